@@ -1,0 +1,942 @@
+//! The command-line edge: parses arguments (clap), reads input files, calls the library, renders
+//! output for people or as JSON (`--json`), and maps every failure to an exit code in one place
+//! (`Failure::exit_code`): 0 ok, 1 verification or rule failure, 2 usage or input error,
+//! 3 I/O or corruption. Holds no business rules.
+
+use crate::compose::{self, OfficerInput};
+use crate::envelope::Envelope;
+use crate::export;
+use crate::ids::{FacilityId, OfficerId, OfficerRole, Origin};
+use crate::ledger::{AppendError, Ledger, OpenError, ProofRequestError, Receipt};
+use crate::merkle::Hash;
+use crate::note::VerifierKey;
+use crate::signing::{PublicKey, SecretKey};
+use crate::time::{Clock, SystemClock};
+use crate::verify;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, Parser, Subcommand};
+use serde_json::{Value, json};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "custody",
+    version,
+    about = "Tamper-evident chain-of-custody ledger (buku register barang bukti)",
+    long_about = "custody records every act on seized contraband — search, find, seal, weighing, handover, seizure, lab result, destruction — as a statement signed by the officers involved, in an append-only RFC 6962 log with signed C2SP checkpoints."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct LedgerArg {
+    /// Ledger directory (also from CUSTODY_LEDGER)
+    #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR")]
+    ledger: PathBuf,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+struct JsonArg {
+    /// Print machine-readable JSON instead of text
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage officer keys (kunci petugas)
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Create a new ledger with its checkpoint key and genesis statement (pembentukan buku)
+    Init {
+        #[arg(long, value_name = "DIR", env = "CUSTODY_LEDGER")]
+        ledger: PathBuf,
+        /// Log origin, e.g. custody.lapas-narkotika-jakarta.go.id/ledger
+        #[arg(long)]
+        origin: String,
+        /// The founding administrator's private key file
+        #[arg(long, value_name = "FILE")]
+        admin_key: PathBuf,
+        /// The founding administrator's NIP/NRP
+        #[arg(long, value_name = "ID")]
+        admin_id: String,
+        #[arg(long, value_name = "NAME")]
+        admin_name: String,
+        #[arg(long, value_name = "AGENCY", default_value = "imipas")]
+        admin_agency: String,
+        #[arg(long, value_name = "UNIT", default_value = "Ledger administration")]
+        admin_unit: String,
+        /// Facility code of the ledger's home, e.g. LPN-JAKARTA
+        #[arg(long, default_value = "HQ")]
+        facility: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Enroll an officer (pendaftaran petugas); signed by an administrator
+    Enroll {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// The administrator's private key file
+        #[arg(long, value_name = "ADMIN_KEY")]
+        key: PathBuf,
+        /// The officer's NIP (18 digits) or NRP (8 digits)
+        #[arg(long, value_name = "ID")]
+        officer: String,
+        #[arg(long)]
+        name: String,
+        /// imipas, polri, bnn, tni, kejaksaan, labfor, bpom or other
+        #[arg(long)]
+        agency: String,
+        #[arg(long)]
+        unit: String,
+        /// Comma-separated roles, e.g. gate_officer,security_officer
+        #[arg(long, value_delimiter = ',')]
+        roles: Vec<String>,
+        /// The officer's public key (base64), as printed by `custody key new`
+        #[arg(long, value_name = "B64")]
+        public_key: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, default_value = "HQ")]
+        facility: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Revoke an officer (pencabutan petugas): none of their keys may sign after this
+    Revoke {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long, value_name = "ADMIN_KEY")]
+        key: PathBuf,
+        #[arg(long, value_name = "ID")]
+        officer: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "HQ")]
+        facility: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Replace an officer's key (penggantian kunci); signed by an administrator and the old key
+    Rotate {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long, value_name = "ADMIN_KEY")]
+        key: PathBuf,
+        /// The officer's current (old) private key file
+        #[arg(long, value_name = "FILE")]
+        old_key: PathBuf,
+        #[arg(long, value_name = "ID")]
+        officer: String,
+        /// The new public key (base64)
+        #[arg(long, value_name = "B64")]
+        public_key: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value = "HQ")]
+        facility: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
+    Record {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// Private key file of a signer; repeat for every signer
+        #[arg(long = "key", value_name = "FILE", required = true)]
+        keys: Vec<PathBuf>,
+        /// Statement JSON file, or - for standard input
+        statement: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Add one signature to a statement or envelope and print the envelope (for signing on several devices)
+    Sign {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// Statement or envelope JSON file, or - for standard input
+        input: PathBuf,
+    },
+    /// Append a fully signed envelope
+    Submit {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// Envelope JSON file, or - for standard input
+        envelope: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print the latest signed checkpoint, byte for byte
+    Checkpoint {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print the ledger's checkpoint verifier key
+    Vkey {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print the raw leaf bytes at SEQ, exactly what was hashed
+    Entry {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        seq: u64,
+        /// Decode the leaf and its statement as JSON instead
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inclusion and consistency proofs (RFC 9162)
+    Prove {
+        #[command(subcommand)]
+        command: ProveCommand,
+    },
+    /// Verify the whole log: every leaf, signature, key validity, hash chain and the Merkle root
+    Verify {
+        #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR", conflicts_with = "tiles")]
+        ledger: Option<PathBuf>,
+        /// A tlog-tiles export to verify instead of a ledger (needs --vkey)
+        #[arg(long, value_name = "DIR", requires = "vkey")]
+        tiles: Option<PathBuf>,
+        /// The ledger's verifier key (a string, or a file holding it)
+        #[arg(long, value_name = "VKEY")]
+        vkey: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Export the log as C2SP tlog-tiles files
+    Export {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// List enrolled officers and their keys
+    Officers {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Create a demonstration ledger with generated keys, then verify it
+    Demo {
+        #[arg(long, value_name = "DIR", env = "CUSTODY_LEDGER")]
+        ledger: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Generate a new Ed25519 key (PKCS#8 PEM, mode 0600) and print its public key and key id
+    New {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print the public key and key id of a private key file
+    Show {
+        key: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProveCommand {
+    /// Inclusion proof of the leaf at SEQ in the tree of --size leaves (default: latest checkpoint)
+    Inclusion {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between tree sizes OLD and NEW (default: latest checkpoint)
+    Consistency {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        old: u64,
+        new: Option<u64>,
+    },
+}
+
+/// Every way a command can fail, by the exit code it maps to.
+#[derive(Debug)]
+pub enum Failure {
+    /// A rule refused the statement, or verification found a fault: exit 1.
+    Rejected(String),
+    /// Bad arguments or bad input: exit 2.
+    Input(String),
+    /// I/O failure or corruption: exit 3.
+    Io(String),
+}
+
+impl Failure {
+    /// The only place failures become exit codes.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Rejected(_) => 1,
+            Self::Input(_) => 2,
+            Self::Io(_) => 3,
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            Self::Rejected(m) | Self::Input(m) | Self::Io(m) => m,
+        }
+    }
+}
+
+impl From<AppendError> for Failure {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Envelope(_) | AppendError::Statement(_) | AppendError::Leaf(_) => {
+                Self::Input(e.to_string())
+            }
+            AppendError::Rule(_) | AppendError::IdConflict { .. } => Self::Rejected(e.to_string()),
+            AppendError::Storage(_) | AppendError::Stopped(_) => Self::Io(e.to_string()),
+        }
+    }
+}
+
+impl From<OpenError> for Failure {
+    fn from(e: OpenError) -> Self {
+        match e {
+            OpenError::NotALedger { .. } | OpenError::Exists { .. } | OpenError::Key(_) => {
+                Self::Input(e.to_string())
+            }
+            OpenError::Genesis(inner) => Self::from(inner),
+            OpenError::Storage(_) | OpenError::Corrupt(_) | OpenError::Io(_) => {
+                Self::Io(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<ProofRequestError> for Failure {
+    fn from(e: ProofRequestError) -> Self {
+        match e {
+            ProofRequestError::Storage(_) => Self::Io(e.to_string()),
+            _ => Self::Input(e.to_string()),
+        }
+    }
+}
+
+impl From<verify::VerifyError> for Failure {
+    fn from(e: verify::VerifyError) -> Self {
+        match e {
+            verify::VerifyError::Read(_) => Self::Io(format!("verification FAILED: {e}")),
+            _ => Self::Rejected(format!("verification FAILED: {e}")),
+        }
+    }
+}
+
+fn input<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Failure + '_ {
+    move |e| Failure::Input(format!("{what}: {e}"))
+}
+
+type Outcome = Result<(), Failure>;
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message());
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Outcome {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Key { command } => match command {
+            KeyCommand::New { out, json } => key_new(&out, json.json),
+            KeyCommand::Show { key, json } => key_show(&key, json.json),
+        },
+        Command::Init {
+            ledger,
+            origin,
+            admin_key,
+            admin_id,
+            admin_name,
+            admin_agency,
+            admin_unit,
+            facility,
+            json,
+        } => {
+            let origin = Origin::parse(&origin).map_err(input("--origin"))?;
+            let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+            let key = read_key(&admin_key)?;
+            let admin = OfficerInput {
+                id: OfficerId::parse(&admin_id).map_err(input("--admin-id"))?,
+                name: admin_name,
+                agency: admin_agency,
+                unit: admin_unit,
+                roles: vec![OfficerRole::Admin],
+                public_key: key.public(),
+            };
+            let (ledger_handle, receipt) = Ledger::init(&ledger, &origin, Arc::clone(&clock), |vkey| {
+                let bytes = compose::genesis(
+                    clock.as_ref(),
+                    facility.as_str(),
+                    origin.as_str(),
+                    &vkey.to_string(),
+                    &admin,
+                )
+                .map_err(|e| AppendError::Stopped(e.to_string()))?;
+                compose::sign_statement(bytes, &[&key]).map_err(|e| AppendError::Stopped(e.to_string()))
+            })?;
+            let vkey = ledger_handle.verifier_key().to_string();
+            if json.json {
+                print_json(&json!({
+                    "ledger": ledger.display().to_string(),
+                    "origin": origin.as_str(),
+                    "vkey": vkey,
+                    "genesis": receipt_json(&ledger_handle, &receipt)?,
+                }));
+            } else {
+                println!("created ledger {} (origin {origin})", ledger.display());
+                println!("genesis recorded at seq {}", receipt.seq);
+                println!("verifier key (give this to prosecutors and auditors):");
+                println!("{vkey}");
+            }
+            Ok(())
+        }
+        Command::Enroll {
+            ledger,
+            key,
+            officer,
+            name,
+            agency,
+            unit,
+            roles,
+            public_key,
+            reason,
+            facility,
+            json,
+        } => {
+            let ledger = open(&ledger.ledger)?;
+            let admin_key = read_key(&key)?;
+            let admin = officer_of_key(&ledger, &admin_key)?;
+            let roles = roles
+                .iter()
+                .map(|r| OfficerRole::parse(r.trim()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(input("--roles"))?;
+            let officer = OfficerInput {
+                id: OfficerId::parse(&officer).map_err(input("--officer"))?,
+                name,
+                agency,
+                unit,
+                roles,
+                public_key: PublicKey::from_base64(&public_key).map_err(input("--public-key"))?,
+            };
+            let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+            let bytes = compose::enrollment(
+                clock.as_ref(),
+                facility.as_str(),
+                &admin,
+                &officer,
+                reason.as_deref(),
+            )
+            .map_err(input("statement"))?;
+            append_signed(&ledger, bytes, &[&admin_key], json.json, "enrolled")
+        }
+        Command::Revoke {
+            ledger,
+            key,
+            officer,
+            reason,
+            facility,
+            json,
+        } => {
+            let ledger = open(&ledger.ledger)?;
+            let admin_key = read_key(&key)?;
+            let admin = officer_of_key(&ledger, &admin_key)?;
+            let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
+            let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+            let bytes = compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
+                .map_err(input("statement"))?;
+            append_signed(&ledger, bytes, &[&admin_key], json.json, "revoked")
+        }
+        Command::Rotate {
+            ledger,
+            key,
+            old_key,
+            officer,
+            public_key,
+            reason,
+            facility,
+            json,
+        } => {
+            let ledger = open(&ledger.ledger)?;
+            let admin_key = read_key(&key)?;
+            let old = read_key(&old_key)?;
+            let admin = officer_of_key(&ledger, &admin_key)?;
+            let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
+            let new_key = PublicKey::from_base64(&public_key).map_err(input("--public-key"))?;
+            let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+            let bytes = compose::rotation(
+                clock.as_ref(),
+                facility.as_str(),
+                &admin,
+                &officer,
+                &new_key,
+                &reason,
+            )
+            .map_err(input("statement"))?;
+            append_signed(&ledger, bytes, &[&admin_key, &old], json.json, "rotated")
+        }
+        Command::Record {
+            ledger,
+            keys,
+            statement,
+            json,
+        } => {
+            let raw = read_input(&statement)?;
+            let keys = keys.iter().map(|k| read_key(k)).collect::<Result<Vec<_>, _>>()?;
+            let ledger = open(&ledger.ledger)?;
+            let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+            let refs: Vec<&SecretKey> = keys.iter().collect();
+            append_signed(&ledger, bytes, &refs, json.json, "recorded")
+        }
+        Command::Sign { key, input: path } => {
+            let raw = read_input(&path)?;
+            let key = read_key(&key)?;
+            let is_envelope = serde_json::from_slice::<Value>(&raw)
+                .ok()
+                .and_then(|v| v.get("payloadType").cloned())
+                .is_some();
+            let mut envelope = if is_envelope {
+                Envelope::parse_allowing_unsigned(&raw).map_err(input("envelope"))?
+            } else {
+                let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+                crate::statement::Statement::parse(&bytes).map_err(input("statement"))?;
+                Envelope::unsigned(bytes).map_err(input("statement"))?
+            };
+            envelope.sign(&key).map_err(input("envelope"))?;
+            println!("{}", envelope.to_json_pretty());
+            Ok(())
+        }
+        Command::Submit {
+            ledger,
+            envelope,
+            json,
+        } => {
+            let raw = read_input(&envelope)?;
+            let ledger = open(&ledger.ledger)?;
+            let receipt = ledger.submit(&raw)?;
+            print_receipt(&ledger, &receipt, json.json, "recorded")
+        }
+        Command::Checkpoint { ledger, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let cp = ledger.checkpoint();
+            if json.json {
+                print_json(&json!({
+                    "origin": ledger.origin().as_str(),
+                    "size": cp.size,
+                    "root": B64.encode(cp.root),
+                    "note": cp.note,
+                }));
+            } else {
+                write_stdout(cp.note.as_bytes())?;
+            }
+            Ok(())
+        }
+        Command::Vkey { ledger, json } => {
+            let ledger = open(&ledger.ledger)?;
+            if json.json {
+                print_json(&json!({"vkey": ledger.verifier_key().to_string()}));
+            } else {
+                println!("{}", ledger.verifier_key());
+            }
+            Ok(())
+        }
+        Command::Entry { ledger, seq, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let size = ledger.checkpoint().size;
+            let bytes = ledger
+                .leaf(seq)
+                .map_err(|e| Failure::Io(e.to_string()))?
+                .ok_or_else(|| Failure::Input(format!("no entry {seq}: the log holds seqs 0 to {}", size.saturating_sub(1))))?;
+            if json {
+                print_json(&entry_json(&bytes)?);
+            } else {
+                write_stdout(&bytes)?;
+            }
+            Ok(())
+        }
+        Command::Prove { command } => match command {
+            ProveCommand::Inclusion { ledger, seq, size } => {
+                let ledger = open(&ledger.ledger)?;
+                let size = size.unwrap_or(ledger.checkpoint().size);
+                let hashes = ledger.inclusion_proof(seq, size)?;
+                let bytes = ledger
+                    .leaf(seq)
+                    .map_err(|e| Failure::Io(e.to_string()))?
+                    .ok_or_else(|| Failure::Input(format!("no entry {seq}")))?;
+                print_json(&json!({
+                    "index": seq,
+                    "tree_size": size,
+                    "leaf_hash": B64.encode(crate::merkle::leaf_hash(&bytes)),
+                    "hashes": hashes_b64(&hashes),
+                }));
+                Ok(())
+            }
+            ProveCommand::Consistency { ledger, old, new } => {
+                let ledger = open(&ledger.ledger)?;
+                let new = new.unwrap_or(ledger.checkpoint().size);
+                let hashes = ledger.consistency_proof(old, new)?;
+                print_json(&json!({"old_size": old, "new_size": new, "hashes": hashes_b64(&hashes)}));
+                Ok(())
+            }
+        },
+        Command::Verify {
+            ledger,
+            tiles,
+            vkey,
+            json,
+        } => verify_command(ledger, tiles, vkey, json.json),
+        Command::Export { ledger, out, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let cp = ledger.checkpoint();
+            let bar = progress_bar(cp.size, "exporting");
+            let summary = export::export_tiles(ledger.store(), cp.note.as_bytes(), cp.size, &out, &mut |d, _| bar.set_position(d))
+                .map_err(|e| match e {
+                    export::ExportError::NotEmpty { .. } => Failure::Input(e.to_string()),
+                    _ => Failure::Io(e.to_string()),
+                })?;
+            bar.finish_and_clear();
+            if json.json {
+                print_json(&json!({
+                    "out": out.display().to_string(),
+                    "size": summary.size,
+                    "entry_bundles": summary.entry_bundles,
+                    "hash_tiles": summary.hash_tiles,
+                    "bytes": summary.bytes,
+                }));
+            } else {
+                println!(
+                    "exported {} entries to {} ({} entry bundles, {} hash tiles, {} bytes)",
+                    summary.size,
+                    out.display(),
+                    summary.entry_bundles,
+                    summary.hash_tiles,
+                    summary.bytes
+                );
+                println!("verify it anywhere with: custody verify --tiles {} --vkey '{}'", out.display(), ledger.verifier_key());
+            }
+            Ok(())
+        }
+        Command::Officers { ledger, json } => officers(&ledger.ledger, json.json),
+        Command::Demo { ledger, json } => {
+            let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| Failure::Io(e.to_string()))?;
+            if json.json {
+                print_json(&report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            if report.verified_ok() {
+                Ok(())
+            } else {
+                Err(Failure::Rejected("the demo ledger did not verify".into()))
+            }
+        }
+    }
+}
+
+fn open(dir: &Path) -> Result<Ledger, Failure> {
+    Ledger::open(dir).map_err(Failure::from)
+}
+
+fn read_key(path: &Path) -> Result<SecretKey, Failure> {
+    SecretKey::read_file(path).map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
+    let limit = crate::limits::ENVELOPE_BYTES_MAX as u64 + 1;
+    let mut buf = Vec::new();
+    let result = if path == Path::new("-") {
+        std::io::stdin().take(limit).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut buf))
+    };
+    result.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    Ok(buf)
+}
+
+fn write_stdout(bytes: &[u8]) -> Outcome {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Io(format!("stdout: {e}")))
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("a JSON value always serializes")
+    );
+}
+
+fn hashes_b64(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h)).collect()
+}
+
+/// The officer whose current key is this private key's public key.
+fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure> {
+    let public = key.public();
+    let state = ledger.state();
+    state
+        .officers()
+        .find(|o| o.current_key().is_some_and(|k| k.key == public))
+        .map(|o| o.record.id.clone())
+        .ok_or_else(|| {
+            Failure::Rejected(format!(
+                "key {} is not the current key of any enrolled officer in this ledger",
+                public.key_id()
+            ))
+        })
+}
+
+fn append_signed(
+    ledger: &Ledger,
+    bytes: Vec<u8>,
+    keys: &[&SecretKey],
+    json: bool,
+    verb: &str,
+) -> Outcome {
+    let envelope = compose::sign_statement(bytes, keys).map_err(input("statement"))?;
+    let receipt = ledger.submit_envelope(envelope)?;
+    print_receipt(ledger, &receipt, json, verb)
+}
+
+fn receipt_json(ledger: &Ledger, receipt: &Receipt) -> Result<Value, Failure> {
+    let proof = ledger.inclusion_proof(receipt.seq, receipt.checkpoint.size)?;
+    Ok(json!({
+        "seq": receipt.seq,
+        "leaf_hash": B64.encode(receipt.leaf_hash),
+        "duplicate": receipt.duplicate,
+        "checkpoint": receipt.checkpoint.note,
+        "inclusion_proof": {
+            "index": receipt.seq,
+            "tree_size": receipt.checkpoint.size,
+            "leaf_hash": B64.encode(receipt.leaf_hash),
+            "hashes": hashes_b64(&proof),
+        },
+    }))
+}
+
+fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> Outcome {
+    if json {
+        print_json(&receipt_json(ledger, receipt)?);
+    } else if receipt.duplicate {
+        println!(
+            "already recorded at seq {} (same statement id and content); nothing new was written",
+            receipt.seq
+        );
+    } else {
+        println!(
+            "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
+            receipt.seq,
+            B64.encode(receipt.leaf_hash),
+            receipt.checkpoint.size
+        );
+    }
+    Ok(())
+}
+
+fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
+    let leaf = crate::leaf::Leaf::decode(bytes).map_err(|e| Failure::Io(format!("stored leaf: {e}")))?;
+    let statement: Value = serde_json::from_slice(leaf.envelope.payload())
+        .map_err(|e| Failure::Io(format!("stored statement: {e}")))?;
+    Ok(json!({
+        "seq": leaf.seq,
+        "recorded_at": leaf.recorded_at.to_canonical(),
+        "prev": B64.encode(leaf.prev),
+        "leaf_hash": B64.encode(crate::merkle::leaf_hash(bytes)),
+        "signatures": leaf.envelope.signatures().iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig.to_base64()})).collect::<Vec<_>>(),
+        "statement": statement,
+    }))
+}
+
+fn key_new(out: &Path, json: bool) -> Outcome {
+    let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
+    key.write_new_file(out).map_err(|e| Failure::Input(e.to_string()))?;
+    show_public(&key, Some(out), json);
+    Ok(())
+}
+
+fn key_show(path: &Path, json: bool) -> Outcome {
+    let key = read_key(path)?;
+    show_public(&key, Some(path), json);
+    Ok(())
+}
+
+fn show_public(key: &SecretKey, path: Option<&Path>, json: bool) {
+    let public = key.public();
+    if json {
+        print_json(&json!({
+            "file": path.map(|p| p.display().to_string()),
+            "public_key": public.to_base64(),
+            "key_id": public.key_id(),
+        }));
+    } else {
+        if let Some(p) = path {
+            println!("private key: {} (keep it secret; mode 0600)", p.display());
+        }
+        println!("public key:  {}", public.to_base64());
+        println!("key id:      {}", public.key_id());
+    }
+}
+
+fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
+fn read_vkey(arg: &str) -> Result<VerifierKey, Failure> {
+    // Accept the key string itself or a file holding it (as `custody vkey > FILE` writes).
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).map_err(|e| Failure::Input(format!("--vkey {arg}: {e}")))?
+    } else {
+        arg.to_owned()
+    };
+    VerifierKey::parse(text.trim()).map_err(input("--vkey"))
+}
+
+fn verify_command(
+    ledger: Option<PathBuf>,
+    tiles: Option<PathBuf>,
+    vkey: Option<String>,
+    json: bool,
+) -> Outcome {
+    let (report, what) = match (ledger, tiles) {
+        (_, Some(dir)) => {
+            let vkey = read_vkey(vkey.as_deref().unwrap_or_default())?;
+            let note = export::TilesSource::read_checkpoint(&dir)?;
+            let cp = crate::note::open_checkpoint(&note, &vkey)
+                .map_err(|e| Failure::Rejected(format!("verification FAILED: checkpoint: {e}")))?;
+            let source = export::TilesSource::new(&dir, cp.size);
+            let bar = progress_bar(cp.size, "verifying");
+            let report = verify::verify_log(&source, &note, &vkey, &mut |d, _| bar.set_position(d));
+            bar.finish_and_clear();
+            (report?, format!("tiles export {}", dir.display()))
+        }
+        (Some(dir), None) => {
+            let ledger = open(&dir)?;
+            let vkey = match vkey {
+                Some(v) => read_vkey(&v)?,
+                None => ledger.verifier_key().clone(),
+            };
+            let cp = ledger.checkpoint();
+            let bar = progress_bar(cp.size, "verifying");
+            let report = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |d, _| bar.set_position(d));
+            bar.finish_and_clear();
+            (report?, format!("ledger {}", dir.display()))
+        }
+        (None, None) => {
+            return Err(Failure::Input(
+                "give --ledger DIR (or CUSTODY_LEDGER) or --tiles DIR --vkey VKEY".into(),
+            ));
+        }
+    };
+    if json {
+        print_json(&json!({
+            "ok": true,
+            "source": what,
+            "origin": report.origin.as_str(),
+            "size": report.size,
+            "root": B64.encode(report.root),
+            "statements": report.statements,
+            "officers_enrolled": report.officers_enrolled,
+            "officers_revoked": report.officers_revoked,
+        }));
+    } else {
+        println!(
+            "OK: {what}: {} entries verified (origin {}, root {}); every signature, key, hash link and the checkpoint check out",
+            report.size,
+            report.origin,
+            B64.encode(report.root)
+        );
+    }
+    Ok(())
+}
+
+fn officers(dir: &Path, json: bool) -> Outcome {
+    let ledger = open(dir)?;
+    let state = ledger.state();
+    if json {
+        let list: Vec<Value> = state
+            .officers()
+            .map(|o| {
+                json!({
+                    "id": o.record.id.as_str(),
+                    "name": o.record.name,
+                    "agency": o.record.agency,
+                    "unit": o.record.unit,
+                    "roles": o.record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                    "enrolled_at": o.enrolled_at,
+                    "revoked_at": o.revoked_at,
+                    "keys": o.keys.iter().map(|k| json!({
+                        "key_id": k.keyid,
+                        "public_key": k.key.to_base64(),
+                        "from_seq": k.from_seq,
+                        "until_seq": k.until_seq,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        print_json(&Value::Array(list));
+    } else {
+        println!("{:<20} {:<28} {:<10} {:<34} status", "NIP/NRP", "name (nama)", "agency", "roles (peran)");
+        for o in state.officers() {
+            let status = match (o.revoked_at, o.current_key()) {
+                (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
+                (None, Some(k)) => format!("active, key {} since seq {}", k.keyid, k.from_seq),
+                (None, None) => "no key".to_owned(),
+            };
+            let roles: Vec<&str> = o.record.roles.iter().map(|r| r.as_str()).collect();
+            println!(
+                "{:<20} {:<28} {:<10} {:<34} {status}",
+                o.record.id,
+                o.record.name,
+                o.record.agency,
+                roles.join(",")
+            );
+        }
+    }
+    Ok(())
+}

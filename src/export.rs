@@ -1,0 +1,294 @@
+//! Export to, and reading from, the C2SP tlog-tiles layout: `checkpoint`, `tile/<L>/<N>` hash
+//! tiles and `tile/entries/<N>` entry bundles, as plain files that any static web server can
+//! serve to mirrors and auditors, and that `custody verify --tiles` checks without sled. Never
+//! changes the ledger it exports.
+
+use crate::merkle::{CompactRange, Hash};
+use crate::store::SledStore;
+use crate::verify::{LogSource, VerifyError};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Hashes per tile and entries per bundle (tlog-tiles: tile height 8).
+pub const TILE_WIDTH: u64 = 256;
+const TILE_HEIGHT: u8 = 8;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{path} already holds files; export into a new or empty directory")]
+    NotEmpty { path: String },
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    #[error("cannot read the ledger: {0}")]
+    Read(String),
+}
+
+/// The tile path element for index `n`: groups of three digits, all but the last prefixed with
+/// `x` (tlog-tiles), e.g. 1234067 → `x001/x234/067`.
+pub fn index_path(n: u64) -> String {
+    let mut groups = vec![format!("{:03}", n % 1000)];
+    let mut rest = n / 1000;
+    while rest > 0 {
+        groups.push(format!("x{:03}", rest % 1000));
+        rest /= 1000;
+    }
+    groups.reverse();
+    groups.join("/")
+}
+
+/// The path of a tile (`level` = `None` for entry bundles) of `width` items within a tree.
+pub fn tile_path(level: Option<u8>, index: u64, width: u64) -> String {
+    let level_part = level.map_or_else(|| "entries".to_owned(), |l| l.to_string());
+    let mut p = format!("tile/{level_part}/{}", index_path(index));
+    if width < TILE_WIDTH {
+        p.push_str(&format!(".p/{width}"));
+    }
+    p
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub size: u64,
+    pub entry_bundles: u64,
+    pub hash_tiles: u64,
+    pub bytes: u64,
+}
+
+fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<u64, ExportError> {
+    let path = root.join(rel);
+    let err = |e: std::io::Error| ExportError::Write {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    std::fs::write(&path, bytes).map_err(err)?;
+    Ok(bytes.len() as u64)
+}
+
+/// Writes the tiles of the first `checkpoint_size` leaves and the checkpoint note into `out`.
+pub fn export_tiles(
+    store: &SledStore,
+    checkpoint_note: &[u8],
+    checkpoint_size: u64,
+    out: &Path,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ExportSummary, ExportError> {
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map_err(|e| ExportError::Write {
+                path: out.display().to_string(),
+                reason: e.to_string(),
+            })?
+            .next()
+            .is_some()
+    {
+        return Err(ExportError::NotEmpty {
+            path: out.display().to_string(),
+        });
+    }
+    let size = checkpoint_size;
+    let mut summary = ExportSummary {
+        size,
+        entry_bundles: 0,
+        hash_tiles: 0,
+        bytes: 0,
+    };
+    let mut range = CompactRange::new();
+    // Hashes of tree levels 0, 8, 16, … for the current (not yet written) tile of each level.
+    let mut pending: Vec<Vec<Hash>> = Vec::new();
+    let mut bundle: Vec<u8> = Vec::new();
+    for seq in 0..size {
+        let leaf = store
+            .leaf(seq)
+            .map_err(|e| ExportError::Read(e.to_string()))?
+            .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
+        let len = u16::try_from(leaf.len())
+            .map_err(|_| ExportError::Read(format!("leaf {seq} exceeds 65535 bytes")))?;
+        bundle.extend_from_slice(&len.to_be_bytes());
+        bundle.extend_from_slice(&leaf);
+        if (seq + 1) % TILE_WIDTH == 0 {
+            summary.bytes += write_file(out, &tile_path(None, seq / TILE_WIDTH, TILE_WIDTH), &bundle)?;
+            summary.entry_bundles += 1;
+            bundle.clear();
+        }
+        for (level, index, hash) in range.append(crate::merkle::leaf_hash(&leaf)) {
+            if level % TILE_HEIGHT != 0 {
+                continue;
+            }
+            let tile_level = usize::from(level / TILE_HEIGHT);
+            if pending.len() <= tile_level {
+                pending.resize(tile_level + 1, Vec::new());
+            }
+            pending[tile_level].push(hash);
+            if pending[tile_level].len() as u64 == TILE_WIDTH {
+                let bytes: Vec<u8> = pending[tile_level].concat();
+                let rel = tile_path(Some(tile_level as u8), index / TILE_WIDTH, TILE_WIDTH);
+                summary.bytes += write_file(out, &rel, &bytes)?;
+                summary.hash_tiles += 1;
+                pending[tile_level].clear();
+            }
+        }
+        if seq % 4096 == 0 {
+            progress(seq, size);
+        }
+    }
+    if !bundle.is_empty() {
+        let width = size % TILE_WIDTH;
+        summary.bytes += write_file(out, &tile_path(None, size / TILE_WIDTH, width), &bundle)?;
+        summary.entry_bundles += 1;
+    }
+    for (tile_level, hashes) in pending.iter().enumerate() {
+        if hashes.is_empty() {
+            continue;
+        }
+        let nodes_at_level = size >> (tile_level as u32 * u32::from(TILE_HEIGHT));
+        let rel = tile_path(
+            Some(tile_level as u8),
+            nodes_at_level / TILE_WIDTH,
+            hashes.len() as u64,
+        );
+        summary.bytes += write_file(out, &rel, &hashes.concat())?;
+        summary.hash_tiles += 1;
+    }
+    summary.bytes += write_file(out, "checkpoint", checkpoint_note)?;
+    progress(size, size);
+    Ok(summary)
+}
+
+/// Reads a tiles export for `verify`: entry bundles and hash tiles, each read once and cached
+/// while in use.
+pub struct TilesSource {
+    root: PathBuf,
+    size: u64,
+    bundles: Mutex<HashMap<u64, std::sync::Arc<Vec<Vec<u8>>>>>,
+    tiles: Mutex<HashMap<(u8, u64), std::sync::Arc<Vec<u8>>>>,
+}
+
+impl TilesSource {
+    /// A reader of the export in `root` for a tree of `size` leaves (from its checkpoint).
+    pub fn new(root: &Path, size: u64) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            size,
+            bundles: Mutex::new(HashMap::new()),
+            tiles: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn read_checkpoint(root: &Path) -> Result<Vec<u8>, VerifyError> {
+        let path = root.join("checkpoint");
+        std::fs::read(&path).map_err(|e| VerifyError::Read(format!("{}: {e}", path.display())))
+    }
+
+    fn bundle(&self, index: u64) -> Result<std::sync::Arc<Vec<Vec<u8>>>, VerifyError> {
+        if let Some(b) = self.bundles.lock().unwrap_or_else(|p| p.into_inner()).get(&index) {
+            return Ok(std::sync::Arc::clone(b));
+        }
+        let width = (self.size - index * TILE_WIDTH).min(TILE_WIDTH);
+        let rel = tile_path(None, index, width);
+        let bytes = std::fs::read(self.root.join(&rel))
+            .map_err(|e| VerifyError::Read(format!("entry bundle {rel}: {e}")))?;
+        let mut entries = Vec::with_capacity(width as usize);
+        let mut at = 0usize;
+        while at < bytes.len() {
+            let Some(len_bytes) = bytes.get(at..at + 2) else {
+                return Err(VerifyError::Read(format!("entry bundle {rel} is truncated")));
+            };
+            let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+            let Some(entry) = bytes.get(at + 2..at + 2 + len) else {
+                return Err(VerifyError::Read(format!("entry bundle {rel} is truncated")));
+            };
+            entries.push(entry.to_vec());
+            at += 2 + len;
+        }
+        if entries.len() as u64 != width {
+            return Err(VerifyError::Read(format!(
+                "entry bundle {rel} holds {} entries, expected {width}",
+                entries.len()
+            )));
+        }
+        let entries = std::sync::Arc::new(entries);
+        let mut cache = self.bundles.lock().unwrap_or_else(|p| p.into_inner());
+        // Keep memory bounded: verification moves forward, so old bundles are not needed again.
+        if cache.len() > 64 {
+            cache.clear();
+        }
+        cache.insert(index, std::sync::Arc::clone(&entries));
+        Ok(entries)
+    }
+
+    fn tile(&self, tile_level: u8, index: u64) -> Result<std::sync::Arc<Vec<u8>>, VerifyError> {
+        if let Some(t) = self.tiles.lock().unwrap_or_else(|p| p.into_inner()).get(&(tile_level, index)) {
+            return Ok(std::sync::Arc::clone(t));
+        }
+        let nodes_at_level = self.size >> (u32::from(tile_level) * u32::from(TILE_HEIGHT));
+        let width = (nodes_at_level - index * TILE_WIDTH).min(TILE_WIDTH);
+        let rel = tile_path(Some(tile_level), index, width);
+        let bytes = std::fs::read(self.root.join(&rel))
+            .map_err(|e| VerifyError::Read(format!("hash tile {rel}: {e}")))?;
+        if bytes.len() as u64 != width * 32 {
+            return Err(VerifyError::Read(format!(
+                "hash tile {rel} is {} bytes, expected {}",
+                bytes.len(),
+                width * 32
+            )));
+        }
+        let tile = std::sync::Arc::new(bytes);
+        let mut cache = self.tiles.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 256 {
+            cache.clear();
+        }
+        cache.insert((tile_level, index), std::sync::Arc::clone(&tile));
+        Ok(tile)
+    }
+}
+
+impl LogSource for TilesSource {
+    fn leaf(&self, seq: u64) -> Result<Vec<u8>, VerifyError> {
+        let bundle = self.bundle(seq / TILE_WIDTH)?;
+        Ok(bundle[(seq % TILE_WIDTH) as usize].clone())
+    }
+
+    fn check_node(&self, level: u8, index: u64, hash: &Hash) -> Result<(), VerifyError> {
+        if level % TILE_HEIGHT != 0 {
+            return Ok(());
+        }
+        let tile = self.tile(level / TILE_HEIGHT, index / TILE_WIDTH)?;
+        let at = (index % TILE_WIDTH) as usize * 32;
+        if &tile[at..at + 32] == hash {
+            Ok(())
+        } else {
+            Err(VerifyError::Node {
+                level,
+                index,
+                rule: format!(
+                    "the hash in tile {} differs from the hash recomputed from the entries",
+                    tile_path(
+                        Some(level / TILE_HEIGHT),
+                        index / TILE_WIDTH,
+                        ((self.size >> level) - (index / TILE_WIDTH) * TILE_WIDTH).min(TILE_WIDTH)
+                    )
+                ),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_paths_follow_tlog_tiles() {
+        assert_eq!(index_path(0), "000");
+        assert_eq!(index_path(5), "005");
+        assert_eq!(index_path(1234), "x001/234");
+        assert_eq!(index_path(1_234_067), "x001/x234/067");
+        assert_eq!(tile_path(Some(0), 1, 10), "tile/0/001.p/10");
+        assert_eq!(tile_path(None, 2, 256), "tile/entries/002");
+    }
+}

@@ -1,0 +1,800 @@
+//! The ledger: the write path and its crash windows. Owns the single sequencer thread (group
+//! commit), the ledger directory layout, opening with its consistency checks against the
+//! checkpoint kept outside sled, and the answers given to writers (receipts). Never renders
+//! output, never speaks HTTP, and never acknowledges a statement before the leaf is flushed and a
+//! signed checkpoint covering it is written.
+//!
+//! Life of a statement (crash windows marked ✝):
+//! 1. caller thread: parse envelope and statement (schema), check duplicate id, pre-verify
+//!    signatures against the published identity state (parallel across callers);
+//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `rules::check`
+//!    on the working state, assign seq / recorded_at / prev, encode the leaf, add leaf, Merkle
+//!    nodes, id index and head to one sled batch; ✝ nothing written yet;
+//! 3. `apply_batch` then `flush` (fsync); ✝ leaves durable but no checkpoint: on open they are
+//!    kept (they were valid) and a checkpoint is signed for them; no writer was answered, so a
+//!    retry with the same id gets the original seq;
+//! 4. sign the checkpoint and replace the checkpoint file atomically (fsync); ✝ either the old or
+//!    the new file survives, and both are consistent with sled;
+//! 5. publish the checkpoint and answer every writer of the batch.
+
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::ids::Origin;
+use crate::leaf::{GENESIS_PREV, Leaf, LeafError};
+use crate::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
+use crate::merkle::{self, CompactRange, Hash};
+use crate::note::{self, Checkpoint, VerifierKey};
+use crate::rules::{self, PreVerified, RuleError};
+use crate::signing::{KeyError, SecretKey};
+use crate::statement::{Statement, StatementError};
+use crate::store::{AppendBatch, CheckpointFile, Head, IdEntry, SledStore, StoreError};
+use crate::time::{Clock, SystemClock, Timestamp};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+/// Why a statement was not appended. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("{0}")]
+    Envelope(#[from] EnvelopeError),
+    #[error("{0}")]
+    Statement(#[from] StatementError),
+    #[error("{0}")]
+    Leaf(#[from] LeafError),
+    #[error("refused: {0}")]
+    Rule(#[from] RuleError),
+    #[error("statement id {id} was already recorded at seq {seq} with different content; a new statement needs a new id")]
+    IdConflict { id: String, seq: u64 },
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+    #[error("the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover")]
+    Stopped(String),
+}
+
+/// Why a ledger could not be created or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path} is not a custody ledger ({reason}); create one with `custody init`")]
+    NotALedger { path: String, reason: String },
+    #[error("{path} already exists; choose a new directory for a new ledger")]
+    Exists { path: String },
+    #[error("ledger key: {0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+    #[error("CORRUPT: {0}")]
+    Corrupt(String),
+    #[error("genesis refused: {0}")]
+    Genesis(#[from] AppendError),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A signed checkpoint and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub note: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// The answer to a writer: where the statement is, and a checkpoint that covers it.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub seq: u64,
+    pub leaf_hash: Hash,
+    /// True when the statement id was already in the log and nothing new was written.
+    pub duplicate: bool,
+    pub checkpoint: Arc<SignedCheckpoint>,
+}
+
+/// Files of a ledger directory.
+#[derive(Debug, Clone)]
+pub struct LedgerPaths {
+    pub dir: PathBuf,
+}
+
+impl LedgerPaths {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn sled(&self) -> PathBuf {
+        self.dir.join("log.sled")
+    }
+    /// The ledger's checkpoint signing key (PKCS#8 PEM, 0600).
+    pub fn key(&self) -> PathBuf {
+        self.dir.join("ledger-key.pem")
+    }
+    /// The latest signed checkpoint, outside sled.
+    pub fn checkpoint(&self) -> PathBuf {
+        self.dir.join("checkpoint")
+    }
+}
+
+struct Request {
+    envelope: Envelope,
+    statement: Statement,
+    payload_hash: Hash,
+    pre: PreVerified,
+    reply: mpsc::SyncSender<Result<Receipt, AppendError>>,
+}
+
+struct Published {
+    checkpoint: Arc<SignedCheckpoint>,
+    state: Arc<rules::State>,
+}
+
+struct Shared {
+    store: SledStore,
+    published: RwLock<Published>,
+    /// Set when a storage failure stopped the sequencer; every later write is refused.
+    stopped: Mutex<Option<String>>,
+    origin: Origin,
+    vkey: VerifierKey,
+    checkpoint_file: CheckpointFile,
+}
+
+/// An open ledger. Cheap to share behind an `Arc`; every method may be called from any thread.
+pub struct Ledger {
+    shared: Arc<Shared>,
+    queue: Mutex<Option<mpsc::SyncSender<Request>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// The sequencer's private state: the only mutable view of the log's tip.
+struct Sequencer {
+    shared: Arc<Shared>,
+    key: SecretKey,
+    clock: Arc<dyn Clock>,
+    state: rules::State,
+    range: CompactRange,
+    last_leaf: Hash,
+    last_recorded: Option<Timestamp>,
+    /// The newest checkpoint note, carried into sled with the next batch.
+    pending_checkpoint: Option<Vec<u8>>,
+}
+
+fn payload_hash(payload: &[u8]) -> Hash {
+    Sha256::digest(payload).into()
+}
+
+impl Ledger {
+    /// Creates a new ledger in `dir` (which must not exist or be empty): a fresh checkpoint key,
+    /// the origin, and the genesis statement that `genesis` builds and signs given the ledger's
+    /// verifier key. If genesis is refused, the directory is removed again.
+    pub fn init(
+        dir: &Path,
+        origin: &Origin,
+        clock: Arc<dyn Clock>,
+        genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
+    ) -> Result<(Ledger, Receipt), OpenError> {
+        let existed = dir.exists();
+        if existed
+            && std::fs::read_dir(dir)
+                .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?
+                .next()
+                .is_some()
+        {
+            return Err(OpenError::Exists {
+                path: dir.display().to_string(),
+            });
+        }
+        let result = Self::init_inner(dir, origin, clock, genesis);
+        if result.is_err() {
+            // Leave no half-made ledger behind: the next `init` would refuse the directory.
+            if existed {
+                if let Ok(entries) = std::fs::read_dir(dir) {
+                    for e in entries.flatten() {
+                        let p = e.path();
+                        let _ = if p.is_dir() {
+                            std::fs::remove_dir_all(p)
+                        } else {
+                            std::fs::remove_file(p)
+                        };
+                    }
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        result
+    }
+
+    fn init_inner(
+        dir: &Path,
+        origin: &Origin,
+        clock: Arc<dyn Clock>,
+        genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
+    ) -> Result<(Ledger, Receipt), OpenError> {
+        let paths = LedgerPaths::new(dir);
+        std::fs::create_dir_all(dir).map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        let key = SecretKey::generate()?;
+        key.write_new_file(&paths.key())?;
+        let store = SledStore::open(&paths.sled())?;
+        store.set_origin(origin.as_str())?;
+        drop(store);
+        let ledger = Self::open_with_clock(dir, clock)?;
+        let envelope = genesis(&ledger.shared.vkey)?;
+        let receipt = ledger.submit_envelope(envelope)?;
+        Ok((ledger, receipt))
+    }
+
+    /// Opens an existing ledger with the system clock.
+    pub fn open(dir: &Path) -> Result<Ledger, OpenError> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// Opens an existing ledger: checks sled against the checkpoint file (a log shorter than, or
+    /// inconsistent with, the last signed checkpoint is a hard error), replays identity
+    /// statements, signs a checkpoint for leaves flushed but never checkpointed, and starts the
+    /// sequencer.
+    pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, OpenError> {
+        let paths = LedgerPaths::new(dir);
+        let not_a_ledger = |reason: &str| OpenError::NotALedger {
+            path: dir.display().to_string(),
+            reason: reason.to_owned(),
+        };
+        if !paths.sled().exists() {
+            return Err(not_a_ledger("no log.sled inside"));
+        }
+        if !paths.key().exists() {
+            return Err(not_a_ledger("no ledger-key.pem inside"));
+        }
+        let key = SecretKey::read_file(&paths.key())?;
+        let store = SledStore::open(&paths.sled())?;
+        let origin_text = store
+            .origin()?
+            .ok_or_else(|| not_a_ledger("the store has no origin"))?;
+        let origin = Origin::parse(&origin_text)
+            .map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+        let vkey = VerifierKey::new(origin.as_str(), key.public())
+            .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
+        let head = store.head()?;
+
+        // The newest checkpoint we ever signed is the larger of sled's copy and the file.
+        let file = CheckpointFile::new(paths.checkpoint());
+        let mut latest: Option<SignedCheckpoint> = None;
+        for (place, bytes) in [("the checkpoint file", file.read()?), ("sled", store.checkpoint()?)] {
+            let Some(bytes) = bytes else { continue };
+            let cp = note::open_checkpoint(&bytes, &vkey).map_err(|e| {
+                OpenError::Corrupt(format!(
+                    "the checkpoint in {place} does not verify with this ledger's key: {e}"
+                ))
+            })?;
+            let signed = SignedCheckpoint {
+                note: String::from_utf8_lossy(&bytes).into_owned(),
+                size: cp.size,
+                root: cp.root,
+            };
+            if latest.as_ref().is_none_or(|l| signed.size > l.size) {
+                latest = Some(signed);
+            }
+        }
+        if let Some(cp) = &latest {
+            if head.size < cp.size {
+                return Err(OpenError::Corrupt(format!(
+                    "the log holds {} entries but the last signed checkpoint covers {}; acknowledged entries are missing (sled rolled back or lost data); restore from an export",
+                    head.size, cp.size
+                )));
+            }
+            let root_then = merkle::root(&store, cp.size)?;
+            if root_then != cp.root {
+                return Err(OpenError::Corrupt(format!(
+                    "the log's first {} entries do not match the last signed checkpoint (size {}, root differs); the log was altered",
+                    cp.size, cp.size
+                )));
+            }
+        }
+        let root_now = merkle::root(&store, head.size)?;
+        if root_now != head.root {
+            return Err(OpenError::Corrupt(format!(
+                "the stored head (size {}) does not match the stored Merkle nodes",
+                head.size
+            )));
+        }
+
+        // Rebuild who may sign: replay (and re-check) only the identity statements.
+        let mut state = rules::State::new(origin.clone(), vkey.to_string());
+        for seq in store.identity_seqs()? {
+            if seq >= head.size {
+                return Err(OpenError::Corrupt(format!(
+                    "identity index names seq {seq} beyond the log's {} entries",
+                    head.size
+                )));
+            }
+            let bytes = store
+                .leaf(seq)?
+                .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
+            let leaf = Leaf::decode(&bytes)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+            let statement = Statement::parse(leaf.envelope.payload())
+                .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+            rules::skip_to(&mut state, seq);
+            let admitted = rules::check(&state, leaf.envelope, statement, None)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
+            rules::apply(&mut state, &admitted);
+        }
+        rules::skip_to(&mut state, head.size);
+
+        let range = compact_range(&store, head.size)?;
+        let (last_leaf, last_recorded) = if head.size == 0 {
+            (GENESIS_PREV, None)
+        } else {
+            let bytes = store
+                .leaf(head.size - 1)?
+                .ok_or_else(|| OpenError::Corrupt(format!("leaf {} is missing", head.size - 1)))?;
+            let leaf = Leaf::decode(&bytes)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {}: {e}", head.size - 1)))?;
+            (merkle::leaf_hash(&bytes), Some(leaf.recorded_at))
+        };
+
+        // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
+        let checkpoint = match latest {
+            Some(cp) if cp.size == head.size => cp,
+            _ => {
+                let signed = sign_checkpoint(&origin, head.size, root_now, &key)
+                    .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+                file.write(signed.note.as_bytes())?;
+                signed
+            }
+        };
+
+        let shared = Arc::new(Shared {
+            store,
+            published: RwLock::new(Published {
+                checkpoint: Arc::new(checkpoint.clone()),
+                state: Arc::new(state.clone()),
+            }),
+            stopped: Mutex::new(None),
+            origin,
+            vkey,
+            checkpoint_file: file,
+        });
+        let sequencer = Sequencer {
+            shared: Arc::clone(&shared),
+            key,
+            clock,
+            state,
+            range,
+            last_leaf,
+            last_recorded,
+            pending_checkpoint: Some(checkpoint.note.into_bytes()),
+        };
+        let (tx, rx) = mpsc::sync_channel(QUEUE_STATEMENTS_MAX);
+        let writer = std::thread::Builder::new()
+            .name("custody-sequencer".into())
+            .spawn(move || sequencer.run(rx))
+            .map_err(|e| OpenError::Io(format!("cannot start the sequencer thread: {e}")))?;
+        crate::statement::warm_up();
+        Ok(Ledger {
+            shared,
+            queue: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.shared.origin
+    }
+
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.shared.vkey
+    }
+
+    pub fn checkpoint(&self) -> Arc<SignedCheckpoint> {
+        Arc::clone(&self.read_published().checkpoint)
+    }
+
+    /// The identity state as of the latest checkpoint.
+    pub fn state(&self) -> Arc<rules::State> {
+        Arc::clone(&self.read_published().state)
+    }
+
+    fn read_published(&self) -> std::sync::RwLockReadGuard<'_, Published> {
+        self.shared
+            .published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn store(&self) -> &SledStore {
+        &self.shared.store
+    }
+
+    /// The raw leaf bytes at `seq`, if it is covered by the latest checkpoint.
+    pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.checkpoint().size {
+            return Ok(None);
+        }
+        self.shared.store.leaf(seq)
+    }
+
+    /// Appends a signed envelope given as bytes (as a client sends it).
+    pub fn submit(&self, envelope_bytes: &[u8]) -> Result<Receipt, AppendError> {
+        let envelope = Envelope::parse(envelope_bytes)?;
+        self.submit_envelope(envelope)
+    }
+
+    /// Appends a signed envelope and waits until it is durable and checkpointed (or refused).
+    pub fn submit_envelope(&self, envelope: Envelope) -> Result<Receipt, AppendError> {
+        let rx = self.enqueue(envelope)?;
+        match rx {
+            Enqueued::Done(result) => result,
+            Enqueued::Waiting(rx) => rx.recv().unwrap_or_else(|_| {
+                Err(AppendError::Stopped("the sequencer exited".into()))
+            }),
+        }
+    }
+
+    fn enqueue(&self, envelope: Envelope) -> Result<Enqueued, AppendError> {
+        if let Some(reason) = self.stopped() {
+            return Err(AppendError::Stopped(reason));
+        }
+        let statement = Statement::parse(envelope.payload())?;
+        let hash = payload_hash(envelope.payload());
+        // A retry of a recorded statement is answered without touching the sequencer.
+        if let Some(found) = self.shared.store.statement_id(statement.id.as_bytes())? {
+            let checkpoint = self.checkpoint();
+            if found.seq < checkpoint.size {
+                return Ok(Enqueued::Done(self.duplicate_answer(&statement, hash, found, checkpoint)));
+            }
+        }
+        let state = self.state();
+        let pre = rules::preverify(&state, &envelope, &statement);
+        let (reply, rx) = mpsc::sync_channel(1);
+        let request = Request {
+            envelope,
+            statement,
+            payload_hash: hash,
+            pre,
+            reply,
+        };
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = queue
+            .as_ref()
+            .ok_or_else(|| AppendError::Stopped("the ledger is closed".into()))?;
+        sender
+            .send(request)
+            .map_err(|_| AppendError::Stopped("the sequencer exited".into()))?;
+        Ok(Enqueued::Waiting(rx))
+    }
+
+    fn duplicate_answer(
+        &self,
+        statement: &Statement,
+        hash: Hash,
+        found: IdEntry,
+        checkpoint: Arc<SignedCheckpoint>,
+    ) -> Result<Receipt, AppendError> {
+        if found.payload_hash != hash {
+            return Err(AppendError::IdConflict {
+                id: statement.id.to_string(),
+                seq: found.seq,
+            });
+        }
+        let bytes = self
+            .shared
+            .store
+            .leaf(found.seq)?
+            .ok_or_else(|| StoreError::Corrupt(format!("leaf {} is missing", found.seq)))?;
+        Ok(Receipt {
+            seq: found.seq,
+            leaf_hash: merkle::leaf_hash(&bytes),
+            duplicate: true,
+            checkpoint,
+        })
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.shared
+            .stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// An inclusion proof for `seq` in the tree of `size` leaves (at most the checkpoint size).
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, ProofRequestError> {
+        let cp = self.checkpoint();
+        if size > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint { size, checkpoint: cp.size });
+        }
+        merkle::inclusion_proof(&self.shared.store, seq, size).map_err(ProofRequestError::from)
+    }
+
+    /// A consistency proof between two tree sizes (at most the checkpoint size).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofRequestError> {
+        let cp = self.checkpoint();
+        if new > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint { size: new, checkpoint: cp.size });
+        }
+        merkle::consistency_proof(&self.shared.store, old, new).map_err(ProofRequestError::from)
+    }
+
+    /// The Merkle root of the first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
+        merkle::root(&self.shared.store, size)
+    }
+
+    /// Stops the sequencer after it has finished (and answered) every queued statement.
+    pub fn close(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+enum Enqueued {
+    Done(Result<Receipt, AppendError>),
+    Waiting(mpsc::Receiver<Result<Receipt, AppendError>>),
+}
+
+/// A proof that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofRequestError {
+    #[error("tree size {size} is beyond the latest checkpoint ({checkpoint})")]
+    BeyondCheckpoint { size: u64, checkpoint: u64 },
+    #[error("{0}")]
+    Range(String),
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+}
+
+impl From<merkle::ProofError<StoreError>> for ProofRequestError {
+    fn from(e: merkle::ProofError<StoreError>) -> Self {
+        match e {
+            merkle::ProofError::Source(s) => Self::Storage(s),
+            other => Self::Range(other.to_string()),
+        }
+    }
+}
+
+fn sign_checkpoint(
+    origin: &Origin,
+    size: u64,
+    root: Hash,
+    key: &SecretKey,
+) -> Result<SignedCheckpoint, note::NoteError> {
+    let cp = Checkpoint {
+        origin: origin.clone(),
+        size,
+        root,
+        extensions: Vec::new(),
+    };
+    let note = note::sign_checkpoint(&cp, key)?;
+    Ok(SignedCheckpoint { note, size, root })
+}
+
+/// The right edge of the tree of `size` leaves, read from stored complete subtrees.
+fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError> {
+    let mut peaks = Vec::new();
+    let mut start = 0u64;
+    for level in (0..64u8).rev() {
+        if size & (1u64 << level) != 0 {
+            let index = start >> level;
+            peaks.push(merkle::NodeSource::node(store, level, index)?);
+            start += 1u64 << level;
+        }
+    }
+    CompactRange::from_parts(size, peaks)
+        .map_err(|e| OpenError::Corrupt(format!("stored Merkle edge: {e}")))
+}
+
+impl Sequencer {
+    fn run(mut self, rx: mpsc::Receiver<Request>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH_STATEMENTS_MAX {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = self.commit(batch) {
+                // Stop for good: the working state may be ahead of the disk. Reopening rebuilds
+                // it from what is durable. Requests still queued are refused, not acknowledged.
+                let reason = e.to_string();
+                *self.shared.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                while let Ok(r) = rx.try_recv() {
+                    let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
+                }
+                return;
+            }
+        }
+    }
+
+    /// One group commit. Refused statements are answered at once; appended ones only after the
+    /// flush and the checkpoint. On a storage error every appended one is answered with it.
+    fn commit(&mut self, batch: Vec<Request>) -> Result<(), StoreError> {
+        let mut writes = AppendBatch::default();
+        if let Some(note) = &self.pending_checkpoint {
+            writes.checkpoint(note);
+        }
+        let mut appended: Vec<Appended> = Vec::with_capacity(batch.len());
+        let mut in_batch: HashMap<[u8; 16], (u64, Hash, Hash)> = HashMap::new();
+        let mut identity_changed = false;
+        for request in batch {
+            let reply = request.reply.clone();
+            match self.admit(request, &mut writes, &mut in_batch) {
+                Ok(Admit::New { seq, leaf_hash, identity }) => {
+                    identity_changed |= identity;
+                    appended.push(Appended { reply, seq, leaf_hash, duplicate: false });
+                }
+                Ok(Admit::Duplicate { seq, leaf_hash }) => {
+                    appended.push(Appended { reply, seq, leaf_hash, duplicate: true });
+                }
+                Err(err) => {
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+        if writes.leaves == 0 {
+            // Only duplicates (already durable and checkpointed): answer them now.
+            let checkpoint = Arc::clone(&self.read_checkpoint());
+            for a in appended {
+                a.answer(&checkpoint);
+            }
+            return Ok(());
+        }
+        let size = self.range.size();
+        let root = self.range.root();
+        writes.head(Head { size, root });
+        let result = self
+            .shared
+            .store
+            .append(writes)
+            .and_then(|()| self.shared.store.flush())
+            .and_then(|()| {
+                let signed = sign_checkpoint(&self.shared.origin, size, root, &self.key)
+                    .map_err(|e| StoreError::Io(format!("cannot sign checkpoint: {e}")))?;
+                self.shared.checkpoint_file.write(signed.note.as_bytes())?;
+                Ok(signed)
+            });
+        let signed = match result {
+            Ok(signed) => signed,
+            Err(e) => {
+                for a in appended {
+                    let _ = a.reply.send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
+                }
+                return Err(e);
+            }
+        };
+        self.pending_checkpoint = Some(signed.note.clone().into_bytes());
+        let checkpoint = Arc::new(signed);
+        {
+            let mut published = self
+                .shared
+                .published
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            published.checkpoint = Arc::clone(&checkpoint);
+            if identity_changed {
+                published.state = Arc::new(self.state.clone());
+            }
+        }
+        for a in appended {
+            a.answer(&checkpoint);
+        }
+        Ok(())
+    }
+
+    fn read_checkpoint(&self) -> Arc<SignedCheckpoint> {
+        Arc::clone(
+            &self
+                .shared
+                .published
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .checkpoint,
+        )
+    }
+
+    /// Checks one statement against the working state and, if admitted, adds its leaf to the
+    /// batch.
+    fn admit(
+        &mut self,
+        request: Request,
+        writes: &mut AppendBatch,
+        in_batch: &mut HashMap<[u8; 16], (u64, Hash, Hash)>,
+    ) -> Result<Admit, AppendError> {
+        let Request {
+            envelope,
+            statement,
+            payload_hash,
+            pre,
+            reply: _,
+        } = request;
+        let id = *statement.id.as_bytes();
+        // The same id earlier in this batch, or already durable: a retry racing itself.
+        let earlier = match in_batch.get(&id) {
+            Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
+            None => match self.shared.store.statement_id(&id)? {
+                Some(found) => {
+                    let bytes = self.shared.store.leaf(found.seq)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("leaf {} is missing", found.seq))
+                    })?;
+                    Some((found.seq, merkle::leaf_hash(&bytes), found.payload_hash))
+                }
+                None => None,
+            },
+        };
+        if let Some((seq, leaf_hash, hash)) = earlier {
+            if hash != payload_hash {
+                return Err(AppendError::IdConflict {
+                    id: statement.id.to_string(),
+                    seq,
+                });
+            }
+            return Ok(Admit::Duplicate { seq, leaf_hash });
+        }
+        let identity = statement.kind.is_identity();
+        let admitted = rules::check(&self.state, envelope, statement, Some(&pre))?;
+        let seq = admitted.seq();
+        let now = self.clock.now();
+        // recorded_at never goes backwards, even if the wall clock does.
+        let recorded_at = match self.last_recorded {
+            Some(last) if last > now => last,
+            _ => now,
+        };
+        let leaf = Leaf {
+            seq,
+            recorded_at,
+            prev: self.last_leaf,
+            envelope: admitted.envelope().clone(),
+        };
+        let bytes = leaf.encode()?;
+        rules::apply(&mut self.state, &admitted);
+        let leaf_hash = merkle::leaf_hash(&bytes);
+        writes.leaf(seq, &bytes);
+        for (level, index, hash) in self.range.append(leaf_hash) {
+            writes.node(level, index, &hash);
+        }
+        writes.statement_id(&id, IdEntry { seq, payload_hash });
+        if identity {
+            writes.identity(seq);
+        }
+        self.last_leaf = leaf_hash;
+        self.last_recorded = Some(recorded_at);
+        in_batch.insert(id, (seq, leaf_hash, payload_hash));
+        Ok(Admit::New {
+            seq,
+            leaf_hash,
+            identity,
+        })
+    }
+}
+
+enum Admit {
+    New { seq: u64, leaf_hash: Hash, identity: bool },
+    Duplicate { seq: u64, leaf_hash: Hash },
+}
+
+struct Appended {
+    reply: mpsc::SyncSender<Result<Receipt, AppendError>>,
+    seq: u64,
+    leaf_hash: Hash,
+    duplicate: bool,
+}
+
+impl Appended {
+    fn answer(self, checkpoint: &Arc<SignedCheckpoint>) {
+        let _ = self.reply.send(Ok(Receipt {
+            seq: self.seq,
+            leaf_hash: self.leaf_hash,
+            duplicate: self.duplicate,
+            checkpoint: Arc::clone(checkpoint),
+        }));
+    }
+}

@@ -1,0 +1,29 @@
+//! custody: a tamper-evident chain-of-custody ledger. The library holds every layer (DESIGN.md §4);
+//! the `custody` binary is a thin edge over it. This file only declares the modules, in layer
+//! order, and must never hold logic.
+#![forbid(unsafe_code)]
+
+// foundation
+pub mod ids;
+pub mod limits;
+pub mod time;
+// formats
+pub mod envelope;
+pub mod leaf;
+pub mod merkle;
+pub mod note;
+pub mod statement;
+// keys
+pub mod signing;
+// domain
+pub mod rules;
+// storage
+pub mod store;
+// application
+pub mod compose;
+pub mod export;
+pub mod ledger;
+pub mod demo;
+pub mod verify;
+// edges
+pub mod cli;

@@ -1,0 +1,49 @@
+//! Every size and count bound the ledger enforces, each with its unit in the name and the reason
+//! it exists. Owns no logic; must never grow a limit without a reason beside it.
+
+/// A statement (the signed JSON) may not exceed 32 KiB: a field report of an act is short, and the
+/// bound keeps a maximal statement's envelope inside one tlog-tiles entry (see `LEAF_BYTES_MAX`).
+pub const STATEMENT_BYTES_MAX: usize = 32 * 1024;
+
+/// A leaf may not exceed 65,535 bytes: tlog-tiles entry bundles prefix each entry with a
+/// big-endian u16 length, so a longer leaf could not be exported.
+pub const LEAF_BYTES_MAX: usize = 65_535;
+
+/// At most 16 signatures on one envelope: the largest act (a destruction with invited officials)
+/// has about ten signers, and the bound keeps a maximal statement's leaf under `LEAF_BYTES_MAX`.
+pub const SIGNATURES_MAX: usize = 16;
+
+/// An envelope as submitted (JSON, base64 payload, signatures) may not exceed 64 KiB: the payload
+/// inflates by 4/3 in base64 and each signature line adds under 200 bytes.
+pub const ENVELOPE_BYTES_MAX: usize = 64 * 1024;
+
+/// A DSSE key id is at most 64 characters: ours are 16 hex digits; the bound stops a hostile
+/// envelope from filling a leaf with key-id text.
+pub const KEY_ID_CHARS_MAX: usize = 64;
+
+/// Statements the sequencer takes into one group commit at most: large enough to amortize a
+/// flush (~5–7k fsyncs/s here), small enough that one batch's latency stays in milliseconds.
+pub const BATCH_STATEMENTS_MAX: usize = 1024;
+
+/// Statements waiting for the sequencer at most, across all callers: back-pressure instead of
+/// unbounded memory when writers outrun the disk.
+pub const QUEUE_STATEMENTS_MAX: usize = 8192;
+
+/// sled's page cache, in bytes: sled defaults to 1 GiB and its RSS can exceed the setting, so the
+/// ledger sets it explicitly to keep a small server small.
+pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A checkpoint's origin line is at most 255 bytes: C2SP leaves the length open; a bound keeps
+/// notes small and rules out abuse of the one free-text line that is signed.
+pub const ORIGIN_BYTES_MAX: usize = 255;
+
+/// A signed note (checkpoint with signatures) may not exceed 16 KiB when read back: it is a few
+/// hundred bytes plus cosignatures, so anything larger is not a checkpoint.
+pub const NOTE_BYTES_MAX: usize = 16 * 1024;
+
+/// Signature lines read from one note at most (C2SP signed-note recommends verifiers bound this).
+pub const NOTE_SIGNATURES_MAX: usize = 100;
+
+/// Hashes in one proof at most: a tree of 2^63 leaves needs 63 per path, and a consistency proof
+/// at most twice that.
+pub const PROOF_HASHES_MAX: usize = 128;

@@ -1,0 +1,492 @@
+//! Statements: the JSON an officer signs. Owns the statement types, their JSON Schemas (compiled
+//! once from `schemas/`), and the typed view of a statement's fields. Parses the exact bytes the
+//! client produced and never re-serializes them; never decides whether an act is allowed (that is
+//! `rules`).
+
+use crate::ids::{FacilityId, OfficerId, OfficerRole, Origin, StatementId};
+use crate::limits::STATEMENT_BYTES_MAX;
+use crate::merkle::Hash;
+use crate::time::Timestamp;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+/// A statement that was refused before any rule ran. `field` is a JSON pointer into the statement
+/// (empty for the whole document) and `rule` says what the field must be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatementError {
+    #[error("statement is {size} bytes; the limit is {max} bytes")]
+    TooLarge { size: usize, max: usize },
+    #[error("statement is not valid JSON: {0}")]
+    Json(String),
+    #[error("statement field {field}: {rule}")]
+    Field { field: String, rule: String },
+}
+
+impl StatementError {
+    fn field(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self::Field {
+            field: field.into(),
+            rule: rule.into(),
+        }
+    }
+
+    /// The JSON pointer of the offending field, when there is one.
+    pub fn field_path(&self) -> Option<&str> {
+        match self {
+            Self::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! statement_types {
+    ($( $variant:ident => $name:literal, $indonesian:literal; )*) => {
+        /// Every statement type the ledger knows.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum StatementType { $( $variant, )* }
+
+        impl StatementType {
+            pub const ALL: &'static [StatementType] = &[ $( Self::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// The Indonesian term officers use for this act.
+            pub fn indonesian(self) -> &'static str {
+                match self { $( Self::$variant => $indonesian, )* }
+            }
+
+            fn schema_text(self) -> &'static str {
+                match self {
+                    $( Self::$variant => include_str!(concat!("../schemas/", $name, ".json")), )*
+                }
+            }
+        }
+    };
+}
+
+statement_types! {
+    LedgerGenesis => "ledger_genesis", "pembentukan buku";
+    OfficerEnrolled => "officer_enrolled", "pendaftaran petugas";
+    OfficerKeyRotated => "officer_key_rotated", "penggantian kunci petugas";
+    OfficerRevoked => "officer_revoked", "pencabutan petugas";
+    NoteAdded => "note_added", "catatan";
+}
+
+impl StatementType {
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.as_str() == s)
+    }
+
+    /// Identity statements change who may sign; the ledger indexes them for fast reopening.
+    pub fn is_identity(self) -> bool {
+        matches!(
+            self,
+            Self::LedgerGenesis
+                | Self::OfficerEnrolled
+                | Self::OfficerKeyRotated
+                | Self::OfficerRevoked
+        )
+    }
+}
+
+impl fmt::Display for StatementType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+const COMMON_SCHEMA: &str = include_str!("../schemas/common.json");
+const COMMON_URI: &str = "urn:custody:schema:common";
+
+struct Schemas {
+    validators: Vec<(StatementType, jsonschema::Validator)>,
+}
+
+fn registry() -> &'static jsonschema::Registry<'static> {
+    static REGISTRY: OnceLock<jsonschema::Registry<'static>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let common: serde_json::Value =
+            serde_json::from_str(COMMON_SCHEMA).expect("schemas/common.json is valid JSON");
+        jsonschema::Registry::new()
+            .add(COMMON_URI, common)
+            .and_then(|b| b.prepare())
+            .expect("schemas/common.json is a valid schema resource")
+    })
+}
+
+fn schemas() -> &'static Schemas {
+    static SCHEMAS: OnceLock<Schemas> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let validators = StatementType::ALL
+            .iter()
+            .map(|&t| {
+                let schema: serde_json::Value = serde_json::from_str(t.schema_text())
+                    .expect("every schema file is valid JSON (checked by tests)");
+                let validator = jsonschema::options()
+                    .with_registry(registry())
+                    .should_validate_formats(true)
+                    .build(&schema)
+                    .expect("every schema file compiles (checked by tests)");
+                (t, validator)
+            })
+            .collect();
+        Schemas { validators }
+    })
+}
+
+/// Compiles every schema now, so that the first statement does not pay for it.
+pub fn warm_up() {
+    let _ = schemas();
+}
+
+/// One entry of `signers`: a function in the act and the officer who fills it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Signer {
+    pub role: String,
+    pub officer: OfficerId,
+}
+
+/// The enrollment record of an officer, as carried by genesis and enrollment statements.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct OfficerRecord {
+    pub id: OfficerId,
+    pub name: String,
+    pub agency: String,
+    pub unit: String,
+    pub roles: Vec<OfficerRole>,
+    pub public_key: String,
+}
+
+/// The type-specific part of a statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    LedgerGenesis {
+        origin: Origin,
+        ledger_key: String,
+        admin: OfficerRecord,
+    },
+    OfficerEnrolled {
+        officer: OfficerRecord,
+    },
+    OfficerKeyRotated {
+        officer: OfficerId,
+        public_key: String,
+        reason: String,
+    },
+    OfficerRevoked {
+        officer: OfficerId,
+        reason: String,
+    },
+    NoteAdded {
+        refers_to: Option<u64>,
+        text: String,
+    },
+}
+
+/// A statement whose bytes passed its schema. Holds the typed fields; the exact bytes stay with
+/// the envelope they came in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub kind: StatementType,
+    pub id: StatementId,
+    pub occurred_at: Timestamp,
+    pub facility: FacilityId,
+    pub signers: Vec<Signer>,
+    /// Item id → the leaf hash of the item's latest event as the signers saw it (None: new item).
+    pub after: BTreeMap<String, Option<Hash>>,
+    pub body: Body,
+}
+
+#[derive(Deserialize)]
+struct CommonWire {
+    id: StatementId,
+    occurred_at: String,
+    facility: FacilityId,
+    signers: Vec<Signer>,
+    after: BTreeMap<String, Option<String>>,
+}
+
+#[derive(Deserialize)]
+struct GenesisWire {
+    origin: Origin,
+    ledger_key: String,
+    admin: OfficerRecord,
+}
+#[derive(Deserialize)]
+struct EnrolledWire {
+    officer: OfficerRecord,
+}
+#[derive(Deserialize)]
+struct RotatedWire {
+    officer: OfficerId,
+    public_key: String,
+    reason: String,
+}
+#[derive(Deserialize)]
+struct RevokedWire {
+    officer: OfficerId,
+    reason: String,
+}
+#[derive(Deserialize)]
+struct NoteWire {
+    refers_to: Option<u64>,
+    text: String,
+}
+
+impl Statement {
+    /// Parses and schema-checks statement bytes. The error names the first offending field.
+    pub fn parse(bytes: &[u8]) -> Result<Self, StatementError> {
+        if bytes.len() > STATEMENT_BYTES_MAX {
+            return Err(StatementError::TooLarge {
+                size: bytes.len(),
+                max: STATEMENT_BYTES_MAX,
+            });
+        }
+        reject_duplicate_keys(bytes)?;
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| StatementError::Json(e.to_string()))?;
+        let kind = match value.get("type") {
+            None => return Err(StatementError::field("/type", "is required")),
+            Some(serde_json::Value::String(s)) => StatementType::parse(s).ok_or_else(|| {
+                let known: Vec<&str> = StatementType::ALL.iter().map(|t| t.as_str()).collect();
+                StatementError::field(
+                    "/type",
+                    format!("unknown statement type {s:?}; known types: {}", known.join(", ")),
+                )
+            })?,
+            Some(_) => return Err(StatementError::field("/type", "must be a string")),
+        };
+        validate(kind, &value)?;
+        Self::from_valid_value(kind, value)
+    }
+
+    fn from_valid_value(
+        kind: StatementType,
+        value: serde_json::Value,
+    ) -> Result<Self, StatementError> {
+        let common: CommonWire = typed(&value)?;
+        let occurred_at = Timestamp::parse(&common.occurred_at)
+            .map_err(|e| StatementError::field("/occurred_at", e.to_string()))?;
+        let mut after = BTreeMap::new();
+        for (item, hash) in common.after {
+            let hash = match hash {
+                None => None,
+                Some(text) => Some(decode_hash(&text).ok_or_else(|| {
+                    StatementError::field(format!("/after/{item}"), "must be a base64 SHA-256 hash")
+                })?),
+            };
+            after.insert(item, hash);
+        }
+        let body = match kind {
+            StatementType::LedgerGenesis => {
+                let w: GenesisWire = typed(&value)?;
+                Body::LedgerGenesis {
+                    origin: w.origin,
+                    ledger_key: w.ledger_key,
+                    admin: w.admin,
+                }
+            }
+            StatementType::OfficerEnrolled => {
+                let w: EnrolledWire = typed(&value)?;
+                Body::OfficerEnrolled { officer: w.officer }
+            }
+            StatementType::OfficerKeyRotated => {
+                let w: RotatedWire = typed(&value)?;
+                Body::OfficerKeyRotated {
+                    officer: w.officer,
+                    public_key: w.public_key,
+                    reason: w.reason,
+                }
+            }
+            StatementType::OfficerRevoked => {
+                let w: RevokedWire = typed(&value)?;
+                Body::OfficerRevoked {
+                    officer: w.officer,
+                    reason: w.reason,
+                }
+            }
+            StatementType::NoteAdded => {
+                let w: NoteWire = typed(&value)?;
+                Body::NoteAdded {
+                    refers_to: w.refers_to,
+                    text: w.text,
+                }
+            }
+        };
+        Ok(Self {
+            kind,
+            id: common.id,
+            occurred_at,
+            facility: common.facility,
+            signers: common.signers,
+            after,
+            body,
+        })
+    }
+}
+
+/// Reads the fields the statement type needs from an already schema-valid value. A failure here
+/// means a schema and its typed view disagree, reported as a field error rather than a panic.
+fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, StatementError> {
+    T::deserialize(value).map_err(|e| StatementError::field("", e.to_string()))
+}
+
+fn decode_hash(text: &str) -> Option<Hash> {
+    B64.decode(text).ok()?.try_into().ok()
+}
+
+fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), StatementError> {
+    let validator = schemas()
+        .validators
+        .iter()
+        .find(|(t, _)| *t == kind)
+        .map(|(_, v)| v)
+        .expect("every statement type has a compiled schema");
+    match validator.iter_errors(value).next() {
+        None => Ok(()),
+        Some(err) => {
+            let path = err.instance_path().to_string();
+            let field = if path.is_empty() { "/".to_owned() } else { path };
+            let mut rule = err.to_string();
+            // Long instance dumps make the message unreadable for an officer at a gate.
+            if rule.len() > 300 {
+                let cut = (0..=300).rev().find(|&i| rule.is_char_boundary(i)).unwrap_or(0);
+                rule.truncate(cut);
+                rule.push('…');
+            }
+            Err(StatementError::field(field, rule))
+        }
+    }
+}
+
+/// JSON allows an object to repeat a key and parsers disagree on which copy wins. A signed
+/// statement must mean one thing to every verifier, so repeated keys are refused outright.
+fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let result = NoDuplicates { path: String::new() }.deserialize(&mut de);
+    match result {
+        Ok(()) => de.end().map_err(|e| StatementError::Json(e.to_string())),
+        Err(e) => {
+            let text = e.to_string();
+            match text.strip_prefix("duplicate key ") {
+                Some(rest) => {
+                    let field = rest.split(" at line").next().unwrap_or(rest).to_owned();
+                    Err(StatementError::field(
+                        field,
+                        "appears twice in one object; a signed statement must be unambiguous",
+                    ))
+                }
+                None => Err(StatementError::Json(text)),
+            }
+        }
+    }
+}
+
+struct NoDuplicates {
+    path: String,
+}
+
+impl<'de> DeserializeSeed<'de> for NoDuplicates {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NoDuplicates {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while seq
+            .next_element_seed(NoDuplicates {
+                path: format!("{}/{i}", self.path),
+            })?
+            .is_some()
+        {
+            i += 1;
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = format!("{}/{key}", self.path);
+            if !seen.insert(key) {
+                return Err(de::Error::custom(format!("duplicate key {path}")));
+            }
+            map.next_value_seed(NoDuplicates { path })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn note(extra: &str) -> String {
+        format!(
+            r#"{{"type":"note_added","id":"01987a3c-5b2e-7c41-9a10-3f2b8c4d5e6f","occurred_at":"2025-08-04T02:15:00Z","facility":"LPN-JAKARTA","signers":[{{"role":"author","officer":"198507142010121001"}}],"after":{{}},"text":"Gate log checked"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn a_valid_note_parses() {
+        let s = Statement::parse(note("").as_bytes()).expect("valid");
+        assert_eq!(s.kind, StatementType::NoteAdded);
+        assert_eq!(s.signers[0].officer.as_str(), "198507142010121001");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let err = Statement::parse(note(r#","colour":"red""#).as_bytes()).expect_err("refused");
+        assert!(err.to_string().contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused() {
+        let err = Statement::parse(note(r#","text":"other""#).as_bytes()).expect_err("refused");
+        assert_eq!(err.field_path(), Some("/text"));
+    }
+
+    #[test]
+    fn bad_officer_id_names_the_field() {
+        let bad = note("").replace("198507142010121001", "BUDI");
+        let err = Statement::parse(bad.as_bytes()).expect_err("refused");
+        assert_eq!(err.field_path(), Some("/signers/0/officer"), "{err}");
+    }
+
+    #[test]
+    fn every_schema_compiles() {
+        warm_up();
+        assert_eq!(schemas().validators.len(), StatementType::ALL.len());
+    }
+}
