@@ -22,6 +22,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// Writes a line to stdout, ignoring a closed pipe (`custody entry 3 | head` must not panic).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// Writes to stdout without a newline, ignoring a closed pipe.
+macro_rules! out_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "custody",
@@ -421,10 +437,10 @@ fn run(cli: Cli) -> Outcome {
                     "genesis": receipt_json(&ledger_handle, &receipt)?,
                 }));
             } else {
-                println!("created ledger {} (origin {origin})", ledger.display());
-                println!("genesis recorded at seq {}", receipt.seq);
-                println!("verifier key (give this to prosecutors and auditors):");
-                println!("{vkey}");
+                out!("created ledger {} (origin {origin})", ledger.display());
+                out!("genesis recorded at seq {}", receipt.seq);
+                out!("verifier key (give this to prosecutors and auditors):");
+                out!("{vkey}");
             }
             Ok(())
         }
@@ -541,7 +557,7 @@ fn run(cli: Cli) -> Outcome {
                 Envelope::unsigned(bytes).map_err(input("statement"))?
             };
             envelope.sign(&key).map_err(input("envelope"))?;
-            println!("{}", envelope.to_json_pretty());
+            out!("{}", envelope.to_json_pretty());
             Ok(())
         }
         Command::Submit {
@@ -574,7 +590,7 @@ fn run(cli: Cli) -> Outcome {
             if json.json {
                 print_json(&json!({"vkey": ledger.verifier_key().to_string()}));
             } else {
-                println!("{}", ledger.verifier_key());
+                out!("{}", ledger.verifier_key());
             }
             Ok(())
         }
@@ -642,7 +658,7 @@ fn run(cli: Cli) -> Outcome {
                     "bytes": summary.bytes,
                 }));
             } else {
-                println!(
+                out!(
                     "exported {} entries to {} ({} entry bundles, {} hash tiles, {} bytes)",
                     summary.size,
                     out.display(),
@@ -650,7 +666,7 @@ fn run(cli: Cli) -> Outcome {
                     summary.hash_tiles,
                     summary.bytes
                 );
-                println!("verify it anywhere with: custody verify --tiles {} --vkey '{}'", out.display(), ledger.verifier_key());
+                out!("verify it anywhere with: custody verify --tiles {} --vkey '{}'", out.display(), ledger.verifier_key());
             }
             Ok(())
         }
@@ -660,7 +676,7 @@ fn run(cli: Cli) -> Outcome {
             if json.json {
                 print_json(&report.to_json());
             } else {
-                print!("{}", report.to_text());
+                out_raw!("{}", report.to_text());
             }
             if report.verified_ok() {
                 Ok(())
@@ -692,14 +708,15 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
 }
 
 fn write_stdout(bytes: &[u8]) -> Outcome {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::Io(format!("stdout: {e}")))
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Io(format!("stdout: {e}"))),
+        _ => Ok(()),
+    }
 }
 
 fn print_json(value: &Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).expect("a JSON value always serializes")
     );
@@ -757,12 +774,12 @@ fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> 
     if json {
         print_json(&receipt_json(ledger, receipt)?);
     } else if receipt.duplicate {
-        println!(
+        out!(
             "already recorded at seq {} (same statement id and content); nothing new was written",
             receipt.seq
         );
     } else {
-        println!(
+        out!(
             "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
             receipt.seq,
             B64.encode(receipt.leaf_hash),
@@ -809,10 +826,10 @@ fn show_public(key: &SecretKey, path: Option<&Path>, json: bool) {
         }));
     } else {
         if let Some(p) = path {
-            println!("private key: {} (keep it secret; mode 0600)", p.display());
+            out!("private key: {} (keep it secret; mode 0600)", p.display());
         }
-        println!("public key:  {}", public.to_base64());
-        println!("key id:      {}", public.key_id());
+        out!("public key:  {}", public.to_base64());
+        out!("key id:      {}", public.key_id());
     }
 }
 
@@ -885,7 +902,7 @@ fn verify_command(
             "officers_revoked": report.officers_revoked,
         }));
     } else {
-        println!(
+        out!(
             "OK: {what}: {} entries verified (origin {}, root {}); every signature, key, hash link and the checkpoint check out",
             report.size,
             report.origin,
@@ -921,7 +938,7 @@ fn officers(dir: &Path, json: bool) -> Outcome {
             .collect();
         print_json(&Value::Array(list));
     } else {
-        println!("{:<20} {:<28} {:<10} {:<34} status", "NIP/NRP", "name (nama)", "agency", "roles (peran)");
+        out!("{:<20} {:<28} {:<10} {:<34} status", "NIP/NRP", "name (nama)", "agency", "roles (peran)");
         for o in state.officers() {
             let status = match (o.revoked_at, o.current_key()) {
                 (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
@@ -929,7 +946,7 @@ fn officers(dir: &Path, json: bool) -> Outcome {
                 (None, None) => "no key".to_owned(),
             };
             let roles: Vec<&str> = o.record.roles.iter().map(|r| r.as_str()).collect();
-            println!(
+            out!(
                 "{:<20} {:<28} {:<10} {:<34} {status}",
                 o.record.id,
                 o.record.name,

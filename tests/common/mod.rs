@@ -1,0 +1,137 @@
+//! Shared fixtures for the CLI tests: a ledger with an administrator and enrolled officers, built
+//! through the real `custody` binary, and small helpers to run it and read its JSON.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub const ADMIN: &str = "197905112005011002";
+pub const GATE_A: &str = "198803222010121003";
+pub const GATE_B: &str = "199001152014022001";
+pub const OUTSIDER: &str = "198001012005011001";
+pub const FACILITY: &str = "LPN-JAKARTA";
+pub const ORIGIN: &str = "custody.test.go.id/ledger";
+
+pub fn custody() -> Command {
+    let mut cmd = Command::cargo_bin("custody").expect("the custody binary is built");
+    cmd.env_remove("CUSTODY_LEDGER");
+    cmd
+}
+
+pub fn run_json(args: &[&str]) -> Value {
+    let out = custody().args(args).arg("--json").output().expect("runs");
+    assert!(
+        out.status.success(),
+        "custody {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+/// A ledger with an admin and two enrolled gate officers; keys in `dir/keys`.
+pub struct Fixture {
+    pub tmp: tempfile::TempDir,
+    pub ledger: PathBuf,
+    pub keys: PathBuf,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let keys = tmp.path().join("keys");
+        std::fs::create_dir(&keys).expect("keys dir");
+        let ledger = tmp.path().join("ledger");
+        let f = Self { tmp, ledger, keys };
+        for name in ["admin", "gate-a", "gate-b", "outsider", "spare"] {
+            custody()
+                .args(["key", "new", "--out"])
+                .arg(f.key(name))
+                .assert()
+                .success();
+        }
+        custody()
+            .args(["init", "--ledger"])
+            .arg(&f.ledger)
+            .args(["--origin", ORIGIN, "--admin-key"])
+            .arg(f.key("admin"))
+            .args(["--admin-id", ADMIN, "--admin-name", "Hendra Wijaya", "--facility", FACILITY])
+            .assert()
+            .success();
+        f.enroll(GATE_A, "gate-a", "gate_officer");
+        f.enroll(GATE_B, "gate-b", "gate_officer");
+        f
+    }
+
+    pub fn key(&self, name: &str) -> PathBuf {
+        self.keys.join(format!("{name}.pem"))
+    }
+
+    pub fn public_key(&self, name: &str) -> String {
+        let v = run_json(&["key", "show", self.key(name).to_str().expect("utf-8 path")]);
+        v["public_key"].as_str().expect("public_key").to_owned()
+    }
+
+    pub fn enroll(&self, officer: &str, key: &str, roles: &str) {
+        let pk = self.public_key(key);
+        custody()
+            .args(["enroll", "--ledger"])
+            .arg(&self.ledger)
+            .arg("--key")
+            .arg(self.key("admin"))
+            .args(["--officer", officer, "--name", "Petugas Uji", "--agency", "imipas"])
+            .args(["--unit", "P2U", "--roles", roles, "--public-key", &pk])
+            .assert()
+            .success();
+    }
+
+    pub fn ledger_str(&self) -> &str {
+        self.ledger.to_str().expect("utf-8 path")
+    }
+
+    pub fn size(&self) -> u64 {
+        run_json(&["checkpoint", "--ledger", self.ledger_str()])["size"]
+            .as_u64()
+            .expect("size")
+    }
+
+    pub fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
+        let p = self.tmp.path().join(name);
+        std::fs::write(&p, contents).expect("write");
+        p
+    }
+
+    /// Asserts that the ledger still verifies and still has `size` entries.
+    pub fn assert_unchanged(&self, size: u64) {
+        assert_eq!(self.size(), size, "the ledger size changed");
+        custody()
+            .args(["verify", "--ledger"])
+            .arg(&self.ledger)
+            .assert()
+            .success();
+    }
+}
+
+/// A note by `officer`, with optional extra JSON fields appended inside the object.
+pub fn note_by(officer: &str, extra: &str) -> String {
+    format!(
+        r#"{{"type":"note_added","facility":"{FACILITY}","signers":[{{"role":"author","officer":"{officer}"}}],"after":{{}},"text":"Gate log checked"{extra}}}"#
+    )
+}
+
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
