@@ -41,6 +41,8 @@ pub enum ComposeError {
     Key(#[from] KeyError),
     #[error("{0}")]
     Envelope(#[from] EnvelopeError),
+    #[error("{0}")]
+    Statement(#[from] crate::statement::StatementError),
 }
 
 /// A new statement id: UUIDv7 from the clock and the operating system's randomness.
@@ -55,6 +57,8 @@ pub fn new_statement_id(clock: &dyn Clock) -> Result<StatementId, KeyError> {
 /// input bytes untouched when nothing was missing, so that what the officer wrote is what is
 /// signed.
 pub fn fill_defaults(bytes: &[u8], clock: &dyn Clock) -> Result<Vec<u8>, ComposeError> {
+    // Re-serializing would silently keep one copy of a repeated key: refuse it first.
+    crate::statement::reject_duplicate_keys(bytes)?;
     let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes) else {
         // Not an object (or not JSON): leave it for the statement parser to explain.
         return Ok(bytes.to_vec());

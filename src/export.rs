@@ -196,18 +196,18 @@ impl TilesSource {
         let mut at = 0usize;
         while at < bytes.len() {
             let Some(len_bytes) = bytes.get(at..at + 2) else {
-                return Err(VerifyError::Read(format!("entry bundle {rel} is truncated")));
+                return Err(VerifyError::Malformed(format!("entry bundle {rel} is truncated")));
             };
             let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
             let Some(entry) = bytes.get(at + 2..at + 2 + len) else {
-                return Err(VerifyError::Read(format!("entry bundle {rel} is truncated")));
+                return Err(VerifyError::Malformed(format!("entry bundle {rel} is truncated")));
             };
             entries.push(entry.to_vec());
             at += 2 + len;
         }
         if entries.len() as u64 != width {
-            return Err(VerifyError::Read(format!(
-                "entry bundle {rel} holds {} entries, expected {width}",
+            return Err(VerifyError::Malformed(format!(
+                "entry bundle {rel} holds {} entries, expected {width} (entries were removed or added)",
                 entries.len()
             )));
         }
@@ -231,7 +231,7 @@ impl TilesSource {
         let bytes = std::fs::read(self.root.join(&rel))
             .map_err(|e| VerifyError::Read(format!("hash tile {rel}: {e}")))?;
         if bytes.len() as u64 != width * 32 {
-            return Err(VerifyError::Read(format!(
+            return Err(VerifyError::Malformed(format!(
                 "hash tile {rel} is {} bytes, expected {}",
                 bytes.len(),
                 width * 32

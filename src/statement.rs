@@ -368,7 +368,7 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
 
 /// JSON allows an object to repeat a key and parsers disagree on which copy wins. A signed
 /// statement must mean one thing to every verifier, so repeated keys are refused outright.
-fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
+pub fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result = NoDuplicates { path: String::new() }.deserialize(&mut de);
     match result {

@@ -31,6 +31,8 @@ pub enum VerifyError {
     Root { size: u64 },
     #[error("cannot read the log: {0}")]
     Read(String),
+    #[error("the export is malformed: {0}")]
+    Malformed(String),
 }
 
 /// Where verification reads leaves and checks stored Merkle nodes from.
