@@ -8,8 +8,11 @@ use custody::fuzz_harness;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+/// A harness entry point: bytes in, a panic on a bug.
+type Harness = fn(&[u8]);
+
 /// Every fuzz target, by the name of its file in `fuzz/fuzz_targets/` and its corpus directory.
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+const TARGETS: &[(&str, Harness)] = &[
     ("statement_parse", fuzz_harness::statement_parse),
     ("envelope_verify", fuzz_harness::envelope_verify),
     ("leaf_decode", fuzz_harness::leaf_decode),
@@ -33,7 +36,7 @@ fn files_in(dir: &Path) -> Option<Vec<PathBuf>> {
 }
 
 /// Runs every file through `harness`; fails naming each file that panicked.
-fn replay(files: &[PathBuf], harness: fn(&[u8])) {
+fn replay(files: &[PathBuf], harness: Harness) {
     let mut failed = Vec::new();
     for file in files {
         let data = std::fs::read(file).expect("a corpus file can be read");
