@@ -247,6 +247,11 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Measure the ledger: durable, verified appends from concurrent writers (a new ledger in --ledger)
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Create a demonstration ledger with generated keys, then verify it
     Demo {
         #[arg(long, value_name = "DIR", env = "CUSTODY_LEDGER")]
@@ -270,6 +275,22 @@ enum KeyCommand {
         key: PathBuf,
         #[command(flatten)]
         json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Pre-signs --count statements, then appends them from --writers threads; prints a table and a JSON line
+    Append {
+        /// Directory for the new benchmark ledger (must not exist or be empty)
+        #[arg(long, value_name = "DIR")]
+        ledger: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
+        #[arg(long, default_value_t = 5000)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        signatures: usize,
     },
 }
 
@@ -671,6 +692,27 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Officers { ledger, json } => officers(&ledger.ledger, json.json),
+        Command::Bench {
+            command:
+                BenchCommand::Append {
+                    ledger,
+                    writers,
+                    count,
+                    signatures,
+                },
+        } => {
+            let r = crate::bench::append(&ledger, writers, count, signatures).map_err(|e| match e {
+                crate::bench::BenchError::Input(m) => Failure::Input(m),
+                other => Failure::Io(other.to_string()),
+            })?;
+            out!("writers  signatures  statements  appends/s  p50 ms  p99 ms  bytes/entry on disk");
+            out!(
+                "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>8.0}",
+                r.writers, r.signatures, r.statements, r.appends_per_s, r.p50_ms, r.p99_ms, r.disk_bytes_per_entry
+            );
+            out!("{}", serde_json::to_string(&r).expect("plain numbers serialize"));
+            Ok(())
+        }
         Command::Demo { ledger, json } => {
             let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| Failure::Io(e.to_string()))?;
             if json.json {

@@ -13,8 +13,9 @@
 //! 3. `apply_batch` then `flush` (fsync); ✝ leaves durable but no checkpoint: on open they are
 //!    kept (they were valid) and a checkpoint is signed for them; no writer was answered, so a
 //!    retry with the same id gets the original seq;
-//! 4. sign the checkpoint and replace the checkpoint file atomically (fsync); ✝ either the old or
-//!    the new file survives, and both are consistent with sled;
+//! 4. sign the checkpoint and write it into the older slot of the checkpoint file (fdatasync);
+//!    ✝ a torn slot is ignored and the other slot holds the previous checkpoint, consistent with
+//!    sled;
 //! 5. publish the checkpoint and answer every writer of the batch.
 
 use crate::envelope::{Envelope, EnvelopeError};
@@ -110,9 +111,9 @@ impl LedgerPaths {
     pub fn key(&self) -> PathBuf {
         self.dir.join("ledger-key.pem")
     }
-    /// The latest signed checkpoint, outside sled.
+    /// The latest signed checkpoint, outside sled (two alternating slots; see `CheckpointFile`).
     pub fn checkpoint(&self) -> PathBuf {
-        self.dir.join("checkpoint")
+        self.dir.join("checkpoint.slots")
     }
 }
 

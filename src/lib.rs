@@ -20,6 +20,7 @@ pub mod rules;
 // storage
 pub mod store;
 // application
+pub mod bench;
 pub mod compose;
 pub mod export;
 pub mod ledger;

@@ -154,12 +154,13 @@ fn a_checkpoint_forged_with_another_key_is_refused() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let other = tmp.path().join("other");
     custody().args(["demo", "--ledger"]).arg(&other).assert().success();
-    std::fs::copy(other.join("checkpoint"), d.tiles.join("checkpoint")).expect("copy");
+    let forged = custody().args(["checkpoint", "--ledger"]).arg(&other).output().expect("runs").stdout;
+    std::fs::write(d.tiles.join("checkpoint"), forged).expect("write");
     let (code, err) = verify_tiles(&d);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("checkpoint"), "{err}");
     // And the ledger itself refuses to open with a forged checkpoint file beside it.
-    std::fs::copy(other.join("checkpoint"), d.ledger.join("checkpoint")).expect("copy");
+    std::fs::copy(other.join("checkpoint.slots"), d.ledger.join("checkpoint.slots")).expect("copy");
     let out = custody().args(["verify", "--ledger"]).arg(&d.ledger).output().expect("runs");
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr_of(&out).contains("does not verify with this ledger's key"), "{}", stderr_of(&out));
