@@ -714,7 +714,11 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Demo { ledger, json } => {
-            let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| Failure::Io(e.to_string()))?;
+            let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| match e {
+                crate::demo::DemoError::Open(e) => Failure::from(e),
+                crate::demo::DemoError::Append(e) => Failure::from(e),
+                other => Failure::Io(other.to_string()),
+            })?;
             if json.json {
                 print_json(&report.to_json());
             } else {

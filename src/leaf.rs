@@ -141,3 +141,26 @@ mod tests {
         assert!(Leaf::decode(reordered.as_bytes()).is_err());
     }
 }
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::limits::{SIGNATURES_MAX, STATEMENT_BYTES_MAX};
+    use crate::signing::SecretKey;
+
+    #[test]
+    fn a_maximal_statement_with_every_signature_fits_one_leaf() {
+        let mut envelope = Envelope::unsigned(vec![b'x'; STATEMENT_BYTES_MAX]).expect("at the limit");
+        for i in 0..SIGNATURES_MAX {
+            envelope.sign(&SecretKey::from_seed(&[i as u8 + 1; 32])).expect("room");
+        }
+        let leaf = Leaf {
+            seq: u64::MAX,
+            recorded_at: Timestamp::parse("9999-12-31T23:59:59.999Z").expect("valid"),
+            prev: [0xff; 32],
+            envelope,
+        };
+        let bytes = leaf.encode().expect("a maximal leaf fits the tlog-tiles entry limit");
+        assert!(bytes.len() <= LEAF_BYTES_MAX);
+    }
+}

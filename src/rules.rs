@@ -117,6 +117,10 @@ pub enum RuleError {
     BadPublicKey { field: &'static str, reason: String },
     #[error("field {field}: this public key is already enrolled for officer {officer} (seq {seq}); every officer needs a key of their own")]
     KeyInUse { field: &'static str, officer: OfficerId, seq: u64 },
+    #[error("field {field}: this key's id {keyid} is already used by officer {officer}'s key; generate another key")]
+    KeyIdInUse { field: &'static str, keyid: String, officer: OfficerId },
+    #[error("officer {officer} is the last active administrator; enroll another administrator before revoking this one")]
+    LastAdmin { officer: OfficerId },
     #[error("officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s")]
     KeyHolderMismatch { officer: OfficerId, got: OfficerId },
     #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
@@ -337,8 +341,11 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
             });
         }
     }
+    // An administrator may rotate their own key (one officer as admin and key_holder), so that a
+    // ledger with a single administrator can still replace that administrator's key.
+    let own_rotation = statement.kind == StatementType::OfficerKeyRotated;
     for (i, s) in statement.signers.iter().enumerate() {
-        if statement.signers[..i].iter().any(|t| t.officer == s.officer) {
+        if statement.signers[..i].iter().any(|t| t.officer == s.officer && !own_rotation) {
             return Err(RuleError::DuplicateSigner {
                 officer: s.officer.clone(),
             });
@@ -465,6 +472,15 @@ fn new_key(
             seq: *seq,
         });
     }
+    // Signatures name keys by id; two keys with one id would make a signer ambiguous.
+    let keyid = key.key_id();
+    if let Some(o) = state.officers.values().find(|o| o.keys.iter().any(|k| k.keyid == keyid)) {
+        return Err(RuleError::KeyIdInUse {
+            field,
+            keyid,
+            officer: o.record.id.clone(),
+        });
+    }
     Ok(key)
 }
 
@@ -513,7 +529,16 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             }
             new_key(state, "/public_key", public_key).map(|_| ())
         }
-        Body::OfficerRevoked { officer, .. } => enrolled(state, officer).map(|_| ()),
+        Body::OfficerRevoked { officer, .. } => {
+            let target = enrolled(state, officer)?;
+            let is_admin = |o: &OfficerState| o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin);
+            if is_admin(target) && state.officers.values().filter(|o| is_admin(o)).count() == 1 {
+                return Err(RuleError::LastAdmin {
+                    officer: officer.clone(),
+                });
+            }
+            Ok(())
+        }
         Body::NoteAdded { refers_to, .. } => match refers_to {
             Some(r) if *r >= state.size => Err(RuleError::RefersToFuture {
                 refers_to: *r,
