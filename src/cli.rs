@@ -220,9 +220,9 @@ enum Command {
     },
     /// Verify the whole log: every leaf, signature, key validity, hash chain and the Merkle root
     Verify {
-        #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR", conflicts_with = "tiles")]
+        #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR")]
         ledger: Option<PathBuf>,
-        /// A tlog-tiles export to verify instead of a ledger (needs --vkey)
+        /// A tlog-tiles export to verify instead of a ledger (needs --vkey; takes precedence over --ledger)
         #[arg(long, value_name = "DIR", requires = "vkey")]
         tiles: Option<PathBuf>,
         /// The ledger's verifier key (a string, or a file holding it)
@@ -270,6 +270,8 @@ enum KeyCommand {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Print only the public key (base64) of a private key file, for enrollment
+    Public { key: PathBuf },
     /// Print the public key and key id of a private key file
     Show {
         key: PathBuf,
@@ -415,6 +417,10 @@ fn run(cli: Cli) -> Outcome {
         Command::Key { command } => match command {
             KeyCommand::New { out, json } => key_new(&out, json.json),
             KeyCommand::Show { key, json } => key_show(&key, json.json),
+            KeyCommand::Public { key } => {
+                out!("{}", read_key(&key)?.public().to_base64());
+                Ok(())
+            }
         },
         Command::Init {
             ledger,
