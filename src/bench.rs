@@ -42,14 +42,22 @@ pub struct AppendResult {
 
 /// Officer ids for generated signers: NIPs that differ in their last digits.
 fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
-    OfficerId::parse(&format!("1990010120200{:05}", n % 100_000)).map_err(|e| BenchError::Input(e.to_string()))
+    OfficerId::parse(&format!("1990010120200{:05}", n % 100_000))
+        .map_err(|e| BenchError::Input(e.to_string()))
 }
 
 /// Appends `count` pre-signed ~1 KiB notes from `writers` threads into a new ledger in `dir`.
 /// Only single-signer statements exist until the custody acts land, so `signatures` must be 1.
-pub fn append(dir: &Path, writers: usize, count: usize, signatures: usize) -> Result<AppendResult, BenchError> {
+pub fn append(
+    dir: &Path,
+    writers: usize,
+    count: usize,
+    signatures: usize,
+) -> Result<AppendResult, BenchError> {
     if writers == 0 || count == 0 {
-        return Err(BenchError::Input("--writers and --count must be at least 1".into()));
+        return Err(BenchError::Input(
+            "--writers and --count must be at least 1".into(),
+        ));
     }
     if signatures != 1 {
         return Err(BenchError::Input(
@@ -57,7 +65,8 @@ pub fn append(dir: &Path, writers: usize, count: usize, signatures: usize) -> Re
         ));
     }
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let origin = Origin::parse("bench.custody.invalid/ledger").map_err(|e| BenchError::Input(e.to_string()))?;
+    let origin = Origin::parse("bench.custody.invalid/ledger")
+        .map_err(|e| BenchError::Input(e.to_string()))?;
     let admin_key = SecretKey::generate()?;
     let admin = OfficerInput {
         id: officer_id(99_999)?,
@@ -68,9 +77,16 @@ pub fn append(dir: &Path, writers: usize, count: usize, signatures: usize) -> Re
         public_key: admin_key.public(),
     };
     let (ledger, _) = Ledger::init(dir, &origin, Arc::clone(&clock), |vkey| {
-        let bytes = compose::genesis(clock.as_ref(), "BENCH", origin.as_str(), &vkey.to_string(), &admin)
-            .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(bytes, &[&admin_key]).map_err(|e| AppendError::Stopped(e.to_string()))
+        let bytes = compose::genesis(
+            clock.as_ref(),
+            "BENCH",
+            origin.as_str(),
+            &vkey.to_string(),
+            &admin,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        compose::sign_statement(bytes, &[&admin_key])
+            .map_err(|e| AppendError::Stopped(e.to_string()))
     })?;
     // One enrolled author per writer, so writers do not share a key.
     let mut authors = Vec::with_capacity(writers);
@@ -89,7 +105,8 @@ pub fn append(dir: &Path, writers: usize, count: usize, signatures: usize) -> Re
         authors.push((officer.id, key));
     }
     // Pre-sign every statement: ~1 KiB each, like a realistic custody act.
-    let text = "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. ".repeat(11);
+    let text =
+        "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. ".repeat(11);
     let mut work: Vec<Vec<Envelope>> = vec![Vec::new(); writers];
     let mut statement_bytes = 0usize;
     for i in 0..count {

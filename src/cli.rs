@@ -444,17 +444,19 @@ fn run(cli: Cli) -> Outcome {
                 roles: vec![OfficerRole::Admin],
                 public_key: key.public(),
             };
-            let (ledger_handle, receipt) = Ledger::init(&ledger, &origin, Arc::clone(&clock), |vkey| {
-                let bytes = compose::genesis(
-                    clock.as_ref(),
-                    facility.as_str(),
-                    origin.as_str(),
-                    &vkey.to_string(),
-                    &admin,
-                )
-                .map_err(|e| AppendError::Stopped(e.to_string()))?;
-                compose::sign_statement(bytes, &[&key]).map_err(|e| AppendError::Stopped(e.to_string()))
-            })?;
+            let (ledger_handle, receipt) =
+                Ledger::init(&ledger, &origin, Arc::clone(&clock), |vkey| {
+                    let bytes = compose::genesis(
+                        clock.as_ref(),
+                        facility.as_str(),
+                        origin.as_str(),
+                        &vkey.to_string(),
+                        &admin,
+                    )
+                    .map_err(|e| AppendError::Stopped(e.to_string()))?;
+                    compose::sign_statement(bytes, &[&key])
+                        .map_err(|e| AppendError::Stopped(e.to_string()))
+                })?;
             let vkey = ledger_handle.verifier_key().to_string();
             if json.json {
                 print_json(&json!({
@@ -524,8 +526,9 @@ fn run(cli: Cli) -> Outcome {
             let admin = officer_of_key(&ledger, &admin_key)?;
             let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
             let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
-            let bytes = compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
-                .map_err(input("statement"))?;
+            let bytes =
+                compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
+                    .map_err(input("statement"))?;
             append_signed(&ledger, bytes, &[&admin_key], json.json, "revoked")
         }
         Command::Rotate {
@@ -563,7 +566,10 @@ fn run(cli: Cli) -> Outcome {
             json,
         } => {
             let raw = read_input(&statement)?;
-            let keys = keys.iter().map(|k| read_key(k)).collect::<Result<Vec<_>, _>>()?;
+            let keys = keys
+                .iter()
+                .map(|k| read_key(k))
+                .collect::<Result<Vec<_>, _>>()?;
             let ledger = open(&ledger.ledger)?;
             let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
             let refs: Vec<&SecretKey> = keys.iter().collect();
@@ -579,7 +585,8 @@ fn run(cli: Cli) -> Outcome {
             let mut envelope = if is_envelope {
                 Envelope::parse_allowing_unsigned(&raw).map_err(input("envelope"))?
             } else {
-                let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+                let bytes =
+                    compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
                 crate::statement::Statement::parse(&bytes).map_err(input("statement"))?;
                 Envelope::unsigned(bytes).map_err(input("statement"))?
             };
@@ -627,7 +634,12 @@ fn run(cli: Cli) -> Outcome {
             let bytes = ledger
                 .leaf(seq)
                 .map_err(|e| Failure::Io(e.to_string()))?
-                .ok_or_else(|| Failure::Input(format!("no entry {seq}: the log holds seqs 0 to {}", size.saturating_sub(1))))?;
+                .ok_or_else(|| {
+                    Failure::Input(format!(
+                        "no entry {seq}: the log holds seqs 0 to {}",
+                        size.saturating_sub(1)
+                    ))
+                })?;
             if json {
                 print_json(&entry_json(&bytes)?);
             } else {
@@ -656,7 +668,9 @@ fn run(cli: Cli) -> Outcome {
                 let ledger = open(&ledger.ledger)?;
                 let new = new.unwrap_or(ledger.checkpoint().size);
                 let hashes = ledger.consistency_proof(old, new)?;
-                print_json(&json!({"old_size": old, "new_size": new, "hashes": hashes_b64(&hashes)}));
+                print_json(
+                    &json!({"old_size": old, "new_size": new, "hashes": hashes_b64(&hashes)}),
+                );
                 Ok(())
             }
         },
@@ -670,11 +684,17 @@ fn run(cli: Cli) -> Outcome {
             let ledger = open(&ledger.ledger)?;
             let cp = ledger.checkpoint();
             let bar = progress_bar(cp.size, "exporting");
-            let summary = export::export_tiles(ledger.store(), cp.note.as_bytes(), cp.size, &out, &mut |d, _| bar.set_position(d))
-                .map_err(|e| match e {
-                    export::ExportError::NotEmpty { .. } => Failure::Input(e.to_string()),
-                    _ => Failure::Io(e.to_string()),
-                })?;
+            let summary = export::export_tiles(
+                ledger.store(),
+                cp.note.as_bytes(),
+                cp.size,
+                &out,
+                &mut |d, _| bar.set_position(d),
+            )
+            .map_err(|e| match e {
+                export::ExportError::NotEmpty { .. } => Failure::Input(e.to_string()),
+                _ => Failure::Io(e.to_string()),
+            })?;
             bar.finish_and_clear();
             if json.json {
                 print_json(&json!({
@@ -693,7 +713,11 @@ fn run(cli: Cli) -> Outcome {
                     summary.hash_tiles,
                     summary.bytes
                 );
-                out!("verify it anywhere with: custody verify --tiles {} --vkey '{}'", out.display(), ledger.verifier_key());
+                out!(
+                    "verify it anywhere with: custody verify --tiles {} --vkey '{}'",
+                    out.display(),
+                    ledger.verifier_key()
+                );
             }
             Ok(())
         }
@@ -707,16 +731,26 @@ fn run(cli: Cli) -> Outcome {
                     signatures,
                 },
         } => {
-            let r = crate::bench::append(&ledger, writers, count, signatures).map_err(|e| match e {
-                crate::bench::BenchError::Input(m) => Failure::Input(m),
-                other => Failure::Io(other.to_string()),
-            })?;
+            let r =
+                crate::bench::append(&ledger, writers, count, signatures).map_err(|e| match e {
+                    crate::bench::BenchError::Input(m) => Failure::Input(m),
+                    other => Failure::Io(other.to_string()),
+                })?;
             out!("writers  signatures  statements  appends/s  p50 ms  p99 ms  bytes/entry on disk");
             out!(
                 "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>8.0}",
-                r.writers, r.signatures, r.statements, r.appends_per_s, r.p50_ms, r.p99_ms, r.disk_bytes_per_entry
+                r.writers,
+                r.signatures,
+                r.statements,
+                r.appends_per_s,
+                r.p50_ms,
+                r.p99_ms,
+                r.disk_bytes_per_entry
             );
-            out!("{}", serde_json::to_string(&r).expect("plain numbers serialize"));
+            out!(
+                "{}",
+                serde_json::to_string(&r).expect("plain numbers serialize")
+            );
             Ok(())
         }
         Command::Demo { ledger, json } => {
@@ -762,7 +796,9 @@ fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
 fn write_stdout(bytes: &[u8]) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Io(format!("stdout: {e}"))),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::Io(format!("stdout: {e}")))
+        }
         _ => Ok(()),
     }
 }
@@ -842,7 +878,8 @@ fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> 
 }
 
 fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
-    let leaf = crate::leaf::Leaf::decode(bytes).map_err(|e| Failure::Io(format!("stored leaf: {e}")))?;
+    let leaf =
+        crate::leaf::Leaf::decode(bytes).map_err(|e| Failure::Io(format!("stored leaf: {e}")))?;
     let statement: Value = serde_json::from_slice(leaf.envelope.payload())
         .map_err(|e| Failure::Io(format!("stored statement: {e}")))?;
     Ok(json!({
@@ -857,7 +894,8 @@ fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
 
 fn key_new(out: &Path, json: bool) -> Outcome {
     let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
-    key.write_new_file(out).map_err(|e| Failure::Input(e.to_string()))?;
+    key.write_new_file(out)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     show_public(&key, Some(out), json);
     Ok(())
 }
@@ -886,7 +924,10 @@ fn show_public(key: &SecretKey, path: Option<&Path>, json: bool) {
 }
 
 fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     if let Ok(style) = indicatif::ProgressStyle::with_template(
         "{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})",
     ) {
@@ -932,7 +973,10 @@ fn verify_command(
             };
             let cp = ledger.checkpoint();
             let bar = progress_bar(cp.size, "verifying");
-            let report = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |d, _| bar.set_position(d));
+            let report =
+                verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |d, _| {
+                    bar.set_position(d)
+                });
             bar.finish_and_clear();
             (report?, format!("ledger {}", dir.display()))
         }
@@ -990,7 +1034,13 @@ fn officers(dir: &Path, json: bool) -> Outcome {
             .collect();
         print_json(&Value::Array(list));
     } else {
-        out!("{:<20} {:<28} {:<10} {:<34} status", "NIP/NRP", "name (nama)", "agency", "roles (peran)");
+        out!(
+            "{:<20} {:<28} {:<10} {:<34} status",
+            "NIP/NRP",
+            "name (nama)",
+            "agency",
+            "roles (peran)"
+        );
         for o in state.officers() {
             let status = match (o.revoked_at, o.current_key()) {
                 (Some(at), _) => format!("revoked at seq {at} (dicabut)"),

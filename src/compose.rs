@@ -65,11 +65,17 @@ pub fn fill_defaults(bytes: &[u8], clock: &dyn Clock) -> Result<Vec<u8>, Compose
     };
     let mut changed = false;
     if !map.contains_key("id") {
-        map.insert("id".into(), Value::String(new_statement_id(clock)?.to_string()));
+        map.insert(
+            "id".into(),
+            Value::String(new_statement_id(clock)?.to_string()),
+        );
         changed = true;
     }
     if !map.contains_key("occurred_at") {
-        map.insert("occurred_at".into(), Value::String(clock.now().to_seconds_text()));
+        map.insert(
+            "occurred_at".into(),
+            Value::String(clock.now().to_seconds_text()),
+        );
         changed = true;
     }
     if !changed {
@@ -154,7 +160,9 @@ pub fn rotation(
         clock,
         facility,
         &[("admin", admin), ("key_holder", officer)],
-        body(json!({"officer": officer.as_str(), "public_key": new_key.to_base64(), "reason": reason})),
+        body(
+            json!({"officer": officer.as_str(), "public_key": new_key.to_base64(), "reason": reason}),
+        ),
     )
 }
 

@@ -56,7 +56,11 @@ impl DemoReport {
 
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "custody demo: ledger {} (origin {DEMO_ORIGIN})", self.ledger);
+        let _ = writeln!(
+            out,
+            "custody demo: ledger {} (origin {DEMO_ORIGIN})",
+            self.ledger
+        );
         for s in &self.steps {
             let _ = writeln!(out, "  seq {:>3}  {}", s.seq, s.what);
         }
@@ -73,7 +77,11 @@ impl DemoReport {
             }
         }
         let _ = writeln!(out, "verifier key: {}", self.vkey);
-        let _ = writeln!(out, "officer keys: {}/demo-keys/ (try: custody officers --ledger {})", self.ledger, self.ledger);
+        let _ = writeln!(
+            out,
+            "officer keys: {}/demo-keys/ (try: custody officers --ledger {})",
+            self.ledger, self.ledger
+        );
         out
     }
 
@@ -127,58 +135,168 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
     let clock = Arc::new(ManualClock::new(start));
     let origin = Origin::parse(DEMO_ORIGIN).expect("a valid literal origin");
     let f = DEMO_FACILITY;
-    let admin = officer("197905112005011002", "Hendra Wijaya", "imipas", "Tata Usaha Lapas Narkotika Jakarta", &[OfficerRole::Admin], "admin.pem")?;
-    let gate_a = officer("198803222010121003", "Agus Santoso", "imipas", "P2U Lapas Narkotika Jakarta", &[OfficerRole::GateOfficer], "gate-officer-a.pem")?;
-    let gate_b = officer("199001152014022001", "Budi Rahmawati", "imipas", "P2U Lapas Narkotika Jakarta", &[OfficerRole::GateOfficer], "gate-officer-b.pem")?;
-    let head = officer("197512031998031001", "Slamet Riyadi", "imipas", "KPLP Lapas Narkotika Jakarta", &[OfficerRole::SecurityOfficer], "head-of-security.pem")?;
-    let investigator = officer("85071234", "Rudi Hartono", "polri", "Satresnarkoba Polres Jakarta Timur", &[OfficerRole::Investigator], "investigator.pem")?;
+    let admin = officer(
+        "197905112005011002",
+        "Hendra Wijaya",
+        "imipas",
+        "Tata Usaha Lapas Narkotika Jakarta",
+        &[OfficerRole::Admin],
+        "admin.pem",
+    )?;
+    let gate_a = officer(
+        "198803222010121003",
+        "Agus Santoso",
+        "imipas",
+        "P2U Lapas Narkotika Jakarta",
+        &[OfficerRole::GateOfficer],
+        "gate-officer-a.pem",
+    )?;
+    let gate_b = officer(
+        "199001152014022001",
+        "Budi Rahmawati",
+        "imipas",
+        "P2U Lapas Narkotika Jakarta",
+        &[OfficerRole::GateOfficer],
+        "gate-officer-b.pem",
+    )?;
+    let head = officer(
+        "197512031998031001",
+        "Slamet Riyadi",
+        "imipas",
+        "KPLP Lapas Narkotika Jakarta",
+        &[OfficerRole::SecurityOfficer],
+        "head-of-security.pem",
+    )?;
+    let investigator = officer(
+        "85071234",
+        "Rudi Hartono",
+        "polri",
+        "Satresnarkoba Polres Jakarta Timur",
+        &[OfficerRole::Investigator],
+        "investigator.pem",
+    )?;
 
     let mut steps = Vec::new();
     let (ledger, receipt) = Ledger::init(dir, &origin, clock.clone(), |vkey| {
-        let bytes = compose::genesis(clock.as_ref(), f, origin.as_str(), &vkey.to_string(), &admin.input)
-            .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(bytes, &[&admin.key]).map_err(|e| AppendError::Stopped(e.to_string()))
+        let bytes = compose::genesis(
+            clock.as_ref(),
+            f,
+            origin.as_str(),
+            &vkey.to_string(),
+            &admin.input,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        compose::sign_statement(bytes, &[&admin.key])
+            .map_err(|e| AppendError::Stopped(e.to_string()))
     })?;
     steps.push(Step {
         seq: receipt.seq,
-        what: format!("ledger_genesis (pembentukan buku) by admin {}", admin.input.name),
+        what: format!(
+            "ledger_genesis (pembentukan buku) by admin {}",
+            admin.input.name
+        ),
     });
     let keys_dir = dir.join("demo-keys");
-    std::fs::create_dir_all(&keys_dir).map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
+    std::fs::create_dir_all(&keys_dir)
+        .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
 
     let mut record = |what: String, bytes: Vec<u8>, keys: &[&SecretKey]| -> Result<(), DemoError> {
         clock.advance_ms(5 * 60 * 1000);
         let receipt = ledger.submit_envelope(compose::sign_statement(bytes, keys)?)?;
-        steps.push(Step { seq: receipt.seq, what });
+        steps.push(Step {
+            seq: receipt.seq,
+            what,
+        });
         Ok(())
     };
     for o in [&gate_a, &gate_b, &head, &investigator] {
-        let bytes = compose::enrollment(clock.as_ref(), f, &admin.input.id, &o.input, Some("Surat tugas / assignment letter"))?;
+        let bytes = compose::enrollment(
+            clock.as_ref(),
+            f,
+            &admin.input.id,
+            &o.input,
+            Some("Surat tugas / assignment letter"),
+        )?;
         record(
-            format!("officer_enrolled (pendaftaran petugas): {} {} as {}", o.input.id, o.input.name, o.input.roles[0]),
+            format!(
+                "officer_enrolled (pendaftaran petugas): {} {} as {}",
+                o.input.id, o.input.name, o.input.roles[0]
+            ),
             bytes,
             &[&admin.key],
         )?;
     }
-    let bytes = compose::note(clock.as_ref(), f, &gate_a.input.id, "Shift P2U pintu utama dimulai / gate shift started", None)?;
-    record(format!("note_added (catatan) by {}", gate_a.input.name), bytes, &[&gate_a.key])?;
+    let bytes = compose::note(
+        clock.as_ref(),
+        f,
+        &gate_a.input.id,
+        "Shift P2U pintu utama dimulai / gate shift started",
+        None,
+    )?;
+    record(
+        format!("note_added (catatan) by {}", gate_a.input.name),
+        bytes,
+        &[&gate_a.key],
+    )?;
 
     // Officer A's phone is replaced: the key rotates, signed by the admin and the old key.
     let new_a = SecretKey::generate()?;
-    let bytes = compose::rotation(clock.as_ref(), f, &admin.input.id, &gate_a.input.id, &new_a.public(), "Perangkat baru / new device")?;
+    let bytes = compose::rotation(
+        clock.as_ref(),
+        f,
+        &admin.input.id,
+        &gate_a.input.id,
+        &new_a.public(),
+        "Perangkat baru / new device",
+    )?;
     record(
-        format!("officer_key_rotated (penggantian kunci) for {}", gate_a.input.name),
+        format!(
+            "officer_key_rotated (penggantian kunci) for {}",
+            gate_a.input.name
+        ),
         bytes,
         &[&admin.key, &gate_a.key],
     )?;
-    let bytes = compose::note(clock.as_ref(), f, &gate_a.input.id, "Kunci baru dipakai / signing with the new key", Some(1))?;
-    record(format!("note_added (catatan) by {} with the new key", gate_a.input.name), bytes, &[&new_a])?;
+    let bytes = compose::note(
+        clock.as_ref(),
+        f,
+        &gate_a.input.id,
+        "Kunci baru dipakai / signing with the new key",
+        Some(1),
+    )?;
+    record(
+        format!(
+            "note_added (catatan) by {} with the new key",
+            gate_a.input.name
+        ),
+        bytes,
+        &[&new_a],
+    )?;
 
     // Officer B is transferred: revoked from here on; earlier signatures stay valid.
-    let bytes = compose::revocation(clock.as_ref(), f, &admin.input.id, &gate_b.input.id, "Mutasi / transferred to another facility")?;
-    record(format!("officer_revoked (pencabutan petugas): {}", gate_b.input.name), bytes, &[&admin.key])?;
+    let bytes = compose::revocation(
+        clock.as_ref(),
+        f,
+        &admin.input.id,
+        &gate_b.input.id,
+        "Mutasi / transferred to another facility",
+    )?;
+    record(
+        format!(
+            "officer_revoked (pencabutan petugas): {}",
+            gate_b.input.name
+        ),
+        bytes,
+        &[&admin.key],
+    )?;
 
-    for (o, key) in [(&admin, &admin.key), (&gate_a, &new_a), (&gate_b, &gate_b.key), (&head, &head.key), (&investigator, &investigator.key)] {
+    for (o, key) in [
+        (&admin, &admin.key),
+        (&gate_a, &new_a),
+        (&gate_b, &gate_b.key),
+        (&head, &head.key),
+        (&investigator, &investigator.key),
+    ] {
         key.write_new_file(&keys_dir.join(o.file))?;
     }
 

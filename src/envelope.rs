@@ -17,7 +17,9 @@ pub const PAYLOAD_TYPE: &str = "application/vnd.custody.statement+json";
 pub enum EnvelopeError {
     #[error("envelope is {size} bytes; the limit is {max} bytes")]
     TooLarge { size: usize, max: usize },
-    #[error("envelope is not valid JSON of the DSSE form {{payloadType, payload, signatures}}: {0}")]
+    #[error(
+        "envelope is not valid JSON of the DSSE form {{payloadType, payload, signatures}}: {0}"
+    )]
     Malformed(String),
     #[error("envelope field payloadType is {0:?}; custody statements use {PAYLOAD_TYPE:?}")]
     PayloadType(String),
@@ -155,7 +157,10 @@ impl Envelope {
                     keyid: s.keyid,
                 });
             }
-            env.signatures.push(EnvelopeSignature { keyid: s.keyid, sig });
+            env.signatures.push(EnvelopeSignature {
+                keyid: s.keyid,
+                sig,
+            });
         }
         Ok(env)
     }
@@ -261,7 +266,8 @@ mod tests {
             Envelope::parse(env.to_json().as_bytes()),
             Err(EnvelopeError::SignatureCount { count: 0, .. })
         ));
-        let foreign = r#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#;
+        let foreign =
+            r#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#;
         assert!(matches!(
             Envelope::parse_allowing_unsigned(foreign.as_bytes()),
             Err(EnvelopeError::PayloadType(_))

@@ -8,7 +8,7 @@ use crate::store::SledStore;
 use crate::verify::{LogSource, VerifyError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Hashes per tile and entries per bundle (tlog-tiles: tile height 8).
 pub const TILE_WIDTH: u64 = 256;
@@ -111,7 +111,8 @@ pub fn export_tiles(
         bundle.extend_from_slice(&len.to_be_bytes());
         bundle.extend_from_slice(&leaf);
         if (seq + 1) % TILE_WIDTH == 0 {
-            summary.bytes += write_file(out, &tile_path(None, seq / TILE_WIDTH, TILE_WIDTH), &bundle)?;
+            summary.bytes +=
+                write_file(out, &tile_path(None, seq / TILE_WIDTH, TILE_WIDTH), &bundle)?;
             summary.entry_bundles += 1;
             bundle.clear();
         }
@@ -159,13 +160,18 @@ pub fn export_tiles(
     Ok(summary)
 }
 
+/// Entry bundles by index, each a list of leaves.
+type BundleCache = HashMap<u64, Arc<Vec<Vec<u8>>>>;
+/// Hash tiles by (tile level, index).
+type TileCache = HashMap<(u8, u64), Arc<Vec<u8>>>;
+
 /// Reads a tiles export for `verify`: entry bundles and hash tiles, each read once and cached
 /// while in use.
 pub struct TilesSource {
     root: PathBuf,
     size: u64,
-    bundles: Mutex<HashMap<u64, std::sync::Arc<Vec<Vec<u8>>>>>,
-    tiles: Mutex<HashMap<(u8, u64), std::sync::Arc<Vec<u8>>>>,
+    bundles: Mutex<BundleCache>,
+    tiles: Mutex<TileCache>,
 }
 
 impl TilesSource {
@@ -184,9 +190,14 @@ impl TilesSource {
         std::fs::read(&path).map_err(|e| VerifyError::Read(format!("{}: {e}", path.display())))
     }
 
-    fn bundle(&self, index: u64) -> Result<std::sync::Arc<Vec<Vec<u8>>>, VerifyError> {
-        if let Some(b) = self.bundles.lock().unwrap_or_else(|p| p.into_inner()).get(&index) {
-            return Ok(std::sync::Arc::clone(b));
+    fn bundle(&self, index: u64) -> Result<Arc<Vec<Vec<u8>>>, VerifyError> {
+        if let Some(b) = self
+            .bundles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&index)
+        {
+            return Ok(Arc::clone(b));
         }
         let width = (self.size - index * TILE_WIDTH).min(TILE_WIDTH);
         let rel = tile_path(None, index, width);
@@ -196,11 +207,15 @@ impl TilesSource {
         let mut at = 0usize;
         while at < bytes.len() {
             let Some(len_bytes) = bytes.get(at..at + 2) else {
-                return Err(VerifyError::Malformed(format!("entry bundle {rel} is truncated")));
+                return Err(VerifyError::Malformed(format!(
+                    "entry bundle {rel} is truncated"
+                )));
             };
             let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
             let Some(entry) = bytes.get(at + 2..at + 2 + len) else {
-                return Err(VerifyError::Malformed(format!("entry bundle {rel} is truncated")));
+                return Err(VerifyError::Malformed(format!(
+                    "entry bundle {rel} is truncated"
+                )));
             };
             entries.push(entry.to_vec());
             at += 2 + len;
@@ -211,19 +226,24 @@ impl TilesSource {
                 entries.len()
             )));
         }
-        let entries = std::sync::Arc::new(entries);
+        let entries = Arc::new(entries);
         let mut cache = self.bundles.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded: verification moves forward, so old bundles are not needed again.
         if cache.len() > 64 {
             cache.clear();
         }
-        cache.insert(index, std::sync::Arc::clone(&entries));
+        cache.insert(index, Arc::clone(&entries));
         Ok(entries)
     }
 
-    fn tile(&self, tile_level: u8, index: u64) -> Result<std::sync::Arc<Vec<u8>>, VerifyError> {
-        if let Some(t) = self.tiles.lock().unwrap_or_else(|p| p.into_inner()).get(&(tile_level, index)) {
-            return Ok(std::sync::Arc::clone(t));
+    fn tile(&self, tile_level: u8, index: u64) -> Result<Arc<Vec<u8>>, VerifyError> {
+        if let Some(t) = self
+            .tiles
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(tile_level, index))
+        {
+            return Ok(Arc::clone(t));
         }
         let nodes_at_level = self.size >> (u32::from(tile_level) * u32::from(TILE_HEIGHT));
         let width = (nodes_at_level - index * TILE_WIDTH).min(TILE_WIDTH);
@@ -237,12 +257,12 @@ impl TilesSource {
                 width * 32
             )));
         }
-        let tile = std::sync::Arc::new(bytes);
+        let tile = Arc::new(bytes);
         let mut cache = self.tiles.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() > 256 {
             cache.clear();
         }
-        cache.insert((tile_level, index), std::sync::Arc::clone(&tile));
+        cache.insert((tile_level, index), Arc::clone(&tile));
         Ok(tile)
     }
 }

@@ -121,12 +121,12 @@ impl From<StatementId> for String {
 pub struct FacilityId(String);
 
 impl FacilityId {
-    pub const RULE: &'static str =
-        "a facility code is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit";
+    pub const RULE: &'static str = "a facility code is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = (2..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-');
         if ok {
             Ok(Self(s.to_owned()))
@@ -145,8 +145,7 @@ string_newtype!(FacilityId);
 pub struct Origin(String);
 
 impl Origin {
-    pub const RULE: &'static str =
-        "an origin is 1-255 printable ASCII characters without spaces or '+', e.g. custody.example.go.id/ledger";
+    pub const RULE: &'static str = "an origin is 1-255 printable ASCII characters without spaces or '+', e.g. custody.example.go.id/ledger";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
@@ -242,7 +241,10 @@ mod tests {
         let text = id.to_string();
         assert_eq!(StatementId::parse(&text).expect("round trip"), id);
         assert!(StatementId::parse(&text.to_uppercase()).is_err());
-        assert!(StatementId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").is_err(), "v4");
+        assert!(
+            StatementId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").is_err(),
+            "v4"
+        );
     }
 
     #[test]

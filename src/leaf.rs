@@ -18,7 +18,9 @@ pub const GENESIS_PREV: Hash = [0u8; 32];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LeafError {
-    #[error("leaf is {size} bytes; the tlog-tiles limit is {max} bytes (shorten the statement or drop signatures)")]
+    #[error(
+        "leaf is {size} bytes; the tlog-tiles limit is {max} bytes (shorten the statement or drop signatures)"
+    )]
     TooLarge { size: usize, max: usize },
     #[error("leaf is not JSON of the form {{seq, recorded_at, prev, envelope}}: {0}")]
     Malformed(String),
@@ -85,8 +87,8 @@ impl Leaf {
         }
         let wire: Wire =
             serde_json::from_slice(bytes).map_err(|e| LeafError::Malformed(e.to_string()))?;
-        let recorded_at =
-            Timestamp::parse(&wire.recorded_at).map_err(|e| LeafError::RecordedAt(e.to_string()))?;
+        let recorded_at = Timestamp::parse(&wire.recorded_at)
+            .map_err(|e| LeafError::RecordedAt(e.to_string()))?;
         let prev: Hash = B64
             .decode(&wire.prev)
             .ok()
@@ -115,7 +117,9 @@ mod tests {
 
     fn sample() -> Leaf {
         let mut envelope = Envelope::unsigned(br#"{"type":"note_added"}"#.to_vec()).expect("small");
-        envelope.sign(&SecretKey::from_seed(&[3; 32])).expect("signs");
+        envelope
+            .sign(&SecretKey::from_seed(&[3; 32]))
+            .expect("signs");
         Leaf {
             seq: 7,
             recorded_at: Timestamp::parse("2025-08-04T02:15:00.250Z").expect("valid"),
@@ -136,8 +140,13 @@ mod tests {
         let bytes = sample().encode().expect("fits");
         let text = String::from_utf8(bytes).expect("utf-8");
         let spaced = text.replacen("\"seq\":7", "\"seq\": 7", 1);
-        assert_eq!(Leaf::decode(spaced.as_bytes()), Err(LeafError::NotCanonical));
-        let reordered = text.replacen("{\"seq\":7,", "{", 1).replacen('}', ",\"seq\":7}", 1);
+        assert_eq!(
+            Leaf::decode(spaced.as_bytes()),
+            Err(LeafError::NotCanonical)
+        );
+        let reordered = text
+            .replacen("{\"seq\":7,", "{", 1)
+            .replacen('}', ",\"seq\":7}", 1);
         assert!(Leaf::decode(reordered.as_bytes()).is_err());
     }
 }
@@ -150,9 +159,12 @@ mod limit_tests {
 
     #[test]
     fn a_maximal_statement_with_every_signature_fits_one_leaf() {
-        let mut envelope = Envelope::unsigned(vec![b'x'; STATEMENT_BYTES_MAX]).expect("at the limit");
+        let mut envelope =
+            Envelope::unsigned(vec![b'x'; STATEMENT_BYTES_MAX]).expect("at the limit");
         for i in 0..SIGNATURES_MAX {
-            envelope.sign(&SecretKey::from_seed(&[i as u8 + 1; 32])).expect("room");
+            envelope
+                .sign(&SecretKey::from_seed(&[i as u8 + 1; 32]))
+                .expect("room");
         }
         let leaf = Leaf {
             seq: u64::MAX,
@@ -160,7 +172,9 @@ mod limit_tests {
             prev: [0xff; 32],
             envelope,
         };
-        let bytes = leaf.encode().expect("a maximal leaf fits the tlog-tiles entry limit");
+        let bytes = leaf
+            .encode()
+            .expect("a maximal leaf fits the tlog-tiles entry limit");
         assert!(bytes.len() <= LEAF_BYTES_MAX);
     }
 }

@@ -47,11 +47,15 @@ pub enum AppendError {
     Leaf(#[from] LeafError),
     #[error("refused: {0}")]
     Rule(#[from] RuleError),
-    #[error("statement id {id} was already recorded at seq {seq} with different content; a new statement needs a new id")]
+    #[error(
+        "statement id {id} was already recorded at seq {seq} with different content; a new statement needs a new id"
+    )]
     IdConflict { id: String, seq: u64 },
     #[error("{0}")]
     Storage(#[from] StoreError),
-    #[error("the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover")]
+    #[error(
+        "the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover"
+    )]
     Stopped(String),
 }
 
@@ -213,7 +217,8 @@ impl Ledger {
         genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
     ) -> Result<(Ledger, Receipt), OpenError> {
         let paths = LedgerPaths::new(dir);
-        std::fs::create_dir_all(dir).map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
         let key = SecretKey::generate()?;
         key.write_new_file(&paths.key())?;
         let store = SledStore::open(&paths.sled())?;
@@ -260,7 +265,10 @@ impl Ledger {
         // The newest checkpoint we ever signed is the larger of sled's copy and the file.
         let file = CheckpointFile::new(paths.checkpoint());
         let mut latest: Option<SignedCheckpoint> = None;
-        for (place, bytes) in [("the checkpoint file", file.read()?), ("sled", store.checkpoint()?)] {
+        for (place, bytes) in [
+            ("the checkpoint file", file.read()?),
+            ("sled", store.checkpoint()?),
+        ] {
             let Some(bytes) = bytes else { continue };
             let cp = note::open_checkpoint(&bytes, &vkey).map_err(|e| {
                 OpenError::Corrupt(format!(
@@ -311,13 +319,14 @@ impl Ledger {
             let bytes = store
                 .leaf(seq)?
                 .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
-            let leaf = Leaf::decode(&bytes)
-                .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+            let leaf =
+                Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
             let statement = Statement::parse(leaf.envelope.payload())
                 .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
             rules::skip_to(&mut state, seq);
-            let admitted = rules::check(&state, leaf.envelope, statement, None)
-                .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
+            let admitted = rules::check(&state, leaf.envelope, statement, None).map_err(|e| {
+                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+            })?;
             rules::apply(&mut state, &admitted);
         }
         rules::skip_to(&mut state, head.size);
@@ -426,9 +435,9 @@ impl Ledger {
         let rx = self.enqueue(envelope)?;
         match rx {
             Enqueued::Done(result) => result,
-            Enqueued::Waiting(rx) => rx.recv().unwrap_or_else(|_| {
-                Err(AppendError::Stopped("the sequencer exited".into()))
-            }),
+            Enqueued::Waiting(rx) => rx
+                .recv()
+                .unwrap_or_else(|_| Err(AppendError::Stopped("the sequencer exited".into()))),
         }
     }
 
@@ -442,7 +451,9 @@ impl Ledger {
         if let Some(found) = self.shared.store.statement_id(statement.id.as_bytes())? {
             let checkpoint = self.checkpoint();
             if found.seq < checkpoint.size {
-                return Ok(Enqueued::Done(self.duplicate_answer(&statement, hash, found, checkpoint)));
+                return Ok(Enqueued::Done(
+                    self.duplicate_answer(&statement, hash, found, checkpoint),
+                ));
             }
         }
         let state = self.state();
@@ -503,7 +514,10 @@ impl Ledger {
     pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, ProofRequestError> {
         let cp = self.checkpoint();
         if size > cp.size {
-            return Err(ProofRequestError::BeyondCheckpoint { size, checkpoint: cp.size });
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size,
+                checkpoint: cp.size,
+            });
         }
         merkle::inclusion_proof(&self.shared.store, seq, size).map_err(ProofRequestError::from)
     }
@@ -512,7 +526,10 @@ impl Ledger {
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofRequestError> {
         let cp = self.checkpoint();
         if new > cp.size {
-            return Err(ProofRequestError::BeyondCheckpoint { size: new, checkpoint: cp.size });
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size: new,
+                checkpoint: cp.size,
+            });
         }
         merkle::consistency_proof(&self.shared.store, old, new).map_err(ProofRequestError::from)
     }
@@ -607,7 +624,11 @@ impl Sequencer {
                 // Stop for good: the working state may be ahead of the disk. Reopening rebuilds
                 // it from what is durable. Requests still queued are refused, not acknowledged.
                 let reason = e.to_string();
-                *self.shared.stopped.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                *self
+                    .shared
+                    .stopped
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
                 while let Ok(r) = rx.try_recv() {
                     let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
                 }
@@ -629,12 +650,26 @@ impl Sequencer {
         for request in batch {
             let reply = request.reply.clone();
             match self.admit(request, &mut writes, &mut in_batch) {
-                Ok(Admit::New { seq, leaf_hash, identity }) => {
+                Ok(Admit::New {
+                    seq,
+                    leaf_hash,
+                    identity,
+                }) => {
                     identity_changed |= identity;
-                    appended.push(Appended { reply, seq, leaf_hash, duplicate: false });
+                    appended.push(Appended {
+                        reply,
+                        seq,
+                        leaf_hash,
+                        duplicate: false,
+                    });
                 }
                 Ok(Admit::Duplicate { seq, leaf_hash }) => {
-                    appended.push(Appended { reply, seq, leaf_hash, duplicate: true });
+                    appended.push(Appended {
+                        reply,
+                        seq,
+                        leaf_hash,
+                        duplicate: true,
+                    });
                 }
                 Err(err) => {
                     let _ = reply.send(Err(err));
@@ -667,7 +702,9 @@ impl Sequencer {
             Ok(signed) => signed,
             Err(e) => {
                 for a in appended {
-                    let _ = a.reply.send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
+                    let _ = a
+                        .reply
+                        .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
                 }
                 return Err(e);
             }
@@ -778,8 +815,15 @@ impl Sequencer {
 }
 
 enum Admit {
-    New { seq: u64, leaf_hash: Hash, identity: bool },
-    Duplicate { seq: u64, leaf_hash: Hash },
+    New {
+        seq: u64,
+        leaf_hash: Hash,
+        identity: bool,
+    },
+    Duplicate {
+        seq: u64,
+        leaf_hash: Hash,
+    },
 }
 
 struct Appended {

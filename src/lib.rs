@@ -22,9 +22,11 @@ pub mod store;
 // application
 pub mod bench;
 pub mod compose;
-pub mod export;
-pub mod ledger;
 pub mod demo;
+pub mod export;
+#[doc(hidden)]
+pub mod fuzz_harness;
+pub mod ledger;
 pub mod verify;
 // edges
 pub mod cli;

@@ -45,26 +45,56 @@ pub const ACTING_ROLES: &[OfficerRole] = &[
 pub const TYPE_RULES: &[TypeRule] = &[
     TypeRule {
         kind: StatementType::LedgerGenesis,
-        signers: &[SignerRule { role: "admin", min: 1, max: 1, officer_roles: &[Admin] }],
+        signers: &[SignerRule {
+            role: "admin",
+            min: 1,
+            max: 1,
+            officer_roles: &[Admin],
+        }],
     },
     TypeRule {
         kind: StatementType::OfficerEnrolled,
-        signers: &[SignerRule { role: "admin", min: 1, max: 1, officer_roles: &[Admin] }],
+        signers: &[SignerRule {
+            role: "admin",
+            min: 1,
+            max: 1,
+            officer_roles: &[Admin],
+        }],
     },
     TypeRule {
         kind: StatementType::OfficerKeyRotated,
         signers: &[
-            SignerRule { role: "admin", min: 1, max: 1, officer_roles: &[Admin] },
-            SignerRule { role: "key_holder", min: 1, max: 1, officer_roles: ACTING_ROLES },
+            SignerRule {
+                role: "admin",
+                min: 1,
+                max: 1,
+                officer_roles: &[Admin],
+            },
+            SignerRule {
+                role: "key_holder",
+                min: 1,
+                max: 1,
+                officer_roles: ACTING_ROLES,
+            },
         ],
     },
     TypeRule {
         kind: StatementType::OfficerRevoked,
-        signers: &[SignerRule { role: "admin", min: 1, max: 1, officer_roles: &[Admin] }],
+        signers: &[SignerRule {
+            role: "admin",
+            min: 1,
+            max: 1,
+            officer_roles: &[Admin],
+        }],
     },
     TypeRule {
         kind: StatementType::NoteAdded,
-        signers: &[SignerRule { role: "author", min: 1, max: 1, officer_roles: ACTING_ROLES }],
+        signers: &[SignerRule {
+            role: "author",
+            min: 1,
+            max: 1,
+            officer_roles: ACTING_ROLES,
+        }],
     },
 ];
 
@@ -85,29 +115,73 @@ pub enum RuleError {
     GenesisTwice,
     #[error("ledger_genesis field origin is {got:?}, but this ledger's origin is {expected:?}")]
     GenesisOrigin { expected: String, got: String },
-    #[error("ledger_genesis field ledger_key does not match this ledger's checkpoint key {expected:?}")]
+    #[error(
+        "ledger_genesis field ledger_key does not match this ledger's checkpoint key {expected:?}"
+    )]
     GenesisLedgerKey { expected: String },
     #[error("ledger_genesis field admin/roles must include admin")]
     GenesisAdminRole,
     #[error("signer role {role:?} is not used by {kind}; its signers are: {allowed}")]
-    SignerRole { kind: StatementType, role: String, allowed: String },
+    SignerRole {
+        kind: StatementType,
+        role: String,
+        allowed: String,
+    },
     #[error("{kind} needs {min} to {max} signer(s) with role {role:?}, found {got}")]
-    SignerCount { kind: StatementType, role: &'static str, min: usize, max: usize, got: usize },
-    #[error("officer {officer} is listed twice in signers; each signer must be a different officer")]
+    SignerCount {
+        kind: StatementType,
+        role: &'static str,
+        min: usize,
+        max: usize,
+        got: usize,
+    },
+    #[error(
+        "officer {officer} is listed twice in signers; each signer must be a different officer"
+    )]
     DuplicateSigner { officer: OfficerId },
     #[error("officer {officer} (signer role {role}) is not enrolled in this ledger")]
     UnknownOfficer { officer: OfficerId, role: String },
-    #[error("officer {officer} (signer role {role}) was revoked at seq {revoked_at} and may not sign")]
-    OfficerRevoked { officer: OfficerId, role: String, revoked_at: u64 },
-    #[error("officer {officer} (signer role {role}) has roles [{has}] but the role {role} needs one of [{needs}]")]
-    RoleNotAllowed { officer: OfficerId, role: String, has: String, needs: String },
-    #[error("officer {officer} (signer role {role}) did not sign: no signature by their current key (key id {keyid}, valid since seq {since})")]
-    MissingSignature { officer: OfficerId, role: String, keyid: String, since: u64 },
-    #[error("signature by officer {officer} (key id {keyid}) does not verify: the statement was changed after signing or the signature is corrupt")]
+    #[error(
+        "officer {officer} (signer role {role}) was revoked at seq {revoked_at} and may not sign"
+    )]
+    OfficerRevoked {
+        officer: OfficerId,
+        role: String,
+        revoked_at: u64,
+    },
+    #[error(
+        "officer {officer} (signer role {role}) has roles [{has}] but the role {role} needs one of [{needs}]"
+    )]
+    RoleNotAllowed {
+        officer: OfficerId,
+        role: String,
+        has: String,
+        needs: String,
+    },
+    #[error(
+        "officer {officer} (signer role {role}) did not sign: no signature by their current key (key id {keyid}, valid since seq {since})"
+    )]
+    MissingSignature {
+        officer: OfficerId,
+        role: String,
+        keyid: String,
+        since: u64,
+    },
+    #[error(
+        "signature by officer {officer} (key id {keyid}) does not verify: the statement was changed after signing or the signature is corrupt"
+    )]
     BadSignature { officer: OfficerId, keyid: String },
-    #[error("signature {index} (key id {keyid}) is not by the current key of any listed signer{detail}")]
-    StraySignature { index: usize, keyid: String, detail: String },
-    #[error("officer {officer} is already enrolled (seq {seq}); rotate the key instead of enrolling again")]
+    #[error(
+        "signature {index} (key id {keyid}) is not by the current key of any listed signer{detail}"
+    )]
+    StraySignature {
+        index: usize,
+        keyid: String,
+        detail: String,
+    },
+    #[error(
+        "officer {officer} is already enrolled (seq {seq}); rotate the key instead of enrolling again"
+    )]
     AlreadyEnrolled { officer: OfficerId, seq: u64 },
     #[error("officer {officer} is not enrolled in this ledger")]
     NotEnrolled { officer: OfficerId },
@@ -115,13 +189,29 @@ pub enum RuleError {
     AlreadyRevoked { officer: OfficerId, seq: u64 },
     #[error("field {field}: {reason}")]
     BadPublicKey { field: &'static str, reason: String },
-    #[error("field {field}: this public key is already enrolled for officer {officer} (seq {seq}); every officer needs a key of their own")]
-    KeyInUse { field: &'static str, officer: OfficerId, seq: u64 },
-    #[error("field {field}: this key's id {keyid} is already used by officer {officer}'s key; generate another key")]
-    KeyIdInUse { field: &'static str, keyid: String, officer: OfficerId },
-    #[error("officer {officer} is the last active administrator; enroll another administrator before revoking this one")]
+    #[error(
+        "field {field}: this public key is already enrolled for officer {officer} (seq {seq}); every officer needs a key of their own"
+    )]
+    KeyInUse {
+        field: &'static str,
+        officer: OfficerId,
+        seq: u64,
+    },
+    #[error(
+        "field {field}: this key's id {keyid} is already used by officer {officer}'s key; generate another key"
+    )]
+    KeyIdInUse {
+        field: &'static str,
+        keyid: String,
+        officer: OfficerId,
+    },
+    #[error(
+        "officer {officer} is the last active administrator; enroll another administrator before revoking this one"
+    )]
     LastAdmin { officer: OfficerId },
-    #[error("officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s")]
+    #[error(
+        "officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s"
+    )]
     KeyHolderMismatch { officer: OfficerId, got: OfficerId },
     #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
     RefersToFuture { refers_to: u64, last: u64 },
@@ -325,12 +415,21 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
             return Err(RuleError::SignerRole {
                 kind: statement.kind,
                 role: s.role.clone(),
-                allowed: rule.signers.iter().map(|r| r.role).collect::<Vec<_>>().join(", "),
+                allowed: rule
+                    .signers
+                    .iter()
+                    .map(|r| r.role)
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
     }
     for r in rule.signers {
-        let got = statement.signers.iter().filter(|s| s.role == r.role).count();
+        let got = statement
+            .signers
+            .iter()
+            .filter(|s| s.role == r.role)
+            .count();
         if got < r.min || got > r.max {
             return Err(RuleError::SignerCount {
                 kind: statement.kind,
@@ -345,7 +444,10 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
     // ledger with a single administrator can still replace that administrator's key.
     let own_rotation = statement.kind == StatementType::OfficerKeyRotated;
     for (i, s) in statement.signers.iter().enumerate() {
-        if statement.signers[..i].iter().any(|t| t.officer == s.officer && !own_rotation) {
+        if statement.signers[..i]
+            .iter()
+            .any(|t| t.officer == s.officer && !own_rotation)
+        {
             return Err(RuleError::DuplicateSigner {
                 officer: s.officer.clone(),
             });
@@ -355,7 +457,11 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
 }
 
 fn roles_text(roles: &[OfficerRole]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn check_signatures(
@@ -370,42 +476,46 @@ fn check_signatures(
     for signer in &statement.signers {
         // Who the signer is, at this position: the genesis admin is enrolled by the statement
         // itself; everyone else must already be enrolled, unrevoked, with a current key.
-        let (record_roles, key, since) = match (&statement.body, state.officers.get(&signer.officer)) {
-            (Body::LedgerGenesis { admin, .. }, _) if admin.id == signer.officer => {
-                let key = PublicKey::from_base64(&admin.public_key).map_err(|e| {
-                    RuleError::BadPublicKey {
-                        field: "/admin/public_key",
-                        reason: e.to_string(),
-                    }
-                })?;
-                (admin.roles.clone(), key, 0)
-            }
-            (_, None) => {
-                return Err(RuleError::UnknownOfficer {
-                    officer: signer.officer.clone(),
-                    role: signer.role.clone(),
-                });
-            }
-            (_, Some(o)) => {
-                if let Some(revoked_at) = o.revoked_at {
-                    return Err(RuleError::OfficerRevoked {
+        let (record_roles, key, since) =
+            match (&statement.body, state.officers.get(&signer.officer)) {
+                (Body::LedgerGenesis { admin, .. }, _) if admin.id == signer.officer => {
+                    let key = PublicKey::from_base64(&admin.public_key).map_err(|e| {
+                        RuleError::BadPublicKey {
+                            field: "/admin/public_key",
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    (admin.roles.clone(), key, 0)
+                }
+                (_, None) => {
+                    return Err(RuleError::UnknownOfficer {
                         officer: signer.officer.clone(),
                         role: signer.role.clone(),
-                        revoked_at,
                     });
                 }
-                let k = o
-                    .current_key()
-                    .expect("an unrevoked officer always has exactly one current key");
-                (o.record.roles.clone(), k.key, k.from_seq)
-            }
-        };
+                (_, Some(o)) => {
+                    if let Some(revoked_at) = o.revoked_at {
+                        return Err(RuleError::OfficerRevoked {
+                            officer: signer.officer.clone(),
+                            role: signer.role.clone(),
+                            revoked_at,
+                        });
+                    }
+                    let k = o
+                        .current_key()
+                        .expect("an unrevoked officer always has exactly one current key");
+                    (o.record.roles.clone(), k.key, k.from_seq)
+                }
+            };
         let signer_rule = rule
             .signers
             .iter()
             .find(|r| r.role == signer.role)
             .expect("check_signer_table ran first");
-        if !record_roles.iter().any(|r| signer_rule.officer_roles.contains(r)) {
+        if !record_roles
+            .iter()
+            .any(|r| signer_rule.officer_roles.contains(r))
+        {
             return Err(RuleError::RoleNotAllowed {
                 officer: signer.officer.clone(),
                 role: signer.role.clone(),
@@ -422,7 +532,8 @@ fn check_signatures(
                 since,
             });
         };
-        let preverified = pre.is_some_and(|p| p.verified.iter().any(|(i, k)| *i == index && *k == key));
+        let preverified =
+            pre.is_some_and(|p| p.verified.iter().any(|(i, k)| *i == index && *k == key));
         if !preverified {
             let bytes = signed_bytes.get_or_insert_with(|| envelope.signed_bytes());
             envelope
@@ -456,11 +567,7 @@ fn check_signatures(
     Ok(())
 }
 
-fn new_key(
-    state: &State,
-    field: &'static str,
-    text: &str,
-) -> Result<PublicKey, RuleError> {
+fn new_key(state: &State, field: &'static str, text: &str) -> Result<PublicKey, RuleError> {
     let key = PublicKey::from_base64(text).map_err(|e| RuleError::BadPublicKey {
         field,
         reason: e.to_string(),
@@ -474,7 +581,11 @@ fn new_key(
     }
     // Signatures name keys by id; two keys with one id would make a signer ambiguous.
     let keyid = key.key_id();
-    if let Some(o) = state.officers.values().find(|o| o.keys.iter().any(|k| k.keyid == keyid)) {
+    if let Some(o) = state
+        .officers
+        .values()
+        .find(|o| o.keys.iter().any(|k| k.keyid == keyid))
+    {
         return Err(RuleError::KeyIdInUse {
             field,
             keyid,
@@ -485,9 +596,12 @@ fn new_key(
 }
 
 fn enrolled<'s>(state: &'s State, officer: &OfficerId) -> Result<&'s OfficerState, RuleError> {
-    let o = state.officers.get(officer).ok_or_else(|| RuleError::NotEnrolled {
-        officer: officer.clone(),
-    })?;
+    let o = state
+        .officers
+        .get(officer)
+        .ok_or_else(|| RuleError::NotEnrolled {
+            officer: officer.clone(),
+        })?;
     if let Some(seq) = o.revoked_at {
         return Err(RuleError::AlreadyRevoked {
             officer: officer.clone(),
@@ -513,7 +627,9 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             new_key(state, "/officer/public_key", &officer.public_key).map(|_| ())
         }
         Body::OfficerKeyRotated {
-            officer, public_key, ..
+            officer,
+            public_key,
+            ..
         } => {
             enrolled(state, officer)?;
             let holder = statement
@@ -531,7 +647,9 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
         }
         Body::OfficerRevoked { officer, .. } => {
             let target = enrolled(state, officer)?;
-            let is_admin = |o: &OfficerState| o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin);
+            let is_admin = |o: &OfficerState| {
+                o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin)
+            };
             if is_admin(target) && state.officers.values().filter(|o| is_admin(o)).count() == 1 {
                 return Err(RuleError::LastAdmin {
                     officer: officer.clone(),
@@ -557,16 +675,19 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
         "an Admitted statement is applied to the state it was checked against"
     );
     let seq = admitted.seq;
-    let parse_key = |text: &str| {
-        PublicKey::from_base64(text).expect("check verified this public key parses")
-    };
+    let parse_key =
+        |text: &str| PublicKey::from_base64(text).expect("check verified this public key parses");
     match &admitted.statement.body {
-        Body::LedgerGenesis { admin, .. } => enroll(state, admin, parse_key(&admin.public_key), seq),
+        Body::LedgerGenesis { admin, .. } => {
+            enroll(state, admin, parse_key(&admin.public_key), seq)
+        }
         Body::OfficerEnrolled { officer } => {
             enroll(state, officer, parse_key(&officer.public_key), seq)
         }
         Body::OfficerKeyRotated {
-            officer, public_key, ..
+            officer,
+            public_key,
+            ..
         } => {
             let key = parse_key(public_key);
             let o = state

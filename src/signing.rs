@@ -105,7 +105,8 @@ impl Signature {
     }
 
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; SIGNATURE_BYTES] = bytes.try_into().map_err(|_| KeyError::SignatureEncoding)?;
+        let arr: [u8; SIGNATURE_BYTES] =
+            bytes.try_into().map_err(|_| KeyError::SignatureEncoding)?;
         Ok(Self(arr))
     }
 
@@ -242,7 +243,9 @@ mod tests {
     fn sign_then_verify_strict() {
         let key = SecretKey::from_seed(&[1; 32]);
         let sig = key.sign(b"serah terima");
-        key.public().verify_strict(b"serah terima", &sig).expect("verifies");
+        key.public()
+            .verify_strict(b"serah terima", &sig)
+            .expect("verifies");
         assert!(key.public().verify_strict(b"serah terima!", &sig).is_err());
     }
 

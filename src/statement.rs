@@ -258,7 +258,10 @@ impl Statement {
                 let known: Vec<&str> = StatementType::ALL.iter().map(|t| t.as_str()).collect();
                 StatementError::field(
                     "/type",
-                    format!("unknown statement type {s:?}; known types: {}", known.join(", ")),
+                    format!(
+                        "unknown statement type {s:?}; known types: {}",
+                        known.join(", ")
+                    ),
                 )
             })?,
             Some(_) => return Err(StatementError::field("/type", "must be a string")),
@@ -353,11 +356,18 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
         None => Ok(()),
         Some(err) => {
             let path = err.instance_path().to_string();
-            let field = if path.is_empty() { "/".to_owned() } else { path };
+            let field = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
             let mut rule = err.to_string();
             // Long instance dumps make the message unreadable for an officer at a gate.
             if rule.len() > 300 {
-                let cut = (0..=300).rev().find(|&i| rule.is_char_boundary(i)).unwrap_or(0);
+                let cut = (0..=300)
+                    .rev()
+                    .find(|&i| rule.is_char_boundary(i))
+                    .unwrap_or(0);
                 rule.truncate(cut);
                 rule.push('…');
             }
@@ -370,7 +380,10 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
 /// statement must mean one thing to every verifier, so repeated keys are refused outright.
 pub fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = NoDuplicates { path: String::new() }.deserialize(&mut de);
+    let result = NoDuplicates {
+        path: String::new(),
+    }
+    .deserialize(&mut de);
     match result {
         Ok(()) => de.end().map_err(|e| StatementError::Json(e.to_string())),
         Err(e) => {

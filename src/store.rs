@@ -79,7 +79,8 @@ impl AppendBatch {
     }
     /// Marks a leaf as an identity statement, so reopening replays only these.
     pub fn identity(&mut self, seq: u64) {
-        self.batch.insert(&key_u64(PREFIX_IDENTITY, seq)[..], &[][..]);
+        self.batch
+            .insert(&key_u64(PREFIX_IDENTITY, seq)[..], &[][..]);
     }
     pub fn head(&mut self, head: Head) {
         let mut value = [0u8; 40];
@@ -178,7 +179,9 @@ impl SledStore {
                 seq: u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
                 payload_hash: v[8..].try_into().expect("32 bytes"),
             })),
-            Some(_) => Err(StoreError::Corrupt("statement id index entry is malformed".into())),
+            Some(_) => Err(StoreError::Corrupt(
+                "statement id index entry is malformed".into(),
+            )),
         }
     }
 
@@ -230,7 +233,9 @@ impl NodeSource for SledStore {
     type Error = StoreError;
     fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
         self.stored_node(level, index)?.ok_or_else(|| {
-            StoreError::Corrupt(format!("Merkle node (level {level}, index {index}) is missing"))
+            StoreError::Corrupt(format!(
+                "Merkle node (level {level}, index {index}) is missing"
+            ))
         })
     }
 }
@@ -340,10 +345,13 @@ impl CheckpointFile {
                 .open(&self.path)
                 .map_err(|e| self.io(e))?;
             if created {
-                file.set_len(2 * CHECKPOINT_SLOT_BYTES as u64).map_err(|e| self.io(e))?;
+                file.set_len(2 * CHECKPOINT_SLOT_BYTES as u64)
+                    .map_err(|e| self.io(e))?;
                 file.sync_all().map_err(|e| self.io(e))?;
                 if let Some(dir) = self.path.parent() {
-                    std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| self.io(e))?;
+                    std::fs::File::open(dir)
+                        .and_then(|d| d.sync_all())
+                        .map_err(|e| self.io(e))?;
                 }
             }
             *guard = Some((generation, file));
@@ -376,15 +384,24 @@ mod tests {
         assert_eq!(file.read().expect("reads"), None);
         file.write(b"first\n").expect("writes");
         file.write(b"second\n").expect("writes");
-        assert_eq!(CheckpointFile::new(path.clone()).read().expect("reads"), Some(b"second\n".to_vec()));
+        assert_eq!(
+            CheckpointFile::new(path.clone()).read().expect("reads"),
+            Some(b"second\n".to_vec())
+        );
         // A torn write of the newest slot falls back to the previous checkpoint.
         let mut bytes = std::fs::read(&path).expect("read");
         bytes[SLOT_HEADER_BYTES] ^= 1; // slot 0 holds generation 2
         std::fs::write(&path, &bytes).expect("write");
-        assert_eq!(CheckpointFile::new(path.clone()).read().expect("reads"), Some(b"first\n".to_vec()));
+        assert_eq!(
+            CheckpointFile::new(path.clone()).read().expect("reads"),
+            Some(b"first\n".to_vec())
+        );
         // Both slots broken: corruption, reported, not an empty ledger.
         bytes[CHECKPOINT_SLOT_BYTES + SLOT_HEADER_BYTES] ^= 1;
         std::fs::write(&path, &bytes).expect("write");
-        assert!(matches!(CheckpointFile::new(path).read(), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            CheckpointFile::new(path).read(),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

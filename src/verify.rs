@@ -27,7 +27,9 @@ pub enum VerifyError {
     Leaf { seq: u64, rule: String },
     #[error("Merkle node (level {level}, index {index}): {rule}")]
     Node { level: u8, index: u64, rule: String },
-    #[error("Merkle root of the {size} leaves does not equal the root in the signed checkpoint: the log differs from what was signed")]
+    #[error(
+        "Merkle root of the {size} leaves does not equal the root in the signed checkpoint: the log differs from what was signed"
+    )]
     Root { size: u64 },
     #[error("cannot read the log: {0}")]
     Read(String),
@@ -97,7 +99,9 @@ pub fn verify_log(
                 )));
             }
             if last_recorded.is_some_and(|last| leaf.recorded_at < last) {
-                return Err(fail("recorded_at is earlier than the previous leaf's".into()));
+                return Err(fail(
+                    "recorded_at is earlier than the previous leaf's".into(),
+                ));
             }
             if let Some(first) = ids.insert(*statement.id.as_bytes(), seq) {
                 return Err(fail(format!(
@@ -152,7 +156,8 @@ fn decode_chunk(
         let fail = |rule: String| VerifyError::Leaf { seq, rule };
         let bytes = source.leaf(seq)?;
         let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
-        let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+        let statement =
+            Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
         let pre = rules::preverify(state, &leaf.envelope, &statement);
         Ok((bytes, leaf, statement, pre))
     };
@@ -168,7 +173,13 @@ fn decode_chunk(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| vec![Err(VerifyError::Read("a verification thread panicked".into()))]))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err(VerifyError::Read(
+                        "a verification thread panicked".into(),
+                    ))]
+                })
+            })
             .collect()
     });
     Ok(parts.into_iter().flatten().collect())

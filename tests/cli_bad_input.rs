@@ -78,7 +78,10 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "oversized statement",
-            statement: note_by(GATE_A, &format!(r#","refers_to":0,"x":"{}""#, "a".repeat(40_000))),
+            statement: note_by(
+                GATE_A,
+                &format!(r#","refers_to":0,"x":"{}""#, "a".repeat(40_000)),
+            ),
             keys: &["gate-a"],
             exit: 2,
             says: &["limit"],
@@ -113,9 +116,18 @@ fn each_bad_statement_is_refused_clearly_and_changes_nothing() {
         }
         let out = cmd.arg(&file).output().expect("runs");
         let err = stderr_of(&out);
-        assert_eq!(out.status.code(), Some(case.exit), "{}: exit code; stderr: {err}", case.name);
+        assert_eq!(
+            out.status.code(),
+            Some(case.exit),
+            "{}: exit code; stderr: {err}",
+            case.name
+        );
         for word in case.says {
-            assert!(err.contains(word), "{}: error should mention {word:?}: {err}", case.name);
+            assert!(
+                err.contains(word),
+                "{}: error should mention {word:?}: {err}",
+                case.name
+            );
         }
         assert!(err.starts_with("error: "), "{}: {err}", case.name);
     }
@@ -127,20 +139,42 @@ fn a_tampered_signature_is_refused() {
     let f = Fixture::new();
     let size = f.size();
     let note = f.write("note.json", note_by(GATE_A, "").as_bytes());
-    let signed = custody().args(["sign", "--key"]).arg(f.key("gate-a")).arg(&note).output().expect("runs");
+    let signed = custody()
+        .args(["sign", "--key"])
+        .arg(f.key("gate-a"))
+        .arg(&note)
+        .output()
+        .expect("runs");
     assert!(signed.status.success());
     let mut env: serde_json::Value = serde_json::from_slice(&signed.stdout).expect("json");
     // Flip one character of the signature.
-    let sig = env["signatures"][0]["sig"].as_str().expect("sig").to_owned();
+    let sig = env["signatures"][0]["sig"]
+        .as_str()
+        .expect("sig")
+        .to_owned();
     let flipped: String = sig
         .char_indices()
-        .map(|(i, c)| if i == 5 { if c == 'A' { 'B' } else { 'A' } } else { c })
+        .map(|(i, c)| {
+            if i == 5 {
+                if c == 'A' { 'B' } else { 'A' }
+            } else {
+                c
+            }
+        })
         .collect();
     env["signatures"][0]["sig"] = serde_json::Value::String(flipped);
     let bad = f.write("bad-env.json", env.to_string().as_bytes());
-    let out = custody().args(["submit", "--ledger", f.ledger_str()]).arg(&bad).output().expect("runs");
+    let out = custody()
+        .args(["submit", "--ledger", f.ledger_str()])
+        .arg(&bad)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("does not verify"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("does not verify"),
+        "{}",
+        stderr_of(&out)
+    );
     f.assert_unchanged(size);
 }
 
@@ -149,18 +183,45 @@ fn the_same_id_with_other_content_is_refused_and_a_retry_is_answered() {
     let f = Fixture::new();
     let id = r#","id":"01987a3c-5b2e-7c41-9a10-3f2b8c4d5e6f""#;
     let first = f.write("first.json", note_by(GATE_A, id).as_bytes());
-    let receipt = run_json(&["record", "--ledger", f.ledger_str(), "--key", f.key("gate-a").to_str().expect("path"), first.to_str().expect("path")]);
+    let receipt = run_json(&[
+        "record",
+        "--ledger",
+        f.ledger_str(),
+        "--key",
+        f.key("gate-a").to_str().expect("path"),
+        first.to_str().expect("path"),
+    ]);
     let size = f.size();
     // A retry of the very same signed statement: same seq, nothing new.
-    let retry = run_json(&["record", "--ledger", f.ledger_str(), "--key", f.key("gate-a").to_str().expect("path"), first.to_str().expect("path")]);
+    let retry = run_json(&[
+        "record",
+        "--ledger",
+        f.ledger_str(),
+        "--key",
+        f.key("gate-a").to_str().expect("path"),
+        first.to_str().expect("path"),
+    ]);
     assert_eq!(retry["seq"], receipt["seq"]);
     assert_eq!(retry["duplicate"], true);
     // The same id with different words: refused, naming the original seq.
-    let other = f.write("other.json", note_by(GATE_A, id).replace("Gate log checked", "Changed").as_bytes());
-    let out = custody().args(["record", "--ledger", f.ledger_str(), "--key"]).arg(f.key("gate-a")).arg(&other).output().expect("runs");
+    let other = f.write(
+        "other.json",
+        note_by(GATE_A, id)
+            .replace("Gate log checked", "Changed")
+            .as_bytes(),
+    );
+    let out = custody()
+        .args(["record", "--ledger", f.ledger_str(), "--key"])
+        .arg(f.key("gate-a"))
+        .arg(&other)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr_of(&out);
-    assert!(err.contains("already recorded at seq") && err.contains("different content"), "{err}");
+    assert!(
+        err.contains("already recorded at seq") && err.contains("different content"),
+        "{err}"
+    );
     f.assert_unchanged(size);
 }
 
@@ -168,9 +229,26 @@ fn the_same_id_with_other_content_is_refused_and_a_retry_is_answered() {
 fn usage_errors_exit_2() {
     let out = custody().args(["verify"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let out = custody().args(["record", "--ledger", "/nonexistent/x", "--key", "/nonexistent/k", "-"]).output().expect("runs");
+    let out = custody()
+        .args([
+            "record",
+            "--ledger",
+            "/nonexistent/x",
+            "--key",
+            "/nonexistent/k",
+            "-",
+        ])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    let out = custody().args(["checkpoint", "--ledger", "/nonexistent/ledger"]).output().expect("runs");
+    let out = custody()
+        .args(["checkpoint", "--ledger", "/nonexistent/ledger"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("custody init"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("custody init"),
+        "{}",
+        stderr_of(&out)
+    );
 }

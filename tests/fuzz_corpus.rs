@@ -59,9 +59,13 @@ fn replay_target(name: &str) {
         .find(|(n, _)| *n == name)
         .expect("the target is listed in TARGETS");
     let corpus = fuzz_dir().join("corpus").join(name);
-    let files = files_in(&corpus)
-        .unwrap_or_else(|| panic!("seed corpus {} is missing", corpus.display()));
-    assert!(!files.is_empty(), "seed corpus {} is empty", corpus.display());
+    let files =
+        files_in(&corpus).unwrap_or_else(|| panic!("seed corpus {} is missing", corpus.display()));
+    assert!(
+        !files.is_empty(),
+        "seed corpus {} is empty",
+        corpus.display()
+    );
     replay(&files, *harness);
 
     let regressions = fuzz_dir().join("regressions").join(name);

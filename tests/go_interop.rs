@@ -47,10 +47,16 @@ fn go_setup() -> Result<PathBuf, String> {
     let version = std::process::Command::new("go").arg("version").output();
     match version {
         Ok(out) if out.status.success() => {}
-        Ok(out) => return Err(format!("`go version` failed: {}", String::from_utf8_lossy(&out.stderr))),
+        Ok(out) => {
+            return Err(format!(
+                "`go version` failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
         Err(e) => return Err(format!("`go` is not on PATH ({e})")),
     }
-    let gopath = std::env::var_os("CUSTODY_GOPATH").map_or_else(|| PathBuf::from(DEFAULT_GOPATH), PathBuf::from);
+    let gopath = std::env::var_os("CUSTODY_GOPATH")
+        .map_or_else(|| PathBuf::from(DEFAULT_GOPATH), PathBuf::from);
     for package in ["note", "tlog"] {
         let dir = gopath.join("src/golang.org/x/mod/sumdb").join(package);
         if !dir.is_dir() {
@@ -141,16 +147,29 @@ fn assert_go_refuses(verifier: &Path, inputs: &Inputs, what: &str, reason: &str)
         "Go verifier accepted {what}:\n{}{stderr}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert!(out.stdout.is_empty(), "Go verifier printed {:?} for {what}", String::from_utf8_lossy(&out.stdout));
-    assert!(stderr.contains(reason), "Go verifier refused {what}, but not for {reason:?}: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "Go verifier printed {:?} for {what}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.contains(reason),
+        "Go verifier refused {what}, but not for {reason:?}: {stderr}"
+    );
 }
 
 /// Writes the raw leaf at `seq` and its inclusion proof in the current tree into `dir`.
 fn leaf_and_proof(ledger: &str, dir: &Path, seq: u64) -> (PathBuf, PathBuf) {
     let leaf = dir.join(format!("leaf-{seq}"));
     let proof = dir.join(format!("inclusion-{seq}.json"));
-    write(&leaf, &run_custody(&["entry", "--ledger", ledger, &seq.to_string()]));
-    write(&proof, &run_custody(&["prove", "inclusion", "--ledger", ledger, &seq.to_string()]));
+    write(
+        &leaf,
+        &run_custody(&["entry", "--ledger", ledger, &seq.to_string()]),
+    );
+    write(
+        &proof,
+        &run_custody(&["prove", "inclusion", "--ledger", ledger, &seq.to_string()]),
+    );
     (leaf, proof)
 }
 
@@ -167,11 +186,14 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     let gopath = match go_setup() {
         Ok(p) => p,
         Err(why) => {
-            let help = "install Go and x/mod with: apt-get install -y golang-go golang-golang-x-mod-dev";
+            let help =
+                "install Go and x/mod with: apt-get install -y golang-go golang-golang-x-mod-dev";
             if std::env::var("CUSTODY_REQUIRE_GO").is_ok_and(|v| v == "1") {
                 panic!("CUSTODY_REQUIRE_GO=1 but the Go interop check cannot run: {why}; {help}");
             }
-            eprintln!("SKIPPED go_interop: {why}; {help} (set CUSTODY_REQUIRE_GO=1 to make this a failure)");
+            eprintln!(
+                "SKIPPED go_interop: {why}; {help} (set CUSTODY_REQUIRE_GO=1 to make this a failure)"
+            );
             return;
         }
     };
@@ -195,8 +217,17 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     );
     write(&statement, text.as_bytes());
     let key = ledger_dir.join("demo-keys/head-of-security.pem");
-    let receipt = run_custody(&["record", "--ledger", ledger, "--key", path_str(&key), path_str(&statement), "--json"]);
-    let receipt: serde_json::Value = serde_json::from_slice(&receipt).expect("record --json prints JSON");
+    let receipt = run_custody(&[
+        "record",
+        "--ledger",
+        ledger,
+        "--key",
+        path_str(&key),
+        path_str(&statement),
+        "--json",
+    ]);
+    let receipt: serde_json::Value =
+        serde_json::from_slice(&receipt).expect("record --json prints JSON");
     let seq = receipt["seq"].as_u64().expect("the receipt has a seq");
     assert_eq!(seq, old_size, "the new statement is the next leaf");
 
@@ -204,11 +235,24 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     assert_eq!(checkpoint_size(&new_note), old_size + 1);
     let checkpoint = dir.join("checkpoint");
     write(&checkpoint, &new_note);
-    let vkey = String::from_utf8(run_custody(&["vkey", "--ledger", ledger])).expect("the vkey is UTF-8");
+    let vkey =
+        String::from_utf8(run_custody(&["vkey", "--ledger", ledger])).expect("the vkey is UTF-8");
     let vkey = vkey.trim().to_owned();
-    assert!(vkey.starts_with(&format!("{ORIGIN}+")), "vkey {vkey:?} is named after the origin");
+    assert!(
+        vkey.starts_with(&format!("{ORIGIN}+")),
+        "vkey {vkey:?} is named after the origin"
+    );
     let consistency = dir.join("consistency.json");
-    write(&consistency, &run_custody(&["prove", "consistency", "--ledger", ledger, &old_size.to_string()]));
+    write(
+        &consistency,
+        &run_custody(&[
+            "prove",
+            "consistency",
+            "--ledger",
+            ledger,
+            &old_size.to_string(),
+        ]),
+    );
     let (leaf, inclusion) = leaf_and_proof(ledger, dir, seq);
 
     let good = Inputs {
@@ -225,7 +269,12 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     // Older leaves too: the genesis and one in the middle of the tree.
     for older in [0, 3] {
         let (leaf, inclusion) = leaf_and_proof(ledger, dir, older);
-        let inputs = Inputs { leaf, inclusion, seq: older, ..good.clone() };
+        let inputs = Inputs {
+            leaf,
+            inclusion,
+            seq: older,
+            ..good.clone()
+        };
         assert_go_accepts(&verifier, &inputs, &format!("leaf {older}"));
     }
 
@@ -237,7 +286,10 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     write(&tampered_leaf, &bytes);
     assert_go_refuses(
         &verifier,
-        &Inputs { leaf: tampered_leaf, ..good.clone() },
+        &Inputs {
+            leaf: tampered_leaf,
+            ..good.clone()
+        },
         "a leaf with one flipped byte",
         "tlog.CheckRecord",
     );
@@ -266,7 +318,10 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     assert_ne!(wrong_vkey, vkey);
     assert_go_refuses(
         &verifier,
-        &Inputs { vkey: wrong_vkey, ..good.clone() },
+        &Inputs {
+            vkey: wrong_vkey,
+            ..good.clone()
+        },
         "checkpoints checked with another ledger's verifier key",
         "note.Open",
     );
@@ -274,28 +329,46 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     // A checkpoint whose signed text was altered (tree size changed).
     let altered = String::from_utf8(new_note.clone())
         .expect("a checkpoint is UTF-8")
-        .replacen(&format!("\n{}\n", old_size + 1), &format!("\n{}\n", old_size + 2), 1);
+        .replacen(
+            &format!("\n{}\n", old_size + 1),
+            &format!("\n{}\n", old_size + 2),
+            1,
+        );
     assert_ne!(altered.as_bytes(), &new_note[..]);
     let altered_checkpoint = dir.join("checkpoint-altered");
     write(&altered_checkpoint, altered.as_bytes());
     assert_go_refuses(
         &verifier,
-        &Inputs { checkpoint: altered_checkpoint, ..good.clone() },
+        &Inputs {
+            checkpoint: altered_checkpoint,
+            ..good.clone()
+        },
         "a checkpoint with an altered tree size",
         "note.Open",
     );
 
     // A consistency proof with one hash changed.
     let mut proof: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&consistency).expect("proof file")).expect("proof JSON");
-    let first = proof["hashes"][0].as_str().expect("the proof has a hash").to_owned();
-    let flipped = if first.starts_with('A') { first.replacen('A', "B", 1) } else { format!("A{}", &first[1..]) };
+        serde_json::from_slice(&std::fs::read(&consistency).expect("proof file"))
+            .expect("proof JSON");
+    let first = proof["hashes"][0]
+        .as_str()
+        .expect("the proof has a hash")
+        .to_owned();
+    let flipped = if first.starts_with('A') {
+        first.replacen('A', "B", 1)
+    } else {
+        format!("A{}", &first[1..])
+    };
     proof["hashes"][0] = serde_json::Value::String(flipped);
     let bad_consistency = dir.join("consistency-altered.json");
     write(&bad_consistency, proof.to_string().as_bytes());
     assert_go_refuses(
         &verifier,
-        &Inputs { consistency: bad_consistency, ..good },
+        &Inputs {
+            consistency: bad_consistency,
+            ..good
+        },
         "an altered consistency proof",
         "tlog.CheckTree",
     );

@@ -50,31 +50,58 @@ fn new_ledger(dir: &Path, n: u64) -> (Ledger, World) {
     let origin = Origin::parse("custody.test/ledger").expect("valid");
     let admin_in = input(0, &admin, OfficerRole::Admin);
     let (ledger, _) = Ledger::init(dir, &origin, clock.clone(), |vkey| {
-        let b = compose::genesis(clock.as_ref(), FACILITY, origin.as_str(), &vkey.to_string(), &admin_in)
-            .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        let b = compose::genesis(
+            clock.as_ref(),
+            FACILITY,
+            origin.as_str(),
+            &vkey.to_string(),
+            &admin_in,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
         compose::sign_statement(b, &[&admin]).map_err(|e| AppendError::Stopped(e.to_string()))
     })
     .expect("init");
     let mut officers = Vec::new();
     for i in 1..=n {
         let key = SecretKey::from_seed(&[i as u8 + 1; 32]);
-        let b = compose::enrollment(clock.as_ref(), FACILITY, &officer_id(0), &input(i, &key, OfficerRole::GateOfficer), None)
-            .expect("compose");
-        ledger.submit_envelope(compose::sign_statement(b, &[&admin]).expect("sign")).expect("enroll");
+        let b = compose::enrollment(
+            clock.as_ref(),
+            FACILITY,
+            &officer_id(0),
+            &input(i, &key, OfficerRole::GateOfficer),
+            None,
+        )
+        .expect("compose");
+        ledger
+            .submit_envelope(compose::sign_statement(b, &[&admin]).expect("sign"))
+            .expect("enroll");
         officers.push(key);
     }
-    (ledger, World { clock, admin, officers })
+    (
+        ledger,
+        World {
+            clock,
+            admin,
+            officers,
+        },
+    )
 }
 
 fn note(w: &World, officer: u64, key: &SecretKey, text: &str) -> Envelope {
-    let b = compose::note(w.clock.as_ref(), FACILITY, &officer_id(officer), text, None).expect("compose");
+    let b = compose::note(w.clock.as_ref(), FACILITY, &officer_id(officer), text, None)
+        .expect("compose");
     compose::sign_statement(b, &[key]).expect("sign")
 }
 
 fn verify_ledger(ledger: &Ledger) -> verify::Report {
     let cp = ledger.checkpoint();
-    verify::verify_log(ledger.store(), cp.note.as_bytes(), ledger.verifier_key(), &mut |_, _| {})
-        .expect("the ledger verifies")
+    verify::verify_log(
+        ledger.store(),
+        cp.note.as_bytes(),
+        ledger.verifier_key(),
+        &mut |_, _| {},
+    )
+    .expect("the ledger verifies")
 }
 
 #[test]
@@ -84,17 +111,29 @@ fn concurrent_writers_each_get_a_distinct_durable_seq_with_a_valid_proof() {
     let base = ledger.checkpoint().size;
     let ledger = Arc::new(ledger);
     let envelopes: Vec<Vec<Envelope>> = (0..8u64)
-        .map(|o| (0..40).map(|i| note(&w, o + 1, &w.officers[o as usize], &format!("note {o}/{i}"))).collect())
+        .map(|o| {
+            (0..40)
+                .map(|i| note(&w, o + 1, &w.officers[o as usize], &format!("note {o}/{i}")))
+                .collect()
+        })
         .collect();
     let receipts: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = envelopes
             .into_iter()
             .map(|batch| {
                 let ledger = Arc::clone(&ledger);
-                s.spawn(move || batch.into_iter().map(|e| ledger.submit_envelope(e).expect("appended")).collect::<Vec<_>>())
+                s.spawn(move || {
+                    batch
+                        .into_iter()
+                        .map(|e| ledger.submit_envelope(e).expect("appended"))
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("writer")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("writer"))
+            .collect()
     });
     let mut seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();
     seqs.sort_unstable();
@@ -102,10 +141,21 @@ fn concurrent_writers_each_get_a_distinct_durable_seq_with_a_valid_proof() {
     assert_eq!(seqs.len(), 320, "every statement got its own seq");
     assert_eq!(ledger.checkpoint().size, base + 320);
     for r in &receipts {
-        assert!(r.checkpoint.size > r.seq, "the checkpoint in the receipt covers the statement");
-        let proof = ledger.inclusion_proof(r.seq, r.checkpoint.size).expect("proof");
-        merkle::verify_inclusion(r.seq, r.checkpoint.size, &r.leaf_hash, &proof, &r.checkpoint.root)
-            .expect("each receipt's proof verifies against its checkpoint");
+        assert!(
+            r.checkpoint.size > r.seq,
+            "the checkpoint in the receipt covers the statement"
+        );
+        let proof = ledger
+            .inclusion_proof(r.seq, r.checkpoint.size)
+            .expect("proof");
+        merkle::verify_inclusion(
+            r.seq,
+            r.checkpoint.size,
+            &r.leaf_hash,
+            &proof,
+            &r.checkpoint.root,
+        )
+        .expect("each receipt's proof verifies against its checkpoint");
     }
     assert_eq!(verify_ledger(&ledger).size, base + 320);
 }
@@ -124,9 +174,16 @@ fn a_retry_racing_itself_appends_once() {
                 s.spawn(move || ledger.submit_envelope(env).expect("answered"))
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
     });
-    assert!(receipts.iter().all(|r| r.seq == size && r.leaf_hash == receipts[0].leaf_hash));
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.seq == size && r.leaf_hash == receipts[0].leaf_hash)
+    );
     assert_eq!(receipts.iter().filter(|r| !r.duplicate).count(), 1);
     assert_eq!(ledger.checkpoint().size, size + 1);
 }
@@ -139,7 +196,9 @@ fn leaves_flushed_but_never_checkpointed_get_a_consistent_checkpoint_on_open() {
     let old = ledger.checkpoint();
     let slots = std::fs::read(path.join("checkpoint.slots")).expect("read");
     for i in 0..3 {
-        ledger.submit_envelope(note(&w, 1, &w.officers[0], &format!("n{i}"))).expect("append");
+        ledger
+            .submit_envelope(note(&w, 1, &w.officers[0], &format!("n{i}")))
+            .expect("append");
     }
     let head = ledger.checkpoint().size;
     drop(ledger);
@@ -147,7 +206,10 @@ fn leaves_flushed_but_never_checkpointed_get_a_consistent_checkpoint_on_open() {
     std::fs::write(path.join("checkpoint.slots"), slots).expect("write");
     let ledger = Ledger::open_with_clock(&path, w.clock.clone()).expect("reopens");
     let new = ledger.checkpoint();
-    assert_eq!(new.size, head, "the flushed leaves are kept and checkpointed");
+    assert_eq!(
+        new.size, head,
+        "the flushed leaves are kept and checkpointed"
+    );
     let proof = ledger.consistency_proof(old.size, new.size).expect("proof");
     merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof)
         .expect("the new checkpoint extends the old one");
@@ -158,10 +220,18 @@ fn leaves_flushed_but_never_checkpointed_get_a_consistent_checkpoint_on_open() {
 fn recorded_at_never_goes_backwards() {
     let dir = tempfile::tempdir().expect("temp");
     let (ledger, w) = new_ledger(&dir.path().join("l"), 1);
-    let first = ledger.submit_envelope(note(&w, 1, &w.officers[0], "a")).expect("append");
-    w.clock.set(Timestamp::parse("2020-01-01T00:00:00Z").expect("valid"));
-    let second = ledger.submit_envelope(note(&w, 1, &w.officers[0], "b")).expect("append");
-    let leaf = |seq| custody::leaf::Leaf::decode(&ledger.leaf(seq).expect("read").expect("present")).expect("decodes");
+    let first = ledger
+        .submit_envelope(note(&w, 1, &w.officers[0], "a"))
+        .expect("append");
+    w.clock
+        .set(Timestamp::parse("2020-01-01T00:00:00Z").expect("valid"));
+    let second = ledger
+        .submit_envelope(note(&w, 1, &w.officers[0], "b"))
+        .expect("append");
+    let leaf = |seq| {
+        custody::leaf::Leaf::decode(&ledger.leaf(seq).expect("read").expect("present"))
+            .expect("decodes")
+    };
     assert!(leaf(second.seq).recorded_at >= leaf(first.seq).recorded_at);
     verify_ledger(&ledger);
 }
@@ -173,32 +243,87 @@ fn reopening_restores_who_may_sign() {
     let (ledger, w) = new_ledger(&path, 2);
     // Rotate officer 1's key and revoke officer 2, then reopen.
     let new_key = SecretKey::from_seed(&[99; 32]);
-    let b = compose::rotation(w.clock.as_ref(), FACILITY, &officer_id(0), &officer_id(1), &new_key.public(), "new phone").expect("compose");
-    ledger.submit_envelope(compose::sign_statement(b, &[&w.admin, &w.officers[0]]).expect("sign")).expect("rotate");
-    let b = compose::revocation(w.clock.as_ref(), FACILITY, &officer_id(0), &officer_id(2), "transfer").expect("compose");
-    ledger.submit_envelope(compose::sign_statement(b, &[&w.admin]).expect("sign")).expect("revoke");
+    let b = compose::rotation(
+        w.clock.as_ref(),
+        FACILITY,
+        &officer_id(0),
+        &officer_id(1),
+        &new_key.public(),
+        "new phone",
+    )
+    .expect("compose");
+    ledger
+        .submit_envelope(compose::sign_statement(b, &[&w.admin, &w.officers[0]]).expect("sign"))
+        .expect("rotate");
+    let b = compose::revocation(
+        w.clock.as_ref(),
+        FACILITY,
+        &officer_id(0),
+        &officer_id(2),
+        "transfer",
+    )
+    .expect("compose");
+    ledger
+        .submit_envelope(compose::sign_statement(b, &[&w.admin]).expect("sign"))
+        .expect("revoke");
     let before = ledger.state();
     drop(ledger);
     let ledger = Ledger::open_with_clock(&path, w.clock.clone()).expect("reopens");
     assert_eq!(*ledger.state(), *before);
-    assert!(ledger.submit_envelope(note(&w, 1, &w.officers[0], "old key")).is_err());
-    assert!(ledger.submit_envelope(note(&w, 1, &new_key, "new key")).is_ok());
-    assert!(ledger.submit_envelope(note(&w, 2, &w.officers[1], "revoked")).is_err());
+    assert!(
+        ledger
+            .submit_envelope(note(&w, 1, &w.officers[0], "old key"))
+            .is_err()
+    );
+    assert!(
+        ledger
+            .submit_envelope(note(&w, 1, &new_key, "new key"))
+            .is_ok()
+    );
+    assert!(
+        ledger
+            .submit_envelope(note(&w, 2, &w.officers[1], "revoked"))
+            .is_err()
+    );
 }
 
 /// One step of a random identity history. Many are invalid on purpose.
 #[derive(Debug, Clone)]
 enum Step {
-    Enroll { officer: u64, key: u8, by: u64 },
-    Rotate { officer: u64, key: u8, by: u64, old: u8 },
-    Revoke { officer: u64, by: u64 },
-    Note { officer: u64, key: u8 },
+    Enroll {
+        officer: u64,
+        key: u8,
+        by: u64,
+    },
+    Rotate {
+        officer: u64,
+        key: u8,
+        by: u64,
+        old: u8,
+    },
+    Revoke {
+        officer: u64,
+        by: u64,
+    },
+    Note {
+        officer: u64,
+        key: u8,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (1..6u64, 10..30u8, 0..3u64).prop_map(|(officer, key, by)| Step::Enroll { officer, key, by }),
-        (0..6u64, 10..30u8, 0..3u64, 1..30u8).prop_map(|(officer, key, by, old)| Step::Rotate { officer, key, by, old }),
+        (1..6u64, 10..30u8, 0..3u64).prop_map(|(officer, key, by)| Step::Enroll {
+            officer,
+            key,
+            by
+        }),
+        (0..6u64, 10..30u8, 0..3u64, 1..30u8).prop_map(|(officer, key, by, old)| Step::Rotate {
+            officer,
+            key,
+            by,
+            old
+        }),
         (0..6u64, 0..3u64).prop_map(|(officer, by)| Step::Revoke { officer, by }),
         (0..6u64, 1..30u8).prop_map(|(officer, key)| Step::Note { officer, key }),
     ]

@@ -4,8 +4,11 @@
 use std::process::Command;
 
 fn walkthrough() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README.md");
-    let start = readme.find("## Five-minute walkthrough").expect("the walkthrough section exists");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("## Five-minute walkthrough")
+        .expect("the walkthrough section exists");
     let block = &readme[start..];
     let open = block.find("```sh\n").expect("a sh block") + 6;
     let close = block[open..].find("\n```\n").expect("the block ends") + open;
@@ -15,7 +18,10 @@ fn walkthrough() -> String {
 #[test]
 fn the_readme_walkthrough_runs_as_written() {
     let script = walkthrough();
-    assert!(script.contains("custody verify --tiles"), "the walkthrough reaches the export check");
+    assert!(
+        script.contains("custody verify --tiles"),
+        "the walkthrough reaches the export check"
+    );
     // The test harness has already built the binary; the walkthrough's build line is skipped.
     let script: String = script
         .lines()
@@ -25,7 +31,11 @@ fn the_readme_walkthrough_runs_as_written() {
     let bin = assert_cmd::cargo::cargo_bin("custody");
     let bin_dir = bin.parent().expect("binary dir");
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let out = Command::new("bash")
         .arg("-euo")
         .arg("pipefail")
@@ -38,7 +48,13 @@ fn the_readme_walkthrough_runs_as_written() {
         .expect("bash runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "walkthrough failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    assert!(stdout.contains("already recorded at seq"), "the resubmission is answered as a duplicate:\n{stdout}");
+    assert!(
+        out.status.success(),
+        "walkthrough failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("already recorded at seq"),
+        "the resubmission is answered as a duplicate:\n{stdout}"
+    );
     assert!(stdout.contains("OK: tiles export"), "{stdout}");
 }

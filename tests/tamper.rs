@@ -18,15 +18,35 @@ fn demo_with_export() -> Demo {
     let tmp = tempfile::tempdir().expect("temp dir");
     let ledger = tmp.path().join("ledger");
     let tiles = tmp.path().join("tiles");
-    custody().args(["demo", "--ledger"]).arg(&ledger).assert().success();
-    custody().args(["export", "--ledger"]).arg(&ledger).arg("--out").arg(&tiles).assert().success();
+    custody()
+        .args(["demo", "--ledger"])
+        .arg(&ledger)
+        .assert()
+        .success();
+    custody()
+        .args(["export", "--ledger"])
+        .arg(&ledger)
+        .arg("--out")
+        .arg(&tiles)
+        .assert()
+        .success();
     let vkey = String::from_utf8(
-        custody().args(["vkey", "--ledger"]).arg(&ledger).output().expect("runs").stdout,
+        custody()
+            .args(["vkey", "--ledger"])
+            .arg(&ledger)
+            .output()
+            .expect("runs")
+            .stdout,
     )
     .expect("utf-8")
     .trim()
     .to_owned();
-    Demo { _tmp: tmp, ledger, tiles, vkey }
+    Demo {
+        _tmp: tmp,
+        ledger,
+        tiles,
+        vkey,
+    }
 }
 
 /// The demo has 9 entries: one partial bundle and one partial level-0 hash tile.
@@ -153,17 +173,38 @@ fn a_checkpoint_forged_with_another_key_is_refused() {
     // Another ledger with the same origin signs a checkpoint; it must not pass for this one.
     let tmp = tempfile::tempdir().expect("temp dir");
     let other = tmp.path().join("other");
-    custody().args(["demo", "--ledger"]).arg(&other).assert().success();
-    let forged = custody().args(["checkpoint", "--ledger"]).arg(&other).output().expect("runs").stdout;
+    custody()
+        .args(["demo", "--ledger"])
+        .arg(&other)
+        .assert()
+        .success();
+    let forged = custody()
+        .args(["checkpoint", "--ledger"])
+        .arg(&other)
+        .output()
+        .expect("runs")
+        .stdout;
     std::fs::write(d.tiles.join("checkpoint"), forged).expect("write");
     let (code, err) = verify_tiles(&d);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("checkpoint"), "{err}");
     // And the ledger itself refuses to open with a forged checkpoint file beside it.
-    std::fs::copy(other.join("checkpoint.slots"), d.ledger.join("checkpoint.slots")).expect("copy");
-    let out = custody().args(["verify", "--ledger"]).arg(&d.ledger).output().expect("runs");
+    std::fs::copy(
+        other.join("checkpoint.slots"),
+        d.ledger.join("checkpoint.slots"),
+    )
+    .expect("copy");
+    let out = custody()
+        .args(["verify", "--ledger"])
+        .arg(&d.ledger)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr_of(&out).contains("does not verify with this ledger's key"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("does not verify with this ledger's key"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
@@ -175,21 +216,35 @@ fn a_sled_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes()
     copy_dir(&f.ledger.join("log.sled"), &backup);
     let note = f.write("note.json", note_by(GATE_A, "").as_bytes());
     for _ in 0..2 {
-        custody().args(["record", "--ledger", f.ledger_str(), "--key"]).arg(f.key("gate-a")).arg(&note).assert().success();
+        custody()
+            .args(["record", "--ledger", f.ledger_str(), "--key"])
+            .arg(f.key("gate-a"))
+            .arg(&note)
+            .assert()
+            .success();
     }
     let size_now = f.size();
     assert_eq!(size_now, size_then + 2);
     // Roll the store back while the outside checkpoint stays newer.
     std::fs::remove_dir_all(f.ledger.join("log.sled")).expect("remove");
     copy_dir(&backup, &f.ledger.join("log.sled"));
-    let out = custody().args(["verify", "--ledger", f.ledger_str()]).output().expect("runs");
+    let out = custody()
+        .args(["verify", "--ledger", f.ledger_str()])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(3));
     let err = stderr_of(&out);
     assert!(
-        err.contains(&format!("holds {size_then} entries")) && err.contains(&format!("covers {size_now}")),
+        err.contains(&format!("holds {size_then} entries"))
+            && err.contains(&format!("covers {size_now}")),
         "{err}"
     );
     // Recording is refused too: nothing is appended on top of a rolled-back log.
-    let out = custody().args(["record", "--ledger", f.ledger_str(), "--key"]).arg(f.key("gate-a")).arg(&note).output().expect("runs");
+    let out = custody()
+        .args(["record", "--ledger", f.ledger_str(), "--key"])
+        .arg(f.key("gate-a"))
+        .arg(&note)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(3));
 }

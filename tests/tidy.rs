@@ -10,12 +10,25 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("foundation", &["ids", "limits", "time"]),
     ("keys", &["signing"]),
-    ("formats", &["envelope", "leaf", "merkle", "note", "statement"]),
+    (
+        "formats",
+        &["envelope", "leaf", "merkle", "note", "statement"],
+    ),
     ("domain", &["rules", "projection", "audit", "clocks"]),
     ("storage", &["store"]),
     (
         "application",
-        &["compose", "export", "ledger", "verify", "demo", "bench", "bundle", "fuzz_harness", "queries"],
+        &[
+            "compose",
+            "export",
+            "ledger",
+            "verify",
+            "demo",
+            "bench",
+            "bundle",
+            "fuzz_harness",
+            "queries",
+        ],
     ),
     ("edges", &["cli", "server", "report"]),
 ];
@@ -32,11 +45,16 @@ fn root() -> PathBuf {
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target" || n == "corpus" || n == "artifacts") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == "corpus" || n == "artifacts")
+            {
                 continue;
             }
             rust_files(&path, out);
@@ -67,20 +85,28 @@ fn non_test(text: &str) -> &str {
 
 /// Code lines, without `//` comments.
 fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines().enumerate().map(|(i, l)| (i + 1, l.split("//").next().unwrap_or(""))).filter(|(_, l)| !l.trim().is_empty())
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split("//").next().unwrap_or("")))
+        .filter(|(_, l)| !l.trim().is_empty())
 }
 
 #[test]
 fn every_module_has_a_layer() {
     for (name, _) in src_modules() {
-        assert!(layer_of(&name).is_some(), "src/{name}.rs is in no layer: add it to LAYERS in tests/tidy.rs and to ARCHITECTURE.md");
+        assert!(
+            layer_of(&name).is_some(),
+            "src/{name}.rs is in no layer: add it to LAYERS in tests/tidy.rs and to ARCHITECTURE.md"
+        );
     }
 }
 
 /// Imports in `text` (module `name`) of modules from a higher layer.
 fn layer_violations(name: &str, text: &str) -> Vec<String> {
     let mut violations = Vec::new();
-    let Some(own) = layer_of(name) else { return violations };
+    let Some(own) = layer_of(name) else {
+        return violations;
+    };
     for (line_no, line) in code_lines(non_test(text)) {
         for other in LAYERS.iter().flat_map(|(_, mods)| mods.iter()) {
             let used = line.contains(&format!("crate::{other}::"))
@@ -90,7 +116,10 @@ fn layer_violations(name: &str, text: &str) -> Vec<String> {
                 || line.contains(&format!("crate::{{self, {other}"));
             let theirs = layer_of(other).unwrap_or(0);
             if used && theirs > own {
-                violations.push(format!("src/{name}.rs:{line_no} ({}) uses {other} ({})", LAYERS[own].0, LAYERS[theirs].0));
+                violations.push(format!(
+                    "src/{name}.rs:{line_no} ({}) uses {other} ({})",
+                    LAYERS[own].0, LAYERS[theirs].0
+                ));
             }
         }
     }
@@ -99,8 +128,15 @@ fn layer_violations(name: &str, text: &str) -> Vec<String> {
 
 #[test]
 fn no_module_imports_from_a_layer_above_its_own() {
-    let violations: Vec<String> = src_modules().iter().flat_map(|(n, t)| layer_violations(n, t)).collect();
-    assert!(violations.is_empty(), "layer violations:\n{}", violations.join("\n"));
+    let violations: Vec<String> = src_modules()
+        .iter()
+        .flat_map(|(n, t)| layer_violations(n, t))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "layer violations:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -113,7 +149,10 @@ fn only_the_signing_module_names_ed25519_dalek() {
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("ed25519_dalek")))
         .map(|p| p.display().to_string())
         .collect();
-    assert!(offenders.is_empty(), "ed25519_dalek named outside src/signing.rs: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "ed25519_dalek named outside src/signing.rs: {offenders:?}"
+    );
 }
 
 #[test]
@@ -134,7 +173,9 @@ fn the_pure_core_does_no_io_and_reads_no_clock_or_randomness() {
     ];
     let mut violations = Vec::new();
     for (name, text) in src_modules() {
-        let Some(layer) = layer_of(&name) else { continue };
+        let Some(layer) = layer_of(&name) else {
+            continue;
+        };
         if !PURE.contains(&LAYERS[layer].0) {
             continue;
         }
@@ -150,7 +191,11 @@ fn the_pure_core_does_no_io_and_reads_no_clock_or_randomness() {
             }
         }
     }
-    assert!(violations.is_empty(), "impure core:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "impure core:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -166,7 +211,11 @@ fn no_unwrap_outside_tests() {
             }
         }
     }
-    assert!(violations.is_empty(), "unwrap() outside tests (use ? or expect with the invariant):\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "unwrap() outside tests (use ? or expect with the invariant):\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -183,19 +232,35 @@ fn every_source_file_opens_with_a_module_doc() {
         })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a leading //! doc: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! doc: {missing:?}"
+    );
 }
 
 #[test]
 fn the_tidy_rules_can_fail() {
     // A guard against a checker that passes vacuously: it must see the modules and the layers.
     let modules = src_modules();
-    assert!(modules.len() >= 10, "tidy sees only {} modules", modules.len());
+    assert!(
+        modules.len() >= 10,
+        "tidy sees only {} modules",
+        modules.len()
+    );
     assert!(non_test("a\n#[cfg(test)]\nb").trim() == "a");
     assert_eq!(layer_of("rules"), Some(3));
     assert!(layer_of("cli") > layer_of("ledger"));
     // A domain module reaching up into storage is caught; reaching down into formats is not.
-    assert_eq!(layer_violations("rules", "use crate::store::SledStore;\n").len(), 1);
-    assert_eq!(layer_violations("rules", "use crate::statement::Statement;\n").len(), 0);
-    assert_eq!(layer_violations("rules", "#[cfg(test)]\nuse crate::ledger::Ledger;\n").len(), 0);
+    assert_eq!(
+        layer_violations("rules", "use crate::store::SledStore;\n").len(),
+        1
+    );
+    assert_eq!(
+        layer_violations("rules", "use crate::statement::Statement;\n").len(),
+        0
+    );
+    assert_eq!(
+        layer_violations("rules", "#[cfg(test)]\nuse crate::ledger::Ledger;\n").len(),
+        0
+    );
 }

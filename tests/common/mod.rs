@@ -55,7 +55,14 @@ impl Fixture {
             .arg(&f.ledger)
             .args(["--origin", ORIGIN, "--admin-key"])
             .arg(f.key("admin"))
-            .args(["--admin-id", ADMIN, "--admin-name", "Hendra Wijaya", "--facility", FACILITY])
+            .args([
+                "--admin-id",
+                ADMIN,
+                "--admin-name",
+                "Hendra Wijaya",
+                "--facility",
+                FACILITY,
+            ])
             .assert()
             .success();
         f.enroll(GATE_A, "gate-a", "gate_officer");
@@ -79,7 +86,14 @@ impl Fixture {
             .arg(&self.ledger)
             .arg("--key")
             .arg(self.key("admin"))
-            .args(["--officer", officer, "--name", "Petugas Uji", "--agency", "imipas"])
+            .args([
+                "--officer",
+                officer,
+                "--name",
+                "Petugas Uji",
+                "--agency",
+                "imipas",
+            ])
             .args(["--unit", "P2U", "--roles", roles, "--public-key", &pk])
             .assert()
             .success();
