@@ -17,7 +17,7 @@ use crate::limits::{NOTE_SIGNATURES_MAX, PROOF_HASHES_MAX, SIGNATURES_MAX, STATE
 use crate::merkle::{self, Hash, MemoryTree};
 use crate::note::{self, Checkpoint, Note, VerifierKey};
 use crate::signing::{PublicKey, SecretKey};
-use crate::statement::{Body, Statement, StatementType};
+use crate::statement::{Statement, StatementType};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use std::sync::OnceLock;
@@ -94,13 +94,7 @@ pub fn statement_parse(data: &[u8]) {
         Some(statement.kind),
         "a statement type does not round-trip through its name"
     );
-    let body_kind = match statement.body {
-        Body::LedgerGenesis { .. } => StatementType::LedgerGenesis,
-        Body::OfficerEnrolled { .. } => StatementType::OfficerEnrolled,
-        Body::OfficerKeyRotated { .. } => StatementType::OfficerKeyRotated,
-        Body::OfficerRevoked { .. } => StatementType::OfficerRevoked,
-        Body::NoteAdded { .. } => StatementType::NoteAdded,
-    };
+    let body_kind = statement.body.kind();
     assert_eq!(body_kind, statement.kind, "the body does not match the statement type");
     assert!(
         (1..=SIGNATURES_MAX).contains(&statement.signers.len()),

@@ -137,6 +137,29 @@ impl FacilityId {
 }
 string_newtype!(FacilityId);
 
+/// An evidence label (item id), e.g. `BB-2025-000418`: upper-case letters, digits and hyphens,
+/// 2–64 characters. Incident ids and seal ids share this form.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ItemId(String);
+
+impl ItemId {
+    pub const RULE: &'static str =
+        "an item id is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit, e.g. BB-2025-000418";
+
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = (2..=64).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(id_error("item id", s, Self::RULE))
+        }
+    }
+}
+string_newtype!(ItemId);
+
 /// A log origin (the checkpoint's first line and the ledger key's name), e.g.
 /// `custody.lapas-jakarta.go.id/ledger`: printable ASCII without spaces or `+`, as C2SP
 /// signed-note key names require.

@@ -18,7 +18,10 @@
 //!    sled;
 //! 5. publish the checkpoint and answer every writer of the batch.
 
+use crate::custody::{self, ItemState};
 use crate::envelope::{Envelope, EnvelopeError};
+use crate::ids::ItemId;
+use crate::projection;
 use crate::ids::Origin;
 use crate::leaf::{GENESIS_PREV, Leaf, LeafError};
 use crate::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
@@ -162,6 +165,10 @@ struct Sequencer {
     last_recorded: Option<Timestamp>,
     /// The newest checkpoint note, carried into sled with the next batch.
     pending_checkpoint: Option<Vec<u8>>,
+    /// Items changed by the batch being built, before the projections hold them.
+    overlay: HashMap<ItemId, ItemState>,
+    /// Projection writes of the batch being built.
+    views: Vec<projection::Write>,
 }
 
 fn payload_hash(payload: &[u8]) -> Hash {
@@ -307,8 +314,16 @@ impl Ledger {
             )));
         }
 
-        // Rebuild who may sign: replay (and re-check) only the identity statements.
+        // Projections reflect the log up to their watermark; a watermark beyond the log means
+        // they belong to another history and are rebuilt from scratch.
+        let mut watermark = store.projection_watermark()?;
+        if watermark > head.size {
+            store.clear_projections()?;
+            watermark = 0;
+        }
+        // Who may sign at the watermark: replay (and re-check) the identity statements before it.
         let mut state = rules::State::new(origin.clone(), vkey.to_string());
+        let no_items = |_: &ItemId| -> Option<ItemState> { None };
         for seq in store.identity_seqs()? {
             if seq >= head.size {
                 return Err(OpenError::Corrupt(format!(
@@ -316,20 +331,19 @@ impl Ledger {
                     head.size
                 )));
             }
-            let bytes = store
-                .leaf(seq)?
-                .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
-            let leaf =
-                Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
-            let statement = Statement::parse(leaf.envelope.payload())
-                .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+            if seq >= watermark {
+                break;
+            }
+            let (leaf, statement) = read_leaf(&store, seq)?;
             rules::skip_to(&mut state, seq);
-            let admitted = rules::check(&state, leaf.envelope, statement, None).map_err(|e| {
+            let admitted = rules::check(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
                 OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
             })?;
             rules::apply(&mut state, &admitted);
         }
-        rules::skip_to(&mut state, head.size);
+        rules::skip_to(&mut state, watermark);
+        // Catch the projections up with the log (after a crash between the log and the views).
+        replay(&store, &mut state, head.size, &mut |_, _| {})?;
 
         let range = compact_range(&store, head.size)?;
         let (last_leaf, last_recorded) = if head.size == 0 {
@@ -374,6 +388,8 @@ impl Ledger {
             last_leaf,
             last_recorded,
             pending_checkpoint: Some(checkpoint.note.into_bytes()),
+            overlay: HashMap::new(),
+            views: Vec::new(),
         };
         let (tx, rx) = mpsc::sync_channel(QUEUE_STATEMENTS_MAX);
         let writer = std::thread::Builder::new()
@@ -595,6 +611,61 @@ fn sign_checkpoint(
     Ok(SignedCheckpoint { note, size, root })
 }
 
+fn read_leaf(store: &SledStore, seq: u64) -> Result<(Leaf, Statement), OpenError> {
+    let bytes = store
+        .leaf(seq)?
+        .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+    let statement = Statement::parse(leaf.envelope.payload())
+        .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+    Ok((leaf, statement))
+}
+
+/// Leaves folded into the projections per write when replaying.
+const REPLAY_CHUNK_LEAVES: u64 = 4096;
+
+/// An item's state from the projections.
+fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
+    let bytes = store.projection_get(&projection::key(projection::ITEMS, &[id.as_str().as_bytes()])).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each
+/// (signatures pre-verified in parallel), and moves the projection watermark along.
+fn replay(
+    store: &SledStore,
+    state: &mut rules::State,
+    to: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), OpenError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    while state.size() < to {
+        let start = state.size();
+        let end = (start + REPLAY_CHUNK_LEAVES).min(to);
+        let decoded = crate::verify::decode_chunk(store, state, start, end, threads)
+            .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+        let mut overlay: HashMap<ItemId, ItemState> = HashMap::new();
+        let mut writes = Vec::new();
+        for item in decoded {
+            let seq = state.size();
+            let (bytes, leaf, statement, pre) = item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            let leaf_hash = merkle::leaf_hash(&bytes);
+            let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
+            let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
+                .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
+            let changes = custody::apply(state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+            writes.extend(projection::writes(state, &admitted, &leaf_hash, leaf.recorded_at, &changes));
+            for c in changes {
+                overlay.insert(c.after.id.clone(), c.after);
+            }
+            rules::apply(state, &admitted);
+        }
+        store.apply_projection(&writes, end)?;
+        progress(end, to);
+    }
+    Ok(())
+}
+
 /// The right edge of the tree of `size` leaves, read from stored complete subtrees.
 fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError> {
     let mut peaks = Vec::new();
@@ -710,6 +781,18 @@ impl Sequencer {
             }
         };
         self.pending_checkpoint = Some(signed.note.clone().into_bytes());
+        // The views follow the log; they are not needed for durability (a crash here is caught
+        // up from the watermark on open), so they are written without a flush of their own.
+        let views = std::mem::take(&mut self.views);
+        self.overlay.clear();
+        if let Err(e) = self.shared.store.apply_projection(&views, size) {
+            for a in appended {
+                let _ = a.reply.send(Err(AppendError::Stopped(format!(
+                    "recorded durably at the seq in the log, but the views could not be updated: {e}"
+                ))));
+            }
+            return Err(e);
+        }
         let checkpoint = Arc::new(signed);
         {
             let mut published = self
@@ -778,7 +861,10 @@ impl Sequencer {
             return Ok(Admit::Duplicate { seq, leaf_hash });
         }
         let identity = statement.kind.is_identity();
-        let admitted = rules::check(&self.state, envelope, statement, Some(&pre))?;
+        let store = &self.shared.store;
+        let overlay = &self.overlay;
+        let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
+        let admitted = rules::check(&self.state, &view, envelope, statement, Some(&pre))?;
         let seq = admitted.seq();
         let now = self.clock.now();
         // recorded_at never goes backwards, even if the wall clock does.
@@ -793,8 +879,13 @@ impl Sequencer {
             envelope: admitted.envelope().clone(),
         };
         let bytes = leaf.encode()?;
-        rules::apply(&mut self.state, &admitted);
         let leaf_hash = merkle::leaf_hash(&bytes);
+        let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, recorded_at);
+        self.views.extend(projection::writes(&self.state, &admitted, &leaf_hash, recorded_at, &changes));
+        for c in changes {
+            self.overlay.insert(c.after.id.clone(), c.after);
+        }
+        rules::apply(&mut self.state, &admitted);
         writes.leaf(seq, &bytes);
         for (level, index, hash) in self.range.append(leaf_hash) {
             writes.node(level, index, &hash);

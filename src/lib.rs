@@ -16,6 +16,8 @@ pub mod statement;
 // keys
 pub mod signing;
 // domain
+pub mod custody;
+pub mod projection;
 pub mod rules;
 // storage
 pub mod store;

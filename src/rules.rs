@@ -5,7 +5,8 @@
 //! fail. The same fold runs on append, on reopen and in `verify`.
 
 use crate::envelope::Envelope;
-use crate::ids::{OfficerId, OfficerRole, Origin};
+use crate::custody::{self, ItemView};
+use crate::ids::{ItemId, OfficerId, OfficerRole, Origin};
 use crate::signing::PublicKey;
 use crate::statement::{Body, OfficerRecord, Statement, StatementType};
 use std::collections::{BTreeMap, HashMap};
@@ -215,8 +216,38 @@ pub enum RuleError {
     KeyHolderMismatch { officer: OfficerId, got: OfficerId },
     #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
     RefersToFuture { refers_to: u64, last: u64 },
-    #[error("field after names item {item}, which this ledger does not hold")]
+    #[error("item {item} is not in this ledger (check the label, or record its find or seizure first)")]
     UnknownItem { item: String },
+    #[error("field after names item {item}, which this statement does not touch; list only the items it acts on")]
+    AfterExtra { item: ItemId },
+    #[error("field after must name item {item} with the leaf hash of its latest event (or null if this statement creates it)")]
+    AfterMissing { item: ItemId },
+    #[error("item {item} already exists (created at seq {seq}); a new item needs a new label")]
+    ItemExists { item: ItemId, seq: u64 },
+    #[error("stale view of item {item}: its latest event is seq {seq} (leaf hash {head}); re-read the item and sign again")]
+    StaleView { item: ItemId, head: String, seq: u64 },
+    #[error("item {item} is {status} (seq {seq}); after that only notes and corrections may be recorded")]
+    ItemClosed { item: ItemId, status: &'static str, seq: u64 },
+    #[error("item {item} is in transit since seq {seq} (to {to}); it must be received before anything else is done with it")]
+    InTransit { item: ItemId, seq: u64, to: String },
+    #[error("item {item} is held by officer {holder} (since seq {seq}), who must sign this act")]
+    HolderMustSign { item: ItemId, holder: OfficerId, seq: u64 },
+    #[error("only the current holder may hand over item {item}: officer {officer} is not its holder ({holder:?}, seq {seq})")]
+    NotHolder { item: ItemId, officer: OfficerId, holder: Option<OfficerId>, seq: u64 },
+    #[error("item {item} is not in transit (latest event seq {seq}); a receipt needs a release first")]
+    NotInTransit { item: ItemId, seq: u64 },
+    #[error("item {item} was released at seq {seq} to {to}; officer {officer} may not receive it")]
+    WrongReceiver { item: ItemId, officer: OfficerId, to: String, seq: u64 },
+    #[error("seals of item {item} declared intact do not match the last sealing (seq {seq}): expected [{expected}], got [{got}]; if a seal is broken, record seals_intact: false")]
+    SealMismatch { item: ItemId, expected: String, got: String, seq: u64 },
+    #[error("seal {seal} is not on item {item} (its seals are [{seals}])")]
+    SealNotOnItem { item: ItemId, seal: String, seals: String },
+    #[error("item {item} has no destruction order: a prosecutor's status_determined with status destroy must come first")]
+    NoDestructionOrder { item: ItemId },
+    #[error("sample of {sample_mg} mg exceeds the known net mass of item {item} ({known_mg} mg, seq {seq})")]
+    SampleTooLarge { item: ItemId, sample_mg: u64, known_mg: u64, seq: u64 },
+    #[error("signer role {role} is missing: {why}")]
+    SignerMissing { role: &'static str, why: &'static str },
 }
 
 /// A key of an officer and the part of the log in which it may sign: seqs in
@@ -357,6 +388,7 @@ pub fn preverify(state: &State, envelope: &Envelope, statement: &Statement) -> P
 /// Decides whether `statement` (carried by `envelope`) may be the next leaf after `state`.
 pub fn check(
     state: &State,
+    items: &dyn ItemView,
     envelope: Envelope,
     statement: Statement,
     pre: Option<&PreVerified>,
@@ -371,6 +403,7 @@ pub fn check(
     check_signer_table(&statement)?;
     check_signatures(state, &envelope, &statement, pre)?;
     check_body(state, &statement)?;
+    custody::check(state, items, &statement)?;
     Ok(Admitted {
         statement,
         envelope,
@@ -612,9 +645,6 @@ fn enrolled<'s>(state: &'s State, officer: &OfficerId) -> Result<&'s OfficerStat
 }
 
 fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
-    if let Some(item) = statement.after.keys().next() {
-        return Err(RuleError::UnknownItem { item: item.clone() });
-    }
     match &statement.body {
         Body::LedgerGenesis { .. } => Ok(()),
         Body::OfficerEnrolled { officer } => {
@@ -657,13 +687,8 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             }
             Ok(())
         }
-        Body::NoteAdded { refers_to, .. } => match refers_to {
-            Some(r) if *r >= state.size => Err(RuleError::RefersToFuture {
-                refers_to: *r,
-                last: state.size.saturating_sub(1),
-            }),
-            _ => Ok(()),
-        },
+        // Acts on items are decided by `custody::check`.
+        _ => Ok(()),
     }
 }
 
@@ -712,7 +737,7 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
                 .expect("check verified the officer is enrolled");
             o.revoked_at = Some(seq);
         }
-        Body::NoteAdded { .. } => {}
+        _ => {}
     }
     state.size += 1;
 }

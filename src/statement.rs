@@ -3,13 +3,13 @@
 //! client produced and never re-serializes them; never decides whether an act is allowed (that is
 //! `rules`).
 
-use crate::ids::{FacilityId, OfficerId, OfficerRole, Origin, StatementId};
+use crate::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin, StatementId};
 use crate::limits::STATEMENT_BYTES_MAX;
 use crate::merkle::Hash;
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -76,7 +76,26 @@ statement_types! {
     OfficerEnrolled => "officer_enrolled", "pendaftaran petugas";
     OfficerKeyRotated => "officer_key_rotated", "penggantian kunci petugas";
     OfficerRevoked => "officer_revoked", "pencabutan petugas";
+    SearchConducted => "search_conducted", "penggeledahan";
+    ContrabandFound => "contraband_found", "temuan barang terlarang";
+    ItemSealed => "item_sealed", "penyegelan";
+    Weighed => "weighed", "penimbangan";
+    CustodyReleased => "custody_released", "serah terima (penyerah)";
+    CustodyReceived => "custody_received", "serah terima (penerima)";
+    SeizureRecorded => "seizure_recorded", "penyitaan";
+    SampleSetAside => "sample_set_aside", "penyisihan sampel";
+    SeizureNotified => "seizure_notified", "pemberitahuan penyitaan";
+    LabRequested => "lab_requested", "permintaan pemeriksaan laboratoris";
+    LabReceived => "lab_received", "penerimaan di laboratorium";
+    LabResult => "lab_result", "berita acara pemeriksaan laboratoris";
+    StatusDetermined => "status_determined", "penetapan status barang sitaan";
+    Stored => "stored", "penyimpanan";
+    CheckedOut => "checked_out", "pengeluaran / peminjaman";
+    Returned => "returned", "pengembalian";
+    Destroyed => "destroyed", "pemusnahan";
+    InventoryCounted => "inventory_counted", "stock opname";
     NoteAdded => "note_added", "catatan";
+    Correction => "correction", "ralat";
 }
 
 impl StatementType {
@@ -164,6 +183,285 @@ pub struct OfficerRecord {
     pub public_key: String,
 }
 
+/// A person involved in an act, identified by a register number, never by name alone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Person {
+    Inmate { sdp: String, name: Option<String> },
+    Visitor { nik: String, name: String },
+    ForeignNational { passport: String, nationality: String, name: String },
+    Officer { officer: OfficerId },
+    Unidentified { description: String },
+}
+
+impl Person {
+    /// The key a person is found by (`custody person KEY`): `SDP:…`, `NIK:…`,
+    /// `PASSPORT:<nationality>:…` or an officer's NIP/NRP. None for the unidentified.
+    pub fn key(&self) -> Option<String> {
+        match self {
+            Self::Inmate { sdp, .. } => Some(format!("SDP:{sdp}")),
+            Self::Visitor { nik, .. } => Some(format!("NIK:{nik}")),
+            Self::ForeignNational { passport, nationality, .. } => Some(format!("PASSPORT:{nationality}:{passport}")),
+            Self::Officer { officer } => Some(officer.to_string()),
+            Self::Unidentified { .. } => None,
+        }
+    }
+}
+
+/// Who or what was searched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    Inmate { sdp: String, name: Option<String> },
+    Visitor { nik: String, name: String },
+    ForeignNational { passport: String, nationality: String, name: String },
+    Officer { officer: OfficerId },
+    Unidentified { description: String },
+    Area { area: String },
+    Parcel { description: String },
+}
+
+impl Subject {
+    pub fn person(&self) -> Option<Person> {
+        Some(match self.clone() {
+            Self::Inmate { sdp, name } => Person::Inmate { sdp, name },
+            Self::Visitor { nik, name } => Person::Visitor { nik, name },
+            Self::ForeignNational { passport, nationality, name } => Person::ForeignNational { passport, nationality, name },
+            Self::Officer { officer } => Person::Officer { officer },
+            Self::Unidentified { description } => Person::Unidentified { description },
+            Self::Area { .. } | Self::Parcel { .. } => return None,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchConducted {
+    pub incident: String,
+    pub kind: String,
+    pub subject: Subject,
+    pub location: String,
+    pub body_search: bool,
+    pub same_gender_searcher: Option<bool>,
+    pub outcome: String,
+    #[serde(default)]
+    pub team: Vec<OfficerId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Description {
+    pub name: String,
+    pub form: String,
+    pub colour: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContrabandFound {
+    pub incident: String,
+    pub item: ItemId,
+    pub description: Description,
+    pub category: String,
+    pub narcotic_class: Option<String>,
+    pub count: u64,
+    pub gross_mass_mg: Option<u64>,
+    pub concealment: String,
+    #[serde(default)]
+    pub persons: Vec<Person>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSealed {
+    pub item: ItemId,
+    pub seals_applied: Vec<String>,
+    #[serde(default)]
+    pub seals_removed: Vec<String>,
+    pub open_reason: Option<String>,
+    pub packaging: String,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weighed {
+    pub item: ItemId,
+    pub gross_mass_mg: u64,
+    pub net_mass_mg: u64,
+    pub balance_id: String,
+    pub readability_mg: u64,
+    pub calibration_ref: String,
+    pub seals_intact: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyReleased {
+    pub item: ItemId,
+    pub to_officer: Option<OfficerId>,
+    pub to_unit: String,
+    pub purpose: String,
+    pub seals: Vec<String>,
+    pub seals_intact: bool,
+    pub mass_observed_mg: Option<u64>,
+    pub count_observed: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyReceived {
+    pub item: ItemId,
+    pub seals: Vec<String>,
+    pub seals_intact: bool,
+    pub mass_observed_mg: Option<u64>,
+    pub count_observed: Option<u64>,
+    pub location: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warrant {
+    pub number: String,
+    pub issued_by: String,
+    pub date: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeizureRecorded {
+    pub item: ItemId,
+    pub case: String,
+    pub warrant: Warrant,
+    pub legal_basis: Vec<String>,
+    pub description: String,
+    pub count: u64,
+    pub net_mass_mg: Option<u64>,
+    pub possessor: Person,
+    pub possessor_acknowledgement: String,
+    pub refusal_note: Option<String>,
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SampleSetAside {
+    pub item: ItemId,
+    pub sample: ItemId,
+    pub rule: String,
+    pub sample_count: u64,
+    pub sample_net_mass_mg: u64,
+    pub sample_seals: Vec<String>,
+    pub parent_seals: Vec<String>,
+    pub suspect_acknowledgement: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeizureNotified {
+    pub item: ItemId,
+    pub letter_number: String,
+    pub recipients: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabRequested {
+    pub item: ItemId,
+    pub lab: String,
+    pub letter_number: String,
+    pub seals: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabReceived {
+    pub item: ItemId,
+    pub lab_case: String,
+    pub seals: Vec<String>,
+    pub seals_intact: bool,
+    pub mass_observed_mg: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabResult {
+    pub item: ItemId,
+    pub report_number: String,
+    pub result: String,
+    pub substance: String,
+    pub narcotic_class: Option<String>,
+    pub method: String,
+    pub net_mass_mg: u64,
+    pub consumed_mass_mg: u64,
+    pub residue_mass_mg: u64,
+    pub residue_seals: Vec<String>,
+    pub report_digest: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusItem {
+    pub item: ItemId,
+    pub status: String,
+    pub retained_mass_mg: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetermined {
+    pub order_number: String,
+    pub items: Vec<StatusItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreLocation {
+    pub store: String,
+    pub room: String,
+    pub shelf: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stored {
+    pub item: ItemId,
+    pub location: StoreLocation,
+    pub authority: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckedOut {
+    pub item: ItemId,
+    pub purpose: String,
+    pub authority: String,
+    pub expected_return: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Returned {
+    pub item: ItemId,
+    pub to: String,
+    pub owner: Option<Person>,
+    pub seals: Vec<String>,
+    pub seals_intact: bool,
+    pub mass_observed_mg: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destroyed {
+    pub item: ItemId,
+    pub order_ref: String,
+    pub reweigh_seq: Option<u64>,
+    pub mass_destroyed_mg: u64,
+    pub method: String,
+    #[serde(default)]
+    pub media: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryCounted {
+    pub scope: String,
+    pub items_found: Vec<ItemId>,
+    pub items_missing: Vec<ItemId>,
+    pub items_extra: Vec<String>,
+    pub seals_checked: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub refers_to: u64,
+    pub item: Option<ItemId>,
+    pub fields: BTreeMap<String, serde_json::Value>,
+    pub reason: String,
+}
+
 /// The type-specific part of a statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -187,7 +485,93 @@ pub enum Body {
     NoteAdded {
         refers_to: Option<u64>,
         text: String,
+        item: Option<ItemId>,
     },
+    SearchConducted(SearchConducted),
+    ContrabandFound(ContrabandFound),
+    ItemSealed(ItemSealed),
+    Weighed(Weighed),
+    CustodyReleased(CustodyReleased),
+    CustodyReceived(CustodyReceived),
+    SeizureRecorded(SeizureRecorded),
+    SampleSetAside(SampleSetAside),
+    SeizureNotified(SeizureNotified),
+    LabRequested(LabRequested),
+    LabReceived(LabReceived),
+    LabResult(LabResult),
+    StatusDetermined(StatusDetermined),
+    Stored(Stored),
+    CheckedOut(CheckedOut),
+    Returned(Returned),
+    Destroyed(Destroyed),
+    InventoryCounted(InventoryCounted),
+    Correction(Correction),
+}
+
+impl Body {
+    /// The statement type this body belongs to.
+    pub fn kind(&self) -> StatementType {
+        match self {
+            Self::LedgerGenesis { .. } => StatementType::LedgerGenesis,
+            Self::OfficerEnrolled { .. } => StatementType::OfficerEnrolled,
+            Self::OfficerKeyRotated { .. } => StatementType::OfficerKeyRotated,
+            Self::OfficerRevoked { .. } => StatementType::OfficerRevoked,
+            Self::NoteAdded { .. } => StatementType::NoteAdded,
+            Self::SearchConducted(_) => StatementType::SearchConducted,
+            Self::ContrabandFound(_) => StatementType::ContrabandFound,
+            Self::ItemSealed(_) => StatementType::ItemSealed,
+            Self::Weighed(_) => StatementType::Weighed,
+            Self::CustodyReleased(_) => StatementType::CustodyReleased,
+            Self::CustodyReceived(_) => StatementType::CustodyReceived,
+            Self::SeizureRecorded(_) => StatementType::SeizureRecorded,
+            Self::SampleSetAside(_) => StatementType::SampleSetAside,
+            Self::SeizureNotified(_) => StatementType::SeizureNotified,
+            Self::LabRequested(_) => StatementType::LabRequested,
+            Self::LabReceived(_) => StatementType::LabReceived,
+            Self::LabResult(_) => StatementType::LabResult,
+            Self::StatusDetermined(_) => StatementType::StatusDetermined,
+            Self::Stored(_) => StatementType::Stored,
+            Self::CheckedOut(_) => StatementType::CheckedOut,
+            Self::Returned(_) => StatementType::Returned,
+            Self::Destroyed(_) => StatementType::Destroyed,
+            Self::InventoryCounted(_) => StatementType::InventoryCounted,
+            Self::Correction(_) => StatementType::Correction,
+        }
+    }
+
+    /// The items this statement touches, each with whether the statement creates it. `after`
+    /// must name exactly these.
+    pub fn items(&self) -> Vec<(ItemId, bool)> {
+        let one = |i: &ItemId| vec![(i.clone(), false)];
+        match self {
+            Self::LedgerGenesis { .. }
+            | Self::OfficerEnrolled { .. }
+            | Self::OfficerKeyRotated { .. }
+            | Self::OfficerRevoked { .. }
+            | Self::SearchConducted(_)
+            | Self::InventoryCounted(_) => Vec::new(),
+            Self::NoteAdded { item, .. } => item.iter().map(|i| (i.clone(), false)).collect(),
+            Self::Correction(c) => c.item.iter().map(|i| (i.clone(), false)).collect(),
+            Self::ContrabandFound(b) => vec![(b.item.clone(), true)],
+            // A seizure creates the item when the police find it themselves; otherwise it
+            // formalizes an item already held (the statement's `after` tells which).
+            Self::SeizureRecorded(b) => one(&b.item),
+            Self::SampleSetAside(b) => vec![(b.item.clone(), false), (b.sample.clone(), true)],
+            Self::ItemSealed(b) => one(&b.item),
+            Self::Weighed(b) => one(&b.item),
+            Self::CustodyReleased(b) => one(&b.item),
+            Self::CustodyReceived(b) => one(&b.item),
+            Self::SeizureNotified(b) => one(&b.item),
+            Self::LabRequested(b) => one(&b.item),
+            Self::LabReceived(b) => one(&b.item),
+            Self::LabResult(b) => one(&b.item),
+            Self::StatusDetermined(b) => b.items.iter().map(|i| (i.item.clone(), false)).collect(),
+            Self::Stored(b) => one(&b.item),
+            Self::CheckedOut(b) => one(&b.item),
+            Self::Returned(b) => one(&b.item),
+            Self::Destroyed(b) => one(&b.item),
+        }
+    }
 }
 
 /// A statement whose bytes passed its schema. Holds the typed fields; the exact bytes stay with
@@ -200,7 +584,7 @@ pub struct Statement {
     pub facility: FacilityId,
     pub signers: Vec<Signer>,
     /// Item id → the leaf hash of the item's latest event as the signers saw it (None: new item).
-    pub after: BTreeMap<String, Option<Hash>>,
+    pub after: BTreeMap<ItemId, Option<Hash>>,
     pub body: Body,
 }
 
@@ -210,7 +594,7 @@ struct CommonWire {
     occurred_at: String,
     facility: FacilityId,
     signers: Vec<Signer>,
-    after: BTreeMap<String, Option<String>>,
+    after: BTreeMap<ItemId, Option<String>>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +622,7 @@ struct RevokedWire {
 struct NoteWire {
     refers_to: Option<u64>,
     text: String,
+    item: Option<ItemId>,
 }
 
 impl Statement {
@@ -320,8 +705,28 @@ impl Statement {
                 Body::NoteAdded {
                     refers_to: w.refers_to,
                     text: w.text,
+                    item: w.item,
                 }
             }
+            StatementType::SearchConducted => Body::SearchConducted(typed(&value)?),
+            StatementType::ContrabandFound => Body::ContrabandFound(typed(&value)?),
+            StatementType::ItemSealed => Body::ItemSealed(typed(&value)?),
+            StatementType::Weighed => Body::Weighed(typed(&value)?),
+            StatementType::CustodyReleased => Body::CustodyReleased(typed(&value)?),
+            StatementType::CustodyReceived => Body::CustodyReceived(typed(&value)?),
+            StatementType::SeizureRecorded => Body::SeizureRecorded(typed(&value)?),
+            StatementType::SampleSetAside => Body::SampleSetAside(typed(&value)?),
+            StatementType::SeizureNotified => Body::SeizureNotified(typed(&value)?),
+            StatementType::LabRequested => Body::LabRequested(typed(&value)?),
+            StatementType::LabReceived => Body::LabReceived(typed(&value)?),
+            StatementType::LabResult => Body::LabResult(typed(&value)?),
+            StatementType::StatusDetermined => Body::StatusDetermined(typed(&value)?),
+            StatementType::Stored => Body::Stored(typed(&value)?),
+            StatementType::CheckedOut => Body::CheckedOut(typed(&value)?),
+            StatementType::Returned => Body::Returned(typed(&value)?),
+            StatementType::Destroyed => Body::Destroyed(typed(&value)?),
+            StatementType::InventoryCounted => Body::InventoryCounted(typed(&value)?),
+            StatementType::Correction => Body::Correction(typed(&value)?),
         };
         Ok(Self {
             kind,

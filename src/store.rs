@@ -10,6 +10,7 @@
 //!   without an earlier one).
 
 use crate::merkle::{Hash, NodeSource};
+use crate::projection::{self, Write};
 use std::path::{Path, PathBuf};
 
 const PREFIX_LEAF: u8 = b'L';
@@ -113,6 +114,8 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
 pub struct SledStore {
     db: sled::Db,
     log: sled::Tree,
+    /// Read-side views (see `projection`), separate from the log, with their own watermark.
+    views: sled::Tree,
 }
 
 impl SledStore {
@@ -123,7 +126,8 @@ impl SledStore {
             .cache_capacity(crate::limits::SLED_CACHE_BYTES)
             .open()?;
         let log = db.open_tree("log")?;
-        Ok(Self { db, log })
+        let views = db.open_tree("projections")?;
+        Ok(Self { db, log, views })
     }
 
     /// Applies a batch atomically. Not durable until `flush`.
@@ -219,6 +223,89 @@ impl SledStore {
 
     pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.log.get(KEY_CHECKPOINT)?.map(|v| v.to_vec()))
+    }
+
+    /// The log size the projections reflect (0 when there are none).
+    pub fn projection_watermark(&self) -> Result<u64, StoreError> {
+        match self.views.get(projection::WATERMARK)? {
+            None => Ok(0),
+            Some(v) => v
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("projection watermark is malformed".into())),
+        }
+    }
+
+    pub fn projection_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.views.get(key)?.map(|v| v.to_vec()))
+    }
+
+    /// Every projection entry under `prefix`, in key order.
+    pub fn projection_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        self.views
+            .scan_prefix(prefix)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// Applies projection writes and moves the watermark to `watermark`, atomically (one tree,
+    /// one batch). Counters are read, added to and written back within the batch.
+    pub fn apply_projection(&self, writes: &[Write], watermark: u64) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut counters: std::collections::BTreeMap<Vec<u8>, serde_json::Map<String, serde_json::Value>> =
+            std::collections::BTreeMap::new();
+        for w in writes {
+            match w {
+                Write::Put { key, value } => batch.insert(key.as_slice(), value.as_slice()),
+                Write::Delete { key } => batch.remove(key.as_slice()),
+                Write::Count { key, field, delta } => {
+                    if !counters.contains_key(key) {
+                        let current = match self.views.get(key)? {
+                            Some(v) => serde_json::from_slice(&v).map_err(|e| {
+                                StoreError::Corrupt(format!("projection counter is not JSON: {e}"))
+                            })?,
+                            None => serde_json::Map::new(),
+                        };
+                        counters.insert(key.clone(), current);
+                    }
+                    let map = counters.get_mut(key).expect("inserted above");
+                    let now = map.get(field).and_then(serde_json::Value::as_i64).unwrap_or(0) + delta;
+                    map.insert(field.clone(), serde_json::Value::from(now));
+                }
+            }
+        }
+        for (key, map) in counters {
+            let bytes = serde_json::to_vec(&map).expect("a JSON map always serializes");
+            batch.insert(key, bytes);
+        }
+        batch.insert(projection::WATERMARK, &watermark.to_be_bytes()[..]);
+        self.views.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Drops every projection entry (for a rebuild from the log). Leaves are untouched.
+    pub fn clear_projections(&self) -> Result<(), StoreError> {
+        self.views.clear()?;
+        Ok(())
+    }
+
+    /// SHA-256 over every projection entry but the watermark, in key order: equal digests mean
+    /// equal views.
+    pub fn projection_digest(&self) -> Result<Hash, StoreError> {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        for entry in self.views.iter() {
+            let (k, v) = entry?;
+            if k.as_ref() == projection::WATERMARK {
+                continue;
+            }
+            h.update((k.len() as u64).to_be_bytes());
+            h.update(&k);
+            h.update((v.len() as u64).to_be_bytes());
+            h.update(&v);
+        }
+        Ok(h.finalize().into())
     }
 
     /// Bytes sled occupies on disk.

@@ -4,7 +4,8 @@
 //! one verification loop used for a sled ledger and for a tlog-tiles export alike. Never writes
 //! anything and never trusts a stored hash it can recompute.
 
-use crate::ids::Origin;
+use crate::custody::{self, ItemState};
+use crate::ids::{ItemId, Origin};
 use crate::leaf::{GENESIS_PREV, Leaf};
 use crate::merkle::{self, CompactRange, Hash};
 use crate::note::{self, VerifierKey};
@@ -54,6 +55,7 @@ pub struct Report {
     pub statements: BTreeMap<&'static str, u64>,
     pub officers_enrolled: usize,
     pub officers_revoked: usize,
+    pub items: usize,
     pub first_recorded_at: Option<Timestamp>,
     pub last_recorded_at: Option<Timestamp>,
 }
@@ -76,6 +78,7 @@ pub fn verify_log(
     let mut first_recorded: Option<Timestamp> = None;
     let mut ids: HashMap<[u8; 16], u64> = HashMap::new();
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut items: HashMap<ItemId, ItemState> = HashMap::new();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
 
     let mut start = 0u64;
@@ -110,11 +113,16 @@ pub fn verify_log(
                 )));
             }
             let kind = statement.kind;
-            let admitted = rules::check(&state, leaf.envelope, statement, Some(&pre))
+            let leaf_hash = merkle::leaf_hash(&bytes);
+            let view = |id: &ItemId| items.get(id).cloned();
+            let admitted = rules::check(&state, &view, leaf.envelope, statement, Some(&pre))
                 .map_err(|e| fail(e.to_string()))?;
+            let changes = custody::apply(&state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+            for c in changes {
+                items.insert(c.after.id.clone(), c.after);
+            }
             rules::apply(&mut state, &admitted);
             *counts.entry(kind.as_str()).or_default() += 1;
-            let leaf_hash = merkle::leaf_hash(&bytes);
             for (level, index, hash) in range.append(leaf_hash) {
                 source.check_node(level, index, &hash)?;
             }
@@ -135,17 +143,18 @@ pub fn verify_log(
         statements: counts,
         officers_enrolled: state.officers().count(),
         officers_revoked: state.officers().filter(|o| o.revoked_at.is_some()).count(),
+        items: items.len(),
         first_recorded_at: first_recorded,
         last_recorded_at: last_recorded,
     })
 }
 
-type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;
+pub(crate) type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;
 
 /// Reads, decodes, schema-checks and pre-verifies signatures of leaves `start..end` on all
 /// cores. Pre-verification uses the identity state at `start`; a key enrolled inside the chunk is
 /// simply checked again, sequentially, by `rules::check`.
-fn decode_chunk(
+pub(crate) fn decode_chunk(
     source: &dyn LogSource,
     state: &rules::State,
     start: u64,
