@@ -240,6 +240,85 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// List items (daftar barang bukti), optionally by status and facility
+    Items {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// held, in_transit, destroyed, returned or forfeited
+        #[arg(long)]
+        status: Option<String>,
+        /// Facility code, e.g. LPN-JAKARTA
+        #[arg(long)]
+        facility: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Show one item's current state (keadaan barang bukti)
+    Item {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Show every event of an item with time, act, signers and roles, seals, masses and location (riwayat)
+    History {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Items an officer (NIP/NRP) or a unit holds now (penguasaan)
+    Holdings {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// The officer's NIP/NRP
+        #[arg(required_unless_present = "unit")]
+        officer: Option<String>,
+        /// A unit name, exactly as enrolled, e.g. "Satresnarkoba Polres Jakarta Timur"
+        #[arg(long, conflicts_with = "officer")]
+        unit: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Releases not yet received (serah terima tertunda)
+    Pending {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// An incident: searches, finds, items and persons (kejadian)
+    Incident {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Everything involving one person: SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or an officer's NIP/NRP
+    Person {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        id: String,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Counts per facility: events, items, items by status
+    Facilities {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Drop every projection and rebuild it from the log, then compare digests
+    Rebuild {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[command(flatten)]
+        json: JsonArg,
+    },
     /// List enrolled officers and their keys
     Officers {
         #[command(flatten)]
@@ -722,6 +801,177 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Officers { ledger, json } => officers(&ledger.ledger, json.json),
+        Command::Items {
+            ledger,
+            status,
+            facility,
+            json,
+        } => {
+            let status = status
+                .map(|s| {
+                    crate::custody::Status::parse(&s).ok_or_else(|| {
+                        Failure::Input(format!(
+                            "--status {s:?}: use held, in_transit, destroyed, returned or forfeited"
+                        ))
+                    })
+                })
+                .transpose()?;
+            let ledger = open(&ledger.ledger)?;
+            let list =
+                crate::queries::items(ledger.store(), status, facility.as_deref()).map_err(io)?;
+            if json.json {
+                print_json(&serde_json::to_value(&list).expect("items serialize"));
+            } else {
+                crate::render::items(&list);
+            }
+            Ok(())
+        }
+        Command::Item { ledger, id, json } => {
+            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
+            let ledger = open(&ledger.ledger)?;
+            let item = crate::queries::item(ledger.store(), &id)
+                .map_err(io)?
+                .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
+            if json.json {
+                print_json(&serde_json::to_value(&item).expect("item serializes"));
+            } else {
+                crate::render::item(&item);
+            }
+            Ok(())
+        }
+        Command::History { ledger, id, json } => {
+            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
+            let ledger = open(&ledger.ledger)?;
+            let item = crate::queries::item(ledger.store(), &id)
+                .map_err(io)?
+                .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
+            let events = crate::queries::history(ledger.store(), &id).map_err(io)?;
+            if json.json {
+                print_json(&json!({"item": item, "events": events}));
+            } else {
+                crate::render::history(&item, &events);
+            }
+            Ok(())
+        }
+        Command::Holdings {
+            ledger,
+            officer,
+            unit,
+            json,
+        } => {
+            let ledger = open(&ledger.ledger)?;
+            let (who, list) = match (officer, unit) {
+                (Some(o), _) => {
+                    let o = OfficerId::parse(&o).map_err(input("officer"))?;
+                    (
+                        format!("officer {o}"),
+                        crate::queries::holdings_of_officer(ledger.store(), &o).map_err(io)?,
+                    )
+                }
+                (None, Some(u)) => (
+                    format!("unit {u}"),
+                    crate::queries::holdings_of_unit(ledger.store(), &u).map_err(io)?,
+                ),
+                (None, None) => {
+                    return Err(Failure::Input(
+                        "give an officer's NIP/NRP or --unit UNIT".into(),
+                    ));
+                }
+            };
+            if json.json {
+                print_json(&serde_json::to_value(&list).expect("items serialize"));
+            } else {
+                out!(
+                    "Holdings of {who} (barang dalam penguasaan): {} item(s)",
+                    list.len()
+                );
+                crate::render::items(&list);
+            }
+            Ok(())
+        }
+        Command::Pending { ledger, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let list = crate::queries::pending(ledger.store()).map_err(io)?;
+            if json.json {
+                print_json(&serde_json::to_value(&list).expect("pending serializes"));
+            } else {
+                crate::render::pending(&list);
+            }
+            Ok(())
+        }
+        Command::Incident { ledger, id, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let view = crate::queries::incident(ledger.store(), &id).map_err(io)?;
+            if view.events.is_empty() && view.items.is_empty() {
+                return Err(Failure::Input(format!("no incident {id} in this ledger")));
+            }
+            if json.json {
+                print_json(&serde_json::to_value(&view).expect("incident serializes"));
+            } else {
+                crate::render::incident(&view);
+            }
+            Ok(())
+        }
+        Command::Person { ledger, id, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let events = crate::queries::person(ledger.store(), &id).map_err(io)?;
+            if events.is_empty() {
+                return Err(Failure::Input(format!(
+                    "no events involve {id:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)"
+                )));
+            }
+            if json.json {
+                print_json(&json!({"person": id, "events": events}));
+            } else {
+                crate::render::person(&id, &events);
+            }
+            Ok(())
+        }
+        Command::Facilities { ledger, json } => {
+            let ledger = open(&ledger.ledger)?;
+            let list = crate::queries::facilities(ledger.store()).map_err(io)?;
+            if json.json {
+                print_json(&Value::Object(list.into_iter().collect()));
+            } else {
+                for (f, counts) in list {
+                    out!("{f}: {counts}");
+                }
+            }
+            Ok(())
+        }
+        Command::Rebuild { ledger, json } => {
+            let bar = progress_bar(0, "rebuilding");
+            let report = Ledger::rebuild(&ledger.ledger, &mut |d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            })?;
+            bar.finish_and_clear();
+            let same = report.before == report.after;
+            if json.json {
+                print_json(
+                    &json!({"size": report.size, "digest_before": B64.encode(report.before), "digest_after": B64.encode(report.after), "identical": same}),
+                );
+            } else {
+                out!("rebuilt the projections from {} entries", report.size);
+                out!("digest before: {}", B64.encode(report.before));
+                out!("digest after:  {}", B64.encode(report.after));
+                out!(
+                    "{}",
+                    if same {
+                        "identical: the projections are a pure function of the log"
+                    } else {
+                        "DIFFERENT: the old projections did not match the log; the rebuilt ones are now in place"
+                    }
+                );
+            }
+            if same {
+                Ok(())
+            } else {
+                Err(Failure::Rejected(
+                    "projections differed from a rebuild".into(),
+                ))
+            }
+        }
         Command::Bench {
             command:
                 BenchCommand::Append {
@@ -771,6 +1021,10 @@ fn run(cli: Cli) -> Outcome {
             }
         }
     }
+}
+
+fn io(e: crate::store::StoreError) -> Failure {
+    Failure::Io(e.to_string())
 }
 
 fn open(dir: &Path) -> Result<Ledger, Failure> {

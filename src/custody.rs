@@ -31,7 +31,13 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [Self::Held, Self::InTransit, Self::Destroyed, Self::Returned, Self::Forfeited];
+    pub const ALL: [Status; 5] = [
+        Self::Held,
+        Self::InTransit,
+        Self::Destroyed,
+        Self::Returned,
+        Self::Forfeited,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -179,13 +185,22 @@ pub fn check(
             (None, None) => {
                 let can_create = *creates || statement.kind == StatementType::SeizureRecorded;
                 if !can_create {
-                    return Err(RuleError::UnknownItem { item: item.to_string() });
+                    return Err(RuleError::UnknownItem {
+                        item: item.to_string(),
+                    });
                 }
                 current.push(None);
             }
-            (None, Some(_)) => return Err(RuleError::UnknownItem { item: item.to_string() }),
+            (None, Some(_)) => {
+                return Err(RuleError::UnknownItem {
+                    item: item.to_string(),
+                });
+            }
             (Some(s), None) => {
-                return Err(RuleError::ItemExists { item: item.clone(), seq: s.born_seq });
+                return Err(RuleError::ItemExists {
+                    item: item.clone(),
+                    seq: s.born_seq,
+                });
             }
             (Some(s), Some(hash)) => {
                 if b64(hash) != s.head {
@@ -200,9 +215,18 @@ pub fn check(
         }
     }
     let signer_ids: Vec<&OfficerId> = statement.signers.iter().map(|s| &s.officer).collect();
-    let signer = |role: &str| statement.signers.iter().find(|s| s.role == role).map(|s| &s.officer);
+    let signer = |role: &str| {
+        statement
+            .signers
+            .iter()
+            .find(|s| s.role == role)
+            .map(|s| &s.officer)
+    };
     for state in current.iter().flatten() {
-        let annotations = matches!(statement.kind, StatementType::NoteAdded | StatementType::Correction);
+        let annotations = matches!(
+            statement.kind,
+            StatementType::NoteAdded | StatementType::Correction
+        );
         if state.status.is_terminal() && !annotations {
             return Err(RuleError::ItemClosed {
                 item: state.id.clone(),
@@ -210,13 +234,22 @@ pub fn check(
                 seq: state.last_seq,
             });
         }
-        let receipt = matches!(statement.kind, StatementType::CustodyReceived | StatementType::LabReceived);
+        let receipt = matches!(
+            statement.kind,
+            StatementType::CustodyReceived | StatementType::LabReceived
+        );
         if state.status == Status::InTransit && !receipt && !annotations {
-            let t = state.transfer.as_ref().expect("an item in transit has a transfer");
+            let t = state
+                .transfer
+                .as_ref()
+                .expect("an item in transit has a transfer");
             return Err(RuleError::InTransit {
                 item: state.id.clone(),
                 seq: t.release_seq,
-                to: t.to_officer.as_ref().map_or_else(|| t.to_unit.clone(), |o| o.to_string()),
+                to: t
+                    .to_officer
+                    .as_ref()
+                    .map_or_else(|| t.to_unit.clone(), |o| o.to_string()),
             });
         }
     }
@@ -232,17 +265,18 @@ pub fn check(
             })
         }
     };
-    let seals_match = |state: &ItemState, seals: &[String], intact: bool| -> Result<(), RuleError> {
-        if intact && !same_seals(&state.seals, seals) {
-            return Err(RuleError::SealMismatch {
-                item: state.id.clone(),
-                expected: state.seals.join(", "),
-                got: seals.join(", "),
-                seq: state.sealed_seq.unwrap_or(state.born_seq),
-            });
-        }
-        Ok(())
-    };
+    let seals_match =
+        |state: &ItemState, seals: &[String], intact: bool| -> Result<(), RuleError> {
+            if intact && !same_seals(&state.seals, seals) {
+                return Err(RuleError::SealMismatch {
+                    item: state.id.clone(),
+                    expected: state.seals.join(", "),
+                    got: seals.join(", "),
+                    seq: state.sealed_seq.unwrap_or(state.born_seq),
+                });
+            }
+            Ok(())
+        };
     let existing = || current.first().and_then(|s| s.as_ref());
     match &statement.body {
         Body::ItemSealed(b) => {
@@ -281,7 +315,9 @@ pub fn check(
             seals_match(s, &b.seals, b.seals_intact)?;
             if let Some(to) = &b.to_officer {
                 if identity.officer(to).is_none_or(|o| o.revoked_at.is_some()) {
-                    return Err(RuleError::NotEnrolled { officer: to.clone() });
+                    return Err(RuleError::NotEnrolled {
+                        officer: to.clone(),
+                    });
                 }
             }
         }
@@ -292,18 +328,36 @@ pub fn check(
                 Body::LabReceived(b) => (&b.seals, b.seals_intact),
                 _ => unreachable!("matched above"),
             };
-            let receiver = signer("receiver").or_else(|| signer("lab_intake")).expect("the signer table requires a receiver");
-            let Some(t) = s.transfer.as_ref().filter(|_| s.status == Status::InTransit) else {
-                return Err(RuleError::NotInTransit { item: s.id.clone(), seq: s.last_seq });
+            let receiver = signer("receiver")
+                .or_else(|| signer("lab_intake"))
+                .expect("the signer table requires a receiver");
+            let Some(t) = s
+                .transfer
+                .as_ref()
+                .filter(|_| s.status == Status::InTransit)
+            else {
+                return Err(RuleError::NotInTransit {
+                    item: s.id.clone(),
+                    seq: s.last_seq,
+                });
             };
-            let unit_ok = identity.officer(receiver).is_some_and(|o| o.record.unit == t.to_unit);
+            let unit_ok = identity
+                .officer(receiver)
+                .is_some_and(|o| o.record.unit == t.to_unit);
             let named_ok = t.to_officer.as_ref().is_some_and(|o| o == receiver);
-            let allowed = if t.to_officer.is_some() { named_ok || unit_ok } else { unit_ok };
+            let allowed = if t.to_officer.is_some() {
+                named_ok || unit_ok
+            } else {
+                unit_ok
+            };
             if !allowed {
                 return Err(RuleError::WrongReceiver {
                     item: s.id.clone(),
                     officer: receiver.clone(),
-                    to: t.to_officer.as_ref().map_or_else(|| format!("unit {}", t.to_unit), |o| format!("officer {o} or unit {}", t.to_unit)),
+                    to: t.to_officer.as_ref().map_or_else(
+                        || format!("unit {}", t.to_unit),
+                        |o| format!("officer {o} or unit {}", t.to_unit),
+                    ),
                     seq: t.release_seq,
                 });
             }
@@ -328,49 +382,85 @@ pub fn check(
                 }
             }
             if b.sample == b.item {
-                return Err(RuleError::ItemExists { item: b.sample.clone(), seq: s.born_seq });
+                return Err(RuleError::ItemExists {
+                    item: b.sample.clone(),
+                    seq: s.born_seq,
+                });
             }
         }
         Body::Stored(_) => {
             let s = existing().expect("checked above");
             let deliverer = signer("deliverer").expect("the signer table requires a deliverer");
             if s.holder.as_ref() != Some(deliverer) {
-                return Err(RuleError::NotHolder { item: s.id.clone(), officer: deliverer.clone(), holder: s.holder.clone(), seq: s.last_seq });
+                return Err(RuleError::NotHolder {
+                    item: s.id.clone(),
+                    officer: deliverer.clone(),
+                    holder: s.holder.clone(),
+                    seq: s.last_seq,
+                });
             }
         }
         Body::CheckedOut(_) => {
             let s = existing().expect("checked above");
             let custodian = signer("custodian").expect("the signer table requires a custodian");
             if s.holder.as_ref() != Some(custodian) {
-                return Err(RuleError::NotHolder { item: s.id.clone(), officer: custodian.clone(), holder: s.holder.clone(), seq: s.last_seq });
+                return Err(RuleError::NotHolder {
+                    item: s.id.clone(),
+                    officer: custodian.clone(),
+                    holder: s.holder.clone(),
+                    seq: s.last_seq,
+                });
             }
         }
         Body::Returned(b) => {
             let s = existing().expect("checked above");
             let (who, role) = if b.to == "storage" {
-                (signer("borrower").ok_or(RuleError::SignerMissing { role: "borrower", why: "a return to storage is signed by the borrower" })?, "borrower")
+                (
+                    signer("borrower").ok_or(RuleError::SignerMissing {
+                        role: "borrower",
+                        why: "a return to storage is signed by the borrower",
+                    })?,
+                    "borrower",
+                )
             } else {
                 if signer("witness").is_none() {
-                    return Err(RuleError::SignerMissing { role: "witness", why: "a return to the owner needs a witness" });
+                    return Err(RuleError::SignerMissing {
+                        role: "witness",
+                        why: "a return to the owner needs a witness",
+                    });
                 }
-                (signer("custodian").expect("the signer table requires a custodian"), "custodian")
+                (
+                    signer("custodian").expect("the signer table requires a custodian"),
+                    "custodian",
+                )
             };
             let _ = role;
             if s.holder.as_ref() != Some(who) {
-                return Err(RuleError::NotHolder { item: s.id.clone(), officer: who.clone(), holder: s.holder.clone(), seq: s.last_seq });
+                return Err(RuleError::NotHolder {
+                    item: s.id.clone(),
+                    officer: who.clone(),
+                    holder: s.holder.clone(),
+                    seq: s.last_seq,
+                });
             }
             seals_match(s, &b.seals, b.seals_intact)?;
         }
         Body::NoteAdded { refers_to, .. } => {
             if let Some(r) = refers_to {
                 if *r >= identity.size() {
-                    return Err(RuleError::RefersToFuture { refers_to: *r, last: identity.size().saturating_sub(1) });
+                    return Err(RuleError::RefersToFuture {
+                        refers_to: *r,
+                        last: identity.size().saturating_sub(1),
+                    });
                 }
             }
         }
         Body::Correction(c) => {
             if c.refers_to >= identity.size() {
-                return Err(RuleError::RefersToFuture { refers_to: c.refers_to, last: identity.size().saturating_sub(1) });
+                return Err(RuleError::RefersToFuture {
+                    refers_to: c.refers_to,
+                    last: identity.size().saturating_sub(1),
+                });
             }
         }
         Body::ContrabandFound(_)
@@ -379,12 +469,21 @@ pub fn check(
         | Body::LabRequested(_)
         | Body::StatusDetermined(_)
         | Body::InventoryCounted(_) => {}
-        Body::LedgerGenesis { .. } | Body::OfficerEnrolled { .. } | Body::OfficerKeyRotated { .. } | Body::OfficerRevoked { .. } => {}
+        Body::LedgerGenesis { .. }
+        | Body::OfficerEnrolled { .. }
+        | Body::OfficerKeyRotated { .. }
+        | Body::OfficerRevoked { .. } => {}
     }
     Ok(())
 }
 
-fn new_item(id: &ItemId, statement: &Statement, seq: u64, holder: &OfficerId, identity: &rules::State) -> ItemState {
+fn new_item(
+    id: &ItemId,
+    statement: &Statement,
+    seq: u64,
+    holder: &OfficerId,
+    identity: &rules::State,
+) -> ItemState {
     ItemState {
         id: id.clone(),
         born_seq: seq,
@@ -438,13 +537,21 @@ pub fn apply(
 ) -> Vec<ItemChange> {
     let statement = admitted.statement();
     let seq = admitted.seq();
-    let signer = |role: &str| statement.signers.iter().find(|s| s.role == role).map(|s| s.officer.clone());
+    let signer = |role: &str| {
+        statement
+            .signers
+            .iter()
+            .find(|s| s.role == role)
+            .map(|s| s.officer.clone())
+    };
     let unit_of = |o: &OfficerId| identity.officer(o).map(|s| s.record.unit.clone());
     let mut changes: Vec<ItemChange> = Vec::new();
     for (id, _) in statement.body.items() {
         let before = items.item(&id);
         let first_actor = statement.signers[0].officer.clone();
-        let mut s = before.clone().unwrap_or_else(|| new_item(&id, statement, seq, &first_actor, identity));
+        let mut s = before
+            .clone()
+            .unwrap_or_else(|| new_item(&id, statement, seq, &first_actor, identity));
         match &statement.body {
             Body::ContrabandFound(b) => {
                 let finder = signer("finder").expect("checked: a finder signs");
@@ -487,7 +594,9 @@ pub fn apply(
                 });
             }
             Body::CustodyReceived(_) | Body::LabReceived(_) => {
-                let receiver = signer("receiver").or_else(|| signer("lab_intake")).expect("checked: a receiver signs");
+                let receiver = signer("receiver")
+                    .or_else(|| signer("lab_intake"))
+                    .expect("checked: a receiver signs");
                 s.status = Status::Held;
                 s.unit = unit_of(&receiver);
                 s.holder = Some(receiver);
@@ -514,7 +623,9 @@ pub fn apply(
             }
             Body::SampleSetAside(b) => {
                 if id == b.item {
-                    s.net_mass_mg = s.net_mass_mg.map(|m| m.saturating_sub(b.sample_net_mass_mg));
+                    s.net_mass_mg = s
+                        .net_mass_mg
+                        .map(|m| m.saturating_sub(b.sample_net_mass_mg));
                     s.count = s.count.map(|c| c.saturating_sub(b.sample_count));
                     s.seals = b.parent_seals.clone();
                     s.sealed_seq = Some(seq);
@@ -527,7 +638,10 @@ pub fn apply(
                     s.incident = parent.incident.clone();
                     s.case = parent.case.clone();
                     s.category = parent.category.clone();
-                    s.description = parent.description.as_ref().map(|d| format!("sample of {d}"));
+                    s.description = parent
+                        .description
+                        .as_ref()
+                        .map(|d| format!("sample of {d}"));
                     s.count = Some(b.sample_count);
                     s.net_mass_mg = Some(b.sample_net_mass_mg);
                     s.seals = b.sample_seals.clone();
@@ -567,7 +681,10 @@ pub fn apply(
                 let custodian = signer("custodian").expect("checked: a custodian signs");
                 s.unit = unit_of(&custodian);
                 s.holder = Some(custodian);
-                s.location = Some(format!("{} › {} › {}", b.location.store, b.location.room, b.location.shelf));
+                s.location = Some(format!(
+                    "{} › {} › {}",
+                    b.location.store, b.location.room, b.location.shelf
+                ));
             }
             Body::CheckedOut(_) => {
                 let borrower = signer("borrower").expect("checked: a borrower signs");

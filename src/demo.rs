@@ -47,6 +47,9 @@ pub struct DemoReport {
     pub vkey: String,
     pub steps: Vec<Step>,
     pub verify: Result<verify::Report, String>,
+    /// The seized lot's history, as `custody history` shows it.
+    pub history: Vec<crate::projection::TimelineEntry>,
+    pub item: Option<crate::custody::ItemState>,
 }
 
 impl DemoReport {
@@ -61,14 +64,49 @@ impl DemoReport {
             "custody demo: ledger {} (origin {DEMO_ORIGIN})",
             self.ledger
         );
+        let _ = writeln!(
+            out,
+            "Lapas Narkotika Kelas IIA Jakarta, 4-21 August 2025: sabu in a visitor's rice box"
+        );
         for s in &self.steps {
             let _ = writeln!(out, "  seq {:>3}  {}", s.seq, s.what);
         }
+        let _ = writeln!(out);
+        if let Some(item) = &self.item {
+            let _ = writeln!(
+                out,
+                "History (riwayat) of {DEMO_ITEM} — now {} ({}):",
+                item.status.as_str(),
+                item.status.indonesian()
+            );
+        }
+        for e in &self.history {
+            let signers: Vec<String> = e
+                .signers
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {} ({})",
+                        s.role,
+                        s.name.clone().unwrap_or_default(),
+                        s.officer
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  seq {:>3}  {}  {} ({})",
+                e.seq, e.occurred_at, e.kind, e.indonesian
+            );
+            let _ = writeln!(out, "           {}", e.summary);
+            let _ = writeln!(out, "           signed: {}", signers.join("; "));
+        }
+        let _ = writeln!(out);
         match &self.verify {
             Ok(r) => {
                 let _ = writeln!(
                     out,
-                    "verify: OK — {} entries; every signature, key validity, hash link and the signed checkpoint check out",
+                    "verify: OK — {} entries; every signature, key validity, hash link, custody rule and the signed checkpoint check out",
                     r.size
                 );
             }
@@ -77,10 +115,11 @@ impl DemoReport {
             }
         }
         let _ = writeln!(out, "verifier key: {}", self.vkey);
+        let _ = writeln!(out, "officer keys: {}/demo-keys/", self.ledger);
         let _ = writeln!(
             out,
-            "officer keys: {}/demo-keys/ (try: custody officers --ledger {})",
-            self.ledger, self.ledger
+            "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody person {DEMO_VISITOR} --ledger {l}",
+            l = self.ledger
         );
         out
     }
@@ -91,6 +130,8 @@ impl DemoReport {
             "origin": DEMO_ORIGIN,
             "vkey": self.vkey,
             "steps": self.steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>(),
+            "item": self.item,
+            "history": self.history,
             "verify": match &self.verify {
                 Ok(r) => json!({"ok": true, "size": r.size}),
                 Err(e) => json!({"ok": false, "error": e}),
@@ -128,13 +169,91 @@ fn officer(
     })
 }
 
+/// The evidence labels of the scenario.
+pub const DEMO_ITEM: &str = "BB-LPN-2025-0418";
+pub const DEMO_SAMPLE: &str = "BB-LPN-2025-0418-S1";
+pub const DEMO_INCIDENT: &str = "INS-LPN-2025-0091";
+/// The visitor in whose rice box the sachets were found.
+pub const DEMO_VISITOR: &str = "NIK:3174055708900003";
+
+fn digest_of(label: &str) -> String {
+    use sha2::Digest as _;
+    format!(
+        "sha256:{}",
+        crate::signing::hex(&sha2::Sha256::digest(label.as_bytes()))
+    )
+}
+
+/// Records one act of the scenario: fills the common fields, names the items' current heads in
+/// `after`, signs with every signer's key, appends.
+struct Recorder<'a> {
+    ledger: &'a Ledger,
+    clock: &'a ManualClock,
+    steps: Vec<Step>,
+}
+
+impl Recorder<'_> {
+    fn act(
+        &mut self,
+        at: &str,
+        kind: &str,
+        signers: &[(&str, &Officer)],
+        items: &[(&str, bool)],
+        body: Value,
+    ) -> Result<u64, DemoError> {
+        let occurred = Timestamp::parse(at).map_err(|e| DemoError::Io(e.to_string()))?;
+        // Recorded a few minutes after the act, as on a real terminal.
+        self.clock.set(occurred.plus_ms(4 * 60 * 1000));
+        let mut after = serde_json::Map::new();
+        for (item, new) in items {
+            let head = if *new {
+                Value::Null
+            } else {
+                let id =
+                    crate::ids::ItemId::parse(item).map_err(|e| DemoError::Io(e.to_string()))?;
+                let state = crate::queries::item(self.ledger.store(), &id)
+                    .map_err(|e| DemoError::Io(e.to_string()))?
+                    .ok_or_else(|| DemoError::Io(format!("demo item {item} missing")))?;
+                Value::String(state.head)
+            };
+            after.insert((*item).to_owned(), head);
+        }
+        let mut statement = json!({
+            "type": kind,
+            "id": compose::new_statement_id(self.clock)?.to_string(),
+            "occurred_at": occurred.to_seconds_text(),
+            "facility": DEMO_FACILITY,
+            "signers": signers.iter().map(|(role, o)| json!({"role": role, "officer": o.input.id.as_str()})).collect::<Vec<_>>(),
+            "after": after,
+        });
+        if let (Value::Object(m), Value::Object(b)) = (&mut statement, body) {
+            m.extend(b);
+        }
+        let bytes = serde_json::to_vec(&statement).expect("a JSON value serializes");
+        let keys: Vec<&SecretKey> = signers.iter().map(|(_, o)| &o.key).collect();
+        let receipt = self
+            .ledger
+            .submit_envelope(compose::sign_statement(bytes, &keys)?)?;
+        let st = crate::statement::StatementType::parse(kind).map_or("", |t| t.indonesian());
+        self.steps.push(Step {
+            seq: receipt.seq,
+            what: format!("{kind} ({st})"),
+        });
+        Ok(receipt.seq)
+    }
+}
+
 /// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
 /// replays its own scenario clock so that the story has the dates of the scenario.
 pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
-    let start = Timestamp::parse("2025-08-04T01:00:00Z").expect("a valid literal time");
+    let start = Timestamp::parse("2025-08-01T01:00:00Z").expect("a valid literal time");
     let clock = Arc::new(ManualClock::new(start));
     let origin = Origin::parse(DEMO_ORIGIN).expect("a valid literal origin");
     let f = DEMO_FACILITY;
+    let lapas = "P2U Lapas Narkotika Jakarta";
+    let kplp = "KPLP Lapas Narkotika Jakarta";
+    let polres = "Satresnarkoba Polres Jakarta Timur";
+    let labfor = "Labfor Polri";
     let admin = officer(
         "197905112005011002",
         "Hendra Wijaya",
@@ -147,7 +266,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         "198803222010121003",
         "Agus Santoso",
         "imipas",
-        "P2U Lapas Narkotika Jakarta",
+        lapas,
         &[OfficerRole::GateOfficer],
         "gate-officer-a.pem",
     )?;
@@ -155,7 +274,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         "199001152014022001",
         "Budi Rahmawati",
         "imipas",
-        "P2U Lapas Narkotika Jakarta",
+        lapas,
         &[OfficerRole::GateOfficer],
         "gate-officer-b.pem",
     )?;
@@ -163,20 +282,67 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         "197512031998031001",
         "Slamet Riyadi",
         "imipas",
-        "KPLP Lapas Narkotika Jakarta",
+        kplp,
         &[OfficerRole::SecurityOfficer],
         "head-of-security.pem",
     )?;
-    let investigator = officer(
+    let dewi = officer(
+        "198906142012122002",
+        "Dewi Lestari",
+        "imipas",
+        kplp,
+        &[OfficerRole::SecurityOfficer],
+        "security-officer.pem",
+    )?;
+    let rudi = officer(
         "85071234",
         "Rudi Hartono",
         "polri",
-        "Satresnarkoba Polres Jakarta Timur",
+        polres,
         &[OfficerRole::Investigator],
         "investigator.pem",
     )?;
+    let yusuf = officer(
+        "90030456",
+        "Yusuf Maulana",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "investigator-2.pem",
+    )?;
+    let kasat = officer(
+        "76010123",
+        "Arief Wibowo",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "unit-head.pem",
+    )?;
+    let ratna = officer(
+        "198204102006042001",
+        "Ratna Sari",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabExaminer],
+        "lab-examiner.pem",
+    )?;
+    let bambang = officer(
+        "70050678",
+        "Bambang Susilo",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabHead],
+        "lab-head.pem",
+    )?;
+    let andi = officer(
+        "198507142010121001",
+        "Andi Pratama",
+        "kejaksaan",
+        "Kejari Jakarta Timur",
+        &[OfficerRole::Prosecutor],
+        "prosecutor.pem",
+    )?;
 
-    let mut steps = Vec::new();
     let (ledger, receipt) = Ledger::init(dir, &origin, clock.clone(), |vkey| {
         let bytes = compose::genesis(
             clock.as_ref(),
@@ -189,27 +355,18 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         compose::sign_statement(bytes, &[&admin.key])
             .map_err(|e| AppendError::Stopped(e.to_string()))
     })?;
-    steps.push(Step {
+    let mut steps = vec![Step {
         seq: receipt.seq,
         what: format!(
             "ledger_genesis (pembentukan buku) by admin {}",
             admin.input.name
         ),
-    });
-    let keys_dir = dir.join("demo-keys");
-    std::fs::create_dir_all(&keys_dir)
-        .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
-
-    let mut record = |what: String, bytes: Vec<u8>, keys: &[&SecretKey]| -> Result<(), DemoError> {
-        clock.advance_ms(5 * 60 * 1000);
-        let receipt = ledger.submit_envelope(compose::sign_statement(bytes, keys)?)?;
-        steps.push(Step {
-            seq: receipt.seq,
-            what,
-        });
-        Ok(())
-    };
-    for o in [&gate_a, &gate_b, &head, &investigator] {
+    }];
+    let everyone = [
+        &gate_a, &gate_b, &head, &dewi, &rudi, &yusuf, &kasat, &ratna, &bambang, &andi,
+    ];
+    for o in everyone {
+        clock.advance_ms(60 * 1000);
         let bytes = compose::enrollment(
             clock.as_ref(),
             f,
@@ -217,97 +374,127 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
             &o.input,
             Some("Surat tugas / assignment letter"),
         )?;
-        record(
-            format!(
-                "officer_enrolled (pendaftaran petugas): {} {} as {}",
-                o.input.id, o.input.name, o.input.roles[0]
+        let r = ledger.submit_envelope(compose::sign_statement(bytes, &[&admin.key])?)?;
+        steps.push(Step {
+            seq: r.seq,
+            what: format!(
+                "officer_enrolled (pendaftaran petugas): {} {}, {} ({})",
+                o.input.id, o.input.name, o.input.roles[0], o.input.unit
             ),
-            bytes,
-            &[&admin.key],
-        )?;
+        });
     }
-    let bytes = compose::note(
-        clock.as_ref(),
-        f,
-        &gate_a.input.id,
-        "Shift P2U pintu utama dimulai / gate shift started",
-        None,
-    )?;
-    record(
-        format!("note_added (catatan) by {}", gate_a.input.name),
-        bytes,
-        &[&gate_a.key],
-    )?;
 
-    // Officer A's phone is replaced: the key rotates, signed by the admin and the old key.
-    let new_a = SecretKey::generate()?;
-    let bytes = compose::rotation(
-        clock.as_ref(),
-        f,
-        &admin.input.id,
-        &gate_a.input.id,
-        &new_a.public(),
-        "Perangkat baru / new device",
+    let visitor = json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"});
+    let item = DEMO_ITEM;
+    let sample = DEMO_SAMPLE;
+    let mut r = Recorder {
+        ledger: &ledger,
+        clock: &clock,
+        steps,
+    };
+    // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
+    r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", &gate_a), ("witness", &gate_b)], &[], json!({
+        "incident": DEMO_INCIDENT, "kind": "gate", "subject": visitor, "location": "Pintu utama P2U",
+        "body_search": false, "outcome": "contraband_found"}))?;
+    r.act("2025-08-04T02:15:00Z", "contraband_found", &[("finder", &gate_a), ("witness", &gate_b)], &[(item, true)], json!({
+        "incident": DEMO_INCIDENT, "item": item,
+        "description": {"name": "14 plastic sachets of crystalline powder (sabu)", "form": "crystal", "colour": "white"},
+        "category": "narcotic", "narcotic_class": "I", "count": 14, "gross_mass_mg": 12840,
+        "concealment": "under the rice in a visitor's lunch box", "persons": [visitor],
+        "photos": [digest_of("photo: rice box opened"), digest_of("photo: 14 sachets")]}))?;
+    r.act("2025-08-04T02:30:00Z", "item_sealed", &[("actor", &gate_a), ("witness", &gate_b)], &[(item, false)], json!({
+        "item": item, "seals_applied": ["SEG-2025-000418"], "packaging": "transparent evidence bag, labelled",
+        "photos": [digest_of("photo: sealed bag SEG-2025-000418")]}))?;
+    r.act("2025-08-04T03:00:00Z", "note_added", &[("author", &head)], &[(item, false)], json!({
+        "item": item, "text": "Kepala KPLP: kejadian dilaporkan ke Kalapas / incident reported to the prison head"}))?;
+    // Tuesday morning: handover to the police before two witnesses.
+    r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", &gate_a), ("witness", &gate_b), ("witness", &dewi)], &[(item, false)], json!({
+        "item": item, "to_officer": rudi.input.id.as_str(), "to_unit": polres, "purpose": "penyidikan / investigation",
+        "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14}))?;
+    r.act(
+        "2025-08-05T01:35:00Z",
+        "custody_received",
+        &[("receiver", &rudi), ("witness", &yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14,
+        "location": "Ruang barang bukti Satresnarkoba"}),
     )?;
-    record(
-        format!(
-            "officer_key_rotated (penggantian kunci) for {}",
-            gate_a.input.name
-        ),
-        bytes,
-        &[&admin.key, &gate_a.key],
+    r.act(
+        "2025-08-05T03:00:00Z",
+        "weighed",
+        &[("weigher", &rudi), ("witness", &yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "gross_mass_mg": 12840, "net_mass_mg": 11200, "balance_id": "OHAUS-PX224-03",
+        "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
-    let bytes = compose::note(
-        clock.as_ref(),
-        f,
-        &gate_a.input.id,
-        "Kunci baru dipakai / signing with the new key",
-        Some(1),
+    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[("investigator", &rudi), ("witness", &yusuf), ("witness", &dewi)], &[(item, false)], json!({
+        "item": item, "case": "LP/B/412/VIII/2025/Resnarkoba",
+        "warrant": {"number": "PRIN-SITA/412/VIII/2025/Resnarkoba", "issued_by": "Ketua Pengadilan Negeri Jakarta Timur", "date": "2025-08-05"},
+        "legal_basis": ["UU 35/2009 art. 87", "PP 40/2013 art. 14"],
+        "description": "14 plastic sachets of crystalline powder suspected methamphetamine",
+        "count": 14, "net_mass_mg": 11200, "possessor": visitor, "possessor_acknowledgement": "refused",
+        "refusal_note": "Pengunjung menolak menandatangani berita acara / the visitor refused to sign",
+        "photos": [digest_of("photo: seizure record")]}))?;
+    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[("investigator", &rudi), ("witness", &yusuf)], &[(item, false), (sample, true)], json!({
+        "item": item, "sample": sample, "rule": "statistical", "sample_count": 2, "sample_net_mass_mg": 410,
+        "sample_seals": ["SEG-2025-000419"], "parent_seals": ["SEG-2025-000420"], "suspect_acknowledgement": "refused"}))?;
+    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", &rudi)], &[(item, false)], json!({
+        "item": item, "letter_number": "B/1187/VIII/2025/Resnarkoba", "recipients": ["kejari", "court", "bpom"]}))?;
+    r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", &kasat)], &[(sample, false)], json!({
+        "item": sample, "lab": labfor, "letter_number": "R/1190/VIII/2025/Resnarkoba", "seals": ["SEG-2025-000419"]}))?;
+    r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", &rudi), ("witness", &yusuf), ("witness", &kasat)], &[(sample, false)], json!({
+        "item": sample, "to_officer": ratna.input.id.as_str(), "to_unit": labfor, "purpose": "pemeriksaan laboratoris / lab examination",
+        "seals": ["SEG-2025-000419"], "seals_intact": true, "count_observed": 2}))?;
+    r.act("2025-08-06T02:00:00Z", "lab_received", &[("lab_intake", &ratna)], &[(sample, false)], json!({
+        "item": sample, "lab_case": "LAB-2025-08-3312", "seals": ["SEG-2025-000419"], "seals_intact": true, "mass_observed_mg": 410}))?;
+    r.act("2025-08-07T08:00:00Z", "lab_result", &[("examiner", &ratna), ("lab_head", &bambang)], &[(sample, false)], json!({
+        "item": sample, "report_number": "BA-LAB/3312/VIII/2025", "result": "positive", "substance": "methamphetamine",
+        "narcotic_class": "I", "method": "GC-MS", "net_mass_mg": 390, "consumed_mass_mg": 50, "residue_mass_mg": 340,
+        "residue_seals": ["SEG-LAB-2025-3312"], "report_digest": digest_of("lab report BA-LAB/3312/VIII/2025")}))?;
+    r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", &andi)], &[(item, false), (sample, false)], json!({
+        "order_number": "PRINT-123/M.1.13/Enz.1/08/2025",
+        "items": [{"item": item, "status": "destroy"}, {"item": sample, "status": "evidence", "retained_mass_mg": 340}]}))?;
+    let reweigh = r.act(
+        "2025-08-21T01:30:00Z",
+        "weighed",
+        &[("weigher", &rudi), ("witness", &yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "gross_mass_mg": 12420, "net_mass_mg": 10790, "balance_id": "OHAUS-PX224-03",
+        "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
-    record(
-        format!(
-            "note_added (catatan) by {} with the new key",
-            gate_a.input.name
-        ),
-        bytes,
-        &[&new_a],
-    )?;
+    // Nine days after the order: two days past the 7-day limit of UU 35/2009 art. 91(2).
+    r.act("2025-08-21T02:00:00Z", "destroyed", &[("actor", &rudi), ("witness", &yusuf), ("witness", &dewi), ("official", &andi)], &[(item, false)], json!({
+        "item": item, "order_ref": "PRINT-123/M.1.13/Enz.1/08/2025", "reweigh_seq": reweigh, "mass_destroyed_mg": 10790,
+        "method": "dissolved in water and incinerated", "media": [digest_of("video: destruction"), digest_of("photo: ashes")]}))?;
+    let steps = r.steps;
 
-    // Officer B is transferred: revoked from here on; earlier signatures stay valid.
-    let bytes = compose::revocation(
-        clock.as_ref(),
-        f,
-        &admin.input.id,
-        &gate_b.input.id,
-        "Mutasi / transferred to another facility",
-    )?;
-    record(
-        format!(
-            "officer_revoked (pencabutan petugas): {}",
-            gate_b.input.name
-        ),
-        bytes,
-        &[&admin.key],
-    )?;
-
-    for (o, key) in [
-        (&admin, &admin.key),
-        (&gate_a, &new_a),
-        (&gate_b, &gate_b.key),
-        (&head, &head.key),
-        (&investigator, &investigator.key),
+    let keys_dir = dir.join("demo-keys");
+    std::fs::create_dir_all(&keys_dir)
+        .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
+    for o in [
+        &admin, &gate_a, &gate_b, &head, &dewi, &rudi, &yusuf, &kasat, &ratna, &bambang, &andi,
     ] {
-        key.write_new_file(&keys_dir.join(o.file))?;
+        o.key.write_new_file(&keys_dir.join(o.file))?;
     }
 
     let cp = ledger.checkpoint();
     let vkey = ledger.verifier_key().clone();
     let verify = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})
         .map_err(|e| e.to_string());
+    let id = crate::ids::ItemId::parse(DEMO_ITEM).expect("a valid literal label");
+    let history =
+        crate::queries::history(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
+    let item_state =
+        crate::queries::item(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
     Ok(DemoReport {
         ledger: dir.display().to_string(),
         vkey: vkey.to_string(),
         steps,
         verify,
+        history,
+        item: item_state,
     })
 }

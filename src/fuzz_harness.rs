@@ -70,7 +70,10 @@ fn known_note_keys() -> &'static [VerifierKey] {
 pub fn statement_parse(data: &[u8]) {
     let first = Statement::parse(data);
     let second = Statement::parse(data);
-    assert_eq!(first, second, "Statement::parse gave two answers for the same bytes");
+    assert_eq!(
+        first, second,
+        "Statement::parse gave two answers for the same bytes"
+    );
     let statement = match first {
         Ok(statement) => statement,
         Err(err) => {
@@ -95,7 +98,10 @@ pub fn statement_parse(data: &[u8]) {
         "a statement type does not round-trip through its name"
     );
     let body_kind = statement.body.kind();
-    assert_eq!(body_kind, statement.kind, "the body does not match the statement type");
+    assert_eq!(
+        body_kind, statement.kind,
+        "the body does not match the statement type"
+    );
     assert!(
         (1..=SIGNATURES_MAX).contains(&statement.signers.len()),
         "a statement was accepted with {} signers",
@@ -134,7 +140,10 @@ pub fn envelope_verify(data: &[u8]) {
     );
     let back = Envelope::parse(json.as_bytes())
         .expect("the canonical form of a parsed envelope parses (checked just below)");
-    assert_eq!(back, envelope, "to_json() does not re-parse to the same envelope");
+    assert_eq!(
+        back, envelope,
+        "to_json() does not re-parse to the same envelope"
+    );
     assert_eq!(back.to_json(), json, "to_json() is not a fixed point");
     let _ = envelope.to_json_pretty();
 
@@ -156,7 +165,9 @@ pub fn envelope_verify(data: &[u8]) {
         .sign(test_key())
         .expect("an envelope without signatures has room for one");
     assert!(
-        fresh.verify_signature(0, public, &fresh.signed_bytes()).is_ok(),
+        fresh
+            .verify_signature(0, public, &fresh.signed_bytes())
+            .is_ok(),
         "a signature made by the test key does not verify"
     );
     let mut other = signed.clone();
@@ -167,7 +178,10 @@ pub fn envelope_verify(data: &[u8]) {
     );
     let fresh_back = Envelope::parse(fresh.to_json().as_bytes())
         .expect("a freshly signed envelope's canonical form parses");
-    assert_eq!(fresh_back, fresh, "a freshly signed envelope does not round-trip");
+    assert_eq!(
+        fresh_back, fresh,
+        "a freshly signed envelope does not round-trip"
+    );
 
     // Adding the test key's signature to the parsed envelope keeps every other signature and
     // verifies, or is refused because the envelope is already full.
@@ -237,8 +251,15 @@ pub fn note_parse(data: &[u8]) {
             let note = parsed
                 .as_ref()
                 .expect("open() accepted a note that Note::parse refuses (asserted here)");
-            assert_eq!(opened.text, note.text(), "open() returned other text than parse()");
-            assert!(!opened.verified_by.is_empty(), "open() verified no signature");
+            assert_eq!(
+                opened.text,
+                note.text(),
+                "open() returned other text than parse()"
+            );
+            assert!(
+                !opened.verified_by.is_empty(),
+                "open() verified no signature"
+            );
             for (i, name) in opened.verified_by.iter().enumerate() {
                 assert!(
                     known.iter().any(|k| k.name() == name.as_str()),
@@ -258,7 +279,11 @@ pub fn note_parse(data: &[u8]) {
     let vkey = test_checkpoint_vkey();
     match note::open_checkpoint(data, vkey) {
         Ok(cp) => {
-            assert_eq!(cp.origin.as_str(), vkey.name(), "open_checkpoint() ignored the origin");
+            assert_eq!(
+                cp.origin.as_str(),
+                vkey.name(),
+                "open_checkpoint() ignored the origin"
+            );
             let note = parsed
                 .as_ref()
                 .expect("open_checkpoint() accepted a note that Note::parse refuses");
@@ -293,7 +318,10 @@ pub fn note_parse(data: &[u8]) {
 /// A parsed note holds at most the allowed number of signature lines, its text ends in a
 /// newline, and text + blank line + signature lines rebuild the input byte for byte.
 fn check_note(data: &[u8], note: &Note) {
-    assert!(note.text().ends_with('\n'), "a note text does not end in a newline");
+    assert!(
+        note.text().ends_with('\n'),
+        "a note text does not end in a newline"
+    );
     let count = note.signatures().len();
     assert!(
         (1..=NOTE_SIGNATURES_MAX).contains(&count),
@@ -328,7 +356,10 @@ fn checkpoint_round_trip(text: &str) {
         Some(&cp),
         "Checkpoint::to_text() does not re-parse to the same checkpoint"
     );
-    assert_eq!(again, text, "a checkpoint text parsed but is not in its one spelling");
+    assert_eq!(
+        again, text,
+        "a checkpoint text parsed but is not in its one spelling"
+    );
 }
 
 /// Reads numbers and hashes off the front of the fuzz input; past its end it reads zeros, so any
@@ -369,7 +400,11 @@ impl<'a> Reader<'a> {
 
     /// A tree size or index: mostly small (where the interesting shapes are), sometimes any u64.
     fn size(&mut self, wide: bool) -> u64 {
-        if wide { self.u64() } else { u64::from(self.u16()) }
+        if wide {
+            self.u64()
+        } else {
+            u64::from(self.u16())
+        }
     }
 
     fn hash(&mut self) -> Hash {
@@ -406,10 +441,16 @@ fn raw_proofs(data: &[u8]) {
     let proof: Vec<Hash> = (0..count).map(|_| r.hash()).collect();
 
     if check_inclusion(index, size, &leaf, &proof, &root) {
-        assert!(proof.len() <= PROOF_HASHES_MAX, "an over-long inclusion proof verified");
+        assert!(
+            proof.len() <= PROOF_HASHES_MAX,
+            "an over-long inclusion proof verified"
+        );
     }
     if check_consistency(old, new, &old_root, &new_root, &proof) {
-        assert!(proof.len() <= PROOF_HASHES_MAX, "an over-long consistency proof verified");
+        assert!(
+            proof.len() <= PROOF_HASHES_MAX,
+            "an over-long consistency proof verified"
+        );
     }
 }
 
@@ -461,7 +502,10 @@ fn genuine_proofs(data: &[u8]) {
     let root = merkle::root(&tree, size).expect("size <= n, so every node is in the tree");
     let proof =
         merkle::inclusion_proof(&tree, index, size).expect("index < size <= n: the proof exists");
-    assert!(proof.len() <= PROOF_HASHES_MAX, "an inclusion proof is longer than the limit");
+    assert!(
+        proof.len() <= PROOF_HASHES_MAX,
+        "an inclusion proof is longer than the limit"
+    );
     assert!(
         check_inclusion(index, size, &leaf_hash, &proof, &root),
         "a genuine inclusion proof (leaf {index} of {size}) does not verify"
@@ -491,7 +535,12 @@ fn genuine_proofs(data: &[u8]) {
     }
     // The genuine proof under neighbouring indices and sizes: whatever the answer, the library
     // and the RFC's algorithm must give the same one.
-    for (i, s) in [(index ^ 1, size), (index, size + 1), (index, size - 1), (index + 1, size)] {
+    for (i, s) in [
+        (index ^ 1, size),
+        (index, size + 1),
+        (index, size - 1),
+        (index + 1, size),
+    ] {
         check_inclusion(i, s, &leaf_hash, &proof, &root);
     }
 
@@ -500,7 +549,10 @@ fn genuine_proofs(data: &[u8]) {
     let new_root = merkle::root(&tree, new).expect("new <= n, so every node is in the tree");
     let proof =
         merkle::consistency_proof(&tree, old, new).expect("0 < old <= new <= n: the proof exists");
-    assert!(proof.len() <= PROOF_HASHES_MAX, "a consistency proof is longer than the limit");
+    assert!(
+        proof.len() <= PROOF_HASHES_MAX,
+        "a consistency proof is longer than the limit"
+    );
     assert!(
         check_consistency(old, new, &old_root, &new_root, &proof),
         "a genuine consistency proof ({old} -> {new}) does not verify"
@@ -521,7 +573,12 @@ fn genuine_proofs(data: &[u8]) {
         !check_consistency(old, new, &bad_old_root, &new_root, &proof),
         "a consistency proof ({old} -> {new}) verified against an old root with one bit flipped"
     );
-    for (o, s) in [(old - 1, new), (old + 1, new), (old, new + 1), (old, new - 1)] {
+    for (o, s) in [
+        (old - 1, new),
+        (old + 1, new),
+        (old, new + 1),
+        (old, new - 1),
+    ] {
         check_consistency(o, s, &old_root, &new_root, &proof);
     }
 }
@@ -543,7 +600,10 @@ fn check_inclusion(index: u64, size: u64, leaf: &Hash, proof: &[Hash], root: &Ha
         proof.len()
     );
     if ours.is_ok() {
-        assert!(index < size, "an inclusion proof verified for index {index} >= size {size}");
+        assert!(
+            index < size,
+            "an inclusion proof verified for index {index} >= size {size}"
+        );
     }
     ours.is_ok()
 }
@@ -605,7 +665,10 @@ fn rfc9162_consistency(
     second_hash: &Hash,
     proof: &[Hash],
 ) -> bool {
-    debug_assert!(0 < first && first < second, "the RFC's algorithm is for 0 < first < second");
+    debug_assert!(
+        0 < first && first < second,
+        "the RFC's algorithm is for 0 < first < second"
+    );
     if proof.is_empty() {
         return false;
     }

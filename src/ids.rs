@@ -144,12 +144,12 @@ string_newtype!(FacilityId);
 pub struct ItemId(String);
 
 impl ItemId {
-    pub const RULE: &'static str =
-        "an item id is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit, e.g. BB-2025-000418";
+    pub const RULE: &'static str = "an item id is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit, e.g. BB-2025-000418";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = (2..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-');
         if ok {
             Ok(Self(s.to_owned()))

@@ -21,12 +21,12 @@
 use crate::custody::{self, ItemState};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::ids::ItemId;
-use crate::projection;
 use crate::ids::Origin;
 use crate::leaf::{GENESIS_PREV, Leaf, LeafError};
 use crate::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
 use crate::merkle::{self, CompactRange, Hash};
 use crate::note::{self, Checkpoint, VerifierKey};
+use crate::projection;
 use crate::rules::{self, PreVerified, RuleError};
 use crate::signing::{KeyError, SecretKey};
 use crate::statement::{Statement, StatementError};
@@ -97,6 +97,14 @@ pub struct Receipt {
     /// True when the statement id was already in the log and nothing new was written.
     pub duplicate: bool,
     pub checkpoint: Arc<SignedCheckpoint>,
+}
+
+/// What `rebuild` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub size: u64,
+    pub before: Hash,
+    pub after: Hash,
 }
 
 /// Files of a ledger directory.
@@ -336,9 +344,10 @@ impl Ledger {
             }
             let (leaf, statement) = read_leaf(&store, seq)?;
             rules::skip_to(&mut state, seq);
-            let admitted = rules::check(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
-                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
-            })?;
+            let admitted = rules::check(&state, &no_items, leaf.envelope, statement, None)
+                .map_err(|e| {
+                    OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+                })?;
             rules::apply(&mut state, &admitted);
         }
         rules::skip_to(&mut state, watermark);
@@ -555,6 +564,32 @@ impl Ledger {
         merkle::root(&self.shared.store, size)
     }
 
+    /// Rebuilds every projection from the log: opens the ledger (catching up), takes the digest
+    /// of the views, drops them, folds the whole log again and takes the digest anew. Equal
+    /// digests show that the views are a pure function of the log.
+    pub fn rebuild(
+        dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RebuildReport, OpenError> {
+        let ledger = Self::open(dir)?;
+        let size = ledger.checkpoint().size;
+        let before = ledger.store().projection_digest()?;
+        let origin = ledger.origin().clone();
+        let vkey = ledger.verifier_key().to_string();
+        ledger.close();
+        let store = &ledger.shared.store;
+        store.clear_projections()?;
+        let mut state = rules::State::new(origin, vkey);
+        replay(store, &mut state, size, progress)?;
+        store.flush()?;
+        let after = store.projection_digest()?;
+        Ok(RebuildReport {
+            size,
+            before,
+            after,
+        })
+    }
+
     /// Stops the sequencer after it has finished (and answered) every queued statement.
     pub fn close(&self) {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -626,7 +661,12 @@ const REPLAY_CHUNK_LEAVES: u64 = 4096;
 
 /// An item's state from the projections.
 fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
-    let bytes = store.projection_get(&projection::key(projection::ITEMS, &[id.as_str().as_bytes()])).ok()??;
+    let bytes = store
+        .projection_get(&projection::key(
+            projection::ITEMS,
+            &[id.as_str().as_bytes()],
+        ))
+        .ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -648,13 +688,22 @@ fn replay(
         let mut writes = Vec::new();
         for item in decoded {
             let seq = state.size();
-            let (bytes, leaf, statement, pre) = item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            let (bytes, leaf, statement, pre) =
+                item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
             let leaf_hash = merkle::leaf_hash(&bytes);
             let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
             let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
-                .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
+                .map_err(|e| {
+                    OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+                })?;
             let changes = custody::apply(state, &view, &admitted, &leaf_hash, leaf.recorded_at);
-            writes.extend(projection::writes(state, &admitted, &leaf_hash, leaf.recorded_at, &changes));
+            writes.extend(projection::writes(
+                state,
+                &admitted,
+                &leaf_hash,
+                leaf.recorded_at,
+                &changes,
+            ));
             for c in changes {
                 overlay.insert(c.after.id.clone(), c.after);
             }
@@ -881,7 +930,13 @@ impl Sequencer {
         let bytes = leaf.encode()?;
         let leaf_hash = merkle::leaf_hash(&bytes);
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, recorded_at);
-        self.views.extend(projection::writes(&self.state, &admitted, &leaf_hash, recorded_at, &changes));
+        self.views.extend(projection::writes(
+            &self.state,
+            &admitted,
+            &leaf_hash,
+            recorded_at,
+            &changes,
+        ));
         for c in changes {
             self.overlay.insert(c.after.id.clone(), c.after);
         }

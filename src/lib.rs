@@ -29,6 +29,8 @@ pub mod export;
 #[doc(hidden)]
 pub mod fuzz_harness;
 pub mod ledger;
+pub mod queries;
 pub mod verify;
 // edges
 pub mod cli;
+pub mod render;

@@ -32,10 +32,19 @@ pub const WATERMARK: &[u8] = b"\0watermark";
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    Put { key: Vec<u8>, value: Vec<u8> },
-    Delete { key: Vec<u8> },
+    Put {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        key: Vec<u8>,
+    },
     /// Adds `delta` to the integer `field` of the JSON object at `key` (created if absent).
-    Count { key: Vec<u8>, field: String, delta: i64 },
+    Count {
+        key: Vec<u8>,
+        field: String,
+        delta: i64,
+    },
 }
 
 pub fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
@@ -97,28 +106,168 @@ fn mg(m: u64) -> String {
 pub fn summary(statement: &Statement) -> String {
     let opt_mg = |m: Option<u64>| m.map_or_else(|| "not stated".to_owned(), mg);
     match &statement.body {
-        Body::SearchConducted(b) => format!("{} search ({}) at {}: {}", b.kind, if b.body_search { "body search" } else { "no body search" }, b.location, b.outcome.replace('_', " ")),
-        Body::ContrabandFound(b) => format!("found {} × {} ({}, {}), provisional gross {}, concealed: {}", b.count, b.description.name, b.category, b.description.form, opt_mg(b.gross_mass_mg), b.concealment),
-        Body::ItemSealed(b) => format!("sealed with [{}]{}; packaging: {}", b.seals_applied.join(", "), if b.seals_removed.is_empty() { String::new() } else { format!(", removed [{}] because {}", b.seals_removed.join(", "), b.open_reason.as_deref().unwrap_or("(no reason)")) }, b.packaging),
-        Body::Weighed(b) => format!("weighed: gross {}, net {} on balance {} (d = {} mg, calibration {}), seals {}", mg(b.gross_mass_mg), mg(b.net_mass_mg), b.balance_id, b.readability_mg, b.calibration_ref, if b.seals_intact { "intact" } else { "NOT intact" }),
-        Body::CustodyReleased(b) => format!("released to {} ({}) for {}; seals [{}] {}", b.to_officer.as_ref().map_or("any officer of the unit".to_owned(), |o| o.to_string()), b.to_unit, b.purpose, b.seals.join(", "), if b.seals_intact { "intact" } else { "NOT intact" }),
-        Body::CustodyReceived(b) => format!("received; seals [{}] {}{}", b.seals.join(", "), if b.seals_intact { "intact" } else { "NOT intact" }, b.mass_observed_mg.map_or(String::new(), |m| format!(", observed {}", mg(m)))),
-        Body::SeizureRecorded(b) => format!("seized under warrant {} ({}), case {}; {} unit(s), net {}; possessor {}", b.warrant.number, b.legal_basis.join("; "), b.case, b.count, opt_mg(b.net_mass_mg), b.possessor_acknowledgement),
-        Body::SampleSetAside(b) => format!("sample {} set aside by rule {}: {} unit(s), net {}, sealed [{}]; parent resealed [{}]", b.sample, b.rule, b.sample_count, mg(b.sample_net_mass_mg), b.sample_seals.join(", "), b.parent_seals.join(", ")),
-        Body::SeizureNotified(b) => format!("seizure notified by letter {} to {}", b.letter_number, b.recipients.join(", ")),
-        Body::LabRequested(b) => format!("lab examination requested from {} (letter {})", b.lab, b.letter_number),
-        Body::LabReceived(b) => format!("received at the lab as case {}; seals [{}] {}", b.lab_case, b.seals.join(", "), if b.seals_intact { "intact" } else { "NOT intact" }),
-        Body::LabResult(b) => format!("lab report {}: {} — {}{}, net {}, consumed {}, residue {}", b.report_number, b.result, b.substance, b.narcotic_class.as_ref().map_or(String::new(), |c| format!(" (class {c})")), mg(b.net_mass_mg), mg(b.consumed_mass_mg), mg(b.residue_mass_mg)),
-        Body::StatusDetermined(b) => format!("prosecutor's order {}: {}", b.order_number, b.items.iter().map(|i| format!("{} → {}", i.item, i.status)).collect::<Vec<_>>().join(", ")),
-        Body::Stored(b) => format!("stored at {} › {} › {} ({})", b.location.store, b.location.room, b.location.shelf, b.authority),
-        Body::CheckedOut(b) => format!("checked out for {} ({}), due back {}", b.purpose, b.authority, b.expected_return),
+        Body::SearchConducted(b) => format!(
+            "{} search ({}) at {}: {}",
+            b.kind,
+            if b.body_search {
+                "body search"
+            } else {
+                "no body search"
+            },
+            b.location,
+            b.outcome.replace('_', " ")
+        ),
+        Body::ContrabandFound(b) => format!(
+            "found {} × {} ({}, {}), provisional gross {}, concealed: {}",
+            b.count,
+            b.description.name,
+            b.category,
+            b.description.form,
+            opt_mg(b.gross_mass_mg),
+            b.concealment
+        ),
+        Body::ItemSealed(b) => format!(
+            "sealed with [{}]{}; packaging: {}",
+            b.seals_applied.join(", "),
+            if b.seals_removed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", removed [{}] because {}",
+                    b.seals_removed.join(", "),
+                    b.open_reason.as_deref().unwrap_or("(no reason)")
+                )
+            },
+            b.packaging
+        ),
+        Body::Weighed(b) => format!(
+            "weighed: gross {}, net {} on balance {} (d = {} mg, calibration {}), seals {}",
+            mg(b.gross_mass_mg),
+            mg(b.net_mass_mg),
+            b.balance_id,
+            b.readability_mg,
+            b.calibration_ref,
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::CustodyReleased(b) => format!(
+            "released to {} ({}) for {}; seals [{}] {}",
+            b.to_officer
+                .as_ref()
+                .map_or("any officer of the unit".to_owned(), |o| o.to_string()),
+            b.to_unit,
+            b.purpose,
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::CustodyReceived(b) => format!(
+            "received; seals [{}] {}{}",
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            },
+            b.mass_observed_mg
+                .map_or(String::new(), |m| format!(", observed {}", mg(m)))
+        ),
+        Body::SeizureRecorded(b) => format!(
+            "seized under warrant {} ({}), case {}; {} unit(s), net {}; possessor {}",
+            b.warrant.number,
+            b.legal_basis.join("; "),
+            b.case,
+            b.count,
+            opt_mg(b.net_mass_mg),
+            b.possessor_acknowledgement
+        ),
+        Body::SampleSetAside(b) => format!(
+            "sample {} set aside by rule {}: {} unit(s), net {}, sealed [{}]; parent resealed [{}]",
+            b.sample,
+            b.rule,
+            b.sample_count,
+            mg(b.sample_net_mass_mg),
+            b.sample_seals.join(", "),
+            b.parent_seals.join(", ")
+        ),
+        Body::SeizureNotified(b) => format!(
+            "seizure notified by letter {} to {}",
+            b.letter_number,
+            b.recipients.join(", ")
+        ),
+        Body::LabRequested(b) => format!(
+            "lab examination requested from {} (letter {})",
+            b.lab, b.letter_number
+        ),
+        Body::LabReceived(b) => format!(
+            "received at the lab as case {}; seals [{}] {}",
+            b.lab_case,
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::LabResult(b) => format!(
+            "lab report {}: {} — {}{}, net {}, consumed {}, residue {}",
+            b.report_number,
+            b.result,
+            b.substance,
+            b.narcotic_class
+                .as_ref()
+                .map_or(String::new(), |c| format!(" (class {c})")),
+            mg(b.net_mass_mg),
+            mg(b.consumed_mass_mg),
+            mg(b.residue_mass_mg)
+        ),
+        Body::StatusDetermined(b) => format!(
+            "prosecutor's order {}: {}",
+            b.order_number,
+            b.items
+                .iter()
+                .map(|i| format!("{} → {}", i.item, i.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Body::Stored(b) => format!(
+            "stored at {} › {} › {} ({})",
+            b.location.store, b.location.room, b.location.shelf, b.authority
+        ),
+        Body::CheckedOut(b) => format!(
+            "checked out for {} ({}), due back {}",
+            b.purpose, b.authority, b.expected_return
+        ),
         Body::Returned(b) => format!("returned to {}", b.to),
-        Body::Destroyed(b) => format!("destroyed ({}) under {}: {}", b.method, b.order_ref, mg(b.mass_destroyed_mg)),
-        Body::InventoryCounted(b) => format!("stock count of {}: {} found, {} missing", b.scope, b.items_found.len(), b.items_missing.len()),
+        Body::Destroyed(b) => format!(
+            "destroyed ({}) under {}: {}",
+            b.method,
+            b.order_ref,
+            mg(b.mass_destroyed_mg)
+        ),
+        Body::InventoryCounted(b) => format!(
+            "stock count of {}: {} found, {} missing",
+            b.scope,
+            b.items_found.len(),
+            b.items_missing.len()
+        ),
         Body::NoteAdded { text, .. } => format!("note: {text}"),
-        Body::Correction(c) => format!("correction of seq {}: {} ({})", c.refers_to, c.fields.keys().cloned().collect::<Vec<_>>().join(", "), c.reason),
+        Body::Correction(c) => format!(
+            "correction of seq {}: {} ({})",
+            c.refers_to,
+            c.fields.keys().cloned().collect::<Vec<_>>().join(", "),
+            c.reason
+        ),
         Body::LedgerGenesis { origin, .. } => format!("ledger {origin} created"),
-        Body::OfficerEnrolled { officer } => format!("officer {} {} enrolled", officer.id, officer.name),
+        Body::OfficerEnrolled { officer } => {
+            format!("officer {} {} enrolled", officer.id, officer.name)
+        }
         Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
     }
@@ -136,7 +285,15 @@ pub fn signer_views(identity: &rules::State, statement: &Statement) -> Vec<Signe
                 officer: s.officer.to_string(),
                 name: o.map(|o| o.record.name.clone()),
                 unit: o.map(|o| o.record.unit.clone()),
-                officer_roles: o.map(|o| o.record.roles.iter().map(|r| r.as_str().to_owned()).collect()).unwrap_or_default(),
+                officer_roles: o
+                    .map(|o| {
+                        o.record
+                            .roles
+                            .iter()
+                            .map(|r| r.as_str().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             }
         })
         .collect()
@@ -171,12 +328,19 @@ pub fn writes(
         "items": changes.iter().map(|c| c.after.id.as_str()).collect::<Vec<_>>(),
         "summary": summary,
     });
-    out.push(Write::Count { key: key(FACILITY, &[statement.facility.as_str().as_bytes()]), field: "events".into(), delta: 1 });
+    out.push(Write::Count {
+        key: key(FACILITY, &[statement.facility.as_str().as_bytes()]),
+        field: "events".into(),
+        delta: 1,
+    });
 
     for change in changes {
         let item = &change.after;
         let id = item.id.as_str().as_bytes();
-        out.push(Write::Put { key: key(ITEMS, &[id]), value: json_bytes(item) });
+        out.push(Write::Put {
+            key: key(ITEMS, &[id]),
+            value: json_bytes(item),
+        });
         let entry = TimelineEntry {
             seq,
             recorded_at: recorded_at.to_canonical(),
@@ -196,29 +360,56 @@ pub fn writes(
             net_mass_mg: item.net_mass_mg,
             count: item.count,
         };
-        out.push(Write::Put { key: seq_key(TIMELINE, id, seq), value: json_bytes(&entry) });
+        out.push(Write::Put {
+            key: seq_key(TIMELINE, id, seq),
+            value: json_bytes(&entry),
+        });
         holdings(&mut out, change.before.as_ref(), item);
         // Pending transfers.
         match (change.before.as_ref().map(|b| b.status), item.status) {
-            (_, Status::InTransit) => out.push(Write::Put { key: key(PENDING, &[id]), value: json_bytes(&item.transfer) }),
-            (Some(Status::InTransit), _) => out.push(Write::Delete { key: key(PENDING, &[id]) }),
+            (_, Status::InTransit) => out.push(Write::Put {
+                key: key(PENDING, &[id]),
+                value: json_bytes(&item.transfer),
+            }),
+            (Some(Status::InTransit), _) => out.push(Write::Delete {
+                key: key(PENDING, &[id]),
+            }),
             _ => {}
         }
         // Per-facility counts by status (the item's home facility).
         let fac = item.facility.as_bytes();
         match &change.before {
             None => {
-                out.push(Write::Count { key: key(FACILITY, &[fac]), field: "items".into(), delta: 1 });
-                out.push(Write::Count { key: key(FACILITY, &[fac]), field: item.status.as_str().into(), delta: 1 });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: "items".into(),
+                    delta: 1,
+                });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: item.status.as_str().into(),
+                    delta: 1,
+                });
             }
             Some(b) if b.status != item.status => {
-                out.push(Write::Count { key: key(FACILITY, &[fac]), field: b.status.as_str().into(), delta: -1 });
-                out.push(Write::Count { key: key(FACILITY, &[fac]), field: item.status.as_str().into(), delta: 1 });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: b.status.as_str().into(),
+                    delta: -1,
+                });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: item.status.as_str().into(),
+                    delta: 1,
+                });
             }
             _ => {}
         }
         if let Some(incident) = &item.incident {
-            out.push(Write::Put { key: key(INCIDENT_ITEMS, &[incident.as_bytes(), id]), value: Vec::new() });
+            out.push(Write::Put {
+                key: key(INCIDENT_ITEMS, &[incident.as_bytes(), id]),
+                value: Vec::new(),
+            });
         }
     }
 
@@ -259,9 +450,15 @@ pub fn writes(
         _ => {}
     }
     if let Some(incident) = &incident {
-        out.push(Write::Put { key: seq_key(INCIDENT_EVENTS, incident.as_bytes(), seq), value: json_bytes(&event) });
+        out.push(Write::Put {
+            key: seq_key(INCIDENT_EVENTS, incident.as_bytes(), seq),
+            value: json_bytes(&event),
+        });
         for (k, p) in &persons {
-            out.push(Write::Put { key: key(INCIDENT_PERSONS, &[incident.as_bytes(), k.as_bytes()]), value: json_bytes(p) });
+            out.push(Write::Put {
+                key: key(INCIDENT_PERSONS, &[incident.as_bytes(), k.as_bytes()]),
+                value: json_bytes(p),
+            });
         }
     }
     // Person view: the persons named, and every officer who signed.
@@ -272,10 +469,17 @@ pub fn writes(
     keys.sort();
     keys.dedup();
     for k in keys {
-        let role = statement.signers.iter().find(|s| s.officer.as_str() == k).map(|s| s.role.clone());
+        let role = statement
+            .signers
+            .iter()
+            .find(|s| s.officer.as_str() == k)
+            .map(|s| s.role.clone());
         let mut e = event.clone();
         e["as"] = json!(role.unwrap_or_else(|| "named person".into()));
-        out.push(Write::Put { key: seq_key(PERSONS, k.as_bytes(), seq), value: json_bytes(&e) });
+        out.push(Write::Put {
+            key: seq_key(PERSONS, k.as_bytes(), seq),
+            value: json_bytes(&e),
+        });
     }
     out
 }
@@ -283,7 +487,12 @@ pub fn writes(
 fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState) {
     let id = after.id.as_str().as_bytes();
     let held = |s: &ItemState| -> Option<(String, Option<String>)> {
-        (s.status == Status::Held).then(|| (s.holder.as_ref().map(|h| h.to_string()).unwrap_or_default(), s.unit.clone()))
+        (s.status == Status::Held).then(|| {
+            (
+                s.holder.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                s.unit.clone(),
+            )
+        })
     };
     let old = before.and_then(held);
     let new = held(after);
@@ -291,15 +500,25 @@ fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState)
         return;
     }
     if let Some((officer, unit)) = old {
-        out.push(Write::Delete { key: key(HOLDER, &[officer.as_bytes(), id]) });
+        out.push(Write::Delete {
+            key: key(HOLDER, &[officer.as_bytes(), id]),
+        });
         if let Some(u) = unit {
-            out.push(Write::Delete { key: key(UNIT, &[u.as_bytes(), id]) });
+            out.push(Write::Delete {
+                key: key(UNIT, &[u.as_bytes(), id]),
+            });
         }
     }
     if let Some((officer, unit)) = new {
-        out.push(Write::Put { key: key(HOLDER, &[officer.as_bytes(), id]), value: Vec::new() });
+        out.push(Write::Put {
+            key: key(HOLDER, &[officer.as_bytes(), id]),
+            value: Vec::new(),
+        });
         if let Some(u) = unit {
-            out.push(Write::Put { key: key(UNIT, &[u.as_bytes(), id]), value: Vec::new() });
+            out.push(Write::Put {
+                key: key(UNIT, &[u.as_bytes(), id]),
+                value: Vec::new(),
+            });
         }
     }
 }

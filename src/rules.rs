@@ -4,8 +4,8 @@
 //! only this module can build); `apply` folds an admitted statement into the state and cannot
 //! fail. The same fold runs on append, on reopen and in `verify`.
 
-use crate::envelope::Envelope;
 use crate::custody::{self, ItemView};
+use crate::envelope::Envelope;
 use crate::ids::{ItemId, OfficerId, OfficerRole, Origin};
 use crate::signing::PublicKey;
 use crate::statement::{Body, OfficerRecord, Statement, StatementType};
@@ -42,61 +42,67 @@ pub const ACTING_ROLES: &[OfficerRole] = &[
     Prosecutor,
 ];
 
-/// The role table: required signers per statement type (DOMAIN.md "Event vocabulary").
+/// Who may search and find: prison gate and security staff, and police investigators.
+pub const SEARCHERS: &[OfficerRole] = &[GateOfficer, SecurityOfficer, Investigator];
+
+/// Who may handle an item physically (seal, weigh, count).
+pub const HANDLERS: &[OfficerRole] = &[
+    GateOfficer,
+    SecurityOfficer,
+    Investigator,
+    LabExaminer,
+    Custodian,
+];
+
+const fn signer(
+    role: &'static str,
+    min: usize,
+    max: usize,
+    officer_roles: &'static [OfficerRole],
+) -> SignerRule {
+    SignerRule {
+        role,
+        min,
+        max,
+        officer_roles,
+    }
+}
+
+const fn row(kind: StatementType, signers: &'static [SignerRule]) -> TypeRule {
+    TypeRule { kind, signers }
+}
+
+use StatementType as T;
+
+/// The role table: required signers per statement type (DOMAIN.md "Event vocabulary"; the
+/// summary is in docs/EVENTS.md). `min`/`max` count the signers in each role; each signer is a
+/// different officer.
+#[rustfmt::skip]
 pub const TYPE_RULES: &[TypeRule] = &[
-    TypeRule {
-        kind: StatementType::LedgerGenesis,
-        signers: &[SignerRule {
-            role: "admin",
-            min: 1,
-            max: 1,
-            officer_roles: &[Admin],
-        }],
-    },
-    TypeRule {
-        kind: StatementType::OfficerEnrolled,
-        signers: &[SignerRule {
-            role: "admin",
-            min: 1,
-            max: 1,
-            officer_roles: &[Admin],
-        }],
-    },
-    TypeRule {
-        kind: StatementType::OfficerKeyRotated,
-        signers: &[
-            SignerRule {
-                role: "admin",
-                min: 1,
-                max: 1,
-                officer_roles: &[Admin],
-            },
-            SignerRule {
-                role: "key_holder",
-                min: 1,
-                max: 1,
-                officer_roles: ACTING_ROLES,
-            },
-        ],
-    },
-    TypeRule {
-        kind: StatementType::OfficerRevoked,
-        signers: &[SignerRule {
-            role: "admin",
-            min: 1,
-            max: 1,
-            officer_roles: &[Admin],
-        }],
-    },
-    TypeRule {
-        kind: StatementType::NoteAdded,
-        signers: &[SignerRule {
-            role: "author",
-            min: 1,
-            max: 1,
-            officer_roles: ACTING_ROLES,
-        }],
-    },
+    row(T::LedgerGenesis, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::OfficerEnrolled, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::OfficerKeyRotated, &[signer("admin", 1, 1, &[Admin]), signer("key_holder", 1, 1, ACTING_ROLES)]),
+    row(T::OfficerRevoked, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::SearchConducted, &[signer("actor", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::ContrabandFound, &[signer("finder", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::ItemSealed, &[signer("actor", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::Weighed, &[signer("weigher", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::CustodyReleased, &[signer("giver", 1, 1, ACTING_ROLES), signer("witness", 2, 4, ACTING_ROLES)]),
+    row(T::CustodyReceived, &[signer("receiver", 1, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::SeizureRecorded, &[signer("investigator", 1, 1, &[Investigator]), signer("witness", 2, 4, ACTING_ROLES)]),
+    row(T::SampleSetAside, &[signer("investigator", 1, 1, &[Investigator, LabExaminer]), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::SeizureNotified, &[signer("investigator", 1, 1, &[Investigator])]),
+    row(T::LabRequested, &[signer("unit_head", 1, 1, &[Investigator])]),
+    row(T::LabReceived, &[signer("lab_intake", 1, 1, &[LabExaminer, LabHead]), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::LabResult, &[signer("examiner", 1, 1, &[LabExaminer]), signer("lab_head", 1, 1, &[LabHead])]),
+    row(T::StatusDetermined, &[signer("prosecutor", 1, 1, &[Prosecutor])]),
+    row(T::Stored, &[signer("custodian", 1, 1, &[Custodian]), signer("deliverer", 1, 1, ACTING_ROLES)]),
+    row(T::CheckedOut, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 1, 1, ACTING_ROLES)]),
+    row(T::Returned, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 0, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::Destroyed, &[signer("actor", 1, 1, &[Investigator, Custodian, Prosecutor]), signer("witness", 2, 8, ACTING_ROLES), signer("official", 0, 8, ACTING_ROLES)]),
+    row(T::InventoryCounted, &[signer("counter", 2, 2, HANDLERS), signer("supervisor", 1, 1, ACTING_ROLES)]),
+    row(T::NoteAdded, &[signer("author", 1, 1, ACTING_ROLES)]),
+    row(T::Correction, &[signer("author", 1, 1, ACTING_ROLES), signer("supervisor", 1, 1, ACTING_ROLES)]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -216,38 +222,99 @@ pub enum RuleError {
     KeyHolderMismatch { officer: OfficerId, got: OfficerId },
     #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
     RefersToFuture { refers_to: u64, last: u64 },
-    #[error("item {item} is not in this ledger (check the label, or record its find or seizure first)")]
+    #[error(
+        "item {item} is not in this ledger (check the label, or record its find or seizure first)"
+    )]
     UnknownItem { item: String },
-    #[error("field after names item {item}, which this statement does not touch; list only the items it acts on")]
+    #[error(
+        "field after names item {item}, which this statement does not touch; list only the items it acts on"
+    )]
     AfterExtra { item: ItemId },
-    #[error("field after must name item {item} with the leaf hash of its latest event (or null if this statement creates it)")]
+    #[error(
+        "field after must name item {item} with the leaf hash of its latest event (or null if this statement creates it)"
+    )]
     AfterMissing { item: ItemId },
     #[error("item {item} already exists (created at seq {seq}); a new item needs a new label")]
     ItemExists { item: ItemId, seq: u64 },
-    #[error("stale view of item {item}: its latest event is seq {seq} (leaf hash {head}); re-read the item and sign again")]
-    StaleView { item: ItemId, head: String, seq: u64 },
-    #[error("item {item} is {status} (seq {seq}); after that only notes and corrections may be recorded")]
-    ItemClosed { item: ItemId, status: &'static str, seq: u64 },
-    #[error("item {item} is in transit since seq {seq} (to {to}); it must be received before anything else is done with it")]
+    #[error(
+        "stale view of item {item}: its latest event is seq {seq} (leaf hash {head}); re-read the item and sign again"
+    )]
+    StaleView {
+        item: ItemId,
+        head: String,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is {status} (seq {seq}); after that only notes and corrections may be recorded"
+    )]
+    ItemClosed {
+        item: ItemId,
+        status: &'static str,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is in transit since seq {seq} (to {to}); it must be received before anything else is done with it"
+    )]
     InTransit { item: ItemId, seq: u64, to: String },
     #[error("item {item} is held by officer {holder} (since seq {seq}), who must sign this act")]
-    HolderMustSign { item: ItemId, holder: OfficerId, seq: u64 },
-    #[error("only the current holder may hand over item {item}: officer {officer} is not its holder ({holder:?}, seq {seq})")]
-    NotHolder { item: ItemId, officer: OfficerId, holder: Option<OfficerId>, seq: u64 },
-    #[error("item {item} is not in transit (latest event seq {seq}); a receipt needs a release first")]
+    HolderMustSign {
+        item: ItemId,
+        holder: OfficerId,
+        seq: u64,
+    },
+    #[error(
+        "only the current holder may hand over item {item}: officer {officer} is not its holder ({holder:?}, seq {seq})"
+    )]
+    NotHolder {
+        item: ItemId,
+        officer: OfficerId,
+        holder: Option<OfficerId>,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is not in transit (latest event seq {seq}); a receipt needs a release first"
+    )]
     NotInTransit { item: ItemId, seq: u64 },
     #[error("item {item} was released at seq {seq} to {to}; officer {officer} may not receive it")]
-    WrongReceiver { item: ItemId, officer: OfficerId, to: String, seq: u64 },
-    #[error("seals of item {item} declared intact do not match the last sealing (seq {seq}): expected [{expected}], got [{got}]; if a seal is broken, record seals_intact: false")]
-    SealMismatch { item: ItemId, expected: String, got: String, seq: u64 },
+    WrongReceiver {
+        item: ItemId,
+        officer: OfficerId,
+        to: String,
+        seq: u64,
+    },
+    #[error(
+        "seals of item {item} declared intact do not match the last sealing (seq {seq}): expected [{expected}], got [{got}]; if a seal is broken, record seals_intact: false"
+    )]
+    SealMismatch {
+        item: ItemId,
+        expected: String,
+        got: String,
+        seq: u64,
+    },
     #[error("seal {seal} is not on item {item} (its seals are [{seals}])")]
-    SealNotOnItem { item: ItemId, seal: String, seals: String },
-    #[error("item {item} has no destruction order: a prosecutor's status_determined with status destroy must come first")]
+    SealNotOnItem {
+        item: ItemId,
+        seal: String,
+        seals: String,
+    },
+    #[error(
+        "item {item} has no destruction order: a prosecutor's status_determined with status destroy must come first"
+    )]
     NoDestructionOrder { item: ItemId },
-    #[error("sample of {sample_mg} mg exceeds the known net mass of item {item} ({known_mg} mg, seq {seq})")]
-    SampleTooLarge { item: ItemId, sample_mg: u64, known_mg: u64, seq: u64 },
+    #[error(
+        "sample of {sample_mg} mg exceeds the known net mass of item {item} ({known_mg} mg, seq {seq})"
+    )]
+    SampleTooLarge {
+        item: ItemId,
+        sample_mg: u64,
+        known_mg: u64,
+        seq: u64,
+    },
     #[error("signer role {role} is missing: {why}")]
-    SignerMissing { role: &'static str, why: &'static str },
+    SignerMissing {
+        role: &'static str,
+        why: &'static str,
+    },
 }
 
 /// A key of an officer and the part of the log in which it may sign: seqs in

@@ -9,8 +9,8 @@ use crate::merkle::Hash;
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::OnceLock;
@@ -187,11 +187,25 @@ pub struct OfficerRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Person {
-    Inmate { sdp: String, name: Option<String> },
-    Visitor { nik: String, name: String },
-    ForeignNational { passport: String, nationality: String, name: String },
-    Officer { officer: OfficerId },
-    Unidentified { description: String },
+    Inmate {
+        sdp: String,
+        name: Option<String>,
+    },
+    Visitor {
+        nik: String,
+        name: String,
+    },
+    ForeignNational {
+        passport: String,
+        nationality: String,
+        name: String,
+    },
+    Officer {
+        officer: OfficerId,
+    },
+    Unidentified {
+        description: String,
+    },
 }
 
 impl Person {
@@ -201,7 +215,11 @@ impl Person {
         match self {
             Self::Inmate { sdp, .. } => Some(format!("SDP:{sdp}")),
             Self::Visitor { nik, .. } => Some(format!("NIK:{nik}")),
-            Self::ForeignNational { passport, nationality, .. } => Some(format!("PASSPORT:{nationality}:{passport}")),
+            Self::ForeignNational {
+                passport,
+                nationality,
+                ..
+            } => Some(format!("PASSPORT:{nationality}:{passport}")),
             Self::Officer { officer } => Some(officer.to_string()),
             Self::Unidentified { .. } => None,
         }
@@ -212,13 +230,31 @@ impl Person {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Subject {
-    Inmate { sdp: String, name: Option<String> },
-    Visitor { nik: String, name: String },
-    ForeignNational { passport: String, nationality: String, name: String },
-    Officer { officer: OfficerId },
-    Unidentified { description: String },
-    Area { area: String },
-    Parcel { description: String },
+    Inmate {
+        sdp: String,
+        name: Option<String>,
+    },
+    Visitor {
+        nik: String,
+        name: String,
+    },
+    ForeignNational {
+        passport: String,
+        nationality: String,
+        name: String,
+    },
+    Officer {
+        officer: OfficerId,
+    },
+    Unidentified {
+        description: String,
+    },
+    Area {
+        area: String,
+    },
+    Parcel {
+        description: String,
+    },
 }
 
 impl Subject {
@@ -226,7 +262,15 @@ impl Subject {
         Some(match self.clone() {
             Self::Inmate { sdp, name } => Person::Inmate { sdp, name },
             Self::Visitor { nik, name } => Person::Visitor { nik, name },
-            Self::ForeignNational { passport, nationality, name } => Person::ForeignNational { passport, nationality, name },
+            Self::ForeignNational {
+                passport,
+                nationality,
+                name,
+            } => Person::ForeignNational {
+                passport,
+                nationality,
+                name,
+            },
             Self::Officer { officer } => Person::Officer { officer },
             Self::Unidentified { description } => Person::Unidentified { description },
             Self::Area { .. } | Self::Parcel { .. } => return None,

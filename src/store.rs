@@ -245,7 +245,10 @@ impl SledStore {
     pub fn projection_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
         self.views
             .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from))
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(StoreError::from)
+            })
             .collect()
     }
 
@@ -253,8 +256,10 @@ impl SledStore {
     /// one batch). Counters are read, added to and written back within the batch.
     pub fn apply_projection(&self, writes: &[Write], watermark: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        let mut counters: std::collections::BTreeMap<Vec<u8>, serde_json::Map<String, serde_json::Value>> =
-            std::collections::BTreeMap::new();
+        let mut counters: std::collections::BTreeMap<
+            Vec<u8>,
+            serde_json::Map<String, serde_json::Value>,
+        > = std::collections::BTreeMap::new();
         for w in writes {
             match w {
                 Write::Put { key, value } => batch.insert(key.as_slice(), value.as_slice()),
@@ -270,7 +275,11 @@ impl SledStore {
                         counters.insert(key.clone(), current);
                     }
                     let map = counters.get_mut(key).expect("inserted above");
-                    let now = map.get(field).and_then(serde_json::Value::as_i64).unwrap_or(0) + delta;
+                    let now = map
+                        .get(field)
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0)
+                        + delta;
                     map.insert(field.clone(), serde_json::Value::from(now));
                 }
             }

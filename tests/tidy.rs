@@ -30,7 +30,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "queries",
         ],
     ),
-    ("edges", &["cli", "server", "report"]),
+    ("edges", &["cli", "render", "server", "report"]),
 ];
 
 /// Layers that must stay pure: no file system, network, clock or randomness.

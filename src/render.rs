@@ -1,0 +1,246 @@
+//! Human-readable rendering of query results for the terminal, with the Indonesian term beside
+//! each English one. Edge layer: prints, decides nothing.
+
+use crate::custody::ItemState;
+use crate::projection::TimelineEntry;
+use crate::queries::{Incident, Pending};
+use serde_json::Value;
+use std::io::Write as _;
+
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+fn mg(m: Option<u64>) -> String {
+    m.map_or_else(
+        || "—".to_owned(),
+        |m| format!("{}.{:03} g", m / 1000, m % 1000),
+    )
+}
+
+fn status(s: &ItemState) -> String {
+    format!("{} ({})", s.status.as_str(), s.status.indonesian())
+}
+
+pub fn items(list: &[ItemState]) {
+    if list.is_empty() {
+        say!("no items (tidak ada barang)");
+        return;
+    }
+    say!(
+        "{:<18} {:<30} {:<20} {:<20} {:>10}  seals (segel)",
+        "item (barang)",
+        "status",
+        "holder (pemegang)",
+        "category",
+        "net (bersih)"
+    );
+    for s in list {
+        say!(
+            "{:<18} {:<30} {:<20} {:<20} {:>10}  {}",
+            s.id,
+            status(s),
+            s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string()),
+            s.category.clone().unwrap_or_default(),
+            mg(s.net_mass_mg),
+            s.seals.join(", ")
+        );
+    }
+}
+
+pub fn item(s: &ItemState) {
+    say!("Item (barang bukti) {}", s.id);
+    say!(
+        "  description (uraian):     {}",
+        s.description.clone().unwrap_or_default()
+    );
+    say!(
+        "  category (kategori):      {}",
+        s.category.clone().unwrap_or_default()
+    );
+    say!("  status:                   {}", status(s));
+    say!(
+        "  holder (pemegang):        {}",
+        s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string())
+    );
+    say!(
+        "  unit (satuan):            {}",
+        s.unit.clone().unwrap_or_default()
+    );
+    say!(
+        "  location (lokasi):        {}",
+        s.location.clone().unwrap_or_else(|| "—".into())
+    );
+    say!(
+        "  seals (segel):            {}",
+        if s.seals.is_empty() {
+            "none".to_owned()
+        } else {
+            s.seals.join(", ")
+        }
+    );
+    say!(
+        "  count (jumlah):           {}",
+        s.count.map_or("—".to_owned(), |c| c.to_string())
+    );
+    say!("  gross mass (berat kotor): {}", mg(s.gross_mass_mg));
+    say!("  net mass (berat bersih):  {}", mg(s.net_mass_mg));
+    say!(
+        "  incident (kejadian):      {}",
+        s.incident.clone().unwrap_or_else(|| "—".into())
+    );
+    say!(
+        "  case (perkara):           {}",
+        s.case.clone().unwrap_or_else(|| "—".into())
+    );
+    if let Some(p) = &s.parent {
+        say!("  sample of (sampel dari):  {p}");
+    }
+    if !s.children.is_empty() {
+        say!(
+            "  samples (sampel):         {}",
+            s.children
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(t) = &s.transfer {
+        say!(
+            "  open transfer (serah terima tertunda): released at seq {} by {} to {} ({})",
+            t.release_seq,
+            t.from_officer,
+            t.to_officer
+                .as_ref()
+                .map_or("any officer".to_owned(), |o| o.to_string()),
+            t.to_unit
+        );
+    }
+    if let Some(l) = &s.lab {
+        say!(
+            "  lab result (hasil lab):   {} — {} (report {}, seq {})",
+            l.result,
+            l.substance,
+            l.report_number,
+            l.seq
+        );
+    }
+    if let Some(o) = &s.order {
+        say!(
+            "  prosecutor's order (penetapan): {} → {} (seq {})",
+            o.order_number,
+            o.status,
+            o.seq
+        );
+    }
+    say!(
+        "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
+        s.events,
+        s.born_seq,
+        s.born_as,
+        s.last_seq
+    );
+    say!("  head (leaf hash terakhir): {}", s.head);
+}
+
+pub fn history(s: &ItemState, events: &[TimelineEntry]) {
+    say!(
+        "History (riwayat) of item {} — {} event(s), now {}",
+        s.id,
+        events.len(),
+        status(s)
+    );
+    for e in events {
+        say!("");
+        say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
+        say!(
+            "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
+            e.occurred_at,
+            e.recorded_at,
+            e.facility
+        );
+        say!("  {}", e.summary);
+        for sg in &e.signers {
+            say!(
+                "  signed by (ditandatangani) {:<10} {} {} — {} [{}]",
+                sg.role,
+                sg.officer,
+                sg.name.clone().unwrap_or_default(),
+                sg.unit.clone().unwrap_or_default(),
+                sg.officer_roles.join(",")
+            );
+        }
+        say!(
+            "  after: holder {} · seals [{}] · gross {} · net {} · location {}",
+            e.holder.clone().unwrap_or_else(|| "—".into()),
+            e.seals.join(", "),
+            mg(e.gross_mass_mg),
+            mg(e.net_mass_mg),
+            e.location.clone().unwrap_or_else(|| "—".into())
+        );
+    }
+}
+
+pub fn pending(list: &[Pending]) {
+    if list.is_empty() {
+        say!("no pending transfers (tidak ada serah terima tertunda)");
+        return;
+    }
+    say!("Pending transfers (serah terima tertunda): {}", list.len());
+    for p in list {
+        let t = &p.transfer;
+        say!(
+            "  {}  released at seq {} ({}) by {} → {} ({}) for {}",
+            p.item,
+            t.release_seq,
+            t.released_at,
+            t.from_officer,
+            t.to_officer
+                .as_ref()
+                .map_or("any officer".to_owned(), |o| o.to_string()),
+            t.to_unit,
+            t.purpose
+        );
+    }
+}
+
+pub fn incident(v: &Incident) {
+    say!("Incident (kejadian) {}", v.incident);
+    say!("events (peristiwa):");
+    for e in &v.events {
+        say!(
+            "  seq {}  {} ({}): {}",
+            e["seq"],
+            e["type"].as_str().unwrap_or(""),
+            e["indonesian"].as_str().unwrap_or(""),
+            e["summary"].as_str().unwrap_or("")
+        );
+    }
+    say!("items (barang):");
+    items(&v.items);
+    say!("persons (orang):");
+    for p in &v.persons {
+        say!("  {p}");
+    }
+}
+
+pub fn person(id: &str, events: &[Value]) {
+    say!(
+        "Events involving {id} (peristiwa terkait): {}",
+        events.len()
+    );
+    for e in events {
+        say!(
+            "  seq {}  {}  {} ({}) as {}: {}",
+            e["seq"],
+            e["occurred_at"].as_str().unwrap_or(""),
+            e["type"].as_str().unwrap_or(""),
+            e["indonesian"].as_str().unwrap_or(""),
+            e["as"].as_str().unwrap_or(""),
+            e["summary"].as_str().unwrap_or("")
+        );
+    }
+}
