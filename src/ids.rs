@@ -14,9 +14,9 @@ pub struct IdError {
 }
 
 fn id_error(kind: &'static str, value: &str, rule: &'static str) -> IdError {
-    let mut value = value.to_owned();
-    // An error message must stay readable even when the input was a megabyte of junk.
-    value.truncate(80);
+    // An error message must stay readable even when the input was a megabyte of junk; cut at a
+    // character boundary, since ids arrive as arbitrary UTF-8.
+    let value: String = value.chars().take(80).collect();
     IdError { kind, value, rule }
 }
 
@@ -268,6 +268,13 @@ mod tests {
             StatementId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").is_err(),
             "v4"
         );
+    }
+
+    #[test]
+    fn long_multibyte_input_is_cut_at_a_character_boundary() {
+        let junk = "é".repeat(100);
+        let err = OfficerId::parse(&junk).expect_err("not a NIP");
+        assert_eq!(err.value.chars().count(), 80);
     }
 
     #[test]

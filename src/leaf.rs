@@ -168,7 +168,7 @@ mod limit_tests {
         }
         let leaf = Leaf {
             seq: u64::MAX,
-            recorded_at: Timestamp::parse("9999-12-31T23:59:59.999Z").expect("valid"),
+            recorded_at: Timestamp::parse("2999-12-31T23:59:59.999Z").expect("valid"),
             prev: [0xff; 32],
             envelope,
         };

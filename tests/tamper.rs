@@ -12,6 +12,7 @@ struct Demo {
     ledger: PathBuf,
     tiles: PathBuf,
     vkey: String,
+    size: u64,
 }
 
 fn demo_with_export() -> Demo {
@@ -41,21 +42,30 @@ fn demo_with_export() -> Demo {
     .expect("utf-8")
     .trim()
     .to_owned();
+    let size = run_json(&[
+        "checkpoint",
+        "--ledger",
+        ledger.to_str().expect("utf-8 path"),
+    ])["size"]
+        .as_u64()
+        .expect("size");
+    assert!(size < 256, "the demo fits one partial bundle");
     Demo {
         _tmp: tmp,
         ledger,
         tiles,
         vkey,
+        size,
     }
 }
 
-/// The demo has 9 entries: one partial bundle and one partial level-0 hash tile.
+/// The demo's entries sit in one partial bundle and one partial level-0 hash tile.
 fn bundle(d: &Demo) -> PathBuf {
-    d.tiles.join("tile/entries/000.p/9")
+    d.tiles.join(format!("tile/entries/000.p/{}", d.size))
 }
 
 fn hash_tile(d: &Demo) -> PathBuf {
-    d.tiles.join("tile/0/000.p/9")
+    d.tiles.join(format!("tile/0/000.p/{}", d.size))
 }
 
 fn verify_tiles(d: &Demo) -> (Option<i32>, String) {
@@ -127,7 +137,7 @@ fn a_flipped_byte_in_a_tile_hash_is_detected() {
     flip(&hash_tile(&d), |len| len - 40);
     let (code, err) = verify_tiles(&d);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("tile/0/000.p/9"), "{err}");
+    assert!(err.contains(&format!("tile/0/000.p/{}", d.size)), "{err}");
 }
 
 #[test]

@@ -14,7 +14,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "formats",
         &["envelope", "leaf", "merkle", "note", "statement"],
     ),
-    ("domain", &["rules", "projection", "audit", "clocks"]),
+    (
+        "domain",
+        &["custody", "rules", "projection", "audit", "clocks"],
+    ),
     ("storage", &["store"]),
     (
         "application",
