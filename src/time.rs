@@ -109,6 +109,13 @@ impl ManualClock {
     }
 }
 
+impl ManualClock {
+    /// The current time in whole seconds, as a statement's `occurred_at`.
+    pub fn now_text(&self) -> String {
+        self.now().to_seconds_text()
+    }
+}
+
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
