@@ -1,0 +1,174 @@
+//! The investigator's queries through the real binary on the demo scenario: items, one item, its
+//! history with every signer, holdings by officer and unit, pending transfers, the incident, the
+//! visitor's person view, and a rebuild that reproduces the projections exactly.
+
+mod common;
+
+use common::*;
+
+const ITEM: &str = "BB-LPN-2025-0418";
+const SAMPLE: &str = "BB-LPN-2025-0418-S1";
+const LAB_EXAMINER: &str = "198204102006042001";
+
+fn demo() -> (tempfile::TempDir, String) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("demo");
+    let out = custody()
+        .args(["demo", "--ledger"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(
+        text.contains("History (riwayat) of BB-LPN-2025-0418"),
+        "{text}"
+    );
+    assert!(text.contains("verify: OK"), "{text}");
+    (tmp, dir.to_str().expect("utf-8").to_owned())
+}
+
+fn text(args: &[&str]) -> String {
+    let out = custody().args(args).output().expect("runs");
+    assert!(
+        out.status.success(),
+        "custody {args:?}: {}",
+        stderr_of(&out)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn the_demo_story_can_be_queried() {
+    let (_tmp, l) = demo();
+
+    let items = run_json(&["items", "--ledger", &l]);
+    let items = items.as_array().expect("list");
+    assert_eq!(items.len(), 2);
+    let destroyed = run_json(&["items", "--ledger", &l, "--status", "destroyed"]);
+    assert_eq!(destroyed.as_array().expect("list").len(), 1);
+    assert_eq!(destroyed[0]["id"], ITEM);
+    assert!(
+        text(&["items", "--ledger", &l]).contains("dimusnahkan"),
+        "Indonesian beside English"
+    );
+
+    let item = run_json(&["item", "--ledger", &l, SAMPLE]);
+    assert_eq!(item["status"], "held");
+    assert_eq!(item["holder"], LAB_EXAMINER);
+    assert_eq!(item["net_mass_mg"], 340);
+    assert_eq!(item["parent"], ITEM);
+
+    let history = run_json(&["history", "--ledger", &l, ITEM]);
+    let events = history["events"].as_array().expect("events");
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "contraband_found",
+            "item_sealed",
+            "note_added",
+            "custody_released",
+            "custody_received",
+            "weighed",
+            "seizure_recorded",
+            "sample_set_aside",
+            "seizure_notified",
+            "status_determined",
+            "weighed",
+            "destroyed"
+        ]
+    );
+    let destruction = events.last().expect("last");
+    let roles: Vec<&str> = destruction["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .map(|s| s["role"].as_str().expect("role"))
+        .collect();
+    assert_eq!(roles, ["actor", "witness", "witness", "official"]);
+    assert!(
+        destruction["signers"][0]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    let human = text(&["history", "--ledger", &l, ITEM]);
+    assert!(
+        human.contains("riwayat")
+            && human.contains("ditandatangani")
+            && human.contains("SEG-2025-000418"),
+        "{human}"
+    );
+
+    let held = run_json(&["holdings", "--ledger", &l, LAB_EXAMINER]);
+    assert_eq!(held.as_array().expect("list").len(), 1);
+    assert_eq!(held[0]["id"], SAMPLE);
+    let unit = run_json(&["holdings", "--ledger", &l, "--unit", "Labfor Polri"]);
+    assert_eq!(unit.as_array().expect("list").len(), 1);
+    let police = run_json(&["holdings", "--ledger", &l, "85071234"]);
+    assert!(
+        police.as_array().expect("list").is_empty(),
+        "a destroyed item is held by no one"
+    );
+
+    let pending = run_json(&["pending", "--ledger", &l]);
+    assert!(pending.as_array().expect("list").is_empty());
+
+    let incident = run_json(&["incident", "--ledger", &l, "INS-LPN-2025-0091"]);
+    assert_eq!(incident["items"].as_array().expect("items").len(), 2);
+    assert_eq!(incident["events"][0]["type"], "search_conducted");
+    assert_eq!(incident["persons"][0]["nik"], "3174055708900003");
+
+    let person = run_json(&["person", "--ledger", &l, "NIK:3174055708900003"]);
+    let acts: Vec<&str> = person["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        acts,
+        ["search_conducted", "contraband_found", "seizure_recorded"]
+    );
+    let officer = run_json(&["person", "--ledger", &l, "85071234"]);
+    assert!(
+        officer["events"].as_array().expect("events").len() >= 8,
+        "every act the investigator signed"
+    );
+
+    let rebuilt = run_json(&["rebuild", "--ledger", &l]);
+    assert_eq!(rebuilt["identical"], true);
+    assert_eq!(rebuilt["digest_before"], rebuilt["digest_after"]);
+}
+
+#[test]
+fn queries_for_things_that_do_not_exist_say_so() {
+    let (_tmp, l) = demo();
+    for (args, words) in [
+        (
+            vec!["item", "--ledger", &l, "BB-NOPE-1"],
+            "no item BB-NOPE-1",
+        ),
+        (vec!["history", "--ledger", &l, "bad label"], "item id"),
+        (vec!["incident", "--ledger", &l, "INS-NOPE"], "no incident"),
+        (
+            vec!["person", "--ledger", &l, "NIK:0000000000000000"],
+            "no events involve",
+        ),
+        (
+            vec!["items", "--ledger", &l, "--status", "lost"],
+            "--status",
+        ),
+    ] {
+        let out = custody().args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr_of(&out).contains(words),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}
