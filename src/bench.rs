@@ -165,3 +165,370 @@ pub fn append(
         disk_bytes_per_entry: disk / ledger.checkpoint().size as f64,
     })
 }
+
+/// The result of a query benchmark.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueryResult {
+    pub entries: u64,
+    pub items: u64,
+    pub samples: usize,
+    pub history_p50_us: f64,
+    pub history_p99_us: f64,
+    pub history_events_per_item: f64,
+    pub holdings_p50_us: f64,
+    pub holdings_p99_us: f64,
+    pub holdings_items_per_officer: f64,
+    pub proof_p50_us: f64,
+    pub proof_p99_us: f64,
+    pub proof_bytes: usize,
+    pub generated: bool,
+    pub generate_seconds: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Gate officers, investigators (in units of ten) in the generated ledger.
+const GEN_GATE_OFFICERS: usize = 20;
+const GEN_INVESTIGATORS: usize = 200;
+/// Events per generated item: find, seal, weigh, note, release, receive, weigh, three notes.
+const GEN_EVENTS_PER_ITEM: u64 = 10;
+/// Writer threads generating a ledger: enough to fill group commits.
+const GEN_WRITERS: usize = 64;
+
+fn gen_officer(n: usize) -> OfficerId {
+    OfficerId::parse(&format!("1985010120100{:05}", n)).expect("a generated NIP is 18 digits")
+}
+
+/// Peak resident set size of this process, in MiB (Linux; 0 elsewhere).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct GenOfficer {
+    id: OfficerId,
+    key: SecretKey,
+    unit: String,
+}
+
+/// Generates a ledger of at least `entries` entries of custody stories (10 events per item)
+/// into `dir`, from `GEN_WRITERS` threads.
+fn generate(
+    dir: &Path,
+    entries: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Ledger, BenchError> {
+    use serde_json::json;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let origin = Origin::parse("bench.custody.invalid/ledger")
+        .map_err(|e| BenchError::Input(e.to_string()))?;
+    let admin_key = SecretKey::generate()?;
+    let admin = OfficerInput {
+        id: gen_officer(99_999),
+        name: "Bench Admin".into(),
+        agency: "imipas".into(),
+        unit: "TU".into(),
+        roles: vec![OfficerRole::Admin],
+        public_key: admin_key.public(),
+    };
+    let (ledger, _) = Ledger::init(dir, &origin, Arc::clone(&clock), |vkey| {
+        let bytes = compose::genesis(
+            clock.as_ref(),
+            "BENCH",
+            origin.as_str(),
+            &vkey.to_string(),
+            &admin,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        compose::sign_statement(bytes, &[&admin_key])
+            .map_err(|e| AppendError::Stopped(e.to_string()))
+    })?;
+    let mut officers = Vec::new();
+    for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
+        let key = SecretKey::generate()?;
+        let (role, unit) = if n < GEN_GATE_OFFICERS {
+            (OfficerRole::GateOfficer, "P2U".to_owned())
+        } else {
+            (
+                OfficerRole::Investigator,
+                format!("Satresnarkoba {:02}", (n - GEN_GATE_OFFICERS) / 10),
+            )
+        };
+        let input = OfficerInput {
+            id: gen_officer(n),
+            name: format!("Petugas {n}"),
+            agency: if n < GEN_GATE_OFFICERS {
+                "imipas".into()
+            } else {
+                "polri".into()
+            },
+            unit: unit.clone(),
+            roles: vec![role],
+            public_key: key.public(),
+        };
+        let bytes = compose::enrollment(clock.as_ref(), "BENCH", &admin.id, &input, None)?;
+        ledger.submit_envelope(compose::sign_statement(bytes, &[&admin_key])?)?;
+        officers.push(GenOfficer {
+            id: input.id,
+            key,
+            unit,
+        });
+    }
+    let base = ledger.checkpoint().size;
+    let items = entries.saturating_sub(base).div_ceil(GEN_EVENTS_PER_ITEM);
+    let ledger = Arc::new(ledger);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let officers = &officers;
+    let act = |kind: &str,
+               signers: &[&GenOfficer],
+               item: &str,
+               head: Option<crate::merkle::Hash>,
+               body: serde_json::Value|
+     -> Result<crate::merkle::Hash, BenchError> {
+        use base64::Engine as _;
+        let mut st = json!({
+            "type": kind,
+            "id": compose::new_statement_id(clock.as_ref())?.to_string(),
+            "occurred_at": clock.now().to_seconds_text(),
+            "facility": "BENCH",
+            "signers": [],
+            "after": { item: head.map(|h| base64::engine::general_purpose::STANDARD.encode(h)) },
+        });
+        let roles: Vec<&str> = match kind {
+            "contraband_found" => vec!["finder", "witness"],
+            "item_sealed" => vec!["actor", "witness"],
+            "weighed" => vec!["weigher", "witness"],
+            "custody_released" => vec!["giver", "witness", "witness"],
+            "custody_received" => vec!["receiver"],
+            _ => vec!["author"],
+        };
+        st["signers"] = serde_json::Value::Array(
+            signers
+                .iter()
+                .zip(roles)
+                .map(|(o, r)| json!({"role": r, "officer": o.id.as_str()}))
+                .collect(),
+        );
+        if let (serde_json::Value::Object(m), serde_json::Value::Object(b)) = (&mut st, body) {
+            m.extend(b);
+        }
+        let keys: Vec<&SecretKey> = signers.iter().map(|o| &o.key).collect();
+        let env =
+            compose::sign_statement(serde_json::to_vec(&st).expect("JSON serializes"), &keys)?;
+        Ok(ledger.submit_envelope(env)?.leaf_hash)
+    };
+    let story = |k: u64| -> Result<(), BenchError> {
+        let item = format!("BB-GEN-{k:08}");
+        let g = |i: u64| &officers[(i % GEN_GATE_OFFICERS as u64) as usize];
+        let inv = |i: u64| &officers[GEN_GATE_OFFICERS + (i % GEN_INVESTIGATORS as u64) as usize];
+        let (finder, witness) = (g(k), g(k + 1));
+        let investigator = inv(k);
+        let seal = format!("SEG-GEN-{k:08}");
+        let h = act(
+            "contraband_found",
+            &[finder, witness],
+            &item,
+            None,
+            json!({
+            "incident": format!("INS-GEN-{:06}", k / 4), "item": item,
+            "description": {"name": "sachets of crystalline powder", "form": "crystal", "colour": "white"},
+            "category": "narcotic", "narcotic_class": "I", "count": 3 + k % 20, "gross_mass_mg": 1000 + k % 50_000,
+            "concealment": "inside a food parcel", "persons": [{"kind": "inmate", "sdp": format!("B.I-{}/2025", k % 5000)}], "photos": []}),
+        )?;
+        let h = act(
+            "item_sealed",
+            &[finder, witness],
+            &item,
+            Some(h),
+            json!({"item": item, "seals_applied": [seal], "packaging": "evidence bag", "photos": []}),
+        )?;
+        let h = act(
+            "weighed",
+            &[finder, witness],
+            &item,
+            Some(h),
+            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-1", "readability_mg": 1, "calibration_ref": "KAL-1", "seals_intact": true}),
+        )?;
+        let h = act(
+            "note_added",
+            &[finder],
+            &item,
+            Some(h),
+            json!({"item": item, "text": "Dilaporkan ke KPLP / reported to security"}),
+        )?;
+        let h = act(
+            "custody_released",
+            &[finder, witness, g(k + 2)],
+            &item,
+            Some(h),
+            json!({"item": item, "to_officer": investigator.id.as_str(), "to_unit": investigator.unit, "purpose": "penyidikan", "seals": [seal], "seals_intact": true}),
+        )?;
+        let h = act(
+            "custody_received",
+            &[investigator],
+            &item,
+            Some(h),
+            json!({"item": item, "seals": [seal], "seals_intact": true}),
+        )?;
+        let h = act(
+            "weighed",
+            &[investigator, inv(k + 1)],
+            &item,
+            Some(h),
+            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-2", "readability_mg": 1, "calibration_ref": "KAL-2", "seals_intact": true}),
+        )?;
+        let mut h = h;
+        for n in 0..3 {
+            h = act(
+                "note_added",
+                &[investigator],
+                &item,
+                Some(h),
+                json!({"item": item, "text": format!("Pemeriksaan berkas {n} / case file review {n}")}),
+            )?;
+        }
+        Ok(())
+    };
+    let first_error: std::sync::Mutex<Option<BenchError>> = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for w in 0..GEN_WRITERS as u64 {
+            let (story, done, first_error) = (&story, &done, &first_error);
+            s.spawn(move || {
+                let mut k = w;
+                while k < items {
+                    if let Err(e) = story(k) {
+                        first_error
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                        return;
+                    }
+                    done.fetch_add(GEN_EVENTS_PER_ITEM, std::sync::atomic::Ordering::Relaxed);
+                    k += GEN_WRITERS as u64;
+                }
+            });
+        }
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            let d = done.load(std::sync::atomic::Ordering::Relaxed);
+            progress(base + d, base + items * GEN_EVENTS_PER_ITEM);
+            if d >= items * GEN_EVENTS_PER_ITEM
+                || first_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_some()
+            {
+                break;
+            }
+        }
+    });
+    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    Arc::try_unwrap(ledger)
+        .map_err(|_| BenchError::Input("the generated ledger is still shared".into()))
+}
+
+/// Measures history, holdings and inclusion-proof latency on a ledger of at least `entries`
+/// entries in `dir`, generating it first unless a large enough one is already there (a cache).
+pub fn query(
+    dir: &Path,
+    entries: u64,
+    samples: usize,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<QueryResult, BenchError> {
+    let started = Instant::now();
+    let (ledger, generated) = if dir.join("log.sled").exists() {
+        let l = Ledger::open(dir)?;
+        if l.checkpoint().size < entries {
+            return Err(BenchError::Input(format!(
+                "{} holds {} entries, fewer than --entries {entries}; remove it to generate a new one",
+                dir.display(),
+                l.checkpoint().size
+            )));
+        }
+        (l, false)
+    } else {
+        (generate(dir, entries, progress)?, true)
+    };
+    let generate_seconds = started.elapsed().as_secs_f64();
+    let store = ledger.store();
+    let size = ledger.checkpoint().size;
+    let items =
+        crate::queries::items(store, None, None).map_err(|e| BenchError::Input(e.to_string()))?;
+    if items.is_empty() {
+        return Err(BenchError::Input(
+            "the ledger holds no items to query".into(),
+        ));
+    }
+    // A deterministic spread of samples (no randomness needed for a fair sample).
+    let pick = |i: usize, n: usize| (i.wrapping_mul(2_654_435_761) % n.max(1)) as usize;
+    let mut history = Vec::with_capacity(samples);
+    let mut history_events = 0usize;
+    for i in 0..samples {
+        let id = &items[pick(i, items.len())].id;
+        let t = Instant::now();
+        let events =
+            crate::queries::history(store, id).map_err(|e| BenchError::Input(e.to_string()))?;
+        history.push(t.elapsed());
+        history_events += events.len();
+    }
+    let holders: Vec<OfficerId> = ledger
+        .state()
+        .officers()
+        .map(|o| o.record.id.clone())
+        .collect();
+    let mut holdings = Vec::with_capacity(samples);
+    let mut held = 0usize;
+    for i in 0..samples {
+        let officer = &holders[pick(i, holders.len())];
+        let t = Instant::now();
+        let list = crate::queries::holdings_of_officer(store, officer)
+            .map_err(|e| BenchError::Input(e.to_string()))?;
+        holdings.push(t.elapsed());
+        held += list.len();
+    }
+    let mut proofs = Vec::with_capacity(samples);
+    let mut proof_bytes = 0;
+    for i in 0..samples {
+        let seq = pick(i, size as usize) as u64;
+        let t = Instant::now();
+        let proof = ledger
+            .inclusion_proof(seq, size)
+            .map_err(|e| BenchError::Input(e.to_string()))?;
+        proofs.push(t.elapsed());
+        proof_bytes = proof_bytes.max(proof.len() * 32);
+    }
+    let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
+        v.sort();
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+    };
+    Ok(QueryResult {
+        entries: size,
+        items: items.len() as u64,
+        samples,
+        history_p50_us: pct(&mut history, 0.50),
+        history_p99_us: pct(&mut history, 0.99),
+        history_events_per_item: history_events as f64 / samples as f64,
+        holdings_p50_us: pct(&mut holdings, 0.50),
+        holdings_p99_us: pct(&mut holdings, 0.99),
+        holdings_items_per_officer: held as f64 / samples as f64,
+        proof_p50_us: pct(&mut proofs, 0.50),
+        proof_p99_us: pct(&mut proofs, 0.99),
+        proof_bytes,
+        generated,
+        generate_seconds,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

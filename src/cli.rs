@@ -171,6 +171,10 @@ enum Command {
         keys: Vec<PathBuf>,
         /// Statement JSON file, or - for standard input
         statement: PathBuf,
+        /// When the statement has no `after`, fill it with the current head of each item it names
+        /// (the officers sign the state they see now)
+        #[arg(long)]
+        fill_after: bool,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -361,6 +365,16 @@ enum KeyCommand {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// Measures history, holdings and inclusion-proof latency; generates the ledger (10 custody events per item) unless DIR already holds one that large
+    Query {
+        /// Ledger directory; reused as a cache when it already holds at least --entries entries
+        #[arg(long, value_name = "DIR")]
+        ledger: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        #[arg(long, default_value_t = 2000)]
+        samples: usize,
+    },
     /// Pre-signs --count statements, then appends them from --writers threads; prints a table and a JSON line
     Append {
         /// Directory for the new benchmark ledger (must not exist or be empty)
@@ -642,6 +656,7 @@ fn run(cli: Cli) -> Outcome {
             ledger,
             keys,
             statement,
+            fill_after,
             json,
         } => {
             let raw = read_input(&statement)?;
@@ -650,7 +665,18 @@ fn run(cli: Cli) -> Outcome {
                 .map(|k| read_key(k))
                 .collect::<Result<Vec<_>, _>>()?;
             let ledger = open(&ledger.ledger)?;
-            let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+            let mut bytes =
+                compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+            if fill_after {
+                let store = ledger.store();
+                let head = |id: &crate::ids::ItemId| {
+                    crate::queries::item(store, id)
+                        .ok()
+                        .flatten()
+                        .map(|s| s.head)
+                };
+                bytes = compose::fill_after(&bytes, &head).map_err(input("statement"))?;
+            }
             let refs: Vec<&SecretKey> = keys.iter().collect();
             append_signed(&ledger, bytes, &refs, json.json, "recorded")
         }
@@ -971,6 +997,46 @@ fn run(cli: Cli) -> Outcome {
                     "projections differed from a rebuild".into(),
                 ))
             }
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Query {
+                    ledger,
+                    entries,
+                    samples,
+                },
+        } => {
+            let bar = progress_bar(entries, "generating");
+            let r = crate::bench::query(&ledger, entries, samples, &mut |d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            })
+            .map_err(|e| match e {
+                crate::bench::BenchError::Input(m) => Failure::Input(m),
+                other => Failure::Io(other.to_string()),
+            })?;
+            bar.finish_and_clear();
+            out!(
+                "entries   items    history p50/p99 µs   holdings p50/p99 µs   proof p50/p99 µs   proof bytes  peak RSS MiB"
+            );
+            out!(
+                "{:>8}  {:>7}  {:>8.0} / {:<8.0}  {:>8.0} / {:<8.0}  {:>6.0} / {:<6.0}  {:>11}  {:>12.0}",
+                r.entries,
+                r.items,
+                r.history_p50_us,
+                r.history_p99_us,
+                r.holdings_p50_us,
+                r.holdings_p99_us,
+                r.proof_p50_us,
+                r.proof_p99_us,
+                r.proof_bytes,
+                r.peak_rss_mb
+            );
+            out!(
+                "{}",
+                serde_json::to_string(&r).expect("plain numbers serialize")
+            );
+            Ok(())
         }
         Command::Bench {
             command:

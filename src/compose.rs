@@ -204,3 +204,35 @@ pub fn sign_statement(bytes: Vec<u8>, keys: &[&SecretKey]) -> Result<Envelope, C
     }
     Ok(envelope)
 }
+
+/// Fills a missing `after` with the current head of every item the statement touches (null for
+/// items it creates), as an officer's device does after reading the items. `head` answers an
+/// item's current head, or None if the ledger does not hold it. Statements that already carry
+/// `after` are returned untouched: the officers signed what they saw.
+pub fn fill_after(
+    bytes: &[u8],
+    head: &dyn Fn(&crate::ids::ItemId) -> Option<String>,
+) -> Result<Vec<u8>, ComposeError> {
+    crate::statement::reject_duplicate_keys(bytes)?;
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(bytes.to_vec());
+    };
+    if map.contains_key("after") {
+        return Ok(bytes.to_vec());
+    }
+    let mut probe = map.clone();
+    probe.insert("after".into(), json!({}));
+    let probe = serde_json::to_vec(&Value::Object(probe)).expect("a JSON object always serializes");
+    let statement = crate::statement::Statement::parse(&probe)?;
+    let after: Map<String, Value> = statement
+        .body
+        .items()
+        .into_iter()
+        .map(|(item, _)| {
+            let h = head(&item).map_or(Value::Null, Value::String);
+            (item.to_string(), h)
+        })
+        .collect();
+    map.insert("after".into(), Value::Object(after));
+    Ok(serde_json::to_vec(&Value::Object(map)).expect("a JSON object always serializes"))
+}

@@ -462,6 +462,16 @@ pub fn check(
                     last: identity.size().saturating_sub(1),
                 });
             }
+            if let Some(s) = existing() {
+                if c.refers_to < s.born_seq || c.refers_to > s.last_seq {
+                    return Err(RuleError::CorrectionOutsideItem {
+                        item: s.id.clone(),
+                        refers_to: c.refers_to,
+                        born: s.born_seq,
+                        last: s.last_seq,
+                    });
+                }
+            }
         }
         Body::ContrabandFound(_)
         | Body::SearchConducted(_)
@@ -707,7 +717,21 @@ pub fn apply(
                 s.status = Status::Destroyed;
                 s.destroyed_mass_mg = Some(b.mass_destroyed_mg);
             }
-            Body::Correction(_) => s.corrections.push(seq),
+            Body::Correction(c) => {
+                s.corrections.push(seq);
+                // A correction supersedes the item's known mass or count (the original event
+                // stays in the log, and the history shows both).
+                let int = |k: &str| c.fields.get(k).and_then(serde_json::Value::as_u64);
+                if let Some(v) = int("/net_mass_mg") {
+                    s.net_mass_mg = Some(v);
+                }
+                if let Some(v) = int("/gross_mass_mg") {
+                    s.gross_mass_mg = Some(v);
+                }
+                if let Some(v) = int("/count") {
+                    s.count = Some(v);
+                }
+            }
             Body::NoteAdded { .. } => {}
             Body::SearchConducted(_)
             | Body::InventoryCounted(_)

@@ -204,7 +204,11 @@ impl Envelope {
         key: &PublicKey,
         signed_bytes: &[u8],
     ) -> Result<(), crate::signing::KeyError> {
-        let sig = &self.signatures[index].sig;
+        let sig = &self
+            .signatures
+            .get(index)
+            .ok_or(crate::signing::KeyError::SignatureInvalid)?
+            .sig;
         key.verify_strict(signed_bytes, sig)
     }
 

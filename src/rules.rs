@@ -310,6 +310,15 @@ pub enum RuleError {
         known_mg: u64,
         seq: u64,
     },
+    #[error(
+        "correction of seq {refers_to} names item {item}, whose events run from seq {born} to seq {last}"
+    )]
+    CorrectionOutsideItem {
+        item: ItemId,
+        refers_to: u64,
+        born: u64,
+        last: u64,
+    },
     #[error("signer role {role} is missing: {why}")]
     SignerMissing {
         role: &'static str,

@@ -787,7 +787,12 @@ impl Statement {
 /// Reads the fields the statement type needs from an already schema-valid value. A failure here
 /// means a schema and its typed view disagree, reported as a field error rather than a panic.
 fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, StatementError> {
-    T::deserialize(value).map_err(|e| StatementError::field("", e.to_string()))
+    T::deserialize(value).map_err(|e| {
+        StatementError::field(
+            "/",
+            format!("{e}; integers must be written plainly (no exponent, fraction or sign) and fit in 64 bits"),
+        )
+    })
 }
 
 fn decode_hash(text: &str) -> Option<Hash> {

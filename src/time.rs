@@ -21,6 +21,10 @@ impl Timestamp {
         if !text.ends_with('Z') {
             return Err(TimeError(format!("{text:?} does not end in Z")));
         }
+        // A leap second would be read as :59, giving two texts for one instant; refuse it.
+        if text.get(17..19) == Some("60") {
+            return Err(TimeError(format!("{text:?} names a leap second (:60)")));
+        }
         let ts: jiff::Timestamp = text
             .parse()
             .map_err(|e: jiff::Error| TimeError(format!("{text:?}: {e}")))?;
@@ -131,6 +135,12 @@ mod tests {
         let t = Timestamp::parse("2025-08-04T09:30:00Z").expect("valid");
         assert_eq!(t.to_canonical(), "2025-08-04T09:30:00.000Z");
         assert_eq!(Timestamp::parse(&t.to_canonical()).expect("valid"), t);
+    }
+
+    #[test]
+    fn leap_seconds_are_refused() {
+        assert!(Timestamp::parse("2016-12-31T23:59:60Z").is_err());
+        assert!(Timestamp::parse("2016-12-31T23:59:59Z").is_ok());
     }
 
     #[test]

@@ -172,3 +172,38 @@ fn queries_for_things_that_do_not_exist_say_so() {
         );
     }
 }
+
+#[test]
+fn an_officer_can_record_on_the_current_state_with_fill_after() {
+    let (_tmp, l) = demo();
+    let note = format!(
+        r#"{{"type":"note_added","facility":"LPN-JAKARTA","signers":[{{"role":"author","officer":"{LAB_EXAMINER}"}}],"item":"{SAMPLE}","text":"Sisa sampel disimpan / residue stored"}}"#
+    );
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("note.json");
+    std::fs::write(&file, note).expect("write");
+    let key = format!("{l}/demo-keys/lab-examiner.pem");
+    // Without `after`, the statement is refused and says what is missing.
+    let out = custody()
+        .args(["record", "--ledger", &l, "--key", &key])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("after"), "{}", stderr_of(&out));
+    // With --fill-after the device fills the sample's current head and the note lands on it.
+    let before = run_json(&["item", "--ledger", &l, SAMPLE]);
+    let receipt = run_json(&[
+        "record",
+        "--ledger",
+        &l,
+        "--key",
+        &key,
+        "--fill-after",
+        file.to_str().expect("path"),
+    ]);
+    let after = run_json(&["item", "--ledger", &l, SAMPLE]);
+    assert_eq!(after["last_seq"], receipt["seq"]);
+    assert_eq!(after["head"], receipt["leaf_hash"]);
+    assert_ne!(after["head"], before["head"]);
+}

@@ -347,3 +347,32 @@ fn roles_decide_who_may_act() {
     );
     refused(&w, r, &["listed twice"]);
 }
+
+#[test]
+fn a_correction_supersedes_the_known_mass_without_editing_the_log() {
+    let w = with_police();
+    let weighing = w
+        .weigh(BAG, INVESTIGATOR, INVESTIGATOR_2, 11_200)
+        .expect("weigh")
+        .seq;
+    let correct = |refers_to: u64| {
+        w.act("correction", &[("author", INVESTIGATOR), ("supervisor", INVESTIGATOR_2)], &[BAG], json!({
+            "refers_to": refers_to, "item": BAG, "fields": {"/net_mass_mg": 11_150}, "reason": "transcription error on the balance slip"}))
+    };
+    refused(&w, correct(1), &["correction of seq 1", BAG, "from seq"]);
+    correct(weighing).expect("corrected");
+    let item = w.item(BAG).expect("exists");
+    assert_eq!(item.net_mass_mg, Some(11_150));
+    assert_eq!(item.corrections.len(), 1);
+    // The original weighing is still in the history, unchanged.
+    let history = custody::queries::history(
+        w.ledger.store(),
+        &custody::ids::ItemId::parse(BAG).expect("valid"),
+    )
+    .expect("reads");
+    let original = history
+        .iter()
+        .find(|e| e.seq == weighing)
+        .expect("the weighing is kept");
+    assert_eq!(original.net_mass_mg, Some(11_200));
+}
