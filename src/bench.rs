@@ -76,18 +76,14 @@ pub fn append(
         roles: vec![OfficerRole::Admin],
         public_key: admin_key.public(),
     };
-    let (ledger, _) = Ledger::init(dir, &origin, Arc::clone(&clock), |vkey| {
-        let bytes = compose::genesis(
-            clock.as_ref(),
-            "BENCH",
-            origin.as_str(),
-            &vkey.to_string(),
-            &admin,
-        )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(bytes, &[&admin_key])
-            .map_err(|e| AppendError::Stopped(e.to_string()))
-    })?;
+    let (ledger, _) = compose::init_ledger(
+        dir,
+        &origin,
+        "BENCH",
+        Arc::clone(&clock),
+        &admin,
+        &admin_key,
+    )?;
     // One enrolled author per writer, so writers do not share a key.
     let mut authors = Vec::with_capacity(writers);
     for w in 0..writers {
@@ -241,18 +237,14 @@ fn generate(
         roles: vec![OfficerRole::Admin],
         public_key: admin_key.public(),
     };
-    let (ledger, _) = Ledger::init(dir, &origin, Arc::clone(&clock), |vkey| {
-        let bytes = compose::genesis(
-            clock.as_ref(),
-            "BENCH",
-            origin.as_str(),
-            &vkey.to_string(),
-            &admin,
-        )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(bytes, &[&admin_key])
-            .map_err(|e| AppendError::Stopped(e.to_string()))
-    })?;
+    let (ledger, _) = compose::init_ledger(
+        dir,
+        &origin,
+        "BENCH",
+        Arc::clone(&clock),
+        &admin,
+        &admin_key,
+    )?;
     let mut officers = Vec::new();
     for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
         let key = SecretKey::generate()?;
@@ -472,7 +464,7 @@ pub fn query(
         ));
     }
     // A deterministic spread of samples (no randomness needed for a fair sample).
-    let pick = |i: usize, n: usize| (i.wrapping_mul(2_654_435_761) % n.max(1)) as usize;
+    let pick = |i: usize, n: usize| i.wrapping_mul(2_654_435_761) % n.max(1);
     let mut history = Vec::with_capacity(samples);
     let mut history_events = 0usize;
     for i in 0..samples {

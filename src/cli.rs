@@ -537,19 +537,14 @@ fn run(cli: Cli) -> Outcome {
                 roles: vec![OfficerRole::Admin],
                 public_key: key.public(),
             };
-            let (ledger_handle, receipt) =
-                Ledger::init(&ledger, &origin, Arc::clone(&clock), |vkey| {
-                    let bytes = compose::genesis(
-                        clock.as_ref(),
-                        facility.as_str(),
-                        origin.as_str(),
-                        &vkey.to_string(),
-                        &admin,
-                    )
-                    .map_err(|e| AppendError::Stopped(e.to_string()))?;
-                    compose::sign_statement(bytes, &[&key])
-                        .map_err(|e| AppendError::Stopped(e.to_string()))
-                })?;
+            let (ledger_handle, receipt) = compose::init_ledger(
+                &ledger,
+                &origin,
+                facility.as_str(),
+                Arc::clone(&clock),
+                &admin,
+                &key,
+            )?;
             let vkey = ledger_handle.verifier_key().to_string();
             if json.json {
                 print_json(&json!({
@@ -853,11 +848,7 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Item { ledger, id, json } => {
-            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
-            let ledger = open(&ledger.ledger)?;
-            let item = crate::queries::item(ledger.store(), &id)
-                .map_err(io)?
-                .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
+            let (_ledger, _, item) = open_item(&ledger.ledger, &id)?;
             if json.json {
                 print_json(&serde_json::to_value(&item).expect("item serializes"));
             } else {
@@ -866,11 +857,7 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::History { ledger, id, json } => {
-            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
-            let ledger = open(&ledger.ledger)?;
-            let item = crate::queries::item(ledger.store(), &id)
-                .map_err(io)?
-                .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
+            let (ledger, id, item) = open_item(&ledger.ledger, &id)?;
             let events = crate::queries::history(ledger.store(), &id).map_err(io)?;
             if json.json {
                 print_json(&json!({"item": item, "events": events}));
@@ -1087,6 +1074,19 @@ fn run(cli: Cli) -> Outcome {
             }
         }
     }
+}
+
+/// Opens the ledger and reads one item, or says plainly that it is not there.
+fn open_item(
+    dir: &Path,
+    id: &str,
+) -> Result<(Ledger, crate::ids::ItemId, crate::custody::ItemState), Failure> {
+    let id = crate::ids::ItemId::parse(id).map_err(input("item"))?;
+    let ledger = open(dir)?;
+    let item = crate::queries::item(ledger.store(), &id)
+        .map_err(io)?
+        .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
+    Ok((ledger, id, item))
 }
 
 fn io(e: crate::store::StoreError) -> Failure {

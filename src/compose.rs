@@ -236,3 +236,27 @@ pub fn fill_after(
     map.insert("after".into(), Value::Object(after));
     Ok(serde_json::to_vec(&Value::Object(map)).expect("a JSON object always serializes"))
 }
+
+/// Creates a ledger whose genesis names `admin` (signed with `admin_key`) at `facility`.
+pub fn init_ledger(
+    dir: &std::path::Path,
+    origin: &crate::ids::Origin,
+    facility: &str,
+    clock: std::sync::Arc<dyn Clock>,
+    admin: &OfficerInput,
+    admin_key: &SecretKey,
+) -> Result<(crate::ledger::Ledger, crate::ledger::Receipt), crate::ledger::OpenError> {
+    use crate::ledger::{AppendError, Ledger};
+    let c = std::sync::Arc::clone(&clock);
+    Ledger::init(dir, origin, clock, |vkey| {
+        let bytes = genesis(
+            c.as_ref(),
+            facility,
+            origin.as_str(),
+            &vkey.to_string(),
+            admin,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        sign_statement(bytes, &[admin_key]).map_err(|e| AppendError::Stopped(e.to_string()))
+    })
+}

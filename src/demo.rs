@@ -343,18 +343,8 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         "prosecutor.pem",
     )?;
 
-    let (ledger, receipt) = Ledger::init(dir, &origin, clock.clone(), |vkey| {
-        let bytes = compose::genesis(
-            clock.as_ref(),
-            f,
-            origin.as_str(),
-            &vkey.to_string(),
-            &admin.input,
-        )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(bytes, &[&admin.key])
-            .map_err(|e| AppendError::Stopped(e.to_string()))
-    })?;
+    let (ledger, receipt) =
+        compose::init_ledger(dir, &origin, f, clock.clone(), &admin.input, &admin.key)?;
     let mut steps = vec![Step {
         seq: receipt.seq,
         what: format!(

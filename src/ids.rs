@@ -13,6 +13,14 @@ pub struct IdError {
     pub rule: &'static str,
 }
 
+/// A code: 2–64 upper-case ASCII letters, digits and hyphens, not starting with a hyphen.
+fn is_code(s: &str) -> bool {
+    (2..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+}
+
 fn id_error(kind: &'static str, value: &str, rule: &'static str) -> IdError {
     // An error message must stay readable even when the input was a megabyte of junk; cut at a
     // character boundary, since ids arrive as arbitrary UTF-8.
@@ -124,11 +132,7 @@ impl FacilityId {
     pub const RULE: &'static str = "a facility code is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = (2..=64).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-            && !s.starts_with('-');
-        if ok {
+        if is_code(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(id_error("facility", s, Self::RULE))
@@ -147,11 +151,7 @@ impl ItemId {
     pub const RULE: &'static str = "an item id is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit, e.g. BB-2025-000418";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let ok = (2..=64).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-            && !s.starts_with('-');
-        if ok {
+        if is_code(s) {
             Ok(Self(s.to_owned()))
         } else {
             Err(id_error("item id", s, Self::RULE))
