@@ -316,6 +316,28 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Find every anomaly a defence lawyer would raise (DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
+    Audit {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// Audit one item with its parent and samples
+        #[arg(long, conflicts_with_all = ["incident", "all"])]
+        item: Option<String>,
+        /// Audit every item of an incident
+        #[arg(long, conflicts_with = "all")]
+        incident: Option<String>,
+        /// Audit the whole log (verifies it first)
+        #[arg(long)]
+        all: bool,
+        /// Judge open clocks and gaps at this moment (RFC 3339 UTC; default now)
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Exit 1 when a finding reaches this severity: info, warning, serious or critical
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<String>,
+        #[command(flatten)]
+        json: JsonArg,
+    },
     /// Drop every projection and rebuild it from the log, then compare digests
     Rebuild {
         #[command(flatten)]
@@ -948,6 +970,73 @@ fn run(cli: Cli) -> Outcome {
             } else {
                 for (f, counts) in list {
                     out!("{f}: {counts}");
+                }
+            }
+            Ok(())
+        }
+        Command::Audit {
+            ledger,
+            item,
+            incident,
+            all,
+            as_of,
+            fail_on,
+            json,
+        } => {
+            let scope = match (item, incident, all) {
+                (Some(i), _, _) => crate::casefile::Scope::Item(
+                    crate::ids::ItemId::parse(&i).map_err(input("--item"))?,
+                ),
+                (None, Some(i), _) => crate::casefile::Scope::Incident(i),
+                (None, None, true) => crate::casefile::Scope::All,
+                (None, None, false) => {
+                    return Err(Failure::Input(
+                        "give --item ID, --incident ID or --all".into(),
+                    ));
+                }
+            };
+            let as_of = match as_of {
+                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
+                None => clock.now(),
+            };
+            let fail_on = fail_on
+                .map(|s| {
+                    crate::audit::Severity::parse(&s).ok_or_else(|| {
+                        Failure::Input(format!(
+                            "--fail-on {s:?}: use info, warning, serious or critical"
+                        ))
+                    })
+                })
+                .transpose()?;
+            let ledger = open(&ledger.ledger)?;
+            let bar = progress_bar(0, "auditing");
+            let report = crate::casefile::audit(&ledger, &scope, as_of, &mut |d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            })
+            .map_err(|e| match e {
+                crate::casefile::CaseError::NoItem(_)
+                | crate::casefile::CaseError::NoIncident(_) => Failure::Input(e.to_string()),
+                other => Failure::Io(other.to_string()),
+            })?;
+            bar.finish_and_clear();
+            if json.json {
+                print_json(&serde_json::to_value(&report).expect("the report serializes"));
+            } else {
+                crate::render::audit(&report);
+            }
+            if let Some(level) = fail_on {
+                let worst = report.findings.iter().map(|f| f.severity).max();
+                if worst.is_some_and(|w| w >= level) {
+                    return Err(Failure::Rejected(format!(
+                        "the audit found {} finding(s) at or above {}",
+                        report
+                            .findings
+                            .iter()
+                            .filter(|f| f.severity >= level)
+                            .count(),
+                        level.as_str()
+                    )));
                 }
             }
             Ok(())

@@ -16,6 +16,8 @@ pub mod statement;
 // keys
 pub mod signing;
 // domain
+pub mod audit;
+pub mod clocks;
 pub mod custody;
 pub mod projection;
 pub mod rules;
@@ -23,6 +25,7 @@ pub mod rules;
 pub mod store;
 // application
 pub mod bench;
+pub mod casefile;
 pub mod compose;
 pub mod demo;
 pub mod export;

@@ -244,3 +244,50 @@ pub fn person(id: &str, events: &[Value]) {
         );
     }
 }
+
+pub fn audit(r: &crate::casefile::AuditReport) {
+    say!(
+        "Audit (pemeriksaan) of {} as of {} — {} event(s), {} item(s); clocks table {}",
+        r.scope,
+        r.as_of,
+        r.events,
+        r.items.len(),
+        r.clocks_version
+    );
+    if let Some(ok) = r.log_verified {
+        say!(
+            "log verification (verifikasi log): {}",
+            if ok { "OK" } else { "FAILED" }
+        );
+    }
+    if r.findings.is_empty() {
+        say!("no findings (tidak ada temuan)");
+        return;
+    }
+    for f in &r.findings {
+        say!("");
+        say!(
+            "[{}] class {} {} — item {} — seqs {:?}",
+            f.severity.as_str().to_uppercase(),
+            f.class,
+            f.name,
+            f.item.as_ref().map_or("—".to_owned(), |i| i.to_string()),
+            f.seqs
+        );
+        say!("  EN: {}", f.english);
+        say!("  ID: {}", f.indonesian);
+        if let Some(d) = &f.detail {
+            say!("  {d}");
+        }
+    }
+    let count = |s: crate::audit::Severity| r.findings.iter().filter(|f| f.severity == s).count();
+    say!("");
+    say!(
+        "{} finding(s): {} critical, {} serious, {} warning, {} info",
+        r.findings.len(),
+        count(crate::audit::Severity::Critical),
+        count(crate::audit::Severity::Serious),
+        count(crate::audit::Severity::Warning),
+        count(crate::audit::Severity::Info)
+    );
+}

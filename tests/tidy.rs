@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "demo",
             "bench",
             "bundle",
+            "casefile",
             "fuzz_harness",
             "queries",
         ],

@@ -1,0 +1,122 @@
+//! The statutory clocks of narcotics procedure, as a versioned data table carrying the legal basis
+//! of each clock (DOMAIN.md "Statutory clocks"). Data only: the audit decides what to do with it.
+//! Legal bases live here and on events, never in type names, because procedure law changes (the
+//! new criminal procedure code, UU 20/2025, took effect on 2 January 2026).
+
+/// The table's version: bump it, and say what changed, whenever a limit or basis changes.
+pub const CLOCKS_VERSION: &str = "2025-08 (UU 35/2009; PP 40/2013; Rupbasan procedure)";
+
+/// What starts a clock and what stops it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A statement of this type (on the item) starts or stops the clock.
+    Type(&'static str),
+    /// A seizure's record is due the same day (WIB, UTC+7) as the act.
+    SameDayAsAct,
+    /// A custody_received by an officer of the police or BNN.
+    ReceivedByPolice,
+    /// A status order giving the item the status `destroy`.
+    DestroyOrder,
+    /// A find of narcotic plants (`description.form` = plant).
+    PlantFound,
+    /// The destruction's record (its recorded_at) after the destruction (its occurred_at).
+    RecordOfDestruction,
+}
+
+/// One statutory clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatutoryClock {
+    pub id: &'static str,
+    pub english: &'static str,
+    pub indonesian: &'static str,
+    pub start: Trigger,
+    pub stop: Trigger,
+    /// The limit in hours (7 days = 168).
+    pub limit_hours: i64,
+    pub basis: &'static str,
+}
+
+/// The clocks in force.
+pub const CLOCKS: &[StatutoryClock] = &[
+    StatutoryClock {
+        id: "seizure_record",
+        english: "seizure record on the day of the seizure",
+        indonesian: "berita acara penyitaan pada hari yang sama",
+        start: Trigger::Type("seizure_recorded"),
+        stop: Trigger::SameDayAsAct,
+        limit_hours: 24,
+        basis: "PP 40/2013 art. 14",
+    },
+    StatutoryClock {
+        id: "notice_to_prosecutor",
+        english: "notice of the seizure to the prosecutor within 3 × 24 hours",
+        indonesian: "pemberitahuan penyitaan kepada Kejaksaan dalam 3 × 24 jam",
+        start: Trigger::Type("seizure_recorded"),
+        stop: Trigger::Type("seizure_notified"),
+        limit_hours: 72,
+        basis: "UU 35/2009 art. 87",
+    },
+    StatutoryClock {
+        id: "handover_to_police",
+        english: "find handed to the police or BNN within 3 × 24 hours",
+        indonesian: "penyerahan temuan kepada Polri/BNN dalam 3 × 24 jam",
+        start: Trigger::Type("contraband_found"),
+        stop: Trigger::ReceivedByPolice,
+        limit_hours: 72,
+        basis: "PP 40/2013 art. 14(4)",
+    },
+    StatutoryClock {
+        id: "lab_test",
+        english: "lab examination within 3 × 24 hours of receipt at the lab",
+        indonesian: "pemeriksaan laboratoris dalam 3 × 24 jam sejak diterima",
+        start: Trigger::Type("lab_received"),
+        stop: Trigger::Type("lab_result"),
+        limit_hours: 72,
+        basis: "PP 40/2013 art. 17",
+    },
+    StatutoryClock {
+        id: "status_order",
+        english: "prosecutor's status order within 7 days of the notice",
+        indonesian: "penetapan status oleh Kejaksaan dalam 7 hari sejak pemberitahuan",
+        start: Trigger::Type("seizure_notified"),
+        stop: Trigger::Type("status_determined"),
+        limit_hours: 7 * 24,
+        basis: "UU 35/2009 art. 91(1)",
+    },
+    StatutoryClock {
+        id: "destruction",
+        english: "destruction within 7 days of the order",
+        indonesian: "pemusnahan dalam 7 hari sejak penetapan",
+        start: Trigger::DestroyOrder,
+        stop: Trigger::Type("destroyed"),
+        limit_hours: 7 * 24,
+        basis: "UU 35/2009 art. 91(2),(4) (one extension of 7 days must be recorded as a note)",
+    },
+    StatutoryClock {
+        id: "destruction_record",
+        english: "destruction record within 1 × 24 hours of the destruction",
+        indonesian: "berita acara pemusnahan dalam 1 × 24 jam",
+        start: Trigger::Type("destroyed"),
+        stop: Trigger::RecordOfDestruction,
+        limit_hours: 24,
+        basis: "UU 35/2009 art. 91(3)",
+    },
+    StatutoryClock {
+        id: "plant_destruction",
+        english: "narcotic plants destroyed within 2 × 24 hours of the find",
+        indonesian: "tanaman narkotika dimusnahkan dalam 2 × 24 jam sejak ditemukan",
+        start: Trigger::PlantFound,
+        stop: Trigger::Type("destroyed"),
+        limit_hours: 48,
+        basis: "PP 40/2013 art. 27(3)",
+    },
+    StatutoryClock {
+        id: "rupbasan_loan",
+        english: "Rupbasan loan for a hearing returned within 2 × 24 hours",
+        indonesian: "peminjaman dari Rupbasan untuk persidangan dikembalikan dalam 2 × 24 jam",
+        start: Trigger::Type("checked_out"),
+        stop: Trigger::Type("returned"),
+        limit_hours: 48,
+        basis: "Rupbasan procedure",
+    },
+];
