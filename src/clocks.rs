@@ -85,12 +85,12 @@ pub const CLOCKS: &[StatutoryClock] = &[
     },
     StatutoryClock {
         id: "destruction",
-        english: "destruction within 7 days of the order",
-        indonesian: "pemusnahan dalam 7 hari sejak penetapan",
+        english: "destruction within 7 days of the order (one 7-day extension possible)",
+        indonesian: "pemusnahan dalam 7 hari sejak penetapan (dapat diperpanjang satu kali 7 hari)",
         start: Trigger::DestroyOrder,
         stop: Trigger::Type("destroyed"),
         limit_hours: 7 * 24,
-        basis: "UU 35/2009 art. 91(2),(4) (one extension of 7 days must be recorded as a note)",
+        basis: "UU 35/2009 art. 91(2),(4)",
     },
     StatutoryClock {
         id: "destruction_record",

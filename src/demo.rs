@@ -49,6 +49,8 @@ pub struct DemoReport {
     pub verify: Result<verify::Report, String>,
     /// The seized lot's history, as `custody history` shows it.
     pub history: Vec<crate::projection::TimelineEntry>,
+    /// The audit of the seized lot, as of the day after the destruction.
+    pub findings: Vec<crate::audit::Finding>,
     pub item: Option<crate::custody::ItemState>,
 }
 
@@ -102,6 +104,27 @@ impl DemoReport {
             let _ = writeln!(out, "           signed: {}", signers.join("; "));
         }
         let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Audit (pemeriksaan) of the lot as of {DEMO_AUDIT_AS_OF}: {} finding(s)",
+            self.findings.len()
+        );
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "  [{}] {}",
+                f.severity.as_str().to_uppercase(),
+                f.english
+            );
+            let _ = writeln!(
+                out,
+                "  {:width$} {}",
+                "",
+                f.indonesian,
+                width = f.severity.as_str().len() + 2
+            );
+        }
+        let _ = writeln!(out);
         match &self.verify {
             Ok(r) => {
                 let _ = writeln!(
@@ -132,6 +155,7 @@ impl DemoReport {
             "steps": self.steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>(),
             "item": self.item,
             "history": self.history,
+            "audit": {"as_of": DEMO_AUDIT_AS_OF, "findings": self.findings},
             "verify": match &self.verify {
                 Ok(r) => json!({"ok": true, "size": r.size}),
                 Err(e) => json!({"ok": false, "error": e}),
@@ -173,6 +197,8 @@ fn officer(
 pub const DEMO_ITEM: &str = "BB-LPN-2025-0418";
 pub const DEMO_SAMPLE: &str = "BB-LPN-2025-0418-S1";
 pub const DEMO_INCIDENT: &str = "INS-LPN-2025-0091";
+/// The demo audits the lot as of the morning after the destruction.
+pub const DEMO_AUDIT_AS_OF: &str = "2025-08-22T01:00:00Z";
 /// The visitor in whose rice box the sachets were found.
 pub const DEMO_VISITOR: &str = "NIK:3174055708900003";
 
@@ -479,7 +505,17 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         crate::queries::history(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
     let item_state =
         crate::queries::item(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
+    let as_of = Timestamp::parse(DEMO_AUDIT_AS_OF).expect("a valid literal time");
+    let findings = crate::casefile::audit(
+        &ledger,
+        &crate::casefile::Scope::Item(id.clone()),
+        as_of,
+        &mut |_, _| {},
+    )
+    .map_err(|e| DemoError::Io(e.to_string()))?
+    .findings;
     Ok(DemoReport {
+        findings,
         ledger: dir.display().to_string(),
         vkey: vkey.to_string(),
         steps,

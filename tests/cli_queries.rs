@@ -207,3 +207,75 @@ fn an_officer_can_record_on_the_current_state_with_fill_after() {
     assert_eq!(after["head"], receipt["leaf_hash"]);
     assert_ne!(after["head"], before["head"]);
 }
+
+#[test]
+fn the_audit_reads_the_late_destruction_aloud() {
+    let (_tmp, l) = demo();
+    let report = run_json(&[
+        "audit",
+        "--ledger",
+        &l,
+        "--item",
+        ITEM,
+        "--as-of",
+        "2025-08-22T01:00:00Z",
+    ]);
+    let findings = report["findings"].as_array().expect("findings");
+    let late = findings
+        .iter()
+        .find(|f| f["class"] == 8)
+        .expect("the missed destruction clock");
+    assert_eq!(late["severity"], "serious");
+    assert!(
+        late["english"].as_str().expect("text").contains("2 days"),
+        "{late}"
+    );
+    assert!(
+        late["indonesian"]
+            .as_str()
+            .expect("text")
+            .contains("terlambat"),
+        "{late}"
+    );
+    assert_eq!(late["seqs"], serde_json::json!([25, 27]));
+    // --fail-on turns a serious finding into exit code 1.
+    let out = custody()
+        .args([
+            "audit",
+            "--ledger",
+            &l,
+            "--item",
+            ITEM,
+            "--as-of",
+            "2025-08-22T01:00:00Z",
+            "--fail-on",
+            "serious",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+    let out = custody()
+        .args([
+            "audit",
+            "--ledger",
+            &l,
+            "--item",
+            ITEM,
+            "--as-of",
+            "2025-08-22T01:00:00Z",
+            "--fail-on",
+            "critical",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let all = run_json(&[
+        "audit",
+        "--ledger",
+        &l,
+        "--all",
+        "--as-of",
+        "2025-08-22T01:00:00Z",
+    ]);
+    assert_eq!(all["log_verified"], true);
+}
