@@ -338,6 +338,11 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Evidence bundles: export an item's case, verify it offline with only the verifier key
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
     /// Drop every projection and rebuild it from the log, then compare digests
     Rebuild {
         #[command(flatten)]
@@ -380,6 +385,34 @@ enum KeyCommand {
     /// Print the public key and key id of a private key file
     Show {
         key: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BundleCommand {
+    /// Write one self-contained file: the item's (and its parent's and samples') leaves, the identity leaves of every officer they name, inclusion proofs, the checkpoint and the verifier key
+    Export {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long, value_name = "ID")]
+        item: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Verify a bundle with no ledger and no network: checkpoint signature, inclusion proofs, officer signatures and key validity, the item chains, then the audit
+    Verify {
+        /// The bundle file
+        file: PathBuf,
+        /// The ledger's verifier key (a string, or a file holding it), obtained from a channel you trust
+        #[arg(long, value_name = "VKEY")]
+        vkey: String,
+        /// Judge open clocks at this moment (RFC 3339 UTC; default now)
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -1038,6 +1071,76 @@ fn run(cli: Cli) -> Outcome {
                         level.as_str()
                     )));
                 }
+            }
+            Ok(())
+        }
+        Command::Bundle {
+            command:
+                BundleCommand::Export {
+                    ledger,
+                    item,
+                    out,
+                    json,
+                },
+        } => {
+            let (ledger, id, _) = open_item(&ledger.ledger, &item)?;
+            let bundle =
+                crate::bundle::export(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
+            let bytes = serde_json::to_vec_pretty(&bundle).expect("a bundle serializes");
+            if out.exists() {
+                return Err(Failure::Input(format!(
+                    "{} already exists; choose another --out",
+                    out.display()
+                )));
+            }
+            std::fs::write(&out, &bytes)
+                .map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+            let digest = crate::signing::hex(&{
+                use sha2::Digest as _;
+                sha2::Sha256::digest(&bytes)
+            });
+            if json.json {
+                print_json(
+                    &json!({"out": out.display().to_string(), "entries": bundle.entries.len(), "bytes": bytes.len(), "sha256": digest, "items": bundle.items}),
+                );
+            } else {
+                out!(
+                    "wrote {} ({} entries, {} bytes, sha256 {digest})",
+                    out.display(),
+                    bundle.entries.len(),
+                    bytes.len()
+                );
+                out!("items: {}", bundle.items.join(", "));
+                out!(
+                    "verify anywhere: custody bundle verify {} --vkey '{}'",
+                    out.display(),
+                    bundle.vkey
+                );
+            }
+            Ok(())
+        }
+        Command::Bundle {
+            command:
+                BundleCommand::Verify {
+                    file,
+                    vkey,
+                    as_of,
+                    json,
+                },
+        } => {
+            let vkey = read_vkey(&vkey)?;
+            let as_of = match as_of {
+                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
+                None => clock.now(),
+            };
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+            let report = crate::bundle::verify(&bytes, &vkey, as_of)
+                .map_err(|e| Failure::Rejected(format!("bundle verification FAILED: {e}")))?;
+            if json.json {
+                print_json(&serde_json::to_value(&report).expect("the report serializes"));
+            } else {
+                crate::render::bundle(&report);
             }
             Ok(())
         }

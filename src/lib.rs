@@ -25,6 +25,7 @@ pub mod rules;
 pub mod store;
 // application
 pub mod bench;
+pub mod bundle;
 pub mod casefile;
 pub mod compose;
 pub mod demo;

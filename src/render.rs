@@ -291,3 +291,46 @@ pub fn audit(r: &crate::casefile::AuditReport) {
         count(crate::audit::Severity::Info)
     );
 }
+
+pub fn bundle(r: &crate::bundle::BundleReport) {
+    say!(
+        "Bundle OK (berkas bukti sah): item {} — {} entries from {} at checkpoint size {}",
+        r.item,
+        r.entries,
+        r.origin,
+        r.checkpoint_size
+    );
+    say!("");
+    say!("What it proves (yang dibuktikan):");
+    for p in &r.proves {
+        say!("  ✓ {p}");
+    }
+    say!("");
+    say!("What it cannot prove (yang tidak dapat dibuktikan):");
+    for p in &r.cannot_prove {
+        say!("  – {p}");
+    }
+    say!("");
+    say!("Signers (penandatangan):");
+    for s in &r.signers {
+        say!("  {s}");
+    }
+    say!("");
+    items(&r.items);
+    say!("");
+    say!(
+        "Audit as of {} (pemeriksaan): {} finding(s)",
+        r.as_of,
+        r.findings.len()
+    );
+    for f in &r.findings {
+        say!(
+            "  [{}] class {} {}: {}",
+            f.severity.as_str().to_uppercase(),
+            f.class,
+            f.name,
+            f.english
+        );
+        say!("      {}", f.indonesian);
+    }
+}
