@@ -693,7 +693,7 @@ fn statutory_clock(
     }
 }
 
-/// 5. Mass balance per seized lot (an item and its samples): the first net mass measured, less
+/// Class 5, mass balance per seized lot (an item and its samples): the first net mass measured, less
 /// what was destroyed, consumed by the lab and is still held, within N·d for N weighings at
 /// readability d (SWGDRUG).
 fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
@@ -786,7 +786,7 @@ fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
     }
 }
 
-/// 11. An officer acting on an item while the searched subject of an incident in which
+/// Class 11, an officer acting on an item while the searched subject of an incident in which
 /// contraband was found.
 fn searched_officers(out: &mut Out, events: &[AuditEvent]) {
     let mut suspects: BTreeMap<OfficerId, u64> = BTreeMap::new();
@@ -814,7 +814,7 @@ fn searched_officers(out: &mut Out, events: &[AuditEvent]) {
     }
 }
 
-/// 10. Time inconsistencies: an act recorded before it happened, back-dated records, and an
+/// Class 10, time inconsistencies: an act recorded before it happened, back-dated records, and an
 /// item's acts out of order.
 fn time_checks(out: &mut Out, events: &[AuditEvent], t: Thresholds) {
     let mut last_on: BTreeMap<ItemId, (u64, Timestamp)> = BTreeMap::new();

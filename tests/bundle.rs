@@ -56,8 +56,7 @@ fn as_of() -> Timestamp {
 
 fn refused(c: &Case, bytes: &[u8], words: &[&str]) {
     let err = bundle::verify(bytes, &c.vkey, as_of())
-        .err()
-        .expect("the altered bundle is refused")
+        .expect_err("the altered bundle is refused")
         .to_string();
     for w in words {
         assert!(err.contains(w), "error should mention {w:?}: {err}");
@@ -192,8 +191,7 @@ fn a_wrong_verifier_key_is_refused() {
     let c = case();
     let other = case();
     let err = bundle::verify(&c.bytes, &other.vkey, as_of())
-        .err()
-        .expect("refused")
+        .expect_err("refused")
         .to_string();
     assert!(
         err.contains("not from") || err.contains("checkpoint"),
