@@ -343,6 +343,18 @@ enum Command {
         #[command(subcommand)]
         command: BundleCommand,
     },
+    /// Write a printable custody report (berita acara, A4 HTML with a verification QR code)
+    Report {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        #[arg(long, value_name = "ID")]
+        item: String,
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+        /// Judge open clocks at this moment (RFC 3339 UTC; default now)
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
     /// Drop every projection and rebuild it from the log, then compare digests
     Rebuild {
         #[command(flatten)]
@@ -1142,6 +1154,64 @@ fn run(cli: Cli) -> Outcome {
             } else {
                 crate::render::bundle(&report);
             }
+            Ok(())
+        }
+        Command::Report {
+            ledger,
+            item,
+            out,
+            as_of,
+        } => {
+            let (ledger, id, state) = open_item(&ledger.ledger, &item)?;
+            let as_of = match as_of {
+                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
+                None => clock.now(),
+            };
+            let audit = crate::casefile::audit(
+                &ledger,
+                &crate::casefile::Scope::Item(id.clone()),
+                as_of,
+                &mut |_, _| {},
+            )
+            .map_err(|e| Failure::Io(e.to_string()))?;
+            let lot = crate::casefile::lot(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
+            let lot: Vec<crate::custody::ItemState> = lot
+                .iter()
+                .filter_map(|i| crate::queries::item(ledger.store(), i).ok().flatten())
+                .collect();
+            let history = crate::queries::history(ledger.store(), &id).map_err(io)?;
+            let bundle =
+                crate::bundle::export(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
+            let bundle_bytes = serde_json::to_vec_pretty(&bundle).expect("a bundle serializes");
+            let digest = crate::signing::hex(&{
+                use sha2::Digest as _;
+                sha2::Sha256::digest(&bundle_bytes)
+            });
+            let cp = ledger.checkpoint();
+            let root = B64.encode(cp.root);
+            let vkey = ledger.verifier_key().to_string();
+            let as_of_text = as_of.to_canonical();
+            let html = crate::report::html(&crate::report::ReportInput {
+                item: &state,
+                lot: &lot,
+                history: &history,
+                findings: &audit.findings,
+                origin: ledger.origin().as_str(),
+                checkpoint_size: cp.size,
+                checkpoint_root: &root,
+                bundle_sha256: &digest,
+                vkey: &vkey,
+                as_of: &as_of_text,
+            });
+            std::fs::write(&out, html.as_bytes())
+                .map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+            out!(
+                "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
+                out.display(),
+                history.len(),
+                audit.findings.len()
+            );
+            out!("(export the same bundle now with: custody bundle export --item {id} --out FILE)");
             Ok(())
         }
         Command::Rebuild { ledger, json } => {

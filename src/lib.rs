@@ -38,3 +38,4 @@ pub mod verify;
 // edges
 pub mod cli;
 pub mod render;
+pub mod report;
