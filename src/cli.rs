@@ -1040,10 +1040,7 @@ fn run(cli: Cli) -> Outcome {
                     ));
                 }
             };
-            let as_of = match as_of {
-                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
-                None => clock.now(),
-            };
+            let as_of = as_of_arg(as_of, clock.as_ref())?;
             let fail_on = fail_on
                 .map(|s| {
                     crate::audit::Severity::parse(&s).ok_or_else(|| {
@@ -1141,10 +1138,7 @@ fn run(cli: Cli) -> Outcome {
                 },
         } => {
             let vkey = read_vkey(&vkey)?;
-            let as_of = match as_of {
-                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
-                None => clock.now(),
-            };
+            let as_of = as_of_arg(as_of, clock.as_ref())?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
             let report = crate::bundle::verify(&bytes, &vkey, as_of)
@@ -1163,10 +1157,7 @@ fn run(cli: Cli) -> Outcome {
             as_of,
         } => {
             let (ledger, id, state) = open_item(&ledger.ledger, &item)?;
-            let as_of = match as_of {
-                Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of"))?,
-                None => clock.now(),
-            };
+            let as_of = as_of_arg(as_of, clock.as_ref())?;
             let audit = crate::casefile::audit(
                 &ledger,
                 &crate::casefile::Scope::Item(id.clone()),
@@ -1349,6 +1340,14 @@ fn open_item(
         .map_err(io)?
         .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
     Ok((ledger, id, item))
+}
+
+/// `--as-of TIME`, or now.
+fn as_of_arg(arg: Option<String>, clock: &dyn Clock) -> Result<crate::time::Timestamp, Failure> {
+    match arg {
+        Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of")),
+        None => Ok(clock.now()),
+    }
 }
 
 fn io(e: crate::store::StoreError) -> Failure {
