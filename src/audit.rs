@@ -792,8 +792,10 @@ fn searched_officers(out: &mut Out, events: &[AuditEvent]) {
     let mut suspects: BTreeMap<OfficerId, u64> = BTreeMap::new();
     for e in events {
         if let Body::SearchConducted(b) = &e.statement.body {
-            if let (crate::statement::Subject::Officer { officer }, "contraband_found") =
-                (&b.subject, b.outcome.as_str())
+            if let (
+                crate::statement::Subject::Person(crate::statement::Person::Officer { officer }),
+                "contraband_found",
+            ) = (&b.subject, b.outcome.as_str())
             {
                 suspects.entry(officer.clone()).or_insert(e.seq);
             }

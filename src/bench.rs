@@ -40,6 +40,33 @@ pub struct AppendResult {
     pub disk_bytes_per_entry: f64,
 }
 
+/// A new benchmark ledger in `dir` with a generated administrator.
+fn bench_ledger(
+    dir: &Path,
+) -> Result<(Ledger, Arc<dyn Clock>, OfficerInput, SecretKey), BenchError> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let origin = Origin::parse("bench.custody.invalid/ledger")
+        .map_err(|e| BenchError::Input(e.to_string()))?;
+    let admin_key = SecretKey::generate()?;
+    let admin = OfficerInput {
+        id: gen_officer(99_999),
+        name: "Bench Admin".into(),
+        agency: "imipas".into(),
+        unit: "TU".into(),
+        roles: vec![OfficerRole::Admin],
+        public_key: admin_key.public(),
+    };
+    let (ledger, _) = compose::init_ledger(
+        dir,
+        &origin,
+        "BENCH",
+        Arc::clone(&clock),
+        &admin,
+        &admin_key,
+    )?;
+    Ok((ledger, clock, admin, admin_key))
+}
+
 /// Officer ids for generated signers: NIPs that differ in their last digits.
 fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
     OfficerId::parse(&format!("1990010120200{:05}", n % 100_000))
@@ -64,26 +91,7 @@ pub fn append(
             "only --signatures 1 is available until the custody event types (multi-signer acts) land".into(),
         ));
     }
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let origin = Origin::parse("bench.custody.invalid/ledger")
-        .map_err(|e| BenchError::Input(e.to_string()))?;
-    let admin_key = SecretKey::generate()?;
-    let admin = OfficerInput {
-        id: officer_id(99_999)?,
-        name: "Bench Admin".into(),
-        agency: "imipas".into(),
-        unit: "Bench".into(),
-        roles: vec![OfficerRole::Admin],
-        public_key: admin_key.public(),
-    };
-    let (ledger, _) = compose::init_ledger(
-        dir,
-        &origin,
-        "BENCH",
-        Arc::clone(&clock),
-        &admin,
-        &admin_key,
-    )?;
+    let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
     // One enrolled author per writer, so writers do not share a key.
     let mut authors = Vec::with_capacity(writers);
     for w in 0..writers {
@@ -225,26 +233,7 @@ fn generate(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Ledger, BenchError> {
     use serde_json::json;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let origin = Origin::parse("bench.custody.invalid/ledger")
-        .map_err(|e| BenchError::Input(e.to_string()))?;
-    let admin_key = SecretKey::generate()?;
-    let admin = OfficerInput {
-        id: gen_officer(99_999),
-        name: "Bench Admin".into(),
-        agency: "imipas".into(),
-        unit: "TU".into(),
-        roles: vec![OfficerRole::Admin],
-        public_key: admin_key.public(),
-    };
-    let (ledger, _) = compose::init_ledger(
-        dir,
-        &origin,
-        "BENCH",
-        Arc::clone(&clock),
-        &admin,
-        &admin_key,
-    )?;
+    let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
     let mut officers = Vec::new();
     for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
         let key = SecretKey::generate()?;

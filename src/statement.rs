@@ -226,55 +226,28 @@ impl Person {
     }
 }
 
-/// Who or what was searched.
+/// Who or what was searched: a person, or a place or parcel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Subject {
+    Person(Person),
+    Thing(Thing),
+}
+
+/// A searched place or parcel (no person to name).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Subject {
-    Inmate {
-        sdp: String,
-        name: Option<String>,
-    },
-    Visitor {
-        nik: String,
-        name: String,
-    },
-    ForeignNational {
-        passport: String,
-        nationality: String,
-        name: String,
-    },
-    Officer {
-        officer: OfficerId,
-    },
-    Unidentified {
-        description: String,
-    },
-    Area {
-        area: String,
-    },
-    Parcel {
-        description: String,
-    },
+pub enum Thing {
+    Area { area: String },
+    Parcel { description: String },
 }
 
 impl Subject {
-    pub fn person(&self) -> Option<Person> {
-        Some(match self.clone() {
-            Self::Inmate { sdp, name } => Person::Inmate { sdp, name },
-            Self::Visitor { nik, name } => Person::Visitor { nik, name },
-            Self::ForeignNational {
-                passport,
-                nationality,
-                name,
-            } => Person::ForeignNational {
-                passport,
-                nationality,
-                name,
-            },
-            Self::Officer { officer } => Person::Officer { officer },
-            Self::Unidentified { description } => Person::Unidentified { description },
-            Self::Area { .. } | Self::Parcel { .. } => return None,
-        })
+    pub fn person(&self) -> Option<&Person> {
+        match self {
+            Self::Person(p) => Some(p),
+            Self::Thing(_) => None,
+        }
     }
 }
 
