@@ -265,6 +265,19 @@ pub fn check(
             })
         }
     };
+    // A hand-over (release, storage, loan, return) must come from the current holder.
+    let must_hold = |state: &ItemState, officer: &OfficerId| -> Result<(), RuleError> {
+        if state.holder.as_ref() == Some(officer) {
+            Ok(())
+        } else {
+            Err(RuleError::NotHolder {
+                item: state.id.clone(),
+                officer: officer.clone(),
+                holder: state.holder.clone(),
+                seq: state.last_seq,
+            })
+        }
+    };
     let seals_match =
         |state: &ItemState, seals: &[String], intact: bool| -> Result<(), RuleError> {
             if intact && !same_seals(&state.seals, seals) {
@@ -304,14 +317,7 @@ pub fn check(
         Body::CustodyReleased(b) => {
             let s = existing().expect("checked above");
             let giver = signer("giver").expect("the signer table requires a giver");
-            if s.holder.as_ref() != Some(giver) {
-                return Err(RuleError::NotHolder {
-                    item: s.id.clone(),
-                    officer: giver.clone(),
-                    holder: s.holder.clone(),
-                    seq: s.last_seq,
-                });
-            }
+            must_hold(s, giver)?;
             seals_match(s, &b.seals, b.seals_intact)?;
             if let Some(to) = &b.to_officer {
                 if identity.officer(to).is_none_or(|o| o.revoked_at.is_some()) {
@@ -391,37 +397,20 @@ pub fn check(
         Body::Stored(_) => {
             let s = existing().expect("checked above");
             let deliverer = signer("deliverer").expect("the signer table requires a deliverer");
-            if s.holder.as_ref() != Some(deliverer) {
-                return Err(RuleError::NotHolder {
-                    item: s.id.clone(),
-                    officer: deliverer.clone(),
-                    holder: s.holder.clone(),
-                    seq: s.last_seq,
-                });
-            }
+            must_hold(s, deliverer)?;
         }
         Body::CheckedOut(_) => {
             let s = existing().expect("checked above");
             let custodian = signer("custodian").expect("the signer table requires a custodian");
-            if s.holder.as_ref() != Some(custodian) {
-                return Err(RuleError::NotHolder {
-                    item: s.id.clone(),
-                    officer: custodian.clone(),
-                    holder: s.holder.clone(),
-                    seq: s.last_seq,
-                });
-            }
+            must_hold(s, custodian)?;
         }
         Body::Returned(b) => {
             let s = existing().expect("checked above");
-            let (who, role) = if b.to == "storage" {
-                (
-                    signer("borrower").ok_or(RuleError::SignerMissing {
-                        role: "borrower",
-                        why: "a return to storage is signed by the borrower",
-                    })?,
-                    "borrower",
-                )
+            let who = if b.to == "storage" {
+                signer("borrower").ok_or(RuleError::SignerMissing {
+                    role: "borrower",
+                    why: "a return to storage is signed by the borrower",
+                })?
             } else {
                 if signer("witness").is_none() {
                     return Err(RuleError::SignerMissing {
@@ -429,20 +418,9 @@ pub fn check(
                         why: "a return to the owner needs a witness",
                     });
                 }
-                (
-                    signer("custodian").expect("the signer table requires a custodian"),
-                    "custodian",
-                )
+                signer("custodian").expect("the signer table requires a custodian")
             };
-            let _ = role;
-            if s.holder.as_ref() != Some(who) {
-                return Err(RuleError::NotHolder {
-                    item: s.id.clone(),
-                    officer: who.clone(),
-                    holder: s.holder.clone(),
-                    seq: s.last_seq,
-                });
-            }
+            must_hold(s, who)?;
             seals_match(s, &b.seals, b.seals_intact)?;
         }
         Body::NoteAdded { refers_to, .. } => {
