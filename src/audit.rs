@@ -12,11 +12,11 @@ use crate::statement::{Body, Statement};
 use crate::time::Timestamp;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How much a finding weakens the case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
@@ -68,10 +68,10 @@ fn class_name(class: u8) -> &'static str {
 }
 
 /// One anomaly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub class: u8,
-    pub name: &'static str,
+    pub name: String,
     pub severity: Severity,
     pub item: Option<ItemId>,
     /// The seqs of the leaves that prove it.
@@ -148,7 +148,7 @@ impl Out {
         seqs.dedup();
         self.findings.push(Finding {
             class,
-            name: class_name(class),
+            name: class_name(class).to_owned(),
             severity,
             item: item.cloned(),
             seqs,

@@ -34,11 +34,11 @@ pub enum CaseError {
 }
 
 /// An audit's result: what was examined and what was found.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AuditReport {
     pub scope: String,
     pub as_of: Timestamp,
-    pub clocks_version: &'static str,
+    pub clocks_version: String,
     pub items: Vec<ItemId>,
     pub events: usize,
     pub log_verified: Option<bool>,
@@ -195,7 +195,7 @@ pub fn audit(
                 0,
                 Finding {
                     class: 1,
-                    name: "broken_log",
+                    name: "broken_log".into(),
                     severity: audit::Severity::Critical,
                     item: None,
                     seqs: Vec::new(),
@@ -210,7 +210,7 @@ pub fn audit(
     Ok(AuditReport {
         scope: label,
         as_of,
-        clocks_version: crate::clocks::CLOCKS_VERSION,
+        clocks_version: crate::clocks::CLOCKS_VERSION.to_owned(),
         items,
         events: events.len(),
         log_verified,

@@ -3,6 +3,7 @@
 //! (`Failure::exit_code`): 0 ok, 1 verification or rule failure, 2 usage or input error,
 //! 3 I/O or corruption. Holds no business rules.
 
+use crate::client::{ClientError, Outbox, Remote};
 use crate::compose::{self, OfficerInput};
 use crate::envelope::Envelope;
 use crate::export;
@@ -10,6 +11,7 @@ use crate::ids::{FacilityId, OfficerId, OfficerRole, Origin};
 use crate::ledger::{AppendError, Ledger, OpenError, ProofRequestError, Receipt};
 use crate::merkle::Hash;
 use crate::note::VerifierKey;
+use crate::reads::{ReadError, Reads};
 use crate::signing::{PublicKey, SecretKey};
 use crate::time::{Clock, SystemClock};
 use crate::verify;
@@ -55,6 +57,54 @@ struct LedgerArg {
     /// Ledger directory (also from CUSTODY_LEDGER)
     #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR")]
     ledger: PathBuf,
+}
+
+/// Where a query reads from: a local ledger, or a server with a signed request.
+#[derive(Args, Debug, Clone)]
+struct SourceArg {
+    /// Ledger directory (also from CUSTODY_LEDGER)
+    #[arg(
+        long,
+        env = "CUSTODY_LEDGER",
+        value_name = "DIR",
+        required_unless_present = "server"
+    )]
+    ledger: Option<PathBuf>,
+    /// Ask a custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
+    #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// Your officer key, which signs read requests to --server (also from CUSTODY_KEY)
+    #[arg(long = "key", env = "CUSTODY_KEY", value_name = "FILE")]
+    read_key: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the server's TLS certificate
+    #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+}
+
+/// Where a signed statement goes: a local ledger, or a server (with an outbox for when it is
+/// unreachable).
+#[derive(Args, Debug, Clone)]
+struct TargetArg {
+    /// Ledger directory (also from CUSTODY_LEDGER)
+    #[arg(
+        long,
+        env = "CUSTODY_LEDGER",
+        value_name = "DIR",
+        required_unless_present = "server"
+    )]
+    ledger: Option<PathBuf>,
+    /// Submit to a custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
+    #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
+    server: Option<String>,
+    /// Keep the signed envelope in this folder when the server cannot be reached; send it later with `custody sync`
+    #[arg(long, value_name = "DIR", requires = "server")]
+    outbox: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the server's TLS certificate
+    #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// The ledger's verifier key: check the receipt's checkpoint signature too (a string or a file)
+    #[arg(long, env = "CUSTODY_VKEY", value_name = "VKEY")]
+    vkey: Option<String>,
 }
 
 #[derive(Args, Debug, Clone, Copy)]
@@ -165,7 +215,7 @@ enum Command {
     /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
     Record {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: TargetArg,
         /// Private key file of a signer; repeat for every signer
         #[arg(long = "key", value_name = "FILE", required = true)]
         keys: Vec<PathBuf>,
@@ -188,7 +238,7 @@ enum Command {
     /// Append a fully signed envelope
     Submit {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: TargetArg,
         /// Envelope JSON file, or - for standard input
         envelope: PathBuf,
         #[command(flatten)]
@@ -197,7 +247,7 @@ enum Command {
     /// Print the latest signed checkpoint, byte for byte
     Checkpoint {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -247,7 +297,7 @@ enum Command {
     /// List items (daftar barang bukti), optionally by status and facility
     Items {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         /// held, in_transit, destroyed, returned or forfeited
         #[arg(long)]
         status: Option<String>,
@@ -260,7 +310,7 @@ enum Command {
     /// Show one item's current state (keadaan barang bukti)
     Item {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         id: String,
         #[command(flatten)]
         json: JsonArg,
@@ -268,7 +318,7 @@ enum Command {
     /// Show every event of an item with time, act, signers and roles, seals, masses and location (riwayat)
     History {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         id: String,
         #[command(flatten)]
         json: JsonArg,
@@ -276,7 +326,7 @@ enum Command {
     /// Items an officer (NIP/NRP) or a unit holds now (penguasaan)
     Holdings {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         /// The officer's NIP/NRP
         #[arg(required_unless_present = "unit")]
         officer: Option<String>,
@@ -289,14 +339,14 @@ enum Command {
     /// Releases not yet received (serah terima tertunda)
     Pending {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[command(flatten)]
         json: JsonArg,
     },
     /// An incident: searches, finds, items and persons (kejadian)
     Incident {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         id: String,
         #[command(flatten)]
         json: JsonArg,
@@ -304,7 +354,7 @@ enum Command {
     /// Everything involving one person: SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or an officer's NIP/NRP
     Person {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         id: String,
         #[command(flatten)]
         json: JsonArg,
@@ -312,14 +362,14 @@ enum Command {
     /// Counts per facility: events, items, items by status
     Facilities {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[command(flatten)]
         json: JsonArg,
     },
     /// Find every anomaly a defence lawyer would raise (DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
     Audit {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         /// Audit one item with its parent and samples
         #[arg(long, conflicts_with_all = ["incident", "all"])]
         item: Option<String>,
@@ -365,7 +415,7 @@ enum Command {
     /// List enrolled officers and their keys
     Officers {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -373,6 +423,33 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+    /// Serve the ledger over HTTP: statements in, signed reads out, the tlog-tiles read path for mirrors
+    Serve {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// Address to listen on; plain HTTP only on loopback, anything else needs --tls-cert and --tls-key
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// TLS certificate chain (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// TLS private key (PEM)
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
+    Sync {
+        /// The custody server, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
+        #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
+        server: String,
+        #[arg(long, value_name = "DIR")]
+        outbox: PathBuf,
+        /// A CA certificate (PEM) to trust for the server's TLS certificate
+        #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        #[command(flatten)]
+        json: JsonArg,
     },
     /// Create a demonstration ledger with generated keys, then verify it
     Demo {
@@ -407,7 +484,7 @@ enum BundleCommand {
     /// Write one self-contained file: the item's (and its parent's and samples') leaves, the identity leaves of every officer they name, inclusion proofs, the checkpoint and the verifier key
     Export {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[arg(long, value_name = "ID")]
         item: String,
         #[arg(long, value_name = "FILE")]
@@ -715,32 +792,60 @@ fn run(cli: Cli) -> Outcome {
             append_signed(&ledger, bytes, &[&admin_key, &old], json.json, "rotated")
         }
         Command::Record {
-            ledger,
+            ledger: target,
             keys,
             statement,
             fill_after,
             json,
         } => {
             let raw = read_input(&statement)?;
+            let first_key = keys.first().cloned();
             let keys = keys
                 .iter()
                 .map(|k| read_key(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            let ledger = open(&ledger.ledger)?;
             let mut bytes =
                 compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
-            if fill_after {
-                let store = ledger.store();
-                let head = |id: &crate::ids::ItemId| {
-                    crate::queries::item(store, id)
-                        .ok()
-                        .flatten()
-                        .map(|s| s.head)
-                };
-                bytes = compose::fill_after(&bytes, &head).map_err(input("statement"))?;
-            }
             let refs: Vec<&SecretKey> = keys.iter().collect();
-            append_signed(&ledger, bytes, &refs, json.json, "recorded")
+            match &target.server {
+                None => {
+                    let ledger = open(target_ledger(&target)?)?;
+                    if fill_after {
+                        let store = ledger.store();
+                        let head = |id: &crate::ids::ItemId| {
+                            crate::queries::item(store, id)
+                                .ok()
+                                .flatten()
+                                .map(|s| s.head)
+                        };
+                        bytes = compose::fill_after(&bytes, &head).map_err(input("statement"))?;
+                    }
+                    append_signed(&ledger, bytes, &refs, json.json, "recorded")
+                }
+                Some(url) => {
+                    let read_key = first_key.as_deref().map(read_key).transpose()?;
+                    let remote = remote(url, read_key, target.ca_cert.as_deref(), &clock)?;
+                    let outbox = target
+                        .outbox
+                        .as_deref()
+                        .map(Outbox::open)
+                        .transpose()
+                        .map_err(client_failure)?;
+                    if fill_after {
+                        bytes = fill_after_remote(&remote, outbox.as_ref(), &bytes)?;
+                    }
+                    let envelope =
+                        compose::sign_statement(bytes, &refs).map_err(input("statement"))?;
+                    submit_remote(
+                        &remote,
+                        outbox.as_ref(),
+                        &target,
+                        envelope.to_json_pretty().into_bytes(),
+                        json.json,
+                        clock.as_ref(),
+                    )
+                }
+            }
         }
         Command::Sign { key, input: path } => {
             let raw = read_input(&path)?;
@@ -762,27 +867,64 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Submit {
-            ledger,
+            ledger: target,
             envelope,
             json,
         } => {
             let raw = read_input(&envelope)?;
-            let ledger = open(&ledger.ledger)?;
-            let receipt = ledger.submit(&raw)?;
-            print_receipt(&ledger, &receipt, json.json, "recorded")
+            match &target.server {
+                None => {
+                    let ledger = open(target_ledger(&target)?)?;
+                    let receipt = ledger.submit(&raw)?;
+                    print_receipt(&ledger, &receipt, json.json, "recorded")
+                }
+                Some(url) => {
+                    let remote = remote(url, None, target.ca_cert.as_deref(), &clock)?;
+                    let outbox = target
+                        .outbox
+                        .as_deref()
+                        .map(Outbox::open)
+                        .transpose()
+                        .map_err(client_failure)?;
+                    submit_remote(
+                        &remote,
+                        outbox.as_ref(),
+                        &target,
+                        raw,
+                        json.json,
+                        clock.as_ref(),
+                    )
+                }
+            }
         }
-        Command::Checkpoint { ledger, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let cp = ledger.checkpoint();
+        Command::Checkpoint { ledger: src, json } => {
+            let note = match &src.server {
+                Some(url) => {
+                    let remote = remote(url, None, src.ca_cert.as_deref(), &clock)?;
+                    String::from_utf8(
+                        remote
+                            .get_public("/v1/checkpoint")
+                            .map_err(client_failure)?,
+                    )
+                    .map_err(|_| Failure::Io("the server's checkpoint is not UTF-8".into()))?
+                }
+                None => open(source_ledger(&src)?)?.checkpoint().note.clone(),
+            };
             if json.json {
+                let body = note
+                    .split_once("\n\n")
+                    .map(|(b, _)| format!("{b}\n"))
+                    .unwrap_or_default();
+                let cp = crate::note::Checkpoint::parse(&body)
+                    .map_err(|e| Failure::Io(format!("checkpoint: {e}")))?;
                 print_json(&json!({
-                    "origin": ledger.origin().as_str(),
+                    "origin": cp.origin.as_str(),
                     "size": cp.size,
                     "root": B64.encode(cp.root),
-                    "note": cp.note,
+                    "note": note,
                 }));
             } else {
-                write_stdout(cp.note.as_bytes())?;
+                write_stdout(note.as_bytes())?;
             }
             Ok(())
         }
@@ -888,9 +1030,18 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Officers { ledger, json } => officers(&ledger.ledger, json.json),
+        Command::Officers { ledger: src, json } => {
+            let source = source(&src, &clock)?;
+            let list = source.reads().officers()?;
+            if json.json {
+                print_json(&serde_json::to_value(&list).expect("officers serialize"));
+            } else {
+                crate::render::officers(&list);
+            }
+            Ok(())
+        }
         Command::Items {
-            ledger,
+            ledger: src,
             status,
             facility,
             json,
@@ -904,9 +1055,8 @@ fn run(cli: Cli) -> Outcome {
                     })
                 })
                 .transpose()?;
-            let ledger = open(&ledger.ledger)?;
-            let list =
-                crate::queries::items(ledger.store(), status, facility.as_deref()).map_err(io)?;
+            let source = source(&src, &clock)?;
+            let list = source.reads().items(status, facility.as_deref())?;
             if json.json {
                 print_json(&serde_json::to_value(&list).expect("items serialize"));
             } else {
@@ -914,8 +1064,13 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Item { ledger, id, json } => {
-            let (_ledger, _, item) = open_item(&ledger.ledger, &id)?;
+        Command::Item {
+            ledger: src,
+            id,
+            json,
+        } => {
+            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
+            let item = source(&src, &clock)?.reads().item(&id)?;
             if json.json {
                 print_json(&serde_json::to_value(&item).expect("item serializes"));
             } else {
@@ -923,41 +1078,39 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::History { ledger, id, json } => {
-            let (ledger, id, item) = open_item(&ledger.ledger, &id)?;
-            let events = crate::queries::history(ledger.store(), &id).map_err(io)?;
+        Command::History {
+            ledger: src,
+            id,
+            json,
+        } => {
+            let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
+            let history = source(&src, &clock)?.reads().history(&id)?;
             if json.json {
-                print_json(&json!({"item": item, "events": events}));
+                print_json(&serde_json::to_value(&history).expect("history serializes"));
             } else {
-                crate::render::history(&item, &events);
+                crate::render::history(&history.item, &history.events);
             }
             Ok(())
         }
         Command::Holdings {
-            ledger,
+            ledger: src,
             officer,
             unit,
             json,
         } => {
-            let ledger = open(&ledger.ledger)?;
-            let (who, list) = match (officer, unit) {
+            let (who, holder) = match (officer, unit) {
                 (Some(o), _) => {
                     let o = OfficerId::parse(&o).map_err(input("officer"))?;
-                    (
-                        format!("officer {o}"),
-                        crate::queries::holdings_of_officer(ledger.store(), &o).map_err(io)?,
-                    )
+                    (format!("officer {o}"), crate::reads::Holder::Officer(o))
                 }
-                (None, Some(u)) => (
-                    format!("unit {u}"),
-                    crate::queries::holdings_of_unit(ledger.store(), &u).map_err(io)?,
-                ),
+                (None, Some(u)) => (format!("unit {u}"), crate::reads::Holder::Unit(u)),
                 (None, None) => {
                     return Err(Failure::Input(
                         "give an officer's NIP/NRP or --unit UNIT".into(),
                     ));
                 }
             };
+            let list = source(&src, &clock)?.reads().holdings(&holder)?;
             if json.json {
                 print_json(&serde_json::to_value(&list).expect("items serialize"));
             } else {
@@ -969,9 +1122,8 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Pending { ledger, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let list = crate::queries::pending(ledger.store()).map_err(io)?;
+        Command::Pending { ledger: src, json } => {
+            let list = source(&src, &clock)?.reads().pending()?;
             if json.json {
                 print_json(&serde_json::to_value(&list).expect("pending serializes"));
             } else {
@@ -979,12 +1131,12 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Incident { ledger, id, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let view = crate::queries::incident(ledger.store(), &id).map_err(io)?;
-            if view.events.is_empty() && view.items.is_empty() {
-                return Err(Failure::Input(format!("no incident {id} in this ledger")));
-            }
+        Command::Incident {
+            ledger: src,
+            id,
+            json,
+        } => {
+            let view = source(&src, &clock)?.reads().incident(&id)?;
             if json.json {
                 print_json(&serde_json::to_value(&view).expect("incident serializes"));
             } else {
@@ -992,35 +1144,32 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Person { ledger, id, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let events = crate::queries::person(ledger.store(), &id).map_err(io)?;
-            if events.is_empty() {
-                return Err(Failure::Input(format!(
-                    "no events involve {id:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)"
-                )));
-            }
+        Command::Person {
+            ledger: src,
+            id,
+            json,
+        } => {
+            let view = source(&src, &clock)?.reads().person(&id)?;
             if json.json {
-                print_json(&json!({"person": id, "events": events}));
+                print_json(&serde_json::to_value(&view).expect("person serializes"));
             } else {
-                crate::render::person(&id, &events);
+                crate::render::person(&view.person, &view.events);
             }
             Ok(())
         }
-        Command::Facilities { ledger, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let list = crate::queries::facilities(ledger.store()).map_err(io)?;
+        Command::Facilities { ledger: src, json } => {
+            let map = source(&src, &clock)?.reads().facilities()?;
             if json.json {
-                print_json(&Value::Object(list.into_iter().collect()));
+                print_json(&serde_json::to_value(&map).expect("counts serialize"));
             } else {
-                for (f, counts) in list {
+                for (f, counts) in map {
                     out!("{f}: {counts}");
                 }
             }
             Ok(())
         }
         Command::Audit {
-            ledger,
+            ledger: src,
             item,
             incident,
             all,
@@ -1050,18 +1199,17 @@ fn run(cli: Cli) -> Outcome {
                     })
                 })
                 .transpose()?;
-            let ledger = open(&ledger.ledger)?;
-            let bar = progress_bar(0, "auditing");
-            let report = crate::casefile::audit(&ledger, &scope, as_of, &mut |d, t| {
-                bar.set_length(t);
-                bar.set_position(d);
-            })
-            .map_err(|e| match e {
-                crate::casefile::CaseError::NoItem(_)
-                | crate::casefile::CaseError::NoIncident(_) => Failure::Input(e.to_string()),
-                other => Failure::Io(other.to_string()),
-            })?;
-            bar.finish_and_clear();
+            let report = match (&src.server, &scope) {
+                (Some(_), crate::casefile::Scope::Item(id)) => {
+                    source(&src, &clock)?.reads().audit_item(id, as_of)?
+                }
+                (Some(_), _) => {
+                    return Err(Failure::Input(
+                        "over --server, audit one item at a time (--item ID); --incident and --all need --ledger".into(),
+                    ));
+                }
+                (None, _) => local_audit(source_ledger(&src)?, &scope, as_of)?,
+            };
             if json.json {
                 print_json(&serde_json::to_value(&report).expect("the report serializes"));
             } else {
@@ -1086,22 +1234,22 @@ fn run(cli: Cli) -> Outcome {
         Command::Bundle {
             command:
                 BundleCommand::Export {
-                    ledger,
+                    ledger: src,
                     item,
                     out,
                     json,
                 },
         } => {
-            let (ledger, id, _) = open_item(&ledger.ledger, &item)?;
-            let bundle =
-                crate::bundle::export(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
-            let bytes = serde_json::to_vec_pretty(&bundle).expect("a bundle serializes");
+            let id = crate::ids::ItemId::parse(&item).map_err(input("--item"))?;
             if out.exists() {
                 return Err(Failure::Input(format!(
                     "{} already exists; choose another --out",
                     out.display()
                 )));
             }
+            let bytes = source(&src, &clock)?.reads().bundle(&id)?;
+            let bundle: crate::bundle::Bundle = serde_json::from_slice(&bytes)
+                .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
             std::fs::write(&out, &bytes)
                 .map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
             let digest = crate::signing::hex(&{
@@ -1308,6 +1456,79 @@ fn run(cli: Cli) -> Outcome {
                 serde_json::to_string(&r).expect("plain numbers serialize")
             );
             Ok(())
+        }
+        Command::Serve {
+            ledger,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            init_logging();
+            let ledger = open(&ledger.ledger)?;
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(crate::server::TlsFiles { cert, key }),
+                _ => None,
+            };
+            let config = crate::server::ServeConfig { listen, tls };
+            crate::server::run(ledger, config, |addr, tls| {
+                out!(
+                    "listening on {}://{addr}",
+                    if tls { "https" } else { "http" }
+                );
+            })
+            .map_err(|e| match e {
+                crate::server::ServeError::NotLoopback(_) | crate::server::ServeError::Tls(_) => {
+                    Failure::Input(e.to_string())
+                }
+                other => Failure::Io(other.to_string()),
+            })
+        }
+        Command::Sync {
+            server,
+            outbox,
+            ca_cert,
+            json,
+        } => {
+            let remote = remote(&server, None, ca_cert.as_deref(), &clock)?;
+            let outbox = Outbox::open(&outbox).map_err(client_failure)?;
+            let results = outbox
+                .sync(&remote, &mut |r| {
+                    if !json.json {
+                        let detail = match (&r.seq, &r.message) {
+                            (Some(seq), _) => format!("seq {seq}"),
+                            (None, Some(m)) => m.clone(),
+                            (None, None) => String::new(),
+                        };
+                        out!("{:<17} {}  {detail}", r.outcome, r.file);
+                    }
+                })
+                .map_err(client_failure)?;
+            let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+            let left = outbox.queued().map_err(client_failure)?.len();
+            if json.json {
+                print_json(&json!({"results": results, "still_queued": left}));
+            } else {
+                out!(
+                    "{} recorded, {} already recorded, {} rejected (kept in rejected/), {} still queued",
+                    count("recorded"),
+                    count("already_recorded"),
+                    count("rejected"),
+                    left
+                );
+            }
+            if count("unreachable") > 0 {
+                Err(Failure::Io(format!(
+                    "{} is unreachable; {left} envelope(s) stay queued; run `custody sync` again later",
+                    remote.url()
+                )))
+            } else if count("rejected") > 0 {
+                Err(Failure::Rejected(format!(
+                    "{} envelope(s) were rejected by the server; the reasons are beside them in the outbox's rejected/ folder",
+                    count("rejected")
+                )))
+            } else {
+                Ok(())
+            }
         }
         Command::Demo { ledger, json } => {
             let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| match e {
@@ -1589,54 +1810,230 @@ fn verify_command(
     Ok(())
 }
 
-fn officers(dir: &Path, json: bool) -> Outcome {
+impl From<ReadError> for Failure {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::NotFound(_) | ReadError::BadRequest { .. } => Self::Input(e.to_string()),
+            ReadError::Refused(m) => Self::Rejected(format!("refused: {m}")),
+            ReadError::Unavailable(_) | ReadError::Storage(_) => Self::Io(e.to_string()),
+        }
+    }
+}
+
+fn client_failure(e: ClientError) -> Failure {
+    match &e {
+        ClientError::Refused { status, .. } => match status {
+            400 | 404 | 413 => Failure::Input(e.to_string()),
+            401 | 403 | 409 | 422 => Failure::Rejected(e.to_string()),
+            _ => Failure::Io(e.to_string()),
+        },
+        ClientError::Setup(_) => Failure::Input(e.to_string()),
+        ClientError::Unreachable { .. } | ClientError::Protocol(_) | ClientError::Outbox { .. } => {
+            Failure::Io(e.to_string())
+        }
+    }
+}
+
+/// Where queries read from, opened.
+enum Source {
+    Local(Ledger),
+    Remote(Box<Remote>),
+}
+
+impl Source {
+    fn reads(&self) -> &dyn Reads {
+        match self {
+            Self::Local(l) => l,
+            Self::Remote(r) => r.as_ref(),
+        }
+    }
+}
+
+fn source_ledger(src: &SourceArg) -> Result<&Path, Failure> {
+    src.ledger
+        .as_deref()
+        .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
+}
+
+fn target_ledger(target: &TargetArg) -> Result<&Path, Failure> {
+    target
+        .ledger
+        .as_deref()
+        .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
+}
+
+fn remote(
+    url: &str,
+    key: Option<SecretKey>,
+    ca_cert: Option<&Path>,
+    clock: &Arc<dyn Clock>,
+) -> Result<Remote, Failure> {
+    Remote::new(url, key, ca_cert, Arc::clone(clock)).map_err(client_failure)
+}
+
+/// A server when `--server` is given (it wins over CUSTODY_LEDGER), else the local ledger.
+fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
+    match &src.server {
+        Some(url) => {
+            let key = src.read_key.as_deref().map(read_key).transpose()?;
+            let remote = remote(url, key, src.ca_cert.as_deref(), clock)?;
+            Ok(Source::Remote(Box::new(remote)))
+        }
+        None => Ok(Source::Local(open(source_ledger(src)?)?)),
+    }
+}
+
+fn local_audit(
+    dir: &Path,
+    scope: &crate::casefile::Scope,
+    as_of: crate::time::Timestamp,
+) -> Result<crate::casefile::AuditReport, Failure> {
     let ledger = open(dir)?;
-    let state = ledger.state();
+    let bar = progress_bar(0, "auditing");
+    let report = crate::casefile::audit(&ledger, scope, as_of, &mut |d, t| {
+        bar.set_length(t);
+        bar.set_position(d);
+    })
+    .map_err(|e| match e {
+        crate::casefile::CaseError::NoItem(_) | crate::casefile::CaseError::NoIncident(_) => {
+            Failure::Input(e.to_string())
+        }
+        other => Failure::Io(other.to_string()),
+    })?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// Fills `after` from the server; when it cannot be reached, from the heads this device last
+/// saw (its outbox remembers the leaf of every receipt), and says so.
+fn fill_after_remote(
+    remote: &Remote,
+    outbox: Option<&Outbox>,
+    bytes: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    // `fill_after` takes a plain `Fn`; the cells record what the lookups ran into.
+    let unreachable: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let cached = outbox.map(Outbox::heads).unwrap_or_default();
+    let from_cache: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
+    let head = |id: &crate::ids::ItemId| match remote.item(id) {
+        Ok(item) => Some(item.head),
+        Err(ReadError::Unavailable(m)) => {
+            *unreachable.borrow_mut() = Some(m);
+            None
+        }
+        Err(_) => None,
+    };
+    let filled = compose::fill_after(bytes, &head);
+    match (filled, unreachable.into_inner()) {
+        (Ok(b), None) => Ok(b),
+        (_, Some(reason)) if outbox.is_some() => {
+            let cache = |id: &crate::ids::ItemId| {
+                let h = cached.get(id.as_str()).cloned();
+                if h.is_some() {
+                    from_cache.borrow_mut().push(id.to_string());
+                }
+                h
+            };
+            let b = compose::fill_after(bytes, &cache).map_err(|e| {
+                Failure::Io(format!(
+                    "the server is unreachable ({reason}) and this device has not seen the item's latest act, so `after` cannot be filled: {e}; give `after` in the statement"
+                ))
+            })?;
+            eprintln!(
+                "note: the server is unreachable; `after` was filled from the heads this device last saw ({})",
+                from_cache.borrow().join(", ")
+            );
+            Ok(b)
+        }
+        (_, Some(reason)) => Err(Failure::Io(format!(
+            "cannot fill `after`: {reason}; give --outbox DIR to work offline"
+        ))),
+        (Err(e), None) => Err(Failure::Input(format!("statement: {e}"))),
+    }
+}
+
+/// Submits a signed envelope to the server; when it cannot be reached and an outbox is given,
+/// keeps the envelope there durably and says so.
+fn submit_remote(
+    remote: &Remote,
+    outbox: Option<&Outbox>,
+    target: &TargetArg,
+    envelope: Vec<u8>,
+    json: bool,
+    clock: &dyn Clock,
+) -> Outcome {
+    let vkey = target.vkey.as_deref().map(read_vkey).transpose()?;
+    match remote.submit(&envelope) {
+        Ok((_, receipt)) => {
+            receipt.check(vkey.as_ref()).map_err(|e| {
+                Failure::Rejected(format!("the server's receipt does not hold: {e}"))
+            })?;
+            if let Some(o) = outbox {
+                o.remember(&envelope, &receipt).map_err(client_failure)?;
+            }
+            print_receipt_view(&receipt, json, "recorded", vkey.is_some());
+            Ok(())
+        }
+        Err(e) if e.is_unreachable() && outbox.is_some() => {
+            let o = outbox.expect("checked above");
+            let env = Envelope::parse(&envelope).map_err(input("envelope"))?;
+            let id = crate::statement::Statement::parse(env.payload())
+                .map_err(input("statement"))?
+                .id
+                .to_string();
+            let path = o.put(&envelope, &id, clock.now()).map_err(client_failure)?;
+            if json {
+                print_json(
+                    &json!({"queued": path.display().to_string(), "statement_id": id, "reason": e.to_string()}),
+                );
+            } else {
+                out!("server unreachable ({e})");
+                out!(
+                    "queued {id} in {} — NOT yet recorded; run `custody sync --server {} --outbox DIR` when the server is back",
+                    path.display(),
+                    remote.url()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(client_failure(e)),
+    }
+}
+
+fn print_receipt_view(
+    receipt: &crate::ledger::ReceiptView,
+    json: bool,
+    verb: &str,
+    signature_checked: bool,
+) {
     if json {
-        let list: Vec<Value> = state
-            .officers()
-            .map(|o| {
-                json!({
-                    "id": o.record.id.as_str(),
-                    "name": o.record.name,
-                    "agency": o.record.agency,
-                    "unit": o.record.unit,
-                    "roles": o.record.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-                    "enrolled_at": o.enrolled_at,
-                    "revoked_at": o.revoked_at,
-                    "keys": o.keys.iter().map(|k| json!({
-                        "key_id": k.keyid,
-                        "public_key": k.key.to_base64(),
-                        "from_seq": k.from_seq,
-                        "until_seq": k.until_seq,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        print_json(&Value::Array(list));
+        print_json(&serde_json::to_value(receipt).expect("a receipt serializes"));
+    } else if receipt.duplicate {
+        out!(
+            "already recorded at seq {} (same statement id and content); nothing new was written",
+            receipt.seq
+        );
     } else {
         out!(
-            "{:<20} {:<28} {:<10} {:<34} status",
-            "NIP/NRP",
-            "name (nama)",
-            "agency",
-            "roles (peran)"
+            "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
+            receipt.seq,
+            receipt.leaf_hash,
+            receipt.inclusion_proof.tree_size
         );
-        for o in state.officers() {
-            let status = match (o.revoked_at, o.current_key()) {
-                (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
-                (None, Some(k)) => format!("active, key {} since seq {}", k.keyid, k.from_seq),
-                (None, None) => "no key".to_owned(),
-            };
-            let roles: Vec<&str> = o.record.roles.iter().map(|r| r.as_str()).collect();
+        if signature_checked {
             out!(
-                "{:<20} {:<28} {:<10} {:<34} {status}",
-                o.record.id,
-                o.record.name,
-                o.record.agency,
-                roles.join(",")
+                "receipt checked: the inclusion proof holds and the checkpoint is signed by the ledger's key"
             );
         }
     }
-    Ok(())
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTODY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
 }

@@ -312,3 +312,139 @@ mod tests {
         assert_eq!(tile_path(None, 2, 256), "tile/entries/002");
     }
 }
+
+/// A tile named by a tlog-tiles path: `level` is `None` for an entry bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileRef {
+    pub level: Option<u8>,
+    pub index: u64,
+    pub width: u64,
+}
+
+/// Tile levels served at most: level 7 already spans 2^56 leaves.
+const TILE_LEVEL_MAX: u8 = 7;
+
+/// Parses the part of a tile path after `tile/`, e.g. `0/x001/234` or `entries/000.p/17`.
+pub fn parse_tile_path(rest: &str) -> Option<TileRef> {
+    let (level_part, rest) = rest.split_once('/')?;
+    let level = match level_part {
+        "entries" => None,
+        l if l.len() == 1 => Some(l.parse::<u8>().ok().filter(|l| *l <= TILE_LEVEL_MAX)?),
+        _ => return None,
+    };
+    let (index_part, width) = match rest.split_once(".p/") {
+        Some((i, w)) => {
+            let width: u64 = w.parse().ok().filter(|n| (1..TILE_WIDTH).contains(n))?;
+            if width.to_string() != w {
+                return None;
+            }
+            (i, width)
+        }
+        None => (rest, TILE_WIDTH),
+    };
+    let groups: Vec<&str> = index_part.split('/').collect();
+    let mut index: u64 = 0;
+    for (i, g) in groups.iter().enumerate() {
+        let digits = if i + 1 == groups.len() {
+            *g
+        } else {
+            g.strip_prefix('x')?
+        };
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        index = index
+            .checked_mul(1000)?
+            .checked_add(digits.parse::<u64>().ok()?)?;
+    }
+    // Exactly the canonical spelling, so that one tile has one URL.
+    (index_path(index) == index_part).then_some(TileRef {
+        level,
+        index,
+        width,
+    })
+}
+
+/// The bytes of one tile of the tree of `size` leaves, or `None` when the tree does not yet hold
+/// the whole tile (a client asks for the partial width its checkpoint implies).
+pub fn tile_bytes(
+    store: &SledStore,
+    size: u64,
+    tile: TileRef,
+) -> Result<Option<Vec<u8>>, ExportError> {
+    let read = |e: crate::store::StoreError| ExportError::Read(e.to_string());
+    let Some((first, end)) = tile
+        .index
+        .checked_mul(TILE_WIDTH)
+        .and_then(|f| Some((f, f.checked_add(tile.width)?)))
+    else {
+        return Ok(None);
+    };
+    match tile.level {
+        None => {
+            if end > size {
+                return Ok(None);
+            }
+            let mut out = Vec::new();
+            for seq in first..end {
+                let leaf = store
+                    .leaf(seq)
+                    .map_err(read)?
+                    .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
+                let len = u16::try_from(leaf.len())
+                    .map_err(|_| ExportError::Read(format!("leaf {seq} exceeds 65535 bytes")))?;
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(&leaf);
+            }
+            Ok(Some(out))
+        }
+        Some(level) => {
+            let shift = u32::from(level) * u32::from(TILE_HEIGHT);
+            // Node i of tree level `shift` is complete when its last leaf is in the tree.
+            if end > (size >> shift) {
+                return Ok(None);
+            }
+            let mut out = Vec::with_capacity(tile.width as usize * 32);
+            for index in first..end {
+                let hash = crate::merkle::NodeSource::node(store, level * TILE_HEIGHT, index)
+                    .map_err(read)?;
+                out.extend_from_slice(&hash);
+            }
+            Ok(Some(out))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tile_path_tests {
+    use super::*;
+
+    #[test]
+    fn tile_paths_round_trip_and_non_canonical_spellings_are_refused() {
+        for (level, index, width) in [(Some(0), 0, 256), (None, 1_234_067, 17), (Some(2), 999, 1)] {
+            let path = tile_path(level, index, width);
+            let rest = path.strip_prefix("tile/").expect("prefix");
+            assert_eq!(
+                parse_tile_path(rest),
+                Some(TileRef {
+                    level,
+                    index,
+                    width
+                }),
+                "{path}"
+            );
+        }
+        for bad in [
+            "0/1",
+            "0/001.p/0",
+            "0/001.p/256",
+            "0/001.p/017",
+            "0/x000/001",
+            "8/000",
+            "entries/x1/000",
+            "0/000/",
+        ] {
+            assert_eq!(parse_tile_path(bad), None, "{bad}");
+        }
+    }
+}

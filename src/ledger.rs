@@ -25,6 +25,7 @@ use crate::ids::Origin;
 use crate::leaf::{GENESIS_PREV, Leaf, LeafError};
 use crate::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
 use crate::merkle::{self, CompactRange, Hash};
+use crate::metrics::{Counter, Histogram};
 use crate::note::{self, Checkpoint, VerifierKey};
 use crate::projection;
 use crate::rules::{self, PreVerified, RuleError};
@@ -153,6 +154,43 @@ struct Shared {
     origin: Origin,
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
+    stats: LedgerStats,
+}
+
+/// Upper bounds of the statements-per-commit histogram: powers of two up to the batch limit.
+const BATCH_BUCKETS: [f64; 11] = [
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
+/// Upper bounds of the commit-latency histogram, in seconds (write, flush, sign, checkpoint file).
+const COMMIT_SECONDS_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
+];
+
+/// What the sequencer has done since the ledger was opened, for monitoring (`/metrics`).
+#[derive(Debug)]
+pub struct LedgerStats {
+    /// Statements made durable and acknowledged.
+    pub appended: Counter,
+    /// Retries of statements already in the log, answered with the original seq.
+    pub duplicates: Counter,
+    /// Statements refused by the rules or signatures inside the sequencer.
+    pub refused: Counter,
+    /// New statements per group commit.
+    pub batch_statements: Histogram,
+    /// Seconds from the batch write to the checkpoint on disk.
+    pub commit_seconds: Histogram,
+}
+
+impl LedgerStats {
+    fn new() -> Self {
+        Self {
+            appended: Counter::default(),
+            duplicates: Counter::default(),
+            refused: Counter::default(),
+            batch_statements: Histogram::new(&BATCH_BUCKETS),
+            commit_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
+        }
+    }
 }
 
 /// An open ledger. Cheap to share behind an `Arc`; every method may be called from any thread.
@@ -384,6 +422,7 @@ impl Ledger {
                 state: Arc::new(state.clone()),
             }),
             stopped: Mutex::new(None),
+            stats: LedgerStats::new(),
             origin,
             vkey,
             checkpoint_file: file,
@@ -438,6 +477,11 @@ impl Ledger {
             .unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Counters and histograms of the write path since open.
+    pub fn stats(&self) -> &LedgerStats {
+        &self.shared.stats
+    }
+
     pub fn store(&self) -> &SledStore {
         &self.shared.store
     }
@@ -477,6 +521,7 @@ impl Ledger {
         if let Some(found) = self.shared.store.statement_id(statement.id.as_bytes())? {
             let checkpoint = self.checkpoint();
             if found.seq < checkpoint.size {
+                self.shared.stats.duplicates.add(1);
                 return Ok(Enqueued::Done(
                     self.duplicate_answer(&statement, hash, found, checkpoint),
                 ));
@@ -526,6 +571,11 @@ impl Ledger {
             duplicate: true,
             checkpoint,
         })
+    }
+
+    /// Why the ledger stopped accepting statements, if a storage failure stopped it.
+    pub fn stopped_reason(&self) -> Option<String> {
+        self.stopped()
     }
 
     fn stopped(&self) -> Option<String> {
@@ -796,6 +846,7 @@ impl Sequencer {
                     });
                 }
                 Err(err) => {
+                    self.shared.stats.refused.add(1);
                     let _ = reply.send(Err(err));
                 }
             }
@@ -811,6 +862,8 @@ impl Sequencer {
         let size = self.range.size();
         let root = self.range.root();
         writes.head(Head { size, root });
+        let new_leaves = writes.leaves;
+        let started = std::time::Instant::now();
         let result = self
             .shared
             .store
@@ -858,7 +911,17 @@ impl Sequencer {
                 published.state = Arc::new(self.state.clone());
             }
         }
+        let stats = &self.shared.stats;
+        stats
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        stats.batch_statements.observe(new_leaves as f64);
         for a in appended {
+            if a.duplicate {
+                stats.duplicates.add(1);
+            } else {
+                stats.appended.add(1);
+            }
             a.answer(&checkpoint);
         }
         Ok(())
@@ -991,5 +1054,105 @@ impl Appended {
             duplicate: self.duplicate,
             checkpoint: Arc::clone(checkpoint),
         }));
+    }
+}
+
+/// A receipt as a writer receives it (the CLI's `--json` and the HTTP API's `201` body): where the
+/// statement is, the signed checkpoint that covers it, and the inclusion proof that links them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptView {
+    pub seq: u64,
+    pub leaf_hash: String,
+    pub duplicate: bool,
+    pub checkpoint: String,
+    pub inclusion_proof: InclusionProofView,
+}
+
+/// An inclusion proof with base64 hashes (RFC 9162 §2.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InclusionProofView {
+    pub index: u64,
+    pub tree_size: u64,
+    pub leaf_hash: String,
+    pub hashes: Vec<String>,
+}
+
+impl Ledger {
+    /// The inclusion proof of `seq` in the tree of `size` leaves, as sent to clients.
+    pub fn inclusion_view(
+        &self,
+        seq: u64,
+        size: u64,
+    ) -> Result<InclusionProofView, ProofRequestError> {
+        use base64::Engine as _;
+        let b64 = |h: &Hash| base64::engine::general_purpose::STANDARD.encode(h);
+        let hashes = self.inclusion_proof(seq, size)?;
+        let leaf = self.leaf(seq)?.ok_or_else(|| {
+            ProofRequestError::Range(format!("no entry {seq}: the log holds {size} entries"))
+        })?;
+        Ok(InclusionProofView {
+            index: seq,
+            tree_size: size,
+            leaf_hash: b64(&merkle::leaf_hash(&leaf)),
+            hashes: hashes.iter().map(b64).collect(),
+        })
+    }
+
+    /// The receipt of an append, with its inclusion proof in the checkpoint it came with.
+    pub fn receipt_view(&self, receipt: &Receipt) -> Result<ReceiptView, ProofRequestError> {
+        let proof = self.inclusion_view(receipt.seq, receipt.checkpoint.size)?;
+        Ok(ReceiptView {
+            seq: receipt.seq,
+            leaf_hash: proof.leaf_hash.clone(),
+            duplicate: receipt.duplicate,
+            checkpoint: receipt.checkpoint.note.clone(),
+            inclusion_proof: proof,
+        })
+    }
+}
+
+impl ReceiptView {
+    /// Checks that the proof places the leaf hash in the tree the checkpoint names. With the
+    /// ledger's verifier key the checkpoint's signature is checked too; without it, only the
+    /// arithmetic (the caller says which it got).
+    pub fn check(&self, vkey: Option<&VerifierKey>) -> Result<Checkpoint, String> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let hash = |s: &str| -> Result<Hash, String> {
+            b64.decode(s)
+                .ok()
+                .and_then(|v| Hash::try_from(v.as_slice()).ok())
+                .ok_or_else(|| format!("{s:?} is not a base64 SHA-256 hash"))
+        };
+        let cp = match vkey {
+            Some(v) => note::open_checkpoint(self.checkpoint.as_bytes(), v)
+                .map_err(|e| format!("the checkpoint does not verify: {e}"))?,
+            None => {
+                let text = self
+                    .checkpoint
+                    .split_once("\n\n")
+                    .map(|(body, _)| format!("{body}\n"))
+                    .ok_or("the checkpoint is not a signed note")?;
+                Checkpoint::parse(&text).map_err(|e| format!("the checkpoint is malformed: {e}"))?
+            }
+        };
+        let p = &self.inclusion_proof;
+        if p.index != self.seq || p.tree_size != cp.size || p.leaf_hash != self.leaf_hash {
+            return Err("the proof does not match the receipt's seq, leaf or checkpoint".into());
+        }
+        let hashes = p
+            .hashes
+            .iter()
+            .map(|h| hash(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        merkle::verify_inclusion(
+            p.index,
+            p.tree_size,
+            &hash(&p.leaf_hash)?,
+            &hashes,
+            &cp.root,
+        )
+        .map_err(|e| format!("the inclusion proof does not verify: {e}"))?;
+        Ok(cp)
     }
 }

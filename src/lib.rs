@@ -6,9 +6,11 @@
 // foundation
 pub mod ids;
 pub mod limits;
+pub mod metrics;
 pub mod time;
 // formats
 pub mod envelope;
+pub mod httpsig;
 pub mod leaf;
 pub mod merkle;
 pub mod note;
@@ -16,6 +18,7 @@ pub mod statement;
 // keys
 pub mod signing;
 // domain
+pub mod access;
 pub mod audit;
 pub mod clocks;
 pub mod custody;
@@ -34,8 +37,11 @@ pub mod export;
 pub mod fuzz_harness;
 pub mod ledger;
 pub mod queries;
+pub mod reads;
 pub mod verify;
 // edges
 pub mod cli;
+pub mod client;
 pub mod render;
 pub mod report;
+pub mod server;

@@ -6,7 +6,7 @@ use crate::custody::{ItemState, Status, Transfer};
 use crate::ids::{ItemId, OfficerId};
 use crate::projection::{self, TimelineEntry};
 use crate::store::{SledStore, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
@@ -83,7 +83,7 @@ pub fn holdings_of_unit(store: &SledStore, unit: &str) -> Result<Vec<ItemState>,
 }
 
 /// A release waiting for its receipt.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Pending {
     pub item: ItemId,
     pub transfer: Transfer,
@@ -107,7 +107,7 @@ pub fn pending(store: &SledStore) -> Result<Vec<Pending>, StoreError> {
 }
 
 /// An incident: its searches and finds, the items born in it, the persons named.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Incident {
     pub incident: String,
     pub events: Vec<Value>,

@@ -334,3 +334,30 @@ pub fn bundle(r: &crate::bundle::BundleReport) {
         say!("      {}", f.indonesian);
     }
 }
+
+pub fn officers(list: &[crate::reads::OfficerView]) {
+    say!(
+        "{:<20} {:<28} {:<10} {:<16} {:<34} status",
+        "NIP/NRP",
+        "name (nama)",
+        "agency",
+        "facility",
+        "roles (peran)"
+    );
+    for o in list {
+        let current = o.keys.iter().find(|k| k.until_seq.is_none());
+        let status = match (o.revoked_at, current) {
+            (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
+            (None, Some(k)) => format!("active, key {} since seq {}", k.key_id, k.from_seq),
+            (None, None) => "no key".to_owned(),
+        };
+        say!(
+            "{:<20} {:<28} {:<10} {:<16} {:<34} {status}",
+            o.id,
+            o.name,
+            o.agency,
+            o.facility,
+            o.roles.join(",")
+        );
+    }
+}

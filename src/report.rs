@@ -242,7 +242,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
                 "<tr><td class=\"sev-{sev}\">{sev}</td><td>{class} {name}</td><td>{seqs}</td><td>{id}<br><span class=\"en\">{en}</span>{detail}</td></tr>",
                 sev = f.severity.as_str(),
                 class = f.class,
-                name = esc(f.name),
+                name = esc(&f.name),
                 seqs = f
                     .seqs
                     .iter()

@@ -6,7 +6,7 @@
 
 use crate::custody::{self, ItemView};
 use crate::envelope::Envelope;
-use crate::ids::{ItemId, OfficerId, OfficerRole, Origin};
+use crate::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin};
 use crate::signing::PublicKey;
 use crate::statement::{Body, OfficerRecord, Statement, StatementType};
 use std::collections::{BTreeMap, HashMap};
@@ -341,6 +341,8 @@ pub struct KeyState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfficerState {
     pub record: OfficerRecord,
+    /// The facility of the enrollment statement: the officer's home, which scopes their reads.
+    pub facility: FacilityId,
     pub enrolled_at: u64,
     pub revoked_at: Option<u64>,
     pub keys: Vec<KeyState>,
@@ -423,6 +425,18 @@ impl State {
     pub fn size(&self) -> u64 {
         self.size
     }
+    /// Every key ever enrolled under this key id (usually one; ids are 8 bytes of a hash).
+    pub fn keys_with_id(&self, keyid: &str) -> &[PublicKey] {
+        self.by_keyid.get(keyid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The officer a key was enrolled for, whether or not it may still sign.
+    pub fn officer_of_key(&self, key: &PublicKey) -> Option<&OfficerState> {
+        self.keys
+            .get(&key.to_bytes())
+            .and_then(|(id, _)| self.officers.get(id))
+    }
+
     pub fn officer(&self, id: &OfficerId) -> Option<&OfficerState> {
         self.officers.get(id)
     }
@@ -778,15 +792,20 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
         "an Admitted statement is applied to the state it was checked against"
     );
     let seq = admitted.seq;
+    let facility = &admitted.statement.facility;
     let parse_key =
         |text: &str| PublicKey::from_base64(text).expect("check verified this public key parses");
     match &admitted.statement.body {
         Body::LedgerGenesis { admin, .. } => {
-            enroll(state, admin, parse_key(&admin.public_key), seq)
+            enroll(state, admin, facility, parse_key(&admin.public_key), seq)
         }
-        Body::OfficerEnrolled { officer } => {
-            enroll(state, officer, parse_key(&officer.public_key), seq)
-        }
+        Body::OfficerEnrolled { officer } => enroll(
+            state,
+            officer,
+            facility,
+            parse_key(&officer.public_key),
+            seq,
+        ),
         Body::OfficerKeyRotated {
             officer,
             public_key,
@@ -821,13 +840,20 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
     state.size += 1;
 }
 
-fn enroll(state: &mut State, record: &OfficerRecord, key: PublicKey, seq: u64) {
+fn enroll(
+    state: &mut State,
+    record: &OfficerRecord,
+    facility: &FacilityId,
+    key: PublicKey,
+    seq: u64,
+) {
     state.keys.insert(key.to_bytes(), (record.id.clone(), seq));
     state.by_keyid.entry(key.key_id()).or_default().push(key);
     state.officers.insert(
         record.id.clone(),
         OfficerState {
             record: record.clone(),
+            facility: facility.clone(),
             enrolled_at: seq,
             revoked_at: None,
             keys: vec![KeyState {

@@ -8,15 +8,22 @@ use std::path::{Path, PathBuf};
 /// Layers, bottom-up. `signing` sits below the formats because envelopes and notes must sign and
 /// verify; it decides nothing about which bytes are signed (ARCHITECTURE.md explains).
 const LAYERS: &[(&str, &[&str])] = &[
-    ("foundation", &["ids", "limits", "time"]),
+    ("foundation", &["ids", "limits", "metrics", "time"]),
     ("keys", &["signing"]),
     (
         "formats",
-        &["envelope", "leaf", "merkle", "note", "statement"],
+        &["envelope", "httpsig", "leaf", "merkle", "note", "statement"],
     ),
     (
         "domain",
-        &["custody", "rules", "projection", "audit", "clocks"],
+        &[
+            "access",
+            "custody",
+            "rules",
+            "projection",
+            "audit",
+            "clocks",
+        ],
     ),
     ("storage", &["store"]),
     (
@@ -32,9 +39,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "casefile",
             "fuzz_harness",
             "queries",
+            "reads",
         ],
     ),
-    ("edges", &["cli", "render", "server", "report"]),
+    ("edges", &["cli", "client", "render", "server", "report"]),
 ];
 
 /// Layers that must stay pure: no file system, network, clock or randomness.

@@ -1,0 +1,1008 @@
+//! The HTTP edge (`custody serve`): axum on tokio, TLS through rustls. Routes writes to the ledger
+//! (authorized by the envelope's own signatures), reads to `reads` after `access` has
+//! authenticated the signed request and scoped it, and serves the public tlog-tiles read path.
+//! Maps every failure to an HTTP status here and nowhere else (`ApiError`). Holds no business
+//! rules, and never blocks a tokio worker on the disk or on signature checks: appends run on the
+//! blocking pool and wait for the sequencer's group commit, so no request holds a global lock
+//! around a flush.
+
+use crate::access::{self, AuthError, Reader};
+use crate::custody::{ItemState, Status};
+use crate::export::{self, TileRef};
+use crate::httpsig::{Presented, RequestParts};
+use crate::ids::{ItemId, OfficerId};
+use crate::ledger::{AppendError, Ledger, ProofRequestError};
+use crate::metrics::Page;
+use crate::reads::{Holder, ReadError, Reads};
+use crate::time::{Clock, SystemClock, Timestamp};
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A request body may not exceed the largest envelope the ledger accepts.
+pub const REQUEST_BODY_BYTES_MAX: usize = crate::limits::ENVELOPE_BYTES_MAX;
+/// Requests in service at once: enough for every terminal of a large facility; beyond it the
+/// server answers 503 at once instead of queueing without bound.
+pub const CONCURRENT_REQUESTS_MAX: usize = 512;
+/// A request (body upload included) must finish within 30 s: a slow or stalled client cannot
+/// hold a slot for longer.
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// On SIGINT/SIGTERM, in-flight requests get this long to finish before connections are closed.
+pub const SHUTDOWN_GRACE_MS: u64 = 30_000;
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub tls: Option<TlsFiles>,
+}
+
+/// A certificate chain and its private key, both PEM.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "plain HTTP is allowed on loopback only, and {0} is not a loopback address; give --tls-cert and --tls-key, or listen on 127.0.0.1"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// Counts of the HTTP edge, for `/metrics`.
+#[derive(Debug, Default)]
+struct HttpStats {
+    responses: Mutex<BTreeMap<u16, u64>>,
+    rejections: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+struct App {
+    ledger: Arc<Ledger>,
+    clock: Arc<dyn Clock>,
+    stats: HttpStats,
+}
+
+type Shared = Arc<App>;
+
+/// An error as every client sees it: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+/// The error code of a response, for the request log and the rejection counters.
+#[derive(Debug, Clone, Copy)]
+struct ErrorCode(&'static str);
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message).field(field)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(f) = self.field {
+            error["field"] = json!(f);
+        }
+        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9421 §5.1: tell the client what to sign.
+            response.headers_mut().insert(
+                "accept-signature",
+                HeaderValue::from_static(
+                    "custody=(\"@method\" \"@authority\" \"@path\" \"@query\");alg=\"ed25519\"",
+                ),
+            );
+        }
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
+    }
+}
+
+// ---- the one place failures become HTTP statuses ----
+
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> Self {
+        use crate::envelope::EnvelopeError as E;
+        use crate::statement::StatementError as S;
+        let message = e.to_string();
+        match e {
+            AppendError::Envelope(E::TooLarge { .. })
+            | AppendError::Statement(S::TooLarge { .. }) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+            }
+            AppendError::Envelope(E::Malformed(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message)
+            }
+            AppendError::Envelope(other) => {
+                let field = envelope_field(&other);
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field(field)
+            }
+            AppendError::Statement(S::Json(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field("payload")
+            }
+            AppendError::Statement(ref s @ S::Field { .. }) => {
+                let field = s.field_path().unwrap_or("payload").to_owned();
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).field(field)
+            }
+            AppendError::Leaf(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_leaf", message)
+            }
+            AppendError::Rule(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", message),
+            AppendError::IdConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "id_conflict", message).field("id")
+            }
+            AppendError::Storage(_) | AppendError::Stopped(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+        }
+    }
+}
+
+fn envelope_field(e: &crate::envelope::EnvelopeError) -> String {
+    use crate::envelope::EnvelopeError as E;
+    match e {
+        E::PayloadType(_) => "payloadType".into(),
+        E::PayloadEncoding | E::PayloadTooLarge { .. } => "payload".into(),
+        E::SignatureCount { .. } => "signatures".into(),
+        E::KeyId { index, .. } => format!("signatures[{index}].keyid"),
+        E::SignatureEncoding { index } => format!("signatures[{index}].sig"),
+        E::DuplicateKeyId { index, .. } => format!("signatures[{index}].keyid"),
+        E::TooLarge { .. } | E::Malformed(_) => String::new(),
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::NotFound(m) => Self::not_found(m),
+            ReadError::BadRequest { field, message } => Self::bad_request(&field, message),
+            ReadError::Refused(m) => Self::forbidden(m),
+            ReadError::Unavailable(m) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+            }
+            ReadError::Storage(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", m),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        if e.is_forbidden() {
+            Self::forbidden(e.to_string())
+        } else {
+            Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string())
+        }
+    }
+}
+
+impl From<ProofRequestError> for ApiError {
+    fn from(e: ProofRequestError) -> Self {
+        match e {
+            ProofRequestError::Storage(_) => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string())
+            }
+            _ => Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// Runs blocking ledger work (sled reads, signature checks, waiting for a group commit) on the
+/// blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the request's worker failed: {e}"),
+        )
+    })?
+}
+
+// ---- authentication of reads ----
+
+/// A read request signed by an enrolled, unrevoked officer (RFC 9421).
+struct Signed(Reader);
+
+impl FromRequestParts<Shared> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let authority = header("host")
+            .map(str::to_owned)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        let headers: Vec<(&str, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let request = RequestParts {
+            method: parts.method.as_str(),
+            authority: &authority,
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers,
+        };
+        let presented =
+            Presented::from_request(&request, header("signature-input"), header("signature"))
+                .map_err(AuthError::from)?;
+        let now = app.clock.now().unix_ms().div_euclid(1000);
+        let reader = access::authenticate(&app.ledger.state(), &presented, now)?;
+        if let Some(slot) = parts.extensions.get::<ReaderSlot>() {
+            *lock(&slot.0) = Some(reader.officer().clone());
+        }
+        Ok(Signed(reader))
+    }
+}
+
+/// Where the authenticated officer of a request is noted for the request log.
+#[derive(Debug, Clone, Default)]
+struct ReaderSlot(Arc<Mutex<Option<OfficerId>>>);
+
+fn parse_item(id: &str) -> Result<ItemId, ApiError> {
+    ItemId::parse(id).map_err(|e| ApiError::bad_request("id", format!("item id: {e}")))
+}
+
+/// Reads one item and refuses it when it is outside the reader's scope.
+fn scoped_item(ledger: &Ledger, reader: &Reader, id: &ItemId) -> Result<ItemState, ApiError> {
+    let item = ledger.item(id)?;
+    if !reader.may_read_item(&item) {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("item {id} (facility {})", item.facility)),
+        ));
+    }
+    Ok(item)
+}
+
+fn event_facility(event: &Value) -> &str {
+    event.get("facility").and_then(Value::as_str).unwrap_or("")
+}
+
+// ---- handlers: writes ----
+
+async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest envelope the ledger accepts"
+            ),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > REQUEST_BODY_BYTES_MAX as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(request.into_body(), REQUEST_BODY_BYTES_MAX)
+        .await
+        .map_err(|e| {
+            if e.into_inner().is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "the request body could not be read completely",
+                )
+            }
+        })?;
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || {
+        let receipt = ledger.submit(&body)?;
+        Ok(ledger.receipt_view(&receipt)?)
+    })
+    .await?;
+    let status = if view.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_response(status, &view))
+}
+
+// ---- handlers: the public log ----
+
+async fn get_checkpoint(State(app): State<Shared>) -> Response {
+    let note = app.ledger.checkpoint().note.clone();
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        note,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct InclusionQuery {
+    seq: Option<u64>,
+    size: Option<u64>,
+}
+
+async fn get_inclusion(State(app): State<Shared>, Query(q): Query<InclusionQuery>) -> ApiResult {
+    let seq = q
+        .seq
+        .ok_or_else(|| ApiError::bad_request("seq", "give ?seq=N (and optionally &size=N)"))?;
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || {
+        let size = q.size.unwrap_or(ledger.checkpoint().size);
+        Ok(ledger.inclusion_view(seq, size)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConsistencyQuery {
+    old: Option<u64>,
+    new: Option<u64>,
+}
+
+async fn get_consistency(
+    State(app): State<Shared>,
+    Query(q): Query<ConsistencyQuery>,
+) -> ApiResult {
+    let old = q
+        .old
+        .ok_or_else(|| ApiError::bad_request("old", "give ?old=N (and optionally &new=N)"))?;
+    let ledger = Arc::clone(&app.ledger);
+    let (new, hashes) = blocking(move || {
+        let new = q.new.unwrap_or(ledger.checkpoint().size);
+        Ok((new, ledger.consistency_proof(old, new)?))
+    })
+    .await?;
+    let hashes: Vec<String> = hashes.iter().map(|h| B64.encode(h)).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"old_size": old, "new_size": new, "hashes": hashes}),
+    ))
+}
+
+/// Hash tiles are public (hashes reveal nothing); entry bundles hold the statements, so only a
+/// reader of every facility (auditor, prosecutor: a mirror's operator) may fetch them.
+async fn get_tile(
+    State(app): State<Shared>,
+    Path(rest): Path<String>,
+    request: Request,
+) -> ApiResult {
+    let tile: TileRef = export::parse_tile_path(&rest)
+        .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is not a tlog-tiles path")))?;
+    if tile.level.is_none() {
+        let (mut parts, _) = request.into_parts();
+        let Signed(reader) = Signed::from_request_parts(&mut parts, &app).await?;
+        if !reader.reads_all() {
+            return Err(ApiError::forbidden(
+                reader.refusal("an entry bundle (statements of every facility)"),
+            ));
+        }
+    }
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        let size = ledger.checkpoint().size;
+        export::tile_bytes(ledger.store(), size, tile)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is beyond the latest checkpoint")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+async fn get_entry(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(seq): Path<u64>,
+) -> ApiResult {
+    if !reader.reads_all() {
+        return Err(ApiError::forbidden(reader.refusal("a raw log entry")));
+    }
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        ledger
+            .leaf(seq)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no entry {seq} in the latest checkpoint")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+// ---- handlers: custody reads (signed, scoped) ----
+
+#[derive(Debug, Deserialize)]
+struct ItemsQuery {
+    status: Option<String>,
+    facility: Option<String>,
+}
+
+async fn get_items(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Query(q): Query<ItemsQuery>,
+) -> ApiResult {
+    let status = q
+        .status
+        .map(|s| {
+            Status::parse(&s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "status",
+                    format!("status {s:?}: use held, in_transit, destroyed, returned or forfeited"),
+                )
+            })
+        })
+        .transpose()?;
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || Ok(ledger.items(status, q.facility.as_deref())?)).await?;
+    let visible: Vec<ItemState> = list
+        .into_iter()
+        .filter(|i| reader.may_read_item(i))
+        .collect();
+    Ok(json_response(StatusCode::OK, &visible))
+}
+
+async fn get_item(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_item(&id)?;
+    let ledger = Arc::clone(&app.ledger);
+    let item = blocking(move || scoped_item(&ledger, &reader, &id)).await?;
+    Ok(json_response(StatusCode::OK, &item))
+}
+
+async fn get_history(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_item(&id)?;
+    let ledger = Arc::clone(&app.ledger);
+    let history = blocking(move || {
+        scoped_item(&ledger, &reader, &id)?;
+        Ok(ledger.history(&id)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &history))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    as_of: Option<String>,
+}
+
+async fn get_audit(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
+    let id = parse_item(&id)?;
+    let as_of = match q.as_of {
+        Some(t) => Timestamp::parse(&t)
+            .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}")))?,
+        None => app.clock.now(),
+    };
+    let ledger = Arc::clone(&app.ledger);
+    let report = blocking(move || {
+        scoped_item(&ledger, &reader, &id)?;
+        Ok(ledger.audit_item(&id, as_of)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &report))
+}
+
+async fn get_bundle(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_item(&id)?;
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        scoped_item(&ledger, &reader, &id)?;
+        Ok(ledger.bundle(&id)?)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+async fn get_incident(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut view = blocking(move || Ok(ledger.incident(&id)?)).await?;
+    let all_events = view.events.len();
+    view.events
+        .retain(|e| reader.may_read_facility(event_facility(e)));
+    view.items.retain(|i| reader.may_read_item(i));
+    if view.events.is_empty() && view.items.is_empty() {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("incident {}", view.incident)),
+        ));
+    }
+    if view.events.len() < all_events {
+        // Persons are named by events this reader cannot see.
+        view.persons.clear();
+    }
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn get_person(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut view = blocking(move || Ok(ledger.person(&id)?)).await?;
+    view.events
+        .retain(|e| reader.may_read_facility(event_facility(e)));
+    if view.events.is_empty() {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("person {}", view.person)),
+        ));
+    }
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn get_holdings(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let officer =
+        OfficerId::parse(&id).map_err(|e| ApiError::bad_request("id", format!("officer: {e}")))?;
+    holdings(app, reader, Holder::Officer(officer)).await
+}
+
+async fn get_unit_holdings(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(unit): Path<String>,
+) -> ApiResult {
+    holdings(app, reader, Holder::Unit(unit)).await
+}
+
+async fn holdings(app: Shared, reader: Reader, who: Holder) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || Ok(ledger.holdings(&who)?)).await?;
+    let visible: Vec<ItemState> = list
+        .into_iter()
+        .filter(|i| reader.may_read_item(i))
+        .collect();
+    Ok(json_response(StatusCode::OK, &visible))
+}
+
+async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || {
+        let mut out = Vec::new();
+        for p in ledger.pending()? {
+            if reader.reads_all() || ledger.item(&p.item).is_ok_and(|i| reader.may_read_item(&i)) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn get_facilities(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut map = blocking(move || Ok(ledger.facilities()?)).await?;
+    map.retain(|f, _| reader.may_read_facility(f));
+    Ok(json_response(StatusCode::OK, &map))
+}
+
+async fn get_officers(State(app): State<Shared>, Signed(_reader): Signed) -> ApiResult {
+    let list = app.ledger.officers()?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+// ---- operations ----
+
+async fn get_healthz(State(app): State<Shared>) -> ApiResult {
+    let cp = app.ledger.checkpoint();
+    if let Some(reason) = app.ledger.stopped_reason() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            reason,
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "origin": app.ledger.origin().as_str(), "size": cp.size}),
+    ))
+}
+
+async fn get_metrics(State(app): State<Shared>) -> Response {
+    let s = app.ledger.stats();
+    let mut page = Page::default();
+    page.counter(
+        "custody_appends_total",
+        "Statements made durable and acknowledged.",
+        s.appended.get(),
+    );
+    page.counter(
+        "custody_duplicate_submissions_total",
+        "Retries answered with the original seq.",
+        s.duplicates.get(),
+    );
+    page.counter(
+        "custody_sequencer_refusals_total",
+        "Statements refused inside the sequencer.",
+        s.refused.get(),
+    );
+    page.histogram(
+        "custody_batch_statements",
+        "New statements per group commit.",
+        &s.batch_statements,
+    );
+    page.histogram(
+        "custody_commit_seconds",
+        "Seconds from batch write to checkpoint on disk (flush included).",
+        &s.commit_seconds,
+    );
+    page.gauge(
+        "custody_log_size",
+        "Entries covered by the latest checkpoint.",
+        app.ledger.checkpoint().size,
+    );
+    let rejections: Vec<(String, u64)> = lock(&app.stats.rejections)
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
+    let refs: Vec<(&str, u64)> = rejections.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    page.labelled(
+        "custody_http_rejections_total",
+        "Requests answered with an error, by error code.",
+        "reason",
+        &refs,
+    );
+    let responses: Vec<(String, u64)> = lock(&app.stats.responses)
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    let refs: Vec<(&str, u64)> = responses.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    page.labelled(
+        "custody_http_responses_total",
+        "HTTP responses by status.",
+        "status",
+        &refs,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        page.finish(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI document, kept as a file beside the schemas and checked against the routes by a
+/// test.
+pub const OPENAPI_JSON: &str = include_str!("../schemas/openapi.json");
+
+async fn get_openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found("no such route; see /v1/openapi.json")
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One log line per request, and the counters by status and error code.
+async fn log_requests(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let slot = ReaderSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    *lock(&app.stats.responses).entry(status).or_default() += 1;
+    let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    if let Some(code) = code {
+        *lock(&app.stats.rejections).entry(code).or_default() += 1;
+    }
+    let officer = lock(&slot.0).as_ref().map(ToString::to_string);
+    tracing::info!(
+        target: "custody::http",
+        method = %method,
+        path = %path,
+        status,
+        ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        error = code.unwrap_or("-"),
+        officer = officer.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}
+
+/// The routes (also used by the OpenAPI test).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/statements"),
+    ("get", "/v1/checkpoint"),
+    ("get", "/v1/entries/{seq}"),
+    ("get", "/v1/proofs/inclusion"),
+    ("get", "/v1/proofs/consistency"),
+    ("get", "/v1/items"),
+    ("get", "/v1/items/{id}"),
+    ("get", "/v1/items/{id}/history"),
+    ("get", "/v1/items/{id}/audit"),
+    ("get", "/v1/items/{id}/bundle"),
+    ("get", "/v1/incidents/{id}"),
+    ("get", "/v1/persons/{id}"),
+    ("get", "/v1/officers"),
+    ("get", "/v1/officers/{id}/holdings"),
+    ("get", "/v1/units/{unit}/holdings"),
+    ("get", "/v1/pending"),
+    ("get", "/v1/facilities"),
+    ("get", "/v1/openapi.json"),
+    ("get", "/checkpoint"),
+    ("get", "/tile/{path}"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+];
+
+/// The application: every route, the request log, and the bounds on size, time and concurrency.
+fn router(app: Shared) -> Router {
+    use tower::ServiceBuilder;
+    let api = Router::new()
+        .route("/v1/statements", post(post_statement))
+        .route("/v1/checkpoint", get(get_checkpoint))
+        .route("/v1/entries/{seq}", get(get_entry))
+        .route("/v1/proofs/inclusion", get(get_inclusion))
+        .route("/v1/proofs/consistency", get(get_consistency))
+        .route("/v1/items", get(get_items))
+        .route("/v1/items/{id}", get(get_item))
+        .route("/v1/items/{id}/history", get(get_history))
+        .route("/v1/items/{id}/audit", get(get_audit))
+        .route("/v1/items/{id}/bundle", get(get_bundle))
+        .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/persons/{id}", get(get_person))
+        .route("/v1/officers", get(get_officers))
+        .route("/v1/officers/{id}/holdings", get(get_holdings))
+        .route("/v1/units/{unit}/holdings", get(get_unit_holdings))
+        .route("/v1/pending", get(get_pending))
+        .route("/v1/facilities", get(get_facilities))
+        .route("/v1/openapi.json", get(get_openapi))
+        .route("/checkpoint", get(get_checkpoint))
+        .route("/tile/{*path}", get(get_tile))
+        .route("/healthz", get(get_healthz))
+        .route("/metrics", get(get_metrics))
+        .fallback(fallback)
+        .with_state(Arc::clone(&app));
+    api.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&app),
+                log_requests,
+            ))
+            .layer(axum::error_handling::HandleErrorLayer::new(overload))
+            .load_shed()
+            .concurrency_limit(CONCURRENT_REQUESTS_MAX)
+            .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS)),
+    )
+}
+
+async fn overload(e: tower::BoxError) -> ApiError {
+    if e.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request took longer than {REQUEST_TIMEOUT_MS} ms (a slow upload or a stalled client); send it again"
+            ),
+        )
+    } else if e.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            format!(
+                "the server is serving {CONCURRENT_REQUESTS_MAX} requests already; retry in a moment"
+            ),
+        )
+    } else {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    }
+}
+
+fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!(
+            "{} holds no certificate",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(format!("the certificate and key do not go together: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish (up to
+/// `SHUTDOWN_GRACE_MS`) and returns. `ready` gets the bound address (port 0 picks one).
+pub async fn serve(
+    ledger: Arc<Ledger>,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(config.listen));
+    }
+    let app = Arc::new(App {
+        ledger,
+        clock: Arc::new(SystemClock),
+        stats: HttpStats::default(),
+    });
+    let service = router(app).into_make_service();
+    let handle = axum_server::Handle::new();
+    let bind_error = |e: std::io::Error| ServeError::Bind {
+        addr: config.listen,
+        reason: e.to_string(),
+    };
+    let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let tls = config.tls.as_ref().map(tls_config).transpose()?;
+    let server_handle = handle.clone();
+    let server = async move {
+        match tls {
+            Some(tls) => {
+                let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
+                axum_server::from_tcp_rustls(listener, rustls)
+                    .handle(server_handle)
+                    .serve(service)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(listener)
+                    .handle(server_handle)
+                    .serve(service)
+                    .await
+            }
+        }
+    };
+    let server = tokio::spawn(server);
+    ready(addr, config.tls.is_some());
+    shutdown.await;
+    tracing::info!(target: "custody::http", "shutting down: no new connections; finishing requests in flight");
+    handle.graceful_shutdown(Some(Duration::from_millis(SHUTDOWN_GRACE_MS)));
+    server
+        .await
+        .map_err(|e| ServeError::Runtime(e.to_string()))?
+        .map_err(|e| ServeError::Runtime(e.to_string()))
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn signals() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// `custody serve`: opens the ledger, serves until a signal, then closes the ledger after the
+/// sequencer has answered every statement it took (nothing is acknowledged before it is durable).
+pub fn run(
+    ledger: Ledger,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+) -> Result<(), ServeError> {
+    let ledger = Arc::new(ledger);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("custody-http")
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    let result = runtime.block_on(serve(Arc::clone(&ledger), config, ready, signals()));
+    // Blocking tasks still waiting for a commit finish before the runtime goes.
+    runtime.shutdown_timeout(Duration::from_millis(SHUTDOWN_GRACE_MS));
+    ledger.close();
+    tracing::info!(target: "custody::http", "stopped; the ledger is closed");
+    result
+}
