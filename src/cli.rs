@@ -437,6 +437,12 @@ enum Command {
         /// TLS private key (PEM)
         #[arg(long, value_name = "FILE", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Requests served at once; more are answered 503 at once
+        #[arg(long, value_name = "N", default_value_t = crate::server::CONCURRENT_REQUESTS_MAX)]
+        concurrency_max: usize,
+        /// Time allowed for a whole request, upload included; slower ones are answered 408
+        #[arg(long, value_name = "MS", default_value_t = crate::server::REQUEST_TIMEOUT_MS)]
+        request_timeout_ms: u64,
     },
     /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
     Sync {
@@ -1462,6 +1468,8 @@ fn run(cli: Cli) -> Outcome {
             listen,
             tls_cert,
             tls_key,
+            concurrency_max,
+            request_timeout_ms,
         } => {
             init_logging();
             let ledger = open(&ledger.ledger)?;
@@ -1469,7 +1477,11 @@ fn run(cli: Cli) -> Outcome {
                 (Some(cert), Some(key)) => Some(crate::server::TlsFiles { cert, key }),
                 _ => None,
             };
-            let config = crate::server::ServeConfig { listen, tls };
+            let config = crate::server::ServeConfig {
+                concurrency_max,
+                request_timeout_ms,
+                ..crate::server::ServeConfig::new(listen, tls)
+            };
             crate::server::run(ledger, config, |addr, tls| {
                 out!(
                     "listening on {}://{addr}",

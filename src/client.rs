@@ -407,7 +407,12 @@ impl Outbox {
         statement_id: &str,
         now: Timestamp,
     ) -> Result<PathBuf, ClientError> {
-        let name = format!("{:013}-{statement_id}.json", now.unix_ms().max(0));
+        // Time first, then the count already queued: the names sort in the order of `put`.
+        let queued = self.queued()?.len();
+        let name = format!(
+            "{:013}-{queued:06}-{statement_id}.json",
+            now.unix_ms().max(0)
+        );
         let path = self.dir.join(name);
         self.write_durable(&path, envelope)?;
         Ok(path)

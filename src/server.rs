@@ -43,11 +43,27 @@ pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// On SIGINT/SIGTERM, in-flight requests get this long to finish before connections are closed.
 pub const SHUTDOWN_GRACE_MS: u64 = 30_000;
 
-/// Where and how to listen.
+/// Where and how to listen, and the bounds on each request.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub listen: SocketAddr,
     pub tls: Option<TlsFiles>,
+    /// Requests in service at once; more are answered 503 (default `CONCURRENT_REQUESTS_MAX`).
+    pub concurrency_max: usize,
+    /// Time for a whole request, upload included; beyond it 408 (default `REQUEST_TIMEOUT_MS`).
+    pub request_timeout_ms: u64,
+}
+
+impl ServeConfig {
+    /// Loopback or not, with the default bounds.
+    pub fn new(listen: SocketAddr, tls: Option<TlsFiles>) -> Self {
+        Self {
+            listen,
+            tls,
+            concurrency_max: CONCURRENT_REQUESTS_MAX,
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
+        }
+    }
 }
 
 /// A certificate chain and its private key, both PEM.
@@ -83,6 +99,8 @@ struct App {
     ledger: Arc<Ledger>,
     clock: Arc<dyn Clock>,
     stats: HttpStats,
+    concurrency_max: usize,
+    request_timeout_ms: u64,
 }
 
 type Shared = Arc<App>;
@@ -853,29 +871,33 @@ fn router(app: Shared) -> Router {
                 Arc::clone(&app),
                 log_requests,
             ))
-            .layer(axum::error_handling::HandleErrorLayer::new(overload))
+            .layer(axum::error_handling::HandleErrorLayer::new({
+                let (limit, timeout) = (app.concurrency_max, app.request_timeout_ms);
+                move |e| overload(e, limit, timeout)
+            }))
             .load_shed()
-            .concurrency_limit(CONCURRENT_REQUESTS_MAX)
-            .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS)),
+            // One semaphore for the whole server: `Router::layer` clones the stack per route.
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                app.concurrency_max,
+            ))
+            .timeout(Duration::from_millis(app.request_timeout_ms)),
     )
 }
 
-async fn overload(e: tower::BoxError) -> ApiError {
+async fn overload(e: tower::BoxError, limit: usize, timeout_ms: u64) -> ApiError {
     if e.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "timeout",
             format!(
-                "the request took longer than {REQUEST_TIMEOUT_MS} ms (a slow upload or a stalled client); send it again"
+                "the request took longer than {timeout_ms} ms (a slow upload or a stalled client); send it again"
             ),
         )
     } else if e.is::<tower::load_shed::error::Overloaded>() {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "overloaded",
-            format!(
-                "the server is serving {CONCURRENT_REQUESTS_MAX} requests already; retry in a moment"
-            ),
+            format!("the server is serving {limit} requests already; retry in a moment"),
         )
     } else {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
@@ -922,6 +944,8 @@ pub async fn serve(
         ledger,
         clock: Arc::new(SystemClock),
         stats: HttpStats::default(),
+        concurrency_max: config.concurrency_max.max(1),
+        request_timeout_ms: config.request_timeout_ms.max(1),
     });
     let service = router(app).into_make_service();
     let handle = axum_server::Handle::new();
