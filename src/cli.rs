@@ -459,8 +459,26 @@ enum Command {
     },
     /// Create a demonstration ledger with generated keys, then verify it
     Demo {
-        #[arg(long, value_name = "DIR", env = "CUSTODY_LEDGER")]
-        ledger: PathBuf,
+        /// The new ledger's directory (must not exist or be empty)
+        #[arg(
+            long,
+            value_name = "DIR",
+            env = "CUSTODY_LEDGER",
+            required_unless_present = "server"
+        )]
+        ledger: Option<PathBuf>,
+        /// Only found the ledger and enroll the officers (keys in DIR/demo-keys); record the acts later through a server with --server
+        #[arg(long, requires = "ledger")]
+        founding_only: bool,
+        /// Record the scenario's acts through this server instead, signed here with the keys in --keys
+        #[arg(long, value_name = "URL", conflicts_with = "founding_only")]
+        server: Option<String>,
+        /// The demo-keys folder written by `custody demo --founding-only`
+        #[arg(long, value_name = "DIR", requires = "server")]
+        keys: Option<PathBuf>,
+        /// A CA certificate (PEM) to trust for the server's TLS certificate
+        #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
         #[command(flatten)]
         json: JsonArg,
     },
@@ -1542,12 +1560,67 @@ fn run(cli: Cli) -> Outcome {
                 Ok(())
             }
         }
-        Command::Demo { ledger, json } => {
-            let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(|e| match e {
+        Command::Demo {
+            ledger,
+            founding_only,
+            server,
+            keys,
+            ca_cert,
+            json,
+        } => {
+            let demo_failure = |e: crate::demo::DemoError| match e {
                 crate::demo::DemoError::Open(e) => Failure::from(e),
                 crate::demo::DemoError::Append(e) => Failure::from(e),
+                crate::demo::DemoError::Target(m) => Failure::Rejected(m),
                 other => Failure::Io(other.to_string()),
-            })?;
+            };
+            if let Some(url) = server {
+                let keys = keys.ok_or_else(|| {
+                    Failure::Input(
+                        "give --keys DIR (the demo-keys folder of `custody demo --founding-only`)"
+                            .into(),
+                    )
+                })?;
+                // Reads for `after` are signed by the administrator, who reads the home facility.
+                let admin = read_key(&keys.join("admin.pem"))?;
+                let remote = remote(&url, Some(admin), ca_cert.as_deref(), &clock)?;
+                let steps = crate::demo::record_acts(&remote, &keys).map_err(demo_failure)?;
+                if json.json {
+                    print_json(
+                        &json!({"server": url, "steps": steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>()}),
+                    );
+                } else {
+                    out!(
+                        "recorded the scenario's acts through {url}, each signed here by its officers:"
+                    );
+                    for s in &steps {
+                        out!("  seq {:>3}  {}", s.seq, s.what);
+                    }
+                }
+                return Ok(());
+            }
+            let ledger = ledger.ok_or_else(|| Failure::Input("give --ledger DIR".into()))?;
+            if founding_only {
+                let (vkey, steps) = crate::demo::found_only(&ledger).map_err(demo_failure)?;
+                if json.json {
+                    print_json(
+                        &json!({"ledger": ledger.display().to_string(), "vkey": vkey, "steps": steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>()}),
+                    );
+                } else {
+                    for s in &steps {
+                        out!("  seq {:>3}  {}", s.seq, s.what);
+                    }
+                    out!(
+                        "founded {} with {} officers; their keys are in {}",
+                        ledger.display(),
+                        steps.len() - 1,
+                        ledger.join("demo-keys").display()
+                    );
+                    out!("verifier key: {vkey}");
+                }
+                return Ok(());
+            }
+            let report = crate::demo::run(&ledger, Arc::clone(&clock)).map_err(demo_failure)?;
             if json.json {
                 print_json(&report.to_json());
             } else {

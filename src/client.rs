@@ -534,3 +534,19 @@ impl Outbox {
         self.write_durable(&self.dir.join(HEADS_FILE), &bytes)
     }
 }
+
+/// The demo's acts go through the server like any officer's statements.
+impl crate::demo::DemoTarget for Remote {
+    fn append(&self, envelope: crate::envelope::Envelope) -> Result<u64, crate::demo::DemoError> {
+        let bytes = envelope.to_json_pretty().into_bytes();
+        self.submit(&bytes)
+            .map(|(_, receipt)| receipt.seq)
+            .map_err(|e| crate::demo::DemoError::Target(e.to_string()))
+    }
+
+    fn head(&self, item: &ItemId) -> Result<String, crate::demo::DemoError> {
+        self.item(item)
+            .map(|s| s.head)
+            .map_err(|e| crate::demo::DemoError::Target(e.to_string()))
+    }
+}

@@ -31,6 +31,8 @@ pub enum DemoError {
     Compose(#[from] compose::ComposeError),
     #[error("{0}")]
     Io(String),
+    #[error("the server refused the demo's act: {0}")]
+    Target(String),
 }
 
 /// One recorded act, for the printed story.
@@ -170,7 +172,15 @@ struct Officer {
     file: &'static str,
 }
 
+/// Where the cast's keys come from: fresh ones, or the `demo-keys/` folder of an earlier run.
+#[derive(Debug, Clone, Copy)]
+enum Keys<'a> {
+    Generate,
+    Load(&'a Path),
+}
+
 fn officer(
+    keys: Keys<'_>,
     id: &str,
     name: &str,
     agency: &str,
@@ -178,7 +188,10 @@ fn officer(
     roles: &[OfficerRole],
     file: &'static str,
 ) -> Result<Officer, DemoError> {
-    let key = SecretKey::generate()?;
+    let key = match keys {
+        Keys::Generate => SecretKey::generate()?,
+        Keys::Load(dir) => SecretKey::read_file(&dir.join(file))?,
+    };
     Ok(Officer {
         input: OfficerInput {
             id: OfficerId::parse(id).map_err(|e| DemoError::Io(e.to_string()))?,
@@ -191,6 +204,33 @@ fn officer(
         key,
         file,
     })
+}
+
+/// The units of the scenario.
+const LAPAS: &str = "P2U Lapas Narkotika Jakarta";
+const KPLP: &str = "KPLP Lapas Narkotika Jakarta";
+const POLRES: &str = "Satresnarkoba Polres Jakarta Timur";
+const LABFOR: &str = "Labfor Polri";
+
+/// Where the scenario's acts go: the ledger itself, or (in the client) a server.
+pub trait DemoTarget {
+    /// Appends a signed envelope; answers its seq.
+    fn append(&self, envelope: crate::envelope::Envelope) -> Result<u64, DemoError>;
+    /// The item's current head, which the next act names in `after`.
+    fn head(&self, item: &crate::ids::ItemId) -> Result<String, DemoError>;
+}
+
+impl DemoTarget for Ledger {
+    fn append(&self, envelope: crate::envelope::Envelope) -> Result<u64, DemoError> {
+        Ok(self.submit_envelope(envelope)?.seq)
+    }
+
+    fn head(&self, item: &crate::ids::ItemId) -> Result<String, DemoError> {
+        crate::queries::item(self.store(), item)
+            .map_err(|e| DemoError::Io(e.to_string()))?
+            .map(|s| s.head)
+            .ok_or_else(|| DemoError::Io(format!("demo item {item} missing")))
+    }
 }
 
 /// The evidence labels of the scenario.
@@ -213,7 +253,7 @@ fn digest_of(label: &str) -> String {
 /// Records one act of the scenario: fills the common fields, names the items' current heads in
 /// `after`, signs with every signer's key, appends.
 struct Recorder<'a> {
-    ledger: &'a Ledger,
+    target: &'a dyn DemoTarget,
     clock: &'a ManualClock,
     steps: Vec<Step>,
 }
@@ -237,10 +277,7 @@ impl Recorder<'_> {
             } else {
                 let id =
                     crate::ids::ItemId::parse(item).map_err(|e| DemoError::Io(e.to_string()))?;
-                let state = crate::queries::item(self.ledger.store(), &id)
-                    .map_err(|e| DemoError::Io(e.to_string()))?
-                    .ok_or_else(|| DemoError::Io(format!("demo item {item} missing")))?;
-                Value::String(state.head)
+                Value::String(self.target.head(&id)?)
             };
             after.insert((*item).to_owned(), head);
         }
@@ -257,120 +294,30 @@ impl Recorder<'_> {
         }
         let bytes = serde_json::to_vec(&statement).expect("a JSON value serializes");
         let keys: Vec<&SecretKey> = signers.iter().map(|(_, o)| &o.key).collect();
-        let receipt = self
-            .ledger
-            .submit_envelope(compose::sign_statement(bytes, &keys)?)?;
+        let seq = self.target.append(compose::sign_statement(bytes, &keys)?)?;
         let st = crate::statement::StatementType::parse(kind).map_or("", |t| t.indonesian());
         self.steps.push(Step {
-            seq: receipt.seq,
+            seq,
             what: format!("{kind} ({st})"),
         });
-        Ok(receipt.seq)
+        Ok(seq)
     }
 }
 
-/// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
-/// replays its own scenario clock so that the story has the dates of the scenario.
-pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
-    let start = Timestamp::parse("2025-08-01T01:00:00Z").expect("a valid literal time");
-    let clock = Arc::new(ManualClock::new(start));
+/// Creates the ledger and enrolls the cast: the part of the scenario only an administrator at
+/// the ledger's own machine can do (genesis needs the ledger's key).
+fn found(dir: &Path, clock: &Arc<ManualClock>, c: &Cast) -> Result<(Ledger, Vec<Step>), DemoError> {
     let origin = Origin::parse(DEMO_ORIGIN).expect("a valid literal origin");
     let f = DEMO_FACILITY;
-    let lapas = "P2U Lapas Narkotika Jakarta";
-    let kplp = "KPLP Lapas Narkotika Jakarta";
-    let polres = "Satresnarkoba Polres Jakarta Timur";
-    let labfor = "Labfor Polri";
-    let admin = officer(
-        "197905112005011002",
-        "Hendra Wijaya",
-        "imipas",
-        "Tata Usaha Lapas Narkotika Jakarta",
-        &[OfficerRole::Admin],
-        "admin.pem",
+    let admin = &c.admin;
+    let (ledger, receipt) = compose::init_ledger(
+        dir,
+        &origin,
+        f,
+        clock.clone() as Arc<dyn Clock>,
+        &admin.input,
+        &admin.key,
     )?;
-    let gate_a = officer(
-        "198803222010121003",
-        "Agus Santoso",
-        "imipas",
-        lapas,
-        &[OfficerRole::GateOfficer],
-        "gate-officer-a.pem",
-    )?;
-    let gate_b = officer(
-        "199001152014022001",
-        "Budi Rahmawati",
-        "imipas",
-        lapas,
-        &[OfficerRole::GateOfficer],
-        "gate-officer-b.pem",
-    )?;
-    let head = officer(
-        "197512031998031001",
-        "Slamet Riyadi",
-        "imipas",
-        kplp,
-        &[OfficerRole::SecurityOfficer],
-        "head-of-security.pem",
-    )?;
-    let dewi = officer(
-        "198906142012122002",
-        "Dewi Lestari",
-        "imipas",
-        kplp,
-        &[OfficerRole::SecurityOfficer],
-        "security-officer.pem",
-    )?;
-    let rudi = officer(
-        "85071234",
-        "Rudi Hartono",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "investigator.pem",
-    )?;
-    let yusuf = officer(
-        "90030456",
-        "Yusuf Maulana",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "investigator-2.pem",
-    )?;
-    let kasat = officer(
-        "76010123",
-        "Arief Wibowo",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "unit-head.pem",
-    )?;
-    let ratna = officer(
-        "198204102006042001",
-        "Ratna Sari",
-        "labfor",
-        labfor,
-        &[OfficerRole::LabExaminer],
-        "lab-examiner.pem",
-    )?;
-    let bambang = officer(
-        "70050678",
-        "Bambang Susilo",
-        "labfor",
-        labfor,
-        &[OfficerRole::LabHead],
-        "lab-head.pem",
-    )?;
-    let andi = officer(
-        "198507142010121001",
-        "Andi Pratama",
-        "kejaksaan",
-        "Kejari Jakarta Timur",
-        &[OfficerRole::Prosecutor],
-        "prosecutor.pem",
-    )?;
-
-    let (ledger, receipt) =
-        compose::init_ledger(dir, &origin, f, clock.clone(), &admin.input, &admin.key)?;
     let mut steps = vec![Step {
         seq: receipt.seq,
         what: format!(
@@ -378,10 +325,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
             admin.input.name
         ),
     }];
-    let everyone = [
-        &gate_a, &gate_b, &head, &dewi, &rudi, &yusuf, &kasat, &ratna, &bambang, &andi,
-    ];
-    for o in everyone {
+    for o in c.everyone().into_iter().skip(1) {
         clock.advance_ms(60 * 1000);
         let bytes = compose::enrollment(
             clock.as_ref(),
@@ -400,37 +344,51 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         });
     }
 
+    Ok((ledger, steps))
+}
+
+/// The scenario's acts, from the search at the gate to the destruction.
+fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    let Cast {
+        gate_a,
+        gate_b,
+        head,
+        dewi,
+        rudi,
+        yusuf,
+        kasat,
+        ratna,
+        bambang,
+        andi,
+        ..
+    } = c;
+    let (polres, labfor) = (POLRES, LABFOR);
     let visitor = json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"});
     let item = DEMO_ITEM;
     let sample = DEMO_SAMPLE;
-    let mut r = Recorder {
-        ledger: &ledger,
-        clock: &clock,
-        steps,
-    };
     // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
-    r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", &gate_a), ("witness", &gate_b)], &[], json!({
+    r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", gate_a), ("witness", gate_b)], &[], json!({
         "incident": DEMO_INCIDENT, "kind": "gate", "subject": visitor, "location": "Pintu utama P2U",
         "body_search": false, "outcome": "contraband_found"}))?;
-    r.act("2025-08-04T02:15:00Z", "contraband_found", &[("finder", &gate_a), ("witness", &gate_b)], &[(item, true)], json!({
+    r.act("2025-08-04T02:15:00Z", "contraband_found", &[("finder", gate_a), ("witness", gate_b)], &[(item, true)], json!({
         "incident": DEMO_INCIDENT, "item": item,
         "description": {"name": "14 plastic sachets of crystalline powder (sabu)", "form": "crystal", "colour": "white"},
         "category": "narcotic", "narcotic_class": "I", "count": 14, "gross_mass_mg": 12840,
         "concealment": "under the rice in a visitor's lunch box", "persons": [visitor],
         "photos": [digest_of("photo: rice box opened"), digest_of("photo: 14 sachets")]}))?;
-    r.act("2025-08-04T02:30:00Z", "item_sealed", &[("actor", &gate_a), ("witness", &gate_b)], &[(item, false)], json!({
+    r.act("2025-08-04T02:30:00Z", "item_sealed", &[("actor", gate_a), ("witness", gate_b)], &[(item, false)], json!({
         "item": item, "seals_applied": ["SEG-2025-000418"], "packaging": "transparent evidence bag, labelled",
         "photos": [digest_of("photo: sealed bag SEG-2025-000418")]}))?;
-    r.act("2025-08-04T03:00:00Z", "note_added", &[("author", &head)], &[(item, false)], json!({
+    r.act("2025-08-04T03:00:00Z", "note_added", &[("author", head)], &[(item, false)], json!({
         "item": item, "text": "Kepala KPLP: kejadian dilaporkan ke Kalapas / incident reported to the prison head"}))?;
     // Tuesday morning: handover to the police before two witnesses.
-    r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", &gate_a), ("witness", &gate_b), ("witness", &dewi)], &[(item, false)], json!({
+    r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", gate_a), ("witness", gate_b), ("witness", dewi)], &[(item, false)], json!({
         "item": item, "to_officer": rudi.input.id.as_str(), "to_unit": polres, "purpose": "penyidikan / investigation",
         "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14}))?;
     r.act(
         "2025-08-05T01:35:00Z",
         "custody_received",
-        &[("receiver", &rudi), ("witness", &yusuf)],
+        &[("receiver", rudi), ("witness", yusuf)],
         &[(item, false)],
         json!({
         "item": item, "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14,
@@ -439,13 +397,13 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
     r.act(
         "2025-08-05T03:00:00Z",
         "weighed",
-        &[("weigher", &rudi), ("witness", &yusuf)],
+        &[("weigher", rudi), ("witness", yusuf)],
         &[(item, false)],
         json!({
         "item": item, "gross_mass_mg": 12840, "net_mass_mg": 11200, "balance_id": "OHAUS-PX224-03",
         "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
-    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[("investigator", &rudi), ("witness", &yusuf), ("witness", &dewi)], &[(item, false)], json!({
+    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[("investigator", rudi), ("witness", yusuf), ("witness", dewi)], &[(item, false)], json!({
         "item": item, "case": "LP/B/412/VIII/2025/Resnarkoba",
         "warrant": {"number": "PRIN-SITA/412/VIII/2025/Resnarkoba", "issued_by": "Ketua Pengadilan Negeri Jakarta Timur", "date": "2025-08-05"},
         "legal_basis": ["UU 35/2009 art. 87", "PP 40/2013 art. 14"],
@@ -453,49 +411,250 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         "count": 14, "net_mass_mg": 11200, "possessor": visitor, "possessor_acknowledgement": "refused",
         "refusal_note": "Pengunjung menolak menandatangani berita acara / the visitor refused to sign",
         "photos": [digest_of("photo: seizure record")]}))?;
-    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[("investigator", &rudi), ("witness", &yusuf)], &[(item, false), (sample, true)], json!({
+    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[("investigator", rudi), ("witness", yusuf)], &[(item, false), (sample, true)], json!({
         "item": item, "sample": sample, "rule": "statistical", "sample_count": 2, "sample_net_mass_mg": 410,
         "sample_seals": ["SEG-2025-000419"], "parent_seals": ["SEG-2025-000420"], "suspect_acknowledgement": "refused"}))?;
-    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", &rudi)], &[(item, false)], json!({
+    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", rudi)], &[(item, false)], json!({
         "item": item, "letter_number": "B/1187/VIII/2025/Resnarkoba", "recipients": ["kejari", "court", "bpom"]}))?;
-    r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", &kasat)], &[(sample, false)], json!({
+    r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", kasat)], &[(sample, false)], json!({
         "item": sample, "lab": labfor, "letter_number": "R/1190/VIII/2025/Resnarkoba", "seals": ["SEG-2025-000419"]}))?;
-    r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", &rudi), ("witness", &yusuf), ("witness", &kasat)], &[(sample, false)], json!({
+    r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", rudi), ("witness", yusuf), ("witness", kasat)], &[(sample, false)], json!({
         "item": sample, "to_officer": ratna.input.id.as_str(), "to_unit": labfor, "purpose": "pemeriksaan laboratoris / lab examination",
         "seals": ["SEG-2025-000419"], "seals_intact": true, "count_observed": 2}))?;
-    r.act("2025-08-06T02:00:00Z", "lab_received", &[("lab_intake", &ratna)], &[(sample, false)], json!({
+    r.act("2025-08-06T02:00:00Z", "lab_received", &[("lab_intake", ratna)], &[(sample, false)], json!({
         "item": sample, "lab_case": "LAB-2025-08-3312", "seals": ["SEG-2025-000419"], "seals_intact": true, "mass_observed_mg": 410}))?;
-    r.act("2025-08-07T08:00:00Z", "lab_result", &[("examiner", &ratna), ("lab_head", &bambang)], &[(sample, false)], json!({
+    r.act("2025-08-07T08:00:00Z", "lab_result", &[("examiner", ratna), ("lab_head", bambang)], &[(sample, false)], json!({
         "item": sample, "report_number": "BA-LAB/3312/VIII/2025", "result": "positive", "substance": "methamphetamine",
         "narcotic_class": "I", "method": "GC-MS", "net_mass_mg": 390, "consumed_mass_mg": 50, "residue_mass_mg": 340,
         "residue_seals": ["SEG-LAB-2025-3312"], "report_digest": digest_of("lab report BA-LAB/3312/VIII/2025")}))?;
-    r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", &andi)], &[(item, false), (sample, false)], json!({
+    r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", andi)], &[(item, false), (sample, false)], json!({
         "order_number": "PRINT-123/M.1.13/Enz.1/08/2025",
         "items": [{"item": item, "status": "destroy"}, {"item": sample, "status": "evidence", "retained_mass_mg": 340}]}))?;
     let reweigh = r.act(
         "2025-08-21T01:30:00Z",
         "weighed",
-        &[("weigher", &rudi), ("witness", &yusuf)],
+        &[("weigher", rudi), ("witness", yusuf)],
         &[(item, false)],
         json!({
         "item": item, "gross_mass_mg": 12420, "net_mass_mg": 10790, "balance_id": "OHAUS-PX224-03",
         "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
     // Nine days after the order: two days past the 7-day limit of UU 35/2009 art. 91(2).
-    r.act("2025-08-21T02:00:00Z", "destroyed", &[("actor", &rudi), ("witness", &yusuf), ("witness", &dewi), ("official", &andi)], &[(item, false)], json!({
+    r.act("2025-08-21T02:00:00Z", "destroyed", &[("actor", rudi), ("witness", yusuf), ("witness", dewi), ("official", andi)], &[(item, false)], json!({
         "item": item, "order_ref": "PRINT-123/M.1.13/Enz.1/08/2025", "reweigh_seq": reweigh, "mass_destroyed_mg": 10790,
         "method": "dissolved in water and incinerated", "media": [digest_of("video: destruction"), digest_of("photo: ashes")]}))?;
-    let steps = r.steps;
+    Ok(())
+}
 
+fn write_keys(dir: &Path, c: &Cast) -> Result<(), DemoError> {
     let keys_dir = dir.join("demo-keys");
     std::fs::create_dir_all(&keys_dir)
         .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
-    for o in [
-        &admin, &gate_a, &gate_b, &head, &dewi, &rudi, &yusuf, &kasat, &ratna, &bambang, &andi,
-    ] {
+    for o in c.everyone() {
         o.key.write_new_file(&keys_dir.join(o.file))?;
     }
 
+    Ok(())
+}
+
+/// The scenario's first moment (the ledger is founded on 1 August 2025).
+const DEMO_START: &str = "2025-08-01T01:00:00Z";
+
+/// Only the founding: creates the ledger in `dir`, enrolls the cast and writes their keys to
+/// `demo-keys/`, so that the acts can be recorded through a server (`record_acts`). Answers the
+/// verifier key and the steps.
+pub fn found_only(dir: &Path) -> Result<(String, Vec<Step>), DemoError> {
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = Arc::new(ManualClock::new(start));
+    let c = cast(Keys::Generate)?;
+    let (ledger, steps) = found(dir, &clock, &c)?;
+    write_keys(dir, &c)?;
+    let vkey = ledger.verifier_key().to_string();
+    ledger.close();
+    Ok((vkey, steps))
+}
+
+/// Records the scenario's acts through `target` (a server, from the client) with the cast's
+/// keys read from `keys_dir` (the `demo-keys/` that `found_only` wrote). Every act is signed
+/// here; the target only verifies and appends.
+pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>, DemoError> {
+    let c = cast(Keys::Load(keys_dir))?;
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = ManualClock::new(start);
+    let mut r = Recorder {
+        target,
+        clock: &clock,
+        steps: Vec::new(),
+    };
+    acts(&mut r, &c)?;
+    Ok(r.steps)
+}
+
+/// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
+/// replays its own scenario clock so that the story has the dates of the scenario.
+/// The officers of the scenario, as DOMAIN.md tells it.
+struct Cast {
+    admin: Officer,
+    gate_a: Officer,
+    gate_b: Officer,
+    head: Officer,
+    dewi: Officer,
+    rudi: Officer,
+    yusuf: Officer,
+    kasat: Officer,
+    ratna: Officer,
+    bambang: Officer,
+    andi: Officer,
+}
+
+impl Cast {
+    fn everyone(&self) -> [&Officer; 11] {
+        [
+            &self.admin,
+            &self.gate_a,
+            &self.gate_b,
+            &self.head,
+            &self.dewi,
+            &self.rudi,
+            &self.yusuf,
+            &self.kasat,
+            &self.ratna,
+            &self.bambang,
+            &self.andi,
+        ]
+    }
+}
+
+fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
+    let (lapas, kplp, polres, labfor) = (LAPAS, KPLP, POLRES, LABFOR);
+    let admin = officer(
+        keys,
+        "197905112005011002",
+        "Hendra Wijaya",
+        "imipas",
+        "Tata Usaha Lapas Narkotika Jakarta",
+        &[OfficerRole::Admin],
+        "admin.pem",
+    )?;
+    let gate_a = officer(
+        keys,
+        "198803222010121003",
+        "Agus Santoso",
+        "imipas",
+        lapas,
+        &[OfficerRole::GateOfficer],
+        "gate-officer-a.pem",
+    )?;
+    let gate_b = officer(
+        keys,
+        "199001152014022001",
+        "Budi Rahmawati",
+        "imipas",
+        lapas,
+        &[OfficerRole::GateOfficer],
+        "gate-officer-b.pem",
+    )?;
+    let head = officer(
+        keys,
+        "197512031998031001",
+        "Slamet Riyadi",
+        "imipas",
+        kplp,
+        &[OfficerRole::SecurityOfficer],
+        "head-of-security.pem",
+    )?;
+    let dewi = officer(
+        keys,
+        "198906142012122002",
+        "Dewi Lestari",
+        "imipas",
+        kplp,
+        &[OfficerRole::SecurityOfficer],
+        "security-officer.pem",
+    )?;
+    let rudi = officer(
+        keys,
+        "85071234",
+        "Rudi Hartono",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "investigator.pem",
+    )?;
+    let yusuf = officer(
+        keys,
+        "90030456",
+        "Yusuf Maulana",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "investigator-2.pem",
+    )?;
+    let kasat = officer(
+        keys,
+        "76010123",
+        "Arief Wibowo",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "unit-head.pem",
+    )?;
+    let ratna = officer(
+        keys,
+        "198204102006042001",
+        "Ratna Sari",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabExaminer],
+        "lab-examiner.pem",
+    )?;
+    let bambang = officer(
+        keys,
+        "70050678",
+        "Bambang Susilo",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabHead],
+        "lab-head.pem",
+    )?;
+    let andi = officer(
+        keys,
+        "198507142010121001",
+        "Andi Pratama",
+        "kejaksaan",
+        "Kejari Jakarta Timur",
+        &[OfficerRole::Prosecutor],
+        "prosecutor.pem",
+    )?;
+
+    Ok(Cast {
+        admin,
+        gate_a,
+        gate_b,
+        head,
+        dewi,
+        rudi,
+        yusuf,
+        kasat,
+        ratna,
+        bambang,
+        andi,
+    })
+}
+
+pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = Arc::new(ManualClock::new(start));
+    let c = cast(Keys::Generate)?;
+    let (ledger, mut steps) = found(dir, &clock, &c)?;
+    let mut r = Recorder {
+        target: &ledger,
+        clock: &clock,
+        steps: std::mem::take(&mut steps),
+    };
+    acts(&mut r, &c)?;
+    let steps = r.steps;
+    write_keys(dir, &c)?;
     let cp = ledger.checkpoint();
     let vkey = ledger.verifier_key().clone();
     let verify = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})

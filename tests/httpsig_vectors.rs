@@ -8,7 +8,10 @@ use custody::signing::{PublicKey, SecretKey};
 use serde_json::Value;
 
 fn vector() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/rfc9421/b26.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/rfc9421/b26.json"
+    );
     serde_json::from_slice(&std::fs::read(path).expect("vector file")).expect("JSON")
 }
 
@@ -60,5 +63,9 @@ fn rfc9421_b26_signature_base_and_ed25519_signature() {
     );
     // A changed component breaks it.
     let tampered = base.replace("/foo", "/bar");
-    assert!(public.verify_strict(tampered.as_bytes(), &signature).is_err());
+    assert!(
+        public
+            .verify_strict(tampered.as_bytes(), &signature)
+            .is_err()
+    );
 }

@@ -700,7 +700,9 @@ fn writes_answer_with_receipts_and_every_error_names_the_problem() {
             .to_json_pretty()
     };
     let huge = vec![b' '; custody::server::REQUEST_BODY_BYTES_MAX + 1];
-    let cases: Vec<(&str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+    // (what, body, status, code, field)
+    type Case<'a> = (&'a str, Vec<u8>, u16, &'a str, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         ("not JSON", b"{not json".to_vec(), 400, "malformed", None),
         (
             "invalid UTF-8",
