@@ -73,14 +73,23 @@ fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
         .map_err(|e| BenchError::Input(e.to_string()))
 }
 
-/// Appends `count` pre-signed ~1 KiB notes from `writers` threads into a new ledger in `dir`.
-/// Only single-signer statements exist until the custody acts land, so `signatures` must be 1.
-pub fn append(
+/// A new benchmark ledger with its writers' statements already signed.
+pub struct PreparedAppend {
+    pub ledger: Ledger,
+    /// One list of envelopes per writer.
+    pub work: Vec<Vec<Envelope>>,
+    pub statement_bytes: usize,
+    pub signatures: usize,
+}
+
+/// Creates a new ledger in `dir`, enrolls one author per writer and pre-signs `count` ~1 KiB
+/// notes. Only single-signer statements exist in the generator, so `signatures` must be 1.
+pub fn prepare_append(
     dir: &Path,
     writers: usize,
     count: usize,
     signatures: usize,
-) -> Result<AppendResult, BenchError> {
+) -> Result<PreparedAppend, BenchError> {
     if writers == 0 || count == 0 {
         return Err(BenchError::Input(
             "--writers and --count must be at least 1".into(),
@@ -88,7 +97,7 @@ pub fn append(
     }
     if signatures != 1 {
         return Err(BenchError::Input(
-            "only --signatures 1 is available until the custody event types (multi-signer acts) land".into(),
+            "only --signatures 1 is generated so far (multi-signer acts are not yet in the generator)".into(),
         ));
     }
     let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
@@ -120,19 +129,31 @@ pub fn append(
         statement_bytes = bytes.len();
         work[w].push(compose::sign_statement(bytes, &[key])?);
     }
-    let ledger = Arc::new(ledger);
-    let before = ledger.checkpoint().size;
+    Ok(PreparedAppend {
+        ledger,
+        work,
+        statement_bytes,
+        signatures,
+    })
+}
+
+/// Runs one writer thread per list of `work`, each calling `submit` for its items in turn, and
+/// answers every latency. Used embedded (the ledger) and over HTTP (the client).
+pub fn drive<T: Send, E: Send>(
+    work: Vec<Vec<T>>,
+    submit: &(dyn Fn(usize, T) -> Result<(), E> + Sync),
+) -> Result<(Vec<Duration>, f64), E> {
     let start = Instant::now();
-    let mut latencies: Vec<Duration> = std::thread::scope(|s| {
+    let latencies = std::thread::scope(|s| {
         let handles: Vec<_> = work
             .into_iter()
-            .map(|envelopes| {
-                let ledger = Arc::clone(&ledger);
-                s.spawn(move || -> Result<Vec<Duration>, AppendError> {
-                    let mut lat = Vec::with_capacity(envelopes.len());
-                    for env in envelopes {
+            .enumerate()
+            .map(|(w, items)| {
+                s.spawn(move || -> Result<Vec<Duration>, E> {
+                    let mut lat = Vec::with_capacity(items.len());
+                    for item in items {
                         let t = Instant::now();
-                        ledger.submit_envelope(env)?;
+                        submit(w, item)?;
                         lat.push(t.elapsed());
                     }
                     Ok(lat)
@@ -141,33 +162,69 @@ pub fn append(
             .collect();
         let mut all = Vec::new();
         for h in handles {
-            match h.join() {
-                Ok(Ok(l)) => all.extend(l),
-                Ok(Err(e)) => return Err(BenchError::Append(e)),
-                Err(_) => return Err(BenchError::Input("a writer thread panicked".into())),
-            }
+            all.extend(h.join().expect("a writer thread does not panic")?);
         }
         Ok(all)
     })?;
-    let elapsed = start.elapsed().as_secs_f64();
-    let appended = ledger.checkpoint().size - before;
+    Ok((latencies, start.elapsed().as_secs_f64()))
+}
+
+/// Sums up a run: rate, latency percentiles, disk per entry.
+pub fn summarize(
+    ledger: &Ledger,
+    appended: u64,
+    mut latencies: Vec<Duration>,
+    elapsed: f64,
+    writers: usize,
+    signatures: usize,
+    statement_bytes: usize,
+) -> AppendResult {
     latencies.sort();
     let pct = |p: f64| -> f64 {
         let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
         latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
     let disk = ledger.store().size_on_disk().unwrap_or(0) as f64;
-    Ok(AppendResult {
+    AppendResult {
         appends_per_s: appended as f64 / elapsed,
         p50_ms: pct(0.50),
         p99_ms: pct(0.99),
         writers,
         signatures,
-        statements: count,
+        statements: latencies.len(),
         statement_bytes,
         seconds: elapsed,
-        disk_bytes_per_entry: disk / ledger.checkpoint().size as f64,
-    })
+        disk_bytes_per_entry: disk / ledger.checkpoint().size.max(1) as f64,
+    }
+}
+
+/// Appends `count` pre-signed ~1 KiB notes from `writers` threads into a new ledger in `dir`,
+/// calling the ledger directly (embedded).
+pub fn append(
+    dir: &Path,
+    writers: usize,
+    count: usize,
+    signatures: usize,
+) -> Result<AppendResult, BenchError> {
+    let p = prepare_append(dir, writers, count, signatures)?;
+    let ledger = Arc::new(p.ledger);
+    let before = ledger.checkpoint().size;
+    let (latencies, elapsed) = drive(p.work, &|_, env| {
+        ledger
+            .submit_envelope(env)
+            .map(|_| ())
+            .map_err(BenchError::Append)
+    })?;
+    let appended = ledger.checkpoint().size - before;
+    Ok(summarize(
+        &ledger,
+        appended,
+        latencies,
+        elapsed,
+        writers,
+        p.signatures,
+        p.statement_bytes,
+    ))
 }
 
 /// The result of a query benchmark.

@@ -554,6 +554,9 @@ enum BenchCommand {
         count: usize,
         #[arg(long, default_value_t = 1)]
         signatures: usize,
+        /// Append over HTTP: start `custody serve` on 127.0.0.1 in this process and have every writer POST its envelopes
+        #[arg(long)]
+        http: bool,
     },
 }
 
@@ -1457,13 +1460,18 @@ fn run(cli: Cli) -> Outcome {
                     writers,
                     count,
                     signatures,
+                    http,
                 },
         } => {
-            let r =
-                crate::bench::append(&ledger, writers, count, signatures).map_err(|e| match e {
-                    crate::bench::BenchError::Input(m) => Failure::Input(m),
-                    other => Failure::Io(other.to_string()),
-                })?;
+            let bench_failure = |e: crate::bench::BenchError| match e {
+                crate::bench::BenchError::Input(m) => Failure::Input(m),
+                other => Failure::Io(other.to_string()),
+            };
+            let r = if http {
+                bench_http(&ledger, writers, count, signatures, &clock)?
+            } else {
+                crate::bench::append(&ledger, writers, count, signatures).map_err(bench_failure)?
+            };
             out!("writers  signatures  statements  appends/s  p50 ms  p99 ms  bytes/entry on disk");
             out!(
                 "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>8.0}",
@@ -2121,4 +2129,54 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+}
+
+/// `custody bench append --http`: the same pre-signed statements, POSTed by every writer to a
+/// server on loopback in this process (each writer with its own connection).
+fn bench_http(
+    dir: &Path,
+    writers: usize,
+    count: usize,
+    signatures: usize,
+    clock: &Arc<dyn Clock>,
+) -> Result<crate::bench::AppendResult, Failure> {
+    let p = crate::bench::prepare_append(dir, writers, count, signatures).map_err(|e| match e {
+        crate::bench::BenchError::Input(m) => Failure::Input(m),
+        other => Failure::Io(other.to_string()),
+    })?;
+    let statement_bytes = p.statement_bytes;
+    let ledger = Arc::new(p.ledger);
+    let before = ledger.checkpoint().size;
+    let config =
+        crate::server::ServeConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), None);
+    let running = crate::server::spawn(Arc::clone(&ledger), config)
+        .map_err(|e| Failure::Io(e.to_string()))?;
+    let url = format!("http://{}", running.addr);
+    let clients = (0..writers)
+        .map(|_| remote(&url, None, None, clock))
+        .collect::<Result<Vec<_>, _>>()?;
+    let work: Vec<Vec<Vec<u8>>> = p
+        .work
+        .into_iter()
+        .map(|envs| {
+            envs.into_iter()
+                .map(|e| e.to_json_pretty().into_bytes())
+                .collect()
+        })
+        .collect();
+    let (latencies, elapsed) = crate::bench::drive(work, &|w, bytes: Vec<u8>| {
+        clients[w].submit(&bytes).map(|_| ())
+    })
+    .map_err(client_failure)?;
+    running.stop().map_err(|e| Failure::Io(e.to_string()))?;
+    let appended = ledger.checkpoint().size - before;
+    Ok(crate::bench::summarize(
+        &ledger,
+        appended,
+        latencies,
+        elapsed,
+        writers,
+        signatures,
+        statement_bytes,
+    ))
 }

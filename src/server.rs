@@ -1030,3 +1030,70 @@ pub fn run(
     tracing::info!(target: "custody::http", "stopped; the ledger is closed");
     result
 }
+
+/// A server on a background thread, for benchmarks and embedding; `stop` shuts it down as a
+/// signal would.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
+}
+
+impl Running {
+    pub fn stop(mut self) -> Result<(), ServeError> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// Starts the server on its own runtime in a background thread and waits until it listens.
+pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("custody-http")
+            .build()
+            .map_err(|e| ServeError::Runtime(e.to_string()))?;
+        runtime.block_on(serve(
+            ledger,
+            config,
+            move |addr, _| {
+                let _ = ready_tx.send(addr);
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        ))
+    });
+    match ready_rx.recv() {
+        Ok(addr) => Ok(Running {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Err(_) => Err(thread
+            .join()
+            .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?
+            .err()
+            .unwrap_or_else(|| ServeError::Runtime("the server stopped before listening".into()))),
+    }
+}
