@@ -4,15 +4,75 @@
 use std::process::Command;
 
 fn walkthrough() -> String {
+    section("## Five-minute walkthrough")
+}
+
+/// The first `sh` block after a heading of the README.
+fn section(heading: &str) -> String {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
-    let start = readme
-        .find("## Five-minute walkthrough")
-        .expect("the walkthrough section exists");
+    let start = readme.find(heading).expect("the section exists");
     let block = &readme[start..];
     let open = block.find("```sh\n").expect("a sh block") + 6;
     let close = block[open..].find("\n```\n").expect("the block ends") + open;
     block[open..close].to_owned()
+}
+
+/// Runs a README script with the built `custody` first on PATH, in a fresh directory.
+fn run_script(script: &str) -> (bool, String, String) {
+    let bin = assert_cmd::cargo::cargo_bin("custody");
+    let bin_dir = bin.parent().expect("binary dir");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("CUSTODY_LEDGER")
+        .env_remove("CUSTODY_SERVER")
+        .output()
+        .expect("bash runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_readme_server_walkthrough_runs_as_written() {
+    // The README's port, swapped for a free one so that parallel runs do not collide.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let script = section("## Serving officers over HTTP").replace("8080", &port.to_string());
+    let (ok, stdout, stderr) = run_script(&script);
+    assert!(
+        ok,
+        "server walkthrough failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for expected in [
+        "founded ./station with 10 officers",
+        "recorded the scenario's acts through",
+        "NOT yet recorded",
+        "1 recorded, 0 already recorded, 0 rejected",
+        "History (riwayat) of item BB-LPN-2025-0418",
+        "destruction within 7 days of the order",
+        "(HTTP 401)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
 }
 
 #[test]
@@ -28,28 +88,9 @@ fn the_readme_walkthrough_runs_as_written() {
         .filter(|l| !l.starts_with("cargo build"))
         .collect::<Vec<_>>()
         .join("\n");
-    let bin = assert_cmd::cargo::cargo_bin("custody");
-    let bin_dir = bin.parent().expect("binary dir");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let out = Command::new("bash")
-        .arg("-euo")
-        .arg("pipefail")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(dir.path())
-        .env("PATH", path)
-        .env_remove("CUSTODY_LEDGER")
-        .output()
-        .expect("bash runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ok, stdout, stderr) = run_script(&script);
     assert!(
-        out.status.success(),
+        ok,
         "walkthrough failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
     assert!(
