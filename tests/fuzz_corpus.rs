@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("leaf_decode", fuzz_harness::leaf_decode),
     ("note_parse", fuzz_harness::note_parse),
     ("proof_verify", fuzz_harness::proof_verify),
+    ("http_signature", fuzz_harness::http_signature),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -90,7 +91,8 @@ replay_tests!(
     envelope_verify,
     leaf_decode,
     note_parse,
-    proof_verify
+    proof_verify,
+    http_signature
 );
 
 /// The names of the entries of `dir` (files without their extension), sorted.
