@@ -730,7 +730,10 @@ pub fn http_signature(data: &[u8]) {
         let _ = p.verify(&test_key().public());
         let again = httpsig::parse_signature_input(&format!("custody={}", p.input.serialized))
             .expect("a parsed Signature-Input re-parses from its own value");
-        assert_eq!(again, p.input, "parsing is a function of the member's value");
+        assert_eq!(
+            again, p.input,
+            "parsing is a function of the member's value"
+        );
     }
     let (si, sg) = httpsig::sign(test_key(), &request, 1_800_000_000);
     let own = Presented::from_request(&request, Some(&si), Some(&sg))
