@@ -59,9 +59,9 @@ struct LedgerArg {
     ledger: PathBuf,
 }
 
-/// Where a query reads from: a local ledger, or a server with a signed request.
+/// A local ledger, or a server: where queries read and statements go.
 #[derive(Args, Debug, Clone)]
-struct SourceArg {
+struct PlaceArg {
     /// Ledger directory (also from CUSTODY_LEDGER)
     #[arg(
         long,
@@ -70,38 +70,41 @@ struct SourceArg {
         required_unless_present = "server"
     )]
     ledger: Option<PathBuf>,
-    /// Ask a custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
+    /// A custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER; it wins over CUSTODY_LEDGER)
     #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
     server: Option<String>,
-    /// Your officer key, which signs read requests to --server (also from CUSTODY_KEY)
-    #[arg(long = "key", env = "CUSTODY_KEY", value_name = "FILE")]
-    read_key: Option<PathBuf>,
     /// A CA certificate (PEM) to trust for the server's TLS certificate
     #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+}
+
+impl PlaceArg {
+    fn ledger(&self) -> Result<&Path, Failure> {
+        self.ledger
+            .as_deref()
+            .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
+    }
+}
+
+/// Where a query reads from: a local ledger, or a server with a signed request.
+#[derive(Args, Debug, Clone)]
+struct SourceArg {
+    #[command(flatten)]
+    place: PlaceArg,
+    /// Your officer key, which signs read requests to --server (also from CUSTODY_KEY)
+    #[arg(long = "key", env = "CUSTODY_KEY", value_name = "FILE")]
+    read_key: Option<PathBuf>,
 }
 
 /// Where a signed statement goes: a local ledger, or a server (with an outbox for when it is
 /// unreachable).
 #[derive(Args, Debug, Clone)]
 struct TargetArg {
-    /// Ledger directory (also from CUSTODY_LEDGER)
-    #[arg(
-        long,
-        env = "CUSTODY_LEDGER",
-        value_name = "DIR",
-        required_unless_present = "server"
-    )]
-    ledger: Option<PathBuf>,
-    /// Submit to a custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
-    #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
-    server: Option<String>,
+    #[command(flatten)]
+    place: PlaceArg,
     /// Keep the signed envelope in this folder when the server cannot be reached; send it later with `custody sync`
     #[arg(long, value_name = "DIR", requires = "server")]
     outbox: Option<PathBuf>,
-    /// A CA certificate (PEM) to trust for the server's TLS certificate
-    #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
     /// The ledger's verifier key: check the receipt's checkpoint signature too (a string or a file)
     #[arg(long, env = "CUSTODY_VKEY", value_name = "VKEY")]
     vkey: Option<String>,
@@ -261,7 +264,7 @@ enum Command {
     /// Print the raw leaf bytes at SEQ, exactly what was hashed
     Entry {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         seq: u64,
         /// Decode the leaf and its statement as JSON instead
         #[arg(long)]
@@ -565,7 +568,7 @@ enum ProveCommand {
     /// Inclusion proof of the leaf at SEQ in the tree of --size leaves (default: latest checkpoint)
     Inclusion {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: PlaceArg,
         seq: u64,
         #[arg(long)]
         size: Option<u64>,
@@ -573,7 +576,7 @@ enum ProveCommand {
     /// Consistency proof between tree sizes OLD and NEW (default: latest checkpoint)
     Consistency {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: PlaceArg,
         old: u64,
         new: Option<u64>,
     },
@@ -834,9 +837,9 @@ fn run(cli: Cli) -> Outcome {
             let mut bytes =
                 compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
             let refs: Vec<&SecretKey> = keys.iter().collect();
-            match &target.server {
+            match &target.place.server {
                 None => {
-                    let ledger = open(target_ledger(&target)?)?;
+                    let ledger = open(target.place.ledger()?)?;
                     if fill_after {
                         let store = ledger.store();
                         let head = |id: &crate::ids::ItemId| {
@@ -851,7 +854,7 @@ fn run(cli: Cli) -> Outcome {
                 }
                 Some(url) => {
                     let read_key = first_key.as_deref().map(read_key).transpose()?;
-                    let remote = remote(url, read_key, target.ca_cert.as_deref(), &clock)?;
+                    let remote = remote(url, read_key, target.place.ca_cert.as_deref(), &clock)?;
                     let outbox = target
                         .outbox
                         .as_deref()
@@ -899,14 +902,14 @@ fn run(cli: Cli) -> Outcome {
             json,
         } => {
             let raw = read_input(&envelope)?;
-            match &target.server {
+            match &target.place.server {
                 None => {
-                    let ledger = open(target_ledger(&target)?)?;
+                    let ledger = open(target.place.ledger()?)?;
                     let receipt = ledger.submit(&raw)?;
                     print_receipt(&ledger, &receipt, json.json, "recorded")
                 }
                 Some(url) => {
-                    let remote = remote(url, None, target.ca_cert.as_deref(), &clock)?;
+                    let remote = remote(url, None, target.place.ca_cert.as_deref(), &clock)?;
                     let outbox = target
                         .outbox
                         .as_deref()
@@ -925,9 +928,9 @@ fn run(cli: Cli) -> Outcome {
             }
         }
         Command::Checkpoint { ledger: src, json } => {
-            let note = match &src.server {
+            let note = match &src.place.server {
                 Some(url) => {
-                    let remote = remote(url, None, src.ca_cert.as_deref(), &clock)?;
+                    let remote = remote(url, None, src.place.ca_cert.as_deref(), &clock)?;
                     String::from_utf8(
                         remote
                             .get_public("/v1/checkpoint")
@@ -935,7 +938,7 @@ fn run(cli: Cli) -> Outcome {
                     )
                     .map_err(|_| Failure::Io("the server's checkpoint is not UTF-8".into()))?
                 }
-                None => open(source_ledger(&src)?)?.checkpoint().note.clone(),
+                None => open(src.place.ledger()?)?.checkpoint().note.clone(),
             };
             if json.json {
                 let body = note
@@ -964,18 +967,28 @@ fn run(cli: Cli) -> Outcome {
             }
             Ok(())
         }
-        Command::Entry { ledger, seq, json } => {
-            let ledger = open(&ledger.ledger)?;
-            let size = ledger.checkpoint().size;
-            let bytes = ledger
-                .leaf(seq)
-                .map_err(|e| Failure::Io(e.to_string()))?
-                .ok_or_else(|| {
-                    Failure::Input(format!(
-                        "no entry {seq}: the log holds seqs 0 to {}",
-                        size.saturating_sub(1)
-                    ))
-                })?;
+        Command::Entry {
+            ledger: src,
+            seq,
+            json,
+        } => {
+            let bytes = match source(&src, &clock)? {
+                Source::Remote(remote) => remote
+                    .get_signed(&format!("/v1/entries/{seq}"))
+                    .map_err(client_failure)?,
+                Source::Local(ledger) => {
+                    let size = ledger.checkpoint().size;
+                    ledger
+                        .leaf(seq)
+                        .map_err(|e| Failure::Io(e.to_string()))?
+                        .ok_or_else(|| {
+                            Failure::Input(format!(
+                                "no entry {seq}: the log holds seqs 0 to {}",
+                                size.saturating_sub(1)
+                            ))
+                        })?
+                }
+            };
             if json {
                 print_json(&entry_json(&bytes)?);
             } else {
@@ -984,8 +997,21 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Prove { command } => match command {
-            ProveCommand::Inclusion { ledger, seq, size } => {
-                let ledger = open(&ledger.ledger)?;
+            ProveCommand::Inclusion {
+                ledger: place,
+                seq,
+                size,
+            } => {
+                if let Some(url) = &place.server {
+                    let size = size.map(|s| format!("&size={s}")).unwrap_or_default();
+                    return print_public(
+                        url,
+                        &place,
+                        &format!("/v1/proofs/inclusion?seq={seq}{size}"),
+                        &clock,
+                    );
+                }
+                let ledger = open(place.ledger()?)?;
                 let size = size.unwrap_or(ledger.checkpoint().size);
                 let hashes = ledger.inclusion_proof(seq, size)?;
                 let bytes = ledger
@@ -1000,8 +1026,21 @@ fn run(cli: Cli) -> Outcome {
                 }));
                 Ok(())
             }
-            ProveCommand::Consistency { ledger, old, new } => {
-                let ledger = open(&ledger.ledger)?;
+            ProveCommand::Consistency {
+                ledger: place,
+                old,
+                new,
+            } => {
+                if let Some(url) = &place.server {
+                    let new = new.map(|n| format!("&new={n}")).unwrap_or_default();
+                    return print_public(
+                        url,
+                        &place,
+                        &format!("/v1/proofs/consistency?old={old}{new}"),
+                        &clock,
+                    );
+                }
+                let ledger = open(place.ledger()?)?;
                 let new = new.unwrap_or(ledger.checkpoint().size);
                 let hashes = ledger.consistency_proof(old, new)?;
                 print_json(
@@ -1226,7 +1265,7 @@ fn run(cli: Cli) -> Outcome {
                     })
                 })
                 .transpose()?;
-            let report = match (&src.server, &scope) {
+            let report = match (&src.place.server, &scope) {
                 (Some(_), crate::casefile::Scope::Item(id)) => {
                     source(&src, &clock)?.reads().audit_item(id, as_of)?
                 }
@@ -1235,7 +1274,7 @@ fn run(cli: Cli) -> Outcome {
                         "over --server, audit one item at a time (--item ID); --incident and --all need --ledger".into(),
                     ));
                 }
-                (None, _) => local_audit(source_ledger(&src)?, &scope, as_of)?,
+                (None, _) => local_audit(src.place.ledger()?, &scope, as_of)?,
             };
             if json.json {
                 print_json(&serde_json::to_value(&report).expect("the report serializes"));
@@ -1942,19 +1981,6 @@ impl Source {
     }
 }
 
-fn source_ledger(src: &SourceArg) -> Result<&Path, Failure> {
-    src.ledger
-        .as_deref()
-        .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
-}
-
-fn target_ledger(target: &TargetArg) -> Result<&Path, Failure> {
-    target
-        .ledger
-        .as_deref()
-        .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
-}
-
 fn remote(
     url: &str,
     key: Option<SecretKey>,
@@ -1966,13 +1992,13 @@ fn remote(
 
 /// A server when `--server` is given (it wins over CUSTODY_LEDGER), else the local ledger.
 fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
-    match &src.server {
+    match &src.place.server {
         Some(url) => {
             let key = src.read_key.as_deref().map(read_key).transpose()?;
-            let remote = remote(url, key, src.ca_cert.as_deref(), clock)?;
+            let remote = remote(url, key, src.place.ca_cert.as_deref(), clock)?;
             Ok(Source::Remote(Box::new(remote)))
         }
-        None => Ok(Source::Local(open(source_ledger(src)?)?)),
+        None => Ok(Source::Local(open(src.place.ledger()?)?)),
     }
 }
 
@@ -2179,4 +2205,14 @@ fn bench_http(
         signatures,
         statement_bytes,
     ))
+}
+
+/// Prints the JSON a public route answers (proofs), re-serialized like the local command's.
+fn print_public(url: &str, place: &PlaceArg, path: &str, clock: &Arc<dyn Clock>) -> Outcome {
+    let remote = remote(url, None, place.ca_cert.as_deref(), clock)?;
+    let body = remote.get_public(path).map_err(client_failure)?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| Failure::Io(format!("the server's answer to {path}: {e}")))?;
+    print_json(&value);
+    Ok(())
 }

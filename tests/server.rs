@@ -208,6 +208,7 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         vec!["officers"],
         vec!["audit", "--item", ITEM, "--as-of", AS_OF],
         vec!["checkpoint"],
+        vec!["entry", "3"],
     ];
     let local: Vec<Value> = queries
         .iter()
@@ -216,6 +217,16 @@ fn every_read_route_answers_what_the_cli_json_answers() {
             args.extend(["--ledger", l]);
             run_json(&args)
         })
+        .collect();
+    let proofs = [["prove", "inclusion", "5"], ["prove", "consistency", "10"]];
+    let stdout = |args: &[&str]| {
+        let out = custody().args(args).output().expect("runs");
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        out.stdout
+    };
+    let local_proofs: Vec<Vec<u8>> = proofs
+        .iter()
+        .map(|p| stdout(&[&p[..], &["--ledger", l]].concat()))
         .collect();
     let bundle_local = dir.with_extension("local.bundle");
     custody()
@@ -230,6 +241,10 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         let mut args = q.clone();
         args.extend(["--server", &server.url, "--key", s(&key)]);
         assert_eq!(&run_json(&args), expected, "custody {q:?} over HTTP");
+    }
+    for (p, expected) in proofs.iter().zip(&local_proofs) {
+        let got = stdout(&[&p[..], &["--server", &server.url]].concat());
+        assert_eq!(&got, expected, "custody {p:?} over HTTP (public)");
     }
     let bundle_remote = dir.with_extension("remote.bundle");
     custody()
