@@ -179,6 +179,8 @@ pub struct LedgerStats {
     pub batch_statements: Histogram,
     /// Seconds from the batch write to the checkpoint on disk.
     pub commit_seconds: Histogram,
+    /// Seconds of the sled flush (fsync) alone, within a commit.
+    pub flush_seconds: Histogram,
 }
 
 impl LedgerStats {
@@ -189,6 +191,7 @@ impl LedgerStats {
             refused: Counter::default(),
             batch_statements: Histogram::new(&BATCH_BUCKETS),
             commit_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
+            flush_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
         }
     }
 }
@@ -521,10 +524,11 @@ impl Ledger {
         if let Some(found) = self.shared.store.statement_id(statement.id.as_bytes())? {
             let checkpoint = self.checkpoint();
             if found.seq < checkpoint.size {
-                self.shared.stats.duplicates.add(1);
-                return Ok(Enqueued::Done(
-                    self.duplicate_answer(&statement, hash, found, checkpoint),
-                ));
+                let answer = self.duplicate_answer(&statement, hash, found, checkpoint);
+                if answer.is_ok() {
+                    self.shared.stats.duplicates.add(1);
+                }
+                return Ok(Enqueued::Done(answer));
             }
         }
         let state = self.state();
@@ -868,7 +872,15 @@ impl Sequencer {
             .shared
             .store
             .append(writes)
-            .and_then(|()| self.shared.store.flush())
+            .and_then(|()| {
+                let flushing = std::time::Instant::now();
+                let flushed = self.shared.store.flush();
+                let stats = &self.shared.stats;
+                stats
+                    .flush_seconds
+                    .observe(flushing.elapsed().as_secs_f64());
+                flushed
+            })
             .and_then(|()| {
                 let signed = sign_checkpoint(&self.shared.origin, size, root, &self.key)
                     .map_err(|e| StoreError::Io(format!("cannot sign checkpoint: {e}")))?;

@@ -730,6 +730,11 @@ async fn get_metrics(State(app): State<Shared>) -> Response {
         "Seconds from batch write to checkpoint on disk (flush included).",
         &s.commit_seconds,
     );
+    page.histogram(
+        "custody_flush_seconds",
+        "Seconds of the storage flush (fsync) within a commit.",
+        &s.flush_seconds,
+    );
     page.gauge(
         "custody_log_size",
         "Entries covered by the latest checkpoint.",

@@ -406,6 +406,7 @@ fn the_log_is_public_and_its_contents_are_not() {
         "custody_appends_total",
         "custody_batch_statements_bucket",
         "custody_commit_seconds_bucket",
+        "custody_flush_seconds_count",
         "custody_http_rejections_total{reason=\"unauthenticated\"} 1",
         "custody_http_rejections_total{reason=\"forbidden\"} 1",
         "custody_http_responses_total{status=\"200\"}",
@@ -773,6 +774,21 @@ fn writes_answer_with_receipts_and_every_error_names_the_problem() {
         .as_u64()
         .expect("size");
     assert_eq!(after, before + 2, "refused requests changed nothing");
+    let (_, _, metrics) = call("GET", &format!("{u}/metrics"), None, &[]);
+    let metrics = String::from_utf8(metrics).expect("text");
+    for line in [
+        "custody_appends_total 2\n",
+        "custody_duplicate_submissions_total 1\n",
+        "custody_batch_statements_count 2\n",
+        "custody_flush_seconds_count 2\n",
+        "custody_http_rejections_total{reason=\"malformed\"} 3\n",
+        "custody_http_rejections_total{reason=\"invalid_field\"} 1\n",
+        "custody_http_rejections_total{reason=\"rule\"} 1\n",
+        "custody_http_rejections_total{reason=\"id_conflict\"} 1\n",
+        "custody_http_rejections_total{reason=\"too_large\"} 1\n",
+    ] {
+        assert!(metrics.contains(line), "{line:?} in\n{metrics}");
+    }
     assert!(server.terminate());
     f.assert_unchanged(before + 2);
 }
