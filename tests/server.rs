@@ -1026,6 +1026,20 @@ fn tls_serves_the_client_and_plain_http_stays_on_loopback() {
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3), "an unknown CA is not trusted");
+    let officers = run_json(&[
+        "officers",
+        "--server",
+        &url,
+        "--key",
+        s(&f.key("gate-a")),
+        "--ca-cert",
+        s(&tls.join("ca.pem")),
+    ]);
+    assert_eq!(
+        officers.as_array().map(Vec::len),
+        Some(3),
+        "a signed read over TLS: {officers}"
+    );
     assert!(server.terminate());
 }
 
