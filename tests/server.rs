@@ -829,7 +829,11 @@ fn leaves(dir: &Path) -> std::collections::HashMap<String, (u64, String)> {
 }
 
 /// Writers POST pre-signed envelopes; returns (statement id, seq, leaf hash) of each 201.
-fn write_concurrently(url: &str, work: Vec<Vec<Vec<u8>>>) -> (Vec<(String, u64, String)>, usize) {
+fn write_concurrently(
+    url: &str,
+    work: Vec<Vec<Vec<u8>>>,
+    acks: &std::sync::atomic::AtomicUsize,
+) -> (Vec<(String, u64, String)>, usize) {
     let statements = format!("{url}/v1/statements");
     std::thread::scope(|scope| {
         let handles: Vec<_> = work
@@ -852,6 +856,7 @@ fn write_concurrently(url: &str, work: Vec<Vec<Vec<u8>>>) -> (Vec<(String, u64, 
                                     &r.body_mut().read_to_vec().expect("body"),
                                 )
                                 .expect("receipt");
+                                acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                                 acked.push((
                                     id,
                                     v["seq"].as_u64().expect("seq"),
@@ -904,7 +909,8 @@ fn sixty_four_concurrent_writers_are_each_recorded_exactly_once() {
         .map(|_| (0..EACH).map(|_| signed_note(&f, "")).collect())
         .collect();
     let server = Server::on_port_zero(&f.ledger);
-    let (acked, failed) = write_concurrently(&server.url.clone(), work);
+    let acks = std::sync::atomic::AtomicUsize::new(0);
+    let (acked, failed) = write_concurrently(&server.url.clone(), work, &acks);
     assert_eq!((acked.len(), failed), (WRITERS * EACH, 0));
     let seqs: std::collections::BTreeSet<u64> = acked.iter().map(|a| a.1).collect();
     assert_eq!(
@@ -926,21 +932,30 @@ fn a_shutdown_under_load_acknowledges_only_what_is_durable() {
     let server = Server::on_port_zero(&f.ledger);
     let url = server.url.clone();
     let pid = server.child.id();
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(400));
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("kill runs");
+    let acks = std::sync::atomic::AtomicUsize::new(0);
+    // SIGTERM once the writers are well under way (about a tenth of the work acknowledged).
+    let (acked, failed) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let started = std::time::Instant::now();
+            while acks.load(std::sync::atomic::Ordering::SeqCst) < 64
+                && started.elapsed() < Duration::from_secs(60)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .expect("kill runs");
+        });
+        write_concurrently(&url, work, &acks)
     });
-    let (acked, _failed) = write_concurrently(&url, work);
-    stopper.join().expect("stopper");
     let mut server = server;
     let status = server.child.wait().expect("exits");
     assert!(status.success(), "graceful exit: {}", server.log());
+    assert!(acked.len() >= 64, "the signal came under load");
     assert!(
-        !acked.is_empty(),
-        "some statements were acknowledged before the signal"
+        acked.len() + failed == 16 * 40,
+        "every request was either acknowledged or refused"
     );
     assert!(server.log().contains("shutting down"), "{}", server.log());
     assert_acked_present(&f.ledger, &acked);
