@@ -465,7 +465,7 @@ impl Outbox {
                     self.settle(
                         &path,
                         "sent",
-                        &serde_json::to_value(&receipt).expect("receipt"),
+                        &serde_json::to_value(&receipt).expect("a receipt serializes"),
                     )?;
                     SyncResult {
                         file,
