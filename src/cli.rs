@@ -399,7 +399,7 @@ enum Command {
     /// Write a printable custody report (berita acara, A4 HTML with a verification QR code)
     Report {
         #[command(flatten)]
-        ledger: LedgerArg,
+        ledger: SourceArg,
         #[arg(long, value_name = "ID")]
         item: String,
         #[arg(long, value_name = "FILE.html")]
@@ -1365,47 +1365,50 @@ fn run(cli: Cli) -> Outcome {
             Ok(())
         }
         Command::Report {
-            ledger,
+            ledger: src,
             item,
             out,
             as_of,
         } => {
-            let (ledger, id, state) = open_item(&ledger.ledger, &item)?;
+            let id = crate::ids::ItemId::parse(&item).map_err(input("--item"))?;
             let as_of = as_of_arg(as_of, clock.as_ref())?;
-            let audit = crate::casefile::audit(
-                &ledger,
-                &crate::casefile::Scope::Item(id.clone()),
-                as_of,
-                &mut |_, _| {},
-            )
-            .map_err(|e| Failure::Io(e.to_string()))?;
-            let lot = crate::casefile::lot(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
-            let lot: Vec<crate::custody::ItemState> = lot
+            let source = source(&src, &clock)?;
+            let reads = source.reads();
+            let history = reads.history(&id)?;
+            let audit = reads.audit_item(&id, as_of)?;
+            // The report describes exactly the bundle it names: its lot, checkpoint and key.
+            let bundle_bytes = reads.bundle(&id)?;
+            let bundle: crate::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
+                .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
+            let lot = bundle
+                .items
                 .iter()
-                .filter_map(|i| crate::queries::item(ledger.store(), i).ok().flatten())
-                .collect();
-            let history = crate::queries::history(ledger.store(), &id).map_err(io)?;
-            let bundle =
-                crate::bundle::export(&ledger, &id).map_err(|e| Failure::Io(e.to_string()))?;
-            let bundle_bytes = serde_json::to_vec_pretty(&bundle).expect("a bundle serializes");
+                .filter_map(|i| crate::ids::ItemId::parse(i).ok())
+                .map(|i| reads.item(&i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let body = bundle
+                .checkpoint
+                .split_once("\n\n")
+                .map(|(b, _)| format!("{b}\n"))
+                .unwrap_or_default();
+            let cp = crate::note::Checkpoint::parse(&body)
+                .map_err(|e| Failure::Io(format!("the bundle's checkpoint: {e}")))?;
             let digest = crate::signing::hex(&{
                 use sha2::Digest as _;
                 sha2::Sha256::digest(&bundle_bytes)
             });
-            let cp = ledger.checkpoint();
             let root = B64.encode(cp.root);
-            let vkey = ledger.verifier_key().to_string();
             let as_of_text = as_of.to_canonical();
             let html = crate::report::html(&crate::report::ReportInput {
-                item: &state,
+                item: &history.item,
                 lot: &lot,
-                history: &history,
+                history: &history.events,
                 findings: &audit.findings,
-                origin: ledger.origin().as_str(),
+                origin: &bundle.origin,
                 checkpoint_size: cp.size,
                 checkpoint_root: &root,
                 bundle_sha256: &digest,
-                vkey: &vkey,
+                vkey: &bundle.vkey,
                 as_of: &as_of_text,
             });
             std::fs::write(&out, html.as_bytes())
@@ -1413,7 +1416,7 @@ fn run(cli: Cli) -> Outcome {
             out!(
                 "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
                 out.display(),
-                history.len(),
+                history.events.len(),
                 audit.findings.len()
             );
             out!("(export the same bundle now with: custody bundle export --item {id} --out FILE)");
@@ -1682,29 +1685,12 @@ fn run(cli: Cli) -> Outcome {
     }
 }
 
-/// Opens the ledger and reads one item, or says plainly that it is not there.
-fn open_item(
-    dir: &Path,
-    id: &str,
-) -> Result<(Ledger, crate::ids::ItemId, crate::custody::ItemState), Failure> {
-    let id = crate::ids::ItemId::parse(id).map_err(input("item"))?;
-    let ledger = open(dir)?;
-    let item = crate::queries::item(ledger.store(), &id)
-        .map_err(io)?
-        .ok_or_else(|| Failure::Input(format!("no item {id} in this ledger")))?;
-    Ok((ledger, id, item))
-}
-
 /// `--as-of TIME`, or now.
 fn as_of_arg(arg: Option<String>, clock: &dyn Clock) -> Result<crate::time::Timestamp, Failure> {
     match arg {
         Some(t) => crate::time::Timestamp::parse(&t).map_err(input("--as-of")),
         None => Ok(clock.now()),
     }
-}
-
-fn io(e: crate::store::StoreError) -> Failure {
-    Failure::Io(e.to_string())
 }
 
 fn open(dir: &Path) -> Result<Ledger, Failure> {

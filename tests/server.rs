@@ -228,6 +228,14 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         .iter()
         .map(|p| stdout(&[&p[..], &["--ledger", l]].concat()))
         .collect();
+    let report_local = dir.with_extension("local.html");
+    custody()
+        .args([
+            "report", "--ledger", l, "--item", ITEM, "--as-of", AS_OF, "--out",
+        ])
+        .arg(&report_local)
+        .assert()
+        .success();
     let bundle_local = dir.with_extension("local.bundle");
     custody()
         .args(["bundle", "export", "--ledger", l, "--item", ITEM, "--out"])
@@ -246,6 +254,26 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         let got = stdout(&[&p[..], &["--server", &server.url]].concat());
         assert_eq!(&got, expected, "custody {p:?} over HTTP (public)");
     }
+    let report_remote = dir.with_extension("remote.html");
+    custody()
+        .args([
+            "report",
+            "--item",
+            ITEM,
+            "--as-of",
+            AS_OF,
+            "--server",
+            &server.url,
+        ])
+        .args(["--key", s(&key), "--out"])
+        .arg(&report_remote)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&report_local).expect("local report"),
+        std::fs::read(&report_remote).expect("remote report"),
+        "the berita acara made over HTTP is the one made at the ledger"
+    );
     let bundle_remote = dir.with_extension("remote.bundle");
     custody()
         .args(["bundle", "export", "--item", ITEM, "--server", &server.url])
