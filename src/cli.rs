@@ -1269,9 +1269,12 @@ fn run(cli: Cli) -> Outcome {
                 (Some(_), crate::casefile::Scope::Item(id)) => {
                     source(&src, &clock)?.reads().audit_item(id, as_of)?
                 }
-                (Some(_), _) => {
+                (Some(_), crate::casefile::Scope::Incident(id)) => {
+                    source(&src, &clock)?.reads().audit_incident(id, as_of)?
+                }
+                (Some(_), crate::casefile::Scope::All) => {
                     return Err(Failure::Input(
-                        "over --server, audit one item at a time (--item ID); --incident and --all need --ledger".into(),
+                        "audit --all verifies the whole log first and needs --ledger DIR (over --server, audit --item or --incident)".into(),
                     ));
                 }
                 (None, _) => local_audit(src.place.ledger()?, &scope, as_of)?,

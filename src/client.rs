@@ -337,6 +337,14 @@ impl Reads for Remote {
         ))
     }
 
+    fn audit_incident(&self, id: &str, as_of: Timestamp) -> Result<AuditReport, ReadError> {
+        self.get_json(&format!(
+            "/v1/incidents/{}/audit?as_of={}",
+            segment(id),
+            segment(&as_of.to_canonical())
+        ))
+    }
+
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
         Ok(self.get_signed(&format!("/v1/items/{}/bundle", segment(id.as_str())))?)
     }

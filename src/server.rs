@@ -613,6 +613,32 @@ async fn get_incident(
     Ok(json_response(StatusCode::OK, &view))
 }
 
+async fn get_incident_audit(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult {
+    let as_of = match q.as_of {
+        Some(t) => Timestamp::parse(&t)
+            .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}")))?,
+        None => app.clock.now(),
+    };
+    let ledger = Arc::clone(&app.ledger);
+    let report = blocking(move || {
+        let view = ledger.incident(&id)?;
+        if let Some(hidden) = view.items.iter().find(|i| !reader.may_read_item(i)) {
+            return Err(ApiError::forbidden(reader.refusal(&format!(
+                "incident {id} (its item {} is at facility {})",
+                hidden.id, hidden.facility
+            ))));
+        }
+        Ok(ledger.audit_incident(&id, as_of)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &report))
+}
+
 async fn get_person(
     State(app): State<Shared>,
     Signed(reader): Signed,
@@ -829,6 +855,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/items/{id}/audit"),
     ("get", "/v1/items/{id}/bundle"),
     ("get", "/v1/incidents/{id}"),
+    ("get", "/v1/incidents/{id}/audit"),
     ("get", "/v1/persons/{id}"),
     ("get", "/v1/officers"),
     ("get", "/v1/officers/{id}/holdings"),
@@ -857,6 +884,7 @@ fn router(app: Shared) -> Router {
         .route("/v1/items/{id}/audit", get(get_audit))
         .route("/v1/items/{id}/bundle", get(get_bundle))
         .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/audit", get(get_incident_audit))
         .route("/v1/persons/{id}", get(get_person))
         .route("/v1/officers", get(get_officers))
         .route("/v1/officers/{id}/holdings", get(get_holdings))

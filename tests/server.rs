@@ -207,6 +207,7 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         vec!["facilities"],
         vec!["officers"],
         vec!["audit", "--item", ITEM, "--as-of", AS_OF],
+        vec!["audit", "--incident", INCIDENT, "--as-of", AS_OF],
         vec!["checkpoint"],
         vec!["entry", "3"],
     ];
@@ -624,6 +625,10 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
     let e = cipinang
         .get_signed(&format!("/v1/incidents/{INCIDENT}"))
         .expect_err("out of scope");
+    assert!(e.to_string().contains("HTTP 403"), "{e}");
+    let e = cipinang
+        .get_signed(&format!("/v1/incidents/{INCIDENT}/audit"))
+        .expect_err("an incident of another prison");
     assert!(e.to_string().contains("HTTP 403"), "{e}");
     let e = cipinang
         .get_signed("/v1/entries/1")
