@@ -9,7 +9,6 @@ use crate::envelope::Envelope;
 use crate::export;
 use crate::ids::{FacilityId, OfficerId, OfficerRole, Origin};
 use crate::ledger::{AppendError, Ledger, OpenError, ProofRequestError, Receipt};
-use crate::merkle::Hash;
 use crate::note::VerifierKey;
 use crate::reads::{ReadError, Reads};
 use crate::signing::{PublicKey, SecretKey};
@@ -725,7 +724,7 @@ fn run(cli: Cli) -> Outcome {
                     "ledger": ledger.display().to_string(),
                     "origin": origin.as_str(),
                     "vkey": vkey,
-                    "genesis": receipt_json(&ledger_handle, &receipt)?,
+                    "genesis": ledger_handle.receipt_view(&receipt)?,
                 }));
             } else {
                 out!("created ledger {} (origin {origin})", ledger.display());
@@ -941,11 +940,7 @@ fn run(cli: Cli) -> Outcome {
                 None => open(src.place.ledger()?)?.checkpoint().note.clone(),
             };
             if json.json {
-                let body = note
-                    .split_once("\n\n")
-                    .map(|(b, _)| format!("{b}\n"))
-                    .unwrap_or_default();
-                let cp = crate::note::Checkpoint::parse(&body)
+                let cp = crate::note::checkpoint_unverified(note.as_bytes())
                     .map_err(|e| Failure::Io(format!("checkpoint: {e}")))?;
                 print_json(&json!({
                     "origin": cp.origin.as_str(),
@@ -1013,17 +1008,8 @@ fn run(cli: Cli) -> Outcome {
                 }
                 let ledger = open(place.ledger()?)?;
                 let size = size.unwrap_or(ledger.checkpoint().size);
-                let hashes = ledger.inclusion_proof(seq, size)?;
-                let bytes = ledger
-                    .leaf(seq)
-                    .map_err(|e| Failure::Io(e.to_string()))?
-                    .ok_or_else(|| Failure::Input(format!("no entry {seq}")))?;
-                print_json(&json!({
-                    "index": seq,
-                    "tree_size": size,
-                    "leaf_hash": B64.encode(crate::merkle::leaf_hash(&bytes)),
-                    "hashes": hashes_b64(&hashes),
-                }));
+                let proof = ledger.inclusion_view(seq, size)?;
+                print_json(&serde_json::to_value(&proof).expect("a proof serializes"));
                 Ok(())
             }
             ProveCommand::Consistency {
@@ -1044,7 +1030,7 @@ fn run(cli: Cli) -> Outcome {
                 let new = new.unwrap_or(ledger.checkpoint().size);
                 let hashes = ledger.consistency_proof(old, new)?;
                 print_json(
-                    &json!({"old_size": old, "new_size": new, "hashes": hashes_b64(&hashes)}),
+                    &json!({"old_size": old, "new_size": new, "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>()}),
                 );
                 Ok(())
             }
@@ -1099,12 +1085,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Officers { ledger: src, json } => {
             let source = source(&src, &clock)?;
             let list = source.reads().officers()?;
-            if json.json {
-                print_json(&serde_json::to_value(&list).expect("officers serialize"));
-            } else {
-                crate::render::officers(&list);
-            }
-            Ok(())
+            show(json.json, &list, || crate::render::officers(&list))
         }
         Command::Items {
             ledger: src,
@@ -1123,12 +1104,7 @@ fn run(cli: Cli) -> Outcome {
                 .transpose()?;
             let source = source(&src, &clock)?;
             let list = source.reads().items(status, facility.as_deref())?;
-            if json.json {
-                print_json(&serde_json::to_value(&list).expect("items serialize"));
-            } else {
-                crate::render::items(&list);
-            }
-            Ok(())
+            show(json.json, &list, || crate::render::items(&list))
         }
         Command::Item {
             ledger: src,
@@ -1137,12 +1113,7 @@ fn run(cli: Cli) -> Outcome {
         } => {
             let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
             let item = source(&src, &clock)?.reads().item(&id)?;
-            if json.json {
-                print_json(&serde_json::to_value(&item).expect("item serializes"));
-            } else {
-                crate::render::item(&item);
-            }
-            Ok(())
+            show(json.json, &item, || crate::render::item(&item))
         }
         Command::History {
             ledger: src,
@@ -1151,12 +1122,9 @@ fn run(cli: Cli) -> Outcome {
         } => {
             let id = crate::ids::ItemId::parse(&id).map_err(input("item"))?;
             let history = source(&src, &clock)?.reads().history(&id)?;
-            if json.json {
-                print_json(&serde_json::to_value(&history).expect("history serializes"));
-            } else {
-                crate::render::history(&history.item, &history.events);
-            }
-            Ok(())
+            show(json.json, &history, || {
+                crate::render::history(&history.item, &history.events)
+            })
         }
         Command::Holdings {
             ledger: src,
@@ -1190,12 +1158,7 @@ fn run(cli: Cli) -> Outcome {
         }
         Command::Pending { ledger: src, json } => {
             let list = source(&src, &clock)?.reads().pending()?;
-            if json.json {
-                print_json(&serde_json::to_value(&list).expect("pending serializes"));
-            } else {
-                crate::render::pending(&list);
-            }
-            Ok(())
+            show(json.json, &list, || crate::render::pending(&list))
         }
         Command::Incident {
             ledger: src,
@@ -1203,12 +1166,7 @@ fn run(cli: Cli) -> Outcome {
             json,
         } => {
             let view = source(&src, &clock)?.reads().incident(&id)?;
-            if json.json {
-                print_json(&serde_json::to_value(&view).expect("incident serializes"));
-            } else {
-                crate::render::incident(&view);
-            }
-            Ok(())
+            show(json.json, &view, || crate::render::incident(&view))
         }
         Command::Person {
             ledger: src,
@@ -1216,12 +1174,9 @@ fn run(cli: Cli) -> Outcome {
             json,
         } => {
             let view = source(&src, &clock)?.reads().person(&id)?;
-            if json.json {
-                print_json(&serde_json::to_value(&view).expect("person serializes"));
-            } else {
-                crate::render::person(&view.person, &view.events);
-            }
-            Ok(())
+            show(json.json, &view, || {
+                crate::render::person(&view.person, &view.events)
+            })
         }
         Command::Facilities { ledger: src, json } => {
             let map = source(&src, &clock)?.reads().facilities()?;
@@ -1265,19 +1220,10 @@ fn run(cli: Cli) -> Outcome {
                     })
                 })
                 .transpose()?;
-            let report = match (&src.place.server, &scope) {
-                (Some(_), crate::casefile::Scope::Item(id)) => {
-                    source(&src, &clock)?.reads().audit_item(id, as_of)?
-                }
-                (Some(_), crate::casefile::Scope::Incident(id)) => {
-                    source(&src, &clock)?.reads().audit_incident(id, as_of)?
-                }
-                (Some(_), crate::casefile::Scope::All) => {
-                    return Err(Failure::Input(
-                        "audit --all verifies the whole log first and needs --ledger DIR (over --server, audit --item or --incident)".into(),
-                    ));
-                }
-                (None, _) => local_audit(src.place.ledger()?, &scope, as_of)?,
+            let report = match &src.place.server {
+                Some(_) => source(&src, &clock)?.reads().audit(&scope, as_of)?,
+                // Locally, with a progress bar: `--all` verifies the whole log first.
+                None => local_audit(src.place.ledger()?, &scope, as_of)?,
             };
             if json.json {
                 print_json(&serde_json::to_value(&report).expect("the report serializes"));
@@ -1360,12 +1306,7 @@ fn run(cli: Cli) -> Outcome {
                 .map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
             let report = crate::bundle::verify(&bytes, &vkey, as_of)
                 .map_err(|e| Failure::Rejected(format!("bundle verification FAILED: {e}")))?;
-            if json.json {
-                print_json(&serde_json::to_value(&report).expect("the report serializes"));
-            } else {
-                crate::render::bundle(&report);
-            }
-            Ok(())
+            show(json.json, &report, || crate::render::bundle(&report))
         }
         Command::Report {
             ledger: src,
@@ -1378,7 +1319,7 @@ fn run(cli: Cli) -> Outcome {
             let source = source(&src, &clock)?;
             let reads = source.reads();
             let history = reads.history(&id)?;
-            let audit = reads.audit_item(&id, as_of)?;
+            let audit = reads.audit(&crate::casefile::Scope::Item(id.clone()), as_of)?;
             // The report describes exactly the bundle it names: its lot, checkpoint and key.
             let bundle_bytes = reads.bundle(&id)?;
             let bundle: crate::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
@@ -1389,12 +1330,7 @@ fn run(cli: Cli) -> Outcome {
                 .filter_map(|i| crate::ids::ItemId::parse(i).ok())
                 .map(|i| reads.item(&i))
                 .collect::<Result<Vec<_>, _>>()?;
-            let body = bundle
-                .checkpoint
-                .split_once("\n\n")
-                .map(|(b, _)| format!("{b}\n"))
-                .unwrap_or_default();
-            let cp = crate::note::Checkpoint::parse(&body)
+            let cp = crate::note::checkpoint_unverified(bundle.checkpoint.as_bytes())
                 .map_err(|e| Failure::Io(format!("the bundle's checkpoint: {e}")))?;
             let digest = crate::signing::hex(&{
                 use sha2::Digest as _;
@@ -1733,10 +1669,6 @@ fn print_json(value: &Value) {
     );
 }
 
-fn hashes_b64(hashes: &[Hash]) -> Vec<String> {
-    hashes.iter().map(|h| B64.encode(h)).collect()
-}
-
 /// The officer whose current key is this private key's public key.
 fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure> {
     let public = key.public();
@@ -1765,38 +1697,8 @@ fn append_signed(
     print_receipt(ledger, &receipt, json, verb)
 }
 
-fn receipt_json(ledger: &Ledger, receipt: &Receipt) -> Result<Value, Failure> {
-    let proof = ledger.inclusion_proof(receipt.seq, receipt.checkpoint.size)?;
-    Ok(json!({
-        "seq": receipt.seq,
-        "leaf_hash": B64.encode(receipt.leaf_hash),
-        "duplicate": receipt.duplicate,
-        "checkpoint": receipt.checkpoint.note,
-        "inclusion_proof": {
-            "index": receipt.seq,
-            "tree_size": receipt.checkpoint.size,
-            "leaf_hash": B64.encode(receipt.leaf_hash),
-            "hashes": hashes_b64(&proof),
-        },
-    }))
-}
-
 fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> Outcome {
-    if json {
-        print_json(&receipt_json(ledger, receipt)?);
-    } else if receipt.duplicate {
-        out!(
-            "already recorded at seq {} (same statement id and content); nothing new was written",
-            receipt.seq
-        );
-    } else {
-        out!(
-            "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
-            receipt.seq,
-            B64.encode(receipt.leaf_hash),
-            receipt.checkpoint.size
-        );
-    }
+    print_receipt_view(&ledger.receipt_view(receipt)?, json, verb, false);
     Ok(())
 }
 
@@ -2203,5 +2105,15 @@ fn print_public(url: &str, place: &PlaceArg, path: &str, clock: &Arc<dyn Clock>)
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| Failure::Io(format!("the server's answer to {path}: {e}")))?;
     print_json(&value);
+    Ok(())
+}
+
+/// Prints an answer as JSON with `--json`, else as text.
+fn show<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce()) -> Outcome {
+    if json {
+        print_json(&serde_json::to_value(value).expect("every answer serializes to JSON"));
+    } else {
+        text();
+    }
     Ok(())
 }

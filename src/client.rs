@@ -5,7 +5,7 @@
 //! business rules (the server decides), and never reports a statement as recorded without the
 //! server's receipt.
 
-use crate::casefile::AuditReport;
+use crate::casefile::{AuditReport, Scope};
 use crate::custody::{ItemState, Status};
 use crate::httpsig::{self, RequestParts};
 use crate::ids::ItemId;
@@ -329,20 +329,18 @@ impl Reads for Remote {
         self.get_json("/v1/officers")
     }
 
-    fn audit_item(&self, id: &ItemId, as_of: Timestamp) -> Result<AuditReport, ReadError> {
-        self.get_json(&format!(
-            "/v1/items/{}/audit?as_of={}",
-            segment(id.as_str()),
-            segment(&as_of.to_canonical())
-        ))
-    }
-
-    fn audit_incident(&self, id: &str, as_of: Timestamp) -> Result<AuditReport, ReadError> {
-        self.get_json(&format!(
-            "/v1/incidents/{}/audit?as_of={}",
-            segment(id),
-            segment(&as_of.to_canonical())
-        ))
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError> {
+        let path = match scope {
+            Scope::Item(id) => format!("/v1/items/{}/audit", segment(id.as_str())),
+            Scope::Incident(id) => format!("/v1/incidents/{}/audit", segment(id)),
+            Scope::All => {
+                return Err(ReadError::BadRequest {
+                    field: "--all".into(),
+                    message: "auditing the whole log verifies it first and needs --ledger DIR; over --server, audit --item or --incident".into(),
+                });
+            }
+        };
+        self.get_json(&format!("{path}?as_of={}", segment(&as_of.to_canonical())))
     }
 
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {

@@ -107,10 +107,8 @@ pub trait Reads {
     fn person(&self, id: &str) -> Result<PersonEvents, ReadError>;
     fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError>;
     fn officers(&self) -> Result<Vec<OfficerView>, ReadError>;
-    /// The audit of an item's lot, judged at `as_of`.
-    fn audit_item(&self, id: &ItemId, as_of: Timestamp) -> Result<AuditReport, ReadError>;
-    /// The audit of every item of an incident, judged at `as_of`.
-    fn audit_incident(&self, id: &str, as_of: Timestamp) -> Result<AuditReport, ReadError>;
+    /// The audit of a scope (an item's lot, an incident, or the whole log), judged at `as_of`.
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError>;
     /// The evidence bundle of an item, as the exact bytes a prosecutor verifies.
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError>;
 }
@@ -211,22 +209,8 @@ impl Reads for Ledger {
             .collect())
     }
 
-    fn audit_item(&self, id: &ItemId, as_of: Timestamp) -> Result<AuditReport, ReadError> {
-        Ok(casefile::audit(
-            self,
-            &Scope::Item(id.clone()),
-            as_of,
-            &mut |_, _| {},
-        )?)
-    }
-
-    fn audit_incident(&self, id: &str, as_of: Timestamp) -> Result<AuditReport, ReadError> {
-        Ok(casefile::audit(
-            self,
-            &Scope::Incident(id.to_owned()),
-            as_of,
-            &mut |_, _| {},
-        )?)
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError> {
+        Ok(casefile::audit(self, scope, as_of, &mut |_, _| {})?)
     }
 
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {

@@ -8,6 +8,7 @@
 //! on the worker.
 
 use crate::access::{self, AuthError, Reader};
+use crate::casefile::Scope;
 use crate::custody::{ItemState, Status};
 use crate::export::{self, TileRef};
 use crate::httpsig::{Presented, RequestParts};
@@ -563,19 +564,26 @@ struct AuditQuery {
     as_of: Option<String>,
 }
 
+impl AuditQuery {
+    /// `?as_of=` (RFC 3339 UTC), or now.
+    fn as_of(&self, clock: &dyn Clock) -> Result<Timestamp, ApiError> {
+        match &self.as_of {
+            Some(t) => Timestamp::parse(t)
+                .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}"))),
+            None => Ok(clock.now()),
+        }
+    }
+}
+
 async fn get_audit(
     State(app): State<Shared>,
     Signed(reader): Signed,
     Path(id): Path<String>,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
-    let as_of = match q.as_of {
-        Some(t) => Timestamp::parse(&t)
-            .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}")))?,
-        None => app.clock.now(),
-    };
+    let as_of = q.as_of(app.clock.as_ref())?;
     let report = item_read(&app, reader, &id, move |l, item| {
-        Ok(l.audit_item(&item.id, as_of)?)
+        Ok(l.audit(&Scope::Item(item.id), as_of)?)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &report))
@@ -619,11 +627,7 @@ async fn get_incident_audit(
     Path(id): Path<String>,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
-    let as_of = match q.as_of {
-        Some(t) => Timestamp::parse(&t)
-            .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}")))?,
-        None => app.clock.now(),
-    };
+    let as_of = q.as_of(app.clock.as_ref())?;
     let ledger = Arc::clone(&app.ledger);
     let report = blocking(move || {
         let view = ledger.incident(&id)?;
@@ -633,7 +637,7 @@ async fn get_incident_audit(
                 hidden.id, hidden.facility
             ))));
         }
-        Ok(ledger.audit_incident(&id, as_of)?)
+        Ok(ledger.audit(&Scope::Incident(id), as_of)?)
     })
     .await?;
     Ok(json_response(StatusCode::OK, &report))
@@ -1019,6 +1023,15 @@ pub async fn serve(
         .map_err(|e| ServeError::Runtime(e.to_string()))
 }
 
+/// The server's multi-threaded runtime (one worker per core; blocking work goes to its pool).
+fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("custody-http")
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))
+}
+
 /// Waits for SIGINT or SIGTERM.
 pub async fn signals() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -1051,11 +1064,7 @@ pub fn run(
     ready: impl FnOnce(SocketAddr, bool),
 ) -> Result<(), ServeError> {
     let ledger = Arc::new(ledger);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("custody-http")
-        .build()
-        .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    let runtime = runtime()?;
     let result = runtime.block_on(serve(Arc::clone(&ledger), config, ready, signals()));
     // Blocking tasks still waiting for a commit finish before the runtime goes.
     runtime.shutdown_timeout(Duration::from_millis(SHUTDOWN_GRACE_MS));
@@ -1101,12 +1110,7 @@ pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeE
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("custody-http")
-            .build()
-            .map_err(|e| ServeError::Runtime(e.to_string()))?;
-        runtime.block_on(serve(
+        runtime()?.block_on(serve(
             ledger,
             config,
             move |addr, _| {

@@ -20,13 +20,7 @@ struct Case {
 }
 
 fn case() -> Case {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("demo");
-    custody()
-        .args(["demo", "--ledger"])
-        .arg(&dir)
-        .assert()
-        .success();
+    let (tmp, dir) = demo_ledger();
     let out = tmp.path().join("bundle.json");
     let l = dir.to_str().expect("utf-8").to_owned();
     custody()

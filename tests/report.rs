@@ -10,13 +10,7 @@ use std::process::Command;
 const ITEM: &str = "BB-LPN-2025-0418";
 
 fn report() -> (tempfile::TempDir, String, std::path::PathBuf) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("demo");
-    custody()
-        .args(["demo", "--ledger"])
-        .arg(&dir)
-        .assert()
-        .success();
+    let (tmp, dir) = demo_ledger();
     let out = tmp.path().join("report.html");
     let run = custody()
         .args(["report", "--ledger"])

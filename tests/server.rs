@@ -153,17 +153,6 @@ fn remote(url: &str, key: &Path) -> Remote {
     Remote::new(url, Some(key), None, Arc::new(SystemClock)).expect("client")
 }
 
-fn demo() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dir = tmp.path().join("demo");
-    custody()
-        .args(["demo", "--ledger"])
-        .arg(&dir)
-        .assert()
-        .success();
-    (tmp, dir)
-}
-
 fn demo_key(dir: &Path, name: &str) -> PathBuf {
     dir.join("demo-keys").join(format!("{name}.pem"))
 }
@@ -185,7 +174,7 @@ fn signed_note(f: &Fixture, extra: &str) -> Vec<u8> {
 
 #[test]
 fn every_read_route_answers_what_the_cli_json_answers() {
-    let (_tmp, dir) = demo();
+    let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
     let items = run_json(&["items", "--ledger", l]);
     let unit = items
@@ -306,7 +295,7 @@ fn every_read_route_answers_what_the_cli_json_answers() {
 
 #[test]
 fn the_log_is_public_and_its_contents_are_not() {
-    let (_tmp, dir) = demo();
+    let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
     let note = custody()
         .args(["checkpoint", "--ledger", l])
@@ -446,7 +435,7 @@ fn the_log_is_public_and_its_contents_are_not() {
 
 #[test]
 fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
-    let (_tmp, dir) = demo();
+    let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
     let keys = dir.join("demo-keys");
     // An officer of another prison, a revoked officer, and a rotated key.

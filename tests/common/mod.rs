@@ -133,6 +133,18 @@ pub fn note_by(officer: &str, extra: &str) -> String {
     )
 }
 
+/// A fresh `custody demo` ledger (the DOMAIN.md scenario, keys in `demo-keys/`).
+pub fn demo_ledger() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("demo");
+    custody()
+        .args(["demo", "--ledger"])
+        .arg(&dir)
+        .assert()
+        .success();
+    (tmp, dir)
+}
+
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
