@@ -1509,6 +1509,12 @@ fn run(cli: Cli) -> Outcome {
             json,
         } => {
             let remote = remote(&server, None, ca_cert.as_deref(), &clock)?;
+            if !outbox.is_dir() {
+                return Err(Failure::Input(format!(
+                    "outbox {} does not exist; give the folder `record --outbox` wrote to",
+                    outbox.display()
+                )));
+            }
             let outbox = Outbox::open(&outbox).map_err(client_failure)?;
             let results = outbox
                 .sync(&remote, &mut |r| {
@@ -1885,7 +1891,12 @@ fn remote(
 fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
     match &src.place.server {
         Some(url) => {
-            let key = src.read_key.as_deref().map(read_key).transpose()?;
+            let key = src.read_key.as_deref().ok_or_else(|| {
+                Failure::Input(
+                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)".into(),
+                )
+            })?;
+            let key = Some(read_key(key)?);
             let remote = remote(url, key, src.place.ca_cert.as_deref(), clock)?;
             Ok(Source::Remote(Box::new(remote)))
         }

@@ -77,6 +77,10 @@ impl From<ClientError> for ReadError {
                 message,
                 ..
             } => Self::Refused(message),
+            ClientError::Setup(message) => Self::BadRequest {
+                field: "--server".into(),
+                message,
+            },
             other => Self::Unavailable(other.to_string()),
         }
     }
