@@ -426,6 +426,38 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Reliability torture: crash `custody serve` under load and check every acknowledgement survives (or, with --faults, inject storage faults into the embedded ledger)
+    #[command(
+        after_help = "Crash torture: custody torture --ledger DIR --cycles 20\nStorage faults: custody torture --faults --seeds 200 --ledger SCRATCH\nIt ends with one line (cycles=N acked=A lost=L undetected_corruption=U) and exits 1 unless L and U are 0."
+    )]
+    Torture {
+        /// A new folder: the torture ledger (crash mode), or the scratch folder for one ledger per seed (--faults)
+        #[arg(long, value_name = "DIR")]
+        ledger: PathBuf,
+        /// Kill-and-restart cycles of the crash torture
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        cycles: u64,
+        /// Concurrent HTTP writers
+        #[arg(long, value_name = "W", default_value_t = 8)]
+        writers: usize,
+        /// Seed of every random choice (kill times, crash points, faults); printed so a failure can be rerun
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Compare the views with a rebuild from the log every K cycles (the last cycle always)
+        #[arg(long, value_name = "K", default_value_t = 1)]
+        rebuild_every: u64,
+        /// Run the storage fault suite instead: one embedded ledger per seed through the fault layer
+        #[arg(long)]
+        faults: bool,
+        /// Seeds of the fault suite, starting at --seed (default 1)
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        seeds: u64,
+        /// Statements each fault seed tries to record
+        #[arg(long, value_name = "N", default_value_t = 40)]
+        statements: u64,
+        #[command(flatten)]
+        json: JsonArg,
+    },
     /// Serve the ledger over HTTP: statements in, signed reads out, the tlog-tiles read path for mirrors
     Serve {
         #[command(flatten)]
@@ -1470,6 +1502,29 @@ fn run(cli: Cli) -> Outcome {
             );
             Ok(())
         }
+        Command::Torture {
+            ledger,
+            cycles,
+            writers,
+            seed,
+            rebuild_every,
+            faults,
+            seeds,
+            statements,
+            json,
+        } => torture(
+            &ledger,
+            TortureArgs {
+                cycles,
+                writers,
+                seed,
+                rebuild_every,
+                faults,
+                seeds,
+                statements,
+                json: json.json,
+            },
+        ),
         Command::Serve {
             ledger,
             listen,
@@ -2127,4 +2182,116 @@ fn show<T: serde::Serialize>(json: bool, value: &T, text: impl FnOnce()) -> Outc
         text();
     }
     Ok(())
+}
+
+struct TortureArgs {
+    cycles: u64,
+    writers: usize,
+    seed: Option<u64>,
+    rebuild_every: u64,
+    faults: bool,
+    seeds: u64,
+    statements: u64,
+    json: bool,
+}
+
+/// `custody torture`: the crash torture or the storage fault suite; exit 1 when anything
+/// acknowledged was lost or anything wrong went undetected.
+fn torture(dir: &Path, a: TortureArgs) -> Outcome {
+    use crate::torture;
+    let failure = |e: torture::TortureError| match e {
+        torture::TortureError::Input(m) => Failure::Input(m),
+        other => Failure::Io(other.to_string()),
+    };
+    let mut progress = |line: &str| eprintln!("{line}");
+    if a.faults {
+        let config = torture::FaultConfig {
+            seeds: a.seeds,
+            first_seed: a.seed.unwrap_or(1),
+            statements: a.statements,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| Failure::Io(format!("{}: {e}", dir.display())))?;
+        eprintln!(
+            "fault suite: seeds {}..{}, {} statements each",
+            config.first_seed,
+            config.first_seed + config.seeds,
+            config.statements
+        );
+        let r = torture::faults(&config, dir, &mut progress).map_err(failure)?;
+        if a.json {
+            out!(
+                "{}",
+                serde_json::to_string(&r).expect("plain values serialize")
+            );
+        } else {
+            for (kind, n) in &r.injected {
+                out!("injected {kind:<16} {n:>8}");
+            }
+            out!("refused submissions    {:>8}", r.refused);
+            out!("refused opens          {:>8}", r.refused_opens);
+            for f in &r.failures {
+                out!("FAILED: {f}");
+            }
+            out!("{}", r.line());
+        }
+        return if r.passed() {
+            Ok(())
+        } else {
+            Err(Failure::Rejected(format!(
+                "fault suite FAILED: {}",
+                r.line()
+            )))
+        };
+    }
+    let seed = a.seed.unwrap_or_else(torture::fresh_seed);
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Io(format!("cannot find the custody binary: {e}")))?;
+    eprintln!(
+        "crash torture: {} cycles, {} writers, seed {seed} (rerun with --seed {seed})",
+        a.cycles, a.writers
+    );
+    let config = torture::CrashConfig {
+        dir: dir.to_path_buf(),
+        cycles: a.cycles,
+        writers: a.writers,
+        seed,
+        exe,
+        rebuild_every: a.rebuild_every,
+    };
+    let r = torture::crash(&config, &mut progress).map_err(failure)?;
+    if a.json {
+        out!(
+            "{}",
+            serde_json::to_string(&r).expect("plain values serialize")
+        );
+    } else {
+        for (kill, n) in &r.kills {
+            out!("killed: {kill:<36} {n:>6}");
+        }
+        out!("log entries at the end          {:>8}", r.entries);
+        out!(
+            "in flight at a crash, resent    {:>8} ({} were already durable)",
+            r.resubmitted,
+            r.recovered
+        );
+        out!("retries answered with their seq {:>8}", r.retries_checked);
+        out!(
+            "consistency proofs checked      {:>8}",
+            r.consistency_checked
+        );
+        out!("views compared with a rebuild   {:>8}", r.rebuilds_compared);
+        out!("seconds                         {:>8.1}", r.seconds);
+        for f in &r.failures {
+            out!("FAILED: {f}");
+        }
+        out!("{}", r.line());
+    }
+    if r.passed() {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(format!(
+            "torture FAILED (seed {seed}): {}",
+            r.line()
+        )))
+    }
 }

@@ -196,6 +196,32 @@ pub fn note(
     statement("note_added", clock, facility, &[("author", author)], b)
 }
 
+/// A find of contraband that creates `item`: the finder and every witness sign it.
+pub fn contraband_found(
+    clock: &dyn Clock,
+    facility: &str,
+    finder: &OfficerId,
+    witnesses: &[&OfficerId],
+    item: &str,
+    incident: &str,
+    concealment: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut signers = vec![("finder", finder)];
+    signers.extend(witnesses.iter().map(|w| ("witness", *w)));
+    let mut bytes = body(json!({
+        "incident": incident,
+        "item": item,
+        "description": {"name": "Sachet plastik berisi kristal diduga sabu", "form": "crystal"},
+        "category": "narcotic",
+        "count": 1,
+        "concealment": concealment,
+        "persons": [],
+        "photos": [],
+    }));
+    bytes.insert("after".into(), json!({ item: null }));
+    statement("contraband_found", clock, facility, &signers, bytes)
+}
+
 /// Wraps statement bytes in an envelope signed by every key given.
 pub fn sign_statement(bytes: Vec<u8>, keys: &[&SecretKey]) -> Result<Envelope, ComposeError> {
     let mut envelope = Envelope::unsigned(bytes)?;

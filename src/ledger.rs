@@ -31,7 +31,7 @@ use crate::projection;
 use crate::rules::{self, PreVerified, RuleError};
 use crate::signing::{KeyError, SecretKey};
 use crate::statement::{Statement, StatementError};
-use crate::store::{AppendBatch, CheckpointFile, Head, IdEntry, SledStore, StoreError};
+use crate::store::{AppendBatch, CheckpointFile, Faults, Head, IdEntry, SledStore, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -155,6 +155,101 @@ struct Shared {
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
     stats: LedgerStats,
+}
+
+impl Shared {
+    /// Stops the ledger for `what` (storage that returns other bytes than it was given) and
+    /// answers the error to give the caller. Nothing built on those bytes is served or written.
+    fn corrupt(&self, what: String) -> StoreError {
+        let error = StoreError::Corrupt(format!(
+            "{what}; the store does not return what was written, so the ledger stopped"
+        ));
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert_with(|| error.to_string());
+        error
+    }
+
+    /// The leaf at `seq`, checked against its hash in the Merkle tree.
+    fn checked_leaf(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
+        let bytes = self
+            .store
+            .leaf(seq)?
+            .ok_or_else(|| self.corrupt(format!("leaf {seq} is missing")))?;
+        if self.store.stored_node(0, seq)? != Some(merkle::leaf_hash(&bytes)) {
+            return Err(self.corrupt(format!(
+                "leaf {seq} does not match its hash in the Merkle tree"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The leaf hash of the statement an id index entry points at, after checking that the leaf
+    /// there really holds a payload with the indexed hash.
+    fn recorded(&self, found: IdEntry) -> Result<Hash, StoreError> {
+        let bytes = self.checked_leaf(found.seq)?;
+        let leaf = Leaf::decode(&bytes)
+            .map_err(|e| self.corrupt(format!("leaf {} does not decode: {e}", found.seq)))?;
+        if payload_hash(leaf.envelope.payload()) != found.payload_hash {
+            return Err(self.corrupt(format!(
+                "the statement id index points at leaf {}, which holds another statement",
+                found.seq
+            )));
+        }
+        Ok(merkle::leaf_hash(&bytes))
+    }
+
+    /// The root of the first `size` leaves, proven consistent with the signed checkpoint `cp`
+    /// (for `size == cp.size`, the signed root itself).
+    fn trusted_root(&self, size: u64, cp: &SignedCheckpoint) -> Result<Hash, ProofRequestError> {
+        if size == cp.size {
+            return Ok(cp.root);
+        }
+        let root = merkle::root(&self.store, size)?;
+        if size > 0 {
+            let proof = merkle::consistency_proof(&self.store, size, cp.size)?;
+            merkle::verify_consistency(size, cp.size, &root, &cp.root, &proof).map_err(|e| {
+                self.corrupt(format!(
+                    "the stored Merkle nodes for size {size} are not consistent with the signed checkpoint of size {}: {e}",
+                    cp.size
+                ))
+            })?;
+        }
+        Ok(root)
+    }
+}
+
+/// The environment variable that arms a crash point (the torture harness sets it on the server
+/// it kills): `<point>:<n>` aborts the process the n-th time the sequencer passes `<point>`.
+pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
+
+/// The crash points of one group commit, in order (see the crash windows ✝ above).
+pub const CRASH_POINTS: [&str; 4] = [
+    // the batch is built, nothing written
+    "before-write",
+    // the batch is in sled's memory, not flushed
+    "after-write",
+    // flushed, no checkpoint signed for it yet
+    "after-flush",
+    // checkpoint written, views not updated, no writer answered
+    "after-checkpoint",
+];
+
+/// Aborts the process here if `CUSTODY_CRASH_AT` names this point and its count runs out. An
+/// abort runs no destructor and flushes nothing, like SIGKILL. Unset, this is one atomic load.
+fn crash_point(point: &str) {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ARMED: OnceLock<Option<(String, AtomicU64)>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| {
+        let text = std::env::var(CRASH_AT_ENV).ok()?;
+        let (name, count) = text.split_once(':')?;
+        Some((name.to_owned(), AtomicU64::new(count.parse().ok()?)))
+    });
+    if let Some((name, left)) = armed {
+        if name == point && left.fetch_sub(1, Ordering::SeqCst) == 1 {
+            std::process::abort();
+        }
+    }
 }
 
 /// Upper bounds of the statements-per-commit histogram: powers of two up to the batch limit.
@@ -296,6 +391,16 @@ impl Ledger {
     /// statements, signs a checkpoint for leaves flushed but never checkpointed, and starts the
     /// sequencer.
     pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, OpenError> {
+        Self::open_with_faults(dir, clock, None)
+    }
+
+    /// Opens like `open_with_clock`, with storage faults injected into the store and the
+    /// checkpoint file (the reliability suite's way in; `None` for every real use).
+    pub fn open_with_faults(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<Ledger, OpenError> {
         let paths = LedgerPaths::new(dir);
         let not_a_ledger = |reason: &str| OpenError::NotALedger {
             path: dir.display().to_string(),
@@ -308,7 +413,7 @@ impl Ledger {
             return Err(not_a_ledger("no ledger-key.pem inside"));
         }
         let key = SecretKey::read_file(&paths.key())?;
-        let store = SledStore::open(&paths.sled())?;
+        let store = SledStore::open_with_faults(&paths.sled(), faults.clone())?;
         let origin_text = store
             .origin()?
             .ok_or_else(|| not_a_ledger("the store has no origin"))?;
@@ -319,7 +424,7 @@ impl Ledger {
         let head = store.head()?;
 
         // The newest checkpoint we ever signed is the larger of sled's copy and the file.
-        let file = CheckpointFile::new(paths.checkpoint());
+        let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
         let mut latest: Option<SignedCheckpoint> = None;
         for (place, bytes) in [
             ("the checkpoint file", file.read()?),
@@ -395,16 +500,32 @@ impl Ledger {
         // Catch the projections up with the log (after a crash between the log and the views).
         replay(&store, &mut state, head.size, &mut |_, _| {})?;
 
+        // The sequencer continues from the stored edge and the last leaf: both are checked
+        // against the root just verified, so a bad read here cannot leak into new leaves.
         let range = compact_range(&store, head.size)?;
+        if range.root() != root_now {
+            return Err(OpenError::Corrupt(
+                "the stored Merkle edge does not match the stored root".into(),
+            ));
+        }
         let (last_leaf, last_recorded) = if head.size == 0 {
             (GENESIS_PREV, None)
         } else {
+            let last = head.size - 1;
             let bytes = store
-                .leaf(head.size - 1)?
-                .ok_or_else(|| OpenError::Corrupt(format!("leaf {} is missing", head.size - 1)))?;
+                .leaf(last)?
+                .ok_or_else(|| OpenError::Corrupt(format!("leaf {last} is missing")))?;
             let leaf = Leaf::decode(&bytes)
-                .map_err(|e| OpenError::Corrupt(format!("leaf {}: {e}", head.size - 1)))?;
-            (merkle::leaf_hash(&bytes), Some(leaf.recorded_at))
+                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+            let hash = merkle::leaf_hash(&bytes);
+            let proof = merkle::inclusion_proof(&store, last, head.size)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+            merkle::verify_inclusion(last, head.size, &hash, &proof, &root_now).map_err(|e| {
+                OpenError::Corrupt(format!(
+                    "leaf {last} does not match the stored Merkle tree: {e}"
+                ))
+            })?;
+            (hash, Some(leaf.recorded_at))
         };
 
         // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
@@ -489,12 +610,13 @@ impl Ledger {
         &self.shared.store
     }
 
-    /// The raw leaf bytes at `seq`, if it is covered by the latest checkpoint.
+    /// The raw leaf bytes at `seq`, if it is covered by the latest checkpoint; checked against
+    /// its hash in the Merkle tree (a mismatch stops the ledger and is an error, never served).
     pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if seq >= self.checkpoint().size {
             return Ok(None);
         }
-        self.shared.store.leaf(seq)
+        self.shared.checked_leaf(seq).map(Some)
     }
 
     /// Appends a signed envelope given as bytes (as a client sends it).
@@ -558,20 +680,17 @@ impl Ledger {
         found: IdEntry,
         checkpoint: Arc<SignedCheckpoint>,
     ) -> Result<Receipt, AppendError> {
+        // The leaf is the truth: the index entry is checked against it before either answer.
+        let leaf_hash = self.shared.recorded(found)?;
         if found.payload_hash != hash {
             return Err(AppendError::IdConflict {
                 id: statement.id.to_string(),
                 seq: found.seq,
             });
         }
-        let bytes = self
-            .shared
-            .store
-            .leaf(found.seq)?
-            .ok_or_else(|| StoreError::Corrupt(format!("leaf {} is missing", found.seq)))?;
         Ok(Receipt {
             seq: found.seq,
-            leaf_hash: merkle::leaf_hash(&bytes),
+            leaf_hash,
             duplicate: true,
             checkpoint,
         })
@@ -599,7 +718,20 @@ impl Ledger {
                 checkpoint: cp.size,
             });
         }
-        merkle::inclusion_proof(&self.shared.store, seq, size).map_err(ProofRequestError::from)
+        let proof = merkle::inclusion_proof(&self.shared.store, seq, size)?;
+        // Served only once it proves the stored leaf hash against the signed checkpoint.
+        let root = self.shared.trusted_root(size, &cp)?;
+        let leaf_hash = self.shared.store.stored_node(0, seq)?.ok_or_else(|| {
+            self.shared.corrupt(format!(
+                "the hash of leaf {seq} is missing from the Merkle tree"
+            ))
+        })?;
+        merkle::verify_inclusion(seq, size, &leaf_hash, &proof, &root).map_err(|e| {
+            self.shared.corrupt(format!(
+                "the stored Merkle nodes do not prove leaf {seq} in the tree of size {size}: {e}"
+            ))
+        })?;
+        Ok(proof)
     }
 
     /// A consistency proof between two tree sizes (at most the checkpoint size).
@@ -611,12 +743,31 @@ impl Ledger {
                 checkpoint: cp.size,
             });
         }
-        merkle::consistency_proof(&self.shared.store, old, new).map_err(ProofRequestError::from)
+        let proof = merkle::consistency_proof(&self.shared.store, old, new)?;
+        // Both ends are proven against the signed checkpoint before the proof is served.
+        if old > 0 {
+            let old_root = self.shared.trusted_root(old, &cp)?;
+            let new_root = self.shared.trusted_root(new, &cp)?;
+            merkle::verify_consistency(old, new, &old_root, &new_root, &proof).map_err(|e| {
+                self.shared.corrupt(format!(
+                    "the stored Merkle nodes do not prove size {old} consistent with size {new}: {e}"
+                ))
+            })?;
+        }
+        Ok(proof)
     }
 
-    /// The Merkle root of the first `size` leaves.
-    pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
-        merkle::root(&self.shared.store, size)
+    /// The Merkle root of the first `size` leaves (at most the checkpoint size), proven
+    /// consistent with the signed checkpoint.
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofRequestError> {
+        let cp = self.checkpoint();
+        if size > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size,
+                checkpoint: cp.size,
+            });
+        }
+        self.shared.trusted_root(size, &cp)
     }
 
     /// Rebuilds every projection from the log: opens the ledger (catching up), takes the digest
@@ -708,6 +859,7 @@ fn read_leaf(store: &SledStore, seq: u64) -> Result<(Leaf, Statement), OpenError
     let bytes = store
         .leaf(seq)?
         .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
+    check_leaf_hash(store, seq, &bytes)?;
     let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
     let statement = Statement::parse(leaf.envelope.payload())
         .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
@@ -730,6 +882,17 @@ fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
 
 /// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each
 /// (signatures pre-verified in parallel), and moves the projection watermark along.
+/// A leaf read while opening must hash to its stored level-0 node: the state and the views are
+/// built only from leaves the Merkle tree vouches for.
+fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
+    if store.stored_node(0, seq)? != Some(merkle::leaf_hash(bytes)) {
+        return Err(OpenError::Corrupt(format!(
+            "leaf {seq} does not match its hash in the Merkle tree"
+        )));
+    }
+    Ok(())
+}
+
 fn replay(
     store: &SledStore,
     state: &mut rules::State,
@@ -748,6 +911,7 @@ fn replay(
             let seq = state.size();
             let (bytes, leaf, statement, pre) =
                 item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            check_leaf_hash(store, seq, &bytes)?;
             let leaf_hash = merkle::leaf_hash(&bytes);
             let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
             let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
@@ -801,12 +965,14 @@ impl Sequencer {
             if let Err(e) = self.commit(batch) {
                 // Stop for good: the working state may be ahead of the disk. Reopening rebuilds
                 // it from what is durable. Requests still queued are refused, not acknowledged.
-                let reason = e.to_string();
-                *self
-                    .shared
-                    .stopped
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()) = Some(reason.clone());
+                let reason = {
+                    let mut stopped = self
+                        .shared
+                        .stopped
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    stopped.get_or_insert_with(|| e.to_string()).clone()
+                };
                 while let Ok(r) = rx.try_recv() {
                     let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
                 }
@@ -849,6 +1015,17 @@ impl Sequencer {
                         duplicate: true,
                     });
                 }
+                Err(AppendError::Storage(e)) => {
+                    // The store failed or lied while admitting: nothing of this batch is written,
+                    // and the sequencer stops (see `run`).
+                    let _ = reply.send(Err(AppendError::Storage(e.clone())));
+                    for a in appended {
+                        let _ = a
+                            .reply
+                            .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
+                    }
+                    return Err(e);
+                }
                 Err(err) => {
                     self.shared.stats.refused.add(1);
                     let _ = reply.send(Err(err));
@@ -868,11 +1045,13 @@ impl Sequencer {
         writes.head(Head { size, root });
         let new_leaves = writes.leaves;
         let started = std::time::Instant::now();
+        crash_point("before-write");
         let result = self
             .shared
             .store
             .append(writes)
             .and_then(|()| {
+                crash_point("after-write");
                 let flushing = std::time::Instant::now();
                 let flushed = self.shared.store.flush();
                 let stats = &self.shared.stats;
@@ -882,9 +1061,11 @@ impl Sequencer {
                 flushed
             })
             .and_then(|()| {
+                crash_point("after-flush");
                 let signed = sign_checkpoint(&self.shared.origin, size, root, &self.key)
                     .map_err(|e| StoreError::Io(format!("cannot sign checkpoint: {e}")))?;
                 self.shared.checkpoint_file.write(signed.note.as_bytes())?;
+                crash_point("after-checkpoint");
                 Ok(signed)
             });
         let signed = match result {
@@ -971,10 +1152,8 @@ impl Sequencer {
             Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
             None => match self.shared.store.statement_id(&id)? {
                 Some(found) => {
-                    let bytes = self.shared.store.leaf(found.seq)?.ok_or_else(|| {
-                        StoreError::Corrupt(format!("leaf {} is missing", found.seq))
-                    })?;
-                    Some((found.seq, merkle::leaf_hash(&bytes), found.payload_hash))
+                    let leaf_hash = self.shared.recorded(found)?;
+                    Some((found.seq, leaf_hash, found.payload_hash))
                 }
                 None => None,
             },
@@ -1080,6 +1259,16 @@ pub struct ReceiptView {
     pub inclusion_proof: InclusionProofView,
 }
 
+/// A SHA-256 hash as receipts and proofs carry it (standard base64).
+pub fn decode_hash(s: &str) -> Result<Hash, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .and_then(|v| Hash::try_from(v.as_slice()).ok())
+        .ok_or_else(|| format!("{s:?} is not a base64 SHA-256 hash"))
+}
+
 /// An inclusion proof with base64 hashes (RFC 9162 §2.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InclusionProofView {
@@ -1137,14 +1326,7 @@ impl ReceiptView {
     /// ledger's verifier key the checkpoint's signature is checked too; without it, only the
     /// arithmetic (the caller says which it got).
     pub fn check(&self, vkey: Option<&VerifierKey>) -> Result<Checkpoint, String> {
-        use base64::Engine as _;
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let hash = |s: &str| -> Result<Hash, String> {
-            b64.decode(s)
-                .ok()
-                .and_then(|v| Hash::try_from(v.as_slice()).ok())
-                .ok_or_else(|| format!("{s:?} is not a base64 SHA-256 hash"))
-        };
+        let hash = decode_hash;
         let cp = match vkey {
             Some(v) => note::open_checkpoint(self.checkpoint.as_bytes(), v)
                 .map_err(|e| format!("the checkpoint does not verify: {e}"))?,

@@ -45,3 +45,4 @@ pub mod client;
 pub mod render;
 pub mod report;
 pub mod server;
+pub mod torture;

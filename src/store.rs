@@ -3,6 +3,10 @@
 //! one atomic batch), flushing, and the checkpoint file kept outside sled. Knows nothing of
 //! custody rules; offers no way to rewrite or delete a leaf.
 //!
+//! Faults (`Faults`) can be injected at this boundary, seeded and reproducible, for the
+//! reliability suite: a failed write, a failed flush, a failed checkpoint write, a read that
+//! returns flipped bits. With no `Faults` given (every real open) the checks cost one branch.
+//!
 //! Contract (what any backend must promise, and what the ledger relies on):
 //! - `append` applies a whole `AppendBatch` or nothing, and never changes an existing key;
 //! - nothing appended is durable until `flush` returns `Ok`;
@@ -22,7 +26,7 @@ const KEY_ORIGIN: &[u8] = b"O";
 const KEY_CHECKPOINT: &[u8] = b"C";
 
 /// A storage failure. The ledger stops acknowledging when it sees one.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("storage I/O failed: {0}; check the disk and permissions, then reopen the ledger")]
     Io(String),
@@ -113,12 +117,123 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
 /// Key-value pairs read from a projection, in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// How often each fault fires, in parts per million of the calls that can fail that way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultRates {
+    /// `append` fails before anything is applied.
+    pub write_fail_ppm: u32,
+    /// `flush` fails (the batch may or may not reach the disk later, as with a real fsync error).
+    pub flush_fail_ppm: u32,
+    /// Writing the checkpoint file fails.
+    pub checkpoint_fail_ppm: u32,
+    /// A log read (leaf, Merkle node, statement id index) returns one flipped bit.
+    pub read_flip_ppm: u32,
+}
+
+/// One injected fault, as the reliability suite reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    WriteFail,
+    FlushFail,
+    CheckpointFail,
+    ReadFlip,
+}
+
+/// A seeded source of storage faults shared by a store and its checkpoint file. Deterministic:
+/// the same seed and the same sequence of calls inject the same faults. `clear` ends the fault
+/// (the disk is replaced, the cable reseated) without forgetting what was injected.
+#[derive(Debug)]
+pub struct Faults {
+    state: std::sync::Mutex<FaultState>,
+}
+
+#[derive(Debug)]
+struct FaultState {
+    rng: u64,
+    rates: FaultRates,
+    injected: Vec<FaultKind>,
+}
+
+impl Faults {
+    pub fn new(seed: u64, rates: FaultRates) -> Self {
+        Self {
+            state: std::sync::Mutex::new(FaultState {
+                rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+                rates,
+                injected: Vec::new(),
+            }),
+        }
+    }
+
+    /// Stops injecting faults from now on.
+    pub fn clear(&self) {
+        self.lock().rates = FaultRates::default();
+    }
+
+    /// Every fault injected so far, in order.
+    pub fn injected(&self) -> Vec<FaultKind> {
+        self.lock().injected.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Rolls for `kind`; a hit is recorded. Returns a random word for the caller's use.
+    fn roll(&self, kind: FaultKind) -> Option<u64> {
+        let mut s = self.lock();
+        let ppm = match kind {
+            FaultKind::WriteFail => s.rates.write_fail_ppm,
+            FaultKind::FlushFail => s.rates.flush_fail_ppm,
+            FaultKind::CheckpointFail => s.rates.checkpoint_fail_ppm,
+            FaultKind::ReadFlip => s.rates.read_flip_ppm,
+        };
+        if ppm == 0 {
+            return None;
+        }
+        let draw = splitmix64(&mut s.rng);
+        if draw % 1_000_000 >= u64::from(ppm) {
+            return None;
+        }
+        s.injected.push(kind);
+        Some(splitmix64(&mut s.rng))
+    }
+
+    fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
+        match self.roll(kind) {
+            Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Flips one bit of `bytes` when a read flip is rolled.
+    fn corrupt(&self, bytes: &mut [u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(word) = self.roll(FaultKind::ReadFlip) {
+            let bit = (word % (bytes.len() as u64 * 8)) as usize;
+            bytes[bit / 8] ^= 1 << (bit % 8);
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed generator; enough to schedule faults reproducibly.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The sled-backed log store.
 pub struct SledStore {
     db: sled::Db,
     log: sled::Tree,
     /// Read-side views (see `projection`), separate from the log, with their own watermark.
     views: sled::Tree,
+    faults: Option<std::sync::Arc<Faults>>,
 }
 
 impl SledStore {
@@ -127,6 +242,14 @@ impl SledStore {
     /// flusher lets go a moment after the last handle), so a held lock is retried for up to
     /// `LOCK_WAIT_MS` before it is reported.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_with_faults(dir, None)
+    }
+
+    /// Opens like `open`, injecting `faults` (if any) into every later call.
+    pub fn open_with_faults(
+        dir: &Path,
+        faults: Option<std::sync::Arc<Faults>>,
+    ) -> Result<Self, StoreError> {
         const LOCK_WAIT_MS: u64 = 3000;
         const LOCK_RETRY_MS: u64 = 20;
         let started = std::time::Instant::now();
@@ -142,7 +265,12 @@ impl SledStore {
                 Ok(db) => {
                     let log = db.open_tree("log")?;
                     let views = db.open_tree("projections")?;
-                    return Ok(Self { db, log, views });
+                    return Ok(Self {
+                        db,
+                        log,
+                        views,
+                        faults,
+                    });
                 }
                 // sled wraps the lock failure in an I/O error of its own; its text is the signal.
                 Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
@@ -161,12 +289,18 @@ impl SledStore {
 
     /// Applies a batch atomically. Not durable until `flush`.
     pub fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
+        if let Some(f) = &self.faults {
+            f.fail(FaultKind::WriteFail, "writing the batch")?;
+        }
         self.log.apply_batch(batch.batch)?;
         Ok(())
     }
 
     /// Makes every appended batch durable (fsync).
     pub fn flush(&self) -> Result<(), StoreError> {
+        if let Some(f) = &self.faults {
+            f.fail(FaultKind::FlushFail, "flushing to disk (fsync)")?;
+        }
         self.db.flush()?;
         Ok(())
     }
@@ -189,14 +323,23 @@ impl SledStore {
         }
     }
 
+    /// A log read, through the fault layer when there is one.
+    fn log_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut value = self.log.get(key)?.map(|v| v.to_vec());
+        if let (Some(f), Some(v)) = (&self.faults, value.as_mut()) {
+            f.corrupt(v);
+        }
+        Ok(value)
+    }
+
     pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.log.get(key_u64(PREFIX_LEAF, seq))?.map(|v| v.to_vec()))
+        self.log_get(&key_u64(PREFIX_LEAF, seq))
     }
 
     pub fn stored_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
-        match self.log.get(node_key(level, index))? {
+        match self.log_get(&node_key(level, index))? {
             None => Ok(None),
-            Some(v) => v.as_ref().try_into().map(Some).map_err(|_| {
+            Some(v) => <[u8; 32]>::try_from(v.as_slice()).map(Some).map_err(|_| {
                 StoreError::Corrupt(format!("Merkle node ({level}, {index}) is not 32 bytes"))
             }),
         }
@@ -206,7 +349,7 @@ impl SledStore {
         let mut key = [0u8; 17];
         key[0] = PREFIX_ID;
         key[1..].copy_from_slice(id);
-        match self.log.get(key)? {
+        match self.log_get(&key)? {
             None => Ok(None),
             Some(v) if v.len() == 40 => Ok(Some(IdEntry {
                 seq: u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
@@ -251,7 +394,7 @@ impl SledStore {
     }
 
     pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.log.get(KEY_CHECKPOINT)?.map(|v| v.to_vec()))
+        self.log_get(KEY_CHECKPOINT)
     }
 
     /// The log size the projections reflect (0 when there are none).
@@ -382,6 +525,7 @@ const SLOT_HEADER_BYTES: usize = 52;
 /// fsyncs and a directory fsync (~10 ms here) on every group commit.
 pub struct CheckpointFile {
     path: PathBuf,
+    faults: Option<std::sync::Arc<Faults>>,
     /// Generation of the newest valid slot, and the open file for writing.
     writer: std::sync::Mutex<Option<(u64, std::fs::File)>>,
 }
@@ -407,8 +551,14 @@ fn parse_slot(slot: &[u8]) -> Option<(u64, Vec<u8>)> {
 
 impl CheckpointFile {
     pub fn new(path: PathBuf) -> Self {
+        Self::with_faults(path, None)
+    }
+
+    /// A checkpoint file whose writes go through `faults` (if any).
+    pub fn with_faults(path: PathBuf, faults: Option<std::sync::Arc<Faults>>) -> Self {
         Self {
             path,
+            faults,
             writer: std::sync::Mutex::new(None),
         }
     }
@@ -457,6 +607,9 @@ impl CheckpointFile {
                 "checkpoint note of {} bytes does not fit a {CHECKPOINT_SLOT_BYTES}-byte slot",
                 note.len()
             )));
+        }
+        if let Some(f) = &self.faults {
+            f.fail(FaultKind::CheckpointFail, "writing the checkpoint file")?;
         }
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
@@ -528,5 +681,75 @@ mod tests {
             CheckpointFile::new(path).read(),
             Err(StoreError::Corrupt(_))
         ));
+    }
+
+    /// Runs the same calls against a fresh store with faults from `seed`; answers what was
+    /// injected and what the reads returned.
+    fn faulty_run(seed: u64) -> (Vec<FaultKind>, Vec<Option<Vec<u8>>>, usize) {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let rates = FaultRates {
+            write_fail_ppm: 200_000,
+            flush_fail_ppm: 200_000,
+            read_flip_ppm: 200_000,
+            ..FaultRates::default()
+        };
+        let faults = std::sync::Arc::new(Faults::new(seed, rates));
+        let store = SledStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
+        let mut failures = 0;
+        let mut reads = Vec::new();
+        for seq in 0..40u64 {
+            let mut batch = AppendBatch::default();
+            batch.leaf(seq, format!("leaf {seq}").as_bytes());
+            failures += usize::from(store.append(batch).is_err());
+            failures += usize::from(store.flush().is_err());
+            reads.push(store.leaf(seq).expect("reads"));
+        }
+        (faults.injected(), reads, failures)
+    }
+
+    #[test]
+    fn the_same_seed_injects_the_same_faults_and_a_flip_changes_one_bit() {
+        let (kinds, reads, failures) = faulty_run(42);
+        assert_eq!(faulty_run(42), (kinds.clone(), reads.clone(), failures));
+        assert_ne!(faulty_run(43).0, kinds, "another seed, another schedule");
+        let fails = kinds
+            .iter()
+            .filter(|k| matches!(k, FaultKind::WriteFail | FaultKind::FlushFail))
+            .count();
+        assert_eq!(fails, failures, "every injected failure was an error");
+        let flips = kinds.iter().filter(|k| **k == FaultKind::ReadFlip).count();
+        assert!(flips > 0);
+        // A leaf whose write failed is absent; one that was written reads back with at most one
+        // flipped bit.
+        let mut flipped = 0;
+        for (seq, read) in reads.iter().enumerate() {
+            let Some(bytes) = read else { continue };
+            let want = format!("leaf {seq}").into_bytes();
+            let bits: u32 = bytes
+                .iter()
+                .zip(&want)
+                .map(|(a, b)| (a ^ b).count_ones())
+                .sum();
+            assert!(bits <= 1, "seq {seq}: {bits} bits differ");
+            flipped += bits as usize;
+        }
+        assert_eq!(flipped, flips, "each read flip changed exactly one bit");
+    }
+
+    #[test]
+    fn cleared_faults_inject_nothing_more() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let faults = std::sync::Arc::new(Faults::new(
+            1,
+            FaultRates {
+                flush_fail_ppm: 1_000_000,
+                ..FaultRates::default()
+            },
+        ));
+        let store = SledStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
+        assert!(store.flush().is_err());
+        faults.clear();
+        assert!(store.flush().is_ok());
+        assert_eq!(faults.injected(), vec![FaultKind::FlushFail]);
     }
 }

@@ -70,83 +70,144 @@ pub fn verify_log(
 ) -> Result<Report, VerifyError> {
     let checkpoint = note::open_checkpoint(checkpoint_note, vkey)
         .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    let size = checkpoint.size;
-    let mut state = rules::State::new(checkpoint.origin.clone(), vkey.to_string());
-    let mut range = CompactRange::new();
-    let mut prev = GENESIS_PREV;
-    let mut last_recorded: Option<Timestamp> = None;
-    let mut first_recorded: Option<Timestamp> = None;
-    let mut ids: HashMap<[u8; 16], u64> = HashMap::new();
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut items: HashMap<ItemId, ItemState> = HashMap::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut verifier = Verifier::new(checkpoint.origin.clone(), vkey);
+    verifier.advance(source, checkpoint.size, progress)?;
+    verifier.finish(&checkpoint)
+}
 
-    let mut start = 0u64;
-    while start < size {
-        let end = (start + VERIFY_CHUNK_LEAVES).min(size);
-        let decoded = decode_chunk(source, &state, start, end, threads)?;
-        for (offset, item) in decoded.into_iter().enumerate() {
-            let seq = start + offset as u64;
-            let fail = |rule: String| VerifyError::Leaf { seq, rule };
-            let (bytes, leaf, statement, pre) = item?;
-            if leaf.seq != seq {
-                return Err(fail(format!(
-                    "the leaf says it is seq {}; leaves were removed, inserted or reordered",
-                    leaf.seq
-                )));
-            }
-            if leaf.prev != prev {
-                return Err(fail(format!(
-                    "prev does not equal the hash of leaf {}; the hash chain is broken",
-                    seq.wrapping_sub(1)
-                )));
-            }
-            if last_recorded.is_some_and(|last| leaf.recorded_at < last) {
-                return Err(fail(
-                    "recorded_at is earlier than the previous leaf's".into(),
-                ));
-            }
-            if let Some(first) = ids.insert(*statement.id.as_bytes(), seq) {
-                return Err(fail(format!(
-                    "statement id {} was already recorded at seq {first}",
-                    statement.id
-                )));
-            }
-            let kind = statement.kind;
-            let leaf_hash = merkle::leaf_hash(&bytes);
-            let view = |id: &ItemId| items.get(id).cloned();
-            let admitted = rules::check(&state, &view, leaf.envelope, statement, Some(&pre))
-                .map_err(|e| fail(e.to_string()))?;
-            let changes = custody::apply(&state, &view, &admitted, &leaf_hash, leaf.recorded_at);
-            for c in changes {
-                items.insert(c.after.id.clone(), c.after);
-            }
-            rules::apply(&mut state, &admitted);
-            *counts.entry(kind.as_str()).or_default() += 1;
-            for (level, index, hash) in range.append(leaf_hash) {
-                source.check_node(level, index, &hash)?;
-            }
-            prev = leaf_hash;
-            first_recorded.get_or_insert(leaf.recorded_at);
-            last_recorded = Some(leaf.recorded_at);
+/// Verification that can stop at one size and go on later from there, so a log that keeps
+/// growing (the torture harness checks it after every crash) is verified once, not once per
+/// look. What it has verified is only ever extended: a later `finish` against a checkpoint
+/// compares the root of every leaf seen so far.
+pub struct Verifier {
+    state: rules::State,
+    range: CompactRange,
+    prev: Hash,
+    last_recorded: Option<Timestamp>,
+    first_recorded: Option<Timestamp>,
+    ids: HashMap<[u8; 16], u64>,
+    counts: BTreeMap<&'static str, u64>,
+    items: HashMap<ItemId, ItemState>,
+    threads: usize,
+}
+
+impl Verifier {
+    pub fn new(origin: Origin, vkey: &VerifierKey) -> Self {
+        Self {
+            state: rules::State::new(origin, vkey.to_string()),
+            range: CompactRange::new(),
+            prev: GENESIS_PREV,
+            last_recorded: None,
+            first_recorded: None,
+            ids: HashMap::new(),
+            counts: BTreeMap::new(),
+            items: HashMap::new(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
-        progress(end, size);
-        start = end;
     }
-    if range.root() != checkpoint.root {
-        return Err(VerifyError::Root { size });
+
+    /// How many leaves have been verified.
+    pub fn size(&self) -> u64 {
+        self.range.size()
     }
-    Ok(Report {
-        origin: checkpoint.origin,
-        size,
-        root: checkpoint.root,
-        statements: counts,
-        officers_enrolled: state.officers().count(),
-        officers_revoked: state.officers().filter(|o| o.revoked_at.is_some()).count(),
-        items: items.len(),
-        first_recorded_at: first_recorded,
-        last_recorded_at: last_recorded,
-    })
+
+    /// Verifies leaves from `self.size()` up to (not including) `to`.
+    pub fn advance(
+        &mut self,
+        source: &dyn LogSource,
+        to: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), VerifyError> {
+        let mut start = self.size();
+        while start < to {
+            let end = (start + VERIFY_CHUNK_LEAVES).min(to);
+            let decoded = decode_chunk(source, &self.state, start, end, self.threads)?;
+            for (offset, item) in decoded.into_iter().enumerate() {
+                self.one(source, start + offset as u64, item?)?;
+            }
+            progress(end, to);
+            start = end;
+        }
+        Ok(())
+    }
+
+    fn one(
+        &mut self,
+        source: &dyn LogSource,
+        seq: u64,
+        (bytes, leaf, statement, pre): (Vec<u8>, Leaf, Statement, PreVerified),
+    ) -> Result<(), VerifyError> {
+        let fail = |rule: String| VerifyError::Leaf { seq, rule };
+        if leaf.seq != seq {
+            return Err(fail(format!(
+                "the leaf says it is seq {}; leaves were removed, inserted or reordered",
+                leaf.seq
+            )));
+        }
+        if leaf.prev != self.prev {
+            return Err(fail(format!(
+                "prev does not equal the hash of leaf {}; the hash chain is broken",
+                seq.wrapping_sub(1)
+            )));
+        }
+        if self
+            .last_recorded
+            .is_some_and(|last| leaf.recorded_at < last)
+        {
+            return Err(fail(
+                "recorded_at is earlier than the previous leaf's".into(),
+            ));
+        }
+        if let Some(first) = self.ids.insert(*statement.id.as_bytes(), seq) {
+            return Err(fail(format!(
+                "statement id {} was already recorded at seq {first}",
+                statement.id
+            )));
+        }
+        let kind = statement.kind;
+        let leaf_hash = merkle::leaf_hash(&bytes);
+        let items = &self.items;
+        let view = |id: &ItemId| items.get(id).cloned();
+        let admitted = rules::check(&self.state, &view, leaf.envelope, statement, Some(&pre))
+            .map_err(|e| fail(e.to_string()))?;
+        let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+        for c in changes {
+            self.items.insert(c.after.id.clone(), c.after);
+        }
+        rules::apply(&mut self.state, &admitted);
+        *self.counts.entry(kind.as_str()).or_default() += 1;
+        for (level, index, hash) in self.range.append(leaf_hash) {
+            source.check_node(level, index, &hash)?;
+        }
+        self.prev = leaf_hash;
+        self.first_recorded.get_or_insert(leaf.recorded_at);
+        self.last_recorded = Some(leaf.recorded_at);
+        Ok(())
+    }
+
+    /// Checks that the leaves verified so far are exactly those `checkpoint` signed, and sums
+    /// them up.
+    pub fn finish(&self, checkpoint: &note::Checkpoint) -> Result<Report, VerifyError> {
+        let size = checkpoint.size;
+        if self.size() != size || self.range.root() != checkpoint.root {
+            return Err(VerifyError::Root { size });
+        }
+        Ok(Report {
+            origin: checkpoint.origin.clone(),
+            size,
+            root: checkpoint.root,
+            statements: self.counts.clone(),
+            officers_enrolled: self.state.officers().count(),
+            officers_revoked: self
+                .state
+                .officers()
+                .filter(|o| o.revoked_at.is_some())
+                .count(),
+            items: self.items.len(),
+            first_recorded_at: self.first_recorded,
+            last_recorded_at: self.last_recorded,
+        })
+    }
 }
 
 pub(crate) type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;

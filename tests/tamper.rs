@@ -78,26 +78,6 @@ fn verify_tiles(d: &Demo) -> (Option<i32>, String) {
     (out.status.code(), stderr_of(&out))
 }
 
-fn split_bundle(bytes: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let len = usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));
-        out.push(bytes[at + 2..at + 2 + len].to_vec());
-        at += 2 + len;
-    }
-    out
-}
-
-fn join_bundle(entries: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for e in entries {
-        out.extend_from_slice(&u16::try_from(e.len()).expect("small").to_be_bytes());
-        out.extend_from_slice(e);
-    }
-    out
-}
-
 fn flip(path: &Path, offset_from: impl Fn(usize) -> usize) {
     let mut bytes = std::fs::read(path).expect("read");
     let at = offset_from(bytes.len());

@@ -42,7 +42,10 @@ const LAYERS: &[(&str, &[&str])] = &[
             "reads",
         ],
     ),
-    ("edges", &["cli", "client", "render", "server", "report"]),
+    (
+        "edges",
+        &["cli", "client", "render", "server", "report", "torture"],
+    ),
 ];
 
 /// Layers that must stay pure: no file system, network, clock or randomness.

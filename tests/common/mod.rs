@@ -161,3 +161,25 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The entries of a tlog-tiles entry bundle (each a big-endian u16 length, then the leaf).
+pub fn split_bundle(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 2 <= bytes.len() {
+        let len = usize::from(u16::from_be_bytes([bytes[at], bytes[at + 1]]));
+        out.push(bytes[at + 2..at + 2 + len].to_vec());
+        at += 2 + len;
+    }
+    out
+}
+
+/// An entry bundle of `entries`.
+pub fn join_bundle(entries: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for e in entries {
+        out.extend_from_slice(&u16::try_from(e.len()).expect("small").to_be_bytes());
+        out.extend_from_slice(e);
+    }
+    out
+}
