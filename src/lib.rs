@@ -33,8 +33,6 @@ pub mod casefile;
 pub mod compose;
 pub mod demo;
 pub mod export;
-#[doc(hidden)]
-pub mod fuzz_harness;
 pub mod ledger;
 pub mod queries;
 pub mod reads;
@@ -42,6 +40,8 @@ pub mod verify;
 // edges
 pub mod cli;
 pub mod client;
+#[doc(hidden)]
+pub mod fuzz_harness;
 pub mod render;
 pub mod report;
 pub mod server;

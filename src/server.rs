@@ -814,6 +814,20 @@ async fn fallback() -> ApiError {
     ApiError::not_found("no such route; see /v1/openapi.json")
 }
 
+/// A known route with another method (found by the `http_request` fuzz target: axum's own 405
+/// has an empty body, not the error every client parses).
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not served at {}; statements are POSTed to /v1/statements, everything else is GET",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -873,6 +887,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
 ];
 
+/// The whole application over `ledger` as a tower service, without a socket: the router `serve`
+/// runs, for in-process callers (the fuzz harness feeds it requests).
+pub fn app(ledger: Arc<Ledger>, config: &ServeConfig) -> Router {
+    router(Arc::new(App {
+        ledger,
+        clock: Arc::new(SystemClock),
+        stats: HttpStats::default(),
+        concurrency_max: config.concurrency_max.max(1),
+        request_timeout_ms: config.request_timeout_ms.max(1),
+    }))
+}
+
 /// The application: every route, the request log, and the bounds on size, time and concurrency.
 fn router(app: Shared) -> Router {
     use tower::ServiceBuilder;
@@ -901,6 +927,7 @@ fn router(app: Shared) -> Router {
         .route("/healthz", get(get_healthz))
         .route("/metrics", get(get_metrics))
         .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(&app));
     api.layer(
         ServiceBuilder::new()
@@ -977,14 +1004,7 @@ pub async fn serve(
     if config.tls.is_none() && !config.listen.ip().is_loopback() {
         return Err(ServeError::NotLoopback(config.listen));
     }
-    let app = Arc::new(App {
-        ledger,
-        clock: Arc::new(SystemClock),
-        stats: HttpStats::default(),
-        concurrency_max: config.concurrency_max.max(1),
-        request_timeout_ms: config.request_timeout_ms.max(1),
-    });
-    let service = router(app).into_make_service();
+    let service = app(ledger, &config).into_make_service();
     let handle = axum_server::Handle::new();
     let bind_error = |e: std::io::Error| ServeError::Bind {
         addr: config.listen,

@@ -19,6 +19,8 @@ const TARGETS: &[(&str, Harness)] = &[
     ("note_parse", fuzz_harness::note_parse),
     ("proof_verify", fuzz_harness::proof_verify),
     ("http_signature", fuzz_harness::http_signature),
+    ("http_request", fuzz_harness::http_request),
+    ("bundle_verify", fuzz_harness::bundle_verify),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -92,7 +94,9 @@ replay_tests!(
     leaf_decode,
     note_parse,
     proof_verify,
-    http_signature
+    http_signature,
+    http_request,
+    bundle_verify
 );
 
 /// The names of the entries of `dir` (files without their extension), sorted.

@@ -29,22 +29,21 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "application",
         &[
-            "compose",
-            "export",
-            "ledger",
-            "verify",
-            "demo",
-            "bench",
-            "bundle",
-            "casefile",
-            "fuzz_harness",
-            "queries",
-            "reads",
+            "compose", "export", "ledger", "verify", "demo", "bench", "bundle", "casefile",
+            "queries", "reads",
         ],
     ),
     (
         "edges",
-        &["cli", "client", "render", "server", "report", "torture"],
+        &[
+            "cli",
+            "client",
+            "render",
+            "server",
+            "report",
+            "torture",
+            "fuzz_harness",
+        ],
     ),
 ];
 
