@@ -477,6 +477,12 @@ enum Command {
         /// Time allowed for a whole request, upload included; slower ones are answered 408
         #[arg(long, value_name = "MS", default_value_t = crate::server::REQUEST_TIMEOUT_MS)]
         request_timeout_ms: u64,
+        /// Open connections at once; more are closed as soon as they are accepted
+        #[arg(long, value_name = "N", default_value_t = crate::server::CONNECTIONS_MAX)]
+        connections_max: usize,
+        /// Time allowed for a request's header to arrive; slower connections are closed
+        #[arg(long, value_name = "MS", default_value_t = crate::server::HEADER_READ_TIMEOUT_MS)]
+        header_timeout_ms: u64,
     },
     /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
     Sync {
@@ -1532,6 +1538,8 @@ fn run(cli: Cli) -> Outcome {
             tls_key,
             concurrency_max,
             request_timeout_ms,
+            connections_max,
+            header_timeout_ms,
         } => {
             init_logging();
             let ledger = open(&ledger.ledger)?;
@@ -1542,6 +1550,8 @@ fn run(cli: Cli) -> Outcome {
             let config = crate::server::ServeConfig {
                 concurrency_max,
                 request_timeout_ms,
+                connections_max,
+                header_timeout_ms,
                 ..crate::server::ServeConfig::new(listen, tls)
             };
             crate::server::run(ledger, config, |addr, tls| {

@@ -44,6 +44,14 @@ pub const CONCURRENT_REQUESTS_MAX: usize = 512;
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
 /// On SIGINT/SIGTERM, in-flight requests get this long to finish before connections are closed.
 pub const SHUTDOWN_GRACE_MS: u64 = 30_000;
+/// Open connections at once. Each costs a file descriptor and a few KiB; beyond the bound a new
+/// connection is closed as soon as it is accepted, so thousands of idle sockets cannot exhaust
+/// the process (its descriptor limit here is 20,000).
+pub const CONNECTIONS_MAX: usize = 4096;
+/// A client must send a request's whole header within 10 s, and a connection may sit silent (new,
+/// or kept alive after a response) for at most as long: neither a client trickling bytes nor one
+/// sending none can hold a connection.
+pub const HEADER_READ_TIMEOUT_MS: u64 = 10_000;
 
 /// Where and how to listen, and the bounds on each request.
 #[derive(Debug, Clone)]
@@ -54,6 +62,11 @@ pub struct ServeConfig {
     pub concurrency_max: usize,
     /// Time for a whole request, upload included; beyond it 408 (default `REQUEST_TIMEOUT_MS`).
     pub request_timeout_ms: u64,
+    /// Open connections at once; more are closed on accept (default `CONNECTIONS_MAX`).
+    pub connections_max: usize,
+    /// Time to receive a request's header; beyond it the connection is closed (default
+    /// `HEADER_READ_TIMEOUT_MS`).
+    pub header_timeout_ms: u64,
 }
 
 impl ServeConfig {
@@ -64,6 +77,8 @@ impl ServeConfig {
             tls,
             concurrency_max: CONCURRENT_REQUESTS_MAX,
             request_timeout_ms: REQUEST_TIMEOUT_MS,
+            connections_max: CONNECTIONS_MAX,
+            header_timeout_ms: HEADER_READ_TIMEOUT_MS,
         }
     }
 }
@@ -993,6 +1008,123 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
     Ok(config)
 }
 
+/// Closes a connection whose request header does not arrive within `timeout`.
+fn bound_headers(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
+}
+
+/// Bounds open connections: each holds a permit for as long as its socket lives, and a
+/// connection accepted with no permit left is closed at once. Also closes silent connections
+/// (hyper's header timeout starts only with a request's first byte).
+#[derive(Clone)]
+struct ConnectionLimit {
+    permits: Arc<tokio::sync::Semaphore>,
+    idle: Duration,
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for ConnectionLimit {
+    type Stream = Permitted;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Permitted, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        std::future::ready(match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => Ok((
+                Permitted {
+                    stream,
+                    _permit: permit,
+                    idle: self.idle,
+                    silent_until: Some(Box::pin(tokio::time::sleep(self.idle))),
+                },
+                service,
+            )),
+            // Dropping the stream closes it; the client sees the connection reset.
+            Err(_) => Err(std::io::Error::other("too many open connections")),
+        })
+    }
+}
+
+/// A connection's socket with its permit, and the deadline by which a silent client must speak:
+/// armed on accept and after every write (a response), cleared by every read that brings bytes.
+/// While a request is in service nothing is armed, so a slow answer never cuts its own client.
+struct Permitted {
+    stream: tokio::net::TcpStream,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    idle: Duration,
+    silent_until: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl tokio::io::AsyncRead for Permitted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.silent_until = None;
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                let expired = self
+                    .silent_until
+                    .as_mut()
+                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+                if expired {
+                    Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client stayed silent too long",
+                    )))
+                } else {
+                    Poll::Pending
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Permitted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            let at = tokio::time::Instant::now() + self.idle;
+            match self.silent_until.as_mut() {
+                Some(deadline) => deadline.as_mut().reset(at),
+                None => self.silent_until = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+        written
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish (up to
 /// `SHUTDOWN_GRACE_MS`) and returns. `ready` gets the bound address (port 0 picks one).
 pub async fn serve(
@@ -1015,20 +1147,27 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(bind_error)?;
     let tls = config.tls.as_ref().map(tls_config).transpose()?;
     let server_handle = handle.clone();
+    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
+    let limit = ConnectionLimit {
+        permits: Arc::new(tokio::sync::Semaphore::new(config.connections_max.max(1))),
+        idle: header_timeout,
+    };
     let server = async move {
         match tls {
             Some(tls) => {
                 let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
-                axum_server::from_tcp_rustls(listener, rustls)
-                    .handle(server_handle)
-                    .serve(service)
-                    .await
+                let mut server = axum_server::from_tcp_rustls(listener, rustls)
+                    .map(|tls| tls.acceptor(limit))
+                    .handle(server_handle);
+                bound_headers(server.http_builder(), header_timeout);
+                server.serve(service).await
             }
             None => {
-                axum_server::from_tcp(listener)
-                    .handle(server_handle)
-                    .serve(service)
-                    .await
+                let mut server = axum_server::from_tcp(listener)
+                    .acceptor(limit)
+                    .handle(server_handle);
+                bound_headers(server.http_builder(), header_timeout);
+                server.serve(service).await
             }
         }
     };

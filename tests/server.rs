@@ -11,9 +11,8 @@ use custody::httpsig::{self, RequestParts};
 use custody::signing::SecretKey;
 use custody::time::{Clock, SystemClock};
 use serde_json::Value;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,75 +22,6 @@ const VISITOR: &str = "NIK:3174055708900003";
 const LAB_EXAMINER: &str = "198204102006042001";
 const SECURITY_OFFICER: &str = "197512031998031001";
 const AS_OF: &str = "2025-08-22T01:00:00Z";
-
-/// A running `custody serve`; killed on drop if a test did not stop it.
-struct Server {
-    child: Child,
-    _stdout: BufReader<ChildStdout>,
-    url: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(ledger: &Path, args: &[&str]) -> Server {
-        let log = ledger.with_extension(format!("serve-{}.log", std::process::id()));
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
-            .args(["serve", "--ledger"])
-            .arg(ledger)
-            .args(args)
-            .env_remove("CUSTODY_LEDGER")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("custody serve starts");
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        stdout
-            .read_line(&mut line)
-            .expect("the server prints its address");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "unexpected first line {line:?}; log: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-            })
-            .to_owned();
-        Server {
-            child,
-            _stdout: stdout,
-            url,
-            log,
-        }
-    }
-
-    fn on_port_zero(ledger: &Path) -> Server {
-        Self::start(ledger, &["--listen", "127.0.0.1:0"])
-    }
-
-    /// SIGTERM, then waits; returns whether the server exited cleanly.
-    fn terminate(mut self) -> bool {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(status.success());
-        self.child.wait().expect("the server exits").success()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()

@@ -4,6 +4,7 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 
 pub const ADMIN: &str = "197905112005011002";
@@ -182,4 +183,73 @@ pub fn join_bundle(entries: &[Vec<u8>]) -> Vec<u8> {
         out.extend_from_slice(e);
     }
     out
+}
+
+/// A running `custody serve`; killed on drop if a test did not stop it.
+pub struct Server {
+    pub child: std::process::Child,
+    _stdout: std::io::BufReader<std::process::ChildStdout>,
+    pub url: String,
+    log: PathBuf,
+}
+
+impl Server {
+    pub fn start(ledger: &Path, args: &[&str]) -> Server {
+        let log = ledger.with_extension(format!("serve-{}.log", std::process::id()));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
+            .args(["serve", "--ledger"])
+            .arg(ledger)
+            .args(args)
+            .env_remove("CUSTODY_LEDGER")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("log file"))
+            .spawn()
+            .expect("custody serve starts");
+        let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| {
+                panic!(
+                    "unexpected first line {line:?}; log: {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                )
+            })
+            .to_owned();
+        Server {
+            child,
+            _stdout: stdout,
+            url,
+            log,
+        }
+    }
+
+    pub fn on_port_zero(ledger: &Path) -> Server {
+        Self::start(ledger, &["--listen", "127.0.0.1:0"])
+    }
+
+    /// SIGTERM, then waits; returns whether the server exited cleanly.
+    pub fn terminate(mut self) -> bool {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        self.child.wait().expect("the server exits").success()
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,0 +1,327 @@
+//! Hostile clients against the real `custody serve` on loopback: malformed JSON, invalid UTF-8,
+//! deep nesting, a huge body, a body that stalls, a header that never ends, thousands of
+//! connections, a replayed envelope and envelopes from another ledger. Each gets its status (or
+//! its connection closed), the log does not change, the server keeps serving, and its memory
+//! stays bounded.
+
+mod common;
+
+use common::*;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The server's `host:port`.
+fn addr(server: &Server) -> String {
+    server
+        .url
+        .strip_prefix("http://")
+        .expect("plain HTTP on loopback")
+        .to_owned()
+}
+
+/// Sends raw bytes and reads the whole answer (the server closes after `connection: close`).
+fn raw(server: &Server, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr(server)).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    s.write_all(request).expect("sends");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn post(server: &Server, body: &[u8]) -> String {
+    let mut request = format!(
+        "POST /v1/statements HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    raw(server, &request)
+}
+
+fn status(answer: &str) -> u16 {
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
+/// The error code of a JSON error answer.
+fn code(answer: &str) -> String {
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("an error body is JSON ({e}): {answer}"));
+    v["error"]["code"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The server's resident memory, in KiB.
+fn rss_kib(server: &Server) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+        .expect("a Linux /proc");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS")
+}
+
+/// The tree size of the server's checkpoint.
+fn checkpoint_size(server: &Server) -> u64 {
+    let answer = raw(
+        server,
+        b"GET /v1/checkpoint HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    body.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("a checkpoint: {answer}"))
+}
+
+fn healthy(server: &Server) {
+    let answer = raw(
+        server,
+        b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert_eq!(status(&answer), 200, "{answer}");
+}
+
+/// A note by gate officer A, signed.
+fn signed_note(f: &Fixture) -> Vec<u8> {
+    let plain = f.write("note.json", note_by(GATE_A, "").as_bytes());
+    custody()
+        .args(["sign", "--key"])
+        .arg(f.key("gate-a"))
+        .arg(plain)
+        .output()
+        .expect("signs")
+        .stdout
+}
+
+#[test]
+fn malformed_bodies_are_refused_with_their_reason_and_change_nothing() {
+    let f = Fixture::new();
+    let size = f.size();
+    let server = Server::on_port_zero(&f.ledger);
+    // Deep, yet under the body limit: the parser's depth limit answers, not the stack.
+    let nested = format!("{}{}", "[".repeat(30_000), "]".repeat(30_000));
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("malformed JSON", br#"{"payload": "#.to_vec(), 400),
+        ("invalid UTF-8", b"{\"payload\":\"\xff\xfe\xfd\"}".to_vec(), 400),
+        ("deep nesting", nested.into_bytes(), 400),
+        ("not an object", b"[1,2,3]".to_vec(), 400),
+        ("empty", Vec::new(), 400),
+        (
+            "a payload that is not a statement",
+            br#"{"payloadType":"application/vnd.custody.statement+json","payload":"aGVsbG8=","signatures":[]}"#.to_vec(),
+            400,
+        ),
+    ];
+    for (what, body, want) in cases {
+        let answer = post(&server, &body);
+        assert_eq!(status(&answer), want, "{what}: {answer}");
+        assert!(!code(&answer).is_empty(), "{what}: {answer}");
+    }
+    healthy(&server);
+    drop(server);
+    f.assert_unchanged(size);
+}
+
+#[test]
+fn a_huge_body_is_refused_without_being_read_whole() {
+    let f = Fixture::new();
+    let size = f.size();
+    let server = Server::on_port_zero(&f.ledger);
+    let before = rss_kib(&server);
+    // Declared huge: refused from the header alone.
+    let answer = raw(
+        &server,
+        b"POST /v1/statements HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\nconnection: close\r\n\r\n{",
+    );
+    assert_eq!(status(&answer), 413, "{answer}");
+    // Sent chunked, 64 MiB of it: refused once the limit is crossed.
+    let mut s = TcpStream::connect(addr(&server)).expect("connects");
+    s.write_all(b"POST /v1/statements HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+        .expect("sends");
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        let head = format!("{:x}\r\n", chunk.len());
+        if s.write_all(head.as_bytes()).is_err()
+            || s.write_all(&chunk).is_err()
+            || s.write_all(b"\r\n").is_err()
+        {
+            break; // the server stopped reading: that is the point
+        }
+    }
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(status(&answer), 413, "{answer}");
+    let grown = rss_kib(&server).saturating_sub(before);
+    assert!(grown < 32 * 1024, "the server grew by {grown} KiB");
+    healthy(&server);
+    drop(server);
+    f.assert_unchanged(size);
+}
+
+#[test]
+fn a_stalled_body_times_out_and_a_trickled_header_is_cut_off() {
+    let f = Fixture::new();
+    let size = f.size();
+    let server = Server::start(
+        &f.ledger,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--request-timeout-ms",
+            "1000",
+            "--header-timeout-ms",
+            "1000",
+        ],
+    );
+    // The header arrives, the body never does.
+    let started = Instant::now();
+    let answer = raw(
+        &server,
+        b"POST /v1/statements HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{\"payload\":",
+    );
+    assert_eq!(status(&answer), 408, "{answer}");
+    assert_eq!(code(&answer), "timeout");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    // The header itself trickles in and never ends: the connection is closed.
+    let mut s = TcpStream::connect(addr(&server)).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n")
+        .expect("sends");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = s.read_to_end(&mut answer);
+    assert!(
+        read.is_ok() && started.elapsed() < Duration::from_secs(15),
+        "the server closed the connection ({read:?} after {:?})",
+        started.elapsed()
+    );
+    // An idle connection that never sends a byte is closed too.
+    let mut idle = TcpStream::connect(addr(&server)).expect("connects");
+    idle.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut nothing = Vec::new();
+    assert!(idle.read_to_end(&mut nothing).is_ok());
+    assert!(started.elapsed() < Duration::from_secs(15));
+    // So is a kept-alive connection that goes silent after its answer.
+    let mut kept = TcpStream::connect(addr(&server)).expect("connects");
+    kept.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .expect("sends");
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    assert!(kept.read_to_end(&mut answer).is_ok());
+    assert_eq!(status(&String::from_utf8_lossy(&answer)), 200);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    healthy(&server);
+    drop(server);
+    f.assert_unchanged(size);
+}
+
+#[test]
+fn thousands_of_connections_are_bounded_and_the_server_keeps_serving() {
+    let f = Fixture::new();
+    let server = Server::start(
+        &f.ledger,
+        &["--listen", "127.0.0.1:0", "--connections-max", "200"],
+    );
+    let before = rss_kib(&server);
+    let mut sockets = Vec::new();
+    for _ in 0..3000 {
+        match TcpStream::connect(addr(&server)) {
+            Ok(s) => sockets.push(s),
+            Err(_) => break,
+        }
+    }
+    assert!(sockets.len() > 1000, "opened {}", sockets.len());
+    std::thread::sleep(Duration::from_millis(500));
+    // The server closed every connection beyond its bound: reading one gives end-of-file at once.
+    let mut open = 0;
+    for s in &mut sockets {
+        s.set_read_timeout(Some(Duration::from_millis(5)))
+            .expect("timeout");
+        let mut byte = [0u8; 1];
+        match s.read(&mut byte) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            _ => open += 1,
+        }
+    }
+    assert!(
+        open <= 200,
+        "{open} connections stayed open, over the bound of 200"
+    );
+    assert!(open >= 100, "the first connections were kept ({open})");
+    let grown = rss_kib(&server).saturating_sub(before);
+    eprintln!(
+        "{} connections opened, {open} kept open by the server, RSS grew by {grown} KiB",
+        sockets.len()
+    );
+    assert!(grown < 64 * 1024, "the server grew by {grown} KiB");
+    drop(sockets);
+    std::thread::sleep(Duration::from_millis(300));
+    healthy(&server);
+}
+
+#[test]
+fn a_replayed_envelope_is_answered_with_its_first_receipt_and_appends_nothing() {
+    let f = Fixture::new();
+    let server = Server::on_port_zero(&f.ledger);
+    let envelope = signed_note(&f);
+    let first = post(&server, &envelope);
+    assert_eq!(status(&first), 201, "{first}");
+    let size = checkpoint_size(&server);
+    for _ in 0..5 {
+        let again = post(&server, &envelope);
+        assert_eq!(status(&again), 200, "{again}");
+        let body = |a: &str| -> serde_json::Value {
+            serde_json::from_str(a.split("\r\n\r\n").nth(1).unwrap_or_default()).expect("JSON")
+        };
+        assert_eq!(body(&again)["seq"], body(&first)["seq"]);
+        assert_eq!(body(&again)["leaf_hash"], body(&first)["leaf_hash"]);
+        assert_eq!(body(&again)["duplicate"], true);
+    }
+    assert_eq!(checkpoint_size(&server), size, "replays append nothing");
+}
+
+#[test]
+fn envelopes_from_another_ledger_are_refused_and_change_nothing() {
+    let f = Fixture::new();
+    let size = f.size();
+    let (_other_tmp, other) = demo_ledger();
+    let server = Server::on_port_zero(&f.ledger);
+    let envelope_at = |seq: u64| -> Vec<u8> {
+        let ledger = custody::ledger::Ledger::open(&other).expect("opens");
+        let bytes = ledger.leaf(seq).expect("reads").expect("present");
+        ledger.close();
+        custody::leaf::Leaf::decode(&bytes)
+            .expect("a leaf")
+            .envelope
+            .to_json()
+            .into_bytes()
+    };
+    // A statement of the other ledger, signed by its officers: not enrolled here.
+    let answer = post(&server, &envelope_at(12));
+    assert_eq!(status(&answer), 422, "{answer}");
+    assert_eq!(code(&answer), "rule", "{answer}");
+    // The other ledger's genesis: this ledger has its own.
+    let answer = post(&server, &envelope_at(0));
+    assert_eq!(status(&answer), 422, "{answer}");
+    healthy(&server);
+    drop(server);
+    f.assert_unchanged(size);
+}
