@@ -420,7 +420,10 @@ struct InclusionQuery {
     size: Option<u64>,
 }
 
-async fn get_inclusion(State(app): State<Shared>, Query(q): Query<InclusionQuery>) -> ApiResult {
+async fn get_inclusion(
+    State(app): State<Shared>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
+) -> ApiResult {
     let seq = q
         .seq
         .ok_or_else(|| ApiError::bad_request("seq", "give ?seq=N (and optionally &size=N)"))?;
@@ -441,7 +444,7 @@ struct ConsistencyQuery {
 
 async fn get_consistency(
     State(app): State<Shared>,
-    Query(q): Query<ConsistencyQuery>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> ApiResult {
     let old = q
         .old
@@ -463,7 +466,7 @@ async fn get_consistency(
 /// reader of every facility (auditor, prosecutor: a mirror's operator) may fetch them.
 async fn get_tile(
     State(app): State<Shared>,
-    Path(rest): Path<String>,
+    ApiPath(rest): ApiPath<String>,
     request: Request,
 ) -> ApiResult {
     let tile: TileRef = export::parse_tile_path(&rest)
@@ -491,7 +494,7 @@ async fn get_tile(
 async fn get_entry(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(seq): Path<u64>,
+    ApiPath(seq): ApiPath<u64>,
 ) -> ApiResult {
     if !reader.reads_all() {
         return Err(ApiError::forbidden(reader.refusal("a raw log entry")));
@@ -518,7 +521,7 @@ struct ItemsQuery {
 async fn get_items(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Query(q): Query<ItemsQuery>,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
 ) -> ApiResult {
     let status = q
         .status
@@ -559,7 +562,7 @@ async fn item_read<T: Send + 'static>(
 async fn get_item(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let item = item_read(&app, reader, &id, |_, item| Ok(item)).await?;
     Ok(json_response(StatusCode::OK, &item))
@@ -568,7 +571,7 @@ async fn get_item(
 async fn get_history(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let history = item_read(&app, reader, &id, |l, item| Ok(l.history(&item.id)?)).await?;
     Ok(json_response(StatusCode::OK, &history))
@@ -593,8 +596,8 @@ impl AuditQuery {
 async fn get_audit(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
-    Query(q): Query<AuditQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult {
     let as_of = q.as_of(app.clock.as_ref())?;
     let report = item_read(&app, reader, &id, move |l, item| {
@@ -607,7 +610,7 @@ async fn get_audit(
 async fn get_bundle(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let bytes = item_read(&app, reader, &id, |l, item| Ok(l.bundle(&item.id)?)).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
@@ -616,7 +619,7 @@ async fn get_bundle(
 async fn get_incident(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
     let mut view = blocking(move || Ok(ledger.incident(&id)?)).await?;
@@ -639,8 +642,8 @@ async fn get_incident(
 async fn get_incident_audit(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
-    Query(q): Query<AuditQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult {
     let as_of = q.as_of(app.clock.as_ref())?;
     let ledger = Arc::clone(&app.ledger);
@@ -661,7 +664,7 @@ async fn get_incident_audit(
 async fn get_person(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
     let mut view = blocking(move || Ok(ledger.person(&id)?)).await?;
@@ -678,7 +681,7 @@ async fn get_person(
 async fn get_holdings(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let officer =
         OfficerId::parse(&id).map_err(|e| ApiError::bad_request("id", format!("officer: {e}")))?;
@@ -688,7 +691,7 @@ async fn get_holdings(
 async fn get_unit_holdings(
     State(app): State<Shared>,
     Signed(reader): Signed,
-    Path(unit): Path<String>,
+    ApiPath(unit): ApiPath<String>,
 ) -> ApiResult {
     holdings(app, reader, Holder::Unit(unit)).await
 }
@@ -823,6 +826,33 @@ pub const OPENAPI_JSON: &str = include_str!("../schemas/openapi.json");
 
 async fn get_openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+/// `Query`, refused with the API's JSON error (axum's own refusal is plain text; found by the
+/// `http_request` fuzz target).
+struct ApiQuery<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Self(q))
+            .map_err(|e| ApiError::bad_request("query", e.body_text()))
+    }
+}
+
+/// `Path`, refused with the API's JSON error.
+struct ApiPath<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| Self(p))
+            .map_err(|e| ApiError::bad_request("path", e.body_text()))
+    }
 }
 
 async fn fallback() -> ApiError {
