@@ -31,17 +31,7 @@ fn demo_with_export() -> Demo {
         .arg(&tiles)
         .assert()
         .success();
-    let vkey = String::from_utf8(
-        custody()
-            .args(["vkey", "--ledger"])
-            .arg(&ledger)
-            .output()
-            .expect("runs")
-            .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
+    let vkey = vkey_of(&ledger);
     let size = run_json(&[
         "checkpoint",
         "--ledger",

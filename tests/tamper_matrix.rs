@@ -59,13 +59,7 @@ fn export(ledger: &Path, out: &Path) {
 }
 
 fn pristine() -> Pristine {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let ledger = tmp.path().join("ledger");
-    custody()
-        .args(["demo", "--ledger"])
-        .arg(&ledger)
-        .assert()
-        .success();
+    let (tmp, ledger) = demo_ledger();
     let older_ledger = tmp.path().join("older");
     copy_dir(&ledger, &older_ledger);
     let older_tiles = tmp.path().join("older-tiles");
@@ -87,17 +81,7 @@ fn pristine() -> Pristine {
         .success();
     let tiles = tmp.path().join("tiles");
     export(&ledger, &tiles);
-    let vkey = String::from_utf8(
-        custody()
-            .args(["vkey", "--ledger"])
-            .arg(&ledger)
-            .output()
-            .expect("runs")
-            .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
+    let vkey = vkey_of(&ledger);
     let (size, root) = checkpoint_of(&ledger);
     Pristine {
         _tmp: tmp,

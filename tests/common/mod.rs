@@ -253,3 +253,18 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// The verifier key string of a ledger (`custody vkey`).
+pub fn vkey_of(ledger: &Path) -> String {
+    String::from_utf8(
+        custody()
+            .args(["vkey", "--ledger"])
+            .arg(ledger)
+            .output()
+            .expect("runs")
+            .stdout,
+    )
+    .expect("utf-8")
+    .trim()
+    .to_owned()
+}
