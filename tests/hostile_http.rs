@@ -164,6 +164,7 @@ fn a_huge_body_is_refused_without_being_read_whole() {
     let answer = String::from_utf8_lossy(&answer);
     assert_eq!(status(&answer), 413, "{answer}");
     let grown = rss_kib(&server).saturating_sub(before);
+    eprintln!("64 MiB sent chunked: refused, RSS grew by {grown} KiB");
     assert!(grown < 32 * 1024, "the server grew by {grown} KiB");
     healthy(&server);
     drop(server);
