@@ -82,8 +82,9 @@ pub struct PreparedAppend {
     pub signatures: usize,
 }
 
-/// Creates a new ledger in `dir`, enrolls one author per writer and pre-signs `count` ~1 KiB
-/// notes. Only single-signer statements exist in the generator, so `signatures` must be 1.
+/// Creates a new ledger in `dir`, enrolls one author per writer (at least `signatures`) and
+/// pre-signs `count` statements of ~1 KiB: with one signature a note, with K > 1 a find of
+/// contraband signed by its finder and K-1 witnesses, each creating a new item.
 pub fn prepare_append(
     dir: &Path,
     writers: usize,
@@ -95,15 +96,17 @@ pub fn prepare_append(
             "--writers and --count must be at least 1".into(),
         ));
     }
-    if signatures != 1 {
-        return Err(BenchError::Input(
-            "only --signatures 1 is generated so far (multi-signer acts are not yet in the generator)".into(),
-        ));
+    if !(1..=crate::limits::SIGNATURES_MAX).contains(&signatures) {
+        return Err(BenchError::Input(format!(
+            "--signatures must be 1 to {}",
+            crate::limits::SIGNATURES_MAX
+        )));
     }
     let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
-    // One enrolled author per writer, so writers do not share a key.
-    let mut authors = Vec::with_capacity(writers);
-    for w in 0..writers {
+    // One enrolled author per writer, so writers do not share a key; enough for the witnesses.
+    let officers = writers.max(signatures);
+    let mut authors = Vec::with_capacity(officers);
+    for w in 0..officers {
         let key = SecretKey::generate()?;
         let officer = OfficerInput {
             id: officer_id(w)?,
@@ -122,12 +125,34 @@ pub fn prepare_append(
         "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. ".repeat(11);
     let mut work: Vec<Vec<Envelope>> = vec![Vec::new(); writers];
     let mut statement_bytes = 0usize;
+    let concealment = "Diselipkan di dasar kotak makanan kiriman keluarga, di bawah nasi";
     for i in 0..count {
         let w = i % writers;
         let (id, key) = &authors[w];
-        let bytes = compose::note(clock.as_ref(), "BENCH", id, &text, None)?;
-        statement_bytes = bytes.len();
-        work[w].push(compose::sign_statement(bytes, &[key])?);
+        let envelope = if signatures == 1 {
+            let bytes = compose::note(clock.as_ref(), "BENCH", id, &text, None)?;
+            statement_bytes = bytes.len();
+            compose::sign_statement(bytes, &[key])?
+        } else {
+            let witnesses: Vec<&(OfficerId, SecretKey)> = (1..signatures)
+                .map(|k| &authors[(w + k) % officers])
+                .collect();
+            let witness_ids: Vec<&OfficerId> = witnesses.iter().map(|(id, _)| id).collect();
+            let bytes = compose::contraband_found(
+                clock.as_ref(),
+                "BENCH",
+                id,
+                &witness_ids,
+                &format!("BB-BENCH-{i:08}"),
+                &format!("INS-BENCH-{w:03}"),
+                concealment,
+            )?;
+            statement_bytes = bytes.len();
+            let mut keys = vec![key];
+            keys.extend(witnesses.iter().map(|(_, k)| k));
+            compose::sign_statement(bytes, &keys)?
+        };
+        work[w].push(envelope);
     }
     Ok(PreparedAppend {
         ledger,

@@ -282,8 +282,24 @@ impl SledStore {
                     }
                     std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(Self::open_error(dir, e)),
             }
+        }
+    }
+
+    /// What an open refused by sled means. With our fixed settings, sled refusing its own
+    /// configuration or format ("Unsupported", found by the tamper matrix when a bit of `conf`
+    /// was flipped) or tripping over its own data means the files were altered or damaged, not
+    /// that a disk or permission needs checking.
+    fn open_error(dir: &Path, e: sled::Error) -> StoreError {
+        match e {
+            sled::Error::Unsupported(_)
+            | sled::Error::ReportableBug(_)
+            | sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
+                "the sled store in {} does not open: its files were altered or damaged (sled says: {e})",
+                dir.display()
+            )),
+            other => other.into(),
         }
     }
 

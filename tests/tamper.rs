@@ -228,3 +228,23 @@ fn a_sled_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes()
         .expect("runs");
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// Found by the tamper matrix: a flipped bit in sled's `conf` made sled refuse to open with
+/// "Unsupported: cannot change the io buffer size", which custody reported as an I/O problem to
+/// check disks and permissions for. It is damage to the store, and must say so.
+#[test]
+fn a_flipped_bit_in_sleds_own_configuration_is_reported_as_a_damaged_store() {
+    let (_tmp, ledger) = demo_ledger();
+    flip(&ledger.join("log.sled/conf"), |_| 0x10);
+    let out = custody()
+        .args(["verify", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("storage is corrupt") && err.contains("altered or damaged"),
+        "{err}"
+    );
+}
