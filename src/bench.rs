@@ -40,31 +40,77 @@ pub struct AppendResult {
     pub disk_bytes_per_entry: f64,
 }
 
-/// A new benchmark ledger in `dir` with a generated administrator.
-fn bench_ledger(
-    dir: &Path,
-) -> Result<(Ledger, Arc<dyn Clock>, OfficerInput, SecretKey), BenchError> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let origin = Origin::parse("bench.custody.invalid/ledger")
-        .map_err(|e| BenchError::Input(e.to_string()))?;
-    let admin_key = SecretKey::generate()?;
-    let admin = OfficerInput {
-        id: gen_officer(99_999),
-        name: "Bench Admin".into(),
-        agency: "imipas".into(),
-        unit: "TU".into(),
-        roles: vec![OfficerRole::Admin],
-        public_key: admin_key.public(),
-    };
-    let (ledger, _) = compose::init_ledger(
-        dir,
-        &origin,
-        "BENCH",
-        Arc::clone(&clock),
-        &admin,
-        &admin_key,
-    )?;
-    Ok((ledger, clock, admin, admin_key))
+/// A new ledger founded by a generated administrator, for generated load (the benchmarks and
+/// the torture harness); officers with generated keys are enrolled into it with `enroll`.
+pub struct Founded {
+    pub ledger: Ledger,
+    pub clock: Arc<dyn Clock>,
+    facility: String,
+    admin: OfficerId,
+    admin_key: SecretKey,
+}
+
+/// A generated officer to enroll: everything but the key, which `Founded::enroll` generates.
+pub struct GeneratedOfficer {
+    pub id: OfficerId,
+    pub name: String,
+    pub agency: &'static str,
+    pub unit: String,
+    pub role: OfficerRole,
+}
+
+impl Founded {
+    pub fn new(dir: &Path, origin: &str, facility: &str) -> Result<Self, BenchError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let origin = Origin::parse(origin).map_err(|e| BenchError::Input(e.to_string()))?;
+        let admin_key = SecretKey::generate()?;
+        let admin = OfficerInput {
+            id: gen_officer(99_999),
+            name: "Generated Admin".into(),
+            agency: "imipas".into(),
+            unit: "TU".into(),
+            roles: vec![OfficerRole::Admin],
+            public_key: admin_key.public(),
+        };
+        let (ledger, _) = compose::init_ledger(
+            dir,
+            &origin,
+            facility,
+            Arc::clone(&clock),
+            &admin,
+            &admin_key,
+        )?;
+        Ok(Self {
+            ledger,
+            clock,
+            facility: facility.to_owned(),
+            admin: admin.id,
+            admin_key,
+        })
+    }
+
+    /// Enrolls `officer` with a new key (signed by the administrator) and answers the key.
+    pub fn enroll(&self, officer: GeneratedOfficer) -> Result<SecretKey, BenchError> {
+        let key = SecretKey::generate()?;
+        let input = OfficerInput {
+            id: officer.id,
+            name: officer.name,
+            agency: officer.agency.into(),
+            unit: officer.unit,
+            roles: vec![officer.role],
+            public_key: key.public(),
+        };
+        let bytes = compose::enrollment(
+            self.clock.as_ref(),
+            &self.facility,
+            &self.admin,
+            &input,
+            None,
+        )?;
+        self.ledger
+            .submit_envelope(compose::sign_statement(bytes, &[&self.admin_key])?)?;
+        Ok(key)
+    }
 }
 
 /// Officer ids for generated signers: NIPs that differ in their last digits.
@@ -102,24 +148,22 @@ pub fn prepare_append(
             crate::limits::SIGNATURES_MAX
         )));
     }
-    let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
+    let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     // One enrolled author per writer, so writers do not share a key; enough for the witnesses.
     let officers = writers.max(signatures);
     let mut authors = Vec::with_capacity(officers);
     for w in 0..officers {
-        let key = SecretKey::generate()?;
-        let officer = OfficerInput {
-            id: officer_id(w)?,
+        let id = officer_id(w)?;
+        let key = founded.enroll(GeneratedOfficer {
+            id: id.clone(),
             name: format!("Bench Officer {w}"),
-            agency: "imipas".into(),
+            agency: "imipas",
             unit: "Bench".into(),
-            roles: vec![OfficerRole::GateOfficer],
-            public_key: key.public(),
-        };
-        let bytes = compose::enrollment(clock.as_ref(), "BENCH", &admin.id, &officer, None)?;
-        ledger.submit_envelope(compose::sign_statement(bytes, &[&admin_key])?)?;
-        authors.push((officer.id, key));
+            role: OfficerRole::GateOfficer,
+        })?;
+        authors.push((id, key));
     }
+    let Founded { ledger, clock, .. } = founded;
     // Pre-sign every statement: ~1 KiB each, like a realistic custody act.
     let text =
         "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. ".repeat(11);
@@ -315,38 +359,32 @@ fn generate(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Ledger, BenchError> {
     use serde_json::json;
-    let (ledger, clock, admin, admin_key) = bench_ledger(dir)?;
+    let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     let mut officers = Vec::new();
     for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
-        let key = SecretKey::generate()?;
-        let (role, unit) = if n < GEN_GATE_OFFICERS {
-            (OfficerRole::GateOfficer, "P2U".to_owned())
+        let (role, agency, unit) = if n < GEN_GATE_OFFICERS {
+            (OfficerRole::GateOfficer, "imipas", "P2U".to_owned())
         } else {
             (
                 OfficerRole::Investigator,
+                "polri",
                 format!("Satresnarkoba {:02}", (n - GEN_GATE_OFFICERS) / 10),
             )
         };
-        let input = OfficerInput {
+        let key = founded.enroll(GeneratedOfficer {
             id: gen_officer(n),
             name: format!("Petugas {n}"),
-            agency: if n < GEN_GATE_OFFICERS {
-                "imipas".into()
-            } else {
-                "polri".into()
-            },
+            agency,
             unit: unit.clone(),
-            roles: vec![role],
-            public_key: key.public(),
-        };
-        let bytes = compose::enrollment(clock.as_ref(), "BENCH", &admin.id, &input, None)?;
-        ledger.submit_envelope(compose::sign_statement(bytes, &[&admin_key])?)?;
+            role,
+        })?;
         officers.push(GenOfficer {
-            id: input.id,
+            id: gen_officer(n),
             key,
             unit,
         });
     }
+    let Founded { ledger, clock, .. } = founded;
     let base = ledger.checkpoint().size;
     let items = entries.saturating_sub(base).div_ceil(GEN_EVENTS_PER_ITEM);
     let ledger = Arc::new(ledger);

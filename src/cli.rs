@@ -435,25 +435,25 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         ledger: PathBuf,
         /// Kill-and-restart cycles of the crash torture
-        #[arg(long, value_name = "N", default_value_t = 20)]
+        #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
         cycles: u64,
         /// Concurrent HTTP writers
-        #[arg(long, value_name = "W", default_value_t = 8)]
+        #[arg(long, value_name = "W", default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         writers: usize,
         /// Seed of every random choice (kill times, crash points, faults); printed so a failure can be rerun
         #[arg(long, value_name = "S")]
         seed: Option<u64>,
         /// Compare the views with a rebuild from the log every K cycles (the last cycle always)
-        #[arg(long, value_name = "K", default_value_t = 1)]
+        #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         rebuild_every: u64,
         /// Run the storage fault suite instead: one embedded ledger per seed through the fault layer
         #[arg(long)]
         faults: bool,
         /// Seeds of the fault suite, starting at --seed (default 1)
-        #[arg(long, value_name = "N", default_value_t = 100)]
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
         seeds: u64,
         /// Statements each fault seed tries to record
-        #[arg(long, value_name = "N", default_value_t = 40)]
+        #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..))]
         statements: u64,
         #[command(flatten)]
         json: JsonArg,
@@ -478,10 +478,10 @@ enum Command {
         #[arg(long, value_name = "MS", default_value_t = crate::server::REQUEST_TIMEOUT_MS)]
         request_timeout_ms: u64,
         /// Open connections at once; more are closed as soon as they are accepted
-        #[arg(long, value_name = "N", default_value_t = crate::server::CONNECTIONS_MAX)]
+        #[arg(long, value_name = "N", default_value_t = crate::server::CONNECTIONS_MAX, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         connections_max: usize,
         /// Time allowed for a request's header to arrive; slower connections are closed
-        #[arg(long, value_name = "MS", default_value_t = crate::server::HEADER_READ_TIMEOUT_MS)]
+        #[arg(long, value_name = "MS", default_value_t = crate::server::HEADER_READ_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
         header_timeout_ms: u64,
     },
     /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
@@ -2228,12 +2228,7 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
             config.statements
         );
         let r = torture::faults(&config, dir, &mut progress).map_err(failure)?;
-        if a.json {
-            out!(
-                "{}",
-                serde_json::to_string(&r).expect("plain values serialize")
-            );
-        } else {
+        show(a.json, &r, || {
             for (kind, n) in &r.injected {
                 out!("injected {kind:<16} {n:>8}");
             }
@@ -2243,7 +2238,7 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
                 out!("FAILED: {f}");
             }
             out!("{}", r.line());
-        }
+        })?;
         return if r.passed() {
             Ok(())
         } else {
@@ -2269,12 +2264,7 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
         rebuild_every: a.rebuild_every,
     };
     let r = torture::crash(&config, &mut progress).map_err(failure)?;
-    if a.json {
-        out!(
-            "{}",
-            serde_json::to_string(&r).expect("plain values serialize")
-        );
-    } else {
+    show(a.json, &r, || {
         for (kill, n) in &r.kills {
             out!("killed: {kill:<36} {n:>6}");
         }
@@ -2295,7 +2285,7 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
             out!("FAILED: {f}");
         }
         out!("{}", r.line());
-    }
+    })?;
     if r.passed() {
         Ok(())
     } else {

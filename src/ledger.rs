@@ -744,9 +744,10 @@ impl Ledger {
             });
         }
         let proof = merkle::consistency_proof(&self.shared.store, old, new)?;
-        // Both ends are proven against the signed checkpoint before the proof is served.
+        // Served only once it links the stored root at `old` to a root proven against the
+        // signed checkpoint (a wrong old root or proof fails here).
         if old > 0 {
-            let old_root = self.shared.trusted_root(old, &cp)?;
+            let old_root = merkle::root(&self.shared.store, old)?;
             let new_root = self.shared.trusted_root(new, &cp)?;
             merkle::verify_consistency(old, new, &old_root, &new_root, &proof).map_err(|e| {
                 self.shared.corrupt(format!(

@@ -1090,6 +1090,19 @@ struct Permitted {
     silent_until: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
+impl Permitted {
+    /// After bytes went out (an answer), the client has `idle` to speak again.
+    fn wrote(&mut self, written: &std::task::Poll<std::io::Result<usize>>) {
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if *n > 0) {
+            let at = tokio::time::Instant::now() + self.idle;
+            match self.silent_until.as_mut() {
+                Some(deadline) => deadline.as_mut().reset(at),
+                None => self.silent_until = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+    }
+}
+
 impl tokio::io::AsyncRead for Permitted {
     fn poll_read(
         mut self: std::pin::Pin<&mut Self>,
@@ -1132,14 +1145,20 @@ impl tokio::io::AsyncWrite for Permitted {
         buf: &[u8],
     ) -> std::task::Poll<std::io::Result<usize>> {
         let written = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
-        if matches!(written, std::task::Poll::Ready(Ok(n)) if n > 0) {
-            let at = tokio::time::Instant::now() + self.idle;
-            match self.silent_until.as_mut() {
-                Some(deadline) => deadline.as_mut().reset(at),
-                None => self.silent_until = Some(Box::pin(tokio::time::sleep_until(at))),
-            }
-        }
+        self.wrote(&written);
         written
+    }
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.wrote(&written);
+        written
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
     fn poll_flush(
         mut self: std::pin::Pin<&mut Self>,

@@ -340,22 +340,30 @@ impl SledStore {
     }
 
     /// A log read, through the fault layer when there is one.
-    fn log_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut value = self.log.get(key)?.map(|v| v.to_vec());
-        if let (Some(f), Some(v)) = (&self.faults, value.as_mut()) {
-            f.corrupt(v);
-        }
-        Ok(value)
+    /// A log read, through the fault layer when there is one (copied only then: node reads
+    /// are on the verification and proof paths).
+    fn log_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        let value = self.log.get(key)?;
+        Ok(match (&self.faults, value) {
+            (Some(f), Some(v)) => {
+                let mut bytes = v.to_vec();
+                f.corrupt(&mut bytes);
+                Some(bytes.into())
+            }
+            (_, value) => value,
+        })
     }
 
     pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.log_get(&key_u64(PREFIX_LEAF, seq))
+        Ok(self
+            .log_get(&key_u64(PREFIX_LEAF, seq))?
+            .map(|v| v.to_vec()))
     }
 
     pub fn stored_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
         match self.log_get(&node_key(level, index))? {
             None => Ok(None),
-            Some(v) => <[u8; 32]>::try_from(v.as_slice()).map(Some).map_err(|_| {
+            Some(v) => <[u8; 32]>::try_from(v.as_ref()).map(Some).map_err(|_| {
                 StoreError::Corrupt(format!("Merkle node ({level}, {index}) is not 32 bytes"))
             }),
         }
@@ -410,7 +418,7 @@ impl SledStore {
     }
 
     pub fn checkpoint(&self) -> Result<Option<Vec<u8>>, StoreError> {
-        self.log_get(KEY_CHECKPOINT)
+        Ok(self.log_get(KEY_CHECKPOINT)?.map(|v| v.to_vec()))
     }
 
     /// The log size the projections reflect (0 when there are none).

@@ -5,10 +5,11 @@
 //! embedded ledger through a seeded fault layer at the store boundary. Both report numbers and
 //! name every failure; neither ever repairs what it finds.
 
+use crate::bench::{BenchError, Founded, GeneratedOfficer};
 use crate::client::Remote;
-use crate::compose::{self, OfficerInput};
+use crate::compose;
 use crate::envelope::Envelope;
-use crate::ids::{OfficerId, OfficerRole, Origin};
+use crate::ids::{OfficerId, OfficerRole};
 use crate::ledger::{CRASH_AT_ENV, CRASH_POINTS, Ledger, OpenError};
 use crate::merkle::{self, Hash};
 use crate::note::{self, VerifierKey};
@@ -81,49 +82,24 @@ fn officer_id(n: usize) -> Result<OfficerId, TortureError> {
 /// Creates a new ledger in `dir` with `officers` enrolled officers besides the administrator,
 /// and answers their keys. The ledger is closed again before this returns.
 fn create_ledger(dir: &Path, officers: usize) -> Result<(VerifierKey, Vec<Signer>), TortureError> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let origin = Origin::parse("torture.custody.invalid/ledger")
-        .map_err(|e| TortureError::Input(e.to_string()))?;
-    let setup = |e: &dyn std::fmt::Display| TortureError::Setup(e.to_string());
-    let admin_key = SecretKey::generate().map_err(|e| setup(&e))?;
-    let admin = OfficerInput {
-        id: officer_id(99_999)?,
-        name: "Torture Admin".into(),
-        agency: "imipas".into(),
-        unit: "TU".into(),
-        roles: vec![OfficerRole::Admin],
-        public_key: admin_key.public(),
-    };
-    let (ledger, _) = compose::init_ledger(
-        dir,
-        &origin,
-        FACILITY,
-        Arc::clone(&clock),
-        &admin,
-        &admin_key,
-    )?;
+    let setup = |e: BenchError| TortureError::Setup(e.to_string());
+    let founded = Founded::new(dir, "torture.custody.invalid/ledger", FACILITY).map_err(setup)?;
     let mut signers = Vec::with_capacity(officers);
     for n in 0..officers {
-        let key = SecretKey::generate().map_err(|e| setup(&e))?;
-        let officer = OfficerInput {
-            id: officer_id(n)?,
-            name: format!("Petugas Uji {n}"),
-            agency: "imipas".into(),
-            unit: format!("Regu {}", n % 4),
-            roles: vec![OfficerRole::GateOfficer],
-            public_key: key.public(),
-        };
-        let bytes = compose::enrollment(clock.as_ref(), FACILITY, &admin.id, &officer, None)
-            .map_err(|e| setup(&e))?;
-        let envelope = compose::sign_statement(bytes, &[&admin_key]).map_err(|e| setup(&e))?;
-        ledger.submit_envelope(envelope).map_err(|e| setup(&e))?;
-        signers.push(Signer {
-            id: officer.id,
-            key,
-        });
+        let id = officer_id(n)?;
+        let key = founded
+            .enroll(GeneratedOfficer {
+                id: id.clone(),
+                name: format!("Petugas Uji {n}"),
+                agency: "imipas",
+                unit: format!("Regu {}", n % 4),
+                role: OfficerRole::GateOfficer,
+            })
+            .map_err(setup)?;
+        signers.push(Signer { id, key });
     }
-    let vkey = ledger.verifier_key().clone();
-    ledger.close();
+    let vkey = founded.ledger.verifier_key().clone();
+    founded.ledger.close();
     Ok((vkey, signers))
 }
 
@@ -376,7 +352,7 @@ pub fn crash(
         };
         let _ = server.child.kill();
         let _ = server.child.wait();
-        let load = load.join();
+        let load = join_load(load);
         *report.kills.entry(kill.clone()).or_default() += 1;
         report.resubmitted += load.resubmitted;
         report.recovered += load.recovered;
@@ -445,29 +421,23 @@ pub fn crash(
     Ok(report)
 }
 
-/// The writers of one cycle, running until the server dies.
-struct RunningLoad {
-    handles: Vec<std::thread::JoinHandle<CycleLoad>>,
-}
-
-impl RunningLoad {
-    fn join(self) -> CycleLoad {
-        let mut all = CycleLoad::default();
-        for h in self.handles {
-            let mut one = h.join().unwrap_or_else(|_| CycleLoad {
-                failures: vec!["a writer thread panicked".into()],
-                ..CycleLoad::default()
-            });
-            all.acks.append(&mut one.acks);
-            all.in_flight.append(&mut one.in_flight);
-            all.checkpoints.append(&mut one.checkpoints);
-            all.failures.append(&mut one.failures);
-            all.resubmitted += one.resubmitted;
-            all.recovered += one.recovered;
-            all.retries_checked += one.retries_checked;
-        }
-        all
+/// Waits for a cycle's writers and sums up what they bring back.
+fn join_load(handles: Vec<std::thread::JoinHandle<CycleLoad>>) -> CycleLoad {
+    let mut all = CycleLoad::default();
+    for h in handles {
+        let mut one = h.join().unwrap_or_else(|_| CycleLoad {
+            failures: vec!["a writer thread panicked".into()],
+            ..CycleLoad::default()
+        });
+        all.acks.append(&mut one.acks);
+        all.in_flight.append(&mut one.in_flight);
+        all.checkpoints.append(&mut one.checkpoints);
+        all.failures.append(&mut one.failures);
+        all.resubmitted += one.resubmitted;
+        all.recovered += one.recovered;
+        all.retries_checked += one.retries_checked;
     }
+    all
 }
 
 /// Starts the writers against `server`; they run until it stops answering.
@@ -479,7 +449,7 @@ fn run_cycle(
     acked: &[Ack],
     counters: &mut [u64],
     rng: &mut Rng,
-) -> RunningLoad {
+) -> Vec<std::thread::JoinHandle<CycleLoad>> {
     let writers = counters.len();
     // Spread the envelopes left in flight over the writers; each writer also re-sends a few
     // acknowledged statements, whose answers must repeat their original seq and leaf hash.
@@ -507,7 +477,7 @@ fn run_cycle(
             writer(&url, &signers, &vkey, w, first, resend, retries)
         }));
     }
-    RunningLoad { handles }
+    handles
 }
 
 /// One writer: re-sends what was in flight, checks a few retries, then records new statements
@@ -569,20 +539,16 @@ fn writer(
                         load.recovered += 1;
                     }
                 }
-                let id = Envelope::parse(&envelope)
-                    .ok()
-                    .and_then(|e| crate::statement::Statement::parse(e.payload()).ok())
-                    .map(|s| *s.id.as_bytes());
-                match id {
-                    Some(id) => load.acks.push(Ack {
+                match statement_id(&envelope) {
+                    Ok(id) => load.acks.push(Ack {
                         id,
                         seq: receipt.seq,
                         leaf_hash,
                         envelope,
                     }),
-                    None => load
+                    Err(e) => load
                         .failures
-                        .push("an acknowledged envelope does not parse".into()),
+                        .push(format!("an acknowledged envelope does not parse: {e}")),
                 }
                 true
             }

@@ -35,6 +35,9 @@ struct Pristine {
     tiles: PathBuf,
     older_ledger: PathBuf,
     older_tiles: PathBuf,
+    /// Another demo ledger: its key signs the forged checkpoints.
+    other: PathBuf,
+    _other_tmp: tempfile::TempDir,
     vkey: String,
     size: u64,
     root: String,
@@ -83,12 +86,15 @@ fn pristine() -> Pristine {
     export(&ledger, &tiles);
     let vkey = vkey_of(&ledger);
     let (size, root) = checkpoint_of(&ledger);
+    let (other_tmp, other) = demo_ledger();
     Pristine {
         _tmp: tmp,
         ledger,
         tiles,
         older_ledger,
         older_tiles,
+        other,
+        _other_tmp: other_tmp,
         vkey,
         size,
         root,
@@ -298,13 +304,7 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "checkpoint file: signed with another key",
             Box::new(move |p, s, _| {
                 let l = ledger_copy(p, s);
-                let other = s.join("other");
-                custody()
-                    .args(["demo", "--ledger"])
-                    .arg(&other)
-                    .assert()
-                    .success();
-                std::fs::copy(other.join("checkpoint.slots"), l.join("checkpoint.slots"))
+                std::fs::copy(p.other.join("checkpoint.slots"), l.join("checkpoint.slots"))
                     .expect("copy");
                 judge_ledger(p, &l)
             }),
@@ -395,15 +395,9 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "tiles: checkpoint signed with another key",
             Box::new(move |p, s, _| {
                 let t = tiles_copy(p, s);
-                let other = s.join("other");
-                custody()
-                    .args(["demo", "--ledger"])
-                    .arg(&other)
-                    .assert()
-                    .success();
                 let forged = custody()
                     .args(["checkpoint", "--ledger"])
-                    .arg(&other)
+                    .arg(&p.other)
                     .output()
                     .expect("runs")
                     .stdout;

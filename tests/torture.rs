@@ -16,13 +16,12 @@ fn torture(args: &[&str]) -> (Option<i32>, Value, String) {
         .output()
         .expect("custody torture runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let report: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| {
-            panic!(
-                "the last line is the JSON report ({e}): {stdout}\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "--json prints the report ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (
         out.status.code(),
         report,
@@ -113,4 +112,47 @@ fn torture_refuses_an_existing_folder_and_changes_nothing() {
         1,
         "nothing was created"
     );
+}
+
+#[test]
+fn zero_counts_and_bounds_are_usage_errors_naming_the_flag() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("new");
+    let dir = dir.to_str().expect("utf-8");
+    for (args, flag) in [
+        (
+            vec!["torture", "--ledger", dir, "--cycles", "0"],
+            "--cycles",
+        ),
+        (
+            vec!["torture", "--ledger", dir, "--writers", "0"],
+            "--writers",
+        ),
+        (
+            vec!["torture", "--ledger", dir, "--rebuild-every", "0"],
+            "--rebuild-every",
+        ),
+        (
+            vec!["torture", "--faults", "--ledger", dir, "--seeds", "0"],
+            "--seeds",
+        ),
+        (
+            vec!["torture", "--faults", "--ledger", dir, "--statements", "0"],
+            "--statements",
+        ),
+        (
+            vec!["serve", "--ledger", dir, "--connections-max", "0"],
+            "--connections-max",
+        ),
+        (
+            vec!["serve", "--ledger", dir, "--header-timeout-ms", "0"],
+            "--header-timeout-ms",
+        ),
+    ] {
+        let out = custody().args(&args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{args:?}: {err}");
+    }
+    assert!(!tmp.path().join("new").exists(), "nothing was created");
 }
