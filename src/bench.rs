@@ -26,20 +26,6 @@ pub enum BenchError {
     Input(String),
 }
 
-/// The result of an append benchmark.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AppendResult {
-    pub appends_per_s: f64,
-    pub p50_ms: f64,
-    pub p99_ms: f64,
-    pub writers: usize,
-    pub signatures: usize,
-    pub statements: usize,
-    pub statement_bytes: usize,
-    pub seconds: f64,
-    pub disk_bytes_per_entry: f64,
-}
-
 /// A new ledger founded by a generated administrator, for generated load (the benchmarks and
 /// the torture harness); officers with generated keys are enrolled into it with `enroll`.
 pub struct Founded {
@@ -119,97 +105,189 @@ fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
         .map_err(|e| BenchError::Input(e.to_string()))
 }
 
-/// A new benchmark ledger with its writers' statements already signed.
-pub struct PreparedAppend {
-    pub ledger: Ledger,
-    /// One list of envelopes per writer.
-    pub work: Vec<Vec<Envelope>>,
-    pub statement_bytes: usize,
+/// What an append benchmark runs: how many writers, for how long, with how many signatures.
+#[derive(Debug, Clone, Copy)]
+pub struct AppendPlan {
+    pub writers: usize,
+    pub seconds: f64,
     pub signatures: usize,
 }
 
-/// Creates a new ledger in `dir`, enrolls one author per writer (at least `signatures`) and
-/// pre-signs `count` statements of ~1 KiB: with one signature a note, with K > 1 a find of
-/// contraband signed by its finder and K-1 witnesses, each creating a new item.
-pub fn prepare_append(
-    dir: &Path,
+/// Warm-up before the measured run: long enough for the caches, the group commit and the
+/// allocator to settle, and to estimate how many statements the measured run needs.
+const WARM_UP_SECONDS: f64 = 1.0;
+/// Statements pre-signed beyond the warm-up's rate times the run's length, so that writers do not
+/// run out before the clock does.
+const PRESIGN_MARGIN: f64 = 1.3;
+
+impl AppendPlan {
+    pub fn check(&self) -> Result<(), BenchError> {
+        if self.writers == 0 {
+            return Err(BenchError::Input("--writers must be at least 1".into()));
+        }
+        if !(self.seconds > 0.0 && self.seconds <= 3600.0) {
+            return Err(BenchError::Input(
+                "--seconds must be more than 0 and at most 3600".into(),
+            ));
+        }
+        if !(1..=crate::limits::SIGNATURES_MAX).contains(&self.signatures) {
+            return Err(BenchError::Input(format!(
+                "--signatures must be 1 to {}",
+                crate::limits::SIGNATURES_MAX
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The benchmark's signers: one author per writer (so writers do not share a key), and at least
+/// as many as there are signatures per statement (the witnesses).
+pub struct Authors {
+    officers: Vec<(OfficerId, SecretKey)>,
     writers: usize,
-    count: usize,
     signatures: usize,
-) -> Result<PreparedAppend, BenchError> {
-    if writers == 0 || count == 0 {
-        return Err(BenchError::Input(
-            "--writers and --count must be at least 1".into(),
-        ));
+    clock: Arc<dyn Clock>,
+}
+
+/// Generated officers for `plan`: their ids and unenrolled records, for `Founded::enroll` or for
+/// enrollment over HTTP.
+pub fn bench_officers(plan: &AppendPlan) -> Result<Vec<GeneratedOfficer>, BenchError> {
+    (0..plan.writers.max(plan.signatures))
+        .map(|w| {
+            Ok(GeneratedOfficer {
+                id: officer_id(w)?,
+                name: format!("Bench Officer {w}"),
+                agency: "imipas",
+                unit: "Bench".into(),
+                role: OfficerRole::GateOfficer,
+            })
+        })
+        .collect()
+}
+
+impl Authors {
+    pub fn new(
+        officers: Vec<(OfficerId, SecretKey)>,
+        plan: &AppendPlan,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            officers,
+            writers: plan.writers,
+            signatures: plan.signatures,
+            clock,
+        }
     }
-    if !(1..=crate::limits::SIGNATURES_MAX).contains(&signatures) {
-        return Err(BenchError::Input(format!(
-            "--signatures must be 1 to {}",
-            crate::limits::SIGNATURES_MAX
-        )));
+
+    /// Statement `i` (a new id; with K > 1 signatures a new item), written by writer `i % writers`:
+    /// with one signature a ~1 KiB note, with K > 1 a find of contraband signed by its finder and
+    /// K-1 witnesses.
+    fn statement(&self, i: usize) -> Result<Envelope, BenchError> {
+        let w = i % self.writers;
+        let (id, key) = &self.officers[w];
+        let clock = self.clock.as_ref();
+        if self.signatures == 1 {
+            let text =
+                "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. "
+                    .repeat(11);
+            let bytes = compose::note(clock, "BENCH", id, &text, None)?;
+            return Ok(compose::sign_statement(bytes, &[key])?);
+        }
+        let n = self.officers.len();
+        let witnesses: Vec<&(OfficerId, SecretKey)> = (1..self.signatures)
+            .map(|k| &self.officers[(w + k) % n])
+            .collect();
+        let witness_ids: Vec<&OfficerId> = witnesses.iter().map(|(id, _)| id).collect();
+        let bytes = compose::contraband_found(
+            clock,
+            "BENCH",
+            id,
+            &witness_ids,
+            &format!("BB-BENCH-{i:09}"),
+            &format!("INS-BENCH-{w:03}"),
+            "Diselipkan di dasar kotak makanan kiriman keluarga, di bawah nasi",
+        )?;
+        let mut keys = vec![key];
+        keys.extend(witnesses.iter().map(|(_, k)| k));
+        Ok(compose::sign_statement(bytes, &keys)?)
     }
-    let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
-    // One enrolled author per writer, so writers do not share a key; enough for the witnesses.
-    let officers = writers.max(signatures);
-    let mut authors = Vec::with_capacity(officers);
-    for w in 0..officers {
-        let id = officer_id(w)?;
-        let key = founded.enroll(GeneratedOfficer {
-            id: id.clone(),
-            name: format!("Bench Officer {w}"),
-            agency: "imipas",
-            unit: "Bench".into(),
-            role: OfficerRole::GateOfficer,
-        })?;
-        authors.push((id, key));
-    }
-    let Founded { ledger, clock, .. } = founded;
-    // Pre-sign every statement: ~1 KiB each, like a realistic custody act.
-    let text =
-        "Pemeriksaan barang titipan di pintu utama; tidak ditemukan barang terlarang. ".repeat(11);
-    let mut work: Vec<Vec<Envelope>> = vec![Vec::new(); writers];
-    let mut statement_bytes = 0usize;
-    let concealment = "Diselipkan di dasar kotak makanan kiriman keluarga, di bawah nasi";
-    for i in 0..count {
-        let w = i % writers;
-        let (id, key) = &authors[w];
-        let envelope = if signatures == 1 {
-            let bytes = compose::note(clock.as_ref(), "BENCH", id, &text, None)?;
-            statement_bytes = bytes.len();
-            compose::sign_statement(bytes, &[key])?
-        } else {
-            let witnesses: Vec<&(OfficerId, SecretKey)> = (1..signatures)
-                .map(|k| &authors[(w + k) % officers])
+
+    /// Signs statements `from..to` on every core, dealt out to the writers (writer `i % writers`
+    /// gets statement `i`), each turned into what the writer submits by `wrap`.
+    fn presign<T: Send>(
+        &self,
+        from: usize,
+        to: usize,
+        wrap: &(dyn Fn(Envelope) -> T + Sync),
+    ) -> Result<Vec<Vec<T>>, BenchError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let signed: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    s.spawn(move || -> Result<Vec<(usize, T)>, BenchError> {
+                        (from + t..to)
+                            .step_by(threads)
+                            .map(|i| Ok((i, wrap(self.statement(i)?))))
+                            .collect()
+                    })
+                })
                 .collect();
-            let witness_ids: Vec<&OfficerId> = witnesses.iter().map(|(id, _)| id).collect();
-            let bytes = compose::contraband_found(
-                clock.as_ref(),
-                "BENCH",
-                id,
-                &witness_ids,
-                &format!("BB-BENCH-{i:08}"),
-                &format!("INS-BENCH-{w:03}"),
-                concealment,
-            )?;
-            statement_bytes = bytes.len();
-            let mut keys = vec![key];
-            keys.extend(witnesses.iter().map(|(_, k)| k));
-            compose::sign_statement(bytes, &keys)?
-        };
-        work[w].push(envelope);
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a signing thread does not panic"))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        let mut work: Vec<Vec<(usize, T)>> = (0..self.writers).map(|_| Vec::new()).collect();
+        for (i, item) in signed.into_iter().flatten() {
+            work[i % self.writers].push((i, item));
+        }
+        Ok(work
+            .into_iter()
+            .map(|mut v| {
+                v.sort_by_key(|(i, _)| *i);
+                v.into_iter().map(|(_, item)| item).collect()
+            })
+            .collect())
     }
-    Ok(PreparedAppend {
-        ledger,
-        work,
+}
+
+/// Latencies and wall time of one measured run.
+pub struct Measured {
+    pub latencies: Vec<Duration>,
+    pub seconds: f64,
+    pub statement_bytes: usize,
+}
+
+/// Warms up for `WARM_UP_SECONDS`, pre-signs as many statements as the warm-up's rate says the
+/// run needs, then starts the clock and has every writer submit its statements until `seconds`
+/// have passed. `submit(writer, item)` appends one statement and waits for its receipt.
+pub fn measure<T: Send>(
+    plan: &AppendPlan,
+    authors: &Authors,
+    wrap: &(dyn Fn(Envelope) -> T + Sync),
+    submit: &(dyn Fn(usize, T) -> Result<(), BenchError> + Sync),
+) -> Result<Measured, BenchError> {
+    let statement_bytes = authors.statement(0)?.payload().len();
+    let warm_count = (plan.writers * 16).max(512);
+    let warm = authors.presign(0, warm_count, wrap)?;
+    let (warm_latencies, warm_seconds) = drive(warm, None, submit)?;
+    let rate = warm_latencies.len() as f64 / warm_seconds.max(WARM_UP_SECONDS / 100.0);
+    let count = (rate * plan.seconds * PRESIGN_MARGIN).ceil() as usize + plan.writers * 2;
+    let work = authors.presign(warm_count, warm_count + count, wrap)?;
+    let deadline = Duration::from_secs_f64(plan.seconds);
+    let (latencies, seconds) = drive(work, Some(deadline), submit)?;
+    Ok(Measured {
+        latencies,
+        seconds,
         statement_bytes,
-        signatures,
     })
 }
 
-/// Runs one writer thread per list of `work`, each calling `submit` for its items in turn, and
-/// answers every latency. Used embedded (the ledger) and over HTTP (the client).
+/// Runs one writer thread per list of `work`, each calling `submit` for its items in turn (until
+/// `deadline` has passed, if given), and answers every latency and the wall time.
 pub fn drive<T: Send, E: Send>(
     work: Vec<Vec<T>>,
+    deadline: Option<Duration>,
     submit: &(dyn Fn(usize, T) -> Result<(), E> + Sync),
 ) -> Result<(Vec<Duration>, f64), E> {
     let start = Instant::now();
@@ -222,6 +300,9 @@ pub fn drive<T: Send, E: Send>(
                     let mut lat = Vec::with_capacity(items.len());
                     for item in items {
                         let t = Instant::now();
+                        if deadline.is_some_and(|d| t.duration_since(start) >= d) {
+                            break;
+                        }
                         submit(w, item)?;
                         lat.push(t.elapsed());
                     }
@@ -238,62 +319,93 @@ pub fn drive<T: Send, E: Send>(
     Ok((latencies, start.elapsed().as_secs_f64()))
 }
 
-/// Sums up a run: rate, latency percentiles, disk per entry.
-pub fn summarize(
-    ledger: &Ledger,
-    appended: u64,
-    mut latencies: Vec<Duration>,
-    elapsed: f64,
-    writers: usize,
-    signatures: usize,
-    statement_bytes: usize,
-) -> AppendResult {
-    latencies.sort();
-    let pct = |p: f64| -> f64 {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
-    let disk = ledger.store().size_on_disk().unwrap_or(0) as f64;
-    AppendResult {
-        appends_per_s: appended as f64 / elapsed,
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        writers,
-        signatures,
-        statements: latencies.len(),
-        statement_bytes,
-        seconds: elapsed,
-        disk_bytes_per_entry: disk / ledger.checkpoint().size.max(1) as f64,
+/// The result of an append benchmark.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AppendResult {
+    pub appends_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub writers: usize,
+    pub signatures: usize,
+    pub statements: usize,
+    pub statement_bytes: usize,
+    pub seconds: f64,
+    /// Where the ledger is on this machine (embedded), or `null` over HTTP to another process.
+    pub leaf_bytes_per_entry: Option<f64>,
+    pub disk_bytes_per_entry: Option<f64>,
+    pub peak_rss_mb: f64,
+}
+
+impl AppendResult {
+    /// Sums up a run: rate, latency percentiles; disk and leaf sizes are filled in by the caller
+    /// when it can see the ledger.
+    pub fn from_measured(plan: &AppendPlan, mut m: Measured) -> Self {
+        m.latencies.sort();
+        let pct = |p: f64| -> f64 {
+            let i = ((m.latencies.len() as f64 - 1.0) * p).round() as usize;
+            m.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+        };
+        Self {
+            appends_per_s: m.latencies.len() as f64 / m.seconds,
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            writers: plan.writers,
+            signatures: plan.signatures,
+            statements: m.latencies.len(),
+            statement_bytes: m.statement_bytes,
+            seconds: m.seconds,
+            leaf_bytes_per_entry: None,
+            disk_bytes_per_entry: None,
+            peak_rss_mb: peak_rss_mb(),
+        }
+    }
+
+    /// Fills in the ledger's size on disk per entry and its mean leaf size (over the last
+    /// `LEAF_SAMPLE` leaves), flushing first so that what is counted is what is durable.
+    pub fn with_disk(mut self, ledger: &Ledger) -> Self {
+        const LEAF_SAMPLE: u64 = 1000;
+        let size = ledger.checkpoint().size.max(1);
+        let from = size.saturating_sub(LEAF_SAMPLE);
+        let (mut bytes, mut n) = (0usize, 0usize);
+        for seq in from..size {
+            if let Ok(Some(leaf)) = ledger.leaf(seq) {
+                bytes += leaf.len();
+                n += 1;
+            }
+        }
+        let _ = ledger.store().flush();
+        let disk = ledger.store().size_on_disk().unwrap_or(0) as f64;
+        self.leaf_bytes_per_entry = Some(bytes as f64 / n.max(1) as f64);
+        self.disk_bytes_per_entry = Some(disk / size as f64);
+        self
     }
 }
 
-/// Appends `count` pre-signed ~1 KiB notes from `writers` threads into a new ledger in `dir`,
-/// calling the ledger directly (embedded).
-pub fn append(
-    dir: &Path,
-    writers: usize,
-    count: usize,
-    signatures: usize,
-) -> Result<AppendResult, BenchError> {
-    let p = prepare_append(dir, writers, count, signatures)?;
-    let ledger = Arc::new(p.ledger);
-    let before = ledger.checkpoint().size;
-    let (latencies, elapsed) = drive(p.work, &|_, env| {
+/// Enrolls the benchmark's officers into a new ledger in `dir` and answers it with its authors.
+pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Authors), BenchError> {
+    plan.check()?;
+    let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
+    let mut officers = Vec::new();
+    for officer in bench_officers(plan)? {
+        let id = officer.id.clone();
+        officers.push((id, founded.enroll(officer)?));
+    }
+    let Founded { ledger, clock, .. } = founded;
+    let authors = Authors::new(officers, plan, clock);
+    Ok((ledger, authors))
+}
+
+/// Appends from `plan.writers` threads into a new ledger in `dir`, calling the ledger directly
+/// (embedded): durable, verified appends of pre-signed statements.
+pub fn append(dir: &Path, plan: &AppendPlan) -> Result<AppendResult, BenchError> {
+    let (ledger, authors) = found_bench_ledger(dir, plan)?;
+    let m = measure(plan, &authors, &|e| e, &|_, env| {
         ledger
             .submit_envelope(env)
             .map(|_| ())
             .map_err(BenchError::Append)
     })?;
-    let appended = ledger.checkpoint().size - before;
-    Ok(summarize(
-        &ledger,
-        appended,
-        latencies,
-        elapsed,
-        writers,
-        p.signatures,
-        p.statement_bytes,
-    ))
+    Ok(AppendResult::from_measured(plan, m).with_disk(&ledger))
 }
 
 /// The result of a query benchmark.
@@ -311,8 +423,6 @@ pub struct QueryResult {
     pub proof_p50_us: f64,
     pub proof_p99_us: f64,
     pub proof_bytes: usize,
-    pub generated: bool,
-    pub generate_seconds: f64,
     pub peak_rss_mb: f64,
 }
 
@@ -540,29 +650,131 @@ fn generate(
         .map_err(|_| BenchError::Input("the generated ledger is still shared".into()))
 }
 
-/// Measures history, holdings and inclusion-proof latency on a ledger of at least `entries`
-/// entries in `dir`, generating it first unless a large enough one is already there (a cache).
-pub fn query(
+/// A generated ledger of at least `entries` entries, kept in `cache` (as `entries-N`) so that
+/// repeated runs do not generate it again. A generation that did not finish is never taken for a
+/// cached ledger: it is built under `entries-N.partial` and renamed when complete.
+pub struct Cached {
+    pub dir: std::path::PathBuf,
+    pub generated: bool,
+    pub generate_seconds: f64,
+}
+
+pub fn cached_ledger(
+    cache: &Path,
+    entries: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Cached, BenchError> {
+    if entries == 0 {
+        return Err(BenchError::Input("--entries must be at least 1".into()));
+    }
+    let dir = cache.join(format!("entries-{entries}"));
+    if dir.join("log.sled").exists() {
+        return Ok(Cached {
+            dir,
+            generated: false,
+            generate_seconds: 0.0,
+        });
+    }
+    let io = |e: std::io::Error| BenchError::Input(format!("{}: {e}", cache.display()));
+    std::fs::create_dir_all(cache).map_err(io)?;
+    let partial = cache.join(format!("entries-{entries}.partial"));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial).map_err(io)?;
+    }
+    let started = Instant::now();
+    generate(&partial, entries, progress)?.close();
+    std::fs::rename(&partial, &dir).map_err(io)?;
+    Ok(Cached {
+        dir,
+        generated: true,
+        generate_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Opens a cached ledger and checks it holds at least `entries` entries.
+fn open_cached(dir: &Path, entries: u64) -> Result<Ledger, BenchError> {
+    let l = Ledger::open(dir)?;
+    if l.checkpoint().size < entries {
+        return Err(BenchError::Input(format!(
+            "{} holds {} entries, fewer than --entries {entries}; remove it to generate a new one",
+            dir.display(),
+            l.checkpoint().size
+        )));
+    }
+    Ok(l)
+}
+
+/// The result of `bench verify`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyResult {
+    pub entries_per_s: f64,
+    pub entries: u64,
+    pub seconds: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Times a full verification (every leaf, every signature strictly) of the ledger in `dir`.
+pub fn verify(
     dir: &Path,
     entries: u64,
-    samples: usize,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<QueryResult, BenchError> {
+) -> Result<VerifyResult, BenchError> {
+    let ledger = open_cached(dir, entries)?;
+    let cp = ledger.checkpoint();
     let started = Instant::now();
-    let (ledger, generated) = if dir.join("log.sled").exists() {
-        let l = Ledger::open(dir)?;
-        if l.checkpoint().size < entries {
-            return Err(BenchError::Input(format!(
-                "{} holds {} entries, fewer than --entries {entries}; remove it to generate a new one",
-                dir.display(),
-                l.checkpoint().size
-            )));
-        }
-        (l, false)
-    } else {
-        (generate(dir, entries, progress)?, true)
-    };
-    let generate_seconds = started.elapsed().as_secs_f64();
+    crate::verify::verify_log(
+        ledger.store(),
+        cp.note.as_bytes(),
+        ledger.verifier_key(),
+        progress,
+    )
+    .map_err(|e| BenchError::Input(format!("the benchmark ledger does not verify: {e}")))?;
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(VerifyResult {
+        entries_per_s: cp.size as f64 / seconds,
+        entries: cp.size,
+        seconds,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// The result of `bench rebuild`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RebuildResult {
+    pub events_per_s: f64,
+    pub entries: u64,
+    pub seconds: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// Times a rebuild of every view from the log of the ledger in `dir` (the views end identical).
+pub fn rebuild(
+    dir: &Path,
+    entries: u64,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RebuildResult, BenchError> {
+    open_cached(dir, entries)?.close();
+    let started = Instant::now();
+    let report = Ledger::rebuild(dir, progress)?;
+    let seconds = started.elapsed().as_secs_f64();
+    if report.before != report.after {
+        return Err(BenchError::Input(
+            "the rebuilt views differ from the ones before: run `custody rebuild` to see".into(),
+        ));
+    }
+    Ok(RebuildResult {
+        events_per_s: report.size as f64 / seconds,
+        entries: report.size,
+        seconds,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// Measures history, holdings and inclusion-proof latency on the ledger in `dir` (at least
+/// `entries` entries).
+pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, BenchError> {
+    let ledger = open_cached(dir, entries)?;
+
     let store = ledger.store();
     let size = ledger.checkpoint().size;
     let items =
@@ -628,8 +840,6 @@ pub fn query(
         proof_p50_us: pct(&mut proofs, 0.50),
         proof_p99_us: pct(&mut proofs, 0.99),
         proof_bytes,
-        generated,
-        generate_seconds,
         peak_rss_mb: peak_rss_mb(),
     })
 }

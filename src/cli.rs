@@ -573,31 +573,73 @@ enum BundleCommand {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
-    /// Measures history, holdings and inclusion-proof latency; generates the ledger (10 custody events per item) unless DIR already holds one that large
-    Query {
-        /// Ledger directory; reused as a cache when it already holds at least --entries entries
+    /// Durable, verified appends of pre-signed ~1 KiB statements from --writers threads for --seconds; prints a table, then a JSON line
+    Append {
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Signatures per statement: 1 = a note; K > 1 = a find of contraband by a finder and K-1 witnesses
+        #[arg(long, default_value_t = 1)]
+        signatures: usize,
+        /// Directory for the new benchmark ledger (must not exist or be empty; kept afterwards). Default: a temporary one, removed afterwards
         #[arg(long, value_name = "DIR")]
-        ledger: PathBuf,
+        ledger: Option<PathBuf>,
+        /// Append over HTTP to a running `custody serve`; the benchmark's officers are enrolled there first, signed by --admin with --admin-key
+        #[arg(long, value_name = "URL", requires_all = ["admin", "admin_key"], conflicts_with_all = ["ledger", "http"])]
+        server: Option<String>,
+        /// The administrator (NIP/NRP) who enrolls the benchmark's officers on --server
+        #[arg(long, value_name = "ID")]
+        admin: Option<String>,
+        /// The administrator's key file (PKCS#8 PEM)
+        #[arg(long, value_name = "FILE")]
+        admin_key: Option<PathBuf>,
+        /// CA certificate to trust for an https --server
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+        /// Append over HTTP through a `custody serve` started on 127.0.0.1 in this process, on a new ledger
+        #[arg(long)]
+        http: bool,
+    },
+    /// Full verification (every signature strictly checked) of a generated ledger of --entries entries
+    Verify {
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        #[command(flatten)]
+        cache: CacheArg,
+    },
+    /// Item history, holdings and inclusion-proof latency on a generated ledger of --entries entries
+    Query {
         #[arg(long, default_value_t = 100_000)]
         entries: u64,
         #[arg(long, default_value_t = 2000)]
         samples: usize,
+        #[command(flatten)]
+        cache: CacheArg,
     },
-    /// Pre-signs --count statements, then appends them from --writers threads; prints a table and a JSON line
-    Append {
-        /// Directory for the new benchmark ledger (must not exist or be empty)
-        #[arg(long, value_name = "DIR")]
-        ledger: PathBuf,
-        #[arg(long, default_value_t = 1)]
-        writers: usize,
-        #[arg(long, default_value_t = 5000)]
-        count: usize,
-        #[arg(long, default_value_t = 1)]
-        signatures: usize,
-        /// Append over HTTP: start `custody serve` on 127.0.0.1 in this process and have every writer POST its envelopes
-        #[arg(long)]
-        http: bool,
+    /// Rebuild of every view from the log of a generated ledger of --entries entries
+    Rebuild {
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        #[command(flatten)]
+        cache: CacheArg,
     },
+}
+
+/// Where generated benchmark ledgers are kept between runs, one per size.
+#[derive(Args, Debug)]
+struct CacheArg {
+    /// Folder of generated ledgers, one per --entries (reused when present)
+    #[arg(long, value_name = "DIR", env = "CUSTODY_BENCH_CACHE")]
+    cache: Option<PathBuf>,
+}
+
+impl CacheArg {
+    fn dir(&self) -> PathBuf {
+        self.cache
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("custody-bench"))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -1432,82 +1474,7 @@ fn run(cli: Cli) -> Outcome {
                 ))
             }
         }
-        Command::Bench {
-            command:
-                BenchCommand::Query {
-                    ledger,
-                    entries,
-                    samples,
-                },
-        } => {
-            let bar = progress_bar(entries, "generating");
-            let r = crate::bench::query(&ledger, entries, samples, &mut |d, t| {
-                bar.set_length(t);
-                bar.set_position(d);
-            })
-            .map_err(|e| match e {
-                crate::bench::BenchError::Input(m) => Failure::Input(m),
-                other => Failure::Io(other.to_string()),
-            })?;
-            bar.finish_and_clear();
-            out!(
-                "entries   items    history p50/p99 µs   holdings p50/p99 µs   proof p50/p99 µs   proof bytes  peak RSS MiB"
-            );
-            out!(
-                "{:>8}  {:>7}  {:>8.0} / {:<8.0}  {:>8.0} / {:<8.0}  {:>6.0} / {:<6.0}  {:>11}  {:>12.0}",
-                r.entries,
-                r.items,
-                r.history_p50_us,
-                r.history_p99_us,
-                r.holdings_p50_us,
-                r.holdings_p99_us,
-                r.proof_p50_us,
-                r.proof_p99_us,
-                r.proof_bytes,
-                r.peak_rss_mb
-            );
-            out!(
-                "{}",
-                serde_json::to_string(&r).expect("plain numbers serialize")
-            );
-            Ok(())
-        }
-        Command::Bench {
-            command:
-                BenchCommand::Append {
-                    ledger,
-                    writers,
-                    count,
-                    signatures,
-                    http,
-                },
-        } => {
-            let bench_failure = |e: crate::bench::BenchError| match e {
-                crate::bench::BenchError::Input(m) => Failure::Input(m),
-                other => Failure::Io(other.to_string()),
-            };
-            let r = if http {
-                bench_http(&ledger, writers, count, signatures, &clock)?
-            } else {
-                crate::bench::append(&ledger, writers, count, signatures).map_err(bench_failure)?
-            };
-            out!("writers  signatures  statements  appends/s  p50 ms  p99 ms  bytes/entry on disk");
-            out!(
-                "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>8.0}",
-                r.writers,
-                r.signatures,
-                r.statements,
-                r.appends_per_s,
-                r.p50_ms,
-                r.p99_ms,
-                r.disk_bytes_per_entry
-            );
-            out!(
-                "{}",
-                serde_json::to_string(&r).expect("plain numbers serialize")
-            );
-            Ok(())
-        }
+        Command::Bench { command } => bench(command, &clock),
         Command::Torture {
             ledger,
             cycles,
@@ -2126,52 +2093,276 @@ fn init_logging() {
 
 /// `custody bench append --http`: the same pre-signed statements, POSTed by every writer to a
 /// server on loopback in this process (each writer with its own connection).
-fn bench_http(
-    dir: &Path,
-    writers: usize,
-    count: usize,
-    signatures: usize,
-    clock: &Arc<dyn Clock>,
-) -> Result<crate::bench::AppendResult, Failure> {
-    let p = crate::bench::prepare_append(dir, writers, count, signatures).map_err(|e| match e {
+fn bench_failure(e: crate::bench::BenchError) -> Failure {
+    match e {
         crate::bench::BenchError::Input(m) => Failure::Input(m),
         other => Failure::Io(other.to_string()),
-    })?;
-    let statement_bytes = p.statement_bytes;
-    let ledger = Arc::new(p.ledger);
-    let before = ledger.checkpoint().size;
+    }
+}
+
+/// Prints a benchmark's table (header and row), then its result as one JSON line (the last line).
+fn bench_print<T: serde::Serialize>(header: &str, row: String, result: &T) {
+    out!("{header}");
+    out!("{row}");
+    out!(
+        "{}",
+        serde_json::to_string(result).expect("plain numbers serialize")
+    );
+}
+
+/// A generated ledger from the cache, generating it (with a progress bar) when missing.
+fn bench_cached(cache: &CacheArg, entries: u64) -> Result<crate::bench::Cached, Failure> {
+    let bar = progress_bar(entries, "generating");
+    let cached = crate::bench::cached_ledger(&cache.dir(), entries, &mut |d, t| {
+        bar.set_length(t);
+        bar.set_position(d);
+    })
+    .map_err(bench_failure)?;
+    bar.finish_and_clear();
+    if cached.generated {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "generated {} in {:.0} s (kept for later runs)",
+            cached.dir.display(),
+            cached.generate_seconds
+        );
+    }
+    Ok(cached)
+}
+
+fn bench(command: BenchCommand, clock: &Arc<dyn Clock>) -> Outcome {
+    match command {
+        BenchCommand::Append {
+            writers,
+            seconds,
+            signatures,
+            ledger,
+            server,
+            admin,
+            admin_key,
+            ca_cert,
+            http,
+        } => {
+            let plan = crate::bench::AppendPlan {
+                writers,
+                seconds,
+                signatures,
+            };
+            plan.check().map_err(bench_failure)?;
+            let r = if let Some(url) = server {
+                let admin = OfficerId::parse(admin.as_deref().unwrap_or_default())
+                    .map_err(input("--admin"))?;
+                let key = read_key(admin_key.as_deref().unwrap_or(Path::new("")))?;
+                bench_remote(&url, ca_cert.as_deref(), &admin, key, &plan, clock)?
+            } else {
+                let temporary = match &ledger {
+                    Some(_) => None,
+                    None => Some(
+                        tempfile_dir("custody-bench-append")
+                            .map_err(|e| Failure::Io(format!("a temporary folder: {e}")))?,
+                    ),
+                };
+                let dir = ledger
+                    .clone()
+                    .or_else(|| temporary.clone())
+                    .expect("one of the two is set");
+                let result = if http {
+                    bench_http(&dir, &plan, clock)
+                } else {
+                    crate::bench::append(&dir, &plan).map_err(bench_failure)
+                };
+                if let Some(t) = temporary {
+                    let _ = std::fs::remove_dir_all(t);
+                }
+                result?
+            };
+            let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
+            bench_print(
+                "writers  signatures  statements  appends/s  p50 ms  p99 ms  leaf bytes  disk bytes/entry  peak RSS MiB",
+                format!(
+                    "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>10}  {:>16}  {:>12.0}",
+                    r.writers,
+                    r.signatures,
+                    r.statements,
+                    r.appends_per_s,
+                    r.p50_ms,
+                    r.p99_ms,
+                    opt(r.leaf_bytes_per_entry),
+                    opt(r.disk_bytes_per_entry),
+                    r.peak_rss_mb
+                ),
+                &r,
+            );
+            Ok(())
+        }
+        BenchCommand::Verify { entries, cache } => {
+            let cached = bench_cached(&cache, entries)?;
+            let bar = progress_bar(entries, "verifying");
+            let r = crate::bench::verify(&cached.dir, entries, &mut |d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            })
+            .map_err(bench_failure)?;
+            bar.finish_and_clear();
+            bench_print(
+                "entries   seconds  entries/s  peak RSS MiB",
+                format!(
+                    "{:>8}  {:>7.2}  {:>9.0}  {:>12.0}",
+                    r.entries, r.seconds, r.entries_per_s, r.peak_rss_mb
+                ),
+                &r,
+            );
+            Ok(())
+        }
+        BenchCommand::Rebuild { entries, cache } => {
+            let cached = bench_cached(&cache, entries)?;
+            let bar = progress_bar(entries, "rebuilding");
+            let r = crate::bench::rebuild(&cached.dir, entries, &mut |d, t| {
+                bar.set_length(t);
+                bar.set_position(d);
+            })
+            .map_err(bench_failure)?;
+            bar.finish_and_clear();
+            bench_print(
+                "entries   seconds  events/s  peak RSS MiB",
+                format!(
+                    "{:>8}  {:>7.2}  {:>8.0}  {:>12.0}",
+                    r.entries, r.seconds, r.events_per_s, r.peak_rss_mb
+                ),
+                &r,
+            );
+            Ok(())
+        }
+        BenchCommand::Query {
+            entries,
+            samples,
+            cache,
+        } => {
+            let cached = bench_cached(&cache, entries)?;
+            let r = crate::bench::query(&cached.dir, entries, samples).map_err(bench_failure)?;
+            bench_print(
+                "entries   items    history p50/p99 µs   holdings p50/p99 µs   proof p50/p99 µs   proof bytes  peak RSS MiB",
+                format!(
+                    "{:>8}  {:>7}  {:>8.0} / {:<8.0}  {:>8.0} / {:<8.0}  {:>6.0} / {:<6.0}  {:>11}  {:>12.0}",
+                    r.entries,
+                    r.items,
+                    r.history_p50_us,
+                    r.history_p99_us,
+                    r.holdings_p50_us,
+                    r.holdings_p99_us,
+                    r.proof_p50_us,
+                    r.proof_p99_us,
+                    r.proof_bytes,
+                    r.peak_rss_mb
+                ),
+                &r,
+            );
+            Ok(())
+        }
+    }
+}
+
+/// A new, empty folder under the system's temporary folder.
+fn tempfile_dir(prefix: &str) -> std::io::Result<PathBuf> {
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", u64::from_le_bytes(suffix)));
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
+}
+
+/// `bench append --http`: a new ledger in `dir` served by `custody serve` on loopback in this
+/// process; every writer POSTs its envelopes with its own HTTP client (kept-alive connection).
+fn bench_http(
+    dir: &Path,
+    plan: &crate::bench::AppendPlan,
+    clock: &Arc<dyn Clock>,
+) -> Result<crate::bench::AppendResult, Failure> {
+    let (ledger, authors) = crate::bench::found_bench_ledger(dir, plan).map_err(bench_failure)?;
+    let ledger = Arc::new(ledger);
     let config =
         crate::server::ServeConfig::new(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), None);
     let running = crate::server::spawn(Arc::clone(&ledger), config)
         .map_err(|e| Failure::Io(e.to_string()))?;
     let url = format!("http://{}", running.addr);
-    let clients = (0..writers)
-        .map(|_| remote(&url, None, None, clock))
-        .collect::<Result<Vec<_>, _>>()?;
-    let work: Vec<Vec<Vec<u8>>> = p
-        .work
-        .into_iter()
-        .map(|envs| {
-            envs.into_iter()
-                .map(|e| e.to_json_pretty().into_bytes())
-                .collect()
-        })
-        .collect();
-    let (latencies, elapsed) = crate::bench::drive(work, &|w, bytes: Vec<u8>| {
-        clients[w].submit(&bytes).map(|_| ())
-    })
-    .map_err(client_failure)?;
+    let measured = bench_over_http(&url, None, plan, &authors, clock);
     running.stop().map_err(|e| Failure::Io(e.to_string()))?;
-    let appended = ledger.checkpoint().size - before;
-    Ok(crate::bench::summarize(
-        &ledger,
-        appended,
-        latencies,
-        elapsed,
-        writers,
-        signatures,
-        statement_bytes,
-    ))
+    Ok(crate::bench::AppendResult::from_measured(plan, measured?).with_disk(&ledger))
+}
+
+/// Runs the measured part of an append benchmark against `url`, one HTTP client per writer.
+fn bench_over_http(
+    url: &str,
+    ca_cert: Option<&Path>,
+    plan: &crate::bench::AppendPlan,
+    authors: &crate::bench::Authors,
+    clock: &Arc<dyn Clock>,
+) -> Result<crate::bench::Measured, Failure> {
+    let clients = (0..plan.writers)
+        .map(|_| remote(url, None, ca_cert, clock))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::bench::measure(
+        plan,
+        authors,
+        &|e| e.to_json().into_bytes(),
+        &|w, bytes: Vec<u8>| {
+            clients[w]
+                .submit(&bytes)
+                .map(|_| ())
+                .map_err(|e| crate::bench::BenchError::Input(format!("{url}: {e}")))
+        },
+    )
+    .map_err(bench_failure)
+}
+
+/// `bench append --server URL`: enrolls the benchmark's officers on a running server (signed by
+/// the given administrator, as any enrollment), then appends over HTTP.
+fn bench_remote(
+    url: &str,
+    ca_cert: Option<&Path>,
+    admin: &OfficerId,
+    admin_key: SecretKey,
+    plan: &crate::bench::AppendPlan,
+    clock: &Arc<dyn Clock>,
+) -> Result<crate::bench::AppendResult, Failure> {
+    let client = remote(url, None, ca_cert, clock)?;
+    // A run-specific block of officer ids, so that a second run against the same ledger enrolls
+    // new officers rather than colliding with the first run's.
+    let mut salt = [0u8; 2];
+    getrandom::fill(&mut salt).map_err(|e| Failure::Io(format!("randomness: {e}")))?;
+    let base = (u16::from_le_bytes(salt) as usize % 900) * 100;
+    let mut officers = Vec::new();
+    for mut officer in crate::bench::bench_officers(plan).map_err(bench_failure)? {
+        let n: usize = officer.id.as_str()[13..].parse().unwrap_or(0);
+        officer.id = OfficerId::parse(&format!("1990010120201{:05}", (base + n) % 100_000))
+            .map_err(input("generated officer id"))?;
+        let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
+        let input = crate::compose::OfficerInput {
+            id: officer.id.clone(),
+            name: officer.name,
+            agency: officer.agency.into(),
+            unit: officer.unit,
+            roles: vec![officer.role],
+            public_key: key.public(),
+        };
+        let bytes = crate::compose::enrollment(clock.as_ref(), "BENCH", admin, &input, None)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        let envelope = crate::compose::sign_statement(bytes, &[&admin_key])
+            .map_err(|e| Failure::Io(e.to_string()))?;
+        client
+            .submit(envelope.to_json().as_bytes())
+            .map_err(|e| {
+                Failure::Rejected(format!(
+                    "{url} refused enrolling benchmark officer {}: {e} (is --admin an administrator of that ledger, with --admin-key its key?)",
+                    input.id
+                ))
+            })?;
+        officers.push((input.id, key));
+    }
+    let authors = crate::bench::Authors::new(officers, plan, Arc::clone(clock));
+    let measured = bench_over_http(url, ca_cert, plan, &authors, clock)?;
+    Ok(crate::bench::AppendResult::from_measured(plan, measured))
 }
 
 /// Prints the JSON a public route answers (proofs), re-serialized like the local command's.

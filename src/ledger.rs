@@ -158,6 +158,29 @@ struct Shared {
 }
 
 impl Shared {
+    fn stopped_reason(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stops the write path for good after a storage failure; answers the first reason given.
+    fn stop(&self, e: &StoreError) -> String {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert_with(|| e.to_string()).clone()
+    }
+
+    fn published_checkpoint(&self) -> Arc<SignedCheckpoint> {
+        Arc::clone(
+            &self
+                .published
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .checkpoint,
+        )
+    }
+
     /// Stops the ledger for `what` (storage that returns other bytes than it was given) and
     /// answers the error to give the caller. Nothing built on those bytes is served or written.
     fn corrupt(&self, what: String) -> StoreError {
@@ -295,8 +318,14 @@ impl LedgerStats {
 pub struct Ledger {
     shared: Arc<Shared>,
     queue: Mutex<Option<mpsc::SyncSender<Request>>>,
-    writer: Mutex<Option<JoinHandle<()>>>,
+    /// The sequencer and committer threads.
+    writer: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
 }
+
+/// Group commits staged by the sequencer and not yet answered by the committer. Two lets the
+/// sequencer admit the next batch while one is being flushed; more would only grow the batch
+/// that waits, and the memory the overlay holds.
+const COMMITS_IN_FLIGHT_MAX: usize = 2;
 
 /// The sequencer's private state: the only mutable view of the log's tip.
 struct Sequencer {
@@ -307,10 +336,13 @@ struct Sequencer {
     range: CompactRange,
     last_leaf: Hash,
     last_recorded: Option<Timestamp>,
-    /// The newest checkpoint note, carried into sled with the next batch.
-    pending_checkpoint: Option<Vec<u8>>,
-    /// Items changed by the batch being built, before the projections hold them.
-    overlay: HashMap<ItemId, ItemState>,
+    /// Items changed by batches whose views the committer has not applied yet, with the number
+    /// of the batch that last changed them.
+    overlay: HashMap<ItemId, (u64, ItemState)>,
+    /// Number of the last batch staged.
+    number: u64,
+    /// Numbers of batches whose views the committer has applied.
+    applied: mpsc::Receiver<u64>,
     /// Projection writes of the batch being built.
     views: Vec<projection::Write>,
 }
@@ -413,6 +445,12 @@ impl Ledger {
             return Err(not_a_ledger("no ledger-key.pem inside"));
         }
         let key = SecretKey::read_file(&paths.key())?;
+        // Under injected faults the checkpoint file is written after every batch, so that a failed
+        // write lands between statements, where the fault suite can see what it stopped.
+        let checkpoint_file_interval = match faults {
+            Some(_) => std::time::Duration::ZERO,
+            None => std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS),
+        };
         let store = SledStore::open_with_faults(&paths.sled(), faults.clone())?;
         let origin_text = store
             .origin()?
@@ -551,6 +589,7 @@ impl Ledger {
             vkey,
             checkpoint_file: file,
         });
+        let (applied_tx, applied_rx) = mpsc::channel();
         let sequencer = Sequencer {
             shared: Arc::clone(&shared),
             key,
@@ -559,20 +598,33 @@ impl Ledger {
             range,
             last_leaf,
             last_recorded,
-            pending_checkpoint: Some(checkpoint.note.into_bytes()),
             overlay: HashMap::new(),
+            number: 0,
+            applied: applied_rx,
             views: Vec::new(),
         };
+        let committer = Committer {
+            shared: Arc::clone(&shared),
+            applied: applied_tx,
+            unwritten: None,
+            written_at: std::time::Instant::now(),
+            interval: checkpoint_file_interval,
+        };
         let (tx, rx) = mpsc::sync_channel(QUEUE_STATEMENTS_MAX);
+        let (commits_tx, commits_rx) = mpsc::sync_channel(COMMITS_IN_FLIGHT_MAX);
+        let committer = std::thread::Builder::new()
+            .name("custody-committer".into())
+            .spawn(move || committer.run(commits_rx))
+            .map_err(|e| OpenError::Io(format!("cannot start the committer thread: {e}")))?;
         let writer = std::thread::Builder::new()
             .name("custody-sequencer".into())
-            .spawn(move || sequencer.run(rx))
+            .spawn(move || sequencer.run(rx, commits_tx))
             .map_err(|e| OpenError::Io(format!("cannot start the sequencer thread: {e}")))?;
         crate::statement::warm_up();
         Ok(Ledger {
             shared,
             queue: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
+            writer: Mutex::new(Some((writer, committer))),
         })
     }
 
@@ -702,11 +754,7 @@ impl Ledger {
     }
 
     fn stopped(&self) -> Option<String> {
-        self.shared
-            .stopped
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.shared.stopped_reason()
     }
 
     /// An inclusion proof for `seq` in the tree of `size` leaves (at most the checkpoint size).
@@ -800,8 +848,13 @@ impl Ledger {
     /// Stops the sequencer after it has finished (and answered) every queued statement.
     pub fn close(&self) {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(handle) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = handle.join();
+        if let Some((sequencer, committer)) =
+            self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
+        {
+            // The sequencer exits when the queue is empty; the committer when the sequencer's
+            // last batch is answered and its checkpoint file written.
+            let _ = sequencer.join();
+            let _ = committer.join();
             // The views are written without a flush of their own; make them durable now so the
             // next open has nothing to catch up. A failure only means a catch-up next time.
             let _ = self.shared.store.flush();
@@ -954,7 +1007,7 @@ fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError
 }
 
 impl Sequencer {
-    fn run(mut self, rx: mpsc::Receiver<Request>) {
+    fn run(mut self, rx: mpsc::Receiver<Request>, commits: mpsc::SyncSender<Staged>) {
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
             while batch.len() < BATCH_STATEMENTS_MAX {
@@ -963,32 +1016,41 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            if let Err(e) = self.commit(batch) {
-                // Stop for good: the working state may be ahead of the disk. Reopening rebuilds
-                // it from what is durable. Requests still queued are refused, not acknowledged.
-                let reason = {
-                    let mut stopped = self
+            // The committer stopped (a flush or checkpoint failed): the working state may be
+            // ahead of the disk, so nothing more is staged.
+            let staged = match self.shared.stopped_reason() {
+                Some(reason) => Err(reason),
+                None => self.stage(batch).map_err(|e| self.shared.stop(&e)),
+            };
+            let reason = match staged {
+                Ok(staged) => match commits.send(staged) {
+                    Ok(()) => continue,
+                    Err(_) => self
                         .shared
-                        .stopped
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner());
-                    stopped.get_or_insert_with(|| e.to_string()).clone()
-                };
-                while let Ok(r) = rx.try_recv() {
-                    let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
-                }
-                return;
+                        .stop(&StoreError::Io("the committer exited".into())),
+                },
+                Err(reason) => reason,
+            };
+            // Stop for good. Reopening rebuilds the working state from what is durable. Requests
+            // still queued are refused, not acknowledged.
+            while let Ok(r) = rx.try_recv() {
+                let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
             }
+            return;
         }
     }
 
-    /// One group commit. Refused statements are answered at once; appended ones only after the
-    /// flush and the checkpoint. On a storage error every appended one is answered with it.
-    fn commit(&mut self, batch: Vec<Request>) -> Result<(), StoreError> {
-        let mut writes = AppendBatch::default();
-        if let Some(note) = &self.pending_checkpoint {
-            writes.checkpoint(note);
+    /// Builds one group commit and writes it into sled's memory (not durable yet); the committer
+    /// makes it durable and answers. Refused statements are answered at once. On a storage error
+    /// every statement of the batch is answered with it.
+    fn stage(&mut self, batch: Vec<Request>) -> Result<Staged, StoreError> {
+        // Items whose views the committer has applied since are read from the views again.
+        while let Ok(applied) = self.applied.try_recv() {
+            self.overlay.retain(|_, (number, _)| *number > applied);
         }
+        self.number += 1;
+        let started = std::time::Instant::now();
+        let mut writes = AppendBatch::default();
         let mut appended: Vec<Appended> = Vec::with_capacity(batch.len());
         let mut in_batch: HashMap<[u8; 16], (u64, Hash, Hash)> = HashMap::new();
         let mut identity_changed = false;
@@ -1034,44 +1096,26 @@ impl Sequencer {
             }
         }
         if writes.leaves == 0 {
-            // Only duplicates (already durable and checkpointed): answer them now.
-            let checkpoint = Arc::clone(&self.read_checkpoint());
-            for a in appended {
-                a.answer(&checkpoint);
-            }
-            return Ok(());
+            // Only duplicates: answered by the committer once every earlier batch is durable
+            // (a duplicate may sit in a batch still being flushed).
+            return Ok(Staged {
+                number: self.number,
+                checkpoint: None,
+                views: Vec::new(),
+                appended,
+                new_leaves: 0,
+                state: None,
+                started,
+            });
         }
         let size = self.range.size();
         let root = self.range.root();
-        writes.head(Head { size, root });
-        let new_leaves = writes.leaves;
-        let started = std::time::Instant::now();
-        crash_point("before-write");
-        let result = self
-            .shared
-            .store
-            .append(writes)
-            .and_then(|()| {
-                crash_point("after-write");
-                let flushing = std::time::Instant::now();
-                let flushed = self.shared.store.flush();
-                let stats = &self.shared.stats;
-                stats
-                    .flush_seconds
-                    .observe(flushing.elapsed().as_secs_f64());
-                flushed
-            })
-            .and_then(|()| {
-                crash_point("after-flush");
-                let signed = sign_checkpoint(&self.shared.origin, size, root, &self.key)
-                    .map_err(|e| StoreError::Io(format!("cannot sign checkpoint: {e}")))?;
-                self.shared.checkpoint_file.write(signed.note.as_bytes())?;
-                crash_point("after-checkpoint");
-                Ok(signed)
-            });
-        let signed = match result {
+        // The checkpoint is signed now, so that sled's copy travels in the same atomic batch as
+        // the leaves it covers and one flush makes both durable.
+        let signed = match sign_checkpoint(&self.shared.origin, size, root, &self.key) {
             Ok(signed) => signed,
             Err(e) => {
+                let e = StoreError::Io(format!("cannot sign checkpoint: {e}"));
                 for a in appended {
                     let _ = a
                         .reply
@@ -1080,19 +1124,159 @@ impl Sequencer {
                 return Err(e);
             }
         };
-        self.pending_checkpoint = Some(signed.note.clone().into_bytes());
-        // The views follow the log; they are not needed for durability (a crash here is caught
-        // up from the watermark on open), so they are written without a flush of their own.
-        let views = std::mem::take(&mut self.views);
-        self.overlay.clear();
-        if let Err(e) = self.shared.store.apply_projection(&views, size) {
+        writes.checkpoint(signed.note.as_bytes());
+        writes.head(Head { size, root });
+        let new_leaves = writes.leaves;
+        crash_point("before-write");
+        if let Err(e) = self.shared.store.append(writes) {
             for a in appended {
-                let _ = a.reply.send(Err(AppendError::Stopped(format!(
-                    "recorded durably at the seq in the log, but the views could not be updated: {e}"
-                ))));
+                let _ = a
+                    .reply
+                    .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
             }
             return Err(e);
         }
+        crash_point("after-write");
+        Ok(Staged {
+            number: self.number,
+            checkpoint: Some(signed),
+            views: std::mem::take(&mut self.views),
+            appended,
+            new_leaves,
+            state: identity_changed.then(|| Arc::new(self.state.clone())),
+            started,
+        })
+    }
+}
+
+/// A group commit written into sled's memory by the sequencer, for the committer to make durable
+/// and answer.
+struct Staged {
+    /// Batches are numbered from 1 in the order they are staged (and committed).
+    number: u64,
+    /// The checkpoint covering the batch (also in the batch, as sled's copy); `None` when the
+    /// batch appended nothing (only duplicates to answer).
+    checkpoint: Option<SignedCheckpoint>,
+    views: Vec<projection::Write>,
+    appended: Vec<Appended>,
+    new_leaves: u64,
+    /// The identity state after the batch, when the batch changed it.
+    state: Option<Arc<rules::State>>,
+    started: std::time::Instant,
+}
+
+/// The second stage of the write path: flushes what the sequencer staged, applies the views,
+/// answers the writers, then writes the checkpoint file. While it waits on the disk, the
+/// sequencer admits the next batch.
+struct Committer {
+    shared: Arc<Shared>,
+    /// Numbers of batches whose views are applied: the sequencer drops them from its overlay.
+    applied: mpsc::Sender<u64>,
+    /// The newest checkpoint not yet in the checkpoint file, and when the file was last written.
+    unwritten: Option<String>,
+    written_at: std::time::Instant,
+    /// `CHECKPOINT_FILE_INTERVAL_MS`, or zero (every batch) under injected faults.
+    interval: std::time::Duration,
+}
+
+/// How far the checkpoint file may trail sled's copy while statements keep coming. The file
+/// exists to catch a sled directory rolled back to an older copy; sled's own copy, written in the
+/// same atomic batch as the leaves, is what makes an acknowledgement durable. Writing the file
+/// (with its own fdatasync) once per interval rather than once per batch keeps a second device
+/// flush out of every group commit; on close, and whenever no statement is waiting, it is
+/// brought up to date.
+const CHECKPOINT_FILE_INTERVAL_MS: u64 = 50;
+
+impl Committer {
+    fn run(mut self, rx: mpsc::Receiver<Staged>) {
+        let interval = self.interval;
+        let idle = std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS);
+        loop {
+            let staged = match rx.recv_timeout(idle) {
+                Ok(staged) => staged,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.write_checkpoint_file();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            if let Some(reason) = self.shared.stopped_reason() {
+                for a in staged.appended {
+                    let _ = a.reply.send(Err(AppendError::Stopped(reason.clone())));
+                }
+                continue;
+            }
+            match self.commit(staged) {
+                Ok(()) if self.written_at.elapsed() >= interval => self.write_checkpoint_file(),
+                Ok(()) => {}
+                Err(e) => {
+                    self.shared.stop(&e);
+                }
+            }
+        }
+        // Closing: the file gets the last checkpoint, which covers only durable leaves.
+        self.write_checkpoint_file();
+    }
+
+    /// Brings the checkpoint file up to date. A failure stops the ledger: nothing is
+    /// acknowledged after it.
+    fn write_checkpoint_file(&mut self) {
+        let Some(note) = self.unwritten.take() else {
+            return;
+        };
+        self.written_at = std::time::Instant::now();
+        match self.shared.checkpoint_file.write(note.as_bytes()) {
+            Ok(()) => crash_point("after-checkpoint"),
+            Err(e) => {
+                self.shared.stop(&e);
+            }
+        }
+    }
+
+    /// Makes one staged batch durable, then answers it. On a storage error before the answer,
+    /// every writer of the batch is told nothing was acknowledged.
+    fn commit(&mut self, staged: Staged) -> Result<(), StoreError> {
+        let Staged {
+            number,
+            checkpoint,
+            views,
+            appended,
+            new_leaves,
+            state,
+            started,
+        } = staged;
+        let Some(signed) = checkpoint else {
+            // Every earlier batch is committed: the published checkpoint covers the duplicates.
+            let checkpoint = self.shared.published_checkpoint();
+            for a in appended {
+                a.answer(&checkpoint);
+            }
+            return Ok(());
+        };
+        let size = signed.size;
+        let flushing = std::time::Instant::now();
+        let flushed = self.shared.store.flush();
+        let stats = &self.shared.stats;
+        stats
+            .flush_seconds
+            .observe(flushing.elapsed().as_secs_f64());
+        // The views follow the log; they are not needed for durability (a crash before the
+        // next flush is caught up from the watermark on open), so they get no flush of their own.
+        // They are applied before the answer so that a writer reads its own statement back.
+        let result = flushed.and_then(|()| {
+            crash_point("after-flush");
+            self.shared.store.apply_projection(&views, size)
+        });
+        if let Err(e) = result {
+            for a in appended {
+                let _ = a
+                    .reply
+                    .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
+            }
+            return Err(e);
+        }
+        let _ = self.applied.send(number);
+        let note = signed.note.clone();
         let checkpoint = Arc::new(signed);
         {
             let mut published = self
@@ -1101,11 +1285,10 @@ impl Sequencer {
                 .write()
                 .unwrap_or_else(|p| p.into_inner());
             published.checkpoint = Arc::clone(&checkpoint);
-            if identity_changed {
-                published.state = Arc::new(self.state.clone());
+            if let Some(state) = state {
+                published.state = state;
             }
         }
-        let stats = &self.shared.stats;
         stats
             .commit_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -1118,20 +1301,15 @@ impl Sequencer {
             }
             a.answer(&checkpoint);
         }
+        // The checkpoint file (the copy outside sled that catches a rolled-back sled) follows
+        // (see `CHECKPOINT_FILE_INTERVAL_MS`): the acknowledged leaves and their checkpoint are
+        // already durable in sled.
+        self.unwritten = Some(note);
         Ok(())
     }
+}
 
-    fn read_checkpoint(&self) -> Arc<SignedCheckpoint> {
-        Arc::clone(
-            &self
-                .shared
-                .published
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .checkpoint,
-        )
-    }
-
+impl Sequencer {
     /// Checks one statement against the working state and, if admitted, adds its leaf to the
     /// batch.
     fn admit(
@@ -1171,7 +1349,12 @@ impl Sequencer {
         let identity = statement.kind.is_identity();
         let store = &self.shared.store;
         let overlay = &self.overlay;
-        let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
+        let view = |id: &ItemId| {
+            overlay
+                .get(id)
+                .map(|(_, s)| s.clone())
+                .or_else(|| stored_item(store, id))
+        };
         let admitted = rules::check(&self.state, &view, envelope, statement, Some(&pre))?;
         let seq = admitted.seq();
         let now = self.clock.now();
@@ -1197,7 +1380,8 @@ impl Sequencer {
             &changes,
         ));
         for c in changes {
-            self.overlay.insert(c.after.id.clone(), c.after);
+            self.overlay
+                .insert(c.after.id.clone(), (self.number, c.after));
         }
         rules::apply(&mut self.state, &admitted);
         writes.leaf(seq, &bytes);

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -651,9 +651,7 @@ impl Statement {
                 max: STATEMENT_BYTES_MAX,
             });
         }
-        reject_duplicate_keys(bytes)?;
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| StatementError::Json(e.to_string()))?;
+        let value = parse_unambiguous(bytes)?;
         let kind = match value.get("type") {
             None => return Err(StatementError::field("/type", "is required")),
             Some(serde_json::Value::String(s)) => StatementType::parse(s).ok_or_else(|| {
@@ -806,13 +804,18 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
 /// JSON allows an object to repeat a key and parsers disagree on which copy wins. A signed
 /// statement must mean one thing to every verifier, so repeated keys are refused outright.
 pub fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
+    parse_unambiguous(bytes).map(|_| ())
+}
+
+/// Parses JSON into a value, refusing an object that names a key twice (with the path of the
+/// second one). One pass: the same parse that builds the value checks the keys, and a path is
+/// only spelled out when there is an error to report.
+pub fn parse_unambiguous(bytes: &[u8]) -> Result<serde_json::Value, StatementError> {
+    let path = std::cell::RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let result = NoDuplicates {
-        path: String::new(),
-    }
-    .deserialize(&mut de);
-    match result {
-        Ok(()) => de.end().map_err(|e| StatementError::Json(e.to_string())),
+    let result = Unambiguous { path: &path }.deserialize(&mut de);
+    match result.and_then(|v| de.end().map(|()| v)) {
+        Ok(value) => Ok(value),
         Err(e) => {
             let text = e.to_string();
             match text.strip_prefix("duplicate key ") {
@@ -829,62 +832,98 @@ pub fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
     }
 }
 
-struct NoDuplicates {
-    path: String,
+/// One step of the path to the value being parsed.
+enum Step {
+    Key(String),
+    Index(usize),
 }
 
-impl<'de> DeserializeSeed<'de> for NoDuplicates {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+/// Builds a `serde_json::Value` like serde_json does, but refuses repeated keys.
+struct Unambiguous<'p> {
+    path: &'p std::cell::RefCell<Vec<Step>>,
+}
+
+impl Unambiguous<'_> {
+    fn spelled(&self, last: &str) -> String {
+        let mut out = String::new();
+        for step in self.path.borrow().iter() {
+            match step {
+                Step::Key(k) => out.push_str(&format!("/{k}")),
+                Step::Index(i) => out.push_str(&format!("/{i}")),
+            }
+        }
+        out.push('/');
+        out.push_str(last);
+        out
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Unambiguous<'_> {
+    type Value = serde_json::Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for NoDuplicates {
-    type Value = ();
+impl<'de> Visitor<'de> for Unambiguous<'_> {
+    type Value = serde_json::Value;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Bool(b))
     }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
+    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Number(n.into()))
     }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Number(n.into()))
     }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| E::custom("a number is not finite"))
     }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(s.to_owned()))
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::String(s))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut i = 0usize;
-        while seq
-            .next_element_seed(NoDuplicates {
-                path: format!("{}/{i}", self.path),
-            })?
-            .is_some()
-        {
-            i += 1;
-        }
-        Ok(())
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            let path = format!("{}/{key}", self.path);
-            if !seen.insert(key) {
-                return Err(de::Error::custom(format!("duplicate key {path}")));
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            self.path.borrow_mut().push(Step::Index(out.len()));
+            let next = seq.next_element_seed(Unambiguous { path: self.path });
+            self.path.borrow_mut().pop();
+            match next? {
+                Some(v) => out.push(v),
+                None => return Ok(serde_json::Value::Array(out)),
             }
-            map.next_value_seed(NoDuplicates { path })?;
         }
-        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key {}",
+                    self.spelled(&key)
+                )));
+            }
+            self.path.borrow_mut().push(Step::Key(key));
+            let value = map.next_value_seed(Unambiguous { path: self.path });
+            // The step pushed above, popped here: it gives the key back without a copy.
+            let popped = self.path.borrow_mut().pop();
+            let Some(Step::Key(key)) = popped else {
+                return Err(de::Error::custom("the JSON path lost its step"));
+            };
+            out.insert(key, value?);
+        }
+        Ok(serde_json::Value::Object(out))
     }
 }
 

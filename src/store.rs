@@ -227,12 +227,17 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// sled 0.34's data file inside its directory (its log of pages).
+const SLED_DATA_FILE: &str = "db";
+
 /// The sled-backed log store.
 pub struct SledStore {
     db: sled::Db,
     log: sled::Tree,
     /// Read-side views (see `projection`), separate from the log, with their own watermark.
     views: sled::Tree,
+    /// sled's data file, opened again to `fdatasync` it after every flush (see `flush`).
+    data_file: std::fs::File,
     faults: Option<std::sync::Arc<Faults>>,
 }
 
@@ -265,10 +270,17 @@ impl SledStore {
                 Ok(db) => {
                     let log = db.open_tree("log")?;
                     let views = db.open_tree("projections")?;
+                    let data_file = std::fs::File::open(dir.join(SLED_DATA_FILE)).map_err(|e| {
+                        StoreError::Io(format!(
+                            "cannot open {} to make it durable: {e}",
+                            dir.join(SLED_DATA_FILE).display()
+                        ))
+                    })?;
                     return Ok(Self {
                         db,
                         log,
                         views,
+                        data_file,
                         faults,
                     });
                 }
@@ -312,12 +324,20 @@ impl SledStore {
         Ok(())
     }
 
-    /// Makes every appended batch durable (fsync).
+    /// Makes every appended batch durable.
+    ///
+    /// sled 0.34's own flush ends, on Linux, with `sync_file_range`, which writes the pages out but
+    /// neither commits the file's metadata (its length grows as the log does) nor flushes the
+    /// drive's volatile cache: enough for a killed process, not for a power cut. So the data file
+    /// is `fdatasync`ed after it, and only then is anything called durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
             f.fail(FaultKind::FlushFail, "flushing to disk (fsync)")?;
         }
         self.db.flush()?;
+        self.data_file
+            .sync_data()
+            .map_err(|e| StoreError::Io(format!("fdatasync of sled's data file: {e}")))?;
         Ok(())
     }
 

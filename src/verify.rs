@@ -118,17 +118,34 @@ impl Verifier {
         to: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), VerifyError> {
-        let mut start = self.size();
-        while start < to {
-            let end = (start + VERIFY_CHUNK_LEAVES).min(to);
-            let decoded = decode_chunk(source, &self.state, start, end, self.threads)?;
-            for (offset, item) in decoded.into_iter().enumerate() {
-                self.one(source, start + offset as u64, item?)?;
+        let threads = self.threads;
+        let chunk_end = |start: u64| (start + VERIFY_CHUNK_LEAVES).min(to);
+        // While one chunk goes through the sequential checks (chain, rules, custody, Merkle),
+        // the next one is read, decoded and has its signatures checked on the other cores.
+        // Its pre-verification uses the identity state as of the chunk before; a key enrolled in
+        // between is simply verified again, sequentially, by `rules::check`.
+        std::thread::scope(|s| {
+            let decode = |start: u64, state: rules::State| {
+                s.spawn(move || decode_chunk(source, &state, start, chunk_end(start), threads))
+            };
+            let mut start = self.size();
+            let mut next = (start < to).then(|| decode(start, self.state.clone()));
+            while let Some(pending) = next.take() {
+                let decoded = pending.join().unwrap_or_else(|_| {
+                    Err(VerifyError::Read("a verification thread panicked".into()))
+                })?;
+                let end = chunk_end(start);
+                if end < to {
+                    next = Some(decode(end, self.state.clone()));
+                }
+                for (offset, item) in decoded.into_iter().enumerate() {
+                    self.one(source, start + offset as u64, item?)?;
+                }
+                progress(end, to);
+                start = end;
             }
-            progress(end, to);
-            start = end;
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     fn one(
