@@ -1,22 +1,23 @@
-//! The ledger: the write path and its crash windows. Owns the single sequencer thread (group
-//! commit), the ledger directory layout, opening with its consistency checks against the
-//! checkpoint kept outside sled, and the answers given to writers (receipts). Never renders
-//! output, never speaks HTTP, and never acknowledges a statement before the leaf is flushed and a
-//! signed checkpoint covering it is written.
+//! The ledger: the write path and its crash windows. Owns the sequencer and committer threads
+//! (a two-stage group commit), the ledger directory layout, opening with its consistency checks
+//! against the checkpoint kept outside sled, and the answers given to writers (receipts). Never
+//! renders output, never speaks HTTP, and never acknowledges a statement before its leaf and a
+//! signed checkpoint covering it are durable.
 //!
 //! Life of a statement (crash windows marked ✝):
 //! 1. caller thread: parse envelope and statement (schema), check duplicate id, pre-verify
 //!    signatures against the published identity state (parallel across callers);
 //! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `rules::check`
 //!    on the working state, assign seq / recorded_at / prev, encode the leaf, add leaf, Merkle
-//!    nodes, id index and head to one sled batch; ✝ nothing written yet;
-//! 3. `apply_batch` then `flush` (fsync); ✝ leaves durable but no checkpoint: on open they are
-//!    kept (they were valid) and a checkpoint is signed for them; no writer was answered, so a
-//!    retry with the same id gets the original seq;
-//! 4. sign the checkpoint and write it into the older slot of the checkpoint file (fdatasync);
-//!    ✝ a torn slot is ignored and the other slot holds the previous checkpoint, consistent with
-//!    sled;
-//! 5. publish the checkpoint and answer every writer of the batch.
+//!    nodes, id index, head and the newly signed checkpoint to one sled batch; ✝ nothing written;
+//! 3. `apply_batch` into sled's memory, hand the batch to the committer and go on with the next
+//!    one; ✝ nothing durable;
+//! 4. committer: `flush` (sled's, then fdatasync of its data file); ✝ leaves and checkpoint
+//!    durable, no writer answered: a retry with the same id gets the original seq;
+//! 5. apply the views, publish the checkpoint and answer every writer of the batch;
+//! 6. write the checkpoint file (the copy outside sled that catches a rolled-back sled) at most
+//!    `CHECKPOINT_FILE_INTERVAL_MS` later, and on close; ✝ a torn slot is ignored and the other
+//!    slot holds an older checkpoint, which sled's copy extends.
 
 use crate::custody::{self, ItemState};
 use crate::envelope::{Envelope, EnvelopeError};
@@ -33,6 +34,7 @@ use crate::signing::{KeyError, SecretKey};
 use crate::statement::{Statement, StatementError};
 use crate::store::{AppendBatch, CheckpointFile, Faults, Head, IdEntry, SledStore, StoreError};
 use crate::time::{Clock, SystemClock, Timestamp};
+use crate::verify::Signatures;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -536,7 +538,13 @@ impl Ledger {
         }
         rules::skip_to(&mut state, watermark);
         // Catch the projections up with the log (after a crash between the log and the views).
-        replay(&store, &mut state, head.size, &mut |_, _| {})?;
+        replay(
+            &store,
+            &mut state,
+            head.size,
+            Signatures::Verify,
+            &mut |_, _| {},
+        )?;
 
         // The sequencer continues from the stored edge and the last leaf: both are checked
         // against the root just verified, so a bad read here cannot leak into new leaves.
@@ -835,7 +843,16 @@ impl Ledger {
         let store = &ledger.shared.store;
         store.clear_projections()?;
         let mut state = rules::State::new(origin, vkey);
-        replay(store, &mut state, size, progress)?;
+        // The leaves' signatures were checked strictly when they were appended, and the signed
+        // checkpoint covers exactly these leaves: the fold takes them as recorded and proves the
+        // leaves are those by recomputing the root.
+        let root = replay(store, &mut state, size, Signatures::TrustRecorded, progress)?;
+        let signed = ledger.checkpoint();
+        if root != signed.root {
+            return Err(OpenError::Corrupt(format!(
+                "the {size} leaves do not hash to the root of the signed checkpoint: the log was altered; the views now follow altered leaves (run `custody verify`)"
+            )));
+        }
         store.flush()?;
         let after = store.projection_digest()?;
         Ok(RebuildReport {
@@ -951,13 +968,15 @@ fn replay(
     store: &SledStore,
     state: &mut rules::State,
     to: u64,
+    signatures: Signatures,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<(), OpenError> {
+) -> Result<Hash, OpenError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut range = compact_range(store, state.size())?;
     while state.size() < to {
         let start = state.size();
         let end = (start + REPLAY_CHUNK_LEAVES).min(to);
-        let decoded = crate::verify::decode_chunk(store, state, start, end, threads)
+        let decoded = crate::verify::decode_chunk(store, state, start, end, threads, signatures)
             .map_err(|e| OpenError::Corrupt(e.to_string()))?;
         let mut overlay: HashMap<ItemId, ItemState> = HashMap::new();
         let mut writes = Vec::new();
@@ -967,6 +986,7 @@ fn replay(
                 item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
             check_leaf_hash(store, seq, &bytes)?;
             let leaf_hash = merkle::leaf_hash(&bytes);
+            range.append(leaf_hash);
             let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
             let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
                 .map_err(|e| {
@@ -988,7 +1008,7 @@ fn replay(
         store.apply_projection(&writes, end)?;
         progress(end, to);
     }
-    Ok(())
+    Ok(range.root())
 }
 
 /// The right edge of the tree of `size` leaves, read from stored complete subtrees.

@@ -42,6 +42,22 @@ pub fn items(
     Ok(out)
 }
 
+/// The id of every item, in order, without reading the items.
+pub fn item_ids(store: &SledStore) -> Result<Vec<ItemId>, StoreError> {
+    store
+        .projection_keys(projection::ITEMS)?
+        .iter()
+        .map(|k| {
+            std::str::from_utf8(&k[projection::ITEMS.len()..])
+                .ok()
+                .and_then(|s| ItemId::parse(s).ok())
+                .ok_or_else(|| {
+                    StoreError::Corrupt("an item key is malformed; run `custody rebuild`".into())
+                })
+        })
+        .collect()
+}
+
 /// Every event of an item, in log order.
 pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, StoreError> {
     let mut prefix = projection::key(projection::TIMELINE, &[id.as_str().as_bytes()]);

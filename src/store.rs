@@ -468,6 +468,15 @@ impl SledStore {
             .collect()
     }
 
+    /// The keys (only) of the views under `prefix`, in order.
+    pub fn projection_keys(&self, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.views
+            .scan_prefix(prefix)
+            .keys()
+            .map(|r| r.map(|k| k.to_vec()).map_err(StoreError::from))
+            .collect()
+    }
+
     /// Applies projection writes and moves the watermark to `watermark`, atomically (one tree,
     /// one batch). Counters are read, added to and written back within the batch.
     pub fn apply_projection(&self, writes: &[Write], watermark: u64) -> Result<(), StoreError> {

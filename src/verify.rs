@@ -126,7 +126,16 @@ impl Verifier {
         // between is simply verified again, sequentially, by `rules::check`.
         std::thread::scope(|s| {
             let decode = |start: u64, state: rules::State| {
-                s.spawn(move || decode_chunk(source, &state, start, chunk_end(start), threads))
+                s.spawn(move || {
+                    decode_chunk(
+                        source,
+                        &state,
+                        start,
+                        chunk_end(start),
+                        threads,
+                        Signatures::Verify,
+                    )
+                })
             };
             let mut start = self.size();
             let mut next = (start < to).then(|| decode(start, self.state.clone()));
@@ -229,6 +238,15 @@ impl Verifier {
 
 pub(crate) type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;
 
+/// Whether decoding checks every signature (verification, reopening) or takes the leaves'
+/// signatures as recorded (`rules::trust_recorded`: a rebuild of the views, which checks the
+/// leaves against the signed root instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signatures {
+    Verify,
+    TrustRecorded,
+}
+
 /// Reads, decodes, schema-checks and pre-verifies signatures of leaves `start..end` on all
 /// cores. Pre-verification uses the identity state at `start`; a key enrolled inside the chunk is
 /// simply checked again, sequentially, by `rules::check`.
@@ -238,6 +256,7 @@ pub(crate) fn decode_chunk(
     start: u64,
     end: u64,
     threads: usize,
+    signatures: Signatures,
 ) -> Result<Vec<Decoded>, VerifyError> {
     let one = |seq: u64| -> Decoded {
         let fail = |rule: String| VerifyError::Leaf { seq, rule };
@@ -245,7 +264,10 @@ pub(crate) fn decode_chunk(
         let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
         let statement =
             Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
-        let pre = rules::preverify(state, &leaf.envelope, &statement);
+        let pre = match signatures {
+            Signatures::Verify => rules::preverify(state, &leaf.envelope, &statement),
+            Signatures::TrustRecorded => rules::trust_recorded(state, &leaf.envelope, &statement),
+        };
         Ok((bytes, leaf, statement, pre))
     };
     let count = end - start;
