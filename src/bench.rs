@@ -149,13 +149,16 @@ pub struct Authors {
     clock: Arc<dyn Clock>,
 }
 
-/// Generated officers for `plan`: their ids and unenrolled records, for `Founded::enroll` or for
-/// enrollment over HTTP.
-pub fn bench_officers(plan: &AppendPlan) -> Result<Vec<GeneratedOfficer>, BenchError> {
+/// Generated officers for `plan`, numbered from `first` (their ids differ in the last five
+/// digits): unenrolled records, for `Founded::enroll` or for enrollment over HTTP.
+pub fn bench_officers(
+    plan: &AppendPlan,
+    first: usize,
+) -> Result<Vec<GeneratedOfficer>, BenchError> {
     (0..plan.writers.max(plan.signatures))
         .map(|w| {
             Ok(GeneratedOfficer {
-                id: officer_id(w)?,
+                id: officer_id(first + w)?,
                 name: format!("Bench Officer {w}"),
                 agency: "imipas",
                 unit: "Bench".into(),
@@ -386,7 +389,7 @@ pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Auth
     plan.check()?;
     let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     let mut officers = Vec::new();
-    for officer in bench_officers(plan)? {
+    for officer in bench_officers(plan, 0)? {
         let id = officer.id.clone();
         officers.push((id, founded.enroll(officer)?));
     }

@@ -2331,12 +2331,9 @@ fn bench_remote(
     // new officers rather than colliding with the first run's.
     let mut salt = [0u8; 2];
     getrandom::fill(&mut salt).map_err(|e| Failure::Io(format!("randomness: {e}")))?;
-    let base = (u16::from_le_bytes(salt) as usize % 900) * 100;
+    let first = (usize::from(u16::from_le_bytes(salt)) % 900 + 100) * 100;
     let mut officers = Vec::new();
-    for mut officer in crate::bench::bench_officers(plan).map_err(bench_failure)? {
-        let n: usize = officer.id.as_str()[13..].parse().unwrap_or(0);
-        officer.id = OfficerId::parse(&format!("1990010120201{:05}", (base + n) % 100_000))
-            .map_err(input("generated officer id"))?;
+    for officer in crate::bench::bench_officers(plan, first).map_err(bench_failure)? {
         let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
         let input = crate::compose::OfficerInput {
             id: officer.id.clone(),

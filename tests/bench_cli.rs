@@ -186,3 +186,67 @@ fn verify_query_and_rebuild_share_one_cached_generated_ledger() {
         .expect("runs");
     assert!(out.status.success(), "{}", stderr_of(&out));
 }
+
+#[test]
+fn append_against_a_running_server_enrolls_its_officers_through_the_administrator() {
+    let f = Fixture::new();
+    let before = f.size();
+    let server = Server::on_port_zero(&f.ledger);
+    let admin_key = f.key("admin");
+    let (r, _) = bench(
+        &[
+            "append",
+            "--server",
+            &server.url,
+            "--admin",
+            ADMIN,
+            "--admin-key",
+            admin_key.to_str().expect("utf-8"),
+            "--writers",
+            "2",
+            "--seconds",
+            "0.3",
+        ],
+        f.tmp.path(),
+    );
+    assert!(server.terminate(), "the server stops cleanly");
+    let appended = number(&r, "statements");
+    assert!(appended > 0.0, "{r}");
+    // Over HTTP to another process the ledger's disk is not this process's to measure.
+    assert!(r["disk_bytes_per_entry"].is_null(), "{r}");
+    // Two enrollments signed by the administrator, the warm-up and the measured statements.
+    let out = custody()
+        .args(["verify", "--json", "--ledger", f.ledger_str()])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(
+        number(&report, "size") >= before as f64 + 2.0 + appended,
+        "{report}: {appended} measured statements after {before} entries"
+    );
+    assert_eq!(
+        number(&report["statements"], "officer_enrolled"),
+        4.0,
+        "the fixture's two officers and the benchmark's two: {report}"
+    );
+
+    // A key that is not the administrator's is refused, naming the way out, and appends nothing.
+    let size = number(&report, "size") as u64;
+    let server = Server::on_port_zero(&f.ledger);
+    let out = custody()
+        .args(["bench", "append", "--server", &server.url, "--admin", ADMIN])
+        .arg("--admin-key")
+        .arg(f.key("outsider"))
+        .args(["--seconds", "0.2"])
+        .output()
+        .expect("runs");
+    assert!(server.terminate(), "the server stops cleanly");
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("--admin-key"),
+        "{}",
+        stderr_of(&out)
+    );
+    f.assert_unchanged(size);
+}
