@@ -77,25 +77,38 @@ impl Founded {
 
     /// Enrolls `officer` with a new key (signed by the administrator) and answers the key.
     pub fn enroll(&self, officer: GeneratedOfficer) -> Result<SecretKey, BenchError> {
-        let key = SecretKey::generate()?;
-        let input = OfficerInput {
-            id: officer.id,
-            name: officer.name,
-            agency: officer.agency.into(),
-            unit: officer.unit,
-            roles: vec![officer.role],
-            public_key: key.public(),
-        };
-        let bytes = compose::enrollment(
+        let (key, envelope) = officer.enrollment(
             self.clock.as_ref(),
             &self.facility,
             &self.admin,
-            &input,
-            None,
+            &self.admin_key,
         )?;
-        self.ledger
-            .submit_envelope(compose::sign_statement(bytes, &[&self.admin_key])?)?;
+        self.ledger.submit_envelope(envelope)?;
         Ok(key)
+    }
+}
+
+impl GeneratedOfficer {
+    /// A new key for this officer and their enrollment at `facility`, signed by `admin`: what
+    /// `Founded::enroll` appends, and what `bench append --server` sends.
+    pub fn enrollment(
+        self,
+        clock: &dyn Clock,
+        facility: &str,
+        admin: &OfficerId,
+        admin_key: &SecretKey,
+    ) -> Result<(SecretKey, Envelope), BenchError> {
+        let key = SecretKey::generate()?;
+        let input = OfficerInput {
+            id: self.id,
+            name: self.name,
+            agency: self.agency.into(),
+            unit: self.unit,
+            roles: vec![self.role],
+            public_key: key.public(),
+        };
+        let bytes = compose::enrollment(clock, facility, admin, &input, None)?;
+        Ok((key, compose::sign_statement(bytes, &[admin_key])?))
     }
 }
 
@@ -106,37 +119,53 @@ fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
 }
 
 /// What an append benchmark runs: how many writers, for how long, with how many signatures.
+/// Only `AppendPlan::new` makes one, so every plan is within bounds.
 #[derive(Debug, Clone, Copy)]
 pub struct AppendPlan {
-    pub writers: usize,
-    pub seconds: f64,
-    pub signatures: usize,
+    writers: usize,
+    seconds: f64,
+    signatures: usize,
 }
 
 /// Warm-up before the measured run: long enough for the caches, the group commit and the
 /// allocator to settle, and to estimate how many statements the measured run needs.
 const WARM_UP_SECONDS: f64 = 1.0;
+/// Statements per writer signed for each round of the warm-up (rounds go on until
+/// `WARM_UP_SECONDS` have passed), and at least `WARM_UP_ROUND_MIN` per round.
+const WARM_UP_ROUND_PER_WRITER: usize = 16;
+const WARM_UP_ROUND_MIN: usize = 512;
+/// The longest run `--seconds` accepts: the statements for it are signed and held in memory
+/// before the clock starts.
+const RUN_SECONDS_MAX: f64 = 3600.0;
 /// Statements pre-signed beyond the warm-up's rate times the run's length, so that writers do not
 /// run out before the clock does.
 const PRESIGN_MARGIN: f64 = 1.3;
 
 impl AppendPlan {
-    pub fn check(&self) -> Result<(), BenchError> {
-        if self.writers == 0 {
+    pub fn new(writers: usize, seconds: f64, signatures: usize) -> Result<Self, BenchError> {
+        if writers == 0 {
             return Err(BenchError::Input("--writers must be at least 1".into()));
         }
-        if !(self.seconds > 0.0 && self.seconds <= 3600.0) {
-            return Err(BenchError::Input(
-                "--seconds must be more than 0 and at most 3600".into(),
-            ));
+        if !(seconds > 0.0 && seconds <= RUN_SECONDS_MAX) {
+            return Err(BenchError::Input(format!(
+                "--seconds must be more than 0 and at most {RUN_SECONDS_MAX}"
+            )));
         }
-        if !(1..=crate::limits::SIGNATURES_MAX).contains(&self.signatures) {
+        if !(1..=crate::limits::SIGNATURES_MAX).contains(&signatures) {
             return Err(BenchError::Input(format!(
                 "--signatures must be 1 to {}",
                 crate::limits::SIGNATURES_MAX
             )));
         }
-        Ok(())
+        Ok(Self {
+            writers,
+            seconds,
+            signatures,
+        })
+    }
+
+    pub fn writers(&self) -> usize {
+        self.writers
     }
 }
 
@@ -224,14 +253,15 @@ impl Authors {
         wrap: &(dyn Fn(Envelope) -> T + Sync),
     ) -> Result<Vec<Vec<T>>, BenchError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let signed: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
+        let per = (to - from).div_ceil(threads).max(1);
+        // Each thread signs one contiguous range, so the ranges joined in order are in order.
+        let signed: Vec<Vec<T>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    s.spawn(move || -> Result<Vec<(usize, T)>, BenchError> {
-                        (from + t..to)
-                            .step_by(threads)
-                            .map(|i| Ok((i, wrap(self.statement(i)?))))
-                            .collect()
+                    let lo = (from + t * per).min(to);
+                    let hi = (lo + per).min(to);
+                    s.spawn(move || -> Result<Vec<T>, BenchError> {
+                        (lo..hi).map(|i| Ok(wrap(self.statement(i)?))).collect()
                     })
                 })
                 .collect();
@@ -240,17 +270,11 @@ impl Authors {
                 .map(|h| h.join().expect("a signing thread does not panic"))
                 .collect::<Result<Vec<_>, _>>()
         })?;
-        let mut work: Vec<Vec<(usize, T)>> = (0..self.writers).map(|_| Vec::new()).collect();
-        for (i, item) in signed.into_iter().flatten() {
-            work[i % self.writers].push((i, item));
+        let mut work: Vec<Vec<T>> = (0..self.writers).map(|_| Vec::new()).collect();
+        for (i, item) in (from..).zip(signed.into_iter().flatten()) {
+            work[i % self.writers].push(item);
         }
-        Ok(work
-            .into_iter()
-            .map(|mut v| {
-                v.sort_by_key(|(i, _)| *i);
-                v.into_iter().map(|(_, item)| item).collect()
-            })
-            .collect())
+        Ok(work)
     }
 }
 
@@ -271,12 +295,18 @@ pub fn measure<T: Send>(
     submit: &(dyn Fn(usize, T) -> Result<(), BenchError> + Sync),
 ) -> Result<Measured, BenchError> {
     let statement_bytes = authors.statement(0)?.payload().len();
-    let warm_count = (plan.writers * 16).max(512);
-    let warm = authors.presign(0, warm_count, wrap)?;
-    let (warm_latencies, warm_seconds) = drive(warm, None, submit)?;
-    let rate = warm_latencies.len() as f64 / warm_seconds.max(WARM_UP_SECONDS / 100.0);
+    let round = (plan.writers * WARM_UP_ROUND_PER_WRITER).max(WARM_UP_ROUND_MIN);
+    let (mut signed, mut warmed, mut warm_seconds) = (0, 0, 0.0);
+    while warm_seconds < WARM_UP_SECONDS {
+        let warm = authors.presign(signed, signed + round, wrap)?;
+        signed += round;
+        let (latencies, seconds) = drive(warm, None, submit)?;
+        warmed += latencies.len();
+        warm_seconds += seconds;
+    }
+    let rate = warmed as f64 / warm_seconds;
     let count = (rate * plan.seconds * PRESIGN_MARGIN).ceil() as usize + plan.writers * 2;
-    let work = authors.presign(warm_count, warm_count + count, wrap)?;
+    let work = authors.presign(signed, signed + count, wrap)?;
     let deadline = Duration::from_secs_f64(plan.seconds);
     let (latencies, seconds) = drive(work, Some(deadline), submit)?;
     Ok(Measured {
@@ -386,7 +416,6 @@ impl AppendResult {
 
 /// Enrolls the benchmark's officers into a new ledger in `dir` and answers it with its authors.
 pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Authors), BenchError> {
-    plan.check()?;
     let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     let mut officers = Vec::new();
     for officer in bench_officers(plan, 0)? {

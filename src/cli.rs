@@ -612,7 +612,7 @@ enum BenchCommand {
     Query {
         #[arg(long, default_value_t = 100_000)]
         entries: u64,
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 2000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         samples: usize,
         #[command(flatten)]
         cache: CacheArg,
@@ -2110,15 +2110,26 @@ fn bench_print<T: serde::Serialize>(header: &str, row: String, result: &T) {
     );
 }
 
+/// Runs one benchmark step behind a progress bar labelled `what`.
+fn with_bar<T>(
+    entries: u64,
+    what: &str,
+    run: impl FnOnce(&mut dyn FnMut(u64, u64)) -> Result<T, crate::bench::BenchError>,
+) -> Result<T, Failure> {
+    let bar = progress_bar(entries, what);
+    let result = run(&mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    result.map_err(bench_failure)
+}
+
 /// A generated ledger from the cache, generating it (with a progress bar) when missing.
 fn bench_cached(cache: &CacheArg, entries: u64) -> Result<crate::bench::Cached, Failure> {
-    let bar = progress_bar(entries, "generating");
-    let cached = crate::bench::cached_ledger(&cache.dir(), entries, &mut |d, t| {
-        bar.set_length(t);
-        bar.set_position(d);
-    })
-    .map_err(bench_failure)?;
-    bar.finish_and_clear();
+    let cached = with_bar(entries, "generating", |progress| {
+        crate::bench::cached_ledger(&cache.dir(), entries, progress)
+    })?;
     if cached.generated {
         use std::io::Write as _;
         let _ = writeln!(
@@ -2144,12 +2155,8 @@ fn bench(command: BenchCommand, clock: &Arc<dyn Clock>) -> Outcome {
             ca_cert,
             http,
         } => {
-            let plan = crate::bench::AppendPlan {
-                writers,
-                seconds,
-                signatures,
-            };
-            plan.check().map_err(bench_failure)?;
+            let plan = crate::bench::AppendPlan::new(writers, seconds, signatures)
+                .map_err(bench_failure)?;
             let r = if let Some(url) = server {
                 let admin = OfficerId::parse(admin.as_deref().unwrap_or_default())
                     .map_err(input("--admin"))?;
@@ -2198,13 +2205,9 @@ fn bench(command: BenchCommand, clock: &Arc<dyn Clock>) -> Outcome {
         }
         BenchCommand::Verify { entries, cache } => {
             let cached = bench_cached(&cache, entries)?;
-            let bar = progress_bar(entries, "verifying");
-            let r = crate::bench::verify(&cached.dir, entries, &mut |d, t| {
-                bar.set_length(t);
-                bar.set_position(d);
-            })
-            .map_err(bench_failure)?;
-            bar.finish_and_clear();
+            let r = with_bar(entries, "verifying", |progress| {
+                crate::bench::verify(&cached.dir, entries, progress)
+            })?;
             bench_print(
                 "entries   seconds  entries/s  peak RSS MiB",
                 format!(
@@ -2217,13 +2220,9 @@ fn bench(command: BenchCommand, clock: &Arc<dyn Clock>) -> Outcome {
         }
         BenchCommand::Rebuild { entries, cache } => {
             let cached = bench_cached(&cache, entries)?;
-            let bar = progress_bar(entries, "rebuilding");
-            let r = crate::bench::rebuild(&cached.dir, entries, &mut |d, t| {
-                bar.set_length(t);
-                bar.set_position(d);
-            })
-            .map_err(bench_failure)?;
-            bar.finish_and_clear();
+            let r = with_bar(entries, "rebuilding", |progress| {
+                crate::bench::rebuild(&cached.dir, entries, progress)
+            })?;
             bench_print(
                 "entries   seconds  events/s  peak RSS MiB",
                 format!(
@@ -2299,7 +2298,7 @@ fn bench_over_http(
     authors: &crate::bench::Authors,
     clock: &Arc<dyn Clock>,
 ) -> Result<crate::bench::Measured, Failure> {
-    let clients = (0..plan.writers)
+    let clients = (0..plan.writers())
         .map(|_| remote(url, None, ca_cert, clock))
         .collect::<Result<Vec<_>, _>>()?;
     crate::bench::measure(
@@ -2334,28 +2333,18 @@ fn bench_remote(
     let first = (usize::from(u16::from_le_bytes(salt)) % 900 + 100) * 100;
     let mut officers = Vec::new();
     for officer in crate::bench::bench_officers(plan, first).map_err(bench_failure)? {
-        let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
-        let input = crate::compose::OfficerInput {
-            id: officer.id.clone(),
-            name: officer.name,
-            agency: officer.agency.into(),
-            unit: officer.unit,
-            roles: vec![officer.role],
-            public_key: key.public(),
-        };
-        let bytes = crate::compose::enrollment(clock.as_ref(), "BENCH", admin, &input, None)
-            .map_err(|e| Failure::Input(e.to_string()))?;
-        let envelope = crate::compose::sign_statement(bytes, &[&admin_key])
-            .map_err(|e| Failure::Io(e.to_string()))?;
+        let id = officer.id.clone();
+        let (key, envelope) = officer
+            .enrollment(clock.as_ref(), "BENCH", admin, &admin_key)
+            .map_err(bench_failure)?;
         client
             .submit(envelope.to_json().as_bytes())
             .map_err(|e| {
                 Failure::Rejected(format!(
-                    "{url} refused enrolling benchmark officer {}: {e} (is --admin an administrator of that ledger, with --admin-key its key?)",
-                    input.id
+                    "{url} refused enrolling benchmark officer {id}: {e} (is --admin an administrator of that ledger, with --admin-key its key?)"
                 ))
             })?;
-        officers.push((input.id, key));
+        officers.push((id, key));
     }
     let authors = crate::bench::Authors::new(officers, plan, Arc::clone(clock));
     let measured = bench_over_http(url, ca_cert, plan, &authors, clock)?;

@@ -57,9 +57,8 @@ pub fn new_statement_id(clock: &dyn Clock) -> Result<StatementId, KeyError> {
 /// input bytes untouched when nothing was missing, so that what the officer wrote is what is
 /// signed.
 pub fn fill_defaults(bytes: &[u8], clock: &dyn Clock) -> Result<Vec<u8>, ComposeError> {
-    // Re-serializing would silently keep one copy of a repeated key: refuse it first.
-    crate::statement::reject_duplicate_keys(bytes)?;
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes) else {
+    // Re-serializing would silently keep one copy of a repeated key: the parse refuses it.
+    let Value::Object(mut map) = crate::statement::parse_unambiguous(bytes)? else {
         // Not an object (or not JSON): leave it for the statement parser to explain.
         return Ok(bytes.to_vec());
     };
@@ -239,8 +238,7 @@ pub fn fill_after(
     bytes: &[u8],
     head: &dyn Fn(&crate::ids::ItemId) -> Option<String>,
 ) -> Result<Vec<u8>, ComposeError> {
-    crate::statement::reject_duplicate_keys(bytes)?;
-    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes) else {
+    let Value::Object(mut map) = crate::statement::parse_unambiguous(bytes)? else {
         return Ok(bytes.to_vec());
     };
     if map.contains_key("after") {

@@ -1036,20 +1036,26 @@ impl Sequencer {
                     Err(_) => break,
                 }
             }
-            // The committer stopped (a flush or checkpoint failed): the working state may be
-            // ahead of the disk, so nothing more is staged.
-            let staged = match self.shared.stopped_reason() {
-                Some(reason) => Err(reason),
-                None => self.stage(batch).map_err(|e| self.shared.stop(&e)),
-            };
-            let reason = match staged {
-                Ok(staged) => match commits.send(staged) {
-                    Ok(()) => continue,
-                    Err(_) => self
-                        .shared
-                        .stop(&StoreError::Io("the committer exited".into())),
-                },
-                Err(reason) => reason,
+            let reason = if let Some(reason) = self.shared.stopped_reason() {
+                // The committer stopped (a flush or checkpoint failed): the working state may be
+                // ahead of the disk, so nothing more is staged.
+                for r in batch {
+                    let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
+                }
+                reason
+            } else {
+                match self.stage(batch) {
+                    Ok(staged) => match commits.send(staged) {
+                        Ok(()) => continue,
+                        Err(mpsc::SendError(staged)) => {
+                            let e = StoreError::Io("the committer exited".into());
+                            not_acknowledged(staged.appended, &e);
+                            self.shared.stop(&e)
+                        }
+                    },
+                    // `stage` answered its own batch.
+                    Err(e) => self.shared.stop(&e),
+                }
             };
             // Stop for good. Reopening rebuilds the working state from what is durable. Requests
             // still queued are refused, not acknowledged.
@@ -1102,11 +1108,7 @@ impl Sequencer {
                     // The store failed or lied while admitting: nothing of this batch is written,
                     // and the sequencer stops (see `run`).
                     let _ = reply.send(Err(AppendError::Storage(e.clone())));
-                    for a in appended {
-                        let _ = a
-                            .reply
-                            .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
-                    }
+                    not_acknowledged(appended, &e);
                     return Err(e);
                 }
                 Err(err) => {
@@ -1136,11 +1138,7 @@ impl Sequencer {
             Ok(signed) => signed,
             Err(e) => {
                 let e = StoreError::Io(format!("cannot sign checkpoint: {e}"));
-                for a in appended {
-                    let _ = a
-                        .reply
-                        .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
-                }
+                not_acknowledged(appended, &e);
                 return Err(e);
             }
         };
@@ -1149,11 +1147,7 @@ impl Sequencer {
         let new_leaves = writes.leaves;
         crash_point("before-write");
         if let Err(e) = self.shared.store.append(writes) {
-            for a in appended {
-                let _ = a
-                    .reply
-                    .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
-            }
+            not_acknowledged(appended, &e);
             return Err(e);
         }
         crash_point("after-write");
@@ -1222,7 +1216,7 @@ impl Committer {
             };
             if let Some(reason) = self.shared.stopped_reason() {
                 for a in staged.appended {
-                    let _ = a.reply.send(Err(AppendError::Stopped(reason.clone())));
+                    a.refuse(reason.clone());
                 }
                 continue;
             }
@@ -1288,11 +1282,7 @@ impl Committer {
             self.shared.store.apply_projection(&views, size)
         });
         if let Err(e) = result {
-            for a in appended {
-                let _ = a
-                    .reply
-                    .send(Err(AppendError::Stopped(format!("not acknowledged: {e}"))));
-            }
+            not_acknowledged(appended, &e);
             return Err(e);
         }
         let _ = self.applied.send(number);
@@ -1442,7 +1432,19 @@ struct Appended {
     duplicate: bool,
 }
 
+/// Tells every writer of a batch that a storage failure (`e`) stopped it: nothing of it was
+/// acknowledged.
+fn not_acknowledged(appended: Vec<Appended>, e: &StoreError) {
+    for a in appended {
+        a.refuse(format!("not acknowledged: {e}"));
+    }
+}
+
 impl Appended {
+    fn refuse(self, reason: String) {
+        let _ = self.reply.send(Err(AppendError::Stopped(reason)));
+    }
+
     fn answer(self, checkpoint: &Arc<SignedCheckpoint>) {
         let _ = self.reply.send(Ok(Receipt {
             seq: self.seq,

@@ -466,15 +466,9 @@ impl State {
 /// still the signer's current key at the assigned position.
 pub fn preverify(state: &State, envelope: &Envelope, statement: &Statement) -> PreVerified {
     let signed = envelope.signed_bytes();
-    let mut verified = Vec::new();
-    for (index, sig) in envelope.signatures().iter().enumerate() {
-        for key in state.candidate_keys(statement, &sig.keyid) {
-            if key.verify_strict(&signed, &sig.sig).is_ok() {
-                verified.push((index, key));
-            }
-        }
-    }
-    PreVerified { verified }
+    by_key_id(state, envelope, statement, |key, sig| {
+        key.verify_strict(&signed, sig).is_ok()
+    })
 }
 
 /// Takes every signature of a recorded leaf as made by the key its id names, without checking it
@@ -483,10 +477,22 @@ pub fn preverify(state: &State, envelope: &Envelope, statement: &Statement) -> P
 /// root): the views are then derived from what was verified, not re-verified. `custody verify`
 /// is where every signature is checked again.
 pub fn trust_recorded(state: &State, envelope: &Envelope, statement: &Statement) -> PreVerified {
+    by_key_id(state, envelope, statement, |_, _| true)
+}
+
+/// Every (signature, key) pair whose key id matches and that `accept` accepts.
+fn by_key_id(
+    state: &State,
+    envelope: &Envelope,
+    statement: &Statement,
+    accept: impl Fn(&PublicKey, &crate::signing::Signature) -> bool,
+) -> PreVerified {
     let mut verified = Vec::new();
     for (index, sig) in envelope.signatures().iter().enumerate() {
         for key in state.candidate_keys(statement, &sig.keyid) {
-            verified.push((index, key));
+            if accept(&key, &sig.sig) {
+                verified.push((index, key));
+            }
         }
     }
     PreVerified { verified }

@@ -801,14 +801,9 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
     }
 }
 
-/// JSON allows an object to repeat a key and parsers disagree on which copy wins. A signed
-/// statement must mean one thing to every verifier, so repeated keys are refused outright.
-pub fn reject_duplicate_keys(bytes: &[u8]) -> Result<(), StatementError> {
-    parse_unambiguous(bytes).map(|_| ())
-}
-
 /// Parses JSON into a value, refusing an object that names a key twice (with the path of the
-/// second one). One pass: the same parse that builds the value checks the keys, and a path is
+/// second one): JSON allows an object to repeat a key and parsers disagree on which copy wins,
+/// and a signed statement must mean one thing to every verifier. One pass: the same parse that builds the value checks the keys, and a path is
 /// only spelled out when there is an error to report.
 pub fn parse_unambiguous(bytes: &[u8]) -> Result<serde_json::Value, StatementError> {
     let path = std::cell::RefCell::new(Vec::new());
