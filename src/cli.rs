@@ -287,6 +287,16 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
+    /// Check a ledger folder that will not open (or any other): every problem with its file and rule; --repair fixes what is provably safe (quarantine, never delete; views rebuilt from the log)
+    Doctor {
+        #[command(flatten)]
+        ledger: LedgerArg,
+        /// Repair what is provably safe; without it nothing is changed (the checks run on a copy)
+        #[arg(long)]
+        repair: bool,
+        #[command(flatten)]
+        json: JsonArg,
+    },
     /// Export the log as C2SP tlog-tiles files
     Export {
         #[command(flatten)]
@@ -1121,6 +1131,11 @@ fn run(cli: Cli) -> Outcome {
             vkey,
             json,
         } => verify_command(ledger, tiles, vkey, json.json),
+        Command::Doctor {
+            ledger,
+            repair,
+            json,
+        } => doctor_command(&ledger.ledger, repair, json.json),
         Command::Export { ledger, out, json } => {
             let ledger = open(&ledger.ledger)?;
             let cp = ledger.checkpoint();
@@ -1509,7 +1524,7 @@ fn run(cli: Cli) -> Outcome {
             header_timeout_ms,
         } => {
             init_logging();
-            let ledger = open(&ledger.ledger)?;
+            let dir = ledger.ledger;
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => Some(crate::server::TlsFiles { cert, key }),
                 _ => None,
@@ -1521,17 +1536,23 @@ fn run(cli: Cli) -> Outcome {
                 header_timeout_ms,
                 ..crate::server::ServeConfig::new(listen, tls)
             };
-            crate::server::run(ledger, config, |addr, tls| {
-                out!(
-                    "listening on {}://{addr}",
-                    if tls { "https" } else { "http" }
-                );
-            })
+            crate::server::run(
+                move || open(&dir),
+                config,
+                |addr, tls| {
+                    out!(
+                        "listening on {}://{addr}",
+                        if tls { "https" } else { "http" }
+                    );
+                },
+            )
             .map_err(|e| match e {
-                crate::server::ServeError::NotLoopback(_) | crate::server::ServeError::Tls(_) => {
-                    Failure::Input(e.to_string())
-                }
-                other => Failure::Io(other.to_string()),
+                crate::server::Served::Open(failure) => failure,
+                crate::server::Served::Serve(
+                    e @ (crate::server::ServeError::NotLoopback(_)
+                    | crate::server::ServeError::Tls(_)),
+                ) => Failure::Input(e.to_string()),
+                crate::server::Served::Serve(other) => Failure::Io(other.to_string()),
             })
         }
         Command::Sync {
@@ -1670,8 +1691,42 @@ fn as_of_arg(arg: Option<String>, clock: &dyn Clock) -> Result<crate::time::Time
     }
 }
 
+/// `custody doctor`: exit 0 when the ledger opens and verifies with nothing left to do, 1 when a
+/// problem remains (for `--repair`, or for an operator).
+fn doctor_command(dir: &Path, repair: bool, json: bool) -> Outcome {
+    let bar = progress_bar(0, "verifying");
+    let diagnosis = crate::doctor::diagnose(dir, repair, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .map_err(|e| Failure::Io(e.to_string()))?;
+    bar.finish_and_clear();
+    show(json, &diagnosis, || crate::render::doctor(&diagnosis))?;
+    if diagnosis.healthy() {
+        Ok(())
+    } else if diagnosis
+        .findings
+        .iter()
+        .any(|f| matches!(f.action, crate::doctor::Action::Manual(_)))
+    {
+        Err(Failure::Rejected(
+            "problems remain that only an operator can fix (see each finding's action)".into(),
+        ))
+    } else {
+        Err(Failure::Rejected(format!(
+            "repairable problems found; nothing was changed. Run: custody doctor --ledger {} --repair",
+            dir.display()
+        )))
+    }
+}
+
+/// Opens the ledger for every command, and says on stderr what opening had to repair.
 fn open(dir: &Path) -> Result<Ledger, Failure> {
-    Ledger::open(dir).map_err(Failure::from)
+    let ledger = Ledger::open(dir).map_err(Failure::from)?;
+    for repair in ledger.repairs() {
+        eprintln!("custody: {repair}");
+    }
+    Ok(ledger)
 }
 
 fn read_key(path: &Path) -> Result<SecretKey, Failure> {

@@ -29,6 +29,7 @@ use crate::merkle::{self, CompactRange, Hash};
 use crate::metrics::{Counter, Histogram};
 use crate::note::{self, Checkpoint, VerifierKey};
 use crate::projection;
+use crate::recovery::{self, LedgerLock};
 use crate::rules::{self, PreVerified, RuleError};
 use crate::signing::{KeyError, SecretKey};
 use crate::statement::{Statement, StatementError};
@@ -82,6 +83,27 @@ pub enum OpenError {
     Genesis(#[from] AppendError),
     #[error("{0}")]
     Io(String),
+}
+
+/// Something opening a ledger repaired, safely, before it accepted anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repair {
+    /// A file sled would have misread, moved to `quarantine/`.
+    Quarantined(recovery::Moved),
+    /// The views disagreed with the log and were rebuilt from it.
+    ViewsRebuilt { entries: u64, why: String },
+}
+
+impl std::fmt::Display for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Quarantined(moved) => moved.fmt(f),
+            Self::ViewsRebuilt { entries, why } => write!(
+                f,
+                "rebuilt the views from the log ({entries} entries): they disagreed with it ({why})"
+            ),
+        }
+    }
 }
 
 /// A signed checkpoint and what it says.
@@ -157,6 +179,10 @@ struct Shared {
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
     stats: LedgerStats,
+    /// What opening had to repair (quarantined files, rebuilt views).
+    repairs: Vec<Repair>,
+    /// The ledger's own lock, held while the ledger is open (dropped last).
+    _lock: LedgerLock,
 }
 
 impl Shared {
@@ -301,6 +327,10 @@ pub struct LedgerStats {
     pub commit_seconds: Histogram,
     /// Seconds of the sled flush (fsync) alone, within a commit.
     pub flush_seconds: Histogram,
+    /// Times the views were rebuilt from the log on open because they disagreed with it.
+    pub projection_rebuilds: Counter,
+    /// Files moved to `quarantine/` on open (snapshots sled never committed).
+    pub quarantined_files: Counter,
 }
 
 impl LedgerStats {
@@ -312,6 +342,8 @@ impl LedgerStats {
             batch_statements: Histogram::new(&BATCH_BUCKETS),
             commit_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
             flush_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
+            projection_rebuilds: Counter::default(),
+            quarantined_files: Counter::default(),
         }
     }
 }
@@ -356,17 +388,23 @@ fn payload_hash(payload: &[u8]) -> Hash {
 impl Ledger {
     /// Creates a new ledger in `dir` (which must not exist or be empty): a fresh checkpoint key,
     /// the origin, and the genesis statement that `genesis` builds and signs given the ledger's
-    /// verifier key. If genesis is refused, the directory is removed again.
+    /// verifier key.
+    ///
+    /// The ledger is built in a sibling folder (`.<name>.init`) and renamed into place only once
+    /// its genesis is durable, so a kill at any moment leaves either no ledger at `dir` or a whole
+    /// one (sled writes its `conf` without a temporary file or fsync on first open; a torn `conf`
+    /// would otherwise make the ledger unopenable). A `.init` folder left by a killed `init` holds
+    /// nothing that was acknowledged and is removed by the next `init` of the same name.
     pub fn init(
         dir: &Path,
         origin: &Origin,
         clock: Arc<dyn Clock>,
         genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
     ) -> Result<(Ledger, Receipt), OpenError> {
-        let existed = dir.exists();
-        if existed
+        let io = |p: &Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
+        if dir.exists()
             && std::fs::read_dir(dir)
-                .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?
+                .map_err(|e| io(dir, e))?
                 .next()
                 .is_some()
         {
@@ -374,45 +412,68 @@ impl Ledger {
                 path: dir.display().to_string(),
             });
         }
-        let result = Self::init_inner(dir, origin, clock, genesis);
-        if result.is_err() {
-            // Leave no half-made ledger behind: the next `init` would refuse the directory.
-            if existed {
-                if let Ok(entries) = std::fs::read_dir(dir) {
-                    for e in entries.flatten() {
-                        let p = e.path();
-                        let _ = if p.is_dir() {
-                            std::fs::remove_dir_all(p)
-                        } else {
-                            std::fs::remove_file(p)
-                        };
-                    }
+        let name = dir
+            .file_name()
+            .ok_or_else(|| OpenError::Io(format!("{}: not a folder name", dir.display())))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
+        let building = parent.join(format!(".{}.init", name.to_string_lossy()));
+        if building.exists() {
+            // Left by a killed `init` (nothing in it was ever acknowledged) — unless another
+            // `init` of the same name is running right now and holds its lock.
+            match LedgerLock::try_acquire(&building)? {
+                Some(_) => std::fs::remove_dir_all(&building).map_err(|e| io(&building, e))?,
+                None => {
+                    return Err(OpenError::Exists {
+                        path: building.display().to_string(),
+                    });
                 }
-            } else {
-                let _ = std::fs::remove_dir_all(dir);
             }
         }
-        result
+        let built = Self::build(&building, origin, Arc::clone(&clock), genesis);
+        let receipt = match built {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&building);
+                return Err(e);
+            }
+        };
+        // An empty `dir` is replaced by the rename (rename(2) allows an empty target folder).
+        std::fs::rename(&building, dir).map_err(|e| io(dir, e))?;
+        recovery::sync_dir(&parent)?;
+        let ledger = Self::open_with_clock(dir, clock)?;
+        Ok((ledger, receipt))
     }
 
-    fn init_inner(
+    /// Builds a whole ledger in `dir`: key, origin, genesis, all durable, then closed.
+    fn build(
         dir: &Path,
         origin: &Origin,
         clock: Arc<dyn Clock>,
         genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
-    ) -> Result<(Ledger, Receipt), OpenError> {
+    ) -> Result<Receipt, OpenError> {
         let paths = LedgerPaths::new(dir);
         std::fs::create_dir_all(dir)
             .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
         let key = SecretKey::generate()?;
         key.write_new_file(&paths.key())?;
-        let store = SledStore::open(&paths.sled())?;
-        store.set_origin(origin.as_str())?;
-        drop(store);
+        {
+            let _lock = LedgerLock::acquire(dir)?;
+            let store = SledStore::open(&paths.sled())?;
+            store.set_origin(origin.as_str())?;
+            store.flush()?;
+        }
         let ledger = Self::open_with_clock(dir, clock)?;
         let envelope = genesis(&ledger.shared.vkey)?;
         let receipt = ledger.submit_envelope(envelope)?;
-        Ok((ledger, receipt))
+        ledger.close();
+        drop(ledger);
+        // sled writes `conf` without an fsync; everything is made durable before the rename.
+        recovery::sync_tree(dir)?;
+        Ok(receipt)
     }
 
     /// Opens an existing ledger with the system clock.
@@ -446,6 +507,14 @@ impl Ledger {
         if !paths.key().exists() {
             return Err(not_a_ledger("no ledger-key.pem inside"));
         }
+        // The ledger's own lock first: a live server may be writing the very files below.
+        let lock = LedgerLock::acquire(dir)?;
+        let mut repairs: Vec<Repair> =
+            recovery::make_safe_for_open(&lock, &paths.sled(), &recovery::stamp(clock.now()))?
+                .into_iter()
+                .map(Repair::Quarantined)
+                .collect();
+        let quarantined = repairs.len() as u64;
         let key = SecretKey::read_file(&paths.key())?;
         // Under injected faults the checkpoint file is written after every batch, so that a failed
         // write lands between statements, where the fault suite can see what it stopped.
@@ -462,44 +531,8 @@ impl Ledger {
         let vkey = VerifierKey::new(origin.as_str(), key.public())
             .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
         let head = store.head()?;
-
-        // The newest checkpoint we ever signed is the larger of sled's copy and the file.
         let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
-        let mut latest: Option<SignedCheckpoint> = None;
-        for (place, bytes) in [
-            ("the checkpoint file", file.read()?),
-            ("sled", store.checkpoint()?),
-        ] {
-            let Some(bytes) = bytes else { continue };
-            let cp = note::open_checkpoint(&bytes, &vkey).map_err(|e| {
-                OpenError::Corrupt(format!(
-                    "the checkpoint in {place} does not verify with this ledger's key: {e}"
-                ))
-            })?;
-            let signed = SignedCheckpoint {
-                note: String::from_utf8_lossy(&bytes).into_owned(),
-                size: cp.size,
-                root: cp.root,
-            };
-            if latest.as_ref().is_none_or(|l| signed.size > l.size) {
-                latest = Some(signed);
-            }
-        }
-        if let Some(cp) = &latest {
-            if head.size < cp.size {
-                return Err(OpenError::Corrupt(format!(
-                    "the log holds {} entries but the last signed checkpoint covers {}; acknowledged entries are missing (sled rolled back or lost data); restore from an export",
-                    head.size, cp.size
-                )));
-            }
-            let root_then = merkle::root(&store, cp.size)?;
-            if root_then != cp.root {
-                return Err(OpenError::Corrupt(format!(
-                    "the log's first {} entries do not match the last signed checkpoint (size {}, root differs); the log was altered",
-                    cp.size, cp.size
-                )));
-            }
-        }
+        let latest = latest_checkpoint(&store, &file, &vkey, head)?;
         let root_now = merkle::root(&store, head.size)?;
         if root_now != head.root {
             return Err(OpenError::Corrupt(format!(
@@ -507,45 +540,8 @@ impl Ledger {
                 head.size
             )));
         }
-
-        // Projections reflect the log up to their watermark; a watermark beyond the log means
-        // they belong to another history and are rebuilt from scratch.
-        let mut watermark = store.projection_watermark()?;
-        if watermark > head.size {
-            store.clear_projections()?;
-            watermark = 0;
-        }
-        // Who may sign at the watermark: replay (and re-check) the identity statements before it.
-        let mut state = rules::State::new(origin.clone(), vkey.to_string());
-        let no_items = |_: &ItemId| -> Option<ItemState> { None };
-        for seq in store.identity_seqs()? {
-            if seq >= head.size {
-                return Err(OpenError::Corrupt(format!(
-                    "identity index names seq {seq} beyond the log's {} entries",
-                    head.size
-                )));
-            }
-            if seq >= watermark {
-                break;
-            }
-            let (leaf, statement) = read_leaf(&store, seq)?;
-            rules::skip_to(&mut state, seq);
-            let admitted = rules::check(&state, &no_items, leaf.envelope, statement, None)
-                .map_err(|e| {
-                    OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
-                })?;
-            rules::apply(&mut state, &admitted);
-        }
-        rules::skip_to(&mut state, watermark);
-        // Catch the projections up with the log (after a crash between the log and the views).
-        replay(
-            &store,
-            &mut state,
-            head.size,
-            Signatures::Verify,
-            &mut |_, _| {},
-        )?;
-
+        let (state, rebuilt) = catch_up(&store, &origin, &vkey, head)?;
+        repairs.extend(rebuilt);
         // The sequencer continues from the stored edge and the last leaf: both are checked
         // against the root just verified, so a bad read here cannot leak into new leaves.
         let range = compact_range(&store, head.size)?;
@@ -575,6 +571,11 @@ impl Ledger {
         };
 
         // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
+        let stats = LedgerStats::new();
+        stats.quarantined_files.add(quarantined);
+        stats
+            .projection_rebuilds
+            .add(u64::from(repairs.len() as u64 > quarantined));
         let checkpoint = match latest {
             Some(cp) if cp.size == head.size => cp,
             _ => {
@@ -592,10 +593,12 @@ impl Ledger {
                 state: Arc::new(state.clone()),
             }),
             stopped: Mutex::new(None),
-            stats: LedgerStats::new(),
+            stats,
             origin,
             vkey,
             checkpoint_file: file,
+            repairs,
+            _lock: lock,
         });
         let (applied_tx, applied_rx) = mpsc::channel();
         let sequencer = Sequencer {
@@ -662,6 +665,12 @@ impl Ledger {
     }
 
     /// Counters and histograms of the write path since open.
+    /// What opening this ledger had to repair (empty on a clean open): the edges print them, so
+    /// an operator learns what was moved to `quarantine/` and why.
+    pub fn repairs(&self) -> &[Repair] {
+        &self.shared.repairs
+    }
+
     pub fn stats(&self) -> &LedgerStats {
         &self.shared.stats
     }
@@ -962,6 +971,129 @@ fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), Open
         )));
     }
     Ok(())
+}
+
+/// The newest checkpoint this ledger ever signed: the larger of sled's copy and the file's. A
+/// checkpoint that does not verify, or that the log does not extend, is corruption.
+fn latest_checkpoint(
+    store: &SledStore,
+    file: &CheckpointFile,
+    vkey: &VerifierKey,
+    head: Head,
+) -> Result<Option<SignedCheckpoint>, OpenError> {
+    let mut latest: Option<SignedCheckpoint> = None;
+    for (place, bytes) in [
+        ("the checkpoint file", file.read()?),
+        ("sled", store.checkpoint()?),
+    ] {
+        let Some(bytes) = bytes else { continue };
+        let cp = note::open_checkpoint(&bytes, vkey).map_err(|e| {
+            OpenError::Corrupt(format!(
+                "the checkpoint in {place} does not verify with this ledger's key: {e}"
+            ))
+        })?;
+        let signed = SignedCheckpoint {
+            note: String::from_utf8_lossy(&bytes).into_owned(),
+            size: cp.size,
+            root: cp.root,
+        };
+        if latest.as_ref().is_none_or(|l| signed.size > l.size) {
+            latest = Some(signed);
+        }
+    }
+    if let Some(cp) = &latest {
+        if head.size < cp.size {
+            return Err(OpenError::Corrupt(format!(
+                "the log holds {} entries but the last signed checkpoint covers {}; acknowledged entries are missing (sled rolled back or lost data); restore from an export",
+                head.size, cp.size
+            )));
+        }
+        let root_then = merkle::root(store, cp.size)?;
+        if root_then != cp.root {
+            return Err(OpenError::Corrupt(format!(
+                "the log's first {} entries do not match the last signed checkpoint (size {}, root differs); the log was altered",
+                cp.size, cp.size
+            )));
+        }
+    }
+    Ok(latest)
+}
+
+/// Brings the identity state and the views up to the log's head. The views are disposable: when
+/// catching them up from their watermark fails (a watermark beyond the log or malformed, a view
+/// that no longer agrees with the leaves), they are dropped and rebuilt from the whole log, and
+/// the sentence saying so is returned. Only a log that fails from scratch is an error.
+fn catch_up(
+    store: &SledStore,
+    origin: &Origin,
+    vkey: &VerifierKey,
+    head: Head,
+) -> Result<(rules::State, Option<Repair>), OpenError> {
+    let first = match store.projection_watermark() {
+        Ok(watermark) if watermark <= head.size => {
+            catch_up_from(store, origin, vkey, head, watermark)
+        }
+        Ok(watermark) => Err(OpenError::Corrupt(format!(
+            "the views record position {watermark}, beyond the log's {} entries",
+            head.size
+        ))),
+        Err(e) => Err(e.into()),
+    };
+    match first {
+        Ok(state) => Ok((state, None)),
+        // Only the views can be at fault when catching up from them fails but from scratch not.
+        Err(why) => {
+            store.clear_projections()?;
+            let state = catch_up_from(store, origin, vkey, head, 0)?;
+            Ok((
+                state,
+                Some(Repair::ViewsRebuilt {
+                    entries: head.size,
+                    why: why.to_string(),
+                }),
+            ))
+        }
+    }
+}
+
+/// Replays (and re-checks) the identity statements before `watermark`, then folds every leaf from
+/// `watermark` to the head into the identity state and the views.
+fn catch_up_from(
+    store: &SledStore,
+    origin: &Origin,
+    vkey: &VerifierKey,
+    head: Head,
+    watermark: u64,
+) -> Result<rules::State, OpenError> {
+    let mut state = rules::State::new(origin.clone(), vkey.to_string());
+    let no_items = |_: &ItemId| -> Option<ItemState> { None };
+    for seq in store.identity_seqs()? {
+        if seq >= head.size {
+            return Err(OpenError::Corrupt(format!(
+                "identity index names seq {seq} beyond the log's {} entries",
+                head.size
+            )));
+        }
+        if seq >= watermark {
+            break;
+        }
+        let (leaf, statement) = read_leaf(store, seq)?;
+        rules::skip_to(&mut state, seq);
+        let admitted =
+            rules::check(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
+                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+            })?;
+        rules::apply(&mut state, &admitted);
+    }
+    rules::skip_to(&mut state, watermark);
+    replay(
+        store,
+        &mut state,
+        head.size,
+        Signatures::Verify,
+        &mut |_, _| {},
+    )?;
+    Ok(state)
 }
 
 fn replay(

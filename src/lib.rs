@@ -25,6 +25,7 @@ pub mod custody;
 pub mod projection;
 pub mod rules;
 // storage
+pub mod recovery;
 pub mod store;
 // application
 pub mod bench;
@@ -32,6 +33,7 @@ pub mod bundle;
 pub mod casefile;
 pub mod compose;
 pub mod demo;
+pub mod doctor;
 pub mod export;
 pub mod ledger;
 pub mod queries;

@@ -361,3 +361,36 @@ pub fn officers(list: &[crate::reads::OfficerView]) {
         );
     }
 }
+
+/// `custody doctor`: one block per finding, then the verdict.
+pub fn doctor(d: &crate::doctor::Diagnosis) {
+    use crate::doctor::{Action, Risk};
+    say!("ledger {}", d.ledger);
+    for f in &d.findings {
+        say!("");
+        say!("[{}] {}", f.check, f.file);
+        say!("  problem (masalah): {}", f.problem);
+        let risk = match f.acknowledged_data {
+            Risk::None => "not at risk (tidak terancam)",
+            Risk::AtRisk => "AT RISK (TERANCAM)",
+            Risk::Unknown => "unknown until the store opens (belum diketahui)",
+        };
+        say!("  acknowledged entries (entri yang sudah dikonfirmasi): {risk}");
+        match &f.action {
+            Action::Repaired(t) => say!("  repaired (diperbaiki): {t}"),
+            Action::Repairable(t) => {
+                say!("  --repair would (akan diperbaiki dengan --repair): {t}")
+            }
+            Action::Manual(t) => say!("  operator (tindakan operator): {t}"),
+        }
+    }
+    say!("");
+    match (d.entries, d.verified) {
+        (Some(n), true) => say!("log: {n} entries verified (log terverifikasi)"),
+        (Some(n), false) => say!("log: {n} entries, verification FAILED (verifikasi GAGAL)"),
+        (None, _) => say!("log: did not open (tidak dapat dibuka)"),
+    }
+    if d.findings.is_empty() {
+        say!("no problems found (tidak ditemukan masalah)");
+    }
+}

@@ -170,6 +170,11 @@ impl IntoResponse for ApiError {
             error["field"] = json!(f);
         }
         let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             // RFC 9421 §5.1: tell the client what to sign.
             response.headers_mut().insert(
@@ -768,6 +773,16 @@ async fn get_metrics(State(app): State<Shared>) -> Response {
         "Statements refused inside the sequencer.",
         s.refused.get(),
     );
+    page.counter(
+        "custody_projection_rebuilds_total",
+        "Times opening rebuilt the views from the log because they disagreed with it.",
+        s.projection_rebuilds.get(),
+    );
+    page.counter(
+        "custody_quarantined_files_total",
+        "Files opening moved to quarantine/ (sled snapshots never committed).",
+        s.quarantined_files.get(),
+    );
     page.histogram(
         "custody_batch_statements",
         "New statements per group commit.",
@@ -1182,11 +1197,108 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr, bool),
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    if config.tls.is_none() && !config.listen.ip().is_loopback() {
-        return Err(ServeError::NotLoopback(config.listen));
+    let opened = Arc::new(std::sync::OnceLock::new());
+    serve_opening(
+        move || Ok::<_, std::convert::Infallible>(ledger),
+        &opened,
+        config,
+        ready,
+        shutdown,
+    )
+    .await
+    .map_err(|e| match e {
+        Served::Serve(e) => e,
+        Served::Open(never) => match never {},
+    })
+}
+
+/// Why a server that opens its own ledger stopped early.
+#[derive(Debug)]
+pub enum Served<E> {
+    /// The ledger did not open.
+    Open(E),
+    Serve(ServeError),
+}
+
+impl<E> From<ServeError> for Served<E> {
+    fn from(e: ServeError) -> Self {
+        Self::Serve(e)
     }
-    let service = app(ledger, &config).into_make_service();
+}
+
+/// Seconds a client is told to wait (`Retry-After`) on a 503: opening, overloaded, stopped.
+const RETRY_AFTER_S: u64 = 1;
+
+/// Binds first, then opens the ledger with `open` on a blocking thread, answering every request
+/// with 503 and `Retry-After` meanwhile (opening may rebuild the views from the log, which takes
+/// minutes on a large ledger). `ready` is called once the ledger is open and the API answers;
+/// `opened` receives the ledger so that the caller can close it.
+pub async fn serve_opening<E: Send + 'static>(
+    open: impl FnOnce() -> Result<Arc<Ledger>, E> + Send + 'static,
+    opened: &Arc<std::sync::OnceLock<Arc<Ledger>>>,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), Served<E>> {
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(config.listen).into());
+    }
+    let slot: Arc<std::sync::OnceLock<Router>> = Arc::new(std::sync::OnceLock::new());
     let handle = axum_server::Handle::new();
+    let (addr, server) = start_listening(&config, opening_router(Arc::clone(&slot)), &handle)?;
+    let ledger = match tokio::task::spawn_blocking(open).await {
+        Ok(Ok(ledger)) => ledger,
+        failed => {
+            handle.shutdown();
+            let _ = server.await;
+            return match failed {
+                Ok(Err(e)) => Err(Served::Open(e)),
+                _ => Err(ServeError::Runtime("opening the ledger panicked".into()).into()),
+            };
+        }
+    };
+    let _ = opened.set(Arc::clone(&ledger));
+    let _ = slot.set(app(ledger, &config));
+    ready(addr, config.tls.is_some());
+    shutdown.await;
+    tracing::info!(target: "custody::http", "shutting down: no new connections; finishing requests in flight");
+    handle.graceful_shutdown(Some(Duration::from_millis(SHUTDOWN_GRACE_MS)));
+    server
+        .await
+        .map_err(|e| ServeError::Runtime(e.to_string()))?
+        .map_err(|e| ServeError::Runtime(e.to_string()).into())
+}
+
+/// Answers from the application once it is in `slot`; until then, 503 with `Retry-After`.
+fn opening_router(slot: Arc<std::sync::OnceLock<Router>>) -> Router {
+    Router::new().fallback(move |request: Request| {
+        let app = slot.get().cloned();
+        async move {
+            use tower::ServiceExt as _;
+            match app {
+                Some(router) => match router.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
+                None => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "opening",
+                    "the ledger is opening (checking the log, catching up the views); retry shortly",
+                )
+                .into_response(),
+            }
+        }
+    })
+}
+
+/// Binds the listener and starts serving `router` on it (TLS when configured), with the
+/// connection and header bounds. Returns the bound address and the server task.
+fn start_listening(
+    config: &ServeConfig,
+    router: Router,
+    handle: &axum_server::Handle,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>), ServeError> {
+    let service = router.into_make_service();
     let bind_error = |e: std::io::Error| ServeError::Bind {
         addr: config.listen,
         reason: e.to_string(),
@@ -1220,15 +1332,7 @@ pub async fn serve(
             }
         }
     };
-    let server = tokio::spawn(server);
-    ready(addr, config.tls.is_some());
-    shutdown.await;
-    tracing::info!(target: "custody::http", "shutting down: no new connections; finishing requests in flight");
-    handle.graceful_shutdown(Some(Duration::from_millis(SHUTDOWN_GRACE_MS)));
-    server
-        .await
-        .map_err(|e| ServeError::Runtime(e.to_string()))?
-        .map_err(|e| ServeError::Runtime(e.to_string()))
+    Ok((addr, tokio::spawn(server)))
 }
 
 /// The server's multi-threaded runtime (one worker per core; blocking work goes to its pool).
@@ -1264,20 +1368,24 @@ pub async fn signals() {
     }
 }
 
-/// `custody serve`: opens the ledger, serves until a signal, then closes the ledger after the
-/// sequencer has answered every statement it took (nothing is acknowledged before it is durable).
-pub fn run(
-    ledger: Ledger,
+/// `custody serve`: listens at once, opens the ledger with `open` (answering 503 until it is
+/// open), serves until a signal, then closes the ledger after the sequencer has answered every
+/// statement it took (nothing is acknowledged before it is durable).
+pub fn run<E: Send + 'static>(
+    open: impl FnOnce() -> Result<Ledger, E> + Send + 'static,
     config: ServeConfig,
     ready: impl FnOnce(SocketAddr, bool),
-) -> Result<(), ServeError> {
-    let ledger = Arc::new(ledger);
+) -> Result<(), Served<E>> {
     let runtime = runtime()?;
-    let result = runtime.block_on(serve(Arc::clone(&ledger), config, ready, signals()));
+    let opened = Arc::new(std::sync::OnceLock::new());
+    let open = move || open().map(Arc::new);
+    let result = runtime.block_on(serve_opening(open, &opened, config, ready, signals()));
     // Blocking tasks still waiting for a commit finish before the runtime goes.
     runtime.shutdown_timeout(Duration::from_millis(SHUTDOWN_GRACE_MS));
-    ledger.close();
-    tracing::info!(target: "custody::http", "stopped; the ledger is closed");
+    if let Some(ledger) = opened.get() {
+        ledger.close();
+        tracing::info!(target: "custody::http", "stopped; the ledger is closed");
+    }
     result
 }
 

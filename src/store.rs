@@ -30,8 +30,17 @@ const KEY_CHECKPOINT: &[u8] = b"C";
 pub enum StoreError {
     #[error("storage I/O failed: {0}; check the disk and permissions, then reopen the ledger")]
     Io(String),
-    #[error("storage is corrupt: {0}; run `custody verify` and restore from an export if it fails")]
+    #[error("storage is corrupt: {0}{hint}", hint = doctor_hint(.0))]
     Corrupt(String),
+}
+
+/// Every corruption message ends by naming the command that says what can be repaired.
+fn doctor_hint(message: &str) -> &'static str {
+    if message.contains("custody doctor") {
+        ""
+    } else {
+        "; run `custody doctor --ledger DIR` on the ledger folder to see which file is damaged and whether acknowledged entries are at risk"
+    }
 }
 
 impl From<sled::Error> for StoreError {
@@ -227,6 +236,29 @@ pub fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The one sled configuration every custody ledger has used. Its persisted part (`conf`: segment
+/// size, compression, format version) has never changed, which is what lets `custody doctor`
+/// rewrite a torn `conf` (see `fresh_conf`).
+fn sled_config(dir: &Path) -> sled::Config {
+    // No background flusher: the ledger flushes explicitly before every acknowledgement, and a
+    // flusher thread would keep the database (and its lock) alive after close.
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(crate::limits::SLED_CACHE_BYTES)
+        .flush_every_ms(None)
+}
+
+/// The bytes of the `conf` file sled writes for `sled_config`, obtained by letting sled create a
+/// store in `scratch` (a folder that must not exist; removed again).
+pub fn fresh_conf(scratch: &Path) -> Result<Vec<u8>, StoreError> {
+    let db = sled_config(scratch).open()?;
+    drop(db);
+    let bytes = std::fs::read(scratch.join("conf"))
+        .map_err(|e| StoreError::Io(format!("{}: {e}", scratch.join("conf").display())));
+    let _ = std::fs::remove_dir_all(scratch);
+    bytes
+}
+
 /// sled 0.34's data file inside its directory (its log of pages).
 const SLED_DATA_FILE: &str = "db";
 
@@ -259,13 +291,7 @@ impl SledStore {
         const LOCK_RETRY_MS: u64 = 20;
         let started = std::time::Instant::now();
         loop {
-            // No background flusher: the ledger flushes explicitly before every acknowledgement,
-            // and a flusher thread would keep the database (and its lock) alive after close.
-            let result = sled::Config::new()
-                .path(dir)
-                .cache_capacity(crate::limits::SLED_CACHE_BYTES)
-                .flush_every_ms(None)
-                .open();
+            let result = sled_config(dir).open();
             match result {
                 Ok(db) => {
                     let log = db.open_tree("log")?;
@@ -308,8 +334,9 @@ impl SledStore {
             sled::Error::Unsupported(_)
             | sled::Error::ReportableBug(_)
             | sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
-                "the sled store in {} does not open: its files were altered or damaged (sled says: {e})",
-                dir.display()
+                "the sled store in {} does not open: its files were altered or damaged (sled says: {e}). Run `custody doctor --ledger {}` to see which file and whether acknowledged entries are at risk, and add --repair to fix what can be fixed safely",
+                dir.display(),
+                dir.parent().unwrap_or(dir).display()
             )),
             other => other.into(),
         }

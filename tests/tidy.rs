@@ -25,12 +25,12 @@ const LAYERS: &[(&str, &[&str])] = &[
             "clocks",
         ],
     ),
-    ("storage", &["store"]),
+    ("storage", &["recovery", "store"]),
     (
         "application",
         &[
-            "compose", "export", "ledger", "verify", "demo", "bench", "bundle", "casefile",
-            "queries", "reads",
+            "compose", "export", "ledger", "verify", "demo", "doctor", "bench", "bundle",
+            "casefile", "queries", "reads",
         ],
     ),
     (
