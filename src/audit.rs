@@ -583,24 +583,24 @@ fn count_check(
     known: Option<u64>,
     observed: Option<u64>,
 ) {
-    if let (Some(k), Some(o)) = (known, observed) {
-        if k != o {
-            out.add(
-                6,
-                Severity::Serious,
-                Some(item),
-                vec![e.seq],
-                format!(
-                    "At seq {} item {item} counted {o} unit(s), but {k} were recorded before.",
-                    e.seq
-                ),
-                format!(
-                    "Pada nomor urut {} jumlah barang {item} {o} unit, padahal sebelumnya {k}.",
-                    e.seq
-                ),
-                None,
-            );
-        }
+    if let (Some(k), Some(o)) = (known, observed)
+        && k != o
+    {
+        out.add(
+            6,
+            Severity::Serious,
+            Some(item),
+            vec![e.seq],
+            format!(
+                "At seq {} item {item} counted {o} unit(s), but {k} were recorded before.",
+                e.seq
+            ),
+            format!(
+                "Pada nomor urut {} jumlah barang {item} {o} unit, padahal sebelumnya {k}.",
+                e.seq
+            ),
+            None,
+        );
     }
 }
 
@@ -791,26 +791,25 @@ fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
 fn searched_officers(out: &mut Out, events: &[AuditEvent]) {
     let mut suspects: BTreeMap<OfficerId, u64> = BTreeMap::new();
     for e in events {
-        if let Body::SearchConducted(b) = &e.statement.body {
-            if let (
+        if let Body::SearchConducted(b) = &e.statement.body
+            && let (
                 crate::statement::Subject::Person(crate::statement::Person::Officer { officer }),
                 "contraband_found",
             ) = (&b.subject, b.outcome.as_str())
-            {
-                suspects.entry(officer.clone()).or_insert(e.seq);
-            }
+        {
+            suspects.entry(officer.clone()).or_insert(e.seq);
         }
         if e.statement.body.items().is_empty() {
             continue;
         }
         for s in &e.statement.signers {
-            if let Some(&search) = suspects.get(&s.officer) {
-                if e.seq > search {
-                    out.add(11, Severity::Serious, e.statement.body.items().first().map(|(i, _)| i), vec![search, e.seq],
+            if let Some(&search) = suspects.get(&s.officer)
+                && e.seq > search
+            {
+                out.add(11, Severity::Serious, e.statement.body.items().first().map(|(i, _)| i), vec![search, e.seq],
                         format!("Officer {} acted on evidence at seq {} while the subject of the search at seq {search} that found contraband.", s.officer, e.seq),
                         format!("Petugas {} menangani barang bukti (nomor urut {}) padahal sedang menjadi terperiksa dalam penggeledahan nomor urut {search}.", s.officer, e.seq),
                         None);
-                }
             }
         }
     }
@@ -858,13 +857,13 @@ fn time_checks(out: &mut Out, events: &[AuditEvent], t: Thresholds) {
             );
         }
         for (item, _) in s.body.items() {
-            if let Some((pseq, pt)) = last_on.get(&item) {
-                if s.occurred_at < *pt {
-                    out.add(10, Severity::Warning, Some(&item), vec![*pseq, e.seq],
+            if let Some((pseq, pt)) = last_on.get(&item)
+                && s.occurred_at < *pt
+            {
+                out.add(10, Severity::Warning, Some(&item), vec![*pseq, e.seq],
                         format!("Item {item}: seq {} says it happened before seq {pseq}, which it follows.", e.seq),
                         format!("Barang {item}: nomor urut {} terjadi sebelum nomor urut {pseq} yang mendahuluinya.", e.seq),
                         None);
-                }
             }
             last_on.insert(item, (e.seq, s.occurred_at));
         }

@@ -308,10 +308,10 @@ pub fn check(
         Body::Weighed(_) | Body::LabResult(_) | Body::Destroyed(_) => {
             let s = existing().expect("checked above");
             holder_signs(s)?;
-            if let Body::Destroyed(_) = &statement.body {
-                if s.order.as_ref().is_none_or(|o| o.status != "destroy") {
-                    return Err(RuleError::NoDestructionOrder { item: s.id.clone() });
-                }
+            if let Body::Destroyed(_) = &statement.body
+                && s.order.as_ref().is_none_or(|o| o.status != "destroy")
+            {
+                return Err(RuleError::NoDestructionOrder { item: s.id.clone() });
             }
         }
         Body::CustodyReleased(b) => {
@@ -319,12 +319,12 @@ pub fn check(
             let giver = signer("giver").expect("the signer table requires a giver");
             must_hold(s, giver)?;
             seals_match(s, &b.seals, b.seals_intact)?;
-            if let Some(to) = &b.to_officer {
-                if identity.officer(to).is_none_or(|o| o.revoked_at.is_some()) {
-                    return Err(RuleError::NotEnrolled {
-                        officer: to.clone(),
-                    });
-                }
+            if let Some(to) = &b.to_officer
+                && identity.officer(to).is_none_or(|o| o.revoked_at.is_some())
+            {
+                return Err(RuleError::NotEnrolled {
+                    officer: to.clone(),
+                });
             }
         }
         Body::CustodyReceived(_) | Body::LabReceived(_) => {
@@ -377,15 +377,15 @@ pub fn check(
         Body::SampleSetAside(b) => {
             let s = existing().expect("checked above");
             holder_signs(s)?;
-            if let Some(net) = s.net_mass_mg {
-                if b.sample_net_mass_mg > net {
-                    return Err(RuleError::SampleTooLarge {
-                        item: s.id.clone(),
-                        sample_mg: b.sample_net_mass_mg,
-                        known_mg: net,
-                        seq: s.weighed_seq.unwrap_or(s.born_seq),
-                    });
-                }
+            if let Some(net) = s.net_mass_mg
+                && b.sample_net_mass_mg > net
+            {
+                return Err(RuleError::SampleTooLarge {
+                    item: s.id.clone(),
+                    sample_mg: b.sample_net_mass_mg,
+                    known_mg: net,
+                    seq: s.weighed_seq.unwrap_or(s.born_seq),
+                });
             }
             if b.sample == b.item {
                 return Err(RuleError::ItemExists {
@@ -424,13 +424,13 @@ pub fn check(
             seals_match(s, &b.seals, b.seals_intact)?;
         }
         Body::NoteAdded { refers_to, .. } => {
-            if let Some(r) = refers_to {
-                if *r >= identity.size() {
-                    return Err(RuleError::RefersToFuture {
-                        refers_to: *r,
-                        last: identity.size().saturating_sub(1),
-                    });
-                }
+            if let Some(r) = refers_to
+                && *r >= identity.size()
+            {
+                return Err(RuleError::RefersToFuture {
+                    refers_to: *r,
+                    last: identity.size().saturating_sub(1),
+                });
             }
         }
         Body::Correction(c) => {
@@ -440,15 +440,15 @@ pub fn check(
                     last: identity.size().saturating_sub(1),
                 });
             }
-            if let Some(s) = existing() {
-                if c.refers_to < s.born_seq || c.refers_to > s.last_seq {
-                    return Err(RuleError::CorrectionOutsideItem {
-                        item: s.id.clone(),
-                        refers_to: c.refers_to,
-                        born: s.born_seq,
-                        last: s.last_seq,
-                    });
-                }
+            if let Some(s) = existing()
+                && (c.refers_to < s.born_seq || c.refers_to > s.last_seq)
+            {
+                return Err(RuleError::CorrectionOutsideItem {
+                    item: s.id.clone(),
+                    refers_to: c.refers_to,
+                    born: s.born_seq,
+                    last: s.last_seq,
+                });
             }
         }
         Body::ContrabandFound(_)
@@ -507,10 +507,10 @@ fn new_item(
 }
 
 fn add_person(state: &mut ItemState, key: Option<String>) {
-    if let Some(k) = key {
-        if !state.persons.contains(&k) {
-            state.persons.push(k);
-        }
+    if let Some(k) = key
+        && !state.persons.contains(&k)
+    {
+        state.persons.push(k);
     }
 }
 
@@ -589,10 +589,10 @@ pub fn apply(
                 s.unit = unit_of(&receiver);
                 s.holder = Some(receiver);
                 s.transfer = None;
-                if let Body::CustodyReceived(b) = &statement.body {
-                    if let Some(l) = &b.location {
-                        s.location = Some(l.clone());
-                    }
+                if let Body::CustodyReceived(b) = &statement.body
+                    && let Some(l) = &b.location
+                {
+                    s.location = Some(l.clone());
                 }
             }
             Body::SeizureRecorded(b) => {

@@ -274,7 +274,7 @@ impl LogSource for TilesSource {
     }
 
     fn check_node(&self, level: u8, index: u64, hash: &Hash) -> Result<(), VerifyError> {
-        if level % TILE_HEIGHT != 0 {
+        if !level.is_multiple_of(TILE_HEIGHT) {
             return Ok(());
         }
         let tile = self.tile(level / TILE_HEIGHT, index / TILE_WIDTH)?;

@@ -190,10 +190,10 @@ impl Presented {
                 return Err(HttpSigError::Uncovered(required));
             }
         }
-        if let Some(alg) = &input.alg {
-            if alg != "ed25519" {
-                return Err(HttpSigError::Algorithm(alg.clone()));
-            }
+        if let Some(alg) = &input.alg
+            && alg != "ed25519"
+        {
+            return Err(HttpSigError::Algorithm(alg.clone()));
         }
         let keyid = input
             .keyid
@@ -230,10 +230,10 @@ impl Presented {
                 age: now - created,
             });
         }
-        if let Some(expires) = self.input.expires {
-            if expires <= now {
-                return Err(HttpSigError::Expired(expires));
-            }
+        if let Some(expires) = self.input.expires
+            && expires <= now
+        {
+            return Err(HttpSigError::Expired(expires));
         }
         Ok(())
     }

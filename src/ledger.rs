@@ -296,10 +296,11 @@ fn crash_point(point: &str) {
         let (name, count) = text.split_once(':')?;
         Some((name.to_owned(), AtomicU64::new(count.parse().ok()?)))
     });
-    if let Some((name, left)) = armed {
-        if name == point && left.fetch_sub(1, Ordering::SeqCst) == 1 {
-            std::process::abort();
-        }
+    if let Some((name, left)) = armed
+        && name == point
+        && left.fetch_sub(1, Ordering::SeqCst) == 1
+    {
+        std::process::abort();
     }
 }
 

@@ -422,10 +422,10 @@ pub fn writes(
     let mut persons: Vec<(String, serde_json::Value)> = Vec::new();
     match &statement.body {
         Body::SearchConducted(b) => {
-            if let Some(p) = b.subject.person() {
-                if let Some(k) = p.key() {
-                    persons.push((k, json!(p)));
-                }
+            if let Some(p) = b.subject.person()
+                && let Some(k) = p.key()
+            {
+                persons.push((k, json!(p)));
             }
         }
         Body::ContrabandFound(b) => {
@@ -441,10 +441,10 @@ pub fn writes(
             }
         }
         Body::Returned(b) => {
-            if let Some(p) = &b.owner {
-                if let Some(k) = p.key() {
-                    persons.push((k, json!(p)));
-                }
+            if let Some(p) = &b.owner
+                && let Some(k) = p.key()
+            {
+                persons.push((k, json!(p)));
             }
         }
         _ => {}

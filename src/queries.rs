@@ -72,10 +72,10 @@ pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, Sto
 fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, StoreError> {
     let mut out = Vec::new();
     for (k, _) in store.projection_scan(prefix)? {
-        if let Some(id) = projection::trailing_item(&k) {
-            if let Some(s) = item(store, &id)? {
-                out.push(s);
-            }
+        if let Some(id) = projection::trailing_item(&k)
+            && let Some(s) = item(store, &id)?
+        {
+            out.push(s);
         }
     }
     Ok(out)

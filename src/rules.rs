@@ -450,12 +450,11 @@ impl State {
     /// signature cost ~100 µs per statement on a ledger of a few hundred officers).
     fn candidate_keys(&self, statement: &Statement, keyid: &str) -> Vec<PublicKey> {
         let mut out: Vec<PublicKey> = self.by_keyid.get(keyid).cloned().unwrap_or_default();
-        if let Body::LedgerGenesis { admin, .. } = &statement.body {
-            if let Ok(key) = PublicKey::from_base64(&admin.public_key) {
-                if key.key_id() == keyid {
-                    out.push(key);
-                }
-            }
+        if let Body::LedgerGenesis { admin, .. } = &statement.body
+            && let Ok(key) = PublicKey::from_base64(&admin.public_key)
+            && key.key_id() == keyid
+        {
+            out.push(key);
         }
         out
     }

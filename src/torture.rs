@@ -112,7 +112,7 @@ fn statement(
     clock: &dyn Clock,
 ) -> Result<Envelope, compose::ComposeError> {
     let me = &signers[w % signers.len()];
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let witness = &signers[(w + 1) % signers.len()];
         let item = format!("BB-TRT-{w:03}-{n:07}");
         let bytes = compose::contraband_found(
@@ -307,7 +307,7 @@ pub fn crash(
     for cycle in 1..=config.cycles {
         report.cycles = cycle;
         // How this cycle's server dies.
-        let crash_at = if rng.word() % 2 == 0 {
+        let crash_at = if rng.word().is_multiple_of(2) {
             let point = CRASH_POINTS[(rng.word() % CRASH_POINTS.len() as u64) as usize];
             Some((point, rng.range(1, 40)))
         } else {
@@ -365,13 +365,13 @@ pub fn crash(
         acked.extend(load.acks);
         in_flight = load.in_flight;
         for (size, root) in load.checkpoints {
-            if let Some(other) = seen.insert(size, root) {
-                if other != root {
-                    report.undetected_corruption += 1;
-                    report.failures.push(format!(
-                        "cycle {cycle}: two signed checkpoints of size {size} with different roots"
-                    ));
-                }
+            if let Some(other) = seen.insert(size, root)
+                && other != root
+            {
+                report.undetected_corruption += 1;
+                report.failures.push(format!(
+                    "cycle {cycle}: two signed checkpoints of size {size} with different roots"
+                ));
             }
         }
 
@@ -778,7 +778,7 @@ fn fault_seed(
     let clock = SystemClock;
     // Which faults, and how often: each kind on with some chance, at 0.5%–10% of its calls.
     let rate = |rng: &mut Rng| {
-        if rng.word() % 2 == 0 {
+        if rng.word().is_multiple_of(2) {
             rng.range(5_000, 100_000) as u32
         } else {
             0
@@ -814,11 +814,11 @@ fn fault_seed(
                             ));
                         }
                         // Every answer given under faults is an error or true.
-                        if let Ok(view) = ledger.receipt_view(&receipt) {
-                            if let Err(e) = view.check(Some(&vkey)) {
-                                report.wrong_answers += 1;
-                                report.failures.push(format!("seed {seed}: a receipt: {e}"));
-                            }
+                        if let Ok(view) = ledger.receipt_view(&receipt)
+                            && let Err(e) = view.check(Some(&vkey))
+                        {
+                            report.wrong_answers += 1;
+                            report.failures.push(format!("seed {seed}: a receipt: {e}"));
                         }
                         let id = statement_id(&envelope)?;
                         acks.push(Ack {
@@ -876,7 +876,7 @@ fn fault_seed(
     ledger.close();
     drop(ledger);
     // A store that reopens at an older state: copy it, record more, put the copy back.
-    if seed % 4 == 0 {
+    if seed.is_multiple_of(4) {
         let copy = dir.with_extension("older");
         copy_dir(&dir.join("log.sled"), &copy).map_err(|e| format!("copy: {e}"))?;
         let ledger = Ledger::open(dir).map_err(|e| e.to_string())?;
@@ -914,13 +914,13 @@ fn statement_id(envelope: &[u8]) -> Result<[u8; 16], String> {
 
 /// Reads under faults: each answer is either an error or true.
 fn check_reads(ledger: &Ledger, vkey: &VerifierKey, ack: &Ack, report: &mut FaultReport) {
-    if let Ok(Some(bytes)) = ledger.leaf(ack.seq) {
-        if merkle::leaf_hash(&bytes) != ack.leaf_hash {
-            report.wrong_answers += 1;
-            report
-                .failures
-                .push(format!("leaf {} was served with other bytes", ack.seq));
-        }
+    if let Ok(Some(bytes)) = ledger.leaf(ack.seq)
+        && merkle::leaf_hash(&bytes) != ack.leaf_hash
+    {
+        report.wrong_answers += 1;
+        report
+            .failures
+            .push(format!("leaf {} was served with other bytes", ack.seq));
     }
     let cp = ledger.checkpoint();
     if let Ok(proof) = ledger.inclusion_proof(ack.seq, cp.size) {
@@ -935,14 +935,14 @@ fn check_reads(ledger: &Ledger, vkey: &VerifierKey, ack: &Ack, report: &mut Faul
                 .push(format!("the inclusion proof of leaf {} was wrong", ack.seq));
         }
     }
-    if let Ok(receipt) = ledger.submit(&ack.envelope) {
-        if receipt.seq != ack.seq || receipt.leaf_hash != ack.leaf_hash || !receipt.duplicate {
-            report.wrong_answers += 1;
-            report.failures.push(format!(
-                "a retry of seq {} was answered with seq {}",
-                ack.seq, receipt.seq
-            ));
-        }
+    if let Ok(receipt) = ledger.submit(&ack.envelope)
+        && (receipt.seq != ack.seq || receipt.leaf_hash != ack.leaf_hash || !receipt.duplicate)
+    {
+        report.wrong_answers += 1;
+        report.failures.push(format!(
+            "a retry of seq {} was answered with seq {}",
+            ack.seq, receipt.seq
+        ));
     }
 }
 

@@ -211,7 +211,7 @@ fn all_files(dir: &Path) -> Vec<PathBuf> {
 fn flip_random(path: &Path, rng: &mut Rng) {
     let mut bytes = std::fs::read(path).expect("read");
     let nonzero: Vec<usize> = (0..bytes.len()).filter(|&i| bytes[i] != 0).collect();
-    let at = if rng.word() % 2 == 0 || nonzero.is_empty() {
+    let at = if rng.word().is_multiple_of(2) || nonzero.is_empty() {
         rng.below(bytes.len())
     } else {
         nonzero[rng.below(nonzero.len())]
