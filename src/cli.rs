@@ -456,6 +456,9 @@ enum Command {
         /// Compare the views with a rebuild from the log every K cycles (the last cycle always)
         #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         rebuild_every: u64,
+        /// Percent of cycles killed during start-up: during the open, in sled's snapshot window, or just after listening
+        #[arg(long, value_name = "P", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=100))]
+        startup_percent: u64,
         /// Run the storage fault suite instead: one embedded ledger per seed through the fault layer
         #[arg(long)]
         faults: bool,
@@ -1496,6 +1499,7 @@ fn run(cli: Cli) -> Outcome {
             writers,
             seed,
             rebuild_every,
+            startup_percent,
             faults,
             seeds,
             statements,
@@ -1507,6 +1511,7 @@ fn run(cli: Cli) -> Outcome {
                 writers,
                 seed,
                 rebuild_every,
+                startup_percent,
                 faults,
                 seeds,
                 statements,
@@ -2431,6 +2436,7 @@ struct TortureArgs {
     writers: usize,
     seed: Option<u64>,
     rebuild_every: u64,
+    startup_percent: u64,
     faults: bool,
     seeds: u64,
     statements: u64,
@@ -2494,6 +2500,7 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
         seed,
         exe,
         rebuild_every: a.rebuild_every,
+        startup_percent: a.startup_percent,
     };
     let r = torture::crash(&config, &mut progress).map_err(failure)?;
     show(a.json, &r, || {
@@ -2512,6 +2519,13 @@ fn torture(dir: &Path, a: TortureArgs) -> Outcome {
             r.consistency_checked
         );
         out!("views compared with a rebuild   {:>8}", r.rebuilds_compared);
+        out!(
+            "kills during start-up           {:>8} ({} in sled's snapshot window)",
+            r.startup_kills,
+            r.snapshot_kills
+        );
+        out!("files moved to quarantine/      {:>8}", r.quarantined);
+        out!("reopens refused                 {:>8}", r.refused_opens);
         out!("seconds                         {:>8.1}", r.seconds);
         for f in &r.failures {
             out!("FAILED: {f}");

@@ -31,6 +31,13 @@ const KILL_AFTER_MS_MAX: u64 = 400;
 const CRASH_POINT_WAIT_MS: u64 = 10_000;
 /// How long a restarted server may take to print its address (a reopen replays the views).
 const START_WAIT_MS: u64 = 60_000;
+/// A start-up kill lands at most this long after the server was started: opening a torture ledger
+/// (lock, quarantine check, sled's own recovery and snapshot, catch-up) takes tens of ms.
+const OPEN_KILL_MS_MAX: u64 = 40;
+/// How long a start-up kill watches for sled's snapshot file before giving up on that window.
+const SNAPSHOT_WATCH_MS: u64 = 5_000;
+/// A kill "early" lands within this many ms after the server said it listens.
+const EARLY_KILL_MS_MAX: u64 = 20;
 /// The facility of the torture ledger's officers.
 const FACILITY: &str = "TORTURE";
 
@@ -144,6 +151,9 @@ pub struct CrashConfig {
     pub exe: PathBuf,
     /// Rebuild the views from the log and compare every this many cycles (1: every cycle).
     pub rebuild_every: u64,
+    /// Share of cycles, in percent, whose kill lands during start-up: while the server opens
+    /// the ledger, while sled writes its snapshot, or in the first moments after it listens.
+    pub startup_percent: u64,
 }
 
 /// What a crash torture run found. `lost` and `undetected_corruption` must both be 0.
@@ -166,6 +176,14 @@ pub struct CrashReport {
     /// Consistency proofs checked between a new checkpoint and one seen before.
     pub consistency_checked: u64,
     pub rebuilds_compared: u64,
+    /// Kills that landed while the server was opening the ledger or just after (all kinds).
+    pub startup_kills: u64,
+    /// Of those, kills that landed while sled's `snap.*.generating` file existed.
+    pub snapshot_kills: u64,
+    /// Files the reopens moved to `quarantine/` (snapshots sled never committed).
+    pub quarantined: u64,
+    /// Reopens refused after a kill (a ledger that would not open): must be 0.
+    pub refused_opens: u64,
     pub seed: u64,
     pub seconds: f64,
     /// Each failure, named; empty on a clean run.
@@ -176,12 +194,20 @@ impl CrashReport {
     /// The one line the run ends with.
     pub fn line(&self) -> String {
         format!(
-            "cycles={} acked={} lost={} undetected_corruption={}",
-            self.cycles, self.acked, self.lost, self.undetected_corruption
+            "cycles={} acked={} lost={} undetected_corruption={} startup_kills={} refused_opens={}",
+            self.cycles,
+            self.acked,
+            self.lost,
+            self.undetected_corruption,
+            self.startup_kills,
+            self.refused_opens
         )
     }
     pub fn passed(&self) -> bool {
-        self.lost == 0 && self.undetected_corruption == 0 && self.failures.is_empty()
+        self.lost == 0
+            && self.undetected_corruption == 0
+            && self.refused_opens == 0
+            && self.failures.is_empty()
     }
 }
 
@@ -214,12 +240,14 @@ struct ServerChild {
     url: String,
 }
 
-fn start_server(
+/// Starts `custody serve` on the ledger without waiting for it; `first_line` brings the line it
+/// prints once it listens (or nothing, if it dies first).
+fn spawn_server(
     exe: &Path,
     dir: &Path,
     log: &Path,
     crash_at: Option<&str>,
-) -> Result<ServerChild, String> {
+) -> Result<(Child, std::sync::mpsc::Receiver<String>), String> {
     let log_file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -252,7 +280,17 @@ fn start_server(
             sink.clear();
         }
     });
-    let line = rx
+    Ok((child, rx))
+}
+
+fn start_server(
+    exe: &Path,
+    dir: &Path,
+    log: &Path,
+    crash_at: Option<&str>,
+) -> Result<ServerChild, String> {
+    let (mut child, first_line) = spawn_server(exe, dir, log, crash_at)?;
+    let line = first_line
         .recv_timeout(Duration::from_millis(START_WAIT_MS))
         .unwrap_or_default();
     match line.trim().strip_prefix("listening on ") {
@@ -273,14 +311,121 @@ fn start_server(
     }
 }
 
+/// True while sled is writing a snapshot it has not yet renamed into place.
+fn snapshot_being_written(sled: &Path) -> bool {
+    std::fs::read_dir(sled).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            crate::recovery::snapshot_name(&e.file_name().to_string_lossy())
+                == crate::recovery::SnapshotName::Generating
+        })
+    })
+}
+
+/// A kill while the server starts: SIGKILL after a random delay (most land inside the open), or,
+/// with `watch_snapshot`, the moment sled's snapshot file appears. Answers the kill's name.
+fn startup_kill(
+    exe: &Path,
+    dir: &Path,
+    log: &Path,
+    rng: &mut Rng,
+    watch_snapshot: bool,
+) -> Result<String, String> {
+    let (mut child, first_line) = spawn_server(exe, dir, log, None)?;
+    let sled = dir.join("log.sled");
+    let kill = if watch_snapshot {
+        let deadline = Instant::now() + Duration::from_millis(SNAPSHOT_WATCH_MS);
+        loop {
+            // Polled without sleeping: the window is one small write and one fsync long.
+            if snapshot_being_written(&sled) {
+                let _ = child.kill();
+                break "sigkill in the snapshot window";
+            }
+            if Instant::now() >= deadline
+                || first_line.try_recv().is_ok()
+                || matches!(child.try_wait(), Ok(Some(_)))
+            {
+                let _ = child.kill();
+                break "sigkill during open (snapshot window missed)";
+            }
+        }
+    } else {
+        std::thread::sleep(Duration::from_millis(rng.range(0, OPEN_KILL_MS_MAX)));
+        let listening = first_line.try_recv().is_ok();
+        let _ = child.kill();
+        if listening {
+            "sigkill just after open"
+        } else {
+            "sigkill during open"
+        }
+    };
+    let _ = child.wait();
+    Ok(kill.to_owned())
+}
+
+/// How one cycle's server dies.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// Under load: SIGKILL after a random delay (`early`: within moments of listening), or an
+    /// abort at an armed crash point of the group commit.
+    Load {
+        crash_at: Option<(&'static str, u64)>,
+        early: bool,
+    },
+    /// SIGKILL at a random moment of the start-up, most inside the open.
+    Open,
+    /// A short load (so that sled's log runs past its snapshot), a kill, then a kill the moment
+    /// the next start's sled writes its snapshot file.
+    Snapshot,
+}
+
+impl Plan {
+    fn draw(rng: &mut Rng, startup_percent: u64) -> Self {
+        if rng.range(1, 100) <= startup_percent {
+            return match rng.word() % 3 {
+                0 => Self::Open,
+                1 => Self::Snapshot,
+                _ => Self::Load {
+                    crash_at: None,
+                    early: true,
+                },
+            };
+        }
+        let crash_at = if rng.word() % 2 == 0 {
+            let point = CRASH_POINTS[(rng.word() % CRASH_POINTS.len() as u64) as usize];
+            Some((point, rng.range(1, 40)))
+        } else {
+            None
+        };
+        Self::Load {
+            crash_at,
+            early: false,
+        }
+    }
+}
+
+/// A crash torture under way: what was acknowledged and seen so far.
+struct Run<'a> {
+    config: &'a CrashConfig,
+    vkey: VerifierKey,
+    signers: Arc<Vec<Signer>>,
+    log: PathBuf,
+    rng: Rng,
+    report: CrashReport,
+    acked: Vec<Ack>,
+    in_flight: Vec<Vec<u8>>,
+    seen: BTreeMap<u64, Hash>,
+    verifier: Option<Verifier>,
+    counters: Vec<u64>,
+}
+
 /// Runs the crash torture. Progress goes to `progress` (one line per cycle).
 pub fn crash(
     config: &CrashConfig,
     progress: &mut dyn FnMut(&str),
 ) -> Result<CrashReport, TortureError> {
-    if config.cycles == 0 || config.writers == 0 {
+    if config.cycles == 0 || config.writers == 0 || config.startup_percent > 100 {
         return Err(TortureError::Input(
-            "--cycles and --writers must be at least 1".into(),
+            "--cycles and --writers must be at least 1, and --startup-percent at most 100".into(),
         ));
     }
     if config.dir.exists() {
@@ -291,134 +436,231 @@ pub fn crash(
     }
     let started = Instant::now();
     let (vkey, signers) = create_ledger(&config.dir, config.writers + 1)?;
-    let signers = Arc::new(signers);
-    let log = config.dir.with_extension("serve.log");
-    let mut rng = Rng::new(config.seed);
-    let mut report = CrashReport {
-        seed: config.seed,
-        ..CrashReport::default()
+    let mut run = Run {
+        config,
+        vkey,
+        signers: Arc::new(signers),
+        log: config.dir.with_extension("serve.log"),
+        rng: Rng::new(config.seed),
+        report: CrashReport {
+            seed: config.seed,
+            ..CrashReport::default()
+        },
+        acked: Vec::new(),
+        in_flight: Vec::new(),
+        seen: BTreeMap::new(),
+        verifier: None,
+        counters: vec![0u64; config.writers],
     };
-    let mut acked: Vec<Ack> = Vec::new();
-    let mut in_flight: Vec<Vec<u8>> = Vec::new();
-    let mut seen: BTreeMap<u64, Hash> = BTreeMap::new();
-    let mut verifier: Option<Verifier> = None;
-    let mut counters = vec![0u64; config.writers];
-
     for cycle in 1..=config.cycles {
-        report.cycles = cycle;
-        // How this cycle's server dies.
-        let crash_at = if rng.word().is_multiple_of(2) {
-            let point = CRASH_POINTS[(rng.word() % CRASH_POINTS.len() as u64) as usize];
-            Some((point, rng.range(1, 40)))
-        } else {
-            None
+        run.report.cycles = cycle;
+        if !run.cycle(cycle, progress) {
+            break;
+        }
+    }
+    run.finish()?;
+    run.report.seconds = started.elapsed().as_secs_f64();
+    Ok(run.report)
+}
+
+impl Run<'_> {
+    /// One kill and the checks after it; false when the run must stop.
+    fn cycle(&mut self, cycle: u64, progress: &mut dyn FnMut(&str)) -> bool {
+        let plan = Plan::draw(&mut self.rng, self.config.startup_percent);
+        let killed = match plan {
+            Plan::Load { crash_at, early } => self.load_and_kill(crash_at, early),
+            Plan::Open => self.startup_kill(false).map(|k| (k, 0)),
+            Plan::Snapshot => self
+                .load_and_kill(None, false)
+                .and_then(|(_, acks)| Ok((self.startup_kill(true)?, acks))),
         };
-        let armed = crash_at.map(|(p, n)| format!("{p}:{n}"));
-        let server = match start_server(&config.exe, &config.dir, &log, armed.as_deref()) {
-            Ok(s) => s,
+        let (kill, new_acks) = match killed {
+            Ok(k) => k,
             Err(e) => {
-                report.failures.push(format!("cycle {cycle}: {e}"));
-                break;
+                self.report.refused_opens += 1;
+                self.report.failures.push(format!("cycle {cycle}: {e}"));
+                return false;
             }
         };
+        // Everything is checked against the ledger as the crash left it.
+        let rebuild = cycle % self.config.rebuild_every.max(1) == 0 || cycle == self.config.cycles;
+        let refused_before = self.report.refused_opens;
+        match check_cycle(
+            &self.config.dir,
+            &self.vkey,
+            &self.acked,
+            &mut self.seen,
+            &mut self.verifier,
+            rebuild,
+            &mut self.report,
+        ) {
+            Ok(size) => {
+                self.report.entries = size;
+                progress(&format!(
+                    "cycle {cycle}/{}: {kill}; {new_acks} acknowledged (total {}), log {size} entries, verified",
+                    self.config.cycles,
+                    self.acked.len()
+                ));
+                true
+            }
+            Err(e) => {
+                // A ledger that refuses to open was detected; anything else got past the checks.
+                if self.report.refused_opens == refused_before {
+                    self.report.undetected_corruption += 1;
+                }
+                self.report.failures.push(format!("cycle {cycle}: {e}"));
+                progress(&format!(
+                    "cycle {cycle}/{}: FAILED: {e}",
+                    self.config.cycles
+                ));
+                false
+            }
+        }
+    }
+
+    /// Starts the server, runs the writers, kills it as `crash_at`/`early` say, and takes in
+    /// what the writers brought back. Answers the kill's name and the new acknowledgements.
+    fn load_and_kill(
+        &mut self,
+        crash_at: Option<(&'static str, u64)>,
+        early: bool,
+    ) -> Result<(String, usize), String> {
+        let armed = crash_at.map(|(p, n)| format!("{p}:{n}"));
+        let mut server = start_server(
+            &self.config.exe,
+            &self.config.dir,
+            &self.log,
+            armed.as_deref(),
+        )?;
         let load = run_cycle(
             &server,
-            &signers,
-            &vkey,
-            std::mem::take(&mut in_flight),
-            &acked,
-            &mut counters,
-            &mut rng,
+            &self.signers,
+            &self.vkey,
+            std::mem::take(&mut self.in_flight),
+            &self.acked,
+            &mut self.counters,
+            &mut self.rng,
         );
-        let mut server = server;
         let kill = match crash_at {
+            None if early => {
+                std::thread::sleep(Duration::from_millis(self.rng.range(0, EARLY_KILL_MS_MAX)));
+                self.report.startup_kills += 1;
+                "sigkill early".to_owned()
+            }
             None => {
-                std::thread::sleep(Duration::from_millis(rng.range(10, KILL_AFTER_MS_MAX)));
+                std::thread::sleep(Duration::from_millis(self.rng.range(10, KILL_AFTER_MS_MAX)));
                 "sigkill".to_owned()
             }
-            Some((point, _)) => {
-                let deadline = Instant::now() + Duration::from_millis(CRASH_POINT_WAIT_MS);
-                loop {
-                    if matches!(server.child.try_wait(), Ok(Some(_))) {
-                        break format!("abort at {point}");
-                    }
-                    if Instant::now() >= deadline {
-                        let _ = server.child.kill();
-                        break format!("sigkill ({point} not reached)");
-                    }
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-            }
+            Some((point, _)) => wait_for_crash_point(&mut server.child, point),
         };
         let _ = server.child.kill();
         let _ = server.child.wait();
-        let load = join_load(load);
-        *report.kills.entry(kill.clone()).or_default() += 1;
+        *self.report.kills.entry(kill.clone()).or_default() += 1;
+        let new_acks = self.take_load(join_load(load));
+        Ok((kill, new_acks))
+    }
+
+    /// A kill during start-up (see `startup_kill`), counted.
+    fn startup_kill(&mut self, watch_snapshot: bool) -> Result<String, String> {
+        let kill = startup_kill(
+            &self.config.exe,
+            &self.config.dir,
+            &self.log,
+            &mut self.rng,
+            watch_snapshot,
+        )?;
+        self.report.startup_kills += 1;
+        if kill == "sigkill in the snapshot window" {
+            self.report.snapshot_kills += 1;
+        }
+        *self.report.kills.entry(kill.clone()).or_default() += 1;
+        Ok(kill)
+    }
+
+    /// Takes in what a cycle's writers brought back; answers how many new acknowledgements.
+    fn take_load(&mut self, load: CycleLoad) -> usize {
+        let report = &mut self.report;
         report.resubmitted += load.resubmitted;
         report.recovered += load.recovered;
         report.retries_checked += load.retries_checked;
         for f in load.failures {
             report.undetected_corruption += 1;
-            report.failures.push(format!("cycle {cycle}: {f}"));
+            report
+                .failures
+                .push(format!("cycle {}: {f}", report.cycles));
         }
         let new_acks = load.acks.len();
-        acked.extend(load.acks);
-        in_flight = load.in_flight;
+        self.acked.extend(load.acks);
+        self.in_flight = load.in_flight;
         for (size, root) in load.checkpoints {
-            if let Some(other) = seen.insert(size, root)
-                && other != root
-            {
-                report.undetected_corruption += 1;
-                report.failures.push(format!(
-                    "cycle {cycle}: two signed checkpoints of size {size} with different roots"
-                ));
+            if let Some(other) = self.seen.insert(size, root) {
+                if other != root {
+                    report.undetected_corruption += 1;
+                    report.failures.push(format!(
+                        "cycle {}: two signed checkpoints of size {size} with different roots",
+                        report.cycles
+                    ));
+                }
             }
         }
-
-        // Everything is checked against the ledger as the crash left it.
-        let rebuild = cycle % config.rebuild_every.max(1) == 0 || cycle == config.cycles;
-        match check_cycle(
-            &config.dir,
-            &vkey,
-            &acked,
-            &mut seen,
-            &mut verifier,
-            rebuild,
-            &mut report,
-        ) {
-            Ok(size) => {
-                report.entries = size;
-                progress(&format!(
-                    "cycle {cycle}/{}: {kill}; {new_acks} acknowledged (total {}), log {size} entries, verified",
-                    config.cycles,
-                    acked.len()
-                ));
-            }
-            Err(e) => {
-                report.undetected_corruption += 1;
-                report.failures.push(format!("cycle {cycle}: {e}"));
-                progress(&format!("cycle {cycle}/{}: FAILED: {e}", config.cycles));
-                break;
-            }
-        }
+        new_acks
     }
-    report.acked = acked.len() as u64;
-    // A last verification from scratch: what the incremental checks established, once whole.
-    if report.failures.is_empty() {
-        let ledger = Ledger::open(&config.dir)?;
+
+    /// A last verification from scratch: what the incremental checks established, once whole.
+    fn finish(&mut self) -> Result<(), TortureError> {
+        self.report.acked = self.acked.len() as u64;
+        self.report.quarantined =
+            count_files(&self.config.dir.join(crate::recovery::QUARANTINE_DIR));
+        if !self.report.failures.is_empty() {
+            return Ok(());
+        }
+        let ledger = Ledger::open(&self.config.dir)?;
         let cp = ledger.checkpoint();
-        if let Err(e) =
-            verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})
-        {
-            report.undetected_corruption += 1;
-            report
+        if let Err(e) = verify::verify_log(
+            ledger.store(),
+            cp.note.as_bytes(),
+            &self.vkey,
+            &mut |_, _| {},
+        ) {
+            self.report.undetected_corruption += 1;
+            self.report
                 .failures
                 .push(format!("final full verification: {e}"));
         }
         ledger.close();
+        Ok(())
     }
-    report.seconds = started.elapsed().as_secs_f64();
-    Ok(report)
+}
+
+/// Waits for a server armed with a crash point to abort there; kills it if it never gets there.
+fn wait_for_crash_point(child: &mut Child, point: &str) -> String {
+    let deadline = Instant::now() + Duration::from_millis(CRASH_POINT_WAIT_MS);
+    loop {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return format!("abort at {point}");
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            return format!("sigkill ({point} not reached)");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Files under `dir`, at any depth (0 when it does not exist).
+fn count_files(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                if e.path().is_dir() {
+                    count_files(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    })
 }
 
 /// Waits for a cycle's writers and sums up what they bring back.
@@ -618,7 +860,10 @@ fn check_cycle(
     rebuild: bool,
     report: &mut CrashReport,
 ) -> Result<u64, String> {
-    let ledger = Ledger::open(dir).map_err(|e| format!("the ledger does not reopen: {e}"))?;
+    let ledger = Ledger::open(dir).map_err(|e| {
+        report.refused_opens += 1;
+        format!("the ledger does not reopen: {e}")
+    })?;
     let cp = ledger.checkpoint();
     let signed = note::open_checkpoint(cp.note.as_bytes(), vkey)
         .map_err(|e| format!("the reopened checkpoint does not verify: {e}"))?;

@@ -64,6 +64,49 @@ fn given_a_server_killed_twenty_times_under_load_then_every_acknowledgement_surv
         "{r}"
     );
     assert_eq!(r["rebuilds_compared"], 20, "{r}");
+    // The default run kills some servers during start-up too, and every reopen succeeds.
+    assert!(
+        r["startup_kills"].as_u64().expect("startup kills") > 0,
+        "{r}"
+    );
+    assert_eq!(r["refused_opens"], 0, "{r}");
+}
+
+#[test]
+fn given_servers_killed_while_they_open_and_while_sled_writes_its_snapshot_then_every_reopen_succeeds()
+ {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("ledger");
+    let (code, r, log) = torture(&[
+        "--ledger",
+        dir.to_str().expect("utf-8"),
+        "--cycles",
+        "12",
+        "--writers",
+        "4",
+        "--startup-percent",
+        "100",
+        "--seed",
+        "20261204",
+    ]);
+    assert_eq!(code, Some(0), "torture failed: {r}\n{log}");
+    assert_eq!(r["startup_kills"], 12, "{r}");
+    assert_eq!(r["refused_opens"], 0, "{r}");
+    assert_eq!(r["lost"], 0, "{r}");
+    assert_eq!(r["undetected_corruption"], 0, "{r}");
+    // Kills landed inside the open itself, not only after it: either during sled's snapshot
+    // write (each such kill leaves a file the next open must move aside) or before the listen.
+    let kills = r["kills"].as_object().expect("kills");
+    let inside_open = r["snapshot_kills"].as_u64().expect("snapshot kills")
+        + kills
+            .get("sigkill during open")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+    assert!(inside_open > 0, "{r}");
+    assert!(
+        r["quarantined"].as_u64().expect("quarantined") <= r["snapshot_kills"].as_u64().expect("n"),
+        "only snapshots cut off by a kill are moved: {r}"
+    );
 }
 
 #[test]
