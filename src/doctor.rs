@@ -4,9 +4,10 @@
 //! files sled would misread, and rebuilding the disposable views from the log. Must never drop,
 //! rewrite or reorder an acknowledged entry.
 //!
-//! Without `repair` it changes nothing: the folder is copied (under the ledger's lock, so the copy
-//! is consistent) and the repairs are tried on the copy, so the report says exactly what
-//! `--repair` would do.
+//! Without `repair` it changes nothing (beyond creating the empty `lock` file in a ledger made
+//! before there was one): the folder is copied under the ledger's lock, so the copy is consistent,
+//! and the repairs are tried on the copy, so the report says exactly what `--repair` would do.
+//! With `repair`, the checks, the repairs and the open all happen under that one lock.
 
 use crate::ledger::{LedgerPaths, OpenError, Repair};
 use crate::recovery::{self, LedgerLock, SnapshotName};
@@ -103,23 +104,31 @@ pub fn diagnose(
     };
     let sled = LedgerPaths::new(dir).sled();
     let doctor = |e: StoreError| DoctorError(e.to_string());
-    snapshots(&sled, repair, &mut d).map_err(doctor)?;
     let torn_conf = conf(&sled, repair, &mut d);
     if repair {
+        // Everything under the one lock, so nothing can take the ledger between check and repair.
+        let now = crate::time::Clock::now(&crate::time::SystemClock);
+        let moved = recovery::make_safe_for_open(&lock, &sled, &recovery::stamp(now));
+        let moved = moved.map_err(doctor)?;
+        let files: Vec<_> = moved.iter().map(|m| (m.from.clone(), m.bytes)).collect();
+        snapshot_findings(&files, true, &mut d);
         if torn_conf {
             rewrite_conf(&lock).map_err(doctor)?;
         }
-        drop(lock);
-        open_and_verify(dir, dir, repair, progress, &mut d);
+        open_and_verify(lock, dir, repair, progress, &mut d);
     } else {
-        let scratch = scratch_copy(&lock)?;
+        let mut files =
+            recovery::snapshot_files(&sled, SnapshotName::Generating).map_err(doctor)?;
+        files.extend(recovery::snapshot_files(&sled, SnapshotName::Unknown).map_err(doctor)?);
+        let files: Vec<_> = files.into_iter().map(|f| (f.path, f.bytes)).collect();
+        snapshot_findings(&files, false, &mut d);
+        let scratch = Scratch::copy(&lock)?;
         drop(lock);
+        let scratch_lock = LedgerLock::acquire(&scratch.0).map_err(doctor)?;
         if torn_conf {
-            let scratch_lock = LedgerLock::acquire(&scratch).map_err(doctor)?;
             rewrite_conf(&scratch_lock).map_err(doctor)?;
         }
-        open_and_verify(&scratch, dir, repair, progress, &mut d);
-        let _ = std::fs::remove_dir_all(&scratch);
+        open_and_verify(scratch_lock, dir, repair, progress, &mut d);
     }
     Ok(d)
 }
@@ -176,37 +185,41 @@ fn in_use(dir: &Path) -> Finding {
     }
 }
 
-/// Snapshot files sled would misread (moved by the open) or that are not sled's (reported).
-fn snapshots(sled: &Path, repair: bool, d: &mut Diagnosis) -> Result<(), StoreError> {
-    for file in recovery::snapshot_files(sled, SnapshotName::Generating)? {
-        let why = "a snapshot sled never committed; the one before it and the log hold everything";
+/// Findings for the snapshot files opening moves aside (`moved`: already moved, by `--repair`).
+fn snapshot_findings(files: &[(PathBuf, u64)], moved: bool, d: &mut Diagnosis) {
+    for (path, bytes) in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let uncommitted =
+            name.as_deref().map(recovery::snapshot_name) == Some(SnapshotName::Generating);
+        let (check, problem, why) = if uncommitted {
+            (
+                "snapshot-uncommitted",
+                format!(
+                    "a sled snapshot ({bytes} bytes) never renamed into place: a process stopped while writing it, and sled would read it as its newest snapshot"
+                ),
+                "a snapshot sled never committed; the one before it and the log hold everything",
+            )
+        } else {
+            (
+                "snapshot-unknown-name",
+                format!(
+                    "a file ({bytes} bytes) whose name starts with `snap.` but is not one sled writes: sled would read it as its newest snapshot, or delete it once it writes a new one"
+                ),
+                "its bytes are kept there for inspection; sled needs nothing in it",
+            )
+        };
         d.findings.push(Finding {
-            file: file.path.display().to_string(),
-            check: "snapshot-uncommitted",
-            problem: format!(
-                "a sled snapshot ({} bytes) that was never renamed into place: a process stopped while writing it, and sled would read it as its newest snapshot",
-                file.bytes
-            ),
+            file: path.display().to_string(),
+            check,
+            problem,
             acknowledged_data: Risk::None,
-            action: if repair {
+            action: if moved {
                 Action::Repaired(format!("moved to quarantine/ ({why})"))
             } else {
                 Action::Repairable(format!("move it to quarantine/ ({why})"))
             },
         });
     }
-    for file in recovery::snapshot_files(sled, SnapshotName::Unknown)? {
-        d.findings.push(Finding {
-            file: file.path.display().to_string(),
-            check: "snapshot-unknown-name",
-            problem: "a file whose name starts with `snap.` but is not one sled writes; sled reads every such name as a snapshot".into(),
-            acknowledged_data: Risk::Unknown,
-            action: Action::Manual(
-                "if you put it there, move it out of log.sled; otherwise keep it for inspection and move it to quarantine/ by hand".into(),
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// sled's `conf`: written once, on the store's first open, without a temporary file or fsync, so
@@ -218,8 +231,20 @@ fn conf(sled: &Path, repair: bool, d: &mut Diagnosis) -> bool {
     const CONF_EMPTY_BYTES_MAX: usize = 8;
     const CRC_BYTES: usize = 4;
     let path = sled.join("conf");
-    let Ok(bytes) = std::fs::read(&path) else {
-        return false;
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        // sled writes a missing `conf` itself.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+        Err(e) => {
+            d.findings.push(Finding {
+                file: path.display().to_string(),
+                check: "store-io",
+                problem: format!("cannot read sled's settings file: {e}"),
+                acknowledged_data: Risk::Unknown,
+                action: Action::Manual(IO_ACTION.into()),
+            });
+            return false;
+        }
     };
     if bytes.len() <= CONF_EMPTY_BYTES_MAX {
         return false;
@@ -266,16 +291,32 @@ fn rewrite_conf(lock: &LedgerLock) -> Result<(), StoreError> {
     recovery::sync_dir(&sled)
 }
 
-/// Copies the ledger (without `quarantine/` and the lock file) to a fresh scratch folder.
-fn scratch_copy(lock: &LedgerLock) -> Result<PathBuf, DoctorError> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let scratch =
-        std::env::temp_dir().join(format!("custody-doctor-{}-{nanos}", std::process::id()));
-    copy_tree(lock.dir(), &scratch, true)
-        .map_err(|e| DoctorError(format!("copying the ledger to {}: {e}", scratch.display())))?;
-    Ok(scratch)
+/// A scratch copy of the ledger (without `quarantine/` and the lock file) in the temporary
+/// folder, removed when dropped — also when the doctor fails half-way.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn copy(lock: &LedgerLock) -> Result<Self, DoctorError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("custody-doctor-{}-{nanos}", std::process::id()));
+        let scratch = Self(path);
+        copy_tree(lock.dir(), &scratch.0, true).map_err(|e| {
+            DoctorError(format!(
+                "copying the ledger to {}: {e}",
+                scratch.0.display()
+            ))
+        })?;
+        Ok(scratch)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
@@ -295,21 +336,23 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens the ledger in `dir` (the real one, or the scratch copy of `real`) and verifies its log.
+/// Opens the ledger whose lock is held (the real one, or the scratch copy of `real`) and verifies
+/// its log.
 fn open_and_verify(
-    dir: &Path,
+    lock: LedgerLock,
     real: &Path,
     repair: bool,
     progress: &mut dyn FnMut(u64, u64),
     d: &mut Diagnosis,
 ) {
-    let ledger = match Ledger::open(dir) {
-        Ok(l) => l,
-        Err(e) => {
-            d.findings.push(open_failure(real, e));
-            return;
-        }
-    };
+    let ledger =
+        match Ledger::open_locked(lock, std::sync::Arc::new(crate::time::SystemClock), None) {
+            Ok(l) => l,
+            Err(e) => {
+                d.findings.push(open_failure(real, e));
+                return;
+            }
+        };
     for r in ledger.repairs() {
         if let Repair::ViewsRebuilt { entries, why } = r {
             let what = format!("rebuilt from the log's {entries} entries");
@@ -345,6 +388,8 @@ fn open_and_verify(
     }
     ledger.close();
 }
+
+const IO_ACTION: &str = "check the disk, free space and permissions, then run the doctor again";
 
 const RESTORE: &str = "keep this folder as it is for inspection; restore the ledger from its last backup or tiles export (`custody export`), or from a mirror";
 

@@ -497,6 +497,27 @@ impl Ledger {
         clock: Arc<dyn Clock>,
         faults: Option<Arc<Faults>>,
     ) -> Result<Ledger, OpenError> {
+        let not_a_ledger = |reason: &str| OpenError::NotALedger {
+            path: dir.display().to_string(),
+            reason: reason.to_owned(),
+        };
+        if !dir.join("log.sled").exists() {
+            return Err(not_a_ledger("no log.sled inside"));
+        }
+        // The ledger's own lock first: a live server may be writing the very files below.
+        let lock = LedgerLock::acquire(dir)?;
+        Self::open_locked(lock, clock, faults)
+    }
+
+    /// Opens the ledger whose lock the caller already holds (`custody doctor` checks and
+    /// repairs under the same lock, so nothing can take the ledger in between).
+    pub fn open_locked(
+        lock: LedgerLock,
+        clock: Arc<dyn Clock>,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<Ledger, OpenError> {
+        let dir = lock.dir().to_path_buf();
+        let dir = dir.as_path();
         let paths = LedgerPaths::new(dir);
         let not_a_ledger = |reason: &str| OpenError::NotALedger {
             path: dir.display().to_string(),
@@ -508,8 +529,6 @@ impl Ledger {
         if !paths.key().exists() {
             return Err(not_a_ledger("no ledger-key.pem inside"));
         }
-        // The ledger's own lock first: a live server may be writing the very files below.
-        let lock = LedgerLock::acquire(dir)?;
         let mut repairs: Vec<Repair> =
             recovery::make_safe_for_open(&lock, &paths.sled(), &recovery::stamp(clock.now()))?
                 .into_iter()

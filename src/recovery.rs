@@ -1,7 +1,8 @@
 //! Storage: what a killed process can leave in a ledger folder, made safe before anything opens
 //! it. Owns the ledger's own lock (`lock`, held for as long as a `Ledger` is open), the test for
 //! sled files that are provably incomplete, and the `quarantine/` folder they are moved to.
-//! Must never delete a file, and never move one it cannot prove incomplete.
+//! Must never delete a file, and never move one sled reads correctly or skips (a committed
+//! snapshot, its data file, its `conf`, a `.in___motion` name).
 //!
 //! Why this exists (sled 0.34.7, `src/pagecache/snapshot.rs`): on every open that finds the log
 //! ahead of its last snapshot, `write_snapshot` writes `snap.<LSN>.generating`, `sync_all`s it and
@@ -90,7 +91,7 @@ impl LedgerLock {
     }
 }
 
-/// A file sled would misread, and why it is provably incomplete.
+/// A file to move aside, and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incomplete {
     pub path: PathBuf,
@@ -106,7 +107,8 @@ pub enum SnapshotName {
     Generating,
     /// `….in___motion`: skipped by sled itself.
     InMotion,
-    /// Starts with `snap.` but is none of the above: sled would read it; we cannot tell what it is.
+    /// Starts with `snap.` but is none of the above: not sled's, yet sled would read it as its
+    /// newest snapshot (if it sorts last) or delete it (once it writes a new snapshot).
     Unknown,
     /// Not a snapshot name at all.
     NotASnapshot,
@@ -235,22 +237,34 @@ pub fn sync_tree(dir: &Path) -> Result<(), StoreError> {
     sync_dir(dir)
 }
 
-/// Before sled opens `sled_dir`: moves every snapshot that was never committed to quarantine.
-/// Files sled skips or that are committed stay where they are.
+/// Before sled opens `sled_dir`: moves to quarantine every snapshot that was never committed, and
+/// every other name sled would take for a snapshot but did not write (sled reads the last such
+/// name as its newest snapshot, and deletes all the others once it writes a new one: moving them
+/// aside is the only way to keep their bytes). Committed snapshots and names sled skips stay.
 pub fn make_safe_for_open(
     lock: &LedgerLock,
     sled_dir: &Path,
     stamp: &str,
 ) -> Result<Vec<Moved>, StoreError> {
-    let generating = snapshot_files(sled_dir, SnapshotName::Generating)?;
-    quarantine(lock, &generating, stamp)
+    let mut files = snapshot_files(sled_dir, SnapshotName::Generating)?;
+    files.extend(snapshot_files(sled_dir, SnapshotName::Unknown)?);
+    quarantine(lock, &files, stamp)
 }
 
 impl std::fmt::Display for Moved {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.from.file_name().map(|n| n.to_string_lossy());
+        let why = match name.as_deref().map(snapshot_name) {
+            Some(SnapshotName::Generating) => {
+                "a sled snapshot never renamed into place (a process stopped while writing it), which sled would read as its newest snapshot and refuse to open"
+            }
+            _ => {
+                "a name sled takes for a snapshot but never writes, which sled would misread or delete"
+            }
+        };
         write!(
             f,
-            "moved {} ({} bytes) to {}: a sled snapshot never renamed into place (a process stopped while writing it), which sled would read as its newest snapshot and refuse to open",
+            "moved {} ({} bytes) to {}: {why}",
             self.from.display(),
             self.bytes,
             self.to.display()

@@ -1246,6 +1246,7 @@ pub async fn serve_opening<E: Send + 'static>(
     let slot: Arc<std::sync::OnceLock<Router>> = Arc::new(std::sync::OnceLock::new());
     let handle = axum_server::Handle::new();
     let (addr, server) = start_listening(&config, opening_router(Arc::clone(&slot)), &handle)?;
+    tracing::info!(target: "custody::http", %addr, "bound; opening the ledger (every request is answered 503 until it is open)");
     let ledger = match tokio::task::spawn_blocking(open).await {
         Ok(Ok(ledger)) => ledger,
         failed => {
@@ -1448,5 +1449,153 @@ pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeE
             .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?
             .err()
             .unwrap_or_else(|| ServeError::Runtime("the server stopped before listening".into()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read as _, Write as _};
+
+    /// How long the test waits for the server to listen, and then to open its ledger.
+    const DEADLINE_MS: u64 = 20_000;
+
+    /// A response as the client saw it: status, headers (names lower-cased) and body.
+    struct Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Answer {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// One plain HTTP/1.1 GET on its own connection (closed by the server after the answer).
+    fn get(addr: SocketAddr, path: &str) -> std::io::Result<Answer> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw)?;
+        let bad = |what: &str| std::io::Error::other(format!("{what}: {raw:?}"));
+        let (head, body) = raw
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| bad("no header end"))?;
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status line"))?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        })
+    }
+
+    /// Asks `path` until `done` accepts an answer (connection errors are retried: the server may
+    /// not listen yet), and returns that answer; panics at the deadline with the last one.
+    fn poll(addr: SocketAddr, path: &str, done: impl Fn(&Answer) -> bool) -> Answer {
+        let deadline = Instant::now() + Duration::from_millis(DEADLINE_MS);
+        loop {
+            let last = match get(addr, path) {
+                Ok(answer) if done(&answer) => return answer,
+                Ok(answer) => format!("{} {}", answer.status, answer.body),
+                Err(e) => e.to_string(),
+            };
+            assert!(Instant::now() < deadline, "{path} at the deadline: {last}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A loopback port free a moment ago (`serve_opening` reports the bound address only once the
+    /// ledger is open, and this test must reach the server before that).
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    }
+
+    #[test]
+    fn answers_503_with_retry_after_while_the_ledger_opens_then_serves_it() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("ledger");
+        crate::demo::found_only(&dir).expect("a ledger is founded");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let opened = Arc::new(std::sync::OnceLock::new());
+        let server_opened = Arc::clone(&opened);
+        let open = move || {
+            released.recv().map_err(|e| e.to_string())?;
+            Ledger::open(&dir).map(Arc::new).map_err(|e| e.to_string())
+        };
+        let server = std::thread::spawn(move || {
+            runtime()?.block_on(serve_opening(
+                open,
+                &server_opened,
+                ServeConfig::new(addr, None),
+                move |addr, tls| {
+                    let _ = ready_tx.send((addr, tls));
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            ))
+        });
+
+        // The open is held: every request is answered 503, opening, with Retry-After.
+        for path in ["/healthz", "/checkpoint"] {
+            let answer = poll(addr, path, |_| true);
+            assert_eq!(answer.status, 503, "{path}: {}", answer.body);
+            assert_eq!(answer.header("retry-after"), Some("1"), "{path}");
+            assert!(
+                answer.body.contains(r#""code":"opening""#),
+                "{}",
+                answer.body
+            );
+        }
+        assert!(
+            ready_rx.try_recv().is_err(),
+            "ready before the ledger opened"
+        );
+        assert!(
+            opened.get().is_none(),
+            "a ledger was handed over before it opened"
+        );
+
+        release.send(()).expect("the open is waiting");
+        let answer = poll(addr, "/healthz", |a| a.status != 503);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(answer.body.contains(r#""status":"ok""#), "{}", answer.body);
+        assert_eq!(answer.header("retry-after"), None);
+        let (ready_addr, tls) = ready_rx
+            .recv_timeout(Duration::from_millis(DEADLINE_MS))
+            .expect("ready is called once the ledger is open");
+        assert_eq!((ready_addr, tls), (addr, false));
+
+        stop.send(()).expect("the server is running");
+        let served = server.join().expect("the server thread does not panic");
+        assert!(served.is_ok(), "{served:?}");
+        opened
+            .get()
+            .expect("the opened ledger is handed over")
+            .close();
     }
 }

@@ -178,7 +178,8 @@ pub struct CrashReport {
     pub rebuilds_compared: u64,
     /// Kills that landed while the server was opening the ledger or just after (all kinds).
     pub startup_kills: u64,
-    /// Of those, kills that landed while sled's `snap.*.generating` file existed.
+    /// Of those, kills that left sled's `snap.*.generating` file behind (landed between its
+    /// creation and its rename): each must be moved to quarantine by the next open.
     pub snapshot_kills: u64,
     /// Files the reopens moved to `quarantine/` (snapshots sled never committed).
     pub quarantined: u64,
@@ -322,14 +323,15 @@ fn snapshot_being_written(sled: &Path) -> bool {
 }
 
 /// A kill while the server starts: SIGKILL after a random delay (most land inside the open), or,
-/// with `watch_snapshot`, the moment sled's snapshot file appears. Answers the kill's name.
+/// with `watch_snapshot`, the moment sled's snapshot file appears. Answers the kill's name and
+/// whether it left sled's snapshot file behind (cut off between its creation and its rename).
 fn startup_kill(
     exe: &Path,
     dir: &Path,
     log: &Path,
     rng: &mut Rng,
     watch_snapshot: bool,
-) -> Result<String, String> {
+) -> Result<(String, bool), String> {
     let (mut child, first_line) = spawn_server(exe, dir, log, None)?;
     let sled = dir.join("log.sled");
     let kill = if watch_snapshot {
@@ -338,14 +340,14 @@ fn startup_kill(
             // Polled without sleeping: the window is one small write and one fsync long.
             if snapshot_being_written(&sled) {
                 let _ = child.kill();
-                break "sigkill in the snapshot window";
+                break "sigkill at sled's snapshot write";
             }
             if Instant::now() >= deadline
                 || first_line.try_recv().is_ok()
                 || matches!(child.try_wait(), Ok(Some(_)))
             {
                 let _ = child.kill();
-                break "sigkill during open (snapshot window missed)";
+                break "sigkill during open (snapshot write not seen)";
             }
         }
     } else {
@@ -359,7 +361,7 @@ fn startup_kill(
         }
     };
     let _ = child.wait();
-    Ok(kill.to_owned())
+    Ok((kill.to_owned(), snapshot_being_written(&sled)))
 }
 
 /// How one cycle's server dies.
@@ -390,7 +392,7 @@ impl Plan {
                 },
             };
         }
-        let crash_at = if rng.word() % 2 == 0 {
+        let crash_at = if rng.word().is_multiple_of(2) {
             let point = CRASH_POINTS[(rng.word() % CRASH_POINTS.len() as u64) as usize];
             Some((point, rng.range(1, 40)))
         } else {
@@ -483,7 +485,8 @@ impl Run<'_> {
             }
         };
         // Everything is checked against the ledger as the crash left it.
-        let rebuild = cycle % self.config.rebuild_every.max(1) == 0 || cycle == self.config.cycles;
+        let rebuild =
+            cycle.is_multiple_of(self.config.rebuild_every.max(1)) || cycle == self.config.cycles;
         let refused_before = self.report.refused_opens;
         match check_cycle(
             &self.config.dir,
@@ -562,7 +565,7 @@ impl Run<'_> {
 
     /// A kill during start-up (see `startup_kill`), counted.
     fn startup_kill(&mut self, watch_snapshot: bool) -> Result<String, String> {
-        let kill = startup_kill(
+        let (kill, left_snapshot) = startup_kill(
             &self.config.exe,
             &self.config.dir,
             &self.log,
@@ -570,9 +573,7 @@ impl Run<'_> {
             watch_snapshot,
         )?;
         self.report.startup_kills += 1;
-        if kill == "sigkill in the snapshot window" {
-            self.report.snapshot_kills += 1;
-        }
+        self.report.snapshot_kills += u64::from(left_snapshot);
         *self.report.kills.entry(kill.clone()).or_default() += 1;
         Ok(kill)
     }
@@ -593,14 +594,14 @@ impl Run<'_> {
         self.acked.extend(load.acks);
         self.in_flight = load.in_flight;
         for (size, root) in load.checkpoints {
-            if let Some(other) = self.seen.insert(size, root) {
-                if other != root {
-                    report.undetected_corruption += 1;
-                    report.failures.push(format!(
-                        "cycle {}: two signed checkpoints of size {size} with different roots",
-                        report.cycles
-                    ));
-                }
+            if let Some(other) = self.seen.insert(size, root)
+                && other != root
+            {
+                report.undetected_corruption += 1;
+                report.failures.push(format!(
+                    "cycle {}: two signed checkpoints of size {size} with different roots",
+                    report.cycles
+                ));
             }
         }
         new_acks

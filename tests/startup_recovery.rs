@@ -4,35 +4,13 @@
 
 mod common;
 
-use common::{copy_dir, custody, demo_ledger, run_json, stderr_of};
+use common::{
+    copy_dir, custody, demo_ledger, lower_views_watermark, newest_snapshot, run_json, stderr_of,
+};
 use std::path::{Path, PathBuf};
 
 /// Entries in the demo ledger.
 const DEMO_ENTRIES: u64 = 28;
-
-/// The committed snapshots (`snap.<16 hex>`) of a ledger's sled store, sorted.
-fn committed_snapshots(ledger: &Path) -> Vec<PathBuf> {
-    let mut snaps: Vec<PathBuf> = std::fs::read_dir(ledger.join("log.sled"))
-        .expect("log.sled")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            name.starts_with("snap.") && name.len() == "snap.".len() + 16
-        })
-        .collect();
-    snaps.sort();
-    snaps
-}
-
-/// The LSN of a committed snapshot, from its name.
-fn lsn_of(snapshot: &Path) -> u64 {
-    let name = snapshot
-        .file_name()
-        .expect("name")
-        .to_string_lossy()
-        .into_owned();
-    u64::from_str_radix(&name["snap.".len()..], 16).expect("hex LSN")
-}
 
 fn generating(ledger: &Path, lsn: u64) -> PathBuf {
     ledger
@@ -88,15 +66,13 @@ enum Stray {
 }
 
 fn make_stray(ledger: &Path, stray: Stray) -> PathBuf {
-    let newest = committed_snapshots(ledger)
-        .pop()
-        .expect("sled wrote a snapshot");
+    let (newest, newest_lsn) = newest_snapshot(ledger);
     let bytes = std::fs::read(&newest).expect("snapshot");
     let (lsn, contents) = match stray {
-        Stray::Empty => (lsn_of(&newest) + 1, Vec::new()),
-        Stray::Truncated => (lsn_of(&newest) + 1, bytes[..bytes.len() / 2].to_vec()),
-        Stray::Complete => (lsn_of(&newest) + 1, bytes),
-        Stray::SameLsn => (lsn_of(&newest), Vec::new()),
+        Stray::Empty => (newest_lsn + 1, Vec::new()),
+        Stray::Truncated => (newest_lsn + 1, bytes[..bytes.len() / 2].to_vec()),
+        Stray::Complete => (newest_lsn + 1, bytes),
+        Stray::SameLsn => (newest_lsn, Vec::new()),
     };
     let path = generating(ledger, lsn);
     std::fs::write(&path, contents).expect("write stray snapshot");
@@ -149,12 +125,13 @@ fn every_state_a_kill_during_a_snapshot_write_leaves_opens_with_every_entry() {
 fn committed_snapshots_and_names_sled_skips_are_never_moved() {
     let (_tmp, demo) = demo_ledger();
     let sled = demo.join("log.sled");
-    let newest = committed_snapshots(&demo).pop().expect("snapshot");
-    // sled skips `.in___motion`; a lower-case or odd name is not one we can prove incomplete.
+    let (_, before) = newest_snapshot(&demo);
+    // sled skips `.in___motion` names; committed snapshots are sled's to replace, never ours.
     let in_motion = sled.join("snap.0000000000000001.in___motion");
     std::fs::write(&in_motion, b"").expect("write");
     assert_opens_whole(&demo);
-    assert!(newest.exists() || !committed_snapshots(&demo).is_empty());
+    let (_, after) = newest_snapshot(&demo);
+    assert!(after >= before, "sled's newest snapshot went back: {after} < {before}");
     assert!(in_motion.exists(), "a file sled skips was moved");
     assert!(quarantined(&demo).is_empty(), "{:?}", quarantined(&demo));
 }
@@ -183,13 +160,7 @@ fn views_that_disagree_with_the_log_are_rebuilt_on_open_not_refused() {
     let (_tmp, demo) = demo_ledger();
     // The views say they reflect 5 entries fewer than they do: catching up from there replays
     // acts whose `after` no longer names the item's head, which today's code refused to open.
-    {
-        let store = custody::store::SledStore::open(&demo.join("log.sled")).expect("opens");
-        store
-            .apply_projection(&[], DEMO_ENTRIES - 5)
-            .expect("watermark written");
-        store.flush().expect("flush");
-    }
+    lower_views_watermark(&demo, DEMO_ENTRIES - 5);
     let said = assert_opens_whole(&demo);
     assert!(said.contains("rebuilt the views"), "{said}");
     // The rebuilt views answer queries, and a second open has nothing to repair.

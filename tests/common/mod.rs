@@ -268,3 +268,28 @@ pub fn vkey_of(ledger: &Path) -> String {
     .trim()
     .to_owned()
 }
+
+/// The newest snapshot sled committed in a ledger's store (`log.sled/snap.<16 hex>`) and its LSN.
+pub fn newest_snapshot(ledger: &Path) -> (PathBuf, u64) {
+    std::fs::read_dir(ledger.join("log.sled"))
+        .expect("log.sled")
+        .map(|e| e.expect("entry").path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            let hex = name.strip_prefix("snap.")?;
+            let lsn = (hex.len() == 16).then(|| u64::from_str_radix(hex, 16).ok())??;
+            Some((path, lsn))
+        })
+        .max_by_key(|(_, lsn)| *lsn)
+        .expect("sled committed a snapshot")
+}
+
+/// Makes the views claim to reflect the log up to `watermark` only (their contents unchanged), so
+/// that catching them up replays acts they already hold: views that disagree with the log.
+pub fn lower_views_watermark(ledger: &Path, watermark: u64) {
+    let store = custody::store::SledStore::open(&ledger.join("log.sled")).expect("opens");
+    store
+        .apply_projection(&[], watermark)
+        .expect("watermark written");
+    store.flush().expect("flush");
+}
