@@ -12,18 +12,18 @@
 //! `cargo bench --bench hot_paths -- merkle/`.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use custody::compose::{self, OfficerInput};
-use custody::custody::ItemState;
-use custody::envelope::Envelope;
-use custody::ids::{ItemId, OfficerId, OfficerRole, Origin};
-use custody::leaf::Leaf;
-use custody::merkle::{self, CompactRange, Hash, MemoryTree};
-use custody::note::VerifierKey;
-use custody::projection;
-use custody::rules::{self, State};
-use custody::signing::{PublicKey, SecretKey};
-use custody::statement::Statement;
-use custody::time::{Clock, ManualClock, Timestamp};
+use custody::app::compose::{self, OfficerInput};
+use custody::base::ids::{ItemId, OfficerId, OfficerRole, Origin};
+use custody::base::time::{Clock, ManualClock, Timestamp};
+use custody::domain::custody::ItemState;
+use custody::domain::projection;
+use custody::domain::rules::{self, State};
+use custody::format::envelope::Envelope;
+use custody::format::leaf::Leaf;
+use custody::format::merkle::{self, CompactRange, Hash, MemoryTree};
+use custody::format::note::VerifierKey;
+use custody::format::statement::Statement;
+use custody::keys::signing::{PublicKey, SecretKey};
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::time::Duration;
@@ -197,7 +197,7 @@ fn release(clock: &dyn Clock, fx: &Fixture, head: &str) -> Envelope {
 }
 
 fn fixture() -> Fixture {
-    custody::statement::warm_up();
+    custody::format::statement::warm_up();
     let clock = ManualClock::new(
         Timestamp::parse("2025-08-04T02:20:00Z").expect("a valid RFC 3339 UTC time"),
     );
@@ -485,7 +485,8 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
 
     // The item as it stands after the find and a sealing (the sealing is applied to the item
     // state directly: only the seals matter to the release).
-    let changes = custody::custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
+    let changes =
+        custody::domain::custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
     let mut held = changes
         .first()
         .expect("a find creates its item")
@@ -515,14 +516,19 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     g.throughput(Throughput::Elements(1));
     g.bench_function(BenchmarkId::new("apply", "contraband_found"), |b| {
         b.iter(|| {
-            let changes =
-                custody::custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
+            let changes = custody::domain::custody::apply(
+                &fx.state,
+                &no_items,
+                &found,
+                &found_hash,
+                recorded_at,
+            );
             projection::writes(&fx.state, &found, &found_hash, recorded_at, &changes)
         })
     });
     g.bench_function(BenchmarkId::new("apply", "custody_released"), |b| {
         b.iter(|| {
-            let changes = custody::custody::apply(
+            let changes = custody::domain::custody::apply(
                 &after_find,
                 &items,
                 &released,

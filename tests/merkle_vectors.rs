@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use custody::merkle::{
+use custody::format::merkle::{
     Hash, MemoryTree, VerifyError, consistency_proof, inclusion_proof, root, verify_consistency,
     verify_inclusion,
 };

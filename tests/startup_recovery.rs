@@ -131,7 +131,10 @@ fn committed_snapshots_and_names_sled_skips_are_never_moved() {
     std::fs::write(&in_motion, b"").expect("write");
     assert_opens_whole(&demo);
     let (_, after) = newest_snapshot(&demo);
-    assert!(after >= before, "sled's newest snapshot went back: {after} < {before}");
+    assert!(
+        after >= before,
+        "sled's newest snapshot went back: {after} < {before}"
+    );
     assert!(in_motion.exists(), "a file sled skips was moved");
     assert!(quarantined(&demo).is_empty(), "{:?}", quarantined(&demo));
 }

@@ -11,9 +11,9 @@
 mod common;
 
 use common::*;
-use custody::envelope::Envelope;
-use custody::leaf::Leaf;
-use custody::signing::SecretKey;
+use custody::format::envelope::Envelope;
+use custody::format::leaf::Leaf;
+use custody::keys::signing::SecretKey;
 use std::path::{Path, PathBuf};
 
 /// A small seeded generator so a failing trial can be replayed from the printed seed.
@@ -21,7 +21,7 @@ struct Rng(u64);
 
 impl Rng {
     fn word(&mut self) -> u64 {
-        custody::store::splitmix64(&mut self.0)
+        custody::storage::store::splitmix64(&mut self.0)
     }
     fn below(&mut self, n: usize) -> usize {
         (self.word() % n.max(1) as u64) as usize

@@ -1,57 +1,20 @@
 //! House rules, checked on every `cargo test`: modules import only from their own layer or lower
-//! ones (DESIGN.md §4), `ed25519_dalek` is named in one module only, the pure core does no I/O and
+//! ones (ARCHITECTURE.md, "Layers"), `ed25519_dalek` is named in one module only, the pure core does no I/O and
 //! reads no clock or randomness, no `unwrap()` outside tests, and every source file opens with a
 //! `//!` doc saying what it owns.
 
 use std::path::{Path, PathBuf};
 
-/// Layers, bottom-up. `signing` sits below the formats because envelopes and notes must sign and
-/// verify; it decides nothing about which bytes are signed (ARCHITECTURE.md explains).
-const LAYERS: &[(&str, &[&str])] = &[
-    ("foundation", &["ids", "limits", "metrics", "time"]),
-    ("keys", &["signing"]),
-    (
-        "formats",
-        &["envelope", "httpsig", "leaf", "merkle", "note", "statement"],
-    ),
-    (
-        "domain",
-        &[
-            "access",
-            "custody",
-            "rules",
-            "projection",
-            "audit",
-            "clocks",
-        ],
-    ),
-    ("storage", &["recovery", "store"]),
-    (
-        "application",
-        &[
-            "compose", "export", "ledger", "verify", "demo", "doctor", "bench", "bundle",
-            "casefile", "queries", "reads",
-        ],
-    ),
-    (
-        "edges",
-        &[
-            "cli",
-            "client",
-            "render",
-            "server",
-            "report",
-            "torture",
-            "fuzz_harness",
-        ],
-    ),
-];
+/// Layers, bottom-up: each is a folder of `src/`, and a module's layer is the folder it sits in.
+/// `keys` sits below the formats because envelopes and notes must sign and verify; it decides
+/// nothing about which bytes are signed (ARCHITECTURE.md explains).
+const LAYERS: &[&str] = &["base", "keys", "format", "domain", "storage", "app", "edge"];
 
 /// Layers that must stay pure: no file system, network, clock or randomness.
-const PURE: &[&str] = &["foundation", "formats", "domain"];
+const PURE: &[&str] = &["base", "format", "domain"];
 
-fn layer_of(module: &str) -> Option<usize> {
-    LAYERS.iter().position(|(_, mods)| mods.contains(&module))
+fn layer_of(layer: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| *l == layer)
 }
 
 fn root() -> PathBuf {
@@ -78,18 +41,72 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn src_modules() -> Vec<(String, String)> {
+/// A source file of the library: its layer (its folder), its module name, its text.
+struct Module {
+    layer: String,
+    name: String,
+    text: String,
+}
+
+impl Module {
+    fn path(&self) -> String {
+        format!("src/{}/{}.rs", self.layer, self.name)
+    }
+}
+
+/// Every `.rs` file under `src/` except `lib.rs` and `main.rs`. A file outside a layer folder
+/// gets the layer `""`, which no layer has.
+fn src_modules() -> Vec<Module> {
     let mut files = Vec::new();
     rust_files(&root().join("src"), &mut files);
     files
         .into_iter()
         .filter_map(|p| {
+            let relative = p.strip_prefix(root().join("src")).ok()?.to_path_buf();
             let name = p.file_stem()?.to_str()?.to_owned();
             let text = std::fs::read_to_string(&p).ok()?;
-            Some((name, text))
+            let mut parts: Vec<String> = relative
+                .iter()
+                .map(|c| c.to_string_lossy().into_owned())
+                .collect();
+            parts.pop();
+            let layer = if parts.len() == 1 {
+                parts.remove(0)
+            } else {
+                String::new()
+            };
+            Some(Module { layer, name, text })
         })
-        .filter(|(name, _)| name != "lib" && name != "main")
+        .filter(|m| !(m.layer.is_empty() && (m.name == "lib" || m.name == "main")))
         .collect()
+}
+
+/// The layers a line of code names through `crate::` paths (`crate::app::ledger::Ledger`,
+/// `crate::{app::ledger, format::leaf}`).
+fn layers_used(line: &str) -> Vec<String> {
+    let mut used = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        let heads: Vec<&str> = match rest.strip_prefix('{') {
+            Some(inner) => {
+                let end = inner.find('}').unwrap_or(inner.len());
+                inner[..end].split(',').collect()
+            }
+            None => vec![rest],
+        };
+        for head in heads {
+            let name: String = head
+                .trim()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                used.push(name);
+            }
+        }
+    }
+    used
 }
 
 /// The part of a file outside its `#[cfg(test)]` module.
@@ -107,32 +124,34 @@ fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 #[test]
 fn every_module_has_a_layer() {
-    for (name, _) in src_modules() {
+    for m in src_modules() {
         assert!(
-            layer_of(&name).is_some(),
-            "src/{name}.rs is in no layer: add it to LAYERS in tests/tidy.rs and to ARCHITECTURE.md"
+            layer_of(&m.layer).is_some(),
+            "src/{}{}.rs is in no layer folder: move it into one of {LAYERS:?} (and ARCHITECTURE.md's code map)",
+            if m.layer.is_empty() {
+                String::new()
+            } else {
+                format!("{}/", m.layer)
+            },
+            m.name
         );
     }
 }
 
-/// Imports in `text` (module `name`) of modules from a higher layer.
-fn layer_violations(name: &str, text: &str) -> Vec<String> {
+/// Imports in `text` (a module of `layer`) of modules from a higher layer.
+fn layer_violations(layer: &str, name: &str, text: &str) -> Vec<String> {
     let mut violations = Vec::new();
-    let Some(own) = layer_of(name) else {
+    let Some(own) = layer_of(layer) else {
         return violations;
     };
     for (line_no, line) in code_lines(non_test(text)) {
-        for other in LAYERS.iter().flat_map(|(_, mods)| mods.iter()) {
-            let used = line.contains(&format!("crate::{other}::"))
-                || line.contains(&format!("crate::{other};"))
-                || line.contains(&format!("crate::{other}}}"))
-                || line.contains(&format!("crate::{{{other}"))
-                || line.contains(&format!("crate::{{self, {other}"));
-            let theirs = layer_of(other).unwrap_or(0);
-            if used && theirs > own {
+        for other in layers_used(line) {
+            let Some(theirs) = layer_of(&other) else {
+                continue;
+            };
+            if theirs > own {
                 violations.push(format!(
-                    "src/{name}.rs:{line_no} ({}) uses {other} ({})",
-                    LAYERS[own].0, LAYERS[theirs].0
+                    "src/{layer}/{name}.rs:{line_no} ({layer}) uses {other}"
                 ));
             }
         }
@@ -144,7 +163,7 @@ fn layer_violations(name: &str, text: &str) -> Vec<String> {
 fn no_module_imports_from_a_layer_above_its_own() {
     let violations: Vec<String> = src_modules()
         .iter()
-        .flat_map(|(n, t)| layer_violations(n, t))
+        .flat_map(|m| layer_violations(&m.layer, &m.name, &m.text))
         .collect();
     assert!(
         violations.is_empty(),
@@ -165,7 +184,7 @@ fn only_the_signing_module_names_ed25519_dalek() {
         .collect();
     assert!(
         offenders.is_empty(),
-        "ed25519_dalek named outside src/signing.rs: {offenders:?}"
+        "ed25519_dalek named outside src/keys/signing.rs: {offenders:?}"
     );
 }
 
@@ -186,21 +205,18 @@ fn the_pure_core_does_no_io_and_reads_no_clock_or_randomness() {
         "SecretKey::generate",
     ];
     let mut violations = Vec::new();
-    for (name, text) in src_modules() {
-        let Some(layer) = layer_of(&name) else {
-            continue;
-        };
-        if !PURE.contains(&LAYERS[layer].0) {
+    for m in src_modules() {
+        if !PURE.contains(&m.layer.as_str()) {
             continue;
         }
-        for (line_no, line) in code_lines(non_test(&text)) {
+        for (line_no, line) in code_lines(non_test(&m.text)) {
             for word in FORBIDDEN {
                 // The clock's own home may read the clock, and nothing else may.
-                if name == "time" && *word == "Timestamp::now" {
+                if m.name == "time" && *word == "Timestamp::now" {
                     continue;
                 }
                 if line.contains(word) {
-                    violations.push(format!("src/{name}.rs:{line_no}: {word}"));
+                    violations.push(format!("{}:{line_no}: {word}", m.path()));
                 }
             }
         }
@@ -257,24 +273,24 @@ fn the_tidy_rules_can_fail() {
     // A guard against a checker that passes vacuously: it must see the modules and the layers.
     let modules = src_modules();
     assert!(
-        modules.len() >= 10,
+        modules.len() >= 40,
         "tidy sees only {} modules",
         modules.len()
     );
+    assert!(
+        modules
+            .iter()
+            .any(|m| m.layer == "domain" && m.name == "rules")
+    );
     assert!(non_test("a\n#[cfg(test)]\nb").trim() == "a");
-    assert_eq!(layer_of("rules"), Some(3));
-    assert!(layer_of("cli") > layer_of("ledger"));
+    assert!(layer_of("edge") > layer_of("app"));
     // A domain module reaching up into storage is caught; reaching down into formats is not.
-    assert_eq!(
-        layer_violations("rules", "use crate::store::SledStore;\n").len(),
-        1
-    );
-    assert_eq!(
-        layer_violations("rules", "use crate::statement::Statement;\n").len(),
-        0
-    );
-    assert_eq!(
-        layer_violations("rules", "#[cfg(test)]\nuse crate::ledger::Ledger;\n").len(),
-        0
-    );
+    let up = "use crate::storage::store::SledStore;\n";
+    assert_eq!(layer_violations("domain", "rules", up).len(), 1);
+    let grouped = "use crate::{format::leaf, app::ledger::Ledger};\n";
+    assert_eq!(layer_violations("domain", "rules", grouped).len(), 1);
+    let down = "use crate::format::statement::Statement;\n";
+    assert_eq!(layer_violations("domain", "rules", down).len(), 0);
+    let in_tests = "#[cfg(test)]\nuse crate::app::ledger::Ledger;\n";
+    assert_eq!(layer_violations("domain", "rules", in_tests).len(), 0);
 }

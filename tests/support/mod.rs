@@ -3,12 +3,12 @@
 //! `after` naming the items' current heads, signed by each signer's key).
 #![allow(dead_code)]
 
-use custody::compose::{self, OfficerInput};
-use custody::custody::ItemState;
-use custody::ids::{ItemId, OfficerId, OfficerRole, Origin};
-use custody::ledger::{AppendError, Ledger, Receipt};
-use custody::signing::SecretKey;
-use custody::time::{ManualClock, Timestamp};
+use custody::app::compose::{self, OfficerInput};
+use custody::app::ledger::{AppendError, Ledger, Receipt};
+use custody::base::ids::{ItemId, OfficerId, OfficerRole, Origin};
+use custody::base::time::{ManualClock, Timestamp};
+use custody::domain::custody::ItemState;
+use custody::keys::signing::SecretKey;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -122,7 +122,7 @@ impl World {
     }
 
     pub fn item(&self, id: &str) -> Option<ItemState> {
-        custody::queries::item(
+        custody::app::queries::item(
             self.ledger.store(),
             &ItemId::parse(id).expect("valid label"),
         )

@@ -1,0 +1,340 @@
+//! Evidence bundles: one self-contained JSON file holding an item's leaves, those of its parent
+//! and samples, the identity leaves of every officer they name, an inclusion proof for each
+//! against one signed checkpoint, that checkpoint and the ledger's verifier key — and nothing
+//! else from the log. `verify` checks a bundle with no ledger and no network, re-running the same
+//! rules and the audit on its events. Never trusts the bundle's own copy of the verifier key.
+
+use crate::app::casefile;
+use crate::app::ledger::Ledger;
+use crate::base::ids::ItemId;
+use crate::base::time::Timestamp;
+use crate::domain::audit::{self, AuditEvent, Finding};
+use crate::domain::custody::{self, ItemState};
+use crate::domain::rules;
+use crate::format::leaf::Leaf;
+use crate::format::merkle::{self, Hash};
+use crate::format::note::{self, VerifierKey};
+use crate::format::statement::{Body, Statement};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The format name written into every bundle.
+pub const BUNDLE_FORMAT: &str = "custody-bundle/v1";
+/// A bundle may not exceed 64 MiB: a case's leaves are a few hundred KiB; anything larger is not
+/// a bundle this verifier should load into memory.
+pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{0}")]
+    Case(#[from] casefile::CaseError),
+    #[error("the bundle is not a {BUNDLE_FORMAT} file: {0}")]
+    Format(String),
+    #[error("the checkpoint does not verify with the verifier key given: {0}")]
+    Checkpoint(String),
+    #[error("the bundle was cut from ledger {bundle}, not from {given}")]
+    Origin { bundle: String, given: String },
+    #[error("entry seq {seq}: {reason}")]
+    Entry { seq: u64, reason: String },
+    #[error("cannot read the ledger: {0}")]
+    Ledger(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleEntry {
+    pub seq: u64,
+    /// The leaf bytes, standard base64.
+    pub leaf: String,
+    /// Inclusion proof of this leaf in the checkpoint's tree (RFC 9162), standard base64 hashes.
+    pub proof: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub format: String,
+    pub origin: String,
+    /// The ledger's verifier key, for information: the verifier must be given the key by a
+    /// channel it trusts, and refuses a bundle whose key differs.
+    pub vkey: String,
+    /// The signed checkpoint note every proof is against.
+    pub checkpoint: String,
+    pub item: String,
+    pub items: Vec<String>,
+    pub entries: Vec<BundleEntry>,
+}
+
+fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
+    let mut out: Vec<_> = s.signers.iter().map(|x| x.officer.clone()).collect();
+    match &s.body {
+        Body::CustodyReleased(b) => out.extend(b.to_officer.clone()),
+        Body::OfficerEnrolled { officer } => out.push(officer.id.clone()),
+        Body::LedgerGenesis { admin, .. } => out.push(admin.id.clone()),
+        Body::OfficerKeyRotated { officer, .. } | Body::OfficerRevoked { officer, .. } => {
+            out.push(officer.clone())
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Builds the bundle of `item`'s lot against the ledger's latest checkpoint.
+pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
+    let gathered = casefile::gather(ledger, &casefile::Scope::Item(item.clone()), &mut |_, _| {})?;
+    let mut seqs: BTreeSet<u64> = gathered.events.iter().map(|e| e.seq).collect();
+    // The identity leaves of every officer the case names, and of the administrators who signed
+    // those, until nothing new is named; genesis always (it founds the first administrator).
+    let mut officers: BTreeSet<crate::base::ids::OfficerId> = gathered
+        .events
+        .iter()
+        .flat_map(|e| officers_named(&e.statement))
+        .collect();
+    let store = ledger.store();
+    let identity: Vec<(u64, Statement)> = store
+        .identity_seqs()
+        .map_err(|e| BundleError::Ledger(e.to_string()))?
+        .into_iter()
+        .map(|seq| {
+            let bytes = store
+                .leaf(seq)
+                .map_err(|e| BundleError::Ledger(e.to_string()))?
+                .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
+            let leaf = Leaf::decode(&bytes).map_err(|e| BundleError::Ledger(e.to_string()))?;
+            let st = Statement::parse(leaf.envelope.payload())
+                .map_err(|e| BundleError::Ledger(e.to_string()))?;
+            Ok((seq, st))
+        })
+        .collect::<Result<_, BundleError>>()?;
+    loop {
+        let before = (seqs.len(), officers.len());
+        for (seq, st) in &identity {
+            let named = officers_named(st);
+            let subject = match &st.body {
+                Body::OfficerEnrolled { officer } => Some(&officer.id),
+                Body::LedgerGenesis { admin, .. } => Some(&admin.id),
+                Body::OfficerKeyRotated { officer, .. } | Body::OfficerRevoked { officer, .. } => {
+                    Some(officer)
+                }
+                _ => None,
+            };
+            if *seq == 0 || subject.is_some_and(|s| officers.contains(s)) {
+                seqs.insert(*seq);
+                officers.extend(named);
+            }
+        }
+        if (seqs.len(), officers.len()) == before {
+            break;
+        }
+    }
+    let cp = ledger.checkpoint();
+    let mut entries = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        let bytes = ledger
+            .leaf(seq)
+            .map_err(|e| BundleError::Ledger(e.to_string()))?
+            .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
+        let proof = ledger
+            .inclusion_proof(seq, cp.size)
+            .map_err(|e| BundleError::Ledger(e.to_string()))?;
+        entries.push(BundleEntry {
+            seq,
+            leaf: B64.encode(&bytes),
+            proof: proof.iter().map(|h| B64.encode(h)).collect(),
+        });
+    }
+    Ok(Bundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        origin: ledger.origin().to_string(),
+        vkey: ledger.verifier_key().to_string(),
+        checkpoint: cp.note.clone(),
+        item: item.to_string(),
+        items: gathered.items.iter().map(|i| i.to_string()).collect(),
+        entries,
+    })
+}
+
+/// What a verified bundle establishes.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleReport {
+    pub origin: String,
+    pub checkpoint_size: u64,
+    pub checkpoint_root: String,
+    pub item: String,
+    pub items: Vec<ItemState>,
+    pub entries: usize,
+    pub signers: Vec<String>,
+    pub as_of: Timestamp,
+    pub findings: Vec<Finding>,
+    pub proves: Vec<String>,
+    pub cannot_prove: Vec<String>,
+}
+
+fn decode_hash(text: &str, seq: u64) -> Result<Hash, BundleError> {
+    B64.decode(text)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| BundleError::Entry {
+            seq,
+            reason: "a proof hash is not base64 of 32 bytes".into(),
+        })
+}
+
+/// Verifies a bundle's bytes with the ledger's verifier key, and audits its events as of `as_of`.
+pub fn verify(
+    bytes: &[u8],
+    vkey: &VerifierKey,
+    as_of: Timestamp,
+) -> Result<BundleReport, BundleError> {
+    if bytes.len() > BUNDLE_BYTES_MAX {
+        return Err(BundleError::Format(format!(
+            "{} bytes, over the {BUNDLE_BYTES_MAX}-byte limit",
+            bytes.len()
+        )));
+    }
+    let bundle: Bundle =
+        serde_json::from_slice(bytes).map_err(|e| BundleError::Format(e.to_string()))?;
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(BundleError::Format(format!(
+            "format is {:?}",
+            bundle.format
+        )));
+    }
+    // The key given by the verifier is the anchor; the bundle's copy must agree with it.
+    if bundle.vkey != vkey.to_string() {
+        return Err(BundleError::Origin {
+            bundle: bundle.vkey.clone(),
+            given: vkey.to_string(),
+        });
+    }
+    let cp = note::open_checkpoint(bundle.checkpoint.as_bytes(), vkey)
+        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
+    let item = ItemId::parse(&bundle.item).map_err(|e| BundleError::Format(e.to_string()))?;
+    let mut state = rules::State::new(cp.origin.clone(), vkey.to_string());
+    let mut items: HashMap<ItemId, ItemState> = HashMap::new();
+    let mut events = Vec::new();
+    let mut signed_as: BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>> = BTreeMap::new();
+    let mut last: Option<u64> = None;
+    for entry in &bundle.entries {
+        let seq = entry.seq;
+        let fail = |reason: String| BundleError::Entry { seq, reason };
+        if last.is_some_and(|l| seq <= l) {
+            return Err(fail("entries are not in increasing seq order".into()));
+        }
+        last = Some(seq);
+        let leaf_bytes = B64
+            .decode(&entry.leaf)
+            .map_err(|_| fail("the leaf is not base64".into()))?;
+        let leaf_hash = merkle::leaf_hash(&leaf_bytes);
+        let proof = entry
+            .proof
+            .iter()
+            .map(|h| decode_hash(h, seq))
+            .collect::<Result<Vec<_>, _>>()?;
+        merkle::verify_inclusion(seq, cp.size, &leaf_hash, &proof, &cp.root)
+            .map_err(|e| fail(format!("the inclusion proof does not verify against the checkpoint (size {}): {e}; the leaf or the proof was altered", cp.size)))?;
+        let leaf = Leaf::decode(&leaf_bytes).map_err(|e| fail(e.to_string()))?;
+        if leaf.seq != seq {
+            return Err(fail(format!("the leaf says it is seq {}", leaf.seq)));
+        }
+        let statement =
+            Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+        rules::skip_to(&mut state, seq);
+        let view = |id: &ItemId| items.get(id).cloned();
+        let admitted = rules::check(&state, &view, leaf.envelope, statement, None).map_err(|e| {
+            fail(format!("{e} (signatures, key validity and the item chain are checked on the bundle's own events: an event may be missing)"))
+        })?;
+        let changes = custody::apply(&state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+        for c in changes {
+            items.insert(c.after.id.clone(), c.after);
+        }
+        for s in &admitted.statement().signers {
+            signed_as
+                .entry(s.officer.clone())
+                .or_default()
+                .insert(s.role.clone());
+        }
+        if !admitted.statement().kind.is_identity() {
+            events.push(AuditEvent {
+                seq,
+                recorded_at: leaf.recorded_at,
+                leaf_hash,
+                statement: admitted.statement().clone(),
+            });
+        }
+        rules::apply(&mut state, &admitted);
+    }
+    let lot: Vec<ItemState> = bundle
+        .items
+        .iter()
+        .filter_map(|i| ItemId::parse(i).ok())
+        .filter_map(|i| items.get(&i).cloned())
+        .collect();
+    if !items.contains_key(&item) {
+        return Err(BundleError::Format(format!(
+            "the bundle holds no event of its item {item}"
+        )));
+    }
+    // Every field must agree with what the verified events show; none is taken on trust.
+    if bundle.origin != cp.origin.as_str() {
+        return Err(BundleError::Format(format!(
+            "field origin {:?} differs from the checkpoint's origin {}",
+            bundle.origin, cp.origin
+        )));
+    }
+    let mut listed: Vec<&str> = bundle.items.iter().map(String::as_str).collect();
+    listed.sort_unstable();
+    let mut seen: Vec<&str> = items.keys().map(ItemId::as_str).collect();
+    seen.sort_unstable();
+    if listed != seen {
+        return Err(BundleError::Format(format!(
+            "field items [{}] differs from the items its events touch [{}]",
+            listed.join(", "),
+            seen.join(", ")
+        )));
+    }
+    let signers: Vec<String> = signed_as
+        .iter()
+        .map(|(officer, roles)| {
+            let o = state.officer(officer);
+            format!(
+                "{officer} {} — {} — signed as {}",
+                o.map_or(String::new(), |o| o.record.name.clone()),
+                o.map_or(String::new(), |o| o.record.unit.clone()),
+                roles.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+        .collect();
+    let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
+    let by_item: BTreeMap<&ItemId, (u64, u64)> = lot
+        .iter()
+        .map(|s| (&s.id, (s.born_seq, s.last_seq)))
+        .collect();
+    let mut proves = vec![
+        format!("Every one of the {} entries is in the log {} as of its checkpoint of size {} (root {}), signed by the ledger key.", bundle.entries.len(), cp.origin, cp.size, B64.encode(cp.root)),
+        "Every statement carries valid signatures of all its required signers, with keys enrolled and not revoked at that position in the log, and passes the custody rules.".to_owned(),
+    ];
+    for (id, (born, last)) in by_item {
+        proves.push(format!("Item {id}: the custody chain is complete from its birth at seq {born} to seq {last} (each event names the one before it)."));
+    }
+    let cannot_prove = vec![
+        format!("That nothing happened to these items after seq {}: the checkpoint was cut at size {}; ask the ledger for a newer checkpoint and a consistency proof.", cp.size.saturating_sub(1), cp.size),
+        "That the bags held what the statements say: signatures bind officers to their words, not the words to the world.".to_owned(),
+        "That the bundle includes every identity statement of the officers it names: it shows those the exporter included (a later revocation would appear in the full log).".to_owned(),
+    ];
+    Ok(BundleReport {
+        origin: cp.origin.to_string(),
+        checkpoint_size: cp.size,
+        checkpoint_root: B64.encode(cp.root),
+        item: item.to_string(),
+        items: lot,
+        entries: bundle.entries.len(),
+        signers,
+        as_of,
+        findings,
+        proves,
+        cannot_prove,
+    })
+}

@@ -1,0 +1,287 @@
+//! Composing statements for the acts the ledger's own commands record (genesis, enrollment,
+//! rotation, revocation, notes), filling a statement's missing `id` and `occurred_at`, and
+//! signing envelopes with local keys. Application layer: it may read the injected clock and the
+//! operating system's randomness, but never writes the log itself.
+
+use crate::base::ids::{OfficerId, OfficerRole, StatementId};
+use crate::base::time::Clock;
+use crate::format::envelope::{Envelope, EnvelopeError};
+use crate::keys::signing::{self, KeyError, PublicKey, SecretKey};
+use serde_json::{Map, Value, json};
+
+/// An officer's enrollment data as given on the command line or by the demo.
+#[derive(Debug, Clone)]
+pub struct OfficerInput {
+    pub id: OfficerId,
+    pub name: String,
+    pub agency: String,
+    pub unit: String,
+    pub roles: Vec<OfficerRole>,
+    pub public_key: PublicKey,
+}
+
+impl OfficerInput {
+    fn to_json(&self) -> Value {
+        json!({
+            "id": self.id.as_str(),
+            "name": self.name,
+            "agency": self.agency,
+            "unit": self.unit,
+            "roles": self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            "public_key": self.public_key.to_base64(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("the statement is not a JSON object")]
+    NotAnObject,
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Envelope(#[from] EnvelopeError),
+    #[error("{0}")]
+    Statement(#[from] crate::format::statement::StatementError),
+}
+
+/// A new statement id: UUIDv7 from the clock and the operating system's randomness.
+pub fn new_statement_id(clock: &dyn Clock) -> Result<StatementId, KeyError> {
+    let mut random = [0u8; 10];
+    signing::fill_random(&mut random)?;
+    let ms = u64::try_from(clock.now().unix_ms()).unwrap_or(0);
+    Ok(StatementId::from_parts(ms, &random))
+}
+
+/// Adds `id` (a new UUIDv7) and `occurred_at` (now) when the statement lacks them. Returns the
+/// input bytes untouched when nothing was missing, so that what the officer wrote is what is
+/// signed.
+pub fn fill_defaults(bytes: &[u8], clock: &dyn Clock) -> Result<Vec<u8>, ComposeError> {
+    // Re-serializing would silently keep one copy of a repeated key: the parse refuses it.
+    let Value::Object(mut map) = crate::format::statement::parse_unambiguous(bytes)? else {
+        // Not an object (or not JSON): leave it for the statement parser to explain.
+        return Ok(bytes.to_vec());
+    };
+    let mut changed = false;
+    if !map.contains_key("id") {
+        map.insert(
+            "id".into(),
+            Value::String(new_statement_id(clock)?.to_string()),
+        );
+        changed = true;
+    }
+    if !map.contains_key("occurred_at") {
+        map.insert(
+            "occurred_at".into(),
+            Value::String(clock.now().to_seconds_text()),
+        );
+        changed = true;
+    }
+    if !changed {
+        return Ok(bytes.to_vec());
+    }
+    Ok(serde_json::to_vec(&Value::Object(map)).expect("a JSON object always serializes"))
+}
+
+fn statement(
+    kind: &str,
+    clock: &dyn Clock,
+    facility: &str,
+    signers: &[(&str, &OfficerId)],
+    body: Map<String, Value>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut map = Map::new();
+    map.insert("type".into(), json!(kind));
+    map.insert("id".into(), json!(new_statement_id(clock)?.to_string()));
+    map.insert("occurred_at".into(), json!(clock.now().to_seconds_text()));
+    map.insert("facility".into(), json!(facility));
+    map.insert(
+        "signers".into(),
+        Value::Array(
+            signers
+                .iter()
+                .map(|(role, officer)| json!({"role": role, "officer": officer.as_str()}))
+                .collect(),
+        ),
+    );
+    map.insert("after".into(), json!({}));
+    map.extend(body);
+    Ok(serde_json::to_vec(&Value::Object(map)).expect("a JSON object always serializes"))
+}
+
+fn body(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn genesis(
+    clock: &dyn Clock,
+    facility: &str,
+    origin: &str,
+    ledger_key: &str,
+    admin: &OfficerInput,
+) -> Result<Vec<u8>, ComposeError> {
+    statement(
+        "ledger_genesis",
+        clock,
+        facility,
+        &[("admin", &admin.id)],
+        body(json!({"origin": origin, "ledger_key": ledger_key, "admin": admin.to_json()})),
+    )
+}
+
+pub fn enrollment(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    officer: &OfficerInput,
+    reason: Option<&str>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut b = body(json!({"officer": officer.to_json()}));
+    if let Some(r) = reason {
+        b.insert("reason".into(), json!(r));
+    }
+    statement("officer_enrolled", clock, facility, &[("admin", admin)], b)
+}
+
+pub fn rotation(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    officer: &OfficerId,
+    new_key: &PublicKey,
+    reason: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    statement(
+        "officer_key_rotated",
+        clock,
+        facility,
+        &[("admin", admin), ("key_holder", officer)],
+        body(
+            json!({"officer": officer.as_str(), "public_key": new_key.to_base64(), "reason": reason}),
+        ),
+    )
+}
+
+pub fn revocation(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    officer: &OfficerId,
+    reason: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    statement(
+        "officer_revoked",
+        clock,
+        facility,
+        &[("admin", admin)],
+        body(json!({"officer": officer.as_str(), "reason": reason})),
+    )
+}
+
+pub fn note(
+    clock: &dyn Clock,
+    facility: &str,
+    author: &OfficerId,
+    text: &str,
+    refers_to: Option<u64>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut b = body(json!({"text": text}));
+    if let Some(seq) = refers_to {
+        b.insert("refers_to".into(), json!(seq));
+    }
+    statement("note_added", clock, facility, &[("author", author)], b)
+}
+
+/// A find of contraband that creates `item`: the finder and every witness sign it.
+pub fn contraband_found(
+    clock: &dyn Clock,
+    facility: &str,
+    finder: &OfficerId,
+    witnesses: &[&OfficerId],
+    item: &str,
+    incident: &str,
+    concealment: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut signers = vec![("finder", finder)];
+    signers.extend(witnesses.iter().map(|w| ("witness", *w)));
+    let mut bytes = body(json!({
+        "incident": incident,
+        "item": item,
+        "description": {"name": "Sachet plastik berisi kristal diduga sabu", "form": "crystal"},
+        "category": "narcotic",
+        "count": 1,
+        "concealment": concealment,
+        "persons": [],
+        "photos": [],
+    }));
+    bytes.insert("after".into(), json!({ item: null }));
+    statement("contraband_found", clock, facility, &signers, bytes)
+}
+
+/// Wraps statement bytes in an envelope signed by every key given.
+pub fn sign_statement(bytes: Vec<u8>, keys: &[&SecretKey]) -> Result<Envelope, ComposeError> {
+    let mut envelope = Envelope::unsigned(bytes)?;
+    for key in keys {
+        envelope.sign(key)?;
+    }
+    Ok(envelope)
+}
+
+/// Fills a missing `after` with the current head of every item the statement touches (null for
+/// items it creates), as an officer's device does after reading the items. `head` answers an
+/// item's current head, or None if the ledger does not hold it. Statements that already carry
+/// `after` are returned untouched: the officers signed what they saw.
+pub fn fill_after(
+    bytes: &[u8],
+    head: &dyn Fn(&crate::base::ids::ItemId) -> Option<String>,
+) -> Result<Vec<u8>, ComposeError> {
+    let Value::Object(mut map) = crate::format::statement::parse_unambiguous(bytes)? else {
+        return Ok(bytes.to_vec());
+    };
+    if map.contains_key("after") {
+        return Ok(bytes.to_vec());
+    }
+    let mut probe = map.clone();
+    probe.insert("after".into(), json!({}));
+    let probe = serde_json::to_vec(&Value::Object(probe)).expect("a JSON object always serializes");
+    let statement = crate::format::statement::Statement::parse(&probe)?;
+    let after: Map<String, Value> = statement
+        .body
+        .items()
+        .into_iter()
+        .map(|(item, _)| {
+            let h = head(&item).map_or(Value::Null, Value::String);
+            (item.to_string(), h)
+        })
+        .collect();
+    map.insert("after".into(), Value::Object(after));
+    Ok(serde_json::to_vec(&Value::Object(map)).expect("a JSON object always serializes"))
+}
+
+/// Creates a ledger whose genesis names `admin` (signed with `admin_key`) at `facility`.
+pub fn init_ledger(
+    dir: &std::path::Path,
+    origin: &crate::base::ids::Origin,
+    facility: &str,
+    clock: std::sync::Arc<dyn Clock>,
+    admin: &OfficerInput,
+    admin_key: &SecretKey,
+) -> Result<(crate::app::ledger::Ledger, crate::app::ledger::Receipt), crate::app::ledger::OpenError>
+{
+    use crate::app::ledger::{AppendError, Ledger};
+    let c = std::sync::Arc::clone(&clock);
+    Ledger::init(dir, origin, clock, |vkey| {
+        let bytes = genesis(
+            c.as_ref(),
+            facility,
+            origin.as_str(),
+            &vkey.to_string(),
+            admin,
+        )
+        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        sign_statement(bytes, &[admin_key]).map_err(|e| AppendError::Stopped(e.to_string()))
+    })
+}

@@ -1,0 +1,686 @@
+//! The demonstration: builds a small ledger from generated keys on a replayed clock (Lapas
+//! Narkotika Jakarta, August 2025), then verifies it, so a newcomer sees the whole write and
+//! verify path in one command. Keys are written beside the log in `demo-keys/` so the newcomer
+//! can keep recording. Never touches an existing ledger: the directory must be new or empty.
+
+use crate::app::compose::{self, OfficerInput};
+use crate::app::ledger::{AppendError, Ledger, OpenError};
+use crate::app::verify;
+use crate::base::ids::{OfficerId, OfficerRole, Origin};
+use crate::base::time::{Clock, ManualClock, Timestamp};
+use crate::keys::signing::{KeyError, SecretKey};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The demo ledger's origin.
+pub const DEMO_ORIGIN: &str = "custody.lapas-narkotika-jakarta.demo/ledger";
+/// The demo facility code.
+pub const DEMO_FACILITY: &str = "LPN-JAKARTA";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    #[error("{0}")]
+    Append(#[from] AppendError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Compose(#[from] compose::ComposeError),
+    #[error("{0}")]
+    Io(String),
+    #[error("the server refused the demo's act: {0}")]
+    Target(String),
+}
+
+/// One recorded act, for the printed story.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub seq: u64,
+    pub what: String,
+}
+
+/// What the demo did and whether the result verified.
+#[derive(Debug)]
+pub struct DemoReport {
+    pub ledger: String,
+    pub vkey: String,
+    pub steps: Vec<Step>,
+    pub verify: Result<verify::Report, String>,
+    /// The seized lot's history, as `custody history` shows it.
+    pub history: Vec<crate::domain::projection::TimelineEntry>,
+    /// The audit of the seized lot, as of the day after the destruction.
+    pub findings: Vec<crate::domain::audit::Finding>,
+    pub item: Option<crate::domain::custody::ItemState>,
+}
+
+impl DemoReport {
+    pub fn verified_ok(&self) -> bool {
+        self.verify.is_ok()
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "custody demo: ledger {} (origin {DEMO_ORIGIN})",
+            self.ledger
+        );
+        let _ = writeln!(
+            out,
+            "Lapas Narkotika Kelas IIA Jakarta, 4-21 August 2025: sabu in a visitor's rice box"
+        );
+        for s in &self.steps {
+            let _ = writeln!(out, "  seq {:>3}  {}", s.seq, s.what);
+        }
+        let _ = writeln!(out);
+        if let Some(item) = &self.item {
+            let _ = writeln!(
+                out,
+                "History (riwayat) of {DEMO_ITEM} — now {} ({}):",
+                item.status.as_str(),
+                item.status.indonesian()
+            );
+        }
+        for e in &self.history {
+            let signers: Vec<String> = e
+                .signers
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{} {} ({})",
+                        s.role,
+                        s.name.clone().unwrap_or_default(),
+                        s.officer
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "  seq {:>3}  {}  {} ({})",
+                e.seq, e.occurred_at, e.kind, e.indonesian
+            );
+            let _ = writeln!(out, "           {}", e.summary);
+            let _ = writeln!(out, "           signed: {}", signers.join("; "));
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Audit (pemeriksaan) of the lot as of {DEMO_AUDIT_AS_OF}: {} finding(s)",
+            self.findings.len()
+        );
+        for f in &self.findings {
+            let _ = writeln!(
+                out,
+                "  [{}] {}",
+                f.severity.as_str().to_uppercase(),
+                f.english
+            );
+            let _ = writeln!(
+                out,
+                "  {:width$} {}",
+                "",
+                f.indonesian,
+                width = f.severity.as_str().len() + 2
+            );
+        }
+        let _ = writeln!(out);
+        match &self.verify {
+            Ok(r) => {
+                let _ = writeln!(
+                    out,
+                    "verify: OK — {} entries; every signature, key validity, hash link, custody rule and the signed checkpoint check out",
+                    r.size
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(out, "verify: FAILED — {e}");
+            }
+        }
+        let _ = writeln!(out, "verifier key: {}", self.vkey);
+        let _ = writeln!(out, "officer keys: {}/demo-keys/", self.ledger);
+        let _ = writeln!(
+            out,
+            "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody person {DEMO_VISITOR} --ledger {l}",
+            l = self.ledger
+        );
+        out
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "ledger": self.ledger,
+            "origin": DEMO_ORIGIN,
+            "vkey": self.vkey,
+            "steps": self.steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>(),
+            "item": self.item,
+            "history": self.history,
+            "audit": {"as_of": DEMO_AUDIT_AS_OF, "findings": self.findings},
+            "verify": match &self.verify {
+                Ok(r) => json!({"ok": true, "size": r.size}),
+                Err(e) => json!({"ok": false, "error": e}),
+            },
+        })
+    }
+}
+
+struct Officer {
+    input: OfficerInput,
+    key: SecretKey,
+    file: &'static str,
+}
+
+/// Where the cast's keys come from: fresh ones, or the `demo-keys/` folder of an earlier run.
+#[derive(Debug, Clone, Copy)]
+enum Keys<'a> {
+    Generate,
+    Load(&'a Path),
+}
+
+fn officer(
+    keys: Keys<'_>,
+    id: &str,
+    name: &str,
+    agency: &str,
+    unit: &str,
+    roles: &[OfficerRole],
+    file: &'static str,
+) -> Result<Officer, DemoError> {
+    let key = match keys {
+        Keys::Generate => SecretKey::generate()?,
+        Keys::Load(dir) => SecretKey::read_file(&dir.join(file))?,
+    };
+    Ok(Officer {
+        input: OfficerInput {
+            id: OfficerId::parse(id).map_err(|e| DemoError::Io(e.to_string()))?,
+            name: name.into(),
+            agency: agency.into(),
+            unit: unit.into(),
+            roles: roles.to_vec(),
+            public_key: key.public(),
+        },
+        key,
+        file,
+    })
+}
+
+/// The units of the scenario.
+const LAPAS: &str = "P2U Lapas Narkotika Jakarta";
+const KPLP: &str = "KPLP Lapas Narkotika Jakarta";
+const POLRES: &str = "Satresnarkoba Polres Jakarta Timur";
+const LABFOR: &str = "Labfor Polri";
+
+/// Where the scenario's acts go: the ledger itself, or (in the client) a server.
+pub trait DemoTarget {
+    /// Appends a signed envelope; answers its seq.
+    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, DemoError>;
+    /// The item's current head, which the next act names in `after`.
+    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, DemoError>;
+}
+
+impl DemoTarget for Ledger {
+    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, DemoError> {
+        Ok(self.submit_envelope(envelope)?.seq)
+    }
+
+    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, DemoError> {
+        crate::app::queries::item(self.store(), item)
+            .map_err(|e| DemoError::Io(e.to_string()))?
+            .map(|s| s.head)
+            .ok_or_else(|| DemoError::Io(format!("demo item {item} missing")))
+    }
+}
+
+/// The evidence labels of the scenario.
+pub const DEMO_ITEM: &str = "BB-LPN-2025-0418";
+pub const DEMO_SAMPLE: &str = "BB-LPN-2025-0418-S1";
+pub const DEMO_INCIDENT: &str = "INS-LPN-2025-0091";
+/// The demo audits the lot as of the morning after the destruction.
+pub const DEMO_AUDIT_AS_OF: &str = "2025-08-22T01:00:00Z";
+/// The visitor in whose rice box the sachets were found.
+pub const DEMO_VISITOR: &str = "NIK:3174055708900003";
+
+fn digest_of(label: &str) -> String {
+    use sha2::Digest as _;
+    format!(
+        "sha256:{}",
+        crate::keys::signing::hex(&sha2::Sha256::digest(label.as_bytes()))
+    )
+}
+
+/// Records one act of the scenario: fills the common fields, names the items' current heads in
+/// `after`, signs with every signer's key, appends.
+struct Recorder<'a> {
+    target: &'a dyn DemoTarget,
+    clock: &'a ManualClock,
+    steps: Vec<Step>,
+}
+
+impl Recorder<'_> {
+    fn act(
+        &mut self,
+        at: &str,
+        kind: &str,
+        signers: &[(&str, &Officer)],
+        items: &[(&str, bool)],
+        body: Value,
+    ) -> Result<u64, DemoError> {
+        let occurred = Timestamp::parse(at).map_err(|e| DemoError::Io(e.to_string()))?;
+        // Recorded a few minutes after the act, as on a real terminal.
+        self.clock.set(occurred.plus_ms(4 * 60 * 1000));
+        let mut after = serde_json::Map::new();
+        for (item, new) in items {
+            let head = if *new {
+                Value::Null
+            } else {
+                let id = crate::base::ids::ItemId::parse(item)
+                    .map_err(|e| DemoError::Io(e.to_string()))?;
+                Value::String(self.target.head(&id)?)
+            };
+            after.insert((*item).to_owned(), head);
+        }
+        let mut statement = json!({
+            "type": kind,
+            "id": compose::new_statement_id(self.clock)?.to_string(),
+            "occurred_at": occurred.to_seconds_text(),
+            "facility": DEMO_FACILITY,
+            "signers": signers.iter().map(|(role, o)| json!({"role": role, "officer": o.input.id.as_str()})).collect::<Vec<_>>(),
+            "after": after,
+        });
+        if let (Value::Object(m), Value::Object(b)) = (&mut statement, body) {
+            m.extend(b);
+        }
+        let bytes = serde_json::to_vec(&statement).expect("a JSON value serializes");
+        let keys: Vec<&SecretKey> = signers.iter().map(|(_, o)| &o.key).collect();
+        let seq = self.target.append(compose::sign_statement(bytes, &keys)?)?;
+        let st =
+            crate::format::statement::StatementType::parse(kind).map_or("", |t| t.indonesian());
+        self.steps.push(Step {
+            seq,
+            what: format!("{kind} ({st})"),
+        });
+        Ok(seq)
+    }
+}
+
+/// Creates the ledger and enrolls the cast: the part of the scenario only an administrator at
+/// the ledger's own machine can do (genesis needs the ledger's key).
+fn found(dir: &Path, clock: &Arc<ManualClock>, c: &Cast) -> Result<(Ledger, Vec<Step>), DemoError> {
+    let origin = Origin::parse(DEMO_ORIGIN).expect("a valid literal origin");
+    let f = DEMO_FACILITY;
+    let admin = &c.admin;
+    let (ledger, receipt) = compose::init_ledger(
+        dir,
+        &origin,
+        f,
+        clock.clone() as Arc<dyn Clock>,
+        &admin.input,
+        &admin.key,
+    )?;
+    let mut steps = vec![Step {
+        seq: receipt.seq,
+        what: format!(
+            "ledger_genesis (pembentukan buku) by admin {}",
+            admin.input.name
+        ),
+    }];
+    for o in c.everyone().into_iter().skip(1) {
+        clock.advance_ms(60 * 1000);
+        let bytes = compose::enrollment(
+            clock.as_ref(),
+            f,
+            &admin.input.id,
+            &o.input,
+            Some("Surat tugas / assignment letter"),
+        )?;
+        let r = ledger.submit_envelope(compose::sign_statement(bytes, &[&admin.key])?)?;
+        steps.push(Step {
+            seq: r.seq,
+            what: format!(
+                "officer_enrolled (pendaftaran petugas): {} {}, {} ({})",
+                o.input.id, o.input.name, o.input.roles[0], o.input.unit
+            ),
+        });
+    }
+
+    Ok((ledger, steps))
+}
+
+/// The scenario's acts, from the search at the gate to the destruction.
+fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    let Cast {
+        gate_a,
+        gate_b,
+        head,
+        dewi,
+        rudi,
+        yusuf,
+        kasat,
+        ratna,
+        bambang,
+        andi,
+        ..
+    } = c;
+    let (polres, labfor) = (POLRES, LABFOR);
+    let visitor = json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"});
+    let item = DEMO_ITEM;
+    let sample = DEMO_SAMPLE;
+    // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
+    r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", gate_a), ("witness", gate_b)], &[], json!({
+        "incident": DEMO_INCIDENT, "kind": "gate", "subject": visitor, "location": "Pintu utama P2U",
+        "body_search": false, "outcome": "contraband_found"}))?;
+    r.act("2025-08-04T02:15:00Z", "contraband_found", &[("finder", gate_a), ("witness", gate_b)], &[(item, true)], json!({
+        "incident": DEMO_INCIDENT, "item": item,
+        "description": {"name": "14 plastic sachets of crystalline powder (sabu)", "form": "crystal", "colour": "white"},
+        "category": "narcotic", "narcotic_class": "I", "count": 14, "gross_mass_mg": 12840,
+        "concealment": "under the rice in a visitor's lunch box", "persons": [visitor],
+        "photos": [digest_of("photo: rice box opened"), digest_of("photo: 14 sachets")]}))?;
+    r.act("2025-08-04T02:30:00Z", "item_sealed", &[("actor", gate_a), ("witness", gate_b)], &[(item, false)], json!({
+        "item": item, "seals_applied": ["SEG-2025-000418"], "packaging": "transparent evidence bag, labelled",
+        "photos": [digest_of("photo: sealed bag SEG-2025-000418")]}))?;
+    r.act("2025-08-04T03:00:00Z", "note_added", &[("author", head)], &[(item, false)], json!({
+        "item": item, "text": "Kepala KPLP: kejadian dilaporkan ke Kalapas / incident reported to the prison head"}))?;
+    // Tuesday morning: handover to the police before two witnesses.
+    r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", gate_a), ("witness", gate_b), ("witness", dewi)], &[(item, false)], json!({
+        "item": item, "to_officer": rudi.input.id.as_str(), "to_unit": polres, "purpose": "penyidikan / investigation",
+        "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14}))?;
+    r.act(
+        "2025-08-05T01:35:00Z",
+        "custody_received",
+        &[("receiver", rudi), ("witness", yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14,
+        "location": "Ruang barang bukti Satresnarkoba"}),
+    )?;
+    r.act(
+        "2025-08-05T03:00:00Z",
+        "weighed",
+        &[("weigher", rudi), ("witness", yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "gross_mass_mg": 12840, "net_mass_mg": 11200, "balance_id": "OHAUS-PX224-03",
+        "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
+    )?;
+    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[("investigator", rudi), ("witness", yusuf), ("witness", dewi)], &[(item, false)], json!({
+        "item": item, "case": "LP/B/412/VIII/2025/Resnarkoba",
+        "warrant": {"number": "PRIN-SITA/412/VIII/2025/Resnarkoba", "issued_by": "Ketua Pengadilan Negeri Jakarta Timur", "date": "2025-08-05"},
+        "legal_basis": ["UU 35/2009 art. 87", "PP 40/2013 art. 14"],
+        "description": "14 plastic sachets of crystalline powder suspected methamphetamine",
+        "count": 14, "net_mass_mg": 11200, "possessor": visitor, "possessor_acknowledgement": "refused",
+        "refusal_note": "Pengunjung menolak menandatangani berita acara / the visitor refused to sign",
+        "photos": [digest_of("photo: seizure record")]}))?;
+    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[("investigator", rudi), ("witness", yusuf)], &[(item, false), (sample, true)], json!({
+        "item": item, "sample": sample, "rule": "statistical", "sample_count": 2, "sample_net_mass_mg": 410,
+        "sample_seals": ["SEG-2025-000419"], "parent_seals": ["SEG-2025-000420"], "suspect_acknowledgement": "refused"}))?;
+    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", rudi)], &[(item, false)], json!({
+        "item": item, "letter_number": "B/1187/VIII/2025/Resnarkoba", "recipients": ["kejari", "court", "bpom"]}))?;
+    r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", kasat)], &[(sample, false)], json!({
+        "item": sample, "lab": labfor, "letter_number": "R/1190/VIII/2025/Resnarkoba", "seals": ["SEG-2025-000419"]}))?;
+    r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", rudi), ("witness", yusuf), ("witness", kasat)], &[(sample, false)], json!({
+        "item": sample, "to_officer": ratna.input.id.as_str(), "to_unit": labfor, "purpose": "pemeriksaan laboratoris / lab examination",
+        "seals": ["SEG-2025-000419"], "seals_intact": true, "count_observed": 2}))?;
+    r.act("2025-08-06T02:00:00Z", "lab_received", &[("lab_intake", ratna)], &[(sample, false)], json!({
+        "item": sample, "lab_case": "LAB-2025-08-3312", "seals": ["SEG-2025-000419"], "seals_intact": true, "mass_observed_mg": 410}))?;
+    r.act("2025-08-07T08:00:00Z", "lab_result", &[("examiner", ratna), ("lab_head", bambang)], &[(sample, false)], json!({
+        "item": sample, "report_number": "BA-LAB/3312/VIII/2025", "result": "positive", "substance": "methamphetamine",
+        "narcotic_class": "I", "method": "GC-MS", "net_mass_mg": 390, "consumed_mass_mg": 50, "residue_mass_mg": 340,
+        "residue_seals": ["SEG-LAB-2025-3312"], "report_digest": digest_of("lab report BA-LAB/3312/VIII/2025")}))?;
+    r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", andi)], &[(item, false), (sample, false)], json!({
+        "order_number": "PRINT-123/M.1.13/Enz.1/08/2025",
+        "items": [{"item": item, "status": "destroy"}, {"item": sample, "status": "evidence", "retained_mass_mg": 340}]}))?;
+    let reweigh = r.act(
+        "2025-08-21T01:30:00Z",
+        "weighed",
+        &[("weigher", rudi), ("witness", yusuf)],
+        &[(item, false)],
+        json!({
+        "item": item, "gross_mass_mg": 12420, "net_mass_mg": 10790, "balance_id": "OHAUS-PX224-03",
+        "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
+    )?;
+    // Nine days after the order: two days past the 7-day limit of UU 35/2009 art. 91(2).
+    r.act("2025-08-21T02:00:00Z", "destroyed", &[("actor", rudi), ("witness", yusuf), ("witness", dewi), ("official", andi)], &[(item, false)], json!({
+        "item": item, "order_ref": "PRINT-123/M.1.13/Enz.1/08/2025", "reweigh_seq": reweigh, "mass_destroyed_mg": 10790,
+        "method": "dissolved in water and incinerated", "media": [digest_of("video: destruction"), digest_of("photo: ashes")]}))?;
+    Ok(())
+}
+
+fn write_keys(dir: &Path, c: &Cast) -> Result<(), DemoError> {
+    let keys_dir = dir.join("demo-keys");
+    std::fs::create_dir_all(&keys_dir)
+        .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
+    for o in c.everyone() {
+        o.key.write_new_file(&keys_dir.join(o.file))?;
+    }
+
+    Ok(())
+}
+
+/// The scenario's first moment (the ledger is founded on 1 August 2025).
+const DEMO_START: &str = "2025-08-01T01:00:00Z";
+
+/// Only the founding: creates the ledger in `dir`, enrolls the cast and writes their keys to
+/// `demo-keys/`, so that the acts can be recorded through a server (`record_acts`). Answers the
+/// verifier key and the steps.
+pub fn found_only(dir: &Path) -> Result<(String, Vec<Step>), DemoError> {
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = Arc::new(ManualClock::new(start));
+    let c = cast(Keys::Generate)?;
+    let (ledger, steps) = found(dir, &clock, &c)?;
+    write_keys(dir, &c)?;
+    let vkey = ledger.verifier_key().to_string();
+    ledger.close();
+    Ok((vkey, steps))
+}
+
+/// Records the scenario's acts through `target` (a server, from the client) with the cast's
+/// keys read from `keys_dir` (the `demo-keys/` that `found_only` wrote). Every act is signed
+/// here; the target only verifies and appends.
+pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>, DemoError> {
+    let c = cast(Keys::Load(keys_dir))?;
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = ManualClock::new(start);
+    let mut r = Recorder {
+        target,
+        clock: &clock,
+        steps: Vec::new(),
+    };
+    acts(&mut r, &c)?;
+    Ok(r.steps)
+}
+
+/// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
+/// replays its own scenario clock so that the story has the dates of the scenario.
+/// The officers of the scenario, as DOMAIN.md tells it.
+struct Cast {
+    admin: Officer,
+    gate_a: Officer,
+    gate_b: Officer,
+    head: Officer,
+    dewi: Officer,
+    rudi: Officer,
+    yusuf: Officer,
+    kasat: Officer,
+    ratna: Officer,
+    bambang: Officer,
+    andi: Officer,
+}
+
+impl Cast {
+    fn everyone(&self) -> [&Officer; 11] {
+        [
+            &self.admin,
+            &self.gate_a,
+            &self.gate_b,
+            &self.head,
+            &self.dewi,
+            &self.rudi,
+            &self.yusuf,
+            &self.kasat,
+            &self.ratna,
+            &self.bambang,
+            &self.andi,
+        ]
+    }
+}
+
+fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
+    let (lapas, kplp, polres, labfor) = (LAPAS, KPLP, POLRES, LABFOR);
+    let admin = officer(
+        keys,
+        "197905112005011002",
+        "Hendra Wijaya",
+        "imipas",
+        "Tata Usaha Lapas Narkotika Jakarta",
+        &[OfficerRole::Admin],
+        "admin.pem",
+    )?;
+    let gate_a = officer(
+        keys,
+        "198803222010121003",
+        "Agus Santoso",
+        "imipas",
+        lapas,
+        &[OfficerRole::GateOfficer],
+        "gate-officer-a.pem",
+    )?;
+    let gate_b = officer(
+        keys,
+        "199001152014022001",
+        "Budi Rahmawati",
+        "imipas",
+        lapas,
+        &[OfficerRole::GateOfficer],
+        "gate-officer-b.pem",
+    )?;
+    let head = officer(
+        keys,
+        "197512031998031001",
+        "Slamet Riyadi",
+        "imipas",
+        kplp,
+        &[OfficerRole::SecurityOfficer],
+        "head-of-security.pem",
+    )?;
+    let dewi = officer(
+        keys,
+        "198906142012122002",
+        "Dewi Lestari",
+        "imipas",
+        kplp,
+        &[OfficerRole::SecurityOfficer],
+        "security-officer.pem",
+    )?;
+    let rudi = officer(
+        keys,
+        "85071234",
+        "Rudi Hartono",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "investigator.pem",
+    )?;
+    let yusuf = officer(
+        keys,
+        "90030456",
+        "Yusuf Maulana",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "investigator-2.pem",
+    )?;
+    let kasat = officer(
+        keys,
+        "76010123",
+        "Arief Wibowo",
+        "polri",
+        polres,
+        &[OfficerRole::Investigator],
+        "unit-head.pem",
+    )?;
+    let ratna = officer(
+        keys,
+        "198204102006042001",
+        "Ratna Sari",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabExaminer],
+        "lab-examiner.pem",
+    )?;
+    let bambang = officer(
+        keys,
+        "70050678",
+        "Bambang Susilo",
+        "labfor",
+        labfor,
+        &[OfficerRole::LabHead],
+        "lab-head.pem",
+    )?;
+    let andi = officer(
+        keys,
+        "198507142010121001",
+        "Andi Pratama",
+        "kejaksaan",
+        "Kejari Jakarta Timur",
+        &[OfficerRole::Prosecutor],
+        "prosecutor.pem",
+    )?;
+
+    Ok(Cast {
+        admin,
+        gate_a,
+        gate_b,
+        head,
+        dewi,
+        rudi,
+        yusuf,
+        kasat,
+        ratna,
+        bambang,
+        andi,
+    })
+}
+
+pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
+    let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
+    let clock = Arc::new(ManualClock::new(start));
+    let c = cast(Keys::Generate)?;
+    let (ledger, mut steps) = found(dir, &clock, &c)?;
+    let mut r = Recorder {
+        target: &ledger,
+        clock: &clock,
+        steps: std::mem::take(&mut steps),
+    };
+    acts(&mut r, &c)?;
+    let steps = r.steps;
+    write_keys(dir, &c)?;
+    let cp = ledger.checkpoint();
+    let vkey = ledger.verifier_key().clone();
+    let verify = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})
+        .map_err(|e| e.to_string());
+    let id = crate::base::ids::ItemId::parse(DEMO_ITEM).expect("a valid literal label");
+    let history = crate::app::queries::history(ledger.store(), &id)
+        .map_err(|e| DemoError::Io(e.to_string()))?;
+    let item_state =
+        crate::app::queries::item(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
+    let as_of = Timestamp::parse(DEMO_AUDIT_AS_OF).expect("a valid literal time");
+    let findings = crate::app::casefile::audit(
+        &ledger,
+        &crate::app::casefile::Scope::Item(id.clone()),
+        as_of,
+        &mut |_, _| {},
+    )
+    .map_err(|e| DemoError::Io(e.to_string()))?
+    .findings;
+    Ok(DemoReport {
+        findings,
+        ledger: dir.display().to_string(),
+        vkey: vkey.to_string(),
+        steps,
+        verify,
+        history,
+        item: item_state,
+    })
+}

@@ -1,0 +1,452 @@
+//! Application: `custody doctor` — checks a ledger folder that will not open (or any other),
+//! reports every problem with the file and the rule it breaks and whether acknowledged data is
+//! at risk, and with `repair` fixes only what is provably safe: quarantining (never deleting)
+//! files sled would misread, and rebuilding the disposable views from the log. Must never drop,
+//! rewrite or reorder an acknowledged entry.
+//!
+//! Without `repair` it changes nothing (beyond creating the empty `lock` file in a ledger made
+//! before there was one): the folder is copied under the ledger's lock, so the copy is consistent,
+//! and the repairs are tried on the copy, so the report says exactly what `--repair` would do.
+//! With `repair`, the checks, the repairs and the open all happen under that one lock.
+
+use crate::app::ledger::{LedgerPaths, OpenError, Repair};
+use crate::storage::recovery::{self, LedgerLock, SnapshotName};
+use crate::storage::store::StoreError;
+use crate::{app::ledger::Ledger, app::verify};
+use std::path::{Path, PathBuf};
+
+/// Whether entries the ledger acknowledged may be lost or altered because of a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// The problem is in a file that holds nothing acknowledged (or nothing was ever acknowledged).
+    None,
+    /// The log itself is damaged: acknowledged entries may be missing or altered.
+    AtRisk,
+    /// Cannot tell until the store opens.
+    Unknown,
+}
+
+/// What was, or can be, done about a problem.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum Action {
+    /// Fixed by this run (with `repair`).
+    Repaired(String),
+    /// `--repair` would fix it, as described.
+    Repairable(String),
+    /// Only an operator can fix it; the text says how.
+    Manual(String),
+}
+
+/// One problem: the file, the check it failed, what that means.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub file: String,
+    /// A stable name of the check (docs/RELIABILITY.md lists them).
+    pub check: &'static str,
+    pub problem: String,
+    pub acknowledged_data: Risk,
+    pub action: Action,
+}
+
+/// What the doctor found.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Diagnosis {
+    pub ledger: String,
+    pub repair: bool,
+    pub findings: Vec<Finding>,
+    /// Entries in the log, when it opened.
+    pub entries: Option<u64>,
+    /// True when the whole log verified (every signature, hash link and the checkpoint).
+    pub verified: bool,
+}
+
+impl Diagnosis {
+    /// Opens and verifies, with nothing left for an operator or for `--repair` to do.
+    pub fn healthy(&self) -> bool {
+        self.verified
+            && self
+                .findings
+                .iter()
+                .all(|f| matches!(f.action, Action::Repaired(_)))
+    }
+}
+
+/// The doctor's own failure (not a problem of the ledger): it could not make its scratch copy.
+#[derive(Debug, thiserror::Error)]
+#[error("custody doctor: {0}")]
+pub struct DoctorError(String);
+
+/// Examines the ledger in `dir`; with `repair`, repairs what is provably safe.
+pub fn diagnose(
+    dir: &Path,
+    repair: bool,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Diagnosis, DoctorError> {
+    let mut d = Diagnosis {
+        ledger: dir.display().to_string(),
+        repair,
+        findings: Vec::new(),
+        entries: None,
+        verified: false,
+    };
+    if !layout(dir, &mut d) {
+        return Ok(d);
+    }
+    let lock = match LedgerLock::try_acquire(dir) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            d.findings.push(in_use(dir));
+            return Ok(d);
+        }
+        Err(e) => return Err(DoctorError(e.to_string())),
+    };
+    let sled = LedgerPaths::new(dir).sled();
+    let doctor = |e: StoreError| DoctorError(e.to_string());
+    let torn_conf = conf(&sled, repair, &mut d);
+    if repair {
+        // Everything under the one lock, so nothing can take the ledger between check and repair.
+        let now = crate::base::time::Clock::now(&crate::base::time::SystemClock);
+        let moved = recovery::make_safe_for_open(&lock, &sled, &recovery::stamp(now));
+        let moved = moved.map_err(doctor)?;
+        let files: Vec<_> = moved.iter().map(|m| (m.from.clone(), m.bytes)).collect();
+        snapshot_findings(&files, true, &mut d);
+        if torn_conf {
+            rewrite_conf(&lock).map_err(doctor)?;
+        }
+        open_and_verify(lock, dir, repair, progress, &mut d);
+    } else {
+        let mut files =
+            recovery::snapshot_files(&sled, SnapshotName::Generating).map_err(doctor)?;
+        files.extend(recovery::snapshot_files(&sled, SnapshotName::Unknown).map_err(doctor)?);
+        let files: Vec<_> = files.into_iter().map(|f| (f.path, f.bytes)).collect();
+        snapshot_findings(&files, false, &mut d);
+        let scratch = Scratch::copy(&lock)?;
+        drop(lock);
+        let scratch_lock = LedgerLock::acquire(&scratch.0).map_err(doctor)?;
+        if torn_conf {
+            rewrite_conf(&scratch_lock).map_err(doctor)?;
+        }
+        open_and_verify(scratch_lock, dir, repair, progress, &mut d);
+    }
+    Ok(d)
+}
+
+/// The folder, the key and the store are where a ledger keeps them. False when there is nothing
+/// more to examine.
+fn layout(dir: &Path, d: &mut Diagnosis) -> bool {
+    let paths = LedgerPaths::new(dir);
+    let missing = |file: &Path, what: &str, action: &str| Finding {
+        file: file.display().to_string(),
+        check: "layout",
+        problem: format!("{what} is missing"),
+        acknowledged_data: Risk::Unknown,
+        action: Action::Manual(action.to_owned()),
+    };
+    if !dir.is_dir() {
+        d.findings.push(missing(
+            dir,
+            "the ledger folder",
+            "check the path (or CUSTODY_LEDGER); `custody init` creates a new ledger",
+        ));
+        return false;
+    }
+    let mut whole = true;
+    if !paths.sled().is_dir() {
+        d.findings.push(missing(
+            &paths.sled(),
+            "the log store (log.sled)",
+            "this folder is not a ledger, or its store was removed: restore the folder from a backup, or the log from a tiles export or mirror",
+        ));
+        whole = false;
+    }
+    if !paths.key().is_file() {
+        d.findings.push(missing(
+            &paths.key(),
+            "the ledger's checkpoint key (ledger-key.pem)",
+            "restore ledger-key.pem from the operator's backup; without it the log can be read and verified, but no new entry can be checkpointed",
+        ));
+        whole = false;
+    }
+    whole
+}
+
+fn in_use(dir: &Path) -> Finding {
+    Finding {
+        file: dir.join(recovery::LOCK_FILE).display().to_string(),
+        check: "in-use",
+        problem: "another process holds the ledger's lock (is `custody serve` running on it?)"
+            .into(),
+        acknowledged_data: Risk::None,
+        action: Action::Manual(
+            "stop that process first; the doctor never touches a ledger that is open".into(),
+        ),
+    }
+}
+
+/// Findings for the snapshot files opening moves aside (`moved`: already moved, by `--repair`).
+fn snapshot_findings(files: &[(PathBuf, u64)], moved: bool, d: &mut Diagnosis) {
+    for (path, bytes) in files {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let uncommitted =
+            name.as_deref().map(recovery::snapshot_name) == Some(SnapshotName::Generating);
+        let (check, problem, why) = if uncommitted {
+            (
+                "snapshot-uncommitted",
+                format!(
+                    "a sled snapshot ({bytes} bytes) never renamed into place: a process stopped while writing it, and sled would read it as its newest snapshot"
+                ),
+                "a snapshot sled never committed; the one before it and the log hold everything",
+            )
+        } else {
+            (
+                "snapshot-unknown-name",
+                format!(
+                    "a file ({bytes} bytes) whose name starts with `snap.` but is not one sled writes: sled would read it as its newest snapshot, or delete it once it writes a new one"
+                ),
+                "its bytes are kept there for inspection; sled needs nothing in it",
+            )
+        };
+        d.findings.push(Finding {
+            file: path.display().to_string(),
+            check,
+            problem,
+            acknowledged_data: Risk::None,
+            action: if moved {
+                Action::Repaired(format!("moved to quarantine/ ({why})"))
+            } else {
+                Action::Repairable(format!("move it to quarantine/ ({why})"))
+            },
+        });
+    }
+}
+
+/// sled's `conf`: written once, on the store's first open, without a temporary file or fsync, so
+/// a kill during `init` (before this version built ledgers aside) or a power cut can tear it, and
+/// sled then refuses the store. True when it is torn (longer than what sled itself treats as
+/// absent and rewrites, and failing its CRC).
+fn conf(sled: &Path, repair: bool, d: &mut Diagnosis) -> bool {
+    /// sled treats a `conf` of at most this many bytes as absent and writes it again.
+    const CONF_EMPTY_BYTES_MAX: usize = 8;
+    const CRC_BYTES: usize = 4;
+    let path = sled.join("conf");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        // sled writes a missing `conf` itself.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
+        Err(e) => {
+            d.findings.push(Finding {
+                file: path.display().to_string(),
+                check: "store-io",
+                problem: format!("cannot read sled's settings file: {e}"),
+                acknowledged_data: Risk::Unknown,
+                action: Action::Manual(IO_ACTION.into()),
+            });
+            return false;
+        }
+    };
+    if bytes.len() <= CONF_EMPTY_BYTES_MAX {
+        return false;
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - CRC_BYTES);
+    let stored = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    if crc32fast::hash(body) == stored {
+        return false;
+    }
+    let what = "write conf again with the settings every custody ledger has used (the torn file goes to quarantine/)";
+    d.findings.push(Finding {
+        file: path.display().to_string(),
+        check: "sled-conf-torn",
+        problem: "sled's settings file fails its checksum: it was torn while being written, and sled refuses the store".into(),
+        acknowledged_data: Risk::None,
+        action: if repair {
+            Action::Repaired(what.into())
+        } else {
+            Action::Repairable(what.into())
+        },
+    });
+    true
+}
+
+/// Moves the torn `conf` to quarantine and writes the one sled writes for custody's settings
+/// (temporary file, fsync, rename, folder fsync).
+fn rewrite_conf(lock: &LedgerLock) -> Result<(), StoreError> {
+    let sled = LedgerPaths::new(lock.dir()).sled();
+    let path = sled.join("conf");
+    let fresh = crate::storage::store::fresh_conf(&lock.dir().join(".doctor-conf"))?;
+    let torn = recovery::Incomplete {
+        bytes: std::fs::metadata(&path).map_or(0, |m| m.len()),
+        path: path.clone(),
+    };
+    let now = crate::base::time::Clock::now(&crate::base::time::SystemClock);
+    recovery::quarantine(lock, &[torn], &recovery::stamp(now))?;
+    let temporary = sled.join("conf.doctor");
+    let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", temporary.display()));
+    std::fs::write(&temporary, &fresh).map_err(io)?;
+    std::fs::File::open(&temporary)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
+    std::fs::rename(&temporary, &path).map_err(io)?;
+    recovery::sync_dir(&sled)
+}
+
+/// A scratch copy of the ledger (without `quarantine/` and the lock file) in the temporary
+/// folder, removed when dropped — also when the doctor fails half-way.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn copy(lock: &LedgerLock) -> Result<Self, DoctorError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path =
+            std::env::temp_dir().join(format!("custody-doctor-{}-{nanos}", std::process::id()));
+        let scratch = Self(path);
+        copy_tree(lock.dir(), &scratch.0, true).map_err(|e| {
+            DoctorError(format!(
+                "copying the ledger to {}: {e}",
+                scratch.0.display()
+            ))
+        })?;
+        Ok(scratch)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if top && (name == recovery::QUARANTINE_DIR || name == recovery::LOCK_FILE) {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &to.join(&name), false)?;
+        } else {
+            std::fs::copy(entry.path(), to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Opens the ledger whose lock is held (the real one, or the scratch copy of `real`) and verifies
+/// its log.
+fn open_and_verify(
+    lock: LedgerLock,
+    real: &Path,
+    repair: bool,
+    progress: &mut dyn FnMut(u64, u64),
+    d: &mut Diagnosis,
+) {
+    let ledger = match Ledger::open_locked(
+        lock,
+        std::sync::Arc::new(crate::base::time::SystemClock),
+        None,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            d.findings.push(open_failure(real, e));
+            return;
+        }
+    };
+    for r in ledger.repairs() {
+        if let Repair::ViewsRebuilt { entries, why } = r {
+            let what = format!("rebuilt from the log's {entries} entries");
+            d.findings.push(Finding {
+                file: LedgerPaths::new(real).sled().display().to_string(),
+                check: "views-disagree",
+                problem: format!("the views disagree with the log: {why}"),
+                acknowledged_data: Risk::None,
+                action: if repair {
+                    Action::Repaired(what)
+                } else {
+                    Action::Repairable(what)
+                },
+            });
+        }
+    }
+    let cp = ledger.checkpoint();
+    d.entries = Some(cp.size);
+    match verify::verify_log(
+        ledger.store(),
+        cp.note.as_bytes(),
+        ledger.verifier_key(),
+        progress,
+    ) {
+        Ok(_) => d.verified = true,
+        Err(e) => d.findings.push(Finding {
+            file: LedgerPaths::new(real).sled().display().to_string(),
+            check: "log-verify",
+            problem: format!("the log does not verify: {e}"),
+            acknowledged_data: Risk::AtRisk,
+            action: Action::Manual(RESTORE.into()),
+        }),
+    }
+    ledger.close();
+}
+
+const IO_ACTION: &str = "check the disk, free space and permissions, then run the doctor again";
+
+const RESTORE: &str = "keep this folder as it is for inspection; restore the ledger from its last backup or tiles export (`custody export`), or from a mirror";
+
+/// What an open that failed means, for the operator.
+fn open_failure(real: &Path, e: OpenError) -> Finding {
+    let sled = LedgerPaths::new(real).sled().display().to_string();
+    let (file, check, risk, action) = match &e {
+        OpenError::Storage(StoreError::Io(m)) if m.contains("in use") => {
+            return in_use(real);
+        }
+        OpenError::Storage(StoreError::Corrupt(_)) => (
+            sled,
+            "store-open",
+            Risk::Unknown,
+            Action::Manual(format!(
+                "sled refuses its own files; {RESTORE}. The log's bytes may still be intact in log.sled/db"
+            )),
+        ),
+        OpenError::Storage(StoreError::Io(_)) | OpenError::Io(_) => (
+            sled,
+            "store-io",
+            Risk::Unknown,
+            Action::Manual(
+                "check the disk, free space and permissions, then run the doctor again".into(),
+            ),
+        ),
+        OpenError::Key(_) => (
+            LedgerPaths::new(real).key().display().to_string(),
+            "ledger-key",
+            Risk::None,
+            Action::Manual("restore ledger-key.pem from the operator's backup".into()),
+        ),
+        OpenError::Corrupt(m) => (
+            sled,
+            "log-consistency",
+            if m.contains("missing") || m.contains("altered") {
+                Risk::AtRisk
+            } else {
+                Risk::Unknown
+            },
+            Action::Manual(RESTORE.into()),
+        ),
+        OpenError::NotALedger { .. } | OpenError::Exists { .. } | OpenError::Genesis(_) => (
+            real.display().to_string(),
+            "layout",
+            Risk::Unknown,
+            Action::Manual("check the path; `custody init` creates a new ledger".into()),
+        ),
+    };
+    Finding {
+        file,
+        check,
+        problem: e.to_string(),
+        acknowledged_data: risk,
+        action,
+    }
+}

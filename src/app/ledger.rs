@@ -1,0 +1,1717 @@
+//! The ledger: the write path and its crash windows. Owns the sequencer and committer threads
+//! (a two-stage group commit), the ledger directory layout, opening with its consistency checks
+//! against the checkpoint kept outside sled, and the answers given to writers (receipts). Never
+//! renders output, never speaks HTTP, and never acknowledges a statement before its leaf and a
+//! signed checkpoint covering it are durable.
+//!
+//! Life of a statement (crash windows marked ✝):
+//! 1. caller thread: parse envelope and statement (schema), check duplicate id, pre-verify
+//!    signatures against the published identity state (parallel across callers);
+//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `rules::check`
+//!    on the working state, assign seq / recorded_at / prev, encode the leaf, add leaf, Merkle
+//!    nodes, id index, head and the newly signed checkpoint to one sled batch; ✝ nothing written;
+//! 3. `apply_batch` into sled's memory, hand the batch to the committer and go on with the next
+//!    one; ✝ nothing durable;
+//! 4. committer: `flush` (sled's, then fdatasync of its data file); ✝ leaves and checkpoint
+//!    durable, no writer answered: a retry with the same id gets the original seq;
+//! 5. apply the views, publish the checkpoint and answer every writer of the batch;
+//! 6. write the checkpoint file (the copy outside sled that catches a rolled-back sled) at most
+//!    `CHECKPOINT_FILE_INTERVAL_MS` later, and on close; ✝ a torn slot is ignored and the other
+//!    slot holds an older checkpoint, which sled's copy extends.
+
+use crate::app::verify::Signatures;
+use crate::base::ids::ItemId;
+use crate::base::ids::Origin;
+use crate::base::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
+use crate::base::metrics::{Counter, Histogram};
+use crate::base::time::{Clock, SystemClock, Timestamp};
+use crate::domain::custody::{self, ItemState};
+use crate::domain::projection;
+use crate::domain::rules::{self, PreVerified, RuleError};
+use crate::format::envelope::{Envelope, EnvelopeError};
+use crate::format::leaf::{GENESIS_PREV, Leaf, LeafError};
+use crate::format::merkle::{self, CompactRange, Hash};
+use crate::format::note::{self, Checkpoint, VerifierKey};
+use crate::format::statement::{Statement, StatementError};
+use crate::keys::signing::{KeyError, SecretKey};
+use crate::storage::recovery::{self, LedgerLock};
+use crate::storage::store::{
+    AppendBatch, CheckpointFile, Faults, Head, IdEntry, SledStore, StoreError,
+};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+/// Why a statement was not appended. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("{0}")]
+    Envelope(#[from] EnvelopeError),
+    #[error("{0}")]
+    Statement(#[from] StatementError),
+    #[error("{0}")]
+    Leaf(#[from] LeafError),
+    #[error("refused: {0}")]
+    Rule(#[from] RuleError),
+    #[error(
+        "statement id {id} was already recorded at seq {seq} with different content; a new statement needs a new id"
+    )]
+    IdConflict { id: String, seq: u64 },
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+    #[error(
+        "the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover"
+    )]
+    Stopped(String),
+}
+
+/// Why a ledger could not be created or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("{path} is not a custody ledger ({reason}); create one with `custody init`")]
+    NotALedger { path: String, reason: String },
+    #[error("{path} already exists; choose a new directory for a new ledger")]
+    Exists { path: String },
+    #[error("ledger key: {0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+    #[error("CORRUPT: {0}")]
+    Corrupt(String),
+    #[error("genesis refused: {0}")]
+    Genesis(#[from] AppendError),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Something opening a ledger repaired, safely, before it accepted anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Repair {
+    /// A file sled would have misread, moved to `quarantine/`.
+    Quarantined(recovery::Moved),
+    /// The views disagreed with the log and were rebuilt from it.
+    ViewsRebuilt { entries: u64, why: String },
+}
+
+impl std::fmt::Display for Repair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Quarantined(moved) => moved.fmt(f),
+            Self::ViewsRebuilt { entries, why } => write!(
+                f,
+                "rebuilt the views from the log ({entries} entries): they disagreed with it ({why})"
+            ),
+        }
+    }
+}
+
+/// A signed checkpoint and what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub note: String,
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// The answer to a writer: where the statement is, and a checkpoint that covers it.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub seq: u64,
+    pub leaf_hash: Hash,
+    /// True when the statement id was already in the log and nothing new was written.
+    pub duplicate: bool,
+    pub checkpoint: Arc<SignedCheckpoint>,
+}
+
+/// What `rebuild` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildReport {
+    pub size: u64,
+    pub before: Hash,
+    pub after: Hash,
+}
+
+/// Files of a ledger directory.
+#[derive(Debug, Clone)]
+pub struct LedgerPaths {
+    pub dir: PathBuf,
+}
+
+impl LedgerPaths {
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+    pub fn sled(&self) -> PathBuf {
+        self.dir.join("log.sled")
+    }
+    /// The ledger's checkpoint signing key (PKCS#8 PEM, 0600).
+    pub fn key(&self) -> PathBuf {
+        self.dir.join("ledger-key.pem")
+    }
+    /// The latest signed checkpoint, outside sled (two alternating slots; see `CheckpointFile`).
+    pub fn checkpoint(&self) -> PathBuf {
+        self.dir.join("checkpoint.slots")
+    }
+}
+
+struct Request {
+    envelope: Envelope,
+    statement: Statement,
+    payload_hash: Hash,
+    pre: PreVerified,
+    reply: mpsc::SyncSender<Result<Receipt, AppendError>>,
+}
+
+struct Published {
+    checkpoint: Arc<SignedCheckpoint>,
+    state: Arc<rules::State>,
+}
+
+struct Shared {
+    store: SledStore,
+    published: RwLock<Published>,
+    /// Set when a storage failure stopped the sequencer; every later write is refused.
+    stopped: Mutex<Option<String>>,
+    origin: Origin,
+    vkey: VerifierKey,
+    checkpoint_file: CheckpointFile,
+    stats: LedgerStats,
+    /// What opening had to repair (quarantined files, rebuilt views).
+    repairs: Vec<Repair>,
+    /// The ledger's own lock, held while the ledger is open (dropped last).
+    _lock: LedgerLock,
+}
+
+impl Shared {
+    fn stopped_reason(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stops the write path for good after a storage failure; answers the first reason given.
+    fn stop(&self, e: &StoreError) -> String {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert_with(|| e.to_string()).clone()
+    }
+
+    fn published_checkpoint(&self) -> Arc<SignedCheckpoint> {
+        Arc::clone(
+            &self
+                .published
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .checkpoint,
+        )
+    }
+
+    /// Stops the ledger for `what` (storage that returns other bytes than it was given) and
+    /// answers the error to give the caller. Nothing built on those bytes is served or written.
+    fn corrupt(&self, what: String) -> StoreError {
+        let error = StoreError::Corrupt(format!(
+            "{what}; the store does not return what was written, so the ledger stopped"
+        ));
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        stopped.get_or_insert_with(|| error.to_string());
+        error
+    }
+
+    /// The leaf at `seq`, checked against its hash in the Merkle tree.
+    fn checked_leaf(&self, seq: u64) -> Result<Vec<u8>, StoreError> {
+        let bytes = self
+            .store
+            .leaf(seq)?
+            .ok_or_else(|| self.corrupt(format!("leaf {seq} is missing")))?;
+        if self.store.stored_node(0, seq)? != Some(merkle::leaf_hash(&bytes)) {
+            return Err(self.corrupt(format!(
+                "leaf {seq} does not match its hash in the Merkle tree"
+            )));
+        }
+        Ok(bytes)
+    }
+
+    /// The leaf hash of the statement an id index entry points at, after checking that the leaf
+    /// there really holds a payload with the indexed hash.
+    fn recorded(&self, found: IdEntry) -> Result<Hash, StoreError> {
+        let bytes = self.checked_leaf(found.seq)?;
+        let leaf = Leaf::decode(&bytes)
+            .map_err(|e| self.corrupt(format!("leaf {} does not decode: {e}", found.seq)))?;
+        if payload_hash(leaf.envelope.payload()) != found.payload_hash {
+            return Err(self.corrupt(format!(
+                "the statement id index points at leaf {}, which holds another statement",
+                found.seq
+            )));
+        }
+        Ok(merkle::leaf_hash(&bytes))
+    }
+
+    /// The root of the first `size` leaves, proven consistent with the signed checkpoint `cp`
+    /// (for `size == cp.size`, the signed root itself).
+    fn trusted_root(&self, size: u64, cp: &SignedCheckpoint) -> Result<Hash, ProofRequestError> {
+        if size == cp.size {
+            return Ok(cp.root);
+        }
+        let root = merkle::root(&self.store, size)?;
+        if size > 0 {
+            let proof = merkle::consistency_proof(&self.store, size, cp.size)?;
+            merkle::verify_consistency(size, cp.size, &root, &cp.root, &proof).map_err(|e| {
+                self.corrupt(format!(
+                    "the stored Merkle nodes for size {size} are not consistent with the signed checkpoint of size {}: {e}",
+                    cp.size
+                ))
+            })?;
+        }
+        Ok(root)
+    }
+}
+
+/// The environment variable that arms a crash point (the torture harness sets it on the server
+/// it kills): `<point>:<n>` aborts the process the n-th time the sequencer passes `<point>`.
+pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
+
+/// The crash points of one group commit, in order (see the crash windows ✝ above).
+pub const CRASH_POINTS: [&str; 4] = [
+    // the batch is built, nothing written
+    "before-write",
+    // the batch is in sled's memory, not flushed
+    "after-write",
+    // flushed, no checkpoint signed for it yet
+    "after-flush",
+    // checkpoint written, views not updated, no writer answered
+    "after-checkpoint",
+];
+
+/// Aborts the process here if `CUSTODY_CRASH_AT` names this point and its count runs out. An
+/// abort runs no destructor and flushes nothing, like SIGKILL. Unset, this is one atomic load.
+fn crash_point(point: &str) {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ARMED: OnceLock<Option<(String, AtomicU64)>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| {
+        let text = std::env::var(CRASH_AT_ENV).ok()?;
+        let (name, count) = text.split_once(':')?;
+        Some((name.to_owned(), AtomicU64::new(count.parse().ok()?)))
+    });
+    if let Some((name, left)) = armed
+        && name == point
+        && left.fetch_sub(1, Ordering::SeqCst) == 1
+    {
+        std::process::abort();
+    }
+}
+
+/// Upper bounds of the statements-per-commit histogram: powers of two up to the batch limit.
+const BATCH_BUCKETS: [f64; 11] = [
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
+/// Upper bounds of the commit-latency histogram, in seconds (write, flush, sign, checkpoint file).
+const COMMIT_SECONDS_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
+];
+
+/// What the sequencer has done since the ledger was opened, for monitoring (`/metrics`).
+#[derive(Debug)]
+pub struct LedgerStats {
+    /// Statements made durable and acknowledged.
+    pub appended: Counter,
+    /// Retries of statements already in the log, answered with the original seq.
+    pub duplicates: Counter,
+    /// Statements refused by the rules or signatures inside the sequencer.
+    pub refused: Counter,
+    /// New statements per group commit.
+    pub batch_statements: Histogram,
+    /// Seconds from the batch write to the checkpoint on disk.
+    pub commit_seconds: Histogram,
+    /// Seconds of the sled flush (fsync) alone, within a commit.
+    pub flush_seconds: Histogram,
+    /// Times the views were rebuilt from the log on open because they disagreed with it.
+    pub projection_rebuilds: Counter,
+    /// Files moved to `quarantine/` on open (snapshots sled never committed).
+    pub quarantined_files: Counter,
+}
+
+impl LedgerStats {
+    fn new() -> Self {
+        Self {
+            appended: Counter::default(),
+            duplicates: Counter::default(),
+            refused: Counter::default(),
+            batch_statements: Histogram::new(&BATCH_BUCKETS),
+            commit_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
+            flush_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
+            projection_rebuilds: Counter::default(),
+            quarantined_files: Counter::default(),
+        }
+    }
+}
+
+/// An open ledger. Cheap to share behind an `Arc`; every method may be called from any thread.
+pub struct Ledger {
+    shared: Arc<Shared>,
+    queue: Mutex<Option<mpsc::SyncSender<Request>>>,
+    /// The sequencer and committer threads.
+    writer: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+}
+
+/// Group commits staged by the sequencer and not yet answered by the committer. Two lets the
+/// sequencer admit the next batch while one is being flushed; more would only grow the batch
+/// that waits, and the memory the overlay holds.
+const COMMITS_IN_FLIGHT_MAX: usize = 2;
+
+/// The sequencer's private state: the only mutable view of the log's tip.
+struct Sequencer {
+    shared: Arc<Shared>,
+    key: SecretKey,
+    clock: Arc<dyn Clock>,
+    state: rules::State,
+    range: CompactRange,
+    last_leaf: Hash,
+    last_recorded: Option<Timestamp>,
+    /// Items changed by batches whose views the committer has not applied yet, with the number
+    /// of the batch that last changed them.
+    overlay: HashMap<ItemId, (u64, ItemState)>,
+    /// Number of the last batch staged.
+    number: u64,
+    /// Numbers of batches whose views the committer has applied.
+    applied: mpsc::Receiver<u64>,
+    /// Projection writes of the batch being built.
+    views: Vec<projection::Write>,
+}
+
+fn payload_hash(payload: &[u8]) -> Hash {
+    Sha256::digest(payload).into()
+}
+
+impl Ledger {
+    /// Creates a new ledger in `dir` (which must not exist or be empty): a fresh checkpoint key,
+    /// the origin, and the genesis statement that `genesis` builds and signs given the ledger's
+    /// verifier key.
+    ///
+    /// The ledger is built in a sibling folder (`.<name>.init`) and renamed into place only once
+    /// its genesis is durable, so a kill at any moment leaves either no ledger at `dir` or a whole
+    /// one (sled writes its `conf` without a temporary file or fsync on first open; a torn `conf`
+    /// would otherwise make the ledger unopenable). A `.init` folder left by a killed `init` holds
+    /// nothing that was acknowledged and is removed by the next `init` of the same name.
+    pub fn init(
+        dir: &Path,
+        origin: &Origin,
+        clock: Arc<dyn Clock>,
+        genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
+    ) -> Result<(Ledger, Receipt), OpenError> {
+        let io = |p: &Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
+        if dir.exists()
+            && std::fs::read_dir(dir)
+                .map_err(|e| io(dir, e))?
+                .next()
+                .is_some()
+        {
+            return Err(OpenError::Exists {
+                path: dir.display().to_string(),
+            });
+        }
+        let name = dir
+            .file_name()
+            .ok_or_else(|| OpenError::Io(format!("{}: not a folder name", dir.display())))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
+        let building = parent.join(format!(".{}.init", name.to_string_lossy()));
+        if building.exists() {
+            // Left by a killed `init` (nothing in it was ever acknowledged) — unless another
+            // `init` of the same name is running right now and holds its lock.
+            match LedgerLock::try_acquire(&building)? {
+                Some(_) => std::fs::remove_dir_all(&building).map_err(|e| io(&building, e))?,
+                None => {
+                    return Err(OpenError::Exists {
+                        path: building.display().to_string(),
+                    });
+                }
+            }
+        }
+        let built = Self::build(&building, origin, Arc::clone(&clock), genesis);
+        let receipt = match built {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&building);
+                return Err(e);
+            }
+        };
+        // An empty `dir` is replaced by the rename (rename(2) allows an empty target folder).
+        std::fs::rename(&building, dir).map_err(|e| io(dir, e))?;
+        recovery::sync_dir(&parent)?;
+        let ledger = Self::open_with_clock(dir, clock)?;
+        Ok((ledger, receipt))
+    }
+
+    /// Builds a whole ledger in `dir`: key, origin, genesis, all durable, then closed.
+    fn build(
+        dir: &Path,
+        origin: &Origin,
+        clock: Arc<dyn Clock>,
+        genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
+    ) -> Result<Receipt, OpenError> {
+        let paths = LedgerPaths::new(dir);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        let key = SecretKey::generate()?;
+        key.write_new_file(&paths.key())?;
+        {
+            let _lock = LedgerLock::acquire(dir)?;
+            let store = SledStore::open(&paths.sled())?;
+            store.set_origin(origin.as_str())?;
+            store.flush()?;
+        }
+        let ledger = Self::open_with_clock(dir, clock)?;
+        let envelope = genesis(&ledger.shared.vkey)?;
+        let receipt = ledger.submit_envelope(envelope)?;
+        ledger.close();
+        drop(ledger);
+        // sled writes `conf` without an fsync; everything is made durable before the rename.
+        recovery::sync_tree(dir)?;
+        Ok(receipt)
+    }
+
+    /// Opens an existing ledger with the system clock.
+    pub fn open(dir: &Path) -> Result<Ledger, OpenError> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// Opens an existing ledger: checks sled against the checkpoint file (a log shorter than, or
+    /// inconsistent with, the last signed checkpoint is a hard error), replays identity
+    /// statements, signs a checkpoint for leaves flushed but never checkpointed, and starts the
+    /// sequencer.
+    pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Ledger, OpenError> {
+        Self::open_with_faults(dir, clock, None)
+    }
+
+    /// Opens like `open_with_clock`, with storage faults injected into the store and the
+    /// checkpoint file (the reliability suite's way in; `None` for every real use).
+    pub fn open_with_faults(
+        dir: &Path,
+        clock: Arc<dyn Clock>,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<Ledger, OpenError> {
+        let not_a_ledger = |reason: &str| OpenError::NotALedger {
+            path: dir.display().to_string(),
+            reason: reason.to_owned(),
+        };
+        if !dir.join("log.sled").exists() {
+            return Err(not_a_ledger("no log.sled inside"));
+        }
+        // The ledger's own lock first: a live server may be writing the very files below.
+        let lock = LedgerLock::acquire(dir)?;
+        Self::open_locked(lock, clock, faults)
+    }
+
+    /// Opens the ledger whose lock the caller already holds (`custody doctor` checks and
+    /// repairs under the same lock, so nothing can take the ledger in between).
+    pub fn open_locked(
+        lock: LedgerLock,
+        clock: Arc<dyn Clock>,
+        faults: Option<Arc<Faults>>,
+    ) -> Result<Ledger, OpenError> {
+        let dir = lock.dir().to_path_buf();
+        let dir = dir.as_path();
+        let paths = LedgerPaths::new(dir);
+        let not_a_ledger = |reason: &str| OpenError::NotALedger {
+            path: dir.display().to_string(),
+            reason: reason.to_owned(),
+        };
+        if !paths.sled().exists() {
+            return Err(not_a_ledger("no log.sled inside"));
+        }
+        if !paths.key().exists() {
+            return Err(not_a_ledger("no ledger-key.pem inside"));
+        }
+        let mut repairs: Vec<Repair> =
+            recovery::make_safe_for_open(&lock, &paths.sled(), &recovery::stamp(clock.now()))?
+                .into_iter()
+                .map(Repair::Quarantined)
+                .collect();
+        let quarantined = repairs.len() as u64;
+        let key = SecretKey::read_file(&paths.key())?;
+        // Under injected faults the checkpoint file is written after every batch, so that a failed
+        // write lands between statements, where the fault suite can see what it stopped.
+        let checkpoint_file_interval = match faults {
+            Some(_) => std::time::Duration::ZERO,
+            None => std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS),
+        };
+        let store = SledStore::open_with_faults(&paths.sled(), faults.clone())?;
+        let origin_text = store
+            .origin()?
+            .ok_or_else(|| not_a_ledger("the store has no origin"))?;
+        let origin = Origin::parse(&origin_text)
+            .map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+        let vkey = VerifierKey::new(origin.as_str(), key.public())
+            .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
+        let head = store.head()?;
+        let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
+        let latest = latest_checkpoint(&store, &file, &vkey, head)?;
+        let root_now = merkle::root(&store, head.size)?;
+        if root_now != head.root {
+            return Err(OpenError::Corrupt(format!(
+                "the stored head (size {}) does not match the stored Merkle nodes",
+                head.size
+            )));
+        }
+        let (state, rebuilt) = catch_up(&store, &origin, &vkey, head)?;
+        repairs.extend(rebuilt);
+        // The sequencer continues from the stored edge and the last leaf: both are checked
+        // against the root just verified, so a bad read here cannot leak into new leaves.
+        let range = compact_range(&store, head.size)?;
+        if range.root() != root_now {
+            return Err(OpenError::Corrupt(
+                "the stored Merkle edge does not match the stored root".into(),
+            ));
+        }
+        let (last_leaf, last_recorded) = if head.size == 0 {
+            (GENESIS_PREV, None)
+        } else {
+            let last = head.size - 1;
+            let bytes = store
+                .leaf(last)?
+                .ok_or_else(|| OpenError::Corrupt(format!("leaf {last} is missing")))?;
+            let leaf = Leaf::decode(&bytes)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+            let hash = merkle::leaf_hash(&bytes);
+            let proof = merkle::inclusion_proof(&store, last, head.size)
+                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+            merkle::verify_inclusion(last, head.size, &hash, &proof, &root_now).map_err(|e| {
+                OpenError::Corrupt(format!(
+                    "leaf {last} does not match the stored Merkle tree: {e}"
+                ))
+            })?;
+            (hash, Some(leaf.recorded_at))
+        };
+
+        // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
+        let stats = LedgerStats::new();
+        stats.quarantined_files.add(quarantined);
+        stats
+            .projection_rebuilds
+            .add(u64::from(repairs.len() as u64 > quarantined));
+        let checkpoint = match latest {
+            Some(cp) if cp.size == head.size => cp,
+            _ => {
+                let signed = sign_checkpoint(&origin, head.size, root_now, &key)
+                    .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+                file.write(signed.note.as_bytes())?;
+                signed
+            }
+        };
+
+        let shared = Arc::new(Shared {
+            store,
+            published: RwLock::new(Published {
+                checkpoint: Arc::new(checkpoint.clone()),
+                state: Arc::new(state.clone()),
+            }),
+            stopped: Mutex::new(None),
+            stats,
+            origin,
+            vkey,
+            checkpoint_file: file,
+            repairs,
+            _lock: lock,
+        });
+        let (applied_tx, applied_rx) = mpsc::channel();
+        let sequencer = Sequencer {
+            shared: Arc::clone(&shared),
+            key,
+            clock,
+            state,
+            range,
+            last_leaf,
+            last_recorded,
+            overlay: HashMap::new(),
+            number: 0,
+            applied: applied_rx,
+            views: Vec::new(),
+        };
+        let committer = Committer {
+            shared: Arc::clone(&shared),
+            applied: applied_tx,
+            unwritten: None,
+            written_at: std::time::Instant::now(),
+            interval: checkpoint_file_interval,
+        };
+        let (tx, rx) = mpsc::sync_channel(QUEUE_STATEMENTS_MAX);
+        let (commits_tx, commits_rx) = mpsc::sync_channel(COMMITS_IN_FLIGHT_MAX);
+        let committer = std::thread::Builder::new()
+            .name("custody-committer".into())
+            .spawn(move || committer.run(commits_rx))
+            .map_err(|e| OpenError::Io(format!("cannot start the committer thread: {e}")))?;
+        let writer = std::thread::Builder::new()
+            .name("custody-sequencer".into())
+            .spawn(move || sequencer.run(rx, commits_tx))
+            .map_err(|e| OpenError::Io(format!("cannot start the sequencer thread: {e}")))?;
+        crate::format::statement::warm_up();
+        Ok(Ledger {
+            shared,
+            queue: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some((writer, committer))),
+        })
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.shared.origin
+    }
+
+    pub fn verifier_key(&self) -> &VerifierKey {
+        &self.shared.vkey
+    }
+
+    pub fn checkpoint(&self) -> Arc<SignedCheckpoint> {
+        Arc::clone(&self.read_published().checkpoint)
+    }
+
+    /// Who may sign, as of the latest identity statement (refreshed only when an identity
+    /// statement lands, so its `size` may trail the log).
+    pub fn state(&self) -> Arc<rules::State> {
+        Arc::clone(&self.read_published().state)
+    }
+
+    fn read_published(&self) -> std::sync::RwLockReadGuard<'_, Published> {
+        self.shared
+            .published
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Counters and histograms of the write path since open.
+    /// What opening this ledger had to repair (empty on a clean open): the edges print them, so
+    /// an operator learns what was moved to `quarantine/` and why.
+    pub fn repairs(&self) -> &[Repair] {
+        &self.shared.repairs
+    }
+
+    pub fn stats(&self) -> &LedgerStats {
+        &self.shared.stats
+    }
+
+    pub fn store(&self) -> &SledStore {
+        &self.shared.store
+    }
+
+    /// The raw leaf bytes at `seq`, if it is covered by the latest checkpoint; checked against
+    /// its hash in the Merkle tree (a mismatch stops the ledger and is an error, never served).
+    pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.checkpoint().size {
+            return Ok(None);
+        }
+        self.shared.checked_leaf(seq).map(Some)
+    }
+
+    /// Appends a signed envelope given as bytes (as a client sends it).
+    pub fn submit(&self, envelope_bytes: &[u8]) -> Result<Receipt, AppendError> {
+        let envelope = Envelope::parse(envelope_bytes)?;
+        self.submit_envelope(envelope)
+    }
+
+    /// Appends a signed envelope and waits until it is durable and checkpointed (or refused).
+    pub fn submit_envelope(&self, envelope: Envelope) -> Result<Receipt, AppendError> {
+        let rx = self.enqueue(envelope)?;
+        match rx {
+            Enqueued::Done(result) => result,
+            Enqueued::Waiting(rx) => rx
+                .recv()
+                .unwrap_or_else(|_| Err(AppendError::Stopped("the sequencer exited".into()))),
+        }
+    }
+
+    fn enqueue(&self, envelope: Envelope) -> Result<Enqueued, AppendError> {
+        if let Some(reason) = self.stopped() {
+            return Err(AppendError::Stopped(reason));
+        }
+        let statement = Statement::parse(envelope.payload())?;
+        let hash = payload_hash(envelope.payload());
+        // A retry of a recorded statement is answered without touching the sequencer.
+        if let Some(found) = self.shared.store.statement_id(statement.id.as_bytes())? {
+            let checkpoint = self.checkpoint();
+            if found.seq < checkpoint.size {
+                let answer = self.duplicate_answer(&statement, hash, found, checkpoint);
+                if answer.is_ok() {
+                    self.shared.stats.duplicates.add(1);
+                }
+                return Ok(Enqueued::Done(answer));
+            }
+        }
+        let state = self.state();
+        let pre = rules::preverify(&state, &envelope, &statement);
+        let (reply, rx) = mpsc::sync_channel(1);
+        let request = Request {
+            envelope,
+            statement,
+            payload_hash: hash,
+            pre,
+            reply,
+        };
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = queue
+            .as_ref()
+            .ok_or_else(|| AppendError::Stopped("the ledger is closed".into()))?;
+        sender
+            .send(request)
+            .map_err(|_| AppendError::Stopped("the sequencer exited".into()))?;
+        Ok(Enqueued::Waiting(rx))
+    }
+
+    fn duplicate_answer(
+        &self,
+        statement: &Statement,
+        hash: Hash,
+        found: IdEntry,
+        checkpoint: Arc<SignedCheckpoint>,
+    ) -> Result<Receipt, AppendError> {
+        // The leaf is the truth: the index entry is checked against it before either answer.
+        let leaf_hash = self.shared.recorded(found)?;
+        if found.payload_hash != hash {
+            return Err(AppendError::IdConflict {
+                id: statement.id.to_string(),
+                seq: found.seq,
+            });
+        }
+        Ok(Receipt {
+            seq: found.seq,
+            leaf_hash,
+            duplicate: true,
+            checkpoint,
+        })
+    }
+
+    /// Why the ledger stopped accepting statements, if a storage failure stopped it.
+    pub fn stopped_reason(&self) -> Option<String> {
+        self.stopped()
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.shared.stopped_reason()
+    }
+
+    /// An inclusion proof for `seq` in the tree of `size` leaves (at most the checkpoint size).
+    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, ProofRequestError> {
+        let cp = self.checkpoint();
+        if size > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size,
+                checkpoint: cp.size,
+            });
+        }
+        let proof = merkle::inclusion_proof(&self.shared.store, seq, size)?;
+        // Served only once it proves the stored leaf hash against the signed checkpoint.
+        let root = self.shared.trusted_root(size, &cp)?;
+        let leaf_hash = self.shared.store.stored_node(0, seq)?.ok_or_else(|| {
+            self.shared.corrupt(format!(
+                "the hash of leaf {seq} is missing from the Merkle tree"
+            ))
+        })?;
+        merkle::verify_inclusion(seq, size, &leaf_hash, &proof, &root).map_err(|e| {
+            self.shared.corrupt(format!(
+                "the stored Merkle nodes do not prove leaf {seq} in the tree of size {size}: {e}"
+            ))
+        })?;
+        Ok(proof)
+    }
+
+    /// A consistency proof between two tree sizes (at most the checkpoint size).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, ProofRequestError> {
+        let cp = self.checkpoint();
+        if new > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size: new,
+                checkpoint: cp.size,
+            });
+        }
+        let proof = merkle::consistency_proof(&self.shared.store, old, new)?;
+        // Served only once it links the stored root at `old` to a root proven against the
+        // signed checkpoint (a wrong old root or proof fails here).
+        if old > 0 {
+            let old_root = merkle::root(&self.shared.store, old)?;
+            let new_root = self.shared.trusted_root(new, &cp)?;
+            merkle::verify_consistency(old, new, &old_root, &new_root, &proof).map_err(|e| {
+                self.shared.corrupt(format!(
+                    "the stored Merkle nodes do not prove size {old} consistent with size {new}: {e}"
+                ))
+            })?;
+        }
+        Ok(proof)
+    }
+
+    /// The Merkle root of the first `size` leaves (at most the checkpoint size), proven
+    /// consistent with the signed checkpoint.
+    pub fn root_at(&self, size: u64) -> Result<Hash, ProofRequestError> {
+        let cp = self.checkpoint();
+        if size > cp.size {
+            return Err(ProofRequestError::BeyondCheckpoint {
+                size,
+                checkpoint: cp.size,
+            });
+        }
+        self.shared.trusted_root(size, &cp)
+    }
+
+    /// Rebuilds every projection from the log: opens the ledger (catching up), takes the digest
+    /// of the views, drops them, folds the whole log again and takes the digest anew. Equal
+    /// digests show that the views are a pure function of the log.
+    pub fn rebuild(
+        dir: &Path,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<RebuildReport, OpenError> {
+        let ledger = Self::open(dir)?;
+        let size = ledger.checkpoint().size;
+        let before = ledger.store().projection_digest()?;
+        let origin = ledger.origin().clone();
+        let vkey = ledger.verifier_key().to_string();
+        ledger.close();
+        let store = &ledger.shared.store;
+        store.clear_projections()?;
+        let mut state = rules::State::new(origin, vkey);
+        // The leaves' signatures were checked strictly when they were appended, and the signed
+        // checkpoint covers exactly these leaves: the fold takes them as recorded and proves the
+        // leaves are those by recomputing the root.
+        let root = replay(store, &mut state, size, Signatures::TrustRecorded, progress)?;
+        let signed = ledger.checkpoint();
+        if root != signed.root {
+            return Err(OpenError::Corrupt(format!(
+                "the {size} leaves do not hash to the root of the signed checkpoint: the log was altered; the views now follow altered leaves (run `custody verify`)"
+            )));
+        }
+        store.flush()?;
+        let after = store.projection_digest()?;
+        Ok(RebuildReport {
+            size,
+            before,
+            after,
+        })
+    }
+
+    /// Stops the sequencer after it has finished (and answered) every queued statement.
+    pub fn close(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((sequencer, committer)) =
+            self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
+        {
+            // The sequencer exits when the queue is empty; the committer when the sequencer's
+            // last batch is answered and its checkpoint file written.
+            let _ = sequencer.join();
+            let _ = committer.join();
+            // The views are written without a flush of their own; make them durable now so the
+            // next open has nothing to catch up. A failure only means a catch-up next time.
+            let _ = self.shared.store.flush();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+enum Enqueued {
+    Done(Result<Receipt, AppendError>),
+    Waiting(mpsc::Receiver<Result<Receipt, AppendError>>),
+}
+
+/// A proof that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofRequestError {
+    #[error("tree size {size} is beyond the latest checkpoint ({checkpoint})")]
+    BeyondCheckpoint { size: u64, checkpoint: u64 },
+    #[error("{0}")]
+    Range(String),
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+}
+
+impl From<merkle::ProofError<StoreError>> for ProofRequestError {
+    fn from(e: merkle::ProofError<StoreError>) -> Self {
+        match e {
+            merkle::ProofError::Source(s) => Self::Storage(s),
+            other => Self::Range(other.to_string()),
+        }
+    }
+}
+
+fn sign_checkpoint(
+    origin: &Origin,
+    size: u64,
+    root: Hash,
+    key: &SecretKey,
+) -> Result<SignedCheckpoint, note::NoteError> {
+    let cp = Checkpoint {
+        origin: origin.clone(),
+        size,
+        root,
+        extensions: Vec::new(),
+    };
+    let note = note::sign_checkpoint(&cp, key)?;
+    Ok(SignedCheckpoint { note, size, root })
+}
+
+fn read_leaf(store: &SledStore, seq: u64) -> Result<(Leaf, Statement), OpenError> {
+    let bytes = store
+        .leaf(seq)?
+        .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
+    check_leaf_hash(store, seq, &bytes)?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+    let statement = Statement::parse(leaf.envelope.payload())
+        .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+    Ok((leaf, statement))
+}
+
+/// Leaves folded into the projections per write when replaying.
+const REPLAY_CHUNK_LEAVES: u64 = 4096;
+
+/// An item's state from the projections.
+fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
+    let bytes = store
+        .projection_get(&projection::key(
+            projection::ITEMS,
+            &[id.as_str().as_bytes()],
+        ))
+        .ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each
+/// (signatures pre-verified in parallel), and moves the projection watermark along.
+/// A leaf read while opening must hash to its stored level-0 node: the state and the views are
+/// built only from leaves the Merkle tree vouches for.
+fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
+    if store.stored_node(0, seq)? != Some(merkle::leaf_hash(bytes)) {
+        return Err(OpenError::Corrupt(format!(
+            "leaf {seq} does not match its hash in the Merkle tree"
+        )));
+    }
+    Ok(())
+}
+
+/// The newest checkpoint this ledger ever signed: the larger of sled's copy and the file's. A
+/// checkpoint that does not verify, or that the log does not extend, is corruption.
+fn latest_checkpoint(
+    store: &SledStore,
+    file: &CheckpointFile,
+    vkey: &VerifierKey,
+    head: Head,
+) -> Result<Option<SignedCheckpoint>, OpenError> {
+    let mut latest: Option<SignedCheckpoint> = None;
+    for (place, bytes) in [
+        ("the checkpoint file", file.read()?),
+        ("sled", store.checkpoint()?),
+    ] {
+        let Some(bytes) = bytes else { continue };
+        let cp = note::open_checkpoint(&bytes, vkey).map_err(|e| {
+            OpenError::Corrupt(format!(
+                "the checkpoint in {place} does not verify with this ledger's key: {e}"
+            ))
+        })?;
+        let signed = SignedCheckpoint {
+            note: String::from_utf8_lossy(&bytes).into_owned(),
+            size: cp.size,
+            root: cp.root,
+        };
+        if latest.as_ref().is_none_or(|l| signed.size > l.size) {
+            latest = Some(signed);
+        }
+    }
+    if let Some(cp) = &latest {
+        if head.size < cp.size {
+            return Err(OpenError::Corrupt(format!(
+                "the log holds {} entries but the last signed checkpoint covers {}; acknowledged entries are missing (sled rolled back or lost data); restore from an export",
+                head.size, cp.size
+            )));
+        }
+        let root_then = merkle::root(store, cp.size)?;
+        if root_then != cp.root {
+            return Err(OpenError::Corrupt(format!(
+                "the log's first {} entries do not match the last signed checkpoint (size {}, root differs); the log was altered",
+                cp.size, cp.size
+            )));
+        }
+    }
+    Ok(latest)
+}
+
+/// Brings the identity state and the views up to the log's head. The views are disposable: when
+/// catching them up from their watermark fails (a watermark beyond the log or malformed, a view
+/// that no longer agrees with the leaves), they are dropped and rebuilt from the whole log, and
+/// the sentence saying so is returned. Only a log that fails from scratch is an error.
+fn catch_up(
+    store: &SledStore,
+    origin: &Origin,
+    vkey: &VerifierKey,
+    head: Head,
+) -> Result<(rules::State, Option<Repair>), OpenError> {
+    let first = match store.projection_watermark() {
+        Ok(watermark) if watermark <= head.size => {
+            catch_up_from(store, origin, vkey, head, watermark)
+        }
+        Ok(watermark) => Err(OpenError::Corrupt(format!(
+            "the views record position {watermark}, beyond the log's {} entries",
+            head.size
+        ))),
+        Err(e) => Err(e.into()),
+    };
+    match first {
+        Ok(state) => Ok((state, None)),
+        // Only the views can be at fault when catching up from them fails but from scratch not.
+        Err(why) => {
+            store.clear_projections()?;
+            let state = catch_up_from(store, origin, vkey, head, 0)?;
+            Ok((
+                state,
+                Some(Repair::ViewsRebuilt {
+                    entries: head.size,
+                    why: why.to_string(),
+                }),
+            ))
+        }
+    }
+}
+
+/// Replays (and re-checks) the identity statements before `watermark`, then folds every leaf from
+/// `watermark` to the head into the identity state and the views.
+fn catch_up_from(
+    store: &SledStore,
+    origin: &Origin,
+    vkey: &VerifierKey,
+    head: Head,
+    watermark: u64,
+) -> Result<rules::State, OpenError> {
+    let mut state = rules::State::new(origin.clone(), vkey.to_string());
+    let no_items = |_: &ItemId| -> Option<ItemState> { None };
+    for seq in store.identity_seqs()? {
+        if seq >= head.size {
+            return Err(OpenError::Corrupt(format!(
+                "identity index names seq {seq} beyond the log's {} entries",
+                head.size
+            )));
+        }
+        if seq >= watermark {
+            break;
+        }
+        let (leaf, statement) = read_leaf(store, seq)?;
+        rules::skip_to(&mut state, seq);
+        let admitted =
+            rules::check(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
+                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+            })?;
+        rules::apply(&mut state, &admitted);
+    }
+    rules::skip_to(&mut state, watermark);
+    replay(
+        store,
+        &mut state,
+        head.size,
+        Signatures::Verify,
+        &mut |_, _| {},
+    )?;
+    Ok(state)
+}
+
+fn replay(
+    store: &SledStore,
+    state: &mut rules::State,
+    to: u64,
+    signatures: Signatures,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Hash, OpenError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut range = compact_range(store, state.size())?;
+    while state.size() < to {
+        let start = state.size();
+        let end = (start + REPLAY_CHUNK_LEAVES).min(to);
+        let decoded =
+            crate::app::verify::decode_chunk(store, state, start, end, threads, signatures)
+                .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+        let mut overlay: HashMap<ItemId, ItemState> = HashMap::new();
+        let mut writes = Vec::new();
+        for item in decoded {
+            let seq = state.size();
+            let (bytes, leaf, statement, pre) =
+                item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            check_leaf_hash(store, seq, &bytes)?;
+            let leaf_hash = merkle::leaf_hash(&bytes);
+            range.append(leaf_hash);
+            let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
+            let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
+                .map_err(|e| {
+                    OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+                })?;
+            let changes = custody::apply(state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+            writes.extend(projection::writes(
+                state,
+                &admitted,
+                &leaf_hash,
+                leaf.recorded_at,
+                &changes,
+            ));
+            for c in changes {
+                overlay.insert(c.after.id.clone(), c.after);
+            }
+            rules::apply(state, &admitted);
+        }
+        store.apply_projection(&writes, end)?;
+        progress(end, to);
+    }
+    Ok(range.root())
+}
+
+/// The right edge of the tree of `size` leaves, read from stored complete subtrees.
+fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError> {
+    let mut peaks = Vec::new();
+    let mut start = 0u64;
+    for level in (0..64u8).rev() {
+        if size & (1u64 << level) != 0 {
+            let index = start >> level;
+            peaks.push(merkle::NodeSource::node(store, level, index)?);
+            start += 1u64 << level;
+        }
+    }
+    CompactRange::from_parts(size, peaks)
+        .map_err(|e| OpenError::Corrupt(format!("stored Merkle edge: {e}")))
+}
+
+impl Sequencer {
+    fn run(mut self, rx: mpsc::Receiver<Request>, commits: mpsc::SyncSender<Staged>) {
+        while let Ok(first) = rx.recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH_STATEMENTS_MAX {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            let reason = if let Some(reason) = self.shared.stopped_reason() {
+                // The committer stopped (a flush or checkpoint failed): the working state may be
+                // ahead of the disk, so nothing more is staged.
+                for r in batch {
+                    let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
+                }
+                reason
+            } else {
+                match self.stage(batch) {
+                    Ok(staged) => match commits.send(staged) {
+                        Ok(()) => continue,
+                        Err(mpsc::SendError(staged)) => {
+                            let e = StoreError::Io("the committer exited".into());
+                            not_acknowledged(staged.appended, &e);
+                            self.shared.stop(&e)
+                        }
+                    },
+                    // `stage` answered its own batch.
+                    Err(e) => self.shared.stop(&e),
+                }
+            };
+            // Stop for good. Reopening rebuilds the working state from what is durable. Requests
+            // still queued are refused, not acknowledged.
+            while let Ok(r) = rx.try_recv() {
+                let _ = r.reply.send(Err(AppendError::Stopped(reason.clone())));
+            }
+            return;
+        }
+    }
+
+    /// Builds one group commit and writes it into sled's memory (not durable yet); the committer
+    /// makes it durable and answers. Refused statements are answered at once. On a storage error
+    /// every statement of the batch is answered with it.
+    fn stage(&mut self, batch: Vec<Request>) -> Result<Staged, StoreError> {
+        // Items whose views the committer has applied since are read from the views again.
+        while let Ok(applied) = self.applied.try_recv() {
+            self.overlay.retain(|_, (number, _)| *number > applied);
+        }
+        self.number += 1;
+        let started = std::time::Instant::now();
+        let mut writes = AppendBatch::default();
+        let mut appended: Vec<Appended> = Vec::with_capacity(batch.len());
+        let mut in_batch: HashMap<[u8; 16], (u64, Hash, Hash)> = HashMap::new();
+        let mut identity_changed = false;
+        for request in batch {
+            let reply = request.reply.clone();
+            match self.admit(request, &mut writes, &mut in_batch) {
+                Ok(Admit::New {
+                    seq,
+                    leaf_hash,
+                    identity,
+                }) => {
+                    identity_changed |= identity;
+                    appended.push(Appended {
+                        reply,
+                        seq,
+                        leaf_hash,
+                        duplicate: false,
+                    });
+                }
+                Ok(Admit::Duplicate { seq, leaf_hash }) => {
+                    appended.push(Appended {
+                        reply,
+                        seq,
+                        leaf_hash,
+                        duplicate: true,
+                    });
+                }
+                Err(AppendError::Storage(e)) => {
+                    // The store failed or lied while admitting: nothing of this batch is written,
+                    // and the sequencer stops (see `run`).
+                    let _ = reply.send(Err(AppendError::Storage(e.clone())));
+                    not_acknowledged(appended, &e);
+                    return Err(e);
+                }
+                Err(err) => {
+                    self.shared.stats.refused.add(1);
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+        if writes.leaves == 0 {
+            // Only duplicates: answered by the committer once every earlier batch is durable
+            // (a duplicate may sit in a batch still being flushed).
+            return Ok(Staged {
+                number: self.number,
+                checkpoint: None,
+                views: Vec::new(),
+                appended,
+                new_leaves: 0,
+                state: None,
+                started,
+            });
+        }
+        let size = self.range.size();
+        let root = self.range.root();
+        // The checkpoint is signed now, so that sled's copy travels in the same atomic batch as
+        // the leaves it covers and one flush makes both durable.
+        let signed = match sign_checkpoint(&self.shared.origin, size, root, &self.key) {
+            Ok(signed) => signed,
+            Err(e) => {
+                let e = StoreError::Io(format!("cannot sign checkpoint: {e}"));
+                not_acknowledged(appended, &e);
+                return Err(e);
+            }
+        };
+        writes.checkpoint(signed.note.as_bytes());
+        writes.head(Head { size, root });
+        let new_leaves = writes.leaves;
+        crash_point("before-write");
+        if let Err(e) = self.shared.store.append(writes) {
+            not_acknowledged(appended, &e);
+            return Err(e);
+        }
+        crash_point("after-write");
+        Ok(Staged {
+            number: self.number,
+            checkpoint: Some(signed),
+            views: std::mem::take(&mut self.views),
+            appended,
+            new_leaves,
+            state: identity_changed.then(|| Arc::new(self.state.clone())),
+            started,
+        })
+    }
+}
+
+/// A group commit written into sled's memory by the sequencer, for the committer to make durable
+/// and answer.
+struct Staged {
+    /// Batches are numbered from 1 in the order they are staged (and committed).
+    number: u64,
+    /// The checkpoint covering the batch (also in the batch, as sled's copy); `None` when the
+    /// batch appended nothing (only duplicates to answer).
+    checkpoint: Option<SignedCheckpoint>,
+    views: Vec<projection::Write>,
+    appended: Vec<Appended>,
+    new_leaves: u64,
+    /// The identity state after the batch, when the batch changed it.
+    state: Option<Arc<rules::State>>,
+    started: std::time::Instant,
+}
+
+/// The second stage of the write path: flushes what the sequencer staged, applies the views,
+/// answers the writers, then writes the checkpoint file. While it waits on the disk, the
+/// sequencer admits the next batch.
+struct Committer {
+    shared: Arc<Shared>,
+    /// Numbers of batches whose views are applied: the sequencer drops them from its overlay.
+    applied: mpsc::Sender<u64>,
+    /// The newest checkpoint not yet in the checkpoint file, and when the file was last written.
+    unwritten: Option<String>,
+    written_at: std::time::Instant,
+    /// `CHECKPOINT_FILE_INTERVAL_MS`, or zero (every batch) under injected faults.
+    interval: std::time::Duration,
+}
+
+/// How far the checkpoint file may trail sled's copy while statements keep coming. The file
+/// exists to catch a sled directory rolled back to an older copy; sled's own copy, written in the
+/// same atomic batch as the leaves, is what makes an acknowledgement durable. Writing the file
+/// (with its own fdatasync) once per interval rather than once per batch keeps a second device
+/// flush out of every group commit; on close, and whenever no statement is waiting, it is
+/// brought up to date.
+const CHECKPOINT_FILE_INTERVAL_MS: u64 = 50;
+
+impl Committer {
+    fn run(mut self, rx: mpsc::Receiver<Staged>) {
+        let interval = self.interval;
+        let idle = std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS);
+        loop {
+            let staged = match rx.recv_timeout(idle) {
+                Ok(staged) => staged,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    self.write_checkpoint_file();
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            };
+            if let Some(reason) = self.shared.stopped_reason() {
+                for a in staged.appended {
+                    a.refuse(reason.clone());
+                }
+                continue;
+            }
+            match self.commit(staged) {
+                Ok(()) if self.written_at.elapsed() >= interval => self.write_checkpoint_file(),
+                Ok(()) => {}
+                Err(e) => {
+                    self.shared.stop(&e);
+                }
+            }
+        }
+        // Closing: the file gets the last checkpoint, which covers only durable leaves.
+        self.write_checkpoint_file();
+    }
+
+    /// Brings the checkpoint file up to date. A failure stops the ledger: nothing is
+    /// acknowledged after it.
+    fn write_checkpoint_file(&mut self) {
+        let Some(note) = self.unwritten.take() else {
+            return;
+        };
+        self.written_at = std::time::Instant::now();
+        match self.shared.checkpoint_file.write(note.as_bytes()) {
+            Ok(()) => crash_point("after-checkpoint"),
+            Err(e) => {
+                self.shared.stop(&e);
+            }
+        }
+    }
+
+    /// Makes one staged batch durable, then answers it. On a storage error before the answer,
+    /// every writer of the batch is told nothing was acknowledged.
+    fn commit(&mut self, staged: Staged) -> Result<(), StoreError> {
+        let Staged {
+            number,
+            checkpoint,
+            views,
+            appended,
+            new_leaves,
+            state,
+            started,
+        } = staged;
+        let Some(signed) = checkpoint else {
+            // Every earlier batch is committed: the published checkpoint covers the duplicates.
+            let checkpoint = self.shared.published_checkpoint();
+            for a in appended {
+                a.answer(&checkpoint);
+            }
+            return Ok(());
+        };
+        let size = signed.size;
+        let flushing = std::time::Instant::now();
+        let flushed = self.shared.store.flush();
+        let stats = &self.shared.stats;
+        stats
+            .flush_seconds
+            .observe(flushing.elapsed().as_secs_f64());
+        // The views follow the log; they are not needed for durability (a crash before the
+        // next flush is caught up from the watermark on open), so they get no flush of their own.
+        // They are applied before the answer so that a writer reads its own statement back.
+        let result = flushed.and_then(|()| {
+            crash_point("after-flush");
+            self.shared.store.apply_projection(&views, size)
+        });
+        if let Err(e) = result {
+            not_acknowledged(appended, &e);
+            return Err(e);
+        }
+        let _ = self.applied.send(number);
+        let note = signed.note.clone();
+        let checkpoint = Arc::new(signed);
+        {
+            let mut published = self
+                .shared
+                .published
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            published.checkpoint = Arc::clone(&checkpoint);
+            if let Some(state) = state {
+                published.state = state;
+            }
+        }
+        stats
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        stats.batch_statements.observe(new_leaves as f64);
+        for a in appended {
+            if a.duplicate {
+                stats.duplicates.add(1);
+            } else {
+                stats.appended.add(1);
+            }
+            a.answer(&checkpoint);
+        }
+        // The checkpoint file (the copy outside sled that catches a rolled-back sled) follows
+        // (see `CHECKPOINT_FILE_INTERVAL_MS`): the acknowledged leaves and their checkpoint are
+        // already durable in sled.
+        self.unwritten = Some(note);
+        Ok(())
+    }
+}
+
+impl Sequencer {
+    /// Checks one statement against the working state and, if admitted, adds its leaf to the
+    /// batch.
+    fn admit(
+        &mut self,
+        request: Request,
+        writes: &mut AppendBatch,
+        in_batch: &mut HashMap<[u8; 16], (u64, Hash, Hash)>,
+    ) -> Result<Admit, AppendError> {
+        let Request {
+            envelope,
+            statement,
+            payload_hash,
+            pre,
+            reply: _,
+        } = request;
+        let id = *statement.id.as_bytes();
+        // The same id earlier in this batch, or already durable: a retry racing itself.
+        let earlier = match in_batch.get(&id) {
+            Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
+            None => match self.shared.store.statement_id(&id)? {
+                Some(found) => {
+                    let leaf_hash = self.shared.recorded(found)?;
+                    Some((found.seq, leaf_hash, found.payload_hash))
+                }
+                None => None,
+            },
+        };
+        if let Some((seq, leaf_hash, hash)) = earlier {
+            if hash != payload_hash {
+                return Err(AppendError::IdConflict {
+                    id: statement.id.to_string(),
+                    seq,
+                });
+            }
+            return Ok(Admit::Duplicate { seq, leaf_hash });
+        }
+        let identity = statement.kind.is_identity();
+        let store = &self.shared.store;
+        let overlay = &self.overlay;
+        let view = |id: &ItemId| {
+            overlay
+                .get(id)
+                .map(|(_, s)| s.clone())
+                .or_else(|| stored_item(store, id))
+        };
+        let admitted = rules::check(&self.state, &view, envelope, statement, Some(&pre))?;
+        let seq = admitted.seq();
+        let now = self.clock.now();
+        // recorded_at never goes backwards, even if the wall clock does.
+        let recorded_at = match self.last_recorded {
+            Some(last) if last > now => last,
+            _ => now,
+        };
+        let leaf = Leaf {
+            seq,
+            recorded_at,
+            prev: self.last_leaf,
+            envelope: admitted.envelope().clone(),
+        };
+        let bytes = leaf.encode()?;
+        let leaf_hash = merkle::leaf_hash(&bytes);
+        let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, recorded_at);
+        self.views.extend(projection::writes(
+            &self.state,
+            &admitted,
+            &leaf_hash,
+            recorded_at,
+            &changes,
+        ));
+        for c in changes {
+            self.overlay
+                .insert(c.after.id.clone(), (self.number, c.after));
+        }
+        rules::apply(&mut self.state, &admitted);
+        writes.leaf(seq, &bytes);
+        for (level, index, hash) in self.range.append(leaf_hash) {
+            writes.node(level, index, &hash);
+        }
+        writes.statement_id(&id, IdEntry { seq, payload_hash });
+        if identity {
+            writes.identity(seq);
+        }
+        self.last_leaf = leaf_hash;
+        self.last_recorded = Some(recorded_at);
+        in_batch.insert(id, (seq, leaf_hash, payload_hash));
+        Ok(Admit::New {
+            seq,
+            leaf_hash,
+            identity,
+        })
+    }
+}
+
+enum Admit {
+    New {
+        seq: u64,
+        leaf_hash: Hash,
+        identity: bool,
+    },
+    Duplicate {
+        seq: u64,
+        leaf_hash: Hash,
+    },
+}
+
+struct Appended {
+    reply: mpsc::SyncSender<Result<Receipt, AppendError>>,
+    seq: u64,
+    leaf_hash: Hash,
+    duplicate: bool,
+}
+
+/// Tells every writer of a batch that a storage failure (`e`) stopped it: nothing of it was
+/// acknowledged.
+fn not_acknowledged(appended: Vec<Appended>, e: &StoreError) {
+    for a in appended {
+        a.refuse(format!("not acknowledged: {e}"));
+    }
+}
+
+impl Appended {
+    fn refuse(self, reason: String) {
+        let _ = self.reply.send(Err(AppendError::Stopped(reason)));
+    }
+
+    fn answer(self, checkpoint: &Arc<SignedCheckpoint>) {
+        let _ = self.reply.send(Ok(Receipt {
+            seq: self.seq,
+            leaf_hash: self.leaf_hash,
+            duplicate: self.duplicate,
+            checkpoint: Arc::clone(checkpoint),
+        }));
+    }
+}
+
+/// A receipt as a writer receives it (the CLI's `--json` and the HTTP API's `201` body): where the
+/// statement is, the signed checkpoint that covers it, and the inclusion proof that links them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptView {
+    pub seq: u64,
+    pub leaf_hash: String,
+    pub duplicate: bool,
+    pub checkpoint: String,
+    pub inclusion_proof: InclusionProofView,
+}
+
+/// A SHA-256 hash as receipts and proofs carry it (standard base64).
+pub fn decode_hash(s: &str) -> Result<Hash, String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .ok()
+        .and_then(|v| Hash::try_from(v.as_slice()).ok())
+        .ok_or_else(|| format!("{s:?} is not a base64 SHA-256 hash"))
+}
+
+/// An inclusion proof with base64 hashes (RFC 9162 §2.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InclusionProofView {
+    pub index: u64,
+    pub tree_size: u64,
+    pub leaf_hash: String,
+    pub hashes: Vec<String>,
+}
+
+impl Ledger {
+    /// The inclusion proof of `seq` in the tree of `size` leaves, as sent to clients.
+    pub fn inclusion_view(
+        &self,
+        seq: u64,
+        size: u64,
+    ) -> Result<InclusionProofView, ProofRequestError> {
+        let leaf = self.leaf(seq)?.ok_or_else(|| {
+            ProofRequestError::Range(format!("no entry {seq}: the log holds {size} entries"))
+        })?;
+        self.proof_view(seq, size, &merkle::leaf_hash(&leaf))
+    }
+
+    fn proof_view(
+        &self,
+        seq: u64,
+        size: u64,
+        leaf_hash: &Hash,
+    ) -> Result<InclusionProofView, ProofRequestError> {
+        use base64::Engine as _;
+        let b64 = |h: &Hash| base64::engine::general_purpose::STANDARD.encode(h);
+        Ok(InclusionProofView {
+            index: seq,
+            tree_size: size,
+            leaf_hash: b64(leaf_hash),
+            hashes: self.inclusion_proof(seq, size)?.iter().map(b64).collect(),
+        })
+    }
+
+    /// The receipt of an append, with its inclusion proof in the checkpoint it came with. The
+    /// receipt already knows its leaf hash, so the leaf is not read again.
+    pub fn receipt_view(&self, receipt: &Receipt) -> Result<ReceiptView, ProofRequestError> {
+        let proof = self.proof_view(receipt.seq, receipt.checkpoint.size, &receipt.leaf_hash)?;
+        Ok(ReceiptView {
+            seq: receipt.seq,
+            leaf_hash: proof.leaf_hash.clone(),
+            duplicate: receipt.duplicate,
+            checkpoint: receipt.checkpoint.note.clone(),
+            inclusion_proof: proof,
+        })
+    }
+}
+
+impl ReceiptView {
+    /// Checks that the proof places the leaf hash in the tree the checkpoint names. With the
+    /// ledger's verifier key the checkpoint's signature is checked too; without it, only the
+    /// arithmetic (the caller says which it got).
+    pub fn check(&self, vkey: Option<&VerifierKey>) -> Result<Checkpoint, String> {
+        let hash = decode_hash;
+        let cp = match vkey {
+            Some(v) => note::open_checkpoint(self.checkpoint.as_bytes(), v)
+                .map_err(|e| format!("the checkpoint does not verify: {e}"))?,
+            None => note::checkpoint_unverified(self.checkpoint.as_bytes())
+                .map_err(|e| format!("the checkpoint is malformed: {e}"))?,
+        };
+        let p = &self.inclusion_proof;
+        if p.index != self.seq || p.tree_size != cp.size || p.leaf_hash != self.leaf_hash {
+            return Err("the proof does not match the receipt's seq, leaf or checkpoint".into());
+        }
+        let hashes = p
+            .hashes
+            .iter()
+            .map(|h| hash(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        merkle::verify_inclusion(
+            p.index,
+            p.tree_size,
+            &hash(&p.leaf_hash)?,
+            &hashes,
+            &cp.root,
+        )
+        .map_err(|e| format!("the inclusion proof does not verify: {e}"))?;
+        Ok(cp)
+    }
+}

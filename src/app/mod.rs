@@ -1,0 +1,15 @@
+//! Application: the use-cases — the ledger's write path and opening, verification, export,
+//! queries, case files and bundles, composing statements, the demo, the doctor and the benchmarks.
+//! No HTTP, no terminal output.
+
+pub mod bench;
+pub mod bundle;
+pub mod casefile;
+pub mod compose;
+pub mod demo;
+pub mod doctor;
+pub mod export;
+pub mod ledger;
+pub mod queries;
+pub mod reads;
+pub mod verify;

@@ -1,0 +1,183 @@
+//! Investigator queries over the projections: items, one item, its history, holdings, pending
+//! transfers, incidents, persons and facility counts. Reads only; never touches the log and never
+//! renders text (the CLI does).
+
+use crate::base::ids::{ItemId, OfficerId};
+use crate::domain::custody::{ItemState, Status, Transfer};
+use crate::domain::projection::{self, TimelineEntry};
+use crate::storage::store::{SledStore, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("projection {what}: {e}; run `custody rebuild`")))
+}
+
+/// One item's current state.
+pub fn item(store: &SledStore, id: &ItemId) -> Result<Option<ItemState>, StoreError> {
+    store
+        .projection_get(&projection::key(
+            projection::ITEMS,
+            &[id.as_str().as_bytes()],
+        ))?
+        .map(|b| parse(&b, "item"))
+        .transpose()
+}
+
+/// Every item, optionally only those with a status and/or at a facility.
+pub fn items(
+    store: &SledStore,
+    status: Option<Status>,
+    facility: Option<&str>,
+) -> Result<Vec<ItemState>, StoreError> {
+    let mut out = Vec::new();
+    for (_, v) in store.projection_scan(projection::ITEMS)? {
+        let s: ItemState = parse(&v, "item")?;
+        if status.is_some_and(|st| st != s.status) || facility.is_some_and(|f| f != s.facility) {
+            continue;
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// The id of every item, in order, without reading the items.
+pub fn item_ids(store: &SledStore) -> Result<Vec<ItemId>, StoreError> {
+    store
+        .projection_keys(projection::ITEMS)?
+        .iter()
+        .map(|k| {
+            std::str::from_utf8(&k[projection::ITEMS.len()..])
+                .ok()
+                .and_then(|s| ItemId::parse(s).ok())
+                .ok_or_else(|| {
+                    StoreError::Corrupt("an item key is malformed; run `custody rebuild`".into())
+                })
+        })
+        .collect()
+}
+
+/// Every event of an item, in log order.
+pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, StoreError> {
+    let mut prefix = projection::key(projection::TIMELINE, &[id.as_str().as_bytes()]);
+    prefix.push(0);
+    store
+        .projection_scan(&prefix)?
+        .iter()
+        .map(|(_, v)| parse(v, "timeline entry"))
+        .collect()
+}
+
+fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, StoreError> {
+    let mut out = Vec::new();
+    for (k, _) in store.projection_scan(prefix)? {
+        if let Some(id) = projection::trailing_item(&k)
+            && let Some(s) = item(store, &id)?
+        {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Items an officer holds now.
+pub fn holdings_of_officer(
+    store: &SledStore,
+    officer: &OfficerId,
+) -> Result<Vec<ItemState>, StoreError> {
+    let mut prefix = projection::key(projection::HOLDER, &[officer.as_str().as_bytes()]);
+    prefix.push(0);
+    items_under(store, &prefix)
+}
+
+/// Items a unit holds now.
+pub fn holdings_of_unit(store: &SledStore, unit: &str) -> Result<Vec<ItemState>, StoreError> {
+    let mut prefix = projection::key(projection::UNIT, &[unit.as_bytes()]);
+    prefix.push(0);
+    items_under(store, &prefix)
+}
+
+/// A release waiting for its receipt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Pending {
+    pub item: ItemId,
+    pub transfer: Transfer,
+}
+
+pub fn pending(store: &SledStore) -> Result<Vec<Pending>, StoreError> {
+    let mut out = Vec::new();
+    for (k, v) in store.projection_scan(projection::PENDING)? {
+        let id = std::str::from_utf8(&k[projection::PENDING.len()..])
+            .ok()
+            .and_then(|s| ItemId::parse(s).ok())
+            .ok_or_else(|| {
+                StoreError::Corrupt("pending key is malformed; run `custody rebuild`".into())
+            })?;
+        let transfer: Option<Transfer> = parse(&v, "pending transfer")?;
+        if let Some(transfer) = transfer {
+            out.push(Pending { item: id, transfer });
+        }
+    }
+    Ok(out)
+}
+
+/// An incident: its searches and finds, the items born in it, the persons named.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Incident {
+    pub incident: String,
+    pub events: Vec<Value>,
+    pub items: Vec<ItemState>,
+    pub persons: Vec<Value>,
+}
+
+pub fn incident(store: &SledStore, id: &str) -> Result<Incident, StoreError> {
+    let mut p = projection::key(projection::INCIDENT_EVENTS, &[id.as_bytes()]);
+    p.push(0);
+    let events = store
+        .projection_scan(&p)?
+        .iter()
+        .map(|(_, v)| parse(v, "incident event"))
+        .collect::<Result<_, _>>()?;
+    let mut p = projection::key(projection::INCIDENT_ITEMS, &[id.as_bytes()]);
+    p.push(0);
+    let items = items_under(store, &p)?;
+    let mut p = projection::key(projection::INCIDENT_PERSONS, &[id.as_bytes()]);
+    p.push(0);
+    let persons = store
+        .projection_scan(&p)?
+        .iter()
+        .map(|(_, v)| parse(v, "incident person"))
+        .collect::<Result<_, _>>()?;
+    Ok(Incident {
+        incident: id.to_owned(),
+        events,
+        items,
+        persons,
+    })
+}
+
+/// Every event involving a person: `SDP:…`, `NIK:…`, `PASSPORT:<nat>:…` or an officer's NIP/NRP.
+pub fn person(store: &SledStore, key: &str) -> Result<Vec<Value>, StoreError> {
+    let mut p = projection::key(projection::PERSONS, &[key.as_bytes()]);
+    p.push(0);
+    store
+        .projection_scan(&p)?
+        .iter()
+        .map(|(_, v)| parse(v, "person event"))
+        .collect()
+}
+
+/// Per-facility counts: events, items, and items by status.
+pub fn facilities(store: &SledStore) -> Result<Vec<(String, Value)>, StoreError> {
+    store
+        .projection_scan(projection::FACILITY)?
+        .into_iter()
+        .map(|(k, v)| {
+            Ok((
+                String::from_utf8_lossy(&k[projection::FACILITY.len()..]).into_owned(),
+                parse(&v, "facility counts")?,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,227 @@
+//! The read side as one interface: every investigator query, the audit of an item and its
+//! evidence bundle, answered with typed values whose JSON is the CLI's `--json` and the HTTP API's
+//! body alike. `Reads` is implemented here for an open ledger and in `client` for a remote server,
+//! so the CLI renders both the same way. Never writes, never renders, never decides who may read.
+
+use crate::app::bundle::Bundle;
+use crate::app::casefile::{self, AuditReport, CaseError, Scope};
+use crate::app::ledger::Ledger;
+use crate::app::queries::{self, Incident, Pending};
+use crate::base::ids::{ItemId, OfficerId};
+use crate::base::time::Timestamp;
+use crate::domain::audit::Severity;
+use crate::domain::custody::{ItemState, Status};
+use crate::domain::projection::TimelineEntry;
+use crate::storage::store::StoreError;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Why a read could not be answered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{field}: {message}")]
+    BadRequest { field: String, message: String },
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl From<StoreError> for ReadError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e.to_string())
+    }
+}
+
+impl From<CaseError> for ReadError {
+    fn from(e: CaseError) -> Self {
+        match e {
+            CaseError::NoItem(_) | CaseError::NoIncident(_) => Self::NotFound(e.to_string()),
+            other => Self::Storage(other.to_string()),
+        }
+    }
+}
+
+/// An item and every event of it, in log order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    pub item: ItemState,
+    pub events: Vec<TimelineEntry>,
+}
+
+/// Every event involving one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonEvents {
+    pub person: String,
+    pub events: Vec<Value>,
+}
+
+/// Whose holdings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holder {
+    Officer(OfficerId),
+    Unit(String),
+}
+
+/// An enrolled officer as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerView {
+    pub id: String,
+    pub name: String,
+    pub agency: String,
+    pub unit: String,
+    /// The facility of the enrollment: the officer's home, which scopes their reads.
+    pub facility: String,
+    pub roles: Vec<String>,
+    pub enrolled_at: u64,
+    pub revoked_at: Option<u64>,
+    pub keys: Vec<KeyView>,
+}
+
+/// One key of an officer and the seqs in which it may sign: `(from_seq, until_seq]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub key_id: String,
+    pub public_key: String,
+    pub from_seq: u64,
+    pub until_seq: Option<u64>,
+}
+
+/// The investigator's queries, whichever side answers them.
+pub trait Reads {
+    fn items(
+        &self,
+        status: Option<Status>,
+        facility: Option<&str>,
+    ) -> Result<Vec<ItemState>, ReadError>;
+    fn item(&self, id: &ItemId) -> Result<ItemState, ReadError>;
+    fn history(&self, id: &ItemId) -> Result<History, ReadError>;
+    fn holdings(&self, who: &Holder) -> Result<Vec<ItemState>, ReadError>;
+    fn pending(&self) -> Result<Vec<Pending>, ReadError>;
+    fn incident(&self, id: &str) -> Result<Incident, ReadError>;
+    fn person(&self, id: &str) -> Result<PersonEvents, ReadError>;
+    fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError>;
+    fn officers(&self) -> Result<Vec<OfficerView>, ReadError>;
+    /// The audit of a scope (an item's lot, an incident, or the whole log), judged at `as_of`.
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError>;
+    /// The evidence bundle of an item, as the exact bytes a prosecutor verifies.
+    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError>;
+}
+
+/// The bytes of a bundle file: pretty JSON, so that the SHA-256 printed on a report is the digest
+/// of the file on disk whichever way it was fetched.
+pub fn bundle_bytes(bundle: &Bundle) -> Vec<u8> {
+    serde_json::to_vec_pretty(bundle).expect("a bundle serializes")
+}
+
+impl Reads for Ledger {
+    fn items(
+        &self,
+        status: Option<Status>,
+        facility: Option<&str>,
+    ) -> Result<Vec<ItemState>, ReadError> {
+        Ok(queries::items(self.store(), status, facility)?)
+    }
+
+    fn item(&self, id: &ItemId) -> Result<ItemState, ReadError> {
+        queries::item(self.store(), id)?
+            .ok_or_else(|| ReadError::NotFound(format!("no item {id} in this ledger")))
+    }
+
+    fn history(&self, id: &ItemId) -> Result<History, ReadError> {
+        let item = self.item(id)?;
+        let events = queries::history(self.store(), id)?;
+        Ok(History { item, events })
+    }
+
+    fn holdings(&self, who: &Holder) -> Result<Vec<ItemState>, ReadError> {
+        Ok(match who {
+            Holder::Officer(o) => queries::holdings_of_officer(self.store(), o)?,
+            Holder::Unit(u) => queries::holdings_of_unit(self.store(), u)?,
+        })
+    }
+
+    fn pending(&self) -> Result<Vec<Pending>, ReadError> {
+        Ok(queries::pending(self.store())?)
+    }
+
+    fn incident(&self, id: &str) -> Result<Incident, ReadError> {
+        let view = queries::incident(self.store(), id)?;
+        if view.events.is_empty() && view.items.is_empty() {
+            return Err(ReadError::NotFound(format!(
+                "no incident {id} in this ledger"
+            )));
+        }
+        Ok(view)
+    }
+
+    fn person(&self, id: &str) -> Result<PersonEvents, ReadError> {
+        let events = queries::person(self.store(), id)?;
+        if events.is_empty() {
+            return Err(ReadError::NotFound(format!(
+                "no events involve {id:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)"
+            )));
+        }
+        Ok(PersonEvents {
+            person: id.to_owned(),
+            events,
+        })
+    }
+
+    fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError> {
+        Ok(queries::facilities(self.store())?.into_iter().collect())
+    }
+
+    fn officers(&self) -> Result<Vec<OfficerView>, ReadError> {
+        Ok(self
+            .state()
+            .officers()
+            .map(|o| OfficerView {
+                id: o.record.id.to_string(),
+                name: o.record.name.clone(),
+                agency: o.record.agency.clone(),
+                unit: o.record.unit.clone(),
+                facility: o.facility.to_string(),
+                roles: o
+                    .record
+                    .roles
+                    .iter()
+                    .map(|r| r.as_str().to_owned())
+                    .collect(),
+                enrolled_at: o.enrolled_at,
+                revoked_at: o.revoked_at,
+                keys: o
+                    .keys
+                    .iter()
+                    .map(|k| KeyView {
+                        key_id: k.keyid.clone(),
+                        public_key: k.key.to_base64(),
+                        from_seq: k.from_seq,
+                        until_seq: k.until_seq,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError> {
+        Ok(casefile::audit(self, scope, as_of, &mut |_, _| {})?)
+    }
+
+    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
+        self.item(id)?;
+        let bundle =
+            crate::app::bundle::export(self, id).map_err(|e| ReadError::Storage(e.to_string()))?;
+        Ok(bundle_bytes(&bundle))
+    }
+}
+
+/// The worst severity in a report, for `--fail-on`.
+pub fn worst(report: &AuditReport) -> Option<Severity> {
+    report.findings.iter().map(|f| f.severity).max()
+}

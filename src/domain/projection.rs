@@ -1,0 +1,530 @@
+//! Projections: the read-side views folded from the log — item state, item timeline, holdings per
+//! officer and unit, pending transfers, incidents, persons and per-facility counts. Pure: this
+//! module only computes which keys to write for one admitted statement; storage applies them.
+//! Views live under key prefixes of one sled tree so that one statement's updates land together
+//! with the tree's watermark.
+
+use crate::base::ids::ItemId;
+use crate::base::time::Timestamp;
+use crate::domain::custody::{ItemChange, ItemState, Status};
+use crate::domain::rules;
+use crate::format::merkle::Hash;
+use crate::format::statement::{Body, Statement};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Key prefixes of the views.
+pub const ITEMS: &[u8] = b"i\0";
+pub const TIMELINE: &[u8] = b"t\0";
+pub const HOLDER: &[u8] = b"ho\0";
+pub const UNIT: &[u8] = b"hu\0";
+pub const PENDING: &[u8] = b"p\0";
+pub const INCIDENT_EVENTS: &[u8] = b"ne\0";
+pub const INCIDENT_ITEMS: &[u8] = b"ni\0";
+pub const INCIDENT_PERSONS: &[u8] = b"np\0";
+pub const PERSONS: &[u8] = b"pe\0";
+pub const FACILITY: &[u8] = b"f\0";
+/// The watermark: the log size the views reflect.
+pub const WATERMARK: &[u8] = b"\0watermark";
+
+/// One key-value change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    Put {
+        key: Vec<u8>,
+        value: Vec<u8>,
+    },
+    Delete {
+        key: Vec<u8>,
+    },
+    /// Adds `delta` to the integer `field` of the JSON object at `key` (created if absent).
+    Count {
+        key: Vec<u8>,
+        field: String,
+        delta: i64,
+    },
+}
+
+pub fn key(prefix: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    let mut k = prefix.to_vec();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            k.push(0);
+        }
+        k.extend_from_slice(p);
+    }
+    k
+}
+
+fn seq_key(prefix: &[u8], id: &[u8], seq: u64) -> Vec<u8> {
+    let mut k = key(prefix, &[id]);
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// A signer as shown in a history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerView {
+    pub role: String,
+    pub officer: String,
+    pub name: Option<String>,
+    pub unit: Option<String>,
+    pub officer_roles: Vec<String>,
+}
+
+/// One event in an item's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub seq: u64,
+    pub recorded_at: String,
+    pub occurred_at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub indonesian: String,
+    pub facility: String,
+    pub statement_id: String,
+    pub leaf_hash: String,
+    pub signers: Vec<SignerView>,
+    pub summary: String,
+    pub seals: Vec<String>,
+    pub holder: Option<String>,
+    pub status: String,
+    pub location: Option<String>,
+    pub gross_mass_mg: Option<u64>,
+    pub net_mass_mg: Option<u64>,
+    pub count: Option<u64>,
+}
+
+fn mg(m: u64) -> String {
+    format!("{}.{:03} g", m / 1000, m % 1000)
+}
+
+/// One line a prosecutor can read aloud about the act.
+pub fn summary(statement: &Statement) -> String {
+    let opt_mg = |m: Option<u64>| m.map_or_else(|| "not stated".to_owned(), mg);
+    match &statement.body {
+        Body::SearchConducted(b) => format!(
+            "{} search ({}) at {}: {}",
+            b.kind,
+            if b.body_search {
+                "body search"
+            } else {
+                "no body search"
+            },
+            b.location,
+            b.outcome.replace('_', " ")
+        ),
+        Body::ContrabandFound(b) => format!(
+            "found {} × {} ({}, {}), provisional gross {}, concealed: {}",
+            b.count,
+            b.description.name,
+            b.category,
+            b.description.form,
+            opt_mg(b.gross_mass_mg),
+            b.concealment
+        ),
+        Body::ItemSealed(b) => format!(
+            "sealed with [{}]{}; packaging: {}",
+            b.seals_applied.join(", "),
+            if b.seals_removed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", removed [{}] because {}",
+                    b.seals_removed.join(", "),
+                    b.open_reason.as_deref().unwrap_or("(no reason)")
+                )
+            },
+            b.packaging
+        ),
+        Body::Weighed(b) => format!(
+            "weighed: gross {}, net {} on balance {} (d = {} mg, calibration {}), seals {}",
+            mg(b.gross_mass_mg),
+            mg(b.net_mass_mg),
+            b.balance_id,
+            b.readability_mg,
+            b.calibration_ref,
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::CustodyReleased(b) => format!(
+            "released to {} ({}) for {}; seals [{}] {}",
+            b.to_officer
+                .as_ref()
+                .map_or("any officer of the unit".to_owned(), |o| o.to_string()),
+            b.to_unit,
+            b.purpose,
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::CustodyReceived(b) => format!(
+            "received; seals [{}] {}{}",
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            },
+            b.mass_observed_mg
+                .map_or(String::new(), |m| format!(", observed {}", mg(m)))
+        ),
+        Body::SeizureRecorded(b) => format!(
+            "seized under warrant {} ({}), case {}; {} unit(s), net {}; possessor {}",
+            b.warrant.number,
+            b.legal_basis.join("; "),
+            b.case,
+            b.count,
+            opt_mg(b.net_mass_mg),
+            b.possessor_acknowledgement
+        ),
+        Body::SampleSetAside(b) => format!(
+            "sample {} set aside by rule {}: {} unit(s), net {}, sealed [{}]; parent resealed [{}]",
+            b.sample,
+            b.rule,
+            b.sample_count,
+            mg(b.sample_net_mass_mg),
+            b.sample_seals.join(", "),
+            b.parent_seals.join(", ")
+        ),
+        Body::SeizureNotified(b) => format!(
+            "seizure notified by letter {} to {}",
+            b.letter_number,
+            b.recipients.join(", ")
+        ),
+        Body::LabRequested(b) => format!(
+            "lab examination requested from {} (letter {})",
+            b.lab, b.letter_number
+        ),
+        Body::LabReceived(b) => format!(
+            "received at the lab as case {}; seals [{}] {}",
+            b.lab_case,
+            b.seals.join(", "),
+            if b.seals_intact {
+                "intact"
+            } else {
+                "NOT intact"
+            }
+        ),
+        Body::LabResult(b) => format!(
+            "lab report {}: {} — {}{}, net {}, consumed {}, residue {}",
+            b.report_number,
+            b.result,
+            b.substance,
+            b.narcotic_class
+                .as_ref()
+                .map_or(String::new(), |c| format!(" (class {c})")),
+            mg(b.net_mass_mg),
+            mg(b.consumed_mass_mg),
+            mg(b.residue_mass_mg)
+        ),
+        Body::StatusDetermined(b) => format!(
+            "prosecutor's order {}: {}",
+            b.order_number,
+            b.items
+                .iter()
+                .map(|i| format!("{} → {}", i.item, i.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Body::Stored(b) => format!(
+            "stored at {} › {} › {} ({})",
+            b.location.store, b.location.room, b.location.shelf, b.authority
+        ),
+        Body::CheckedOut(b) => format!(
+            "checked out for {} ({}), due back {}",
+            b.purpose, b.authority, b.expected_return
+        ),
+        Body::Returned(b) => format!("returned to {}", b.to),
+        Body::Destroyed(b) => format!(
+            "destroyed ({}) under {}: {}",
+            b.method,
+            b.order_ref,
+            mg(b.mass_destroyed_mg)
+        ),
+        Body::InventoryCounted(b) => format!(
+            "stock count of {}: {} found, {} missing",
+            b.scope,
+            b.items_found.len(),
+            b.items_missing.len()
+        ),
+        Body::NoteAdded { text, .. } => format!("note: {text}"),
+        Body::Correction(c) => format!(
+            "correction of seq {}: {} ({})",
+            c.refers_to,
+            c.fields.keys().cloned().collect::<Vec<_>>().join(", "),
+            c.reason
+        ),
+        Body::LedgerGenesis { origin, .. } => format!("ledger {origin} created"),
+        Body::OfficerEnrolled { officer } => {
+            format!("officer {} {} enrolled", officer.id, officer.name)
+        }
+        Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
+        Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
+    }
+}
+
+/// The signers with their names and units as enrolled at the time.
+pub fn signer_views(identity: &rules::State, statement: &Statement) -> Vec<SignerView> {
+    statement
+        .signers
+        .iter()
+        .map(|s| {
+            let o = identity.officer(&s.officer);
+            SignerView {
+                role: s.role.clone(),
+                officer: s.officer.to_string(),
+                name: o.map(|o| o.record.name.clone()),
+                unit: o.map(|o| o.record.unit.clone()),
+                officer_roles: o
+                    .map(|o| {
+                        o.record
+                            .roles
+                            .iter()
+                            .map(|r| r.as_str().to_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn json_bytes<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("projection records are plain data and always serialize")
+}
+
+/// The writes one admitted statement causes. `identity` is the state the statement was checked
+/// against (it names the signers as they were then).
+pub fn writes(
+    identity: &rules::State,
+    admitted: &rules::Admitted,
+    leaf_hash: &Hash,
+    recorded_at: Timestamp,
+    changes: &[ItemChange],
+) -> Vec<Write> {
+    let statement = admitted.statement();
+    let seq = admitted.seq();
+    let mut out = Vec::new();
+    let signers = signer_views(identity, statement);
+    let summary = summary(statement);
+    let leaf_b64 = B64.encode(leaf_hash);
+    let event = json!({
+        "seq": seq,
+        "recorded_at": recorded_at.to_canonical(),
+        "occurred_at": statement.occurred_at.to_canonical(),
+        "type": statement.kind.as_str(),
+        "indonesian": statement.kind.indonesian(),
+        "facility": statement.facility.as_str(),
+        "items": changes.iter().map(|c| c.after.id.as_str()).collect::<Vec<_>>(),
+        "summary": summary,
+    });
+    out.push(Write::Count {
+        key: key(FACILITY, &[statement.facility.as_str().as_bytes()]),
+        field: "events".into(),
+        delta: 1,
+    });
+
+    for change in changes {
+        let item = &change.after;
+        let id = item.id.as_str().as_bytes();
+        out.push(Write::Put {
+            key: key(ITEMS, &[id]),
+            value: json_bytes(item),
+        });
+        let entry = TimelineEntry {
+            seq,
+            recorded_at: recorded_at.to_canonical(),
+            occurred_at: statement.occurred_at.to_canonical(),
+            kind: statement.kind.as_str().to_owned(),
+            indonesian: statement.kind.indonesian().to_owned(),
+            facility: statement.facility.to_string(),
+            statement_id: statement.id.to_string(),
+            leaf_hash: leaf_b64.clone(),
+            signers: signers.clone(),
+            summary: summary.clone(),
+            seals: item.seals.clone(),
+            holder: item.holder.as_ref().map(|h| h.to_string()),
+            status: item.status.as_str().to_owned(),
+            location: item.location.clone(),
+            gross_mass_mg: item.gross_mass_mg,
+            net_mass_mg: item.net_mass_mg,
+            count: item.count,
+        };
+        out.push(Write::Put {
+            key: seq_key(TIMELINE, id, seq),
+            value: json_bytes(&entry),
+        });
+        holdings(&mut out, change.before.as_ref(), item);
+        // Pending transfers.
+        match (change.before.as_ref().map(|b| b.status), item.status) {
+            (_, Status::InTransit) => out.push(Write::Put {
+                key: key(PENDING, &[id]),
+                value: json_bytes(&item.transfer),
+            }),
+            (Some(Status::InTransit), _) => out.push(Write::Delete {
+                key: key(PENDING, &[id]),
+            }),
+            _ => {}
+        }
+        // Per-facility counts by status (the item's home facility).
+        let fac = item.facility.as_bytes();
+        match &change.before {
+            None => {
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: "items".into(),
+                    delta: 1,
+                });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: item.status.as_str().into(),
+                    delta: 1,
+                });
+            }
+            Some(b) if b.status != item.status => {
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: b.status.as_str().into(),
+                    delta: -1,
+                });
+                out.push(Write::Count {
+                    key: key(FACILITY, &[fac]),
+                    field: item.status.as_str().into(),
+                    delta: 1,
+                });
+            }
+            _ => {}
+        }
+        if let Some(incident) = &item.incident {
+            out.push(Write::Put {
+                key: key(INCIDENT_ITEMS, &[incident.as_bytes(), id]),
+                value: Vec::new(),
+            });
+        }
+    }
+
+    // Incidents: searches and finds under an incident number.
+    let incident = match &statement.body {
+        Body::SearchConducted(b) => Some(b.incident.clone()),
+        Body::ContrabandFound(b) => Some(b.incident.clone()),
+        _ => changes.first().and_then(|c| c.after.incident.clone()),
+    };
+    let mut persons: Vec<(String, serde_json::Value)> = Vec::new();
+    match &statement.body {
+        Body::SearchConducted(b) => {
+            if let Some(p) = b.subject.person()
+                && let Some(k) = p.key()
+            {
+                persons.push((k, json!(p)));
+            }
+        }
+        Body::ContrabandFound(b) => {
+            for p in &b.persons {
+                if let Some(k) = p.key() {
+                    persons.push((k, json!(p)));
+                }
+            }
+        }
+        Body::SeizureRecorded(b) => {
+            if let Some(k) = b.possessor.key() {
+                persons.push((k, json!(b.possessor)));
+            }
+        }
+        Body::Returned(b) => {
+            if let Some(p) = &b.owner
+                && let Some(k) = p.key()
+            {
+                persons.push((k, json!(p)));
+            }
+        }
+        _ => {}
+    }
+    if let Some(incident) = &incident {
+        out.push(Write::Put {
+            key: seq_key(INCIDENT_EVENTS, incident.as_bytes(), seq),
+            value: json_bytes(&event),
+        });
+        for (k, p) in &persons {
+            out.push(Write::Put {
+                key: key(INCIDENT_PERSONS, &[incident.as_bytes(), k.as_bytes()]),
+                value: json_bytes(p),
+            });
+        }
+    }
+    // Person view: the persons named, and every officer who signed.
+    let mut keys: Vec<String> = persons.into_iter().map(|(k, _)| k).collect();
+    for s in &statement.signers {
+        keys.push(s.officer.to_string());
+    }
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        let role = statement
+            .signers
+            .iter()
+            .find(|s| s.officer.as_str() == k)
+            .map(|s| s.role.clone());
+        let mut e = event.clone();
+        e["as"] = json!(role.unwrap_or_else(|| "named person".into()));
+        out.push(Write::Put {
+            key: seq_key(PERSONS, k.as_bytes(), seq),
+            value: json_bytes(&e),
+        });
+    }
+    out
+}
+
+fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState) {
+    let id = after.id.as_str().as_bytes();
+    let held = |s: &ItemState| -> Option<(String, Option<String>)> {
+        (s.status == Status::Held).then(|| {
+            (
+                s.holder.as_ref().map(|h| h.to_string()).unwrap_or_default(),
+                s.unit.clone(),
+            )
+        })
+    };
+    let old = before.and_then(held);
+    let new = held(after);
+    if old == new {
+        return;
+    }
+    if let Some((officer, unit)) = old {
+        out.push(Write::Delete {
+            key: key(HOLDER, &[officer.as_bytes(), id]),
+        });
+        if let Some(u) = unit {
+            out.push(Write::Delete {
+                key: key(UNIT, &[u.as_bytes(), id]),
+            });
+        }
+    }
+    if let Some((officer, unit)) = new {
+        out.push(Write::Put {
+            key: key(HOLDER, &[officer.as_bytes(), id]),
+            value: Vec::new(),
+        });
+        if let Some(u) = unit {
+            out.push(Write::Put {
+                key: key(UNIT, &[u.as_bytes(), id]),
+                value: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The item id at the end of a holdings or incident-items key.
+pub fn trailing_item(k: &[u8]) -> Option<ItemId> {
+    let pos = k.iter().rposition(|&b| b == 0)?;
+    ItemId::parse(std::str::from_utf8(&k[pos + 1..]).ok()?).ok()
+}

@@ -1,0 +1,907 @@
+//! The rules that decide whether a statement may enter the log at a given position: who must
+//! sign it, which enrolled officers and keys may, and the identity state those statements build.
+//! Pure: no I/O, clock or randomness. `check` decides and returns an `Admitted` statement (a type
+//! only this module can build); `apply` folds an admitted statement into the state and cannot
+//! fail. The same fold runs on append, on reopen and in `verify`.
+
+use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin};
+use crate::domain::custody::{self, ItemView};
+use crate::format::envelope::Envelope;
+use crate::format::statement::{Body, OfficerRecord, Statement, StatementType};
+use crate::keys::signing::PublicKey;
+use std::collections::{BTreeMap, HashMap};
+
+/// One function in an act (a signer role) and who may fill it.
+#[derive(Debug)]
+pub struct SignerRule {
+    pub role: &'static str,
+    pub min: usize,
+    pub max: usize,
+    /// Officer roles allowed to fill it; an officer needs at least one of them.
+    pub officer_roles: &'static [OfficerRole],
+}
+
+/// Who must sign a statement type.
+#[derive(Debug)]
+pub struct TypeRule {
+    pub kind: StatementType,
+    pub signers: &'static [SignerRule],
+}
+
+use OfficerRole::*;
+
+/// Every role that acts; `auditor` is read-only and signs nothing.
+pub const ACTING_ROLES: &[OfficerRole] = &[
+    Admin,
+    GateOfficer,
+    SecurityOfficer,
+    Investigator,
+    LabExaminer,
+    LabHead,
+    Custodian,
+    Prosecutor,
+];
+
+/// Who may search and find: prison gate and security staff, and police investigators.
+pub const SEARCHERS: &[OfficerRole] = &[GateOfficer, SecurityOfficer, Investigator];
+
+/// Who may handle an item physically (seal, weigh, count).
+pub const HANDLERS: &[OfficerRole] = &[
+    GateOfficer,
+    SecurityOfficer,
+    Investigator,
+    LabExaminer,
+    Custodian,
+];
+
+const fn signer(
+    role: &'static str,
+    min: usize,
+    max: usize,
+    officer_roles: &'static [OfficerRole],
+) -> SignerRule {
+    SignerRule {
+        role,
+        min,
+        max,
+        officer_roles,
+    }
+}
+
+const fn row(kind: StatementType, signers: &'static [SignerRule]) -> TypeRule {
+    TypeRule { kind, signers }
+}
+
+use StatementType as T;
+
+/// The role table: required signers per statement type (DOMAIN.md "Event vocabulary"; the
+/// summary is in docs/EVENTS.md). `min`/`max` count the signers in each role; each signer is a
+/// different officer.
+#[rustfmt::skip]
+pub const TYPE_RULES: &[TypeRule] = &[
+    row(T::LedgerGenesis, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::OfficerEnrolled, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::OfficerKeyRotated, &[signer("admin", 1, 1, &[Admin]), signer("key_holder", 1, 1, ACTING_ROLES)]),
+    row(T::OfficerRevoked, &[signer("admin", 1, 1, &[Admin])]),
+    row(T::SearchConducted, &[signer("actor", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::ContrabandFound, &[signer("finder", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::ItemSealed, &[signer("actor", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::Weighed, &[signer("weigher", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
+    row(T::CustodyReleased, &[signer("giver", 1, 1, ACTING_ROLES), signer("witness", 2, 4, ACTING_ROLES)]),
+    row(T::CustodyReceived, &[signer("receiver", 1, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::SeizureRecorded, &[signer("investigator", 1, 1, &[Investigator]), signer("witness", 2, 4, ACTING_ROLES)]),
+    row(T::SampleSetAside, &[signer("investigator", 1, 1, &[Investigator, LabExaminer]), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::SeizureNotified, &[signer("investigator", 1, 1, &[Investigator])]),
+    row(T::LabRequested, &[signer("unit_head", 1, 1, &[Investigator])]),
+    row(T::LabReceived, &[signer("lab_intake", 1, 1, &[LabExaminer, LabHead]), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::LabResult, &[signer("examiner", 1, 1, &[LabExaminer]), signer("lab_head", 1, 1, &[LabHead])]),
+    row(T::StatusDetermined, &[signer("prosecutor", 1, 1, &[Prosecutor])]),
+    row(T::Stored, &[signer("custodian", 1, 1, &[Custodian]), signer("deliverer", 1, 1, ACTING_ROLES)]),
+    row(T::CheckedOut, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 1, 1, ACTING_ROLES)]),
+    row(T::Returned, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 0, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
+    row(T::Destroyed, &[signer("actor", 1, 1, &[Investigator, Custodian, Prosecutor]), signer("witness", 2, 8, ACTING_ROLES), signer("official", 0, 8, ACTING_ROLES)]),
+    row(T::InventoryCounted, &[signer("counter", 2, 2, HANDLERS), signer("supervisor", 1, 1, ACTING_ROLES)]),
+    row(T::NoteAdded, &[signer("author", 1, 1, ACTING_ROLES)]),
+    row(T::Correction, &[signer("author", 1, 1, ACTING_ROLES), signer("supervisor", 1, 1, ACTING_ROLES)]),
+];
+
+pub fn type_rule(kind: StatementType) -> &'static TypeRule {
+    TYPE_RULES
+        .iter()
+        .find(|r| r.kind == kind)
+        .expect("every statement type has a row in TYPE_RULES (checked by tests)")
+}
+
+/// Why a statement may not enter the log here. Each message names the officer or item, the rule,
+/// and the seq that established the conflicting state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("the first statement of a ledger must be ledger_genesis, not {0}")]
+    GenesisFirst(StatementType),
+    #[error("ledger_genesis may only be the first statement (this ledger began at seq 0)")]
+    GenesisTwice,
+    #[error("ledger_genesis field origin is {got:?}, but this ledger's origin is {expected:?}")]
+    GenesisOrigin { expected: String, got: String },
+    #[error(
+        "ledger_genesis field ledger_key does not match this ledger's checkpoint key {expected:?}"
+    )]
+    GenesisLedgerKey { expected: String },
+    #[error("ledger_genesis field admin/roles must include admin")]
+    GenesisAdminRole,
+    #[error("signer role {role:?} is not used by {kind}; its signers are: {allowed}")]
+    SignerRole {
+        kind: StatementType,
+        role: String,
+        allowed: String,
+    },
+    #[error("{kind} needs {min} to {max} signer(s) with role {role:?}, found {got}")]
+    SignerCount {
+        kind: StatementType,
+        role: &'static str,
+        min: usize,
+        max: usize,
+        got: usize,
+    },
+    #[error(
+        "officer {officer} is listed twice in signers; each signer must be a different officer"
+    )]
+    DuplicateSigner { officer: OfficerId },
+    #[error("officer {officer} (signer role {role}) is not enrolled in this ledger")]
+    UnknownOfficer { officer: OfficerId, role: String },
+    #[error(
+        "officer {officer} (signer role {role}) was revoked at seq {revoked_at} and may not sign"
+    )]
+    OfficerRevoked {
+        officer: OfficerId,
+        role: String,
+        revoked_at: u64,
+    },
+    #[error(
+        "officer {officer} (signer role {role}) has roles [{has}] but the role {role} needs one of [{needs}]"
+    )]
+    RoleNotAllowed {
+        officer: OfficerId,
+        role: String,
+        has: String,
+        needs: String,
+    },
+    #[error(
+        "officer {officer} (signer role {role}) did not sign: no signature by their current key (key id {keyid}, valid since seq {since})"
+    )]
+    MissingSignature {
+        officer: OfficerId,
+        role: String,
+        keyid: String,
+        since: u64,
+    },
+    #[error(
+        "signature by officer {officer} (key id {keyid}) does not verify: the statement was changed after signing or the signature is corrupt"
+    )]
+    BadSignature { officer: OfficerId, keyid: String },
+    #[error(
+        "signature {index} (key id {keyid}) is not by the current key of any listed signer{detail}"
+    )]
+    StraySignature {
+        index: usize,
+        keyid: String,
+        detail: String,
+    },
+    #[error(
+        "officer {officer} is already enrolled (seq {seq}); rotate the key instead of enrolling again"
+    )]
+    AlreadyEnrolled { officer: OfficerId, seq: u64 },
+    #[error("officer {officer} is not enrolled in this ledger")]
+    NotEnrolled { officer: OfficerId },
+    #[error("officer {officer} was already revoked at seq {seq}")]
+    AlreadyRevoked { officer: OfficerId, seq: u64 },
+    #[error("field {field}: {reason}")]
+    BadPublicKey { field: &'static str, reason: String },
+    #[error(
+        "field {field}: this public key is already enrolled for officer {officer} (seq {seq}); every officer needs a key of their own"
+    )]
+    KeyInUse {
+        field: &'static str,
+        officer: OfficerId,
+        seq: u64,
+    },
+    #[error(
+        "field {field}: this key's id {keyid} is already used by officer {officer}'s key; generate another key"
+    )]
+    KeyIdInUse {
+        field: &'static str,
+        keyid: String,
+        officer: OfficerId,
+    },
+    #[error(
+        "officer {officer} is the last active administrator; enroll another administrator before revoking this one"
+    )]
+    LastAdmin { officer: OfficerId },
+    #[error(
+        "officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s"
+    )]
+    KeyHolderMismatch { officer: OfficerId, got: OfficerId },
+    #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
+    RefersToFuture { refers_to: u64, last: u64 },
+    #[error(
+        "item {item} is not in this ledger (check the label, or record its find or seizure first)"
+    )]
+    UnknownItem { item: String },
+    #[error(
+        "field after names item {item}, which this statement does not touch; list only the items it acts on"
+    )]
+    AfterExtra { item: ItemId },
+    #[error(
+        "field after must name item {item} with the leaf hash of its latest event (or null if this statement creates it)"
+    )]
+    AfterMissing { item: ItemId },
+    #[error("item {item} already exists (created at seq {seq}); a new item needs a new label")]
+    ItemExists { item: ItemId, seq: u64 },
+    #[error(
+        "stale view of item {item}: its latest event is seq {seq} (leaf hash {head}); re-read the item and sign again"
+    )]
+    StaleView {
+        item: ItemId,
+        head: String,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is {status} (seq {seq}); after that only notes and corrections may be recorded"
+    )]
+    ItemClosed {
+        item: ItemId,
+        status: &'static str,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is in transit since seq {seq} (to {to}); it must be received before anything else is done with it"
+    )]
+    InTransit { item: ItemId, seq: u64, to: String },
+    #[error("item {item} is held by officer {holder} (since seq {seq}), who must sign this act")]
+    HolderMustSign {
+        item: ItemId,
+        holder: OfficerId,
+        seq: u64,
+    },
+    #[error(
+        "only the current holder may hand over item {item}: officer {officer} is not its holder ({holder:?}, seq {seq})"
+    )]
+    NotHolder {
+        item: ItemId,
+        officer: OfficerId,
+        holder: Option<OfficerId>,
+        seq: u64,
+    },
+    #[error(
+        "item {item} is not in transit (latest event seq {seq}); a receipt needs a release first"
+    )]
+    NotInTransit { item: ItemId, seq: u64 },
+    #[error("item {item} was released at seq {seq} to {to}; officer {officer} may not receive it")]
+    WrongReceiver {
+        item: ItemId,
+        officer: OfficerId,
+        to: String,
+        seq: u64,
+    },
+    #[error(
+        "seals of item {item} declared intact do not match the last sealing (seq {seq}): expected [{expected}], got [{got}]; if a seal is broken, record seals_intact: false"
+    )]
+    SealMismatch {
+        item: ItemId,
+        expected: String,
+        got: String,
+        seq: u64,
+    },
+    #[error("seal {seal} is not on item {item} (its seals are [{seals}])")]
+    SealNotOnItem {
+        item: ItemId,
+        seal: String,
+        seals: String,
+    },
+    #[error(
+        "item {item} has no destruction order: a prosecutor's status_determined with status destroy must come first"
+    )]
+    NoDestructionOrder { item: ItemId },
+    #[error(
+        "sample of {sample_mg} mg exceeds the known net mass of item {item} ({known_mg} mg, seq {seq})"
+    )]
+    SampleTooLarge {
+        item: ItemId,
+        sample_mg: u64,
+        known_mg: u64,
+        seq: u64,
+    },
+    #[error(
+        "correction of seq {refers_to} names item {item}, whose events run from seq {born} to seq {last}"
+    )]
+    CorrectionOutsideItem {
+        item: ItemId,
+        refers_to: u64,
+        born: u64,
+        last: u64,
+    },
+    #[error("signer role {role} is missing: {why}")]
+    SignerMissing {
+        role: &'static str,
+        why: &'static str,
+    },
+}
+
+/// A key of an officer and the part of the log in which it may sign: seqs in
+/// `(from_seq, until_seq]`, i.e. after the statement that enrolled it, up to and including the
+/// statement that retired it (a rotation is signed by the old key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyState {
+    pub key: PublicKey,
+    pub keyid: String,
+    pub from_seq: u64,
+    pub until_seq: Option<u64>,
+}
+
+/// An enrolled officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficerState {
+    pub record: OfficerRecord,
+    /// The facility of the enrollment statement: the officer's home, which scopes their reads.
+    pub facility: FacilityId,
+    pub enrolled_at: u64,
+    pub revoked_at: Option<u64>,
+    pub keys: Vec<KeyState>,
+}
+
+impl OfficerState {
+    /// The key that may sign for this officer now, if any.
+    pub fn current_key(&self) -> Option<&KeyState> {
+        if self.revoked_at.is_some() {
+            return None;
+        }
+        self.keys.iter().find(|k| k.until_seq.is_none())
+    }
+}
+
+/// The identity state of a ledger after its first `size` leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct State {
+    origin: Origin,
+    ledger_key: String,
+    size: u64,
+    officers: BTreeMap<OfficerId, OfficerState>,
+    /// Every key ever enrolled, by raw bytes, to refuse reuse and to find an officer by key.
+    keys: HashMap<[u8; 32], (OfficerId, u64)>,
+    /// Every key ever enrolled, by key id (validity is decided by `check`, not here).
+    by_keyid: HashMap<String, Vec<PublicKey>>,
+}
+
+/// A statement that passed every check at a given position. Only `check` makes one, so holding
+/// one proves the signatures and rules were checked against that state.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    statement: Statement,
+    envelope: Envelope,
+    seq: u64,
+}
+
+impl Admitted {
+    pub fn statement(&self) -> &Statement {
+        &self.statement
+    }
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+    pub fn into_envelope(self) -> Envelope {
+        self.envelope
+    }
+}
+
+/// Signatures already checked cryptographically against a key, outside the sequencer: index in
+/// the envelope → the key it verified under. Only `preverify` builds one.
+#[derive(Debug, Clone, Default)]
+pub struct PreVerified {
+    verified: Vec<(usize, PublicKey)>,
+}
+
+impl State {
+    /// An empty ledger with this origin and checkpoint verifier key, waiting for its genesis.
+    pub fn new(origin: Origin, ledger_key: String) -> Self {
+        Self {
+            origin,
+            ledger_key,
+            size: 0,
+            officers: BTreeMap::new(),
+            keys: HashMap::new(),
+            by_keyid: HashMap::new(),
+        }
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+    pub fn ledger_key(&self) -> &str {
+        &self.ledger_key
+    }
+    /// Leaves folded so far; the seq the next statement gets.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// Every key ever enrolled under this key id (usually one; ids are 8 bytes of a hash).
+    pub fn keys_with_id(&self, keyid: &str) -> &[PublicKey] {
+        self.by_keyid.get(keyid).map_or(&[], Vec::as_slice)
+    }
+
+    /// The officer a key was enrolled for, whether or not it may still sign.
+    pub fn officer_of_key(&self, key: &PublicKey) -> Option<&OfficerState> {
+        self.keys
+            .get(&key.to_bytes())
+            .and_then(|(id, _)| self.officers.get(id))
+    }
+
+    pub fn officer(&self, id: &OfficerId) -> Option<&OfficerState> {
+        self.officers.get(id)
+    }
+    pub fn officers(&self) -> impl Iterator<Item = &OfficerState> {
+        self.officers.values()
+    }
+
+    /// Keys a signature's key id may refer to: those enrolled here, plus the founding admin's key
+    /// carried by a genesis statement (which is enrolled by the very statement it signs).
+    /// Looked up by key id through an index kept by `apply` (a scan of every officer per
+    /// signature cost ~100 µs per statement on a ledger of a few hundred officers).
+    fn candidate_keys(&self, statement: &Statement, keyid: &str) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = self.by_keyid.get(keyid).cloned().unwrap_or_default();
+        if let Body::LedgerGenesis { admin, .. } = &statement.body
+            && let Ok(key) = PublicKey::from_base64(&admin.public_key)
+            && key.key_id() == keyid
+        {
+            out.push(key);
+        }
+        out
+    }
+}
+
+/// Checks every signature that names a key this state knows, with strict Ed25519. Safe to run on
+/// many threads before the sequencer: the sequencer's `check` only trusts a result whose key is
+/// still the signer's current key at the assigned position.
+pub fn preverify(state: &State, envelope: &Envelope, statement: &Statement) -> PreVerified {
+    let signed = envelope.signed_bytes();
+    by_key_id(state, envelope, statement, |key, sig| {
+        key.verify_strict(&signed, sig).is_ok()
+    })
+}
+
+/// Takes every signature of a recorded leaf as made by the key its id names, without checking it
+/// again. Only for refolding a log whose exact leaves are covered by a checkpoint the ledger
+/// signed, each of them verified strictly when it was appended (`Ledger::rebuild` checks that
+/// root): the views are then derived from what was verified, not re-verified. `custody verify`
+/// is where every signature is checked again.
+pub fn trust_recorded(state: &State, envelope: &Envelope, statement: &Statement) -> PreVerified {
+    by_key_id(state, envelope, statement, |_, _| true)
+}
+
+/// Every (signature, key) pair whose key id matches and that `accept` accepts.
+fn by_key_id(
+    state: &State,
+    envelope: &Envelope,
+    statement: &Statement,
+    accept: impl Fn(&PublicKey, &crate::keys::signing::Signature) -> bool,
+) -> PreVerified {
+    let mut verified = Vec::new();
+    for (index, sig) in envelope.signatures().iter().enumerate() {
+        for key in state.candidate_keys(statement, &sig.keyid) {
+            if accept(&key, &sig.sig) {
+                verified.push((index, key));
+            }
+        }
+    }
+    PreVerified { verified }
+}
+
+/// Decides whether `statement` (carried by `envelope`) may be the next leaf after `state`.
+pub fn check(
+    state: &State,
+    items: &dyn ItemView,
+    envelope: Envelope,
+    statement: Statement,
+    pre: Option<&PreVerified>,
+) -> Result<Admitted, RuleError> {
+    let seq = state.size;
+    match (seq, statement.kind) {
+        (0, StatementType::LedgerGenesis) => check_genesis(state, &statement)?,
+        (0, other) => return Err(RuleError::GenesisFirst(other)),
+        (_, StatementType::LedgerGenesis) => return Err(RuleError::GenesisTwice),
+        _ => {}
+    }
+    check_signer_table(&statement)?;
+    check_signatures(state, &envelope, &statement, pre)?;
+    check_body(state, &statement)?;
+    custody::check(state, items, &statement)?;
+    Ok(Admitted {
+        statement,
+        envelope,
+        seq,
+    })
+}
+
+fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> {
+    let Body::LedgerGenesis {
+        origin,
+        ledger_key,
+        admin,
+    } = &statement.body
+    else {
+        unreachable!("check_genesis is only called for ledger_genesis statements")
+    };
+    if origin != &state.origin {
+        return Err(RuleError::GenesisOrigin {
+            expected: state.origin.to_string(),
+            got: origin.to_string(),
+        });
+    }
+    if ledger_key != &state.ledger_key {
+        return Err(RuleError::GenesisLedgerKey {
+            expected: state.ledger_key.clone(),
+        });
+    }
+    if !admin.roles.contains(&OfficerRole::Admin) {
+        return Err(RuleError::GenesisAdminRole);
+    }
+    PublicKey::from_base64(&admin.public_key).map_err(|e| RuleError::BadPublicKey {
+        field: "/admin/public_key",
+        reason: e.to_string(),
+    })?;
+    Ok(())
+}
+
+fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
+    let rule = type_rule(statement.kind);
+    for s in &statement.signers {
+        if !rule.signers.iter().any(|r| r.role == s.role) {
+            return Err(RuleError::SignerRole {
+                kind: statement.kind,
+                role: s.role.clone(),
+                allowed: rule
+                    .signers
+                    .iter()
+                    .map(|r| r.role)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    for r in rule.signers {
+        let got = statement
+            .signers
+            .iter()
+            .filter(|s| s.role == r.role)
+            .count();
+        if got < r.min || got > r.max {
+            return Err(RuleError::SignerCount {
+                kind: statement.kind,
+                role: r.role,
+                min: r.min,
+                max: r.max,
+                got,
+            });
+        }
+    }
+    // An administrator may rotate their own key (one officer as admin and key_holder), so that a
+    // ledger with a single administrator can still replace that administrator's key.
+    let own_rotation = statement.kind == StatementType::OfficerKeyRotated;
+    for (i, s) in statement.signers.iter().enumerate() {
+        if statement.signers[..i]
+            .iter()
+            .any(|t| t.officer == s.officer && !own_rotation)
+        {
+            return Err(RuleError::DuplicateSigner {
+                officer: s.officer.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn roles_text(roles: &[OfficerRole]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_signatures(
+    state: &State,
+    envelope: &Envelope,
+    statement: &Statement,
+    pre: Option<&PreVerified>,
+) -> Result<(), RuleError> {
+    let rule = type_rule(statement.kind);
+    let mut signed_bytes: Option<Vec<u8>> = None;
+    let mut used = vec![false; envelope.signatures().len()];
+    for signer in &statement.signers {
+        // Who the signer is, at this position: the genesis admin is enrolled by the statement
+        // itself; everyone else must already be enrolled, unrevoked, with a current key.
+        let (record_roles, key, since) =
+            match (&statement.body, state.officers.get(&signer.officer)) {
+                (Body::LedgerGenesis { admin, .. }, _) if admin.id == signer.officer => {
+                    let key = PublicKey::from_base64(&admin.public_key).map_err(|e| {
+                        RuleError::BadPublicKey {
+                            field: "/admin/public_key",
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    (admin.roles.clone(), key, 0)
+                }
+                (_, None) => {
+                    return Err(RuleError::UnknownOfficer {
+                        officer: signer.officer.clone(),
+                        role: signer.role.clone(),
+                    });
+                }
+                (_, Some(o)) => {
+                    if let Some(revoked_at) = o.revoked_at {
+                        return Err(RuleError::OfficerRevoked {
+                            officer: signer.officer.clone(),
+                            role: signer.role.clone(),
+                            revoked_at,
+                        });
+                    }
+                    let k = o
+                        .current_key()
+                        .expect("an unrevoked officer always has exactly one current key");
+                    (o.record.roles.clone(), k.key, k.from_seq)
+                }
+            };
+        let signer_rule = rule
+            .signers
+            .iter()
+            .find(|r| r.role == signer.role)
+            .expect("check_signer_table ran first");
+        if !record_roles
+            .iter()
+            .any(|r| signer_rule.officer_roles.contains(r))
+        {
+            return Err(RuleError::RoleNotAllowed {
+                officer: signer.officer.clone(),
+                role: signer.role.clone(),
+                has: roles_text(&record_roles),
+                needs: roles_text(signer_rule.officer_roles),
+            });
+        }
+        let keyid = key.key_id();
+        let Some(index) = envelope.signatures().iter().position(|s| s.keyid == keyid) else {
+            return Err(RuleError::MissingSignature {
+                officer: signer.officer.clone(),
+                role: signer.role.clone(),
+                keyid,
+                since,
+            });
+        };
+        let preverified =
+            pre.is_some_and(|p| p.verified.iter().any(|(i, k)| *i == index && *k == key));
+        if !preverified {
+            let bytes = signed_bytes.get_or_insert_with(|| envelope.signed_bytes());
+            envelope
+                .verify_signature(index, &key, bytes)
+                .map_err(|_| RuleError::BadSignature {
+                    officer: signer.officer.clone(),
+                    keyid: keyid.clone(),
+                })?;
+        }
+        used[index] = true;
+    }
+    if let Some(index) = used.iter().position(|u| !u) {
+        let keyid = envelope.signatures()[index].keyid.clone();
+        let detail = state
+            .officers
+            .values()
+            .find_map(|o| {
+                o.keys.iter().find(|k| k.keyid == keyid).map(|k| match (o.revoked_at, k.until_seq) {
+                    (Some(at), _) => format!(" (it belongs to officer {}, revoked at seq {at})", o.record.id),
+                    (None, Some(until)) => format!(" (it belongs to officer {}, rotated out at seq {until})", o.record.id),
+                    (None, None) => format!(" (it belongs to officer {}, who is not listed in signers)", o.record.id),
+                })
+            })
+            .unwrap_or_else(|| " (no key with this id is enrolled at this point of the log; keys may sign only after their enrollment)".to_owned());
+        return Err(RuleError::StraySignature {
+            index,
+            keyid,
+            detail,
+        });
+    }
+    Ok(())
+}
+
+fn new_key(state: &State, field: &'static str, text: &str) -> Result<PublicKey, RuleError> {
+    let key = PublicKey::from_base64(text).map_err(|e| RuleError::BadPublicKey {
+        field,
+        reason: e.to_string(),
+    })?;
+    if let Some((officer, seq)) = state.keys.get(&key.to_bytes()) {
+        return Err(RuleError::KeyInUse {
+            field,
+            officer: officer.clone(),
+            seq: *seq,
+        });
+    }
+    // Signatures name keys by id; two keys with one id would make a signer ambiguous.
+    let keyid = key.key_id();
+    if let Some(o) = state
+        .officers
+        .values()
+        .find(|o| o.keys.iter().any(|k| k.keyid == keyid))
+    {
+        return Err(RuleError::KeyIdInUse {
+            field,
+            keyid,
+            officer: o.record.id.clone(),
+        });
+    }
+    Ok(key)
+}
+
+fn enrolled<'s>(state: &'s State, officer: &OfficerId) -> Result<&'s OfficerState, RuleError> {
+    let o = state
+        .officers
+        .get(officer)
+        .ok_or_else(|| RuleError::NotEnrolled {
+            officer: officer.clone(),
+        })?;
+    if let Some(seq) = o.revoked_at {
+        return Err(RuleError::AlreadyRevoked {
+            officer: officer.clone(),
+            seq,
+        });
+    }
+    Ok(o)
+}
+
+fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
+    match &statement.body {
+        Body::LedgerGenesis { .. } => Ok(()),
+        Body::OfficerEnrolled { officer } => {
+            if let Some(o) = state.officers.get(&officer.id) {
+                return Err(RuleError::AlreadyEnrolled {
+                    officer: officer.id.clone(),
+                    seq: o.enrolled_at,
+                });
+            }
+            new_key(state, "/officer/public_key", &officer.public_key).map(|_| ())
+        }
+        Body::OfficerKeyRotated {
+            officer,
+            public_key,
+            ..
+        } => {
+            enrolled(state, officer)?;
+            let holder = statement
+                .signers
+                .iter()
+                .find(|s| s.role == "key_holder")
+                .expect("the signer table requires one key_holder");
+            if &holder.officer != officer {
+                return Err(RuleError::KeyHolderMismatch {
+                    officer: officer.clone(),
+                    got: holder.officer.clone(),
+                });
+            }
+            new_key(state, "/public_key", public_key).map(|_| ())
+        }
+        Body::OfficerRevoked { officer, .. } => {
+            let target = enrolled(state, officer)?;
+            let is_admin = |o: &OfficerState| {
+                o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin)
+            };
+            if is_admin(target) && state.officers.values().filter(|o| is_admin(o)).count() == 1 {
+                return Err(RuleError::LastAdmin {
+                    officer: officer.clone(),
+                });
+            }
+            Ok(())
+        }
+        // Acts on items are decided by `custody::check`.
+        _ => Ok(()),
+    }
+}
+
+/// Folds an admitted statement into the state. Infallible: everything that could fail was
+/// decided by `check` against this same state.
+pub fn apply(state: &mut State, admitted: &Admitted) {
+    assert_eq!(
+        admitted.seq, state.size,
+        "an Admitted statement is applied to the state it was checked against"
+    );
+    let seq = admitted.seq;
+    let facility = &admitted.statement.facility;
+    let parse_key =
+        |text: &str| PublicKey::from_base64(text).expect("check verified this public key parses");
+    match &admitted.statement.body {
+        Body::LedgerGenesis { admin, .. } => {
+            enroll(state, admin, facility, parse_key(&admin.public_key), seq)
+        }
+        Body::OfficerEnrolled { officer } => enroll(
+            state,
+            officer,
+            facility,
+            parse_key(&officer.public_key),
+            seq,
+        ),
+        Body::OfficerKeyRotated {
+            officer,
+            public_key,
+            ..
+        } => {
+            let key = parse_key(public_key);
+            let o = state
+                .officers
+                .get_mut(officer)
+                .expect("check verified the officer is enrolled");
+            for k in o.keys.iter_mut().filter(|k| k.until_seq.is_none()) {
+                k.until_seq = Some(seq);
+            }
+            o.keys.push(KeyState {
+                key,
+                keyid: key.key_id(),
+                from_seq: seq,
+                until_seq: None,
+            });
+            state.keys.insert(key.to_bytes(), (officer.clone(), seq));
+            state.by_keyid.entry(key.key_id()).or_default().push(key);
+        }
+        Body::OfficerRevoked { officer, .. } => {
+            let o = state
+                .officers
+                .get_mut(officer)
+                .expect("check verified the officer is enrolled");
+            o.revoked_at = Some(seq);
+        }
+        _ => {}
+    }
+    state.size += 1;
+}
+
+fn enroll(
+    state: &mut State,
+    record: &OfficerRecord,
+    facility: &FacilityId,
+    key: PublicKey,
+    seq: u64,
+) {
+    state.keys.insert(key.to_bytes(), (record.id.clone(), seq));
+    state.by_keyid.entry(key.key_id()).or_default().push(key);
+    state.officers.insert(
+        record.id.clone(),
+        OfficerState {
+            record: record.clone(),
+            facility: facility.clone(),
+            enrolled_at: seq,
+            revoked_at: None,
+            keys: vec![KeyState {
+                key,
+                keyid: key.key_id(),
+                from_seq: seq,
+                until_seq: None,
+            }],
+        },
+    );
+}
+
+/// Advances the state to `size` over leaves that carry no identity change, without re-checking
+/// them: used when reopening a ledger, whose identity leaves are replayed (and re-checked) one by
+/// one and whose other leaves cannot change who may sign. `verify` never uses this.
+pub fn skip_to(state: &mut State, size: u64) {
+    assert!(size >= state.size, "the state only moves forward");
+    state.size = size;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_statement_type_has_a_rule_row() {
+        for &t in StatementType::ALL {
+            assert_eq!(type_rule(t).kind, t);
+        }
+    }
+}

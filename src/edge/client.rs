@@ -1,0 +1,565 @@
+//! The officer's client, an edge beside the CLI: submits envelopes signed on this device to a
+//! `custody serve` server, signs read requests (RFC 9421) with the officer's key, implements
+//! `Reads` over HTTP, and keeps an outbox of signed envelopes for when the server cannot be
+//! reached. Keys never leave the device: only envelopes and request signatures are sent. Holds no
+//! business rules (the server decides), and never reports a statement as recorded without the
+//! server's receipt.
+
+use crate::app::casefile::{AuditReport, Scope};
+use crate::app::ledger::ReceiptView;
+use crate::app::queries::{Incident, Pending};
+use crate::app::reads::{History, Holder, OfficerView, PersonEvents, ReadError, Reads};
+use crate::base::ids::ItemId;
+use crate::base::time::{Clock, Timestamp};
+use crate::domain::custody::{ItemState, Status};
+use crate::format::httpsig::{self, RequestParts};
+use crate::keys::signing::SecretKey;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A whole request to the server (connect, send, answer) may take 60 s: a statement waits for a
+/// group commit of milliseconds, but a bundle or an audit of a long history takes longer.
+pub const REQUEST_TIMEOUT_S: u64 = 60;
+/// Answers larger than 256 MiB are refused: the largest (an item's bundle) is far smaller.
+pub const RESPONSE_BYTES_MAX: u64 = 256 * 1024 * 1024;
+
+/// Why a request to the server failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("{message} (HTTP {status}{})", field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default())]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+        field: Option<String>,
+    },
+    #[error("the server's answer is not what custody expects: {0}")]
+    Protocol(String),
+    #[error("{0}")]
+    Setup(String),
+    #[error("outbox {path}: {reason}")]
+    Outbox { path: String, reason: String },
+}
+
+impl ClientError {
+    /// True when the server was not reached at all (the statement may go to the outbox).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+}
+
+impl From<ClientError> for ReadError {
+    fn from(e: ClientError) -> Self {
+        match e {
+            ClientError::Refused {
+                status: 404,
+                message,
+                ..
+            } => Self::NotFound(message),
+            ClientError::Refused {
+                status: 400,
+                message,
+                field,
+                ..
+            } => Self::BadRequest {
+                field: field.unwrap_or_default(),
+                message,
+            },
+            ClientError::Refused {
+                status: 401 | 403,
+                message,
+                ..
+            } => Self::Refused(message),
+            ClientError::Setup(message) => Self::BadRequest {
+                field: "--server".into(),
+                message,
+            },
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// A custody server, as one officer's device sees it.
+pub struct Remote {
+    base: String,
+    authority: String,
+    agent: ureq::Agent,
+    key: Option<SecretKey>,
+    clock: Arc<dyn Clock>,
+}
+
+/// Percent-encodes one path segment (unit names hold spaces).
+fn segment(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Remote {
+    /// `url` is the server's base, e.g. `http://127.0.0.1:8080` or `https://custody.example`.
+    /// `key` signs read requests; `ca_cert` (PEM) is trusted in addition to the public roots,
+    /// for a server with a certificate of the agency's own CA.
+    pub fn new(
+        url: &str,
+        key: Option<SecretKey>,
+        ca_cert: Option<&Path>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ClientError> {
+        let base = url.trim_end_matches('/').to_owned();
+        let (scheme, rest) = base.split_once("://").ok_or_else(|| {
+            ClientError::Setup(format!(
+                "--server {url:?} is not a URL; use e.g. http://127.0.0.1:8080"
+            ))
+        })?;
+        if scheme != "http" && scheme != "https" {
+            return Err(ClientError::Setup(format!(
+                "--server {url:?}: use http:// (loopback) or https://"
+            )));
+        }
+        if rest.contains('/') || rest.is_empty() {
+            return Err(ClientError::Setup(format!(
+                "--server {url:?}: give the server's base URL without a path"
+            )));
+        }
+        let default_port = if scheme == "https" { ":443" } else { ":80" };
+        let authority = rest
+            .strip_suffix(default_port)
+            .unwrap_or(rest)
+            .to_ascii_lowercase();
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if let Some(path) = ca_cert {
+            let pem = std::fs::read(path)
+                .map_err(|e| ClientError::Setup(format!("--ca-cert {}: {e}", path.display())))?;
+            let certs = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
+                    Ok(_) => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ClientError::Setup(format!("--ca-cert {}: {e}", path.display())))?;
+            if certs.is_empty() {
+                return Err(ClientError::Setup(format!(
+                    "--ca-cert {} holds no certificate",
+                    path.display()
+                )));
+            }
+            tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(REQUEST_TIMEOUT_S)))
+            .tls_config(tls.build())
+            .build()
+            .into();
+        Ok(Self {
+            base,
+            authority,
+            agent,
+            key,
+            clock,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.base
+    }
+
+    fn unreachable(&self, e: &ureq::Error) -> ClientError {
+        ClientError::Unreachable {
+            url: self.base.clone(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn finish(
+        &self,
+        result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, Vec<u8>), ClientError> {
+        let mut response = result.map_err(|e| self.unreachable(&e))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(RESPONSE_BYTES_MAX)
+            .read_to_vec()
+            .map_err(|e| self.unreachable(&e))?;
+        if status >= 400 {
+            let error: Option<Value> = serde_json::from_slice(&body).ok();
+            let e = error.as_ref().and_then(|v| v.get("error"));
+            let text = |k: &str| {
+                e.and_then(|e| e.get(k))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            };
+            return Err(ClientError::Refused {
+                status,
+                code: text("code").unwrap_or_else(|| "http".into()),
+                message: text("message")
+                    .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned()),
+                field: text("field"),
+            });
+        }
+        Ok((status, body))
+    }
+
+    /// Submits a signed envelope; answers the status (201 new, 200 already recorded) and receipt.
+    pub fn submit(&self, envelope: &[u8]) -> Result<(u16, ReceiptView), ClientError> {
+        let url = format!("{}/v1/statements", self.base);
+        let result = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(envelope);
+        let (status, body) = self.finish(result)?;
+        let receipt: ReceiptView = serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Protocol(format!("receipt: {e}")))?;
+        Ok((status, receipt))
+    }
+
+    /// GETs a public path (checkpoint, proofs, tiles).
+    pub fn get_public(&self, path_and_query: &str) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}{path_and_query}", self.base);
+        let result = self.agent.get(&url).call();
+        Ok(self.finish(result)?.1)
+    }
+
+    /// GETs a path with a request signed by the officer's key.
+    pub fn get_signed(&self, path_and_query: &str) -> Result<Vec<u8>, ClientError> {
+        let key = self.key.as_ref().ok_or_else(|| {
+            ClientError::Setup(
+                "reading custody records from a server needs a signed request: give --key FILE (your officer key)".into(),
+            )
+        })?;
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let parts = RequestParts {
+            method: "GET",
+            authority: &self.authority,
+            path,
+            query,
+            headers: vec![],
+        };
+        let created = self.clock.now().unix_ms().div_euclid(1000);
+        let (input, signature) = httpsig::sign(key, &parts, created);
+        let url = format!("{}{path_and_query}", self.base);
+        let result = self
+            .agent
+            .get(&url)
+            .header("signature-input", &input)
+            .header("signature", &signature)
+            .call();
+        Ok(self.finish(result)?.1)
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, ReadError> {
+        let body = self.get_signed(path_and_query)?;
+        serde_json::from_slice(&body).map_err(|e| {
+            ReadError::Unavailable(format!("the server's answer to {path_and_query}: {e}"))
+        })
+    }
+}
+
+impl Reads for Remote {
+    fn items(
+        &self,
+        status: Option<Status>,
+        facility: Option<&str>,
+    ) -> Result<Vec<ItemState>, ReadError> {
+        let mut query = Vec::new();
+        if let Some(s) = status {
+            query.push(format!("status={}", s.as_str()));
+        }
+        if let Some(f) = facility {
+            query.push(format!("facility={}", segment(f)));
+        }
+        let q = if query.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", query.join("&"))
+        };
+        self.get_json(&format!("/v1/items{q}"))
+    }
+
+    fn item(&self, id: &ItemId) -> Result<ItemState, ReadError> {
+        self.get_json(&format!("/v1/items/{}", segment(id.as_str())))
+    }
+
+    fn history(&self, id: &ItemId) -> Result<History, ReadError> {
+        self.get_json(&format!("/v1/items/{}/history", segment(id.as_str())))
+    }
+
+    fn holdings(&self, who: &Holder) -> Result<Vec<ItemState>, ReadError> {
+        match who {
+            Holder::Officer(o) => {
+                self.get_json(&format!("/v1/officers/{}/holdings", segment(o.as_str())))
+            }
+            Holder::Unit(u) => self.get_json(&format!("/v1/units/{}/holdings", segment(u))),
+        }
+    }
+
+    fn pending(&self) -> Result<Vec<Pending>, ReadError> {
+        self.get_json("/v1/pending")
+    }
+
+    fn incident(&self, id: &str) -> Result<Incident, ReadError> {
+        self.get_json(&format!("/v1/incidents/{}", segment(id)))
+    }
+
+    fn person(&self, id: &str) -> Result<PersonEvents, ReadError> {
+        self.get_json(&format!("/v1/persons/{}", segment(id)))
+    }
+
+    fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError> {
+        self.get_json("/v1/facilities")
+    }
+
+    fn officers(&self) -> Result<Vec<OfficerView>, ReadError> {
+        self.get_json("/v1/officers")
+    }
+
+    fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError> {
+        let path = match scope {
+            Scope::Item(id) => format!("/v1/items/{}/audit", segment(id.as_str())),
+            Scope::Incident(id) => format!("/v1/incidents/{}/audit", segment(id)),
+            Scope::All => {
+                return Err(ReadError::BadRequest {
+                    field: "--all".into(),
+                    message: "auditing the whole log verifies it first and needs --ledger DIR; over --server, audit --item or --incident".into(),
+                });
+            }
+        };
+        self.get_json(&format!("{path}?as_of={}", segment(&as_of.to_canonical())))
+    }
+
+    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
+        Ok(self.get_signed(&format!("/v1/items/{}/bundle", segment(id.as_str())))?)
+    }
+}
+
+// ---- the outbox ----
+
+/// Signed envelopes waiting for a server, one file each, submitted in the order they were put.
+/// A file is complete and fsync'd before `put` returns, so a queued statement survives a crash
+/// of the device; after submission it moves to `sent/` (with the receipt) or `rejected/` (with
+/// the reason), so nothing is ever silently dropped.
+pub struct Outbox {
+    dir: PathBuf,
+}
+
+/// What happened to one queued envelope during a sync.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncResult {
+    pub file: String,
+    pub outcome: String,
+    pub seq: Option<u64>,
+    pub message: Option<String>,
+}
+
+/// Cached item heads this device last saw (from receipts and reads), for `--fill-after` offline.
+const HEADS_FILE: &str = "heads.json";
+
+impl Outbox {
+    pub fn open(dir: &Path) -> Result<Self, ClientError> {
+        for d in [dir.to_path_buf(), dir.join("sent"), dir.join("rejected")] {
+            std::fs::create_dir_all(&d).map_err(|e| ClientError::Outbox {
+                path: d.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn err(&self, path: &Path, e: impl std::fmt::Display) -> ClientError {
+        ClientError::Outbox {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// Writes a file durably: a temporary file, fsync, rename, fsync of the directory.
+    fn write_durable(&self, path: &Path, bytes: &[u8]) -> Result<(), ClientError> {
+        let tmp = path.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(|e| self.err(&tmp, e))?;
+        f.write_all(bytes)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| self.err(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| self.err(path, e))?;
+        if let Some(parent) = path.parent() {
+            std::fs::File::open(parent)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| self.err(parent, e))?;
+        }
+        Ok(())
+    }
+
+    /// Queues a signed envelope; the name orders files by the time they were queued.
+    pub fn put(
+        &self,
+        envelope: &[u8],
+        statement_id: &str,
+        now: Timestamp,
+    ) -> Result<PathBuf, ClientError> {
+        // Time first, then the count already queued: the names sort in the order of `put`.
+        let queued = self.queued()?.len();
+        let name = format!(
+            "{:013}-{queued:06}-{statement_id}.json",
+            now.unix_ms().max(0)
+        );
+        let path = self.dir.join(name);
+        self.write_durable(&path, envelope)?;
+        Ok(path)
+    }
+
+    /// Queued envelopes, oldest first.
+    pub fn queued(&self) -> Result<Vec<PathBuf>, ClientError> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(|e| self.err(&self.dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.is_file()
+                    && p.extension().is_some_and(|x| x == "json")
+                    && p.file_name().is_some_and(|n| n != HEADS_FILE)
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    fn settle(&self, path: &Path, to: &str, note: &Value) -> Result<(), ClientError> {
+        let name = path
+            .file_name()
+            .ok_or_else(|| self.err(path, "no file name"))?;
+        let dest = self.dir.join(to).join(name);
+        std::fs::rename(path, &dest).map_err(|e| self.err(&dest, e))?;
+        let note_path = dest.with_extension("result.json");
+        let bytes = serde_json::to_vec_pretty(note).expect("a JSON value serializes");
+        self.write_durable(&note_path, &bytes)
+    }
+
+    /// Submits every queued envelope in order. Stops at the first one the server cannot be
+    /// reached for (it stays queued, with everything after it); a refused one moves to
+    /// `rejected/` with the server's reason and the sync goes on.
+    pub fn sync(
+        &self,
+        remote: &Remote,
+        report: &mut dyn FnMut(&SyncResult),
+    ) -> Result<Vec<SyncResult>, ClientError> {
+        let mut results = Vec::new();
+        for path in self.queued()? {
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = std::fs::read(&path).map_err(|e| self.err(&path, e))?;
+            let result = match remote.submit(&bytes) {
+                Ok((status, receipt)) => {
+                    self.remember(&bytes, &receipt)?;
+                    self.settle(
+                        &path,
+                        "sent",
+                        &serde_json::to_value(&receipt).expect("a receipt serializes"),
+                    )?;
+                    SyncResult {
+                        file,
+                        outcome: if status == 201 {
+                            "recorded"
+                        } else {
+                            "already_recorded"
+                        }
+                        .into(),
+                        seq: Some(receipt.seq),
+                        message: None,
+                    }
+                }
+                Err(e @ ClientError::Refused { .. }) => {
+                    self.settle(
+                        &path,
+                        "rejected",
+                        &serde_json::json!({"error": e.to_string()}),
+                    )?;
+                    SyncResult {
+                        file,
+                        outcome: "rejected".into(),
+                        seq: None,
+                        message: Some(e.to_string()),
+                    }
+                }
+                Err(e) => {
+                    let r = SyncResult {
+                        file,
+                        outcome: "unreachable".into(),
+                        seq: None,
+                        message: Some(e.to_string()),
+                    };
+                    report(&r);
+                    results.push(r);
+                    break;
+                }
+            };
+            report(&result);
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    /// The item heads this device last saw.
+    pub fn heads(&self) -> BTreeMap<String, String> {
+        std::fs::read(self.dir.join(HEADS_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// After a receipt, the statement's items have the receipt's leaf as their head.
+    pub fn remember(&self, envelope: &[u8], receipt: &ReceiptView) -> Result<(), ClientError> {
+        let Ok(env) = crate::format::envelope::Envelope::parse(envelope) else {
+            return Ok(());
+        };
+        let Ok(statement) = crate::format::statement::Statement::parse(env.payload()) else {
+            return Ok(());
+        };
+        let mut heads = self.heads();
+        for (id, _) in statement.body.items() {
+            heads.insert(id.as_str().to_owned(), receipt.leaf_hash.clone());
+        }
+        let bytes = serde_json::to_vec_pretty(&heads).expect("a map of strings serializes");
+        self.write_durable(&self.dir.join(HEADS_FILE), &bytes)
+    }
+}
+
+/// The demo's acts go through the server like any officer's statements.
+impl crate::app::demo::DemoTarget for Remote {
+    fn append(
+        &self,
+        envelope: crate::format::envelope::Envelope,
+    ) -> Result<u64, crate::app::demo::DemoError> {
+        let bytes = envelope.to_json_pretty().into_bytes();
+        self.submit(&bytes)
+            .map(|(_, receipt)| receipt.seq)
+            .map_err(|e| crate::app::demo::DemoError::Target(e.to_string()))
+    }
+
+    fn head(&self, item: &ItemId) -> Result<String, crate::app::demo::DemoError> {
+        self.item(item)
+            .map(|s| s.head)
+            .map_err(|e| crate::app::demo::DemoError::Target(e.to_string()))
+    }
+}

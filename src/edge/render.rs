@@ -1,0 +1,397 @@
+//! Human-readable rendering of query results for the terminal, with the Indonesian term beside
+//! each English one. Edge layer: prints, decides nothing.
+
+use crate::app::queries::{Incident, Pending};
+use crate::domain::custody::ItemState;
+use crate::domain::projection::TimelineEntry;
+use serde_json::Value;
+use std::io::Write as _;
+
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+fn mg(m: Option<u64>) -> String {
+    m.map_or_else(
+        || "—".to_owned(),
+        |m| format!("{}.{:03} g", m / 1000, m % 1000),
+    )
+}
+
+fn status(s: &ItemState) -> String {
+    format!("{} ({})", s.status.as_str(), s.status.indonesian())
+}
+
+pub fn items(list: &[ItemState]) {
+    if list.is_empty() {
+        say!("no items (tidak ada barang)");
+        return;
+    }
+    say!(
+        "{:<18} {:<30} {:<20} {:<20} {:>10}  seals (segel)",
+        "item (barang)",
+        "status",
+        "holder (pemegang)",
+        "category",
+        "net (bersih)"
+    );
+    for s in list {
+        say!(
+            "{:<18} {:<30} {:<20} {:<20} {:>10}  {}",
+            s.id,
+            status(s),
+            s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string()),
+            s.category.clone().unwrap_or_default(),
+            mg(s.net_mass_mg),
+            s.seals.join(", ")
+        );
+    }
+}
+
+pub fn item(s: &ItemState) {
+    say!("Item (barang bukti) {}", s.id);
+    say!(
+        "  description (uraian):     {}",
+        s.description.clone().unwrap_or_default()
+    );
+    say!(
+        "  category (kategori):      {}",
+        s.category.clone().unwrap_or_default()
+    );
+    say!("  status:                   {}", status(s));
+    say!(
+        "  holder (pemegang):        {}",
+        s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string())
+    );
+    say!(
+        "  unit (satuan):            {}",
+        s.unit.clone().unwrap_or_default()
+    );
+    say!(
+        "  location (lokasi):        {}",
+        s.location.clone().unwrap_or_else(|| "—".into())
+    );
+    say!(
+        "  seals (segel):            {}",
+        if s.seals.is_empty() {
+            "none".to_owned()
+        } else {
+            s.seals.join(", ")
+        }
+    );
+    say!(
+        "  count (jumlah):           {}",
+        s.count.map_or("—".to_owned(), |c| c.to_string())
+    );
+    say!("  gross mass (berat kotor): {}", mg(s.gross_mass_mg));
+    say!("  net mass (berat bersih):  {}", mg(s.net_mass_mg));
+    say!(
+        "  incident (kejadian):      {}",
+        s.incident.clone().unwrap_or_else(|| "—".into())
+    );
+    say!(
+        "  case (perkara):           {}",
+        s.case.clone().unwrap_or_else(|| "—".into())
+    );
+    if let Some(p) = &s.parent {
+        say!("  sample of (sampel dari):  {p}");
+    }
+    if !s.children.is_empty() {
+        say!(
+            "  samples (sampel):         {}",
+            s.children
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(t) = &s.transfer {
+        say!(
+            "  open transfer (serah terima tertunda): released at seq {} by {} to {} ({})",
+            t.release_seq,
+            t.from_officer,
+            t.to_officer
+                .as_ref()
+                .map_or("any officer".to_owned(), |o| o.to_string()),
+            t.to_unit
+        );
+    }
+    if let Some(l) = &s.lab {
+        say!(
+            "  lab result (hasil lab):   {} — {} (report {}, seq {})",
+            l.result,
+            l.substance,
+            l.report_number,
+            l.seq
+        );
+    }
+    if let Some(o) = &s.order {
+        say!(
+            "  prosecutor's order (penetapan): {} → {} (seq {})",
+            o.order_number,
+            o.status,
+            o.seq
+        );
+    }
+    say!(
+        "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
+        s.events,
+        s.born_seq,
+        s.born_as,
+        s.last_seq
+    );
+    say!("  head (leaf hash terakhir): {}", s.head);
+}
+
+pub fn history(s: &ItemState, events: &[TimelineEntry]) {
+    say!(
+        "History (riwayat) of item {} — {} event(s), now {}",
+        s.id,
+        events.len(),
+        status(s)
+    );
+    for e in events {
+        say!("");
+        say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
+        say!(
+            "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
+            e.occurred_at,
+            e.recorded_at,
+            e.facility
+        );
+        say!("  {}", e.summary);
+        for sg in &e.signers {
+            say!(
+                "  signed by (ditandatangani) {:<10} {} {} — {} [{}]",
+                sg.role,
+                sg.officer,
+                sg.name.clone().unwrap_or_default(),
+                sg.unit.clone().unwrap_or_default(),
+                sg.officer_roles.join(",")
+            );
+        }
+        say!(
+            "  after: holder {} · seals [{}] · gross {} · net {} · location {}",
+            e.holder.clone().unwrap_or_else(|| "—".into()),
+            e.seals.join(", "),
+            mg(e.gross_mass_mg),
+            mg(e.net_mass_mg),
+            e.location.clone().unwrap_or_else(|| "—".into())
+        );
+    }
+}
+
+pub fn pending(list: &[Pending]) {
+    if list.is_empty() {
+        say!("no pending transfers (tidak ada serah terima tertunda)");
+        return;
+    }
+    say!("Pending transfers (serah terima tertunda): {}", list.len());
+    for p in list {
+        let t = &p.transfer;
+        say!(
+            "  {}  released at seq {} ({}) by {} → {} ({}) for {}",
+            p.item,
+            t.release_seq,
+            t.released_at,
+            t.from_officer,
+            t.to_officer
+                .as_ref()
+                .map_or("any officer".to_owned(), |o| o.to_string()),
+            t.to_unit,
+            t.purpose
+        );
+    }
+}
+
+pub fn incident(v: &Incident) {
+    say!("Incident (kejadian) {}", v.incident);
+    say!("events (peristiwa):");
+    for e in &v.events {
+        say!(
+            "  seq {}  {} ({}): {}",
+            e["seq"],
+            e["type"].as_str().unwrap_or(""),
+            e["indonesian"].as_str().unwrap_or(""),
+            e["summary"].as_str().unwrap_or("")
+        );
+    }
+    say!("items (barang):");
+    items(&v.items);
+    say!("persons (orang):");
+    for p in &v.persons {
+        say!("  {p}");
+    }
+}
+
+pub fn person(id: &str, events: &[Value]) {
+    say!(
+        "Events involving {id} (peristiwa terkait): {}",
+        events.len()
+    );
+    for e in events {
+        say!(
+            "  seq {}  {}  {} ({}) as {}: {}",
+            e["seq"],
+            e["occurred_at"].as_str().unwrap_or(""),
+            e["type"].as_str().unwrap_or(""),
+            e["indonesian"].as_str().unwrap_or(""),
+            e["as"].as_str().unwrap_or(""),
+            e["summary"].as_str().unwrap_or("")
+        );
+    }
+}
+
+pub fn audit(r: &crate::app::casefile::AuditReport) {
+    say!(
+        "Audit (pemeriksaan) of {} as of {} — {} event(s), {} item(s); clocks table {}",
+        r.scope,
+        r.as_of,
+        r.events,
+        r.items.len(),
+        r.clocks_version
+    );
+    if let Some(ok) = r.log_verified {
+        say!(
+            "log verification (verifikasi log): {}",
+            if ok { "OK" } else { "FAILED" }
+        );
+    }
+    if r.findings.is_empty() {
+        say!("no findings (tidak ada temuan)");
+        return;
+    }
+    for f in &r.findings {
+        say!("");
+        say!(
+            "[{}] class {} {} — item {} — seqs {:?}",
+            f.severity.as_str().to_uppercase(),
+            f.class,
+            f.name,
+            f.item.as_ref().map_or("—".to_owned(), |i| i.to_string()),
+            f.seqs
+        );
+        say!("  EN: {}", f.english);
+        say!("  ID: {}", f.indonesian);
+        if let Some(d) = &f.detail {
+            say!("  {d}");
+        }
+    }
+    let count =
+        |s: crate::domain::audit::Severity| r.findings.iter().filter(|f| f.severity == s).count();
+    say!("");
+    say!(
+        "{} finding(s): {} critical, {} serious, {} warning, {} info",
+        r.findings.len(),
+        count(crate::domain::audit::Severity::Critical),
+        count(crate::domain::audit::Severity::Serious),
+        count(crate::domain::audit::Severity::Warning),
+        count(crate::domain::audit::Severity::Info)
+    );
+}
+
+pub fn bundle(r: &crate::app::bundle::BundleReport) {
+    say!(
+        "Bundle OK (berkas bukti sah): item {} — {} entries from {} at checkpoint size {}",
+        r.item,
+        r.entries,
+        r.origin,
+        r.checkpoint_size
+    );
+    say!("");
+    say!("What it proves (yang dibuktikan):");
+    for p in &r.proves {
+        say!("  ✓ {p}");
+    }
+    say!("");
+    say!("What it cannot prove (yang tidak dapat dibuktikan):");
+    for p in &r.cannot_prove {
+        say!("  – {p}");
+    }
+    say!("");
+    say!("Signers (penandatangan):");
+    for s in &r.signers {
+        say!("  {s}");
+    }
+    say!("");
+    items(&r.items);
+    say!("");
+    say!(
+        "Audit as of {} (pemeriksaan): {} finding(s)",
+        r.as_of,
+        r.findings.len()
+    );
+    for f in &r.findings {
+        say!(
+            "  [{}] class {} {}: {}",
+            f.severity.as_str().to_uppercase(),
+            f.class,
+            f.name,
+            f.english
+        );
+        say!("      {}", f.indonesian);
+    }
+}
+
+pub fn officers(list: &[crate::app::reads::OfficerView]) {
+    say!(
+        "{:<20} {:<28} {:<10} {:<16} {:<34} status",
+        "NIP/NRP",
+        "name (nama)",
+        "agency",
+        "facility",
+        "roles (peran)"
+    );
+    for o in list {
+        let current = o.keys.iter().find(|k| k.until_seq.is_none());
+        let status = match (o.revoked_at, current) {
+            (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
+            (None, Some(k)) => format!("active, key {} since seq {}", k.key_id, k.from_seq),
+            (None, None) => "no key".to_owned(),
+        };
+        say!(
+            "{:<20} {:<28} {:<10} {:<16} {:<34} {status}",
+            o.id,
+            o.name,
+            o.agency,
+            o.facility,
+            o.roles.join(",")
+        );
+    }
+}
+
+/// `custody doctor`: one block per finding, then the verdict.
+pub fn doctor(d: &crate::app::doctor::Diagnosis) {
+    use crate::app::doctor::{Action, Risk};
+    say!("ledger {}", d.ledger);
+    for f in &d.findings {
+        say!("");
+        say!("[{}] {}", f.check, f.file);
+        say!("  problem (masalah): {}", f.problem);
+        let risk = match f.acknowledged_data {
+            Risk::None => "not at risk (tidak terancam)",
+            Risk::AtRisk => "AT RISK (TERANCAM)",
+            Risk::Unknown => "unknown until the store opens (belum diketahui)",
+        };
+        say!("  acknowledged entries (entri yang sudah dikonfirmasi): {risk}");
+        match &f.action {
+            Action::Repaired(t) => say!("  repaired (diperbaiki): {t}"),
+            Action::Repairable(t) => {
+                say!("  --repair would (akan diperbaiki dengan --repair): {t}")
+            }
+            Action::Manual(t) => say!("  operator (tindakan operator): {t}"),
+        }
+    }
+    say!("");
+    match (d.entries, d.verified) {
+        (Some(n), true) => say!("log: {n} entries verified (log terverifikasi)"),
+        (Some(n), false) => say!("log: {n} entries, verification FAILED (verifikasi GAGAL)"),
+        (None, _) => say!("log: did not open (tidak dapat dibuka)"),
+    }
+    if d.findings.is_empty() {
+        say!("no problems found (tidak ditemukan masalah)");
+    }
+}

@@ -1,0 +1,276 @@
+//! The printable custody report: one self-contained HTML file (no network, A4 print styles) in
+//! the shape of an Indonesian *berita acara* chain-of-custody form, Indonesian with English
+//! alongside — the item, each act in order with time, place, signers and roles, seals and masses,
+//! the audit's findings, and a verification block (checkpoint origin, size, root, the bundle's
+//! SHA-256) with a QR code encoding it. Edge layer: renders, decides nothing.
+
+use crate::domain::audit::Finding;
+use crate::domain::custody::ItemState;
+use crate::domain::projection::TimelineEntry;
+use std::fmt::Write as _;
+
+/// What the report shows.
+pub struct ReportInput<'a> {
+    pub item: &'a ItemState,
+    pub lot: &'a [ItemState],
+    pub history: &'a [TimelineEntry],
+    pub findings: &'a [Finding],
+    pub origin: &'a str,
+    pub checkpoint_size: u64,
+    pub checkpoint_root: &'a str,
+    pub bundle_sha256: &'a str,
+    pub vkey: &'a str,
+    pub as_of: &'a str,
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn mg(m: Option<u64>) -> String {
+    m.map_or_else(
+        || "—".to_owned(),
+        |m| format!("{}.{:03} g", m / 1000, m % 1000),
+    )
+}
+
+/// The text the QR code carries: enough to find and check the bundle and the checkpoint.
+pub fn verification_text(r: &ReportInput<'_>) -> String {
+    format!(
+        "custody-report:v1\norigin={}\nsize={}\nroot={}\nbundle-sha256={}\nitem={}",
+        r.origin, r.checkpoint_size, r.checkpoint_root, r.bundle_sha256, r.item.id
+    )
+}
+
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+        Err(e) => format!("<p>QR code unavailable: {}</p>", esc(&e.to_string())),
+    }
+}
+
+const STYLE: &str = r#"
+@page { size: A4; margin: 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9.5pt; color: #111; margin: 0; }
+h1 { font-size: 13pt; text-align: center; margin: 0 0 2mm; text-transform: uppercase; }
+h1 small, h2 small, th small, .en { font-weight: normal; font-style: italic; color: #444; text-transform: none; }
+h2 { font-size: 10.5pt; border-bottom: 1px solid #333; margin: 5mm 0 2mm; }
+table { width: 100%; border-collapse: collapse; }
+th, td { border: 1px solid #777; padding: 1.2mm 1.5mm; vertical-align: top; text-align: left; }
+th { background: #eee; }
+tr { page-break-inside: avoid; }
+.meta td:first-child { width: 34%; background: #f6f6f6; }
+.sev-critical { color: #a00; font-weight: bold; }
+.sev-serious { color: #b34700; font-weight: bold; }
+.sev-warning { color: #806000; }
+.verify { display: flex; gap: 6mm; align-items: flex-start; page-break-inside: avoid; }
+.verify pre { white-space: pre-wrap; word-break: break-all; font-size: 8pt; margin: 0; }
+.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 8pt; word-break: break-all; }
+.sign { margin-top: 8mm; display: flex; justify-content: space-between; }
+.sign div { width: 45%; border-top: 1px solid #333; padding-top: 1mm; text-align: center; }
+"#;
+
+/// Renders the report as one HTML document.
+pub fn html(r: &ReportInput<'_>) -> String {
+    let i = r.item;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"><title>Berita acara rantai penguasaan {id}</title><style>{STYLE}</style></head><body>",
+        id = esc(i.id.as_str())
+    );
+    let _ = write!(
+        h,
+        "<h1>Berita Acara Rantai Penguasaan Barang Bukti<br><small>Chain-of-custody record</small></h1>"
+    );
+    let _ = write!(
+        h,
+        "<h2>Barang bukti <small>Item</small></h2><table class=\"meta\">"
+    );
+    let row = |h: &mut String, id: &str, en: &str, v: &str| {
+        let _ = write!(
+            h,
+            "<tr><td>{id} <span class=\"en\">/ {en}</span></td><td>{}</td></tr>",
+            esc(v)
+        );
+    };
+    row(&mut h, "Nomor label", "Label", i.id.as_str());
+    row(
+        &mut h,
+        "Uraian",
+        "Description",
+        i.description.as_deref().unwrap_or("—"),
+    );
+    row(
+        &mut h,
+        "Kategori",
+        "Category",
+        i.category.as_deref().unwrap_or("—"),
+    );
+    row(
+        &mut h,
+        "Status",
+        "Status",
+        &format!("{} ({})", i.status.indonesian(), i.status.as_str()),
+    );
+    row(
+        &mut h,
+        "Pemegang terakhir",
+        "Last holder",
+        &format!(
+            "{} — {}",
+            i.holder.as_ref().map_or("—".to_owned(), |o| o.to_string()),
+            i.unit.as_deref().unwrap_or("")
+        ),
+    );
+    row(&mut h, "Segel", "Seals", &i.seals.join(", "));
+    row(
+        &mut h,
+        "Jumlah",
+        "Count",
+        &i.count.map_or("—".to_owned(), |c| c.to_string()),
+    );
+    row(
+        &mut h,
+        "Berat bersih diketahui",
+        "Known net mass",
+        &mg(i.net_mass_mg),
+    );
+    row(
+        &mut h,
+        "Nomor kejadian / perkara",
+        "Incident / case",
+        &format!(
+            "{} / {}",
+            i.incident.as_deref().unwrap_or("—"),
+            i.case.as_deref().unwrap_or("—")
+        ),
+    );
+    let lot: Vec<String> = r
+        .lot
+        .iter()
+        .filter(|s| s.id != i.id)
+        .map(|s| format!("{} ({}, {})", s.id, s.status.as_str(), mg(s.net_mass_mg)))
+        .collect();
+    row(
+        &mut h,
+        "Barang terkait (induk/sampel)",
+        "Related items (parent/samples)",
+        &if lot.is_empty() {
+            "—".to_owned()
+        } else {
+            lot.join("; ")
+        },
+    );
+    let _ = write!(h, "</table>");
+
+    let _ = write!(
+        h,
+        "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
+    );
+    for e in r.history {
+        let signers: Vec<String> = e
+            .signers
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} ({}){}",
+                    esc(&s.officer),
+                    esc(s.name.as_deref().unwrap_or("")),
+                    esc(&s.role),
+                    s.unit.as_deref().map_or(String::new(), |u| format!(
+                        "<br><span class=\"en\">{}</span>",
+                        esc(u)
+                    ))
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b><br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
+            seq = e.seq,
+            occ = esc(&e.occurred_at),
+            rec = esc(&e.recorded_at),
+            fac = esc(&e.facility),
+            idn = esc(&e.indonesian),
+            kind = esc(&e.kind),
+            summary = esc(&e.summary),
+            signers = signers.join("<br>"),
+            seals = esc(&e.seals.join(", ")),
+            gross = mg(e.gross_mass_mg),
+            net = mg(e.net_mass_mg),
+            loc = esc(e.location.as_deref().unwrap_or("—")),
+        );
+    }
+    let _ = write!(h, "</table>");
+
+    let _ = write!(
+        h,
+        "<h2>Temuan pemeriksaan <small>Audit findings as of {}</small></h2>",
+        esc(r.as_of)
+    );
+    if r.findings.is_empty() {
+        let _ = write!(
+            h,
+            "<p>Tidak ada temuan. <span class=\"en\">No findings.</span></p>"
+        );
+    } else {
+        let _ = write!(
+            h,
+            "<table><tr><th>Tingkat<br><small>Severity</small></th><th>Kelas<br><small>Class</small></th><th>No. urut<br><small>Seqs</small></th><th>Uraian<br><small>Finding</small></th></tr>"
+        );
+        for f in r.findings {
+            let _ = write!(
+                h,
+                "<tr><td class=\"sev-{sev}\">{sev}</td><td>{class} {name}</td><td>{seqs}</td><td>{id}<br><span class=\"en\">{en}</span>{detail}</td></tr>",
+                sev = f.severity.as_str(),
+                class = f.class,
+                name = esc(&f.name),
+                seqs = f
+                    .seqs
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                id = esc(&f.indonesian),
+                en = esc(&f.english),
+                detail = f.detail.as_deref().map_or(String::new(), |d| format!(
+                    "<br><span class=\"mono\">{}</span>",
+                    esc(d)
+                )),
+            );
+        }
+        let _ = write!(h, "</table>");
+    }
+
+    let text = verification_text(r);
+    let _ = write!(
+        h,
+        "<h2>Verifikasi <small>Verification</small></h2><div class=\"verify\"><div>{qr}</div><div><p>Periksa dengan berkas bukti dan kunci verifikasi buku. <span class=\"en\">Check with the evidence bundle and the ledger's verifier key:</span></p><pre>custody bundle verify BUNDLE.json --vkey '{vkey}'</pre><pre>{text}</pre></div></div>",
+        qr = qr_svg(&text),
+        vkey = esc(r.vkey),
+        text = esc(&text),
+    );
+    let _ = writeln!(
+        h,
+        "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
+    );
+    h
+}

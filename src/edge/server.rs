@@ -1,0 +1,1601 @@
+//! The HTTP edge (`custody serve`): axum on tokio, TLS through rustls. Routes writes to the ledger
+//! (authorized by the envelope's own signatures), reads to `reads` after `access` has
+//! authenticated the signed request and scoped it, and serves the public tlog-tiles read path.
+//! Maps every failure to an HTTP status here and nowhere else (`ApiError`). Holds no business
+//! rules, and never blocks a tokio worker on the disk: appends (parsing, signature checks, the
+//! wait for the sequencer's group commit) and every sled read run on the blocking pool, so no
+//! request holds a lock around a flush. Only a read request's one signature check (~40 µs) runs
+//! on the worker.
+
+use crate::app::casefile::Scope;
+use crate::app::export::{self, TileRef};
+use crate::app::ledger::{AppendError, Ledger, ProofRequestError};
+use crate::app::reads::{Holder, ReadError, Reads};
+use crate::base::ids::{ItemId, OfficerId};
+use crate::base::metrics::Page;
+use crate::base::time::{Clock, SystemClock, Timestamp};
+use crate::domain::access::{self, AuthError, Reader};
+use crate::domain::custody::{ItemState, Status};
+use crate::format::httpsig::{Presented, RequestParts};
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A request body may not exceed the largest envelope the ledger accepts.
+pub const REQUEST_BODY_BYTES_MAX: usize = crate::base::limits::ENVELOPE_BYTES_MAX;
+/// Requests in service at once: enough for every terminal of a large facility; beyond it the
+/// server answers 503 at once instead of queueing without bound.
+pub const CONCURRENT_REQUESTS_MAX: usize = 512;
+/// A request (body upload included) must finish within 30 s: a slow or stalled client cannot
+/// hold a slot for longer.
+pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
+/// On SIGINT/SIGTERM, in-flight requests get this long to finish before connections are closed.
+pub const SHUTDOWN_GRACE_MS: u64 = 30_000;
+/// Open connections at once. Each costs a file descriptor and a few KiB; beyond the bound a new
+/// connection is closed as soon as it is accepted, so thousands of idle sockets cannot exhaust
+/// the process (its descriptor limit here is 20,000).
+pub const CONNECTIONS_MAX: usize = 4096;
+/// A client must send a request's whole header within 10 s, and a connection may sit silent (new,
+/// or kept alive after a response) for at most as long: neither a client trickling bytes nor one
+/// sending none can hold a connection.
+pub const HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+
+/// Where and how to listen, and the bounds on each request.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub tls: Option<TlsFiles>,
+    /// Requests in service at once; more are answered 503 (default `CONCURRENT_REQUESTS_MAX`).
+    pub concurrency_max: usize,
+    /// Time for a whole request, upload included; beyond it 408 (default `REQUEST_TIMEOUT_MS`).
+    pub request_timeout_ms: u64,
+    /// Open connections at once; more are closed on accept (default `CONNECTIONS_MAX`).
+    pub connections_max: usize,
+    /// Time to receive a request's header; beyond it the connection is closed (default
+    /// `HEADER_READ_TIMEOUT_MS`).
+    pub header_timeout_ms: u64,
+}
+
+impl ServeConfig {
+    /// Loopback or not, with the default bounds.
+    pub fn new(listen: SocketAddr, tls: Option<TlsFiles>) -> Self {
+        Self {
+            listen,
+            tls,
+            concurrency_max: CONCURRENT_REQUESTS_MAX,
+            request_timeout_ms: REQUEST_TIMEOUT_MS,
+            connections_max: CONNECTIONS_MAX,
+            header_timeout_ms: HEADER_READ_TIMEOUT_MS,
+        }
+    }
+}
+
+/// A certificate chain and its private key, both PEM.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Why the server could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "plain HTTP is allowed on loopback only, and {0} is not a loopback address; give --tls-cert and --tls-key, or listen on 127.0.0.1"
+    )]
+    NotLoopback(SocketAddr),
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error("cannot listen on {addr}: {reason}")]
+    Bind { addr: SocketAddr, reason: String },
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// Counts of the HTTP edge, for `/metrics`.
+#[derive(Debug, Default)]
+struct HttpStats {
+    responses: Mutex<BTreeMap<u16, u64>>,
+    rejections: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+struct App {
+    ledger: Arc<Ledger>,
+    clock: Arc<dyn Clock>,
+    stats: HttpStats,
+    concurrency_max: usize,
+    request_timeout_ms: u64,
+}
+
+type Shared = Arc<App>;
+
+/// An error as every client sees it: `{"error": {"code", "message", "field"?}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+/// The error code of a response, for the request log and the rejection counters.
+#[derive(Debug, Clone, Copy)]
+struct ErrorCode(&'static str);
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message).field(field)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(f) = self.field {
+            error["field"] = json!(f);
+        }
+        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            // RFC 9421 §5.1: tell the client what to sign.
+            response.headers_mut().insert(
+                "accept-signature",
+                HeaderValue::from_static(
+                    "custody=(\"@method\" \"@authority\" \"@path\" \"@query\");alg=\"ed25519\"",
+                ),
+            );
+        }
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
+    }
+}
+
+// ---- the one place failures become HTTP statuses ----
+
+impl From<AppendError> for ApiError {
+    fn from(e: AppendError) -> Self {
+        use crate::format::envelope::EnvelopeError as E;
+        use crate::format::statement::StatementError as S;
+        let message = e.to_string();
+        match e {
+            AppendError::Envelope(E::TooLarge { .. })
+            | AppendError::Statement(S::TooLarge { .. }) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
+            }
+            AppendError::Envelope(E::Malformed(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message)
+            }
+            AppendError::Envelope(other) => {
+                let field = envelope_field(&other);
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field(field)
+            }
+            AppendError::Statement(S::Json(_)) => {
+                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field("payload")
+            }
+            AppendError::Statement(ref s @ S::Field { .. }) => {
+                let field = s.field_path().unwrap_or("payload").to_owned();
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).field(field)
+            }
+            AppendError::Leaf(_) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_leaf", message)
+            }
+            AppendError::Rule(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", message),
+            AppendError::IdConflict { .. } => {
+                Self::new(StatusCode::CONFLICT, "id_conflict", message).field("id")
+            }
+            AppendError::Storage(_) | AppendError::Stopped(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
+        }
+    }
+}
+
+fn envelope_field(e: &crate::format::envelope::EnvelopeError) -> String {
+    use crate::format::envelope::EnvelopeError as E;
+    match e {
+        E::PayloadType(_) => "payloadType".into(),
+        E::PayloadEncoding | E::PayloadTooLarge { .. } => "payload".into(),
+        E::SignatureCount { .. } => "signatures".into(),
+        E::KeyId { index, .. } => format!("signatures[{index}].keyid"),
+        E::SignatureEncoding { index } => format!("signatures[{index}].sig"),
+        E::DuplicateKeyId { index, .. } => format!("signatures[{index}].keyid"),
+        E::TooLarge { .. } | E::Malformed(_) => String::new(),
+    }
+}
+
+impl From<ReadError> for ApiError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::NotFound(m) => Self::not_found(m),
+            ReadError::BadRequest { field, message } => Self::bad_request(&field, message),
+            ReadError::Refused(m) => Self::forbidden(m),
+            ReadError::Unavailable(m) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
+            }
+            ReadError::Storage(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", m),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        if e.is_forbidden() {
+            Self::forbidden(e.to_string())
+        } else {
+            Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string())
+        }
+    }
+}
+
+impl From<ProofRequestError> for ApiError {
+    fn from(e: ProofRequestError) -> Self {
+        match e {
+            ProofRequestError::Storage(_) => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string())
+            }
+            _ => Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// Runs blocking ledger work (sled reads, signature checks, waiting for a group commit) on the
+/// blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the request's worker failed: {e}"),
+        )
+    })?
+}
+
+// ---- authentication of reads ----
+
+/// A read request signed by an enrolled, unrevoked officer (RFC 9421).
+struct Signed(Reader);
+
+impl FromRequestParts<Shared> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, ApiError> {
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let authority = header("host")
+            .map(str::to_owned)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        let headers: Vec<(&str, &str)> = parts
+            .headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+            .collect();
+        let request = RequestParts {
+            method: parts.method.as_str(),
+            authority: &authority,
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+            headers,
+        };
+        let presented =
+            Presented::from_request(&request, header("signature-input"), header("signature"))
+                .map_err(AuthError::from)?;
+        let now = app.clock.now().unix_ms().div_euclid(1000);
+        let reader = access::authenticate(&app.ledger.state(), &presented, now)?;
+        if let Some(slot) = parts.extensions.get::<ReaderSlot>() {
+            *lock(&slot.0) = Some(reader.officer().clone());
+        }
+        Ok(Signed(reader))
+    }
+}
+
+/// Where the authenticated officer of a request is noted for the request log.
+#[derive(Debug, Clone, Default)]
+struct ReaderSlot(Arc<Mutex<Option<OfficerId>>>);
+
+fn parse_item(id: &str) -> Result<ItemId, ApiError> {
+    ItemId::parse(id).map_err(|e| ApiError::bad_request("id", format!("item id: {e}")))
+}
+
+/// Reads one item and refuses it when it is outside the reader's scope.
+fn scoped_item(ledger: &Ledger, reader: &Reader, id: &ItemId) -> Result<ItemState, ApiError> {
+    let item = ledger.item(id)?;
+    if !reader.may_read_item(&item) {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("item {id} (facility {})", item.facility)),
+        ));
+    }
+    Ok(item)
+}
+
+fn event_facility(event: &Value) -> &str {
+    event.get("facility").and_then(Value::as_str).unwrap_or("")
+}
+
+// ---- handlers: writes ----
+
+async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest envelope the ledger accepts"
+            ),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > REQUEST_BODY_BYTES_MAX as u64) {
+        return Err(too_large());
+    }
+    let body = axum::body::to_bytes(request.into_body(), REQUEST_BODY_BYTES_MAX)
+        .await
+        .map_err(|e| {
+            if e.into_inner().is::<http_body_util::LengthLimitError>() {
+                too_large()
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed",
+                    "the request body could not be read completely",
+                )
+            }
+        })?;
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || {
+        let receipt = ledger.submit(&body)?;
+        Ok(ledger.receipt_view(&receipt)?)
+    })
+    .await?;
+    let status = if view.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_response(status, &view))
+}
+
+// ---- handlers: the public log ----
+
+async fn get_checkpoint(State(app): State<Shared>) -> Response {
+    let note = app.ledger.checkpoint().note.clone();
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        note,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct InclusionQuery {
+    seq: Option<u64>,
+    size: Option<u64>,
+}
+
+async fn get_inclusion(
+    State(app): State<Shared>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
+) -> ApiResult {
+    let seq = q
+        .seq
+        .ok_or_else(|| ApiError::bad_request("seq", "give ?seq=N (and optionally &size=N)"))?;
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || {
+        let size = q.size.unwrap_or(ledger.checkpoint().size);
+        Ok(ledger.inclusion_view(seq, size)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+#[derive(Debug, Deserialize)]
+struct ConsistencyQuery {
+    old: Option<u64>,
+    new: Option<u64>,
+}
+
+async fn get_consistency(
+    State(app): State<Shared>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
+) -> ApiResult {
+    let old = q
+        .old
+        .ok_or_else(|| ApiError::bad_request("old", "give ?old=N (and optionally &new=N)"))?;
+    let ledger = Arc::clone(&app.ledger);
+    let (new, hashes) = blocking(move || {
+        let new = q.new.unwrap_or(ledger.checkpoint().size);
+        Ok((new, ledger.consistency_proof(old, new)?))
+    })
+    .await?;
+    let hashes: Vec<String> = hashes.iter().map(|h| B64.encode(h)).collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"old_size": old, "new_size": new, "hashes": hashes}),
+    ))
+}
+
+/// Hash tiles are public (hashes reveal nothing); entry bundles hold the statements, so only a
+/// reader of every facility (auditor, prosecutor: a mirror's operator) may fetch them.
+async fn get_tile(
+    State(app): State<Shared>,
+    ApiPath(rest): ApiPath<String>,
+    request: Request,
+) -> ApiResult {
+    let tile: TileRef = export::parse_tile_path(&rest)
+        .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is not a tlog-tiles path")))?;
+    if tile.level.is_none() {
+        let (mut parts, _) = request.into_parts();
+        let Signed(reader) = Signed::from_request_parts(&mut parts, &app).await?;
+        if !reader.reads_all() {
+            return Err(ApiError::forbidden(
+                reader.refusal("an entry bundle (statements of every facility)"),
+            ));
+        }
+    }
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        let size = ledger.checkpoint().size;
+        export::tile_bytes(ledger.store(), size, tile)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is beyond the latest checkpoint")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+async fn get_entry(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(seq): ApiPath<u64>,
+) -> ApiResult {
+    if !reader.reads_all() {
+        return Err(ApiError::forbidden(reader.refusal("a raw log entry")));
+    }
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        ledger
+            .leaf(seq)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no entry {seq} in the latest checkpoint")))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+// ---- handlers: custody reads (signed, scoped) ----
+
+#[derive(Debug, Deserialize)]
+struct ItemsQuery {
+    status: Option<String>,
+    facility: Option<String>,
+}
+
+async fn get_items(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiQuery(q): ApiQuery<ItemsQuery>,
+) -> ApiResult {
+    let status = q
+        .status
+        .map(|s| {
+            Status::parse(&s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "status",
+                    format!("status {s:?}: use held, in_transit, destroyed, returned or forfeited"),
+                )
+            })
+        })
+        .transpose()?;
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || Ok(ledger.items(status, q.facility.as_deref())?)).await?;
+    let visible: Vec<ItemState> = list
+        .into_iter()
+        .filter(|i| reader.may_read_item(i))
+        .collect();
+    Ok(json_response(StatusCode::OK, &visible))
+}
+
+/// Reads something of one item, on the blocking pool, after checking the reader may see it.
+async fn item_read<T: Send + 'static>(
+    app: &Shared,
+    reader: Reader,
+    id: &str,
+    read: impl FnOnce(&Ledger, ItemState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let id = parse_item(id)?;
+    let ledger = Arc::clone(&app.ledger);
+    blocking(move || {
+        let item = scoped_item(&ledger, &reader, &id)?;
+        read(&ledger, item)
+    })
+    .await
+}
+
+async fn get_item(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let item = item_read(&app, reader, &id, |_, item| Ok(item)).await?;
+    Ok(json_response(StatusCode::OK, &item))
+}
+
+async fn get_history(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let history = item_read(&app, reader, &id, |l, item| Ok(l.history(&item.id)?)).await?;
+    Ok(json_response(StatusCode::OK, &history))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    as_of: Option<String>,
+}
+
+impl AuditQuery {
+    /// `?as_of=` (RFC 3339 UTC), or now.
+    fn as_of(&self, clock: &dyn Clock) -> Result<Timestamp, ApiError> {
+        match &self.as_of {
+            Some(t) => Timestamp::parse(t)
+                .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}"))),
+            None => Ok(clock.now()),
+        }
+    }
+}
+
+async fn get_audit(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult {
+    let as_of = q.as_of(app.clock.as_ref())?;
+    let report = item_read(&app, reader, &id, move |l, item| {
+        Ok(l.audit(&Scope::Item(item.id), as_of)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &report))
+}
+
+async fn get_bundle(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let bytes = item_read(&app, reader, &id, |l, item| Ok(l.bundle(&item.id)?)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+async fn get_incident(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut view = blocking(move || Ok(ledger.incident(&id)?)).await?;
+    let all_events = view.events.len();
+    view.events
+        .retain(|e| reader.may_read_facility(event_facility(e)));
+    view.items.retain(|i| reader.may_read_item(i));
+    if view.events.is_empty() && view.items.is_empty() {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("incident {}", view.incident)),
+        ));
+    }
+    if view.events.len() < all_events {
+        // Persons are named by events this reader cannot see.
+        view.persons.clear();
+    }
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn get_incident_audit(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult {
+    let as_of = q.as_of(app.clock.as_ref())?;
+    let ledger = Arc::clone(&app.ledger);
+    let report = blocking(move || {
+        let view = ledger.incident(&id)?;
+        if let Some(hidden) = view.items.iter().find(|i| !reader.may_read_item(i)) {
+            return Err(ApiError::forbidden(reader.refusal(&format!(
+                "incident {id} (its item {} is at facility {})",
+                hidden.id, hidden.facility
+            ))));
+        }
+        Ok(ledger.audit(&Scope::Incident(id), as_of)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &report))
+}
+
+async fn get_person(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut view = blocking(move || Ok(ledger.person(&id)?)).await?;
+    view.events
+        .retain(|e| reader.may_read_facility(event_facility(e)));
+    if view.events.is_empty() {
+        return Err(ApiError::forbidden(
+            reader.refusal(&format!("person {}", view.person)),
+        ));
+    }
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn get_holdings(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let officer =
+        OfficerId::parse(&id).map_err(|e| ApiError::bad_request("id", format!("officer: {e}")))?;
+    holdings(app, reader, Holder::Officer(officer)).await
+}
+
+async fn get_unit_holdings(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(unit): ApiPath<String>,
+) -> ApiResult {
+    holdings(app, reader, Holder::Unit(unit)).await
+}
+
+async fn holdings(app: Shared, reader: Reader, who: Holder) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || Ok(ledger.holdings(&who)?)).await?;
+    let visible: Vec<ItemState> = list
+        .into_iter()
+        .filter(|i| reader.may_read_item(i))
+        .collect();
+    Ok(json_response(StatusCode::OK, &visible))
+}
+
+async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let list = blocking(move || {
+        let mut out = Vec::new();
+        for p in ledger.pending()? {
+            if reader.reads_all() || ledger.item(&p.item).is_ok_and(|i| reader.may_read_item(&i)) {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn get_facilities(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let mut map = blocking(move || Ok(ledger.facilities()?)).await?;
+    map.retain(|f, _| reader.may_read_facility(f));
+    Ok(json_response(StatusCode::OK, &map))
+}
+
+async fn get_officers(State(app): State<Shared>, Signed(_reader): Signed) -> ApiResult {
+    let list = app.ledger.officers()?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+// ---- operations ----
+
+async fn get_healthz(State(app): State<Shared>) -> ApiResult {
+    let cp = app.ledger.checkpoint();
+    if let Some(reason) = app.ledger.stopped_reason() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            reason,
+        ));
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"status": "ok", "origin": app.ledger.origin().as_str(), "size": cp.size}),
+    ))
+}
+
+async fn get_metrics(State(app): State<Shared>) -> Response {
+    let s = app.ledger.stats();
+    let mut page = Page::default();
+    page.counter(
+        "custody_appends_total",
+        "Statements made durable and acknowledged.",
+        s.appended.get(),
+    );
+    page.counter(
+        "custody_duplicate_submissions_total",
+        "Retries answered with the original seq.",
+        s.duplicates.get(),
+    );
+    page.counter(
+        "custody_sequencer_refusals_total",
+        "Statements refused inside the sequencer.",
+        s.refused.get(),
+    );
+    page.counter(
+        "custody_projection_rebuilds_total",
+        "Times opening rebuilt the views from the log because they disagreed with it.",
+        s.projection_rebuilds.get(),
+    );
+    page.counter(
+        "custody_quarantined_files_total",
+        "Files opening moved to quarantine/ (sled snapshots never committed).",
+        s.quarantined_files.get(),
+    );
+    page.histogram(
+        "custody_batch_statements",
+        "New statements per group commit.",
+        &s.batch_statements,
+    );
+    page.histogram(
+        "custody_commit_seconds",
+        "Seconds from batch write to checkpoint on disk (flush included).",
+        &s.commit_seconds,
+    );
+    page.histogram(
+        "custody_flush_seconds",
+        "Seconds of the storage flush (fsync) within a commit.",
+        &s.flush_seconds,
+    );
+    page.gauge(
+        "custody_log_size",
+        "Entries covered by the latest checkpoint.",
+        app.ledger.checkpoint().size,
+    );
+    let rejections: Vec<(String, u64)> = lock(&app.stats.rejections)
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), *v))
+        .collect();
+    let refs: Vec<(&str, u64)> = rejections.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    page.labelled(
+        "custody_http_rejections_total",
+        "Requests answered with an error, by error code.",
+        "reason",
+        &refs,
+    );
+    let responses: Vec<(String, u64)> = lock(&app.stats.responses)
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    let refs: Vec<(&str, u64)> = responses.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    page.labelled(
+        "custody_http_responses_total",
+        "HTTP responses by status.",
+        "status",
+        &refs,
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        page.finish(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI document, kept as a file beside the schemas and checked against the routes by a
+/// test.
+pub const OPENAPI_JSON: &str = include_str!("../../schemas/openapi.json");
+
+async fn get_openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI_JSON).into_response()
+}
+
+/// `Query`, refused with the API's JSON error (axum's own refusal is plain text; found by the
+/// `http_request` fuzz target).
+struct ApiQuery<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Self(q))
+            .map_err(|e| ApiError::bad_request("query", e.body_text()))
+    }
+}
+
+/// `Path`, refused with the API's JSON error.
+struct ApiPath<T>(T);
+
+impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(p)| Self(p))
+            .map_err(|e| ApiError::bad_request("path", e.body_text()))
+    }
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found("no such route; see /v1/openapi.json")
+}
+
+/// A known route with another method (found by the `http_request` fuzz target: axum's own 405
+/// has an empty body, not the error every client parses).
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not served at {}; statements are POSTed to /v1/statements, everything else is GET",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One log line per request, and the counters by status and error code.
+async fn log_requests(State(app): State<Shared>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let slot = ReaderSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    *lock(&app.stats.responses).entry(status).or_default() += 1;
+    let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
+    if let Some(code) = code {
+        *lock(&app.stats.rejections).entry(code).or_default() += 1;
+    }
+    let officer = lock(&slot.0).as_ref().map(ToString::to_string);
+    tracing::info!(
+        target: "custody::http",
+        method = %method,
+        path = %path,
+        status,
+        ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+        error = code.unwrap_or("-"),
+        officer = officer.as_deref().unwrap_or("-"),
+        "request"
+    );
+    response
+}
+
+/// The routes (also used by the OpenAPI test).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/statements"),
+    ("get", "/v1/checkpoint"),
+    ("get", "/v1/entries/{seq}"),
+    ("get", "/v1/proofs/inclusion"),
+    ("get", "/v1/proofs/consistency"),
+    ("get", "/v1/items"),
+    ("get", "/v1/items/{id}"),
+    ("get", "/v1/items/{id}/history"),
+    ("get", "/v1/items/{id}/audit"),
+    ("get", "/v1/items/{id}/bundle"),
+    ("get", "/v1/incidents/{id}"),
+    ("get", "/v1/incidents/{id}/audit"),
+    ("get", "/v1/persons/{id}"),
+    ("get", "/v1/officers"),
+    ("get", "/v1/officers/{id}/holdings"),
+    ("get", "/v1/units/{unit}/holdings"),
+    ("get", "/v1/pending"),
+    ("get", "/v1/facilities"),
+    ("get", "/v1/openapi.json"),
+    ("get", "/checkpoint"),
+    ("get", "/tile/{path}"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+];
+
+/// The whole application over `ledger` as a tower service, without a socket: the router `serve`
+/// runs, for in-process callers (the fuzz harness feeds it requests).
+pub fn app(ledger: Arc<Ledger>, config: &ServeConfig) -> Router {
+    router(Arc::new(App {
+        ledger,
+        clock: Arc::new(SystemClock),
+        stats: HttpStats::default(),
+        concurrency_max: config.concurrency_max.max(1),
+        request_timeout_ms: config.request_timeout_ms.max(1),
+    }))
+}
+
+/// The application: every route, the request log, and the bounds on size, time and concurrency.
+fn router(app: Shared) -> Router {
+    use tower::ServiceBuilder;
+    let api = Router::new()
+        .route("/v1/statements", post(post_statement))
+        .route("/v1/checkpoint", get(get_checkpoint))
+        .route("/v1/entries/{seq}", get(get_entry))
+        .route("/v1/proofs/inclusion", get(get_inclusion))
+        .route("/v1/proofs/consistency", get(get_consistency))
+        .route("/v1/items", get(get_items))
+        .route("/v1/items/{id}", get(get_item))
+        .route("/v1/items/{id}/history", get(get_history))
+        .route("/v1/items/{id}/audit", get(get_audit))
+        .route("/v1/items/{id}/bundle", get(get_bundle))
+        .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/audit", get(get_incident_audit))
+        .route("/v1/persons/{id}", get(get_person))
+        .route("/v1/officers", get(get_officers))
+        .route("/v1/officers/{id}/holdings", get(get_holdings))
+        .route("/v1/units/{unit}/holdings", get(get_unit_holdings))
+        .route("/v1/pending", get(get_pending))
+        .route("/v1/facilities", get(get_facilities))
+        .route("/v1/openapi.json", get(get_openapi))
+        .route("/checkpoint", get(get_checkpoint))
+        .route("/tile/{*path}", get(get_tile))
+        .route("/healthz", get(get_healthz))
+        .route("/metrics", get(get_metrics))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(Arc::clone(&app));
+    api.layer(
+        ServiceBuilder::new()
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&app),
+                log_requests,
+            ))
+            .layer(axum::error_handling::HandleErrorLayer::new({
+                let (limit, timeout) = (app.concurrency_max, app.request_timeout_ms);
+                move |e| overload(e, limit, timeout)
+            }))
+            .load_shed()
+            // One semaphore for the whole server: `Router::layer` clones the stack per route.
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                app.concurrency_max,
+            ))
+            .timeout(Duration::from_millis(app.request_timeout_ms)),
+    )
+}
+
+async fn overload(e: tower::BoxError, limit: usize, timeout_ms: u64) -> ApiError {
+    if e.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!(
+                "the request took longer than {timeout_ms} ms (a slow upload or a stalled client); send it again"
+            ),
+        )
+    } else if e.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            format!("the server is serving {limit} requests already; retry in a moment"),
+        )
+    } else {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+    }
+}
+
+fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServeError::Tls(format!(
+            "{} holds no certificate",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServeError::Tls(format!("the certificate and key do not go together: {e}")))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Closes a connection whose request header does not arrive within `timeout`.
+fn bound_headers(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
+}
+
+/// Bounds open connections: each holds a permit for as long as its socket lives, and a
+/// connection accepted with no permit left is closed at once. Also closes silent connections
+/// (hyper's header timeout starts only with a request's first byte).
+#[derive(Clone)]
+struct ConnectionLimit {
+    permits: Arc<tokio::sync::Semaphore>,
+    idle: Duration,
+}
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for ConnectionLimit {
+    type Stream = Permitted;
+    type Service = S;
+    type Future = std::future::Ready<std::io::Result<(Permitted, S)>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        std::future::ready(match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => Ok((
+                Permitted {
+                    stream,
+                    _permit: permit,
+                    idle: self.idle,
+                    silent_until: Some(Box::pin(tokio::time::sleep(self.idle))),
+                },
+                service,
+            )),
+            // Dropping the stream closes it; the client sees the connection reset.
+            Err(_) => Err(std::io::Error::other("too many open connections")),
+        })
+    }
+}
+
+/// A connection's socket with its permit, and the deadline by which a silent client must speak:
+/// armed on accept and after every write (a response), cleared by every read that brings bytes.
+/// While a request is in service nothing is armed, so a slow answer never cuts its own client.
+struct Permitted {
+    stream: tokio::net::TcpStream,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    idle: Duration,
+    silent_until: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Permitted {
+    /// After bytes went out (an answer), the client has `idle` to speak again.
+    fn wrote(&mut self, written: &std::task::Poll<std::io::Result<usize>>) {
+        if matches!(written, std::task::Poll::Ready(Ok(n)) if *n > 0) {
+            let at = tokio::time::Instant::now() + self.idle;
+            match self.silent_until.as_mut() {
+                Some(deadline) => deadline.as_mut().reset(at),
+                None => self.silent_until = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Permitted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.silent_until = None;
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => {
+                let expired = self
+                    .silent_until
+                    .as_mut()
+                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+                if expired {
+                    Poll::Ready(Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the client stayed silent too long",
+                    )))
+                } else {
+                    Poll::Pending
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Permitted {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write(cx, buf);
+        self.wrote(&written);
+        written
+    }
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let written = std::pin::Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        self.wrote(&written);
+        written
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests finish (up to
+/// `SHUTDOWN_GRACE_MS`) and returns. `ready` gets the bound address (port 0 picks one).
+pub async fn serve(
+    ledger: Arc<Ledger>,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let opened = Arc::new(std::sync::OnceLock::new());
+    serve_opening(
+        move || Ok::<_, std::convert::Infallible>(ledger),
+        &opened,
+        config,
+        ready,
+        shutdown,
+    )
+    .await
+    .map_err(|e| match e {
+        Served::Serve(e) => e,
+        Served::Open(never) => match never {},
+    })
+}
+
+/// Why a server that opens its own ledger stopped early.
+#[derive(Debug)]
+pub enum Served<E> {
+    /// The ledger did not open.
+    Open(E),
+    Serve(ServeError),
+}
+
+impl<E> From<ServeError> for Served<E> {
+    fn from(e: ServeError) -> Self {
+        Self::Serve(e)
+    }
+}
+
+/// Seconds a client is told to wait (`Retry-After`) on a 503: opening, overloaded, stopped.
+const RETRY_AFTER_S: u64 = 1;
+
+/// Binds first, then opens the ledger with `open` on a blocking thread, answering every request
+/// with 503 and `Retry-After` meanwhile (opening may rebuild the views from the log, which takes
+/// minutes on a large ledger). `ready` is called once the ledger is open and the API answers;
+/// `opened` receives the ledger so that the caller can close it.
+pub async fn serve_opening<E: Send + 'static>(
+    open: impl FnOnce() -> Result<Arc<Ledger>, E> + Send + 'static,
+    opened: &Arc<std::sync::OnceLock<Arc<Ledger>>>,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), Served<E>> {
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        return Err(ServeError::NotLoopback(config.listen).into());
+    }
+    let slot: Arc<std::sync::OnceLock<Router>> = Arc::new(std::sync::OnceLock::new());
+    let handle = axum_server::Handle::new();
+    let (addr, server) = start_listening(&config, opening_router(Arc::clone(&slot)), &handle)?;
+    tracing::info!(target: "custody::http", %addr, "bound; opening the ledger (every request is answered 503 until it is open)");
+    let ledger = match tokio::task::spawn_blocking(open).await {
+        Ok(Ok(ledger)) => ledger,
+        failed => {
+            handle.shutdown();
+            let _ = server.await;
+            return match failed {
+                Ok(Err(e)) => Err(Served::Open(e)),
+                _ => Err(ServeError::Runtime("opening the ledger panicked".into()).into()),
+            };
+        }
+    };
+    let _ = opened.set(Arc::clone(&ledger));
+    let _ = slot.set(app(ledger, &config));
+    ready(addr, config.tls.is_some());
+    shutdown.await;
+    tracing::info!(target: "custody::http", "shutting down: no new connections; finishing requests in flight");
+    handle.graceful_shutdown(Some(Duration::from_millis(SHUTDOWN_GRACE_MS)));
+    server
+        .await
+        .map_err(|e| ServeError::Runtime(e.to_string()))?
+        .map_err(|e| ServeError::Runtime(e.to_string()).into())
+}
+
+/// Answers from the application once it is in `slot`; until then, 503 with `Retry-After`.
+fn opening_router(slot: Arc<std::sync::OnceLock<Router>>) -> Router {
+    Router::new().fallback(move |request: Request| {
+        let app = slot.get().cloned();
+        async move {
+            use tower::ServiceExt as _;
+            match app {
+                Some(router) => match router.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                },
+                None => ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "opening",
+                    "the ledger is opening (checking the log, catching up the views); retry shortly",
+                )
+                .into_response(),
+            }
+        }
+    })
+}
+
+/// Binds the listener and starts serving `router` on it (TLS when configured), with the
+/// connection and header bounds. Returns the bound address and the server task.
+fn start_listening(
+    config: &ServeConfig,
+    router: Router,
+    handle: &axum_server::Handle,
+) -> Result<(SocketAddr, tokio::task::JoinHandle<std::io::Result<()>>), ServeError> {
+    let service = router.into_make_service();
+    let bind_error = |e: std::io::Error| ServeError::Bind {
+        addr: config.listen,
+        reason: e.to_string(),
+    };
+    let listener = std::net::TcpListener::bind(config.listen).map_err(bind_error)?;
+    listener.set_nonblocking(true).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    let tls = config.tls.as_ref().map(tls_config).transpose()?;
+    let server_handle = handle.clone();
+    let header_timeout = Duration::from_millis(config.header_timeout_ms.max(1));
+    let limit = ConnectionLimit {
+        permits: Arc::new(tokio::sync::Semaphore::new(config.connections_max.max(1))),
+        idle: header_timeout,
+    };
+    let server = async move {
+        match tls {
+            Some(tls) => {
+                let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls));
+                let mut server = axum_server::from_tcp_rustls(listener, rustls)
+                    .map(|tls| tls.acceptor(limit))
+                    .handle(server_handle);
+                bound_headers(server.http_builder(), header_timeout);
+                server.serve(service).await
+            }
+            None => {
+                let mut server = axum_server::from_tcp(listener)
+                    .acceptor(limit)
+                    .handle(server_handle);
+                bound_headers(server.http_builder(), header_timeout);
+                server.serve(service).await
+            }
+        }
+    };
+    Ok((addr, tokio::spawn(server)))
+}
+
+/// The server's multi-threaded runtime (one worker per core; blocking work goes to its pool).
+fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("custody-http")
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))
+}
+
+/// Waits for SIGINT or SIGTERM.
+pub async fn signals() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// `custody serve`: listens at once, opens the ledger with `open` (answering 503 until it is
+/// open), serves until a signal, then closes the ledger after the sequencer has answered every
+/// statement it took (nothing is acknowledged before it is durable).
+pub fn run<E: Send + 'static>(
+    open: impl FnOnce() -> Result<Ledger, E> + Send + 'static,
+    config: ServeConfig,
+    ready: impl FnOnce(SocketAddr, bool),
+) -> Result<(), Served<E>> {
+    let runtime = runtime()?;
+    let opened = Arc::new(std::sync::OnceLock::new());
+    let open = move || open().map(Arc::new);
+    let result = runtime.block_on(serve_opening(open, &opened, config, ready, signals()));
+    // Blocking tasks still waiting for a commit finish before the runtime goes.
+    runtime.shutdown_timeout(Duration::from_millis(SHUTDOWN_GRACE_MS));
+    if let Some(ledger) = opened.get() {
+        ledger.close();
+        tracing::info!(target: "custody::http", "stopped; the ledger is closed");
+    }
+    result
+}
+
+/// A server on a background thread, for benchmarks and embedding; `stop` shuts it down as a
+/// signal would.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), ServeError>>>,
+}
+
+impl Running {
+    pub fn stop(mut self) -> Result<(), ServeError> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take() {
+            Some(t) => t
+                .join()
+                .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// Starts the server on its own runtime in a background thread and waits until it listens.
+pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        runtime()?.block_on(serve(
+            ledger,
+            config,
+            move |addr, _| {
+                let _ = ready_tx.send(addr);
+            },
+            async {
+                let _ = stop_rx.await;
+            },
+        ))
+    });
+    match ready_rx.recv() {
+        Ok(addr) => Ok(Running {
+            addr,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }),
+        Err(_) => Err(thread
+            .join()
+            .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?
+            .err()
+            .unwrap_or_else(|| ServeError::Runtime("the server stopped before listening".into()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read as _, Write as _};
+
+    /// How long the test waits for the server to listen, and then to open its ledger.
+    const DEADLINE_MS: u64 = 20_000;
+
+    /// A response as the client saw it: status, headers (names lower-cased) and body.
+    struct Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Answer {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    /// One plain HTTP/1.1 GET on its own connection (closed by the server after the answer).
+    fn get(addr: SocketAddr, path: &str) -> std::io::Result<Answer> {
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw)?;
+        let bad = |what: &str| std::io::Error::other(format!("{what}: {raw:?}"));
+        let (head, body) = raw
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| bad("no header end"))?;
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("no status line"))?;
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Ok(Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        })
+    }
+
+    /// Asks `path` until `done` accepts an answer (connection errors are retried: the server may
+    /// not listen yet), and returns that answer; panics at the deadline with the last one.
+    fn poll(addr: SocketAddr, path: &str, done: impl Fn(&Answer) -> bool) -> Answer {
+        let deadline = Instant::now() + Duration::from_millis(DEADLINE_MS);
+        loop {
+            let last = match get(addr, path) {
+                Ok(answer) if done(&answer) => return answer,
+                Ok(answer) => format!("{} {}", answer.status, answer.body),
+                Err(e) => e.to_string(),
+            };
+            assert!(Instant::now() < deadline, "{path} at the deadline: {last}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// A loopback port free a moment ago (`serve_opening` reports the bound address only once the
+    /// ledger is open, and this test must reach the server before that).
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port()
+    }
+
+    #[test]
+    fn answers_503_with_retry_after_while_the_ledger_opens_then_serves_it() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("ledger");
+        crate::app::demo::found_only(&dir).expect("a ledger is founded");
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let opened = Arc::new(std::sync::OnceLock::new());
+        let server_opened = Arc::clone(&opened);
+        let open = move || {
+            released.recv().map_err(|e| e.to_string())?;
+            Ledger::open(&dir).map(Arc::new).map_err(|e| e.to_string())
+        };
+        let server = std::thread::spawn(move || {
+            runtime()?.block_on(serve_opening(
+                open,
+                &server_opened,
+                ServeConfig::new(addr, None),
+                move |addr, tls| {
+                    let _ = ready_tx.send((addr, tls));
+                },
+                async {
+                    let _ = stopped.await;
+                },
+            ))
+        });
+
+        // The open is held: every request is answered 503, opening, with Retry-After.
+        for path in ["/healthz", "/checkpoint"] {
+            let answer = poll(addr, path, |_| true);
+            assert_eq!(answer.status, 503, "{path}: {}", answer.body);
+            assert_eq!(answer.header("retry-after"), Some("1"), "{path}");
+            assert!(
+                answer.body.contains(r#""code":"opening""#),
+                "{}",
+                answer.body
+            );
+        }
+        assert!(
+            ready_rx.try_recv().is_err(),
+            "ready before the ledger opened"
+        );
+        assert!(
+            opened.get().is_none(),
+            "a ledger was handed over before it opened"
+        );
+
+        release.send(()).expect("the open is waiting");
+        let answer = poll(addr, "/healthz", |a| a.status != 503);
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(answer.body.contains(r#""status":"ok""#), "{}", answer.body);
+        assert_eq!(answer.header("retry-after"), None);
+        let (ready_addr, tls) = ready_rx
+            .recv_timeout(Duration::from_millis(DEADLINE_MS))
+            .expect("ready is called once the ledger is open");
+        assert_eq!((ready_addr, tls), (addr, false));
+
+        stop.send(()).expect("the server is running");
+        let served = server.join().expect("the server thread does not panic");
+        assert!(served.is_ok(), "{served:?}");
+        opened
+            .get()
+            .expect("the opened ledger is handed over")
+            .close();
+    }
+}

@@ -1,0 +1,10 @@
+//! Formats: the exact bytes that are signed or hashed — statements and their schemas, DSSE
+//! envelopes, leaves, C2SP notes and checkpoints, RFC 6962 Merkle hashing and proofs, the RFC 9421
+//! signature base of a read. Pure: no I/O, clock or randomness.
+
+pub mod envelope;
+pub mod httpsig;
+pub mod leaf;
+pub mod merkle;
+pub mod note;
+pub mod statement;
