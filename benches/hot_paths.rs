@@ -71,7 +71,7 @@ impl Officer {
 }
 
 /// Everything the benchmarks share: an identity state with the signers enrolled (built through
-/// `rules::check` + `rules::apply`, as the ledger builds it) and the signed statements.
+/// `custody::admit` + `rules::apply`, as the ledger builds it) and the signed statements.
 struct Fixture {
     clock: ManualClock,
     state: State,
@@ -95,7 +95,7 @@ fn parse(envelope: &Envelope) -> Statement {
 /// Checks and folds an identity statement into `state`, as the sequencer does.
 fn admit(state: &mut State, envelope: Envelope) {
     let statement = parse(&envelope);
-    let admitted = rules::check(state, &no_items, envelope, statement, None)
+    let admitted = custody::domain::custody::admit(state, &no_items, envelope, statement, None)
         .expect("the fixture's identity statements pass the rules");
     rules::apply(state, &admitted);
 }
@@ -446,7 +446,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (envelope.clone(), statement.clone()),
                 |(e, s)| {
-                    rules::check(&fx.state, &no_items, e, s, None)
+                    custody::domain::custody::admit(&fx.state, &no_items, e, s, None)
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -462,7 +462,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (fx.find.clone(), statement.clone()),
                 |(e, s)| {
-                    rules::check(&fx.state, &no_items, e, s, Some(&pre))
+                    custody::domain::custody::admit(&fx.state, &no_items, e, s, Some(&pre))
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -475,7 +475,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
 fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     let recorded_at = fx.clock.now();
     let seq = fx.state.size();
-    let found = rules::check(&fx.state, &no_items, fx.find.clone(), parse(&fx.find), None)
+    let found = custody::domain::custody::admit(&fx.state, &no_items, fx.find.clone(), parse(&fx.find), None)
         .expect("the find passes the rules");
     let found_hash = merkle::leaf_hash(
         &leaf_of(&fx.find, seq, recorded_at)
@@ -498,7 +498,7 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     rules::apply(&mut after_find, &found);
     let items = |id: &ItemId| (id == &held.id).then(|| held.clone());
     let released_env = release(&fx.clock, fx, &held.head);
-    let released = rules::check(
+    let released = custody::domain::custody::admit(
         &after_find,
         &items,
         released_env.clone(),

@@ -81,37 +81,159 @@ fn src_modules() -> Vec<Module> {
         .collect()
 }
 
-/// The layers a line of code names through `crate::` paths (`crate::app::ledger::Ledger`,
-/// `crate::{app::ledger, format::leaf}`).
-fn layers_used(line: &str) -> Vec<String> {
+/// The paths a line of code names through `crate::`, each as its first two segments (layer and
+/// module, or just the layer): `crate::app::ledger::Ledger` gives `["app", "ledger"]`;
+/// `crate::{app::ledger, format::{leaf, note}}` gives three paths.
+fn paths_used(line: &str) -> Vec<Vec<String>> {
     let mut used = Vec::new();
     let mut rest = line;
     while let Some(at) = rest.find("crate::") {
         rest = &rest[at + "crate::".len()..];
-        let heads: Vec<&str> = match rest.strip_prefix('{') {
-            Some(inner) => {
-                let end = inner.find('}').unwrap_or(inner.len());
-                inner[..end].split(',').collect()
-            }
-            None => vec![rest],
-        };
-        for head in heads {
-            let name: String = head
-                .trim()
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                used.push(name);
-            }
-        }
+        expand(rest, Vec::new(), &mut used);
     }
     used
 }
 
-/// The part of a file outside its `#[cfg(test)]` module.
-fn non_test(text: &str) -> &str {
-    text.split("#[cfg(test)]").next().unwrap_or(text)
+/// Reads one `use` tree at `text` after `prefix`, pushing each path's first two segments.
+fn expand(text: &str, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+    if prefix.len() == 2 {
+        out.push(prefix);
+        return;
+    }
+    if let Some(inner) = text.strip_prefix('{') {
+        let mut depth = 0;
+        let mut start = 0;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => {
+                    expand(inner[start..i].trim(), prefix.clone(), out);
+                    return;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    expand(inner[start..i].trim(), prefix.clone(), out);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        return;
+    }
+    let name: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() || name == "self" {
+        if !prefix.is_empty() {
+            out.push(prefix);
+        }
+        return;
+    }
+    let after = &text[name.len()..];
+    let mut path = prefix;
+    path.push(name);
+    match after.strip_prefix("::") {
+        Some(next) => expand(next, path, out),
+        None => out.push(path),
+    }
+}
+
+/// The layers a line of code names through `crate::` paths.
+fn layers_used(line: &str) -> Vec<String> {
+    paths_used(line).into_iter().map(|p| p[0].clone()).collect()
+}
+
+/// The text of a file without its `#[cfg(test)]` items (each the attribute and the item after
+/// it, to its closing brace): code after a test module is read like any other.
+fn non_test(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at + "#[cfg(test)]".len()..];
+        // Skip the item: up to its `;` (a `use`) or its balanced `{ … }` block.
+        let mut depth = 0usize;
+        let mut end = rest.len();
+        for (i, c) in rest.char_indices() {
+            match c {
+                ';' if depth == 0 => {
+                    end = i + 1;
+                    break;
+                }
+                '{' => depth += 1,
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Keep the line count, so that line numbers after a test module stay true.
+        out.push_str(&"\n".repeat(rest[..end].matches('\n').count()));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Which modules each module's code (tests left out) names: `layer/module` → `layer/module`s.
+fn graph<'a>(
+    modules: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut edges = std::collections::BTreeMap::new();
+    for (layer, name, text) in modules {
+        let me = format!("{layer}/{name}");
+        let entry: &mut std::collections::BTreeSet<String> = edges.entry(me.clone()).or_default();
+        for (_, line) in code_lines(&non_test(text)) {
+            for path in paths_used(line) {
+                if let [l, m] = path.as_slice() {
+                    let other = format!("{l}/{m}");
+                    if other != me {
+                        entry.insert(other);
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+/// Every cycle of the graph, each once, as the modules on it (a depth-first search that reports
+/// a back edge's loop).
+fn cycles(
+    edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Vec<Vec<String>> {
+    fn visit(
+        node: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+        found: &mut Vec<Vec<String>>,
+    ) {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            found.push(stack[at..].to_vec());
+            return;
+        }
+        if done.contains(node) {
+            return;
+        }
+        stack.push(node.to_owned());
+        for next in edges.get(node).into_iter().flatten() {
+            visit(next, edges, stack, done, found);
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+    }
+    let mut found = Vec::new();
+    let mut done = std::collections::BTreeSet::new();
+    for node in edges.keys() {
+        visit(node, edges, &mut Vec::new(), &mut done, &mut found);
+    }
+    found
 }
 
 /// Code lines, without `//` comments.
@@ -144,7 +266,7 @@ fn layer_violations(layer: &str, name: &str, text: &str) -> Vec<String> {
     let Some(own) = layer_of(layer) else {
         return violations;
     };
-    for (line_no, line) in code_lines(non_test(text)) {
+    for (line_no, line) in code_lines(&non_test(text)) {
         for other in layers_used(line) {
             let Some(theirs) = layer_of(&other) else {
                 continue;
@@ -169,6 +291,26 @@ fn no_module_imports_from_a_layer_above_its_own() {
         violations.is_empty(),
         "layer violations:\n{}",
         violations.join("\n")
+    );
+}
+
+#[test]
+fn no_module_cycles_at_any_level() {
+    let modules = src_modules();
+    let edges = graph(
+        modules
+            .iter()
+            .map(|m| (m.layer.as_str(), m.name.as_str(), m.text.as_str())),
+    );
+    let found = cycles(&edges);
+    assert!(
+        found.is_empty(),
+        "modules that import each other in a circle (break it by moving the shared part down, or by passing it in):\n{}",
+        found
+            .iter()
+            .map(|c| c.join(" -> "))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -209,7 +351,7 @@ fn the_pure_core_does_no_io_and_reads_no_clock_or_randomness() {
         if !PURE.contains(&m.layer.as_str()) {
             continue;
         }
-        for (line_no, line) in code_lines(non_test(&m.text)) {
+        for (line_no, line) in code_lines(&non_test(&m.text)) {
             for word in FORBIDDEN {
                 // The clock's own home may read the clock, and nothing else may.
                 if m.name == "time" && *word == "Timestamp::now" {
@@ -235,7 +377,7 @@ fn no_unwrap_outside_tests() {
     let mut violations = Vec::new();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        for (line_no, line) in code_lines(non_test(&text)) {
+        for (line_no, line) in code_lines(&non_test(&text)) {
             if line.contains(".unwrap()") {
                 violations.push(format!("{}:{line_no}", path.display()));
             }
@@ -282,7 +424,33 @@ fn the_tidy_rules_can_fail() {
             .iter()
             .any(|m| m.layer == "domain" && m.name == "rules")
     );
-    assert!(non_test("a\n#[cfg(test)]\nb").trim() == "a");
+    let edges = graph(
+        modules
+            .iter()
+            .map(|m| (m.layer.as_str(), m.name.as_str(), m.text.as_str())),
+    );
+    let imports: usize = edges.values().map(|e| e.len()).sum();
+    assert!(
+        imports >= 150,
+        "tidy sees only {imports} imports between modules"
+    );
+    assert!(edges["domain/custody"].contains("domain/rules"));
+    assert_eq!(
+        non_test("a\n#[cfg(test)]\nmod t { x }\nb").replace('\n', ""),
+        "ab"
+    );
+    assert_eq!(
+        paths_used("use crate::{app::ledger, format::{leaf, note}};").len(),
+        3
+    );
+    let cyclic = [
+        ("a", "x", "crate::a::y::f();"),
+        ("a", "y", "use crate::a::x;"),
+    ];
+    assert_eq!(
+        cycles(&graph(cyclic.iter().map(|(l, n, t)| (*l, *n, *t)))).len(),
+        1
+    );
     assert!(layer_of("edge") > layer_of("app"));
     // A domain module reaching up into storage is caught; reaching down into formats is not.
     let up = "use crate::storage::store::SledStore;\n";

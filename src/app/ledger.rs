@@ -7,7 +7,7 @@
 //! Life of a statement (crash windows marked ✝):
 //! 1. caller thread: parse envelope and statement (schema), check duplicate id, pre-verify
 //!    signatures against the published identity state (parallel across callers);
-//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `rules::check`
+//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `custody::admit` (`rules::check`, then the custody rules)
 //!    on the working state, assign seq / recorded_at / prev, encode the leaf, add leaf, Merkle
 //!    nodes, id index, head and the newly signed checkpoint to one sled batch; ✝ nothing written;
 //! 3. `apply_batch` into sled's memory, hand the batch to the committer and go on with the next
@@ -1102,7 +1102,7 @@ fn catch_up_from(
         let (leaf, statement) = read_leaf(store, seq)?;
         rules::skip_to(&mut state, seq);
         let admitted =
-            rules::check(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
+            custody::admit(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
                 OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
             })?;
         rules::apply(&mut state, &admitted);
@@ -1143,7 +1143,7 @@ fn replay(
             let leaf_hash = merkle::leaf_hash(&bytes);
             range.append(leaf_hash);
             let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
-            let admitted = rules::check(state, &view, leaf.envelope, statement, Some(&pre))
+            let admitted = custody::admit(state, &view, leaf.envelope, statement, Some(&pre))
                 .map_err(|e| {
                     OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
                 })?;
@@ -1520,7 +1520,7 @@ impl Sequencer {
                 .map(|(_, s)| s.clone())
                 .or_else(|| stored_item(store, id))
         };
-        let admitted = rules::check(&self.state, &view, envelope, statement, Some(&pre))?;
+        let admitted = custody::admit(&self.state, &view, envelope, statement, Some(&pre))?;
         let seq = admitted.seq();
         let now = self.clock.now();
         // recorded_at never goes backwards, even if the wall clock does.

@@ -194,7 +194,7 @@ impl Verifier {
         let leaf_hash = merkle::leaf_hash(&bytes);
         let items = &self.items;
         let view = |id: &ItemId| items.get(id).cloned();
-        let admitted = rules::check(&self.state, &view, leaf.envelope, statement, Some(&pre))
+        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, Some(&pre))
             .map_err(|e| fail(e.to_string()))?;
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {

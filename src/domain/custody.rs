@@ -148,6 +148,28 @@ pub trait ItemView {
     fn item(&self, id: &ItemId) -> Option<ItemState>;
 }
 
+/// The custody rules over `ItemView`, as `rules::check` takes them.
+struct Items<'a>(&'a dyn ItemView);
+
+impl rules::ItemRules for Items<'_> {
+    fn check_items(&self, state: &rules::State, statement: &Statement) -> Result<(), RuleError> {
+        check(state, self.0, statement)
+    }
+}
+
+/// Decides whether `statement` (carried by `envelope`) may be the next leaf after `state`, with
+/// the items it touches as `items` shows them: every identity, signature and body rule
+/// (`rules::check`), then the custody rules (`check`). The one way to an `Admitted`.
+pub fn admit(
+    state: &rules::State,
+    items: &dyn ItemView,
+    envelope: crate::format::envelope::Envelope,
+    statement: Statement,
+    pre: Option<&rules::PreVerified>,
+) -> Result<rules::Admitted, RuleError> {
+    rules::check(state, &Items(items), envelope, statement, pre)
+}
+
 impl<F: Fn(&ItemId) -> Option<ItemState>> ItemView for F {
     fn item(&self, id: &ItemId) -> Option<ItemState> {
         self(id)

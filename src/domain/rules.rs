@@ -5,7 +5,6 @@
 //! fail. The same fold runs on append, on reopen and in `verify`.
 
 use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin};
-use crate::domain::custody::{self, ItemView};
 use crate::format::envelope::Envelope;
 use crate::format::statement::{Body, OfficerRecord, Statement, StatementType};
 use crate::keys::signing::PublicKey;
@@ -497,10 +496,18 @@ fn by_key_id(
     PreVerified { verified }
 }
 
-/// Decides whether `statement` (carried by `envelope`) may be the next leaf after `state`.
+/// The rules on items that a statement must pass as well before it is admitted: the custody
+/// state machine (`custody`), which builds on the identity state decided here. Passed in rather
+/// than called, so that `rules` does not depend on the module that depends on it.
+pub trait ItemRules {
+    fn check_items(&self, state: &State, statement: &Statement) -> Result<(), RuleError>;
+}
+
+/// Decides whether `statement` (carried by `envelope`) may be the next leaf after `state`: the
+/// identity, signer and body rules here, then `items` (`custody::admit` passes the custody rules).
 pub fn check(
     state: &State,
-    items: &dyn ItemView,
+    items: &dyn ItemRules,
     envelope: Envelope,
     statement: Statement,
     pre: Option<&PreVerified>,
@@ -515,7 +522,7 @@ pub fn check(
     check_signer_table(&statement)?;
     check_signatures(state, &envelope, &statement, pre)?;
     check_body(state, &statement)?;
-    custody::check(state, items, &statement)?;
+    items.check_items(state, &statement)?;
     Ok(Admitted {
         statement,
         envelope,
