@@ -475,8 +475,14 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
 fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     let recorded_at = fx.clock.now();
     let seq = fx.state.size();
-    let found = custody::domain::custody::admit(&fx.state, &no_items, fx.find.clone(), parse(&fx.find), None)
-        .expect("the find passes the rules");
+    let found = custody::domain::custody::admit(
+        &fx.state,
+        &no_items,
+        fx.find.clone(),
+        parse(&fx.find),
+        None,
+    )
+    .expect("the find passes the rules");
     let found_hash = merkle::leaf_hash(
         &leaf_of(&fx.find, seq, recorded_at)
             .encode()
