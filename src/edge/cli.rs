@@ -1948,11 +1948,22 @@ impl From<ReadError> for Failure {
     }
 }
 
+/// A server's refusal exits as the same failure does locally: by the error's `code` (422 carries
+/// both a field that breaks its schema rule, exit 2 as locally, and a rule's refusal, exit 1), and
+/// by the status only when the body has no code custody knows.
 fn client_failure(e: ClientError) -> Failure {
     match &e {
-        ClientError::Refused { status, .. } => match status {
-            400 | 404 | 413 => Failure::Input(e.to_string()),
-            401 | 403 | 409 | 422 => Failure::Rejected(e.to_string()),
+        ClientError::Refused { status, code, .. } => match (code.as_str(), status) {
+            (
+                "malformed" | "invalid_field" | "invalid_leaf" | "too_large" | "bad_request"
+                | "not_found",
+                _,
+            ) => Failure::Input(e.to_string()),
+            ("rule" | "id_conflict" | "unauthenticated" | "forbidden", _) => {
+                Failure::Rejected(e.to_string())
+            }
+            (_, 400 | 404 | 413) => Failure::Input(e.to_string()),
+            (_, 401 | 403 | 409 | 422) => Failure::Rejected(e.to_string()),
             _ => Failure::Io(e.to_string()),
         },
         ClientError::Setup(_) => Failure::Input(e.to_string()),
