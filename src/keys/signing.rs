@@ -2,11 +2,17 @@
 //! operating-system randomness, and the owner of key files (PKCS#8 PEM, mode 0600). It decides
 //! how a signature is checked (always `verify_strict`) but never which bytes are signed: that is
 //! the envelope's and the note's business.
+//!
+//! Key files are written as PKCS#8 v1 (RFC 5208 `PrivateKeyInfo`, version 0, the 32-byte seed and
+//! no public key: RFC 8410 §7), the form OpenSSL 3 and Python's `cryptography` read and write.
+//! Both v1 and v2 (RFC 5958 `OneAsymmetricKey`, version 1, with the public key — what earlier
+//! versions of custody wrote) are read; a v2 file whose public key is not the one derived from
+//! its seed is refused.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -160,27 +166,62 @@ impl SecretKey {
         Signature(self.0.sign(message).to_bytes())
     }
 
+    /// The key as PKCS#8 v1 PEM (`-----BEGIN PRIVATE KEY-----`): the seed only, no public key.
+    ///
+    /// The DER is always 48 bytes, the fixed 16-byte prefix of RFC 8410 §7 then the seed:
+    ///
+    /// ```text
+    /// 30 2e                  SEQUENCE (46 bytes): PrivateKeyInfo
+    ///   02 01 00             INTEGER 0: version v1
+    ///   30 05 06 03 2b 65 70 SEQUENCE { OID 1.3.101.112 }: id-Ed25519, no parameters
+    ///   04 22 04 20 <seed>   OCTET STRING { OCTET STRING (32 bytes) }: CurvePrivateKey
+    /// ```
+    ///
+    /// which is byte for byte what `openssl genpkey -algorithm ed25519` writes. `KeypairBytes`
+    /// with no public key encodes exactly this (the pkcs8 crate writes version 0 when the public
+    /// key is absent); a unit test pins the bytes. `SigningKey::to_pkcs8_pem` is not used: it
+    /// adds the public key and so writes v2, which OpenSSL 3.0 and `cryptography` refuse.
     pub fn to_pem(&self) -> Result<String, KeyError> {
-        self.0
-            .to_pkcs8_pem(LineEnding::LF)
-            .map(|z| z.to_string())
-            .map_err(|e| KeyError::KeyFile {
-                path: String::new(),
-                reason: format!("cannot encode PKCS#8: {e}"),
-            })
+        KeypairBytes {
+            secret_key: self.0.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .map(|z| z.to_string())
+        .map_err(|e| KeyError::KeyFile {
+            path: String::new(),
+            reason: format!("cannot encode PKCS#8: {e}"),
+        })
     }
 
+    /// Reads a PKCS#8 PEM Ed25519 private key, v1 (seed only) or v2 (seed and public key). A v2
+    /// public key must be the one derived from the seed; otherwise the file is refused, because
+    /// signing with it would make signatures for a key other than the one the file claims.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        SigningKey::from_pkcs8_pem(pem)
-            .map(Self)
-            .map_err(|e| KeyError::KeyFile {
-                path: String::new(),
-                reason: format!("not an Ed25519 PKCS#8 PEM private key ({e})"),
-            })
+        let refuse = |reason: String| KeyError::KeyFile {
+            path: String::new(),
+            reason,
+        };
+        let pair = KeypairBytes::from_pkcs8_pem(pem)
+            .map_err(|e| refuse(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
+        let key = SigningKey::from_bytes(&pair.secret_key);
+        if let Some(stored) = &pair.public_key {
+            let derived = key.verifying_key().to_bytes();
+            if stored.to_bytes() != derived {
+                return Err(refuse(format!(
+                    "the public key stored in this PKCS#8 v2 file ({}) is not the public key of \
+                     its private key ({}); the file is damaged or was assembled from two keys, \
+                     and is refused",
+                    B64.encode(stored.to_bytes()),
+                    B64.encode(derived),
+                )));
+            }
+        }
+        Ok(Self(key))
     }
 
-    /// Writes the key as PKCS#8 PEM to a new file with mode 0600; refuses to overwrite an
-    /// existing file, because overwriting a key loses the officer's identity.
+    /// Writes the key as PKCS#8 v1 PEM (see `to_pem`) to a new file with mode 0600; refuses to
+    /// overwrite an existing file, because overwriting a key loses the officer's identity.
     pub fn write_new_file(&self, path: &Path) -> Result<(), KeyError> {
         let err = |reason: String| KeyError::KeyFile {
             path: path.display().to_string(),
@@ -254,6 +295,131 @@ mod tests {
         let key = SecretKey::from_seed(&[2; 32]);
         let back = SecretKey::from_pem(&key.to_pem().expect("encodes")).expect("decodes");
         assert_eq!(back.public(), key.public());
+    }
+
+    /// RFC 8410 §10.3: the example private key, as v1 (the seed only).
+    const RFC8410_V1: &str = "-----BEGIN PRIVATE KEY-----\n\
+        MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n\
+        -----END PRIVATE KEY-----\n";
+    /// RFC 8410 §10.3: the same key as v2, with an attribute and the public key.
+    const RFC8410_V2: &str = "-----BEGIN PRIVATE KEY-----\n\
+        MHICAQEwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n\
+        oB8wHQYKKoZIhvcNAQkJFDEPDA1DdXJkbGUgQ2hhaXJzgSEAGb9ECWmEzf6FQbrB\n\
+        Z9w7lshQhqowtrbLDFw4rXAxZuE=\n\
+        -----END PRIVATE KEY-----\n";
+    /// The public key of the RFC 8410 example (the one its v2 form carries).
+    const RFC8410_PUBLIC: &str = "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=";
+
+    fn der_of(pem: &str) -> Vec<u8> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        B64.decode(body).expect("PEM body is base64")
+    }
+
+    #[test]
+    fn pem_is_pkcs8_v1_the_fixed_prefix_then_the_seed() {
+        let seed = [7u8; 32];
+        let pem = SecretKey::from_seed(&seed).to_pem().expect("encodes");
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n"), "{pem}");
+        assert!(pem.ends_with("-----END PRIVATE KEY-----\n"), "{pem}");
+        let mut expected = vec![
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
+        ];
+        expected.extend_from_slice(&seed);
+        assert_eq!(der_of(&pem), expected);
+    }
+
+    #[test]
+    fn pem_of_the_rfc_8410_key_is_the_rfcs_v1_text() {
+        let key = SecretKey::from_pem(RFC8410_V1).expect("the RFC's v1 key reads");
+        assert_eq!(key.public().to_base64(), RFC8410_PUBLIC);
+        assert_eq!(key.to_pem().expect("encodes"), RFC8410_V1);
+    }
+
+    #[test]
+    fn v2_with_attributes_and_public_key_is_read() {
+        let key = SecretKey::from_pem(RFC8410_V2).expect("the RFC's v2 key reads");
+        assert_eq!(key.public().to_base64(), RFC8410_PUBLIC);
+        // And it is written back as v1.
+        assert_eq!(key.to_pem().expect("encodes"), RFC8410_V1);
+    }
+
+    #[test]
+    fn v2_files_written_by_earlier_versions_are_read() {
+        // Earlier versions wrote `SigningKey::to_pkcs8_pem`: version 1 with the public key.
+        let old = SigningKey::from_bytes(&[3; 32])
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("encodes");
+        assert_eq!(der_of(&old)[..5], [0x30, 0x51, 0x02, 0x01, 0x01]);
+        let key = SecretKey::from_pem(&old).expect("an old v2 key reads");
+        assert_eq!(key.public(), SecretKey::from_seed(&[3; 32]).public());
+    }
+
+    #[test]
+    fn v2_with_a_public_key_not_its_own_is_refused() {
+        let other = SecretKey::from_seed(&[4; 32]).public().to_bytes();
+        let forged = KeypairBytes {
+            secret_key: [3; 32],
+            public_key: Some(ed25519_dalek::pkcs8::PublicKeyBytes(other)),
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .expect("encodes");
+        let err = SecretKey::from_pem(&forged).expect_err("a mismatched v2 key is refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("is not the public key of its private key"),
+            "{text}"
+        );
+        assert!(text.contains(&B64.encode(other)), "{text}");
+        // Not a curve point at all: refused the same way, never signed with.
+        let mut not_a_point = [0xffu8; 32];
+        not_a_point[31] = 0x7f;
+        let broken = KeypairBytes {
+            secret_key: [3; 32],
+            public_key: Some(ed25519_dalek::pkcs8::PublicKeyBytes(not_a_point)),
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .expect("encodes");
+        assert!(SecretKey::from_pem(&broken).is_err());
+    }
+
+    #[test]
+    fn other_pem_is_refused() {
+        for text in [
+            "",
+            "-----BEGIN PUBLIC KEY-----\n\
+             MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n\
+             -----END PUBLIC KEY-----\n",
+            // A v1 key of another algorithm's OID (X25519, 1.3.101.110).
+            "-----BEGIN PRIVATE KEY-----\n\
+             MC4CAQAwBQYDK2VuBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n\
+             -----END PRIVATE KEY-----\n",
+        ] {
+            assert!(SecretKey::from_pem(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn key_files_are_v1_new_and_private() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("k.pem");
+        let key = SecretKey::from_seed(&[5; 32]);
+        key.write_new_file(&path).expect("writes");
+        let text = std::fs::read_to_string(&path).expect("reads");
+        assert_eq!(der_of(&text)[..5], [0x30, 0x2e, 0x02, 0x01, 0x00]);
+        assert_eq!(
+            SecretKey::read_file(&path).expect("reads").public(),
+            key.public()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let again = SecretKey::from_seed(&[6; 32]).write_new_file(&path);
+        assert!(matches!(again, Err(KeyError::KeyFile { .. })));
+        assert_eq!(std::fs::read_to_string(&path).expect("reads"), text);
     }
 
     #[test]
