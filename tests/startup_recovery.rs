@@ -194,3 +194,63 @@ fn a_folder_left_by_a_killed_init_is_replaced_by_the_next_init() {
     assert!(!building.exists(), "the leftover .init folder is gone");
     assert_opens_whole(&dir);
 }
+
+/// A kill at any moment of `custody demo` (which builds its ledger with `init`) leaves either no
+/// ledger at all or a whole one that opens and verifies — never one that will not open.
+#[test]
+fn a_kill_at_any_moment_of_init_leaves_no_ledger_or_a_whole_one() {
+    /// Kill delays spread over the demo's build (it takes a few hundred ms in a debug build).
+    const DELAYS_MS: [u64; 10] = [0, 5, 15, 30, 50, 80, 120, 180, 260, 400];
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut whole = 0;
+    for (i, delay) in DELAYS_MS.iter().enumerate() {
+        let dir = tmp.path().join(format!("ledger-{i}"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_custody"))
+            .args(["demo", "--ledger"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("demo starts");
+        std::thread::sleep(std::time::Duration::from_millis(*delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        if dir.exists() {
+            let out = custody()
+                .args(["verify", "--ledger"])
+                .arg(&dir)
+                .output()
+                .expect("runs");
+            assert!(
+                out.status.success(),
+                "killed after {delay} ms, the ledger does not verify: {}",
+                stderr_of(&out)
+            );
+            whole += 1;
+        }
+        // The next init of the same name succeeds whatever the kill left beside it.
+        let again = tmp.path().join(format!("again-{i}"));
+        if !dir.exists() {
+            custody()
+                .args(["demo", "--ledger"])
+                .arg(&dir)
+                .assert()
+                .success();
+        } else {
+            custody()
+                .args(["demo", "--ledger"])
+                .arg(&again)
+                .assert()
+                .success();
+        }
+    }
+    // The kills landed both before the ledger existed and after it was whole.
+    assert!(
+        whole > 0,
+        "no kill came late enough to leave a whole ledger"
+    );
+    assert!(
+        whole < DELAYS_MS.len(),
+        "no kill came early enough to leave none"
+    );
+}
