@@ -1,4 +1,4 @@
-//! One story per anomaly class (DOMAIN.md 1–14) that must raise it, and a near-miss that must
+//! One story per anomaly class (docs/DOMAIN.md 1–14) that must raise it, and a near-miss that must
 //! not. Stories run through the real ledger; classes the rules already prevent on append (a broken
 //! chain, a teleport) are shown on events taken out of a real log, as a bundle from an untrusted
 //! source would present them.

@@ -493,7 +493,7 @@ pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>
 
 /// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
 /// replays its own scenario clock so that the story has the dates of the scenario.
-/// The officers of the scenario, as DOMAIN.md tells it.
+/// The officers of the scenario, as docs/DOMAIN.md tells it.
 struct Cast {
     admin: Officer,
     gate_a: Officer,

@@ -572,25 +572,7 @@ impl Ledger {
                 "the stored Merkle edge does not match the stored root".into(),
             ));
         }
-        let (last_leaf, last_recorded) = if head.size == 0 {
-            (GENESIS_PREV, None)
-        } else {
-            let last = head.size - 1;
-            let bytes = store
-                .leaf(last)?
-                .ok_or_else(|| OpenError::Corrupt(format!("leaf {last} is missing")))?;
-            let leaf = Leaf::decode(&bytes)
-                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
-            let hash = merkle::leaf_hash(&bytes);
-            let proof = merkle::inclusion_proof(&store, last, head.size)
-                .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
-            merkle::verify_inclusion(last, head.size, &hash, &proof, &root_now).map_err(|e| {
-                OpenError::Corrupt(format!(
-                    "leaf {last} does not match the stored Merkle tree: {e}"
-                ))
-            })?;
-            (hash, Some(leaf.recorded_at))
-        };
+        let (last_leaf, last_recorded) = last_leaf(&store, head.size, &root_now)?;
 
         // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
         let stats = LedgerStats::new();
@@ -622,20 +604,34 @@ impl Ledger {
             repairs,
             _lock: lock,
         });
-        let (applied_tx, applied_rx) = mpsc::channel();
-        let sequencer = Sequencer {
-            shared: Arc::clone(&shared),
-            key,
-            clock,
-            state,
-            range,
-            last_leaf,
-            last_recorded,
-            overlay: HashMap::new(),
-            number: 0,
-            applied: applied_rx,
-            views: Vec::new(),
+        let sequencer = {
+            let shared = Arc::clone(&shared);
+            move |applied| Sequencer {
+                shared,
+                key,
+                clock,
+                state,
+                range,
+                last_leaf,
+                last_recorded,
+                overlay: HashMap::new(),
+                number: 0,
+                applied,
+                views: Vec::new(),
+            }
         };
+        Self::start(shared, sequencer, checkpoint_file_interval)
+    }
+
+    /// Starts the committer thread and the sequencer (made by `sequencer`, given the channel on
+    /// which the committer says which batches' views it applied) over an opened store.
+    fn start(
+        shared: Arc<Shared>,
+        sequencer: impl FnOnce(mpsc::Receiver<u64>) -> Sequencer,
+        checkpoint_file_interval: std::time::Duration,
+    ) -> Result<Ledger, OpenError> {
+        let (applied_tx, applied_rx) = mpsc::channel();
+        let sequencer = sequencer(applied_rx);
         let committer = Committer {
             shared: Arc::clone(&shared),
             applied: applied_tx,
@@ -686,13 +682,13 @@ impl Ledger {
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Counters and histograms of the write path since open.
     /// What opening this ledger had to repair (empty on a clean open): the edges print them, so
     /// an operator learns what was moved to `quarantine/` and why.
     pub fn repairs(&self) -> &[Repair] {
         &self.shared.repairs
     }
 
+    /// Counters and histograms of the write path since open.
     pub fn stats(&self) -> &LedgerStats {
         &self.shared.stats
     }
@@ -993,6 +989,32 @@ fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), Open
         )));
     }
     Ok(())
+}
+
+/// The hash of the last leaf of a log of `size` (the next leaf's `prev`) and its recorded time,
+/// proven against the verified `root`, so a bad read here cannot leak into new leaves.
+fn last_leaf(
+    store: &SledStore,
+    size: u64,
+    root: &Hash,
+) -> Result<(Hash, Option<Timestamp>), OpenError> {
+    if size == 0 {
+        return Ok((GENESIS_PREV, None));
+    }
+    let last = size - 1;
+    let bytes = store
+        .leaf(last)?
+        .ok_or_else(|| OpenError::Corrupt(format!("leaf {last} is missing")))?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+    let hash = merkle::leaf_hash(&bytes);
+    let proof = merkle::inclusion_proof(store, last, size)
+        .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+    merkle::verify_inclusion(last, size, &hash, &proof, root).map_err(|e| {
+        OpenError::Corrupt(format!(
+            "leaf {last} does not match the stored Merkle tree: {e}"
+        ))
+    })?;
+    Ok((hash, Some(leaf.recorded_at)))
 }
 
 /// The newest checkpoint this ledger ever signed: the larger of sled's copy and the file's. A

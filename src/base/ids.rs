@@ -183,7 +183,7 @@ impl Origin {
 }
 string_newtype!(Origin);
 
-/// What an enrolled officer may do in the ledger (DOMAIN.md "Roles").
+/// What an enrolled officer may do in the ledger (docs/DOMAIN.md "Roles").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OfficerRole {

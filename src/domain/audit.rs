@@ -1,4 +1,4 @@
-//! The custody audit: every weakness a defence lawyer would raise (DOMAIN.md "Anomalies the
+//! The custody audit: every weakness a defence lawyer would raise (docs/DOMAIN.md "Anomalies the
 //! audit must find", classes 1–14), found in a sequence of verified events. Pure: no I/O, clock
 //! or randomness — the moment open clocks are judged at (`as_of`) is an input. Each finding has a
 //! class, a severity, the seqs that prove it, and one sentence a prosecutor can read aloud, in
@@ -42,7 +42,7 @@ impl Severity {
     }
 }
 
-/// The anomaly classes, numbered as in DOMAIN.md.
+/// The anomaly classes, numbered as in docs/DOMAIN.md.
 pub const CLASSES: [(u8, &str); 14] = [
     (1, "broken_log"),
     (2, "custody_gap"),

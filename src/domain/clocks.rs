@@ -1,5 +1,5 @@
 //! The statutory clocks of narcotics procedure, as a versioned data table carrying the legal basis
-//! of each clock (DOMAIN.md "Statutory clocks"). Data only: the audit decides what to do with it.
+//! of each clock (docs/DOMAIN.md "Statutory clocks"). Data only: the audit decides what to do with it.
 //! Legal bases live here and on events, never in type names, because procedure law changes (the
 //! new criminal procedure code, UU 20/2025, took effect on 2 January 2026).
 

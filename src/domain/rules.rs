@@ -73,7 +73,7 @@ const fn row(kind: StatementType, signers: &'static [SignerRule]) -> TypeRule {
 
 use StatementType as T;
 
-/// The role table: required signers per statement type (DOMAIN.md "Event vocabulary"; the
+/// The role table: required signers per statement type (docs/DOMAIN.md "Event vocabulary"; the
 /// summary is in docs/EVENTS.md). `min`/`max` count the signers in each role; each signer is a
 /// different officer.
 #[rustfmt::skip]

@@ -378,7 +378,7 @@ enum Command {
         #[command(flatten)]
         json: JsonArg,
     },
-    /// Find every anomaly a defence lawyer would raise (DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
+    /// Find every anomaly a defence lawyer would raise (docs/DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
     Audit {
         #[command(flatten)]
         ledger: SourceArg,

@@ -134,7 +134,7 @@ pub fn note_by(officer: &str, extra: &str) -> String {
     )
 }
 
-/// A fresh `custody demo` ledger (the DOMAIN.md scenario, keys in `demo-keys/`).
+/// A fresh `custody demo` ledger (the docs/DOMAIN.md scenario, keys in `demo-keys/`).
 pub fn demo_ledger() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("demo");
