@@ -43,14 +43,19 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// A source file of the library: its layer (its folder), its module name, its text.
 struct Module {
+    /// The layer folder (`""` for a file outside every layer folder).
     layer: String,
+    /// The layer's module the file belongs to: its stem, or for a file in a module's own folder
+    /// (`src/edge/cli/queries.rs`) that folder's name (`cli`).
     name: String,
+    /// The path below `src/`, for messages.
+    relative: String,
     text: String,
 }
 
 impl Module {
     fn path(&self) -> String {
-        format!("src/{}/{}.rs", self.layer, self.name)
+        format!("src/{}", self.relative)
     }
 }
 
@@ -63,19 +68,25 @@ fn src_modules() -> Vec<Module> {
         .into_iter()
         .filter_map(|p| {
             let relative = p.strip_prefix(root().join("src")).ok()?.to_path_buf();
-            let name = p.file_stem()?.to_str()?.to_owned();
             let text = std::fs::read_to_string(&p).ok()?;
-            let mut parts: Vec<String> = relative
+            let parts: Vec<String> = relative
                 .iter()
                 .map(|c| c.to_string_lossy().into_owned())
                 .collect();
-            parts.pop();
-            let layer = if parts.len() == 1 {
-                parts.remove(0)
-            } else {
-                String::new()
+            let stem = |s: &str| s.trim_end_matches(".rs").to_owned();
+            let (layer, name) = match parts.as_slice() {
+                [file] => (String::new(), stem(file)),
+                [layer, file] => (layer.clone(), stem(file)),
+                [layer, module, ..] => (layer.clone(), module.clone()),
+                [] => return None,
             };
-            Some(Module { layer, name, text })
+            let relative = relative.display().to_string();
+            Some(Module {
+                layer,
+                name,
+                relative,
+                text,
+            })
         })
         .filter(|m| !(m.layer.is_empty() && (m.name == "lib" || m.name == "main")))
         .collect()
@@ -260,8 +271,8 @@ fn every_module_has_a_layer() {
     }
 }
 
-/// Imports in `text` (a module of `layer`) of modules from a higher layer.
-fn layer_violations(layer: &str, name: &str, text: &str) -> Vec<String> {
+/// Imports in `text` (the file `file` below `src/`, of `layer`) of modules from a higher layer.
+fn layer_violations(layer: &str, file: &str, text: &str) -> Vec<String> {
     let mut violations = Vec::new();
     let Some(own) = layer_of(layer) else {
         return violations;
@@ -272,9 +283,7 @@ fn layer_violations(layer: &str, name: &str, text: &str) -> Vec<String> {
                 continue;
             };
             if theirs > own {
-                violations.push(format!(
-                    "src/{layer}/{name}.rs:{line_no} ({layer}) uses {other}"
-                ));
+                violations.push(format!("src/{file}:{line_no} ({layer}) uses {other}"));
             }
         }
     }
@@ -285,7 +294,7 @@ fn layer_violations(layer: &str, name: &str, text: &str) -> Vec<String> {
 fn no_module_imports_from_a_layer_above_its_own() {
     let violations: Vec<String> = src_modules()
         .iter()
-        .flat_map(|m| layer_violations(&m.layer, &m.name, &m.text))
+        .flat_map(|m| layer_violations(&m.layer, &m.relative, &m.text))
         .collect();
     assert!(
         violations.is_empty(),
@@ -454,11 +463,17 @@ fn the_tidy_rules_can_fail() {
     assert!(layer_of("edge") > layer_of("app"));
     // A domain module reaching up into storage is caught; reaching down into formats is not.
     let up = "use crate::storage::store::SledStore;\n";
-    assert_eq!(layer_violations("domain", "rules", up).len(), 1);
+    assert_eq!(layer_violations("domain", "domain/rules.rs", up).len(), 1);
     let grouped = "use crate::{format::leaf, app::ledger::Ledger};\n";
-    assert_eq!(layer_violations("domain", "rules", grouped).len(), 1);
+    assert_eq!(
+        layer_violations("domain", "domain/rules.rs", grouped).len(),
+        1
+    );
     let down = "use crate::format::statement::Statement;\n";
-    assert_eq!(layer_violations("domain", "rules", down).len(), 0);
+    assert_eq!(layer_violations("domain", "domain/rules.rs", down).len(), 0);
     let in_tests = "#[cfg(test)]\nuse crate::app::ledger::Ledger;\n";
-    assert_eq!(layer_violations("domain", "rules", in_tests).len(), 0);
+    assert_eq!(
+        layer_violations("domain", "domain/rules.rs", in_tests).len(),
+        0
+    );
 }

@@ -1,0 +1,328 @@
+//! Keys and the ledger's administration: `custody key`, `init`, `enroll`, `revoke` and `rotate`.
+//! It composes and signs identity statements and appends them; it must never decide who may
+//! enroll or sign (the rules do, when the statement is appended) nor pick an exit code number.
+
+use super::args::{JsonArg, LedgerArg};
+use super::common::{Failure, Outcome, input, open, print_json, read_key};
+use super::record::append_signed;
+use crate::app::compose::{self, OfficerInput};
+use crate::app::ledger::Ledger;
+use crate::base::ids::{FacilityId, OfficerId, OfficerRole, Origin};
+use crate::base::time::Clock;
+use crate::keys::signing::{PublicKey, SecretKey};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum KeyCommand {
+    /// Generate a new Ed25519 key (PKCS#8 PEM, mode 0600) and print its public key and key id
+    New {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+    /// Print only the public key (base64) of a private key file, for enrollment
+    Public { key: PathBuf },
+    /// Print the public key and key id of a private key file
+    Show {
+        key: PathBuf,
+        #[command(flatten)]
+        json: JsonArg,
+    },
+}
+
+/// `custody key new|public|show`.
+pub(super) fn key(command: KeyCommand) -> Outcome {
+    match command {
+        KeyCommand::New { out, json } => key_new(&out, json.json),
+        KeyCommand::Show { key, json } => key_show(&key, json.json),
+        KeyCommand::Public { key } => {
+            out!("{}", read_key(&key)?.public().to_base64());
+            Ok(())
+        }
+    }
+}
+
+fn key_new(out: &Path, json: bool) -> Outcome {
+    let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
+    key.write_new_file(out)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    show_public(&key, Some(out), json);
+    Ok(())
+}
+
+fn key_show(path: &Path, json: bool) -> Outcome {
+    let key = read_key(path)?;
+    show_public(&key, Some(path), json);
+    Ok(())
+}
+
+fn show_public(key: &SecretKey, path: Option<&Path>, json: bool) {
+    let public = key.public();
+    if json {
+        print_json(&json!({
+            "file": path.map(|p| p.display().to_string()),
+            "public_key": public.to_base64(),
+            "key_id": public.key_id(),
+        }));
+    } else {
+        if let Some(p) = path {
+            out!("private key: {} (keep it secret; mode 0600)", p.display());
+        }
+        out!("public key:  {}", public.to_base64());
+        out!("key id:      {}", public.key_id());
+    }
+}
+
+#[derive(Args, Debug)]
+pub(super) struct InitArgs {
+    #[arg(long, value_name = "DIR", env = "CUSTODY_LEDGER")]
+    ledger: PathBuf,
+    /// Log origin, e.g. custody.lapas-narkotika-jakarta.go.id/ledger
+    #[arg(long)]
+    origin: String,
+    /// The founding administrator's private key file
+    #[arg(long, value_name = "FILE")]
+    admin_key: PathBuf,
+    /// The founding administrator's NIP/NRP
+    #[arg(long, value_name = "ID")]
+    admin_id: String,
+    #[arg(long, value_name = "NAME")]
+    admin_name: String,
+    #[arg(long, value_name = "AGENCY", default_value = "imipas")]
+    admin_agency: String,
+    #[arg(long, value_name = "UNIT", default_value = "Ledger administration")]
+    admin_unit: String,
+    /// Facility code of the ledger's home, e.g. LPN-JAKARTA
+    #[arg(long, default_value = "HQ")]
+    facility: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody init`.
+pub(super) fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let InitArgs {
+        ledger,
+        origin,
+        admin_key,
+        admin_id,
+        admin_name,
+        admin_agency,
+        admin_unit,
+        facility,
+        json,
+    } = a;
+    let origin = Origin::parse(&origin).map_err(input("--origin"))?;
+    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let key = read_key(&admin_key)?;
+    let admin = OfficerInput {
+        id: OfficerId::parse(&admin_id).map_err(input("--admin-id"))?,
+        name: admin_name,
+        agency: admin_agency,
+        unit: admin_unit,
+        roles: vec![OfficerRole::Admin],
+        public_key: key.public(),
+    };
+    let (ledger_handle, receipt) = compose::init_ledger(
+        &ledger,
+        &origin,
+        facility.as_str(),
+        Arc::clone(clock),
+        &admin,
+        &key,
+    )?;
+    let vkey = ledger_handle.verifier_key().to_string();
+    if json.json {
+        print_json(&json!({
+            "ledger": ledger.display().to_string(),
+            "origin": origin.as_str(),
+            "vkey": vkey,
+            "genesis": ledger_handle.receipt_view(&receipt)?,
+        }));
+    } else {
+        out!("created ledger {} (origin {origin})", ledger.display());
+        out!("genesis recorded at seq {}", receipt.seq);
+        out!("verifier key (give this to prosecutors and auditors):");
+        out!("{vkey}");
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct EnrollArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The administrator's private key file
+    #[arg(long, value_name = "ADMIN_KEY")]
+    key: PathBuf,
+    /// The officer's NIP (18 digits) or NRP (8 digits)
+    #[arg(long, value_name = "ID")]
+    officer: String,
+    #[arg(long)]
+    name: String,
+    /// imipas, polri, bnn, tni, kejaksaan, labfor, bpom or other
+    #[arg(long)]
+    agency: String,
+    #[arg(long)]
+    unit: String,
+    /// Comma-separated roles, e.g. gate_officer,security_officer
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<String>,
+    /// The officer's public key (base64), as printed by `custody key new`
+    #[arg(long, value_name = "B64")]
+    public_key: String,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long, default_value = "HQ")]
+    facility: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody enroll`.
+pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let EnrollArgs {
+        ledger,
+        key,
+        officer,
+        name,
+        agency,
+        unit,
+        roles,
+        public_key,
+        reason,
+        facility,
+        json,
+    } = a;
+    let ledger = open(&ledger.ledger)?;
+    let admin_key = read_key(&key)?;
+    let admin = officer_of_key(&ledger, &admin_key)?;
+    let roles = roles
+        .iter()
+        .map(|r| OfficerRole::parse(r.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(input("--roles"))?;
+    let officer = OfficerInput {
+        id: OfficerId::parse(&officer).map_err(input("--officer"))?,
+        name,
+        agency,
+        unit,
+        roles,
+        public_key: PublicKey::from_base64(&public_key).map_err(input("--public-key"))?,
+    };
+    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let bytes = compose::enrollment(
+        clock.as_ref(),
+        facility.as_str(),
+        &admin,
+        &officer,
+        reason.as_deref(),
+    )
+    .map_err(input("statement"))?;
+    append_signed(&ledger, bytes, &[&admin_key], json.json, "enrolled")
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RevokeArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[arg(long, value_name = "ADMIN_KEY")]
+    key: PathBuf,
+    #[arg(long, value_name = "ID")]
+    officer: String,
+    #[arg(long)]
+    reason: String,
+    #[arg(long, default_value = "HQ")]
+    facility: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody revoke`.
+pub(super) fn revoke(a: RevokeArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let RevokeArgs {
+        ledger,
+        key,
+        officer,
+        reason,
+        facility,
+        json,
+    } = a;
+    let ledger = open(&ledger.ledger)?;
+    let admin_key = read_key(&key)?;
+    let admin = officer_of_key(&ledger, &admin_key)?;
+    let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
+    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let bytes = compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
+        .map_err(input("statement"))?;
+    append_signed(&ledger, bytes, &[&admin_key], json.json, "revoked")
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RotateArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[arg(long, value_name = "ADMIN_KEY")]
+    key: PathBuf,
+    /// The officer's current (old) private key file
+    #[arg(long, value_name = "FILE")]
+    old_key: PathBuf,
+    #[arg(long, value_name = "ID")]
+    officer: String,
+    /// The new public key (base64)
+    #[arg(long, value_name = "B64")]
+    public_key: String,
+    #[arg(long)]
+    reason: String,
+    #[arg(long, default_value = "HQ")]
+    facility: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody rotate`.
+pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let RotateArgs {
+        ledger,
+        key,
+        old_key,
+        officer,
+        public_key,
+        reason,
+        facility,
+        json,
+    } = a;
+    let ledger = open(&ledger.ledger)?;
+    let admin_key = read_key(&key)?;
+    let old = read_key(&old_key)?;
+    let admin = officer_of_key(&ledger, &admin_key)?;
+    let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
+    let new_key = PublicKey::from_base64(&public_key).map_err(input("--public-key"))?;
+    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let bytes = compose::rotation(
+        clock.as_ref(),
+        facility.as_str(),
+        &admin,
+        &officer,
+        &new_key,
+        &reason,
+    )
+    .map_err(input("statement"))?;
+    append_signed(&ledger, bytes, &[&admin_key, &old], json.json, "rotated")
+}
+
+/// The officer whose current key is this private key's public key.
+fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure> {
+    let public = key.public();
+    let state = ledger.state();
+    state
+        .officers()
+        .find(|o| o.current_key().is_some_and(|k| k.key == public))
+        .map(|o| o.record.id.clone())
+        .ok_or_else(|| {
+            Failure::Rejected(format!(
+                "key {} is not the current key of any enrolled officer in this ledger",
+                public.key_id()
+            ))
+        })
+}

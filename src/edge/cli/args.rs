@@ -1,0 +1,72 @@
+//! The argument groups several commands share: where a command reads or writes (a local ledger
+//! or a server) and `--json`. Only declarations and the check that a place was given: it must
+//! never open a ledger, read a file or talk to a server.
+
+use super::common::Failure;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug, Clone)]
+pub(super) struct LedgerArg {
+    /// Ledger directory (also from CUSTODY_LEDGER)
+    #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR")]
+    pub(super) ledger: PathBuf,
+}
+
+/// A local ledger, or a server: where queries read and statements go.
+#[derive(Args, Debug, Clone)]
+pub(super) struct PlaceArg {
+    /// Ledger directory (also from CUSTODY_LEDGER)
+    #[arg(
+        long,
+        env = "CUSTODY_LEDGER",
+        value_name = "DIR",
+        required_unless_present = "server"
+    )]
+    pub(super) ledger: Option<PathBuf>,
+    /// A custody server instead, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER; it wins over CUSTODY_LEDGER)
+    #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
+    pub(super) server: Option<String>,
+    /// A CA certificate (PEM) to trust for the server's TLS certificate
+    #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+    pub(super) ca_cert: Option<PathBuf>,
+}
+
+impl PlaceArg {
+    pub(super) fn ledger(&self) -> Result<&Path, Failure> {
+        self.ledger
+            .as_deref()
+            .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
+    }
+}
+
+/// Where a query reads from: a local ledger, or a server with a signed request.
+#[derive(Args, Debug, Clone)]
+pub(super) struct SourceArg {
+    #[command(flatten)]
+    pub(super) place: PlaceArg,
+    /// Your officer key, which signs read requests to --server (also from CUSTODY_KEY)
+    #[arg(long = "key", env = "CUSTODY_KEY", value_name = "FILE")]
+    pub(super) read_key: Option<PathBuf>,
+}
+
+/// Where a signed statement goes: a local ledger, or a server (with an outbox for when it is
+/// unreachable).
+#[derive(Args, Debug, Clone)]
+pub(super) struct TargetArg {
+    #[command(flatten)]
+    pub(super) place: PlaceArg,
+    /// Keep the signed envelope in this folder when the server cannot be reached; send it later with `custody sync`
+    #[arg(long, value_name = "DIR", requires = "server")]
+    pub(super) outbox: Option<PathBuf>,
+    /// The ledger's verifier key: check the receipt's checkpoint signature too (a string or a file)
+    #[arg(long, env = "CUSTODY_VKEY", value_name = "VKEY")]
+    pub(super) vkey: Option<String>,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+pub(super) struct JsonArg {
+    /// Print machine-readable JSON instead of text
+    #[arg(long)]
+    pub(super) json: bool,
+}

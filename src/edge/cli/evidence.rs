@@ -1,0 +1,185 @@
+//! Evidence for court: `custody bundle export` and `bundle verify` (one self-contained file an
+//! auditor verifies offline with only the verifier key) and `custody report` (the printable
+//! berita acara describing exactly one bundle). It must never verify a bundle itself (that is
+//! `app::bundle`'s) nor pick an exit code number.
+
+use super::args::{JsonArg, SourceArg};
+use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show, source};
+use crate::base::time::Clock;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum BundleCommand {
+    /// Write one self-contained file: the item's (and its parent's and samples') leaves, the identity leaves of every officer they name, inclusion proofs, the checkpoint and the verifier key
+    Export(BundleExportArgs),
+    /// Verify a bundle with no ledger and no network: checkpoint signature, inclusion proofs, officer signatures and key validity, the item chains, then the audit
+    Verify(BundleVerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct BundleExportArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[arg(long, value_name = "ID")]
+    item: String,
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct BundleVerifyArgs {
+    /// The bundle file
+    file: PathBuf,
+    /// The ledger's verifier key (a string, or a file holding it), obtained from a channel you trust
+    #[arg(long, value_name = "VKEY")]
+    vkey: String,
+    /// Judge open clocks at this moment (RFC 3339 UTC; default now)
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+/// `custody bundle export|verify`.
+pub(super) fn bundle(command: BundleCommand, clock: &Arc<dyn Clock>) -> Outcome {
+    match command {
+        BundleCommand::Export(a) => bundle_export(a, clock),
+        BundleCommand::Verify(a) => bundle_verify(a, clock),
+    }
+}
+
+/// `custody bundle export`.
+fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let BundleExportArgs {
+        ledger: src,
+        item,
+        out,
+        json,
+    } = a;
+    let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
+    if out.exists() {
+        return Err(Failure::Input(format!(
+            "{} already exists; choose another --out",
+            out.display()
+        )));
+    }
+    let bytes = source(&src, clock)?.reads().bundle(&id)?;
+    let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
+        .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
+    std::fs::write(&out, &bytes).map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+    let digest = crate::keys::signing::hex(&{
+        use sha2::Digest as _;
+        sha2::Sha256::digest(&bytes)
+    });
+    if json.json {
+        print_json(
+            &json!({"out": out.display().to_string(), "entries": bundle.entries.len(), "bytes": bytes.len(), "sha256": digest, "items": bundle.items}),
+        );
+    } else {
+        out!(
+            "wrote {} ({} entries, {} bytes, sha256 {digest})",
+            out.display(),
+            bundle.entries.len(),
+            bytes.len()
+        );
+        out!("items: {}", bundle.items.join(", "));
+        out!(
+            "verify anywhere: custody bundle verify {} --vkey '{}'",
+            out.display(),
+            bundle.vkey
+        );
+    }
+    Ok(())
+}
+
+/// `custody bundle verify`.
+fn bundle_verify(a: BundleVerifyArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let BundleVerifyArgs {
+        file,
+        vkey,
+        as_of,
+        json,
+    } = a;
+    let vkey = read_vkey(&vkey)?;
+    let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let bytes =
+        std::fs::read(&file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+    let report = crate::app::bundle::verify(&bytes, &vkey, as_of)
+        .map_err(|e| Failure::Rejected(format!("bundle verification FAILED: {e}")))?;
+    show(json.json, &report, || crate::edge::render::bundle(&report))
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ReportArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[arg(long, value_name = "ID")]
+    item: String,
+    #[arg(long, value_name = "FILE.html")]
+    out: PathBuf,
+    /// Judge open clocks at this moment (RFC 3339 UTC; default now)
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+}
+/// `custody report`.
+pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let ReportArgs {
+        ledger: src,
+        item,
+        out,
+        as_of,
+    } = a;
+    let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
+    let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let source = source(&src, clock)?;
+    let reads = source.reads();
+    let history = reads.history(&id)?;
+    let audit = reads.audit(&crate::app::casefile::Scope::Item(id.clone()), as_of)?;
+    // The report describes exactly the bundle it names: its lot, checkpoint and key.
+    let bundle_bytes = reads.bundle(&id)?;
+    let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
+        .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
+    let lot = bundle
+        .items
+        .iter()
+        .filter_map(|i| crate::base::ids::ItemId::parse(i).ok())
+        .map(|i| reads.item(&i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cp = crate::format::note::checkpoint_unverified(bundle.checkpoint.as_bytes())
+        .map_err(|e| Failure::Io(format!("the bundle's checkpoint: {e}")))?;
+    let digest = crate::keys::signing::hex(&{
+        use sha2::Digest as _;
+        sha2::Sha256::digest(&bundle_bytes)
+    });
+    let root = B64.encode(cp.root);
+    let as_of_text = as_of.to_canonical();
+    let html = crate::edge::report::html(&crate::edge::report::ReportInput {
+        item: &history.item,
+        lot: &lot,
+        history: &history.events,
+        findings: &audit.findings,
+        origin: &bundle.origin,
+        checkpoint_size: cp.size,
+        checkpoint_root: &root,
+        bundle_sha256: &digest,
+        vkey: &bundle.vkey,
+        as_of: &as_of_text,
+    });
+    std::fs::write(&out, html.as_bytes())
+        .map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+    out!(
+        "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
+        out.display(),
+        history.events.len(),
+        audit.findings.len()
+    );
+    out!("(export the same bundle now with: custody bundle export --item {id} --out FILE)");
+    Ok(())
+}

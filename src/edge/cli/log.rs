@@ -1,0 +1,445 @@
+//! The log itself: `custody checkpoint`, `vkey`, `entry`, `prove`, `verify`, `doctor`, `export`
+//! and `rebuild` — the signed checkpoint, raw leaves, proofs, full verification and the ledger's
+//! repair and export. It prints what the library computes; it must never judge a leaf or a proof
+//! itself (verification is `app::verify`'s) nor pick an exit code number.
+
+use super::args::{JsonArg, LedgerArg, PlaceArg, SourceArg};
+use super::common::{
+    Failure, Outcome, Source, client_failure, open, print_json, progress_bar, read_vkey, remote,
+    show, source, write_stdout,
+};
+use crate::app::ledger::Ledger;
+use crate::base::time::Clock;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub(super) struct CheckpointArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody checkpoint`.
+pub(super) fn checkpoint(a: CheckpointArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let CheckpointArgs { ledger: src, json } = a;
+    let note = match &src.place.server {
+        Some(url) => {
+            let remote = remote(url, None, src.place.ca_cert.as_deref(), clock)?;
+            String::from_utf8(
+                remote
+                    .get_public("/v1/checkpoint")
+                    .map_err(client_failure)?,
+            )
+            .map_err(|_| Failure::Io("the server's checkpoint is not UTF-8".into()))?
+        }
+        None => open(src.place.ledger()?)?.checkpoint().note.clone(),
+    };
+    if json.json {
+        let cp = crate::format::note::checkpoint_unverified(note.as_bytes())
+            .map_err(|e| Failure::Io(format!("checkpoint: {e}")))?;
+        print_json(&json!({
+            "origin": cp.origin.as_str(),
+            "size": cp.size,
+            "root": B64.encode(cp.root),
+            "note": note,
+        }));
+    } else {
+        write_stdout(note.as_bytes())?;
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct VkeyArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody vkey`.
+pub(super) fn vkey(a: VkeyArgs) -> Outcome {
+    let VkeyArgs { ledger, json } = a;
+    let ledger = open(&ledger.ledger)?;
+    if json.json {
+        print_json(&json!({"vkey": ledger.verifier_key().to_string()}));
+    } else {
+        out!("{}", ledger.verifier_key());
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct EntryArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    seq: u64,
+    /// Decode the leaf and its statement as JSON instead
+    #[arg(long)]
+    json: bool,
+}
+/// `custody entry`.
+pub(super) fn entry(a: EntryArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let EntryArgs {
+        ledger: src,
+        seq,
+        json,
+    } = a;
+    let bytes = match source(&src, clock)? {
+        Source::Remote(remote) => remote
+            .get_signed(&format!("/v1/entries/{seq}"))
+            .map_err(client_failure)?,
+        Source::Local(ledger) => {
+            let size = ledger.checkpoint().size;
+            ledger
+                .leaf(seq)
+                .map_err(|e| Failure::Io(e.to_string()))?
+                .ok_or_else(|| {
+                    Failure::Input(format!(
+                        "no entry {seq}: the log holds seqs 0 to {}",
+                        size.saturating_sub(1)
+                    ))
+                })?
+        }
+    };
+    if json {
+        print_json(&entry_json(&bytes)?);
+    } else {
+        write_stdout(&bytes)?;
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct VerifyArgs {
+    #[arg(long, env = "CUSTODY_LEDGER", value_name = "DIR")]
+    ledger: Option<PathBuf>,
+    /// A tlog-tiles export to verify instead of a ledger (needs --vkey; takes precedence over --ledger)
+    #[arg(long, value_name = "DIR", requires = "vkey")]
+    tiles: Option<PathBuf>,
+    /// The ledger's verifier key (a string, or a file holding it)
+    #[arg(long, value_name = "VKEY")]
+    vkey: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct DoctorArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// Repair what is provably safe; without it nothing is changed (the checks run on a copy)
+    #[arg(long)]
+    repair: bool,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ExportArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody export`.
+pub(super) fn export(a: ExportArgs) -> Outcome {
+    let ExportArgs { ledger, out, json } = a;
+    let ledger = open(&ledger.ledger)?;
+    let cp = ledger.checkpoint();
+    let bar = progress_bar(cp.size, "exporting");
+    let summary = crate::app::export::export_tiles(
+        ledger.store(),
+        cp.note.as_bytes(),
+        cp.size,
+        &out,
+        &mut |d, _| bar.set_position(d),
+    )
+    .map_err(|e| match e {
+        crate::app::export::ExportError::NotEmpty { .. } => Failure::Input(e.to_string()),
+        _ => Failure::Io(e.to_string()),
+    })?;
+    bar.finish_and_clear();
+    if json.json {
+        print_json(&json!({
+            "out": out.display().to_string(),
+            "size": summary.size,
+            "entry_bundles": summary.entry_bundles,
+            "hash_tiles": summary.hash_tiles,
+            "bytes": summary.bytes,
+        }));
+    } else {
+        out!(
+            "exported {} entries to {} ({} entry bundles, {} hash tiles, {} bytes)",
+            summary.size,
+            out.display(),
+            summary.entry_bundles,
+            summary.hash_tiles,
+            summary.bytes
+        );
+        out!(
+            "verify it anywhere with: custody verify --tiles {} --vkey '{}'",
+            out.display(),
+            ledger.verifier_key()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RebuildArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody rebuild`.
+pub(super) fn rebuild(a: RebuildArgs) -> Outcome {
+    let RebuildArgs { ledger, json } = a;
+    let bar = progress_bar(0, "rebuilding");
+    let report = Ledger::rebuild(&ledger.ledger, &mut |d, t| {
+        bar.set_length(t);
+        bar.set_position(d);
+    })?;
+    bar.finish_and_clear();
+    let same = report.before == report.after;
+    if json.json {
+        print_json(
+            &json!({"size": report.size, "digest_before": B64.encode(report.before), "digest_after": B64.encode(report.after), "identical": same}),
+        );
+    } else {
+        out!("rebuilt the projections from {} entries", report.size);
+        out!("digest before: {}", B64.encode(report.before));
+        out!("digest after:  {}", B64.encode(report.after));
+        out!(
+            "{}",
+            if same {
+                "identical: the projections are a pure function of the log"
+            } else {
+                "DIFFERENT: the old projections did not match the log; the rebuilt ones are now in place"
+            }
+        );
+    }
+    if same {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(
+            "projections differed from a rebuild".into(),
+        ))
+    }
+}
+
+fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
+    let leaf = crate::format::leaf::Leaf::decode(bytes)
+        .map_err(|e| Failure::Io(format!("stored leaf: {e}")))?;
+    let statement: Value = serde_json::from_slice(leaf.envelope.payload())
+        .map_err(|e| Failure::Io(format!("stored statement: {e}")))?;
+    Ok(json!({
+        "seq": leaf.seq,
+        "recorded_at": leaf.recorded_at.to_canonical(),
+        "prev": B64.encode(leaf.prev),
+        "leaf_hash": B64.encode(crate::format::merkle::leaf_hash(bytes)),
+        "signatures": leaf.envelope.signatures().iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig.to_base64()})).collect::<Vec<_>>(),
+        "statement": statement,
+    }))
+}
+
+#[derive(Subcommand, Debug)]
+pub(super) enum ProveCommand {
+    /// Inclusion proof of the leaf at SEQ in the tree of --size leaves (default: latest checkpoint)
+    Inclusion(InclusionArgs),
+    /// Consistency proof between tree sizes OLD and NEW (default: latest checkpoint)
+    Consistency(ConsistencyArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct InclusionArgs {
+    #[command(flatten)]
+    ledger: PlaceArg,
+    seq: u64,
+    #[arg(long)]
+    size: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ConsistencyArgs {
+    #[command(flatten)]
+    ledger: PlaceArg,
+    old: u64,
+    new: Option<u64>,
+}
+
+/// `custody prove inclusion|consistency`.
+pub(super) fn prove(command: ProveCommand, clock: &Arc<dyn Clock>) -> Outcome {
+    match command {
+        ProveCommand::Inclusion(a) => inclusion(a, clock),
+        ProveCommand::Consistency(a) => consistency(a, clock),
+    }
+}
+
+/// `custody prove inclusion`.
+fn inclusion(a: InclusionArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let InclusionArgs {
+        ledger: place,
+        seq,
+        size,
+    } = a;
+    if let Some(url) = &place.server {
+        let size = size.map(|s| format!("&size={s}")).unwrap_or_default();
+        return print_public(
+            url,
+            &place,
+            &format!("/v1/proofs/inclusion?seq={seq}{size}"),
+            clock,
+        );
+    }
+    let ledger = open(place.ledger()?)?;
+    let size = size.unwrap_or(ledger.checkpoint().size);
+    let proof = ledger.inclusion_view(seq, size)?;
+    print_json(&serde_json::to_value(&proof).expect("a proof serializes"));
+    Ok(())
+}
+
+/// `custody prove consistency`.
+fn consistency(a: ConsistencyArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let ConsistencyArgs {
+        ledger: place,
+        old,
+        new,
+    } = a;
+    if let Some(url) = &place.server {
+        let new = new.map(|n| format!("&new={n}")).unwrap_or_default();
+        return print_public(
+            url,
+            &place,
+            &format!("/v1/proofs/consistency?old={old}{new}"),
+            clock,
+        );
+    }
+    let ledger = open(place.ledger()?)?;
+    let new = new.unwrap_or(ledger.checkpoint().size);
+    let hashes = ledger.consistency_proof(old, new)?;
+    print_json(
+        &json!({"old_size": old, "new_size": new, "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>()}),
+    );
+    Ok(())
+}
+
+/// Prints the JSON a public route answers (proofs), re-serialized like the local command's.
+fn print_public(url: &str, place: &PlaceArg, path: &str, clock: &Arc<dyn Clock>) -> Outcome {
+    let remote = remote(url, None, place.ca_cert.as_deref(), clock)?;
+    let body = remote.get_public(path).map_err(client_failure)?;
+    let value: Value = serde_json::from_slice(&body)
+        .map_err(|e| Failure::Io(format!("the server's answer to {path}: {e}")))?;
+    print_json(&value);
+    Ok(())
+}
+
+/// `custody verify`: a ledger, or a tlog-tiles export with its verifier key.
+pub(super) fn verify(a: VerifyArgs) -> Outcome {
+    let VerifyArgs {
+        ledger,
+        tiles,
+        vkey,
+        json,
+    } = a;
+    let json = json.json;
+    let (report, what) = match (ledger, tiles) {
+        (_, Some(dir)) => {
+            let vkey = read_vkey(vkey.as_deref().unwrap_or_default())?;
+            let note = crate::app::export::TilesSource::read_checkpoint(&dir)?;
+            let cp = crate::format::note::open_checkpoint(&note, &vkey)
+                .map_err(|e| Failure::Rejected(format!("verification FAILED: checkpoint: {e}")))?;
+            let source = crate::app::export::TilesSource::new(&dir, cp.size);
+            let bar = progress_bar(cp.size, "verifying");
+            let report = crate::app::verify::verify_log(&source, &note, &vkey, &mut |d, _| {
+                bar.set_position(d)
+            });
+            bar.finish_and_clear();
+            (report?, format!("tiles export {}", dir.display()))
+        }
+        (Some(dir), None) => {
+            let ledger = open(&dir)?;
+            let vkey = match vkey {
+                Some(v) => read_vkey(&v)?,
+                None => ledger.verifier_key().clone(),
+            };
+            let cp = ledger.checkpoint();
+            let bar = progress_bar(cp.size, "verifying");
+            let report = crate::app::verify::verify_log(
+                ledger.store(),
+                cp.note.as_bytes(),
+                &vkey,
+                &mut |d, _| bar.set_position(d),
+            );
+            bar.finish_and_clear();
+            (report?, format!("ledger {}", dir.display()))
+        }
+        (None, None) => {
+            return Err(Failure::Input(
+                "give --ledger DIR (or CUSTODY_LEDGER) or --tiles DIR --vkey VKEY".into(),
+            ));
+        }
+    };
+    if json {
+        print_json(&json!({
+            "ok": true,
+            "source": what,
+            "origin": report.origin.as_str(),
+            "size": report.size,
+            "root": B64.encode(report.root),
+            "statements": report.statements,
+            "officers_enrolled": report.officers_enrolled,
+            "officers_revoked": report.officers_revoked,
+        }));
+    } else {
+        out!(
+            "OK: {what}: {} entries verified (origin {}, root {}); every signature, key, hash link and the checkpoint check out",
+            report.size,
+            report.origin,
+            B64.encode(report.root)
+        );
+    }
+    Ok(())
+}
+
+/// `custody doctor`: exit 0 when the ledger opens and verifies with nothing left to do, 1 when a
+/// problem remains (for `--repair`, or for an operator).
+pub(super) fn doctor(a: DoctorArgs) -> Outcome {
+    let DoctorArgs {
+        ledger,
+        repair,
+        json,
+    } = a;
+    let (dir, json) = (ledger.ledger.as_path(), json.json);
+    let bar = progress_bar(0, "verifying");
+    let diagnosis = crate::app::doctor::diagnose(dir, repair, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .map_err(|e| Failure::Io(e.to_string()))?;
+    bar.finish_and_clear();
+    show(json, &diagnosis, || crate::edge::render::doctor(&diagnosis))?;
+    if diagnosis.healthy() {
+        Ok(())
+    } else if diagnosis
+        .findings
+        .iter()
+        .any(|f| matches!(f.action, crate::app::doctor::Action::Manual(_)))
+    {
+        Err(Failure::Rejected(
+            "problems remain that only an operator can fix (see each finding's action)".into(),
+        ))
+    } else {
+        Err(Failure::Rejected(format!(
+            "repairable problems found; nothing was changed. Run: custody doctor --ledger {} --repair",
+            dir.display()
+        )))
+    }
+}

@@ -1,0 +1,193 @@
+//! The command-line edge: parses arguments (clap), reads input files, calls the library, renders
+//! output for people or as JSON (`--json`), and maps every failure to an exit code in one place
+//! (`Failure::exit_code`): 0 ok, 1 verification or rule failure, 2 usage or input error,
+//! 3 I/O or corruption. Holds no business rules.
+//!
+//! This module owns the command line itself (`Cli`, `Command`: every subcommand, in the order
+//! `--help` lists them) and `run`, which hands each command to its family's module: `admin` (keys,
+//! founding, enrolling, revoking, rotating), `record` (signing and submitting statements, the
+//! outbox), `log` (checkpoints, entries, proofs, verification, doctor, export, rebuild),
+//! `queries` (the investigator's reads and the audit), `evidence` (bundles and the printable
+//! report), `bench` and `tools` (torture, serve, demo); `args` holds the argument groups they
+//! share and `common` the failures and helpers. It must never hold a command's body.
+
+use crate::base::time::{Clock, SystemClock};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Writes a line to stdout, ignoring a closed pipe (`custody entry 3 | head` must not panic).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// Writes to stdout without a newline, ignoring a closed pipe.
+macro_rules! out_raw {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+mod admin;
+mod args;
+mod bench;
+mod common;
+mod evidence;
+mod log;
+mod queries;
+mod record;
+mod tools;
+
+pub use common::Failure;
+use common::Outcome;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "custody",
+    version,
+    about = "Tamper-evident chain-of-custody ledger (buku register barang bukti)",
+    long_about = "custody records every act on seized contraband — search, find, seal, weighing, handover, seizure, lab result, destruction — as a statement signed by the officers involved, in an append-only RFC 6962 log with signed C2SP checkpoints."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Manage officer keys (kunci petugas)
+    #[command(subcommand)]
+    Key(admin::KeyCommand),
+    /// Create a new ledger with its checkpoint key and genesis statement (pembentukan buku)
+    Init(admin::InitArgs),
+    /// Enroll an officer (pendaftaran petugas); signed by an administrator
+    Enroll(admin::EnrollArgs),
+    /// Revoke an officer (pencabutan petugas): none of their keys may sign after this
+    Revoke(admin::RevokeArgs),
+    /// Replace an officer's key (penggantian kunci); signed by an administrator and the old key
+    Rotate(admin::RotateArgs),
+    /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
+    Record(record::RecordArgs),
+    /// Add one signature to a statement or envelope and print the envelope (for signing on several devices)
+    Sign(record::SignArgs),
+    /// Append a fully signed envelope
+    Submit(record::SubmitArgs),
+    /// Print the latest signed checkpoint, byte for byte
+    Checkpoint(log::CheckpointArgs),
+    /// Print the ledger's checkpoint verifier key
+    Vkey(log::VkeyArgs),
+    /// Print the raw leaf bytes at SEQ, exactly what was hashed
+    Entry(log::EntryArgs),
+    /// Inclusion and consistency proofs (RFC 9162)
+    #[command(subcommand)]
+    Prove(log::ProveCommand),
+    /// Verify the whole log: every leaf, signature, key validity, hash chain and the Merkle root
+    Verify(log::VerifyArgs),
+    /// Check a ledger folder that will not open (or any other): every problem with its file and rule; --repair fixes what is provably safe (quarantine, never delete; views rebuilt from the log)
+    Doctor(log::DoctorArgs),
+    /// Export the log as C2SP tlog-tiles files
+    Export(log::ExportArgs),
+    /// List items (daftar barang bukti), optionally by status and facility
+    Items(queries::ItemsArgs),
+    /// Show one item's current state (keadaan barang bukti)
+    Item(queries::ItemArgs),
+    /// Show every event of an item with time, act, signers and roles, seals, masses and location (riwayat)
+    History(queries::HistoryArgs),
+    /// Items an officer (NIP/NRP) or a unit holds now (penguasaan)
+    Holdings(queries::HoldingsArgs),
+    /// Releases not yet received (serah terima tertunda)
+    Pending(queries::PendingArgs),
+    /// An incident: searches, finds, items and persons (kejadian)
+    Incident(queries::IncidentArgs),
+    /// Everything involving one person: SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or an officer's NIP/NRP
+    Person(queries::PersonArgs),
+    /// Counts per facility: events, items, items by status
+    Facilities(queries::FacilitiesArgs),
+    /// Find every anomaly a defence lawyer would raise (docs/DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
+    Audit(queries::AuditArgs),
+    /// Evidence bundles: export an item's case, verify it offline with only the verifier key
+    #[command(subcommand)]
+    Bundle(evidence::BundleCommand),
+    /// Write a printable custody report (berita acara, A4 HTML with a verification QR code)
+    Report(evidence::ReportArgs),
+    /// Drop every projection and rebuild it from the log, then compare digests
+    Rebuild(log::RebuildArgs),
+    /// List enrolled officers and their keys
+    Officers(queries::OfficersArgs),
+    /// Measure the ledger: durable, verified appends from concurrent writers (a new ledger in --ledger)
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Reliability torture: crash `custody serve` under load and check every acknowledgement survives (or, with --faults, inject storage faults into the embedded ledger)
+    #[command(
+        after_help = "Crash torture: custody torture --ledger DIR --cycles 20\nStorage faults: custody torture --faults --seeds 200 --ledger SCRATCH\nIt ends with one line (cycles=N acked=A lost=L undetected_corruption=U) and exits 1 unless L and U are 0."
+    )]
+    Torture(tools::TortureArgs),
+    /// Serve the ledger over HTTP: statements in, signed reads out, the tlog-tiles read path for mirrors
+    Serve(tools::ServeArgs),
+    /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
+    Sync(record::SyncArgs),
+    /// Create a demonstration ledger with generated keys, then verify it
+    Demo(tools::DemoArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message());
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+/// Runs one command: a dispatch table, one line per command, to its family's module.
+fn run(cli: Cli) -> Outcome {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Key(c) => admin::key(c),
+        Command::Init(a) => admin::init(a, &clock),
+        Command::Enroll(a) => admin::enroll(a, &clock),
+        Command::Revoke(a) => admin::revoke(a, &clock),
+        Command::Rotate(a) => admin::rotate(a, &clock),
+        Command::Record(a) => record::record(a, &clock),
+        Command::Sign(a) => record::sign(a, &clock),
+        Command::Submit(a) => record::submit(a, &clock),
+        Command::Checkpoint(a) => log::checkpoint(a, &clock),
+        Command::Vkey(a) => log::vkey(a),
+        Command::Entry(a) => log::entry(a, &clock),
+        Command::Prove(c) => log::prove(c, &clock),
+        Command::Verify(a) => log::verify(a),
+        Command::Doctor(a) => log::doctor(a),
+        Command::Export(a) => log::export(a),
+        Command::Items(a) => queries::items(a, &clock),
+        Command::Item(a) => queries::item(a, &clock),
+        Command::History(a) => queries::history(a, &clock),
+        Command::Holdings(a) => queries::holdings(a, &clock),
+        Command::Pending(a) => queries::pending(a, &clock),
+        Command::Incident(a) => queries::incident(a, &clock),
+        Command::Person(a) => queries::person(a, &clock),
+        Command::Facilities(a) => queries::facilities(a, &clock),
+        Command::Audit(a) => queries::audit(a, &clock),
+        Command::Bundle(c) => evidence::bundle(c, &clock),
+        Command::Report(a) => evidence::report(a, &clock),
+        Command::Rebuild(a) => log::rebuild(a),
+        Command::Officers(a) => queries::officers(a, &clock),
+        Command::Bench(c) => bench::run(c, &clock),
+        Command::Torture(a) => tools::torture(a),
+        Command::Serve(a) => tools::serve(a),
+        Command::Sync(a) => record::sync(a, &clock),
+        Command::Demo(a) => tools::demo(a, &clock),
+    }
+}

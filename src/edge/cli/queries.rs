@@ -1,0 +1,333 @@
+//! The investigator's reads: `custody officers`, `items`, `item`, `history`, `holdings`,
+//! `pending`, `incident`, `person`, `facilities` and `audit`, from a local ledger or a server
+//! through the one `Reads` interface. It parses the arguments and renders the typed answers; it
+//! must never compute an answer itself (that is `app::reads`'s) nor pick an exit code number.
+
+use super::args::{JsonArg, SourceArg};
+use super::common::{
+    Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show, source,
+};
+use crate::base::ids::OfficerId;
+use crate::base::time::Clock;
+use clap::Args;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub(super) struct ItemsArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    /// held, in_transit, destroyed, returned or forfeited
+    #[arg(long)]
+    status: Option<String>,
+    /// Facility code, e.g. LPN-JAKARTA
+    #[arg(long)]
+    facility: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody items`.
+pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let ItemsArgs {
+        ledger: src,
+        status,
+        facility,
+        json,
+    } = a;
+    let status = status
+        .map(|s| {
+            crate::domain::custody::Status::parse(&s).ok_or_else(|| {
+                Failure::Input(format!(
+                    "--status {s:?}: use held, in_transit, destroyed, returned or forfeited"
+                ))
+            })
+        })
+        .transpose()?;
+    let source = source(&src, clock)?;
+    let list = source.reads().items(status, facility.as_deref())?;
+    show(json.json, &list, || crate::edge::render::items(&list))
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ItemArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    id: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody item`.
+pub(super) fn item(a: ItemArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let ItemArgs {
+        ledger: src,
+        id,
+        json,
+    } = a;
+    let id = crate::base::ids::ItemId::parse(&id).map_err(input("item"))?;
+    let item = source(&src, clock)?.reads().item(&id)?;
+    show(json.json, &item, || crate::edge::render::item(&item))
+}
+
+#[derive(Args, Debug)]
+pub(super) struct HistoryArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    id: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody history`.
+pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let HistoryArgs {
+        ledger: src,
+        id,
+        json,
+    } = a;
+    let id = crate::base::ids::ItemId::parse(&id).map_err(input("item"))?;
+    let history = source(&src, clock)?.reads().history(&id)?;
+    show(json.json, &history, || {
+        crate::edge::render::history(&history.item, &history.events)
+    })
+}
+
+#[derive(Args, Debug)]
+pub(super) struct HoldingsArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    /// The officer's NIP/NRP
+    #[arg(required_unless_present = "unit")]
+    officer: Option<String>,
+    /// A unit name, exactly as enrolled, e.g. "Satresnarkoba Polres Jakarta Timur"
+    #[arg(long, conflicts_with = "officer")]
+    unit: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody holdings`.
+pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let HoldingsArgs {
+        ledger: src,
+        officer,
+        unit,
+        json,
+    } = a;
+    let (who, holder) = match (officer, unit) {
+        (Some(o), _) => {
+            let o = OfficerId::parse(&o).map_err(input("officer"))?;
+            (
+                format!("officer {o}"),
+                crate::app::reads::Holder::Officer(o),
+            )
+        }
+        (None, Some(u)) => (format!("unit {u}"), crate::app::reads::Holder::Unit(u)),
+        (None, None) => {
+            return Err(Failure::Input(
+                "give an officer's NIP/NRP or --unit UNIT".into(),
+            ));
+        }
+    };
+    let list = source(&src, clock)?.reads().holdings(&holder)?;
+    if json.json {
+        print_json(&serde_json::to_value(&list).expect("items serialize"));
+    } else {
+        out!(
+            "Holdings of {who} (barang dalam penguasaan): {} item(s)",
+            list.len()
+        );
+        crate::edge::render::items(&list);
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct PendingArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody pending`.
+pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let PendingArgs { ledger: src, json } = a;
+    let list = source(&src, clock)?.reads().pending()?;
+    show(json.json, &list, || crate::edge::render::pending(&list))
+}
+
+#[derive(Args, Debug)]
+pub(super) struct IncidentArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    id: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody incident`.
+pub(super) fn incident(a: IncidentArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let IncidentArgs {
+        ledger: src,
+        id,
+        json,
+    } = a;
+    let view = source(&src, clock)?.reads().incident(&id)?;
+    show(json.json, &view, || crate::edge::render::incident(&view))
+}
+
+#[derive(Args, Debug)]
+pub(super) struct PersonArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    id: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody person`.
+pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let PersonArgs {
+        ledger: src,
+        id,
+        json,
+    } = a;
+    let view = source(&src, clock)?.reads().person(&id)?;
+    show(json.json, &view, || {
+        crate::edge::render::person(&view.person, &view.events)
+    })
+}
+
+#[derive(Args, Debug)]
+pub(super) struct FacilitiesArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody facilities`.
+pub(super) fn facilities(a: FacilitiesArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let FacilitiesArgs { ledger: src, json } = a;
+    let map = source(&src, clock)?.reads().facilities()?;
+    if json.json {
+        print_json(&serde_json::to_value(&map).expect("counts serialize"));
+    } else {
+        for (f, counts) in map {
+            out!("{f}: {counts}");
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct AuditArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    /// Audit one item with its parent and samples
+    #[arg(long, conflicts_with_all = ["incident", "all"])]
+    item: Option<String>,
+    /// Audit every item of an incident
+    #[arg(long, conflicts_with = "all")]
+    incident: Option<String>,
+    /// Audit the whole log (verifies it first)
+    #[arg(long)]
+    all: bool,
+    /// Judge open clocks and gaps at this moment (RFC 3339 UTC; default now)
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+    /// Exit 1 when a finding reaches this severity: info, warning, serious or critical
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody audit`.
+pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let AuditArgs {
+        ledger: src,
+        item,
+        incident,
+        all,
+        as_of,
+        fail_on,
+        json,
+    } = a;
+    let scope = match (item, incident, all) {
+        (Some(i), _, _) => crate::app::casefile::Scope::Item(
+            crate::base::ids::ItemId::parse(&i).map_err(input("--item"))?,
+        ),
+        (None, Some(i), _) => crate::app::casefile::Scope::Incident(i),
+        (None, None, true) => crate::app::casefile::Scope::All,
+        (None, None, false) => {
+            return Err(Failure::Input(
+                "give --item ID, --incident ID or --all".into(),
+            ));
+        }
+    };
+    let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let fail_on = fail_on
+        .map(|s| {
+            crate::domain::audit::Severity::parse(&s).ok_or_else(|| {
+                Failure::Input(format!(
+                    "--fail-on {s:?}: use info, warning, serious or critical"
+                ))
+            })
+        })
+        .transpose()?;
+    let report = match &src.place.server {
+        Some(_) => source(&src, clock)?.reads().audit(&scope, as_of)?,
+        // Locally, with a progress bar: `--all` verifies the whole log first.
+        None => local_audit(src.place.ledger()?, &scope, as_of)?,
+    };
+    if json.json {
+        print_json(&serde_json::to_value(&report).expect("the report serializes"));
+    } else {
+        crate::edge::render::audit(&report);
+    }
+    if let Some(level) = fail_on {
+        let worst = report.findings.iter().map(|f| f.severity).max();
+        if worst.is_some_and(|w| w >= level) {
+            return Err(Failure::Rejected(format!(
+                "the audit found {} finding(s) at or above {}",
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity >= level)
+                    .count(),
+                level.as_str()
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct OfficersArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody officers`.
+pub(super) fn officers(a: OfficersArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let OfficersArgs { ledger: src, json } = a;
+    let source = source(&src, clock)?;
+    let list = source.reads().officers()?;
+    show(json.json, &list, || crate::edge::render::officers(&list))
+}
+
+/// `custody audit` on a local ledger, behind a progress bar (`--all` verifies the whole log first).
+fn local_audit(
+    dir: &Path,
+    scope: &crate::app::casefile::Scope,
+    as_of: crate::base::time::Timestamp,
+) -> Result<crate::app::casefile::AuditReport, Failure> {
+    let ledger = open(dir)?;
+    let bar = progress_bar(0, "auditing");
+    let report = crate::app::casefile::audit(&ledger, scope, as_of, &mut |d, t| {
+        bar.set_length(t);
+        bar.set_position(d);
+    })
+    .map_err(|e| match e {
+        crate::app::casefile::CaseError::NoItem(_)
+        | crate::app::casefile::CaseError::NoIncident(_) => Failure::Input(e.to_string()),
+        other => Failure::Io(other.to_string()),
+    })?;
+    bar.finish_and_clear();
+    Ok(report)
+}

@@ -1,0 +1,376 @@
+//! Writing statements: `custody record`, `sign`, `submit` and `sync`, to a local ledger or a
+//! server (with the device's outbox when the server cannot be reached), and how a receipt is
+//! printed. It must never report a statement recorded without a receipt, nor queued before the
+//! outbox holds it durably.
+
+use super::args::{JsonArg, TargetArg};
+use super::common::{
+    Failure, Outcome, client_failure, input, open, print_json, read_input, read_key, read_vkey,
+    remote,
+};
+use crate::app::compose;
+use crate::app::ledger::{Ledger, Receipt};
+use crate::app::reads::{ReadError, Reads as _};
+use crate::base::time::Clock;
+use crate::edge::client::{Outbox, Remote};
+use crate::format::envelope::Envelope;
+use crate::keys::signing::SecretKey;
+use clap::Args;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub(super) struct RecordArgs {
+    #[command(flatten)]
+    ledger: TargetArg,
+    /// Private key file of a signer; repeat for every signer
+    #[arg(long = "key", value_name = "FILE", required = true)]
+    keys: Vec<PathBuf>,
+    /// Statement JSON file, or - for standard input
+    statement: PathBuf,
+    /// When the statement has no `after`, fill it with the current head of each item it names
+    /// (the officers sign the state they see now)
+    #[arg(long)]
+    fill_after: bool,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody record`.
+pub(super) fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let RecordArgs {
+        ledger: target,
+        keys,
+        statement,
+        fill_after,
+        json,
+    } = a;
+    let raw = read_input(&statement)?;
+    let first_key = keys.first().cloned();
+    let keys = keys
+        .iter()
+        .map(|k| read_key(k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+    let refs: Vec<&SecretKey> = keys.iter().collect();
+    match &target.place.server {
+        None => {
+            let ledger = open(target.place.ledger()?)?;
+            if fill_after {
+                let store = ledger.store();
+                let head = |id: &crate::base::ids::ItemId| {
+                    crate::app::queries::item(store, id)
+                        .ok()
+                        .flatten()
+                        .map(|s| s.head)
+                };
+                bytes = compose::fill_after(&bytes, &head).map_err(input("statement"))?;
+            }
+            append_signed(&ledger, bytes, &refs, json.json, "recorded")
+        }
+        Some(url) => {
+            let read_key = first_key.as_deref().map(read_key).transpose()?;
+            let remote = remote(url, read_key, target.place.ca_cert.as_deref(), clock)?;
+            let outbox = target
+                .outbox
+                .as_deref()
+                .map(Outbox::open)
+                .transpose()
+                .map_err(client_failure)?;
+            if fill_after {
+                bytes = fill_after_remote(&remote, outbox.as_ref(), &bytes)?;
+            }
+            let envelope = compose::sign_statement(bytes, &refs).map_err(input("statement"))?;
+            submit_remote(
+                &remote,
+                outbox.as_ref(),
+                &target,
+                envelope.to_json_pretty().into_bytes(),
+                json.json,
+                clock.as_ref(),
+            )
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(super) struct SignArgs {
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// Statement or envelope JSON file, or - for standard input
+    input: PathBuf,
+}
+/// `custody sign`.
+pub(super) fn sign(a: SignArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let SignArgs { key, input: path } = a;
+    let raw = read_input(&path)?;
+    let key = read_key(&key)?;
+    let is_envelope = serde_json::from_slice::<Value>(&raw)
+        .ok()
+        .and_then(|v| v.get("payloadType").cloned())
+        .is_some();
+    let mut envelope = if is_envelope {
+        Envelope::parse_allowing_unsigned(&raw).map_err(input("envelope"))?
+    } else {
+        let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+        crate::format::statement::Statement::parse(&bytes).map_err(input("statement"))?;
+        Envelope::unsigned(bytes).map_err(input("statement"))?
+    };
+    envelope.sign(&key).map_err(input("envelope"))?;
+    out!("{}", envelope.to_json_pretty());
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct SubmitArgs {
+    #[command(flatten)]
+    ledger: TargetArg,
+    /// Envelope JSON file, or - for standard input
+    envelope: PathBuf,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody submit`.
+pub(super) fn submit(a: SubmitArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let SubmitArgs {
+        ledger: target,
+        envelope,
+        json,
+    } = a;
+    let raw = read_input(&envelope)?;
+    match &target.place.server {
+        None => {
+            let ledger = open(target.place.ledger()?)?;
+            let receipt = ledger.submit(&raw)?;
+            print_receipt(&ledger, &receipt, json.json, "recorded")
+        }
+        Some(url) => {
+            let remote = remote(url, None, target.place.ca_cert.as_deref(), clock)?;
+            let outbox = target
+                .outbox
+                .as_deref()
+                .map(Outbox::open)
+                .transpose()
+                .map_err(client_failure)?;
+            submit_remote(
+                &remote,
+                outbox.as_ref(),
+                &target,
+                raw,
+                json.json,
+                clock.as_ref(),
+            )
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(super) struct SyncArgs {
+    /// The custody server, e.g. http://127.0.0.1:8080 (also from CUSTODY_SERVER)
+    #[arg(long, env = "CUSTODY_SERVER", value_name = "URL")]
+    server: String,
+    #[arg(long, value_name = "DIR")]
+    outbox: PathBuf,
+    /// A CA certificate (PEM) to trust for the server's TLS certificate
+    #[arg(long, env = "CUSTODY_CA_CERT", value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody sync`.
+pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let SyncArgs {
+        server,
+        outbox,
+        ca_cert,
+        json,
+    } = a;
+    let remote = remote(&server, None, ca_cert.as_deref(), clock)?;
+    if !outbox.is_dir() {
+        return Err(Failure::Input(format!(
+            "outbox {} does not exist; give the folder `record --outbox` wrote to",
+            outbox.display()
+        )));
+    }
+    let outbox = Outbox::open(&outbox).map_err(client_failure)?;
+    let results = outbox
+        .sync(&remote, &mut |r| {
+            if !json.json {
+                let detail = match (&r.seq, &r.message) {
+                    (Some(seq), _) => format!("seq {seq}"),
+                    (None, Some(m)) => m.clone(),
+                    (None, None) => String::new(),
+                };
+                out!("{:<17} {}  {detail}", r.outcome, r.file);
+            }
+        })
+        .map_err(client_failure)?;
+    let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
+    let left = outbox.queued().map_err(client_failure)?.len();
+    if json.json {
+        print_json(&json!({"results": results, "still_queued": left}));
+    } else {
+        out!(
+            "{} recorded, {} already recorded, {} rejected (kept in rejected/), {} still queued",
+            count("recorded"),
+            count("already_recorded"),
+            count("rejected"),
+            left
+        );
+    }
+    if count("unreachable") > 0 {
+        Err(Failure::Io(format!(
+            "{} is unreachable; {left} envelope(s) stay queued; run `custody sync` again later",
+            remote.url()
+        )))
+    } else if count("rejected") > 0 {
+        Err(Failure::Rejected(format!(
+            "{} envelope(s) were rejected by the server; the reasons are beside them in the outbox's rejected/ folder",
+            count("rejected")
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+/// Signs a statement with `keys` and appends it to the local ledger.
+pub(super) fn append_signed(
+    ledger: &Ledger,
+    bytes: Vec<u8>,
+    keys: &[&SecretKey],
+    json: bool,
+    verb: &str,
+) -> Outcome {
+    let envelope = compose::sign_statement(bytes, keys).map_err(input("statement"))?;
+    let receipt = ledger.submit_envelope(envelope)?;
+    print_receipt(ledger, &receipt, json, verb)
+}
+
+pub(super) fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> Outcome {
+    print_receipt_view(&ledger.receipt_view(receipt)?, json, verb, false);
+    Ok(())
+}
+
+/// Fills `after` from the server; when it cannot be reached, from the heads this device last
+/// saw (its outbox remembers the leaf of every receipt), and says so.
+fn fill_after_remote(
+    remote: &Remote,
+    outbox: Option<&Outbox>,
+    bytes: &[u8],
+) -> Result<Vec<u8>, Failure> {
+    // `fill_after` takes a plain `Fn`; the cells record what the lookups ran into.
+    let unreachable: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let cached = outbox.map(Outbox::heads).unwrap_or_default();
+    let from_cache: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
+    let head = |id: &crate::base::ids::ItemId| match remote.item(id) {
+        Ok(item) => Some(item.head),
+        Err(ReadError::Unavailable(m)) => {
+            *unreachable.borrow_mut() = Some(m);
+            None
+        }
+        Err(_) => None,
+    };
+    let filled = compose::fill_after(bytes, &head);
+    match (filled, unreachable.into_inner()) {
+        (Ok(b), None) => Ok(b),
+        (_, Some(reason)) if outbox.is_some() => {
+            let cache = |id: &crate::base::ids::ItemId| {
+                let h = cached.get(id.as_str()).cloned();
+                if h.is_some() {
+                    from_cache.borrow_mut().push(id.to_string());
+                }
+                h
+            };
+            let b = compose::fill_after(bytes, &cache).map_err(|e| {
+                Failure::Io(format!(
+                    "the server is unreachable ({reason}) and this device has not seen the item's latest act, so `after` cannot be filled: {e}; give `after` in the statement"
+                ))
+            })?;
+            eprintln!(
+                "note: the server is unreachable; `after` was filled from the heads this device last saw ({})",
+                from_cache.borrow().join(", ")
+            );
+            Ok(b)
+        }
+        (_, Some(reason)) => Err(Failure::Io(format!(
+            "cannot fill `after`: {reason}; give --outbox DIR to work offline"
+        ))),
+        (Err(e), None) => Err(Failure::Input(format!("statement: {e}"))),
+    }
+}
+
+/// Submits a signed envelope to the server; when it cannot be reached and an outbox is given,
+/// keeps the envelope there durably and says so.
+fn submit_remote(
+    remote: &Remote,
+    outbox: Option<&Outbox>,
+    target: &TargetArg,
+    envelope: Vec<u8>,
+    json: bool,
+    clock: &dyn Clock,
+) -> Outcome {
+    let vkey = target.vkey.as_deref().map(read_vkey).transpose()?;
+    match remote.submit(&envelope) {
+        Ok((_, receipt)) => {
+            receipt.check(vkey.as_ref()).map_err(|e| {
+                Failure::Rejected(format!("the server's receipt does not hold: {e}"))
+            })?;
+            if let Some(o) = outbox {
+                o.remember(&envelope, &receipt).map_err(client_failure)?;
+            }
+            print_receipt_view(&receipt, json, "recorded", vkey.is_some());
+            Ok(())
+        }
+        Err(e) if e.is_unreachable() && outbox.is_some() => {
+            let o = outbox.expect("checked above");
+            let env = Envelope::parse(&envelope).map_err(input("envelope"))?;
+            let id = crate::format::statement::Statement::parse(env.payload())
+                .map_err(input("statement"))?
+                .id
+                .to_string();
+            let path = o.put(&envelope, &id, clock.now()).map_err(client_failure)?;
+            if json {
+                print_json(
+                    &json!({"queued": path.display().to_string(), "statement_id": id, "reason": e.to_string()}),
+                );
+            } else {
+                out!("server unreachable ({e})");
+                out!(
+                    "queued {id} in {} — NOT yet recorded; run `custody sync --server {} --outbox DIR` when the server is back",
+                    path.display(),
+                    remote.url()
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(client_failure(e)),
+    }
+}
+
+fn print_receipt_view(
+    receipt: &crate::app::ledger::ReceiptView,
+    json: bool,
+    verb: &str,
+    signature_checked: bool,
+) {
+    if json {
+        print_json(&serde_json::to_value(receipt).expect("a receipt serializes"));
+    } else if receipt.duplicate {
+        out!(
+            "already recorded at seq {} (same statement id and content); nothing new was written",
+            receipt.seq
+        );
+    } else {
+        out!(
+            "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
+            receipt.seq,
+            receipt.leaf_hash,
+            receipt.inclusion_proof.tree_size
+        );
+        if signature_checked {
+            out!(
+                "receipt checked: the inclusion proof holds and the checkpoint is signed by the ledger's key"
+            );
+        }
+    }
+}
