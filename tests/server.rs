@@ -891,12 +891,11 @@ fn a_shutdown_under_load_acknowledges_only_what_is_durable() {
     // SIGTERM once the writers are well under way (about a tenth of the work acknowledged).
     let (acked, failed) = std::thread::scope(|scope| {
         scope.spawn(|| {
-            let started = std::time::Instant::now();
-            while acks.load(std::sync::atomic::Ordering::SeqCst) < 64
-                && started.elapsed() < Duration::from_secs(60)
-            {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            poll_until(
+                Duration::from_secs(60),
+                "64 acknowledgements before the SIGTERM",
+                || acks.load(std::sync::atomic::Ordering::SeqCst) >= 64,
+            );
             std::process::Command::new("kill")
                 .args(["-TERM", &pid.to_string()])
                 .status()
@@ -934,10 +933,30 @@ fn each_limit_is_answered_with_its_own_status() {
     // A slow upload holds the only slot, so another request is shed at once with 503 …
     let mut slow = std::net::TcpStream::connect(&addr).expect("connects");
     slow.write_all(
-        b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"payloadType\":",
+        b"POST /v1/statements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n",
     )
     .expect("writes");
-    std::thread::sleep(Duration::from_millis(200));
+    // The server asks for the body (100 Continue) only once the request holds the slot: wait for
+    // that answer instead of a guessed time, then send the start of the body and stall.
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut interim = Vec::new();
+    while !interim.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        match slow.read(&mut byte) {
+            Ok(1) => interim.push(byte[0]),
+            other => panic!(
+                "no 100 Continue for the slow upload ({other:?}): {}",
+                String::from_utf8_lossy(&interim)
+            ),
+        }
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100 Continue"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    slow.write_all(b"{\"payloadType\":").expect("writes");
     let (status, _, body) = call("GET", &format!("{}/healthz", server.url), None, &[]);
     assert_eq!(
         (status, error_of(&body)["code"].as_str()),

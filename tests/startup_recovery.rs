@@ -212,6 +212,8 @@ fn a_kill_at_any_moment_of_init_leaves_no_ledger_or_a_whole_one() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("demo starts");
+        // This sleep is what is under test, not a wait for a state: it places the kill at a chosen
+        // moment of the build, whatever the demo has done by then.
         std::thread::sleep(std::time::Duration::from_millis(*delay));
         let _ = child.kill();
         let _ = child.wait();

@@ -2,8 +2,15 @@
 //! many times at random places against the sled directory, the checkpoint file beside it and a
 //! tlog-tiles export. A trial counts as detected when `custody verify` fails (or the ledger
 //! refuses to open) with a message naming what broke, and as harmless when verification passes
-//! and the log is unchanged (same size and root: the flip hit bytes that carry no data). Anything
-//! else is undetected, and fails the test. The table is printed (`-- --nocapture`).
+//! and the log is unchanged (same size and root: the flip hit bytes that carry no data) and —
+//! for a sled ledger — every view still answers exactly as before the tamper: the `--json`
+//! output of every investigator query (items, each item and its history, holdings of every
+//! officer and unit, pending, incidents, persons, facilities, officers, the audit) and the views'
+//! digest (`custody rebuild`). The trials read the views through the library, whose answers are
+//! first checked to be byte for byte what `custody … --json` prints on the untouched ledger
+//! (one process per query per trial would make the matrix slow). An export is harmless only when
+//! its files are byte for byte the original's. Anything else is undetected, and fails the test.
+//! The table is printed (`-- --nocapture`).
 //!
 //! `CUSTODY_TAMPER_TRIALS` (default 8) sets the trials per random case and
 //! `CUSTODY_TAMPER_SEED` the seed; docs/RELIABILITY.md records a long run.
@@ -11,10 +18,16 @@
 mod common;
 
 use common::*;
+use custody::app::ledger::Ledger;
 use custody::format::envelope::Envelope;
 use custody::format::leaf::Leaf;
+use custody::format::merkle::Hash;
 use custody::keys::signing::SecretKey;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+
+/// The moment the audit judges open clocks at, fixed so that its answer is reproducible.
+const AS_OF: &str = "2025-08-22T01:00:00Z";
 
 /// A small seeded generator so a failing trial can be replayed from the printed seed.
 struct Rng(u64);
@@ -41,7 +54,15 @@ struct Pristine {
     vkey: String,
     size: u64,
     root: String,
+    /// What an investigator sees of the untouched ledger: every query and its answer.
+    views: Vec<(Query, Answer)>,
+    /// The views' digest (`Ledger::rebuild`'s, as `custody rebuild` prints) of the untouched
+    /// ledger.
+    views_digest: Hash,
 }
+
+/// A query command line, without `--ledger` and `--json`.
+type Query = Vec<String>;
 
 fn checkpoint_of(ledger: &Path) -> (u64, String) {
     let cp = run_json(&["checkpoint", "--ledger", ledger.to_str().expect("utf-8")]);
@@ -86,6 +107,27 @@ fn pristine() -> Pristine {
     export(&ledger, &tiles);
     let vkey = vkey_of(&ledger);
     let (size, root) = checkpoint_of(&ledger);
+    // The views are read from a copy, so that opening them cannot alter what the trials copy.
+    let views_copy = tmp.path().join("views");
+    copy_dir(&ledger, &views_copy);
+    let queries = view_queries(&views_copy);
+    // What the trials compare is read through the library; here, once, it is checked to be
+    // byte for byte what the real binary prints, query by query.
+    let views = answers(&views_copy, &queries).expect("the untouched ledger opens");
+    for ((query, cli), (_, library)) in cli_answers(&views_copy, &queries).iter().zip(&views) {
+        assert!(
+            cli.is_ok(),
+            "custody {query:?} on the untouched ledger: {cli:?}"
+        );
+        assert_eq!(
+            cli, library,
+            "custody {query:?} --json and the library's answer differ"
+        );
+    }
+    let views_digest = match views_digest(&views_copy) {
+        Ok(digest) => digest,
+        Err(why) => panic!("the untouched ledger's views: {why}"),
+    };
     let (other_tmp, other) = demo_ledger();
     Pristine {
         _tmp: tmp,
@@ -98,14 +140,224 @@ fn pristine() -> Pristine {
         vkey,
         size,
         root,
+        views,
+        views_digest,
     }
+}
+
+/// Every investigator query over the ledger's views, for every item, incident, person, officer,
+/// unit, status and facility the ledger names: what `custody items`, `officers` and `facilities`
+/// list, and what they point at.
+fn view_queries(ledger: &Path) -> Vec<Query> {
+    let l = ledger.to_str().expect("utf-8");
+    let items = run_json(&["items", "--ledger", l]);
+    let officers = run_json(&["officers", "--ledger", l]);
+    let facilities = run_json(&["facilities", "--ledger", l]);
+    let items = items.as_array().expect("a list of items");
+    let officers = officers.as_array().expect("a list of officers");
+    let facilities = facilities.as_object().expect("counts by facility");
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    let mut queries: Vec<Query> = vec![
+        vec!["items".into()],
+        vec!["officers".into()],
+        vec!["facilities".into()],
+        vec!["pending".into()],
+        vec![
+            "audit".into(),
+            "--all".into(),
+            "--as-of".into(),
+            AS_OF.into(),
+        ],
+    ];
+    for status in ["held", "in_transit", "destroyed", "returned", "forfeited"] {
+        queries.push(vec!["items".into(), "--status".into(), status.into()]);
+    }
+    for facility in facilities.keys() {
+        queries.push(vec!["items".into(), "--facility".into(), facility.clone()]);
+    }
+    let (mut incidents, mut persons, mut units) =
+        (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for item in items {
+        let id = text(&item["id"]).expect("an item id");
+        queries.push(vec!["item".into(), id.clone()]);
+        queries.push(vec!["history".into(), id.clone()]);
+        incidents.extend(text(&item["incident"]));
+        units.extend(text(&item["unit"]));
+        for person in item["persons"].as_array().into_iter().flatten() {
+            persons.extend(text(person));
+        }
+    }
+    for officer in officers {
+        let id = text(&officer["id"]).expect("an officer id");
+        queries.push(vec!["holdings".into(), id.clone()]);
+        persons.insert(id);
+        units.extend(text(&officer["unit"]));
+    }
+    // The scenario names every kind of view: an empty answer set would compare nothing.
+    assert!(
+        items.len() >= 2 && !officers.is_empty() && !incidents.is_empty() && !persons.is_empty(),
+        "the demo ledger has items, officers, an incident and persons"
+    );
+    for incident in incidents {
+        queries.push(vec!["incident".into(), incident]);
+    }
+    for person in persons {
+        queries.push(vec!["person".into(), person]);
+    }
+    for unit in units {
+        queries.push(vec!["holdings".into(), "--unit".into(), unit]);
+    }
+    queries
+}
+
+/// What one query answers: the exact text `custody QUERY --ledger L --json` prints, or why it
+/// was refused.
+type Answer = Result<String, String>;
+
+/// The answer to `query` read through the library, serialized exactly as the CLI's `--json`
+/// prints it (`pristine` checks the two are byte-equal on the untouched ledger). In-process, so
+/// that every harmless trial can ask every query without starting a process for each.
+fn read(ledger: &Ledger, query: &[String]) -> Answer {
+    use custody::app::reads::{Holder, Reads as _};
+    use custody::base::ids::{ItemId, OfficerId};
+    fn json<T: serde::Serialize, E: std::fmt::Display>(answer: Result<T, E>) -> Answer {
+        let value = serde_json::to_value(answer.map_err(|e| e.to_string())?)
+            .expect("every answer serializes");
+        Ok(serde_json::to_string_pretty(&value).expect("JSON serializes") + "\n")
+    }
+    let words: Vec<&str> = query.iter().map(String::as_str).collect();
+    let item = |id: &str| ItemId::parse(id).expect("an item id");
+    match words.as_slice() {
+        ["items"] => json(ledger.items(None, None)),
+        ["items", "--status", status] => json(ledger.items(
+            Some(custody::domain::custody::Status::parse(status).expect("a status")),
+            None,
+        )),
+        ["items", "--facility", facility] => json(ledger.items(None, Some(facility))),
+        ["item", id] => json(ledger.item(&item(id))),
+        ["history", id] => json(ledger.history(&item(id))),
+        ["holdings", "--unit", unit] => json(ledger.holdings(&Holder::Unit((*unit).to_owned()))),
+        ["holdings", officer] => json(ledger.holdings(&Holder::Officer(
+            OfficerId::parse(officer).expect("an officer id"),
+        ))),
+        ["pending"] => json(ledger.pending()),
+        ["incident", id] => json(ledger.incident(id)),
+        ["person", id] => json(ledger.person(id)),
+        ["facilities"] => json(ledger.facilities()),
+        ["officers"] => json(ledger.officers()),
+        // As `custody audit` does locally: the whole log, verified first.
+        ["audit", "--all", "--as-of", as_of] => json(custody::app::casefile::audit(
+            ledger,
+            &custody::app::casefile::Scope::All,
+            custody::base::time::Timestamp::parse(as_of).expect("a time"),
+            &mut |_, _| {},
+        )),
+        _ => panic!("no reader for the query {query:?}"),
+    }
+}
+
+/// Every query's answer from the ledger in `dir`, or why it does not open.
+fn answers(dir: &Path, queries: &[Query]) -> Result<Vec<(Query, Answer)>, String> {
+    let ledger = Ledger::open(dir).map_err(|e| format!("the ledger no longer opens: {e}"))?;
+    let answers = queries
+        .iter()
+        .map(|query| (query.clone(), read(&ledger, query)))
+        .collect();
+    ledger.close();
+    Ok(answers)
+}
+
+/// Each query's answer from the real binary, `custody QUERY --ledger L --json`.
+fn cli_answers(dir: &Path, queries: &[Query]) -> Vec<(Query, Answer)> {
+    queries
+        .iter()
+        .map(|query| {
+            let out = custody()
+                .env_remove("CUSTODY_SERVER")
+                .env_remove("CUSTODY_KEY")
+                .args(query)
+                .arg("--ledger")
+                .arg(dir)
+                .arg("--json")
+                .output()
+                .expect("runs");
+            let answer = if out.status.success() {
+                Ok(String::from_utf8(out.stdout).expect("JSON is UTF-8"))
+            } else {
+                Err(format!("exit {:?}: {}", out.status.code(), stderr_of(&out)))
+            };
+            (query.clone(), answer)
+        })
+        .collect()
+}
+
+/// The views' digest (`Ledger::rebuild`'s digest before it drops them, as `custody rebuild`
+/// compares), after checking that folding the log again reproduced it.
+fn views_digest(dir: &Path) -> Result<Hash, String> {
+    let report = Ledger::rebuild(dir, &mut |_, _| {}).map_err(|e| format!("rebuild: {e}"))?;
+    if report.before != report.after {
+        return Err(format!(
+            "the views' digest {} differs from a rebuild from the log ({})",
+            hex(&report.before),
+            hex(&report.after)
+        ));
+    }
+    Ok(report.before)
+}
+
+fn hex(hash: &Hash) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The first line where two answers differ, with its neighbours, to name a change briefly.
+fn first_difference(before: &str, after: &str) -> String {
+    let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+    let at = (0..b.len().max(a.len()))
+        .find(|&i| b.get(i) != a.get(i))
+        .unwrap_or(0);
+    let around =
+        |l: &[&str]| l[at.saturating_sub(2).min(l.len())..(at + 3).min(l.len())].join("\n");
+    format!(
+        "at line {}:\n--- before\n{}\n--- after\n{}",
+        at + 1,
+        around(&b),
+        around(&a)
+    )
+}
+
+/// Whether every view of the ledger in `dir` answers exactly as the untouched ledger's did, and
+/// its views' digest is the untouched one; else what changed. Ends with a rebuild of the views.
+fn views_unchanged(p: &Pristine, dir: &Path) -> Result<(), String> {
+    let queries: Vec<Query> = p.views.iter().map(|(q, _)| q.clone()).collect();
+    for ((query, now), (_, before)) in answers(dir, &queries)?.iter().zip(&p.views) {
+        if now != before {
+            let what = match (before, now) {
+                (Ok(b), Ok(a)) => first_difference(b, a),
+                _ => format!("before: {before:?}\nafter: {now:?}"),
+            };
+            return Err(format!(
+                "`custody {} --json` answers differently, {what}",
+                query.join(" ")
+            ));
+        }
+    }
+    let digest = views_digest(dir)?;
+    if digest != p.views_digest {
+        return Err(format!(
+            "the views' digest changed from {} to {}",
+            hex(&p.views_digest),
+            hex(&digest)
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
     /// Refused, and the message names the part that broke.
     Detected,
-    /// Verification passed and the log is exactly the original.
+    /// Verification passed, the log is exactly the original and (for a sled ledger) so is every
+    /// view.
     Harmless,
     Undetected(String),
 }
@@ -122,10 +374,15 @@ fn judge_ledger(p: &Pristine, ledger: &Path) -> Outcome {
         return named(&err, out.status.code());
     }
     let (size, root) = checkpoint_of(ledger);
-    if size == p.size && root == p.root {
-        Outcome::Harmless
-    } else {
-        Outcome::Undetected(format!("verify passed with size {size} root {root}"))
+    if size != p.size || root != p.root {
+        return Outcome::Undetected(format!("verify passed with size {size} root {root}"));
+    }
+    // The log is the original; what an investigator reads from it must be too.
+    match views_unchanged(p, ledger) {
+        Ok(()) => Outcome::Harmless,
+        Err(why) => {
+            Outcome::Undetected(format!("verify passed and the log is unchanged, but {why}"))
+        }
     }
 }
 
@@ -141,6 +398,7 @@ fn judge_tiles(p: &Pristine, tiles: &Path) -> Outcome {
     if !out.status.success() {
         return named(&err, out.status.code());
     }
+    // An export has no views: its files are all a reader sees, so harmless means byte-identical.
     let same = std::fs::read(tiles.join("checkpoint")).ok()
         == std::fs::read(p.tiles.join("checkpoint")).ok();
     if same && dirs_equal(tiles, &p.tiles) {
@@ -440,6 +698,10 @@ fn every_tampering_of_a_ledger_at_rest_is_detected_or_changes_nothing() {
     let mut failures = Vec::new();
     println!("tamper matrix, seed {seed}, {trials} trials per random case");
     println!(
+        "a harmless ledger tamper answers {} investigator queries and keeps the views' digest",
+        p.views.len()
+    );
+    println!(
         "{:<52} {:>6} {:>9} {:>9} {:>11}",
         "case", "tried", "detected", "harmless", "undetected"
     );
@@ -464,4 +726,62 @@ fn every_tampering_of_a_ledger_at_rest_is_detected_or_changes_nothing() {
         "undetected tampering:\n{}",
         failures.join("\n")
     );
+}
+
+/// Puts `value` under `key` in the views of a copy of the untouched ledger, leaving the log and
+/// the watermark as they are, and returns the copy.
+fn with_view_entry(p: &Pristine, scratch: &Path, key: &[u8], value: &[u8]) -> PathBuf {
+    use custody::domain::projection::Write;
+    let l = scratch.join("ledger");
+    copy_dir(&p.ledger, &l);
+    let store = custody::storage::store::SledStore::open(&l.join("log.sled")).expect("opens");
+    let watermark = store.projection_watermark().expect("watermark");
+    let write = Write::Put {
+        key: key.to_vec(),
+        value: value.to_vec(),
+    };
+    store
+        .apply_projection(&[write], watermark)
+        .expect("written");
+    store.flush().expect("flush");
+    l
+}
+
+/// The views check cannot pass by accident: a view that no longer answers as before — one an
+/// investigator reads, or one only the views' digest covers — is never judged harmless.
+#[test]
+fn a_changed_view_is_never_judged_harmless() {
+    let p = pristine();
+    // An item's view, read from a copy (opening sled can write; the trials copy `p.ledger`).
+    let scratch = tempfile::tempdir().expect("temp dir");
+    copy_dir(&p.ledger, scratch.path());
+    let store =
+        custody::storage::store::SledStore::open(&scratch.path().join("log.sled")).expect("opens");
+    let (key, value) = store
+        .projection_scan(custody::domain::projection::ITEMS)
+        .expect("scan")
+        .into_iter()
+        .next()
+        .expect("an item view");
+    drop(store);
+    let mut item: serde_json::Value = serde_json::from_slice(&value).expect("an item is JSON");
+    item["location"] = "Gudang lain / another store room".into();
+    let moved = serde_json::to_vec(&item).expect("serializes");
+
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let l = with_view_entry(&p, scratch.path(), &key, &moved);
+    let why = views_unchanged(&p, &l).expect_err("a moved item is seen");
+    assert!(why.contains("`custody items --json`"), "{why}");
+    assert!(why.contains("another store room"), "{why}");
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let l = with_view_entry(&p, scratch.path(), &key, &moved);
+    let outcome = judge_ledger(&p, &l);
+    eprintln!("a moved item's view: {outcome:?}");
+    assert_ne!(outcome, Outcome::Harmless);
+
+    // An entry no query reads: only the digest sees it.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let l = with_view_entry(&p, scratch.path(), b"zz\0tamper", b"{}");
+    let why = views_unchanged(&p, &l).expect_err("a stray entry is seen");
+    assert!(why.contains("digest"), "{why}");
 }

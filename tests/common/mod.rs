@@ -16,7 +16,10 @@ pub const ORIGIN: &str = "custody.test.go.id/ledger";
 
 pub fn custody() -> Command {
     let mut cmd = Command::cargo_bin("custody").expect("the custody binary is built");
-    cmd.env_remove("CUSTODY_LEDGER");
+    // A developer's shell may name a ledger, a server or a key: the tests name their own.
+    cmd.env_remove("CUSTODY_LEDGER")
+        .env_remove("CUSTODY_SERVER")
+        .env_remove("CUSTODY_KEY");
     cmd
 }
 
@@ -292,4 +295,74 @@ pub fn lower_views_watermark(ledger: &Path, watermark: u64) {
         .apply_projection(&[], watermark)
         .expect("watermark written");
     store.flush().expect("flush");
+}
+
+/// Polls `condition` every 10 ms until it holds; panics naming `what` once `within` has passed
+/// without it. For waiting on a state (a server up, a file present, a process gone) instead of
+/// sleeping for a guessed time.
+pub fn poll_until(within: std::time::Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    poll_for(within, what, || condition().then_some(()));
+}
+
+/// Polls `probe` every 10 ms until it answers `Some`, and returns that answer; panics naming
+/// `what` once `within` has passed without one.
+pub fn poll_for<T>(
+    within: std::time::Duration,
+    what: &str,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(answer) = probe() {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Whether the environment variable `CI` is set (to anything but the empty string): then every
+/// tool `.ci/run` installs must be there, and a test that needs one fails without it.
+pub fn under_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
+}
+
+/// The first of `names` found as an executable file on PATH.
+pub fn on_path(names: &[&str]) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| {
+                p.metadata()
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            })
+    })
+}
+
+/// The external tool `test` needs: the first of `names` on PATH. When none is there, under CI
+/// (`under_ci`) the test fails, since `.ci/run` should have installed it with `install`; elsewhere
+/// a note saying the test did not run goes to stderr (past the test harness's capture, so that
+/// it shows in a plain `cargo test`) and the caller returns.
+pub fn required_tool(test: &str, names: &[&str], install: &str) -> Option<PathBuf> {
+    if let Some(found) = on_path(names) {
+        return Some(found);
+    }
+    let missing = names.join("` or `");
+    assert!(
+        !under_ci(),
+        "{test}: CI is set but `{missing}` is not on PATH; .ci/run should have installed it \
+         ({install})"
+    );
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "NOTE: {test} did NOT run: `{missing}` is not on PATH ({install}); it passes here only \
+         because CI is unset, and fails under CI"
+    );
+    None
 }
