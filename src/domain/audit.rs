@@ -697,6 +697,25 @@ fn statutory_clock(
 /// what was destroyed, consumed by the lab and is still held, within N·d for N weighings at
 /// readability d (SWGDRUG).
 fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
+    for (lot, members) in lots(by_item) {
+        let Some(evs) = by_item.get(&lot) else {
+            continue;
+        };
+        let Some((initial_seq, initial)) = initial_mass(evs) else {
+            continue;
+        };
+        let mut balance = LotBalance::new(initial_seq);
+        for m in &members {
+            let Some(evs) = by_item.get(*m) else { continue };
+            balance.member(m, evs);
+        }
+        balance.report(out, &lot, initial);
+    }
+}
+
+/// The seized lots: each root item (one that is no sample) with itself and its samples, at any
+/// depth.
+fn lots<'a>(by_item: &'a BTreeMap<ItemId, Vec<&AuditEvent>>) -> BTreeMap<ItemId, Vec<&'a ItemId>> {
     let mut parent_of: BTreeMap<ItemId, ItemId> = BTreeMap::new();
     for evs in by_item.values() {
         for e in evs {
@@ -715,58 +734,92 @@ fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
     for item in by_item.keys() {
         lots.entry(root(item.clone())).or_default().push(item);
     }
-    for (lot, members) in lots {
-        let Some(evs) = by_item.get(&lot) else {
-            continue;
-        };
-        // The first net mass measured on the lot: a weighing, or the seizure's stated net mass.
-        let initial = evs.iter().find_map(|e| match &e.statement.body {
-            Body::Weighed(b) => Some((e.seq, b.net_mass_mg)),
-            Body::SeizureRecorded(b) => b.net_mass_mg.map(|m| (e.seq, m)),
-            _ => None,
-        });
-        let Some((initial_seq, initial)) = initial else {
-            continue;
-        };
-        let (mut destroyed, mut consumed, mut held, mut weighings, mut d) =
-            (0i64, 0i64, 0i64, 0i64, 1u64);
-        let mut seqs = vec![initial_seq];
-        for m in &members {
-            let Some(evs) = by_item.get(*m) else { continue };
-            let mut current: Option<u64> = None;
-            let mut gone = false;
-            for e in evs {
-                match &e.statement.body {
-                    Body::Weighed(b) => {
-                        weighings += 1;
-                        d = d.max(b.readability_mg);
-                        current = Some(b.net_mass_mg);
-                    }
-                    Body::SampleSetAside(b) if b.item == **m => {
-                        current = current.map(|c| c.saturating_sub(b.sample_net_mass_mg))
-                    }
-                    Body::SampleSetAside(b) => {
-                        weighings += 1;
-                        current = Some(b.sample_net_mass_mg);
-                    }
-                    Body::LabResult(b) => {
-                        weighings += 1;
-                        consumed += b.consumed_mass_mg as i64;
-                        current = Some(b.residue_mass_mg);
-                        seqs.push(e.seq);
-                    }
-                    Body::Destroyed(b) => {
-                        destroyed += b.mass_destroyed_mg as i64;
-                        gone = true;
-                        seqs.push(e.seq);
-                    }
-                    _ => {}
+    lots
+}
+
+/// The first net mass measured on the lot: a weighing, or the seizure's stated net mass.
+fn initial_mass(evs: &[&AuditEvent]) -> Option<(u64, u64)> {
+    evs.iter().find_map(|e| match &e.statement.body {
+        Body::Weighed(b) => Some((e.seq, b.net_mass_mg)),
+        Body::SeizureRecorded(b) => b.net_mass_mg.map(|m| (e.seq, m)),
+        _ => None,
+    })
+}
+
+/// Where a lot's mass went, summed over its members, and the measurement uncertainty.
+struct LotBalance {
+    destroyed: i64,
+    consumed: i64,
+    held: i64,
+    weighings: i64,
+    /// The coarsest readability of the balances used, in mg.
+    d: u64,
+    /// The events the finding cites.
+    seqs: Vec<u64>,
+}
+
+impl LotBalance {
+    /// Nothing accounted for yet; the finding cites the first measurement.
+    fn new(initial_seq: u64) -> Self {
+        Self {
+            destroyed: 0,
+            consumed: 0,
+            held: 0,
+            weighings: 0,
+            d: 1,
+            seqs: vec![initial_seq],
+        }
+    }
+
+    /// Adds member `m` of the lot: its weighings, lab consumption, destruction, and what it still
+    /// holds if it was not destroyed.
+    fn member(&mut self, m: &ItemId, evs: &[&AuditEvent]) {
+        let mut current: Option<u64> = None;
+        let mut gone = false;
+        for e in evs {
+            match &e.statement.body {
+                Body::Weighed(b) => {
+                    self.weighings += 1;
+                    self.d = self.d.max(b.readability_mg);
+                    current = Some(b.net_mass_mg);
                 }
-            }
-            if !gone {
-                held += current.unwrap_or(0) as i64;
+                Body::SampleSetAside(b) if b.item == *m => {
+                    current = current.map(|c| c.saturating_sub(b.sample_net_mass_mg))
+                }
+                Body::SampleSetAside(b) => {
+                    self.weighings += 1;
+                    current = Some(b.sample_net_mass_mg);
+                }
+                Body::LabResult(b) => {
+                    self.weighings += 1;
+                    self.consumed += b.consumed_mass_mg as i64;
+                    current = Some(b.residue_mass_mg);
+                    self.seqs.push(e.seq);
+                }
+                Body::Destroyed(b) => {
+                    self.destroyed += b.mass_destroyed_mg as i64;
+                    gone = true;
+                    self.seqs.push(e.seq);
+                }
+                _ => {}
             }
         }
+        if !gone {
+            self.held += current.unwrap_or(0) as i64;
+        }
+    }
+
+    /// Reports the lot if what is unaccounted for exceeds N·d: serious above 1% of the seized
+    /// net mass, a warning below.
+    fn report(self, out: &mut Out, lot: &ItemId, initial: u64) {
+        let Self {
+            destroyed,
+            consumed,
+            held,
+            weighings,
+            d,
+            seqs,
+        } = self;
         let balance = initial as i64 - destroyed - consumed - held;
         let tolerance = weighings.max(1) * d as i64;
         if balance.abs() > tolerance {
@@ -776,7 +829,7 @@ fn mass_balance(out: &mut Out, by_item: &BTreeMap<ItemId, Vec<&AuditEvent>>) {
             } else {
                 Severity::Warning
             };
-            out.add(5, severity, Some(&lot), seqs,
+            out.add(5, severity, Some(lot), seqs,
                 format!("The lot of item {lot} does not balance: {} is unaccounted for ({pct:.2}% of the seized net mass), beyond the measurement uncertainty of {tolerance} mg.", mg(balance)),
                 format!("Berat barang {lot} tidak seimbang: {} tidak dapat dipertanggungjawabkan ({pct:.2}% dari berat bersih sitaan), melebihi ketidakpastian pengukuran {tolerance} mg.", mg(balance)),
                 Some(format!(

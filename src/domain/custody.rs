@@ -8,7 +8,10 @@ use crate::base::ids::{ItemId, OfficerId};
 use crate::base::time::Timestamp;
 use crate::domain::rules::{self, RuleError};
 use crate::format::merkle::Hash;
-use crate::format::statement::{Body, Statement, StatementType};
+use crate::format::statement::{
+    Body, ContrabandFound, Correction, CustodyReleased, ItemSealed, LabResult, Returned,
+    SampleSetAside, SeizureRecorded, Statement, StatementType, StatusDetermined,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -190,6 +193,18 @@ pub fn check(
     items: &dyn ItemView,
     statement: &Statement,
 ) -> Result<(), RuleError> {
+    let current = current_states(items, statement)?;
+    check_open(statement, &current)?;
+    check_body(identity, statement, &current)
+}
+
+/// Decides whether `after` names exactly the touched items, each as the view shows it (its
+/// current head, or none for an item the statement creates); returns the touched items' states
+/// in the order of `Body::items` (None: created by this statement).
+fn current_states(
+    items: &dyn ItemView,
+    statement: &Statement,
+) -> Result<Vec<Option<ItemState>>, RuleError> {
     let touched = statement.body.items();
     // `after` names exactly the touched items.
     for item in statement.after.keys() {
@@ -236,14 +251,12 @@ pub fn check(
             }
         }
     }
-    let signer_ids: Vec<&OfficerId> = statement.signers.iter().map(|s| &s.officer).collect();
-    let signer = |role: &str| {
-        statement
-            .signers
-            .iter()
-            .find(|s| s.role == role)
-            .map(|s| &s.officer)
-    };
+    Ok(current)
+}
+
+/// Decides whether the existing items are open to this statement: a closed item takes only
+/// annotations, an item in transit only its receipt (or annotations).
+fn check_open(statement: &Statement, current: &[Option<ItemState>]) -> Result<(), RuleError> {
     for state in current.iter().flatten() {
         let annotations = matches!(
             statement.kind,
@@ -275,214 +288,274 @@ pub fn check(
             });
         }
     }
-    let holder_signs = |state: &ItemState| -> Result<(), RuleError> {
-        let holder = state.holder.as_ref().expect("a held item has a holder");
-        if signer_ids.contains(&holder) {
-            Ok(())
-        } else {
-            Err(RuleError::HolderMustSign {
-                item: state.id.clone(),
-                holder: holder.clone(),
-                seq: state.last_seq,
-            })
-        }
-    };
-    // A hand-over (release, storage, loan, return) must come from the current holder.
-    let must_hold = |state: &ItemState, officer: &OfficerId| -> Result<(), RuleError> {
-        if state.holder.as_ref() == Some(officer) {
-            Ok(())
-        } else {
-            Err(RuleError::NotHolder {
-                item: state.id.clone(),
-                officer: officer.clone(),
-                holder: state.holder.clone(),
-                seq: state.last_seq,
-            })
-        }
-    };
-    let seals_match =
-        |state: &ItemState, seals: &[String], intact: bool| -> Result<(), RuleError> {
-            if intact && !same_seals(&state.seals, seals) {
-                return Err(RuleError::SealMismatch {
-                    item: state.id.clone(),
-                    expected: state.seals.join(", "),
-                    got: seals.join(", "),
-                    seq: state.sealed_seq.unwrap_or(state.born_seq),
-                });
-            }
-            Ok(())
-        };
-    let existing = || current.first().and_then(|s| s.as_ref());
+    Ok(())
+}
+
+/// Decides the rules of the statement's own type, on the first item it names (`current[0]`).
+fn check_body(
+    identity: &rules::State,
+    statement: &Statement,
+    current: &[Option<ItemState>],
+) -> Result<(), RuleError> {
+    let existing = current.first().and_then(|s| s.as_ref());
+    let s = || existing.expect("checked above");
     match &statement.body {
-        Body::ItemSealed(b) => {
-            let s = existing().expect("checked above");
-            holder_signs(s)?;
-            for seal in &b.seals_removed {
-                if !s.seals.contains(seal) {
-                    return Err(RuleError::SealNotOnItem {
-                        item: s.id.clone(),
-                        seal: seal.clone(),
-                        seals: s.seals.join(", "),
-                    });
-                }
-            }
+        Body::ItemSealed(b) => check_sealed(statement, s(), b),
+        Body::Weighed(_) | Body::LabResult(_) => holder_signs(statement, s()),
+        Body::Destroyed(_) => check_destroyed(statement, s()),
+        Body::CustodyReleased(b) => check_released(identity, statement, s(), b),
+        Body::CustodyReceived(b) => {
+            check_received(identity, statement, s(), &b.seals, b.seals_intact)
         }
-        Body::Weighed(_) | Body::LabResult(_) | Body::Destroyed(_) => {
-            let s = existing().expect("checked above");
-            holder_signs(s)?;
-            if let Body::Destroyed(_) = &statement.body
-                && s.order.as_ref().is_none_or(|o| o.status != "destroy")
-            {
-                return Err(RuleError::NoDestructionOrder { item: s.id.clone() });
-            }
-        }
-        Body::CustodyReleased(b) => {
-            let s = existing().expect("checked above");
-            let giver = signer("giver").expect("the signer table requires a giver");
-            must_hold(s, giver)?;
-            seals_match(s, &b.seals, b.seals_intact)?;
-            if let Some(to) = &b.to_officer
-                && identity.officer(to).is_none_or(|o| o.revoked_at.is_some())
-            {
-                return Err(RuleError::NotEnrolled {
-                    officer: to.clone(),
-                });
-            }
-        }
-        Body::CustodyReceived(_) | Body::LabReceived(_) => {
-            let s = existing().expect("checked above");
-            let (seals, intact) = match &statement.body {
-                Body::CustodyReceived(b) => (&b.seals, b.seals_intact),
-                Body::LabReceived(b) => (&b.seals, b.seals_intact),
-                _ => unreachable!("matched above"),
-            };
-            let receiver = signer("receiver")
-                .or_else(|| signer("lab_intake"))
-                .expect("the signer table requires a receiver");
-            let Some(t) = s
-                .transfer
-                .as_ref()
-                .filter(|_| s.status == Status::InTransit)
-            else {
-                return Err(RuleError::NotInTransit {
-                    item: s.id.clone(),
-                    seq: s.last_seq,
-                });
-            };
-            let unit_ok = identity
-                .officer(receiver)
-                .is_some_and(|o| o.record.unit == t.to_unit);
-            let named_ok = t.to_officer.as_ref().is_some_and(|o| o == receiver);
-            let allowed = if t.to_officer.is_some() {
-                named_ok || unit_ok
-            } else {
-                unit_ok
-            };
-            if !allowed {
-                return Err(RuleError::WrongReceiver {
-                    item: s.id.clone(),
-                    officer: receiver.clone(),
-                    to: t.to_officer.as_ref().map_or_else(
-                        || format!("unit {}", t.to_unit),
-                        |o| format!("officer {o} or unit {}", t.to_unit),
-                    ),
-                    seq: t.release_seq,
-                });
-            }
-            seals_match(s, seals, intact)?;
-        }
-        Body::SeizureRecorded(_) => {
-            if let Some(s) = existing() {
-                holder_signs(s)?;
-            }
-        }
-        Body::SampleSetAside(b) => {
-            let s = existing().expect("checked above");
-            holder_signs(s)?;
-            if let Some(net) = s.net_mass_mg
-                && b.sample_net_mass_mg > net
-            {
-                return Err(RuleError::SampleTooLarge {
-                    item: s.id.clone(),
-                    sample_mg: b.sample_net_mass_mg,
-                    known_mg: net,
-                    seq: s.weighed_seq.unwrap_or(s.born_seq),
-                });
-            }
-            if b.sample == b.item {
-                return Err(RuleError::ItemExists {
-                    item: b.sample.clone(),
-                    seq: s.born_seq,
-                });
-            }
-        }
+        Body::LabReceived(b) => check_received(identity, statement, s(), &b.seals, b.seals_intact),
+        Body::SeizureRecorded(_) => existing.map_or(Ok(()), |s| holder_signs(statement, s)),
+        Body::SampleSetAside(b) => check_sample(statement, s(), b),
         Body::Stored(_) => {
-            let s = existing().expect("checked above");
-            let deliverer = signer("deliverer").expect("the signer table requires a deliverer");
-            must_hold(s, deliverer)?;
+            let s = s();
+            must_hold(
+                s,
+                signer(statement, "deliverer").expect("the signer table requires a deliverer"),
+            )
         }
         Body::CheckedOut(_) => {
-            let s = existing().expect("checked above");
-            let custodian = signer("custodian").expect("the signer table requires a custodian");
-            must_hold(s, custodian)?;
+            let s = s();
+            must_hold(
+                s,
+                signer(statement, "custodian").expect("the signer table requires a custodian"),
+            )
         }
-        Body::Returned(b) => {
-            let s = existing().expect("checked above");
-            let who = if b.to == "storage" {
-                signer("borrower").ok_or(RuleError::SignerMissing {
-                    role: "borrower",
-                    why: "a return to storage is signed by the borrower",
-                })?
-            } else {
-                if signer("witness").is_none() {
-                    return Err(RuleError::SignerMissing {
-                        role: "witness",
-                        why: "a return to the owner needs a witness",
-                    });
-                }
-                signer("custodian").expect("the signer table requires a custodian")
-            };
-            must_hold(s, who)?;
-            seals_match(s, &b.seals, b.seals_intact)?;
-        }
-        Body::NoteAdded { refers_to, .. } => {
-            if let Some(r) = refers_to
-                && *r >= identity.size()
-            {
-                return Err(RuleError::RefersToFuture {
-                    refers_to: *r,
-                    last: identity.size().saturating_sub(1),
-                });
-            }
-        }
-        Body::Correction(c) => {
-            if c.refers_to >= identity.size() {
-                return Err(RuleError::RefersToFuture {
-                    refers_to: c.refers_to,
-                    last: identity.size().saturating_sub(1),
-                });
-            }
-            if let Some(s) = existing()
-                && (c.refers_to < s.born_seq || c.refers_to > s.last_seq)
-            {
-                return Err(RuleError::CorrectionOutsideItem {
-                    item: s.id.clone(),
-                    refers_to: c.refers_to,
-                    born: s.born_seq,
-                    last: s.last_seq,
-                });
-            }
-        }
+        Body::Returned(b) => check_returned(statement, s(), b),
+        Body::NoteAdded { refers_to, .. } => match refers_to {
+            Some(r) => refers_to_past(identity, *r),
+            None => Ok(()),
+        },
+        Body::Correction(c) => check_correction(identity, existing, c),
         Body::ContrabandFound(_)
         | Body::SearchConducted(_)
         | Body::SeizureNotified(_)
         | Body::LabRequested(_)
         | Body::StatusDetermined(_)
-        | Body::InventoryCounted(_) => {}
+        | Body::InventoryCounted(_) => Ok(()),
         Body::LedgerGenesis { .. }
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
-        | Body::OfficerRevoked { .. } => {}
+        | Body::OfficerRevoked { .. } => Ok(()),
+    }
+}
+
+/// The officer who signs in `role`, if any.
+fn signer<'a>(statement: &'a Statement, role: &str) -> Option<&'a OfficerId> {
+    statement
+        .signers
+        .iter()
+        .find(|s| s.role == role)
+        .map(|s| &s.officer)
+}
+
+/// Decides whether the item's holder is among the signers.
+fn holder_signs(statement: &Statement, state: &ItemState) -> Result<(), RuleError> {
+    let holder = state.holder.as_ref().expect("a held item has a holder");
+    if statement.signers.iter().any(|s| &s.officer == holder) {
+        Ok(())
+    } else {
+        Err(RuleError::HolderMustSign {
+            item: state.id.clone(),
+            holder: holder.clone(),
+            seq: state.last_seq,
+        })
+    }
+}
+
+/// Decides whether `officer` holds the item: a hand-over (release, storage, loan, return) must
+/// come from the current holder.
+fn must_hold(state: &ItemState, officer: &OfficerId) -> Result<(), RuleError> {
+    if state.holder.as_ref() == Some(officer) {
+        Ok(())
+    } else {
+        Err(RuleError::NotHolder {
+            item: state.id.clone(),
+            officer: officer.clone(),
+            holder: state.holder.clone(),
+            seq: state.last_seq,
+        })
+    }
+}
+
+/// Decides whether seals declared intact are the item's seals.
+fn seals_match(state: &ItemState, seals: &[String], intact: bool) -> Result<(), RuleError> {
+    if intact && !same_seals(&state.seals, seals) {
+        return Err(RuleError::SealMismatch {
+            item: state.id.clone(),
+            expected: state.seals.join(", "),
+            got: seals.join(", "),
+            seq: state.sealed_seq.unwrap_or(state.born_seq),
+        });
+    }
+    Ok(())
+}
+
+/// Decides a sealing: the holder signs, and only seals on the item are removed.
+fn check_sealed(statement: &Statement, s: &ItemState, b: &ItemSealed) -> Result<(), RuleError> {
+    holder_signs(statement, s)?;
+    for seal in &b.seals_removed {
+        if !s.seals.contains(seal) {
+            return Err(RuleError::SealNotOnItem {
+                item: s.id.clone(),
+                seal: seal.clone(),
+                seals: s.seals.join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decides a destruction: the holder signs, under a prosecutor's order to destroy.
+fn check_destroyed(statement: &Statement, s: &ItemState) -> Result<(), RuleError> {
+    holder_signs(statement, s)?;
+    if s.order.as_ref().is_none_or(|o| o.status != "destroy") {
+        return Err(RuleError::NoDestructionOrder { item: s.id.clone() });
+    }
+    Ok(())
+}
+
+/// Decides a release: the giver holds the item, seals declared intact match, and a named
+/// receiver is enrolled and unrevoked.
+fn check_released(
+    identity: &rules::State,
+    statement: &Statement,
+    s: &ItemState,
+    b: &CustodyReleased,
+) -> Result<(), RuleError> {
+    let giver = signer(statement, "giver").expect("the signer table requires a giver");
+    must_hold(s, giver)?;
+    seals_match(s, &b.seals, b.seals_intact)?;
+    if let Some(to) = &b.to_officer
+        && identity.officer(to).is_none_or(|o| o.revoked_at.is_some())
+    {
+        return Err(RuleError::NotEnrolled {
+            officer: to.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Decides a receipt (by an officer or the lab): the item is in transit, the receiver is the
+/// named officer or of the named unit, and seals declared intact match.
+fn check_received(
+    identity: &rules::State,
+    statement: &Statement,
+    s: &ItemState,
+    seals: &[String],
+    intact: bool,
+) -> Result<(), RuleError> {
+    let receiver = signer(statement, "receiver")
+        .or_else(|| signer(statement, "lab_intake"))
+        .expect("the signer table requires a receiver");
+    let Some(t) = s
+        .transfer
+        .as_ref()
+        .filter(|_| s.status == Status::InTransit)
+    else {
+        return Err(RuleError::NotInTransit {
+            item: s.id.clone(),
+            seq: s.last_seq,
+        });
+    };
+    let unit_ok = identity
+        .officer(receiver)
+        .is_some_and(|o| o.record.unit == t.to_unit);
+    let named_ok = t.to_officer.as_ref().is_some_and(|o| o == receiver);
+    let allowed = if t.to_officer.is_some() {
+        named_ok || unit_ok
+    } else {
+        unit_ok
+    };
+    if !allowed {
+        return Err(RuleError::WrongReceiver {
+            item: s.id.clone(),
+            officer: receiver.clone(),
+            to: t.to_officer.as_ref().map_or_else(
+                || format!("unit {}", t.to_unit),
+                |o| format!("officer {o} or unit {}", t.to_unit),
+            ),
+            seq: t.release_seq,
+        });
+    }
+    seals_match(s, seals, intact)
+}
+
+/// Decides a sample: the holder signs, the sample is no heavier than the item's known net mass,
+/// and it is a new item, not the parent.
+fn check_sample(statement: &Statement, s: &ItemState, b: &SampleSetAside) -> Result<(), RuleError> {
+    holder_signs(statement, s)?;
+    if let Some(net) = s.net_mass_mg
+        && b.sample_net_mass_mg > net
+    {
+        return Err(RuleError::SampleTooLarge {
+            item: s.id.clone(),
+            sample_mg: b.sample_net_mass_mg,
+            known_mg: net,
+            seq: s.weighed_seq.unwrap_or(s.born_seq),
+        });
+    }
+    if b.sample == b.item {
+        return Err(RuleError::ItemExists {
+            item: b.sample.clone(),
+            seq: s.born_seq,
+        });
+    }
+    Ok(())
+}
+
+/// Decides a return: to storage the borrower hands it back; to the owner the custodian does,
+/// before a witness. Seals declared intact must match.
+fn check_returned(statement: &Statement, s: &ItemState, b: &Returned) -> Result<(), RuleError> {
+    let who = if b.to == "storage" {
+        signer(statement, "borrower").ok_or(RuleError::SignerMissing {
+            role: "borrower",
+            why: "a return to storage is signed by the borrower",
+        })?
+    } else {
+        if signer(statement, "witness").is_none() {
+            return Err(RuleError::SignerMissing {
+                role: "witness",
+                why: "a return to the owner needs a witness",
+            });
+        }
+        signer(statement, "custodian").expect("the signer table requires a custodian")
+    };
+    must_hold(s, who)?;
+    seals_match(s, &b.seals, b.seals_intact)
+}
+
+/// Decides whether `refers_to` names a leaf already in the log.
+fn refers_to_past(identity: &rules::State, refers_to: u64) -> Result<(), RuleError> {
+    if refers_to >= identity.size() {
+        return Err(RuleError::RefersToFuture {
+            refers_to,
+            last: identity.size().saturating_sub(1),
+        });
+    }
+    Ok(())
+}
+
+/// Decides a correction: it refers to a leaf already in the log and, when it names an item, to
+/// one of that item's events.
+fn check_correction(
+    identity: &rules::State,
+    existing: Option<&ItemState>,
+    c: &Correction,
+) -> Result<(), RuleError> {
+    refers_to_past(identity, c.refers_to)?;
+    if let Some(s) = existing
+        && (c.refers_to < s.born_seq || c.refers_to > s.last_seq)
+    {
+        return Err(RuleError::CorrectionOutsideItem {
+            item: s.id.clone(),
+            refers_to: c.refers_to,
+            born: s.born_seq,
+            last: s.last_seq,
+        });
     }
     Ok(())
 }
@@ -547,14 +620,13 @@ pub fn apply(
 ) -> Vec<ItemChange> {
     let statement = admitted.statement();
     let seq = admitted.seq();
-    let signer = |role: &str| {
-        statement
-            .signers
-            .iter()
-            .find(|s| s.role == role)
-            .map(|s| s.officer.clone())
+    let fold = Fold {
+        identity,
+        items,
+        statement,
+        seq,
+        recorded_at,
     };
-    let unit_of = |o: &OfficerId| identity.officer(o).map(|s| s.record.unit.clone());
     let mut changes: Vec<ItemChange> = Vec::new();
     for (id, _) in statement.body.items() {
         let before = items.item(&id);
@@ -562,176 +634,86 @@ pub fn apply(
         let mut s = before
             .clone()
             .unwrap_or_else(|| new_item(&id, statement, seq, &first_actor, identity));
-        match &statement.body {
-            Body::ContrabandFound(b) => {
-                let finder = signer("finder").expect("checked: a finder signs");
-                s.holder = Some(finder.clone());
-                s.unit = unit_of(&finder);
-                s.incident = Some(b.incident.clone());
-                s.category = Some(b.category.clone());
-                s.description = Some(b.description.name.clone());
-                s.count = Some(b.count);
-                s.gross_mass_mg = b.gross_mass_mg;
-                for p in &b.persons {
-                    add_person(&mut s, p.key());
-                }
-            }
-            Body::ItemSealed(b) => {
-                s.seals.retain(|x| !b.seals_removed.contains(x));
-                for seal in &b.seals_applied {
-                    if !s.seals.contains(seal) {
-                        s.seals.push(seal.clone());
-                    }
-                }
-                s.sealed_seq = Some(seq);
-            }
+        fold.body(&id, before.as_ref(), &mut s);
+        s.events += 1;
+        s.last_seq = seq;
+        s.head = b64(leaf_hash);
+        changes.push(ItemChange { before, after: s });
+    }
+    changes
+}
+
+/// One admitted statement being folded into item states: what every fold reads.
+struct Fold<'a> {
+    identity: &'a rules::State,
+    items: &'a dyn ItemView,
+    statement: &'a Statement,
+    seq: u64,
+    recorded_at: Timestamp,
+}
+
+impl Fold<'_> {
+    /// The officer who signs in `role`, if any.
+    fn signer(&self, role: &str) -> Option<OfficerId> {
+        signer(self.statement, role).cloned()
+    }
+
+    /// The unit `officer` is enrolled in, before the statement.
+    fn unit_of(&self, officer: &OfficerId) -> Option<String> {
+        self.identity
+            .officer(officer)
+            .map(|s| s.record.unit.clone())
+    }
+
+    /// Makes `officer` the item's holder, in the unit they are enrolled in.
+    fn hand_to(&self, s: &mut ItemState, officer: OfficerId) {
+        s.unit = self.unit_of(&officer);
+        s.holder = Some(officer);
+    }
+
+    /// Applies the statement's own type to item `id` (`before`: its state before, if any).
+    fn body(&self, id: &ItemId, before: Option<&ItemState>, s: &mut ItemState) {
+        let seq = self.seq;
+        match &self.statement.body {
+            Body::ContrabandFound(b) => self.found(s, b),
+            Body::ItemSealed(b) => sealed(s, b, seq),
             Body::Weighed(b) => {
                 s.gross_mass_mg = Some(b.gross_mass_mg);
                 s.net_mass_mg = Some(b.net_mass_mg);
                 s.weighed_seq = Some(seq);
             }
-            Body::CustodyReleased(b) => {
-                let giver = signer("giver").expect("checked: a giver signs");
-                s.status = Status::InTransit;
-                s.transfer = Some(Transfer {
-                    release_seq: seq,
-                    released_at: recorded_at,
-                    from_unit: unit_of(&giver),
-                    from_officer: giver,
-                    to_officer: b.to_officer.clone(),
-                    to_unit: b.to_unit.clone(),
-                    purpose: b.purpose.clone(),
-                });
-            }
-            Body::CustodyReceived(_) | Body::LabReceived(_) => {
-                let receiver = signer("receiver")
-                    .or_else(|| signer("lab_intake"))
-                    .expect("checked: a receiver signs");
-                s.status = Status::Held;
-                s.unit = unit_of(&receiver);
-                s.holder = Some(receiver);
-                s.transfer = None;
-                if let Body::CustodyReceived(b) = &statement.body
-                    && let Some(l) = &b.location
-                {
-                    s.location = Some(l.clone());
-                }
-            }
-            Body::SeizureRecorded(b) => {
-                if before.is_none() {
-                    let inv = signer("investigator").expect("checked: an investigator signs");
-                    s.unit = unit_of(&inv);
-                    s.holder = Some(inv);
-                }
-                s.case = Some(b.case.clone());
-                s.description.get_or_insert_with(|| b.description.clone());
-                s.count = Some(b.count);
-                if b.net_mass_mg.is_some() {
-                    s.net_mass_mg = b.net_mass_mg;
-                }
-                add_person(&mut s, b.possessor.key());
-            }
-            Body::SampleSetAside(b) => {
-                if id == b.item {
-                    s.net_mass_mg = s
-                        .net_mass_mg
-                        .map(|m| m.saturating_sub(b.sample_net_mass_mg));
-                    s.count = s.count.map(|c| c.saturating_sub(b.sample_count));
-                    s.seals = b.parent_seals.clone();
-                    s.sealed_seq = Some(seq);
-                    s.children.push(b.sample.clone());
-                } else {
-                    let parent = items.item(&b.item).expect("checked: the parent exists");
-                    s.holder = parent.holder.clone();
-                    s.unit = parent.unit.clone();
-                    s.parent = Some(b.item.clone());
-                    s.incident = parent.incident.clone();
-                    s.case = parent.case.clone();
-                    s.category = parent.category.clone();
-                    s.description = parent
-                        .description
-                        .as_ref()
-                        .map(|d| format!("sample of {d}"));
-                    s.count = Some(b.sample_count);
-                    s.net_mass_mg = Some(b.sample_net_mass_mg);
-                    s.seals = b.sample_seals.clone();
-                    s.sealed_seq = Some(seq);
-                    s.persons = parent.persons.clone();
-                }
-            }
+            Body::CustodyReleased(b) => self.released(s, b),
+            Body::CustodyReceived(_) | Body::LabReceived(_) => self.received(s),
+            Body::SeizureRecorded(b) => self.seized(s, b, before.is_none()),
+            Body::SampleSetAside(b) if *id == b.item => sample_taken(s, b, seq),
+            Body::SampleSetAside(b) => self.sample_born(s, b),
             Body::SeizureNotified(_) => s.notified_seq = Some(seq),
             Body::LabRequested(_) => {}
-            Body::LabResult(b) => {
-                s.net_mass_mg = Some(b.residue_mass_mg);
-                s.seals = b.residue_seals.clone();
-                s.sealed_seq = Some(seq);
-                s.lab = Some(LabFinding {
-                    seq,
-                    report_number: b.report_number.clone(),
-                    result: b.result.clone(),
-                    substance: b.substance.clone(),
-                    narcotic_class: b.narcotic_class.clone(),
-                    consumed_mass_mg: b.consumed_mass_mg,
-                });
-            }
-            Body::StatusDetermined(b) => {
-                if let Some(i) = b.items.iter().find(|i| i.item == id) {
-                    s.order = Some(Order {
-                        seq,
-                        order_number: b.order_number.clone(),
-                        status: i.status.clone(),
-                        retained_mass_mg: i.retained_mass_mg,
-                    });
-                    if i.status == "forfeit" {
-                        s.status = Status::Forfeited;
-                    }
-                }
-            }
+            Body::LabResult(b) => lab_result(s, b, seq),
+            Body::StatusDetermined(b) => ordered(s, b, id, seq),
             Body::Stored(b) => {
-                let custodian = signer("custodian").expect("checked: a custodian signs");
-                s.unit = unit_of(&custodian);
-                s.holder = Some(custodian);
+                self.hand_to(
+                    s,
+                    self.signer("custodian")
+                        .expect("checked: a custodian signs"),
+                );
                 s.location = Some(format!(
                     "{} › {} › {}",
                     b.location.store, b.location.room, b.location.shelf
                 ));
             }
             Body::CheckedOut(_) => {
-                let borrower = signer("borrower").expect("checked: a borrower signs");
-                s.unit = unit_of(&borrower);
-                s.holder = Some(borrower);
+                self.hand_to(
+                    s,
+                    self.signer("borrower").expect("checked: a borrower signs"),
+                );
             }
-            Body::Returned(b) => {
-                if b.to == "storage" {
-                    let custodian = signer("custodian").expect("checked: a custodian signs");
-                    s.unit = unit_of(&custodian);
-                    s.holder = Some(custodian);
-                } else {
-                    s.status = Status::Returned;
-                    if let Some(owner) = &b.owner {
-                        add_person(&mut s, owner.key());
-                    }
-                }
-            }
+            Body::Returned(b) => self.returned(s, b),
             Body::Destroyed(b) => {
                 s.status = Status::Destroyed;
                 s.destroyed_mass_mg = Some(b.mass_destroyed_mg);
             }
-            Body::Correction(c) => {
-                s.corrections.push(seq);
-                // A correction supersedes the item's known mass or count (the original event
-                // stays in the log, and the history shows both).
-                let int = |k: &str| c.fields.get(k).and_then(serde_json::Value::as_u64);
-                if let Some(v) = int("/net_mass_mg") {
-                    s.net_mass_mg = Some(v);
-                }
-                if let Some(v) = int("/gross_mass_mg") {
-                    s.gross_mass_mg = Some(v);
-                }
-                if let Some(v) = int("/count") {
-                    s.count = Some(v);
-                }
-            }
+            Body::Correction(c) => corrected(s, c, seq),
             Body::NoteAdded { .. } => {}
             Body::SearchConducted(_)
             | Body::InventoryCounted(_)
@@ -740,10 +722,176 @@ pub fn apply(
             | Body::OfficerKeyRotated { .. }
             | Body::OfficerRevoked { .. } => {}
         }
-        s.events += 1;
-        s.last_seq = seq;
-        s.head = b64(leaf_hash);
-        changes.push(ItemChange { before, after: s });
     }
-    changes
+
+    /// A find: the finder holds the item, described as found, with the persons named.
+    fn found(&self, s: &mut ItemState, b: &ContrabandFound) {
+        self.hand_to(s, self.signer("finder").expect("checked: a finder signs"));
+        s.incident = Some(b.incident.clone());
+        s.category = Some(b.category.clone());
+        s.description = Some(b.description.name.clone());
+        s.count = Some(b.count);
+        s.gross_mass_mg = b.gross_mass_mg;
+        for p in &b.persons {
+            add_person(s, p.key());
+        }
+    }
+
+    /// A release: the item is in transit from the giver to the named officer or unit.
+    fn released(&self, s: &mut ItemState, b: &CustodyReleased) {
+        let giver = self.signer("giver").expect("checked: a giver signs");
+        s.status = Status::InTransit;
+        s.transfer = Some(Transfer {
+            release_seq: self.seq,
+            released_at: self.recorded_at,
+            from_unit: self.unit_of(&giver),
+            from_officer: giver,
+            to_officer: b.to_officer.clone(),
+            to_unit: b.to_unit.clone(),
+            purpose: b.purpose.clone(),
+        });
+    }
+
+    /// A receipt (by an officer or the lab): the receiver holds the item; the transfer ends.
+    fn received(&self, s: &mut ItemState) {
+        let receiver = self
+            .signer("receiver")
+            .or_else(|| self.signer("lab_intake"))
+            .expect("checked: a receiver signs");
+        s.status = Status::Held;
+        self.hand_to(s, receiver);
+        s.transfer = None;
+        if let Body::CustodyReceived(b) = &self.statement.body
+            && let Some(l) = &b.location
+        {
+            s.location = Some(l.clone());
+        }
+    }
+
+    /// A seizure: an item it creates is held by the investigator; any item gets the case, count,
+    /// possessor and (when stated) net mass.
+    fn seized(&self, s: &mut ItemState, b: &SeizureRecorded, creates: bool) {
+        if creates {
+            self.hand_to(
+                s,
+                self.signer("investigator")
+                    .expect("checked: an investigator signs"),
+            );
+        }
+        s.case = Some(b.case.clone());
+        s.description.get_or_insert_with(|| b.description.clone());
+        s.count = Some(b.count);
+        if b.net_mass_mg.is_some() {
+            s.net_mass_mg = b.net_mass_mg;
+        }
+        add_person(s, b.possessor.key());
+    }
+
+    /// The new sample: it inherits the parent's holder, incident, case, category and persons.
+    fn sample_born(&self, s: &mut ItemState, b: &SampleSetAside) {
+        let parent = self
+            .items
+            .item(&b.item)
+            .expect("checked: the parent exists");
+        s.holder = parent.holder.clone();
+        s.unit = parent.unit.clone();
+        s.parent = Some(b.item.clone());
+        s.incident = parent.incident.clone();
+        s.case = parent.case.clone();
+        s.category = parent.category.clone();
+        s.description = parent
+            .description
+            .as_ref()
+            .map(|d| format!("sample of {d}"));
+        s.count = Some(b.sample_count);
+        s.net_mass_mg = Some(b.sample_net_mass_mg);
+        s.seals = b.sample_seals.clone();
+        s.sealed_seq = Some(self.seq);
+        s.persons = parent.persons.clone();
+    }
+
+    /// A return: to storage the custodian holds it again; to the owner the item is closed.
+    fn returned(&self, s: &mut ItemState, b: &Returned) {
+        if b.to == "storage" {
+            self.hand_to(
+                s,
+                self.signer("custodian")
+                    .expect("checked: a custodian signs"),
+            );
+        } else {
+            s.status = Status::Returned;
+            if let Some(owner) = &b.owner {
+                add_person(s, owner.key());
+            }
+        }
+    }
+}
+
+/// A sealing: the removed seals go, the applied ones are added once each.
+fn sealed(s: &mut ItemState, b: &ItemSealed, seq: u64) {
+    s.seals.retain(|x| !b.seals_removed.contains(x));
+    for seal in &b.seals_applied {
+        if !s.seals.contains(seal) {
+            s.seals.push(seal.clone());
+        }
+    }
+    s.sealed_seq = Some(seq);
+}
+
+/// The parent of a sample: less the sample's mass and count, resealed, with the new child.
+fn sample_taken(s: &mut ItemState, b: &SampleSetAside, seq: u64) {
+    s.net_mass_mg = s
+        .net_mass_mg
+        .map(|m| m.saturating_sub(b.sample_net_mass_mg));
+    s.count = s.count.map(|c| c.saturating_sub(b.sample_count));
+    s.seals = b.parent_seals.clone();
+    s.sealed_seq = Some(seq);
+    s.children.push(b.sample.clone());
+}
+
+/// A lab result: the residue's mass and seals, and the finding.
+fn lab_result(s: &mut ItemState, b: &LabResult, seq: u64) {
+    s.net_mass_mg = Some(b.residue_mass_mg);
+    s.seals = b.residue_seals.clone();
+    s.sealed_seq = Some(seq);
+    s.lab = Some(LabFinding {
+        seq,
+        report_number: b.report_number.clone(),
+        result: b.result.clone(),
+        substance: b.substance.clone(),
+        narcotic_class: b.narcotic_class.clone(),
+        consumed_mass_mg: b.consumed_mass_mg,
+    });
+}
+
+/// A prosecutor's order: the item's part of it; forfeiture closes the item.
+fn ordered(s: &mut ItemState, b: &StatusDetermined, id: &ItemId, seq: u64) {
+    if let Some(i) = b.items.iter().find(|i| i.item == *id) {
+        s.order = Some(Order {
+            seq,
+            order_number: b.order_number.clone(),
+            status: i.status.clone(),
+            retained_mass_mg: i.retained_mass_mg,
+        });
+        if i.status == "forfeit" {
+            s.status = Status::Forfeited;
+        }
+    }
+}
+
+/// A correction, recorded on the item.
+fn corrected(s: &mut ItemState, c: &Correction, seq: u64) {
+    s.corrections.push(seq);
+    // A correction supersedes the item's known mass or count (the original event
+    // stays in the log, and the history shows both).
+    let int = |k: &str| c.fields.get(k).and_then(serde_json::Value::as_u64);
+    if let Some(v) = int("/net_mass_mg") {
+        s.net_mass_mg = Some(v);
+    }
+    if let Some(v) = int("/gross_mass_mg") {
+        s.gross_mass_mg = Some(v);
+    }
+    if let Some(v) = int("/count") {
+        s.count = Some(v);
+    }
 }

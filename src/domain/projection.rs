@@ -9,7 +9,10 @@ use crate::base::time::Timestamp;
 use crate::domain::custody::{ItemChange, ItemState, Status};
 use crate::domain::rules;
 use crate::format::merkle::Hash;
-use crate::format::statement::{Body, Statement};
+use crate::format::statement::{
+    Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, SampleSetAside,
+    SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -104,98 +107,15 @@ fn mg(m: u64) -> String {
 
 /// One line a prosecutor can read aloud about the act.
 pub fn summary(statement: &Statement) -> String {
-    let opt_mg = |m: Option<u64>| m.map_or_else(|| "not stated".to_owned(), mg);
     match &statement.body {
-        Body::SearchConducted(b) => format!(
-            "{} search ({}) at {}: {}",
-            b.kind,
-            if b.body_search {
-                "body search"
-            } else {
-                "no body search"
-            },
-            b.location,
-            b.outcome.replace('_', " ")
-        ),
-        Body::ContrabandFound(b) => format!(
-            "found {} × {} ({}, {}), provisional gross {}, concealed: {}",
-            b.count,
-            b.description.name,
-            b.category,
-            b.description.form,
-            opt_mg(b.gross_mass_mg),
-            b.concealment
-        ),
-        Body::ItemSealed(b) => format!(
-            "sealed with [{}]{}; packaging: {}",
-            b.seals_applied.join(", "),
-            if b.seals_removed.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ", removed [{}] because {}",
-                    b.seals_removed.join(", "),
-                    b.open_reason.as_deref().unwrap_or("(no reason)")
-                )
-            },
-            b.packaging
-        ),
-        Body::Weighed(b) => format!(
-            "weighed: gross {}, net {} on balance {} (d = {} mg, calibration {}), seals {}",
-            mg(b.gross_mass_mg),
-            mg(b.net_mass_mg),
-            b.balance_id,
-            b.readability_mg,
-            b.calibration_ref,
-            if b.seals_intact {
-                "intact"
-            } else {
-                "NOT intact"
-            }
-        ),
-        Body::CustodyReleased(b) => format!(
-            "released to {} ({}) for {}; seals [{}] {}",
-            b.to_officer
-                .as_ref()
-                .map_or("any officer of the unit".to_owned(), |o| o.to_string()),
-            b.to_unit,
-            b.purpose,
-            b.seals.join(", "),
-            if b.seals_intact {
-                "intact"
-            } else {
-                "NOT intact"
-            }
-        ),
-        Body::CustodyReceived(b) => format!(
-            "received; seals [{}] {}{}",
-            b.seals.join(", "),
-            if b.seals_intact {
-                "intact"
-            } else {
-                "NOT intact"
-            },
-            b.mass_observed_mg
-                .map_or(String::new(), |m| format!(", observed {}", mg(m)))
-        ),
-        Body::SeizureRecorded(b) => format!(
-            "seized under warrant {} ({}), case {}; {} unit(s), net {}; possessor {}",
-            b.warrant.number,
-            b.legal_basis.join("; "),
-            b.case,
-            b.count,
-            opt_mg(b.net_mass_mg),
-            b.possessor_acknowledgement
-        ),
-        Body::SampleSetAside(b) => format!(
-            "sample {} set aside by rule {}: {} unit(s), net {}, sealed [{}]; parent resealed [{}]",
-            b.sample,
-            b.rule,
-            b.sample_count,
-            mg(b.sample_net_mass_mg),
-            b.sample_seals.join(", "),
-            b.parent_seals.join(", ")
-        ),
+        Body::SearchConducted(b) => search_summary(b),
+        Body::ContrabandFound(b) => found_summary(b),
+        Body::ItemSealed(b) => sealed_summary(b),
+        Body::Weighed(b) => weighed_summary(b),
+        Body::CustodyReleased(b) => released_summary(b),
+        Body::CustodyReceived(b) => received_summary(b),
+        Body::SeizureRecorded(b) => seized_summary(b),
+        Body::SampleSetAside(b) => sample_summary(b),
         Body::SeizureNotified(b) => format!(
             "seizure notified by letter {} to {}",
             b.letter_number,
@@ -209,33 +129,10 @@ pub fn summary(statement: &Statement) -> String {
             "received at the lab as case {}; seals [{}] {}",
             b.lab_case,
             b.seals.join(", "),
-            if b.seals_intact {
-                "intact"
-            } else {
-                "NOT intact"
-            }
+            intact(b.seals_intact)
         ),
-        Body::LabResult(b) => format!(
-            "lab report {}: {} — {}{}, net {}, consumed {}, residue {}",
-            b.report_number,
-            b.result,
-            b.substance,
-            b.narcotic_class
-                .as_ref()
-                .map_or(String::new(), |c| format!(" (class {c})")),
-            mg(b.net_mass_mg),
-            mg(b.consumed_mass_mg),
-            mg(b.residue_mass_mg)
-        ),
-        Body::StatusDetermined(b) => format!(
-            "prosecutor's order {}: {}",
-            b.order_number,
-            b.items
-                .iter()
-                .map(|i| format!("{} → {}", i.item, i.status))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        Body::LabResult(b) => lab_result_summary(b),
+        Body::StatusDetermined(b) => order_summary(b),
         Body::Stored(b) => format!(
             "stored at {} › {} › {} ({})",
             b.location.store, b.location.room, b.location.shelf, b.authority
@@ -271,6 +168,155 @@ pub fn summary(statement: &Statement) -> String {
         Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
     }
+}
+
+/// A mass that may not have been stated.
+fn opt_mg(m: Option<u64>) -> String {
+    m.map_or_else(|| "not stated".to_owned(), mg)
+}
+
+/// How seals were found.
+fn intact(seals_intact: bool) -> &'static str {
+    if seals_intact { "intact" } else { "NOT intact" }
+}
+
+/// The summary of a search.
+fn search_summary(b: &SearchConducted) -> String {
+    format!(
+        "{} search ({}) at {}: {}",
+        b.kind,
+        if b.body_search {
+            "body search"
+        } else {
+            "no body search"
+        },
+        b.location,
+        b.outcome.replace('_', " ")
+    )
+}
+
+/// The summary of a find.
+fn found_summary(b: &ContrabandFound) -> String {
+    format!(
+        "found {} × {} ({}, {}), provisional gross {}, concealed: {}",
+        b.count,
+        b.description.name,
+        b.category,
+        b.description.form,
+        opt_mg(b.gross_mass_mg),
+        b.concealment
+    )
+}
+
+/// The summary of a sealing, with the seals removed and why.
+fn sealed_summary(b: &ItemSealed) -> String {
+    format!(
+        "sealed with [{}]{}; packaging: {}",
+        b.seals_applied.join(", "),
+        if b.seals_removed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", removed [{}] because {}",
+                b.seals_removed.join(", "),
+                b.open_reason.as_deref().unwrap_or("(no reason)")
+            )
+        },
+        b.packaging
+    )
+}
+
+/// The summary of a weighing.
+fn weighed_summary(b: &Weighed) -> String {
+    format!(
+        "weighed: gross {}, net {} on balance {} (d = {} mg, calibration {}), seals {}",
+        mg(b.gross_mass_mg),
+        mg(b.net_mass_mg),
+        b.balance_id,
+        b.readability_mg,
+        b.calibration_ref,
+        intact(b.seals_intact)
+    )
+}
+
+/// The summary of a release.
+fn released_summary(b: &CustodyReleased) -> String {
+    format!(
+        "released to {} ({}) for {}; seals [{}] {}",
+        b.to_officer
+            .as_ref()
+            .map_or("any officer of the unit".to_owned(), |o| o.to_string()),
+        b.to_unit,
+        b.purpose,
+        b.seals.join(", "),
+        intact(b.seals_intact)
+    )
+}
+
+/// The summary of a receipt.
+fn received_summary(b: &CustodyReceived) -> String {
+    format!(
+        "received; seals [{}] {}{}",
+        b.seals.join(", "),
+        intact(b.seals_intact),
+        b.mass_observed_mg
+            .map_or(String::new(), |m| format!(", observed {}", mg(m)))
+    )
+}
+
+/// The summary of a seizure.
+fn seized_summary(b: &SeizureRecorded) -> String {
+    format!(
+        "seized under warrant {} ({}), case {}; {} unit(s), net {}; possessor {}",
+        b.warrant.number,
+        b.legal_basis.join("; "),
+        b.case,
+        b.count,
+        opt_mg(b.net_mass_mg),
+        b.possessor_acknowledgement
+    )
+}
+
+/// The summary of a sample set aside.
+fn sample_summary(b: &SampleSetAside) -> String {
+    format!(
+        "sample {} set aside by rule {}: {} unit(s), net {}, sealed [{}]; parent resealed [{}]",
+        b.sample,
+        b.rule,
+        b.sample_count,
+        mg(b.sample_net_mass_mg),
+        b.sample_seals.join(", "),
+        b.parent_seals.join(", ")
+    )
+}
+
+/// The summary of a lab report.
+fn lab_result_summary(b: &LabResult) -> String {
+    format!(
+        "lab report {}: {} — {}{}, net {}, consumed {}, residue {}",
+        b.report_number,
+        b.result,
+        b.substance,
+        b.narcotic_class
+            .as_ref()
+            .map_or(String::new(), |c| format!(" (class {c})")),
+        mg(b.net_mass_mg),
+        mg(b.consumed_mass_mg),
+        mg(b.residue_mass_mg)
+    )
+}
+
+/// The summary of a prosecutor's order, item by item.
+fn order_summary(b: &StatusDetermined) -> String {
+    format!(
+        "prosecutor's order {}: {}",
+        b.order_number,
+        b.items
+            .iter()
+            .map(|i| format!("{} → {}", i.item, i.status))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The signers with their names and units as enrolled at the time.
@@ -315,43 +361,71 @@ pub fn writes(
     let statement = admitted.statement();
     let seq = admitted.seq();
     let mut out = Vec::new();
-    let signers = signer_views(identity, statement);
-    let summary = summary(statement);
-    let leaf_b64 = B64.encode(leaf_hash);
-    let event = json!({
-        "seq": seq,
-        "recorded_at": recorded_at.to_canonical(),
-        "occurred_at": statement.occurred_at.to_canonical(),
-        "type": statement.kind.as_str(),
-        "indonesian": statement.kind.indonesian(),
-        "facility": statement.facility.as_str(),
-        "items": changes.iter().map(|c| c.after.id.as_str()).collect::<Vec<_>>(),
-        "summary": summary,
-    });
+    let act = Act {
+        statement,
+        seq,
+        recorded_at,
+        signers: signer_views(identity, statement),
+        summary: summary(statement),
+        leaf_b64: B64.encode(leaf_hash),
+    };
+    let event = act.event(changes);
     out.push(Write::Count {
         key: key(FACILITY, &[statement.facility.as_str().as_bytes()]),
         field: "events".into(),
         delta: 1,
     });
-
     for change in changes {
-        let item = &change.after;
-        let id = item.id.as_str().as_bytes();
-        out.push(Write::Put {
-            key: key(ITEMS, &[id]),
-            value: json_bytes(item),
-        });
-        let entry = TimelineEntry {
-            seq,
-            recorded_at: recorded_at.to_canonical(),
+        item_writes(&mut out, &act, change);
+    }
+    let persons = named_persons(statement);
+    if let Some(incident) = &incident_of(statement, changes) {
+        incident_writes(&mut out, incident, seq, &event, &persons);
+    }
+    person_writes(&mut out, statement, seq, &event, persons);
+    out
+}
+
+/// What every view write of one statement shares.
+struct Act<'a> {
+    statement: &'a Statement,
+    seq: u64,
+    recorded_at: Timestamp,
+    signers: Vec<SignerView>,
+    summary: String,
+    leaf_b64: String,
+}
+
+impl Act<'_> {
+    /// The event as the incident and person views list it.
+    fn event(&self, changes: &[ItemChange]) -> serde_json::Value {
+        let statement = self.statement;
+        json!({
+            "seq": self.seq,
+            "recorded_at": self.recorded_at.to_canonical(),
+            "occurred_at": statement.occurred_at.to_canonical(),
+            "type": statement.kind.as_str(),
+            "indonesian": statement.kind.indonesian(),
+            "facility": statement.facility.as_str(),
+            "items": changes.iter().map(|c| c.after.id.as_str()).collect::<Vec<_>>(),
+            "summary": self.summary,
+        })
+    }
+
+    /// The event as `item`'s timeline shows it, with the item's state after it.
+    fn timeline_entry(&self, item: &ItemState) -> TimelineEntry {
+        let statement = self.statement;
+        TimelineEntry {
+            seq: self.seq,
+            recorded_at: self.recorded_at.to_canonical(),
             occurred_at: statement.occurred_at.to_canonical(),
             kind: statement.kind.as_str().to_owned(),
             indonesian: statement.kind.indonesian().to_owned(),
             facility: statement.facility.to_string(),
             statement_id: statement.id.to_string(),
-            leaf_hash: leaf_b64.clone(),
-            signers: signers.clone(),
-            summary: summary.clone(),
+            leaf_hash: self.leaf_b64.clone(),
+            signers: self.signers.clone(),
+            summary: self.summary.clone(),
             seals: item.seals.clone(),
             holder: item.holder.as_ref().map(|h| h.to_string()),
             status: item.status.as_str().to_owned(),
@@ -359,66 +433,95 @@ pub fn writes(
             gross_mass_mg: item.gross_mass_mg,
             net_mass_mg: item.net_mass_mg,
             count: item.count,
-        };
-        out.push(Write::Put {
-            key: seq_key(TIMELINE, id, seq),
-            value: json_bytes(&entry),
-        });
-        holdings(&mut out, change.before.as_ref(), item);
-        // Pending transfers.
-        match (change.before.as_ref().map(|b| b.status), item.status) {
-            (_, Status::InTransit) => out.push(Write::Put {
-                key: key(PENDING, &[id]),
-                value: json_bytes(&item.transfer),
-            }),
-            (Some(Status::InTransit), _) => out.push(Write::Delete {
-                key: key(PENDING, &[id]),
-            }),
-            _ => {}
-        }
-        // Per-facility counts by status (the item's home facility).
-        let fac = item.facility.as_bytes();
-        match &change.before {
-            None => {
-                out.push(Write::Count {
-                    key: key(FACILITY, &[fac]),
-                    field: "items".into(),
-                    delta: 1,
-                });
-                out.push(Write::Count {
-                    key: key(FACILITY, &[fac]),
-                    field: item.status.as_str().into(),
-                    delta: 1,
-                });
-            }
-            Some(b) if b.status != item.status => {
-                out.push(Write::Count {
-                    key: key(FACILITY, &[fac]),
-                    field: b.status.as_str().into(),
-                    delta: -1,
-                });
-                out.push(Write::Count {
-                    key: key(FACILITY, &[fac]),
-                    field: item.status.as_str().into(),
-                    delta: 1,
-                });
-            }
-            _ => {}
-        }
-        if let Some(incident) = &item.incident {
-            out.push(Write::Put {
-                key: key(INCIDENT_ITEMS, &[incident.as_bytes(), id]),
-                value: Vec::new(),
-            });
         }
     }
+}
 
-    // Incidents: searches and finds under an incident number.
-    let incident = match &statement.body {
+/// The writes for one changed item: its state, its timeline entry, holdings, pending transfers,
+/// facility counts and its incident.
+fn item_writes(out: &mut Vec<Write>, act: &Act<'_>, change: &ItemChange) {
+    let item = &change.after;
+    let id = item.id.as_str().as_bytes();
+    out.push(Write::Put {
+        key: key(ITEMS, &[id]),
+        value: json_bytes(item),
+    });
+    out.push(Write::Put {
+        key: seq_key(TIMELINE, id, act.seq),
+        value: json_bytes(&act.timeline_entry(item)),
+    });
+    holdings(out, change.before.as_ref(), item);
+    pending(out, change);
+    facility_counts(out, change);
+    if let Some(incident) = &item.incident {
+        out.push(Write::Put {
+            key: key(INCIDENT_ITEMS, &[incident.as_bytes(), id]),
+            value: Vec::new(),
+        });
+    }
+}
+
+/// Pending transfers: put while the item is in transit, deleted when it arrives.
+fn pending(out: &mut Vec<Write>, change: &ItemChange) {
+    let item = &change.after;
+    let id = item.id.as_str().as_bytes();
+    match (change.before.as_ref().map(|b| b.status), item.status) {
+        (_, Status::InTransit) => out.push(Write::Put {
+            key: key(PENDING, &[id]),
+            value: json_bytes(&item.transfer),
+        }),
+        (Some(Status::InTransit), _) => out.push(Write::Delete {
+            key: key(PENDING, &[id]),
+        }),
+        _ => {}
+    }
+}
+
+/// Per-facility counts by status (the item's home facility): a new item, or a change of status.
+fn facility_counts(out: &mut Vec<Write>, change: &ItemChange) {
+    let item = &change.after;
+    let fac = item.facility.as_bytes();
+    match &change.before {
+        None => {
+            out.push(Write::Count {
+                key: key(FACILITY, &[fac]),
+                field: "items".into(),
+                delta: 1,
+            });
+            out.push(Write::Count {
+                key: key(FACILITY, &[fac]),
+                field: item.status.as_str().into(),
+                delta: 1,
+            });
+        }
+        Some(b) if b.status != item.status => {
+            out.push(Write::Count {
+                key: key(FACILITY, &[fac]),
+                field: b.status.as_str().into(),
+                delta: -1,
+            });
+            out.push(Write::Count {
+                key: key(FACILITY, &[fac]),
+                field: item.status.as_str().into(),
+                delta: 1,
+            });
+        }
+        _ => {}
+    }
+}
+
+/// The incident the statement is listed under: searches and finds under their incident number,
+/// other acts under their first item's.
+fn incident_of(statement: &Statement, changes: &[ItemChange]) -> Option<String> {
+    match &statement.body {
         Body::SearchConducted(b) => Some(b.incident.clone()),
         Body::ContrabandFound(b) => Some(b.incident.clone()),
         _ => changes.first().and_then(|c| c.after.incident.clone()),
-    };
+    }
+}
+
+/// The persons the statement names (subject, persons found, possessor, owner), by person key.
+fn named_persons(statement: &Statement) -> Vec<(String, serde_json::Value)> {
     let mut persons: Vec<(String, serde_json::Value)> = Vec::new();
     match &statement.body {
         Body::SearchConducted(b) => {
@@ -449,19 +552,37 @@ pub fn writes(
         }
         _ => {}
     }
-    if let Some(incident) = &incident {
+    persons
+}
+
+/// The incident view: the event, then each person named.
+fn incident_writes(
+    out: &mut Vec<Write>,
+    incident: &str,
+    seq: u64,
+    event: &serde_json::Value,
+    persons: &[(String, serde_json::Value)],
+) {
+    out.push(Write::Put {
+        key: seq_key(INCIDENT_EVENTS, incident.as_bytes(), seq),
+        value: json_bytes(event),
+    });
+    for (k, p) in persons {
         out.push(Write::Put {
-            key: seq_key(INCIDENT_EVENTS, incident.as_bytes(), seq),
-            value: json_bytes(&event),
+            key: key(INCIDENT_PERSONS, &[incident.as_bytes(), k.as_bytes()]),
+            value: json_bytes(p),
         });
-        for (k, p) in &persons {
-            out.push(Write::Put {
-                key: key(INCIDENT_PERSONS, &[incident.as_bytes(), k.as_bytes()]),
-                value: json_bytes(p),
-            });
-        }
     }
-    // Person view: the persons named, and every officer who signed.
+}
+
+/// Person view: the persons named, and every officer who signed, each once, in key order.
+fn person_writes(
+    out: &mut Vec<Write>,
+    statement: &Statement,
+    seq: u64,
+    event: &serde_json::Value,
+    persons: Vec<(String, serde_json::Value)>,
+) {
     let mut keys: Vec<String> = persons.into_iter().map(|(k, _)| k).collect();
     for s in &statement.signers {
         keys.push(s.officer.to_string());
@@ -481,7 +602,6 @@ pub fn writes(
             value: json_bytes(&e),
         });
     }
-    out
 }
 
 fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState) {

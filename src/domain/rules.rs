@@ -6,7 +6,7 @@
 
 use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin};
 use crate::format::envelope::Envelope;
-use crate::format::statement::{Body, OfficerRecord, Statement, StatementType};
+use crate::format::statement::{Body, OfficerRecord, Signer, Statement, StatementType};
 use crate::keys::signing::PublicKey;
 use std::collections::{BTreeMap, HashMap};
 
@@ -616,6 +616,8 @@ fn roles_text(roles: &[OfficerRole]) -> String {
         .join(", ")
 }
 
+/// Decides whether each signer holds an officer role their signer role allows and signed with
+/// their current key, and whether every signature in the envelope belongs to a signer.
 fn check_signatures(
     state: &State,
     envelope: &Envelope,
@@ -626,39 +628,7 @@ fn check_signatures(
     let mut signed_bytes: Option<Vec<u8>> = None;
     let mut used = vec![false; envelope.signatures().len()];
     for signer in &statement.signers {
-        // Who the signer is, at this position: the genesis admin is enrolled by the statement
-        // itself; everyone else must already be enrolled, unrevoked, with a current key.
-        let (record_roles, key, since) =
-            match (&statement.body, state.officers.get(&signer.officer)) {
-                (Body::LedgerGenesis { admin, .. }, _) if admin.id == signer.officer => {
-                    let key = PublicKey::from_base64(&admin.public_key).map_err(|e| {
-                        RuleError::BadPublicKey {
-                            field: "/admin/public_key",
-                            reason: e.to_string(),
-                        }
-                    })?;
-                    (admin.roles.clone(), key, 0)
-                }
-                (_, None) => {
-                    return Err(RuleError::UnknownOfficer {
-                        officer: signer.officer.clone(),
-                        role: signer.role.clone(),
-                    });
-                }
-                (_, Some(o)) => {
-                    if let Some(revoked_at) = o.revoked_at {
-                        return Err(RuleError::OfficerRevoked {
-                            officer: signer.officer.clone(),
-                            role: signer.role.clone(),
-                            revoked_at,
-                        });
-                    }
-                    let k = o
-                        .current_key()
-                        .expect("an unrevoked officer always has exactly one current key");
-                    (o.record.roles.clone(), k.key, k.from_seq)
-                }
-            };
+        let (record_roles, key, since) = signer_key(state, statement, signer)?;
         let signer_rule = rule
             .signers
             .iter()
@@ -698,25 +668,68 @@ fn check_signatures(
         used[index] = true;
     }
     if let Some(index) = used.iter().position(|u| !u) {
-        let keyid = envelope.signatures()[index].keyid.clone();
-        let detail = state
-            .officers
-            .values()
-            .find_map(|o| {
-                o.keys.iter().find(|k| k.keyid == keyid).map(|k| match (o.revoked_at, k.until_seq) {
-                    (Some(at), _) => format!(" (it belongs to officer {}, revoked at seq {at})", o.record.id),
-                    (None, Some(until)) => format!(" (it belongs to officer {}, rotated out at seq {until})", o.record.id),
-                    (None, None) => format!(" (it belongs to officer {}, who is not listed in signers)", o.record.id),
-                })
-            })
-            .unwrap_or_else(|| " (no key with this id is enrolled at this point of the log; keys may sign only after their enrollment)".to_owned());
-        return Err(RuleError::StraySignature {
-            index,
-            keyid,
-            detail,
-        });
+        return Err(stray_signature(state, envelope, index));
     }
     Ok(())
+}
+
+/// Who the signer is, at this position: their officer roles, current key and the seq that key
+/// signs from. The genesis admin is enrolled by the statement itself; everyone else must already
+/// be enrolled, unrevoked, with a current key.
+fn signer_key(
+    state: &State,
+    statement: &Statement,
+    signer: &Signer,
+) -> Result<(Vec<OfficerRole>, PublicKey, u64), RuleError> {
+    match (&statement.body, state.officers.get(&signer.officer)) {
+        (Body::LedgerGenesis { admin, .. }, _) if admin.id == signer.officer => {
+            let key =
+                PublicKey::from_base64(&admin.public_key).map_err(|e| RuleError::BadPublicKey {
+                    field: "/admin/public_key",
+                    reason: e.to_string(),
+                })?;
+            Ok((admin.roles.clone(), key, 0))
+        }
+        (_, None) => Err(RuleError::UnknownOfficer {
+            officer: signer.officer.clone(),
+            role: signer.role.clone(),
+        }),
+        (_, Some(o)) => {
+            if let Some(revoked_at) = o.revoked_at {
+                return Err(RuleError::OfficerRevoked {
+                    officer: signer.officer.clone(),
+                    role: signer.role.clone(),
+                    revoked_at,
+                });
+            }
+            let k = o
+                .current_key()
+                .expect("an unrevoked officer always has exactly one current key");
+            Ok((o.record.roles.clone(), k.key, k.from_seq))
+        }
+    }
+}
+
+/// The refusal of the envelope's signature `index`, which no signer made: says whose key it is,
+/// if anyone's, and why it may not sign here.
+fn stray_signature(state: &State, envelope: &Envelope, index: usize) -> RuleError {
+    let keyid = envelope.signatures()[index].keyid.clone();
+    let detail = state
+        .officers
+        .values()
+        .find_map(|o| {
+            o.keys.iter().find(|k| k.keyid == keyid).map(|k| match (o.revoked_at, k.until_seq) {
+                (Some(at), _) => format!(" (it belongs to officer {}, revoked at seq {at})", o.record.id),
+                (None, Some(until)) => format!(" (it belongs to officer {}, rotated out at seq {until})", o.record.id),
+                (None, None) => format!(" (it belongs to officer {}, who is not listed in signers)", o.record.id),
+            })
+        })
+        .unwrap_or_else(|| " (no key with this id is enrolled at this point of the log; keys may sign only after their enrollment)".to_owned());
+    RuleError::StraySignature {
+        index,
+        keyid,
+        detail,
+    }
 }
 
 fn new_key(state: &State, field: &'static str, text: &str) -> Result<PublicKey, RuleError> {

@@ -677,72 +677,8 @@ impl Statement {
         let common: CommonWire = typed(&value)?;
         let occurred_at = Timestamp::parse(&common.occurred_at)
             .map_err(|e| StatementError::field("/occurred_at", e.to_string()))?;
-        let mut after = BTreeMap::new();
-        for (item, hash) in common.after {
-            let hash = match hash {
-                None => None,
-                Some(text) => Some(decode_hash(&text).ok_or_else(|| {
-                    StatementError::field(format!("/after/{item}"), "must be a base64 SHA-256 hash")
-                })?),
-            };
-            after.insert(item, hash);
-        }
-        let body = match kind {
-            StatementType::LedgerGenesis => {
-                let w: GenesisWire = typed(&value)?;
-                Body::LedgerGenesis {
-                    origin: w.origin,
-                    ledger_key: w.ledger_key,
-                    admin: w.admin,
-                }
-            }
-            StatementType::OfficerEnrolled => {
-                let w: EnrolledWire = typed(&value)?;
-                Body::OfficerEnrolled { officer: w.officer }
-            }
-            StatementType::OfficerKeyRotated => {
-                let w: RotatedWire = typed(&value)?;
-                Body::OfficerKeyRotated {
-                    officer: w.officer,
-                    public_key: w.public_key,
-                    reason: w.reason,
-                }
-            }
-            StatementType::OfficerRevoked => {
-                let w: RevokedWire = typed(&value)?;
-                Body::OfficerRevoked {
-                    officer: w.officer,
-                    reason: w.reason,
-                }
-            }
-            StatementType::NoteAdded => {
-                let w: NoteWire = typed(&value)?;
-                Body::NoteAdded {
-                    refers_to: w.refers_to,
-                    text: w.text,
-                    item: w.item,
-                }
-            }
-            StatementType::SearchConducted => Body::SearchConducted(typed(&value)?),
-            StatementType::ContrabandFound => Body::ContrabandFound(typed(&value)?),
-            StatementType::ItemSealed => Body::ItemSealed(typed(&value)?),
-            StatementType::Weighed => Body::Weighed(typed(&value)?),
-            StatementType::CustodyReleased => Body::CustodyReleased(typed(&value)?),
-            StatementType::CustodyReceived => Body::CustodyReceived(typed(&value)?),
-            StatementType::SeizureRecorded => Body::SeizureRecorded(typed(&value)?),
-            StatementType::SampleSetAside => Body::SampleSetAside(typed(&value)?),
-            StatementType::SeizureNotified => Body::SeizureNotified(typed(&value)?),
-            StatementType::LabRequested => Body::LabRequested(typed(&value)?),
-            StatementType::LabReceived => Body::LabReceived(typed(&value)?),
-            StatementType::LabResult => Body::LabResult(typed(&value)?),
-            StatementType::StatusDetermined => Body::StatusDetermined(typed(&value)?),
-            StatementType::Stored => Body::Stored(typed(&value)?),
-            StatementType::CheckedOut => Body::CheckedOut(typed(&value)?),
-            StatementType::Returned => Body::Returned(typed(&value)?),
-            StatementType::Destroyed => Body::Destroyed(typed(&value)?),
-            StatementType::InventoryCounted => Body::InventoryCounted(typed(&value)?),
-            StatementType::Correction => Body::Correction(typed(&value)?),
-        };
+        let after = decode_after(common.after)?;
+        let body = body_from_value(kind, &value)?;
         Ok(Self {
             kind,
             id: common.id,
@@ -752,6 +688,99 @@ impl Statement {
             after,
             body,
         })
+    }
+}
+
+/// Decodes `after`: each item's head as a SHA-256 hash, or none for a new item. The error names
+/// the first item (in id order) whose hash is not base64 SHA-256.
+fn decode_after(
+    after: BTreeMap<ItemId, Option<String>>,
+) -> Result<BTreeMap<ItemId, Option<Hash>>, StatementError> {
+    let mut decoded = BTreeMap::new();
+    for (item, hash) in after {
+        let hash = match hash {
+            None => None,
+            Some(text) => Some(decode_hash(&text).ok_or_else(|| {
+                StatementError::field(format!("/after/{item}"), "must be a base64 SHA-256 hash")
+            })?),
+        };
+        decoded.insert(item, hash);
+    }
+    Ok(decoded)
+}
+
+/// Reads the type-specific body of a schema-valid statement of type `kind`.
+fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Body, StatementError> {
+    Ok(match kind {
+        StatementType::LedgerGenesis => typed::<GenesisWire>(value)?.into(),
+        StatementType::OfficerEnrolled => typed::<EnrolledWire>(value)?.into(),
+        StatementType::OfficerKeyRotated => typed::<RotatedWire>(value)?.into(),
+        StatementType::OfficerRevoked => typed::<RevokedWire>(value)?.into(),
+        StatementType::NoteAdded => typed::<NoteWire>(value)?.into(),
+        StatementType::SearchConducted => Body::SearchConducted(typed(value)?),
+        StatementType::ContrabandFound => Body::ContrabandFound(typed(value)?),
+        StatementType::ItemSealed => Body::ItemSealed(typed(value)?),
+        StatementType::Weighed => Body::Weighed(typed(value)?),
+        StatementType::CustodyReleased => Body::CustodyReleased(typed(value)?),
+        StatementType::CustodyReceived => Body::CustodyReceived(typed(value)?),
+        StatementType::SeizureRecorded => Body::SeizureRecorded(typed(value)?),
+        StatementType::SampleSetAside => Body::SampleSetAside(typed(value)?),
+        StatementType::SeizureNotified => Body::SeizureNotified(typed(value)?),
+        StatementType::LabRequested => Body::LabRequested(typed(value)?),
+        StatementType::LabReceived => Body::LabReceived(typed(value)?),
+        StatementType::LabResult => Body::LabResult(typed(value)?),
+        StatementType::StatusDetermined => Body::StatusDetermined(typed(value)?),
+        StatementType::Stored => Body::Stored(typed(value)?),
+        StatementType::CheckedOut => Body::CheckedOut(typed(value)?),
+        StatementType::Returned => Body::Returned(typed(value)?),
+        StatementType::Destroyed => Body::Destroyed(typed(value)?),
+        StatementType::InventoryCounted => Body::InventoryCounted(typed(value)?),
+        StatementType::Correction => Body::Correction(typed(value)?),
+    })
+}
+
+impl From<GenesisWire> for Body {
+    fn from(w: GenesisWire) -> Self {
+        Body::LedgerGenesis {
+            origin: w.origin,
+            ledger_key: w.ledger_key,
+            admin: w.admin,
+        }
+    }
+}
+
+impl From<EnrolledWire> for Body {
+    fn from(w: EnrolledWire) -> Self {
+        Body::OfficerEnrolled { officer: w.officer }
+    }
+}
+
+impl From<RotatedWire> for Body {
+    fn from(w: RotatedWire) -> Self {
+        Body::OfficerKeyRotated {
+            officer: w.officer,
+            public_key: w.public_key,
+            reason: w.reason,
+        }
+    }
+}
+
+impl From<RevokedWire> for Body {
+    fn from(w: RevokedWire) -> Self {
+        Body::OfficerRevoked {
+            officer: w.officer,
+            reason: w.reason,
+        }
+    }
+}
+
+impl From<NoteWire> for Body {
+    fn from(w: NoteWire) -> Self {
+        Body::NoteAdded {
+            refers_to: w.refers_to,
+            text: w.text,
+            item: w.item,
+        }
     }
 }
 
