@@ -7,7 +7,9 @@ use crate::app::ledger::{AppendError, Ledger, OpenError};
 use crate::base::ids::{OfficerId, OfficerRole, Origin};
 use crate::base::time::{Clock, SystemClock};
 use crate::format::envelope::Envelope;
+use crate::format::merkle::Hash;
 use crate::keys::signing::{KeyError, SecretKey};
+use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -500,8 +502,22 @@ fn generate(
     entries: u64,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Ledger, BenchError> {
-    use serde_json::json;
     let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
+    let officers = enroll_generated(&founded)?;
+    let Founded { ledger, clock, .. } = founded;
+    let base = ledger.checkpoint().size;
+    let items = entries.saturating_sub(base).div_ceil(GEN_EVENTS_PER_ITEM);
+    let stories = Stories {
+        ledger: &ledger,
+        clock: clock.as_ref(),
+        officers: &officers,
+    };
+    stories.tell(items, base, progress)?;
+    Ok(ledger)
+}
+
+/// Enrolls the generated ledger's gate officers (first) and investigators (in units of ten).
+fn enroll_generated(founded: &Founded) -> Result<Vec<GenOfficer>, BenchError> {
     let mut officers = Vec::new();
     for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
         let (role, agency, unit) = if n < GEN_GATE_OFFICERS {
@@ -526,23 +542,182 @@ fn generate(
             unit,
         });
     }
-    let Founded { ledger, clock, .. } = founded;
-    let base = ledger.checkpoint().size;
-    let items = entries.saturating_sub(base).div_ceil(GEN_EVENTS_PER_ITEM);
-    let ledger = Arc::new(ledger);
-    let done = std::sync::atomic::AtomicU64::new(0);
-    let officers = &officers;
-    let act = |kind: &str,
-               signers: &[&GenOfficer],
-               item: &str,
-               head: Option<crate::format::merkle::Hash>,
-               body: serde_json::Value|
-     -> Result<crate::format::merkle::Hash, BenchError> {
+    Ok(officers)
+}
+
+/// Writes the generated custody stories into a ledger: item `k`'s story is told by gate
+/// officers and investigators chosen by `k`.
+struct Stories<'a> {
+    ledger: &'a Ledger,
+    clock: &'a dyn Clock,
+    officers: &'a [GenOfficer],
+}
+
+impl Stories<'_> {
+    /// Tells the stories of items `0..items` from `GEN_WRITERS` threads (writer `w` tells every
+    /// `GEN_WRITERS`-th story from `w`), reporting progress from a log of `base` entries, and
+    /// stops at the first error.
+    fn tell(
+        &self,
+        items: u64,
+        base: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(), BenchError> {
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let first_error: std::sync::Mutex<Option<BenchError>> = std::sync::Mutex::new(None);
+        std::thread::scope(|s| {
+            for w in 0..GEN_WRITERS as u64 {
+                let (done, first_error) = (&done, &first_error);
+                s.spawn(move || {
+                    let mut k = w;
+                    while k < items {
+                        if let Err(e) = self.story(k) {
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
+                            return;
+                        }
+                        done.fetch_add(GEN_EVENTS_PER_ITEM, std::sync::atomic::Ordering::Relaxed);
+                        k += GEN_WRITERS as u64;
+                    }
+                });
+            }
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                let d = done.load(std::sync::atomic::Ordering::Relaxed);
+                progress(base + d, base + items * GEN_EVENTS_PER_ITEM);
+                if d >= items * GEN_EVENTS_PER_ITEM
+                    || first_error
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .is_some()
+                {
+                    break;
+                }
+            }
+        });
+        match first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Gate officer `i` (modulo their number).
+    fn gate(&self, i: u64) -> &GenOfficer {
+        &self.officers[(i % GEN_GATE_OFFICERS as u64) as usize]
+    }
+
+    /// Investigator `i` (modulo their number).
+    fn investigator(&self, i: u64) -> &GenOfficer {
+        &self.officers[GEN_GATE_OFFICERS + (i % GEN_INVESTIGATORS as u64) as usize]
+    }
+
+    /// Item `k`'s ten events: found, sealed, weighed and noted at the gate, then handed to an
+    /// investigator, weighed again and reviewed three times.
+    fn story(&self, k: u64) -> Result<(), BenchError> {
+        let item = format!("BB-GEN-{k:08}");
+        let seal = format!("SEG-GEN-{k:08}");
+        let h = self.at_the_gate(k, &item, &seal)?;
+        self.with_the_investigator(k, &item, &seal, h)
+    }
+
+    /// The gate's part of item `k`'s story; answers the item's head.
+    fn at_the_gate(&self, k: u64, item: &str, seal: &str) -> Result<Hash, BenchError> {
+        let (finder, witness) = (self.gate(k), self.gate(k + 1));
+        let h = self.act(
+            "contraband_found",
+            &[finder, witness],
+            item,
+            None,
+            json!({
+            "incident": format!("INS-GEN-{:06}", k / 4), "item": item,
+            "description": {"name": "sachets of crystalline powder", "form": "crystal", "colour": "white"},
+            "category": "narcotic", "narcotic_class": "I", "count": 3 + k % 20, "gross_mass_mg": 1000 + k % 50_000,
+            "concealment": "inside a food parcel", "persons": [{"kind": "inmate", "sdp": format!("B.I-{}/2025", k % 5000)}], "photos": []}),
+        )?;
+        let h = self.act(
+            "item_sealed",
+            &[finder, witness],
+            item,
+            Some(h),
+            json!({"item": item, "seals_applied": [seal], "packaging": "evidence bag", "photos": []}),
+        )?;
+        let h = self.act(
+            "weighed",
+            &[finder, witness],
+            item,
+            Some(h),
+            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-1", "readability_mg": 1, "calibration_ref": "KAL-1", "seals_intact": true}),
+        )?;
+        self.act(
+            "note_added",
+            &[finder],
+            item,
+            Some(h),
+            json!({"item": item, "text": "Dilaporkan ke KPLP / reported to security"}),
+        )
+    }
+
+    /// The rest of item `k`'s story from its head `h` at the gate: the handover to an
+    /// investigator, a second weighing, three reviews.
+    fn with_the_investigator(
+        &self,
+        k: u64,
+        item: &str,
+        seal: &str,
+        h: Hash,
+    ) -> Result<(), BenchError> {
+        let (finder, witness) = (self.gate(k), self.gate(k + 1));
+        let investigator = self.investigator(k);
+        let h = self.act(
+            "custody_released",
+            &[finder, witness, self.gate(k + 2)],
+            item,
+            Some(h),
+            json!({"item": item, "to_officer": investigator.id.as_str(), "to_unit": investigator.unit, "purpose": "penyidikan", "seals": [seal], "seals_intact": true}),
+        )?;
+        let h = self.act(
+            "custody_received",
+            &[investigator],
+            item,
+            Some(h),
+            json!({"item": item, "seals": [seal], "seals_intact": true}),
+        )?;
+        let mut h = self.act(
+            "weighed",
+            &[investigator, self.investigator(k + 1)],
+            item,
+            Some(h),
+            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-2", "readability_mg": 1, "calibration_ref": "KAL-2", "seals_intact": true}),
+        )?;
+        for n in 0..3 {
+            h = self.act(
+                "note_added",
+                &[investigator],
+                item,
+                Some(h),
+                json!({"item": item, "text": format!("Pemeriksaan berkas {n} / case file review {n}")}),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Signs one `kind` statement on `item` (whose head is `head`) by `signers` in the kind's
+    /// roles, with the fields of `body`, appends it and answers its leaf hash.
+    fn act(
+        &self,
+        kind: &str,
+        signers: &[&GenOfficer],
+        item: &str,
+        head: Option<Hash>,
+        body: serde_json::Value,
+    ) -> Result<Hash, BenchError> {
         use base64::Engine as _;
         let mut st = json!({
             "type": kind,
-            "id": compose::new_statement_id(clock.as_ref())?.to_string(),
-            "occurred_at": clock.now().to_seconds_text(),
+            "id": compose::new_statement_id(self.clock)?.to_string(),
+            "occurred_at": self.clock.now().to_seconds_text(),
             "facility": "BENCH",
             "signers": [],
             "after": { item: head.map(|h| base64::engine::general_purpose::STANDARD.encode(h)) },
@@ -568,118 +743,8 @@ fn generate(
         let keys: Vec<&SecretKey> = signers.iter().map(|o| &o.key).collect();
         let env =
             compose::sign_statement(serde_json::to_vec(&st).expect("JSON serializes"), &keys)?;
-        Ok(ledger.submit_envelope(env)?.leaf_hash)
-    };
-    let story = |k: u64| -> Result<(), BenchError> {
-        let item = format!("BB-GEN-{k:08}");
-        let g = |i: u64| &officers[(i % GEN_GATE_OFFICERS as u64) as usize];
-        let inv = |i: u64| &officers[GEN_GATE_OFFICERS + (i % GEN_INVESTIGATORS as u64) as usize];
-        let (finder, witness) = (g(k), g(k + 1));
-        let investigator = inv(k);
-        let seal = format!("SEG-GEN-{k:08}");
-        let h = act(
-            "contraband_found",
-            &[finder, witness],
-            &item,
-            None,
-            json!({
-            "incident": format!("INS-GEN-{:06}", k / 4), "item": item,
-            "description": {"name": "sachets of crystalline powder", "form": "crystal", "colour": "white"},
-            "category": "narcotic", "narcotic_class": "I", "count": 3 + k % 20, "gross_mass_mg": 1000 + k % 50_000,
-            "concealment": "inside a food parcel", "persons": [{"kind": "inmate", "sdp": format!("B.I-{}/2025", k % 5000)}], "photos": []}),
-        )?;
-        let h = act(
-            "item_sealed",
-            &[finder, witness],
-            &item,
-            Some(h),
-            json!({"item": item, "seals_applied": [seal], "packaging": "evidence bag", "photos": []}),
-        )?;
-        let h = act(
-            "weighed",
-            &[finder, witness],
-            &item,
-            Some(h),
-            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-1", "readability_mg": 1, "calibration_ref": "KAL-1", "seals_intact": true}),
-        )?;
-        let h = act(
-            "note_added",
-            &[finder],
-            &item,
-            Some(h),
-            json!({"item": item, "text": "Dilaporkan ke KPLP / reported to security"}),
-        )?;
-        let h = act(
-            "custody_released",
-            &[finder, witness, g(k + 2)],
-            &item,
-            Some(h),
-            json!({"item": item, "to_officer": investigator.id.as_str(), "to_unit": investigator.unit, "purpose": "penyidikan", "seals": [seal], "seals_intact": true}),
-        )?;
-        let h = act(
-            "custody_received",
-            &[investigator],
-            &item,
-            Some(h),
-            json!({"item": item, "seals": [seal], "seals_intact": true}),
-        )?;
-        let h = act(
-            "weighed",
-            &[investigator, inv(k + 1)],
-            &item,
-            Some(h),
-            json!({"item": item, "gross_mass_mg": 1000 + k % 50_000, "net_mass_mg": 800 + k % 40_000, "balance_id": "BAL-2", "readability_mg": 1, "calibration_ref": "KAL-2", "seals_intact": true}),
-        )?;
-        let mut h = h;
-        for n in 0..3 {
-            h = act(
-                "note_added",
-                &[investigator],
-                &item,
-                Some(h),
-                json!({"item": item, "text": format!("Pemeriksaan berkas {n} / case file review {n}")}),
-            )?;
-        }
-        Ok(())
-    };
-    let first_error: std::sync::Mutex<Option<BenchError>> = std::sync::Mutex::new(None);
-    std::thread::scope(|s| {
-        for w in 0..GEN_WRITERS as u64 {
-            let (story, done, first_error) = (&story, &done, &first_error);
-            s.spawn(move || {
-                let mut k = w;
-                while k < items {
-                    if let Err(e) = story(k) {
-                        first_error
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get_or_insert(e);
-                        return;
-                    }
-                    done.fetch_add(GEN_EVENTS_PER_ITEM, std::sync::atomic::Ordering::Relaxed);
-                    k += GEN_WRITERS as u64;
-                }
-            });
-        }
-        loop {
-            std::thread::sleep(Duration::from_millis(500));
-            let d = done.load(std::sync::atomic::Ordering::Relaxed);
-            progress(base + d, base + items * GEN_EVENTS_PER_ITEM);
-            if d >= items * GEN_EVENTS_PER_ITEM
-                || first_error
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .is_some()
-            {
-                break;
-            }
-        }
-    });
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
+        Ok(self.ledger.submit_envelope(env)?.leaf_hash)
     }
-    Arc::try_unwrap(ledger)
-        .map_err(|_| BenchError::Input("the generated ledger is still shared".into()))
 }
 
 /// A generated ledger of at least `entries` entries, kept in `cache` (as `entries-N`) so that

@@ -188,6 +188,50 @@ pub fn verify(
     vkey: &VerifierKey,
     as_of: Timestamp,
 ) -> Result<BundleReport, BundleError> {
+    let bundle = read_bundle(bytes, vkey)?;
+    let cp = note::open_checkpoint(bundle.checkpoint.as_bytes(), vkey)
+        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
+    let item = ItemId::parse(&bundle.item).map_err(|e| BundleError::Format(e.to_string()))?;
+    let mut replay = Replay::new(&cp, vkey);
+    for entry in &bundle.entries {
+        replay.entry(entry, &cp)?;
+    }
+    let Replay {
+        state,
+        items,
+        events,
+        signed_as,
+        ..
+    } = replay;
+    let lot: Vec<ItemState> = bundle
+        .items
+        .iter()
+        .filter_map(|i| ItemId::parse(i).ok())
+        .filter_map(|i| items.get(&i).cloned())
+        .collect();
+    check_fields(&bundle, &cp, &item, &items)?;
+    let signers = signer_lines(&signed_as, &state);
+    let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
+    let proves = proves(bundle.entries.len(), &cp, &lot);
+    let cannot_prove = cannot_prove(&cp);
+    Ok(BundleReport {
+        origin: cp.origin.to_string(),
+        checkpoint_size: cp.size,
+        checkpoint_root: B64.encode(cp.root),
+        item: item.to_string(),
+        items: lot,
+        entries: bundle.entries.len(),
+        signers,
+        as_of,
+        findings,
+        proves,
+        cannot_prove,
+    })
+}
+
+/// Parses a bundle's bytes: within the size limit, JSON of this format, and naming the verifier
+/// key given (the anchor; the bundle's copy must agree with it).
+fn read_bundle(bytes: &[u8], vkey: &VerifierKey) -> Result<Bundle, BundleError> {
     if bytes.len() > BUNDLE_BYTES_MAX {
         return Err(BundleError::Format(format!(
             "{} bytes, over the {BUNDLE_BYTES_MAX}-byte limit",
@@ -209,70 +253,105 @@ pub fn verify(
             given: vkey.to_string(),
         });
     }
-    let cp = note::open_checkpoint(bundle.checkpoint.as_bytes(), vkey)
-        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
-    let item = ItemId::parse(&bundle.item).map_err(|e| BundleError::Format(e.to_string()))?;
-    let mut state = rules::State::new(cp.origin.clone(), vkey.to_string());
-    let mut items: HashMap<ItemId, ItemState> = HashMap::new();
-    let mut events = Vec::new();
-    let mut signed_as: BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>> = BTreeMap::new();
-    let mut last: Option<u64> = None;
-    for entry in &bundle.entries {
+    Ok(bundle)
+}
+
+/// The fold over a bundle's entries, in order: the identity state, the items, the audit's
+/// events and the roles each officer signed in.
+struct Replay {
+    state: rules::State,
+    items: HashMap<ItemId, ItemState>,
+    events: Vec<AuditEvent>,
+    signed_as: BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
+    /// The seq of the last entry folded.
+    last: Option<u64>,
+}
+
+impl Replay {
+    /// An empty fold for the log of checkpoint `cp`.
+    fn new(cp: &note::Checkpoint, vkey: &VerifierKey) -> Self {
+        Self {
+            state: rules::State::new(cp.origin.clone(), vkey.to_string()),
+            items: HashMap::new(),
+            events: Vec::new(),
+            signed_as: BTreeMap::new(),
+            last: None,
+        }
+    }
+
+    /// Checks one entry (its order, its leaf against the checkpoint, the rules at its seq) and
+    /// folds it in.
+    fn entry(&mut self, entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(), BundleError> {
         let seq = entry.seq;
         let fail = |reason: String| BundleError::Entry { seq, reason };
-        if last.is_some_and(|l| seq <= l) {
+        if self.last.is_some_and(|l| seq <= l) {
             return Err(fail("entries are not in increasing seq order".into()));
         }
-        last = Some(seq);
-        let leaf_bytes = B64
-            .decode(&entry.leaf)
-            .map_err(|_| fail("the leaf is not base64".into()))?;
-        let leaf_hash = merkle::leaf_hash(&leaf_bytes);
-        let proof = entry
-            .proof
-            .iter()
-            .map(|h| decode_hash(h, seq))
-            .collect::<Result<Vec<_>, _>>()?;
-        merkle::verify_inclusion(seq, cp.size, &leaf_hash, &proof, &cp.root)
-            .map_err(|e| fail(format!("the inclusion proof does not verify against the checkpoint (size {}): {e}; the leaf or the proof was altered", cp.size)))?;
-        let leaf = Leaf::decode(&leaf_bytes).map_err(|e| fail(e.to_string()))?;
-        if leaf.seq != seq {
-            return Err(fail(format!("the leaf says it is seq {}", leaf.seq)));
-        }
+        self.last = Some(seq);
+        let (leaf, leaf_hash) = proven_leaf(entry, cp)?;
         let statement =
             Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
-        rules::skip_to(&mut state, seq);
+        rules::skip_to(&mut self.state, seq);
+        let items = &self.items;
         let view = |id: &ItemId| items.get(id).cloned();
-        let admitted = custody::admit(&state, &view, leaf.envelope, statement, None).map_err(|e| {
+        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, None).map_err(|e| {
             fail(format!("{e} (signatures, key validity and the item chain are checked on the bundle's own events: an event may be missing)"))
         })?;
-        let changes = custody::apply(&state, &view, &admitted, &leaf_hash, leaf.recorded_at);
+        let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {
-            items.insert(c.after.id.clone(), c.after);
+            self.items.insert(c.after.id.clone(), c.after);
         }
         for s in &admitted.statement().signers {
-            signed_as
+            self.signed_as
                 .entry(s.officer.clone())
                 .or_default()
                 .insert(s.role.clone());
         }
         if !admitted.statement().kind.is_identity() {
-            events.push(AuditEvent {
+            self.events.push(AuditEvent {
                 seq,
                 recorded_at: leaf.recorded_at,
                 leaf_hash,
                 statement: admitted.statement().clone(),
             });
         }
-        rules::apply(&mut state, &admitted);
+        rules::apply(&mut self.state, &admitted);
+        Ok(())
     }
-    let lot: Vec<ItemState> = bundle
-        .items
+}
+
+/// An entry's leaf and its hash, once its inclusion proof verifies against the checkpoint and
+/// the leaf decodes and says it is at the entry's seq.
+fn proven_leaf(entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(Leaf, Hash), BundleError> {
+    let seq = entry.seq;
+    let fail = |reason: String| BundleError::Entry { seq, reason };
+    let leaf_bytes = B64
+        .decode(&entry.leaf)
+        .map_err(|_| fail("the leaf is not base64".into()))?;
+    let leaf_hash = merkle::leaf_hash(&leaf_bytes);
+    let proof = entry
+        .proof
         .iter()
-        .filter_map(|i| ItemId::parse(i).ok())
-        .filter_map(|i| items.get(&i).cloned())
-        .collect();
-    if !items.contains_key(&item) {
+        .map(|h| decode_hash(h, seq))
+        .collect::<Result<Vec<_>, _>>()?;
+    merkle::verify_inclusion(seq, cp.size, &leaf_hash, &proof, &cp.root)
+        .map_err(|e| fail(format!("the inclusion proof does not verify against the checkpoint (size {}): {e}; the leaf or the proof was altered", cp.size)))?;
+    let leaf = Leaf::decode(&leaf_bytes).map_err(|e| fail(e.to_string()))?;
+    if leaf.seq != seq {
+        return Err(fail(format!("the leaf says it is seq {}", leaf.seq)));
+    }
+    Ok((leaf, leaf_hash))
+}
+
+/// Checks the bundle's own fields against what the verified events show: its item has an event,
+/// its origin is the checkpoint's, its item list is the items the events touch.
+fn check_fields(
+    bundle: &Bundle,
+    cp: &note::Checkpoint,
+    item: &ItemId,
+    items: &HashMap<ItemId, ItemState>,
+) -> Result<(), BundleError> {
+    if !items.contains_key(item) {
         return Err(BundleError::Format(format!(
             "the bundle holds no event of its item {item}"
         )));
@@ -295,7 +374,15 @@ pub fn verify(
             seen.join(", ")
         )));
     }
-    let signers: Vec<String> = signed_as
+    Ok(())
+}
+
+/// One line per signer: id, name, unit and the roles they signed in.
+fn signer_lines(
+    signed_as: &BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
+    state: &rules::State,
+) -> Vec<String> {
+    signed_as
         .iter()
         .map(|(officer, roles)| {
             let o = state.officer(officer);
@@ -306,35 +393,30 @@ pub fn verify(
                 roles.iter().cloned().collect::<Vec<_>>().join(", ")
             )
         })
-        .collect();
-    let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
+        .collect()
+}
+
+/// What a verified bundle of `entries` entries proves, item by item of the `lot`.
+fn proves(entries: usize, cp: &note::Checkpoint, lot: &[ItemState]) -> Vec<String> {
     let by_item: BTreeMap<&ItemId, (u64, u64)> = lot
         .iter()
         .map(|s| (&s.id, (s.born_seq, s.last_seq)))
         .collect();
     let mut proves = vec![
-        format!("Every one of the {} entries is in the log {} as of its checkpoint of size {} (root {}), signed by the ledger key.", bundle.entries.len(), cp.origin, cp.size, B64.encode(cp.root)),
+        format!("Every one of the {} entries is in the log {} as of its checkpoint of size {} (root {}), signed by the ledger key.", entries, cp.origin, cp.size, B64.encode(cp.root)),
         "Every statement carries valid signatures of all its required signers, with keys enrolled and not revoked at that position in the log, and passes the custody rules.".to_owned(),
     ];
     for (id, (born, last)) in by_item {
         proves.push(format!("Item {id}: the custody chain is complete from its birth at seq {born} to seq {last} (each event names the one before it)."));
     }
-    let cannot_prove = vec![
+    proves
+}
+
+/// What no bundle can prove, whatever it holds.
+fn cannot_prove(cp: &note::Checkpoint) -> Vec<String> {
+    vec![
         format!("That nothing happened to these items after seq {}: the checkpoint was cut at size {}; ask the ledger for a newer checkpoint and a consistency proof.", cp.size.saturating_sub(1), cp.size),
         "That the bags held what the statements say: signatures bind officers to their words, not the words to the world.".to_owned(),
         "That the bundle includes every identity statement of the officers it names: it shows those the exporter included (a later revocation would appear in the full log).".to_owned(),
-    ];
-    Ok(BundleReport {
-        origin: cp.origin.to_string(),
-        checkpoint_size: cp.size,
-        checkpoint_root: B64.encode(cp.root),
-        item: item.to_string(),
-        items: lot,
-        entries: bundle.entries.len(),
-        signers,
-        as_of,
-        findings,
-        proves,
-        cannot_prove,
-    })
+    ]
 }

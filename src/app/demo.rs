@@ -76,6 +76,16 @@ impl DemoReport {
             let _ = writeln!(out, "  seq {:>3}  {}", s.seq, s.what);
         }
         let _ = writeln!(out);
+        self.write_history(&mut out);
+        let _ = writeln!(out);
+        self.write_audit(&mut out);
+        let _ = writeln!(out);
+        self.write_verify(&mut out);
+        out
+    }
+
+    /// The seized lot's history, each event with its signers.
+    fn write_history(&self, out: &mut String) {
         if let Some(item) = &self.item {
             let _ = writeln!(
                 out,
@@ -105,7 +115,10 @@ impl DemoReport {
             let _ = writeln!(out, "           {}", e.summary);
             let _ = writeln!(out, "           signed: {}", signers.join("; "));
         }
-        let _ = writeln!(out);
+    }
+
+    /// The audit's findings, in English with the Indonesian beneath.
+    fn write_audit(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "Audit (pemeriksaan) of the lot as of {DEMO_AUDIT_AS_OF}: {} finding(s)",
@@ -126,7 +139,10 @@ impl DemoReport {
                 width = f.severity.as_str().len() + 2
             );
         }
-        let _ = writeln!(out);
+    }
+
+    /// The verification's outcome, the keys, and what to try next.
+    fn write_verify(&self, out: &mut String) {
         match &self.verify {
             Ok(r) => {
                 let _ = writeln!(
@@ -146,7 +162,6 @@ impl DemoReport {
             "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody person {DEMO_VISITOR} --ledger {l}",
             l = self.ledger
         );
-        out
     }
 
     pub fn to_json(&self) -> Value {
@@ -179,30 +194,23 @@ enum Keys<'a> {
     Load(&'a Path),
 }
 
-fn officer(
-    keys: Keys<'_>,
-    id: &str,
-    name: &str,
-    agency: &str,
-    unit: &str,
-    roles: &[OfficerRole],
-    file: &'static str,
-) -> Result<Officer, DemoError> {
+/// The officer of row `m` of the cast, with a new key or the one in its file.
+fn officer(keys: Keys<'_>, m: &Member) -> Result<Officer, DemoError> {
     let key = match keys {
         Keys::Generate => SecretKey::generate()?,
-        Keys::Load(dir) => SecretKey::read_file(&dir.join(file))?,
+        Keys::Load(dir) => SecretKey::read_file(&dir.join(m.file))?,
     };
     Ok(Officer {
         input: OfficerInput {
-            id: OfficerId::parse(id).map_err(|e| DemoError::Io(e.to_string()))?,
-            name: name.into(),
-            agency: agency.into(),
-            unit: unit.into(),
-            roles: roles.to_vec(),
+            id: OfficerId::parse(m.id).map_err(|e| DemoError::Io(e.to_string()))?,
+            name: m.name.into(),
+            agency: m.agency.into(),
+            unit: m.unit.into(),
+            roles: vec![m.role],
             public_key: key.public(),
         },
         key,
-        file,
+        file: m.file,
     })
 }
 
@@ -350,23 +358,27 @@ fn found(dir: &Path, clock: &Arc<ManualClock>, c: &Cast) -> Result<(Ledger, Vec<
 
 /// The scenario's acts, from the search at the gate to the destruction.
 fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    at_the_gate(r, c)?;
+    with_the_police(r, c)?;
+    at_the_lab(r, c)?;
+    destruction(r, c)
+}
+
+/// The visitor in whose rice box the sachets were found, as the statements name her.
+fn visitor() -> Value {
+    json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"})
+}
+
+/// Monday 4 August: the search at the gate, the find, the seal, the report to the prison head.
+fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     let Cast {
         gate_a,
         gate_b,
         head,
-        dewi,
-        rudi,
-        yusuf,
-        kasat,
-        ratna,
-        bambang,
-        andi,
         ..
     } = c;
-    let (polres, labfor) = (POLRES, LABFOR);
-    let visitor = json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"});
+    let visitor = visitor();
     let item = DEMO_ITEM;
-    let sample = DEMO_SAMPLE;
     // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
     r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", gate_a), ("witness", gate_b)], &[], json!({
         "incident": DEMO_INCIDENT, "kind": "gate", "subject": visitor, "location": "Pintu utama P2U",
@@ -382,6 +394,23 @@ fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
         "photos": [digest_of("photo: sealed bag SEG-2025-000418")]}))?;
     r.act("2025-08-04T03:00:00Z", "note_added", &[("author", head)], &[(item, false)], json!({
         "item": item, "text": "Kepala KPLP: kejadian dilaporkan ke Kalapas / incident reported to the prison head"}))?;
+    Ok(())
+}
+
+/// Tuesday 5 August: the handover to the police, the weighing, the seizure, the sample set
+/// aside and the notification.
+fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    let Cast {
+        gate_a,
+        gate_b,
+        dewi,
+        rudi,
+        yusuf,
+        ..
+    } = c;
+    let polres = POLRES;
+    let visitor = visitor();
+    let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
     // Tuesday morning: handover to the police before two witnesses.
     r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", gate_a), ("witness", gate_b), ("witness", dewi)], &[(item, false)], json!({
         "item": item, "to_officer": rudi.input.id.as_str(), "to_unit": polres, "purpose": "penyidikan / investigation",
@@ -417,6 +446,21 @@ fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
         "sample_seals": ["SEG-2025-000419"], "parent_seals": ["SEG-2025-000420"], "suspect_acknowledgement": "refused"}))?;
     r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", rudi)], &[(item, false)], json!({
         "item": item, "letter_number": "B/1187/VIII/2025/Resnarkoba", "recipients": ["kejari", "court", "bpom"]}))?;
+    Ok(())
+}
+
+/// 5-7 August: the sample goes to the forensic laboratory, which reports its result.
+fn at_the_lab(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    let Cast {
+        rudi,
+        yusuf,
+        kasat,
+        ratna,
+        bambang,
+        ..
+    } = c;
+    let labfor = LABFOR;
+    let sample = DEMO_SAMPLE;
     r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", kasat)], &[(sample, false)], json!({
         "item": sample, "lab": labfor, "letter_number": "R/1190/VIII/2025/Resnarkoba", "seals": ["SEG-2025-000419"]}))?;
     r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", rudi), ("witness", yusuf), ("witness", kasat)], &[(sample, false)], json!({
@@ -428,6 +472,19 @@ fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
         "item": sample, "report_number": "BA-LAB/3312/VIII/2025", "result": "positive", "substance": "methamphetamine",
         "narcotic_class": "I", "method": "GC-MS", "net_mass_mg": 390, "consumed_mass_mg": 50, "residue_mass_mg": 340,
         "residue_seals": ["SEG-LAB-2025-3312"], "report_digest": digest_of("lab report BA-LAB/3312/VIII/2025")}))?;
+    Ok(())
+}
+
+/// 12-21 August: the prosecutor's order, the reweighing and the (late) destruction.
+fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+    let Cast {
+        dewi,
+        rudi,
+        yusuf,
+        andi,
+        ..
+    } = c;
+    let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
     r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", andi)], &[(item, false), (sample, false)], json!({
         "order_number": "PRINT-123/M.1.13/Enz.1/08/2025",
         "items": [{"item": item, "status": "destroy"}, {"item": sample, "status": "evidence", "retained_mass_mg": 340}]}))?;
@@ -491,8 +548,6 @@ pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>
     Ok(r.steps)
 }
 
-/// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
-/// replays its own scenario clock so that the story has the dates of the scenario.
 /// The officers of the scenario, as docs/DOMAIN.md tells it.
 struct Cast {
     admin: Officer,
@@ -526,109 +581,112 @@ impl Cast {
     }
 }
 
-fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
-    let (lapas, kplp, polres, labfor) = (LAPAS, KPLP, POLRES, LABFOR);
-    let admin = officer(
-        keys,
-        "197905112005011002",
-        "Hendra Wijaya",
-        "imipas",
-        "Tata Usaha Lapas Narkotika Jakarta",
-        &[OfficerRole::Admin],
-        "admin.pem",
-    )?;
-    let gate_a = officer(
-        keys,
-        "198803222010121003",
-        "Agus Santoso",
-        "imipas",
-        lapas,
-        &[OfficerRole::GateOfficer],
-        "gate-officer-a.pem",
-    )?;
-    let gate_b = officer(
-        keys,
-        "199001152014022001",
-        "Budi Rahmawati",
-        "imipas",
-        lapas,
-        &[OfficerRole::GateOfficer],
-        "gate-officer-b.pem",
-    )?;
-    let head = officer(
-        keys,
-        "197512031998031001",
-        "Slamet Riyadi",
-        "imipas",
-        kplp,
-        &[OfficerRole::SecurityOfficer],
-        "head-of-security.pem",
-    )?;
-    let dewi = officer(
-        keys,
-        "198906142012122002",
-        "Dewi Lestari",
-        "imipas",
-        kplp,
-        &[OfficerRole::SecurityOfficer],
-        "security-officer.pem",
-    )?;
-    let rudi = officer(
-        keys,
-        "85071234",
-        "Rudi Hartono",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "investigator.pem",
-    )?;
-    let yusuf = officer(
-        keys,
-        "90030456",
-        "Yusuf Maulana",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "investigator-2.pem",
-    )?;
-    let kasat = officer(
-        keys,
-        "76010123",
-        "Arief Wibowo",
-        "polri",
-        polres,
-        &[OfficerRole::Investigator],
-        "unit-head.pem",
-    )?;
-    let ratna = officer(
-        keys,
-        "198204102006042001",
-        "Ratna Sari",
-        "labfor",
-        labfor,
-        &[OfficerRole::LabExaminer],
-        "lab-examiner.pem",
-    )?;
-    let bambang = officer(
-        keys,
-        "70050678",
-        "Bambang Susilo",
-        "labfor",
-        labfor,
-        &[OfficerRole::LabHead],
-        "lab-head.pem",
-    )?;
-    let andi = officer(
-        keys,
-        "198507142010121001",
-        "Andi Pratama",
-        "kejaksaan",
-        "Kejari Jakarta Timur",
-        &[OfficerRole::Prosecutor],
-        "prosecutor.pem",
-    )?;
+/// One officer of the scenario, as a row of `CAST`.
+struct Member {
+    id: &'static str,
+    name: &'static str,
+    agency: &'static str,
+    unit: &'static str,
+    role: OfficerRole,
+    /// The key's file in `demo-keys/`.
+    file: &'static str,
+}
 
-    Ok(Cast {
+/// The officers of the scenario, as docs/DOMAIN.md tells it, in the order of `Cast`'s fields.
+const CAST: [Member; 11] = [
+    Member {
+        id: "197905112005011002",
+        name: "Hendra Wijaya",
+        agency: "imipas",
+        unit: "Tata Usaha Lapas Narkotika Jakarta",
+        role: OfficerRole::Admin,
+        file: "admin.pem",
+    },
+    Member {
+        id: "198803222010121003",
+        name: "Agus Santoso",
+        agency: "imipas",
+        unit: LAPAS,
+        role: OfficerRole::GateOfficer,
+        file: "gate-officer-a.pem",
+    },
+    Member {
+        id: "199001152014022001",
+        name: "Budi Rahmawati",
+        agency: "imipas",
+        unit: LAPAS,
+        role: OfficerRole::GateOfficer,
+        file: "gate-officer-b.pem",
+    },
+    Member {
+        id: "197512031998031001",
+        name: "Slamet Riyadi",
+        agency: "imipas",
+        unit: KPLP,
+        role: OfficerRole::SecurityOfficer,
+        file: "head-of-security.pem",
+    },
+    Member {
+        id: "198906142012122002",
+        name: "Dewi Lestari",
+        agency: "imipas",
+        unit: KPLP,
+        role: OfficerRole::SecurityOfficer,
+        file: "security-officer.pem",
+    },
+    Member {
+        id: "85071234",
+        name: "Rudi Hartono",
+        agency: "polri",
+        unit: POLRES,
+        role: OfficerRole::Investigator,
+        file: "investigator.pem",
+    },
+    Member {
+        id: "90030456",
+        name: "Yusuf Maulana",
+        agency: "polri",
+        unit: POLRES,
+        role: OfficerRole::Investigator,
+        file: "investigator-2.pem",
+    },
+    Member {
+        id: "76010123",
+        name: "Arief Wibowo",
+        agency: "polri",
+        unit: POLRES,
+        role: OfficerRole::Investigator,
+        file: "unit-head.pem",
+    },
+    Member {
+        id: "198204102006042001",
+        name: "Ratna Sari",
+        agency: "labfor",
+        unit: LABFOR,
+        role: OfficerRole::LabExaminer,
+        file: "lab-examiner.pem",
+    },
+    Member {
+        id: "70050678",
+        name: "Bambang Susilo",
+        agency: "labfor",
+        unit: LABFOR,
+        role: OfficerRole::LabHead,
+        file: "lab-head.pem",
+    },
+    Member {
+        id: "198507142010121001",
+        name: "Andi Pratama",
+        agency: "kejaksaan",
+        unit: "Kejari Jakarta Timur",
+        role: OfficerRole::Prosecutor,
+        file: "prosecutor.pem",
+    },
+];
+
+/// The cast with its keys (generated, or read from an earlier run's `demo-keys/`).
+fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
+    let [
         admin,
         gate_a,
         gate_b,
@@ -640,9 +698,24 @@ fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
         ratna,
         bambang,
         andi,
+    ] = CAST.each_ref().map(|m| officer(keys, m));
+    Ok(Cast {
+        admin: admin?,
+        gate_a: gate_a?,
+        gate_b: gate_b?,
+        head: head?,
+        dewi: dewi?,
+        rudi: rudi?,
+        yusuf: yusuf?,
+        kasat: kasat?,
+        ratna: ratna?,
+        bambang: bambang?,
+        andi: andi?,
     })
 }
 
+/// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
+/// replays its own scenario clock so that the story has the dates of the scenario.
 pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
     let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
     let clock = Arc::new(ManualClock::new(start));

@@ -77,6 +77,28 @@ pub fn export_tiles(
     out: &Path,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ExportSummary, ExportError> {
+    refuse_non_empty(out)?;
+    let size = checkpoint_size;
+    let mut writer = TileWriter::new(out, size);
+    for seq in 0..size {
+        let leaf = store
+            .leaf(seq)
+            .map_err(|e| ExportError::Read(e.to_string()))?
+            .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
+        writer.entry(seq, &leaf)?;
+        writer.hashes(&leaf)?;
+        if seq % 4096 == 0 {
+            progress(seq, size);
+        }
+    }
+    writer.finish()?;
+    writer.summary.bytes += write_file(out, "checkpoint", checkpoint_note)?;
+    progress(size, size);
+    Ok(writer.summary)
+}
+
+/// Refuses to export into `out` if it holds anything.
+fn refuse_non_empty(out: &Path) -> Result<(), ExportError> {
     if out.exists()
         && std::fs::read_dir(out)
             .map_err(|e| ExportError::Write {
@@ -90,74 +112,102 @@ pub fn export_tiles(
             path: out.display().to_string(),
         });
     }
-    let size = checkpoint_size;
-    let mut summary = ExportSummary {
-        size,
-        entry_bundles: 0,
-        hash_tiles: 0,
-        bytes: 0,
-    };
-    let mut range = CompactRange::new();
-    // Hashes of tree levels 0, 8, 16, … for the current (not yet written) tile of each level.
-    let mut pending: Vec<Vec<Hash>> = Vec::new();
-    let mut bundle: Vec<u8> = Vec::new();
-    for seq in 0..size {
-        let leaf = store
-            .leaf(seq)
-            .map_err(|e| ExportError::Read(e.to_string()))?
-            .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
+    Ok(())
+}
+
+/// Writes the tiles of an export as the leaves come, in order: each entry bundle and hash tile
+/// as soon as it is full, the partial ones at the end.
+struct TileWriter<'a> {
+    out: &'a Path,
+    size: u64,
+    summary: ExportSummary,
+    range: CompactRange,
+    /// Hashes of tree levels 0, 8, 16, … for the current (not yet written) tile of each level.
+    pending: Vec<Vec<Hash>>,
+    /// The current (not yet written) entry bundle.
+    bundle: Vec<u8>,
+}
+
+impl<'a> TileWriter<'a> {
+    /// A writer of the tiles of a tree of `size` leaves into `out`.
+    fn new(out: &'a Path, size: u64) -> Self {
+        Self {
+            out,
+            size,
+            summary: ExportSummary {
+                size,
+                entry_bundles: 0,
+                hash_tiles: 0,
+                bytes: 0,
+            },
+            range: CompactRange::new(),
+            pending: Vec::new(),
+            bundle: Vec::new(),
+        }
+    }
+
+    /// Adds leaf `seq` to the current entry bundle, and writes the bundle when it is full.
+    fn entry(&mut self, seq: u64, leaf: &[u8]) -> Result<(), ExportError> {
         let len = u16::try_from(leaf.len())
             .map_err(|_| ExportError::Read(format!("leaf {seq} exceeds 65535 bytes")))?;
-        bundle.extend_from_slice(&len.to_be_bytes());
-        bundle.extend_from_slice(&leaf);
-        if (seq + 1) % TILE_WIDTH == 0 {
-            summary.bytes +=
-                write_file(out, &tile_path(None, seq / TILE_WIDTH, TILE_WIDTH), &bundle)?;
-            summary.entry_bundles += 1;
-            bundle.clear();
+        self.bundle.extend_from_slice(&len.to_be_bytes());
+        self.bundle.extend_from_slice(leaf);
+        if (seq + 1).is_multiple_of(TILE_WIDTH) {
+            let rel = tile_path(None, seq / TILE_WIDTH, TILE_WIDTH);
+            self.summary.bytes += write_file(self.out, &rel, &self.bundle)?;
+            self.summary.entry_bundles += 1;
+            self.bundle.clear();
         }
-        for (level, index, hash) in range.append(crate::format::merkle::leaf_hash(&leaf)) {
+        Ok(())
+    }
+
+    /// Appends the leaf to the tree and adds the nodes it completes at tile levels to their
+    /// tiles, writing each tile when it is full.
+    fn hashes(&mut self, leaf: &[u8]) -> Result<(), ExportError> {
+        for (level, index, hash) in self.range.append(crate::format::merkle::leaf_hash(leaf)) {
             if level % TILE_HEIGHT != 0 {
                 continue;
             }
             let tile_level = usize::from(level / TILE_HEIGHT);
-            if pending.len() <= tile_level {
-                pending.resize(tile_level + 1, Vec::new());
+            if self.pending.len() <= tile_level {
+                self.pending.resize(tile_level + 1, Vec::new());
             }
-            pending[tile_level].push(hash);
-            if pending[tile_level].len() as u64 == TILE_WIDTH {
-                let bytes: Vec<u8> = pending[tile_level].concat();
+            self.pending[tile_level].push(hash);
+            if self.pending[tile_level].len() as u64 == TILE_WIDTH {
+                let bytes: Vec<u8> = self.pending[tile_level].concat();
                 let rel = tile_path(Some(tile_level as u8), index / TILE_WIDTH, TILE_WIDTH);
-                summary.bytes += write_file(out, &rel, &bytes)?;
-                summary.hash_tiles += 1;
-                pending[tile_level].clear();
+                self.summary.bytes += write_file(self.out, &rel, &bytes)?;
+                self.summary.hash_tiles += 1;
+                self.pending[tile_level].clear();
             }
         }
-        if seq % 4096 == 0 {
-            progress(seq, size);
+        Ok(())
+    }
+
+    /// Writes the partial entry bundle and the partial hash tiles left at the end of the tree.
+    fn finish(&mut self) -> Result<(), ExportError> {
+        let size = self.size;
+        if !self.bundle.is_empty() {
+            let width = size % TILE_WIDTH;
+            let rel = tile_path(None, size / TILE_WIDTH, width);
+            self.summary.bytes += write_file(self.out, &rel, &self.bundle)?;
+            self.summary.entry_bundles += 1;
         }
-    }
-    if !bundle.is_empty() {
-        let width = size % TILE_WIDTH;
-        summary.bytes += write_file(out, &tile_path(None, size / TILE_WIDTH, width), &bundle)?;
-        summary.entry_bundles += 1;
-    }
-    for (tile_level, hashes) in pending.iter().enumerate() {
-        if hashes.is_empty() {
-            continue;
+        for (tile_level, hashes) in self.pending.iter().enumerate() {
+            if hashes.is_empty() {
+                continue;
+            }
+            let nodes_at_level = size >> (tile_level as u32 * u32::from(TILE_HEIGHT));
+            let rel = tile_path(
+                Some(tile_level as u8),
+                nodes_at_level / TILE_WIDTH,
+                hashes.len() as u64,
+            );
+            self.summary.bytes += write_file(self.out, &rel, &hashes.concat())?;
+            self.summary.hash_tiles += 1;
         }
-        let nodes_at_level = size >> (tile_level as u32 * u32::from(TILE_HEIGHT));
-        let rel = tile_path(
-            Some(tile_level as u8),
-            nodes_at_level / TILE_WIDTH,
-            hashes.len() as u64,
-        );
-        summary.bytes += write_file(out, &rel, &hashes.concat())?;
-        summary.hash_tiles += 1;
+        Ok(())
     }
-    summary.bytes += write_file(out, "checkpoint", checkpoint_note)?;
-    progress(size, size);
-    Ok(summary)
 }
 
 /// Entry bundles by index, each a list of leaves.

@@ -521,16 +521,7 @@ impl Ledger {
         let dir = lock.dir().to_path_buf();
         let dir = dir.as_path();
         let paths = LedgerPaths::new(dir);
-        let not_a_ledger = |reason: &str| OpenError::NotALedger {
-            path: dir.display().to_string(),
-            reason: reason.to_owned(),
-        };
-        if !paths.sled().exists() {
-            return Err(not_a_ledger("no log.sled inside"));
-        }
-        if !paths.key().exists() {
-            return Err(not_a_ledger("no ledger-key.pem inside"));
-        }
+        check_ledger_files(dir, &paths)?;
         let mut repairs: Vec<Repair> =
             recovery::make_safe_for_open(&lock, &paths.sled(), &recovery::stamp(clock.now()))?
                 .into_iter()
@@ -545,56 +536,28 @@ impl Ledger {
             None => std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS),
         };
         let store = SledStore::open_with_faults(&paths.sled(), faults.clone())?;
-        let origin_text = store
-            .origin()?
-            .ok_or_else(|| not_a_ledger("the store has no origin"))?;
-        let origin = Origin::parse(&origin_text)
-            .map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
-        let vkey = VerifierKey::new(origin.as_str(), key.public())
-            .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
+        let (origin, vkey) = stored_origin(dir, &store, &key)?;
         let head = store.head()?;
         let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
         let latest = latest_checkpoint(&store, &file, &vkey, head)?;
-        let root_now = merkle::root(&store, head.size)?;
-        if root_now != head.root {
-            return Err(OpenError::Corrupt(format!(
-                "the stored head (size {}) does not match the stored Merkle nodes",
-                head.size
-            )));
-        }
+        let root_now = checked_head_root(&store, head)?;
         let (state, rebuilt) = catch_up(&store, &origin, &vkey, head)?;
         repairs.extend(rebuilt);
-        // The sequencer continues from the stored edge and the last leaf: both are checked
-        // against the root just verified, so a bad read here cannot leak into new leaves.
-        let range = compact_range(&store, head.size)?;
-        if range.root() != root_now {
-            return Err(OpenError::Corrupt(
-                "the stored Merkle edge does not match the stored root".into(),
-            ));
-        }
-        let (last_leaf, last_recorded) = last_leaf(&store, head.size, &root_now)?;
+        let tip = verified_tip(&store, head.size, root_now, state)?;
 
-        // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
         let stats = LedgerStats::new();
         stats.quarantined_files.add(quarantined);
         stats
             .projection_rebuilds
             .add(u64::from(repairs.len() as u64 > quarantined));
-        let checkpoint = match latest {
-            Some(cp) if cp.size == head.size => cp,
-            _ => {
-                let signed = sign_checkpoint(&origin, head.size, root_now, &key)
-                    .map_err(|e| OpenError::Corrupt(e.to_string()))?;
-                file.write(signed.note.as_bytes())?;
-                signed
-            }
-        };
+        // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
+        let checkpoint = checkpoint_for_head(latest, &origin, head, root_now, &key, &file)?;
 
         let shared = Arc::new(Shared {
             store,
             published: RwLock::new(Published {
                 checkpoint: Arc::new(checkpoint.clone()),
-                state: Arc::new(state.clone()),
+                state: Arc::new(tip.state.clone()),
             }),
             stopped: Mutex::new(None),
             stats,
@@ -606,19 +569,7 @@ impl Ledger {
         });
         let sequencer = {
             let shared = Arc::clone(&shared);
-            move |applied| Sequencer {
-                shared,
-                key,
-                clock,
-                state,
-                range,
-                last_leaf,
-                last_recorded,
-                overlay: HashMap::new(),
-                number: 0,
-                applied,
-                views: Vec::new(),
-            }
+            move |applied| Sequencer::continuing(shared, key, clock, tip, applied)
         };
         Self::start(shared, sequencer, checkpoint_file_interval)
     }
@@ -991,6 +942,103 @@ fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), Open
     Ok(())
 }
 
+/// Refuses a folder that lacks the sled directory or the ledger key.
+fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), OpenError> {
+    let not_a_ledger = |reason: &str| OpenError::NotALedger {
+        path: dir.display().to_string(),
+        reason: reason.to_owned(),
+    };
+    if !paths.sled().exists() {
+        return Err(not_a_ledger("no log.sled inside"));
+    }
+    if !paths.key().exists() {
+        return Err(not_a_ledger("no ledger-key.pem inside"));
+    }
+    Ok(())
+}
+
+/// The origin stored in sled, and the verifier key it makes with the ledger key.
+fn stored_origin(
+    dir: &Path,
+    store: &SledStore,
+    key: &SecretKey,
+) -> Result<(Origin, VerifierKey), OpenError> {
+    let origin_text = store.origin()?.ok_or_else(|| OpenError::NotALedger {
+        path: dir.display().to_string(),
+        reason: "the store has no origin".to_owned(),
+    })?;
+    let origin = Origin::parse(&origin_text)
+        .map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+    let vkey = VerifierKey::new(origin.as_str(), key.public())
+        .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
+    Ok((origin, vkey))
+}
+
+/// The root of the stored Merkle nodes for the stored head, which must be the head's root.
+fn checked_head_root(store: &SledStore, head: Head) -> Result<Hash, OpenError> {
+    let root_now = merkle::root(store, head.size)?;
+    if root_now != head.root {
+        return Err(OpenError::Corrupt(format!(
+            "the stored head (size {}) does not match the stored Merkle nodes",
+            head.size
+        )));
+    }
+    Ok(root_now)
+}
+
+/// Where the sequencer continues from: the identity state, the Merkle edge and the last leaf.
+struct Tip {
+    state: rules::State,
+    range: CompactRange,
+    last_leaf: Hash,
+    last_recorded: Option<Timestamp>,
+}
+
+/// The tip the sequencer continues from, over the identity state `state`: the stored edge and
+/// the last leaf of a log of `size`, both checked against the verified `root`, so a bad read
+/// here cannot leak into new leaves.
+fn verified_tip(
+    store: &SledStore,
+    size: u64,
+    root: Hash,
+    state: rules::State,
+) -> Result<Tip, OpenError> {
+    let range = compact_range(store, size)?;
+    if range.root() != root {
+        return Err(OpenError::Corrupt(
+            "the stored Merkle edge does not match the stored root".into(),
+        ));
+    }
+    let (last_leaf, last_recorded) = last_leaf(store, size, &root)?;
+    Ok(Tip {
+        state,
+        range,
+        last_leaf,
+        last_recorded,
+    })
+}
+
+/// The checkpoint of the log's head: the latest signed one if it covers the head, else a new one
+/// signed now and written to the checkpoint file (for leaves flushed but never checkpointed).
+fn checkpoint_for_head(
+    latest: Option<SignedCheckpoint>,
+    origin: &Origin,
+    head: Head,
+    root: Hash,
+    key: &SecretKey,
+    file: &CheckpointFile,
+) -> Result<SignedCheckpoint, OpenError> {
+    Ok(match latest {
+        Some(cp) if cp.size == head.size => cp,
+        _ => {
+            let signed = sign_checkpoint(origin, head.size, root, key)
+                .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            file.write(signed.note.as_bytes())?;
+            signed
+        }
+    })
+}
+
 /// The hash of the last leaf of a log of `size` (the next leaf's `prev`) and its recorded time,
 /// proven against the verified `root`, so a bad read here cannot leak into new leaves.
 fn last_leaf(
@@ -1204,6 +1252,36 @@ fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError
 }
 
 impl Sequencer {
+    /// A sequencer continuing from `tip`; `applied` tells it which batches' views the committer
+    /// has applied.
+    fn continuing(
+        shared: Arc<Shared>,
+        key: SecretKey,
+        clock: Arc<dyn Clock>,
+        tip: Tip,
+        applied: mpsc::Receiver<u64>,
+    ) -> Self {
+        let Tip {
+            state,
+            range,
+            last_leaf,
+            last_recorded,
+        } = tip;
+        Sequencer {
+            shared,
+            key,
+            clock,
+            state,
+            range,
+            last_leaf,
+            last_recorded,
+            overlay: HashMap::new(),
+            number: 0,
+            applied,
+            views: Vec::new(),
+        }
+    }
+
     fn run(mut self, rx: mpsc::Receiver<Request>, commits: mpsc::SyncSender<Staged>) {
         while let Ok(first) = rx.recv() {
             let mut batch = vec![first];
@@ -1247,19 +1325,49 @@ impl Sequencer {
     /// makes it durable and answers. Refused statements are answered at once. On a storage error
     /// every statement of the batch is answered with it.
     fn stage(&mut self, batch: Vec<Request>) -> Result<Staged, StoreError> {
-        // Items whose views the committer has applied since are read from the views again.
-        while let Ok(applied) = self.applied.try_recv() {
-            self.overlay.retain(|_, (number, _)| *number > applied);
-        }
+        self.forget_applied();
         self.number += 1;
         let started = std::time::Instant::now();
         let mut writes = AppendBatch::default();
+        let (appended, identity_changed) = self.admit_batch(batch, &mut writes)?;
+        if writes.leaves == 0 {
+            // Only duplicates: answered by the committer once every earlier batch is durable
+            // (a duplicate may sit in a batch still being flushed).
+            return Ok(Staged {
+                number: self.number,
+                checkpoint: None,
+                views: Vec::new(),
+                appended,
+                new_leaves: 0,
+                state: None,
+                started,
+            });
+        }
+        self.write_batch(writes, appended, identity_changed, started)
+    }
+
+    /// Drops from the overlay the items whose views the committer has applied since: they are
+    /// read from the views again.
+    fn forget_applied(&mut self) {
+        while let Ok(applied) = self.applied.try_recv() {
+            self.overlay.retain(|_, (number, _)| *number > applied);
+        }
+    }
+
+    /// Admits every request of the batch into `writes`, in order, answering refusals at once.
+    /// Answers the writers to answer once the batch is durable, and whether the identity state
+    /// changed. On a storage error every writer of the batch is answered with it.
+    fn admit_batch(
+        &mut self,
+        batch: Vec<Request>,
+        writes: &mut AppendBatch,
+    ) -> Result<(Vec<Appended>, bool), StoreError> {
         let mut appended: Vec<Appended> = Vec::with_capacity(batch.len());
         let mut in_batch: HashMap<[u8; 16], (u64, Hash, Hash)> = HashMap::new();
         let mut identity_changed = false;
         for request in batch {
             let reply = request.reply.clone();
-            match self.admit(request, &mut writes, &mut in_batch) {
+            match self.admit(request, writes, &mut in_batch) {
                 Ok(Admit::New {
                     seq,
                     leaf_hash,
@@ -1294,19 +1402,19 @@ impl Sequencer {
                 }
             }
         }
-        if writes.leaves == 0 {
-            // Only duplicates: answered by the committer once every earlier batch is durable
-            // (a duplicate may sit in a batch still being flushed).
-            return Ok(Staged {
-                number: self.number,
-                checkpoint: None,
-                views: Vec::new(),
-                appended,
-                new_leaves: 0,
-                state: None,
-                started,
-            });
-        }
+        Ok((appended, identity_changed))
+    }
+
+    /// Signs the checkpoint for the new size and root, adds it and the head to `writes`, and
+    /// writes the batch into sled's memory, between the crash points `before-write` and
+    /// `after-write`. On a failure every writer of the batch is told nothing was acknowledged.
+    fn write_batch(
+        &mut self,
+        mut writes: AppendBatch,
+        appended: Vec<Appended>,
+        identity_changed: bool,
+        started: std::time::Instant,
+    ) -> Result<Staged, StoreError> {
         let size = self.range.size();
         let root = self.range.root();
         // The checkpoint is signed now, so that sled's copy travels in the same atomic batch as
@@ -1514,17 +1622,7 @@ impl Sequencer {
         } = request;
         let id = *statement.id.as_bytes();
         // The same id earlier in this batch, or already durable: a retry racing itself.
-        let earlier = match in_batch.get(&id) {
-            Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
-            None => match self.shared.store.statement_id(&id)? {
-                Some(found) => {
-                    let leaf_hash = self.shared.recorded(found)?;
-                    Some((found.seq, leaf_hash, found.payload_hash))
-                }
-                None => None,
-            },
-        };
-        if let Some((seq, leaf_hash, hash)) = earlier {
+        if let Some((seq, leaf_hash, hash)) = self.earlier(&id, in_batch)? {
             if hash != payload_hash {
                 return Err(AppendError::IdConflict {
                     id: statement.id.to_string(),
@@ -1534,22 +1632,10 @@ impl Sequencer {
             return Ok(Admit::Duplicate { seq, leaf_hash });
         }
         let identity = statement.kind.is_identity();
-        let store = &self.shared.store;
-        let overlay = &self.overlay;
-        let view = |id: &ItemId| {
-            overlay
-                .get(id)
-                .map(|(_, s)| s.clone())
-                .or_else(|| stored_item(store, id))
-        };
+        let view = |id: &ItemId| self.item(id);
         let admitted = custody::admit(&self.state, &view, envelope, statement, Some(&pre))?;
         let seq = admitted.seq();
-        let now = self.clock.now();
-        // recorded_at never goes backwards, even if the wall clock does.
-        let recorded_at = match self.last_recorded {
-            Some(last) if last > now => last,
-            _ => now,
-        };
+        let recorded_at = self.next_recorded_at();
         let leaf = Leaf {
             seq,
             recorded_at,
@@ -1558,23 +1644,8 @@ impl Sequencer {
         };
         let bytes = leaf.encode()?;
         let leaf_hash = merkle::leaf_hash(&bytes);
-        let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, recorded_at);
-        self.views.extend(projection::writes(
-            &self.state,
-            &admitted,
-            &leaf_hash,
-            recorded_at,
-            &changes,
-        ));
-        for c in changes {
-            self.overlay
-                .insert(c.after.id.clone(), (self.number, c.after));
-        }
-        rules::apply(&mut self.state, &admitted);
-        writes.leaf(seq, &bytes);
-        for (level, index, hash) in self.range.append(leaf_hash) {
-            writes.node(level, index, &hash);
-        }
+        self.fold(&admitted, &leaf_hash, recorded_at);
+        self.add_leaf(writes, seq, &bytes, leaf_hash);
         writes.statement_id(&id, IdEntry { seq, payload_hash });
         if identity {
             writes.identity(seq);
@@ -1587,6 +1658,71 @@ impl Sequencer {
             leaf_hash,
             identity,
         })
+    }
+
+    /// The seq, leaf hash and payload hash of statement `id` if it is earlier in this batch or
+    /// already durable.
+    fn earlier(
+        &self,
+        id: &[u8; 16],
+        in_batch: &HashMap<[u8; 16], (u64, Hash, Hash)>,
+    ) -> Result<Option<(u64, Hash, Hash)>, StoreError> {
+        Ok(match in_batch.get(id) {
+            Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
+            None => match self.shared.store.statement_id(id)? {
+                Some(found) => {
+                    let leaf_hash = self.shared.recorded(found)?;
+                    Some((found.seq, leaf_hash, found.payload_hash))
+                }
+                None => None,
+            },
+        })
+    }
+
+    /// The `recorded_at` of the next leaf: now, but never earlier than the last leaf's, even if
+    /// the wall clock goes backwards.
+    fn next_recorded_at(&self) -> Timestamp {
+        let now = self.clock.now();
+        match self.last_recorded {
+            Some(last) if last > now => last,
+            _ => now,
+        }
+    }
+
+    /// Folds an admitted statement into the working state: its item changes (into the overlay),
+    /// its view writes (into the batch's views) and its identity changes.
+    fn fold(&mut self, admitted: &rules::Admitted, leaf_hash: &Hash, recorded_at: Timestamp) {
+        let view = |id: &ItemId| self.item(id);
+        let changes = custody::apply(&self.state, &view, admitted, leaf_hash, recorded_at);
+        self.views.extend(projection::writes(
+            &self.state,
+            admitted,
+            leaf_hash,
+            recorded_at,
+            &changes,
+        ));
+        for c in changes {
+            self.overlay
+                .insert(c.after.id.clone(), (self.number, c.after));
+        }
+        rules::apply(&mut self.state, admitted);
+    }
+
+    /// An item as the sequencer sees it: the overlay (items changed by batches whose views are
+    /// not applied yet) over the stored views.
+    fn item(&self, id: &ItemId) -> Option<ItemState> {
+        self.overlay
+            .get(id)
+            .map(|(_, s)| s.clone())
+            .or_else(|| stored_item(&self.shared.store, id))
+    }
+
+    /// Adds leaf `seq` and the Merkle nodes its append completes to the batch.
+    fn add_leaf(&mut self, writes: &mut AppendBatch, seq: u64, bytes: &[u8], leaf_hash: Hash) {
+        writes.leaf(seq, bytes);
+        for (level, index, hash) in self.range.append(leaf_hash) {
+            writes.node(level, index, &hash);
+        }
     }
 }
 
