@@ -133,6 +133,15 @@ pub fn envelope_verify(data: &[u8]) {
             return;
         }
     };
+    check_canonical_form(data, &envelope);
+    let signed = check_signed_bytes(&envelope);
+    check_fresh_signature(&envelope, &signed);
+    check_cosigning(&envelope);
+}
+
+/// The canonical JSON of a parsed envelope is no longer than its input, re-parses to the same
+/// envelope and is a fixed point; the pretty form renders.
+fn check_canonical_form(data: &[u8], envelope: &Envelope) {
     let json = envelope.to_json();
     assert!(
         json.len() <= data.len(),
@@ -143,12 +152,16 @@ pub fn envelope_verify(data: &[u8]) {
     let back = Envelope::parse(json.as_bytes())
         .expect("the canonical form of a parsed envelope parses (checked just below)");
     assert_eq!(
-        back, envelope,
+        back, *envelope,
         "to_json() does not re-parse to the same envelope"
     );
     assert_eq!(back.to_json(), json, "to_json() is not a fixed point");
     let _ = envelope.to_json_pretty();
+}
 
+/// The signed bytes are PAE over the payload, and checking every signature against the test key
+/// does not panic; answers the signed bytes.
+fn check_signed_bytes(envelope: &Envelope) -> Vec<u8> {
     let public = test_public_key();
     let signed = envelope.signed_bytes();
     assert_eq!(
@@ -159,8 +172,13 @@ pub fn envelope_verify(data: &[u8]) {
     for index in 0..envelope.signatures().len() {
         let _ = envelope.verify_signature(index, public, &signed);
     }
+    signed
+}
 
-    // A fresh envelope signed with the test key over the same payload must verify.
+/// A fresh envelope signed with the test key over the same payload verifies, does not verify over
+/// any other bytes, and round-trips.
+fn check_fresh_signature(envelope: &Envelope, signed: &[u8]) {
+    let public = test_public_key();
     let mut fresh = Envelope::unsigned(envelope.payload().to_vec())
         .expect("a payload that parsed is within the statement size limit");
     fresh
@@ -172,7 +190,7 @@ pub fn envelope_verify(data: &[u8]) {
             .is_ok(),
         "a signature made by the test key does not verify"
     );
-    let mut other = signed.clone();
+    let mut other = signed.to_vec();
     other.push(b'\n');
     assert!(
         fresh.verify_signature(0, public, &other).is_err(),
@@ -184,9 +202,12 @@ pub fn envelope_verify(data: &[u8]) {
         fresh_back, fresh,
         "a freshly signed envelope does not round-trip"
     );
+}
 
-    // Adding the test key's signature to the parsed envelope keeps every other signature and
-    // verifies, or is refused because the envelope is already full.
+/// Adding the test key's signature to the parsed envelope keeps every other signature and
+/// verifies, or is refused because the envelope is already full.
+fn check_cosigning(envelope: &Envelope) {
+    let public = test_public_key();
     let mut cosigned = envelope.clone();
     if cosigned.sign(test_key()).is_ok() {
         let keyid = public.key_id();
@@ -246,7 +267,14 @@ pub fn note_parse(data: &[u8]) {
     if let Err(err) = &parsed {
         let _ = err.to_string();
     }
+    check_open(data, &parsed);
+    check_open_checkpoint(data, &parsed);
+    check_text_forms(data);
+}
 
+/// `note::open` with the known keys: a note it opens parses with `Note::parse` to the same text,
+/// and every signer it reports is a known key, reported once.
+fn check_open(data: &[u8], parsed: &Result<Note, note::NoteError>) {
     let known = known_note_keys();
     match note::open(data, known) {
         Ok(opened) => {
@@ -277,7 +305,11 @@ pub fn note_parse(data: &[u8]) {
             let _ = err.to_string();
         }
     }
+}
 
+/// `note::open_checkpoint` with the test checkpoint key: what it opens carries the key's origin
+/// and agrees with `Checkpoint::parse` on the note text.
+fn check_open_checkpoint(data: &[u8], parsed: &Result<Note, note::NoteError>) {
     let vkey = test_checkpoint_vkey();
     match note::open_checkpoint(data, vkey) {
         Ok(cp) => {
@@ -299,7 +331,11 @@ pub fn note_parse(data: &[u8]) {
             let _ = err.to_string();
         }
     }
+}
 
+/// The input read as text: a checkpoint text round-trips, and a verifier key string is in its one
+/// canonical spelling and carries its own key hash.
+fn check_text_forms(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         checkpoint_round_trip(text);
         if let Ok(vkey) = VerifierKey::parse(text) {
@@ -474,6 +510,14 @@ fn genuine_proofs(data: &[u8]) {
     let flip_b = usize::from(r.u16());
     let contents = r.rest;
 
+    let (tree, leaf_hashes) = proof_tree(n, contents);
+    genuine_inclusion(&tree, &leaf_hashes, index, size, flip_a, flip_b);
+    genuine_consistency(&tree, old, new, flip_a, flip_b);
+}
+
+/// The in-memory tree of `n` leaves made from `contents`, checked to hold every leaf and to agree
+/// on its root both ways; answers it with its leaf hashes.
+fn proof_tree(n: u64, contents: &[u8]) -> (MemoryTree, Vec<Hash>) {
     // Leaf i is its number followed by the i-th four bytes of the input: every leaf differs, and
     // the input decides the hashes.
     let leaves: Vec<Vec<u8>> = (0..n)
@@ -487,10 +531,6 @@ fn genuine_proofs(data: &[u8]) {
         })
         .collect();
     let leaf_hashes: Vec<Hash> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
-    let hash_of = |i: u64| {
-        let i = usize::try_from(i).expect("i < n <= TREE_LEAVES_MAX fits in usize");
-        leaf_hashes[i]
-    };
     let tree = MemoryTree::from_leaves(&leaves);
     assert_eq!(tree.size(), n, "MemoryTree lost a leaf");
     assert_eq!(
@@ -498,12 +538,29 @@ fn genuine_proofs(data: &[u8]) {
         Some(tree.root()),
         "the compact-range root and the node-source root differ"
     );
+    (tree, leaf_hashes)
+}
 
-    // Inclusion of leaf `index` in the tree of the first `size` leaves.
+/// Inclusion of leaf `index` in the tree of the first `size` leaves: the genuine proof verifies;
+/// with bit `flip_a` flipped in it (or in the leaf), against a root with bit `flip_b` flipped, or
+/// for another leaf, it does not; under neighbouring indices and sizes the library and the RFC's
+/// algorithm agree.
+fn genuine_inclusion(
+    tree: &MemoryTree,
+    leaf_hashes: &[Hash],
+    index: u64,
+    size: u64,
+    flip_a: usize,
+    flip_b: usize,
+) {
+    let hash_of = |i: u64| {
+        let i = usize::try_from(i).expect("i < n <= TREE_LEAVES_MAX fits in usize");
+        leaf_hashes[i]
+    };
     let leaf_hash = hash_of(index);
-    let root = merkle::root(&tree, size).expect("size <= n, so every node is in the tree");
+    let root = merkle::root(tree, size).expect("size <= n, so every node is in the tree");
     let proof =
-        merkle::inclusion_proof(&tree, index, size).expect("index < size <= n: the proof exists");
+        merkle::inclusion_proof(tree, index, size).expect("index < size <= n: the proof exists");
     assert!(
         proof.len() <= PROOF_HASHES_MAX,
         "an inclusion proof is longer than the limit"
@@ -545,12 +602,16 @@ fn genuine_proofs(data: &[u8]) {
     ] {
         check_inclusion(i, s, &leaf_hash, &proof, &root);
     }
+}
 
-    // Consistency of the first `old` leaves with the first `new`.
-    let old_root = merkle::root(&tree, old).expect("old <= n, so every node is in the tree");
-    let new_root = merkle::root(&tree, new).expect("new <= n, so every node is in the tree");
+/// Consistency of the first `old` leaves with the first `new`: the genuine proof verifies; with
+/// bit `flip_a` flipped in it (or in the new root), or against an old root with bit `flip_b`
+/// flipped, it does not; under neighbouring sizes the library and the RFC's algorithm agree.
+fn genuine_consistency(tree: &MemoryTree, old: u64, new: u64, flip_a: usize, flip_b: usize) {
+    let old_root = merkle::root(tree, old).expect("old <= n, so every node is in the tree");
+    let new_root = merkle::root(tree, new).expect("new <= n, so every node is in the tree");
     let proof =
-        merkle::consistency_proof(&tree, old, new).expect("0 < old <= new <= n: the proof exists");
+        merkle::consistency_proof(tree, old, new).expect("0 < old <= new <= n: the proof exists");
     assert!(
         proof.len() <= PROOF_HASHES_MAX,
         "a consistency proof is longer than the limit"

@@ -52,6 +52,21 @@ pub fn items(list: &[ItemState]) {
 
 pub fn item(s: &ItemState) {
     say!("Item (barang bukti) {}", s.id);
+    item_fields(s);
+    item_links(s);
+    say!(
+        "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
+        s.events,
+        s.born_seq,
+        s.born_as,
+        s.last_seq
+    );
+    say!("  head (leaf hash terakhir): {}", s.head);
+}
+
+/// The item's own fields: description, category, status, holder, place, seals, count, masses,
+/// incident and case.
+fn item_fields(s: &ItemState) {
     say!(
         "  description (uraian):     {}",
         s.description.clone().unwrap_or_default()
@@ -95,6 +110,11 @@ pub fn item(s: &ItemState) {
         "  case (perkara):           {}",
         s.case.clone().unwrap_or_else(|| "—".into())
     );
+}
+
+/// What links the item to others: its parent and samples, an open transfer, the lab result and
+/// the prosecutor's order, each only when there is one.
+fn item_links(s: &ItemState) {
     if let Some(p) = &s.parent {
         say!("  sample of (sampel dari):  {p}");
     }
@@ -136,14 +156,6 @@ pub fn item(s: &ItemState) {
             o.seq
         );
     }
-    say!(
-        "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
-        s.events,
-        s.born_seq,
-        s.born_as,
-        s.last_seq
-    );
-    say!("  head (leaf hash terakhir): {}", s.head);
 }
 
 pub fn history(s: &ItemState, events: &[TimelineEntry]) {

@@ -89,49 +89,64 @@ tr { page-break-inside: avoid; }
 
 /// Renders the report as one HTML document.
 pub fn html(r: &ReportInput<'_>) -> String {
-    let i = r.item;
     let mut h = String::new();
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"><title>Berita acara rantai penguasaan {id}</title><style>{STYLE}</style></head><body>",
-        id = esc(i.id.as_str())
+        id = esc(r.item.id.as_str())
     );
     let _ = write!(
         h,
         "<h1>Berita Acara Rantai Penguasaan Barang Bukti<br><small>Chain-of-custody record</small></h1>"
     );
+    item_table(&mut h, r);
+    history_table(&mut h, r.history);
+    findings_section(&mut h, r);
+    verification_section(&mut h, r);
+    let _ = writeln!(
+        h,
+        "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
+    );
+    h
+}
+
+/// One row of the item table: the Indonesian label, its English beside it, and the value.
+fn meta_row(h: &mut String, id: &str, en: &str, v: &str) {
+    let _ = write!(
+        h,
+        "<tr><td>{id} <span class=\"en\">/ {en}</span></td><td>{}</td></tr>",
+        esc(v)
+    );
+}
+
+/// The item section: its label, description, state, holder, seals, masses and related items.
+fn item_table(h: &mut String, r: &ReportInput<'_>) {
+    let i = r.item;
     let _ = write!(
         h,
         "<h2>Barang bukti <small>Item</small></h2><table class=\"meta\">"
     );
-    let row = |h: &mut String, id: &str, en: &str, v: &str| {
-        let _ = write!(
-            h,
-            "<tr><td>{id} <span class=\"en\">/ {en}</span></td><td>{}</td></tr>",
-            esc(v)
-        );
-    };
-    row(&mut h, "Nomor label", "Label", i.id.as_str());
-    row(
-        &mut h,
+    meta_row(h, "Nomor label", "Label", i.id.as_str());
+    meta_row(
+        h,
         "Uraian",
         "Description",
         i.description.as_deref().unwrap_or("—"),
     );
-    row(
-        &mut h,
+    meta_row(
+        h,
         "Kategori",
         "Category",
         i.category.as_deref().unwrap_or("—"),
     );
-    row(
-        &mut h,
+    meta_row(
+        h,
         "Status",
         "Status",
         &format!("{} ({})", i.status.indonesian(), i.status.as_str()),
     );
-    row(
-        &mut h,
+    meta_row(
+        h,
         "Pemegang terakhir",
         "Last holder",
         &format!(
@@ -140,21 +155,21 @@ pub fn html(r: &ReportInput<'_>) -> String {
             i.unit.as_deref().unwrap_or("")
         ),
     );
-    row(&mut h, "Segel", "Seals", &i.seals.join(", "));
-    row(
-        &mut h,
+    meta_row(h, "Segel", "Seals", &i.seals.join(", "));
+    meta_row(
+        h,
         "Jumlah",
         "Count",
         &i.count.map_or("—".to_owned(), |c| c.to_string()),
     );
-    row(
-        &mut h,
+    meta_row(
+        h,
         "Berat bersih diketahui",
         "Known net mass",
         &mg(i.net_mass_mg),
     );
-    row(
-        &mut h,
+    meta_row(
+        h,
         "Nomor kejadian / perkara",
         "Incident / case",
         &format!(
@@ -163,45 +178,37 @@ pub fn html(r: &ReportInput<'_>) -> String {
             i.case.as_deref().unwrap_or("—")
         ),
     );
+    meta_row(
+        h,
+        "Barang terkait (induk/sampel)",
+        "Related items (parent/samples)",
+        &related_items(r),
+    );
+    let _ = write!(h, "</table>");
+}
+
+/// The other items of the lot (parent and samples) with their status and net mass, or "—".
+fn related_items(r: &ReportInput<'_>) -> String {
     let lot: Vec<String> = r
         .lot
         .iter()
-        .filter(|s| s.id != i.id)
+        .filter(|s| s.id != r.item.id)
         .map(|s| format!("{} ({}, {})", s.id, s.status.as_str(), mg(s.net_mass_mg)))
         .collect();
-    row(
-        &mut h,
-        "Barang terkait (induk/sampel)",
-        "Related items (parent/samples)",
-        &if lot.is_empty() {
-            "—".to_owned()
-        } else {
-            lot.join("; ")
-        },
-    );
-    let _ = write!(h, "</table>");
+    if lot.is_empty() {
+        "—".to_owned()
+    } else {
+        lot.join("; ")
+    }
+}
 
+/// The acts in order, one row each.
+fn history_table(h: &mut String, history: &[TimelineEntry]) {
     let _ = write!(
         h,
         "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
     );
-    for e in r.history {
-        let signers: Vec<String> = e
-            .signers
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {} ({}){}",
-                    esc(&s.officer),
-                    esc(s.name.as_deref().unwrap_or("")),
-                    esc(&s.role),
-                    s.unit.as_deref().map_or(String::new(), |u| format!(
-                        "<br><span class=\"en\">{}</span>",
-                        esc(u)
-                    ))
-                )
-            })
-            .collect();
+    for e in history {
         let _ = write!(
             h,
             "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b><br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
@@ -212,7 +219,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
             idn = esc(&e.indonesian),
             kind = esc(&e.kind),
             summary = esc(&e.summary),
-            signers = signers.join("<br>"),
+            signers = signers_cell(e),
             seals = esc(&e.seals.join(", ")),
             gross = mg(e.gross_mass_mg),
             net = mg(e.net_mass_mg),
@@ -220,7 +227,31 @@ pub fn html(r: &ReportInput<'_>) -> String {
         );
     }
     let _ = write!(h, "</table>");
+}
 
+/// An act's signers, one per line: officer, name, role, and the unit beneath.
+fn signers_cell(e: &TimelineEntry) -> String {
+    let signers: Vec<String> = e
+        .signers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ({}){}",
+                esc(&s.officer),
+                esc(s.name.as_deref().unwrap_or("")),
+                esc(&s.role),
+                s.unit.as_deref().map_or(String::new(), |u| format!(
+                    "<br><span class=\"en\">{}</span>",
+                    esc(u)
+                ))
+            )
+        })
+        .collect();
+    signers.join("<br>")
+}
+
+/// The audit's findings as of the report's moment, or a line saying there are none.
+fn findings_section(h: &mut String, r: &ReportInput<'_>) {
     let _ = write!(
         h,
         "<h2>Temuan pemeriksaan <small>Audit findings as of {}</small></h2>",
@@ -231,35 +262,39 @@ pub fn html(r: &ReportInput<'_>) -> String {
             h,
             "<p>Tidak ada temuan. <span class=\"en\">No findings.</span></p>"
         );
-    } else {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<table><tr><th>Tingkat<br><small>Severity</small></th><th>Kelas<br><small>Class</small></th><th>No. urut<br><small>Seqs</small></th><th>Uraian<br><small>Finding</small></th></tr>"
+    );
+    for f in r.findings {
         let _ = write!(
             h,
-            "<table><tr><th>Tingkat<br><small>Severity</small></th><th>Kelas<br><small>Class</small></th><th>No. urut<br><small>Seqs</small></th><th>Uraian<br><small>Finding</small></th></tr>"
+            "<tr><td class=\"sev-{sev}\">{sev}</td><td>{class} {name}</td><td>{seqs}</td><td>{id}<br><span class=\"en\">{en}</span>{detail}</td></tr>",
+            sev = f.severity.as_str(),
+            class = f.class,
+            name = esc(&f.name),
+            seqs = f
+                .seqs
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            id = esc(&f.indonesian),
+            en = esc(&f.english),
+            detail = f.detail.as_deref().map_or(String::new(), |d| format!(
+                "<br><span class=\"mono\">{}</span>",
+                esc(d)
+            )),
         );
-        for f in r.findings {
-            let _ = write!(
-                h,
-                "<tr><td class=\"sev-{sev}\">{sev}</td><td>{class} {name}</td><td>{seqs}</td><td>{id}<br><span class=\"en\">{en}</span>{detail}</td></tr>",
-                sev = f.severity.as_str(),
-                class = f.class,
-                name = esc(&f.name),
-                seqs = f
-                    .seqs
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                id = esc(&f.indonesian),
-                en = esc(&f.english),
-                detail = f.detail.as_deref().map_or(String::new(), |d| format!(
-                    "<br><span class=\"mono\">{}</span>",
-                    esc(d)
-                )),
-            );
-        }
-        let _ = write!(h, "</table>");
     }
+    let _ = write!(h, "</table>");
+}
 
+/// The verification block: the QR code, the command that checks the bundle, and the text the
+/// code carries.
+fn verification_section(h: &mut String, r: &ReportInput<'_>) {
     let text = verification_text(r);
     let _ = write!(
         h,
@@ -268,9 +303,4 @@ pub fn html(r: &ReportInput<'_>) -> String {
         vkey = esc(r.vkey),
         text = esc(&text),
     );
-    let _ = writeln!(
-        h,
-        "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
-    );
-    h
 }

@@ -739,7 +739,6 @@ fn writer(
     resend: Vec<Vec<u8>>,
     retries: Vec<Ack>,
 ) -> CycleLoad {
-    let clock = SystemClock;
     let mut load = CycleLoad::default();
     let remote = match Remote::new(url, None, None, Arc::new(SystemClock)) {
         Ok(r) => r,
@@ -748,56 +747,82 @@ fn writer(
             return load;
         }
     };
-    let mut largest: Option<(u64, Hash)> = None;
-    // Answers one submission; false when the server is gone.
-    let mut submit = |envelope: Vec<u8>,
-                      expect: Option<&Ack>,
-                      load: &mut CycleLoad,
-                      resent: bool|
-     -> bool {
-        match remote.submit(&envelope) {
+    let mut submitter = Submitter {
+        remote,
+        vkey,
+        largest: None,
+    };
+    if submitter.resend(resend, &retries, &mut load) {
+        submitter.record_new(signers, w, first, &mut load);
+    }
+    if let Some(cp) = submitter.largest {
+        load.checkpoints.push(cp);
+    }
+    load
+}
+
+/// A writer's connection to the server, and the largest checkpoint its receipts have shown.
+struct Submitter<'a> {
+    remote: Remote,
+    vkey: &'a VerifierKey,
+    largest: Option<(u64, Hash)>,
+}
+
+impl Submitter<'_> {
+    /// Re-sends the envelopes left in flight (what was not re-sent stays in flight for the next
+    /// cycle), then the retries of acknowledged statements; false when the server is gone.
+    fn resend(&mut self, resend: Vec<Vec<u8>>, retries: &[Ack], load: &mut CycleLoad) -> bool {
+        let mut alive = true;
+        let mut pending = resend.into_iter();
+        for envelope in pending.by_ref() {
+            if !self.submit(envelope, None, load, true) {
+                alive = false;
+                break;
+            }
+        }
+        load.in_flight.extend(pending);
+        if !alive {
+            return false;
+        }
+        for ack in retries {
+            if !self.submit(ack.envelope.clone(), Some(ack), load, false) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Records new statements of writer `w`, numbered from `first`, until the server stops
+    /// answering.
+    fn record_new(&mut self, signers: &[Signer], w: usize, first: u64, load: &mut CycleLoad) {
+        let clock = SystemClock;
+        let mut alive = true;
+        let mut n = first;
+        while alive {
+            let envelope = match statement(signers, w, n, &clock) {
+                Ok(e) => e.to_json().into_bytes(),
+                Err(e) => {
+                    load.failures.push(format!("writer {w}: {e}"));
+                    break;
+                }
+            };
+            n += 1;
+            alive = self.submit(envelope, None, load, false);
+        }
+    }
+
+    /// Answers one submission; false when the server is gone. `expect` is the acknowledgement a
+    /// retry must repeat; `resent` marks an envelope a crash left in flight.
+    fn submit(
+        &mut self,
+        envelope: Vec<u8>,
+        expect: Option<&Ack>,
+        load: &mut CycleLoad,
+        resent: bool,
+    ) -> bool {
+        match self.remote.submit(&envelope) {
             Ok((status, receipt)) => {
-                let checked = receipt.check(Some(vkey));
-                let cp = match checked {
-                    Ok(cp) => cp,
-                    Err(e) => {
-                        load.failures
-                            .push(format!("a receipt does not verify: {e}"));
-                        return true;
-                    }
-                };
-                if largest.is_none_or(|(s, _)| cp.size > s) {
-                    largest = Some((cp.size, cp.root));
-                }
-                let leaf_hash =
-                    crate::app::ledger::decode_hash(&receipt.leaf_hash).unwrap_or([0; 32]);
-                if let Some(ack) = expect {
-                    load.retries_checked += 1;
-                    if status != 200 || receipt.seq != ack.seq || leaf_hash != ack.leaf_hash {
-                        load.failures.push(format!(
-                            "a retry of the statement acknowledged at seq {} was answered {status} at seq {}",
-                            ack.seq, receipt.seq
-                        ));
-                    }
-                    return true;
-                }
-                if resent {
-                    load.resubmitted += 1;
-                    if status == 200 {
-                        load.recovered += 1;
-                    }
-                }
-                match statement_id(&envelope) {
-                    Ok(id) => load.acks.push(Ack {
-                        id,
-                        seq: receipt.seq,
-                        leaf_hash,
-                        envelope,
-                    }),
-                    Err(e) => load
-                        .failures
-                        .push(format!("an acknowledged envelope does not parse: {e}")),
-                }
+                self.answered(envelope, status, &receipt, expect, load, resent);
                 true
             }
             Err(e) if e.is_unreachable() => {
@@ -819,41 +844,59 @@ fn writer(
                 true
             }
         }
-    };
-    let mut alive = true;
-    let mut pending = resend.into_iter();
-    for envelope in pending.by_ref() {
-        if !submit(envelope, None, &mut load, true) {
-            alive = false;
-            break;
-        }
     }
-    // What was not re-sent stays in flight for the next cycle.
-    load.in_flight.extend(pending);
-    if alive {
-        for ack in &retries {
-            if !submit(ack.envelope.clone(), Some(ack), &mut load, false) {
-                alive = false;
-                break;
-            }
-        }
-    }
-    let mut n = first;
-    while alive {
-        let envelope = match statement(signers, w, n, &clock) {
-            Ok(e) => e.to_json().into_bytes(),
+
+    /// Checks a receipt: its checkpoint verifies, a retry is answered with the original seq and
+    /// leaf hash, and a new statement's acknowledgement is kept.
+    fn answered(
+        &mut self,
+        envelope: Vec<u8>,
+        status: u16,
+        receipt: &crate::app::ledger::ReceiptView,
+        expect: Option<&Ack>,
+        load: &mut CycleLoad,
+        resent: bool,
+    ) {
+        let cp = match receipt.check(Some(self.vkey)) {
+            Ok(cp) => cp,
             Err(e) => {
-                load.failures.push(format!("writer {w}: {e}"));
-                break;
+                load.failures
+                    .push(format!("a receipt does not verify: {e}"));
+                return;
             }
         };
-        n += 1;
-        alive = submit(envelope, None, &mut load, false);
+        if self.largest.is_none_or(|(s, _)| cp.size > s) {
+            self.largest = Some((cp.size, cp.root));
+        }
+        let leaf_hash = crate::app::ledger::decode_hash(&receipt.leaf_hash).unwrap_or([0; 32]);
+        if let Some(ack) = expect {
+            load.retries_checked += 1;
+            if status != 200 || receipt.seq != ack.seq || leaf_hash != ack.leaf_hash {
+                load.failures.push(format!(
+                    "a retry of the statement acknowledged at seq {} was answered {status} at seq {}",
+                    ack.seq, receipt.seq
+                ));
+            }
+            return;
+        }
+        if resent {
+            load.resubmitted += 1;
+            if status == 200 {
+                load.recovered += 1;
+            }
+        }
+        match statement_id(&envelope) {
+            Ok(id) => load.acks.push(Ack {
+                id,
+                seq: receipt.seq,
+                leaf_hash,
+                envelope,
+            }),
+            Err(e) => load
+                .failures
+                .push(format!("an acknowledged envelope does not parse: {e}")),
+        }
     }
-    if let Some(cp) = largest {
-        load.checkpoints.push(cp);
-    }
-    load
 }
 
 /// Opens the ledger the crash left and checks it; answers the log size.
@@ -1026,8 +1069,34 @@ fn fault_seed(
 ) -> Result<(), String> {
     let mut rng = Rng::new(seed);
     let (vkey, signers) = create_ledger(dir, 2).map_err(|e| e.to_string())?;
-    let clock = SystemClock;
-    // Which faults, and how often: each kind on with some chance, at 0.5%–10% of its calls.
+    let run = FaultRun {
+        seed,
+        dir,
+        vkey: &vkey,
+        signers: &signers,
+        statements,
+    };
+    let faults = Arc::new(Faults::new(seed, fault_rates(&mut rng)));
+    let recorded = run.record_under_faults(&faults, &mut rng, report)?;
+    for k in faults.injected() {
+        *report.injected.entry(fault_name(k).into()).or_default() += 1;
+    }
+    if recorded.refused_open {
+        report.refused_opens += 1;
+    }
+    // The fault clears: everything acknowledged is there, the log verifies, and what was refused
+    // can be recorded now.
+    faults.clear();
+    let size = run.check_after_clear(&recorded.acks, recorded.unanswered, report)?;
+    // A store that reopens at an older state: copy it, record more, put the copy back.
+    if seed.is_multiple_of(4) {
+        run.check_rollback(size, report)?;
+    }
+    Ok(())
+}
+
+/// Which faults, and how often: each kind on with some chance, at 0.5%–10% of its calls.
+fn fault_rates(rng: &mut Rng) -> FaultRates {
     let rate = |rng: &mut Rng| {
         if rng.word().is_multiple_of(2) {
             rng.range(5_000, 100_000) as u32
@@ -1035,103 +1104,161 @@ fn fault_seed(
             0
         }
     };
-    let rates = FaultRates {
-        write_fail_ppm: rate(&mut rng),
-        flush_fail_ppm: rate(&mut rng),
-        checkpoint_fail_ppm: rate(&mut rng),
-        read_flip_ppm: rate(&mut rng),
-    };
-    let faults = Arc::new(Faults::new(seed, rates));
-    let mut acks: Vec<Ack> = Vec::new();
-    let mut unanswered: Vec<Vec<u8>> = Vec::new();
-    let mut refused_open = false;
-    match Ledger::open_with_faults(dir, Arc::new(SystemClock), Some(Arc::clone(&faults))) {
-        Err(_) => refused_open = true,
-        Ok(ledger) => {
-            for n in 0..statements {
-                let envelope = statement(&signers, (n % 2) as usize, n, &clock)
-                    .map_err(|e| e.to_string())?
-                    .to_json()
-                    .into_bytes();
-                let failed_before = faults.injected().iter().any(|k| *k != FaultKind::ReadFlip);
-                match ledger.submit(&envelope) {
-                    Ok(receipt) => {
-                        // After a failed write, flush or checkpoint, nothing new is acknowledged.
-                        if failed_before && !receipt.duplicate {
-                            report.wrong_answers += 1;
-                            report.failures.push(format!(
-                                "seed {seed}: seq {} was acknowledged after a storage failure",
-                                receipt.seq
-                            ));
-                        }
-                        // Every answer given under faults is an error or true.
-                        if let Ok(view) = ledger.receipt_view(&receipt)
-                            && let Err(e) = view.check(Some(&vkey))
-                        {
-                            report.wrong_answers += 1;
-                            report.failures.push(format!("seed {seed}: a receipt: {e}"));
-                        }
-                        let id = statement_id(&envelope)?;
-                        acks.push(Ack {
-                            id,
-                            seq: receipt.seq,
-                            leaf_hash: receipt.leaf_hash,
-                            envelope,
-                        });
-                    }
-                    Err(_) => {
-                        report.refused += 1;
-                        unanswered.push(envelope);
+    FaultRates {
+        write_fail_ppm: rate(rng),
+        flush_fail_ppm: rate(rng),
+        checkpoint_fail_ppm: rate(rng),
+        read_flip_ppm: rate(rng),
+    }
+}
+
+/// One seed's ledger and the officers who sign on it.
+struct FaultRun<'a> {
+    seed: u64,
+    dir: &'a Path,
+    vkey: &'a VerifierKey,
+    signers: &'a [Signer],
+    /// Statements the seed tries to record.
+    statements: u64,
+}
+
+/// What a seed recorded while the faults lasted.
+#[derive(Default)]
+struct UnderFaults {
+    acks: Vec<Ack>,
+    /// Envelopes refused with a storage error: recorded again once the fault clears.
+    unanswered: Vec<Vec<u8>>,
+    /// The ledger did not open under the faults.
+    refused_open: bool,
+}
+
+impl FaultRun<'_> {
+    /// Opens the ledger with `faults` injected and submits the seed's statements, each followed by
+    /// reads of something acknowledged; closes it again.
+    fn record_under_faults(
+        &self,
+        faults: &Arc<Faults>,
+        rng: &mut Rng,
+        report: &mut FaultReport,
+    ) -> Result<UnderFaults, String> {
+        let mut recorded = UnderFaults::default();
+        let clock = SystemClock;
+        match Ledger::open_with_faults(self.dir, Arc::new(SystemClock), Some(Arc::clone(faults))) {
+            Err(_) => recorded.refused_open = true,
+            Ok(ledger) => {
+                for n in 0..self.statements {
+                    let envelope = statement(self.signers, (n % 2) as usize, n, &clock)
+                        .map_err(|e| e.to_string())?
+                        .to_json()
+                        .into_bytes();
+                    self.submit_under_faults(&ledger, faults, envelope, &mut recorded, report)?;
+                    // Reads under faults: a leaf, a proof and a retry of something acknowledged.
+                    let acks = &recorded.acks;
+                    if let Some(ack) = acks.get((rng.word() % acks.len().max(1) as u64) as usize) {
+                        check_reads(&ledger, self.vkey, ack, report);
                     }
                 }
-                // Reads under faults: a leaf, a proof and a retry of something acknowledged.
-                if let Some(ack) = acks.get((rng.word() % acks.len().max(1) as u64) as usize) {
-                    check_reads(&ledger, &vkey, ack, report);
-                }
+                ledger.close();
             }
-            ledger.close();
         }
+        Ok(recorded)
     }
-    for k in faults.injected() {
-        *report.injected.entry(fault_name(k).into()).or_default() += 1;
-    }
-    if refused_open {
-        report.refused_opens += 1;
-    }
-    // The fault clears: everything acknowledged is there, the log verifies, and what was refused
-    // can be recorded now.
-    faults.clear();
-    let ledger = Ledger::open(dir).map_err(|e| format!("after the fault cleared: {e}"))?;
-    for ack in &acks {
-        let ok = ledger
-            .leaf(ack.seq)
-            .ok()
-            .flatten()
-            .is_some_and(|b| merkle::leaf_hash(&b) == ack.leaf_hash);
-        if !ok {
-            report.lost += 1;
+
+    /// Submits one envelope under faults: an acknowledgement is never given after a failed write,
+    /// flush or checkpoint, and its receipt is true; a refusal keeps the envelope for later.
+    fn submit_under_faults(
+        &self,
+        ledger: &Ledger,
+        faults: &Faults,
+        envelope: Vec<u8>,
+        recorded: &mut UnderFaults,
+        report: &mut FaultReport,
+    ) -> Result<(), String> {
+        let seed = self.seed;
+        let failed_before = faults.injected().iter().any(|k| *k != FaultKind::ReadFlip);
+        match ledger.submit(&envelope) {
+            Ok(receipt) => {
+                // After a failed write, flush or checkpoint, nothing new is acknowledged.
+                if failed_before && !receipt.duplicate {
+                    report.wrong_answers += 1;
+                    report.failures.push(format!(
+                        "seed {seed}: seq {} was acknowledged after a storage failure",
+                        receipt.seq
+                    ));
+                }
+                // Every answer given under faults is an error or true.
+                if let Ok(view) = ledger.receipt_view(&receipt)
+                    && let Err(e) = view.check(Some(self.vkey))
+                {
+                    report.wrong_answers += 1;
+                    report.failures.push(format!("seed {seed}: a receipt: {e}"));
+                }
+                let id = statement_id(&envelope)?;
+                recorded.acks.push(Ack {
+                    id,
+                    seq: receipt.seq,
+                    leaf_hash: receipt.leaf_hash,
+                    envelope,
+                });
+            }
+            Err(_) => {
+                report.refused += 1;
+                recorded.unanswered.push(envelope);
+            }
         }
+        Ok(())
     }
-    report.acked += acks.len() as u64;
-    for envelope in unanswered {
-        if let Err(e) = ledger.submit(&envelope) {
-            report.failures.push(format!(
-                "seed {seed}: a refused statement cannot be recorded after the fault cleared: {e}"
-            ));
+
+    /// With the fault cleared: every acknowledged leaf is there unchanged, every refused envelope
+    /// can be recorded, and the log verifies. Answers the log size.
+    fn check_after_clear(
+        &self,
+        acks: &[Ack],
+        unanswered: Vec<Vec<u8>>,
+        report: &mut FaultReport,
+    ) -> Result<u64, String> {
+        let seed = self.seed;
+        let ledger = Ledger::open(self.dir).map_err(|e| format!("after the fault cleared: {e}"))?;
+        for ack in acks {
+            let ok = ledger
+                .leaf(ack.seq)
+                .ok()
+                .flatten()
+                .is_some_and(|b| merkle::leaf_hash(&b) == ack.leaf_hash);
+            if !ok {
+                report.lost += 1;
+            }
         }
-    }
-    let cp = ledger.checkpoint();
-    verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})
+        report.acked += acks.len() as u64;
+        for envelope in unanswered {
+            if let Err(e) = ledger.submit(&envelope) {
+                report.failures.push(format!(
+                    "seed {seed}: a refused statement cannot be recorded after the fault cleared: {e}"
+                ));
+            }
+        }
+        let cp = ledger.checkpoint();
+        verify::verify_log(
+            ledger.store(),
+            cp.note.as_bytes(),
+            self.vkey,
+            &mut |_, _| {},
+        )
         .map_err(|e| format!("after the fault cleared, verification failed: {e}"))?;
-    let size = cp.size;
-    ledger.close();
-    drop(ledger);
-    // A store that reopens at an older state: copy it, record more, put the copy back.
-    if seed.is_multiple_of(4) {
+        let size = cp.size;
+        ledger.close();
+        drop(ledger);
+        Ok(size)
+    }
+
+    /// Rolls the store of `size` entries back: copies it, records one more statement, puts the
+    /// copy back; the open must refuse it for the rollback.
+    fn check_rollback(&self, size: u64, report: &mut FaultReport) -> Result<(), String> {
+        let (seed, dir) = (self.seed, self.dir);
         let copy = dir.with_extension("older");
         copy_dir(&dir.join("log.sled"), &copy).map_err(|e| format!("copy: {e}"))?;
         let ledger = Ledger::open(dir).map_err(|e| e.to_string())?;
-        let envelope = statement(&signers, 0, statements + 1, &clock)
+        let envelope = statement(self.signers, 0, self.statements + 1, &SystemClock)
             .map_err(|e| e.to_string())?
             .to_json()
             .into_bytes();
@@ -1153,8 +1280,8 @@ fn fault_seed(
                 size + 1
             )),
         }
+        Ok(())
     }
-    Ok(())
 }
 
 fn statement_id(envelope: &[u8]) -> Result<[u8; 16], String> {
