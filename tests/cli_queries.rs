@@ -39,6 +39,8 @@ fn text(args: &[&str]) -> String {
 }
 
 #[test]
+// The long form reads better here: one scenario read top to bottom: each query of the demo story and what it must answer.
+#[allow(clippy::too_many_lines)]
 fn the_demo_story_can_be_queried() {
     let (_tmp, l) = demo();
 

@@ -182,6 +182,8 @@ fn checkpoint_size(note: &[u8]) -> u64 {
 }
 
 #[test]
+// The long form reads better here: one scenario read top to bottom: build, export, then each check Go makes.
+#[allow(clippy::too_many_lines)]
 fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
     let gopath = match go_setup() {
         Ok(p) => p,

@@ -104,6 +104,8 @@ fn signed_note(f: &Fixture, extra: &str) -> Vec<u8> {
 }
 
 #[test]
+// The long form reads better here: a table of routes, each compared with its CLI command.
+#[allow(clippy::too_many_lines)]
 fn every_read_route_answers_what_the_cli_json_answers() {
     let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
@@ -225,6 +227,8 @@ fn every_read_route_answers_what_the_cli_json_answers() {
 }
 
 #[test]
+// The long form reads better here: one scenario read top to bottom, route by route.
+#[allow(clippy::too_many_lines)]
 fn the_log_is_public_and_its_contents_are_not() {
     let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
@@ -366,6 +370,8 @@ fn the_log_is_public_and_its_contents_are_not() {
 }
 
 #[test]
+// The long form reads better here: one scenario read top to bottom: each kind of key and scope, in the order a key lives.
+#[allow(clippy::too_many_lines)]
 fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
     let (_tmp, dir) = demo_ledger();
     let l = s(&dir);
@@ -583,6 +589,8 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
 }
 
 #[test]
+// The long form reads better here: one scenario read top to bottom: each write and each error shape.
+#[allow(clippy::too_many_lines)]
 fn writes_answer_with_receipts_and_every_error_names_the_problem() {
     let f = Fixture::new();
     let server = Server::on_port_zero(&f.ledger);
