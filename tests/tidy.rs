@@ -323,6 +323,57 @@ fn no_module_cycles_at_any_level() {
     );
 }
 
+/// Inside a module's own folder (`src/edge/cli/`), which of its files each file names through
+/// `super::`: `common` → `args` when common.rs says `use super::args::…`.
+fn folder_graph(
+    modules: &[Module],
+) -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut edges = std::collections::BTreeMap::new();
+    for m in modules {
+        let parts: Vec<&str> = m.relative.trim_end_matches(".rs").split('/').collect();
+        let [layer, module, file] = parts.as_slice() else {
+            continue;
+        };
+        let me = format!("{layer}/{module}/{file}");
+        let entry: &mut std::collections::BTreeSet<String> = edges.entry(me.clone()).or_default();
+        for (_, line) in code_lines(&non_test(&m.text)) {
+            let mut rest = line;
+            while let Some(at) = rest.find("super::") {
+                rest = &rest[at + "super::".len()..];
+                let mut names = Vec::new();
+                expand(rest, Vec::new(), &mut names);
+                for name in names.iter().filter_map(|p| p.first()) {
+                    let other = format!("{layer}/{module}/{name}");
+                    if other != me {
+                        entry.insert(other);
+                    }
+                }
+            }
+        }
+    }
+    edges
+}
+
+#[test]
+fn no_cycles_between_the_files_of_a_module_folder() {
+    let modules = src_modules();
+    let edges = folder_graph(&modules);
+    assert!(
+        edges.keys().any(|k| k.starts_with("edge/cli/")),
+        "tidy sees no module folder"
+    );
+    let found = cycles(&edges);
+    assert!(
+        found.is_empty(),
+        "files of one module folder that import each other in a circle:\n{}",
+        found
+            .iter()
+            .map(|c| c.join(" -> "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 #[test]
 fn only_the_signing_module_names_ed25519_dalek() {
     let mut files = Vec::new();

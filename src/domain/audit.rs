@@ -209,6 +209,11 @@ pub fn audit(
     out.findings
 }
 
+/// Every per-item check, in one walk over the item's events in log order.
+// The long form reads better here: one walk whose local variables (holder, seals and their epoch,
+// last weighing, pending release, corrections, …) carry the state that checks 2–14 read at each
+// event; split, that state would have to travel between a dozen functions in a shared struct,
+// and the order in which each event updates it would no longer be visible in one place.
 #[allow(clippy::too_many_lines)]
 fn item_checks(
     out: &mut Out,

@@ -1,10 +1,15 @@
 //! The argument groups several commands share: where a command reads or writes (a local ledger
-//! or a server) and `--json`. Only declarations and the check that a place was given: it must
-//! never open a ledger, read a file or talk to a server.
+//! or a server) and `--json`, and opening a query's source from them (`source`). Must never
+//! decide what a command does with its source.
 
-use super::common::Failure;
+use super::common::{Failure, open, read_key, remote};
+use crate::app::ledger::Ledger;
+use crate::app::reads::Reads;
+use crate::base::time::Clock;
+use crate::edge::client::Remote;
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Args, Debug, Clone)]
 pub(super) struct LedgerArg {
@@ -69,4 +74,36 @@ pub(super) struct JsonArg {
     /// Print machine-readable JSON instead of text
     #[arg(long)]
     pub(super) json: bool,
+}
+
+/// Where queries read from, opened.
+pub(super) enum Source {
+    Local(Ledger),
+    Remote(Box<Remote>),
+}
+
+impl Source {
+    pub(super) fn reads(&self) -> &dyn Reads {
+        match self {
+            Self::Local(l) => l,
+            Self::Remote(r) => r.as_ref(),
+        }
+    }
+}
+
+/// A server when `--server` is given (it wins over CUSTODY_LEDGER), else the local ledger.
+pub(super) fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
+    match &src.place.server {
+        Some(url) => {
+            let key = src.read_key.as_deref().ok_or_else(|| {
+                Failure::Input(
+                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)".into(),
+                )
+            })?;
+            let key = Some(read_key(key)?);
+            let remote = remote(url, key, src.place.ca_cert.as_deref(), clock)?;
+            Ok(Source::Remote(Box::new(remote)))
+        }
+        None => Ok(Source::Local(open(src.place.ledger()?)?)),
+    }
 }

@@ -4,9 +4,8 @@
 //! (`print_json`, `show`, `write_stdout`, `progress_bar`). It must never hold a command's own
 //! logic or a business rule, and no other module of the CLI may pick an exit code.
 
-use super::args::SourceArg;
 use crate::app::ledger::{AppendError, Ledger, OpenError, ProofRequestError};
-use crate::app::reads::{ReadError, Reads};
+use crate::app::reads::ReadError;
 use crate::app::verify;
 use crate::base::time::Clock;
 use crate::edge::client::{ClientError, Remote};
@@ -130,21 +129,6 @@ pub(super) fn client_failure(e: ClientError) -> Failure {
     }
 }
 
-/// Where queries read from, opened.
-pub(super) enum Source {
-    Local(Ledger),
-    Remote(Box<Remote>),
-}
-
-impl Source {
-    pub(super) fn reads(&self) -> &dyn Reads {
-        match self {
-            Self::Local(l) => l,
-            Self::Remote(r) => r.as_ref(),
-        }
-    }
-}
-
 pub(super) fn remote(
     url: &str,
     key: Option<SecretKey>,
@@ -152,23 +136,6 @@ pub(super) fn remote(
     clock: &Arc<dyn Clock>,
 ) -> Result<Remote, Failure> {
     Remote::new(url, key, ca_cert, Arc::clone(clock)).map_err(client_failure)
-}
-
-/// A server when `--server` is given (it wins over CUSTODY_LEDGER), else the local ledger.
-pub(super) fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
-    match &src.place.server {
-        Some(url) => {
-            let key = src.read_key.as_deref().ok_or_else(|| {
-                Failure::Input(
-                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)".into(),
-                )
-            })?;
-            let key = Some(read_key(key)?);
-            let remote = remote(url, key, src.place.ca_cert.as_deref(), clock)?;
-            Ok(Source::Remote(Box::new(remote)))
-        }
-        None => Ok(Source::Local(open(src.place.ledger()?)?)),
-    }
 }
 
 /// `--as-of TIME`, or now.

@@ -3,8 +3,9 @@
 //! berita acara describing exactly one bundle). It must never verify a bundle itself (that is
 //! `app::bundle`'s) nor pick an exit code number.
 
+use super::args::source;
 use super::args::{JsonArg, SourceArg};
-use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show, source};
+use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show};
 use crate::base::time::Clock;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -4,9 +4,10 @@
 //! itself (verification is `app::verify`'s) nor pick an exit code number.
 
 use super::args::{JsonArg, LedgerArg, PlaceArg, SourceArg};
+use super::args::{Source, source};
 use super::common::{
-    Failure, Outcome, Source, client_failure, open, print_json, progress_bar, read_vkey, remote,
-    show, source, write_stdout,
+    Failure, Outcome, client_failure, open, print_json, progress_bar, read_vkey, remote, show,
+    write_stdout,
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;

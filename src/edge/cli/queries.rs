@@ -3,10 +3,9 @@
 //! through the one `Reads` interface. It parses the arguments and renders the typed answers; it
 //! must never compute an answer itself (that is `app::reads`'s) nor pick an exit code number.
 
+use super::args::source;
 use super::args::{JsonArg, SourceArg};
-use super::common::{
-    Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show, source,
-};
+use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show};
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
 use clap::Args;
