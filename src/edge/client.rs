@@ -12,6 +12,7 @@ use crate::app::reads::{History, Holder, OfficerView, PersonEvents, ReadError, R
 use crate::base::ids::ItemId;
 use crate::base::time::{Clock, Timestamp};
 use crate::domain::custody::{ItemState, Status};
+use crate::edge::server::routes::{self, segment};
 use crate::format::httpsig::{self, RequestParts};
 use crate::keys::signing::SecretKey;
 use serde::de::DeserializeOwned;
@@ -93,19 +94,6 @@ pub struct Remote {
     agent: ureq::Agent,
     key: Option<SecretKey>,
     clock: Arc<dyn Clock>,
-}
-
-/// Percent-encodes one path segment (unit names hold spaces).
-fn segment(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl Remote {
@@ -218,7 +206,7 @@ impl Remote {
 
     /// Submits a signed envelope; answers the status (201 new, 200 already recorded) and receipt.
     pub fn submit(&self, envelope: &[u8]) -> Result<(u16, ReceiptView), ClientError> {
-        let url = format!("{}/v1/statements", self.base);
+        let url = format!("{}{}", self.base, routes::STATEMENTS);
         let result = self
             .agent
             .post(&url)
@@ -293,50 +281,48 @@ impl Reads for Remote {
         } else {
             format!("?{}", query.join("&"))
         };
-        self.get_json(&format!("/v1/items{q}"))
+        self.get_json(&format!("{}{q}", routes::ITEMS))
     }
 
     fn item(&self, id: &ItemId) -> Result<ItemState, ReadError> {
-        self.get_json(&format!("/v1/items/{}", segment(id.as_str())))
+        self.get_json(&routes::item(id.as_str()))
     }
 
     fn history(&self, id: &ItemId) -> Result<History, ReadError> {
-        self.get_json(&format!("/v1/items/{}/history", segment(id.as_str())))
+        self.get_json(&routes::item_history(id.as_str()))
     }
 
     fn holdings(&self, who: &Holder) -> Result<Vec<ItemState>, ReadError> {
         match who {
-            Holder::Officer(o) => {
-                self.get_json(&format!("/v1/officers/{}/holdings", segment(o.as_str())))
-            }
-            Holder::Unit(u) => self.get_json(&format!("/v1/units/{}/holdings", segment(u))),
+            Holder::Officer(o) => self.get_json(&routes::officer_holdings(o.as_str())),
+            Holder::Unit(u) => self.get_json(&routes::unit_holdings(u)),
         }
     }
 
     fn pending(&self) -> Result<Vec<Pending>, ReadError> {
-        self.get_json("/v1/pending")
+        self.get_json(routes::PENDING)
     }
 
     fn incident(&self, id: &str) -> Result<Incident, ReadError> {
-        self.get_json(&format!("/v1/incidents/{}", segment(id)))
+        self.get_json(&routes::incident(id))
     }
 
     fn person(&self, id: &str) -> Result<PersonEvents, ReadError> {
-        self.get_json(&format!("/v1/persons/{}", segment(id)))
+        self.get_json(&routes::person(id))
     }
 
     fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError> {
-        self.get_json("/v1/facilities")
+        self.get_json(routes::FACILITIES)
     }
 
     fn officers(&self) -> Result<Vec<OfficerView>, ReadError> {
-        self.get_json("/v1/officers")
+        self.get_json(routes::OFFICERS)
     }
 
     fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError> {
         let path = match scope {
-            Scope::Item(id) => format!("/v1/items/{}/audit", segment(id.as_str())),
-            Scope::Incident(id) => format!("/v1/incidents/{}/audit", segment(id)),
+            Scope::Item(id) => routes::item_audit(id.as_str()),
+            Scope::Incident(id) => routes::incident_audit(id),
             Scope::All => {
                 return Err(ReadError::BadRequest {
                     field: "--all".into(),
@@ -348,7 +334,7 @@ impl Reads for Remote {
     }
 
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
-        Ok(self.get_signed(&format!("/v1/items/{}/bundle", segment(id.as_str())))?)
+        Ok(self.get_signed(&routes::item_bundle(id.as_str()))?)
     }
 }
 

@@ -882,7 +882,7 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
 }
 
 async fn fallback() -> ApiError {
-    ApiError::not_found("no such route; see /v1/openapi.json")
+    ApiError::not_found(format!("no such route; see {}", routes::OPENAPI))
 }
 
 /// A known route with another method (found by the `http_request` fuzz target: axum's own 405
@@ -892,9 +892,10 @@ async fn method_not_allowed(request: Request) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         format!(
-            "{} is not served at {}; statements are POSTed to /v1/statements, everything else is GET",
+            "{} is not served at {}; statements are POSTed to {}, everything else is GET",
             request.method(),
-            request.uri().path()
+            request.uri().path(),
+            routes::STATEMENTS
         ),
     )
 }
@@ -931,32 +932,149 @@ async fn log_requests(State(app): State<Shared>, mut request: Request, next: Nex
     response
 }
 
-/// The routes (also used by the OpenAPI test).
-pub const ROUTES: &[(&str, &str)] = &[
-    ("post", "/v1/statements"),
-    ("get", "/v1/checkpoint"),
-    ("get", "/v1/entries/{seq}"),
-    ("get", "/v1/proofs/inclusion"),
-    ("get", "/v1/proofs/consistency"),
-    ("get", "/v1/items"),
-    ("get", "/v1/items/{id}"),
-    ("get", "/v1/items/{id}/history"),
-    ("get", "/v1/items/{id}/audit"),
-    ("get", "/v1/items/{id}/bundle"),
-    ("get", "/v1/incidents/{id}"),
-    ("get", "/v1/incidents/{id}/audit"),
-    ("get", "/v1/persons/{id}"),
-    ("get", "/v1/officers"),
-    ("get", "/v1/officers/{id}/holdings"),
-    ("get", "/v1/units/{unit}/holdings"),
-    ("get", "/v1/pending"),
-    ("get", "/v1/facilities"),
-    ("get", "/v1/openapi.json"),
-    ("get", "/checkpoint"),
-    ("get", "/tile/{path}"),
-    ("get", "/healthz"),
-    ("get", "/metrics"),
-];
+/// Every path the server answers, spelled once: the router, `ROUTES` (which the OpenAPI test
+/// compares with `schemas/openapi.json`) and the client's request paths all come from here.
+/// Patterns use axum's syntax (`{id}` one segment, `{*path}` the rest of the path); the
+/// functions fill a pattern's one parameter, percent-encoded as one path segment.
+pub mod routes {
+    pub const STATEMENTS: &str = "/v1/statements";
+    pub const CHECKPOINT: &str = "/v1/checkpoint";
+    pub const ENTRY: &str = "/v1/entries/{seq}";
+    pub const INCLUSION: &str = "/v1/proofs/inclusion";
+    pub const CONSISTENCY: &str = "/v1/proofs/consistency";
+    pub const ITEMS: &str = "/v1/items";
+    pub const ITEM: &str = "/v1/items/{id}";
+    pub const ITEM_HISTORY: &str = "/v1/items/{id}/history";
+    pub const ITEM_AUDIT: &str = "/v1/items/{id}/audit";
+    pub const ITEM_BUNDLE: &str = "/v1/items/{id}/bundle";
+    pub const INCIDENT: &str = "/v1/incidents/{id}";
+    pub const INCIDENT_AUDIT: &str = "/v1/incidents/{id}/audit";
+    pub const PERSON: &str = "/v1/persons/{id}";
+    pub const OFFICERS: &str = "/v1/officers";
+    pub const OFFICER_HOLDINGS: &str = "/v1/officers/{id}/holdings";
+    pub const UNIT_HOLDINGS: &str = "/v1/units/{unit}/holdings";
+    pub const PENDING: &str = "/v1/pending";
+    pub const FACILITIES: &str = "/v1/facilities";
+    pub const OPENAPI: &str = "/v1/openapi.json";
+    /// The tlog-tiles read path (public, unversioned).
+    pub const TILES_CHECKPOINT: &str = "/checkpoint";
+    pub const TILE: &str = "/tile/{*path}";
+    pub const HEALTHZ: &str = "/healthz";
+    pub const METRICS: &str = "/metrics";
+
+    /// Percent-encodes one path segment (unit names hold spaces): every byte but ASCII
+    /// letters, digits and `-._~:` becomes `%XX`. Also used for query values.
+    pub fn segment(s: &str) -> String {
+        let mut out = String::new();
+        for b in s.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+
+    /// `pattern` with its (first) `{…}` parameter replaced by `value`, percent-encoded.
+    fn fill(pattern: &str, value: &str) -> String {
+        let parts = pattern
+            .split_once('{')
+            .and_then(|(head, rest)| Some((head, rest.split_once('}')?.1)));
+        match parts {
+            Some((head, tail)) => format!("{head}{}{tail}", segment(value)),
+            None => pattern.to_owned(),
+        }
+    }
+
+    pub fn item(id: &str) -> String {
+        fill(ITEM, id)
+    }
+    pub fn item_history(id: &str) -> String {
+        fill(ITEM_HISTORY, id)
+    }
+    pub fn item_audit(id: &str) -> String {
+        fill(ITEM_AUDIT, id)
+    }
+    pub fn item_bundle(id: &str) -> String {
+        fill(ITEM_BUNDLE, id)
+    }
+    pub fn incident(id: &str) -> String {
+        fill(INCIDENT, id)
+    }
+    pub fn incident_audit(id: &str) -> String {
+        fill(INCIDENT_AUDIT, id)
+    }
+    pub fn person(id: &str) -> String {
+        fill(PERSON, id)
+    }
+    pub fn officer_holdings(id: &str) -> String {
+        fill(OFFICER_HOLDINGS, id)
+    }
+    pub fn unit_holdings(unit: &str) -> String {
+        fill(UNIT_HOLDINGS, unit)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn filled_paths_encode_the_parameter_as_one_segment() {
+            assert_eq!(item("EV-1"), "/v1/items/EV-1");
+            assert_eq!(item_history("a/b"), "/v1/items/a%2Fb/history");
+            assert_eq!(item_audit("x?y"), "/v1/items/x%3Fy/audit");
+            assert_eq!(item_bundle("é"), "/v1/items/%C3%A9/bundle");
+            assert_eq!(incident("I:1"), "/v1/incidents/I:1");
+            assert_eq!(incident_audit("I 1"), "/v1/incidents/I%201/audit");
+            assert_eq!(person("p~1"), "/v1/persons/p~1");
+            assert_eq!(officer_holdings("o.1"), "/v1/officers/o.1/holdings");
+            assert_eq!(unit_holdings("Unit A"), "/v1/units/Unit%20A/holdings");
+            assert_eq!(fill(ITEMS, "ignored"), ITEMS);
+        }
+    }
+}
+
+/// The route table, once: `(method, pattern, handler)`. It expands to `ROUTES` and to the
+/// router's routes, so the two cannot drift apart.
+macro_rules! route_table {
+    ($($method:ident $pattern:expr => $handler:ident,)*) => {
+        /// Every route served, as `(method, pattern)` in axum's syntax (also used by the
+        /// OpenAPI test, which reads `{*path}` as OpenAPI's `{path}`).
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $pattern)),*];
+
+        /// `api` with every route of the table.
+        fn with_routes(api: Router<Shared>) -> Router<Shared> {
+            api$(.route($pattern, $method($handler)))*
+        }
+    };
+}
+
+route_table! {
+    post routes::STATEMENTS => post_statement,
+    get routes::CHECKPOINT => get_checkpoint,
+    get routes::ENTRY => get_entry,
+    get routes::INCLUSION => get_inclusion,
+    get routes::CONSISTENCY => get_consistency,
+    get routes::ITEMS => get_items,
+    get routes::ITEM => get_item,
+    get routes::ITEM_HISTORY => get_history,
+    get routes::ITEM_AUDIT => get_audit,
+    get routes::ITEM_BUNDLE => get_bundle,
+    get routes::INCIDENT => get_incident,
+    get routes::INCIDENT_AUDIT => get_incident_audit,
+    get routes::PERSON => get_person,
+    get routes::OFFICERS => get_officers,
+    get routes::OFFICER_HOLDINGS => get_holdings,
+    get routes::UNIT_HOLDINGS => get_unit_holdings,
+    get routes::PENDING => get_pending,
+    get routes::FACILITIES => get_facilities,
+    get routes::OPENAPI => get_openapi,
+    get routes::TILES_CHECKPOINT => get_checkpoint,
+    get routes::TILE => get_tile,
+    get routes::HEALTHZ => get_healthz,
+    get routes::METRICS => get_metrics,
+}
 
 /// The whole application over `ledger` as a tower service, without a socket: the router `serve`
 /// runs, for in-process callers (the fuzz harness feeds it requests).
@@ -973,30 +1091,7 @@ pub fn app(ledger: Arc<Ledger>, config: &ServeConfig) -> Router {
 /// The application: every route, the request log, and the bounds on size, time and concurrency.
 fn router(app: Shared) -> Router {
     use tower::ServiceBuilder;
-    let api = Router::new()
-        .route("/v1/statements", post(post_statement))
-        .route("/v1/checkpoint", get(get_checkpoint))
-        .route("/v1/entries/{seq}", get(get_entry))
-        .route("/v1/proofs/inclusion", get(get_inclusion))
-        .route("/v1/proofs/consistency", get(get_consistency))
-        .route("/v1/items", get(get_items))
-        .route("/v1/items/{id}", get(get_item))
-        .route("/v1/items/{id}/history", get(get_history))
-        .route("/v1/items/{id}/audit", get(get_audit))
-        .route("/v1/items/{id}/bundle", get(get_bundle))
-        .route("/v1/incidents/{id}", get(get_incident))
-        .route("/v1/incidents/{id}/audit", get(get_incident_audit))
-        .route("/v1/persons/{id}", get(get_person))
-        .route("/v1/officers", get(get_officers))
-        .route("/v1/officers/{id}/holdings", get(get_holdings))
-        .route("/v1/units/{unit}/holdings", get(get_unit_holdings))
-        .route("/v1/pending", get(get_pending))
-        .route("/v1/facilities", get(get_facilities))
-        .route("/v1/openapi.json", get(get_openapi))
-        .route("/checkpoint", get(get_checkpoint))
-        .route("/tile/{*path}", get(get_tile))
-        .route("/healthz", get(get_healthz))
-        .route("/metrics", get(get_metrics))
+    let api = with_routes(Router::new())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(&app));
