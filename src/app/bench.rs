@@ -4,7 +4,7 @@
 
 use crate::app::compose::{self, OfficerInput};
 use crate::app::ledger::{AppendError, Ledger, OpenError};
-use crate::base::ids::{OfficerId, OfficerRole, Origin};
+use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, SystemClock};
 use crate::format::envelope::Envelope;
 use crate::format::merkle::Hash;
@@ -722,19 +722,19 @@ impl Stories<'_> {
             "signers": [],
             "after": { item: head.map(|h| base64::engine::general_purpose::STANDARD.encode(h)) },
         });
-        let roles: Vec<&str> = match kind {
-            "contraband_found" => vec!["finder", "witness"],
-            "item_sealed" => vec!["actor", "witness"],
-            "weighed" => vec!["weigher", "witness"],
-            "custody_released" => vec!["giver", "witness", "witness"],
-            "custody_received" => vec!["receiver"],
-            _ => vec!["author"],
+        let roles: Vec<SignerRole> = match kind {
+            "contraband_found" => vec![SignerRole::Finder, SignerRole::Witness],
+            "item_sealed" => vec![SignerRole::Actor, SignerRole::Witness],
+            "weighed" => vec![SignerRole::Weigher, SignerRole::Witness],
+            "custody_released" => vec![SignerRole::Giver, SignerRole::Witness, SignerRole::Witness],
+            "custody_received" => vec![SignerRole::Receiver],
+            _ => vec![SignerRole::Author],
         };
         st["signers"] = serde_json::Value::Array(
             signers
                 .iter()
                 .zip(roles)
-                .map(|(o, r)| json!({"role": r, "officer": o.id.as_str()}))
+                .map(|(o, r)| json!({"role": r.as_str(), "officer": o.id.as_str()}))
                 .collect(),
         );
         if let (serde_json::Value::Object(m), serde_json::Value::Object(b)) = (&mut st, body) {

@@ -305,7 +305,7 @@ impl Replay {
             self.signed_as
                 .entry(s.officer.clone())
                 .or_default()
-                .insert(s.role.clone());
+                .insert(s.role.as_str().to_string());
         }
         if !admitted.statement().kind.is_identity() {
             self.events.push(AuditEvent {

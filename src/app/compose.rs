@@ -3,7 +3,7 @@
 //! signing envelopes with local keys. Application layer: it may read the injected clock and the
 //! operating system's randomness, but never writes the log itself.
 
-use crate::base::ids::{OfficerId, OfficerRole, StatementId};
+use crate::base::ids::{OfficerId, OfficerRole, SignerRole, StatementId};
 use crate::base::time::Clock;
 use crate::format::envelope::{Envelope, EnvelopeError};
 use crate::keys::signing::{self, KeyError, PublicKey, SecretKey};
@@ -87,7 +87,7 @@ fn statement(
     kind: &str,
     clock: &dyn Clock,
     facility: &str,
-    signers: &[(&str, &OfficerId)],
+    signers: &[(SignerRole, &OfficerId)],
     body: Map<String, Value>,
 ) -> Result<Vec<u8>, ComposeError> {
     let mut map = Map::new();
@@ -100,7 +100,7 @@ fn statement(
         Value::Array(
             signers
                 .iter()
-                .map(|(role, officer)| json!({"role": role, "officer": officer.as_str()}))
+                .map(|(role, officer)| json!({"role": role.as_str(), "officer": officer.as_str()}))
                 .collect(),
         ),
     );
@@ -127,7 +127,7 @@ pub fn genesis(
         "ledger_genesis",
         clock,
         facility,
-        &[("admin", &admin.id)],
+        &[(SignerRole::Admin, &admin.id)],
         body(json!({"origin": origin, "ledger_key": ledger_key, "admin": admin.to_json()})),
     )
 }
@@ -143,7 +143,13 @@ pub fn enrollment(
     if let Some(r) = reason {
         b.insert("reason".into(), json!(r));
     }
-    statement("officer_enrolled", clock, facility, &[("admin", admin)], b)
+    statement(
+        "officer_enrolled",
+        clock,
+        facility,
+        &[(SignerRole::Admin, admin)],
+        b,
+    )
 }
 
 pub fn rotation(
@@ -158,7 +164,7 @@ pub fn rotation(
         "officer_key_rotated",
         clock,
         facility,
-        &[("admin", admin), ("key_holder", officer)],
+        &[(SignerRole::Admin, admin), (SignerRole::KeyHolder, officer)],
         body(
             json!({"officer": officer.as_str(), "public_key": new_key.to_base64(), "reason": reason}),
         ),
@@ -176,7 +182,7 @@ pub fn revocation(
         "officer_revoked",
         clock,
         facility,
-        &[("admin", admin)],
+        &[(SignerRole::Admin, admin)],
         body(json!({"officer": officer.as_str(), "reason": reason})),
     )
 }
@@ -192,7 +198,13 @@ pub fn note(
     if let Some(seq) = refers_to {
         b.insert("refers_to".into(), json!(seq));
     }
-    statement("note_added", clock, facility, &[("author", author)], b)
+    statement(
+        "note_added",
+        clock,
+        facility,
+        &[(SignerRole::Author, author)],
+        b,
+    )
 }
 
 /// A find of contraband that creates `item`: the finder and every witness sign it.
@@ -205,8 +217,8 @@ pub fn contraband_found(
     incident: &str,
     concealment: &str,
 ) -> Result<Vec<u8>, ComposeError> {
-    let mut signers = vec![("finder", finder)];
-    signers.extend(witnesses.iter().map(|w| ("witness", *w)));
+    let mut signers = vec![(SignerRole::Finder, finder)];
+    signers.extend(witnesses.iter().map(|w| (SignerRole::Witness, *w)));
     let mut bytes = body(json!({
         "incident": incident,
         "item": item,

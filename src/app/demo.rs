@@ -6,7 +6,7 @@
 use crate::app::compose::{self, OfficerInput};
 use crate::app::ledger::{AppendError, Ledger, OpenError};
 use crate::app::verify;
-use crate::base::ids::{OfficerId, OfficerRole, Origin};
+use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, ManualClock, Timestamp};
 use crate::keys::signing::{KeyError, SecretKey};
 use serde_json::{Value, json};
@@ -271,7 +271,7 @@ impl Recorder<'_> {
         &mut self,
         at: &str,
         kind: &str,
-        signers: &[(&str, &Officer)],
+        signers: &[(SignerRole, &Officer)],
         items: &[(&str, bool)],
         body: Value,
     ) -> Result<u64, DemoError> {
@@ -294,7 +294,7 @@ impl Recorder<'_> {
             "id": compose::new_statement_id(self.clock)?.to_string(),
             "occurred_at": occurred.to_seconds_text(),
             "facility": DEMO_FACILITY,
-            "signers": signers.iter().map(|(role, o)| json!({"role": role, "officer": o.input.id.as_str()})).collect::<Vec<_>>(),
+            "signers": signers.iter().map(|(role, o)| json!({"role": role.as_str(), "officer": o.input.id.as_str()})).collect::<Vec<_>>(),
             "after": after,
         });
         if let (Value::Object(m), Value::Object(b)) = (&mut statement, body) {
@@ -380,19 +380,19 @@ fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     let visitor = visitor();
     let item = DEMO_ITEM;
     // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
-    r.act("2025-08-04T02:10:00Z", "search_conducted", &[("actor", gate_a), ("witness", gate_b)], &[], json!({
+    r.act("2025-08-04T02:10:00Z", "search_conducted", &[(SignerRole::Actor, gate_a), (SignerRole::Witness, gate_b)], &[], json!({
         "incident": DEMO_INCIDENT, "kind": "gate", "subject": visitor, "location": "Pintu utama P2U",
         "body_search": false, "outcome": "contraband_found"}))?;
-    r.act("2025-08-04T02:15:00Z", "contraband_found", &[("finder", gate_a), ("witness", gate_b)], &[(item, true)], json!({
+    r.act("2025-08-04T02:15:00Z", "contraband_found", &[(SignerRole::Finder, gate_a), (SignerRole::Witness, gate_b)], &[(item, true)], json!({
         "incident": DEMO_INCIDENT, "item": item,
         "description": {"name": "14 plastic sachets of crystalline powder (sabu)", "form": "crystal", "colour": "white"},
         "category": "narcotic", "narcotic_class": "I", "count": 14, "gross_mass_mg": 12840,
         "concealment": "under the rice in a visitor's lunch box", "persons": [visitor],
         "photos": [digest_of("photo: rice box opened"), digest_of("photo: 14 sachets")]}))?;
-    r.act("2025-08-04T02:30:00Z", "item_sealed", &[("actor", gate_a), ("witness", gate_b)], &[(item, false)], json!({
+    r.act("2025-08-04T02:30:00Z", "item_sealed", &[(SignerRole::Actor, gate_a), (SignerRole::Witness, gate_b)], &[(item, false)], json!({
         "item": item, "seals_applied": ["SEG-2025-000418"], "packaging": "transparent evidence bag, labelled",
         "photos": [digest_of("photo: sealed bag SEG-2025-000418")]}))?;
-    r.act("2025-08-04T03:00:00Z", "note_added", &[("author", head)], &[(item, false)], json!({
+    r.act("2025-08-04T03:00:00Z", "note_added", &[(SignerRole::Author, head)], &[(item, false)], json!({
         "item": item, "text": "Kepala KPLP: kejadian dilaporkan ke Kalapas / incident reported to the prison head"}))?;
     Ok(())
 }
@@ -412,13 +412,13 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     let visitor = visitor();
     let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
     // Tuesday morning: handover to the police before two witnesses.
-    r.act("2025-08-05T01:30:00Z", "custody_released", &[("giver", gate_a), ("witness", gate_b), ("witness", dewi)], &[(item, false)], json!({
+    r.act("2025-08-05T01:30:00Z", "custody_released", &[(SignerRole::Giver, gate_a), (SignerRole::Witness, gate_b), (SignerRole::Witness, dewi)], &[(item, false)], json!({
         "item": item, "to_officer": rudi.input.id.as_str(), "to_unit": polres, "purpose": "penyidikan / investigation",
         "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14}))?;
     r.act(
         "2025-08-05T01:35:00Z",
         "custody_received",
-        &[("receiver", rudi), ("witness", yusuf)],
+        &[(SignerRole::Receiver, rudi), (SignerRole::Witness, yusuf)],
         &[(item, false)],
         json!({
         "item": item, "seals": ["SEG-2025-000418"], "seals_intact": true, "count_observed": 14,
@@ -427,13 +427,13 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     r.act(
         "2025-08-05T03:00:00Z",
         "weighed",
-        &[("weigher", rudi), ("witness", yusuf)],
+        &[(SignerRole::Weigher, rudi), (SignerRole::Witness, yusuf)],
         &[(item, false)],
         json!({
         "item": item, "gross_mass_mg": 12840, "net_mass_mg": 11200, "balance_id": "OHAUS-PX224-03",
         "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
-    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[("investigator", rudi), ("witness", yusuf), ("witness", dewi)], &[(item, false)], json!({
+    r.act("2025-08-05T03:30:00Z", "seizure_recorded", &[(SignerRole::Investigator, rudi), (SignerRole::Witness, yusuf), (SignerRole::Witness, dewi)], &[(item, false)], json!({
         "item": item, "case": "LP/B/412/VIII/2025/Resnarkoba",
         "warrant": {"number": "PRIN-SITA/412/VIII/2025/Resnarkoba", "issued_by": "Ketua Pengadilan Negeri Jakarta Timur", "date": "2025-08-05"},
         "legal_basis": ["UU 35/2009 art. 87", "PP 40/2013 art. 14"],
@@ -441,10 +441,10 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
         "count": 14, "net_mass_mg": 11200, "possessor": visitor, "possessor_acknowledgement": "refused",
         "refusal_note": "Pengunjung menolak menandatangani berita acara / the visitor refused to sign",
         "photos": [digest_of("photo: seizure record")]}))?;
-    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[("investigator", rudi), ("witness", yusuf)], &[(item, false), (sample, true)], json!({
+    r.act("2025-08-05T04:00:00Z", "sample_set_aside", &[(SignerRole::Investigator, rudi), (SignerRole::Witness, yusuf)], &[(item, false), (sample, true)], json!({
         "item": item, "sample": sample, "rule": "statistical", "sample_count": 2, "sample_net_mass_mg": 410,
         "sample_seals": ["SEG-2025-000419"], "parent_seals": ["SEG-2025-000420"], "suspect_acknowledgement": "refused"}))?;
-    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[("investigator", rudi)], &[(item, false)], json!({
+    r.act("2025-08-05T06:00:00Z", "seizure_notified", &[(SignerRole::Investigator, rudi)], &[(item, false)], json!({
         "item": item, "letter_number": "B/1187/VIII/2025/Resnarkoba", "recipients": ["kejari", "court", "bpom"]}))?;
     Ok(())
 }
@@ -461,14 +461,14 @@ fn at_the_lab(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     } = c;
     let labfor = LABFOR;
     let sample = DEMO_SAMPLE;
-    r.act("2025-08-05T07:00:00Z", "lab_requested", &[("unit_head", kasat)], &[(sample, false)], json!({
+    r.act("2025-08-05T07:00:00Z", "lab_requested", &[(SignerRole::UnitHead, kasat)], &[(sample, false)], json!({
         "item": sample, "lab": labfor, "letter_number": "R/1190/VIII/2025/Resnarkoba", "seals": ["SEG-2025-000419"]}))?;
-    r.act("2025-08-06T01:00:00Z", "custody_released", &[("giver", rudi), ("witness", yusuf), ("witness", kasat)], &[(sample, false)], json!({
+    r.act("2025-08-06T01:00:00Z", "custody_released", &[(SignerRole::Giver, rudi), (SignerRole::Witness, yusuf), (SignerRole::Witness, kasat)], &[(sample, false)], json!({
         "item": sample, "to_officer": ratna.input.id.as_str(), "to_unit": labfor, "purpose": "pemeriksaan laboratoris / lab examination",
         "seals": ["SEG-2025-000419"], "seals_intact": true, "count_observed": 2}))?;
-    r.act("2025-08-06T02:00:00Z", "lab_received", &[("lab_intake", ratna)], &[(sample, false)], json!({
+    r.act("2025-08-06T02:00:00Z", "lab_received", &[(SignerRole::LabIntake, ratna)], &[(sample, false)], json!({
         "item": sample, "lab_case": "LAB-2025-08-3312", "seals": ["SEG-2025-000419"], "seals_intact": true, "mass_observed_mg": 410}))?;
-    r.act("2025-08-07T08:00:00Z", "lab_result", &[("examiner", ratna), ("lab_head", bambang)], &[(sample, false)], json!({
+    r.act("2025-08-07T08:00:00Z", "lab_result", &[(SignerRole::Examiner, ratna), (SignerRole::LabHead, bambang)], &[(sample, false)], json!({
         "item": sample, "report_number": "BA-LAB/3312/VIII/2025", "result": "positive", "substance": "methamphetamine",
         "narcotic_class": "I", "method": "GC-MS", "net_mass_mg": 390, "consumed_mass_mg": 50, "residue_mass_mg": 340,
         "residue_seals": ["SEG-LAB-2025-3312"], "report_digest": digest_of("lab report BA-LAB/3312/VIII/2025")}))?;
@@ -485,20 +485,20 @@ fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
         ..
     } = c;
     let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
-    r.act("2025-08-12T03:00:00Z", "status_determined", &[("prosecutor", andi)], &[(item, false), (sample, false)], json!({
+    r.act("2025-08-12T03:00:00Z", "status_determined", &[(SignerRole::Prosecutor, andi)], &[(item, false), (sample, false)], json!({
         "order_number": "PRINT-123/M.1.13/Enz.1/08/2025",
         "items": [{"item": item, "status": "destroy"}, {"item": sample, "status": "evidence", "retained_mass_mg": 340}]}))?;
     let reweigh = r.act(
         "2025-08-21T01:30:00Z",
         "weighed",
-        &[("weigher", rudi), ("witness", yusuf)],
+        &[(SignerRole::Weigher, rudi), (SignerRole::Witness, yusuf)],
         &[(item, false)],
         json!({
         "item": item, "gross_mass_mg": 12420, "net_mass_mg": 10790, "balance_id": "OHAUS-PX224-03",
         "readability_mg": 1, "calibration_ref": "KAL/2025/07/118", "seals_intact": true}),
     )?;
     // Nine days after the order: two days past the 7-day limit of UU 35/2009 art. 91(2).
-    r.act("2025-08-21T02:00:00Z", "destroyed", &[("actor", rudi), ("witness", yusuf), ("witness", dewi), ("official", andi)], &[(item, false)], json!({
+    r.act("2025-08-21T02:00:00Z", "destroyed", &[(SignerRole::Actor, rudi), (SignerRole::Witness, yusuf), (SignerRole::Witness, dewi), (SignerRole::Official, andi)], &[(item, false)], json!({
         "item": item, "order_ref": "PRINT-123/M.1.13/Enz.1/08/2025", "reweigh_seq": reweigh, "mass_destroyed_mg": 10790,
         "method": "dissolved in water and incinerated", "media": [digest_of("video: destruction"), digest_of("photo: ashes")]}))?;
     Ok(())

@@ -211,7 +211,7 @@ impl OfficerRole {
         Self::Auditor,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
             Self::GateOfficer => "gate_officer",
@@ -240,6 +240,108 @@ impl OfficerRole {
 }
 
 impl fmt::Display for OfficerRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A signer's function in one act (`signers[].role` of a statement; schemas/common.json
+/// `$defs/signer_role`). Which ones a statement type admits, how many, and which officer roles may
+/// fill them is the role table, `domain::rules::TYPE_RULES` (docs/EVENTS.md). `as_str` is the
+/// exact JSON text, so statements, schemas and the log are unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerRole {
+    Admin,
+    KeyHolder,
+    Author,
+    Supervisor,
+    Actor,
+    Witness,
+    Finder,
+    Weigher,
+    Giver,
+    Receiver,
+    Investigator,
+    UnitHead,
+    LabIntake,
+    Examiner,
+    LabHead,
+    Prosecutor,
+    Custodian,
+    Deliverer,
+    Borrower,
+    Official,
+    Counter,
+}
+
+impl SignerRole {
+    /// In the order of schemas/common.json `$defs/signer_role`.
+    pub const ALL: [SignerRole; 21] = [
+        Self::Admin,
+        Self::KeyHolder,
+        Self::Author,
+        Self::Supervisor,
+        Self::Actor,
+        Self::Witness,
+        Self::Finder,
+        Self::Weigher,
+        Self::Giver,
+        Self::Receiver,
+        Self::Investigator,
+        Self::UnitHead,
+        Self::LabIntake,
+        Self::Examiner,
+        Self::LabHead,
+        Self::Prosecutor,
+        Self::Custodian,
+        Self::Deliverer,
+        Self::Borrower,
+        Self::Official,
+        Self::Counter,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::KeyHolder => "key_holder",
+            Self::Author => "author",
+            Self::Supervisor => "supervisor",
+            Self::Actor => "actor",
+            Self::Witness => "witness",
+            Self::Finder => "finder",
+            Self::Weigher => "weigher",
+            Self::Giver => "giver",
+            Self::Receiver => "receiver",
+            Self::Investigator => "investigator",
+            Self::UnitHead => "unit_head",
+            Self::LabIntake => "lab_intake",
+            Self::Examiner => "examiner",
+            Self::LabHead => "lab_head",
+            Self::Prosecutor => "prosecutor",
+            Self::Custodian => "custodian",
+            Self::Deliverer => "deliverer",
+            Self::Borrower => "borrower",
+            Self::Official => "official",
+            Self::Counter => "counter",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                id_error(
+                    "signer role",
+                    s,
+                    "a signer role is one of admin, key_holder, author, supervisor, actor, witness, finder, weigher, giver, receiver, investigator, unit_head, lab_intake, examiner, lab_head, prosecutor, custodian, deliverer, borrower, official, counter",
+                )
+            })
+    }
+}
+
+impl fmt::Display for SignerRole {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -283,5 +385,19 @@ mod tests {
             assert_eq!(OfficerRole::parse(r.as_str()).expect("known"), r);
         }
         assert!(OfficerRole::parse("janitor").is_err());
+    }
+
+    #[test]
+    fn signer_roles_round_trip_as_json_strings() {
+        for r in SignerRole::ALL {
+            assert_eq!(SignerRole::parse(r.as_str()).expect("known"), r);
+            let json = serde_json::to_string(&r).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+            assert_eq!(
+                serde_json::from_str::<SignerRole>(&json).expect("parses"),
+                r
+            );
+        }
+        assert!(SignerRole::parse("janitor").is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! class, a severity, the seqs that prove it, and one sentence a prosecutor can read aloud, in
 //! English and Indonesian.
 
-use crate::base::ids::{ItemId, OfficerId};
+use crate::base::ids::{ItemId, OfficerId, SignerRole};
 use crate::base::time::Timestamp;
 use crate::domain::clocks::{CLOCKS, StatutoryClock, Trigger};
 use crate::domain::rules::{self, type_rule};
@@ -159,14 +159,14 @@ impl Out {
     }
 }
 
-fn signer<'a>(s: &'a Statement, role: &str) -> Option<&'a OfficerId> {
+fn signer(s: &Statement, role: SignerRole) -> Option<&OfficerId> {
     s.signers
         .iter()
         .find(|x| x.role == role)
         .map(|x| &x.officer)
 }
 
-fn signers_in<'a>(s: &'a Statement, role: &str) -> Vec<&'a OfficerId> {
+fn signers_in(s: &Statement, role: SignerRole) -> Vec<&OfficerId> {
     s.signers
         .iter()
         .filter(|x| x.role == role)
@@ -274,9 +274,9 @@ fn item_checks(
         for r in rule
             .signers
             .iter()
-            .filter(|r| r.role == "witness" && r.min > 0)
+            .filter(|r| r.role == SignerRole::Witness && r.min > 0)
         {
-            let got = signers_in(s, "witness").len();
+            let got = signers_in(s, SignerRole::Witness).len();
             if got < r.min {
                 out.add(4, Severity::Serious, Some(item), vec![e.seq],
                     format!("{} at seq {} has {got} witness(es); {} need at least {}.", s.kind, e.seq, s.kind, r.min),
@@ -311,16 +311,18 @@ fn item_checks(
         }
         match &s.body {
             Body::ContrabandFound(b) => {
-                holder = signer(s, "finder").cloned();
+                holder = signer(s, SignerRole::Finder).cloned();
                 count = Some(b.count);
-                if let Some(f) = signer(s, "finder") {
-                    finder_witness =
-                        Some((f.clone(), signers_in(s, "witness").into_iter().collect()));
+                if let Some(f) = signer(s, SignerRole::Finder) {
+                    finder_witness = Some((
+                        f.clone(),
+                        signers_in(s, SignerRole::Witness).into_iter().collect(),
+                    ));
                 }
             }
             Body::SeizureRecorded(b) => {
                 if holder.is_none() {
-                    holder = signer(s, "investigator").cloned();
+                    holder = signer(s, SignerRole::Investigator).cloned();
                 }
                 count = Some(b.count);
             }
@@ -382,8 +384,10 @@ fn item_checks(
                 last_recheck = Some(e.seq);
                 // 4. The same officer as finder, weigher and sole witness.
                 if let Some((finder, fw)) = &finder_witness {
-                    let ww: BTreeSet<&OfficerId> = signers_in(s, "witness").into_iter().collect();
-                    if signer(s, "weigher") == Some(finder) && fw.len() == 1 && fw == &ww {
+                    let ww: BTreeSet<&OfficerId> =
+                        signers_in(s, SignerRole::Witness).into_iter().collect();
+                    if signer(s, SignerRole::Weigher) == Some(finder) && fw.len() == 1 && fw == &ww
+                    {
                         out.add(4, Severity::Warning, Some(item), vec![evs[0].seq, e.seq],
                             format!("Officer {finder} both found and weighed item {item}, with the same sole witness each time."),
                             format!("Petugas {finder} menemukan sekaligus menimbang barang {item} dengan saksi tunggal yang sama."),
@@ -394,7 +398,7 @@ fn item_checks(
             Body::CustodyReleased(b) => {
                 released_ever = true;
                 // 3. Teleport: a release by someone who is not the holder.
-                let giver = signer(s, "giver");
+                let giver = signer(s, SignerRole::Giver);
                 if holder.is_some() && giver != holder.as_ref() {
                     out.add(3, Severity::Critical, Some(item), vec![e.seq],
                         format!("Item {item} was released at seq {} by {} although {} held it.", e.seq, giver.map_or("nobody".into(), |g| g.to_string()), holder.as_ref().map_or("nobody".into(), |h| h.to_string())),
@@ -428,8 +432,8 @@ fn item_checks(
                     seal_broken(out, item, e, &seals);
                 }
                 count_check(out, item, e, count, observed);
-                holder = signer(s, "receiver")
-                    .or_else(|| signer(s, "lab_intake"))
+                holder = signer(s, SignerRole::Receiver)
+                    .or_else(|| signer(s, SignerRole::LabIntake))
                     .cloned();
                 last_handover = Some(e.seq);
             }
@@ -440,16 +444,16 @@ fn item_checks(
                 last_recheck = Some(e.seq);
             }
             Body::Stored(_) => {
-                holder = signer(s, "custodian").cloned();
+                holder = signer(s, SignerRole::Custodian).cloned();
                 last_handover = Some(e.seq);
             }
             Body::CheckedOut(_) => {
-                holder = signer(s, "borrower").cloned();
+                holder = signer(s, SignerRole::Borrower).cloned();
                 last_handover = Some(e.seq);
             }
             Body::Returned(b) => {
                 if b.to == "storage" {
-                    holder = signer(s, "custodian").cloned();
+                    holder = signer(s, SignerRole::Custodian).cloned();
                 }
                 if !b.seals_intact {
                     seal_broken(out, item, e, &seals);
@@ -626,7 +630,7 @@ fn stops(clock: &StatutoryClock, identity: &rules::State, e: &AuditEvent) -> boo
         Trigger::Type(t) => e.statement.kind.as_str() == t,
         Trigger::ReceivedByPolice => {
             matches!(e.statement.body, Body::CustodyReceived(_))
-                && signer(&e.statement, "receiver")
+                && signer(&e.statement, SignerRole::Receiver)
                     .and_then(|r| identity.officer(r))
                     .is_some_and(|o| o.record.agency == "polri" || o.record.agency == "bnn")
         }

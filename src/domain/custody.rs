@@ -4,7 +4,7 @@
 //! `apply` folds an admitted statement into new item states and cannot fail. The same code runs
 //! on append, on rebuild and in `verify`.
 
-use crate::base::ids::{ItemId, OfficerId};
+use crate::base::ids::{ItemId, OfficerId, SignerRole};
 use crate::base::time::Timestamp;
 use crate::domain::rules::{self, RuleError};
 use crate::format::merkle::Hash;
@@ -314,14 +314,16 @@ fn check_body(
             let s = s();
             must_hold(
                 s,
-                signer(statement, "deliverer").expect("the signer table requires a deliverer"),
+                signer(statement, SignerRole::Deliverer)
+                    .expect("the signer table requires a deliverer"),
             )
         }
         Body::CheckedOut(_) => {
             let s = s();
             must_hold(
                 s,
-                signer(statement, "custodian").expect("the signer table requires a custodian"),
+                signer(statement, SignerRole::Custodian)
+                    .expect("the signer table requires a custodian"),
             )
         }
         Body::Returned(b) => check_returned(statement, s(), b),
@@ -344,7 +346,7 @@ fn check_body(
 }
 
 /// The officer who signs in `role`, if any.
-fn signer<'a>(statement: &'a Statement, role: &str) -> Option<&'a OfficerId> {
+fn signer(statement: &Statement, role: SignerRole) -> Option<&OfficerId> {
     statement
         .signers
         .iter()
@@ -426,7 +428,7 @@ fn check_released(
     s: &ItemState,
     b: &CustodyReleased,
 ) -> Result<(), RuleError> {
-    let giver = signer(statement, "giver").expect("the signer table requires a giver");
+    let giver = signer(statement, SignerRole::Giver).expect("the signer table requires a giver");
     must_hold(s, giver)?;
     seals_match(s, &b.seals, b.seals_intact)?;
     if let Some(to) = &b.to_officer
@@ -448,8 +450,8 @@ fn check_received(
     seals: &[String],
     intact: bool,
 ) -> Result<(), RuleError> {
-    let receiver = signer(statement, "receiver")
-        .or_else(|| signer(statement, "lab_intake"))
+    let receiver = signer(statement, SignerRole::Receiver)
+        .or_else(|| signer(statement, SignerRole::LabIntake))
         .expect("the signer table requires a receiver");
     let Some(t) = s
         .transfer
@@ -511,18 +513,18 @@ fn check_sample(statement: &Statement, s: &ItemState, b: &SampleSetAside) -> Res
 /// before a witness. Seals declared intact must match.
 fn check_returned(statement: &Statement, s: &ItemState, b: &Returned) -> Result<(), RuleError> {
     let who = if b.to == "storage" {
-        signer(statement, "borrower").ok_or(RuleError::SignerMissing {
-            role: "borrower",
+        signer(statement, SignerRole::Borrower).ok_or(RuleError::SignerMissing {
+            role: SignerRole::Borrower.as_str(),
             why: "a return to storage is signed by the borrower",
         })?
     } else {
-        if signer(statement, "witness").is_none() {
+        if signer(statement, SignerRole::Witness).is_none() {
             return Err(RuleError::SignerMissing {
-                role: "witness",
+                role: SignerRole::Witness.as_str(),
                 why: "a return to the owner needs a witness",
             });
         }
-        signer(statement, "custodian").expect("the signer table requires a custodian")
+        signer(statement, SignerRole::Custodian).expect("the signer table requires a custodian")
     };
     must_hold(s, who)?;
     seals_match(s, &b.seals, b.seals_intact)
@@ -654,7 +656,7 @@ struct Fold<'a> {
 
 impl Fold<'_> {
     /// The officer who signs in `role`, if any.
-    fn signer(&self, role: &str) -> Option<OfficerId> {
+    fn signer(&self, role: SignerRole) -> Option<OfficerId> {
         signer(self.statement, role).cloned()
     }
 
@@ -694,7 +696,7 @@ impl Fold<'_> {
             Body::Stored(b) => {
                 self.hand_to(
                     s,
-                    self.signer("custodian")
+                    self.signer(SignerRole::Custodian)
                         .expect("checked: a custodian signs"),
                 );
                 s.location = Some(format!(
@@ -705,7 +707,8 @@ impl Fold<'_> {
             Body::CheckedOut(_) => {
                 self.hand_to(
                     s,
-                    self.signer("borrower").expect("checked: a borrower signs"),
+                    self.signer(SignerRole::Borrower)
+                        .expect("checked: a borrower signs"),
                 );
             }
             Body::Returned(b) => self.returned(s, b),
@@ -726,7 +729,11 @@ impl Fold<'_> {
 
     /// A find: the finder holds the item, described as found, with the persons named.
     fn found(&self, s: &mut ItemState, b: &ContrabandFound) {
-        self.hand_to(s, self.signer("finder").expect("checked: a finder signs"));
+        self.hand_to(
+            s,
+            self.signer(SignerRole::Finder)
+                .expect("checked: a finder signs"),
+        );
         s.incident = Some(b.incident.clone());
         s.category = Some(b.category.clone());
         s.description = Some(b.description.name.clone());
@@ -739,7 +746,9 @@ impl Fold<'_> {
 
     /// A release: the item is in transit from the giver to the named officer or unit.
     fn released(&self, s: &mut ItemState, b: &CustodyReleased) {
-        let giver = self.signer("giver").expect("checked: a giver signs");
+        let giver = self
+            .signer(SignerRole::Giver)
+            .expect("checked: a giver signs");
         s.status = Status::InTransit;
         s.transfer = Some(Transfer {
             release_seq: self.seq,
@@ -755,8 +764,8 @@ impl Fold<'_> {
     /// A receipt (by an officer or the lab): the receiver holds the item; the transfer ends.
     fn received(&self, s: &mut ItemState) {
         let receiver = self
-            .signer("receiver")
-            .or_else(|| self.signer("lab_intake"))
+            .signer(SignerRole::Receiver)
+            .or_else(|| self.signer(SignerRole::LabIntake))
             .expect("checked: a receiver signs");
         s.status = Status::Held;
         self.hand_to(s, receiver);
@@ -774,7 +783,7 @@ impl Fold<'_> {
         if creates {
             self.hand_to(
                 s,
-                self.signer("investigator")
+                self.signer(SignerRole::Investigator)
                     .expect("checked: an investigator signs"),
             );
         }
@@ -815,7 +824,7 @@ impl Fold<'_> {
         if b.to == "storage" {
             self.hand_to(
                 s,
-                self.signer("custodian")
+                self.signer(SignerRole::Custodian)
                     .expect("checked: a custodian signs"),
             );
         } else {

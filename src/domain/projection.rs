@@ -327,7 +327,7 @@ pub fn signer_views(identity: &rules::State, statement: &Statement) -> Vec<Signe
         .map(|s| {
             let o = identity.officer(&s.officer);
             SignerView {
-                role: s.role.clone(),
+                role: s.role.as_str().to_string(),
                 officer: s.officer.to_string(),
                 name: o.map(|o| o.record.name.clone()),
                 unit: o.map(|o| o.record.unit.clone()),
@@ -594,7 +594,7 @@ fn person_writes(
             .signers
             .iter()
             .find(|s| s.officer.as_str() == k)
-            .map(|s| s.role.clone());
+            .map(|s| s.role.as_str().to_string());
         let mut e = event.clone();
         e["as"] = json!(role.unwrap_or_else(|| "named person".into()));
         out.push(Write::Put {

@@ -4,7 +4,7 @@
 //! only this module can build); `apply` folds an admitted statement into the state and cannot
 //! fail. The same fold runs on append, on reopen and in `verify`.
 
-use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin};
+use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole};
 use crate::format::envelope::Envelope;
 use crate::format::statement::{Body, OfficerRecord, Signer, Statement, StatementType};
 use crate::keys::signing::PublicKey;
@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 /// One function in an act (a signer role) and who may fill it.
 #[derive(Debug)]
 pub struct SignerRule {
-    pub role: &'static str,
+    pub role: SignerRole,
     pub min: usize,
     pub max: usize,
     /// Officer roles allowed to fill it; an officer needs at least one of them.
@@ -29,7 +29,8 @@ pub struct TypeRule {
 
 use OfficerRole::*;
 
-/// Every role that acts; `auditor` is read-only and signs nothing.
+/// Every role that acts: every `OfficerRole` but `auditor`, which is read-only and signs nothing
+/// (docs/DOMAIN.md "the acting roles"; a test keeps it equal to `OfficerRole::ALL` without it).
 pub const ACTING_ROLES: &[OfficerRole] = &[
     Admin,
     GateOfficer,
@@ -54,7 +55,7 @@ pub const HANDLERS: &[OfficerRole] = &[
 ];
 
 const fn signer(
-    role: &'static str,
+    role: SignerRole,
     min: usize,
     max: usize,
     officer_roles: &'static [OfficerRole],
@@ -71,6 +72,7 @@ const fn row(kind: StatementType, signers: &'static [SignerRule]) -> TypeRule {
     TypeRule { kind, signers }
 }
 
+use SignerRole as S;
 use StatementType as T;
 
 /// The role table: required signers per statement type (docs/DOMAIN.md "Event vocabulary"; the
@@ -78,30 +80,30 @@ use StatementType as T;
 /// different officer.
 #[rustfmt::skip]
 pub const TYPE_RULES: &[TypeRule] = &[
-    row(T::LedgerGenesis, &[signer("admin", 1, 1, &[Admin])]),
-    row(T::OfficerEnrolled, &[signer("admin", 1, 1, &[Admin])]),
-    row(T::OfficerKeyRotated, &[signer("admin", 1, 1, &[Admin]), signer("key_holder", 1, 1, ACTING_ROLES)]),
-    row(T::OfficerRevoked, &[signer("admin", 1, 1, &[Admin])]),
-    row(T::SearchConducted, &[signer("actor", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
-    row(T::ContrabandFound, &[signer("finder", 1, 1, SEARCHERS), signer("witness", 1, 4, ACTING_ROLES)]),
-    row(T::ItemSealed, &[signer("actor", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
-    row(T::Weighed, &[signer("weigher", 1, 1, HANDLERS), signer("witness", 1, 4, ACTING_ROLES)]),
-    row(T::CustodyReleased, &[signer("giver", 1, 1, ACTING_ROLES), signer("witness", 2, 4, ACTING_ROLES)]),
-    row(T::CustodyReceived, &[signer("receiver", 1, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
-    row(T::SeizureRecorded, &[signer("investigator", 1, 1, &[Investigator]), signer("witness", 2, 4, ACTING_ROLES)]),
-    row(T::SampleSetAside, &[signer("investigator", 1, 1, &[Investigator, LabExaminer]), signer("witness", 0, 4, ACTING_ROLES)]),
-    row(T::SeizureNotified, &[signer("investigator", 1, 1, &[Investigator])]),
-    row(T::LabRequested, &[signer("unit_head", 1, 1, &[Investigator])]),
-    row(T::LabReceived, &[signer("lab_intake", 1, 1, &[LabExaminer, LabHead]), signer("witness", 0, 4, ACTING_ROLES)]),
-    row(T::LabResult, &[signer("examiner", 1, 1, &[LabExaminer]), signer("lab_head", 1, 1, &[LabHead])]),
-    row(T::StatusDetermined, &[signer("prosecutor", 1, 1, &[Prosecutor])]),
-    row(T::Stored, &[signer("custodian", 1, 1, &[Custodian]), signer("deliverer", 1, 1, ACTING_ROLES)]),
-    row(T::CheckedOut, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 1, 1, ACTING_ROLES)]),
-    row(T::Returned, &[signer("custodian", 1, 1, &[Custodian]), signer("borrower", 0, 1, ACTING_ROLES), signer("witness", 0, 4, ACTING_ROLES)]),
-    row(T::Destroyed, &[signer("actor", 1, 1, &[Investigator, Custodian, Prosecutor]), signer("witness", 2, 8, ACTING_ROLES), signer("official", 0, 8, ACTING_ROLES)]),
-    row(T::InventoryCounted, &[signer("counter", 2, 2, HANDLERS), signer("supervisor", 1, 1, ACTING_ROLES)]),
-    row(T::NoteAdded, &[signer("author", 1, 1, ACTING_ROLES)]),
-    row(T::Correction, &[signer("author", 1, 1, ACTING_ROLES), signer("supervisor", 1, 1, ACTING_ROLES)]),
+    row(T::LedgerGenesis, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::OfficerEnrolled, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::OfficerKeyRotated, &[signer(S::Admin, 1, 1, &[Admin]), signer(S::KeyHolder, 1, 1, ACTING_ROLES)]),
+    row(T::OfficerRevoked, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::SearchConducted, &[signer(S::Actor, 1, 1, SEARCHERS), signer(S::Witness, 1, 4, ACTING_ROLES)]),
+    row(T::ContrabandFound, &[signer(S::Finder, 1, 1, SEARCHERS), signer(S::Witness, 1, 4, ACTING_ROLES)]),
+    row(T::ItemSealed, &[signer(S::Actor, 1, 1, HANDLERS), signer(S::Witness, 1, 4, ACTING_ROLES)]),
+    row(T::Weighed, &[signer(S::Weigher, 1, 1, HANDLERS), signer(S::Witness, 1, 4, ACTING_ROLES)]),
+    row(T::CustodyReleased, &[signer(S::Giver, 1, 1, ACTING_ROLES), signer(S::Witness, 2, 4, ACTING_ROLES)]),
+    row(T::CustodyReceived, &[signer(S::Receiver, 1, 1, ACTING_ROLES), signer(S::Witness, 0, 4, ACTING_ROLES)]),
+    row(T::SeizureRecorded, &[signer(S::Investigator, 1, 1, &[Investigator]), signer(S::Witness, 2, 4, ACTING_ROLES)]),
+    row(T::SampleSetAside, &[signer(S::Investigator, 1, 1, &[Investigator, LabExaminer]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
+    row(T::SeizureNotified, &[signer(S::Investigator, 1, 1, &[Investigator])]),
+    row(T::LabRequested, &[signer(S::UnitHead, 1, 1, &[Investigator])]),
+    row(T::LabReceived, &[signer(S::LabIntake, 1, 1, &[LabExaminer, LabHead]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
+    row(T::LabResult, &[signer(S::Examiner, 1, 1, &[LabExaminer]), signer(S::LabHead, 1, 1, &[LabHead])]),
+    row(T::StatusDetermined, &[signer(S::Prosecutor, 1, 1, &[Prosecutor])]),
+    row(T::Stored, &[signer(S::Custodian, 1, 1, &[Custodian]), signer(S::Deliverer, 1, 1, ACTING_ROLES)]),
+    row(T::CheckedOut, &[signer(S::Custodian, 1, 1, &[Custodian]), signer(S::Borrower, 1, 1, ACTING_ROLES)]),
+    row(T::Returned, &[signer(S::Custodian, 1, 1, &[Custodian]), signer(S::Borrower, 0, 1, ACTING_ROLES), signer(S::Witness, 0, 4, ACTING_ROLES)]),
+    row(T::Destroyed, &[signer(S::Actor, 1, 1, &[Investigator, Custodian, Prosecutor]), signer(S::Witness, 2, 8, ACTING_ROLES), signer(S::Official, 0, 8, ACTING_ROLES)]),
+    row(T::InventoryCounted, &[signer(S::Counter, 2, 2, HANDLERS), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
+    row(T::NoteAdded, &[signer(S::Author, 1, 1, ACTING_ROLES)]),
+    row(T::Correction, &[signer(S::Author, 1, 1, ACTING_ROLES), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -566,11 +568,11 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
         if !rule.signers.iter().any(|r| r.role == s.role) {
             return Err(RuleError::SignerRole {
                 kind: statement.kind,
-                role: s.role.clone(),
+                role: s.role.as_str().to_string(),
                 allowed: rule
                     .signers
                     .iter()
-                    .map(|r| r.role)
+                    .map(|r| r.role.as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
             });
@@ -585,7 +587,7 @@ fn check_signer_table(statement: &Statement) -> Result<(), RuleError> {
         if got < r.min || got > r.max {
             return Err(RuleError::SignerCount {
                 kind: statement.kind,
-                role: r.role,
+                role: r.role.as_str(),
                 min: r.min,
                 max: r.max,
                 got,
@@ -640,7 +642,7 @@ fn check_signatures(
         {
             return Err(RuleError::RoleNotAllowed {
                 officer: signer.officer.clone(),
-                role: signer.role.clone(),
+                role: signer.role.as_str().to_string(),
                 has: roles_text(&record_roles),
                 needs: roles_text(signer_rule.officer_roles),
             });
@@ -649,7 +651,7 @@ fn check_signatures(
         let Some(index) = envelope.signatures().iter().position(|s| s.keyid == keyid) else {
             return Err(RuleError::MissingSignature {
                 officer: signer.officer.clone(),
-                role: signer.role.clone(),
+                role: signer.role.as_str().to_string(),
                 keyid,
                 since,
             });
@@ -692,13 +694,13 @@ fn signer_key(
         }
         (_, None) => Err(RuleError::UnknownOfficer {
             officer: signer.officer.clone(),
-            role: signer.role.clone(),
+            role: signer.role.as_str().to_string(),
         }),
         (_, Some(o)) => {
             if let Some(revoked_at) = o.revoked_at {
                 return Err(RuleError::OfficerRevoked {
                     officer: signer.officer.clone(),
-                    role: signer.role.clone(),
+                    role: signer.role.as_str().to_string(),
                     revoked_at,
                 });
             }
@@ -797,7 +799,7 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             let holder = statement
                 .signers
                 .iter()
-                .find(|s| s.role == "key_holder")
+                .find(|s| s.role == SignerRole::KeyHolder)
                 .expect("the signer table requires one key_holder");
             if &holder.officer != officer {
                 return Err(RuleError::KeyHolderMismatch {
@@ -922,6 +924,37 @@ mod tests {
     fn every_statement_type_has_a_rule_row() {
         for &t in StatementType::ALL {
             assert_eq!(type_rule(t).kind, t);
+        }
+    }
+
+    #[test]
+    fn acting_roles_are_every_officer_role_but_auditor() {
+        let expected: Vec<OfficerRole> = OfficerRole::ALL
+            .into_iter()
+            .filter(|r| *r != Auditor)
+            .collect();
+        assert_eq!(ACTING_ROLES, expected.as_slice());
+    }
+
+    #[test]
+    fn every_signer_role_has_a_place_in_the_role_table() {
+        for role in SignerRole::ALL {
+            assert!(
+                TYPE_RULES
+                    .iter()
+                    .any(|t| t.signers.iter().any(|r| r.role == role)),
+                "signer role {role} is used by no statement type"
+            );
+        }
+        for t in TYPE_RULES {
+            for (i, r) in t.signers.iter().enumerate() {
+                assert!(
+                    t.signers[..i].iter().all(|q| q.role != r.role),
+                    "{} lists signer role {} twice",
+                    t.kind,
+                    r.role
+                );
+            }
         }
     }
 }

@@ -3,7 +3,9 @@
 //! client produced and never re-serializes them; never decides whether an act is allowed (that is
 //! `rules`).
 
-use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin, StatementId};
+use crate::base::ids::{
+    FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole, StatementId,
+};
 use crate::base::limits::STATEMENT_BYTES_MAX;
 use crate::base::time::Timestamp;
 use crate::format::merkle::Hash;
@@ -168,7 +170,7 @@ pub fn warm_up() {
 /// One entry of `signers`: a function in the act and the officer who fills it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Signer {
-    pub role: String,
+    pub role: SignerRole,
     pub officer: OfficerId,
 }
 
@@ -954,6 +956,20 @@ impl<'de> Visitor<'de> for Unambiguous<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signer_roles_are_the_schema_enum() {
+        let common: serde_json::Value =
+            serde_json::from_str(COMMON_SCHEMA).expect("schemas/common.json is valid JSON");
+        let names: Vec<&str> = common["$defs"]["signer_role"]["enum"]
+            .as_array()
+            .expect("signer_role is an enum")
+            .iter()
+            .map(|v| v.as_str().expect("a role is a string"))
+            .collect();
+        let ours: Vec<&str> = SignerRole::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(names, ours);
+    }
 
     fn note(extra: &str) -> String {
         format!(
