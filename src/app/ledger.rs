@@ -332,7 +332,8 @@ pub struct LedgerStats {
     pub flush_seconds: Histogram,
     /// Times the views were rebuilt from the log on open because they disagreed with it.
     pub projection_rebuilds: Counter,
-    /// Files moved to `quarantine/` on open (snapshots sled never committed).
+    /// Files moved to `quarantine/` on open (snapshots sled never committed, and `snap.` names
+    /// sled did not write).
     pub quarantined_files: Counter,
 }
 

@@ -795,7 +795,7 @@ fn ledger_metrics(page: &mut Page, ledger: &Ledger) {
     );
     page.counter(
         "custody_quarantined_files_total",
-        "Files opening moved to quarantine/ (sled snapshots never committed).",
+        "Files opening moved to quarantine/ (sled snapshots never committed, names sled would misread).",
         s.quarantined_files.get(),
     );
     page.histogram(
