@@ -218,7 +218,7 @@ fn the_same_id_with_other_content_is_refused_and_a_retry_is_answered() {
         .arg(&other)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(5), "a conflict");
     let err = stderr_of(&out);
     assert!(
         err.contains("already recorded at seq") && err.contains("different content"),

@@ -149,24 +149,32 @@ fn the_demo_story_can_be_queried() {
 #[test]
 fn queries_for_things_that_do_not_exist_say_so() {
     let (_tmp, l) = demo();
-    for (args, words) in [
+    // Not on record: exit 4 (not found); not a valid question: exit 2 (usage or input).
+    for (args, words, code) in [
         (
             vec!["item", "--ledger", &l, "BB-NOPE-1"],
             "no item BB-NOPE-1",
+            4,
         ),
-        (vec!["history", "--ledger", &l, "bad label"], "item id"),
-        (vec!["incident", "--ledger", &l, "INS-NOPE"], "no incident"),
+        (vec!["history", "--ledger", &l, "bad label"], "item id", 2),
+        (
+            vec!["incident", "--ledger", &l, "INS-NOPE"],
+            "no incident",
+            4,
+        ),
         (
             vec!["person", "--ledger", &l, "NIK:0000000000000000"],
             "no events involve",
+            4,
         ),
         (
             vec!["items", "--ledger", &l, "--status", "lost"],
             "--status",
+            2,
         ),
     ] {
         let out = custody().args(&args).output().expect("runs");
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
         assert!(
             stderr_of(&out).contains(words),
             "{args:?}: {}",

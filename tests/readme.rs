@@ -112,6 +112,7 @@ fn the_readme_server_walkthrough_runs_as_written() {
         "founded ./station with 10 officers",
         "recorded the scenario's acts through",
         "NOT yet recorded",
+        "exit 8 (8: queued",
         "1 recorded, 0 already recorded, 0 rejected",
         "History (riwayat) of item BB-LPN-2025-0418",
         "destruction within 7 days of the order",

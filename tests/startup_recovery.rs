@@ -150,7 +150,12 @@ fn a_stray_snapshot_is_left_alone_while_a_server_holds_the_ledger() {
         .arg(&demo)
         .output()
         .expect("runs");
-    assert_eq!(out.status.code(), Some(3), "{}", stderr_of(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "unavailable: {}",
+        stderr_of(&out)
+    );
     assert!(stderr_of(&out).contains("in use"), "{}", stderr_of(&out));
     assert!(stray.exists(), "a file was moved under a live server");
     assert!(server.terminate(), "the server stops cleanly");

@@ -2,31 +2,17 @@
 //! signed before the clock starts, so the figures measure the ledger (parse, verify, sequence,
 //! flush, checkpoint), not the client. Reports numbers; never asserts a speed.
 
-use crate::app::compose::{self, OfficerInput};
-use crate::app::ledger::{AppendError, Ledger, OpenError};
+use crate::app::compose::{self, BuildError, OfficerInput};
+use crate::app::ledger::Ledger;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, SystemClock};
 use crate::format::envelope::Envelope;
 use crate::format::merkle::Hash;
-use crate::keys::signing::{KeyError, SecretKey};
+use crate::keys::signing::SecretKey;
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, thiserror::Error)]
-pub enum BenchError {
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Append(#[from] AppendError),
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Compose(#[from] compose::ComposeError),
-    #[error("{0}")]
-    Input(String),
-}
 
 /// A new ledger founded by a generated administrator, for generated load (the benchmarks and
 /// the torture harness); officers with generated keys are enrolled into it with `enroll`.
@@ -48,9 +34,9 @@ pub struct GeneratedOfficer {
 }
 
 impl Founded {
-    pub fn new(dir: &Path, origin: &str, facility: &str) -> Result<Self, BenchError> {
+    pub fn new(dir: &Path, origin: &str, facility: &str) -> Result<Self, BuildError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let origin = Origin::parse(origin).map_err(|e| BenchError::Input(e.to_string()))?;
+        let origin = Origin::parse(origin).map_err(|e| BuildError::Input(e.to_string()))?;
         let admin_key = SecretKey::generate()?;
         let admin = OfficerInput {
             id: gen_officer(99_999),
@@ -78,7 +64,7 @@ impl Founded {
     }
 
     /// Enrolls `officer` with a new key (signed by the administrator) and answers the key.
-    pub fn enroll(&self, officer: GeneratedOfficer) -> Result<SecretKey, BenchError> {
+    pub fn enroll(&self, officer: GeneratedOfficer) -> Result<SecretKey, BuildError> {
         let (key, envelope) = officer.enrollment(
             self.clock.as_ref(),
             &self.facility,
@@ -99,7 +85,7 @@ impl GeneratedOfficer {
         facility: &str,
         admin: &OfficerId,
         admin_key: &SecretKey,
-    ) -> Result<(SecretKey, Envelope), BenchError> {
+    ) -> Result<(SecretKey, Envelope), BuildError> {
         let key = SecretKey::generate()?;
         let input = OfficerInput {
             id: self.id,
@@ -115,9 +101,9 @@ impl GeneratedOfficer {
 }
 
 /// Officer ids for generated signers: NIPs that differ in their last digits.
-fn officer_id(n: usize) -> Result<OfficerId, BenchError> {
+fn officer_id(n: usize) -> Result<OfficerId, BuildError> {
     OfficerId::parse(&format!("1990010120200{:05}", n % 100_000))
-        .map_err(|e| BenchError::Input(e.to_string()))
+        .map_err(|e| BuildError::Input(e.to_string()))
 }
 
 /// What an append benchmark runs: how many writers, for how long, with how many signatures.
@@ -144,17 +130,17 @@ const RUN_SECONDS_MAX: f64 = 3600.0;
 const PRESIGN_MARGIN: f64 = 1.3;
 
 impl AppendPlan {
-    pub fn new(writers: usize, seconds: f64, signatures: usize) -> Result<Self, BenchError> {
+    pub fn new(writers: usize, seconds: f64, signatures: usize) -> Result<Self, BuildError> {
         if writers == 0 {
-            return Err(BenchError::Input("--writers must be at least 1".into()));
+            return Err(BuildError::Input("--writers must be at least 1".into()));
         }
         if !(seconds > 0.0 && seconds <= RUN_SECONDS_MAX) {
-            return Err(BenchError::Input(format!(
+            return Err(BuildError::Input(format!(
                 "--seconds must be more than 0 and at most {RUN_SECONDS_MAX}"
             )));
         }
         if !(1..=crate::base::limits::SIGNATURES_MAX).contains(&signatures) {
-            return Err(BenchError::Input(format!(
+            return Err(BuildError::Input(format!(
                 "--signatures must be 1 to {}",
                 crate::base::limits::SIGNATURES_MAX
             )));
@@ -185,7 +171,7 @@ pub struct Authors {
 pub fn bench_officers(
     plan: &AppendPlan,
     first: usize,
-) -> Result<Vec<GeneratedOfficer>, BenchError> {
+) -> Result<Vec<GeneratedOfficer>, BuildError> {
     (0..plan.writers.max(plan.signatures))
         .map(|w| {
             Ok(GeneratedOfficer {
@@ -216,7 +202,7 @@ impl Authors {
     /// Statement `i` (a new id; with K > 1 signatures a new item), written by writer `i % writers`:
     /// with one signature a ~1 KiB note, with K > 1 a find of contraband signed by its finder and
     /// K-1 witnesses.
-    fn statement(&self, i: usize) -> Result<Envelope, BenchError> {
+    fn statement(&self, i: usize) -> Result<Envelope, BuildError> {
         let w = i % self.writers;
         let (id, key) = &self.officers[w];
         let clock = self.clock.as_ref();
@@ -253,7 +239,7 @@ impl Authors {
         from: usize,
         to: usize,
         wrap: &(dyn Fn(Envelope) -> T + Sync),
-    ) -> Result<Vec<Vec<T>>, BenchError> {
+    ) -> Result<Vec<Vec<T>>, BuildError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let per = (to - from).div_ceil(threads).max(1);
         // Each thread signs one contiguous range, so the ranges joined in order are in order.
@@ -262,7 +248,7 @@ impl Authors {
                 .map(|t| {
                     let lo = (from + t * per).min(to);
                     let hi = (lo + per).min(to);
-                    s.spawn(move || -> Result<Vec<T>, BenchError> {
+                    s.spawn(move || -> Result<Vec<T>, BuildError> {
                         (lo..hi).map(|i| Ok(wrap(self.statement(i)?))).collect()
                     })
                 })
@@ -294,8 +280,8 @@ pub fn measure<T: Send>(
     plan: &AppendPlan,
     authors: &Authors,
     wrap: &(dyn Fn(Envelope) -> T + Sync),
-    submit: &(dyn Fn(usize, T) -> Result<(), BenchError> + Sync),
-) -> Result<Measured, BenchError> {
+    submit: &(dyn Fn(usize, T) -> Result<(), BuildError> + Sync),
+) -> Result<Measured, BuildError> {
     let statement_bytes = authors.statement(0)?.payload().len();
     let round = (plan.writers * WARM_UP_ROUND_PER_WRITER).max(WARM_UP_ROUND_MIN);
     let (mut signed, mut warmed, mut warm_seconds) = (0, 0, 0.0);
@@ -417,7 +403,7 @@ impl AppendResult {
 }
 
 /// Enrolls the benchmark's officers into a new ledger in `dir` and answers it with its authors.
-pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Authors), BenchError> {
+pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Authors), BuildError> {
     let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     let mut officers = Vec::new();
     for officer in bench_officers(plan, 0)? {
@@ -431,13 +417,13 @@ pub fn found_bench_ledger(dir: &Path, plan: &AppendPlan) -> Result<(Ledger, Auth
 
 /// Appends from `plan.writers` threads into a new ledger in `dir`, calling the ledger directly
 /// (embedded): durable, verified appends of pre-signed statements.
-pub fn append(dir: &Path, plan: &AppendPlan) -> Result<AppendResult, BenchError> {
+pub fn append(dir: &Path, plan: &AppendPlan) -> Result<AppendResult, BuildError> {
     let (ledger, authors) = found_bench_ledger(dir, plan)?;
     let m = measure(plan, &authors, &|e| e, &|_, env| {
         ledger
             .submit_envelope(env)
             .map(|_| ())
-            .map_err(BenchError::Append)
+            .map_err(BuildError::Append)
     })?;
     Ok(AppendResult::from_measured(plan, m).with_disk(&ledger))
 }
@@ -501,7 +487,7 @@ fn generate(
     dir: &Path,
     entries: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Ledger, BenchError> {
+) -> Result<Ledger, BuildError> {
     let founded = Founded::new(dir, "bench.custody.invalid/ledger", "BENCH")?;
     let officers = enroll_generated(&founded)?;
     let Founded { ledger, clock, .. } = founded;
@@ -517,7 +503,7 @@ fn generate(
 }
 
 /// Enrolls the generated ledger's gate officers (first) and investigators (in units of ten).
-fn enroll_generated(founded: &Founded) -> Result<Vec<GenOfficer>, BenchError> {
+fn enroll_generated(founded: &Founded) -> Result<Vec<GenOfficer>, BuildError> {
     let mut officers = Vec::new();
     for n in 0..GEN_GATE_OFFICERS + GEN_INVESTIGATORS {
         let (role, agency, unit) = if n < GEN_GATE_OFFICERS {
@@ -562,9 +548,9 @@ impl Stories<'_> {
         items: u64,
         base: u64,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<(), BenchError> {
+    ) -> Result<(), BuildError> {
         let done = std::sync::atomic::AtomicU64::new(0);
-        let first_error: std::sync::Mutex<Option<BenchError>> = std::sync::Mutex::new(None);
+        let first_error: std::sync::Mutex<Option<BuildError>> = std::sync::Mutex::new(None);
         std::thread::scope(|s| {
             for w in 0..GEN_WRITERS as u64 {
                 let (done, first_error) = (&done, &first_error);
@@ -615,7 +601,7 @@ impl Stories<'_> {
 
     /// Item `k`'s ten events: found, sealed, weighed and noted at the gate, then handed to an
     /// investigator, weighed again and reviewed three times.
-    fn story(&self, k: u64) -> Result<(), BenchError> {
+    fn story(&self, k: u64) -> Result<(), BuildError> {
         let item = format!("BB-GEN-{k:08}");
         let seal = format!("SEG-GEN-{k:08}");
         let h = self.at_the_gate(k, &item, &seal)?;
@@ -623,7 +609,7 @@ impl Stories<'_> {
     }
 
     /// The gate's part of item `k`'s story; answers the item's head.
-    fn at_the_gate(&self, k: u64, item: &str, seal: &str) -> Result<Hash, BenchError> {
+    fn at_the_gate(&self, k: u64, item: &str, seal: &str) -> Result<Hash, BuildError> {
         let (finder, witness) = (self.gate(k), self.gate(k + 1));
         let h = self.act(
             "contraband_found",
@@ -667,7 +653,7 @@ impl Stories<'_> {
         item: &str,
         seal: &str,
         h: Hash,
-    ) -> Result<(), BenchError> {
+    ) -> Result<(), BuildError> {
         let (finder, witness) = (self.gate(k), self.gate(k + 1));
         let investigator = self.investigator(k);
         let h = self.act(
@@ -712,7 +698,7 @@ impl Stories<'_> {
         item: &str,
         head: Option<Hash>,
         body: serde_json::Value,
-    ) -> Result<Hash, BenchError> {
+    ) -> Result<Hash, BuildError> {
         use base64::Engine as _;
         let mut st = json!({
             "type": kind,
@@ -760,9 +746,9 @@ pub fn cached_ledger(
     cache: &Path,
     entries: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Cached, BenchError> {
+) -> Result<Cached, BuildError> {
     if entries == 0 {
-        return Err(BenchError::Input("--entries must be at least 1".into()));
+        return Err(BuildError::Input("--entries must be at least 1".into()));
     }
     let dir = cache.join(format!("entries-{entries}"));
     if dir.join("log.sled").exists() {
@@ -772,7 +758,7 @@ pub fn cached_ledger(
             generate_seconds: 0.0,
         });
     }
-    let io = |e: std::io::Error| BenchError::Input(format!("{}: {e}", cache.display()));
+    let io = |e: std::io::Error| BuildError::Input(format!("{}: {e}", cache.display()));
     std::fs::create_dir_all(cache).map_err(io)?;
     let partial = cache.join(format!("entries-{entries}.partial"));
     if partial.exists() {
@@ -789,10 +775,10 @@ pub fn cached_ledger(
 }
 
 /// Opens a cached ledger and checks it holds at least `entries` entries.
-fn open_cached(dir: &Path, entries: u64) -> Result<Ledger, BenchError> {
+fn open_cached(dir: &Path, entries: u64) -> Result<Ledger, BuildError> {
     let l = Ledger::open(dir)?;
     if l.checkpoint().size < entries {
-        return Err(BenchError::Input(format!(
+        return Err(BuildError::Input(format!(
             "{} holds {} entries, fewer than --entries {entries}; remove it to generate a new one",
             dir.display(),
             l.checkpoint().size
@@ -815,7 +801,7 @@ pub fn verify(
     dir: &Path,
     entries: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<VerifyResult, BenchError> {
+) -> Result<VerifyResult, BuildError> {
     let ledger = open_cached(dir, entries)?;
     let cp = ledger.checkpoint();
     let started = Instant::now();
@@ -825,7 +811,7 @@ pub fn verify(
         ledger.verifier_key(),
         progress,
     )
-    .map_err(|e| BenchError::Input(format!("the benchmark ledger does not verify: {e}")))?;
+    .map_err(|e| BuildError::Input(format!("the benchmark ledger does not verify: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
     Ok(VerifyResult {
         entries_per_s: cp.size as f64 / seconds,
@@ -849,13 +835,13 @@ pub fn rebuild(
     dir: &Path,
     entries: u64,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<RebuildResult, BenchError> {
+) -> Result<RebuildResult, BuildError> {
     open_cached(dir, entries)?.close();
     let started = Instant::now();
     let report = Ledger::rebuild(dir, progress)?;
     let seconds = started.elapsed().as_secs_f64();
     if report.before != report.after {
-        return Err(BenchError::Input(
+        return Err(BuildError::Input(
             "the rebuilt views differ from the ones before: run `custody rebuild` to see".into(),
         ));
     }
@@ -869,7 +855,7 @@ pub fn rebuild(
 
 /// Measures history, holdings and inclusion-proof latency on the ledger in `dir` (at least
 /// `entries` entries).
-pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, BenchError> {
+pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, BuildError> {
     let ledger = open_cached(dir, entries)?;
 
     let store = ledger.store();
@@ -877,9 +863,9 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Be
     // Ids only: the samples are drawn from them, and the bench's own memory stays out of the
     // peak RSS it reports.
     let items =
-        crate::app::queries::item_ids(store).map_err(|e| BenchError::Input(e.to_string()))?;
+        crate::app::queries::item_ids(store).map_err(|e| BuildError::Input(e.to_string()))?;
     if items.is_empty() {
-        return Err(BenchError::Input(
+        return Err(BuildError::Input(
             "the ledger holds no items to query".into(),
         ));
     }
@@ -891,7 +877,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Be
         let id = &items[pick(i, items.len())];
         let t = Instant::now();
         let events = crate::app::queries::history(store, id)
-            .map_err(|e| BenchError::Input(e.to_string()))?;
+            .map_err(|e| BuildError::Input(e.to_string()))?;
         history.push(t.elapsed());
         history_events += events.len();
     }
@@ -906,7 +892,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Be
         let officer = &holders[pick(i, holders.len())];
         let t = Instant::now();
         let list = crate::app::queries::holdings_of_officer(store, officer)
-            .map_err(|e| BenchError::Input(e.to_string()))?;
+            .map_err(|e| BuildError::Input(e.to_string()))?;
         holdings.push(t.elapsed());
         held += list.len();
     }
@@ -917,7 +903,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Be
         let t = Instant::now();
         let proof = ledger
             .inclusion_proof(seq, size)
-            .map_err(|e| BenchError::Input(e.to_string()))?;
+            .map_err(|e| BuildError::Input(e.to_string()))?;
         proofs.push(t.elapsed());
         proof_bytes = proof_bytes.max(proof.len() * 32);
     }

@@ -420,3 +420,17 @@ fn cannot_prove(cp: &note::Checkpoint) -> Vec<String> {
         "That the bundle includes every identity statement of the officers it names: it shows those the exporter included (a later revocation would appear in the full log).".to_owned(),
     ]
 }
+
+impl crate::base::class::Classify for BundleError {
+    /// A bundle that does not verify is refused; a ledger that cannot build one is storage.
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::Case(e) => e.class(),
+            Self::Ledger(_) => Class::Corrupt,
+            Self::Format(_) | Self::Checkpoint(_) | Self::Origin { .. } | Self::Entry { .. } => {
+                Class::Refused
+            }
+        }
+    }
+}

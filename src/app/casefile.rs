@@ -222,3 +222,13 @@ pub fn audit(
 pub fn thresholds() -> Thresholds {
     audit::THRESHOLDS
 }
+
+impl crate::base::class::Classify for CaseError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::NoItem(_) | Self::NoIncident(_) => Class::NotFound,
+            Self::Storage(_) | Self::Corrupt { .. } => Class::Corrupt,
+        }
+    }
+}

@@ -297,3 +297,62 @@ pub fn init_ledger(
         sign_statement(bytes, &[admin_key]).map_err(|e| AppendError::Stopped(e.to_string()))
     })
 }
+
+impl crate::base::class::Classify for ComposeError {
+    fn class(&self) -> crate::base::class::Class {
+        match self {
+            Self::NotAnObject => crate::base::class::Class::Malformed,
+            Self::Key(e) => e.class(),
+            Self::Envelope(e) => e.class(),
+            Self::Statement(e) => e.class(),
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Envelope(e) => e.field(),
+            Self::Statement(e) => e.field(),
+            _ => None,
+        }
+    }
+}
+
+/// Why a generated ledger (the demo, a benchmark's, the torture harness's) could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{0}")]
+    Open(#[from] crate::app::ledger::OpenError),
+    #[error("{0}")]
+    Append(#[from] crate::app::ledger::AppendError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Compose(#[from] ComposeError),
+    /// A value the builder was given does not parse (an origin, a count).
+    #[error("{0}")]
+    Input(String),
+    /// A read of what was just built failed.
+    #[error("{0}")]
+    Io(String),
+    /// The server the acts went to refused one, with the class it gave.
+    #[error("the server refused the act: {message}")]
+    Target {
+        class: crate::base::class::Class,
+        message: String,
+    },
+}
+
+impl crate::base::class::Classify for BuildError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::Open(e) => e.class(),
+            Self::Append(e) => e.class(),
+            Self::Key(e) => e.class(),
+            Self::Compose(e) => e.class(),
+            Self::Input(_) => Class::Usage,
+            Self::Io(_) => Class::Corrupt,
+            Self::Target { class, .. } => *class,
+        }
+    }
+}

@@ -3,12 +3,12 @@
 //! verify path in one command. Keys are written beside the log in `demo-keys/` so the newcomer
 //! can keep recording. Never touches an existing ledger: the directory must be new or empty.
 
-use crate::app::compose::{self, OfficerInput};
-use crate::app::ledger::{AppendError, Ledger, OpenError};
+use crate::app::compose::{self, BuildError, OfficerInput};
+use crate::app::ledger::Ledger;
 use crate::app::verify;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, ManualClock, Timestamp};
-use crate::keys::signing::{KeyError, SecretKey};
+use crate::keys::signing::SecretKey;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,22 +18,6 @@ use std::sync::Arc;
 pub const DEMO_ORIGIN: &str = "custody.lapas-narkotika-jakarta.demo/ledger";
 /// The demo facility code.
 pub const DEMO_FACILITY: &str = "LPN-JAKARTA";
-
-#[derive(Debug, thiserror::Error)]
-pub enum DemoError {
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Append(#[from] AppendError),
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Compose(#[from] compose::ComposeError),
-    #[error("{0}")]
-    Io(String),
-    #[error("the server refused the demo's act: {0}")]
-    Target(String),
-}
 
 /// One recorded act, for the printed story.
 #[derive(Debug, Clone)]
@@ -195,14 +179,14 @@ enum Keys<'a> {
 }
 
 /// The officer of row `m` of the cast, with a new key or the one in its file.
-fn officer(keys: Keys<'_>, m: &Member) -> Result<Officer, DemoError> {
+fn officer(keys: Keys<'_>, m: &Member) -> Result<Officer, BuildError> {
     let key = match keys {
         Keys::Generate => SecretKey::generate()?,
         Keys::Load(dir) => SecretKey::read_file(&dir.join(m.file))?,
     };
     Ok(Officer {
         input: OfficerInput {
-            id: OfficerId::parse(m.id).map_err(|e| DemoError::Io(e.to_string()))?,
+            id: OfficerId::parse(m.id).map_err(|e| BuildError::Io(e.to_string()))?,
             name: m.name.into(),
             agency: m.agency.into(),
             unit: m.unit.into(),
@@ -223,21 +207,21 @@ const LABFOR: &str = "Labfor Polri";
 /// Where the scenario's acts go: the ledger itself, or (in the client) a server.
 pub trait DemoTarget {
     /// Appends a signed envelope; answers its seq.
-    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, DemoError>;
+    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, BuildError>;
     /// The item's current head, which the next act names in `after`.
-    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, DemoError>;
+    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, BuildError>;
 }
 
 impl DemoTarget for Ledger {
-    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, DemoError> {
+    fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, BuildError> {
         Ok(self.submit_envelope(envelope)?.seq)
     }
 
-    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, DemoError> {
+    fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, BuildError> {
         crate::app::queries::item(self.store(), item)
-            .map_err(|e| DemoError::Io(e.to_string()))?
+            .map_err(|e| BuildError::Io(e.to_string()))?
             .map(|s| s.head)
-            .ok_or_else(|| DemoError::Io(format!("demo item {item} missing")))
+            .ok_or_else(|| BuildError::Io(format!("demo item {item} missing")))
     }
 }
 
@@ -274,8 +258,8 @@ impl Recorder<'_> {
         signers: &[(SignerRole, &Officer)],
         items: &[(&str, bool)],
         body: Value,
-    ) -> Result<u64, DemoError> {
-        let occurred = Timestamp::parse(at).map_err(|e| DemoError::Io(e.to_string()))?;
+    ) -> Result<u64, BuildError> {
+        let occurred = Timestamp::parse(at).map_err(|e| BuildError::Io(e.to_string()))?;
         // Recorded a few minutes after the act, as on a real terminal.
         self.clock.set(occurred.plus_ms(4 * 60 * 1000));
         let mut after = serde_json::Map::new();
@@ -284,7 +268,7 @@ impl Recorder<'_> {
                 Value::Null
             } else {
                 let id = crate::base::ids::ItemId::parse(item)
-                    .map_err(|e| DemoError::Io(e.to_string()))?;
+                    .map_err(|e| BuildError::Io(e.to_string()))?;
                 Value::String(self.target.head(&id)?)
             };
             after.insert((*item).to_owned(), head);
@@ -315,7 +299,11 @@ impl Recorder<'_> {
 
 /// Creates the ledger and enrolls the cast: the part of the scenario only an administrator at
 /// the ledger's own machine can do (genesis needs the ledger's key).
-fn found(dir: &Path, clock: &Arc<ManualClock>, c: &Cast) -> Result<(Ledger, Vec<Step>), DemoError> {
+fn found(
+    dir: &Path,
+    clock: &Arc<ManualClock>,
+    c: &Cast,
+) -> Result<(Ledger, Vec<Step>), BuildError> {
     let origin = Origin::parse(DEMO_ORIGIN).expect("a valid literal origin");
     let f = DEMO_FACILITY;
     let admin = &c.admin;
@@ -357,7 +345,7 @@ fn found(dir: &Path, clock: &Arc<ManualClock>, c: &Cast) -> Result<(Ledger, Vec<
 }
 
 /// The scenario's acts, from the search at the gate to the destruction.
-fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     at_the_gate(r, c)?;
     with_the_police(r, c)?;
     at_the_lab(r, c)?;
@@ -370,7 +358,7 @@ fn visitor() -> Value {
 }
 
 /// Monday 4 August: the search at the gate, the find, the seal, the report to the prison head.
-fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     let Cast {
         gate_a,
         gate_b,
@@ -399,7 +387,7 @@ fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
 
 /// Tuesday 5 August: the handover to the police, the weighing, the seizure, the sample set
 /// aside and the notification.
-fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     let Cast {
         gate_a,
         gate_b,
@@ -450,7 +438,7 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
 }
 
 /// 5-7 August: the sample goes to the forensic laboratory, which reports its result.
-fn at_the_lab(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+fn at_the_lab(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     let Cast {
         rudi,
         yusuf,
@@ -476,7 +464,7 @@ fn at_the_lab(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
 }
 
 /// 12-21 August: the prosecutor's order, the reweighing and the (late) destruction.
-fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
+fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     let Cast {
         dewi,
         rudi,
@@ -504,10 +492,10 @@ fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), DemoError> {
     Ok(())
 }
 
-fn write_keys(dir: &Path, c: &Cast) -> Result<(), DemoError> {
+fn write_keys(dir: &Path, c: &Cast) -> Result<(), BuildError> {
     let keys_dir = dir.join("demo-keys");
     std::fs::create_dir_all(&keys_dir)
-        .map_err(|e| DemoError::Io(format!("{}: {e}", keys_dir.display())))?;
+        .map_err(|e| BuildError::Io(format!("{}: {e}", keys_dir.display())))?;
     for o in c.everyone() {
         o.key.write_new_file(&keys_dir.join(o.file))?;
     }
@@ -521,7 +509,7 @@ const DEMO_START: &str = "2025-08-01T01:00:00Z";
 /// Only the founding: creates the ledger in `dir`, enrolls the cast and writes their keys to
 /// `demo-keys/`, so that the acts can be recorded through a server (`record_acts`). Answers the
 /// verifier key and the steps.
-pub fn found_only(dir: &Path) -> Result<(String, Vec<Step>), DemoError> {
+pub fn found_only(dir: &Path) -> Result<(String, Vec<Step>), BuildError> {
     let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
     let clock = Arc::new(ManualClock::new(start));
     let c = cast(Keys::Generate)?;
@@ -535,7 +523,7 @@ pub fn found_only(dir: &Path) -> Result<(String, Vec<Step>), DemoError> {
 /// Records the scenario's acts through `target` (a server, from the client) with the cast's
 /// keys read from `keys_dir` (the `demo-keys/` that `found_only` wrote). Every act is signed
 /// here; the target only verifies and appends.
-pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>, DemoError> {
+pub fn record_acts(target: &dyn DemoTarget, keys_dir: &Path) -> Result<Vec<Step>, BuildError> {
     let c = cast(Keys::Load(keys_dir))?;
     let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
     let clock = ManualClock::new(start);
@@ -685,7 +673,7 @@ const CAST: [Member; 11] = [
 ];
 
 /// The cast with its keys (generated, or read from an earlier run's `demo-keys/`).
-fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
+fn cast(keys: Keys<'_>) -> Result<Cast, BuildError> {
     let [
         admin,
         gate_a,
@@ -716,7 +704,7 @@ fn cast(keys: Keys<'_>) -> Result<Cast, DemoError> {
 
 /// Runs the demo into `dir`. `_clock` is accepted for symmetry with other commands; the demo
 /// replays its own scenario clock so that the story has the dates of the scenario.
-pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> {
+pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, BuildError> {
     let start = Timestamp::parse(DEMO_START).expect("a valid literal time");
     let clock = Arc::new(ManualClock::new(start));
     let c = cast(Keys::Generate)?;
@@ -735,9 +723,9 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         .map_err(|e| e.to_string());
     let id = crate::base::ids::ItemId::parse(DEMO_ITEM).expect("a valid literal label");
     let history = crate::app::queries::history(ledger.store(), &id)
-        .map_err(|e| DemoError::Io(e.to_string()))?;
-    let item_state =
-        crate::app::queries::item(ledger.store(), &id).map_err(|e| DemoError::Io(e.to_string()))?;
+        .map_err(|e| BuildError::Io(e.to_string()))?;
+    let item_state = crate::app::queries::item(ledger.store(), &id)
+        .map_err(|e| BuildError::Io(e.to_string()))?;
     let as_of = Timestamp::parse(DEMO_AUDIT_AS_OF).expect("a valid literal time");
     let findings = crate::app::casefile::audit(
         &ledger,
@@ -745,7 +733,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, DemoError> 
         as_of,
         &mut |_, _| {},
     )
-    .map_err(|e| DemoError::Io(e.to_string()))?
+    .map_err(|e| BuildError::Io(e.to_string()))?
     .findings;
     Ok(DemoReport {
         findings,

@@ -400,7 +400,7 @@ const RESTORE: &str = "keep this folder as it is for inspection; restore the led
 fn open_failure(real: &Path, e: OpenError) -> Finding {
     let sled = LedgerPaths::new(real).sled().display().to_string();
     let (file, check, risk, action) = match &e {
-        OpenError::Storage(StoreError::Io(m)) if m.contains("in use") => {
+        OpenError::Storage(StoreError::Busy(_)) => {
             return in_use(real);
         }
         OpenError::Storage(StoreError::Corrupt(_)) => (

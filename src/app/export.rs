@@ -348,6 +348,16 @@ impl LogSource for TilesSource {
     }
 }
 
+impl crate::base::class::Classify for ExportError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::NotEmpty { .. } => Class::Usage,
+            Self::Write { .. } | Self::Read(_) => Class::Corrupt,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@
 //!    slot holds an older checkpoint, which sled's copy extends.
 
 use crate::app::verify::Signatures;
+use crate::base::class::{Class, Classify};
 use crate::base::ids::ItemId;
 use crate::base::ids::Origin;
 use crate::base::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
@@ -1872,5 +1873,49 @@ impl ReceiptView {
         )
         .map_err(|e| format!("the inclusion proof does not verify: {e}"))?;
         Ok(cp)
+    }
+}
+
+impl Classify for AppendError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Envelope(e) => e.class(),
+            Self::Statement(e) => e.class(),
+            Self::Leaf(e) => e.class(),
+            Self::Rule(e) => e.class(),
+            Self::IdConflict { .. } => Class::Conflict,
+            Self::Storage(e) => e.class(),
+            Self::Stopped(_) => Class::Unavailable,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Envelope(e) => e.field(),
+            Self::Statement(e) => e.field(),
+            Self::IdConflict { .. } => Some("id".into()),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for OpenError {
+    fn class(&self) -> Class {
+        match self {
+            Self::NotALedger { .. } | Self::Exists { .. } => Class::Usage,
+            Self::Key(e) => e.class(),
+            Self::Genesis(e) => e.class(),
+            Self::Storage(e) => e.class(),
+            Self::Corrupt(_) | Self::Io(_) => Class::Corrupt,
+        }
+    }
+}
+
+impl Classify for ProofRequestError {
+    fn class(&self) -> Class {
+        match self {
+            Self::BeyondCheckpoint { .. } | Self::Range(_) => Class::Usage,
+            Self::Storage(e) => e.class(),
+        }
     }
 }

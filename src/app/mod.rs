@@ -10,6 +10,7 @@ pub mod demo;
 pub mod doctor;
 pub mod export;
 pub mod ledger;
+pub mod log;
 pub mod queries;
 pub mod reads;
 pub mod verify;

@@ -7,6 +7,7 @@ use crate::app::bundle::Bundle;
 use crate::app::casefile::{self, AuditReport, CaseError, Scope};
 use crate::app::ledger::Ledger;
 use crate::app::queries::{self, Incident, Pending};
+use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::time::Timestamp;
 use crate::domain::audit::Severity;
@@ -30,11 +31,41 @@ pub enum ReadError {
     Unavailable(String),
     #[error("{0}")]
     Storage(String),
+    /// A server answered with a refusal of this class (the remote `Reads`).
+    #[error("{0}")]
+    Reported(Reported),
+}
+
+impl Classify for ReadError {
+    fn class(&self) -> Class {
+        match self {
+            Self::NotFound(_) => Class::NotFound,
+            Self::BadRequest { .. } => Class::Usage,
+            Self::Refused(_) => Class::Forbidden,
+            Self::Unavailable(_) => Class::Unavailable,
+            Self::Storage(_) => Class::Corrupt,
+            Self::Reported(r) => r.class,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::BadRequest { field, .. } => Some(field.clone()),
+            Self::Reported(r) => r.field.clone(),
+            _ => None,
+        }
+    }
 }
 
 impl From<StoreError> for ReadError {
     fn from(e: StoreError) -> Self {
         Self::Storage(e.to_string())
+    }
+}
+
+impl From<crate::app::ledger::ProofRequestError> for ReadError {
+    fn from(e: crate::app::ledger::ProofRequestError) -> Self {
+        Self::Reported(Reported::of(&e))
     }
 }
 

@@ -326,3 +326,14 @@ impl LogSource for crate::storage::store::SledStore {
         }
     }
 }
+
+impl crate::base::class::Classify for VerifyError {
+    /// A fault found is a refusal (the log does not hold); a log that cannot be read is storage.
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::Read(_) => Class::Corrupt,
+            _ => Class::Refused,
+        }
+    }
+}

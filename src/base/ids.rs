@@ -24,8 +24,14 @@ fn is_code(s: &str) -> bool {
 fn id_error(kind: &'static str, value: &str, rule: &'static str) -> IdError {
     // An error message must stay readable even when the input was a megabyte of junk; cut at a
     // character boundary, since ids arrive as arbitrary UTF-8.
-    let value: String = value.chars().take(80).collect();
+    let value = crate::base::class::echo(value);
     IdError { kind, value, rule }
+}
+
+impl crate::base::class::Classify for IdError {
+    fn class(&self) -> crate::base::class::Class {
+        crate::base::class::Class::Invalid
+    }
 }
 
 macro_rules! string_newtype {
@@ -376,7 +382,9 @@ mod tests {
     fn long_multibyte_input_is_cut_at_a_character_boundary() {
         let junk = "é".repeat(100);
         let err = OfficerId::parse(&junk).expect_err("not a NIP");
-        assert_eq!(err.value.chars().count(), 80);
+        // ECHO_CHARS_MAX characters and an ellipsis.
+        assert_eq!(err.value.chars().count(), 65);
+        assert!(err.value.ends_with('…'));
     }
 
     #[test]

@@ -47,3 +47,7 @@ pub const NOTE_SIGNATURES_MAX: usize = 100;
 /// Hashes in one proof at most: a tree of 2^63 leaves needs 63 per path, and a consistency proof
 /// at most twice that.
 pub const PROOF_HASHES_MAX: usize = 128;
+
+/// An error message repeats at most 64 characters of the input it refuses: enough to recognise an
+/// id or a value, too little to turn an error into an echo of whatever a client sent.
+pub const ECHO_CHARS_MAX: usize = 64;

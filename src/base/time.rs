@@ -14,20 +14,27 @@ pub struct Timestamp(jiff::Timestamp);
 #[error("not an RFC 3339 UTC time such as 2025-08-04T09:30:00Z: {0}")]
 pub struct TimeError(String);
 
+impl crate::base::class::Classify for TimeError {
+    fn class(&self) -> crate::base::class::Class {
+        crate::base::class::Class::Invalid
+    }
+}
+
 impl Timestamp {
     /// Parses RFC 3339 with a `Z` offset (officers' devices must send UTC so that two statements
     /// are ordered by their text as well as by their instant).
     pub fn parse(text: &str) -> Result<Self, TimeError> {
+        let shown = crate::base::class::echo(text);
         if !text.ends_with('Z') {
-            return Err(TimeError(format!("{text:?} does not end in Z")));
+            return Err(TimeError(format!("{shown:?} does not end in Z")));
         }
         // A leap second would be read as :59, giving two texts for one instant; refuse it.
         if text.get(17..19) == Some("60") {
-            return Err(TimeError(format!("{text:?} names a leap second (:60)")));
+            return Err(TimeError(format!("{shown:?} names a leap second (:60)")));
         }
         let ts: jiff::Timestamp = text
             .parse()
-            .map_err(|e: jiff::Error| TimeError(format!("{text:?}: {e}")))?;
+            .map_err(|e: jiff::Error| TimeError(format!("{shown:?}: {e}")))?;
         Ok(Self(ts))
     }
 

@@ -26,13 +26,6 @@ pub enum AuthError {
     Revoked(OfficerId),
 }
 
-impl AuthError {
-    /// True when the caller proved who they are but may not read (403 rather than 401).
-    pub fn is_forbidden(&self) -> bool {
-        matches!(self, Self::Revoked(_))
-    }
-}
-
 /// What an officer may read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -148,4 +141,14 @@ pub fn authenticate(state: &State, presented: &Presented, now: i64) -> Result<Re
         }
     };
     Ok(Reader { officer: id, scope })
+}
+
+impl crate::base::class::Classify for AuthError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::Revoked(_) => Class::Forbidden,
+            _ => Class::Unauthenticated,
+        }
+    }
 }

@@ -916,6 +916,12 @@ pub fn skip_to(state: &mut State, size: u64) {
     state.size = size;
 }
 
+impl crate::base::class::Classify for RuleError {
+    fn class(&self) -> crate::base::class::Class {
+        crate::base::class::Class::Refused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,9 +6,12 @@
 //! server's receipt.
 
 use crate::app::casefile::{AuditReport, Scope};
+use crate::app::ledger::InclusionProofView;
 use crate::app::ledger::ReceiptView;
+use crate::app::log::{ConsistencyView, LogReads, Writes};
 use crate::app::queries::{Incident, Pending};
 use crate::app::reads::{History, Holder, OfficerView, PersonEvents, ReadError, Reads};
+use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::ItemId;
 use crate::base::time::{Clock, Timestamp};
 use crate::domain::custody::{ItemState, Status};
@@ -34,6 +37,10 @@ pub const RESPONSE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 pub enum ClientError {
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The TLS handshake failed: the server did not prove it is the one named (an unknown CA, a
+    /// wrong name). Waiting will not fix it, so nothing is queued.
+    #[error("{url} is not trusted: {reason}; give --ca-cert FILE if it uses the agency's own CA")]
+    Untrusted { url: String, reason: String },
     #[error("{message} (HTTP {status}{})", field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default())]
     Refused {
         status: u16,
@@ -56,34 +63,30 @@ impl ClientError {
     }
 }
 
+impl Classify for ClientError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Unreachable { .. } => Class::Unavailable,
+            Self::Untrusted { .. } => Class::Unauthenticated,
+            Self::Refused { status, code, .. } => crate::edge::status::class_of(*status, code),
+            Self::Protocol(_) | Self::Outbox { .. } => Class::Corrupt,
+            Self::Setup(_) => Class::Usage,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Refused { field, .. } => field.clone(),
+            Self::Setup(_) => Some("--server".into()),
+            _ => None,
+        }
+    }
+}
+
+/// A server's refusal is a read error of the class the server gave.
 impl From<ClientError> for ReadError {
     fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::Refused {
-                status: 404,
-                message,
-                ..
-            } => Self::NotFound(message),
-            ClientError::Refused {
-                status: 400,
-                message,
-                field,
-                ..
-            } => Self::BadRequest {
-                field: field.unwrap_or_default(),
-                message,
-            },
-            ClientError::Refused {
-                status: 401 | 403,
-                message,
-                ..
-            } => Self::Refused(message),
-            ClientError::Setup(message) => Self::BadRequest {
-                field: "--server".into(),
-                message,
-            },
-            other => Self::Unavailable(other.to_string()),
-        }
+        Self::Reported(crate::base::class::Reported::of(&e))
     }
 }
 
@@ -167,9 +170,17 @@ impl Remote {
     }
 
     fn unreachable(&self, e: &ureq::Error) -> ClientError {
-        ClientError::Unreachable {
-            url: self.base.clone(),
-            reason: e.to_string(),
+        let (url, reason) = (self.base.clone(), e.to_string());
+        let tls_io = match e {
+            ureq::Error::Io(io) => io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()),
+            _ => false,
+        };
+        match e {
+            ureq::Error::Rustls(_) | ureq::Error::Tls(_) => ClientError::Untrusted { url, reason },
+            _ if tls_io => ClientError::Untrusted { url, reason },
+            _ => ClientError::Unreachable { url, reason },
         }
     }
 
@@ -256,10 +267,49 @@ impl Remote {
     }
 
     fn get_json<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, ReadError> {
-        let body = self.get_signed(path_and_query)?;
-        serde_json::from_slice(&body).map_err(|e| {
-            ReadError::Unavailable(format!("the server's answer to {path_and_query}: {e}"))
+        parse_answer(path_and_query, &self.get_signed(path_and_query)?)
+    }
+}
+
+/// A server's JSON answer as `T`; one that does not parse is an answer that does not hold.
+fn parse_answer<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ReadError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ReadError::Reported(Reported::of(&ClientError::Protocol(format!(
+            "the answer to {path}: {e}"
+        ))))
+    })
+}
+
+impl LogReads for Remote {
+    fn checkpoint_note(&self) -> Result<String, ReadError> {
+        let body = self.get_public(routes::CHECKPOINT)?;
+        String::from_utf8(body).map_err(|_| {
+            ReadError::Reported(Reported::of(&ClientError::Protocol(
+                "the checkpoint is not UTF-8".into(),
+            )))
         })
+    }
+
+    fn inclusion(&self, seq: u64, size: Option<u64>) -> Result<InclusionProofView, ReadError> {
+        let path = routes::inclusion(seq, size);
+        parse_answer(&path, &self.get_public(&path)?)
+    }
+
+    fn consistency(&self, old: u64, new: Option<u64>) -> Result<ConsistencyView, ReadError> {
+        let path = routes::consistency(old, new);
+        parse_answer(&path, &self.get_public(&path)?)
+    }
+
+    fn entry(&self, seq: u64) -> Result<Vec<u8>, ReadError> {
+        Ok(self.get_signed(&routes::entry(seq))?)
+    }
+}
+
+impl Writes for Remote {
+    fn submit(&self, envelope: &[u8]) -> Result<ReceiptView, Reported> {
+        Remote::submit(self, envelope)
+            .map(|(_, receipt)| receipt)
+            .map_err(|e| Reported::of(&e))
     }
 }
 
@@ -536,16 +586,22 @@ impl crate::app::demo::DemoTarget for Remote {
     fn append(
         &self,
         envelope: crate::format::envelope::Envelope,
-    ) -> Result<u64, crate::app::demo::DemoError> {
+    ) -> Result<u64, crate::app::compose::BuildError> {
         let bytes = envelope.to_json_pretty().into_bytes();
         self.submit(&bytes)
             .map(|(_, receipt)| receipt.seq)
-            .map_err(|e| crate::app::demo::DemoError::Target(e.to_string()))
+            .map_err(|e| crate::app::compose::BuildError::Target {
+                class: e.class(),
+                message: e.to_string(),
+            })
     }
 
-    fn head(&self, item: &ItemId) -> Result<String, crate::app::demo::DemoError> {
+    fn head(&self, item: &ItemId) -> Result<String, crate::app::compose::BuildError> {
         self.item(item)
             .map(|s| s.head)
-            .map_err(|e| crate::app::demo::DemoError::Target(e.to_string()))
+            .map_err(|e| crate::app::compose::BuildError::Target {
+                class: e.class(),
+                message: e.to_string(),
+            })
     }
 }

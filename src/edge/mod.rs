@@ -9,4 +9,5 @@ pub mod fuzz_harness;
 pub mod render;
 pub mod report;
 pub mod server;
+pub mod status;
 pub mod torture;

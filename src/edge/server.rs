@@ -9,8 +9,10 @@
 
 use crate::app::casefile::Scope;
 use crate::app::export::{self, TileRef};
-use crate::app::ledger::{AppendError, Ledger, ProofRequestError};
-use crate::app::reads::{Holder, ReadError, Reads};
+use crate::app::ledger::Ledger;
+use crate::app::log::{LogReads, Writes};
+use crate::app::reads::{Holder, Reads};
+use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
 use crate::base::time::{Clock, SystemClock, Timestamp};
@@ -24,8 +26,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -122,11 +122,12 @@ struct App {
 
 type Shared = Arc<App>;
 
-/// An error as every client sees it: `{"error": {"code", "message", "field"?}}`.
+/// An error as every client sees it: `{"error": {"code", "title", "message", "field"?}}`. The
+/// class decides the status and the code (`edge::status::of`, `Class::code`); the message names
+/// the field and the rule.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
+    class: Class,
     message: String,
     field: Option<String>,
 }
@@ -136,10 +137,9 @@ pub struct ApiError {
 struct ErrorCode(&'static str);
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(class: Class, message: impl Into<String>) -> Self {
         Self {
-            status,
-            code,
+            class,
             message: message.into(),
             field: None,
         }
@@ -151,31 +151,49 @@ impl ApiError {
     }
 
     fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(Class::NotFound, message)
     }
 
     fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+        Self::new(Class::Forbidden, message)
     }
 
     fn bad_request(field: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message).field(field)
+        Self::new(Class::Usage, message).field(field)
+    }
+
+    fn status(&self) -> StatusCode {
+        StatusCode::from_u16(crate::edge::status::of(self.class))
+            .expect("every status in edge::status is a valid HTTP status")
+    }
+}
+
+/// Every classified error answers with its class, its message and its field.
+impl<E: Classify> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self {
+            class: e.class(),
+            field: e.field().filter(|f| !f.is_empty()),
+            message: e.to_string(),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
+        let status = self.status();
+        let code = self.class.code();
+        let mut error = json!({"code": code, "title": self.class.title(), "message": self.message});
         if let Some(f) = self.field {
             error["field"] = json!(f);
         }
-        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+        let mut response = (status, axum::Json(json!({ "error": error }))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
         }
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             // RFC 9421 §5.1: tell the client what to sign.
             response.headers_mut().insert(
                 "accept-signature",
@@ -184,96 +202,8 @@ impl IntoResponse for ApiError {
                 ),
             );
         }
-        response.extensions_mut().insert(ErrorCode(self.code));
+        response.extensions_mut().insert(ErrorCode(code));
         response
-    }
-}
-
-// ---- the one place failures become HTTP statuses ----
-
-impl From<AppendError> for ApiError {
-    fn from(e: AppendError) -> Self {
-        use crate::format::envelope::EnvelopeError as E;
-        use crate::format::statement::StatementError as S;
-        let message = e.to_string();
-        match e {
-            AppendError::Envelope(E::TooLarge { .. })
-            | AppendError::Statement(S::TooLarge { .. }) => {
-                Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", message)
-            }
-            AppendError::Envelope(E::Malformed(_)) => {
-                Self::new(StatusCode::BAD_REQUEST, "malformed", message)
-            }
-            AppendError::Envelope(other) => {
-                let field = envelope_field(&other);
-                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field(field)
-            }
-            AppendError::Statement(S::Json(_)) => {
-                Self::new(StatusCode::BAD_REQUEST, "malformed", message).field("payload")
-            }
-            AppendError::Statement(ref s @ S::Field { .. }) => {
-                let field = s.field_path().unwrap_or("payload").to_owned();
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message).field(field)
-            }
-            AppendError::Leaf(_) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_leaf", message)
-            }
-            AppendError::Rule(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule", message),
-            AppendError::IdConflict { .. } => {
-                Self::new(StatusCode::CONFLICT, "id_conflict", message).field("id")
-            }
-            AppendError::Storage(_) | AppendError::Stopped(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
-            }
-        }
-    }
-}
-
-fn envelope_field(e: &crate::format::envelope::EnvelopeError) -> String {
-    use crate::format::envelope::EnvelopeError as E;
-    match e {
-        E::PayloadType(_) => "payloadType".into(),
-        E::PayloadEncoding | E::PayloadTooLarge { .. } => "payload".into(),
-        E::SignatureCount { .. } => "signatures".into(),
-        E::KeyId { index, .. } => format!("signatures[{index}].keyid"),
-        E::SignatureEncoding { index } => format!("signatures[{index}].sig"),
-        E::DuplicateKeyId { index, .. } => format!("signatures[{index}].keyid"),
-        E::TooLarge { .. } | E::Malformed(_) => String::new(),
-    }
-}
-
-impl From<ReadError> for ApiError {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::NotFound(m) => Self::not_found(m),
-            ReadError::BadRequest { field, message } => Self::bad_request(&field, message),
-            ReadError::Refused(m) => Self::forbidden(m),
-            ReadError::Unavailable(m) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m)
-            }
-            ReadError::Storage(m) => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", m),
-        }
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        if e.is_forbidden() {
-            Self::forbidden(e.to_string())
-        } else {
-            Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", e.to_string())
-        }
-    }
-}
-
-impl From<ProofRequestError> for ApiError {
-    fn from(e: ProofRequestError) -> Self {
-        match e {
-            ProofRequestError::Storage(_) => {
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string())
-            }
-            _ => Self::new(StatusCode::BAD_REQUEST, "bad_request", e.to_string()),
-        }
     }
 }
 
@@ -288,13 +218,9 @@ fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("the request's worker failed: {e}"),
-        )
-    })?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::new(Class::Internal, format!("the request's worker failed: {e}")))?
 }
 
 // ---- authentication of reads ----
@@ -363,8 +289,7 @@ fn event_facility(event: &Value) -> &str {
 async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
     let too_large = || {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            Class::TooLarge,
             format!(
                 "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest envelope the ledger accepts"
             ),
@@ -385,18 +310,13 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
                 too_large()
             } else {
                 ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "malformed",
+                    Class::Malformed,
                     "the request body could not be read completely",
                 )
             }
         })?;
     let ledger = Arc::clone(&app.ledger);
-    let view = blocking(move || {
-        let receipt = ledger.submit(&body)?;
-        Ok(ledger.receipt_view(&receipt)?)
-    })
-    .await?;
+    let view = blocking(move || Ok(Writes::submit(&*ledger, &body)?)).await?;
     let status = if view.duplicate {
         StatusCode::OK
     } else {
@@ -407,16 +327,16 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
 
 // ---- handlers: the public log ----
 
-async fn get_checkpoint(State(app): State<Shared>) -> Response {
-    let note = app.ledger.checkpoint().note.clone();
-    (
+async fn get_checkpoint(State(app): State<Shared>) -> ApiResult {
+    let note = app.ledger.checkpoint_note()?;
+    Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
         ],
         note,
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -433,11 +353,7 @@ async fn get_inclusion(
         .seq
         .ok_or_else(|| ApiError::bad_request("seq", "give ?seq=N (and optionally &size=N)"))?;
     let ledger = Arc::clone(&app.ledger);
-    let view = blocking(move || {
-        let size = q.size.unwrap_or(ledger.checkpoint().size);
-        Ok(ledger.inclusion_view(seq, size)?)
-    })
-    .await?;
+    let view = blocking(move || Ok(LogReads::inclusion(&*ledger, seq, q.size)?)).await?;
     Ok(json_response(StatusCode::OK, &view))
 }
 
@@ -455,16 +371,8 @@ async fn get_consistency(
         .old
         .ok_or_else(|| ApiError::bad_request("old", "give ?old=N (and optionally &new=N)"))?;
     let ledger = Arc::clone(&app.ledger);
-    let (new, hashes) = blocking(move || {
-        let new = q.new.unwrap_or(ledger.checkpoint().size);
-        Ok((new, ledger.consistency_proof(old, new)?))
-    })
-    .await?;
-    let hashes: Vec<String> = hashes.iter().map(|h| B64.encode(h)).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"old_size": old, "new_size": new, "hashes": hashes}),
-    ))
+    let view = blocking(move || Ok(LogReads::consistency(&*ledger, old, q.new)?)).await?;
+    Ok(json_response(StatusCode::OK, &view))
 }
 
 /// Hash tiles are public (hashes reveal nothing); entry bundles hold the statements, so only a
@@ -488,8 +396,7 @@ async fn get_tile(
     let ledger = Arc::clone(&app.ledger);
     let bytes = blocking(move || {
         let size = ledger.checkpoint().size;
-        export::tile_bytes(ledger.store(), size, tile)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
+        export::tile_bytes(ledger.store(), size, tile).map_err(ApiError::from)
     })
     .await?
     .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is beyond the latest checkpoint")))?;
@@ -505,13 +412,7 @@ async fn get_entry(
         return Err(ApiError::forbidden(reader.refusal("a raw log entry")));
     }
     let ledger = Arc::clone(&app.ledger);
-    let bytes = blocking(move || {
-        ledger
-            .leaf(seq)
-            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage", e.to_string()))
-    })
-    .await?
-    .ok_or_else(|| ApiError::not_found(format!("no entry {seq} in the latest checkpoint")))?;
+    let bytes = blocking(move || Ok(LogReads::entry(&*ledger, seq)?)).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -743,11 +644,7 @@ async fn get_officers(State(app): State<Shared>, Signed(_reader): Signed) -> Api
 async fn get_healthz(State(app): State<Shared>) -> ApiResult {
     let cp = app.ledger.checkpoint();
     if let Some(reason) = app.ledger.stopped_reason() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            reason,
-        ));
+        return Err(ApiError::new(Class::Unavailable, reason));
     }
     Ok(json_response(
         StatusCode::OK,
@@ -889,8 +786,7 @@ async fn fallback() -> ApiError {
 /// has an empty body, not the error every client parses).
 async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Class::MethodNotAllowed,
         format!(
             "{} is not served at {}; statements are POSTed to {}, everything else is GET",
             request.method(),
@@ -989,6 +885,19 @@ pub mod routes {
 
     pub fn item(id: &str) -> String {
         fill(ITEM, id)
+    }
+    pub fn entry(seq: u64) -> String {
+        fill(ENTRY, &seq.to_string())
+    }
+    /// `?seq=N[&size=N]`.
+    pub fn inclusion(seq: u64, size: Option<u64>) -> String {
+        let size = size.map(|s| format!("&size={s}")).unwrap_or_default();
+        format!("{INCLUSION}?seq={seq}{size}")
+    }
+    /// `?old=N[&new=N]`.
+    pub fn consistency(old: u64, new: Option<u64>) -> String {
+        let new = new.map(|n| format!("&new={n}")).unwrap_or_default();
+        format!("{CONSISTENCY}?old={old}{new}")
     }
     pub fn item_history(id: &str) -> String {
         fill(ITEM_HISTORY, id)
@@ -1117,20 +1026,18 @@ fn router(app: Shared) -> Router {
 async fn overload(e: tower::BoxError, limit: usize, timeout_ms: u64) -> ApiError {
     if e.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "timeout",
+            Class::Timeout,
             format!(
                 "the request took longer than {timeout_ms} ms (a slow upload or a stalled client); send it again"
             ),
         )
     } else if e.is::<tower::load_shed::error::Overloaded>() {
         ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
+            Class::Unavailable,
             format!("the server is serving {limit} requests already; retry in a moment"),
         )
     } else {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+        ApiError::new(Class::Internal, e.to_string())
     }
 }
 
@@ -1388,8 +1295,7 @@ fn opening_router(slot: Arc<std::sync::OnceLock<Router>>) -> Router {
                     Err(never) => match never {},
                 },
                 None => ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "opening",
+                    Class::Unavailable,
                     "the ledger is opening (checking the log, catching up the views); retry shortly",
                 )
                 .into_response(),
@@ -1558,6 +1464,16 @@ pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeE
     }
 }
 
+impl Classify for ServeError {
+    fn class(&self) -> Class {
+        match self {
+            Self::NotLoopback(_) | Self::Tls(_) => Class::Usage,
+            Self::Bind { .. } => Class::Unavailable,
+            Self::Runtime(_) => Class::Internal,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1666,13 +1582,15 @@ mod tests {
             ))
         });
 
-        // The open is held: every request is answered 503, opening, with Retry-After.
+        // The open is held: every request is answered 503, unavailable (the ledger is opening),
+        // with Retry-After.
         for path in ["/healthz", "/checkpoint"] {
             let answer = poll(addr, path, |_| true);
             assert_eq!(answer.status, 503, "{path}: {}", answer.body);
             assert_eq!(answer.header("retry-after"), Some("1"), "{path}");
             assert!(
-                answer.body.contains(r#""code":"opening""#),
+                answer.body.contains(r#""code":"unavailable""#)
+                    && answer.body.contains("the ledger is opening"),
                 "{}",
                 answer.body
             );

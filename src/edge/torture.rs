@@ -5,8 +5,9 @@
 //! embedded ledger through a seeded fault layer at the store boundary. Both report numbers and
 //! name every failure; neither ever repairs what it finds.
 
-use crate::app::bench::{BenchError, Founded, GeneratedOfficer};
+use crate::app::bench::{Founded, GeneratedOfficer};
 use crate::app::compose;
+use crate::app::compose::BuildError;
 use crate::app::ledger::{CRASH_AT_ENV, CRASH_POINTS, Ledger, OpenError};
 use crate::app::verify::{self, Verifier};
 use crate::base::ids::{OfficerId, OfficerRole};
@@ -89,7 +90,7 @@ fn officer_id(n: usize) -> Result<OfficerId, TortureError> {
 /// Creates a new ledger in `dir` with `officers` enrolled officers besides the administrator,
 /// and answers their keys. The ledger is closed again before this returns.
 fn create_ledger(dir: &Path, officers: usize) -> Result<(VerifierKey, Vec<Signer>), TortureError> {
-    let setup = |e: BenchError| TortureError::Setup(e.to_string());
+    let setup = |e: BuildError| TortureError::Setup(e.to_string());
     let founded = Founded::new(dir, "torture.custody.invalid/ledger", FACILITY).map_err(setup)?;
     let mut signers = Vec::with_capacity(officers);
     for n in 0..officers {
@@ -1336,6 +1337,17 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+impl crate::base::class::Classify for TortureError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::Input(_) => Class::Usage,
+            Self::Open(e) => e.class(),
+            Self::Setup(_) => Class::Corrupt,
+        }
+    }
 }
 
 #[cfg(test)]

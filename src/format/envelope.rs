@@ -240,6 +240,30 @@ impl Envelope {
     }
 }
 
+impl crate::base::class::Classify for EnvelopeError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::TooLarge { .. } | Self::PayloadTooLarge { .. } => Class::TooLarge,
+            _ => Class::Malformed,
+        }
+    }
+
+    /// The envelope field at fault, as DSSE's JSON spells it.
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::PayloadType(_) => Some("payloadType".into()),
+            Self::PayloadEncoding | Self::PayloadTooLarge { .. } => Some("payload".into()),
+            Self::SignatureCount { .. } => Some("signatures".into()),
+            Self::KeyId { index, .. } | Self::DuplicateKeyId { index, .. } => {
+                Some(format!("signatures[{index}].keyid"))
+            }
+            Self::SignatureEncoding { index } => Some(format!("signatures[{index}].sig")),
+            Self::TooLarge { .. } | Self::Malformed(_) => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

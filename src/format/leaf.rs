@@ -110,6 +110,17 @@ impl Leaf {
     }
 }
 
+impl crate::base::class::Classify for LeafError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::TooLarge { .. } => Class::TooLarge,
+            Self::Envelope(e) => e.class(),
+            _ => Class::Invalid,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -769,6 +769,12 @@ pub fn open_checkpoint(bytes: &[u8], vkey: &VerifierKey) -> Result<Checkpoint, N
     Ok(cp)
 }
 
+impl crate::base::class::Classify for NoteError {
+    fn class(&self) -> crate::base::class::Class {
+        crate::base::class::Class::Malformed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -953,6 +953,25 @@ impl<'de> Visitor<'de> for Unambiguous<'_> {
     }
 }
 
+impl crate::base::class::Classify for StatementError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::TooLarge { .. } => Class::TooLarge,
+            Self::Json(_) => Class::Malformed,
+            Self::Field { .. } => Class::Invalid,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Field { field, .. } => Some(field.clone()),
+            Self::Json(_) => Some("payload".into()),
+            Self::TooLarge { .. } => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

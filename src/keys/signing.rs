@@ -276,6 +276,17 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+impl crate::base::class::Classify for KeyError {
+    fn class(&self) -> crate::base::class::Class {
+        use crate::base::class::Class;
+        match self {
+            Self::SignatureInvalid => Class::Refused,
+            Self::Randomness(_) => Class::Internal,
+            _ => Class::Malformed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

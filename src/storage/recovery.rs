@@ -55,7 +55,7 @@ impl LedgerLock {
                 return Ok(lock);
             }
             if started.elapsed() >= Duration::from_millis(LOCK_WAIT_MS) {
-                return Err(StoreError::Io(format!(
+                return Err(StoreError::Busy(format!(
                     "{} is in use by another process (is `custody serve` running on it?)",
                     dir.display()
                 )));

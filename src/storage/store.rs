@@ -32,6 +32,9 @@ pub enum StoreError {
     Io(String),
     #[error("storage is corrupt: {0}{hint}", hint = doctor_hint(.0))]
     Corrupt(String),
+    /// Another process holds the ledger: not a fault, try again when it is done.
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Every corruption message ends by naming the command that says what can be repaired.
@@ -727,6 +730,15 @@ impl CheckpointFile {
         file.sync_data().map_err(|e| self.io(e))?;
         *generation = next;
         Ok(())
+    }
+}
+
+impl crate::base::class::Classify for StoreError {
+    fn class(&self) -> crate::base::class::Class {
+        match self {
+            Self::Busy(_) => crate::base::class::Class::Unavailable,
+            Self::Io(_) | Self::Corrupt(_) => crate::base::class::Class::Corrupt,
+        }
     }
 }
 

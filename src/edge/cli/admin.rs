@@ -47,9 +47,9 @@ pub(super) fn key(command: KeyCommand) -> Outcome {
 }
 
 fn key_new(out: &Path, json: bool) -> Outcome {
-    let key = SecretKey::generate().map_err(|e| Failure::Io(e.to_string()))?;
+    let key = SecretKey::generate().map_err(|e| Failure::corrupt(e.to_string()))?;
     key.write_new_file(out)
-        .map_err(|e| Failure::Input(e.to_string()))?;
+        .map_err(|e| Failure::usage(e.to_string()))?;
     show_public(&key, Some(out), json);
     Ok(())
 }
@@ -320,7 +320,7 @@ fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure
         .find(|o| o.current_key().is_some_and(|k| k.key == public))
         .map(|o| o.record.id.clone())
         .ok_or_else(|| {
-            Failure::Rejected(format!(
+            Failure::refused(format!(
                 "key {} is not the current key of any enrolled officer in this ledger",
                 public.key_id()
             ))

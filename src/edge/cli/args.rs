@@ -4,6 +4,7 @@
 
 use super::common::{Failure, open, read_key, remote};
 use crate::app::ledger::Ledger;
+use crate::app::log::LogReads;
 use crate::app::reads::Reads;
 use crate::base::time::Clock;
 use crate::edge::client::Remote;
@@ -41,7 +42,7 @@ impl PlaceArg {
     pub(super) fn ledger(&self) -> Result<&Path, Failure> {
         self.ledger
             .as_deref()
-            .ok_or_else(|| Failure::Input("give --ledger DIR or --server URL".into()))
+            .ok_or_else(|| Failure::usage("give --ledger DIR or --server URL"))
     }
 }
 
@@ -89,6 +90,27 @@ impl Source {
             Self::Remote(r) => r.as_ref(),
         }
     }
+
+    pub(super) fn log(&self) -> &dyn LogReads {
+        match self {
+            Self::Local(l) => l,
+            Self::Remote(r) => r.as_ref(),
+        }
+    }
+}
+
+/// Where the log's public reads (the checkpoint, proofs) come from: the ledger, or a server
+/// asked without a signature.
+pub(super) fn public_source(place: &PlaceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
+    match &place.server {
+        Some(url) => Ok(Source::Remote(Box::new(remote(
+            url,
+            None,
+            place.ca_cert.as_deref(),
+            clock,
+        )?))),
+        None => Ok(Source::Local(open(place.ledger()?)?)),
+    }
 }
 
 /// A server when `--server` is given (it wins over CUSTODY_LEDGER), else the local ledger.
@@ -96,8 +118,8 @@ pub(super) fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, 
     match &src.place.server {
         Some(url) => {
             let key = src.read_key.as_deref().ok_or_else(|| {
-                Failure::Input(
-                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)".into(),
+                Failure::usage(
+                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)",
                 )
             })?;
             let key = Some(read_key(key)?);

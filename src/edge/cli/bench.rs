@@ -159,7 +159,7 @@ fn append_local(
         Some(_) => None,
         None => Some(
             tempfile_dir("custody-bench-append")
-                .map_err(|e| Failure::Io(format!("a temporary folder: {e}")))?,
+                .map_err(|e| Failure::corrupt(format!("a temporary folder: {e}")))?,
         ),
     };
     let dir = ledger
@@ -243,11 +243,8 @@ fn query(a: QueryArgs) -> Outcome {
 }
 
 /// A benchmark error as a failure: bad arguments exit 2, anything else 3.
-fn bench_failure(e: crate::app::bench::BenchError) -> Failure {
-    match e {
-        crate::app::bench::BenchError::Input(m) => Failure::Input(m),
-        other => Failure::Io(other.to_string()),
-    }
+fn bench_failure(e: crate::app::compose::BuildError) -> Failure {
+    Failure::from(e)
 }
 
 /// Prints a benchmark's table (header and row), then its result as one JSON line (the last line).
@@ -264,7 +261,7 @@ fn bench_print<T: serde::Serialize>(header: &str, row: String, result: &T) {
 fn with_bar<T>(
     entries: u64,
     what: &str,
-    run: impl FnOnce(&mut dyn FnMut(u64, u64)) -> Result<T, crate::app::bench::BenchError>,
+    run: impl FnOnce(&mut dyn FnMut(u64, u64)) -> Result<T, crate::app::compose::BuildError>,
 ) -> Result<T, Failure> {
     let bar = progress_bar(entries, what);
     let result = run(&mut |done, total| {
@@ -316,10 +313,12 @@ fn bench_http(
         None,
     );
     let running = crate::edge::server::spawn(Arc::clone(&ledger), config)
-        .map_err(|e| Failure::Io(e.to_string()))?;
+        .map_err(|e| Failure::corrupt(e.to_string()))?;
     let url = format!("http://{}", running.addr);
     let measured = bench_over_http(&url, None, plan, &authors, clock);
-    running.stop().map_err(|e| Failure::Io(e.to_string()))?;
+    running
+        .stop()
+        .map_err(|e| Failure::corrupt(e.to_string()))?;
     Ok(crate::app::bench::AppendResult::from_measured(plan, measured?).with_disk(&ledger))
 }
 
@@ -342,7 +341,7 @@ fn bench_over_http(
             clients[w]
                 .submit(&bytes)
                 .map(|_| ())
-                .map_err(|e| crate::app::bench::BenchError::Input(format!("{url}: {e}")))
+                .map_err(|e| crate::app::compose::BuildError::Input(format!("{url}: {e}")))
         },
     )
     .map_err(bench_failure)
@@ -362,7 +361,7 @@ fn bench_remote(
     // A run-specific block of officer ids, so that a second run against the same ledger enrolls
     // new officers rather than colliding with the first run's.
     let mut salt = [0u8; 2];
-    getrandom::fill(&mut salt).map_err(|e| Failure::Io(format!("randomness: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| Failure::corrupt(format!("randomness: {e}")))?;
     let first = (usize::from(u16::from_le_bytes(salt)) % 900 + 100) * 100;
     let mut officers = Vec::new();
     for officer in crate::app::bench::bench_officers(plan, first).map_err(bench_failure)? {
@@ -373,7 +372,7 @@ fn bench_remote(
         client
             .submit(envelope.to_json().as_bytes())
             .map_err(|e| {
-                Failure::Rejected(format!(
+                Failure::refused(format!(
                     "{url} refused enrolling benchmark officer {id}: {e} (is --admin an administrator of that ledger, with --admin-key its key?)"
                 ))
             })?;

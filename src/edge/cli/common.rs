@@ -1,14 +1,13 @@
-//! What every command shares: `Failure`, the one place failures become exit codes
-//! (`Failure::exit_code`) and the `From` impls that classify the library's errors, opening the
+//! What every command shares: `Failure` (a class and a message), the one place a class becomes an
+//! exit code (`exit_code`), every classified error turned into a failure (`From`), opening the
 //! ledger or a server (`open`, `source`, `remote`), reading keys and input files, and printing
 //! (`print_json`, `show`, `write_stdout`, `progress_bar`). It must never hold a command's own
 //! logic or a business rule, and no other module of the CLI may pick an exit code.
 
-use crate::app::ledger::{AppendError, Ledger, OpenError, ProofRequestError};
-use crate::app::reads::ReadError;
-use crate::app::verify;
+use crate::app::ledger::Ledger;
+use crate::base::class::{Class, Classify};
 use crate::base::time::Clock;
-use crate::edge::client::{ClientError, Remote};
+use crate::edge::client::Remote;
 use crate::format::note::VerifierKey;
 use crate::keys::signing::SecretKey;
 use serde_json::Value;
@@ -16,118 +15,96 @@ use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::sync::Arc;
 
-/// Every way a command can fail, by the exit code it maps to.
+/// A command's failure: its class (what the user must do about it) and the message that names
+/// the field and the rule.
 #[derive(Debug)]
-pub enum Failure {
-    /// A rule refused the statement, or verification found a fault: exit 1.
-    Rejected(String),
-    /// Bad arguments or bad input: exit 2.
-    Input(String),
-    /// I/O failure or corruption: exit 3.
-    Io(String),
+pub struct Failure {
+    class: Class,
+    message: String,
+}
+
+/// The only place a class becomes an exit code (README "Exit codes", docs/FORMAT.md §13). Classes
+/// a user handles alike share a code: every input error is 2, every "try again later" is 7.
+pub const fn exit_code(class: Class) -> u8 {
+    match class {
+        Class::Refused => 1,
+        Class::Usage
+        | Class::Malformed
+        | Class::Invalid
+        | Class::TooLarge
+        | Class::UnsupportedMedia
+        | Class::MethodNotAllowed => 2,
+        Class::Corrupt => 3,
+        Class::NotFound => 4,
+        Class::Conflict => 5,
+        Class::Unauthenticated | Class::Forbidden => 6,
+        Class::Unavailable | Class::Timeout => 7,
+        Class::Queued => 8,
+        Class::Internal => 9,
+    }
 }
 
 impl Failure {
-    /// The only place failures become exit codes.
+    pub fn new(class: Class, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+        }
+    }
+
+    /// Bad arguments: exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Class::Usage, message)
+    }
+
+    /// A rule or the verifier refused: exit 1.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::new(Class::Refused, message)
+    }
+
+    /// Storage failed or holds what cannot be: exit 3.
+    pub fn corrupt(message: impl Into<String>) -> Self {
+        Self::new(Class::Corrupt, message)
+    }
+
+    pub fn class(&self) -> Class {
+        self.class
+    }
+
     pub fn exit_code(&self) -> u8 {
-        match self {
-            Self::Rejected(_) => 1,
-            Self::Input(_) => 2,
-            Self::Io(_) => 3,
-        }
+        exit_code(self.class)
     }
 
-    pub(super) fn message(&self) -> &str {
-        match self {
-            Self::Rejected(m) | Self::Input(m) | Self::Io(m) => m,
-        }
+    /// What the user reads on stderr: the class in Indonesian and English, then the message.
+    pub(super) fn message(&self) -> String {
+        format!("{}: {}", self.class.title(), self.message)
+    }
+
+    /// The same failure, its message prefixed with what was being done.
+    pub(super) fn context(self, what: &str) -> Self {
+        Self::new(self.class, format!("{what}: {}", self.message))
     }
 }
 
-impl From<AppendError> for Failure {
-    fn from(e: AppendError) -> Self {
-        match e {
-            AppendError::Envelope(_) | AppendError::Statement(_) | AppendError::Leaf(_) => {
-                Self::Input(e.to_string())
+/// Every classified error becomes a failure of its class, with its message.
+impl<E: Classify> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let message = match e.field() {
+            Some(field) if !field.is_empty() && !e.to_string().contains(field.as_str()) => {
+                format!("{e} (field {field})")
             }
-            AppendError::Rule(_) | AppendError::IdConflict { .. } => Self::Rejected(e.to_string()),
-            AppendError::Storage(_) | AppendError::Stopped(_) => Self::Io(e.to_string()),
-        }
+            _ => e.to_string(),
+        };
+        Self::new(e.class(), message)
     }
 }
 
-impl From<OpenError> for Failure {
-    fn from(e: OpenError) -> Self {
-        match e {
-            OpenError::NotALedger { .. } | OpenError::Exists { .. } | OpenError::Key(_) => {
-                Self::Input(e.to_string())
-            }
-            OpenError::Genesis(inner) => Self::from(inner),
-            OpenError::Storage(_) | OpenError::Corrupt(_) | OpenError::Io(_) => {
-                Self::Io(e.to_string())
-            }
-        }
-    }
-}
-
-impl From<ProofRequestError> for Failure {
-    fn from(e: ProofRequestError) -> Self {
-        match e {
-            ProofRequestError::Storage(_) => Self::Io(e.to_string()),
-            _ => Self::Input(e.to_string()),
-        }
-    }
-}
-
-impl From<verify::VerifyError> for Failure {
-    fn from(e: verify::VerifyError) -> Self {
-        match e {
-            verify::VerifyError::Read(_) => Self::Io(format!("verification FAILED: {e}")),
-            _ => Self::Rejected(format!("verification FAILED: {e}")),
-        }
-    }
-}
-
-pub(super) fn input<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Failure + '_ {
-    move |e| Failure::Input(format!("{what}: {e}"))
+/// Classifies an error and says what was being read: `.map_err(input("--as-of"))`.
+pub(super) fn input<E: Classify>(what: &str) -> impl Fn(E) -> Failure + '_ {
+    move |e| Failure::from(e).context(what)
 }
 
 pub(super) type Outcome = Result<(), Failure>;
-
-impl From<ReadError> for Failure {
-    fn from(e: ReadError) -> Self {
-        match e {
-            ReadError::NotFound(_) | ReadError::BadRequest { .. } => Self::Input(e.to_string()),
-            ReadError::Refused(m) => Self::Rejected(format!("refused: {m}")),
-            ReadError::Unavailable(_) | ReadError::Storage(_) => Self::Io(e.to_string()),
-        }
-    }
-}
-
-/// A server's refusal exits as the same failure does locally: by the error's `code` (422 carries
-/// both a field that breaks its schema rule, exit 2 as locally, and a rule's refusal, exit 1), and
-/// by the status only when the body has no code custody knows.
-pub(super) fn client_failure(e: ClientError) -> Failure {
-    match &e {
-        ClientError::Refused { status, code, .. } => match (code.as_str(), status) {
-            (
-                "malformed" | "invalid_field" | "invalid_leaf" | "too_large" | "bad_request"
-                | "not_found",
-                _,
-            ) => Failure::Input(e.to_string()),
-            ("rule" | "id_conflict" | "unauthenticated" | "forbidden", _) => {
-                Failure::Rejected(e.to_string())
-            }
-            (_, 400 | 404 | 413) => Failure::Input(e.to_string()),
-            (_, 401 | 403 | 409 | 422) => Failure::Rejected(e.to_string()),
-            _ => Failure::Io(e.to_string()),
-        },
-        ClientError::Setup(_) => Failure::Input(e.to_string()),
-        ClientError::Unreachable { .. } | ClientError::Protocol(_) | ClientError::Outbox { .. } => {
-            Failure::Io(e.to_string())
-        }
-    }
-}
 
 pub(super) fn remote(
     url: &str,
@@ -135,7 +112,7 @@ pub(super) fn remote(
     ca_cert: Option<&Path>,
     clock: &Arc<dyn Clock>,
 ) -> Result<Remote, Failure> {
-    Remote::new(url, key, ca_cert, Arc::clone(clock)).map_err(client_failure)
+    Remote::new(url, key, ca_cert, Arc::clone(clock)).map_err(Failure::from)
 }
 
 /// `--as-of TIME`, or now.
@@ -159,7 +136,7 @@ pub(super) fn open(dir: &Path) -> Result<Ledger, Failure> {
 }
 
 pub(super) fn read_key(path: &Path) -> Result<SecretKey, Failure> {
-    SecretKey::read_file(path).map_err(|e| Failure::Input(e.to_string()))
+    SecretKey::read_file(path).map_err(Failure::from)
 }
 
 pub(super) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
@@ -170,7 +147,7 @@ pub(super) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut buf))
     };
-    result.map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+    result.map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
     Ok(buf)
 }
 
@@ -178,7 +155,7 @@ pub(super) fn write_stdout(bytes: &[u8]) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Failure::Io(format!("stdout: {e}")))
+            Err(Failure::corrupt(format!("stdout: {e}")))
         }
         _ => Ok(()),
     }
@@ -208,7 +185,7 @@ pub(super) fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
 pub(super) fn read_vkey(arg: &str) -> Result<VerifierKey, Failure> {
     // Accept the key string itself or a file holding it (as `custody vkey > FILE` writes).
     let text = if Path::new(arg).is_file() {
-        std::fs::read_to_string(arg).map_err(|e| Failure::Input(format!("--vkey {arg}: {e}")))?
+        std::fs::read_to_string(arg).map_err(|e| Failure::usage(format!("--vkey {arg}: {e}")))?
     } else {
         arg.to_owned()
     };

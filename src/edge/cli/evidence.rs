@@ -66,15 +66,16 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
     if out.exists() {
-        return Err(Failure::Input(format!(
+        return Err(Failure::usage(format!(
             "{} already exists; choose another --out",
             out.display()
         )));
     }
     let bytes = source(&src, clock)?.reads().bundle(&id)?;
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
-        .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
-    std::fs::write(&out, &bytes).map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
+    std::fs::write(&out, &bytes)
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
     let digest = crate::keys::signing::hex(&{
         use sha2::Digest as _;
         sha2::Sha256::digest(&bytes)
@@ -111,9 +112,9 @@ fn bundle_verify(a: BundleVerifyArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let vkey = read_vkey(&vkey)?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
     let bytes =
-        std::fs::read(&file).map_err(|e| Failure::Input(format!("{}: {e}", file.display())))?;
+        std::fs::read(&file).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
     let report = crate::app::bundle::verify(&bytes, &vkey, as_of)
-        .map_err(|e| Failure::Rejected(format!("bundle verification FAILED: {e}")))?;
+        .map_err(|e| Failure::refused(format!("bundle verification FAILED: {e}")))?;
     show(json.json, &report, || crate::edge::render::bundle(&report))
 }
 
@@ -146,7 +147,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     // The report describes exactly the bundle it names: its lot, checkpoint and key.
     let bundle_bytes = reads.bundle(&id)?;
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
-        .map_err(|e| Failure::Io(format!("the bundle is malformed: {e}")))?;
+        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
     let lot = bundle
         .items
         .iter()
@@ -154,7 +155,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .map(|i| reads.item(&i))
         .collect::<Result<Vec<_>, _>>()?;
     let cp = crate::format::note::checkpoint_unverified(bundle.checkpoint.as_bytes())
-        .map_err(|e| Failure::Io(format!("the bundle's checkpoint: {e}")))?;
+        .map_err(|e| Failure::corrupt(format!("the bundle's checkpoint: {e}")))?;
     let digest = crate::keys::signing::hex(&{
         use sha2::Digest as _;
         sha2::Sha256::digest(&bundle_bytes)
@@ -174,7 +175,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         as_of: &as_of_text,
     });
     std::fs::write(&out, html.as_bytes())
-        .map_err(|e| Failure::Io(format!("{}: {e}", out.display())))?;
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
     out!(
         "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
         out.display(),

@@ -4,10 +4,9 @@
 //! itself (verification is `app::verify`'s) nor pick an exit code number.
 
 use super::args::{JsonArg, LedgerArg, PlaceArg, SourceArg};
-use super::args::{Source, source};
+use super::args::{public_source, source};
 use super::common::{
-    Failure, Outcome, client_failure, open, print_json, progress_bar, read_vkey, remote, show,
-    write_stdout,
+    Failure, Outcome, open, print_json, progress_bar, read_vkey, show, write_stdout,
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;
@@ -28,21 +27,10 @@ pub(super) struct CheckpointArgs {
 /// `custody checkpoint`.
 pub(super) fn checkpoint(a: CheckpointArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let CheckpointArgs { ledger: src, json } = a;
-    let note = match &src.place.server {
-        Some(url) => {
-            let remote = remote(url, None, src.place.ca_cert.as_deref(), clock)?;
-            String::from_utf8(
-                remote
-                    .get_public("/v1/checkpoint")
-                    .map_err(client_failure)?,
-            )
-            .map_err(|_| Failure::Io("the server's checkpoint is not UTF-8".into()))?
-        }
-        None => open(src.place.ledger()?)?.checkpoint().note.clone(),
-    };
+    let note = public_source(&src.place, clock)?.log().checkpoint_note()?;
     if json.json {
         let cp = crate::format::note::checkpoint_unverified(note.as_bytes())
-            .map_err(|e| Failure::Io(format!("checkpoint: {e}")))?;
+            .map_err(|e| Failure::corrupt(format!("checkpoint: {e}")))?;
         print_json(&json!({
             "origin": cp.origin.as_str(),
             "size": cp.size,
@@ -90,23 +78,7 @@ pub(super) fn entry(a: EntryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         seq,
         json,
     } = a;
-    let bytes = match source(&src, clock)? {
-        Source::Remote(remote) => remote
-            .get_signed(&format!("/v1/entries/{seq}"))
-            .map_err(client_failure)?,
-        Source::Local(ledger) => {
-            let size = ledger.checkpoint().size;
-            ledger
-                .leaf(seq)
-                .map_err(|e| Failure::Io(e.to_string()))?
-                .ok_or_else(|| {
-                    Failure::Input(format!(
-                        "no entry {seq}: the log holds seqs 0 to {}",
-                        size.saturating_sub(1)
-                    ))
-                })?
-        }
-    };
+    let bytes = source(&src, clock)?.log().entry(seq)?;
     if json {
         print_json(&entry_json(&bytes)?);
     } else {
@@ -162,10 +134,7 @@ pub(super) fn export(a: ExportArgs) -> Outcome {
         &out,
         &mut |d, _| bar.set_position(d),
     )
-    .map_err(|e| match e {
-        crate::app::export::ExportError::NotEmpty { .. } => Failure::Input(e.to_string()),
-        _ => Failure::Io(e.to_string()),
-    })?;
+    .map_err(Failure::from)?;
     bar.finish_and_clear();
     if json.json {
         print_json(&json!({
@@ -230,17 +199,15 @@ pub(super) fn rebuild(a: RebuildArgs) -> Outcome {
     if same {
         Ok(())
     } else {
-        Err(Failure::Rejected(
-            "projections differed from a rebuild".into(),
-        ))
+        Err(Failure::refused("projections differed from a rebuild"))
     }
 }
 
 fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
     let leaf = crate::format::leaf::Leaf::decode(bytes)
-        .map_err(|e| Failure::Io(format!("stored leaf: {e}")))?;
+        .map_err(|e| Failure::corrupt(format!("stored leaf: {e}")))?;
     let statement: Value = serde_json::from_slice(leaf.envelope.payload())
-        .map_err(|e| Failure::Io(format!("stored statement: {e}")))?;
+        .map_err(|e| Failure::corrupt(format!("stored statement: {e}")))?;
     Ok(json!({
         "seq": leaf.seq,
         "recorded_at": leaf.recorded_at.to_canonical(),
@@ -291,18 +258,7 @@ fn inclusion(a: InclusionArgs, clock: &Arc<dyn Clock>) -> Outcome {
         seq,
         size,
     } = a;
-    if let Some(url) = &place.server {
-        let size = size.map(|s| format!("&size={s}")).unwrap_or_default();
-        return print_public(
-            url,
-            &place,
-            &format!("/v1/proofs/inclusion?seq={seq}{size}"),
-            clock,
-        );
-    }
-    let ledger = open(place.ledger()?)?;
-    let size = size.unwrap_or(ledger.checkpoint().size);
-    let proof = ledger.inclusion_view(seq, size)?;
+    let proof = public_source(&place, clock)?.log().inclusion(seq, size)?;
     print_json(&serde_json::to_value(&proof).expect("a proof serializes"));
     Ok(())
 }
@@ -314,31 +270,8 @@ fn consistency(a: ConsistencyArgs, clock: &Arc<dyn Clock>) -> Outcome {
         old,
         new,
     } = a;
-    if let Some(url) = &place.server {
-        let new = new.map(|n| format!("&new={n}")).unwrap_or_default();
-        return print_public(
-            url,
-            &place,
-            &format!("/v1/proofs/consistency?old={old}{new}"),
-            clock,
-        );
-    }
-    let ledger = open(place.ledger()?)?;
-    let new = new.unwrap_or(ledger.checkpoint().size);
-    let hashes = ledger.consistency_proof(old, new)?;
-    print_json(
-        &json!({"old_size": old, "new_size": new, "hashes": hashes.iter().map(|h| B64.encode(h)).collect::<Vec<_>>()}),
-    );
-    Ok(())
-}
-
-/// Prints the JSON a public route answers (proofs), re-serialized like the local command's.
-fn print_public(url: &str, place: &PlaceArg, path: &str, clock: &Arc<dyn Clock>) -> Outcome {
-    let remote = remote(url, None, place.ca_cert.as_deref(), clock)?;
-    let body = remote.get_public(path).map_err(client_failure)?;
-    let value: Value = serde_json::from_slice(&body)
-        .map_err(|e| Failure::Io(format!("the server's answer to {path}: {e}")))?;
-    print_json(&value);
+    let proof = public_source(&place, clock)?.log().consistency(old, new)?;
+    print_json(&serde_json::to_value(&proof).expect("a proof serializes"));
     Ok(())
 }
 
@@ -356,7 +289,7 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             let vkey = read_vkey(vkey.as_deref().unwrap_or_default())?;
             let note = crate::app::export::TilesSource::read_checkpoint(&dir)?;
             let cp = crate::format::note::open_checkpoint(&note, &vkey)
-                .map_err(|e| Failure::Rejected(format!("verification FAILED: checkpoint: {e}")))?;
+                .map_err(|e| Failure::refused(format!("verification FAILED: checkpoint: {e}")))?;
             let source = crate::app::export::TilesSource::new(&dir, cp.size);
             let bar = progress_bar(cp.size, "verifying");
             let report = crate::app::verify::verify_log(&source, &note, &vkey, &mut |d, _| {
@@ -383,8 +316,8 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             (report?, format!("ledger {}", dir.display()))
         }
         (None, None) => {
-            return Err(Failure::Input(
-                "give --ledger DIR (or CUSTODY_LEDGER) or --tiles DIR --vkey VKEY".into(),
+            return Err(Failure::usage(
+                "give --ledger DIR (or CUSTODY_LEDGER) or --tiles DIR --vkey VKEY",
             ));
         }
     };
@@ -424,7 +357,7 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
         bar.set_length(total);
         bar.set_position(done);
     })
-    .map_err(|e| Failure::Io(e.to_string()))?;
+    .map_err(|e| Failure::corrupt(e.to_string()))?;
     bar.finish_and_clear();
     show(json, &diagnosis, || crate::edge::render::doctor(&diagnosis))?;
     if diagnosis.healthy() {
@@ -434,11 +367,11 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
         .iter()
         .any(|f| matches!(f.action, crate::app::doctor::Action::Manual(_)))
     {
-        Err(Failure::Rejected(
-            "problems remain that only an operator can fix (see each finding's action)".into(),
+        Err(Failure::refused(
+            "problems remain that only an operator can fix (see each finding's action)",
         ))
     } else {
-        Err(Failure::Rejected(format!(
+        Err(Failure::refused(format!(
             "repairable problems found; nothing was changed. Run: custody doctor --ledger {} --repair",
             dir.display()
         )))

@@ -1,7 +1,6 @@
 //! The command-line edge: parses arguments (clap), reads input files, calls the library, renders
-//! output for people or as JSON (`--json`), and maps every failure to an exit code in one place
-//! (`Failure::exit_code`): 0 ok, 1 verification or rule failure, 2 usage or input error,
-//! 3 I/O or corruption. Holds no business rules.
+//! output for people or as JSON (`--json`), and maps every failure's class to an exit code in one
+//! place (`common::exit_code`; README "Exit codes"). Holds no business rules.
 //!
 //! This module owns the command line itself (`Cli`, `Command`: every subcommand, in the order
 //! `--help` lists them) and `run`, which hands each command to its family's module: `admin` (keys,
@@ -140,7 +139,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                common::exit_code(crate::base::class::Class::Usage)
+            } else {
+                0
+            });
         }
     };
     match run(cli) {

@@ -36,7 +36,7 @@ pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let status = status
         .map(|s| {
             crate::domain::custody::Status::parse(&s).ok_or_else(|| {
-                Failure::Input(format!(
+                Failure::usage(format!(
                     "--status {s:?}: use held, in_transit, destroyed, returned or forfeited"
                 ))
             })
@@ -120,9 +120,7 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
         }
         (None, Some(u)) => (format!("unit {u}"), crate::app::reads::Holder::Unit(u)),
         (None, None) => {
-            return Err(Failure::Input(
-                "give an officer's NIP/NRP or --unit UNIT".into(),
-            ));
+            return Err(Failure::usage("give an officer's NIP/NRP or --unit UNIT"));
         }
     };
     let list = source(&src, clock)?.reads().holdings(&holder)?;
@@ -253,16 +251,14 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
         (None, Some(i), _) => crate::app::casefile::Scope::Incident(i),
         (None, None, true) => crate::app::casefile::Scope::All,
         (None, None, false) => {
-            return Err(Failure::Input(
-                "give --item ID, --incident ID or --all".into(),
-            ));
+            return Err(Failure::usage("give --item ID, --incident ID or --all"));
         }
     };
     let as_of = as_of_arg(as_of, clock.as_ref())?;
     let fail_on = fail_on
         .map(|s| {
             crate::domain::audit::Severity::parse(&s).ok_or_else(|| {
-                Failure::Input(format!(
+                Failure::usage(format!(
                     "--fail-on {s:?}: use info, warning, serious or critical"
                 ))
             })
@@ -281,7 +277,7 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if let Some(level) = fail_on {
         let worst = report.findings.iter().map(|f| f.severity).max();
         if worst.is_some_and(|w| w >= level) {
-            return Err(Failure::Rejected(format!(
+            return Err(Failure::refused(format!(
                 "the audit found {} finding(s) at or above {}",
                 report
                     .findings
@@ -322,11 +318,7 @@ fn local_audit(
         bar.set_length(t);
         bar.set_position(d);
     })
-    .map_err(|e| match e {
-        crate::app::casefile::CaseError::NoItem(_)
-        | crate::app::casefile::CaseError::NoIncident(_) => Failure::Input(e.to_string()),
-        other => Failure::Io(other.to_string()),
-    })?;
+    .map_err(Failure::from)?;
     bar.finish_and_clear();
     Ok(report)
 }

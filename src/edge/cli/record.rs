@@ -5,12 +5,14 @@
 
 use super::args::{JsonArg, TargetArg};
 use super::common::{
-    Failure, Outcome, client_failure, input, open, print_json, read_input, read_key, read_vkey,
-    remote,
+    Failure, Outcome, input, open, print_json, read_input, read_key, read_vkey, remote,
 };
 use crate::app::compose;
-use crate::app::ledger::{Ledger, Receipt};
-use crate::app::reads::{ReadError, Reads as _};
+use crate::app::ledger::Ledger;
+use crate::app::log::{Writes, try_later};
+use crate::app::reads::Reads;
+use crate::base::class::Class;
+use crate::base::class::Classify as _;
 use crate::base::time::Clock;
 use crate::edge::client::{Outbox, Remote};
 use crate::format::envelope::Envelope;
@@ -46,49 +48,71 @@ pub(super) fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
         json,
     } = a;
     let raw = read_input(&statement)?;
-    let first_key = keys.first().cloned();
+    let first_key = keys.first().map(|k| read_key(k)).transpose()?;
     let keys = keys
         .iter()
         .map(|k| read_key(k))
         .collect::<Result<Vec<_>, _>>()?;
     let mut bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+    // The first signer's key also signs the reads that fill `after` from a server.
+    let place = Place::open(&target, first_key, clock)?;
+    if fill_after {
+        bytes = fill_after_from(&place, &bytes)?;
+    }
     let refs: Vec<&SecretKey> = keys.iter().collect();
-    match &target.place.server {
-        None => {
-            let ledger = open(target.place.ledger()?)?;
-            if fill_after {
-                let store = ledger.store();
-                let head = |id: &crate::base::ids::ItemId| {
-                    crate::app::queries::item(store, id)
-                        .ok()
-                        .flatten()
-                        .map(|s| s.head)
-                };
-                bytes = compose::fill_after(&bytes, &head).map_err(input("statement"))?;
-            }
-            append_signed(&ledger, bytes, &refs, json.json, "recorded")
+    let envelope = compose::sign_statement(bytes, &refs).map_err(input("statement"))?;
+    deliver(
+        &place,
+        &target,
+        envelope.to_json_pretty().into_bytes(),
+        json.json,
+        clock.as_ref(),
+    )
+}
+
+/// Where a statement goes, opened: the ledger here, or a server and the device's outbox.
+enum Place {
+    Local(Ledger),
+    Remote(Box<Remote>, Option<Outbox>),
+}
+
+impl Place {
+    fn open(
+        target: &TargetArg,
+        read_key: Option<SecretKey>,
+        clock: &Arc<dyn Clock>,
+    ) -> Result<Self, Failure> {
+        let Some(url) = &target.place.server else {
+            return Ok(Self::Local(open(target.place.ledger()?)?));
+        };
+        let remote = remote(url, read_key, target.place.ca_cert.as_deref(), clock)?;
+        let outbox = target
+            .outbox
+            .as_deref()
+            .map(Outbox::open)
+            .transpose()
+            .map_err(Failure::from)?;
+        Ok(Self::Remote(Box::new(remote), outbox))
+    }
+
+    fn writes(&self) -> &dyn Writes {
+        match self {
+            Self::Local(l) => l,
+            Self::Remote(r, _) => r.as_ref(),
         }
-        Some(url) => {
-            let read_key = first_key.as_deref().map(read_key).transpose()?;
-            let remote = remote(url, read_key, target.place.ca_cert.as_deref(), clock)?;
-            let outbox = target
-                .outbox
-                .as_deref()
-                .map(Outbox::open)
-                .transpose()
-                .map_err(client_failure)?;
-            if fill_after {
-                bytes = fill_after_remote(&remote, outbox.as_ref(), &bytes)?;
-            }
-            let envelope = compose::sign_statement(bytes, &refs).map_err(input("statement"))?;
-            submit_remote(
-                &remote,
-                outbox.as_ref(),
-                &target,
-                envelope.to_json_pretty().into_bytes(),
-                json.json,
-                clock.as_ref(),
-            )
+    }
+
+    fn reads(&self) -> &dyn Reads {
+        match self {
+            Self::Local(l) => l,
+            Self::Remote(r, _) => r.as_ref(),
+        }
+    }
+
+    fn outbox(&self) -> Option<&Outbox> {
+        match self {
+            Self::Local(_) => None,
+            Self::Remote(_, o) => o.as_ref(),
         }
     }
 }
@@ -138,30 +162,8 @@ pub(super) fn submit(a: SubmitArgs, clock: &Arc<dyn Clock>) -> Outcome {
         json,
     } = a;
     let raw = read_input(&envelope)?;
-    match &target.place.server {
-        None => {
-            let ledger = open(target.place.ledger()?)?;
-            let receipt = ledger.submit(&raw)?;
-            print_receipt(&ledger, &receipt, json.json, "recorded")
-        }
-        Some(url) => {
-            let remote = remote(url, None, target.place.ca_cert.as_deref(), clock)?;
-            let outbox = target
-                .outbox
-                .as_deref()
-                .map(Outbox::open)
-                .transpose()
-                .map_err(client_failure)?;
-            submit_remote(
-                &remote,
-                outbox.as_ref(),
-                &target,
-                raw,
-                json.json,
-                clock.as_ref(),
-            )
-        }
-    }
+    let place = Place::open(&target, None, clock)?;
+    deliver(&place, &target, raw, json.json, clock.as_ref())
 }
 
 #[derive(Args, Debug)]
@@ -187,12 +189,12 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let remote = remote(&server, None, ca_cert.as_deref(), clock)?;
     if !outbox.is_dir() {
-        return Err(Failure::Input(format!(
+        return Err(Failure::usage(format!(
             "outbox {} does not exist; give the folder `record --outbox` wrote to",
             outbox.display()
         )));
     }
-    let outbox = Outbox::open(&outbox).map_err(client_failure)?;
+    let outbox = Outbox::open(&outbox).map_err(Failure::from)?;
     let results = outbox
         .sync(&remote, &mut |r| {
             if !json.json {
@@ -204,9 +206,9 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
                 out!("{:<17} {}  {detail}", r.outcome, r.file);
             }
         })
-        .map_err(client_failure)?;
+        .map_err(Failure::from)?;
     let count = |o: &str| results.iter().filter(|r| r.outcome == o).count();
-    let left = outbox.queued().map_err(client_failure)?.len();
+    let left = outbox.queued().map_err(Failure::from)?.len();
     if json.json {
         print_json(&json!({"results": results, "still_queued": left}));
     } else {
@@ -219,12 +221,15 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
         );
     }
     if count("unreachable") > 0 {
-        Err(Failure::Io(format!(
-            "{} is unreachable; {left} envelope(s) stay queued; run `custody sync` again later",
-            remote.url()
-        )))
+        Err(Failure::new(
+            Class::Unavailable,
+            format!(
+                "{} is unreachable; {left} envelope(s) stay queued; run `custody sync` again later",
+                remote.url()
+            ),
+        ))
     } else if count("rejected") > 0 {
-        Err(Failure::Rejected(format!(
+        Err(Failure::refused(format!(
             "{} envelope(s) were rejected by the server; the reasons are beside them in the outbox's rejected/ folder",
             count("rejected")
         )))
@@ -233,7 +238,8 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
     }
 }
 
-/// Signs a statement with `keys` and appends it to the local ledger.
+/// Signs a statement with `keys` and records it in the local ledger (the administrator's
+/// commands, which work on the ledger itself).
 pub(super) fn append_signed(
     ledger: &Ledger,
     bytes: Vec<u8>,
@@ -242,30 +248,24 @@ pub(super) fn append_signed(
     verb: &str,
 ) -> Outcome {
     let envelope = compose::sign_statement(bytes, keys).map_err(input("statement"))?;
-    let receipt = ledger.submit_envelope(envelope)?;
-    print_receipt(ledger, &receipt, json, verb)
-}
-
-pub(super) fn print_receipt(ledger: &Ledger, receipt: &Receipt, json: bool, verb: &str) -> Outcome {
-    print_receipt_view(&ledger.receipt_view(receipt)?, json, verb, false);
+    let receipt = Writes::submit(ledger, envelope.to_json_pretty().as_bytes())?;
+    print_receipt_view(&receipt, json, verb, false);
     Ok(())
 }
 
-/// Fills `after` from the server; when it cannot be reached, from the heads this device last
-/// saw (its outbox remembers the leaf of every receipt), and says so.
-fn fill_after_remote(
-    remote: &Remote,
-    outbox: Option<&Outbox>,
-    bytes: &[u8],
-) -> Result<Vec<u8>, Failure> {
+/// Fills `after` with each item's head where the statement goes; when a server cannot be reached,
+/// from the heads this device last saw (its outbox remembers the leaf of every receipt), and says
+/// so.
+fn fill_after_from(place: &Place, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
+    let outbox = place.outbox();
     // `fill_after` takes a plain `Fn`; the cells record what the lookups ran into.
     let unreachable: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
     let cached = outbox.map(Outbox::heads).unwrap_or_default();
     let from_cache: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
-    let head = |id: &crate::base::ids::ItemId| match remote.item(id) {
+    let head = |id: &crate::base::ids::ItemId| match place.reads().item(id) {
         Ok(item) => Some(item.head),
-        Err(ReadError::Unavailable(m)) => {
-            *unreachable.borrow_mut() = Some(m);
+        Err(e) if e.class() == Class::Unavailable => {
+            *unreachable.borrow_mut() = Some(e.to_string());
             None
         }
         Err(_) => None,
@@ -282,7 +282,7 @@ fn fill_after_remote(
                 h
             };
             let b = compose::fill_after(bytes, &cache).map_err(|e| {
-                Failure::Io(format!(
+                Failure::new(Class::Unavailable, format!(
                     "the server is unreachable ({reason}) and this device has not seen the item's latest act, so `after` cannot be filled: {e}; give `after` in the statement"
                 ))
             })?;
@@ -292,43 +292,44 @@ fn fill_after_remote(
             );
             Ok(b)
         }
-        (_, Some(reason)) => Err(Failure::Io(format!(
-            "cannot fill `after`: {reason}; give --outbox DIR to work offline"
-        ))),
-        (Err(e), None) => Err(Failure::Input(format!("statement: {e}"))),
+        (_, Some(reason)) => Err(Failure::new(
+            Class::Unavailable,
+            format!("cannot fill `after`: {reason}; give --outbox DIR to work offline"),
+        )),
+        (Err(e), None) => Err(Failure::usage(format!("statement: {e}"))),
     }
 }
 
-/// Submits a signed envelope to the server; when it cannot be reached and an outbox is given,
-/// keeps the envelope there durably and says so.
-fn submit_remote(
-    remote: &Remote,
-    outbox: Option<&Outbox>,
+/// Submits a signed envelope where it goes and prints the receipt, once checked; when a server
+/// cannot take it now and an outbox is given, keeps the envelope there durably and says so.
+fn deliver(
+    place: &Place,
     target: &TargetArg,
     envelope: Vec<u8>,
     json: bool,
     clock: &dyn Clock,
 ) -> Outcome {
     let vkey = target.vkey.as_deref().map(read_vkey).transpose()?;
-    match remote.submit(&envelope) {
-        Ok((_, receipt)) => {
-            receipt.check(vkey.as_ref()).map_err(|e| {
-                Failure::Rejected(format!("the server's receipt does not hold: {e}"))
-            })?;
+    let outbox = place.outbox();
+    match place.writes().submit(&envelope) {
+        Ok(receipt) => {
+            receipt
+                .check(vkey.as_ref())
+                .map_err(|e| Failure::refused(format!("the receipt does not hold: {e}")))?;
             if let Some(o) = outbox {
-                o.remember(&envelope, &receipt).map_err(client_failure)?;
+                o.remember(&envelope, &receipt).map_err(Failure::from)?;
             }
             print_receipt_view(&receipt, json, "recorded", vkey.is_some());
             Ok(())
         }
-        Err(e) if e.is_unreachable() && outbox.is_some() => {
+        Err(e) if try_later(&e) && outbox.is_some() => {
             let o = outbox.expect("checked above");
             let env = Envelope::parse(&envelope).map_err(input("envelope"))?;
             let id = crate::format::statement::Statement::parse(env.payload())
                 .map_err(input("statement"))?
                 .id
                 .to_string();
-            let path = o.put(&envelope, &id, clock.now()).map_err(client_failure)?;
+            let path = o.put(&envelope, &id, clock.now()).map_err(Failure::from)?;
             if json {
                 print_json(
                     &json!({"queued": path.display().to_string(), "statement_id": id, "reason": e.to_string()}),
@@ -338,12 +339,17 @@ fn submit_remote(
                 out!(
                     "queued {id} in {} — NOT yet recorded; run `custody sync --server {} --outbox DIR` when the server is back",
                     path.display(),
-                    remote.url()
+                    target.place.server.as_deref().unwrap_or("URL")
                 );
             }
-            Ok(())
+            // Not an error of the officer's, but not a success either: a script must not take a
+            // queued statement for a recorded one (exit 8).
+            Err(Failure::new(
+                Class::Queued,
+                format!("{id} waits in the outbox; `custody sync` records it"),
+            ))
         }
-        Err(e) => Err(client_failure(e)),
+        Err(e) => Err(Failure::from(e)),
     }
 }
 

@@ -55,12 +55,8 @@ pub(super) fn torture(a: TortureArgs) -> Outcome {
     }
 }
 
-/// A torture's error as a failure: bad arguments exit 2, anything else 3.
 fn torture_failure(e: torture::TortureError) -> Failure {
-    match e {
-        torture::TortureError::Input(m) => Failure::Input(m),
-        other => Failure::Io(other.to_string()),
-    }
+    Failure::from(e)
 }
 
 /// `custody torture --faults`: one embedded ledger per seed through the storage fault layer.
@@ -72,7 +68,8 @@ fn torture_faults(a: &TortureArgs) -> Outcome {
         first_seed: a.seed.unwrap_or(1),
         statements: a.statements,
     };
-    std::fs::create_dir_all(dir).map_err(|e| Failure::Io(format!("{}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", dir.display())))?;
     eprintln!(
         "fault suite: seeds {}..{}, {} statements each",
         config.first_seed,
@@ -84,7 +81,7 @@ fn torture_faults(a: &TortureArgs) -> Outcome {
     if r.passed() {
         Ok(())
     } else {
-        Err(Failure::Rejected(format!(
+        Err(Failure::refused(format!(
             "fault suite FAILED: {}",
             r.line()
         )))
@@ -109,7 +106,7 @@ fn torture_crash(a: &TortureArgs) -> Outcome {
     let mut progress = |line: &str| eprintln!("{line}");
     let seed = a.seed.unwrap_or_else(torture::fresh_seed);
     let exe = std::env::current_exe()
-        .map_err(|e| Failure::Io(format!("cannot find the custody binary: {e}")))?;
+        .map_err(|e| Failure::corrupt(format!("cannot find the custody binary: {e}")))?;
     eprintln!(
         "crash torture: {} cycles, {} writers, seed {seed} (rerun with --seed {seed})",
         a.cycles, a.writers
@@ -128,7 +125,7 @@ fn torture_crash(a: &TortureArgs) -> Outcome {
     if r.passed() {
         Ok(())
     } else {
-        Err(Failure::Rejected(format!(
+        Err(Failure::refused(format!(
             "torture FAILED (seed {seed}): {}",
             r.line()
         )))
@@ -229,11 +226,7 @@ pub(super) fn serve(a: ServeArgs) -> Outcome {
     )
     .map_err(|e| match e {
         crate::edge::server::Served::Open(failure) => failure,
-        crate::edge::server::Served::Serve(
-            e @ (crate::edge::server::ServeError::NotLoopback(_)
-            | crate::edge::server::ServeError::Tls(_)),
-        ) => Failure::Input(e.to_string()),
-        crate::edge::server::Served::Serve(other) => Failure::Io(other.to_string()),
+        crate::edge::server::Served::Serve(e) => Failure::from(e),
     })
 }
 
@@ -288,7 +281,7 @@ pub(super) fn demo(a: DemoArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if let Some(url) = server {
         return demo_remote(&url, keys, ca_cert.as_deref(), json.json, clock);
     }
-    let ledger = ledger.ok_or_else(|| Failure::Input("give --ledger DIR".into()))?;
+    let ledger = ledger.ok_or_else(|| Failure::usage("give --ledger DIR"))?;
     if founding_only {
         return demo_founding(&ledger, json.json);
     }
@@ -301,18 +294,13 @@ pub(super) fn demo(a: DemoArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if report.verified_ok() {
         Ok(())
     } else {
-        Err(Failure::Rejected("the demo ledger did not verify".into()))
+        Err(Failure::refused("the demo ledger did not verify"))
     }
 }
 
 /// A demo's error as a failure.
-fn demo_failure(e: crate::app::demo::DemoError) -> Failure {
-    match e {
-        crate::app::demo::DemoError::Open(e) => Failure::from(e),
-        crate::app::demo::DemoError::Append(e) => Failure::from(e),
-        crate::app::demo::DemoError::Target(m) => Failure::Rejected(m),
-        other => Failure::Io(other.to_string()),
-    }
+fn demo_failure(e: crate::app::compose::BuildError) -> Failure {
+    Failure::from(e)
 }
 
 /// `custody demo --server URL --keys DIR`: the scenario's acts, signed here, recorded there.
@@ -324,9 +312,7 @@ fn demo_remote(
     clock: &Arc<dyn Clock>,
 ) -> Outcome {
     let keys = keys.ok_or_else(|| {
-        Failure::Input(
-            "give --keys DIR (the demo-keys folder of `custody demo --founding-only`)".into(),
-        )
+        Failure::usage("give --keys DIR (the demo-keys folder of `custody demo --founding-only`)")
     })?;
     // Reads for `after` are signed by the administrator, who reads the home facility.
     let admin = read_key(&keys.join("admin.pem"))?;
