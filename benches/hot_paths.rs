@@ -12,18 +12,18 @@
 //! `cargo bench --bench hot_paths -- merkle/`.
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use custody::app::compose::{self, OfficerInput};
-use custody::base::ids::{ItemId, OfficerId, OfficerRole, Origin};
-use custody::base::time::{Clock, ManualClock, Timestamp};
-use custody::domain::custody::ItemState;
-use custody::domain::projection;
-use custody::domain::rules::{self, State};
-use custody::format::envelope::Envelope;
-use custody::format::leaf::Leaf;
-use custody::format::merkle::{self, CompactRange, Hash, MemoryTree};
-use custody::format::note::VerifierKey;
-use custody::format::statement::Statement;
-use custody::keys::signing::{PublicKey, SecretKey};
+use custody::Envelope;
+use custody::ItemState;
+use custody::Leaf;
+use custody::Statement;
+use custody::compose::{self, OfficerInput};
+use custody::merkle::{self, CompactRange, Hash, MemoryTree};
+use custody::note::VerifierKey;
+use custody::projection;
+use custody::rules::{self, State};
+use custody::{Clock, ManualClock, Timestamp};
+use custody::{ItemId, OfficerId, OfficerRole, Origin};
+use custody::{PublicKey, SecretKey};
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::time::Duration;
@@ -95,7 +95,7 @@ fn parse(envelope: &Envelope) -> Statement {
 /// Checks and folds an identity statement into `state`, as the sequencer does.
 fn admit(state: &mut State, envelope: Envelope) {
     let statement = parse(&envelope);
-    let admitted = custody::domain::custody::admit(state, &no_items, envelope, statement, None)
+    let admitted = custody::admit(state, &no_items, envelope, statement, None)
         .expect("the fixture's identity statements pass the rules");
     rules::apply(state, &admitted);
 }
@@ -199,7 +199,7 @@ fn release(clock: &dyn Clock, fx: &Fixture, head: &str) -> Envelope {
 // The long form reads better here: builds the whole benchmark fixture (ledger, officers, signed statements) in one place, in the order the ledger needs.
 #[allow(clippy::too_many_lines)]
 fn fixture() -> Fixture {
-    custody::format::statement::warm_up();
+    custody::warm_up();
     let clock = ManualClock::new(
         Timestamp::parse("2025-08-04T02:20:00Z").expect("a valid RFC 3339 UTC time"),
     );
@@ -448,7 +448,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (envelope.clone(), statement.clone()),
                 |(e, s)| {
-                    custody::domain::custody::admit(&fx.state, &no_items, e, s, None)
+                    custody::admit(&fx.state, &no_items, e, s, None)
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -464,7 +464,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (fx.find.clone(), statement.clone()),
                 |(e, s)| {
-                    custody::domain::custody::admit(&fx.state, &no_items, e, s, Some(&pre))
+                    custody::admit(&fx.state, &no_items, e, s, Some(&pre))
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -479,14 +479,8 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
 fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     let recorded_at = fx.clock.now();
     let seq = fx.state.size();
-    let found = custody::domain::custody::admit(
-        &fx.state,
-        &no_items,
-        fx.find.clone(),
-        parse(&fx.find),
-        None,
-    )
-    .expect("the find passes the rules");
+    let found = custody::admit(&fx.state, &no_items, fx.find.clone(), parse(&fx.find), None)
+        .expect("the find passes the rules");
     let found_hash = merkle::leaf_hash(
         &leaf_of(&fx.find, seq, recorded_at)
             .encode()
@@ -495,8 +489,7 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
 
     // The item as it stands after the find and a sealing (the sealing is applied to the item
     // state directly: only the seals matter to the release).
-    let changes =
-        custody::domain::custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
+    let changes = custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
     let mut held = changes
         .first()
         .expect("a find creates its item")
@@ -508,7 +501,7 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     rules::apply(&mut after_find, &found);
     let items = |id: &ItemId| (id == &held.id).then(|| held.clone());
     let released_env = release(&fx.clock, fx, &held.head);
-    let released = custody::domain::custody::admit(
+    let released = custody::admit(
         &after_find,
         &items,
         released_env.clone(),
@@ -526,25 +519,14 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     g.throughput(Throughput::Elements(1));
     g.bench_function(BenchmarkId::new("apply", "contraband_found"), |b| {
         b.iter(|| {
-            let changes = custody::domain::custody::apply(
-                &fx.state,
-                &no_items,
-                &found,
-                &found_hash,
-                recorded_at,
-            );
+            let changes = custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
             projection::writes(&fx.state, &found, &found_hash, recorded_at, &changes)
         })
     });
     g.bench_function(BenchmarkId::new("apply", "custody_released"), |b| {
         b.iter(|| {
-            let changes = custody::domain::custody::apply(
-                &after_find,
-                &items,
-                &released,
-                &released_hash,
-                recorded_at,
-            );
+            let changes =
+                custody::apply(&after_find, &items, &released, &released_hash, recorded_at);
             projection::writes(
                 &after_find,
                 &released,

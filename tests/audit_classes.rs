@@ -5,10 +5,10 @@
 
 mod support;
 
-use custody::app::casefile::{self, Scope};
-use custody::base::ids::ItemId;
-use custody::base::time::Timestamp;
-use custody::domain::audit::{self, Finding, Severity};
+use custody::ItemId;
+use custody::Timestamp;
+use custody::audit::{self, Finding, Severity};
+use custody::casefile::{self, Scope};
 use serde_json::json;
 use support::*;
 
@@ -16,7 +16,7 @@ const BAG: &str = "BB-AUD-0001";
 const SEAL: &str = "SEG-AUD-0001";
 
 fn at(w: &World, hours_from_now: i64) -> Timestamp {
-    use custody::base::time::Clock as _;
+    use custody::Clock as _;
     w.clock.now().plus_ms(hours_from_now * 3_600_000)
 }
 
@@ -288,7 +288,7 @@ fn class_9_destruction_without_a_reweigh_after_the_last_handover() {
 #[test]
 fn class_10_a_back_dated_record() {
     let note = |w: &World, hours_before: i64| {
-        use custody::base::time::Clock as _;
+        use custody::Clock as _;
         let when = w
             .clock
             .now()

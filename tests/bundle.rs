@@ -6,9 +6,9 @@
 mod common;
 
 use common::*;
-use custody::app::bundle::{self, Bundle};
-use custody::base::time::Timestamp;
-use custody::format::note::VerifierKey;
+use custody::Timestamp;
+use custody::bundle::{self, Bundle};
+use custody::note::VerifierKey;
 
 const ITEM: &str = "BB-LPN-2025-0418";
 

@@ -7,7 +7,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::*;
-use custody::format::merkle;
+use custody::merkle;
 
 fn hash(v: &serde_json::Value) -> merkle::Hash {
     B64.decode(v.as_str().expect("base64 string"))

@@ -29,11 +29,7 @@ fn with_police() -> World {
 }
 
 /// Asserts the act was refused with words naming the rule, and that nothing changed.
-fn refused(
-    w: &World,
-    result: Result<custody::app::ledger::Receipt, custody::app::ledger::AppendError>,
-    words: &[&str],
-) {
+fn refused(w: &World, result: Result<custody::Receipt, custody::AppendError>, words: &[&str]) {
     let size = w.size();
     let item = w.item(BAG);
     let why = refusal(result);
@@ -69,9 +65,9 @@ fn a_stale_view_is_refused_with_the_current_head() {
     let w = found_and_sealed();
     let head_now = w.item(BAG).expect("exists").head;
     // The officers signed what they saw before the sealing: the find's leaf hash.
-    let stale = custody::app::queries::history(
+    let stale = custody::queries::history(
         w.ledger.store(),
-        &custody::base::ids::ItemId::parse(BAG).expect("valid"),
+        &custody::ItemId::parse(BAG).expect("valid"),
     )
     .expect("reads")[0]
         .leaf_hash
@@ -122,7 +118,7 @@ fn a_release_is_pending_until_the_named_receiver_receives_it() {
     w.release(BAG, GATE_A, [GATE_B, SECURITY], INVESTIGATOR, &[SEAL])
         .expect("release");
     assert_eq!(w.item(BAG).expect("exists").status.as_str(), "in_transit");
-    let pending = custody::app::queries::pending(w.ledger.store()).expect("reads");
+    let pending = custody::queries::pending(w.ledger.store()).expect("reads");
     assert_eq!(pending.len(), 1);
     // Nothing else may happen to it in transit.
     refused(
@@ -142,7 +138,7 @@ fn a_release_is_pending_until_the_named_receiver_receives_it() {
     let item = w.item(BAG).expect("exists");
     assert_eq!(item.holder.as_ref(), Some(&w.officer(INVESTIGATOR_2).id));
     assert!(
-        custody::app::queries::pending(w.ledger.store())
+        custody::queries::pending(w.ledger.store())
             .expect("reads")
             .is_empty()
     );
@@ -365,9 +361,9 @@ fn a_correction_supersedes_the_known_mass_without_editing_the_log() {
     assert_eq!(item.net_mass_mg, Some(11_150));
     assert_eq!(item.corrections.len(), 1);
     // The original weighing is still in the history, unchanged.
-    let history = custody::app::queries::history(
+    let history = custody::queries::history(
         w.ledger.store(),
-        &custody::base::ids::ItemId::parse(BAG).expect("valid"),
+        &custody::ItemId::parse(BAG).expect("valid"),
     )
     .expect("reads");
     let original = history

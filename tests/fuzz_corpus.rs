@@ -1,10 +1,10 @@
 //! Replays the fuzz seed corpora on every `cargo test`, without a fuzzer: every file of
 //! `fuzz/corpus/<target>/` and, when the directory exists, of `fuzz/regressions/<target>/` goes
-//! through the matching `custody::edge::fuzz_harness` entry point, which must not panic. A missing or
+//! through the matching `custody::fuzz_harness` entry point, which must not panic. A missing or
 //! empty corpus directory fails, as does a fuzz target without a corpus or a corpus without a
 //! target, so a new target cannot silently go unreplayed.
 
-use custody::edge::fuzz_harness;
+use custody::fuzz_harness;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 

@@ -340,10 +340,10 @@ fn envelopes_from_another_ledger_are_refused_and_change_nothing() {
     let (_other_tmp, other) = demo_ledger();
     let server = Server::on_port_zero(&f.ledger);
     let envelope_at = |seq: u64| -> Vec<u8> {
-        let ledger = custody::app::ledger::Ledger::open(&other).expect("opens");
+        let ledger = custody::Ledger::open(&other).expect("opens");
         let bytes = ledger.leaf(seq).expect("reads").expect("present");
         ledger.close();
-        custody::format::leaf::Leaf::decode(&bytes)
+        custody::Leaf::decode(&bytes)
             .expect("a leaf")
             .envelope
             .to_json()

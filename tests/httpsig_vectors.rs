@@ -3,8 +3,8 @@
 //! RFC's key, and our signer must reproduce it.
 
 use base64::Engine as _;
-use custody::format::httpsig::{self, RequestParts};
-use custody::keys::signing::{PublicKey, SecretKey};
+use custody::httpsig::{self, RequestParts};
+use custody::{PublicKey, SecretKey};
 use serde_json::Value;
 
 fn vector() -> Value {

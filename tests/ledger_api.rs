@@ -3,15 +3,15 @@
 //! and a property test over random identity histories (every refusal changes nothing; the log
 //! verifies and reopens to the same state).
 
-use custody::app::compose::{self, OfficerInput};
-use custody::app::ledger::{AppendError, Ledger};
-use custody::app::verify;
-use custody::base::ids::{OfficerId, OfficerRole, Origin};
-use custody::base::time::{ManualClock, Timestamp};
-use custody::format::envelope::Envelope;
-use custody::format::merkle;
-use custody::format::note;
-use custody::keys::signing::SecretKey;
+use custody::Envelope;
+use custody::SecretKey;
+use custody::compose::{self, OfficerInput};
+use custody::merkle;
+use custody::note;
+use custody::verify;
+use custody::{AppendError, Ledger};
+use custody::{ManualClock, Timestamp};
+use custody::{OfficerId, OfficerRole, Origin};
 use proptest::prelude::*;
 use std::path::Path;
 use std::sync::Arc;
@@ -229,8 +229,7 @@ fn recorded_at_never_goes_backwards() {
         .submit_envelope(note(&w, 1, &w.officers[0], "b"))
         .expect("append");
     let leaf = |seq| {
-        custody::format::leaf::Leaf::decode(&ledger.leaf(seq).expect("read").expect("present"))
-            .expect("decodes")
+        custody::Leaf::decode(&ledger.leaf(seq).expect("read").expect("present")).expect("decodes")
     };
     assert!(leaf(second.seq).recorded_at >= leaf(first.seq).recorded_at);
     verify_ledger(&ledger);
@@ -380,7 +379,7 @@ proptest! {
         drop(ledger);
         let reopened = Ledger::open_with_clock(&path, w.clock.clone()).unwrap_or_else(|e| panic!("reopen failed: {e}"));
         // The published state is refreshed on identity changes; compare who may sign.
-        let officers = |s: &custody::domain::rules::State| s.officers().cloned().collect::<Vec<_>>();
+        let officers = |s: &custody::rules::State| s.officers().cloned().collect::<Vec<_>>();
         prop_assert_eq!(officers(&reopened.state()), officers(&state));
         prop_assert!(note::VerifierKey::parse(&reopened.verifier_key().to_string()).is_ok());
     }

@@ -3,7 +3,7 @@
 //! verification algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2, transcribed literally, for what we
 //! accept.
 
-use custody::format::merkle::{
+use custody::merkle::{
     CompactRange, Hash, MemoryTree, ProofError, VerifyError, consistency_proof, empty_root,
     inclusion_proof, leaf_hash, node_hash, root, verify_consistency, verify_inclusion,
 };

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use custody::format::merkle::{
+use custody::merkle::{
     Hash, MemoryTree, VerifyError, consistency_proof, inclusion_proof, root, verify_consistency,
     verify_inclusion,
 };

@@ -5,7 +5,7 @@
 //! statement (comment bullet) that no check here covers fails the test, so the file and these
 //! checks cannot drift apart silently.
 
-use custody::format::note::{self, NoteError, VerifierKey};
+use custody::note::{self, NoteError, VerifierKey};
 use std::collections::BTreeMap;
 
 const VECTORS: &str = concat!(
@@ -447,7 +447,7 @@ fn a_note_signed_only_by_an_unknown_key_is_rejected() {
     let other = note::sign(
         &text,
         "PeterNeumann",
-        &custody::keys::signing::SecretKey::from_seed(&[5; 32]),
+        &custody::SecretKey::from_seed(&[5; 32]),
     )
     .expect("signs");
     assert!(matches!(

@@ -92,10 +92,7 @@ fn seal(n: u8) -> String {
     format!("SEG-P-{n:04}")
 }
 
-fn perform(
-    w: &World,
-    a: &Act,
-) -> Result<custody::app::ledger::Receipt, custody::app::ledger::AppendError> {
+fn perform(w: &World, a: &Act) -> Result<custody::Receipt, custody::AppendError> {
     match *a {
         Act::Find { item, by, witness } => w.find(ITEMS[item], OFFICERS[by], OFFICERS[witness]),
         Act::Seal {
@@ -156,7 +153,7 @@ proptest! {
             let digest = w.ledger.store().projection_digest().expect("digest");
             match perform(&w, a) {
                 Ok(_) => accepted += 1,
-                Err(custody::app::ledger::AppendError::Rule(_)) => {
+                Err(custody::AppendError::Rule(_)) => {
                     prop_assert_eq!(w.size(), size, "a refusal changed the log: {:?}", a);
                     prop_assert_eq!(w.ledger.store().projection_digest().expect("digest"), digest, "a refusal changed the views: {:?}", a);
                 }
@@ -164,11 +161,11 @@ proptest! {
             }
         }
         let incremental = w.ledger.store().projection_digest().expect("digest");
-        let w_items = custody::app::queries::items(w.ledger.store(), None, None).expect("items");
+        let w_items = custody::queries::items(w.ledger.store(), None, None).expect("items");
         let dir = w.dir.path().join("l");
         let World { ledger, dir: tmp, .. } = w;
         drop(ledger);
-        let report = custody::app::ledger::Ledger::rebuild(&dir, &mut |_, _| {}).expect("rebuild");
+        let report = custody::Ledger::rebuild(&dir, &mut |_, _| {}).expect("rebuild");
         prop_assert_eq!(report.before, incremental);
         prop_assert_eq!(report.after, incremental, "the rebuilt views differ from the incremental ones");
         drop(tmp);

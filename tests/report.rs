@@ -68,7 +68,7 @@ fn the_report_is_a_self_contained_bilingual_berita_acara() {
 
 #[test]
 fn text_from_statements_is_escaped() {
-    let html = custody::edge::report::esc(r#"<b>"sabu" & 'ganja'</b>"#);
+    let html = custody::esc(r#"<b>"sabu" & 'ganja'</b>"#);
     assert_eq!(
         html,
         "&lt;b&gt;&quot;sabu&quot; &amp; &#39;ganja&#39;&lt;/b&gt;"

@@ -1,7 +1,7 @@
 //! Every statement type's schema against its examples in `tests/examples/<type>.json`: each valid
 //! example parses, and each invalid one is refused with an error naming the expected field.
 
-use custody::format::statement::{Statement, StatementType};
+use custody::{Statement, StatementType};
 use serde_json::Value;
 
 fn examples(kind: StatementType) -> Value {

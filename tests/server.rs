@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use custody::base::time::{Clock, SystemClock};
-use custody::edge::client::Remote;
-use custody::format::httpsig::{self, RequestParts};
-use custody::keys::signing::SecretKey;
+use custody::Remote;
+use custody::SecretKey;
+use custody::httpsig::{self, RequestParts};
+use custody::{Clock, SystemClock};
 use serde_json::Value;
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -94,10 +94,9 @@ fn s(p: &Path) -> &str {
 /// A signed note by gate officer A, as bytes of a DSSE envelope.
 fn signed_note(f: &Fixture, extra: &str) -> Vec<u8> {
     let key = SecretKey::read_file(&f.key("gate-a")).expect("key");
-    let bytes =
-        custody::app::compose::fill_defaults(note_by(GATE_A, extra).as_bytes(), &SystemClock)
-            .expect("fills");
-    custody::app::compose::sign_statement(bytes, &[&key])
+    let bytes = custody::compose::fill_defaults(note_by(GATE_A, extra).as_bytes(), &SystemClock)
+        .expect("fills");
+    custody::compose::sign_statement(bytes, &[&key])
         .expect("signs")
         .to_json_pretty()
         .into_bytes()
@@ -260,7 +259,7 @@ fn the_log_is_public_and_its_contents_are_not() {
         .as_u64()
         .expect("size");
 
-    let vkey = custody::format::note::VerifierKey::parse(
+    let vkey = custody::note::VerifierKey::parse(
         run_json(&["vkey", "--ledger", l])["vkey"]
             .as_str()
             .expect("vkey"),
@@ -274,9 +273,8 @@ fn the_log_is_public_and_its_contents_are_not() {
     }
     let (status, _, body) = call("GET", &format!("{u}/v1/proofs/inclusion?seq=5"), None, &[]);
     assert_eq!(status, 200);
-    let proof: custody::app::ledger::InclusionProofView =
-        serde_json::from_slice(&body).expect("proof");
-    let receipt = custody::app::ledger::ReceiptView {
+    let proof: custody::InclusionProofView = serde_json::from_slice(&body).expect("proof");
+    let receipt = custody::ReceiptView {
         seq: 5,
         leaf_hash: proof.leaf_hash.clone(),
         duplicate: false,
@@ -347,7 +345,7 @@ fn the_log_is_public_and_its_contents_are_not() {
     assert_eq!(health["size"], size);
     let (status, _, body) = call("GET", &format!("{u}/v1/openapi.json"), None, &[]);
     assert_eq!(status, 200);
-    assert_eq!(body, custody::edge::server::OPENAPI_JSON.as_bytes());
+    assert_eq!(body, custody::OPENAPI_JSON.as_bytes());
     let (status, _, body) = call("GET", &format!("{u}/v1/nothing-here"), None, &[]);
     assert_eq!(
         (status, error_of(&body)["code"].as_str()),
@@ -623,8 +621,7 @@ fn writes_answer_with_receipts_and_every_error_names_the_problem() {
         .output()
         .expect("runs");
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let receipt: custody::app::ledger::ReceiptView =
-        serde_json::from_slice(&out.stdout).expect("receipt");
+    let receipt: custody::ReceiptView = serde_json::from_slice(&out.stdout).expect("receipt");
     assert_eq!(receipt.seq, before);
     receipt.check(None).expect("the proof holds");
 
@@ -650,7 +647,7 @@ fn writes_answer_with_receipts_and_every_error_names_the_problem() {
     .expect("utf-8")
     .replace("Gate log checked", "A different text");
     conflicting = serde_json::from_str(
-        &custody::app::compose::sign_statement(payload.into_bytes(), &[&key])
+        &custody::compose::sign_statement(payload.into_bytes(), &[&key])
             .expect("signs")
             .to_json_pretty(),
     )
@@ -659,26 +656,25 @@ fn writes_answer_with_receipts_and_every_error_names_the_problem() {
     bad_type["payloadType"] = "text/plain".into();
     let outsider = {
         let key = SecretKey::read_file(&f.key("outsider")).expect("key");
-        let bytes =
-            custody::app::compose::fill_defaults(note_by(OUTSIDER, "").as_bytes(), &SystemClock)
-                .expect("fills");
-        custody::app::compose::sign_statement(bytes, &[&key])
+        let bytes = custody::compose::fill_defaults(note_by(OUTSIDER, "").as_bytes(), &SystemClock)
+            .expect("fills");
+        custody::compose::sign_statement(bytes, &[&key])
             .expect("signs")
             .to_json_pretty()
     };
     let bad_field = {
-        let bytes = custody::app::compose::fill_defaults(
+        let bytes = custody::compose::fill_defaults(
             note_by(GATE_A, "")
                 .replace(FACILITY, "lapas jakarta")
                 .as_bytes(),
             &SystemClock,
         )
         .expect("fills");
-        custody::app::compose::sign_statement(bytes, &[&key])
+        custody::compose::sign_statement(bytes, &[&key])
             .expect("signs")
             .to_json_pretty()
     };
-    let huge = vec![b' '; custody::edge::server::REQUEST_BODY_BYTES_MAX + 1];
+    let huge = vec![b' '; custody::REQUEST_BODY_BYTES_MAX + 1];
     // (what, body, status, code, field)
     type Case<'a> = (&'a str, Vec<u8>, u16, &'a str, Option<&'a str>);
     let cases: Vec<Case> = vec![
@@ -772,16 +768,15 @@ fn statement_id(envelope: &Value) -> String {
 /// Reads every leaf of a stopped ledger: statement id → (seq, leaf hash).
 fn leaves(dir: &Path) -> std::collections::HashMap<String, (u64, String)> {
     use base64::Engine as _;
-    let ledger = custody::app::ledger::Ledger::open(dir).expect("opens");
+    let ledger = custody::Ledger::open(dir).expect("opens");
     let size = ledger.checkpoint().size;
     let mut out = std::collections::HashMap::new();
     for seq in 0..size {
         let bytes = ledger.leaf(seq).expect("reads").expect("present");
-        let leaf = custody::format::leaf::Leaf::decode(&bytes).expect("decodes");
-        let statement =
-            custody::format::statement::Statement::parse(leaf.envelope.payload()).expect("parses");
-        let hash = base64::engine::general_purpose::STANDARD
-            .encode(custody::format::merkle::leaf_hash(&bytes));
+        let leaf = custody::Leaf::decode(&bytes).expect("decodes");
+        let statement = custody::Statement::parse(leaf.envelope.payload()).expect("parses");
+        let hash =
+            base64::engine::general_purpose::STANDARD.encode(custody::merkle::leaf_hash(&bytes));
         assert!(
             out.insert(statement.id.to_string(), (seq, hash)).is_none(),
             "statement id {} appears twice",
@@ -1113,8 +1108,7 @@ fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once
 
 #[test]
 fn the_openapi_document_describes_exactly_the_routes_served() {
-    let doc: Value =
-        serde_json::from_str(custody::edge::server::OPENAPI_JSON).expect("OpenAPI is JSON");
+    let doc: Value = serde_json::from_str(custody::OPENAPI_JSON).expect("OpenAPI is JSON");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, ops) in doc["paths"].as_object().expect("paths") {
@@ -1125,7 +1119,7 @@ fn the_openapi_document_describes_exactly_the_routes_served() {
         }
     }
     // ROUTES is the router's own table; axum's catch-all `{*path}` is OpenAPI's `{path}`.
-    let mut served: Vec<(String, String)> = custody::edge::server::ROUTES
+    let mut served: Vec<(String, String)> = custody::ROUTES
         .iter()
         .map(|(m, p)| ((*m).to_owned(), p.replace("{*", "{")))
         .collect();

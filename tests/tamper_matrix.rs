@@ -18,11 +18,11 @@
 mod common;
 
 use common::*;
-use custody::app::ledger::Ledger;
-use custody::format::envelope::Envelope;
-use custody::format::leaf::Leaf;
-use custody::format::merkle::Hash;
-use custody::keys::signing::SecretKey;
+use custody::Envelope;
+use custody::Leaf;
+use custody::Ledger;
+use custody::SecretKey;
+use custody::merkle::Hash;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +34,7 @@ struct Rng(u64);
 
 impl Rng {
     fn word(&mut self) -> u64 {
-        custody::storage::store::splitmix64(&mut self.0)
+        custody::splitmix64(&mut self.0)
     }
     fn below(&mut self, n: usize) -> usize {
         (self.word() % n.max(1) as u64) as usize
@@ -218,8 +218,8 @@ type Answer = Result<String, String>;
 /// prints it (`pristine` checks the two are byte-equal on the untouched ledger). In-process, so
 /// that every harmless trial can ask every query without starting a process for each.
 fn read(ledger: &Ledger, query: &[String]) -> Answer {
-    use custody::app::reads::{Holder, Reads as _};
-    use custody::base::ids::{ItemId, OfficerId};
+    use custody::{Holder, Reads as _};
+    use custody::{ItemId, OfficerId};
     fn json<T: serde::Serialize, E: std::fmt::Display>(answer: Result<T, E>) -> Answer {
         let value = serde_json::to_value(answer.map_err(|e| e.to_string())?)
             .expect("every answer serializes");
@@ -230,7 +230,7 @@ fn read(ledger: &Ledger, query: &[String]) -> Answer {
     match words.as_slice() {
         ["items"] => json(ledger.items(None, None)),
         ["items", "--status", status] => json(ledger.items(
-            Some(custody::domain::custody::Status::parse(status).expect("a status")),
+            Some(custody::Status::parse(status).expect("a status")),
             None,
         )),
         ["items", "--facility", facility] => json(ledger.items(None, Some(facility))),
@@ -246,10 +246,10 @@ fn read(ledger: &Ledger, query: &[String]) -> Answer {
         ["facilities"] => json(ledger.facilities()),
         ["officers"] => json(ledger.officers()),
         // As `custody audit` does locally: the whole log, verified first.
-        ["audit", "--all", "--as-of", as_of] => json(custody::app::casefile::audit(
+        ["audit", "--all", "--as-of", as_of] => json(custody::casefile::audit(
             ledger,
-            &custody::app::casefile::Scope::All,
-            custody::base::time::Timestamp::parse(as_of).expect("a time"),
+            &custody::casefile::Scope::All,
+            custody::Timestamp::parse(as_of).expect("a time"),
             &mut |_, _| {},
         )),
         _ => panic!("no reader for the query {query:?}"),
@@ -733,10 +733,10 @@ fn every_tampering_of_a_ledger_at_rest_is_detected_or_changes_nothing() {
 /// Puts `value` under `key` in the views of a copy of the untouched ledger, leaving the log and
 /// the watermark as they are, and returns the copy.
 fn with_view_entry(p: &Pristine, scratch: &Path, key: &[u8], value: &[u8]) -> PathBuf {
-    use custody::domain::projection::Write;
+    use custody::projection::Write;
     let l = scratch.join("ledger");
     copy_dir(&p.ledger, &l);
-    let store = custody::storage::store::SledStore::open(&l.join("log.sled")).expect("opens");
+    let store = custody::SledStore::open(&l.join("log.sled")).expect("opens");
     let watermark = store.projection_watermark().expect("watermark");
     let write = Write::Put {
         key: key.to_vec(),
@@ -757,10 +757,9 @@ fn a_changed_view_is_never_judged_harmless() {
     // An item's view, read from a copy (opening sled can write; the trials copy `p.ledger`).
     let scratch = tempfile::tempdir().expect("temp dir");
     copy_dir(&p.ledger, scratch.path());
-    let store =
-        custody::storage::store::SledStore::open(&scratch.path().join("log.sled")).expect("opens");
+    let store = custody::SledStore::open(&scratch.path().join("log.sled")).expect("opens");
     let (key, value) = store
-        .projection_scan(custody::domain::projection::ITEMS)
+        .projection_scan(custody::projection::ITEMS)
         .expect("scan")
         .into_iter()
         .next()

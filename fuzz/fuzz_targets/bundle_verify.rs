@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    custody::edge::fuzz_harness::bundle_verify(data);
+    custody::fuzz_harness::bundle_verify(data);
 });

@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    custody::edge::fuzz_harness::http_signature(data);
+    custody::fuzz_harness::http_signature(data);
 });

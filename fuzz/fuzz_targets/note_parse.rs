@@ -6,5 +6,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    custody::edge::fuzz_harness::note_parse(data);
+    custody::fuzz_harness::note_parse(data);
 });

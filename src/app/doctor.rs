@@ -22,7 +22,8 @@ pub enum Risk {
     /// The problem is in a file that holds nothing acknowledged (or nothing was ever acknowledged).
     None,
     /// The log itself is damaged: acknowledged entries may be missing or altered.
-    AtRisk,
+    #[serde(rename = "at_risk")]
+    Entries,
     /// Cannot tell until the store opens.
     Unknown,
 }
@@ -385,7 +386,7 @@ fn open_and_verify(
             file: LedgerPaths::new(real).sled().display().to_string(),
             check: "log-verify",
             problem: format!("the log does not verify: {e}"),
-            acknowledged_data: Risk::AtRisk,
+            acknowledged_data: Risk::Entries,
             action: Action::Manual(RESTORE.into()),
         }),
     }
@@ -429,7 +430,7 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
             sled,
             "log-consistency",
             if m.contains("missing") || m.contains("altered") {
-                Risk::AtRisk
+                Risk::Entries
             } else {
                 Risk::Unknown
             },

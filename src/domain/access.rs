@@ -52,10 +52,6 @@ impl Reader {
         &self.officer
     }
 
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
     pub fn reads_all(&self) -> bool {
         self.scope == Scope::All
     }

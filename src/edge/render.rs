@@ -385,7 +385,7 @@ pub fn doctor(d: &crate::app::doctor::Diagnosis) {
         say!("  problem (masalah): {}", f.problem);
         let risk = match f.acknowledged_data {
             Risk::None => "not at risk (tidak terancam)",
-            Risk::AtRisk => "AT RISK (TERANCAM)",
+            Risk::Entries => "AT RISK (TERANCAM)",
             Risk::Unknown => "unknown until the store opens (belum diketahui)",
         };
         say!("  acknowledged entries (entri yang sudah dikonfirmasi): {risk}");

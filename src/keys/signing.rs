@@ -121,11 +121,11 @@ impl Signature {
         Self::from_slice(&bytes)
     }
 
-    pub fn to_bytes(&self) -> [u8; SIGNATURE_BYTES] {
+    pub fn to_bytes(self) -> [u8; SIGNATURE_BYTES] {
         self.0
     }
 
-    pub fn to_base64(&self) -> String {
+    pub fn to_base64(self) -> String {
         B64.encode(self.0)
     }
 }

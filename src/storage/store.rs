@@ -633,10 +633,6 @@ fn parse_slot(slot: &[u8]) -> Option<(u64, Vec<u8>)> {
 }
 
 impl CheckpointFile {
-    pub fn new(path: PathBuf) -> Self {
-        Self::with_faults(path, None)
-    }
-
     /// A checkpoint file whose writes go through `faults` (if any).
     pub fn with_faults(path: PathBuf, faults: Option<std::sync::Arc<Faults>>) -> Self {
         Self {
@@ -644,10 +640,6 @@ impl CheckpointFile {
             faults,
             writer: std::sync::Mutex::new(None),
         }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn io(&self, e: std::io::Error) -> StoreError {
@@ -750,12 +742,14 @@ mod tests {
     fn checkpoint_slots_keep_the_newest_intact_note() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("checkpoint.slots");
-        let file = CheckpointFile::new(path.clone());
+        let file = CheckpointFile::with_faults(path.clone(), None);
         assert_eq!(file.read().expect("reads"), None);
         file.write(b"first\n").expect("writes");
         file.write(b"second\n").expect("writes");
         assert_eq!(
-            CheckpointFile::new(path.clone()).read().expect("reads"),
+            CheckpointFile::with_faults(path.clone(), None)
+                .read()
+                .expect("reads"),
             Some(b"second\n".to_vec())
         );
         // A torn write of the newest slot falls back to the previous checkpoint.
@@ -763,14 +757,16 @@ mod tests {
         bytes[SLOT_HEADER_BYTES] ^= 1; // slot 0 holds generation 2
         std::fs::write(&path, &bytes).expect("write");
         assert_eq!(
-            CheckpointFile::new(path.clone()).read().expect("reads"),
+            CheckpointFile::with_faults(path.clone(), None)
+                .read()
+                .expect("reads"),
             Some(b"first\n".to_vec())
         );
         // Both slots broken: corruption, reported, not an empty ledger.
         bytes[CHECKPOINT_SLOT_BYTES + SLOT_HEADER_BYTES] ^= 1;
         std::fs::write(&path, &bytes).expect("write");
         assert!(matches!(
-            CheckpointFile::new(path).read(),
+            CheckpointFile::with_faults(path, None).read(),
             Err(StoreError::Corrupt(_))
         ));
     }

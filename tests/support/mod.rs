@@ -3,12 +3,12 @@
 //! `after` naming the items' current heads, signed by each signer's key).
 #![allow(dead_code)]
 
-use custody::app::compose::{self, OfficerInput};
-use custody::app::ledger::{AppendError, Ledger, Receipt};
-use custody::base::ids::{ItemId, OfficerId, OfficerRole, Origin};
-use custody::base::time::{ManualClock, Timestamp};
-use custody::domain::custody::ItemState;
-use custody::keys::signing::SecretKey;
+use custody::ItemState;
+use custody::SecretKey;
+use custody::compose::{self, OfficerInput};
+use custody::{AppendError, Ledger, Receipt};
+use custody::{ItemId, OfficerId, OfficerRole, Origin};
+use custody::{ManualClock, Timestamp};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -122,7 +122,7 @@ impl World {
     }
 
     pub fn item(&self, id: &str) -> Option<ItemState> {
-        custody::app::queries::item(
+        custody::queries::item(
             self.ledger.store(),
             &ItemId::parse(id).expect("valid label"),
         )

@@ -67,10 +67,6 @@ impl Failure {
         Self::new(Class::Corrupt, message)
     }
 
-    pub fn class(&self) -> Class {
-        self.class
-    }
-
     pub fn exit_code(&self) -> u8 {
         exit_code(self.class)
     }

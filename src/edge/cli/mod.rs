@@ -41,7 +41,6 @@ mod queries;
 mod record;
 mod tools;
 
-pub use common::Failure;
 use common::Outcome;
 
 #[derive(Parser, Debug)]

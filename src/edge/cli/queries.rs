@@ -275,7 +275,7 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
         crate::edge::render::audit(&report);
     }
     if let Some(level) = fail_on {
-        let worst = report.findings.iter().map(|f| f.severity).max();
+        let worst = crate::app::reads::worst(&report);
         if worst.is_some_and(|w| w >= level) {
             return Err(Failure::refused(format!(
                 "the audit found {} finding(s) at or above {}",
