@@ -317,8 +317,8 @@ pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
 
 /// The facility given with `--facility`, or else the administrator's own: an administrator
 /// enrolls the officers of their own facility unless told otherwise. An officer's home facility
-/// scopes what they may read, so a fixed default (it was `HQ`) placed every officer enrolled
-/// without one at a facility where none of them works.
+/// scopes what they may read and, under write scope, where they may act, so a fixed default (it
+/// was `HQ`) placed every officer enrolled without one at a facility where none of them works.
 fn facility_or_own(
     ledger: &Ledger,
     admin: &OfficerId,
