@@ -503,7 +503,8 @@ fn the_old_ledger_verifies_audits_and_rebuilds_to_the_same_views() {
     assert_eq!(last["facility"], "LPN-BANDUNG", "{last}");
 }
 
-/// Records the statement `json` in the ledger `l`, signed with the fixture's key `key`.
+/// Records `statement` in the ledger `l` (written to `name`.json beside it), signed with the
+/// fixture's key file `key`, filling a missing `after` with the heads the ledger holds.
 fn record(l: &str, key: &str, name: &str, statement: &Value) -> std::process::Output {
     let file = Path::new(l).with_file_name(format!("{name}.json"));
     std::fs::write(&file, serde_json::to_vec(statement).expect("json")).expect("write");
