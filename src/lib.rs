@@ -24,17 +24,17 @@ pub use edge::fuzz_harness;
 /// vectors, C2SP notes, RFC 9421, OpenSSL, Go's sumdb) and by property tests.
 pub use format::envelope::Envelope;
 pub use format::leaf::Leaf;
-pub use format::statement::{Statement, StatementType, warm_up};
+pub use format::statement::{Signer, Statement, StatementType, warm_up};
 pub use format::{httpsig, merkle, note};
 pub use keys::signing::{PublicKey, SecretKey};
 
 /// Ids and time, which every test builds its inputs from.
-pub use base::ids::{ItemId, OfficerId, OfficerRole, Origin};
+pub use base::ids::{ItemId, OfficerId, OfficerRole, Origin, SignerRole};
 pub use base::time::{Clock, ManualClock, SystemClock, Timestamp};
 
 /// The pure rules and projections, replayed by property and tamper tests.
 pub use domain::custody::{ItemState, Status, admit, apply};
-pub use domain::{audit, projection, rules};
+pub use domain::{audit, projection, rules, scope};
 
 /// The use-cases that integration tests and benches drive in-process.
 pub use app::ledger::{AppendError, InclusionProofView, Ledger, Receipt, ReceiptView};

@@ -86,7 +86,9 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
     let gathered = casefile::gather(ledger, &casefile::Scope::Item(item.clone()), &mut |_, _| {})?;
     let mut seqs: BTreeSet<u64> = gathered.events.iter().map(|e| e.seq).collect();
     // The identity leaves of every officer the case names, and of the administrators who signed
-    // those, until nothing new is named; genesis always (it founds the first administrator).
+    // those, until nothing new is named; genesis always (it founds the first administrator), and
+    // every rules adoption (it decides the rules the events after it were checked under, which the
+    // verifier's fold must apply too).
     let mut officers: BTreeSet<crate::base::ids::OfficerId> = gathered
         .events
         .iter()
@@ -120,7 +122,8 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
                 }
                 _ => None,
             };
-            if *seq == 0 || subject.is_some_and(|s| officers.contains(s)) {
+            let adoption = matches!(st.body, Body::RulesAdopted { .. });
+            if *seq == 0 || adoption || subject.is_some_and(|s| officers.contains(s)) {
                 seqs.insert(*seq);
                 officers.extend(named);
             }

@@ -116,6 +116,7 @@ fn body(value: Value) -> Map<String, Value> {
     }
 }
 
+/// The genesis of a new ledger: it starts under the newest rules version this software knows.
 pub fn genesis(
     clock: &dyn Clock,
     facility: &str,
@@ -128,7 +129,12 @@ pub fn genesis(
         clock,
         facility,
         &[(SignerRole::Admin, &admin.id)],
-        body(json!({"origin": origin, "ledger_key": ledger_key, "admin": admin.to_json()})),
+        body(json!({
+            "origin": origin,
+            "ledger_key": ledger_key,
+            "admin": admin.to_json(),
+            "rules": crate::domain::rules::RULES_VERSION_NEWEST,
+        })),
     )
 }
 

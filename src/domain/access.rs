@@ -1,15 +1,15 @@
 //! Who may read what: authenticates a signed read request against the identity state of the log
 //! (enrolled, unrevoked, current key) and scopes what the officer may see by role and facility.
-//! The policy is data here and nowhere else. Pure: no clock (callers pass `now`), no I/O; it never
-//! decides writes (those are authorized by the envelope's signatures and the role table).
+//! What an officer's scope reaches is decided by `scope` (`READ_ALL_ROLES`, `READ_REACHES`), the
+//! same reaches write scope uses, so that reads and writes cannot drift apart. Pure: no clock
+//! (callers pass `now`), no I/O; it never decides writes (the envelope's signatures, the role
+//! table and the write scope do).
 
 use crate::base::ids::{FacilityId, OfficerId, OfficerRole};
 use crate::domain::custody::ItemState;
 use crate::domain::rules::State;
+use crate::domain::scope;
 use crate::format::httpsig::{HttpSigError, Presented};
-
-/// Roles that read every facility's records: they judge whole cases and the ledger itself.
-pub const READ_ALL_ROLES: [OfficerRole; 2] = [OfficerRole::Prosecutor, OfficerRole::Auditor];
 
 /// Why a read was refused before any data was looked at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +36,7 @@ pub enum Scope {
         facility: FacilityId,
         officer: OfficerId,
         unit: String,
+        roles: Vec<OfficerRole>,
     },
 }
 
@@ -64,15 +65,15 @@ impl Reader {
                 facility,
                 officer,
                 unit,
+                roles,
             } => {
-                let to_me = item
-                    .transfer
-                    .as_ref()
-                    .is_some_and(|t| t.to_officer.as_ref() == Some(officer) || &t.to_unit == unit);
-                item.facility == facility.as_str()
-                    || item.holder.as_ref() == Some(officer)
-                    || item.unit.as_deref() == Some(unit.as_str())
-                    || to_me
+                let me = scope::Officer {
+                    id: officer,
+                    facility: facility.as_str(),
+                    unit,
+                    roles,
+                };
+                scope::may_read(&me, &item.placement())
             }
         }
     }
@@ -122,18 +123,14 @@ pub fn authenticate(state: &State, presented: &Presented, now: i64) -> Result<Re
             officer: id,
         });
     }
-    let scope = if officer
-        .record
-        .roles
-        .iter()
-        .any(|r| READ_ALL_ROLES.contains(r))
-    {
+    let scope = if scope::reads_all(&officer.record.roles) {
         Scope::All
     } else {
         Scope::Facility {
             facility: officer.facility.clone(),
             officer: id.clone(),
             unit: officer.record.unit.clone(),
+            roles: officer.record.roles.clone(),
         }
     };
     Ok(Reader { officer: id, scope })

@@ -7,6 +7,7 @@
 use crate::base::ids::{ItemId, OfficerId, SignerRole};
 use crate::base::time::Timestamp;
 use crate::domain::rules::{self, RuleError};
+use crate::domain::scope::{self, Placement};
 use crate::format::merkle::Hash;
 use crate::format::statement::{
     Body, ContrabandFound, Correction, CustodyReleased, ItemSealed, LabResult, Returned,
@@ -139,6 +140,22 @@ pub struct ItemState {
     pub head: String,
 }
 
+impl ItemState {
+    /// Where the item is, as the read and write scopes see it.
+    pub fn placement(&self) -> Placement<'_> {
+        Placement {
+            facility: &self.facility,
+            unit: self.unit.as_deref(),
+            holder: self.holder.as_ref(),
+            release_to: self
+                .transfer
+                .as_ref()
+                .map(|t| (t.to_officer.as_ref(), t.to_unit.as_str())),
+            case: self.case.as_deref(),
+        }
+    }
+}
+
 /// A change to one item made by one statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemChange {
@@ -193,17 +210,116 @@ pub fn check(
     items: &dyn ItemView,
     statement: &Statement,
 ) -> Result<(), RuleError> {
-    let current = current_states(items, statement)?;
+    let actors = acting_officers(identity, statement);
+    let current = current_states(items, statement, &actors)?;
+    check_facility(statement, &actors, &current)?;
     check_open(statement, &current)?;
     check_body(identity, statement, &current)
 }
 
+/// The officers write scope judges: those in the statement's acting signer role, when the rules
+/// in force have write scope and the act is not ledger-wide (an administrator's). Empty otherwise.
+fn acting_officers<'a>(
+    identity: &'a rules::State,
+    statement: &Statement,
+) -> Vec<(SignerRole, scope::Officer<'a>)> {
+    let ledger_wide = matches!(
+        scope::write_rule(statement.kind).reach,
+        scope::Where::Ledger
+    );
+    if !scope::applies(identity.rules_version()) || ledger_wide {
+        return Vec::new();
+    }
+    let role = rules::acting_role(statement.kind);
+    statement
+        .signers
+        .iter()
+        .filter(|s| s.role == role)
+        .filter_map(|s| identity.officer(&s.officer))
+        .map(|o| (role, scope::Officer::of(o)))
+        .collect()
+}
+
+/// Decides whether the acting officers may act on the existing item `s`, which the statement
+/// names with `seen` in `after`. An officer who may not even read the item is refused exactly as
+/// if it did not exist — before anything else about it (its head, its seq) is compared — so that
+/// a refusal reveals nothing about an item the officer may not see; creating an item under its
+/// label is refused without its seq.
+fn check_reach(
+    statement: &Statement,
+    actors: &[(SignerRole, scope::Officer<'_>)],
+    s: &ItemState,
+    seen: Option<&Hash>,
+    can_create: bool,
+) -> Result<(), RuleError> {
+    let place = s.placement();
+    for (role, officer) in actors {
+        let reads = scope::may_read(officer, &place);
+        let acts =
+            seen.is_some() && scope::may_act(statement.kind, officer, &place, &statement.signers);
+        match (reads, acts) {
+            (_, true) => {}
+            // Named as new: refused below as an existing item, with its seq, which they may see.
+            (true, false) if seen.is_none() => {}
+            (true, false) => {
+                return Err(RuleError::OutOfScope {
+                    item: s.id.clone(),
+                    officer: officer.id.clone(),
+                    role: role.as_str(),
+                });
+            }
+            (false, false) if seen.is_none() && can_create => {
+                return Err(RuleError::LabelTaken { item: s.id.clone() });
+            }
+            (false, false) => {
+                return Err(RuleError::UnknownItem {
+                    item: s.id.to_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decides whether the statement's `facility` is one its acting officers may act at: their own,
+/// or one that holds an item the statement acts on (each of which they may act on, or
+/// `check_reach` would have refused it).
+fn check_facility(
+    statement: &Statement,
+    actors: &[(SignerRole, scope::Officer<'_>)],
+    current: &[Option<ItemState>],
+) -> Result<(), RuleError> {
+    let held_at: Vec<&str> = current
+        .iter()
+        .flatten()
+        .map(|s| s.facility.as_str())
+        .collect();
+    for (role, officer) in actors {
+        if !scope::may_act_at(
+            statement.kind,
+            officer,
+            statement.facility.as_str(),
+            &held_at,
+        ) {
+            return Err(RuleError::FacilityOutOfScope {
+                facility: statement.facility.clone(),
+                officer: officer.id.clone(),
+                role: role.as_str(),
+                home: officer.facility.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Decides whether `after` names exactly the touched items, each as the view shows it (its
-/// current head, or none for an item the statement creates); returns the touched items' states
-/// in the order of `Body::items` (None: created by this statement).
+/// current head, or none for an item the statement creates) and within the acting officers'
+/// reach (`check_reach`); returns the touched items' states in the order of `Body::items`
+/// (None: created by this statement).
 fn current_states(
     items: &dyn ItemView,
     statement: &Statement,
+    actors: &[(SignerRole, scope::Officer<'_>)],
 ) -> Result<Vec<Option<ItemState>>, RuleError> {
     let touched = statement.body.items();
     // `after` names exactly the touched items.
@@ -218,6 +334,10 @@ fn current_states(
             return Err(RuleError::AfterMissing { item: item.clone() });
         };
         let state = items.item(item);
+        if let Some(s) = &state {
+            let can_create = *creates || statement.kind == StatementType::SeizureRecorded;
+            check_reach(statement, actors, s, seen.as_ref(), can_create)?;
+        }
         match (state, seen) {
             (None, None) => {
                 let can_create = *creates || statement.kind == StatementType::SeizureRecorded;
@@ -341,7 +461,8 @@ fn check_body(
         Body::LedgerGenesis { .. }
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
-        | Body::OfficerRevoked { .. } => Ok(()),
+        | Body::OfficerRevoked { .. }
+        | Body::RulesAdopted { .. } => Ok(()),
     }
 }
 
@@ -723,7 +844,8 @@ impl Fold<'_> {
             | Body::LedgerGenesis { .. }
             | Body::OfficerEnrolled { .. }
             | Body::OfficerKeyRotated { .. }
-            | Body::OfficerRevoked { .. } => {}
+            | Body::OfficerRevoked { .. }
+            | Body::RulesAdopted { .. } => {}
         }
     }
 

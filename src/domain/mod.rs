@@ -1,6 +1,7 @@
-//! Domain: who must sign what, the identity state, the item state machine, the views each
-//! admitted statement writes, the audit, the statutory clocks and who may read what. Pure: no
-//! I/O, clock or randomness — every moment it judges at is an input.
+//! Domain: who must sign what, the identity state and its rules version, the item state machine,
+//! who may act on what (write scope) and read what, the views each admitted statement writes, the
+//! audit and the statutory clocks. Pure: no I/O, clock or randomness — every moment it judges at
+//! is an input.
 
 pub mod access;
 pub mod audit;
@@ -8,3 +9,4 @@ pub mod clocks;
 pub mod custody;
 pub mod projection;
 pub mod rules;
+pub mod scope;

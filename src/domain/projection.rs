@@ -167,6 +167,7 @@ pub fn summary(statement: &Statement) -> String {
         }
         Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
+        Body::RulesAdopted { version } => format!("rules version {version} adopted"),
     }
 }
 

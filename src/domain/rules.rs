@@ -10,6 +10,16 @@ use crate::format::statement::{Body, OfficerRecord, Signer, Statement, Statement
 use crate::keys::signing::PublicKey;
 use std::collections::{BTreeMap, HashMap};
 
+/// The rules version of ledgers written before rules were versioned (a genesis without `rules`):
+/// no write scope — any enrolled officer whose role the role table allows may act on any item,
+/// at any facility.
+pub const RULES_VERSION_FIRST: u32 = 1;
+/// The newest rules version this software knows, which every new ledger's genesis names:
+/// version 2 adds write scope (`scope::WRITE_SCOPE`): an act on an item is signed by an officer
+/// who may act on it, at a facility where they may act. A ledger moves to a newer version with a
+/// `rules_adopted` statement; every entry is checked under the version in force at its position.
+pub const RULES_VERSION_NEWEST: u32 = 2;
+
 /// One function in an act (a signer role) and who may fill it.
 #[derive(Debug)]
 pub struct SignerRule {
@@ -77,7 +87,8 @@ use StatementType as T;
 
 /// The role table: required signers per statement type (docs/DOMAIN.md "Event vocabulary"; the
 /// summary is in docs/EVENTS.md). `min`/`max` count the signers in each role; each signer is a
-/// different officer.
+/// different officer. The first signer role of each row is the *acting* one (`acting_role`): the
+/// officer who does the act, whom write scope (`scope`) judges; the others sign beside them.
 #[rustfmt::skip]
 pub const TYPE_RULES: &[TypeRule] = &[
     row(T::LedgerGenesis, &[signer(S::Admin, 1, 1, &[Admin])]),
@@ -104,6 +115,7 @@ pub const TYPE_RULES: &[TypeRule] = &[
     row(T::InventoryCounted, &[signer(S::Counter, 2, 2, HANDLERS), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
     row(T::NoteAdded, &[signer(S::Author, 1, 1, ACTING_ROLES)]),
     row(T::Correction, &[signer(S::Author, 1, 1, ACTING_ROLES), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
+    row(T::RulesAdopted, &[signer(S::Admin, 1, 1, &[Admin])]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -111,6 +123,11 @@ pub fn type_rule(kind: StatementType) -> &'static TypeRule {
         .iter()
         .find(|r| r.kind == kind)
         .expect("every statement type has a row in TYPE_RULES (checked by tests)")
+}
+
+/// The signer role of the officer who does an act of this type: the first of its row.
+pub fn acting_role(kind: StatementType) -> SignerRole {
+    type_rule(kind).signers[0].role
 }
 
 /// Why a statement may not enter the log here. Each message names the officer or item, the rule,
@@ -228,6 +245,27 @@ pub enum RuleError {
     )]
     UnknownItem { item: String },
     #[error(
+        "signer {role} {officer} may not act on item {item}: under rules version 2 an act on an item is signed by an officer enrolled at the facility that holds it, in the unit that holds it, its holder, the receiver its pending release names, or an officer signing beside its holder (and, for a status order, a prosecutor on any item of a case)"
+    )]
+    OutOfScope {
+        item: ItemId,
+        officer: OfficerId,
+        role: &'static str,
+    },
+    #[error(
+        "field facility is {facility}, but signer {role} {officer} is enrolled at {home} and acts on no item held at {facility}: under rules version 2 a statement is recorded at its acting officer's own facility or at the facility of an item they act on"
+    )]
+    FacilityOutOfScope {
+        facility: FacilityId,
+        officer: OfficerId,
+        role: &'static str,
+        home: String,
+    },
+    #[error(
+        "item {item} cannot be created: its label is already in use; a new item needs a new label"
+    )]
+    LabelTaken { item: ItemId },
+    #[error(
         "field after names item {item}, which this statement does not touch; list only the items it acts on"
     )]
     AfterExtra { item: ItemId },
@@ -325,6 +363,22 @@ pub enum RuleError {
         role: &'static str,
         why: &'static str,
     },
+    #[error(
+        "field {field} is {version}, but this software knows rules versions 1 to {newest}; upgrade custody before adopting a newer one"
+    )]
+    RulesUnknown {
+        field: &'static str,
+        version: u32,
+        newest: u32,
+    },
+    #[error(
+        "field version is {version}, but rules version {in_force} is already in force (since seq {since}); rules_adopted must name a newer version"
+    )]
+    RulesNotNewer {
+        version: u32,
+        in_force: u32,
+        since: u64,
+    },
 }
 
 /// A key of an officer and the part of the log in which it may sign: seqs in
@@ -365,6 +419,9 @@ pub struct State {
     origin: Origin,
     ledger_key: String,
     size: u64,
+    /// The rules version in force for the next statement, and the seq that put it in force.
+    rules: u32,
+    rules_since: u64,
     officers: BTreeMap<OfficerId, OfficerState>,
     /// Every key ever enrolled, by raw bytes, to refuse reuse and to find an officer by key.
     keys: HashMap<[u8; 32], (OfficerId, u64)>,
@@ -410,6 +467,8 @@ impl State {
             origin,
             ledger_key,
             size: 0,
+            rules: RULES_VERSION_FIRST,
+            rules_since: 0,
             officers: BTreeMap::new(),
             keys: HashMap::new(),
             by_keyid: HashMap::new(),
@@ -425,6 +484,14 @@ impl State {
     /// Leaves folded so far; the seq the next statement gets.
     pub fn size(&self) -> u64 {
         self.size
+    }
+    /// The rules version the next statement is checked under.
+    pub fn rules_version(&self) -> u32 {
+        self.rules
+    }
+    /// The seq of the statement that put the rules version in force (0: the genesis).
+    pub fn rules_since(&self) -> u64 {
+        self.rules_since
     }
     /// Every key ever enrolled under this key id (usually one; ids are 8 bytes of a hash).
     pub fn keys_with_id(&self, keyid: &str) -> &[PublicKey] {
@@ -537,6 +604,7 @@ fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> 
         origin,
         ledger_key,
         admin,
+        rules,
     } = &statement.body
     else {
         unreachable!("check_genesis is only called for ledger_genesis statements")
@@ -554,6 +622,9 @@ fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> 
     }
     if !admin.roles.contains(&OfficerRole::Admin) {
         return Err(RuleError::GenesisAdminRole);
+    }
+    if let Some(version) = rules {
+        known_version("rules", *version)?;
     }
     PublicKey::from_base64(&admin.public_key).map_err(|e| RuleError::BadPublicKey {
         field: "/admin/public_key",
@@ -778,8 +849,31 @@ fn enrolled<'s>(state: &'s State, officer: &OfficerId) -> Result<&'s OfficerStat
     Ok(o)
 }
 
+/// Decides whether this software knows rules `version` (named by `field`).
+fn known_version(field: &'static str, version: u32) -> Result<(), RuleError> {
+    if (RULES_VERSION_FIRST..=RULES_VERSION_NEWEST).contains(&version) {
+        Ok(())
+    } else {
+        Err(RuleError::RulesUnknown {
+            field,
+            version,
+            newest: RULES_VERSION_NEWEST,
+        })
+    }
+}
+
 fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
     match &statement.body {
+        Body::RulesAdopted { version } => {
+            if *version <= state.rules {
+                return Err(RuleError::RulesNotNewer {
+                    version: *version,
+                    in_force: state.rules,
+                    since: state.rules_since,
+                });
+            }
+            known_version("version", *version)
+        }
         Body::LedgerGenesis { .. } => Ok(()),
         Body::OfficerEnrolled { officer } => {
             if let Some(o) = state.officers.get(&officer.id) {
@@ -838,8 +932,14 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
     let parse_key =
         |text: &str| PublicKey::from_base64(text).expect("check verified this public key parses");
     match &admitted.statement.body {
-        Body::LedgerGenesis { admin, .. } => {
-            enroll(state, admin, facility, parse_key(&admin.public_key), seq)
+        Body::LedgerGenesis { admin, rules, .. } => {
+            enroll(state, admin, facility, parse_key(&admin.public_key), seq);
+            state.rules = rules.unwrap_or(RULES_VERSION_FIRST);
+            state.rules_since = seq;
+        }
+        Body::RulesAdopted { version } => {
+            state.rules = *version;
+            state.rules_since = seq;
         }
         Body::OfficerEnrolled { officer } => enroll(
             state,

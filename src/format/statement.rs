@@ -98,6 +98,7 @@ statement_types! {
     InventoryCounted => "inventory_counted", "stock opname";
     NoteAdded => "note_added", "catatan";
     Correction => "correction", "ralat";
+    RulesAdopted => "rules_adopted", "penetapan versi aturan";
 }
 
 impl StatementType {
@@ -105,7 +106,8 @@ impl StatementType {
         Self::ALL.iter().copied().find(|t| t.as_str() == s)
     }
 
-    /// Identity statements change who may sign; the ledger indexes them for fast reopening.
+    /// Identity statements change the identity state — who may sign, and under which rules
+    /// version; the ledger indexes them for fast reopening, and bundles carry them.
     pub fn is_identity(self) -> bool {
         matches!(
             self,
@@ -113,6 +115,7 @@ impl StatementType {
                 | Self::OfficerEnrolled
                 | Self::OfficerKeyRotated
                 | Self::OfficerRevoked
+                | Self::RulesAdopted
         )
     }
 }
@@ -488,6 +491,9 @@ pub enum Body {
         origin: Origin,
         ledger_key: String,
         admin: OfficerRecord,
+        /// The rules version the ledger starts under; absent in ledgers written before rules
+        /// were versioned, which start under version 1.
+        rules: Option<u32>,
     },
     OfficerEnrolled {
         officer: OfficerRecord,
@@ -525,6 +531,10 @@ pub enum Body {
     Destroyed(Destroyed),
     InventoryCounted(InventoryCounted),
     Correction(Correction),
+    /// An administrator puts a newer rules version in force from the next entry on.
+    RulesAdopted {
+        version: u32,
+    },
 }
 
 impl Body {
@@ -555,6 +565,7 @@ impl Body {
             Self::Destroyed(_) => StatementType::Destroyed,
             Self::InventoryCounted(_) => StatementType::InventoryCounted,
             Self::Correction(_) => StatementType::Correction,
+            Self::RulesAdopted { .. } => StatementType::RulesAdopted,
         }
     }
 
@@ -567,6 +578,7 @@ impl Body {
             | Self::OfficerEnrolled { .. }
             | Self::OfficerKeyRotated { .. }
             | Self::OfficerRevoked { .. }
+            | Self::RulesAdopted { .. }
             | Self::SearchConducted(_)
             | Self::InventoryCounted(_) => Vec::new(),
             Self::NoteAdded { item, .. } => item.iter().map(|i| (i.clone(), false)).collect(),
@@ -621,6 +633,7 @@ struct GenesisWire {
     origin: Origin,
     ledger_key: String,
     admin: OfficerRecord,
+    rules: Option<u32>,
 }
 #[derive(Deserialize)]
 struct EnrolledWire {
@@ -636,6 +649,10 @@ struct RotatedWire {
 struct RevokedWire {
     officer: OfficerId,
     reason: String,
+}
+#[derive(Deserialize)]
+struct RulesAdoptedWire {
+    version: u32,
 }
 #[derive(Deserialize)]
 struct NoteWire {
@@ -738,6 +755,9 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         StatementType::Destroyed => Body::Destroyed(typed(value)?),
         StatementType::InventoryCounted => Body::InventoryCounted(typed(value)?),
         StatementType::Correction => Body::Correction(typed(value)?),
+        StatementType::RulesAdopted => Body::RulesAdopted {
+            version: typed::<RulesAdoptedWire>(value)?.version,
+        },
     })
 }
 
@@ -747,6 +767,7 @@ impl From<GenesisWire> for Body {
             origin: w.origin,
             ledger_key: w.ledger_key,
             admin: w.admin,
+            rules: w.rules,
         }
     }
 }

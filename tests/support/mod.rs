@@ -161,12 +161,38 @@ impl World {
         after: Value,
         body: Value,
     ) -> Result<Receipt, AppendError> {
+        self.act_at(FACILITY, kind, signers, after, body)
+    }
+
+    /// Records a statement at `facility` (the others record at `FACILITY`).
+    pub fn act_at(
+        &self,
+        facility: &str,
+        kind: &str,
+        signers: &[(&str, usize)],
+        after: Value,
+        body: Value,
+    ) -> Result<Receipt, AppendError> {
+        let env = self.envelope_at(facility, kind, signers, after, body);
+        self.ledger.submit_envelope(env)
+    }
+
+    /// Signs a statement at `facility` without recording it: what an officer's device holds
+    /// before it is sent.
+    pub fn envelope_at(
+        &self,
+        facility: &str,
+        kind: &str,
+        signers: &[(&str, usize)],
+        after: Value,
+        body: Value,
+    ) -> custody::Envelope {
         self.clock.advance_ms(60_000);
         let mut st = json!({
             "type": kind,
             "id": compose::new_statement_id(self.clock.as_ref()).expect("randomness").to_string(),
             "occurred_at": self.clock.now_text(),
-            "facility": FACILITY,
+            "facility": facility,
             "signers": signers.iter().map(|(r, i)| json!({"role": r, "officer": self.officers[*i].id.as_str()})).collect::<Vec<_>>(),
             "after": after,
         });
@@ -177,9 +203,32 @@ impl World {
             .iter()
             .map(|(_, i)| &self.officers[*i].key)
             .collect();
-        let env =
-            compose::sign_statement(serde_json::to_vec(&st).expect("json"), &keys).expect("sign");
-        self.ledger.submit_envelope(env)
+        compose::sign_statement(serde_json::to_vec(&st).expect("json"), &keys).expect("sign")
+    }
+
+    /// Enrolls one more officer, at `facility` (their home), and answers their index.
+    pub fn enroll_at(&mut self, id: &str, role: OfficerRole, unit: &str, facility: &str) -> usize {
+        let index = self.officers.len();
+        let key = SecretKey::from_seed(&[u8::try_from(index + 1).expect("a small roster"); 32]);
+        let input = OfficerInput {
+            id: OfficerId::parse(id).expect("valid"),
+            name: format!("Petugas {index}"),
+            agency: "imipas".into(),
+            unit: unit.into(),
+            roles: vec![role],
+            public_key: key.public(),
+        };
+        let b = compose::enrollment(self.clock.as_ref(), facility, &self.admin.id, &input, None)
+            .expect("compose");
+        self.ledger
+            .submit_envelope(compose::sign_statement(b, &[&self.admin.key]).expect("sign"))
+            .expect("enroll");
+        self.officers.push(Officer {
+            id: input.id,
+            key,
+            unit: unit.into(),
+        });
+        index
     }
 
     // Common acts of the custody story, valid when called in order.

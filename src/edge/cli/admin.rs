@@ -176,8 +176,10 @@ pub(super) struct EnrollArgs {
     public_key: String,
     #[arg(long)]
     reason: Option<String>,
-    #[arg(long, default_value = "HQ")]
-    facility: String,
+    /// The officer's home facility, which scopes what they may read and act on (default: the
+    /// administrator's own)
+    #[arg(long)]
+    facility: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -212,7 +214,7 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         roles,
         public_key: PublicKey::from_base64(&public_key).map_err(input("--public-key"))?,
     };
-    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let facility = facility_or_own(&ledger, &admin, facility)?;
     let bytes = compose::enrollment(
         clock.as_ref(),
         facility.as_str(),
@@ -234,8 +236,9 @@ pub(super) struct RevokeArgs {
     officer: String,
     #[arg(long)]
     reason: String,
-    #[arg(long, default_value = "HQ")]
-    facility: String,
+    /// Facility code recorded with the act (default: the administrator's own)
+    #[arg(long)]
+    facility: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -253,7 +256,7 @@ pub(super) fn revoke(a: RevokeArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let admin_key = read_key(&key)?;
     let admin = officer_of_key(&ledger, &admin_key)?;
     let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
-    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let facility = facility_or_own(&ledger, &admin, facility)?;
     let bytes = compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
         .map_err(input("statement"))?;
     append_signed(&ledger, bytes, &[&admin_key], json.json, "revoked")
@@ -275,8 +278,9 @@ pub(super) struct RotateArgs {
     public_key: String,
     #[arg(long)]
     reason: String,
-    #[arg(long, default_value = "HQ")]
-    facility: String,
+    /// Facility code recorded with the act (default: the administrator's own)
+    #[arg(long)]
+    facility: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -298,7 +302,7 @@ pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let admin = officer_of_key(&ledger, &admin_key)?;
     let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
     let new_key = PublicKey::from_base64(&public_key).map_err(input("--public-key"))?;
-    let facility = FacilityId::parse(&facility).map_err(input("--facility"))?;
+    let facility = facility_or_own(&ledger, &admin, facility)?;
     let bytes = compose::rotation(
         clock.as_ref(),
         facility.as_str(),
@@ -309,6 +313,26 @@ pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
     )
     .map_err(input("statement"))?;
     append_signed(&ledger, bytes, &[&admin_key, &old], json.json, "rotated")
+}
+
+/// The facility given with `--facility`, or else the administrator's own: an administrator
+/// enrolls the officers of their own facility unless told otherwise. An officer's home facility
+/// scopes what they may read and, under write scope, where they may act, so a fixed default (it
+/// was `HQ`) placed every officer enrolled without one at a facility where none of them works.
+fn facility_or_own(
+    ledger: &Ledger,
+    admin: &OfficerId,
+    given: Option<String>,
+) -> Result<FacilityId, Failure> {
+    match given {
+        Some(f) => FacilityId::parse(&f).map_err(input("--facility")),
+        None => Ok(ledger
+            .state()
+            .officer(admin)
+            .expect("officer_of_key found this administrator enrolled")
+            .facility
+            .clone()),
+    }
 }
 
 /// The officer whose current key is this private key's public key.
