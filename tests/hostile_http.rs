@@ -2,7 +2,9 @@
 //! deep nesting, a huge body, a body that stalls, a header that never ends, thousands of
 //! connections, a replayed envelope and envelopes from another ledger. Each gets its status (or
 //! its connection closed), the log does not change, the server keeps serving, and its memory
-//! stays bounded.
+//! stays bounded. What a hostile reader could learn from answers (existence oracles, the
+//! roster, echoed input, internals in error bodies) and what a server must refuse on its face (a
+//! body that is not JSON, cleartext HTTP/2) is in `tests/no_oracle.rs`.
 
 mod common;
 

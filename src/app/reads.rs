@@ -36,6 +36,30 @@ pub enum ReadError {
     Reported(Reported),
 }
 
+impl ReadError {
+    /// The one answer for an item that is not on record, and for one the requester may not read:
+    /// the two must not be told apart (docs/FORMAT.md §13b.2).
+    pub fn no_item(id: &ItemId) -> Self {
+        Self::NotFound(format!("no item {id} in this ledger"))
+    }
+
+    /// The one answer for an incident not on record or not readable.
+    pub fn no_incident(id: &str) -> Self {
+        Self::NotFound(format!(
+            "no incident {} in this ledger",
+            crate::base::class::echo(id)
+        ))
+    }
+
+    /// The one answer for a person no event involves, or none the requester may read.
+    pub fn no_person(id: &str) -> Self {
+        Self::NotFound(format!(
+            "no events involve {:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)",
+            crate::base::class::echo(id)
+        ))
+    }
+}
+
 impl Classify for ReadError {
     fn class(&self) -> Class {
         match self {
@@ -160,8 +184,7 @@ impl Reads for Ledger {
     }
 
     fn item(&self, id: &ItemId) -> Result<ItemState, ReadError> {
-        queries::item(self.store(), id)?
-            .ok_or_else(|| ReadError::NotFound(format!("no item {id} in this ledger")))
+        queries::item(self.store(), id)?.ok_or_else(|| ReadError::no_item(id))
     }
 
     fn history(&self, id: &ItemId) -> Result<History, ReadError> {
@@ -184,9 +207,7 @@ impl Reads for Ledger {
     fn incident(&self, id: &str) -> Result<Incident, ReadError> {
         let view = queries::incident(self.store(), id)?;
         if view.events.is_empty() && view.items.is_empty() {
-            return Err(ReadError::NotFound(format!(
-                "no incident {id} in this ledger"
-            )));
+            return Err(ReadError::no_incident(id));
         }
         Ok(view)
     }
@@ -194,9 +215,7 @@ impl Reads for Ledger {
     fn person(&self, id: &str) -> Result<PersonEvents, ReadError> {
         let events = queries::person(self.store(), id)?;
         if events.is_empty() {
-            return Err(ReadError::NotFound(format!(
-                "no events involve {id:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)"
-            )));
+            return Err(ReadError::no_person(id));
         }
         Ok(PersonEvents {
             person: id.to_owned(),

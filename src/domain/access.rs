@@ -86,6 +86,23 @@ impl Reader {
         }
     }
 
+    /// May this officer see another officer's entry in the roster (name, NIP, unit, keys)? Readers
+    /// of everything and administrators (who enroll officers) see every officer; others see the
+    /// officers of their own facility and of their own unit.
+    pub fn may_read_officer(&self, facility: &str, unit: &str) -> bool {
+        match &self.scope {
+            Scope::All => true,
+            Scope::Facility {
+                facility: own,
+                unit: own_unit,
+                roles,
+                ..
+            } => {
+                roles.contains(&OfficerRole::Admin) || own.as_str() == facility || own_unit == unit
+            }
+        }
+    }
+
     /// A sentence for a refusal, naming the officer's scope.
     pub fn refusal(&self, what: &str) -> String {
         match &self.scope {

@@ -11,7 +11,7 @@ use crate::app::casefile::Scope;
 use crate::app::export::{self, TileRef};
 use crate::app::ledger::Ledger;
 use crate::app::log::{LogReads, Writes};
-use crate::app::reads::{Holder, Reads};
+use crate::app::reads::{Holder, ReadError, Reads};
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
@@ -269,13 +269,12 @@ fn parse_item(id: &str) -> Result<ItemId, ApiError> {
     ItemId::parse(id).map_err(|e| ApiError::bad_request("id", format!("item id: {e}")))
 }
 
-/// Reads one item and refuses it when it is outside the reader's scope.
+/// Reads one item; to a reader outside its scope it does not exist (the same answer, byte for
+/// byte, as for an item not on record).
 fn scoped_item(ledger: &Ledger, reader: &Reader, id: &ItemId) -> Result<ItemState, ApiError> {
     let item = ledger.item(id)?;
     if !reader.may_read_item(&item) {
-        return Err(ApiError::forbidden(
-            reader.refusal(&format!("item {id} (facility {})", item.facility)),
-        ));
+        return Err(ReadError::no_item(id).into());
     }
     Ok(item)
 }
@@ -286,6 +285,15 @@ fn event_facility(event: &Value) -> &str {
 
 // ---- handlers: writes ----
 
+/// True when the body is declared `application/json` (parameters such as `charset` allowed).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
 async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
     let too_large = || {
         ApiError::new(
@@ -295,6 +303,13 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
             ),
         )
     };
+    if !is_json(request.headers()) {
+        return Err(ApiError::new(
+            Class::UnsupportedMedia,
+            "a statement is sent as Content-Type: application/json (a DSSE envelope)",
+        )
+        .field("content-type"));
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -534,9 +549,7 @@ async fn get_incident(
         .retain(|e| reader.may_read_facility(event_facility(e)));
     view.items.retain(|i| reader.may_read_item(i));
     if view.events.is_empty() && view.items.is_empty() {
-        return Err(ApiError::forbidden(
-            reader.refusal(&format!("incident {}", view.incident)),
-        ));
+        return Err(ReadError::no_incident(&view.incident).into());
     }
     if view.events.len() < all_events {
         // Persons are named by events this reader cannot see.
@@ -555,10 +568,14 @@ async fn get_incident_audit(
     let ledger = Arc::clone(&app.ledger);
     let report = blocking(move || {
         let view = ledger.incident(&id)?;
-        if let Some(hidden) = view.items.iter().find(|i| !reader.may_read_item(i)) {
+        if !view.items.iter().any(|i| reader.may_read_item(i)) {
+            return Err(ReadError::no_incident(&id).into());
+        }
+        if view.items.iter().any(|i| !reader.may_read_item(i)) {
+            // The reader sees part of the incident, so it exists for them; what they cannot see
+            // (which item, which facility) is not named.
             return Err(ApiError::forbidden(reader.refusal(&format!(
-                "incident {id} (its item {} is at facility {})",
-                hidden.id, hidden.facility
+                "the audit of incident {id}, which has items outside your scope,"
             ))));
         }
         Ok(ledger.audit(&Scope::Incident(id), as_of)?)
@@ -577,9 +594,7 @@ async fn get_person(
     view.events
         .retain(|e| reader.may_read_facility(event_facility(e)));
     if view.events.is_empty() {
-        return Err(ApiError::forbidden(
-            reader.refusal(&format!("person {}", view.person)),
-        ));
+        return Err(ReadError::no_person(&view.person).into());
     }
     Ok(json_response(StatusCode::OK, &view))
 }
@@ -634,8 +649,11 @@ async fn get_facilities(State(app): State<Shared>, Signed(reader): Signed) -> Ap
     Ok(json_response(StatusCode::OK, &map))
 }
 
-async fn get_officers(State(app): State<Shared>, Signed(_reader): Signed) -> ApiResult {
-    let list = app.ledger.officers()?;
+/// The roster, scoped like every other list: an officer sees the officers of their facility and
+/// unit; administrators, auditors and prosecutors see all.
+async fn get_officers(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let mut list = app.ledger.officers()?;
+    list.retain(|o| reader.may_read_officer(&o.facility, &o.unit));
     Ok(json_response(StatusCode::OK, &list))
 }
 
@@ -761,7 +779,32 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Api
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(q)| Self(q))
-            .map_err(|e| ApiError::bad_request("query", e.body_text()))
+            .map_err(|e| query_refusal(&e.body_text()))
+    }
+}
+
+/// A query string that does not parse, said without serde's words (which name Rust types): the
+/// parameter when serde names it, and what every numeric parameter takes.
+fn query_refusal(text: &str) -> ApiError {
+    let detail = text
+        .split_once("query string: ")
+        .map_or("", |(_, rest)| rest);
+    let field = detail
+        .split_once(':')
+        .map(|(f, _)| f.trim())
+        .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
+    match field {
+        Some(f) => ApiError::bad_request(
+            f,
+            format!("query parameter {f} does not parse: give a whole number from 0"),
+        ),
+        None => ApiError::bad_request(
+            "query",
+            format!(
+                "the query string does not parse; this route's parameters are in {}",
+                routes::OPENAPI
+            ),
+        ),
     }
 }
 
@@ -774,7 +817,15 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
         Path::<T>::from_request_parts(parts, state)
             .await
             .map(|Path(p)| Self(p))
-            .map_err(|e| ApiError::bad_request("path", e.body_text()))
+            .map_err(|_| {
+                ApiError::bad_request(
+                    "path",
+                    format!(
+                        "a part of the path does not parse: entry numbers are whole numbers from 0, and ids are spelled as docs/FORMAT.md gives them (routes: {})",
+                        routes::OPENAPI
+                    ),
+                )
+            })
     }
 }
 
@@ -807,7 +858,19 @@ async fn log_requests(State(app): State<Shared>, mut request: Request, next: Nex
     request.extensions_mut().insert(slot.clone());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+    // HTTP/1.1 only: TLS offers no other protocol (ALPN), and the connection limits (the header
+    // timeout above all) are written for HTTP/1.1, so cleartext HTTP/2 is refused too.
+    let response = if request.version() == axum::http::Version::HTTP_11
+        || request.version() == axum::http::Version::HTTP_10
+    {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            Class::Usage,
+            "custody serves HTTP/1.1 only; send the request over HTTP/1.1",
+        )
+        .into_response()
+    };
     let status = response.status().as_u16();
     *lock(&app.stats.responses).entry(status).or_default() += 1;
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);

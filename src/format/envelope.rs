@@ -119,8 +119,8 @@ impl Envelope {
                 max: ENVELOPE_BYTES_MAX,
             });
         }
-        let wire: WireEnvelope =
-            serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let wire: WireEnvelope = serde_json::from_slice(bytes)
+            .map_err(|e| EnvelopeError::Malformed(crate::format::statement::json_problem(&e)))?;
         Self::from_wire(wire)
     }
 

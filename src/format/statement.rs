@@ -838,7 +838,12 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
             } else {
                 path
             };
+            // The schema's sentence repeats the refused value: at most ECHO_CHARS_MAX of it.
+            let instance = err.instance().to_string();
             let mut rule = err.to_string();
+            if instance.chars().count() > crate::base::limits::ECHO_CHARS_MAX {
+                rule = rule.replace(&instance, &crate::base::class::echo(&instance));
+            }
             // Long instance dumps make the message unreadable for an officer at a gate.
             if rule.len() > 300 {
                 let cut = (0..=300)
@@ -851,6 +856,33 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
             Err(StatementError::field(field, rule))
         }
     }
+}
+
+/// What is wrong with JSON that did not parse, for a person: which kind of fault and where, and
+/// the field when serde names one. Never serde's own sentence, which can name Rust types
+/// ("expected struct WireEnvelope with 3 elements") or repeat a whole input value.
+pub fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let text = e.to_string();
+    let named_field = ["missing field `", "unknown field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| {
+            let rest = text.strip_prefix(prefix)?;
+            let field = rest.split('`').next()?;
+            Some(format!(
+                "{} field {}",
+                prefix.split(' ').next().unwrap_or(""),
+                crate::base::class::echo(field)
+            ))
+        });
+    let what = match (e.classify(), named_field) {
+        (Category::Data, Some(field)) => field,
+        (Category::Data, None) => "a field has the wrong kind of value".to_owned(),
+        (Category::Syntax, _) => "not valid JSON".to_owned(),
+        (Category::Eof, _) => "the JSON ends before it is complete".to_owned(),
+        (Category::Io, _) => "the input could not be read".to_owned(),
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
 }
 
 /// Parses JSON into a value, refusing an object that names a key twice (with the path of the
@@ -867,13 +899,14 @@ pub fn parse_unambiguous(bytes: &[u8]) -> Result<serde_json::Value, StatementErr
             let text = e.to_string();
             match text.strip_prefix("duplicate key ") {
                 Some(rest) => {
-                    let field = rest.split(" at line").next().unwrap_or(rest).to_owned();
+                    let field =
+                        crate::base::class::echo(rest.split(" at line").next().unwrap_or(rest));
                     Err(StatementError::field(
                         field,
                         "appears twice in one object; a signed statement must be unambiguous",
                     ))
                 }
-                None => Err(StatementError::Json(text)),
+                None => Err(StatementError::Json(json_problem(&e))),
             }
         }
     }
