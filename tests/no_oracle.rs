@@ -13,7 +13,6 @@ use custody::httpsig::{self, RequestParts};
 use custody::{Clock, SystemClock};
 use serde_json::Value;
 use std::path::Path;
-use std::time::Duration;
 
 const CIPINANG: &str = "198101012006041009";
 
@@ -51,14 +50,6 @@ fn demo_with_outsider() -> (tempfile::TempDir, std::path::PathBuf, Server) {
         .success();
     let server = Server::on_port_zero(&dir);
     (tmp, dir, server)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
 }
 
 /// A GET of `path_and_query` signed with the demo key `who`: status and body.

@@ -23,14 +23,6 @@ const LAB_EXAMINER: &str = "198204102006042001";
 const SECURITY_OFFICER: &str = "197512031998031001";
 const AS_OF: &str = "2025-08-22T01:00:00Z";
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into()
-}
-
 /// A raw request: status, lower-cased headers we care about, body.
 fn call(
     method: &str,

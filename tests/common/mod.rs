@@ -366,3 +366,13 @@ pub fn required_tool(test: &str, names: &[&str], install: &str) -> Option<PathBu
     );
     None
 }
+
+/// An HTTP client that hands back every status (errors included) instead of failing on 4xx/5xx,
+/// for tests that check the server's answers themselves.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into()
+}
