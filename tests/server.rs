@@ -23,6 +23,38 @@ const LAB_EXAMINER: &str = "198204102006042001";
 const SECURITY_OFFICER: &str = "197512031998031001";
 const AS_OF: &str = "2025-08-22T01:00:00Z";
 
+/// A stand-in server on `port` that answers one request with 503 (the ledger is opening), as
+/// custody does, then stops listening.
+fn busy_server(port: u16) -> std::thread::JoinHandle<()> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("binds the port");
+    std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("a client");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // Read the request: its header, then as many body bytes as it declares.
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&seen).to_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if seen.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let body = r#"{"error":{"code":"unavailable","title":"belum tersedia","message":"the ledger is opening; retry shortly"}}"#;
+        let answer = format!(
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(answer.as_bytes()).expect("answers");
+    })
+}
+
 /// A raw request: status, lower-cased headers we care about, body.
 fn call(
     method: &str,
@@ -1065,6 +1097,21 @@ fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once
         .expect("runs");
     assert_eq!(out.status.code(), Some(7), "the server is still down");
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 still queued"));
+    // A server that answers "not now" (503, as while it opens or is at its limit) settles
+    // nothing: both envelopes stay queued, none is moved to rejected/.
+    let busy = busy_server(port);
+    let out = custody()
+        .args(["sync", "--server", &url, "--outbox", s(&outbox)])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 still queued"));
+    let rejected = outbox.join("rejected");
+    assert!(
+        !rejected.exists() || std::fs::read_dir(&rejected).expect("dir").next().is_none(),
+        "a 503 settled an envelope as rejected"
+    );
+    busy.join().expect("the busy server stops");
 
     let server = Server::start(&f.ledger, &["--listen", &format!("127.0.0.1:{port}")]);
     let out = custody()

@@ -7,7 +7,7 @@
 
 use crate::app::ledger::{InclusionProofView, Ledger, ReceiptView};
 use crate::app::reads::ReadError;
-use crate::base::class::{Class, Reported};
+use crate::base::class::Reported;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -78,10 +78,4 @@ impl Writes for Ledger {
         let receipt = Ledger::submit(self, envelope).map_err(|e| Reported::of(&e))?;
         self.receipt_view(&receipt).map_err(|e| Reported::of(&e))
     }
-}
-
-/// True when a failure means "not now" (the place cannot be reached or cannot take it yet), so a
-/// device with an outbox keeps the statement for later.
-pub fn try_later(e: &Reported) -> bool {
-    e.class == Class::Unavailable
 }

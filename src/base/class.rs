@@ -88,6 +88,12 @@ impl Class {
         }
     }
 
+    /// True for "not now" (unavailable, timed out): the same request may succeed later, so a
+    /// device keeps a statement queued rather than give it up.
+    pub const fn try_again_later(self) -> bool {
+        matches!(self, Self::Unavailable | Self::Timeout)
+    }
+
     /// The class whose code this is.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.code() == code)

@@ -525,7 +525,9 @@ impl Outbox {
                         message: None,
                     }
                 }
-                Err(e @ ClientError::Refused { .. }) => {
+                // A refusal settles the envelope in rejected/; "not now" (unreachable, opening,
+                // overloaded, timed out) keeps it queued for the next sync.
+                Err(e @ ClientError::Refused { .. }) if !e.class().try_again_later() => {
                     self.settle(
                         &path,
                         "rejected",

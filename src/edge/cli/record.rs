@@ -9,7 +9,7 @@ use super::common::{
 };
 use crate::app::compose;
 use crate::app::ledger::Ledger;
-use crate::app::log::{Writes, try_later};
+use crate::app::log::Writes;
 use crate::app::reads::Reads;
 use crate::base::class::Class;
 use crate::base::class::Classify as _;
@@ -264,7 +264,7 @@ fn fill_after_from(place: &Place, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
     let from_cache: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
     let head = |id: &crate::base::ids::ItemId| match place.reads().item(id) {
         Ok(item) => Some(item.head),
-        Err(e) if e.class() == Class::Unavailable => {
+        Err(e) if e.class().try_again_later() => {
             *unreachable.borrow_mut() = Some(e.to_string());
             None
         }
@@ -322,7 +322,7 @@ fn deliver(
             print_receipt_view(&receipt, json, "recorded", vkey.is_some());
             Ok(())
         }
-        Err(e) if try_later(&e) && outbox.is_some() => {
+        Err(e) if e.class.try_again_later() && outbox.is_some() => {
             let o = outbox.expect("checked above");
             let env = Envelope::parse(&envelope).map_err(input("envelope"))?;
             let id = crate::format::statement::Statement::parse(env.payload())
