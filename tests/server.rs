@@ -1056,6 +1056,24 @@ fn tls_serves_the_client_and_plain_http_stays_on_loopback() {
     assert!(server.terminate());
 }
 
+/// A server that answers "not now" (503, as while it opens or is at its limit) settles
+/// nothing: both envelopes stay queued, none is moved to rejected/.
+fn a_busy_server_settles_nothing(port: u16, url: &str, outbox: &Path) {
+    let busy = busy_server(port);
+    let out = custody()
+        .args(["sync", "--server", url, "--outbox", s(outbox)])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 still queued"));
+    let rejected = outbox.join("rejected");
+    assert!(
+        !rejected.exists() || std::fs::read_dir(&rejected).expect("dir").next().is_none(),
+        "a 503 settled an envelope as rejected"
+    );
+    busy.join().expect("the busy server stops");
+}
+
 #[test]
 fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once() {
     let f = Fixture::new();
@@ -1097,21 +1115,7 @@ fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once
         .expect("runs");
     assert_eq!(out.status.code(), Some(7), "the server is still down");
     assert!(String::from_utf8_lossy(&out.stdout).contains("2 still queued"));
-    // A server that answers "not now" (503, as while it opens or is at its limit) settles
-    // nothing: both envelopes stay queued, none is moved to rejected/.
-    let busy = busy_server(port);
-    let out = custody()
-        .args(["sync", "--server", &url, "--outbox", s(&outbox)])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(7), "{}", stderr_of(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2 still queued"));
-    let rejected = outbox.join("rejected");
-    assert!(
-        !rejected.exists() || std::fs::read_dir(&rejected).expect("dir").next().is_none(),
-        "a 503 settled an envelope as rejected"
-    );
-    busy.join().expect("the busy server stops");
+    a_busy_server_settles_nothing(port, &url, &outbox);
 
     let server = Server::start(&f.ledger, &["--listen", &format!("127.0.0.1:{port}")]);
     let out = custody()
