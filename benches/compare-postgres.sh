@@ -13,8 +13,12 @@
 # last output line is a JSON object holding "appends_per_s".
 #
 # The two alternate, R runs each; the script prints one row per run, the medians, and last a
-# JSON line {"writers","seconds","postgres_tps_median","custody_appends_per_s_median","ratio"},
-# where ratio is the median of the per-run ratios custody appends/s ÷ PostgreSQL tps.
+# JSON line {"writers","seconds","postgres_tps_median","custody_appends_per_s_median","ratio",
+# "ceilings"}, where ratio is the median of the per-run ratios custody appends/s ÷ PostgreSQL
+# tps, and ceilings is what `custody bench ceilings` measured in the same run, on the same disk,
+# before the first run: strict Ed25519 verification alone and SHA-256 of ~1 KiB leaves alone (one
+# core and every core) and a page write + fdatasync alone — the physical limits the rates are
+# judged against.
 #
 # Usage: benches/compare-postgres.sh [--writers N] [--seconds S] [--runs R]
 #   --writers N   concurrent writers: pgbench clients and custody writer threads (default 64)
@@ -201,6 +205,15 @@ median() {
     if (NR % 2) printf "%.6g\n", v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# --- this machine's ceilings, on the disk the runs use -------------------------------------------
+ceilings=null
+if [ "$skip_custody" = 0 ]; then
+  echo "compare-postgres: measuring this machine's ceilings (custody bench ceilings)" >&2
+  "$custody" bench ceilings --seconds 2 --dir "$work" >"$work/ceilings.log" 2>&1 ||
+    { cat "$work/ceilings.log" >&2; die "custody bench ceilings failed"; }
+  ceilings="$(tail -n 1 "$work/ceilings.log")"
+fi
+
 # --- the runs, alternating ---------------------------------------------------------------------
 pg_tps=()
 cu_rate=()
@@ -236,5 +249,10 @@ printf '%5s  %14.1f  %18s  %7s\n' median "$pg_med" \
   "$([ "$skip_custody" = 0 ] && printf '%.1f' "$cu_med" || echo -)" \
   "$([ "$skip_custody" = 0 ] && echo "$ratio_med" || echo -)"
 echo "(ratio: custody appends/s ÷ postgres tps, per run; the median row gives the median of each column)"
-printf '{"writers":%d,"seconds":%d,"postgres_tps_median":%s,"custody_appends_per_s_median":%s,"ratio":%s}\n' \
-  "$writers" "$duration" "$pg_med" "$cu_med" "$ratio_med"
+if [ "$skip_custody" = 0 ]; then
+  echo
+  echo "ceilings measured in this run (custody bench ceilings --seconds 2, on the same disk):"
+  head -n 2 "$work/ceilings.log"
+fi
+printf '{"writers":%d,"seconds":%d,"postgres_tps_median":%s,"custody_appends_per_s_median":%s,"ratio":%s,"ceilings":%s}\n' \
+  "$writers" "$duration" "$pg_med" "$cu_med" "$ratio_med" "$ceilings"

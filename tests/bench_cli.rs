@@ -119,6 +119,43 @@ fn append_over_http_reports_the_same_fields() {
 }
 
 #[test]
+fn ceilings_measures_every_primitive_and_removes_its_flush_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().to_str().expect("utf-8");
+    let (c, _) = bench(&["ceilings", "--seconds", "0.2", "--dir", dir], tmp.path());
+    for field in [
+        "strict_verify_per_s_one_core",
+        "strict_verify_per_s_all_cores",
+        "sha256_leaves_per_s_one_core",
+        "sha256_leaves_per_s_all_cores",
+        "fdatasync_per_s",
+        "fdatasync_p50_ms",
+        "fdatasync_p99_ms",
+    ] {
+        assert!(number(&c, field) > 0.0, "{field} in {c}");
+    }
+    assert!(number(&c, "cores") >= 1.0);
+    assert_eq!(c["message_bytes"], 1024);
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("dir").collect();
+    assert!(left.is_empty(), "the flush file is removed: {left:?}");
+    for (args, flag) in [
+        (vec!["--seconds", "0"], "--seconds"),
+        (
+            vec!["--seconds", "0.1", "--dir", "/no/such/folder"],
+            "--dir",
+        ),
+    ] {
+        let out = custody()
+            .args(["bench", "ceilings"])
+            .args(&args)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr_of(&out));
+        assert!(stderr_of(&out).contains(flag), "{}", stderr_of(&out));
+    }
+}
+
+#[test]
 fn bad_bench_arguments_name_the_flag() {
     for (args, flag) in [
         (vec!["append", "--writers", "0"], "--writers"),

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod bundle;
 pub mod casefile;
+pub mod ceilings;
 pub mod compose;
 pub mod demo;
 pub mod doctor;

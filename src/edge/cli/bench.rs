@@ -22,6 +22,18 @@ pub(super) enum BenchCommand {
     Query(QueryArgs),
     /// Rebuild of every view from the log of a generated ledger of --entries entries
     Rebuild(RebuildArgs),
+    /// This machine's limits, to judge the other figures by: strict Ed25519 verification alone and SHA-256 of ~1 KiB leaves alone (one core, every core), and page write + fdatasync alone in --dir
+    Ceilings(CeilingsArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct CeilingsArgs {
+    /// Seconds spent on each of the five measurements
+    #[arg(long, default_value_t = 2.0)]
+    seconds: f64,
+    /// Folder on the disk to measure fdatasync on (a temporary file is made there and removed); keep it on the ledger's disk. Default: the system's temporary folder
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -95,14 +107,37 @@ impl CacheArg {
     }
 }
 
-/// `custody bench append|verify|query|rebuild`.
+/// `custody bench append|verify|query|rebuild|ceilings`.
 pub(super) fn run(command: BenchCommand, clock: &Arc<dyn Clock>) -> Outcome {
     match command {
         BenchCommand::Append(a) => append(a, clock),
         BenchCommand::Verify(a) => verify(a),
         BenchCommand::Rebuild(a) => rebuild(a),
         BenchCommand::Query(a) => query(a),
+        BenchCommand::Ceilings(a) => ceilings(a),
     }
+}
+
+/// `custody bench ceilings`.
+fn ceilings(a: CeilingsArgs) -> Outcome {
+    let dir = a.dir.unwrap_or_else(std::env::temp_dir);
+    let c = crate::app::ceilings::measure(&dir, a.seconds).map_err(bench_failure)?;
+    bench_print(
+        "cores  verify/s 1 core  verify/s all  sha256 leaves/s 1 core  sha256 leaves/s all  fdatasync/s  fdatasync p50 ms  p99 ms",
+        format!(
+            "{:>5}  {:>15.0}  {:>12.0}  {:>22.0}  {:>19.0}  {:>11.0}  {:>16.2}  {:>6.2}",
+            c.cores,
+            c.strict_verify_per_s_one_core,
+            c.strict_verify_per_s_all_cores,
+            c.sha256_leaves_per_s_one_core,
+            c.sha256_leaves_per_s_all_cores,
+            c.fdatasync_per_s,
+            c.fdatasync_p50_ms,
+            c.fdatasync_p99_ms
+        ),
+        &c,
+    );
+    Ok(())
 }
 
 /// `custody bench append`: to a running server, or to a new ledger here (directly or over HTTP).
