@@ -145,6 +145,36 @@ fn an_item_the_officer_may_not_read_is_refused_exactly_as_a_missing_one() {
     );
 }
 
+/// A gate officer of Lapas Bandung in a unit named like the Jakarta gate officers' ("P2U"),
+/// in a ledger on rules `version`, tries to add a note to a bag a Jakarta gate officer holds.
+fn same_unit_name_elsewhere(version: Option<u32>) -> Result<custody::Receipt, AppendError> {
+    let mut w = World::with_rules(version);
+    let bandung = w.enroll_at(
+        "199203152015031004",
+        OfficerRole::GateOfficer,
+        &w.officer(GATE_A).unit.clone(),
+        BANDUNG,
+    );
+    w.find(BAG, GATE_A, GATE_B).expect("find");
+    let head = w.head(BAG);
+    let size = w.size();
+    let result = note_on(&w, BANDUNG, bandung, BAG, head);
+    if result.is_err() {
+        assert_eq!(w.size(), size, "a refused act changed the log");
+    }
+    result
+}
+
+#[test]
+fn a_unit_reaches_only_what_it_holds_at_its_own_facility() {
+    // Every Lapas has a "P2U": since rules version 3 the unit reach is that unit at the
+    // holder's facility, so the Bandung officer is refused as if the bag did not exist.
+    let e = rule_error(same_unit_name_elsewhere(None));
+    assert_eq!(e, RuleError::UnknownItem { item: BAG.into() });
+    // A ledger made on rules version 2 keeps the rule of its time: by unit name alone.
+    same_unit_name_elsewhere(Some(2)).expect("version 2 reached units by name");
+}
+
 #[test]
 fn a_label_in_use_elsewhere_is_refused_without_its_seq() {
     let (mut w, bandung) = with_bandung();
@@ -405,20 +435,23 @@ fn rules_adopted_names_a_newer_known_version_and_is_the_administrators() {
     let w = World::new();
     assert_eq!(
         w.ledger.state().rules_version(),
-        2,
+        custody::rules::RULES_VERSION_NEWEST,
         "a new ledger starts on the newest rules"
     );
-    let e = refusal(adopt(&w, 2, None));
+    let newest = u64::from(custody::rules::RULES_VERSION_NEWEST);
+    let e = refusal(adopt(&w, newest, None));
     assert!(
-        e.contains("field version is 2") && e.contains("already in force (since seq 0)"),
+        e.contains(&format!("field version is {newest}"))
+            && e.contains("already in force (since seq 0)"),
         "{e}"
     );
-    let e = refusal(adopt(&w, 3, None));
+    let e = refusal(adopt(&w, newest + 1, None));
     assert!(
-        e.contains("field version is 3") && e.contains("versions 1 to 2"),
+        e.contains(&format!("field version is {}", newest + 1))
+            && e.contains(&format!("versions 1 to {newest}")),
         "{e}"
     );
-    let e = refusal(adopt(&w, 3, Some(GATE_A)));
+    let e = refusal(adopt(&w, newest + 1, Some(GATE_A)));
     assert!(e.contains("needs one of [admin]"), "{e}");
     match adopt(&w, 1, None) {
         Err(AppendError::Statement(e)) => assert_eq!(e.field_path(), Some("/version"), "{e}"),
@@ -616,6 +649,7 @@ struct Case {
     item_facility: usize,
     item_unit: Option<usize>,
     holder: Option<usize>,
+    holder_facility: usize,
     release_to: Option<(Option<usize>, usize)>,
     case: bool,
     kind: StatementType,
@@ -632,7 +666,7 @@ fn cases() -> impl Strategy<Value = Case> {
     let item = (
         0..3usize,
         proptest::option::of(0..3usize),
-        proptest::option::of(0..3usize),
+        proptest::option::of((0..3usize, 0..3usize)),
         proptest::option::of((proptest::option::of(0..3usize), 0..3usize)),
         any::<bool>(),
     );
@@ -643,7 +677,7 @@ fn cases() -> impl Strategy<Value = Case> {
     (officer, item, act).prop_map(
         |(
             (officer, facility, unit, roles),
-            (item_facility, item_unit, holder, release_to, case),
+            (item_facility, item_unit, held, release_to, case),
             (kind, others),
         )| Case {
             officer,
@@ -652,7 +686,8 @@ fn cases() -> impl Strategy<Value = Case> {
             roles,
             item_facility,
             item_unit,
-            holder,
+            holder: held.map(|(h, _)| h),
+            holder_facility: held.map_or(0, |(_, f)| f),
             release_to,
             case,
             kind,
@@ -668,12 +703,13 @@ proptest! {
     /// may act on an item they could not read before; the holder, who reads it, signs the same
     /// statement.
     #[test]
-    fn whoever_may_act_on_an_item_alone_may_read_it(c in cases()) {
+    fn whoever_may_act_on_an_item_alone_may_read_it(c in cases(), version in 2u32..=custody::rules::RULES_VERSION_NEWEST) {
         let ids: Vec<OfficerId> = IDS.iter().map(|i| OfficerId::parse(i).expect("valid")).collect();
         let officer = Officer { id: &ids[c.officer], facility: FACILITIES[c.facility], unit: UNITS[c.unit], roles: &c.roles };
         let place = Placement {
             facility: FACILITIES[c.item_facility],
             unit: c.item_unit.map(|u| UNITS[u]),
+            holder_facility: c.holder.map(|_| FACILITIES[c.holder_facility]),
             holder: c.holder.map(|h| &ids[h]),
             release_to: c.release_to.map(|(to, unit)| (to.map(|t| &ids[t]), UNITS[unit])),
             case: c.case.then_some("LP-1"),
@@ -683,15 +719,15 @@ proptest! {
         // Others sign beside the acting officer, never the item's holder: acting alone.
         signers.extend(c.others.iter().filter(|o| Some(**o) != c.holder).map(|o| Signer { role: SignerRole::Witness, officer: ids[*o].clone() }));
         let item_act = matches!(scope::write_rule(c.kind).reach, scope::Where::Items(_));
-        if item_act && scope::may_act(c.kind, &officer, &place, &signers) {
-            prop_assert!(scope::may_read(&officer, &place), "{c:?}");
+        if item_act && scope::may_act(c.kind, &officer, &place, &signers, version) {
+            prop_assert!(scope::may_read_under(&officer, &place, version), "{c:?}");
         }
         // Beside the holder, the same officer may act without reading: the one exception.
         if let Some(h) = c.holder {
             signers.push(Signer { role: SignerRole::Witness, officer: ids[h].clone() });
-            if item_act && !scope::may_read(&officer, &place) {
-                prop_assert!(scope::may_act(c.kind, &officer, &place, &signers), "{c:?}");
-                prop_assert!(scope::Reach::BesideHolder.reaches(&officer, &place, &signers));
+            if item_act && !scope::may_read_under(&officer, &place, version) {
+                prop_assert!(scope::may_act(c.kind, &officer, &place, &signers, version), "{c:?}");
+                prop_assert!(scope::Reach::BesideHolder.reaches(&officer, &place, &signers, version));
             }
         }
     }

@@ -57,8 +57,9 @@ impl Reader {
         self.scope == Scope::All
     }
 
-    /// May this officer see the item (and its history, audit and bundle)?
-    pub fn may_read_item(&self, item: &ItemState) -> bool {
+    /// May this officer see the item (and its history, audit and bundle)? `identity` is the log's
+    /// identity state, which says where the item's holder is enrolled.
+    pub fn may_read_item(&self, item: &ItemState, identity: &State) -> bool {
         match &self.scope {
             Scope::All => true,
             Scope::Facility {
@@ -73,7 +74,7 @@ impl Reader {
                     unit,
                     roles,
                 };
-                scope::may_read(&me, &item.placement())
+                scope::may_read(&me, &item.placement(identity))
             }
         }
     }

@@ -141,11 +141,17 @@ pub struct ItemState {
 }
 
 impl ItemState {
-    /// Where the item is, as the read and write scopes see it.
-    pub fn placement(&self) -> Placement<'_> {
+    /// Where the item is, as the read and write scopes see it; `identity` says where its holder
+    /// is enrolled.
+    pub fn placement<'a>(&'a self, identity: &'a rules::State) -> Placement<'a> {
         Placement {
             facility: &self.facility,
             unit: self.unit.as_deref(),
+            holder_facility: self
+                .holder
+                .as_ref()
+                .and_then(|h| identity.officer(h))
+                .map(|o| o.facility.as_str()),
             holder: self.holder.as_ref(),
             release_to: self
                 .transfer
@@ -211,7 +217,7 @@ pub fn check(
     statement: &Statement,
 ) -> Result<(), RuleError> {
     let actors = acting_officers(identity, statement);
-    let current = current_states(items, statement, &actors)?;
+    let current = current_states(identity, items, statement, &actors)?;
     check_facility(statement, &actors, &current)?;
     check_open(statement, &current)?;
     check_body(identity, statement, &current)
@@ -246,17 +252,19 @@ fn acting_officers<'a>(
 /// a refusal reveals nothing about an item the officer may not see; creating an item under its
 /// label is refused without its seq.
 fn check_reach(
+    identity: &rules::State,
     statement: &Statement,
     actors: &[(SignerRole, scope::Officer<'_>)],
     s: &ItemState,
     seen: Option<&Hash>,
     can_create: bool,
 ) -> Result<(), RuleError> {
-    let place = s.placement();
+    let place = s.placement(identity);
+    let version = identity.rules_version();
     for (role, officer) in actors {
-        let reads = scope::may_read(officer, &place);
-        let acts =
-            seen.is_some() && scope::may_act(statement.kind, officer, &place, &statement.signers);
+        let reads = scope::may_read_under(officer, &place, version);
+        let acts = seen.is_some()
+            && scope::may_act(statement.kind, officer, &place, &statement.signers, version);
         match (reads, acts) {
             (_, true) => {}
             // Named as new: refused below as an existing item, with its seq, which they may see.
@@ -317,6 +325,7 @@ fn check_facility(
 /// reach (`check_reach`); returns the touched items' states in the order of `Body::items`
 /// (None: created by this statement).
 fn current_states(
+    identity: &rules::State,
     items: &dyn ItemView,
     statement: &Statement,
     actors: &[(SignerRole, scope::Officer<'_>)],
@@ -336,7 +345,7 @@ fn current_states(
         let state = items.item(item);
         if let Some(s) = &state {
             let can_create = *creates || statement.kind == StatementType::SeizureRecorded;
-            check_reach(statement, actors, s, seen.as_ref(), can_create)?;
+            check_reach(identity, statement, actors, s, seen.as_ref(), can_create)?;
         }
         match (state, seen) {
             (None, None) => {

@@ -18,7 +18,9 @@ pub const RULES_VERSION_FIRST: u32 = 1;
 /// version 2 adds write scope (`scope::WRITE_SCOPE`): an act on an item is signed by an officer
 /// who may act on it, at a facility where they may act. A ledger moves to a newer version with a
 /// `rules_adopted` statement; every entry is checked under the version in force at its position.
-pub const RULES_VERSION_NEWEST: u32 = 2;
+/// Version 3 makes the unit reach of write scope a unit at a facility
+/// (`scope::UNIT_AT_FACILITY_SINCE`).
+pub const RULES_VERSION_NEWEST: u32 = 3;
 
 /// One function in an act (a signer role) and who may fill it.
 #[derive(Debug)]

@@ -7,11 +7,18 @@
 //! facility.
 
 use crate::base::ids::{OfficerId, OfficerRole};
-use crate::domain::rules::{ACTING_ROLES, OfficerState};
+use crate::domain::rules::{ACTING_ROLES, OfficerState, RULES_VERSION_NEWEST};
 use crate::format::statement::{Signer, StatementType};
 
-/// The first rules version under which write scope applies (`rules::RULES_VERSION_NEWEST`).
+/// The first rules version under which write scope applies.
 pub const WRITE_SCOPE_SINCE: u32 = 2;
+
+/// The first rules version under which the unit reach is a unit *at a facility*: an officer
+/// reaches an item their unit holds only when the holder is enrolled at the officer's own
+/// facility. Unit names are free text and repeat across institutions (every Lapas has a "P2U"
+/// gate unit and a "KPLP"), so under version 2 a gate officer of one Lapas reached what the
+/// same-named unit of another held. Reads always use the newest rules.
+pub const UNIT_AT_FACILITY_SINCE: u32 = 3;
 
 /// Roles that read every facility's records: they judge whole cases and the ledger itself.
 pub const READ_ALL_ROLES: [OfficerRole; 2] = [OfficerRole::Prosecutor, OfficerRole::Auditor];
@@ -44,6 +51,8 @@ pub struct Placement<'a> {
     pub facility: &'a str,
     /// The unit of its holder.
     pub unit: Option<&'a str>,
+    /// The facility its holder is enrolled at (with `unit`, the holder's unit at that facility).
+    pub holder_facility: Option<&'a str>,
     pub holder: Option<&'a OfficerId>,
     /// Who its pending release goes to: the officer it names, if any, and the unit.
     pub release_to: Option<(Option<&'a OfficerId>, &'a str)>,
@@ -56,7 +65,8 @@ pub struct Placement<'a> {
 pub enum Reach {
     /// Enrolled at the facility that holds it.
     Facility,
-    /// Enrolled in the unit that holds it.
+    /// Enrolled in the unit that holds it, at the holder's facility (from rules version
+    /// `UNIT_AT_FACILITY_SINCE`; by unit name alone before).
     Unit,
     /// Its holder.
     Holder,
@@ -71,12 +81,22 @@ pub enum Reach {
 }
 
 impl Reach {
-    /// Whether `officer` reaches the item at `place` this way; `signers` are the statement's (only
-    /// `BesideHolder` looks at them).
-    pub fn reaches(self, officer: &Officer<'_>, place: &Placement<'_>, signers: &[Signer]) -> bool {
+    /// Whether `officer` reaches the item at `place` this way under rules `version`; `signers`
+    /// are the statement's (only `BesideHolder` looks at them).
+    pub fn reaches(
+        self,
+        officer: &Officer<'_>,
+        place: &Placement<'_>,
+        signers: &[Signer],
+        version: u32,
+    ) -> bool {
         match self {
             Self::Facility => place.facility == officer.facility,
-            Self::Unit => place.unit == Some(officer.unit),
+            Self::Unit => {
+                place.unit == Some(officer.unit)
+                    && (version < UNIT_AT_FACILITY_SINCE
+                        || place.holder_facility == Some(officer.facility))
+            }
             Self::Holder => place.holder == Some(officer.id),
             Self::Receiver => place
                 .release_to
@@ -201,24 +221,35 @@ pub fn reads_all(roles: &[OfficerRole]) -> bool {
     roles.iter().any(|r| READ_ALL_ROLES.contains(r))
 }
 
-/// May `officer` read the item at `place` (and its history, audit and bundle)?
+/// May `officer` read the item at `place` (and its history, audit and bundle)? Reads follow the
+/// newest rules, whatever rules a ledger's entries were written under.
 pub fn may_read(officer: &Officer<'_>, place: &Placement<'_>) -> bool {
-    reads_all(officer.roles) || READ_REACHES.iter().any(|r| r.reaches(officer, place, &[]))
+    may_read_under(officer, place, RULES_VERSION_NEWEST)
+}
+
+/// `may_read` under rules `version`: what write scope compares an act with when it decides
+/// whether a refusal may name the item.
+pub fn may_read_under(officer: &Officer<'_>, place: &Placement<'_>, version: u32) -> bool {
+    reads_all(officer.roles)
+        || READ_REACHES
+            .iter()
+            .any(|r| r.reaches(officer, place, &[], version))
 }
 
 /// May `officer`, the acting officer of a `kind` statement signed by `signers`, act on the item
-/// at `place`?
+/// at `place` under rules `version`?
 pub fn may_act(
     kind: StatementType,
     officer: &Officer<'_>,
     place: &Placement<'_>,
     signers: &[Signer],
+    version: u32,
 ) -> bool {
     match write_rule(kind).reach {
         Where::Ledger => true,
         Where::Items(grants) => grants.iter().any(|g| {
             g.roles.iter().any(|r| officer.roles.contains(r))
-                && g.reach.reaches(officer, place, signers)
+                && g.reach.reaches(officer, place, signers, version)
         }),
     }
 }
@@ -283,5 +314,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_unit_reaches_across_facilities_only_under_version_2() {
+        let (me, holder) = (
+            OfficerId::parse("199203152015031004").expect("valid"),
+            OfficerId::parse("198803222010121003").expect("valid"),
+        );
+        let officer = Officer {
+            id: &me,
+            facility: "LPN-BANDUNG",
+            unit: "P2U",
+            roles: &[OfficerRole::GateOfficer],
+        };
+        let held_in = |facility| Placement {
+            facility: "LPN-JAKARTA",
+            unit: Some("P2U"),
+            holder_facility: Some(facility),
+            holder: Some(&holder),
+            release_to: None,
+            case: None,
+        };
+        let there = held_in("LPN-JAKARTA");
+        assert!(Reach::Unit.reaches(&officer, &there, &[], 2));
+        assert!(!Reach::Unit.reaches(&officer, &there, &[], UNIT_AT_FACILITY_SINCE));
+        assert!(!may_read(&officer, &there), "reads follow the newest rules");
+        assert!(may_read_under(&officer, &there, 2));
+        let here = held_in("LPN-BANDUNG");
+        assert!(Reach::Unit.reaches(&officer, &here, &[], UNIT_AT_FACILITY_SINCE));
+        assert!(may_read(&officer, &here));
     }
 }

@@ -273,7 +273,7 @@ fn parse_item(id: &str) -> Result<ItemId, ApiError> {
 /// byte, as for an item not on record).
 fn scoped_item(ledger: &Ledger, reader: &Reader, id: &ItemId) -> Result<ItemState, ApiError> {
     let item = ledger.item(id)?;
-    if !reader.may_read_item(&item) {
+    if !reader.may_read_item(&item, &ledger.state()) {
         return Err(ReadError::no_item(id).into());
     }
     Ok(item)
@@ -457,9 +457,10 @@ async fn get_items(
         .transpose()?;
     let ledger = Arc::clone(&app.ledger);
     let list = blocking(move || Ok(ledger.items(status, q.facility.as_deref())?)).await?;
+    let identity = app.ledger.state();
     let visible: Vec<ItemState> = list
         .into_iter()
-        .filter(|i| reader.may_read_item(i))
+        .filter(|i| reader.may_read_item(i, &identity))
         .collect();
     Ok(json_response(StatusCode::OK, &visible))
 }
@@ -547,7 +548,8 @@ async fn get_incident(
     let all_events = view.events.len();
     view.events
         .retain(|e| reader.may_read_facility(event_facility(e)));
-    view.items.retain(|i| reader.may_read_item(i));
+    let identity = app.ledger.state();
+    view.items.retain(|i| reader.may_read_item(i, &identity));
     if view.events.is_empty() && view.items.is_empty() {
         return Err(ReadError::no_incident(&view.incident).into());
     }
@@ -568,10 +570,19 @@ async fn get_incident_audit(
     let ledger = Arc::clone(&app.ledger);
     let report = blocking(move || {
         let view = ledger.incident(&id)?;
-        if !view.items.iter().any(|i| reader.may_read_item(i)) {
+        let identity = ledger.state();
+        if !view
+            .items
+            .iter()
+            .any(|i| reader.may_read_item(i, &identity))
+        {
             return Err(ReadError::no_incident(&id).into());
         }
-        if view.items.iter().any(|i| !reader.may_read_item(i)) {
+        if view
+            .items
+            .iter()
+            .any(|i| !reader.may_read_item(i, &identity))
+        {
             // The reader sees part of the incident, so it exists for them; what they cannot see
             // (which item, which facility) is not named.
             return Err(ApiError::forbidden(reader.refusal(&format!(
@@ -620,9 +631,10 @@ async fn get_unit_holdings(
 async fn holdings(app: Shared, reader: Reader, who: Holder) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
     let list = blocking(move || Ok(ledger.holdings(&who)?)).await?;
+    let identity = app.ledger.state();
     let visible: Vec<ItemState> = list
         .into_iter()
-        .filter(|i| reader.may_read_item(i))
+        .filter(|i| reader.may_read_item(i, &identity))
         .collect();
     Ok(json_response(StatusCode::OK, &visible))
 }
@@ -631,8 +643,13 @@ async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiRe
     let ledger = Arc::clone(&app.ledger);
     let list = blocking(move || {
         let mut out = Vec::new();
+        let identity = ledger.state();
         for p in ledger.pending()? {
-            if reader.reads_all() || ledger.item(&p.item).is_ok_and(|i| reader.may_read_item(&i)) {
+            if reader.reads_all()
+                || ledger
+                    .item(&p.item)
+                    .is_ok_and(|i| reader.may_read_item(&i, &identity))
+            {
                 out.push(p);
             }
         }

@@ -53,7 +53,14 @@ const ROSTER: &[(&str, OfficerRole, &str)] = &[
 ];
 
 impl World {
+    /// A new ledger on the newest rules.
     pub fn new() -> Self {
+        Self::with_rules(None)
+    }
+
+    /// A new ledger whose genesis names rules `version` (the newest when `None`): a ledger as an
+    /// older release of the software would have made it.
+    pub fn with_rules(version: Option<u32>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(
             Timestamp::parse("2025-08-04T01:00:00Z").expect("valid"),
@@ -77,6 +84,15 @@ impl World {
                 &admin_in,
             )
             .map_err(|e| AppendError::Stopped(e.to_string()))?;
+            let b = match version {
+                None => b,
+                Some(v) => {
+                    let mut genesis: serde_json::Value =
+                        serde_json::from_slice(&b).expect("a genesis is JSON");
+                    genesis["rules"] = serde_json::json!(v);
+                    serde_json::to_vec(&genesis).expect("JSON")
+                }
+            };
             compose::sign_statement(b, &[&admin_key])
                 .map_err(|e| AppendError::Stopped(e.to_string()))
         })
