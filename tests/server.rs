@@ -490,12 +490,13 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
             .expect_err("refused")
             .to_string()
     };
+    // An unknown key and a rotated-out key get the one answer of a signature not verified, which
+    // does not say which (tests/hostile_http.rs compares the bodies byte for byte).
+    let stranger = refused("stranger");
     assert!(
-        refused("stranger").contains("not enrolled"),
-        "{}",
-        refused("stranger")
+        stranger.contains(httpsig::NOT_VERIFIED) && stranger.contains("HTTP 401"),
+        "{stranger}"
     );
-    assert!(refused("stranger").contains("HTTP 401"));
     // `head-of-security` is the revoked officer's key in the demo.
     let revoked = refused("head-of-security");
     assert!(
@@ -503,10 +504,7 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
         "{revoked}"
     );
     let retired = refused("gate-officer-b");
-    assert!(
-        retired.contains("HTTP 401") && retired.contains("rotation"),
-        "{retired}"
-    );
+    assert_eq!(retired, stranger);
     remote(u, &keys.join("rotated-new.pem"))
         .get_signed(&path)
         .expect("the rotated-in key reads");
@@ -535,12 +533,7 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
     ];
     let (status, _, body) = call("GET", &format!("{u}{path}"), None, &headers);
     assert_eq!(status, 401);
-    assert!(
-        error_of(&body)["message"]
-            .as_str()
-            .expect("text")
-            .contains("does not verify")
-    );
+    assert_eq!(error_of(&body)["message"], httpsig::NOT_VERIFIED);
     let (input, sig) = sign(&path, now - 3600);
     let headers = [
         ("signature-input", input.as_str()),

@@ -16,9 +16,10 @@ use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
 use crate::base::time::{Clock, SystemClock, Timestamp};
-use crate::domain::access::{self, AuthError, Reader};
+use crate::domain::access::{self, AuthError, Reader, Unverified};
 use crate::domain::custody::{ItemState, Status};
-use crate::format::httpsig::{Presented, RequestParts};
+use crate::edge::nonces::{self, Nonces};
+use crate::format::httpsig::{self, Presented, RequestParts};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -115,6 +116,7 @@ struct HttpStats {
 struct App {
     ledger: Arc<Ledger>,
     clock: Arc<dyn Clock>,
+    nonces: Nonces,
     stats: HttpStats,
     concurrency_max: usize,
     request_timeout_ms: u64,
@@ -225,7 +227,8 @@ async fn blocking<T: Send + 'static>(
 
 // ---- authentication of reads ----
 
-/// A read request signed by an enrolled, unrevoked officer (RFC 9421).
+/// A read request signed by an enrolled, unrevoked officer (RFC 9421), for one of the server's
+/// public names, with a nonce (when it carries one) not seen before.
 struct Signed(Reader);
 
 impl FromRequestParts<Shared> for Signed {
@@ -253,11 +256,56 @@ impl FromRequestParts<Shared> for Signed {
             Presented::from_request(&request, header("signature-input"), header("signature"))
                 .map_err(AuthError::from)?;
         let now = app.clock.now().unix_ms().div_euclid(1000);
-        let reader = access::authenticate(&app.ledger.state(), &presented, now)?;
+        let reader =
+            access::authenticate(&app.ledger.state(), &presented, now).map_err(|e| match e {
+                AuthError::NotVerified(why) => not_verified(why, &presented),
+                other => ApiError::from(other),
+            })?;
+        if let Some(nonce) = &presented.input.nonce {
+            let created = presented.input.created.unwrap_or(i64::MIN);
+            app.nonces
+                .check(&presented.keyid, nonce, created, now)
+                .map_err(|refusal| nonce_refusal(refusal, &presented))?;
+        }
         if let Some(slot) = parts.extensions.get::<ReaderSlot>() {
             *lock(&slot.0) = Some(reader.officer().clone());
         }
         Ok(Signed(reader))
+    }
+}
+
+/// The one answer to a signed read that was not verified (`httpsig::NOT_VERIFIED`), whatever
+/// `why`; the reason goes to the server's log only.
+fn not_verified(why: Unverified, presented: &Presented) -> ApiError {
+    tracing::info!(
+        target: "custody::http",
+        reason = ?why,
+        keyid = %crate::base::class::echo(&presented.keyid),
+        "signed read not verified"
+    );
+    ApiError::from(AuthError::NotVerified(why))
+}
+
+/// A nonce the cache would not take: a replay, or one it cannot vouch for, is not verified; a
+/// full cache (or a key at its share) is "try again later", never an unchecked answer.
+fn nonce_refusal(refusal: nonces::Refusal, presented: &Presented) -> ApiError {
+    use crate::base::limits::{NONCE_CACHE_ENTRIES_MAX, NONCES_PER_KEY_MAX};
+    match refusal {
+        nonces::Refusal::Replayed => not_verified(Unverified::Replayed, presented),
+        nonces::Refusal::BeforeStart => not_verified(Unverified::BeforeStart, presented),
+        nonces::Refusal::Full => ApiError::new(
+            Class::Unavailable,
+            format!(
+                "the server remembers {NONCE_CACHE_ENTRIES_MAX} request nonces already, the most it may; retry in a moment"
+            ),
+        ),
+        nonces::Refusal::KeyFull => ApiError::new(
+            Class::Unavailable,
+            format!(
+                "this key has sent {NONCES_PER_KEY_MAX} signed reads within {} s, the most one key may; retry in a moment",
+                httpsig::READ_SIGNATURE_AGE_S_MAX
+            ),
+        ),
     }
 }
 
@@ -675,6 +723,11 @@ async fn get_metrics(State(app): State<Shared>) -> Response {
     let mut page = Page::default();
     ledger_metrics(&mut page, &app.ledger);
     http_metrics(&mut page, &app.stats);
+    page.gauge(
+        "custody_http_read_nonces",
+        "Nonces of signed reads the server remembers (each until its signature expires).",
+        app.nonces.remembered() as u64,
+    );
     (
         [(
             header::CONTENT_TYPE,
@@ -1051,9 +1104,12 @@ route_table! {
 /// The whole application over `ledger` as a tower service, without a socket: the router `serve`
 /// runs, for in-process callers (the fuzz harness feeds it requests).
 pub fn app(ledger: Arc<Ledger>, config: &ServeConfig) -> Router {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let started_s = clock.now().unix_ms().div_euclid(1000);
     router(Arc::new(App {
         ledger,
-        clock: Arc::new(SystemClock),
+        clock,
+        nonces: Nonces::new(started_s, httpsig::READ_SIGNATURE_AGE_S_MAX),
         stats: HttpStats::default(),
         concurrency_max: config.concurrency_max.max(1),
         request_timeout_ms: config.request_timeout_ms.max(1),
