@@ -2,9 +2,9 @@
 //! deep nesting, a huge body, a body that stalls, a header that never ends, thousands of
 //! connections, a replayed envelope and envelopes from another ledger. Each gets its status (or
 //! its connection closed), the log does not change, the server keeps serving, and its memory
-//! stays bounded. Signed reads are replayed too: sent twice with one nonce, signed before the
-//! server started; and an unknown key, a wrong signature and a rotated-out key get one answer,
-//! byte for byte. What a hostile reader could learn from answers (existence oracles, the
+//! stays bounded. Signed reads are replayed too: signed for another server's name, sent twice with
+//! one nonce, signed before the server started; and an unknown key, a wrong signature and a
+//! rotated-out key get one answer, byte for byte. What a hostile reader could learn from answers (existence oracles, the
 //! roster, echoed input, internals in error bodies) and what a server must refuse on its face (a
 //! body that is not JSON, cleartext HTTP/2) is in `tests/no_oracle.rs`.
 
@@ -442,6 +442,70 @@ fn assert_not_verified(answer: &str, what: &str) {
         httpsig::NOT_VERIFIED,
         "{what}: {answer}"
     );
+}
+
+#[test]
+fn a_read_signed_for_another_server_name_is_refused() {
+    let f = Fixture::new();
+    let server = Server::on_port_zero(&f.ledger);
+    let key = f.key("gate-a");
+    let read = |authority| SignedRead::new(&key, authority);
+    // Signed for, and sent with, a name that is not this server's: a request captured on its way
+    // to another server (a test instance, a mirror) does not open this one.
+    assert_not_verified(&read("evil.example").send(&server), "Host evil.example");
+    assert_not_verified(
+        &read("evil.example:80").send(&server),
+        "Host evil.example:80",
+    );
+    // The server's default names: its listen address, and localhost with its port.
+    let port = addr(&server).rsplit_once(':').expect("a port").1.to_owned();
+    for name in [
+        addr(&server),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+    ] {
+        let answer = SignedRead::new(&key, &name).send(&server);
+        assert_eq!(status(&answer), 200, "{name}: {answer}");
+    }
+    // The same name on another port is another server.
+    let other = format!("localhost:{}", port.parse::<u16>().expect("a port") ^ 1);
+    assert_not_verified(&read(other.as_str()).send(&server), "another port");
+}
+
+#[test]
+fn a_public_name_admits_reads_signed_for_it_and_only_those() {
+    let f = Fixture::new();
+    let server = Server::start(
+        &f.ledger,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--public-name",
+            "Custody.Example:8443",
+        ],
+    );
+    let key = f.key("gate-a");
+    let read = |authority| SignedRead::new(&key, authority);
+    // As a client behind a proxy addresses it: signed for that name and sent with it.
+    let answer = read("custody.example:8443").send(&server);
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(body(&answer), "[]");
+    // Given names replace the defaults: the loopback address no longer names this server.
+    let listen = addr(&server);
+    assert_not_verified(&read(listen.as_str()).send(&server), "the listen address");
+    assert_not_verified(&read("custody.example").send(&server), "without the port");
+    // A bad name is refused at start-up.
+    let out = custody()
+        .args([
+            "serve",
+            "--ledger",
+            f.ledger_str(),
+            "--public-name",
+            "https://x/",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
 }
 
 #[test]

@@ -39,6 +39,8 @@ pub enum Unverified {
     BadSignature,
     /// The key verified but was replaced by a rotation.
     RetiredKey,
+    /// The request was signed for a name (`@authority`) the server does not answer to.
+    Authority,
     /// The nonce was already used with this key within the signature's validity window.
     Replayed,
     /// The request carries a nonce but was signed before the server started, so the server

@@ -33,9 +33,9 @@ const COMPONENTS_MAX: usize = 32;
 
 /// The one message of every signed read that was not verified as an enrolled officer's current
 /// key, whatever the reason (no such key id, a signature that does not verify, a rotated-out key,
-/// a nonce already seen): the answer must not tell a prober which key ids
+/// another server's name, a nonce already seen): the answer must not tell a prober which key ids
 /// exist, so it cannot say which check failed.
-pub const NOT_VERIFIED: &str = "tanda tangan permintaan tidak terverifikasi / the request's signature was not verified: sign it again now, with your current enrolled officer key and a new nonce";
+pub const NOT_VERIFIED: &str = "tanda tangan permintaan tidak terverifikasi / the request's signature was not verified: sign it again now, with your current enrolled officer key, a new nonce, and the server's name as you address it";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpSigError {
