@@ -1049,6 +1049,24 @@ fn tls_serves_the_client_and_plain_http_stays_on_loopback() {
     assert!(server.terminate());
 }
 
+/// `sync` to an `outbox` that does not exist, and a read without a key, are refused (exit 2)
+/// before anything is sent to `url` or created.
+fn bad_input_is_refused_before_anything_is_sent(url: &str, outbox: &Path) {
+    let out = custody()
+        .args(["sync", "--server", url, "--outbox", s(outbox)])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("does not exist"));
+    assert!(!outbox.exists(), "a mistyped outbox is not created");
+    let out = custody()
+        .args(["items", "--server", url])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("give --key FILE"));
+}
+
 #[test]
 fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once() {
     let f = Fixture::new();
@@ -1059,20 +1077,7 @@ fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once
     };
     let url = format!("http://127.0.0.1:{port}");
     let outbox = f.tmp.path().join("outbox");
-    // Bad input is refused before anything is sent or created.
-    let out = custody()
-        .args(["sync", "--server", &url, "--outbox", s(&outbox)])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("does not exist"));
-    assert!(!outbox.exists(), "a mistyped outbox is not created");
-    let out = custody()
-        .args(["items", "--server", &url])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("give --key FILE"));
+    bad_input_is_refused_before_anything_is_sent(&url, &outbox);
     let note_file = f.write("note.json", note_by(GATE_A, "").as_bytes());
     for _ in 0..2 {
         let out = custody()
