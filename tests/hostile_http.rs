@@ -2,13 +2,17 @@
 //! deep nesting, a huge body, a body that stalls, a header that never ends, thousands of
 //! connections, a replayed envelope and envelopes from another ledger. Each gets its status (or
 //! its connection closed), the log does not change, the server keeps serving, and its memory
-//! stays bounded. What a hostile reader could learn from answers (existence oracles, the
+//! stays bounded. Signed reads are replayed too: signed for another server's name, sent twice with
+//! one nonce, signed before the server started; and an unknown key, a wrong signature and a
+//! rotated-out key get one answer, byte for byte. What a hostile reader could learn from answers (existence oracles, the
 //! roster, echoed input, internals in error bodies) and what a server must refuse on its face (a
 //! body that is not JSON, cleartext HTTP/2) is in `tests/no_oracle.rs`.
 
 mod common;
 
 use common::*;
+use custody::httpsig::{self, RequestParts};
+use custody::{Clock, SecretKey, SystemClock};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -361,4 +365,238 @@ fn envelopes_from_another_ledger_are_refused_and_change_nothing() {
     healthy(&server);
     drop(server);
     f.assert_unchanged(size);
+}
+
+/// The server's clock in Unix seconds (the tests and the server share the machine's clock).
+fn now_s() -> i64 {
+    SystemClock.now().unix_ms().div_euclid(1000)
+}
+
+/// A signed read as a client would make it: `GET path` signed with the key file `key` for
+/// `authority` at `created`, with `nonce` when given.
+struct SignedRead<'a> {
+    key: &'a std::path::Path,
+    authority: &'a str,
+    path: &'a str,
+    created: i64,
+    nonce: Option<&'a str>,
+}
+
+impl<'a> SignedRead<'a> {
+    /// `GET /v1/items` signed with `key` for `authority`, now, without a nonce.
+    fn new(key: &'a std::path::Path, authority: &'a str) -> Self {
+        Self {
+            key,
+            authority,
+            path: "/v1/items",
+            created: now_s(),
+            nonce: None,
+        }
+    }
+
+    /// The `Signature-Input` and `Signature` header values.
+    fn headers(&self) -> (String, String) {
+        let key = SecretKey::read_file(self.key).expect("a key file");
+        let parts = RequestParts {
+            method: "GET",
+            authority: self.authority,
+            path: self.path,
+            query: None,
+            headers: vec![],
+        };
+        httpsig::sign_with_nonce(&key, &parts, self.created, self.nonce)
+    }
+
+    /// Sends the request with `Host: host` and the given signature headers; the whole answer.
+    fn send_as(
+        &self,
+        server: &Server,
+        host: &str,
+        (input, signature): &(String, String),
+    ) -> String {
+        let request = format!(
+            "GET {} HTTP/1.1\r\nhost: {host}\r\nsignature-input: {input}\r\nsignature: {signature}\r\nconnection: close\r\n\r\n",
+            self.path
+        );
+        raw(server, request.as_bytes())
+    }
+
+    /// Signs and sends the request with the `Host` it was signed for.
+    fn send(&self, server: &Server) -> String {
+        self.send_as(server, self.authority, &self.headers())
+    }
+}
+
+/// The body of an answer.
+fn body(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// Asserts that `answer` is the one 401 of a signature not verified.
+fn assert_not_verified(answer: &str, what: &str) {
+    assert_eq!(status(answer), 401, "{what}: {answer}");
+    let v: serde_json::Value = serde_json::from_str(body(answer)).expect("a JSON error");
+    assert_eq!(v["error"]["code"], "unauthenticated", "{what}: {answer}");
+    assert_eq!(
+        v["error"]["message"],
+        httpsig::NOT_VERIFIED,
+        "{what}: {answer}"
+    );
+}
+
+#[test]
+fn a_read_signed_for_another_server_name_is_refused() {
+    let f = Fixture::new();
+    let server = Server::on_port_zero(&f.ledger);
+    let key = f.key("gate-a");
+    let read = |authority| SignedRead::new(&key, authority);
+    // Signed for, and sent with, a name that is not this server's: a request captured on its way
+    // to another server (a test instance, a mirror) does not open this one.
+    assert_not_verified(&read("evil.example").send(&server), "Host evil.example");
+    assert_not_verified(
+        &read("evil.example:80").send(&server),
+        "Host evil.example:80",
+    );
+    // The server's default names: its listen address, and localhost with its port.
+    let port = addr(&server).rsplit_once(':').expect("a port").1.to_owned();
+    for name in [
+        addr(&server),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+    ] {
+        let answer = SignedRead::new(&key, &name).send(&server);
+        assert_eq!(status(&answer), 200, "{name}: {answer}");
+    }
+    // The same name on another port is another server.
+    let other = format!("localhost:{}", port.parse::<u16>().expect("a port") ^ 1);
+    assert_not_verified(&read(other.as_str()).send(&server), "another port");
+}
+
+#[test]
+fn a_public_name_admits_reads_signed_for_it_and_only_those() {
+    let f = Fixture::new();
+    let server = Server::start(
+        &f.ledger,
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--public-name",
+            "Custody.Example:8443",
+        ],
+    );
+    let key = f.key("gate-a");
+    let read = |authority| SignedRead::new(&key, authority);
+    // As a client behind a proxy addresses it: signed for that name and sent with it.
+    let answer = read("custody.example:8443").send(&server);
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(body(&answer), "[]");
+    // Given names replace the defaults: the loopback address no longer names this server.
+    let listen = addr(&server);
+    assert_not_verified(&read(listen.as_str()).send(&server), "the listen address");
+    assert_not_verified(&read("custody.example").send(&server), "without the port");
+    // A bad name is refused at start-up.
+    let out = custody()
+        .args([
+            "serve",
+            "--ledger",
+            f.ledger_str(),
+            "--public-name",
+            "https://x/",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_nonce_is_answered_once_and_only_after_the_server_started() {
+    let f = Fixture::new();
+    let before_start = now_s() - 1;
+    let server = Server::on_port_zero(&f.ledger);
+    let key = f.key("gate-a");
+    let authority = addr(&server);
+    let read = |created, nonce| SignedRead {
+        created,
+        nonce,
+        ..SignedRead::new(&key, &authority)
+    };
+    // One signed request, sent twice: answered once.
+    let once = read(now_s(), Some("bm9uY2Utb25lLXJlYWQtMDE"));
+    let headers = once.headers();
+    let first = once.send_as(&server, &authority, &headers);
+    assert_eq!(status(&first), 200, "{first}");
+    assert_not_verified(&once.send_as(&server, &authority, &headers), "the replay");
+    // A new nonce is a new request.
+    let again = read(now_s(), Some("bm9uY2UtdHdvLXJlYWQtMDI")).send(&server);
+    assert_eq!(status(&again), 200, "{again}");
+    // Signed before the server started, the server cannot know whether an earlier run saw the
+    // nonce: refused, though the signature is still fresh.
+    let early = read(before_start, Some("bm9uY2UtZWFybHktcmVhZC0z")).send(&server);
+    assert_not_verified(&early, "signed before the server started");
+    // Without a nonce the same request is accepted (and may be replayed within its window).
+    let bare = read(before_start, None);
+    let headers = bare.headers();
+    for _ in 0..2 {
+        let answer = bare.send_as(&server, &authority, &headers);
+        assert_eq!(status(&answer), 200, "{answer}");
+    }
+    let metrics = raw(
+        &server,
+        b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+    );
+    assert!(
+        metrics.contains("custody_http_read_nonces 2\n"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn an_unknown_key_a_wrong_signature_and_a_retired_key_get_one_answer() {
+    let f = Fixture::new();
+    // Officer A's key is rotated out, replaced by the spare key.
+    custody()
+        .args(["rotate", "--ledger", f.ledger_str(), "--key"])
+        .arg(f.key("admin"))
+        .arg("--old-key")
+        .arg(f.key("gate-a"))
+        .args(["--officer", GATE_A, "--reason", "new phone"])
+        .args([
+            "--facility",
+            FACILITY,
+            "--public-key",
+            &f.public_key("spare"),
+        ])
+        .assert()
+        .success();
+    let server = Server::on_port_zero(&f.ledger);
+    let authority = addr(&server);
+    let (outsider, gate_b, gate_a) = (f.key("outsider"), f.key("gate-b"), f.key("gate-a"));
+    let read = |key| SignedRead {
+        nonce: Some("c2FtZS1ub25jZS1ldmVyeS10aW1l"),
+        ..SignedRead::new(key, &authority)
+    };
+    let unknown = read(outsider.as_path()).send(&server);
+    // Officer B's key id, with a signature made for another path.
+    let wrong = {
+        let made = SignedRead {
+            path: "/v1/pending",
+            ..read(gate_b.as_path())
+        };
+        read(gate_b.as_path()).send_as(&server, &authority, &made.headers())
+    };
+    let retired = read(gate_a.as_path()).send(&server);
+    for (what, answer) in [
+        ("unknown", &unknown),
+        ("wrong", &wrong),
+        ("retired", &retired),
+    ] {
+        assert_not_verified(answer, what);
+    }
+    assert_eq!(body(&unknown), body(&wrong));
+    assert_eq!(body(&unknown), body(&retired));
+    // The current keys read.
+    for key in [f.key("spare"), f.key("gate-b")] {
+        let answer = SignedRead::new(&key, &authority).send(&server);
+        assert_eq!(status(&answer), 200, "{answer}");
+    }
 }

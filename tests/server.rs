@@ -490,12 +490,13 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
             .expect_err("refused")
             .to_string()
     };
+    // An unknown key and a rotated-out key get the one answer of a signature not verified, which
+    // does not say which (tests/hostile_http.rs compares the bodies byte for byte).
+    let stranger = refused("stranger");
     assert!(
-        refused("stranger").contains("not enrolled"),
-        "{}",
-        refused("stranger")
+        stranger.contains(httpsig::NOT_VERIFIED) && stranger.contains("HTTP 401"),
+        "{stranger}"
     );
-    assert!(refused("stranger").contains("HTTP 401"));
     // `head-of-security` is the revoked officer's key in the demo.
     let revoked = refused("head-of-security");
     assert!(
@@ -503,10 +504,7 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
         "{revoked}"
     );
     let retired = refused("gate-officer-b");
-    assert!(
-        retired.contains("HTTP 401") && retired.contains("rotation"),
-        "{retired}"
-    );
+    assert_eq!(retired, stranger);
     remote(u, &keys.join("rotated-new.pem"))
         .get_signed(&path)
         .expect("the rotated-in key reads");
@@ -535,12 +533,7 @@ fn reads_need_a_current_enrolled_key_and_stay_in_scope() {
     ];
     let (status, _, body) = call("GET", &format!("{u}{path}"), None, &headers);
     assert_eq!(status, 401);
-    assert!(
-        error_of(&body)["message"]
-            .as_str()
-            .expect("text")
-            .contains("does not verify")
-    );
+    assert_eq!(error_of(&body)["message"], httpsig::NOT_VERIFIED);
     let (input, sig) = sign(&path, now - 3600);
     let headers = [
         ("signature-input", input.as_str()),
@@ -1074,6 +1067,24 @@ fn a_busy_server_settles_nothing(port: u16, url: &str, outbox: &Path) {
     busy.join().expect("the busy server stops");
 }
 
+/// `sync` to an `outbox` that does not exist, and a read without a key, are refused (exit 2)
+/// before anything is sent to `url` or created.
+fn bad_input_is_refused_before_anything_is_sent(url: &str, outbox: &Path) {
+    let out = custody()
+        .args(["sync", "--server", url, "--outbox", s(outbox)])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("does not exist"));
+    assert!(!outbox.exists(), "a mistyped outbox is not created");
+    let out = custody()
+        .args(["items", "--server", url])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("give --key FILE"));
+}
+
 #[test]
 fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once() {
     let f = Fixture::new();
@@ -1084,20 +1095,7 @@ fn the_outbox_keeps_statements_while_the_server_is_down_and_sync_sends_them_once
     };
     let url = format!("http://127.0.0.1:{port}");
     let outbox = f.tmp.path().join("outbox");
-    // Bad input is refused before anything is sent or created.
-    let out = custody()
-        .args(["sync", "--server", &url, "--outbox", s(&outbox)])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("does not exist"));
-    assert!(!outbox.exists(), "a mistyped outbox is not created");
-    let out = custody()
-        .args(["items", "--server", &url])
-        .output()
-        .expect("runs");
-    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
-    assert!(stderr_of(&out).contains("give --key FILE"));
+    bad_input_is_refused_before_anything_is_sent(&url, &outbox);
     let note_file = f.write("note.json", note_by(GATE_A, "").as_bytes());
     for _ in 0..2 {
         let out = custody()

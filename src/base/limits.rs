@@ -51,3 +51,23 @@ pub const PROOF_HASHES_MAX: usize = 128;
 /// An error message repeats at most 64 characters of the input it refuses: enough to recognise an
 /// id or a value, too little to turn an error into an echo of whatever a client sent.
 pub const ECHO_CHARS_MAX: usize = 64;
+
+/// Nonces of signed reads the server remembers at most, across all keys: each takes about 100
+/// bytes (a 16-byte digest of key id and nonce, its expiry, its key's name, two index entries), so
+/// the cache stays near 26 MiB at worst. When it is full a nonced read is refused as "try again
+/// later" (503), never accepted unchecked.
+pub const NONCE_CACHE_ENTRIES_MAX: usize = 262_144;
+
+/// Nonces one key may have in the cache at once: about 11 signed reads a second for the whole
+/// validity window, far beyond an officer's device, so that one key (a compromised device, a
+/// runaway script) fills its own share and cannot crowd out every other key.
+pub const NONCES_PER_KEY_MAX: usize = 4_096;
+
+/// A signed read's nonce is at least 16 characters: it rules out counters and other short,
+/// guessable values (custody's client sends 16 random bytes, 22 characters of base64url); the
+/// server cannot check that it is random.
+pub const NONCE_CHARS_MIN: usize = 16;
+
+/// A signed read's nonce is at most 64 characters: 32 random bytes in hex; anything longer is not
+/// a nonce but payload in a header.
+pub const NONCE_CHARS_MAX: usize = 64;

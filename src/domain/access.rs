@@ -9,21 +9,52 @@ use crate::base::ids::{FacilityId, OfficerId, OfficerRole};
 use crate::domain::custody::ItemState;
 use crate::domain::rules::State;
 use crate::domain::scope;
-use crate::format::httpsig::{HttpSigError, Presented};
+use crate::format::httpsig::{HttpSigError, NOT_VERIFIED, Presented};
+use crate::keys::signing::{PublicKey, SecretKey};
 
 /// Why a read was refused before any data was looked at.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// The signature headers are missing, malformed, or outside their validity window: about the
+    /// request alone, whatever key it names.
     #[error("{0}")]
-    Signature(#[from] HttpSigError),
-    #[error("key id {0} is not enrolled in this ledger; ask an administrator to enroll your key")]
-    UnknownKey(String),
-    #[error(
-        "key {keyid} of officer {officer} was replaced by a rotation; sign with the officer's current key"
-    )]
-    RetiredKey { keyid: String, officer: OfficerId },
+    Signature(HttpSigError),
+    /// The signature was not verified as an enrolled officer's current key. Every reason answers
+    /// with the one message `NOT_VERIFIED`, so that no answer tells which key ids exist; the
+    /// reason is for the server's log.
+    #[error("{NOT_VERIFIED}")]
+    NotVerified(Unverified),
+    /// The signature verified with the key of a revoked officer: only the key's holder can make
+    /// one, and the holder knows whose key it is.
     #[error("officer {0} is revoked and may no longer read custody records")]
     Revoked(OfficerId),
+}
+
+/// Why a signature was not verified. Told to the server's log, never to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverified {
+    /// No enrolled key has this key id.
+    UnknownKey,
+    /// The signature does not verify with any key of this key id.
+    BadSignature,
+    /// The key verified but was replaced by a rotation.
+    RetiredKey,
+    /// The request was signed for a name (`@authority`) the server does not answer to.
+    Authority,
+    /// The nonce was already used with this key within the signature's validity window.
+    Replayed,
+    /// The request carries a nonce but was signed before the server started, so the server
+    /// cannot know whether the nonce was used before.
+    BeforeStart,
+}
+
+impl From<HttpSigError> for AuthError {
+    fn from(e: HttpSigError) -> Self {
+        match e {
+            HttpSigError::BadSignature(_) => Self::NotVerified(Unverified::BadSignature),
+            other => Self::Signature(other),
+        }
+    }
 }
 
 /// What an officer may read.
@@ -117,17 +148,21 @@ impl Reader {
 }
 
 /// Verifies a presented signature against every key enrolled under its key id, then checks that
-/// the key is the officer's current one and the officer is not revoked.
+/// the officer is not revoked and the key is the officer's current one. An unknown key id, a
+/// signature that does not verify and a rotated-out key are one refusal (`NotVerified`).
 pub fn authenticate(state: &State, presented: &Presented, now: i64) -> Result<Reader, AuthError> {
     presented.check_time(now)?;
     let candidates = state.keys_with_id(&presented.keyid);
     if candidates.is_empty() {
-        return Err(AuthError::UnknownKey(presented.keyid.clone()));
+        // As much work as a known key id with a wrong signature, so that the time of the answer
+        // does not tell either.
+        let _ = presented.verify(decoy_key());
+        return Err(AuthError::NotVerified(Unverified::UnknownKey));
     }
     let key = candidates
         .iter()
         .find(|k| presented.verify(k).is_ok())
-        .ok_or_else(|| HttpSigError::BadSignature(presented.keyid.clone()))?;
+        .ok_or(AuthError::NotVerified(Unverified::BadSignature))?;
     let officer = state
         .officer_of_key(key)
         .expect("every key in the key-id index belongs to an enrolled officer");
@@ -136,10 +171,7 @@ pub fn authenticate(state: &State, presented: &Presented, now: i64) -> Result<Re
         return Err(AuthError::Revoked(id));
     }
     if officer.current_key().map(|k| &k.key) != Some(key) {
-        return Err(AuthError::RetiredKey {
-            keyid: presented.keyid.clone(),
-            officer: id,
-        });
+        return Err(AuthError::NotVerified(Unverified::RetiredKey));
     }
     let scope = if scope::reads_all(&officer.record.roles) {
         Scope::All
@@ -152,6 +184,12 @@ pub fn authenticate(state: &State, presented: &Presented, now: i64) -> Result<Re
         }
     };
     Ok(Reader { officer: id, scope })
+}
+
+/// A key no officer holds, checked against when the key id is unknown.
+fn decoy_key() -> &'static PublicKey {
+    static DECOY: std::sync::OnceLock<PublicKey> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| SecretKey::from_seed(&[0x5a; 32]).public())
 }
 
 impl crate::base::class::Classify for AuthError {

@@ -54,6 +54,9 @@ pub enum ClientError {
     Setup(String),
     #[error("outbox {path}: {reason}")]
     Outbox { path: String, reason: String },
+    /// The operating system gave no random bytes for a request's nonce.
+    #[error("cannot draw a nonce for the signed request: {0}")]
+    Randomness(String),
 }
 
 impl ClientError {
@@ -71,6 +74,7 @@ impl Classify for ClientError {
             Self::Refused { status, code, .. } => crate::edge::status::class_of(*status, code),
             Self::Protocol(_) | Self::Outbox { .. } => Class::Corrupt,
             Self::Setup(_) => Class::Usage,
+            Self::Randomness(_) => Class::Internal,
         }
     }
 
@@ -255,7 +259,8 @@ impl Remote {
             headers: vec![],
         };
         let created = self.clock.now().unix_ms().div_euclid(1000);
-        let (input, signature) = httpsig::sign(key, &parts, created);
+        let nonce = new_nonce()?;
+        let (input, signature) = httpsig::sign_with_nonce(key, &parts, created, Some(&nonce));
         let url = format!("{}{path_and_query}", self.base);
         let result = self
             .agent
@@ -269,6 +274,20 @@ impl Remote {
     fn get_json<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<T, ReadError> {
         parse_answer(path_and_query, &self.get_signed(path_and_query)?)
     }
+}
+
+/// Random bytes in each signed read's nonce: 16, as docs/FORMAT.md §13b.2 asks at least, so that
+/// two requests never share one.
+pub const NONCE_BYTES: usize = 16;
+
+/// A fresh nonce for one signed read: `NONCE_BYTES` from the operating system, base64url without
+/// padding (22 characters). The server answers a request only once per nonce.
+fn new_nonce() -> Result<String, ClientError> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; NONCE_BYTES];
+    crate::keys::signing::fill_random(&mut bytes)
+        .map_err(|e| ClientError::Randomness(e.to_string()))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// A server's JSON answer as `T`; one that does not parse is an answer that does not hold.

@@ -895,11 +895,12 @@ fn http_fixture() -> &'static (tokio::runtime::Runtime, axum::Router) {
             std::sync::Arc::new(crate::base::time::SystemClock);
         let (ledger, _) = compose::init_ledger(&dir, &origin, "FUZZ", clock, &admin, test_key())
             .expect("a fuzz ledger is created in the temporary folder");
-        let config = crate::edge::server::ServeConfig::new(
-            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            None,
-        );
-        let router = crate::edge::server::app(std::sync::Arc::new(ledger), &config);
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let config = crate::edge::server::ServeConfig {
+            public_names: vec!["custody.fuzz.example".into()],
+            ..crate::edge::server::ServeConfig::new(listen, None)
+        };
+        let router = crate::edge::server::app(std::sync::Arc::new(ledger), &config, listen);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 #[doc(hidden)]
 pub mod fuzz_harness;
+pub mod nonces;
 pub mod render;
 pub mod report;
 pub mod server;

@@ -16,9 +16,10 @@ use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
 use crate::base::time::{Clock, SystemClock, Timestamp};
-use crate::domain::access::{self, AuthError, Reader};
+use crate::domain::access::{self, AuthError, Reader, Unverified};
 use crate::domain::custody::{ItemState, Status};
-use crate::format::httpsig::{Presented, RequestParts};
+use crate::edge::nonces::{self, Nonces};
+use crate::format::httpsig::{self, Presented, RequestParts};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -67,6 +68,9 @@ pub struct ServeConfig {
     /// Time to receive a request's header; beyond it the connection is closed (default
     /// `HEADER_READ_TIMEOUT_MS`).
     pub header_timeout_ms: u64,
+    /// The names (`host[:port]`, lower-case) clients address the server by; a signed read
+    /// signed for any other `@authority` is refused. Empty: the defaults of `PublicNames::new`.
+    pub public_names: Vec<String>,
 }
 
 impl ServeConfig {
@@ -79,8 +83,92 @@ impl ServeConfig {
             request_timeout_ms: REQUEST_TIMEOUT_MS,
             connections_max: CONNECTIONS_MAX,
             header_timeout_ms: HEADER_READ_TIMEOUT_MS,
+            public_names: Vec::new(),
         }
     }
+}
+
+/// The names a signed read may be addressed to: its `@authority` (the `Host` it was sent with)
+/// must be one of them, so that a request signed for another server is not answered here.
+/// Compared case-insensitively, with the default port of the scheme this server speaks (443
+/// with TLS, 80 without) dropped from both sides: `custody.example` and `custody.example:443`
+/// are one name to a TLS server. Any other port must be given.
+#[derive(Debug, Clone)]
+struct PublicNames {
+    names: Vec<String>,
+    tls: bool,
+}
+
+impl PublicNames {
+    /// The configured names; when none are given, the bound address as `IP:PORT` and
+    /// `localhost:PORT` (an address bound to every interface, `0.0.0.0` or `::`, is replaced by
+    /// its loopback address: no client sends `Host: 0.0.0.0`).
+    fn new(config: &ServeConfig, bound: SocketAddr) -> Self {
+        let tls = config.tls.is_some();
+        let names = if config.public_names.is_empty() {
+            default_public_names(bound)
+        } else {
+            config.public_names.clone()
+        };
+        Self {
+            names: names.iter().map(|n| normal_authority(n, tls)).collect(),
+            tls,
+        }
+    }
+
+    fn admits(&self, authority: &str) -> bool {
+        let authority = normal_authority(authority, self.tls);
+        self.names.contains(&authority)
+    }
+}
+
+/// The default public names of a server bound to `bound` (see `PublicNames::new`).
+pub fn default_public_names(bound: SocketAddr) -> Vec<String> {
+    let port = bound.port();
+    let mut names = match bound.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => vec![format!("127.0.0.1:{port}")],
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            vec![format!("[::1]:{port}"), format!("127.0.0.1:{port}")]
+        }
+        _ => vec![bound.to_string()],
+    };
+    names.push(format!("localhost:{port}"));
+    names
+}
+
+/// `authority` lower-cased, without the default port of the server's scheme.
+fn normal_authority(authority: &str, tls: bool) -> String {
+    let lower = authority.trim().to_ascii_lowercase();
+    let default_port = if tls { ":443" } else { ":80" };
+    match lower.strip_suffix(default_port) {
+        Some(host) => host.to_owned(),
+        None => lower,
+    }
+}
+
+/// Parses a `--public-name`: `HOST[:PORT]` as a client writes it in its URL (a DNS name, an IPv4
+/// address, or an IPv6 address in brackets), lower-cased.
+pub fn parse_public_name(text: &str) -> Result<String, String> {
+    let name = text.trim().to_ascii_lowercase();
+    let (host, port) = match name.rsplit_once(':') {
+        Some((h, p)) if !h.starts_with('[') || h.ends_with(']') => (h, Some(p)),
+        _ => (name.as_str(), None),
+    };
+    let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        inner.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    if !host_ok || port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err(format!(
+            "{:?} is not HOST[:PORT] (e.g. custody.example:8443, 10.0.0.5:8080, [::1]:8080)",
+            crate::base::class::echo(text)
+        ));
+    }
+    Ok(name)
 }
 
 /// A certificate chain and its private key, both PEM.
@@ -115,6 +203,8 @@ struct HttpStats {
 struct App {
     ledger: Arc<Ledger>,
     clock: Arc<dyn Clock>,
+    public_names: PublicNames,
+    nonces: Nonces,
     stats: HttpStats,
     concurrency_max: usize,
     request_timeout_ms: u64,
@@ -225,7 +315,8 @@ async fn blocking<T: Send + 'static>(
 
 // ---- authentication of reads ----
 
-/// A read request signed by an enrolled, unrevoked officer (RFC 9421).
+/// A read request signed by an enrolled, unrevoked officer (RFC 9421), for one of the server's
+/// public names, with a nonce (when it carries one) not seen before.
 struct Signed(Reader);
 
 impl FromRequestParts<Shared> for Signed {
@@ -252,12 +343,60 @@ impl FromRequestParts<Shared> for Signed {
         let presented =
             Presented::from_request(&request, header("signature-input"), header("signature"))
                 .map_err(AuthError::from)?;
+        if !app.public_names.admits(&authority) {
+            return Err(not_verified(Unverified::Authority, &presented));
+        }
         let now = app.clock.now().unix_ms().div_euclid(1000);
-        let reader = access::authenticate(&app.ledger.state(), &presented, now)?;
+        let reader =
+            access::authenticate(&app.ledger.state(), &presented, now).map_err(|e| match e {
+                AuthError::NotVerified(why) => not_verified(why, &presented),
+                other => ApiError::from(other),
+            })?;
+        if let Some(nonce) = &presented.input.nonce {
+            let created = presented.input.created.unwrap_or(i64::MIN);
+            app.nonces
+                .check(&presented.keyid, nonce, created, now)
+                .map_err(|refusal| nonce_refusal(refusal, &presented))?;
+        }
         if let Some(slot) = parts.extensions.get::<ReaderSlot>() {
             *lock(&slot.0) = Some(reader.officer().clone());
         }
         Ok(Signed(reader))
+    }
+}
+
+/// The one answer to a signed read that was not verified (`httpsig::NOT_VERIFIED`), whatever
+/// `why`; the reason goes to the server's log only.
+fn not_verified(why: Unverified, presented: &Presented) -> ApiError {
+    tracing::info!(
+        target: "custody::http",
+        reason = ?why,
+        keyid = %crate::base::class::echo(&presented.keyid),
+        "signed read not verified"
+    );
+    ApiError::from(AuthError::NotVerified(why))
+}
+
+/// A nonce the cache would not take: a replay, or one it cannot vouch for, is not verified; a
+/// full cache (or a key at its share) is "try again later", never an unchecked answer.
+fn nonce_refusal(refusal: nonces::Refusal, presented: &Presented) -> ApiError {
+    use crate::base::limits::{NONCE_CACHE_ENTRIES_MAX, NONCES_PER_KEY_MAX};
+    match refusal {
+        nonces::Refusal::Replayed => not_verified(Unverified::Replayed, presented),
+        nonces::Refusal::BeforeStart => not_verified(Unverified::BeforeStart, presented),
+        nonces::Refusal::Full => ApiError::new(
+            Class::Unavailable,
+            format!(
+                "the server remembers {NONCE_CACHE_ENTRIES_MAX} request nonces already, the most it may; retry in a moment"
+            ),
+        ),
+        nonces::Refusal::KeyFull => ApiError::new(
+            Class::Unavailable,
+            format!(
+                "this key has sent {NONCES_PER_KEY_MAX} signed reads within {} s, the most one key may; retry in a moment",
+                httpsig::READ_SIGNATURE_AGE_S_MAX
+            ),
+        ),
     }
 }
 
@@ -692,6 +831,11 @@ async fn get_metrics(State(app): State<Shared>) -> Response {
     let mut page = Page::default();
     ledger_metrics(&mut page, &app.ledger);
     http_metrics(&mut page, &app.stats);
+    page.gauge(
+        "custody_http_read_nonces",
+        "Nonces of signed reads the server remembers (each until its signature expires).",
+        app.nonces.remembered() as u64,
+    );
     (
         [(
             header::CONTENT_TYPE,
@@ -1067,10 +1211,17 @@ route_table! {
 
 /// The whole application over `ledger` as a tower service, without a socket: the router `serve`
 /// runs, for in-process callers (the fuzz harness feeds it requests).
-pub fn app(ledger: Arc<Ledger>, config: &ServeConfig) -> Router {
+/// `bound` is the address the server listens on (its default public names).
+pub fn app(ledger: Arc<Ledger>, config: &ServeConfig, bound: SocketAddr) -> Router {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let started_s = clock.now().unix_ms().div_euclid(1000);
+    let public_names = PublicNames::new(config, bound);
+    tracing::info!(target: "custody::http", names = ?public_names.names, "signed reads are answered when signed for one of these names (--public-name)");
     router(Arc::new(App {
         ledger,
-        clock: Arc::new(SystemClock),
+        clock,
+        public_names,
+        nonces: Nonces::new(started_s, httpsig::READ_SIGNATURE_AGE_S_MAX),
         stats: HttpStats::default(),
         concurrency_max: config.concurrency_max.max(1),
         request_timeout_ms: config.request_timeout_ms.max(1),
@@ -1352,7 +1503,7 @@ pub async fn serve_opening<E: Send + 'static>(
         }
     };
     let _ = opened.set(Arc::clone(&ledger));
-    let _ = slot.set(app(ledger, &config));
+    let _ = slot.set(app(ledger, &config, addr));
     ready(addr, config.tls.is_some());
     shutdown.await;
     tracing::info!(target: "custody::http", "shutting down: no new connections; finishing requests in flight");
@@ -1631,6 +1782,71 @@ mod tests {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port()
+    }
+
+    #[test]
+    fn public_names_match_case_insensitively_without_the_default_port() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let names = PublicNames::new(&ServeConfig::new(loopback, None), loopback);
+        for ok in ["127.0.0.1:8080", "LOCALHOST:8080"] {
+            assert!(names.admits(ok), "{ok}");
+        }
+        for refused in [
+            "127.0.0.1",
+            "localhost:8081",
+            "evil.example",
+            "0.0.0.0:8080",
+            "",
+        ] {
+            assert!(!names.admits(refused), "{refused}");
+        }
+        let tls = TlsFiles {
+            cert: PathBuf::new(),
+            key: PathBuf::new(),
+        };
+        let config = ServeConfig {
+            public_names: vec!["custody.example".into(), "custody.example:8443".into()],
+            ..ServeConfig::new(SocketAddr::from(([0, 0, 0, 0], 8443)), Some(tls))
+        };
+        let names = PublicNames::new(&config, config.listen);
+        for ok in [
+            "custody.example",
+            "Custody.Example:443",
+            "custody.example:8443",
+        ] {
+            assert!(names.admits(ok), "{ok}");
+        }
+        for refused in ["custody.example:80", "127.0.0.1:8443", "localhost:8443"] {
+            assert!(!names.admits(refused), "{refused}");
+        }
+        assert_eq!(
+            default_public_names(SocketAddr::from(([0, 0, 0, 0], 9000))),
+            ["127.0.0.1:9000", "localhost:9000"]
+        );
+    }
+
+    #[test]
+    fn a_public_name_is_host_and_optional_port() {
+        for (given, want) in [
+            ("Custody.Example:8443", "custody.example:8443"),
+            ("custody.example", "custody.example"),
+            ("10.0.0.5:8080", "10.0.0.5:8080"),
+            ("[::1]:8080", "[::1]:8080"),
+            ("[::1]", "[::1]"),
+        ] {
+            assert_eq!(parse_public_name(given).as_deref(), Ok(want));
+        }
+        for bad in [
+            "",
+            "https://custody.example",
+            "host:99999",
+            "::1",
+            "a b",
+            "host:",
+            "[zz]",
+        ] {
+            assert!(parse_public_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

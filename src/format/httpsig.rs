@@ -4,6 +4,7 @@
 //! alone decides which bytes of a request are signed (the signature base, RFC 9421 §2.5). It is
 //! pure: it never reads a clock (callers pass `now`) and never decides whether a key may read.
 
+use crate::base::limits::{NONCE_CHARS_MAX, NONCE_CHARS_MIN};
 use crate::keys::signing::{PublicKey, SecretKey, Signature};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -29,6 +30,12 @@ pub const SIGNATURE_HEADER_BYTES_MAX: usize = 4096;
 
 /// Covered components at most: the custody set is four; the bound stops a hostile list.
 const COMPONENTS_MAX: usize = 32;
+
+/// The one message of every signed read that was not verified as an enrolled officer's current
+/// key, whatever the reason (no such key id, a signature that does not verify, a rotated-out key,
+/// another server's name, a nonce already seen): the answer must not tell a prober which key ids
+/// exist, so it cannot say which check failed.
+pub const NOT_VERIFIED: &str = "tanda tangan permintaan tidak terverifikasi / the request's signature was not verified: sign it again now, with your current enrolled officer key, a new nonce, and the server's name as you address it";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpSigError {
@@ -119,11 +126,25 @@ pub struct SignatureInput {
     pub serialized: String,
 }
 
-/// Serializes the signature parameters (the value of a `Signature-Input` member).
-pub fn serialize_params(components: &[&str], created: i64, keyid: &str) -> String {
+/// Serializes the signature parameters (the value of a `Signature-Input` member); `nonce`, when
+/// given, is appended as an sf-string.
+pub fn serialize_params(
+    components: &[&str],
+    created: i64,
+    keyid: &str,
+    nonce: Option<&str>,
+) -> String {
     let list: Vec<String> = components.iter().map(|c| format!("\"{c}\"")).collect();
+    let nonce = nonce
+        .map(|n| {
+            format!(
+                ";nonce=\"{}\"",
+                n.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "({});created={created};keyid=\"{keyid}\";alg=\"ed25519\"",
+        "({});created={created};keyid=\"{keyid}\";alg=\"ed25519\"{nonce}",
         list.join(" ")
     )
 }
@@ -142,18 +163,29 @@ pub fn signature_base(
     Ok(base)
 }
 
-/// Signs a request with the custody component set; returns the `Signature-Input` and
-/// `Signature` header values.
+/// Signs a request with the custody component set and no nonce; returns the `Signature-Input`
+/// and `Signature` header values. Such a signature can be replayed until it expires.
 pub fn sign(key: &SecretKey, request: &RequestParts<'_>, created: i64) -> (String, String) {
+    sign_with_nonce(key, request, created, None)
+}
+
+/// Signs a request with the custody component set and, when given, a `nonce` parameter (the
+/// caller draws it: random, used once); returns the `Signature-Input` and `Signature` values.
+pub fn sign_with_nonce(
+    key: &SecretKey,
+    request: &RequestParts<'_>,
+    created: i64,
+    nonce: Option<&str>,
+) -> (String, String) {
     let keyid = key.public().key_id();
-    let serialized = serialize_params(&READ_COMPONENTS, created, &keyid);
+    let serialized = serialize_params(&READ_COMPONENTS, created, &keyid, nonce);
     let input = SignatureInput {
         components: READ_COMPONENTS.iter().map(|c| (*c).to_owned()).collect(),
         created: Some(created),
         expires: None,
         keyid: Some(keyid),
         alg: Some("ed25519".into()),
-        nonce: None,
+        nonce: nonce.map(str::to_owned),
         serialized: serialized.clone(),
     };
     let base = signature_base(request, &input)
@@ -201,6 +233,16 @@ impl Presented {
             .ok_or(HttpSigError::ParamMissing("keyid"))?;
         if input.created.is_none() {
             return Err(HttpSigError::ParamMissing("created"));
+        }
+        if let Some(nonce) = &input.nonce
+            && !(NONCE_CHARS_MIN..=NONCE_CHARS_MAX).contains(&nonce.chars().count())
+        {
+            return Err(HttpSigError::Malformed {
+                header: "Signature-Input",
+                why: format!(
+                    "a nonce is {NONCE_CHARS_MIN} to {NONCE_CHARS_MAX} characters (send at least 16 random bytes, e.g. in base64url)"
+                ),
+            });
         }
         let signature = parse_signature(sg)?;
         let base = signature_base(request, &input)?;
@@ -431,6 +473,29 @@ mod tests {
             assert!(matches!(
                 p.verify(&key.public()),
                 Err(HttpSigError::BadSignature(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_nonce_is_signed_and_parsed_and_must_have_a_sane_length() {
+        let key = SecretKey::from_seed(&[7; 32]);
+        let req = get("/v1/pending", None);
+        let (si, sg) = sign_with_nonce(&key, &req, 1000, Some("q1w2e3r4t5y6u7i8o9p0aa"));
+        assert!(si.ends_with(";nonce=\"q1w2e3r4t5y6u7i8o9p0aa\""), "{si}");
+        let p = Presented::from_request(&req, Some(&si), Some(&sg)).expect("parses");
+        assert_eq!(p.input.nonce.as_deref(), Some("q1w2e3r4t5y6u7i8o9p0aa"));
+        p.verify(&key.public())
+            .expect("the nonce is covered and verifies");
+        // The nonce is part of the signed parameters: another nonce breaks the signature.
+        let swapped = si.replace("q1w2e3r4t5y6u7i8o9p0aa", "q1w2e3r4t5y6u7i8o9p0bb");
+        let p = Presented::from_request(&req, Some(&swapped), Some(&sg)).expect("parses");
+        assert!(p.verify(&key.public()).is_err());
+        for bad in ["short", &"x".repeat(NONCE_CHARS_MAX + 1)] {
+            let (si, sg) = sign_with_nonce(&key, &req, 1000, Some(bad));
+            assert!(matches!(
+                Presented::from_request(&req, Some(&si), Some(&sg)),
+                Err(HttpSigError::Malformed { .. })
             ));
         }
     }

@@ -188,6 +188,9 @@ pub(super) struct ServeArgs {
     /// Time allowed for a request's header to arrive; slower connections are closed
     #[arg(long, value_name = "MS", default_value_t = crate::edge::server::HEADER_READ_TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
     header_timeout_ms: u64,
+    /// A name clients address the server by (repeatable); signed reads signed for any other are refused. Default: the listen address and localhost, with its port
+    #[arg(long = "public-name", value_name = "HOST[:PORT]", value_parser = crate::edge::server::parse_public_name)]
+    public_names: Vec<String>,
 }
 /// `custody serve`.
 pub(super) fn serve(a: ServeArgs) -> Outcome {
@@ -200,6 +203,7 @@ pub(super) fn serve(a: ServeArgs) -> Outcome {
         request_timeout_ms,
         connections_max,
         header_timeout_ms,
+        public_names,
     } = a;
     init_logging();
     let dir = ledger.ledger;
@@ -212,6 +216,7 @@ pub(super) fn serve(a: ServeArgs) -> Outcome {
         request_timeout_ms,
         connections_max,
         header_timeout_ms,
+        public_names,
         ..crate::edge::server::ServeConfig::new(listen, tls)
     };
     crate::edge::server::run(
