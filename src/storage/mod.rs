@@ -1,5 +1,8 @@
 //! Storage: the bytes on disk — the sled layout, atomic batches and flushes, the checkpoint file,
-//! the ledger's lock and what a killed process can leave. Knows no custody rule.
+//! the ledger's lock and what a killed process can leave; the log store contract (`log`) with an
+//! in-memory implementation (`memlog`), not yet used by the ledger. Knows no custody rule.
 
+pub mod log;
+pub mod memlog;
 pub mod recovery;
 pub mod store;
