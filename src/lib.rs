@@ -42,6 +42,13 @@ pub use app::reads::{Holder, Reads};
 pub use app::{bundle, casefile, compose, queries, verify};
 pub use storage::store::{SledStore, splitmix64};
 
+/// The log store contract and its implementations, which one conformance suite runs against
+/// (`tests/log_store_conformance.rs`), with the seeded faults it injects.
+pub use storage::journal::{JournalOptions, JournalStore, RECORD_HEADER_BYTES, TailCut};
+pub use storage::log::LogStore;
+pub use storage::memlog::MemLog;
+pub use storage::store::{FaultKind, FaultRates, Faults, StoreError};
+
 /// The HTTP edge's contract, checked by the API tests.
 pub use edge::client::Remote;
 pub use edge::report::esc;

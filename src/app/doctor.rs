@@ -420,6 +420,13 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
                 "check the disk, free space and permissions, then run the doctor again".into(),
             ),
         ),
+        // The sled store never answers misuse; a log store may, and it is a bug in custody.
+        OpenError::Storage(StoreError::Misuse(_)) => (
+            sled,
+            "store-misuse",
+            Risk::Unknown,
+            Action::Manual("a fault in custody itself: report this message".into()),
+        ),
         OpenError::Key(_) => (
             LedgerPaths::new(real).key().display().to_string(),
             "ledger-key",

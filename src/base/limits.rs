@@ -71,3 +71,17 @@ pub const NONCE_CHARS_MIN: usize = 16;
 /// A signed read's nonce is at most 64 characters: 32 random bytes in hex; anything longer is not
 /// a nonce but payload in a header.
 pub const NONCE_CHARS_MAX: usize = 64;
+
+/// Entries in one log-store append at most: 64 times the sequencer's group commit
+/// (`BATCH_STATEMENTS_MAX`), and few enough that a batch's position fields fit the journal's u32s.
+pub const LOG_BATCH_ENTRIES_MAX: usize = 65_536;
+
+/// Entry bytes in one log-store append at most (1 GiB): sixteen times the largest group commit
+/// (1,024 leaves of 64 KiB), and small enough that every offset inside a journal segment stays
+/// below 2^32, so the journal's in-memory index holds 4 bytes per entry.
+pub const LOG_BATCH_BYTES_MAX: usize = 1 << 30;
+
+/// A journal segment file grows to at most 64 MiB before the next batch starts a new one (a batch
+/// is never split across files; one larger than this fills a segment of its own): segments are
+/// the unit that can be dropped once tlog tiles cover them, and a torn tail re-reads at most one.
+pub const JOURNAL_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;

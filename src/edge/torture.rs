@@ -1033,6 +1033,7 @@ fn fault_name(k: FaultKind) -> &'static str {
         FaultKind::FlushFail => "flush_fail",
         FaultKind::CheckpointFail => "checkpoint_fail",
         FaultKind::ReadFlip => "read_flip",
+        FaultKind::ShortWrite => "short_write",
     }
 }
 
@@ -1110,6 +1111,8 @@ fn fault_rates(rng: &mut Rng) -> FaultRates {
         flush_fail_ppm: rate(rng),
         checkpoint_fail_ppm: rate(rng),
         read_flip_ppm: rate(rng),
+        // The torture drives the sled store, which has no partial writes to inject.
+        short_write_ppm: 0,
     }
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Faults (`Faults`) can be injected at this boundary, seeded and reproducible, for the
 //! reliability suite: a failed write, a failed flush, a failed checkpoint write, a read that
-//! returns flipped bits. With no `Faults` given (every real open) the checks cost one branch.
+//! returns flipped bits, and (for the journal, `journal`) a short write. With no `Faults` given
+//! (every real open) the checks cost one branch.
 //!
 //! Contract (what any backend must promise, and what the ledger relies on):
 //! - `append` applies a whole `AppendBatch` or nothing, and never changes an existing key;
@@ -35,6 +36,10 @@ pub enum StoreError {
     /// Another process holds the ledger: not a fault, try again when it is done.
     #[error("{0}")]
     Busy(String),
+    /// The caller broke a store's API (read past the end, a batch over its limit): a bug in
+    /// custody, not in the disk; nothing was written.
+    #[error("storage misused: {0}")]
+    Misuse(String),
 }
 
 /// Every corruption message ends by naming the command that says what can be repaired.
@@ -140,6 +145,9 @@ pub struct FaultRates {
     pub checkpoint_fail_ppm: u32,
     /// A log read (leaf, Merkle node, statement id index) returns one flipped bit.
     pub read_flip_ppm: u32,
+    /// A journal append writes only part of its batch, then fails (the sled store has no such
+    /// fault: sled applies a batch in memory and writes it at `flush`).
+    pub short_write_ppm: u32,
 }
 
 /// One injected fault, as the reliability suite reports it.
@@ -149,6 +157,7 @@ pub enum FaultKind {
     FlushFail,
     CheckpointFail,
     ReadFlip,
+    ShortWrite,
 }
 
 /// A seeded source of storage faults shared by a store and its checkpoint file. Deterministic:
@@ -192,13 +201,14 @@ impl Faults {
     }
 
     /// Rolls for `kind`; a hit is recorded. Returns a random word for the caller's use.
-    fn roll(&self, kind: FaultKind) -> Option<u64> {
+    pub(super) fn roll(&self, kind: FaultKind) -> Option<u64> {
         let mut s = self.lock();
         let ppm = match kind {
             FaultKind::WriteFail => s.rates.write_fail_ppm,
             FaultKind::FlushFail => s.rates.flush_fail_ppm,
             FaultKind::CheckpointFail => s.rates.checkpoint_fail_ppm,
             FaultKind::ReadFlip => s.rates.read_flip_ppm,
+            FaultKind::ShortWrite => s.rates.short_write_ppm,
         };
         if ppm == 0 {
             return None;
@@ -211,7 +221,7 @@ impl Faults {
         Some(splitmix64(&mut s.rng))
     }
 
-    fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
+    pub(super) fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
         match self.roll(kind) {
             Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
             None => Ok(()),
@@ -219,7 +229,7 @@ impl Faults {
     }
 
     /// Flips one bit of `bytes` when a read flip is rolled.
-    fn corrupt(&self, bytes: &mut [u8]) {
+    pub(super) fn corrupt(&self, bytes: &mut [u8]) {
         if bytes.is_empty() {
             return;
         }
@@ -730,6 +740,7 @@ impl crate::base::class::Classify for StoreError {
         match self {
             Self::Busy(_) => crate::base::class::Class::Unavailable,
             Self::Io(_) | Self::Corrupt(_) => crate::base::class::Class::Corrupt,
+            Self::Misuse(_) => crate::base::class::Class::Internal,
         }
     }
 }

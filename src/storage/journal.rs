@@ -1,0 +1,743 @@
+//! `JournalStore`: the log store in append-only segment files. Each entry is one record (a
+//! 32-byte header with its index, its place in its batch and two CRC-32s, then the bytes); each
+//! batch is written with one `write` and made durable with one `fdatasync`; a segment is named by
+//! the index of its first entry. `open` scans every record, rebuilds the in-memory index, cuts a
+//! torn tail and refuses damage. docs/STORAGE.md gives the bytes and the crash windows;
+//! `log::LogStore` the contract. Locks nothing: the ledger's own lock covers its folder.
+
+use crate::base::limits::{JOURNAL_SEGMENT_BYTES_MAX, LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
+use crate::storage::log::{LogStore, check_batch, check_range};
+use crate::storage::store::{FaultKind, Faults, StoreError};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Bytes of a record's header, before its payload.
+pub const RECORD_HEADER_BYTES: usize = 32;
+/// A record's first four bytes: the journal's format, version 1.
+const RECORD_MAGIC: &[u8; 4] = b"CJR1";
+/// A segment is named by its first entry's index in 20 decimal digits (every u64 fits), then this.
+const SEGMENT_SUFFIX: &str = ".journal";
+const SEGMENT_DIGITS: usize = 20;
+
+/// A record's header. On disk, little-endian: magic (4) ‖ length (u32) ‖ index (u64) ‖ position
+/// (u32) ‖ remaining (u32) ‖ CRC-32 of the payload ‖ CRC-32 of the 28 bytes before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    /// Payload bytes.
+    length: u32,
+    /// The entry's index in the log.
+    index: u64,
+    /// Entries of its batch before this one.
+    position: u32,
+    /// Entries of its batch after this one: 0 ends the batch.
+    remaining: u32,
+    payload_crc: u32,
+}
+
+impl Header {
+    fn encode(&self) -> [u8; RECORD_HEADER_BYTES] {
+        let mut h = [0u8; RECORD_HEADER_BYTES];
+        h[0..4].copy_from_slice(RECORD_MAGIC);
+        h[4..8].copy_from_slice(&self.length.to_le_bytes());
+        h[8..16].copy_from_slice(&self.index.to_le_bytes());
+        h[16..20].copy_from_slice(&self.position.to_le_bytes());
+        h[20..24].copy_from_slice(&self.remaining.to_le_bytes());
+        h[24..28].copy_from_slice(&self.payload_crc.to_le_bytes());
+        let crc = crc32fast::hash(&h[..28]);
+        h[28..32].copy_from_slice(&crc.to_le_bytes());
+        h
+    }
+
+    /// The header at the start of `bytes`, if its magic and checksum hold and its fields are ones
+    /// this journal writes.
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let h = bytes.get(..RECORD_HEADER_BYTES)?;
+        let u32_at = |at: usize| h[at..at + 4].try_into().ok().map(u32::from_le_bytes);
+        if &h[0..4] != RECORD_MAGIC || u32_at(28)? != crc32fast::hash(&h[..28]) {
+            return None;
+        }
+        let header = Self {
+            length: u32_at(4)?,
+            index: h[8..16].try_into().ok().map(u64::from_le_bytes)?,
+            position: u32_at(16)?,
+            remaining: u32_at(20)?,
+            payload_crc: u32_at(24)?,
+        };
+        let batch = u64::from(header.position) + u64::from(header.remaining) + 1;
+        let sane = header.length as usize <= LOG_BATCH_BYTES_MAX
+            && batch <= LOG_BATCH_ENTRIES_MAX as u64
+            && u64::from(header.position) <= header.index;
+        sane.then_some(header)
+    }
+
+    /// The index of the first entry of this record's batch.
+    fn batch_first(&self) -> u64 {
+        self.index - u64::from(self.position)
+    }
+}
+
+/// The records of one batch, ready for a single write.
+fn encode_batch(first: u64, batch: &[&[u8]]) -> Vec<u8> {
+    let total: usize = batch.iter().map(|e| RECORD_HEADER_BYTES + e.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    let last = batch.len() - 1;
+    for (i, entry) in batch.iter().enumerate() {
+        let header = Header {
+            length: u32::try_from(entry.len()).expect("entries are within LOG_BATCH_BYTES_MAX"),
+            index: first + i as u64,
+            position: u32::try_from(i).expect("batches are within LOG_BATCH_ENTRIES_MAX"),
+            remaining: u32::try_from(last - i).expect("batches are within LOG_BATCH_ENTRIES_MAX"),
+            payload_crc: crc32fast::hash(entry),
+        };
+        out.extend_from_slice(&header.encode());
+        out.extend_from_slice(entry);
+    }
+    out
+}
+
+/// Checks one record read back (`bytes`: its header and payload exactly) as entry `index`, and
+/// answers its payload.
+fn verify_record(
+    bytes: &[u8],
+    index: u64,
+    path: &Path,
+    offset: u64,
+) -> Result<Vec<u8>, StoreError> {
+    let damaged = |why: &str| {
+        StoreError::Corrupt(format!(
+            "journal entry {index} at byte {offset} of {}: {why}",
+            path.display()
+        ))
+    };
+    let header = Header::decode(bytes).ok_or_else(|| damaged("its header fails its checksum"))?;
+    let payload = &bytes[RECORD_HEADER_BYTES..];
+    if header.index != index || header.length as usize != payload.len() {
+        return Err(damaged("its header names another entry"));
+    }
+    if crc32fast::hash(payload) != header.payload_crc {
+        return Err(damaged("its bytes fail their checksum"));
+    }
+    Ok(payload.to_vec())
+}
+
+fn io(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
+    StoreError::Io(format!("{what} {}: {e}", path.display()))
+}
+
+fn segment_name(first: u64) -> String {
+    format!("{first:0SEGMENT_DIGITS$}{SEGMENT_SUFFIX}")
+}
+
+/// Makes the directory entries in `dir` durable (after a file was created or cut there).
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io(dir, "fsync of the journal folder", &e))
+}
+
+/// Creates `dir` if it does not exist, durably.
+fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, "creating the journal folder", &e))?;
+    match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => sync_dir(parent),
+        _ => Ok(()),
+    }
+}
+
+/// The segment files in `dir`, by first index. Other files are left alone; a `.journal` file
+/// whose name this journal would not write is refused.
+fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io(dir, "listing", &e))?;
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| io(dir, "listing", &e))?;
+        let name = entry.file_name();
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(SEGMENT_SUFFIX)) else {
+            continue;
+        };
+        let first = (stem.len() == SEGMENT_DIGITS && stem.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| stem.parse::<u64>().ok())
+            .flatten()
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "{} is named like a journal segment but is not one this journal writes",
+                    entry.path().display()
+                ))
+            })?;
+        found.push((first, entry.path()));
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// One segment file as the in-memory index knows it.
+#[derive(Debug)]
+struct Segment {
+    /// Index of its first entry (its name).
+    first: u64,
+    path: PathBuf,
+    /// The offset of each entry's record in the file: 4 bytes per entry in memory. Every offset
+    /// is below 2^32: a batch starts below `JOURNAL_SEGMENT_BYTES_MAX` and adds at most
+    /// `LOG_BATCH_BYTES_MAX` plus a header per entry.
+    offsets: Vec<u32>,
+    /// The end of its last complete batch: where the next record goes.
+    end: u64,
+}
+
+impl Segment {
+    fn entries(&self) -> u64 {
+        self.offsets.len() as u64
+    }
+
+    /// The offset of entry `index` (of this segment), or its end after the last.
+    fn offset(&self, index: u64) -> u64 {
+        let at = (index - self.first) as usize;
+        self.offsets.get(at).map_or(self.end, |o| u64::from(*o))
+    }
+}
+
+/// What scanning one segment found.
+#[derive(Debug, Default)]
+struct Scan {
+    /// Offsets of the entries of complete batches.
+    offsets: Vec<u32>,
+    /// Where the last complete batch ends.
+    complete_end: u64,
+    file_len: u64,
+    /// Where the scan stopped short of the file's end, and why (`None`: every byte is in a
+    /// complete batch).
+    fault: Option<(u64, &'static str)>,
+    /// The index the first record that failed should have had: entries before `fault`.
+    next_index: u64,
+}
+
+/// Reads until `buf` is full or the file ends; answers the bytes read.
+fn read_full(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The next record of a scan at `offset`: its header, with its payload in `payload`, or why it
+/// does not check.
+fn next_record(
+    reader: &mut impl std::io::Read,
+    offset: u64,
+    file_len: u64,
+    payload: &mut Vec<u8>,
+    path: &Path,
+) -> Result<Result<Header, &'static str>, StoreError> {
+    let mut head = [0u8; RECORD_HEADER_BYTES];
+    let got = read_full(reader, &mut head).map_err(|e| io(path, "reading", &e))?;
+    if got < RECORD_HEADER_BYTES {
+        return Ok(Err("a record header is cut short by the end of the file"));
+    }
+    let Some(header) = Header::decode(&head) else {
+        return Ok(Err("a record header fails its checksum"));
+    };
+    if offset + (RECORD_HEADER_BYTES as u64) + u64::from(header.length) > file_len {
+        return Ok(Err("a record is cut short by the end of the file"));
+    }
+    payload.resize(header.length as usize, 0);
+    reader
+        .read_exact(payload)
+        .map_err(|e| io(path, "reading", &e))?;
+    if crc32fast::hash(payload) != header.payload_crc {
+        return Ok(Err("a record's bytes fail their checksum"));
+    }
+    Ok(Ok(header))
+}
+
+/// Scans the segment at `path`, whose first entry is `first`: every record, in order, to the end
+/// of the file or the first record that does not check. An intact record out of sequence is
+/// corruption at once (no torn write leaves one).
+fn scan_segment(path: &Path, first: u64) -> Result<Scan, StoreError> {
+    let file = File::open(path).map_err(|e| io(path, "opening", &e))?;
+    let file_len = file.metadata().map_err(|e| io(path, "reading", &e))?.len();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut scan = Scan {
+        file_len,
+        ..Scan::default()
+    };
+    let mut pending: Vec<u32> = Vec::new();
+    let mut previous: Option<Header> = None;
+    let mut payload = Vec::new();
+    let mut offset = 0u64;
+    while offset < file_len {
+        let header = match next_record(&mut reader, offset, file_len, &mut payload, path)? {
+            Ok(header) => header,
+            Err(why) => {
+                scan.fault = Some((offset, why));
+                break;
+            }
+        };
+        let index = first + (scan.offsets.len() + pending.len()) as u64;
+        in_sequence(&header, index, previous.as_ref())
+            .map_err(|why| corrupt_at(path, offset, &format!("entry {index}: {why}")))?;
+        pending.push(u32::try_from(offset).map_err(|_| {
+            corrupt_at(
+                path,
+                offset,
+                "the segment is longer than any this journal writes",
+            )
+        })?);
+        offset += (RECORD_HEADER_BYTES as u64) + u64::from(header.length);
+        previous = (header.remaining > 0).then_some(header);
+        if header.remaining == 0 {
+            scan.offsets.append(&mut pending);
+            scan.complete_end = offset;
+        }
+    }
+    if scan.fault.is_none() && !pending.is_empty() {
+        scan.fault = Some((offset, "the file ends inside a batch"));
+    }
+    scan.next_index = first + (scan.offsets.len() + pending.len()) as u64;
+    Ok(scan)
+}
+
+/// Whether an intact record is the one expected next: entry `index`, following `previous` in its
+/// batch (`None`: a batch starts here).
+fn in_sequence(header: &Header, index: u64, previous: Option<&Header>) -> Result<(), String> {
+    if header.index != index {
+        return Err(format!("the record there is entry {}", header.index));
+    }
+    let fits = match previous {
+        None => header.position == 0,
+        Some(p) => header.position == p.position + 1 && header.remaining + 1 == p.remaining,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err("its place in its batch does not follow the record before it".into())
+    }
+}
+
+fn corrupt_at(path: &Path, offset: u64, why: &str) -> StoreError {
+    StoreError::Corrupt(format!(
+        "journal segment {}, byte {offset}: {why}",
+        path.display()
+    ))
+}
+
+/// After a scan of the last segment stopped at `from`, whose record should have been entry
+/// `next_index`: the first intact record of a *later* batch in the rest of the file, as (its
+/// index, its offset). Finding one proves the damage is older than an acknowledged batch (a
+/// batch is written only after the one before it was acknowledged).
+fn later_batch_after(
+    path: &Path,
+    from: u64,
+    file_len: u64,
+    next_index: u64,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    let file = File::open(path).map_err(|e| io(path, "opening", &e))?;
+    let mut rest = vec![0u8; (file_len - from) as usize];
+    file.read_exact_at(&mut rest, from)
+        .map_err(|e| io(path, "reading", &e))?;
+    for at in 1..rest.len() {
+        if !rest[at..].starts_with(RECORD_MAGIC) {
+            continue;
+        }
+        let Some(header) = Header::decode(&rest[at..]) else {
+            continue;
+        };
+        let payload_at = at + RECORD_HEADER_BYTES;
+        let payload = rest.get(payload_at..payload_at + header.length as usize);
+        if header.batch_first() > next_index
+            && payload.is_some_and(|p| crc32fast::hash(p) == header.payload_crc)
+        {
+            return Ok(Some((header.index, from + at as u64)));
+        }
+    }
+    Ok(None)
+}
+
+/// Cuts the file at `path` to `len` bytes, durably.
+fn cut_file(path: &Path, len: u64) -> Result<(), StoreError> {
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| io(path, "opening", &e))?;
+    file.set_len(len)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| io(path, "cutting the torn tail of", &e))
+}
+
+/// What `open` cut from the end of the journal: the bytes of a batch never acknowledged (or,
+/// indistinguishably, of a last batch damaged after it was — see `LogStore`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TailCut {
+    /// The segment file that was cut, if any.
+    pub segment: Option<PathBuf>,
+    /// Bytes removed from its end (0: the journal ended at the end of a batch).
+    pub bytes: u64,
+}
+
+impl std::fmt::Display for TailCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.segment {
+            None => f.write_str("the journal ended at the end of a batch; nothing cut"),
+            Some(path) => write!(
+                f,
+                "cut {} bytes of a batch never acknowledged from the end of {}",
+                self.bytes,
+                path.display()
+            ),
+        }
+    }
+}
+
+/// How a journal is opened.
+#[derive(Debug, Clone)]
+pub struct JournalOptions {
+    /// A segment grows to at most this many bytes before the next batch starts a new one:
+    /// `JOURNAL_SEGMENT_BYTES_MAX` unless a test wants many segments (1 ..= that).
+    pub segment_bytes: u64,
+    /// Faults to inject into appends and reads (`None`: every real open).
+    pub faults: Option<Arc<Faults>>,
+}
+
+impl Default for JournalOptions {
+    fn default() -> Self {
+        Self {
+            segment_bytes: JOURNAL_SEGMENT_BYTES_MAX,
+            faults: None,
+        }
+    }
+}
+
+/// The log store in append-only segment files in one folder (see the module doc).
+#[derive(Debug)]
+pub struct JournalStore {
+    dir: PathBuf,
+    segment_bytes: u64,
+    segments: Vec<Segment>,
+    /// The last segment, open for appending and reading (`None` while there is no segment).
+    active: Option<File>,
+    len: u64,
+    faults: Option<Arc<Faults>>,
+    /// Why appends are refused, after an append failed.
+    failed: Option<String>,
+}
+
+impl JournalStore {
+    /// Opens the journal in `dir` with the default options.
+    pub fn open(dir: &Path) -> Result<(Self, TailCut), StoreError> {
+        Self::open_with(dir, JournalOptions::default())
+    }
+
+    /// Opens (creating the folder if needed) the journal in `dir`: scans every segment, rebuilds
+    /// the index, cuts a torn tail of the last segment (durably) and answers what it cut; refuses
+    /// damage before an acknowledged batch, a segment missing or out of place, or a record out of
+    /// sequence, with `StoreError::Corrupt`.
+    pub fn open_with(dir: &Path, options: JournalOptions) -> Result<(Self, TailCut), StoreError> {
+        if !(1..=JOURNAL_SEGMENT_BYTES_MAX).contains(&options.segment_bytes) {
+            return Err(StoreError::Misuse(format!(
+                "a segment size of {} bytes is outside 1..={JOURNAL_SEGMENT_BYTES_MAX}",
+                options.segment_bytes
+            )));
+        }
+        ensure_dir(dir)?;
+        let files = segment_files(dir)?;
+        let last = files.len().checked_sub(1);
+        let mut segments = Vec::with_capacity(files.len());
+        let mut len = 0u64;
+        let mut cut = TailCut::default();
+        for (i, (first, path)) in files.into_iter().enumerate() {
+            if first != len {
+                return Err(corrupt_at(
+                    &path,
+                    0,
+                    &format!(
+                        "the segments before it hold {len} entries, yet it starts at {first}: a segment is missing or misplaced"
+                    ),
+                ));
+            }
+            let segment = settle(path, first, Some(i) == last, &mut cut)?;
+            len += segment.entries();
+            segments.push(segment);
+        }
+        let active = match segments.last() {
+            Some(s) => Some(open_for_append(&s.path)?),
+            None => None,
+        };
+        let store = Self {
+            dir: dir.to_path_buf(),
+            segment_bytes: options.segment_bytes,
+            segments,
+            active,
+            len,
+            faults: options.faults,
+            failed: None,
+        };
+        Ok((store, cut))
+    }
+
+    /// Starts a new segment, named by the next index, when there is none or the batch of `need`
+    /// bytes would take a non-empty one past the segment size.
+    fn make_room(&mut self, need: u64) -> Result<(), StoreError> {
+        let full = self
+            .segments
+            .last()
+            .is_none_or(|s| s.end > 0 && s.end + need > self.segment_bytes);
+        if !full {
+            return Ok(());
+        }
+        let path = self.dir.join(segment_name(self.len));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io(&path, "creating", &e))?;
+        sync_dir(&self.dir)?;
+        self.segments.push(Segment {
+            first: self.len,
+            path,
+            offsets: Vec::new(),
+            end: 0,
+        });
+        self.active = Some(file);
+        Ok(())
+    }
+
+    /// Writes `bytes` (one batch's records) at the end of the active segment and makes them
+    /// durable; on failure takes them back (truncate, fdatasync) before answering. Answers the
+    /// offset the batch starts at.
+    fn write_batch(&mut self, bytes: &[u8]) -> Result<u64, StoreError> {
+        if let Some(f) = &self.faults {
+            f.fail(FaultKind::WriteFail, "writing the batch")?;
+        }
+        self.make_room(bytes.len() as u64)?;
+        let segment = self.segments.last().expect("make_room leaves a segment");
+        let file = self.active.as_ref().expect("the last segment is open");
+        let start = segment.end;
+        if let Err(e) = write_durably(file, bytes, start, self.faults.as_deref(), &segment.path) {
+            return Err(match file.set_len(start).and_then(|()| file.sync_data()) {
+                Ok(()) => e,
+                Err(back) => StoreError::Io(format!(
+                    "{e}; taking the batch back failed too ({back}), so it may be found whole on reopen"
+                )),
+            });
+        }
+        Ok(start)
+    }
+
+    /// Reads entries `at .. upto`, all in segment `s`, into `out`, checking each record.
+    fn read_segment(
+        &self,
+        s: usize,
+        at: u64,
+        upto: u64,
+        out: &mut Vec<Vec<u8>>,
+    ) -> Result<(), StoreError> {
+        let segment = &self.segments[s];
+        let (lo, hi) = (segment.offset(at), segment.offset(upto));
+        let mut buf = vec![0u8; (hi - lo) as usize];
+        let opened;
+        let file = if s + 1 == self.segments.len()
+            && let Some(active) = &self.active
+        {
+            active
+        } else {
+            opened = File::open(&segment.path).map_err(|e| io(&segment.path, "opening", &e))?;
+            &opened
+        };
+        file.read_exact_at(&mut buf, lo)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => corrupt_at(
+                    &segment.path,
+                    lo,
+                    "the file is shorter than the entries it held when opened",
+                ),
+                _ => io(&segment.path, "reading", &e),
+            })?;
+        if let Some(f) = &self.faults {
+            f.corrupt(&mut buf);
+        }
+        for index in at..upto {
+            let (from, to) = (segment.offset(index), segment.offset(index + 1));
+            let record = &buf[(from - lo) as usize..(to - lo) as usize];
+            out.push(verify_record(record, index, &segment.path, from)?);
+        }
+        Ok(())
+    }
+}
+
+/// Scans one segment and settles it: a segment that checks to its end is kept whole; the last
+/// one's torn tail is cut (recorded in `cut`); any other fault is corruption.
+fn settle(path: PathBuf, first: u64, last: bool, cut: &mut TailCut) -> Result<Segment, StoreError> {
+    let scan = scan_segment(&path, first)?;
+    if let Some((offset, why)) = scan.fault {
+        if !last {
+            return Err(corrupt_at(
+                &path,
+                offset,
+                &format!("{why}, and later segments follow: damage, not a torn write"),
+            ));
+        }
+        if let Some((index, at)) = later_batch_after(&path, offset, scan.file_len, scan.next_index)?
+        {
+            return Err(corrupt_at(
+                &path,
+                offset,
+                &format!(
+                    "{why}, yet entry {index} of a later batch follows intact at byte {at}: acknowledged entries are damaged"
+                ),
+            ));
+        }
+        cut_file(&path, scan.complete_end)?;
+        *cut = TailCut {
+            segment: Some(path.clone()),
+            bytes: scan.file_len - scan.complete_end,
+        };
+    }
+    Ok(Segment {
+        first,
+        path,
+        offsets: scan.offsets,
+        end: scan.complete_end,
+    })
+}
+
+fn open_for_append(path: &Path) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|e| io(path, "opening", &e))
+}
+
+/// Writes `bytes` at `at` and `fdatasync`s: the acknowledgement point. Faults: a short write
+/// (a prefix reaches the file) and a failed `fdatasync`.
+fn write_durably(
+    file: &File,
+    bytes: &[u8],
+    at: u64,
+    faults: Option<&Faults>,
+    path: &Path,
+) -> Result<(), StoreError> {
+    if let Some(word) = faults.and_then(|f| f.roll(FaultKind::ShortWrite)) {
+        let part = (word % bytes.len() as u64) as usize;
+        file.write_all_at(&bytes[..part], at)
+            .map_err(|e| io(path, "writing", &e))?;
+        return Err(StoreError::Io(format!(
+            "injected fault: only {part} of {} bytes written to {}",
+            bytes.len(),
+            path.display()
+        )));
+    }
+    file.write_all_at(bytes, at)
+        .map_err(|e| io(path, "writing", &e))?;
+    if let Some(f) = faults {
+        f.fail(FaultKind::FlushFail, "making the batch durable (fdatasync)")?;
+    }
+    file.sync_data().map_err(|e| io(path, "fdatasync of", &e))
+}
+
+impl LogStore for JournalStore {
+    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError> {
+        if let Some(why) = &self.failed {
+            return Err(StoreError::Io(format!(
+                "an earlier append failed ({why}); nothing more is appended until the journal is reopened"
+            )));
+        }
+        let first = self.len;
+        check_batch(first, batch)?;
+        if batch.is_empty() {
+            return Ok(first);
+        }
+        let bytes = encode_batch(first, batch);
+        let start = match self.write_batch(&bytes) {
+            Ok(start) => start,
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                return Err(e);
+            }
+        };
+        let segment = self
+            .segments
+            .last_mut()
+            .expect("write_batch leaves a segment");
+        let mut offset = start;
+        for entry in batch {
+            segment.offsets.push(
+                u32::try_from(offset).expect("offsets in a segment are below 2^32 (Segment)"),
+            );
+            offset += (RECORD_HEADER_BYTES + entry.len()) as u64;
+        }
+        segment.end = offset;
+        self.len += batch.len() as u64;
+        Ok(first)
+    }
+
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        check_range(self.len, start, end)?;
+        let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0).min(4096));
+        let mut at = start;
+        while at < end {
+            // The segment holding `at`: the last one starting at or before it (an empty last
+            // segment starts at `len`, beyond every index asked).
+            let s = self.segments.partition_point(|seg| seg.first <= at) - 1;
+            let segment = &self.segments[s];
+            let upto = end.min(segment.first + segment.entries());
+            self.read_segment(s, at, upto, &mut out)?;
+            at = upto;
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_reads_back_and_any_flipped_bit_is_refused() {
+        let header = Header {
+            length: 1234,
+            index: 77,
+            position: 3,
+            remaining: 5,
+            payload_crc: 0xDEAD_BEEF,
+        };
+        let bytes = header.encode();
+        assert_eq!(Header::decode(&bytes), Some(header));
+        assert_eq!(header.batch_first(), 74);
+        for bit in 0..RECORD_HEADER_BYTES * 8 {
+            let mut flipped = bytes;
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert_eq!(Header::decode(&flipped), None, "bit {bit}");
+        }
+        assert_eq!(Header::decode(&bytes[..31]), None);
+        assert_eq!(Header::decode(&[0u8; RECORD_HEADER_BYTES]), None);
+    }
+
+    #[test]
+    fn segment_names_sort_as_their_indices_do() {
+        assert_eq!(segment_name(0), "00000000000000000000.journal");
+        assert_eq!(segment_name(u64::MAX), "18446744073709551615.journal");
+        assert!(segment_name(99) < segment_name(100));
+    }
+
+    #[test]
+    fn misuse_is_an_internal_fault() {
+        use crate::base::class::{Class, Classify as _};
+        assert_eq!(StoreError::Misuse("x".into()).class(), Class::Internal);
+    }
+}

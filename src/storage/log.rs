@@ -1,0 +1,114 @@
+//! The log store: the contract (`LogStore`) every holder of the log's entries keeps, whatever
+//! holds the bytes — `journal::JournalStore` in append-only files, `memlog::MemLog` in memory for
+//! tests. The ledger does not use it yet: its leaves are still in sled (`store`). docs/STORAGE.md
+//! describes the journal's bytes and its crash windows; `tests/log_store_conformance.rs` runs one
+//! suite against every implementation.
+
+use crate::storage::store::StoreError;
+
+/// An append-only sequence of byte strings (the log's entries, indexed from 0), written in
+/// group-commit batches.
+///
+/// # Contract
+///
+/// **Appending — the acknowledgement point.**
+/// - `append` returns `Ok(first)` only when every entry of the batch is durable: for a store on
+///   disk, written and made durable with one `fdatasync` per batch (and a directory `fsync`
+///   whenever the batch starts a new file), so it survives a power cut. The entries take the
+///   indices `first .. first + batch.len()`, with `first` the `len` before the call: indices are
+///   contiguous across batches and never reused.
+/// - An empty batch writes nothing and returns `Ok(len)`.
+/// - A batch is all or nothing across a crash: after reopening, it is wholly present or wholly
+///   absent, never in part, and never present without every batch appended before it.
+/// - A batch of more than `LOG_BATCH_ENTRIES_MAX` entries or `LOG_BATCH_BYTES_MAX` entry bytes
+///   is `StoreError::Misuse`; nothing is written and the store stays usable.
+/// - Any other `Err` from `append` acknowledges nothing, and the store refuses every later
+///   `append` (`StoreError::Io`) until it is reopened: it is never asked to add to a file whose
+///   state it no longer knows, so a failed batch cannot be followed by a good one behind garbage.
+///   `len` is unchanged and reads of earlier entries still answer. The store takes the failed
+///   batch's bytes back before it returns (truncate, `fdatasync`); only if that too fails may
+///   the batch come back on reopen — then wholly or not at all, like any unacknowledged batch.
+///
+/// **What a crash may leave:** every acknowledged batch, then at most part of one batch that was
+/// never acknowledged (a torn tail: a short record, bytes of zeros or garbage, a record whose
+/// checksum fails). Nothing else.
+///
+/// **Opening** (each implementation's `open`):
+/// - cuts a torn tail back to the end of the last complete batch, makes the cut durable, and
+///   reports how many bytes it removed, so that the caller can log it;
+/// - refuses with `StoreError::Corrupt`, and repairs nothing, when damage lies before anything
+///   written later (a checksum that fails in a batch followed by intact entries of a later batch,
+///   a file missing from the middle, entries out of sequence): that damage happened after the
+///   acknowledgement;
+/// - cannot tell damage inside the *last* complete batch from a torn tail of a batch never
+///   acknowledged (both leave a final batch that does not check), so it cuts that batch too and
+///   reports it. A caller that knows a larger acknowledged size — the ledger's signed checkpoint —
+///   compares it with `len` after opening and refuses a store that came back shorter.
+///
+/// **Reading.** `read` and `get` return exactly the bytes appended, or an error: a store on disk
+/// checks every entry's checksums on every read and answers `StoreError::Corrupt` for bytes that
+/// changed. An index at or beyond `len` is `StoreError::Misuse` (the caller knows the size).
+///
+/// No method rewrites or deletes an acknowledged entry; `open` cuts only a tail that was never
+/// acknowledged. Every call is synchronous (ARCHITECTURE.md, "Synchronous core"); `append` takes
+/// `&mut self`: one writer, the ledger's committer, at a time.
+pub trait LogStore {
+    /// Appends one group-commit batch; `Ok` is the acknowledgement (see the contract). Answers
+    /// the index of the batch's first entry.
+    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError>;
+
+    /// Entries acknowledged (or found complete on open): the next index `append` gives.
+    fn len(&self) -> u64;
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries `start .. end`, in order: every one, or an error. The caller bounds the range
+    /// (a rebuild reads in chunks); `start > end` or `end > len` is `StoreError::Misuse`.
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    /// The entry at `index`.
+    fn get(&self, index: u64) -> Result<Vec<u8>, StoreError> {
+        let end = index
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Misuse(format!("no entry has index {index}")))?;
+        self.read(index, end)?
+            .pop()
+            .ok_or_else(|| StoreError::Misuse(format!("no entry at index {index}")))
+    }
+}
+
+/// Checks a batch against the limits every store shares (`LOG_BATCH_ENTRIES_MAX`,
+/// `LOG_BATCH_BYTES_MAX`) and that its indices fit after `len`.
+pub fn check_batch(len: u64, batch: &[&[u8]]) -> Result<(), StoreError> {
+    use crate::base::limits::{LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
+    if batch.len() > LOG_BATCH_ENTRIES_MAX {
+        return Err(StoreError::Misuse(format!(
+            "a batch of {} entries is over the limit of {LOG_BATCH_ENTRIES_MAX}",
+            batch.len()
+        )));
+    }
+    let bytes: usize = batch.iter().map(|e| e.len()).sum();
+    if bytes > LOG_BATCH_BYTES_MAX {
+        return Err(StoreError::Misuse(format!(
+            "a batch of {bytes} bytes is over the limit of {LOG_BATCH_BYTES_MAX}"
+        )));
+    }
+    if len.checked_add(batch.len() as u64).is_none() {
+        return Err(StoreError::Misuse(
+            "the log's indices would overflow".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `start .. end` lies within a store of `len` entries.
+pub fn check_range(len: u64, start: u64, end: u64) -> Result<(), StoreError> {
+    if start > end || end > len {
+        return Err(StoreError::Misuse(format!(
+            "entries {start}..{end} asked of a log of {len}"
+        )));
+    }
+    Ok(())
+}

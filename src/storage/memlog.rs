@@ -1,0 +1,82 @@
+//! `MemLog`: the log store in memory, for tests. It keeps the `LogStore` contract except
+//! durability across the death of the process: `reopen` stands for closing and opening again,
+//! which loses nothing acknowledged, and there is never a torn tail to cut.
+
+use crate::storage::log::{LogStore, check_batch, check_range};
+use crate::storage::store::{FaultKind, Faults, StoreError};
+use std::sync::Arc;
+
+/// The log's entries in a `Vec`. With `Faults`, an append can fail (a failed write, a short
+/// write, a failed flush all look alike here: nothing is appended) and the store then refuses
+/// appends until `reopen`, as the contract says.
+#[derive(Debug, Default)]
+pub struct MemLog {
+    entries: Vec<Vec<u8>>,
+    faults: Option<Arc<Faults>>,
+    /// Why appends are refused, after an append failed.
+    failed: Option<String>,
+}
+
+impl MemLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty log whose appends go through `faults`.
+    pub fn with_faults(faults: Option<Arc<Faults>>) -> Self {
+        Self {
+            faults,
+            ..Self::default()
+        }
+    }
+
+    /// What closing and opening the store again gives: every acknowledged entry, appends
+    /// allowed again.
+    #[must_use]
+    pub fn reopen(self) -> Self {
+        Self {
+            failed: None,
+            ..self
+        }
+    }
+
+    fn inject(&self) -> Result<(), StoreError> {
+        if let Some(f) = &self.faults {
+            f.fail(FaultKind::WriteFail, "writing the batch")?;
+            f.fail(FaultKind::ShortWrite, "writing the whole batch")?;
+            f.fail(FaultKind::FlushFail, "making the batch durable")?;
+        }
+        Ok(())
+    }
+}
+
+impl LogStore for MemLog {
+    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError> {
+        if let Some(why) = &self.failed {
+            return Err(StoreError::Io(format!(
+                "an earlier append failed ({why}); nothing more is appended until the log is reopened"
+            )));
+        }
+        let first = self.len();
+        check_batch(first, batch)?;
+        if batch.is_empty() {
+            return Ok(first);
+        }
+        if let Err(e) = self.inject() {
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
+        self.entries.extend(batch.iter().map(|e| e.to_vec()));
+        Ok(first)
+    }
+
+    fn len(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        check_range(self.len(), start, end)?;
+        // Within `len`, which is a `Vec`'s length: both fit a usize.
+        Ok(self.entries[start as usize..end as usize].to_vec())
+    }
+}
