@@ -174,3 +174,62 @@ proptest! {
         prop_assert_eq!(events, accepted as u64);
     }
 }
+
+/// The holdings under `prefix` as they were answered before the holdings entries carried the
+/// items' states: each held item's id taken from its key, its state read from its own entry.
+fn read_one_by_one(store: &custody::SledStore, prefix: &[u8]) -> Vec<custody::ItemState> {
+    store
+        .projection_keys(prefix)
+        .expect("keys")
+        .iter()
+        .filter_map(|k| custody::projection::trailing_item(k))
+        .filter_map(|id| custody::queries::item(store, &id).expect("item"))
+        .collect()
+}
+
+/// `key(prefix, [part])` followed by the separator: every entry of one holder.
+fn under(prefix: &[u8], part: &str) -> Vec<u8> {
+    let mut k = custody::projection::key(prefix, &[part.as_bytes()]);
+    k.push(0);
+    k
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn holdings_and_pending_equal_the_item_states_read_one_by_one(acts in proptest::collection::vec(act(), 5..40)) {
+        use custody::projection::{HOLDER, UNIT};
+        let w = World::new();
+        for item in ITEMS {
+            w.find(item, GATE_A, GATE_B).expect("a first find is always valid");
+        }
+        for a in &acts {
+            let _ = perform(&w, a);
+        }
+        let store = w.ledger.store();
+        let items = custody::queries::items(store, None, None).expect("items");
+        for o in OFFICERS {
+            let officer = w.officer(o).id.clone();
+            let answer = custody::queries::holdings_of_officer(store, &officer).expect("holdings");
+            prop_assert_eq!(&answer, &read_one_by_one(store, &under(HOLDER, officer.as_str())));
+            let held: Vec<_> = items.iter().filter(|s| s.status == custody::Status::Held && s.holder.as_ref() == Some(&officer)).cloned().collect();
+            prop_assert_eq!(&answer, &held, "officer {}", officer);
+        }
+        let units: std::collections::BTreeSet<String> = items.iter().filter_map(|s| s.unit.clone()).collect();
+        for unit in &units {
+            let answer = custody::queries::holdings_of_unit(store, unit).expect("holdings");
+            prop_assert_eq!(&answer, &read_one_by_one(store, &under(UNIT, unit)));
+            let held: Vec<_> = items.iter().filter(|s| s.status == custody::Status::Held && s.unit.as_ref() == Some(unit)).cloned().collect();
+            prop_assert_eq!(&answer, &held, "unit {}", unit);
+        }
+        // Pending: the transfer of every item in transit, in id order, as its state names it.
+        let pending = custody::queries::pending(store).expect("pending");
+        let expected: Vec<serde_json::Value> = items
+            .iter()
+            .filter(|s| s.status == custody::Status::InTransit)
+            .filter_map(|s| s.transfer.as_ref().map(|t| serde_json::json!({ "item": s.id, "transfer": t })))
+            .collect();
+        prop_assert_eq!(serde_json::to_value(&pending).expect("json"), serde_json::Value::from(expected));
+    }
+}

@@ -1123,15 +1123,22 @@ fn catch_up(
     vkey: &VerifierKey,
     head: Head,
 ) -> Result<(rules::State, Option<Repair>), OpenError> {
-    let first = match store.projection_watermark() {
-        Ok(watermark) if watermark <= head.size => {
+    let first = match (store.projection_watermark(), store.projection_format()) {
+        (Err(e), _) | (_, Err(e)) => Err(e.into()),
+        // Views of another format (an older version's) are rebuilt, not read.
+        (Ok(watermark), Ok(format)) if watermark > 0 && format != projection::VIEWS_FORMAT => {
+            Err(OpenError::Corrupt(format!(
+                "written in view format {format}; this version keeps format {}",
+                projection::VIEWS_FORMAT
+            )))
+        }
+        (Ok(watermark), _) if watermark <= head.size => {
             catch_up_from(store, origin, vkey, head, watermark)
         }
-        Ok(watermark) => Err(OpenError::Corrupt(format!(
+        (Ok(watermark), _) => Err(OpenError::Corrupt(format!(
             "the views record position {watermark}, beyond the log's {} entries",
             head.size
         ))),
-        Err(e) => Err(e.into()),
     };
     match first {
         Ok(state) => Ok((state, None)),

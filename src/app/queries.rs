@@ -69,6 +69,7 @@ pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, Sto
         .collect()
 }
 
+/// The items whose ids end the keys under `prefix`, each read from its own item entry.
 fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, StoreError> {
     let mut out = Vec::new();
     for (k, _) in store.projection_scan(prefix)? {
@@ -81,6 +82,20 @@ fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, Store
     Ok(out)
 }
 
+/// The item states the entries under `prefix` carry as their values (holdings and pending
+/// entries do): one range scan, no read per item.
+fn states_under(
+    store: &SledStore,
+    prefix: &[u8],
+    what: &str,
+) -> Result<Vec<ItemState>, StoreError> {
+    store
+        .projection_scan(prefix)?
+        .iter()
+        .map(|(_, v)| parse(v, what))
+        .collect()
+}
+
 /// Items an officer holds now.
 pub fn holdings_of_officer(
     store: &SledStore,
@@ -88,14 +103,14 @@ pub fn holdings_of_officer(
 ) -> Result<Vec<ItemState>, StoreError> {
     let mut prefix = projection::key(projection::HOLDER, &[officer.as_str().as_bytes()]);
     prefix.push(0);
-    items_under(store, &prefix)
+    states_under(store, &prefix, "holding")
 }
 
 /// Items a unit holds now.
 pub fn holdings_of_unit(store: &SledStore, unit: &str) -> Result<Vec<ItemState>, StoreError> {
     let mut prefix = projection::key(projection::UNIT, &[unit.as_bytes()]);
     prefix.push(0);
-    items_under(store, &prefix)
+    states_under(store, &prefix, "holding")
 }
 
 /// A release waiting for its receipt.
@@ -105,21 +120,28 @@ pub struct Pending {
     pub transfer: Transfer,
 }
 
-pub fn pending(store: &SledStore) -> Result<Vec<Pending>, StoreError> {
-    let mut out = Vec::new();
-    for (k, v) in store.projection_scan(projection::PENDING)? {
-        let id = std::str::from_utf8(&k[projection::PENDING.len()..])
-            .ok()
-            .and_then(|s| ItemId::parse(s).ok())
-            .ok_or_else(|| {
-                StoreError::Corrupt("pending key is malformed; run `custody rebuild`".into())
-            })?;
-        let transfer: Option<Transfer> = parse(&v, "pending transfer")?;
-        if let Some(transfer) = transfer {
-            out.push(Pending { item: id, transfer });
-        }
+impl Pending {
+    /// The pending transfer of an item in transit (none when it names no transfer).
+    pub fn of(item: ItemState) -> Option<Self> {
+        let transfer = item.transfer?;
+        Some(Self {
+            item: item.id,
+            transfer,
+        })
     }
-    Ok(out)
+}
+
+/// Every item in transit, in id order: the states the pending entries carry.
+pub fn in_transit(store: &SledStore) -> Result<Vec<ItemState>, StoreError> {
+    states_under(store, projection::PENDING, "pending transfer")
+}
+
+/// Every release waiting for its receipt, in item order.
+pub fn pending(store: &SledStore) -> Result<Vec<Pending>, StoreError> {
+    Ok(in_transit(store)?
+        .into_iter()
+        .filter_map(Pending::of)
+        .collect())
 }
 
 /// An incident: its searches and finds, the items born in it, the persons named.

@@ -31,6 +31,13 @@ pub const PERSONS: &[u8] = b"pe\0";
 pub const FACILITY: &[u8] = b"f\0";
 /// The watermark: the log size the views reflect.
 pub const WATERMARK: &[u8] = b"\0watermark";
+/// The format of the views, written with every batch (absent: format 1). A ledger whose views
+/// were written in another format has them rebuilt from the log when it opens.
+pub const FORMAT: &[u8] = b"\0format";
+/// Format 2: the holdings (`ho`, `hu`) and pending (`p`) entries carry the item's state (the
+/// bytes of its `i` entry), so that each of those queries is one range scan. Format 1 kept the
+/// holdings entries empty and the pending entries as the transfer alone.
+pub const VIEWS_FORMAT: u64 = 2;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,16 +450,17 @@ impl Act<'_> {
 fn item_writes(out: &mut Vec<Write>, act: &Act<'_>, change: &ItemChange) {
     let item = &change.after;
     let id = item.id.as_str().as_bytes();
+    let state = json_bytes(item);
     out.push(Write::Put {
         key: key(ITEMS, &[id]),
-        value: json_bytes(item),
+        value: state.clone(),
     });
     out.push(Write::Put {
         key: seq_key(TIMELINE, id, act.seq),
         value: json_bytes(&act.timeline_entry(item)),
     });
-    holdings(out, change.before.as_ref(), item);
-    pending(out, change);
+    holdings(out, change.before.as_ref(), item, &state);
+    pending(out, change, &state);
     facility_counts(out, change);
     if let Some(incident) = &item.incident {
         out.push(Write::Put {
@@ -462,14 +470,15 @@ fn item_writes(out: &mut Vec<Write>, act: &Act<'_>, change: &ItemChange) {
     }
 }
 
-/// Pending transfers: put while the item is in transit, deleted when it arrives.
-fn pending(out: &mut Vec<Write>, change: &ItemChange) {
+/// Pending transfers: put (with the item's state, `state`) while the item is in transit, deleted
+/// when it arrives.
+fn pending(out: &mut Vec<Write>, change: &ItemChange, state: &[u8]) {
     let item = &change.after;
     let id = item.id.as_str().as_bytes();
     match (change.before.as_ref().map(|b| b.status), item.status) {
         (_, Status::InTransit) => out.push(Write::Put {
             key: key(PENDING, &[id]),
-            value: json_bytes(&item.transfer),
+            value: state.to_vec(),
         }),
         (Some(Status::InTransit), _) => out.push(Write::Delete {
             key: key(PENDING, &[id]),
@@ -605,42 +614,33 @@ fn person_writes(
     }
 }
 
-fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState) {
+/// Holdings by officer and by unit: an entry per held item under its holder and its unit, whose
+/// value is the item's state (`state`, the bytes of its item entry), rewritten by every change
+/// of a held item so that a holdings query reads the entries alone.
+fn holdings(out: &mut Vec<Write>, before: Option<&ItemState>, after: &ItemState, state: &[u8]) {
     let id = after.id.as_str().as_bytes();
-    let held = |s: &ItemState| -> Option<(String, Option<String>)> {
-        (s.status == Status::Held).then(|| {
-            (
-                s.holder.as_ref().map(|h| h.to_string()).unwrap_or_default(),
-                s.unit.clone(),
-            )
-        })
+    let held = |s: &ItemState| -> Vec<Vec<u8>> {
+        if s.status != Status::Held {
+            return Vec::new();
+        }
+        let officer = s.holder.as_ref().map(|h| h.to_string()).unwrap_or_default();
+        let mut keys = vec![key(HOLDER, &[officer.as_bytes(), id])];
+        if let Some(u) = &s.unit {
+            keys.push(key(UNIT, &[u.as_bytes(), id]));
+        }
+        keys
     };
-    let old = before.and_then(held);
     let new = held(after);
-    if old == new {
-        return;
-    }
-    if let Some((officer, unit)) = old {
-        out.push(Write::Delete {
-            key: key(HOLDER, &[officer.as_bytes(), id]),
-        });
-        if let Some(u) = unit {
-            out.push(Write::Delete {
-                key: key(UNIT, &[u.as_bytes(), id]),
-            });
+    for old in before.map(held).unwrap_or_default() {
+        if !new.contains(&old) {
+            out.push(Write::Delete { key: old });
         }
     }
-    if let Some((officer, unit)) = new {
+    for k in new {
         out.push(Write::Put {
-            key: key(HOLDER, &[officer.as_bytes(), id]),
-            value: Vec::new(),
+            key: k,
+            value: state.to_vec(),
         });
-        if let Some(u) = unit {
-            out.push(Write::Put {
-                key: key(UNIT, &[u.as_bytes(), id]),
-                value: Vec::new(),
-            });
-        }
     }
 }
 

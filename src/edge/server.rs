@@ -11,6 +11,7 @@ use crate::app::casefile::Scope;
 use crate::app::export::{self, TileRef};
 use crate::app::ledger::Ledger;
 use crate::app::log::{LogReads, Writes};
+use crate::app::queries::{self, Pending};
 use crate::app::reads::{Holder, ReadError, Reads};
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
@@ -780,19 +781,14 @@ async fn holdings(app: Shared, reader: Reader, who: Holder) -> ApiResult {
 
 async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
+    // The pending entries carry their items' states: scoping them reads no item.
     let list = blocking(move || {
-        let mut out = Vec::new();
         let identity = ledger.state();
-        for p in ledger.pending()? {
-            if reader.reads_all()
-                || ledger
-                    .item(&p.item)
-                    .is_ok_and(|i| reader.may_read_item(&i, &identity))
-            {
-                out.push(p);
-            }
-        }
-        Ok(out)
+        Ok(queries::in_transit(ledger.store())?
+            .into_iter()
+            .filter(|i| reader.may_read_item(i, &identity))
+            .filter_map(Pending::of)
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(json_response(StatusCode::OK, &list))

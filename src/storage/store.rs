@@ -493,6 +493,19 @@ impl SledStore {
         }
     }
 
+    /// The format the views were written in (`projection::FORMAT`); views written before the
+    /// format was recorded are format 1.
+    pub fn projection_format(&self) -> Result<u64, StoreError> {
+        match self.views.get(projection::FORMAT)? {
+            None => Ok(1),
+            Some(v) => v
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("projection format is malformed".into())),
+        }
+    }
+
     pub fn projection_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.views.get(key)?.map(|v| v.to_vec()))
     }
@@ -554,6 +567,10 @@ impl SledStore {
             batch.insert(key, bytes);
         }
         batch.insert(projection::WATERMARK, &watermark.to_be_bytes()[..]);
+        batch.insert(
+            projection::FORMAT,
+            &projection::VIEWS_FORMAT.to_be_bytes()[..],
+        );
         self.views.apply_batch(batch)?;
         Ok(())
     }
@@ -564,14 +581,14 @@ impl SledStore {
         Ok(())
     }
 
-    /// SHA-256 over every projection entry but the watermark, in key order: equal digests mean
+    /// SHA-256 over every projection entry but the watermark and the format, in key order: equal digests mean
     /// equal views.
     pub fn projection_digest(&self) -> Result<Hash, StoreError> {
         use sha2::Digest as _;
         let mut h = sha2::Sha256::new();
         for entry in self.views.iter() {
             let (k, v) = entry?;
-            if k.as_ref() == projection::WATERMARK {
+            if k.as_ref() == projection::WATERMARK || k.as_ref() == projection::FORMAT {
                 continue;
             }
             h.update((k.len() as u64).to_be_bytes());
