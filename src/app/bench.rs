@@ -794,6 +794,14 @@ pub struct VerifyResult {
     pub entries: u64,
     pub seconds: f64,
     pub peak_rss_mb: f64,
+    /// Mean bytes of a leaf, and mean signatures checked per leaf (counted after the clock
+    /// stopped): entries/s × signatures per entry is the rate to hold against the strict-verify
+    /// ceiling of `bench ceilings`.
+    pub leaf_bytes_per_entry: f64,
+    pub signatures_per_entry: f64,
+    /// Bytes of the whole ledger folder per byte of leaf: what the log and its views cost on
+    /// disk beyond the leaves themselves.
+    pub disk_bytes_per_leaf_byte: f64,
 }
 
 /// Times a full verification (every leaf, every signature strictly) of the ledger in `dir`.
@@ -813,12 +821,44 @@ pub fn verify(
     )
     .map_err(|e| BuildError::Input(format!("the benchmark ledger does not verify: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_rss_mb();
+    let (mut leaf_bytes, mut signatures) = (0u64, 0u64);
+    for seq in 0..cp.size {
+        let leaf = ledger
+            .leaf(seq)
+            .map_err(|e| BuildError::Io(e.to_string()))?;
+        let leaf = leaf.ok_or_else(|| BuildError::Io(format!("leaf {seq} is missing")))?;
+        leaf_bytes += leaf.len() as u64;
+        let decoded = crate::format::leaf::Leaf::decode(&leaf)
+            .map_err(|e| BuildError::Io(format!("leaf {seq}: {e}")))?;
+        signatures += decoded.envelope.signatures().len() as u64;
+    }
+    ledger.close();
+    let disk = folder_bytes(dir).map_err(|e| BuildError::Io(format!("{}: {e}", dir.display())))?;
     Ok(VerifyResult {
         entries_per_s: cp.size as f64 / seconds,
         entries: cp.size,
         seconds,
-        peak_rss_mb: peak_rss_mb(),
+        peak_rss_mb: peak,
+        leaf_bytes_per_entry: leaf_bytes as f64 / cp.size.max(1) as f64,
+        signatures_per_entry: signatures as f64 / cp.size.max(1) as f64,
+        disk_bytes_per_leaf_byte: disk as f64 / leaf_bytes.max(1) as f64,
     })
+}
+
+/// Bytes of every file under `dir`, as `du --apparent-size` counts them.
+fn folder_bytes(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            folder_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 /// The result of `bench rebuild`.
