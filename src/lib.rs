@@ -47,6 +47,7 @@ pub use storage::store::{SledStore, splitmix64};
 pub use storage::journal::{JournalOptions, JournalStore, RECORD_HEADER_BYTES, TailCut};
 pub use storage::log::LogStore;
 pub use storage::memlog::MemLog;
+pub use storage::node_cache::{CACHED_LEVEL_MIN, CachedNodes, UpperNodes};
 pub use storage::store::{FaultKind, FaultRates, Faults, StoreError};
 
 /// The HTTP edge's contract, checked by the API tests.

@@ -384,3 +384,53 @@ proptest! {
         prop_assert!(note::VerifierKey::parse(&reopened.verifier_key().to_string()).is_ok());
     }
 }
+
+/// The ledger's proofs equal those computed from the plain store, against its signed roots.
+fn proofs_match_the_store(ledger: &Ledger, seqs: &[u64]) {
+    let size = ledger.checkpoint().size;
+    let root = ledger.checkpoint().root;
+    for &seq in seqs.iter().filter(|s| **s < size) {
+        let proof = ledger.inclusion_proof(seq, size).expect("proof");
+        let plain = merkle::inclusion_proof(ledger.store(), seq, size).expect("plain proof");
+        assert_eq!(proof, plain, "leaf {seq} in the tree of {size}");
+        let leaf = merkle::NodeSource::node(ledger.store(), 0, seq).expect("leaf hash");
+        merkle::verify_inclusion(seq, size, &leaf, &proof, &root).expect("verifies");
+        let old = seq + 1;
+        let proof = ledger
+            .consistency_proof(old, size)
+            .expect("consistency proof");
+        let plain = merkle::consistency_proof(ledger.store(), old, size).expect("plain proof");
+        assert_eq!(proof, plain, "size {old} to {size}");
+        let old_root = ledger.root_at(old).expect("old root");
+        assert_eq!(
+            old_root,
+            merkle::root(ledger.store(), old).expect("plain root")
+        );
+        if old < size {
+            merkle::verify_consistency(old, size, &old_root, &root, &proof).expect("verifies");
+        }
+    }
+}
+
+#[test]
+fn proofs_through_the_upper_tree_cache_equal_the_stores_across_appends_and_reopen() {
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("l");
+    let (ledger, w) = new_ledger(&path, 1);
+    let seqs = [0, 1, 200, 255, 256, 300, 511, 512, 520];
+    // Past 512 leaves: nodes at levels 8 and 9 are completed by appends while the ledger is open.
+    for i in 0..530u64 {
+        ledger
+            .submit_envelope(note(&w, 1, &w.officers[0], &format!("note {i}")))
+            .expect("appended");
+        if i % 64 == 0 || (250..260).contains(&i) || (505..515).contains(&i) {
+            proofs_match_the_store(&ledger, &seqs);
+        }
+    }
+    ledger.close();
+    drop(ledger);
+    // Reopened: the cache is loaded from the store in one pass.
+    let ledger = Ledger::open(&path).expect("reopen");
+    assert!(ledger.checkpoint().size > 512);
+    proofs_match_the_store(&ledger, &seqs);
+}

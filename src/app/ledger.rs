@@ -35,6 +35,7 @@ use crate::format::merkle::{self, CompactRange, Hash};
 use crate::format::note::{self, Checkpoint, VerifierKey};
 use crate::format::statement::{Statement, StatementError};
 use crate::keys::signing::{KeyError, SecretKey};
+use crate::storage::node_cache::{CachedNodes, UpperNodes};
 use crate::storage::recovery::{self, LedgerLock};
 use crate::storage::store::{
     AppendBatch, CheckpointFile, Faults, Head, IdEntry, SledStore, StoreError,
@@ -175,6 +176,8 @@ struct Published {
 
 struct Shared {
     store: SledStore,
+    /// The upper Merkle levels in memory, so a proof reads only its lowest nodes from the store.
+    upper: UpperNodes,
     published: RwLock<Published>,
     /// Set when a storage failure stopped the sequencer; every later write is refused.
     stopped: Mutex<Option<String>>,
@@ -189,6 +192,11 @@ struct Shared {
 }
 
 impl Shared {
+    /// The node source of proofs and roots: upper levels from memory, the rest from the store.
+    fn nodes(&self) -> CachedNodes<'_, SledStore> {
+        self.upper.over(&self.store)
+    }
+
     fn stopped_reason(&self) -> Option<String> {
         self.stopped
             .lock()
@@ -258,9 +266,9 @@ impl Shared {
         if size == cp.size {
             return Ok(cp.root);
         }
-        let root = merkle::root(&self.store, size)?;
+        let root = merkle::root(&self.nodes(), size)?;
         if size > 0 {
-            let proof = merkle::consistency_proof(&self.store, size, cp.size)?;
+            let proof = merkle::consistency_proof(&self.nodes(), size, cp.size)?;
             merkle::verify_consistency(size, cp.size, &root, &cp.root, &proof).map_err(|e| {
                 self.corrupt(format!(
                     "the stored Merkle nodes for size {size} are not consistent with the signed checkpoint of size {}: {e}",
@@ -546,6 +554,7 @@ impl Ledger {
         let (state, rebuilt) = catch_up(&store, &origin, &vkey, head)?;
         repairs.extend(rebuilt);
         let tip = verified_tip(&store, head.size, root_now, state)?;
+        let upper = UpperNodes::load(&store, head.size)?;
 
         let stats = LedgerStats::new();
         stats.quarantined_files.add(quarantined);
@@ -557,6 +566,7 @@ impl Ledger {
 
         let shared = Arc::new(Shared {
             store,
+            upper,
             published: RwLock::new(Published {
                 checkpoint: Arc::new(checkpoint.clone()),
                 state: Arc::new(tip.state.clone()),
@@ -754,7 +764,7 @@ impl Ledger {
                 checkpoint: cp.size,
             });
         }
-        let proof = merkle::inclusion_proof(&self.shared.store, seq, size)?;
+        let proof = merkle::inclusion_proof(&self.shared.nodes(), seq, size)?;
         // Served only once it proves the stored leaf hash against the signed checkpoint.
         let root = self.shared.trusted_root(size, &cp)?;
         let leaf_hash = self.shared.store.stored_node(0, seq)?.ok_or_else(|| {
@@ -779,11 +789,11 @@ impl Ledger {
                 checkpoint: cp.size,
             });
         }
-        let proof = merkle::consistency_proof(&self.shared.store, old, new)?;
+        let proof = merkle::consistency_proof(&self.shared.nodes(), old, new)?;
         // Served only once it links the stored root at `old` to a root proven against the
         // signed checkpoint (a wrong old root or proof fails here).
         if old > 0 {
-            let old_root = merkle::root(&self.shared.store, old)?;
+            let old_root = merkle::root(&self.shared.nodes(), old)?;
             let new_root = self.shared.trusted_root(new, &cp)?;
             merkle::verify_consistency(old, new, &old_root, &new_root, &proof).map_err(|e| {
                 self.shared.corrupt(format!(
@@ -1580,6 +1590,9 @@ impl Committer {
             return Err(e);
         }
         let _ = self.applied.send(number);
+        // The batch is durable: the upper nodes it completed join the proof cache. A failed read
+        // only leaves them to the store until the next batch tries again.
+        let _ = self.shared.upper.extend(&self.shared.store, size);
         let note = signed.note.clone();
         let checkpoint = Arc::new(signed);
         {

@@ -85,3 +85,9 @@ pub const LOG_BATCH_BYTES_MAX: usize = 1 << 30;
 /// is never split across files; one larger than this fills a segment of its own): segments are
 /// the unit that can be dropped once tlog tiles cover them, and a torn tail re-reads at most one.
 pub const JOURNAL_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
+
+/// Merkle nodes covering at least 256 leaves (level 8 and up) are kept in memory for proofs: fewer
+/// than n/128 hashes of 32 bytes for n entries, under n/4 bytes (about 250 KiB at 10⁶ entries,
+/// 2.4 MiB at 10⁷). A proof then reads only its eight lowest siblings from the store instead of
+/// one node per level (~20 at 10⁶). Must be a power of two.
+pub const CACHED_SUBTREE_LEAVES_MIN: u64 = 256;
