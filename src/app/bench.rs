@@ -792,6 +792,9 @@ fn open_cached(dir: &Path, entries: u64) -> Result<Ledger, BuildError> {
 pub struct VerifyResult {
     pub entries_per_s: f64,
     pub entries: u64,
+    /// Signatures strictly checked, and per second (compare `bench ceilings`' all-core figure).
+    pub signatures: u64,
+    pub signatures_per_s: f64,
     pub seconds: f64,
     pub peak_rss_mb: f64,
 }
@@ -805,7 +808,7 @@ pub fn verify(
     let ledger = open_cached(dir, entries)?;
     let cp = ledger.checkpoint();
     let started = Instant::now();
-    crate::app::verify::verify_log(
+    let report = crate::app::verify::verify_log(
         ledger.store(),
         cp.note.as_bytes(),
         ledger.verifier_key(),
@@ -816,6 +819,8 @@ pub fn verify(
     Ok(VerifyResult {
         entries_per_s: cp.size as f64 / seconds,
         entries: cp.size,
+        signatures: report.signatures,
+        signatures_per_s: report.signatures as f64 / seconds,
         seconds,
         peak_rss_mb: peak_rss_mb(),
     })

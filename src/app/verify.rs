@@ -60,6 +60,8 @@ pub struct Report {
     pub size: u64,
     pub root: Hash,
     pub statements: BTreeMap<&'static str, u64>,
+    /// Signatures strictly checked: every one of every envelope.
+    pub signatures: u64,
     pub officers_enrolled: usize,
     pub officers_revoked: usize,
     pub items: usize,
@@ -94,6 +96,7 @@ pub struct Verifier {
     first_recorded: Option<Timestamp>,
     ids: HashMap<[u8; 16], u64>,
     counts: BTreeMap<&'static str, u64>,
+    signatures: u64,
     items: HashMap<ItemId, ItemState>,
     threads: usize,
 }
@@ -108,6 +111,7 @@ impl Verifier {
             first_recorded: None,
             ids: HashMap::new(),
             counts: BTreeMap::new(),
+            signatures: 0,
             items: HashMap::new(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
@@ -204,6 +208,7 @@ impl Verifier {
             )));
         }
         let kind = statement.kind;
+        let signatures = leaf.envelope.signatures().len() as u64;
         let leaf_hash = merkle::leaf_hash(&bytes);
         let items = &self.items;
         let view = |id: &ItemId| items.get(id).cloned();
@@ -215,6 +220,7 @@ impl Verifier {
         }
         rules::apply(&mut self.state, &admitted);
         *self.counts.entry(kind.as_str()).or_default() += 1;
+        self.signatures += signatures;
         for (level, index, hash) in self.range.append(leaf_hash) {
             source.check_node(level, index, &hash)?;
         }
@@ -236,6 +242,7 @@ impl Verifier {
             size,
             root: checkpoint.root,
             statements: self.counts.clone(),
+            signatures: self.signatures,
             officers_enrolled: self.state.officers().count(),
             officers_revoked: self
                 .state

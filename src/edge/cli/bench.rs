@@ -220,10 +220,10 @@ fn verify(a: VerifyArgs) -> Outcome {
         crate::app::bench::verify(&cached.dir, entries, progress)
     })?;
     bench_print(
-        "entries   seconds  entries/s  peak RSS MiB",
+        "entries   seconds  entries/s  signatures  signatures/s  peak RSS MiB",
         format!(
-            "{:>8}  {:>7.2}  {:>9.0}  {:>12.0}",
-            r.entries, r.seconds, r.entries_per_s, r.peak_rss_mb
+            "{:>8}  {:>7.2}  {:>9.0}  {:>10}  {:>12.0}  {:>12.0}",
+            r.entries, r.seconds, r.entries_per_s, r.signatures, r.signatures_per_s, r.peak_rss_mb
         ),
         &r,
     );
