@@ -185,12 +185,15 @@ fn verify_query_and_rebuild_share_one_cached_generated_ledger() {
     );
     assert!(number(&v, "entries") >= 400.0, "{v}");
     assert!(number(&v, "entries_per_s") > 0.0, "{v}");
+    assert!(
+        number(&v, "signatures") >= number(&v, "entries"),
+        "every entry carries at least one signature: {v}"
+    );
+    assert!(number(&v, "signatures_per_s") > 0.0, "{v}");
     assert!(number(&v, "peak_rss_mb") > 0.0, "{v}");
     // Every leaf is a signed statement of a few hundred bytes, and the folder holds them all.
     assert!(number(&v, "leaf_bytes_per_entry") > 200.0, "{v}");
     assert!(number(&v, "disk_bytes_per_leaf_byte") > 1.0, "{v}");
-    // Every statement carries at least one signature; the generated stories' finds carry two.
-    assert!(number(&v, "signatures_per_entry") > 1.0, "{v}");
     let cached = tmp.path().join("entries-400");
     assert!(cached.join("log.sled").exists(), "kept under the cache");
 

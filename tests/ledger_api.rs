@@ -434,3 +434,92 @@ fn proofs_through_the_upper_tree_cache_equal_the_stores_across_appends_and_reope
     assert!(ledger.checkpoint().size > 512);
     proofs_match_the_store(&ledger, &seqs);
 }
+
+/// The ledger's store, with the leaf at `seq` read as `bytes` instead.
+struct OneLeafReplaced<'a> {
+    store: &'a custody::SledStore,
+    seq: u64,
+    bytes: Vec<u8>,
+}
+
+impl verify::LogSource for OneLeafReplaced<'_> {
+    fn leaf(&self, seq: u64) -> Result<Vec<u8>, verify::VerifyError> {
+        if seq == self.seq {
+            return Ok(self.bytes.clone());
+        }
+        verify::LogSource::leaf(self.store, seq)
+    }
+
+    fn check_node(
+        &self,
+        level: u8,
+        index: u64,
+        hash: &merkle::Hash,
+    ) -> Result<(), verify::VerifyError> {
+        verify::LogSource::check_node(self.store, level, index, hash)
+    }
+}
+
+/// Leaf `seq` with its signature replaced by the one on leaf `other`: the same key, another
+/// payload.
+fn with_signature_of(ledger: &Ledger, seq: u64, other: u64) -> Vec<u8> {
+    let leaf = |seq| {
+        let bytes = ledger.leaf(seq).expect("read").expect("present");
+        let sig = custody::Leaf::decode(&bytes)
+            .expect("decodes")
+            .envelope
+            .signatures()[0]
+            .sig
+            .to_base64();
+        (String::from_utf8(bytes).expect("a leaf is UTF-8"), sig)
+    };
+    let ((text, sig), (_, other_sig)) = (leaf(seq), leaf(other));
+    assert_eq!(text.matches(&sig).count(), 1);
+    text.replace(&sig, &other_sig).into_bytes()
+}
+
+#[test]
+fn a_bad_signature_is_reported_at_its_seq_wherever_it_lies_in_the_log() {
+    let dir = tempfile::tempdir().expect("temp");
+    let (ledger, w) = new_ledger(&dir.path().join("l"), 1);
+    let base = ledger.checkpoint().size;
+    let notes = 3 * verify::VERIFY_CHUNK_LEAVES + 40;
+    for i in 0..notes {
+        ledger
+            .submit_envelope(note(&w, 1, &w.officers[0], &format!("note {i}")))
+            .expect("append");
+    }
+    let cp = ledger.checkpoint();
+    let verify_with = |seq: u64| {
+        let source = OneLeafReplaced {
+            store: ledger.store(),
+            seq,
+            bytes: with_signature_of(&ledger, seq, base),
+        };
+        verify::verify_log(
+            &source,
+            cp.note.as_bytes(),
+            ledger.verifier_key(),
+            &mut |_, _| {},
+        )
+        .expect_err("a leaf with another statement's signature does not verify")
+        .to_string()
+    };
+    // The first note (the first chunk) against notes far into later chunks, decoded while the
+    // chunks before them are still being checked in order.
+    let first = verify_with(base + 1);
+    assert!(
+        first.starts_with(&format!("seq {}: signature by officer", base + 1)),
+        "{first}"
+    );
+    assert!(first.contains("does not verify"), "{first}");
+    let rule = first.split_once(": ").expect("seq: rule").1;
+    for seq in [
+        base + verify::VERIFY_CHUNK_LEAVES + 7,
+        cp.size - 2,
+        cp.size - 1,
+    ] {
+        assert_eq!(verify_with(seq), format!("seq {seq}: {rule}"));
+    }
+    assert_eq!(verify_ledger(&ledger).size, cp.size);
+}

@@ -13,10 +13,17 @@ use crate::format::merkle::{self, CompactRange, Hash};
 use crate::format::note::{self, VerifierKey};
 use crate::format::statement::{Statement, StatementType};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
-/// Leaves verified per parallel step: large enough to keep both cores busy, small enough that the
-/// identity state used for pre-verification is rarely stale.
-const VERIFY_CHUNK_LEAVES: u64 = 2048;
+/// Leaves a decoding thread takes at a time: small enough that the threads finish together and
+/// that the identity state used for pre-verification is rarely stale, large enough that handing
+/// out work costs nothing next to it (each chunk also costs one copy of the identity state).
+pub const VERIFY_CHUNK_LEAVES: u64 = 256;
+
+/// Chunks each decoding thread may be ahead of the sequential fold: enough that a thread never
+/// waits for the fold when both run at their pace, few enough that the decoded leaves held in
+/// memory stay a few MiB.
+const VERIFY_CHUNKS_AHEAD_PER_THREAD: u64 = 4;
 
 /// The first thing found wrong. Verification stops there: everything after a broken leaf is
 /// unverifiable.
@@ -53,6 +60,8 @@ pub struct Report {
     pub size: u64,
     pub root: Hash,
     pub statements: BTreeMap<&'static str, u64>,
+    /// Signatures strictly checked: every one of every envelope.
+    pub signatures: u64,
     pub officers_enrolled: usize,
     pub officers_revoked: usize,
     pub items: usize,
@@ -87,6 +96,7 @@ pub struct Verifier {
     first_recorded: Option<Timestamp>,
     ids: HashMap<[u8; 16], u64>,
     counts: BTreeMap<&'static str, u64>,
+    signatures: u64,
     items: HashMap<ItemId, ItemState>,
     threads: usize,
 }
@@ -101,6 +111,7 @@ impl Verifier {
             first_recorded: None,
             ids: HashMap::new(),
             counts: BTreeMap::new(),
+            signatures: 0,
             items: HashMap::new(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
@@ -112,46 +123,52 @@ impl Verifier {
     }
 
     /// Verifies leaves from `self.size()` up to (not including) `to`.
+    ///
+    /// Every core reads, decodes, schema-checks and pre-verifies the signatures of chunks of
+    /// leaves ahead of one sequential pass (this thread) that folds them in order: chain,
+    /// order, ids, identity and custody rules, Merkle nodes. A decoder takes the next chunk as
+    /// soon as it is done with one, up to `VERIFY_CHUNKS_AHEAD_PER_THREAD` chunks per thread
+    /// ahead of the fold, so no core waits for a whole step to finish. Pre-verification uses the
+    /// identity state as of the last chunk folded; a key enrolled since is simply verified
+    /// again, sequentially, by `rules::check`. The fold meets every leaf in seq order, so the
+    /// first fault reported is the same as in a sequential pass.
     pub fn advance(
         &mut self,
         source: &dyn LogSource,
         to: u64,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<(), VerifyError> {
-        let threads = self.threads;
-        let chunk_end = |start: u64| (start + VERIFY_CHUNK_LEAVES).min(to);
-        // While one chunk goes through the sequential checks (chain, rules, custody, Merkle),
-        // the next one is read, decoded and has its signatures checked on the other cores.
-        // Its pre-verification uses the identity state as of the chunk before; a key enrolled in
-        // between is simply verified again, sequentially, by `rules::check`.
+        let from = self.size();
+        if from >= to {
+            return Ok(());
+        }
+        let work = Work {
+            from,
+            to,
+            ahead: VERIFY_CHUNKS_AHEAD_PER_THREAD * self.threads as u64,
+            queue: Mutex::new(Queue {
+                claimed: 0,
+                folded: 0,
+                ready: BTreeMap::new(),
+                state: Arc::new(self.state.clone()),
+                stopped: false,
+            }),
+            changed: Condvar::new(),
+        };
         std::thread::scope(|s| {
-            let decode = |start: u64, state: rules::State| {
-                s.spawn(move || {
-                    decode_chunk(
-                        source,
-                        &state,
-                        start,
-                        chunk_end(start),
-                        threads,
-                        Signatures::Verify,
-                    )
-                })
-            };
-            let mut start = self.size();
-            let mut next = (start < to).then(|| decode(start, self.state.clone()));
-            while let Some(pending) = next.take() {
-                let decoded = pending.join().unwrap_or_else(|_| {
-                    Err(VerifyError::Read("a verification thread panicked".into()))
-                })?;
-                let end = chunk_end(start);
-                if end < to {
-                    next = Some(decode(end, self.state.clone()));
-                }
+            for _ in 0..self.threads {
+                s.spawn(|| work.decode_ahead(source));
+            }
+            // Stops the decoders however the fold ends: done, a fault found, or a panic.
+            let _stop = StopOnDrop(&work);
+            for chunk in 0..work.chunks() {
+                let decoded = work.take(chunk);
+                let (start, end) = work.range(chunk);
                 for (offset, item) in decoded.into_iter().enumerate() {
                     self.one(source, start + offset as u64, item?)?;
                 }
+                work.folded(chunk, &self.state);
                 progress(end, to);
-                start = end;
             }
             Ok(())
         })
@@ -191,6 +208,7 @@ impl Verifier {
             )));
         }
         let kind = statement.kind;
+        let signatures = leaf.envelope.signatures().len() as u64;
         let leaf_hash = merkle::leaf_hash(&bytes);
         let items = &self.items;
         let view = |id: &ItemId| items.get(id).cloned();
@@ -202,6 +220,7 @@ impl Verifier {
         }
         rules::apply(&mut self.state, &admitted);
         *self.counts.entry(kind.as_str()).or_default() += 1;
+        self.signatures += signatures;
         for (level, index, hash) in self.range.append(leaf_hash) {
             source.check_node(level, index, &hash)?;
         }
@@ -223,6 +242,7 @@ impl Verifier {
             size,
             root: checkpoint.root,
             statements: self.counts.clone(),
+            signatures: self.signatures,
             officers_enrolled: self.state.officers().count(),
             officers_revoked: self
                 .state
@@ -234,6 +254,122 @@ impl Verifier {
             last_recorded_at: self.last_recorded,
         })
     }
+}
+
+/// The chunks of one `Verifier::advance`, handed out to the decoding threads, and the decoded
+/// chunks they hand back to the fold.
+struct Work {
+    from: u64,
+    to: u64,
+    /// Chunks decoded or being decoded ahead of the fold, at most.
+    ahead: u64,
+    queue: Mutex<Queue>,
+    /// Signalled when a chunk is claimed, decoded or folded, and when the fold stops.
+    changed: Condvar,
+}
+
+struct Queue {
+    /// Chunks `0..claimed` have been taken by a decoding thread.
+    claimed: u64,
+    /// Chunks `0..folded` have been through the fold.
+    folded: u64,
+    /// Decoded chunks waiting for their turn in the fold.
+    ready: BTreeMap<u64, Vec<Decoded>>,
+    /// The identity state pre-verification uses: the fold's, as of the last chunk folded.
+    state: Arc<rules::State>,
+    /// The fold has ended (all done, a fault found, or a panic): decoders take no more work.
+    stopped: bool,
+}
+
+impl Work {
+    fn chunks(&self) -> u64 {
+        (self.to - self.from).div_ceil(VERIFY_CHUNK_LEAVES)
+    }
+
+    /// The seqs of chunk `chunk`, as `start..end`.
+    fn range(&self, chunk: u64) -> (u64, u64) {
+        let start = self.from + chunk * VERIFY_CHUNK_LEAVES;
+        (start, (start + VERIFY_CHUNK_LEAVES).min(self.to))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, queue: MutexGuard<'a, Queue>) -> MutexGuard<'a, Queue> {
+        self.changed
+            .wait(queue)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One decoding thread: takes the next chunk not yet taken, decodes it and hands it back,
+    /// until every chunk is taken or the fold stops.
+    fn decode_ahead(&self, source: &dyn LogSource) {
+        loop {
+            let (chunk, state) = {
+                let mut queue = self.lock();
+                while !queue.stopped
+                    && queue.claimed < self.chunks()
+                    && queue.claimed >= queue.folded + self.ahead
+                {
+                    queue = self.wait(queue);
+                }
+                if queue.stopped || queue.claimed >= self.chunks() {
+                    return;
+                }
+                queue.claimed += 1;
+                (queue.claimed - 1, Arc::clone(&queue.state))
+            };
+            let (start, end) = self.range(chunk);
+            let decode = || {
+                (start..end)
+                    .map(|seq| decode_leaf(source, &state, seq, Signatures::Verify))
+                    .collect()
+            };
+            // A panic while decoding is reported at the chunk's place in the fold, rather than
+            // leaving the fold waiting for a chunk that never comes.
+            let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
+                .unwrap_or_else(|_| vec![Err(panicked())]);
+            self.lock().ready.insert(chunk, decoded);
+            self.changed.notify_all();
+        }
+    }
+
+    /// Waits for chunk `chunk` to be decoded and takes it.
+    fn take(&self, chunk: u64) -> Vec<Decoded> {
+        let mut queue = self.lock();
+        loop {
+            if let Some(decoded) = queue.ready.remove(&chunk) {
+                return decoded;
+            }
+            queue = self.wait(queue);
+        }
+    }
+
+    /// Records that the fold is done with `chunk`, leaving it in `state`: decoders may go
+    /// further ahead and pre-verify against the newer identity state.
+    fn folded(&self, chunk: u64, state: &rules::State) {
+        let state = Arc::new(state.clone());
+        let mut queue = self.lock();
+        queue.folded = chunk + 1;
+        queue.state = state;
+        drop(queue);
+        self.changed.notify_all();
+    }
+}
+
+/// Tells the decoding threads to stop when the fold ends, however it ends.
+struct StopOnDrop<'a>(&'a Work);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.changed.notify_all();
+    }
+}
+
+fn panicked() -> VerifyError {
+    VerifyError::Read("a verification thread panicked".into())
 }
 
 pub(crate) type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;
@@ -258,18 +394,7 @@ pub(crate) fn decode_chunk(
     threads: usize,
     signatures: Signatures,
 ) -> Result<Vec<Decoded>, VerifyError> {
-    let one = |seq: u64| -> Decoded {
-        let fail = |rule: String| VerifyError::Leaf { seq, rule };
-        let bytes = source.leaf(seq)?;
-        let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
-        let statement =
-            Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
-        let pre = match signatures {
-            Signatures::Verify => rules::preverify(state, &leaf.envelope, &statement),
-            Signatures::TrustRecorded => rules::trust_recorded(state, &leaf.envelope, &statement),
-        };
-        Ok((bytes, leaf, statement, pre))
-    };
+    let one = |seq: u64| decode_leaf(source, state, seq, signatures);
     let count = end - start;
     let per = count.div_ceil(threads as u64).max(1);
     let parts: Vec<Vec<Decoded>> = std::thread::scope(|s| {
@@ -282,16 +407,29 @@ pub(crate) fn decode_chunk(
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| {
-                    vec![Err(VerifyError::Read(
-                        "a verification thread panicked".into(),
-                    ))]
-                })
-            })
+            .map(|h| h.join().unwrap_or_else(|_| vec![Err(panicked())]))
             .collect()
     });
     Ok(parts.into_iter().flatten().collect())
+}
+
+/// Reads, decodes, schema-checks and pre-verifies the signatures of the leaf at `seq`: the work
+/// on one leaf that needs nothing from the leaves before it beyond the identity state `state`.
+fn decode_leaf(
+    source: &dyn LogSource,
+    state: &rules::State,
+    seq: u64,
+    signatures: Signatures,
+) -> Decoded {
+    let fail = |rule: String| VerifyError::Leaf { seq, rule };
+    let bytes = source.leaf(seq)?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+    let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+    let pre = match signatures {
+        Signatures::Verify => rules::preverify(state, &leaf.envelope, &statement),
+        Signatures::TrustRecorded => rules::trust_recorded(state, &leaf.envelope, &statement),
+    };
+    Ok((bytes, leaf, statement, pre))
 }
 
 /// Statement type names in the order people read them in a summary.

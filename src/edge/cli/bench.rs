@@ -220,12 +220,13 @@ fn verify(a: VerifyArgs) -> Outcome {
         crate::app::bench::verify(&cached.dir, entries, progress)
     })?;
     bench_print(
-        "entries   seconds  entries/s  peak RSS MiB  leaf bytes  disk bytes per leaf byte",
+        "entries   seconds  entries/s  signatures/s  peak RSS MiB  leaf bytes  disk bytes per leaf byte",
         format!(
-            "{:>8}  {:>7.2}  {:>9.0}  {:>12.0}  {:>10.0}  {:>24.2}",
+            "{:>8}  {:>7.2}  {:>9.0}  {:>12.0}  {:>12.0}  {:>10.0}  {:>24.2}",
             r.entries,
             r.seconds,
             r.entries_per_s,
+            r.signatures_per_s,
             r.peak_rss_mb,
             r.leaf_bytes_per_entry,
             r.disk_bytes_per_leaf_byte
