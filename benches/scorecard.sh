@@ -17,7 +17,9 @@
 #   --runs R      runs of each append measurement against PostgreSQL (default 3)
 # Environment: CUSTODY_BIN (default target/release/custody, built when missing), TMPDIR (keep it
 # on the disk you mean to measure: the ledgers, the cluster and the fdatasync ceiling live there),
-# CUSTODY_BENCH_CACHE (generated ledgers; default a folder under TMPDIR, kept between runs).
+# CUSTODY_BENCH_CACHE (generated ledgers; default a folder under TMPDIR, kept between runs). Disk
+# per leaf byte is read off the cached ledger as it is: one that an earlier run rebuilt holds the
+# old views' pages too (sled reuses them only later), so give a fresh cache for that figure.
 # Run on a quiet machine: nothing else compiling or measuring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
