@@ -146,33 +146,56 @@ fn an_item_the_officer_may_not_read_is_refused_exactly_as_a_missing_one() {
 }
 
 /// A gate officer of Lapas Bandung in a unit named like the Jakarta gate officers' ("P2U"),
-/// in a ledger on rules `version`, tries to add a note to a bag a Jakarta gate officer holds.
-fn same_unit_name_elsewhere(version: Option<u32>) -> Result<custody::Receipt, AppendError> {
+/// in a ledger on rules `version`: their enrollment, and then their note on a bag a Jakarta gate
+/// officer holds.
+fn same_unit_name_elsewhere(
+    version: Option<u32>,
+) -> (
+    Result<usize, AppendError>,
+    Option<Result<custody::Receipt, AppendError>>,
+) {
     let mut w = World::with_rules(version);
-    let bandung = w.enroll_at(
+    let unit = w.officer(GATE_A).unit.clone();
+    let size = w.size();
+    let enrolled = w.try_enroll_at(
         "199203152015031004",
         OfficerRole::GateOfficer,
-        &w.officer(GATE_A).unit.clone(),
+        &unit,
         BANDUNG,
     );
+    let Ok(bandung) = enrolled else {
+        assert_eq!(w.size(), size, "a refused enrollment changed the log");
+        return (enrolled, None);
+    };
     w.find(BAG, GATE_A, GATE_B).expect("find");
     let head = w.head(BAG);
-    let size = w.size();
-    let result = note_on(&w, BANDUNG, bandung, BAG, head);
-    if result.is_err() {
-        assert_eq!(w.size(), size, "a refused act changed the log");
-    }
-    result
+    (enrolled, Some(note_on(&w, BANDUNG, bandung, BAG, head)))
 }
 
 #[test]
-fn a_unit_reaches_only_what_it_holds_at_its_own_facility() {
-    // Every Lapas has a "P2U": since rules version 3 the unit reach is that unit at the
-    // holder's facility, so the Bandung officer is refused as if the bag did not exist.
-    let e = rule_error(same_unit_name_elsewhere(None));
-    assert_eq!(e, RuleError::UnknownItem { item: BAG.into() });
-    // A ledger made on rules version 2 keeps the rule of its time: by unit name alone.
-    same_unit_name_elsewhere(Some(2)).expect("version 2 reached units by name");
+fn a_unit_name_belongs_to_one_facility_and_reaches_only_there() {
+    // Every Lapas has a "P2U": since rules version 3 a unit name belongs to the facility where it
+    // was first enrolled, so the Bandung officer's enrollment into Jakarta's "P2U" is refused,
+    // naming the field and the facility.
+    let (enrolled, _) = same_unit_name_elsewhere(None);
+    let e = match enrolled {
+        Err(AppendError::Rule(e)) => e,
+        other => panic!("expected the enrollment to be refused, got {other:?}"),
+    };
+    let text = e.to_string();
+    assert!(
+        matches!(e, RuleError::UnitElsewhere { .. })
+            && text.contains("/officer/unit")
+            && text.contains(FACILITY)
+            && text.contains(BANDUNG),
+        "{text}"
+    );
+    // A ledger made on rules version 2 keeps the rules of its time: the enrollment is accepted
+    // and the unit reach goes by name alone.
+    let (enrolled, note) = same_unit_name_elsewhere(Some(2));
+    enrolled.expect("version 2 enrolled any unit name");
+    note.expect("a note was tried")
+        .expect("version 2 reached units by name");
 }
 
 #[test]

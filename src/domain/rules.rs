@@ -22,6 +22,14 @@ pub const RULES_VERSION_FIRST: u32 = 1;
 /// (`scope::UNIT_AT_FACILITY_SINCE`).
 pub const RULES_VERSION_NEWEST: u32 = 3;
 
+/// The first rules version under which units are tied to facilities: a unit name belongs to the
+/// facility of its first enrollment, and the unit reach of write scope is a unit *at a facility*
+/// (an officer reaches an item their unit holds only when the holder is enrolled at the officer's
+/// own facility). Unit names are free text and repeat across institutions (every Lapas has a "P2U"
+/// gate unit and a "KPLP"), so under version 2 a gate officer of one Lapas reached what the
+/// same-named unit of another held. Reads always use the newest rules.
+pub const UNIT_AT_FACILITY_SINCE: u32 = 3;
+
 /// One function in an act (a signer role) and who may fill it.
 #[derive(Debug)]
 pub struct SignerRule {
@@ -212,6 +220,15 @@ pub enum RuleError {
     AlreadyEnrolled { officer: OfficerId, seq: u64 },
     #[error("officer {officer} is not enrolled in this ledger")]
     NotEnrolled { officer: OfficerId },
+    #[error(
+        "field /officer/unit: unit {unit:?} is a unit of facility {facility} (first enrolled at seq {seq}); a unit name belongs to one facility, so name this unit with its institution, e.g. \"{unit} {here}\" (unit ini milik fasilitas lain; tambahkan nama instansinya)"
+    )]
+    UnitElsewhere {
+        unit: String,
+        facility: String,
+        here: String,
+        seq: u64,
+    },
     #[error("officer {officer} was already revoked at seq {seq}")]
     AlreadyRevoked { officer: OfficerId, seq: u64 },
     #[error("field {field}: {reason}")]
@@ -429,6 +446,9 @@ pub struct State {
     keys: HashMap<[u8; 32], (OfficerId, u64)>,
     /// Every key ever enrolled, by key id (validity is decided by `check`, not here).
     by_keyid: HashMap<String, Vec<PublicKey>>,
+    /// Each unit name and the facility (and seq) of its first enrollment: from rules version 3 a
+    /// unit name belongs to one facility, so that a release to a unit names one place.
+    unit_homes: BTreeMap<String, (FacilityId, u64)>,
 }
 
 /// A statement that passed every check at a given position. Only `check` makes one, so holding
@@ -474,6 +494,7 @@ impl State {
             officers: BTreeMap::new(),
             keys: HashMap::new(),
             by_keyid: HashMap::new(),
+            unit_homes: BTreeMap::new(),
         }
     }
 
@@ -851,6 +872,24 @@ fn enrolled<'s>(state: &'s State, officer: &OfficerId) -> Result<&'s OfficerStat
     Ok(o)
 }
 
+/// Decides, from rules version `UNIT_AT_FACILITY_SINCE`, that `unit` is not already the
+/// name of a unit at another facility than `facility`: unit names are free text, and a release
+/// names its receiving unit by name alone, so one name must mean one place.
+fn unit_at_one_facility(state: &State, unit: &str, facility: &FacilityId) -> Result<(), RuleError> {
+    if state.rules < UNIT_AT_FACILITY_SINCE {
+        return Ok(());
+    }
+    match state.unit_homes.get(unit) {
+        Some((home, seq)) if home != facility => Err(RuleError::UnitElsewhere {
+            unit: unit.to_owned(),
+            facility: home.to_string(),
+            here: facility.to_string(),
+            seq: *seq,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Decides whether this software knows rules `version` (named by `field`).
 fn known_version(field: &'static str, version: u32) -> Result<(), RuleError> {
     if (RULES_VERSION_FIRST..=RULES_VERSION_NEWEST).contains(&version) {
@@ -884,6 +923,7 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
                     seq: o.enrolled_at,
                 });
             }
+            unit_at_one_facility(state, &officer.unit, &statement.facility)?;
             new_key(state, "/officer/public_key", &officer.public_key).map(|_| ())
         }
         Body::OfficerKeyRotated {
@@ -993,6 +1033,10 @@ fn enroll(
 ) {
     state.keys.insert(key.to_bytes(), (record.id.clone(), seq));
     state.by_keyid.entry(key.key_id()).or_default().push(key);
+    state
+        .unit_homes
+        .entry(record.unit.clone())
+        .or_insert_with(|| (facility.clone(), seq));
     state.officers.insert(
         record.id.clone(),
         OfficerState {

@@ -13,12 +13,7 @@ use crate::format::statement::{Signer, StatementType};
 /// The first rules version under which write scope applies.
 pub const WRITE_SCOPE_SINCE: u32 = 2;
 
-/// The first rules version under which the unit reach is a unit *at a facility*: an officer
-/// reaches an item their unit holds only when the holder is enrolled at the officer's own
-/// facility. Unit names are free text and repeat across institutions (every Lapas has a "P2U"
-/// gate unit and a "KPLP"), so under version 2 a gate officer of one Lapas reached what the
-/// same-named unit of another held. Reads always use the newest rules.
-pub const UNIT_AT_FACILITY_SINCE: u32 = 3;
+pub use crate::domain::rules::UNIT_AT_FACILITY_SINCE;
 
 /// Roles that read every facility's records: they judge whole cases and the ledger itself.
 pub const READ_ALL_ROLES: [OfficerRole; 2] = [OfficerRole::Prosecutor, OfficerRole::Auditor];

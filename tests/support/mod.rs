@@ -224,6 +224,18 @@ impl World {
 
     /// Enrolls one more officer, at `facility` (their home), and answers their index.
     pub fn enroll_at(&mut self, id: &str, role: OfficerRole, unit: &str, facility: &str) -> usize {
+        self.try_enroll_at(id, role, unit, facility)
+            .expect("enroll")
+    }
+
+    /// Enrolls an officer, or answers why the ledger refused to.
+    pub fn try_enroll_at(
+        &mut self,
+        id: &str,
+        role: OfficerRole,
+        unit: &str,
+        facility: &str,
+    ) -> Result<usize, AppendError> {
         let index = self.officers.len();
         let key = SecretKey::from_seed(&[u8::try_from(index + 1).expect("a small roster"); 32]);
         let input = OfficerInput {
@@ -237,14 +249,13 @@ impl World {
         let b = compose::enrollment(self.clock.as_ref(), facility, &self.admin.id, &input, None)
             .expect("compose");
         self.ledger
-            .submit_envelope(compose::sign_statement(b, &[&self.admin.key]).expect("sign"))
-            .expect("enroll");
+            .submit_envelope(compose::sign_statement(b, &[&self.admin.key]).expect("sign"))?;
         self.officers.push(Officer {
             id: input.id,
             key,
             unit: unit.into(),
         });
-        index
+        Ok(index)
     }
 
     // Common acts of the custody story, valid when called in order.
