@@ -340,6 +340,12 @@ pub fn drive<T: Send, E: Send>(
     Ok((latencies, start.elapsed().as_secs_f64()))
 }
 
+/// The `p` quantile (0 to 1, nearest rank) of `sorted`, ascending; zero when it is empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
 /// The result of an append benchmark.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AppendResult {
@@ -362,10 +368,7 @@ impl AppendResult {
     /// when it can see the ledger.
     pub fn from_measured(plan: &AppendPlan, mut m: Measured) -> Self {
         m.latencies.sort();
-        let pct = |p: f64| -> f64 {
-            let i = ((m.latencies.len() as f64 - 1.0) * p).round() as usize;
-            m.latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-        };
+        let pct = |p: f64| percentile(&m.latencies, p).as_secs_f64() * 1000.0;
         Self {
             appends_per_s: m.latencies.len() as f64 / m.seconds,
             p50_ms: pct(0.50),
@@ -947,8 +950,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
     }
     let pct = |v: &mut Vec<Duration>, p: f64| -> f64 {
         v.sort();
-        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-        v.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+        percentile(v, p).as_secs_f64() * 1e6
     };
     Ok(QueryResult {
         entries: size,

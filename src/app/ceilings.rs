@@ -145,10 +145,7 @@ fn flush_loop(file: &mut std::fs::File, span: Duration) -> std::io::Result<Flush
     }
     let seconds = start.elapsed().as_secs_f64();
     latencies.sort();
-    let pct = |p: f64| {
-        let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
-        latencies.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let pct = |p: f64| crate::app::bench::percentile(&latencies, p).as_secs_f64() * 1000.0;
     Ok(FlushRate {
         per_s: latencies.len() as f64 / seconds,
         p50_ms: pct(0.50),

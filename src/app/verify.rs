@@ -17,7 +17,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Leaves a decoding thread takes at a time: small enough that the threads finish together and
 /// that the identity state used for pre-verification is rarely stale, large enough that handing
-/// out work costs nothing next to it (each chunk also costs one copy of the identity state).
+/// out work costs nothing next to it.
 pub const VERIFY_CHUNK_LEAVES: u64 = 256;
 
 /// Chunks each decoding thread may be ahead of the sequential fold: enough that a thread never
@@ -164,10 +164,13 @@ impl Verifier {
             for chunk in 0..work.chunks() {
                 let decoded = work.take(chunk);
                 let (start, end) = work.range(chunk);
+                let mut identity = false;
                 for (offset, item) in decoded.into_iter().enumerate() {
-                    self.one(source, start + offset as u64, item?)?;
+                    let item = item?;
+                    identity |= item.2.kind.is_identity();
+                    self.one(source, start + offset as u64, item)?;
                 }
-                work.folded(chunk, &self.state);
+                work.folded(chunk, identity.then_some(&self.state));
                 progress(end, to);
             }
             Ok(())
@@ -346,13 +349,17 @@ impl Work {
         }
     }
 
-    /// Records that the fold is done with `chunk`, leaving it in `state`: decoders may go
-    /// further ahead and pre-verify against the newer identity state.
-    fn folded(&self, chunk: u64, state: &rules::State) {
-        let state = Arc::new(state.clone());
+    /// Records that the fold is done with `chunk`: decoders may go further ahead, and, when the
+    /// chunk changed the identity state (`state`, as the fold left it), pre-verify against the
+    /// newer one. A chunk of custody acts alone changes nothing pre-verification reads, so the
+    /// state is copied only after identity statements.
+    fn folded(&self, chunk: u64, state: Option<&rules::State>) {
+        let state = state.map(|s| Arc::new(s.clone()));
         let mut queue = self.lock();
         queue.folded = chunk + 1;
-        queue.state = state;
+        if let Some(state) = state {
+            queue.state = state;
+        }
         drop(queue);
         self.changed.notify_all();
     }
