@@ -483,26 +483,24 @@ impl SledStore {
 
     /// The log size the projections reflect (0 when there are none).
     pub fn projection_watermark(&self) -> Result<u64, StoreError> {
-        match self.views.get(projection::WATERMARK)? {
-            None => Ok(0),
-            Some(v) => v
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("projection watermark is malformed".into())),
-        }
+        self.views_u64(projection::WATERMARK, 0, "projection watermark")
     }
 
     /// The format the views were written in (`projection::FORMAT`); views written before the
     /// format was recorded are format 1.
     pub fn projection_format(&self) -> Result<u64, StoreError> {
-        match self.views.get(projection::FORMAT)? {
-            None => Ok(1),
+        self.views_u64(projection::FORMAT, 1, "projection format")
+    }
+
+    /// A big-endian u64 the views keep under `key`, or `absent` when there is none.
+    fn views_u64(&self, key: &[u8], absent: u64, what: &str) -> Result<u64, StoreError> {
+        match self.views.get(key)? {
+            None => Ok(absent),
             Some(v) => v
                 .as_ref()
                 .try_into()
                 .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("projection format is malformed".into())),
+                .map_err(|_| StoreError::Corrupt(format!("{what} is malformed"))),
         }
     }
 
