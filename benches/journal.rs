@@ -20,7 +20,7 @@ const ENTRY_BYTES: usize = 1024;
 
 fn journal(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (mut store, _) = JournalStore::open(dir.path()).expect("opens");
+    let (store, _) = JournalStore::open(dir.path()).expect("opens");
     let entries: Vec<Vec<u8>> = (0..BATCH_ENTRIES)
         .map(|i| vec![i as u8; ENTRY_BYTES])
         .collect();

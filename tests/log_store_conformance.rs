@@ -201,7 +201,7 @@ fn survivors(batches: &[Vec<Vec<u8>>], before: u64, after: u64) -> (usize, u64) 
 
 fn empty_store<S: Subject>() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut store = S::create(dir.path(), ONE_SEGMENT_BYTES, None);
+    let store = S::create(dir.path(), ONE_SEGMENT_BYTES, None);
     assert_holds(&store, &[]);
     assert!(is_misuse(store.get(0)), "no entry 0 in an empty log");
     assert!(is_misuse(store.read(0, 1)));
@@ -374,6 +374,45 @@ fn failed_appends_acknowledge_nothing<S: Subject>() {
     assert_holds(&store, &model);
 }
 
+/// Readers running beside the writer: every `len` a reader sees only grows, and every entry
+/// below it reads back exactly as appended — a batch is never visible before it is durable, and
+/// an append in flight (waiting on its fsync) neither blocks nor misleads a read.
+fn reads_run_beside_appends<S: Subject>()
+where
+    S::Store: 'static,
+{
+    const BATCHES: u64 = 150;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Arc::new(S::create(dir.path(), SMALL_SEGMENT_BYTES, None));
+    let expected = |i: u64| entry(i, 1 + (i % 97) as usize);
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let (mut seen, mut checked) = (0u64, 0u64);
+                while seen < BATCHES * 3 {
+                    let len = store.len();
+                    assert!(len >= seen, "len went back from {seen} to {len}");
+                    for (i, got) in (seen..len).zip(store.read(seen, len).expect("reads")) {
+                        assert_eq!(got, expected(i), "entry {i}");
+                        checked += 1;
+                    }
+                    seen = len;
+                }
+                checked
+            })
+        })
+        .collect();
+    for b in 0..BATCHES {
+        let batch: Vec<Vec<u8>> = (b * 3..b * 3 + 3).map(expected).collect();
+        let refs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+        assert_eq!(store.append(&refs).expect("appends"), b * 3);
+    }
+    for r in readers {
+        assert_eq!(r.join().expect("reader"), BATCHES * 3);
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Append(Vec<Vec<u8>>),
@@ -459,6 +498,10 @@ macro_rules! conformance {
             #[test]
             fn an_oversized_batch_is_misuse() {
                 a_batch_over_the_limits_is_misuse_and_changes_nothing::<$subject>();
+            }
+            #[test]
+            fn reads_run_beside_appends() {
+                super::reads_run_beside_appends::<$subject>();
             }
             #[test]
             fn a_failed_append_acknowledges_nothing() {

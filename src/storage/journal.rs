@@ -11,7 +11,7 @@ use crate::storage::store::{FaultKind, Faults, StoreError};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Bytes of a record's header, before its payload.
 pub const RECORD_HEADER_BYTES: usize = 32;
@@ -417,18 +417,26 @@ impl Default for JournalOptions {
     }
 }
 
-/// The log store in append-only segment files in one folder (see the module doc).
+/// The log store in append-only segment files in one folder (see the module doc). Appends are
+/// serialised by `writer`; the index is behind its own lock, held only to look offsets up or to
+/// add a batch that is already durable, so reads go on while an append waits on its `fdatasync`.
 #[derive(Debug)]
 pub struct JournalStore {
     dir: PathBuf,
     segment_bytes: u64,
-    segments: Vec<Segment>,
-    /// The last segment, open for appending and reading (`None` while there is no segment).
-    active: Option<File>,
-    len: u64,
     faults: Option<Arc<Faults>>,
-    /// Why appends are refused, after an append failed.
-    failed: Option<String>,
+    index: RwLock<Index>,
+    /// Held for a whole append; holds why appends are refused, after one failed.
+    writer: Mutex<Option<String>>,
+}
+
+/// What the journal holds: its segments and their entries.
+#[derive(Debug)]
+struct Index {
+    segments: Vec<Segment>,
+    len: u64,
+    /// The last segment, open for appending and reading (`None` while there is no segment).
+    active: Option<Arc<File>>,
 }
 
 impl JournalStore {
@@ -469,32 +477,45 @@ impl JournalStore {
             segments.push(segment);
         }
         let active = match segments.last() {
-            Some(s) => Some(open_for_append(&s.path)?),
+            Some(s) => Some(Arc::new(open_for_append(&s.path)?)),
             None => None,
         };
         let store = Self {
             dir: dir.to_path_buf(),
             segment_bytes: options.segment_bytes,
-            segments,
-            active,
-            len,
             faults: options.faults,
-            failed: None,
+            index: RwLock::new(Index {
+                segments,
+                len,
+                active,
+            }),
+            writer: Mutex::new(None),
         };
         Ok((store, cut))
     }
 
-    /// Starts a new segment, named by the next index, when there is none or the batch of `need`
-    /// bytes would take a non-empty one past the segment size.
-    fn make_room(&mut self, need: u64) -> Result<(), StoreError> {
-        let full = self
-            .segments
-            .last()
-            .is_none_or(|s| s.end > 0 && s.end + need > self.segment_bytes);
-        if !full {
-            return Ok(());
+    fn read_index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_index(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The segment a batch of `need` bytes goes into, and where in it: a new one, named by the
+    /// next index, when there is none or the batch would take a non-empty one past the segment
+    /// size. Called with the writer lock held, so nothing else changes the last segment.
+    fn make_room(&self, need: u64) -> Result<(Arc<File>, PathBuf, u64), StoreError> {
+        {
+            let index = self.read_index();
+            if let (Some(s), Some(file)) = (index.segments.last(), &index.active)
+                && (s.end == 0 || s.end + need <= self.segment_bytes)
+            {
+                return Ok((Arc::clone(file), s.path.clone(), s.end));
+            }
         }
-        let path = self.dir.join(segment_name(self.len));
+        let first = self.read_index().len;
+        let path = self.dir.join(segment_name(first));
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -502,28 +523,27 @@ impl JournalStore {
             .open(&path)
             .map_err(|e| io(&path, "creating", &e))?;
         sync_dir(&self.dir)?;
-        self.segments.push(Segment {
-            first: self.len,
-            path,
+        let file = Arc::new(file);
+        let mut index = self.write_index();
+        index.segments.push(Segment {
+            first,
+            path: path.clone(),
             offsets: Vec::new(),
             end: 0,
         });
-        self.active = Some(file);
-        Ok(())
+        index.active = Some(Arc::clone(&file));
+        Ok((file, path, 0))
     }
 
-    /// Writes `bytes` (one batch's records) at the end of the active segment and makes them
+    /// Writes `bytes` (one batch's records) at the end of the last segment and makes them
     /// durable; on failure takes them back (truncate, fdatasync) before answering. Answers the
-    /// offset the batch starts at.
-    fn write_batch(&mut self, bytes: &[u8]) -> Result<u64, StoreError> {
+    /// offset the batch starts at. Called with the writer lock held.
+    fn write_batch(&self, bytes: &[u8]) -> Result<u64, StoreError> {
         if let Some(f) = &self.faults {
             f.fail(FaultKind::WriteFail, "writing the batch")?;
         }
-        self.make_room(bytes.len() as u64)?;
-        let segment = self.segments.last().expect("make_room leaves a segment");
-        let file = self.active.as_ref().expect("the last segment is open");
-        let start = segment.end;
-        if let Err(e) = write_durably(file, bytes, start, self.faults.as_deref(), &segment.path) {
+        let (file, path, start) = self.make_room(bytes.len() as u64)?;
+        if let Err(e) = write_durably(&file, bytes, start, self.faults.as_deref(), &path) {
             return Err(match file.set_len(start).and_then(|()| file.sync_data()) {
                 Ok(()) => e,
                 Err(back) => StoreError::Io(format!(
@@ -534,7 +554,8 @@ impl JournalStore {
         Ok(start)
     }
 
-    /// Reads entries `at .. upto`, all in segment `s`, into `out`, checking each record.
+    /// Reads entries `at .. upto`, all in segment `s`, into `out`, checking each record. The
+    /// index lock is held only to find the offsets, not during the read.
     fn read_segment(
         &self,
         s: usize,
@@ -542,34 +563,37 @@ impl JournalStore {
         upto: u64,
         out: &mut Vec<Vec<u8>>,
     ) -> Result<(), StoreError> {
-        let segment = &self.segments[s];
-        let (lo, hi) = (segment.offset(at), segment.offset(upto));
+        let (path, offsets, active) = {
+            let index = self.read_index();
+            let segment = &index.segments[s];
+            let offsets: Vec<u64> = (at..=upto).map(|i| segment.offset(i)).collect();
+            let active = (s + 1 == index.segments.len())
+                .then(|| index.active.clone())
+                .flatten();
+            (segment.path.clone(), offsets, active)
+        };
+        let (lo, hi) = (offsets[0], offsets[offsets.len() - 1]);
         let mut buf = vec![0u8; (hi - lo) as usize];
-        let opened;
-        let file = if s + 1 == self.segments.len()
-            && let Some(active) = &self.active
-        {
-            active
-        } else {
-            opened = File::open(&segment.path).map_err(|e| io(&segment.path, "opening", &e))?;
-            &opened
+        let file = match active {
+            Some(file) => file,
+            None => Arc::new(File::open(&path).map_err(|e| io(&path, "opening", &e))?),
         };
         file.read_exact_at(&mut buf, lo)
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => corrupt_at(
-                    &segment.path,
+                    &path,
                     lo,
                     "the file is shorter than the entries it held when opened",
                 ),
-                _ => io(&segment.path, "reading", &e),
+                _ => io(&path, "reading", &e),
             })?;
         if let Some(f) = &self.faults {
             f.corrupt(&mut buf);
         }
-        for index in at..upto {
-            let (from, to) = (segment.offset(index), segment.offset(index + 1));
+        for (i, index) in (at..upto).enumerate() {
+            let (from, to) = (offsets[i], offsets[i + 1]);
             let record = &buf[(from - lo) as usize..(to - lo) as usize];
-            out.push(verify_record(record, index, &segment.path, from)?);
+            out.push(verify_record(record, index, &path, from)?);
         }
         Ok(())
     }
@@ -647,13 +671,14 @@ fn write_durably(
 }
 
 impl LogStore for JournalStore {
-    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError> {
-        if let Some(why) = &self.failed {
+    fn append(&self, batch: &[&[u8]]) -> Result<u64, StoreError> {
+        let mut failed = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(why) = failed.as_ref() {
             return Err(StoreError::Io(format!(
                 "an earlier append failed ({why}); nothing more is appended until the journal is reopened"
             )));
         }
-        let first = self.len;
+        let first = self.len();
         check_batch(first, batch)?;
         if batch.is_empty() {
             return Ok(first);
@@ -662,11 +687,13 @@ impl LogStore for JournalStore {
         let start = match self.write_batch(&bytes) {
             Ok(start) => start,
             Err(e) => {
-                self.failed = Some(e.to_string());
+                *failed = Some(e.to_string());
                 return Err(e);
             }
         };
-        let segment = self
+        // Durable: only now do readers see the batch.
+        let mut index = self.write_index();
+        let segment = index
             .segments
             .last_mut()
             .expect("write_batch leaves a segment");
@@ -678,24 +705,27 @@ impl LogStore for JournalStore {
             offset += (RECORD_HEADER_BYTES + entry.len()) as u64;
         }
         segment.end = offset;
-        self.len += batch.len() as u64;
+        index.len += batch.len() as u64;
         Ok(first)
     }
 
     fn len(&self) -> u64 {
-        self.len
+        self.read_index().len
     }
 
     fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        check_range(self.len, start, end)?;
+        check_range(self.len(), start, end)?;
         let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0).min(4096));
         let mut at = start;
         while at < end {
             // The segment holding `at`: the last one starting at or before it (an empty last
             // segment starts at `len`, beyond every index asked).
-            let s = self.segments.partition_point(|seg| seg.first <= at) - 1;
-            let segment = &self.segments[s];
-            let upto = end.min(segment.first + segment.entries());
+            let (s, upto) = {
+                let index = self.read_index();
+                let s = index.segments.partition_point(|seg| seg.first <= at) - 1;
+                let segment = &index.segments[s];
+                (s, end.min(segment.first + segment.entries()))
+            };
             self.read_segment(s, at, upto, &mut out)?;
             at = upto;
         }

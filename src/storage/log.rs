@@ -50,12 +50,13 @@ use crate::storage::store::StoreError;
 /// changed. An index at or beyond `len` is `StoreError::Misuse` (the caller knows the size).
 ///
 /// No method rewrites or deletes an acknowledged entry; `open` cuts only a tail that was never
-/// acknowledged. Every call is synchronous (ARCHITECTURE.md, "Synchronous core"); `append` takes
-/// `&mut self`: one writer, the ledger's committer, at a time.
-pub trait LogStore {
+/// acknowledged. Every call is synchronous (ARCHITECTURE.md, "Synchronous core"). Appends are
+/// serialised inside the store (the ledger has one writer, its committer); reads of acknowledged
+/// entries may run at the same time as an append and never see a batch before it is durable.
+pub trait LogStore: Send + Sync {
     /// Appends one group-commit batch; `Ok` is the acknowledgement (see the contract). Answers
     /// the index of the batch's first entry.
-    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError>;
+    fn append(&self, batch: &[&[u8]]) -> Result<u64, StoreError>;
 
     /// Entries acknowledged (or found complete on open): the next index `append` gives.
     fn len(&self) -> u64;

@@ -4,17 +4,17 @@
 
 use crate::storage::log::{LogStore, check_batch, check_range};
 use crate::storage::store::{FaultKind, Faults, StoreError};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The log's entries in a `Vec`. With `Faults`, an append can fail (a failed write, a short
 /// write, a failed flush all look alike here: nothing is appended) and the store then refuses
 /// appends until `reopen`, as the contract says.
 #[derive(Debug, Default)]
 pub struct MemLog {
-    entries: Vec<Vec<u8>>,
+    entries: RwLock<Vec<Vec<u8>>>,
     faults: Option<Arc<Faults>>,
-    /// Why appends are refused, after an append failed.
-    failed: Option<String>,
+    /// Why appends are refused, after an append failed; held for a whole append.
+    failed: Mutex<Option<String>>,
 }
 
 impl MemLog {
@@ -35,7 +35,7 @@ impl MemLog {
     #[must_use]
     pub fn reopen(self) -> Self {
         Self {
-            failed: None,
+            failed: Mutex::new(None),
             ..self
         }
     }
@@ -51,8 +51,9 @@ impl MemLog {
 }
 
 impl LogStore for MemLog {
-    fn append(&mut self, batch: &[&[u8]]) -> Result<u64, StoreError> {
-        if let Some(why) = &self.failed {
+    fn append(&self, batch: &[&[u8]]) -> Result<u64, StoreError> {
+        let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(why) = failed.as_ref() {
             return Err(StoreError::Io(format!(
                 "an earlier append failed ({why}); nothing more is appended until the log is reopened"
             )));
@@ -63,20 +64,24 @@ impl LogStore for MemLog {
             return Ok(first);
         }
         if let Err(e) = self.inject() {
-            self.failed = Some(e.to_string());
+            *failed = Some(e.to_string());
             return Err(e);
         }
-        self.entries.extend(batch.iter().map(|e| e.to_vec()));
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(batch.iter().map(|e| e.to_vec()));
         Ok(first)
     }
 
     fn len(&self) -> u64 {
-        self.entries.len() as u64
+        self.entries.read().unwrap_or_else(|p| p.into_inner()).len() as u64
     }
 
     fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        check_range(self.len(), start, end)?;
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        check_range(entries.len() as u64, start, end)?;
         // Within `len`, which is a `Vec`'s length: both fit a usize.
-        Ok(self.entries[start as usize..end as usize].to_vec())
+        Ok(entries[start as usize..end as usize].to_vec())
     }
 }
