@@ -39,8 +39,10 @@ pub use domain::{audit, projection, rules, scope};
 /// The use-cases that integration tests and benches drive in-process.
 pub use app::ledger::{AppendError, InclusionProofView, Ledger, Receipt, ReceiptView};
 pub use app::reads::{Holder, Reads};
+/// Bringing a ledger of an older storage layout to this one (`custody upgrade`).
+pub use app::upgrade::{UpgradeReport, upgrade};
 pub use app::{bundle, casefile, compose, queries, verify};
-pub use storage::store::{SledStore, splitmix64};
+pub use storage::store::{LedgerStore, splitmix64};
 
 /// The log store contract and its implementations, which one conformance suite runs against
 /// (`tests/log_store_conformance.rs`), with the seeded faults it injects.

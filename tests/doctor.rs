@@ -401,8 +401,11 @@ fn roll_back_one_entry(dir: &Path) {
         .success();
     let checkpoint = run_json(&["checkpoint", "--ledger", dir.to_str().expect("utf-8")]);
     assert_eq!(checkpoint["size"], DEMO_ENTRIES + 1, "{checkpoint}");
-    std::fs::remove_dir_all(dir.join("log.sled")).expect("remove the store");
-    copy_dir(&before.join("log.sled"), &dir.join("log.sled"));
+    // The whole store: the journal (the log's entries) and sled (what is derived from them).
+    for part in ["log.sled", "journal"] {
+        std::fs::remove_dir_all(dir.join(part)).expect("remove the store");
+        copy_dir(&before.join(part), &dir.join(part));
+    }
 }
 
 #[test]
@@ -415,7 +418,7 @@ fn a_log_rolled_back_behind_its_checkpoint_puts_acknowledged_entries_at_risk() {
     let d = doctor(&dir, false);
     let f = d
         .exits(1)
-        .only_finding("log-consistency", &dir.join("log.sled"), "manual");
+        .only_finding("log-consistency", &dir.join("journal"), "manual");
     assert_eq!(f["acknowledged_data"], "at_risk", "{f:#}");
     assert!(
         f["problem"].as_str().is_some_and(|p| p.contains("missing")),
@@ -427,7 +430,7 @@ fn a_log_rolled_back_behind_its_checkpoint_puts_acknowledged_entries_at_risk() {
     // checkpoint (the proof of what was acknowledged) is kept.
     let d = doctor(&dir, true);
     d.exits(1)
-        .only_finding("log-consistency", &dir.join("log.sled"), "manual");
+        .only_finding("log-consistency", &dir.join("journal"), "manual");
     assert!(
         std::fs::read(dir.join("checkpoint.slots")).expect("checkpoint file") == checkpoint_file,
         "the checkpoint file changed"

@@ -437,7 +437,7 @@ fn proofs_through_the_upper_tree_cache_equal_the_stores_across_appends_and_reope
 
 /// The ledger's store, with the leaf at `seq` read as `bytes` instead.
 struct OneLeafReplaced<'a> {
-    store: &'a custody::SledStore,
+    store: &'a custody::LedgerStore,
     seq: u64,
     bytes: Vec<u8>,
 }

@@ -177,7 +177,7 @@ proptest! {
 
 /// The holdings under `prefix` as they were answered before the holdings entries carried the
 /// items' states: each held item's id taken from its key, its state read from its own entry.
-fn read_one_by_one(store: &custody::SledStore, prefix: &[u8]) -> Vec<custody::ItemState> {
+fn read_one_by_one(store: &custody::LedgerStore, prefix: &[u8]) -> Vec<custody::ItemState> {
     store
         .projection_keys(prefix)
         .expect("keys")

@@ -188,12 +188,14 @@ fn a_checkpoint_forged_with_another_key_is_refused() {
 }
 
 #[test]
-fn a_sled_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes() {
+fn a_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes() {
     let f = Fixture::new();
     let size_then = f.size();
-    // Keep a copy of the store as it was, then record more.
-    let backup = f.tmp.path().join("backup.sled");
-    copy_dir(&f.ledger.join("log.sled"), &backup);
+    // Keep a copy of the store (the journal and sled) as it was, then record more.
+    let backup = f.tmp.path().join("backup");
+    for part in ["log.sled", "journal"] {
+        copy_dir(&f.ledger.join(part), &backup.join(part));
+    }
     let note = f.write("note.json", note_by(GATE_A, "").as_bytes());
     for _ in 0..2 {
         custody()
@@ -206,8 +208,10 @@ fn a_sled_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes()
     let size_now = f.size();
     assert_eq!(size_now, size_then + 2);
     // Roll the store back while the outside checkpoint stays newer.
-    std::fs::remove_dir_all(f.ledger.join("log.sled")).expect("remove");
-    copy_dir(&backup, &f.ledger.join("log.sled"));
+    for part in ["log.sled", "journal"] {
+        std::fs::remove_dir_all(f.ledger.join(part)).expect("remove");
+        copy_dir(&backup.join(part), &f.ledger.join(part));
+    }
     let out = custody()
         .args(["verify", "--ledger", f.ledger_str()])
         .output()

@@ -736,7 +736,7 @@ fn with_view_entry(p: &Pristine, scratch: &Path, key: &[u8], value: &[u8]) -> Pa
     use custody::projection::Write;
     let l = scratch.join("ledger");
     copy_dir(&p.ledger, &l);
-    let store = custody::SledStore::open(&l.join("log.sled")).expect("opens");
+    let store = custody::LedgerStore::open(&l).expect("opens");
     let watermark = store.projection_watermark().expect("watermark");
     let write = Write::Put {
         key: key.to_vec(),
@@ -757,7 +757,7 @@ fn a_changed_view_is_never_judged_harmless() {
     // An item's view, read from a copy (opening sled can write; the trials copy `p.ledger`).
     let scratch = tempfile::tempdir().expect("temp dir");
     copy_dir(&p.ledger, scratch.path());
-    let store = custody::SledStore::open(&scratch.path().join("log.sled")).expect("opens");
+    let store = custody::LedgerStore::open(scratch.path()).expect("opens");
     let (key, value) = store
         .projection_scan(custody::projection::ITEMS)
         .expect("scan")

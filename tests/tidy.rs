@@ -513,7 +513,7 @@ fn the_tidy_rules_can_fail() {
     );
     assert!(layer_of("edge") > layer_of("app"));
     // A domain module reaching up into storage is caught; reaching down into formats is not.
-    let up = "use crate::storage::store::SledStore;\n";
+    let up = "use crate::storage::store::LedgerStore;\n";
     assert_eq!(layer_violations("domain", "domain/rules.rs", up).len(), 1);
     let grouped = "use crate::{format::leaf, app::ledger::Ledger};\n";
     assert_eq!(

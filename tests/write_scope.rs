@@ -45,11 +45,13 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-/// A copy of the old ledger directory (opening one takes its lock and may sign a checkpoint).
+/// A copy of the old ledger directory (opening one takes its lock and may sign a checkpoint),
+/// brought to this version's storage layout (tests/upgrade.rs checks the upgrade itself).
 fn v1_copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("ledger");
     copy_dir(&Path::new(V1).join("ledger"), &dir);
+    custody::upgrade(&dir, &mut |_, _, _| {}).expect("the old ledger upgrades");
     (tmp, dir)
 }
 

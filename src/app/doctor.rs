@@ -383,7 +383,7 @@ fn open_and_verify(
     ) {
         Ok(_) => d.verified = true,
         Err(e) => d.findings.push(Finding {
-            file: LedgerPaths::new(real).sled().display().to_string(),
+            file: LedgerPaths::new(real).journal().display().to_string(),
             check: "log-verify",
             problem: format!("the log does not verify: {e}"),
             acknowledged_data: Risk::Entries,
@@ -434,7 +434,7 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
             Action::Manual("restore ledger-key.pem from the operator's backup".into()),
         ),
         OpenError::Corrupt(m) => (
-            sled,
+            LedgerPaths::new(real).journal().display().to_string(),
             "log-consistency",
             if m.contains("missing") || m.contains("altered") {
                 Risk::Entries
@@ -442,6 +442,14 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
                 Risk::Unknown
             },
             Action::Manual(RESTORE.into()),
+        ),
+        OpenError::OldLayout { .. } => (
+            real.join(crate::storage::layout::LAYOUT_FILE)
+                .display()
+                .to_string(),
+            "layout-version",
+            Risk::None,
+            Action::Manual(format!("run `custody upgrade --ledger {}`", real.display())),
         ),
         OpenError::NotALedger { .. } | OpenError::Exists { .. } | OpenError::Genesis(_) => (
             real.display().to_string(),

@@ -5,7 +5,7 @@
 
 use crate::app::verify::{LogSource, VerifyError};
 use crate::format::merkle::{CompactRange, Hash};
-use crate::storage::store::SledStore;
+use crate::storage::store::LedgerStore;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -71,7 +71,7 @@ fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<u64, ExportError> 
 
 /// Writes the tiles of the first `checkpoint_size` leaves and the checkpoint note into `out`.
 pub fn export_tiles(
-    store: &SledStore,
+    store: &LedgerStore,
     checkpoint_note: &[u8],
     checkpoint_size: u64,
     out: &Path,
@@ -428,7 +428,7 @@ pub fn parse_tile_path(rest: &str) -> Option<TileRef> {
 /// The bytes of one tile of the tree of `size` leaves, or `None` when the tree does not yet hold
 /// the whole tile (a client asks for the partial width its checkpoint implies).
 pub fn tile_bytes(
-    store: &SledStore,
+    store: &LedgerStore,
     size: u64,
     tile: TileRef,
 ) -> Result<Option<Vec<u8>>, ExportError> {

@@ -35,10 +35,13 @@ use crate::format::merkle::{self, CompactRange, Hash};
 use crate::format::note::{self, Checkpoint, VerifierKey};
 use crate::format::statement::{Statement, StatementError};
 use crate::keys::signing::{KeyError, SecretKey};
+use crate::storage::journal::TailCut;
+use crate::storage::layout;
 use crate::storage::node_cache::{CachedNodes, UpperNodes};
 use crate::storage::recovery::{self, LedgerLock};
 use crate::storage::store::{
-    AppendBatch, CheckpointFile, Faults, Head, IdEntry, SledStore, StoreError,
+    AppendBatch, CheckpointFile, Faults, Head, IdEntry, JOURNAL_DIR, LedgerStore, SLED_DIR,
+    StoreError,
 };
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -77,6 +80,14 @@ pub enum OpenError {
     NotALedger { path: String, reason: String },
     #[error("{path} already exists; choose a new directory for a new ledger")]
     Exists { path: String },
+    #[error(
+        "{path} is in storage layout {found}, and this version keeps layout {wanted}; run `custody upgrade --ledger {path}` first (it verifies every entry and keeps the old files until the new ones are whole)"
+    )]
+    OldLayout {
+        path: String,
+        found: u32,
+        wanted: u32,
+    },
     #[error("ledger key: {0}")]
     Key(#[from] KeyError),
     #[error("{0}")]
@@ -96,6 +107,10 @@ pub enum Repair {
     Quarantined(recovery::Moved),
     /// The views disagreed with the log and were rebuilt from it.
     ViewsRebuilt { entries: u64, why: String },
+    /// The journal's torn tail (a batch never acknowledged) was cut.
+    TailCut(TailCut),
+    /// sled was behind the journal (it is not flushed per batch) and was caught up from it.
+    CaughtUp { from: u64, to: u64 },
 }
 
 impl std::fmt::Display for Repair {
@@ -105,6 +120,11 @@ impl std::fmt::Display for Repair {
             Self::ViewsRebuilt { entries, why } => write!(
                 f,
                 "rebuilt the views from the log ({entries} entries): they disagreed with it ({why})"
+            ),
+            Self::TailCut(cut) => cut.fmt(f),
+            Self::CaughtUp { from, to } => write!(
+                f,
+                "caught the Merkle tree and the indexes up from the journal (entries {from}..{to})"
             ),
         }
     }
@@ -149,7 +169,11 @@ impl LedgerPaths {
         }
     }
     pub fn sled(&self) -> PathBuf {
-        self.dir.join("log.sled")
+        self.dir.join(SLED_DIR)
+    }
+    /// The journal: the log's entries, the acknowledgement point.
+    pub fn journal(&self) -> PathBuf {
+        self.dir.join(JOURNAL_DIR)
     }
     /// The ledger's checkpoint signing key (PKCS#8 PEM, 0600).
     pub fn key(&self) -> PathBuf {
@@ -175,7 +199,7 @@ struct Published {
 }
 
 struct Shared {
-    store: SledStore,
+    store: LedgerStore,
     /// The upper Merkle levels in memory, so a proof reads only its lowest nodes from the store.
     upper: UpperNodes,
     published: RwLock<Published>,
@@ -193,7 +217,7 @@ struct Shared {
 
 impl Shared {
     /// The node source of proofs and roots: upper levels from memory, the rest from the store.
-    fn nodes(&self) -> CachedNodes<'_, SledStore> {
+    fn nodes(&self) -> CachedNodes<'_, LedgerStore> {
         self.upper.over(&self.store)
     }
 
@@ -386,6 +410,9 @@ struct Sequencer {
     /// Items changed by batches whose views the committer has not applied yet, with the number
     /// of the batch that last changed them.
     overlay: HashMap<ItemId, (u64, ItemState)>,
+    /// Statement ids of batches the committer has not written to sled yet (by batch number),
+    /// with their seq, leaf hash and payload hash: a retry arriving meanwhile is a duplicate.
+    in_flight: HashMap<[u8; 16], (u64, u64, Hash, Hash)>,
     /// Number of the last batch staged.
     number: u64,
     /// Numbers of batches whose views the committer has applied.
@@ -475,9 +502,10 @@ impl Ledger {
         key.write_new_file(&paths.key())?;
         {
             let _lock = LedgerLock::acquire(dir)?;
-            let store = SledStore::open(&paths.sled())?;
+            let store = LedgerStore::open(dir)?;
             store.set_origin(origin.as_str())?;
             store.flush()?;
+            layout::write(dir)?;
         }
         let ledger = Self::open_with_clock(dir, clock)?;
         let envelope = genesis(&ledger.shared.vkey)?;
@@ -513,9 +541,11 @@ impl Ledger {
             path: dir.display().to_string(),
             reason: reason.to_owned(),
         };
-        if !dir.join("log.sled").exists() {
+        if !dir.join(SLED_DIR).exists() {
             return Err(not_a_ledger("no log.sled inside"));
         }
+        // Before the lock, which would create its file: a refused layout changes nothing.
+        check_layout(dir)?;
         // The ledger's own lock first: a live server may be writing the very files below.
         let lock = LedgerLock::acquire(dir)?;
         Self::open_locked(lock, clock, faults)
@@ -532,6 +562,7 @@ impl Ledger {
         let dir = dir.as_path();
         let paths = LedgerPaths::new(dir);
         check_ledger_files(dir, &paths)?;
+        check_layout(dir)?;
         let mut repairs: Vec<Repair> =
             recovery::make_safe_for_open(&lock, &paths.sled(), &recovery::stamp(clock.now()))?
                 .into_iter()
@@ -545,9 +576,19 @@ impl Ledger {
             Some(_) => std::time::Duration::ZERO,
             None => std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS),
         };
-        let store = SledStore::open_with_faults(&paths.sled(), faults.clone())?;
+        let store = LedgerStore::open_with_faults(dir, faults.clone())?;
+        if store.tail_cut().bytes > 0 {
+            repairs.push(Repair::TailCut(store.tail_cut().clone()));
+        }
         let (origin, vkey) = stored_origin(dir, &store, &key)?;
-        let head = store.head()?;
+        let sled_head = store.head()?;
+        let head = catch_up_tree(&store, sled_head)?;
+        if head.size > sled_head.size {
+            repairs.push(Repair::CaughtUp {
+                from: sled_head.size,
+                to: head.size,
+            });
+        }
         let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
         let latest = latest_checkpoint(&store, &file, &vkey, head)?;
         let root_now = checked_head_root(&store, head)?;
@@ -558,9 +599,12 @@ impl Ledger {
 
         let stats = LedgerStats::new();
         stats.quarantined_files.add(quarantined);
-        stats
-            .projection_rebuilds
-            .add(u64::from(repairs.len() as u64 > quarantined));
+        stats.projection_rebuilds.add(
+            repairs
+                .iter()
+                .filter(|r| matches!(r, Repair::ViewsRebuilt { .. }))
+                .count() as u64,
+        );
         // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
         let checkpoint = checkpoint_for_head(latest, &origin, head, root_now, &key, &file)?;
 
@@ -601,6 +645,8 @@ impl Ledger {
             unwritten: None,
             written_at: std::time::Instant::now(),
             interval: checkpoint_file_interval,
+            sled_dirty: false,
+            flushed_at: std::time::Instant::now(),
         };
         let (tx, rx) = mpsc::sync_channel(QUEUE_STATEMENTS_MAX);
         let (commits_tx, commits_rx) = mpsc::sync_channel(COMMITS_IN_FLIGHT_MAX);
@@ -656,7 +702,7 @@ impl Ledger {
         &self.shared.stats
     }
 
-    pub fn store(&self) -> &SledStore {
+    pub fn store(&self) -> &LedgerStore {
         &self.shared.store
     }
 
@@ -916,7 +962,7 @@ fn sign_checkpoint(
     Ok(SignedCheckpoint { note, size, root })
 }
 
-fn read_leaf(store: &SledStore, seq: u64) -> Result<(Leaf, Statement), OpenError> {
+fn read_leaf(store: &LedgerStore, seq: u64) -> Result<(Leaf, Statement), OpenError> {
     let bytes = store
         .leaf(seq)?
         .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
@@ -931,7 +977,7 @@ fn read_leaf(store: &SledStore, seq: u64) -> Result<(Leaf, Statement), OpenError
 const REPLAY_CHUNK_LEAVES: u64 = 4096;
 
 /// An item's state from the projections.
-fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
+fn stored_item(store: &LedgerStore, id: &ItemId) -> Option<ItemState> {
     let bytes = store
         .projection_get(&projection::key(
             projection::ITEMS,
@@ -945,7 +991,7 @@ fn stored_item(store: &SledStore, id: &ItemId) -> Option<ItemState> {
 /// (signatures pre-verified in parallel), and moves the projection watermark along.
 /// A leaf read while opening must hash to its stored level-0 node: the state and the views are
 /// built only from leaves the Merkle tree vouches for.
-fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
+fn check_leaf_hash(store: &LedgerStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
     if store.stored_node(0, seq)? != Some(merkle::leaf_hash(bytes)) {
         return Err(OpenError::Corrupt(format!(
             "leaf {seq} does not match its hash in the Merkle tree"
@@ -955,7 +1001,7 @@ fn check_leaf_hash(store: &SledStore, seq: u64, bytes: &[u8]) -> Result<(), Open
 }
 
 /// Refuses a folder that lacks the sled directory or the ledger key.
-fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), OpenError> {
+pub(crate) fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), OpenError> {
     let not_a_ledger = |reason: &str| OpenError::NotALedger {
         path: dir.display().to_string(),
         reason: reason.to_owned(),
@@ -969,10 +1015,85 @@ fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), OpenError> 
     Ok(())
 }
 
+/// Refuses a ledger in another storage layout than this version's: an older one names
+/// `custody upgrade`; a newer one (or a damaged layout file) is not opened at all.
+fn check_layout(dir: &Path) -> Result<(), OpenError> {
+    match layout::read(dir)? {
+        layout::LAYOUT_VERSION => Ok(()),
+        found if found < layout::LAYOUT_VERSION => Err(OpenError::OldLayout {
+            path: dir.display().to_string(),
+            found,
+            wanted: layout::LAYOUT_VERSION,
+        }),
+        found => Err(OpenError::NotALedger {
+            path: dir.display().to_string(),
+            reason: format!(
+                "its storage layout is {found}, newer than this version's {}; use a newer custody",
+                layout::LAYOUT_VERSION
+            ),
+        }),
+    }
+}
+
+/// Brings sled up to the journal. sled is written after the journal has made a batch durable and
+/// is flushed only every `SLED_FLUSH_INTERVAL_MS`, so after a crash it may lack the last batches:
+/// their Merkle nodes, id index entries and identity marks are derived from the journal again, in
+/// chunks, and the head moved to the journal's end. Answers the new head. sled ahead of the
+/// journal is corruption: the journal lost entries sled saw durable.
+fn catch_up_tree(store: &LedgerStore, head: Head) -> Result<Head, OpenError> {
+    let len = store.log_len();
+    if head.size > len {
+        return Err(OpenError::Corrupt(format!(
+            "sled's head covers {} entries but the journal holds {len}: acknowledged entries are missing from the journal (it was cut or rolled back); restore from an export",
+            head.size
+        )));
+    }
+    let mut range = compact_range(store, head.size)?;
+    if range.root() != head.root {
+        return Err(OpenError::Corrupt(format!(
+            "the stored head (size {}) does not match the stored Merkle nodes",
+            head.size
+        )));
+    }
+    let mut at = head.size;
+    while at < len {
+        let end = (at + REPLAY_CHUNK_LEAVES).min(len);
+        let mut batch = AppendBatch::default();
+        for (seq, bytes) in (at..end).zip(store.leaves(at, end)?) {
+            let corrupt =
+                |e: &dyn std::fmt::Display| OpenError::Corrupt(format!("leaf {seq}: {e}"));
+            let leaf = Leaf::decode(&bytes).map_err(|e| corrupt(&e))?;
+            if leaf.seq != seq {
+                return Err(corrupt(&format!("it says it is leaf {}", leaf.seq)));
+            }
+            let payload = leaf.envelope.payload();
+            let statement = Statement::parse(payload).map_err(|e| corrupt(&e))?;
+            for (level, index, hash) in range.append(merkle::leaf_hash(&bytes)) {
+                batch.node(level, index, &hash);
+            }
+            let payload_hash = payload_hash(payload);
+            batch.statement_id(statement.id.as_bytes(), IdEntry { seq, payload_hash });
+            if statement.kind.is_identity() {
+                batch.identity(seq);
+            }
+        }
+        batch.head(Head {
+            size: end,
+            root: range.root(),
+        });
+        store.append(batch)?;
+        at = end;
+    }
+    Ok(Head {
+        size: len,
+        root: range.root(),
+    })
+}
+
 /// The origin stored in sled, and the verifier key it makes with the ledger key.
-fn stored_origin(
+pub(crate) fn stored_origin(
     dir: &Path,
-    store: &SledStore,
+    store: &LedgerStore,
     key: &SecretKey,
 ) -> Result<(Origin, VerifierKey), OpenError> {
     let origin_text = store.origin()?.ok_or_else(|| OpenError::NotALedger {
@@ -987,7 +1108,7 @@ fn stored_origin(
 }
 
 /// The root of the stored Merkle nodes for the stored head, which must be the head's root.
-fn checked_head_root(store: &SledStore, head: Head) -> Result<Hash, OpenError> {
+fn checked_head_root(store: &LedgerStore, head: Head) -> Result<Hash, OpenError> {
     let root_now = merkle::root(store, head.size)?;
     if root_now != head.root {
         return Err(OpenError::Corrupt(format!(
@@ -1010,7 +1131,7 @@ struct Tip {
 /// the last leaf of a log of `size`, both checked against the verified `root`, so a bad read
 /// here cannot leak into new leaves.
 fn verified_tip(
-    store: &SledStore,
+    store: &LedgerStore,
     size: u64,
     root: Hash,
     state: rules::State,
@@ -1054,7 +1175,7 @@ fn checkpoint_for_head(
 /// The hash of the last leaf of a log of `size` (the next leaf's `prev`) and its recorded time,
 /// proven against the verified `root`, so a bad read here cannot leak into new leaves.
 fn last_leaf(
-    store: &SledStore,
+    store: &LedgerStore,
     size: u64,
     root: &Hash,
 ) -> Result<(Hash, Option<Timestamp>), OpenError> {
@@ -1079,8 +1200,8 @@ fn last_leaf(
 
 /// The newest checkpoint this ledger ever signed: the larger of sled's copy and the file's. A
 /// checkpoint that does not verify, or that the log does not extend, is corruption.
-fn latest_checkpoint(
-    store: &SledStore,
+pub(crate) fn latest_checkpoint(
+    store: &LedgerStore,
     file: &CheckpointFile,
     vkey: &VerifierKey,
     head: Head,
@@ -1128,7 +1249,7 @@ fn latest_checkpoint(
 /// that no longer agrees with the leaves), they are dropped and rebuilt from the whole log, and
 /// the sentence saying so is returned. Only a log that fails from scratch is an error.
 fn catch_up(
-    store: &SledStore,
+    store: &LedgerStore,
     origin: &Origin,
     vkey: &VerifierKey,
     head: Head,
@@ -1170,7 +1291,7 @@ fn catch_up(
 /// Replays (and re-checks) the identity statements before `watermark`, then folds every leaf from
 /// `watermark` to the head into the identity state and the views.
 fn catch_up_from(
-    store: &SledStore,
+    store: &LedgerStore,
     origin: &Origin,
     vkey: &VerifierKey,
     head: Head,
@@ -1208,7 +1329,7 @@ fn catch_up_from(
 }
 
 fn replay(
-    store: &SledStore,
+    store: &LedgerStore,
     state: &mut rules::State,
     to: u64,
     signatures: Signatures,
@@ -1256,7 +1377,7 @@ fn replay(
 }
 
 /// The right edge of the tree of `size` leaves, read from stored complete subtrees.
-fn compact_range(store: &SledStore, size: u64) -> Result<CompactRange, OpenError> {
+fn compact_range(store: &LedgerStore, size: u64) -> Result<CompactRange, OpenError> {
     let mut peaks = Vec::new();
     let mut start = 0u64;
     for level in (0..64u8).rev() {
@@ -1295,6 +1416,7 @@ impl Sequencer {
             last_leaf,
             last_recorded,
             overlay: HashMap::new(),
+            in_flight: HashMap::new(),
             number: 0,
             applied,
             views: Vec::new(),
@@ -1349,11 +1471,12 @@ impl Sequencer {
         let started = std::time::Instant::now();
         let mut writes = AppendBatch::default();
         let (appended, identity_changed) = self.admit_batch(batch, &mut writes)?;
-        if writes.leaves == 0 {
+        if writes.leaf_count() == 0 {
             // Only duplicates: answered by the committer once every earlier batch is durable
             // (a duplicate may sit in a batch still being flushed).
             return Ok(Staged {
                 number: self.number,
+                writes: None,
                 checkpoint: None,
                 views: Vec::new(),
                 appended,
@@ -1370,6 +1493,7 @@ impl Sequencer {
     fn forget_applied(&mut self) {
         while let Ok(applied) = self.applied.try_recv() {
             self.overlay.retain(|_, (number, _)| *number > applied);
+            self.in_flight.retain(|_, (number, ..)| *number > applied);
         }
     }
 
@@ -1448,15 +1572,10 @@ impl Sequencer {
         };
         writes.checkpoint(signed.note.as_bytes());
         writes.head(Head { size, root });
-        let new_leaves = writes.leaves;
-        crash_point("before-write");
-        if let Err(e) = self.shared.store.append(writes) {
-            not_acknowledged(appended, &e);
-            return Err(e);
-        }
-        crash_point("after-write");
+        let new_leaves = writes.leaf_count();
         Ok(Staged {
             number: self.number,
+            writes: Some(writes),
             checkpoint: Some(signed),
             views: std::mem::take(&mut self.views),
             appended,
@@ -1472,6 +1591,8 @@ impl Sequencer {
 struct Staged {
     /// Batches are numbered from 1 in the order they are staged (and committed).
     number: u64,
+    /// The leaves (for the journal) and what they add to sled; `None` with `checkpoint`.
+    writes: Option<AppendBatch>,
     /// The checkpoint covering the batch (also in the batch, as sled's copy); `None` when the
     /// batch appended nothing (only duplicates to answer).
     checkpoint: Option<SignedCheckpoint>,
@@ -1495,7 +1616,15 @@ struct Committer {
     written_at: std::time::Instant,
     /// `CHECKPOINT_FILE_INTERVAL_MS`, or zero (every batch) under injected faults.
     interval: std::time::Duration,
+    /// Whether sled holds batches written since its last flush, and when that flush was.
+    sled_dirty: bool,
+    flushed_at: std::time::Instant,
 }
+
+/// How long sled may hold batches it has not flushed while statements keep coming. sled is not
+/// the acknowledgement point (the journal is), so this bounds only how much an open after a
+/// power cut catches up from the journal: about a second of appends.
+const SLED_FLUSH_INTERVAL_MS: u64 = 1000;
 
 /// How far the checkpoint file may trail sled's copy while statements keep coming. The file
 /// exists to catch a sled directory rolled back to an older copy; sled's own copy, written in the
@@ -1514,6 +1643,7 @@ impl Committer {
                 Ok(staged) => staged,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     self.write_checkpoint_file();
+                    self.flush_sled();
                     continue;
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -1525,8 +1655,14 @@ impl Committer {
                 continue;
             }
             match self.commit(staged) {
-                Ok(()) if self.written_at.elapsed() >= interval => self.write_checkpoint_file(),
-                Ok(()) => {}
+                Ok(()) => {
+                    if self.written_at.elapsed() >= interval {
+                        self.write_checkpoint_file();
+                    }
+                    if self.flushed_at.elapsed().as_millis() as u64 >= SLED_FLUSH_INTERVAL_MS {
+                        self.flush_sled();
+                    }
+                }
                 Err(e) => {
                     self.shared.stop(&e);
                 }
@@ -1534,6 +1670,21 @@ impl Committer {
         }
         // Closing: the file gets the last checkpoint, which covers only durable leaves.
         self.write_checkpoint_file();
+        self.flush_sled();
+    }
+
+    /// Flushes sled when it holds batches written since the last flush. A failure stops the
+    /// ledger: sled's state on disk is no longer known, and reopening catches it up from the
+    /// journal.
+    fn flush_sled(&mut self) {
+        if !self.sled_dirty || self.shared.stopped_reason().is_some() {
+            return;
+        }
+        self.flushed_at = std::time::Instant::now();
+        self.sled_dirty = false;
+        if let Err(e) = self.shared.store.flush() {
+            self.shared.stop(&e);
+        }
     }
 
     /// Brings the checkpoint file up to date. A failure stops the ledger: nothing is
@@ -1556,6 +1707,7 @@ impl Committer {
     fn commit(&mut self, staged: Staged) -> Result<(), StoreError> {
         let Staged {
             number,
+            writes,
             checkpoint,
             views,
             appended,
@@ -1572,23 +1724,29 @@ impl Committer {
             return Ok(());
         };
         let size = signed.size;
-        let flushing = std::time::Instant::now();
-        let flushed = self.shared.store.flush();
+        let writes = writes.expect("a batch with a checkpoint has writes");
+        let first = size - new_leaves;
+        crash_point("before-write");
+        let writing = std::time::Instant::now();
+        // The acknowledgement point: the journal's fdatasync.
+        let journaled = self.shared.store.append_leaves(&writes, first);
         let stats = &self.shared.stats;
-        stats
-            .flush_seconds
-            .observe(flushing.elapsed().as_secs_f64());
-        // The views follow the log; they are not needed for durability (a crash before the
-        // next flush is caught up from the watermark on open), so they get no flush of their own.
-        // They are applied before the answer so that a writer reads its own statement back.
-        let result = flushed.and_then(|()| {
+        stats.flush_seconds.observe(writing.elapsed().as_secs_f64());
+        // sled and the views follow the journal; they are not needed for durability (opening
+        // catches them up from it), so they get no flush of their own here. They are written
+        // before the answer so that a writer reads its own statement back.
+        let result = journaled.and_then(|_| {
+            crash_point("after-write");
+            self.shared.store.append(writes)?;
+            self.shared.store.apply_projection(&views, size)?;
             crash_point("after-flush");
-            self.shared.store.apply_projection(&views, size)
+            Ok(())
         });
         if let Err(e) = result {
             not_acknowledged(appended, &e);
             return Err(e);
         }
+        self.sled_dirty = true;
         let _ = self.applied.send(number);
         // The batch is durable: the upper nodes it completed join the proof cache. A failed read
         // only leaves them to the store until the next batch tries again.
@@ -1667,7 +1825,7 @@ impl Sequencer {
         let bytes = leaf.encode()?;
         let leaf_hash = merkle::leaf_hash(&bytes);
         self.fold(&admitted, &leaf_hash, recorded_at);
-        self.add_leaf(writes, seq, &bytes, leaf_hash);
+        self.add_leaf(writes, bytes, leaf_hash);
         writes.statement_id(&id, IdEntry { seq, payload_hash });
         if identity {
             writes.identity(seq);
@@ -1675,6 +1833,8 @@ impl Sequencer {
         self.last_leaf = leaf_hash;
         self.last_recorded = Some(recorded_at);
         in_batch.insert(id, (seq, leaf_hash, payload_hash));
+        self.in_flight
+            .insert(id, (self.number, seq, leaf_hash, payload_hash));
         Ok(Admit::New {
             seq,
             leaf_hash,
@@ -1689,8 +1849,12 @@ impl Sequencer {
         id: &[u8; 16],
         in_batch: &HashMap<[u8; 16], (u64, Hash, Hash)>,
     ) -> Result<Option<(u64, Hash, Hash)>, StoreError> {
-        Ok(match in_batch.get(id) {
-            Some(&(seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
+        let in_flight = self
+            .in_flight
+            .get(id)
+            .map(|&(_, seq, leaf_hash, hash)| (seq, leaf_hash, hash));
+        Ok(match in_batch.get(id).copied().or(in_flight) {
+            Some((seq, leaf_hash, hash)) => Some((seq, leaf_hash, hash)),
             None => match self.shared.store.statement_id(id)? {
                 Some(found) => {
                     let leaf_hash = self.shared.recorded(found)?;
@@ -1740,8 +1904,8 @@ impl Sequencer {
     }
 
     /// Adds leaf `seq` and the Merkle nodes its append completes to the batch.
-    fn add_leaf(&mut self, writes: &mut AppendBatch, seq: u64, bytes: &[u8], leaf_hash: Hash) {
-        writes.leaf(seq, bytes);
+    fn add_leaf(&mut self, writes: &mut AppendBatch, bytes: Vec<u8>, leaf_hash: Hash) {
+        writes.leaf(bytes);
         for (level, index, hash) in self.range.append(leaf_hash) {
             writes.node(level, index, &hash);
         }
@@ -1922,7 +2086,7 @@ impl Classify for AppendError {
 impl Classify for OpenError {
     fn class(&self) -> Class {
         match self {
-            Self::NotALedger { .. } | Self::Exists { .. } => Class::Usage,
+            Self::NotALedger { .. } | Self::Exists { .. } | Self::OldLayout { .. } => Class::Usage,
             Self::Key(e) => e.class(),
             Self::Genesis(e) => e.class(),
             Self::Storage(e) => e.class(),

@@ -1,5 +1,6 @@
 //! Application: the use-cases — the ledger's write path and opening, verification, export,
-//! queries, case files and bundles, composing statements, the demo, the doctor and the benchmarks.
+//! queries, case files and bundles, composing statements, the demo, the doctor, the storage
+//! layout upgrade and the benchmarks.
 //! No HTTP, no terminal output.
 
 pub mod bench;
@@ -14,4 +15,5 @@ pub mod ledger;
 pub mod log;
 pub mod queries;
 pub mod reads;
+pub mod upgrade;
 pub mod verify;

@@ -5,7 +5,7 @@
 use crate::base::ids::{ItemId, OfficerId};
 use crate::domain::custody::{ItemState, Status, Transfer};
 use crate::domain::projection::{self, TimelineEntry};
-use crate::storage::store::{SledStore, StoreError};
+use crate::storage::store::{LedgerStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -15,7 +15,7 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, 
 }
 
 /// One item's current state.
-pub fn item(store: &SledStore, id: &ItemId) -> Result<Option<ItemState>, StoreError> {
+pub fn item(store: &LedgerStore, id: &ItemId) -> Result<Option<ItemState>, StoreError> {
     store
         .projection_get(&projection::key(
             projection::ITEMS,
@@ -27,7 +27,7 @@ pub fn item(store: &SledStore, id: &ItemId) -> Result<Option<ItemState>, StoreEr
 
 /// Every item, optionally only those with a status and/or at a facility.
 pub fn items(
-    store: &SledStore,
+    store: &LedgerStore,
     status: Option<Status>,
     facility: Option<&str>,
 ) -> Result<Vec<ItemState>, StoreError> {
@@ -43,7 +43,7 @@ pub fn items(
 }
 
 /// The id of every item, in order, without reading the items.
-pub fn item_ids(store: &SledStore) -> Result<Vec<ItemId>, StoreError> {
+pub fn item_ids(store: &LedgerStore) -> Result<Vec<ItemId>, StoreError> {
     store
         .projection_keys(projection::ITEMS)?
         .iter()
@@ -59,7 +59,7 @@ pub fn item_ids(store: &SledStore) -> Result<Vec<ItemId>, StoreError> {
 }
 
 /// Every event of an item, in log order.
-pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, StoreError> {
+pub fn history(store: &LedgerStore, id: &ItemId) -> Result<Vec<TimelineEntry>, StoreError> {
     let mut prefix = projection::key(projection::TIMELINE, &[id.as_str().as_bytes()]);
     prefix.push(0);
     store
@@ -70,7 +70,7 @@ pub fn history(store: &SledStore, id: &ItemId) -> Result<Vec<TimelineEntry>, Sto
 }
 
 /// The items whose ids end the keys under `prefix`, each read from its own item entry.
-fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, StoreError> {
+fn items_under(store: &LedgerStore, prefix: &[u8]) -> Result<Vec<ItemState>, StoreError> {
     let mut out = Vec::new();
     for (k, _) in store.projection_scan(prefix)? {
         if let Some(id) = projection::trailing_item(&k)
@@ -85,7 +85,7 @@ fn items_under(store: &SledStore, prefix: &[u8]) -> Result<Vec<ItemState>, Store
 /// The item states the entries under `prefix` carry as their values (holdings and pending
 /// entries do): one range scan, no read per item.
 fn states_under(
-    store: &SledStore,
+    store: &LedgerStore,
     prefix: &[u8],
     what: &str,
 ) -> Result<Vec<ItemState>, StoreError> {
@@ -98,7 +98,7 @@ fn states_under(
 
 /// Items an officer holds now.
 pub fn holdings_of_officer(
-    store: &SledStore,
+    store: &LedgerStore,
     officer: &OfficerId,
 ) -> Result<Vec<ItemState>, StoreError> {
     let mut prefix = projection::key(projection::HOLDER, &[officer.as_str().as_bytes()]);
@@ -107,7 +107,7 @@ pub fn holdings_of_officer(
 }
 
 /// Items a unit holds now.
-pub fn holdings_of_unit(store: &SledStore, unit: &str) -> Result<Vec<ItemState>, StoreError> {
+pub fn holdings_of_unit(store: &LedgerStore, unit: &str) -> Result<Vec<ItemState>, StoreError> {
     let mut prefix = projection::key(projection::UNIT, &[unit.as_bytes()]);
     prefix.push(0);
     states_under(store, &prefix, "holding")
@@ -132,12 +132,12 @@ impl Pending {
 }
 
 /// Every item in transit, in id order: the states the pending entries carry.
-pub fn in_transit(store: &SledStore) -> Result<Vec<ItemState>, StoreError> {
+pub fn in_transit(store: &LedgerStore) -> Result<Vec<ItemState>, StoreError> {
     states_under(store, projection::PENDING, "pending transfer")
 }
 
 /// Every release waiting for its receipt, in item order.
-pub fn pending(store: &SledStore) -> Result<Vec<Pending>, StoreError> {
+pub fn pending(store: &LedgerStore) -> Result<Vec<Pending>, StoreError> {
     Ok(in_transit(store)?
         .into_iter()
         .filter_map(Pending::of)
@@ -153,7 +153,7 @@ pub struct Incident {
     pub persons: Vec<Value>,
 }
 
-pub fn incident(store: &SledStore, id: &str) -> Result<Incident, StoreError> {
+pub fn incident(store: &LedgerStore, id: &str) -> Result<Incident, StoreError> {
     let mut p = projection::key(projection::INCIDENT_EVENTS, &[id.as_bytes()]);
     p.push(0);
     let events = store
@@ -180,7 +180,7 @@ pub fn incident(store: &SledStore, id: &str) -> Result<Incident, StoreError> {
 }
 
 /// Every event involving a person: `SDP:…`, `NIK:…`, `PASSPORT:<nat>:…` or an officer's NIP/NRP.
-pub fn person(store: &SledStore, key: &str) -> Result<Vec<Value>, StoreError> {
+pub fn person(store: &LedgerStore, key: &str) -> Result<Vec<Value>, StoreError> {
     let mut p = projection::key(projection::PERSONS, &[key.as_bytes()]);
     p.push(0);
     store
@@ -191,7 +191,7 @@ pub fn person(store: &SledStore, key: &str) -> Result<Vec<Value>, StoreError> {
 }
 
 /// Per-facility counts: events, items, and items by status.
-pub fn facilities(store: &SledStore) -> Result<Vec<(String, Value)>, StoreError> {
+pub fn facilities(store: &LedgerStore) -> Result<Vec<(String, Value)>, StoreError> {
     store
         .projection_scan(projection::FACILITY)?
         .into_iter()

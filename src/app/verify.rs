@@ -444,9 +444,9 @@ pub fn type_order() -> impl Iterator<Item = &'static str> {
     StatementType::ALL.iter().map(|t| t.as_str())
 }
 
-impl LogSource for crate::storage::store::SledStore {
+impl LogSource for crate::storage::store::LedgerStore {
     fn leaf(&self, seq: u64) -> Result<Vec<u8>, VerifyError> {
-        crate::storage::store::SledStore::leaf(self, seq)
+        crate::storage::store::LedgerStore::leaf(self, seq)
             .map_err(|e| VerifyError::Read(e.to_string()))?
             .ok_or_else(|| VerifyError::Leaf {
                 seq,

@@ -17,7 +17,7 @@ use crate::format::envelope::Envelope;
 use crate::format::merkle::{self, Hash};
 use crate::format::note::{self, VerifierKey};
 use crate::keys::signing::SecretKey;
-use crate::storage::store::{FaultKind, FaultRates, Faults};
+use crate::storage::store::{FaultKind, FaultRates, Faults, JOURNAL_DIR, SLED_DIR};
 use std::collections::BTreeMap;
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -1259,8 +1259,11 @@ impl FaultRun<'_> {
     /// copy back; the open must refuse it for the rollback.
     fn check_rollback(&self, size: u64, report: &mut FaultReport) -> Result<(), String> {
         let (seed, dir) = (self.seed, self.dir);
+        // The whole store: the journal (the log's entries) and sled (what is derived from them).
         let copy = dir.with_extension("older");
-        copy_dir(&dir.join("log.sled"), &copy).map_err(|e| format!("copy: {e}"))?;
+        for part in [SLED_DIR, JOURNAL_DIR] {
+            copy_dir(&dir.join(part), &copy.join(part)).map_err(|e| format!("copy: {e}"))?;
+        }
         let ledger = Ledger::open(dir).map_err(|e| e.to_string())?;
         let envelope = statement(self.signers, 0, self.statements + 1, &SystemClock)
             .map_err(|e| e.to_string())?
@@ -1269,8 +1272,11 @@ impl FaultRun<'_> {
         ledger.submit(&envelope).map_err(|e| e.to_string())?;
         ledger.close();
         drop(ledger);
-        std::fs::remove_dir_all(dir.join("log.sled")).map_err(|e| e.to_string())?;
-        std::fs::rename(&copy, dir.join("log.sled")).map_err(|e| e.to_string())?;
+        for part in [SLED_DIR, JOURNAL_DIR] {
+            std::fs::remove_dir_all(dir.join(part)).map_err(|e| e.to_string())?;
+            std::fs::rename(copy.join(part), dir.join(part)).map_err(|e| e.to_string())?;
+        }
+        std::fs::remove_dir(&copy).map_err(|e| e.to_string())?;
         report.rollbacks += 1;
         match Ledger::open(dir) {
             Err(OpenError::Corrupt(why)) if why.contains(&format!("holds {size} entries")) => {

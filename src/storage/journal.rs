@@ -6,8 +6,8 @@
 //! `log::LogStore` the contract. Locks nothing: the ledger's own lock covers its folder.
 
 use crate::base::limits::{JOURNAL_SEGMENT_BYTES_MAX, LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
+use crate::storage::fault::{FaultKind, Faults, StoreError};
 use crate::storage::log::{LogStore, check_batch, check_range};
-use crate::storage::store::{FaultKind, Faults, StoreError};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 //! describes the journal's bytes and its crash windows; `tests/log_store_conformance.rs` runs one
 //! suite against every implementation.
 
-use crate::storage::store::StoreError;
+use crate::storage::fault::StoreError;
 
 /// An append-only sequence of byte strings (the log's entries, indexed from 0), written in
 /// group-commit batches.

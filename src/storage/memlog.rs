@@ -2,8 +2,8 @@
 //! durability across the death of the process: `reopen` stands for closing and opening again,
 //! which loses nothing acknowledged, and there is never a torn tail to cut.
 
+use crate::storage::fault::{FaultKind, Faults, StoreError};
 use crate::storage::log::{LogStore, check_batch, check_range};
-use crate::storage::store::{FaultKind, Faults, StoreError};
 use std::sync::{Arc, Mutex, RwLock};
 
 /// The log's entries in a `Vec`. With `Faults`, an append can fail (a failed write, a short

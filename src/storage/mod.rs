@@ -1,9 +1,13 @@
-//! Storage: the bytes on disk — the sled layout, atomic batches and flushes, the checkpoint file,
-//! the ledger's lock and what a killed process can leave; the log store contract (`log`) with its
-//! append-only journal (`journal`) and in-memory (`memlog`) implementations, not yet used by the
-//! ledger; the upper Merkle tree kept in memory for proofs (`node_cache`). Knows no custody rule.
+//! Storage: the bytes on disk — the ledger folder's storage (`store`: the journal that holds the
+//! log's entries and is the acknowledgement point, sled beside it for the Merkle nodes, indexes
+//! and views), the checkpoint file, the storage layout's version file (`layout`), the ledger's
+//! lock and what a killed process can leave (`recovery`); the log store contract (`log`) with its
+//! append-only journal (`journal`) and in-memory (`memlog`) implementations; the upper Merkle
+//! tree kept in memory for proofs (`node_cache`). Knows no custody rule.
 
+pub mod fault;
 pub mod journal;
+pub mod layout;
 pub mod log;
 pub mod memlog;
 pub mod node_cache;

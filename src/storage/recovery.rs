@@ -15,7 +15,7 @@
 //! file away gives back exactly the folder the previous run left, which sled opens (it is the
 //! state any crash of that run leaves). docs/RELIABILITY.md has the whole argument.
 
-use crate::storage::store::StoreError;
+use crate::storage::fault::StoreError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

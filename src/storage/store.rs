@@ -1,7 +1,9 @@
-//! Storage: the log's bytes on disk. Owns the sled layout (one tree, `log`, whose keys carry a
-//! one-byte prefix so that a leaf, its Merkle nodes, its id index and the head move together in
-//! one atomic batch), flushing, and the checkpoint file kept outside sled. Knows nothing of
-//! custody rules; offers no way to rewrite or delete a leaf.
+//! Storage: a ledger's bytes on disk. Owns the ledger folder's storage (`LedgerStore`): the
+//! journal that holds the log's entries (`journal`, the acknowledgement point), and the sled
+//! layout beside it (one tree, `log`, whose keys carry a one-byte prefix so that a batch's Merkle
+//! nodes, id index and head move together in one atomic sled batch; one tree of views), flushing,
+//! and the checkpoint file kept outside both. Knows nothing of custody rules; offers no way to
+//! rewrite or delete a leaf.
 //!
 //! Faults (`Faults`) can be injected at this boundary, seeded and reproducible, for the
 //! reliability suite: a failed write, a failed flush, a failed checkpoint write, a read that
@@ -9,13 +11,20 @@
 //! (every real open) the checks cost one branch.
 //!
 //! Contract (what any backend must promise, and what the ledger relies on):
-//! - `append` applies a whole `AppendBatch` or nothing, and never changes an existing key;
-//! - nothing appended is durable until `flush` returns `Ok`;
-//! - after a crash, the store holds a prefix of the batches appended (never a later batch
-//!   without an earlier one).
+//! - `append_leaves` returns only once the batch's leaves are durable in the journal (see
+//!   `log::LogStore`); nothing of a failed one is acknowledged;
+//! - `append` applies a whole `AppendBatch`'s sled part or nothing, and never changes an existing
+//!   key; it is called only after `append_leaves` of the same batch, so sled's head never runs
+//!   ahead of the journal;
+//! - sled's part is durable only once `flush` returns `Ok`; after a crash, sled holds a prefix of
+//!   the batches applied (never a later batch without an earlier one), which opening catches up
+//!   from the journal.
 
 use crate::domain::projection::{self, Write};
 use crate::format::merkle::{Hash, NodeSource};
+pub use crate::storage::fault::{FaultKind, FaultRates, Faults, StoreError, splitmix64};
+use crate::storage::journal::{JournalOptions, JournalStore, TailCut};
+use crate::storage::log::LogStore as _;
 use std::path::{Path, PathBuf};
 
 const PREFIX_LEAF: u8 = b'L';
@@ -25,40 +34,6 @@ const PREFIX_IDENTITY: u8 = b'X';
 const KEY_HEAD: &[u8] = b"H";
 const KEY_ORIGIN: &[u8] = b"O";
 const KEY_CHECKPOINT: &[u8] = b"C";
-
-/// A storage failure. The ledger stops acknowledging when it sees one.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum StoreError {
-    #[error("storage I/O failed: {0}; check the disk and permissions, then reopen the ledger")]
-    Io(String),
-    #[error("storage is corrupt: {0}{hint}", hint = doctor_hint(.0))]
-    Corrupt(String),
-    /// Another process holds the ledger: not a fault, try again when it is done.
-    #[error("{0}")]
-    Busy(String),
-    /// The caller broke a store's API (read past the end, a batch over its limit): a bug in
-    /// custody, not in the disk; nothing was written.
-    #[error("storage misused: {0}")]
-    Misuse(String),
-}
-
-/// Every corruption message ends by naming the command that says what can be repaired.
-fn doctor_hint(message: &str) -> &'static str {
-    if message.contains("custody doctor") {
-        ""
-    } else {
-        "; run `custody doctor --ledger DIR` on the ledger folder to see which file is damaged and whether acknowledged entries are at risk"
-    }
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        match e {
-            sled::Error::Corruption { .. } => Self::Corrupt(e.to_string()),
-            other => Self::Io(other.to_string()),
-        }
-    }
-}
 
 /// What a statement id maps to: where it landed and the SHA-256 of its bytes, so that the same id
 /// with other bytes is told apart from a retry.
@@ -75,17 +50,20 @@ pub struct Head {
     pub root: Hash,
 }
 
-/// Everything one group commit writes.
+/// Everything one group commit writes: its leaves (for the journal) and what they add to sled.
 #[derive(Debug, Default)]
 pub struct AppendBatch {
     batch: sled::Batch,
-    pub leaves: u64,
+    leaves: Vec<Vec<u8>>,
 }
 
 impl AppendBatch {
-    pub fn leaf(&mut self, seq: u64, bytes: &[u8]) {
-        self.batch.insert(&key_u64(PREFIX_LEAF, seq)[..], bytes);
-        self.leaves += 1;
+    pub fn leaf(&mut self, bytes: Vec<u8>) {
+        self.leaves.push(bytes);
+    }
+    /// Leaves in the batch.
+    pub fn leaf_count(&self) -> u64 {
+        self.leaves.len() as u64
     }
     pub fn node(&mut self, level: u8, index: u64, hash: &Hash) {
         self.batch.insert(&node_key(level, index)[..], &hash[..]);
@@ -134,121 +112,6 @@ fn node_key(level: u8, index: u64) -> [u8; 10] {
 /// Key-value pairs read from a projection, in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// How often each fault fires, in parts per million of the calls that can fail that way.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FaultRates {
-    /// `append` fails before anything is applied.
-    pub write_fail_ppm: u32,
-    /// `flush` fails (the batch may or may not reach the disk later, as with a real fsync error).
-    pub flush_fail_ppm: u32,
-    /// Writing the checkpoint file fails.
-    pub checkpoint_fail_ppm: u32,
-    /// A log read (leaf, Merkle node, statement id index) returns one flipped bit.
-    pub read_flip_ppm: u32,
-    /// A journal append writes only part of its batch, then fails (the sled store has no such
-    /// fault: sled applies a batch in memory and writes it at `flush`).
-    pub short_write_ppm: u32,
-}
-
-/// One injected fault, as the reliability suite reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultKind {
-    WriteFail,
-    FlushFail,
-    CheckpointFail,
-    ReadFlip,
-    ShortWrite,
-}
-
-/// A seeded source of storage faults shared by a store and its checkpoint file. Deterministic:
-/// the same seed and the same sequence of calls inject the same faults. `clear` ends the fault
-/// (the disk is replaced, the cable reseated) without forgetting what was injected.
-#[derive(Debug)]
-pub struct Faults {
-    state: std::sync::Mutex<FaultState>,
-}
-
-#[derive(Debug)]
-struct FaultState {
-    rng: u64,
-    rates: FaultRates,
-    injected: Vec<FaultKind>,
-}
-
-impl Faults {
-    pub fn new(seed: u64, rates: FaultRates) -> Self {
-        Self {
-            state: std::sync::Mutex::new(FaultState {
-                rng: seed ^ 0x9E37_79B9_7F4A_7C15,
-                rates,
-                injected: Vec::new(),
-            }),
-        }
-    }
-
-    /// Stops injecting faults from now on.
-    pub fn clear(&self) {
-        self.lock().rates = FaultRates::default();
-    }
-
-    /// Every fault injected so far, in order.
-    pub fn injected(&self) -> Vec<FaultKind> {
-        self.lock().injected.clone()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Rolls for `kind`; a hit is recorded. Returns a random word for the caller's use.
-    pub(super) fn roll(&self, kind: FaultKind) -> Option<u64> {
-        let mut s = self.lock();
-        let ppm = match kind {
-            FaultKind::WriteFail => s.rates.write_fail_ppm,
-            FaultKind::FlushFail => s.rates.flush_fail_ppm,
-            FaultKind::CheckpointFail => s.rates.checkpoint_fail_ppm,
-            FaultKind::ReadFlip => s.rates.read_flip_ppm,
-            FaultKind::ShortWrite => s.rates.short_write_ppm,
-        };
-        if ppm == 0 {
-            return None;
-        }
-        let draw = splitmix64(&mut s.rng);
-        if draw % 1_000_000 >= u64::from(ppm) {
-            return None;
-        }
-        s.injected.push(kind);
-        Some(splitmix64(&mut s.rng))
-    }
-
-    pub(super) fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
-        match self.roll(kind) {
-            Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
-            None => Ok(()),
-        }
-    }
-
-    /// Flips one bit of `bytes` when a read flip is rolled.
-    pub(super) fn corrupt(&self, bytes: &mut [u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        if let Some(word) = self.roll(FaultKind::ReadFlip) {
-            let bit = (word % (bytes.len() as u64 * 8)) as usize;
-            bytes[bit / 8] ^= 1 << (bit % 8);
-        }
-    }
-}
-
-/// SplitMix64: a tiny, well-mixed generator; enough to schedule faults reproducibly.
-pub fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// The one sled configuration every custody ledger has used. Its persisted part (`conf`: segment
 /// size, compression, format version) has never changed, which is what lets `custody doctor`
 /// rewrite a torn `conf` (see `fresh_conf`).
@@ -259,6 +122,47 @@ fn sled_config(dir: &Path) -> sled::Config {
         .path(dir)
         .cache_capacity(crate::base::limits::SLED_CACHE_BYTES)
         .flush_every_ms(None)
+}
+
+/// What an open refused by sled means. With our fixed settings, sled refusing its own
+/// configuration or format ("Unsupported", found by the tamper matrix when a bit of `conf` was
+/// flipped) or tripping over its own data means the files were altered or damaged, not that a
+/// disk or permission needs checking.
+fn sled_open_error(dir: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Unsupported(_)
+        | sled::Error::ReportableBug(_)
+        | sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
+            "the sled store in {} does not open: its files were altered or damaged (sled says: {e}). Run `custody doctor --ledger {}` to see which file and whether acknowledged entries are at risk, and add --repair to fix what can be fixed safely",
+            dir.display(),
+            dir.parent().unwrap_or(dir).display()
+        )),
+        other => other.into(),
+    }
+}
+
+/// Opens sled in `dir`, waiting up to `LOCK_WAIT_MS` for a process that is still letting go of
+/// its lock (sled's background flusher lets go a moment after the last handle).
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    const LOCK_WAIT_MS: u64 = 3000;
+    const LOCK_RETRY_MS: u64 = 20;
+    let started = std::time::Instant::now();
+    loop {
+        match sled_config(dir).open() {
+            Ok(db) => return Ok(db),
+            // sled wraps the lock failure in an I/O error of its own; its text is the signal.
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if started.elapsed().as_millis() as u64 >= LOCK_WAIT_MS {
+                    return Err(StoreError::Io(format!(
+                        "{} is in use by another process (is `custody serve` running on it?)",
+                        dir.display()
+                    )));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
+            }
+            Err(e) => return Err(sled_open_error(dir, e)),
+        }
+    }
 }
 
 /// The bytes of the `conf` file sled writes for `sled_config`, obtained by letting sled create a
@@ -274,9 +178,18 @@ pub fn fresh_conf(scratch: &Path) -> Result<Vec<u8>, StoreError> {
 
 /// sled 0.34's data file inside its directory (its log of pages).
 const SLED_DATA_FILE: &str = "db";
+/// The sled folder inside a ledger folder.
+pub const SLED_DIR: &str = "log.sled";
+/// The journal folder inside a ledger folder.
+pub const JOURNAL_DIR: &str = "journal";
 
-/// The sled-backed log store.
-pub struct SledStore {
+/// A ledger's storage: the log's entries in the journal (`journal::JournalStore`, whose
+/// `fdatasync` is the acknowledgement point), and in sled everything derived from them — the
+/// Merkle nodes, the statement-id index, the identity seqs, the head, sled's copy of the latest
+/// checkpoint, and the views. sled is written only after the journal has made the leaves durable,
+/// so its head never runs ahead of the journal; it is not flushed per batch, and opening catches
+/// it up from the journal (`app::ledger`). docs/STORAGE.md §6 gives the crash windows.
+pub struct LedgerStore {
     db: sled::Db,
     log: sled::Tree,
     /// Read-side views (see `projection`), separate from the log, with their own watermark.
@@ -284,13 +197,15 @@ pub struct SledStore {
     /// sled's data file, opened again to `fdatasync` it after every flush (see `flush`).
     data_file: std::fs::File,
     faults: Option<std::sync::Arc<Faults>>,
+    journal: JournalStore,
+    /// What opening the journal cut from its torn tail.
+    tail_cut: TailCut,
+    journal_dir: PathBuf,
 }
 
-impl SledStore {
-    /// Opens (creating if needed) the sled database in `dir`. sled holds an exclusive file lock;
-    /// a process that just closed the ledger may still be releasing it (sled's background
-    /// flusher lets go a moment after the last handle), so a held lock is retried for up to
-    /// `LOCK_WAIT_MS` before it is reported.
+impl LedgerStore {
+    /// Opens (creating if needed) the storage of the ledger folder `dir`: sled in `log.sled`, the
+    /// journal in `journal`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         Self::open_with_faults(dir, None)
     }
@@ -300,68 +215,82 @@ impl SledStore {
         dir: &Path,
         faults: Option<std::sync::Arc<Faults>>,
     ) -> Result<Self, StoreError> {
-        const LOCK_WAIT_MS: u64 = 3000;
-        const LOCK_RETRY_MS: u64 = 20;
-        let started = std::time::Instant::now();
-        loop {
-            let result = sled_config(dir).open();
-            match result {
-                Ok(db) => {
-                    let log = db.open_tree("log")?;
-                    let views = db.open_tree("projections")?;
-                    let data_file = std::fs::File::open(dir.join(SLED_DATA_FILE)).map_err(|e| {
-                        StoreError::Io(format!(
-                            "cannot open {} to make it durable: {e}",
-                            dir.join(SLED_DATA_FILE).display()
-                        ))
-                    })?;
-                    return Ok(Self {
-                        db,
-                        log,
-                        views,
-                        data_file,
-                        faults,
-                    });
-                }
-                // sled wraps the lock failure in an I/O error of its own; its text is the signal.
-                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                    if started.elapsed().as_millis() as u64 >= LOCK_WAIT_MS {
-                        return Err(StoreError::Io(format!(
-                            "{} is in use by another process (is `custody serve` running on it?)",
-                            dir.display()
-                        )));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
-                }
-                Err(e) => return Err(Self::open_error(dir, e)),
-            }
-        }
+        Self::open_at(&dir.join(SLED_DIR), &dir.join(JOURNAL_DIR), faults)
     }
 
-    /// What an open refused by sled means. With our fixed settings, sled refusing its own
-    /// configuration or format ("Unsupported", found by the tamper matrix when a bit of `conf`
-    /// was flipped) or tripping over its own data means the files were altered or damaged, not
-    /// that a disk or permission needs checking.
-    fn open_error(dir: &Path, e: sled::Error) -> StoreError {
-        match e {
-            sled::Error::Unsupported(_)
-            | sled::Error::ReportableBug(_)
-            | sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
-                "the sled store in {} does not open: its files were altered or damaged (sled says: {e}). Run `custody doctor --ledger {}` to see which file and whether acknowledged entries are at risk, and add --repair to fix what can be fixed safely",
-                dir.display(),
-                dir.parent().unwrap_or(dir).display()
-            )),
-            other => other.into(),
-        }
+    /// Opens sled in `sled_dir` and the journal in `journal_dir` (`custody upgrade` builds a
+    /// journal beside the old layout's sled before swapping it in).
+    ///
+    /// sled holds an exclusive file lock; a process that just closed the ledger may still be
+    /// releasing it, so a held lock is retried for up to `LOCK_WAIT_MS` before it is reported.
+    pub fn open_at(
+        sled_dir: &Path,
+        journal_dir: &Path,
+        faults: Option<std::sync::Arc<Faults>>,
+    ) -> Result<Self, StoreError> {
+        let db = open_sled(sled_dir)?;
+        let log = db.open_tree("log")?;
+        let views = db.open_tree("projections")?;
+        let data_file = std::fs::File::open(sled_dir.join(SLED_DATA_FILE)).map_err(|e| {
+            StoreError::Io(format!(
+                "cannot open {} to make it durable: {e}",
+                sled_dir.join(SLED_DATA_FILE).display()
+            ))
+        })?;
+        let options = JournalOptions {
+            faults: faults.clone(),
+            ..JournalOptions::default()
+        };
+        let (journal, tail_cut) = JournalStore::open_with(journal_dir, options)?;
+        Ok(Self {
+            db,
+            log,
+            views,
+            data_file,
+            faults,
+            journal,
+            tail_cut,
+            journal_dir: journal_dir.to_path_buf(),
+        })
+    }
+    /// What opening the journal cut from a torn tail (nothing, mostly), for the caller to log.
+    pub fn tail_cut(&self) -> &TailCut {
+        &self.tail_cut
     }
 
-    /// Applies a batch atomically. Not durable until `flush`.
+    /// Appends the batch's leaves to the journal as one batch and makes them durable: the
+    /// acknowledgement point. Answers the seq of the first; `expected` is the seq the caller gave
+    /// it, and any other answer is corruption (the journal and the tree disagree on the size).
+    pub fn append_leaves(&self, batch: &AppendBatch, expected: u64) -> Result<u64, StoreError> {
+        let refs: Vec<&[u8]> = batch.leaves.iter().map(Vec::as_slice).collect();
+        let first = self.journal.append(&refs)?;
+        if first != expected {
+            return Err(StoreError::Corrupt(format!(
+                "the journal put leaf {expected} at index {first}: the journal and the Merkle tree disagree on the log's size"
+            )));
+        }
+        Ok(first)
+    }
+
+    /// Writes what the batch adds to sled (nodes, ids, identity seqs, head, checkpoint) in one
+    /// atomic sled batch, after its leaves are durable in the journal. Not durable until `flush`;
+    /// opening catches sled up from the journal.
     pub fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
             f.fail(FaultKind::WriteFail, "writing the batch")?;
         }
         self.log.apply_batch(batch.batch)?;
         Ok(())
+    }
+
+    /// Entries in the journal: the log's durable size.
+    pub fn log_len(&self) -> u64 {
+        self.journal.len()
+    }
+
+    /// The leaves `start .. end` from the journal (each checked against its CRCs).
+    pub fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.journal.read(start, end)
     }
 
     /// Makes every appended batch durable.
@@ -414,10 +343,61 @@ impl SledStore {
         })
     }
 
+    /// The leaf at `seq` from the journal; `None` beyond its end.
     pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if seq >= self.journal.len() {
+            return Ok(None);
+        }
+        self.journal.get(seq).map(Some)
+    }
+
+    /// The leaves `start .. end` as the old layout (custody layout 1) kept them, in sled; `None`
+    /// for a leaf that is not there. Read only by `custody upgrade`.
+    pub fn legacy_leaves(&self, start: u64, end: u64) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        (start..end)
+            .map(|seq| {
+                Ok(self
+                    .log_get(&key_u64(PREFIX_LEAF, seq))?
+                    .map(|v| v.to_vec()))
+            })
+            .collect()
+    }
+
+    /// Whether sled still holds leaves of the old layout.
+    pub fn has_legacy_leaves(&self) -> Result<bool, StoreError> {
         Ok(self
-            .log_get(&key_u64(PREFIX_LEAF, seq))?
-            .map(|v| v.to_vec()))
+            .log
+            .scan_prefix([PREFIX_LEAF])
+            .next()
+            .transpose()?
+            .is_some())
+    }
+
+    /// Removes the old layout's leaves from sled (once the journal holds them), in batches of
+    /// `LEGACY_REMOVE_KEYS`, and flushes. Answers how many it removed.
+    pub fn remove_legacy_leaves(&self) -> Result<u64, StoreError> {
+        /// Keys removed per sled batch: bounded memory for any log.
+        const LEGACY_REMOVE_KEYS: usize = 8192;
+        let mut removed = 0u64;
+        loop {
+            let keys: Vec<sled::IVec> = self
+                .log
+                .scan_prefix([PREFIX_LEAF])
+                .keys()
+                .take(LEGACY_REMOVE_KEYS)
+                .collect::<Result<_, _>>()?;
+            if keys.is_empty() {
+                break;
+            }
+            let mut batch = sled::Batch::default();
+            for k in &keys {
+                batch.remove(k.clone());
+            }
+            self.log.apply_batch(batch)?;
+            removed += keys.len() as u64;
+        }
+        self.flush()?;
+        Ok(removed)
     }
 
     pub fn stored_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
@@ -597,15 +577,21 @@ impl SledStore {
         Ok(h.finalize().into())
     }
 
-    /// Bytes sled occupies on disk.
+    /// Bytes the ledger's storage occupies on disk: sled's and the journal's files.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        let mut journal = 0u64;
+        let entries = std::fs::read_dir(&self.journal_dir)
+            .map_err(|e| StoreError::Io(format!("{}: {e}", self.journal_dir.display())))?;
+        for entry in entries.flatten() {
+            journal += entry.metadata().map_or(0, |m| m.len());
+        }
+        Ok(self.db.size_on_disk()? + journal)
     }
 }
 
 /// Reading Merkle nodes for proofs: a node missing from the store is corruption, since every
 /// complete subtree is written with the leaf that completes it.
-impl NodeSource for SledStore {
+impl NodeSource for LedgerStore {
     type Error = StoreError;
     fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
         self.stored_node(level, index)?.ok_or_else(|| {
@@ -750,16 +736,6 @@ impl CheckpointFile {
     }
 }
 
-impl crate::base::class::Classify for StoreError {
-    fn class(&self) -> crate::base::class::Class {
-        match self {
-            Self::Busy(_) => crate::base::class::Class::Unavailable,
-            Self::Io(_) | Self::Corrupt(_) => crate::base::class::Class::Corrupt,
-            Self::Misuse(_) => crate::base::class::Class::Internal,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -797,9 +773,17 @@ mod tests {
         ));
     }
 
+    /// A node value that differs for every `seq`.
+    fn node_value(seq: u64) -> Hash {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&seq.to_be_bytes());
+        h[8..16].copy_from_slice(&(seq ^ 0x5555).to_le_bytes());
+        h
+    }
+
     /// Runs the same calls against a fresh store with faults from `seed`; answers what was
-    /// injected and what the reads returned.
-    fn faulty_run(seed: u64) -> (Vec<FaultKind>, Vec<Option<Vec<u8>>>, usize) {
+    /// injected and what the reads returned (sled's part: the journal refuses a flipped read).
+    fn faulty_run(seed: u64) -> (Vec<FaultKind>, Vec<Option<Hash>>, usize) {
         let tmp = tempfile::tempdir().expect("temp dir");
         let rates = FaultRates {
             write_fail_ppm: 200_000,
@@ -808,15 +792,15 @@ mod tests {
             ..FaultRates::default()
         };
         let faults = std::sync::Arc::new(Faults::new(seed, rates));
-        let store = SledStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
+        let store = LedgerStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
         let mut failures = 0;
         let mut reads = Vec::new();
         for seq in 0..40u64 {
             let mut batch = AppendBatch::default();
-            batch.leaf(seq, format!("leaf {seq}").as_bytes());
+            batch.node(0, seq, &node_value(seq));
             failures += usize::from(store.append(batch).is_err());
             failures += usize::from(store.flush().is_err());
-            reads.push(store.leaf(seq).expect("reads"));
+            reads.push(store.stored_node(0, seq).expect("reads"));
         }
         (faults.injected(), reads, failures)
     }
@@ -833,12 +817,12 @@ mod tests {
         assert_eq!(fails, failures, "every injected failure was an error");
         let flips = kinds.iter().filter(|k| **k == FaultKind::ReadFlip).count();
         assert!(flips > 0);
-        // A leaf whose write failed is absent; one that was written reads back with at most one
+        // A node whose write failed is absent; one that was written reads back with at most one
         // flipped bit.
         let mut flipped = 0;
         for (seq, read) in reads.iter().enumerate() {
             let Some(bytes) = read else { continue };
-            let want = format!("leaf {seq}").into_bytes();
+            let want = node_value(seq as u64);
             let bits: u32 = bytes
                 .iter()
                 .zip(&want)
@@ -860,7 +844,7 @@ mod tests {
                 ..FaultRates::default()
             },
         ));
-        let store = SledStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
+        let store = LedgerStore::open_with_faults(tmp.path(), Some(faults.clone())).expect("opens");
         assert!(store.flush().is_err());
         faults.clear();
         assert!(store.flush().is_ok());

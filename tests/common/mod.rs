@@ -290,7 +290,7 @@ pub fn newest_snapshot(ledger: &Path) -> (PathBuf, u64) {
 /// Makes the views claim to reflect the log up to `watermark` only (their contents unchanged), so
 /// that catching them up replays acts they already hold: views that disagree with the log.
 pub fn lower_views_watermark(ledger: &Path, watermark: u64) {
-    let store = custody::SledStore::open(&ledger.join("log.sled")).expect("opens");
+    let store = custody::LedgerStore::open(ledger).expect("opens");
     store
         .apply_projection(&[], watermark)
         .expect("watermark written");

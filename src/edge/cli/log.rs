@@ -163,6 +163,48 @@ pub(super) fn export(a: ExportArgs) -> Outcome {
 }
 
 #[derive(Args, Debug)]
+pub(super) struct UpgradeArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody upgrade`.
+pub(super) fn upgrade(a: UpgradeArgs) -> Outcome {
+    let UpgradeArgs { ledger, json } = a;
+    let bar = progress_bar(0, "copying");
+    let report = crate::app::upgrade::upgrade(&ledger.ledger, &mut |what, done, total| {
+        bar.set_message(what.to_owned());
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    show(json.json, &report, || {
+        if report.from_layout == report.to_layout {
+            out!(
+                "ledger {} is already in storage layout {} (tata letak penyimpanan sudah terbaru)",
+                report.ledger,
+                report.to_layout
+            );
+        } else {
+            out!(
+                "upgraded ledger {} from storage layout {} to {}: {} entries copied into the journal and verified (diperbarui dan diverifikasi)",
+                report.ledger,
+                report.from_layout,
+                report.to_layout,
+                report.entries
+            );
+        }
+        if report.old_leaves_removed > 0 {
+            out!(
+                "removed {} leaves of the old layout from sled",
+                report.old_leaves_removed
+            );
+        }
+    })
+}
+
+#[derive(Args, Debug)]
 pub(super) struct RebuildArgs {
     #[command(flatten)]
     ledger: LedgerArg,

@@ -87,6 +87,8 @@ enum Command {
     Verify(log::VerifyArgs),
     /// Check a ledger folder that will not open (or any other): every problem with its file and rule; --repair fixes what is provably safe (quarantine, never delete; views rebuilt from the log)
     Doctor(log::DoctorArgs),
+    /// Bring a ledger made by an older version to this version's storage layout (the leaves move into the journal), verifying every entry first
+    Upgrade(log::UpgradeArgs),
     /// Export the log as C2SP tlog-tiles files
     Export(log::ExportArgs),
     /// List items (daftar barang bukti), optionally by status and facility
@@ -172,6 +174,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Prove(c) => log::prove(c, &clock),
         Command::Verify(a) => log::verify(a),
         Command::Doctor(a) => log::doctor(a),
+        Command::Upgrade(a) => log::upgrade(a),
         Command::Export(a) => log::export(a),
         Command::Items(a) => queries::items(a, &clock),
         Command::Item(a) => queries::item(a, &clock),

@@ -1,0 +1,184 @@
+//! `custody upgrade`: brings a ledger folder of an older storage layout to this version's
+//! (`storage::layout`). Layout 1 kept the leaves in sled; layout 2 keeps them in the journal. The
+//! new journal is built beside the old files, every leaf checked against its stored Merkle node,
+//! the whole copy verified against the last signed checkpoint (every signature and rule), and
+//! only then swapped in; the layout file is the commit point. Never changes a leaf, and never
+//! removes the old copy of the leaves before the layout file says the new one is the ledger.
+//!
+//! Crash windows (✝), and what the next `custody upgrade` does:
+//! 1. build `journal.upgrade/` from sled's leaves, verify it; ✝ a partial `journal.upgrade/`:
+//!    removed and built again;
+//! 2. rename it to `journal/`, `fsync` the folder; ✝ a `journal/` without a layout file: the
+//!    ledger is still layout 1 (it will not open), and it is removed and built again;
+//! 3. write the layout file (temporary, `fsync`, rename, `fsync`): the commit; ✝ after it the
+//!    ledger is layout 2 and opens;
+//! 4. remove the old leaves from sled and flush; ✝ some remain: harmless (never read), and
+//!    removed by the next `custody upgrade`, which otherwise finds nothing to do.
+
+use crate::app::ledger::{self, LedgerPaths, OpenError};
+use crate::app::verify::{self, VerifyError};
+use crate::base::class::{Class, Classify};
+use crate::base::time::{Clock as _, SystemClock};
+use crate::format::merkle::{self, CompactRange};
+use crate::keys::signing::SecretKey;
+use crate::storage::layout::{self, LAYOUT_VERSION};
+use crate::storage::recovery::{self, LedgerLock};
+use crate::storage::store::{AppendBatch, CheckpointFile, LedgerStore, StoreError};
+use std::path::Path;
+
+/// Leaves copied per journal batch: bounded memory whatever the log's size, and few fsyncs.
+const UPGRADE_CHUNK_LEAVES: u64 = 4096;
+/// Where the new journal is built, inside the ledger folder.
+const BUILDING_DIR: &str = "journal.upgrade";
+
+/// What an upgrade did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UpgradeReport {
+    pub ledger: String,
+    /// The layout found, and the layout the ledger is in now.
+    pub from_layout: u32,
+    pub to_layout: u32,
+    /// Entries copied into the journal and verified (0 when the ledger was already current).
+    pub entries: u64,
+    /// Old-layout leaves removed from sled (by this run; a killed run may leave some to the next).
+    pub old_leaves_removed: u64,
+}
+
+/// Why an upgrade stopped. Nothing of the ledger was changed unless the report says so: before
+/// the layout file is written, the old layout is whole.
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("{0}")]
+    Open(#[from] OpenError),
+    #[error("{0}")]
+    Storage(#[from] StoreError),
+    #[error(
+        "the copy does not verify, so nothing was swapped in and the old layout is as it was: {0}"
+    )]
+    Verify(#[from] VerifyError),
+    #[error("{path}: its storage layout is {found}, newer than this version's {LAYOUT_VERSION}")]
+    Newer { path: String, found: u32 },
+}
+
+impl Classify for UpgradeError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Open(e) => e.class(),
+            Self::Storage(e) => e.class(),
+            Self::Verify(_) => Class::Corrupt,
+            Self::Newer { .. } => Class::Usage,
+        }
+    }
+}
+
+/// Upgrades the ledger in `dir` to `LAYOUT_VERSION` (see the module doc). `progress(done,
+/// total)` is called as leaves are copied, then as they are verified.
+pub fn upgrade(
+    dir: &Path,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<UpgradeReport, UpgradeError> {
+    let paths = LedgerPaths::new(dir);
+    ledger::check_ledger_files(dir, &paths)?;
+    let lock = LedgerLock::acquire(dir)?;
+    let found = layout::read(dir)?;
+    let mut report = UpgradeReport {
+        ledger: dir.display().to_string(),
+        from_layout: found,
+        to_layout: LAYOUT_VERSION,
+        entries: 0,
+        old_leaves_removed: 0,
+    };
+    if found > LAYOUT_VERSION {
+        return Err(UpgradeError::Newer {
+            path: report.ledger,
+            found,
+        });
+    }
+    if found < LAYOUT_VERSION {
+        report.entries = build_journal(&lock, &paths, progress)?;
+        std::fs::rename(dir.join(BUILDING_DIR), paths.journal())
+            .map_err(|e| StoreError::Io(format!("{}: {e}", paths.journal().display())))?;
+        recovery::sync_dir(dir)?;
+        layout::write(dir)?;
+    }
+    // Layout 2 from here: the old leaves are never read again.
+    let store = LedgerStore::open(dir)?;
+    report.old_leaves_removed = store.remove_legacy_leaves()?;
+    drop(store);
+    drop(lock);
+    Ok(report)
+}
+
+/// Builds `journal.upgrade/` from the old layout's leaves in sled, checks every leaf against its
+/// stored Merkle node and the whole against sled's head, then verifies the copy against the last
+/// signed checkpoint. Answers the entries copied. Changes nothing outside `journal.upgrade/`
+/// (but what `make_safe_for_open` moves to quarantine, as any open does).
+fn build_journal(
+    lock: &LedgerLock,
+    paths: &LedgerPaths,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<u64, UpgradeError> {
+    let dir = paths.dir.as_path();
+    let stamp = recovery::stamp(SystemClock.now());
+    recovery::make_safe_for_open(lock, &paths.sled(), &stamp)?;
+    // Left by a killed upgrade: never the ledger's (no layout file names them).
+    for stale in [dir.join(BUILDING_DIR), paths.journal()] {
+        if stale.exists() {
+            std::fs::remove_dir_all(&stale)
+                .map_err(|e| StoreError::Io(format!("{}: {e}", stale.display())))?;
+        }
+    }
+    let store = LedgerStore::open_at(&paths.sled(), &dir.join(BUILDING_DIR), None)?;
+    let head = store.head()?;
+    let key = SecretKey::read_file(&paths.key()).map_err(OpenError::from)?;
+    let (_, vkey) = ledger::stored_origin(dir, &store, &key)?;
+    let file = CheckpointFile::with_faults(paths.checkpoint(), None);
+    let cp = ledger::latest_checkpoint(&store, &file, &vkey, head)?.ok_or_else(|| {
+        OpenError::Corrupt("the ledger has no signed checkpoint to verify a copy against".into())
+    })?;
+    let root = copy_leaves(&store, head.size, progress)?;
+    if root != head.root {
+        return Err(OpenError::Corrupt(format!(
+            "the {} leaves copied do not hash to the stored head's root",
+            head.size
+        ))
+        .into());
+    }
+    verify::verify_log(&store, cp.note.as_bytes(), &vkey, &mut |done, total| {
+        progress("verifying", done, total);
+    })?;
+    Ok(head.size)
+}
+
+/// Copies leaves `0 .. size` from sled into the store's journal, each checked against its stored
+/// level-0 Merkle node; answers the root of what was copied.
+fn copy_leaves(
+    store: &LedgerStore,
+    size: u64,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<merkle::Hash, UpgradeError> {
+    let mut range = CompactRange::new();
+    let mut start = 0;
+    while start < size {
+        let end = (start + UPGRADE_CHUNK_LEAVES).min(size);
+        let mut batch = AppendBatch::default();
+        for (seq, leaf) in (start..end).zip(store.legacy_leaves(start, end)?) {
+            let bytes = leaf.ok_or_else(|| {
+                OpenError::Corrupt(format!("leaf {seq} is missing from the old layout"))
+            })?;
+            let hash = merkle::leaf_hash(&bytes);
+            if store.stored_node(0, seq)? != Some(hash) {
+                return Err(OpenError::Corrupt(format!(
+                    "leaf {seq} does not match its hash in the Merkle tree"
+                ))
+                .into());
+            }
+            range.append(hash);
+            batch.leaf(bytes);
+        }
+        store.append_leaves(&batch, start)?;
+        progress("copying", end, size);
+        start = end;
+    }
+    Ok(range.root())
+}

@@ -1,0 +1,163 @@
+//! Storage failures and injected faults: `StoreError` (every failure the storage layer answers,
+//! with its class) and `Faults` (seeded, reproducible storage faults for the reliability suite:
+//! a failed write, a failed flush, a failed checkpoint write, a read that returns flipped bits, a
+//! short write). Shared by every store below the ledger; knows no file format and does no I/O.
+
+/// A storage failure. The ledger stops acknowledging when it sees one.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage I/O failed: {0}; check the disk and permissions, then reopen the ledger")]
+    Io(String),
+    #[error("storage is corrupt: {0}{hint}", hint = doctor_hint(.0))]
+    Corrupt(String),
+    /// Another process holds the ledger: not a fault, try again when it is done.
+    #[error("{0}")]
+    Busy(String),
+    /// The caller broke a store's API (read past the end, a batch over its limit): a bug in
+    /// custody, not in the disk; nothing was written.
+    #[error("storage misused: {0}")]
+    Misuse(String),
+}
+
+/// Every corruption message ends by naming the command that says what can be repaired.
+fn doctor_hint(message: &str) -> &'static str {
+    if message.contains("custody doctor") {
+        ""
+    } else {
+        "; run `custody doctor --ledger DIR` on the ledger folder to see which file is damaged and whether acknowledged entries are at risk"
+    }
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        match e {
+            sled::Error::Corruption { .. } => Self::Corrupt(e.to_string()),
+            other => Self::Io(other.to_string()),
+        }
+    }
+}
+
+/// How often each fault fires, in parts per million of the calls that can fail that way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FaultRates {
+    /// `append` fails before anything is applied.
+    pub write_fail_ppm: u32,
+    /// `flush` fails (the batch may or may not reach the disk later, as with a real fsync error).
+    pub flush_fail_ppm: u32,
+    /// Writing the checkpoint file fails.
+    pub checkpoint_fail_ppm: u32,
+    /// A log read (leaf, Merkle node, statement id index) returns one flipped bit.
+    pub read_flip_ppm: u32,
+    /// A journal append writes only part of its batch, then fails (the sled store has no such
+    /// fault: sled applies a batch in memory and writes it at `flush`).
+    pub short_write_ppm: u32,
+}
+
+/// One injected fault, as the reliability suite reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    WriteFail,
+    FlushFail,
+    CheckpointFail,
+    ReadFlip,
+    ShortWrite,
+}
+
+/// A seeded source of storage faults shared by a store and its checkpoint file. Deterministic:
+/// the same seed and the same sequence of calls inject the same faults. `clear` ends the fault
+/// (the disk is replaced, the cable reseated) without forgetting what was injected.
+#[derive(Debug)]
+pub struct Faults {
+    state: std::sync::Mutex<FaultState>,
+}
+
+#[derive(Debug)]
+struct FaultState {
+    rng: u64,
+    rates: FaultRates,
+    injected: Vec<FaultKind>,
+}
+
+impl Faults {
+    pub fn new(seed: u64, rates: FaultRates) -> Self {
+        Self {
+            state: std::sync::Mutex::new(FaultState {
+                rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+                rates,
+                injected: Vec::new(),
+            }),
+        }
+    }
+
+    /// Stops injecting faults from now on.
+    pub fn clear(&self) {
+        self.lock().rates = FaultRates::default();
+    }
+
+    /// Every fault injected so far, in order.
+    pub fn injected(&self) -> Vec<FaultKind> {
+        self.lock().injected.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, FaultState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Rolls for `kind`; a hit is recorded. Returns a random word for the caller's use.
+    pub(super) fn roll(&self, kind: FaultKind) -> Option<u64> {
+        let mut s = self.lock();
+        let ppm = match kind {
+            FaultKind::WriteFail => s.rates.write_fail_ppm,
+            FaultKind::FlushFail => s.rates.flush_fail_ppm,
+            FaultKind::CheckpointFail => s.rates.checkpoint_fail_ppm,
+            FaultKind::ReadFlip => s.rates.read_flip_ppm,
+            FaultKind::ShortWrite => s.rates.short_write_ppm,
+        };
+        if ppm == 0 {
+            return None;
+        }
+        let draw = splitmix64(&mut s.rng);
+        if draw % 1_000_000 >= u64::from(ppm) {
+            return None;
+        }
+        s.injected.push(kind);
+        Some(splitmix64(&mut s.rng))
+    }
+
+    pub(super) fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
+        match self.roll(kind) {
+            Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Flips one bit of `bytes` when a read flip is rolled.
+    pub(super) fn corrupt(&self, bytes: &mut [u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(word) = self.roll(FaultKind::ReadFlip) {
+            let bit = (word % (bytes.len() as u64 * 8)) as usize;
+            bytes[bit / 8] ^= 1 << (bit % 8);
+        }
+    }
+}
+
+/// SplitMix64: a tiny, well-mixed generator; enough to schedule faults reproducibly.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl crate::base::class::Classify for StoreError {
+    fn class(&self) -> crate::base::class::Class {
+        match self {
+            Self::Busy(_) => crate::base::class::Class::Unavailable,
+            Self::Io(_) | Self::Corrupt(_) => crate::base::class::Class::Corrupt,
+            Self::Misuse(_) => crate::base::class::Class::Internal,
+        }
+    }
+}

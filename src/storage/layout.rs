@@ -1,0 +1,94 @@
+//! The storage layout's version: the file `layout` in a ledger folder says which files hold what
+//! (docs/FORMAT.md §12). Layout 1 (no file) kept the leaves in sled; layout 2 keeps them in the
+//! journal. Owns reading and writing that file, crash-safely; never decides what to do about a
+//! layout it finds (the ledger refuses, `custody upgrade` converts).
+
+use crate::storage::fault::StoreError;
+use crate::storage::recovery::sync_dir;
+use std::io::Write as _;
+use std::path::Path;
+
+/// The layout this version writes and opens.
+pub const LAYOUT_VERSION: u32 = 2;
+/// The layout of a ledger folder with no layout file: every ledger made before the journal.
+pub const LAYOUT_UNNAMED: u32 = 1;
+/// The layout file's name in a ledger folder.
+pub const LAYOUT_FILE: &str = "layout";
+/// The layout file is one short line; anything longer is not one we wrote.
+const LAYOUT_FILE_BYTES_MAX: u64 = 64;
+
+fn io(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
+    StoreError::Io(format!("{what} {}: {e}", path.display()))
+}
+
+/// The layout of the ledger folder `dir`: its layout file's version, or `LAYOUT_UNNAMED` when
+/// there is none. A file that does not read as `custody-ledger-layout N` is corruption.
+pub fn read(dir: &Path) -> Result<u32, StoreError> {
+    let path = dir.join(LAYOUT_FILE);
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LAYOUT_UNNAMED),
+        Err(e) => return Err(io(&path, "reading", &e)),
+    };
+    let damaged = || {
+        StoreError::Corrupt(format!(
+            "{} is not a layout file custody writes (one line: custody-ledger-layout N)",
+            path.display()
+        ))
+    };
+    if meta.len() > LAYOUT_FILE_BYTES_MAX {
+        return Err(damaged());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| io(&path, "reading", &e))?;
+    text.strip_suffix('\n')
+        .and_then(|t| t.strip_prefix("custody-ledger-layout "))
+        .and_then(|n| n.parse::<u32>().ok())
+        .filter(|n| *n > LAYOUT_UNNAMED)
+        .ok_or_else(damaged)
+}
+
+/// Writes the layout file of `dir` for `LAYOUT_VERSION`, crash-safely: a temporary file,
+/// `fsync`, rename, `fsync` of the folder. A crash leaves the old state or the new, never a torn
+/// file (a stray temporary is overwritten by the next write).
+pub fn write(dir: &Path) -> Result<(), StoreError> {
+    let path = dir.join(LAYOUT_FILE);
+    let temp = dir.join(format!("{LAYOUT_FILE}.tmp"));
+    let mut file = std::fs::File::create(&temp).map_err(|e| io(&temp, "creating", &e))?;
+    file.write_all(format!("custody-ledger-layout {LAYOUT_VERSION}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(&temp, "writing", &e))?;
+    std::fs::rename(&temp, &path).map_err(|e| io(&path, "renaming into", &e))?;
+    sync_dir(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_without_a_file_is_layout_1_and_a_written_one_reads_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(read(dir.path()).expect("reads"), LAYOUT_UNNAMED);
+        write(dir.path()).expect("writes");
+        assert_eq!(read(dir.path()).expect("reads"), LAYOUT_VERSION);
+        assert!(!dir.path().join("layout.tmp").exists());
+    }
+
+    #[test]
+    fn a_file_custody_did_not_write_is_corruption() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for text in [
+            "",
+            "custody-ledger-layout 2",
+            "custody-ledger-layout 1\n",
+            "custody-ledger-layout x\n",
+            "layout 2\n",
+        ] {
+            std::fs::write(dir.path().join(LAYOUT_FILE), text).expect("writes");
+            assert!(
+                matches!(read(dir.path()), Err(StoreError::Corrupt(_))),
+                "{text:?}"
+            );
+        }
+    }
+}

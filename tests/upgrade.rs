@@ -1,0 +1,147 @@
+//! `custody upgrade`: a ledger written by an older version (tests/fixtures/v1-ledger, storage
+//! layout 1, leaves in sled) is refused by `open` with the command to run; the upgrade moves its
+//! leaves into the journal, verified, so that the upgraded ledger verifies and exports the very
+//! tiles the old version exported (an oracle this version did not write); a second run has
+//! nothing to do; what a killed upgrade leaves behind is built again.
+
+mod common;
+
+use common::{copy_dir, custody, run_json};
+use sha2::{Digest as _, Sha256};
+use std::path::{Path, PathBuf};
+
+const V1: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-ledger");
+/// Entries in the fixture (its README).
+const V1_ENTRIES: u64 = 31;
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn v1_copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("ledger");
+    copy_dir(&Path::new(V1).join("ledger"), &dir);
+    (tmp, dir)
+}
+
+/// Every file under `dir`, as (path relative to `dir`, SHA-256 of its bytes in hex), sorted.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("under dir");
+                let bytes = std::fs::read(&path).expect("read");
+                let digest: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                out.push((rel.display().to_string(), digest));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_tiles() {
+    let (tmp, dir) = v1_copy();
+    let before = files(&dir);
+    let refused = custody()
+        .args(["verify", "--ledger", s(&dir)])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "an old layout is a usage error"
+    );
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(&format!("custody upgrade --ledger {}", dir.display())),
+        "{stderr}"
+    );
+    assert_eq!(files(&dir), before, "a refused open changes nothing");
+
+    let report = run_json(&["upgrade", "--ledger", s(&dir)]);
+    assert_eq!(report["from_layout"], 1);
+    assert_eq!(report["to_layout"], 2);
+    assert_eq!(report["entries"], V1_ENTRIES);
+    assert_eq!(report["old_leaves_removed"], V1_ENTRIES);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("layout")).expect("layout file"),
+        "custody-ledger-layout 2\n"
+    );
+
+    let verified = run_json(&["verify", "--ledger", s(&dir)]);
+    assert_eq!(verified["size"], V1_ENTRIES, "{verified}");
+    // The tiles the old version exported, byte for byte, from the leaves now in the journal.
+    let out = tmp.path().join("tiles");
+    run_json(&["export", "--ledger", s(&dir), "--out", s(&out)]);
+    let old_tiles = files(&Path::new(V1).join("tiles"));
+    let new_tiles: Vec<_> = files(&out)
+        .into_iter()
+        .filter(|(name, _)| name != "checkpoint")
+        .collect();
+    let old_without_checkpoint: Vec<_> = old_tiles
+        .into_iter()
+        .filter(|(name, _)| name != "checkpoint")
+        .collect();
+    assert_eq!(new_tiles, old_without_checkpoint);
+
+    let again = run_json(&["upgrade", "--ledger", s(&dir)]);
+    assert_eq!(
+        (
+            &again["from_layout"],
+            &again["entries"],
+            &again["old_leaves_removed"]
+        ),
+        (&2.into(), &0.into(), &0.into()),
+        "a second upgrade has nothing to do"
+    );
+}
+
+#[test]
+fn what_a_killed_upgrade_leaves_is_built_again() {
+    let (_tmp, dir) = v1_copy();
+    // A half-built journal, and a renamed one whose layout file was never written: neither is
+    // the ledger's until the layout file names it.
+    std::fs::create_dir_all(dir.join("journal.upgrade")).expect("mkdir");
+    std::fs::write(
+        dir.join("journal.upgrade/00000000000000000000.journal"),
+        b"CJR1 torn",
+    )
+    .expect("write");
+    std::fs::create_dir_all(dir.join("journal")).expect("mkdir");
+    std::fs::write(dir.join("journal/00000000000000000000.journal"), b"garbage").expect("write");
+    let report = run_json(&["upgrade", "--ledger", s(&dir)]);
+    assert_eq!(report["entries"], V1_ENTRIES);
+    assert!(!dir.join("journal.upgrade").exists());
+    let verified = run_json(&["verify", "--ledger", s(&dir)]);
+    assert_eq!(verified["size"], V1_ENTRIES);
+}
+
+#[test]
+fn a_layout_file_custody_did_not_write_is_refused_as_corrupt() {
+    let (_tmp, dir) = v1_copy();
+    run_json(&["upgrade", "--ledger", s(&dir)]);
+    std::fs::write(dir.join("layout"), "custody-ledger-layout 9\n").expect("write");
+    let newer = custody()
+        .args(["verify", "--ledger", s(&dir)])
+        .output()
+        .expect("runs");
+    assert_eq!(newer.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&newer.stderr).contains("newer"));
+    std::fs::write(dir.join("layout"), "two\n").expect("write");
+    let damaged = custody()
+        .args(["verify", "--ledger", s(&dir)])
+        .output()
+        .expect("runs");
+    assert_eq!(damaged.status.code(), Some(3));
+}
