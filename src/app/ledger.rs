@@ -1,23 +1,27 @@
 //! The ledger: the write path and its crash windows. Owns the sequencer and committer threads
 //! (a two-stage group commit), the ledger directory layout, opening with its consistency checks
-//! against the checkpoint kept outside sled, and the answers given to writers (receipts). Never
-//! renders output, never speaks HTTP, and never acknowledges a statement before its leaf and a
-//! signed checkpoint covering it are durable.
+//! (sled caught up from the journal, both against the checkpoint kept outside them), and the
+//! answers given to writers (receipts). Never renders output, never speaks HTTP, and never
+//! acknowledges a statement before its leaf is durable in the journal and a checkpoint covering
+//! it is signed.
 //!
-//! Life of a statement (crash windows marked ✝):
+//! Life of a statement (crash windows marked ✝; docs/STORAGE.md §5):
 //! 1. caller thread: parse envelope and statement (schema), check duplicate id, pre-verify
 //!    signatures against the published identity state (parallel across callers);
-//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run `custody::admit` (`rules::check`, then the custody rules)
-//!    on the working state, assign seq / recorded_at / prev, encode the leaf, add leaf, Merkle
-//!    nodes, id index, head and the newly signed checkpoint to one sled batch; ✝ nothing written;
-//! 3. `apply_batch` into sled's memory, hand the batch to the committer and go on with the next
-//!    one; ✝ nothing durable;
-//! 4. committer: `flush` (sled's, then fdatasync of its data file); ✝ leaves and checkpoint
-//!    durable, no writer answered: a retry with the same id gets the original seq;
-//! 5. apply the views, publish the checkpoint and answer every writer of the batch;
-//! 6. write the checkpoint file (the copy outside sled that catches a rolled-back sled) at most
-//!    `CHECKPOINT_FILE_INTERVAL_MS` later, and on close; ✝ a torn slot is ignored and the other
-//!    slot holds an older checkpoint, which sled's copy extends.
+//! 2. sequencer: take every queued statement (up to `BATCH_STATEMENTS_MAX`), run
+//!    `custody::admit` (`rules::check`, then the custody rules) on the working state, assign
+//!    seq / recorded_at / prev, encode the leaf, collect the leaf, Merkle nodes, id index, head
+//!    and the newly signed checkpoint, and hand the batch to the committer; ✝ nothing written;
+//! 3. committer: append the leaves to the journal (one write, one fdatasync): the
+//!    acknowledgement point; ✝ a torn batch is cut on open, a whole one kept (no writer was
+//!    answered: a retry with the same id gets the original seq);
+//! 4. write nodes, ids, head and checkpoint to sled, then the views (neither flushed here); ✝
+//!    sled trails the journal and is caught up from it on open;
+//! 5. publish the checkpoint and answer every writer of the batch;
+//! 6. write the checkpoint file (the copy outside the journal and sled that catches either
+//!    rolled back) at most `CHECKPOINT_FILE_INTERVAL_MS` later, flush sled at most
+//!    `SLED_FLUSH_INTERVAL_MS` later, both on close; ✝ a torn slot is ignored and the other slot
+//!    holds an older checkpoint, which the log extends.
 
 use crate::app::verify::Signatures;
 use crate::base::class::{Class, Classify};
@@ -312,11 +316,11 @@ pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
 pub const CRASH_POINTS: [&str; 4] = [
     // the batch is built, nothing written
     "before-write",
-    // the batch is in sled's memory, not flushed
+    // the leaves are durable in the journal, sled not written yet
     "after-write",
-    // flushed, no checkpoint signed for it yet
+    // sled and the views written (not flushed), no writer answered
     "after-flush",
-    // checkpoint written, views not updated, no writer answered
+    // the checkpoint file written
     "after-checkpoint",
 ];
 
@@ -1462,7 +1466,7 @@ impl Sequencer {
         }
     }
 
-    /// Builds one group commit and writes it into sled's memory (not durable yet); the committer
+    /// Builds one group commit (nothing written yet); the committer
     /// makes it durable and answers. Refused statements are answered at once. On a storage error
     /// every statement of the batch is answered with it.
     fn stage(&mut self, batch: Vec<Request>) -> Result<Staged, StoreError> {
@@ -1548,9 +1552,9 @@ impl Sequencer {
         Ok((appended, identity_changed))
     }
 
-    /// Signs the checkpoint for the new size and root, adds it and the head to `writes`, and
-    /// writes the batch into sled's memory, between the crash points `before-write` and
-    /// `after-write`. On a failure every writer of the batch is told nothing was acknowledged.
+    /// Signs the checkpoint for the new size and root and adds it and the head to `writes`, for
+    /// the committer to write. On a failure every writer of the batch is told nothing was
+    /// acknowledged.
     fn write_batch(
         &mut self,
         mut writes: AppendBatch,
@@ -1560,8 +1564,7 @@ impl Sequencer {
     ) -> Result<Staged, StoreError> {
         let size = self.range.size();
         let root = self.range.root();
-        // The checkpoint is signed now, so that sled's copy travels in the same atomic batch as
-        // the leaves it covers and one flush makes both durable.
+        // Signed here, off the committer's path; the committer writes sled's copy with the head.
         let signed = match sign_checkpoint(&self.shared.origin, size, root, &self.key) {
             Ok(signed) => signed,
             Err(e) => {
@@ -1586,7 +1589,7 @@ impl Sequencer {
     }
 }
 
-/// A group commit written into sled's memory by the sequencer, for the committer to make durable
+/// A group commit built by the sequencer, for the committer to make durable
 /// and answer.
 struct Staged {
     /// Batches are numbered from 1 in the order they are staged (and committed).
@@ -1626,9 +1629,9 @@ struct Committer {
 /// power cut catches up from the journal: about a second of appends.
 const SLED_FLUSH_INTERVAL_MS: u64 = 1000;
 
-/// How far the checkpoint file may trail sled's copy while statements keep coming. The file
-/// exists to catch a sled directory rolled back to an older copy; sled's own copy, written in the
-/// same atomic batch as the leaves, is what makes an acknowledgement durable. Writing the file
+/// How far the checkpoint file may trail the log while statements keep coming. The file exists to
+/// catch a journal or sled rolled back to an older copy; the journal's fdatasync is what makes an
+/// acknowledgement durable (a checkpoint the file lacks is signed again, identically). Writing the file
 /// (with its own fdatasync) once per interval rather than once per batch keeps a second device
 /// flush out of every group commit; on close, and whenever no statement is waiting, it is
 /// brought up to date.
