@@ -195,7 +195,10 @@ fn verify_query_and_rebuild_share_one_cached_generated_ledger() {
     assert!(number(&v, "leaf_bytes_per_entry") > 200.0, "{v}");
     assert!(number(&v, "disk_bytes_per_leaf_byte") > 1.0, "{v}");
     let cached = tmp.path().join("entries-400");
-    assert!(cached.join("log.sled").exists(), "kept under the cache");
+    assert!(
+        cached.join("private/log.sled").exists(),
+        "kept under the cache"
+    );
 
     let (q, stderr) = bench(
         &["query", "--entries", entries, "--samples", "50"],

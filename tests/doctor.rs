@@ -113,7 +113,7 @@ fn assert_unchanged(ledger: &Path, before: &BTreeMap<PathBuf, Option<Vec<u8>>>) 
 
 /// Everything under `quarantine/`, as paths relative to it, with each file's bytes.
 fn quarantined(ledger: &Path) -> Vec<(String, Vec<u8>)> {
-    let root = ledger.join("quarantine");
+    let root = ledger.join("private/quarantine");
     if !root.exists() {
         return Vec::new();
     }
@@ -145,7 +145,10 @@ fn assert_verifies(ledger: &Path) {
 /// The path of an empty `snap.<LSN+1>.generating`, LSN being the newest committed snapshot's.
 fn uncommitted_snapshot_path(ledger: &Path) -> PathBuf {
     let (_, newest) = common::newest_snapshot(ledger);
-    ledger.join(format!("log.sled/snap.{:016X}.generating", newest + 1))
+    ledger.join(format!(
+        "private/log.sled/snap.{:016X}.generating",
+        newest + 1
+    ))
 }
 
 #[test]
@@ -206,7 +209,7 @@ fn an_uncommitted_snapshot_is_reported_then_quarantined_by_repair() {
 fn a_torn_sled_conf_is_reported_then_rewritten_as_it_was() {
     let (_tmp, demo) = demo_ledger();
     let dir = copy_of(&demo, "torn-conf");
-    let conf = dir.join("log.sled/conf");
+    let conf = dir.join("private/log.sled/conf");
     let original = std::fs::read(&conf).expect("conf");
     assert!(
         original.len() > 40,
@@ -257,7 +260,7 @@ fn a_torn_sled_conf_is_reported_then_rewritten_as_it_was() {
 
 /// `snap.0000000000000001.old`: starts with `snap.` but is no name sled writes.
 fn unknown_snapshot(dir: &Path) -> PathBuf {
-    let odd = dir.join("log.sled/snap.0000000000000001.old");
+    let odd = dir.join("private/log.sled/snap.0000000000000001.old");
     std::fs::write(&odd, b"not sled's").expect("write");
     odd
 }
@@ -296,7 +299,7 @@ fn views_that_disagree_with_the_log_are_reported_then_rebuilt() {
     let (_tmp, demo) = demo_ledger();
     let dir = copy_of(&demo, "views");
     common::lower_views_watermark(&dir, DEMO_ENTRIES - 5);
-    let sled = dir.join("log.sled");
+    let sled = dir.join("private/log.sled");
     let before = tree(&dir);
     let d = doctor(&dir, false);
     d.exits(1).verified_whole();
@@ -329,7 +332,7 @@ fn views_that_disagree_with_the_log_are_reported_then_rebuilt() {
 fn a_missing_checkpoint_key_is_a_layout_finding_for_the_operator() {
     let (_tmp, demo) = demo_ledger();
     let dir = copy_of(&demo, "no-key");
-    let key = dir.join("ledger-key.pem");
+    let key = dir.join("private/ledger-key.pem");
     std::fs::remove_file(&key).expect("remove the key");
     let before = tree(&dir);
     for repair in [false, true] {
@@ -402,7 +405,7 @@ fn roll_back_one_entry(dir: &Path) {
     let checkpoint = run_json(&["checkpoint", "--ledger", dir.to_str().expect("utf-8")]);
     assert_eq!(checkpoint["size"], DEMO_ENTRIES + 1, "{checkpoint}");
     // The whole store: the journal (the log's entries) and sled (what is derived from them).
-    for part in ["log.sled", "journal"] {
+    for part in ["private/log.sled", "private/journal"] {
         std::fs::remove_dir_all(dir.join(part)).expect("remove the store");
         copy_dir(&before.join(part), &dir.join(part));
     }
@@ -413,12 +416,13 @@ fn a_log_rolled_back_behind_its_checkpoint_puts_acknowledged_entries_at_risk() {
     let (_tmp, demo) = demo_ledger();
     let dir = copy_of(&demo, "rolled-back");
     roll_back_one_entry(&dir);
-    let checkpoint_file = std::fs::read(dir.join("checkpoint.slots")).expect("checkpoint file");
+    let checkpoint_file =
+        std::fs::read(dir.join("private/checkpoint.slots")).expect("checkpoint file");
     let before = tree(&dir);
     let d = doctor(&dir, false);
     let f = d
         .exits(1)
-        .only_finding("log-consistency", &dir.join("journal"), "manual");
+        .only_finding("log-consistency", &dir.join("private/journal"), "manual");
     assert_eq!(f["acknowledged_data"], "at_risk", "{f:#}");
     assert!(
         f["problem"].as_str().is_some_and(|p| p.contains("missing")),
@@ -430,9 +434,10 @@ fn a_log_rolled_back_behind_its_checkpoint_puts_acknowledged_entries_at_risk() {
     // checkpoint (the proof of what was acknowledged) is kept.
     let d = doctor(&dir, true);
     d.exits(1)
-        .only_finding("log-consistency", &dir.join("journal"), "manual");
+        .only_finding("log-consistency", &dir.join("private/journal"), "manual");
     assert!(
-        std::fs::read(dir.join("checkpoint.slots")).expect("checkpoint file") == checkpoint_file,
+        std::fs::read(dir.join("private/checkpoint.slots")).expect("checkpoint file")
+            == checkpoint_file,
         "the checkpoint file changed"
     );
     assert!(quarantined(&dir).is_empty(), "{:?}", quarantined(&dir));

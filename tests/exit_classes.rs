@@ -226,7 +226,7 @@ fn denied_unavailable_and_queued_exit_with_their_own_codes() {
 fn corruption_exits_3_and_names_its_class() {
     let f = Fixture::new();
     // A torn sled `conf` (as a kill while sled writes it leaves): sled refuses the store.
-    let conf = f.ledger.join("log.sled").join("conf");
+    let conf = f.ledger.join("private/log.sled").join("conf");
     let original = std::fs::read(&conf).expect("the store's conf");
     std::fs::write(&conf, &original[..original.len() / 2]).expect("tear the conf");
     let (code, err) = exit_of(&["verify", "--ledger", f.ledger_str()]);

@@ -194,7 +194,7 @@ fn leaves_flushed_but_never_checkpointed_get_a_consistent_checkpoint_on_open() {
     let path = dir.path().join("l");
     let (ledger, w) = new_ledger(&path, 1);
     let old = ledger.checkpoint();
-    let slots = std::fs::read(path.join("checkpoint.slots")).expect("read");
+    let slots = std::fs::read(path.join("private/checkpoint.slots")).expect("read");
     for i in 0..3 {
         ledger
             .submit_envelope(note(&w, 1, &w.officers[0], &format!("n{i}")))
@@ -203,7 +203,7 @@ fn leaves_flushed_but_never_checkpointed_get_a_consistent_checkpoint_on_open() {
     let head = ledger.checkpoint().size;
     drop(ledger);
     // Simulate a crash after the flush but before the checkpoint write: the outside file is old.
-    std::fs::write(path.join("checkpoint.slots"), slots).expect("write");
+    std::fs::write(path.join("private/checkpoint.slots"), slots).expect("write");
     let ledger = Ledger::open_with_clock(&path, w.clock.clone()).expect("reopens");
     let new = ledger.checkpoint();
     assert_eq!(

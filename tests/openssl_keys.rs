@@ -183,7 +183,7 @@ fn custody_key_files_are_read_by_openssl_with_the_same_public_key() {
 
     // The ledger key is written the same way.
     let f = Fixture::new();
-    let ledger_key = f.ledger.join("ledger-key.pem");
+    let ledger_key = f.ledger.join("private/ledger-key.pem");
     assert_eq!(pem_der(&ledger_key)[..16], V1_PREFIX);
     openssl(&[
         OsStr::new("pkey"),

@@ -14,7 +14,7 @@ const DEMO_ENTRIES: u64 = 28;
 
 fn generating(ledger: &Path, lsn: u64) -> PathBuf {
     ledger
-        .join("log.sled")
+        .join("private/log.sled")
         .join(format!("snap.{lsn:016X}.generating"))
 }
 
@@ -34,7 +34,7 @@ fn quarantined(ledger: &Path) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    let root = ledger.join("quarantine");
+    let root = ledger.join("private/quarantine");
     walk(&root, &root, &mut out);
     out
 }
@@ -103,7 +103,10 @@ fn every_state_a_kill_during_a_snapshot_write_leaves_opens_with_every_entry() {
         );
         let moved = quarantined(&dir);
         assert_eq!(moved.len(), 1, "{stray:?}: {moved:?}");
-        assert!(moved[0].ends_with(&format!("log.sled/{name}")), "{moved:?}");
+        assert!(
+            moved[0].ends_with(&format!("private/log.sled/{name}")),
+            "{moved:?}"
+        );
         assert!(
             said.contains(&name) && said.contains("quarantine") && said.contains("never renamed"),
             "{stray:?}: one clear line says what was moved and why: {said}"
@@ -124,7 +127,7 @@ fn every_state_a_kill_during_a_snapshot_write_leaves_opens_with_every_entry() {
 #[test]
 fn committed_snapshots_and_names_sled_skips_are_never_moved() {
     let (_tmp, demo) = demo_ledger();
-    let sled = demo.join("log.sled");
+    let sled = demo.join("private/log.sled");
     let (_, before) = newest_snapshot(&demo);
     // sled skips `.in___motion` names; committed snapshots are sled's to replace, never ours.
     let in_motion = sled.join("snap.0000000000000001.in___motion");
@@ -189,8 +192,8 @@ fn a_folder_left_by_a_killed_init_is_replaced_by_the_next_init() {
     let dir = tmp.path().join("fresh");
     // What a kill during sled's first open leaves: a torn `conf`, and no ledger at `dir`.
     let building = tmp.path().join(".fresh.init");
-    std::fs::create_dir_all(building.join("log.sled")).expect("mkdir");
-    std::fs::write(building.join("log.sled/conf"), b"segment_size: 52").expect("torn conf");
+    std::fs::create_dir_all(building.join("private/log.sled")).expect("mkdir");
+    std::fs::write(building.join("private/log.sled/conf"), b"segment_size: 52").expect("torn conf");
     custody()
         .args(["demo", "--ledger"])
         .arg(&dir)

@@ -170,8 +170,8 @@ fn a_checkpoint_forged_with_another_key_is_refused() {
     assert!(err.contains("checkpoint"), "{err}");
     // And the ledger itself refuses to open with a forged checkpoint file beside it.
     std::fs::copy(
-        other.join("checkpoint.slots"),
-        d.ledger.join("checkpoint.slots"),
+        other.join("private/checkpoint.slots"),
+        d.ledger.join("private/checkpoint.slots"),
     )
     .expect("copy");
     let out = custody()
@@ -193,7 +193,7 @@ fn a_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes() {
     let size_then = f.size();
     // Keep a copy of the store (the journal and sled) as it was, then record more.
     let backup = f.tmp.path().join("backup");
-    for part in ["log.sled", "journal"] {
+    for part in ["private/log.sled", "private/journal"] {
         copy_dir(&f.ledger.join(part), &backup.join(part));
     }
     let note = f.write("note.json", note_by(GATE_A, "").as_bytes());
@@ -208,7 +208,7 @@ fn a_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes() {
     let size_now = f.size();
     assert_eq!(size_now, size_then + 2);
     // Roll the store back while the outside checkpoint stays newer.
-    for part in ["log.sled", "journal"] {
+    for part in ["private/log.sled", "private/journal"] {
         std::fs::remove_dir_all(f.ledger.join(part)).expect("remove");
         copy_dir(&backup.join(part), &f.ledger.join(part));
     }
@@ -239,7 +239,7 @@ fn a_store_rolled_back_behind_the_checkpoint_is_refused_naming_both_sizes() {
 #[test]
 fn a_flipped_bit_in_sleds_own_configuration_is_reported_as_a_damaged_store() {
     let (_tmp, ledger) = demo_ledger();
-    flip(&ledger.join("log.sled/conf"), |_| 0x10);
+    flip(&ledger.join("private/log.sled/conf"), |_| 0x10);
     let out = custody()
         .args(["verify", "--ledger"])
         .arg(&ledger)

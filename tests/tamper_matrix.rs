@@ -521,7 +521,7 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "sled: bit flip at a random offset",
             Box::new(move |p, s, rng| {
                 let l = ledger_copy(p, s);
-                let files = all_files(&l.join("log.sled"));
+                let files = all_files(&l.join("private/log.sled"));
                 flip_random(&files[rng.below(files.len())], rng);
                 judge_ledger(p, &l)
             }),
@@ -530,7 +530,7 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "sled: a file truncated",
             Box::new(move |p, s, rng| {
                 let l = ledger_copy(p, s);
-                let files = all_files(&l.join("log.sled"));
+                let files = all_files(&l.join("private/log.sled"));
                 truncate_random(&files[rng.below(files.len())], rng);
                 judge_ledger(p, &l)
             }),
@@ -539,8 +539,11 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "sled: rolled back to an earlier copy",
             Box::new(move |p, s, _| {
                 let l = ledger_copy(p, s);
-                std::fs::remove_dir_all(l.join("log.sled")).expect("rm");
-                copy_dir(&p.older_ledger.join("log.sled"), &l.join("log.sled"));
+                std::fs::remove_dir_all(l.join("private/log.sled")).expect("rm");
+                copy_dir(
+                    &p.older_ledger.join("private/log.sled"),
+                    &l.join("private/log.sled"),
+                );
                 judge_ledger(p, &l)
             }),
         ),
@@ -548,7 +551,7 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "checkpoint file: bit flip",
             Box::new(move |p, s, rng| {
                 let l = ledger_copy(p, s);
-                flip_random(&l.join("checkpoint.slots"), rng);
+                flip_random(&l.join("private/checkpoint.slots"), rng);
                 judge_ledger(p, &l)
             }),
         ),
@@ -556,7 +559,7 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "checkpoint file: truncated",
             Box::new(move |p, s, rng| {
                 let l = ledger_copy(p, s);
-                truncate_random(&l.join("checkpoint.slots"), rng);
+                truncate_random(&l.join("private/checkpoint.slots"), rng);
                 judge_ledger(p, &l)
             }),
         ),
@@ -564,8 +567,11 @@ fn cases<'a>() -> Vec<Case<'a>> {
             "checkpoint file: signed with another key",
             Box::new(move |p, s, _| {
                 let l = ledger_copy(p, s);
-                std::fs::copy(p.other.join("checkpoint.slots"), l.join("checkpoint.slots"))
-                    .expect("copy");
+                std::fs::copy(
+                    p.other.join("private/checkpoint.slots"),
+                    l.join("private/checkpoint.slots"),
+                )
+                .expect("copy");
                 judge_ledger(p, &l)
             }),
         ),

@@ -78,9 +78,26 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
         std::fs::read_to_string(dir.join("layout")).expect("layout file"),
         "custody-ledger-layout 2\n"
     );
+    for (old, new) in [
+        ("log.sled", "private/log.sled"),
+        ("ledger-key.pem", "private/ledger-key.pem"),
+        ("checkpoint.slots", "private/checkpoint.slots"),
+    ] {
+        assert!(
+            !dir.join(old).exists() && dir.join(new).exists(),
+            "{old} → {new}"
+        );
+    }
 
     let verified = run_json(&["verify", "--ledger", s(&dir)]);
     assert_eq!(verified["size"], V1_ENTRIES, "{verified}");
+    // Opening published the upgraded log for mirrors: the old version's tiles, and a checkpoint.
+    assert!(dir.join("public/checkpoint").exists());
+    assert_eq!(
+        files(&dir.join("public/tile")),
+        files(&Path::new(V1).join("tiles/tile")),
+        "public/ holds exactly the tiles the old version exported"
+    );
     // The tiles the old version exported, byte for byte, from the leaves now in the journal.
     let out = tmp.path().join("tiles");
     run_json(&["export", "--ledger", s(&dir), "--out", s(&out)]);
@@ -110,19 +127,38 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
 #[test]
 fn what_a_killed_upgrade_leaves_is_built_again() {
     let (_tmp, dir) = v1_copy();
-    // A half-built journal, and a renamed one whose layout file was never written: neither is
-    // the ledger's until the layout file names it.
-    std::fs::create_dir_all(dir.join("journal.upgrade")).expect("mkdir");
+    // The key already moved into private/, a half-built journal, and a renamed one whose layout
+    // file was never written: none is the ledger's until the layout file names it.
+    std::fs::create_dir_all(dir.join("private")).expect("mkdir");
+    std::fs::rename(
+        dir.join("ledger-key.pem"),
+        dir.join("private/ledger-key.pem"),
+    )
+    .expect("mv");
+    let refused = custody()
+        .args(["verify", "--ledger", s(&dir)])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        refused.status.code(),
+        Some(2),
+        "still layout 1: upgrade named"
+    );
+    std::fs::create_dir_all(dir.join("private/journal.upgrade")).expect("mkdir");
     std::fs::write(
-        dir.join("journal.upgrade/00000000000000000000.journal"),
+        dir.join("private/journal.upgrade/00000000000000000000.journal"),
         b"CJR1 torn",
     )
     .expect("write");
-    std::fs::create_dir_all(dir.join("journal")).expect("mkdir");
-    std::fs::write(dir.join("journal/00000000000000000000.journal"), b"garbage").expect("write");
+    std::fs::create_dir_all(dir.join("private/journal")).expect("mkdir");
+    std::fs::write(
+        dir.join("private/journal/00000000000000000000.journal"),
+        b"garbage",
+    )
+    .expect("write");
     let report = run_json(&["upgrade", "--ledger", s(&dir)]);
     assert_eq!(report["entries"], V1_ENTRIES);
-    assert!(!dir.join("journal.upgrade").exists());
+    assert!(!dir.join("private/journal.upgrade").exists());
     let verified = run_json(&["verify", "--ledger", s(&dir)]);
     assert_eq!(verified["size"], V1_ENTRIES);
 }

@@ -754,7 +754,7 @@ pub fn cached_ledger(
         return Err(BuildError::Input("--entries must be at least 1".into()));
     }
     let dir = cache.join(format!("entries-{entries}"));
-    if dir.join("log.sled").exists() {
+    if dir.join("private/log.sled").exists() {
         return Ok(Cached {
             dir,
             generated: false,

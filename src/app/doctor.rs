@@ -304,7 +304,7 @@ impl Scratch {
         let path =
             std::env::temp_dir().join(format!("custody-doctor-{}-{nanos}", std::process::id()));
         let scratch = Self(path);
-        copy_tree(lock.dir(), &scratch.0, true).map_err(|e| {
+        copy_tree(lock.dir(), lock.dir(), &scratch.0).map_err(|e| {
             DoctorError(format!(
                 "copying the ledger to {}: {e}",
                 scratch.0.display()
@@ -320,16 +320,22 @@ impl Drop for Scratch {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
+/// Copies the ledger folder `root` (from `from` down) to `to`, leaving out its lock and its
+/// quarantine.
+fn copy_tree(root: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        if top && (name == recovery::QUARANTINE_DIR || name == recovery::LOCK_FILE) {
+        let path = entry.path();
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        if relative == Path::new(recovery::QUARANTINE_DIR)
+            || relative == Path::new(recovery::LOCK_FILE)
+        {
             continue;
         }
         if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &to.join(&name), false)?;
+            copy_tree(root, &path, &to.join(&name))?;
         } else {
             std::fs::copy(entry.path(), to.join(&name))?;
         }

@@ -23,6 +23,7 @@
 //!    `SLED_FLUSH_INTERVAL_MS` later, both on close; ✝ a torn slot is ignored and the other slot
 //!    holds an older checkpoint, which the log extends.
 
+use crate::app::publish;
 use crate::app::verify::Signatures;
 use crate::base::class::{Class, Classify};
 use crate::base::ids::ItemId;
@@ -181,11 +182,16 @@ impl LedgerPaths {
     }
     /// The ledger's checkpoint signing key (PKCS#8 PEM, 0600).
     pub fn key(&self) -> PathBuf {
-        self.dir.join("ledger-key.pem")
+        self.dir.join(layout::KEY_FILE)
     }
     /// The latest signed checkpoint, outside sled (two alternating slots; see `CheckpointFile`).
     pub fn checkpoint(&self) -> PathBuf {
-        self.dir.join("checkpoint.slots")
+        self.dir.join(layout::CHECKPOINT_SLOTS_FILE)
+    }
+    /// What a mirror copies: the published checkpoint (and, later, the tiles). Never anything
+    /// from `private/`.
+    pub fn public(&self) -> PathBuf {
+        self.dir.join(layout::PUBLIC_DIR)
     }
 }
 
@@ -212,6 +218,8 @@ struct Shared {
     origin: Origin,
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
+    /// `public/`: what mirrors copy (`Publisher`).
+    public: PathBuf,
     stats: LedgerStats,
     /// What opening had to repair (quarantined files, rebuilt views).
     repairs: Vec<Repair>,
@@ -372,6 +380,8 @@ pub struct LedgerStats {
     /// Files moved to `quarantine/` on open (snapshots sled never committed, and `snap.` names
     /// sled did not write).
     pub quarantined_files: Counter,
+    /// Publications of `public/` that failed (each is retried at the next interval).
+    pub publish_failures: Counter,
 }
 
 impl LedgerStats {
@@ -385,6 +395,7 @@ impl LedgerStats {
             flush_seconds: Histogram::new(&COMMIT_SECONDS_BUCKETS),
             projection_rebuilds: Counter::default(),
             quarantined_files: Counter::default(),
+            publish_failures: Counter::default(),
         }
     }
 }
@@ -393,8 +404,74 @@ impl LedgerStats {
 pub struct Ledger {
     shared: Arc<Shared>,
     queue: Mutex<Option<mpsc::SyncSender<Request>>>,
-    /// The sequencer and committer threads.
-    writer: Mutex<Option<(JoinHandle<()>, JoinHandle<()>)>>,
+    /// The sequencer, committer and publisher threads.
+    writer: Mutex<Option<Threads>>,
+}
+
+/// The threads of an open ledger, joined on close in this order.
+struct Threads {
+    sequencer: JoinHandle<()>,
+    committer: JoinHandle<()>,
+    /// The publisher, and the sender whose drop tells it to publish once more and stop.
+    publisher: (JoinHandle<()>, mpsc::Sender<()>),
+}
+
+/// How often `public/` (tiles and checkpoint) follows the log while statements keep coming. A
+/// mirror polls a checkpoint at most this fresh; each publication costs a few file writes and
+/// fsyncs, kept off the committer's thread.
+const PUBLISH_INTERVAL_MS: u64 = 1000;
+
+/// Writes the tiles and the checkpoint of the latest published checkpoint into `public/`
+/// (`publish::publish`) every `PUBLISH_INTERVAL_MS`, and once more on close.
+struct Publisher {
+    shared: Arc<Shared>,
+    public: PathBuf,
+    /// The size last published (its tiles and checkpoint are durable in `public/`).
+    published: u64,
+}
+
+impl Publisher {
+    fn run(mut self, stop: mpsc::Receiver<()>) {
+        let interval = std::time::Duration::from_millis(PUBLISH_INTERVAL_MS);
+        while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(interval) {
+            self.once();
+        }
+        self.once();
+    }
+
+    /// Publishes the latest checkpoint if it is newer than the last one published. A failure is
+    /// counted and retried next time: `public/` is a copy for mirrors, never the record.
+    fn once(&mut self) {
+        let cp = self.shared.published_checkpoint();
+        if cp.size == self.published && self.public.join(publish::CHECKPOINT_FILE).exists() {
+            return;
+        }
+        let from = if cp.size >= self.published {
+            self.published
+        } else {
+            0
+        };
+        match publish::publish(
+            &self.shared.store,
+            &self.public,
+            from,
+            cp.size,
+            cp.note.as_bytes(),
+        ) {
+            Ok(_) => self.published = cp.size,
+            Err(_) => self.shared.stats.publish_failures.add(1),
+        }
+    }
+}
+
+/// The size of the checkpoint already in `public/`, if it verifies with the ledger's key and the
+/// log covers it; 0 (publish every tile again) otherwise.
+fn published_size(public: &Path, vkey: &VerifierKey, log_size: u64) -> u64 {
+    std::fs::read(public.join(publish::CHECKPOINT_FILE))
+        .ok()
+        .and_then(|bytes| note::open_checkpoint(&bytes, vkey).ok())
+        .map_or(0, |cp| cp.size)
+        .min(log_size)
 }
 
 /// Group commits staged by the sequencer and not yet answered by the committer. Two lets the
@@ -503,6 +580,7 @@ impl Ledger {
         std::fs::create_dir_all(dir)
             .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
         let key = SecretKey::generate()?;
+        layout::make_dirs(dir)?;
         key.write_new_file(&paths.key())?;
         {
             let _lock = LedgerLock::acquire(dir)?;
@@ -545,11 +623,11 @@ impl Ledger {
             path: dir.display().to_string(),
             reason: reason.to_owned(),
         };
-        if !dir.join(SLED_DIR).exists() {
-            return Err(not_a_ledger("no log.sled inside"));
-        }
         // Before the lock, which would create its file: a refused layout changes nothing.
         check_layout(dir)?;
+        if !dir.join(SLED_DIR).exists() {
+            return Err(not_a_ledger("no private/log.sled inside"));
+        }
         // The ledger's own lock first: a live server may be writing the very files below.
         let lock = LedgerLock::acquire(dir)?;
         Self::open_locked(lock, clock, faults)
@@ -624,6 +702,7 @@ impl Ledger {
             origin,
             vkey,
             checkpoint_file: file,
+            public: paths.public(),
             repairs,
             _lock: lock,
         });
@@ -662,11 +741,29 @@ impl Ledger {
             .name("custody-sequencer".into())
             .spawn(move || sequencer.run(rx, commits_tx))
             .map_err(|e| OpenError::Io(format!("cannot start the sequencer thread: {e}")))?;
+        let publisher = Publisher {
+            shared: Arc::clone(&shared),
+            public: shared.public.clone(),
+            published: published_size(
+                &shared.public,
+                &shared.vkey,
+                shared.published_checkpoint().size,
+            ),
+        };
+        let (stop, stopping) = mpsc::channel();
+        let publisher = std::thread::Builder::new()
+            .name("custody-publisher".into())
+            .spawn(move || publisher.run(stopping))
+            .map_err(|e| OpenError::Io(format!("cannot start the publisher thread: {e}")))?;
         crate::format::statement::warm_up();
         Ok(Ledger {
             shared,
             queue: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some((writer, committer))),
+            writer: Mutex::new(Some(Threads {
+                sequencer: writer,
+                committer,
+                publisher: (publisher, stop),
+            })),
         })
     }
 
@@ -905,13 +1002,15 @@ impl Ledger {
     /// Stops the sequencer after it has finished (and answered) every queued statement.
     pub fn close(&self) {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((sequencer, committer)) =
-            self.writer.lock().unwrap_or_else(|p| p.into_inner()).take()
-        {
+        if let Some(threads) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             // The sequencer exits when the queue is empty; the committer when the sequencer's
-            // last batch is answered and its checkpoint file written.
-            let _ = sequencer.join();
-            let _ = committer.join();
+            // last batch is answered and its checkpoint file written; the publisher after one
+            // last publication.
+            let _ = threads.sequencer.join();
+            let _ = threads.committer.join();
+            let (publisher, stop) = threads.publisher;
+            drop(stop);
+            let _ = publisher.join();
             // The views are written without a flush of their own; make them durable now so the
             // next open has nothing to catch up. A failure only means a catch-up next time.
             let _ = self.shared.store.flush();
@@ -1011,10 +1110,10 @@ pub(crate) fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), 
         reason: reason.to_owned(),
     };
     if !paths.sled().exists() {
-        return Err(not_a_ledger("no log.sled inside"));
+        return Err(not_a_ledger("no private/log.sled inside"));
     }
     if !paths.key().exists() {
-        return Err(not_a_ledger("no ledger-key.pem inside"));
+        return Err(not_a_ledger("no private/ledger-key.pem inside"));
     }
     Ok(())
 }
@@ -1024,6 +1123,14 @@ pub(crate) fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), 
 fn check_layout(dir: &Path) -> Result<(), OpenError> {
     match layout::read(dir)? {
         layout::LAYOUT_VERSION => Ok(()),
+        layout::LAYOUT_UNNAMED
+            if !dir.join(layout::LEGACY_SLED_DIR).exists() && !dir.join(SLED_DIR).exists() =>
+        {
+            Err(OpenError::NotALedger {
+                path: dir.display().to_string(),
+                reason: "no layout file and no log.sled inside".to_owned(),
+            })
+        }
         found if found < layout::LAYOUT_VERSION => Err(OpenError::OldLayout {
             path: dir.display().to_string(),
             found,

@@ -13,6 +13,7 @@ pub mod doctor;
 pub mod export;
 pub mod ledger;
 pub mod log;
+pub mod publish;
 pub mod queries;
 pub mod reads;
 pub mod upgrade;

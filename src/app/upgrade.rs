@@ -1,18 +1,21 @@
 //! `custody upgrade`: brings a ledger folder of an older storage layout to this version's
-//! (`storage::layout`). Layout 1 kept the leaves in sled; layout 2 keeps them in the journal. The
-//! new journal is built beside the old files, every leaf checked against its stored Merkle node,
-//! the whole copy verified against the last signed checkpoint (every signature and rule), and
-//! only then swapped in; the layout file is the commit point. Never changes a leaf, and never
+//! (`storage::layout`). Layout 1 kept the leaves in sled and every file at the top of the folder;
+//! layout 2 keeps the leaves in the journal and splits the folder into `public/` and `private/`.
+//! The new journal is built beside the old files, every leaf checked against its stored Merkle
+//! node, the whole copy verified against the last signed checkpoint (every signature and rule),
+//! and only then swapped in; the layout file is the commit point. Never changes a leaf, and never
 //! removes the old copy of the leaves before the layout file says the new one is the ledger.
 //!
-//! Crash windows (✝), and what the next `custody upgrade` does:
-//! 1. build `journal.upgrade/` from sled's leaves, verify it; ✝ a partial `journal.upgrade/`:
-//!    removed and built again;
-//! 2. rename it to `journal/`, `fsync` the folder; ✝ a `journal/` without a layout file: the
-//!    ledger is still layout 1 (it will not open), and it is removed and built again;
-//! 3. write the layout file (temporary, `fsync`, rename, `fsync`): the commit; ✝ after it the
+//! Crash windows (✝), and what the next `custody upgrade` does (docs/STORAGE.md §6):
+//! 1. create `public/` and `private/`, move the key, sled, the checkpoint slots and quarantine
+//!    into `private/` (one rename each); ✝ some moved: the next run moves the rest;
+//! 2. build `private/journal.upgrade/` from sled's leaves, verify it; ✝ a partial one: removed
+//!    and built again;
+//! 3. rename it to `private/journal/`, `fsync` the folder; ✝ a journal without a layout file:
+//!    the ledger is still layout 1 (it will not open), and it is removed and built again;
+//! 4. write the layout file (temporary, `fsync`, rename, `fsync`): the commit; ✝ after it the
 //!    ledger is layout 2 and opens;
-//! 4. remove the old leaves from sled and flush; ✝ some remain: harmless (never read), and
+//! 5. remove the old leaves from sled and flush; ✝ some remain: harmless (never read), and
 //!    removed by the next `custody upgrade`, which otherwise finds nothing to do.
 
 use crate::app::ledger::{self, LedgerPaths, OpenError};
@@ -21,7 +24,7 @@ use crate::base::class::{Class, Classify};
 use crate::base::time::{Clock as _, SystemClock};
 use crate::format::merkle::{self, CompactRange};
 use crate::keys::signing::SecretKey;
-use crate::storage::layout::{self, LAYOUT_VERSION};
+use crate::storage::layout::{self, LAYOUT_UNNAMED, LAYOUT_VERSION, LEGACY_MOVES};
 use crate::storage::recovery::{self, LedgerLock};
 use crate::storage::store::{AppendBatch, CheckpointFile, LedgerStore, StoreError};
 use std::path::Path;
@@ -29,7 +32,7 @@ use std::path::Path;
 /// Leaves copied per journal batch: bounded memory whatever the log's size, and few fsyncs.
 const UPGRADE_CHUNK_LEAVES: u64 = 4096;
 /// Where the new journal is built, inside the ledger folder.
-const BUILDING_DIR: &str = "journal.upgrade";
+const BUILDING_DIR: &str = "private/journal.upgrade";
 
 /// What an upgrade did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -78,9 +81,13 @@ pub fn upgrade(
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<UpgradeReport, UpgradeError> {
     let paths = LedgerPaths::new(dir);
-    ledger::check_ledger_files(dir, &paths)?;
-    let lock = LedgerLock::acquire(dir)?;
     let found = layout::read(dir)?;
+    if found == LAYOUT_UNNAMED {
+        check_legacy_files(dir)?;
+    } else {
+        ledger::check_ledger_files(dir, &paths)?;
+    }
+    let lock = LedgerLock::acquire(dir)?;
     let mut report = UpgradeReport {
         ledger: dir.display().to_string(),
         from_layout: found,
@@ -95,6 +102,8 @@ pub fn upgrade(
         });
     }
     if found < LAYOUT_VERSION {
+        layout::make_dirs(dir)?;
+        move_legacy_files(dir)?;
         report.entries = build_journal(&lock, &paths, progress)?;
         std::fs::rename(dir.join(BUILDING_DIR), paths.journal())
             .map_err(|e| StoreError::Io(format!("{}: {e}", paths.journal().display())))?;
@@ -107,6 +116,47 @@ pub fn upgrade(
     drop(store);
     drop(lock);
     Ok(report)
+}
+
+/// Refuses a layout-1 folder that is not a ledger: it needs its sled folder and its key, at the
+/// top (layout 1) or already moved into `private/` by a killed upgrade.
+fn check_legacy_files(dir: &Path) -> Result<(), OpenError> {
+    for (old, new) in &LEGACY_MOVES[..2] {
+        if !dir.join(old).exists() && !dir.join(new).exists() {
+            return Err(OpenError::NotALedger {
+                path: dir.display().to_string(),
+                reason: format!("no {old} inside"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Moves what layout 1 kept at the top of the folder into `private/`, one rename each, then
+/// makes the moves durable. A file already moved (by a killed upgrade) is left where it is.
+fn move_legacy_files(dir: &Path) -> Result<(), StoreError> {
+    for (old, new) in LEGACY_MOVES {
+        let (from, to) = (dir.join(old), dir.join(new));
+        if !from.exists() {
+            continue;
+        }
+        if to.exists() {
+            return Err(StoreError::Corrupt(format!(
+                "both {} and {} exist: the folder mixes two layouts; keep it as it is and restore from a backup or export",
+                from.display(),
+                to.display()
+            )));
+        }
+        std::fs::rename(&from, &to).map_err(|e| {
+            StoreError::Io(format!(
+                "moving {} to {}: {e}",
+                from.display(),
+                to.display()
+            ))
+        })?;
+    }
+    recovery::sync_dir(&dir.join(layout::PRIVATE_DIR))?;
+    recovery::sync_dir(dir)
 }
 
 /// Builds `journal.upgrade/` from the old layout's leaves in sled, checks every leaf against its

@@ -866,6 +866,11 @@ fn ledger_metrics(page: &mut Page, ledger: &Ledger) {
         s.projection_rebuilds.get(),
     );
     page.counter(
+        "custody_publish_failures_total",
+        "Publications of the tiles and checkpoint in public/ that failed (retried at the next interval).",
+        s.publish_failures.get(),
+    );
+    page.counter(
         "custody_quarantined_files_total",
         "Files opening moved to quarantine/ (sled snapshots never committed, names sled would misread).",
         s.quarantined_files.get(),

@@ -334,7 +334,7 @@ fn startup_kill(
     watch_snapshot: bool,
 ) -> Result<(String, bool), String> {
     let (mut child, first_line) = spawn_server(exe, dir, log, None)?;
-    let sled = dir.join("log.sled");
+    let sled = dir.join("private/log.sled");
     let kill = if watch_snapshot {
         let deadline = Instant::now() + Duration::from_millis(SNAPSHOT_WATCH_MS);
         loop {
@@ -1276,7 +1276,7 @@ impl FaultRun<'_> {
             std::fs::remove_dir_all(dir.join(part)).map_err(|e| e.to_string())?;
             std::fs::rename(copy.join(part), dir.join(part)).map_err(|e| e.to_string())?;
         }
-        std::fs::remove_dir(&copy).map_err(|e| e.to_string())?;
+        std::fs::remove_dir_all(&copy).map_err(|e| e.to_string())?;
         report.rollbacks += 1;
         match Ledger::open(dir) {
             Err(OpenError::Corrupt(why)) if why.contains(&format!("holds {size} entries")) => {

@@ -1,7 +1,10 @@
-//! The storage layout's version: the file `layout` in a ledger folder says which files hold what
-//! (docs/FORMAT.md §12). Layout 1 (no file) kept the leaves in sled; layout 2 keeps them in the
-//! journal. Owns reading and writing that file, crash-safely; never decides what to do about a
-//! layout it finds (the ledger refuses, `custody upgrade` converts).
+//! The storage layout of a ledger folder: which files hold what (docs/FORMAT.md §12), and the
+//! file `layout` that names it. Layout 1 (no file) kept the leaves in sled, everything at the top
+//! of the folder; layout 2 keeps them in the journal, and splits the folder into `public/` (all a
+//! mirror may copy) and `private/` (the key, the journal's tail, sled and its views, and
+//! everything personal). Owns the names and reading and writing the layout file, crash-safely;
+//! never decides what to do about a layout it finds (the ledger refuses, `custody upgrade`
+//! converts).
 
 use crate::storage::fault::StoreError;
 use crate::storage::recovery::sync_dir;
@@ -14,6 +17,23 @@ pub const LAYOUT_VERSION: u32 = 2;
 pub const LAYOUT_UNNAMED: u32 = 1;
 /// The layout file's name in a ledger folder.
 pub const LAYOUT_FILE: &str = "layout";
+/// What a mirror may copy: published checkpoints and tiles. Nothing personal, nothing secret.
+pub const PUBLIC_DIR: &str = "public";
+/// What is never served: the ledger key, the journal, sled, the checkpoint slots, quarantine.
+pub const PRIVATE_DIR: &str = "private";
+/// The ledger's checkpoint signing key.
+pub const KEY_FILE: &str = "private/ledger-key.pem";
+/// The latest checkpoint in two alternating slots (`store::CheckpointFile`).
+pub const CHECKPOINT_SLOTS_FILE: &str = "private/checkpoint.slots";
+/// Layout 1's sled folder, at the top of the ledger folder.
+pub const LEGACY_SLED_DIR: &str = "log.sled";
+/// What layout 1 kept at the top of the folder, and where layout 2 keeps it.
+pub const LEGACY_MOVES: [(&str, &str); 4] = [
+    ("log.sled", "private/log.sled"),
+    ("ledger-key.pem", KEY_FILE),
+    ("checkpoint.slots", CHECKPOINT_SLOTS_FILE),
+    ("quarantine", "private/quarantine"),
+];
 /// The layout file is one short line; anything longer is not one we wrote.
 const LAYOUT_FILE_BYTES_MAX: u64 = 64;
 
@@ -45,6 +65,19 @@ pub fn read(dir: &Path) -> Result<u32, StoreError> {
         .and_then(|n| n.parse::<u32>().ok())
         .filter(|n| *n > LAYOUT_UNNAMED)
         .ok_or_else(damaged)
+}
+
+/// Creates `public/` and `private/` in `dir` (durably; `private/` readable by its owner only).
+pub fn make_dirs(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for name in [PUBLIC_DIR, PRIVATE_DIR] {
+        let path = dir.join(name);
+        std::fs::create_dir_all(&path).map_err(|e| io(&path, "creating", &e))?;
+    }
+    let private = dir.join(PRIVATE_DIR);
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| io(&private, "restricting", &e))?;
+    sync_dir(dir)
 }
 
 /// Writes the layout file of `dir` for `LAYOUT_VERSION`, crash-safely: a temporary file,

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 pub const LOCK_FILE: &str = "lock";
 /// Where files that must not be read again are moved, inside the ledger folder (never inside a
 /// sled folder: sled reads every name there that starts with `snap.`).
-pub const QUARANTINE_DIR: &str = "quarantine";
+pub const QUARANTINE_DIR: &str = "private/quarantine";
 /// How long `LedgerLock::acquire` waits for a process that is closing the ledger to let go.
 const LOCK_WAIT_MS: u64 = 3000;
 /// How often a held lock is tried again while waiting.
@@ -334,7 +334,7 @@ mod tests {
         assert!(!sled.join("snap.0000000000000200.generating").exists());
         let moved = tmp
             .path()
-            .join("quarantine/20250804T093000Z/log.sled/snap.0000000000000200.generating");
+            .join("private/quarantine/20250804T093000Z/log.sled/snap.0000000000000200.generating");
         assert_eq!(std::fs::read(moved).expect("moved"), b"torn");
         // A second pass in the same second gets its own folder and moves nothing.
         assert!(

@@ -178,10 +178,10 @@ pub fn fresh_conf(scratch: &Path) -> Result<Vec<u8>, StoreError> {
 
 /// sled 0.34's data file inside its directory (its log of pages).
 const SLED_DATA_FILE: &str = "db";
-/// The sled folder inside a ledger folder.
-pub const SLED_DIR: &str = "log.sled";
+/// The sled folder inside a ledger folder (layout 2: under `private/`).
+pub const SLED_DIR: &str = "private/log.sled";
 /// The journal folder inside a ledger folder.
-pub const JOURNAL_DIR: &str = "journal";
+pub const JOURNAL_DIR: &str = "private/journal";
 
 /// A ledger's storage: the log's entries in the journal (`journal::JournalStore`, whose
 /// `fdatasync` is the acknowledgement point), and in sled everything derived from them — the

@@ -274,7 +274,7 @@ pub fn vkey_of(ledger: &Path) -> String {
 
 /// The newest snapshot sled committed in a ledger's store (`log.sled/snap.<16 hex>`) and its LSN.
 pub fn newest_snapshot(ledger: &Path) -> (PathBuf, u64) {
-    std::fs::read_dir(ledger.join("log.sled"))
+    std::fs::read_dir(ledger.join("private/log.sled"))
         .expect("log.sled")
         .map(|e| e.expect("entry").path())
         .filter_map(|path| {
