@@ -218,6 +218,8 @@ struct Shared {
     origin: Origin,
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
+    /// The checkpoint signing key, shared with the sequencer (`Ledger::checkpoint_at`).
+    key: Arc<SecretKey>,
     /// `public/`: what mirrors copy (`Publisher`).
     public: PathBuf,
     stats: LedgerStats,
@@ -482,7 +484,7 @@ const COMMITS_IN_FLIGHT_MAX: usize = 2;
 /// The sequencer's private state: the only mutable view of the log's tip.
 struct Sequencer {
     shared: Arc<Shared>,
-    key: SecretKey,
+    key: Arc<SecretKey>,
     clock: Arc<dyn Clock>,
     state: rules::State,
     range: CompactRange,
@@ -651,7 +653,7 @@ impl Ledger {
                 .map(Repair::Quarantined)
                 .collect();
         let quarantined = repairs.len() as u64;
-        let key = SecretKey::read_file(&paths.key())?;
+        let key = Arc::new(SecretKey::read_file(&paths.key())?);
         // Under injected faults the checkpoint file is written after every batch, so that a failed
         // write lands between statements, where the fault suite can see what it stopped.
         let checkpoint_file_interval = match faults {
@@ -702,6 +704,7 @@ impl Ledger {
             origin,
             vkey,
             checkpoint_file: file,
+            key: Arc::clone(&key),
             public: paths.public(),
             repairs,
             _lock: lock,
@@ -962,6 +965,22 @@ impl Ledger {
             });
         }
         self.shared.trusted_root(size, &cp)
+    }
+
+    /// The checkpoint of the first `size` leaves (at most the latest checkpoint's size): the
+    /// latest itself, or one signed now over the root proven consistent with it. Signing is
+    /// deterministic (Ed25519 over origin, size and root), so this is byte for byte the
+    /// checkpoint the ledger gave when its log had `size` entries: the checkpoint history,
+    /// derived rather than stored, for proofs, bundles and reports at an older size.
+    pub fn checkpoint_at(&self, size: u64) -> Result<Arc<SignedCheckpoint>, ProofRequestError> {
+        let cp = self.checkpoint();
+        if size == cp.size {
+            return Ok(cp);
+        }
+        let root = self.root_at(size)?;
+        let signed = sign_checkpoint(&self.shared.origin, size, root, &self.shared.key)
+            .map_err(|e| ProofRequestError::Storage(StoreError::Io(format!("cannot sign: {e}"))))?;
+        Ok(Arc::new(signed))
     }
 
     /// Rebuilds every projection from the log: opens the ledger (catching up), takes the digest
@@ -1507,7 +1526,7 @@ impl Sequencer {
     /// has applied.
     fn continuing(
         shared: Arc<Shared>,
-        key: SecretKey,
+        key: Arc<SecretKey>,
         clock: Arc<dyn Clock>,
         tip: Tip,
         applied: mpsc::Receiver<u64>,

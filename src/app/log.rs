@@ -22,8 +22,9 @@ pub struct ConsistencyView {
 
 /// Reading the log itself.
 pub trait LogReads {
-    /// The latest signed checkpoint, as C2SP signed-note text.
-    fn checkpoint_note(&self) -> Result<String, ReadError>;
+    /// The signed checkpoint of the first `size` leaves (the latest when `None`), as C2SP
+    /// signed-note text: byte for byte the one the ledger gave at that size.
+    fn checkpoint_note(&self, size: Option<u64>) -> Result<String, ReadError>;
     /// The inclusion proof of `seq` in the tree of `size` leaves (the latest checkpoint's size
     /// when `None`).
     fn inclusion(&self, seq: u64, size: Option<u64>) -> Result<InclusionProofView, ReadError>;
@@ -41,8 +42,12 @@ pub trait Writes {
 }
 
 impl LogReads for Ledger {
-    fn checkpoint_note(&self) -> Result<String, ReadError> {
-        Ok(self.checkpoint().note.clone())
+    fn checkpoint_note(&self, size: Option<u64>) -> Result<String, ReadError> {
+        let cp = match size {
+            Some(size) => self.checkpoint_at(size)?,
+            None => self.checkpoint(),
+        };
+        Ok(cp.note.clone())
     }
 
     fn inclusion(&self, seq: u64, size: Option<u64>) -> Result<InclusionProofView, ReadError> {

@@ -300,8 +300,8 @@ fn parse_answer<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ReadE
 }
 
 impl LogReads for Remote {
-    fn checkpoint_note(&self) -> Result<String, ReadError> {
-        let body = self.get_public(routes::CHECKPOINT)?;
+    fn checkpoint_note(&self, size: Option<u64>) -> Result<String, ReadError> {
+        let body = self.get_public(&routes::checkpoint(size))?;
         String::from_utf8(body).map_err(|_| {
             ReadError::Reported(Reported::of(&ClientError::Protocol(
                 "the checkpoint is not UTF-8".into(),

@@ -482,8 +482,17 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
 
 // ---- handlers: the public log ----
 
-async fn get_checkpoint(State(app): State<Shared>) -> ApiResult {
-    let note = app.ledger.checkpoint_note()?;
+#[derive(Debug, Deserialize)]
+struct CheckpointQuery {
+    size: Option<u64>,
+}
+
+async fn get_checkpoint(
+    State(app): State<Shared>,
+    ApiQuery(q): ApiQuery<CheckpointQuery>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let note = blocking(move || Ok(ledger.checkpoint_note(q.size)?)).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -1118,6 +1127,13 @@ pub mod routes {
     pub fn inclusion(seq: u64, size: Option<u64>) -> String {
         let size = size.map(|s| format!("&size={s}")).unwrap_or_default();
         format!("{INCLUSION}?seq={seq}{size}")
+    }
+    /// `[?size=N]`: the latest checkpoint, or the one of the first N leaves.
+    pub fn checkpoint(size: Option<u64>) -> String {
+        size.map_or_else(
+            || CHECKPOINT.to_owned(),
+            |s| format!("{CHECKPOINT}?size={s}"),
+        )
     }
     /// `?old=N[&new=N]`.
     pub fn consistency(old: u64, new: Option<u64>) -> String {

@@ -21,13 +21,22 @@ use std::sync::Arc;
 pub(super) struct CheckpointArgs {
     #[command(flatten)]
     ledger: SourceArg,
+    /// The checkpoint of the first N entries instead of the latest: byte for byte the one the ledger gave at that size
+    #[arg(long, value_name = "N")]
+    size: Option<u64>,
     #[command(flatten)]
     json: JsonArg,
 }
 /// `custody checkpoint`.
 pub(super) fn checkpoint(a: CheckpointArgs, clock: &Arc<dyn Clock>) -> Outcome {
-    let CheckpointArgs { ledger: src, json } = a;
-    let note = public_source(&src.place, clock)?.log().checkpoint_note()?;
+    let CheckpointArgs {
+        ledger: src,
+        size,
+        json,
+    } = a;
+    let note = public_source(&src.place, clock)?
+        .log()
+        .checkpoint_note(size)?;
     if json.json {
         let cp = crate::format::note::checkpoint_unverified(note.as_bytes())
             .map_err(|e| Failure::corrupt(format!("checkpoint: {e}")))?;
