@@ -76,6 +76,10 @@ pub enum AppendError {
         "the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover"
     )]
     Stopped(String),
+    #[error(
+        "this ledger is a read-only replica (imported without its ledger key); record at the ledger it mirrors"
+    )]
+    ReadOnly,
 }
 
 /// Why a ledger could not be created or opened.
@@ -188,8 +192,12 @@ impl LedgerPaths {
     pub fn checkpoint(&self) -> PathBuf {
         self.dir.join(layout::CHECKPOINT_SLOTS_FILE)
     }
-    /// What a mirror copies: the published checkpoint (and, later, the tiles). Never anything
-    /// from `private/`.
+    /// A read-only replica's verifier key, kept instead of the ledger key.
+    pub fn vkey(&self) -> PathBuf {
+        self.dir.join(layout::VKEY_FILE)
+    }
+    /// What a mirror copies: the published checkpoint and its tiles. Never anything from
+    /// `private/`.
     pub fn public(&self) -> PathBuf {
         self.dir.join(layout::PUBLIC_DIR)
     }
@@ -218,8 +226,9 @@ struct Shared {
     origin: Origin,
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
-    /// The checkpoint signing key, shared with the sequencer (`Ledger::checkpoint_at`).
-    key: Arc<SecretKey>,
+    /// The checkpoint signing key, shared with the sequencer (`Ledger::checkpoint_at`); `None`
+    /// in a read-only replica (`custody import` without the key), which appends nothing.
+    key: Option<Arc<SecretKey>>,
     /// `public/`: what mirrors copy (`Publisher`).
     public: PathBuf,
     stats: LedgerStats,
@@ -387,6 +396,18 @@ pub struct LedgerStats {
 }
 
 impl LedgerStats {
+    /// The counters of a ledger just opened, with what opening moved aside and repaired.
+    fn opened(quarantined: u64, repairs: &[Repair]) -> Self {
+        let stats = Self::new();
+        stats.quarantined_files.add(quarantined);
+        let rebuilt = repairs
+            .iter()
+            .filter(|r| matches!(r, Repair::ViewsRebuilt { .. }))
+            .count();
+        stats.projection_rebuilds.add(rebuilt as u64);
+        stats
+    }
+
     fn new() -> Self {
         Self {
             appended: Counter::default(),
@@ -484,7 +505,8 @@ const COMMITS_IN_FLIGHT_MAX: usize = 2;
 /// The sequencer's private state: the only mutable view of the log's tip.
 struct Sequencer {
     shared: Arc<Shared>,
-    key: Arc<SecretKey>,
+    /// `None` in a read-only replica, to which nothing is ever submitted (`Ledger::enqueue`).
+    key: Option<Arc<SecretKey>>,
     clock: Arc<dyn Clock>,
     state: rules::State,
     range: CompactRange,
@@ -653,26 +675,15 @@ impl Ledger {
                 .map(Repair::Quarantined)
                 .collect();
         let quarantined = repairs.len() as u64;
-        let key = Arc::new(SecretKey::read_file(&paths.key())?);
+        let key = read_key(&paths)?;
         // Under injected faults the checkpoint file is written after every batch, so that a failed
         // write lands between statements, where the fault suite can see what it stopped.
         let checkpoint_file_interval = match faults {
             Some(_) => std::time::Duration::ZERO,
             None => std::time::Duration::from_millis(CHECKPOINT_FILE_INTERVAL_MS),
         };
-        let store = LedgerStore::open_with_faults(dir, faults.clone())?;
-        if store.tail_cut().bytes > 0 {
-            repairs.push(Repair::TailCut(store.tail_cut().clone()));
-        }
-        let (origin, vkey) = stored_origin(dir, &store, &key)?;
-        let sled_head = store.head()?;
-        let head = catch_up_tree(&store, sled_head)?;
-        if head.size > sled_head.size {
-            repairs.push(Repair::CaughtUp {
-                from: sled_head.size,
-                to: head.size,
-            });
-        }
+        let (store, head) = open_store(dir, faults.clone(), &mut repairs)?;
+        let (origin, vkey) = ledger_identity(dir, &paths, &store, key.as_deref())?;
         let file = CheckpointFile::with_faults(paths.checkpoint(), faults);
         let latest = latest_checkpoint(&store, &file, &vkey, head)?;
         let root_now = checked_head_root(&store, head)?;
@@ -681,16 +692,10 @@ impl Ledger {
         let tip = verified_tip(&store, head.size, root_now, state)?;
         let upper = UpperNodes::load(&store, head.size)?;
 
-        let stats = LedgerStats::new();
-        stats.quarantined_files.add(quarantined);
-        stats.projection_rebuilds.add(
-            repairs
-                .iter()
-                .filter(|r| matches!(r, Repair::ViewsRebuilt { .. }))
-                .count() as u64,
-        );
+        let stats = LedgerStats::opened(quarantined, &repairs);
         // Leaves flushed after the last checkpoint (a crash in step 4) get their checkpoint now.
-        let checkpoint = checkpoint_for_head(latest, &origin, head, root_now, &key, &file)?;
+        let checkpoint =
+            checkpoint_for_head(latest, &origin, head, root_now, key.as_deref(), &file)?;
 
         let shared = Arc::new(Shared {
             store,
@@ -704,7 +709,7 @@ impl Ledger {
             origin,
             vkey,
             checkpoint_file: file,
-            key: Arc::clone(&key),
+            key: key.clone(),
             public: paths.public(),
             repairs,
             _lock: lock,
@@ -839,6 +844,9 @@ impl Ledger {
     fn enqueue(&self, envelope: Envelope) -> Result<Enqueued, AppendError> {
         if let Some(reason) = self.stopped() {
             return Err(AppendError::Stopped(reason));
+        }
+        if self.shared.key.is_none() {
+            return Err(AppendError::ReadOnly);
         }
         let statement = Statement::parse(envelope.payload())?;
         let hash = payload_hash(envelope.payload());
@@ -978,7 +986,13 @@ impl Ledger {
             return Ok(cp);
         }
         let root = self.root_at(size)?;
-        let signed = sign_checkpoint(&self.shared.origin, size, root, &self.shared.key)
+        let key = self.shared.key.as_deref().ok_or_else(|| {
+            ProofRequestError::Range(format!(
+                "this read-only replica has no ledger key: it gives only its latest checkpoint ({})",
+                cp.size
+            ))
+        })?;
+        let signed = sign_checkpoint(&self.shared.origin, size, root, key)
             .map_err(|e| ProofRequestError::Storage(StoreError::Io(format!("cannot sign: {e}"))))?;
         Ok(Arc::new(signed))
     }
@@ -1131,10 +1145,71 @@ pub(crate) fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), 
     if !paths.sled().exists() {
         return Err(not_a_ledger("no private/log.sled inside"));
     }
-    if !paths.key().exists() {
+    if !paths.key().exists() && !paths.vkey().exists() {
         return Err(not_a_ledger("no private/ledger-key.pem inside"));
     }
     Ok(())
+}
+
+/// The ledger key, or `None` for a read-only replica: a ledger imported without its key keeps the
+/// verifier key instead (`private/vkey`).
+fn read_key(paths: &LedgerPaths) -> Result<Option<Arc<SecretKey>>, OpenError> {
+    if !paths.key().exists() && paths.vkey().exists() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(SecretKey::read_file(&paths.key())?)))
+}
+
+/// The origin stored in sled and the verifier key: made from the ledger key, or, in a replica,
+/// read from `private/vkey`, which must name the same origin.
+fn ledger_identity(
+    dir: &Path,
+    paths: &LedgerPaths,
+    store: &LedgerStore,
+    key: Option<&SecretKey>,
+) -> Result<(Origin, VerifierKey), OpenError> {
+    if let Some(key) = key {
+        return stored_origin(dir, store, key);
+    }
+    let origin = store
+        .origin()?
+        .ok_or_else(|| OpenError::Corrupt("the store has no origin".into()))?;
+    let text = std::fs::read_to_string(paths.vkey())
+        .map_err(|e| OpenError::Io(format!("{}: {e}", paths.vkey().display())))?;
+    let vkey = VerifierKey::parse(text.trim())
+        .map_err(|e| OpenError::Corrupt(format!("{}: {e}", paths.vkey().display())))?;
+    if vkey.name() != origin {
+        return Err(OpenError::Corrupt(format!(
+            "{} names {}, but the log's origin is {origin}",
+            paths.vkey().display(),
+            vkey.name()
+        )));
+    }
+    let origin =
+        Origin::parse(&origin).map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+    Ok((origin, vkey))
+}
+
+/// Opens the ledger's storage and brings sled up to the journal, noting in `repairs` a torn tail
+/// cut and a catch-up. Answers the store and its head.
+fn open_store(
+    dir: &Path,
+    faults: Option<Arc<Faults>>,
+    repairs: &mut Vec<Repair>,
+) -> Result<(LedgerStore, Head), OpenError> {
+    let store = LedgerStore::open_with_faults(dir, faults)?;
+    if store.tail_cut().bytes > 0 {
+        repairs.push(Repair::TailCut(store.tail_cut().clone()));
+    }
+    let sled_head = store.head()?;
+    let head = catch_up_tree(&store, sled_head)?;
+    if head.size > sled_head.size {
+        repairs.push(Repair::CaughtUp {
+            from: sled_head.size,
+            to: head.size,
+        });
+    }
+    Ok((store, head))
 }
 
 /// Refuses a ledger in another storage layout than this version's: an older one names
@@ -1288,12 +1363,18 @@ fn checkpoint_for_head(
     origin: &Origin,
     head: Head,
     root: Hash,
-    key: &SecretKey,
+    key: Option<&SecretKey>,
     file: &CheckpointFile,
 ) -> Result<SignedCheckpoint, OpenError> {
     Ok(match latest {
         Some(cp) if cp.size == head.size => cp,
         _ => {
+            let key = key.ok_or_else(|| {
+                OpenError::Corrupt(format!(
+                    "this read-only replica's log holds {} entries, more than its checkpoint covers, and it has no key to sign one",
+                    head.size
+                ))
+            })?;
             let signed = sign_checkpoint(origin, head.size, root, key)
                 .map_err(|e| OpenError::Corrupt(e.to_string()))?;
             file.write(signed.note.as_bytes())?;
@@ -1526,7 +1607,7 @@ impl Sequencer {
     /// has applied.
     fn continuing(
         shared: Arc<Shared>,
-        key: Arc<SecretKey>,
+        key: Option<Arc<SecretKey>>,
         clock: Arc<dyn Clock>,
         tip: Tip,
         applied: mpsc::Receiver<u64>,
@@ -1691,7 +1772,12 @@ impl Sequencer {
         let size = self.range.size();
         let root = self.range.root();
         // Signed here, off the committer's path; the committer writes sled's copy with the head.
-        let signed = match sign_checkpoint(&self.shared.origin, size, root, &self.key) {
+        let Some(key) = self.key.as_deref() else {
+            let e = StoreError::Misuse("a read-only replica appends nothing".into());
+            not_acknowledged(appended, &e);
+            return Err(e);
+        };
+        let signed = match sign_checkpoint(&self.shared.origin, size, root, key) {
             Ok(signed) => signed,
             Err(e) => {
                 let e = StoreError::Io(format!("cannot sign checkpoint: {e}"));
@@ -2199,6 +2285,7 @@ impl Classify for AppendError {
             Self::IdConflict { .. } => Class::Conflict,
             Self::Storage(e) => e.class(),
             Self::Stopped(_) => Class::Unavailable,
+            Self::ReadOnly => Class::Forbidden,
         }
     }
 

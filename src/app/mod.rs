@@ -11,6 +11,7 @@ pub mod compose;
 pub mod demo;
 pub mod doctor;
 pub mod export;
+pub mod import;
 pub mod ledger;
 pub mod log;
 pub mod publish;

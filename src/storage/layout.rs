@@ -23,6 +23,8 @@ pub const PUBLIC_DIR: &str = "public";
 pub const PRIVATE_DIR: &str = "private";
 /// The ledger's checkpoint signing key.
 pub const KEY_FILE: &str = "private/ledger-key.pem";
+/// A read-only replica's verifier key (`custody import` without the ledger key), in its place.
+pub const VKEY_FILE: &str = "private/vkey";
 /// The latest checkpoint in two alternating slots (`store::CheckpointFile`).
 pub const CHECKPOINT_SLOTS_FILE: &str = "private/checkpoint.slots";
 /// Layout 1's sled folder, at the top of the ledger folder.

@@ -6,7 +6,7 @@
 use super::args::{JsonArg, LedgerArg, PlaceArg, SourceArg};
 use super::args::{public_source, source};
 use super::common::{
-    Failure, Outcome, open, print_json, progress_bar, read_vkey, show, write_stdout,
+    Failure, Outcome, open, print_json, progress_bar, read_key, read_vkey, show, write_stdout,
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;
@@ -169,6 +169,57 @@ pub(super) fn export(a: ExportArgs) -> Outcome {
         );
     }
     Ok(())
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ImportArgs {
+    /// The tlog-tiles export (`custody export --out`) or a copy of a ledger's public/ folder
+    #[arg(long, value_name = "DIR")]
+    tiles: PathBuf,
+    /// The new ledger's folder (must not exist or be empty)
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The original ledger's key (its private/ledger-key.pem): a restore that records again
+    #[arg(long, value_name = "FILE")]
+    ledger_key: Option<PathBuf>,
+    /// The ledger's verifier key (a string, or a file holding it): without --ledger-key, a read-only replica
+    #[arg(long, value_name = "VKEY")]
+    vkey: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody import`.
+pub(super) fn import(a: ImportArgs) -> Outcome {
+    let ImportArgs {
+        tiles,
+        ledger,
+        ledger_key,
+        vkey,
+        json,
+    } = a;
+    let key = ledger_key.as_deref().map(read_key).transpose()?;
+    let vkey = vkey.as_deref().map(read_vkey).transpose()?;
+    let bar = progress_bar(0, "verifying");
+    let report =
+        crate::app::import::import(&tiles, &ledger, key, vkey, &mut |what, done, total| {
+            bar.set_message(what.to_owned());
+            bar.set_length(total);
+            bar.set_position(done);
+        })?;
+    bar.finish_and_clear();
+    show(json.json, &report, || {
+        let kind = if report.replica {
+            "a read-only replica (replika baca-saja)"
+        } else {
+            "a restore that records again (pemulihan)"
+        };
+        out!(
+            "imported {} entries into {}: {kind}; every signature, key, hash link and the checkpoint verified",
+            report.entries,
+            report.ledger
+        );
+        out!("verifier key: {}", report.vkey);
+    })
 }
 
 #[derive(Args, Debug)]

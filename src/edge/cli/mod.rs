@@ -91,6 +91,8 @@ enum Command {
     Upgrade(log::UpgradeArgs),
     /// Export the log as C2SP tlog-tiles files
     Export(log::ExportArgs),
+    /// Build a ledger from a tlog-tiles export or a mirror's copy of public/, verifying everything: a restore with --ledger-key, else a read-only replica (--vkey)
+    Import(log::ImportArgs),
     /// List items (daftar barang bukti), optionally by status and facility
     Items(queries::ItemsArgs),
     /// Show one item's current state (keadaan barang bukti)
@@ -176,6 +178,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Doctor(a) => log::doctor(a),
         Command::Upgrade(a) => log::upgrade(a),
         Command::Export(a) => log::export(a),
+        Command::Import(a) => log::import(a),
         Command::Items(a) => queries::items(a, &clock),
         Command::Item(a) => queries::item(a, &clock),
         Command::History(a) => queries::history(a, &clock),
