@@ -144,6 +144,18 @@ fn the_demo_story_can_be_queried() {
     let rebuilt = run_json(&["rebuild", "--ledger", &l]);
     assert_eq!(rebuilt["identical"], true);
     assert_eq!(rebuilt["digest_before"], rebuilt["digest_after"]);
+    assert_eq!(rebuilt["signatures_verified"], 0, "trusted as recorded");
+    // Checking every signature again rebuilds the same views, and checks as many signatures as
+    // a full verification does.
+    let strict = run_json(&["rebuild", "--ledger", &l, "--verify-signatures"]);
+    assert_eq!(strict["identical"], true);
+    assert_eq!(strict["digest_after"], rebuilt["digest_after"]);
+    let verified = run_json(&["verify", "--ledger", &l]);
+    assert!(
+        verified["signatures"].as_u64().expect("signatures") > 28,
+        "{verified}"
+    );
+    assert_eq!(strict["signatures_verified"], verified["signatures"]);
 }
 
 #[test]

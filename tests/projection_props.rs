@@ -165,7 +165,7 @@ proptest! {
         let dir = w.dir.path().join("l");
         let World { ledger, dir: tmp, .. } = w;
         drop(ledger);
-        let report = custody::Ledger::rebuild(&dir, &mut |_, _| {}).expect("rebuild");
+        let report = custody::Ledger::rebuild(&dir, false, &mut |_, _| {}).expect("rebuild");
         prop_assert_eq!(report.before, incremental);
         prop_assert_eq!(report.after, incremental, "the rebuilt views differ from the incremental ones");
         drop(tmp);

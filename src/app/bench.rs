@@ -879,7 +879,7 @@ pub fn rebuild(
 ) -> Result<RebuildResult, BuildError> {
     open_cached(dir, entries)?.close();
     let started = Instant::now();
-    let report = Ledger::rebuild(dir, progress)?;
+    let report = Ledger::rebuild(dir, false, progress)?;
     let seconds = started.elapsed().as_secs_f64();
     if report.before != report.after {
         return Err(BuildError::Input(

@@ -163,6 +163,9 @@ pub struct RebuildReport {
     pub size: u64,
     pub before: Hash,
     pub after: Hash,
+    /// Signatures checked strictly again (`--verify-signatures`); 0 when the recorded ones were
+    /// trusted.
+    pub signatures_verified: u64,
 }
 
 /// Files of a ledger directory.
@@ -1000,8 +1003,14 @@ impl Ledger {
     /// Rebuilds every projection from the log: opens the ledger (catching up), takes the digest
     /// of the views, drops them, folds the whole log again and takes the digest anew. Equal
     /// digests show that the views are a pure function of the log.
+    ///
+    /// The leaves' signatures were checked strictly when they were appended, and the signed
+    /// checkpoint covers exactly these leaves, so by default the fold takes them as recorded and
+    /// proves the leaves are those by recomputing the root; `verify_signatures` checks every
+    /// signature again as well (all cores), for an operator who trusts nothing on the disk.
     pub fn rebuild(
         dir: &Path,
+        verify_signatures: bool,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<RebuildReport, OpenError> {
         let ledger = Self::open(dir)?;
@@ -1013,10 +1022,12 @@ impl Ledger {
         let store = &ledger.shared.store;
         store.clear_projections()?;
         let mut state = rules::State::new(origin, vkey);
-        // The leaves' signatures were checked strictly when they were appended, and the signed
-        // checkpoint covers exactly these leaves: the fold takes them as recorded and proves the
-        // leaves are those by recomputing the root.
-        let root = replay(store, &mut state, size, Signatures::TrustRecorded, progress)?;
+        let signatures = if verify_signatures {
+            Signatures::Verify
+        } else {
+            Signatures::TrustRecorded
+        };
+        let (root, signatures_verified) = replay(store, &mut state, size, signatures, progress)?;
         let signed = ledger.checkpoint();
         if root != signed.root {
             return Err(OpenError::Corrupt(format!(
@@ -1029,6 +1040,7 @@ impl Ledger {
             size,
             before,
             after,
+            signatures_verified,
         })
     }
 
@@ -1545,9 +1557,10 @@ fn replay(
     to: u64,
     signatures: Signatures,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<Hash, OpenError> {
+) -> Result<(Hash, u64), OpenError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut range = compact_range(store, state.size())?;
+    let mut verified = 0u64;
     while state.size() < to {
         let start = state.size();
         let end = (start + REPLAY_CHUNK_LEAVES).min(to);
@@ -1563,6 +1576,9 @@ fn replay(
             check_leaf_hash(store, seq, &bytes)?;
             let leaf_hash = merkle::leaf_hash(&bytes);
             range.append(leaf_hash);
+            if signatures == Signatures::Verify {
+                verified += leaf.envelope.signatures().len() as u64;
+            }
             let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
             let admitted = custody::admit(state, &view, leaf.envelope, statement, Some(&pre))
                 .map_err(|e| {
@@ -1584,7 +1600,7 @@ fn replay(
         store.apply_projection(&writes, end)?;
         progress(end, to);
     }
-    Ok(range.root())
+    Ok((range.root(), verified))
 }
 
 /// The right edge of the tree of `size` leaves, read from stored complete subtrees.

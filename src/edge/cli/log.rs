@@ -268,14 +268,21 @@ pub(super) fn upgrade(a: UpgradeArgs) -> Outcome {
 pub(super) struct RebuildArgs {
     #[command(flatten)]
     ledger: LedgerArg,
+    /// Check every signature again (all cores); by default the signatures verified when each entry was appended are trusted, and the leaves are proven against the signed checkpoint's root
+    #[arg(long)]
+    verify_signatures: bool,
     #[command(flatten)]
     json: JsonArg,
 }
 /// `custody rebuild`.
 pub(super) fn rebuild(a: RebuildArgs) -> Outcome {
-    let RebuildArgs { ledger, json } = a;
+    let RebuildArgs {
+        ledger,
+        verify_signatures,
+        json,
+    } = a;
     let bar = progress_bar(0, "rebuilding");
-    let report = Ledger::rebuild(&ledger.ledger, &mut |d, t| {
+    let report = Ledger::rebuild(&ledger.ledger, verify_signatures, &mut |d, t| {
         bar.set_length(t);
         bar.set_position(d);
     })?;
@@ -283,10 +290,13 @@ pub(super) fn rebuild(a: RebuildArgs) -> Outcome {
     let same = report.before == report.after;
     if json.json {
         print_json(
-            &json!({"size": report.size, "digest_before": B64.encode(report.before), "digest_after": B64.encode(report.after), "identical": same}),
+            &json!({"size": report.size, "digest_before": B64.encode(report.before), "digest_after": B64.encode(report.after), "identical": same, "signatures_verified": report.signatures_verified}),
         );
     } else {
         out!("rebuilt the projections from {} entries", report.size);
+        if verify_signatures {
+            out!("signatures verified again: {}", report.signatures_verified);
+        }
         out!("digest before: {}", B64.encode(report.before));
         out!("digest after:  {}", B64.encode(report.after));
         out!(
@@ -431,6 +441,7 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             "size": report.size,
             "root": B64.encode(report.root),
             "statements": report.statements,
+            "signatures": report.signatures,
             "officers_enrolled": report.officers_enrolled,
             "officers_revoked": report.officers_revoked,
         }));
