@@ -1111,8 +1111,8 @@ fn fault_rates(rng: &mut Rng) -> FaultRates {
         flush_fail_ppm: rate(rng),
         checkpoint_fail_ppm: rate(rng),
         read_flip_ppm: rate(rng),
-        // The torture drives the sled store, which has no partial writes to inject.
-        short_write_ppm: 0,
+        // The journal's appends: a prefix of the batch reaches the file, then the write fails.
+        short_write_ppm: rate(rng),
     }
 }
 
