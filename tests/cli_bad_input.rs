@@ -254,3 +254,29 @@ fn usage_errors_exit_2() {
         stderr_of(&out)
     );
 }
+
+#[test]
+fn a_sled_cache_setting_out_of_range_is_a_usage_error_naming_it_and_changes_nothing() {
+    let f = Fixture::new();
+    let size = f.size();
+    for bad in ["abc", "0", "7", "65537", "-1", ""] {
+        let out = custody()
+            .env("CUSTODY_SLED_CACHE_MIB", bad)
+            .args(["items", "--ledger", f.ledger_str()])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = stderr_of(&out);
+        assert!(
+            err.contains("CUSTODY_SLED_CACHE_MIB") && err.contains("8..=65536"),
+            "{err}"
+        );
+    }
+    let out = custody()
+        .env("CUSTODY_SLED_CACHE_MIB", "16")
+        .args(["items", "--ledger", f.ledger_str()])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    f.assert_unchanged(size);
+}

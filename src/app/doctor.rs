@@ -426,6 +426,15 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
                 "check the disk, free space and permissions, then run the doctor again".into(),
             ),
         ),
+        OpenError::Storage(StoreError::Config(_)) => (
+            sled,
+            "store-config",
+            Risk::None,
+            Action::Manual(format!(
+                "fix or unset {} and run the doctor again",
+                crate::base::limits::SLED_CACHE_ENV
+            )),
+        ),
         // The sled store never answers misuse; a log store may, and it is a bug in custody.
         OpenError::Storage(StoreError::Misuse(_)) => (
             sled,

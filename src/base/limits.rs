@@ -32,6 +32,12 @@ pub const QUEUE_STATEMENTS_MAX: usize = 8192;
 /// sled's page cache, in bytes: sled defaults to 1 GiB and its RSS can exceed the setting, so the
 /// ledger sets it explicitly to keep a small server small.
 pub const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// The environment variable that sets sled's page cache in MiB instead (`SLED_CACHE_MIB_RANGE`):
+/// a server with much memory and many views may want more; a small device less.
+pub const SLED_CACHE_ENV: &str = "CUSTODY_SLED_CACHE_MIB";
+/// What `SLED_CACHE_ENV` may say, in MiB: below 8 sled thrashes on the views of a single item's
+/// history; above 64 GiB is beyond any machine custody is meant for.
+pub const SLED_CACHE_MIB_RANGE: std::ops::RangeInclusive<u64> = 8..=65_536;
 
 /// A checkpoint's origin line is at most 255 bytes: C2SP leaves the length open; a bound keeps
 /// notes small and rules out abuse of the one free-text line that is signed.

@@ -13,6 +13,10 @@ pub enum StoreError {
     /// Another process holds the ledger: not a fault, try again when it is done.
     #[error("{0}")]
     Busy(String),
+    /// The store's configuration (an environment variable) is not one it can use; nothing was
+    /// opened.
+    #[error("{0}")]
+    Config(String),
     /// The caller broke a store's API (read past the end, a batch over its limit): a bug in
     /// custody, not in the disk; nothing was written.
     #[error("storage misused: {0}")]
@@ -158,6 +162,7 @@ impl crate::base::class::Classify for StoreError {
             Self::Busy(_) => crate::base::class::Class::Unavailable,
             Self::Io(_) | Self::Corrupt(_) => crate::base::class::Class::Corrupt,
             Self::Misuse(_) => crate::base::class::Class::Internal,
+            Self::Config(_) => crate::base::class::Class::Usage,
         }
     }
 }

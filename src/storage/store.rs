@@ -141,14 +141,35 @@ fn sled_open_error(dir: &Path, e: sled::Error) -> StoreError {
     }
 }
 
+/// sled's page cache in bytes: `SLED_CACHE_BYTES`, or `SLED_CACHE_ENV` MiB when set.
+fn sled_cache_bytes() -> Result<u64, StoreError> {
+    use crate::base::limits::{SLED_CACHE_BYTES, SLED_CACHE_ENV, SLED_CACHE_MIB_RANGE};
+    let Ok(text) = std::env::var(SLED_CACHE_ENV) else {
+        return Ok(SLED_CACHE_BYTES);
+    };
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|mib| SLED_CACHE_MIB_RANGE.contains(mib))
+        .map(|mib| mib * 1024 * 1024)
+        .ok_or_else(|| {
+            StoreError::Config(format!(
+                "{SLED_CACHE_ENV}={text:?}: give sled's cache in whole MiB, {}..={} (ukuran cache sled dalam MiB)",
+                SLED_CACHE_MIB_RANGE.start(),
+                SLED_CACHE_MIB_RANGE.end()
+            ))
+        })
+}
+
 /// Opens sled in `dir`, waiting up to `LOCK_WAIT_MS` for a process that is still letting go of
 /// its lock (sled's background flusher lets go a moment after the last handle).
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     const LOCK_WAIT_MS: u64 = 3000;
     const LOCK_RETRY_MS: u64 = 20;
     let started = std::time::Instant::now();
+    let cache = sled_cache_bytes()?;
     loop {
-        match sled_config(dir).open() {
+        match sled_config(dir).cache_capacity(cache).open() {
             Ok(db) => return Ok(db),
             // sled wraps the lock failure in an I/O error of its own; its text is the signal.
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
