@@ -403,30 +403,29 @@ const IO_ACTION: &str = "check the disk, free space and permissions, then run th
 
 const RESTORE: &str = "keep this folder as it is for inspection; restore the ledger from its last backup or tiles export (`custody export`), or from a mirror";
 
-/// What an open that failed means, for the operator.
-fn open_failure(real: &Path, e: OpenError) -> Finding {
-    let sled = LedgerPaths::new(real).sled().display().to_string();
-    let (file, check, risk, action) = match &e {
-        OpenError::Storage(StoreError::Busy(_)) => {
-            return in_use(real);
-        }
-        OpenError::Storage(StoreError::Corrupt(_)) => (
+/// A finding's file, check, risk and action.
+type Diagnosed = (String, &'static str, Risk, Action);
+
+/// What a storage error that stopped the open means, for the operator (`None`: the ledger is
+/// held by another process, which is not a problem with it).
+fn storage_failure(sled: String, e: &StoreError) -> Option<Diagnosed> {
+    Some(match e {
+        StoreError::Busy(_) => return None,
+        StoreError::Corrupt(_) => (
             sled,
             "store-open",
             Risk::Unknown,
             Action::Manual(format!(
-                "sled refuses its own files; {RESTORE}. The log's bytes may still be intact in log.sled/db"
+                "sled refuses its own files; {RESTORE}. The log's bytes may still be intact in private/journal"
             )),
         ),
-        OpenError::Storage(StoreError::Io(_)) | OpenError::Io(_) => (
+        StoreError::Io(_) => (
             sled,
             "store-io",
             Risk::Unknown,
-            Action::Manual(
-                "check the disk, free space and permissions, then run the doctor again".into(),
-            ),
+            Action::Manual(IO_ACTION.into()),
         ),
-        OpenError::Storage(StoreError::Config(_)) => (
+        StoreError::Config(_) => (
             sled,
             "store-config",
             Risk::None,
@@ -435,18 +434,35 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
                 crate::base::limits::SLED_CACHE_ENV
             )),
         ),
-        // The sled store never answers misuse; a log store may, and it is a bug in custody.
-        OpenError::Storage(StoreError::Misuse(_)) => (
+        // A caller breaking a store's API is a bug in custody.
+        StoreError::Misuse(_) => (
             sled,
             "store-misuse",
             Risk::Unknown,
             Action::Manual("a fault in custody itself: report this message".into()),
         ),
+    })
+}
+
+/// What an open that failed means, for the operator.
+fn open_failure(real: &Path, e: OpenError) -> Finding {
+    let sled = LedgerPaths::new(real).sled().display().to_string();
+    let (file, check, risk, action) = match &e {
+        OpenError::Storage(store) => match storage_failure(sled, store) {
+            Some(diagnosed) => diagnosed,
+            None => return in_use(real),
+        },
+        OpenError::Io(_) => (
+            sled,
+            "store-io",
+            Risk::Unknown,
+            Action::Manual(IO_ACTION.into()),
+        ),
         OpenError::Key(_) => (
             LedgerPaths::new(real).key().display().to_string(),
             "ledger-key",
             Risk::None,
-            Action::Manual("restore ledger-key.pem from the operator's backup".into()),
+            Action::Manual("restore private/ledger-key.pem from the operator's backup".into()),
         ),
         OpenError::Corrupt(m) => (
             LedgerPaths::new(real).journal().display().to_string(),
