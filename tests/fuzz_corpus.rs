@@ -21,6 +21,7 @@ const TARGETS: &[(&str, Harness)] = &[
     ("http_signature", fuzz_harness::http_signature),
     ("http_request", fuzz_harness::http_request),
     ("bundle_verify", fuzz_harness::bundle_verify),
+    ("journal_open", fuzz_harness::journal_open),
 ];
 
 fn fuzz_dir() -> PathBuf {

@@ -953,3 +953,60 @@ pub fn bundle_verify(data: &[u8]) {
 fn as_of() -> crate::base::time::Timestamp {
     crate::base::time::Timestamp::parse("2025-09-01T00:00:00Z").expect("a valid timestamp")
 }
+
+/// `JournalStore::open` on a segment file holding `data`: it opens or refuses as corrupt (never
+/// another error, never a panic); what it opens reads back whole, and opening again cuts nothing
+/// more and finds the same entries (a cut is made once, durably).
+pub fn journal_open(data: &[u8]) {
+    use crate::storage::fault::StoreError;
+    use crate::storage::journal::JournalStore;
+    use crate::storage::log::LogStore as _;
+    let dir = ScratchDir::new();
+    let segment = dir.0.join("00000000000000000000.journal");
+    std::fs::write(&segment, data).expect("the segment is written");
+    let (store, cut) = match JournalStore::open(&dir.0) {
+        Ok(opened) => opened,
+        Err(StoreError::Corrupt(why)) => {
+            assert!(!why.is_empty(), "a refusal says why");
+            return;
+        }
+        Err(other) => panic!("a journal's bytes gave an error that is not corruption: {other}"),
+    };
+    let entries = store
+        .read(0, store.len())
+        .expect("every entry of an opened journal reads back");
+    let kept = std::fs::metadata(&segment).map_or(0, |m| m.len());
+    assert_eq!(
+        kept + cut.bytes,
+        data.len() as u64,
+        "the cut and what is kept add up to the file"
+    );
+    drop(store);
+    let (again, cut) = JournalStore::open(&dir.0).expect("a journal opened once opens again");
+    assert_eq!(cut.bytes, 0, "a second open cuts nothing more");
+    assert_eq!(
+        again.read(0, again.len()).expect("reads back"),
+        entries,
+        "a second open finds the same entries"
+    );
+}
+
+/// A folder of its own under the system's temporary folder, removed when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("custody-fuzz-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("a temporary folder");
+        Self(path)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
