@@ -843,3 +843,51 @@ fn a_segment_size_outside_its_bounds_is_misuse() {
     assert_eq!((store.len(), cut), (0, TailCut::default()));
     assert!(nested.is_dir());
 }
+
+/// A damaged segment, as the fuzz target sees one.
+#[derive(Debug, Clone)]
+enum Damage {
+    Truncate(usize),
+    Flip(usize, u8),
+    Append(Vec<u8>),
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The fuzz target's checks (`fuzz_harness::journal_open`) over real segments damaged at
+    /// random: cut short, a bit flipped, garbage appended — in any mix.
+    #[test]
+    fn a_damaged_segment_opens_whole_or_is_refused_as_corrupt(
+        sizes in proptest::collection::vec((1usize..5, 0usize..300), 1..6),
+        damage in proptest::collection::vec(
+            prop_oneof![
+                any::<usize>().prop_map(Damage::Truncate),
+                (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Damage::Flip(at, bit)),
+                proptest::collection::vec(any::<u8>(), 0..80).prop_map(Damage::Append),
+            ],
+            0..4,
+        ),
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        {
+            let mut store = Journal::create(dir.path(), ONE_SEGMENT_BYTES, None);
+            for (i, (count, len)) in sizes.iter().enumerate() {
+                let b = batch(i as u64 + 1, *count, &[*len]);
+                append(&mut store, &b).expect("appends");
+            }
+        }
+        let mut bytes = std::fs::read(&segments(dir.path())[0]).expect("segment");
+        for d in damage {
+            match d {
+                Damage::Truncate(at) => bytes.truncate(at % (bytes.len() + 1)),
+                Damage::Flip(at, bit) if !bytes.is_empty() => {
+                    let at = at % bytes.len();
+                    bytes[at] ^= 1 << bit;
+                }
+                Damage::Flip(..) => {}
+                Damage::Append(extra) => bytes.extend(extra),
+            }
+        }
+        custody::fuzz_harness::journal_open(&bytes);
+    }
+}
