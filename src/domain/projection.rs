@@ -2,7 +2,8 @@
 //! officer and unit, pending transfers, incidents, persons and per-facility counts. Pure: this
 //! module only computes which keys to write for one admitted statement; storage applies them.
 //! Views live under key prefixes of one sled tree so that one statement's updates land together
-//! with the tree's watermark.
+//! with the tree's watermark. It also owns the encoding of the view values (`encode`/`decode`,
+//! postcard): every writer and reader of a view value goes through those two.
 
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::time::Timestamp;
@@ -10,8 +11,8 @@ use crate::domain::custody::{ItemChange, ItemState, Status};
 use crate::domain::rules;
 use crate::format::merkle::Hash;
 use crate::format::statement::{
-    Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, SampleSetAside,
-    Person, SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
+    Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, Person,
+    SampleSetAside, SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -354,7 +355,6 @@ pub fn signer_views(identity: &rules::State, statement: &Statement) -> Vec<Signe
         })
         .collect()
 }
-
 
 /// The writes one admitted statement causes. `identity` is the state the statement was checked
 /// against (it names the signers as they were then).
@@ -785,5 +785,70 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Undecodable> {
             rest.len()
         ))),
         Err(e) => Err(Undecodable(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A named person's view answers exactly the statement's JSON of that person, for every
+    /// kind of person, and comes back from its bytes unchanged.
+    #[test]
+    fn a_persons_view_answers_the_persons_json_for_every_kind() {
+        let persons = [
+            json!({"kind": "inmate", "sdp": "SDP-1", "name": null}),
+            json!({"kind": "inmate", "sdp": "SDP-2", "name": "A"}),
+            json!({"kind": "visitor", "nik": "3174055708900003", "name": "B"}),
+            json!({"kind": "foreign_national", "passport": "X1", "nationality": "MY", "name": "C"}),
+            json!({"kind": "officer", "officer": "85071234"}),
+            json!({"kind": "unidentified", "description": "a man in a red shirt"}),
+        ];
+        for p in persons {
+            let person: Person = serde_json::from_value(p.clone()).expect("a person");
+            let view = PersonView::from(&person);
+            assert_eq!(view.to_json(), p);
+            assert_eq!(decode::<PersonView>(&encode(&view)), Ok(view));
+        }
+    }
+
+    /// A person's event answers the event's JSON with `as` added; counters come back as counted.
+    #[test]
+    fn events_and_counters_come_back_from_their_bytes() {
+        let event = EventView {
+            seq: 7,
+            recorded_at: "2025-08-05T01:30:00.000Z".into(),
+            occurred_at: "2025-08-05T01:29:00.000Z".into(),
+            kind: "search_conducted".into(),
+            indonesian: "penggeledahan".into(),
+            facility: "LPN".into(),
+            items: vec!["BB-1".into()],
+            summary: "s".into(),
+        };
+        let e = PersonEvent {
+            event: event.clone(),
+            role: "named person".into(),
+        };
+        let mut expected = event.to_json();
+        expected["as"] = json!("named person");
+        assert_eq!(e.to_json(), expected);
+        assert_eq!(expected["type"], json!("search_conducted"));
+        assert_eq!(decode::<PersonEvent>(&encode(&e)), Ok(e));
+        let counts = Counts::from([("events".to_owned(), 3), ("held".to_owned(), -1)]);
+        assert_eq!(decode::<Counts>(&encode(&counts)), Ok(counts));
+    }
+
+    /// Bytes that are not one whole value of the type are refused, not half read: trailing
+    /// bytes, a truncated value, and the JSON of the formats before 3.
+    #[test]
+    fn decode_refuses_what_is_not_exactly_one_value() {
+        let counts = Counts::from([("events".to_owned(), 3)]);
+        let mut bytes = encode(&counts);
+        bytes.push(0);
+        assert!(decode::<Counts>(&bytes).is_err());
+        bytes.truncate(bytes.len() - 2);
+        assert!(decode::<Counts>(&bytes).is_err());
+        assert!(decode::<Counts>(br#"{"events":3}"#).is_err());
     }
 }
