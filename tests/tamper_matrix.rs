@@ -772,9 +772,10 @@ fn a_changed_view_is_never_judged_harmless() {
         .next()
         .expect("an item view");
     drop(store);
-    let mut item: serde_json::Value = serde_json::from_slice(&value).expect("an item is JSON");
-    item["location"] = "Gudang lain / another store room".into();
-    let moved = serde_json::to_vec(&item).expect("serializes");
+    let mut item: custody::ItemState =
+        custody::projection::decode(&value).expect("an item view decodes");
+    item.location = Some("Gudang lain / another store room".into());
+    let moved = custody::projection::encode(&item);
 
     let scratch = tempfile::tempdir().expect("temp dir");
     let l = with_view_entry(&p, scratch.path(), &key, &moved);

@@ -1132,7 +1132,7 @@ fn stored_item(store: &LedgerStore, id: &ItemId) -> Option<ItemState> {
             &[id.as_str().as_bytes()],
         ))
         .ok()??;
-    serde_json::from_slice(&bytes).ok()
+    projection::decode(&bytes).ok()
 }
 
 /// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each

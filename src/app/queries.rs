@@ -4,13 +4,13 @@
 
 use crate::base::ids::{ItemId, OfficerId};
 use crate::domain::custody::{ItemState, Status, Transfer};
-use crate::domain::projection::{self, TimelineEntry};
+use crate::domain::projection::{self, Counts, EventView, PersonEvent, PersonView, TimelineEntry};
 use crate::storage::store::{LedgerStore, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes)
+    projection::decode(bytes)
         .map_err(|e| StoreError::Corrupt(format!("projection {what}: {e}; run `custody rebuild`")))
 }
 
@@ -159,7 +159,7 @@ pub fn incident(store: &LedgerStore, id: &str) -> Result<Incident, StoreError> {
     let events = store
         .projection_scan(&p)?
         .iter()
-        .map(|(_, v)| parse(v, "incident event"))
+        .map(|(_, v)| parse::<EventView>(v, "incident event").map(|e| e.to_json()))
         .collect::<Result<_, _>>()?;
     let mut p = projection::key(projection::INCIDENT_ITEMS, &[id.as_bytes()]);
     p.push(0);
@@ -169,7 +169,7 @@ pub fn incident(store: &LedgerStore, id: &str) -> Result<Incident, StoreError> {
     let persons = store
         .projection_scan(&p)?
         .iter()
-        .map(|(_, v)| parse(v, "incident person"))
+        .map(|(_, v)| parse::<PersonView>(v, "incident person").map(|p| p.to_json()))
         .collect::<Result<_, _>>()?;
     Ok(Incident {
         incident: id.to_owned(),
@@ -186,7 +186,7 @@ pub fn person(store: &LedgerStore, key: &str) -> Result<Vec<Value>, StoreError> 
     store
         .projection_scan(&p)?
         .iter()
-        .map(|(_, v)| parse(v, "person event"))
+        .map(|(_, v)| parse::<PersonEvent>(v, "person event").map(|e| e.to_json()))
         .collect()
 }
 
@@ -198,7 +198,7 @@ pub fn facilities(store: &LedgerStore) -> Result<Vec<(String, Value)>, StoreErro
         .map(|(k, v)| {
             Ok((
                 String::from_utf8_lossy(&k[projection::FACILITY.len()..]).into_owned(),
-                parse(&v, "facility counts")?,
+                Value::from_iter(parse::<Counts>(&v, "facility counts")?),
             ))
         })
         .collect()

@@ -533,10 +533,8 @@ impl LedgerStore {
     /// one batch). Counters are read, added to and written back within the batch.
     pub fn apply_projection(&self, writes: &[Write], watermark: u64) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        let mut counters: std::collections::BTreeMap<
-            Vec<u8>,
-            serde_json::Map<String, serde_json::Value>,
-        > = std::collections::BTreeMap::new();
+        let mut counters: std::collections::BTreeMap<Vec<u8>, projection::Counts> =
+            std::collections::BTreeMap::new();
         for w in writes {
             match w {
                 Write::Put { key, value } => batch.insert(key.as_slice(), value.as_slice()),
@@ -544,26 +542,20 @@ impl LedgerStore {
                 Write::Count { key, field, delta } => {
                     if !counters.contains_key(key) {
                         let current = match self.views.get(key)? {
-                            Some(v) => serde_json::from_slice(&v).map_err(|e| {
-                                StoreError::Corrupt(format!("projection counter is not JSON: {e}"))
+                            Some(v) => projection::decode(&v).map_err(|e| {
+                                StoreError::Corrupt(format!("projection counter: {e}"))
                             })?,
-                            None => serde_json::Map::new(),
+                            None => projection::Counts::new(),
                         };
                         counters.insert(key.clone(), current);
                     }
                     let map = counters.get_mut(key).expect("inserted above");
-                    let now = map
-                        .get(field)
-                        .and_then(serde_json::Value::as_i64)
-                        .unwrap_or(0)
-                        + delta;
-                    map.insert(field.clone(), serde_json::Value::from(now));
+                    *map.entry(field.clone()).or_insert(0) += delta;
                 }
             }
         }
         for (key, map) in counters {
-            let bytes = serde_json::to_vec(&map).expect("a JSON map always serializes");
-            batch.insert(key, bytes);
+            batch.insert(key, projection::encode(&map));
         }
         batch.insert(projection::WATERMARK, &watermark.to_be_bytes()[..]);
         batch.insert(
