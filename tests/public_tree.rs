@@ -142,3 +142,72 @@ fn a_log_that_grows_past_a_tile_replaces_its_partial_tiles_by_full_ones() {
         "{public:?}"
     );
 }
+
+#[test]
+fn failed_publications_never_stop_the_ledger_and_the_next_one_catches_up() {
+    use custody::{FaultRates, Faults, Ledger};
+    use std::sync::Arc;
+    let w = World::new();
+    let ledger: PathBuf = w.dir.path().join("l");
+    w.find("BB-PUB-2", GATE_A, GATE_B).expect("found");
+    let World {
+        dir,
+        ledger: closing,
+        clock,
+        admin,
+        officers,
+    } = w;
+    drop(closing);
+    let published_before = std::fs::read(ledger.join("public/checkpoint")).expect("published");
+    // Every rename into public/ fails: no tile and no checkpoint can be published.
+    let faults = Arc::new(Faults::new(
+        7,
+        FaultRates {
+            rename_fail_ppm: 1_000_000,
+            ..FaultRates::default()
+        },
+    ));
+    let opened =
+        Ledger::open_with_faults(&ledger, clock.clone(), Some(Arc::clone(&faults))).expect("opens");
+    let w = World {
+        dir,
+        ledger: opened,
+        clock,
+        admin,
+        officers,
+    };
+    for _ in 0..20 {
+        w.note("BB-PUB-2", GATE_A)
+            .expect("acknowledged while publications fail");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while w.ledger.stats().publish_failures.get() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no publication was tried"
+        );
+        std::thread::yield_now();
+    }
+    assert_eq!(
+        std::fs::read(ledger.join("public/checkpoint")).expect("published"),
+        published_before,
+        "a failed publication leaves the last one in place"
+    );
+    let size = w.size();
+    faults.clear();
+    let World {
+        dir: scratch,
+        ledger: l,
+        ..
+    } = w;
+    drop(l);
+    assert_eq!(verify_public(&ledger, scratch.path()), size);
+    let stray: Vec<String> = files(&ledger.join("public"))
+        .into_iter()
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "temporary files left for mirrors: {stray:?}"
+    );
+}

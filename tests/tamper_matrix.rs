@@ -549,6 +549,35 @@ fn cases<'a>() -> Vec<Case<'a>> {
             }),
         ),
         (
+            "journal: bit flip at a random offset",
+            Box::new(move |p, s, rng| {
+                let l = ledger_copy(p, s);
+                let files = all_files(&l.join("private/journal"));
+                flip_random(&files[rng.below(files.len())], rng);
+                judge_ledger(p, &l)
+            }),
+        ),
+        (
+            "journal: a segment truncated",
+            Box::new(move |p, s, rng| {
+                let l = ledger_copy(p, s);
+                let files = all_files(&l.join("private/journal"));
+                truncate_random(&files[rng.below(files.len())], rng);
+                judge_ledger(p, &l)
+            }),
+        ),
+        (
+            "journal and sled: rolled back together to an earlier copy",
+            Box::new(move |p, s, _| {
+                let l = ledger_copy(p, s);
+                for part in ["private/log.sled", "private/journal"] {
+                    std::fs::remove_dir_all(l.join(part)).expect("rm");
+                    copy_dir(&p.older_ledger.join(part), &l.join(part));
+                }
+                judge_ledger(p, &l)
+            }),
+        ),
+        (
             "checkpoint file: bit flip",
             Box::new(move |p, s, rng| {
                 let l = ledger_copy(p, s);
@@ -659,6 +688,18 @@ fn cases<'a>() -> Vec<Case<'a>> {
             }),
         ),
         (
+            "tiles: a tile deleted",
+            Box::new(move |p, s, rng| {
+                let t = tiles_copy(p, s);
+                let files: Vec<_> = all_files(&t)
+                    .into_iter()
+                    .filter(|f| !f.ends_with("checkpoint"))
+                    .collect();
+                std::fs::remove_file(&files[rng.below(files.len())]).expect("rm");
+                judge_tiles(p, &t)
+            }),
+        ),
+        (
             "tiles: checkpoint signed with another key",
             Box::new(move |p, s, _| {
                 let t = tiles_copy(p, s);
@@ -685,8 +726,9 @@ fn cases<'a>() -> Vec<Case<'a>> {
 }
 
 /// Cases whose result does not depend on the random draw run once.
-const FIXED: [&str; 4] = [
+const FIXED: [&str; 5] = [
     "sled: rolled back to an earlier copy",
+    "journal and sled: rolled back together to an earlier copy",
     "checkpoint file: signed with another key",
     "tiles: checkpoint signed with another key",
     "tiles: older tiles under the newer checkpoint",

@@ -13,6 +13,7 @@
 //! durable.
 
 use crate::app::export::{ExportError, TILE_WIDTH, TileRef, tile_bytes, tile_path};
+use crate::storage::fault::{FaultKind, Faults};
 use crate::storage::store::LedgerStore;
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -39,8 +40,12 @@ fn write_error(path: &Path, e: &std::io::Error) -> ExportError {
 }
 
 /// Writes `bytes` to `path` crash-safely (temporary file, `fsync`, rename); the caller `fsync`s
-/// the folder. Answers the folder, which got a new name.
-fn write_durably(path: &Path, bytes: &[u8]) -> Result<PathBuf, ExportError> {
+/// the folder. Answers the folder, which got a new name. `faults` may fail the rename.
+fn write_durably(
+    path: &Path,
+    bytes: &[u8],
+    faults: Option<&Faults>,
+) -> Result<PathBuf, ExportError> {
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     std::fs::create_dir_all(&dir).map_err(|e| write_error(&dir, &e))?;
     let name = path
@@ -51,8 +56,18 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<PathBuf, ExportError> {
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| write_error(&temp, &e))?;
-    std::fs::rename(&temp, path).map_err(|e| write_error(path, &e))?;
-    Ok(dir)
+    let renamed = match faults.map(|f| f.fail(FaultKind::RenameFail, "renaming into public/")) {
+        Some(Err(e)) => Err(ExportError::Write {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        }),
+        _ => std::fs::rename(&temp, path).map_err(|e| write_error(path, &e)),
+    };
+    if renamed.is_err() {
+        // Nothing a mirror should copy: the next publication writes it again.
+        let _ = std::fs::remove_file(&temp);
+    }
+    renamed.map(|()| dir)
 }
 
 fn sync_dirs(dirs: &BTreeSet<PathBuf>) -> Result<(), ExportError> {
@@ -114,7 +129,7 @@ pub fn publish(
         let bytes = tile_bytes(store, size, tile)?
             .ok_or_else(|| ExportError::Read(format!("the tree of {size} lacks a tile")))?;
         let path = public.join(tile_path(tile.level, tile.index, tile.width));
-        dirs.insert(write_durably(&path, &bytes)?);
+        dirs.insert(write_durably(&path, &bytes, store.faults())?);
         if tile.width == TILE_WIDTH {
             published.full_tiles += 1;
             finished.push(path);
@@ -127,6 +142,7 @@ pub fn publish(
     sync_dirs(&BTreeSet::from([write_durably(
         &checkpoint,
         checkpoint_note,
+        store.faults(),
     )?]))?;
     // The full tiles are durable: the partial ones they replace are no longer needed.
     for full in finished {

@@ -1034,6 +1034,7 @@ fn fault_name(k: FaultKind) -> &'static str {
         FaultKind::CheckpointFail => "checkpoint_fail",
         FaultKind::ReadFlip => "read_flip",
         FaultKind::ShortWrite => "short_write",
+        FaultKind::RenameFail => "rename_fail",
     }
 }
 
@@ -1113,6 +1114,8 @@ fn fault_rates(rng: &mut Rng) -> FaultRates {
         read_flip_ppm: rate(rng),
         // The journal's appends: a prefix of the batch reaches the file, then the write fails.
         short_write_ppm: rate(rng),
+        // Publishing public/: a failure is counted and retried, never stops the ledger.
+        rename_fail_ppm: rate(rng),
     }
 }
 
@@ -1252,7 +1255,27 @@ impl FaultRun<'_> {
         let size = cp.size;
         ledger.close();
         drop(ledger);
+        self.check_public(size, report)?;
         Ok(size)
+    }
+
+    /// Closing published `public/` with the faults cleared: what a mirror copies verifies, at
+    /// the log's size, whatever publications failed before.
+    fn check_public(&self, size: u64, report: &mut FaultReport) -> Result<(), String> {
+        use crate::app::export::TilesSource;
+        let public = self.dir.join(crate::storage::layout::PUBLIC_DIR);
+        let note = TilesSource::read_checkpoint(&public)
+            .map_err(|e| format!("public/ after the fault cleared: {e}"))?;
+        let source = TilesSource::new(&public, size);
+        let published = verify::verify_log(&source, &note, self.vkey, &mut |_, _| {})
+            .map_err(|e| format!("public/ after the fault cleared does not verify: {e}"))?;
+        if published.size != size {
+            report.failures.push(format!(
+                "seed {}: public/ holds {} entries after close, the log {size}",
+                self.seed, published.size
+            ));
+        }
+        Ok(())
     }
 
     /// Rolls the store of `size` entries back: copies it, records one more statement, puts the

@@ -55,6 +55,8 @@ pub struct FaultRates {
     /// A journal append writes only part of its batch, then fails (the sled store has no such
     /// fault: sled applies a batch in memory and writes it at `flush`).
     pub short_write_ppm: u32,
+    /// Renaming a file into place in `public/` fails (a tile or the published checkpoint).
+    pub rename_fail_ppm: u32,
 }
 
 /// One injected fault, as the reliability suite reports it.
@@ -65,6 +67,7 @@ pub enum FaultKind {
     CheckpointFail,
     ReadFlip,
     ShortWrite,
+    RenameFail,
 }
 
 /// A seeded source of storage faults shared by a store and its checkpoint file. Deterministic:
@@ -116,6 +119,7 @@ impl Faults {
             FaultKind::CheckpointFail => s.rates.checkpoint_fail_ppm,
             FaultKind::ReadFlip => s.rates.read_flip_ppm,
             FaultKind::ShortWrite => s.rates.short_write_ppm,
+            FaultKind::RenameFail => s.rates.rename_fail_ppm,
         };
         if ppm == 0 {
             return None;
@@ -128,7 +132,8 @@ impl Faults {
         Some(splitmix64(&mut s.rng))
     }
 
-    pub(super) fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
+    /// Fails with an injected I/O error when `kind` is rolled.
+    pub fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
         match self.roll(kind) {
             Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
             None => Ok(()),

@@ -274,6 +274,11 @@ impl LedgerStore {
             journal_dir: journal_dir.to_path_buf(),
         })
     }
+    /// The faults injected into this store, if any (the publisher injects into its renames).
+    pub fn faults(&self) -> Option<&Faults> {
+        self.faults.as_deref()
+    }
+
     /// What opening the journal cut from a torn tail (nothing, mostly), for the caller to log.
     pub fn tail_cut(&self) -> &TailCut {
         &self.tail_cut
