@@ -92,8 +92,10 @@ pub const LOG_BATCH_BYTES_MAX: usize = 1 << 30;
 /// the unit that can be dropped once tlog tiles cover them, and a torn tail re-reads at most one.
 pub const JOURNAL_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
 
-/// Merkle nodes covering at least 256 leaves (level 8 and up) are kept in memory for proofs: fewer
-/// than n/128 hashes of 32 bytes for n entries, under n/4 bytes (about 250 KiB at 10⁶ entries,
-/// 2.4 MiB at 10⁷). A proof then reads only its eight lowest siblings from the store instead of
-/// one node per level (~20 at 10⁶). Must be a power of two.
-pub const CACHED_SUBTREE_LEAVES_MIN: u64 = 256;
+/// Merkle nodes covering at least 16 leaves (level 4 and up) are kept in memory for proofs: fewer
+/// than n/8 hashes of 32 bytes for n entries, under 4 bytes per entry (about 4 MB at 10⁶ entries,
+/// 40 MB at 10⁷, inside the 40 bytes per entry the memory budget allows). A proof then reads only
+/// its four lowest siblings from the store instead of one node per level (~20 at 10⁶): at 256
+/// leaves (eight reads) the proof p99 at 10⁶ was 127 µs against a goal of 100 (BENCHMARKS.md).
+/// Must be a power of two.
+pub const CACHED_SUBTREE_LEAVES_MIN: u64 = 16;

@@ -14,8 +14,8 @@ pub const CACHED_LEVEL_MIN: u8 = CACHED_SUBTREE_LEAVES_MIN.trailing_zeros() as u
 
 /// Copies of the complete nodes at level `CACHED_LEVEL_MIN` and above of a tree of `size()`
 /// leaves: `size >> level` hashes per level, so fewer than `2 * size / CACHED_SUBTREE_LEAVES_MIN`
-/// in all. At 32 bytes each that is under `size / 4` bytes with the default 256 leaves: about
-/// 250 KiB at 10⁶ entries, 2.4 MiB at 10⁷, 24 MiB at 10⁸.
+/// in all. At 32 bytes each that is under `4 * size` bytes with the default 16 leaves: about
+/// 4 MB at 10⁶ entries, 40 MB at 10⁷.
 ///
 /// It only ever holds nodes read back from the source after they were made durable, so it never
 /// answers a node the source would not have answered then.
