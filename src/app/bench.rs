@@ -384,7 +384,8 @@ impl AppendResult {
         }
     }
 
-    /// Fills in the ledger's size on disk per entry and its mean leaf size (over the last
+    /// Fills in the ledger's size on disk per entry (its whole folder: `private/` and `public/`,
+    /// which trails by at most a publication interval) and its mean leaf size (over the last
     /// `LEAF_SAMPLE` leaves), flushing first so that what is counted is what is durable.
     pub fn with_disk(mut self, ledger: &Ledger) -> Self {
         const LEAF_SAMPLE: u64 = 1000;
@@ -398,7 +399,7 @@ impl AppendResult {
             }
         }
         let _ = ledger.store().flush();
-        let disk = ledger.store().size_on_disk().unwrap_or(0) as f64;
+        let disk = folder_bytes(ledger.dir()).unwrap_or(0) as f64;
         self.leaf_bytes_per_entry = Some(bytes as f64 / n.max(1) as f64);
         self.disk_bytes_per_entry = Some(disk / size as f64);
         self

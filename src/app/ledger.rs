@@ -238,7 +238,7 @@ struct Shared {
     /// What opening had to repair (quarantined files, rebuilt views).
     repairs: Vec<Repair>,
     /// The ledger's own lock, held while the ledger is open (dropped last).
-    _lock: LedgerLock,
+    lock: LedgerLock,
 }
 
 impl Shared {
@@ -715,7 +715,7 @@ impl Ledger {
             key: key.clone(),
             public: paths.public(),
             repairs,
-            _lock: lock,
+            lock,
         });
         let sequencer = {
             let shared = Arc::clone(&shared);
@@ -812,6 +812,11 @@ impl Ledger {
     /// Counters and histograms of the write path since open.
     pub fn stats(&self) -> &LedgerStats {
         &self.shared.stats
+    }
+
+    /// The ledger's folder.
+    pub fn dir(&self) -> &Path {
+        self.shared.lock.dir()
     }
 
     pub fn store(&self) -> &LedgerStore {
