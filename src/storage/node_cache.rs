@@ -122,11 +122,17 @@ mod tests {
     fn holds_exactly_the_complete_upper_nodes() {
         let tree = MemoryTree::from_leaves((0u32..1000).map(|i| i.to_be_bytes()));
         let cache = UpperNodes::load(&tree, 1000).expect("all nodes present");
-        // 1000 >> 8 = 3, >> 9 = 1: four nodes.
-        assert_eq!(cache.len(), 4);
-        assert_eq!(cache.get(8, 2), Some(tree.node(8, 2).expect("node")));
-        assert_eq!(cache.get(8, 3), None);
-        assert_eq!(cache.get(7, 0), None);
+        // Every complete node from the lowest cached level up: 1000 >> level of each.
+        let expected: u64 = (CACHED_LEVEL_MIN..64).map(|level| 1000u64 >> level).sum();
+        assert_eq!(cache.len() as u64, expected);
+        let low = CACHED_LEVEL_MIN;
+        let complete = 1000u64 >> low;
+        assert_eq!(
+            cache.get(low, complete - 1),
+            Some(tree.node(low, complete - 1).expect("node"))
+        );
+        assert_eq!(cache.get(low, complete), None);
+        assert_eq!(cache.get(low - 1, 0), None);
         let via = cache.over(&tree);
         assert_eq!(
             inclusion_proof(&via, 517, 1000).expect("proof"),
