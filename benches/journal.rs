@@ -1,4 +1,4 @@
-//! Criterion micro-benchmark of the journal (`JournalStore`, not yet used by the ledger): one
+//! Criterion micro-benchmark of the journal (`JournalStore`, the ledger's log store): one
 //! group-commit batch of 64 entries of 1 KiB appended and made durable (one `fdatasync`), and
 //! the same 64 entries read back as one range (one `pread`, every record's CRCs checked).
 //!

@@ -1,6 +1,6 @@
 //! The log store: the contract (`LogStore`) every holder of the log's entries keeps, whatever
 //! holds the bytes — `journal::JournalStore` in append-only files, `memlog::MemLog` in memory for
-//! tests. The ledger does not use it yet: its leaves are still in sled (`store`). docs/STORAGE.md
+//! tests. The ledger keeps its leaves in the journal (`store::LedgerStore`). docs/STORAGE.md
 //! describes the journal's bytes and its crash windows; `tests/log_store_conformance.rs` runs one
 //! suite against every implementation.
 
