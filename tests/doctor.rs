@@ -442,3 +442,91 @@ fn a_log_rolled_back_behind_its_checkpoint_puts_acknowledged_entries_at_risk() {
     );
     assert!(quarantined(&dir).is_empty(), "{:?}", quarantined(&dir));
 }
+
+/// The journal's only segment in a ledger of the demo's size.
+const SEGMENT: &str = "private/journal/00000000000000000000.journal";
+
+#[test]
+fn a_torn_journal_tail_is_reported_then_cut_by_repair() {
+    let (_tmp, demo) = demo_ledger();
+    let dir = copy_of(&demo, "torn");
+    // What a crash during a batch's write can leave: part of a batch never acknowledged.
+    let segment = dir.join(SEGMENT);
+    let mut bytes = std::fs::read(&segment).expect("segment");
+    bytes.extend_from_slice(&[0u8; 50]);
+    std::fs::write(&segment, bytes).expect("write");
+    let before = tree(&dir);
+    let d = doctor(&dir, false);
+    let f = d
+        .exits(1)
+        .verified_whole()
+        .only_finding("journal-torn-tail", &segment, "repairable");
+    assert_eq!(f["acknowledged_data"], "none", "{f:#}");
+    assert!(
+        f["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("50 bytes")),
+        "{f:#}"
+    );
+    assert_unchanged(&dir, &before);
+    doctor(&dir, true).exits(0).verified_whole().only_finding(
+        "journal-torn-tail",
+        &segment,
+        "repaired",
+    );
+    let d = doctor(&dir, false);
+    d.exits(0);
+    assert_eq!(
+        d.report["findings"],
+        serde_json::json!([]),
+        "{:#}",
+        d.report
+    );
+}
+
+#[test]
+fn sled_behind_the_journal_is_reported_then_caught_up_by_repair() {
+    let (_tmp, demo) = demo_ledger();
+    let ahead = copy_of(&demo, "ahead");
+    let note = ahead.with_extension("note.json");
+    std::fs::write(&note, common::note_by(common::GATE_A, "")).expect("note");
+    custody()
+        .args(["record", "--ledger"])
+        .arg(&ahead)
+        .arg("--key")
+        .arg(ahead.join("demo-keys/gate-officer-a.pem"))
+        .arg(&note)
+        .assert()
+        .success();
+    // What a crash after the journal's fdatasync and before sled's flush leaves: the journal one
+    // batch ahead of sled and of the checkpoint file.
+    let dir = copy_of(&demo, "behind");
+    std::fs::copy(ahead.join(SEGMENT), dir.join(SEGMENT)).expect("copy the journal");
+    let before = tree(&dir);
+    let d = doctor(&dir, false);
+    let f = d
+        .exits(1)
+        .only_finding("sled-behind", &dir.join("private/log.sled"), "repairable");
+    assert_eq!(f["acknowledged_data"], "none", "{f:#}");
+    assert_eq!(d.report["entries"], DEMO_ENTRIES + 1, "{:#}", d.report);
+    assert_eq!(d.report["verified"], true, "{:#}", d.report);
+    assert_unchanged(&dir, &before);
+    doctor(&dir, true).exits(0).only_finding(
+        "sled-behind",
+        &dir.join("private/log.sled"),
+        "repaired",
+    );
+    let d = doctor(&dir, false);
+    d.exits(0);
+    assert_eq!(
+        d.report["findings"],
+        serde_json::json!([]),
+        "{:#}",
+        d.report
+    );
+    assert_eq!(
+        run_json(&["checkpoint", "--ledger", dir.to_str().expect("utf-8")]),
+        run_json(&["checkpoint", "--ledger", ahead.to_str().expect("utf-8")]),
+        "the checkpoint signed again is the one the writer received"
+    );
+}

@@ -363,22 +363,12 @@ fn open_and_verify(
             return;
         }
     };
-    for r in ledger.repairs() {
-        if let Repair::ViewsRebuilt { entries, why } = r {
-            let what = format!("rebuilt from the log's {entries} entries");
-            d.findings.push(Finding {
-                file: LedgerPaths::new(real).sled().display().to_string(),
-                check: "views-disagree",
-                problem: format!("the views disagree with the log: {why}"),
-                acknowledged_data: Risk::None,
-                action: if repair {
-                    Action::Repaired(what)
-                } else {
-                    Action::Repairable(what)
-                },
-            });
-        }
-    }
+    d.findings.extend(
+        ledger
+            .repairs()
+            .iter()
+            .filter_map(|r| repair_finding(real, repair, r)),
+    );
     let cp = ledger.checkpoint();
     d.entries = Some(cp.size);
     match verify::verify_log(
@@ -402,6 +392,51 @@ fn open_and_verify(
 const IO_ACTION: &str = "check the disk, free space and permissions, then run the doctor again";
 
 const RESTORE: &str = "keep this folder as it is for inspection; restore the ledger from its last backup or tiles export (`custody export`), or from a mirror";
+
+/// What opening repaired by itself, as a finding about the real ledger (`real`; the doctor may
+/// have opened a scratch copy): rebuilt views, a torn journal tail cut, sled caught up from the
+/// journal. Quarantined files are reported by the doctor's own checks, before the open.
+fn repair_finding(real: &Path, repair: bool, r: &Repair) -> Option<Finding> {
+    let paths = LedgerPaths::new(real);
+    let (file, check, problem, what) = match r {
+        Repair::Quarantined(_) => return None,
+        Repair::ViewsRebuilt { entries, why } => (
+            paths.sled(),
+            "views-disagree",
+            format!("the views disagree with the log: {why}"),
+            format!("rebuilt from the log's {entries} entries"),
+        ),
+        Repair::TailCut(cut) => (
+            cut.segment
+                .as_ref()
+                .and_then(|s| s.file_name())
+                .map_or_else(|| paths.journal(), |name| paths.journal().join(name)),
+            "journal-torn-tail",
+            format!(
+                "the journal ends with {} bytes of a batch that was never acknowledged (a write cut short by a crash)",
+                cut.bytes
+            ),
+            "cut back to the end of the last whole batch".to_owned(),
+        ),
+        Repair::CaughtUp { from, to } => (
+            paths.sled(),
+            "sled-behind",
+            format!("sled holds the tree and indexes of {from} entries, the journal {to}"),
+            format!("entries {from}..{to} derived again from the journal"),
+        ),
+    };
+    Some(Finding {
+        file: file.display().to_string(),
+        check,
+        problem,
+        acknowledged_data: Risk::None,
+        action: if repair {
+            Action::Repaired(what)
+        } else {
+            Action::Repairable(what)
+        },
+    })
+}
 
 /// A finding's file, check, risk and action.
 type Diagnosed = (String, &'static str, Risk, Action);
