@@ -10,15 +10,15 @@
 //! rebuilt on the first open.
 
 use crate::app::export::TilesSource;
-use crate::app::ledger::{Ledger, LedgerPaths, OpenError};
+use crate::app::ledger::{self, Ledger, LedgerPaths, OpenError};
 use crate::app::verify::{self, LogSource as _, VerifyError};
 use crate::base::class::{Class, Classify};
-use crate::format::note::{self, VerifierKey};
+use crate::format::note::{self, Checkpoint, VerifierKey};
 use crate::keys::signing::{KeyError, SecretKey};
 use crate::storage::layout;
 use crate::storage::recovery::{self, LedgerLock};
 use crate::storage::store::{AppendBatch, CheckpointFile, LedgerStore, StoreError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Leaves copied per journal batch: bounded memory whatever the log's size, and few fsyncs.
 const IMPORT_CHUNK_LEAVES: u64 = 4096;
@@ -103,7 +103,7 @@ pub fn import(
     let vkey = verifier(origin.as_str(), key.as_ref(), vkey)?;
     let cp =
         note::open_checkpoint(&note, &vkey).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
-    let building = building_dir(dir)?;
+    let (parent, building) = ledger::aside(dir, "import")?;
     let source = TilesSource::new(tiles, cp.size);
     verify::verify_log(&source, &note, &vkey, &mut |done, total| {
         progress("verifying", done, total);
@@ -111,8 +111,8 @@ pub fn import(
     let built = build(
         &building,
         &source,
+        &cp,
         &note,
-        origin.as_str(),
         key.as_ref(),
         &vkey,
         progress,
@@ -123,7 +123,7 @@ pub fn import(
     }
     std::fs::rename(&building, dir)
         .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
-    recovery::sync_dir(dir.parent().unwrap_or(Path::new(".")))?;
+    recovery::sync_dir(&parent)?;
     // The first open derives sled (nodes, indexes, views) from the journal and publishes public/.
     let ledger = Ledger::open(dir)?;
     ledger.close();
@@ -136,43 +136,13 @@ pub fn import(
     })
 }
 
-/// The sibling folder the ledger is built in (`.NAME.import`), after refusing a target that
-/// exists and is not empty; one left by a killed import is removed.
-fn building_dir(dir: &Path) -> Result<PathBuf, ImportError> {
-    let io = |p: &Path, e: std::io::Error| StoreError::Io(format!("{}: {e}", p.display()));
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map_err(|e| io(dir, e))?
-            .next()
-            .is_some()
-    {
-        return Err(OpenError::Exists {
-            path: dir.display().to_string(),
-        }
-        .into());
-    }
-    let name = dir
-        .file_name()
-        .ok_or_else(|| ImportError::Usage(format!("{}: not a folder name", dir.display())))?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
-    let building = parent.join(format!(".{}.import", name.to_string_lossy()));
-    if building.exists() {
-        std::fs::remove_dir_all(&building).map_err(|e| io(&building, e))?;
-    }
-    Ok(building)
-}
-
 /// Builds the ledger folder in `building`: layout, the journal of every leaf, sled with the
 /// origin, the checkpoint, and the key (a restore) or the verifier key (a replica), all durable.
 fn build(
     building: &Path,
     source: &TilesSource,
+    cp: &Checkpoint,
     note: &[u8],
-    origin: &str,
     key: Option<&SecretKey>,
     vkey: &VerifierKey,
     progress: &mut dyn FnMut(&str, u64, u64),
@@ -183,10 +153,8 @@ fn build(
     layout::make_dirs(building)?;
     let lock = LedgerLock::acquire(building)?;
     let store = LedgerStore::open(building)?;
-    store.set_origin(origin)?;
-    let size = note::checkpoint_unverified(note)
-        .map_err(|e| VerifyError::Checkpoint(e.to_string()))?
-        .size;
+    store.set_origin(cp.origin.as_str())?;
+    let size = cp.size;
     let mut start = 0;
     while start < size {
         let end = (start + IMPORT_CHUNK_LEAVES).min(size);

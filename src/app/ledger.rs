@@ -529,6 +529,44 @@ struct Sequencer {
     views: Vec<projection::Write>,
 }
 
+/// The sibling folder (`.<name>.<purpose>`) in which a new ledger for `dir` is built before it
+/// is renamed into place, and `dir`'s parent (to `fsync` after the rename). Refuses a `dir` that
+/// exists and is not empty. A sibling left by a killed run holds nothing acknowledged and is
+/// removed — unless another run of the same name holds its lock right now.
+pub(crate) fn aside(dir: &Path, purpose: &str) -> Result<(PathBuf, PathBuf), OpenError> {
+    let io = |p: &Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
+    if dir.exists()
+        && std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .next()
+            .is_some()
+    {
+        return Err(OpenError::Exists {
+            path: dir.display().to_string(),
+        });
+    }
+    let name = dir
+        .file_name()
+        .ok_or_else(|| OpenError::Io(format!("{}: not a folder name", dir.display())))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
+    let building = parent.join(format!(".{}.{purpose}", name.to_string_lossy()));
+    if building.exists() {
+        match LedgerLock::try_acquire(&building)? {
+            Some(_) => std::fs::remove_dir_all(&building).map_err(|e| io(&building, e))?,
+            None => {
+                return Err(OpenError::Exists {
+                    path: building.display().to_string(),
+                });
+            }
+        }
+    }
+    Ok((parent, building))
+}
+
 fn payload_hash(payload: &[u8]) -> Hash {
     Sha256::digest(payload).into()
 }
@@ -549,38 +587,7 @@ impl Ledger {
         clock: Arc<dyn Clock>,
         genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
     ) -> Result<(Ledger, Receipt), OpenError> {
-        let io = |p: &Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
-        if dir.exists()
-            && std::fs::read_dir(dir)
-                .map_err(|e| io(dir, e))?
-                .next()
-                .is_some()
-        {
-            return Err(OpenError::Exists {
-                path: dir.display().to_string(),
-            });
-        }
-        let name = dir
-            .file_name()
-            .ok_or_else(|| OpenError::Io(format!("{}: not a folder name", dir.display())))?;
-        let parent = match dir.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&parent).map_err(|e| io(&parent, e))?;
-        let building = parent.join(format!(".{}.init", name.to_string_lossy()));
-        if building.exists() {
-            // Left by a killed `init` (nothing in it was ever acknowledged) — unless another
-            // `init` of the same name is running right now and holds its lock.
-            match LedgerLock::try_acquire(&building)? {
-                Some(_) => std::fs::remove_dir_all(&building).map_err(|e| io(&building, e))?,
-                None => {
-                    return Err(OpenError::Exists {
-                        path: building.display().to_string(),
-                    });
-                }
-            }
-        }
+        let (parent, building) = aside(dir, "init")?;
         let built = Self::build(&building, origin, Arc::clone(&clock), genesis);
         let receipt = match built {
             Ok(receipt) => receipt,
@@ -590,7 +597,8 @@ impl Ledger {
             }
         };
         // An empty `dir` is replaced by the rename (rename(2) allows an empty target folder).
-        std::fs::rename(&building, dir).map_err(|e| io(dir, e))?;
+        std::fs::rename(&building, dir)
+            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
         recovery::sync_dir(&parent)?;
         let ledger = Self::open_with_clock(dir, clock)?;
         Ok((ledger, receipt))
