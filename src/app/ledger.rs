@@ -387,7 +387,7 @@ pub struct LedgerStats {
     pub batch_statements: Histogram,
     /// Seconds from the batch write to the checkpoint on disk.
     pub commit_seconds: Histogram,
-    /// Seconds of the sled flush (fsync) alone, within a commit.
+    /// Seconds of the journal append (one write and its fdatasync) alone, within a commit.
     pub flush_seconds: Histogram,
     /// Times the views were rebuilt from the log on open because they disagreed with it.
     pub projection_rebuilds: Counter,
@@ -1969,28 +1969,11 @@ impl Committer {
         };
         let size = signed.size;
         let writes = writes.expect("a batch with a checkpoint has writes");
-        let first = size - new_leaves;
-        crash_point("before-write");
-        let writing = std::time::Instant::now();
-        // The acknowledgement point: the journal's fdatasync.
-        let journaled = self.shared.store.append_leaves(&writes, first);
-        let stats = &self.shared.stats;
-        stats.flush_seconds.observe(writing.elapsed().as_secs_f64());
-        // sled and the views follow the journal; they are not needed for durability (opening
-        // catches them up from it), so they get no flush of their own here. They are written
-        // before the answer so that a writer reads its own statement back.
-        let result = journaled.and_then(|_| {
-            crash_point("after-write");
-            self.shared.store.append(writes)?;
-            self.shared.store.apply_projection(&views, size)?;
-            crash_point("after-flush");
-            Ok(())
-        });
-        if let Err(e) = result {
+        if let Err(e) = self.write(writes, &views, size - new_leaves, size) {
             not_acknowledged(appended, &e);
             return Err(e);
         }
-        self.sled_dirty = true;
+        let stats = &self.shared.stats;
         let _ = self.applied.send(number);
         // The batch is durable: the upper nodes it completed join the proof cache. A failed read
         // only leaves them to the store until the next batch tries again.
@@ -2020,10 +2003,38 @@ impl Committer {
             }
             a.answer(&checkpoint);
         }
-        // The checkpoint file (the copy outside sled that catches a rolled-back sled) follows
-        // (see `CHECKPOINT_FILE_INTERVAL_MS`): the acknowledged leaves and their checkpoint are
-        // already durable in sled.
+        // The checkpoint file (the copy outside the journal and sled that catches either rolled
+        // back) follows (see `CHECKPOINT_FILE_INTERVAL_MS`): the acknowledged leaves are already
+        // durable in the journal, and their checkpoint can be signed again identically.
         self.unwritten = Some(note);
+        Ok(())
+    }
+
+    /// Writes one batch: its leaves `first .. size` to the journal (one write, one fdatasync: the
+    /// acknowledgement point), then what they add to sled and the views. sled and the views are
+    /// not needed for durability (opening catches them up from the journal), so they get no
+    /// flush of their own here; they are written before the answer so that a writer reads its
+    /// own statement back.
+    fn write(
+        &mut self,
+        writes: AppendBatch,
+        views: &[projection::Write],
+        first: u64,
+        size: u64,
+    ) -> Result<(), StoreError> {
+        crash_point("before-write");
+        let writing = std::time::Instant::now();
+        let journaled = self.shared.store.append_leaves(&writes, first);
+        self.shared
+            .stats
+            .flush_seconds
+            .observe(writing.elapsed().as_secs_f64());
+        journaled?;
+        crash_point("after-write");
+        self.shared.store.append(writes)?;
+        self.shared.store.apply_projection(views, size)?;
+        crash_point("after-flush");
+        self.sled_dirty = true;
         Ok(())
     }
 }

@@ -896,7 +896,7 @@ fn ledger_metrics(page: &mut Page, ledger: &Ledger) {
     );
     page.histogram(
         "custody_flush_seconds",
-        "Seconds of the storage flush (fsync) within a commit.",
+        "Seconds of the journal append (one write and its fdatasync) within a commit.",
         &s.flush_seconds,
     );
     page.gauge(
