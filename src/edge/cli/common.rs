@@ -164,6 +164,16 @@ pub(super) fn print_json(value: &Value) {
     );
 }
 
+/// Shows on `bar` the progress of a use-case that reports it in named phases (`what`, done,
+/// total), such as verifying then copying.
+pub(super) fn phases(bar: &indicatif::ProgressBar) -> impl FnMut(&str, u64, u64) + '_ {
+    move |what, done, total| {
+        bar.set_message(what.to_owned());
+        bar.set_length(total);
+        bar.set_position(done);
+    }
+}
+
 pub(super) fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total),

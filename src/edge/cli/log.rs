@@ -6,7 +6,8 @@
 use super::args::{JsonArg, LedgerArg, PlaceArg, SourceArg};
 use super::args::{public_source, source};
 use super::common::{
-    Failure, Outcome, open, print_json, progress_bar, read_key, read_vkey, show, write_stdout,
+    Failure, Outcome, open, phases, print_json, progress_bar, read_key, read_vkey, show,
+    write_stdout,
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;
@@ -200,12 +201,7 @@ pub(super) fn import(a: ImportArgs) -> Outcome {
     let key = ledger_key.as_deref().map(read_key).transpose()?;
     let vkey = vkey.as_deref().map(read_vkey).transpose()?;
     let bar = progress_bar(0, "verifying");
-    let report =
-        crate::app::import::import(&tiles, &ledger, key, vkey, &mut |what, done, total| {
-            bar.set_message(what.to_owned());
-            bar.set_length(total);
-            bar.set_position(done);
-        })?;
+    let report = crate::app::import::import(&tiles, &ledger, key, vkey, &mut phases(&bar))?;
     bar.finish_and_clear();
     show(json.json, &report, || {
         let kind = if report.replica {
@@ -233,11 +229,7 @@ pub(super) struct UpgradeArgs {
 pub(super) fn upgrade(a: UpgradeArgs) -> Outcome {
     let UpgradeArgs { ledger, json } = a;
     let bar = progress_bar(0, "copying");
-    let report = crate::app::upgrade::upgrade(&ledger.ledger, &mut |what, done, total| {
-        bar.set_message(what.to_owned());
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let report = crate::app::upgrade::upgrade(&ledger.ledger, &mut phases(&bar))?;
     bar.finish_and_clear();
     show(json.json, &report, || {
         if report.from_layout == report.to_layout {
