@@ -96,6 +96,12 @@ pub fn import(
     vkey: Option<VerifierKey>,
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<ImportReport, ImportError> {
+    if !tiles.join("checkpoint").is_file() {
+        return Err(ImportError::Usage(format!(
+            "--tiles {}: no checkpoint file there; give a tlog-tiles export (`custody export --out`) or a copy of a ledger's public/ folder",
+            tiles.display()
+        )));
+    }
     let note = TilesSource::read_checkpoint(tiles)?;
     let origin = note::checkpoint_unverified(&note)
         .map_err(|e| VerifyError::Checkpoint(e.to_string()))?
