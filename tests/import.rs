@@ -176,6 +176,9 @@ fn an_export_that_does_not_verify_or_a_wrong_key_creates_nothing() {
         Some(2),
         "neither --vkey nor --ledger-key"
     );
+    let out = import(&tmp.path().join("no-such-export"), &["--vkey", &vkey]);
+    assert_eq!(out.status.code(), Some(2), "a folder with no export in it");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tiles"));
     assert!(!target.exists());
     // A target that holds files is refused.
     let out = custody()
