@@ -3,8 +3,10 @@
 //! in-memory log (`MemLog`) — then the journal's own recovery from what a crash or a damaged disk
 //! leaves in its files: torn tails cut back for every length, garbage after the last batch, a
 //! flipped byte anywhere (corruption before the last batch, a cut inside it), missing segments,
-//! bits flipped on reads, and partial writes. A property test runs random batches, reopens and
-//! torn tails against a model (`Vec<Vec<u8>>`).
+//! bits flipped on reads, and partial writes; dropping covered segments (a drop mark made
+//! durable first, a drop a crash interrupted finished on open, a segment lost below the mark
+//! refused). A property test runs random batches, reopens, drops and torn tails against a model
+//! (`Vec<Vec<u8>>` and the first index held).
 
 use custody::{
     FaultKind, FaultRates, Faults, JournalOptions, JournalStore, LogStore, MemLog,
@@ -419,6 +421,8 @@ enum Op {
     Reopen,
     /// Cut up to this many bytes off the last file, then reopen.
     Tear(u64),
+    /// Drop the entries below this percentage of the log's length.
+    Drop(u64),
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -427,6 +431,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         6 => prop::collection::vec(entry, 0..5).prop_map(Op::Append),
         1 => Just(Op::Reopen),
         2 => (1u64..400).prop_map(Op::Tear),
+        2 => (0u64..=100).prop_map(Op::Drop),
     ];
     prop::collection::vec(op, 1..30)
 }
@@ -458,12 +463,76 @@ fn model_run<S: Subject>(ops: &[Op]) -> Result<(), TestCaseError> {
                 batches.truncate(keep);
                 prop_assert_eq!(cut, after - end, "cut back to the last whole batch");
             }
+            Op::Drop(percent) => {
+                let (before, below) = (store.start(), store.len() * percent / 100);
+                let start = store.drop_before(below).expect("drops");
+                prop_assert!(start >= before, "a drop never lowers the start");
+                prop_assert!(
+                    start <= below.max(before),
+                    "a drop never takes an entry at or above `below`"
+                );
+            }
         }
         let model: Vec<Vec<u8>> = batches.iter().flatten().cloned().collect();
+        let start = store.start();
         prop_assert_eq!(store.len(), model.len() as u64);
-        prop_assert_eq!(store.read(0, store.len()).expect("reads"), model);
+        prop_assert_eq!(
+            store.read(start, store.len()).expect("reads"),
+            &model[start as usize..]
+        );
+        if start > 0 {
+            prop_assert!(
+                is_misuse(store.read(start - 1, start)),
+                "a dropped entry is not served"
+            );
+        }
     }
     Ok(())
+}
+
+/// Drops below every index of a log of many segments: the start rises to at most the index
+/// asked, every entry from it on reads back, appends go on, and all of it survives a reopen.
+fn drops_keep_every_entry_from_the_start_on<S: Subject>() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = S::create(dir.path(), SMALL_SEGMENT_BYTES, None);
+    let mut model = Vec::new();
+    for seed in 0..60u64 {
+        append_ok(&mut store, &mut model, &batch(seed, 2, &[40, 90]));
+    }
+    let len = store.len();
+    assert!(
+        is_misuse(store.drop_before(len + 1)),
+        "nothing beyond the end to drop"
+    );
+    let mut start = 0;
+    for below in (0..=len).step_by(7) {
+        let now = store.drop_before(below).expect("drops");
+        assert!(
+            start <= now && now <= below.max(start),
+            "{start} ≤ {now} ≤ {below}"
+        );
+        start = now;
+        assert_eq!(store.start(), start);
+        assert_eq!(store.len(), len, "a drop keeps the length");
+        assert_eq!(
+            store.read(start, len).expect("reads"),
+            &model[start as usize..]
+        );
+    }
+    assert!(start > 0, "a log of many segments drops some");
+    assert!(is_misuse(store.read(start - 1, start)));
+    assert!(is_misuse(store.get(0)));
+    append_ok(&mut store, &mut model, &batch(999, 3, &[70]));
+    let (store, cut) = S::reopen(store, dir.path(), SMALL_SEGMENT_BYTES, None);
+    assert_eq!(
+        (cut, store.start()),
+        (0, start),
+        "the start survives a reopen"
+    );
+    assert_eq!(
+        store.read(start, store.len()).expect("reads"),
+        &model[start as usize..]
+    );
 }
 
 macro_rules! conformance {
@@ -506,6 +575,10 @@ macro_rules! conformance {
             #[test]
             fn a_failed_append_acknowledges_nothing() {
                 failed_appends_acknowledge_nothing::<$subject>();
+            }
+            #[test]
+            fn drops_keep_every_entry_from_the_start_on() {
+                super::drops_keep_every_entry_from_the_start_on::<$subject>();
             }
 
             proptest! {
@@ -763,6 +836,52 @@ fn a_missing_misnamed_or_repeated_piece_is_corruption() {
     std::fs::write(&files[2], &last).expect("restores");
     let (store, cut) = open_journal(dir.path(), 100).expect("opens");
     assert_eq!((store.len(), cut.bytes), (9, 0));
+}
+
+#[test]
+fn a_drop_is_marked_before_it_deletes_is_finished_on_open_and_a_lost_segment_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let batches: Vec<_> = (0..12).map(|seed| batch(seed, 2, &[30])).collect();
+    let model = journal_with(dir.path(), 200, &batches);
+    let files = segments(dir.path());
+    assert!(files.len() >= 4, "{files:?}");
+    let kept = std::fs::read(&files[0]).expect("segment");
+    let (store, _) = open_journal(dir.path(), 200).expect("opens");
+    let start = store.drop_before(model.len() as u64 - 1).expect("drops");
+    drop(store);
+    let left = segments(dir.path());
+    assert_eq!(
+        left.len(),
+        1,
+        "every segment but the last dropped: {left:?}"
+    );
+    let mark = std::fs::read_to_string(dir.path().join("dropped")).expect("a drop mark");
+    assert_eq!(mark, format!("custody-journal-dropped 1\n{start}\n"));
+    // A crash after the mark, before the deletions: the segment is back, opening drops it again.
+    std::fs::write(&files[0], &kept).expect("restores a dropped segment");
+    let (store, cut) = open_journal(dir.path(), 200).expect("opens");
+    assert_eq!((store.start(), cut.bytes), (start, 0));
+    assert!(!files[0].exists(), "opening finished the drop");
+    let held = store.read(start, store.len()).expect("reads");
+    assert_eq!(held, &model[start as usize..]);
+    drop(store);
+    // The mark lost: a journal starting after 0 without one lost its first segments.
+    let mark_file = dir.path().join("dropped");
+    std::fs::rename(&mark_file, dir.path().join("aside")).expect("moves");
+    assert!(is_corrupt(&open_journal(dir.path(), 200)));
+    std::fs::rename(dir.path().join("aside"), &mark_file).expect("moves back");
+    // The last segment lost: the mark says entries remain, and no segment holds them.
+    std::fs::rename(&left[0], dir.path().join("aside")).expect("moves");
+    assert!(is_corrupt(&open_journal(dir.path(), 200)));
+    std::fs::rename(dir.path().join("aside"), &left[0]).expect("moves back");
+    // A mark this journal never writes.
+    std::fs::write(&mark_file, b"dropped 3\n").expect("writes");
+    assert!(is_corrupt(&open_journal(dir.path(), 200)));
+    std::fs::write(&mark_file, mark.as_bytes()).expect("restores");
+    assert_eq!(
+        open_journal(dir.path(), 200).expect("opens").0.start(),
+        start
+    );
 }
 
 #[test]

@@ -10,9 +10,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// Hashes per tile and entries per bundle (tlog-tiles: tile height 8).
-pub const TILE_WIDTH: u64 = 256;
-const TILE_HEIGHT: u8 = 8;
+use crate::format::tiles::{TILE_HEIGHT, parse_bundle};
+pub use crate::format::tiles::{TILE_WIDTH, index_path, tile_path};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -22,29 +21,6 @@ pub enum ExportError {
     Write { path: String, reason: String },
     #[error("cannot read the ledger: {0}")]
     Read(String),
-}
-
-/// The tile path element for index `n`: groups of three digits, all but the last prefixed with
-/// `x` (tlog-tiles), e.g. 1234067 → `x001/x234/067`.
-pub fn index_path(n: u64) -> String {
-    let mut groups = vec![format!("{:03}", n % 1000)];
-    let mut rest = n / 1000;
-    while rest > 0 {
-        groups.push(format!("x{:03}", rest % 1000));
-        rest /= 1000;
-    }
-    groups.reverse();
-    groups.join("/")
-}
-
-/// The path of a tile (`level` = `None` for entry bundles) of `width` items within a tree.
-pub fn tile_path(level: Option<u8>, index: u64, width: u64) -> String {
-    let level_part = level.map_or_else(|| "entries".to_owned(), |l| l.to_string());
-    let mut p = format!("tile/{level_part}/{}", index_path(index));
-    if width < TILE_WIDTH {
-        p.push_str(&format!(".p/{width}"));
-    }
-    p
 }
 
 /// What an export wrote.
@@ -253,29 +229,8 @@ impl TilesSource {
         let rel = tile_path(None, index, width);
         let bytes = std::fs::read(self.root.join(&rel))
             .map_err(|e| VerifyError::Read(format!("entry bundle {rel}: {e}")))?;
-        let mut entries = Vec::with_capacity(width as usize);
-        let mut at = 0usize;
-        while at < bytes.len() {
-            let Some(len_bytes) = bytes.get(at..at + 2) else {
-                return Err(VerifyError::Malformed(format!(
-                    "entry bundle {rel} is truncated"
-                )));
-            };
-            let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
-            let Some(entry) = bytes.get(at + 2..at + 2 + len) else {
-                return Err(VerifyError::Malformed(format!(
-                    "entry bundle {rel} is truncated"
-                )));
-            };
-            entries.push(entry.to_vec());
-            at += 2 + len;
-        }
-        if entries.len() as u64 != width {
-            return Err(VerifyError::Malformed(format!(
-                "entry bundle {rel} holds {} entries, expected {width} (entries were removed or added)",
-                entries.len()
-            )));
-        }
+        let entries = parse_bundle(&bytes, width)
+            .map_err(|e| VerifyError::Malformed(format!("entry bundle {rel}: {e}")))?;
         let entries = Arc::new(entries);
         let mut cache = self.bundles.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded: verification moves forward, so old bundles are not needed again.

@@ -330,12 +330,12 @@ impl Shared {
     }
 }
 
-/// The environment variable that arms a crash point (the torture harness sets it on the server
-/// it kills): `<point>:<n>` aborts the process the n-th time the sequencer passes `<point>`.
-pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
+pub use crate::storage::fault::CRASH_AT_ENV;
+use crate::storage::fault::crash_point;
 
-/// The crash points of one group commit, in order (see the crash windows ✝ above).
-pub const CRASH_POINTS: [&str; 4] = [
+/// The crash points of one group commit, in order (see the crash windows ✝ above), then those of
+/// dropping covered journal segments (`LedgerStore::drop_covered`, docs/STORAGE.md §8).
+pub const CRASH_POINTS: [&str; 6] = [
     // the batch is built, nothing written
     "before-write",
     // the leaves are durable in the journal, sled not written yet
@@ -344,26 +344,11 @@ pub const CRASH_POINTS: [&str; 4] = [
     "after-flush",
     // the checkpoint file written
     "after-checkpoint",
+    // the journal's drop mark durable, no segment deleted yet
+    "drop-marked",
+    // the first segment of a drop deleted, the others not yet
+    "drop-partial",
 ];
-
-/// Aborts the process here if `CUSTODY_CRASH_AT` names this point and its count runs out. An
-/// abort runs no destructor and flushes nothing, like SIGKILL. Unset, this is one atomic load.
-fn crash_point(point: &str) {
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static ARMED: OnceLock<Option<(String, AtomicU64)>> = OnceLock::new();
-    let armed = ARMED.get_or_init(|| {
-        let text = std::env::var(CRASH_AT_ENV).ok()?;
-        let (name, count) = text.split_once(':')?;
-        Some((name.to_owned(), AtomicU64::new(count.parse().ok()?)))
-    });
-    if let Some((name, left)) = armed
-        && name == point
-        && left.fetch_sub(1, Ordering::SeqCst) == 1
-    {
-        std::process::abort();
-    }
-}
 
 /// Upper bounds of the statements-per-commit histogram: powers of two up to the batch limit.
 const BATCH_BUCKETS: [f64; 11] = [
@@ -396,6 +381,9 @@ pub struct LedgerStats {
     pub quarantined_files: Counter,
     /// Publications of `public/` that failed (each is retried at the next interval).
     pub publish_failures: Counter,
+    /// Drops of journal segments covered by `public/` that failed (retried after the next
+    /// publication; the journal keeps the leaves meanwhile).
+    pub journal_drop_failures: Counter,
 }
 
 impl LedgerStats {
@@ -422,6 +410,7 @@ impl LedgerStats {
             projection_rebuilds: Counter::default(),
             quarantined_files: Counter::default(),
             publish_failures: Counter::default(),
+            journal_drop_failures: Counter::default(),
         }
     }
 }
@@ -448,7 +437,9 @@ struct Threads {
 const PUBLISH_INTERVAL_MS: u64 = 1000;
 
 /// Writes the tiles and the checkpoint of the latest published checkpoint into `public/`
-/// (`publish::publish`) every `PUBLISH_INTERVAL_MS`, and once more on close.
+/// (`publish::publish`) every `PUBLISH_INTERVAL_MS`, and once more on close; after each
+/// publication, drops the journal segments its full entry bundles cover
+/// (`LedgerStore::drop_covered`).
 struct Publisher {
     shared: Arc<Shared>,
     public: PathBuf,
@@ -484,7 +475,13 @@ impl Publisher {
             cp.size,
             cp.note.as_bytes(),
         ) {
-            Ok(_) => self.published = cp.size,
+            Ok(_) => {
+                self.published = cp.size;
+                // The full bundles now durable hold these leaves: the journal need not too.
+                if self.shared.store.drop_covered(cp.size).is_err() {
+                    self.shared.stats.journal_drop_failures.add(1);
+                }
+            }
             Err(_) => self.shared.stats.publish_failures.add(1),
         }
     }

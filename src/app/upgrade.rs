@@ -178,7 +178,12 @@ fn build_journal(
                 .map_err(|e| StoreError::Io(format!("{}: {e}", stale.display())))?;
         }
     }
-    let store = LedgerStore::open_at(&paths.sled(), &dir.join(BUILDING_DIR), None)?;
+    let store = LedgerStore::open_at(
+        &paths.sled(),
+        &dir.join(BUILDING_DIR),
+        &dir.join(crate::storage::layout::PUBLIC_DIR),
+        None,
+    )?;
     let head = store.head()?;
     let key = SecretKey::read_file(&paths.key()).map_err(OpenError::from)?;
     let (_, vkey) = ledger::stored_origin(dir, &store, &key)?;

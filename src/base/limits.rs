@@ -91,6 +91,14 @@ pub const LOG_BATCH_BYTES_MAX: usize = 1 << 30;
 /// is never split across files; one larger than this fills a segment of its own): segments are
 /// the unit that can be dropped once tlog tiles cover them, and a torn tail re-reads at most one.
 pub const JOURNAL_SEGMENT_BYTES_MAX: u64 = 64 * 1024 * 1024;
+/// The environment variable that makes journal segments smaller than `JOURNAL_SEGMENT_BYTES_MAX`
+/// (`JOURNAL_SEGMENT_BYTES_RANGE`): for tests that need many segments, so that dropping them
+/// once the entry bundles in `public/` cover them is exercised on a small ledger.
+pub const JOURNAL_SEGMENT_ENV: &str = "CUSTODY_JOURNAL_SEGMENT_BYTES";
+/// What `JOURNAL_SEGMENT_ENV` may say, in bytes: at least 4 KiB (a page; smaller only multiplies
+/// files), at most the default.
+pub const JOURNAL_SEGMENT_BYTES_RANGE: std::ops::RangeInclusive<u64> =
+    4096..=JOURNAL_SEGMENT_BYTES_MAX;
 
 /// Merkle nodes covering at least 16 leaves (level 4 and up) are kept in memory for proofs: fewer
 /// than n/8 hashes of 32 bytes for n entries, under 4 bytes per entry (about 4 MB at 10⁶ entries,

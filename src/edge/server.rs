@@ -880,6 +880,11 @@ fn ledger_metrics(page: &mut Page, ledger: &Ledger) {
         s.publish_failures.get(),
     );
     page.counter(
+        "custody_journal_drop_failures_total",
+        "Drops of journal segments covered by public/ that failed (the journal keeps the leaves; retried).",
+        s.journal_drop_failures.get(),
+    );
+    page.counter(
         "custody_quarantined_files_total",
         "Files opening moved to quarantine/ (sled snapshots never committed, names sled would misread).",
         s.quarantined_files.get(),

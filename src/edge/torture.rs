@@ -11,6 +11,7 @@ use crate::app::compose::BuildError;
 use crate::app::ledger::{CRASH_AT_ENV, CRASH_POINTS, Ledger, OpenError};
 use crate::app::verify::{self, Verifier};
 use crate::base::ids::{OfficerId, OfficerRole};
+use crate::base::limits::JOURNAL_SEGMENT_ENV;
 use crate::base::time::{Clock, SystemClock};
 use crate::edge::client::Remote;
 use crate::format::envelope::Envelope;
@@ -28,6 +29,9 @@ use std::time::{Duration, Instant};
 /// How long a cycle's load runs before a timed SIGKILL, at most: long enough for several group
 /// commits, short enough that hundreds of cycles fit in minutes.
 const KILL_AFTER_MS_MAX: u64 = 400;
+/// Journal segments of the tortured server: small, so that every publication drops some and the
+/// kills land inside drops too (the default, 64 MiB, would never fill in a torture).
+const TORTURE_SEGMENT_BYTES: u64 = 16 * 1024;
 /// How long to wait for a server to reach an armed crash point before killing it anyway.
 const CRASH_POINT_WAIT_MS: u64 = 10_000;
 /// How long a restarted server may take to print its address (a reopen replays the views).
@@ -261,6 +265,7 @@ fn spawn_server(
         .arg(dir)
         .args(["--listen", "127.0.0.1:0"])
         .env_remove(CRASH_AT_ENV)
+        .env(JOURNAL_SEGMENT_ENV, TORTURE_SEGMENT_BYTES.to_string())
         .stdout(Stdio::piped())
         .stderr(log_file);
     if let Some(point) = crash_at {
@@ -395,7 +400,13 @@ impl Plan {
         }
         let crash_at = if rng.word().is_multiple_of(2) {
             let point = CRASH_POINTS[(rng.word() % CRASH_POINTS.len() as u64) as usize];
-            Some((point, rng.range(1, 40)))
+            // A drop happens about once a publication (each second), a commit many times.
+            let passes = if point.starts_with("drop-") {
+                rng.range(1, 3)
+            } else {
+                rng.range(1, 40)
+            };
+            Some((point, passes))
         } else {
             None
         };

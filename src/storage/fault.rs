@@ -1,7 +1,31 @@
 //! Storage failures and injected faults: `StoreError` (every failure the storage layer answers,
 //! with its class) and `Faults` (seeded, reproducible storage faults for the reliability suite:
 //! a failed write, a failed flush, a failed checkpoint write, a read that returns flipped bits, a
-//! short write). Shared by every store below the ledger; knows no file format and does no I/O.
+//! short write) and the crash points the torture arms (`crash_point`). Shared by every store
+//! below the ledger; knows no file format and does no I/O beyond aborting at an armed point.
+
+/// The environment variable that arms a crash point (the torture harness sets it on the server
+/// it kills): `<point>:<n>` aborts the process the n-th time it passes `<point>`.
+pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
+
+/// Aborts the process here if `CUSTODY_CRASH_AT` names this point and its count runs out. An
+/// abort runs no destructor and flushes nothing, like SIGKILL. Unset, this is one atomic load.
+pub fn crash_point(point: &str) {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static ARMED: OnceLock<Option<(String, AtomicU64)>> = OnceLock::new();
+    let armed = ARMED.get_or_init(|| {
+        let text = std::env::var(CRASH_AT_ENV).ok()?;
+        let (name, count) = text.split_once(':')?;
+        Some((name.to_owned(), AtomicU64::new(count.parse().ok()?)))
+    });
+    if let Some((name, left)) = armed
+        && name == point
+        && left.fetch_sub(1, Ordering::SeqCst) == 1
+    {
+        std::process::abort();
+    }
+}
 
 /// A storage failure. The ledger stops acknowledging when it sees one.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -2,11 +2,12 @@
 //! 32-byte header with its index, its place in its batch and two CRC-32s, then the bytes); each
 //! batch is written with one `write` and made durable with one `fdatasync`; a segment is named by
 //! the index of its first entry. `open` scans every record, rebuilds the in-memory index, cuts a
-//! torn tail and refuses damage. docs/STORAGE.md gives the bytes and the crash windows;
+//! torn tail and refuses damage. Segments wholly below a durable drop mark (`dropped`) may be
+//! deleted (`drop_before`), once the caller holds their entries elsewhere. docs/STORAGE.md gives the bytes and the crash windows;
 //! `log::LogStore` the contract. Locks nothing: the ledger's own lock covers its folder.
 
 use crate::base::limits::{JOURNAL_SEGMENT_BYTES_MAX, LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
-use crate::storage::fault::{FaultKind, Faults, StoreError};
+use crate::storage::fault::{FaultKind, Faults, StoreError, crash_point};
 use crate::storage::log::{LogStore, check_batch, check_range};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
@@ -20,6 +21,10 @@ const RECORD_MAGIC: &[u8; 4] = b"CJR1";
 /// A segment is named by its first entry's index in 20 decimal digits (every u64 fits), then this.
 const SEGMENT_SUFFIX: &str = ".journal";
 const SEGMENT_DIGITS: usize = 20;
+/// The drop mark's file in the journal folder: `DROP_MARK_HEADER`, then the mark in decimal and a
+/// newline. Absent: nothing was ever dropped (mark 0).
+const DROP_MARK_FILE: &str = "dropped";
+const DROP_MARK_HEADER: &str = "custody-journal-dropped 1\n";
 
 /// A record's header. On disk, little-endian: magic (4) ‖ length (u32) ‖ index (u64) ‖ position
 /// (u32) ‖ remaining (u32) ‖ CRC-32 of the payload ‖ CRC-32 of the 28 bytes before it.
@@ -173,6 +178,68 @@ fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
     }
     found.sort();
     Ok(found)
+}
+
+/// The drop mark in `dir` (0 when there is none): entries below it may have been dropped.
+fn read_mark(dir: &Path) -> Result<u64, StoreError> {
+    let path = dir.join(DROP_MARK_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io(&path, "reading", &e)),
+    };
+    text.strip_prefix(DROP_MARK_HEADER)
+        .and_then(|rest| rest.strip_suffix('\n'))
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{} is not a drop mark this journal writes",
+                path.display()
+            ))
+        })
+}
+
+/// Makes `mark` the drop mark in `dir`, durably (temporary file, `fdatasync`, rename, folder
+/// `fsync`): a crash leaves the old mark or the new one.
+fn write_mark(dir: &Path, mark: u64) -> Result<(), StoreError> {
+    let path = dir.join(DROP_MARK_FILE);
+    let temp = dir.join(format!(".{DROP_MARK_FILE}.tmp"));
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&temp)?;
+        std::io::Write::write_all(&mut file, format!("{DROP_MARK_HEADER}{mark}\n").as_bytes())?;
+        file.sync_data()?;
+        std::fs::rename(&temp, &path)
+    };
+    write().map_err(|e| io(&path, "writing", &e))?;
+    sync_dir(dir)
+}
+
+/// Finishes a drop that a crash interrupted: deletes, oldest first, the segments wholly below
+/// `mark` (each one whose successor starts at or below it), so that at most one segment starts
+/// below the mark. Answers the segments left.
+fn finish_drop(
+    dir: &Path,
+    mut files: Vec<(u64, PathBuf)>,
+    mark: u64,
+) -> Result<Vec<(u64, PathBuf)>, StoreError> {
+    let dropped = files.windows(2).take_while(|w| w[1].0 <= mark).count();
+    for (_, path) in files.drain(..dropped) {
+        std::fs::remove_file(&path).map_err(|e| io(&path, "deleting", &e))?;
+    }
+    if dropped > 0 {
+        sync_dir(dir)?;
+    }
+    Ok(files)
+}
+
+/// Entries of one segment to read: `at .. upto`, with the offsets of `at ..= upto`.
+struct Span {
+    path: PathBuf,
+    at: u64,
+    upto: u64,
+    offsets: Vec<u64>,
+    /// The segment's open file, if it is the last one (others are opened by path).
+    active: Option<Arc<File>>,
 }
 
 /// One segment file as the in-memory index knows it.
@@ -437,6 +504,15 @@ struct Index {
     len: u64,
     /// The last segment, open for appending and reading (`None` while there is no segment).
     active: Option<Arc<File>>,
+    /// The durable drop mark: no entry at or above it was ever dropped.
+    mark: u64,
+}
+
+impl Index {
+    /// The first index held: the first segment's.
+    fn start(&self) -> u64 {
+        self.segments.first().map_or(0, |s| s.first)
+    }
 }
 
 impl JournalStore {
@@ -457,10 +533,18 @@ impl JournalStore {
             )));
         }
         ensure_dir(dir)?;
-        let files = segment_files(dir)?;
+        let mark = read_mark(dir)?;
+        let files = finish_drop(dir, segment_files(dir)?, mark)?;
+        let first = files.first().map_or(0, |(first, _)| *first);
+        if first > mark || (files.is_empty() && mark > 0) {
+            return Err(StoreError::Corrupt(format!(
+                "the journal in {} starts at entry {first}, yet only entries below {mark} were dropped: a segment is missing",
+                dir.display()
+            )));
+        }
         let last = files.len().checked_sub(1);
         let mut segments = Vec::with_capacity(files.len());
-        let mut len = 0u64;
+        let mut len = first;
         let mut cut = TailCut::default();
         for (i, (first, path)) in files.into_iter().enumerate() {
             if first != len {
@@ -468,7 +552,7 @@ impl JournalStore {
                     &path,
                     0,
                     &format!(
-                        "the segments before it hold {len} entries, yet it starts at {first}: a segment is missing or misplaced"
+                        "the segments before it end at entry {len}, yet it starts at {first}: a segment is missing or misplaced"
                     ),
                 ));
             }
@@ -488,10 +572,16 @@ impl JournalStore {
                 segments,
                 len,
                 active,
+                mark,
             }),
             writer: Mutex::new(None),
         };
         Ok((store, cut))
+    }
+
+    /// The durable drop mark: entries below it may be gone (0: none ever were).
+    pub fn drop_mark(&self) -> u64 {
+        self.read_index().mark
     }
 
     fn read_index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
@@ -554,29 +644,53 @@ impl JournalStore {
         Ok(start)
     }
 
-    /// Reads entries `at .. upto`, all in segment `s`, into `out`, checking each record. The
-    /// index lock is held only to find the offsets, not during the read.
-    fn read_segment(
-        &self,
-        s: usize,
-        at: u64,
-        upto: u64,
-        out: &mut Vec<Vec<u8>>,
-    ) -> Result<(), StoreError> {
-        let (path, offsets, active) = {
-            let index = self.read_index();
-            let segment = &index.segments[s];
-            let offsets: Vec<u64> = (at..=upto).map(|i| segment.offset(i)).collect();
-            let active = (s + 1 == index.segments.len())
-                .then(|| index.active.clone())
-                .flatten();
-            (segment.path.clone(), offsets, active)
-        };
+    /// Where entries `at ..` lie, up to the end of the segment holding `at` or `end`: the segment's
+    /// path, the offsets of `at ..= upto` and its open file if it is the last. `Misuse` if a drop
+    /// took the segment since the range was checked.
+    fn locate(&self, at: u64, end: u64) -> Result<Span, StoreError> {
+        let index = self.read_index();
+        let s = index
+            .segments
+            .partition_point(|seg| seg.first <= at)
+            .checked_sub(1)
+            .ok_or_else(|| {
+                StoreError::Misuse(format!("entry {at} was dropped while it was read"))
+            })?;
+        let segment = &index.segments[s];
+        let upto = end.min(segment.first + segment.entries());
+        let active = (s + 1 == index.segments.len())
+            .then(|| index.active.clone())
+            .flatten();
+        Ok(Span {
+            path: segment.path.clone(),
+            at,
+            upto,
+            offsets: (at..=upto).map(|i| segment.offset(i)).collect(),
+            active,
+        })
+    }
+
+    /// Reads the entries of `span` into `out`, checking each record; no lock is held.
+    fn read_span(&self, span: Span, out: &mut Vec<Vec<u8>>) -> Result<(), StoreError> {
+        let Span {
+            path,
+            at,
+            upto,
+            offsets,
+            active,
+        } = span;
         let (lo, hi) = (offsets[0], offsets[offsets.len() - 1]);
         let mut buf = vec![0u8; (hi - lo) as usize];
         let file = match active {
             Some(file) => file,
-            None => Arc::new(File::open(&path).map_err(|e| io(&path, "opening", &e))?),
+            None => Arc::new(File::open(&path).map_err(|e| match e.kind() {
+                // A drop may delete it after `locate`: the caller sees `start` rise and reroutes.
+                std::io::ErrorKind::NotFound => StoreError::Misuse(format!(
+                    "{} is gone: dropped while it was read, or deleted from outside",
+                    path.display()
+                )),
+                _ => io(&path, "opening", &e),
+            })?),
         };
         file.read_exact_at(&mut buf, lo)
             .map_err(|e| match e.kind() {
@@ -713,20 +827,59 @@ impl LogStore for JournalStore {
         self.read_index().len
     }
 
+    fn start(&self) -> u64 {
+        self.read_index().start()
+    }
+
+    fn drop_before(&self, below: u64) -> Result<u64, StoreError> {
+        // The writer lock: no segment is created while the ones to drop are chosen.
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let (new_start, mark) = {
+            let index = self.read_index();
+            if below > index.len {
+                return Err(StoreError::Misuse(format!(
+                    "dropping below {below} in a log of {}",
+                    index.len
+                )));
+            }
+            let keep = index.segments.partition_point(|s| s.first <= below);
+            let new_start = index.segments.get(keep.wrapping_sub(1)).map(|s| s.first);
+            match new_start {
+                Some(n) if n > index.start() => (n, index.mark),
+                _ => return Ok(index.start()),
+            }
+        };
+        if new_start > mark {
+            write_mark(&self.dir, new_start)?;
+        }
+        let gone: Vec<PathBuf> = {
+            let mut index = self.write_index();
+            index.mark = index.mark.max(new_start);
+            let dropped = index.segments.partition_point(|s| s.first < new_start);
+            index.segments.drain(..dropped).map(|s| s.path).collect()
+        };
+        crash_point("drop-marked");
+        for (i, path) in gone.iter().enumerate() {
+            std::fs::remove_file(path).map_err(|e| io(path, "deleting", &e))?;
+            if i == 0 {
+                crash_point("drop-partial");
+            }
+        }
+        sync_dir(&self.dir)?;
+        Ok(new_start)
+    }
+
     fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        check_range(self.len(), start, end)?;
+        {
+            let index = self.read_index();
+            check_range(index.start()..index.len, start, end)?;
+        }
         let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0).min(4096));
         let mut at = start;
         while at < end {
-            // The segment holding `at`: the last one starting at or before it (an empty last
-            // segment starts at `len`, beyond every index asked).
-            let (s, upto) = {
-                let index = self.read_index();
-                let s = index.segments.partition_point(|seg| seg.first <= at) - 1;
-                let segment = &index.segments[s];
-                (s, end.min(segment.first + segment.entries()))
-            };
-            self.read_segment(s, at, upto, &mut out)?;
+            let span = self.locate(at, end)?;
+            let upto = span.upto;
+            self.read_span(span, &mut out)?;
             at = upto;
         }
         Ok(out)

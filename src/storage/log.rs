@@ -47,10 +47,20 @@ use crate::storage::fault::StoreError;
 ///
 /// **Reading.** `read` and `get` return exactly the bytes appended, or an error: a store on disk
 /// checks every entry's checksums on every read and answers `StoreError::Corrupt` for bytes that
-/// changed. An index at or beyond `len` is `StoreError::Misuse` (the caller knows the size).
+/// changed. An index at or beyond `len`, or below `start`, is `StoreError::Misuse` (the caller
+/// knows both).
 ///
-/// No method rewrites or deletes an acknowledged entry; `open` cuts only a tail that was never
-/// acknowledged. Every call is synchronous (ARCHITECTURE.md, "Synchronous core"). Appends are
+/// **Dropping.** `drop_before(below)` is the only way an acknowledged entry leaves the store, and
+/// only when its caller holds it elsewhere (the ledger: in full entry bundles durable in
+/// `public/`). It drops whole units (a segment file) holding only entries below `below`, never
+/// the unit appends go to, so `start` rises to at most `below` and `len` is unchanged. Before the
+/// first unit goes, the store makes durable a *drop mark* (the new `start`); units go oldest
+/// first, so a crash part-way leaves a contiguous suffix, and opening finishes the drop. Opening
+/// refuses (`StoreError::Corrupt`) a store whose first entry lies beyond its drop mark (a unit
+/// lost, not dropped), and one whose mark is set but which holds no unit at all.
+///
+/// No method rewrites an acknowledged entry, and only `drop_before` deletes one; `open` cuts only
+/// a tail that was never acknowledged. Every call is synchronous (ARCHITECTURE.md, "Synchronous core"). Appends are
 /// serialised inside the store (the ledger has one writer, its committer); reads of acknowledged
 /// entries may run at the same time as an append and never see a batch before it is durable.
 pub trait LogStore: Send + Sync {
@@ -64,6 +74,14 @@ pub trait LogStore: Send + Sync {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The first index still held: entries below it were dropped (`drop_before`); 0 until then.
+    fn start(&self) -> u64;
+
+    /// Drops the units holding only entries below `below` (see the contract), durably; answers
+    /// the new `start`. Dropping below `start` or dropping nothing is `Ok(start)`; `below` beyond
+    /// `len` is `StoreError::Misuse`.
+    fn drop_before(&self, below: u64) -> Result<u64, StoreError>;
 
     /// The entries `start .. end`, in order: every one, or an error. The caller bounds the range
     /// (a rebuild reads in chunks); `start > end` or `end > len` is `StoreError::Misuse`.
@@ -104,11 +122,19 @@ pub fn check_batch(len: u64, batch: &[&[u8]]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Checks that `start .. end` lies within a store of `len` entries.
-pub fn check_range(len: u64, start: u64, end: u64) -> Result<(), StoreError> {
-    if start > end || end > len {
+/// Checks that `from .. to` lies within a store holding the entries `held` (an empty range may
+/// lie below `held.start`: it asks for nothing dropped).
+pub fn check_range(held: std::ops::Range<u64>, from: u64, to: u64) -> Result<(), StoreError> {
+    if from > to || to > held.end {
         return Err(StoreError::Misuse(format!(
-            "entries {start}..{end} asked of a log of {len}"
+            "entries {from}..{to} asked of a log of {}",
+            held.end
+        )));
+    }
+    if from < held.start && from < to {
+        return Err(StoreError::Misuse(format!(
+            "entries {from}..{to} asked of a log whose entries below {} were dropped",
+            held.start
         )));
     }
     Ok(())

@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, RwLock};
 /// appends until `reopen`, as the contract says.
 #[derive(Debug, Default)]
 pub struct MemLog {
-    entries: RwLock<Vec<Vec<u8>>>,
+    /// The entries from `start` on (the ones below were dropped), and `start`.
+    entries: RwLock<(Vec<Vec<u8>>, u64)>,
     faults: Option<Arc<Faults>>,
     /// Why appends are refused, after an append failed; held for a whole append.
     failed: Mutex<Option<String>>,
@@ -70,18 +71,41 @@ impl LogStore for MemLog {
         self.entries
             .write()
             .unwrap_or_else(|p| p.into_inner())
+            .0
             .extend(batch.iter().map(|e| e.to_vec()));
         Ok(first)
     }
 
     fn len(&self) -> u64 {
-        self.entries.read().unwrap_or_else(|p| p.into_inner()).len() as u64
+        let held = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        held.1 + held.0.len() as u64
+    }
+
+    fn start(&self) -> u64 {
+        self.entries.read().unwrap_or_else(|p| p.into_inner()).1
+    }
+
+    /// Drops exactly the entries below `below`: memory has no larger unit.
+    fn drop_before(&self, below: u64) -> Result<u64, StoreError> {
+        let mut held = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let (start, len) = (held.1, held.1 + held.0.len() as u64);
+        if below > len {
+            return Err(StoreError::Misuse(format!(
+                "dropping below {below} in a log of {len}"
+            )));
+        }
+        if below > start {
+            // Within `len`, which is a `Vec`'s length plus `start`: fits a usize.
+            held.0.drain(..(below - start) as usize);
+            held.1 = below;
+        }
+        Ok(held.1)
     }
 
     fn read(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        check_range(entries.len() as u64, start, end)?;
-        // Within `len`, which is a `Vec`'s length: both fit a usize.
-        Ok(entries[start as usize..end as usize].to_vec())
+        let held = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        check_range(held.1..held.1 + held.0.len() as u64, start, end)?;
+        // Within the held range, which is a `Vec`'s: both fit a usize.
+        Ok(held.0[(start - held.1) as usize..(end - held.1) as usize].to_vec())
     }
 }

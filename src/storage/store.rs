@@ -18,10 +18,14 @@
 //!   ahead of the journal;
 //! - sled's part is durable only once `flush` returns `Ok`; after a crash, sled holds a prefix of
 //!   the batches applied (never a later batch without an earlier one), which opening catches up
-//!   from the journal.
+//!   from the journal;
+//! - `drop_covered` drops journal segments only below the full entry bundles its caller made
+//!   durable in `public/`, and only after flushing sled, so that every dropped leaf has its
+//!   durable Merkle node to be checked against when it is read back from its bundle.
 
 use crate::domain::projection::{self, Write};
-use crate::format::merkle::{Hash, NodeSource};
+use crate::format::merkle::{self, Hash, NodeSource};
+use crate::format::tiles::{TILE_WIDTH, parse_bundle, tile_path};
 pub use crate::storage::fault::{FaultKind, FaultRates, Faults, StoreError, splitmix64};
 use crate::storage::journal::{JournalOptions, JournalStore, TailCut};
 use crate::storage::log::LogStore as _;
@@ -197,6 +201,43 @@ pub fn fresh_conf(scratch: &Path) -> Result<Vec<u8>, StoreError> {
     bytes
 }
 
+/// The journal's segment size: `JOURNAL_SEGMENT_BYTES_MAX`, or `JOURNAL_SEGMENT_ENV` when set.
+fn journal_segment_bytes() -> Result<u64, StoreError> {
+    use crate::base::limits::{
+        JOURNAL_SEGMENT_BYTES_MAX, JOURNAL_SEGMENT_BYTES_RANGE, JOURNAL_SEGMENT_ENV,
+    };
+    let Ok(text) = std::env::var(JOURNAL_SEGMENT_ENV) else {
+        return Ok(JOURNAL_SEGMENT_BYTES_MAX);
+    };
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|bytes| JOURNAL_SEGMENT_BYTES_RANGE.contains(bytes))
+        .ok_or_else(|| {
+            StoreError::Config(format!(
+                "{JOURNAL_SEGMENT_ENV}={text:?}: give a journal segment's size in bytes, {}..={} (ukuran segmen jurnal dalam byte)",
+                JOURNAL_SEGMENT_BYTES_RANGE.start(),
+                JOURNAL_SEGMENT_BYTES_RANGE.end()
+            ))
+        })
+}
+
+/// Refuses a journal that dropped the leaves below `mark` when the full entry bundles that hold
+/// them are not all in `public_dir` (deleted, or `public/` not copied back with `private/`).
+fn check_dropped_covered(mark: u64, public_dir: &Path) -> Result<(), StoreError> {
+    for bundle in 0..mark.div_ceil(TILE_WIDTH) {
+        let path = public_dir.join(tile_path(None, bundle, TILE_WIDTH));
+        if !path.is_file() {
+            return Err(StoreError::Corrupt(format!(
+                "the journal dropped the leaves below {mark}, which only the entry bundles in {} hold, yet {} is missing",
+                public_dir.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// sled 0.34's data file inside its directory (its log of pages).
 const SLED_DATA_FILE: &str = "db";
 /// The sled folder inside a ledger folder (layout 2: under `private/`).
@@ -222,6 +263,8 @@ pub struct LedgerStore {
     /// What opening the journal cut from its torn tail.
     tail_cut: TailCut,
     journal_dir: PathBuf,
+    /// The ledger's `public/`: leaves below the journal's start are read from its entry bundles.
+    public_dir: PathBuf,
 }
 
 impl LedgerStore {
@@ -236,17 +279,25 @@ impl LedgerStore {
         dir: &Path,
         faults: Option<std::sync::Arc<Faults>>,
     ) -> Result<Self, StoreError> {
-        Self::open_at(&dir.join(SLED_DIR), &dir.join(JOURNAL_DIR), faults)
+        Self::open_at(
+            &dir.join(SLED_DIR),
+            &dir.join(JOURNAL_DIR),
+            &dir.join(crate::storage::layout::PUBLIC_DIR),
+            faults,
+        )
     }
 
     /// Opens sled in `sled_dir` and the journal in `journal_dir` (`custody upgrade` builds a
-    /// journal beside the old layout's sled before swapping it in).
+    /// journal beside the old layout's sled before swapping it in), with `public_dir` holding the
+    /// entry bundles of dropped segments: refuses a journal that dropped leaves whose bundles are
+    /// not there.
     ///
     /// sled holds an exclusive file lock; a process that just closed the ledger may still be
     /// releasing it, so a held lock is retried for up to `LOCK_WAIT_MS` before it is reported.
     pub fn open_at(
         sled_dir: &Path,
         journal_dir: &Path,
+        public_dir: &Path,
         faults: Option<std::sync::Arc<Faults>>,
     ) -> Result<Self, StoreError> {
         let db = open_sled(sled_dir)?;
@@ -259,10 +310,11 @@ impl LedgerStore {
             ))
         })?;
         let options = JournalOptions {
+            segment_bytes: journal_segment_bytes()?,
             faults: faults.clone(),
-            ..JournalOptions::default()
         };
         let (journal, tail_cut) = JournalStore::open_with(journal_dir, options)?;
+        check_dropped_covered(journal.drop_mark(), public_dir)?;
         Ok(Self {
             db,
             log,
@@ -272,6 +324,7 @@ impl LedgerStore {
             journal,
             tail_cut,
             journal_dir: journal_dir.to_path_buf(),
+            public_dir: public_dir.to_path_buf(),
         })
     }
     /// The faults injected into this store, if any (the publisher injects into its renames).
@@ -314,9 +367,88 @@ impl LedgerStore {
         self.journal.len()
     }
 
-    /// The leaves `start .. end` from the journal (each checked against its CRCs).
+    /// The leaves `start .. end`: from the journal (each checked against its CRCs), and below the
+    /// journal's start from their full entry bundles in `public/` (each checked against its
+    /// durable Merkle node).
     pub fn leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.journal.read(start, end)
+        // A drop may raise the journal's start between choosing the source and reading: then
+        // the read is refused as misuse and is made again from the bundles, once.
+        let mut tries = 2;
+        loop {
+            let split = self.journal.start().clamp(start, end);
+            let mut out = self.bundle_leaves(start, split)?;
+            match self.journal.read(split, end) {
+                Ok(rest) => {
+                    out.extend(rest);
+                    return Ok(out);
+                }
+                Err(StoreError::Misuse(_)) if tries > 1 && self.journal.start() > split => {
+                    tries -= 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The leaves `start .. end` from the full entry bundles in `public/`, each checked against
+    /// its level-0 Merkle node in sled (durable before its segment was dropped).
+    fn bundle_leaves(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
+        let mut at = start;
+        while at < end {
+            let (bundle, from) = (at / TILE_WIDTH, at % TILE_WIDTH);
+            let upto = end.min((bundle + 1) * TILE_WIDTH);
+            let rel = tile_path(None, bundle, TILE_WIDTH);
+            let path = self.public_dir.join(&rel);
+            let bytes = std::fs::read(&path).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "leaf {at} is below the journal's start, and its entry bundle {} cannot be read: {e}",
+                    path.display()
+                ))
+            })?;
+            let entries = parse_bundle(&bytes, TILE_WIDTH).map_err(|e| {
+                StoreError::Corrupt(format!("entry bundle {}: {e}", path.display()))
+            })?;
+            let wanted = (from as usize)..((upto - bundle * TILE_WIDTH) as usize);
+            for (seq, leaf) in
+                (at..upto).zip(entries.into_iter().skip(wanted.start).take(wanted.len()))
+            {
+                if self.stored_node(0, seq)? != Some(merkle::leaf_hash(&leaf)) {
+                    return Err(StoreError::Corrupt(format!(
+                        "leaf {seq} in entry bundle {} does not match its hash in the Merkle tree",
+                        path.display()
+                    )));
+                }
+                out.push(leaf);
+            }
+            at = upto;
+        }
+        Ok(out)
+    }
+
+    /// The journal's first index: leaves below it live only in `public/`'s entry bundles.
+    pub fn journal_start(&self) -> u64 {
+        self.journal.start()
+    }
+
+    /// Drops the journal segments wholly below `covered`, the leaves that full entry bundles in
+    /// `public/` now hold durably (the caller wrote and `fsync`ed them): checks every such leaf
+    /// in its bundle against its Merkle node first (`Corrupt`, and nothing dropped, if one
+    /// differs), then flushes sled, so that every dropped leaf has a durable node to be checked
+    /// against when it is read back. Answers the journal's new start.
+    pub fn drop_covered(&self, covered: u64) -> Result<u64, StoreError> {
+        let covered = covered.min(self.journal.len()) / TILE_WIDTH * TILE_WIDTH;
+        if covered <= self.journal.start() {
+            return Ok(self.journal.start());
+        }
+        // Each leaf to drop must read back from its bundle as its node says: a bundle damaged
+        // since it was published is found now, while the journal still holds the leaf.
+        for bundle in self.journal.start() / TILE_WIDTH..covered / TILE_WIDTH {
+            let first = bundle * TILE_WIDTH;
+            self.bundle_leaves(first.max(self.journal.start()), first + TILE_WIDTH)?;
+        }
+        self.flush()?;
+        self.journal.drop_before(covered)
     }
 
     /// Makes every appended batch durable.
@@ -369,12 +501,12 @@ impl LedgerStore {
         })
     }
 
-    /// The leaf at `seq` from the journal; `None` beyond its end.
+    /// The leaf at `seq` (see `leaves`); `None` beyond the journal's end.
     pub fn leaf(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
         if seq >= self.journal.len() {
             return Ok(None);
         }
-        self.journal.get(seq).map(Some)
+        Ok(self.leaves(seq, seq + 1)?.pop())
     }
 
     /// The leaves `start .. end` as the old layout (custody layout 1) kept them, in sled; `None`
