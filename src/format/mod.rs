@@ -8,3 +8,4 @@ pub mod leaf;
 pub mod merkle;
 pub mod note;
 pub mod statement;
+pub mod subject;
