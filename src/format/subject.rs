@@ -75,7 +75,7 @@ impl Classify for SubjectError {
 }
 
 /// Decodes exactly `N` bytes from lowercase hex (the only form custody writes).
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
     let digit = |c: u8| match c {
         b'0'..=b'9' => Some(c - b'0'),
         b'a'..=b'f' => Some(c - b'a' + 10),
