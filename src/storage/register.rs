@@ -284,7 +284,7 @@ fn key_slot(
     slot[16] = state;
     if let Some((nonce, wrapped)) = sealed {
         slot[20..44].copy_from_slice(nonce);
-        slot[44..92].copy_from_slice(wrapped);
+        slot[44..44 + WRAPPED_BYTES].copy_from_slice(wrapped);
     }
     let crc = crc32fast::hash(&slot[..92]);
     slot[92..].copy_from_slice(&crc.to_be_bytes());
@@ -309,7 +309,7 @@ fn unwrap_slot(master: &[u8; KEY_BYTES], slot: &[u8]) -> Option<[u8; KEY_BYTES]>
         return None;
     }
     let nonce: [u8; NONCE_BYTES] = slot[20..44].try_into().ok()?;
-    let key = unseal(master, &nonce, &slot[..16], &slot[44..92])?;
+    let key = unseal(master, &nonce, &slot[..16], &slot[44..44 + WRAPPED_BYTES])?;
     key.try_into().ok()
 }
 
