@@ -13,9 +13,9 @@ use crate::base::class::{Class, Classify};
 use crate::base::limits::{RECORD_BYTES_MAX, REGISTER_SUBJECTS_MAX, SALTS_PER_SUBJECT_MAX};
 use crate::format::subject::{PersonalFields, SUBJECT_ID_BYTES, Salt, SubjectId, unhex};
 use crate::keys::signing::{self, KeyError, hex};
-use chacha20poly1305::aead::{Aead as _, KeyInit as _, Payload};
+use chacha20poly1305::aead::{Aead as _, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac as _};
+use hmac::{Hmac, KeyInit, Mac as _};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -461,6 +461,8 @@ fn read_slots(
             .and_then(|()| file.sync_data())
             .map_err(io(path))?;
     }
+    // Slot 0 and one key slot a subject, or up to three lookup entries a subject and as many
+    // free ones: four slots a subject bounds both files.
     if bytes.len() / slot_bytes > REGISTER_SUBJECTS_MAX * 4 {
         return Err(RegisterError::Damaged(format!(
             "{}: more slots than a register holds",
@@ -652,8 +654,8 @@ impl Register {
     /// HMAC-SHA256 under the lookup key of one identifier: the only form in which an identifier
     /// reaches the disk outside its sealed record.
     fn tag(&self, which: Which, identifier: &[u8]) -> [u8; 32] {
-        // A 32-byte key is always a valid HMAC key, so this cannot fail.
-        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.lookup_key)
+        // HMAC takes a key of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.lookup_key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(LOOKUP_TAG);
         mac.update(&[which as u8]);
@@ -946,5 +948,77 @@ impl Register {
         self.keys = open_rw(&path)?;
         self.master = new.0;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::subject::{SubjectKind, commit, opens};
+
+    fn id(n: u8) -> SubjectId {
+        SubjectId::from_bytes([n; SUBJECT_ID_BYTES])
+    }
+
+    #[test]
+    fn a_salt_kept_opens_the_commitment_it_was_made_for() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let master = generate_master_key(&tmp.path().join("m.key")).expect("key");
+        let mut register = Register::open(&tmp.path().join("r"), &master).expect("creates");
+        let fields = PersonalFields::new(SubjectKind::Inmate)
+            .with_sdp("B.I-123/2024")
+            .expect("valid");
+        register.enroll(fields.clone(), id(1)).expect("enrolls");
+        let salt = Salt::from_bytes(signing::random_bytes().expect("randomness"));
+        let c = commit(&salt, &id(1), &fields);
+        register.add_salt(&id(1), salt).expect("keeps");
+        register.add_salt(&id(1), salt).expect("keeps once");
+        let record = register.read(&id(1)).expect("reads").expect("present");
+        assert_eq!(record.salts.len(), 1);
+        assert!(
+            record
+                .salts
+                .iter()
+                .any(|s| opens(&c, s, &id(1), &record.fields))
+        );
+        assert!(matches!(
+            register.add_salt(&id(2), salt),
+            Err(RegisterError::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn open_finishes_an_erasure_that_crashed_after_its_commit_point() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let master = generate_master_key(&tmp.path().join("m.key")).expect("key");
+        let dir = tmp.path().join("r");
+        let mut register = Register::open(&dir, &master).expect("creates");
+        let fields = PersonalFields::new(SubjectKind::Visitor)
+            .with_nik("3171012345678901")
+            .expect("valid");
+        register.enroll(fields, id(1)).expect("enrolls");
+        // The commit point of `erase` alone: the slot erased, entries and record left behind.
+        let erased = key_slot(id(1).as_bytes(), STATE_ERASED, None);
+        write_durably(
+            &register.keys,
+            &dir.join(KEYS_FILE),
+            KEY_SLOT_BYTES as u64,
+            &erased,
+        )
+        .expect("writes");
+        drop(register);
+        let register = Register::open(&dir, &master).expect("reopens");
+        assert_eq!(register.report().erased_records_removed, 1);
+        assert_eq!(register.report().lookup_entries_cleared, 1);
+        assert_eq!(register.lookup_nik("3171012345678901"), None);
+        assert!(matches!(
+            register.read(&id(1)),
+            Err(RegisterError::Erased(_))
+        ));
+        let lookups = std::fs::read(dir.join(LOOKUP_FILE)).expect("reads");
+        assert!(
+            lookups.iter().all(|b| *b == 0),
+            "the entry is zeroed in place"
+        );
     }
 }
