@@ -476,7 +476,8 @@ impl Register {
     /// Opens the register in `dir` with `master`, making an empty one if the folder has none
     /// (the folder is created with mode 0700). Repairs what a crash can leave (see the type's
     /// doc) and says what it found in `report()`. A master key that does not open the lookup key
-    /// in slot 0 is refused (`WrongMasterKey`) before anything is read or repaired.
+    /// in slot 0 is refused (`WrongMasterKey`) before anything is repaired (but for cutting a partial
+    /// slot from the end of `keys.slots`, which no key can make whole).
     pub fn open(dir: &Path, master: &MasterKey) -> Result<Self, RegisterError> {
         let mut report = OpenReport::default();
         if !dir.join(KEYS_FILE).exists() {
@@ -743,7 +744,7 @@ impl Register {
         if self.subjects.len() >= REGISTER_SUBJECTS_MAX {
             return Err(RegisterError::Full {
                 field: "subject",
-                rule: "at most REGISTER_SUBJECTS_MAX subjects",
+                rule: "paling banyak REGISTER_SUBJECTS_MAX subjek / at most REGISTER_SUBJECTS_MAX subjects",
             });
         }
         let tags = self.tags(&fields);
@@ -868,7 +869,7 @@ impl Register {
         if record.salts.len() >= SALTS_PER_SUBJECT_MAX {
             return Err(RegisterError::Full {
                 field: "salt",
-                rule: "at most SALTS_PER_SUBJECT_MAX commitments per subject",
+                rule: "paling banyak SALTS_PER_SUBJECT_MAX komitmen per subjek / at most SALTS_PER_SUBJECT_MAX commitments per subject",
             });
         }
         record.salts.push(salt);
