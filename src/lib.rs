@@ -52,6 +52,17 @@ pub use storage::memlog::MemLog;
 pub use storage::node_cache::{CACHED_LEVEL_MIN, CachedNodes, UpperNodes};
 pub use storage::store::{FaultKind, FaultRates, Faults, StoreError};
 
+/// The subject register and the commitments statements will carry instead of personal data
+/// (`tests/subject_register.rs`; docs/FORMAT.md §17).
+pub use format::subject::{
+    Commitment, PersonalFields, Salt, SubjectError, SubjectId, SubjectKind, commit,
+    looks_like_identifier, opens,
+};
+pub use keys::signing::random_bytes;
+pub use storage::register::{
+    MasterKey, OpenReport, Record, Register, RegisterError, generate_master_key,
+};
+
 /// The HTTP edge's contract, checked by the API tests.
 pub use edge::client::Remote;
 pub use edge::report::esc;

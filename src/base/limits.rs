@@ -107,3 +107,35 @@ pub const JOURNAL_SEGMENT_BYTES_RANGE: std::ops::RangeInclusive<u64> =
 /// leaves (eight reads) the proof p99 at 10⁶ was 127 µs against a goal of 100 (BENCHMARKS.md).
 /// Must be a power of two.
 pub const CACHED_SUBTREE_LEAVES_MIN: u64 = 16;
+
+/// A subject's full name is at most 128 characters: the `name` rule of schemas/common.json, so
+/// that a name the register accepts is one a statement may carry.
+pub const NAME_CHARS_MAX: usize = 128;
+
+/// A passport number is 6 to 12 upper-case letters and digits (`passport` in
+/// schemas/common.json, ICAO 9303 allows up to 9 and national forms run a little longer); the same
+/// bounds say which words of free text look like one (`format::subject::looks_like_identifier`).
+pub const PASSPORT_CHARS_MIN: usize = 6;
+/// See `PASSPORT_CHARS_MIN`.
+pub const PASSPORT_CHARS_MAX: usize = 12;
+
+/// An inmate registration number (SDP) is 4 to 32 characters: the `sdp_id` rule of
+/// schemas/common.json.
+pub const SDP_CHARS_MIN: usize = 4;
+/// See `SDP_CHARS_MIN`.
+pub const SDP_CHARS_MAX: usize = 32;
+
+/// Commitment salts kept for one subject at most: one per statement that names the person by
+/// commitment, and a person appears in a few dozen acts at most; the bound keeps a record (read
+/// whole and sealed whole) small.
+pub const SALTS_PER_SUBJECT_MAX: usize = 4096;
+
+/// A sealed subject record read back may be at most 1 MiB: a maximal one (every field and
+/// `SALTS_PER_SUBJECT_MAX` salts of 67 JSON bytes) is under 300 KiB, so anything larger is not a
+/// record and is not read into memory.
+pub const RECORD_BYTES_MAX: u64 = 1024 * 1024;
+
+/// Subjects one register holds at most: its key slots (96 bytes each) and index are read whole on
+/// open, so 4 million subjects (~400 MiB of slots, a few hundred MiB of index) bounds both the
+/// file and the memory — far above the population a correctional system's register will hold.
+pub const REGISTER_SUBJECTS_MAX: usize = 4 * 1024 * 1024;

@@ -8,4 +8,5 @@ pub mod leaf;
 pub mod merkle;
 pub mod note;
 pub mod statement;
+pub mod subject;
 pub mod tiles;

@@ -265,6 +265,14 @@ pub fn fill_random(buf: &mut [u8]) -> Result<(), KeyError> {
     getrandom::fill(buf).map_err(|e| KeyError::Randomness(e.to_string()))
 }
 
+/// `N` bytes of operating-system randomness: the subject register's keys, salts, nonces and
+/// subject ids (`storage::register`), which must never come from anywhere else.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], KeyError> {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Lowercase hex, for key ids and digests shown to people.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -12,4 +12,5 @@ pub mod log;
 pub mod memlog;
 pub mod node_cache;
 pub mod recovery;
+pub mod register;
 pub mod store;
