@@ -10,6 +10,7 @@ use crate::base::time::Timestamp;
 use crate::domain::custody::{ItemChange, ItemState, Status};
 use crate::domain::rules;
 use crate::format::merkle::Hash;
+use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use crate::format::statement::{
     Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, Person,
     SampleSetAside, SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
@@ -697,6 +698,11 @@ impl PersonEvent {
 /// itself cannot read back). Its JSON is the person's, `kind` and all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PersonView {
+    Subject {
+        category: SubjectKind,
+        subject: SubjectId,
+        commitment: Commitment,
+    },
     Inmate {
         sdp: String,
         name: Option<String>,
@@ -721,6 +727,15 @@ pub enum PersonView {
 impl From<&Person> for PersonView {
     fn from(p: &Person) -> Self {
         match p.clone() {
+            Person::Subject {
+                category,
+                subject,
+                commitment,
+            } => Self::Subject {
+                category,
+                subject,
+                commitment,
+            },
             Person::Inmate { sdp, name } => Self::Inmate { sdp, name },
             Person::Visitor { nik, name } => Self::Visitor { nik, name },
             Person::ForeignNational {
@@ -742,6 +757,15 @@ impl PersonView {
     /// The person as the incident query answers it (the statement's JSON of the person).
     pub fn to_json(&self) -> serde_json::Value {
         let person = match self.clone() {
+            Self::Subject {
+                category,
+                subject,
+                commitment,
+            } => Person::Subject {
+                category,
+                subject,
+                commitment,
+            },
             Self::Inmate { sdp, name } => Person::Inmate { sdp, name },
             Self::Visitor { nik, name } => Person::Visitor { nik, name },
             Self::ForeignNational {
@@ -804,6 +828,9 @@ mod tests {
             json!({"kind": "foreign_national", "passport": "X1", "nationality": "MY", "name": "C"}),
             json!({"kind": "officer", "officer": "85071234"}),
             json!({"kind": "unidentified", "description": "a man in a red shirt"}),
+            json!({"kind": "subject", "category": "visitor",
+                   "subject": format!("subj-{}", "ab".repeat(16)),
+                   "commitment": "cd".repeat(32)}),
         ];
         for p in persons {
             let person: Person = serde_json::from_value(p.clone()).expect("a person");

@@ -3,6 +3,7 @@
 //! client produced and never re-serializes them; never decides whether an act is allowed (that is
 //! `rules`).
 
+use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use crate::base::ids::{
     FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole, StatementId,
 };
@@ -188,10 +189,22 @@ pub struct OfficerRecord {
     pub public_key: String,
 }
 
-/// A person involved in an act, identified by a register number, never by name alone.
+/// A person involved in an act, identified by a register number, never by name alone. From
+/// rules version 4 a person who is not an officer is a `Subject`: a pseudonym and a commitment,
+/// their personal data kept in the subject register (docs/PRIVACY.md); the variants that carry
+/// identifiers in the clear stay readable for entries recorded before.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Person {
+    Subject {
+        /// Which kind of person (inmate, visitor, foreign national, unidentified).
+        category: SubjectKind,
+        /// The person's id in the subject register.
+        subject: SubjectId,
+        /// The salted commitment to the personal fields this statement relies on
+        /// (docs/FORMAT.md §17): a court given the fields and the salt can check them.
+        commitment: Commitment,
+    },
     Inmate {
         sdp: String,
         name: Option<String>,
@@ -214,10 +227,12 @@ pub enum Person {
 }
 
 impl Person {
-    /// The key a person is found by (`custody person KEY`): `SDP:…`, `NIK:…`,
-    /// `PASSPORT:<nationality>:…` or an officer's NIP/NRP. None for the unidentified.
+    /// The key a person is found by (`custody person KEY`): a subject id (`subj-…`), an officer's
+    /// NIP/NRP, or for entries recorded before rules version 4 `SDP:…`, `NIK:…` or
+    /// `PASSPORT:<nationality>:…`. None for the unidentified.
     pub fn key(&self) -> Option<String> {
         match self {
+            Self::Subject { subject, .. } => Some(subject.to_string()),
             Self::Inmate { sdp, .. } => Some(format!("SDP:{sdp}")),
             Self::Visitor { nik, .. } => Some(format!("NIK:{nik}")),
             Self::ForeignNational {
