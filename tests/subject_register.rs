@@ -338,3 +338,43 @@ fn identifier_shapes_in_free_text() {
         assert_eq!(looks_like_identifier(text), None, "{text}");
     }
 }
+
+#[test]
+fn a_damaged_key_slot_reads_as_damaged_and_can_still_be_erased() {
+    let (_tmp, dir, key) = setup();
+    let mut register = Register::open(&dir, &key).expect("creates");
+    let (a, b) = (new_id(), new_id());
+    register
+        .enroll(visitor(&nik_of(1), "Fajar"), a)
+        .expect("enrolls");
+    register
+        .enroll(visitor(&nik_of(2), "Gita"), b)
+        .expect("enrolls");
+    drop(register);
+    let keys = dir.join("keys.slots");
+    let mut bytes = std::fs::read(&keys).expect("keys");
+    bytes[96 + 50] ^= 1; // inside a's wrapped key: its checksum fails
+    std::fs::write(&keys, &bytes).expect("writes");
+    let mut register = Register::open(&dir, &key).expect("reopens");
+    assert_eq!(register.report().damaged_key_slots, 1);
+    assert!(matches!(register.read(&a), Err(RegisterError::Damaged(_))));
+    assert_eq!(register.lookup_nik(&nik_of(1)), None);
+    assert!(register.read(&b).expect("reads").is_some());
+    register.erase(&a).expect("erases a damaged subject");
+    assert!(matches!(register.read(&a), Err(RegisterError::Erased(_))));
+    let lookups = std::fs::read(dir.join("lookup.slots")).expect("lookups");
+    assert!(lookups[56..].iter().any(|b| *b != 0), "b's entry kept");
+    assert!(lookups[..56].iter().all(|b| *b == 0), "a's entry zeroed");
+}
+
+#[test]
+fn a_register_folder_others_may_open_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_tmp, dir, key) = setup();
+    drop(Register::open(&dir, &key).expect("creates"));
+    let mode = std::fs::metadata(&dir).expect("meta").permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let err = Register::open(&dir, &key).expect_err("refused");
+    assert!(matches!(err, RegisterError::FolderMode { .. }), "{err}");
+}

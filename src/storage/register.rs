@@ -24,6 +24,7 @@ use std::os::unix::fs::{
     DirBuilderExt as _, FileExt as _, OpenOptionsExt as _, PermissionsExt as _,
 };
 use std::path::{Path, PathBuf};
+use zeroize::Zeroize as _;
 
 /// Bytes of every key: the master key, the lookup key and each data key (256-bit).
 const KEY_BYTES: usize = 32;
@@ -66,6 +67,10 @@ pub enum RegisterError {
         "kunci induk salah: tidak membuka kunci indeks register ini / wrong master key: it does not open this register's lookup key ({path})"
     )]
     WrongMasterKey { path: String },
+    #[error(
+        "{path}: mode {mode:o}: folder register hanya boleh dibuka pemiliknya / the register folder must be its owner's alone (chmod 700)"
+    )]
+    FolderMode { path: String, mode: u32 },
     #[error("register rusak / register damaged: {0}")]
     Damaged(String),
     #[error("subjek {0} sudah dihapus / subject {0} was erased")]
@@ -95,7 +100,7 @@ impl Classify for RegisterError {
         match self {
             Self::Io { .. } | Self::Damaged(_) => Class::Corrupt,
             Self::MasterKeyFile { .. } => Class::Malformed,
-            Self::WrongMasterKey { .. } => Class::Usage,
+            Self::WrongMasterKey { .. } | Self::FolderMode { .. } => Class::Usage,
             Self::Erased(_) | Self::Unknown(_) => Class::NotFound,
             Self::Duplicate(_) | Self::IdentifierTaken { .. } => Class::Conflict,
             Self::Full { .. } => Class::TooLarge,
@@ -128,6 +133,13 @@ pub struct MasterKey([u8; KEY_BYTES]);
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("MasterKey(…)")
+    }
+}
+
+// Keys leave memory when dropped, not whenever the allocator reuses the bytes.
+impl Drop for MasterKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 
@@ -402,6 +414,13 @@ pub struct Register {
     report: OpenReport,
 }
 
+impl Drop for Register {
+    fn drop(&mut self) {
+        self.master.zeroize();
+        self.lookup_key.zeroize();
+    }
+}
+
 impl std::fmt::Debug for Register {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -474,7 +493,8 @@ fn read_slots(
 
 impl Register {
     /// Opens the register in `dir` with `master`, making an empty one if the folder has none
-    /// (the folder is created with mode 0700). Repairs what a crash can leave (see the type's
+    /// (the folder is created with mode 0700; an existing folder that group or others may open is
+    /// refused). Repairs what a crash can leave (see the type's
     /// doc) and says what it found in `report()`. A master key that does not open the lookup key
     /// in slot 0 is refused (`WrongMasterKey`) before anything is repaired (but for cutting a partial
     /// slot from the end of `keys.slots`, which no key can make whole).
@@ -487,7 +507,20 @@ impl Register {
                 .create(dir)
                 .map_err(io(dir))?;
             create(dir, &master.0)?;
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent)?;
+            }
             report.created = true;
+        }
+        let mode = std::fs::metadata(dir)
+            .map_err(io(dir))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(RegisterError::FolderMode {
+                path: dir.display().to_string(),
+                mode: mode & 0o777,
+            });
         }
         // A rotation that crashed before its rename: the old file is still the one in force.
         let new = dir.join(KEYS_FILE_NEW);
@@ -568,8 +601,8 @@ impl Register {
         Ok(())
     }
 
-    /// Indexes every live lookup entry of a live subject; zeroes the others (entries of a
-    /// crashed enrolment or erasure, and damaged ones) and keeps them as free slots.
+    /// Indexes every lookup entry of a subject not erased; zeroes the others (entries of a crashed
+    /// enrolment or erasure, and damaged ones) and keeps them as free slots.
     fn load_lookups(&mut self) -> Result<(), RegisterError> {
         let path = self.dir.join(LOOKUP_FILE);
         let (bytes, _) = read_slots(&self.lookups, &path, LOOKUP_SLOT_BYTES)?;
@@ -583,11 +616,13 @@ impl Register {
             let mut id = [0u8; SUBJECT_ID_BYTES];
             id.copy_from_slice(&slot[32..48]);
             let id = SubjectId::from_bytes(id);
-            let live = self
+            // A damaged subject keeps its entries (lookups still skip it): its slot may yet be
+            // erased, which zeroes them, and zeroing them here could not be undone.
+            let kept = self
                 .subjects
                 .get(&id)
-                .is_some_and(|(_, s)| *s == SlotState::Live);
-            if crc_ok(slot) && slot[48] == STATE_LIVE && live {
+                .is_some_and(|(_, s)| *s != SlotState::Erased);
+            if crc_ok(slot) && slot[48] == STATE_LIVE && kept {
                 let mut tag = [0u8; 32];
                 tag.copy_from_slice(&slot[..32]);
                 self.entries.insert(tag, (n, id));
