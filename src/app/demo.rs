@@ -5,9 +5,12 @@
 
 use crate::app::compose::{self, BuildError, OfficerInput};
 use crate::app::ledger::Ledger;
+use crate::app::subjects::{Asker, SubjectsError};
 use crate::app::verify;
+use crate::base::class::Classify as _;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, ManualClock, Timestamp};
+use crate::format::subject::{PersonalFields, SubjectKind};
 use crate::keys::signing::SecretKey;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -143,7 +146,7 @@ impl DemoReport {
         let _ = writeln!(out, "officer keys: {}/demo-keys/", self.ledger);
         let _ = writeln!(
             out,
-            "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody person {DEMO_VISITOR} --ledger {l}",
+            "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody subject lookup --nik {DEMO_VISITOR_NIK} --officer 85071234 --key {l}/demo-keys/investigator.pem --ledger {l}",
             l = self.ledger
         );
     }
@@ -210,6 +213,14 @@ pub trait DemoTarget {
     fn append(&self, envelope: crate::format::envelope::Envelope) -> Result<u64, BuildError>;
     /// The item's current head, which the next act names in `after`.
     fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, BuildError>;
+    /// Records a person in the subject register, as `officer` (proven by `key`); answers the
+    /// statement's JSON of the person (a subject id and a commitment, no personal data).
+    fn subject(
+        &self,
+        fields: PersonalFields,
+        officer: &OfficerId,
+        key: &SecretKey,
+    ) -> Result<Value, BuildError>;
 }
 
 impl DemoTarget for Ledger {
@@ -223,6 +234,25 @@ impl DemoTarget for Ledger {
             .map(|s| s.head)
             .ok_or_else(|| BuildError::Io(format!("demo item {item} missing")))
     }
+
+    fn subject(
+        &self,
+        fields: PersonalFields,
+        officer: &OfficerId,
+        key: &SecretKey,
+    ) -> Result<Value, BuildError> {
+        let failed = |e: SubjectsError| BuildError::Target {
+            class: e.class(),
+            message: e.to_string(),
+        };
+        let asker = Asker::prove(&self.state(), officer, key).map_err(failed)?;
+        let now = self.now();
+        let recorded = self
+            .subjects()
+            .and_then(|s| s.record(fields, &asker, now))
+            .map_err(failed)?;
+        Ok(recorded.person())
+    }
 }
 
 /// The evidence labels of the scenario.
@@ -231,8 +261,10 @@ pub const DEMO_SAMPLE: &str = "BB-LPN-2025-0418-S1";
 pub const DEMO_INCIDENT: &str = "INS-LPN-2025-0091";
 /// The demo audits the lot as of the morning after the destruction.
 pub const DEMO_AUDIT_AS_OF: &str = "2025-08-22T01:00:00Z";
-/// The visitor in whose rice box the sachets were found.
-pub const DEMO_VISITOR: &str = "NIK:3174055708900003";
+/// The visitor in whose rice box the sachets were found: her NIK and name, kept in the subject
+/// register and never in the log.
+pub const DEMO_VISITOR_NIK: &str = "3174055708900003";
+pub const DEMO_VISITOR_NAME: &str = "Siti Aminah";
 
 fn digest_of(label: &str) -> String {
     use sha2::Digest as _;
@@ -352,9 +384,13 @@ fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     destruction(r, c)
 }
 
-/// The visitor in whose rice box the sachets were found, as the statements name her.
-fn visitor() -> Value {
-    json!({"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"})
+/// The visitor in whose rice box the sachets were found: her personal data, which goes into the
+/// subject register; the statements name her by subject id and commitment only.
+pub fn visitor_fields() -> PersonalFields {
+    PersonalFields::new(SubjectKind::Visitor)
+        .with_name(DEMO_VISITOR_NAME)
+        .and_then(|f| f.with_nik(DEMO_VISITOR_NIK))
+        .expect("the demo's visitor has valid fields")
 }
 
 /// Monday 4 August: the search at the gate, the find, the seal, the report to the prison head.
@@ -365,7 +401,7 @@ fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
         head,
         ..
     } = c;
-    let visitor = visitor();
+    let visitor = r.target.subject(visitor_fields(), &gate_a.input.id, &gate_a.key)?;
     let item = DEMO_ITEM;
     // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
     r.act("2025-08-04T02:10:00Z", "search_conducted", &[(SignerRole::Actor, gate_a), (SignerRole::Witness, gate_b)], &[], json!({
@@ -397,7 +433,8 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
         ..
     } = c;
     let polres = POLRES;
-    let visitor = visitor();
+    // The investigator records her again: the same subject (found by NIK), a new commitment.
+    let visitor = r.target.subject(visitor_fields(), &rudi.input.id, &rudi.key)?;
     let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
     // Tuesday morning: handover to the police before two witnesses.
     r.act("2025-08-05T01:30:00Z", "custody_released", &[(SignerRole::Giver, gate_a), (SignerRole::Witness, gate_b), (SignerRole::Witness, dewi)], &[(item, false)], json!({

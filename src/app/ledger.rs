@@ -24,6 +24,7 @@
 //!    holds an older checkpoint, which the log extends.
 
 use crate::app::publish;
+use crate::app::subjects::{self, Subjects, SubjectsError};
 use crate::app::verify::Signatures;
 use crate::base::class::{Class, Classify};
 use crate::base::ids::ItemId;
@@ -220,6 +221,8 @@ struct Published {
 }
 
 struct Shared {
+    /// The clock the ledger records by (times in the subject register's access log too).
+    clock: Arc<dyn Clock>,
     store: LedgerStore,
     /// The upper Merkle levels in memory, so a proof reads only its lowest nodes from the store.
     upper: UpperNodes,
@@ -421,6 +424,8 @@ pub struct Ledger {
     queue: Mutex<Option<mpsc::SyncSender<Request>>>,
     /// The sequencer, committer and publisher threads.
     writer: Mutex<Option<Threads>>,
+    /// The subject register, opened on first use (`Ledger::subjects`).
+    subjects: Mutex<Option<Arc<Subjects>>>,
 }
 
 /// The threads of an open ledger, joined on close in this order.
@@ -614,6 +619,7 @@ impl Ledger {
         let key = SecretKey::generate()?;
         layout::make_dirs(dir)?;
         key.write_new_file(&paths.key())?;
+        subjects::create_master_key(dir).map_err(|e| OpenError::Io(e.to_string()))?;
         {
             let _lock = LedgerLock::acquire(dir)?;
             let store = LedgerStore::open(dir)?;
@@ -706,6 +712,7 @@ impl Ledger {
             checkpoint_for_head(latest, &origin, head, root_now, key.as_deref(), &file)?;
 
         let shared = Arc::new(Shared {
+            clock: Arc::clone(&clock),
             store,
             upper,
             published: RwLock::new(Published {
@@ -780,6 +787,7 @@ impl Ledger {
                 committer,
                 publisher: (publisher, stop),
             })),
+            subjects: Mutex::new(None),
         })
     }
 
@@ -826,6 +834,25 @@ impl Ledger {
 
     pub fn store(&self) -> &LedgerStore {
         &self.shared.store
+    }
+
+    /// Now, by the ledger's clock.
+    pub fn now(&self) -> Timestamp {
+        self.shared.clock.now()
+    }
+
+    /// The subject register of this ledger (personal data of the people its statements name by
+    /// subject id), opened on first use with the master key (`subjects::master_key_path`) and the
+    /// ledger's key, which signs its access log. A replica has no register.
+    pub fn subjects(&self) -> Result<Arc<Subjects>, SubjectsError> {
+        let mut slot = self.subjects.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = slot.as_ref() {
+            return Ok(Arc::clone(s));
+        }
+        let key = SecretKey::read_file(&LedgerPaths::new(self.dir()).key())?;
+        let opened = Arc::new(Subjects::open(self.dir(), key)?);
+        *slot = Some(Arc::clone(&opened));
+        Ok(opened)
     }
 
     /// The raw leaf bytes at `seq`, if it is covered by the latest checkpoint; checked against

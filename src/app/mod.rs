@@ -1,6 +1,6 @@
 //! Application: the use-cases — the ledger's write path and opening, verification, export,
 //! queries, case files and bundles, composing statements, the demo, the doctor, the storage
-//! layout upgrade and the benchmarks.
+//! layout upgrade, the subject register's use-cases and the benchmarks.
 //! No HTTP, no terminal output.
 
 pub mod bench;
@@ -17,5 +17,6 @@ pub mod log;
 pub mod publish;
 pub mod queries;
 pub mod reads;
+pub mod subjects;
 pub mod upgrade;
 pub mod verify;

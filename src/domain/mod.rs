@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod clocks;
 pub mod custody;
+pub mod privacy;
 pub mod projection;
 pub mod rules;
 pub mod scope;

@@ -20,7 +20,14 @@ pub const RULES_VERSION_FIRST: u32 = 1;
 /// `rules_adopted` statement; every entry is checked under the version in force at its position.
 /// Version 3 makes the unit reach of write scope a unit at a facility
 /// (`scope::UNIT_AT_FACILITY_SINCE`).
-pub const RULES_VERSION_NEWEST: u32 = 3;
+/// Version 4 keeps personal data off the log (`SUBJECTS_OFF_LOG_SINCE`).
+pub const RULES_VERSION_NEWEST: u32 = 4;
+
+/// The first rules version under which a person who is not an officer is named only by a subject
+/// id and a commitment (the personal data in the subject register, docs/PRIVACY.md), and free text
+/// may hold nothing shaped like a NIK or passport number (`domain::privacy`). The log is immutable
+/// and mirrored: what it holds, every mirror holds forever.
+pub const SUBJECTS_OFF_LOG_SINCE: u32 = 4;
 
 /// The first rules version under which units are tied to facilities: a unit name belongs to the
 /// facility of its first enrollment, and the unit reach of write scope is a unit *at a facility*
@@ -391,6 +398,14 @@ pub enum RuleError {
         newest: u32,
     },
     #[error(
+        "field {field} names a {kind} by their identifiers: under rules version 4 a person who is not an officer is named by a subject id and commitment from the subject register (`custody subject enroll`), so the log holds no personal data / orang selain petugas dicatat dengan id subjek dan komitmen dari register subjek, bukan NIK, paspor, nomor SDP atau nama"
+    )]
+    PersonInClear { field: String, kind: String },
+    #[error(
+        "field {field} holds something shaped like a {what} number: under rules version 4 free text may not identify a person; record the person as a subject instead / teks bebas tidak boleh memuat nomor identitas orang; catat orang itu sebagai subjek"
+    )]
+    IdentifierInText { field: String, what: &'static str },
+    #[error(
         "field version is {version}, but rules version {in_force} is already in force (since seq {since}); rules_adopted must name a newer version"
     )]
     RulesNotNewer {
@@ -614,12 +629,31 @@ pub fn check(
     check_signer_table(&statement)?;
     check_signatures(state, &envelope, &statement, pre)?;
     check_body(state, &statement)?;
+    if state.rules >= SUBJECTS_OFF_LOG_SINCE {
+        personal_data_off_log(&envelope)?;
+    }
     items.check_items(state, &statement)?;
     Ok(Admitted {
         statement,
         envelope,
         seq,
     })
+}
+
+/// Decides, from rules version `SUBJECTS_OFF_LOG_SINCE`, that the statement names no person who
+/// is not an officer in the clear and holds no identifier in its free text.
+fn personal_data_off_log(envelope: &Envelope) -> Result<(), RuleError> {
+    let body: serde_json::Value = serde_json::from_slice(envelope.payload())
+        .expect("the statement was parsed from this payload, so it is JSON");
+    match crate::domain::privacy::first_finding(&body) {
+        None => Ok(()),
+        Some(crate::domain::privacy::Finding::PersonInClear { field, kind }) => {
+            Err(RuleError::PersonInClear { field, kind })
+        }
+        Some(crate::domain::privacy::Finding::IdentifierInText { field, what }) => {
+            Err(RuleError::IdentifierInText { field, what })
+        }
+    }
 }
 
 fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> {
@@ -1065,6 +1099,15 @@ pub fn skip_to(state: &mut State, size: u64) {
 impl crate::base::class::Classify for RuleError {
     fn class(&self) -> crate::base::class::Class {
         crate::base::class::Class::Refused
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::PersonInClear { field, .. } | Self::IdentifierInText { field, .. } => {
+                Some(field.clone())
+            }
+            _ => None,
+        }
     }
 }
 

@@ -233,6 +233,27 @@ impl Remote {
         Ok((status, receipt))
     }
 
+    /// Records a person in the server's subject register as `officer` (the request signed with
+    /// `key`): answers the server's JSON (`subject`, `commitment`, `person`, `new`).
+    pub fn record_subject(
+        &self,
+        fields: &crate::format::subject::PersonalFields,
+        officer: &crate::base::ids::OfficerId,
+        key: &crate::keys::signing::SecretKey,
+    ) -> Result<serde_json::Value, ClientError> {
+        let body =
+            crate::app::subjects::signed_record_request(fields, officer, key, self.clock.now());
+        let url = format!("{}{}", self.base, crate::edge::server::routes::SUBJECTS);
+        let result = self
+            .agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(&body[..]);
+        let (_, answer) = self.finish(result)?;
+        serde_json::from_slice(&answer)
+            .map_err(|e| ClientError::Protocol(format!("the answer to recording a person: {e}")))
+    }
+
     /// GETs a public path (checkpoint, proofs, tiles).
     pub fn get_public(&self, path_and_query: &str) -> Result<Vec<u8>, ClientError> {
         let url = format!("{}{path_and_query}", self.base);
@@ -624,5 +645,20 @@ impl crate::app::demo::DemoTarget for Remote {
                 class: e.class(),
                 message: e.to_string(),
             })
+    }
+
+    fn subject(
+        &self,
+        fields: crate::format::subject::PersonalFields,
+        officer: &crate::base::ids::OfficerId,
+        key: &crate::keys::signing::SecretKey,
+    ) -> Result<serde_json::Value, crate::app::compose::BuildError> {
+        let answer = self.record_subject(&fields, officer, key).map_err(|e| {
+            crate::app::compose::BuildError::Target {
+                class: e.class(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(answer["person"].clone())
     }
 }

@@ -13,6 +13,7 @@ use crate::app::ledger::Ledger;
 use crate::app::log::{LogReads, Writes};
 use crate::app::queries::{self, Pending};
 use crate::app::reads::{Holder, ReadError, Reads};
+use crate::app::subjects;
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
@@ -434,19 +435,21 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
+/// The JSON body of a POST, at most `REQUEST_BODY_BYTES_MAX` bytes: `what` names it in the
+/// refusals.
+async fn json_body(request: Request, what: &'static str) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             Class::TooLarge,
             format!(
-                "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest envelope the ledger accepts"
+                "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest {what} the ledger accepts"
             ),
         )
     };
     if !is_json(request.headers()) {
         return Err(ApiError::new(
             Class::UnsupportedMedia,
-            "a statement is sent as Content-Type: application/json (a DSSE envelope)",
+            format!("{what} is sent as Content-Type: application/json"),
         )
         .field("content-type"));
     }
@@ -470,6 +473,11 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
                 )
             }
         })?;
+    Ok(body)
+}
+
+async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
+    let body = json_body(request, "a statement (a DSSE envelope)").await?;
     let ledger = Arc::clone(&app.ledger);
     let view = blocking(move || Ok(Writes::submit(&*ledger, &body)?)).await?;
     let status = if view.duplicate {
@@ -478,6 +486,26 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
         StatusCode::CREATED
     };
     Ok(json_response(status, &view))
+}
+
+/// Records a person in the subject register for an officer's statement (`app::subjects`): the
+/// body is a request signed by the officer's key; the answer is the person's subject id and a
+/// commitment for the statement, never the personal data.
+async fn post_subject(State(app): State<Shared>, request: Request) -> ApiResult {
+    let body = json_body(request, "a request to record a person").await?;
+    let ledger = Arc::clone(&app.ledger);
+    let recorded = blocking(move || {
+        let now = ledger.now();
+        let (asker, fields) = subjects::open_record_request(&ledger.state(), &body, now)?;
+        Ok(ledger.subjects()?.record(fields, &asker, now)?)
+    })
+    .await?;
+    let status = if recorded.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &subjects::recorded_view(&recorded)))
 }
 
 // ---- handlers: the public log ----
@@ -1073,6 +1101,7 @@ async fn log_requests(State(app): State<Shared>, mut request: Request, next: Nex
 /// functions fill a pattern's one parameter, percent-encoded as one path segment.
 pub mod routes {
     pub const STATEMENTS: &str = "/v1/statements";
+    pub const SUBJECTS: &str = "/v1/subjects";
     pub const CHECKPOINT: &str = "/v1/checkpoint";
     pub const ENTRY: &str = "/v1/entries/{seq}";
     pub const INCLUSION: &str = "/v1/proofs/inclusion";
@@ -1207,6 +1236,7 @@ macro_rules! route_table {
 
 route_table! {
     post routes::STATEMENTS => post_statement,
+    post routes::SUBJECTS => post_subject,
     get routes::CHECKPOINT => get_checkpoint,
     get routes::ENTRY => get_entry,
     get routes::INCLUSION => get_inclusion,

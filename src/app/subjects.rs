@@ -1,0 +1,552 @@
+//! The subject register as the ledger's use-cases see it: recording a person who is not an
+//! officer (a pseudonym and a commitment for the statement, the personal data into the register),
+//! looking a person up by NIK, passport or SDP number, showing their data to an officer whose role
+//! allows it, erasing them, and the signed access log that answers "who looked at me". Every
+//! edge (CLI, HTTP) calls these; none opens the register itself. Never writes personal data to the
+//! log, `public/` or any file outside `private/register/`; never shows personal data to an officer
+//! whose role the privacy table (`domain::privacy`) does not allow, and never without logging it.
+
+use crate::base::class::{Class, Classify};
+use crate::base::ids::{OfficerId, OfficerRole};
+use crate::base::time::Timestamp;
+use crate::domain::privacy;
+use crate::domain::rules::State;
+use crate::format::subject::{
+    Commitment, PersonalFields, Salt, SubjectId, SubjectKind, commit, opens,
+};
+use crate::keys::signing::{self, KeyError, PublicKey, SecretKey, Signature};
+use crate::storage::register::{MasterKey, Record, Register, RegisterError, generate_master_key};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// The register's folder inside a ledger folder.
+pub const REGISTER_DIR: &str = "private/register";
+/// The master key's default place inside a ledger folder (made by `custody init` and `custody
+/// demo`); `MASTER_KEY_ENV` names another file, e.g. one on a separate volume the operator rotates.
+pub const MASTER_KEY_FILE: &str = "private/master-key";
+pub const MASTER_KEY_ENV: &str = "CUSTODY_MASTER_KEY";
+/// The access log inside the register folder: one JSON line per access, hash-chained and signed
+/// with the ledger's key.
+const ACCESS_LOG_FILE: &str = "access.log";
+
+/// Why a use-case of the register failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubjectsError {
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    #[error(
+        "tidak ada kunci induk di {path} / no master key at {path}: the subject register needs the operator's master key (set {MASTER_KEY_ENV} or create one with `custody subject master-key --out FILE`)"
+    )]
+    NoMasterKey { path: String },
+    #[error(
+        "petugas {officer} tidak boleh {what} / officer {officer} may not {what}: {why}"
+    )]
+    Forbidden {
+        officer: OfficerId,
+        what: &'static str,
+        why: String,
+    },
+    #[error("`--key`: {0}")]
+    Key(#[from] KeyError),
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("log akses rusak / the access log is damaged: {0}")]
+    AccessLog(String),
+}
+
+impl Classify for SubjectsError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Register(e) => e.class(),
+            Self::NoMasterKey { .. } => Class::Usage,
+            Self::Forbidden { .. } => Class::Forbidden,
+            Self::Key(e) => e.class(),
+            Self::Io { .. } | Self::AccessLog(_) => Class::Corrupt,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Register(e) => e.field(),
+            Self::Key(_) => Some("--key".into()),
+            _ => None,
+        }
+    }
+}
+
+/// The master key file of the ledger in `dir`: `MASTER_KEY_ENV` if set, else `MASTER_KEY_FILE`.
+pub fn master_key_path(dir: &Path) -> PathBuf {
+    std::env::var_os(MASTER_KEY_ENV).map_or_else(|| dir.join(MASTER_KEY_FILE), PathBuf::from)
+}
+
+/// Makes a master key for a new ledger in `dir`, unless `MASTER_KEY_ENV` names one the operator
+/// keeps elsewhere (then that file must already exist when the register is first used).
+pub fn create_master_key(dir: &Path) -> Result<(), SubjectsError> {
+    if std::env::var_os(MASTER_KEY_ENV).is_some() {
+        return Ok(());
+    }
+    generate_master_key(&dir.join(MASTER_KEY_FILE))?;
+    Ok(())
+}
+
+/// What a statement carries for a person recorded through the register, and the salt that opens
+/// its commitment (kept in the register, given to a court only with a disclosure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRef {
+    pub subject: SubjectId,
+    pub category: SubjectKind,
+    pub commitment: Commitment,
+    pub salt: Salt,
+    /// False when the person was already in the register (found by an identifier).
+    pub new: bool,
+}
+
+impl SubjectRef {
+    /// The statement's JSON of this person (`schemas/common.json`, person kind `subject`).
+    pub fn person(&self) -> Value {
+        json!({
+            "kind": "subject",
+            "category": self.category,
+            "subject": self.subject,
+            "commitment": self.commitment,
+        })
+    }
+}
+
+/// The answer to recording a person, as both edges print it (`--json` and the HTTP API).
+pub fn recorded_view(r: &SubjectRef) -> Value {
+    json!({
+        "subject": r.subject,
+        "category": r.category,
+        "commitment": r.commitment,
+        "new": r.new,
+        "person": r.person(),
+    })
+}
+
+/// What a permitted read shows: the person's fields and every salt recorded for them, each of
+/// which opens the commitment of one statement naming them.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub subject: SubjectId,
+    pub fields: PersonalFields,
+    pub salts: Vec<Salt>,
+}
+
+impl Shown {
+    /// Whether `commitment` (from a statement) is one of this person's, with a recorded salt.
+    pub fn opens(&self, commitment: &Commitment) -> Option<Salt> {
+        self.salts
+            .iter()
+            .find(|salt| opens(commitment, salt, &self.subject, &self.fields))
+            .copied()
+    }
+}
+
+/// An identifier a person may be looked up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identifier {
+    Nik(String),
+    Passport { passport: String, nationality: String },
+    Sdp(String),
+}
+
+impl Identifier {
+    /// What the access log says was searched for: the kind only, never the number.
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Nik(_) => "nik",
+            Self::Passport { .. } => "passport",
+            Self::Sdp(_) => "sdp",
+        }
+    }
+}
+
+/// The officer who asks, proven by their key: enrolled, not revoked, the key their current one.
+#[derive(Debug, Clone)]
+pub struct Asker {
+    officer: OfficerId,
+    roles: Vec<OfficerRole>,
+}
+
+impl Asker {
+    /// Proves that `key` is `officer`'s current key in `state` (a local read needs the reader's
+    /// key as a read over HTTP needs their signature).
+    pub fn prove(state: &State, officer: &OfficerId, key: &SecretKey) -> Result<Self, SubjectsError> {
+        let forbidden = |why: &str| SubjectsError::Forbidden {
+            officer: officer.clone(),
+            what: "use the subject register",
+            why: why.to_owned(),
+        };
+        let o = state
+            .officer(officer)
+            .ok_or_else(|| forbidden("not enrolled in this ledger"))?;
+        if o.revoked_at.is_some() {
+            return Err(forbidden("revoked"));
+        }
+        let current: Option<&PublicKey> = o.current_key().map(|k| &k.key);
+        if current != Some(&key.public()) {
+            return Err(forbidden("--key is not the officer's current key"));
+        }
+        Ok(Self {
+            officer: officer.clone(),
+            roles: o.record.roles.clone(),
+        })
+    }
+
+    /// An asker the server has authenticated by the request's signature.
+    pub fn authenticated(officer: OfficerId, roles: Vec<OfficerRole>) -> Self {
+        Self { officer, roles }
+    }
+
+    fn may(&self, allowed: &[OfficerRole], what: &'static str) -> Result<(), SubjectsError> {
+        if self.roles.iter().any(|r| allowed.contains(r)) {
+            return Ok(());
+        }
+        Err(SubjectsError::Forbidden {
+            officer: self.officer.clone(),
+            what,
+            why: format!(
+                "only the roles {} may (docs/PRIVACY.md)",
+                allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+}
+
+/// The register of one ledger, with its access log. One per open ledger (the ledger's lock covers
+/// the folder); every method may be called from any thread.
+pub struct Subjects {
+    register: Mutex<Register>,
+    log: Mutex<AccessLog>,
+}
+
+impl Subjects {
+    /// Opens the register of the ledger in `dir` (creating an empty one on first use) with the
+    /// master key, and its access log, signed with `ledger_key`.
+    pub fn open(dir: &Path, ledger_key: SecretKey) -> Result<Self, SubjectsError> {
+        let key_path = master_key_path(dir);
+        if !key_path.exists() {
+            return Err(SubjectsError::NoMasterKey {
+                path: key_path.display().to_string(),
+            });
+        }
+        let master = MasterKey::read(&key_path)?;
+        let register_dir = dir.join(REGISTER_DIR);
+        let register = Register::open(&register_dir, &master)?;
+        let log = AccessLog::open(register_dir.join(ACCESS_LOG_FILE), ledger_key)?;
+        Ok(Self {
+            register: Mutex::new(register),
+            log: Mutex::new(log),
+        })
+    }
+
+    fn register(&self) -> std::sync::MutexGuard<'_, Register> {
+        self.register.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn logged(&self, entry: Value) -> Result<(), SubjectsError> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).append(entry)
+    }
+
+    /// Records a person for a statement: the same person (by NIK, passport or SDP number) is the
+    /// same subject; a new one gets a random id. Answers a fresh salt and the commitment to the
+    /// register's fields under it, for the statement to carry.
+    pub fn record(
+        &self,
+        fields: PersonalFields,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<SubjectRef, SubjectsError> {
+        by.may(privacy::SUBJECT_RECORDERS, "record a person")?;
+        let mut register = self.register();
+        let known = identifiers(&fields)
+            .iter()
+            .find_map(|i| lookup(&register, i));
+        let salt = Salt::from_bytes(signing::random_bytes()?);
+        let (subject, stored, new) = match known {
+            Some(id) => {
+                let record = register.read(&id)?.ok_or(RegisterError::Unknown(id))?;
+                (id, record.fields, false)
+            }
+            None => {
+                let id = SubjectId::from_bytes(signing::random_bytes()?);
+                register.enroll(fields.clone(), id)?;
+                (id, fields, true)
+            }
+        };
+        register.add_salt(&subject, salt)?;
+        drop(register);
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": if new { "enroll" } else { "record" }, "subject": subject}))?;
+        Ok(SubjectRef {
+            subject,
+            category: stored.kind(),
+            commitment: commit(&salt, &subject, &stored),
+            salt,
+            new,
+        })
+    }
+
+    /// The subject an identifier belongs to, for an officer who may look people up; logged.
+    pub fn lookup(
+        &self,
+        identifier: &Identifier,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<Option<SubjectId>, SubjectsError> {
+        by.may(privacy::SUBJECT_FINDERS, "look a person up")?;
+        let found = lookup(&self.register(), identifier);
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "lookup", "by": identifier.kind(), "subject": found}))?;
+        Ok(found)
+    }
+
+    /// A subject's personal data, for an officer whose role may read it; logged before it is
+    /// answered (a read that cannot be logged is not answered).
+    pub fn show(&self, id: &SubjectId, by: &Asker, now: Timestamp) -> Result<Shown, SubjectsError> {
+        by.may(privacy::PERSONAL_DATA_READERS, "read a person's data")?;
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "show", "subject": id}))?;
+        let Record { fields, salts } = self
+            .register()
+            .read(id)?
+            .ok_or(RegisterError::Unknown(*id))?;
+        Ok(Shown {
+            subject: *id,
+            fields,
+            salts,
+        })
+    }
+
+    /// Destroys a subject's key (crypto-shredding): the register can no longer show them or find
+    /// them by any identifier; the log, which never held their data, still verifies. Logged with
+    /// the legal basis.
+    pub fn erase(
+        &self,
+        id: &SubjectId,
+        basis: &str,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<(), SubjectsError> {
+        by.may(privacy::SUBJECT_ERASERS, "erase a person's data")?;
+        self.register().erase(id)?;
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "erase", "subject": id, "basis": basis}))
+    }
+
+    /// Every access recorded, each checked against the chain and the ledger's key.
+    pub fn access_log(&self) -> Result<Vec<Value>, SubjectsError> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).entries()
+    }
+}
+
+/// The identifiers of `fields` a person may be found by.
+fn identifiers(fields: &PersonalFields) -> Vec<Identifier> {
+    let mut out = Vec::new();
+    if let Some(nik) = fields.nik() {
+        out.push(Identifier::Nik(nik.to_owned()));
+    }
+    if let (Some(passport), Some(nationality)) = (fields.passport(), fields.nationality()) {
+        out.push(Identifier::Passport {
+            passport: passport.to_owned(),
+            nationality: nationality.to_owned(),
+        });
+    }
+    if let Some(sdp) = fields.sdp() {
+        out.push(Identifier::Sdp(sdp.to_owned()));
+    }
+    out
+}
+
+fn lookup(register: &Register, identifier: &Identifier) -> Option<SubjectId> {
+    match identifier {
+        Identifier::Nik(nik) => register.lookup_nik(nik),
+        Identifier::Passport {
+            passport,
+            nationality,
+        } => register.lookup_passport(passport, nationality),
+        Identifier::Sdp(sdp) => register.lookup_sdp(sdp),
+    }
+}
+
+/// The append-only access log: one line per access, `{"entry": {…, "prev": <hex SHA-256 of the
+/// previous line>}, "sig": <base64 Ed25519 signature of the entry's JSON by the ledger key>}`.
+/// Each line is written and `fdatasync`ed before the access it records is answered.
+struct AccessLog {
+    path: PathBuf,
+    key: SecretKey,
+    /// SHA-256 of the last line (all zeros before the first).
+    last: [u8; 32],
+}
+
+impl AccessLog {
+    fn open(path: PathBuf, key: SecretKey) -> Result<Self, SubjectsError> {
+        let mut log = Self {
+            path,
+            key,
+            last: [0; 32],
+        };
+        log.entries()?;
+        Ok(log)
+    }
+
+    fn io(&self, e: &std::io::Error) -> SubjectsError {
+        SubjectsError::Io {
+            path: self.path.display().to_string(),
+            reason: e.to_string(),
+        }
+    }
+
+    fn append(&mut self, mut entry: Value) -> Result<(), SubjectsError> {
+        entry["prev"] = Value::from(signing::hex(&self.last));
+        let text = entry.to_string();
+        let sig = self.key.sign(text.as_bytes());
+        let line = format!(
+            "{}\n",
+            json!({"entry": entry, "sig": sig.to_base64()})
+        );
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| self.io(&e))?;
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| self.io(&e))?;
+        self.last = Sha256::digest(line.trim_end().as_bytes()).into();
+        Ok(())
+    }
+
+    /// Reads every line, checking each one's signature and its link to the line before; sets the
+    /// chain's end.
+    fn entries(&mut self) -> Result<Vec<Value>, SubjectsError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(self.io(&e)),
+        };
+        let public = self.key.public();
+        let mut last = [0u8; 32];
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let bad = |why: &str| SubjectsError::AccessLog(format!("line {}: {why}", n + 1));
+            let v: Value = serde_json::from_str(line).map_err(|_| bad("not JSON"))?;
+            let entry = v.get("entry").ok_or_else(|| bad("no entry"))?;
+            let sig = v["sig"]
+                .as_str()
+                .and_then(|s| Signature::from_base64(s).ok())
+                .ok_or_else(|| bad("no signature"))?;
+            public
+                .verify_strict(entry.to_string().as_bytes(), &sig)
+                .map_err(|_| bad("its signature does not verify with the ledger's key"))?;
+            if entry["prev"].as_str() != Some(signing::hex(&last).as_str()) {
+                return Err(bad("it does not follow the line before (a line removed or reordered)"));
+            }
+            last = Sha256::digest(line.as_bytes()).into();
+            out.push(entry.clone());
+        }
+        self.last = last;
+        Ok(out)
+    }
+}
+
+/// The DSSE payload type of a request to record a person (`POST /v1/subjects`): its signature
+/// covers `pae(SUBJECT_REQUEST_TYPE, request)`, so it can never pass for a statement's.
+pub const SUBJECT_REQUEST_TYPE: &str = "application/vnd.custody.subject-request+json";
+
+/// A request to record a person, signed by the officer's key, for a server: `{"request":
+/// {"officer", "at", "fields"}, "sig"}`. The personal data travels only in this body (never in a
+/// URL, which servers log) and only over the server's TLS.
+pub fn signed_record_request(
+    fields: &PersonalFields,
+    officer: &OfficerId,
+    key: &SecretKey,
+    now: Timestamp,
+) -> Vec<u8> {
+    let request = json!({"officer": officer, "at": now.unix_ms().div_euclid(1000), "fields": fields});
+    let text = request.to_string();
+    let sig = key.sign(&crate::format::envelope::pae(
+        SUBJECT_REQUEST_TYPE,
+        text.as_bytes(),
+    ));
+    json!({"request": request, "sig": sig.to_base64()})
+        .to_string()
+        .into_bytes()
+}
+
+/// Opens a signed request to record a person: the officer is enrolled, unrevoked and signed with
+/// their current key, within `READ_SIGNATURE_AGE_S_MAX` of `now`. Answers who asked and the
+/// fields (each checked by its rule).
+pub fn open_record_request(
+    state: &State,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(Asker, PersonalFields), RequestError> {
+    use crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX;
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| RequestError::Malformed(format!("not JSON: {e}")))?;
+    let request = v.get("request").ok_or(RequestError::Field("request"))?;
+    let officer: OfficerId = serde_json::from_value(request["officer"].clone())
+        .map_err(|_| RequestError::Field("request/officer"))?;
+    let at = request["at"].as_i64().ok_or(RequestError::Field("request/at"))?;
+    let fields: PersonalFields = serde_json::from_value(request["fields"].clone())
+        .map_err(|e| RequestError::Invalid(format!("request/fields: {e}")))?;
+    let sig = v["sig"]
+        .as_str()
+        .and_then(|s| Signature::from_base64(s).ok())
+        .ok_or(RequestError::Field("sig"))?;
+    let o = state
+        .officer(&officer)
+        .filter(|o| o.revoked_at.is_none())
+        .and_then(|o| o.current_key().map(|k| (o, k)))
+        .ok_or(RequestError::NotVerified)?;
+    let signed = crate::format::envelope::pae(SUBJECT_REQUEST_TYPE, request.to_string().as_bytes());
+    o.1.key
+        .verify_strict(&signed, &sig)
+        .map_err(|_| RequestError::NotVerified)?;
+    let age = now.unix_ms().div_euclid(1000) - at;
+    if !(-READ_SIGNATURE_AGE_S_MAX..=READ_SIGNATURE_AGE_S_MAX).contains(&age) {
+        return Err(RequestError::Stale { age });
+    }
+    Ok((
+        Asker::authenticated(officer, o.0.record.roles.clone()),
+        fields,
+    ))
+}
+
+/// Why a request to record a person was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("permintaan rusak / malformed request: {0}")]
+    Malformed(String),
+    #[error("`{0}`: wajib ada / is required and must have its documented form")]
+    Field(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(
+        "tanda tangan tidak terverifikasi / the request's signature was not verified as an enrolled officer's current key"
+    )]
+    NotVerified,
+    #[error(
+        "the request was signed {age} s from the server's clock; requests are valid for {} s, so sign it again",
+        crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX
+    )]
+    Stale { age: i64 },
+}
+
+impl Classify for RequestError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Malformed(_) => Class::Malformed,
+            Self::Field(_) | Self::Invalid(_) => Class::Invalid,
+            Self::NotVerified | Self::Stale { .. } => Class::Unauthenticated,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Field(f) => Some((*f).to_owned()),
+            _ => None,
+        }
+    }
+}
