@@ -240,7 +240,7 @@ fn class_8_a_missed_statutory_clock() {
         w.act("seizure_recorded", &[("investigator", INVESTIGATOR), ("witness", INVESTIGATOR_2), ("witness", SECURITY)], &[BAG], json!({
             "item": BAG, "case": "LP-9", "warrant": {"number": "PRIN-9", "issued_by": "PN", "date": "2025-08-04"},
             "legal_basis": ["UU 35/2009 art. 87"], "description": "sachets", "count": 14,
-            "possessor": {"kind": "inmate", "sdp": "B.I-9/2025"}, "possessor_acknowledgement": "signed", "photos": [format!("sha256:{}", "ef".repeat(32))]})).expect("seize");
+            "possessor": subject("inmate", 9), "possessor_acknowledgement": "signed", "photos": [format!("sha256:{}", "ef".repeat(32))]})).expect("seize");
     };
     let w = story();
     seize(&w);

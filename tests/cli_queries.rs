@@ -122,9 +122,34 @@ fn the_demo_story_can_be_queried() {
     let incident = run_json(&["incident", "--ledger", &l, "INS-LPN-2025-0091"]);
     assert_eq!(incident["items"].as_array().expect("items").len(), 2);
     assert_eq!(incident["events"][0]["type"], "search_conducted");
-    assert_eq!(incident["persons"][0]["nik"], "3174055708900003");
+    let named = &incident["persons"][0];
+    assert_eq!(
+        named["kind"], "subject",
+        "the visitor is a subject: {named}"
+    );
+    assert_eq!(named["category"], "visitor");
+    assert!(
+        named.get("nik").is_none() && named.get("name").is_none(),
+        "no personal data in the views: {named}"
+    );
 
-    let person = run_json(&["person", "--ledger", &l, "NIK:3174055708900003"]);
+    // The investigator finds her by NIK through the register, then her events.
+    let key = format!("{l}/demo-keys/investigator.pem");
+    let found = run_json(&[
+        "subject",
+        "lookup",
+        "--nik",
+        "3174055708900003",
+        "--officer",
+        "85071234",
+        "--key",
+        &key,
+        "--ledger",
+        &l,
+    ]);
+    assert_eq!(found["subject"], named["subject"]);
+    let subject = found["subject"].as_str().expect("a subject id");
+    let person = run_json(&["person", "--ledger", &l, subject]);
     let acts: Vec<&str> = person["events"]
         .as_array()
         .expect("events")
@@ -175,7 +200,12 @@ fn queries_for_things_that_do_not_exist_say_so() {
             4,
         ),
         (
-            vec!["person", "--ledger", &l, "NIK:0000000000000000"],
+            vec![
+                "person",
+                "--ledger",
+                &l,
+                "subj-00000000000000000000000000000000",
+            ],
             "no events involve",
             4,
         ),

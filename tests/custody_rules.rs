@@ -48,7 +48,11 @@ fn a_find_creates_the_item_held_by_the_finder() {
     assert_eq!(item.holder.as_ref(), Some(&w.officer(GATE_A).id));
     assert_eq!(item.status.as_str(), "held");
     assert_eq!(item.count, Some(14));
-    assert_eq!(item.persons, vec!["NIK:3174055708900003".to_owned()]);
+    assert_eq!(
+        item.persons,
+        vec![format!("subj-{}", "01".repeat(16))],
+        "the person is named by subject id"
+    );
 }
 
 #[test]
@@ -331,7 +335,7 @@ fn roles_decide_who_may_act() {
     let r = w.act("seizure_recorded", &[("investigator", GATE_A), ("witness", GATE_B), ("witness", SECURITY)], &[BAG], json!({
         "item": BAG, "case": "LP-1", "warrant": {"number": "PRIN-1", "issued_by": "PN", "date": "2025-08-05"},
         "legal_basis": ["UU 35/2009 art. 87"], "description": "x", "count": 14,
-        "possessor": {"kind": "visitor", "nik": "3174055708900003", "name": "Siti"}, "possessor_acknowledgement": "refused", "photos": []}));
+        "possessor": subject("visitor", 1), "possessor_acknowledgement": "refused", "photos": []}));
     refused(&w, r, &["needs one of [investigator]"]);
     // A witness may not also be the actor.
     let r = w.act(

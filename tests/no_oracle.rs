@@ -96,6 +96,19 @@ fn post(server: &Server, content_type: Option<&str>, body: &[u8]) -> (u16, Strin
 #[test]
 fn what_an_officer_may_not_read_answers_exactly_as_what_does_not_exist() {
     let (_tmp, dir, server) = demo_with_outsider();
+    // The visitor is named by her subject id, as the incident (read by the prosecutor) says.
+    let (status, incident) = signed_get(
+        &server,
+        &dir,
+        "prosecutor",
+        "/v1/incidents/INS-LPN-2025-0091",
+    );
+    assert_eq!(status, 200, "{incident}");
+    let incident: Value = serde_json::from_str(&incident).expect("JSON");
+    let visitor = incident["persons"][0]["subject"]
+        .as_str()
+        .expect("the visitor's subject id")
+        .to_owned();
     // (route on record, the same route for an id not on record, the two ids)
     let pairs = [
         ("BB-LPN-2025-0418", "BB-LPN-2025-9999", "/v1/items/{}"),
@@ -117,8 +130,8 @@ fn what_an_officer_may_not_read_answers_exactly_as_what_does_not_exist() {
             "/v1/incidents/{}/audit",
         ),
         (
-            "NIK:3174055708900003",
-            "NIK:3174055708909999",
+            visitor.as_str(),
+            "subj-00000000000000000000000000000000",
             "/v1/persons/{}",
         ),
     ];
@@ -189,7 +202,7 @@ fn error_bodies_name_the_field_and_echo_little_of_the_input() {
     let long = "X".repeat(5000);
     for path in [
         format!("/v1/items/{long}"),
-        format!("/v1/persons/NIK:{long}"),
+        format!("/v1/persons/subj-{long}"),
     ] {
         let (status, body) = signed_get(&server, &dir, "prosecutor", &path);
         assert!(status == 400 || status == 404, "{status}: {body}");

@@ -126,6 +126,24 @@ fn the_readme_server_walkthrough_runs_as_written() {
 }
 
 #[test]
+fn the_readme_personal_data_walkthrough_runs_as_written() {
+    let (ok, stdout, stderr) = run_script(&section("## Personal data stays off the log"));
+    assert!(ok, "failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    for expected in [
+        "\"name\":\"Siti Aminah\"",
+        "\"nik\":\"3174055708900003\"",
+        "seizure_recorded (penyitaan) as named person",
+        "public/: no NIK, no name",
+        "85071234  show  subj-",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
 fn the_readme_walkthrough_runs_as_written() {
     let script = walkthrough();
     assert!(

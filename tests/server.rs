@@ -18,7 +18,6 @@ use std::time::Duration;
 
 const ITEM: &str = "BB-LPN-2025-0418";
 const INCIDENT: &str = "INS-LPN-2025-0091";
-const VISITOR: &str = "NIK:3174055708900003";
 const LAB_EXAMINER: &str = "198204102006042001";
 const SECURITY_OFFICER: &str = "197512031998031001";
 const AS_OF: &str = "2025-08-22T01:00:00Z";
@@ -139,6 +138,12 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         .iter()
         .find_map(|i| i["unit"].as_str().map(str::to_owned))
         .expect("an item held by a unit");
+    // The visitor is named by her subject id (her NIK and name stay in the register).
+    let incident = run_json(&["incident", "--ledger", l, INCIDENT]);
+    let visitor = incident["persons"][0]["subject"]
+        .as_str()
+        .expect("the visitor's subject id")
+        .to_owned();
     let queries: Vec<Vec<&str>> = vec![
         vec!["items"],
         vec!["items", "--status", "destroyed"],
@@ -148,7 +153,7 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         vec!["holdings", "--unit", &unit],
         vec!["pending"],
         vec!["incident", INCIDENT],
-        vec!["person", VISITOR],
+        vec!["person", &visitor],
         vec!["facilities"],
         vec!["officers"],
         vec!["audit", "--item", ITEM, "--as-of", AS_OF],

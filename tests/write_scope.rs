@@ -401,7 +401,7 @@ fn a_prosecutor_orders_the_status_of_any_item_of_a_case() {
     w.act("seizure_recorded", &[("investigator", INVESTIGATOR), ("witness", INVESTIGATOR_2), ("witness", SECURITY)], &[BAG], json!({
         "item": BAG, "case": "LP-1", "warrant": {"number": "PRIN-1", "issued_by": "PN", "date": "2025-08-05"},
         "legal_basis": ["UU 35/2009 art. 87"], "description": "x", "count": 14,
-        "possessor": {"kind": "visitor", "nik": "3174055708900003", "name": "Siti"}, "possessor_acknowledgement": "refused", "photos": []}))
+        "possessor": subject("visitor", 1), "possessor_acknowledgement": "refused", "photos": []}))
         .expect("seizure");
     w.act_at(
         "KEJARI-JAKTIM",

@@ -624,7 +624,7 @@ impl Stories<'_> {
             "incident": format!("INS-GEN-{:06}", k / 4), "item": item,
             "description": {"name": "sachets of crystalline powder", "form": "crystal", "colour": "white"},
             "category": "narcotic", "narcotic_class": "I", "count": 3 + k % 20, "gross_mass_mg": 1000 + k % 50_000,
-            "concealment": "inside a food parcel", "persons": [{"kind": "inmate", "sdp": format!("B.I-{}/2025", k % 5000)}], "photos": []}),
+            "concealment": "inside a food parcel", "persons": [bench_inmate(k % 5000)], "photos": []}),
         )?;
         let h = self.act(
             "item_sealed",
@@ -967,5 +967,19 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
         proof_p99_us: pct(&mut proofs, 0.99),
         proof_bytes,
         peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+/// One of the generated stories' inmates, as a statement names a person from rules version 4: a
+/// subject id and a commitment, both derived from `n` (the generator keeps no subject register;
+/// the ids only have to repeat as a real inmate's would).
+fn bench_inmate(n: u64) -> serde_json::Value {
+    use sha2::Digest as _;
+    let digest =
+        |tag: &str| crate::keys::signing::hex(&sha2::Sha256::digest(format!("bench-{tag}-{n}")));
+    serde_json::json!({
+        "kind": "subject", "category": "inmate",
+        "subject": format!("subj-{}", &digest("inmate")[..32]),
+        "commitment": digest("commitment"),
     })
 }

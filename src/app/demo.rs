@@ -401,7 +401,9 @@ fn at_the_gate(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
         head,
         ..
     } = c;
-    let visitor = r.target.subject(visitor_fields(), &gate_a.input.id, &gate_a.key)?;
+    let visitor = r
+        .target
+        .subject(visitor_fields(), &gate_a.input.id, &gate_a.key)?;
     let item = DEMO_ITEM;
     // Monday 4 August 2025, 09:10 WIB: the rice box at the main gate.
     r.act("2025-08-04T02:10:00Z", "search_conducted", &[(SignerRole::Actor, gate_a), (SignerRole::Witness, gate_b)], &[], json!({
@@ -434,7 +436,9 @@ fn with_the_police(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     } = c;
     let polres = POLRES;
     // The investigator records her again: the same subject (found by NIK), a new commitment.
-    let visitor = r.target.subject(visitor_fields(), &rudi.input.id, &rudi.key)?;
+    let visitor = r
+        .target
+        .subject(visitor_fields(), &rudi.input.id, &rudi.key)?;
     let (item, sample) = (DEMO_ITEM, DEMO_SAMPLE);
     // Tuesday morning: handover to the police before two witnesses.
     r.act("2025-08-05T01:30:00Z", "custody_released", &[(SignerRole::Giver, gate_a), (SignerRole::Witness, gate_b), (SignerRole::Witness, dewi)], &[(item, false)], json!({

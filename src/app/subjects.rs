@@ -41,9 +41,7 @@ pub enum SubjectsError {
         "tidak ada kunci induk di {path} / no master key at {path}: the subject register needs the operator's master key (set {MASTER_KEY_ENV} or create one with `custody subject master-key --out FILE`)"
     )]
     NoMasterKey { path: String },
-    #[error(
-        "petugas {officer} tidak boleh {what} / officer {officer} may not {what}: {why}"
-    )]
+    #[error("petugas {officer} tidak boleh {what} / officer {officer} may not {what}: {why}")]
     Forbidden {
         officer: OfficerId,
         what: &'static str,
@@ -150,7 +148,10 @@ impl Shown {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identifier {
     Nik(String),
-    Passport { passport: String, nationality: String },
+    Passport {
+        passport: String,
+        nationality: String,
+    },
     Sdp(String),
 }
 
@@ -175,7 +176,11 @@ pub struct Asker {
 impl Asker {
     /// Proves that `key` is `officer`'s current key in `state` (a local read needs the reader's
     /// key as a read over HTTP needs their signature).
-    pub fn prove(state: &State, officer: &OfficerId, key: &SecretKey) -> Result<Self, SubjectsError> {
+    pub fn prove(
+        state: &State,
+        officer: &OfficerId,
+        key: &SecretKey,
+    ) -> Result<Self, SubjectsError> {
         let forbidden = |why: &str| SubjectsError::Forbidden {
             officer: officer.clone(),
             what: "use the subject register",
@@ -211,7 +216,11 @@ impl Asker {
             what,
             why: format!(
                 "only the roles {} may (docs/PRIVACY.md)",
-                allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })
     }
@@ -249,7 +258,10 @@ impl Subjects {
     }
 
     fn logged(&self, entry: Value) -> Result<(), SubjectsError> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).append(entry)
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(entry)
     }
 
     /// Records a person for a statement: the same person (by NIK, passport or SDP number) is the
@@ -307,7 +319,9 @@ impl Subjects {
     /// answered (a read that cannot be logged is not answered).
     pub fn show(&self, id: &SubjectId, by: &Asker, now: Timestamp) -> Result<Shown, SubjectsError> {
         by.may(privacy::PERSONAL_DATA_READERS, "read a person's data")?;
-        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "show", "subject": id}))?;
+        self.logged(
+            json!({"at": now.to_string(), "officer": by.officer, "action": "show", "subject": id}),
+        )?;
         let Record { fields, salts } = self
             .register()
             .read(id)?
@@ -401,10 +415,7 @@ impl AccessLog {
         entry["prev"] = Value::from(signing::hex(&self.last));
         let text = entry.to_string();
         let sig = self.key.sign(text.as_bytes());
-        let line = format!(
-            "{}\n",
-            json!({"entry": entry, "sig": sig.to_base64()})
-        );
+        let line = format!("{}\n", json!({"entry": entry, "sig": sig.to_base64()}));
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -440,7 +451,9 @@ impl AccessLog {
                 .verify_strict(entry.to_string().as_bytes(), &sig)
                 .map_err(|_| bad("its signature does not verify with the ledger's key"))?;
             if entry["prev"].as_str() != Some(signing::hex(&last).as_str()) {
-                return Err(bad("it does not follow the line before (a line removed or reordered)"));
+                return Err(bad(
+                    "it does not follow the line before (a line removed or reordered)",
+                ));
             }
             last = Sha256::digest(line.as_bytes()).into();
             out.push(entry.clone());
@@ -463,7 +476,8 @@ pub fn signed_record_request(
     key: &SecretKey,
     now: Timestamp,
 ) -> Vec<u8> {
-    let request = json!({"officer": officer, "at": now.unix_ms().div_euclid(1000), "fields": fields});
+    let request =
+        json!({"officer": officer, "at": now.unix_ms().div_euclid(1000), "fields": fields});
     let text = request.to_string();
     let sig = key.sign(&crate::format::envelope::pae(
         SUBJECT_REQUEST_TYPE,
@@ -488,7 +502,9 @@ pub fn open_record_request(
     let request = v.get("request").ok_or(RequestError::Field("request"))?;
     let officer: OfficerId = serde_json::from_value(request["officer"].clone())
         .map_err(|_| RequestError::Field("request/officer"))?;
-    let at = request["at"].as_i64().ok_or(RequestError::Field("request/at"))?;
+    let at = request["at"]
+        .as_i64()
+        .ok_or(RequestError::Field("request/at"))?;
     let fields: PersonalFields = serde_json::from_value(request["fields"].clone())
         .map_err(|e| RequestError::Invalid(format!("request/fields: {e}")))?;
     let sig = v["sig"]

@@ -137,7 +137,8 @@ mod tests {
 
     #[test]
     fn identifiers_in_free_text_are_found_and_ids_elsewhere_are_not() {
-        let note = json!({"item": "BB-2025-000418", "text": "milik pengunjung NIK 3174055708900003"});
+        let note =
+            json!({"item": "BB-2025-000418", "text": "milik pengunjung NIK 3174055708900003"});
         assert_eq!(
             first_finding(&note),
             Some(Finding::IdentifierInText {

@@ -10,11 +10,11 @@ use crate::base::time::Timestamp;
 use crate::domain::custody::{ItemChange, ItemState, Status};
 use crate::domain::rules;
 use crate::format::merkle::Hash;
-use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use crate::format::statement::{
     Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, Person,
     SampleSetAside, SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
 };
+use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::de::DeserializeOwned;

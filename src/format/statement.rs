@@ -3,13 +3,13 @@
 //! client produced and never re-serializes them; never decides whether an act is allowed (that is
 //! `rules`).
 
-use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use crate::base::ids::{
     FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole, StatementId,
 };
 use crate::base::limits::STATEMENT_BYTES_MAX;
 use crate::base::time::Timestamp;
 use crate::format::merkle::Hash;
+use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};

@@ -14,6 +14,15 @@ use std::sync::Arc;
 
 pub const FACILITY: &str = "LPN-JAKARTA";
 
+/// A person who is not an officer, as statements name them from rules version 4: a subject id
+/// and a commitment (the personal data would be in the subject register, which these custody-rule
+/// tests do not need). `n` makes one person's id.
+pub fn subject(category: &str, n: u8) -> Value {
+    json!({"kind": "subject", "category": category,
+           "subject": format!("subj-{}", format!("{n:02x}").repeat(16)),
+           "commitment": format!("{n:02x}").repeat(32)})
+}
+
 pub struct Officer {
     pub id: OfficerId,
     pub key: SecretKey,
@@ -261,11 +270,16 @@ impl World {
     // Common acts of the custody story, valid when called in order.
 
     pub fn find(&self, item: &str, finder: usize, witness: usize) -> Result<Receipt, AppendError> {
-        self.act("contraband_found", &[("finder", finder), ("witness", witness)], &[item], json!({
+        self.act(
+            "contraband_found",
+            &[("finder", finder), ("witness", witness)],
+            &[item],
+            json!({
             "incident": "INS-TEST-1", "item": item,
             "description": {"name": "sachets of crystalline powder", "form": "crystal"},
             "category": "narcotic", "narcotic_class": "I", "count": 14, "gross_mass_mg": 12840,
-            "concealment": "rice box", "persons": [{"kind": "visitor", "nik": "3174055708900003", "name": "Siti"}], "photos": []}))
+            "concealment": "rice box", "persons": [subject("visitor", 1)], "photos": []}),
+        )
     }
 
     pub fn seal(

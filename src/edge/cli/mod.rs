@@ -6,7 +6,7 @@
 //! `--help` lists them) and `run`, which hands each command to its family's module: `admin` (keys,
 //! founding, enrolling, revoking, rotating), `record` (signing and submitting statements, the
 //! outbox), `log` (checkpoints, entries, proofs, verification, doctor, export, rebuild),
-//! `queries` (the investigator's reads and the audit), `evidence` (bundles and the printable
+//! `queries` (the investigator's reads and the audit), `subject` (the subject register), `evidence` (bundles and the printable
 //! report), `bench` and `tools` (torture, serve, demo); `args` holds the argument groups they
 //! share and `common` the failures and helpers. It must never hold a command's body.
 
@@ -39,6 +39,7 @@ mod evidence;
 mod log;
 mod queries;
 mod record;
+mod subject;
 mod tools;
 
 use common::Outcome;
@@ -105,8 +106,11 @@ enum Command {
     Pending(queries::PendingArgs),
     /// An incident: searches, finds, items and persons (kejadian)
     Incident(queries::IncidentArgs),
-    /// Everything involving one person: SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or an officer's NIP/NRP
+    /// Everything involving one person: a subject id (subj-…), an officer's NIP/NRP, or in entries recorded before rules version 4 SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>
     Person(queries::PersonArgs),
+    /// The subject register: record, look up, show and erase people who are not officers (their data never enters the log)
+    #[command(subcommand)]
+    Subject(subject::SubjectCommand),
     /// Counts per facility: events, items, items by status
     Facilities(queries::FacilitiesArgs),
     /// Find every anomaly a defence lawyer would raise (docs/DOMAIN.md classes 1-14), with severity, proving seqs and a sentence in English and Indonesian
@@ -186,6 +190,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Pending(a) => queries::pending(a, &clock),
         Command::Incident(a) => queries::incident(a, &clock),
         Command::Person(a) => queries::person(a, &clock),
+        Command::Subject(c) => subject::run(c, &clock),
         Command::Facilities(a) => queries::facilities(a, &clock),
         Command::Audit(a) => queries::audit(a, &clock),
         Command::Bundle(c) => evidence::bundle(c, &clock),

@@ -1,0 +1,316 @@
+//! `custody subject …`: the subject register from the terminal — record a person (their data into
+//! the register, a subject id and commitment out, for a statement), look a person up by NIK,
+//! passport or SDP number, show their data, erase them, read the access log, and make a master
+//! key. Each reads as an officer proven by their own `--key`; the register decides who may do what
+//! (`app::subjects`). Must never print personal data without the register's permission, and never
+//! take it from a command-line argument of a query (only `record` takes fields, which it stores).
+
+use super::args::{JsonArg, LedgerArg, PlaceArg};
+use super::common::{Failure, Outcome, input, open, print_json, read_key, remote, show};
+use crate::app::ledger::Ledger;
+use crate::app::subjects::{self, Asker, Identifier};
+use crate::base::ids::OfficerId;
+use crate::base::time::Clock;
+use crate::format::subject::{PersonalFields, SubjectId, SubjectKind};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Subcommand, Debug)]
+pub(super) enum SubjectCommand {
+    /// Record a person who is not an officer (register subjek): prints the subject id and the `person` JSON a statement carries
+    Record(RecordArgs),
+    /// Find a person's subject id by NIK, passport or SDP number (logged)
+    Lookup(LookupArgs),
+    /// Show a person's data (name, numbers, birth date) to an officer whose role may read it (logged)
+    Show(ShowArgs),
+    /// Erase a person's data: destroys their key, so the register can no longer show or find them; the log still verifies (administrator; logged with the legal basis)
+    Erase(EraseArgs),
+    /// Print the register's access log: who recorded, looked up, read or erased whom, and when (each line signed and chained)
+    AccessLog(AccessLogArgs),
+    /// Make a new master key file (0600) for a register kept outside the ledger folder (CUSTODY_MASTER_KEY)
+    MasterKey(MasterKeyArgs),
+}
+
+/// The officer who asks and the key that proves it.
+#[derive(Args, Debug, Clone)]
+pub(super) struct AskerArg {
+    /// Your staff number (NIP/NRP)
+    #[arg(long, value_name = "ID")]
+    officer: String,
+    /// Your officer key (PKCS#8 PEM), which proves you are asking (also from CUSTODY_KEY)
+    #[arg(long, env = "CUSTODY_KEY", value_name = "FILE")]
+    key: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RecordArgs {
+    #[command(flatten)]
+    place: PlaceArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    /// Kind of person: inmate, visitor, foreign_national or unidentified
+    #[arg(long, value_name = "KIND")]
+    kind: String,
+    /// Full name as on the identity document (nama lengkap)
+    #[arg(long)]
+    name: Option<String>,
+    /// Citizen identity number, 16 digits (NIK)
+    #[arg(long)]
+    nik: Option<String>,
+    /// Passport number (nomor paspor); needs --nationality
+    #[arg(long, requires = "nationality")]
+    passport: Option<String>,
+    /// Nationality, ISO 3166-1 alpha-3, e.g. MYS (kewarganegaraan)
+    #[arg(long)]
+    nationality: Option<String>,
+    /// Inmate registration number (nomor registrasi SDP)
+    #[arg(long)]
+    sdp: Option<String>,
+    /// Date of birth, YYYY-MM-DD (tanggal lahir)
+    #[arg(long, value_name = "DATE")]
+    birth_date: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct LookupArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    /// NIK, 16 digits
+    #[arg(long, group = "identifier")]
+    nik: Option<String>,
+    /// Passport number; needs --nationality
+    #[arg(long, group = "identifier", requires = "nationality")]
+    passport: Option<String>,
+    #[arg(long)]
+    nationality: Option<String>,
+    /// Inmate registration number (SDP)
+    #[arg(long, group = "identifier")]
+    sdp: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ShowArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    /// The subject id (subj-…)
+    subject: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct EraseArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    /// The subject id (subj-…)
+    subject: String,
+    /// The legal basis of the erasure, e.g. the retention period that ran out (dasar hukum)
+    #[arg(long)]
+    basis: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct AccessLogArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct MasterKeyArgs {
+    /// Where to write it (never overwritten)
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// `custody subject …`.
+pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
+    match command {
+        SubjectCommand::Record(a) => record(a, clock),
+        SubjectCommand::Lookup(a) => lookup(a),
+        SubjectCommand::Show(a) => show_subject(a),
+        SubjectCommand::Erase(a) => erase(a),
+        SubjectCommand::AccessLog(a) => access_log(a),
+        SubjectCommand::MasterKey(a) => {
+            crate::storage::register::generate_master_key(&a.out).map_err(Failure::from)?;
+            eprintln!("wrote a new master key to {}", a.out.display());
+            Ok(())
+        }
+    }
+}
+
+/// The ledger, and the officer asking, proven by their key.
+fn opened(ledger: &LedgerArg, asker: &AskerArg) -> Result<(Ledger, Asker), Failure> {
+    let ledger = open(&ledger.ledger)?;
+    let asker = Asker::prove(&ledger.state(), &officer(asker)?, &read_key(&asker.key)?)
+        .map_err(Failure::from)?;
+    Ok((ledger, asker))
+}
+
+fn officer(a: &AskerArg) -> Result<OfficerId, Failure> {
+    OfficerId::parse(&a.officer).map_err(input("--officer"))
+}
+
+/// The fields `record` was given, each checked by its rule.
+fn fields(a: &RecordArgs) -> Result<PersonalFields, Failure> {
+    let kind: SubjectKind = serde_json::from_value(json!(a.kind)).map_err(|_| {
+        Failure::usage(format!(
+            "--kind {:?}: jenis orang harus inmate, visitor, foreign_national atau unidentified / the kind of person is one of inmate, visitor, foreign_national, unidentified",
+            a.kind
+        ))
+    })?;
+    let mut f = PersonalFields::new(kind);
+    let field = |r: Result<PersonalFields, _>| r.map_err(Failure::from);
+    if let Some(v) = &a.name {
+        f = field(f.with_name(v))?;
+    }
+    if let Some(v) = &a.nik {
+        f = field(f.with_nik(v))?;
+    }
+    match (&a.passport, &a.nationality) {
+        (Some(p), Some(n)) => f = field(f.with_passport(p, n))?,
+        (None, Some(n)) => f = field(f.with_nationality(n))?,
+        _ => {}
+    }
+    if let Some(v) = &a.sdp {
+        f = field(f.with_sdp(v))?;
+    }
+    if let Some(v) = &a.birth_date {
+        f = field(f.with_birth_date(v))?;
+    }
+    Ok(f)
+}
+
+fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let fields = fields(&a)?;
+    let id = officer(&a.asker)?;
+    let key = read_key(&a.asker.key)?;
+    let view = if let Some(url) = &a.place.server {
+        remote(url, None, a.place.ca_cert.as_deref(), clock)?
+            .record_subject(&fields, &id, &key)
+            .map_err(Failure::from)?
+    } else {
+        let ledger = open(a.place.ledger()?)?;
+        let asker = Asker::prove(&ledger.state(), &id, &key).map_err(Failure::from)?;
+        let recorded = ledger
+            .subjects()
+            .and_then(|s| s.record(fields, &asker, ledger.now()))
+            .map_err(Failure::from)?;
+        subjects::recorded_view(&recorded)
+    };
+    show(a.json.json, &view, || {
+        out!(
+            "subject (subjek): {}{}",
+            view["subject"].as_str().unwrap_or(""),
+            if view["new"] == true {
+                " — new (baru)"
+            } else {
+                " — already in the register (sudah terdaftar)"
+            }
+        );
+        out!(
+            "person for the statement (orang untuk pernyataan): {}",
+            view["person"]
+        );
+    })
+}
+
+fn lookup(a: LookupArgs) -> Outcome {
+    let identifier = match (&a.nik, &a.passport, &a.sdp) {
+        (Some(nik), _, _) => Identifier::Nik(nik.clone()),
+        (_, Some(passport), _) => Identifier::Passport {
+            passport: passport.clone(),
+            nationality: a.nationality.clone().unwrap_or_default(),
+        },
+        (_, _, Some(sdp)) => Identifier::Sdp(sdp.clone()),
+        _ => {
+            return Err(Failure::usage(
+                "give --nik, --passport with --nationality, or --sdp",
+            ));
+        }
+    };
+    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
+    let found = ledger
+        .subjects()
+        .and_then(|s| s.lookup(&identifier, &asker, ledger.now()))
+        .map_err(Failure::from)?;
+    let Some(subject) = found else {
+        return Err(Failure::new(
+            crate::base::class::Class::NotFound,
+            "tidak ada subjek dengan nomor itu / no subject has that number",
+        ));
+    };
+    let view = json!({"subject": subject});
+    show(a.json.json, &view, || out!("{subject}"))
+}
+
+fn subject_id(text: &str) -> Result<SubjectId, Failure> {
+    text.parse::<SubjectId>().map_err(input("subject"))
+}
+
+fn show_subject(a: ShowArgs) -> Outcome {
+    let id = subject_id(&a.subject)?;
+    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
+    let shown = ledger
+        .subjects()
+        .and_then(|s| s.show(&id, &asker, ledger.now()))
+        .map_err(Failure::from)?;
+    let view =
+        json!({"subject": shown.subject, "fields": shown.fields, "salts": shown.salts.len()});
+    show(a.json.json, &view, || {
+        out!("subject (subjek): {}", shown.subject);
+        out!("{}", view["fields"]);
+    })
+}
+
+fn erase(a: EraseArgs) -> Outcome {
+    let id = subject_id(&a.subject)?;
+    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
+    ledger
+        .subjects()
+        .and_then(|s| s.erase(&id, &a.basis, &asker, ledger.now()))
+        .map_err(Failure::from)?;
+    let view = json!({"subject": id, "erased": true});
+    show(a.json.json, &view, || {
+        out!(
+            "erased (dihapus): {id}; the log still verifies, the register can no longer show or find this person"
+        );
+    })
+}
+
+fn access_log(a: AccessLogArgs) -> Outcome {
+    let ledger = open(&a.ledger.ledger)?;
+    let entries = ledger
+        .subjects()
+        .and_then(|s| s.access_log())
+        .map_err(Failure::from)?;
+    if a.json.json {
+        print_json(&serde_json::Value::from(entries));
+        return Ok(());
+    }
+    for e in &entries {
+        out!(
+            "{}  {}  {}  {}",
+            e["at"].as_str().unwrap_or(""),
+            e["officer"].as_str().unwrap_or(""),
+            e["action"].as_str().unwrap_or(""),
+            e["subject"].as_str().unwrap_or("-")
+        );
+    }
+    Ok(())
+}

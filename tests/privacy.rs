@@ -1,0 +1,318 @@
+//! Personal data stays off the log (docs/PRIVACY.md), checked through the real binary on the
+//! demo: every entry of its tlog-tiles export is decoded (bundle → leaf → DSSE payload) and
+//! searched for the visitor's NIK and name; a statement naming a person in the clear is refused
+//! naming the field and changes nothing; only the roles that may read personal data see it, and
+//! every read is in the access log; an erased person can no longer be shown or found while the
+//! log still verifies; a changed access log is refused.
+
+mod common;
+
+use common::{custody, run_json, split_bundle};
+use custody::Leaf;
+use std::path::{Path, PathBuf};
+
+const NIK: &str = "3174055708900003";
+const NAME: &str = "Siti Aminah";
+const INVESTIGATOR: &str = "85071234";
+const LAB_EXAMINER: &str = "198204102006042001";
+const ADMIN: &str = "197905112005011002";
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn demo(dir: &Path) -> PathBuf {
+    let ledger = dir.join("demo");
+    let out = custody()
+        .args(["demo", "--ledger", s(&ledger)])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ledger
+}
+
+/// The demo visitor's subject id, found by her NIK by the investigator.
+fn visitor(ledger: &str, investigator_key: &str) -> String {
+    let found = run_json(&[
+        "subject",
+        "lookup",
+        "--nik",
+        NIK,
+        "--officer",
+        INVESTIGATOR,
+        "--key",
+        investigator_key,
+        "--ledger",
+        ledger,
+    ]);
+    found["subject"].as_str().expect("a subject id").to_owned()
+}
+
+fn key(ledger: &Path, who: &str) -> String {
+    s(&ledger.join("demo-keys").join(format!("{who}.pem"))).to_owned()
+}
+
+/// Every statement (DSSE payload, decoded) of a tiles export, in log order.
+fn exported_statements(export: &Path) -> Vec<String> {
+    let mut bundles: Vec<PathBuf> = Vec::new();
+    let mut stack = vec![export.join("tile/entries")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("bundles") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                bundles.push(p);
+            }
+        }
+    }
+    bundles
+        .iter()
+        .flat_map(|b| split_bundle(&std::fs::read(b).expect("bundle")))
+        .map(|leaf| {
+            let leaf = Leaf::decode(&leaf).expect("a leaf");
+            String::from_utf8(leaf.envelope.payload().to_vec()).expect("utf-8 statement")
+        })
+        .collect()
+}
+
+#[test]
+fn an_export_of_the_demo_holds_no_nik_and_no_name_of_the_visitor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let export = dir.path().join("export");
+    let out = custody()
+        .args(["export", "--ledger", s(&ledger), "--out", s(&export)])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let statements = exported_statements(&export);
+    assert_eq!(statements.len(), 28, "every entry of the demo decoded");
+    let naming: Vec<&String> = statements
+        .iter()
+        .filter(|st| st.contains("\"kind\":\"subject\""))
+        .collect();
+    assert_eq!(
+        naming.len(),
+        3,
+        "the search, the find and the seizure name the visitor"
+    );
+    for st in &statements {
+        assert!(
+            !st.contains(NIK) && !st.contains(NAME),
+            "personal data in the log: {st}"
+        );
+    }
+    // The same search finds what it looks for: a statement of rules version 3 in the clear.
+    let clear = r#"{"persons":[{"kind":"visitor","nik":"3174055708900003","name":"Siti Aminah"}]}"#;
+    assert!(clear.contains(NIK) && clear.contains(NAME));
+    // Nor does any other file a mirror copies.
+    for file in walk(&ledger.join("public")) {
+        let bytes = std::fs::read(&file).expect("file");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(NIK) && !text.contains(NAME),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_person_in_the_clear_or_a_nik_in_a_note_is_refused_naming_the_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let size = run_json(&["checkpoint", "--ledger", s(&ledger)])["size"].clone();
+    let cases = [
+        (
+            r#"{"type":"contraband_found","incident":"INS-1","item":"BB-PRIV-1","description":{"name":"sachets","form":"crystal"},"category":"narcotic","count":1,"concealment":"bag","persons":[{"kind":"visitor","nik":"3174055708900003","name":"Siti Aminah"}],"photos":[],"signers":[{"role":"finder","officer":"198803222010121003"},{"role":"witness","officer":"199001152014022001"}],"facility":"LPN-JAKARTA","after":{"BB-PRIV-1":null}}"#,
+            "/persons/0",
+            &["gate-officer-a", "gate-officer-b"][..],
+        ),
+        (
+            r#"{"type":"note_added","text":"milik pengunjung NIK 3174055708900003","signers":[{"role":"author","officer":"198803222010121003"}],"facility":"LPN-JAKARTA","after":{}}"#,
+            "/text",
+            &["gate-officer-a"][..],
+        ),
+    ];
+    for (statement, field, signers) in cases {
+        let file = dir.path().join("statement.json");
+        std::fs::write(&file, statement).expect("writes");
+        let out = custody()
+            .args(["record", "--ledger", s(&ledger), s(&file)])
+            .args(
+                signers
+                    .iter()
+                    .flat_map(|w| ["--key".to_owned(), key(&ledger, w)]),
+            )
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "refused: {err}");
+        assert!(
+            err.contains(field) && err.contains("rules version 4"),
+            "{err}"
+        );
+        assert_eq!(
+            run_json(&["checkpoint", "--ledger", s(&ledger)])["size"],
+            size,
+            "nothing recorded"
+        );
+    }
+}
+
+#[test]
+fn reads_need_a_role_that_may_read_and_are_logged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let inv = key(&ledger, "investigator");
+    let subject = visitor(l, &inv);
+    let shown = run_json(&[
+        "subject",
+        "show",
+        &subject,
+        "--officer",
+        INVESTIGATOR,
+        "--key",
+        &inv,
+        "--ledger",
+        l,
+    ]);
+    assert_eq!(shown["fields"]["nik"], NIK);
+    assert_eq!(shown["fields"]["name"], NAME);
+    assert!(
+        shown["salts"].as_u64() >= Some(2),
+        "one salt per recording: {shown}"
+    );
+
+    // The lab examiner may not read it; an officer with someone else's key proves nothing.
+    let refused = custody()
+        .args(["subject", "show", &subject, "--officer", LAB_EXAMINER])
+        .args(["--key", &key(&ledger, "lab-examiner"), "--ledger", l])
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(6), "forbidden");
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains(NAME));
+    let impostor = custody()
+        .args(["subject", "show", &subject, "--officer", INVESTIGATOR])
+        .args(["--key", &key(&ledger, "lab-examiner"), "--ledger", l])
+        .output()
+        .expect("runs");
+    assert_eq!(impostor.status.code(), Some(6), "not the officer's key");
+
+    let log = run_json(&["subject", "access-log", "--ledger", l]);
+    let actions: Vec<(&str, &str)> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["officer"].as_str().unwrap_or(""),
+                e["action"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(actions.contains(&(INVESTIGATOR, "lookup")), "{actions:?}");
+    assert!(actions.contains(&(INVESTIGATOR, "show")), "{actions:?}");
+    assert!(
+        !actions.contains(&(LAB_EXAMINER, "show")),
+        "a refused read showed nothing"
+    );
+}
+
+#[test]
+fn an_erased_person_can_no_longer_be_shown_or_found_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let inv = key(&ledger, "investigator");
+    let subject = visitor(l, &inv);
+    // Only the administrator erases; afterwards nothing finds or shows her, and the log verifies.
+    let by_investigator = custody()
+        .args([
+            "subject",
+            "erase",
+            &subject,
+            "--basis",
+            "test",
+            "--officer",
+            INVESTIGATOR,
+        ])
+        .args(["--key", &inv, "--ledger", l])
+        .output()
+        .expect("runs");
+    assert_eq!(by_investigator.status.code(), Some(6));
+    run_json(&[
+        "subject",
+        "erase",
+        &subject,
+        "--basis",
+        "retention period ended (test)",
+        "--officer",
+        ADMIN,
+        "--key",
+        &key(&ledger, "admin"),
+        "--ledger",
+        l,
+    ]);
+    for args in [
+        vec!["subject", "show", subject.as_str()],
+        vec!["subject", "lookup", "--nik", NIK],
+    ] {
+        let out = custody()
+            .args(&args)
+            .args(["--officer", INVESTIGATOR, "--key", &inv, "--ledger", l])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(4), "{args:?} after erasure");
+    }
+    assert_eq!(run_json(&["verify", "--ledger", l])["ok"], true);
+    let register = ledger.join("private/register");
+    for file in walk(&register) {
+        let text = String::from_utf8_lossy(&std::fs::read(&file).expect("file")).into_owned();
+        assert!(
+            !text.contains(NIK) && !text.contains(NAME),
+            "{}",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn a_changed_access_log_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let log = ledger.join("private/register/access.log");
+    let text = std::fs::read_to_string(&log).expect("the demo's recordings are logged");
+    assert!(text.lines().count() >= 2, "{text}");
+    // Remove the first line: the chain breaks.
+    let rest: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&log, rest).expect("tampers");
+    let out = custody()
+        .args(["subject", "access-log", "--ledger", s(&ledger)])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3), "corrupt");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("access log"));
+}
