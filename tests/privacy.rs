@@ -316,3 +316,81 @@ fn a_changed_access_log_is_refused() {
     assert_eq!(out.status.code(), Some(3), "corrupt");
     assert!(String::from_utf8_lossy(&out.stderr).contains("access log"));
 }
+
+#[test]
+fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let vkey = String::from_utf8(
+        custody()
+            .args(["vkey", "--ledger", l])
+            .output()
+            .expect("runs")
+            .stdout,
+    )
+    .expect("utf-8");
+    let (plain, court) = (dir.path().join("plain.json"), dir.path().join("court.json"));
+    run_json(&[
+        "bundle",
+        "export",
+        "--ledger",
+        l,
+        "--item",
+        "BB-LPN-2025-0418",
+        "--out",
+        s(&plain),
+    ]);
+    run_json(&[
+        "bundle",
+        "export",
+        "--ledger",
+        l,
+        "--item",
+        "BB-LPN-2025-0418",
+        "--out",
+        s(&court),
+        "--disclose",
+        "--officer",
+        INVESTIGATOR,
+        "--key",
+        &key(&ledger, "investigator"),
+    ]);
+    let plain_text = std::fs::read_to_string(&plain).expect("bundle");
+    assert!(
+        !plain_text.contains(NIK) && !plain_text.contains(NAME),
+        "nothing personal without --disclose"
+    );
+
+    let report = run_json(&["bundle", "verify", s(&court), "--vkey", vkey.trim()]);
+    let disclosed = &report["disclosed"][0];
+    assert_eq!(disclosed["fields"]["nik"], NIK, "{report}");
+    assert_eq!(disclosed["fields"]["name"], NAME);
+    assert_eq!(
+        disclosed["seqs"].as_array().map(Vec::len),
+        Some(2),
+        "the find and the seizure"
+    );
+    let plain_report = run_json(&["bundle", "verify", s(&plain), "--vkey", vkey.trim()]);
+    assert_eq!(plain_report["disclosed"], serde_json::json!([]));
+
+    // A name changed after the fact does not open the commitment signed into the log.
+    let forged = dir.path().join("forged.json");
+    let court_text = std::fs::read_to_string(&court).expect("bundle");
+    std::fs::write(&forged, court_text.replace(NAME, "Siti Aminah Binti X")).expect("writes");
+    let out = custody()
+        .args(["bundle", "verify", s(&forged), "--vkey", vkey.trim()])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open the commitment"));
+    // And the disclosure was itself a logged read of her data.
+    let log = run_json(&["subject", "access-log", "--ledger", l]);
+    assert!(
+        log.as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["officer"] == INVESTIGATOR && e["action"] == "show"),
+        "{log}"
+    );
+}

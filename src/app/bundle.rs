@@ -6,6 +6,7 @@
 
 use crate::app::casefile;
 use crate::app::ledger::Ledger;
+use crate::app::subjects::Asker;
 use crate::base::ids::ItemId;
 use crate::base::time::Timestamp;
 use crate::domain::audit::{self, AuditEvent, Finding};
@@ -15,6 +16,7 @@ use crate::format::leaf::Leaf;
 use crate::format::merkle::{self, Hash};
 use crate::format::note::{self, VerifierKey};
 use crate::format::statement::{Body, Statement};
+use crate::format::subject::{Commitment, PersonalFields, Salt, SubjectId, opens};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,10 @@ pub enum BundleError {
     Entry { seq: u64, reason: String },
     #[error("cannot read the ledger: {0}")]
     Ledger(String),
+    #[error("{0}")]
+    Subjects(crate::app::subjects::SubjectsError),
+    #[error("pengungkapan tidak sah / the disclosure does not hold: {0}")]
+    Disclosure(String),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,6 +71,30 @@ pub struct Bundle {
     pub item: String,
     pub items: Vec<String>,
     pub entries: Vec<BundleEntry>,
+    /// For a court only (`custody bundle export --disclose`): the personal data of the persons
+    /// the entries name as subjects, with the salts that open their commitments. Absent, the
+    /// bundle holds nothing personal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disclosed: Vec<Disclosure>,
+}
+
+/// One person's data disclosed in a bundle, and the salts that open the commitments the bundle's
+/// statements carry for them (docs/FORMAT.md §17).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disclosure {
+    pub subject: SubjectId,
+    pub fields: PersonalFields,
+    pub salts: Vec<Salt>,
+}
+
+/// What a verified disclosure proves: the person's fields are the ones the statements at `seqs`
+/// committed to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disclosed {
+    pub subject: SubjectId,
+    pub fields: PersonalFields,
+    pub seqs: Vec<u64>,
 }
 
 fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
@@ -133,21 +163,7 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
         }
     }
     let cp = ledger.checkpoint();
-    let mut entries = Vec::with_capacity(seqs.len());
-    for seq in seqs {
-        let bytes = ledger
-            .leaf(seq)
-            .map_err(|e| BundleError::Ledger(e.to_string()))?
-            .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
-        let proof = ledger
-            .inclusion_proof(seq, cp.size)
-            .map_err(|e| BundleError::Ledger(e.to_string()))?;
-        entries.push(BundleEntry {
-            seq,
-            leaf: B64.encode(&bytes),
-            proof: proof.iter().map(|h| B64.encode(h)).collect(),
-        });
-    }
+    let entries = proven_entries(ledger, seqs, cp.size)?;
     Ok(Bundle {
         format: BUNDLE_FORMAT.to_owned(),
         origin: ledger.origin().to_string(),
@@ -156,7 +172,107 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
         item: item.to_string(),
         items: gathered.items.iter().map(|i| i.to_string()).collect(),
         entries,
+        disclosed: Vec::new(),
     })
+}
+
+/// The leaves at `seqs`, each with its inclusion proof in the tree of `size`.
+fn proven_entries(
+    ledger: &Ledger,
+    seqs: BTreeSet<u64>,
+    size: u64,
+) -> Result<Vec<BundleEntry>, BundleError> {
+    let mut entries = Vec::with_capacity(seqs.len());
+    for seq in seqs {
+        let bytes = ledger
+            .leaf(seq)
+            .map_err(|e| BundleError::Ledger(e.to_string()))?
+            .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
+        let proof = ledger
+            .inclusion_proof(seq, size)
+            .map_err(|e| BundleError::Ledger(e.to_string()))?;
+        entries.push(BundleEntry {
+            seq,
+            leaf: B64.encode(&bytes),
+            proof: proof.iter().map(|h| B64.encode(h)).collect(),
+        });
+    }
+    Ok(entries)
+}
+
+/// The subjects a bundle's entries name, each with its commitments and their seqs.
+fn subjects_in(
+    bundle: &Bundle,
+) -> Result<BTreeMap<SubjectId, Vec<(u64, Commitment)>>, BundleError> {
+    let mut out: BTreeMap<SubjectId, Vec<(u64, Commitment)>> = BTreeMap::new();
+    for entry in &bundle.entries {
+        let fail = |reason: String| BundleError::Entry {
+            seq: entry.seq,
+            reason,
+        };
+        let bytes = B64.decode(&entry.leaf).map_err(|e| fail(e.to_string()))?;
+        let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+        let body: serde_json::Value =
+            serde_json::from_slice(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+        for (subject, commitment) in crate::domain::privacy::subjects_named(&body) {
+            out.entry(subject)
+                .or_default()
+                .push((entry.seq, commitment));
+        }
+    }
+    Ok(out)
+}
+
+/// Adds to `bundle` the personal data of every person its entries name, for a court: each read
+/// through the register as `asker` (who must be allowed to read it; each read is logged), with
+/// only the salts that open the bundle's commitments.
+pub fn disclose(ledger: &Ledger, bundle: &mut Bundle, asker: &Asker) -> Result<(), BundleError> {
+    let register = ledger.subjects().map_err(BundleError::Subjects)?;
+    for (subject, named) in subjects_in(bundle)? {
+        let shown = register
+            .show(&subject, asker, ledger.now())
+            .map_err(BundleError::Subjects)?;
+        let mut salts: Vec<Salt> = Vec::new();
+        for salt in named.iter().filter_map(|(_, c)| shown.opens(c)) {
+            if !salts.contains(&salt) {
+                salts.push(salt);
+            }
+        }
+        bundle.disclosed.push(Disclosure {
+            subject,
+            fields: shown.fields,
+            salts,
+        });
+    }
+    Ok(())
+}
+
+/// Checks each disclosure: a person the entries name, whose every commitment in the bundle opens
+/// with one of the disclosed salts and the disclosed fields.
+fn check_disclosures(bundle: &Bundle) -> Result<Vec<Disclosed>, BundleError> {
+    let named = subjects_in(bundle)?;
+    bundle
+        .disclosed
+        .iter()
+        .map(|d| {
+            let commitments = named.get(&d.subject).ok_or_else(|| {
+                BundleError::Disclosure(format!("{} is not named by any entry", d.subject))
+            })?;
+            for (seq, c) in commitments {
+                if !d.salts.iter().any(|salt| opens(c, salt, &d.subject, &d.fields)) {
+                    return Err(BundleError::Disclosure(format!(
+                        "the disclosed data of {} does not open the commitment of seq {seq}: it is not what was recorded",
+                        d.subject
+                    )));
+                }
+            }
+            Ok(Disclosed {
+                subject: d.subject,
+                fields: d.fields.clone(),
+                seqs: commitments.iter().map(|(seq, _)| *seq).collect(),
+            })
+        })
+        .collect()
 }
 
 /// What a verified bundle establishes.
@@ -173,6 +289,9 @@ pub struct BundleReport {
     pub findings: Vec<Finding>,
     pub proves: Vec<String>,
     pub cannot_prove: Vec<String>,
+    /// The persons whose data the bundle discloses, each proven against the commitments signed
+    /// into the log (empty: the bundle discloses nothing personal).
+    pub disclosed: Vec<Disclosed>,
 }
 
 fn decode_hash(text: &str, seq: u64) -> Result<Hash, BundleError> {
@@ -213,6 +332,7 @@ pub fn verify(
         .filter_map(|i| items.get(&i).cloned())
         .collect();
     check_fields(&bundle, &cp, &item, &items)?;
+    let disclosed = check_disclosures(&bundle)?;
     let signers = signer_lines(&signed_as, &state);
     let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
     let proves = proves(bundle.entries.len(), &cp, &lot);
@@ -229,6 +349,7 @@ pub fn verify(
         findings,
         proves,
         cannot_prove,
+        disclosed,
     })
 }
 
@@ -431,9 +552,12 @@ impl crate::base::class::Classify for BundleError {
         match self {
             Self::Case(e) => e.class(),
             Self::Ledger(_) => Class::Corrupt,
-            Self::Format(_) | Self::Checkpoint(_) | Self::Origin { .. } | Self::Entry { .. } => {
-                Class::Refused
-            }
+            Self::Subjects(e) => e.class(),
+            Self::Format(_)
+            | Self::Checkpoint(_)
+            | Self::Origin { .. }
+            | Self::Entry { .. }
+            | Self::Disclosure(_) => Class::Refused,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! decides; it must never look anything up in the register (the log stays checkable without it).
 
 use crate::base::ids::OfficerRole::{self, *};
-use crate::format::subject::looks_like_identifier;
+use crate::format::subject::{Commitment, SubjectId, looks_like_identifier};
 use serde_json::Value;
 
 /// Who may record a person in the subject register (and so put their subject id in a
@@ -47,6 +47,36 @@ const FREE_TEXT_KEYS: [&str; 12] = [
     "remarks",
     "result",
 ];
+
+/// Every person a statement (its JSON) names as a subject: their id and the commitment the
+/// statement carries, in the order they appear.
+pub fn subjects_named(body: &Value) -> Vec<(SubjectId, Commitment)> {
+    let mut out = Vec::new();
+    collect_subjects(body, &mut out);
+    out
+}
+
+fn collect_subjects(value: &Value, out: &mut Vec<(SubjectId, Commitment)>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("kind").and_then(Value::as_str) == Some("subject")
+                && let (Some(Ok(id)), Some(Ok(c))) = (
+                    map.get("subject")
+                        .and_then(Value::as_str)
+                        .map(str::parse::<SubjectId>),
+                    map.get("commitment")
+                        .and_then(Value::as_str)
+                        .map(str::parse::<Commitment>),
+                )
+            {
+                out.push((id, c));
+            }
+            map.values().for_each(|v| collect_subjects(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_subjects(v, out)),
+        _ => {}
+    }
+}
 
 /// What a statement says about a person that rules version 4 refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]

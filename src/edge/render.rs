@@ -329,6 +329,27 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
         say!("  {s}");
     }
     say!("");
+    if r.disclosed.is_empty() {
+        say!("Persons (orang): named by subject id only; this bundle discloses no personal data");
+    } else {
+        say!(
+            "Persons disclosed (identitas yang diungkapkan), each proven against the commitments signed into the log:"
+        );
+        for d in &r.disclosed {
+            let fields = serde_json::to_value(&d.fields).unwrap_or_default();
+            say!(
+                "  ✓ {} = {} — opens the commitment of seq {}",
+                d.subject,
+                fields,
+                d.seqs
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    say!("");
     items(&r.items);
     say!("");
     say!(

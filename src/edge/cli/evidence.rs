@@ -30,6 +30,12 @@ pub(super) struct BundleExportArgs {
     item: String,
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    /// For a court: add the personal data of the persons the bundle names, with the salts that prove it is what was recorded (read through the subject register as --officer with --key, logged; a local --ledger only)
+    #[arg(long, requires = "officer")]
+    disclose: bool,
+    /// Your staff number (NIP/NRP), for --disclose
+    #[arg(long, value_name = "ID")]
+    officer: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -62,6 +68,8 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         ledger: src,
         item,
         out,
+        disclose,
+        officer,
         json,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
@@ -71,7 +79,10 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
             out.display()
         )));
     }
-    let bytes = source(&src, clock)?.reads().bundle(&id)?;
+    let bytes = match officer.filter(|_| disclose) {
+        Some(officer) => disclosing_bundle(&src, &id, &officer)?,
+        None => source(&src, clock)?.reads().bundle(&id)?,
+    };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
     std::fs::write(&out, &bytes)
@@ -99,6 +110,33 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         );
     }
     Ok(())
+}
+
+/// The bundle of `item` with the personal data of the persons it names, read from the local
+/// ledger's register as `officer` (proven by `--key`).
+fn disclosing_bundle(
+    src: &SourceArg,
+    item: &crate::base::ids::ItemId,
+    officer: &str,
+) -> Result<Vec<u8>, Failure> {
+    let dir = src.place.ledger.as_deref().ok_or_else(|| {
+        Failure::usage("--disclose reads the subject register: give --ledger DIR, not --server")
+    })?;
+    let key_file = src
+        .read_key
+        .as_deref()
+        .ok_or_else(|| Failure::usage("--disclose needs --key FILE, your officer key"))?;
+    let officer = crate::base::ids::OfficerId::parse(officer).map_err(input("--officer"))?;
+    let ledger = super::common::open(dir)?;
+    let asker = crate::app::subjects::Asker::prove(
+        &ledger.state(),
+        &officer,
+        &super::common::read_key(key_file)?,
+    )
+    .map_err(Failure::from)?;
+    let mut bundle = crate::app::bundle::export(&ledger, item).map_err(Failure::from)?;
+    crate::app::bundle::disclose(&ledger, &mut bundle, &asker).map_err(Failure::from)?;
+    Ok(crate::app::reads::bundle_bytes(&bundle))
 }
 
 /// `custody bundle verify`.
