@@ -394,3 +394,83 @@ fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused()
         "{log}"
     );
 }
+
+/// A command's `--json` answer.
+fn json(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn through_the_server_the_register_answers_as_it_does_locally() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let server = common::Server::on_port_zero(&ledger);
+    let url = server.url.clone();
+    let remote = |args: &[&str], who: &str, officer: &str| {
+        custody()
+            .args(args)
+            .args([
+                "--server",
+                &url,
+                "--officer",
+                officer,
+                "--key",
+                &key(&ledger, who),
+            ])
+            .arg("--json")
+            .output()
+            .expect("runs")
+    };
+    // A gate officer records a new visitor over HTTP; the same NIK again is the same subject.
+    let record = [
+        "subject",
+        "record",
+        "--kind",
+        "visitor",
+        "--name",
+        "Budi Santoso",
+        "--nik",
+        "3174010101900001",
+    ];
+    let first = json(&remote(&record, "gate-officer-a", "198803222010121003"));
+    assert_eq!(first["new"], true);
+    let again = json(&remote(&record, "gate-officer-b", "199001152014022001"));
+    assert_eq!(
+        (again["new"].clone(), again["subject"].clone()),
+        (false.into(), first["subject"].clone())
+    );
+    assert_ne!(
+        again["commitment"], first["commitment"],
+        "a fresh salt each time"
+    );
+
+    // The investigator finds and reads her; the lab examiner may not read.
+    let lookup = ["subject", "lookup", "--nik", NIK];
+    let found = json(&remote(&lookup, "investigator", INVESTIGATOR));
+    let subject = found["subject"].as_str().expect("a subject").to_owned();
+    let shown = json(&remote(
+        &["subject", "show", &subject],
+        "investigator",
+        INVESTIGATOR,
+    ));
+    assert_eq!(shown["fields"]["name"], NAME);
+    let refused = remote(&["subject", "show", &subject], "lab-examiner", LAB_EXAMINER);
+    assert_eq!(refused.status.code(), Some(6));
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains(NAME));
+    let missing = remote(
+        &["subject", "lookup", "--nik", "3174019999999999"],
+        "investigator",
+        INVESTIGATOR,
+    );
+    assert_eq!(missing.status.code(), Some(4));
+    assert!(server.terminate());
+    let log = run_json(&["subject", "access-log", "--ledger", s(&ledger)]);
+    let shows = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "show" && e["officer"] == INVESTIGATOR)
+        .count();
+    assert_eq!(shows, 1, "the server logged the read: {log}");
+}

@@ -463,21 +463,64 @@ impl AccessLog {
     }
 }
 
-/// The DSSE payload type of a request to record a person (`POST /v1/subjects`): its signature
+/// The DSSE payload type of a signed request to the register (`POST /v1/subjects…`): its signature
 /// covers `pae(SUBJECT_REQUEST_TYPE, request)`, so it can never pass for a statement's.
 pub const SUBJECT_REQUEST_TYPE: &str = "application/vnd.custody.subject-request+json";
 
-/// A request to record a person, signed by the officer's key, for a server: `{"request":
-/// {"officer", "at", "fields"}, "sig"}`. The personal data travels only in this body (never in a
-/// URL, which servers log) and only over the server's TLS.
-pub fn signed_record_request(
-    fields: &PersonalFields,
-    officer: &OfficerId,
-    key: &SecretKey,
-    now: Timestamp,
-) -> Vec<u8> {
-    let request =
-        json!({"officer": officer, "at": now.unix_ms().div_euclid(1000), "fields": fields});
+/// What a signed request to the register asks (`POST /v1/subjects`, `POST /v1/subjects/lookup`).
+#[derive(Debug, Clone)]
+pub enum Ask {
+    /// Record this person (`SubjectRef` back).
+    Record(PersonalFields),
+    /// Find the subject an identifier belongs to.
+    Lookup(Identifier),
+}
+
+impl Ask {
+    fn to_json(&self) -> Value {
+        match self {
+            Self::Record(fields) => json!({"action": "record", "fields": fields}),
+            Self::Lookup(Identifier::Nik(nik)) => json!({"action": "lookup", "nik": nik}),
+            Self::Lookup(Identifier::Passport {
+                passport,
+                nationality,
+            }) => json!({"action": "lookup", "passport": passport, "nationality": nationality}),
+            Self::Lookup(Identifier::Sdp(sdp)) => json!({"action": "lookup", "sdp": sdp}),
+        }
+    }
+
+    fn from_json(v: &Value) -> Result<Self, RequestError> {
+        let text = |k: &'static str| {
+            v[k].as_str()
+                .map(str::to_owned)
+                .ok_or(RequestError::Field(k))
+        };
+        match v["action"].as_str() {
+            Some("record") => serde_json::from_value(v["fields"].clone())
+                .map(Self::Record)
+                .map_err(|e| RequestError::Invalid(format!("request/fields: {e}"))),
+            Some("lookup") if v.get("nik").is_some() => {
+                Ok(Self::Lookup(Identifier::Nik(text("nik")?)))
+            }
+            Some("lookup") if v.get("sdp").is_some() => {
+                Ok(Self::Lookup(Identifier::Sdp(text("sdp")?)))
+            }
+            Some("lookup") => Ok(Self::Lookup(Identifier::Passport {
+                passport: text("passport")?,
+                nationality: text("nationality")?,
+            })),
+            _ => Err(RequestError::Field("request/action")),
+        }
+    }
+}
+
+/// A request to the register, signed by the officer's key, for a server: `{"request":
+/// {"officer", "at", "action", …}, "sig"}`. Personal data and identifiers travel only in this
+/// body (never in a URL, which servers log) and only over the server's TLS.
+pub fn signed_request(ask: &Ask, officer: &OfficerId, key: &SecretKey, now: Timestamp) -> Vec<u8> {
+    let mut request = ask.to_json();
+    request["officer"] = json!(officer);
+    request["at"] = json!(now.unix_ms().div_euclid(1000));
     let text = request.to_string();
     let sig = key.sign(&crate::format::envelope::pae(
         SUBJECT_REQUEST_TYPE,
@@ -488,14 +531,13 @@ pub fn signed_record_request(
         .into_bytes()
 }
 
-/// Opens a signed request to record a person: the officer is enrolled, unrevoked and signed with
-/// their current key, within `READ_SIGNATURE_AGE_S_MAX` of `now`. Answers who asked and the
-/// fields (each checked by its rule).
-pub fn open_record_request(
+/// Opens a signed request to the register: the officer is enrolled, unrevoked and signed with
+/// their current key, within `READ_SIGNATURE_AGE_S_MAX` of `now`. Answers who asked and what.
+pub fn open_request(
     state: &State,
     body: &[u8],
     now: Timestamp,
-) -> Result<(Asker, PersonalFields), RequestError> {
+) -> Result<(Asker, Ask), RequestError> {
     use crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX;
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| RequestError::Malformed(format!("not JSON: {e}")))?;
@@ -505,32 +547,27 @@ pub fn open_record_request(
     let at = request["at"]
         .as_i64()
         .ok_or(RequestError::Field("request/at"))?;
-    let fields: PersonalFields = serde_json::from_value(request["fields"].clone())
-        .map_err(|e| RequestError::Invalid(format!("request/fields: {e}")))?;
     let sig = v["sig"]
         .as_str()
         .and_then(|s| Signature::from_base64(s).ok())
         .ok_or(RequestError::Field("sig"))?;
-    let o = state
+    let (o, key) = state
         .officer(&officer)
-        .filter(|o| o.revoked_at.is_none())
         .and_then(|o| o.current_key().map(|k| (o, k)))
         .ok_or(RequestError::NotVerified)?;
     let signed = crate::format::envelope::pae(SUBJECT_REQUEST_TYPE, request.to_string().as_bytes());
-    o.1.key
+    key.key
         .verify_strict(&signed, &sig)
         .map_err(|_| RequestError::NotVerified)?;
     let age = now.unix_ms().div_euclid(1000) - at;
     if !(-READ_SIGNATURE_AGE_S_MAX..=READ_SIGNATURE_AGE_S_MAX).contains(&age) {
         return Err(RequestError::Stale { age });
     }
-    Ok((
-        Asker::authenticated(officer, o.0.record.roles.clone()),
-        fields,
-    ))
+    let ask = Ask::from_json(request)?;
+    Ok((Asker::authenticated(officer, o.record.roles.clone()), ask))
 }
 
-/// Why a request to record a person was not taken.
+/// Why a signed request to the register was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum RequestError {
     #[error("permintaan rusak / malformed request: {0}")]

@@ -233,25 +233,40 @@ impl Remote {
         Ok((status, receipt))
     }
 
-    /// Records a person in the server's subject register as `officer` (the request signed with
-    /// `key`): answers the server's JSON (`subject`, `commitment`, `person`, `new`).
-    pub fn record_subject(
+    /// Sends a signed request to the server's subject register as `officer` (signed with `key`):
+    /// recording a person (`POST /v1/subjects`: `subject`, `commitment`, `person`, `new`) or
+    /// finding one (`POST /v1/subjects/lookup`: `subject`).
+    pub fn ask_register(
         &self,
-        fields: &crate::format::subject::PersonalFields,
+        ask: &crate::app::subjects::Ask,
         officer: &crate::base::ids::OfficerId,
         key: &crate::keys::signing::SecretKey,
     ) -> Result<serde_json::Value, ClientError> {
-        let body =
-            crate::app::subjects::signed_record_request(fields, officer, key, self.clock.now());
-        let url = format!("{}{}", self.base, crate::edge::server::routes::SUBJECTS);
+        use crate::app::subjects::Ask;
+        use crate::edge::server::routes;
+        let body = crate::app::subjects::signed_request(ask, officer, key, self.clock.now());
+        let route = match ask {
+            Ask::Record(_) => routes::SUBJECTS,
+            Ask::Lookup(_) => routes::SUBJECT_LOOKUP,
+        };
         let result = self
             .agent
-            .post(&url)
+            .post(&format!("{}{route}", self.base))
             .header("content-type", "application/json")
             .send(&body[..]);
         let (_, answer) = self.finish(result)?;
         serde_json::from_slice(&answer)
-            .map_err(|e| ClientError::Protocol(format!("the answer to recording a person: {e}")))
+            .map_err(|e| ClientError::Protocol(format!("the answer of the subject register: {e}")))
+    }
+
+    /// A person's data from the server's register (`GET /v1/subjects/{id}`, a signed read).
+    pub fn show_subject(
+        &self,
+        id: &crate::format::subject::SubjectId,
+    ) -> Result<serde_json::Value, ClientError> {
+        let body = self.get_signed(&crate::edge::server::routes::subject(&id.to_string()))?;
+        serde_json::from_slice(&body)
+            .map_err(|e| ClientError::Protocol(format!("the answer of the subject register: {e}")))
     }
 
     /// GETs a public path (checkpoint, proofs, tiles).
@@ -653,7 +668,8 @@ impl crate::app::demo::DemoTarget for Remote {
         officer: &crate::base::ids::OfficerId,
         key: &crate::keys::signing::SecretKey,
     ) -> Result<serde_json::Value, crate::app::compose::BuildError> {
-        let answer = self.record_subject(&fields, officer, key).map_err(|e| {
+        let ask = crate::app::subjects::Ask::Record(fields);
+        let answer = self.ask_register(&ask, officer, key).map_err(|e| {
             crate::app::compose::BuildError::Target {
                 class: e.class(),
                 message: e.to_string(),

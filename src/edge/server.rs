@@ -488,24 +488,65 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
     Ok(json_response(status, &view))
 }
 
-/// Records a person in the subject register for an officer's statement (`app::subjects`): the
-/// body is a request signed by the officer's key; the answer is the person's subject id and a
-/// commitment for the statement, never the personal data.
+/// The subject register for officers (`app::subjects`, docs/PRIVACY.md): the body is a request
+/// signed by the officer's key, so personal data and identifiers never travel in a URL. Recording
+/// answers the person's subject id and a commitment for the statement (201 new, 200 known);
+/// a lookup answers the subject id.
 async fn post_subject(State(app): State<Shared>, request: Request) -> ApiResult {
-    let body = json_body(request, "a request to record a person").await?;
+    let body = json_body(request, "a request to the subject register").await?;
     let ledger = Arc::clone(&app.ledger);
-    let recorded = blocking(move || {
+    let (status, view) = blocking(move || {
         let now = ledger.now();
-        let (asker, fields) = subjects::open_record_request(&ledger.state(), &body, now)?;
-        Ok(ledger.subjects()?.record(fields, &asker, now)?)
+        let (asker, ask) = subjects::open_request(&ledger.state(), &body, now)?;
+        let register = ledger.subjects()?;
+        Ok(match ask {
+            subjects::Ask::Record(fields) => {
+                let recorded = register.record(fields, &asker, now)?;
+                let status = if recorded.new {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                (status, subjects::recorded_view(&recorded))
+            }
+            subjects::Ask::Lookup(identifier) => match register.lookup(&identifier, &asker, now)? {
+                Some(subject) => (StatusCode::OK, serde_json::json!({"subject": subject})),
+                None => {
+                    return Err(ApiError::new(
+                        Class::NotFound,
+                        "tidak ada subjek dengan nomor itu / no subject has that number",
+                    ));
+                }
+            },
+        })
     })
     .await?;
-    let status = if recorded.new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json_response(status, &subjects::recorded_view(&recorded)))
+    Ok(json_response(status, &view))
+}
+
+/// A person's data (`GET /v1/subjects/{id}`), for a signed reader whose role may read it; the
+/// read is in the register's access log before it is answered.
+async fn get_subject(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id: crate::format::subject::SubjectId = id
+        .parse()
+        .map_err(|e: crate::format::subject::SubjectError| ApiError::from(e))?;
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || {
+        let roles = ledger
+            .state()
+            .officer(reader.officer())
+            .map(|o| o.record.roles.clone())
+            .unwrap_or_default();
+        let asker = subjects::Asker::authenticated(reader.officer().clone(), roles);
+        let shown = ledger.subjects()?.show(&id, &asker, ledger.now())?;
+        Ok(serde_json::json!({"subject": shown.subject, "fields": shown.fields, "salts": shown.salts.len()}))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
 }
 
 // ---- handlers: the public log ----
@@ -1102,6 +1143,8 @@ async fn log_requests(State(app): State<Shared>, mut request: Request, next: Nex
 pub mod routes {
     pub const STATEMENTS: &str = "/v1/statements";
     pub const SUBJECTS: &str = "/v1/subjects";
+    pub const SUBJECT_LOOKUP: &str = "/v1/subjects/lookup";
+    pub const SUBJECT: &str = "/v1/subjects/{id}";
     pub const CHECKPOINT: &str = "/v1/checkpoint";
     pub const ENTRY: &str = "/v1/entries/{seq}";
     pub const INCLUSION: &str = "/v1/proofs/inclusion";
@@ -1192,6 +1235,9 @@ pub mod routes {
     pub fn person(id: &str) -> String {
         fill(PERSON, id)
     }
+    pub fn subject(id: &str) -> String {
+        fill(SUBJECT, id)
+    }
     pub fn officer_holdings(id: &str) -> String {
         fill(OFFICER_HOLDINGS, id)
     }
@@ -1237,6 +1283,8 @@ macro_rules! route_table {
 route_table! {
     post routes::STATEMENTS => post_statement,
     post routes::SUBJECTS => post_subject,
+    post routes::SUBJECT_LOOKUP => post_subject,
+    get routes::SUBJECT => get_subject,
     get routes::CHECKPOINT => get_checkpoint,
     get routes::ENTRY => get_entry,
     get routes::INCLUSION => get_inclusion,

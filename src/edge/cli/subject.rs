@@ -8,7 +8,7 @@
 use super::args::{JsonArg, LedgerArg, PlaceArg};
 use super::common::{Failure, Outcome, input, open, print_json, read_key, remote, show};
 use crate::app::ledger::Ledger;
-use crate::app::subjects::{self, Asker, Identifier};
+use crate::app::subjects::{self, Ask, Asker, Identifier};
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
 use crate::format::subject::{PersonalFields, SubjectId, SubjectKind};
@@ -78,7 +78,7 @@ pub(super) struct RecordArgs {
 #[derive(Args, Debug)]
 pub(super) struct LookupArgs {
     #[command(flatten)]
-    ledger: LedgerArg,
+    place: PlaceArg,
     #[command(flatten)]
     asker: AskerArg,
     /// NIK, 16 digits
@@ -99,7 +99,7 @@ pub(super) struct LookupArgs {
 #[derive(Args, Debug)]
 pub(super) struct ShowArgs {
     #[command(flatten)]
-    ledger: LedgerArg,
+    place: PlaceArg,
     #[command(flatten)]
     asker: AskerArg,
     /// The subject id (subj-…)
@@ -142,8 +142,8 @@ pub(super) struct MasterKeyArgs {
 pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
     match command {
         SubjectCommand::Record(a) => record(a, clock),
-        SubjectCommand::Lookup(a) => lookup(a),
-        SubjectCommand::Show(a) => show_subject(a),
+        SubjectCommand::Lookup(a) => lookup(a, clock),
+        SubjectCommand::Show(a) => show_subject(a, clock),
         SubjectCommand::Erase(a) => erase(a),
         SubjectCommand::AccessLog(a) => access_log(a),
         SubjectCommand::MasterKey(a) => {
@@ -155,8 +155,8 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
 }
 
 /// The ledger, and the officer asking, proven by their key.
-fn opened(ledger: &LedgerArg, asker: &AskerArg) -> Result<(Ledger, Asker), Failure> {
-    let ledger = open(&ledger.ledger)?;
+fn opened(dir: &std::path::Path, asker: &AskerArg) -> Result<(Ledger, Asker), Failure> {
+    let ledger = open(dir)?;
     let asker = Asker::prove(&ledger.state(), &officer(asker)?, &read_key(&asker.key)?)
         .map_err(Failure::from)?;
     Ok((ledger, asker))
@@ -202,7 +202,7 @@ fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let key = read_key(&a.asker.key)?;
     let view = if let Some(url) = &a.place.server {
         remote(url, None, a.place.ca_cert.as_deref(), clock)?
-            .record_subject(&fields, &id, &key)
+            .ask_register(&Ask::Record(fields), &id, &key)
             .map_err(Failure::from)?
     } else {
         let ledger = open(a.place.ledger()?)?;
@@ -230,7 +230,7 @@ fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
     })
 }
 
-fn lookup(a: LookupArgs) -> Outcome {
+fn lookup(a: LookupArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let identifier = match (&a.nik, &a.passport, &a.sdp) {
         (Some(nik), _, _) => Identifier::Nik(nik.clone()),
         (_, Some(passport), _) => Identifier::Passport {
@@ -244,16 +244,27 @@ fn lookup(a: LookupArgs) -> Outcome {
             ));
         }
     };
-    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
-    let found = ledger
-        .subjects()
-        .and_then(|s| s.lookup(&identifier, &asker, ledger.now()))
-        .map_err(Failure::from)?;
-    let Some(subject) = found else {
-        return Err(Failure::new(
-            crate::base::class::Class::NotFound,
-            "tidak ada subjek dengan nomor itu / no subject has that number",
-        ));
+    let subject = if let Some(url) = &a.place.server {
+        let answer = remote(url, None, a.place.ca_cert.as_deref(), clock)?
+            .ask_register(
+                &Ask::Lookup(identifier),
+                &officer(&a.asker)?,
+                &read_key(&a.asker.key)?,
+            )
+            .map_err(Failure::from)?;
+        subject_id(answer["subject"].as_str().unwrap_or_default())?
+    } else {
+        let (ledger, asker) = opened(a.place.ledger()?, &a.asker)?;
+        ledger
+            .subjects()
+            .and_then(|s| s.lookup(&identifier, &asker, ledger.now()))
+            .map_err(Failure::from)?
+            .ok_or_else(|| {
+                Failure::new(
+                    crate::base::class::Class::NotFound,
+                    "tidak ada subjek dengan nomor itu / no subject has that number",
+                )
+            })?
     };
     let view = json!({"subject": subject});
     show(a.json.json, &view, || out!("{subject}"))
@@ -263,24 +274,30 @@ fn subject_id(text: &str) -> Result<SubjectId, Failure> {
     text.parse::<SubjectId>().map_err(input("subject"))
 }
 
-fn show_subject(a: ShowArgs) -> Outcome {
+fn show_subject(a: ShowArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let id = subject_id(&a.subject)?;
-    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
-    let shown = ledger
-        .subjects()
-        .and_then(|s| s.show(&id, &asker, ledger.now()))
-        .map_err(Failure::from)?;
-    let view =
-        json!({"subject": shown.subject, "fields": shown.fields, "salts": shown.salts.len()});
+    let view = if let Some(url) = &a.place.server {
+        let key = read_key(&a.asker.key)?;
+        remote(url, Some(key), a.place.ca_cert.as_deref(), clock)?
+            .show_subject(&id)
+            .map_err(Failure::from)?
+    } else {
+        let (ledger, asker) = opened(a.place.ledger()?, &a.asker)?;
+        let shown = ledger
+            .subjects()
+            .and_then(|s| s.show(&id, &asker, ledger.now()))
+            .map_err(Failure::from)?;
+        json!({"subject": shown.subject, "fields": shown.fields, "salts": shown.salts.len()})
+    };
     show(a.json.json, &view, || {
-        out!("subject (subjek): {}", shown.subject);
+        out!("subject (subjek): {id}");
         out!("{}", view["fields"]);
     })
 }
 
 fn erase(a: EraseArgs) -> Outcome {
     let id = subject_id(&a.subject)?;
-    let (ledger, asker) = opened(&a.ledger, &a.asker)?;
+    let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
     ledger
         .subjects()
         .and_then(|s| s.erase(&id, &a.basis, &asker, ledger.now()))
