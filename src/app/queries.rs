@@ -179,15 +179,39 @@ pub fn incident(store: &LedgerStore, id: &str) -> Result<Incident, StoreError> {
     })
 }
 
-/// Every event involving a person: `SDP:…`, `NIK:…`, `PASSPORT:<nat>:…` or an officer's NIP/NRP.
+/// Every event involving a person: a subject id (with every subject id linked to it as the same
+/// person, `subjects_linked`), an officer's NIP/NRP, or before rules version 4 `SDP:…`, `NIK:…`,
+/// `PASSPORT:<nat>:…`. In log order, each event once.
 pub fn person(store: &LedgerStore, key: &str) -> Result<Vec<Value>, StoreError> {
-    let mut p = projection::key(projection::PERSONS, &[key.as_bytes()]);
-    p.push(0);
-    store
-        .projection_scan(&p)?
-        .iter()
-        .map(|(_, v)| parse::<PersonEvent>(v, "person event").map(|e| e.to_json()))
-        .collect()
+    let mut events: std::collections::BTreeMap<u64, Value> = std::collections::BTreeMap::new();
+    for id in linked(store, key)? {
+        let mut p = projection::key(projection::PERSONS, &[id.as_bytes()]);
+        p.push(0);
+        for (_, v) in store.projection_scan(&p)? {
+            let e = parse::<PersonEvent>(&v, "person event")?;
+            events.entry(e.event.seq).or_insert_with(|| e.to_json());
+        }
+    }
+    Ok(events.into_values().collect())
+}
+
+/// `key` and every subject id linked to it, directly or through others (a link names two ids;
+/// a person recorded on three devices takes two links).
+fn linked(store: &LedgerStore, key: &str) -> Result<Vec<String>, StoreError> {
+    let mut found = vec![key.to_owned()];
+    let mut next = 0;
+    while let Some(id) = found.get(next).cloned() {
+        next += 1;
+        let mut p = projection::key(projection::LINKS, &[id.as_bytes()]);
+        p.push(0);
+        for other in store.projection_keys(&p)? {
+            let other = String::from_utf8_lossy(&other[p.len()..]).into_owned();
+            if !found.contains(&other) {
+                found.push(other);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Per-facility counts: events, items, and items by status.

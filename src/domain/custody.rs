@@ -467,6 +467,10 @@ fn check_body(
         | Body::LabRequested(_)
         | Body::StatusDetermined(_)
         | Body::InventoryCounted(_) => Ok(()),
+        Body::SubjectsLinked(b) if b.subject == b.same_as => Err(RuleError::LinkToItself {
+            subject: b.subject.to_string(),
+        }),
+        Body::SubjectsLinked(_) => Ok(()),
         Body::LedgerGenesis { .. }
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
@@ -850,6 +854,7 @@ impl Fold<'_> {
             Body::NoteAdded { .. } => {}
             Body::SearchConducted(_)
             | Body::InventoryCounted(_)
+            | Body::SubjectsLinked(_)
             | Body::LedgerGenesis { .. }
             | Body::OfficerEnrolled { .. }
             | Body::OfficerKeyRotated { .. }

@@ -33,8 +33,9 @@ const CLEAR_PERSON_KINDS: [&str; 3] = ["inmate", "visitor", "foreign_national"];
 
 /// Object keys whose string values are an officer's free text (and so may be checked for
 /// identifiers): every field the schemas describe as a note, a place or a description.
-const FREE_TEXT_KEYS: [&str; 12] = [
+const FREE_TEXT_KEYS: [&str; 13] = [
     "text",
+    "basis",
     "concealment",
     "location",
     "purpose",

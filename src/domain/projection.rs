@@ -31,6 +31,8 @@ pub const INCIDENT_EVENTS: &[u8] = b"ne\0";
 pub const INCIDENT_ITEMS: &[u8] = b"ni\0";
 pub const INCIDENT_PERSONS: &[u8] = b"np\0";
 pub const PERSONS: &[u8] = b"pe\0";
+/// Subjects linked as one person (`subjects_linked`): `sl\0<subject>\0<other>` → the seq.
+pub const LINKS: &[u8] = b"sl\0";
 pub const FACILITY: &[u8] = b"f\0";
 /// The watermark: the log size the views reflect.
 pub const WATERMARK: &[u8] = b"\0watermark";
@@ -179,6 +181,10 @@ pub fn summary(statement: &Statement) -> String {
         Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
         Body::RulesAdopted { version } => format!("rules version {version} adopted"),
+        Body::SubjectsLinked(b) => format!(
+            "{} and {} are one person: {}",
+            b.subject, b.same_as, b.basis
+        ),
     }
 }
 
@@ -391,6 +397,14 @@ pub fn writes(
         incident_writes(&mut out, incident, seq, &event, &persons);
     }
     person_writes(&mut out, statement, seq, &event, persons);
+    if let Body::SubjectsLinked(b) = &statement.body {
+        for (a, z) in [(b.subject, b.same_as), (b.same_as, b.subject)] {
+            out.push(Write::Put {
+                key: key(LINKS, &[a.to_string().as_bytes(), z.to_string().as_bytes()]),
+                value: encode(&seq),
+            });
+        }
+    }
     out
 }
 
@@ -553,6 +567,11 @@ fn named_persons(statement: &Statement) -> Vec<(String, PersonView)> {
                 persons.push((k, (&b.possessor).into()));
             }
         }
+        Body::SubjectsLinked(b) => {
+            for id in [b.subject, b.same_as] {
+                persons.push((id.to_string(), PersonView::Linked { subject: id }));
+            }
+        }
         Body::Returned(b) => {
             if let Some(p) = &b.owner
                 && let Some(k) = p.key()
@@ -698,11 +717,6 @@ impl PersonEvent {
 /// itself cannot read back). Its JSON is the person's, `kind` and all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PersonView {
-    Subject {
-        category: SubjectKind,
-        subject: SubjectId,
-        commitment: Commitment,
-    },
     Inmate {
         sdp: String,
         name: Option<String>,
@@ -721,6 +735,16 @@ pub enum PersonView {
     },
     Unidentified {
         description: String,
+    },
+    // New variants go last: a view's bytes name its variant by position (postcard).
+    Subject {
+        category: SubjectKind,
+        subject: SubjectId,
+        commitment: Commitment,
+    },
+    /// A subject as a link names it: the id alone (a link carries no commitment).
+    Linked {
+        subject: SubjectId,
     },
 }
 
@@ -757,6 +781,9 @@ impl PersonView {
     /// The person as the incident query answers it (the statement's JSON of the person).
     pub fn to_json(&self) -> serde_json::Value {
         let person = match self.clone() {
+            Self::Linked { subject } => {
+                return serde_json::json!({"kind": "subject", "subject": subject});
+            }
             Self::Subject {
                 category,
                 subject,

@@ -133,6 +133,7 @@ pub const TYPE_RULES: &[TypeRule] = &[
     row(T::NoteAdded, &[signer(S::Author, 1, 1, ACTING_ROLES)]),
     row(T::Correction, &[signer(S::Author, 1, 1, ACTING_ROLES), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
     row(T::RulesAdopted, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::SubjectsLinked, &[signer(S::Actor, 1, 1, &[Investigator, SecurityOfficer]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -405,6 +406,10 @@ pub enum RuleError {
         "field {field} holds something shaped like a {what} number: under rules version 4 free text may not identify a person; record the person as a subject instead / teks bebas tidak boleh memuat nomor identitas orang; catat orang itu sebagai subjek"
     )]
     IdentifierInText { field: String, what: &'static str },
+    #[error(
+        "field same_as is {subject}, the same as field subject: a link joins two subject ids of one person / penggabungan menghubungkan dua id subjek yang berbeda"
+    )]
+    LinkToItself { subject: String },
     #[error(
         "field version is {version}, but rules version {in_force} is already in force (since seq {since}); rules_adopted must name a newer version"
     )]
@@ -1106,6 +1111,7 @@ impl crate::base::class::Classify for RuleError {
             Self::PersonInClear { field, .. } | Self::IdentifierInText { field, .. } => {
                 Some(field.clone())
             }
+            Self::LinkToItself { .. } => Some("/same_as".into()),
             _ => None,
         }
     }

@@ -197,6 +197,7 @@ pub const WRITE_SCOPE: &[WriteRule] = &[
     row(T::InventoryCounted, Items(ON_ITEMS)),
     row(T::NoteAdded, Items(ON_ITEMS)),
     row(T::Correction, Items(ON_ITEMS)),
+    row(T::SubjectsLinked, Items(ON_ITEMS)),
 ];
 
 pub fn write_rule(kind: StatementType) -> &'static WriteRule {

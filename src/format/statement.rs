@@ -100,6 +100,7 @@ statement_types! {
     NoteAdded => "note_added", "catatan";
     Correction => "correction", "ralat";
     RulesAdopted => "rules_adopted", "penetapan versi aturan";
+    SubjectsLinked => "subjects_linked", "penggabungan subjek";
 }
 
 impl StatementType {
@@ -550,6 +551,15 @@ pub enum Body {
     RulesAdopted {
         version: u32,
     },
+    SubjectsLinked(SubjectsLinked),
+}
+
+/// Two subject ids that are one person (recorded twice, e.g. offline on two devices).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectsLinked {
+    pub subject: SubjectId,
+    pub same_as: SubjectId,
+    pub basis: String,
 }
 
 impl Body {
@@ -581,6 +591,7 @@ impl Body {
             Self::InventoryCounted(_) => StatementType::InventoryCounted,
             Self::Correction(_) => StatementType::Correction,
             Self::RulesAdopted { .. } => StatementType::RulesAdopted,
+            Self::SubjectsLinked(_) => StatementType::SubjectsLinked,
         }
     }
 
@@ -595,6 +606,7 @@ impl Body {
             | Self::OfficerRevoked { .. }
             | Self::RulesAdopted { .. }
             | Self::SearchConducted(_)
+            | Self::SubjectsLinked(_)
             | Self::InventoryCounted(_) => Vec::new(),
             Self::NoteAdded { item, .. } => item.iter().map(|i| (i.clone(), false)).collect(),
             Self::Correction(c) => c.item.iter().map(|i| (i.clone(), false)).collect(),
@@ -773,6 +785,7 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         StatementType::RulesAdopted => Body::RulesAdopted {
             version: typed::<RulesAdoptedWire>(value)?.version,
         },
+        StatementType::SubjectsLinked => Body::SubjectsLinked(typed(value)?),
     })
 }
 
