@@ -474,3 +474,85 @@ fn through_the_server_the_register_answers_as_it_does_locally() {
         .count();
     assert_eq!(shows, 1, "the server logged the read: {log}");
 }
+
+#[test]
+fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let inv = key(&ledger, "investigator");
+    let old = dir.path().join("old.key");
+    std::fs::copy(ledger.join("private/master-key"), &old).expect("keeps the old key");
+    let new = dir.path().join("new.key");
+    let made = custody()
+        .args(["subject", "master-key", "--out", s(&new)])
+        .output()
+        .expect("runs");
+    assert!(made.status.success());
+    // A rotation that died before re-wrapping left its key waiting: opening removes it.
+    let waiting = ledger.join("private/master-key.next");
+    std::fs::copy(&new, &waiting).expect("a waiting key");
+    let subject = visitor(l, &inv);
+    assert!(
+        !waiting.exists(),
+        "the register was still under the old key"
+    );
+
+    let rotated = custody()
+        .args([
+            "subject",
+            "rotate-master-key",
+            "--ledger",
+            l,
+            "--new",
+            s(&new),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+    assert_eq!(
+        std::fs::read(ledger.join("private/master-key")).expect("key"),
+        std::fs::read(&new).expect("key"),
+        "the new key is in place"
+    );
+    let shown = run_json(&[
+        "subject",
+        "show",
+        &subject,
+        "--officer",
+        INVESTIGATOR,
+        "--key",
+        &inv,
+        "--ledger",
+        l,
+    ]);
+    assert_eq!(
+        shown["fields"]["nik"], NIK,
+        "the subject survived the rotation"
+    );
+    let with_old = custody()
+        .env("CUSTODY_MASTER_KEY", &old)
+        .args([
+            "subject",
+            "show",
+            &subject,
+            "--officer",
+            INVESTIGATOR,
+            "--key",
+            &inv,
+            "--ledger",
+            l,
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        with_old.status.code(),
+        Some(2),
+        "the old key no longer opens the register"
+    );
+    assert!(String::from_utf8_lossy(&with_old.stderr).contains("wrong master key"));
+}

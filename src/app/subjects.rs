@@ -243,9 +243,8 @@ impl Subjects {
                 path: key_path.display().to_string(),
             });
         }
-        let master = MasterKey::read(&key_path)?;
         let register_dir = dir.join(REGISTER_DIR);
-        let register = Register::open(&register_dir, &master)?;
+        let register = open_rotating(&key_path, &register_dir)?;
         let log = AccessLog::open(register_dir.join(ACCESS_LOG_FILE), ledger_key)?;
         Ok(Self {
             register: Mutex::new(register),
@@ -352,6 +351,88 @@ impl Subjects {
     pub fn access_log(&self) -> Result<Vec<Value>, SubjectsError> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).entries()
     }
+}
+
+/// Where a rotation keeps the new master key until the register is re-wrapped under it: beside
+/// the master key file, renamed over it once the rotation is durable.
+fn next_key_path(key_path: &Path) -> PathBuf {
+    let mut name = key_path.as_os_str().to_owned();
+    name.push(".next");
+    PathBuf::from(name)
+}
+
+/// Opens the register with the master key at `key_path`, finishing a rotation a crash
+/// interrupted: if the register is already wrapped under the key waiting in `<key>.next`, that
+/// key is renamed into place; if it is still under the old one, the waiting key is removed.
+fn open_rotating(key_path: &Path, register_dir: &Path) -> Result<Register, SubjectsError> {
+    let next = next_key_path(key_path);
+    match Register::open(register_dir, &MasterKey::read(key_path)?) {
+        Err(RegisterError::WrongMasterKey { .. }) if next.exists() => {
+            let register = Register::open(register_dir, &MasterKey::read(&next)?)?;
+            replace_key_file(&next, key_path)?;
+            Ok(register)
+        }
+        Ok(register) => {
+            if next.exists() {
+                std::fs::remove_file(&next).map_err(|e| io_error(&next, &e))?;
+            }
+            Ok(register)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> SubjectsError {
+    SubjectsError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Renames `from` over `to` and makes the rename durable.
+fn replace_key_file(from: &Path, to: &Path) -> Result<(), SubjectsError> {
+    std::fs::rename(from, to).map_err(|e| io_error(to, &e))?;
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, &e))
+}
+
+/// Rotates the register of the ledger in `dir` (closed: nothing else has it open) to the master
+/// key in `new_key`: the new key is copied beside the current one (`<key>.next`, 0600, durable),
+/// every subject's key re-wrapped under it (`Register::rotate_master`), then the copy renamed
+/// over the current key file. A crash at any step leaves a register that opens
+/// (`open_rotating`). The old key must then be destroyed wherever else it is kept (backups):
+/// the old slot file's blocks still hold keys wrapped under it (docs/PRIVACY.md).
+pub fn rotate_master_key(dir: &Path, new_key: &Path) -> Result<(), SubjectsError> {
+    let key_path = master_key_path(dir);
+    let register_dir = dir.join(REGISTER_DIR);
+    let mut register = open_rotating(&key_path, &register_dir)?;
+    let new = MasterKey::read(new_key)?;
+    let next = next_key_path(&key_path);
+    copy_key_file(new_key, &next)?;
+    register.rotate_master(&new)?;
+    drop(register);
+    replace_key_file(&next, &key_path)
+}
+
+/// Copies a key file to `to` (created 0600, never over an existing file), durably.
+fn copy_key_file(from: &Path, to: &Path) -> Result<(), SubjectsError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let bytes = std::fs::read(from).map_err(|e| io_error(from, &e))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(to)
+        .map_err(|e| io_error(to, &e))?;
+    file.write_all(&bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io_error(to, &e))?;
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| io_error(dir, &e))
 }
 
 /// The identifiers of `fields` a person may be found by.

@@ -31,6 +31,17 @@ pub(super) enum SubjectCommand {
     AccessLog(AccessLogArgs),
     /// Make a new master key file (0600) for a register kept outside the ledger folder (CUSTODY_MASTER_KEY)
     MasterKey(MasterKeyArgs),
+    /// Re-wrap every person's key under a new master key (make it with `master-key`), then put it in place of the old one; the ledger must not be open elsewhere
+    RotateMasterKey(RotateArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RotateArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    /// The new master key file
+    #[arg(long, value_name = "FILE")]
+    new: PathBuf,
 }
 
 /// The officer who asks and the key that proves it.
@@ -146,6 +157,23 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
         SubjectCommand::Show(a) => show_subject(a, clock),
         SubjectCommand::Erase(a) => erase(a),
         SubjectCommand::AccessLog(a) => access_log(a),
+        SubjectCommand::RotateMasterKey(a) => {
+            let _lock = crate::storage::recovery::LedgerLock::try_acquire(&a.ledger.ledger)
+                .map_err(Failure::from)?
+                .ok_or_else(|| {
+                    Failure::new(
+                        crate::base::class::Class::Unavailable,
+                        "the ledger is open elsewhere (is `custody serve` running on it?); stop it first",
+                    )
+                })?;
+            subjects::rotate_master_key(&a.ledger.ledger, &a.new).map_err(Failure::from)?;
+            eprintln!(
+                "every key in the register is now wrapped under {}; it replaced {}. Destroy every other copy of the old master key (backups too).",
+                a.new.display(),
+                subjects::master_key_path(&a.ledger.ledger).display()
+            );
+            Ok(())
+        }
         SubjectCommand::MasterKey(a) => {
             crate::storage::register::generate_master_key(&a.out).map_err(Failure::from)?;
             eprintln!("wrote a new master key to {}", a.out.display());
