@@ -484,11 +484,7 @@ fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
     let old = dir.path().join("old.key");
     std::fs::copy(ledger.join("private/master-key"), &old).expect("keeps the old key");
     let new = dir.path().join("new.key");
-    let made = custody()
-        .args(["subject", "master-key", "--out", s(&new)])
-        .output()
-        .expect("runs");
-    assert!(made.status.success());
+    run_json(&["subject", "master-key", "--out", s(&new)]);
     // A rotation that died before re-wrapping left its key waiting: opening removes it.
     let waiting = ledger.join("private/master-key.next");
     std::fs::copy(&new, &waiting).expect("a waiting key");
@@ -498,28 +494,20 @@ fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
         "the register was still under the old key"
     );
 
-    let rotated = custody()
-        .args([
-            "subject",
-            "rotate-master-key",
-            "--ledger",
-            l,
-            "--new",
-            s(&new),
-        ])
-        .output()
-        .expect("runs");
-    assert!(
-        rotated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&rotated.stderr)
-    );
+    run_json(&[
+        "subject",
+        "rotate-master-key",
+        "--ledger",
+        l,
+        "--new",
+        s(&new),
+    ]);
     assert_eq!(
         std::fs::read(ledger.join("private/master-key")).expect("key"),
         std::fs::read(&new).expect("key"),
         "the new key is in place"
     );
-    let shown = run_json(&[
+    let show = [
         "subject",
         "show",
         &subject,
@@ -527,32 +515,22 @@ fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
         INVESTIGATOR,
         "--key",
         &inv,
-        "--ledger",
-        l,
-    ]);
+    ];
+    let shown = run_json(&[&show[..], &["--ledger", l]].concat());
     assert_eq!(
         shown["fields"]["nik"], NIK,
         "the subject survived the rotation"
     );
     let with_old = custody()
         .env("CUSTODY_MASTER_KEY", &old)
-        .args([
-            "subject",
-            "show",
-            &subject,
-            "--officer",
-            INVESTIGATOR,
-            "--key",
-            &inv,
-            "--ledger",
-            l,
-        ])
+        .args(show)
+        .args(["--ledger", l])
         .output()
         .expect("runs");
     assert_eq!(
         with_old.status.code(),
         Some(2),
-        "the old key no longer opens the register"
+        "the old key no longer opens it"
     );
     assert!(String::from_utf8_lossy(&with_old.stderr).contains("wrong master key"));
 }

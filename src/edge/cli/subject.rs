@@ -42,6 +42,8 @@ pub(super) struct RotateArgs {
     /// The new master key file
     #[arg(long, value_name = "FILE")]
     new: PathBuf,
+    #[command(flatten)]
+    json: JsonArg,
 }
 
 /// The officer who asks and the key that proves it.
@@ -147,6 +149,8 @@ pub(super) struct MasterKeyArgs {
     /// Where to write it (never overwritten)
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
+    #[command(flatten)]
+    json: JsonArg,
 }
 
 /// `custody subject …`.
@@ -167,17 +171,21 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
                     )
                 })?;
             subjects::rotate_master_key(&a.ledger.ledger, &a.new).map_err(Failure::from)?;
-            eprintln!(
-                "every key in the register is now wrapped under {}; it replaced {}. Destroy every other copy of the old master key (backups too).",
-                a.new.display(),
-                subjects::master_key_path(&a.ledger.ledger).display()
-            );
-            Ok(())
+            let view = json!({"rotated": true, "key": subjects::master_key_path(&a.ledger.ledger).display().to_string()});
+            show(a.json.json, &view, || {
+                out!(
+                    "every key in the register is now wrapped under {}; it replaced {}. Destroy every other copy of the old master key (backups too).",
+                    a.new.display(),
+                    subjects::master_key_path(&a.ledger.ledger).display()
+                );
+            })
         }
         SubjectCommand::MasterKey(a) => {
             crate::storage::register::generate_master_key(&a.out).map_err(Failure::from)?;
-            eprintln!("wrote a new master key to {}", a.out.display());
-            Ok(())
+            let view = json!({"out": a.out.display().to_string()});
+            show(a.json.json, &view, || {
+                out!("wrote a new master key to {} (mode 0600)", a.out.display());
+            })
         }
     }
 }
