@@ -181,3 +181,50 @@ fn a_layout_file_custody_did_not_write_is_refused_as_corrupt() {
         .expect("runs");
     assert_eq!(damaged.status.code(), Some(3));
 }
+
+/// A ledger recorded with persons in the clear: after the layout upgrade, `custody subject
+/// migrate` moves their data into the register (the admin acting), where the NIK finds the
+/// person and a reader with scope sees their name; the log is unchanged and still verifies.
+#[test]
+fn persons_recorded_in_the_clear_move_into_the_register_and_the_log_stays() {
+    let (_tmp, dir) = v1_copy();
+    let l = s(&dir);
+    run_json(&["upgrade", "--ledger", l]);
+    let before = run_json(&["checkpoint", "--ledger", l]);
+    let admin = format!("{V1}/keys/admin.pem");
+    let asker = [
+        "--officer",
+        "197905112005011002",
+        "--key",
+        admin.as_str(),
+        "--ledger",
+        l,
+    ];
+    let report = run_json(&[&["subject", "migrate"][..], &asker].concat());
+    assert_eq!(report["entries"], V1_ENTRIES);
+    assert_eq!(
+        (report["persons"].as_u64(), report["new_subjects"].as_u64()),
+        (Some(3), Some(1)),
+        "{report}"
+    );
+    let found = run_json(
+        &[
+            &["subject", "lookup", "--nik", "3174055708900003"][..],
+            &asker,
+        ]
+        .concat(),
+    );
+    let subject = found["subject"].as_str().expect("a subject");
+    assert!(subject.starts_with("subj-"));
+    let again = run_json(&[&["subject", "migrate"][..], &asker].concat());
+    assert_eq!(
+        again["new_subjects"], 0,
+        "a second run finds everyone already there"
+    );
+    assert_eq!(
+        run_json(&["checkpoint", "--ledger", l]),
+        before,
+        "the log is unchanged"
+    );
+    assert_eq!(run_json(&["verify", "--ledger", l])["ok"], true);
+}

@@ -841,6 +841,21 @@ impl Ledger {
         self.shared.clock.now()
     }
 
+    /// Moves the personal data of the persons this ledger's older entries name in the clear into
+    /// its subject register (`subjects::migrate`), as `asker`.
+    pub fn migrate_subjects(
+        &self,
+        asker: &subjects::Asker,
+    ) -> Result<subjects::Migrated, SubjectsError> {
+        subjects::migrate(
+            self.dir(),
+            self.store(),
+            || self.subjects(),
+            asker,
+            self.now(),
+        )
+    }
+
     /// The subject register of this ledger (personal data of the people its statements name by
     /// subject id), opened on first use with the master key (`subjects::master_key_path`) and the
     /// ledger's key, which signs its access log. A replica has no register.

@@ -684,3 +684,91 @@ impl Classify for RequestError {
         }
     }
 }
+
+/// What `migrate` found in a ledger recorded with persons in the clear (rules versions 1–3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Migrated {
+    /// Entries read.
+    pub entries: u64,
+    /// Persons named in the clear, counted once per statement that names them.
+    pub persons: u64,
+    /// Persons put into the register for the first time.
+    pub new_subjects: u64,
+    /// Persons whose fields do not pass today's rules (kept in the log as they are, not moved).
+    pub skipped: u64,
+}
+
+/// Leaves read per chunk while migrating: bounded memory on a ledger of any size.
+const MIGRATE_CHUNK_LEAVES: u64 = 4096;
+
+/// Moves the personal data of every person a ledger names in the clear (entries recorded under
+/// rules versions 1–3) into its subject register, as `asker` (an administrator or another role
+/// that may record people): each identifier then finds its subject, whose data can be read with
+/// scope, disclosed to a court and erased. The log's entries stay as they are — an immutable log
+/// cannot be changed — so what mirrors and bundles already hold is not taken back
+/// (docs/PRIVACY.md, "Ledgers recorded before rules version 4"). Makes the ledger's master key if
+/// it has none.
+pub fn migrate(
+    dir: &Path,
+    store: &crate::storage::store::LedgerStore,
+    subjects: impl FnOnce() -> Result<std::sync::Arc<Subjects>, SubjectsError>,
+    asker: &Asker,
+    now: Timestamp,
+) -> Result<Migrated, SubjectsError> {
+    if !master_key_path(dir).exists() {
+        create_master_key(dir)?;
+    }
+    let register = subjects()?;
+    let mut report = Migrated::default();
+    let size = store.log_len();
+    let mut at = 0;
+    while at < size {
+        let end = size.min(at + MIGRATE_CHUNK_LEAVES);
+        let leaves = store
+            .leaves(at, end)
+            .map_err(|e| SubjectsError::AccessLog(format!("reading the log: {e}")))?;
+        for bytes in leaves {
+            report.entries += 1;
+            let Ok(leaf) = crate::format::leaf::Leaf::decode(&bytes) else {
+                continue;
+            };
+            let Ok(body) = serde_json::from_slice::<Value>(leaf.envelope.payload()) else {
+                continue;
+            };
+            for person in privacy::clear_persons(&body) {
+                report.persons += 1;
+                match clear_fields(&person) {
+                    Some(fields) => {
+                        if register.record(fields, asker, now)?.new {
+                            report.new_subjects += 1;
+                        }
+                    }
+                    None => report.skipped += 1,
+                }
+            }
+        }
+        at = end;
+    }
+    Ok(report)
+}
+
+/// The personal fields of a person named in the clear (`{"kind": "visitor", "nik", "name"}`, …),
+/// if they pass today's rules.
+fn clear_fields(person: &Value) -> Option<PersonalFields> {
+    let text = |k: &str| person.get(k).and_then(Value::as_str);
+    let kind: SubjectKind = serde_json::from_value(person.get("kind")?.clone()).ok()?;
+    let mut f = PersonalFields::new(kind);
+    if let Some(name) = text("name") {
+        f = f.with_name(name).ok()?;
+    }
+    if let Some(nik) = text("nik") {
+        f = f.with_nik(nik).ok()?;
+    }
+    if let (Some(p), Some(n)) = (text("passport"), text("nationality")) {
+        f = f.with_passport(p, n).ok()?;
+    }
+    if let Some(sdp) = text("sdp") {
+        f = f.with_sdp(sdp).ok()?;
+    }
+    Some(f)
+}

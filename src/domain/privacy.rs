@@ -79,6 +79,31 @@ fn collect_subjects(value: &Value, out: &mut Vec<(SubjectId, Commitment)>) {
     }
 }
 
+/// Every person a statement (its JSON) names with identifiers in the clear (kinds `inmate`,
+/// `visitor`, `foreign_national`, recorded under rules versions 1–3), as the objects it holds.
+pub fn clear_persons(body: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    collect_clear(body, &mut out);
+    out
+}
+
+fn collect_clear(value: &Value, out: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(kind)) = map.get("kind")
+                && CLEAR_PERSON_KINDS.contains(&kind.as_str())
+                && is_person(map)
+            {
+                out.push(value.clone());
+                return;
+            }
+            map.values().for_each(|v| collect_clear(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_clear(v, out)),
+        _ => {}
+    }
+}
+
 /// What a statement says about a person that rules version 4 refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {

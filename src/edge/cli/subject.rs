@@ -31,8 +31,20 @@ pub(super) enum SubjectCommand {
     AccessLog(AccessLogArgs),
     /// Make a new master key file (0600) for a register kept outside the ledger folder (CUSTODY_MASTER_KEY)
     MasterKey(MasterKeyArgs),
+    /// Move the personal data of the persons older entries name in the clear (rules versions 1-3) into the register; the entries themselves stay as they are (docs/PRIVACY.md)
+    Migrate(MigrateArgs),
     /// Re-wrap every person's key under a new master key (make it with `master-key`), then put it in place of the old one; the ledger must not be open elsewhere
     RotateMasterKey(RotateArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct MigrateArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    #[command(flatten)]
+    json: JsonArg,
 }
 
 #[derive(Args, Debug)]
@@ -161,6 +173,7 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
         SubjectCommand::Show(a) => show_subject(a, clock),
         SubjectCommand::Erase(a) => erase(a),
         SubjectCommand::AccessLog(a) => access_log(a),
+        SubjectCommand::Migrate(a) => migrate(a),
         SubjectCommand::RotateMasterKey(a) => {
             let _lock = crate::storage::recovery::LedgerLock::try_acquire(&a.ledger.ledger)
                 .map_err(Failure::from)?
@@ -343,6 +356,21 @@ fn erase(a: EraseArgs) -> Outcome {
         out!(
             "erased (dihapus): {id}; the log still verifies, the register can no longer show or find this person"
         );
+    })
+}
+
+fn migrate(a: MigrateArgs) -> Outcome {
+    let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
+    let report = ledger.migrate_subjects(&asker).map_err(Failure::from)?;
+    show(a.json.json, &report, || {
+        out!(
+            "{} entries read; {} persons named in the clear, {} new in the register, {} not moved (fields that fail today's rules)",
+            report.entries,
+            report.persons,
+            report.new_subjects,
+            report.skipped
+        );
+        out!("The entries still hold what they held: the log cannot be changed (docs/PRIVACY.md).");
     })
 }
 
