@@ -263,19 +263,7 @@ fn an_erased_person_can_no_longer_be_shown_or_found_and_the_log_still_verifies()
         .output()
         .expect("runs");
     assert_eq!(by_investigator.status.code(), Some(6));
-    run_json(&[
-        "subject",
-        "erase",
-        &subject,
-        "--basis",
-        "retention period ended (test)",
-        "--officer",
-        ADMIN,
-        "--key",
-        &key(&ledger, "admin"),
-        "--ledger",
-        l,
-    ]);
+    erase_when_due(&ledger, &subject);
     for args in [
         vec!["subject", "show", subject.as_str()],
         vec!["subject", "lookup", "--nik", NIK],
@@ -297,6 +285,43 @@ fn an_erased_person_can_no_longer_be_shown_or_found_and_the_log_still_verifies()
             file.display()
         );
     }
+}
+
+/// Erases `subject` as the administrator the way retention allows: refused while no table makes
+/// her due, listed as due once a table is adopted whose period has run out since her last act
+/// (August 2025), then erased with that basis.
+fn erase_when_due(ledger: &Path, subject: &str) {
+    let l = s(ledger);
+    let admin_key = key(ledger, "admin");
+    let admin = [
+        "--officer",
+        ADMIN,
+        "--key",
+        admin_key.as_str(),
+        "--ledger",
+        l,
+    ];
+    let erase = [
+        &[
+            "subject",
+            "erase",
+            subject,
+            "--basis",
+            "retention period ended",
+        ][..],
+        &admin,
+    ]
+    .concat();
+    let early = custody().args(&erase).output().expect("runs");
+    assert_eq!(early.status.code(), Some(1), "no table yet: retained");
+    assert!(String::from_utf8_lossy(&early.stderr).contains("still retained"));
+    let table = ledger.with_extension("retention.json");
+    std::fs::write(&table, r#"{"version": 1, "periods": [{"category": "visitor", "days": 30, "source": "Keputusan Kalapas (test) no. 1/2025"}]}"#).expect("writes");
+    let tables = run_json(&[&["subject", "retention", "--set", s(&table)][..], &admin].concat());
+    assert_eq!(tables[0]["version"], 1);
+    let due = run_json(&[&["subject", "due"][..], &admin].concat());
+    assert_eq!(due[0]["subject"], subject, "{due}");
+    run_json(&erase);
 }
 
 #[test]

@@ -9,7 +9,7 @@
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{OfficerId, OfficerRole};
 use crate::base::time::Timestamp;
-use crate::domain::privacy;
+use crate::domain::privacy::{self, RetentionTable};
 use crate::domain::rules::State;
 use crate::format::subject::{
     Commitment, PersonalFields, Salt, SubjectId, SubjectKind, commit, opens,
@@ -31,6 +31,28 @@ pub const MASTER_KEY_ENV: &str = "CUSTODY_MASTER_KEY";
 /// The access log inside the register folder: one JSON line per access, hash-chained and signed
 /// with the ledger's key.
 const ACCESS_LOG_FILE: &str = "access.log";
+/// Every retention table adopted, oldest first, inside the register folder (`RetentionTable`).
+const RETENTION_FILE: &str = "retention.json";
+
+/// An erasure asked for: whom, on what legal basis, under which order (if the retention table
+/// does not already make the person due), and the moment of their last act in the log.
+#[derive(Debug, Clone)]
+pub struct Erasure<'a> {
+    pub subject: &'a SubjectId,
+    pub basis: &'a str,
+    pub order: Option<&'a str>,
+    pub last_ms: Option<i64>,
+}
+
+/// Writes `bytes` to `path` crash-safely (temporary file, `fdatasync`, rename, folder `fsync`).
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), SubjectsError> {
+    let temp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&temp).map_err(|e| io_error(&temp, &e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_data())
+        .map_err(|e| io_error(&temp, &e))?;
+    replace_key_file(&temp, path)
+}
 
 /// Why a use-case of the register failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +75,12 @@ pub enum SubjectsError {
     Io { path: String, reason: String },
     #[error("log akses rusak / the access log is damaged: {0}")]
     AccessLog(String),
+    #[error(
+        "subjek {subject} masih disimpan / {subject} is still retained: {why}; give --order with the number of the order or legal duty that requires erasure now"
+    )]
+    Retained { subject: SubjectId, why: String },
+    #[error("tabel retensi / retention table: {0}")]
+    Retention(String),
 }
 
 impl Classify for SubjectsError {
@@ -63,6 +91,8 @@ impl Classify for SubjectsError {
             Self::Forbidden { .. } => Class::Forbidden,
             Self::Key(e) => e.class(),
             Self::Io { .. } | Self::AccessLog(_) => Class::Corrupt,
+            Self::Retained { .. } => Class::Refused,
+            Self::Retention(_) => Class::Invalid,
         }
     }
 
@@ -229,6 +259,8 @@ impl Asker {
 /// The register of one ledger, with its access log. One per open ledger (the ledger's lock covers
 /// the folder); every method may be called from any thread.
 pub struct Subjects {
+    /// The register's folder (`private/register/`).
+    dir: PathBuf,
     register: Mutex<Register>,
     log: Mutex<AccessLog>,
 }
@@ -247,6 +279,7 @@ impl Subjects {
         let register = open_rotating(&key_path, &register_dir)?;
         let log = AccessLog::open(register_dir.join(ACCESS_LOG_FILE), ledger_key)?;
         Ok(Self {
+            dir: register_dir,
             register: Mutex::new(register),
             log: Mutex::new(log),
         })
@@ -333,18 +366,120 @@ impl Subjects {
     }
 
     /// Destroys a subject's key (crypto-shredding): the register can no longer show them or find
-    /// them by any identifier; the log, which never held their data, still verifies. Logged with
-    /// the legal basis.
+    /// them by any identifier; the log, which never held their data, still verifies. Allowed when
+    /// the retention table in force says the person is due (`due`), or with `order`, the number
+    /// of a court order or legal duty that requires it now; logged with the basis and the order.
     pub fn erase(
         &self,
-        id: &SubjectId,
-        basis: &str,
+        erasure: &Erasure<'_>,
         by: &Asker,
         now: Timestamp,
     ) -> Result<(), SubjectsError> {
         by.may(privacy::SUBJECT_ERASERS, "erase a person's data")?;
+        let id = erasure.subject;
+        if erasure.order.is_none() {
+            let due = self.due_of(id, erasure.last_ms)?;
+            match due {
+                Some((at, _)) if at <= now.unix_ms() => {}
+                Some((at, version)) => {
+                    let at = Timestamp::from_unix_ms(at)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    return Err(SubjectsError::Retained {
+                        subject: *id,
+                        why: format!(
+                            "retention table version {version} keeps this person until {at}"
+                        ),
+                    });
+                }
+                None => {
+                    return Err(SubjectsError::Retained {
+                        subject: *id,
+                        why: "no retention table in force sets a period for this kind of person (custody subject retention --set)".into(),
+                    });
+                }
+            }
+        }
         self.register().erase(id)?;
-        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "erase", "subject": id, "basis": basis}))
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "erase", "subject": id, "basis": erasure.basis, "order": erasure.order}))
+    }
+
+    /// When `id` is due for erasure under the retention table in force (Unix ms), and that table's
+    /// version; `None` without a table or a period for the person's kind.
+    fn due_of(
+        &self,
+        id: &SubjectId,
+        last_ms: Option<i64>,
+    ) -> Result<Option<(i64, u32)>, SubjectsError> {
+        let Some(table) = self.retention()?.pop() else {
+            return Ok(None);
+        };
+        let Some(last) = last_ms else {
+            return Ok(None);
+        };
+        let kind = self
+            .register()
+            .read(id)?
+            .ok_or(RegisterError::Unknown(*id))?
+            .fields
+            .kind();
+        Ok(table.due(kind, last).map(|(at, _)| (at, table.version)))
+    }
+
+    /// Every retention table adopted, oldest first (the last is in force).
+    pub fn retention(&self) -> Result<Vec<RetentionTable>, SubjectsError> {
+        let path = self.dir.join(RETENTION_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| SubjectsError::AccessLog(format!("{}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io_error(&path, &e)),
+        }
+    }
+
+    /// Adopts `table` as the next retention table (an administrator; logged). Older tables stay.
+    pub fn set_retention(
+        &self,
+        table: RetentionTable,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<(), SubjectsError> {
+        by.may(privacy::SUBJECT_ERASERS, "set the retention periods")?;
+        let mut tables = self.retention()?;
+        table
+            .check(tables.len() as u32 + 1)
+            .map_err(SubjectsError::Retention)?;
+        let version = table.version;
+        tables.push(table);
+        let path = self.dir.join(RETENTION_FILE);
+        let bytes = serde_json::to_vec_pretty(&tables).expect("tables serialize");
+        write_durably(&path, &bytes)?;
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "retention", "version": version}))
+    }
+
+    /// The persons due for erasure at `now` under the table in force: each live subject whose
+    /// last act (`last_ms`, from the log's views) lies longer ago than their kind's period.
+    pub fn due(
+        &self,
+        by: &Asker,
+        now: Timestamp,
+        last_ms: impl Fn(&SubjectId) -> Option<i64>,
+    ) -> Result<Vec<Value>, SubjectsError> {
+        by.may(privacy::SUBJECT_ERASERS, "list who is due for erasure")?;
+        let ids = self.register().live_subjects();
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some((at, version)) = self.due_of(&id, last_ms(&id))?
+                && at <= now.unix_ms()
+            {
+                let at = Timestamp::from_unix_ms(at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                out.push(json!({"subject": id, "due": at, "retention_version": version}));
+            }
+        }
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "due", "subjects": out.len()}))?;
+        Ok(out)
     }
 
     /// Every access recorded, each checked against the chain and the ledger's key.

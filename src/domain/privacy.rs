@@ -49,6 +49,75 @@ const FREE_TEXT_KEYS: [&str; 13] = [
     "result",
 ];
 
+/// How long the register keeps a person's data after the last act that names them, per kind of
+/// person: data the operator supplies (there is no period in the law custody could assume), each
+/// period with its legal source, versioned — a new table never rewrites an older one, so every
+/// erasure can be judged against the table that was in force.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionTable {
+    /// 1 for the first table, one more for each after it.
+    pub version: u32,
+    pub periods: Vec<RetentionPeriod>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionPeriod {
+    pub category: crate::format::subject::SubjectKind,
+    /// Days after the last act naming the person.
+    pub days: u32,
+    /// The rule that sets it (an article, a regulation, an internal decree).
+    pub source: String,
+}
+
+/// A retention table's longest period, in days: 100 years; anything longer is a typo.
+pub const RETENTION_DAYS_MAX: u32 = 36_500;
+
+impl RetentionTable {
+    /// Checks a table an operator supplies as version `version`: one period per kind at most,
+    /// each within `RETENTION_DAYS_MAX`, each with a source.
+    pub fn check(&self, version: u32) -> Result<(), String> {
+        if self.version != version {
+            return Err(format!(
+                "field version is {}, but the next table is version {version}",
+                self.version
+            ));
+        }
+        for (i, p) in self.periods.iter().enumerate() {
+            if p.days == 0 || p.days > RETENTION_DAYS_MAX {
+                return Err(format!(
+                    "field periods/{i}/days is {}: 1 to {RETENTION_DAYS_MAX} days",
+                    p.days
+                ));
+            }
+            if p.source.trim().is_empty() {
+                return Err(format!(
+                    "field periods/{i}/source is empty: name the rule that sets the period"
+                ));
+            }
+            if self.periods[..i].iter().any(|q| q.category == p.category) {
+                return Err(format!(
+                    "field periods/{i}/category repeats {}",
+                    p.category.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// When a person of `category` whose last act was at `last` (Unix ms) is due for erasure
+    /// (Unix ms), if the table has a period for them.
+    pub fn due(
+        &self,
+        category: crate::format::subject::SubjectKind,
+        last_ms: i64,
+    ) -> Option<(i64, &RetentionPeriod)> {
+        let p = self.periods.iter().find(|p| p.category == category)?;
+        Some((last_ms + i64::from(p.days) * 86_400_000, p))
+    }
+}
+
 /// Every person a statement (its JSON) names as a subject: their id and the commitment the
 /// statement carries, in the order they appear.
 pub fn subjects_named(body: &Value) -> Vec<(SubjectId, Commitment)> {
@@ -171,6 +240,53 @@ fn is_person(map: &serde_json::Map<String, Value>) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_retention_table_is_checked_and_counts_days_from_the_last_act() {
+        use crate::format::subject::SubjectKind;
+        let period = |category, days| RetentionPeriod {
+            category,
+            days,
+            source: "Keputusan (test)".into(),
+        };
+        let table = RetentionTable {
+            version: 1,
+            periods: vec![period(SubjectKind::Visitor, 30)],
+        };
+        assert_eq!(table.check(1), Ok(()));
+        assert!(
+            table.check(2).is_err(),
+            "the next table has the next version"
+        );
+        let day_ms = 86_400_000;
+        assert_eq!(
+            table.due(SubjectKind::Visitor, 5).map(|(at, _)| at),
+            Some(5 + 30 * day_ms)
+        );
+        assert_eq!(
+            table.due(SubjectKind::Inmate, 5),
+            None,
+            "no period: never due"
+        );
+        for bad in [
+            vec![period(SubjectKind::Visitor, 0)],
+            vec![period(SubjectKind::Visitor, RETENTION_DAYS_MAX + 1)],
+            vec![
+                period(SubjectKind::Visitor, 3),
+                period(SubjectKind::Visitor, 4),
+            ],
+            vec![RetentionPeriod {
+                source: " ".into(),
+                ..period(SubjectKind::Inmate, 3)
+            }],
+        ] {
+            let t = RetentionTable {
+                version: 1,
+                periods: bad,
+            };
+            assert!(t.check(1).is_err(), "{t:?}");
+        }
+    }
 
     #[test]
     fn a_person_in_the_clear_is_found_with_its_place() {

@@ -732,6 +732,18 @@ impl Register {
     }
 
     /// The subject whose NIK this is, if one is enrolled and not erased.
+    /// Every subject whose key is live (not erased), in id order.
+    pub fn live_subjects(&self) -> Vec<SubjectId> {
+        let mut ids: Vec<SubjectId> = self
+            .subjects
+            .iter()
+            .filter(|(_, (_, state))| matches!(state, SlotState::Live))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
     pub fn lookup_nik(&self, nik: &str) -> Option<SubjectId> {
         self.find(&self.tag(Which::Nik, nik.as_bytes()))
     }

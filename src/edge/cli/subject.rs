@@ -31,10 +31,37 @@ pub(super) enum SubjectCommand {
     AccessLog(AccessLogArgs),
     /// Make a new master key file (0600) for a register kept outside the ledger folder (CUSTODY_MASTER_KEY)
     MasterKey(MasterKeyArgs),
+    /// Show the retention periods in force, or adopt a new table with --set FILE (administrator; every earlier table is kept)
+    Retention(RetentionArgs),
+    /// List the persons due for erasure under the retention table in force (administrator; logged)
+    Due(DueArgs),
     /// Move the personal data of the persons older entries name in the clear (rules versions 1-3) into the register; the entries themselves stay as they are (docs/PRIVACY.md)
     Migrate(MigrateArgs),
     /// Re-wrap every person's key under a new master key (make it with `master-key`), then put it in place of the old one; the ledger must not be open elsewhere
     RotateMasterKey(RotateArgs),
+}
+
+#[derive(Args, Debug)]
+pub(super) struct RetentionArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    /// A new table: {"version": N, "periods": [{"category": "visitor", "days": 730, "source": "…"}, …]}
+    #[arg(long, value_name = "FILE")]
+    set: Option<PathBuf>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct DueArgs {
+    #[command(flatten)]
+    ledger: LedgerArg,
+    #[command(flatten)]
+    asker: AskerArg,
+    #[command(flatten)]
+    json: JsonArg,
 }
 
 #[derive(Args, Debug)]
@@ -144,6 +171,9 @@ pub(super) struct EraseArgs {
     /// The legal basis of the erasure, e.g. the retention period that ran out (dasar hukum)
     #[arg(long)]
     basis: String,
+    /// The number of a court order or legal duty that requires the erasure now, when the retention table does not yet make the person due (nomor penetapan)
+    #[arg(long, value_name = "DOCUMENT_NO")]
+    order: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -174,6 +204,8 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
         SubjectCommand::Erase(a) => erase(a),
         SubjectCommand::AccessLog(a) => access_log(a),
         SubjectCommand::Migrate(a) => migrate(a),
+        SubjectCommand::Retention(a) => retention(a),
+        SubjectCommand::Due(a) => due(a),
         SubjectCommand::RotateMasterKey(a) => {
             let _lock = crate::storage::recovery::LedgerLock::try_acquire(&a.ledger.ledger)
                 .map_err(Failure::from)?
@@ -347,15 +379,88 @@ fn show_subject(a: ShowArgs, clock: &Arc<dyn Clock>) -> Outcome {
 fn erase(a: EraseArgs) -> Outcome {
     let id = subject_id(&a.subject)?;
     let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
+    let erasure = subjects::Erasure {
+        subject: &id,
+        basis: &a.basis,
+        order: a.order.as_deref(),
+        last_ms: last_act_ms(&ledger, &id)?,
+    };
     ledger
         .subjects()
-        .and_then(|s| s.erase(&id, &a.basis, &asker, ledger.now()))
+        .and_then(|s| s.erase(&erasure, &asker, ledger.now()))
         .map_err(Failure::from)?;
     let view = json!({"subject": id, "erased": true});
     show(a.json.json, &view, || {
         out!(
             "erased (dihapus): {id}; the log still verifies, the register can no longer show or find this person"
         );
+    })
+}
+
+/// When the last act naming `id` (or an id linked to it) occurred, from the log's views.
+fn last_act_ms(ledger: &Ledger, id: &SubjectId) -> Result<Option<i64>, Failure> {
+    let events =
+        crate::app::queries::person(ledger.store(), &id.to_string()).map_err(Failure::from)?;
+    Ok(events
+        .iter()
+        .filter_map(|e| e["occurred_at"].as_str())
+        .filter_map(|t| crate::base::time::Timestamp::parse(t).ok())
+        .map(|t| t.unix_ms())
+        .max())
+}
+
+fn retention(a: RetentionArgs) -> Outcome {
+    let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
+    let register = ledger.subjects().map_err(Failure::from)?;
+    if let Some(file) = &a.set {
+        let bytes = super::common::read_input(file)?;
+        let table: crate::domain::privacy::RetentionTable = serde_json::from_slice(&bytes)
+            .map_err(|e| {
+                Failure::new(
+                    crate::base::class::Class::Malformed,
+                    format!("--set {}: {e}", file.display()),
+                )
+            })?;
+        register
+            .set_retention(table, &asker, ledger.now())
+            .map_err(Failure::from)?;
+    }
+    let tables = register.retention().map_err(Failure::from)?;
+    let view = serde_json::to_value(&tables).expect("tables serialize");
+    show(a.json.json, &view, || match tables.last() {
+        None => out!("no retention table yet: nobody is due for erasure (set one with --set FILE)"),
+        Some(t) => {
+            out!("retention table version {} (in force):", t.version);
+            for p in &t.periods {
+                out!(
+                    "  {}: {} days after the last act — {}",
+                    p.category.as_str(),
+                    p.days,
+                    p.source
+                );
+            }
+        }
+    })
+}
+
+fn due(a: DueArgs) -> Outcome {
+    let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
+    let register = ledger.subjects().map_err(Failure::from)?;
+    let last = |id: &SubjectId| last_act_ms(&ledger, id).ok().flatten();
+    let list = register
+        .due(&asker, ledger.now(), last)
+        .map_err(Failure::from)?;
+    let view = serde_json::Value::from(list.clone());
+    show(a.json.json, &view, || {
+        out!("due for erasure (jatuh tempo penghapusan): {}", list.len());
+        for d in &list {
+            out!(
+                "  {}  due {}  (retention table version {})",
+                d["subject"].as_str().unwrap_or(""),
+                d["due"].as_str().unwrap_or(""),
+                d["retention_version"]
+            );
+        }
     })
 }
 
