@@ -559,3 +559,71 @@ fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
     );
     assert!(String::from_utf8_lossy(&with_old.stderr).contains("wrong master key"));
 }
+
+#[test]
+fn the_report_names_the_possessor_only_for_a_reader_who_may_see_her() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let (named, plain) = (dir.path().join("named.html"), dir.path().join("plain.html"));
+    let report = [
+        "report",
+        "--ledger",
+        l,
+        "--item",
+        "BB-LPN-2025-0418",
+        "--out",
+    ];
+    let out = custody()
+        .args(report)
+        .arg(s(&plain))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let out = custody()
+        .args(report)
+        .arg(s(&named))
+        .args([
+            "--disclose",
+            "--officer",
+            INVESTIGATOR,
+            "--key",
+            &key(&ledger, "investigator"),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (named, plain) = (
+        std::fs::read_to_string(&named).expect("report"),
+        std::fs::read_to_string(&plain).expect("report"),
+    );
+    assert!(
+        named.contains(NAME) && named.contains(NIK),
+        "the possessor is named"
+    );
+    assert!(
+        !plain.contains(NAME) && !plain.contains(NIK),
+        "nothing personal without --disclose"
+    );
+    let refused = custody()
+        .args(report)
+        .arg(s(&dir.path().join("lab.html")))
+        .args([
+            "--disclose",
+            "--officer",
+            LAB_EXAMINER,
+            "--key",
+            &key(&ledger, "lab-examiner"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        refused.status.code(),
+        Some(6),
+        "the lab may not see who she is"
+    );
+}

@@ -21,6 +21,9 @@ pub struct ReportInput<'a> {
     pub bundle_sha256: &'a str,
     pub vkey: &'a str,
     pub as_of: &'a str,
+    /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see
+    /// them; empty: persons appear by subject id only.
+    pub disclosed: &'a [crate::app::bundle::Disclosure],
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -100,6 +103,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
         "<h1>Berita Acara Rantai Penguasaan Barang Bukti<br><small>Chain-of-custody record</small></h1>"
     );
     item_table(&mut h, r);
+    persons_section(&mut h, r.disclosed);
     history_table(&mut h, r.history);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
@@ -108,6 +112,32 @@ pub fn html(r: &ReportInput<'_>) -> String {
         "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
     );
     h
+}
+
+/// The persons named, with their identity when the bundle discloses it (each disclosure proven
+/// against the commitments in the log by `custody bundle verify`); without, only their subject ids
+/// appear, in the history.
+fn persons_section(h: &mut String, disclosed: &[crate::app::bundle::Disclosure]) {
+    let _ = write!(h, "<h2>Orang <small>Persons</small></h2>");
+    if disclosed.is_empty() {
+        let _ = write!(
+            h,
+            "<p>Orang selain petugas dicatat dengan id subjek; identitasnya ada di register subjek. <span class=\"en\">Persons other than officers appear by subject id; their identity is in the subject register.</span></p>"
+        );
+        return;
+    }
+    let _ = write!(h, "<table class=\"meta\">");
+    for d in disclosed {
+        let f = &d.fields;
+        let mut who = f.name().unwrap_or("—").to_owned();
+        for (label, value) in [("NIK", f.nik()), ("Paspor", f.passport()), ("SDP", f.sdp())] {
+            if let Some(v) = value {
+                who.push_str(&format!("; {label} {v}"));
+            }
+        }
+        meta_row(h, f.kind().as_str(), &d.subject.to_string(), &who);
+    }
+    let _ = write!(h, "</table>");
 }
 
 /// One row of the item table: the Indonesian label, its English beside it, and the value.

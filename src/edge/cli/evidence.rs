@@ -3,8 +3,8 @@
 //! berita acara describing exactly one bundle). It must never verify a bundle itself (that is
 //! `app::bundle`'s) nor pick an exit code number.
 
-use super::args::source;
 use super::args::{JsonArg, SourceArg};
+use super::args::{Source, source};
 use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show};
 use crate::base::time::Clock;
 use base64::Engine as _;
@@ -79,9 +79,10 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
             out.display()
         )));
     }
+    let source = source(&src, clock)?;
     let bytes = match officer.filter(|_| disclose) {
-        Some(officer) => disclosing_bundle(&src, &id, &officer)?,
-        None => source(&src, clock)?.reads().bundle(&id)?,
+        Some(officer) => disclosing_bundle(&source, &src, &id, &officer)?,
+        None => source.reads().bundle(&id)?,
     };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
@@ -115,27 +116,29 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
 /// The bundle of `item` with the personal data of the persons it names, read from the local
 /// ledger's register as `officer` (proven by `--key`).
 fn disclosing_bundle(
+    source: &Source,
     src: &SourceArg,
     item: &crate::base::ids::ItemId,
     officer: &str,
 ) -> Result<Vec<u8>, Failure> {
-    let dir = src.place.ledger.as_deref().ok_or_else(|| {
-        Failure::usage("--disclose reads the subject register: give --ledger DIR, not --server")
-    })?;
+    let Source::Local(ledger) = source else {
+        return Err(Failure::usage(
+            "--disclose reads the subject register: give --ledger DIR, not --server",
+        ));
+    };
     let key_file = src
         .read_key
         .as_deref()
         .ok_or_else(|| Failure::usage("--disclose needs --key FILE, your officer key"))?;
     let officer = crate::base::ids::OfficerId::parse(officer).map_err(input("--officer"))?;
-    let ledger = super::common::open(dir)?;
     let asker = crate::app::subjects::Asker::prove(
         &ledger.state(),
         &officer,
         &super::common::read_key(key_file)?,
     )
     .map_err(Failure::from)?;
-    let mut bundle = crate::app::bundle::export(&ledger, item).map_err(Failure::from)?;
-    crate::app::bundle::disclose(&ledger, &mut bundle, &asker).map_err(Failure::from)?;
+    let mut bundle = crate::app::bundle::export(ledger, item).map_err(Failure::from)?;
+    crate::app::bundle::disclose(ledger, &mut bundle, &asker).map_err(Failure::from)?;
     Ok(crate::app::reads::bundle_bytes(&bundle))
 }
 
@@ -167,6 +170,12 @@ pub(super) struct ReportArgs {
     /// Judge open clocks at this moment (RFC 3339 UTC; default now)
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
+    /// Name the persons involved, from the subject register, for a reader allowed to see them (as --officer with --key; logged; the report then describes the disclosing bundle)
+    #[arg(long, requires = "officer")]
+    disclose: bool,
+    /// Your staff number (NIP/NRP), for --disclose
+    #[arg(long, value_name = "ID")]
+    officer: Option<String>,
 }
 /// `custody report`.
 pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -175,6 +184,8 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         item,
         out,
         as_of,
+        disclose,
+        officer,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
@@ -183,7 +194,10 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let history = reads.history(&id)?;
     let audit = reads.audit(&crate::app::casefile::Scope::Item(id.clone()), as_of)?;
     // The report describes exactly the bundle it names: its lot, checkpoint and key.
-    let bundle_bytes = reads.bundle(&id)?;
+    let bundle_bytes = match officer.filter(|_| disclose) {
+        Some(officer) => disclosing_bundle(&source, &src, &id, &officer)?,
+        None => reads.bundle(&id)?,
+    };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
     let lot = bundle
@@ -211,6 +225,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         bundle_sha256: &digest,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
+        disclosed: &bundle.disclosed,
     });
     std::fs::write(&out, html.as_bytes())
         .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
@@ -220,6 +235,13 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         history.events.len(),
         audit.findings.len()
     );
-    out!("(export the same bundle now with: custody bundle export --item {id} --out FILE)");
+    let disclosing = if bundle.disclosed.is_empty() {
+        ""
+    } else {
+        " --disclose --officer ID --key FILE"
+    };
+    out!(
+        "(export the same bundle now with: custody bundle export --item {id} --out FILE{disclosing})"
+    );
     Ok(())
 }
