@@ -144,6 +144,37 @@ impl SubjectRef {
     }
 }
 
+/// A person recorded on a device that cannot reach the server: a fresh random id and salt, the
+/// commitment the statement carries, and the signed request that registers them when the device
+/// syncs (`Ask::Enroll`). Until then the person's data is only in the device's outbox.
+pub fn mint_offline(
+    fields: PersonalFields,
+    officer: &OfficerId,
+    key: &SecretKey,
+    now: Timestamp,
+) -> Result<(SubjectRef, Vec<u8>), SubjectsError> {
+    let subject = SubjectId::from_bytes(signing::random_bytes()?);
+    let salt = Salt::from_bytes(signing::random_bytes()?);
+    let recorded = SubjectRef {
+        subject,
+        category: fields.kind(),
+        commitment: commit(&salt, &subject, &fields),
+        salt,
+        new: true,
+    };
+    let request = signed_request(
+        &Ask::Enroll {
+            subject,
+            salt,
+            fields,
+        },
+        officer,
+        key,
+        now,
+    );
+    Ok((recorded, request))
+}
+
 /// The answer to recording a person, as both edges print it (`--json` and the HTTP API).
 pub fn recorded_view(r: &SubjectRef) -> Value {
     json!({
@@ -332,6 +363,32 @@ impl Subjects {
             salt,
             new,
         })
+    }
+
+    /// Registers a person a device recorded offline under the id and salt it minted: a retry is a
+    /// no-op; identifiers another subject already holds are not indexed again, and those subjects
+    /// are answered (the same person recorded twice: an officer joins the ids with
+    /// `subjects_linked`). Logged.
+    pub fn enroll_offline(
+        &self,
+        subject: SubjectId,
+        salt: Salt,
+        fields: PersonalFields,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<Vec<SubjectId>, SubjectsError> {
+        by.may(privacy::SUBJECT_RECORDERS, "record a person")?;
+        let mut register = self.register();
+        let same_as = match register.read(&subject) {
+            Ok(Some(record)) if record.salts.contains(&salt) => return Ok(Vec::new()),
+            Ok(Some(_)) => Vec::new(),
+            Ok(None) => register.enroll_offline(fields, subject)?,
+            Err(e) => return Err(e.into()),
+        };
+        register.add_salt(&subject, salt)?;
+        drop(register);
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "enroll-offline", "subject": subject, "same_as": same_as}))?;
+        Ok(same_as)
     }
 
     /// The subject an identifier belongs to, for an officer who may look people up; logged.
@@ -690,6 +747,13 @@ pub enum Ask {
     Record(PersonalFields),
     /// Find the subject an identifier belongs to.
     Lookup(Identifier),
+    /// Register a person a device recorded offline, under the id and salt it minted
+    /// (`mint_offline`), whose commitment a statement already carries.
+    Enroll {
+        subject: SubjectId,
+        salt: Salt,
+        fields: PersonalFields,
+    },
 }
 
 impl Ask {
@@ -702,6 +766,11 @@ impl Ask {
                 nationality,
             }) => json!({"action": "lookup", "passport": passport, "nationality": nationality}),
             Self::Lookup(Identifier::Sdp(sdp)) => json!({"action": "lookup", "sdp": sdp}),
+            Self::Enroll {
+                subject,
+                salt,
+                fields,
+            } => json!({"action": "enroll", "subject": subject, "salt": salt, "fields": fields}),
         }
     }
 
@@ -715,6 +784,14 @@ impl Ask {
             Some("record") => serde_json::from_value(v["fields"].clone())
                 .map(Self::Record)
                 .map_err(|e| RequestError::Invalid(format!("request/fields: {e}"))),
+            Some("enroll") => Ok(Self::Enroll {
+                subject: serde_json::from_value(v["subject"].clone())
+                    .map_err(|_| RequestError::Field("request/subject"))?,
+                salt: serde_json::from_value(v["salt"].clone())
+                    .map_err(|_| RequestError::Field("request/salt"))?,
+                fields: serde_json::from_value(v["fields"].clone())
+                    .map_err(|e| RequestError::Invalid(format!("request/fields: {e}")))?,
+            }),
             Some("lookup") if v.get("nik").is_some() => {
                 Ok(Self::Lookup(Identifier::Nik(text("nik")?)))
             }

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -246,14 +247,19 @@ impl Remote {
         use crate::edge::server::routes;
         let body = crate::app::subjects::signed_request(ask, officer, key, self.clock.now());
         let route = match ask {
-            Ask::Record(_) => routes::SUBJECTS,
+            Ask::Record(_) | Ask::Enroll { .. } => routes::SUBJECTS,
             Ask::Lookup(_) => routes::SUBJECT_LOOKUP,
         };
+        self.post_register(route, &body)
+    }
+
+    /// POSTs a signed register request (`app::subjects::signed_request`) to `route`.
+    fn post_register(&self, route: &str, body: &[u8]) -> Result<serde_json::Value, ClientError> {
         let result = self
             .agent
             .post(&format!("{}{route}", self.base))
             .header("content-type", "application/json")
-            .send(&body[..]);
+            .send(body);
         let (_, answer) = self.finish(result)?;
         serde_json::from_slice(&answer)
             .map_err(|e| ClientError::Protocol(format!("the answer of the subject register: {e}")))
@@ -464,6 +470,9 @@ pub struct SyncResult {
 
 /// Cached item heads this device last saw (from receipts and reads), for `--fill-after` offline.
 const HEADS_FILE: &str = "heads.json";
+/// Persons recorded offline, waiting to be registered on the server (one signed request each,
+/// named by the subject id the device minted); synced before the statements that name them.
+const SUBJECTS_DIR: &str = "subjects";
 
 impl Outbox {
     pub fn open(dir: &Path) -> Result<Self, ClientError> {
@@ -473,6 +482,20 @@ impl Outbox {
                 reason: e.to_string(),
             })?;
         }
+        // Persons recorded offline wait here with their personal data: the device's owner alone
+        // may read it.
+        let subjects = dir.join(SUBJECTS_DIR);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&subjects)
+            .and_then(|()| {
+                std::fs::set_permissions(&subjects, std::fs::Permissions::from_mode(0o700))
+            })
+            .map_err(|e| ClientError::Outbox {
+                path: subjects.display().to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             dir: dir.to_path_buf(),
         })
@@ -519,6 +542,81 @@ impl Outbox {
         Ok(path)
     }
 
+    /// Keeps the signed request that registers a person recorded offline (`mint_offline`), until
+    /// `sync` sends it.
+    pub fn put_subject(
+        &self,
+        subject: &crate::format::subject::SubjectId,
+        request: &[u8],
+    ) -> Result<PathBuf, ClientError> {
+        let path = self.dir.join(SUBJECTS_DIR).join(format!("{subject}.json"));
+        self.write_durable(&path, request)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| self.err(&path, e))?;
+        Ok(path)
+    }
+
+    /// Registers the persons recorded offline, oldest first: each request sent is removed (the
+    /// person's data leaves the device); one the server cannot take now stays, and stops the sync
+    /// (the statements naming them wait too).
+    fn sync_subjects(
+        &self,
+        remote: &Remote,
+        results: &mut Vec<SyncResult>,
+        report: &mut dyn FnMut(&SyncResult),
+    ) -> Result<bool, ClientError> {
+        let dir = self.dir.join(SUBJECTS_DIR);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| self.err(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = std::fs::read(&path).map_err(|e| self.err(&path, e))?;
+            let (outcome, message, done) = match remote.post_register(routes::SUBJECTS, &bytes) {
+                Ok(answer) => {
+                    let same: Vec<&str> = answer["same_as"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+                        .unwrap_or_default();
+                    let message = (!same.is_empty()).then(|| format!(
+                        "this person is already {} in the register: join the ids with a subjects_linked act", same.join(", ")
+                    ));
+                    ("subject_registered", message, true)
+                }
+                Err(e) if e.class().try_again_later() => ("queued", Some(e.to_string()), false),
+                Err(e) => ("rejected", Some(e.to_string()), true),
+            };
+            let r = SyncResult {
+                file,
+                outcome: outcome.into(),
+                seq: None,
+                message,
+            };
+            report(&r);
+            results.push(r);
+            if !done {
+                return Ok(false);
+            }
+            if outcome == "rejected" {
+                // Kept, with the reason, for the officer to correct: never dropped silently.
+                let dest = self
+                    .dir
+                    .join("rejected")
+                    .join(path.file_name().unwrap_or_default());
+                std::fs::rename(&path, &dest).map_err(|e| self.err(&dest, e))?;
+            } else {
+                std::fs::remove_file(&path).map_err(|e| self.err(&path, e))?;
+            }
+        }
+        Ok(true)
+    }
+
     /// Queued envelopes, oldest first.
     pub fn queued(&self) -> Result<Vec<PathBuf>, ClientError> {
         let mut out: Vec<PathBuf> = std::fs::read_dir(&self.dir)
@@ -554,6 +652,9 @@ impl Outbox {
         report: &mut dyn FnMut(&SyncResult),
     ) -> Result<Vec<SyncResult>, ClientError> {
         let mut results = Vec::new();
+        if !self.sync_subjects(remote, &mut results, report)? {
+            return Ok(results);
+        }
         for path in self.queued()? {
             let file = path
                 .file_name()

@@ -509,6 +509,17 @@ async fn post_subject(State(app): State<Shared>, request: Request) -> ApiResult 
                 };
                 (status, subjects::recorded_view(&recorded))
             }
+            subjects::Ask::Enroll {
+                subject,
+                salt,
+                fields,
+            } => {
+                let same_as = register.enroll_offline(subject, salt, fields, &asker, now)?;
+                (
+                    StatusCode::CREATED,
+                    serde_json::json!({"subject": subject, "same_as": same_as}),
+                )
+            }
             subjects::Ask::Lookup(identifier) => match register.lookup(&identifier, &asker, now)? {
                 Some(subject) => (StatusCode::OK, serde_json::json!({"subject": subject})),
                 None => {

@@ -785,6 +785,27 @@ impl Register {
     /// already in the register (live or erased: an id is never reused) and an NIK, passport or SDP
     /// number that already belongs to another subject.
     pub fn enroll(&mut self, fields: PersonalFields, id: SubjectId) -> Result<(), RegisterError> {
+        self.enroll_with(fields, id, false).map(|_| ())
+    }
+
+    /// Enrolls a person a device recorded offline under an id it minted: like `enroll`, except
+    /// that an identifier another subject already holds is not indexed again — the person was
+    /// recorded twice. Answers those other subjects, for an officer to join the two ids with a
+    /// `subjects_linked` act.
+    pub fn enroll_offline(
+        &mut self,
+        fields: PersonalFields,
+        id: SubjectId,
+    ) -> Result<Vec<SubjectId>, RegisterError> {
+        self.enroll_with(fields, id, true)
+    }
+
+    fn enroll_with(
+        &mut self,
+        fields: PersonalFields,
+        id: SubjectId,
+        offline: bool,
+    ) -> Result<Vec<SubjectId>, RegisterError> {
         if self.subjects.contains_key(&id) {
             return Err(RegisterError::Duplicate(id));
         }
@@ -794,12 +815,16 @@ impl Register {
                 rule: "paling banyak REGISTER_SUBJECTS_MAX subjek / at most REGISTER_SUBJECTS_MAX subjects",
             });
         }
-        let tags = self.tags(&fields);
+        let mut tags = self.tags(&fields);
+        let mut owners = Vec::new();
         for (field, tag) in &tags {
-            if let Some(owner) = self.find(tag) {
-                return Err(RegisterError::IdentifierTaken { field, owner });
+            match self.find(tag) {
+                Some(owner) if offline => owners.push(owner),
+                Some(owner) => return Err(RegisterError::IdentifierTaken { field, owner }),
+                None => {}
             }
         }
+        tags.retain(|(_, tag)| self.find(tag).is_none());
         let key = signing::random_bytes::<KEY_BYTES>()?;
         self.write_record(
             &id,
@@ -835,7 +860,8 @@ impl Register {
         for (tag, n) in placed {
             self.entries.insert(tag, (n, id));
         }
-        Ok(())
+        owners.dedup();
+        Ok(owners)
     }
 
     /// The data key of a live subject, read from its slot and opened with the master key.

@@ -9,6 +9,7 @@ use super::args::{JsonArg, LedgerArg, PlaceArg};
 use super::common::{Failure, Outcome, input, open, print_json, read_key, remote, show};
 use crate::app::ledger::Ledger;
 use crate::app::subjects::{self, Ask, Asker, Identifier};
+use crate::base::class::Classify as _;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
 use crate::format::subject::{PersonalFields, SubjectId, SubjectKind};
@@ -100,6 +101,9 @@ pub(super) struct AskerArg {
 pub(super) struct RecordArgs {
     #[command(flatten)]
     place: PlaceArg,
+    /// When --server cannot be reached: mint the subject id here, keep the person's data in this folder (0700) and register them with `custody sync`
+    #[arg(long, value_name = "DIR", requires = "server")]
+    outbox: Option<PathBuf>,
     #[command(flatten)]
     asker: AskerArg,
     /// Kind of person: inmate, visitor, foreign_national or unidentified
@@ -282,9 +286,15 @@ fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let id = officer(&a.asker)?;
     let key = read_key(&a.asker.key)?;
     let view = if let Some(url) = &a.place.server {
-        remote(url, None, a.place.ca_cert.as_deref(), clock)?
-            .ask_register(&Ask::Record(fields), &id, &key)
-            .map_err(Failure::from)?
+        let server = remote(url, None, a.place.ca_cert.as_deref(), clock)?;
+        match server.ask_register(&Ask::Record(fields.clone()), &id, &key) {
+            Ok(view) => view,
+            Err(e) if e.class().try_again_later() && a.outbox.is_some() => {
+                let outbox = a.outbox.as_deref().unwrap_or(std::path::Path::new("."));
+                return record_offline(fields, &id, &key, outbox, clock, a.json.json, &e);
+            }
+            Err(e) => return Err(Failure::from(e)),
+        }
     } else {
         let ledger = open(a.place.ledger()?)?;
         let asker = Asker::prove(&ledger.state(), &id, &key).map_err(Failure::from)?;
@@ -309,6 +319,45 @@ fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
             view["person"]
         );
     })
+}
+
+/// Records a person on a device that cannot reach the server: the subject id and salt minted
+/// here, the request that registers them kept in the outbox for `custody sync`. Prints the
+/// `person` object (usable in a statement now) and exits 8 (queued: NOT yet registered).
+fn record_offline(
+    fields: PersonalFields,
+    officer: &OfficerId,
+    key: &crate::keys::signing::SecretKey,
+    outbox: &std::path::Path,
+    clock: &Arc<dyn Clock>,
+    json: bool,
+    why: &crate::edge::client::ClientError,
+) -> Outcome {
+    let (recorded, request) =
+        subjects::mint_offline(fields, officer, key, clock.now()).map_err(Failure::from)?;
+    let outbox = crate::edge::client::Outbox::open(outbox).map_err(Failure::from)?;
+    let file = outbox
+        .put_subject(&recorded.subject, &request)
+        .map_err(Failure::from)?;
+    let mut view = subjects::recorded_view(&recorded);
+    view["queued"] = json!(file.display().to_string());
+    show(json, &view, || {
+        out!(
+            "subject (subjek): {} — minted on this device",
+            recorded.subject
+        );
+        out!(
+            "person for the statement (orang untuk pernyataan): {}",
+            view["person"]
+        );
+    })?;
+    Err(Failure::new(
+        crate::base::class::Class::Queued,
+        format!(
+            "the server cannot be reached ({why}); the person waits in {} and is registered by `custody sync`",
+            file.display()
+        ),
+    ))
 }
 
 fn lookup(a: LookupArgs, clock: &Arc<dyn Clock>) -> Outcome {
