@@ -321,7 +321,72 @@ fn erase_when_due(ledger: &Path, subject: &str) {
     assert_eq!(tables[0]["version"], 1);
     let due = run_json(&[&["subject", "due"][..], &admin].concat());
     assert_eq!(due[0]["subject"], subject, "{due}");
-    run_json(&erase);
+    let erased = run_json(&erase);
+    // The erasure is an act in the log, signed by the administrator, naming the basis.
+    let seq = erased["seq"].as_u64().expect("recorded");
+    let entry = run_json(&["entry", &seq.to_string(), "--ledger", l]);
+    let text = entry.to_string();
+    assert!(
+        text.contains("subject_erased") && text.contains(subject),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_erasure_recorded_in_the_log_is_finished_when_the_register_next_opens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let l = s(&ledger);
+    let inv = key(&ledger, "investigator");
+    let subject = visitor(l, &inv);
+    // The act is recorded, then the process dies before the key is destroyed: here, the act is
+    // recorded by hand, as `custody subject erase` records it first.
+    let act = dir.path().join("erased.json");
+    std::fs::write(
+        &act,
+        serde_json::json!({
+        "type": "subject_erased", "subject": subject, "basis": "court order (test)",
+        "order": "PEN/1/PID/2026/PN.JKT", "signers": [{"role": "admin", "officer": ADMIN}],
+        "facility": "LPN-JAKARTA", "after": {}})
+        .to_string(),
+    )
+    .expect("writes");
+    let recorded = custody()
+        .args([
+            "record",
+            "--ledger",
+            l,
+            "--key",
+            &key(&ledger, "admin"),
+            s(&act),
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        recorded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    let out = custody()
+        .args([
+            "subject",
+            "lookup",
+            "--nik",
+            NIK,
+            "--officer",
+            INVESTIGATOR,
+            "--key",
+            &inv,
+            "--ledger",
+            l,
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "opening the register finished the erasure"
+    );
 }
 
 #[test]

@@ -836,9 +836,36 @@ impl Ledger {
         &self.shared.store
     }
 
+    /// Destroys the key of every subject a `subject_erased` act in the log erased whose key is
+    /// still live: the act is recorded before the key is destroyed, so a crash between the two
+    /// leaves this to do.
+    fn finish_erasures(&self, register: &Subjects) -> Result<(), SubjectsError> {
+        let prefix = crate::domain::projection::ERASED;
+        let erased = self
+            .store()
+            .projection_scan(prefix)
+            .map_err(|e| SubjectsError::AccessLog(format!("reading the views: {e}")))?;
+        for (k, v) in erased {
+            let id = String::from_utf8_lossy(&k[prefix.len()..])
+                .parse::<crate::format::subject::SubjectId>();
+            let seq = crate::domain::projection::decode::<u64>(&v).unwrap_or_default();
+            if let Ok(id) = id
+                && register.is_live(&id)
+            {
+                register.erase_recorded(&id, seq, None, self.now())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Now, by the ledger's clock.
     pub fn now(&self) -> Timestamp {
         self.shared.clock.now()
+    }
+
+    /// The clock the ledger records by.
+    pub fn clock(&self) -> &dyn Clock {
+        self.shared.clock.as_ref()
     }
 
     /// Moves the personal data of the persons this ledger's older entries name in the clear into
@@ -866,6 +893,7 @@ impl Ledger {
         }
         let key = SecretKey::read_file(&LedgerPaths::new(self.dir()).key())?;
         let opened = Arc::new(Subjects::open(self.dir(), key)?);
+        self.finish_erasures(&opened)?;
         *slot = Some(Arc::clone(&opened));
         Ok(opened)
     }

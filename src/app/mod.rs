@@ -10,6 +10,7 @@ pub mod ceilings;
 pub mod compose;
 pub mod demo;
 pub mod doctor;
+pub mod erasure;
 pub mod export;
 pub mod import;
 pub mod ledger;

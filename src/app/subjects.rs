@@ -263,6 +263,11 @@ impl Asker {
         })
     }
 
+    /// The officer asking.
+    pub fn officer(&self) -> &OfficerId {
+        &self.officer
+    }
+
     /// An asker the server has authenticated by the request's signature.
     pub fn authenticated(officer: OfficerId, roles: Vec<OfficerRole>) -> Self {
         Self { officer, roles }
@@ -422,43 +427,58 @@ impl Subjects {
         })
     }
 
-    /// Destroys a subject's key (crypto-shredding): the register can no longer show them or find
-    /// them by any identifier; the log, which never held their data, still verifies. Allowed when
-    /// the retention table in force says the person is due (`due`), or with `order`, the number
-    /// of a court order or legal duty that requires it now; logged with the basis and the order.
-    pub fn erase(
+    /// Decides whether `erasure` may go ahead: asked by an administrator, and the person due under
+    /// the retention table in force — or an `order` given. Answers that table's version (`None`
+    /// with an order). Changes nothing.
+    pub fn permit_erasure(
         &self,
         erasure: &Erasure<'_>,
         by: &Asker,
         now: Timestamp,
-    ) -> Result<(), SubjectsError> {
+    ) -> Result<Option<u32>, SubjectsError> {
         by.may(privacy::SUBJECT_ERASERS, "erase a person's data")?;
         let id = erasure.subject;
-        if erasure.order.is_none() {
-            let due = self.due_of(id, erasure.last_ms)?;
-            match due {
-                Some((at, _)) if at <= now.unix_ms() => {}
-                Some((at, version)) => {
-                    let at = Timestamp::from_unix_ms(at)
-                        .map(|t| t.to_string())
-                        .unwrap_or_default();
-                    return Err(SubjectsError::Retained {
-                        subject: *id,
-                        why: format!(
-                            "retention table version {version} keeps this person until {at}"
-                        ),
-                    });
-                }
-                None => {
-                    return Err(SubjectsError::Retained {
-                        subject: *id,
-                        why: "no retention table in force sets a period for this kind of person (custody subject retention --set)".into(),
-                    });
-                }
-            }
+        let due = self.due_of(id, erasure.last_ms)?;
+        if erasure.order.is_some() {
+            return Ok(None);
         }
-        self.register().erase(id)?;
-        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "erase", "subject": id, "basis": erasure.basis, "order": erasure.order}))
+        match due {
+            Some((at, version)) if at <= now.unix_ms() => Ok(Some(version)),
+            Some((at, version)) => {
+                let at = Timestamp::from_unix_ms(at).map(|t| t.to_string()).unwrap_or_default();
+                Err(SubjectsError::Retained {
+                    subject: *id,
+                    why: format!("retention table version {version} keeps this person until {at}"),
+                })
+            }
+            None => Err(SubjectsError::Retained {
+                subject: *id,
+                why: "no retention table in force sets a period for this kind of person (custody subject retention --set)".into(),
+            }),
+        }
+    }
+
+    /// Destroys a subject's key (crypto-shredding): the register can no longer show them or find
+    /// them by any identifier; the log, which never held their data, still verifies. Called once
+    /// the `subject_erased` act is in the log (`Ledger::erase_subject`), and by the catch-up of
+    /// acts whose erasure a crash interrupted. An already erased subject is left as it is. Logged.
+    pub fn erase_recorded(
+        &self,
+        id: &SubjectId,
+        seq: u64,
+        by: Option<&OfficerId>,
+        now: Timestamp,
+    ) -> Result<(), SubjectsError> {
+        match self.register().erase(id) {
+            Ok(()) | Err(RegisterError::Erased(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.logged(json!({"at": now.to_string(), "officer": by, "action": "erase", "subject": id, "seq": seq}))
+    }
+
+    /// Whether `id`'s key is still live (not erased, not unknown).
+    pub fn is_live(&self, id: &SubjectId) -> bool {
+        self.register().live_subjects().binary_search(id).is_ok()
     }
 
     /// When `id` is due for erasure under the retention table in force (Unix ms), and that table's

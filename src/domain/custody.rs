@@ -470,7 +470,7 @@ fn check_body(
         Body::SubjectsLinked(b) if b.subject == b.same_as => Err(RuleError::LinkToItself {
             subject: b.subject.to_string(),
         }),
-        Body::SubjectsLinked(_) => Ok(()),
+        Body::SubjectsLinked(_) | Body::SubjectErased(_) => Ok(()),
         Body::LedgerGenesis { .. }
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
@@ -855,6 +855,7 @@ impl Fold<'_> {
             Body::SearchConducted(_)
             | Body::InventoryCounted(_)
             | Body::SubjectsLinked(_)
+            | Body::SubjectErased(_)
             | Body::LedgerGenesis { .. }
             | Body::OfficerEnrolled { .. }
             | Body::OfficerKeyRotated { .. }

@@ -31,6 +31,8 @@ pub const INCIDENT_EVENTS: &[u8] = b"ne\0";
 pub const INCIDENT_ITEMS: &[u8] = b"ni\0";
 pub const INCIDENT_PERSONS: &[u8] = b"np\0";
 pub const PERSONS: &[u8] = b"pe\0";
+/// Subjects whose register data a `subject_erased` act erased: `se\0<subject>` → the seq.
+pub const ERASED: &[u8] = b"se\0";
 /// Subjects linked as one person (`subjects_linked`): `sl\0<subject>\0<other>` → the seq.
 pub const LINKS: &[u8] = b"sl\0";
 pub const FACILITY: &[u8] = b"f\0";
@@ -185,6 +187,9 @@ pub fn summary(statement: &Statement) -> String {
             "{} and {} are one person: {}",
             b.subject, b.same_as, b.basis
         ),
+        Body::SubjectErased(b) => {
+            format!("the register's data of {} erased: {}", b.subject, b.basis)
+        }
     }
 }
 
@@ -397,6 +402,12 @@ pub fn writes(
         incident_writes(&mut out, incident, seq, &event, &persons);
     }
     person_writes(&mut out, statement, seq, &event, persons);
+    if let Body::SubjectErased(b) = &statement.body {
+        out.push(Write::Put {
+            key: key(ERASED, &[b.subject.to_string().as_bytes()]),
+            value: encode(&seq),
+        });
+    }
     if let Body::SubjectsLinked(b) = &statement.body {
         for (a, z) in [(b.subject, b.same_as), (b.same_as, b.subject)] {
             out.push(Write::Put {
@@ -571,6 +582,12 @@ fn named_persons(statement: &Statement) -> Vec<(String, PersonView)> {
             for id in [b.subject, b.same_as] {
                 persons.push((id.to_string(), PersonView::Linked { subject: id }));
             }
+        }
+        Body::SubjectErased(b) => {
+            persons.push((
+                b.subject.to_string(),
+                PersonView::Linked { subject: b.subject },
+            ));
         }
         Body::Returned(b) => {
             if let Some(p) = &b.owner

@@ -134,6 +134,7 @@ pub const TYPE_RULES: &[TypeRule] = &[
     row(T::Correction, &[signer(S::Author, 1, 1, ACTING_ROLES), signer(S::Supervisor, 1, 1, ACTING_ROLES)]),
     row(T::RulesAdopted, &[signer(S::Admin, 1, 1, &[Admin])]),
     row(T::SubjectsLinked, &[signer(S::Actor, 1, 1, &[Investigator, SecurityOfficer]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
+    row(T::SubjectErased, &[signer(S::Admin, 1, 1, &[Admin])]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {

@@ -177,6 +177,7 @@ pub const WRITE_SCOPE: &[WriteRule] = &[
     row(T::OfficerKeyRotated, Ledger),
     row(T::OfficerRevoked, Ledger),
     row(T::RulesAdopted, Ledger),
+    row(T::SubjectErased, Ledger),
     row(T::SearchConducted, Items(ON_ITEMS)),
     row(T::ContrabandFound, Items(ON_ITEMS)),
     row(T::ItemSealed, Items(ON_ITEMS)),

@@ -101,6 +101,7 @@ statement_types! {
     Correction => "correction", "ralat";
     RulesAdopted => "rules_adopted", "penetapan versi aturan";
     SubjectsLinked => "subjects_linked", "penggabungan subjek";
+    SubjectErased => "subject_erased", "penghapusan data subjek";
 }
 
 impl StatementType {
@@ -552,6 +553,18 @@ pub enum Body {
         version: u32,
     },
     SubjectsLinked(SubjectsLinked),
+    SubjectErased(SubjectErased),
+}
+
+/// A person's data erased from the subject register, and on what basis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectErased {
+    pub subject: SubjectId,
+    pub basis: String,
+    #[serde(default)]
+    pub order: Option<String>,
+    #[serde(default)]
+    pub retention_version: Option<u32>,
 }
 
 /// Two subject ids that are one person (recorded twice, e.g. offline on two devices).
@@ -592,6 +605,7 @@ impl Body {
             Self::Correction(_) => StatementType::Correction,
             Self::RulesAdopted { .. } => StatementType::RulesAdopted,
             Self::SubjectsLinked(_) => StatementType::SubjectsLinked,
+            Self::SubjectErased(_) => StatementType::SubjectErased,
         }
     }
 
@@ -607,6 +621,7 @@ impl Body {
             | Self::RulesAdopted { .. }
             | Self::SearchConducted(_)
             | Self::SubjectsLinked(_)
+            | Self::SubjectErased(_)
             | Self::InventoryCounted(_) => Vec::new(),
             Self::NoteAdded { item, .. } => item.iter().map(|i| (i.clone(), false)).collect(),
             Self::Correction(c) => c.item.iter().map(|i| (i.clone(), false)).collect(),
@@ -786,6 +801,7 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
             version: typed::<RulesAdoptedWire>(value)?.version,
         },
         StatementType::SubjectsLinked => Body::SubjectsLinked(typed(value)?),
+        StatementType::SubjectErased => Body::SubjectErased(typed(value)?),
     })
 }
 

@@ -434,14 +434,14 @@ fn erase(a: EraseArgs) -> Outcome {
         order: a.order.as_deref(),
         last_ms: last_act_ms(&ledger, &id)?,
     };
-    ledger
-        .subjects()
-        .and_then(|s| s.erase(&erasure, &asker, ledger.now()))
-        .map_err(Failure::from)?;
-    let view = json!({"subject": id, "erased": true});
+    let key = read_key(&a.asker.key)?;
+    let receipt =
+        crate::app::erasure::erase(&ledger, &erasure, &asker, &key).map_err(Failure::from)?;
+    let view = json!({"subject": id, "erased": true, "seq": receipt.seq});
     show(a.json.json, &view, || {
         out!(
-            "erased (dihapus): {id}; the log still verifies, the register can no longer show or find this person"
+            "erased (dihapus): {id}, recorded at seq {}; the log still verifies, the register can no longer show or find this person",
+            receipt.seq
         );
     })
 }

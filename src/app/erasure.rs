@@ -1,0 +1,74 @@
+//! Erasing a person's data as an administrator's signed act: the register permits it (retention,
+//! or an order), the `subject_erased` statement is appended, and only then is the person's key
+//! destroyed (docs/PRIVACY.md). Both edges call `erase`. Must never destroy a key before its act
+//! is in the log, nor record an act the register would not permit.
+
+use crate::app::ledger::{AppendError, Ledger, Receipt};
+use crate::app::subjects::{self, SubjectsError};
+use crate::base::class::{Class, Classify};
+use crate::keys::signing::SecretKey;
+
+/// Why erasing a person's data failed: the register refused or failed, the act could not be
+/// composed, or the ledger refused or failed to record it (then nothing was erased).
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    #[error(transparent)]
+    Subjects(#[from] SubjectsError),
+    #[error(transparent)]
+    Compose(#[from] crate::app::compose::ComposeError),
+    #[error(transparent)]
+    Append(#[from] AppendError),
+}
+
+impl Classify for EraseError {
+    fn class(&self) -> Class {
+        match self {
+            Self::Subjects(e) => e.class(),
+            Self::Compose(e) => e.class(),
+            Self::Append(e) => e.class(),
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Subjects(e) => e.field(),
+            Self::Compose(e) => e.field(),
+            Self::Append(e) => e.field(),
+        }
+    }
+}
+
+/// Erases a person's data from the subject register as an administrator's signed act: the
+/// register permits it (retention, or an order), the `subject_erased` statement signed with
+/// `key` is appended — the record of who erased whom on what basis — and only then is the
+/// key destroyed. A crash between the two is finished when the register is next opened.
+pub fn erase(
+    ledger: &Ledger,
+    erasure: &subjects::Erasure<'_>,
+    asker: &subjects::Asker,
+    key: &SecretKey,
+) -> Result<Receipt, EraseError> {
+    let register = ledger.subjects()?;
+    let now = ledger.now();
+    let retention_version = register.permit_erasure(erasure, asker, now)?;
+    let officer = asker.officer().clone();
+    let facility = ledger
+        .state()
+        .officer(&officer)
+        .map(|o| o.facility.to_string())
+        .unwrap_or_default();
+    let statement = serde_json::json!({
+        "type": "subject_erased", "subject": erasure.subject, "basis": erasure.basis,
+        "order": erasure.order, "retention_version": retention_version,
+        "signers": [{"role": "admin", "officer": officer}], "facility": facility, "after": {},
+    });
+    let mut map = statement.as_object().cloned().unwrap_or_default();
+    map.retain(|_, v| !v.is_null());
+    let bytes = crate::app::compose::fill_defaults(
+        serde_json::Value::Object(map).to_string().as_bytes(),
+        ledger.clock(),
+    )?;
+    let receipt = ledger.submit_envelope(crate::app::compose::sign_statement(bytes, &[key])?)?;
+    register.erase_recorded(erasure.subject, receipt.seq, Some(&officer), now)?;
+    Ok(receipt)
+}
