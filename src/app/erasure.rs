@@ -1,6 +1,7 @@
 //! Erasing a person's data as an administrator's signed act: the register permits it (retention,
 //! or an order), the `subject_erased` statement is appended, and only then is the person's key
-//! destroyed (docs/PRIVACY.md). Both edges call `erase`. Must never destroy a key before its act
+//! destroyed (docs/PRIVACY.md). `custody subject erase` calls it; the HTTP API offers no erasure (an
+//! administrator acts on the register's host). Must never destroy a key before its act
 //! is in the log, nor record an act the register would not permit.
 
 use crate::app::ledger::{AppendError, Ledger, Receipt};
