@@ -239,6 +239,10 @@ fn reads_need_a_role_that_may_read_and_are_logged() {
         !actions.contains(&(LAB_EXAMINER, "show")),
         "a refused read showed nothing"
     );
+    assert!(
+        actions.contains(&(LAB_EXAMINER, "refused")),
+        "the refused attempt is in the log too: {actions:?}"
+    );
 }
 
 #[test]

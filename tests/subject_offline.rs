@@ -59,14 +59,14 @@ fn link(dir: &Path, server: &str, key: &str, b: &str, a: &str) {
     );
 }
 
-#[test]
-fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = dir.path().join("demo");
+/// The demo's visitor recorded again offline, synced and linked: the ledger, the
+/// investigator's key file, the demo's id of her and the id the device minted.
+fn recorded_twice_and_linked(dir: &Path) -> (std::path::PathBuf, String, String, String) {
+    let ledger = dir.join("demo");
     let made = custody().args(["demo", "--ledger", s(&ledger)]).output();
     assert!(made.expect("runs").status.success());
     let inv = s(&ledger.join("demo-keys/investigator.pem")).to_owned();
-    let outbox = dir.path().join("outbox");
+    let outbox = dir.join("outbox");
     // No server: the id is minted here and the person waits in the outbox (exit 8, queued).
     let offline = record_visitor("http://127.0.0.1:9", &outbox, &inv);
     assert_eq!(
@@ -105,10 +105,18 @@ fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person
     let a = message
         .split_whitespace()
         .find(|w| w.starts_with("subj-"))
-        .expect("the other id");
+        .expect("the other id")
+        .to_owned();
     assert_ne!(a, b);
-    link(dir.path(), &server.url, &inv, &b, a);
+    link(dir, &server.url, &inv, &b, &a);
     assert!(server.terminate());
+    (ledger, inv, a, b)
+}
+
+#[test]
+fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ledger, inv, _, b) = recorded_twice_and_linked(dir.path());
     let events = run_json(&["person", "--ledger", s(&ledger), &b]);
     let n = events["events"].as_array().expect("events").len();
     assert_eq!(
@@ -127,4 +135,60 @@ fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person
     let shown = run_json(&[&["subject", "show", b.as_str()][..], &asker].concat());
     assert_eq!(shown["fields"]["nik"], NIK);
     assert_eq!(shown["salts"], 1);
+}
+
+#[test]
+fn erasing_a_person_erases_every_id_linked_to_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (ledger, inv, a, b) = recorded_twice_and_linked(dir.path());
+    let l = s(&ledger);
+    let admin_key = s(&ledger.join("demo-keys/admin.pem")).to_owned();
+    let admin = [
+        "--officer",
+        "197905112005011002",
+        "--key",
+        admin_key.as_str(),
+        "--ledger",
+        l,
+    ];
+    let erase = [
+        &[
+            "subject",
+            "erase",
+            a.as_str(),
+            "--basis",
+            "court order (test)",
+        ][..],
+        &admin,
+    ]
+    .concat();
+    let erased = run_json(&[&erase[..], &["--order", "PEN/7/PID/2026/PN.JKT"]].concat());
+    assert_eq!(
+        erased["acts"].as_array().map(Vec::len),
+        Some(2),
+        "one act per id: {erased}"
+    );
+    let asker = [
+        "--officer",
+        INVESTIGATOR,
+        "--key",
+        inv.as_str(),
+        "--ledger",
+        l,
+    ];
+    for id in [&a, &b] {
+        let out = custody()
+            .args(["subject", "show", id])
+            .args(asker)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(4), "{id} erased");
+    }
+    let out = custody()
+        .args(["subject", "lookup", "--nik", NIK])
+        .args(asker)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(4), "nothing finds her");
+    assert_eq!(run_json(&["verify", "--ledger", l])["ok"], true);
 }

@@ -5,8 +5,10 @@
 //! is in the log, nor record an act the register would not permit.
 
 use crate::app::ledger::{AppendError, Ledger, Receipt};
+use crate::app::queries;
 use crate::app::subjects::{self, SubjectsError};
 use crate::base::class::{Class, Classify};
+use crate::format::subject::SubjectId;
 use crate::keys::signing::SecretKey;
 
 /// Why erasing a person's data failed: the register refused or failed, the act could not be
@@ -37,6 +39,50 @@ impl Classify for EraseError {
             Self::Append(e) => e.field(),
         }
     }
+}
+
+/// Erases a person — `subject` and every subject id linked to it as the same person
+/// (`subjects_linked`) whose data the register still holds — each as its own signed act. Every
+/// erasure is permitted first (retention, or `order`), so none happens unless all may.
+pub fn erase_person(
+    ledger: &Ledger,
+    subject: &SubjectId,
+    basis: &str,
+    order: Option<&str>,
+    asker: &subjects::Asker,
+    key: &SecretKey,
+) -> Result<Vec<Receipt>, EraseError> {
+    let store = ledger.store();
+    let failed = |e: crate::storage::fault::StoreError| {
+        EraseError::Subjects(SubjectsError::AccessLog(format!("reading the views: {e}")))
+    };
+    let last_ms = queries::last_act_ms(store, &subject.to_string()).map_err(failed)?;
+    let register = ledger.subjects()?;
+    let mut ids = vec![*subject];
+    for other in queries::linked(store, &subject.to_string()).map_err(failed)? {
+        if let Ok(id) = other.parse::<SubjectId>()
+            && !ids.contains(&id)
+            && register.is_live(&id)
+        {
+            ids.push(id);
+        }
+    }
+    let erasures: Vec<subjects::Erasure<'_>> = ids
+        .iter()
+        .map(|id| subjects::Erasure {
+            subject: id,
+            basis,
+            order,
+            last_ms,
+        })
+        .collect();
+    for e in &erasures {
+        register.permit_erasure(e, asker, ledger.now())?;
+    }
+    erasures
+        .iter()
+        .map(|e| erase(ledger, e, asker, key))
+        .collect()
 }
 
 /// Erases a person's data from the subject register as an administrator's signed act: the

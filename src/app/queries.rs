@@ -197,7 +197,7 @@ pub fn person(store: &LedgerStore, key: &str) -> Result<Vec<Value>, StoreError> 
 
 /// `key` and every subject id linked to it, directly or through others (a link names two ids;
 /// a person recorded on three devices takes two links).
-fn linked(store: &LedgerStore, key: &str) -> Result<Vec<String>, StoreError> {
+pub fn linked(store: &LedgerStore, key: &str) -> Result<Vec<String>, StoreError> {
     let mut found = vec![key.to_owned()];
     let mut next = 0;
     while let Some(id) = found.get(next).cloned() {
@@ -212,6 +212,16 @@ fn linked(store: &LedgerStore, key: &str) -> Result<Vec<String>, StoreError> {
         }
     }
     Ok(found)
+}
+
+/// When the last act naming the person `key` (or an id linked to it) occurred, Unix ms.
+pub fn last_act_ms(store: &LedgerStore, key: &str) -> Result<Option<i64>, StoreError> {
+    Ok(person(store, key)?
+        .iter()
+        .filter_map(|e| e["occurred_at"].as_str())
+        .filter_map(|t| crate::base::time::Timestamp::parse(t).ok())
+        .map(|t| t.unix_ms())
+        .max())
 }
 
 /// Per-facility counts: events, items, and items by status.

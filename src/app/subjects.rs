@@ -325,6 +325,23 @@ impl Subjects {
         self.register.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `by.may(allowed, what)`, and a refusal written to the access log too: an attempt to read
+    /// someone's data without the right is itself part of "who looked at me".
+    fn permitted(
+        &self,
+        by: &Asker,
+        allowed: &[OfficerRole],
+        what: &'static str,
+        now: Timestamp,
+    ) -> Result<(), SubjectsError> {
+        let refused = match by.may(allowed, what) {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "refused", "wanted": what}))?;
+        Err(refused)
+    }
+
     fn logged(&self, entry: Value) -> Result<(), SubjectsError> {
         self.log
             .lock()
@@ -341,7 +358,7 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<SubjectRef, SubjectsError> {
-        by.may(privacy::SUBJECT_RECORDERS, "record a person")?;
+        self.permitted(by, privacy::SUBJECT_RECORDERS, "record a person", now)?;
         let mut register = self.register();
         let known = identifiers(&fields)
             .iter()
@@ -382,7 +399,7 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Vec<SubjectId>, SubjectsError> {
-        by.may(privacy::SUBJECT_RECORDERS, "record a person")?;
+        self.permitted(by, privacy::SUBJECT_RECORDERS, "record a person", now)?;
         let mut register = self.register();
         let same_as = match register.read(&subject) {
             Ok(Some(record)) if record.salts.contains(&salt) => return Ok(Vec::new()),
@@ -403,7 +420,7 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Option<SubjectId>, SubjectsError> {
-        by.may(privacy::SUBJECT_FINDERS, "look a person up")?;
+        self.permitted(by, privacy::SUBJECT_FINDERS, "look a person up", now)?;
         let found = lookup(&self.register(), identifier);
         self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "lookup", "by": identifier.kind(), "subject": found}))?;
         Ok(found)
@@ -412,7 +429,12 @@ impl Subjects {
     /// A subject's personal data, for an officer whose role may read it; logged before it is
     /// answered (a read that cannot be logged is not answered).
     pub fn show(&self, id: &SubjectId, by: &Asker, now: Timestamp) -> Result<Shown, SubjectsError> {
-        by.may(privacy::PERSONAL_DATA_READERS, "read a person's data")?;
+        self.permitted(
+            by,
+            privacy::PERSONAL_DATA_READERS,
+            "read a person's data",
+            now,
+        )?;
         self.logged(
             json!({"at": now.to_string(), "officer": by.officer, "action": "show", "subject": id}),
         )?;
@@ -436,7 +458,7 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Option<u32>, SubjectsError> {
-        by.may(privacy::SUBJECT_ERASERS, "erase a person's data")?;
+        self.permitted(by, privacy::SUBJECT_ERASERS, "erase a person's data", now)?;
         let id = erasure.subject;
         let due = self.due_of(id, erasure.last_ms)?;
         if erasure.order.is_some() {
@@ -521,7 +543,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<(), SubjectsError> {
-        by.may(privacy::SUBJECT_ERASERS, "set the retention periods")?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_ERASERS,
+            "set the retention periods",
+            now,
+        )?;
         let mut tables = self.retention()?;
         table
             .check(tables.len() as u32 + 1)
@@ -542,7 +569,12 @@ impl Subjects {
         now: Timestamp,
         last_ms: impl Fn(&SubjectId) -> Option<i64>,
     ) -> Result<Vec<Value>, SubjectsError> {
-        by.may(privacy::SUBJECT_ERASERS, "list who is due for erasure")?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_ERASERS,
+            "list who is due for erasure",
+            now,
+        )?;
         let ids = self.register().live_subjects();
         let mut out = Vec::new();
         for id in ids {

@@ -428,34 +428,23 @@ fn show_subject(a: ShowArgs, clock: &Arc<dyn Clock>) -> Outcome {
 fn erase(a: EraseArgs) -> Outcome {
     let id = subject_id(&a.subject)?;
     let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
-    let erasure = subjects::Erasure {
-        subject: &id,
-        basis: &a.basis,
-        order: a.order.as_deref(),
-        last_ms: last_act_ms(&ledger, &id)?,
-    };
     let key = read_key(&a.asker.key)?;
-    let receipt =
-        crate::app::erasure::erase(&ledger, &erasure, &asker, &key).map_err(Failure::from)?;
-    let view = json!({"subject": id, "erased": true, "seq": receipt.seq});
+    let receipts =
+        crate::app::erasure::erase_person(&ledger, &id, &a.basis, a.order.as_deref(), &asker, &key)
+            .map_err(Failure::from)?;
+    let seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();
+    let view = json!({"subject": id, "erased": true, "seq": seqs.first(), "acts": seqs});
     show(a.json.json, &view, || {
         out!(
-            "erased (dihapus): {id}, recorded at seq {}; the log still verifies, the register can no longer show or find this person",
-            receipt.seq
+            "erased (dihapus): {id} and {} linked id(s), recorded at seq {seqs:?}; the log still verifies, the register can no longer show or find this person",
+            seqs.len().saturating_sub(1)
         );
     })
 }
 
 /// When the last act naming `id` (or an id linked to it) occurred, from the log's views.
 fn last_act_ms(ledger: &Ledger, id: &SubjectId) -> Result<Option<i64>, Failure> {
-    let events =
-        crate::app::queries::person(ledger.store(), &id.to_string()).map_err(Failure::from)?;
-    Ok(events
-        .iter()
-        .filter_map(|e| e["occurred_at"].as_str())
-        .filter_map(|t| crate::base::time::Timestamp::parse(t).ok())
-        .map(|t| t.unix_ms())
-        .max())
+    crate::app::queries::last_act_ms(ledger.store(), &id.to_string()).map_err(Failure::from)
 }
 
 fn retention(a: RetentionArgs) -> Outcome {
