@@ -71,12 +71,12 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
 
     let report = run_json(&["upgrade", "--ledger", s(&dir)]);
     assert_eq!(report["from_layout"], 1);
-    assert_eq!(report["to_layout"], 2);
+    assert_eq!(report["to_layout"], 3);
     assert_eq!(report["entries"], V1_ENTRIES);
     assert_eq!(report["old_leaves_removed"], V1_ENTRIES);
     assert_eq!(
         std::fs::read_to_string(dir.join("layout")).expect("layout file"),
-        "custody-ledger-layout 2\n"
+        "custody-ledger-layout 3\n"
     );
     for (old, new) in [
         ("log.sled", "private/log.sled"),
@@ -119,7 +119,7 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
             &again["entries"],
             &again["old_leaves_removed"]
         ),
-        (&2.into(), &0.into(), &0.into()),
+        (&3.into(), &0.into(), &0.into()),
         "a second upgrade has nothing to do"
     );
 }
@@ -227,4 +227,28 @@ fn persons_recorded_in_the_clear_move_into_the_register_and_the_log_stays() {
         "the log is unchanged"
     );
     assert_eq!(run_json(&["verify", "--ledger", l])["ok"], true);
+}
+
+/// A ledger of layout 2 (its journal always starts at entry 0) opens, and its layout file then
+/// says 3: from then on a version that knows only layout 2 refuses it as newer, rather than
+/// taking a dropped journal segment for a lost one.
+#[test]
+fn a_layout_2_ledger_opens_and_becomes_layout_3() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = dir.path().join("demo");
+    let made = custody().args(["demo", "--ledger", s(&ledger)]).output();
+    assert!(made.expect("runs").status.success());
+    std::fs::write(ledger.join("layout"), "custody-ledger-layout 2\n").expect("writes");
+    assert_eq!(run_json(&["verify", "--ledger", s(&ledger)])["ok"], true);
+    assert_eq!(
+        std::fs::read_to_string(ledger.join("layout")).expect("layout"),
+        "custody-ledger-layout 3\n"
+    );
+    std::fs::write(ledger.join("layout"), "custody-ledger-layout 2\n").expect("writes");
+    let report = run_json(&["upgrade", "--ledger", s(&ledger)]);
+    assert_eq!(
+        (report["from_layout"].as_u64(), report["to_layout"].as_u64()),
+        (Some(2), Some(3)),
+        "{report}"
+    );
 }

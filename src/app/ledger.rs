@@ -1309,6 +1309,9 @@ fn open_store(
 fn check_layout(dir: &Path) -> Result<(), OpenError> {
     match layout::read(dir)? {
         layout::LAYOUT_VERSION => Ok(()),
+        // Same files; the new number keeps versions that know only layout 2 from opening a
+        // journal that later drops segments. Written under the ledger's lock, before any drop.
+        layout::LAYOUT_JOURNAL_FROM_ZERO => Ok(layout::write(dir)?),
         layout::LAYOUT_UNNAMED
             if !dir.join(layout::LEGACY_SLED_DIR).exists() && !dir.join(SLED_DIR).exists() =>
         {

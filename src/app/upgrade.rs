@@ -101,7 +101,10 @@ pub fn upgrade(
             found,
         });
     }
-    if found < LAYOUT_VERSION {
+    if found == layout::LAYOUT_JOURNAL_FROM_ZERO {
+        // Layout 2 → 3 converts nothing: only the number changes.
+        layout::write(dir)?;
+    } else if found < LAYOUT_VERSION {
         layout::make_dirs(dir)?;
         move_legacy_files(dir)?;
         report.entries = build_journal(&lock, &paths, progress)?;
@@ -110,7 +113,7 @@ pub fn upgrade(
         recovery::sync_dir(dir)?;
         layout::write(dir)?;
     }
-    // Layout 2 from here: the old leaves are never read again.
+    // The journal's layout from here: the old leaves are never read again.
     let store = LedgerStore::open(dir)?;
     report.old_leaves_removed = store.remove_legacy_leaves()?;
     drop(store);

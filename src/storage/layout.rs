@@ -2,7 +2,7 @@
 //! file `layout` that names it. Layout 1 (no file) kept the leaves in sled, everything at the top
 //! of the folder; layout 2 keeps them in the journal, and splits the folder into `public/` (all a
 //! mirror may copy) and `private/` (the key, the journal's tail, sled and its views, and
-//! everything personal). Owns the names and reading and writing the layout file, crash-safely;
+//! everything personal); layout 3 lets the journal drop the segments `public/` covers. Owns the names and reading and writing the layout file, crash-safely;
 //! never decides what to do about a layout it finds (the ledger refuses, `custody upgrade`
 //! converts).
 
@@ -11,8 +11,14 @@ use crate::storage::recovery::sync_dir;
 use std::io::Write as _;
 use std::path::Path;
 
-/// The layout this version writes and opens.
-pub const LAYOUT_VERSION: u32 = 2;
+/// The layout this version writes and opens. Layout 3 is layout 2 whose journal may start after
+/// entry 0, its covered segments dropped (docs/STORAGE.md §8): the files are the same, but a
+/// version that knows only layout 2 would take a dropped segment for a lost one, so the number
+/// tells it to refuse the folder instead.
+pub const LAYOUT_VERSION: u32 = 3;
+/// Layout 2: the journal always starts at entry 0. Opened by writing layout 3 over it (nothing to
+/// convert) before anything can be dropped.
+pub const LAYOUT_JOURNAL_FROM_ZERO: u32 = 2;
 /// The layout of a ledger folder with no layout file: every ledger made before the journal.
 pub const LAYOUT_UNNAMED: u32 = 1;
 /// The layout file's name in a ledger folder.
