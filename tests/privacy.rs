@@ -35,6 +35,15 @@ fn demo(dir: &Path) -> PathBuf {
     ledger
 }
 
+/// A demo ledger, the investigator's key file and the visitor's subject id (found by her NIK).
+fn demo_with_visitor() -> (tempfile::TempDir, PathBuf, String, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = demo(dir.path());
+    let inv = key(&ledger, "investigator");
+    let subject = visitor(s(&ledger), &inv);
+    (dir, ledger, inv, subject)
+}
+
 /// The demo visitor's subject id, found by her NIK by the investigator.
 fn visitor(ledger: &str, investigator_key: &str) -> String {
     let found = run_json(&[
@@ -58,18 +67,8 @@ fn key(ledger: &Path, who: &str) -> String {
 
 /// Every statement (DSSE payload, decoded) of a tiles export, in log order.
 fn exported_statements(export: &Path) -> Vec<String> {
-    let mut bundles: Vec<PathBuf> = Vec::new();
-    let mut stack = vec![export.join("tile/entries")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("bundles") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                bundles.push(p);
-            }
-        }
-    }
+    let mut bundles = walk(&export.join("tile/entries"));
+    bundles.sort();
     bundles
         .iter()
         .flat_map(|b| split_bundle(&std::fs::read(b).expect("bundle")))
@@ -183,11 +182,8 @@ fn a_person_in_the_clear_or_a_nik_in_a_note_is_refused_naming_the_field() {
 
 #[test]
 fn reads_need_a_role_that_may_read_and_are_logged() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (_dir, ledger, inv, subject) = demo_with_visitor();
     let l = s(&ledger);
-    let inv = key(&ledger, "investigator");
-    let subject = visitor(l, &inv);
     let shown = run_json(&[
         "subject",
         "show",
@@ -247,11 +243,8 @@ fn reads_need_a_role_that_may_read_and_are_logged() {
 
 #[test]
 fn an_erased_person_can_no_longer_be_shown_or_found_and_the_log_still_verifies() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (_dir, ledger, inv, subject) = demo_with_visitor();
     let l = s(&ledger);
-    let inv = key(&ledger, "investigator");
-    let subject = visitor(l, &inv);
     // Only the administrator erases; afterwards nothing finds or shows her, and the log verifies.
     let by_investigator = custody()
         .args([
@@ -338,11 +331,8 @@ fn erase_when_due(ledger: &Path, subject: &str) {
 
 #[test]
 fn an_erasure_recorded_in_the_log_is_finished_when_the_register_next_opens() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger, inv, subject) = demo_with_visitor();
     let l = s(&ledger);
-    let inv = key(&ledger, "investigator");
-    let subject = visitor(l, &inv);
     // The act is recorded, then the process dies before the key is destroyed: here, the act is
     // recorded by hand, as `custody subject erase` records it first.
     let act = dir.path().join("erased.json");

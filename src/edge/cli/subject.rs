@@ -35,7 +35,7 @@ pub(super) enum SubjectCommand {
     /// Show the retention periods in force, or adopt a new table with --set FILE (administrator; every earlier table is kept)
     Retention(RetentionArgs),
     /// List the persons due for erasure under the retention table in force (administrator; logged)
-    Due(DueArgs),
+    Due(MigrateArgs),
     /// Move the personal data of the persons older entries name in the clear (rules versions 1-3) into the register; the entries themselves stay as they are (docs/PRIVACY.md)
     Migrate(MigrateArgs),
     /// Re-wrap every person's key under a new master key (make it with `master-key`), then put it in place of the old one; the ledger must not be open elsewhere
@@ -55,16 +55,7 @@ pub(super) struct RetentionArgs {
     json: JsonArg,
 }
 
-#[derive(Args, Debug)]
-pub(super) struct DueArgs {
-    #[command(flatten)]
-    ledger: LedgerArg,
-    #[command(flatten)]
-    asker: AskerArg,
-    #[command(flatten)]
-    json: JsonArg,
-}
-
+/// A ledger, the officer asking (an administrator) and `--json`: `due` and `migrate`.
 #[derive(Args, Debug)]
 pub(super) struct MigrateArgs {
     #[command(flatten)]
@@ -481,7 +472,7 @@ fn retention(a: RetentionArgs) -> Outcome {
     })
 }
 
-fn due(a: DueArgs) -> Outcome {
+fn due(a: MigrateArgs) -> Outcome {
     let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
     let register = ledger.subjects().map_err(Failure::from)?;
     let last = |id: &SubjectId| last_act_ms(&ledger, id).ok().flatten();
