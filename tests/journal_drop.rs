@@ -107,11 +107,7 @@ fn dropped_leaves_are_read_from_the_bundles_by_every_reader() {
         "the export's first bundle holds the dropped leaves as published"
     );
 
-    let out = custody()
-        .args(["vkey", "--ledger", s(&ledger)])
-        .output()
-        .expect("runs");
-    let vkey = String::from_utf8(out.stdout).expect("utf-8");
+    let vkey = common::vkey_of(&ledger);
     let replica = dir.path().join("replica");
     let (ok, _, err) = run(&[
         "import",

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{custody, run_json, split_bundle};
+use common::{custody, demo_ledger, run_json, split_bundle, vkey_of};
 use custody::Leaf;
 use std::path::{Path, PathBuf};
 
@@ -21,24 +21,9 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
-fn demo(dir: &Path) -> PathBuf {
-    let ledger = dir.join("demo");
-    let out = custody()
-        .args(["demo", "--ledger", s(&ledger)])
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    ledger
-}
-
 /// A demo ledger, the investigator's key file and the visitor's subject id (found by her NIK).
 fn demo_with_visitor() -> (tempfile::TempDir, PathBuf, String, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let inv = key(&ledger, "investigator");
     let subject = visitor(s(&ledger), &inv);
     (dir, ledger, inv, subject)
@@ -81,8 +66,7 @@ fn exported_statements(export: &Path) -> Vec<String> {
 
 #[test]
 fn an_export_of_the_demo_holds_no_nik_and_no_name_of_the_visitor() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let export = dir.path().join("export");
     let out = custody()
         .args(["export", "--ledger", s(&ledger), "--out", s(&export)])
@@ -139,8 +123,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_person_in_the_clear_or_a_nik_in_a_note_is_refused_naming_the_field() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let size = run_json(&["checkpoint", "--ledger", s(&ledger)])["size"].clone();
     let cases = [
         (
@@ -385,8 +368,7 @@ fn an_erasure_recorded_in_the_log_is_finished_when_the_register_next_opens() {
 
 #[test]
 fn a_changed_access_log_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (_dir, ledger) = demo_ledger();
     let log = ledger.join("private/register/access.log");
     let text = std::fs::read_to_string(&log).expect("the demo's recordings are logged");
     assert!(text.lines().count() >= 2, "{text}");
@@ -403,17 +385,9 @@ fn a_changed_access_log_is_refused() {
 
 #[test]
 fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let l = s(&ledger);
-    let vkey = String::from_utf8(
-        custody()
-            .args(["vkey", "--ledger", l])
-            .output()
-            .expect("runs")
-            .stdout,
-    )
-    .expect("utf-8");
+    let vkey = vkey_of(&ledger);
     let (plain, court) = (dir.path().join("plain.json"), dir.path().join("court.json"));
     run_json(&[
         "bundle",
@@ -446,7 +420,7 @@ fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused()
         "nothing personal without --disclose"
     );
 
-    let report = run_json(&["bundle", "verify", s(&court), "--vkey", vkey.trim()]);
+    let report = run_json(&["bundle", "verify", s(&court), "--vkey", &vkey]);
     let disclosed = &report["disclosed"][0];
     assert_eq!(disclosed["fields"]["nik"], NIK, "{report}");
     assert_eq!(disclosed["fields"]["name"], NAME);
@@ -455,7 +429,7 @@ fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused()
         Some(2),
         "the find and the seizure"
     );
-    let plain_report = run_json(&["bundle", "verify", s(&plain), "--vkey", vkey.trim()]);
+    let plain_report = run_json(&["bundle", "verify", s(&plain), "--vkey", &vkey]);
     assert_eq!(plain_report["disclosed"], serde_json::json!([]));
 
     // A name changed after the fact does not open the commitment signed into the log.
@@ -463,7 +437,7 @@ fn a_court_bundle_discloses_the_possessor_proven_and_a_changed_name_is_refused()
     let court_text = std::fs::read_to_string(&court).expect("bundle");
     std::fs::write(&forged, court_text.replace(NAME, "Siti Aminah Binti X")).expect("writes");
     let out = custody()
-        .args(["bundle", "verify", s(&forged), "--vkey", vkey.trim()])
+        .args(["bundle", "verify", s(&forged), "--vkey", &vkey])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
@@ -487,8 +461,7 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 
 #[test]
 fn through_the_server_the_register_answers_as_it_does_locally() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (_dir, ledger) = demo_ledger();
     let server = common::Server::on_port_zero(&ledger);
     let url = server.url.clone();
     let remote = |args: &[&str], who: &str, officer: &str| {
@@ -561,8 +534,7 @@ fn through_the_server_the_register_answers_as_it_does_locally() {
 
 #[test]
 fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let l = s(&ledger);
     let inv = key(&ledger, "investigator");
     let old = dir.path().join("old.key");
@@ -621,8 +593,7 @@ fn rotating_the_master_key_keeps_every_subject_and_retires_the_old_key() {
 
 #[test]
 fn the_report_names_the_possessor_only_for_a_reader_who_may_see_her() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = demo(dir.path());
+    let (dir, ledger) = demo_ledger();
     let l = s(&ledger);
     let (named, plain) = (dir.path().join("named.html"), dir.path().join("plain.html"));
     let report = [

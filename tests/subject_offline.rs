@@ -61,10 +61,15 @@ fn link(dir: &Path, server: &str, key: &str, b: &str, a: &str) {
 
 /// The demo's visitor recorded again offline, synced and linked: the ledger, the
 /// investigator's key file, the demo's id of her and the id the device minted.
-fn recorded_twice_and_linked(dir: &Path) -> (std::path::PathBuf, String, String, String) {
-    let ledger = dir.join("demo");
-    let made = custody().args(["demo", "--ledger", s(&ledger)]).output();
-    assert!(made.expect("runs").status.success());
+fn recorded_twice_and_linked() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    String,
+    String,
+    String,
+) {
+    let (tmp, ledger) = common::demo_ledger();
+    let dir = tmp.path();
     let inv = s(&ledger.join("demo-keys/investigator.pem")).to_owned();
     let outbox = dir.join("outbox");
     // No server: the id is minted here and the person waits in the outbox (exit 8, queued).
@@ -110,13 +115,12 @@ fn recorded_twice_and_linked(dir: &Path) -> (std::path::PathBuf, String, String,
     assert_ne!(a, b);
     link(dir, &server.url, &inv, &b, &a);
     assert!(server.terminate());
-    (ledger, inv, a, b)
+    (tmp, ledger, inv, a, b)
 }
 
 #[test]
 fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (ledger, inv, _, b) = recorded_twice_and_linked(dir.path());
+    let (_dir, ledger, inv, _, b) = recorded_twice_and_linked();
     let events = run_json(&["person", "--ledger", s(&ledger), &b]);
     let n = events["events"].as_array().expect("events").len();
     assert_eq!(
@@ -139,8 +143,7 @@ fn a_person_recorded_offline_is_registered_by_sync_and_linked_to_the_same_person
 
 #[test]
 fn erasing_a_person_erases_every_id_linked_to_them() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (ledger, inv, a, b) = recorded_twice_and_linked(dir.path());
+    let (_dir, ledger, inv, a, b) = recorded_twice_and_linked();
     let l = s(&ledger);
     let admin_key = s(&ledger.join("demo-keys/admin.pem")).to_owned();
     let admin = [

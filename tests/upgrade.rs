@@ -234,10 +234,7 @@ fn persons_recorded_in_the_clear_move_into_the_register_and_the_log_stays() {
 /// taking a dropped journal segment for a lost one.
 #[test]
 fn a_layout_2_ledger_opens_and_becomes_layout_3() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let ledger = dir.path().join("demo");
-    let made = custody().args(["demo", "--ledger", s(&ledger)]).output();
-    assert!(made.expect("runs").status.success());
+    let (_dir, ledger) = common::demo_ledger();
     std::fs::write(ledger.join("layout"), "custody-ledger-layout 2\n").expect("writes");
     assert_eq!(run_json(&["verify", "--ledger", s(&ledger)])["ok"], true);
     assert_eq!(
