@@ -44,14 +44,12 @@ pub struct Erasure<'a> {
     pub last_ms: Option<i64>,
 }
 
-/// Writes `bytes` to `path` crash-safely (temporary file, `fdatasync`, rename, folder `fsync`).
+/// Writes `bytes` to `path` crash-safely (`recovery::replace_file`).
 fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), SubjectsError> {
-    let temp = path.with_extension("tmp");
-    let mut file = std::fs::File::create(&temp).map_err(|e| io_error(&temp, &e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_data())
-        .map_err(|e| io_error(&temp, &e))?;
-    replace_key_file(&temp, path)
+    crate::storage::recovery::replace_file(path, bytes).map_err(|e| SubjectsError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// Why a use-case of the register failed.
@@ -660,23 +658,10 @@ pub fn rotate_master_key(dir: &Path, new_key: &Path) -> Result<(), SubjectsError
     replace_key_file(&next, &key_path)
 }
 
-/// Copies a key file to `to` (created 0600, never over an existing file), durably.
+/// Copies a key file to `to` (0600), durably.
 fn copy_key_file(from: &Path, to: &Path) -> Result<(), SubjectsError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
     let bytes = std::fs::read(from).map_err(|e| io_error(from, &e))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(to)
-        .map_err(|e| io_error(to, &e))?;
-    file.write_all(&bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io_error(to, &e))?;
-    let dir = to.parent().unwrap_or(Path::new("."));
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error(dir, &e))
+    write_durably(to, &bytes)
 }
 
 /// The identifiers of `fields` a person may be found by.

@@ -9,6 +9,7 @@
 use crate::base::limits::{JOURNAL_SEGMENT_BYTES_MAX, LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
 use crate::storage::fault::{FaultKind, Faults, StoreError, crash_point};
 use crate::storage::log::{LogStore, check_batch, check_range};
+use crate::storage::recovery::{replace_file, sync_dir};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
@@ -135,13 +136,6 @@ fn segment_name(first: u64) -> String {
     format!("{first:0SEGMENT_DIGITS$}{SEGMENT_SUFFIX}")
 }
 
-/// Makes the directory entries in `dir` durable (after a file was created or cut there).
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io(dir, "fsync of the journal folder", &e))
-}
-
 /// Creates `dir` if it does not exist, durably.
 fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
@@ -202,16 +196,8 @@ fn read_mark(dir: &Path) -> Result<u64, StoreError> {
 /// Makes `mark` the drop mark in `dir`, durably (temporary file, `fdatasync`, rename, folder
 /// `fsync`): a crash leaves the old mark or the new one.
 fn write_mark(dir: &Path, mark: u64) -> Result<(), StoreError> {
-    let path = dir.join(DROP_MARK_FILE);
-    let temp = dir.join(format!(".{DROP_MARK_FILE}.tmp"));
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&temp)?;
-        std::io::Write::write_all(&mut file, format!("{DROP_MARK_HEADER}{mark}\n").as_bytes())?;
-        file.sync_data()?;
-        std::fs::rename(&temp, &path)
-    };
-    write().map_err(|e| io(&path, "writing", &e))?;
-    sync_dir(dir)
+    let text = format!("{DROP_MARK_HEADER}{mark}\n");
+    replace_file(&dir.join(DROP_MARK_FILE), text.as_bytes())
 }
 
 /// Finishes a drop that a crash interrupted: deletes, oldest first, the segments wholly below

@@ -7,8 +7,7 @@
 //! converts).
 
 use crate::storage::fault::StoreError;
-use crate::storage::recovery::sync_dir;
-use std::io::Write as _;
+use crate::storage::recovery::{replace_file, sync_dir};
 use std::path::Path;
 
 /// The layout this version writes and opens. Layout 3 is layout 2 whose journal may start after
@@ -92,14 +91,10 @@ pub fn make_dirs(dir: &Path) -> Result<(), StoreError> {
 /// `fsync`, rename, `fsync` of the folder. A crash leaves the old state or the new, never a torn
 /// file (a stray temporary is overwritten by the next write).
 pub fn write(dir: &Path) -> Result<(), StoreError> {
-    let path = dir.join(LAYOUT_FILE);
-    let temp = dir.join(format!("{LAYOUT_FILE}.tmp"));
-    let mut file = std::fs::File::create(&temp).map_err(|e| io(&temp, "creating", &e))?;
-    file.write_all(format!("custody-ledger-layout {LAYOUT_VERSION}\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|e| io(&temp, "writing", &e))?;
-    std::fs::rename(&temp, &path).map_err(|e| io(&path, "renaming into", &e))?;
-    sync_dir(dir)
+    replace_file(
+        &dir.join(LAYOUT_FILE),
+        format!("custody-ledger-layout {LAYOUT_VERSION}\n").as_bytes(),
+    )
 }
 
 #[cfg(test)]

@@ -213,6 +213,32 @@ pub fn quarantine(
     Ok(moved)
 }
 
+/// Replaces the file at `path` by one holding `bytes`, crash-safely: written to `<path>.tmp`
+/// (mode 0600), `fsync`ed, renamed over `path`, then the folder `fsync`ed. A crash leaves the
+/// old file or the new one, never a torn one (a stray temporary is overwritten by the next
+/// write). For the small files that name a state: the layout, the journal's drop mark, the
+/// register's retention tables and a waiting master key.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = std::path::PathBuf::from(temp);
+    let io = |p: &Path, e: std::io::Error| StoreError::Io(format!("writing {}: {e}", p.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temp)
+        .map_err(|e| io(&temp, e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io(&temp, e))?;
+    std::fs::rename(&temp, path).map_err(|e| io(path, e))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
 /// Makes a folder's entries (creations, renames) durable.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
