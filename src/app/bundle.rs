@@ -214,7 +214,7 @@ fn subjects_in(
         let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
         let body: serde_json::Value =
             serde_json::from_slice(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
-        for (subject, commitment) in crate::domain::privacy::subjects_named(&body) {
+        for (subject, commitment) in crate::format::people::subjects_named(&body) {
             out.entry(subject)
                 .or_default()
                 .push((entry.seq, commitment));

@@ -984,7 +984,7 @@ pub fn migrate(
             let Ok(body) = serde_json::from_slice::<Value>(leaf.envelope.payload()) else {
                 continue;
             };
-            for person in privacy::clear_persons(&body) {
+            for person in crate::format::people::clear_persons(&body) {
                 report.persons += 1;
                 match clear_fields(&person) {
                     Some(fields) => {

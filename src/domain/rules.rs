@@ -636,7 +636,7 @@ pub fn check(
     check_signatures(state, &envelope, &statement, pre)?;
     check_body(state, &statement)?;
     if state.rules >= SUBJECTS_OFF_LOG_SINCE {
-        personal_data_off_log(&envelope)?;
+        personal_data_off_log(&statement)?;
     }
     items.check_items(state, &statement)?;
     Ok(Admitted {
@@ -647,16 +647,16 @@ pub fn check(
 }
 
 /// Decides, from rules version `SUBJECTS_OFF_LOG_SINCE`, that the statement names no person who
-/// is not an officer in the clear and holds no identifier in its free text.
-fn personal_data_off_log(envelope: &Envelope) -> Result<(), RuleError> {
-    let body: serde_json::Value = serde_json::from_slice(envelope.payload())
-        .expect("the statement was parsed from this payload, so it is JSON");
-    match crate::domain::privacy::first_finding(&body) {
+/// is not an officer in the clear and holds no identifier in its free text (found when it was
+/// parsed: `Statement::people`).
+fn personal_data_off_log(statement: &Statement) -> Result<(), RuleError> {
+    use crate::format::people::Finding;
+    match statement.people.clone() {
         None => Ok(()),
-        Some(crate::domain::privacy::Finding::PersonInClear { field, kind }) => {
+        Some(Finding::PersonInClear { field, kind }) => {
             Err(RuleError::PersonInClear { field, kind })
         }
-        Some(crate::domain::privacy::Finding::IdentifierInText { field, what }) => {
+        Some(Finding::IdentifierInText { field, what }) => {
             Err(RuleError::IdentifierInText { field, what })
         }
     }

@@ -7,6 +7,7 @@ pub mod httpsig;
 pub mod leaf;
 pub mod merkle;
 pub mod note;
+pub mod people;
 pub mod statement;
 pub mod subject;
 pub mod tiles;

@@ -659,6 +659,9 @@ pub struct Statement {
     /// Item id → the leaf hash of the item's latest event as the signers saw it (None: new item).
     pub after: BTreeMap<ItemId, Option<Hash>>,
     pub body: Body,
+    /// The first thing the statement says about a person that rules version 4 refuses (a person
+    /// in the clear, an identifier in free text), found while parsing (`format::people`).
+    pub people: Option<crate::format::people::Finding>,
 }
 
 #[derive(Deserialize)]
@@ -748,6 +751,7 @@ impl Statement {
             signers: common.signers,
             after,
             body,
+            people: crate::format::people::first_finding(&value),
         })
     }
 }
