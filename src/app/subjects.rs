@@ -498,7 +498,7 @@ impl Subjects {
 
     /// Whether `id`'s key is still live (not erased, not unknown).
     pub fn is_live(&self, id: &SubjectId) -> bool {
-        self.register().live_subjects().binary_search(id).is_ok()
+        self.register().is_live(id)
     }
 
     /// When `id` is due for erasure under the retention table in force (Unix ms), and that table's

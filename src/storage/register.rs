@@ -732,6 +732,11 @@ impl Register {
     }
 
     /// The subject whose NIK this is, if one is enrolled and not erased.
+    /// Whether `id`'s key is live (enrolled, not erased, not damaged).
+    pub fn is_live(&self, id: &SubjectId) -> bool {
+        matches!(self.subjects.get(id), Some((_, SlotState::Live)))
+    }
+
     /// Every subject whose key is live (not erased), in id order.
     pub fn live_subjects(&self) -> Vec<SubjectId> {
         let mut ids: Vec<SubjectId> = self
