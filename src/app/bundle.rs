@@ -335,7 +335,7 @@ pub fn verify(
     let disclosed = check_disclosures(&bundle)?;
     let signers = signer_lines(&signed_as, &state);
     let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
-    let proves = proves(bundle.entries.len(), &cp, &lot);
+    let proves = proves(bundle.entries.len(), &cp, &lot, state.refounding());
     let cannot_prove = cannot_prove(&cp);
     Ok(BundleReport {
         origin: cp.origin.to_string(),
@@ -434,7 +434,7 @@ impl Replay {
         if !admitted.statement().kind.is_identity() {
             self.events.push(AuditEvent {
                 seq,
-                recorded_at: leaf.recorded_at,
+                recorded_at: admitted.statement().recorded_at_or(leaf.recorded_at),
                 leaf_hash,
                 statement: admitted.statement().clone(),
             });
@@ -521,15 +521,23 @@ fn signer_lines(
 }
 
 /// What a verified bundle of `entries` entries proves, item by item of the `lot`.
-fn proves(entries: usize, cp: &note::Checkpoint, lot: &[ItemState]) -> Vec<String> {
+fn proves(
+    entries: usize,
+    cp: &note::Checkpoint,
+    lot: &[ItemState],
+    refounding: Option<&rules::Refounding>,
+) -> Vec<String> {
     let by_item: BTreeMap<&ItemId, (u64, u64)> = lot
         .iter()
         .map(|s| (&s.id, (s.born_seq, s.last_seq)))
         .collect();
     let mut proves = vec![
         format!("Every one of the {} entries is in the log {} as of its checkpoint of size {} (root {}), signed by the ledger key.", entries, cp.origin, cp.size, B64.encode(cp.root)),
-        "Every statement carries valid signatures of all its required signers, with keys enrolled and not revoked at that position in the log, and passes the custody rules.".to_owned(),
+        "Every statement carries valid signatures of all its required signers (or, for an entry a re-founding re-recorded, of its attesting administrator), with keys enrolled and not revoked at that position in the log, and passes the custody rules.".to_owned(),
     ];
+    if let Some(r) = refounding {
+        proves.push(format!("Entries 0 to {} re-record the ledger {} (a re-founding): they carry the attestation of administrator {}, not the original officers' signatures; those are in that ledger at the same seqs (attests names each leaf hash). / Entri 0 sampai {} dicatat ulang dari buku {} atas pernyataan administrator {}, bukan tanda tangan petugas aslinya.", r.size - 1, r.origin, r.by, r.size - 1, r.origin, r.by));
+    }
     for (id, (born, last)) in by_item {
         proves.push(format!("Item {id}: the custody chain is complete from its birth at seq {born} to seq {last} (each event names the one before it)."));
     }

@@ -60,7 +60,7 @@ fn event(ledger: &Ledger, seq: u64) -> Result<AuditEvent, CaseError> {
     })?;
     Ok(AuditEvent {
         seq,
-        recorded_at: leaf.recorded_at,
+        recorded_at: statement.recorded_at_or(leaf.recorded_at),
         leaf_hash: merkle::leaf_hash(&bytes),
         statement,
     })

@@ -239,6 +239,22 @@ pub fn contraband_found(
     statement("contraband_found", clock, facility, &signers, bytes)
 }
 
+/// A `rules_adopted` moving the ledger to rules `version`, signed by the administrator `admin`.
+pub fn rules_adoption(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    version: u32,
+) -> Result<Vec<u8>, ComposeError> {
+    statement(
+        "rules_adopted",
+        clock,
+        facility,
+        &[(SignerRole::Admin, admin)],
+        body(json!({ "version": version })),
+    )
+}
+
 /// Wraps statement bytes in an envelope signed by every key given.
 pub fn sign_statement(bytes: Vec<u8>, keys: &[&SecretKey]) -> Result<Envelope, ComposeError> {
     let mut envelope = Envelope::unsigned(bytes)?;

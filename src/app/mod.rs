@@ -1,6 +1,6 @@
 //! Application: the use-cases — the ledger's write path and opening, verification, export,
 //! queries, case files and bundles, composing statements, the demo, the doctor, the storage
-//! layout upgrade, the subject register's use-cases and the benchmarks.
+//! layout upgrade, re-founding, the subject register's use-cases and the benchmarks.
 //! No HTTP, no terminal output.
 
 pub mod bench;
@@ -18,6 +18,7 @@ pub mod log;
 pub mod publish;
 pub mod queries;
 pub mod reads;
+pub mod refound;
 pub mod subjects;
 pub mod upgrade;
 pub mod verify;

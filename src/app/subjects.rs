@@ -411,6 +411,38 @@ impl Subjects {
         Ok(same_as)
     }
 
+    /// Copies every live subject, with its id and every salt, into `to` (the register of a ledger
+    /// that re-founds this one), so that each commitment the re-recorded entries carry still
+    /// opens; erased subjects stay erased. Logged in both access logs. Answers how many.
+    pub fn copy_into(
+        &self,
+        to: &Subjects,
+        by: &Asker,
+        now: Timestamp,
+    ) -> Result<u64, SubjectsError> {
+        self.permitted(by, privacy::REGISTER_MOVERS, "copy the register", now)?;
+        let register = self.register();
+        let mut copied = 0;
+        for id in register.live_subjects() {
+            let Some(Record { fields, salts }) = register.read(&id)? else {
+                continue;
+            };
+            let mut target = to.register();
+            if target.read(&id)?.is_none() {
+                target.enroll_offline(fields, id)?;
+            }
+            for salt in salts {
+                target.add_salt(&id, salt)?;
+            }
+            copied += 1;
+        }
+        drop(register);
+        let entry = |action: &str| json!({"at": now.to_string(), "officer": by.officer, "action": action, "subjects": copied});
+        self.logged(entry("copied-out"))?;
+        to.logged(entry("copied-in"))?;
+        Ok(copied)
+    }
+
     /// The subject an identifier belongs to, for an officer who may look people up; logged.
     pub fn lookup(
         &self,
@@ -1003,7 +1035,7 @@ pub fn migrate(
 
 /// The personal fields of a person named in the clear (`{"kind": "visitor", "nik", "name"}`, …),
 /// if they pass today's rules.
-fn clear_fields(person: &Value) -> Option<PersonalFields> {
+pub fn clear_fields(person: &Value) -> Option<PersonalFields> {
     let text = |k: &str| person.get(k).and_then(Value::as_str);
     let kind: SubjectKind = serde_json::from_value(person.get("kind")?.clone()).ok()?;
     let mut f = PersonalFields::new(kind);

@@ -67,6 +67,9 @@ pub struct Report {
     pub items: usize,
     pub first_recorded_at: Option<Timestamp>,
     pub last_recorded_at: Option<Timestamp>,
+    /// When this ledger re-founds another: its entries below `size` carry that administrator's
+    /// attestation, not the original officers' signatures.
+    pub refounding: Option<crate::domain::rules::Refounding>,
 }
 
 /// Verifies the signed checkpoint `checkpoint_note` with `vkey`, then every leaf it covers.
@@ -255,6 +258,7 @@ impl Verifier {
             items: self.items.len(),
             first_recorded_at: self.first_recorded,
             last_recorded_at: self.last_recorded,
+            refounding: self.state.refounding().cloned(),
         })
     }
 }

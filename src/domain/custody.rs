@@ -756,6 +756,8 @@ pub fn apply(
 ) -> Vec<ItemChange> {
     let statement = admitted.statement();
     let seq = admitted.seq();
+    // A re-recorded entry keeps the time the old ledger recorded the act.
+    let recorded_at = statement.recorded_at_or(recorded_at);
     let fold = Fold {
         identity,
         items,

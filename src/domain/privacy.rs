@@ -23,6 +23,9 @@ pub const SUBJECT_FINDERS: &[OfficerRole] = &[
 pub const PERSONAL_DATA_READERS: &[OfficerRole] = &[SecurityOfficer, Investigator, Prosecutor];
 /// Who may erase a person's data: the administrator, accountable for retention.
 pub const SUBJECT_ERASERS: &[OfficerRole] = &[Admin];
+/// Who may move a whole register into a re-founded ledger: the administrator who attests the
+/// re-founding (docs/PRIVACY.md, "Re-founding").
+pub const REGISTER_MOVERS: &[OfficerRole] = &[Admin];
 
 /// How long the register keeps a person's data after the last act that names them, per kind of
 /// person: data the operator supplies (there is no period in the law custody could assume), each

@@ -41,11 +41,12 @@ pub const WATERMARK: &[u8] = b"\0watermark";
 /// The format of the views, written with every batch (absent: format 1). A ledger whose views
 /// were written in another format has them rebuilt from the log when it opens.
 pub const FORMAT: &[u8] = b"\0format";
+/// Format 4: a timeline entry says who attested a re-recorded event (`attested_by`).
 /// Format 3: every view value is postcard (see [`encode`]), not JSON. Format 2: the holdings
 /// (`ho`, `hu`) and pending (`p`) entries carry the item's state (the bytes of its `i` entry), so
 /// that each of those queries is one range scan. Format 1 kept the holdings entries empty and the
 /// pending entries as the transfer alone.
-pub const VIEWS_FORMAT: u64 = 3;
+pub const VIEWS_FORMAT: u64 = 4;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +115,17 @@ pub struct TimelineEntry {
     pub gross_mass_mg: Option<u64>,
     pub net_mass_mg: Option<u64>,
     pub count: Option<u64>,
+    /// For an event a re-founding re-recorded: who attested it, from which ledger and seq
+    /// (`signers` then names the officers of the original act, whose signatures are there).
+    pub attested_by: Option<AttestedView>,
+}
+
+/// Who attested a re-recorded event, and where the officers' own signatures are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttestedView {
+    pub officer: String,
+    pub origin: String,
+    pub seq: u64,
 }
 
 fn mg(m: u64) -> String {
@@ -379,6 +391,8 @@ pub fn writes(
 ) -> Vec<Write> {
     let statement = admitted.statement();
     let seq = admitted.seq();
+    // A re-recorded entry keeps the time the old ledger recorded the act.
+    let recorded_at = statement.recorded_at_or(recorded_at);
     let mut out = Vec::new();
     let act = Act {
         statement,
@@ -387,6 +401,13 @@ pub fn writes(
         signers: signer_views(identity, statement),
         summary: summary(statement),
         leaf_b64: B64.encode(leaf_hash),
+        attested_by: statement.attests.as_ref().and_then(|a| {
+            identity.refounding().map(|r| AttestedView {
+                officer: r.by.to_string(),
+                origin: r.origin.clone(),
+                seq: a.seq,
+            })
+        }),
     };
     let event = act.event(changes);
     out.push(Write::Count {
@@ -427,6 +448,7 @@ struct Act<'a> {
     signers: Vec<SignerView>,
     summary: String,
     leaf_b64: String,
+    attested_by: Option<AttestedView>,
 }
 
 impl Act<'_> {
@@ -466,6 +488,7 @@ impl Act<'_> {
             gross_mass_mg: item.gross_mass_mg,
             net_mass_mg: item.net_mass_mg,
             count: item.count,
+            attested_by: self.attested_by.clone(),
         }
     }
 }

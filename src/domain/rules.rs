@@ -404,6 +404,26 @@ pub enum RuleError {
     )]
     PersonInClear { field: String, kind: String },
     #[error(
+        "seq {seq} lies inside this ledger's re-founding (seqs 1 to {last}) and must carry attests: every entry there re-records the old ledger's entry at the same seq / pernyataan dalam rentang pembentukan ulang wajib memuat attests"
+    )]
+    NotAttested { seq: u64, last: u64 },
+    #[error(
+        "field attests: seq {seq} is not inside a re-founding (this ledger re-founds nothing, or its re-founding ended before this seq); attested entries are only the re-recorded history / attests hanya untuk riwayat yang dicatat ulang"
+    )]
+    AttestedOutside { seq: u64 },
+    #[error(
+        "field attests/seq is {got}, but this entry is seq {expected}: a re-founding re-records each old entry at its own seq / attests/seq harus sama dengan nomor urut entri ini"
+    )]
+    AttestedSeq { expected: u64, got: u64 },
+    #[error(
+        "an attested entry is signed by the attesting administrator {by} alone (key {keyid}), once: {detail} / entri yang dicatat ulang ditandatangani hanya oleh administrator yang menyatakannya"
+    )]
+    AttestationSignature {
+        by: OfficerId,
+        keyid: String,
+        detail: &'static str,
+    },
+    #[error(
         "field {field} holds something shaped like a {what} number: under rules version 4 free text may not identify a person; record the person as a subject instead / teks bebas tidak boleh memuat nomor identitas orang; catat orang itu sebagai subjek"
     )]
     IdentifierInText { field: String, what: &'static str },
@@ -470,6 +490,20 @@ pub struct State {
     /// Each unit name and the facility (and seq) of its first enrollment: from rules version 3 a
     /// unit name belongs to one facility, so that a release to a unit names one place.
     unit_homes: BTreeMap<String, (FacilityId, u64)>,
+    /// The re-founding the genesis declared, if any.
+    refounding: Option<Refounding>,
+}
+
+/// A re-founding as its genesis declared it (`refounds`, docs/FORMAT.md §17.7): entries 1 to
+/// `size - 1` re-record the old ledger `origin` one for one, each signed by `key`, the attesting
+/// administrator `by`, in place of the officers it names. The officers' own signatures stay in
+/// the old ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refounding {
+    pub origin: String,
+    pub size: u64,
+    pub by: OfficerId,
+    pub key: PublicKey,
 }
 
 /// A statement that passed every check at a given position. Only `check` makes one, so holding
@@ -516,7 +550,18 @@ impl State {
             keys: HashMap::new(),
             by_keyid: HashMap::new(),
             unit_homes: BTreeMap::new(),
+            refounding: None,
         }
+    }
+
+    /// The re-founding this ledger's genesis declared, if any.
+    pub fn refounding(&self) -> Option<&Refounding> {
+        self.refounding.as_ref()
+    }
+
+    /// The attesting administrator's key when the next entry lies inside the re-founding.
+    fn attesting(&self) -> Option<&Refounding> {
+        self.refounding.as_ref().filter(|r| self.size < r.size)
     }
 
     pub fn origin(&self) -> &Origin {
@@ -564,6 +609,11 @@ impl State {
         let mut out: Vec<PublicKey> = self.by_keyid.get(keyid).cloned().unwrap_or_default();
         if let Body::LedgerGenesis { admin, .. } = &statement.body
             && let Ok(key) = PublicKey::from_base64(&admin.public_key)
+            && key.key_id() == keyid
+        {
+            out.push(key);
+        }
+        if let Some(key) = attesting_key(self, statement)
             && key.key_id() == keyid
         {
             out.push(key);
@@ -633,9 +683,15 @@ pub fn check(
         _ => {}
     }
     check_signer_table(&statement)?;
-    check_signatures(state, &envelope, &statement, pre)?;
+    let attested = attestation(state, &statement)?;
+    match attested {
+        Some(key) => check_attested(state, &envelope, &statement, key, pre)?,
+        None => check_signatures(state, &envelope, &statement, pre)?,
+    }
     check_body(state, &statement)?;
-    if state.rules >= SUBJECTS_OFF_LOG_SINCE {
+    // A re-founding exists to take personal data out of the log: what it re-records is held to
+    // that whatever rules version the old entry was written under.
+    if state.rules >= SUBJECTS_OFF_LOG_SINCE || attested.is_some() {
         personal_data_off_log(&statement)?;
     }
     items.check_items(state, &statement)?;
@@ -668,6 +724,7 @@ fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> 
         ledger_key,
         admin,
         rules,
+        ..
     } = &statement.body
     else {
         unreachable!("check_genesis is only called for ledger_genesis statements")
@@ -754,6 +811,122 @@ fn roles_text(roles: &[OfficerRole]) -> String {
 
 /// Decides whether each signer holds an officer role their signer role allows and signed with
 /// their current key, and whether every signature in the envelope belongs to a signer.
+/// The signer's current key and the seq it signs from, once their officer roles are found to
+/// allow the signer role they take in this act.
+fn allowed_signer(
+    state: &State,
+    statement: &Statement,
+    rule: &TypeRule,
+    signer: &Signer,
+) -> Result<(PublicKey, u64), RuleError> {
+    let (record_roles, key, since) = signer_key(state, statement, signer)?;
+    let signer_rule = rule
+        .signers
+        .iter()
+        .find(|r| r.role == signer.role)
+        .expect("check_signer_table ran first");
+    if !record_roles
+        .iter()
+        .any(|r| signer_rule.officer_roles.contains(r))
+    {
+        return Err(RuleError::RoleNotAllowed {
+            officer: signer.officer.clone(),
+            role: signer.role.as_str().to_string(),
+            has: roles_text(&record_roles),
+            needs: roles_text(signer_rule.officer_roles),
+        });
+    }
+    Ok((key, since))
+}
+
+/// The key that must sign `statement` in place of its officers, if it is attested: a re-founded
+/// genesis (its `refounds/key`) or an entry inside the re-founding. None for every other entry.
+fn attesting_key(state: &State, statement: &Statement) -> Option<PublicKey> {
+    if let Body::LedgerGenesis {
+        refounds: Some(r), ..
+    } = &statement.body
+    {
+        return PublicKey::from_base64(&r.key).ok();
+    }
+    state.attesting().map(|r| r.key)
+}
+
+/// Decides whether the next entry is attested, and by which key: inside a re-founding every
+/// entry must carry `attests` naming its own seq; outside one none may.
+fn attestation(state: &State, statement: &Statement) -> Result<Option<PublicKey>, RuleError> {
+    let seq = state.size;
+    if let Body::LedgerGenesis {
+        refounds: Some(r), ..
+    } = &statement.body
+    {
+        if statement.attests.is_some() {
+            return Err(RuleError::AttestedOutside { seq });
+        }
+        let key = PublicKey::from_base64(&r.key).map_err(|e| RuleError::BadPublicKey {
+            field: "/refounds/key",
+            reason: e.to_string(),
+        })?;
+        return Ok(Some(key));
+    }
+    match (state.attesting(), &statement.attests) {
+        (Some(r), Some(a)) if a.seq == seq => Ok(Some(r.key)),
+        (Some(_), Some(a)) => Err(RuleError::AttestedSeq {
+            expected: seq,
+            got: a.seq,
+        }),
+        (Some(r), None) => Err(RuleError::NotAttested {
+            seq,
+            last: r.size - 1,
+        }),
+        (None, Some(_)) => Err(RuleError::AttestedOutside { seq }),
+        (None, None) => Ok(None),
+    }
+}
+
+/// An attested entry: the officers it names must be enrolled, current and allowed their roles at
+/// this position, exactly as in the old ledger; the one signature is the attesting
+/// administrator's, over these bytes.
+fn check_attested(
+    state: &State,
+    envelope: &Envelope,
+    statement: &Statement,
+    key: PublicKey,
+    pre: Option<&PreVerified>,
+) -> Result<(), RuleError> {
+    let rule = type_rule(statement.kind);
+    for signer in &statement.signers {
+        allowed_signer(state, statement, rule, signer)?;
+    }
+    let by = match &statement.body {
+        Body::LedgerGenesis {
+            refounds: Some(r), ..
+        } => r.by.clone(),
+        _ => state
+            .attesting()
+            .map(|r| r.by.clone())
+            .expect("attestation found a re-founding"),
+    };
+    let keyid = key.key_id();
+    let fail = |detail| RuleError::AttestationSignature {
+        by: by.clone(),
+        keyid: keyid.clone(),
+        detail,
+    };
+    match envelope.signatures() {
+        [one] if one.keyid == keyid => {}
+        [_] => return Err(fail("the signature is made by another key")),
+        [] => return Err(fail("the envelope carries no signature")),
+        _ => return Err(fail("the envelope carries more than one signature")),
+    }
+    let preverified = pre.is_some_and(|p| p.verified.iter().any(|(i, k)| *i == 0 && *k == key));
+    if !preverified {
+        envelope
+            .verify_signature(0, &key, &envelope.signed_bytes())
+            .map_err(|_| fail("the signature does not verify"))?;
+    }
+    Ok(())
+}
+
 fn check_signatures(
     state: &State,
     envelope: &Envelope,
@@ -764,23 +937,7 @@ fn check_signatures(
     let mut signed_bytes: Option<Vec<u8>> = None;
     let mut used = vec![false; envelope.signatures().len()];
     for signer in &statement.signers {
-        let (record_roles, key, since) = signer_key(state, statement, signer)?;
-        let signer_rule = rule
-            .signers
-            .iter()
-            .find(|r| r.role == signer.role)
-            .expect("check_signer_table ran first");
-        if !record_roles
-            .iter()
-            .any(|r| signer_rule.officer_roles.contains(r))
-        {
-            return Err(RuleError::RoleNotAllowed {
-                officer: signer.officer.clone(),
-                role: signer.role.as_str().to_string(),
-                has: roles_text(&record_roles),
-                needs: roles_text(signer_rule.officer_roles),
-            });
-        }
+        let (key, since) = allowed_signer(state, statement, rule, signer)?;
         let keyid = key.key_id();
         let Some(index) = envelope.signatures().iter().position(|s| s.keyid == keyid) else {
             return Err(RuleError::MissingSignature {
@@ -1014,10 +1171,21 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
     let parse_key =
         |text: &str| PublicKey::from_base64(text).expect("check verified this public key parses");
     match &admitted.statement.body {
-        Body::LedgerGenesis { admin, rules, .. } => {
+        Body::LedgerGenesis {
+            admin,
+            rules,
+            refounds,
+            ..
+        } => {
             enroll(state, admin, facility, parse_key(&admin.public_key), seq);
             state.rules = rules.unwrap_or(RULES_VERSION_FIRST);
             state.rules_since = seq;
+            state.refounding = refounds.as_ref().map(|r| Refounding {
+                origin: r.origin.clone(),
+                size: r.size,
+                by: r.by.clone(),
+                key: parse_key(&r.key),
+            });
         }
         Body::RulesAdopted { version } => {
             state.rules = *version;
@@ -1113,6 +1281,8 @@ impl crate::base::class::Classify for RuleError {
                 Some(field.clone())
             }
             Self::LinkToItself { .. } => Some("/same_as".into()),
+            Self::NotAttested { .. } | Self::AttestedOutside { .. } => Some("/attests".into()),
+            Self::AttestedSeq { .. } => Some("/attests/seq".into()),
             _ => None,
         }
     }

@@ -175,9 +175,21 @@ pub fn history(s: &ItemState, events: &[TimelineEntry]) {
             e.facility
         );
         say!("  {}", e.summary);
+        let signed = match &e.attested_by {
+            Some(a) => {
+                say!(
+                    "  re-recorded (dicatat ulang) from {} seq {}, attested by administrator {}; the officers below signed it there",
+                    a.origin,
+                    a.seq,
+                    a.officer
+                );
+                "named (tercatat)"
+            }
+            None => "signed by (ditandatangani)",
+        };
         for sg in &e.signers {
             say!(
-                "  signed by (ditandatangani) {:<10} {} {} — {} [{}]",
+                "  {signed} {:<10} {} {} — {} [{}]",
                 sg.role,
                 sg.officer,
                 sg.name.clone().unwrap_or_default(),

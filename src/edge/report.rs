@@ -277,7 +277,13 @@ fn signers_cell(e: &TimelineEntry) -> String {
             )
         })
         .collect();
-    signers.join("<br>")
+    let attested = e.attested_by.as_ref().map_or(String::new(), |a| {
+        format!(
+            "<br><i>Dicatat ulang dari {} no. {}, dinyatakan oleh administrator {}; tanda tangan petugas di atas ada di buku itu.</i><br><span class=\"en\">Re-recorded from {} seq {}, attested by administrator {}; the officers above signed it there.</span>",
+            esc(&a.origin), a.seq, esc(&a.officer), esc(&a.origin), a.seq, esc(&a.officer)
+        )
+    });
+    signers.join("<br>") + &attested
 }
 
 /// The audit's findings as of the report's moment, or a line saying there are none.

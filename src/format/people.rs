@@ -139,6 +139,52 @@ fn descend(value: &Value, path: &mut String, segment: &str, key: Option<&str>) -
     found
 }
 
+/// Replaces every person `clear_persons` finds in `body` with what `with` answers for it (a
+/// re-founding answers the subject the register recorded); answers how many were replaced.
+pub fn replace_clear_persons(body: &mut Value, with: &mut dyn FnMut(&Value) -> Value) -> usize {
+    match body {
+        Value::Object(map) => {
+            if let Some(Value::String(kind)) = map.get("kind")
+                && CLEAR_PERSON_KINDS.contains(&kind.as_str())
+                && is_person(map)
+            {
+                *body = with(body);
+                return 1;
+            }
+            map.values_mut()
+                .map(|v| replace_clear_persons(v, with))
+                .sum()
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .map(|v| replace_clear_persons(v, with))
+            .sum(),
+        _ => 0,
+    }
+}
+
+/// Masks what looks like an identifier in every free-text field of `body` (the fields
+/// `first_finding` checks), with `subject::mask_identifiers`; answers how many were masked.
+pub fn mask_free_text(body: &mut Value) -> usize {
+    mask_walk(body, None)
+}
+
+fn mask_walk(value: &mut Value, key: Option<&str>) -> usize {
+    match value {
+        Value::Object(map) => map
+            .iter_mut()
+            .map(|(k, v)| mask_walk(v, Some(k.as_str())))
+            .sum(),
+        Value::Array(items) => items.iter_mut().map(|v| mask_walk(v, key)).sum(),
+        Value::String(text) if key.is_some_and(|k| FREE_TEXT_KEYS.contains(&k)) => {
+            let (masked, count) = crate::format::subject::mask_identifiers(text);
+            *text = masked;
+            count
+        }
+        _ => 0,
+    }
+}
+
 /// Whether an object with a person's `kind` is a person (it carries a person's identifier), not
 /// another object that happens to have a `kind` field (a search's kind is `gate`, `cell`, …).
 fn is_person(map: &serde_json::Map<String, Value>) -> bool {
@@ -194,5 +240,24 @@ mod tests {
             "text": "diserahkan 17 Agustus 2025 pukul 09.10 WIB, 12840 mg",
             "signers": [{"role": "actor", "officer": "198803222010121003"}]});
         assert_eq!(first_finding(&fine), None);
+    }
+
+    #[test]
+    fn a_rewritten_body_has_nothing_first_finding_refuses() {
+        let mut body = json!({"type": "contraband_found", "text": "NIK 3174055708900003",
+            "persons": [{"kind": "officer", "officer": "198803222010121003"},
+                {"kind": "visitor", "nik": "3174055708900003", "name": "Siti Aminah"}],
+            "search": {"kind": "gate", "location": "Pintu utama"}});
+        let replaced = replace_clear_persons(&mut body, &mut |p| {
+            assert_eq!(p["nik"], "3174055708900003");
+            json!({"kind": "unidentified", "description": "x"})
+        });
+        assert_eq!(replaced, 1);
+        assert_eq!(mask_free_text(&mut body), 1);
+        assert_eq!(first_finding(&body), None);
+        assert_eq!(
+            body["search"]["kind"], "gate",
+            "a search kind is not a person"
+        );
     }
 }

@@ -511,6 +511,9 @@ pub enum Body {
         /// The rules version the ledger starts under; absent in ledgers written before rules
         /// were versioned, which start under version 1.
         rules: Option<u32>,
+        /// Present when this ledger re-founds another (docs/FORMAT.md §17.7): its first entries
+        /// re-record that ledger's history under an administrator's attestation.
+        refounds: Option<Refounds>,
     },
     OfficerEnrolled {
         officer: OfficerRecord,
@@ -662,6 +665,40 @@ pub struct Statement {
     /// The first thing the statement says about a person that rules version 4 refuses (a person
     /// in the clear, an identifier in free text), found while parsing (`format::people`).
     pub people: Option<crate::format::people::Finding>,
+    /// Present on an entry a re-founding re-recorded: which entry of the old ledger it stands for.
+    pub attests: Option<Attests>,
+}
+
+impl Statement {
+    /// When the ledger recorded the act this statement states: the old ledger's time for an
+    /// entry a re-founding re-recorded (`attests`), else `leaf` (this entry's own `recorded_at`).
+    /// The audit's clocks and back-dating measure against this, so a re-founding does not make
+    /// every old act look recorded late.
+    pub fn recorded_at_or(&self, leaf: Timestamp) -> Timestamp {
+        self.attests.as_ref().map_or(leaf, |a| a.recorded_at)
+    }
+}
+
+/// What a re-founded ledger's genesis says of the ledger it re-records (`refounds`): that
+/// ledger's origin and the checkpoint (size, root) whose entries it re-records, one for one at
+/// the same seqs, and the administrator who attests them, with the key that signs them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refounds {
+    pub origin: String,
+    pub size: u64,
+    pub root: Hash,
+    pub by: OfficerId,
+    pub key: String,
+    pub reason: String,
+}
+
+/// Which entry of the re-founded ledger an attested entry stands for: its seq, its leaf hash and
+/// when that ledger recorded it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attests {
+    pub seq: u64,
+    pub leaf: Hash,
+    pub recorded_at: Timestamp,
 }
 
 #[derive(Deserialize)]
@@ -671,6 +708,24 @@ struct CommonWire {
     facility: FacilityId,
     signers: Vec<Signer>,
     after: BTreeMap<ItemId, Option<String>>,
+    attests: Option<AttestsWire>,
+}
+
+#[derive(Deserialize)]
+struct AttestsWire {
+    seq: u64,
+    leaf: String,
+    recorded_at: String,
+}
+
+#[derive(Deserialize)]
+struct RefoundsWire {
+    origin: String,
+    size: u64,
+    root: String,
+    by: OfficerId,
+    key: String,
+    reason: String,
 }
 
 #[derive(Deserialize)]
@@ -679,6 +734,7 @@ struct GenesisWire {
     ledger_key: String,
     admin: OfficerRecord,
     rules: Option<u32>,
+    refounds: Option<RefoundsWire>,
 }
 #[derive(Deserialize)]
 struct EnrolledWire {
@@ -742,6 +798,7 @@ impl Statement {
         let occurred_at = Timestamp::parse(&common.occurred_at)
             .map_err(|e| StatementError::field("/occurred_at", e.to_string()))?;
         let after = decode_after(common.after)?;
+        let attests = common.attests.map(decode_attests).transpose()?;
         let body = body_from_value(kind, &value)?;
         Ok(Self {
             kind,
@@ -752,8 +809,33 @@ impl Statement {
             after,
             body,
             people: crate::format::people::first_finding(&value),
+            attests,
         })
     }
+}
+
+fn decode_attests(w: AttestsWire) -> Result<Attests, StatementError> {
+    Ok(Attests {
+        seq: w.seq,
+        leaf: decode_hash(&w.leaf).ok_or_else(|| {
+            StatementError::field("/attests/leaf", "must be a base64 SHA-256 hash")
+        })?,
+        recorded_at: Timestamp::parse(&w.recorded_at)
+            .map_err(|e| StatementError::field("/attests/recorded_at", e.to_string()))?,
+    })
+}
+
+fn decode_refounds(w: RefoundsWire) -> Result<Refounds, StatementError> {
+    Ok(Refounds {
+        origin: w.origin,
+        size: w.size,
+        root: decode_hash(&w.root).ok_or_else(|| {
+            StatementError::field("/refounds/root", "must be a base64 SHA-256 hash")
+        })?,
+        by: w.by,
+        key: w.key,
+        reason: w.reason,
+    })
 }
 
 /// Decodes `after`: each item's head as a SHA-256 hash, or none for a new item. The error names
@@ -777,7 +859,16 @@ fn decode_after(
 /// Reads the type-specific body of a schema-valid statement of type `kind`.
 fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Body, StatementError> {
     Ok(match kind {
-        StatementType::LedgerGenesis => typed::<GenesisWire>(value)?.into(),
+        StatementType::LedgerGenesis => {
+            let w = typed::<GenesisWire>(value)?;
+            Body::LedgerGenesis {
+                origin: w.origin,
+                ledger_key: w.ledger_key,
+                admin: w.admin,
+                rules: w.rules,
+                refounds: w.refounds.map(decode_refounds).transpose()?,
+            }
+        }
         StatementType::OfficerEnrolled => typed::<EnrolledWire>(value)?.into(),
         StatementType::OfficerKeyRotated => typed::<RotatedWire>(value)?.into(),
         StatementType::OfficerRevoked => typed::<RevokedWire>(value)?.into(),
@@ -807,17 +898,6 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         StatementType::SubjectsLinked => Body::SubjectsLinked(typed(value)?),
         StatementType::SubjectErased => Body::SubjectErased(typed(value)?),
     })
-}
-
-impl From<GenesisWire> for Body {
-    fn from(w: GenesisWire) -> Self {
-        Body::LedgerGenesis {
-            origin: w.origin,
-            ledger_key: w.ledger_key,
-            admin: w.admin,
-            rules: w.rules,
-        }
-    }
 }
 
 impl From<EnrolledWire> for Body {

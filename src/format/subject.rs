@@ -623,12 +623,113 @@ pub fn looks_like_identifier(text: &str) -> Option<&'static str> {
         .then_some("passport")
 }
 
+/// What replaces an identifier a re-founding masks in free text (`mask_identifiers`): a word an
+/// officer reading the note understands, and one `looks_like_identifier` never matches.
+pub const IDENTIFIER_MASK: &str = "[disamarkan]";
+
+/// `text` with everything `looks_like_identifier` finds replaced by `IDENTIFIER_MASK` — each
+/// passport-shaped word, and each run of exactly 16 digits — and how many were replaced.
+pub fn mask_identifiers(text: &str) -> (String, usize) {
+    let (mut out, mut masked) = mask_pass(text);
+    // Masking a NIK inside a longer word can leave a passport-shaped rest standing alone
+    // (`0000000000000000A0000000`); each further pass masks at least one more identifier, and the
+    // mask itself is never one, so this ends.
+    while looks_like_identifier(&out).is_some() {
+        let (again, more) = mask_pass(&out);
+        out = again;
+        masked += more;
+    }
+    (out, masked)
+}
+
+/// One pass of `mask_identifiers` over the words of `text`.
+fn mask_pass(text: &str) -> (String, usize) {
+    let mut out = String::with_capacity(text.len());
+    let mut masked = 0;
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_alphanumeric()) {
+        out.push_str(&rest[..start]);
+        let word_len = rest[start..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - start);
+        let word = &rest[start..start + word_len];
+        if is_passport_like(word) {
+            out.push_str(IDENTIFIER_MASK);
+            masked += 1;
+        } else {
+            masked += mask_nik_runs(word, &mut out);
+        }
+        rest = &rest[start + word_len..];
+    }
+    out.push_str(rest);
+    (out, masked)
+}
+
+/// Copies `word` to `out` with each run of exactly 16 digits masked; answers how many.
+fn mask_nik_runs(word: &str, out: &mut String) -> usize {
+    let mut masked = 0;
+    let mut rest = word;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 16 {
+            out.push_str(IDENTIFIER_MASK);
+            masked += 1;
+        } else {
+            out.push_str(&rest[..digits]);
+        }
+        let others = rest[digits..]
+            .find(|c: char| c.is_ascii_digit())
+            .map_or(rest.len(), |i| digits + i);
+        out.push_str(&rest[digits..others]);
+        rest = &rest[others..];
+    }
+    masked
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn id() -> SubjectId {
         SubjectId::from_bytes([7; 16])
+    }
+
+    proptest::proptest! {
+        /// Masking leaves nothing `looks_like_identifier` finds, keeps text without identifiers
+        /// as it was, and counts one mask per identifier.
+        #[test]
+        fn masked_text_holds_no_identifier(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9]{16}", "[A-Z][0-9]{7}", "[a-z ]{0,12}", "[0-9]{1,15}", "[ ,.:-]{1,3}",
+                    "BB-2025-[0-9]{6}", "[0-9]{18}",
+                ],
+                0..8,
+            ),
+        ) {
+            let text = parts.concat();
+            let (masked, count) = mask_identifiers(&text);
+            proptest::prop_assert_eq!(looks_like_identifier(&masked), None, "{} -> {}", text, masked);
+            if looks_like_identifier(&text).is_none() {
+                proptest::prop_assert_eq!(&masked, &text);
+                proptest::prop_assert_eq!(count, 0);
+            } else {
+                proptest::prop_assert!(count > 0);
+            }
+        }
+    }
+
+    #[test]
+    fn masking_keeps_the_words_around_an_identifier() {
+        let (masked, n) =
+            mask_identifiers("milik NIK 3174055708900003, paspor A1234567; NIP 198803222010121003");
+        assert_eq!(n, 2);
+        assert_eq!(
+            masked,
+            "milik NIK [disamarkan], paspor [disamarkan]; NIP 198803222010121003"
+        );
     }
 
     #[test]

@@ -350,3 +350,82 @@ fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure
             ))
         })
 }
+
+#[derive(Args, Debug)]
+pub(super) struct RefoundArgs {
+    /// The ledger to re-found (only read; its register's access log records the copy)
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
+    /// A new folder for the re-founded ledger
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The new ledger's log origin (it must differ from the old one: the two logs stand side by side)
+    #[arg(long)]
+    origin: String,
+    /// The attesting administrator's NIP/NRP: an administrator of the old ledger
+    #[arg(long, value_name = "ID")]
+    admin_id: String,
+    /// That administrator's current private key file; it signs every re-recorded entry
+    #[arg(long, value_name = "FILE")]
+    admin_key: PathBuf,
+    /// Why, with the legal basis (recorded in the new genesis)
+    #[arg(long)]
+    reason: String,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody refound`.
+pub(super) fn refound(a: RefoundArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    use super::common::{phases, progress_bar, show};
+    let origin = Origin::parse(&a.origin).map_err(input("--origin"))?;
+    let admin = OfficerId::parse(&a.admin_id).map_err(input("--admin-id"))?;
+    let key = read_key(&a.admin_key)?;
+    let from = open(&a.from)?;
+    if from.origin() == &origin {
+        return Err(Failure::usage(
+            "--origin: the re-founded ledger needs an origin of its own / asal log baru harus berbeda dari yang lama",
+        ));
+    }
+    let request = crate::app::refound::Request {
+        from: &from,
+        to: &a.ledger,
+        origin,
+        admin,
+        key: &key,
+        reason: a.reason,
+    };
+    let bar = progress_bar(0, "verifying");
+    let done = crate::app::refound::refound(&request, Arc::clone(clock), &mut phases(&bar))?;
+    bar.finish_and_clear();
+    let cp = done.ledger.checkpoint();
+    let report = json!({
+        "ledger": a.ledger.display().to_string(),
+        "from": a.from.display().to_string(),
+        "size": cp.size,
+        "entries_rerecorded": done.entries,
+        "persons_moved": done.persons_moved,
+        "identifiers_masked": done.identifiers_masked,
+        "subjects_copied": done.subjects_copied,
+        "rules_adopted": done.rules_adopted,
+        "vkey": done.ledger.verifier_key().to_string(),
+    });
+    show(a.json.json, &report, || {
+        out!(
+            "re-founded {} as {}: {} entries re-recorded under the attestation of administrator {} (dicatat ulang atas pernyataan administrator, bukan tanda tangan petugas aslinya)",
+            a.from.display(),
+            a.ledger.display(),
+            done.entries,
+            a.admin_id
+        );
+        out!(
+            "{} persons moved into the subject register, {} identifiers masked in free text, {} subjects copied; the new ledger verifies",
+            done.persons_moved,
+            done.identifiers_masked,
+            done.subjects_copied
+        );
+        if let Some(v) = done.rules_adopted {
+            out!("the new ledger then adopted rules version {v}");
+        }
+        out!("verifier key: {}", done.ledger.verifier_key());
+    })
+}

@@ -425,6 +425,12 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             ));
         }
     };
+    print_verified(&report, &what, json);
+    Ok(())
+}
+
+/// What `custody verify` prints for a log that verified.
+fn print_verified(report: &crate::app::verify::Report, what: &str, json: bool) {
     if json {
         print_json(&json!({
             "ok": true,
@@ -436,6 +442,9 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             "signatures": report.signatures,
             "officers_enrolled": report.officers_enrolled,
             "officers_revoked": report.officers_revoked,
+            "refounds": report.refounding.as_ref().map(|r| json!({
+                "origin": r.origin, "size": r.size, "attested_by": r.by.as_str(),
+            })),
         }));
     } else {
         out!(
@@ -444,8 +453,15 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
             report.origin,
             B64.encode(report.root)
         );
+        if let Some(r) = &report.refounding {
+            out!(
+                "entries 0 to {} re-record {} and carry the attestation of administrator {}, not the original officers' signatures, which that ledger holds (dicatat ulang atas pernyataan administrator)",
+                r.size - 1,
+                r.origin,
+                r.by
+            );
+        }
     }
-    Ok(())
 }
 
 /// `custody doctor`: exit 0 when the ledger opens and verifies with nothing left to do, 1 when a

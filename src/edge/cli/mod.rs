@@ -90,6 +90,8 @@ enum Command {
     Doctor(log::DoctorArgs),
     /// Bring a ledger made by an older version to this version's storage layout (the leaves move into the journal), verifying every entry first
     Upgrade(log::UpgradeArgs),
+    /// Re-record a ledger's whole history into a new ledger with no personal data in its log, under an administrator's attestation (pembentukan ulang buku); the old ledger stays as it is
+    Refound(admin::RefoundArgs),
     /// Export the log as C2SP tlog-tiles files
     Export(log::ExportArgs),
     /// Build a ledger from a tlog-tiles export or a mirror's copy of public/, verifying everything: a restore with --ledger-key, else a read-only replica (--vkey)
@@ -181,6 +183,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Verify(a) => log::verify(a),
         Command::Doctor(a) => log::doctor(a),
         Command::Upgrade(a) => log::upgrade(a),
+        Command::Refound(a) => admin::refound(a, &clock),
         Command::Export(a) => log::export(a),
         Command::Import(a) => log::import(a),
         Command::Items(a) => queries::items(a, &clock),
