@@ -103,9 +103,9 @@ fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
         Body::CustodyReleased(b) => out.extend(b.to_officer.clone()),
         Body::OfficerEnrolled { officer } => out.push(officer.id.clone()),
         Body::LedgerGenesis { admin, .. } => out.push(admin.id.clone()),
-        Body::OfficerKeyRotated { officer, .. } | Body::OfficerRevoked { officer, .. } => {
-            out.push(officer.clone())
-        }
+        Body::OfficerKeyRotated { officer, .. }
+        | Body::OfficerKeyReplaced { officer, .. }
+        | Body::OfficerRevoked { officer, .. } => out.push(officer.clone()),
         _ => {}
     }
     out
@@ -147,9 +147,9 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
             let subject = match &st.body {
                 Body::OfficerEnrolled { officer } => Some(&officer.id),
                 Body::LedgerGenesis { admin, .. } => Some(&admin.id),
-                Body::OfficerKeyRotated { officer, .. } | Body::OfficerRevoked { officer, .. } => {
-                    Some(officer)
-                }
+                Body::OfficerKeyRotated { officer, .. }
+                | Body::OfficerKeyReplaced { officer, .. }
+                | Body::OfficerRevoked { officer, .. } => Some(officer),
                 _ => None,
             };
             let adoption = matches!(st.body, Body::RulesAdopted { .. });

@@ -177,6 +177,36 @@ pub fn rotation(
     )
 }
 
+/// What replaces a lost key: whose, the new key, why, and the report of the loss if any.
+pub struct Replacement<'a> {
+    pub officer: &'a OfficerId,
+    pub new_key: &'a PublicKey,
+    pub reason: &'a str,
+    pub report: Option<&'a str>,
+}
+
+/// An `officer_key_replaced`: the administrator and the witnesses sign; the officer whose key
+/// was lost does not.
+pub fn key_replacement(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    witnesses: &[OfficerId],
+    r: &Replacement<'_>,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut signers = vec![(SignerRole::Admin, admin)];
+    signers.extend(witnesses.iter().map(|w| (SignerRole::Witness, w)));
+    let mut b = body(json!({
+        "officer": r.officer.as_str(),
+        "public_key": r.new_key.to_base64(),
+        "reason": r.reason,
+    }));
+    if let Some(report) = r.report {
+        b.insert("report".into(), json!(report));
+    }
+    statement("officer_key_replaced", clock, facility, &signers, b)
+}
+
 pub fn revocation(
     clock: &dyn Clock,
     facility: &str,

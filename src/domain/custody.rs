@@ -474,6 +474,7 @@ fn check_body(
         Body::LedgerGenesis { .. }
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
+        | Body::OfficerKeyReplaced { .. }
         | Body::OfficerRevoked { .. }
         | Body::RulesAdopted { .. } => Ok(()),
     }
@@ -861,6 +862,7 @@ impl Fold<'_> {
             | Body::LedgerGenesis { .. }
             | Body::OfficerEnrolled { .. }
             | Body::OfficerKeyRotated { .. }
+            | Body::OfficerKeyReplaced { .. }
             | Body::OfficerRevoked { .. }
             | Body::RulesAdopted { .. } => {}
         }

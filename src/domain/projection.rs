@@ -188,11 +188,21 @@ pub fn summary(statement: &Statement) -> String {
             c.fields.keys().cloned().collect::<Vec<_>>().join(", "),
             c.reason
         ),
+        _ => ledger_summary(&statement.body),
+    }
+}
+
+/// The summary of an act on the ledger itself: its officers, rules and subjects.
+fn ledger_summary(body: &Body) -> String {
+    match body {
         Body::LedgerGenesis { origin, .. } => format!("ledger {origin} created"),
         Body::OfficerEnrolled { officer } => {
             format!("officer {} {} enrolled", officer.id, officer.name)
         }
         Body::OfficerKeyRotated { officer, .. } => format!("key of officer {officer} rotated"),
+        Body::OfficerKeyReplaced { officer, .. } => {
+            format!("lost key of officer {officer} replaced (kunci yang hilang diganti)")
+        }
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
         Body::RulesAdopted { version } => format!("rules version {version} adopted"),
         Body::SubjectsLinked(b) => format!(
@@ -202,6 +212,7 @@ pub fn summary(statement: &Statement) -> String {
         Body::SubjectErased(b) => {
             format!("the register's data of {} erased: {}", b.subject, b.basis)
         }
+        _ => String::new(),
     }
 }
 

@@ -135,6 +135,7 @@ pub const TYPE_RULES: &[TypeRule] = &[
     row(T::RulesAdopted, &[signer(S::Admin, 1, 1, &[Admin])]),
     row(T::SubjectsLinked, &[signer(S::Actor, 1, 1, &[Investigator, SecurityOfficer]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
     row(T::SubjectErased, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::OfficerKeyReplaced, &[signer(S::Admin, 1, 1, &[Admin]), signer(S::Witness, 1, 4, ACTING_ROLES)]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -266,6 +267,10 @@ pub enum RuleError {
         "officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s"
     )]
     KeyHolderMismatch { officer: OfficerId, got: OfficerId },
+    #[error(
+        "officer_key_replaced: officer {officer} signs it, but their key is the one being replaced as lost; another administrator and witnesses sign / petugas yang kuncinya hilang tidak boleh menandatangani penggantiannya"
+    )]
+    ReplacedOfficerSigns { officer: OfficerId },
     #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
     RefersToFuture { refers_to: u64, last: u64 },
     #[error(
@@ -1142,6 +1147,21 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             }
             new_key(state, "/public_key", public_key).map(|_| ())
         }
+        Body::OfficerKeyReplaced {
+            officer,
+            public_key,
+            ..
+        } => {
+            enrolled(state, officer)?;
+            // The lost key may be in someone else's hands: it must not vouch for its own successor,
+            // and the officer's new key is not theirs to sign with until this is recorded.
+            if statement.signers.iter().any(|s| &s.officer == officer) {
+                return Err(RuleError::ReplacedOfficerSigns {
+                    officer: officer.clone(),
+                });
+            }
+            new_key(state, "/public_key", public_key).map(|_| ())
+        }
         Body::OfficerRevoked { officer, .. } => {
             let target = enrolled(state, officer)?;
             let is_admin = |o: &OfficerState| {
@@ -1202,23 +1222,13 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
             officer,
             public_key,
             ..
+        }
+        | Body::OfficerKeyReplaced {
+            officer,
+            public_key,
+            ..
         } => {
-            let key = parse_key(public_key);
-            let o = state
-                .officers
-                .get_mut(officer)
-                .expect("check verified the officer is enrolled");
-            for k in o.keys.iter_mut().filter(|k| k.until_seq.is_none()) {
-                k.until_seq = Some(seq);
-            }
-            o.keys.push(KeyState {
-                key,
-                keyid: key.key_id(),
-                from_seq: seq,
-                until_seq: None,
-            });
-            state.keys.insert(key.to_bytes(), (officer.clone(), seq));
-            state.by_keyid.entry(key.key_id()).or_default().push(key);
+            new_current_key(state, officer, parse_key(public_key), seq);
         }
         Body::OfficerRevoked { officer, .. } => {
             let o = state
@@ -1230,6 +1240,25 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
         _ => {}
     }
     state.size += 1;
+}
+
+/// Ends `officer`'s current key at `seq` and makes `key` their current key from after it.
+fn new_current_key(state: &mut State, officer: &OfficerId, key: PublicKey, seq: u64) {
+    let o = state
+        .officers
+        .get_mut(officer)
+        .expect("check verified the officer is enrolled");
+    for k in o.keys.iter_mut().filter(|k| k.until_seq.is_none()) {
+        k.until_seq = Some(seq);
+    }
+    o.keys.push(KeyState {
+        key,
+        keyid: key.key_id(),
+        from_seq: seq,
+        until_seq: None,
+    });
+    state.keys.insert(key.to_bytes(), (officer.clone(), seq));
+    state.by_keyid.entry(key.key_id()).or_default().push(key);
 }
 
 fn enroll(
@@ -1281,6 +1310,7 @@ impl crate::base::class::Classify for RuleError {
                 Some(field.clone())
             }
             Self::LinkToItself { .. } => Some("/same_as".into()),
+            Self::ReplacedOfficerSigns { .. } => Some("/signers".into()),
             Self::NotAttested { .. } | Self::AttestedOutside { .. } => Some("/attests".into()),
             Self::AttestedSeq { .. } => Some("/attests/seq".into()),
             _ => None,

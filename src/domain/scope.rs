@@ -175,6 +175,7 @@ pub const WRITE_SCOPE: &[WriteRule] = &[
     row(T::LedgerGenesis, Ledger),
     row(T::OfficerEnrolled, Ledger),
     row(T::OfficerKeyRotated, Ledger),
+    row(T::OfficerKeyReplaced, Ledger),
     row(T::OfficerRevoked, Ledger),
     row(T::RulesAdopted, Ledger),
     row(T::SubjectErased, Ledger),

@@ -102,6 +102,7 @@ statement_types! {
     RulesAdopted => "rules_adopted", "penetapan versi aturan";
     SubjectsLinked => "subjects_linked", "penggabungan subjek";
     SubjectErased => "subject_erased", "penghapusan data subjek";
+    OfficerKeyReplaced => "officer_key_replaced", "penggantian kunci yang hilang";
 }
 
 impl StatementType {
@@ -117,6 +118,7 @@ impl StatementType {
             Self::LedgerGenesis
                 | Self::OfficerEnrolled
                 | Self::OfficerKeyRotated
+                | Self::OfficerKeyReplaced
                 | Self::OfficerRevoked
                 | Self::RulesAdopted
         )
@@ -527,6 +529,14 @@ pub enum Body {
         officer: OfficerId,
         reason: String,
     },
+    /// A lost or stolen key replaced by an administrator before witnesses, without the old key.
+    OfficerKeyReplaced {
+        officer: OfficerId,
+        public_key: String,
+        reason: String,
+        /// The number of the report of the loss (e.g. a police report), when there is one.
+        report: Option<String>,
+    },
     NoteAdded {
         refers_to: Option<u64>,
         text: String,
@@ -585,6 +595,7 @@ impl Body {
             Self::LedgerGenesis { .. } => StatementType::LedgerGenesis,
             Self::OfficerEnrolled { .. } => StatementType::OfficerEnrolled,
             Self::OfficerKeyRotated { .. } => StatementType::OfficerKeyRotated,
+            Self::OfficerKeyReplaced { .. } => StatementType::OfficerKeyReplaced,
             Self::OfficerRevoked { .. } => StatementType::OfficerRevoked,
             Self::NoteAdded { .. } => StatementType::NoteAdded,
             Self::SearchConducted(_) => StatementType::SearchConducted,
@@ -620,6 +631,7 @@ impl Body {
             Self::LedgerGenesis { .. }
             | Self::OfficerEnrolled { .. }
             | Self::OfficerKeyRotated { .. }
+            | Self::OfficerKeyReplaced { .. }
             | Self::OfficerRevoked { .. }
             | Self::RulesAdopted { .. }
             | Self::SearchConducted(_)
@@ -747,6 +759,13 @@ struct RotatedWire {
     reason: String,
 }
 #[derive(Deserialize)]
+struct ReplacedWire {
+    officer: OfficerId,
+    public_key: String,
+    reason: String,
+    report: Option<String>,
+}
+#[derive(Deserialize)]
 struct RevokedWire {
     officer: OfficerId,
     reason: String,
@@ -871,6 +890,15 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         }
         StatementType::OfficerEnrolled => typed::<EnrolledWire>(value)?.into(),
         StatementType::OfficerKeyRotated => typed::<RotatedWire>(value)?.into(),
+        StatementType::OfficerKeyReplaced => {
+            let w = typed::<ReplacedWire>(value)?;
+            Body::OfficerKeyReplaced {
+                officer: w.officer,
+                public_key: w.public_key,
+                reason: w.reason,
+                report: w.report,
+            }
+        }
         StatementType::OfficerRevoked => typed::<RevokedWire>(value)?.into(),
         StatementType::NoteAdded => typed::<NoteWire>(value)?.into(),
         StatementType::SearchConducted => Body::SearchConducted(typed(value)?),

@@ -2,11 +2,11 @@
 //! It composes and signs identity statements and appends them; it must never decide who may
 //! enroll or sign (the rules do, when the statement is appended) nor pick an exit code number.
 
-use super::args::{JsonArg, LedgerArg};
+use super::args::{JsonArg, TargetArg};
 use super::common::{Failure, Outcome, input, open, print_json, read_key};
-use super::record::append_signed;
+use super::record::{Place, deliver};
 use crate::app::compose::{self, OfficerInput};
-use crate::app::ledger::Ledger;
+use crate::app::reads::OfficerView;
 use crate::base::ids::{FacilityId, OfficerId, OfficerRole, Origin};
 use crate::base::time::Clock;
 use crate::keys::signing::{PublicKey, SecretKey};
@@ -154,10 +154,7 @@ pub(super) fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
 #[derive(Args, Debug)]
 pub(super) struct EnrollArgs {
     #[command(flatten)]
-    ledger: LedgerArg,
-    /// The administrator's private key file
-    #[arg(long, value_name = "ADMIN_KEY")]
-    key: PathBuf,
+    admin: AdminTarget,
     /// The officer's NIP (18 digits) or NRP (8 digits)
     #[arg(long, value_name = "ID")]
     officer: String,
@@ -186,8 +183,7 @@ pub(super) struct EnrollArgs {
 /// `custody enroll`.
 pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let EnrollArgs {
-        ledger,
-        key,
+        admin: target,
         officer,
         name,
         agency,
@@ -198,9 +194,8 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         facility,
         json,
     } = a;
-    let ledger = open(&ledger.ledger)?;
-    let admin_key = read_key(&key)?;
-    let admin = officer_of_key(&ledger, &admin_key)?;
+    let act = AdminAct::open(&target, clock)?;
+    let admin = act.admin.clone();
     let roles = roles
         .iter()
         .map(|r| OfficerRole::parse(r.trim()))
@@ -214,7 +209,7 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         roles,
         public_key: PublicKey::from_base64(&public_key).map_err(input("--public-key"))?,
     };
-    let facility = facility_or_own(&ledger, &admin, facility)?;
+    let facility = act.facility_or_own(facility)?;
     let bytes = compose::enrollment(
         clock.as_ref(),
         facility.as_str(),
@@ -223,15 +218,13 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         reason.as_deref(),
     )
     .map_err(input("statement"))?;
-    append_signed(&ledger, bytes, &[&admin_key], json.json, "enrolled")
+    act.deliver(&target.ledger, bytes, &[], json.json, clock)
 }
 
 #[derive(Args, Debug)]
 pub(super) struct RevokeArgs {
     #[command(flatten)]
-    ledger: LedgerArg,
-    #[arg(long, value_name = "ADMIN_KEY")]
-    key: PathBuf,
+    admin: AdminTarget,
     #[arg(long, value_name = "ID")]
     officer: String,
     #[arg(long)]
@@ -245,29 +238,30 @@ pub(super) struct RevokeArgs {
 /// `custody revoke`.
 pub(super) fn revoke(a: RevokeArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let RevokeArgs {
-        ledger,
-        key,
+        admin: target,
         officer,
         reason,
         facility,
         json,
     } = a;
-    let ledger = open(&ledger.ledger)?;
-    let admin_key = read_key(&key)?;
-    let admin = officer_of_key(&ledger, &admin_key)?;
+    let act = AdminAct::open(&target, clock)?;
     let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
-    let facility = facility_or_own(&ledger, &admin, facility)?;
-    let bytes = compose::revocation(clock.as_ref(), facility.as_str(), &admin, &officer, &reason)
-        .map_err(input("statement"))?;
-    append_signed(&ledger, bytes, &[&admin_key], json.json, "revoked")
+    let facility = act.facility_or_own(facility)?;
+    let bytes = compose::revocation(
+        clock.as_ref(),
+        facility.as_str(),
+        &act.admin,
+        &officer,
+        &reason,
+    )
+    .map_err(input("statement"))?;
+    act.deliver(&target.ledger, bytes, &[], json.json, clock)
 }
 
 #[derive(Args, Debug)]
 pub(super) struct RotateArgs {
     #[command(flatten)]
-    ledger: LedgerArg,
-    #[arg(long, value_name = "ADMIN_KEY")]
-    key: PathBuf,
+    admin: AdminTarget,
     /// The officer's current (old) private key file
     #[arg(long, value_name = "FILE")]
     old_key: PathBuf,
@@ -287,8 +281,7 @@ pub(super) struct RotateArgs {
 /// `custody rotate`.
 pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let RotateArgs {
-        ledger,
-        key,
+        admin: target,
         old_key,
         officer,
         public_key,
@@ -296,59 +289,175 @@ pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
         facility,
         json,
     } = a;
-    let ledger = open(&ledger.ledger)?;
-    let admin_key = read_key(&key)?;
+    let act = AdminAct::open(&target, clock)?;
     let old = read_key(&old_key)?;
-    let admin = officer_of_key(&ledger, &admin_key)?;
     let officer = OfficerId::parse(&officer).map_err(input("--officer"))?;
     let new_key = PublicKey::from_base64(&public_key).map_err(input("--public-key"))?;
-    let facility = facility_or_own(&ledger, &admin, facility)?;
+    let facility = act.facility_or_own(facility)?;
     let bytes = compose::rotation(
         clock.as_ref(),
         facility.as_str(),
-        &admin,
+        &act.admin,
         &officer,
         &new_key,
         &reason,
     )
     .map_err(input("statement"))?;
-    append_signed(&ledger, bytes, &[&admin_key, &old], json.json, "rotated")
+    act.deliver(&target.ledger, bytes, &[&old], json.json, clock)
 }
 
-/// The facility given with `--facility`, or else the administrator's own: an administrator
-/// enrolls the officers of their own facility unless told otherwise. An officer's home facility
-/// scopes what they may read and, under write scope, where they may act, so a fixed default (it
-/// was `HQ`) placed every officer enrolled without one at a facility where none of them works.
-fn facility_or_own(
-    ledger: &Ledger,
-    admin: &OfficerId,
-    given: Option<String>,
-) -> Result<FacilityId, Failure> {
-    match given {
-        Some(f) => FacilityId::parse(&f).map_err(input("--facility")),
-        None => Ok(ledger
-            .state()
-            .officer(admin)
-            .expect("officer_of_key found this administrator enrolled")
-            .facility
-            .clone()),
+/// Where an administrator's act goes, and the key that signs it.
+#[derive(Args, Debug)]
+pub(super) struct AdminTarget {
+    #[command(flatten)]
+    ledger: TargetArg,
+    /// The administrator's private key file
+    #[arg(long, value_name = "ADMIN_KEY")]
+    key: PathBuf,
+}
+
+/// An administrator's act, signed here, on its way to the ledger here or to a server
+/// (`--server`): the administrator is the enrolled officer whose current key `--key` is, found in
+/// the officers list of wherever the act goes.
+struct AdminAct {
+    place: Place,
+    admin_key: SecretKey,
+    admin: OfficerId,
+    officers: Vec<OfficerView>,
+}
+
+impl AdminAct {
+    fn open(target: &AdminTarget, clock: &Arc<dyn Clock>) -> Result<Self, Failure> {
+        let key = &target.key;
+        let place = Place::open(&target.ledger, Some(read_key(key)?), clock)?;
+        let officers = place.reads().officers().map_err(Failure::from)?;
+        let admin_key = read_key(key)?;
+        let admin = officer_of_key(&officers, &admin_key)?;
+        Ok(Self {
+            place,
+            admin_key,
+            admin,
+            officers,
+        })
+    }
+
+    /// The facility given with `--facility`, or else the administrator's own: an administrator
+    /// enrolls the officers of their own facility unless told otherwise. An officer's home
+    /// facility scopes what they may read and, under write scope, where they may act, so a fixed
+    /// default (it was `HQ`) placed every officer enrolled without one at a facility where none
+    /// of them works.
+    fn facility_or_own(&self, given: Option<String>) -> Result<FacilityId, Failure> {
+        let text = match given {
+            Some(f) => f,
+            None => self
+                .officers
+                .iter()
+                .find(|o| o.id == self.admin.as_str())
+                .map(|o| o.facility.clone())
+                .expect("open found this administrator among the officers"),
+        };
+        FacilityId::parse(&text).map_err(input("--facility"))
+    }
+
+    /// Signs `bytes` with the administrator's key and `others`, and delivers it (a server that
+    /// cannot be reached queues it in `--outbox`, with its own exit code).
+    fn deliver(
+        &self,
+        target: &TargetArg,
+        bytes: Vec<u8>,
+        others: &[&SecretKey],
+        json: bool,
+        clock: &Arc<dyn Clock>,
+    ) -> Outcome {
+        let keys: Vec<&SecretKey> = std::iter::once(&self.admin_key)
+            .chain(others.iter().copied())
+            .collect();
+        let envelope = compose::sign_statement(bytes, &keys).map_err(input("statement"))?;
+        deliver(
+            &self.place,
+            target,
+            envelope.to_json_pretty().into_bytes(),
+            json,
+            clock.as_ref(),
+        )
     }
 }
 
 /// The officer whose current key is this private key's public key.
-fn officer_of_key(ledger: &Ledger, key: &SecretKey) -> Result<OfficerId, Failure> {
-    let public = key.public();
-    let state = ledger.state();
-    state
-        .officers()
-        .find(|o| o.current_key().is_some_and(|k| k.key == public))
-        .map(|o| o.record.id.clone())
+fn officer_of_key(officers: &[OfficerView], key: &SecretKey) -> Result<OfficerId, Failure> {
+    let public = key.public().to_base64();
+    officers
+        .iter()
+        .filter(|o| o.revoked_at.is_none())
+        .find(|o| {
+            o.keys
+                .iter()
+                .any(|k| k.until_seq.is_none() && k.public_key == public)
+        })
+        .map(|o| OfficerId::parse(&o.id).expect("an enrolled officer's id parses"))
         .ok_or_else(|| {
             Failure::refused(format!(
-                "key {} is not the current key of any enrolled officer in this ledger",
-                public.key_id()
+                "key {} is not the current key of any enrolled officer in this ledger / kunci ini bukan kunci aktif petugas terdaftar",
+                key.public().key_id()
             ))
         })
+}
+
+#[derive(Args, Debug)]
+pub(super) struct ReplaceKeyArgs {
+    #[command(flatten)]
+    admin: AdminTarget,
+    /// The officer whose key was lost or stolen (NIP/NRP); they do not sign
+    #[arg(long, value_name = "ID")]
+    officer: String,
+    /// The officer's new public key (base64), made on their new device with `custody key new`
+    #[arg(long, value_name = "B64")]
+    public_key: String,
+    /// What happened to the old key, e.g. "telepon dinas hilang 3 Agustus 2025"
+    #[arg(long)]
+    reason: String,
+    /// The number of the report of the loss (e.g. a police report)
+    #[arg(long, value_name = "NO")]
+    report: Option<String>,
+    /// A witness's private key file (another officer who saw the replacement); repeat for up to 4
+    #[arg(long = "witness-key", value_name = "FILE", required = true)]
+    witness_keys: Vec<PathBuf>,
+    /// Facility code recorded with the act (default: the administrator's own)
+    #[arg(long)]
+    facility: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody replace-key`.
+pub(super) fn replace_key(a: ReplaceKeyArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    let act = AdminAct::open(&a.admin, clock)?;
+    let officer = OfficerId::parse(&a.officer).map_err(input("--officer"))?;
+    let new_key = PublicKey::from_base64(&a.public_key).map_err(input("--public-key"))?;
+    let witness_keys = a
+        .witness_keys
+        .iter()
+        .map(|p| read_key(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let witnesses = witness_keys
+        .iter()
+        .map(|k| officer_of_key(&act.officers, k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let facility = act.facility_or_own(a.facility)?;
+    let bytes = compose::key_replacement(
+        clock.as_ref(),
+        facility.as_str(),
+        &act.admin,
+        &witnesses,
+        &compose::Replacement {
+            officer: &officer,
+            new_key: &new_key,
+            reason: &a.reason,
+            report: a.report.as_deref(),
+        },
+    )
+    .map_err(input("statement"))?;
+    let others: Vec<&SecretKey> = witness_keys.iter().collect();
+    act.deliver(&a.admin.ledger, bytes, &others, a.json.json, clock)
 }
 
 #[derive(Args, Debug)]

@@ -69,6 +69,8 @@ enum Command {
     Revoke(admin::RevokeArgs),
     /// Replace an officer's key (penggantian kunci); signed by an administrator and the old key
     Rotate(admin::RotateArgs),
+    /// Replace a lost or stolen key without it (penggantian kunci yang hilang); signed by an administrator and witnesses, never the officer; the old key may sign nothing after it
+    ReplaceKey(admin::ReplaceKeyArgs),
     /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
     Record(record::RecordArgs),
     /// Add one signature to a statement or envelope and print the envelope (for signing on several devices)
@@ -173,6 +175,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Enroll(a) => admin::enroll(a, &clock),
         Command::Revoke(a) => admin::revoke(a, &clock),
         Command::Rotate(a) => admin::rotate(a, &clock),
+        Command::ReplaceKey(a) => admin::replace_key(a, &clock),
         Command::Record(a) => record::record(a, &clock),
         Command::Sign(a) => record::sign(a, &clock),
         Command::Submit(a) => record::submit(a, &clock),

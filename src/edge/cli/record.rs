@@ -71,13 +71,13 @@ pub(super) fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
 }
 
 /// Where a statement goes, opened: the ledger here, or a server and the device's outbox.
-enum Place {
+pub(super) enum Place {
     Local(Ledger),
     Remote(Box<Remote>, Option<Outbox>),
 }
 
 impl Place {
-    fn open(
+    pub(super) fn open(
         target: &TargetArg,
         read_key: Option<SecretKey>,
         clock: &Arc<dyn Clock>,
@@ -102,7 +102,7 @@ impl Place {
         }
     }
 
-    fn reads(&self) -> &dyn Reads {
+    pub(super) fn reads(&self) -> &dyn Reads {
         match self {
             Self::Local(l) => l,
             Self::Remote(r, _) => r.as_ref(),
@@ -238,21 +238,6 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
     }
 }
 
-/// Signs a statement with `keys` and records it in the local ledger (the administrator's
-/// commands, which work on the ledger itself).
-pub(super) fn append_signed(
-    ledger: &Ledger,
-    bytes: Vec<u8>,
-    keys: &[&SecretKey],
-    json: bool,
-    verb: &str,
-) -> Outcome {
-    let envelope = compose::sign_statement(bytes, keys).map_err(input("statement"))?;
-    let receipt = Writes::submit(ledger, envelope.to_json_pretty().as_bytes())?;
-    print_receipt_view(&receipt, json, verb, false);
-    Ok(())
-}
-
 /// Fills `after` with each item's head where the statement goes; when a server cannot be reached,
 /// from the heads this device last saw (its outbox remembers the leaf of every receipt), and says
 /// so.
@@ -302,7 +287,7 @@ fn fill_after_from(place: &Place, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
 
 /// Submits a signed envelope where it goes and prints the receipt, once checked; when a server
 /// cannot take it now and an outbox is given, keeps the envelope there durably and says so.
-fn deliver(
+pub(super) fn deliver(
     place: &Place,
     target: &TargetArg,
     envelope: Vec<u8>,
