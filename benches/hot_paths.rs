@@ -13,7 +13,6 @@
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use custody::Envelope;
-use custody::ItemState;
 use custody::Leaf;
 use custody::Statement;
 use custody::compose::{self, OfficerInput};
@@ -83,9 +82,9 @@ struct Fixture {
     find: Envelope,
 }
 
-/// Items the ledger does not hold yet (a find creates its item).
-fn no_items(_: &ItemId) -> Option<ItemState> {
-    None
+/// The `recorded_at` the benchmarks check statements at: after every act of the fixture.
+fn recorded() -> Timestamp {
+    Timestamp::parse("2099-01-01T00:00:00Z").expect("a valid RFC 3339 UTC time")
 }
 
 fn parse(envelope: &Envelope) -> Statement {
@@ -95,8 +94,15 @@ fn parse(envelope: &Envelope) -> Statement {
 /// Checks and folds an identity statement into `state`, as the sequencer does.
 fn admit(state: &mut State, envelope: Envelope) {
     let statement = parse(&envelope);
-    let admitted = custody::admit(state, &no_items, envelope, statement, None)
-        .expect("the fixture's identity statements pass the rules");
+    let admitted = custody::admit(
+        state,
+        &custody::NoItems,
+        envelope,
+        statement,
+        None,
+        recorded(),
+    )
+    .expect("the fixture's identity statements pass the rules");
     rules::apply(state, &admitted);
 }
 
@@ -448,7 +454,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (envelope.clone(), statement.clone()),
                 |(e, s)| {
-                    custody::admit(&fx.state, &no_items, e, s, None)
+                    custody::admit(&fx.state, &custody::NoItems, e, s, None, recorded())
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -464,7 +470,7 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
             b.iter_batched(
                 || (fx.find.clone(), statement.clone()),
                 |(e, s)| {
-                    custody::admit(&fx.state, &no_items, e, s, Some(&pre))
+                    custody::admit(&fx.state, &custody::NoItems, e, s, Some(&pre), recorded())
                         .expect("the fixture's statements pass the rules")
                 },
                 BatchSize::SmallInput,
@@ -479,8 +485,15 @@ fn bench_rules(c: &mut Criterion, fx: &Fixture) {
 fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     let recorded_at = fx.clock.now();
     let seq = fx.state.size();
-    let found = custody::admit(&fx.state, &no_items, fx.find.clone(), parse(&fx.find), None)
-        .expect("the find passes the rules");
+    let found = custody::admit(
+        &fx.state,
+        &custody::NoItems,
+        fx.find.clone(),
+        parse(&fx.find),
+        None,
+        recorded(),
+    )
+    .expect("the find passes the rules");
     let found_hash = merkle::leaf_hash(
         &leaf_of(&fx.find, seq, recorded_at)
             .encode()
@@ -489,7 +502,13 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
 
     // The item as it stands after the find and a sealing (the sealing is applied to the item
     // state directly: only the seals matter to the release).
-    let changes = custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
+    let changes = custody::apply(
+        &fx.state,
+        &custody::NoItems,
+        &found,
+        &found_hash,
+        recorded_at,
+    );
     let mut held = changes
         .first()
         .expect("a find creates its item")
@@ -499,7 +518,10 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     held.sealed_seq = Some(seq);
     let mut after_find = fx.state.clone();
     rules::apply(&mut after_find, &found);
-    let items = |id: &ItemId| (id == &held.id).then(|| held.clone());
+    let items = custody::View {
+        items: |id: &ItemId| (id == &held.id).then(|| held.clone()),
+        seals: |_: &str| None,
+    };
     let released_env = release(&fx.clock, fx, &held.head);
     let released = custody::admit(
         &after_find,
@@ -507,6 +529,7 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
         released_env.clone(),
         parse(&released_env),
         None,
+        recorded(),
     )
     .expect("the release passes the rules");
     let released_hash = merkle::leaf_hash(
@@ -519,7 +542,13 @@ fn bench_projection(c: &mut Criterion, fx: &Fixture) {
     g.throughput(Throughput::Elements(1));
     g.bench_function(BenchmarkId::new("apply", "contraband_found"), |b| {
         b.iter(|| {
-            let changes = custody::apply(&fx.state, &no_items, &found, &found_hash, recorded_at);
+            let changes = custody::apply(
+                &fx.state,
+                &custody::NoItems,
+                &found,
+                &found_hash,
+                recorded_at,
+            );
             projection::writes(&fx.state, &found, &found_hash, recorded_at, &changes)
         })
     });

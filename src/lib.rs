@@ -33,7 +33,7 @@ pub use base::ids::{ItemId, OfficerId, OfficerRole, Origin, SignerRole};
 pub use base::time::{Clock, ManualClock, SystemClock, Timestamp};
 
 /// The pure rules and projections, replayed by property and tamper tests.
-pub use domain::custody::{ItemState, Status, admit, apply};
+pub use domain::custody::{ItemState, NoItems, Status, View, admit, apply};
 pub use domain::{audit, projection, rules, scope};
 
 /// The use-cases that integration tests and benches drive in-process.

@@ -206,11 +206,7 @@ fn a_sample_becomes_a_child_item_whose_mass_is_taken_from_the_parent() {
             "item": BAG, "sample": "BB-TEST-0001-S1", "rule": "statistical", "sample_count": 2, "sample_net_mass_mg": mg,
             "sample_seals": ["SEG-S-1"], "parent_seals": ["SEG-P-2"], "suspect_acknowledgement": "refused"}))
     };
-    refused(
-        &w,
-        sample(20_000),
-        &["exceeds the known net mass", "11200 mg"],
-    );
+    refused(&w, sample(20_000), &["more than the net mass", "11200 mg"]);
     sample(410).expect("sample");
     let parent = w.item(BAG).expect("exists");
     let child = w.item("BB-TEST-0001-S1").expect("sample exists");
@@ -375,4 +371,42 @@ fn a_correction_supersedes_the_known_mass_without_editing_the_log() {
         .find(|e| e.seq == weighing)
         .expect("the weighing is kept");
     assert_eq!(original.net_mass_mg, Some(11_200));
+}
+
+/// The three impossible facts of tests/fixtures/v4-impossible-facts, recorded in `w`: a find dated
+/// after the ledger records it, a weighing dated before the find, one seal number on two held
+/// items. Answers whether each was admitted.
+fn impossible_facts(w: &World) -> [bool; 3] {
+    const OTHER: &str = "BB-TEST-0002";
+    let find = |item: &str, at: &str| {
+        w.act(
+            "contraband_found",
+            &[("finder", GATE_A), ("witness", GATE_B)],
+            &[item],
+            json!({
+            "occurred_at": at, "incident": "INS-TEST-1", "item": item,
+            "description": {"name": "phone", "form": "device"}, "category": "phone", "count": 1,
+            "concealment": "bread", "persons": [], "photos": []}),
+        )
+    };
+    let future = find(BAG, "2025-08-09T00:00:00Z").is_ok();
+    if !future {
+        find(BAG, "2025-08-04T01:00:00Z").expect("a find dated now");
+    }
+    let early = w.act("weighed", &[("weigher", GATE_A), ("witness", GATE_B)], &[BAG], json!({
+        "occurred_at": "2025-08-01T00:00:00Z", "item": BAG, "gross_mass_mg": 2000, "net_mass_mg": 1000,
+        "balance_id": "B-1", "readability_mg": 1, "calibration_ref": "K-1", "seals_intact": false}));
+    find(OTHER, "2025-08-04T01:00:00Z").expect("another find");
+    w.seal(OTHER, GATE_A, GATE_B, SEAL).expect("sealed");
+    let reused = w.seal(BAG, GATE_A, GATE_B, SEAL);
+    if let Err(custody::AppendError::Rule(e)) = &reused {
+        assert!(e.to_string().contains("/seals_applied"), "{e}");
+    }
+    [future, early.is_ok(), reused.is_ok()]
+}
+
+#[test]
+fn impossible_facts_are_admitted_under_rules_version_4_and_refused_under_5() {
+    assert_eq!(impossible_facts(&World::with_rules(Some(4))), [true; 3]);
+    assert_eq!(impossible_facts(&World::new()), [false; 3]);
 }

@@ -385,6 +385,8 @@ fn read_bundle(bytes: &[u8], vkey: &VerifierKey) -> Result<Bundle, BundleError> 
 struct Replay {
     state: rules::State,
     items: HashMap<ItemId, ItemState>,
+    /// Seal numbers and the first item (and seq) of the bundle they were applied to.
+    seals: HashMap<String, (ItemId, u64)>,
     events: Vec<AuditEvent>,
     signed_as: BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
     /// The seq of the last entry folded.
@@ -397,6 +399,7 @@ impl Replay {
         Self {
             state: rules::State::new(cp.origin.clone(), vkey.to_string()),
             items: HashMap::new(),
+            seals: HashMap::new(),
             events: Vec::new(),
             signed_as: BTreeMap::new(),
             last: None,
@@ -416,14 +419,21 @@ impl Replay {
         let statement =
             Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
         rules::skip_to(&mut self.state, seq);
-        let items = &self.items;
-        let view = |id: &ItemId| items.get(id).cloned();
-        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, None).map_err(|e| {
+        let (items, seals) = (&self.items, &self.seals);
+        let view = custody::View {
+            items: |id: &ItemId| items.get(id).cloned(),
+            seals: |seal: &str| seals.get(seal).cloned(),
+        };
+        let recorded_at = leaf.recorded_at;
+        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, None, recorded_at).map_err(|e| {
             fail(format!("{e} (signatures, key validity and the item chain are checked on the bundle's own events: an event may be missing)"))
         })?;
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {
             self.items.insert(c.after.id.clone(), c.after);
+        }
+        for (item, _, seal) in custody::seals_applied(admitted.statement()) {
+            self.seals.entry(seal).or_insert((item, seq));
         }
         for s in &admitted.statement().signers {
             self.signed_as

@@ -520,6 +520,9 @@ struct Sequencer {
     /// Items changed by batches whose views the committer has not applied yet, with the number
     /// of the batch that last changed them.
     overlay: HashMap<ItemId, (u64, ItemState)>,
+    /// Seal numbers first applied by batches whose views the committer has not applied yet: the
+    /// batch number, the item and the seq.
+    seal_overlay: HashMap<String, (u64, ItemId, u64)>,
     /// Statement ids of batches the committer has not written to sled yet (by batch number),
     /// with their seq, leaf hash and payload hash: a retry arriving meanwhile is a duplicate.
     in_flight: HashMap<[u8; 16], (u64, u64, Hash, Hash)>,
@@ -1205,6 +1208,12 @@ fn read_leaf(store: &LedgerStore, seq: u64) -> Result<(Leaf, Statement), OpenErr
 const REPLAY_CHUNK_LEAVES: u64 = 4096;
 
 /// An item's state from the projections.
+/// The first item seal number `seal` was applied to, and the seq, from the stored seal index.
+fn stored_seal(store: &LedgerStore, seal: &str) -> Option<(ItemId, u64)> {
+    let entries = store.projection_scan(&projection::seal_prefix(seal)).ok()?;
+    projection::first_seal_use(&entries)
+}
+
 fn stored_item(store: &LedgerStore, id: &ItemId) -> Option<ItemState> {
     let bytes = store
         .projection_get(&projection::key(
@@ -1604,7 +1613,6 @@ fn catch_up_from(
     watermark: u64,
 ) -> Result<rules::State, OpenError> {
     let mut state = rules::State::new(origin.clone(), vkey.to_string());
-    let no_items = |_: &ItemId| -> Option<ItemState> { None };
     for seq in store.identity_seqs()? {
         if seq >= head.size {
             return Err(OpenError::Corrupt(format!(
@@ -1617,10 +1625,15 @@ fn catch_up_from(
         }
         let (leaf, statement) = read_leaf(store, seq)?;
         rules::skip_to(&mut state, seq);
-        let admitted =
-            custody::admit(&state, &no_items, leaf.envelope, statement, None).map_err(|e| {
-                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
-            })?;
+        let admitted = custody::admit(
+            &state,
+            &custody::NoItems,
+            leaf.envelope,
+            statement,
+            None,
+            leaf.recorded_at,
+        )
+        .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
         rules::apply(&mut state, &admitted);
     }
     rules::skip_to(&mut state, watermark);
@@ -1651,6 +1664,7 @@ fn replay(
             crate::app::verify::decode_chunk(store, state, start, end, threads, signatures)
                 .map_err(|e| OpenError::Corrupt(e.to_string()))?;
         let mut overlay: HashMap<ItemId, ItemState> = HashMap::new();
+        let mut seals: HashMap<String, (ItemId, u64)> = HashMap::new();
         let mut writes = Vec::new();
         for item in decoded {
             let seq = state.size();
@@ -1662,11 +1676,27 @@ fn replay(
             if signatures == Signatures::Verify {
                 verified += leaf.envelope.signatures().len() as u64;
             }
-            let view = |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id));
-            let admitted = custody::admit(state, &view, leaf.envelope, statement, Some(&pre))
-                .map_err(|e| {
-                    OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
-                })?;
+            let view = custody::View {
+                items: |id: &ItemId| overlay.get(id).cloned().or_else(|| stored_item(store, id)),
+                seals: |seal: &str| {
+                    seals
+                        .get(seal)
+                        .cloned()
+                        .or_else(|| stored_seal(store, seal))
+                },
+            };
+            let recorded_at = leaf.recorded_at;
+            let admitted = custody::admit(
+                state,
+                &view,
+                leaf.envelope,
+                statement,
+                Some(&pre),
+                recorded_at,
+            )
+            .map_err(|e| {
+                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
+            })?;
             let changes = custody::apply(state, &view, &admitted, &leaf_hash, leaf.recorded_at);
             writes.extend(projection::writes(
                 state,
@@ -1675,6 +1705,9 @@ fn replay(
                 leaf.recorded_at,
                 &changes,
             ));
+            for (item, _, seal) in custody::seals_applied(admitted.statement()) {
+                seals.entry(seal).or_insert((item, seq));
+            }
             for c in changes {
                 overlay.insert(c.after.id.clone(), c.after);
             }
@@ -1726,6 +1759,7 @@ impl Sequencer {
             last_leaf,
             last_recorded,
             overlay: HashMap::new(),
+            seal_overlay: HashMap::new(),
             in_flight: HashMap::new(),
             number: 0,
             applied,
@@ -1803,6 +1837,8 @@ impl Sequencer {
     fn forget_applied(&mut self) {
         while let Ok(applied) = self.applied.try_recv() {
             self.overlay.retain(|_, (number, _)| *number > applied);
+            self.seal_overlay
+                .retain(|_, (number, ..)| *number > applied);
             self.in_flight.retain(|_, (number, ..)| *number > applied);
         }
     }
@@ -2137,10 +2173,20 @@ impl Sequencer {
             return Ok(Admit::Duplicate { seq, leaf_hash });
         }
         let identity = statement.kind.is_identity();
-        let view = |id: &ItemId| self.item(id);
-        let admitted = custody::admit(&self.state, &view, envelope, statement, Some(&pre))?;
-        let seq = admitted.seq();
         let recorded_at = self.next_recorded_at();
+        let view = custody::View {
+            items: |id: &ItemId| self.item(id),
+            seals: |seal: &str| self.seal(seal),
+        };
+        let admitted = custody::admit(
+            &self.state,
+            &view,
+            envelope,
+            statement,
+            Some(&pre),
+            recorded_at,
+        )?;
+        let seq = admitted.seq();
         let leaf = Leaf {
             seq,
             recorded_at,
@@ -2203,7 +2249,10 @@ impl Sequencer {
     /// Folds an admitted statement into the working state: its item changes (into the overlay),
     /// its view writes (into the batch's views) and its identity changes.
     fn fold(&mut self, admitted: &rules::Admitted, leaf_hash: &Hash, recorded_at: Timestamp) {
-        let view = |id: &ItemId| self.item(id);
+        let view = custody::View {
+            items: |id: &ItemId| self.item(id),
+            seals: |seal: &str| self.seal(seal),
+        };
         let changes = custody::apply(&self.state, &view, admitted, leaf_hash, recorded_at);
         self.views.extend(projection::writes(
             &self.state,
@@ -2212,6 +2261,12 @@ impl Sequencer {
             recorded_at,
             &changes,
         ));
+        for (item, _, seal) in custody::seals_applied(admitted.statement()) {
+            if self.seal(&seal).is_none() {
+                self.seal_overlay
+                    .insert(seal, (self.number, item, admitted.seq()));
+            }
+        }
         for c in changes {
             self.overlay
                 .insert(c.after.id.clone(), (self.number, c.after));
@@ -2226,6 +2281,15 @@ impl Sequencer {
             .get(id)
             .map(|(_, s)| s.clone())
             .or_else(|| stored_item(&self.shared.store, id))
+    }
+
+    /// The first item a seal number was applied to, as the sequencer sees it: the batches not yet
+    /// in the views, then the stored seal index.
+    fn seal(&self, seal: &str) -> Option<(ItemId, u64)> {
+        self.seal_overlay
+            .get(seal)
+            .map(|(_, item, seq)| (item.clone(), *seq))
+            .or_else(|| stored_seal(&self.shared.store, seal))
     }
 
     /// Adds leaf `seq` and the Merkle nodes its append completes to the batch.

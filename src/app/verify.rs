@@ -101,6 +101,8 @@ pub struct Verifier {
     counts: BTreeMap<&'static str, u64>,
     signatures: u64,
     items: HashMap<ItemId, ItemState>,
+    /// Seal numbers and the first item (and seq) they were applied to.
+    seals: HashMap<String, (ItemId, u64)>,
     threads: usize,
 }
 
@@ -116,6 +118,7 @@ impl Verifier {
             counts: BTreeMap::new(),
             signatures: 0,
             items: HashMap::new(),
+            seals: HashMap::new(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
@@ -216,13 +219,27 @@ impl Verifier {
         let kind = statement.kind;
         let signatures = leaf.envelope.signatures().len() as u64;
         let leaf_hash = merkle::leaf_hash(&bytes);
-        let items = &self.items;
-        let view = |id: &ItemId| items.get(id).cloned();
-        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, Some(&pre))
-            .map_err(|e| fail(e.to_string()))?;
+        let (items, seals) = (&self.items, &self.seals);
+        let view = custody::View {
+            items: |id: &ItemId| items.get(id).cloned(),
+            seals: |seal: &str| seals.get(seal).cloned(),
+        };
+        let recorded_at = leaf.recorded_at;
+        let admitted = custody::admit(
+            &self.state,
+            &view,
+            leaf.envelope,
+            statement,
+            Some(&pre),
+            recorded_at,
+        )
+        .map_err(|e| fail(e.to_string()))?;
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {
             self.items.insert(c.after.id.clone(), c.after);
+        }
+        for (item, _, seal) in custody::seals_applied(admitted.statement()) {
+            self.seals.entry(seal).or_insert((item, seq));
         }
         rules::apply(&mut self.state, &admitted);
         *self.counts.entry(kind.as_str()).or_default() += 1;

@@ -111,6 +111,11 @@ pub const THRESHOLDS: Thresholds = Thresholds {
     dormant_days: 180,
 };
 
+/// Net masses under the same intact seals differ beyond the measurement when they differ by more
+/// than this many readabilities d of the coarser balance: each reading is within d/2 of the truth
+/// in the best case, and a 2·d margin keeps a drifting but honest balance out of findings.
+pub const DRIFT_READABILITIES: u64 = 2;
+
 const HOUR_MS: i64 = 3_600_000;
 
 fn hours(from: Timestamp, to: Timestamp) -> i64 {
@@ -366,7 +371,7 @@ fn item_checks(
             Body::Weighed(b) => {
                 // 6. Weight drift under an intact seal.
                 if let Some((wseq, net, epoch, d)) = last_weighing {
-                    let tolerance = 2 * d.max(b.readability_mg);
+                    let tolerance = DRIFT_READABILITIES * d.max(b.readability_mg);
                     if epoch == seal_epoch
                         && b.seals_intact
                         && net.abs_diff(b.net_mass_mg) > tolerance

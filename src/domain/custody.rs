@@ -11,7 +11,7 @@ use crate::domain::scope::{self, Placement};
 use crate::format::merkle::Hash;
 use crate::format::statement::{
     Body, ContrabandFound, Correction, CustodyReleased, ItemSealed, LabResult, Returned,
-    SampleSetAside, SeizureRecorded, Statement, StatementType, StatusDetermined,
+    SampleSetAside, SeizureRecorded, Statement, StatementType, StatusDetermined, Weighed,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -77,6 +77,9 @@ impl Status {
 pub struct Transfer {
     pub release_seq: u64,
     pub released_at: Timestamp,
+    /// When the release happened, as its officers declare it (`occurred_at`): the start of the
+    /// transit the audit (class 2) and rules version 5 judge.
+    pub release_occurred_at: Timestamp,
     pub from_officer: OfficerId,
     pub from_unit: Option<String>,
     pub to_officer: Option<OfficerId>,
@@ -104,11 +107,24 @@ pub struct LabFinding {
     pub consumed_mass_mg: u64,
 }
 
+/// The mass a later weighing under the same intact seals is compared with: the latest weighing, a
+/// lab result's residue, or a parent's mass less a sample set aside from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MassReference {
+    /// The statement that set it; a sealing after it starts a new seal set.
+    pub seq: u64,
+    pub net_mass_mg: u64,
+    /// The readability d of the balance behind it (1 mg for a lab result).
+    pub readability_mg: u64,
+}
+
 /// Everything known about an item after the events so far.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemState {
     pub id: ItemId,
     pub born_seq: u64,
+    /// When the act that created the item happened (its `occurred_at`).
+    pub born_at: Timestamp,
     pub born_as: String,
     pub facility: String,
     pub incident: Option<String>,
@@ -127,6 +143,7 @@ pub struct ItemState {
     pub gross_mass_mg: Option<u64>,
     pub net_mass_mg: Option<u64>,
     pub weighed_seq: Option<u64>,
+    pub mass_reference: Option<MassReference>,
     pub transfer: Option<Transfer>,
     pub order: Option<Order>,
     pub lab: Option<LabFinding>,
@@ -172,6 +189,59 @@ pub struct ItemChange {
 /// Read access to current item states (the projection store, plus what this batch changed).
 pub trait ItemView {
     fn item(&self, id: &ItemId) -> Option<ItemState>;
+    /// The item a seal number was first applied to, and the seq that applied it.
+    fn seal(&self, seal: &str) -> Option<(ItemId, u64)>;
+}
+
+/// An `ItemView` from two look-ups: items by id, and seal numbers to their first item.
+pub struct View<I, S> {
+    pub items: I,
+    pub seals: S,
+}
+
+impl<I, S> ItemView for View<I, S>
+where
+    I: Fn(&ItemId) -> Option<ItemState>,
+    S: Fn(&str) -> Option<(ItemId, u64)>,
+{
+    fn item(&self, id: &ItemId) -> Option<ItemState> {
+        (self.items)(id)
+    }
+    fn seal(&self, seal: &str) -> Option<(ItemId, u64)> {
+        (self.seals)(seal)
+    }
+}
+
+/// A view with no items and no seals: for replaying identity statements alone.
+pub struct NoItems;
+
+impl ItemView for NoItems {
+    fn item(&self, _: &ItemId) -> Option<ItemState> {
+        None
+    }
+    fn seal(&self, _: &str) -> Option<(ItemId, u64)> {
+        None
+    }
+}
+
+/// The seal numbers a statement applies, each with the item it goes on and the field naming it.
+pub fn seals_applied(statement: &Statement) -> Vec<(ItemId, &'static str, String)> {
+    let on = |item: &ItemId, field: &'static str, seals: &[String]| {
+        seals
+            .iter()
+            .map(|x| (item.clone(), field, x.clone()))
+            .collect::<Vec<_>>()
+    };
+    match &statement.body {
+        Body::ItemSealed(b) => on(&b.item, "/seals_applied", &b.seals_applied),
+        Body::SampleSetAside(b) => {
+            let mut v = on(&b.item, "/parent_seals", &b.parent_seals);
+            v.extend(on(&b.sample, "/sample_seals", &b.sample_seals));
+            v
+        }
+        Body::LabResult(b) => on(&b.item, "/residue_seals", &b.residue_seals),
+        _ => Vec::new(),
+    }
 }
 
 /// The custody rules over `ItemView`, as `rules::check` takes them.
@@ -192,14 +262,9 @@ pub fn admit(
     envelope: crate::format::envelope::Envelope,
     statement: Statement,
     pre: Option<&rules::PreVerified>,
+    recorded_at: Timestamp,
 ) -> Result<rules::Admitted, RuleError> {
-    rules::check(state, &Items(items), envelope, statement, pre)
-}
-
-impl<F: Fn(&ItemId) -> Option<ItemState>> ItemView for F {
-    fn item(&self, id: &ItemId) -> Option<ItemState> {
-        self(id)
-    }
+    rules::check(state, &Items(items), envelope, statement, pre, recorded_at)
 }
 
 fn b64(h: &Hash) -> String {
@@ -220,7 +285,11 @@ pub fn check(
     let current = current_states(identity, items, statement, &actors)?;
     check_facility(statement, &actors, &current)?;
     check_open(statement, &current)?;
-    check_body(identity, statement, &current)
+    check_body(identity, statement, &current)?;
+    if identity.rules_version() >= rules::IMPOSSIBLE_FACTS_REFUSED_SINCE {
+        check_facts(identity, items, statement, &current)?;
+    }
+    Ok(())
 }
 
 /// The officers write scope judges: those in the statement's acting signer role, when the rules
@@ -438,7 +507,7 @@ fn check_body(
         }
         Body::LabReceived(b) => check_received(identity, statement, s(), &b.seals, b.seals_intact),
         Body::SeizureRecorded(_) => existing.map_or(Ok(()), |s| holder_signs(statement, s)),
-        Body::SampleSetAside(b) => check_sample(statement, s(), b),
+        Body::SampleSetAside(b) => check_sample(identity, statement, s(), b),
         Body::Stored(_) => {
             let s = s();
             must_hold(
@@ -623,9 +692,16 @@ fn check_received(
 
 /// Decides a sample: the holder signs, the sample is no heavier than the item's known net mass,
 /// and it is a new item, not the parent.
-fn check_sample(statement: &Statement, s: &ItemState, b: &SampleSetAside) -> Result<(), RuleError> {
+fn check_sample(
+    identity: &rules::State,
+    statement: &Statement,
+    s: &ItemState,
+    b: &SampleSetAside,
+) -> Result<(), RuleError> {
     holder_signs(statement, s)?;
-    if let Some(net) = s.net_mass_mg
+    // From rules version 5 `sample_within_parent` decides this, naming the field.
+    if identity.rules_version() < rules::IMPOSSIBLE_FACTS_REFUSED_SINCE
+        && let Some(net) = s.net_mass_mg
         && b.sample_net_mass_mg > net
     {
         return Err(RuleError::SampleTooLarge {
@@ -639,6 +715,172 @@ fn check_sample(statement: &Statement, s: &ItemState, b: &SampleSetAside) -> Res
         return Err(RuleError::ItemExists {
             item: b.sample.clone(),
             seq: s.born_seq,
+        });
+    }
+    Ok(())
+}
+
+/// Decides, from rules version 5 (`rules::IMPOSSIBLE_FACTS_REFUSED_SINCE`), what cannot be true
+/// of the items the statement names: an act before the item existed, a seal number already
+/// applied to another item, a sample heavier than its parent, a re-weigh reference that is not a
+/// re-weigh of the item; and what needs `confirmed` (a mass difference under intact seals, a late
+/// receipt).
+fn check_facts(
+    identity: &rules::State,
+    items: &dyn ItemView,
+    statement: &Statement,
+    current: &[Option<ItemState>],
+) -> Result<(), RuleError> {
+    for s in current.iter().flatten() {
+        if statement.occurred_at < s.born_at {
+            return Err(RuleError::BeforeItemExisted {
+                item: s.id.clone(),
+                occurred_at: statement.occurred_at.to_canonical(),
+                born_at: s.born_at.to_canonical(),
+                born_seq: s.born_seq,
+            });
+        }
+    }
+    seals_single_use(identity, items, statement)?;
+    let Some(s) = current.first().and_then(|s| s.as_ref()) else {
+        return Ok(());
+    };
+    match &statement.body {
+        Body::SampleSetAside(b) => sample_within_parent(s, b),
+        Body::Destroyed(b) => reweigh_of_item(s, b.reweigh_seq),
+        Body::Weighed(b) => mass_difference_confirmed(s, b),
+        Body::CustodyReceived(b) => late_receipt_confirmed(statement, s, &b.confirmed),
+        Body::LabReceived(b) => late_receipt_confirmed(statement, s, &b.confirmed),
+        _ => Ok(()),
+    }
+}
+
+/// Decides that every seal number the statement applies is new, or already this item's: a
+/// serialized seal is single-use, so a number once applied to one item never goes on another,
+/// even after that seal was broken, removed or its item closed.
+fn seals_single_use(
+    identity: &rules::State,
+    items: &dyn ItemView,
+    statement: &Statement,
+) -> Result<(), RuleError> {
+    let claims = seals_applied(statement);
+    for (i, (item, field, seal)) in claims.iter().enumerate() {
+        let here = claims[..i]
+            .iter()
+            .find(|(other, _, s)| s == seal && other != item)
+            .map(|(other, _, _)| (other.clone(), identity.size()));
+        let before = items.seal(seal).filter(|(other, _)| other != item);
+        if let Some((other, seq)) = before.or(here) {
+            return Err(RuleError::SealUsed {
+                field,
+                seal: seal.clone(),
+                other,
+                seq,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decides that a sample is no heavier than its parent's latest net mass, or, before any net mass
+/// is known, than the gross mass found.
+fn sample_within_parent(s: &ItemState, b: &SampleSetAside) -> Result<(), RuleError> {
+    let known = match (s.net_mass_mg, s.gross_mass_mg) {
+        (Some(net), _) => Some((net, "net", s.weighed_seq.unwrap_or(s.born_seq))),
+        (None, Some(gross)) => Some((gross, "gross", s.born_seq)),
+        (None, None) => None,
+    };
+    match known {
+        Some((parent_mg, what, seq)) if b.sample_net_mass_mg > parent_mg => {
+            Err(RuleError::MassAboveParent {
+                field: "/sample_net_mass_mg",
+                item: s.id.clone(),
+                mass_mg: b.sample_net_mass_mg,
+                what,
+                parent_mg,
+                seq,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Decides that a destruction's `reweigh_seq` names the item's latest weighing or lab result.
+fn reweigh_of_item(s: &ItemState, reweigh: Option<u64>) -> Result<(), RuleError> {
+    let Some(seq) = reweigh else { return Ok(()) };
+    let lab = s.lab.as_ref().map(|l| l.seq);
+    if Some(seq) == s.weighed_seq || Some(seq) == lab {
+        return Ok(());
+    }
+    let latest: Vec<String> = [s.weighed_seq, lab]
+        .into_iter()
+        .flatten()
+        .map(|q| format!("seq {q}"))
+        .collect();
+    Err(RuleError::WrongReference {
+        field: "/reweigh_seq",
+        seq,
+        wants: format!(
+            "a weighed or lab_result of item {} (its latest: {})",
+            s.id,
+            if latest.is_empty() {
+                "none".to_owned()
+            } else {
+                latest.join(", ")
+            }
+        ),
+    })
+}
+
+/// What a `confirmed` entry says was seen: a net mass that changed beyond the balances'
+/// uncertainty under the same intact seals (audit class 6).
+pub const CONFIRM_MASS_DIFFERENCE: &str = "mass_difference";
+/// What a `confirmed` entry says was seen: a receipt more than the audit's transit threshold after
+/// the release (audit class 2).
+pub const CONFIRM_LATE_RECEIPT: &str = "late_receipt";
+
+/// Decides that a weighing under intact seals whose net mass differs from the reference under the
+/// same seals by more than `audit::DRIFT_READABILITIES`·d confirms the difference.
+fn mass_difference_confirmed(s: &ItemState, b: &Weighed) -> Result<(), RuleError> {
+    let Some(r) = s.mass_reference else {
+        return Ok(());
+    };
+    let same_seals = s.sealed_seq.is_none_or(|sealed| r.seq >= sealed);
+    let tolerance =
+        crate::domain::audit::DRIFT_READABILITIES * r.readability_mg.max(b.readability_mg);
+    let diff = r.net_mass_mg.abs_diff(b.net_mass_mg);
+    if b.seals_intact
+        && same_seals
+        && diff > tolerance
+        && !b.confirmed.iter().any(|c| c == CONFIRM_MASS_DIFFERENCE)
+    {
+        return Err(RuleError::Unconfirmed {
+            what: CONFIRM_MASS_DIFFERENCE,
+            detail: format!(
+                "item {} weighs {} mg net, {} mg from {} mg at seq {} under the same intact seals, more than {tolerance} mg (2·d)",
+                s.id, b.net_mass_mg, diff, r.net_mass_mg, r.seq
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Decides that a receipt more than the audit's transit threshold after its release confirms it.
+fn late_receipt_confirmed(
+    statement: &Statement,
+    s: &ItemState,
+    confirmed: &[String],
+) -> Result<(), RuleError> {
+    let Some(t) = &s.transfer else { return Ok(()) };
+    let limit = crate::domain::audit::THRESHOLDS.transit_hours;
+    let hours = (statement.occurred_at.unix_ms() - t.release_occurred_at.unix_ms()) / 3_600_000;
+    if hours > limit && !confirmed.iter().any(|c| c == CONFIRM_LATE_RECEIPT) {
+        return Err(RuleError::Unconfirmed {
+            what: CONFIRM_LATE_RECEIPT,
+            detail: format!(
+                "item {} is received {hours} hours after its release at seq {}, more than {limit} hours",
+                s.id, t.release_seq
+            ),
         });
     }
     Ok(())
@@ -707,6 +949,7 @@ fn new_item(
     ItemState {
         id: id.clone(),
         born_seq: seq,
+        born_at: statement.occurred_at,
         born_as: statement.kind.as_str().to_owned(),
         facility: statement.facility.to_string(),
         incident: None,
@@ -725,6 +968,7 @@ fn new_item(
         gross_mass_mg: None,
         net_mass_mg: None,
         weighed_seq: None,
+        mass_reference: None,
         transfer: None,
         order: None,
         lab: None,
@@ -820,6 +1064,11 @@ impl Fold<'_> {
                 s.gross_mass_mg = Some(b.gross_mass_mg);
                 s.net_mass_mg = Some(b.net_mass_mg);
                 s.weighed_seq = Some(seq);
+                s.mass_reference = Some(MassReference {
+                    seq,
+                    net_mass_mg: b.net_mass_mg,
+                    readability_mg: b.readability_mg,
+                });
             }
             Body::CustodyReleased(b) => self.released(s, b),
             Body::CustodyReceived(_) | Body::LabReceived(_) => self.received(s),
@@ -894,6 +1143,7 @@ impl Fold<'_> {
         s.transfer = Some(Transfer {
             release_seq: self.seq,
             released_at: self.recorded_at,
+            release_occurred_at: self.statement.occurred_at,
             from_unit: self.unit_of(&giver),
             from_officer: giver,
             to_officer: b.to_officer.clone(),
@@ -996,6 +1246,11 @@ fn sample_taken(s: &mut ItemState, b: &SampleSetAside, seq: u64) {
     s.count = s.count.map(|c| c.saturating_sub(b.sample_count));
     s.seals = b.parent_seals.clone();
     s.sealed_seq = Some(seq);
+    s.mass_reference = s.mass_reference.map(|r| MassReference {
+        seq,
+        net_mass_mg: r.net_mass_mg.saturating_sub(b.sample_net_mass_mg),
+        readability_mg: r.readability_mg,
+    });
     s.children.push(b.sample.clone());
 }
 
@@ -1004,6 +1259,11 @@ fn lab_result(s: &mut ItemState, b: &LabResult, seq: u64) {
     s.net_mass_mg = Some(b.residue_mass_mg);
     s.seals = b.residue_seals.clone();
     s.sealed_seq = Some(seq);
+    s.mass_reference = Some(MassReference {
+        seq,
+        net_mass_mg: b.residue_mass_mg,
+        readability_mg: 1,
+    });
     s.lab = Some(LabFinding {
         seq,
         report_number: b.report_number.clone(),

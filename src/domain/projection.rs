@@ -36,17 +36,22 @@ pub const ERASED: &[u8] = b"se\0";
 /// Subjects linked as one person (`subjects_linked`): `sl\0<subject>\0<other>` → the seq.
 pub const LINKS: &[u8] = b"sl\0";
 pub const FACILITY: &[u8] = b"f\0";
+/// Seal numbers and the items they were applied to: `sa\0<seal>\0<seq>` → the item id. A seal's
+/// first entry names the item it belongs to (rules version 5: a seal number is used once).
+pub const SEALS: &[u8] = b"sa\0";
 /// The watermark: the log size the views reflect.
 pub const WATERMARK: &[u8] = b"\0watermark";
 /// The format of the views, written with every batch (absent: format 1). A ledger whose views
 /// were written in another format has them rebuilt from the log when it opens.
 pub const FORMAT: &[u8] = b"\0format";
-/// Format 4: a timeline entry says who attested a re-recorded event (`attested_by`).
-/// Format 3: every view value is postcard (see [`encode`]), not JSON. Format 2: the holdings
+/// Format 5: a timeline entry says who attested a re-recorded event (`attested_by`).
+/// Format 4: item states carry when their item was created, the mass reference for weighings and
+/// when a pending release happened, and the seal index (`sa`) is kept. Format 3: every view value
+/// is postcard (see [`encode`]), not JSON. Format 2: the holdings
 /// (`ho`, `hu`) and pending (`p`) entries carry the item's state (the bytes of its `i` entry), so
 /// that each of those queries is one range scan. Format 1 kept the holdings entries empty and the
 /// pending entries as the transfer alone.
-pub const VIEWS_FORMAT: u64 = 4;
+pub const VIEWS_FORMAT: u64 = 5;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -391,6 +396,22 @@ pub fn signer_views(identity: &rules::State, statement: &Statement) -> Vec<Signe
         .collect()
 }
 
+/// The first item seal number `seal` was applied to, and the seq, from the entries of the seal
+/// index under `seal_prefix(seal)` (in key order).
+pub fn first_seal_use(entries: &[(Vec<u8>, Vec<u8>)]) -> Option<(ItemId, u64)> {
+    let (k, v) = entries.first()?;
+    let seq = u64::from_be_bytes(k.get(k.len().checked_sub(8)?..)?.try_into().ok()?);
+    let item: String = decode(v).ok()?;
+    Some((ItemId::parse(&item).ok()?, seq))
+}
+
+/// The key prefix of seal number `seal`'s entries in the seal index.
+pub fn seal_prefix(seal: &str) -> Vec<u8> {
+    let mut k = key(SEALS, &[seal.as_bytes()]);
+    k.push(0);
+    k
+}
+
 /// The writes one admitted statement causes. `identity` is the state the statement was checked
 /// against (it names the signers as they were then).
 pub fn writes(
@@ -434,6 +455,12 @@ pub fn writes(
         incident_writes(&mut out, incident, seq, &event, &persons);
     }
     person_writes(&mut out, statement, seq, &event, persons);
+    for (item, _, seal) in crate::domain::custody::seals_applied(statement) {
+        out.push(Write::Put {
+            key: seq_key(SEALS, seal.as_bytes(), seq),
+            value: encode(&item.to_string()),
+        });
+    }
     if let Body::SubjectErased(b) = &statement.body {
         out.push(Write::Put {
             key: key(ERASED, &[b.subject.to_string().as_bytes()]),

@@ -5,6 +5,7 @@
 //! fail. The same fold runs on append, on reopen and in `verify`.
 
 use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole};
+use crate::base::time::Timestamp;
 use crate::format::envelope::Envelope;
 use crate::format::statement::{Body, OfficerRecord, Signer, Statement, StatementType};
 use crate::keys::signing::PublicKey;
@@ -21,7 +22,24 @@ pub const RULES_VERSION_FIRST: u32 = 1;
 /// Version 3 makes the unit reach of write scope a unit at a facility
 /// (`scope::UNIT_AT_FACILITY_SINCE`).
 /// Version 4 keeps personal data off the log (`SUBJECTS_OFF_LOG_SINCE`).
-pub const RULES_VERSION_NEWEST: u32 = 4;
+/// Version 5 refuses at record time what cannot be true (`IMPOSSIBLE_FACTS_REFUSED_SINCE`).
+pub const RULES_VERSION_NEWEST: u32 = 5;
+
+/// The first rules version under which a statement that cannot be true is refused when it is
+/// recorded, not only reported by the audit afterwards: an act dated after the ledger recorded it
+/// (beyond `OCCURRED_AT_SKEW_SECONDS`), an act on an item dated before the act that created it, a
+/// seal number already applied to another item, a sample heavier than its parent, a reference to
+/// a statement that is not what the field says it is; and what is suspicious but possible (a mass
+/// difference under intact seals, a late receipt) unless the statement confirms it was seen
+/// (`confirmed`). A log is evidence: a fact that the audit can only flag later has already been
+/// signed, witnessed and mirrored, and the officers who could have corrected it are gone.
+pub const IMPOSSIBLE_FACTS_REFUSED_SINCE: u32 = 5;
+
+/// How far, in seconds, an act's `occurred_at` may lie after the ledger's `recorded_at` for it
+/// under rules version 5: the officer's device and the ledger's server keep their own clocks, and
+/// a phone set by hand or not yet synchronised is a few minutes off; five minutes forgives that
+/// without admitting an act dated in the future.
+pub const OCCURRED_AT_SKEW_SECONDS: i64 = 300;
 
 /// The first rules version under which a person who is not an officer is named only by a subject
 /// id and a commitment (the personal data in the subject register, docs/PRIVACY.md), and free text
@@ -437,6 +455,55 @@ pub enum RuleError {
     )]
     LinkToItself { subject: String },
     #[error(
+        "field /occurred_at is {occurred_at}, later than the ledger's recorded_at {recorded_at} by more than {skew_s} s: under rules version 5 an act cannot be recorded before it happened / waktu kejadian tidak boleh sesudah waktu pencatatan"
+    )]
+    OccurredAfterRecorded {
+        occurred_at: String,
+        recorded_at: String,
+        skew_s: i64,
+    },
+    #[error(
+        "field /occurred_at is {occurred_at}, before item {item} existed ({born_at}, created at seq {born_seq}): under rules version 5 nothing is done to an item before the act that created it / tindakan atas barang tidak boleh sebelum barang itu ada"
+    )]
+    BeforeItemExisted {
+        item: ItemId,
+        occurred_at: String,
+        born_at: String,
+        born_seq: u64,
+    },
+    #[error(
+        "field {field}: seal {seal} was already applied to item {other} at seq {seq}: under rules version 5 a seal number is used once, on one item, and never again / nomor segel hanya dipakai sekali, pada satu barang"
+    )]
+    SealUsed {
+        field: &'static str,
+        seal: String,
+        other: ItemId,
+        seq: u64,
+    },
+    #[error(
+        "field {field} is {mass_mg} mg, more than the {what} mass of its parent item {item} ({parent_mg} mg, seq {seq}): under rules version 5 a part cannot weigh more than the whole / berat bagian tidak boleh melebihi berat barang induknya"
+    )]
+    MassAboveParent {
+        field: &'static str,
+        item: ItemId,
+        mass_mg: u64,
+        what: &'static str,
+        parent_mg: u64,
+        seq: u64,
+    },
+    #[error(
+        "field {field} is seq {seq}, which is not {wants}: under rules version 5 a reference names a statement of the right type / rujukan harus menunjuk pernyataan dengan jenis yang benar"
+    )]
+    WrongReference {
+        field: &'static str,
+        seq: u64,
+        wants: String,
+    },
+    #[error(
+        "field /confirmed must list {what}: {detail}; under rules version 5 what is suspicious but possible is recorded only when the officers confirm they saw it / hal yang mencurigakan hanya dicatat bila dikonfirmasi dalam confirmed"
+    )]
+    Unconfirmed { what: &'static str, detail: String },
+    #[error(
         "field version is {version}, but rules version {in_force} is already in force (since seq {since}); rules_adopted must name a newer version"
     )]
     RulesNotNewer {
@@ -679,6 +746,7 @@ pub fn check(
     envelope: Envelope,
     statement: Statement,
     pre: Option<&PreVerified>,
+    recorded_at: Timestamp,
 ) -> Result<Admitted, RuleError> {
     let seq = state.size;
     match (seq, statement.kind) {
@@ -699,12 +767,29 @@ pub fn check(
     if state.rules >= SUBJECTS_OFF_LOG_SINCE || attested.is_some() {
         personal_data_off_log(&statement)?;
     }
+    if state.rules >= IMPOSSIBLE_FACTS_REFUSED_SINCE {
+        not_in_the_future(&statement, recorded_at)?;
+    }
     items.check_items(state, &statement)?;
     Ok(Admitted {
         statement,
         envelope,
         seq,
     })
+}
+
+/// Decides, from rules version `IMPOSSIBLE_FACTS_REFUSED_SINCE`, that the act did not happen after
+/// the ledger recorded it: `recorded_at` is the ledger's clock at append (the leaf carries it), so
+/// verify and replay decide the same as the append did.
+fn not_in_the_future(statement: &Statement, recorded_at: Timestamp) -> Result<(), RuleError> {
+    if statement.occurred_at > recorded_at.plus_ms(OCCURRED_AT_SKEW_SECONDS * 1000) {
+        return Err(RuleError::OccurredAfterRecorded {
+            occurred_at: statement.occurred_at.to_canonical(),
+            recorded_at: recorded_at.to_canonical(),
+            skew_s: OCCURRED_AT_SKEW_SECONDS,
+        });
+    }
+    Ok(())
 }
 
 /// Decides, from rules version `SUBJECTS_OFF_LOG_SINCE`, that the statement names no person who
@@ -1313,6 +1398,13 @@ impl crate::base::class::Classify for RuleError {
             Self::ReplacedOfficerSigns { .. } => Some("/signers".into()),
             Self::NotAttested { .. } | Self::AttestedOutside { .. } => Some("/attests".into()),
             Self::AttestedSeq { .. } => Some("/attests/seq".into()),
+            Self::OccurredAfterRecorded { .. } | Self::BeforeItemExisted { .. } => {
+                Some("/occurred_at".into())
+            }
+            Self::SealUsed { field, .. }
+            | Self::MassAboveParent { field, .. }
+            | Self::WrongReference { field, .. } => Some((*field).into()),
+            Self::Unconfirmed { .. } => Some("/confirmed".into()),
             _ => None,
         }
     }

@@ -332,6 +332,9 @@ pub struct Weighed {
     pub readability_mg: u64,
     pub calibration_ref: String,
     pub seals_intact: bool,
+    /// What the officers confirm they saw (rules version 5): `mass_difference`.
+    #[serde(default)]
+    pub confirmed: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +357,9 @@ pub struct CustodyReceived {
     pub mass_observed_mg: Option<u64>,
     pub count_observed: Option<u64>,
     pub location: Option<String>,
+    /// What the officers confirm they saw (rules version 5): `late_receipt`.
+    #[serde(default)]
+    pub confirmed: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -413,6 +419,9 @@ pub struct LabReceived {
     pub seals: Vec<String>,
     pub seals_intact: bool,
     pub mass_observed_mg: Option<u64>,
+    /// What the officers confirm they saw (rules version 5): `late_receipt`.
+    #[serde(default)]
+    pub confirmed: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
