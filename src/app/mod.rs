@@ -19,5 +19,6 @@ pub mod publish;
 pub mod queries;
 pub mod reads;
 pub mod subjects;
+pub mod templates;
 pub mod upgrade;
 pub mod verify;
