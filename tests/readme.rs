@@ -167,3 +167,15 @@ fn the_readme_walkthrough_runs_as_written() {
     );
     assert!(stdout.contains("OK: tiles export"), "{stdout}");
 }
+
+#[test]
+fn the_readme_terminal_walkthrough_runs_as_written() {
+    let (ok, stdout, stderr) = run_script(&section("## Recording at the terminal, in local time"));
+    assert!(ok, "the terminal walkthrough failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("2025-08-04 09:30:00 WIB"), "{stdout}");
+    assert!(stdout.contains("exit 2 (2: the missing fields"), "{stdout}");
+    assert!(
+        stderr.contains("/gross_mass_mg") && stderr.contains("/signers"),
+        "{stderr}"
+    );
+}

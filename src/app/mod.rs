@@ -20,5 +20,6 @@ pub mod queries;
 pub mod reads;
 pub mod refound;
 pub mod subjects;
+pub mod templates;
 pub mod upgrade;
 pub mod verify;

@@ -158,7 +158,17 @@ fn item_links(s: &ItemState) {
     }
 }
 
-pub fn history(s: &ItemState, events: &[TimelineEntry]) {
+/// A stored time (RFC 3339 UTC) as local time in `zone` with the zone's name, or as stored when
+/// no zone is given.
+fn local(text: &str, zone: Option<crate::base::time::Zone>) -> String {
+    match (zone, crate::base::time::Timestamp::parse(text)) {
+        (Some(z), Ok(t)) => t.in_zone(z),
+        _ => text.to_owned(),
+    }
+}
+
+/// An item's events; times in UTC as stored, or in `zone` when one is given (`--tz`).
+pub fn history(s: &ItemState, events: &[TimelineEntry], zone: Option<crate::base::time::Zone>) {
     say!(
         "History (riwayat) of item {} — {} event(s), now {}",
         s.id,
@@ -170,8 +180,8 @@ pub fn history(s: &ItemState, events: &[TimelineEntry]) {
         say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
         say!(
             "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
-            e.occurred_at,
-            e.recorded_at,
+            local(&e.occurred_at, zone),
+            local(&e.recorded_at, zone),
             e.facility
         );
         say!("  {}", e.summary);

@@ -2,7 +2,9 @@
 //! envelopes, leaves, C2SP notes and checkpoints, RFC 6962 Merkle hashing and proofs, the RFC 9421
 //! signature base of a read. Pure: no I/O, clock or randomness.
 
+pub mod categories;
 pub mod envelope;
+pub mod fields;
 pub mod httpsig;
 pub mod leaf;
 pub mod merkle;

@@ -65,7 +65,8 @@ macro_rules! statement_types {
                 match self { $( Self::$variant => $indonesian, )* }
             }
 
-            fn schema_text(self) -> &'static str {
+            /// The text of `schemas/<type>.json`.
+            pub fn schema_text(self) -> &'static str {
                 match self {
                     $( Self::$variant => include_str!(concat!("../../schemas/", $name, ".json")), )*
                 }
@@ -131,7 +132,7 @@ impl fmt::Display for StatementType {
     }
 }
 
-const COMMON_SCHEMA: &str = include_str!("../../schemas/common.json");
+pub const COMMON_SCHEMA: &str = include_str!("../../schemas/common.json");
 const COMMON_URI: &str = "urn:custody:schema:common";
 
 struct Schemas {
@@ -911,7 +912,12 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         StatementType::OfficerRevoked => typed::<RevokedWire>(value)?.into(),
         StatementType::NoteAdded => typed::<NoteWire>(value)?.into(),
         StatementType::SearchConducted => Body::SearchConducted(typed(value)?),
-        StatementType::ContrabandFound => Body::ContrabandFound(typed(value)?),
+        StatementType::ContrabandFound => {
+            let b: ContrabandFound = typed(value)?;
+            crate::format::categories::check_class(&b.category, b.narcotic_class.as_deref())
+                .map_err(|rule| StatementError::field("/narcotic_class", rule))?;
+            Body::ContrabandFound(b)
+        }
         StatementType::ItemSealed => Body::ItemSealed(typed(value)?),
         StatementType::Weighed => Body::Weighed(typed(value)?),
         StatementType::CustodyReleased => Body::CustodyReleased(typed(value)?),
@@ -1003,6 +1009,9 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
             } else {
                 path
             };
+            if let Some(rule) = plain_rule(&err) {
+                return Err(StatementError::field(field, rule));
+            }
             // The schema's sentence repeats the refused value: at most ECHO_CHARS_MAX of it.
             let instance = err.instance().to_string();
             let mut rule = err.to_string();
@@ -1020,6 +1029,32 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
             }
             Err(StatementError::field(field, rule))
         }
+    }
+}
+
+/// The rule an officer can act on, in Indonesian and English, for the refusals a person makes
+/// most: a value outside an enumeration (every allowed value listed, never cut short) and a time
+/// with an offset where UTC is required. None for the others, which keep the validator's words.
+fn plain_rule(err: &jsonschema::ValidationError<'_>) -> Option<String> {
+    let shown = crate::base::class::echo(&err.instance().to_string());
+    match err.kind() {
+        jsonschema::error::ValidationErrorKind::Enum { options } => {
+            let allowed: Vec<String> = options
+                .as_array()?
+                .iter()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
+                .collect();
+            Some(format!(
+                "{shown} bukan nilai yang boleh / is not an allowed value; nilai yang boleh / allowed values: {}",
+                allowed.join(", ")
+            ))
+        }
+        jsonschema::error::ValidationErrorKind::Pattern { pattern } if pattern == "Z$" => {
+            Some(format!(
+                "{shown} bukan waktu UTC / is not a UTC time: tulis dalam UTC dengan akhiran Z / write it in UTC ending in Z (2025-08-04T07:30:00Z), atau / or give local time to `custody new --at \"2025-08-04 14:30 WIB\"` (WIB, WITA, WIT or +07:00), which converts it"
+            ))
+        }
+        _ => None,
     }
 }
 

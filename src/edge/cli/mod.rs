@@ -5,7 +5,7 @@
 //! This module owns the command line itself (`Cli`, `Command`: every subcommand, in the order
 //! `--help` lists them) and `run`, which hands each command to its family's module: `admin` (keys,
 //! founding, enrolling, revoking, rotating), `record` (signing and submitting statements, the
-//! outbox), `log` (checkpoints, entries, proofs, verification, doctor, export, rebuild),
+//! outbox), `terminal` (templates and `new`: statements without JSON), `log` (checkpoints, entries, proofs, verification, doctor, export, rebuild),
 //! `queries` (the investigator's reads and the audit), `subject` (the subject register), `evidence` (bundles and the printable
 //! report), `bench` and `tools` (torture, serve, demo); `args` holds the argument groups they
 //! share and `common` the failures and helpers. It must never hold a command's body.
@@ -40,6 +40,7 @@ mod log;
 mod queries;
 mod record;
 mod subject;
+mod terminal;
 mod tools;
 
 use common::Outcome;
@@ -73,6 +74,11 @@ enum Command {
     ReplaceKey(admin::ReplaceKeyArgs),
     /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
     Record(record::RecordArgs),
+    /// Build a statement from flags, one per field (asks for missing ones at a terminal), sign and record it like record
+    #[command(disable_help_flag = true)]
+    New(terminal::NewArgs),
+    /// Print a complete example statement of a type, or list the types (contoh pernyataan)
+    Template(terminal::TemplateArgs),
     /// Add one signature to a statement or envelope and print the envelope (for signing on several devices)
     Sign(record::SignArgs),
     /// Append a fully signed envelope
@@ -177,6 +183,8 @@ fn run(cli: Cli) -> Outcome {
         Command::Rotate(a) => admin::rotate(a, &clock),
         Command::ReplaceKey(a) => admin::replace_key(a, &clock),
         Command::Record(a) => record::record(a, &clock),
+        Command::New(a) => terminal::new(a, &clock),
+        Command::Template(a) => terminal::template(a),
         Command::Sign(a) => record::sign(a, &clock),
         Command::Submit(a) => record::submit(a, &clock),
         Command::Checkpoint(a) => log::checkpoint(a, &clock),

@@ -72,6 +72,9 @@ pub(super) struct HistoryArgs {
     #[command(flatten)]
     ledger: SourceArg,
     id: String,
+    /// Show times as local time in this zone: WIB, WITA, WIT or +HH:MM (also from CUSTODY_TZ); default UTC
+    #[arg(long, env = "CUSTODY_TZ", value_name = "ZONE")]
+    tz: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -80,12 +83,18 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let HistoryArgs {
         ledger: src,
         id,
+        tz,
         json,
     } = a;
     let id = crate::base::ids::ItemId::parse(&id).map_err(input("item"))?;
+    let zone = tz
+        .as_deref()
+        .map(crate::base::time::Zone::parse)
+        .transpose()
+        .map_err(input("--tz"))?;
     let history = source(&src, clock)?.reads().history(&id)?;
     show(json.json, &history, || {
-        crate::edge::render::history(&history.item, &history.events)
+        crate::edge::render::history(&history.item, &history.events, zone)
     })
 }
 

@@ -48,24 +48,58 @@ pub(super) fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
         json,
     } = a;
     let raw = read_input(&statement)?;
+    let bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
+    let how = Delivery {
+        fill_after,
+        print_only: false,
+        json: json.json,
+    };
+    record_bytes(&target, &keys, bytes, how, clock)
+}
+
+/// What `record_bytes` does besides signing: fill `after`, or only print the statement.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Delivery {
+    pub(super) fill_after: bool,
+    pub(super) print_only: bool,
+    pub(super) json: bool,
+}
+
+/// The one path from statement bytes to a receipt, for `custody record` and `custody new`:
+/// open where it goes, fill `after` when asked (from the ledger or the server, or this device's
+/// outbox when the server cannot be reached), sign with every key file, and deliver (or keep it in
+/// the outbox, exit 8). With `print_only`, prints the unsigned statement instead and signs nothing.
+pub(super) fn record_bytes(
+    target: &TargetArg,
+    keys: &[PathBuf],
+    mut bytes: Vec<u8>,
+    how: Delivery,
+    clock: &Arc<dyn Clock>,
+) -> Outcome {
     let first_key = keys.first().map(|k| read_key(k)).transpose()?;
     let keys = keys
         .iter()
         .map(|k| read_key(k))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut bytes = compose::fill_defaults(&raw, clock.as_ref()).map_err(input("statement"))?;
     // The first signer's key also signs the reads that fill `after` from a server.
-    let place = Place::open(&target, first_key, clock)?;
-    if fill_after {
+    let place = Place::open(target, first_key, clock)?;
+    if how.fill_after {
         bytes = fill_after_from(&place, &bytes)?;
+    }
+    if how.print_only {
+        crate::format::statement::Statement::parse(&bytes).map_err(input("statement"))?;
+        let value: Value =
+            serde_json::from_slice(&bytes).map_err(|e| Failure::usage(e.to_string()))?;
+        print_json(&value);
+        return Ok(());
     }
     let refs: Vec<&SecretKey> = keys.iter().collect();
     let envelope = compose::sign_statement(bytes, &refs).map_err(input("statement"))?;
     deliver(
         &place,
-        &target,
+        target,
         envelope.to_json_pretty().into_bytes(),
-        json.json,
+        how.json,
         clock.as_ref(),
     )
 }
