@@ -65,6 +65,7 @@ impl Officer {
             unit: unit.to_owned(),
             roles: vec![role],
             public_key: self.key.public(),
+            rank: None,
         }
     }
 }

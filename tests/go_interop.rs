@@ -312,6 +312,8 @@ fn go_sumdb_note_and_tlog_verify_custody_checkpoints_leaves_and_proofs() {
         "197905112005011002",
         "--admin-name",
         "Other Admin",
+        "--facility",
+        "LPN-JAKARTA",
     ]);
     let wrong_vkey = String::from_utf8(run_custody(&["vkey", "--ledger", path_str(&other_dir)]))
         .expect("the vkey is UTF-8")

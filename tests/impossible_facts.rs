@@ -240,6 +240,29 @@ fn version_5_refuses_impossible_facts_through_the_cli() {
         .arg(&ledger)
         .assert()
         .success();
+    // The audit still reports what was confirmed, and says it was seen at the time.
+    let audit = common::run_json(&[
+        "audit",
+        "--ledger",
+        ledger.to_str().expect("utf-8"),
+        "--item",
+        ITEM,
+    ]);
+    let confirmed: Vec<&Value> = audit["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| {
+            f["english"]
+                .as_str()
+                .is_some_and(|t| t.contains("confirmed it when they recorded it"))
+        })
+        .collect();
+    let classes: Vec<&Value> = confirmed.iter().map(|f| &f["class"]).collect();
+    assert!(
+        classes.contains(&&json!(6)) && classes.contains(&&json!(2)),
+        "{audit}"
+    );
 }
 
 #[test]

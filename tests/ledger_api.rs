@@ -30,6 +30,7 @@ fn input(n: u64, key: &SecretKey, role: OfficerRole) -> OfficerInput {
         unit: "KPLP".into(),
         roles: vec![role],
         public_key: key.public(),
+        rank: None,
     }
 }
 

@@ -206,6 +206,7 @@ fn refounding_of(dir: &Path, size: u64) -> (Ledger, SecretKey) {
         unit: "Ledger administration".into(),
         roles: vec![OfficerRole::Admin],
         public_key: key.public(),
+        rank: None,
     };
     let clock = Arc::new(ManualClock::new(
         Timestamp::parse("2025-08-04T00:00:00Z").expect("t"),

@@ -498,6 +498,7 @@ fn a_genesis_names_a_rules_version_this_software_knows() {
         unit: "TU".into(),
         roles: vec![OfficerRole::Admin],
         public_key: key.public(),
+        rank: None,
     };
     let origin = Origin::parse("custody.test/ledger").expect("valid");
     let made = Ledger::init(&dir.path().join("l"), &origin, clock.clone(), |vkey| {

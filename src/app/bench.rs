@@ -45,6 +45,7 @@ impl Founded {
             unit: "TU".into(),
             roles: vec![OfficerRole::Admin],
             public_key: admin_key.public(),
+            rank: None,
         };
         let (ledger, _) = compose::init_ledger(
             dir,
@@ -94,6 +95,7 @@ impl GeneratedOfficer {
             unit: self.unit,
             roles: vec![self.role],
             public_key: key.public(),
+            rank: None,
         };
         let bytes = compose::enrollment(clock, facility, admin, &input, None)?;
         Ok((key, compose::sign_statement(bytes, &[admin_key])?))

@@ -106,6 +106,7 @@ fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
         Body::OfficerKeyRotated { officer, .. }
         | Body::OfficerKeyReplaced { officer, .. }
         | Body::OfficerRevoked { officer, .. } => out.push(officer.clone()),
+        Body::OfficerUpdated(u) => out.push(u.officer.clone()),
         _ => {}
     }
     out
@@ -150,9 +151,15 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
                 Body::OfficerKeyRotated { officer, .. }
                 | Body::OfficerKeyReplaced { officer, .. }
                 | Body::OfficerRevoked { officer, .. } => Some(officer),
+                Body::OfficerUpdated(u) => Some(&u.officer),
                 _ => None,
             };
-            let adoption = matches!(st.body, Body::RulesAdopted { .. });
+            // Rules adoptions decide how later events were checked; the register of places gives
+            // the report its letterheads and local times: both are carried whole.
+            let adoption = matches!(
+                st.body,
+                Body::RulesAdopted { .. } | Body::FacilityRegistered(_)
+            );
             if *seq == 0 || adoption || subject.is_some_and(|s| officers.contains(s)) {
                 seqs.insert(*seq);
                 officers.extend(named);

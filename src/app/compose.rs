@@ -18,18 +18,24 @@ pub struct OfficerInput {
     pub unit: String,
     pub roles: Vec<OfficerRole>,
     pub public_key: PublicKey,
+    /// Rank or grade (*pangkat / golongan*), when known.
+    pub rank: Option<String>,
 }
 
 impl OfficerInput {
     fn to_json(&self) -> Value {
-        json!({
+        let mut record = json!({
             "id": self.id.as_str(),
             "name": self.name,
             "agency": self.agency,
             "unit": self.unit,
             "roles": self.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             "public_key": self.public_key.to_base64(),
-        })
+        });
+        if let Some(rank) = &self.rank {
+            record["rank"] = json!(rank);
+        }
+        record
     }
 }
 
@@ -174,6 +180,45 @@ pub fn rotation(
         body(
             json!({"officer": officer.as_str(), "public_key": new_key.to_base64(), "reason": reason}),
         ),
+    )
+}
+
+/// An `officer_updated` changing the fields `changes` holds (`name`, `rank`, `agency`, `unit`,
+/// `home`), signed by the administrator.
+pub fn officer_update(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    officer: &OfficerId,
+    changes: Map<String, Value>,
+    reason: &str,
+) -> Result<Vec<u8>, ComposeError> {
+    let mut b = changes;
+    b.insert("officer".into(), json!(officer.as_str()));
+    b.insert("reason".into(), json!(reason));
+    statement(
+        "officer_updated",
+        clock,
+        facility,
+        &[(SignerRole::Admin, admin)],
+        b,
+    )
+}
+
+/// A `facility_registered` of `record` (its code, name, address, zone and letterhead), signed by
+/// the administrator.
+pub fn facility_registration(
+    clock: &dyn Clock,
+    facility: &str,
+    admin: &OfficerId,
+    record: Value,
+) -> Result<Vec<u8>, ComposeError> {
+    statement(
+        "facility_registered",
+        clock,
+        facility,
+        &[(SignerRole::Admin, admin)],
+        body(record),
     )
 }
 

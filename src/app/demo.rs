@@ -195,6 +195,7 @@ fn officer(keys: Keys<'_>, m: &Member) -> Result<Officer, BuildError> {
             unit: m.unit.into(),
             roles: vec![m.role],
             public_key: key.public(),
+            rank: None,
         },
         key,
         file: m.file,

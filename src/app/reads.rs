@@ -136,6 +136,9 @@ pub struct OfficerView {
     pub enrolled_at: u64,
     pub revoked_at: Option<u64>,
     pub keys: Vec<KeyView>,
+    /// Rank or grade (*pangkat / golongan*), when recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<String>,
 }
 
 /// One key of an officer and the seqs in which it may sign: `(from_seq, until_seq]`.
@@ -224,7 +227,22 @@ impl Reads for Ledger {
     }
 
     fn facilities(&self) -> Result<BTreeMap<String, Value>, ReadError> {
-        Ok(queries::facilities(self.store())?.into_iter().collect())
+        let mut out: BTreeMap<String, Value> =
+            queries::facilities(self.store())?.into_iter().collect();
+        // The register of places beside the counts: a facility registered before any act there
+        // is listed too.
+        for (record, seq) in self.state().facilities() {
+            let entry = out
+                .entry(record.code.to_string())
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let (Value::Object(map), Ok(Value::Object(reg))) =
+                (entry, serde_json::to_value(record))
+            {
+                map.extend(reg.into_iter().filter(|(k, _)| k != "code"));
+                map.insert("registered_at".into(), Value::from(*seq));
+            }
+        }
+        Ok(out)
     }
 
     fn officers(&self) -> Result<Vec<OfficerView>, ReadError> {
@@ -245,6 +263,7 @@ impl Reads for Ledger {
                     .collect(),
                 enrolled_at: o.enrolled_at,
                 revoked_at: o.revoked_at,
+                rank: o.record.rank.clone(),
                 keys: o
                     .keys
                     .iter()

@@ -70,6 +70,8 @@ pub fn english(kind: StatementType) -> &'static str {
         T::SubjectsLinked => "subjects linked",
         T::SubjectErased => "subject's data erased",
         T::OfficerKeyReplaced => "lost key replaced",
+        T::OfficerUpdated => "officer's record updated",
+        T::FacilityRegistered => "facility registered",
     }
 }
 
@@ -125,6 +127,7 @@ fn parts(kind: StatementType) -> Parts {
         | T::SubjectsLinked
         | T::SubjectErased => identity(kind),
         T::OfficerKeyRotated | T::OfficerKeyReplaced => key_acts(kind),
+        T::OfficerUpdated | T::FacilityRegistered => registers(kind),
         T::SearchConducted | T::ContrabandFound | T::ItemSealed | T::NoteAdded => at_the_gate(kind),
         T::CustodyReleased
         | T::CustodyReceived
@@ -140,6 +143,30 @@ fn parts(kind: StatementType) -> Parts {
         | T::InventoryCounted
         | T::Correction => in_storage(kind),
     }
+}
+
+/// A change in the register of officers or of places.
+fn registers(kind: StatementType) -> Parts {
+    if kind == StatementType::FacilityRegistered {
+        return (
+            "2025-08-01T00:30:00Z",
+            vec![("admin", ADMIN)],
+            vec![],
+            json!({"code": DEMO_FACILITY, "name": "Lapas Narkotika Kelas IIA Jakarta",
+                "address": "Jl. Raya Bekasi Timur No. 170, Cipinang, Jakarta Timur",
+                "time_zone": "WIB", "letterhead": [
+                    "KEMENTERIAN IMIGRASI DAN PEMASYARAKATAN REPUBLIK INDONESIA",
+                    "DIREKTORAT JENDERAL PEMASYARAKATAN",
+                    "LEMBAGA PEMASYARAKATAN NARKOTIKA KELAS IIA JAKARTA"]}),
+        );
+    }
+    (
+        "2025-09-01T01:00:00Z",
+        vec![("admin", ADMIN)],
+        vec![],
+        json!({"officer": GATE_A, "rank": "Pengatur (II/c)",
+            "reason": "Kenaikan pangkat per SK Kepala Lapas / promotion"}),
+    )
 }
 
 /// A key replaced, with the old key (a rotation) or without it (lost).

@@ -164,6 +164,19 @@ impl Out {
     }
 }
 
+/// The sentence a finding adds when the statement's signers confirmed what it finds when they
+/// recorded it (`confirmed`, rules version 5), in English and Indonesian; empty otherwise.
+fn confirmation(confirmed: &[String], what: &str) -> (&'static str, &'static str) {
+    if confirmed.iter().any(|c| c == what) {
+        (
+            " The signers confirmed it when they recorded it.",
+            " Para penanda tangan telah mengonfirmasinya saat mencatat.",
+        )
+    } else {
+        ("", "")
+    }
+}
+
 fn signer(s: &Statement, role: SignerRole) -> Option<&OfficerId> {
     s.signers
         .iter()
@@ -376,9 +389,10 @@ fn item_checks(
                         && b.seals_intact
                         && net.abs_diff(b.net_mass_mg) > tolerance
                     {
+                        let (seen, dilihat) = confirmation(&b.confirmed, "mass_difference");
                         out.add(6, Severity::Serious, Some(item), vec![wseq, e.seq],
-                            format!("Item {item} weighed {} at seq {} but {} at seq {} under the same intact seals.", mg(net as i64), wseq, mg(b.net_mass_mg as i64), e.seq),
-                            format!("Berat bersih barang {item} berubah dari {} menjadi {} padahal segel utuh.", mg(net as i64), mg(b.net_mass_mg as i64)),
+                            format!("Item {item} weighed {} at seq {} but {} at seq {} under the same intact seals.{seen}", mg(net as i64), wseq, mg(b.net_mass_mg as i64), e.seq),
+                            format!("Berat bersih barang {item} berubah dari {} menjadi {} padahal segel utuh.{dilihat}", mg(net as i64), mg(b.net_mass_mg as i64)),
                             Some(format!("|{} − {}| = {} mg > 2·d = {tolerance} mg", net, b.net_mass_mg, net.abs_diff(b.net_mass_mg))));
                     }
                 }
@@ -417,17 +431,20 @@ fn item_checks(
                 pending_release = Some(e);
             }
             Body::CustodyReceived(_) | Body::LabReceived(_) => {
-                let (rseals, intact, observed) = match &s.body {
-                    Body::CustodyReceived(b) => (&b.seals, b.seals_intact, b.count_observed),
-                    Body::LabReceived(b) => (&b.seals, b.seals_intact, None),
+                let (rseals, intact, observed, confirmed) = match &s.body {
+                    Body::CustodyReceived(b) => {
+                        (&b.seals, b.seals_intact, b.count_observed, &b.confirmed)
+                    }
+                    Body::LabReceived(b) => (&b.seals, b.seals_intact, None, &b.confirmed),
                     _ => unreachable!("matched above"),
                 };
                 if let Some(r) = pending_release.take() {
                     let h = hours(r.statement.occurred_at, s.occurred_at);
                     if h > t.transit_hours {
+                        let (seen, dilihat) = confirmation(confirmed, "late_receipt");
                         out.add(2, Severity::Warning, Some(item), vec![r.seq, e.seq],
-                            format!("Item {item} was in transit for {h} hours between seq {} and seq {}.", r.seq, e.seq),
-                            format!("Barang {item} dalam perjalanan selama {h} jam (nomor urut {} sampai {}).", r.seq, e.seq),
+                            format!("Item {item} was in transit for {h} hours between seq {} and seq {}.{seen}", r.seq, e.seq),
+                            format!("Barang {item} dalam perjalanan selama {h} jam (nomor urut {} sampai {}).{dilihat}", r.seq, e.seq),
                             None);
                     }
                 }

@@ -544,6 +544,8 @@ fn check_body(
         | Body::OfficerEnrolled { .. }
         | Body::OfficerKeyRotated { .. }
         | Body::OfficerKeyReplaced { .. }
+        | Body::OfficerUpdated(_)
+        | Body::FacilityRegistered(_)
         | Body::OfficerRevoked { .. }
         | Body::RulesAdopted { .. } => Ok(()),
     }
@@ -1112,6 +1114,8 @@ impl Fold<'_> {
             | Body::OfficerEnrolled { .. }
             | Body::OfficerKeyRotated { .. }
             | Body::OfficerKeyReplaced { .. }
+            | Body::OfficerUpdated(_)
+            | Body::FacilityRegistered(_)
             | Body::OfficerRevoked { .. }
             | Body::RulesAdopted { .. } => {}
         }

@@ -209,6 +209,11 @@ fn ledger_summary(body: &Body) -> String {
             format!("lost key of officer {officer} replaced (kunci yang hilang diganti)")
         }
         Body::OfficerRevoked { officer, reason } => format!("officer {officer} revoked: {reason}"),
+        Body::OfficerUpdated(u) => format!("record of officer {} updated: {}", u.officer, u.reason),
+        Body::FacilityRegistered(f) => format!(
+            "facility {} registered: {}, {} ({:?})",
+            f.code, f.name, f.address, f.time_zone
+        ),
         Body::RulesAdopted { version } => format!("rules version {version} adopted"),
         Body::SubjectsLinked(b) => format!(
             "{} and {} are one person: {}",

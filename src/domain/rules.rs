@@ -154,6 +154,8 @@ pub const TYPE_RULES: &[TypeRule] = &[
     row(T::SubjectsLinked, &[signer(S::Actor, 1, 1, &[Investigator, SecurityOfficer]), signer(S::Witness, 0, 4, ACTING_ROLES)]),
     row(T::SubjectErased, &[signer(S::Admin, 1, 1, &[Admin])]),
     row(T::OfficerKeyReplaced, &[signer(S::Admin, 1, 1, &[Admin]), signer(S::Witness, 1, 4, ACTING_ROLES)]),
+    row(T::OfficerUpdated, &[signer(S::Admin, 1, 1, &[Admin])]),
+    row(T::FacilityRegistered, &[signer(S::Admin, 1, 1, &[Admin])]),
 ];
 
 pub fn type_rule(kind: StatementType) -> &'static TypeRule {
@@ -564,6 +566,8 @@ pub struct State {
     unit_homes: BTreeMap<String, (FacilityId, u64)>,
     /// The re-founding the genesis declared, if any.
     refounding: Option<Refounding>,
+    /// The register of places: each facility code's latest `facility_registered`, and its seq.
+    facilities: BTreeMap<FacilityId, (crate::format::statement::FacilityRecord, u64)>,
 }
 
 /// A re-founding as its genesis declared it (`refounds`, docs/FORMAT.md §17.7): entries 1 to
@@ -623,7 +627,23 @@ impl State {
             by_keyid: HashMap::new(),
             unit_homes: BTreeMap::new(),
             refounding: None,
+            facilities: BTreeMap::new(),
         }
+    }
+
+    /// A facility as the register of places records it now, and the seq that recorded it.
+    pub fn facility(
+        &self,
+        code: &FacilityId,
+    ) -> Option<&(crate::format::statement::FacilityRecord, u64)> {
+        self.facilities.get(code)
+    }
+
+    /// Every registered facility, by code.
+    pub fn facilities(
+        &self,
+    ) -> impl Iterator<Item = &(crate::format::statement::FacilityRecord, u64)> {
+        self.facilities.values()
     }
 
     /// The re-founding this ledger's genesis declared, if any.
@@ -1213,6 +1233,38 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             unit_at_one_facility(state, &officer.unit, &statement.facility)?;
             new_key(state, "/officer/public_key", &officer.public_key).map(|_| ())
         }
+        Body::OfficerKeyRotated { .. } | Body::OfficerKeyReplaced { .. } => {
+            check_key_act(state, statement)
+        }
+        Body::OfficerUpdated(u) => {
+            let o = enrolled(state, &u.officer)?;
+            if u.unit.is_some() || u.home.is_some() {
+                let unit = u.unit.as_deref().unwrap_or(&o.record.unit);
+                unit_at_one_facility(state, unit, u.home.as_ref().unwrap_or(&o.facility))?;
+            }
+            Ok(())
+        }
+        Body::OfficerRevoked { officer, .. } => {
+            let target = enrolled(state, officer)?;
+            let is_admin = |o: &OfficerState| {
+                o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin)
+            };
+            if is_admin(target) && state.officers.values().filter(|o| is_admin(o)).count() == 1 {
+                return Err(RuleError::LastAdmin {
+                    officer: officer.clone(),
+                });
+            }
+            Ok(())
+        }
+        // Acts on items are decided by `custody::check`.
+        _ => Ok(()),
+    }
+}
+
+/// A new key for an officer: with the old key's signature (a rotation) or without it, before
+/// witnesses (a lost key's replacement).
+fn check_key_act(state: &State, statement: &Statement) -> Result<(), RuleError> {
+    match &statement.body {
         Body::OfficerKeyRotated {
             officer,
             public_key,
@@ -1247,20 +1299,7 @@ fn check_body(state: &State, statement: &Statement) -> Result<(), RuleError> {
             }
             new_key(state, "/public_key", public_key).map(|_| ())
         }
-        Body::OfficerRevoked { officer, .. } => {
-            let target = enrolled(state, officer)?;
-            let is_admin = |o: &OfficerState| {
-                o.revoked_at.is_none() && o.record.roles.contains(&OfficerRole::Admin)
-            };
-            if is_admin(target) && state.officers.values().filter(|o| is_admin(o)).count() == 1 {
-                return Err(RuleError::LastAdmin {
-                    officer: officer.clone(),
-                });
-            }
-            Ok(())
-        }
-        // Acts on items are decided by `custody::check`.
-        _ => Ok(()),
+        _ => unreachable!("check_key_act is only asked about key acts"),
     }
 }
 
@@ -1322,6 +1361,10 @@ pub fn apply(state: &mut State, admitted: &Admitted) {
                 .expect("check verified the officer is enrolled");
             o.revoked_at = Some(seq);
         }
+        Body::OfficerUpdated(u) => update_officer(state, u, seq),
+        Body::FacilityRegistered(f) => {
+            state.facilities.insert(f.code.clone(), (f.clone(), seq));
+        }
         _ => {}
     }
     state.size += 1;
@@ -1344,6 +1387,31 @@ fn new_current_key(state: &mut State, officer: &OfficerId, key: PublicKey, seq: 
     });
     state.keys.insert(key.to_bytes(), (officer.clone(), seq));
     state.by_keyid.entry(key.key_id()).or_default().push(key);
+}
+
+/// Replaces the fields an `officer_updated` gives; a new unit name is homed where the officer now
+/// is, as an enrollment homes it.
+fn update_officer(state: &mut State, u: &crate::format::statement::OfficerUpdate, seq: u64) {
+    let o = state
+        .officers
+        .get_mut(&u.officer)
+        .expect("check verified the officer is enrolled");
+    let set = |field: &mut String, new: &Option<String>| {
+        if let Some(v) = new {
+            field.clone_from(v);
+        }
+    };
+    set(&mut o.record.name, &u.name);
+    set(&mut o.record.agency, &u.agency);
+    set(&mut o.record.unit, &u.unit);
+    if u.rank.is_some() {
+        o.record.rank.clone_from(&u.rank);
+    }
+    if let Some(home) = &u.home {
+        o.facility = home.clone();
+    }
+    let (unit, home) = (o.record.unit.clone(), o.facility.clone());
+    state.unit_homes.entry(unit).or_insert((home, seq));
 }
 
 fn enroll(

@@ -176,6 +176,8 @@ pub const WRITE_SCOPE: &[WriteRule] = &[
     row(T::OfficerEnrolled, Ledger),
     row(T::OfficerKeyRotated, Ledger),
     row(T::OfficerKeyReplaced, Ledger),
+    row(T::OfficerUpdated, Ledger),
+    row(T::FacilityRegistered, Ledger),
     row(T::OfficerRevoked, Ledger),
     row(T::RulesAdopted, Ledger),
     row(T::SubjectErased, Ledger),

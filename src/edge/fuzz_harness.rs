@@ -889,6 +889,7 @@ fn http_fixture() -> &'static (tokio::runtime::Runtime, axum::Router) {
             unit: "TU".into(),
             roles: vec![OfficerRole::Admin],
             public_key: test_key().public(),
+            rank: None,
         };
         let origin = Origin::parse(TEST_ORIGIN).expect("TEST_ORIGIN is a valid origin");
         let clock: std::sync::Arc<dyn crate::base::time::Clock> =

@@ -104,6 +104,8 @@ statement_types! {
     SubjectsLinked => "subjects_linked", "penggabungan subjek";
     SubjectErased => "subject_erased", "penghapusan data subjek";
     OfficerKeyReplaced => "officer_key_replaced", "penggantian kunci yang hilang";
+    OfficerUpdated => "officer_updated", "perubahan data petugas";
+    FacilityRegistered => "facility_registered", "pendaftaran satuan kerja";
 }
 
 impl StatementType {
@@ -120,6 +122,8 @@ impl StatementType {
                 | Self::OfficerEnrolled
                 | Self::OfficerKeyRotated
                 | Self::OfficerKeyReplaced
+                | Self::OfficerUpdated
+                | Self::FacilityRegistered
                 | Self::OfficerRevoked
                 | Self::RulesAdopted
         )
@@ -192,6 +196,53 @@ pub struct OfficerRecord {
     pub unit: String,
     pub roles: Vec<OfficerRole>,
     pub public_key: String,
+    /// Rank or grade (*pangkat / golongan*), when recorded.
+    pub rank: Option<String>,
+}
+
+/// What an `officer_updated` changes in an officer's record: each field given replaces the
+/// recorded one (`home` is the home facility).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct OfficerUpdate {
+    pub officer: OfficerId,
+    pub name: Option<String>,
+    pub rank: Option<String>,
+    pub agency: Option<String>,
+    pub unit: Option<String>,
+    pub home: Option<FacilityId>,
+    pub reason: String,
+}
+
+/// A facility's time zone, as the register of places records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub enum FacilityZone {
+    #[serde(rename = "WIB")]
+    Wib,
+    #[serde(rename = "WITA")]
+    Wita,
+    #[serde(rename = "WIT")]
+    Wit,
+}
+
+impl FacilityZone {
+    /// The zone local times of the facility's acts are shown in.
+    pub fn zone(self) -> crate::base::time::Zone {
+        match self {
+            Self::Wib => crate::base::time::Zone::Wib,
+            Self::Wita => crate::base::time::Zone::Wita,
+            Self::Wit => crate::base::time::Zone::Wit,
+        }
+    }
+}
+
+/// A facility in the register of places (`facility_registered`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct FacilityRecord {
+    pub code: FacilityId,
+    pub name: String,
+    pub address: String,
+    pub time_zone: FacilityZone,
+    pub letterhead: Vec<String>,
 }
 
 /// A person involved in an act, identified by a register number, never by name alone. From
@@ -547,6 +598,8 @@ pub enum Body {
         /// The number of the report of the loss (e.g. a police report), when there is one.
         report: Option<String>,
     },
+    OfficerUpdated(OfficerUpdate),
+    FacilityRegistered(FacilityRecord),
     NoteAdded {
         refers_to: Option<u64>,
         text: String,
@@ -606,6 +659,8 @@ impl Body {
             Self::OfficerEnrolled { .. } => StatementType::OfficerEnrolled,
             Self::OfficerKeyRotated { .. } => StatementType::OfficerKeyRotated,
             Self::OfficerKeyReplaced { .. } => StatementType::OfficerKeyReplaced,
+            Self::OfficerUpdated(_) => StatementType::OfficerUpdated,
+            Self::FacilityRegistered(_) => StatementType::FacilityRegistered,
             Self::OfficerRevoked { .. } => StatementType::OfficerRevoked,
             Self::NoteAdded { .. } => StatementType::NoteAdded,
             Self::SearchConducted(_) => StatementType::SearchConducted,
@@ -642,6 +697,8 @@ impl Body {
             | Self::OfficerEnrolled { .. }
             | Self::OfficerKeyRotated { .. }
             | Self::OfficerKeyReplaced { .. }
+            | Self::OfficerUpdated(_)
+            | Self::FacilityRegistered(_)
             | Self::OfficerRevoked { .. }
             | Self::RulesAdopted { .. }
             | Self::SearchConducted(_)
@@ -900,6 +957,8 @@ fn body_from_value(kind: StatementType, value: &serde_json::Value) -> Result<Bod
         }
         StatementType::OfficerEnrolled => typed::<EnrolledWire>(value)?.into(),
         StatementType::OfficerKeyRotated => typed::<RotatedWire>(value)?.into(),
+        StatementType::OfficerUpdated => Body::OfficerUpdated(typed(value)?),
+        StatementType::FacilityRegistered => Body::FacilityRegistered(typed(value)?),
         StatementType::OfficerKeyReplaced => {
             let w = typed::<ReplacedWire>(value)?;
             Body::OfficerKeyReplaced {

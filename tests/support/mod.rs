@@ -82,6 +82,7 @@ impl World {
             unit: "TU".into(),
             roles: vec![OfficerRole::Admin],
             public_key: admin_key.public(),
+            rank: None,
         };
         let origin = Origin::parse("custody.test/ledger").expect("valid");
         let (ledger, _) = Ledger::init(&dir.path().join("l"), &origin, clock.clone(), |vkey| {
@@ -93,16 +94,7 @@ impl World {
                 &admin_in,
             )
             .map_err(|e| AppendError::Stopped(e.to_string()))?;
-            let b = match version {
-                None => b,
-                Some(v) => {
-                    let mut genesis: serde_json::Value =
-                        serde_json::from_slice(&b).expect("a genesis is JSON");
-                    genesis["rules"] = serde_json::json!(v);
-                    serde_json::to_vec(&genesis).expect("JSON")
-                }
-            };
-            compose::sign_statement(b, &[&admin_key])
+            compose::sign_statement(under_rules(b, version), &[&admin_key])
                 .map_err(|e| AppendError::Stopped(e.to_string()))
         })
         .expect("init");
@@ -116,6 +108,7 @@ impl World {
                 unit: (*unit).into(),
                 roles: vec![*role],
                 public_key: key.public(),
+                rank: None,
             };
             let b = compose::enrollment(clock.as_ref(), FACILITY, &admin_in.id, &input, None)
                 .expect("compose");
@@ -254,6 +247,7 @@ impl World {
             unit: unit.into(),
             roles: vec![role],
             public_key: key.public(),
+            rank: None,
         };
         let b = compose::enrollment(self.clock.as_ref(), facility, &self.admin.id, &input, None)
             .expect("compose");
@@ -360,4 +354,14 @@ pub fn refusal(result: Result<Receipt, AppendError>) -> String {
             r.seq
         ),
     }
+}
+
+/// A genesis's bytes naming rules `version` instead (unchanged when `None`).
+fn under_rules(genesis: Vec<u8>, version: Option<u32>) -> Vec<u8> {
+    let Some(v) = version else {
+        return genesis;
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(&genesis).expect("a genesis is JSON");
+    value["rules"] = serde_json::json!(v);
+    serde_json::to_vec(&value).expect("JSON")
 }

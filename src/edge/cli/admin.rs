@@ -96,8 +96,12 @@ pub(super) struct InitArgs {
     admin_agency: String,
     #[arg(long, value_name = "UNIT", default_value = "Ledger administration")]
     admin_unit: String,
-    /// Facility code of the ledger's home, e.g. LPN-JAKARTA
-    #[arg(long, default_value = "HQ")]
+    /// The founding administrator's rank or grade (pangkat / golongan)
+    #[arg(long, value_name = "RANK")]
+    admin_rank: Option<String>,
+    /// Facility code of the ledger's home, e.g. LPN-JAKARTA (no default: it scopes the
+    /// administrator's reads and acts)
+    #[arg(long)]
     facility: String,
     #[command(flatten)]
     json: JsonArg,
@@ -112,6 +116,7 @@ pub(super) fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
         admin_name,
         admin_agency,
         admin_unit,
+        admin_rank,
         facility,
         json,
     } = a;
@@ -125,6 +130,7 @@ pub(super) fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
         unit: admin_unit,
         roles: vec![OfficerRole::Admin],
         public_key: key.public(),
+        rank: admin_rank,
     };
     let (ledger_handle, receipt) = compose::init_ledger(
         &ledger,
@@ -173,8 +179,11 @@ pub(super) struct EnrollArgs {
     public_key: String,
     #[arg(long)]
     reason: Option<String>,
+    /// Rank or grade (pangkat / golongan), e.g. "Penata Muda (III/a)" or IPDA
+    #[arg(long)]
+    rank: Option<String>,
     /// The officer's home facility, which scopes what they may read and act on (default: the
-    /// administrator's own)
+    /// administrator's own, named in the answer)
     #[arg(long)]
     facility: Option<String>,
     #[command(flatten)]
@@ -191,6 +200,7 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         roles,
         public_key,
         reason,
+        rank,
         facility,
         json,
     } = a;
@@ -208,7 +218,13 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         unit,
         roles,
         public_key: PublicKey::from_base64(&public_key).map_err(input("--public-key"))?,
+        rank,
     };
+    if facility.is_none() {
+        eprintln!(
+            "custody: the officer's home facility is the administrator's own (satuan kerja asal = milik administrator); give --facility to choose another"
+        );
+    }
     let facility = act.facility_or_own(facility)?;
     let bytes = compose::enrollment(
         clock.as_ref(),
@@ -310,7 +326,7 @@ pub(super) fn rotate(a: RotateArgs, clock: &Arc<dyn Clock>) -> Outcome {
 #[derive(Args, Debug)]
 pub(super) struct AdminTarget {
     #[command(flatten)]
-    ledger: TargetArg,
+    pub(super) ledger: TargetArg,
     /// The administrator's private key file
     #[arg(long, value_name = "ADMIN_KEY")]
     key: PathBuf,
@@ -319,15 +335,15 @@ pub(super) struct AdminTarget {
 /// An administrator's act, signed here, on its way to the ledger here or to a server
 /// (`--server`): the administrator is the enrolled officer whose current key `--key` is, found in
 /// the officers list of wherever the act goes.
-struct AdminAct {
+pub(super) struct AdminAct {
     place: Place,
     admin_key: SecretKey,
-    admin: OfficerId,
+    pub(super) admin: OfficerId,
     officers: Vec<OfficerView>,
 }
 
 impl AdminAct {
-    fn open(target: &AdminTarget, clock: &Arc<dyn Clock>) -> Result<Self, Failure> {
+    pub(super) fn open(target: &AdminTarget, clock: &Arc<dyn Clock>) -> Result<Self, Failure> {
         let key = &target.key;
         let place = Place::open(&target.ledger, Some(read_key(key)?), clock)?;
         let officers = place.reads().officers().map_err(Failure::from)?;
@@ -346,7 +362,7 @@ impl AdminAct {
     /// facility scopes what they may read and, under write scope, where they may act, so a fixed
     /// default (it was `HQ`) placed every officer enrolled without one at a facility where none
     /// of them works.
-    fn facility_or_own(&self, given: Option<String>) -> Result<FacilityId, Failure> {
+    pub(super) fn facility_or_own(&self, given: Option<String>) -> Result<FacilityId, Failure> {
         let text = match given {
             Some(f) => f,
             None => self
@@ -361,7 +377,7 @@ impl AdminAct {
 
     /// Signs `bytes` with the administrator's key and `others`, and delivers it (a server that
     /// cannot be reached queues it in `--outbox`, with its own exit code).
-    fn deliver(
+    pub(super) fn deliver(
         &self,
         target: &TargetArg,
         bytes: Vec<u8>,

@@ -39,6 +39,7 @@ mod evidence;
 mod log;
 mod queries;
 mod record;
+mod registers;
 mod subject;
 mod terminal;
 mod tools;
@@ -72,6 +73,10 @@ enum Command {
     Rotate(admin::RotateArgs),
     /// Replace a lost or stolen key without it (penggantian kunci yang hilang); signed by an administrator and witnesses, never the officer; the old key may sign nothing after it
     ReplaceKey(admin::ReplaceKeyArgs),
+    /// Change an officer's record: name, rank, agency, unit or home facility (perubahan data petugas); signed by an administrator
+    UpdateOfficer(registers::UpdateOfficerArgs),
+    /// Register a facility, or change its entry: name, address, time zone, letterhead (pendaftaran satuan kerja); signed by an administrator
+    RegisterFacility(registers::RegisterFacilityArgs),
     /// Sign a statement with local keys and append it (fills a missing id and occurred_at)
     Record(record::RecordArgs),
     /// Build a statement from flags, one per field (asks for missing ones at a terminal), sign and record it like record
@@ -182,6 +187,8 @@ fn run(cli: Cli) -> Outcome {
         Command::Revoke(a) => admin::revoke(a, &clock),
         Command::Rotate(a) => admin::rotate(a, &clock),
         Command::ReplaceKey(a) => admin::replace_key(a, &clock),
+        Command::UpdateOfficer(a) => registers::update_officer(a, &clock),
+        Command::RegisterFacility(a) => registers::register_facility(a, &clock),
         Command::Record(a) => record::record(a, &clock),
         Command::New(a) => terminal::new(a, &clock),
         Command::Template(a) => terminal::template(a),

@@ -1,0 +1,193 @@
+//! The registers of who and where, kept in the log by the administrator: a rank at enrollment, a
+//! promotion or a transfer (`custody update-officer`), a place with its time zone and letterhead
+//! (`custody register-facility`) — on the ledger folder and through a running server alike; what
+//! the rules refuse changes nothing.
+
+mod common;
+
+use common::{Server, custody, demo_ledger, run_json, stderr_of};
+use serde_json::Value;
+use std::path::Path;
+
+/// Agus Santoso, gate officer of the demo.
+const GATE_A: &str = "198803222010121003";
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn admin_key(ledger: &Path) -> String {
+    s(&ledger.join("demo-keys/admin.pem")).to_owned()
+}
+
+fn officer(ledger: &Path, id: &str) -> Value {
+    let officers = run_json(&["officers", "--ledger", s(ledger)]);
+    officers
+        .as_array()
+        .expect("officers")
+        .iter()
+        .find(|o| o["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is enrolled: {officers}"))
+}
+
+fn size(ledger: &Path) -> u64 {
+    run_json(&["verify", "--ledger", s(ledger)])["size"]
+        .as_u64()
+        .expect("size")
+}
+
+/// Runs `custody ARGS --key ADMIN` at `place` and returns its output.
+fn admin_act(place: &[&str], key: &str, args: &[&str]) -> std::process::Output {
+    custody()
+        .args(args)
+        .args(place)
+        .args(["--key", key])
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_promotion_and_a_corrected_single_word_name_are_recorded_and_shown() {
+    let (_tmp, ledger) = demo_ledger();
+    let (key, place) = (admin_key(&ledger), ["--ledger", s(&ledger)]);
+    let out = admin_act(
+        &place,
+        &key,
+        &[
+            "update-officer",
+            "--officer",
+            GATE_A,
+            "--rank",
+            "Pengatur (II/c)",
+            "--name",
+            "Santoso",
+            "--reason",
+            "Kenaikan pangkat; nama sesuai KTP",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let agus = officer(&ledger, GATE_A);
+    assert_eq!(agus["rank"], "Pengatur (II/c)", "{agus}");
+    assert_eq!(agus["name"], "Santoso", "one word is a whole name");
+    assert_eq!(
+        agus["unit"], "P2U Lapas Narkotika Jakarta",
+        "unchanged fields stay"
+    );
+    assert_eq!(run_json(&["verify", "--ledger", s(&ledger)])["ok"], true);
+}
+
+#[test]
+fn an_update_that_changes_nothing_or_names_no_officer_is_refused_and_changes_nothing() {
+    let (_tmp, ledger) = demo_ledger();
+    let (key, place) = (admin_key(&ledger), ["--ledger", s(&ledger)]);
+    let before = size(&ledger);
+    let nothing = admin_act(
+        &place,
+        &key,
+        &["update-officer", "--officer", GATE_A, "--reason", "x"],
+    );
+    assert_eq!(nothing.status.code(), Some(2), "{}", stderr_of(&nothing));
+    assert!(
+        stderr_of(&nothing).contains("--rank"),
+        "{}",
+        stderr_of(&nothing)
+    );
+    let unknown = admin_act(
+        &place,
+        &key,
+        &[
+            "update-officer",
+            "--officer",
+            "199912312020121001",
+            "--rank",
+            "II/a",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1), "{}", stderr_of(&unknown));
+    let elsewhere = admin_act(
+        &place,
+        &key,
+        &[
+            "update-officer",
+            "--officer",
+            GATE_A,
+            "--home",
+            "LPN-BANDUNG",
+            "--reason",
+            "mutasi",
+        ],
+    );
+    assert_eq!(
+        elsewhere.status.code(),
+        Some(1),
+        "{}",
+        stderr_of(&elsewhere)
+    );
+    assert!(
+        stderr_of(&elsewhere).contains("belongs to one facility"),
+        "a unit name stays at its facility: {}",
+        stderr_of(&elsewhere)
+    );
+    assert_eq!(size(&ledger), before);
+}
+
+#[test]
+fn a_facility_is_registered_through_the_server_with_its_zone_and_letterhead() {
+    let (_tmp, ledger) = demo_ledger();
+    let key = admin_key(&ledger);
+    let server = Server::on_port_zero(&ledger);
+    let out = admin_act(
+        &["--server", server.url.as_str()],
+        &key,
+        &[
+            "register-facility",
+            "--code",
+            "LPN-JAYAPURA",
+            "--name",
+            "Lapas Narkotika Kelas IIA Jayapura",
+            "--address",
+            "Doyo Baru, Sentani",
+            "--zone",
+            "WIT",
+            "--letterhead",
+            "KEMENTERIAN IMIGRASI DAN PEMASYARAKATAN REPUBLIK INDONESIA",
+            "--letterhead",
+            "LEMBAGA PEMASYARAKATAN NARKOTIKA KELAS IIA JAYAPURA",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let bad_zone = admin_act(
+        &["--server", server.url.as_str()],
+        &key,
+        &[
+            "register-facility",
+            "--code",
+            "LPN-X",
+            "--name",
+            "X",
+            "--address",
+            "X",
+            "--zone",
+            "+07:00",
+            "--letterhead",
+            "X",
+        ],
+    );
+    assert_eq!(bad_zone.status.code(), Some(2), "{}", stderr_of(&bad_zone));
+    assert!(
+        stderr_of(&bad_zone).contains("WITA"),
+        "the valid zones are named"
+    );
+    assert!(server.terminate());
+    let places = run_json(&["facilities", "--ledger", s(&ledger)]);
+    let jayapura = &places["LPN-JAYAPURA"];
+    assert_eq!(jayapura["time_zone"], "WIT", "{places}");
+    assert_eq!(jayapura["letterhead"].as_array().map(Vec::len), Some(2));
+    assert!(
+        places["LPN-JAKARTA"]["events"].as_u64() > Some(0),
+        "counts stay"
+    );
+}
