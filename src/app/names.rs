@@ -5,7 +5,6 @@
 //! fields (`holder_name`, `from_officer_name`, `to_officer_name`) added beside the ids in the JSON
 //! of the item views. Never a second source of names, never replaces or removes an id.
 
-use crate::app::reads::OfficerView;
 use crate::domain::rules;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -32,12 +31,13 @@ pub fn officer_label(id: &str, name: Option<&str>) -> String {
 pub struct Names(BTreeMap<String, String>);
 
 impl Names {
-    /// The names of a roster (`Reads::officers`, as the asker may see it).
-    pub fn of(roster: &[OfficerView]) -> Self {
+    /// The names of a roster, as `(id, name)` pairs (`app::reads::roster_names` gives those of
+    /// `Reads::officers`, as the asker may see it).
+    pub fn of<'a>(roster: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Self(
             roster
-                .iter()
-                .map(|o| (o.id.clone(), o.name.clone()))
+                .into_iter()
+                .map(|(id, name)| (id.to_owned(), name.to_owned()))
                 .collect(),
         )
     }

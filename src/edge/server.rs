@@ -700,7 +700,7 @@ async fn get_items(
 fn roster_names(app: &Shared, reader: &Reader) -> Result<Names, ApiError> {
     let mut list = app.ledger.officers()?;
     list.retain(|o| reader.may_read_officer(&o.facility, &o.unit));
-    Ok(Names::of(&list))
+    Ok(crate::app::reads::roster_names(&list))
 }
 
 /// `200` with an item view's JSON and, beside each officer id, the officer's name as `reader`

@@ -214,7 +214,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     });
     let root = B64.encode(cp.root);
     let as_of_text = as_of.to_canonical();
-    let names = super::queries::names(reads)?;
+    let names = reads.names()?;
     let html = crate::edge::report::html(&crate::edge::report::ReportInput {
         item: &history.item,
         lot: &lot,

@@ -7,7 +7,6 @@ use super::args::source;
 use super::args::{JsonArg, SourceArg};
 use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show};
 use crate::app::names::Names;
-use crate::app::reads::Reads;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
 use clap::Args;
@@ -46,16 +45,10 @@ pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .transpose()?;
     let source = source(&src, clock)?;
     let list = source.reads().items(status, facility.as_deref())?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &list, &names, || {
         crate::edge::render::items(&list, &names)
     })
-}
-
-/// The names of the officers the source lets this reader see (`Reads::officers`), read once per
-/// command: how its answer shows officers.
-pub(super) fn names(reads: &dyn Reads) -> Result<Names, Failure> {
-    Ok(Names::of(&reads.officers()?))
 }
 
 /// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.
@@ -91,7 +84,7 @@ pub(super) fn item(a: ItemArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let id = crate::base::ids::ItemId::parse(&id).map_err(input("item"))?;
     let source = source(&src, clock)?;
     let item = source.reads().item(&id)?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &item, &names, || {
         crate::edge::render::item(&item, &names)
     })
@@ -124,7 +117,7 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .map_err(input("--tz"))?;
     let source = source(&src, clock)?;
     let history = source.reads().history(&id)?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &history, &names, || {
         crate::edge::render::history(&history.item, &history.events, zone, &names)
     })
@@ -162,7 +155,7 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     };
     let source = source(&src, clock)?;
     let list = source.reads().holdings(&holder)?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &list, &names, || {
         let who = match &holder {
             crate::app::reads::Holder::Officer(o) => format!("officer {}", names.label(o.as_str())),
@@ -188,7 +181,7 @@ pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let PendingArgs { ledger: src, json } = a;
     let source = source(&src, clock)?;
     let list = source.reads().pending()?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &list, &names, || {
         crate::edge::render::pending(&list, &names)
     })
@@ -211,7 +204,7 @@ pub(super) fn incident(a: IncidentArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let source = source(&src, clock)?;
     let view = source.reads().incident(&id)?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &view, &names, || {
         crate::edge::render::incident(&view, &names)
     })
@@ -234,7 +227,7 @@ pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let source = source(&src, clock)?;
     let view = source.reads().person(&id)?;
-    let names = names(source.reads())?;
+    let names = source.reads().names()?;
     show_named(json.json, &view, &names, || {
         crate::edge::render::person(&view.person, &view.events, &names)
     })
