@@ -394,3 +394,63 @@ fn officers_are_shown_by_name_and_staff_number_and_json_keeps_the_ids() {
     assert_eq!(held[0]["holder"], LAB_EXAMINER);
     assert_eq!(held[0]["holder_name"], "Ratna Sari");
 }
+
+#[test]
+fn an_open_transfer_names_its_giver_and_receiver() {
+    let (_tmp, l) = demo();
+    let release = format!(
+        r#"{{"type":"custody_released","facility":"LPN-JAKARTA","signers":[{{"officer":"{LAB_EXAMINER}","role":"giver"}},{{"officer":"70050678","role":"witness"}},{{"officer":"198507142010121001","role":"witness"}}],"item":"{SAMPLE}","purpose":"pemeriksaan ulang / re-examination","seals":["SEG-LAB-2025-3312"],"seals_intact":true,"to_officer":"85071234","to_unit":"Satresnarkoba Polres Jakarta Timur"}}"#
+    );
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("release.json");
+    std::fs::write(&file, release).expect("write");
+    let key = |name: &str| format!("{l}/demo-keys/{name}.pem");
+    let (examiner, head, prosecutor) = (key("lab-examiner"), key("lab-head"), key("prosecutor"));
+    text(&[
+        "record",
+        "--ledger",
+        &l,
+        "--key",
+        &examiner,
+        "--key",
+        &head,
+        "--key",
+        &prosecutor,
+        "--fill-after",
+        file.to_str().expect("path"),
+    ]);
+    let (ratna, rudi) = (
+        "Ratna Sari (NIP 198204102006042001)",
+        "Rudi Hartono (NRP 85071234)",
+    );
+    let pending = text(&["pending", "--ledger", &l]);
+    assert!(
+        pending.contains(&format!("by {ratna} → {rudi} (Satresnarkoba")),
+        "{pending}"
+    );
+    let item = text(&["item", "--ledger", &l, SAMPLE]);
+    assert!(item.contains(&format!("by {ratna} to {rudi}")), "{item}");
+    let json = run_json(&["pending", "--ledger", &l]);
+    let t = &json[0]["transfer"];
+    assert_eq!(t["from_officer"], LAB_EXAMINER);
+    assert_eq!(t["from_officer_name"], "Ratna Sari");
+    assert_eq!(t["to_officer"], "85071234");
+    assert_eq!(t["to_officer_name"], "Rudi Hartono");
+    let out = dir.path().join("report.html");
+    text(&[
+        "report",
+        "--ledger",
+        &l,
+        "--item",
+        SAMPLE,
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    let html = std::fs::read_to_string(&out).expect("the report");
+    assert!(
+        html.contains(&format!(
+            "{ratna} → {rudi} (Satresnarkoba Polres Jakarta Timur)"
+        )),
+        "the report names the giver and the receiver"
+    );
+}
