@@ -102,6 +102,25 @@ fn the_demo_bundle_verifies_offline_and_shows_the_late_destruction() {
         text.contains("Bundle OK") && text.contains("terlambat") && text.contains("cannot prove"),
         "{text}"
     );
+    // Officers by name and staff number, from the bundle's own identity statements.
+    assert!(
+        text.contains(
+            "  Rudi Hartono (NRP 85071234) — Satresnarkoba Polres Jakarta Timur — signed as"
+        ) && text.contains("Ratna Sari (NIP 198204102006042001) — Labfor Polri — signed as"),
+        "signer lines: {text}"
+    );
+    let holder = text
+        .lines()
+        .find(|l| l.starts_with("BB-LPN-2025-0418-S1"))
+        .expect("the sample's line");
+    assert!(
+        holder.contains("Ratna Sari (NIP 198204102006042001)"),
+        "{holder}"
+    );
+    assert_eq!(
+        r.officers.get("85071234").map(String::as_str),
+        Some("Rudi Hartono")
+    );
 }
 
 #[test]

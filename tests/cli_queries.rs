@@ -331,3 +331,126 @@ fn the_audit_reads_the_late_destruction_aloud() {
     ]);
     assert_eq!(all["log_verified"], true);
 }
+
+#[test]
+fn officers_are_shown_by_name_and_staff_number_and_json_keeps_the_ids() {
+    let (_tmp, l) = demo();
+    let rudi = "Rudi Hartono (NRP 85071234)";
+    let ratna = "Ratna Sari (NIP 198204102006042001)";
+    let items = text(&["items", "--ledger", &l]);
+    assert!(items.contains(rudi) && items.contains(ratna), "{items}");
+    let item = text(&["item", "--ledger", &l, SAMPLE]);
+    assert!(
+        item.contains(&format!("holder (pemegang):        {ratna}")),
+        "{item}"
+    );
+    let history = text(&["history", "--ledger", &l, ITEM]);
+    assert!(
+        history.contains(&format!(
+            "receiver   {rudi} — Satresnarkoba Polres Jakarta Timur ["
+        )),
+        "signer lines as name (NRP …) — unit: {history}"
+    );
+    assert!(
+        history.contains(&format!("after: holder {rudi} ·"))
+            && history.contains("after: holder Agus Santoso (NIP 198803222010121003) ·"),
+        "the holder after each event: {history}"
+    );
+    let held = text(&["holdings", "--ledger", &l, LAB_EXAMINER]);
+    assert!(
+        held.contains(&format!("Holdings of officer {ratna}")) && held.contains(SAMPLE),
+        "{held}"
+    );
+    let person = text(&["person", "--ledger", &l, "85071234"]);
+    assert!(
+        person.contains(&format!("Events involving {rudi}")),
+        "{person}"
+    );
+    let officers = text(&["officers", "--ledger", &l]);
+    assert!(
+        officers.contains(rudi) && officers.contains(ratna),
+        "{officers}"
+    );
+
+    // --json keeps the bare ids and adds the names beside them.
+    let list = run_json(&["items", "--ledger", &l]);
+    let destroyed = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|i| i["id"] == ITEM)
+        .expect("the item");
+    assert_eq!(destroyed["holder"], "85071234");
+    assert_eq!(destroyed["holder_name"], "Rudi Hartono");
+    let one = run_json(&["item", "--ledger", &l, SAMPLE]);
+    assert_eq!(one["holder"], LAB_EXAMINER);
+    assert_eq!(one["holder_name"], "Ratna Sari");
+    assert_eq!(one["transfer"], serde_json::Value::Null);
+    let history = run_json(&["history", "--ledger", &l, ITEM]);
+    assert_eq!(history["item"]["holder"], "85071234");
+    assert_eq!(history["events"][0]["holder"], "198803222010121003");
+    assert_eq!(history["events"][0]["holder_name"], "Agus Santoso");
+    let held = run_json(&["holdings", "--ledger", &l, LAB_EXAMINER]);
+    assert_eq!(held[0]["holder"], LAB_EXAMINER);
+    assert_eq!(held[0]["holder_name"], "Ratna Sari");
+}
+
+#[test]
+fn an_open_transfer_names_its_giver_and_receiver() {
+    let (_tmp, l) = demo();
+    let release = format!(
+        r#"{{"type":"custody_released","facility":"LPN-JAKARTA","signers":[{{"officer":"{LAB_EXAMINER}","role":"giver"}},{{"officer":"70050678","role":"witness"}},{{"officer":"198507142010121001","role":"witness"}}],"item":"{SAMPLE}","purpose":"pemeriksaan ulang / re-examination","seals":["SEG-LAB-2025-3312"],"seals_intact":true,"to_officer":"85071234","to_unit":"Satresnarkoba Polres Jakarta Timur"}}"#
+    );
+    let dir = tempfile::tempdir().expect("temp");
+    let file = dir.path().join("release.json");
+    std::fs::write(&file, release).expect("write");
+    let key = |name: &str| format!("{l}/demo-keys/{name}.pem");
+    let (examiner, head, prosecutor) = (key("lab-examiner"), key("lab-head"), key("prosecutor"));
+    text(&[
+        "record",
+        "--ledger",
+        &l,
+        "--key",
+        &examiner,
+        "--key",
+        &head,
+        "--key",
+        &prosecutor,
+        "--fill-after",
+        file.to_str().expect("path"),
+    ]);
+    let (ratna, rudi) = (
+        "Ratna Sari (NIP 198204102006042001)",
+        "Rudi Hartono (NRP 85071234)",
+    );
+    let pending = text(&["pending", "--ledger", &l]);
+    assert!(
+        pending.contains(&format!("by {ratna} → {rudi} (Satresnarkoba")),
+        "{pending}"
+    );
+    let item = text(&["item", "--ledger", &l, SAMPLE]);
+    assert!(item.contains(&format!("by {ratna} to {rudi}")), "{item}");
+    let json = run_json(&["pending", "--ledger", &l]);
+    let t = &json[0]["transfer"];
+    assert_eq!(t["from_officer"], LAB_EXAMINER);
+    assert_eq!(t["from_officer_name"], "Ratna Sari");
+    assert_eq!(t["to_officer"], "85071234");
+    assert_eq!(t["to_officer_name"], "Rudi Hartono");
+    let out = dir.path().join("report.html");
+    text(&[
+        "report",
+        "--ledger",
+        &l,
+        "--item",
+        SAMPLE,
+        "--out",
+        out.to_str().expect("path"),
+    ]);
+    let html = std::fs::read_to_string(&out).expect("the report");
+    assert!(
+        html.contains(&format!(
+            "{ratna} → {rudi} (Satresnarkoba Polres Jakarta Timur)"
+        )),
+        "the report names the giver and the receiver"
+    );
+}

@@ -41,6 +41,16 @@ fn the_report_is_a_self_contained_bilingual_berita_acara() {
     }
     assert!(html.contains("pemusnahan") && html.contains("destroyed"));
     assert!(html.contains("Rudi Hartono") && html.contains("(witness)"));
+    // Every officer as "Name (NIP …)": the last holder and the signers.
+    assert!(
+        html.contains("Rudi Hartono (NRP 85071234) — Satresnarkoba Polres Jakarta Timur"),
+        "the last holder by name"
+    );
+    assert!(
+        html.contains("Rudi Hartono (NRP 85071234) (receiver)")
+            && html.contains("Agus Santoso (NIP 198803222010121003) (giver)"),
+        "the giver and the receiver by name"
+    );
     assert!(
         html.contains("terlambat") && html.contains("2 days"),
         "the late destruction is in the findings"

@@ -243,7 +243,22 @@ fn every_read_route_answers_what_the_cli_json_answers() {
         .output()
         .expect("runs");
     assert!(out.status.success(), "{}", stderr_of(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("riwayat"));
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(history.contains("riwayat"));
+    assert!(
+        history.contains("after: holder Rudi Hartono (NRP 85071234) ·")
+            && history
+                .contains("Rudi Hartono (NRP 85071234) — Satresnarkoba Polres Jakarta Timur ["),
+        "officers by name over HTTP, from the roster: {history}"
+    );
+    // The ids stay bare in the JSON, the names beside them: the same over HTTP as at the ledger
+    // (the loop above compared every answer).
+    let item = &local[queries
+        .iter()
+        .position(|q| q[..] == ["item", ITEM])
+        .expect("item")];
+    assert_eq!(item["holder"], "85071234");
+    assert_eq!(item["holder_name"], "Rudi Hartono");
     assert!(
         server
             .log()

@@ -225,24 +225,45 @@ fn read(ledger: &Ledger, query: &[String]) -> Answer {
             .expect("every answer serializes");
         Ok(serde_json::to_string_pretty(&value).expect("JSON serializes") + "\n")
     }
+    // An item view, with the officers' names beside their ids as the CLI adds them.
+    fn named<T: serde::Serialize, E: std::fmt::Display>(
+        ledger: &Ledger,
+        answer: Result<T, E>,
+    ) -> Answer {
+        let mut value = serde_json::to_value(answer.map_err(|e| e.to_string())?)
+            .expect("every answer serializes");
+        ledger
+            .names()
+            .map_err(|e| e.to_string())?
+            .annotate(&mut value);
+        Ok(serde_json::to_string_pretty(&value).expect("JSON serializes") + "\n")
+    }
     let words: Vec<&str> = query.iter().map(String::as_str).collect();
     let item = |id: &str| ItemId::parse(id).expect("an item id");
     match words.as_slice() {
-        ["items"] => json(ledger.items(None, None)),
-        ["items", "--status", status] => json(ledger.items(
-            Some(custody::Status::parse(status).expect("a status")),
-            None,
-        )),
-        ["items", "--facility", facility] => json(ledger.items(None, Some(facility))),
-        ["item", id] => json(ledger.item(&item(id))),
-        ["history", id] => json(ledger.history(&item(id))),
-        ["holdings", "--unit", unit] => json(ledger.holdings(&Holder::Unit((*unit).to_owned()))),
-        ["holdings", officer] => json(ledger.holdings(&Holder::Officer(
-            OfficerId::parse(officer).expect("an officer id"),
-        ))),
-        ["pending"] => json(ledger.pending()),
-        ["incident", id] => json(ledger.incident(id)),
-        ["person", id] => json(ledger.person(id)),
+        ["items"] => named(ledger, ledger.items(None, None)),
+        ["items", "--status", status] => named(
+            ledger,
+            ledger.items(
+                Some(custody::Status::parse(status).expect("a status")),
+                None,
+            ),
+        ),
+        ["items", "--facility", facility] => named(ledger, ledger.items(None, Some(facility))),
+        ["item", id] => named(ledger, ledger.item(&item(id))),
+        ["history", id] => named(ledger, ledger.history(&item(id))),
+        ["holdings", "--unit", unit] => {
+            named(ledger, ledger.holdings(&Holder::Unit((*unit).to_owned())))
+        }
+        ["holdings", officer] => named(
+            ledger,
+            ledger.holdings(&Holder::Officer(
+                OfficerId::parse(officer).expect("an officer id"),
+            )),
+        ),
+        ["pending"] => named(ledger, ledger.pending()),
+        ["incident", id] => named(ledger, ledger.incident(id)),
+        ["person", id] => named(ledger, ledger.person(id)),
         ["facilities"] => json(ledger.facilities()),
         ["officers"] => json(ledger.officers()),
         // As `custody audit` does locally: the whole log, verified first.

@@ -292,6 +292,9 @@ pub struct BundleReport {
     pub items: Vec<ItemState>,
     pub entries: usize,
     pub signers: Vec<String>,
+    /// The name of every officer the bundle's identity statements enroll, by NIP/NRP: how the
+    /// report shows an officer (`app::names`).
+    pub officers: BTreeMap<String, String>,
     pub as_of: Timestamp,
     pub findings: Vec<Finding>,
     pub proves: Vec<String>,
@@ -340,7 +343,8 @@ pub fn verify(
         .collect();
     check_fields(&bundle, &cp, &item, &items)?;
     let disclosed = check_disclosures(&bundle)?;
-    let signers = signer_lines(&signed_as, &state);
+    let names = crate::app::names::Names::of_state(&state);
+    let signers = signer_lines(&signed_as, &state, &names);
     let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
     let proves = proves(bundle.entries.len(), &cp, &lot, state.refounding());
     let cannot_prove = cannot_prove(&cp);
@@ -352,6 +356,7 @@ pub fn verify(
         items: lot,
         entries: bundle.entries.len(),
         signers,
+        officers: names.into_map(),
         as_of,
         findings,
         proves,
@@ -518,18 +523,19 @@ fn check_fields(
     Ok(())
 }
 
-/// One line per signer: id, name, unit and the roles they signed in.
+/// One line per signer: `Name (NIP …)`, unit and the roles they signed in.
 fn signer_lines(
     signed_as: &BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
     state: &rules::State,
+    names: &crate::app::names::Names,
 ) -> Vec<String> {
     signed_as
         .iter()
         .map(|(officer, roles)| {
             let o = state.officer(officer);
             format!(
-                "{officer} {} — {} — signed as {}",
-                o.map_or(String::new(), |o| o.record.name.clone()),
+                "{} — {} — signed as {}",
+                names.label(officer.as_str()),
                 o.map_or(String::new(), |o| o.record.unit.clone()),
                 roles.iter().cloned().collect::<Vec<_>>().join(", ")
             )

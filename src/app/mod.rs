@@ -15,6 +15,7 @@ pub mod export;
 pub mod import;
 pub mod ledger;
 pub mod log;
+pub mod names;
 pub mod publish;
 pub mod queries;
 pub mod reads;

@@ -6,6 +6,7 @@
 use crate::app::bundle::Bundle;
 use crate::app::casefile::{self, AuditReport, CaseError, Scope};
 use crate::app::ledger::Ledger;
+use crate::app::names::Names;
 use crate::app::queries::{self, Incident, Pending};
 use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::{ItemId, OfficerId};
@@ -169,6 +170,17 @@ pub trait Reads {
     fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError>;
     /// The evidence bundle of an item, as the exact bytes a prosecutor verifies.
     fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError>;
+
+    /// The names of the officers this side lets the asker see (`officers`): how an answer shows
+    /// its officers. Read once per command.
+    fn names(&self) -> Result<Names, ReadError> {
+        Ok(roster_names(&self.officers()?))
+    }
+}
+
+/// The names of a roster's officers, by id.
+pub fn roster_names(roster: &[OfficerView]) -> Names {
+    Names::of(roster.iter().map(|o| (o.id.as_str(), o.name.as_str())))
 }
 
 /// The bytes of a bundle file: pretty JSON, so that the SHA-256 printed on a report is the digest

@@ -1,6 +1,7 @@
 //! Human-readable rendering of query results for the terminal, with the Indonesian term beside
 //! each English one. Edge layer: prints, decides nothing.
 
+use crate::app::names::{Names, officer_label};
 use crate::app::queries::{Incident, Pending};
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
@@ -24,13 +25,14 @@ fn status(s: &ItemState) -> String {
     format!("{} ({})", s.status.as_str(), s.status.indonesian())
 }
 
-pub fn items(list: &[ItemState]) {
+/// Items, one a line; holders as `Name (NIP …)`.
+pub fn items(list: &[ItemState], names: &Names) {
     if list.is_empty() {
         say!("no items (tidak ada barang)");
         return;
     }
     say!(
-        "{:<18} {:<30} {:<20} {:<20} {:>10}  seals (segel)",
+        "{:<18} {:<30} {:<40} {:<20} {:>10}  seals (segel)",
         "item (barang)",
         "status",
         "holder (pemegang)",
@@ -39,10 +41,10 @@ pub fn items(list: &[ItemState]) {
     );
     for s in list {
         say!(
-            "{:<18} {:<30} {:<20} {:<20} {:>10}  {}",
+            "{:<18} {:<30} {:<40} {:<20} {:>10}  {}",
             s.id,
             status(s),
-            s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string()),
+            holder(s, names),
             s.category.clone().unwrap_or_default(),
             mg(s.net_mass_mg),
             s.seals.join(", ")
@@ -50,10 +52,15 @@ pub fn items(list: &[ItemState]) {
     }
 }
 
-pub fn item(s: &ItemState) {
+/// An item's holder as `Name (NIP …)`, or "—".
+fn holder(s: &ItemState, names: &Names) -> String {
+    names.label_or(s.holder.as_ref().map(|h| h.as_str()), "—")
+}
+
+pub fn item(s: &ItemState, names: &Names) {
     say!("Item (barang bukti) {}", s.id);
-    item_fields(s);
-    item_links(s);
+    item_fields(s, names);
+    item_links(s, names);
     say!(
         "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
         s.events,
@@ -66,7 +73,7 @@ pub fn item(s: &ItemState) {
 
 /// The item's own fields: description, category, status, holder, place, seals, count, masses,
 /// incident and case.
-fn item_fields(s: &ItemState) {
+fn item_fields(s: &ItemState, names: &Names) {
     say!(
         "  description (uraian):     {}",
         s.description.clone().unwrap_or_default()
@@ -76,10 +83,7 @@ fn item_fields(s: &ItemState) {
         s.category.clone().unwrap_or_default()
     );
     say!("  status:                   {}", status(s));
-    say!(
-        "  holder (pemegang):        {}",
-        s.holder.as_ref().map_or("—".to_owned(), |h| h.to_string())
-    );
+    say!("  holder (pemegang):        {}", holder(s, names));
     say!(
         "  unit (satuan):            {}",
         s.unit.clone().unwrap_or_default()
@@ -114,7 +118,7 @@ fn item_fields(s: &ItemState) {
 
 /// What links the item to others: its parent and samples, an open transfer, the lab result and
 /// the prosecutor's order, each only when there is one.
-fn item_links(s: &ItemState) {
+fn item_links(s: &ItemState, names: &Names) {
     if let Some(p) = &s.parent {
         say!("  sample of (sampel dari):  {p}");
     }
@@ -132,10 +136,8 @@ fn item_links(s: &ItemState) {
         say!(
             "  open transfer (serah terima tertunda): released at seq {} by {} to {} ({})",
             t.release_seq,
-            t.from_officer,
-            t.to_officer
-                .as_ref()
-                .map_or("any officer".to_owned(), |o| o.to_string()),
+            names.label(t.from_officer.as_str()),
+            names.label_or(t.to_officer.as_ref().map(|o| o.as_str()), "any officer"),
             t.to_unit
         );
     }
@@ -167,8 +169,14 @@ fn local(text: &str, zone: Option<crate::base::time::Zone>) -> String {
     }
 }
 
-/// An item's events; times in UTC as stored, or in `zone` when one is given (`--tz`).
-pub fn history(s: &ItemState, events: &[TimelineEntry], zone: Option<crate::base::time::Zone>) {
+/// An item's events; times in UTC as stored, or in `zone` when one is given (`--tz`); officers
+/// as `Name (NIP …)`.
+pub fn history(
+    s: &ItemState,
+    events: &[TimelineEntry],
+    zone: Option<crate::base::time::Zone>,
+    names: &Names,
+) {
     say!(
         "History (riwayat) of item {} — {} event(s), now {}",
         s.id,
@@ -191,7 +199,7 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zone: Option<crate::base
                     "  re-recorded (dicatat ulang) from {} seq {}, attested by administrator {}; the officers below signed it there",
                     a.origin,
                     a.seq,
-                    a.officer
+                    names.label(&a.officer)
                 );
                 "named (tercatat)"
             }
@@ -199,17 +207,16 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zone: Option<crate::base
         };
         for sg in &e.signers {
             say!(
-                "  {signed} {:<10} {} {} — {} [{}]",
+                "  {signed} {:<10} {} — {} [{}]",
                 sg.role,
-                sg.officer,
-                sg.name.clone().unwrap_or_default(),
+                officer_label(&sg.officer, sg.name.as_deref()),
                 sg.unit.clone().unwrap_or_default(),
                 sg.officer_roles.join(",")
             );
         }
         say!(
             "  after: holder {} · seals [{}] · gross {} · net {} · location {}",
-            e.holder.clone().unwrap_or_else(|| "—".into()),
+            names.label_or(e.holder.as_deref(), "—"),
             e.seals.join(", "),
             mg(e.gross_mass_mg),
             mg(e.net_mass_mg),
@@ -218,7 +225,7 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zone: Option<crate::base
     }
 }
 
-pub fn pending(list: &[Pending]) {
+pub fn pending(list: &[Pending], names: &Names) {
     if list.is_empty() {
         say!("no pending transfers (tidak ada serah terima tertunda)");
         return;
@@ -231,17 +238,15 @@ pub fn pending(list: &[Pending]) {
             p.item,
             t.release_seq,
             t.released_at,
-            t.from_officer,
-            t.to_officer
-                .as_ref()
-                .map_or("any officer".to_owned(), |o| o.to_string()),
+            names.label(t.from_officer.as_str()),
+            names.label_or(t.to_officer.as_ref().map(|o| o.as_str()), "any officer"),
             t.to_unit,
             t.purpose
         );
     }
 }
 
-pub fn incident(v: &Incident) {
+pub fn incident(v: &Incident, names: &Names) {
     say!("Incident (kejadian) {}", v.incident);
     say!("events (peristiwa):");
     for e in &v.events {
@@ -254,16 +259,18 @@ pub fn incident(v: &Incident) {
         );
     }
     say!("items (barang):");
-    items(&v.items);
+    items(&v.items, names);
     say!("persons (orang):");
     for p in &v.persons {
         say!("  {p}");
     }
 }
 
-pub fn person(id: &str, events: &[Value]) {
+/// The events of a person; an officer as `Name (NIP …)`.
+pub fn person(id: &str, events: &[Value], names: &Names) {
     say!(
-        "Events involving {id} (peristiwa terkait): {}",
+        "Events involving {} (peristiwa terkait): {}",
+        names.label(id),
         events.len()
     );
     for e in events {
@@ -328,6 +335,7 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
 }
 
 pub fn bundle(r: &crate::app::bundle::BundleReport) {
+    let names = Names::from_map(r.officers.clone());
     say!(
         "Bundle OK (berkas bukti sah): item {} — {} entries from {} at checkpoint size {}",
         r.item,
@@ -372,7 +380,7 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
         }
     }
     say!("");
-    items(&r.items);
+    items(&r.items, &names);
     say!("");
     say!(
         "Audit as of {} (pemeriksaan): {} finding(s)",
@@ -393,9 +401,8 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
 
 pub fn officers(list: &[crate::app::reads::OfficerView]) {
     say!(
-        "{:<20} {:<28} {:<10} {:<16} {:<34} status",
-        "NIP/NRP",
-        "name (nama)",
+        "{:<48} {:<10} {:<16} {:<34} status",
+        "officer (petugas)",
         "agency",
         "facility",
         "roles (peran)"
@@ -408,9 +415,8 @@ pub fn officers(list: &[crate::app::reads::OfficerView]) {
             (None, None) => "no key".to_owned(),
         };
         say!(
-            "{:<20} {:<28} {:<10} {:<16} {:<34} {status}",
-            o.id,
-            o.name,
+            "{:<48} {:<10} {:<16} {:<34} {status}",
+            officer_label(&o.id, Some(&o.name)),
             o.agency,
             o.facility,
             o.roles.join(",")

@@ -2,8 +2,10 @@
 //! the shape of an Indonesian *berita acara* chain-of-custody form, Indonesian with English
 //! alongside — the item, each act in order with time, place, signers and roles, seals and masses,
 //! the audit's findings, and a verification block (checkpoint origin, size, root, the bundle's
-//! SHA-256) with a QR code encoding it. Edge layer: renders, decides nothing.
+//! SHA-256) with a QR code encoding it; every officer as `Name (NIP …)` (`app::names`). Edge
+//! layer: renders, decides nothing.
 
+use crate::app::names::{Names, officer_label};
 use crate::domain::audit::Finding;
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
@@ -24,6 +26,8 @@ pub struct ReportInput<'a> {
     /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see
     /// them; empty: persons appear by subject id only.
     pub disclosed: &'a [crate::app::bundle::Disclosure],
+    /// The names of the officers the report may name (`Reads::officers` of its source).
+    pub names: &'a Names,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -104,7 +108,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
     );
     item_table(&mut h, r);
     persons_section(&mut h, r.disclosed);
-    history_table(&mut h, r.history);
+    history_table(&mut h, r.history, r.names);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
     let _ = writeln!(
@@ -181,10 +185,11 @@ fn item_table(h: &mut String, r: &ReportInput<'_>) {
         "Last holder",
         &format!(
             "{} — {}",
-            i.holder.as_ref().map_or("—".to_owned(), |o| o.to_string()),
+            r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—"),
             i.unit.as_deref().unwrap_or("")
         ),
     );
+    transfer_row(h, r);
     meta_row(h, "Segel", "Seals", &i.seals.join(", "));
     meta_row(
         h,
@@ -217,6 +222,27 @@ fn item_table(h: &mut String, r: &ReportInput<'_>) {
     let _ = write!(h, "</table>");
 }
 
+/// The open transfer, when the item is in transit: who handed it over and who is to receive it.
+fn transfer_row(h: &mut String, r: &ReportInput<'_>) {
+    if let Some(t) = &r.item.transfer {
+        meta_row(
+            h,
+            "Serah terima tertunda (yang menyerahkan → yang menerima)",
+            "Open transfer (handed over by → to be received by)",
+            &format!(
+                "{} → {} ({}), seq {}",
+                r.names.label(t.from_officer.as_str()),
+                r.names.label_or(
+                    t.to_officer.as_ref().map(|o| o.as_str()),
+                    "petugas mana pun / any officer"
+                ),
+                t.to_unit,
+                t.release_seq
+            ),
+        );
+    }
+}
+
 /// The other items of the lot (parent and samples) with their status and net mass, or "—".
 fn related_items(r: &ReportInput<'_>) -> String {
     let lot: Vec<String> = r
@@ -233,7 +259,7 @@ fn related_items(r: &ReportInput<'_>) -> String {
 }
 
 /// The acts in order, one row each.
-fn history_table(h: &mut String, history: &[TimelineEntry]) {
+fn history_table(h: &mut String, history: &[TimelineEntry], names: &Names) {
     let _ = write!(
         h,
         "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
@@ -249,7 +275,7 @@ fn history_table(h: &mut String, history: &[TimelineEntry]) {
             idn = esc(&e.indonesian),
             kind = esc(&e.kind),
             summary = esc(&e.summary),
-            signers = signers_cell(e),
+            signers = signers_cell(e, names),
             seals = esc(&e.seals.join(", ")),
             gross = mg(e.gross_mass_mg),
             net = mg(e.net_mass_mg),
@@ -259,16 +285,15 @@ fn history_table(h: &mut String, history: &[TimelineEntry]) {
     let _ = write!(h, "</table>");
 }
 
-/// An act's signers, one per line: officer, name, role, and the unit beneath.
-fn signers_cell(e: &TimelineEntry) -> String {
+/// An act's signers, one per line: `Name (NIP …)`, role, and the unit beneath.
+fn signers_cell(e: &TimelineEntry, names: &Names) -> String {
     let signers: Vec<String> = e
         .signers
         .iter()
         .map(|s| {
             format!(
-                "{} {} ({}){}",
-                esc(&s.officer),
-                esc(s.name.as_deref().unwrap_or("")),
+                "{} ({}){}",
+                esc(&officer_label(&s.officer, s.name.as_deref())),
                 esc(&s.role),
                 s.unit.as_deref().map_or(String::new(), |u| format!(
                     "<br><span class=\"en\">{}</span>",
@@ -278,9 +303,10 @@ fn signers_cell(e: &TimelineEntry) -> String {
         })
         .collect();
     let attested = e.attested_by.as_ref().map_or(String::new(), |a| {
+        let by = esc(&names.label(&a.officer));
         format!(
             "<br><i>Dicatat ulang dari {} no. {}, dinyatakan oleh administrator {}; tanda tangan petugas di atas ada di buku itu.</i><br><span class=\"en\">Re-recorded from {} seq {}, attested by administrator {}; the officers above signed it there.</span>",
-            esc(&a.origin), a.seq, esc(&a.officer), esc(&a.origin), a.seq, esc(&a.officer)
+            esc(&a.origin), a.seq, by, esc(&a.origin), a.seq, by
         )
     });
     signers.join("<br>") + &attested

@@ -11,6 +11,7 @@ use crate::app::casefile::Scope;
 use crate::app::export::{self, TileRef};
 use crate::app::ledger::Ledger;
 use crate::app::log::{LogReads, Writes};
+use crate::app::names::Names;
 use crate::app::queries::{self, Pending};
 use crate::app::reads::{Holder, ReadError, Reads};
 use crate::app::subjects;
@@ -691,7 +692,26 @@ async fn get_items(
         .into_iter()
         .filter(|i| reader.may_read_item(i, &identity))
         .collect();
-    Ok(json_response(StatusCode::OK, &visible))
+    named_response(&app, &reader, &visible)
+}
+
+/// The names of the officers `reader` may see on the roster (`/v1/officers`, so the same the
+/// CLI reads through `--server`).
+fn roster_names(app: &Shared, reader: &Reader) -> Result<Names, ApiError> {
+    let mut list = app.ledger.officers()?;
+    list.retain(|o| reader.may_read_officer(&o.facility, &o.unit));
+    Ok(crate::app::reads::roster_names(&list))
+}
+
+/// `200` with an item view's JSON and, beside each officer id, the officer's name as `reader`
+/// may see it (`holder_name`, `from_officer_name`, `to_officer_name`; docs/FORMAT.md §13b.2).
+fn named_response(
+    app: &Shared,
+    reader: &Reader,
+    value: &impl serde::Serialize,
+) -> Result<Response, ApiError> {
+    let names = roster_names(app, reader)?;
+    Ok(json_response(StatusCode::OK, &names.json(value)))
 }
 
 /// Reads something of one item, on the blocking pool, after checking the reader may see it.
@@ -715,8 +735,9 @@ async fn get_item(
     Signed(reader): Signed,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
+    let names = roster_names(&app, &reader)?;
     let item = item_read(&app, reader, &id, |_, item| Ok(item)).await?;
-    Ok(json_response(StatusCode::OK, &item))
+    Ok(json_response(StatusCode::OK, &names.json(&item)))
 }
 
 async fn get_history(
@@ -724,8 +745,9 @@ async fn get_history(
     Signed(reader): Signed,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
+    let names = roster_names(&app, &reader)?;
     let history = item_read(&app, reader, &id, |l, item| Ok(l.history(&item.id)?)).await?;
-    Ok(json_response(StatusCode::OK, &history))
+    Ok(json_response(StatusCode::OK, &names.json(&history)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -786,7 +808,7 @@ async fn get_incident(
         // Persons are named by events this reader cannot see.
         view.persons.clear();
     }
-    Ok(json_response(StatusCode::OK, &view))
+    named_response(&app, &reader, &view)
 }
 
 async fn get_incident_audit(
@@ -836,7 +858,7 @@ async fn get_person(
     if view.events.is_empty() {
         return Err(ReadError::no_person(&view.person).into());
     }
-    Ok(json_response(StatusCode::OK, &view))
+    named_response(&app, &reader, &view)
 }
 
 async fn get_holdings(
@@ -865,10 +887,11 @@ async fn holdings(app: Shared, reader: Reader, who: Holder) -> ApiResult {
         .into_iter()
         .filter(|i| reader.may_read_item(i, &identity))
         .collect();
-    Ok(json_response(StatusCode::OK, &visible))
+    named_response(&app, &reader, &visible)
 }
 
 async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let names = roster_names(&app, &reader)?;
     let ledger = Arc::clone(&app.ledger);
     // The pending entries carry their items' states: scoping them reads no item.
     let list = blocking(move || {
@@ -880,7 +903,7 @@ async fn get_pending(State(app): State<Shared>, Signed(reader): Signed) -> ApiRe
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(json_response(StatusCode::OK, &list))
+    Ok(json_response(StatusCode::OK, &names.json(&list)))
 }
 
 async fn get_facilities(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {

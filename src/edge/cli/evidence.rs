@@ -214,6 +214,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     });
     let root = B64.encode(cp.root);
     let as_of_text = as_of.to_canonical();
+    let names = reads.names()?;
     let html = crate::edge::report::html(&crate::edge::report::ReportInput {
         item: &history.item,
         lot: &lot,
@@ -226,6 +227,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         vkey: &bundle.vkey,
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,
+        names: &names,
     });
     std::fs::write(&out, html.as_bytes())
         .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;

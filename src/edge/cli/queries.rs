@@ -6,6 +6,7 @@
 use super::args::source;
 use super::args::{JsonArg, SourceArg};
 use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show};
+use crate::app::names::Names;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
 use clap::Args;
@@ -44,7 +45,25 @@ pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .transpose()?;
     let source = source(&src, clock)?;
     let list = source.reads().items(status, facility.as_deref())?;
-    show(json.json, &list, || crate::edge::render::items(&list))
+    let names = source.reads().names()?;
+    show_named(json.json, &list, &names, || {
+        crate::edge::render::items(&list, &names)
+    })
+}
+
+/// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.
+fn show_named<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    names: &Names,
+    text: impl FnOnce(),
+) -> Outcome {
+    if json {
+        print_json(&names.json(value));
+    } else {
+        text();
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -63,8 +82,12 @@ pub(super) fn item(a: ItemArgs, clock: &Arc<dyn Clock>) -> Outcome {
         json,
     } = a;
     let id = crate::base::ids::ItemId::parse(&id).map_err(input("item"))?;
-    let item = source(&src, clock)?.reads().item(&id)?;
-    show(json.json, &item, || crate::edge::render::item(&item))
+    let source = source(&src, clock)?;
+    let item = source.reads().item(&id)?;
+    let names = source.reads().names()?;
+    show_named(json.json, &item, &names, || {
+        crate::edge::render::item(&item, &names)
+    })
 }
 
 #[derive(Args, Debug)]
@@ -92,9 +115,11 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .map(crate::base::time::Zone::parse)
         .transpose()
         .map_err(input("--tz"))?;
-    let history = source(&src, clock)?.reads().history(&id)?;
-    show(json.json, &history, || {
-        crate::edge::render::history(&history.item, &history.events, zone)
+    let source = source(&src, clock)?;
+    let history = source.reads().history(&id)?;
+    let names = source.reads().names()?;
+    show_named(json.json, &history, &names, || {
+        crate::edge::render::history(&history.item, &history.events, zone, &names)
     })
 }
 
@@ -119,30 +144,29 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
         unit,
         json,
     } = a;
-    let (who, holder) = match (officer, unit) {
+    let holder = match (officer, unit) {
         (Some(o), _) => {
-            let o = OfficerId::parse(&o).map_err(input("officer"))?;
-            (
-                format!("officer {o}"),
-                crate::app::reads::Holder::Officer(o),
-            )
+            crate::app::reads::Holder::Officer(OfficerId::parse(&o).map_err(input("officer"))?)
         }
-        (None, Some(u)) => (format!("unit {u}"), crate::app::reads::Holder::Unit(u)),
+        (None, Some(u)) => crate::app::reads::Holder::Unit(u),
         (None, None) => {
             return Err(Failure::usage("give an officer's NIP/NRP or --unit UNIT"));
         }
     };
-    let list = source(&src, clock)?.reads().holdings(&holder)?;
-    if json.json {
-        print_json(&serde_json::to_value(&list).expect("items serialize"));
-    } else {
+    let source = source(&src, clock)?;
+    let list = source.reads().holdings(&holder)?;
+    let names = source.reads().names()?;
+    show_named(json.json, &list, &names, || {
+        let who = match &holder {
+            crate::app::reads::Holder::Officer(o) => format!("officer {}", names.label(o.as_str())),
+            crate::app::reads::Holder::Unit(u) => format!("unit {u}"),
+        };
         out!(
             "Holdings of {who} (barang dalam penguasaan): {} item(s)",
             list.len()
         );
-        crate::edge::render::items(&list);
-    }
-    Ok(())
+        crate::edge::render::items(&list, &names);
+    })
 }
 
 #[derive(Args, Debug)]
@@ -155,8 +179,12 @@ pub(super) struct PendingArgs {
 /// `custody pending`.
 pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let PendingArgs { ledger: src, json } = a;
-    let list = source(&src, clock)?.reads().pending()?;
-    show(json.json, &list, || crate::edge::render::pending(&list))
+    let source = source(&src, clock)?;
+    let list = source.reads().pending()?;
+    let names = source.reads().names()?;
+    show_named(json.json, &list, &names, || {
+        crate::edge::render::pending(&list, &names)
+    })
 }
 
 #[derive(Args, Debug)]
@@ -174,8 +202,12 @@ pub(super) fn incident(a: IncidentArgs, clock: &Arc<dyn Clock>) -> Outcome {
         id,
         json,
     } = a;
-    let view = source(&src, clock)?.reads().incident(&id)?;
-    show(json.json, &view, || crate::edge::render::incident(&view))
+    let source = source(&src, clock)?;
+    let view = source.reads().incident(&id)?;
+    let names = source.reads().names()?;
+    show_named(json.json, &view, &names, || {
+        crate::edge::render::incident(&view, &names)
+    })
 }
 
 #[derive(Args, Debug)]
@@ -193,9 +225,11 @@ pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
         id,
         json,
     } = a;
-    let view = source(&src, clock)?.reads().person(&id)?;
-    show(json.json, &view, || {
-        crate::edge::render::person(&view.person, &view.events)
+    let source = source(&src, clock)?;
+    let view = source.reads().person(&id)?;
+    let names = source.reads().names()?;
+    show_named(json.json, &view, &names, || {
+        crate::edge::render::person(&view.person, &view.events, &names)
     })
 }
 
