@@ -191,3 +191,61 @@ fn a_facility_is_registered_through_the_server_with_its_zone_and_letterhead() {
         "counts stay"
     );
 }
+
+/// Once the demo's Lapas is in the register of places, its acts' times read in WIB and the
+/// report carries its letterhead; `--tz` still chooses, and `--json` keeps the stored UTC.
+#[test]
+fn a_registered_facility_gives_the_history_its_zone_and_the_report_its_letterhead() {
+    let (tmp, ledger) = demo_ledger();
+    let key = admin_key(&ledger);
+    let out = admin_act(
+        &["--ledger", s(&ledger)],
+        &key,
+        &[
+            "register-facility",
+            "--code",
+            "LPN-JAKARTA",
+            "--name",
+            "Lapas Narkotika Kelas IIA Jakarta",
+            "--address",
+            "Jl. Raya Bekasi Timur No. 170",
+            "--zone",
+            "WIB",
+            "--letterhead",
+            "DIREKTORAT JENDERAL PEMASYARAKATAN",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = |args: &[&str]| {
+        let out = custody().args(args).output().expect("runs");
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let item = "BB-LPN-2025-0418";
+    let history = text(&["history", "--ledger", s(&ledger), item]);
+    // The find at 02:15 UTC on 4 August 2025 happened at 09:15 in Jakarta.
+    assert!(
+        history.contains("2025-08-04 09:15") && history.contains("WIB"),
+        "{history}"
+    );
+    let chosen = text(&["history", "--ledger", s(&ledger), item, "--tz", "WIT"]);
+    assert!(chosen.contains("2025-08-04 11:15"), "{chosen}");
+    let json = run_json(&["history", "--ledger", s(&ledger), item]);
+    assert!(json.to_string().contains("2025-08-04T02:15:00"), "{json}");
+    let report = tmp.path().join("report.html");
+    text(&[
+        "report",
+        "--ledger",
+        s(&ledger),
+        "--item",
+        item,
+        "--out",
+        s(&report),
+    ]);
+    let html = std::fs::read_to_string(&report).expect("report");
+    assert!(
+        html.contains("DIREKTORAT JENDERAL PEMASYARAKATAN"),
+        "the letterhead heads it"
+    );
+    assert!(html.contains("09:15"), "times in the facility's zone");
+}

@@ -88,8 +88,8 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 }
 
 /// A time zone an officer may name: Indonesia's three (WIB +07:00, WITA +08:00, WIT +09:00), UTC,
-/// or a fixed offset. Only fixed offsets: Indonesia has no daylight saving time, and a facility's
-/// own zone (a register of facilities with zones) is future work (docs/FORMAT.md §2.1).
+/// or a fixed offset. Only fixed offsets: Indonesia has no daylight saving time; a facility's own
+/// zone comes from the register of places (`facility_registered`, docs/FORMAT.md §2.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Zone {
     Utc,

@@ -160,6 +160,39 @@ fn item_links(s: &ItemState, names: &Names) {
     }
 }
 
+/// Which zone a time is shown in: one the reader chose (`--tz`), or each act's facility's zone
+/// from the register of places (UTC for a facility not in it), or UTC as stored.
+pub enum Zones {
+    Utc,
+    Fixed(crate::base::time::Zone),
+    ByFacility(std::collections::BTreeMap<String, crate::base::time::Zone>),
+}
+
+impl Zones {
+    /// The zones of the registered facilities in a `facilities` answer (its `time_zone`s).
+    pub fn of_facilities(
+        facilities: &std::collections::BTreeMap<String, serde_json::Value>,
+    ) -> Self {
+        Self::ByFacility(
+            facilities
+                .iter()
+                .filter_map(|(code, f)| {
+                    let zone = f.get("time_zone")?.as_str()?;
+                    Some((code.clone(), crate::base::time::Zone::parse(zone).ok()?))
+                })
+                .collect(),
+        )
+    }
+
+    pub(crate) fn at(&self, facility: &str) -> Option<crate::base::time::Zone> {
+        match self {
+            Self::Utc => None,
+            Self::Fixed(z) => Some(*z),
+            Self::ByFacility(m) => m.get(facility).copied(),
+        }
+    }
+}
+
 /// A stored time (RFC 3339 UTC) as local time in `zone` with the zone's name, or as stored when
 /// no zone is given.
 fn local(text: &str, zone: Option<crate::base::time::Zone>) -> String {
@@ -169,14 +202,9 @@ fn local(text: &str, zone: Option<crate::base::time::Zone>) -> String {
     }
 }
 
-/// An item's events; times in UTC as stored, or in `zone` when one is given (`--tz`); officers
-/// as `Name (NIP …)`.
-pub fn history(
-    s: &ItemState,
-    events: &[TimelineEntry],
-    zone: Option<crate::base::time::Zone>,
-    names: &Names,
-) {
+/// An item's events; times in `zones` (each act's facility's local time by default, UTC as
+/// stored when the facility is not registered); officers as `Name (NIP …)`.
+pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &Names) {
     say!(
         "History (riwayat) of item {} — {} event(s), now {}",
         s.id,
@@ -188,8 +216,8 @@ pub fn history(
         say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
         say!(
             "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
-            local(&e.occurred_at, zone),
-            local(&e.recorded_at, zone),
+            local(&e.occurred_at, zones.at(&e.facility)),
+            local(&e.recorded_at, zones.at(&e.facility)),
             e.facility
         );
         say!("  {}", e.summary);

@@ -28,6 +28,9 @@ pub struct ReportInput<'a> {
     pub disclosed: &'a [crate::app::bundle::Disclosure],
     /// The names of the officers the report may name (`Reads::officers` of its source).
     pub names: &'a Names,
+    /// The register of places (`Reads::facilities`): the letterhead of the facility where the
+    /// item was found heads the report, and each act's time is shown in its facility's zone.
+    pub facilities: &'a std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -76,6 +79,7 @@ const STYLE: &str = r#"
 @page { size: A4; margin: 16mm 14mm; }
 * { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9.5pt; color: #111; margin: 0; }
+.kop { text-align: center; line-height: 1.35; }
 h1 { font-size: 13pt; text-align: center; margin: 0 0 2mm; text-transform: uppercase; }
 h1 small, h2 small, th small, .en { font-weight: normal; font-style: italic; color: #444; text-transform: none; }
 h2 { font-size: 10.5pt; border-bottom: 1px solid #333; margin: 5mm 0 2mm; }
@@ -102,13 +106,15 @@ pub fn html(r: &ReportInput<'_>) -> String {
         "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"><title>Berita acara rantai penguasaan {id}</title><style>{STYLE}</style></head><body>",
         id = esc(r.item.id.as_str())
     );
+    letterhead(&mut h, r);
     let _ = write!(
         h,
         "<h1>Berita Acara Rantai Penguasaan Barang Bukti<br><small>Chain-of-custody record</small></h1>"
     );
     item_table(&mut h, r);
     persons_section(&mut h, r.disclosed);
-    history_table(&mut h, r.history, r.names);
+    let zones = crate::edge::render::Zones::of_facilities(r.facilities);
+    history_table(&mut h, r.history, r.names, &zones);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
     let _ = writeln!(
@@ -258,19 +264,56 @@ fn related_items(r: &ReportInput<'_>) -> String {
     }
 }
 
+/// The letterhead (*kop surat*) of the facility where the item was found, when the register of
+/// places has it: its lines, its name and address, and a rule beneath.
+fn letterhead(h: &mut String, r: &ReportInput<'_>) {
+    let Some(place) = r
+        .history
+        .first()
+        .and_then(|e| r.facilities.get(&e.facility))
+    else {
+        return;
+    };
+    let Some(lines) = place.get("letterhead").and_then(|l| l.as_array()) else {
+        return;
+    };
+    let _ = write!(h, "<div class=\"kop\">");
+    for line in lines.iter().filter_map(|l| l.as_str()) {
+        let _ = write!(h, "<b>{}</b><br>", esc(line));
+    }
+    let text = |k: &str| place.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+    let _ = write!(h, "<small>{}</small></div><hr>", esc(text("address")));
+}
+
+/// A stored time in its facility's zone (UTC as stored when the facility is not registered).
+fn local_time(text: &str, facility: &str, zones: &crate::edge::render::Zones) -> String {
+    match (
+        zones.at(facility),
+        crate::base::time::Timestamp::parse(text),
+    ) {
+        (Some(z), Ok(t)) => t.in_zone(z),
+        _ => text.to_owned(),
+    }
+}
+
 /// The acts in order, one row each.
-fn history_table(h: &mut String, history: &[TimelineEntry], names: &Names) {
+fn history_table(
+    h: &mut String,
+    history: &[TimelineEntry],
+    names: &Names,
+    zones: &crate::edge::render::Zones,
+) {
     let _ = write!(
         h,
-        "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
+        "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (local, or UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
     );
     for e in history {
         let _ = write!(
             h,
             "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b><br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
             seq = e.seq,
-            occ = esc(&e.occurred_at),
-            rec = esc(&e.recorded_at),
+            occ = esc(&local_time(&e.occurred_at, &e.facility, zones)),
+            rec = esc(&local_time(&e.recorded_at, &e.facility, zones)),
             fac = esc(&e.facility),
             idn = esc(&e.indonesian),
             kind = esc(&e.kind),

@@ -215,6 +215,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let root = B64.encode(cp.root);
     let as_of_text = as_of.to_canonical();
     let names = reads.names()?;
+    let facilities = reads.facilities()?;
     let html = crate::edge::report::html(&crate::edge::report::ReportInput {
         item: &history.item,
         lot: &lot,
@@ -228,6 +229,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,
         names: &names,
+        facilities: &facilities,
     });
     std::fs::write(&out, html.as_bytes())
         .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;

@@ -95,7 +95,7 @@ pub(super) struct HistoryArgs {
     #[command(flatten)]
     ledger: SourceArg,
     id: String,
-    /// Show times as local time in this zone: WIB, WITA, WIT or +HH:MM (also from CUSTODY_TZ); default UTC
+    /// Show times as local time in this zone: WIB, WITA, WIT or +HH:MM (also from CUSTODY_TZ); default: each act's facility's zone from the register of places, else UTC
     #[arg(long, env = "CUSTODY_TZ", value_name = "ZONE")]
     tz: Option<String>,
     #[command(flatten)]
@@ -118,8 +118,13 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let history = source.reads().history(&id)?;
     let names = source.reads().names()?;
+    let zones = match zone {
+        Some(z) => crate::edge::render::Zones::Fixed(z),
+        None if json.json => crate::edge::render::Zones::Utc,
+        None => crate::edge::render::Zones::of_facilities(&source.reads().facilities()?),
+    };
     show_named(json.json, &history, &names, || {
-        crate::edge::render::history(&history.item, &history.events, zone, &names)
+        crate::edge::render::history(&history.item, &history.events, &zones, &names)
     })
 }
 
