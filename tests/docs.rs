@@ -230,6 +230,20 @@ fn every_statement_type_and_field_is_documented() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The count of types the docs state is the count of schemas.
+#[test]
+fn the_docs_count_the_statement_types_right() {
+    let n = statement_types().len();
+    assert!(
+        read("docs/EVENTS.md").contains(&format!("one of the {n} rows below")),
+        "docs/EVENTS.md must say `one of the {n} rows below`"
+    );
+    assert!(
+        read("docs/FORMAT.md").contains(&format!("There are {n} statement types")),
+        "docs/FORMAT.md must say `There are {n} statement types`"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The command line
 
