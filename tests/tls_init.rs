@@ -320,3 +320,36 @@ fn json_names_the_files_and_their_fingerprints() {
     assert_eq!(fp.len(), 32 * 3 - 1, "{fp}");
     assert_ne!(v["ca_sha256"], v["server_sha256"]);
 }
+
+#[test]
+fn a_name_that_is_not_a_dns_name_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let too_long = format!("{}.example", "a".repeat(250));
+    for bad in [
+        "*.lapas.local",
+        "-gudang.local",
+        "gudang..local",
+        "gudang local",
+        &too_long,
+    ] {
+        let dir = tmp.path().join("tls");
+        let out = custody()
+            .args(["tls", "init", "--out", s(&dir), "--name", bad])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", stderr_of(&out));
+        assert!(!dir.exists(), "{bad}: the folder was made");
+    }
+    let out = custody()
+        .args([
+            "tls",
+            "init",
+            "--out",
+            s(&tmp.path().join("x")),
+            "--ip",
+            "999.1.1.1",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
+}
