@@ -37,6 +37,9 @@ const SERIAL_BYTES: usize = 16;
 /// A DNS name (`--name`) is at most 253 characters, the longest a DNS name can be (RFC 1035).
 pub const DNS_NAME_CHARS_MAX: usize = 253;
 
+/// A label of a DNS name (between dots) is at most 63 characters (RFC 1035 §2.3.4).
+pub const DNS_LABEL_CHARS_MAX: usize = 63;
+
 /// What `tls init` is asked for: the names and addresses phones will use to reach the server.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -92,7 +95,7 @@ impl Classify for TlsError {
 fn check_name(name: &str) -> Result<(), TlsError> {
     let label_ok = |l: &str| {
         !l.is_empty()
-            && l.len() <= 63
+            && l.len() <= DNS_LABEL_CHARS_MAX
             && !l.starts_with('-')
             && !l.ends_with('-')
             && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
