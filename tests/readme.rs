@@ -126,6 +126,40 @@ fn the_readme_server_walkthrough_runs_as_written() {
 }
 
 #[test]
+fn the_readme_tls_walkthrough_runs_as_written() {
+    if required_tool(
+        "the_readme_tls_walkthrough_runs_as_written",
+        &["curl"],
+        "apt-get install curl",
+    )
+    .is_none()
+    {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let script = section("## Phones over HTTPS (TLS)").replace("8443", &port.to_string());
+    let (ok, stdout, stderr) = run_script(&script);
+    assert!(
+        ok,
+        "TLS walkthrough failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for expected in [
+        "custody serve --ledger LEDGER --listen 0.0.0.0:8443",
+        "Certificate Trust Settings",
+        "Encryption & credentials",
+        "exit 6 (6: the server's CA is not trusted",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
 fn the_readme_personal_data_walkthrough_runs_as_written() {
     let (ok, stdout, stderr) = run_script(&section("## Personal data stays off the log"));
     assert!(ok, "failed\nstdout:\n{stdout}\nstderr:\n{stderr}");

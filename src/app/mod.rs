@@ -1,6 +1,7 @@
 //! Application: the use-cases — the ledger's write path and opening, verification, export,
 //! queries, case files and bundles, composing statements, the demo, the doctor, the storage
-//! layout upgrade, re-founding, the subject register's use-cases and the benchmarks.
+//! layout upgrade, re-founding, the subject register's use-cases, the benchmarks and the TLS
+//! certificates of `custody serve` (`tls`).
 //! No HTTP, no terminal output.
 
 pub mod bench;
@@ -22,5 +23,6 @@ pub mod reads;
 pub mod refound;
 pub mod subjects;
 pub mod templates;
+pub mod tls;
 pub mod upgrade;
 pub mod verify;

@@ -2,3 +2,4 @@
 //! files, OS randomness. Decides nothing about which bytes are signed (the formats do).
 
 pub mod signing;
+pub mod tls;

@@ -7,7 +7,7 @@
 //! founding, enrolling, revoking, rotating), `record` (signing and submitting statements, the
 //! outbox), `terminal` (templates and `new`: statements without JSON), `log` (checkpoints, entries, proofs, verification, doctor, export, rebuild),
 //! `queries` (the investigator's reads and the audit), `subject` (the subject register), `evidence` (bundles and the printable
-//! report), `bench` and `tools` (torture, serve, demo); `args` holds the argument groups they
+//! report), `bench`, `tools` (torture, serve, demo) and `tls` (the certificates of serve over HTTPS); `args` holds the argument groups they
 //! share and `common` the failures and helpers. It must never hold a command's body.
 
 use crate::base::time::{Clock, SystemClock};
@@ -42,6 +42,7 @@ mod record;
 mod registers;
 mod subject;
 mod terminal;
+mod tls;
 mod tools;
 
 use common::Outcome;
@@ -149,6 +150,9 @@ enum Command {
     Torture(tools::TortureArgs),
     /// Serve the ledger over HTTP: statements in, signed reads out, the tlog-tiles read path for mirrors
     Serve(tools::ServeArgs),
+    /// TLS for `custody serve` that phones trust: a facility's local CA and its server certificate
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
     /// Submit the envelopes waiting in an outbox, oldest first; each is answered recorded, already recorded or rejected
     Sync(record::SyncArgs),
     /// Create a demonstration ledger with generated keys, then verify it
@@ -221,6 +225,7 @@ fn run(cli: Cli) -> Outcome {
         Command::Bench(c) => bench::run(c, &clock),
         Command::Torture(a) => tools::torture(a),
         Command::Serve(a) => tools::serve(a),
+        Command::Tls(c) => tls::run(c, &clock),
         Command::Sync(a) => record::sync(a, &clock),
         Command::Demo(a) => tools::demo(a, &clock),
     }
