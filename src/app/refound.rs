@@ -106,7 +106,7 @@ pub fn refound(
     verified(from, "verifying", progress).map_err(RefoundError::NotVerified)?;
     let asker = attester(from, &req.admin, req.key)?;
     let old_genesis = read_leaf(from, 0)?;
-    let mut genesis = payload(&old_genesis, 0)?;
+    let (_, mut genesis) = decoded(&old_genesis, 0)?;
     let refounds = json!({
         "origin": from.origin().as_str(),
         "size": cp.size,
@@ -115,7 +115,7 @@ pub fn refound(
         "key": req.key.public().to_base64(),
         "reason": req.reason,
     });
-    let (ledger, _) = Ledger::init(req.to, &req.origin, clock, |vkey| {
+    let (ledger, founded) = Ledger::init(req.to, &req.origin, clock, |vkey| {
         genesis["origin"] = json!(req.origin.as_str());
         genesis["ledger_key"] = json!(vkey.to_string());
         genesis["refounds"] = refounds;
@@ -128,7 +128,7 @@ pub fn refound(
         to_register: ledger.subjects()?,
         asker,
         key: req.key,
-        heads: HashMap::from([(merkle::leaf_hash(&old_genesis), genesis_head(&ledger)?)]),
+        heads: HashMap::from([(merkle::leaf_hash(&old_genesis), founded.leaf_hash)]),
         moved: 0,
         masked: 0,
     };
@@ -196,12 +196,6 @@ fn registers(from: &Ledger) -> Result<Option<Arc<Subjects>>, RefoundError> {
     Ok(Some(from.subjects()?))
 }
 
-/// The leaf hash of the new ledger's genesis.
-fn genesis_head(ledger: &Ledger) -> Result<Hash, RefoundError> {
-    let bytes = read_leaf(ledger, 0)?;
-    Ok(merkle::leaf_hash(&bytes))
-}
-
 /// One re-founding under way: what has been re-recorded so far.
 struct Run<'a> {
     from: &'a Ledger,
@@ -220,11 +214,8 @@ impl Run<'_> {
     /// Re-records old entry `seq` at the same seq of the new ledger.
     fn rerecord(&mut self, seq: u64) -> Result<(), RefoundError> {
         let bytes = read_leaf(self.from, seq)?;
-        let leaf = Leaf::decode(&bytes).map_err(|e| RefoundError::Read {
-            seq,
-            reason: e.to_string(),
-        })?;
-        let mut statement = payload(&bytes, seq)?;
+        let old_hash = merkle::leaf_hash(&bytes);
+        let (leaf, mut statement) = decoded(&bytes, seq)?;
         let mut failed = None;
         let now = self.to.now();
         let moved = crate::format::people::replace_clear_persons(&mut statement, &mut |person| {
@@ -246,7 +237,7 @@ impl Run<'_> {
             .unwrap_or_else(|| json!(leaf.recorded_at.to_canonical()));
         statement["attests"] = json!({
             "seq": seq,
-            "leaf": b64(&merkle::leaf_hash(&bytes)),
+            "leaf": b64(&old_hash),
             "recorded_at": recorded_at,
         });
         let envelope = sign(&statement, self.key)?;
@@ -254,8 +245,7 @@ impl Run<'_> {
             .to
             .submit_envelope(envelope)
             .map_err(|source| RefoundError::Append { seq, source })?;
-        self.heads
-            .insert(merkle::leaf_hash(&bytes), receipt.leaf_hash);
+        self.heads.insert(old_hash, receipt.leaf_hash);
         Ok(())
     }
 
@@ -330,16 +320,13 @@ fn read_leaf(ledger: &Ledger, seq: u64) -> Result<Vec<u8>, RefoundError> {
         })
 }
 
-/// The statement JSON of a leaf.
-fn payload(bytes: &[u8], seq: u64) -> Result<Value, RefoundError> {
-    let leaf = Leaf::decode(bytes).map_err(|e| RefoundError::Read {
-        seq,
-        reason: e.to_string(),
-    })?;
-    serde_json::from_slice(leaf.envelope.payload()).map_err(|e| RefoundError::Read {
-        seq,
-        reason: e.to_string(),
-    })
+/// A leaf and its statement JSON.
+fn decoded(bytes: &[u8], seq: u64) -> Result<(Leaf, Value), RefoundError> {
+    let read = |reason: String| RefoundError::Read { seq, reason };
+    let leaf = Leaf::decode(bytes).map_err(|e| read(e.to_string()))?;
+    let statement =
+        serde_json::from_slice(leaf.envelope.payload()).map_err(|e| read(e.to_string()))?;
+    Ok((leaf, statement))
 }
 
 fn sign(

@@ -705,7 +705,8 @@ impl State {
         {
             out.push(key);
         }
-        if let Some(key) = attesting_key(self, statement)
+        // An entry `check` will refuse gets no attesting key to try.
+        if let Ok(Some(key)) = attestation(self, statement)
             && key.key_id() == keyid
         {
             out.push(key);
@@ -947,18 +948,6 @@ fn allowed_signer(
         });
     }
     Ok((key, since))
-}
-
-/// The key that must sign `statement` in place of its officers, if it is attested: a re-founded
-/// genesis (its `refounds/key`) or an entry inside the re-founding. None for every other entry.
-fn attesting_key(state: &State, statement: &Statement) -> Option<PublicKey> {
-    if let Body::LedgerGenesis {
-        refounds: Some(r), ..
-    } = &statement.body
-    {
-        return PublicKey::from_base64(&r.key).ok();
-    }
-    state.attesting().map(|r| r.key)
 }
 
 /// Decides whether the next entry is attested, and by which key: inside a re-founding every

@@ -184,21 +184,21 @@ impl Zones {
         )
     }
 
-    pub(crate) fn at(&self, facility: &str) -> Option<crate::base::time::Zone> {
+    /// A stored time (RFC 3339 UTC) of an act at `facility`, as local time with the zone's name,
+    /// or as stored when no zone applies.
+    pub fn show(&self, text: &str, facility: &str) -> String {
+        match (self.at(facility), crate::base::time::Timestamp::parse(text)) {
+            (Some(z), Ok(t)) => t.in_zone(z),
+            _ => text.to_owned(),
+        }
+    }
+
+    fn at(&self, facility: &str) -> Option<crate::base::time::Zone> {
         match self {
             Self::Utc => None,
             Self::Fixed(z) => Some(*z),
             Self::ByFacility(m) => m.get(facility).copied(),
         }
-    }
-}
-
-/// A stored time (RFC 3339 UTC) as local time in `zone` with the zone's name, or as stored when
-/// no zone is given.
-fn local(text: &str, zone: Option<crate::base::time::Zone>) -> String {
-    match (zone, crate::base::time::Timestamp::parse(text)) {
-        (Some(z), Ok(t)) => t.in_zone(z),
-        _ => text.to_owned(),
     }
 }
 
@@ -216,8 +216,8 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &N
         say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
         say!(
             "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
-            local(&e.occurred_at, zones.at(&e.facility)),
-            local(&e.recorded_at, zones.at(&e.facility)),
+            zones.show(&e.occurred_at, &e.facility),
+            zones.show(&e.recorded_at, &e.facility),
             e.facility
         );
         say!("  {}", e.summary);

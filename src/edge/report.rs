@@ -285,17 +285,6 @@ fn letterhead(h: &mut String, r: &ReportInput<'_>) {
     let _ = write!(h, "<small>{}</small></div><hr>", esc(text("address")));
 }
 
-/// A stored time in its facility's zone (UTC as stored when the facility is not registered).
-fn local_time(text: &str, facility: &str, zones: &crate::edge::render::Zones) -> String {
-    match (
-        zones.at(facility),
-        crate::base::time::Timestamp::parse(text),
-    ) {
-        (Some(z), Ok(t)) => t.in_zone(z),
-        _ => text.to_owned(),
-    }
-}
-
 /// The acts in order, one row each.
 fn history_table(
     h: &mut String,
@@ -312,8 +301,8 @@ fn history_table(
             h,
             "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b><br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
             seq = e.seq,
-            occ = esc(&local_time(&e.occurred_at, &e.facility, zones)),
-            rec = esc(&local_time(&e.recorded_at, &e.facility, zones)),
+            occ = esc(&zones.show(&e.occurred_at, &e.facility)),
+            rec = esc(&zones.show(&e.recorded_at, &e.facility)),
             fac = esc(&e.facility),
             idn = esc(&e.indonesian),
             kind = esc(&e.kind),

@@ -345,6 +345,8 @@ pub(super) struct AdminAct {
 impl AdminAct {
     pub(super) fn open(target: &AdminTarget, clock: &Arc<dyn Clock>) -> Result<Self, Failure> {
         let key = &target.key;
+        // Read twice rather than copied (a `SecretKey` is never cloned): once for the remote
+        // place, which signs its reads with it, once to sign the act.
         let place = Place::open(&target.ledger, Some(read_key(key)?), clock)?;
         let officers = place.reads().officers().map_err(Failure::from)?;
         let admin_key = read_key(key)?;
