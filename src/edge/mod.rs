@@ -12,3 +12,4 @@ pub mod report;
 pub mod server;
 pub mod status;
 pub mod torture;
+pub mod web;

@@ -1366,6 +1366,7 @@ pub fn app(ledger: Arc<Ledger>, config: &ServeConfig, bound: SocketAddr) -> Rout
 fn router(app: Shared) -> Router {
     use tower::ServiceBuilder;
     let api = with_routes(Router::new())
+        .merge(crate::edge::web::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(Arc::clone(&app));

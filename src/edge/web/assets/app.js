@@ -1,0 +1,616 @@
+// app.js — the workbench's screens: the key, enrollment, scan-first item pages, a form for every
+// act, co-signing drafts, the outbox, and the administrator's enrollment requests. Owns what is
+// shown and in what order; the words come from i18n.js, the forms from forms.js, the key from
+// keys.js and the server from api.js. Must never hold a business rule: the ledger decides, and
+// its answer (recorded, refused with the field and rule) is what the officer sees.
+
+import * as keys from "./keys.js";
+import * as api from "./api.js";
+import { bodyForm, showErrors } from "./forms.js";
+import { enumLabel, fieldLabel, grams, language, load, localTime, switchLanguage, t } from "./i18n.js";
+import { startCamera } from "./scan.js";
+
+const ctx = { schemas: null, types: null, officers: [], facilities: {}, me: null, key: null, zone: "WIB", english: false };
+const main = () => document.getElementById("main");
+/** Item ids this device last saw as heads, for `after` when the server cannot be reached. */
+const HEADS_KEY = "custody-heads";
+/** Acts that may name several items at once: one statement per item, all signed in one step. */
+const MULTI_ITEM_TYPES = ["custody_released", "custody_received", "stored", "seizure_notified", "lab_requested"];
+/** Fields whose value for each further item comes from that item's own state. */
+const PER_ITEM_FROM_STATE = { seals: (item) => item.seals };
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "text") e.textContent = v;
+    else if (k.startsWith("on")) e[k] = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+
+const button = (label, onclick, cls = "") => el("button", { type: "button", class: cls, onclick, text: label });
+const link = (href, label, cls = "") => el("a", { href, class: cls, text: label });
+
+function say(kind, message) {
+  const box = document.getElementById("flash");
+  box.className = `flash ${kind}`;
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+// ---- start ----
+
+async function boot() {
+  await load();
+  [ctx.schemas, ctx.types] = await Promise.all([fetch("/app/schemas.json").then((r) => r.json()), fetch("/app/types.json").then((r) => r.json())]);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+    navigator.serviceWorker.addEventListener("message", (e) => e.data && e.data.kind === "flush" && api.flush());
+  }
+  ["click", "keydown"].forEach((e) => document.addEventListener(e, keys.touch, { passive: true }));
+  document.addEventListener("custody-signed-out", () => ((ctx.key = null), (location.hash = "#/")));
+  document.addEventListener("custody-outbox", header);
+  window.addEventListener("online", () => api.flush().then(header));
+  window.addEventListener("offline", header);
+  window.addEventListener("hashchange", route);
+  setInterval(() => navigator.onLine && api.flush(), 30000);
+  await route();
+  api.flush().catch(() => {});
+}
+
+async function whoAmI() {
+  ctx.key = await keys.currentKey();
+  ctx.english = language() === "en";
+  if (!ctx.key) return (ctx.me = null);
+  try {
+    ctx.officers = await api.get("/v1/officers");
+    ctx.me = ctx.officers.find((o) => o.keys.some((k) => k.key_id === ctx.key.keyid && k.until_seq === null)) || null;
+    ctx.facilities = await api.get("/v1/facilities");
+    localStorage.setItem("custody-roster", JSON.stringify({ officers: ctx.officers, facilities: ctx.facilities }));
+  } catch (e) {
+    if (!(e instanceof api.Offline)) return (ctx.me = null);
+    const cached = JSON.parse(localStorage.getItem("custody-roster") || "null");
+    if (cached) Object.assign(ctx, cached);
+    ctx.me = ctx.officers.find((o) => o.keys.some((k) => k.key_id === ctx.key.keyid)) || null;
+  }
+  if (ctx.me && ctx.key.officer !== ctx.me.id) {
+    ctx.key.officer = ctx.me.id;
+    if (!ctx.key.session) await keys.setDeviceOfficer(ctx.me.id);
+  }
+  const home = ctx.facilities[ctx.me?.facility];
+  ctx.zone = (home && home.time_zone) || "WIB";
+}
+
+async function header() {
+  const waiting = (await api.queued().catch(() => [])).filter((e) => e.state === "waiting").length;
+  const bar = document.getElementById("bar");
+  bar.replaceChildren(
+    link("#/", t("app.title"), "brand"),
+    el("span", { class: navigator.onLine ? "online" : "offline", id: "net", text: navigator.onLine ? t("status.online") : t("status.offline") }),
+    link("#/outbox", `${t("nav.outbox")} (${waiting})`, "outbox-count"),
+    button(t("lang.switch"), async () => (await switchLanguage(), route()), "link lang"),
+    ctx.key ? button(t("nav.signout"), () => (ctx.key.session ? keys.signOut() : (location.hash = "#/")), "link") : null,
+  );
+}
+
+const ROUTES = [
+  [/^#\/?$/, home],
+  [/^#\/key$/, keyScreen],
+  [/^#\/enroll$/, enrollScreen],
+  [/^#\/item\/(.+)$/, itemScreen],
+  [/^#\/record$/, chooseAct],
+  [/^#\/record\/([a-z_]+)(?:\?(.*))?$/, recordScreen],
+  [/^#\/drafts$/, draftsScreen],
+  [/^#\/draft\/(.+)$/, draftScreen],
+  [/^#\/outbox$/, outboxScreen],
+  [/^#\/requests$/, requestsScreen],
+];
+
+async function route() {
+  say("", "");
+  await whoAmI();
+  await header();
+  const hash = location.hash || "#/";
+  for (const [re, screen] of ROUTES) {
+    const m = re.exec(hash);
+    if (m) {
+      main().replaceChildren(el("p", { class: "muted", text: "…" }));
+      try {
+        await screen(...m.slice(1).map((x) => (x === undefined ? x : decodeURIComponent(x))));
+      } catch (e) {
+        say("bad", e instanceof api.Offline ? t("error.network") : e.message);
+      }
+      return;
+    }
+  }
+  location.hash = "#/";
+}
+
+// ---- home, key and enrollment ----
+
+async function home() {
+  if (!ctx.key) return keyScreen();
+  if (!ctx.me) return enrollScreen();
+  const isAdmin = ctx.me.roles.includes("admin");
+  main().replaceChildren(
+    el("h1", { text: `${ctx.me.name} (NIP ${ctx.me.id})` }),
+    scanBox(),
+    el("nav", { class: "tiles" },
+      link("#/record", t("nav.record"), "tile"),
+      link("#/drafts", t("nav.drafts"), "tile"),
+      link("#/outbox", t("nav.outbox"), "tile"),
+      isAdmin ? link("#/requests", t("nav.requests"), "tile") : null),
+    el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}${ctx.key.session ? " · " + t("key.session") : ""}` }),
+  );
+}
+
+function scanBox() {
+  const input = el("input", { id: "scan", type: "text", autocomplete: "off", autocapitalize: "characters", enterkeyhint: "go" });
+  const open = () => input.value.trim() && (location.hash = `#/item/${encodeURIComponent(input.value.trim().toUpperCase())}`);
+  input.onkeydown = (e) => e.key === "Enter" && open();
+  const video = el("video", { class: "camera", hidden: true, playsinline: true, muted: true });
+  const cam = button(t("scan.camera"), async () => {
+    try {
+      await startCamera(video, (text) => ((input.value = text), open()));
+    } catch {
+      say("warn", t("scan.unsupported"));
+    }
+  }, "secondary");
+  return el("div", { class: "scan" }, el("label", { for: "scan", text: t("scan.label") }), el("div", { class: "row" }, input, button(t("scan.open"), open), cam), video);
+}
+
+async function keyScreen() {
+  const officer = el("input", { id: "import-officer", type: "text", inputmode: "numeric" });
+  const file = el("input", { id: "import-file", type: "file", accept: ".pem,.key,application/x-pem-file" });
+  const importKey = async () => {
+    const f = file.files[0];
+    if (!f) return say("bad", `${t("key.import.file")}: ${t("form.required")}`);
+    try {
+      await keys.importSession(await f.text(), officer.value.trim());
+      location.hash = "#/";
+      await route();
+    } catch (e) {
+      say("bad", e.message);
+    }
+  };
+  const generate = async () => {
+    const k = await keys.generate();
+    if (!k.persisted) say("warn", t("key.persist.denied"));
+    location.hash = "#/enroll";
+    await route();
+  };
+  main().replaceChildren(
+    el("h1", { text: t("app.title") }),
+    el("p", { text: t("key.none") }),
+    button(t("key.generate"), generate, "primary"),
+    el("details", {},
+      el("summary", { text: t("key.import") }),
+      el("p", { class: "muted", text: t("key.session") }),
+      el("label", { for: "import-officer", text: t("key.import.officer") }), officer,
+      el("label", { for: "import-file", text: t("key.import.file") }), file,
+      button(t("key.import.go"), importKey, "primary")),
+  );
+}
+
+async function enrollScreen() {
+  if (!ctx.key) return keyScreen();
+  if (ctx.me) return home();
+  const pending = JSON.parse(localStorage.getItem("custody-enroll") || "null");
+  if (pending && pending.keyid === ctx.key.keyid) return showEnrollCode(pending.code);
+  const schema = ctx.schemas.common.$defs.officer;
+  const { public_key: _pk, ...properties } = schema.properties;
+  const form = bodyForm({ ...ctx, schemas: { ...ctx.schemas, types: { _enroll: { properties: { officer: { ...schema, properties, required: schema.required.filter((r) => r !== "public_key") } }, required: ["officer"] } } } }, "_enroll");
+  const facility = el("input", { id: "enroll-facility", type: "text", autocapitalize: "characters" });
+  const send = async () => {
+    const { body, errors } = await form.read();
+    if (!facility.value.trim()) errors.push({ path: "facility", message: t("form.required") });
+    if (errors.length) return showErrors(main(), errors);
+    const publicKey = keys.b64(ctx.key.publicRaw);
+    const pop = keys.b64(await keys.sign(ctx.key, new TextEncoder().encode(`custody-enrollment-request:v1 ${body.officer.id} ${publicKey}`)));
+    try {
+      const answer = await api.post("/v1/enrollment-requests", { officer: body.officer, public_key: publicKey, facility: facility.value.trim().toUpperCase(), pop }, false);
+      localStorage.setItem("custody-enroll", JSON.stringify({ keyid: ctx.key.keyid, code: answer.code }));
+      showEnrollCode(answer.code);
+    } catch (e) {
+      showErrors(main(), [{ path: e.field ? `officer/${e.field.replace(/^officer\//, "")}` : "", message: e.message }]);
+      say("bad", e.message);
+    }
+  };
+  main().replaceChildren(
+    el("h1", { text: t("enroll.title") }),
+    el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}` }),
+    form.element,
+    el("div", { class: "field", "data-field": "facility" }, el("label", { for: "enroll-facility", text: fieldLabel("facility") }), facility, el("div", { class: "error" })),
+    el("div", { class: "form-errors" }),
+    button(t("enroll.send"), send, "primary"),
+  );
+}
+
+function showEnrollCode(code) {
+  main().replaceChildren(
+    el("h1", { text: t("enroll.title") }),
+    el("p", { text: t("enroll.code") }),
+    el("p", { class: "code", id: "enroll-code", text: code }),
+    el("img", { class: "qr", alt: code, src: `/app/qr.svg?t=${encodeURIComponent(`custody-enroll:${code}`)}` }),
+    el("p", { class: "muted", text: t("enroll.wait") }),
+  );
+  setTimeout(() => location.hash === "#/enroll" && route(), 5000);
+}
+
+// ---- items ----
+
+function rememberHead(id, head) {
+  const heads = JSON.parse(localStorage.getItem(HEADS_KEY) || "{}");
+  heads[id] = head;
+  localStorage.setItem(HEADS_KEY, JSON.stringify(heads));
+}
+
+async function findItem(label) {
+  try {
+    const item = await api.get(`/v1/items/${encodeURIComponent(label)}`);
+    rememberHead(item.id, item.head);
+    return item;
+  } catch (e) {
+    if (!(e instanceof api.ApiError) || e.status !== 404) throw e;
+  }
+  const items = await api.get("/v1/items");
+  const list = Array.isArray(items) ? items : items.items || [];
+  const bySeal = list.find((i) => (i.seals || []).includes(label));
+  return bySeal ? findItem(bySeal.id) : null;
+}
+
+/** The acts that make sense next for an item in this status (the ledger still decides). */
+function nextActs(item) {
+  const byStatus = {
+    held: ["item_sealed", "weighed", "custody_released", "seizure_recorded", "sample_set_aside", "seizure_notified", "lab_requested", "stored", "destroyed", "note_added"],
+    in_transit: ["custody_received", "lab_received", "note_added"],
+    at_lab: ["lab_result", "custody_released", "weighed", "note_added"],
+    stored: ["checked_out", "weighed", "custody_released", "destroyed", "note_added"],
+    checked_out: ["returned", "note_added"],
+  };
+  return byStatus[item.status] || ["note_added", "correction"];
+}
+
+async function itemScreen(label) {
+  const item = await findItem(label);
+  if (!item) return main().replaceChildren(el("h1", { text: t("item.notfound") }), el("p", { class: "code", text: label }), scanBox());
+  const history = await api.get(`/v1/items/${encodeURIComponent(item.id)}/history`).catch(() => ({ events: [] }));
+  const dl = el("dl", { class: "facts" });
+  const fact = (k, v) => dl.append(el("dt", { text: k }), el("dd", { text: v ?? "—" }));
+  fact(t("item.status"), enumLabel(item.status));
+  fact(t("item.holder"), item.holder ? `${item.holder_name || ""} (NIP ${item.holder})` : item.unit);
+  fact(t("item.seals"), (item.seals || []).join(", ") || "—");
+  fact(t("item.mass"), grams(item.net_mass_mg));
+  fact(fieldLabel("description"), item.description);
+  const acts = nextActs(item).map((type) => link(`#/record/${type}?item=${encodeURIComponent(item.id)}`, `${ctx.types[type].indonesian}`, "tile small"));
+  const events = (history.events || []).map((ev) => el("li", {},
+    el("strong", { text: `#${ev.seq} ${ev.indonesian}` }), el("br"),
+    el("span", { class: "muted", text: localTime(ev.occurred_at, ctx.zone) }), el("br"),
+    el("span", { text: ev.summary }), el("br"),
+    el("span", { class: "muted", text: (ev.signers || []).map((s) => `${enumLabel(s.role)}: ${s.name} (${s.officer})`).join("; ") })));
+  main().replaceChildren(
+    el("h1", { class: "code", text: item.id }),
+    dl,
+    el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),
+    el("h2", { text: t("item.history") }), el("ol", { class: "timeline" }, events),
+  );
+}
+
+// ---- recording an act ----
+
+function chooseAct() {
+  const types = Object.keys(ctx.types).filter((type) => type !== "ledger_genesis" && canAct(type));
+  main().replaceChildren(el("h1", { text: t("record.choose") }), el("nav", { class: "tiles" }, types.map((type) => link(`#/record/${type}`, ctx.types[type].indonesian, "tile small"))));
+}
+
+/** Whether this officer may take the acting role of `type` (the first signer row). */
+function canAct(type) {
+  const acting = ctx.types[type].signers[0];
+  return ctx.me && acting.officer_roles.some((r) => ctx.me.roles.includes(r));
+}
+
+function signersSection(type) {
+  const box = el("fieldset", { class: "signers", "data-field": "signers" }, el("legend", { text: t("form.signers") }));
+  const pickers = [];
+  ctx.types[type].signers.forEach((rule, r) => {
+    const eligible = ctx.officers.filter((o) => !o.revoked_at && rule.officer_roles.some((x) => o.roles.includes(x)));
+    const count = Math.max(rule.min, r === 0 ? 1 : 0);
+    const addPicker = (preset) => {
+      const id = `signer-${rule.role}-${pickers.filter((p) => p.role === rule.role).length}`;
+      const s = el("select", { id, "data-role": rule.role }, el("option", { value: "", text: t("form.none") }), eligible.map((o) => el("option", { value: o.id, text: `${o.name} (${o.id})`, selected: o.id === preset })));
+      box.insertBefore(el("div", { class: "field" }, el("label", { for: id, text: `${enumLabel(rule.role)}${r === 0 ? "" : ""}` }), s), addButtons[r]);
+      pickers.push({ role: rule.role, select: s });
+    };
+    const addButtons = [];
+    addButtons[r] = rule.max > count ? button(`+ ${enumLabel(rule.role)}`, () => addPicker(), "secondary small") : el("span");
+    box.append(addButtons[r]);
+    for (let i = 0; i < count; i++) addPicker(r === 0 && i === 0 ? ctx.me.id : "");
+  });
+  box.append(el("div", { class: "error", role: "alert" }));
+  const read = () => pickers.filter((p) => p.select.value).map((p) => ({ role: p.role, officer: p.select.value }));
+  return { element: box, read };
+}
+
+function commonSection() {
+  const facilities = Object.keys(ctx.facilities);
+  const facility = el("select", { id: "facility" }, facilities.map((f) => el("option", { value: f, text: ctx.facilities[f].name ? `${ctx.facilities[f].name} (${f})` : f, selected: f === ctx.me.facility })));
+  const when = el("input", { id: "occurred_at", type: "datetime-local" });
+  const zone = () => (ctx.facilities[facility.value] || {}).time_zone || ctx.zone;
+  const zoneNote = el("small", { class: "hint" });
+  const refresh = () => {
+    when.value = when.value || new Date(Date.now() + ({ WIB: 420, WITA: 480, WIT: 540 }[zone()]) * 60000).toISOString().slice(0, 16);
+    zoneNote.textContent = `${t("time.zone")}: ${zone()}`;
+  };
+  facility.onchange = refresh;
+  refresh();
+  const element = el("div", {},
+    el("div", { class: "field", "data-field": "facility" }, el("label", { for: "facility", text: fieldLabel("facility") }), facility, el("div", { class: "error" })),
+    el("div", { class: "field", "data-field": "occurred_at" }, el("label", { for: "occurred_at", text: fieldLabel("occurred_at") }), when, zoneNote, el("div", { class: "error" })));
+  const read = () => {
+    const offset = { WIB: 420, WITA: 480, WIT: 540 }[zone()];
+    return { facility: facility.value, occurred_at: new Date(Date.parse(`${when.value}:00Z`) - offset * 60000).toISOString() };
+  };
+  return { element, read };
+}
+
+function extraItems(type) {
+  if (!MULTI_ITEM_TYPES.includes(type)) return { element: null, read: () => [] };
+  const holder = el("div", { class: "extra-items" });
+  const inputs = [];
+  const add = () => {
+    const id = `extra-item-${inputs.length}`;
+    const input = el("input", { id, type: "text", autocapitalize: "characters" });
+    inputs.push(input);
+    holder.append(el("div", { class: "field", "data-field": `items-extra/${inputs.length - 1}` }, el("label", { for: id, text: `${fieldLabel("item")} ${inputs.length + 1}` }), input, el("div", { class: "error" })));
+  };
+  const element = el("fieldset", { class: "multi" }, el("legend", { text: t("form.items") }), holder, button(`+ ${fieldLabel("item")}`, add, "secondary small"));
+  return { element, read: () => inputs.map((i) => i.value.trim().toUpperCase()).filter(Boolean) };
+}
+
+function uuidv7() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  const ms = Date.now();
+  for (let i = 0; i < 6; i++) b[i] = Math.floor(ms / 2 ** (8 * (5 - i))) & 0xff;
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const h = keys.hex(b);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The items a body touches (`item`, `sample`, `items[].item`), as the ledger counts them. */
+function touched(body) {
+  const out = [];
+  if (body.item) out.push(body.item);
+  if (body.sample) out.push(body.sample);
+  for (const i of body.items || []) if (i && i.item) out.push(i.item);
+  return out;
+}
+
+async function headOf(id) {
+  try {
+    const item = await api.get(`/v1/items/${encodeURIComponent(id)}`);
+    rememberHead(id, item.head);
+    return item;
+  } catch (e) {
+    if (e instanceof api.ApiError && e.status === 404) return null;
+    if (e instanceof api.Offline) {
+      const heads = JSON.parse(localStorage.getItem(HEADS_KEY) || "{}");
+      return heads[id] ? { id, head: heads[id], seals: [] } : null;
+    }
+    throw e;
+  }
+}
+
+/** The statement text for one item: common fields, signers, `after`, then the body. */
+async function statementText(type, common, signers, body) {
+  const after = {};
+  for (const id of touched(body)) {
+    const item = await headOf(id);
+    after[id] = item ? item.head : null;
+  }
+  const statement = { type, id: uuidv7(), occurred_at: common.occurred_at, facility: common.facility, signers, after, ...body };
+  return JSON.stringify(statement);
+}
+
+async function recordScreen(type, query) {
+  if (!ctx.me) return home();
+  const params = new URLSearchParams(query || "");
+  const form = bodyForm({ ...ctx, upload }, type);
+  if (params.get("item") && form.controls.item) form.controls.item.set(params.get("item"));
+  const common = commonSection();
+  const signers = signersSection(type);
+  const extra = extraItems(type);
+  const go = button(t("form.submit"), () => submitAct(type, form, common, signers, extra, go), "primary");
+  main().replaceChildren(
+    el("h1", { text: ctx.types[type].indonesian }),
+    el("p", { class: "muted", text: ctx.types[type].english }),
+    el("form", { id: "act", "data-type": type, onsubmit: (e) => e.preventDefault() }, common.element, form.element, extra.element, signers.element, el("div", { class: "form-errors", role: "alert" }), go),
+  );
+}
+
+async function upload(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const digest = `sha256:${keys.hex(await crypto.subtle.digest("SHA-256", bytes))}`;
+  await api.putBlob(`/v1/blobs/${digest}`, bytes, file.type || "application/octet-stream");
+  return digest;
+}
+
+async function submitAct(type, form, common, signers, extra, go) {
+  const formEl = document.getElementById("act");
+  go.disabled = true;
+  try {
+    const { body, errors } = await form.read();
+    const who = signers.read();
+    if (!who.length) errors.push({ path: "signers", message: t("form.required") });
+    if (errors.length) return showErrors(formEl, errors), say("bad", t("form.error"));
+    const c = common.read();
+    const bodies = [body];
+    for (const id of extra.read()) bodies.push(await bodyForItem(body, id));
+    const texts = [];
+    for (const b of bodies) texts.push(await statementText(type, c, who, b));
+    const envelopes = [];
+    for (const text of texts) envelopes.push(await keys.envelopeOf(ctx.key, text));
+    const others = who.some((s) => s.officer !== ctx.me.id);
+    if (others) return await startDrafts(envelopes);
+    await recordAll(envelopes, formEl);
+  } catch (e) {
+    showErrors(formEl, [{ path: (e.field || "").replace(/^\//, ""), message: e.message }]);
+    say("bad", `${t("result.refused")}: ${e.message}`);
+  } finally {
+    go.disabled = false;
+  }
+}
+
+/** The body for a further item of a several-item act: the same, with that item's own seals. */
+async function bodyForItem(body, id) {
+  const item = await headOf(id);
+  const out = { ...body, item: id };
+  for (const [field, from] of Object.entries(PER_ITEM_FROM_STATE)) if (field in body && item) out[field] = from(item);
+  return out;
+}
+
+async function recordAll(envelopes, formEl) {
+  const receipts = [];
+  for (const envelope of envelopes) {
+    try {
+      receipts.push(await api.submitEnvelope(envelope));
+    } catch (e) {
+      if (!(e instanceof api.Offline)) throw e;
+      for (const rest of envelopes.slice(receipts.length)) await api.queue(rest, JSON.parse(new TextDecoder().decode(keys.unb64(rest.payload))).type);
+      main().replaceChildren(el("p", { class: "flash warn", id: "result", text: t("result.queued") }), link("#/outbox", t("nav.outbox")));
+      return;
+    }
+  }
+  for (const r of receipts) for (const [id, head] of Object.entries(r.heads || {})) rememberHead(id, head);
+  showReceipts(receipts);
+}
+
+function showReceipts(receipts) {
+  main().replaceChildren(el("div", { id: "result" }, receipts.map((r) => el("p", { class: "flash good", text: `${r.duplicate ? t("result.already") : t("result.recorded")} ${r.seq}` }))), link("#/", t("nav.home"), "tile"));
+}
+
+async function startDrafts(envelopes) {
+  const ids = [];
+  for (const envelope of envelopes) {
+    const draft = await api.post("/v1/drafts", envelope, false);
+    ids.push(draft.id);
+  }
+  location.hash = `#/draft/${ids.join(",")}`;
+}
+
+// ---- drafts: co-signing ----
+
+async function draftsScreen() {
+  const drafts = await api.get("/v1/drafts");
+  const list = Array.isArray(drafts) ? drafts : drafts.drafts || [];
+  main().replaceChildren(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type]?.indonesian || d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
+}
+
+function statementView(statement) {
+  const dl = el("dl", { class: "facts" });
+  for (const [k, v] of Object.entries(statement)) {
+    if (["after", "signers", "id"].includes(k)) continue;
+    const shown = k.endsWith("_mg") ? grams(v) : k === "occurred_at" ? localTime(v, ctx.zone) : typeof v === "object" ? JSON.stringify(v) : typeof v === "boolean" ? t(v ? "form.yes" : "form.no") : enumLabel(String(v));
+    dl.append(el("dt", { text: fieldLabel(k) }), el("dd", { text: shown }));
+  }
+  return dl;
+}
+
+async function draftScreen(idList) {
+  const ids = idList.split(",");
+  const drafts = [];
+  for (const id of ids) drafts.push(await api.get(`/v1/drafts/${encodeURIComponent(id)}`));
+  const mine = (d) => d.signers.find((s) => s.officer === ctx.me.id);
+  const shareUrl = `${location.origin}/#/draft/${ids.join(",")}`;
+  const sections = drafts.map((d) => el("section", { class: "draft", "data-draft": d.id },
+    el("h2", { text: `${ctx.types[d.type].indonesian}` }),
+    el("h3", { text: t("draft.what") }), statementView(d.statement),
+    el("ul", { class: "signers" }, d.signers.map((s) => el("li", { class: s.signed ? "signed" : "waiting", text: `${enumLabel(s.role)}: ${s.name || s.officer} — ${s.signed ? t("draft.signed") : s.declined ? `${t("draft.declined")}: ${s.declined.reason}` : t("draft.missing")}` }))),
+    d.stale && d.stale.length ? el("p", { class: "flash warn", text: t("draft.stale") }) : null));
+  const needMe = drafts.some((d) => mine(d) && !mine(d).signed);
+  const complete = drafts.every((d) => d.complete);
+  const reason = el("input", { id: "decline-reason", type: "text", placeholder: fieldLabel("reason") });
+  main().replaceChildren(
+    el("h1", { text: t("nav.drafts") }),
+    sections,
+    needMe ? button(t("draft.sign"), () => signDrafts(drafts, idList), "primary") : null,
+    needMe ? el("details", {}, el("summary", { text: t("draft.decline") }), el("label", { for: "decline-reason", text: fieldLabel("reason") }), reason, button(t("draft.decline"), () => declineDrafts(drafts, reason.value, idList), "secondary")) : null,
+    complete ? button(t("draft.submit"), () => submitDrafts(drafts), "primary") : null,
+    el("p", { text: t("result.draft") }), el("p", { class: "code small" }, link(shareUrl, shareUrl)),
+    el("img", { class: "qr", alt: shareUrl, src: `/app/qr.svg?t=${encodeURIComponent(shareUrl)}` }),
+  );
+}
+
+async function signDrafts(drafts, idList) {
+  for (const d of drafts) {
+    const signed = await keys.signEnvelope(ctx.key, d.envelope);
+    const mine = signed.signatures.find((s) => s.keyid === ctx.key.keyid);
+    await api.post(`/v1/drafts/${encodeURIComponent(d.id)}/signatures`, mine, false);
+  }
+  await draftScreen(idList);
+}
+
+async function declineDrafts(drafts, reason, idList) {
+  for (const d of drafts) await api.post(`/v1/drafts/${encodeURIComponent(d.id)}/decline`, { reason });
+  await draftScreen(idList);
+}
+
+async function submitDrafts(drafts) {
+  const receipts = [];
+  for (const d of drafts) receipts.push(await api.post(`/v1/drafts/${encodeURIComponent(d.id)}/submit`, {}));
+  showReceipts(receipts);
+}
+
+// ---- outbox ----
+
+async function outboxScreen() {
+  const entries = await api.queued();
+  main().replaceChildren(
+    el("h1", { text: t("nav.outbox") }),
+    entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary]?.indonesian || e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${e.error}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
+    button(t("outbox.send"), async () => {
+      const results = await api.flush();
+      await outboxScreen();
+      if (results.length) main().prepend(...results.map((r) => el("p", { class: r.error ? "flash bad" : "flash good", text: r.error ? r.error : `${t("result.recorded")} ${r.receipt.seq}` })));
+    }, "primary"),
+  );
+}
+
+// ---- the administrator's enrollment requests ----
+
+async function requestsScreen() {
+  const answer = await api.get("/v1/enrollment-requests");
+  const list = (Array.isArray(answer) ? answer : answer.requests || []).filter((r) => (r.status || "pending") === "pending");
+  main().replaceChildren(
+    el("h1", { text: t("nav.requests") }),
+    list.length ? el("ul", { class: "list" }, list.map((r) => el("li", { "data-code": r.code },
+      el("strong", { class: "code", text: r.code }), el("br"),
+      `${r.officer.name} (${r.officer.id}) · ${r.officer.unit} · ${r.officer.roles.map(enumLabel).join(", ")} · ${r.facility}`, el("br"),
+      button(t("requests.approve"), () => approve(r), "primary small"),
+      button(t("requests.reject"), async () => (await api.del(`/v1/enrollment-requests/${r.code}`), requestsScreen()), "secondary small")))) : el("p", { text: t("requests.none") }),
+  );
+}
+
+async function approve(request) {
+  const statement = {
+    type: "officer_enrolled",
+    id: uuidv7(),
+    occurred_at: new Date().toISOString(),
+    facility: request.facility,
+    signers: [{ role: "admin", officer: ctx.me.id }],
+    after: {},
+    officer: { ...request.officer, public_key: request.public_key },
+  };
+  try {
+    const receipt = await api.submitEnvelope(await keys.envelopeOf(ctx.key, JSON.stringify(statement)));
+    say("good", `${t("result.recorded")} ${receipt.seq}`);
+  } catch (e) {
+    say("bad", `${t("result.refused")}: ${e.message}`);
+  }
+  await requestsScreen();
+}
+
+boot().catch((e) => say("bad", e.message));

@@ -1,0 +1,272 @@
+//! The officers' workbench (`custody serve` at `/`): the page, its small plain JavaScript modules,
+//! its style sheet, its service worker and its word catalogues, all embedded in the binary so
+//! nothing is fetched from anywhere but the server's own origin. Also the two descriptions the
+//! page builds its forms from — the statement schemas exactly as the parser uses them, and who
+//! must sign each type (`TYPE_RULES`) — and a QR code maker for enrollment codes and draft links.
+//! It holds no business rule and never signs: keys live in the officer's browser, and everything
+//! the page records goes through the same `/v1/` routes as the command line.
+
+use crate::domain::rules::type_rule;
+use crate::format::statement::{COMMON_SCHEMA, StatementType};
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+
+/// The page's only sources are its own origin: no CDN, no inline script, no framing. `blob:` and
+/// `data:` images are the photos the officer just took and the QR codes the page shows.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// A QR code holds at most this many bytes of text here: an enrollment code or a draft link is
+/// under 200; the bound stops the route from being used to render anything large.
+pub const QR_TEXT_BYTES_MAX: usize = 512;
+
+/// One embedded file: its name under `/app/`, its media type and its bytes.
+struct Asset {
+    name: &'static str,
+    media_type: &'static str,
+    body: &'static str,
+}
+
+macro_rules! assets {
+    ($($name:literal => $media:literal,)*) => {
+        /// Every file of the workbench, embedded at build time.
+        const ASSETS: &[Asset] = &[$(Asset {
+            name: $name,
+            media_type: $media,
+            body: include_str!(concat!("assets/", $name)),
+        }),*];
+    };
+}
+
+assets! {
+    "index.html" => "text/html; charset=utf-8",
+    "app.css" => "text/css; charset=utf-8",
+    "app.js" => "text/javascript; charset=utf-8",
+    "keys.js" => "text/javascript; charset=utf-8",
+    "api.js" => "text/javascript; charset=utf-8",
+    "forms.js" => "text/javascript; charset=utf-8",
+    "i18n.js" => "text/javascript; charset=utf-8",
+    "scan.js" => "text/javascript; charset=utf-8",
+    "id.json" => "application/json",
+    "en.json" => "application/json",
+    "sw.js" => "text/javascript; charset=utf-8",
+    "icon.svg" => "image/svg+xml",
+    "manifest.webmanifest" => "application/manifest+json",
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The embedded text of the asset `name` (`id.json`, `app.js`, …), for tests and the service
+/// worker's list.
+pub fn asset(name: &str) -> Option<&'static str> {
+    ASSETS.iter().find(|a| a.name == name).map(|a| a.body)
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The names of every embedded asset.
+pub fn asset_names() -> Vec<&'static str> {
+    ASSETS.iter().map(|a| a.name).collect()
+}
+
+/// The workbench's routes, merged beside the API by the server.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new()
+        .route("/", get(index))
+        .route("/sw.js", get(service_worker))
+        .route("/app/schemas.json", get(schemas))
+        .route("/app/types.json", get(types))
+        .route("/app/qr.svg", get(qr))
+        .route("/app/{name}", get(app_file))
+}
+
+fn page(
+    status: StatusCode,
+    media_type: &'static str,
+    body: impl Into<axum::body::Body>,
+) -> Response {
+    let mut response = (status, body.into()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    // The service worker keeps its own copy for offline use; the browser's cache must not hold an
+    // old page after the server is upgraded.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn index() -> Response {
+    app_file(Path("index.html".to_owned())).await
+}
+
+async fn service_worker() -> Response {
+    let mut response = app_file(Path("sw.js".to_owned())).await;
+    // The worker lives under `/` so that it may control the page at `/`.
+    response
+        .headers_mut()
+        .insert("service-worker-allowed", HeaderValue::from_static("/"));
+    response
+}
+
+async fn app_file(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(a) => page(StatusCode::OK, a.media_type, a.body),
+        None => page(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            format!("tidak ada / not found: /app/{}", name.escape_debug()),
+        ),
+    }
+}
+
+/// `{"common": …, "types": {type: schema}}`: the schemas the statement parser validates with, so
+/// a form built from them cannot ask for anything the ledger would refuse for its shape. Joined
+/// from the embedded texts rather than re-serialised, so each schema keeps its order of fields
+/// (the order the form shows them in).
+pub fn schemas_text() -> &'static str {
+    static SCHEMAS: OnceLock<String> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let types: Vec<String> = StatementType::ALL
+            .iter()
+            .map(|t| format!("{:?}:{}", t.as_str(), t.schema_text()))
+            .collect();
+        format!(
+            "{{\"common\":{COMMON_SCHEMA},\"types\":{{{}}}}}",
+            types.join(",")
+        )
+    })
+}
+
+async fn schemas() -> Response {
+    page(StatusCode::OK, "application/json", schemas_text())
+}
+
+/// Per statement type: its Indonesian and English names and who must sign it (role, how many,
+/// which officer roles may fill it), from `TYPE_RULES`, the table the ledger enforces.
+pub fn types_json() -> Value {
+    let types: Map<String, Value> = StatementType::ALL
+        .iter()
+        .map(|&t| {
+            let signers: Vec<Value> = type_rule(t)
+                .signers
+                .iter()
+                .map(|s| {
+                    json!({
+                        "role": s.role.as_str(),
+                        "min": s.min,
+                        "max": s.max,
+                        "officer_roles": s.officer_roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let entry = json!({
+                "indonesian": t.indonesian(),
+                "english": crate::app::templates::english(t),
+                "signers": signers,
+            });
+            (t.as_str().to_owned(), entry)
+        })
+        .collect();
+    Value::Object(types)
+}
+
+async fn types() -> Response {
+    page(StatusCode::OK, "application/json", types_json().to_string())
+}
+
+#[derive(Debug, Deserialize)]
+struct QrQuery {
+    t: String,
+}
+
+async fn qr(Query(q): Query<QrQuery>) -> Response {
+    if q.t.is_empty() || q.t.len() > QR_TEXT_BYTES_MAX {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            format!(
+                "`t`: 1–{QR_TEXT_BYTES_MAX} byte teks / bytes of text ({} given)",
+                q.t.len()
+            ),
+        );
+    }
+    match qrcode::QrCode::with_error_correction_level(q.t.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            page(StatusCode::OK, "image/svg+xml", svg)
+        }
+        Err(e) => page(
+            StatusCode::BAD_REQUEST,
+            "text/plain; charset=utf-8",
+            format!("`t`: tidak dapat dibuat QR / cannot be a QR code: {e}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_statement_schema_is_served_and_parses() {
+        let s: Value = serde_json::from_str(schemas_text()).expect("the joined schemas are JSON");
+        assert!(s["common"]["$defs"].is_object());
+        for t in StatementType::ALL {
+            assert!(
+                s["types"][t.as_str()]["properties"].is_object(),
+                "{} has no schema in /app/schemas.json",
+                t.as_str()
+            );
+        }
+    }
+
+    /// The service worker keeps every file the page needs, so the workbench opens offline.
+    #[test]
+    fn the_service_worker_keeps_every_asset() {
+        let sw = asset("sw.js").expect("sw.js is embedded");
+        for name in asset_names() {
+            if name == "index.html" || name == "sw.js" {
+                continue;
+            }
+            assert!(
+                sw.contains(&format!("\"/app/{name}\"")),
+                "sw.js does not keep /app/{name}"
+            );
+        }
+        assert!(sw.contains("\"/app/schemas.json\"") && sw.contains("\"/app/types.json\""));
+    }
+
+    #[test]
+    fn every_type_names_its_signers() {
+        let t = types_json();
+        assert_eq!(
+            t["weighed"]["signers"][0]["role"], "weigher",
+            "the acting role comes first"
+        );
+        for kind in StatementType::ALL {
+            assert!(
+                !t[kind.as_str()]["signers"]
+                    .as_array()
+                    .map_or(true, Vec::is_empty)
+            );
+        }
+    }
+}
