@@ -264,14 +264,10 @@ async function findItem(label) {
 
 /** The acts that make sense next for an item in this status (the ledger still decides). */
 function nextActs(item) {
-  const byStatus = {
-    held: ["item_sealed", "weighed", "custody_released", "seizure_recorded", "sample_set_aside", "seizure_notified", "lab_requested", "stored", "destroyed", "note_added"],
-    in_transit: ["custody_received", "lab_received", "note_added"],
-    at_lab: ["lab_result", "custody_released", "weighed", "note_added"],
-    stored: ["checked_out", "weighed", "custody_released", "destroyed", "note_added"],
-    checked_out: ["returned", "note_added"],
-  };
-  return byStatus[item.status] || ["note_added", "correction"];
+  if (item.status === "in_transit") return ["custody_received", "lab_received", "note_added"];
+  if (item.status !== "held") return ["note_added", "correction"];
+  const acts = ["item_sealed", "weighed", "custody_released", "seizure_recorded", "sample_set_aside", "seizure_notified", "lab_requested", "stored", "checked_out", "returned", "destroyed", "note_added"];
+  return item.lab ? ["lab_result", ...acts] : acts;
 }
 
 async function itemScreen(label) {

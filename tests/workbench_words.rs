@@ -1,0 +1,114 @@
+//! The workbench's word catalogues (`src/edge/web/assets/id.json` and `en.json`) against the
+//! schemas: every field of every statement type, every enumerated value, every item status and
+//! every officer and signer role has a label in both languages, and neither catalogue has a word
+//! the other lacks. The browser test (tests/workbench.rs) then finds a labelled control for each
+//! field; this one finds the gaps without a browser.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn catalogue(lang: &str) -> BTreeMap<String, String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/edge/web/assets/{lang}.json"));
+    let text = std::fs::read_to_string(&path).expect("catalogue is readable");
+    serde_json::from_str(&text).expect("catalogue is a JSON object of strings")
+}
+
+/// Every property name and every `enum`/`const` value anywhere in the schemas.
+fn schema_words() -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut fields, mut values) = (BTreeSet::new(), BTreeSet::new());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+    for entry in std::fs::read_dir(dir).expect("schemas/ is readable") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "openapi.json") {
+            continue;
+        }
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read"))
+            .expect("schema is JSON");
+        walk(&v, &mut fields, &mut values);
+    }
+    (fields, values)
+}
+
+fn walk(v: &Value, fields: &mut BTreeSet<String>, values: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::Object(props)) = map.get("properties") {
+                fields.extend(props.keys().cloned());
+            }
+            if let Some(Value::Array(list)) = map.get("enum") {
+                values.extend(list.iter().filter_map(Value::as_str).map(str::to_owned));
+            }
+            map.values().for_each(|x| walk(x, fields, values));
+        }
+        Value::Array(list) => list.iter().for_each(|x| walk(x, fields, values)),
+        _ => {}
+    }
+}
+
+#[test]
+fn both_catalogues_have_the_same_words() {
+    let (id, en) = (catalogue("id"), catalogue("en"));
+    let only_id: Vec<_> = id.keys().filter(|k| !en.contains_key(*k)).collect();
+    let only_en: Vec<_> = en.keys().filter(|k| !id.contains_key(*k)).collect();
+    assert!(only_id.is_empty(), "in id.json only: {only_id:?}");
+    assert!(only_en.is_empty(), "in en.json only: {only_en:?}");
+    let empty: Vec<_> = id
+        .iter()
+        .chain(&en)
+        .filter(|(_, v)| v.trim().is_empty())
+        .collect();
+    assert!(empty.is_empty(), "empty words: {empty:?}");
+}
+
+#[test]
+fn every_schema_field_and_value_has_a_label_in_both_languages() {
+    let (fields, values) = schema_words();
+    assert!(
+        fields.len() > 100 && values.len() > 80,
+        "the walk found the schemas' words"
+    );
+    for lang in ["id", "en"] {
+        let words = catalogue(lang);
+        let missing: Vec<String> = fields
+            .iter()
+            .map(|f| format!("field.{f}"))
+            .chain(values.iter().map(|v| format!("enum.{v}")))
+            .filter(|k| !words.contains_key(k))
+            .collect();
+        assert!(missing.is_empty(), "{lang}.json lacks {missing:?}");
+    }
+}
+
+#[test]
+fn every_item_status_has_a_label() {
+    for lang in ["id", "en"] {
+        let words = catalogue(lang);
+        for s in custody::Status::ALL {
+            assert!(
+                words.contains_key(&format!("enum.{}", s.as_str())),
+                "{lang}.json lacks the status {}",
+                s.as_str()
+            );
+        }
+    }
+}
+
+/// Indonesian is the default, so its words must not simply be the English ones copied: at most a
+/// few proper names and abbreviations (BNN, BPOM, WIB, NIK, …) are the same in both.
+#[test]
+fn the_indonesian_catalogue_is_not_the_english_one() {
+    let (id, en) = (catalogue("id"), catalogue("en"));
+    let same: Vec<_> = id
+        .iter()
+        .filter(|(k, v)| en.get(*k) == Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    assert!(
+        same.len() * 10 < id.len(),
+        "{} of {} words are the same in both: {same:?}",
+        same.len(),
+        id.len()
+    );
+}
