@@ -154,6 +154,37 @@ fn signer<'a>(view: &'a Value, officer: &str) -> &'a Value {
         .expect("the officer is a signer")
 }
 
+/// Posts gate officer A's partly signed find as a draft and checks its view, then that gate
+/// officer B finds it among their drafts and reads it.
+fn posted_and_seen_by_the_second_signer(f: &Fixture, server: &Server, envelope: &Value, id: &str) {
+    let (status, view) = call(server, "POST", "/v1/drafts", None, Some(envelope));
+    assert_eq!(status, 201, "{view}");
+    assert_eq!(view["id"], id);
+    assert_eq!(view["type"], "contraband_found");
+    assert_eq!(view["complete"], false);
+    assert_eq!(
+        view["missing"],
+        json!([{"role": "witness", "officer": GATE_B}])
+    );
+    assert_eq!(signer(&view, GATE_A)["signed"], true);
+    assert_eq!(signer(&view, GATE_A)["name"], "Petugas Uji");
+    assert_eq!(view["statement"]["item"], ITEM);
+
+    // The second officer finds it waiting for them, and reads it.
+    let (status, list) = call(server, "GET", "/v1/drafts", Some(&f.key("gate-b")), None);
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    let (status, seen) = call(
+        server,
+        "GET",
+        &format!("/v1/drafts/{id}"),
+        Some(&f.key("gate-b")),
+        None,
+    );
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["envelope"], view["envelope"]);
+}
+
 #[test]
 fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     let f = fixture();
@@ -168,32 +199,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     let size = f.size();
     let server = Server::on_port_zero(&f.ledger);
 
-    let (status, view) = call(&server, "POST", "/v1/drafts", None, Some(&envelope));
-    assert_eq!(status, 201, "{view}");
-    assert_eq!(view["id"], id);
-    assert_eq!(view["type"], "contraband_found");
-    assert_eq!(view["complete"], false);
-    assert_eq!(
-        view["missing"],
-        json!([{"role": "witness", "officer": GATE_B}])
-    );
-    assert_eq!(signer(&view, GATE_A)["signed"], true);
-    assert_eq!(signer(&view, GATE_A)["name"], "Petugas Uji");
-    assert_eq!(view["statement"]["item"], ITEM);
-
-    // The second officer finds it waiting for them, and reads it.
-    let (status, list) = call(&server, "GET", "/v1/drafts", Some(&f.key("gate-b")), None);
-    assert_eq!(status, 200, "{list}");
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
-    let (status, seen) = call(
-        &server,
-        "GET",
-        &format!("/v1/drafts/{id}"),
-        Some(&f.key("gate-b")),
-        None,
-    );
-    assert_eq!(status, 200, "{seen}");
-    assert_eq!(seen["envelope"], view["envelope"]);
+    posted_and_seen_by_the_second_signer(&f, &server, &envelope, &id);
 
     // Not complete: submitting names who must still sign, and records nothing.
     let (status, e) = call(
@@ -357,50 +363,8 @@ fn a_draft_whose_item_moved_on_is_stale_and_a_decline_is_shown() {
     assert_eq!(view["stale"], json!([]));
     let id = view["id"].as_str().expect("id").to_owned();
 
-    // Gate officer B declines, signed; an outsider may not.
-    let path = format!("/v1/drafts/{id}/decline");
-    let reason = json!({"reason": "Segel belum terpasang saat saya tiba"});
-    let (status, e) = call(
-        &server,
-        "POST",
-        &path,
-        Some(&f.key("outsider")),
-        Some(&reason),
-    );
-    assert_eq!(status, 403, "{e}");
-    let (status, e) = call(&server, "POST", &path, None, Some(&reason));
-    assert_eq!(status, 401, "{e}");
-    let (status, view) = call(
-        &server,
-        "POST",
-        &path,
-        Some(&f.key("gate-b")),
-        Some(&reason),
-    );
-    assert_eq!(status, 200, "{view}");
-    assert_eq!(
-        signer(&view, GATE_B)["declined"]["reason"],
-        reason["reason"]
-    );
-    assert!(signer(&view, GATE_A).get("declined").is_none());
-
-    // Another act on the item is recorded: the draft's `after` is no longer the head.
-    // Without `after`, so that `--fill-after` names the item's head now.
-    let note = json!({
-        "type": "note_added",
-        "facility": FACILITY,
-        "signers": [{"role": "author", "officer": GATE_A}],
-        "item": ITEM,
-        "text": "Barang dipindahkan ke lemari B"
-    });
-    let note = f.write("note.json", note.to_string().as_bytes());
-    let out = custody()
-        .args(["record", "--server", &server.url, "--fill-after", "--key"])
-        .arg(f.key("gate-a"))
-        .arg(&note)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "{}", stderr_of(&out));
+    let reason = declined_by_gate_b(&f, &server, &id);
+    record_a_note(&f, &server);
     let (status, view) = call(
         &server,
         "GET",
@@ -429,6 +393,54 @@ fn a_draft_whose_item_moved_on_is_stale_and_a_decline_is_shown() {
     assert_eq!(status, 200, "{gone}");
     let (status, _) = call(&server, "GET", &draft, Some(&f.key("gate-a")), None);
     assert_eq!(status, 404);
+}
+
+/// Gate officer B declines the draft `id`, signed (an outsider and an unsigned request may
+/// not); returns the reason sent.
+fn declined_by_gate_b(f: &Fixture, server: &Server, id: &str) -> Value {
+    // Gate officer B declines, signed; an outsider may not.
+    let path = format!("/v1/drafts/{id}/decline");
+    let reason = json!({"reason": "Segel belum terpasang saat saya tiba"});
+    let (status, e) = call(
+        server,
+        "POST",
+        &path,
+        Some(&f.key("outsider")),
+        Some(&reason),
+    );
+    assert_eq!(status, 403, "{e}");
+    let (status, e) = call(server, "POST", &path, None, Some(&reason));
+    assert_eq!(status, 401, "{e}");
+    let (status, view) = call(server, "POST", &path, Some(&f.key("gate-b")), Some(&reason));
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        signer(&view, GATE_B)["declined"]["reason"],
+        reason["reason"]
+    );
+    assert!(signer(&view, GATE_A).get("declined").is_none());
+
+    reason
+}
+
+/// Records another act on the item, through the server, by gate officer A.
+fn record_a_note(f: &Fixture, server: &Server) {
+    // Another act on the item is recorded: the draft's `after` is no longer the head.
+    // Without `after`, so that `--fill-after` names the item's head now.
+    let note = json!({
+        "type": "note_added",
+        "facility": FACILITY,
+        "signers": [{"role": "author", "officer": GATE_A}],
+        "item": ITEM,
+        "text": "Barang dipindahkan ke lemari B"
+    });
+    let note = f.write("note.json", note.to_string().as_bytes());
+    let out = custody()
+        .args(["record", "--server", &server.url, "--fill-after", "--key"])
+        .arg(f.key("gate-a"))
+        .arg(&note)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

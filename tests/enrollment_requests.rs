@@ -90,6 +90,35 @@ fn request(f: &Fixture, officer: &str, key: &str, pop_key: &str) -> Value {
     })
 }
 
+/// The request `code` is listed and read by the administrator, and by no one else; returns its
+/// path.
+fn listed_for_administrators_only(f: &Fixture, server: &Server, code: &str) -> String {
+    let admin = f.key("admin");
+    // Only an administrator reads them.
+    let (status, list) = call(server, "GET", "/v1/enrollment-requests", Some(&admin), None);
+    assert_eq!(status, 200, "{list}");
+    let list = list.as_array().expect("a list").clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["code"], code);
+    assert_eq!(list[0]["status"], "pending");
+    assert_eq!(list[0]["officer"]["name"], "Rina Kartika");
+    let (status, e) = call(
+        server,
+        "GET",
+        "/v1/enrollment-requests",
+        Some(&f.key("gate-a")),
+        None,
+    );
+    assert_eq!(status, 403, "{e}");
+    let one = format!("/v1/enrollment-requests/{code}");
+    let (status, e) = call(server, "GET", &one, Some(&f.key("gate-a")), None);
+    assert_eq!(status, 403, "{e}");
+    let (status, e) = call(server, "GET", &one, None, None);
+    assert_eq!(status, 401, "{e}");
+
+    one
+}
+
 #[test]
 fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled() {
     let f = Fixture::new();
@@ -122,33 +151,7 @@ fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled(
     );
     assert_eq!((status, &again["code"]), (201, &json!(code)), "{again}");
 
-    // Only an administrator reads them.
-    let (status, list) = call(
-        &server,
-        "GET",
-        "/v1/enrollment-requests",
-        Some(&admin),
-        None,
-    );
-    assert_eq!(status, 200, "{list}");
-    let list = list.as_array().expect("a list").clone();
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["code"], code);
-    assert_eq!(list[0]["status"], "pending");
-    assert_eq!(list[0]["officer"]["name"], "Rina Kartika");
-    let (status, e) = call(
-        &server,
-        "GET",
-        "/v1/enrollment-requests",
-        Some(&f.key("gate-a")),
-        None,
-    );
-    assert_eq!(status, 403, "{e}");
-    let one = format!("/v1/enrollment-requests/{code}");
-    let (status, e) = call(&server, "GET", &one, Some(&f.key("gate-a")), None);
-    assert_eq!(status, 403, "{e}");
-    let (status, e) = call(&server, "GET", &one, None, None);
-    assert_eq!(status, 401, "{e}");
+    let one = listed_for_administrators_only(&f, &server, &code);
 
     // The administrator enrolls the officer with an ordinary officer_enrolled.
     let out = custody()
