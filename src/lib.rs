@@ -41,7 +41,7 @@ pub use app::ledger::{AppendError, InclusionProofView, Ledger, Receipt, ReceiptV
 pub use app::reads::{Holder, Reads};
 /// Bringing a ledger of an older storage layout to this one (`custody upgrade`).
 pub use app::upgrade::{UpgradeReport, upgrade};
-pub use app::{bundle, casefile, compose, names, queries, verify};
+pub use app::{bundle, casefile, compose, drafts, enrollment_requests, names, queries, verify};
 pub use storage::store::{LedgerStore, splitmix64};
 
 /// The log store contract and its implementations, which one conformance suite runs against

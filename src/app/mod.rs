@@ -1,6 +1,7 @@
 //! Application: the use-cases — the ledger's write path and opening, verification, export,
 //! queries, case files and bundles, composing statements, the demo, the doctor, the storage
-//! layout upgrade, re-founding, the subject register's use-cases, the benchmarks and the TLS
+//! layout upgrade, re-founding, the subject register's use-cases, drafts being co-signed and
+//! enrollment requests (both kept beside the log, never in it), the benchmarks and the TLS
 //! certificates of `custody serve` (`tls`).
 //! No HTTP, no terminal output.
 
@@ -11,6 +12,8 @@ pub mod ceilings;
 pub mod compose;
 pub mod demo;
 pub mod doctor;
+pub mod drafts;
+pub mod enrollment_requests;
 pub mod erasure;
 pub mod export;
 pub mod import;

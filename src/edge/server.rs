@@ -8,6 +8,8 @@
 //! on the worker.
 
 use crate::app::casefile::Scope;
+use crate::app::drafts::Drafts;
+use crate::app::enrollment_requests::EnrollmentRequests;
 use crate::app::export::{self, TileRef};
 use crate::app::ledger::Ledger;
 use crate::app::log::{LogReads, Writes};
@@ -29,7 +31,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -205,6 +207,10 @@ struct HttpStats {
 
 struct App {
     ledger: Arc<Ledger>,
+    /// Statements being co-signed, beside the log (`app::drafts`).
+    drafts: Drafts,
+    /// New officers' requests to be enrolled, beside the log (`app::enrollment_requests`).
+    enrollments: EnrollmentRequests,
     clock: Arc<dyn Clock>,
     public_names: PublicNames,
     nonces: Nonces,
@@ -559,6 +565,190 @@ async fn get_subject(
     })
     .await?;
     Ok(json_response(StatusCode::OK, &view))
+}
+
+// ---- handlers: drafts and enrollment requests (beside the log, never in it) ----
+
+/// `POST /v1/drafts`: an envelope with at least one signature by a named signer; 201 with the
+/// draft view when new, 200 when its signatures were merged into the draft of the same id.
+async fn post_draft(State(app): State<Shared>, request: Request) -> ApiResult {
+    let body = json_body(request, "a draft (a DSSE envelope)").await?;
+    let shared = Arc::clone(&app);
+    let (new, view) = blocking(move || Ok(shared.drafts.post(&shared.ledger, &body)?)).await?;
+    let status = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(status, &view))
+}
+
+async fn get_drafts(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let list = blocking(move || Ok(shared.drafts.list(&shared.ledger, reader.officer())?)).await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn get_draft(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let view =
+        blocking(move || Ok(shared.drafts.get(&shared.ledger, &id, reader.officer())?)).await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn delete_draft(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let id = blocking(move || Ok(shared.drafts.discard(&id, reader.officer())?)).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"id": id, "discarded": true}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignatureBody {
+    keyid: String,
+    sig: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    reason: String,
+}
+
+/// A small JSON body of a draft route, refused with the field and the shape it must have.
+fn small_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            Class::Malformed,
+            format!(
+                "isi permintaan harus / the body must be {shape}: {}",
+                crate::format::statement::json_problem(&e)
+            ),
+        )
+        .field("body")
+    })
+}
+
+/// `POST /v1/drafts/{id}/signatures`: `{keyid, sig}`, a named signer's signature over PAE of the
+/// draft's payload.
+async fn post_draft_signature(
+    State(app): State<Shared>,
+    ApiPath(id): ApiPath<String>,
+    request: Request,
+) -> ApiResult {
+    let body = json_body(request, "a signature {keyid, sig}").await?;
+    let sig: SignatureBody = small_body(&body, "{\"keyid\": …, \"sig\": base64}")?;
+    let shared = Arc::clone(&app);
+    let view = blocking(move || {
+        Ok(shared
+            .drafts
+            .sign(&shared.ledger, &id, &sig.keyid, &sig.sig)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+/// `POST /v1/drafts/{id}/decline`: signed by the declining signer; `{reason}`.
+async fn post_draft_decline(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+    request: Request,
+) -> ApiResult {
+    let body = json_body(request, "a decline {reason}").await?;
+    let decline: DeclineBody = small_body(&body, "{\"reason\": …}")?;
+    let shared = Arc::clone(&app);
+    let view = blocking(move || {
+        let at = shared.ledger.now();
+        Ok(shared
+            .drafts
+            .decline(&shared.ledger, &id, reader.officer(), &decline.reason, at)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+/// `POST /v1/drafts/{id}/submit`: records the complete draft as `POST /v1/statements` would
+/// (the same `Writes::submit`), answers its receipt and removes the draft.
+async fn post_draft_submit(State(app): State<Shared>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let view = blocking(move || Ok(shared.drafts.submit(&shared.ledger, &id)?)).await?;
+    let status = if view.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok(json_response(status, &view))
+}
+
+/// `POST /v1/enrollment-requests`: unauthenticated (the officer has no enrolled key yet); the
+/// proof of possession stands for the signature. Answers the request's code.
+async fn post_enrollment_request(State(app): State<Shared>, request: Request) -> ApiResult {
+    let body = json_body(request, "an enrollment request").await?;
+    let shared = Arc::clone(&app);
+    let code = blocking(move || {
+        let now = shared.ledger.now();
+        Ok(shared
+            .enrollments
+            .post(&shared.ledger.state(), &body, now)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::CREATED, &json!({"code": code})))
+}
+
+async fn get_enrollment_requests(State(app): State<Shared>, Signed(reader): Signed) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let list = blocking(move || {
+        Ok(shared
+            .enrollments
+            .list(&shared.ledger.state(), reader.officer())?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
+async fn get_enrollment_request(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let view = blocking(move || {
+        Ok(shared
+            .enrollments
+            .get(&shared.ledger.state(), reader.officer(), &code)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &view))
+}
+
+async fn delete_enrollment_request(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult {
+    let shared = Arc::clone(&app);
+    let code = blocking(move || {
+        Ok(shared
+            .enrollments
+            .reject(&shared.ledger.state(), reader.officer(), &code)?)
+    })
+    .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"code": code, "rejected": true}),
+    ))
 }
 
 // ---- handlers: the public log ----
@@ -1118,10 +1308,11 @@ async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::new(
         Class::MethodNotAllowed,
         format!(
-            "{} is not served at {}; statements are POSTed to {}, everything else is GET",
+            "{} is not served at {}; statements are POSTed to {}, drafts and enrollment requests take the methods {} lists, everything else is GET",
             request.method(),
             request.uri().path(),
-            routes::STATEMENTS
+            routes::STATEMENTS,
+            routes::OPENAPI
         ),
     )
 }
@@ -1197,6 +1388,13 @@ pub mod routes {
     pub const PENDING: &str = "/v1/pending";
     pub const FACILITIES: &str = "/v1/facilities";
     pub const OPENAPI: &str = "/v1/openapi.json";
+    pub const DRAFTS: &str = "/v1/drafts";
+    pub const DRAFT: &str = "/v1/drafts/{id}";
+    pub const DRAFT_SIGNATURES: &str = "/v1/drafts/{id}/signatures";
+    pub const DRAFT_DECLINE: &str = "/v1/drafts/{id}/decline";
+    pub const DRAFT_SUBMIT: &str = "/v1/drafts/{id}/submit";
+    pub const ENROLLMENT_REQUESTS: &str = "/v1/enrollment-requests";
+    pub const ENROLLMENT_REQUEST: &str = "/v1/enrollment-requests/{code}";
     /// The tlog-tiles read path (public, unversioned).
     pub const TILES_CHECKPOINT: &str = "/checkpoint";
     pub const TILE: &str = "/tile/{*path}";
@@ -1337,6 +1535,17 @@ route_table! {
     get routes::PENDING => get_pending,
     get routes::FACILITIES => get_facilities,
     get routes::OPENAPI => get_openapi,
+    post routes::DRAFTS => post_draft,
+    get routes::DRAFTS => get_drafts,
+    get routes::DRAFT => get_draft,
+    delete routes::DRAFT => delete_draft,
+    post routes::DRAFT_SIGNATURES => post_draft_signature,
+    post routes::DRAFT_DECLINE => post_draft_decline,
+    post routes::DRAFT_SUBMIT => post_draft_submit,
+    post routes::ENROLLMENT_REQUESTS => post_enrollment_request,
+    get routes::ENROLLMENT_REQUESTS => get_enrollment_requests,
+    get routes::ENROLLMENT_REQUEST => get_enrollment_request,
+    delete routes::ENROLLMENT_REQUEST => delete_enrollment_request,
     get routes::TILES_CHECKPOINT => get_checkpoint,
     get routes::TILE => get_tile,
     get routes::HEALTHZ => get_healthz,
@@ -1352,6 +1561,8 @@ pub fn app(ledger: Arc<Ledger>, config: &ServeConfig, bound: SocketAddr) -> Rout
     let public_names = PublicNames::new(config, bound);
     tracing::info!(target: "custody::http", names = ?public_names.names, "signed reads are answered when signed for one of these names (--public-name)");
     router(Arc::new(App {
+        drafts: Drafts::new(ledger.dir()),
+        enrollments: EnrollmentRequests::new(ledger.dir()),
         ledger,
         clock,
         public_names,

@@ -199,6 +199,23 @@ impl Envelope {
         Ok(())
     }
 
+    /// Adds a signature made on another device (a co-signer's, over `signed_bytes`). A key id
+    /// already present keeps the signature it has: a draft collects each key's signature once.
+    /// Returns whether it was added. Whether the signature verifies is the caller's check.
+    pub fn add_signature(&mut self, signature: EnvelopeSignature) -> Result<bool, EnvelopeError> {
+        if self.signatures.iter().any(|s| s.keyid == signature.keyid) {
+            return Ok(false);
+        }
+        if self.signatures.len() >= SIGNATURES_MAX {
+            return Err(EnvelopeError::SignatureCount {
+                count: self.signatures.len() + 1,
+                max: SIGNATURES_MAX,
+            });
+        }
+        self.signatures.push(signature);
+        Ok(true)
+    }
+
     /// Checks one signature against a key (strict Ed25519 over the PAE bytes).
     pub fn verify_signature(
         &self,
