@@ -304,6 +304,8 @@ mod tests {
     #[test]
     fn a_blob_is_stored_once_under_its_digest_and_checked_on_every_read() {
         let tmp = tempfile::tempdir().expect("tmp");
+        // A ledger folder has `private/` (mode 0700); the store never makes it.
+        std::fs::create_dir(tmp.path().join("private")).expect("private/");
         let store = BlobStore::new(tmp.path());
         let bytes = jpeg(b"photo");
         let first = store.put(&bytes).expect("stores");
