@@ -217,7 +217,7 @@ pub mod code128 {
         }
         let b = text.as_bytes();
         let run_at = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        let worth_c = |run: usize| run >= SET_C_RUN_MIN && run % 2 == 0;
+        let worth_c = |run: usize| run >= SET_C_RUN_MIN && run.is_multiple_of(2);
         let mut set_c = worth_c(run_at(0));
         let mut out = vec![if set_c { START_C } else { START_B }];
         let mut i = 0;
@@ -275,7 +275,7 @@ pub mod code128 {
                 let modules: u8 = p.iter().sum();
                 assert_eq!(modules, 11, "value {v}");
                 // ISO/IEC 15417: the bars of a character cover an even number of modules.
-                assert_eq!((p[0] + p[2] + p[4]) % 2, 0, "value {v}");
+                assert!((p[0] + p[2] + p[4]).is_multiple_of(2), "value {v}");
             }
             let mut distinct = PATTERNS.to_vec();
             distinct.sort_unstable();
@@ -437,21 +437,22 @@ fn cut(text: &str, max: usize) -> String {
 mod layout {
     /// Left margin of the text.
     pub const TEXT_X: f64 = 2.0;
-    /// The QR code's square: top left corner and side (its quiet zone included).
-    pub const QR_X: f64 = 36.5;
-    pub const QR_Y: f64 = 1.0;
-    pub const QR_SIDE: f64 = 13.0;
-    /// Width the text beside the QR code may take.
+    /// The QR code's square in the top right corner: top left corner and side, its quiet zone
+    /// included (a 64-character id still gets 0.28 mm modules, a phone camera's comfort).
+    pub const QR_SIDE: f64 = 10.5;
+    pub const QR_X: f64 = 49.0 - QR_SIDE;
+    pub const QR_Y: f64 = 0.8;
+    /// Width the caption and the id beside the QR code may take.
     pub const TEXT_WIDTH: f64 = QR_X - TEXT_X - 0.5;
-    /// Baselines: caption, id, then three lines.
+    /// Baselines: caption and id beside the QR code, then three lines under it (full width).
     pub const CAPTION_Y: f64 = 4.0;
-    pub const ID_Y: f64 = 8.8;
-    pub const LINE_Y: [f64; 3] = [12.2, 14.8, 17.4];
-    /// The Code 128 symbol's box (its quiet zones inside it).
+    pub const ID_Y: f64 = 9.0;
+    pub const LINE_Y: [f64; 3] = [13.2, 15.8, 18.4];
+    /// The Code 128 symbol's box (its quiet zones inside it), across the label's foot.
     pub const BARS_X: f64 = 1.0;
-    pub const BARS_Y: f64 = 19.2;
+    pub const BARS_Y: f64 = 19.8;
     pub const BARS_WIDTH: f64 = 48.0;
-    pub const BARS_HEIGHT: f64 = 9.6;
+    pub const BARS_HEIGHT: f64 = 9.0;
     /// The id's largest size; a long id gets smaller to fit `TEXT_WIDTH`.
     pub const ID_FONT_MAX: f64 = 4.4;
     /// A monospace glyph's advance as a share of its size.
@@ -559,7 +560,7 @@ fn bars_path(bars: &code128::Encoded) -> String {
     let mut d = String::new();
     for (i, w) in bars.widths.iter().enumerate() {
         let width = module * f64::from(*w);
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let _ = write!(
                 d,
                 "M{} {}h{}v{}h-{}z",
