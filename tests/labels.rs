@@ -100,6 +100,32 @@ fn generated_id(seed: &mut u64) -> String {
     id
 }
 
+/// The control: with its symbols hidden, a label scans as nothing (so the scans of the labels
+/// are their symbols' and could fail).
+fn symbols_hidden_scan_as_nothing(tools: &(PathBuf, PathBuf), dir: &Path) {
+    let (rsvg, zbar) = tools;
+    let bare = Label::Seal {
+        seal: ITEM.into(),
+        item: ITEM.into(),
+        facility: "LPN-JAKARTA".into(),
+        date: "2025-08-04 WIB".into(),
+    }
+    .svg()
+    .expect("draws")
+    .replace("<path ", "<path visibility=\"hidden\" ");
+    let (svg_file, png) = (dir.join("bare.svg"), dir.join("bare.png"));
+    std::fs::write(&svg_file, bare).expect("writes");
+    let rendered = std::process::Command::new(rsvg)
+        .args(["-d", RENDER_DPI, "-p", RENDER_DPI, "-b", "white", "-o"])
+        .arg(&png)
+        .arg(&svg_file)
+        .status()
+        .expect("rsvg-convert runs");
+    assert!(rendered.success());
+    assert!(decode(zbar, &png, "code128").is_empty());
+    assert!(decode(zbar, &png, "qrcode").is_empty());
+}
+
 #[test]
 fn labels_scan_as_their_id_in_code_128_and_in_the_qr_code() {
     let Some(tools) = tools() else { return };
@@ -117,6 +143,7 @@ fn labels_scan_as_their_id_in_code_128_and_in_the_qr_code() {
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
+    symbols_hidden_scan_as_nothing(&tools, tmp.path());
     let mut seed = 0x1abe_15ed;
     ids.extend((0..GENERATED_IDS).map(|_| generated_id(&mut seed)));
     for id in &ids {
@@ -251,14 +278,20 @@ fn the_sheet_of_a_sealing_lists_each_seal_and_labels_stay_in_scope() {
         assert_scans_as(&tools, tmp.path(), &svg, ITEM);
     }
 
-    // To an officer of another prison the item's seal and its act's sheet answer as absent ones.
+    outsider_sees_nothing(&server, &dir, sealed);
+    assert!(server.terminate());
+}
+
+/// To an officer of another prison the demo item's seal, its label and the sheet of the sealing
+/// at `sealed` answer exactly as a seal never applied and an act that creates no label.
+fn outsider_sees_nothing(server: &Server, dir: &Path, sealed: u64) {
     let (status, _, outside) = signed_get(
-        &server,
-        &dir,
+        server,
+        dir,
         "cipinang",
         &format!("/v1/seals/{SEAL}/label.svg"),
     );
-    let (_, _, never) = signed_get(&server, &dir, "cipinang", "/v1/seals/SEG-NEVER-1/label.svg");
+    let (_, _, never) = signed_get(server, dir, "cipinang", "/v1/seals/SEG-NEVER-1/label.svg");
     assert_eq!(status, 404, "{outside}");
     assert_eq!(
         outside.replace(SEAL, "SEG-NEVER-1"),
@@ -266,20 +299,19 @@ fn the_sheet_of_a_sealing_lists_each_seal_and_labels_stay_in_scope() {
         "the refusal tells nothing"
     );
     let (status, _, outside) = signed_get(
-        &server,
-        &dir,
+        server,
+        dir,
         "cipinang",
         &format!("/v1/entries/{sealed}/labels"),
     );
-    let (_, _, none) = signed_get(&server, &dir, "cipinang", "/v1/entries/0/labels");
+    let (_, _, none) = signed_get(server, dir, "cipinang", "/v1/entries/0/labels");
     assert_eq!(status, 404, "{outside}");
     assert_eq!(outside.replace(&sealed.to_string(), "0"), none);
     let (status, _, _) = signed_get(
-        &server,
-        &dir,
+        server,
+        dir,
         "cipinang",
         &format!("/v1/items/{ITEM}/label.svg"),
     );
     assert_eq!(status, 404);
-    assert!(server.terminate());
 }

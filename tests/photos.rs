@@ -201,33 +201,7 @@ fn a_photo_is_stored_once_and_read_only_by_those_who_may_read_its_item() {
     assert_eq!(stored["digest"], digest.as_str());
     assert_eq!(signed(&server, &dir, gate, "GET", &path, None).status, 404);
 
-    // Refusals: a body of another digest, too large, not a photo or PDF.
-    let other = signed(
-        &server,
-        &dir,
-        gate,
-        "PUT",
-        &path,
-        Some(&jpeg("another photo")),
-    );
-    assert_eq!((other.status, code_of(&other).as_str()), (400, "malformed"));
-    let refusal = String::from_utf8_lossy(&other.body).into_owned();
-    assert!(
-        refusal.contains("SHA-256") && refusal.contains("\"field\":\"body\""),
-        "{refusal}"
-    );
-    let mut big = jpeg("big");
-    big.resize(custody::PHOTO_BYTES_MAX + 1, 0);
-    let big_path = format!("/v1/blobs/{}", BlobDigest::of(&big));
-    let too_large = declared_too_large(&server, &dir, &big_path, big.len());
-    assert!(too_large.starts_with("HTTP/1.1 413"), "{too_large}");
-    assert!(too_large.contains("PHOTO_BYTES_MAX"), "{too_large}");
-    let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
-    let gif_path = format!("/v1/blobs/{}", BlobDigest::of(&gif));
-    let gif_answer = signed(&server, &dir, gate, "PUT", &gif_path, Some(&gif));
-    assert_eq!(gif_answer.status, 415);
-    let bad = signed(&server, &dir, gate, "GET", "/v1/blobs/sha256:ABC", None);
-    assert_eq!(bad.status, 400);
+    refusals_name_their_rule(&server, &dir, &path);
 
     // Named by a find at LPN-JAKARTA: its facility's officer reads the same bytes.
     record_find_with_photo(&server, &dir, &digest);
@@ -238,22 +212,7 @@ fn a_photo_is_stored_once_and_read_only_by_those_who_may_read_its_item() {
     assert!(read.nosniff);
     assert_eq!(read.csp, "sandbox");
 
-    // Another prison's officer: the 404 of a blob never stored, byte for byte but the digest.
-    let outside = signed(&server, &dir, "cipinang", "GET", &path, None);
-    let never_digest = BlobDigest::of(b"never stored").to_string();
-    let never = signed(
-        &server,
-        &dir,
-        "cipinang",
-        "GET",
-        &format!("/v1/blobs/{never_digest}"),
-        None,
-    );
-    assert_eq!(outside.status, 404);
-    assert_eq!(
-        String::from_utf8_lossy(&outside.body).replace(&digest, &never_digest),
-        String::from_utf8_lossy(&never.body)
-    );
+    outsider_gets_the_404_of_a_blob_never_stored(&server, &dir, &digest);
 
     // Damaged on disk: 500 corrupt, never the bytes.
     let hex = digest.trim_start_matches("sha256:");
@@ -276,7 +235,57 @@ fn a_photo_is_stored_once_and_read_only_by_those_who_may_read_its_item() {
     );
     assert!(server.terminate());
 
-    // Nothing of the photo in what mirrors copy.
+    public_holds_none_of(&dir, &photo);
+}
+
+/// A body of another digest (400 malformed, naming the rule and the field), one declared over
+/// `PHOTO_BYTES_MAX` (413, refused from its header), a GIF (415), a digest that does not parse
+/// (400).
+fn refusals_name_their_rule(server: &Server, dir: &Path, path: &str) {
+    let gate = "gate-officer-a";
+    let other = signed(server, dir, gate, "PUT", path, Some(&jpeg("another photo")));
+    assert_eq!((other.status, code_of(&other).as_str()), (400, "malformed"));
+    let refusal = String::from_utf8_lossy(&other.body).into_owned();
+    assert!(
+        refusal.contains("SHA-256") && refusal.contains("\"field\":\"body\""),
+        "{refusal}"
+    );
+    let mut big = jpeg("big");
+    big.resize(custody::PHOTO_BYTES_MAX + 1, 0);
+    let big_path = format!("/v1/blobs/{}", BlobDigest::of(&big));
+    let too_large = declared_too_large(server, dir, &big_path, big.len());
+    assert!(too_large.starts_with("HTTP/1.1 413"), "{too_large}");
+    assert!(too_large.contains("PHOTO_BYTES_MAX"), "{too_large}");
+    let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
+    let gif_path = format!("/v1/blobs/{}", BlobDigest::of(&gif));
+    let gif_answer = signed(server, dir, gate, "PUT", &gif_path, Some(&gif));
+    assert_eq!(gif_answer.status, 415);
+    let bad = signed(server, dir, gate, "GET", "/v1/blobs/sha256:ABC", None);
+    assert_eq!(bad.status, 400);
+}
+
+/// Another prison's officer gets the 404 of a blob never stored, byte for byte but the digest.
+fn outsider_gets_the_404_of_a_blob_never_stored(server: &Server, dir: &Path, digest: &str) {
+    let path = format!("/v1/blobs/{digest}");
+    let outside = signed(server, dir, "cipinang", "GET", &path, None);
+    let never_digest = BlobDigest::of(b"never stored").to_string();
+    let never = signed(
+        server,
+        dir,
+        "cipinang",
+        "GET",
+        &format!("/v1/blobs/{never_digest}"),
+        None,
+    );
+    assert_eq!(outside.status, 404);
+    assert_eq!(
+        String::from_utf8_lossy(&outside.body).replace(digest, &never_digest),
+        String::from_utf8_lossy(&never.body)
+    );
+}
+
+/// Nothing of `photo` in what mirrors copy (`public/`).
+fn public_holds_none_of(dir: &Path, photo: &[u8]) {
     let mut stack = vec![dir.join("public")];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).expect("reads public/") {
