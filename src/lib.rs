@@ -63,7 +63,12 @@ pub use storage::register::{
     MasterKey, OpenReport, Record, Register, RegisterError, generate_master_key,
 };
 
+/// The blob store's limit, digests and media types (`tests/photos.rs`).
+pub use base::limits::PHOTO_BYTES_MAX;
 /// The HTTP edge's contract, checked by the API tests.
 pub use edge::client::Remote;
+/// Item and seal labels and their Code 128 encoder, scanned back by `tests/labels.rs`.
+pub use edge::labels;
 pub use edge::report::esc;
 pub use edge::server::{OPENAPI_JSON, REQUEST_BODY_BYTES_MAX, ROUTES};
+pub use storage::blobs::Digest as BlobDigest;

@@ -292,7 +292,7 @@ fn rewrite_conf(lock: &LedgerLock) -> Result<(), StoreError> {
     recovery::sync_dir(&sled)
 }
 
-/// A scratch copy of the ledger (without `quarantine/` and the lock file) in the temporary
+/// A scratch copy of the ledger (without `quarantine/`, `private/blobs/` and the lock file) in the temporary
 /// folder, removed when dropped — also when the doctor fails half-way.
 struct Scratch(PathBuf);
 
@@ -320,8 +320,8 @@ impl Drop for Scratch {
     }
 }
 
-/// Copies the ledger folder `root` (from `from` down) to `to`, leaving out its lock and its
-/// quarantine.
+/// Copies the ledger folder `root` (from `from` down) to `to`, leaving out its lock, its
+/// quarantine and its blobs.
 fn copy_tree(root: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
@@ -329,8 +329,11 @@ fn copy_tree(root: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
         let name = entry.file_name();
         let path = entry.path();
         let relative = path.strip_prefix(root).unwrap_or(&path);
+        // Blobs (photos that may show people) are not part of what the doctor checks, and a
+        // copy of them in the temporary folder would put personal data outside `private/`.
         if relative == Path::new(recovery::QUARANTINE_DIR)
             || relative == Path::new(recovery::LOCK_FILE)
+            || relative == Path::new(crate::storage::layout::BLOBS_DIR)
         {
             continue;
         }

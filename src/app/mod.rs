@@ -5,6 +5,7 @@
 //! certificates of `custody serve` (`tls`).
 //! No HTTP, no terminal output.
 
+pub mod attachments;
 pub mod bench;
 pub mod bundle;
 pub mod casefile;

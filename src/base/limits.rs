@@ -17,6 +17,15 @@ pub const SIGNATURES_MAX: usize = 16;
 /// inflates by 4/3 in base64 and each signature line adds under 200 bytes.
 pub const ENVELOPE_BYTES_MAX: usize = 64 * 1024;
 
+/// A blob (a photo, a scan, a lab report PDF) may not exceed 8 MiB: a phone's photo is 2–5 MiB
+/// as JPEG, a scanned report a few hundred KiB, and the server holds one whole upload in memory
+/// while it checks its digest (at most `BLOB_UPLOADS_MAX` at once).
+pub const PHOTO_BYTES_MAX: usize = 8 * 1024 * 1024;
+
+/// Blob uploads in service at once: each holds up to `PHOTO_BYTES_MAX` in memory, so 8 bound the
+/// server's upload memory to 64 MiB; more are answered 503 with `Retry-After`.
+pub const BLOB_UPLOADS_MAX: usize = 8;
+
 /// A DSSE key id is at most 64 characters: ours are 16 hex digits; the bound stops a hostile
 /// envelope from filling a leaf with key-id text.
 pub const KEY_ID_CHARS_MAX: usize = 64;

@@ -39,11 +39,17 @@ pub const FACILITY: &[u8] = b"f\0";
 /// Seal numbers and the items they were applied to: `sa\0<seal>\0<seq>` → the item id. A seal's
 /// first entry names the item it belongs to (rules version 5: a seal number is used once).
 pub const SEALS: &[u8] = b"sa\0";
+/// Blobs named by statements (`photos`, `media`, `report_digest`) and the items whose history
+/// names them: `bl\0<digest>\0<item>` → the seq of the latest act naming it for that item. An index
+/// rather than a scan of histories, so that whether a reader may see a blob is one range scan
+/// and one scope check per item, whatever the ledger's size.
+pub const BLOBS: &[u8] = b"bl\0";
 /// The watermark: the log size the views reflect.
 pub const WATERMARK: &[u8] = b"\0watermark";
 /// The format of the views, written with every batch (absent: format 1). A ledger whose views
 /// were written in another format has them rebuilt from the log when it opens.
 pub const FORMAT: &[u8] = b"\0format";
+/// Format 6: the blob index (`bl`) is kept.
 /// Format 5: a timeline entry says who attested a re-recorded event (`attested_by`).
 /// Format 4: item states carry when their item was created, the mass reference for weighings and
 /// when a pending release happened, and the seal index (`sa`) is kept. Format 3: every view value
@@ -51,7 +57,7 @@ pub const FORMAT: &[u8] = b"\0format";
 /// (`ho`, `hu`) and pending (`p`) entries carry the item's state (the bytes of its `i` entry), so
 /// that each of those queries is one range scan. Format 1 kept the holdings entries empty and the
 /// pending entries as the transfer alone.
-pub const VIEWS_FORMAT: u64 = 5;
+pub const VIEWS_FORMAT: u64 = 6;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -417,6 +423,29 @@ pub fn seal_prefix(seal: &str) -> Vec<u8> {
     k
 }
 
+/// The key prefix of the blob index's entries for `digest` (its `sha256:…` text).
+pub fn blob_prefix(digest: &str) -> Vec<u8> {
+    let mut k = key(BLOBS, &[digest.as_bytes()]);
+    k.push(0);
+    k
+}
+
+/// The attachments `statement` names, each with the item whose history shows it: `photos` of a
+/// find, a sealing or a seizure, `media` of a destruction, `report_digest` of a lab result.
+pub fn attachments(statement: &Statement) -> Vec<(&ItemId, &str)> {
+    fn all<'a>(item: &'a ItemId, list: &'a [String]) -> Vec<(&'a ItemId, &'a str)> {
+        list.iter().map(|d| (item, d.as_str())).collect()
+    }
+    match &statement.body {
+        Body::ContrabandFound(b) => all(&b.item, &b.photos),
+        Body::ItemSealed(b) => all(&b.item, &b.photos),
+        Body::SeizureRecorded(b) => all(&b.item, &b.photos),
+        Body::Destroyed(b) => all(&b.item, &b.media),
+        Body::LabResult(b) => vec![(&b.item, b.report_digest.as_str())],
+        _ => Vec::new(),
+    }
+}
+
 /// The writes one admitted statement causes. `identity` is the state the statement was checked
 /// against (it names the signers as they were then).
 pub fn writes(
@@ -464,6 +493,13 @@ pub fn writes(
         out.push(Write::Put {
             key: seq_key(SEALS, seal.as_bytes(), seq),
             value: encode(&item.to_string()),
+        });
+    }
+    for (item, digest) in attachments(statement) {
+        let k = key(BLOBS, &[digest.as_bytes(), item.as_str().as_bytes()]);
+        out.push(Write::Put {
+            key: k,
+            value: encode(&seq),
         });
     }
     if let Body::SubjectErased(b) = &statement.body {

@@ -193,7 +193,8 @@ impl Zones {
         }
     }
 
-    fn at(&self, facility: &str) -> Option<crate::base::time::Zone> {
+    /// The zone times of acts at `facility` are shown in, if any.
+    pub fn at(&self, facility: &str) -> Option<crate::base::time::Zone> {
         match self {
             Self::Utc => None,
             Self::Fixed(z) => Some(*z),

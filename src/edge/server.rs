@@ -23,6 +23,7 @@ use crate::base::metrics::Page;
 use crate::base::time::{Clock, SystemClock, Timestamp};
 use crate::domain::access::{self, AuthError, Reader, Unverified};
 use crate::domain::custody::{ItemState, Status};
+use crate::edge::labels;
 use crate::edge::nonces::{self, Nonces};
 use crate::format::httpsig::{self, Presented, RequestParts};
 use axum::Router;
@@ -31,7 +32,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -217,6 +218,8 @@ struct App {
     stats: HttpStats,
     concurrency_max: usize,
     request_timeout_ms: u64,
+    /// Blob uploads in service (`BLOB_UPLOADS_MAX`): each holds its body in memory.
+    uploads: tokio::sync::Semaphore,
 }
 
 type Shared = Arc<App>;
@@ -1111,6 +1114,256 @@ async fn get_officers(State(app): State<Shared>, Signed(reader): Signed) -> ApiR
     Ok(json_response(StatusCode::OK, &list))
 }
 
+// ---- handlers: labels and blobs ----
+
+/// Headers of an answer built from statements' text (labels) or stored bytes (blobs): never
+/// cached (the reader's scope decided it), never sniffed into another type, and run without
+/// scripts or network if a browser opens it as a document.
+fn untrusted_response(
+    content_type: &str,
+    policy: &'static str,
+    body: impl IntoResponse,
+) -> Result<Response, ApiError> {
+    let content_type = HeaderValue::from_str(content_type)
+        .map_err(|_| ApiError::new(Class::Internal, "a content type is not a header value"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(policy),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A label or a sheet: inline styles only, nothing loaded, nothing run.
+const LABEL_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
+/// The zones of the registered facilities, for the dates on labels.
+fn facility_zones(ledger: &Ledger) -> Result<crate::edge::render::Zones, ApiError> {
+    Ok(crate::edge::render::Zones::of_facilities(
+        &ledger.facilities()?,
+    ))
+}
+
+/// An item's label: its id, description, facility and the date it was created.
+fn item_label(item: &ItemState, zones: &crate::edge::render::Zones) -> labels::Label {
+    labels::Label::Item {
+        id: item.id.to_string(),
+        description: item.description.clone(),
+        facility: item.facility.clone(),
+        date: labels::local_date(item.born_at, zones.at(&item.facility)),
+    }
+}
+
+/// A seal's label: the seal, its item, and where and when `act` applied it.
+fn seal_label(
+    seal: &str,
+    item: &ItemId,
+    act: &crate::format::statement::Statement,
+    zones: &crate::edge::render::Zones,
+) -> labels::Label {
+    let facility = act.facility.as_str();
+    labels::Label::Seal {
+        seal: seal.to_owned(),
+        item: item.to_string(),
+        facility: facility.to_owned(),
+        date: labels::local_date(act.occurred_at, zones.at(facility)),
+    }
+}
+
+/// `GET /v1/items/{id}/label.svg`: the item's label, to a reader who may read the item.
+async fn get_item_label(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let svg = item_read(&app, reader, &id, |l, item| {
+        Ok(item_label(&item, &facility_zones(l)?).svg()?)
+    })
+    .await?;
+    untrusted_response("image/svg+xml", LABEL_POLICY, svg)
+}
+
+/// `GET /v1/seals/{seal}/label.svg`: the label of a seal, found through the seal index; a seal
+/// on an item the reader may not read answers as one never applied.
+async fn get_seal_label(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(seal): ApiPath<String>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let svg = blocking(move || {
+        let shown = crate::base::class::echo(&seal);
+        let no_seal = || {
+            ApiError::not_found(format!(
+                "tidak ada segel {shown} di buku ini / no seal {shown} in this ledger"
+            ))
+            .field("seal")
+        };
+        let (item, seq) = ledger.seal_use(&seal)?.ok_or_else(no_seal)?;
+        let state = ledger.item(&item).map_err(|_| no_seal())?;
+        if !reader.may_read_item(&state, &ledger.state()) {
+            return Err(no_seal());
+        }
+        let act = ledger.statement_at(seq)?;
+        Ok(seal_label(&seal, &item, &act, &facility_zones(&ledger)?).svg()?)
+    })
+    .await?;
+    untrusted_response("image/svg+xml", LABEL_POLICY, svg)
+}
+
+/// `GET /v1/entries/{seq}/labels`: the A4 sheet of every label the act at `seq` creates. An act
+/// that creates none, and one whose items the reader may not read, get one 404.
+async fn get_entry_labels(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(seq): ApiPath<u64>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let html = blocking(move || {
+        let none = || {
+            ApiError::not_found(format!(
+                "entri {seq} tidak membuat label yang boleh Anda baca / entry {seq} creates no label you may read"
+            ))
+        };
+        let act = ledger.statement_at(seq)?;
+        let made = labels::made_by(&act);
+        if made.is_empty() {
+            return Err(none());
+        }
+        let zones = facility_zones(&ledger)?;
+        let identity = ledger.state();
+        let readable = |id: &ItemId| -> Result<ItemState, ApiError> {
+            let item = ledger.item(id).map_err(|_| none())?;
+            if reader.may_read_item(&item, &identity) {
+                Ok(item)
+            } else {
+                Err(none())
+            }
+        };
+        let mut sheet = Vec::with_capacity(made.len());
+        for m in &made {
+            sheet.push(match m {
+                labels::Made::Item(id) => item_label(&readable(id)?, &zones),
+                labels::Made::Seal { seal, item } => {
+                    readable(item)?;
+                    seal_label(seal, item, &act, &zones)
+                }
+            });
+        }
+        let title = format!("Entri {seq} · {}", act.kind.indonesian());
+        Ok(labels::sheet_html(&title, &sheet)?)
+    })
+    .await?;
+    untrusted_response("text/html; charset=utf-8", LABEL_POLICY, html)
+}
+
+/// `PUT /v1/blobs/{digest}`: stores a photo, scan or lab report, signed by an enrolled officer
+/// (RFC 9421 over the method and the path, so over the digest the body must hash to). 201 when
+/// stored now, 200 when it was there; the body is `{digest, bytes, media_type, new}`.
+async fn put_blob(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(digest): ApiPath<String>,
+    request: Request,
+) -> ApiResult {
+    use crate::base::limits::{BLOB_UPLOADS_MAX, PHOTO_BYTES_MAX};
+    use crate::storage::blobs::{BlobError, Digest};
+    let digest = Digest::parse(&digest)?;
+    let _permit = app.uploads.try_acquire().map_err(|_| {
+        ApiError::new(
+            Class::Unavailable,
+            format!(
+                "{BLOB_UPLOADS_MAX} unggahan sedang berjalan / {BLOB_UPLOADS_MAX} uploads are in progress already, the most at once; retry in a moment"
+            ),
+        )
+    })?;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(bytes) = declared.filter(|n| *n > PHOTO_BYTES_MAX as u64) {
+        return Err(BlobError::TooLarge { bytes }.into());
+    }
+    let body = axum::body::to_bytes(request.into_body(), PHOTO_BYTES_MAX)
+        .await
+        .map_err(|e| {
+            if e.into_inner().is::<http_body_util::LengthLimitError>() {
+                ApiError::from(BlobError::TooLarge {
+                    bytes: PHOTO_BYTES_MAX as u64 + 1,
+                })
+            } else {
+                ApiError::new(
+                    Class::Malformed,
+                    "the request body could not be read completely",
+                )
+            }
+        })?;
+    let ledger = Arc::clone(&app.ledger);
+    let (stored, bytes, media) = blocking(move || {
+        let stored = ledger.blobs().put_as(&digest, &body)?;
+        let media = crate::storage::blobs::MediaType::sniff(&body).map(|m| m.as_str());
+        Ok((stored, body.len(), media))
+    })
+    .await?;
+    tracing::info!(target: "custody::http", officer = %reader.officer(), digest = %stored.digest, new = stored.new, "blob stored");
+    let status = if stored.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_response(
+        status,
+        &json!({"digest": stored.digest.to_string(), "bytes": bytes, "media_type": media, "new": stored.new}),
+    ))
+}
+
+/// `GET /v1/blobs/{digest}`: a blob, to a reader who may read an item whose history names it
+/// (the views' blob index: one range scan, then one scope check per item). A blob no readable
+/// statement names, and one named but never stored, answer 404 alike (not 403: whether it exists
+/// is not told); one whose bytes no longer match its digest is 500 `corrupt`, never its bytes.
+async fn get_blob(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(digest): ApiPath<String>,
+) -> ApiResult {
+    use crate::storage::blobs::Digest;
+    let digest = Digest::parse(&digest)?;
+    let ledger = Arc::clone(&app.ledger);
+    let blob = blocking(move || {
+        let none = || {
+            ApiError::not_found(format!(
+                "tidak ada blob {digest} / no blob {digest} in this ledger"
+            ))
+        };
+        let identity = ledger.state();
+        let named = ledger.items_naming(&digest)?.iter().any(|id| {
+            ledger
+                .item(id)
+                .is_ok_and(|item| reader.may_read_item(&item, &identity))
+        });
+        if !named {
+            return Err(none());
+        }
+        ledger.blobs().get(&digest)?.ok_or_else(none)
+    })
+    .await?;
+    let media = blob
+        .media
+        .map_or("application/octet-stream", |m| m.as_str());
+    untrusted_response(media, "sandbox", blob.bytes)
+}
+
 // ---- operations ----
 
 async fn get_healthz(State(app): State<Shared>) -> ApiResult {
@@ -1308,10 +1561,11 @@ async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::new(
         Class::MethodNotAllowed,
         format!(
-            "{} is not served at {}; statements are POSTed to {}, drafts and enrollment requests take the methods {} lists, everything else is GET",
+            "{} is not served at {}; statements are POSTed to {}, blobs PUT to {}, drafts and enrollment requests take the methods {} lists, everything else is GET",
             request.method(),
             request.uri().path(),
             routes::STATEMENTS,
+            routes::BLOB,
             routes::OPENAPI
         ),
     )
@@ -1372,6 +1626,14 @@ pub mod routes {
     pub const SUBJECT: &str = "/v1/subjects/{id}";
     pub const CHECKPOINT: &str = "/v1/checkpoint";
     pub const ENTRY: &str = "/v1/entries/{seq}";
+    /// The A4 sheet of every label the act at a seq creates (HTML).
+    pub const ENTRY_LABELS: &str = "/v1/entries/{seq}/labels";
+    /// An item's label (SVG, 50 × 30 mm).
+    pub const ITEM_LABEL: &str = "/v1/items/{id}/label.svg";
+    /// A seal's label (SVG, 50 × 30 mm).
+    pub const SEAL_LABEL: &str = "/v1/seals/{seal}/label.svg";
+    /// A blob (photo, scan, lab report) by its `sha256:` digest: PUT stores, GET reads.
+    pub const BLOB: &str = "/v1/blobs/{digest}";
     pub const INCLUSION: &str = "/v1/proofs/inclusion";
     pub const CONSISTENCY: &str = "/v1/proofs/consistency";
     pub const ITEMS: &str = "/v1/items";
@@ -1519,6 +1781,7 @@ route_table! {
     get routes::SUBJECT => get_subject,
     get routes::CHECKPOINT => get_checkpoint,
     get routes::ENTRY => get_entry,
+    get routes::ENTRY_LABELS => get_entry_labels,
     get routes::INCLUSION => get_inclusion,
     get routes::CONSISTENCY => get_consistency,
     get routes::ITEMS => get_items,
@@ -1526,6 +1789,10 @@ route_table! {
     get routes::ITEM_HISTORY => get_history,
     get routes::ITEM_AUDIT => get_audit,
     get routes::ITEM_BUNDLE => get_bundle,
+    get routes::ITEM_LABEL => get_item_label,
+    get routes::SEAL_LABEL => get_seal_label,
+    put routes::BLOB => put_blob,
+    get routes::BLOB => get_blob,
     get routes::INCIDENT => get_incident,
     get routes::INCIDENT_AUDIT => get_incident_audit,
     get routes::PERSON => get_person,
@@ -1570,6 +1837,7 @@ pub fn app(ledger: Arc<Ledger>, config: &ServeConfig, bound: SocketAddr) -> Rout
         stats: HttpStats::default(),
         concurrency_max: config.concurrency_max.max(1),
         request_timeout_ms: config.request_timeout_ms.max(1),
+        uploads: tokio::sync::Semaphore::new(crate::base::limits::BLOB_UPLOADS_MAX),
     }))
 }
 

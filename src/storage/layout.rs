@@ -32,6 +32,9 @@ pub const KEY_FILE: &str = "private/ledger-key.pem";
 pub const VKEY_FILE: &str = "private/vkey";
 /// The latest checkpoint in two alternating slots (`store::CheckpointFile`).
 pub const CHECKPOINT_SLOTS_FILE: &str = "private/checkpoint.slots";
+/// Content-addressed blobs (photos, scans, lab reports) named by statements' digests
+/// (`storage::blobs`): they may show people, so they live in `private/` and no mirror copies them.
+pub const BLOBS_DIR: &str = "private/blobs";
 /// Layout 1's sled folder, at the top of the ledger folder.
 pub const LEGACY_SLED_DIR: &str = "log.sled";
 /// What layout 1 kept at the top of the folder, and where layout 2 keeps it.

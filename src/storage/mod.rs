@@ -3,8 +3,10 @@
 //! and views), the checkpoint file, the storage layout's version file (`layout`), the ledger's
 //! lock and what a killed process can leave (`recovery`); the log store contract (`log`) with its
 //! append-only journal (`journal`) and in-memory (`memlog`) implementations; the upper Merkle
-//! tree kept in memory for proofs (`node_cache`). Knows no custody rule.
+//! tree kept in memory for proofs (`node_cache`); the attachments statements name by digest
+//! (`blobs`). Knows no custody rule.
 
+pub mod blobs;
 pub mod fault;
 pub mod journal;
 pub mod layout;

@@ -1,0 +1,51 @@
+//! What labels and attachments need from an open ledger: the statement recorded at a seq, the
+//! item a seal number was applied to (the seal index `sa`), the items whose history names a blob
+//! (the blob index `bl`), and the ledger's blob store. Used by the HTTP edge's label and blob
+//! routes; callable from the command line alike. Never renders, never decides who may read
+//! (the caller checks every item against the reader's scope), and never writes the log.
+
+use crate::app::ledger::Ledger;
+use crate::app::log::LogReads as _;
+use crate::app::reads::ReadError;
+use crate::base::ids::ItemId;
+use crate::domain::projection;
+use crate::format::leaf::Leaf;
+use crate::format::statement::Statement;
+use crate::storage::blobs::{BlobStore, Digest};
+
+impl Ledger {
+    /// The statement recorded at `seq` (not found beyond the latest checkpoint).
+    pub fn statement_at(&self, seq: u64) -> Result<Statement, ReadError> {
+        let bytes = self.entry(seq)?;
+        let leaf = Leaf::decode(&bytes)
+            .map_err(|e| ReadError::Storage(format!("entry {seq} does not decode: {e}")))?;
+        Statement::parse(leaf.envelope.payload())
+            .map_err(|e| ReadError::Storage(format!("entry {seq}'s statement: {e}")))
+    }
+
+    /// The item seal number `seal` was first applied to, and the seq of that act: a seal number
+    /// belongs to one item (rules version 5), so the first use names it.
+    pub fn seal_use(&self, seal: &str) -> Result<Option<(ItemId, u64)>, ReadError> {
+        let entries = self
+            .store()
+            .projection_scan(&projection::seal_prefix(seal))?;
+        Ok(projection::first_seal_use(&entries))
+    }
+
+    /// Every item whose history names the blob `digest` (in `photos`, `media` or
+    /// `report_digest`).
+    pub fn items_naming(&self, digest: &Digest) -> Result<Vec<ItemId>, ReadError> {
+        let prefix = projection::blob_prefix(&digest.to_string());
+        Ok(self
+            .store()
+            .projection_keys(&prefix)?
+            .iter()
+            .filter_map(|k| projection::trailing_item(k))
+            .collect())
+    }
+
+    /// The ledger folder's blobs (`private/blobs/`).
+    pub fn blobs(&self) -> BlobStore {
+        BlobStore::new(self.dir())
+    }
+}
