@@ -15,9 +15,13 @@ const main = () => document.getElementById("main");
 /** Item ids this device last saw as heads, for `after` when the server cannot be reached. */
 const HEADS_KEY = "custody-heads";
 /** Acts that may name several items at once: one statement per item, all signed in one step. */
-const MULTI_ITEM_TYPES = ["custody_released", "custody_received", "stored", "seizure_notified", "lab_requested"];
-/** Fields whose value for each further item comes from that item's own state. */
-const PER_ITEM_FROM_STATE = { seals: (item) => item.seals };
+const MULTI_ITEM_TYPES = ["custody_released", "custody_received", "stored", "seizure_notified", "lab_requested", "destroyed"];
+/** Fields whose value for each further item comes from that item's own state, not the form. */
+const PER_ITEM_FROM_STATE = {
+  seals: (item) => item.seals,
+  mass_destroyed_mg: (item) => item.net_mass_mg,
+  reweigh_seq: (item) => item.weighed_seq,
+};
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -290,6 +294,7 @@ async function itemScreen(label) {
   main().replaceChildren(
     el("h1", { class: "code", text: item.id }),
     dl,
+    button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
     el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),
     el("h2", { text: t("item.history") }), el("ol", { class: "timeline" }, events),
   );
@@ -415,7 +420,7 @@ async function recordScreen(type, query) {
   if (!ctx.me) return home();
   const params = new URLSearchParams(query || "");
   const form = bodyForm({ ...ctx, upload }, type);
-  if (params.get("item") && form.controls.item) form.controls.item.set(params.get("item"));
+  for (const [name, value] of params) if (form.controls[name]) form.controls[name].set(value);
   const common = commonSection();
   const signers = signersSection(type);
   const extra = extraItems(type);
@@ -464,7 +469,9 @@ async function submitAct(type, form, common, signers, extra, go) {
 async function bodyForItem(body, id) {
   const item = await headOf(id);
   const out = { ...body, item: id };
-  for (const [field, from] of Object.entries(PER_ITEM_FROM_STATE)) if (field in body && item) out[field] = from(item);
+  for (const [field, from] of Object.entries(PER_ITEM_FROM_STATE)) {
+    if (field in body && item && from(item) !== null && from(item) !== undefined) out[field] = from(item);
+  }
   return out;
 }
 
@@ -480,12 +487,31 @@ async function recordAll(envelopes, formEl) {
       return;
     }
   }
-  for (const r of receipts) for (const [id, head] of Object.entries(r.heads || {})) rememberHead(id, head);
-  showReceipts(receipts);
+  receipts.forEach((r, i) => touched(statementOf(envelopes[i])).forEach((id) => rememberHead(id, r.leaf_hash)));
+  showReceipts(receipts, envelopes.map(statementOf));
 }
 
-function showReceipts(receipts) {
-  main().replaceChildren(el("div", { id: "result" }, receipts.map((r) => el("p", { class: "flash good", text: `${r.duplicate ? t("result.already") : t("result.recorded")} ${r.seq}` }))), link("#/", t("nav.home"), "tile"));
+function statementOf(envelope) {
+  return JSON.parse(new TextDecoder().decode(keys.unb64(envelope.payload)));
+}
+
+/** Acts that create labels to stick on: a new item, a new sample, new seals. */
+const LABEL_TYPES = ["contraband_found", "seizure_recorded", "sample_set_aside", "item_sealed"];
+
+function showReceipts(receipts, statements) {
+  const rows = receipts.map((r, i) => el("div", { class: "receipt" },
+    el("p", { class: "flash good", text: `${r.duplicate ? t("result.already") : t("result.recorded")} ${r.seq}` }),
+    statements[i] && LABEL_TYPES.includes(statements[i].type) ? button(t("item.labels"), () => openSigned(`/v1/entries/${r.seq}/labels`), "secondary") : null,
+    statements[i] && statements[i].type === "search_conducted" ? link(`#/record/contraband_found?incident=${encodeURIComponent(statements[i].incident)}`, `+ ${ctx.types.contraband_found.indonesian}`, "tile small") : null,
+    statements[i] && statements[i].item ? link(`#/item/${encodeURIComponent(statements[i].item)}`, statements[i].item, "tile small") : null));
+  main().replaceChildren(el("div", { id: "result" }, rows), link("#/", t("nav.home"), "tile"));
+}
+
+/** Opens a signed read (a label sheet, a photo) in a new tab: the tab cannot sign, so the page fetches it. */
+async function openSigned(path) {
+  const response = await api.getBlob(path);
+  const url = URL.createObjectURL(await response.blob());
+  window.open(url, "_blank", "noopener");
 }
 
 async function startDrafts(envelopes) {
@@ -557,7 +583,8 @@ async function declineDrafts(drafts, reason, idList) {
 async function submitDrafts(drafts) {
   const receipts = [];
   for (const d of drafts) receipts.push(await api.post(`/v1/drafts/${encodeURIComponent(d.id)}/submit`, {}));
-  showReceipts(receipts);
+  drafts.forEach((d, i) => touched(d.statement).forEach((id) => rememberHead(id, receipts[i].leaf_hash)));
+  showReceipts(receipts, drafts.map((d) => d.statement));
 }
 
 // ---- outbox ----
