@@ -12,6 +12,8 @@ import { startCamera } from "./scan.js";
 
 const ctx = { schemas: null, types: null, officers: [], facilities: {}, me: null, key: null, zone: "WIB", english: false };
 const main = () => document.getElementById("main");
+/** Replaces the screen's content; lists are spread and absent parts (null, false) left out. */
+const show = (...children) => show(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
 /** Item ids this device last saw as heads, for `after` when the server cannot be reached. */
 const HEADS_KEY = "custody-heads";
 /** Acts that may name several items at once: one statement per item, all signed in one step. */
@@ -121,7 +123,7 @@ async function route() {
   for (const [re, screen] of ROUTES) {
     const m = re.exec(hash);
     if (m) {
-      main().replaceChildren(el("p", { class: "muted", text: "…" }));
+      show(el("p", { class: "muted", text: "…" }));
       try {
         await screen(...m.slice(1).map((x) => (x === undefined ? x : decodeURIComponent(x))));
       } catch (e) {
@@ -139,7 +141,7 @@ async function home() {
   if (!ctx.key) return keyScreen();
   if (!ctx.me) return enrollScreen();
   const isAdmin = ctx.me.roles.includes("admin");
-  main().replaceChildren(
+  show(
     el("h1", { text: `${ctx.me.name} (NIP ${ctx.me.id})` }),
     scanBox(),
     el("nav", { class: "tiles" },
@@ -186,7 +188,7 @@ async function keyScreen() {
     location.hash = "#/enroll";
     await route();
   };
-  main().replaceChildren(
+  show(
     el("h1", { text: t("app.title") }),
     el("p", { text: t("key.none") }),
     button(t("key.generate"), generate, "primary"),
@@ -223,7 +225,7 @@ async function enrollScreen() {
       say("bad", e.message);
     }
   };
-  main().replaceChildren(
+  show(
     el("h1", { text: t("enroll.title") }),
     el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}` }),
     form.element,
@@ -234,7 +236,7 @@ async function enrollScreen() {
 }
 
 function showEnrollCode(code) {
-  main().replaceChildren(
+  show(
     el("h1", { text: t("enroll.title") }),
     el("p", { text: t("enroll.code") }),
     el("p", { class: "code", id: "enroll-code", text: code }),
@@ -276,7 +278,7 @@ function nextActs(item) {
 
 async function itemScreen(label) {
   const item = await findItem(label);
-  if (!item) return main().replaceChildren(el("h1", { text: t("item.notfound") }), el("p", { class: "code", text: label }), scanBox());
+  if (!item) return show(el("h1", { text: t("item.notfound") }), el("p", { class: "code", text: label }), scanBox());
   const history = await api.get(`/v1/items/${encodeURIComponent(item.id)}/history`).catch(() => ({ events: [] }));
   const dl = el("dl", { class: "facts" });
   const fact = (k, v) => dl.append(el("dt", { text: k }), el("dd", { text: v ?? "—" }));
@@ -291,7 +293,7 @@ async function itemScreen(label) {
     el("span", { class: "muted", text: localTime(ev.occurred_at, ctx.zone) }), el("br"),
     el("span", { text: ev.summary }), el("br"),
     el("span", { class: "muted", text: (ev.signers || []).map((s) => `${enumLabel(s.role)}: ${s.name} (${s.officer})`).join("; ") })));
-  main().replaceChildren(
+  show(
     el("h1", { class: "code", text: item.id }),
     dl,
     button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
@@ -304,7 +306,7 @@ async function itemScreen(label) {
 
 function chooseAct() {
   const types = Object.keys(ctx.types).filter((type) => type !== "ledger_genesis" && canAct(type));
-  main().replaceChildren(el("h1", { text: t("record.choose") }), el("nav", { class: "tiles" }, types.map((type) => link(`#/record/${type}`, ctx.types[type].indonesian, "tile small"))));
+  show(el("h1", { text: t("record.choose") }), el("nav", { class: "tiles" }, types.map((type) => link(`#/record/${type}`, ctx.types[type].indonesian, "tile small"))));
 }
 
 /** Whether this officer may take the acting role of `type` (the first signer row). */
@@ -419,17 +421,31 @@ async function statementText(type, common, signers, body) {
 async function recordScreen(type, query) {
   if (!ctx.me) return home();
   const params = new URLSearchParams(query || "");
-  const form = bodyForm({ ...ctx, upload }, type);
+  const form = bodyForm({ ...ctx, upload, registerPerson }, type);
   for (const [name, value] of params) if (form.controls[name]) form.controls[name].set(value);
   const common = commonSection();
   const signers = signersSection(type);
   const extra = extraItems(type);
   const go = button(t("form.submit"), () => submitAct(type, form, common, signers, extra, go), "primary");
-  main().replaceChildren(
+  show(
     el("h1", { text: ctx.types[type].indonesian }),
     el("p", { class: "muted", text: ctx.types[type].english }),
     el("form", { id: "act", "data-type": type, onsubmit: (e) => e.preventDefault() }, common.element, form.element, extra.element, signers.element, el("div", { class: "form-errors", role: "alert" }), go),
   );
+}
+
+/**
+ * Puts a person who is not an officer into the subject register (FORMAT.md §17.6) and answers
+ * the statement's person object: their subject id and commitment, never their identifiers.
+ */
+async function registerPerson(fields, path) {
+  try {
+    const answer = await api.subjectRequest("/v1/subjects", { action: "record", fields });
+    return answer.person;
+  } catch (e) {
+    const field = e.field ? `${path}/${String(e.field).replace(/^.*fields\//, "")}` : path;
+    throw { path: field, message: e instanceof api.Offline ? t("error.network") : e.message };
+  }
 }
 
 async function upload(file) {
@@ -483,7 +499,7 @@ async function recordAll(envelopes, formEl) {
     } catch (e) {
       if (!(e instanceof api.Offline)) throw e;
       for (const rest of envelopes.slice(receipts.length)) await api.queue(rest, JSON.parse(new TextDecoder().decode(keys.unb64(rest.payload))).type);
-      main().replaceChildren(el("p", { class: "flash warn", id: "result", text: t("result.queued") }), link("#/outbox", t("nav.outbox")));
+      show(el("p", { class: "flash warn", id: "result", text: t("result.queued") }), link("#/outbox", t("nav.outbox")));
       return;
     }
   }
@@ -504,7 +520,7 @@ function showReceipts(receipts, statements) {
     statements[i] && LABEL_TYPES.includes(statements[i].type) ? button(t("item.labels"), () => openSigned(`/v1/entries/${r.seq}/labels`), "secondary") : null,
     statements[i] && statements[i].type === "search_conducted" ? link(`#/record/contraband_found?incident=${encodeURIComponent(statements[i].incident)}`, `+ ${ctx.types.contraband_found.indonesian}`, "tile small") : null,
     statements[i] && statements[i].item ? link(`#/item/${encodeURIComponent(statements[i].item)}`, statements[i].item, "tile small") : null));
-  main().replaceChildren(el("div", { id: "result" }, rows), link("#/", t("nav.home"), "tile"));
+  show(el("div", { id: "result" }, rows), link("#/", t("nav.home"), "tile"));
 }
 
 /** Opens a signed read (a label sheet, a photo) in a new tab: the tab cannot sign, so the page fetches it. */
@@ -528,7 +544,7 @@ async function startDrafts(envelopes) {
 async function draftsScreen() {
   const drafts = await api.get("/v1/drafts");
   const list = Array.isArray(drafts) ? drafts : drafts.drafts || [];
-  main().replaceChildren(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type]?.indonesian || d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
+  show(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type]?.indonesian || d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
 }
 
 function statementView(statement) {
@@ -555,7 +571,7 @@ async function draftScreen(idList) {
   const needMe = drafts.some((d) => mine(d) && !mine(d).signed);
   const complete = drafts.every((d) => d.complete);
   const reason = el("input", { id: "decline-reason", type: "text", placeholder: fieldLabel("reason") });
-  main().replaceChildren(
+  show(
     el("h1", { text: t("nav.drafts") }),
     sections,
     needMe ? button(t("draft.sign"), () => signDrafts(drafts, idList), "primary") : null,
@@ -591,7 +607,7 @@ async function submitDrafts(drafts) {
 
 async function outboxScreen() {
   const entries = await api.queued();
-  main().replaceChildren(
+  show(
     el("h1", { text: t("nav.outbox") }),
     entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary]?.indonesian || e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${e.error}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
     button(t("outbox.send"), async () => {
@@ -607,7 +623,7 @@ async function outboxScreen() {
 async function requestsScreen() {
   const answer = await api.get("/v1/enrollment-requests");
   const list = (Array.isArray(answer) ? answer : answer.requests || []).filter((r) => (r.status || "pending") === "pending");
-  main().replaceChildren(
+  show(
     el("h1", { text: t("nav.requests") }),
     list.length ? el("ul", { class: "list" }, list.map((r) => el("li", { "data-code": r.code },
       el("strong", { class: "code", text: r.code }), el("br"),
