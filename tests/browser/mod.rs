@@ -94,7 +94,8 @@ pub struct Browser {
     /// drop stops all of them even when the session did not end cleanly.
     group: u32,
     agent: ureq::Agent,
-    /// `http://127.0.0.1:PORT/session/ID`.
+    /// What command paths are below: the driver's root (`http://127.0.0.1:PORT`) until the
+    /// session exists, then the session's (`…/session/ID`).
     session: String,
     log: PathBuf,
 }
