@@ -26,7 +26,7 @@ pub use format::envelope::Envelope;
 pub use format::leaf::Leaf;
 pub use format::statement::{Signer, Statement, StatementType, warm_up};
 pub use format::{httpsig, merkle, note};
-pub use keys::signing::{PublicKey, SecretKey};
+pub use keys::signing::{PublicKey, SecretKey, Signature};
 
 /// Ids and time, which every test builds its inputs from.
 pub use base::ids::{ItemId, OfficerId, OfficerRole, Origin, SignerRole};
