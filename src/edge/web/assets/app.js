@@ -13,7 +13,7 @@ import { startCamera } from "./scan.js";
 const ctx = { schemas: null, types: null, officers: [], facilities: {}, me: null, key: null, zone: "WIB", english: false };
 const main = () => document.getElementById("main");
 /** Replaces the screen's content; lists are spread and absent parts (null, false) left out. */
-const show = (...children) => show(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
+const show = (...children) => main().replaceChildren(...children.flat(2).filter((c) => c !== null && c !== undefined && c !== false));
 /** Item ids this device last saw as heads, for `after` when the server cannot be reached. */
 const HEADS_KEY = "custody-heads";
 /** Acts that may name several items at once: one statement per item, all signed in one step. */
@@ -93,13 +93,13 @@ async function whoAmI() {
 async function header() {
   const waiting = (await api.queued().catch(() => [])).filter((e) => e.state === "waiting").length;
   const bar = document.getElementById("bar");
-  bar.replaceChildren(
+  bar.replaceChildren(...[
     link("#/", t("app.title"), "brand"),
     el("span", { class: navigator.onLine ? "online" : "offline", id: "net", text: navigator.onLine ? t("status.online") : t("status.offline") }),
     link("#/outbox", `${t("nav.outbox")} (${waiting})`, "outbox-count"),
     button(t("lang.switch"), async () => (await switchLanguage(), route()), "link lang"),
     ctx.key ? button(t("nav.signout"), () => (ctx.key.session ? keys.signOut() : (location.hash = "#/")), "link") : null,
-  );
+  ].filter(Boolean));
 }
 
 const ROUTES = [
@@ -248,16 +248,21 @@ function showEnrollCode(code) {
 
 // ---- items ----
 
-function rememberHead(id, head) {
+/**
+ * Remembers what this device last saw of an item: its head (for `after`) and the state a
+ * several-item act reads (seals, mass, weighing), so an act can be signed while offline.
+ */
+function rememberHead(id, head, item = null) {
   const heads = JSON.parse(localStorage.getItem(HEADS_KEY) || "{}");
-  heads[id] = head;
+  const known = heads[id] || {};
+  heads[id] = item ? { head, seals: item.seals, net_mass_mg: item.net_mass_mg, weighed_seq: item.weighed_seq } : { ...known, head };
   localStorage.setItem(HEADS_KEY, JSON.stringify(heads));
 }
 
 async function findItem(label) {
   try {
     const item = await api.get(`/v1/items/${encodeURIComponent(label)}`);
-    rememberHead(item.id, item.head);
+    rememberHead(item.id, item.head, item);
     return item;
   } catch (e) {
     if (!(e instanceof api.ApiError) || e.status !== 404) throw e;
@@ -395,13 +400,13 @@ function touched(body) {
 async function headOf(id) {
   try {
     const item = await api.get(`/v1/items/${encodeURIComponent(id)}`);
-    rememberHead(id, item.head);
+    rememberHead(id, item.head, item);
     return item;
   } catch (e) {
     if (e instanceof api.ApiError && e.status === 404) return null;
     if (e instanceof api.Offline) {
       const heads = JSON.parse(localStorage.getItem(HEADS_KEY) || "{}");
-      return heads[id] ? { id, head: heads[id], seals: [] } : null;
+      return heads[id] ? { id, ...heads[id] } : null;
     }
     throw e;
   }

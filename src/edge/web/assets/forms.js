@@ -196,7 +196,7 @@ function list(ctx, path, name, node, required) {
   const addButton = el("button", { type: "button", class: "secondary", text: `+ ${t("form.add")}` });
   addButton.onclick = () => add();
   box.append(holder, addButton, el("div", { class: "error", role: "alert" }));
-  if ((node.minItems || 0) > 0 || items.type === "object" || items.oneOf) add();
+  for (let i = 0; i < (node.minItems || 0); i++) add();
   const read = async () => {
     const out = [];
     for (const r of rows) {
