@@ -39,7 +39,11 @@ fn s(p: &Path) -> &str {
 
 fn run_ok(args: &[&str]) -> String {
     let out = custody().args(args).output().expect("custody runs");
-    assert!(out.status.success(), "custody {args:?}: {}", stderr_of(&out));
+    assert!(
+        out.status.success(),
+        "custody {args:?}: {}",
+        stderr_of(&out)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -54,14 +58,32 @@ struct Station {
 impl Station {
     fn new() -> Station {
         let dir = tempfile::tempdir().expect("temp dir");
-        run_ok(&["demo", "--founding-only", "--ledger", s(&dir.path().join("ledger"))]);
+        run_ok(&[
+            "demo",
+            "--founding-only",
+            "--ledger",
+            s(&dir.path().join("ledger")),
+        ]);
         let tls = dir.path().join("tls");
-        run_ok(&["tls", "init", "--out", s(&tls), "--name", "localhost", "--ip", "127.0.0.1"]);
+        run_ok(&[
+            "tls",
+            "init",
+            "--out",
+            s(&tls),
+            "--name",
+            "localhost",
+            "--ip",
+            "127.0.0.1",
+        ]);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut station = Station { dir, server: None, port };
+        let mut station = Station {
+            dir,
+            server: None,
+            port,
+        };
         station.start();
         station
     }
@@ -83,7 +105,14 @@ impl Station {
         let (cert, key) = (tls.join("server.pem"), tls.join("server-key.pem"));
         let server = Server::start(
             &self.ledger(),
-            &["--listen", &listen, "--tls-cert", s(&cert), "--tls-key", s(&key)],
+            &[
+                "--listen",
+                &listen,
+                "--tls-cert",
+                s(&cert),
+                "--tls-key",
+                s(&key),
+            ],
         );
         self.server = Some(server);
     }
@@ -119,14 +148,30 @@ impl Phone {
     fn wait(&self, css: &str) -> browser::Element<'_> {
         self.b.wait_for(css, STEP_TIMEOUT).unwrap_or_else(|e| {
             let text = self.b.body_text().unwrap_or_default();
-            panic!("{}: {e}\npage: {text}", self.name)
+            panic!(
+                "{}: {e}\nfields refused: {}\npage: {text}",
+                self.name,
+                self.refusals()
+            )
         })
     }
+    /// The fields the page marked, with what it said of each: why a step did not go on.
+    fn refusals(&self) -> Value {
+        self.b
+            .execute(
+                "return [...document.querySelectorAll('.invalid')].map((e) =>
+                   [e.getAttribute('data-field'), (e.querySelector('.error') || e).textContent])",
+                &[],
+            )
+            .unwrap_or(Value::Null)
+    }
     fn wait_text(&self, css: &str, text: &str) {
-        self.b.wait_for_text(css, text, STEP_TIMEOUT).unwrap_or_else(|e| {
-            let page = self.b.body_text().unwrap_or_default();
-            panic!("{}: {e}\npage: {page}", self.name)
-        });
+        self.b
+            .wait_for_text(css, text, STEP_TIMEOUT)
+            .unwrap_or_else(|e| {
+                let page = self.b.body_text().unwrap_or_default();
+                panic!("{}: {e}\npage: {page}", self.name)
+            });
     }
     fn tap(&self, css: &str) {
         self.wait(css).click().expect("tap");
@@ -136,7 +181,13 @@ impl Phone {
         let found = self
             .b
             .poll_find_button(label, STEP_TIMEOUT)
-            .unwrap_or_else(|| panic!("{}: no button {label:?}: {}", self.name, self.b.body_text().unwrap_or_default()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no button {label:?}: {}",
+                    self.name,
+                    self.b.body_text().unwrap_or_default()
+                )
+            });
         found.click().expect("tap");
     }
     /// Types into the text control of the field at `path` (`data-field`).
@@ -146,21 +197,35 @@ impl Phone {
     }
     /// Chooses `value` in the picker of the field at `path`.
     fn choose(&self, path: &str, value: &str) {
-        self.tap(&format!("[data-field=\"{path}\"] option[value=\"{value}\"]"));
+        self.tap(&format!(
+            "[data-field=\"{path}\"] option[value=\"{value}\"]"
+        ));
     }
     fn go(&self, hash: &str) {
-        self.b.goto(&format!("{}{hash}", self.base())).expect("navigates");
+        self.b
+            .goto(&format!("{}{hash}", self.base()))
+            .expect("navigates");
     }
     fn base(&self) -> String {
         let url = self.b.current_url().expect("url");
-        url.split("/#").next().unwrap_or(&url).trim_end_matches('/').to_owned()
+        url.split("/#")
+            .next()
+            .unwrap_or(&url)
+            .trim_end_matches('/')
+            .to_owned()
     }
     /// Signs in with a key file for this session (a shared terminal), as an officer would.
     fn sign_in_with_file(&self, base: &str, officer: &str, key: &Path) {
-        self.b.goto(&format!("{base}/")).expect("opens the workbench");
+        self.b
+            .goto(&format!("{base}/"))
+            .expect("opens the workbench");
         self.tap("details summary");
-        self.wait("#import-officer").send_keys(officer).expect("typing");
-        self.wait("#import-file").send_keys(s(key)).expect("chooses the file");
+        self.wait("#import-officer")
+            .send_keys(officer)
+            .expect("typing");
+        self.wait("#import-file")
+            .send_keys(s(key))
+            .expect("chooses the file");
         self.tap_button("Masuk");
         self.wait_text("#main h1", officer);
     }
@@ -196,13 +261,23 @@ impl FindButton for Browser {
 fn expected(common: &Value, node: &Value, path: &str, out: &mut Vec<(String, Vec<String>)>) {
     let node = resolved(common, node);
     let values = |n: &Value| -> Vec<String> {
-        n["enum"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        n["enum"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
     if let Some(alternatives) = node["oneOf"].as_array() {
         let mut kinds = Vec::new();
         for alt in alternatives {
             let alt = resolved(common, alt);
-            let flat = alt["oneOf"].as_array().cloned().unwrap_or_else(|| vec![alt.clone()]);
+            let flat = alt["oneOf"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![alt.clone()]);
             for a in flat {
                 let a = resolved(common, &a);
                 kinds.extend(a["properties"]["kind"]["const"].as_str().map(str::to_owned));
@@ -239,7 +314,9 @@ fn expected(common: &Value, node: &Value, path: &str, out: &mut Vec<(String, Vec
 fn resolved(common: &Value, node: &Value) -> Value {
     let mut n = node.clone();
     while let Some(r) = n["$ref"].as_str().map(str::to_owned) {
-        let Some(name) = r.split("#/$defs/").nth(1) else { break };
+        let Some(name) = r.split("#/$defs/").nth(1) else {
+            break;
+        };
         let mut merged = common["$defs"][name].clone();
         for (k, v) in n.as_object().into_iter().flatten() {
             if k != "$ref" {
@@ -253,7 +330,15 @@ fn resolved(common: &Value, node: &Value) -> Value {
 
 /// A person's personal fields appear in the form of a person named through the register; the
 /// schema names them only in the forms refused since rules version 4, so they are found there.
-const SYSTEM_FIELDS: [&str; 7] = ["type", "id", "occurred_at", "facility", "signers", "after", "attests"];
+const SYSTEM_FIELDS: [&str; 7] = [
+    "type",
+    "id",
+    "occurred_at",
+    "facility",
+    "signers",
+    "after",
+    "attests",
+];
 
 #[test]
 fn every_act_has_a_labelled_control_for_each_field_and_value() {
@@ -283,21 +368,43 @@ fn every_act_has_a_labelled_control_for_each_field_and_value() {
         phone.go(&format!("/#/record/{}", t.as_str()));
         phone.wait(&format!("form#act[data-type=\"{}\"]", t.as_str()));
         // Lists of objects show their first element only after + Tambah.
-        for add in phone.b.find_all("fieldset.list > button.secondary").expect("buttons") {
+        for add in phone
+            .b
+            .find_all("fieldset.list > button.secondary")
+            .expect("buttons")
+        {
             add.click().expect("tap");
         }
         let got = phone.b.execute(FORM_SCAN, &[]).expect("the form is read");
         for (path, values) in &want {
             let field = &got[path.as_str()];
-            assert!(field.is_object(), "{}: no control for {path}; the form has {got}", t.as_str());
-            assert_eq!(field["labelled"], true, "{}: {path} has no label", t.as_str());
+            assert!(
+                field.is_object(),
+                "{}: no control for {path}; the form has {got}",
+                t.as_str()
+            );
+            assert_eq!(
+                field["labelled"],
+                true,
+                "{}: {path} has no label",
+                t.as_str()
+            );
             for v in values {
-                let offered = field["values"].as_array().is_some_and(|a| a.iter().any(|x| x == v));
-                assert!(offered, "{}: {path} does not offer {v:?}: {field}", t.as_str());
+                let offered = field["values"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == v));
+                assert!(
+                    offered,
+                    "{}: {path} does not offer {v:?}: {field}",
+                    t.as_str()
+                );
             }
             checked += 1;
         }
-        phone.b.no_sideways_scroll().unwrap_or_else(|e| panic!("{}: {e}", t.as_str()));
+        phone
+            .b
+            .no_sideways_scroll()
+            .unwrap_or_else(|e| panic!("{}: {e}", t.as_str()));
     }
     assert!(checked > 150, "only {checked} fields were checked");
 }
@@ -324,7 +431,10 @@ return out;
 
 /// The new officer makes a key in the page, asks to be enrolled, and the administrator approves.
 fn enroll_in_the_page(officer: &Phone, admin: &Phone, base: &str) {
-    officer.b.goto(&format!("{base}/")).expect("opens the workbench");
+    officer
+        .b
+        .goto(&format!("{base}/"))
+        .expect("opens the workbench");
     officer.shot("01-no-key");
     officer.tap_button("Buat kunci di perangkat ini");
     officer.type_in("officer/id", NEW_OFFICER);
@@ -350,7 +460,13 @@ fn enroll_in_the_page(officer: &Phone, admin: &Phone, base: &str) {
 
 /// The officer fills a form (via `fill`), signs; a witness opens the draft on their phone, signs,
 /// and records it. Answers the draft link.
-fn act_with_witnesses(officer: &Phone, witnesses: &[&Phone], hash: &str, step: &str, fill: impl Fn(&Phone)) {
+fn act_with_witnesses(
+    officer: &Phone,
+    witnesses: &[&Phone],
+    hash: &str,
+    step: &str,
+    fill: impl Fn(&Phone),
+) {
     officer.go(hash);
     officer.wait("form#act");
     fill(officer);
@@ -390,7 +506,14 @@ fn role_label(role: &str) -> &'static str {
 
 fn find_item(p: &Phone, n: usize) {
     p.type_in("item", ITEMS[n]);
-    p.type_in("description/name", if n == 0 { "12 sachet plastik kristal bening" } else { "1 bungkus daun kering" });
+    p.type_in(
+        "description/name",
+        if n == 0 {
+            "12 sachet plastik kristal bening"
+        } else {
+            "1 bungkus daun kering"
+        },
+    );
     p.choose("description/form", if n == 0 { "crystal" } else { "plant" });
     p.choose("category", if n == 0 { "narcotic_i" } else { "narcotic" });
     p.type_in("count", if n == 0 { "12" } else { "1" });
@@ -411,31 +534,49 @@ fn the_demo_scenario_on_phones_over_https() {
     admin.sign_in_with_file(&base, ADMIN, &station.key("admin.pem"));
     witness.sign_in_with_file(&base, WITNESS, &station.key("gate-officer-b.pem"));
     enroll_in_the_page(&officer, &admin, &base);
+    search_and_find(&officer, &witness);
+    hand_both_over(&officer, &witness, &admin);
+    let police = Phone::new(&station, "police");
+    receive_while_the_server_is_down(&mut station, &police, &officer);
+    station.stop();
+    drop((officer, witness, admin, police));
+    check_the_ledger(&station);
+}
 
-    act_with_witnesses(&officer, &[&witness], "/#/record/search_conducted", "06-search", |p| {
-        p.type_in("incident", "INS-LPN-2025-0200");
-        p.choose("kind", "gate");
-        p.choose("subject/kind", "subject");
-        p.choose("subject/category", "visitor");
-        p.type_in("subject/name", "Siti Aminah");
-        p.type_in("subject/nik", "3174055708900003");
-        p.type_in("location", "Pintu utama P2U");
-        p.choose("body_search", "false");
-        p.choose("outcome", "contraband_found");
-        pick_signer(p, "witness", 0, WITNESS);
-    });
-    for n in 0..2 {
+/// The search at the gate, then per item: the find, the seal and the weighing, each co-signed.
+fn search_and_find(officer: &Phone, witness: &Phone) {
+    act_with_witnesses(
+        officer,
+        &[witness],
+        "/#/record/search_conducted",
+        "06-search",
+        |p| {
+            p.type_in("incident", "INS-LPN-2025-0200");
+            p.choose("kind", "gate");
+            p.choose("subject/kind", "subject");
+            p.choose("subject/category", "visitor");
+            p.type_in("subject/name", "Siti Aminah");
+            p.type_in("subject/nik", "3174055708900003");
+            p.type_in("location", "Pintu utama P2U");
+            p.choose("body_search", "false");
+            p.choose("outcome", "contraband_found");
+            pick_signer(p, "witness", 0, WITNESS);
+        },
+    );
+    for (n, item) in ITEMS.iter().enumerate() {
         let hash = "/#/record/contraband_found?incident=INS-LPN-2025-0200";
-        act_with_witnesses(&officer, &[&witness], hash, &format!("07-find-{n}"), |p| find_item(p, n));
+        act_with_witnesses(officer, &[witness], hash, &format!("07-find-{n}"), |p| {
+            find_item(p, n)
+        });
         let seal = format!("SEG-2025-00050{}", n + 1);
-        let hash = format!("/#/record/item_sealed?item={}", ITEMS[n]);
-        act_with_witnesses(&officer, &[&witness], &hash, &format!("08-seal-{n}"), |p| {
+        let hash = format!("/#/record/item_sealed?item={item}");
+        act_with_witnesses(officer, &[witness], &hash, &format!("08-seal-{n}"), |p| {
             p.type_in("seals_applied/0", &seal);
             p.type_in("packaging", "kantong barang bukti transparan");
             pick_signer(p, "witness", 0, WITNESS);
         });
-        let hash = format!("/#/record/weighed?item={}", ITEMS[n]);
-        act_with_witnesses(&officer, &[&witness], &hash, &format!("09-weigh-{n}"), |p| {
+        let hash = format!("/#/record/weighed?item={item}");
+        act_with_witnesses(officer, &[witness], &hash, &format!("09-weigh-{n}"), |p| {
             p.type_in("gross_mass_mg", if n == 0 { "12,84" } else { "3,5" });
             p.type_in("net_mass_mg", if n == 0 { "10,79" } else { "2,9" });
             p.type_in("balance_id", "TIMB-P2U-01");
@@ -445,22 +586,28 @@ fn the_demo_scenario_on_phones_over_https() {
             pick_signer(p, "witness", 0, WITNESS);
         });
     }
-    // Both items to the police in one act: two statements, signed once by each signer.
+}
+
+/// Both items to the police in one act: two statements, signed once by each signer.
+fn hand_both_over(officer: &Phone, witness: &Phone, admin: &Phone) {
     let hash = format!("/#/record/custody_released?item={}", ITEMS[0]);
-    act_with_witnesses(&officer, &[&witness, &admin], &hash, "10-handover", |p| {
+    act_with_witnesses(officer, &[witness, admin], &hash, "10-handover", |p| {
         p.type_in("to_officer", INVESTIGATOR);
         p.type_in("to_unit", "Satresnarkoba Polres Jakarta Timur");
         p.type_in("purpose", "penyidikan");
-        p.type_in("seals/0", "SEG-2025-000501");
-        p.choose("seals_intact", "true");
-        p.tap_button(&format!("+ {}", "Nomor label barang bukti"));
+        p.choose("seals_intact", "true"); // the seals are the item's own, filled in by the page
+        p.tap_button("+ Nomor label barang bukti");
         p.wait("#extra-item-0").send_keys(ITEMS[1]).expect("typing");
         pick_signer(p, "witness", 0, WITNESS);
         pick_signer(p, "witness", 1, ADMIN);
     });
+}
 
-    // The investigator opens both items (the phone remembers them), then the network is gone.
-    let police = Phone::new(&station, "police");
+/// The investigator opens both items (the phone remembers them), then the server goes down: the
+/// receipt of both is signed and waits in the outbox; the officer's phone still opens the
+/// workbench (the service worker has it); when the server is back, the outbox sends the receipt.
+fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, officer: &Phone) {
+    let base = station.base();
     police.sign_in_with_file(&base, INVESTIGATOR, &station.key("investigator.pem"));
     for id in ITEMS {
         police.go(&format!("/#/item/{id}"));
@@ -470,27 +617,29 @@ fn the_demo_scenario_on_phones_over_https() {
     station.stop();
     police.go(&format!("/#/record/custody_received?item={}", ITEMS[0]));
     police.wait("form#act");
-    police.type_in("seals/0", "SEG-2025-000501");
     police.choose("seals_intact", "true");
     police.tap_button("+ Nomor label barang bukti");
-    police.wait("#extra-item-0").send_keys(ITEMS[1]).expect("typing");
+    police
+        .wait("#extra-item-0")
+        .send_keys(ITEMS[1])
+        .expect("typing");
     police.shot("12-offline-receipt");
     police.tap_button("Tanda tangani dan kirim");
     police.wait_text("#result", "Server tidak terjangkau");
     police.go("/#/outbox");
     police.wait_text("#outbox", "menunggu");
     police.shot("13-outbox-waiting");
-    // The officer's phone opens the workbench with the server down: the service worker has it.
-    officer.b.goto(&format!("{base}/#/outbox")).expect("opens offline");
+    // A full load (not a hash change) while the server is down: only the service worker answers.
+    officer
+        .b
+        .goto(&format!("{base}/?offline#/outbox"))
+        .expect("opens offline");
     officer.wait("#outbox-empty");
-
+    officer.shot("13-offline-reload");
     station.start();
     police.tap_button("Kirim sekarang");
     police.wait("#outbox-empty");
     police.shot("14-outbox-sent");
-    station.stop();
-    drop((officer, witness, admin, police));
-    check_the_ledger(&station);
 }
 
 /// What the phones recorded is exactly what the ledger holds, and it verifies.
@@ -500,20 +649,49 @@ fn check_the_ledger(station: &Station) {
     // 11 founding entries, the enrollment, the search, and five acts on each of the two items.
     assert!(verify.contains("23 entries"), "{verify}");
     for id in ITEMS {
-        let h: Value = serde_json::from_str(&run_ok(&["history", id, "--ledger", s(&ledger), "--json"])).expect("json");
-        let types: Vec<&str> = h["events"].as_array().expect("events").iter().filter_map(|e| e["type"].as_str()).collect();
+        let h: Value =
+            serde_json::from_str(&run_ok(&["history", id, "--ledger", s(&ledger), "--json"]))
+                .expect("json");
+        let types: Vec<&str> = h["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["type"].as_str())
+            .collect();
         assert_eq!(
             types,
-            ["contraband_found", "item_sealed", "weighed", "custody_released", "custody_received"],
+            [
+                "contraband_found",
+                "item_sealed",
+                "weighed",
+                "custody_released",
+                "custody_received"
+            ],
             "{id}: {h}"
         );
         let first = &h["events"][0]["signers"];
-        assert_eq!(first[0]["officer"], NEW_OFFICER, "{id}: found by the officer enrolled in the page");
-        assert_eq!(first[1]["officer"], WITNESS, "{id}: witnessed from the second phone");
+        assert_eq!(
+            first[0]["officer"], NEW_OFFICER,
+            "{id}: found by the officer enrolled in the page"
+        );
+        assert_eq!(
+            first[1]["officer"], WITNESS,
+            "{id}: witnessed from the second phone"
+        );
     }
-    let item: Value = serde_json::from_str(&run_ok(&["item", ITEMS[0], "--ledger", s(&ledger), "--json"])).expect("json");
+    let item: Value = serde_json::from_str(&run_ok(&[
+        "item",
+        ITEMS[0],
+        "--ledger",
+        s(&ledger),
+        "--json",
+    ]))
+    .expect("json");
     assert_eq!(item["holder"], INVESTIGATOR, "{item}");
-    assert_eq!(item["net_mass_mg"], 10790, "10,79 g typed with a decimal comma: {item}");
+    assert_eq!(
+        item["net_mass_mg"], 10790,
+        "10,79 g typed with a decimal comma: {item}"
+    );
     let out = station.dir.path().join("export");
     run_ok(&["export", "--ledger", s(&ledger), "--out", s(&out)]);
     let mut bytes = Vec::new();

@@ -263,9 +263,9 @@ mod tests {
         );
         for kind in StatementType::ALL {
             assert!(
-                !t[kind.as_str()]["signers"]
+                t[kind.as_str()]["signers"]
                     .as_array()
-                    .map_or(true, Vec::is_empty)
+                    .is_some_and(|s| !s.is_empty())
             );
         }
     }

@@ -21,6 +21,9 @@ export class ApiError extends Error {
 
 export class Offline extends Error {}
 
+/** Whether the last request reached the server (a phone can be "online" with the server down). */
+export let reachable = true;
+
 function nonce() {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
   return b64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -52,7 +55,9 @@ async function send(method, path, { body, signed = true, raw = false, contentTyp
   let response;
   try {
     response = await fetch(path, { method, headers, body, cache: "no-store" });
+    reachable = true;
   } catch {
+    reachable = false;
     throw new Offline(path);
   }
   if (raw) {

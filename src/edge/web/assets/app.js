@@ -93,9 +93,10 @@ async function whoAmI() {
 async function header() {
   const waiting = (await api.queued().catch(() => [])).filter((e) => e.state === "waiting").length;
   const bar = document.getElementById("bar");
+  const up = navigator.onLine && api.reachable;
   bar.replaceChildren(...[
     link("#/", t("app.title"), "brand"),
-    el("span", { class: navigator.onLine ? "online" : "offline", id: "net", text: navigator.onLine ? t("status.online") : t("status.offline") }),
+    el("span", { class: up ? "online" : "offline", id: "net", text: up ? t("status.online") : t("status.offline") }),
     link("#/outbox", `${t("nav.outbox")} (${waiting})`, "outbox-count"),
     button(t("lang.switch"), async () => (await switchLanguage(), route()), "link lang"),
     ctx.key ? button(t("nav.signout"), () => (ctx.key.session ? keys.signOut() : (location.hash = "#/")), "link") : null,
@@ -428,6 +429,9 @@ async function recordScreen(type, query) {
   const params = new URLSearchParams(query || "");
   const form = bodyForm({ ...ctx, upload, registerPerson }, type);
   for (const [name, value] of params) if (form.controls[name]) form.controls[name].set(value);
+  // An act on an item the officer opened starts from what the ledger says of it: its seals.
+  const item = params.get("item") ? await headOf(params.get("item")).catch(() => null) : null;
+  if (item && item.seals && item.seals.length && form.controls.seals) form.controls.seals.set(item.seals);
   const common = commonSection();
   const signers = signersSection(type);
   const extra = extraItems(type);
@@ -552,12 +556,23 @@ async function draftsScreen() {
   show(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type]?.indonesian || d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
 }
 
+/** A value of a statement as a person reads it: grams, local time, names beside staff numbers. */
+function shownValue(key, v) {
+  if (key.endsWith("_mg") && typeof v === "number") return grams(v);
+  if (key === "occurred_at") return localTime(v, ctx.zone);
+  if (typeof v === "boolean") return t(v ? "form.yes" : "form.no");
+  if (Array.isArray(v)) return v.map((x) => shownValue(key, x)).join(", ");
+  if (v && typeof v === "object") return Object.entries(v).map(([k, x]) => `${fieldLabel(k)}: ${shownValue(k, x)}`).join("; ");
+  const officer = ["to_officer", "officer"].includes(key) && ctx.officers.find((o) => o.id === v);
+  if (officer) return `${officer.name} (${officer.id})`;
+  return enumLabel(String(v));
+}
+
 function statementView(statement) {
   const dl = el("dl", { class: "facts" });
   for (const [k, v] of Object.entries(statement)) {
-    if (["after", "signers", "id"].includes(k)) continue;
-    const shown = k.endsWith("_mg") ? grams(v) : k === "occurred_at" ? localTime(v, ctx.zone) : typeof v === "object" ? JSON.stringify(v) : typeof v === "boolean" ? t(v ? "form.yes" : "form.no") : enumLabel(String(v));
-    dl.append(el("dt", { text: fieldLabel(k) }), el("dd", { text: shown }));
+    if (["after", "signers", "id", "type"].includes(k)) continue;
+    dl.append(el("dt", { text: fieldLabel(k) }), el("dd", { text: shownValue(k, v) }));
   }
   return dl;
 }

@@ -172,8 +172,10 @@ function list(ctx, path, name, node, required) {
     box.append(el("div", { class: "error", role: "alert" }));
     const read = () => {
       const v = checks.filter((c) => c.checked).map((c) => c.value);
-      if (!v.length && (node.minItems || 0) > 0) throw { path, message: t("form.required") };
-      return v.length || required ? v : undefined;
+      // An optional list left empty is left out; a required one needs its minimum.
+      if (!v.length && !required) return undefined;
+      if (v.length < (node.minItems || 0)) throw { path, message: t("form.required") };
+      return v;
     };
     return { row: box, read, set: (vs) => checks.forEach((c) => (c.checked = vs.includes(c.value))) };
   }
@@ -203,8 +205,9 @@ function list(ctx, path, name, node, required) {
       const v = await r.child.read();
       if (v !== undefined) out.push(v);
     }
+    if (!out.length && !required) return undefined;
     if (out.length < (node.minItems || 0)) throw { path, message: t("form.required") };
-    return out.length || required ? out : undefined;
+    return out;
   };
   return { row: box, read, set: (vs) => { rows.splice(0).forEach((r) => r.line.remove()); (vs || []).forEach(add); } };
 }
