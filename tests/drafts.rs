@@ -8,8 +8,6 @@ mod common;
 
 use common::*;
 use custody::SecretKey;
-use custody::httpsig::{self, RequestParts};
-use custody::{Clock, SystemClock};
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -66,70 +64,6 @@ fn signature_of(envelope: &Value, keyid: &str) -> String {
         .to_owned()
 }
 
-/// One HTTP request, signed per RFC 9421 by `key` when given: (status, JSON body).
-fn call(
-    server: &Server,
-    method: &str,
-    path: &str,
-    key: Option<&Path>,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", server.url);
-    let authority = server.url.trim_start_matches("http://").to_owned();
-    let mut headers = Vec::new();
-    if let Some(key) = key {
-        let key = SecretKey::read_file(key).expect("key");
-        let (path, query) = path
-            .split_once('?')
-            .map_or((path, None), |(p, q)| (p, Some(q)));
-        let created = SystemClock.now().unix_ms() / 1000;
-        let (input, sig) = httpsig::sign(
-            &key,
-            &RequestParts {
-                method,
-                authority: &authority,
-                path,
-                query,
-                headers: vec![],
-            },
-            created,
-        );
-        headers.push(("signature-input", input));
-        headers.push(("signature", sig));
-    }
-    let agent = agent();
-    let result = match method {
-        "GET" => {
-            let mut r = agent.get(&url);
-            for (k, v) in &headers {
-                r = r.header(*k, v.as_str());
-            }
-            r.call()
-        }
-        "DELETE" => {
-            let mut r = agent.delete(&url);
-            for (k, v) in &headers {
-                r = r.header(*k, v.as_str());
-            }
-            r.call()
-        }
-        _ => {
-            let mut r = agent.post(&url).header("content-type", "application/json");
-            for (k, v) in &headers {
-                r = r.header(*k, v.as_str());
-            }
-            r.send(body.map(Value::to_string).unwrap_or_default().as_bytes())
-        }
-    };
-    let mut response = result.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 /// The fixture with a third gate officer enrolled who is named by no draft.
 fn fixture() -> Fixture {
     let f = Fixture::new();
@@ -157,7 +91,7 @@ fn signer<'a>(view: &'a Value, officer: &str) -> &'a Value {
 /// Posts gate officer A's partly signed find as a draft and checks its view, then that gate
 /// officer B finds it among their drafts and reads it.
 fn posted_and_seen_by_the_second_signer(f: &Fixture, server: &Server, envelope: &Value, id: &str) {
-    let (status, view) = call(server, "POST", "/v1/drafts", None, Some(envelope));
+    let (status, view) = signed_call(server, "POST", "/v1/drafts", None, Some(envelope));
     assert_eq!(status, 201, "{view}");
     assert_eq!(view["id"], id);
     assert_eq!(view["type"], "contraband_found");
@@ -171,10 +105,10 @@ fn posted_and_seen_by_the_second_signer(f: &Fixture, server: &Server, envelope: 
     assert_eq!(view["statement"]["item"], ITEM);
 
     // The second officer finds it waiting for them, and reads it.
-    let (status, list) = call(server, "GET", "/v1/drafts", Some(&f.key("gate-b")), None);
+    let (status, list) = signed_call(server, "GET", "/v1/drafts", Some(&f.key("gate-b")), None);
     assert_eq!(status, 200, "{list}");
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
-    let (status, seen) = call(
+    let (status, seen) = signed_call(
         server,
         "GET",
         &format!("/v1/drafts/{id}"),
@@ -202,7 +136,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     posted_and_seen_by_the_second_signer(&f, &server, &envelope, &id);
 
     // Not complete: submitting names who must still sign, and records nothing.
-    let (status, e) = call(
+    let (status, e) = signed_call(
         &server,
         "POST",
         &format!("/v1/drafts/{id}/submit"),
@@ -220,7 +154,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     let both = sign_file(&f.key("gate-b"), &file);
     let b = keyid(&f.key("gate-b"));
     let body = json!({"keyid": b, "sig": signature_of(&both, &b)});
-    let (status, view) = call(
+    let (status, view) = signed_call(
         &server,
         "POST",
         &format!("/v1/drafts/{id}/signatures"),
@@ -233,7 +167,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     // The draft is exactly the envelope `custody sign` made: CLI and browser co-sign alike.
     assert_eq!(view["envelope"], both);
 
-    let (status, receipt) = call(
+    let (status, receipt) = signed_call(
         &server,
         "POST",
         &format!("/v1/drafts/{id}/submit"),
@@ -242,7 +176,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     );
     assert_eq!(status, 201, "{receipt}");
     let seq = receipt["seq"].as_u64().expect("seq");
-    let (status, _) = call(
+    let (status, _) = signed_call(
         &server,
         "GET",
         &format!("/v1/drafts/{id}"),
@@ -251,7 +185,7 @@ fn two_officers_co_sign_a_draft_and_it_is_recorded_once_with_both_signatures() {
     );
     assert_eq!(status, 404, "the submitted draft is removed");
     // A draft of a recorded statement is refused.
-    let (status, e) = call(&server, "POST", "/v1/drafts", None, Some(&envelope));
+    let (status, e) = signed_call(&server, "POST", "/v1/drafts", None, Some(&envelope));
     assert_eq!(status, 409, "{e}");
     assert!(server.terminate());
 
@@ -273,14 +207,14 @@ fn a_signature_by_an_officer_not_named_is_refused_and_changes_nothing() {
     let f = fixture();
     let (envelope, file) = first_signature(&f);
     let server = Server::on_port_zero(&f.ledger);
-    let (status, view) = call(&server, "POST", "/v1/drafts", None, Some(&envelope));
+    let (status, view) = signed_call(&server, "POST", "/v1/drafts", None, Some(&envelope));
     assert_eq!(status, 201, "{view}");
     let id = view["id"].as_str().expect("id").to_owned();
 
     let outsider = keyid(&f.key("outsider"));
     let signed = sign_file(&f.key("outsider"), &file);
     let body = json!({"keyid": outsider, "sig": signature_of(&signed, &outsider)});
-    let (status, e) = call(
+    let (status, e) = signed_call(
         &server,
         "POST",
         &format!("/v1/drafts/{id}/signatures"),
@@ -292,7 +226,7 @@ fn a_signature_by_an_officer_not_named_is_refused_and_changes_nothing() {
     // A named signer's key id with a signature over other bytes does not verify.
     let b = keyid(&f.key("gate-b"));
     let forged = json!({"keyid": b, "sig": signature_of(&signed, &outsider)});
-    let (status, e) = call(
+    let (status, e) = signed_call(
         &server,
         "POST",
         &format!("/v1/drafts/{id}/signatures"),
@@ -302,10 +236,10 @@ fn a_signature_by_an_officer_not_named_is_refused_and_changes_nothing() {
     assert_eq!(status, 422, "{e}");
     assert_eq!(e["error"]["field"], "sig", "{e}");
     // Nor may the outsider post a whole envelope carrying their signature.
-    let (status, e) = call(&server, "POST", "/v1/drafts", None, Some(&signed));
+    let (status, e) = signed_call(&server, "POST", "/v1/drafts", None, Some(&signed));
     assert_eq!(status, 403, "{e}");
     // Nor read the draft.
-    let (status, _) = call(
+    let (status, _) = signed_call(
         &server,
         "GET",
         &format!("/v1/drafts/{id}"),
@@ -313,10 +247,10 @@ fn a_signature_by_an_officer_not_named_is_refused_and_changes_nothing() {
         None,
     );
     assert_eq!(status, 403);
-    let (_, list) = call(&server, "GET", "/v1/drafts", Some(&f.key("outsider")), None);
+    let (_, list) = signed_call(&server, "GET", "/v1/drafts", Some(&f.key("outsider")), None);
     assert_eq!(list, json!([]));
 
-    let (status, after) = call(
+    let (status, after) = signed_call(
         &server,
         "GET",
         &format!("/v1/drafts/{id}"),
@@ -358,14 +292,14 @@ fn a_draft_whose_item_moved_on_is_stale_and_a_decline_is_shown() {
     let seal = f.write("seal.json", seal.to_string().as_bytes());
     let envelope = sign_file(&f.key("gate-a"), &seal);
     let server = Server::on_port_zero(&f.ledger);
-    let (status, view) = call(&server, "POST", "/v1/drafts", None, Some(&envelope));
+    let (status, view) = signed_call(&server, "POST", "/v1/drafts", None, Some(&envelope));
     assert_eq!(status, 201, "{view}");
     assert_eq!(view["stale"], json!([]));
     let id = view["id"].as_str().expect("id").to_owned();
 
     let reason = declined_by_gate_b(&f, &server, &id);
     record_a_note(&f, &server);
-    let (status, view) = call(
+    let (status, view) = signed_call(
         &server,
         "GET",
         &format!("/v1/drafts/{id}"),
@@ -387,11 +321,11 @@ fn a_draft_whose_item_moved_on_is_stale_and_a_decline_is_shown() {
 
     // Only a signer may discard it.
     let draft = format!("/v1/drafts/{id}");
-    let (status, _) = call(&server, "DELETE", &draft, Some(&f.key("outsider")), None);
+    let (status, _) = signed_call(&server, "DELETE", &draft, Some(&f.key("outsider")), None);
     assert_eq!(status, 403);
-    let (status, gone) = call(&server, "DELETE", &draft, Some(&f.key("gate-b")), None);
+    let (status, gone) = signed_call(&server, "DELETE", &draft, Some(&f.key("gate-b")), None);
     assert_eq!(status, 200, "{gone}");
-    let (status, _) = call(&server, "GET", &draft, Some(&f.key("gate-a")), None);
+    let (status, _) = signed_call(&server, "GET", &draft, Some(&f.key("gate-a")), None);
     assert_eq!(status, 404);
 }
 
@@ -401,7 +335,7 @@ fn declined_by_gate_b(f: &Fixture, server: &Server, id: &str) -> Value {
     // Gate officer B declines, signed; an outsider may not.
     let path = format!("/v1/drafts/{id}/decline");
     let reason = json!({"reason": "Segel belum terpasang saat saya tiba"});
-    let (status, e) = call(
+    let (status, e) = signed_call(
         server,
         "POST",
         &path,
@@ -409,9 +343,9 @@ fn declined_by_gate_b(f: &Fixture, server: &Server, id: &str) -> Value {
         Some(&reason),
     );
     assert_eq!(status, 403, "{e}");
-    let (status, e) = call(server, "POST", &path, None, Some(&reason));
+    let (status, e) = signed_call(server, "POST", &path, None, Some(&reason));
     assert_eq!(status, 401, "{e}");
-    let (status, view) = call(server, "POST", &path, Some(&f.key("gate-b")), Some(&reason));
+    let (status, view) = signed_call(server, "POST", &path, Some(&f.key("gate-b")), Some(&reason));
     assert_eq!(status, 200, "{view}");
     assert_eq!(
         signer(&view, GATE_B)["declined"]["reason"],

@@ -9,64 +9,9 @@ mod common;
 use common::*;
 use custody::SecretKey;
 use custody::enrollment_requests::{code_of, pop_message};
-use custody::httpsig::{self, RequestParts};
-use custody::{Clock, SystemClock};
 use serde_json::{Value, json};
-use std::path::Path;
 
 const NEW_OFFICER: &str = "199505052020011001";
-
-/// One HTTP request, signed per RFC 9421 by `key` when given: (status, JSON body).
-fn call(
-    server: &Server,
-    method: &str,
-    path: &str,
-    key: Option<&Path>,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let url = format!("{}{path}", server.url);
-    let authority = server.url.trim_start_matches("http://").to_owned();
-    let mut headers = Vec::new();
-    if let Some(key) = key {
-        let key = SecretKey::read_file(key).expect("key");
-        let created = SystemClock.now().unix_ms() / 1000;
-        let request = RequestParts {
-            method,
-            authority: &authority,
-            path,
-            query: None,
-            headers: vec![],
-        };
-        let (input, sig) = httpsig::sign(&key, &request, created);
-        headers.push(("signature-input", input));
-        headers.push(("signature", sig));
-    }
-    let agent = agent();
-    let result = match method {
-        "GET" | "DELETE" => {
-            let mut r = if method == "GET" {
-                agent.get(&url)
-            } else {
-                agent.delete(&url)
-            };
-            for (k, v) in &headers {
-                r = r.header(*k, v.as_str());
-            }
-            r.call()
-        }
-        _ => agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .send(body.map(Value::to_string).unwrap_or_default().as_bytes()),
-    };
-    let mut response = result.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.body_mut().read_to_string().expect("body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 /// A request for `officer` with `key`'s public key, its proof of possession signed by `pop_key`.
 fn request(f: &Fixture, officer: &str, key: &str, pop_key: &str) -> Value {
@@ -95,14 +40,14 @@ fn request(f: &Fixture, officer: &str, key: &str, pop_key: &str) -> Value {
 fn listed_for_administrators_only(f: &Fixture, server: &Server, code: &str) -> String {
     let admin = f.key("admin");
     // Only an administrator reads them.
-    let (status, list) = call(server, "GET", "/v1/enrollment-requests", Some(&admin), None);
+    let (status, list) = signed_call(server, "GET", "/v1/enrollment-requests", Some(&admin), None);
     assert_eq!(status, 200, "{list}");
     let list = list.as_array().expect("a list").clone();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["code"], code);
     assert_eq!(list[0]["status"], "pending");
     assert_eq!(list[0]["officer"]["name"], "Rina Kartika");
-    let (status, e) = call(
+    let (status, e) = signed_call(
         server,
         "GET",
         "/v1/enrollment-requests",
@@ -111,9 +56,9 @@ fn listed_for_administrators_only(f: &Fixture, server: &Server, code: &str) -> S
     );
     assert_eq!(status, 403, "{e}");
     let one = format!("/v1/enrollment-requests/{code}");
-    let (status, e) = call(server, "GET", &one, Some(&f.key("gate-a")), None);
+    let (status, e) = signed_call(server, "GET", &one, Some(&f.key("gate-a")), None);
     assert_eq!(status, 403, "{e}");
-    let (status, e) = call(server, "GET", &one, None, None);
+    let (status, e) = signed_call(server, "GET", &one, None, None);
     assert_eq!(status, 401, "{e}");
 
     one
@@ -127,7 +72,7 @@ fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled(
     let spare = custody::PublicKey::from_base64(&f.public_key("spare")).expect("key");
 
     let body = request(&f, NEW_OFFICER, "spare", "spare");
-    let (status, answer) = call(
+    let (status, answer) = signed_call(
         &server,
         "POST",
         "/v1/enrollment-requests",
@@ -142,7 +87,7 @@ fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled(
         "XXXX-XXXX: {code}"
     );
     // The same request again answers the same code.
-    let (status, again) = call(
+    let (status, again) = signed_call(
         &server,
         "POST",
         "/v1/enrollment-requests",
@@ -170,12 +115,12 @@ fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled(
         .output()
         .expect("runs");
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let (status, view) = call(&server, "GET", &one, Some(&admin), None);
+    let (status, view) = signed_call(&server, "GET", &one, Some(&admin), None);
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["status"], "enrolled", "{view}");
     assert!(view["enrolled_seq"].as_u64().is_some(), "{view}");
     // Enrolled now: asking again is refused.
-    let (status, e) = call(
+    let (status, e) = signed_call(
         &server,
         "POST",
         "/v1/enrollment-requests",
@@ -189,7 +134,8 @@ fn a_requested_enrollment_is_listed_for_administrators_and_marked_once_enrolled(
 fn a_wrong_proof_a_bad_record_or_an_enrolled_key_is_refused_and_stored_nowhere() {
     let f = Fixture::new();
     let server = Server::on_port_zero(&f.ledger);
-    let post = |body: &Value| call(&server, "POST", "/v1/enrollment-requests", None, Some(body));
+    let post =
+        |body: &Value| signed_call(&server, "POST", "/v1/enrollment-requests", None, Some(body));
 
     // The proof signed by another key than the one asking.
     let (status, e) = post(&request(&f, NEW_OFFICER, "spare", "outsider"));
@@ -235,7 +181,7 @@ fn a_wrong_proof_a_bad_record_or_an_enrolled_key_is_refused_and_stored_nowhere()
     );
 
     let admin = f.key("admin");
-    let (status, list) = call(
+    let (status, list) = signed_call(
         &server,
         "GET",
         "/v1/enrollment-requests",
@@ -251,10 +197,10 @@ fn a_wrong_proof_a_bad_record_or_an_enrolled_key_is_refused_and_stored_nowhere()
         "/v1/enrollment-requests/{}",
         answer["code"].as_str().expect("code")
     );
-    let (status, e) = call(&server, "DELETE", &one, Some(&f.key("gate-a")), None);
+    let (status, e) = signed_call(&server, "DELETE", &one, Some(&f.key("gate-a")), None);
     assert_eq!(status, 403, "{e}");
-    let (status, gone) = call(&server, "DELETE", &one, Some(&admin), None);
+    let (status, gone) = signed_call(&server, "DELETE", &one, Some(&admin), None);
     assert_eq!(status, 200, "{gone}");
-    let (status, _) = call(&server, "GET", &one, Some(&admin), None);
+    let (status, _) = signed_call(&server, "GET", &one, Some(&admin), None);
     assert_eq!(status, 404);
 }

@@ -192,29 +192,6 @@ fn signed_get(server: &Server, dir: &Path, who: &str, path: &str) -> (u16, Strin
     (status, content_type, body)
 }
 
-/// Enrolls a gate officer of another prison (LP-CIPINANG) with the demo key `cipinang`.
-fn enroll_outsider(dir: &Path) {
-    let keys = dir.join("demo-keys");
-    let key = keys.join("cipinang.pem");
-    custody()
-        .args(["key", "new", "--out", s(&key)])
-        .assert()
-        .success();
-    let public = run_json(&["key", "show", s(&key)])["public_key"]
-        .as_str()
-        .expect("public key")
-        .to_owned();
-    custody()
-        .args(["enroll", "--ledger", s(dir), "--key"])
-        .arg(keys.join("admin.pem"))
-        .args(["--officer", CIPINANG, "--name", "Sari Cipinang"])
-        .args(["--agency", "imipas", "--unit", "P2U Cipinang"])
-        .args(["--roles", "gate_officer", "--facility", "LP-CIPINANG"])
-        .args(["--public-key", &public])
-        .assert()
-        .success();
-}
-
 /// The seq of the first event of `type` in the demo item's history.
 fn seq_of(dir: &Path, kind: &str) -> u64 {
     let history = run_json(&["history", ITEM, "--ledger", s(dir)]);
@@ -232,7 +209,7 @@ fn the_sheet_of_a_sealing_lists_each_seal_and_labels_stay_in_scope() {
     let (_tmp, dir) = demo_ledger();
     let sealed = seq_of(&dir, "item_sealed");
     let found = seq_of(&dir, "contraband_found");
-    enroll_outsider(&dir);
+    enroll_outsider(&dir, CIPINANG);
     let server = Server::on_port_zero(&dir);
     let gate = "gate-officer-a";
 

@@ -17,10 +17,6 @@ use std::path::Path;
 const CIPINANG: &str = "198101012006041009";
 const PHOTO_ITEM: &str = "BB-LPN-2025-0777";
 
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
-
 /// A tiny valid JPEG: SOI, a JFIF APP0 segment, a comment naming `what`, EOI.
 fn jpeg(what: &str) -> Vec<u8> {
     let mut b = vec![0xff, 0xd8];
@@ -139,29 +135,6 @@ fn code_of(answer: &Answer) -> String {
     v["error"]["code"].as_str().expect("a code").to_owned()
 }
 
-/// Enrolls a gate officer of another prison (LP-CIPINANG) with the demo key `cipinang`.
-fn enroll_outsider(dir: &Path) {
-    let keys = dir.join("demo-keys");
-    let key = keys.join("cipinang.pem");
-    custody()
-        .args(["key", "new", "--out", s(&key)])
-        .assert()
-        .success();
-    let public = run_json(&["key", "show", s(&key)])["public_key"]
-        .as_str()
-        .expect("public key")
-        .to_owned();
-    custody()
-        .args(["enroll", "--ledger", s(dir), "--key"])
-        .arg(keys.join("admin.pem"))
-        .args(["--officer", CIPINANG, "--name", "Sari Cipinang"])
-        .args(["--agency", "imipas", "--unit", "P2U Cipinang"])
-        .args(["--roles", "gate_officer", "--facility", "LP-CIPINANG"])
-        .args(["--public-key", &public])
-        .assert()
-        .success();
-}
-
 /// Records, through the server, a find at LPN-JAKARTA whose `photos` name `digest`.
 fn record_find_with_photo(server: &Server, dir: &Path, digest: &str) {
     let statement = format!(
@@ -184,7 +157,7 @@ fn record_find_with_photo(server: &Server, dir: &Path, digest: &str) {
 #[test]
 fn a_photo_is_stored_once_and_read_only_by_those_who_may_read_its_item() {
     let (_tmp, dir) = demo_ledger();
-    enroll_outsider(&dir);
+    enroll_outsider(&dir, CIPINANG);
     let server = Server::on_port_zero(&dir);
     let gate = "gate-officer-a";
     let photo = jpeg("foto: telepon dalam kotak nasi");

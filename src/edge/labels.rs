@@ -405,23 +405,7 @@ pub fn local_date(at: Timestamp, zone: Option<Zone>) -> String {
     }
 }
 
-/// Text made safe for SVG and HTML: markup characters as entities, and control characters
-/// (which XML may not carry at all) as U+FFFD.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::edge::report::esc;
 
 /// `text` cut to `max` characters, the last one an ellipsis when cut.
 fn cut(text: &str, max: usize) -> String {

@@ -33,7 +33,8 @@ pub struct ReportInput<'a> {
     pub facilities: &'a std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML and SVG element content and attribute values: markup characters as
+/// entities, other control characters than line breaks and tabs (which XML may not carry at all) as U+FFFD.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -43,6 +44,7 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

@@ -376,3 +376,95 @@ pub fn agent() -> ureq::Agent {
         .build()
         .into()
 }
+
+/// One HTTP request to a test server, signed per RFC 9421 by `key` when given: (status, JSON body).
+pub fn signed_call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    key: Option<&Path>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let url = format!("{}{path}", server.url);
+    let authority = server.url.trim_start_matches("http://").to_owned();
+    let mut headers = Vec::new();
+    if let Some(key) = key {
+        let key = custody::SecretKey::read_file(key).expect("key");
+        let (path, query) = path
+            .split_once('?')
+            .map_or((path, None), |(p, q)| (p, Some(q)));
+        let created = custody::Clock::now(&custody::SystemClock).unix_ms() / 1000;
+        let (input, sig) = custody::httpsig::sign(
+            &key,
+            &custody::httpsig::RequestParts {
+                method,
+                authority: &authority,
+                path,
+                query,
+                headers: vec![],
+            },
+            created,
+        );
+        headers.push(("signature-input", input));
+        headers.push(("signature", sig));
+    }
+    let agent = agent();
+    let result = match method {
+        "GET" => {
+            let mut r = agent.get(&url);
+            for (k, v) in &headers {
+                r = r.header(*k, v.as_str());
+            }
+            r.call()
+        }
+        "DELETE" => {
+            let mut r = agent.delete(&url);
+            for (k, v) in &headers {
+                r = r.header(*k, v.as_str());
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(&url).header("content-type", "application/json");
+            for (k, v) in &headers {
+                r = r.header(*k, v.as_str());
+            }
+            r.send(body.map(Value::to_string).unwrap_or_default().as_bytes())
+        }
+    };
+    let mut response = result.expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Enrolls a gate officer of another prison (LP-CIPINANG) with the demo key `cipinang`.
+pub fn enroll_outsider(dir: &Path, officer: &str) {
+    let keys = dir.join("demo-keys");
+    let key = keys.join("cipinang.pem");
+    custody()
+        .args(["key", "new", "--out", key.to_str().expect("utf-8 path")])
+        .assert()
+        .success();
+    let public = run_json(&["key", "show", key.to_str().expect("utf-8 path")])["public_key"]
+        .as_str()
+        .expect("public key")
+        .to_owned();
+    custody()
+        .args([
+            "enroll",
+            "--ledger",
+            dir.to_str().expect("utf-8 path"),
+            "--key",
+        ])
+        .arg(keys.join("admin.pem"))
+        .args(["--officer", officer, "--name", "Sari Cipinang"])
+        .args(["--agency", "imipas", "--unit", "P2U Cipinang"])
+        .args(["--roles", "gate_officer", "--facility", "LP-CIPINANG"])
+        .args(["--public-key", &public])
+        .assert()
+        .success();
+}
