@@ -383,3 +383,43 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("base64")
 }
+
+/// A draft the item rules would refuse is refused when it is made, at the field the rule names,
+/// before the witness is asked to sign; nothing is kept.
+#[test]
+fn a_draft_the_rules_would_refuse_is_refused_before_anyone_else_signs() {
+    let f = fixture();
+    let weighing = json!({
+        "type": "weighed",
+        "facility": FACILITY,
+        "signers": [
+            {"role": "weigher", "officer": GATE_A},
+            {"role": "witness", "officer": GATE_B}
+        ],
+        "after": {"BB-2025-999999": null},
+        "item": "BB-2025-999999",
+        "gross_mass_mg": 12000,
+        "net_mass_mg": 10000,
+        "balance_id": "TIMB-01",
+        "readability_mg": 1,
+        "calibration_ref": "KAL-2025-07",
+        "seals_intact": true
+    });
+    let file = f.write("weigh.json", weighing.to_string().as_bytes());
+    let envelope = sign_file(&f.key("gate-a"), &file);
+    let server = Server::on_port_zero(&f.ledger);
+    let (status, e) = signed_call(&server, "POST", "/v1/drafts", None, Some(&envelope));
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["code"], "rule", "{e}");
+    let field = e["error"]["field"].as_str().unwrap_or_default();
+    assert!(
+        field.contains("item"),
+        "the refusal names the item field: {e}"
+    );
+    let (status, list) = signed_call(&server, "GET", "/v1/drafts", Some(&f.key("gate-b")), None);
+    assert_eq!(
+        (status, list),
+        (200, json!([])),
+        "nothing was kept for the witness"
+    );
+}

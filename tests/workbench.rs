@@ -568,6 +568,9 @@ fn search_and_find(officer: &Phone, witness: &Phone) {
         act_with_witnesses(officer, &[witness], hash, &format!("07-find-{n}"), |p| {
             find_item(p, n)
         });
+        if n == 1 {
+            a_reused_seal_is_refused_at_its_field(officer);
+        }
         let seal = format!("SEG-2025-00050{}", n + 1);
         let hash = format!("/#/record/item_sealed?item={item}");
         act_with_witnesses(officer, &[witness], &hash, &format!("08-seal-{n}"), |p| {
@@ -586,6 +589,24 @@ fn search_and_find(officer: &Phone, witness: &Phone) {
             pick_signer(p, "witness", 0, WITNESS);
         });
     }
+}
+
+/// A seal number already used on the first item, typed for the second: the ledger's rule (seals
+/// are single-use) answers when the draft is made, and the page shows it at the seal's field.
+fn a_reused_seal_is_refused_at_its_field(officer: &Phone) {
+    officer.go(&format!("/#/record/item_sealed?item={}", ITEMS[1]));
+    officer.wait("form#act");
+    officer.type_in("seals_applied/0", "SEG-2025-000501");
+    officer.type_in("packaging", "kantong barang bukti transparan");
+    pick_signer(officer, "witness", 0, WITNESS);
+    officer.tap_button("Tanda tangani dan kirim");
+    let field = officer.wait(".invalid[data-field^=\"seals_applied\"] > .error");
+    let said = field.text().expect("text");
+    assert!(
+        said.contains("SEG-2025-000501"),
+        "the refusal names the seal: {said}"
+    );
+    officer.shot("08-seal-refused");
 }
 
 /// Both items to the police in one act: two statements, signed once by each signer.

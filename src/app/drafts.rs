@@ -109,6 +109,10 @@ pub enum DraftError {
     Stale(String),
     #[error("drafts: {0}")]
     Storage(String),
+    /// The statement would be refused by the item rules if it were recorded now: told to the
+    /// officer who makes the draft, at the field the rule names, before anyone else signs.
+    #[error("{0}")]
+    Rule(#[from] crate::domain::rules::RuleError),
     #[error("{0}")]
     Ledger(Reported),
 }
@@ -129,6 +133,7 @@ impl Classify for DraftError {
             Self::NoDraft(_) => Class::NotFound,
             Self::Full => Class::Unavailable,
             Self::Storage(_) => Class::Corrupt,
+            Self::Rule(e) => e.class(),
             Self::Ledger(r) => r.class(),
         }
     }
@@ -149,6 +154,7 @@ impl Classify for DraftError {
             Self::Stale(_) => Some("after".into()),
             Self::Full => Some("drafts".into()),
             Self::Storage(_) => None,
+            Self::Rule(e) => e.field(),
             Self::Ledger(r) => r.field(),
         }
     }
@@ -466,6 +472,7 @@ impl Drafts {
         if recorded(ledger, &statement.id)? {
             return Err(DraftError::Recorded(statement.id));
         }
+        ledger.precheck(&statement)?;
         let _guard = self.guard();
         let (new, draft) = match self.load(&statement.id)? {
             Some(mut stored) => {

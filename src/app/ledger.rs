@@ -806,6 +806,19 @@ impl Ledger {
         Arc::clone(&self.read_published().checkpoint)
     }
 
+    /// The item rules a statement would meet if it were recorded now (`custody::check`: the
+    /// items' states, seals, masses, write scope and, from rules version 5, impossible facts),
+    /// without its signatures: what a draft is told before anyone else signs it. Decides nothing
+    /// for the log — the sequencer checks everything again, signatures first, when it is submitted.
+    pub fn precheck(&self, statement: &Statement) -> Result<(), rules::RuleError> {
+        let store = &self.shared.store;
+        let view = custody::View {
+            items: |id: &ItemId| stored_item(store, id),
+            seals: |seal: &str| stored_seal(store, seal),
+        };
+        custody::check(&self.state(), &view, statement)
+    }
+
     /// Who may sign, as of the latest identity statement (refreshed only when an identity
     /// statement lands, so its `size` may trail the log).
     pub fn state(&self) -> Arc<rules::State> {

@@ -1462,6 +1462,31 @@ impl crate::base::class::Classify for RuleError {
             | Self::MassAboveParent { field, .. }
             | Self::WrongReference { field, .. } => Some((*field).into()),
             Self::Unconfirmed { .. } => Some("/confirmed".into()),
+            Self::SignerRole { .. }
+            | Self::SignerCount { .. }
+            | Self::DuplicateSigner { .. }
+            | Self::UnknownOfficer { .. }
+            | Self::OfficerRevoked { .. }
+            | Self::RoleNotAllowed { .. }
+            | Self::HolderMustSign { .. }
+            | Self::NotHolder { .. }
+            | Self::WrongReceiver { .. }
+            | Self::SignerMissing { .. } => Some("/signers".into()),
+            Self::AfterExtra { .. } | Self::AfterMissing { .. } | Self::StaleView { .. } => {
+                Some("/after".into())
+            }
+            // The item the act names (`item`; for a sample set aside, its parent).
+            Self::UnknownItem { .. }
+            | Self::OutOfScope { .. }
+            | Self::LabelTaken { .. }
+            | Self::ItemExists { .. }
+            | Self::ItemClosed { .. }
+            | Self::InTransit { .. }
+            | Self::NotInTransit { .. }
+            | Self::NoDestructionOrder { .. } => Some("/item".into()),
+            Self::SealMismatch { .. } | Self::SealNotOnItem { .. } => Some("/seals".into()),
+            Self::FacilityOutOfScope { .. } => Some("/facility".into()),
+            Self::RefersToFuture { .. } => Some("/refers_to".into()),
             _ => None,
         }
     }
