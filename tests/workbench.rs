@@ -18,9 +18,11 @@
 mod browser;
 mod common;
 
+use base64::Engine as _;
 use browser::Browser;
 use common::{Server, custody, stderr_of};
 use serde_json::Value;
+use sha2::Digest as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -201,10 +203,34 @@ impl Phone {
             "[data-field=\"{path}\"] option[value=\"{value}\"]"
         ));
     }
+    /// Opens the screen at `hash` and waits until it is shown (the page numbers each rendering
+    /// of a screen in `#main[data-ready]`), so no step acts on the screen it replaces.
     fn go(&self, hash: &str) {
+        let target = format!("{}{hash}", self.base());
+        if hash != "/#/" && self.b.current_url().is_ok_and(|u| u == target) {
+            // The same address again is no navigation: start from home for a fresh screen.
+            self.go("/#/");
+        }
+        let before = self.rendering();
         self.b
             .goto(&format!("{}{hash}", self.base()))
             .expect("navigates");
+        let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+        while self.rendering() == before || self.rendering().is_empty() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{}: {hash} was never shown",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    fn rendering(&self) -> String {
+        let script = "return document.getElementById('main')?.dataset.ready || ''";
+        let v = self.b.execute(script, &[]);
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
     }
     fn base(&self) -> String {
         let url = self.b.current_url().expect("url");
@@ -534,7 +560,8 @@ fn the_demo_scenario_on_phones_over_https() {
     admin.sign_in_with_file(&base, ADMIN, &station.key("admin.pem"));
     witness.sign_in_with_file(&base, WITNESS, &station.key("gate-officer-b.pem"));
     enroll_in_the_page(&officer, &admin, &base);
-    search_and_find(&officer, &witness);
+    let photo = station.dir.path().join("photo.png");
+    search_and_find(&officer, &witness, &photo);
     hand_both_over(&officer, &witness, &admin);
     let police = Phone::new(&station, "police");
     receive_while_the_server_is_down(&mut station, &police, &officer);
@@ -544,7 +571,7 @@ fn the_demo_scenario_on_phones_over_https() {
 }
 
 /// The search at the gate, then per item: the find, the seal and the weighing, each co-signed.
-fn search_and_find(officer: &Phone, witness: &Phone) {
+fn search_and_find(officer: &Phone, witness: &Phone, photo: &Path) {
     act_with_witnesses(
         officer,
         &[witness],
@@ -566,7 +593,14 @@ fn search_and_find(officer: &Phone, witness: &Phone) {
     for (n, item) in ITEMS.iter().enumerate() {
         let hash = "/#/record/contraband_found?incident=INS-LPN-2025-0200";
         act_with_witnesses(officer, &[witness], hash, &format!("07-find-{n}"), |p| {
-            find_item(p, n)
+            find_item(p, n);
+            if n == 0 {
+                // A photo from the phone (here: a picture the phone took of its own screen).
+                p.b.screenshot(photo).expect("a picture");
+                p.wait("[data-field=\"photos\"] input")
+                    .send_keys(s(photo))
+                    .expect("chooses");
+            }
         });
         if n == 1 {
             a_reused_seal_is_refused_at_its_field(officer);
@@ -713,11 +747,47 @@ fn check_the_ledger(station: &Station) {
         item["net_mass_mg"], 10790,
         "10,79 g typed with a decimal comma: {item}"
     );
+    // The photo is stored beside the ledger under its digest, which the find carries in the log.
+    let photo = std::fs::read(station.dir.path().join("photo.png")).expect("the photo");
+    let digest: String = sha2::Sha256::digest(&photo)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let blob = ledger
+        .join("private/blobs/sha256")
+        .join(&digest[..2])
+        .join(&digest[2..]);
+    assert_eq!(std::fs::read(&blob).expect("the photo is stored"), photo);
     let out = station.dir.path().join("export");
     run_ok(&["export", "--ledger", s(&ledger), "--out", s(&out)]);
     let mut bytes = Vec::new();
     read_all(&out, &mut bytes);
     assert!(bytes.len() > 10_000, "the export holds the log");
+    // The find's statement (inside its leaf's envelope, base64) names the photo by digest.
+    let h0: Value = serde_json::from_str(&run_ok(&[
+        "history",
+        ITEMS[0],
+        "--ledger",
+        s(&ledger),
+        "--json",
+    ]))
+    .expect("json");
+    let find = h0["events"][0]["seq"].as_u64().expect("seq").to_string();
+    let leaf = run_ok(&["entry", &find, "--ledger", s(&ledger)]);
+    let payload = leaf
+        .split("\"payload\":\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .expect("the leaf holds an envelope");
+    let statement = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .expect("base64");
+    let statement = String::from_utf8_lossy(&statement);
+    let named = format!("\"photos\":[\"sha256:{digest}\"]");
+    assert!(
+        statement.contains(&named),
+        "the find names its photo: {statement}"
+    );
     for secret in ["3174055708900003", "Siti Aminah"] {
         assert!(
             !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),

@@ -37,6 +37,12 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+/** Shows the screen at `hash`: a new hash is routed by its hashchange; the same one again here. */
+function goTo(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
 const button = (label, onclick, cls = "") => el("button", { type: "button", class: cls, onclick, text: label });
 const link = (href, label, cls = "") => el("a", { href, class: cls, text: label });
 
@@ -57,7 +63,7 @@ async function boot() {
     navigator.serviceWorker.addEventListener("message", (e) => e.data && e.data.kind === "flush" && api.flush());
   }
   ["click", "keydown"].forEach((e) => document.addEventListener(e, keys.touch, { passive: true }));
-  document.addEventListener("custody-signed-out", () => ((ctx.key = null), (location.hash = "#/")));
+  document.addEventListener("custody-signed-out", () => ((ctx.key = null), goTo("#/")));
   document.addEventListener("custody-outbox", header);
   window.addEventListener("online", () => api.flush().then(header));
   window.addEventListener("offline", header);
@@ -116,6 +122,8 @@ const ROUTES = [
   [/^#\/requests$/, requestsScreen],
 ];
 
+let renders = 0;
+
 async function route() {
   say("", "");
   await whoAmI();
@@ -130,6 +138,9 @@ async function route() {
       } catch (e) {
         say("bad", e instanceof api.Offline ? t("error.network") : e.message);
       }
+      // Which rendering of a screen this is, so that a reader (a test, a screen reader's user)
+      // can tell the new screen from the one it replaced.
+      main().dataset.ready = String(++renders);
       return;
     }
   }
@@ -177,8 +188,7 @@ async function keyScreen() {
     if (!f) return say("bad", `${t("key.import.file")}: ${t("form.required")}`);
     try {
       await keys.importSession(await f.text(), officer.value.trim());
-      location.hash = "#/";
-      await route();
+      goTo("#/");
     } catch (e) {
       say("bad", e.message);
     }
@@ -186,8 +196,7 @@ async function keyScreen() {
   const generate = async () => {
     const k = await keys.generate();
     if (!k.persisted) say("warn", t("key.persist.denied"));
-    location.hash = "#/enroll";
-    await route();
+    goTo("#/enroll");
   };
   show(
     el("h1", { text: t("app.title") }),
@@ -545,7 +554,7 @@ async function startDrafts(envelopes) {
     const draft = await api.post("/v1/drafts", envelope, false);
     ids.push(draft.id);
   }
-  location.hash = `#/draft/${ids.join(",")}`;
+  goTo(`#/draft/${ids.join(",")}`);
 }
 
 // ---- drafts: co-signing ----
