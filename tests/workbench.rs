@@ -747,6 +747,24 @@ fn check_the_ledger(station: &Station) {
         item["net_mass_mg"], 10790,
         "10,79 g typed with a decimal comma: {item}"
     );
+    check_the_photo(station);
+    let out = station.dir.path().join("export");
+    run_ok(&["export", "--ledger", s(&ledger), "--out", s(&out)]);
+    let mut bytes = Vec::new();
+    read_all(&out, &mut bytes);
+    assert!(bytes.len() > 10_000, "the export holds the log");
+    for secret in ["3174055708900003", "Siti Aminah"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} is in what a mirror copies: the visitor belongs in the register only"
+        );
+    }
+}
+
+/// The photo chosen on the phone is stored beside the ledger under its digest, and the find's
+/// statement (inside its leaf's envelope, base64) names it by that digest.
+fn check_the_photo(station: &Station) {
+    let ledger = station.ledger();
     // The photo is stored beside the ledger under its digest, which the find carries in the log.
     let photo = std::fs::read(station.dir.path().join("photo.png")).expect("the photo");
     let digest: String = sha2::Sha256::digest(&photo)
@@ -758,11 +776,6 @@ fn check_the_ledger(station: &Station) {
         .join(&digest[..2])
         .join(&digest[2..]);
     assert_eq!(std::fs::read(&blob).expect("the photo is stored"), photo);
-    let out = station.dir.path().join("export");
-    run_ok(&["export", "--ledger", s(&ledger), "--out", s(&out)]);
-    let mut bytes = Vec::new();
-    read_all(&out, &mut bytes);
-    assert!(bytes.len() > 10_000, "the export holds the log");
     // The find's statement (inside its leaf's envelope, base64) names the photo by digest.
     let h0: Value = serde_json::from_str(&run_ok(&[
         "history",
@@ -788,12 +801,6 @@ fn check_the_ledger(station: &Station) {
         statement.contains(&named),
         "the find names its photo: {statement}"
     );
-    for secret in ["3174055708900003", "Siti Aminah"] {
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "{secret} is in what a mirror copies: the visitor belongs in the register only"
-        );
-    }
 }
 
 fn read_all(dir: &Path, into: &mut Vec<u8>) {
