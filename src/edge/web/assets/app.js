@@ -8,7 +8,7 @@ import * as keys from "./keys.js";
 import * as api from "./api.js";
 import { bodyForm, showErrors } from "./forms.js";
 import { enumLabel, fieldLabel, grams, language, load, localTime, switchLanguage, t } from "./i18n.js";
-import { startCamera } from "./scan.js";
+import { readPhoto, startCamera } from "./scan.js";
 
 const ctx = { schemas: null, types: null, officers: [], facilities: {}, me: null, key: null, zone: "WIB", english: false };
 const main = () => document.getElementById("main");
@@ -177,7 +177,18 @@ function scanBox() {
       say("warn", t("scan.unsupported"));
     }
   }, "secondary");
-  return el("div", { class: "scan" }, el("label", { for: "scan", text: t("scan.label") }), el("div", { class: "row" }, input, button(t("scan.open"), open), cam), video);
+  const photo = el("input", { id: "scan-photo", type: "file", accept: "image/*", capture: "environment" });
+  photo.onchange = async () => {
+    const label = photo.files[0] && (await readPhoto(photo.files[0]));
+    if (!label) return say("warn", t("scan.nolabel"));
+    input.value = label;
+    open();
+  };
+  return el("div", { class: "scan" },
+    el("label", { for: "scan", text: t("scan.label") }),
+    el("div", { class: "row" }, input, button(t("scan.open"), open), cam),
+    el("label", { for: "scan-photo", class: "small", text: t("scan.photo") }), photo,
+    video);
 }
 
 async function keyScreen() {
@@ -308,8 +319,14 @@ async function itemScreen(label) {
     el("span", { class: "muted", text: localTime(ev.occurred_at, ctx.zone) }), el("br"),
     el("span", { text: ev.summary }), el("br"),
     el("span", { class: "muted", text: (ev.signers || []).map((s) => `${enumLabel(s.role)}: ${s.name} (${s.officer})`).join("; ") })));
+  const preview = el("img", { class: "label-preview", alt: `${t("item.labels")}: ${item.id}` });
+  api.getBlob(`/v1/items/${encodeURIComponent(item.id)}/label.svg`)
+    .then((r) => r.blob())
+    .then((b) => (preview.src = URL.createObjectURL(b)))
+    .catch(() => preview.remove());
   show(
     el("h1", { class: "code", text: item.id }),
+    preview,
     dl,
     button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
     el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),

@@ -2,8 +2,8 @@
 // without a connection, and sends the outbox's signed envelopes when the server answers again.
 // Must never cache an API answer (they are personal and change) and never alter an envelope.
 
-const CACHE = "custody-workbench-v1";
-const SHELL = ["/", "/app/app.css", "/app/app.js", "/app/keys.js", "/app/api.js", "/app/forms.js", "/app/i18n.js", "/app/scan.js", "/app/id.json", "/app/en.json", "/app/schemas.json", "/app/types.json", "/app/icon.svg", "/app/manifest.webmanifest"];
+const CACHE = "custody-workbench-v2";
+const SHELL = ["/", "/app/app.css", "/app/app.js", "/app/keys.js", "/app/api.js", "/app/forms.js", "/app/i18n.js", "/app/scan.js", "/app/id.json", "/app/en.json", "/app/schemas.json", "/app/types.json", "/app/icon.svg", "/app/manifest.webmanifest", "/app/zxing-0.23.0.min.js", "/app/zxing-LICENSE.txt"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
