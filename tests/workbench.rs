@@ -515,6 +515,45 @@ fn act_with_witnesses(
     }
 }
 
+/// The officer makes the seal's draft; before the witness signs, a note on the item is recorded,
+/// so the draft's `after` is no longer the item's head: the draft says who must sign again, the
+/// officer makes it again (new id, current head, signed by them), and the witness signs that.
+fn a_stale_draft_is_made_again(
+    officer: &Phone,
+    witness: &Phone,
+    hash: &str,
+    fill: impl Fn(&Phone),
+) {
+    officer.go(hash);
+    officer.wait("form#act");
+    fill(officer);
+    officer.tap_button("Tanda tangani dan kirim");
+    officer.wait("section.draft");
+    let stale_link = officer.b.current_url().expect("url");
+    officer.go(&format!("/#/record/note_added?item={}", ITEMS[0]));
+    officer.type_in("text", "Label barang bukti dicetak ulang");
+    officer.tap_button("Tanda tangani dan kirim");
+    officer.wait_text("#result", "Tercatat di buku");
+    officer.b.goto(&stale_link).expect("back to the draft");
+    officer.wait_text(".flash.warn", "Harus menandatangani lagi");
+    officer.shot("08-seal-stale");
+    officer.tap_button("Buat ulang draf ini");
+    let deadline = std::time::Instant::now() + STEP_TIMEOUT;
+    while officer.b.current_url().expect("url") == stale_link {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the draft was never made again"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let link = officer.b.current_url().expect("url");
+    witness.b.goto(&link).expect("opens the new draft");
+    witness.wait("section.draft");
+    witness.tap_button("Tanda tangani");
+    witness.tap_button("Catat ke buku");
+    witness.wait_text("#result", "Tercatat di buku");
+}
+
 fn pick_signer(p: &Phone, role: &str, n: usize, officer: &str) {
     let id = format!("signer-{role}-{n}");
     if p.b.find(&format!("#{id}")).is_err() {
@@ -607,11 +646,16 @@ fn search_and_find(officer: &Phone, witness: &Phone, photo: &Path) {
         }
         let seal = format!("SEG-2025-00050{}", n + 1);
         let hash = format!("/#/record/item_sealed?item={item}");
-        act_with_witnesses(officer, &[witness], &hash, &format!("08-seal-{n}"), |p| {
+        let fill = |p: &Phone| {
             p.type_in("seals_applied/0", &seal);
             p.type_in("packaging", "kantong barang bukti transparan");
             pick_signer(p, "witness", 0, WITNESS);
-        });
+        };
+        if n == 0 {
+            a_stale_draft_is_made_again(officer, witness, &hash, fill);
+        } else {
+            act_with_witnesses(officer, &[witness], &hash, &format!("08-seal-{n}"), fill);
+        }
         let hash = format!("/#/record/weighed?item={item}");
         act_with_witnesses(officer, &[witness], &hash, &format!("09-weigh-{n}"), |p| {
             p.type_in("gross_mass_mg", if n == 0 { "12,84" } else { "3,5" });
@@ -728,8 +772,9 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
 fn check_the_ledger(station: &Station) {
     let ledger = station.ledger();
     let verify = run_ok(&["verify", "--ledger", s(&ledger)]);
-    // 11 founding entries, the enrollment, the search, and five acts on each of the two items.
-    assert!(verify.contains("23 entries"), "{verify}");
+    // 11 founding entries, the enrollment, the search, five acts on each of the two items, and
+    // the note that made a draft stale.
+    assert!(verify.contains("24 entries"), "{verify}");
     for id in ITEMS {
         let h: Value =
             serde_json::from_str(&run_ok(&["history", id, "--ledger", s(&ledger), "--json"]))
@@ -740,17 +785,12 @@ fn check_the_ledger(station: &Station) {
             .iter()
             .filter_map(|e| e["type"].as_str())
             .collect();
-        assert_eq!(
-            types,
-            [
-                "contraband_found",
-                "item_sealed",
-                "weighed",
-                "custody_released",
-                "custody_received"
-            ],
-            "{id}: {h}"
-        );
+        let mut expected = vec!["contraband_found", "item_sealed", "weighed"];
+        if id == ITEMS[0] {
+            expected.insert(1, "note_added"); // the note that made the seal's first draft stale
+        }
+        expected.extend(["custody_released", "custody_received"]);
+        assert_eq!(types, expected, "{id}: {h}");
         let first = &h["events"][0]["signers"];
         assert_eq!(
             first[0]["officer"], NEW_OFFICER,

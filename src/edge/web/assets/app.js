@@ -43,6 +43,10 @@ function goTo(hash) {
   else location.hash = hash;
 }
 
+/** A statement type's name in the page's language (Indonesian first, the other beside it). */
+const typeName = (type) => (language() === "en" ? ctx.types[type].english : ctx.types[type].indonesian);
+const typeOther = (type) => (language() === "en" ? ctx.types[type].indonesian : ctx.types[type].english);
+
 const button = (label, onclick, cls = "") => el("button", { type: "button", class: cls, onclick, text: label });
 const link = (href, label, cls = "") => el("a", { href, class: cls, text: label });
 
@@ -313,7 +317,7 @@ async function itemScreen(label) {
   fact(t("item.seals"), (item.seals || []).join(", ") || "—");
   fact(t("item.mass"), grams(item.net_mass_mg));
   fact(fieldLabel("description"), item.description);
-  const acts = nextActs(item).map((type) => link(`#/record/${type}?item=${encodeURIComponent(item.id)}`, `${ctx.types[type].indonesian}`, "tile small"));
+  const acts = nextActs(item).map((type) => link(`#/record/${type}?item=${encodeURIComponent(item.id)}`, typeName(type), "tile small"));
   const events = (history.events || []).map((ev) => el("li", {},
     el("strong", { text: `#${ev.seq} ${ev.indonesian}` }), el("br"),
     el("span", { class: "muted", text: localTime(ev.occurred_at, ctx.zone) }), el("br"),
@@ -338,7 +342,7 @@ async function itemScreen(label) {
 
 function chooseAct() {
   const types = Object.keys(ctx.types).filter((type) => type !== "ledger_genesis" && canAct(type));
-  show(el("h1", { text: t("record.choose") }), el("nav", { class: "tiles" }, types.map((type) => link(`#/record/${type}`, ctx.types[type].indonesian, "tile small"))));
+  show(el("h1", { text: t("record.choose") }), el("nav", { class: "tiles" }, types.map((type) => link(`#/record/${type}`, typeName(type), "tile small"))));
 }
 
 /** Whether this officer may take the acting role of `type` (the first signer row). */
@@ -463,8 +467,9 @@ async function recordScreen(type, query) {
   const extra = extraItems(type);
   const go = button(t("form.submit"), () => submitAct(type, form, common, signers, extra, go), "primary");
   show(
-    el("h1", { text: ctx.types[type].indonesian }),
-    el("p", { class: "muted", text: ctx.types[type].english }),
+    el("h1", { text: typeName(type) }),
+    el("p", { class: "muted", text: typeOther(type) }),
+    el("datalist", { id: "officer-list" }, ctx.officers.filter((o) => !o.revoked_at).map((o) => el("option", { value: o.id, text: `${o.name} (${o.id})` }))),
     el("form", { id: "act", "data-type": type, onsubmit: (e) => e.preventDefault() }, common.element, form.element, extra.element, signers.element, el("div", { class: "form-errors", role: "alert" }), go),
   );
 }
@@ -553,7 +558,7 @@ function showReceipts(receipts, statements) {
   const rows = receipts.map((r, i) => el("div", { class: "receipt" },
     el("p", { class: "flash good", text: `${r.duplicate ? t("result.already") : t("result.recorded")} ${r.seq}` }),
     statements[i] && LABEL_TYPES.includes(statements[i].type) ? button(t("item.labels"), () => openSigned(`/v1/entries/${r.seq}/labels`), "secondary") : null,
-    statements[i] && statements[i].type === "search_conducted" ? link(`#/record/contraband_found?incident=${encodeURIComponent(statements[i].incident)}`, `+ ${ctx.types.contraband_found.indonesian}`, "tile small") : null,
+    statements[i] && statements[i].type === "search_conducted" ? link(`#/record/contraband_found?incident=${encodeURIComponent(statements[i].incident)}`, `+ ${typeName("contraband_found")}`, "tile small") : null,
     statements[i] && statements[i].item ? link(`#/item/${encodeURIComponent(statements[i].item)}`, statements[i].item, "tile small") : null));
   show(el("div", { id: "result" }, rows), link("#/", t("nav.home"), "tile"));
 }
@@ -579,7 +584,7 @@ async function startDrafts(envelopes) {
 async function draftsScreen() {
   const drafts = await api.get("/v1/drafts");
   const list = Array.isArray(drafts) ? drafts : drafts.drafts || [];
-  show(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type]?.indonesian || d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
+  show(el("h1", { text: t("nav.drafts") }), list.length ? el("ul", { class: "list" }, list.map((d) => el("li", {}, link(`#/draft/${d.id}`, `${ctx.types[d.type] ? typeName(d.type) : d.type} · ${d.statement?.item || ""}`)))) : el("p", { text: t("drafts.none") }));
 }
 
 /** A value of a statement as a person reads it: grams, local time, names beside staff numbers. */
@@ -610,10 +615,11 @@ async function draftScreen(idList) {
   const mine = (d) => d.signers.find((s) => s.officer === ctx.me.id);
   const shareUrl = `${location.origin}/#/draft/${ids.join(",")}`;
   const sections = drafts.map((d) => el("section", { class: "draft", "data-draft": d.id },
-    el("h2", { text: `${ctx.types[d.type].indonesian}` }),
+    el("h2", { text: typeName(d.type) }),
     el("h3", { text: t("draft.what") }), statementView(d.statement),
     el("ul", { class: "signers" }, d.signers.map((s) => el("li", { class: s.signed ? "signed" : "waiting", text: `${enumLabel(s.role)}: ${s.name || s.officer} — ${s.signed ? t("draft.signed") : s.declined ? `${t("draft.declined")}: ${s.declined.reason}` : t("draft.missing")}` }))),
-    d.stale && d.stale.length ? el("p", { class: "flash warn", text: t("draft.stale") }) : null));
+    d.stale && d.stale.length ? el("p", { class: "flash warn", text: `${t("draft.stale")} ${t("draft.again")}: ${d.signers.map((x) => x.name || x.officer).join(", ")}` }) : null,
+    d.stale && d.stale.length && d.signers[0].officer === ctx.me.id ? button(t("draft.remake"), () => remakeDraft(d), "secondary") : null));
   const needMe = drafts.some((d) => mine(d) && !mine(d).signed);
   const complete = drafts.every((d) => d.complete);
   const reason = el("input", { id: "decline-reason", type: "text", placeholder: fieldLabel("reason") });
@@ -626,6 +632,23 @@ async function draftScreen(idList) {
     el("p", { text: t("result.draft") }), el("p", { class: "code small" }, link(shareUrl, shareUrl)),
     el("img", { class: "qr", alt: shareUrl, src: `/app/qr.svg?t=${encodeURIComponent(shareUrl)}` }),
   );
+}
+
+/**
+ * A stale draft made again: the same act with a new id and the items' current heads, signed by
+ * its maker; every other signer must sign the new one (they would be signing other bytes).
+ */
+async function remakeDraft(draft) {
+  const { id: _id, after: _after, ...rest } = draft.statement;
+  const after = {};
+  for (const item of touched(draft.statement)) {
+    const now = await headOf(item);
+    after[item] = now ? now.head : null;
+  }
+  const text = JSON.stringify({ type: rest.type, id: uuidv7(), occurred_at: rest.occurred_at, facility: rest.facility, signers: rest.signers, after, ...rest });
+  const made = await api.post("/v1/drafts", await keys.envelopeOf(ctx.key, text), false);
+  await api.del(`/v1/drafts/${encodeURIComponent(draft.id)}`);
+  goTo(`#/draft/${made.id}`);
 }
 
 async function signDrafts(drafts, idList) {
@@ -655,7 +678,7 @@ async function outboxScreen() {
   const entries = await api.queued();
   show(
     el("h1", { text: t("nav.outbox") }),
-    entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary]?.indonesian || e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${e.error}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
+    entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary] ? typeName(e.summary) : e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${e.error}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
     button(t("outbox.send"), async () => {
       const results = await api.flush();
       await outboxScreen();
