@@ -601,6 +601,11 @@ fn the_demo_scenario_on_phones_over_https() {
     enroll_in_the_page(&officer, &admin, &base);
     let photo = station.dir.path().join("photo.png");
     search_and_find(&officer, &witness, &photo);
+    // Both finds started the 72-hour clock for handing them to the police.
+    officer.go("/#/deadlines");
+    officer.wait_text("#deadlines", ITEMS[1]);
+    officer.wait_text("#deadlines", "PP 40/2013 art. 14(4)");
+    officer.shot("09-deadlines");
     hand_both_over(&officer, &witness, &admin);
     let police = Phone::new(&station, "police");
     receive_while_the_server_is_down(&mut station, &police, &officer);

@@ -43,6 +43,9 @@ pub struct AuditReport {
     pub events: usize,
     pub log_verified: Option<bool>,
     pub findings: Vec<Finding>,
+    /// The statutory clocks still running at `as_of`, soonest due first (`audit::deadlines`).
+    #[serde(default)]
+    pub deadlines: Vec<audit::Deadline>,
 }
 
 fn event(ledger: &Ledger, seq: u64) -> Result<AuditEvent, CaseError> {
@@ -187,6 +190,7 @@ pub fn audit(
     } = gather(ledger, scope, progress)?;
     let identity = ledger.state();
     let mut findings = audit::audit(&events, &identity, as_of, audit::THRESHOLDS);
+    let deadlines = audit::deadlines(&events, &identity, as_of);
     let log_verified = match verified {
         None => None,
         Some(Ok(_)) => Some(true),
@@ -215,6 +219,7 @@ pub fn audit(
         events: events.len(),
         log_verified,
         findings,
+        deadlines,
     })
 }
 

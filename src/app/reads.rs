@@ -302,6 +302,33 @@ impl Reads for Ledger {
     }
 }
 
+/// The statutory clocks running at `as_of` for `items` (each audited with its lot), soonest due
+/// first, each once: what the deadlines page and `custody deadlines` show. Whoever calls it has
+/// already chosen the items the asker may read; clocks of any other item of a lot are left out.
+pub fn deadlines(
+    reads: &dyn Reads,
+    items: &[ItemId],
+    as_of: Timestamp,
+) -> Result<Vec<crate::domain::audit::Deadline>, ReadError> {
+    let wanted: std::collections::BTreeSet<&ItemId> = items.iter().collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for id in items {
+        for d in reads.audit(&Scope::Item(id.clone()), as_of)?.deadlines {
+            if wanted.contains(&d.item) && seen.insert((d.item.clone(), d.clock.clone())) {
+                out.push(d);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.due_at
+            .unix_ms()
+            .cmp(&b.due_at.unix_ms())
+            .then(a.item.cmp(&b.item))
+    });
+    Ok(out)
+}
+
 /// The worst severity in a report, for `--fail-on`.
 pub fn worst(report: &AuditReport) -> Option<Severity> {
     report.findings.iter().map(|f| f.severity).max()

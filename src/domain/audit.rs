@@ -724,6 +724,81 @@ fn statutory_clock(
     }
 }
 
+/// A statutory clock still running for an item: started, not yet stopped. The deadlines an
+/// officer or a prosecutor must meet next; the audit's class 8 reports those already missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadline {
+    pub item: ItemId,
+    pub clock: String,
+    pub english: String,
+    pub indonesian: String,
+    /// The legal basis, as the clock table cites it.
+    pub basis: String,
+    /// The act that started the clock, and when it happened.
+    pub started_seq: u64,
+    pub started_at: Timestamp,
+    /// When the clock runs out: the start plus the clock's limit.
+    pub due_at: Timestamp,
+    /// Whether `due_at` is before the moment the deadlines were computed for.
+    pub overdue: bool,
+}
+
+/// Every clock running at `as_of` for the items the events name, soonest due first. Only clocks
+/// stopped by a later act run open; the same-day and record-of-destruction clocks are judged on
+/// one act and never wait.
+pub fn deadlines(
+    events: &[AuditEvent],
+    identity: &rules::State,
+    as_of: Timestamp,
+) -> Vec<Deadline> {
+    let mut by_item: BTreeMap<ItemId, Vec<&AuditEvent>> = BTreeMap::new();
+    for e in events {
+        for (item, _) in e.statement.body.items() {
+            by_item.entry(item).or_default().push(e);
+        }
+    }
+    let mut out = Vec::new();
+    for (item, evs) in &by_item {
+        for clock in CLOCKS {
+            if matches!(
+                clock.stop,
+                Trigger::SameDayAsAct | Trigger::RecordOfDestruction
+            ) {
+                continue;
+            }
+            let Some(i) = evs.iter().position(|e| starts(clock, item, e)) else {
+                continue;
+            };
+            if evs[i + 1..].iter().any(|e| stops(clock, identity, e)) {
+                continue;
+            }
+            let started_at = evs[i].statement.occurred_at;
+            // A start plus at most a few days is always a valid time; the fallback is unreachable.
+            let due_at =
+                Timestamp::from_unix_ms(started_at.unix_ms() + clock.limit_hours * HOUR_MS)
+                    .unwrap_or(started_at);
+            out.push(Deadline {
+                item: item.clone(),
+                clock: clock.id.to_owned(),
+                english: clock.english.to_owned(),
+                indonesian: clock.indonesian.to_owned(),
+                basis: clock.basis.to_owned(),
+                started_seq: evs[i].seq,
+                started_at,
+                due_at,
+                overdue: due_at.unix_ms() < as_of.unix_ms(),
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.due_at
+            .unix_ms()
+            .cmp(&b.due_at.unix_ms())
+            .then(a.item.cmp(&b.item))
+    });
+    out
+}
+
 /// Class 5, mass balance per seized lot (an item and its samples): the first net mass measured, less
 /// what was destroyed, consumed by the lab and is still held, within N·d for N weighings at
 /// readability d (SWGDRUG).

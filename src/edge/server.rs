@@ -888,6 +888,36 @@ async fn get_items(
     named_response(&app, &reader, &visible)
 }
 
+#[derive(Debug, Deserialize)]
+struct DeadlinesQuery {
+    facility: Option<String>,
+    as_of: Option<String>,
+}
+
+/// The statutory clocks running for the items the reader may read that are not yet closed (held
+/// or in transit), soonest due first (docs/FORMAT.md §13b.2).
+async fn get_deadlines(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiQuery(q): ApiQuery<DeadlinesQuery>,
+) -> ApiResult {
+    let as_of = AuditQuery { as_of: q.as_of }.as_of(app.clock.as_ref())?;
+    let ledger = Arc::clone(&app.ledger);
+    let identity = app.ledger.state();
+    let list = blocking(move || {
+        let items = ledger.items(None, q.facility.as_deref())?;
+        let open: Vec<ItemId> = items
+            .into_iter()
+            .filter(|i| matches!(i.status, Status::Held | Status::InTransit))
+            .filter(|i| reader.may_read_item(i, &identity))
+            .map(|i| i.id)
+            .collect();
+        Ok(crate::app::reads::deadlines(&*ledger, &open, as_of)?)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
 /// The names of the officers `reader` may see on the roster (`/v1/officers`, so the same the
 /// CLI reads through `--server`).
 fn roster_names(app: &Shared, reader: &Reader) -> Result<Names, ApiError> {
@@ -1648,6 +1678,7 @@ pub mod routes {
     pub const OFFICER_HOLDINGS: &str = "/v1/officers/{id}/holdings";
     pub const UNIT_HOLDINGS: &str = "/v1/units/{unit}/holdings";
     pub const PENDING: &str = "/v1/pending";
+    pub const DEADLINES: &str = "/v1/deadlines";
     pub const FACILITIES: &str = "/v1/facilities";
     pub const OPENAPI: &str = "/v1/openapi.json";
     pub const DRAFTS: &str = "/v1/drafts";
@@ -1800,6 +1831,7 @@ route_table! {
     get routes::OFFICER_HOLDINGS => get_holdings,
     get routes::UNIT_HOLDINGS => get_unit_holdings,
     get routes::PENDING => get_pending,
+    get routes::DEADLINES => get_deadlines,
     get routes::FACILITIES => get_facilities,
     get routes::OPENAPI => get_openapi,
     post routes::DRAFTS => post_draft,

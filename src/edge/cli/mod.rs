@@ -120,6 +120,8 @@ enum Command {
     Holdings(queries::HoldingsArgs),
     /// Releases not yet received (serah terima tertunda)
     Pending(queries::PendingArgs),
+    /// Statutory clocks still running for items held or in transit, soonest due first, with their legal basis (tenggat waktu)
+    Deadlines(queries::DeadlinesArgs),
     /// An incident: searches, finds, items and persons (kejadian)
     Incident(queries::IncidentArgs),
     /// Everything involving one person: a subject id (subj-…), an officer's NIP/NRP, or in entries recorded before rules version 4 SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>
@@ -213,6 +215,7 @@ fn run(cli: Cli) -> Outcome {
         Command::History(a) => queries::history(a, &clock),
         Command::Holdings(a) => queries::holdings(a, &clock),
         Command::Pending(a) => queries::pending(a, &clock),
+        Command::Deadlines(a) => queries::deadlines(a, &clock),
         Command::Incident(a) => queries::incident(a, &clock),
         Command::Person(a) => queries::person(a, &clock),
         Command::Subject(c) => subject::run(c, &clock),

@@ -193,6 +193,66 @@ pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
 }
 
 #[derive(Args, Debug)]
+pub(super) struct DeadlinesArgs {
+    #[command(flatten)]
+    ledger: SourceArg,
+    /// Only this facility's items
+    #[arg(long, value_name = "CODE")]
+    facility: Option<String>,
+    /// Judge the clocks at this moment (RFC 3339 UTC; default now)
+    #[arg(long, value_name = "TIME")]
+    as_of: Option<String>,
+    #[command(flatten)]
+    json: JsonArg,
+}
+/// `custody deadlines`: every statutory clock running for the items held or in transit.
+pub(super) fn deadlines(a: DeadlinesArgs, clock: &Arc<dyn Clock>) -> Outcome {
+    use crate::domain::custody::Status;
+    let DeadlinesArgs {
+        ledger: src,
+        facility,
+        as_of,
+        json,
+    } = a;
+    let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let source = source(&src, clock)?;
+    let reads = source.reads();
+    let open: Vec<_> = reads
+        .items(None, facility.as_deref())?
+        .into_iter()
+        .filter(|i| matches!(i.status, Status::Held | Status::InTransit))
+        .map(|i| i.id)
+        .collect();
+    let list = crate::app::reads::deadlines(reads, &open, as_of)?;
+    if json.json {
+        print_json(&serde_json::to_value(&list).unwrap_or_default());
+        return Ok(());
+    }
+    out!(
+        "Tenggat waktu / running statutory clocks as of {as_of}: {}",
+        list.len()
+    );
+    for d in &list {
+        let state = if d.overdue {
+            "LEWAT / OVERDUE"
+        } else {
+            "berjalan / running"
+        };
+        out!(
+            "  {}  {:<18} {}  {} / {} ({}), since seq {}",
+            d.due_at,
+            d.item.as_str(),
+            state,
+            d.indonesian,
+            d.english,
+            d.basis,
+            d.started_seq
+        );
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
 pub(super) struct IncidentArgs {
     #[command(flatten)]
     ledger: SourceArg,

@@ -123,6 +123,7 @@ const ROUTES = [
   [/^#\/drafts$/, draftsScreen],
   [/^#\/draft\/(.+)$/, draftScreen],
   [/^#\/outbox$/, outboxScreen],
+  [/^#\/deadlines$/, deadlinesScreen],
   [/^#\/requests$/, requestsScreen],
 ];
 
@@ -164,6 +165,7 @@ async function home() {
       link("#/record", t("nav.record"), "tile"),
       link("#/drafts", t("nav.drafts"), "tile"),
       link("#/outbox", t("nav.outbox"), "tile"),
+      link("#/deadlines", t("nav.deadlines"), "tile"),
       isAdmin ? link("#/requests", t("nav.requests"), "tile") : null),
     el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}${ctx.key.session ? " · " + t("key.session") : ""}` }),
   );
@@ -670,6 +672,17 @@ async function submitDrafts(drafts) {
   for (const d of drafts) receipts.push(await api.post(`/v1/drafts/${encodeURIComponent(d.id)}/submit`, {}));
   drafts.forEach((d, i) => touched(d.statement).forEach((id) => rememberHead(id, receipts[i].leaf_hash)));
   showReceipts(receipts, drafts.map((d) => d.statement));
+}
+
+// ---- deadlines: the statutory clocks running for the items this officer may read ----
+
+async function deadlinesScreen() {
+  const list = await api.get("/v1/deadlines");
+  const rows = list.map((d) => el("li", { class: d.overdue ? "overdue" : "running", "data-item": d.item },
+    el("strong", { text: `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)}` }), el("br"),
+    link(`#/item/${encodeURIComponent(d.item)}`, d.item, "code small"), ` · ${language() === "en" ? d.english : d.indonesian}`, el("br"),
+    el("span", { class: "muted", text: `${d.basis} · ${t("deadlines.since")} #${d.started_seq}` })));
+  show(el("h1", { text: t("nav.deadlines") }), list.length ? el("ul", { class: "list", id: "deadlines" }, rows) : el("p", { id: "deadlines-none", text: t("deadlines.none") }));
 }
 
 // ---- outbox ----
