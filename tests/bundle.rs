@@ -99,7 +99,10 @@ fn the_demo_bundle_verifies_offline_and_shows_the_late_destruction() {
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(
-        text.contains("Bundle OK") && text.contains("terlambat") && text.contains("cannot prove"),
+        text.contains("Bundle checks passed")
+            && !text.contains("sah)")
+            && text.contains("terlambat")
+            && text.contains("cannot prove"),
         "{text}"
     );
     // Officers by name and staff number, from the bundle's own identity statements.

@@ -200,6 +200,7 @@ pub fn audit(
                 Finding {
                     class: 1,
                     name: "broken_log".into(),
+                    name_id: audit::class_indonesian(1).into(),
                     severity: audit::Severity::Critical,
                     item: None,
                     seqs: Vec::new(),

@@ -35,6 +35,16 @@ impl Severity {
         }
     }
 
+    /// The severity in Indonesian, as findings are shown beside the English.
+    pub fn indonesian(self) -> &'static str {
+        match self {
+            Self::Info => "informasi",
+            Self::Warning => "peringatan",
+            Self::Serious => "serius",
+            Self::Critical => "kritis",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         [Self::Info, Self::Warning, Self::Serious, Self::Critical]
             .into_iter()
@@ -60,6 +70,32 @@ pub const CLASSES: [(u8, &str); 14] = [
     (14, "correction_abuse"),
 ];
 
+/// The anomaly classes' Indonesian names, in the order of `CLASSES` (a test keeps them aligned).
+pub const CLASSES_INDONESIAN: [(u8, &str); 14] = [
+    (1, "log rusak"),
+    (2, "celah penguasaan"),
+    (3, "perpindahan mustahil"),
+    (4, "saksi kurang"),
+    (5, "berat tidak seimbang"),
+    (6, "selisih berat"),
+    (7, "segel tidak berkesinambungan"),
+    (8, "tenggat terlewat"),
+    (9, "pemusnahan tanpa penimbangan ulang"),
+    (10, "waktu tidak konsisten"),
+    (11, "pelanggaran peran"),
+    (12, "barang tanpa asal"),
+    (13, "dokumentasi tidak ada"),
+    (14, "ralat berlebihan"),
+];
+
+/// A class's Indonesian name.
+pub fn class_indonesian(class: u8) -> &'static str {
+    CLASSES_INDONESIAN
+        .iter()
+        .find(|(c, _)| *c == class)
+        .map_or("tidak dikenal", |(_, n)| n)
+}
+
 fn class_name(class: u8) -> &'static str {
     CLASSES
         .iter()
@@ -72,6 +108,9 @@ fn class_name(class: u8) -> &'static str {
 pub struct Finding {
     pub class: u8,
     pub name: String,
+    /// The class's Indonesian name (`CLASSES_INDONESIAN`).
+    #[serde(default)]
+    pub name_id: String,
     pub severity: Severity,
     pub item: Option<ItemId>,
     /// The seqs of the leaves that prove it.
@@ -154,6 +193,7 @@ impl Out {
         self.findings.push(Finding {
             class,
             name: class_name(class).to_owned(),
+            name_id: class_indonesian(class).to_owned(),
             severity,
             item: item.cloned(),
             seqs,
@@ -1079,6 +1119,20 @@ fn patterns(out: &mut Out, events: &[AuditEvent]) {
                 ),
                 None,
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_has_an_indonesian_name() {
+        let numbers = |t: &[(u8, &str)]| t.iter().map(|(c, _)| *c).collect::<Vec<_>>();
+        assert_eq!(numbers(&CLASSES), numbers(&CLASSES_INDONESIAN));
+        for (c, name) in CLASSES_INDONESIAN {
+            assert!(!name.is_empty() && class_indonesian(c) == name);
         }
     }
 }

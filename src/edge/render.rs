@@ -337,9 +337,11 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
     for f in &r.findings {
         say!("");
         say!(
-            "[{}] class {} {} — item {} — seqs {:?}",
+            "[{} / {}] class {} {} / {} — item {} — seqs {:?}",
+            f.severity.indonesian().to_uppercase(),
             f.severity.as_str().to_uppercase(),
             f.class,
+            crate::domain::audit::class_indonesian(f.class),
             f.name,
             f.item.as_ref().map_or("—".to_owned(), |i| i.to_string()),
             f.seqs
@@ -365,8 +367,10 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
 
 pub fn bundle(r: &crate::app::bundle::BundleReport) {
     let names = Names::from_map(r.officers.clone());
+    // What the checks established, never a legal judgement: whether the records are valid
+    // evidence ("sah") is for the court to decide, not for a ledger.
     say!(
-        "Bundle OK (berkas bukti sah): item {} — {} entries from {} at checkpoint size {}",
+        "Bundle checks passed (pemeriksaan berkas lolos): item {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
         r.item,
         r.entries,
         r.origin,
@@ -418,9 +422,11 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
     );
     for f in &r.findings {
         say!(
-            "  [{}] class {} {}: {}",
+            "  [{} / {}] class {} {} / {}: {}",
+            f.severity.indonesian().to_uppercase(),
             f.severity.as_str().to_uppercase(),
             f.class,
+            crate::domain::audit::class_indonesian(f.class),
             f.name,
             f.english
         );
