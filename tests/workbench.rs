@@ -744,6 +744,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.go(&format!("/#/item/{}", ITEMS[1]));
     police.wait_text("#main", "dalam perjalanan");
     scan_a_photo_of_the_label(station, police);
+    police.wait_text("#findings", "PP 40/2013");
     police.shot("11-item");
     station.stop();
     police.go(&format!("/#/record/custody_received?item={}", ITEMS[0]));
@@ -771,6 +772,11 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.tap_button("Kirim sekarang");
     police.wait("#outbox-empty");
     police.shot("14-outbox-sent");
+    // Both items are now the investigator's.
+    police.go("/#/holdings");
+    police.wait_text("#holdings", ITEMS[0]);
+    police.wait_text("#holdings", ITEMS[1]);
+    police.shot("15-holdings");
 }
 
 /// What the phones recorded is exactly what the ledger holds, and it verifies.

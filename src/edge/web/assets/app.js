@@ -124,6 +124,7 @@ const ROUTES = [
   [/^#\/draft\/(.+)$/, draftScreen],
   [/^#\/outbox$/, outboxScreen],
   [/^#\/deadlines$/, deadlinesScreen],
+  [/^#\/holdings$/, holdingsScreen],
   [/^#\/requests$/, requestsScreen],
 ];
 
@@ -166,6 +167,7 @@ async function home() {
       link("#/drafts", t("nav.drafts"), "tile"),
       link("#/outbox", t("nav.outbox"), "tile"),
       link("#/deadlines", t("nav.deadlines"), "tile"),
+      link("#/holdings", t("nav.holdings"), "tile"),
       isAdmin ? link("#/requests", t("nav.requests"), "tile") : null),
     el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}${ctx.key.session ? " · " + t("key.session") : ""}` }),
   );
@@ -312,6 +314,7 @@ async function itemScreen(label) {
   const item = await findItem(label);
   if (!item) return show(el("h1", { text: t("item.notfound") }), el("p", { class: "code", text: label }), scanBox());
   const history = await api.get(`/v1/items/${encodeURIComponent(item.id)}/history`).catch(() => ({ events: [] }));
+  const audit = await api.get(`/v1/items/${encodeURIComponent(item.id)}/audit`).catch(() => ({ findings: [], deadlines: [] }));
   const dl = el("dl", { class: "facts" });
   const fact = (k, v) => dl.append(el("dt", { text: k }), el("dd", { text: v ?? "—" }));
   fact(t("item.status"), enumLabel(item.status));
@@ -336,8 +339,35 @@ async function itemScreen(label) {
     dl,
     button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
     el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),
+    el("h2", { text: t("item.findings") }), findingsList(audit),
     el("h2", { text: t("item.history") }), el("ol", { class: "timeline" }, events),
   );
+}
+
+/** The audit of an item's lot as a defence lawyer would read it: severity, class, proving acts. */
+function findingsList(audit) {
+  const en = language() === "en";
+  const severity = { info: ["informasi", "info"], warning: ["peringatan", "warning"], serious: ["serius", "serious"], critical: ["kritis", "critical"] };
+  const items = (audit.findings || []).map((f) => el("li", { class: `finding ${f.severity}` },
+    el("strong", { text: `${(severity[f.severity] || [f.severity, f.severity])[en ? 1 : 0].toUpperCase()} · ${en ? f.name : f.name_id || f.name}` }), el("br"),
+    el("span", { text: en ? f.english : f.indonesian }), el("br"),
+    el("span", { class: "muted", text: `${t("item.proving")}: ${f.seqs.map((q) => `#${q}`).join(", ")}` })));
+  const clocks = (audit.deadlines || []).map((d) => el("li", { class: d.overdue ? "overdue" : "running" },
+    `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)} · ${en ? d.english : d.indonesian} (${d.basis})`));
+  if (!items.length && !clocks.length) return el("p", { id: "findings", text: t("item.nofindings") });
+  return el("ul", { class: "list", id: "findings" }, items, clocks);
+}
+
+// ---- holdings: what this officer holds now ----
+
+async function holdingsScreen() {
+  const list = await api.get(`/v1/officers/${encodeURIComponent(ctx.me.id)}/holdings`);
+  const items = Array.isArray(list) ? list : list.items || [];
+  show(el("h1", { text: t("nav.holdings") }), items.length
+    ? el("ul", { class: "list", id: "holdings" }, items.map((i) => el("li", {},
+      link(`#/item/${encodeURIComponent(i.id)}`, i.id, "code small"), ` · ${enumLabel(i.status)} · ${grams(i.net_mass_mg)}`, el("br"),
+      el("span", { class: "muted", text: `${i.description || ""} · ${(i.seals || []).join(", ")}` }))))
+    : el("p", { id: "holdings-none", text: t("holdings.none") }));
 }
 
 // ---- recording an act ----
