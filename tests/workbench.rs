@@ -745,6 +745,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.wait_text("#main", "dalam perjalanan");
     scan_a_photo_of_the_label(station, police);
     police.wait_text("#findings", "PP 40/2013");
+    police.wait("#custody-graph svg rect");
     police.shot("11-item");
     station.stop();
     police.go(&format!("/#/record/custody_received?item={}", ITEMS[0]));

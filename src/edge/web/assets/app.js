@@ -339,9 +339,67 @@ async function itemScreen(label) {
     dl,
     button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
     el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),
+    el("h2", { text: t("item.graph") }), custodyGraph(history.events || [], audit.findings || []),
     el("h2", { text: t("item.findings") }), findingsList(audit),
     el("h2", { text: t("item.history") }), el("ol", { class: "timeline" }, events),
   );
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attrs = {}, text = null) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== null) e.textContent = text;
+  return e;
+}
+
+/**
+ * Who held the item when, from its find to now or its end: one lane per holder, a bar for each
+ * time they held it, a dashed line for each handover in transit, a red mark at each act an audit
+ * finding cites. Drawn from the item's history only; it adds nothing the history does not say.
+ */
+function custodyGraph(events, findings) {
+  if (!events.length) return el("p", { text: "—" });
+  const holderOf = (e) => (e.holder ? `${e.holder_name || e.holder}` : e.status === "in_transit" ? null : "—");
+  const lanes = [];
+  for (const e of events) {
+    const h = holderOf(e);
+    if (h && !lanes.includes(h)) lanes.push(h);
+  }
+  const times = events.map((e) => Date.parse(e.occurred_at));
+  const terminal = ["destroyed", "returned", "forfeited"].includes(events[events.length - 1].status);
+  const start = times[0];
+  const end = Math.max(terminal ? times[times.length - 1] : Date.now(), start + 3600000);
+  const [width, laneH, left, top] = [340, 26, 110, 8];
+  const x = (ms) => left + ((ms - start) / (end - start)) * (width - left - 6);
+  const y = (lane) => top + lane * laneH + laneH / 2;
+  const graph = svg("svg", { viewBox: `0 0 ${width} ${top * 2 + lanes.length * laneH + 14}`, class: "graph", role: "img", "aria-label": t("item.graph") });
+  lanes.forEach((name, i) => {
+    graph.append(svg("text", { x: 2, y: y(i) + 4, "font-size": 9 }, name.length > 22 ? `${name.slice(0, 21)}…` : name));
+    graph.append(svg("line", { x1: left, x2: width - 4, y1: y(i), y2: y(i), stroke: "#e1e6eb" }));
+  });
+  events.forEach((e, i) => {
+    const h = holderOf(e);
+    const from = times[i];
+    const to = i + 1 < events.length ? times[i + 1] : end;
+    if (h) {
+      graph.append(svg("rect", { x: x(from), y: y(lanes.indexOf(h)) - 6, width: Math.max(2, x(to) - x(from)), height: 12, fill: "#17324d", rx: 2 }));
+    } else {
+      const prev = lanes.indexOf(holderOf(events[i - 1] || e) || lanes[0]);
+      const next = lanes.indexOf(holderOf(events[i + 1] || e) || lanes[0]);
+      graph.append(svg("line", { x1: x(from), x2: x(to), y1: y(Math.max(prev, 0)), y2: y(Math.max(next, 0)), stroke: "#a06b00", "stroke-dasharray": "3 2", "stroke-width": 2 }));
+    }
+  });
+  const flagged = new Set(findings.flatMap((f) => f.seqs));
+  events.forEach((e, i) => {
+    if (!flagged.has(e.seq)) return;
+    const lane = Math.max(0, lanes.indexOf(holderOf(e) || lanes[0]));
+    graph.append(svg("circle", { cx: x(times[i]), cy: y(lane), r: 4, fill: "#b00020" }, null));
+  });
+  const axis = top * 2 + lanes.length * laneH + 10;
+  graph.append(svg("text", { x: left, y: axis, "font-size": 8 }, localTime(events[0].occurred_at, ctx.zone).replace(/^[^,]*, /, "")));
+  return el("div", { class: "graph-box", id: "custody-graph" }, graph);
 }
 
 /** The audit of an item's lot as a defence lawyer would read it: severity, class, proving acts. */
