@@ -166,6 +166,12 @@ fn days_up(h: i64) -> i64 {
     (h + 23) / 24
 }
 
+/// A mass as Indonesian writes it, with the decimal comma: "10,790 g" (a point there is read as a
+/// thousands separator, ten thousand grams).
+fn mg_id(m: i64) -> String {
+    mg(m).replace('.', ",")
+}
+
 fn mg(m: i64) -> String {
     let sign = if m < 0 { "-" } else { "" };
     let m = m.unsigned_abs();
@@ -432,7 +438,7 @@ fn item_checks(
                         let (seen, dilihat) = confirmation(&b.confirmed, "mass_difference");
                         out.add(6, Severity::Serious, Some(item), vec![wseq, e.seq],
                             format!("Item {item} weighed {} at seq {} but {} at seq {} under the same intact seals.{seen}", mg(net as i64), wseq, mg(b.net_mass_mg as i64), e.seq),
-                            format!("Berat bersih barang {item} berubah dari {} menjadi {} padahal segel utuh.{dilihat}", mg(net as i64), mg(b.net_mass_mg as i64)),
+                            format!("Berat bersih barang {item} berubah dari {} menjadi {} padahal segel utuh.{dilihat}", mg_id(net as i64), mg_id(b.net_mass_mg as i64)),
                             Some(format!("|{} − {}| = {} mg > 2·d = {tolerance} mg", net, b.net_mass_mg, net.abs_diff(b.net_mass_mg))));
                     }
                 }
@@ -977,7 +983,7 @@ impl LotBalance {
             };
             out.add(5, severity, Some(lot), seqs,
                 format!("The lot of item {lot} does not balance: {} is unaccounted for ({pct:.2}% of the seized net mass), beyond the measurement uncertainty of {tolerance} mg.", mg(balance)),
-                format!("Berat barang {lot} tidak seimbang: {} tidak dapat dipertanggungjawabkan ({pct:.2}% dari berat bersih sitaan), melebihi ketidakpastian pengukuran {tolerance} mg.", mg(balance)),
+                format!("Berat barang {lot} tidak seimbang: {} tidak dapat dipertanggungjawabkan ({}% dari berat bersih sitaan), melebihi ketidakpastian pengukuran {tolerance} mg.", mg_id(balance), format!("{pct:.2}").replace('.', ",")),
                 Some(format!(
                     "seized net {initial} mg − destroyed {destroyed} mg − lab consumed {consumed} mg − still held {held} mg = {balance} mg; tolerance N·d = {weighings} weighings × {d} mg = {tolerance} mg"
                 )));
