@@ -186,7 +186,9 @@ fn the_verifying_steps_run_as_written() {
     step_passes(
         dir,
         CUSTODY,
-        &["Bundle OK (berkas bukti sah): item BB-LPN-2025-0418 — 27 entries"],
+        &[
+            "Bundle checks passed (pemeriksaan berkas lolos): item BB-LPN-2025-0418 — the signatures of its 27 entries",
+        ],
     );
 }
 
