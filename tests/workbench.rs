@@ -778,6 +778,33 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.wait_text("#holdings", ITEMS[0]);
     police.wait_text("#holdings", ITEMS[1]);
     police.shot("15-holdings");
+    // A stock-take of the shelf: one label scanned, one unexpected; the other item is missing.
+    police.go("/#/stocktake");
+    police
+        .wait("#stocktake-scan")
+        .send_keys(&format!("{}\n", ITEMS[0]))
+        .expect("scans");
+    police
+        .wait("#stocktake-scan")
+        .send_keys("BB-LPN-2025-0999\n")
+        .expect("scans");
+    police.wait_text("#stocktake ul.missing", ITEMS[1]);
+    police.wait_text("#stocktake ul.extra", "BB-LPN-2025-0999");
+    police.shot("16-stocktake");
+    police.tap_button("Catat stock opname");
+    police.wait("form#act[data-type=\"inventory_counted\"]");
+    police.wait("[data-field=\"items_missing/0\"] input");
+    let missing = police
+        .b
+        .execute(
+            "return document.querySelector('[data-field=\"items_missing/0\"] input').value",
+            &[],
+        )
+        .expect("reads the field");
+    assert_eq!(
+        missing, ITEMS[1],
+        "the record of the stock-take names the missing item"
+    );
 }
 
 /// What the phones recorded is exactly what the ledger holds, and it verifies.

@@ -125,6 +125,7 @@ const ROUTES = [
   [/^#\/outbox$/, outboxScreen],
   [/^#\/deadlines$/, deadlinesScreen],
   [/^#\/holdings$/, holdingsScreen],
+  [/^#\/stocktake$/, stocktakeScreen],
   [/^#\/requests$/, requestsScreen],
 ];
 
@@ -168,6 +169,7 @@ async function home() {
       link("#/outbox", t("nav.outbox"), "tile"),
       link("#/deadlines", t("nav.deadlines"), "tile"),
       link("#/holdings", t("nav.holdings"), "tile"),
+      link("#/stocktake", t("nav.stocktake"), "tile"),
       isAdmin ? link("#/requests", t("nav.requests"), "tile") : null),
     el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}${ctx.key.session ? " · " + t("key.session") : ""}` }),
   );
@@ -428,6 +430,43 @@ async function holdingsScreen() {
     : el("p", { id: "holdings-none", text: t("holdings.none") }));
 }
 
+// ---- stock-take: every label on the shelf scanned, the missing and the unexpected listed ----
+
+async function stocktakeScreen() {
+  const held = await api.get(`/v1/officers/${encodeURIComponent(ctx.me.id)}/holdings`);
+  const expected = (Array.isArray(held) ? held : held.items || []).map((i) => i.id);
+  const found = [];
+  const input = el("input", { id: "stocktake-scan", type: "text", autocomplete: "off", autocapitalize: "characters", enterkeyhint: "next" });
+  const lists = el("div", { id: "stocktake" });
+  const redraw = () => {
+    const missing = expected.filter((id) => !found.includes(id));
+    const extra = found.filter((id) => !expected.includes(id));
+    const section = (key, ids, cls) => [el("h2", { text: `${t(key)} (${ids.length})` }), el("ul", { class: `list ${cls}` }, ids.map((id) => el("li", { class: "code small", text: id })))];
+    lists.replaceChildren(...section("stocktake.found", found.filter((id) => expected.includes(id)), "found"), ...section("stocktake.missing", missing, "missing"), ...section("stocktake.extra", extra, "extra"));
+  };
+  input.onkeydown = (e) => {
+    if (e.key !== "Enter") return;
+    const label = input.value.trim().toUpperCase();
+    if (label && !found.includes(label)) found.push(label);
+    input.value = "";
+    redraw();
+  };
+  const record = () => {
+    sessionStorage.setItem("custody-prefill", JSON.stringify({
+      scope: `${t("nav.holdings")}: ${ctx.me.name} (${ctx.me.id})`,
+      items_found: found.filter((id) => expected.includes(id)),
+      items_missing: expected.filter((id) => !found.includes(id)),
+      items_extra: found.filter((id) => !expected.includes(id)),
+      seals_checked: true,
+    }));
+    goTo("#/record/inventory_counted");
+  };
+  redraw();
+  show(el("h1", { text: t("nav.stocktake") }), el("p", { class: "muted", text: t("stocktake.how") }),
+    el("label", { for: "stocktake-scan", text: t("scan.label") }), input, lists,
+    button(t("stocktake.record"), record, "primary"));
+}
+
 // ---- recording an act ----
 
 function chooseAct() {
@@ -549,6 +588,10 @@ async function recordScreen(type, query) {
   const params = new URLSearchParams(query || "");
   const form = bodyForm({ ...ctx, upload, registerPerson }, type);
   for (const [name, value] of params) if (form.controls[name]) form.controls[name].set(value);
+  // What another screen prepared (a stock-take's lists), used once.
+  const prefill = JSON.parse(sessionStorage.getItem("custody-prefill") || "null");
+  sessionStorage.removeItem("custody-prefill");
+  for (const [name, value] of Object.entries(prefill || {})) if (form.controls[name]) form.controls[name].set(value);
   // An act on an item the officer opened starts from what the ledger says of it: its seals.
   const item = params.get("item") ? await headOf(params.get("item")).catch(() => null) : null;
   if (item && item.seals && item.seals.length && form.controls.seals) form.controls.seals.set(item.seals);
