@@ -196,6 +196,20 @@ fn report_format(format: Option<ReportFormat>, out: &std::path::Path) -> ReportF
     })
 }
 
+/// Renders the report in `format` and writes it to `out`.
+fn write_report(
+    input: &crate::edge::report::ReportInput<'_>,
+    format: ReportFormat,
+    out: &std::path::Path,
+) -> Outcome {
+    let bytes = match format {
+        ReportFormat::Html => crate::edge::report::html(input).into_bytes(),
+        ReportFormat::Pdf => crate::edge::report_pdf::pdf(input)
+            .map_err(|e| Failure::corrupt(format!("the PDF report: {e}")))?,
+    };
+    std::fs::write(out, bytes).map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))
+}
+
 /// `custody report`.
 pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let ReportArgs {
@@ -251,12 +265,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         names: &names,
         facilities: &facilities,
     };
-    let bytes = match report_format(format, &out) {
-        ReportFormat::Html => crate::edge::report::html(&input).into_bytes(),
-        ReportFormat::Pdf => crate::edge::report_pdf::pdf(&input)
-            .map_err(|e| Failure::corrupt(format!("the PDF report: {e}")))?,
-    };
-    std::fs::write(&out, bytes).map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
+    write_report(&input, report_format(format, &out), &out)?;
     out!(
         "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
         out.display(),
