@@ -10,6 +10,7 @@ pub mod labels;
 pub mod nonces;
 pub mod render;
 pub mod report;
+pub mod report_pdf;
 pub mod server;
 pub mod status;
 pub mod torture;

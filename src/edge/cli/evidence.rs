@@ -165,8 +165,12 @@ pub(super) struct ReportArgs {
     ledger: SourceArg,
     #[arg(long, value_name = "ID")]
     item: String,
-    #[arg(long, value_name = "FILE.html")]
+    /// Where to write the report: FILE.html, or FILE.pdf for the PDF berita acara
+    #[arg(long, value_name = "FILE.html|FILE.pdf")]
     out: PathBuf,
+    /// html (A4, Indonesian with English alongside) or pdf (the berita acara in Indonesian, made without a browser); default: by the extension of --out
+    #[arg(long, value_name = "FORMAT")]
+    format: Option<ReportFormat>,
     /// Judge open clocks at this moment (RFC 3339 UTC; default now)
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
@@ -177,12 +181,42 @@ pub(super) struct ReportArgs {
     #[arg(long, value_name = "ID")]
     officer: Option<String>,
 }
+/// What `custody report` writes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub(super) enum ReportFormat {
+    Html,
+    Pdf,
+}
+
+/// The format asked for, or the one `--out`'s extension names (`.pdf`; anything else is HTML).
+fn report_format(format: Option<ReportFormat>, out: &std::path::Path) -> ReportFormat {
+    format.unwrap_or_else(|| match out.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("pdf") => ReportFormat::Pdf,
+        _ => ReportFormat::Html,
+    })
+}
+
+/// Renders the report in `format` and writes it to `out`.
+fn write_report(
+    input: &crate::edge::report::ReportInput<'_>,
+    format: ReportFormat,
+    out: &std::path::Path,
+) -> Outcome {
+    let bytes = match format {
+        ReportFormat::Html => crate::edge::report::html(input).into_bytes(),
+        ReportFormat::Pdf => crate::edge::report_pdf::pdf(input)
+            .map_err(|e| Failure::corrupt(format!("the PDF report: {e}")))?,
+    };
+    std::fs::write(out, bytes).map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))
+}
+
 /// `custody report`.
 pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let ReportArgs {
         ledger: src,
         item,
         out,
+        format,
         as_of,
         disclose,
         officer,
@@ -216,7 +250,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let as_of_text = as_of.to_canonical();
     let names = reads.names()?;
     let facilities = reads.facilities()?;
-    let html = crate::edge::report::html(&crate::edge::report::ReportInput {
+    let input = crate::edge::report::ReportInput {
         item: &history.item,
         lot: &lot,
         history: &history.events,
@@ -230,9 +264,8 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         disclosed: &bundle.disclosed,
         names: &names,
         facilities: &facilities,
-    });
-    std::fs::write(&out, html.as_bytes())
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
+    };
+    write_report(&input, report_format(format, &out), &out)?;
     out!(
         "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
         out.display(),

@@ -136,7 +136,7 @@ enum Command {
     /// Evidence bundles: export an item's case, verify it offline with only the verifier key
     #[command(subcommand)]
     Bundle(evidence::BundleCommand),
-    /// Write a printable custody report (berita acara, A4 HTML with a verification QR code)
+    /// Write a printable custody report (berita acara, A4, with a verification QR code): HTML, or a PDF in Indonesian made by the binary for --out FILE.pdf
     Report(evidence::ReportArgs),
     /// Drop every projection and rebuild it from the log, then compare digests
     Rebuild(log::RebuildArgs),

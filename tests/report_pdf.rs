@@ -1,0 +1,251 @@
+//! The PDF berita acara made by the binary itself (`custody report --out FILE.pdf`): its text as
+//! `pdftotext` reads it (title, item, decimal-comma masses, Indonesian dates, every officer of the
+//! history, page numbers), byte-identical output whatever `TZ` and `LANG` say, page 1 rendered by
+//! `pdftoppm`, and its QR code read back by `zbarimg`. Without poppler-utils (or zbar-tools) on
+//! PATH these fail when the environment variable `CI` is set (.ci/run installs both), and
+//! otherwise print a note that they did not run.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const ITEM: &str = "BB-LPN-2025-0418";
+const AS_OF: &str = "2025-08-22T01:00:00Z";
+const INSTALL: &str = "apt-get install poppler-utils";
+
+/// Writes the PDF report of the demo item to `out`, with `env` set for the run.
+fn write_pdf(dir: &Path, out: &Path, env: &[(&str, &str)]) -> Vec<u8> {
+    let mut cmd = custody();
+    cmd.args(["report", "--ledger"])
+        .arg(dir)
+        .args(["--item", ITEM, "--as-of", AS_OF, "--out"])
+        .arg(out);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let run = cmd.output().expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let bytes = std::fs::read(out).expect("the PDF");
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    bytes
+}
+
+/// The officers who signed an act of the item's history, by name, from `custody history --json`.
+fn officer_names(dir: &Path) -> Vec<String> {
+    let run = custody()
+        .args(["history", "--ledger"])
+        .arg(dir)
+        .args([ITEM, "--json"])
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let mut names: Vec<String> = v["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .flat_map(|e| e["signers"].as_array().expect("signers").clone())
+        .map(|s| s["name"].as_str().expect("a named signer").to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The demo ledger with its Lapas in the register of places (zone WIB, a letterhead), as a
+/// facility would have it: times then read in Jakarta's local time.
+fn registered_demo() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, dir) = demo_ledger();
+    let run = custody()
+        .args(["register-facility", "--ledger"])
+        .arg(&dir)
+        .arg("--key")
+        .arg(dir.join("demo-keys/admin.pem"))
+        .args([
+            "--code",
+            "LPN-JAKARTA",
+            "--name",
+            "Lapas Narkotika Kelas IIA Jakarta",
+        ])
+        .args([
+            "--address",
+            "Jl. Raya Bekasi Timur No. 170",
+            "--zone",
+            "WIB",
+        ])
+        .args(["--letterhead", "KEMENTERIAN IMIGRASI DAN PEMASYARAKATAN"])
+        .args(["--letterhead", "LAPAS NARKOTIKA KELAS IIA JAKARTA"])
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    (tmp, dir)
+}
+
+fn pdftotext(tool: &Path, pdf: &Path) -> String {
+    let run = Command::new(tool)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    // Lines broken inside a table cell join again, so a phrase is found whole.
+    String::from_utf8_lossy(&run.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn tool(test: &str, name: &str) -> Option<PathBuf> {
+    required_tool(test, &[name], INSTALL)
+}
+
+#[test]
+fn the_pdf_is_an_indonesian_berita_acara_of_every_act() {
+    let Some(pdftotext_bin) = tool("the_pdf_is_an_indonesian_berita_acara", "pdftotext") else {
+        return;
+    };
+    let (tmp, dir) = registered_demo();
+    let out = tmp.path().join("berita-acara.pdf");
+    write_pdf(&dir, &out, &[]);
+    let text = pdftotext(&pdftotext_bin, &out);
+    for want in [
+        "BERITA ACARA RANTAI PENGUASAAN BARANG BUKTI",
+        ITEM,
+        "10,790 g",
+        // The destruction: 2025-08-21T02:00:00Z, a Thursday, 09.00 in Jakarta.
+        "Kamis, 21 Agustus 2025 pukul 09.00 WIB",
+        // The as-of moment in the facility's zone.
+        "Pada hari ini Jumat, tanggal 22 bulan Agustus tahun 2025, pukul 08.00 WIB",
+        "Halaman 1 dari",
+        "LAPAS NARKOTIKA KELAS IIA JAKARTA",
+        "bertempat di Lapas Narkotika Kelas IIA Jakarta",
+        "pemusnahan",
+        "tidak menggantikan",
+        "bundle verify",
+    ] {
+        assert!(
+            text.contains(want),
+            "{want:?} is not in the PDF's text:\n{text}"
+        );
+    }
+    assert!(!text.contains("10.790 g"), "masses take the decimal comma");
+    let names = officer_names(&dir);
+    assert!(names.len() >= 4, "{names:?}");
+    for name in names {
+        assert!(text.contains(&name), "{name} is not in the PDF's text");
+    }
+    let pages = text.matches("Halaman ").count();
+    assert!(pages >= 2, "the acts table runs over pages: {pages}");
+    assert!(
+        text.contains(&format!("Halaman {pages} dari {pages}")),
+        "the last page is numbered"
+    );
+}
+
+#[test]
+fn the_pdf_is_byte_identical_whatever_tz_and_lang_say() {
+    let (tmp, dir) = registered_demo();
+    let a = write_pdf(
+        &dir,
+        &tmp.path().join("a.pdf"),
+        &[("TZ", "Asia/Jayapura"), ("LANG", "id_ID.UTF-8")],
+    );
+    let b = write_pdf(
+        &dir,
+        &tmp.path().join("b.pdf"),
+        &[("TZ", "America/New_York"), ("LANG", "C"), ("LC_ALL", "C")],
+    );
+    assert!(a == b, "two runs gave different PDFs");
+    // A different as-of moment is a different document, so the comparison above can fail.
+    let mut cmd = custody();
+    let c = tmp.path().join("c.pdf");
+    cmd.args(["report", "--ledger"])
+        .arg(&dir)
+        .args(["--item", ITEM, "--as-of", "2025-08-23T01:00:00Z", "--out"])
+        .arg(&c);
+    assert!(cmd.output().expect("runs").status.success());
+    assert!(std::fs::read(&c).expect("the PDF") != a);
+}
+
+#[test]
+fn page_one_renders() {
+    let Some(pdftoppm) = tool("page_one_renders", "pdftoppm") else {
+        return;
+    };
+    let (tmp, dir) = registered_demo();
+    let out = tmp.path().join("berita-acara.pdf");
+    write_pdf(&dir, &out, &[]);
+    let prefix = tmp.path().join("page");
+    let run = Command::new(pdftoppm)
+        .args(["-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("pdftoppm runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let png = std::fs::read(prefix.with_extension("png")).expect("page 1 as PNG");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
+#[test]
+fn format_pdf_overrides_the_extension() {
+    let (tmp, dir) = demo_ledger();
+    let out = tmp.path().join("report.bin");
+    let run = custody()
+        .args(["report", "--ledger"])
+        .arg(&dir)
+        .args(["--item", ITEM, "--as-of", AS_OF, "--format", "pdf", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    assert!(std::fs::read(&out).expect("written").starts_with(b"%PDF-"));
+}
+
+#[test]
+fn the_qr_code_scans_back_to_the_verification_text() {
+    let (Some(pdftoppm), Some(zbarimg)) = (
+        tool("the_qr_code_scans_back", "pdftoppm"),
+        required_tool(
+            "the_qr_code_scans_back",
+            &["zbarimg"],
+            "apt-get install zbar-tools",
+        ),
+    ) else {
+        return;
+    };
+    let (tmp, dir) = registered_demo();
+    let out = tmp.path().join("berita-acara.pdf");
+    write_pdf(&dir, &out, &[]);
+    let prefix = tmp.path().join("page");
+    let run = Command::new(pdftoppm)
+        .args(["-png", "-r", "150"])
+        .arg(&out)
+        .arg(&prefix)
+        .output()
+        .expect("pdftoppm runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let pages: Vec<PathBuf> = std::fs::read_dir(tmp.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    assert!(!pages.is_empty());
+    let run = Command::new(zbarimg)
+        .arg("-q")
+        .args(&pages)
+        .output()
+        .expect("zbarimg runs");
+    let scanned = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        scanned.contains("custody-report:v1") && scanned.contains(&format!("item={ITEM}")),
+        "the QR code: {scanned}"
+    );
+    assert!(scanned.contains("bundle-sha256="), "{scanned}");
+}
