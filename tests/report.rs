@@ -133,3 +133,32 @@ fn the_report_prints_to_a4_pdf_in_a_real_browser() {
     assert!((2..=8).contains(&pages), "{pages} pages");
     assert_eq!(a4, pages, "every page is A4");
 }
+
+/// The report writes the bundle it describes beside itself, byte for byte the one whose digest
+/// it prints: that bundle verifies offline with the ledger's verifier key.
+#[test]
+fn the_bundle_the_report_names_is_written_beside_it() {
+    let (_tmp, html, out) = report();
+    let beside = out.with_file_name("report.html.bundle.json");
+    let bytes = std::fs::read(&beside).expect("the bundle is beside the report");
+    let digest: String = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    assert!(
+        html.contains(&digest),
+        "the report names this bundle's digest"
+    );
+    let dir = out.parent().expect("folder").join("demo");
+    let vkey = vkey_of(&dir);
+    let verify = custody()
+        .args(["bundle", "verify"])
+        .arg(&beside)
+        .args(["--vkey", &vkey, "--as-of", "2025-08-22T01:00:00Z"])
+        .output()
+        .expect("runs");
+    assert!(verify.status.success(), "{}", stderr_of(&verify));
+}

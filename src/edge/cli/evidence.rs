@@ -266,19 +266,25 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         facilities: &facilities,
     };
     write_report(&input, report_format(format, &out), &out)?;
+    let beside = write_bundle_beside(&out, &bundle_bytes)?;
     out!(
-        "wrote {} ({} acts, {} findings); the bundle it describes has sha256 {digest}",
+        "wrote {} ({} acts, {} findings) and beside it {}, the bundle it describes (sha256 {digest})",
         out.display(),
         history.events.len(),
-        audit.findings.len()
-    );
-    let disclosing = if bundle.disclosed.is_empty() {
-        ""
-    } else {
-        " --disclose --officer ID --key FILE"
-    };
-    out!(
-        "(export the same bundle now with: custody bundle export --item {id} --out FILE{disclosing})"
+        audit.findings.len(),
+        beside.display()
     );
     Ok(())
+}
+
+/// The bundle a report describes, written beside it (`REPORT.bundle.json`) byte for byte as the
+/// report's digest and QR name it, so that the printed page and the bundle that proves it leave
+/// together and can always be matched again.
+fn write_bundle_beside(out: &std::path::Path, bytes: &[u8]) -> Result<std::path::PathBuf, Failure> {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".bundle.json");
+    let path = out.with_file_name(name);
+    std::fs::write(&path, bytes)
+        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))?;
+    Ok(path)
 }
