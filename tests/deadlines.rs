@@ -14,24 +14,8 @@ const DUE_AT: &str = "2025-08-07T02:15:00.000Z";
 
 /// A find by gate officer A, witnessed by gate officer B, recorded with both keys.
 fn record_a_find(f: &Fixture) {
-    let statement = json!({
-        "type": "contraband_found",
-        "occurred_at": FOUND_AT,
-        "facility": FACILITY,
-        "signers": [
-            {"role": "finder", "officer": GATE_A},
-            {"role": "witness", "officer": GATE_B}
-        ],
-        "after": {ITEM: null},
-        "incident": "INS-LPN-2025-0091",
-        "item": ITEM,
-        "description": {"name": "14 sachet plastik berisi kristal", "form": "crystal"},
-        "category": "narcotic",
-        "count": 14,
-        "concealment": "Di bawah nasi dalam kotak makan",
-        "persons": [],
-        "photos": []
-    });
+    let mut statement = find_json(ITEM);
+    statement["occurred_at"] = json!(FOUND_AT);
     let file = f.write("find.json", statement.to_string().as_bytes());
     let out = custody()
         .args(["record", "--ledger", f.ledger_str(), "--key"])

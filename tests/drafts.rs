@@ -13,27 +13,9 @@ use std::path::Path;
 
 const ITEM: &str = "BB-2025-000418";
 
-/// A `contraband_found` by gate officer A (finder) witnessed by gate officer B, without id and
-/// time (`custody sign` fills them).
+/// The find both officers sign, as text.
 fn find_statement() -> String {
-    json!({
-        "type": "contraband_found",
-        "facility": FACILITY,
-        "signers": [
-            {"role": "finder", "officer": GATE_A},
-            {"role": "witness", "officer": GATE_B}
-        ],
-        "after": {ITEM: null},
-        "incident": "INS-LPN-2025-0091",
-        "item": ITEM,
-        "description": {"name": "14 sachet plastik berisi kristal diduga sabu", "form": "crystal"},
-        "category": "narcotic",
-        "count": 14,
-        "concealment": "Di bawah nasi dalam kotak makan",
-        "persons": [],
-        "photos": []
-    })
-    .to_string()
+    find_json(ITEM).to_string()
 }
 
 /// `custody sign --key KEY FILE`: the envelope it prints.

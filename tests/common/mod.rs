@@ -468,3 +468,25 @@ pub fn enroll_outsider(dir: &Path, officer: &str) {
         .assert()
         .success();
 }
+
+/// A `contraband_found` of `item` by gate officer A (finder) witnessed by gate officer B, without
+/// id or time (`custody sign` and `custody record` fill them).
+pub fn find_json(item: &str) -> Value {
+    serde_json::json!({
+        "type": "contraband_found",
+        "facility": FACILITY,
+        "signers": [
+            {"role": "finder", "officer": GATE_A},
+            {"role": "witness", "officer": GATE_B}
+        ],
+        "after": {item: null},
+        "incident": "INS-LPN-2025-0091",
+        "item": item,
+        "description": {"name": "14 sachet plastik berisi kristal diduga sabu", "form": "crystal"},
+        "category": "narcotic",
+        "count": 14,
+        "concealment": "Di bawah nasi dalam kotak makan",
+        "persons": [],
+        "photos": []
+    })
+}

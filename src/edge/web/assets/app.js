@@ -7,7 +7,7 @@
 import * as keys from "./keys.js";
 import * as api from "./api.js";
 import { bodyForm, showErrors } from "./forms.js";
-import { enumLabel, fieldLabel, grams, language, load, localTime, switchLanguage, t } from "./i18n.js";
+import { enumLabel, fieldLabel, grams, language, load, localTime, nowLocal, switchLanguage, t, toUtc } from "./i18n.js";
 import { readPhoto, startCamera } from "./scan.js";
 
 const ctx = { schemas: null, types: null, officers: [], facilities: {}, me: null, key: null, zone: "WIB", english: false };
@@ -509,7 +509,7 @@ function commonSection() {
   const zone = () => (ctx.facilities[facility.value] || {}).time_zone || ctx.zone;
   const zoneNote = el("small", { class: "hint" });
   const refresh = () => {
-    when.value = when.value || new Date(Date.now() + ({ WIB: 420, WITA: 480, WIT: 540 }[zone()]) * 60000).toISOString().slice(0, 16);
+    when.value = when.value || nowLocal(zone());
     zoneNote.textContent = `${t("time.zone")}: ${zone()}`;
   };
   facility.onchange = refresh;
@@ -518,8 +518,7 @@ function commonSection() {
     el("div", { class: "field", "data-field": "facility" }, el("label", { for: "facility", text: fieldLabel("facility") }), facility, el("div", { class: "error" })),
     el("div", { class: "field", "data-field": "occurred_at" }, el("label", { for: "occurred_at", text: fieldLabel("occurred_at") }), when, zoneNote, el("div", { class: "error" })));
   const read = () => {
-    const offset = { WIB: 420, WITA: 480, WIT: 540 }[zone()];
-    return { facility: facility.value, occurred_at: new Date(Date.parse(`${when.value}:00Z`) - offset * 60000).toISOString() };
+    return { facility: facility.value, occurred_at: toUtc(when.value, zone()) };
   };
   return { element, read };
 }

@@ -5,7 +5,7 @@
 // field. Must never decide whether an act is allowed — the server's rules do, and their refusals
 // are shown at the field they name.
 
-import { enumLabel, fieldLabel, t, ZONES, nowLocal } from "./i18n.js";
+import { enumLabel, fieldLabel, t, nowLocal, toUtc } from "./i18n.js";
 
 /** Fields every statement has that the page fills itself, never the officer. */
 export const SYSTEM_FIELDS = ["type", "id", "occurred_at", "facility", "signers", "after", "attests"];
@@ -95,7 +95,7 @@ function scalar(ctx, path, name, schemaNode, required) {
     const zone = ctx.zone;
     const input = el("input", { id, type: "datetime-local", value: nowLocal(zone) });
     const row = wrap(path, name, required, input, id, `${t("time.zone")}: ${zone}`);
-    const read = () => (input.value ? new Date(Date.parse(`${input.value}:00Z`) - ZONES[zone] * 60000).toISOString() : required ? fail(t("form.required")) : undefined);
+    const read = () => (input.value ? toUtc(input.value, zone) : required ? fail(t("form.required")) : undefined);
     return { row, read, set: () => {} };
   }
   if (ref === "date") {
