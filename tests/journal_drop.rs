@@ -163,3 +163,85 @@ fn a_changed_or_deleted_bundle_of_a_dropped_range_is_found_never_served() {
     let (ok, _, err) = verify(&ledger);
     assert!(ok, "restored, it verifies again: {err}");
 }
+
+/// A hash the CLI prints (base64) as bytes.
+fn hash_of(v: &Value) -> [u8; 32] {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(v.as_str().expect("a hash as text"))
+        .expect("base64")
+        .try_into()
+        .expect("32 bytes")
+}
+
+/// The first leaf of entry bundle 000 in `public/` (a u16 length, then the leaf).
+fn first_published_leaf(ledger: &Path) -> Vec<u8> {
+    let bundle = std::fs::read(ledger.join("public/tile/entries/000")).expect("bundle");
+    let len = usize::from(u16::from_be_bytes([bundle[0], bundle[1]]));
+    bundle[2..2 + len].to_vec()
+}
+
+/// sled keeps no Merkle node below level 4: a proof of a dropped leaf reads its group of hashes
+/// from the level-0 hash tile in `public/`, checked against the level-4 node, so a hash changed
+/// in that tile is found and named, never served.
+#[test]
+fn a_dropped_leaf_is_proven_from_its_hash_tile_and_a_changed_tile_is_found() {
+    use custody::merkle;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = ledger_with_dropped_segments(dir.path());
+    let (start, _) = journal_start_and_mark(&ledger);
+    assert!(
+        start >= 256,
+        "hash tile 000 covers only dropped leaves (start {start})"
+    );
+    // `prove` prints JSON without being asked.
+    let prove = |seq: &str| {
+        let out = small_segments()
+            .args(["prove", "inclusion", "--ledger", s(&ledger), seq])
+            .output()
+            .expect("runs");
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), json, err)
+    };
+    let (_, cp, _) = run(&["checkpoint", "--ledger", s(&ledger)]);
+    let (size, root) = (cp["size"].as_u64().expect("size"), hash_of(&cp["root"]));
+    for seq in [0, 5, start - 1, start, size - 1] {
+        let (ok, proof, err) = prove(&seq.to_string());
+        assert!(ok, "leaf {seq}: {err}");
+        let hashes: Vec<[u8; 32]> = proof["hashes"]
+            .as_array()
+            .expect("hashes")
+            .iter()
+            .map(hash_of)
+            .collect();
+        merkle::verify_inclusion(seq, size, &hash_of(&proof["leaf_hash"]), &hashes, &root)
+            .unwrap_or_else(|e| panic!("leaf {seq}: {e}"));
+    }
+    let (_, proof, _) = prove("0");
+    assert_eq!(
+        hash_of(&proof["leaf_hash"]),
+        merkle::leaf_hash(&first_published_leaf(&ledger)),
+        "leaf 0's hash is that of the leaf published in its bundle"
+    );
+
+    let tile = ledger.join("public/tile/0/000");
+    let original = std::fs::read(&tile).expect("hash tile");
+    let mut changed = original.clone();
+    changed[5 * 32] ^= 0x01; // leaf 5's hash
+    std::fs::write(&tile, &changed).expect("tampers");
+    let (ok, _, err) = prove("5");
+    assert!(!ok, "a proof from a changed hash tile must not be served");
+    assert!(
+        err.contains("tile/0/000") && err.contains("changed after it was published"),
+        "the error names the tile and what is wrong: {err}"
+    );
+    let (ok, _, err) = verify(&ledger);
+    assert!(
+        !ok && err.contains("tile/0/000"),
+        "verify finds it too: {err}"
+    );
+    std::fs::write(&tile, &original).expect("restores");
+    let (ok, _, err) = prove("5");
+    assert!(ok, "restored, the proof is served again: {err}");
+}

@@ -71,12 +71,12 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
 
     let report = run_json(&["upgrade", "--ledger", s(&dir)]);
     assert_eq!(report["from_layout"], 1);
-    assert_eq!(report["to_layout"], 3);
+    assert_eq!(report["to_layout"], 4);
     assert_eq!(report["entries"], V1_ENTRIES);
     assert_eq!(report["old_leaves_removed"], V1_ENTRIES);
     assert_eq!(
         std::fs::read_to_string(dir.join("layout")).expect("layout file"),
-        "custody-ledger-layout 3\n"
+        "custody-ledger-layout 4\n"
     );
     for (old, new) in [
         ("log.sled", "private/log.sled"),
@@ -119,7 +119,7 @@ fn an_old_ledger_is_refused_until_upgraded_then_verifies_and_exports_the_old_til
             &again["entries"],
             &again["old_leaves_removed"]
         ),
-        (&3.into(), &0.into(), &0.into()),
+        (&4.into(), &0.into(), &0.into()),
         "a second upgrade has nothing to do"
     );
 }
@@ -229,23 +229,34 @@ fn persons_recorded_in_the_clear_move_into_the_register_and_the_log_stays() {
     assert_eq!(run_json(&["verify", "--ledger", l])["ok"], true);
 }
 
-/// A ledger of layout 2 (its journal always starts at entry 0) opens, and its layout file then
-/// says 3: from then on a version that knows only layout 2 refuses it as newer, rather than
-/// taking a dropped journal segment for a lost one.
+/// A ledger of layout 2 (its journal always starts at entry 0) or 3 (sled keeps every Merkle
+/// node) opens, and its layout file then says 4: from then on a version that knows only an
+/// older layout refuses it as newer, rather than taking a dropped journal segment for a lost one
+/// or a Merkle node sled no longer keeps for a missing one.
 #[test]
-fn a_layout_2_ledger_opens_and_becomes_layout_3() {
+fn layout_2_and_3_ledgers_open_and_become_layout_4() {
     let (_dir, ledger) = common::demo_ledger();
-    std::fs::write(ledger.join("layout"), "custody-ledger-layout 2\n").expect("writes");
-    assert_eq!(run_json(&["verify", "--ledger", s(&ledger)])["ok"], true);
-    assert_eq!(
-        std::fs::read_to_string(ledger.join("layout")).expect("layout"),
-        "custody-ledger-layout 3\n"
-    );
-    std::fs::write(ledger.join("layout"), "custody-ledger-layout 2\n").expect("writes");
-    let report = run_json(&["upgrade", "--ledger", s(&ledger)]);
-    assert_eq!(
-        (report["from_layout"].as_u64(), report["to_layout"].as_u64()),
-        (Some(2), Some(3)),
-        "{report}"
-    );
+    for old in [2, 3] {
+        std::fs::write(
+            ledger.join("layout"),
+            format!("custody-ledger-layout {old}\n"),
+        )
+        .expect("writes");
+        assert_eq!(run_json(&["verify", "--ledger", s(&ledger)])["ok"], true);
+        assert_eq!(
+            std::fs::read_to_string(ledger.join("layout")).expect("layout"),
+            "custody-ledger-layout 4\n"
+        );
+        std::fs::write(
+            ledger.join("layout"),
+            format!("custody-ledger-layout {old}\n"),
+        )
+        .expect("writes");
+        let report = run_json(&["upgrade", "--ledger", s(&ledger)]);
+        assert_eq!(
+            (report["from_layout"].as_u64(), report["to_layout"].as_u64()),
+            (Some(old), Some(4)),
+            "{report}"
+        );
+    }
 }

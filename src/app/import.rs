@@ -166,7 +166,9 @@ fn build(
         let end = (start + IMPORT_CHUNK_LEAVES).min(size);
         let mut batch = AppendBatch::default();
         for seq in start..end {
-            batch.leaf(source.leaf(seq)?);
+            let leaf = source.leaf(seq)?;
+            let hash = crate::format::merkle::leaf_hash(&leaf);
+            batch.leaf(leaf, hash);
         }
         store.append_leaves(&batch, start)?;
         progress("copying", end, size);

@@ -1237,8 +1237,6 @@ fn stored_item(store: &LedgerStore, id: &ItemId) -> Option<ItemState> {
     projection::decode(&bytes).ok()
 }
 
-/// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each
-/// (signatures pre-verified in parallel), and moves the projection watermark along.
 /// A leaf read while opening must hash to its stored level-0 node: the state and the views are
 /// built only from leaves the Merkle tree vouches for.
 fn check_leaf_hash(store: &LedgerStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
@@ -1333,7 +1331,8 @@ fn check_layout(dir: &Path) -> Result<(), OpenError> {
         layout::LAYOUT_VERSION => Ok(()),
         // Same files; the new number keeps versions that know only layout 2 from opening a
         // journal that later drops segments. Written under the ledger's lock, before any drop.
-        layout::LAYOUT_JOURNAL_FROM_ZERO => Ok(layout::write(dir)?),
+        // Layout 3 to 4 likewise converts nothing (see `layout::LAYOUT_SLED_ALL_NODES`).
+        layout::LAYOUT_JOURNAL_FROM_ZERO | layout::LAYOUT_SLED_ALL_NODES => Ok(layout::write(dir)?),
         layout::LAYOUT_UNNAMED
             if !dir.join(layout::LEGACY_SLED_DIR).exists() && !dir.join(SLED_DIR).exists() =>
         {
@@ -1660,6 +1659,40 @@ fn catch_up_from(
     Ok(state)
 }
 
+/// Checks a replayed leaf against the Merkle tree with the hash replay computes anyway: each group
+/// of `GROUP_LEAVES` leaves against sled's node over it when `nodes` (what appending the leaf to
+/// the replay's range completed) holds that node, and a leaf of the last, incomplete group of
+/// `..to` against its level-0 node.
+fn check_replayed(
+    store: &LedgerStore,
+    seq: u64,
+    to: u64,
+    leaf_hash: &Hash,
+    nodes: Vec<(u8, u64, Hash)>,
+) -> Result<(), OpenError> {
+    use crate::storage::low_nodes::{GROUP_LEAVES, SLED_NODE_LEVEL_MIN};
+    if seq >= to / GROUP_LEAVES * GROUP_LEAVES {
+        if store.stored_node(0, seq)? != Some(*leaf_hash) {
+            return Err(OpenError::Corrupt(format!(
+                "leaf {seq} does not match its hash in the Merkle tree"
+            )));
+        }
+        return Ok(());
+    }
+    for (level, index, hash) in nodes {
+        if level == SLED_NODE_LEVEL_MIN && store.stored_node(level, index)? != Some(hash) {
+            return Err(OpenError::Corrupt(format!(
+                "leaves {}..{} do not match their Merkle node (level {level}, index {index})",
+                index * GROUP_LEAVES,
+                (index + 1) * GROUP_LEAVES
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Folds leaves `state.size()..to` into the identity state and the projections, re-checking each
+/// (signatures pre-verified in parallel), and moves the projection watermark along.
 fn replay(
     store: &LedgerStore,
     state: &mut rules::State,
@@ -1683,9 +1716,8 @@ fn replay(
             let seq = state.size();
             let (bytes, leaf, statement, pre) =
                 item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
-            check_leaf_hash(store, seq, &bytes)?;
             let leaf_hash = merkle::leaf_hash(&bytes);
-            range.append(leaf_hash);
+            check_replayed(store, seq, to, &leaf_hash, range.append(leaf_hash))?;
             if signatures == Signatures::Verify {
                 verified += leaf.envelope.signatures().len() as u64;
             }
@@ -2307,7 +2339,7 @@ impl Sequencer {
 
     /// Adds leaf `seq` and the Merkle nodes its append completes to the batch.
     fn add_leaf(&mut self, writes: &mut AppendBatch, bytes: Vec<u8>, leaf_hash: Hash) {
-        writes.leaf(bytes);
+        writes.leaf(bytes, leaf_hash);
         for (level, index, hash) in self.range.append(leaf_hash) {
             writes.node(level, index, &hash);
         }

@@ -101,8 +101,8 @@ pub fn upgrade(
             found,
         });
     }
-    if found == layout::LAYOUT_JOURNAL_FROM_ZERO {
-        // Layout 2 → 3 converts nothing: only the number changes.
+    if found == layout::LAYOUT_JOURNAL_FROM_ZERO || found == layout::LAYOUT_SLED_ALL_NODES {
+        // Layouts 2 and 3 → 4 convert nothing: only the number changes.
         layout::write(dir)?;
     } else if found < LAYOUT_VERSION {
         layout::make_dirs(dir)?;
@@ -225,14 +225,14 @@ fn copy_leaves(
                 OpenError::Corrupt(format!("leaf {seq} is missing from the old layout"))
             })?;
             let hash = merkle::leaf_hash(&bytes);
-            if store.stored_node(0, seq)? != Some(hash) {
+            if store.sled_node(0, seq)? != Some(hash) {
                 return Err(OpenError::Corrupt(format!(
                     "leaf {seq} does not match its hash in the Merkle tree"
                 ))
                 .into());
             }
             range.append(hash);
-            batch.leaf(bytes);
+            batch.leaf(bytes, hash);
         }
         store.append_leaves(&batch, start)?;
         progress("copying", end, size);

@@ -2,9 +2,10 @@
 //! file `layout` that names it. Layout 1 (no file) kept the leaves in sled, everything at the top
 //! of the folder; layout 2 keeps them in the journal, and splits the folder into `public/` (all a
 //! mirror may copy) and `private/` (the key, the journal's tail, sled and its views, and
-//! everything personal); layout 3 lets the journal drop the segments `public/` covers. Owns the names and reading and writing the layout file, crash-safely;
-//! never decides what to do about a layout it finds (the ledger refuses, `custody upgrade`
-//! converts).
+//! everything personal); layout 3 lets the journal drop the segments `public/` covers; layout 4
+//! keeps in sled only the Merkle nodes from level 4 up. Owns the names and reading and writing
+//! the layout file, crash-safely; never decides what to do about a layout it finds (the ledger
+//! refuses, `custody upgrade` converts).
 
 use crate::storage::fault::StoreError;
 use crate::storage::recovery::{replace_file, sync_dir};
@@ -14,7 +15,13 @@ use std::path::Path;
 /// entry 0, its covered segments dropped (docs/STORAGE.md §8): the files are the same, but a
 /// version that knows only layout 2 would take a dropped segment for a lost one, so the number
 /// tells it to refuse the folder instead.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
+/// Layout 3: sled kept every Merkle node. Layout 4 keeps those of level 4 and above and reads the
+/// levels below from the leaves and the hash tiles (`storage::low_nodes`); a layout-3 ledger
+/// already holds all of those, so opening it writes layout 4 over it (its extra nodes are simply
+/// no longer read). The number tells a version that reads every node from sled to refuse a
+/// ledger whose low nodes are not there.
+pub const LAYOUT_SLED_ALL_NODES: u32 = 3;
 /// Layout 2: the journal always starts at entry 0. Opened by writing layout 3 over it (nothing to
 /// convert) before anything can be dropped.
 pub const LAYOUT_JOURNAL_FROM_ZERO: u32 = 2;

@@ -1,8 +1,9 @@
 //! Storage: a ledger's bytes on disk. Owns the ledger folder's storage (`LedgerStore`): the
 //! journal that holds the log's entries (`journal`, the acknowledgement point), and the sled
 //! layout beside it (one tree, `log`, whose keys carry a one-byte prefix so that a batch's Merkle
-//! nodes, id index and head move together in one atomic sled batch; one tree of views), flushing,
-//! and the checkpoint file kept outside both. Knows nothing of custody rules; offers no way to
+//! nodes of level 4 and above, id index and head move together in one atomic sled batch; one tree
+//! of views), the Merkle levels below 4 from the leaves and the hash tiles (`low_nodes`),
+//! flushing, and the checkpoint file kept outside both. Knows nothing of custody rules; offers no way to
 //! rewrite or delete a leaf.
 //!
 //! Faults (`Faults`) can be injected at this boundary, seeded and reproducible, for the
@@ -29,6 +30,9 @@ use crate::format::tiles::{TILE_WIDTH, parse_bundle, tile_path};
 pub use crate::storage::fault::{FaultKind, FaultRates, Faults, StoreError, splitmix64};
 use crate::storage::journal::{JournalOptions, JournalStore, TailCut};
 use crate::storage::log::LogStore as _;
+use crate::storage::low_nodes::{
+    GROUP_LEAVES, LowNodes, SLED_NODE_LEVEL_MIN, node_in_group, subtree_root,
+};
 use std::path::{Path, PathBuf};
 
 const PREFIX_LEAF: u8 = b'L';
@@ -59,18 +63,26 @@ pub struct Head {
 pub struct AppendBatch {
     batch: sled::Batch,
     leaves: Vec<Vec<u8>>,
+    /// The leaves' hashes, kept in memory once the journal holds the leaves (`LowNodes`).
+    hashes: Vec<Hash>,
 }
 
 impl AppendBatch {
-    pub fn leaf(&mut self, bytes: Vec<u8>) {
+    /// A leaf and its hash (`merkle::leaf_hash` of it, which the caller has computed already).
+    pub fn leaf(&mut self, bytes: Vec<u8>, hash: Hash) {
         self.leaves.push(bytes);
+        self.hashes.push(hash);
     }
     /// Leaves in the batch.
     pub fn leaf_count(&self) -> u64 {
         self.leaves.len() as u64
     }
+    /// A complete Merkle node. sled keeps it only from level `SLED_NODE_LEVEL_MIN` up: the
+    /// levels below follow from the leaf hashes (`LowNodes`).
     pub fn node(&mut self, level: u8, index: u64, hash: &Hash) {
-        self.batch.insert(&node_key(level, index)[..], &hash[..]);
+        if level >= SLED_NODE_LEVEL_MIN {
+            self.batch.insert(&node_key(level, index)[..], &hash[..]);
+        }
     }
     pub fn statement_id(&mut self, id: &[u8; 16], entry: IdEntry) {
         let mut key = [0u8; 17];
@@ -263,8 +275,11 @@ pub struct LedgerStore {
     /// What opening the journal cut from its torn tail.
     tail_cut: TailCut,
     journal_dir: PathBuf,
-    /// The ledger's `public/`: leaves below the journal's start are read from its entry bundles.
+    /// The ledger's `public/`: leaves below the journal's start are read from its entry bundles,
+    /// and their hashes from its hash tiles.
     public_dir: PathBuf,
+    /// The Merkle levels below `SLED_NODE_LEVEL_MIN`, which sled does not keep.
+    low: LowNodes,
 }
 
 impl LedgerStore {
@@ -315,6 +330,7 @@ impl LedgerStore {
         };
         let (journal, tail_cut) = JournalStore::open_with(journal_dir, options)?;
         check_dropped_covered(journal.drop_mark(), public_dir)?;
+        let low = LowNodes::starting_at(journal.len());
         Ok(Self {
             db,
             log,
@@ -325,6 +341,7 @@ impl LedgerStore {
             tail_cut,
             journal_dir: journal_dir.to_path_buf(),
             public_dir: public_dir.to_path_buf(),
+            low,
         })
     }
     /// The faults injected into this store, if any (the publisher injects into its renames).
@@ -348,6 +365,7 @@ impl LedgerStore {
                 "the journal put leaf {expected} at index {first}: the journal and the Merkle tree disagree on the log's size"
             )));
         }
+        self.low.push(first, &batch.hashes);
         Ok(first)
     }
 
@@ -447,8 +465,15 @@ impl LedgerStore {
             let first = bundle * TILE_WIDTH;
             self.bundle_leaves(first.max(self.journal.start()), first + TILE_WIDTH)?;
         }
+        // So must each group of hashes in the level-0 hash tiles: after the drop they are what
+        // a dropped leaf is checked against.
+        for group in self.journal.start() / GROUP_LEAVES..covered / GROUP_LEAVES {
+            self.tile_group(group)?;
+        }
         self.flush()?;
-        self.journal.drop_before(covered)
+        let start = self.journal.drop_before(covered)?;
+        self.low.trim_below(start);
+        Ok(start)
     }
 
     /// Makes every appended batch durable.
@@ -558,7 +583,116 @@ impl LedgerStore {
         Ok(removed)
     }
 
+    /// The complete Merkle node at (`level`, `index`), `None` when the journal does not hold
+    /// every leaf it covers yet (and sled holds no copy of an older layout's). From level `SLED_NODE_LEVEL_MIN` up it is sled's copy; below,
+    /// it is computed from the leaf hashes of its group (`group_hashes`).
     pub fn stored_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
+        if level >= SLED_NODE_LEVEL_MIN {
+            return self.sled_node(level, index);
+        }
+        let first = index << level;
+        if first + (1 << level) > self.journal.len() {
+            // Not in the journal (yet): only a ledger of layout 1 to 3 being upgraded, whose sled
+            // kept every level, can hold it.
+            return self.sled_node(level, index);
+        }
+        let group = first / GROUP_LEAVES;
+        Ok(node_in_group(
+            &self.group_hashes(group)?,
+            group,
+            level,
+            index,
+        ))
+    }
+
+    /// The leaf hashes of group `group` (leaves `group * GROUP_LEAVES ..`) that the journal holds,
+    /// all `GROUP_LEAVES` of them but in the last group. A group below the journal's start is
+    /// read from its level-0 hash tile in `public/` (`tile_group`); one in the journal from the
+    /// hashes kept since opening and, for the rest, by hashing its leaves, and when it is
+    /// complete it is checked against sled's node over it before it is cached.
+    fn group_hashes(&self, group: u64) -> Result<Vec<Hash>, StoreError> {
+        if let Some(hashes) = self.low.cached_group(group) {
+            return Ok(hashes);
+        }
+        let first = group * GROUP_LEAVES;
+        if first < self.journal.start() {
+            return self.tile_group(group);
+        }
+        let end = (first + GROUP_LEAVES).min(self.journal.len());
+        let (from, recent) = self.low.recent(first, end);
+        let mut hashes: Vec<Hash> = self
+            .leaves(first, from)?
+            .iter()
+            .map(|leaf| merkle::leaf_hash(leaf))
+            .collect();
+        hashes.extend(recent);
+        let have = first + hashes.len() as u64;
+        hashes.extend(
+            self.leaves(have, end)?
+                .iter()
+                .map(|leaf| merkle::leaf_hash(leaf)),
+        );
+        if hashes.len() as u64 == GROUP_LEAVES {
+            // Before the catch-up on opening writes it, a group's node may be absent: then the
+            // hashes are the journal's own, not cached until the node can vouch for them.
+            if let Some(node) = self.sled_node(SLED_NODE_LEVEL_MIN, group)? {
+                if subtree_root(&hashes) != node {
+                    return Err(StoreError::Corrupt(format!(
+                        "leaves {first}..{end} in the journal do not match their Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group})"
+                    )));
+                }
+                self.low.cache_group(group, hashes.clone());
+            }
+        }
+        Ok(hashes)
+    }
+
+    /// The leaf hashes of the complete group `group` from its level-0 hash tile in `public/`,
+    /// checked against sled's node over them (a tile changed after it was published is
+    /// `Corrupt`, naming the file, never used), then cached.
+    fn tile_group(&self, group: u64) -> Result<Vec<Hash>, StoreError> {
+        use std::os::unix::fs::FileExt as _;
+        const HASH_BYTES: u64 = 32;
+        let tile = group * GROUP_LEAVES / TILE_WIDTH;
+        let path = self.public_dir.join(tile_path(Some(0), tile, TILE_WIDTH));
+        let corrupt =
+            |why: String| StoreError::Corrupt(format!("hash tile {}: {why}", path.display()));
+        let file =
+            std::fs::File::open(&path).map_err(|e| corrupt(format!("cannot be read: {e}")))?;
+        let len = file.metadata().map_err(|e| corrupt(e.to_string()))?.len();
+        if len != TILE_WIDTH * HASH_BYTES {
+            return Err(corrupt(format!(
+                "it is {len} bytes, a full tile is {}",
+                TILE_WIDTH * HASH_BYTES
+            )));
+        }
+        let mut bytes = vec![0u8; (GROUP_LEAVES * HASH_BYTES) as usize];
+        let offset = (group * GROUP_LEAVES - tile * TILE_WIDTH) * HASH_BYTES;
+        file.read_exact_at(&mut bytes, offset)
+            .map_err(|e| corrupt(format!("cannot be read: {e}")))?;
+        let hashes: Vec<Hash> = bytes
+            .chunks_exact(HASH_BYTES as usize)
+            .map(|h| h.try_into().expect("32 bytes"))
+            .collect();
+        let node = self.sled_node(SLED_NODE_LEVEL_MIN, group)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group}) is missing"
+            ))
+        })?;
+        if subtree_root(&hashes) != node {
+            return Err(corrupt(format!(
+                "its hashes of leaves {}..{} do not match their Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group}): the tile was changed after it was published",
+                group * GROUP_LEAVES,
+                (group + 1) * GROUP_LEAVES
+            )));
+        }
+        self.low.cache_group(group, hashes.clone());
+        Ok(hashes)
+    }
+
+    /// The Merkle node as sled keeps it: every level in layouts 1 to 3 (which `custody upgrade`
+    /// reads), only from `SLED_NODE_LEVEL_MIN` up since layout 4.
+    pub fn sled_node(&self, level: u8, index: u64) -> Result<Option<Hash>, StoreError> {
         match self.log_get(&node_key(level, index))? {
             None => Ok(None),
             Some(v) => <[u8; 32]>::try_from(v.as_ref()).map(Some).map_err(|_| {
@@ -947,10 +1081,10 @@ mod tests {
         let mut reads = Vec::new();
         for seq in 0..40u64 {
             let mut batch = AppendBatch::default();
-            batch.node(0, seq, &node_value(seq));
+            batch.node(SLED_NODE_LEVEL_MIN, seq, &node_value(seq));
             failures += usize::from(store.append(batch).is_err());
             failures += usize::from(store.flush().is_err());
-            reads.push(store.stored_node(0, seq).expect("reads"));
+            reads.push(store.stored_node(SLED_NODE_LEVEL_MIN, seq).expect("reads"));
         }
         (faults.injected(), reads, failures)
     }
