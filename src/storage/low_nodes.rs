@@ -12,7 +12,7 @@
 //! 16 leaves at level 4, half that at level 5, …), which also seed the in-memory upper tree.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::base::limits::CACHED_SUBTREE_LEAVES_MIN;
 use crate::format::merkle::{Hash, node_hash};
@@ -65,10 +65,10 @@ pub struct LowNodes {
 }
 
 /// Checked complete groups by index, the oldest inserted evicted first. A complete group never
-/// changes, so an entry is never stale.
+/// changes, so an entry is never stale. Shared, not copied, with every reader of a leaf hash.
 #[derive(Debug, Default)]
 struct GroupCache {
-    by_index: HashMap<u64, Vec<Hash>>,
+    by_index: HashMap<u64, Arc<[Hash]>>,
     order: VecDeque<u64>,
 }
 
@@ -124,13 +124,13 @@ impl LowNodes {
     }
 
     /// A checked complete group, if cached.
-    pub fn cached_group(&self, index: u64) -> Option<Vec<Hash>> {
+    pub fn cached_group(&self, index: u64) -> Option<Arc<[Hash]>> {
         let groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
         groups.by_index.get(&index).cloned()
     }
 
     /// Caches a complete group its caller checked against its stored node.
-    pub fn cache_group(&self, index: u64, hashes: Vec<Hash>) {
+    pub fn cache_group(&self, index: u64, hashes: Arc<[Hash]>) {
         debug_assert_eq!(hashes.len() as u64, GROUP_LEAVES);
         let mut groups = self.groups.lock().unwrap_or_else(|p| p.into_inner());
         if groups.by_index.insert(index, hashes).is_none() {
@@ -200,7 +200,7 @@ mod tests {
     fn the_group_cache_is_bounded() {
         let low = LowNodes::default();
         for i in 0..(GROUP_CACHE_GROUPS as u64 + 10) {
-            low.cache_group(i, vec![[0; 32]; GROUP_LEAVES as usize]);
+            low.cache_group(i, vec![[0; 32]; GROUP_LEAVES as usize].into());
         }
         assert!(low.cached_group(0).is_none());
         assert!(low.cached_group(GROUP_CACHE_GROUPS as u64 + 9).is_some());

@@ -34,6 +34,7 @@ use crate::storage::low_nodes::{
     GROUP_LEAVES, LowNodes, SLED_NODE_LEVEL_MIN, node_in_group, subtree_root,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 const PREFIX_LEAF: u8 = b'L';
 const PREFIX_NODE: u8 = b'N';
@@ -610,7 +611,7 @@ impl LedgerStore {
     /// read from its level-0 hash tile in `public/` (`tile_group`); one in the journal from the
     /// hashes kept since opening and, for the rest, by hashing its leaves, and when it is
     /// complete it is checked against sled's node over it before it is cached.
-    fn group_hashes(&self, group: u64) -> Result<Vec<Hash>, StoreError> {
+    fn group_hashes(&self, group: u64) -> Result<Arc<[Hash]>, StoreError> {
         if let Some(hashes) = self.low.cached_group(group) {
             return Ok(hashes);
         }
@@ -632,6 +633,7 @@ impl LedgerStore {
                 .iter()
                 .map(|leaf| merkle::leaf_hash(leaf)),
         );
+        let hashes: Arc<[Hash]> = hashes.into();
         if hashes.len() as u64 == GROUP_LEAVES {
             // Before the catch-up on opening writes it, a group's node may be absent: then the
             // hashes are the journal's own, not cached until the node can vouch for them.
@@ -641,7 +643,7 @@ impl LedgerStore {
                         "leaves {first}..{end} in the journal do not match their Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group})"
                     )));
                 }
-                self.low.cache_group(group, hashes.clone());
+                self.low.cache_group(group, Arc::clone(&hashes));
             }
         }
         Ok(hashes)
@@ -650,7 +652,7 @@ impl LedgerStore {
     /// The leaf hashes of the complete group `group` from its level-0 hash tile in `public/`,
     /// checked against sled's node over them (a tile changed after it was published is
     /// `Corrupt`, naming the file, never used), then cached.
-    fn tile_group(&self, group: u64) -> Result<Vec<Hash>, StoreError> {
+    fn tile_group(&self, group: u64) -> Result<Arc<[Hash]>, StoreError> {
         use std::os::unix::fs::FileExt as _;
         const HASH_BYTES: u64 = 32;
         let tile = group * GROUP_LEAVES / TILE_WIDTH;
@@ -670,7 +672,7 @@ impl LedgerStore {
         let offset = (group * GROUP_LEAVES - tile * TILE_WIDTH) * HASH_BYTES;
         file.read_exact_at(&mut bytes, offset)
             .map_err(|e| corrupt(format!("cannot be read: {e}")))?;
-        let hashes: Vec<Hash> = bytes
+        let hashes: Arc<[Hash]> = bytes
             .chunks_exact(HASH_BYTES as usize)
             .map(|h| h.try_into().expect("32 bytes"))
             .collect();
@@ -686,7 +688,7 @@ impl LedgerStore {
                 (group + 1) * GROUP_LEAVES
             )));
         }
-        self.low.cache_group(group, hashes.clone());
+        self.low.cache_group(group, Arc::clone(&hashes));
         Ok(hashes)
     }
 
