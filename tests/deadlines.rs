@@ -6,26 +6,14 @@
 mod common;
 
 use common::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const ITEM: &str = "BB-2025-000418";
 const FOUND_AT: &str = "2025-08-04T02:15:00.000Z";
 const DUE_AT: &str = "2025-08-07T02:15:00.000Z";
 
-/// A find by gate officer A, witnessed by gate officer B, recorded with both keys.
 fn record_a_find(f: &Fixture) {
-    let mut statement = find_json(ITEM);
-    statement["occurred_at"] = json!(FOUND_AT);
-    let file = f.write("find.json", statement.to_string().as_bytes());
-    let out = custody()
-        .args(["record", "--ledger", f.ledger_str(), "--key"])
-        .arg(f.key("gate-a"))
-        .arg("--key")
-        .arg(f.key("gate-b"))
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert!(out.status.success(), "record: {}", stderr_of(&out));
+    record_find(f, ITEM, FOUND_AT);
 }
 
 fn deadlines_as_of(f: &Fixture, as_of: &str) -> Value {

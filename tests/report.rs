@@ -57,7 +57,7 @@ fn the_report_is_a_self_contained_bilingual_berita_acara() {
     );
     assert!(
         html.contains("<svg")
-            && html.contains("custody-report:v1")
+            && html.contains("custody-report:v2")
             && html.contains("bundle-sha256=")
     );
     assert!(html.contains("@page { size: A4"));

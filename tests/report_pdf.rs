@@ -244,7 +244,7 @@ fn the_qr_code_scans_back_to_the_verification_text() {
         .expect("zbarimg runs");
     let scanned = String::from_utf8_lossy(&run.stdout);
     assert!(
-        scanned.contains("custody-report:v1") && scanned.contains(&format!("item={ITEM}")),
+        scanned.contains("custody-report:v2") && scanned.contains(&format!("item={ITEM}")),
         "the QR code: {scanned}"
     );
     assert!(scanned.contains("bundle-sha256="), "{scanned}");

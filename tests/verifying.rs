@@ -23,6 +23,7 @@ const TLOG: &str = "### 3. The checkpoint and the inclusion of every leaf (Go)";
 const DSSE: &str = "### 4. Every statement's signatures over PAE (Python)";
 const OPENSSL: &str = "### 5. One statement by hand (OpenSSL)";
 const CUSTODY: &str = "### 6. What only custody checks";
+const MATCH: &str = "### 7. The printed report and this bundle (coreutils)";
 /// Where Debian's golang-golang-x-mod-dev puts x/mod, as the doc's build step assumes.
 const GOPATH_XMOD: &str = "/usr/share/gocode/src/golang.org/x/mod/sumdb/note";
 /// The seq whose leaf the negative test changes: the note of the demo the doc checks by hand.
@@ -190,6 +191,16 @@ fn the_verifying_steps_run_as_written() {
             "Bundle checks passed (pemeriksaan berkas lolos): item BB-LPN-2025-0418 — the signatures of its 27 entries",
         ],
     );
+    // The digest a report prints for this bundle is the file's SHA-256, as coreutils computes it.
+    let sha = {
+        use sha2::Digest as _;
+        let bytes = std::fs::read(dir.join("bundle.json")).expect("the bundle");
+        sha2::Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    step_passes(dir, MATCH, &[&format!("{sha}  bundle.json")]);
 }
 
 /// Changes one byte of the leaf at `TAMPERED_SEQ` in `dir/bundle.json`: the first byte after

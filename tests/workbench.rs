@@ -20,7 +20,7 @@ mod common;
 
 use base64::Engine as _;
 use browser::Browser;
-use common::{Server, custody, stderr_of};
+use common::{Server, custody, poll_until, stderr_of};
 use serde_json::Value;
 use sha2::Digest as _;
 use std::path::{Path, PathBuf};
@@ -130,6 +130,8 @@ struct Phone {
     b: Browser,
     name: &'static str,
     shots: PathBuf,
+    /// Where this phone's browser saves downloads.
+    downloads: PathBuf,
 }
 
 impl Phone {
@@ -138,7 +140,35 @@ impl Phone {
         let b = Browser::start(&profile, Some(&station.ca())).expect("Chromium starts");
         let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("workbench-screens");
         std::fs::create_dir_all(&shots).expect("screens folder");
-        Phone { b, name, shots }
+        let downloads = browser::downloads(&profile);
+        Phone {
+            b,
+            name,
+            shots,
+            downloads,
+        }
+    }
+    /// The text of the file this phone's browser saved whose name starts with `prefix` (waiting
+    /// for the download to finish).
+    fn downloaded(&self, prefix: &str) -> String {
+        let mut text = String::new();
+        poll_until(STEP_TIMEOUT, &format!("a download {prefix}*"), || {
+            let found = std::fs::read_dir(&self.downloads)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".csv"))
+                });
+            if let Some(path) = found {
+                text = std::fs::read_to_string(path).unwrap_or_default();
+            }
+            !text.is_empty()
+        });
+        text
     }
     fn shot(&self, step: &str) {
         let path = self.shots.join(format!("{step}-{}.png", self.name));
@@ -614,6 +644,21 @@ fn the_demo_scenario_on_phones_over_https() {
     check_the_ledger(&station);
 }
 
+/// The holdings saved from the page as a spreadsheet: a header, then one row per item held.
+fn holdings_as_csv(police: &Phone) {
+    police.tap_button("Unduh CSV (untuk lembar kerja)");
+    let csv = police.downloaded("barang-dikuasai-");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and two items: {csv}");
+    assert!(lines[0].split(',').any(|c| c == "id"), "{csv}");
+    for item in ITEMS {
+        assert!(
+            lines[1..].iter().any(|l| l.contains(item)),
+            "{item} in {csv}"
+        );
+    }
+}
+
 /// The search at the gate, then per item: the find, the seal and the weighing, each co-signed.
 fn search_and_find(officer: &Phone, witness: &Phone, photo: &Path) {
     act_with_witnesses(
@@ -778,6 +823,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.wait_text("#holdings", ITEMS[0]);
     police.wait_text("#holdings", ITEMS[1]);
     police.shot("15-holdings");
+    holdings_as_csv(police);
     // A stock-take of the shelf: one label scanned, one unexpected; the other item is missing.
     police.go("/#/stocktake");
     police

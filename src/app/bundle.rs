@@ -5,7 +5,7 @@
 //! rules and the audit on its events. Never trusts the bundle's own copy of the verifier key.
 
 use crate::app::casefile;
-use crate::app::ledger::Ledger;
+use crate::app::ledger::{Ledger, ProofRequestError, SignedCheckpoint};
 use crate::app::subjects::Asker;
 use crate::base::ids::ItemId;
 use crate::base::time::Timestamp;
@@ -21,6 +21,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// The format name written into every bundle.
 pub const BUNDLE_FORMAT: &str = "custody-bundle/v1";
@@ -42,6 +43,9 @@ pub enum BundleError {
     Entry { seq: u64, reason: String },
     #[error("cannot read the ledger: {0}")]
     Ledger(String),
+    /// The checkpoint asked for (`--checkpoint SIZE`) cannot be given.
+    #[error("{0}")]
+    Size(String),
     #[error("{0}")]
     Subjects(crate::app::subjects::SubjectsError),
     #[error("pengungkapan tidak sah / the disclosure does not hold: {0}")]
@@ -112,9 +116,43 @@ fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
     out
 }
 
-/// Builds the bundle of `item`'s lot against the ledger's latest checkpoint.
-pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
-    let gathered = casefile::gather(ledger, &casefile::Scope::Item(item.clone()), &mut |_, _| {})?;
+/// The checkpoint a bundle is made against: the latest, or that of the first `size` leaves (from
+/// the checkpoint history, `Ledger::checkpoint_at`).
+fn checkpoint_for(
+    ledger: &Ledger,
+    size: Option<u64>,
+) -> Result<Arc<SignedCheckpoint>, BundleError> {
+    match size {
+        None => Ok(ledger.checkpoint()),
+        Some(0) => Err(BundleError::Size(
+            "ukuran 0 tidak memuat satu entri pun / size 0 holds no entry".into(),
+        )),
+        Some(size) => ledger.checkpoint_at(size).map_err(|e| match e {
+            ProofRequestError::Storage(e) => BundleError::Ledger(e.to_string()),
+            other => BundleError::Size(format!(
+                "tidak ada checkpoint berukuran {size} / no checkpoint of size {size}: {other}"
+            )),
+        }),
+    }
+}
+
+/// Builds the bundle of `item`'s lot against the ledger's latest checkpoint, or against the
+/// checkpoint of its first `size` leaves: then only what was recorded before it (the lot's
+/// events, the items they touch, the identity leaves) is in the bundle, and the same ledger and
+/// size give the same bytes whenever it is made.
+pub fn export(ledger: &Ledger, item: &ItemId, size: Option<u64>) -> Result<Bundle, BundleError> {
+    let cp = checkpoint_for(ledger, size)?;
+    let mut gathered =
+        casefile::gather(ledger, &casefile::Scope::Item(item.clone()), &mut |_, _| {})?;
+    gathered.events.retain(|e| e.seq < cp.size);
+    let touched = casefile::items_recorded_before(ledger, &gathered.items, cp.size)?;
+    if !touched.contains(item) {
+        return Err(BundleError::Size(format!(
+            "barang {item} belum tercatat dalam {n} entri pertama / item {item} was not yet recorded in the first {n} entries",
+            n = cp.size
+        )));
+    }
+    gathered.items = touched;
     let mut seqs: BTreeSet<u64> = gathered.events.iter().map(|e| e.seq).collect();
     // The identity leaves of every officer the case names, and of the administrators who signed
     // those, until nothing new is named; genesis always (it founds the first administrator), and
@@ -125,11 +163,35 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
         .iter()
         .flat_map(|e| officers_named(&e.statement))
         .collect();
+    add_identity_leaves(ledger, cp.size, &mut seqs, &mut officers)?;
+    let entries = proven_entries(ledger, seqs, cp.size)?;
+    Ok(Bundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        origin: ledger.origin().to_string(),
+        vkey: ledger.verifier_key().to_string(),
+        checkpoint: cp.note.clone(),
+        item: item.to_string(),
+        items: gathered.items.iter().map(|i| i.to_string()).collect(),
+        entries,
+        disclosed: Vec::new(),
+    })
+}
+
+/// Adds to `seqs` the identity leaves below `size` of every officer in `officers`, and of the
+/// administrators who signed those, until nothing new is named; genesis always (it founds the
+/// first administrator), and every rules adoption and facility registration.
+fn add_identity_leaves(
+    ledger: &Ledger,
+    size: u64,
+    seqs: &mut BTreeSet<u64>,
+    officers: &mut BTreeSet<crate::base::ids::OfficerId>,
+) -> Result<(), BundleError> {
     let store = ledger.store();
     let identity: Vec<(u64, Statement)> = store
         .identity_seqs()
         .map_err(|e| BundleError::Ledger(e.to_string()))?
         .into_iter()
+        .filter(|seq| *seq < size)
         .map(|seq| {
             let bytes = store
                 .leaf(seq)
@@ -169,18 +231,7 @@ pub fn export(ledger: &Ledger, item: &ItemId) -> Result<Bundle, BundleError> {
             break;
         }
     }
-    let cp = ledger.checkpoint();
-    let entries = proven_entries(ledger, seqs, cp.size)?;
-    Ok(Bundle {
-        format: BUNDLE_FORMAT.to_owned(),
-        origin: ledger.origin().to_string(),
-        vkey: ledger.verifier_key().to_string(),
-        checkpoint: cp.note.clone(),
-        item: item.to_string(),
-        items: gathered.items.iter().map(|i| i.to_string()).collect(),
-        entries,
-        disclosed: Vec::new(),
-    })
+    Ok(())
 }
 
 /// The leaves at `seqs`, each with its inclusion proof in the tree of `size`.
@@ -302,6 +353,11 @@ pub struct BundleReport {
     /// The persons whose data the bundle discloses, each proven against the commitments signed
     /// into the log (empty: the bundle discloses nothing personal).
     pub disclosed: Vec<Disclosed>,
+    /// The bundle's SHA-256 (hex) and its printed digest, as a report prints them.
+    pub sha256: String,
+    pub printed_digest: String,
+    /// Whether the printed digest a person typed (`bundle verify --printed-digest`) was this one.
+    pub printed_digest_confirmed: bool,
 }
 
 fn decode_hash(text: &str, seq: u64) -> Result<Hash, BundleError> {
@@ -348,6 +404,10 @@ pub fn verify(
     let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
     let proves = proves(bundle.entries.len(), &cp, &lot, state.refounding());
     let cannot_prove = cannot_prove(&cp);
+    let sha: [u8; 32] = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(bytes).into()
+    };
     Ok(BundleReport {
         origin: cp.origin.to_string(),
         checkpoint_size: cp.size,
@@ -362,6 +422,9 @@ pub fn verify(
         proves,
         cannot_prove,
         disclosed,
+        sha256: crate::keys::signing::hex(&sha),
+        printed_digest: crate::format::printed_digest::PrintedDigest::of(&sha).to_string(),
+        printed_digest_confirmed: false,
     })
 }
 
@@ -583,6 +646,7 @@ impl crate::base::class::Classify for BundleError {
         match self {
             Self::Case(e) => e.class(),
             Self::Ledger(_) => Class::Corrupt,
+            Self::Size(_) => Class::Usage,
             Self::Subjects(e) => e.class(),
             Self::Format(_)
             | Self::Checkpoint(_)
@@ -590,5 +654,9 @@ impl crate::base::class::Classify for BundleError {
             | Self::Entry { .. }
             | Self::Disclosure(_) => Class::Refused,
         }
+    }
+
+    fn field(&self) -> Option<String> {
+        matches!(self, Self::Size(_)).then(|| "--checkpoint".to_owned())
     }
 }

@@ -87,6 +87,25 @@ pub fn lot(ledger: &Ledger, item: &ItemId) -> Result<Vec<ItemId>, CaseError> {
     Ok(out)
 }
 
+/// Those of `items` with an event among the first `size` leaves (an item of the lot made later,
+/// such as a sample taken after, did not exist then).
+pub fn items_recorded_before(
+    ledger: &Ledger,
+    items: &[ItemId],
+    size: u64,
+) -> Result<Vec<ItemId>, CaseError> {
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        if queries::history(ledger.store(), i)?
+            .first()
+            .is_some_and(|e| e.seq < size)
+        {
+            out.push(i.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The seqs of every event on these items, ascending.
 fn item_seqs(ledger: &Ledger, items: &[ItemId]) -> Result<BTreeSet<u64>, CaseError> {
     let mut seqs = BTreeSet::new();

@@ -168,8 +168,9 @@ pub trait Reads {
     fn officers(&self) -> Result<Vec<OfficerView>, ReadError>;
     /// The audit of a scope (an item's lot, an incident, or the whole log), judged at `as_of`.
     fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError>;
-    /// The evidence bundle of an item, as the exact bytes a prosecutor verifies.
-    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError>;
+    /// The evidence bundle of an item, as the exact bytes a prosecutor verifies: against the
+    /// latest checkpoint, or that of the first `size` leaves (the same bytes whenever made).
+    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError>;
 
     /// The names of the officers this side lets the asker see (`officers`): how an answer shows
     /// its officers. Read once per command.
@@ -294,10 +295,15 @@ impl Reads for Ledger {
         Ok(casefile::audit(self, scope, as_of, &mut |_, _| {})?)
     }
 
-    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
+    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
         self.item(id)?;
-        let bundle =
-            crate::app::bundle::export(self, id).map_err(|e| ReadError::Storage(e.to_string()))?;
+        let bundle = crate::app::bundle::export(self, id, size).map_err(|e| match e {
+            crate::app::bundle::BundleError::Size(message) => ReadError::BadRequest {
+                field: "checkpoint".into(),
+                message,
+            },
+            other => ReadError::Storage(other.to_string()),
+        })?;
         Ok(bundle_bytes(&bundle))
     }
 }

@@ -444,8 +444,8 @@ impl Reads for Remote {
         self.get_json(&format!("{path}?as_of={}", segment(&as_of.to_canonical())))
     }
 
-    fn bundle(&self, id: &ItemId) -> Result<Vec<u8>, ReadError> {
-        Ok(self.get_signed(&routes::item_bundle(id.as_str()))?)
+    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
+        Ok(self.get_signed(&routes::item_bundle(id.as_str(), size))?)
     }
 }
 

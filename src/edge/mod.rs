@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod csv;
 #[doc(hidden)]
 pub mod fuzz_harness;
 pub mod labels;

@@ -365,6 +365,20 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
     );
 }
 
+/// The bundle file's digests, and whether the printed digest a person typed was this one.
+fn bundle_file(r: &crate::app::bundle::BundleReport) {
+    say!(
+        "Bundle file (berkas): sha256 {}, printed digest (sidik cetak) {}",
+        r.sha256,
+        r.printed_digest
+    );
+    if r.printed_digest_confirmed {
+        say!(
+            "  ✓ the printed digest typed matches: this is the bundle the printed report describes (sidik cetak cocok: berkas inilah yang diuraikan laporan tercetak)"
+        );
+    }
+}
+
 pub fn bundle(r: &crate::app::bundle::BundleReport) {
     let names = Names::from_map(r.officers.clone());
     // What the checks established, never a legal judgement: whether the records are valid
@@ -376,6 +390,7 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
         r.origin,
         r.checkpoint_size
     );
+    bundle_file(r);
     say!("");
     say!("What it proves (yang dibuktikan):");
     for p in &r.proves {

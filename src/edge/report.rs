@@ -21,6 +21,8 @@ pub struct ReportInput<'a> {
     pub checkpoint_size: u64,
     pub checkpoint_root: &'a str,
     pub bundle_sha256: &'a str,
+    /// The bundle's printed digest (`format::printed_digest`), for a person to type back.
+    pub printed_digest: &'a str,
     pub vkey: &'a str,
     pub as_of: &'a str,
     /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see
@@ -61,8 +63,8 @@ fn mg(m: Option<u64>) -> String {
 /// The text the QR code carries: enough to find and check the bundle and the checkpoint.
 pub fn verification_text(r: &ReportInput<'_>) -> String {
     format!(
-        "custody-report:v1\norigin={}\nsize={}\nroot={}\nbundle-sha256={}\nitem={}",
-        r.origin, r.checkpoint_size, r.checkpoint_root, r.bundle_sha256, r.item.id
+        "custody-report:v2\norigin={}\nsize={}\nroot={}\nbundle-sha256={}\nitem={}\nas-of={}",
+        r.origin, r.checkpoint_size, r.checkpoint_root, r.bundle_sha256, r.item.id, r.as_of
     )
 }
 
@@ -394,8 +396,9 @@ fn verification_section(h: &mut String, r: &ReportInput<'_>) {
     let text = verification_text(r);
     let _ = write!(
         h,
-        "<h2>Verifikasi <small>Verification</small></h2><div class=\"verify\"><div>{qr}</div><div><p>Periksa dengan berkas bukti dan kunci verifikasi buku. <span class=\"en\">Check with the evidence bundle and the ledger's verifier key:</span></p><pre>custody bundle verify BUNDLE.json --vkey '{vkey}'</pre><pre>{text}</pre></div></div>",
+        "<h2>Verifikasi <small>Verification</small></h2><div class=\"verify\"><div>{qr}</div><div><p>Periksa dengan berkas bukti dan kunci verifikasi buku. <span class=\"en\">Check with the evidence bundle and the ledger's verifier key:</span></p><p>Sidik cetak berkas bukti <span class=\"en\">Printed digest of the bundle</span>: <b>{printed}</b></p><pre>custody bundle verify BUNDLE.json --vkey '{vkey}' --printed-digest {printed}</pre><pre>{text}</pre></div></div>",
         qr = qr_svg(&text),
+        printed = esc(r.printed_digest),
         vkey = esc(r.vkey),
         text = esc(&text),
     );

@@ -677,10 +677,16 @@ fn verification_section(l: &mut Layout, r: &ReportInput<'_>) {
         format!("Ukuran log pada checkpoint: {}", r.checkpoint_size),
         format!("Akar Merkle (root): {}", clean(r.checkpoint_root)),
         format!("SHA-256 berkas bukti (bundle): {}", clean(r.bundle_sha256)),
+        format!(
+            "Sidik cetak berkas bukti (untuk diketik): {}",
+            clean(r.printed_digest)
+        ),
+        format!("Keadaan dinilai per (as-of): {}", clean(r.as_of)),
         "Periksa dengan berkas bukti dan kunci verifikasi buku besar:".to_owned(),
         format!(
-            "custody bundle verify BUNDLE.json --vkey '{}'",
-            clean(r.vkey)
+            "custody bundle verify BUNDLE.json --vkey '{}' --printed-digest {}",
+            clean(r.vkey),
+            clean(r.printed_digest)
         ),
     ];
     let x = MARGIN_PT + QR_SIDE_PT + 8.0;

@@ -1003,12 +1003,22 @@ async fn get_audit(
     Ok(json_response(StatusCode::OK, &report))
 }
 
+#[derive(Debug, Deserialize)]
+struct BundleQuery {
+    /// The checkpoint's size (default: the latest).
+    size: Option<u64>,
+}
+
 async fn get_bundle(
     State(app): State<Shared>,
     Signed(reader): Signed,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BundleQuery>,
 ) -> ApiResult {
-    let bytes = item_read(&app, reader, &id, |l, item| Ok(l.bundle(&item.id)?)).await?;
+    let bytes = item_read(&app, reader, &id, move |l, item| {
+        Ok(l.bundle(&item.id, q.size)?)
+    })
+    .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
@@ -1748,8 +1758,10 @@ pub mod routes {
     pub fn item_audit(id: &str) -> String {
         fill(ITEM_AUDIT, id)
     }
-    pub fn item_bundle(id: &str) -> String {
-        fill(ITEM_BUNDLE, id)
+    /// `[?size=N]`: against the latest checkpoint, or that of the first N leaves.
+    pub fn item_bundle(id: &str, size: Option<u64>) -> String {
+        let path = fill(ITEM_BUNDLE, id);
+        size.map_or_else(|| path.clone(), |s| format!("{path}?size={s}"))
     }
     pub fn incident(id: &str) -> String {
         fill(INCIDENT, id)
@@ -1779,7 +1791,8 @@ pub mod routes {
             assert_eq!(item("EV-1"), "/v1/items/EV-1");
             assert_eq!(item_history("a/b"), "/v1/items/a%2Fb/history");
             assert_eq!(item_audit("x?y"), "/v1/items/x%3Fy/audit");
-            assert_eq!(item_bundle("é"), "/v1/items/%C3%A9/bundle");
+            assert_eq!(item_bundle("é", None), "/v1/items/%C3%A9/bundle");
+            assert_eq!(item_bundle("a", Some(9)), "/v1/items/a/bundle?size=9");
             assert_eq!(incident("I:1"), "/v1/incidents/I:1");
             assert_eq!(incident_audit("I 1"), "/v1/incidents/I%201/audit");
             assert_eq!(person("p~1"), "/v1/persons/p~1");
@@ -1873,10 +1886,78 @@ pub fn app(ledger: Arc<Ledger>, config: &ServeConfig, bound: SocketAddr) -> Rout
     }))
 }
 
+/// The list routes a spreadsheet can take: answered as CSV (`edge::csv`, the same rows as their
+/// JSON) when the request accepts `text/csv`, for investigators' exports from the workbench.
+const CSV_ROUTES: [&str; 7] = [
+    routes::ITEMS,
+    routes::ITEM_HISTORY,
+    routes::OFFICERS,
+    routes::OFFICER_HOLDINGS,
+    routes::UNIT_HOLDINGS,
+    routes::PENDING,
+    routes::DEADLINES,
+];
+/// The most JSON a list answer turned into CSV is read into memory: far above any list the
+/// server gives (a facility's items), and a bound all the same.
+const CSV_SOURCE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Whether `path` is one of `CSV_ROUTES` (a `{…}` segment matches any one segment).
+fn csv_route(path: &str) -> bool {
+    CSV_ROUTES.iter().any(|pattern| {
+        let (want, have): (Vec<&str>, Vec<&str>) =
+            (pattern.split('/').collect(), path.split('/').collect());
+        want.len() == have.len()
+            && want
+                .iter()
+                .zip(&have)
+                .all(|(w, h)| w.starts_with('{') || w == h)
+    })
+}
+
+/// Answers a list route as CSV when the request asks for `text/csv` and the route answered its
+/// JSON; anything else (a refusal, another route) passes unchanged.
+async fn csv_when_asked(request: Request, next: Next) -> Response {
+    let wants_csv = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/csv"));
+    if !wants_csv || !csv_route(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, CSV_SOURCE_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return ApiError::new(Class::Internal, format!("the list to export: {e}"))
+                .into_response();
+        }
+    };
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"custody.csv\"",
+                ),
+            ],
+            crate::edge::csv::csv(&value),
+        )
+            .into_response(),
+        Err(_) => Response::from_parts(parts, axum::body::Body::from(bytes)),
+    }
+}
+
 /// The application: every route, the request log, and the bounds on size, time and concurrency.
 fn router(app: Shared) -> Router {
     use tower::ServiceBuilder;
     let api = with_routes(Router::new())
+        .layer(middleware::from_fn(csv_when_asked))
         .merge(crate::edge::web::router())
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -566,8 +566,14 @@ fn trust_only(certutil: &Path, home: &Path, ca_pem: Option<&Path>) -> Result<()>
     Ok(())
 }
 
+/// Where a session started with `profile_dir` saves what the page downloads.
+pub fn downloads(profile_dir: &Path) -> std::path::PathBuf {
+    profile_dir.join("downloads")
+}
+
 /// The new-session request: headless Chromium with the phone's viewport, its profile in
-/// `profile_dir/chrome`, certificate errors left as errors.
+/// `profile_dir/chrome`, downloads saved without asking into `downloads(profile_dir)`,
+/// certificate errors left as errors.
 fn capabilities(chromium: &Path, profile_dir: &Path) -> Value {
     let args = vec![
         "--headless=new".to_owned(),
@@ -589,6 +595,10 @@ fn capabilities(chromium: &Path, profile_dir: &Path) -> Value {
         "goog:chromeOptions": {
             "binary": chromium.display().to_string(),
             "args": args,
+            "prefs": {
+                "download.default_directory": downloads(profile_dir).display().to_string(),
+                "download.prompt_for_download": false,
+            },
             "mobileEmulation": {"deviceMetrics": {
                 "width": VIEWPORT_WIDTH_PX, "height": VIEWPORT_HEIGHT_PX,
                 "pixelRatio": PIXEL_RATIO}},

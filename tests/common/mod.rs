@@ -490,3 +490,20 @@ pub fn find_json(item: &str) -> Value {
         "photos": []
     })
 }
+
+/// A find of `item` at `occurred_at` by gate officer A, witnessed by gate officer B, recorded
+/// in `f`'s ledger with both keys: it starts the 72-hour clock for handing the item over.
+pub fn record_find(f: &Fixture, item: &str, occurred_at: &str) {
+    let mut statement = find_json(item);
+    statement["occurred_at"] = Value::String(occurred_at.to_owned());
+    let file = f.write("find.json", statement.to_string().as_bytes());
+    let out = custody()
+        .args(["record", "--ledger", f.ledger_str(), "--key"])
+        .arg(f.key("gate-a"))
+        .arg("--key")
+        .arg(f.key("gate-b"))
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "record: {}", stderr_of(&out));
+}

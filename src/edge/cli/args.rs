@@ -77,6 +77,17 @@ pub(super) struct JsonArg {
     pub(super) json: bool,
 }
 
+/// How a list query prints: text, JSON, or CSV for a spreadsheet.
+#[derive(Args, Debug, Clone, Copy)]
+pub(super) struct ListOutputArg {
+    /// Print machine-readable JSON instead of text
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Print the list as CSV (RFC 4180: a header, then one row per entry) for a spreadsheet
+    #[arg(long, conflicts_with = "json")]
+    pub(super) csv: bool,
+}
+
 /// Where queries read from, opened.
 pub(super) enum Source {
     Local(Ledger),

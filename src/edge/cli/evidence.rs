@@ -7,8 +7,6 @@ use super::args::{JsonArg, SourceArg};
 use super::args::{Source, source};
 use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show};
 use crate::base::time::Clock;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -36,6 +34,9 @@ pub(super) struct BundleExportArgs {
     /// Your staff number (NIP/NRP), for --disclose
     #[arg(long, value_name = "ID")]
     officer: Option<String>,
+    /// Against the checkpoint of the first SIZE entries (from the checkpoint history) instead of the latest: only what was recorded before it, and the same bytes whenever it is made
+    #[arg(long, value_name = "SIZE")]
+    checkpoint: Option<u64>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -50,6 +51,9 @@ pub(super) struct BundleVerifyArgs {
     /// Judge open clocks at this moment (RFC 3339 UTC; default now)
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
+    /// The digest printed on a report (XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-X): refused unless this bundle is the one the printed page describes
+    #[arg(long, value_name = "DIGEST")]
+    printed_digest: Option<String>,
     #[command(flatten)]
     json: JsonArg,
 }
@@ -70,6 +74,7 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         out,
         disclose,
         officer,
+        checkpoint,
         json,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
@@ -81,24 +86,21 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     }
     let source = source(&src, clock)?;
     let bytes = match officer.filter(|_| disclose) {
-        Some(officer) => disclosing_bundle(&source, &src, &id, &officer)?,
-        None => source.reads().bundle(&id)?,
+        Some(officer) => disclosing_bundle(&source, &src, &id, &officer, checkpoint)?,
+        None => source.reads().bundle(&id, checkpoint)?,
     };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
     std::fs::write(&out, &bytes)
         .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
-    let digest = crate::keys::signing::hex(&{
-        use sha2::Digest as _;
-        sha2::Sha256::digest(&bytes)
-    });
+    let (digest, printed) = digests(&bytes);
     if json.json {
         print_json(
-            &json!({"out": out.display().to_string(), "entries": bundle.entries.len(), "bytes": bytes.len(), "sha256": digest, "items": bundle.items}),
+            &json!({"out": out.display().to_string(), "entries": bundle.entries.len(), "bytes": bytes.len(), "sha256": digest, "printed_digest": printed, "items": bundle.items}),
         );
     } else {
         out!(
-            "wrote {} ({} entries, {} bytes, sha256 {digest})",
+            "wrote {} ({} entries, {} bytes, sha256 {digest}, printed digest {printed})",
             out.display(),
             bundle.entries.len(),
             bytes.len()
@@ -113,13 +115,24 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     Ok(())
 }
 
-/// The bundle of `item` with the personal data of the persons it names, read from the local
-/// ledger's register as `officer` (proven by `--key`).
+/// A bundle's SHA-256 in hex and its printed digest (`format::printed_digest`).
+fn digests(bytes: &[u8]) -> (String, String) {
+    use sha2::Digest as _;
+    let sha: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    (
+        crate::keys::signing::hex(&sha),
+        crate::format::printed_digest::PrintedDigest::of(&sha).to_string(),
+    )
+}
+
+/// The bundle of `item` (at the checkpoint of `size` leaves, or the latest) with the personal data
+/// of the persons it names, read from the local ledger's register as `officer` (proven by `--key`).
 fn disclosing_bundle(
     source: &Source,
     src: &SourceArg,
     item: &crate::base::ids::ItemId,
     officer: &str,
+    size: Option<u64>,
 ) -> Result<Vec<u8>, Failure> {
     let Source::Local(ledger) = source else {
         return Err(Failure::usage(
@@ -137,7 +150,7 @@ fn disclosing_bundle(
         &super::common::read_key(key_file)?,
     )
     .map_err(Failure::from)?;
-    let mut bundle = crate::app::bundle::export(ledger, item).map_err(Failure::from)?;
+    let mut bundle = crate::app::bundle::export(ledger, item, size).map_err(Failure::from)?;
     crate::app::bundle::disclose(ledger, &mut bundle, &asker).map_err(Failure::from)?;
     Ok(crate::app::reads::bundle_bytes(&bundle))
 }
@@ -148,14 +161,29 @@ fn bundle_verify(a: BundleVerifyArgs, clock: &Arc<dyn Clock>) -> Outcome {
         file,
         vkey,
         as_of,
+        printed_digest,
         json,
     } = a;
     let vkey = read_vkey(&vkey)?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let printed = printed_digest
+        .as_deref()
+        .map(crate::format::printed_digest::PrintedDigest::parse)
+        .transpose()
+        .map_err(input("--printed-digest"))?;
     let bytes =
         std::fs::read(&file).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
-    let report = crate::app::bundle::verify(&bytes, &vkey, as_of)
+    let mut report = crate::app::bundle::verify(&bytes, &vkey, as_of)
         .map_err(|e| Failure::refused(format!("bundle verification FAILED: {e}")))?;
+    if let Some(printed) = printed {
+        if printed.to_string() != report.printed_digest {
+            return Err(Failure::refused(format!(
+                "sidik cetak {printed} bukan sidik berkas ini ({}): halaman cetak dan berkas bukti ini bukan pasangan / the printed digest {printed} is not this bundle's ({}): the printed page and this bundle do not belong together",
+                report.printed_digest, report.printed_digest
+            )));
+        }
+        report.printed_digest_confirmed = true;
+    }
     show(json.json, &report, || crate::edge::render::bundle(&report))
 }
 
@@ -180,6 +208,9 @@ pub(super) struct ReportArgs {
     /// Your staff number (NIP/NRP), for --disclose
     #[arg(long, value_name = "ID")]
     officer: Option<String>,
+    /// Make it at the checkpoint of the first SIZE entries (from the checkpoint history) instead of the latest: the same ledger, SIZE and --as-of give the same bytes whenever it is made
+    #[arg(long, value_name = "SIZE")]
+    checkpoint: Option<u64>,
 }
 /// What `custody report` writes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -220,45 +251,44 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         as_of,
         disclose,
         officer,
+        checkpoint,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
     let source = source(&src, clock)?;
     let reads = source.reads();
-    let history = reads.history(&id)?;
-    let audit = reads.audit(&crate::app::casefile::Scope::Item(id.clone()), as_of)?;
-    // The report describes exactly the bundle it names: its lot, checkpoint and key.
+    // The report is made from the bundle it names, at its checkpoint: the lot's state and the
+    // findings are what verifying those exact bytes establishes, and the history stops where the
+    // checkpoint does. So the same ledger, checkpoint and as-of give the same report.
     let bundle_bytes = match officer.filter(|_| disclose) {
-        Some(officer) => disclosing_bundle(&source, &src, &id, &officer)?,
-        None => reads.bundle(&id)?,
+        Some(officer) => disclosing_bundle(&source, &src, &id, &officer, checkpoint)?,
+        None => reads.bundle(&id, checkpoint)?,
     };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
-    let lot = bundle
+    let vkey = read_vkey(&bundle.vkey)?;
+    let verified = crate::app::bundle::verify(&bundle_bytes, &vkey, as_of)
+        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    let mut history = reads.history(&id)?;
+    history.events.retain(|e| e.seq < verified.checkpoint_size);
+    let item = verified
         .items
         .iter()
-        .filter_map(|i| crate::base::ids::ItemId::parse(i).ok())
-        .map(|i| reads.item(&i))
-        .collect::<Result<Vec<_>, _>>()?;
-    let cp = crate::format::note::checkpoint_unverified(bundle.checkpoint.as_bytes())
-        .map_err(|e| Failure::corrupt(format!("the bundle's checkpoint: {e}")))?;
-    let digest = crate::keys::signing::hex(&{
-        use sha2::Digest as _;
-        sha2::Sha256::digest(&bundle_bytes)
-    });
-    let root = B64.encode(cp.root);
+        .find(|s| s.id == id)
+        .ok_or_else(|| Failure::corrupt(format!("the bundle holds no state of item {id}")))?;
     let as_of_text = as_of.to_canonical();
     let names = reads.names()?;
     let facilities = reads.facilities()?;
     let input = crate::edge::report::ReportInput {
-        item: &history.item,
-        lot: &lot,
+        item,
+        lot: &verified.items,
         history: &history.events,
-        findings: &audit.findings,
+        findings: &verified.findings,
         origin: &bundle.origin,
-        checkpoint_size: cp.size,
-        checkpoint_root: &root,
-        bundle_sha256: &digest,
+        checkpoint_size: verified.checkpoint_size,
+        checkpoint_root: &verified.checkpoint_root,
+        bundle_sha256: &verified.sha256,
+        printed_digest: &verified.printed_digest,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,
@@ -268,11 +298,14 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     write_report(&input, report_format(format, &out), &out)?;
     let beside = write_bundle_beside(&out, &bundle_bytes)?;
     out!(
-        "wrote {} ({} acts, {} findings) and beside it {}, the bundle it describes (sha256 {digest})",
+        "wrote {} ({} acts, {} findings, checkpoint {}, as of {as_of_text}) and beside it {}, the bundle it describes (sha256 {}, printed digest {})",
         out.display(),
         history.events.len(),
-        audit.findings.len(),
-        beside.display()
+        verified.findings.len(),
+        verified.checkpoint_size,
+        beside.display(),
+        verified.sha256,
+        verified.printed_digest
     );
     Ok(())
 }

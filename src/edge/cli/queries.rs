@@ -4,7 +4,7 @@
 //! must never compute an answer itself (that is `app::reads`'s) nor pick an exit code number.
 
 use super::args::source;
-use super::args::{JsonArg, SourceArg};
+use super::args::{JsonArg, ListOutputArg, SourceArg};
 use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show};
 use crate::app::names::Names;
 use crate::base::ids::OfficerId;
@@ -24,7 +24,7 @@ pub(super) struct ItemsArgs {
     #[arg(long)]
     facility: Option<String>,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody items`.
 pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -46,9 +46,24 @@ pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let list = source.reads().items(status, facility.as_deref())?;
     let names = source.reads().names()?;
-    show_named(json.json, &list, &names, || {
+    show_list(json, &list, &names, || {
         crate::edge::render::items(&list, &names)
     })
+}
+
+/// A list as JSON with the officers' display names beside their ids (`--json`), as CSV of the
+/// same (`--csv`), or as text.
+fn show_list<T: serde::Serialize>(
+    out: ListOutputArg,
+    value: &T,
+    names: &Names,
+    text: impl FnOnce(),
+) -> Outcome {
+    if out.csv {
+        out_raw!("{}", crate::edge::csv::csv(&names.json(value)));
+        return Ok(());
+    }
+    show_named(out.json, value, names, text)
 }
 
 /// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.
@@ -99,7 +114,7 @@ pub(super) struct HistoryArgs {
     #[arg(long, env = "CUSTODY_TZ", value_name = "ZONE")]
     tz: Option<String>,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody history`.
 pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -123,7 +138,7 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         None if json.json => crate::edge::render::Zones::Utc,
         None => crate::edge::render::Zones::of_facilities(&source.reads().facilities()?),
     };
-    show_named(json.json, &history, &names, || {
+    show_list(json, &history, &names, || {
         crate::edge::render::history(&history.item, &history.events, &zones, &names)
     })
 }
@@ -139,7 +154,7 @@ pub(super) struct HoldingsArgs {
     #[arg(long, conflicts_with = "officer")]
     unit: Option<String>,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody holdings`.
 pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -161,7 +176,7 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let list = source.reads().holdings(&holder)?;
     let names = source.reads().names()?;
-    show_named(json.json, &list, &names, || {
+    show_list(json, &list, &names, || {
         let who = match &holder {
             crate::app::reads::Holder::Officer(o) => format!("officer {}", names.label(o.as_str())),
             crate::app::reads::Holder::Unit(u) => format!("unit {u}"),
@@ -179,7 +194,7 @@ pub(super) struct PendingArgs {
     #[command(flatten)]
     ledger: SourceArg,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody pending`.
 pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -187,7 +202,7 @@ pub(super) fn pending(a: PendingArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let list = source.reads().pending()?;
     let names = source.reads().names()?;
-    show_named(json.json, &list, &names, || {
+    show_list(json, &list, &names, || {
         crate::edge::render::pending(&list, &names)
     })
 }
@@ -203,7 +218,7 @@ pub(super) struct DeadlinesArgs {
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody deadlines`: every statutory clock running for the items held or in transit.
 pub(super) fn deadlines(a: DeadlinesArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -224,6 +239,13 @@ pub(super) fn deadlines(a: DeadlinesArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .map(|i| i.id)
         .collect();
     let list = crate::app::reads::deadlines(reads, &open, as_of)?;
+    if json.csv {
+        out_raw!(
+            "{}",
+            crate::edge::csv::csv(&serde_json::to_value(&list).unwrap_or_default())
+        );
+        return Ok(());
+    }
     if json.json {
         print_json(&serde_json::to_value(&list).unwrap_or_default());
         return Ok(());
@@ -281,7 +303,7 @@ pub(super) struct PersonArgs {
     ledger: SourceArg,
     id: String,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody person`.
 pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -293,7 +315,7 @@ pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let view = source.reads().person(&id)?;
     let names = source.reads().names()?;
-    show_named(json.json, &view, &names, || {
+    show_list(json, &view, &names, || {
         crate::edge::render::person(&view.person, &view.events, &names)
     })
 }
@@ -339,7 +361,7 @@ pub(super) struct AuditArgs {
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<String>,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody audit`.
 pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
@@ -377,7 +399,11 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
         // Locally, with a progress bar: `--all` verifies the whole log first.
         None => local_audit(src.place.ledger()?, &scope, as_of)?,
     };
-    if json.json {
+    if json.csv {
+        // The findings are the list; the deadlines have their own command.
+        let value = serde_json::to_value(&report).expect("the report serializes");
+        out_raw!("{}", crate::edge::csv::csv(&value["findings"]));
+    } else if json.json {
         print_json(&serde_json::to_value(&report).expect("the report serializes"));
     } else {
         crate::edge::render::audit(&report);
@@ -404,13 +430,20 @@ pub(super) struct OfficersArgs {
     #[command(flatten)]
     ledger: SourceArg,
     #[command(flatten)]
-    json: JsonArg,
+    json: ListOutputArg,
 }
 /// `custody officers`.
 pub(super) fn officers(a: OfficersArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let OfficersArgs { ledger: src, json } = a;
     let source = source(&src, clock)?;
     let list = source.reads().officers()?;
+    if json.csv {
+        out_raw!(
+            "{}",
+            crate::edge::csv::csv(&serde_json::to_value(&list).unwrap_or_default())
+        );
+        return Ok(());
+    }
     show(json.json, &list, || crate::edge::render::officers(&list))
 }
 

@@ -44,8 +44,9 @@ export async function signatureHeaders(key, method, url) {
   return { "signature-input": `custody=${params}`, signature: `custody=:${b64(sig)}:` };
 }
 
-async function send(method, path, { body, signed = true, raw = false, contentType } = {}) {
+async function send(method, path, { body, signed = true, raw = false, contentType, accept } = {}) {
   const headers = {};
+  if (accept) headers.accept = accept;
   if (signed) {
     const key = await currentKey();
     if (!key) throw new ApiError(401, { error: { message: "no key" } });
@@ -81,6 +82,8 @@ export const post = (path, value, signed = true) => send("POST", path, { body: J
 export const del = (path) => send("DELETE", path);
 export const putBlob = (path, bytes, type) => send("PUT", path, { body: bytes, contentType: type });
 export const getBlob = (path) => send("GET", path, { raw: true });
+/** A list route's answer as CSV (the server turns its JSON into rows, the same as `--csv`). */
+export const getCsv = (path) => send("GET", path, { raw: true, accept: "text/csv" }).then((r) => r.blob());
 
 /** JSON with every object's keys sorted and no spaces: what serde_json writes for a value. */
 export function canonical(value) {

@@ -420,10 +420,25 @@ function findingsList(audit) {
 
 // ---- holdings: what this officer holds now ----
 
+/** A button that saves the list at `path` as a CSV file named `name`, for a spreadsheet. */
+function csvButton(path, name) {
+  const button = el("button", { type: "button", class: "secondary", id: "csv", text: t("csv.download") });
+  button.onclick = async () => {
+    const url = URL.createObjectURL(await api.getCsv(path));
+    const a = el("a", { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  };
+  return button;
+}
+
 async function holdingsScreen() {
-  const list = await api.get(`/v1/officers/${encodeURIComponent(ctx.me.id)}/holdings`);
+  const path = `/v1/officers/${encodeURIComponent(ctx.me.id)}/holdings`;
+  const list = await api.get(path);
   const items = Array.isArray(list) ? list : list.items || [];
-  show(el("h1", { text: t("nav.holdings") }), items.length
+  show(el("h1", { text: t("nav.holdings") }), csvButton(path, `barang-dikuasai-${ctx.me.id}.csv`), items.length
     ? el("ul", { class: "list", id: "holdings" }, items.map((i) => el("li", {},
       link(`#/item/${encodeURIComponent(i.id)}`, i.id, "code small"), ` · ${enumLabel(i.status)} · ${grams(i.net_mass_mg)}`, el("br"),
       el("span", { class: "muted", text: `${i.description || ""} · ${(i.seals || []).join(", ")}` }))))
@@ -812,7 +827,7 @@ async function deadlinesScreen() {
     el("strong", { text: `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)}` }), el("br"),
     link(`#/item/${encodeURIComponent(d.item)}`, d.item, "code small"), ` · ${language() === "en" ? d.english : d.indonesian}`, el("br"),
     el("span", { class: "muted", text: `${d.basis} · ${t("deadlines.since")} #${d.started_seq}` })));
-  show(el("h1", { text: t("nav.deadlines") }), list.length ? el("ul", { class: "list", id: "deadlines" }, rows) : el("p", { id: "deadlines-none", text: t("deadlines.none") }));
+  show(el("h1", { text: t("nav.deadlines") }), csvButton("/v1/deadlines", "tenggat-waktu.csv"), list.length ? el("ul", { class: "list", id: "deadlines" }, rows) : el("p", { id: "deadlines-none", text: t("deadlines.none") }));
 }
 
 // ---- outbox ----
