@@ -136,12 +136,45 @@ fn the_pdf_is_an_indonesian_berita_acara_of_every_act() {
     for name in names {
         assert!(text.contains(&name), "{name} is not in the PDF's text");
     }
+    signature_blocks_name_each_key(&dir, &text);
     let pages = text.matches("Halaman ").count();
     assert!(pages >= 2, "the acts table runs over pages: {pages}");
     assert!(
         text.contains(&format!("Halaman {pages} dari {pages}")),
         "the last page is numbered"
     );
+}
+
+/// The signature blocks: each signer of the history with the key id the ledger holds for them
+/// (`custody officers`), the log position, the possessor's refusal of the seizure, and room for
+/// wet signatures.
+fn signature_blocks_name_each_key(dir: &Path, text: &str) {
+    for want in [
+        "V. Tanda tangan",
+        "Tanda tangan basah",
+        "Pihak yang disita: MENOLAK",
+    ] {
+        assert!(text.contains(want), "{want:?} is not in the PDF's text");
+    }
+    let run = custody()
+        .args(["officers", "--ledger"])
+        .arg(dir)
+        .arg("--json")
+        .output()
+        .expect("runs");
+    let officers: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let names = officer_names(dir);
+    for officer in officers.as_array().expect("officers") {
+        if !names.iter().any(|n| officer["name"] == n.as_str()) {
+            continue;
+        }
+        let key_id = officer["keys"][0]["key_id"].as_str().expect("a key id");
+        assert!(
+            text.contains(&format!("kunci {key_id}")),
+            "{} signed with key {key_id}, which the PDF does not name",
+            officer["name"]
+        );
+    }
 }
 
 #[test]

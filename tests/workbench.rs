@@ -634,7 +634,10 @@ fn the_demo_scenario_on_phones_over_https() {
     // Both finds started the 72-hour clock for handing them to the police.
     officer.go("/#/deadlines");
     officer.wait_text("#deadlines", ITEMS[1]);
-    officer.wait_text("#deadlines", "PP 40/2013 art. 14(4)");
+    officer.wait_text(
+        "#deadlines",
+        "Pasal 14 ayat (4) Peraturan Pemerintah Nomor 40 Tahun 2013",
+    );
     officer.shot("09-deadlines");
     hand_both_over(&officer, &witness, &admin);
     let police = Phone::new(&station, "police");
@@ -789,7 +792,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.go(&format!("/#/item/{}", ITEMS[1]));
     police.wait_text("#main", "dalam perjalanan");
     scan_a_photo_of_the_label(station, police);
-    police.wait_text("#findings", "PP 40/2013");
+    police.wait_text("#findings", "Peraturan Pemerintah Nomor 40 Tahun 2013");
     police.wait("#custody-graph svg rect");
     police.shot("11-item");
     station.stop();

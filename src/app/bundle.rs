@@ -333,6 +333,55 @@ fn check_disclosures(bundle: &Bundle) -> Result<Vec<Disclosed>, BundleError> {
         .collect()
 }
 
+/// How one officer signed one act: the key the ledger knew for them at that position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedBy {
+    pub officer: String,
+    /// The role the act names them in (`finder`, `witness`, …).
+    pub role: String,
+    /// The key id (docs/FORMAT.md §3.2) of the key their signature was checked with.
+    pub key_id: String,
+}
+
+/// Whether a person an act concerns signed its record: the possessor of a seizure, the suspect
+/// of a sample.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Acknowledgement {
+    /// `possessor` or `suspect`.
+    pub party: String,
+    /// `signed`, `refused` or `absent`.
+    pub status: String,
+    /// What the person said or did on refusing, as recorded.
+    pub note: Option<String>,
+}
+
+/// The signatures of one act of the bundle, and the acknowledgements it records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActSignatures {
+    pub seq: u64,
+    /// The act's name in Indonesian (`penyitaan`).
+    pub indonesian: String,
+    pub signers: Vec<SignedBy>,
+    pub acknowledgements: Vec<Acknowledgement>,
+}
+
+/// The acknowledgements an act records (a seizure's possessor, a sample's suspect).
+fn acknowledgements(statement: &Statement) -> Vec<Acknowledgement> {
+    match &statement.body {
+        Body::SeizureRecorded(b) => vec![Acknowledgement {
+            party: "possessor".into(),
+            status: b.possessor_acknowledgement.clone(),
+            note: b.refusal_note.clone(),
+        }],
+        Body::SampleSetAside(b) => vec![Acknowledgement {
+            party: "suspect".into(),
+            status: b.suspect_acknowledgement.clone(),
+            note: None,
+        }],
+        _ => Vec::new(),
+    }
+}
+
 /// What a verified bundle establishes.
 #[derive(Debug, Clone, Serialize)]
 pub struct BundleReport {
@@ -353,6 +402,8 @@ pub struct BundleReport {
     /// The persons whose data the bundle discloses, each proven against the commitments signed
     /// into the log (empty: the bundle discloses nothing personal).
     pub disclosed: Vec<Disclosed>,
+    /// How each act that is not an identity statement was signed, in log order.
+    pub signatures: Vec<ActSignatures>,
     /// The bundle's SHA-256 (hex) and its printed digest, as a report prints them.
     pub sha256: String,
     pub printed_digest: String,
@@ -389,6 +440,7 @@ pub fn verify(
         items,
         events,
         signed_as,
+        signatures,
         ..
     } = replay;
     let lot: Vec<ItemState> = bundle
@@ -422,6 +474,7 @@ pub fn verify(
         proves,
         cannot_prove,
         disclosed,
+        signatures,
         sha256: crate::keys::signing::hex(&sha),
         printed_digest: crate::format::printed_digest::PrintedDigest::of(&sha).to_string(),
         printed_digest_confirmed: false,
@@ -464,6 +517,7 @@ struct Replay {
     seals: HashMap<String, (ItemId, u64)>,
     events: Vec<AuditEvent>,
     signed_as: BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
+    signatures: Vec<ActSignatures>,
     /// The seq of the last entry folded.
     last: Option<u64>,
 }
@@ -477,6 +531,7 @@ impl Replay {
             seals: HashMap::new(),
             events: Vec::new(),
             signed_as: BTreeMap::new(),
+            signatures: Vec::new(),
             last: None,
         }
     }
@@ -517,6 +572,8 @@ impl Replay {
                 .insert(s.role.as_str().to_string());
         }
         if !admitted.statement().kind.is_identity() {
+            self.signatures
+                .push(self.act_signatures(seq, admitted.statement()));
             self.events.push(AuditEvent {
                 seq,
                 recorded_at: admitted.statement().recorded_at_or(leaf.recorded_at),
@@ -526,6 +583,32 @@ impl Replay {
         }
         rules::apply(&mut self.state, &admitted);
         Ok(())
+    }
+}
+
+impl Replay {
+    /// How the act at `seq` was signed: each signer with the key the identity state holds for
+    /// them before the act is applied (the key `admit` has just checked their signature with).
+    fn act_signatures(&self, seq: u64, statement: &Statement) -> ActSignatures {
+        let signers = statement
+            .signers
+            .iter()
+            .map(|s| SignedBy {
+                officer: s.officer.to_string(),
+                role: s.role.as_str().to_owned(),
+                key_id: self
+                    .state
+                    .officer(&s.officer)
+                    .and_then(|o| o.current_key())
+                    .map_or_else(String::new, |k| k.keyid.clone()),
+            })
+            .collect();
+        ActSignatures {
+            seq,
+            indonesian: statement.kind.indonesian().to_owned(),
+            signers,
+            acknowledgements: acknowledgements(statement),
+        }
     }
 }
 

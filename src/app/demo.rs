@@ -351,7 +351,7 @@ fn found(
     let mut steps = vec![Step {
         seq: receipt.seq,
         what: format!(
-            "ledger_genesis (pembentukan buku) by admin {}",
+            "ledger_genesis (pembukaan buku register) by admin {}",
             admin.input.name
         ),
     }];

@@ -727,8 +727,8 @@ fn statutory_clock(
             ("took", "memakan waktu")
         };
         out.add(8, Severity::Serious, Some(item), seqs,
-            format!("Item {item}: {} {en_state} {took_h} hours — {over} hours ({} days) past the limit of {limit} hours ({}).", clock.english, days_up(over), clock.basis),
-            format!("Barang {item}: {} {id_state} {took_h} jam — terlambat {over} jam ({} hari) dari batas {limit} jam ({}).", clock.indonesian, days_up(over), clock.basis),
+            format!("Item {item}: {} {en_state} {took_h} hours — {over} hours ({} days) past the limit of {limit} hours ({}).", clock.english, days_up(over), clock.basis.short()),
+            format!("Barang {item}: {} {id_state} {took_h} jam — terlambat {over} jam ({} hari) dari batas {limit} jam ({}).", clock.indonesian, days_up(over), clock.basis.indonesian()),
             Some(format!("clock {} started at seq {} ({})", clock.id, start.seq, start.statement.occurred_at)));
     };
     match clock.stop {
@@ -778,8 +778,10 @@ pub struct Deadline {
     pub clock: String,
     pub english: String,
     pub indonesian: String,
-    /// The legal basis, as the clock table cites it.
+    /// The legal basis in short (`UU 35/2009 art. 91(2),(4)`), and as Indonesian legal writing
+    /// cites it (`Pasal 91 ayat (2) dan ayat (4) Undang-Undang Nomor 35 Tahun 2009 tentang …`).
     pub basis: String,
+    pub basis_id: String,
     /// The act that started the clock, and when it happened.
     pub started_seq: u64,
     pub started_at: Timestamp,
@@ -828,7 +830,8 @@ pub fn deadlines(
                 clock: clock.id.to_owned(),
                 english: clock.english.to_owned(),
                 indonesian: clock.indonesian.to_owned(),
-                basis: clock.basis.to_owned(),
+                basis: clock.basis.short(),
+                basis_id: clock.basis.indonesian(),
                 started_seq: evs[i].seq,
                 started_at,
                 due_at,

@@ -23,6 +23,93 @@ pub enum Trigger {
     RecordOfDestruction,
 }
 
+/// A statute or rule a clock rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Law {
+    /// Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika.
+    Uu35Of2009,
+    /// Peraturan Pemerintah Nomor 40 Tahun 2013 (the implementing regulation of UU 35/2009).
+    Pp40Of2013,
+    /// The Rupbasan's own procedure for evidence lent out for a hearing (no article to cite).
+    RupbasanProcedure,
+}
+
+impl Law {
+    /// The short form, as it is cited in English text: `UU 35/2009`.
+    fn short(self) -> &'static str {
+        match self {
+            Self::Uu35Of2009 => "UU 35/2009",
+            Self::Pp40Of2013 => "PP 40/2013",
+            Self::RupbasanProcedure => "Rupbasan procedure",
+        }
+    }
+
+    /// The full title, as Indonesian legal writing cites it.
+    fn title(self) -> &'static str {
+        match self {
+            Self::Uu35Of2009 => "Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika",
+            Self::Pp40Of2013 => {
+                "Peraturan Pemerintah Nomor 40 Tahun 2013 tentang Pelaksanaan Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika"
+            }
+            Self::RupbasanProcedure => {
+                "tata cara pengelolaan benda sitaan dan barang rampasan negara di Rupbasan"
+            }
+        }
+    }
+}
+
+/// Where a clock's limit is written: a law, an article (*pasal*) and its paragraphs (*ayat*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Citation {
+    pub law: Law,
+    /// 0 when the source has no article to cite.
+    pub article: u16,
+    pub paragraphs: &'static [u8],
+}
+
+impl Citation {
+    /// The short form English text and the JSON's `basis` carry: `UU 35/2009 art. 91(2),(4)`.
+    pub fn short(&self) -> String {
+        if self.article == 0 {
+            return self.law.short().to_owned();
+        }
+        let paragraphs: Vec<String> = self.paragraphs.iter().map(|p| format!("({p})")).collect();
+        format!(
+            "{} art. {}{}",
+            self.law.short(),
+            self.article,
+            paragraphs.join(",")
+        )
+    }
+
+    /// The form Indonesian legal writing uses: `Pasal 91 ayat (2) dan ayat (4) Undang-Undang
+    /// Nomor 35 Tahun 2009 tentang Narkotika`.
+    pub fn indonesian(&self) -> String {
+        if self.article == 0 {
+            return self.law.title().to_owned();
+        }
+        let ayat: Vec<String> = self
+            .paragraphs
+            .iter()
+            .map(|p| format!("ayat ({p})"))
+            .collect();
+        let ayat = match ayat.as_slice() {
+            [] => String::new(),
+            [one] => format!(" {one}"),
+            [rest @ .., last] => format!(" {} dan {last}", rest.join(", ")),
+        };
+        format!("Pasal {}{ayat} {}", self.article, self.law.title())
+    }
+}
+
+const fn cite(law: Law, article: u16, paragraphs: &'static [u8]) -> Citation {
+    Citation {
+        law,
+        article,
+        paragraphs,
+    }
+}
+
 /// One statutory clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatutoryClock {
@@ -33,7 +120,7 @@ pub struct StatutoryClock {
     pub stop: Trigger,
     /// The limit in hours (7 days = 168).
     pub limit_hours: i64,
-    pub basis: &'static str,
+    pub basis: Citation,
 }
 
 /// The clocks in force.
@@ -45,7 +132,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("seizure_recorded"),
         stop: Trigger::SameDayAsAct,
         limit_hours: 24,
-        basis: "PP 40/2013 art. 14",
+        basis: cite(Law::Pp40Of2013, 14, &[]),
     },
     StatutoryClock {
         id: "notice_to_prosecutor",
@@ -54,7 +141,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("seizure_recorded"),
         stop: Trigger::Type("seizure_notified"),
         limit_hours: 72,
-        basis: "UU 35/2009 art. 87",
+        basis: cite(Law::Uu35Of2009, 87, &[]),
     },
     StatutoryClock {
         id: "handover_to_police",
@@ -63,7 +150,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("contraband_found"),
         stop: Trigger::ReceivedByPolice,
         limit_hours: 72,
-        basis: "PP 40/2013 art. 14(4)",
+        basis: cite(Law::Pp40Of2013, 14, &[4]),
     },
     StatutoryClock {
         id: "lab_test",
@@ -72,7 +159,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("lab_received"),
         stop: Trigger::Type("lab_result"),
         limit_hours: 72,
-        basis: "PP 40/2013 art. 17",
+        basis: cite(Law::Pp40Of2013, 17, &[]),
     },
     StatutoryClock {
         id: "status_order",
@@ -81,7 +168,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("seizure_notified"),
         stop: Trigger::Type("status_determined"),
         limit_hours: 7 * 24,
-        basis: "UU 35/2009 art. 91(1)",
+        basis: cite(Law::Uu35Of2009, 91, &[1]),
     },
     StatutoryClock {
         id: "destruction",
@@ -90,7 +177,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::DestroyOrder,
         stop: Trigger::Type("destroyed"),
         limit_hours: 7 * 24,
-        basis: "UU 35/2009 art. 91(2),(4)",
+        basis: cite(Law::Uu35Of2009, 91, &[2, 4]),
     },
     StatutoryClock {
         id: "destruction_record",
@@ -99,7 +186,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("destroyed"),
         stop: Trigger::RecordOfDestruction,
         limit_hours: 24,
-        basis: "UU 35/2009 art. 91(3)",
+        basis: cite(Law::Uu35Of2009, 91, &[3]),
     },
     StatutoryClock {
         id: "plant_destruction",
@@ -108,7 +195,7 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::PlantFound,
         stop: Trigger::Type("destroyed"),
         limit_hours: 48,
-        basis: "PP 40/2013 art. 27(3)",
+        basis: cite(Law::Pp40Of2013, 27, &[3]),
     },
     StatutoryClock {
         id: "rupbasan_loan",
@@ -117,6 +204,33 @@ pub const CLOCKS: &[StatutoryClock] = &[
         start: Trigger::Type("checked_out"),
         stop: Trigger::Type("returned"),
         limit_hours: 48,
-        basis: "Rupbasan procedure",
+        basis: cite(Law::RupbasanProcedure, 0, &[]),
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn citations_read_as_indonesian_legal_writing_and_as_before_in_short() {
+        let destruction = cite(Law::Uu35Of2009, 91, &[2, 4]);
+        assert_eq!(destruction.short(), "UU 35/2009 art. 91(2),(4)");
+        assert_eq!(
+            destruction.indonesian(),
+            "Pasal 91 ayat (2) dan ayat (4) Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika"
+        );
+        assert_eq!(
+            cite(Law::Pp40Of2013, 14, &[]).indonesian(),
+            "Pasal 14 Peraturan Pemerintah Nomor 40 Tahun 2013 tentang Pelaksanaan Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika"
+        );
+        assert_eq!(
+            cite(Law::Uu35Of2009, 1, &[1, 2, 3]).indonesian(),
+            "Pasal 1 ayat (1), ayat (2) dan ayat (3) Undang-Undang Nomor 35 Tahun 2009 tentang Narkotika"
+        );
+        assert_eq!(
+            cite(Law::RupbasanProcedure, 0, &[]).short(),
+            "Rupbasan procedure"
+        );
+    }
+}

@@ -23,6 +23,8 @@ pub struct ReportInput<'a> {
     pub bundle_sha256: &'a str,
     /// The bundle's printed digest (`format::printed_digest`), for a person to type back.
     pub printed_digest: &'a str,
+    /// How each act of the bundle was signed, and the refusals it records (`bundle::verify`).
+    pub signatures: &'a [crate::app::bundle::ActSignatures],
     pub vkey: &'a str,
     pub as_of: &'a str,
     /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see
@@ -121,11 +123,53 @@ pub fn html(r: &ReportInput<'_>) -> String {
     history_table(&mut h, r.history, r.names, &zones);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
+    signatures_section(&mut h, r);
     let _ = writeln!(
         h,
         "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
     );
     h
+}
+
+/// How each act was signed — who, in which role, with which key, at which log position — and
+/// the refusals or absences it records.
+fn signatures_section(h: &mut String, r: &ReportInput<'_>) {
+    let _ = write!(
+        h,
+        "<h2>Tanda tangan <small>Signatures</small></h2><table><tr><th>No.</th><th>Tindakan <span class=\"en\">Act</span></th><th>Nama dan peran <span class=\"en\">Name and role</span></th><th>Cara menandatangani <span class=\"en\">How signed</span></th></tr>"
+    );
+    for act in r.signatures {
+        for s in &act.signers {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}, {}</td><td>elektronik, kunci <code>{}</code>, no. urut log {} <span class=\"en\">electronic, key {}, log position {}</span></td></tr>",
+                act.seq,
+                esc(&act.indonesian),
+                esc(&r.names.label(&s.officer)),
+                esc(&s.role),
+                esc(&s.key_id),
+                act.seq,
+                esc(&s.key_id),
+                act.seq
+            );
+        }
+        for a in &act.acknowledgements {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{} <span class=\"en\">({})</span></td><td>{}{}</td></tr>",
+                act.seq,
+                esc(&act.indonesian),
+                esc(&a.party),
+                esc(&a.status),
+                esc(&a.status),
+                a.note
+                    .as_deref()
+                    .map(|n| format!(": {}", esc(n)))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let _ = write!(h, "</table>");
 }
 
 /// The persons named, with their identity when the bundle discloses it (each disclosure proven

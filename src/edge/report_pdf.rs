@@ -340,6 +340,7 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
     acts_section(&mut l, r);
     findings_section(&mut l, r);
     verification_section(&mut l, r);
+    signatures_section(&mut l, r);
     closing(&mut l);
     draw(&l, r)
 }
@@ -527,32 +528,10 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
     l.table(&[0.3, 0.7], None, &rows);
 }
 
-/// A signer role in Indonesian (the roles of docs/DOMAIN.md); an unknown one as written.
-fn role_name(role: &str) -> &str {
-    match role {
-        "admin" => "administrator",
-        "key_holder" => "pemegang kunci",
-        "actor" => "pelaksana",
-        "finder" => "penemu",
-        "weigher" => "penimbang",
-        "counter" => "penghitung",
-        "giver" => "yang menyerahkan",
-        "receiver" => "yang menerima",
-        "investigator" => "penyidik",
-        "unit_head" => "kepala satuan",
-        "lab_intake" => "penerima laboratorium",
-        "examiner" => "pemeriksa",
-        "lab_head" => "kepala laboratorium",
-        "prosecutor" => "jaksa",
-        "custodian" => "petugas penyimpanan",
-        "deliverer" => "yang mengantarkan",
-        "borrower" => "peminjam",
-        "witness" => "saksi",
-        "official" => "pejabat",
-        "supervisor" => "pengawas",
-        "author" => "penulis",
-        other => other,
-    }
+/// A signer role in Indonesian, in the workbench's words (one catalogue, docs/GLOSSARY.md); an
+/// unknown one as written.
+fn role_name(role: &str) -> String {
+    crate::edge::web::indonesian_word(&format!("enum.{role}")).unwrap_or_else(|| role.to_owned())
 }
 
 /// An act's signers, one a line: `Name (NIP …), role`, and the attestation of a re-recorded act.
@@ -744,6 +723,82 @@ fn qr(l: &mut Layout, text: &str, top: f32) {
         }
     }
     l.push(Op::Squares(squares));
+}
+
+/// Lines left blank in a signature row, for a wet signature where a facility still requires one.
+const WET_SIGNATURE_LINES: usize = 3;
+
+/// How a person an act concerns answered its record, in Indonesian.
+fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement) -> String {
+    let party = match a.party.as_str() {
+        "possessor" => "Pihak yang disita",
+        "suspect" => "Tersangka",
+        other => other,
+    };
+    let status = match a.status.as_str() {
+        "signed" => "menandatangani",
+        "refused" => "MENOLAK MENANDATANGANI",
+        "absent" => "tidak hadir",
+        other => other,
+    };
+    match &a.note {
+        Some(note) => clean(&format!("{party}: {status}. Catatan: {note}")),
+        None => clean(&format!("{party}: {status}")),
+    }
+}
+
+/// One row per signature of every act of the bundle — who, in which role, with which key and at
+/// which log position — and one per refusal or absence it records, each with room for a wet
+/// signature.
+fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
+    l.heading("V. Tanda tangan");
+    l.paragraph(
+        "Setiap tindakan ditandatangani secara elektronik oleh petugas yang tercantum, dengan          kunci yang terdaftar untuknya pada posisi itu di buku besar. Kolom terakhir disediakan          untuk tanda tangan basah bila satuan kerja masih mewajibkannya.",
+        BODY_SIZE_PT,
+        Weight::Regular,
+        false,
+    );
+    l.gap(4.0);
+    let room = "\n".repeat(WET_SIGNATURE_LINES - 1);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for act in r.signatures {
+        for s in &act.signers {
+            rows.push(vec![
+                act.seq.to_string(),
+                clean(&act.indonesian),
+                clean(&format!(
+                    "{}, {}",
+                    r.names.label(&s.officer),
+                    role_name(&s.role)
+                )),
+                clean(&format!(
+                    "elektronik, kunci {}, no. urut log {}",
+                    s.key_id, act.seq
+                )),
+                room.clone(),
+            ]);
+        }
+        for a in &act.acknowledgements {
+            rows.push(vec![
+                act.seq.to_string(),
+                clean(&act.indonesian),
+                acknowledgement_text(a),
+                "tidak ada tanda tangan elektronik".to_owned(),
+                room.clone(),
+            ]);
+        }
+    }
+    l.table(
+        &[0.06, 0.18, 0.3, 0.26, 0.2],
+        Some(&[
+            "No.",
+            "Tindakan",
+            "Nama dan peran",
+            "Cara menandatangani",
+            "Tanda tangan basah",
+        ]),
+        &rows,
+    );
 }
 
 /// The closing sentence and the signature places.

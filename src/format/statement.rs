@@ -76,7 +76,7 @@ macro_rules! statement_types {
 }
 
 statement_types! {
-    LedgerGenesis => "ledger_genesis", "pembentukan buku";
+    LedgerGenesis => "ledger_genesis", "pembukaan buku register";
     OfficerEnrolled => "officer_enrolled", "pendaftaran petugas";
     OfficerKeyRotated => "officer_key_rotated", "penggantian kunci petugas";
     OfficerRevoked => "officer_revoked", "pencabutan petugas";

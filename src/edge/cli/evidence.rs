@@ -289,6 +289,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         checkpoint_root: &verified.checkpoint_root,
         bundle_sha256: &verified.sha256,
         printed_digest: &verified.printed_digest,
+        signatures: &verified.signatures,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,

@@ -64,7 +64,7 @@ enum Command {
     /// Manage officer keys (kunci petugas)
     #[command(subcommand)]
     Key(admin::KeyCommand),
-    /// Create a new ledger with its checkpoint key and genesis statement (pembentukan buku)
+    /// Create a new ledger with its checkpoint key and genesis statement (pembukaan buku register)
     Init(admin::InitArgs),
     /// Enroll an officer (pendaftaran petugas); signed by an administrator
     Enroll(admin::EnrollArgs),

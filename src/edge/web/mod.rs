@@ -63,11 +63,25 @@ assets! {
     "zxing-LICENSE.txt" => "text/plain; charset=utf-8",
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
-/// The embedded text of the asset `name` (`id.json`, `app.js`, …), for tests and the service
-/// worker's list.
+/// The embedded text of the asset `name` (`id.json`, `app.js`, …), for tests, the service
+/// worker's list and the report's words.
 pub fn asset(name: &str) -> Option<&'static str> {
     ASSETS.iter().find(|a| a.name == name).map(|a| a.body)
+}
+
+/// The Indonesian word the workbench's catalogue (`id.json`) gives `key` (`enum.witness`), so
+/// that the printed report says what the page says (docs/GLOSSARY.md); `None` when it has none.
+pub fn indonesian_word(key: &str) -> Option<String> {
+    static CATALOGUE: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    CATALOGUE
+        .get_or_init(|| {
+            asset("id.json")
+                .and_then(|text| serde_json::from_str(text).ok())
+                .unwrap_or_default()
+        })
+        .get(key)
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 #[cfg_attr(not(test), allow(dead_code))]

@@ -413,7 +413,7 @@ function findingsList(audit) {
     el("span", { text: en ? f.english : f.indonesian }), el("br"),
     el("span", { class: "muted", text: `${t("item.proving")}: ${f.seqs.map((q) => `#${q}`).join(", ")}` })));
   const clocks = (audit.deadlines || []).map((d) => el("li", { class: d.overdue ? "overdue" : "running" },
-    `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)} · ${en ? d.english : d.indonesian} (${d.basis})`));
+    `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)} · ${en ? d.english : d.indonesian} (${en ? d.basis : d.basis_id})`));
   if (!items.length && !clocks.length) return el("p", { id: "findings", text: t("item.nofindings") });
   return el("ul", { class: "list", id: "findings" }, items, clocks);
 }
@@ -826,7 +826,7 @@ async function deadlinesScreen() {
   const rows = list.map((d) => el("li", { class: d.overdue ? "overdue" : "running", "data-item": d.item },
     el("strong", { text: `${d.overdue ? t("deadlines.overdue") : t("deadlines.due")} ${localTime(d.due_at, ctx.zone)}` }), el("br"),
     link(`#/item/${encodeURIComponent(d.item)}`, d.item, "code small"), ` · ${language() === "en" ? d.english : d.indonesian}`, el("br"),
-    el("span", { class: "muted", text: `${d.basis} · ${t("deadlines.since")} #${d.started_seq}` })));
+    el("span", { class: "muted", text: `${language() === "en" ? d.basis : d.basis_id} · ${t("deadlines.since")} #${d.started_seq}` })));
   show(el("h1", { text: t("nav.deadlines") }), csvButton("/v1/deadlines", "tenggat-waktu.csv"), list.length ? el("ul", { class: "list", id: "deadlines" }, rows) : el("p", { id: "deadlines-none", text: t("deadlines.none") }));
 }
 
