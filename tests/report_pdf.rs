@@ -282,3 +282,45 @@ fn the_qr_code_scans_back_to_the_verification_text() {
     );
     assert!(scanned.contains("bundle-sha256="), "{scanned}");
 }
+
+/// `--lang en`: the same document in English — title, dates, masses with the decimal point, act
+/// names, findings, signatures and page numbers — for a reader who does not read Indonesian.
+#[test]
+fn the_english_rendering_is_the_same_document_in_english() {
+    let Some(pdftotext_bin) = tool("the_english_rendering", "pdftotext") else {
+        return;
+    };
+    let (tmp, dir) = registered_demo();
+    let out = tmp.path().join("custody-record.pdf");
+    let run = custody()
+        .args(["report", "--ledger"])
+        .arg(&dir)
+        .args(["--item", ITEM, "--as-of", AS_OF, "--lang", "en", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let text = pdftotext(&pdftotext_bin, &out);
+    for want in [
+        "CHAIN-OF-CUSTODY RECORD OF EVIDENCE",
+        "Thursday, 21 August 2025 at 09:00 WIB",
+        "On Friday, 22 August 2025 at 08:00 WIB, at Lapas Narkotika Kelas IIA Jakarta",
+        "10.790 g",
+        "destruction",
+        "V. Signatures",
+        "The possessor: REFUSED",
+        "does not replace any original",
+        "Page 1 of",
+    ] {
+        assert!(
+            text.contains(want),
+            "{want:?} is not in the English PDF:\n{text}"
+        );
+    }
+    for indonesian in ["Halaman", "Pada hari ini", "10,790 g", "Tanda tangan basah"] {
+        assert!(
+            !text.contains(indonesian),
+            "{indonesian:?} is in the English PDF"
+        );
+    }
+}

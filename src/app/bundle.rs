@@ -359,7 +359,8 @@ pub struct Acknowledgement {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActSignatures {
     pub seq: u64,
-    /// The act's name in Indonesian (`penyitaan`).
+    /// The act's type (`seizure_recorded`) and its name in Indonesian (`penyitaan`).
+    pub kind: String,
     pub indonesian: String,
     pub signers: Vec<SignedBy>,
     pub acknowledgements: Vec<Acknowledgement>,
@@ -605,6 +606,7 @@ impl Replay {
             .collect();
         ActSignatures {
             seq,
+            kind: statement.kind.as_str().to_owned(),
             indonesian: statement.kind.indonesian().to_owned(),
             signers,
             acknowledgements: acknowledgements(statement),

@@ -12,6 +12,15 @@ use crate::domain::projection::TimelineEntry;
 use std::fmt::Write as _;
 
 /// What the report shows.
+/// The language of the PDF report: Indonesian, the court's, by default; English on request (the
+/// HTML report carries both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Indonesian,
+    English,
+}
+
 pub struct ReportInput<'a> {
     pub item: &'a ItemState,
     pub lot: &'a [ItemState],
@@ -25,6 +34,8 @@ pub struct ReportInput<'a> {
     pub printed_digest: &'a str,
     /// How each act of the bundle was signed, and the refusals it records (`bundle::verify`).
     pub signatures: &'a [crate::app::bundle::ActSignatures],
+    /// The PDF's language.
+    pub lang: Lang,
     pub vkey: &'a str,
     pub as_of: &'a str,
     /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see

@@ -13,7 +13,7 @@
 //! `simple-text`. Text widths for line breaking come from `ttf-parser`, which krilla's shaper
 //! already brings into the tree.
 
-use super::report::{ReportInput, verification_text};
+use super::report::{Lang, ReportInput, verification_text};
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
 use crate::domain::projection::TimelineEntry;
@@ -45,6 +45,29 @@ static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
 
 const DAYS: [&str; 7] = [
     "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
+const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const MONTHS: [&str; 12] = [
     "Januari",
@@ -323,13 +346,21 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
     let zone = facility_zone(r);
     letterhead(&mut l, r);
     l.paragraph(
-        "BERITA ACARA RANTAI PENGUASAAN BARANG BUKTI",
+        tr(
+            r,
+            "BERITA ACARA RANTAI PENGUASAAN BARANG BUKTI",
+            "CHAIN-OF-CUSTODY RECORD OF EVIDENCE",
+        ),
         TITLE_SIZE_PT,
         Weight::Bold,
         true,
     );
     l.paragraph(
-        &format!("Nomor barang bukti: {}", r.item.id.as_str()),
+        &format!(
+            "{}: {}",
+            tr(r, "Nomor barang bukti", "Evidence number"),
+            r.item.id.as_str()
+        ),
         BODY_SIZE_PT,
         Weight::Regular,
         true,
@@ -341,7 +372,7 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
     findings_section(&mut l, r);
     verification_section(&mut l, r);
     signatures_section(&mut l, r);
-    closing(&mut l);
+    closing(&mut l, r);
     draw(&l, r)
 }
 
@@ -381,6 +412,11 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// The text in the report's language: `id` in Indonesian (the default), `en` in English.
+fn tr<'t>(r: &ReportInput<'_>, id: &'t str, en: &'t str) -> &'t str {
+    if r.lang == Lang::English { en } else { id }
+}
+
 /// A stored time as local civil time in `zone` (UTC without one).
 fn civil(text: &str, zone: Option<Zone>) -> Option<(jiff::civil::DateTime, String)> {
     let zone = zone.unwrap_or(Zone::Utc);
@@ -392,44 +428,49 @@ fn civil(text: &str, zone: Option<Zone>) -> Option<(jiff::civil::DateTime, Strin
     Some((local.datetime(), zone.label()))
 }
 
-fn day_name(dt: jiff::civil::DateTime) -> &'static str {
-    DAYS[usize::from(dt.weekday().to_monday_zero_offset().unsigned_abs())]
+fn day_name(dt: jiff::civil::DateTime, lang: Lang) -> &'static str {
+    let days = if lang == Lang::English { DAYS_EN } else { DAYS };
+    days[usize::from(dt.weekday().to_monday_zero_offset().unsigned_abs())]
 }
 
-fn month_name(dt: jiff::civil::DateTime) -> &'static str {
-    MONTHS[usize::from(dt.month().unsigned_abs()).saturating_sub(1) % 12]
+fn month_name(dt: jiff::civil::DateTime, lang: Lang) -> &'static str {
+    let months = if lang == Lang::English {
+        MONTHS_EN
+    } else {
+        MONTHS
+    };
+    months[usize::from(dt.month().unsigned_abs()).saturating_sub(1) % 12]
 }
 
-/// "Kamis, 21 Agustus 2025 pukul 09.30 WIB"; the stored text when it is not a time.
-fn long_date(text: &str, zone: Option<Zone>) -> String {
-    match civil(text, zone) {
-        Some((dt, label)) => format!(
-            "{}, {} {} {} pukul {:02}.{:02} {label}",
-            day_name(dt),
-            dt.day(),
-            month_name(dt),
-            dt.year(),
-            dt.hour(),
-            dt.minute()
-        ),
-        None => text.to_owned(),
+/// "Kamis, 21 Agustus 2025 pukul 09.30 WIB" ("Thursday, 21 August 2025 at 09:30 WIB"); the
+/// stored text when it is not a time.
+fn long_date(text: &str, zone: Option<Zone>, lang: Lang) -> String {
+    let Some((dt, label)) = civil(text, zone) else {
+        return text.to_owned();
+    };
+    let (day, month) = (day_name(dt, lang), month_name(dt, lang));
+    let (d, y, h, m) = (dt.day(), dt.year(), dt.hour(), dt.minute());
+    match lang {
+        Lang::English => format!("{day}, {d} {month} {y} at {h:02}:{m:02} {label}"),
+        Lang::Indonesian => format!("{day}, {d} {month} {y} pukul {h:02}.{m:02} {label}"),
     }
 }
 
 /// "Pada hari ini …, tanggal … bulan … tahun …, pukul … WIB, bertempat di …", at the report's
 /// as-of moment in the zone of the facility where the item was found.
 fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
-    let when = match civil(r.as_of, zone) {
-        Some((dt, label)) => format!(
+    let when = match (civil(r.as_of, zone), r.lang) {
+        (Some(_), Lang::English) => format!("On {}", long_date(r.as_of, zone, r.lang)),
+        (Some((dt, label)), Lang::Indonesian) => format!(
             "Pada hari ini {}, tanggal {} bulan {} tahun {}, pukul {:02}.{:02} {label}",
-            day_name(dt),
+            day_name(dt, r.lang),
             dt.day(),
-            month_name(dt),
+            month_name(dt, r.lang),
             dt.year(),
             dt.hour(),
             dt.minute()
         ),
-        None => format!("Pada {}", r.as_of),
+        (None, _) => format!("{} {}", tr(r, "Pada", "On"), r.as_of),
     };
     let text = |k: &str| {
         place(r)
@@ -445,34 +486,53 @@ fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
             .first()
             .map_or_else(|| "—".to_owned(), |e| clean(&e.facility)),
     };
-    format!(
-        "{when}, bertempat di {at}, dituangkan dalam berita acara ini riwayat penguasaan barang \
-         bukti tersebut di bawah ini sebagaimana tercatat dan ditandatangani secara elektronik \
-         dalam buku besar {origin}.",
-        origin = clean(r.origin)
-    )
+    let origin = clean(r.origin);
+    match r.lang {
+        Lang::English => format!(
+            "{when}, at {at}, this record sets out the custody of the evidence below as it is \
+             recorded and electronically signed in the ledger {origin}."
+        ),
+        Lang::Indonesian => format!(
+            "{when}, bertempat di {at}, dituangkan dalam berita acara ini riwayat penguasaan \
+             barang bukti tersebut di bawah ini sebagaimana tercatat dan ditandatangani secara \
+             elektronik dalam buku besar {origin}."
+        ),
+    }
 }
 
-/// A mass in grams with the Indonesian decimal comma and thousands dot: `10,790 g`,
-/// `1.250,000 g`; "—" when unknown.
-fn grams(m: Option<u64>) -> String {
+/// A mass in grams with the Indonesian decimal comma and thousands dot, `10,790 g` and
+/// `1.250,000 g` (in English `10.790 g` and `1,250.000 g`); "—" when unknown.
+fn grams(m: Option<u64>, lang: Lang) -> String {
     let Some(m) = m else {
         return "—".to_owned();
+    };
+    let (thousands, decimal) = if lang == Lang::English {
+        (',', '.')
+    } else {
+        ('.', ',')
     };
     let whole = (m / 1000).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
         if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push('.');
+            grouped.push(thousands);
         }
         grouped.push(c);
     }
-    format!("{grouped},{:03} g", m % 1000)
+    format!("{grouped}{decimal}{:03} g", m % 1000)
+}
+
+/// An item status in the report's language.
+fn status_name(status: crate::domain::custody::Status, lang: Lang) -> String {
+    match lang {
+        Lang::English => status.as_str().replace('_', " "),
+        Lang::Indonesian => status.indonesian().to_owned(),
+    }
 }
 
 /// The item: label, description, category, status, holder, seals, count, mass, case, lot.
 fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading("I. Barang bukti");
+    l.heading(tr(r, "I. Barang bukti", "I. The evidence"));
     let i = r.item;
     let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
     let lot: Vec<String> = r
@@ -483,29 +543,41 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
             format!(
                 "{} ({}, {})",
                 s.id,
-                s.status.indonesian(),
-                grams(s.net_mass_mg)
+                status_name(s.status, r.lang),
+                grams(s.net_mass_mg, r.lang)
             )
         })
         .collect();
     let rows = [
-        ("Nomor label", i.id.as_str().to_owned()),
-        ("Uraian", or_dash(i.description.as_deref())),
-        ("Kategori", or_dash(i.category.as_deref())),
-        ("Status", clean(i.status.indonesian())),
+        (tr(r, "Nomor label", "Label"), i.id.as_str().to_owned()),
         (
-            "Pemegang terakhir",
+            tr(r, "Uraian", "Description"),
+            or_dash(i.description.as_deref()),
+        ),
+        (
+            tr(r, "Kategori", "Category"),
+            or_dash(i.category.as_deref()),
+        ),
+        ("Status", clean(&status_name(i.status, r.lang))),
+        (
+            tr(r, "Pemegang terakhir", "Last holder"),
             format!(
                 "{} — {}",
                 r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—"),
                 or_dash(i.unit.as_deref())
             ),
         ),
-        ("Segel", clean(&i.seals.join(", "))),
-        ("Jumlah", i.count.map_or("—".to_owned(), |c| c.to_string())),
-        ("Berat bersih diketahui", grams(i.net_mass_mg)),
+        (tr(r, "Segel", "Seals"), clean(&i.seals.join(", "))),
         (
-            "Nomor kejadian / perkara",
+            tr(r, "Jumlah", "Count"),
+            i.count.map_or("—".to_owned(), |c| c.to_string()),
+        ),
+        (
+            tr(r, "Berat bersih diketahui", "Last known net mass"),
+            grams(i.net_mass_mg, r.lang),
+        ),
+        (
+            tr(r, "Nomor kejadian / perkara", "Incident / case number"),
             format!(
                 "{} / {}",
                 or_dash(i.incident.as_deref()),
@@ -513,7 +585,11 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
             ),
         ),
         (
-            "Barang terkait (induk/sampel)",
+            tr(
+                r,
+                "Barang terkait (induk/sampel)",
+                "Related items (parent/samples)",
+            ),
             if lot.is_empty() {
                 "—".to_owned()
             } else {
@@ -530,12 +606,25 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
 
 /// A signer role in Indonesian, in the workbench's words (one catalogue, docs/GLOSSARY.md); an
 /// unknown one as written.
-fn role_name(role: &str) -> String {
-    crate::edge::web::indonesian_word(&format!("enum.{role}")).unwrap_or_else(|| role.to_owned())
+fn role_name(role: &str, lang: Lang) -> String {
+    crate::edge::web::word(lang == Lang::English, &format!("enum.{role}"))
+        .unwrap_or_else(|| role.to_owned())
+}
+
+/// An act's name in the report's language.
+fn act_name(kind: &str, indonesian: &str, lang: Lang) -> String {
+    let english = crate::format::statement::StatementType::ALL
+        .iter()
+        .find(|t| t.as_str() == kind)
+        .map(|t| crate::app::templates::english(*t).to_owned());
+    match (lang, english) {
+        (Lang::English, Some(english)) => english,
+        _ => indonesian.to_owned(),
+    }
 }
 
 /// An act's signers, one a line: `Name (NIP …), role`, and the attestation of a re-recorded act.
-fn signers_text(e: &TimelineEntry, names: &Names) -> String {
+fn signers_text(e: &TimelineEntry, names: &Names, lang: Lang) -> String {
     let mut lines: Vec<String> = e
         .signers
         .iter()
@@ -543,13 +632,17 @@ fn signers_text(e: &TimelineEntry, names: &Names) -> String {
             format!(
                 "{}, {}",
                 officer_label(&s.officer, s.name.as_deref()),
-                role_name(&s.role)
+                role_name(&s.role, lang)
             )
         })
         .collect();
     if let Some(a) = &e.attested_by {
+        let (from, by) = match lang {
+            Lang::English => ("Re-recorded from", "attested by administrator"),
+            Lang::Indonesian => ("Dicatat ulang dari", "dinyatakan oleh administrator"),
+        };
         lines.push(format!(
-            "Dicatat ulang dari {} no. {}, dinyatakan oleh administrator {}",
+            "{from} {} no. {}, {by} {}",
             a.origin,
             a.seq,
             names.label(&a.officer)
@@ -560,7 +653,7 @@ fn signers_text(e: &TimelineEntry, names: &Names) -> String {
 
 /// Every act in order, in a table whose header repeats on each page.
 fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading("II. Riwayat tindakan");
+    l.heading(tr(r, "II. Riwayat tindakan", "II. The acts"));
     let zones = crate::edge::render::Zones::of_facilities(r.facilities);
     let rows: Vec<Vec<String>> = r
         .history
@@ -571,20 +664,22 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                 e.seq.to_string(),
                 format!(
                     "{}\n{}",
-                    long_date(&e.occurred_at, zone),
+                    long_date(&e.occurred_at, zone, r.lang),
                     clean(&e.facility)
                 ),
-                clean(&e.indonesian),
-                signers_text(e, r.names),
+                clean(&act_name(&e.kind, &e.indonesian, r.lang)),
+                signers_text(e, r.names, r.lang),
                 format!(
-                    "Segel: {}\nKotor / bersih: {} / {}",
+                    "{}: {}\n{}: {} / {}",
+                    tr(r, "Segel", "Seals"),
                     if e.seals.is_empty() {
                         "—".to_owned()
                     } else {
                         clean(&e.seals.join(", "))
                     },
-                    grams(e.gross_mass_mg),
-                    grams(e.net_mass_mg)
+                    tr(r, "Kotor / bersih", "Gross / net"),
+                    grams(e.gross_mass_mg, r.lang),
+                    grams(e.net_mass_mg, r.lang)
                 ),
             ]
         })
@@ -593,10 +688,10 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
         &[0.06, 0.22, 0.17, 0.32, 0.23],
         Some(&[
             "No.",
-            "Waktu dan tempat",
-            "Tindakan",
-            "Penandatangan dan peran",
-            "Segel dan berat",
+            tr(r, "Waktu dan tempat", "Time and place"),
+            tr(r, "Tindakan", "Act"),
+            tr(r, "Penandatangan dan peran", "Signers and roles"),
+            tr(r, "Segel dan berat", "Seals and masses"),
         ]),
         &rows,
     );
@@ -615,9 +710,14 @@ fn severity_name(s: crate::domain::audit::Severity) -> &'static str {
 
 /// The audit's findings as of the report's moment, or a sentence saying there are none.
 fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading("III. Temuan pemeriksaan");
+    l.heading(tr(
+        r,
+        "III. Temuan pemeriksaan",
+        "III. Findings of the audit",
+    ));
     if r.findings.is_empty() {
-        l.paragraph("Tidak ada temuan.", BODY_SIZE_PT, Weight::Regular, false);
+        let none = tr(r, "Tidak ada temuan.", "No findings.");
+        l.paragraph(none, BODY_SIZE_PT, Weight::Regular, false);
         return;
     }
     let rows: Vec<Vec<String>> = r
@@ -629,17 +729,23 @@ fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
                 .detail
                 .as_deref()
                 .map_or(String::new(), |d| format!("\n{d}"));
+            let text = tr(r, &f.indonesian, &f.english).to_owned();
             vec![
-                severity_name(f.severity).to_owned(),
+                tr(r, severity_name(f.severity), f.severity.as_str()).to_owned(),
                 format!("{} {}", f.class, clean(&f.name)),
                 seqs.join(", "),
-                clean(&format!("{}{detail}", f.indonesian)),
+                clean(&format!("{text}{detail}")),
             ]
         })
         .collect();
     l.table(
         &[0.12, 0.2, 0.1, 0.58],
-        Some(&["Tingkat", "Kelas", "No. urut", "Uraian"]),
+        Some(&[
+            tr(r, "Tingkat", "Severity"),
+            tr(r, "Kelas", "Class"),
+            tr(r, "No. urut", "Log no."),
+            tr(r, "Uraian", "Description"),
+        ]),
         &rows,
     );
 }
@@ -648,20 +754,35 @@ fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
 fn verification_section(l: &mut Layout, r: &ReportInput<'_>) {
     // The heading stays with the code: both move to the next page when the code does not fit.
     l.ensure(QR_SIDE_PT + 6.0 * HEADING_SIZE_PT);
-    l.heading("IV. Verifikasi");
+    l.heading(tr(r, "IV. Verifikasi", "IV. Verification"));
     let top = l.y;
     qr(l, &verification_text(r), top);
+    let line = |id: &str, en: &str, value: &str| format!("{}: {}", tr(r, id, en), clean(value));
     let lines = [
-        format!("Asal buku besar (origin): {}", clean(r.origin)),
-        format!("Ukuran log pada checkpoint: {}", r.checkpoint_size),
-        format!("Akar Merkle (root): {}", clean(r.checkpoint_root)),
-        format!("SHA-256 berkas bukti (bundle): {}", clean(r.bundle_sha256)),
-        format!(
-            "Sidik cetak berkas bukti (untuk diketik): {}",
-            clean(r.printed_digest)
+        line("Asal buku besar (origin)", "Ledger (origin)", r.origin),
+        line(
+            "Ukuran log pada checkpoint",
+            "Log size at the checkpoint",
+            &r.checkpoint_size.to_string(),
         ),
-        format!("Keadaan dinilai per (as-of): {}", clean(r.as_of)),
-        "Periksa dengan berkas bukti dan kunci verifikasi buku besar:".to_owned(),
+        line("Akar Merkle (root)", "Merkle root", r.checkpoint_root),
+        line(
+            "SHA-256 berkas bukti (bundle)",
+            "SHA-256 of the bundle",
+            r.bundle_sha256,
+        ),
+        line(
+            "Sidik cetak berkas bukti (untuk diketik)",
+            "Printed digest of the bundle (to type)",
+            r.printed_digest,
+        ),
+        line("Keadaan dinilai per (as-of)", "State as of", r.as_of),
+        tr(
+            r,
+            "Periksa dengan berkas bukti dan kunci verifikasi buku besar:",
+            "Check with the bundle and the ledger's verifier key:",
+        )
+        .to_owned(),
         format!(
             "custody bundle verify BUNDLE.json --vkey '{}' --printed-digest {}",
             clean(r.vkey),
@@ -729,20 +850,21 @@ fn qr(l: &mut Layout, text: &str, top: f32) {
 const WET_SIGNATURE_LINES: usize = 3;
 
 /// How a person an act concerns answered its record, in Indonesian.
-fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement) -> String {
+fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, r: &ReportInput<'_>) -> String {
     let party = match a.party.as_str() {
-        "possessor" => "Pihak yang disita",
-        "suspect" => "Tersangka",
+        "possessor" => tr(r, "Pihak yang disita", "The possessor"),
+        "suspect" => tr(r, "Tersangka", "The suspect"),
         other => other,
     };
     let status = match a.status.as_str() {
-        "signed" => "menandatangani",
-        "refused" => "MENOLAK MENANDATANGANI",
-        "absent" => "tidak hadir",
+        "signed" => tr(r, "menandatangani", "signed"),
+        "refused" => tr(r, "MENOLAK MENANDATANGANI", "REFUSED TO SIGN"),
+        "absent" => tr(r, "tidak hadir", "absent"),
         other => other,
     };
+    let note = tr(r, "Catatan", "Note");
     match &a.note {
-        Some(note) => clean(&format!("{party}: {status}. Catatan: {note}")),
+        Some(text) => clean(&format!("{party}: {status}. {note}: {text}")),
         None => clean(&format!("{party}: {status}")),
     }
 }
@@ -751,74 +873,96 @@ fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement) -> String {
 /// which log position — and one per refusal or absence it records, each with room for a wet
 /// signature.
 fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading("V. Tanda tangan");
-    l.paragraph(
-        "Setiap tindakan ditandatangani secara elektronik oleh petugas yang tercantum, dengan          kunci yang terdaftar untuknya pada posisi itu di buku besar. Kolom terakhir disediakan          untuk tanda tangan basah bila satuan kerja masih mewajibkannya.",
-        BODY_SIZE_PT,
-        Weight::Regular,
-        false,
+    l.heading(tr(r, "V. Tanda tangan", "V. Signatures"));
+    let intro = tr(
+        r,
+        "Setiap tindakan ditandatangani secara elektronik oleh petugas yang tercantum, dengan \
+         kunci yang terdaftar untuknya pada posisi itu di buku besar. Kolom terakhir disediakan \
+         untuk tanda tangan basah bila satuan kerja masih mewajibkannya.",
+        "Each act was signed electronically by the officers listed, with the key the ledger \
+         held for them at that position. The last column is left for a wet signature where a \
+         facility still requires one.",
     );
+    l.paragraph(intro, BODY_SIZE_PT, Weight::Regular, false);
     l.gap(4.0);
+    let rows = signature_rows(r);
+    l.table(
+        &[0.06, 0.18, 0.3, 0.26, 0.2],
+        Some(&[
+            "No.",
+            tr(r, "Tindakan", "Act"),
+            tr(r, "Nama dan peran", "Name and role"),
+            tr(r, "Cara menandatangani", "How signed"),
+            tr(r, "Tanda tangan basah", "Wet signature"),
+        ]),
+        &rows,
+    );
+}
+
+/// The signature table's rows: one per signer of each act, one per acknowledgement.
+fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
     let room = "\n".repeat(WET_SIGNATURE_LINES - 1);
     let mut rows: Vec<Vec<String>> = Vec::new();
     for act in r.signatures {
+        let name = clean(&act_name(&act.kind, &act.indonesian, r.lang));
         for s in &act.signers {
+            let how = match r.lang {
+                Lang::English => format!("electronic, key {}, log no. {}", s.key_id, act.seq),
+                Lang::Indonesian => {
+                    format!("elektronik, kunci {}, no. urut log {}", s.key_id, act.seq)
+                }
+            };
             rows.push(vec![
                 act.seq.to_string(),
-                clean(&act.indonesian),
+                name.clone(),
                 clean(&format!(
                     "{}, {}",
                     r.names.label(&s.officer),
-                    role_name(&s.role)
+                    role_name(&s.role, r.lang)
                 )),
-                clean(&format!(
-                    "elektronik, kunci {}, no. urut log {}",
-                    s.key_id, act.seq
-                )),
+                clean(&how),
                 room.clone(),
             ]);
         }
         for a in &act.acknowledgements {
             rows.push(vec![
                 act.seq.to_string(),
-                clean(&act.indonesian),
-                acknowledgement_text(a),
-                "tidak ada tanda tangan elektronik".to_owned(),
+                name.clone(),
+                acknowledgement_text(a, r),
+                tr(
+                    r,
+                    "tidak ada tanda tangan elektronik",
+                    "no electronic signature",
+                )
+                .to_owned(),
                 room.clone(),
             ]);
         }
     }
-    l.table(
-        &[0.06, 0.18, 0.3, 0.26, 0.2],
-        Some(&[
-            "No.",
-            "Tindakan",
-            "Nama dan peran",
-            "Cara menandatangani",
-            "Tanda tangan basah",
-        ]),
-        &rows,
-    );
+    rows
 }
 
 /// The closing sentence and the signature places.
-fn closing(l: &mut Layout) {
+fn closing(l: &mut Layout, r: &ReportInput<'_>) {
     l.gap(8.0);
-    l.paragraph(
+    let statement = tr(
+        r,
         "Berita acara ini adalah tampilan cetak dari catatan buku besar yang ditandatangani \
          secara elektronik dan dapat diverifikasi dengan data di atas; berita acara ini tidak \
          menggantikan berita acara atau dokumen asli mana pun.",
-        BODY_SIZE_PT,
-        Weight::Regular,
-        false,
+        "This record is a printed rendering of the ledger's electronically signed records, which \
+         can be verified with the data above; it does not replace any original record or \
+         document.",
     );
+    l.paragraph(statement, BODY_SIZE_PT, Weight::Regular, false);
     l.gap(10.0);
     l.ensure(4.0 * BODY_SIZE_PT * LEADING + 30.0);
     let top = l.y;
-    for (i, who) in ["Yang menyerahkan", "Yang menerima"]
-        .into_iter()
-        .enumerate()
-    {
+    let places = [
+        tr(r, "Yang menyerahkan", "Handed over by"),
+        tr(r, "Yang menerima", "Received by"),
+    ];
+    for (i, who) in places.into_iter().enumerate() {
         let x = MARGIN_PT + i as f32 * CONTENT_WIDTH_PT * 0.55;
         l.text(
             x,
@@ -843,10 +987,15 @@ fn closing(l: &mut Layout) {
 fn metadata(r: &ReportInput<'_>) -> krilla::metadata::Metadata {
     let mut m = krilla::metadata::Metadata::new()
         .title(format!(
-            "Berita acara rantai penguasaan barang bukti {}",
+            "{} {}",
+            tr(
+                r,
+                "Berita acara rantai penguasaan barang bukti",
+                "Chain-of-custody record of evidence"
+            ),
             r.item.id.as_str()
         ))
-        .language("id".to_owned())
+        .language(tr(r, "id", "en").to_owned())
         .creator("custody".to_owned())
         .producer("custody".to_owned())
         .document_id(format!(
@@ -889,7 +1038,10 @@ fn draw(l: &Layout, r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
         for op in ops {
             draw_op(&mut surface, op, &regular, &bold);
         }
-        let footer = format!("Halaman {} dari {total}", n + 1);
+        let footer = match r.lang {
+            Lang::English => format!("Page {} of {total}", n + 1),
+            Lang::Indonesian => format!("Halaman {} dari {total}", n + 1),
+        };
         let width = l.metrics.width(&footer, SMALL_SIZE_PT, Weight::Regular);
         let baseline = PAGE_HEIGHT_PT - MARGIN_PT;
         for (x, text) in [

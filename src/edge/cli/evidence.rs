@@ -211,6 +211,16 @@ pub(super) struct ReportArgs {
     /// Make it at the checkpoint of the first SIZE entries (from the checkpoint history) instead of the latest: the same ledger, SIZE and --as-of give the same bytes whenever it is made
     #[arg(long, value_name = "SIZE")]
     checkpoint: Option<u64>,
+    /// The PDF's language: id (Indonesian, the default) or en (an English rendering); the HTML report carries both
+    #[arg(long, value_name = "LANG", default_value = "id")]
+    lang: ReportLang,
+}
+
+/// `--lang` of `custody report`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub(super) enum ReportLang {
+    Id,
+    En,
 }
 /// What `custody report` writes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -252,6 +262,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         disclose,
         officer,
         checkpoint,
+        lang,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
@@ -290,6 +301,10 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         bundle_sha256: &verified.sha256,
         printed_digest: &verified.printed_digest,
         signatures: &verified.signatures,
+        lang: match lang {
+            ReportLang::Id => crate::edge::report::Lang::Indonesian,
+            ReportLang::En => crate::edge::report::Lang::English,
+        },
         vkey: &bundle.vkey,
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,

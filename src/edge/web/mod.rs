@@ -69,19 +69,25 @@ pub fn asset(name: &str) -> Option<&'static str> {
     ASSETS.iter().find(|a| a.name == name).map(|a| a.body)
 }
 
-/// The Indonesian word the workbench's catalogue (`id.json`) gives `key` (`enum.witness`), so
-/// that the printed report says what the page says (docs/GLOSSARY.md); `None` when it has none.
-pub fn indonesian_word(key: &str) -> Option<String> {
-    static CATALOGUE: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    CATALOGUE
-        .get_or_init(|| {
-            asset("id.json")
-                .and_then(|text| serde_json::from_str(text).ok())
-                .unwrap_or_default()
-        })
-        .get(key)
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
+/// The word the workbench's catalogue gives `key` (`enum.witness`) in Indonesian (`id.json`) or
+/// English (`en.json`), so that the printed report says what the page says (docs/GLOSSARY.md);
+/// `None` when it has none.
+pub fn word(english: bool, key: &str) -> Option<String> {
+    static INDONESIAN: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    static ENGLISH: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let (cell, name) = if english {
+        (&ENGLISH, "en.json")
+    } else {
+        (&INDONESIAN, "id.json")
+    };
+    cell.get_or_init(|| {
+        asset(name)
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    })
+    .get(key)
+    .and_then(serde_json::Value::as_str)
+    .map(str::to_owned)
 }
 
 #[cfg_attr(not(test), allow(dead_code))]
