@@ -647,6 +647,36 @@ fn the_demo_scenario_on_phones_over_https() {
     check_the_ledger(&station);
 }
 
+/// The investigator's searches: by incident (and on to the incident's page), by one label, by a
+/// date range that holds nothing, and what one officer holds.
+fn investigator_searches(police: &Phone) {
+    police.go("/#/search");
+    police
+        .wait("#search-q")
+        .send_keys("INS-LPN-2025-0200\n")
+        .expect("types");
+    police.wait_text("#search-results", ITEMS[0]);
+    police.wait_text("#search-results", ITEMS[1]);
+    police.shot("15b-search");
+    police.wait_text("#search-shortcuts", "Kejadian INS-LPN-2025-0200");
+    police.tap("#search-shortcuts a");
+    police.wait_text("#incident-items", ITEMS[1]);
+    police.wait_text("#incident-events", "penggeledahan");
+    police.shot("15c-incident");
+    police.go(&format!("/#/search?q={}", ITEMS[0]));
+    police.wait_text("#search-results", ITEMS[0]);
+    let results = police.wait("#search-results").text().expect("text");
+    assert!(
+        !results.contains(ITEMS[1]),
+        "one label finds one item: {results}"
+    );
+    police.go("/#/search?from=2000-01-01&to=2000-01-31");
+    police.wait("#search-none");
+    police.go(&format!("/#/holdings/officer/{INVESTIGATOR}"));
+    police.wait_text("#holder-items", ITEMS[0]);
+    police.wait_text("#holder-items", ITEMS[1]);
+}
+
 /// The holdings saved from the page as a spreadsheet: a header, then one row per item held.
 fn holdings_as_csv(police: &Phone) {
     police.tap_button("Unduh CSV (untuk lembar kerja)");
@@ -827,6 +857,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.wait_text("#holdings", ITEMS[1]);
     police.shot("15-holdings");
     holdings_as_csv(police);
+    investigator_searches(police);
     // A stock-take of the shelf: one label scanned, one unexpected; the other item is missing.
     police.go("/#/stocktake");
     police

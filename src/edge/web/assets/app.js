@@ -125,6 +125,10 @@ const ROUTES = [
   [/^#\/outbox$/, outboxScreen],
   [/^#\/deadlines$/, deadlinesScreen],
   [/^#\/holdings$/, holdingsScreen],
+  [/^#\/holdings\/(officer|unit)\/(.+)$/, holderScreen],
+  [/^#\/search(?:\?(.*))?$/, searchScreen],
+  [/^#\/incident\/(.+)$/, incidentScreen],
+  [/^#\/person\/(.+)$/, personScreen],
   [/^#\/stocktake$/, stocktakeScreen],
   [/^#\/requests$/, requestsScreen],
 ];
@@ -169,6 +173,7 @@ async function home() {
       link("#/outbox", t("nav.outbox"), "tile"),
       link("#/deadlines", t("nav.deadlines"), "tile"),
       link("#/holdings", t("nav.holdings"), "tile"),
+      link("#/search", t("nav.search"), "tile"),
       link("#/stocktake", t("nav.stocktake"), "tile"),
       isAdmin ? link("#/requests", t("nav.requests"), "tile") : null),
     el("p", { class: "muted", text: `${t("key.id")} ${ctx.key.keyid}${ctx.key.session ? " · " + t("key.session") : ""}` }),
@@ -443,6 +448,96 @@ async function holdingsScreen() {
       link(`#/item/${encodeURIComponent(i.id)}`, i.id, "code small"), ` · ${enumLabel(i.status)} · ${grams(i.net_mass_mg)}`, el("br"),
       el("span", { class: "muted", text: `${i.description || ""} · ${(i.seals || []).join(", ")}` }))))
     : el("p", { id: "holdings-none", text: t("holdings.none") }));
+}
+
+// ---- what another officer, a unit or an evidence room holds ----
+
+async function holderScreen(kind, who) {
+  const name = decodeURIComponent(who);
+  const path = kind === "unit" ? `/v1/units/${encodeURIComponent(name)}/holdings` : `/v1/officers/${encodeURIComponent(name)}/holdings`;
+  const list = await api.get(path);
+  const items = Array.isArray(list) ? list : list.items || [];
+  show(el("h1", { text: `${t("holdings.of")} ${kind === "unit" ? name : (items[0] && items[0].holder_name) || name}` }),
+    csvButton(path, `barang-dikuasai-${name.replace(/[^A-Za-z0-9-]+/g, "-")}.csv`),
+    items.length ? itemList(items, "holder-items") : el("p", { id: "holder-none", text: t("holdings.nothing") }));
+}
+
+/** A list of items, each a link to its page with its status, holder and the day it was found. */
+function itemList(items, id) {
+  return el("ul", { class: "list", id }, items.map((i) => el("li", { "data-item": i.id },
+    link(`#/item/${encodeURIComponent(i.id)}`, i.id, "code small"), ` · ${enumLabel(i.status)} · ${grams(i.net_mass_mg)}`, el("br"),
+    el("span", { class: "muted", text: `${i.holder_name || i.unit || "—"} · ${localTime(i.born_at, ctx.zone)}` }))));
+}
+
+// ---- search: by label, seal, incident, case, person, officer, facility and date range ----
+
+/** Whether `item` matches every criterion given (an empty one matches everything). */
+function matches(item, { q, from, to }) {
+  const found = Date.parse(item.born_at);
+  if (from && found < Date.parse(toUtc(`${from}T00:00`, ctx.zone))) return false;
+  if (to && found >= Date.parse(toUtc(`${to}T00:00`, ctx.zone)) + 86400000) return false;
+  if (!q) return true;
+  const words = [item.id, item.incident, item.case, item.holder, item.holder_name, item.unit, item.description, item.facility,
+    ...(item.seals || []), ...(item.persons || [])];
+  return words.some((w) => w && String(w).toUpperCase().includes(q.toUpperCase()));
+}
+
+async function searchScreen(query = "") {
+  const params = new URLSearchParams(query);
+  const given = { q: (params.get("q") || "").trim(), facility: params.get("facility") || "", from: params.get("from") || "", to: params.get("to") || "" };
+  const field = (id, type, value, label) => [el("label", { for: id, text: label }), el("input", { id, type, value, autocomplete: "off" })];
+  const form = el("form", { id: "search-form" },
+    ...field("search-q", "text", given.q, t("search.keyword")),
+    ...field("search-facility", "text", given.facility, t("search.facility")),
+    el("div", { class: "row" }, ...field("search-from", "date", given.from, t("search.from")), ...field("search-to", "date", given.to, t("search.to"))),
+    el("button", { type: "submit", class: "primary", text: t("search.go") }));
+  form.onsubmit = (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams();
+    for (const [k, id] of [["q", "search-q"], ["facility", "search-facility"], ["from", "search-from"], ["to", "search-to"]]) {
+      const v = document.getElementById(id).value.trim();
+      if (v) next.set(k, v);
+    }
+    goTo(`#/search?${next}`);
+  };
+  if (!query) return show(el("h1", { text: t("nav.search") }), form);
+  const facility = given.facility.toUpperCase();
+  const items = (await api.get(facility ? `/v1/items?facility=${encodeURIComponent(facility)}` : "/v1/items")).filter((i) => matches(i, given));
+  const q = given.q.toUpperCase();
+  const shortcuts = [
+    /^INS-/.test(q) ? link(`#/incident/${encodeURIComponent(q)}`, `${t("incident.title")} ${q}`, "tile small") : null,
+    /^SUBJ-/i.test(given.q) ? link(`#/person/${encodeURIComponent(given.q.toLowerCase())}`, `${t("person.title")} ${given.q.toLowerCase()}`, "tile small") : null,
+    /^\d{8}$|^\d{18}$/.test(q) ? link(`#/holdings/officer/${q}`, `${t("holdings.of")} ${q}`, "tile small") : null,
+  ].filter(Boolean);
+  show(el("h1", { text: t("nav.search") }), form,
+    shortcuts.length ? el("nav", { class: "tiles", id: "search-shortcuts" }, shortcuts) : null,
+    el("h2", { text: `${t("search.results")} (${items.length})` }),
+    items.length ? itemList(items, "search-results") : el("p", { id: "search-none", text: t("search.none") }));
+}
+
+// ---- an incident and a person: every act that names them ----
+
+/** Events as the incident and person views list them, each with its items linked. */
+function eventList(events, id) {
+  return el("ul", { class: "list", id }, events.map((ev) => el("li", {},
+    el("strong", { text: `#${ev.seq} ${language() === "en" ? ctx.types[ev.type].english : ev.indonesian}` }), el("br"),
+    el("span", { class: "muted", text: `${localTime(ev.occurred_at, ctx.zone)} · ${ev.facility}` }), el("br"),
+    el("span", { text: ev.summary || "" }), el("br"),
+    ...(ev.items || []).map((i) => link(`#/item/${encodeURIComponent(i)}`, i, "code small")))));
+}
+
+async function incidentScreen(id) {
+  const view = await api.get(`/v1/incidents/${id}`);
+  show(el("h1", { text: `${t("incident.title")} ${decodeURIComponent(id)}` }),
+    el("h2", { text: t("incident.items") }), itemList(view.items || [], "incident-items"),
+    el("h2", { text: t("incident.events") }), eventList(view.events || [], "incident-events"));
+}
+
+async function personScreen(key) {
+  const view = await api.get(`/v1/persons/${key}`);
+  show(el("h1", { text: `${t("person.title")} ${decodeURIComponent(key)}` }),
+    el("p", { class: "muted", text: t("person.register") }),
+    eventList(view.events || [], "person-events"));
 }
 
 // ---- stock-take: every label on the shelf scanned, the missing and the unexpected listed ----
