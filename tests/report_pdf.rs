@@ -32,8 +32,8 @@ fn write_pdf(dir: &Path, out: &Path, env: &[(&str, &str)]) -> Vec<u8> {
     bytes
 }
 
-/// The officers who signed an act of the item's history, by name, from `custody history --json`.
-fn officer_names(dir: &Path) -> Vec<String> {
+/// The item's history as `custody history --json` gives it.
+fn history_json(dir: &Path) -> serde_json::Value {
     let run = custody()
         .args(["history", "--ledger"])
         .arg(dir)
@@ -41,7 +41,12 @@ fn officer_names(dir: &Path) -> Vec<String> {
         .output()
         .expect("runs");
     assert!(run.status.success(), "{}", stderr_of(&run));
-    let v: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    serde_json::from_slice(&run.stdout).expect("JSON")
+}
+
+/// The officers who signed an act of the item's history, by name, from `custody history --json`.
+fn officer_names(dir: &Path) -> Vec<String> {
+    let v = history_json(dir);
     let mut names: Vec<String> = v["events"]
         .as_array()
         .expect("events")
@@ -322,5 +327,74 @@ fn the_english_rendering_is_the_same_document_in_english() {
             !text.contains(indonesian),
             "{indonesian:?} is in the English PDF"
         );
+    }
+}
+
+/// The seq and signers' names of the item's first act of type `kind`, from `custody history`.
+fn act_of(dir: &Path, kind: &str) -> (u64, Vec<String>) {
+    let v = history_json(dir);
+    let act = v["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["type"] == kind)
+        .expect("the act is in the history");
+    let names = act["signers"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .map(|s| s["name"].as_str().expect("a name").to_owned())
+        .collect();
+    (act["seq"].as_u64().expect("seq"), names)
+}
+
+/// `--act SEQ`: the berita acara of one act — the seizure — headed by its own name, opening at
+/// its own time, with its signers, the possessor's refusal and the verification block; an act
+/// that is not the item's, or HTML, is refused by name.
+#[test]
+fn one_act_has_its_own_berita_acara() {
+    let Some(pdftotext_bin) = tool("one_act_has_its_own_berita_acara", "pdftotext") else {
+        return;
+    };
+    let (tmp, dir) = registered_demo();
+    let (seq, signers) = act_of(&dir, "seizure_recorded");
+    let report = |act: &str, out: &Path| {
+        custody()
+            .args(["report", "--ledger"])
+            .arg(&dir)
+            .args(["--item", ITEM, "--as-of", AS_OF, "--act", act, "--out"])
+            .arg(out)
+            .output()
+            .expect("runs")
+    };
+    let out = tmp.path().join("penyitaan.pdf");
+    let run = report(&seq.to_string(), &out);
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let text = pdftotext(&pdftotext_bin, &out);
+    for want in [
+        "BERITA ACARA PENYITAAN".to_owned(),
+        format!("No. urut log: {seq}"),
+        "telah dilakukan penyitaan atas barang bukti".to_owned(),
+        "II. Tanda tangan".to_owned(),
+        "Pihak yang disita: MENOLAK".to_owned(),
+        "III. Verifikasi".to_owned(),
+        "tidak menggantikan".to_owned(),
+    ] {
+        assert!(
+            text.contains(&want),
+            "{want:?} is not in the act's PDF:\n{text}"
+        );
+    }
+    for name in signers {
+        assert!(
+            text.contains(&name),
+            "the signer {name} is not in the act's PDF"
+        );
+    }
+    assert!(!text.contains("II. Riwayat tindakan"), "only the one act");
+    for (act, out) in [("99999", "x.pdf"), (&*seq.to_string(), "x.html")] {
+        let run = report(act, &tmp.path().join(out));
+        assert_eq!(run.status.code(), Some(2), "--act {act} --out {out}");
+        assert!(stderr_of(&run).contains("--act"), "{}", stderr_of(&run));
     }
 }

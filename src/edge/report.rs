@@ -36,6 +36,8 @@ pub struct ReportInput<'a> {
     pub signatures: &'a [crate::app::bundle::ActSignatures],
     /// The PDF's language.
     pub lang: Lang,
+    /// One act's berita acara (`--act SEQ`) instead of the whole history.
+    pub act: Option<u64>,
     pub vkey: &'a str,
     pub as_of: &'a str,
     /// The persons the bundle discloses (`bundle export --disclose`), for a reader allowed to see

@@ -344,7 +344,10 @@ impl Layout {
 pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
     let mut l = Layout::new()?;
     let zone = facility_zone(r);
-    letterhead(&mut l, r);
+    if let Some(seq) = r.act {
+        return act_pdf(r, seq);
+    }
+    letterhead(&mut l, place(r));
     l.paragraph(
         tr(
             r,
@@ -390,8 +393,8 @@ fn place<'a>(r: &'a ReportInput<'_>) -> Option<&'a serde_json::Value> {
 }
 
 /// The *kop surat*: the facility's letterhead lines, bold and centred, its address, a rule.
-fn letterhead(l: &mut Layout, r: &ReportInput<'_>) {
-    let Some(place) = place(r) else { return };
+fn letterhead(l: &mut Layout, place: Option<&serde_json::Value>) {
+    let Some(place) = place else { return };
     let Some(lines) = place.get("letterhead").and_then(|v| v.as_array()) else {
         return;
     };
@@ -754,7 +757,12 @@ fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
 fn verification_section(l: &mut Layout, r: &ReportInput<'_>) {
     // The heading stays with the code: both move to the next page when the code does not fit.
     l.ensure(QR_SIDE_PT + 6.0 * HEADING_SIZE_PT);
-    l.heading(tr(r, "IV. Verifikasi", "IV. Verification"));
+    let heading = if r.act.is_some() {
+        tr(r, "III. Verifikasi", "III. Verification")
+    } else {
+        tr(r, "IV. Verifikasi", "IV. Verification")
+    };
+    l.heading(heading);
     let top = l.y;
     qr(l, &verification_text(r), top);
     let line = |id: &str, en: &str, value: &str| format!("{}: {}", tr(r, id, en), clean(value));
@@ -873,7 +881,12 @@ fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, r: &ReportInput
 /// which log position — and one per refusal or absence it records, each with room for a wet
 /// signature.
 fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading(tr(r, "V. Tanda tangan", "V. Signatures"));
+    let heading = if r.act.is_some() {
+        tr(r, "II. Tanda tangan", "II. Signatures")
+    } else {
+        tr(r, "V. Tanda tangan", "V. Signatures")
+    };
+    l.heading(heading);
     let intro = tr(
         r,
         "Setiap tindakan ditandatangani secara elektronik oleh petugas yang tercantum, dengan \
@@ -903,7 +916,11 @@ fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
 fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
     let room = "\n".repeat(WET_SIGNATURE_LINES - 1);
     let mut rows: Vec<Vec<String>> = Vec::new();
-    for act in r.signatures {
+    for act in r
+        .signatures
+        .iter()
+        .filter(|a| r.act.is_none_or(|seq| a.seq == seq))
+    {
         let name = clean(&act_name(&act.kind, &act.indonesian, r.lang));
         for s in &act.signers {
             let how = match r.lang {
@@ -940,6 +957,110 @@ fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
         }
     }
     rows
+}
+
+/// The berita acara of one act of the item (`custody report --act SEQ`): the letterhead of the
+/// facility where it was done, "Pada hari ini …" at the act's own time in that facility's zone,
+/// what the act did and left, its signatures and refusals, the same verification block as the
+/// whole report (the act is proven by the same bundle) and the closing statement.
+fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
+    let e = r
+        .history
+        .iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| format!("no act {seq} in the history of {}", r.item.id.as_str()))?;
+    let zone = crate::edge::render::Zones::of_facilities(r.facilities).at(&e.facility);
+    let place = r.facilities.get(&e.facility);
+    let name = act_name(&e.kind, &e.indonesian, r.lang);
+    let mut l = Layout::new()?;
+    letterhead(&mut l, place);
+    let title = format!(
+        "{} {}",
+        tr(r, "BERITA ACARA", "RECORD OF"),
+        name.to_uppercase()
+    );
+    l.paragraph(&clean(&title), TITLE_SIZE_PT, Weight::Bold, true);
+    let number = format!(
+        "{}: {} · {}: {seq}",
+        tr(r, "Nomor barang bukti", "Evidence number"),
+        r.item.id.as_str(),
+        tr(r, "No. urut log", "Log no.")
+    );
+    l.paragraph(&number, BODY_SIZE_PT, Weight::Regular, true);
+    l.gap(6.0);
+    let when = long_date(&e.occurred_at, zone, r.lang);
+    let at = place
+        .and_then(|p| p.get("name"))
+        .and_then(|v| v.as_str())
+        .unwrap_or(&e.facility);
+    let opening = match r.lang {
+        Lang::English => format!(
+            "On {when}, at {at}, the {name} of the evidence below was done by the officers \
+             signed below, as recorded and electronically signed in the ledger {}.",
+            r.origin
+        ),
+        Lang::Indonesian => format!(
+            "Pada hari {when}, bertempat di {at}, telah dilakukan {name} atas barang bukti \
+             tersebut di bawah ini oleh petugas yang bertanda tangan di bawah ini, sebagaimana \
+             tercatat dan ditandatangani secara elektronik dalam buku besar {}.",
+            r.origin
+        ),
+    };
+    l.paragraph(&clean(&opening), BODY_SIZE_PT, Weight::Regular, false);
+    act_facts(&mut l, r, e);
+    signatures_section(&mut l, r);
+    verification_section(&mut l, r);
+    closing(&mut l, r);
+    draw(&l, r)
+}
+
+/// What the act did and what it left: its summary, then the item's seals, masses, count, holder,
+/// place and status after it.
+fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
+    l.heading(tr(
+        r,
+        "I. Tindakan dan barang bukti",
+        "I. The act and the evidence",
+    ));
+    let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
+    let rows = [
+        (tr(r, "Uraian", "Description"), clean(&e.summary)),
+        (
+            tr(r, "Penandatangan dan peran", "Signers and roles"),
+            signers_text(e, r.names, r.lang),
+        ),
+        (
+            tr(r, "Segel sesudahnya", "Seals after"),
+            clean(&e.seals.join(", ")),
+        ),
+        (
+            tr(r, "Berat kotor / bersih", "Gross / net mass"),
+            format!(
+                "{} / {}",
+                grams(e.gross_mass_mg, r.lang),
+                grams(e.net_mass_mg, r.lang)
+            ),
+        ),
+        (
+            tr(r, "Jumlah", "Count"),
+            e.count.map_or("—".to_owned(), |c| c.to_string()),
+        ),
+        (
+            tr(r, "Pemegang sesudahnya", "Holder after"),
+            r.names.label_or(e.holder.as_deref(), "—"),
+        ),
+        (tr(r, "Tempat", "Place"), or_dash(e.location.as_deref())),
+        (
+            "Status",
+            crate::domain::custody::Status::parse(&e.status)
+                .map_or_else(|| clean(&e.status), |s| status_name(s, r.lang)),
+        ),
+    ];
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(k, v)| vec![k.to_owned(), v])
+        .collect();
+    l.table(&[0.3, 0.7], None, &rows);
 }
 
 /// The closing sentence and the signature places.

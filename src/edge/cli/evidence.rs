@@ -214,6 +214,9 @@ pub(super) struct ReportArgs {
     /// The PDF's language: id (Indonesian, the default) or en (an English rendering); the HTML report carries both
     #[arg(long, value_name = "LANG", default_value = "id")]
     lang: ReportLang,
+    /// The berita acara of one act of the item (its log position, as `custody history` shows it) instead of the whole history; PDF only
+    #[arg(long, value_name = "SEQ")]
+    act: Option<u64>,
 }
 
 /// `--lang` of `custody report`.
@@ -221,6 +224,15 @@ pub(super) struct ReportArgs {
 pub(super) enum ReportLang {
     Id,
     En,
+}
+
+impl From<ReportLang> for crate::edge::report::Lang {
+    fn from(lang: ReportLang) -> Self {
+        match lang {
+            ReportLang::Id => Self::Indonesian,
+            ReportLang::En => Self::English,
+        }
+    }
 }
 /// What `custody report` writes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -263,6 +275,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         officer,
         checkpoint,
         lang,
+        act,
     } = a;
     let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
@@ -301,16 +314,15 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         bundle_sha256: &verified.sha256,
         printed_digest: &verified.printed_digest,
         signatures: &verified.signatures,
-        lang: match lang {
-            ReportLang::Id => crate::edge::report::Lang::Indonesian,
-            ReportLang::En => crate::edge::report::Lang::English,
-        },
+        lang: lang.into(),
+        act,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
         disclosed: &bundle.disclosed,
         names: &names,
         facilities: &facilities,
     };
+    check_act(act, &history.events, &id, report_format(format, &out))?;
     write_report(&input, report_format(format, &out), &out)?;
     let beside = write_bundle_beside(&out, &bundle_bytes)?;
     out!(
@@ -323,6 +335,30 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         verified.sha256,
         verified.printed_digest
     );
+    Ok(())
+}
+
+/// Refuses an `--act` that is not an act of the item's history as of the report's checkpoint, or
+/// that asks for HTML.
+fn check_act(
+    act: Option<u64>,
+    history: &[crate::domain::projection::TimelineEntry],
+    id: &crate::base::ids::ItemId,
+    format: ReportFormat,
+) -> Result<(), Failure> {
+    let Some(seq) = act else { return Ok(()) };
+    if format != ReportFormat::Pdf {
+        return Err(Failure::usage(
+            "--act: berita acara satu tindakan hanya dalam PDF / one act's berita acara is a PDF: give --out FILE.pdf",
+        ));
+    }
+    if !history.iter().any(|e| e.seq == seq) {
+        let seqs: Vec<String> = history.iter().map(|e| e.seq.to_string()).collect();
+        return Err(Failure::usage(format!(
+            "--act {seq}: bukan tindakan atas barang {id} / not an act on item {id} (its acts: {})",
+            seqs.join(", ")
+        )));
+    }
     Ok(())
 }
 
