@@ -148,9 +148,9 @@ impl Phone {
             downloads,
         }
     }
-    /// The text of the file this phone's browser saved whose name starts with `prefix` (waiting
-    /// for the download to finish).
-    fn downloaded(&self, prefix: &str) -> String {
+    /// The text of the file this phone's browser saved whose name starts with `prefix` and ends
+    /// with `suffix` (waiting for the download to finish).
+    fn downloaded(&self, prefix: &str, suffix: &str) -> String {
         let mut text = String::new();
         poll_until(STEP_TIMEOUT, &format!("a download {prefix}*"), || {
             let found = std::fs::read_dir(&self.downloads)
@@ -161,7 +161,7 @@ impl Phone {
                 .find(|p| {
                     p.file_name()
                         .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".csv"))
+                        .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
                 });
             if let Some(path) = found {
                 text = std::fs::read_to_string(path).unwrap_or_default();
@@ -662,7 +662,17 @@ fn investigator_searches(police: &Phone) {
     police.tap("#search-shortcuts a");
     police.wait_text("#incident-items", ITEMS[1]);
     police.wait_text("#incident-events", "penggeledahan");
+    police.wait("#incident-findings");
     police.shot("15c-incident");
+    // The prosecutor's file: an item's evidence bundle, saved from the incident's page.
+    police.tap(&format!(
+        "#incident-bundles button[data-item=\"{}\"]",
+        ITEMS[0]
+    ));
+    let bundle: Value = serde_json::from_str(&police.downloaded(ITEMS[0], ".bundle.json"))
+        .expect("the bundle is JSON");
+    assert_eq!(bundle["format"], "custody-bundle/v1");
+    assert_eq!(bundle["item"], ITEMS[0]);
     police.go(&format!("/#/search?q={}", ITEMS[0]));
     police.wait_text("#search-results", ITEMS[0]);
     let results = police.wait("#search-results").text().expect("text");
@@ -680,7 +690,7 @@ fn investigator_searches(police: &Phone) {
 /// The holdings saved from the page as a spreadsheet: a header, then one row per item held.
 fn holdings_as_csv(police: &Phone) {
     police.tap_button("Unduh CSV (untuk lembar kerja)");
-    let csv = police.downloaded("barang-dikuasai-");
+    let csv = police.downloaded("barang-dikuasai-", ".csv");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "a header and two items: {csv}");
     assert!(lines[0].split(',').any(|c| c == "id"), "{csv}");

@@ -526,10 +526,36 @@ function eventList(events, id) {
     ...(ev.items || []).map((i) => link(`#/item/${encodeURIComponent(i)}`, i, "code small")))));
 }
 
+/** Saves the evidence bundle of `item` (the file a prosecutor verifies offline) as a download. */
+function bundleButton(item) {
+  const b = button(`${t("case.bundle")} ${item}`, async () => {
+    const blob = await (await api.getBlob(`/v1/items/${encodeURIComponent(item)}/bundle`)).blob();
+    const url = URL.createObjectURL(blob);
+    const a = el("a", { href: url, download: `${item}.bundle.json` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }, "secondary bundle");
+  b.dataset.item = item;
+  return b;
+}
+
+/** An incident as a case: its items, the audit's findings over all of them, each item's bundle to
+ * download, what verifying a bundle proves and what it cannot, and every act. */
 async function incidentScreen(id) {
   const view = await api.get(`/v1/incidents/${id}`);
+  // A reader who may not see every item of the incident gets no case audit (403): shown as such.
+  const audit = await api.get(`/v1/incidents/${id}/audit`).catch(() => null);
+  const items = view.items || [];
   show(el("h1", { text: `${t("incident.title")} ${decodeURIComponent(id)}` }),
-    el("h2", { text: t("incident.items") }), itemList(view.items || [], "incident-items"),
+    el("h2", { text: t("incident.items") }), itemList(items, "incident-items"),
+    el("h2", { text: t("case.findings") }),
+    audit ? el("div", { id: "incident-findings" }, findingsList(audit)) : el("p", { id: "incident-findings", class: "muted", text: t("case.noaudit") }),
+    el("h2", { text: t("case.bundles") }),
+    el("div", { id: "incident-bundles" }, items.map((i) => bundleButton(i.id))),
+    el("p", { text: t("case.verified") }),
+    el("p", { class: "muted", text: t("case.notverified") }),
     el("h2", { text: t("incident.events") }), eventList(view.events || [], "incident-events"));
 }
 
