@@ -181,6 +181,25 @@ fn a_photo_is_stored_once_and_read_only_by_those_who_may_read_its_item() {
     let read = signed(&server, &dir, gate, "GET", &path, None);
     assert_eq!(read.status, 200, "{}", String::from_utf8_lossy(&read.body));
     assert_eq!(read.body, photo);
+    // The item lists it among its attachments, at the find's seq.
+    let listed = signed(
+        &server,
+        &dir,
+        gate,
+        "GET",
+        &format!("/v1/items/{PHOTO_ITEM}/attachments"),
+        None,
+    );
+    assert_eq!(
+        listed.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&listed.body)
+    );
+    let listed: Value = serde_json::from_slice(&listed.body).expect("JSON");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(listed[0]["digest"], digest.as_str());
+    assert!(listed[0]["seq"].as_u64().is_some(), "{listed}");
     assert_eq!(read.content_type, "image/jpeg");
     assert!(read.nosniff);
     assert_eq!(read.csp, "sandbox");

@@ -823,6 +823,24 @@ fn scan_a_photo_of_the_label(station: &Station, police: &Phone) {
     police.wait_text("#main h1", ITEMS[0]);
 }
 
+/// The first item's page shows the photo its find named (read with the investigator's signed
+/// read, drawn from memory) and the history of its masses.
+fn photo_and_masses_on_the_item_page(police: &Phone) {
+    police.wait("#photos img.photo");
+    poll_until(STEP_TIMEOUT, "the find's photo is drawn", || {
+        police
+            .b
+            .execute(
+                "const i = document.querySelector('#photos img.photo'); return i && i.complete && i.naturalWidth;",
+                &[],
+            )
+            .ok()
+            .and_then(|v| v.as_u64())
+            .is_some_and(|w| w > 0)
+    });
+    police.wait_text("#mass-history", "10,790 g");
+}
+
 /// The investigator opens both items (the phone remembers them), then the server goes down: the
 /// receipt of both is signed and waits in the outbox; the officer's phone still opens the
 /// workbench (the service worker has it); when the server is back, the outbox sends the receipt.
@@ -832,6 +850,7 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.go(&format!("/#/item/{}", ITEMS[1]));
     police.wait_text("#main", "dalam perjalanan");
     scan_a_photo_of_the_label(station, police);
+    photo_and_masses_on_the_item_page(police);
     police.wait_text("#findings", "Peraturan Pemerintah Nomor 40 Tahun 2013");
     police.wait("#custody-graph svg rect");
     police.shot("11-item");

@@ -1221,6 +1221,17 @@ fn seal_label(
 }
 
 /// `GET /v1/items/{id}/label.svg`: the item's label, to a reader who may read the item.
+/// `GET /v1/items/{id}/attachments`: what the item's history names by digest, for a reader of
+/// the item (who may then read each blob).
+async fn get_item_attachments(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let list = item_read(&app, reader, &id, |l, item| Ok(l.attachments_of(&item.id)?)).await?;
+    Ok(json_response(StatusCode::OK, &list))
+}
+
 async fn get_item_label(
     State(app): State<Shared>,
     Signed(reader): Signed,
@@ -1681,6 +1692,8 @@ pub mod routes {
     pub const ITEM_HISTORY: &str = "/v1/items/{id}/history";
     pub const ITEM_AUDIT: &str = "/v1/items/{id}/audit";
     pub const ITEM_BUNDLE: &str = "/v1/items/{id}/bundle";
+    /// The photos, media and lab reports an item's history names (`[{seq, digest}]`).
+    pub const ITEM_ATTACHMENTS: &str = "/v1/items/{id}/attachments";
     pub const INCIDENT: &str = "/v1/incidents/{id}";
     pub const INCIDENT_AUDIT: &str = "/v1/incidents/{id}/audit";
     pub const PERSON: &str = "/v1/persons/{id}";
@@ -1833,6 +1846,7 @@ route_table! {
     get routes::ITEM_HISTORY => get_history,
     get routes::ITEM_AUDIT => get_audit,
     get routes::ITEM_BUNDLE => get_bundle,
+    get routes::ITEM_ATTACHMENTS => get_item_attachments,
     get routes::ITEM_LABEL => get_item_label,
     get routes::SEAL_LABEL => get_seal_label,
     put routes::BLOB => put_blob,

@@ -346,6 +346,8 @@ async function itemScreen(label) {
     dl,
     button(t("item.labels"), () => openSigned(`/v1/items/${encodeURIComponent(item.id)}/label.svg`), "secondary"),
     el("h2", { text: t("item.next") }), el("nav", { class: "tiles" }, acts),
+    el("h2", { text: t("item.masses") }), massHistory(item, history.events || []),
+    el("h2", { text: t("item.photos") }), attachmentsOf(item),
     el("h2", { text: t("item.graph") }), custodyGraph(history.events || [], audit.findings || []),
     el("h2", { text: t("item.findings") }), findingsList(audit),
     el("h2", { text: t("item.history") }), el("ol", { class: "timeline" }, events),
@@ -460,6 +462,41 @@ async function holderScreen(kind, who) {
   show(el("h1", { text: `${t("holdings.of")} ${kind === "unit" ? name : (items[0] && items[0].holder_name) || name}` }),
     csvButton(path, `barang-dikuasai-${name.replace(/[^A-Za-z0-9-]+/g, "-")}.csv`),
     items.length ? itemList(items, "holder-items") : el("p", { id: "holder-none", text: t("holdings.nothing") }));
+}
+
+/** Every act that set a mass, with the masses after it; the weighing the item's mass now rests
+ * on carries the balance's readability (±) it was recorded with. */
+function massHistory(item, events) {
+  const ref = item.mass_reference || {};
+  let last = "";
+  const rows = [];
+  for (const ev of events) {
+    const masses = `${grams(ev.gross_mass_mg)} / ${grams(ev.net_mass_mg)}`;
+    if ((ev.gross_mass_mg == null && ev.net_mass_mg == null) || masses === last) continue;
+    last = masses;
+    const plusMinus = ref.seq === ev.seq && ref.readability_mg != null ? ` (± ${grams(ref.readability_mg)})` : "";
+    rows.push(el("tr", {}, el("td", { text: `#${ev.seq}` }), el("td", { text: typeName(ev.type) }), el("td", { text: `${masses}${plusMinus}` })));
+  }
+  if (!rows.length) return el("p", { id: "mass-history", class: "muted", text: "—" });
+  return el("table", { id: "mass-history", class: "masses" },
+    el("tr", {}, el("th", { text: "#" }), el("th", { text: t("item.act") }), el("th", { text: t("item.grossnet") })), rows);
+}
+
+/** The photos (and other attachments) the item's history names, fetched with a signed read and
+ * shown from memory; one that is not a picture is a button that opens it. */
+function attachmentsOf(item) {
+  const box = el("div", { id: "photos", class: "photos" });
+  api.get(`/v1/items/${encodeURIComponent(item.id)}/attachments`).then(async (list) => {
+    if (!list.length) return box.append(el("p", { class: "muted", text: t("item.nophotos") }));
+    for (const a of list) {
+      const blob = await (await api.getBlob(`/v1/blobs/${a.digest}`)).blob();
+      const url = URL.createObjectURL(blob);
+      box.append(blob.type.startsWith("image/")
+        ? el("img", { src: url, alt: `#${a.seq} ${a.digest.slice(0, 12)}`, class: "photo" })
+        : link(url, `#${a.seq} ${a.digest.slice(0, 12)}…`, "secondary"));
+    }
+  }).catch(() => box.append(el("p", { class: "muted", text: t("item.nophotos") })));
+  return box;
 }
 
 /** A list of items, each a link to its page with its status, holder and the day it was found. */
