@@ -15,6 +15,19 @@ const ITEM: &str = "BB-LPN-2025-0418";
 const AS_OF: &str = "2025-08-22T01:00:00Z";
 const INSTALL: &str = "apt-get install poppler-utils";
 
+/// `custody report` of the demo item as of `AS_OF` into `out`, with `args` added: its output.
+fn run_report(dir: &Path, args: &[&str], out: &Path) -> std::process::Output {
+    custody()
+        .args(["report", "--ledger"])
+        .arg(dir)
+        .args(["--item", ITEM, "--as-of", AS_OF])
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("runs")
+}
+
 /// Writes the PDF report of the demo item to `out`, with `env` set for the run.
 fn write_pdf(dir: &Path, out: &Path, env: &[(&str, &str)]) -> Vec<u8> {
     let mut cmd = custody();
@@ -235,13 +248,7 @@ fn page_one_renders() {
 fn format_pdf_overrides_the_extension() {
     let (tmp, dir) = demo_ledger();
     let out = tmp.path().join("report.bin");
-    let run = custody()
-        .args(["report", "--ledger"])
-        .arg(&dir)
-        .args(["--item", ITEM, "--as-of", AS_OF, "--format", "pdf", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let run = run_report(&dir, &["--format", "pdf"], &out);
     assert!(run.status.success(), "{}", stderr_of(&run));
     assert!(std::fs::read(&out).expect("written").starts_with(b"%PDF-"));
 }
@@ -297,13 +304,7 @@ fn the_english_rendering_is_the_same_document_in_english() {
     };
     let (tmp, dir) = registered_demo();
     let out = tmp.path().join("custody-record.pdf");
-    let run = custody()
-        .args(["report", "--ledger"])
-        .arg(&dir)
-        .args(["--item", ITEM, "--as-of", AS_OF, "--lang", "en", "--out"])
-        .arg(&out)
-        .output()
-        .expect("runs");
+    let run = run_report(&dir, &["--lang", "en"], &out);
     assert!(run.status.success(), "{}", stderr_of(&run));
     let text = pdftotext(&pdftotext_bin, &out);
     for want in [
@@ -358,15 +359,7 @@ fn one_act_has_its_own_berita_acara() {
     };
     let (tmp, dir) = registered_demo();
     let (seq, signers) = act_of(&dir, "seizure_recorded");
-    let report = |act: &str, out: &Path| {
-        custody()
-            .args(["report", "--ledger"])
-            .arg(&dir)
-            .args(["--item", ITEM, "--as-of", AS_OF, "--act", act, "--out"])
-            .arg(out)
-            .output()
-            .expect("runs")
-    };
+    let report = |act: &str, out: &Path| run_report(&dir, &["--act", act], out);
     let out = tmp.path().join("penyitaan.pdf");
     let run = report(&seq.to_string(), &out);
     assert!(run.status.success(), "{}", stderr_of(&run));

@@ -21,6 +21,38 @@ pub enum Lang {
     English,
 }
 
+/// A signer role in the report's language, in the workbench's words (one catalogue,
+/// docs/GLOSSARY.md); an unknown one as written.
+pub fn role_name(role: &str, lang: Lang) -> String {
+    crate::edge::web::word(lang == Lang::English, &format!("enum.{role}"))
+        .unwrap_or_else(|| role.to_owned())
+}
+
+/// How a person an act concerns answered its record (a seizure's possessor, a sample's suspect),
+/// in the report's language.
+pub fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, lang: Lang) -> String {
+    let en = lang == Lang::English;
+    let pick = |id: &'static str, english: &'static str| if en { english } else { id };
+    let party = match a.party.as_str() {
+        "possessor" => pick("Pihak yang disita", "The possessor"),
+        "suspect" => pick("Tersangka", "The suspect"),
+        other => other,
+    };
+    let status = match a.status.as_str() {
+        "signed" => pick("menandatangani", "signed"),
+        "refused" => pick("MENOLAK MENANDATANGANI", "REFUSED TO SIGN"),
+        "absent" => pick("tidak hadir", "absent"),
+        other => other,
+    };
+    let text = match &a.note {
+        Some(note) => format!("{party}: {status}. {}: {note}", pick("Catatan", "Note")),
+        None => format!("{party}: {status}"),
+    };
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
 pub struct ReportInput<'a> {
     pub item: &'a ItemState,
     pub lot: &'a [ItemState],
@@ -155,30 +187,23 @@ fn signatures_section(h: &mut String, r: &ReportInput<'_>) {
         for s in &act.signers {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}, {}</td><td>elektronik, kunci <code>{}</code>, no. urut log {} <span class=\"en\">electronic, key {}, log position {}</span></td></tr>",
-                act.seq,
-                esc(&act.indonesian),
-                esc(&r.names.label(&s.officer)),
-                esc(&s.role),
-                esc(&s.key_id),
-                act.seq,
-                esc(&s.key_id),
-                act.seq
+                "<tr><td>{seq}</td><td>{act}</td><td>{who}, {role} <span class=\"en\">({role_en})</span></td><td>elektronik, kunci <code>{key}</code>, no. urut log {seq} <span class=\"en\">electronic, key {key}, log position {seq}</span></td></tr>",
+                seq = act.seq,
+                act = esc(&act.indonesian),
+                who = esc(&r.names.label(&s.officer)),
+                role = esc(&role_name(&s.role, Lang::Indonesian)),
+                role_en = esc(&role_name(&s.role, Lang::English)),
+                key = esc(&s.key_id),
             );
         }
         for a in &act.acknowledgements {
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{} <span class=\"en\">({})</span></td><td>{}{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{} <span class=\"en\">{}</span></td><td>—</td></tr>",
                 act.seq,
                 esc(&act.indonesian),
-                esc(&a.party),
-                esc(&a.status),
-                esc(&a.status),
-                a.note
-                    .as_deref()
-                    .map(|n| format!(": {}", esc(n)))
-                    .unwrap_or_default()
+                esc(&acknowledgement_text(a, Lang::Indonesian)),
+                esc(&acknowledgement_text(a, Lang::English)),
             );
         }
     }

@@ -13,7 +13,7 @@
 //! `simple-text`. Text widths for line breaking come from `ttf-parser`, which krilla's shaper
 //! already brings into the tree.
 
-use super::report::{Lang, ReportInput, verification_text};
+use super::report::{Lang, ReportInput, acknowledgement_text, role_name, verification_text};
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
 use crate::domain::projection::TimelineEntry;
@@ -607,13 +607,6 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
     l.table(&[0.3, 0.7], None, &rows);
 }
 
-/// A signer role in Indonesian, in the workbench's words (one catalogue, docs/GLOSSARY.md); an
-/// unknown one as written.
-fn role_name(role: &str, lang: Lang) -> String {
-    crate::edge::web::word(lang == Lang::English, &format!("enum.{role}"))
-        .unwrap_or_else(|| role.to_owned())
-}
-
 /// An act's name in the report's language.
 fn act_name(kind: &str, indonesian: &str, lang: Lang) -> String {
     let english = crate::format::statement::StatementType::ALL
@@ -857,26 +850,6 @@ fn qr(l: &mut Layout, text: &str, top: f32) {
 /// Lines left blank in a signature row, for a wet signature where a facility still requires one.
 const WET_SIGNATURE_LINES: usize = 3;
 
-/// How a person an act concerns answered its record, in Indonesian.
-fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, r: &ReportInput<'_>) -> String {
-    let party = match a.party.as_str() {
-        "possessor" => tr(r, "Pihak yang disita", "The possessor"),
-        "suspect" => tr(r, "Tersangka", "The suspect"),
-        other => other,
-    };
-    let status = match a.status.as_str() {
-        "signed" => tr(r, "menandatangani", "signed"),
-        "refused" => tr(r, "MENOLAK MENANDATANGANI", "REFUSED TO SIGN"),
-        "absent" => tr(r, "tidak hadir", "absent"),
-        other => other,
-    };
-    let note = tr(r, "Catatan", "Note");
-    match &a.note {
-        Some(text) => clean(&format!("{party}: {status}. {note}: {text}")),
-        None => clean(&format!("{party}: {status}")),
-    }
-}
-
 /// One row per signature of every act of the bundle — who, in which role, with which key and at
 /// which log position — and one per refusal or absence it records, each with room for a wet
 /// signature.
@@ -945,7 +918,7 @@ fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
             rows.push(vec![
                 act.seq.to_string(),
                 name.clone(),
-                acknowledgement_text(a, r),
+                acknowledgement_text(a, r.lang),
                 tr(
                     r,
                     "tidak ada tanda tangan elektronik",

@@ -288,11 +288,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         Some(officer) => disclosing_bundle(&source, &src, &id, &officer, checkpoint)?,
         None => reads.bundle(&id, checkpoint)?,
     };
-    let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bundle_bytes)
-        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
-    let vkey = read_vkey(&bundle.vkey)?;
-    let verified = crate::app::bundle::verify(&bundle_bytes, &vkey, as_of)
-        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    let (bundle, verified) = verified_bundle(&bundle_bytes, as_of)?;
     let mut history = reads.history(&id)?;
     history.events.retain(|e| e.seq < verified.checkpoint_size);
     let item = verified
@@ -336,6 +332,20 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         verified.printed_digest
     );
     Ok(())
+}
+
+/// A bundle the report was just given, parsed and verified with its own key (the source's): what
+/// the report may state is what this verification establishes.
+fn verified_bundle(
+    bytes: &[u8],
+    as_of: crate::base::time::Timestamp,
+) -> Result<(crate::app::bundle::Bundle, crate::app::bundle::BundleReport), Failure> {
+    let bundle: crate::app::bundle::Bundle = serde_json::from_slice(bytes)
+        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
+    let vkey = read_vkey(&bundle.vkey)?;
+    let verified = crate::app::bundle::verify(bytes, &vkey, as_of)
+        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    Ok((bundle, verified))
 }
 
 /// Refuses an `--act` that is not an act of the item's history as of the report's checkpoint, or

@@ -427,17 +427,20 @@ function findingsList(audit) {
 
 // ---- holdings: what this officer holds now ----
 
+/** Saves `blob` as a file named `name` (the browser's download). */
+function saveAs(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** A button that saves the list at `path` as a CSV file named `name`, for a spreadsheet. */
 function csvButton(path, name) {
   const button = el("button", { type: "button", class: "secondary", id: "csv", text: t("csv.download") });
-  button.onclick = async () => {
-    const url = URL.createObjectURL(await api.getCsv(path));
-    const a = el("a", { href: url, download: name });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  };
+  button.onclick = async () => saveAs(await api.getCsv(path), name);
   return button;
 }
 
@@ -565,15 +568,8 @@ function eventList(events, id) {
 
 /** Saves the evidence bundle of `item` (the file a prosecutor verifies offline) as a download. */
 function bundleButton(item) {
-  const b = button(`${t("case.bundle")} ${item}`, async () => {
-    const blob = await (await api.getBlob(`/v1/items/${encodeURIComponent(item)}/bundle`)).blob();
-    const url = URL.createObjectURL(blob);
-    const a = el("a", { href: url, download: `${item}.bundle.json` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
-  }, "secondary bundle");
+  const b = button(`${t("case.bundle")} ${item}`, async () =>
+    saveAs(await (await api.getBlob(`/v1/items/${encodeURIComponent(item)}/bundle`)).blob(), `${item}.bundle.json`), "secondary bundle");
   b.dataset.item = item;
   return b;
 }
