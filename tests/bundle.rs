@@ -61,7 +61,8 @@ fn refused(c: &Case, bytes: &[u8], words: &[&str]) {
 fn the_demo_bundle_verifies_offline_and_shows_the_late_destruction() {
     let c = case();
     let r = bundle::verify(&c.bytes, &c.vkey, as_of()).expect("verifies");
-    assert_eq!(r.item, ITEM);
+    assert_eq!(r.item.as_deref(), Some(ITEM));
+    assert_eq!(r.incident, None);
     assert_eq!(r.items.len(), 2, "the item and its sample");
     assert!(
         r.findings

@@ -97,19 +97,10 @@ fn verify_printed(dir: &Path, bundle: &Path, digest: &str) -> (Option<i32>, Valu
 
 /// The printed digest as the PDF shows it (after "Sidik cetak berkas bukti (untuk diketik):").
 fn printed_digest_in(pdf: &Path) -> String {
-    let Some(tool) = required_tool(
-        "printed_digest_in",
-        &["pdftotext"],
-        "apt-get install poppler-utils",
-    ) else {
+    let Some(text) = pdf_text("printed_digest_in", pdf) else {
         return String::new();
     };
-    let run = std::process::Command::new(tool)
-        .arg(pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs");
-    let text = String::from_utf8_lossy(&run.stdout).replace('\n', " ");
+    let text = text.replace('\n', " ");
     let after = text
         .split("(untuk diketik):")
         .nth(1)

@@ -673,6 +673,20 @@ fn investigator_searches(police: &Phone) {
         .expect("the bundle is JSON");
     assert_eq!(bundle["format"], "custody-bundle/v1");
     assert_eq!(bundle["item"], ITEMS[0]);
+    // …and the whole case in one bundle: every item of the incident.
+    police.tap("#case-bundle");
+    let case: Value = serde_json::from_str(&police.downloaded("INS-LPN-2025-0200", ".bundle.json"))
+        .expect("the case bundle is JSON");
+    assert_eq!(case["incident"], "INS-LPN-2025-0200");
+    for item in ITEMS {
+        assert!(
+            case["items"]
+                .as_array()
+                .expect("items")
+                .contains(&Value::from(item)),
+            "{item} in the case bundle"
+        );
+    }
     police.go(&format!("/#/search?q={}", ITEMS[0]));
     police.wait_text("#search-results", ITEMS[0]);
     let results = police.wait("#search-results").text().expect("text");

@@ -72,7 +72,12 @@ pub struct Bundle {
     pub vkey: String,
     /// The signed checkpoint note every proof is against.
     pub checkpoint: String,
-    pub item: String,
+    /// The item the bundle was cut for (its lot: the item, its parent chain, its samples)…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    /// …or the incident (the case) whose every item it holds: exactly one of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
     pub items: Vec<String>,
     pub entries: Vec<BundleEntry>,
     /// For a court only (`custody bundle export --disclose`): the personal data of the persons
@@ -116,6 +121,52 @@ fn officers_named(s: &Statement) -> Vec<crate::base::ids::OfficerId> {
     out
 }
 
+/// What a bundle is cut for: one item's lot, or every item of one case (an incident) with the
+/// incident's own acts (a search, a notification).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cut {
+    Item(ItemId),
+    Incident(String),
+}
+
+impl Cut {
+    /// The cut as the bundle's fields carry it: (`item`, `incident`).
+    fn fields(&self) -> (Option<String>, Option<String>) {
+        match self {
+            Self::Item(i) => (Some(i.to_string()), None),
+            Self::Incident(id) => (None, Some(id.clone())),
+        }
+    }
+
+    /// The casefile scope whose events the bundle holds.
+    fn scope(&self) -> casefile::Scope {
+        match self {
+            Self::Item(i) => casefile::Scope::Item(i.clone()),
+            Self::Incident(id) => casefile::Scope::Incident(id.clone()),
+        }
+    }
+}
+
+impl Cut {
+    /// "barang X" or "kejadian X", for the Indonesian half of a message.
+    pub fn indonesian(&self) -> String {
+        match self {
+            Self::Item(i) => format!("barang {i}"),
+            Self::Incident(id) => format!("kejadian {id}"),
+        }
+    }
+}
+
+/// "item X" or "incident X", for the English half of a message.
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Item(i) => write!(f, "item {i}"),
+            Self::Incident(id) => write!(f, "incident {id}"),
+        }
+    }
+}
+
 /// The checkpoint a bundle is made against: the latest, or that of the first `size` leaves (from
 /// the checkpoint history, `Ledger::checkpoint_at`).
 fn checkpoint_for(
@@ -136,19 +187,23 @@ fn checkpoint_for(
     }
 }
 
-/// Builds the bundle of `item`'s lot against the ledger's latest checkpoint, or against the
-/// checkpoint of its first `size` leaves: then only what was recorded before it (the lot's
-/// events, the items they touch, the identity leaves) is in the bundle, and the same ledger and
-/// size give the same bytes whenever it is made.
-pub fn export(ledger: &Ledger, item: &ItemId, size: Option<u64>) -> Result<Bundle, BundleError> {
+/// Builds the bundle of an item's lot, or of a whole case, against the ledger's latest
+/// checkpoint, or against the checkpoint of its first `size` leaves: then only what was recorded
+/// before it (the events, the items they touch, the identity leaves) is in the bundle, and the
+/// same ledger and size give the same bytes whenever it is made.
+pub fn export(ledger: &Ledger, cut: &Cut, size: Option<u64>) -> Result<Bundle, BundleError> {
     let cp = checkpoint_for(ledger, size)?;
-    let mut gathered =
-        casefile::gather(ledger, &casefile::Scope::Item(item.clone()), &mut |_, _| {})?;
+    let mut gathered = casefile::gather(ledger, &cut.scope(), &mut |_, _| {})?;
     gathered.events.retain(|e| e.seq < cp.size);
     let touched = casefile::items_recorded_before(ledger, &gathered.items, cp.size)?;
-    if !touched.contains(item) {
+    let recorded = match cut {
+        Cut::Item(item) => touched.contains(item),
+        Cut::Incident(_) => !touched.is_empty(),
+    };
+    if !recorded {
         return Err(BundleError::Size(format!(
-            "barang {item} belum tercatat dalam {n} entri pertama / item {item} was not yet recorded in the first {n} entries",
+            "{} belum tercatat dalam {n} entri pertama / {cut} was not yet recorded in the first {n} entries",
+            cut.indonesian(),
             n = cp.size
         )));
     }
@@ -165,12 +220,14 @@ pub fn export(ledger: &Ledger, item: &ItemId, size: Option<u64>) -> Result<Bundl
         .collect();
     add_identity_leaves(ledger, cp.size, &mut seqs, &mut officers)?;
     let entries = proven_entries(ledger, seqs, cp.size)?;
+    let (item, incident) = cut.fields();
     Ok(Bundle {
         format: BUNDLE_FORMAT.to_owned(),
         origin: ledger.origin().to_string(),
         vkey: ledger.verifier_key().to_string(),
         checkpoint: cp.note.clone(),
-        item: item.to_string(),
+        item,
+        incident,
         items: gathered.items.iter().map(|i| i.to_string()).collect(),
         entries,
         disclosed: Vec::new(),
@@ -389,7 +446,9 @@ pub struct BundleReport {
     pub origin: String,
     pub checkpoint_size: u64,
     pub checkpoint_root: String,
-    pub item: String,
+    /// The item the bundle was cut for, or (a case bundle) the incident: exactly one is set.
+    pub item: Option<String>,
+    pub incident: Option<String>,
     pub items: Vec<ItemState>,
     pub entries: usize,
     pub signers: Vec<String>,
@@ -431,7 +490,7 @@ pub fn verify(
     let bundle = read_bundle(bytes, vkey)?;
     let cp = note::open_checkpoint(bundle.checkpoint.as_bytes(), vkey)
         .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
-    let item = ItemId::parse(&bundle.item).map_err(|e| BundleError::Format(e.to_string()))?;
+    let cut = cut_of(&bundle)?;
     let mut replay = Replay::new(&cp, vkey);
     for entry in &bundle.entries {
         replay.entry(entry, &cp)?;
@@ -450,13 +509,13 @@ pub fn verify(
         .filter_map(|i| ItemId::parse(i).ok())
         .filter_map(|i| items.get(&i).cloned())
         .collect();
-    check_fields(&bundle, &cp, &item, &items)?;
+    check_fields(&bundle, &cp, &cut, &items)?;
     let disclosed = check_disclosures(&bundle)?;
     let names = crate::app::names::Names::of_state(&state);
     let signers = signer_lines(&signed_as, &state, &names);
     let findings = audit::audit(&events, &state, as_of, audit::THRESHOLDS);
     let proves = proves(bundle.entries.len(), &cp, &lot, state.refounding());
-    let cannot_prove = cannot_prove(&cp);
+    let cannot_prove = cannot_prove(&cp, &cut);
     let sha: [u8; 32] = {
         use sha2::Digest as _;
         sha2::Sha256::digest(bytes).into()
@@ -465,7 +524,8 @@ pub fn verify(
         origin: cp.origin.to_string(),
         checkpoint_size: cp.size,
         checkpoint_root: B64.encode(cp.root),
-        item: item.to_string(),
+        item: bundle.item.clone(),
+        incident: bundle.incident.clone(),
         items: lot,
         entries: bundle.entries.len(),
         signers,
@@ -639,16 +699,64 @@ fn proven_leaf(entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(Leaf, Hash
 
 /// Checks the bundle's own fields against what the verified events show: its item has an event,
 /// its origin is the checkpoint's, its item list is the items the events touch.
+/// What the bundle says it was cut for: exactly one of `item` and `incident`.
+fn cut_of(bundle: &Bundle) -> Result<Cut, BundleError> {
+    match (&bundle.item, &bundle.incident) {
+        (Some(item), None) => ItemId::parse(item)
+            .map(Cut::Item)
+            .map_err(|e| BundleError::Format(format!("field item: {e}"))),
+        (None, Some(incident)) if !incident.is_empty() => Ok(Cut::Incident(incident.clone())),
+        _ => Err(BundleError::Format(
+            "exactly one of the fields item and incident must name what the bundle was cut for"
+                .into(),
+        )),
+    }
+}
+
+/// The incident an item belongs to: its own, or that of the first ancestor in the bundle that
+/// names one (a sample carries its parent's case).
+fn incident_of<'a>(items: &'a HashMap<ItemId, ItemState>, item: &'a ItemState) -> Option<&'a str> {
+    let mut at = item;
+    for _ in 0..items.len() {
+        if let Some(incident) = &at.incident {
+            return Some(incident);
+        }
+        at = items.get(at.parent.as_ref()?)?;
+    }
+    None
+}
+
 fn check_fields(
     bundle: &Bundle,
     cp: &note::Checkpoint,
-    item: &ItemId,
+    cut: &Cut,
     items: &HashMap<ItemId, ItemState>,
 ) -> Result<(), BundleError> {
-    if !items.contains_key(item) {
-        return Err(BundleError::Format(format!(
-            "the bundle holds no event of its item {item}"
-        )));
+    match cut {
+        Cut::Item(item) if !items.contains_key(item) => {
+            return Err(BundleError::Format(format!(
+                "the bundle holds no event of its item {item}"
+            )));
+        }
+        Cut::Item(_) => {}
+        Cut::Incident(incident) => {
+            if items.is_empty() {
+                return Err(BundleError::Format(format!(
+                    "the bundle holds no item of its incident {incident}"
+                )));
+            }
+            // A case bundle holds the case's items and nothing else: each is recorded under the
+            // incident (itself or, for a sample, through its parent).
+            if let Some(stray) = items
+                .values()
+                .find(|s| incident_of(items, s) != Some(incident.as_str()))
+            {
+                return Err(BundleError::Format(format!(
+                    "item {} is not an item of incident {incident}",
+                    stray.id
+                )));
+            }
+        }
     }
     // Every field must agree with what the verified events show; none is taken on trust.
     if bundle.origin != cp.origin.as_str() {
@@ -716,12 +824,16 @@ fn proves(
 }
 
 /// What no bundle can prove, whatever it holds.
-fn cannot_prove(cp: &note::Checkpoint) -> Vec<String> {
-    vec![
+fn cannot_prove(cp: &note::Checkpoint, cut: &Cut) -> Vec<String> {
+    let mut out = vec![
         format!("That nothing happened to these items after seq {}: the checkpoint was cut at size {}; ask the ledger for a newer checkpoint and a consistency proof.", cp.size.saturating_sub(1), cp.size),
         "That the bags held what the statements say: signatures bind officers to their words, not the words to the world.".to_owned(),
         "That the bundle includes every identity statement of the officers it names: it shows those the exporter included (a later revocation would appear in the full log).".to_owned(),
-    ]
+    ];
+    if let Cut::Incident(incident) = cut {
+        out.push(format!("That incident {incident} has no other item than these: each item here is proven to be recorded under it, but an item left out of the bundle cannot be seen from the bundle alone (the ledger's incident view and a full verification can)."));
+    }
+    out
 }
 
 impl crate::base::class::Classify for BundleError {

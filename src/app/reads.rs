@@ -3,7 +3,7 @@
 //! body alike. `Reads` is implemented here for an open ledger and in `client` for a remote server,
 //! so the CLI renders both the same way. Never writes, never renders, never decides who may read.
 
-use crate::app::bundle::Bundle;
+use crate::app::bundle::{Bundle, Cut};
 use crate::app::casefile::{self, AuditReport, CaseError, Scope};
 use crate::app::ledger::Ledger;
 use crate::app::names::Names;
@@ -168,9 +168,10 @@ pub trait Reads {
     fn officers(&self) -> Result<Vec<OfficerView>, ReadError>;
     /// The audit of a scope (an item's lot, an incident, or the whole log), judged at `as_of`.
     fn audit(&self, scope: &Scope, as_of: Timestamp) -> Result<AuditReport, ReadError>;
-    /// The evidence bundle of an item, as the exact bytes a prosecutor verifies: against the
-    /// latest checkpoint, or that of the first `size` leaves (the same bytes whenever made).
-    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError>;
+    /// The evidence bundle of an item or of a whole case, as the exact bytes a prosecutor
+    /// verifies: against the latest checkpoint, or that of the first `size` leaves (the same
+    /// bytes whenever made).
+    fn bundle(&self, cut: &Cut, size: Option<u64>) -> Result<Vec<u8>, ReadError>;
 
     /// The names of the officers this side lets the asker see (`officers`): how an answer shows
     /// its officers. Read once per command.
@@ -295,9 +296,16 @@ impl Reads for Ledger {
         Ok(casefile::audit(self, scope, as_of, &mut |_, _| {})?)
     }
 
-    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
-        self.item(id)?;
-        let bundle = crate::app::bundle::export(self, id, size).map_err(|e| match e {
+    fn bundle(&self, cut: &Cut, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
+        match cut {
+            Cut::Item(id) => {
+                self.item(id)?;
+            }
+            Cut::Incident(id) => {
+                self.incident(id)?;
+            }
+        }
+        let bundle = crate::app::bundle::export(self, cut, size).map_err(|e| match e {
             crate::app::bundle::BundleError::Size(message) => ReadError::BadRequest {
                 field: "checkpoint".into(),
                 message,

@@ -5,6 +5,7 @@
 //! business rules (the server decides), and never reports a statement as recorded without the
 //! server's receipt.
 
+use crate::app::bundle::Cut;
 use crate::app::casefile::{AuditReport, Scope};
 use crate::app::ledger::InclusionProofView;
 use crate::app::ledger::ReceiptView;
@@ -444,8 +445,12 @@ impl Reads for Remote {
         self.get_json(&format!("{path}?as_of={}", segment(&as_of.to_canonical())))
     }
 
-    fn bundle(&self, id: &ItemId, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
-        Ok(self.get_signed(&routes::item_bundle(id.as_str(), size))?)
+    fn bundle(&self, cut: &Cut, size: Option<u64>) -> Result<Vec<u8>, ReadError> {
+        let path = match cut {
+            Cut::Item(id) => routes::item_bundle(id.as_str(), size),
+            Cut::Incident(id) => routes::incident_bundle(id, size),
+        };
+        Ok(self.get_signed(&path)?)
     }
 }
 

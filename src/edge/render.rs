@@ -384,8 +384,12 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
     // What the checks established, never a legal judgement: whether the records are valid
     // evidence ("sah") is for the court to decide, not for a ledger.
     say!(
-        "Bundle checks passed (pemeriksaan berkas lolos): item {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
-        r.item,
+        "Bundle checks passed (pemeriksaan berkas lolos): {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
+        match (&r.item, &r.incident) {
+            (Some(item), _) => format!("item {item}"),
+            (None, Some(incident)) => format!("case (perkara) of incident {incident}"),
+            (None, None) => String::new(),
+        },
         r.entries,
         r.origin,
         r.checkpoint_size

@@ -53,10 +53,37 @@ pub fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, lang: Lang)
         .collect()
 }
 
+/// What a report describes: one item, or every item of one case.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// One item; `ReportInput::lot` holds it with its parent and samples.
+    Item(&'a ItemState),
+    /// Every item of one incident (`ReportInput::lot` holds them all) and the incident's acts.
+    Case(&'a str),
+}
+
+impl<'a> Subject<'a> {
+    /// The item's label or the incident's number: what the title, footer and QR name.
+    pub fn id(&self) -> &'a str {
+        match self {
+            Self::Item(i) => i.id.as_str(),
+            Self::Case(incident) => incident,
+        }
+    }
+}
+
+/// One row of the report's acts: an act and the item it is shown for (an act on several items,
+/// a sampling, has a row for each in a case report).
+#[derive(Debug, Clone)]
+pub struct ReportAct {
+    pub item: crate::base::ids::ItemId,
+    pub entry: TimelineEntry,
+}
+
 pub struct ReportInput<'a> {
-    pub item: &'a ItemState,
+    pub subject: Subject<'a>,
     pub lot: &'a [ItemState],
-    pub history: &'a [TimelineEntry],
+    pub history: &'a [ReportAct],
     pub findings: &'a [Finding],
     pub origin: &'a str,
     pub checkpoint_size: u64,
@@ -110,8 +137,17 @@ fn mg(m: Option<u64>) -> String {
 /// The text the QR code carries: enough to find and check the bundle and the checkpoint.
 pub fn verification_text(r: &ReportInput<'_>) -> String {
     format!(
-        "custody-report:v2\norigin={}\nsize={}\nroot={}\nbundle-sha256={}\nitem={}\nas-of={}",
-        r.origin, r.checkpoint_size, r.checkpoint_root, r.bundle_sha256, r.item.id, r.as_of
+        "custody-report:v2\norigin={}\nsize={}\nroot={}\nbundle-sha256={}\n{}={}\nas-of={}",
+        r.origin,
+        r.checkpoint_size,
+        r.checkpoint_root,
+        r.bundle_sha256,
+        match r.subject {
+            Subject::Item(_) => "item",
+            Subject::Case(_) => "incident",
+        },
+        r.subject.id(),
+        r.as_of
     )
 }
 
@@ -155,17 +191,21 @@ pub fn html(r: &ReportInput<'_>) -> String {
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\"utf-8\"><title>Berita acara rantai penguasaan {id}</title><style>{STYLE}</style></head><body>",
-        id = esc(r.item.id.as_str())
+        id = esc(r.subject.id())
     );
     letterhead(&mut h, r);
     let _ = write!(
         h,
         "<h1>Berita Acara Rantai Penguasaan Barang Bukti<br><small>Chain-of-custody record</small></h1>"
     );
-    item_table(&mut h, r);
+    match r.subject {
+        Subject::Item(i) => item_table(&mut h, r, i),
+        Subject::Case(incident) => case_table(&mut h, r, incident),
+    }
     persons_section(&mut h, r.disclosed);
     let zones = crate::edge::render::Zones::of_facilities(r.facilities);
-    history_table(&mut h, r.history, r.names, &zones);
+    let case = matches!(r.subject, Subject::Case(_));
+    history_table(&mut h, r.history, r.names, &zones, case);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
     signatures_section(&mut h, r);
@@ -245,9 +285,35 @@ fn meta_row(h: &mut String, id: &str, en: &str, v: &str) {
     );
 }
 
+/// The case section: the incident and, one row each, every item of it with its state.
+fn case_table(h: &mut String, r: &ReportInput<'_>, incident: &str) {
+    let _ = write!(
+        h,
+        "<h2>Barang bukti perkara <small>The evidence of the case</small></h2><p>Nomor kejadian <span class=\"en\">/ Incident</span>: <b>{}</b></p><table><tr><th>Nomor label<br><small>Label</small></th><th>Uraian<br><small>Description</small></th><th>Status</th><th>Pemegang terakhir<br><small>Last holder</small></th><th>Segel<br><small>Seals</small></th><th>Berat bersih<br><small>Net mass</small></th></tr>",
+        esc(incident)
+    );
+    for i in r.lot {
+        let _ = write!(
+            h,
+            "<tr><td>{}{}</td><td>{}</td><td>{} <span class=\"en\">({})</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(i.id.as_str()),
+            i.parent.as_ref().map_or(String::new(), |p| format!(
+                "<br><span class=\"en\">sampel dari / sample of {}</span>",
+                esc(p.as_str())
+            )),
+            esc(i.description.as_deref().unwrap_or("—")),
+            esc(i.status.indonesian()),
+            esc(i.status.as_str()),
+            esc(&r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—")),
+            esc(&i.seals.join(", ")),
+            mg(i.net_mass_mg),
+        );
+    }
+    let _ = write!(h, "</table>");
+}
+
 /// The item section: its label, description, state, holder, seals, masses and related items.
-fn item_table(h: &mut String, r: &ReportInput<'_>) {
-    let i = r.item;
+fn item_table(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
     let _ = write!(
         h,
         "<h2>Barang bukti <small>Item</small></h2><table class=\"meta\">"
@@ -281,7 +347,7 @@ fn item_table(h: &mut String, r: &ReportInput<'_>) {
             i.unit.as_deref().unwrap_or("")
         ),
     );
-    transfer_row(h, r);
+    transfer_row(h, r, i);
     meta_row(h, "Segel", "Seals", &i.seals.join(", "));
     meta_row(
         h,
@@ -309,14 +375,14 @@ fn item_table(h: &mut String, r: &ReportInput<'_>) {
         h,
         "Barang terkait (induk/sampel)",
         "Related items (parent/samples)",
-        &related_items(r),
+        &related_items(r, i),
     );
     let _ = write!(h, "</table>");
 }
 
 /// The open transfer, when the item is in transit: who handed it over and who is to receive it.
-fn transfer_row(h: &mut String, r: &ReportInput<'_>) {
-    if let Some(t) = &r.item.transfer {
+fn transfer_row(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
+    if let Some(t) = &i.transfer {
         meta_row(
             h,
             "Serah terima tertunda (yang menyerahkan → yang menerima)",
@@ -336,11 +402,11 @@ fn transfer_row(h: &mut String, r: &ReportInput<'_>) {
 }
 
 /// The other items of the lot (parent and samples) with their status and net mass, or "—".
-fn related_items(r: &ReportInput<'_>) -> String {
+fn related_items(r: &ReportInput<'_>, i: &ItemState) -> String {
     let lot: Vec<String> = r
         .lot
         .iter()
-        .filter(|s| s.id != r.item.id)
+        .filter(|s| s.id != i.id)
         .map(|s| format!("{} ({}, {})", s.id, s.status.as_str(), mg(s.net_mass_mg)))
         .collect();
     if lot.is_empty() {
@@ -356,7 +422,7 @@ fn letterhead(h: &mut String, r: &ReportInput<'_>) {
     let Some(place) = r
         .history
         .first()
-        .and_then(|e| r.facilities.get(&e.facility))
+        .and_then(|a| r.facilities.get(&a.entry.facility))
     else {
         return;
     };
@@ -374,18 +440,26 @@ fn letterhead(h: &mut String, r: &ReportInput<'_>) {
 /// The acts in order, one row each.
 fn history_table(
     h: &mut String,
-    history: &[TimelineEntry],
+    history: &[ReportAct],
     names: &Names,
     zones: &crate::edge::render::Zones,
+    case: bool,
 ) {
     let _ = write!(
         h,
         "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (local, or UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
     );
-    for e in history {
+    for act in history {
+        let e = &act.entry;
+        // In a case report each row names the item it is shown for.
+        let item = if case {
+            format!("<br>{}", esc(act.item.as_str()))
+        } else {
+            String::new()
+        };
         let _ = write!(
             h,
-            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b><br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
+            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b>{item}<br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
             seq = e.seq,
             occ = esc(&zones.show(&e.occurred_at, &e.facility)),
             rec = esc(&zones.show(&e.recorded_at, &e.facility)),

@@ -13,9 +13,12 @@
 //! `simple-text`. Text widths for line breaking come from `ttf-parser`, which krilla's shaper
 //! already brings into the tree.
 
-use super::report::{Lang, ReportInput, acknowledgement_text, role_name, verification_text};
+use super::report::{
+    Lang, ReportInput, Subject, acknowledgement_text, role_name, verification_text,
+};
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
+use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
 
 /// A4 in PDF points (1/72 inch).
@@ -358,19 +361,22 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
         Weight::Bold,
         true,
     );
+    let number = match r.subject {
+        Subject::Item(_) => tr(r, "Nomor barang bukti", "Evidence number"),
+        Subject::Case(_) => tr(r, "Nomor kejadian (perkara)", "Incident (case) number"),
+    };
     l.paragraph(
-        &format!(
-            "{}: {}",
-            tr(r, "Nomor barang bukti", "Evidence number"),
-            r.item.id.as_str()
-        ),
+        &clean(&format!("{number}: {}", r.subject.id())),
         BODY_SIZE_PT,
         Weight::Regular,
         true,
     );
     l.gap(6.0);
     l.paragraph(&opening(r, zone), BODY_SIZE_PT, Weight::Regular, false);
-    item_section(&mut l, r);
+    match r.subject {
+        Subject::Item(i) => item_section(&mut l, r, i),
+        Subject::Case(_) => case_section(&mut l, r),
+    }
     acts_section(&mut l, r);
     findings_section(&mut l, r);
     verification_section(&mut l, r);
@@ -381,7 +387,7 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
 
 /// The zone of the facility where the item was found (its letterhead's), for the opening.
 fn facility_zone(r: &ReportInput<'_>) -> Option<Zone> {
-    let code = &r.history.first()?.facility;
+    let code = &r.history.first()?.entry.facility;
     crate::edge::render::Zones::of_facilities(r.facilities).at(code)
 }
 
@@ -389,7 +395,7 @@ fn facility_zone(r: &ReportInput<'_>) -> Option<Zone> {
 fn place<'a>(r: &'a ReportInput<'_>) -> Option<&'a serde_json::Value> {
     r.history
         .first()
-        .and_then(|e| r.facilities.get(&e.facility))
+        .and_then(|a| r.facilities.get(&a.entry.facility))
 }
 
 /// The *kop surat*: the facility's letterhead lines, bold and centred, its address, a rule.
@@ -487,7 +493,7 @@ fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
         _ => r
             .history
             .first()
-            .map_or_else(|| "—".to_owned(), |e| clean(&e.facility)),
+            .map_or_else(|| "—".to_owned(), |a| clean(&a.entry.facility)),
     };
     let origin = clean(r.origin);
     match r.lang {
@@ -533,10 +539,52 @@ fn status_name(status: crate::domain::custody::Status, lang: Lang) -> String {
     }
 }
 
+/// The case: every item of the incident, a row each — label (and the item a sample was taken
+/// from), description, status, holder, seals and net mass.
+fn case_section(l: &mut Layout, r: &ReportInput<'_>) {
+    l.heading(tr(
+        r,
+        "I. Barang bukti perkara",
+        "I. The evidence of the case",
+    ));
+    let rows: Vec<Vec<String>> = r
+        .lot
+        .iter()
+        .map(|i| {
+            let sample = i.parent.as_ref().map_or(String::new(), |p| {
+                format!("\n({} {p})", tr(r, "sampel dari", "sample of"))
+            });
+            vec![
+                clean(&format!(
+                    "{}{sample}\n{}",
+                    i.id,
+                    i.description.as_deref().unwrap_or("—")
+                )),
+                format!(
+                    "{}\n{}",
+                    status_name(i.status, r.lang),
+                    r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—")
+                ),
+                clean(&i.seals.join(", ")),
+                grams(i.net_mass_mg, r.lang),
+            ]
+        })
+        .collect();
+    l.table(
+        &[0.38, 0.3, 0.18, 0.14],
+        Some(&[
+            tr(r, "Nomor label dan uraian", "Label and description"),
+            tr(r, "Status dan pemegang terakhir", "Status and last holder"),
+            tr(r, "Segel", "Seals"),
+            tr(r, "Berat bersih", "Net mass"),
+        ]),
+        &rows,
+    );
+}
+
 /// The item: label, description, category, status, holder, seals, count, mass, case, lot.
-fn item_section(l: &mut Layout, r: &ReportInput<'_>) {
+fn item_section(l: &mut Layout, r: &ReportInput<'_>, i: &ItemState) {
     l.heading(tr(r, "I. Barang bukti", "I. The evidence"));
-    let i = r.item;
     let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
     let lot: Vec<String> = r
         .lot
@@ -651,11 +699,14 @@ fn signers_text(e: &TimelineEntry, names: &Names, lang: Lang) -> String {
 fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
     l.heading(tr(r, "II. Riwayat tindakan", "II. The acts"));
     let zones = crate::edge::render::Zones::of_facilities(r.facilities);
+    let case = matches!(r.subject, Subject::Case(_));
     let rows: Vec<Vec<String>> = r
         .history
         .iter()
-        .map(|e| {
+        .map(|act| {
+            let e = &act.entry;
             let zone = zones.at(&e.facility);
+            let name = act_name(&e.kind, &e.indonesian, r.lang);
             vec![
                 e.seq.to_string(),
                 format!(
@@ -663,7 +714,12 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                     long_date(&e.occurred_at, zone, r.lang),
                     clean(&e.facility)
                 ),
-                clean(&act_name(&e.kind, &e.indonesian, r.lang)),
+                // A case report's row names the item it is shown for.
+                clean(&if case {
+                    format!("{name}\n{}", act.item)
+                } else {
+                    name
+                }),
                 signers_text(e, r.names, r.lang),
                 format!(
                     "{}: {}\n{}: {} / {}",
@@ -937,11 +993,12 @@ fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
 /// what the act did and left, its signatures and refusals, the same verification block as the
 /// whole report (the act is proven by the same bundle) and the closing statement.
 fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
-    let e = r
+    let e = &r
         .history
         .iter()
-        .find(|e| e.seq == seq)
-        .ok_or_else(|| format!("no act {seq} in the history of {}", r.item.id.as_str()))?;
+        .find(|a| a.entry.seq == seq)
+        .ok_or_else(|| format!("no act {seq} in the history of {}", r.subject.id()))?
+        .entry;
     let zone = crate::edge::render::Zones::of_facilities(r.facilities).at(&e.facility);
     let place = r.facilities.get(&e.facility);
     let name = act_name(&e.kind, &e.indonesian, r.lang);
@@ -956,7 +1013,7 @@ fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
     let number = format!(
         "{}: {} · {}: {seq}",
         tr(r, "Nomor barang bukti", "Evidence number"),
-        r.item.id.as_str(),
+        r.subject.id(),
         tr(r, "No. urut log", "Log no.")
     );
     l.paragraph(&number, BODY_SIZE_PT, Weight::Regular, true);
@@ -1087,14 +1144,14 @@ fn metadata(r: &ReportInput<'_>) -> krilla::metadata::Metadata {
                 "Berita acara rantai penguasaan barang bukti",
                 "Chain-of-custody record of evidence"
             ),
-            r.item.id.as_str()
+            r.subject.id()
         ))
         .language(tr(r, "id", "en").to_owned())
         .creator("custody".to_owned())
         .producer("custody".to_owned())
         .document_id(format!(
             "{} {} {}",
-            r.item.id.as_str(),
+            r.subject.id(),
             r.bundle_sha256,
             r.as_of
         ));
@@ -1139,7 +1196,7 @@ fn draw(l: &Layout, r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
         let width = l.metrics.width(&footer, SMALL_SIZE_PT, Weight::Regular);
         let baseline = PAGE_HEIGHT_PT - MARGIN_PT;
         for (x, text) in [
-            (MARGIN_PT, clean(r.item.id.as_str())),
+            (MARGIN_PT, clean(r.subject.id())),
             (PAGE_WIDTH_PT - MARGIN_PT - width, footer),
         ] {
             draw_op(

@@ -7,6 +7,7 @@
 //! request holds a lock around a flush. Only a read request's one signature check (~40 µs) runs
 //! on the worker.
 
+use crate::app::bundle::Cut;
 use crate::app::casefile::Scope;
 use crate::app::drafts::Drafts;
 use crate::app::enrollment_requests::EnrollmentRequests;
@@ -1016,10 +1017,53 @@ async fn get_bundle(
     ApiQuery(q): ApiQuery<BundleQuery>,
 ) -> ApiResult {
     let bytes = item_read(&app, reader, &id, move |l, item| {
-        Ok(l.bundle(&item.id, q.size)?)
+        Ok(l.bundle(&Cut::Item(item.id), q.size)?)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+/// The case bundle: every item of the incident, for a reader who may read them all.
+async fn get_incident_bundle(
+    State(app): State<Shared>,
+    Signed(reader): Signed,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<BundleQuery>,
+) -> ApiResult {
+    let ledger = Arc::clone(&app.ledger);
+    let bytes = blocking(move || {
+        whole_incident(&ledger, &reader, &id, "the bundle")?;
+        Ok(ledger.bundle(&Cut::Incident(id), q.size)?)
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response())
+}
+
+/// Refuses a reader who may not read every item of incident `id`: one who sees none of them is
+/// told it does not exist, one who sees some is refused without naming what they cannot see.
+/// `what` names the answer refused ("the audit").
+fn whole_incident(ledger: &Ledger, reader: &Reader, id: &str, what: &str) -> Result<(), ApiError> {
+    let view = ledger.incident(id)?;
+    let identity = ledger.state();
+    if !view
+        .items
+        .iter()
+        .any(|i| reader.may_read_item(i, &identity))
+    {
+        return Err(ReadError::no_incident(id).into());
+    }
+    if view
+        .items
+        .iter()
+        .any(|i| !reader.may_read_item(i, &identity))
+    {
+        // The reader sees part of the incident, so it exists for them; what they cannot see
+        // (which item, which facility) is not named.
+        return Err(ApiError::forbidden(reader.refusal(&format!(
+            "{what} of incident {id}, which has items outside your scope,"
+        ))));
+    }
+    Ok(())
 }
 
 async fn get_incident(
@@ -1053,26 +1097,7 @@ async fn get_incident_audit(
     let as_of = q.as_of(app.clock.as_ref())?;
     let ledger = Arc::clone(&app.ledger);
     let report = blocking(move || {
-        let view = ledger.incident(&id)?;
-        let identity = ledger.state();
-        if !view
-            .items
-            .iter()
-            .any(|i| reader.may_read_item(i, &identity))
-        {
-            return Err(ReadError::no_incident(&id).into());
-        }
-        if view
-            .items
-            .iter()
-            .any(|i| !reader.may_read_item(i, &identity))
-        {
-            // The reader sees part of the incident, so it exists for them; what they cannot see
-            // (which item, which facility) is not named.
-            return Err(ApiError::forbidden(reader.refusal(&format!(
-                "the audit of incident {id}, which has items outside your scope,"
-            ))));
-        }
+        whole_incident(&ledger, &reader, &id, "the audit")?;
         Ok(ledger.audit(&Scope::Incident(id), as_of)?)
     })
     .await?;
@@ -1696,6 +1721,7 @@ pub mod routes {
     pub const ITEM_ATTACHMENTS: &str = "/v1/items/{id}/attachments";
     pub const INCIDENT: &str = "/v1/incidents/{id}";
     pub const INCIDENT_AUDIT: &str = "/v1/incidents/{id}/audit";
+    pub const INCIDENT_BUNDLE: &str = "/v1/incidents/{id}/bundle";
     pub const PERSON: &str = "/v1/persons/{id}";
     pub const OFFICERS: &str = "/v1/officers";
     pub const OFFICER_HOLDINGS: &str = "/v1/officers/{id}/holdings";
@@ -1782,6 +1808,11 @@ pub mod routes {
     pub fn incident_audit(id: &str) -> String {
         fill(INCIDENT_AUDIT, id)
     }
+    /// `[?size=N]`: the case bundle against the latest checkpoint, or that of the first N leaves.
+    pub fn incident_bundle(id: &str, size: Option<u64>) -> String {
+        let path = fill(INCIDENT_BUNDLE, id);
+        size.map_or_else(|| path.clone(), |s| format!("{path}?size={s}"))
+    }
     pub fn person(id: &str) -> String {
         fill(PERSON, id)
     }
@@ -1853,6 +1884,7 @@ route_table! {
     get routes::BLOB => get_blob,
     get routes::INCIDENT => get_incident,
     get routes::INCIDENT_AUDIT => get_incident_audit,
+    get routes::INCIDENT_BUNDLE => get_incident_bundle,
     get routes::PERSON => get_person,
     get routes::OFFICERS => get_officers,
     get routes::OFFICER_HOLDINGS => get_holdings,

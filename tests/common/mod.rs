@@ -507,3 +507,16 @@ pub fn record_find(f: &Fixture, item: &str, occurred_at: &str) {
         .expect("runs");
     assert!(out.status.success(), "record: {}", stderr_of(&out));
 }
+
+/// The text of a PDF as `pdftotext` (poppler-utils) reads it; `None` only outside CI when the
+/// tool is missing (`required_tool` says so; under CI a missing tool fails the test).
+pub fn pdf_text(test: &str, pdf: &Path) -> Option<String> {
+    let tool = required_tool(test, &["pdftotext"], "apt-get install poppler-utils")?;
+    let run = std::process::Command::new(tool)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    Some(String::from_utf8_lossy(&run.stdout).into_owned())
+}

@@ -6,7 +6,9 @@
 use super::args::{JsonArg, SourceArg};
 use super::args::{Source, source};
 use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show};
+use crate::app::bundle::Cut;
 use crate::base::time::Clock;
+use crate::edge::report::{ReportAct, Subject};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -14,18 +16,47 @@ use std::sync::Arc;
 
 #[derive(Subcommand, Debug)]
 pub(super) enum BundleCommand {
-    /// Write one self-contained file: the item's (and its parent's and samples') leaves, the identity leaves of every officer they name, inclusion proofs, the checkpoint and the verifier key
+    /// Write one self-contained file: the item's (and its parent's and samples') leaves — or every item of a case with --incident — the identity leaves of every officer they name, inclusion proofs, the checkpoint and the verifier key
     Export(BundleExportArgs),
     /// Verify a bundle with no ledger and no network: checkpoint signature, inclusion proofs, officer signatures and key validity, the item chains, then the audit
     Verify(BundleVerifyArgs),
+}
+
+/// What a bundle or a report is about: one item (with its lot), or every item of one case.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub(super) struct CutArg {
+    /// The item (with its parent and its samples)
+    #[arg(long, value_name = "ID")]
+    item: Option<String>,
+    /// Every item of this incident (the case), with the incident's own acts
+    #[arg(long, value_name = "ID")]
+    incident: Option<String>,
+}
+
+impl CutArg {
+    fn cut(&self) -> Result<crate::app::bundle::Cut, Failure> {
+        use crate::app::bundle::Cut;
+        match (&self.item, &self.incident) {
+            (Some(item), _) => Ok(Cut::Item(
+                crate::base::ids::ItemId::parse(item).map_err(input("--item"))?,
+            )),
+            (None, Some(incident)) if !incident.trim().is_empty() => {
+                Ok(Cut::Incident(incident.clone()))
+            }
+            _ => Err(Failure::usage(
+                "--incident: nomor kejadian kosong / the incident number is empty",
+            )),
+        }
+    }
 }
 
 #[derive(Args, Debug)]
 pub(super) struct BundleExportArgs {
     #[command(flatten)]
     ledger: SourceArg,
-    #[arg(long, value_name = "ID")]
-    item: String,
+    #[command(flatten)]
+    cut: CutArg,
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// For a court: add the personal data of the persons the bundle names, with the salts that prove it is what was recorded (read through the subject register as --officer with --key, logged; a local --ledger only)
@@ -70,14 +101,14 @@ pub(super) fn bundle(command: BundleCommand, clock: &Arc<dyn Clock>) -> Outcome 
 fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let BundleExportArgs {
         ledger: src,
-        item,
+        cut,
         out,
         disclose,
         officer,
         checkpoint,
         json,
     } = a;
-    let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
+    let cut = cut.cut()?;
     if out.exists() {
         return Err(Failure::usage(format!(
             "{} already exists; choose another --out",
@@ -86,8 +117,8 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     }
     let source = source(&src, clock)?;
     let bytes = match officer.filter(|_| disclose) {
-        Some(officer) => disclosing_bundle(&source, &src, &id, &officer, checkpoint)?,
-        None => source.reads().bundle(&id, checkpoint)?,
+        Some(officer) => disclosing_bundle(&source, &src, &cut, &officer, checkpoint)?,
+        None => source.reads().bundle(&cut, checkpoint)?,
     };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
         .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
@@ -125,12 +156,12 @@ fn digests(bytes: &[u8]) -> (String, String) {
     )
 }
 
-/// The bundle of `item` (at the checkpoint of `size` leaves, or the latest) with the personal data
+/// The bundle of `cut` (at the checkpoint of `size` leaves, or the latest) with the personal data
 /// of the persons it names, read from the local ledger's register as `officer` (proven by `--key`).
 fn disclosing_bundle(
     source: &Source,
     src: &SourceArg,
-    item: &crate::base::ids::ItemId,
+    cut: &crate::app::bundle::Cut,
     officer: &str,
     size: Option<u64>,
 ) -> Result<Vec<u8>, Failure> {
@@ -150,7 +181,7 @@ fn disclosing_bundle(
         &super::common::read_key(key_file)?,
     )
     .map_err(Failure::from)?;
-    let mut bundle = crate::app::bundle::export(ledger, item, size).map_err(Failure::from)?;
+    let mut bundle = crate::app::bundle::export(ledger, cut, size).map_err(Failure::from)?;
     crate::app::bundle::disclose(ledger, &mut bundle, &asker).map_err(Failure::from)?;
     Ok(crate::app::reads::bundle_bytes(&bundle))
 }
@@ -191,8 +222,8 @@ fn bundle_verify(a: BundleVerifyArgs, clock: &Arc<dyn Clock>) -> Outcome {
 pub(super) struct ReportArgs {
     #[command(flatten)]
     ledger: SourceArg,
-    #[arg(long, value_name = "ID")]
-    item: String,
+    #[command(flatten)]
+    cut: CutArg,
     /// Where to write the report: FILE.html, or FILE.pdf for the PDF berita acara
     #[arg(long, value_name = "FILE.html|FILE.pdf")]
     out: PathBuf,
@@ -215,7 +246,7 @@ pub(super) struct ReportArgs {
     #[arg(long, value_name = "LANG", default_value = "id")]
     lang: ReportLang,
     /// The berita acara of one act of the item (its log position, as `custody history` shows it) instead of the whole history; PDF only
-    #[arg(long, value_name = "SEQ")]
+    #[arg(long, value_name = "SEQ", conflicts_with = "incident")]
     act: Option<u64>,
 }
 
@@ -267,7 +298,7 @@ fn write_report(
 pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let ReportArgs {
         ledger: src,
-        item,
+        cut,
         out,
         format,
         as_of,
@@ -277,32 +308,33 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         lang,
         act,
     } = a;
-    let id = crate::base::ids::ItemId::parse(&item).map_err(input("--item"))?;
+    let cut = cut.cut()?;
     let as_of = as_of_arg(as_of, clock.as_ref())?;
     let source = source(&src, clock)?;
     let reads = source.reads();
-    // The report is made from the bundle it names, at its checkpoint: the lot's state and the
+    // The report is made from the bundle it names, at its checkpoint: the items' state and the
     // findings are what verifying those exact bytes establishes, and the history stops where the
     // checkpoint does. So the same ledger, checkpoint and as-of give the same report.
     let bundle_bytes = match officer.filter(|_| disclose) {
-        Some(officer) => disclosing_bundle(&source, &src, &id, &officer, checkpoint)?,
-        None => reads.bundle(&id, checkpoint)?,
+        Some(officer) => disclosing_bundle(&source, &src, &cut, &officer, checkpoint)?,
+        None => reads.bundle(&cut, checkpoint)?,
     };
     let (bundle, verified) = verified_bundle(&bundle_bytes, as_of)?;
-    let mut history = reads.history(&id)?;
-    history.events.retain(|e| e.seq < verified.checkpoint_size);
-    let item = verified
-        .items
-        .iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| Failure::corrupt(format!("the bundle holds no state of item {id}")))?;
+    let history = report_acts(reads, &cut, &verified)?;
+    let subject = match &cut {
+        Cut::Item(id) => {
+            Subject::Item(verified.items.iter().find(|s| s.id == *id).ok_or_else(|| {
+                Failure::corrupt(format!("the bundle holds no state of item {id}"))
+            })?)
+        }
+        Cut::Incident(incident) => Subject::Case(incident),
+    };
     let as_of_text = as_of.to_canonical();
-    let names = reads.names()?;
-    let facilities = reads.facilities()?;
+    let (names, facilities) = (reads.names()?, reads.facilities()?);
     let input = crate::edge::report::ReportInput {
-        item,
+        subject,
         lot: &verified.items,
-        history: &history.events,
+        history: &history,
         findings: &verified.findings,
         origin: &bundle.origin,
         checkpoint_size: verified.checkpoint_size,
@@ -318,13 +350,13 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         names: &names,
         facilities: &facilities,
     };
-    check_act(act, &history.events, &id, report_format(format, &out))?;
+    check_act(act, &history, &cut, report_format(format, &out))?;
     write_report(&input, report_format(format, &out), &out)?;
     let beside = write_bundle_beside(&out, &bundle_bytes)?;
     out!(
         "wrote {} ({} acts, {} findings, checkpoint {}, as of {as_of_text}) and beside it {}, the bundle it describes (sha256 {}, printed digest {})",
         out.display(),
-        history.events.len(),
+        history.len(),
         verified.findings.len(),
         verified.checkpoint_size,
         beside.display(),
@@ -332,6 +364,32 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         verified.printed_digest
     );
     Ok(())
+}
+
+/// The acts a report lists, below its bundle's checkpoint: the item's history, or for a case
+/// each item's, merged in log order (an act on several items has a row for each).
+fn report_acts(
+    reads: &dyn crate::app::reads::Reads,
+    cut: &Cut,
+    verified: &crate::app::bundle::BundleReport,
+) -> Result<Vec<ReportAct>, Failure> {
+    let items: Vec<crate::base::ids::ItemId> = match cut {
+        Cut::Item(id) => vec![id.clone()],
+        Cut::Incident(_) => verified.items.iter().map(|s| s.id.clone()).collect(),
+    };
+    let mut acts = Vec::new();
+    for item in items {
+        for entry in reads.history(&item)?.events {
+            if entry.seq < verified.checkpoint_size {
+                acts.push(ReportAct {
+                    item: item.clone(),
+                    entry,
+                });
+            }
+        }
+    }
+    acts.sort_by(|a, b| (a.entry.seq, &a.item).cmp(&(b.entry.seq, &b.item)));
+    Ok(acts)
 }
 
 /// A bundle the report was just given, parsed and verified with its own key (the source's): what
@@ -352,8 +410,8 @@ fn verified_bundle(
 /// that asks for HTML.
 fn check_act(
     act: Option<u64>,
-    history: &[crate::domain::projection::TimelineEntry],
-    id: &crate::base::ids::ItemId,
+    history: &[ReportAct],
+    cut: &Cut,
     format: ReportFormat,
 ) -> Result<(), Failure> {
     let Some(seq) = act else { return Ok(()) };
@@ -362,10 +420,11 @@ fn check_act(
             "--act: berita acara satu tindakan hanya dalam PDF / one act's berita acara is a PDF: give --out FILE.pdf",
         ));
     }
-    if !history.iter().any(|e| e.seq == seq) {
-        let seqs: Vec<String> = history.iter().map(|e| e.seq.to_string()).collect();
+    if !history.iter().any(|a| a.entry.seq == seq) {
+        let seqs: Vec<String> = history.iter().map(|a| a.entry.seq.to_string()).collect();
         return Err(Failure::usage(format!(
-            "--act {seq}: bukan tindakan atas barang {id} / not an act on item {id} (its acts: {})",
+            "--act {seq}: bukan tindakan atas {} / not an act on {cut} (its acts: {})",
+            cut.indonesian(),
             seqs.join(", ")
         )));
     }

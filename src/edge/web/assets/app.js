@@ -574,6 +574,15 @@ function bundleButton(item) {
   return b;
 }
 
+/** Saves the case bundle of incident `id` (every item of the case in one file the prosecutor
+ * verifies offline) as a download. */
+function caseBundleButton(id) {
+  const b = button(t("case.casebundle"), async () =>
+    saveAs(await (await api.getBlob(`/v1/incidents/${id}/bundle`)).blob(), `${decodeURIComponent(id)}.bundle.json`), "bundle");
+  b.id = "case-bundle";
+  return b;
+}
+
 /** An incident as a case: its items, the audit's findings over all of them, each item's bundle to
  * download, what verifying a bundle proves and what it cannot, and every act. */
 async function incidentScreen(id) {
@@ -586,7 +595,8 @@ async function incidentScreen(id) {
     el("h2", { text: t("case.findings") }),
     audit ? el("div", { id: "incident-findings" }, findingsList(audit)) : el("p", { id: "incident-findings", class: "muted", text: t("case.noaudit") }),
     el("h2", { text: t("case.bundles") }),
-    el("div", { id: "incident-bundles" }, items.map((i) => bundleButton(i.id))),
+    // The case bundle only for a reader who may see the whole case (who gets its audit).
+    el("div", { id: "incident-bundles" }, ...(audit ? [caseBundleButton(id)] : []), ...items.map((i) => bundleButton(i.id))),
     el("p", { text: t("case.verified") }),
     el("p", { class: "muted", text: t("case.notverified") }),
     el("h2", { text: t("incident.events") }), eventList(view.events || [], "incident-events"));
