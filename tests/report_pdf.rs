@@ -385,6 +385,25 @@ fn one_act_has_its_own_berita_acara() {
         );
     }
     assert!(!text.contains("II. Riwayat tindakan"), "only the one act");
+    // The act's uraian in Indonesian (the English line only in the English rendering).
+    let flat = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let indonesian = flat(&text);
+    for want in [
+        "disita berdasarkan surat perintah",
+        "pihak yang disita menolak menandatangani",
+    ] {
+        assert!(indonesian.contains(want), "{want:?} in {indonesian}");
+    }
+    assert!(!indonesian.contains("seized under warrant"), "{indonesian}");
+    let english_pdf = tmp.path().join("seizure-en.pdf");
+    let run = run_report(
+        &dir,
+        &["--act", &seq.to_string(), "--lang", "en"],
+        &english_pdf,
+    );
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let english = flat(&pdftotext(&pdftotext_bin, &english_pdf));
+    assert!(english.contains("seized under warrant"), "{english}");
     for (act, out) in [("99999", "x.pdf"), (&*seq.to_string(), "x.html")] {
         let run = report(act, &tmp.path().join(out));
         assert_eq!(run.status.code(), Some(2), "--act {act} --out {out}");

@@ -87,6 +87,27 @@ pub struct Bundle {
     pub disclosed: Vec<Disclosure>,
 }
 
+impl Bundle {
+    /// The statement of every entry, by seq, as its leaf holds it (not verified here: a caller
+    /// renders a bundle `verify` has already accepted).
+    pub fn statements(&self) -> Result<Vec<(u64, Statement)>, BundleError> {
+        self.entries
+            .iter()
+            .map(|entry| {
+                let fail = |reason: String| BundleError::Entry {
+                    seq: entry.seq,
+                    reason,
+                };
+                let bytes = B64.decode(&entry.leaf).map_err(|e| fail(e.to_string()))?;
+                let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+                let statement =
+                    Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+                Ok((entry.seq, statement))
+            })
+            .collect()
+    }
+}
+
 /// One person's data disclosed in a bundle, and the salts that open the commitments the bundle's
 /// statements carry for them (docs/FORMAT.md §17).
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -15,4 +15,5 @@ pub mod report_pdf;
 pub mod server;
 pub mod status;
 pub mod torture;
+pub mod uraian;
 pub mod web;

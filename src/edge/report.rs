@@ -91,6 +91,9 @@ pub struct ReportInput<'a> {
     pub bundle_sha256: &'a str,
     /// The bundle's printed digest (`format::printed_digest`), for a person to type back.
     pub printed_digest: &'a str,
+    /// Each act's *uraian* in Indonesian, by seq (`edge::uraian`, from the bundle's statements);
+    /// an act without one shows its English summary.
+    pub uraian: &'a std::collections::BTreeMap<u64, String>,
     /// How each act of the bundle was signed, and the refusals it records (`bundle::verify`).
     pub signatures: &'a [crate::app::bundle::ActSignatures],
     /// The PDF's language.
@@ -107,6 +110,28 @@ pub struct ReportInput<'a> {
     /// The register of places (`Reads::facilities`): the letterhead of the facility where the
     /// item was found heads the report, and each act's time is shown in its facility's zone.
     pub facilities: &'a std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// A mass in grams with the Indonesian decimal comma and thousands dot, `10,790 g` and
+/// `1.250,000 g` (in English `10.790 g` and `1,250.000 g`); "—" when unknown.
+pub fn grams(m: Option<u64>, lang: Lang) -> String {
+    let Some(m) = m else {
+        return "—".to_owned();
+    };
+    let (thousands, decimal) = if lang == Lang::English {
+        (',', '.')
+    } else {
+        ('.', ',')
+    };
+    let whole = (m / 1000).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(thousands);
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}{decimal}{:03} g", m % 1000)
 }
 
 /// Escapes text for HTML and SVG element content and attribute values: markup characters as
@@ -205,7 +230,7 @@ pub fn html(r: &ReportInput<'_>) -> String {
     persons_section(&mut h, r.disclosed);
     let zones = crate::edge::render::Zones::of_facilities(r.facilities);
     let case = matches!(r.subject, Subject::Case(_));
-    history_table(&mut h, r.history, r.names, &zones, case);
+    history_table(&mut h, r, &zones, case);
     findings_section(&mut h, r);
     verification_section(&mut h, r);
     signatures_section(&mut h, r);
@@ -440,16 +465,16 @@ fn letterhead(h: &mut String, r: &ReportInput<'_>) {
 /// The acts in order, one row each.
 fn history_table(
     h: &mut String,
-    history: &[ReportAct],
-    names: &Names,
+    r: &ReportInput<'_>,
     zones: &crate::edge::render::Zones,
     case: bool,
 ) {
+    let names = r.names;
     let _ = write!(
         h,
         "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (local, or UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
     );
-    for act in history {
+    for act in r.history {
         let e = &act.entry;
         // In a case report each row names the item it is shown for.
         let item = if case {
@@ -459,13 +484,14 @@ fn history_table(
         };
         let _ = write!(
             h,
-            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b>{item}<br><span class=\"en\">{kind}</span><br>{summary}</td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
+            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b>{item}<br><span class=\"en\">{kind}</span><br>{uraian}<br><span class=\"en\">{summary}</span></td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
             seq = e.seq,
             occ = esc(&zones.show(&e.occurred_at, &e.facility)),
             rec = esc(&zones.show(&e.recorded_at, &e.facility)),
             fac = esc(&e.facility),
             idn = esc(&e.indonesian),
             kind = esc(&e.kind),
+            uraian = esc(r.uraian.get(&e.seq).unwrap_or(&e.summary)),
             summary = esc(&e.summary),
             signers = signers_cell(e, names),
             seals = esc(&e.seals.join(", ")),

@@ -14,7 +14,7 @@
 //! already brings into the tree.
 
 use super::report::{
-    Lang, ReportInput, Subject, acknowledgement_text, role_name, verification_text,
+    Lang, ReportInput, Subject, acknowledgement_text, grams, role_name, verification_text,
 };
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
@@ -507,28 +507,6 @@ fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
              elektronik dalam buku besar {origin}."
         ),
     }
-}
-
-/// A mass in grams with the Indonesian decimal comma and thousands dot, `10,790 g` and
-/// `1.250,000 g` (in English `10.790 g` and `1,250.000 g`); "—" when unknown.
-fn grams(m: Option<u64>, lang: Lang) -> String {
-    let Some(m) = m else {
-        return "—".to_owned();
-    };
-    let (thousands, decimal) = if lang == Lang::English {
-        (',', '.')
-    } else {
-        ('.', ',')
-    };
-    let whole = (m / 1000).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(thousands);
-        }
-        grouped.push(c);
-    }
-    format!("{grouped}{decimal}{:03} g", m % 1000)
 }
 
 /// An item status in the report's language.
@@ -1054,7 +1032,13 @@ fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
     ));
     let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
     let rows = [
-        (tr(r, "Uraian", "Description"), clean(&e.summary)),
+        (
+            tr(r, "Uraian", "Description"),
+            clean(match r.lang {
+                Lang::Indonesian => r.uraian.get(&e.seq).unwrap_or(&e.summary),
+                Lang::English => &e.summary,
+            }),
+        ),
         (
             tr(r, "Penandatangan dan peran", "Signers and roles"),
             signers_text(e, r.names, r.lang),

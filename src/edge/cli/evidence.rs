@@ -331,6 +331,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     };
     let as_of_text = as_of.to_canonical();
     let (names, facilities) = (reads.names()?, reads.facilities()?);
+    let uraian = uraian_of(&bundle)?;
     let input = crate::edge::report::ReportInput {
         subject,
         lot: &verified.items,
@@ -341,6 +342,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         checkpoint_root: &verified.checkpoint_root,
         bundle_sha256: &verified.sha256,
         printed_digest: &verified.printed_digest,
+        uraian: &uraian,
         signatures: &verified.signatures,
         lang: lang.into(),
         act,
@@ -364,6 +366,19 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         verified.printed_digest
     );
     Ok(())
+}
+
+/// Each act's *uraian* in Indonesian, by seq, from the statements of the bundle the report
+/// describes.
+fn uraian_of(
+    bundle: &crate::app::bundle::Bundle,
+) -> Result<std::collections::BTreeMap<u64, String>, Failure> {
+    Ok(bundle
+        .statements()
+        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?
+        .iter()
+        .map(|(seq, statement)| (*seq, crate::edge::uraian::indonesian(statement)))
+        .collect())
 }
 
 /// The acts a report lists, below its bundle's checkpoint: the item's history, or for a case
