@@ -454,3 +454,32 @@ fn an_open_transfer_names_its_giver_and_receiver() {
         "the report names the giver and the receiver"
     );
 }
+
+/// Every act that set the mass later masses rest on carries its balance's readability in the
+/// history — both weighings of the demo item, the sampling that took mass from it — and no other
+/// act does (views format 7).
+#[test]
+fn every_weighing_in_the_history_carries_its_balance_s_readability() {
+    let (_tmp, l) = demo();
+    let history = run_json(&["history", "--ledger", &l, ITEM]);
+    let events = history["events"].as_array().expect("events");
+    let with: Vec<(&str, u64)> = events
+        .iter()
+        .filter_map(|e| {
+            e["readability_mg"]
+                .as_u64()
+                .map(|d| (e["type"].as_str().expect("type"), d))
+        })
+        .collect();
+    assert_eq!(
+        with,
+        [("weighed", 1), ("sample_set_aside", 1), ("weighed", 1)],
+        "{history}"
+    );
+    for e in events {
+        let kind = e["type"].as_str().expect("type");
+        if !matches!(kind, "weighed" | "sample_set_aside") {
+            assert!(e["readability_mg"].is_null(), "{kind}: {e}");
+        }
+    }
+}

@@ -132,6 +132,8 @@ fn the_pdf_is_an_indonesian_berita_acara_of_every_act() {
         "BERITA ACARA RANTAI PENGUASAAN BARANG BUKTI",
         ITEM,
         "10,790 g",
+        // Each weighing with the readability of its balance.
+        "10,790 g (d = 0,001 g)",
         // The destruction: 2025-08-21T02:00:00Z, a Thursday, 09.00 in Jakarta.
         "Kamis, 21 Agustus 2025 pukul 09.00 WIB",
         // The as-of moment in the facility's zone.
@@ -312,6 +314,7 @@ fn the_english_rendering_is_the_same_document_in_english() {
         "Thursday, 21 August 2025 at 09:00 WIB",
         "On Friday, 22 August 2025 at 08:00 WIB, at Lapas Narkotika Kelas IIA Jakarta",
         "10.790 g",
+        "10.790 g (d = 0.001 g)",
         "destruction",
         "V. Signatures",
         "The possessor: REFUSED",

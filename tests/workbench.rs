@@ -853,6 +853,7 @@ fn photo_and_masses_on_the_item_page(police: &Phone) {
             .is_some_and(|w| w > 0)
     });
     police.wait_text("#mass-history", "10,790 g");
+    police.wait_text("#mass-history", "± 0,001 g");
 }
 
 /// The investigator opens both items (the phone remembers them), then the server goes down: the

@@ -49,6 +49,8 @@ pub const WATERMARK: &[u8] = b"\0watermark";
 /// The format of the views, written with every batch (absent: format 1). A ledger whose views
 /// were written in another format has them rebuilt from the log when it opens.
 pub const FORMAT: &[u8] = b"\0format";
+/// Format 7: a timeline entry carries the readability of the balance behind the mass its act set
+/// (`readability_mg`).
 /// Format 6: the blob index (`bl`) is kept.
 /// Format 5: a timeline entry says who attested a re-recorded event (`attested_by`).
 /// Format 4: item states carry when their item was created, the mass reference for weighings and
@@ -57,7 +59,7 @@ pub const FORMAT: &[u8] = b"\0format";
 /// (`ho`, `hu`) and pending (`p`) entries carry the item's state (the bytes of its `i` entry), so
 /// that each of those queries is one range scan. Format 1 kept the holdings entries empty and the
 /// pending entries as the transfer alone.
-pub const VIEWS_FORMAT: u64 = 6;
+pub const VIEWS_FORMAT: u64 = 7;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +128,11 @@ pub struct TimelineEntry {
     pub gross_mass_mg: Option<u64>,
     pub net_mass_mg: Option<u64>,
     pub count: Option<u64>,
+    /// When this act set the mass the item's later masses rest on (a weighing, a sampling, a lab
+    /// result): the readability d of the balance behind that mass, so every weighing in the
+    /// history shows its own ± (views format 7).
+    #[serde(default)]
+    pub readability_mg: Option<u64>,
     /// For an event a re-founding re-recorded: who attested it, from which ledger and seq
     /// (`signers` then names the officers of the original act, whose signatures are there).
     pub attested_by: Option<AttestedView>,
@@ -567,6 +574,11 @@ impl Act<'_> {
             gross_mass_mg: item.gross_mass_mg,
             net_mass_mg: item.net_mass_mg,
             count: item.count,
+            readability_mg: item
+                .mass_reference
+                .as_ref()
+                .filter(|r| r.seq == self.seq)
+                .map(|r| r.readability_mg),
             attested_by: self.attested_by.clone(),
         }
     }

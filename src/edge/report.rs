@@ -134,6 +134,13 @@ pub fn grams(m: Option<u64>, lang: Lang) -> String {
     format!("{grouped}{decimal}{:03} g", m % 1000)
 }
 
+/// " (d = 0,001 g)": the readability of the balance behind the mass an act set, for the masses
+/// it shows; empty for an act that set no mass reference.
+pub fn readability(e: &TimelineEntry, lang: Lang) -> String {
+    e.readability_mg
+        .map_or_else(String::new, |d| format!(" (d = {})", grams(Some(d), lang)))
+}
+
 /// Escapes text for HTML and SVG element content and attribute values: markup characters as
 /// entities, other control characters than line breaks and tabs (which XML may not carry at all) as U+FFFD.
 pub fn esc(s: &str) -> String {
@@ -484,7 +491,7 @@ fn history_table(
         };
         let _ = write!(
             h,
-            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b>{item}<br><span class=\"en\">{kind}</span><br>{uraian}<br><span class=\"en\">{summary}</span></td><td>{signers}</td><td>{seals}<br>{gross} / {net}<br>{loc}</td></tr>",
+            "<tr><td>{seq}</td><td>{occ}<br><span class=\"en\">dicatat {rec}</span><br>{fac}</td><td><b>{idn}</b>{item}<br><span class=\"en\">{kind}</span><br>{uraian}<br><span class=\"en\">{summary}</span></td><td>{signers}</td><td>{seals}<br>{gross} / {net}{d}<br>{loc}</td></tr>",
             seq = e.seq,
             occ = esc(&zones.show(&e.occurred_at, &e.facility)),
             rec = esc(&zones.show(&e.recorded_at, &e.facility)),
@@ -497,6 +504,7 @@ fn history_table(
             seals = esc(&e.seals.join(", ")),
             gross = mg(e.gross_mass_mg),
             net = mg(e.net_mass_mg),
+            d = readability(e, Lang::Indonesian),
             loc = esc(e.location.as_deref().unwrap_or("—")),
         );
     }

@@ -14,7 +14,8 @@
 //! already brings into the tree.
 
 use super::report::{
-    Lang, ReportInput, Subject, acknowledgement_text, grams, role_name, verification_text,
+    Lang, ReportInput, Subject, acknowledgement_text, grams, readability, role_name,
+    verification_text,
 };
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
@@ -700,7 +701,7 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                 }),
                 signers_text(e, r.names, r.lang),
                 format!(
-                    "{}: {}\n{}: {} / {}",
+                    "{}: {}\n{}: {} / {}{}",
                     tr(r, "Segel", "Seals"),
                     if e.seals.is_empty() {
                         "—".to_owned()
@@ -709,7 +710,8 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                     },
                     tr(r, "Kotor / bersih", "Gross / net"),
                     grams(e.gross_mass_mg, r.lang),
-                    grams(e.net_mass_mg, r.lang)
+                    grams(e.net_mass_mg, r.lang),
+                    readability(e, r.lang)
                 ),
             ]
         })
@@ -1050,9 +1052,10 @@ fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
         (
             tr(r, "Berat kotor / bersih", "Gross / net mass"),
             format!(
-                "{} / {}",
+                "{} / {}{}",
                 grams(e.gross_mass_mg, r.lang),
-                grams(e.net_mass_mg, r.lang)
+                grams(e.net_mass_mg, r.lang),
+                readability(e, r.lang)
             ),
         ),
         (

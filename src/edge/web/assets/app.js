@@ -467,17 +467,16 @@ async function holderScreen(kind, who) {
     items.length ? itemList(items, "holder-items") : el("p", { id: "holder-none", text: t("holdings.nothing") }));
 }
 
-/** Every act that set a mass, with the masses after it; the weighing the item's mass now rests
- * on carries the balance's readability (±) it was recorded with. */
+/** Every act that set a mass, with the masses after it; each weighing (and each act that set the
+ * mass later masses rest on) carries the readability (±) of the balance it was recorded with. */
 function massHistory(item, events) {
-  const ref = item.mass_reference || {};
   let last = "";
   const rows = [];
   for (const ev of events) {
     const masses = `${grams(ev.gross_mass_mg)} / ${grams(ev.net_mass_mg)}`;
     if ((ev.gross_mass_mg == null && ev.net_mass_mg == null) || masses === last) continue;
     last = masses;
-    const plusMinus = ref.seq === ev.seq && ref.readability_mg != null ? ` (± ${grams(ref.readability_mg)})` : "";
+    const plusMinus = ev.readability_mg != null ? ` (± ${grams(ev.readability_mg)})` : "";
     rows.push(el("tr", {}, el("td", { text: `#${ev.seq}` }), el("td", { text: typeName(ev.type) }), el("td", { text: `${masses}${plusMinus}` })));
   }
   if (!rows.length) return el("p", { id: "mass-history", class: "muted", text: "—" });
