@@ -112,3 +112,63 @@ fn the_indonesian_catalogue_is_not_the_english_one() {
         id.len()
     );
 }
+
+/// Every `.rs` and `.js` file under `dir`, recursively.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path
+            .extension()
+            .is_some_and(|e| e == "rs" || (e == "js" && !path.to_string_lossy().contains(".min.")))
+        {
+            out.push(path);
+        }
+    }
+}
+
+/// The catalogue keys a source file names as whole string literals: `"cli.seals"`,
+/// `"report.the_acts"`, `t("item.masses")`.
+fn keys_named(text: &str) -> BTreeSet<String> {
+    const PREFIXES: &[&str] = &["cli.", "report.", "case.", "item.", "incident.", "person."];
+    let mut out = BTreeSet::new();
+    for quoted in text.split('"').skip(1).step_by(2) {
+        let is_key = PREFIXES.iter().any(|p| quoted.starts_with(p))
+            && quoted.len() > 5
+            && quoted
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        if is_key {
+            out.insert(quoted.to_owned());
+        }
+    }
+    out
+}
+
+/// One catalogue of words per language for the page, the paper and the terminal: every key the
+/// code asks for — the workbench's `t("…")`, the PDF report's `tr(r, "report.…")`, the terminal's
+/// `both("cli.…")` — is in id.json and in en.json, so a word missing from a language fails here
+/// rather than printing its key.
+#[test]
+fn every_word_the_code_asks_for_is_in_both_catalogues() {
+    let (id, en) = (catalogue("id"), catalogue("en"));
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut asked = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for key in keys_named(&text) {
+            asked += 1;
+            assert!(
+                id.contains_key(&key) && en.contains_key(&key),
+                "{} asks for {key:?}, which id.json or en.json lacks",
+                file.display()
+            );
+        }
+    }
+    assert!(asked > 100, "the scan found the code's keys ({asked})");
+}

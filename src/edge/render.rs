@@ -14,6 +14,26 @@ macro_rules! say {
     }};
 }
 
+/// "english (indonesian)": a term in both languages, from the catalogues (`cli.*` in id.json
+/// and en.json), as every terminal output shows its terms.
+fn both(key: &'static str) -> String {
+    let word = |english| {
+        crate::edge::web::catalogue(english)
+            .get(key)
+            .map_or(key, String::as_str)
+    };
+    format!("{} ({})", word(true), word(false))
+}
+
+/// [`both`] with the English term capitalised, to open a heading or a line.
+fn both_cap(key: &'static str) -> String {
+    let text = both(key);
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 fn mg(m: Option<u64>) -> String {
     m.map_or_else(
         || "—".to_owned(),
@@ -28,16 +48,17 @@ fn status(s: &ItemState) -> String {
 /// Items, one a line; holders as `Name (NIP …)`.
 pub fn items(list: &[ItemState], names: &Names) {
     if list.is_empty() {
-        say!("no items (tidak ada barang)");
+        say!("{t_no_items}", t_no_items = both("cli.no_items"));
         return;
     }
     say!(
-        "{:<18} {:<30} {:<40} {:<20} {:>10}  seals (segel)",
-        "item (barang)",
+        "{:<18} {:<30} {:<40} {:<20} {:>10}  {t_seals}",
+        both("cli.item"),
         "status",
-        "holder (pemegang)",
+        both("cli.holder"),
         "category",
-        "net (bersih)"
+        both("cli.net"),
+        t_seals = both("cli.seals")
     );
     for s in list {
         say!(
@@ -58,61 +79,82 @@ fn holder(s: &ItemState, names: &Names) -> String {
 }
 
 pub fn item(s: &ItemState, names: &Names) {
-    say!("Item (barang bukti) {}", s.id);
+    say!("{t_item} {}", s.id, t_item = both_cap("cli.item_header"));
     item_fields(s, names);
     item_links(s, names);
     say!(
-        "  events (peristiwa):       {} (born at seq {} as {}, latest seq {})",
+        "  {t_events}:       {} (born at seq {} as {}, latest seq {})",
         s.events,
         s.born_seq,
         s.born_as,
-        s.last_seq
+        s.last_seq,
+        t_events = both("cli.events")
     );
-    say!("  head (leaf hash terakhir): {}", s.head);
+    say!("  {t_head}: {}", s.head, t_head = both("cli.head"));
 }
 
 /// The item's own fields: description, category, status, holder, place, seals, count, masses,
 /// incident and case.
 fn item_fields(s: &ItemState, names: &Names) {
     say!(
-        "  description (uraian):     {}",
-        s.description.clone().unwrap_or_default()
+        "  {t_description}:     {}",
+        s.description.clone().unwrap_or_default(),
+        t_description = both("cli.description")
     );
     say!(
-        "  category (kategori):      {}",
-        s.category.clone().unwrap_or_default()
+        "  {t_category}:      {}",
+        s.category.clone().unwrap_or_default(),
+        t_category = both("cli.category")
     );
     say!("  status:                   {}", status(s));
-    say!("  holder (pemegang):        {}", holder(s, names));
     say!(
-        "  unit (satuan):            {}",
-        s.unit.clone().unwrap_or_default()
+        "  {t_holder}:        {}",
+        holder(s, names),
+        t_holder = both("cli.holder")
     );
     say!(
-        "  location (lokasi):        {}",
-        s.location.clone().unwrap_or_else(|| "—".into())
+        "  {t_unit}:            {}",
+        s.unit.clone().unwrap_or_default(),
+        t_unit = both("cli.unit")
     );
     say!(
-        "  seals (segel):            {}",
+        "  {t_location}:        {}",
+        s.location.clone().unwrap_or_else(|| "—".into()),
+        t_location = both("cli.location")
+    );
+    say!(
+        "  {t_seals}:            {}",
         if s.seals.is_empty() {
             "none".to_owned()
         } else {
             s.seals.join(", ")
-        }
+        },
+        t_seals = both("cli.seals")
     );
     say!(
-        "  count (jumlah):           {}",
-        s.count.map_or("—".to_owned(), |c| c.to_string())
-    );
-    say!("  gross mass (berat kotor): {}", mg(s.gross_mass_mg));
-    say!("  net mass (berat bersih):  {}", mg(s.net_mass_mg));
-    say!(
-        "  incident (kejadian):      {}",
-        s.incident.clone().unwrap_or_else(|| "—".into())
+        "  {t_count}:           {}",
+        s.count.map_or("—".to_owned(), |c| c.to_string()),
+        t_count = both("cli.count")
     );
     say!(
-        "  case (perkara):           {}",
-        s.case.clone().unwrap_or_else(|| "—".into())
+        "  {t_gross_mass}: {}",
+        mg(s.gross_mass_mg),
+        t_gross_mass = both("cli.gross_mass")
+    );
+    say!(
+        "  {t_net_mass}:  {}",
+        mg(s.net_mass_mg),
+        t_net_mass = both("cli.net_mass")
+    );
+    say!(
+        "  {t_incident}:      {}",
+        s.incident.clone().unwrap_or_else(|| "—".into()),
+        t_incident = both("cli.incident")
+    );
+    say!(
+        "  {t_case}:           {}",
+        s.case.clone().unwrap_or_else(|| "—".into()),
+        t_case = both("cli.case")
     );
 }
 
@@ -120,42 +162,46 @@ fn item_fields(s: &ItemState, names: &Names) {
 /// the prosecutor's order, each only when there is one.
 fn item_links(s: &ItemState, names: &Names) {
     if let Some(p) = &s.parent {
-        say!("  sample of (sampel dari):  {p}");
+        say!("  {t_sample_of}:  {p}", t_sample_of = both("cli.sample_of"));
     }
     if !s.children.is_empty() {
         say!(
-            "  samples (sampel):         {}",
+            "  {t_samples}:         {}",
             s.children
                 .iter()
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            t_samples = both("cli.samples")
         );
     }
     if let Some(t) = &s.transfer {
         say!(
-            "  open transfer (serah terima tertunda): released at seq {} by {} to {} ({})",
+            "  {t_open_transfer}: released at seq {} by {} to {} ({})",
             t.release_seq,
             names.label(t.from_officer.as_str()),
             names.label_or(t.to_officer.as_ref().map(|o| o.as_str()), "any officer"),
-            t.to_unit
+            t.to_unit,
+            t_open_transfer = both("cli.open_transfer")
         );
     }
     if let Some(l) = &s.lab {
         say!(
-            "  lab result (hasil lab):   {} — {} (report {}, seq {})",
+            "  {t_lab_result}:   {} — {} (report {}, seq {})",
             l.result,
             l.substance,
             l.report_number,
-            l.seq
+            l.seq,
+            t_lab_result = both("cli.lab_result")
         );
     }
     if let Some(o) = &s.order {
         say!(
-            "  prosecutor's order (penetapan): {} → {} (seq {})",
+            "  {t_prosecutor_s_order}: {} → {} (seq {})",
             o.order_number,
             o.status,
-            o.seq
+            o.seq,
+            t_prosecutor_s_order = both("cli.prosecutor_s_order")
         );
     }
 }
@@ -207,32 +253,36 @@ impl Zones {
 /// stored when the facility is not registered); officers as `Name (NIP …)`.
 pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &Names) {
     say!(
-        "History (riwayat) of item {} — {} event(s), now {}",
+        "{t_history} of item {} — {} event(s), now {}",
         s.id,
         events.len(),
-        status(s)
+        status(s),
+        t_history = both_cap("cli.history")
     );
     for e in events {
         say!("");
         say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
         say!(
-            "  occurred (waktu kejadian): {}   recorded (dicatat): {}   facility: {}",
+            "  {t_occurred}: {}   {t_recorded}: {}   facility: {}",
             zones.show(&e.occurred_at, &e.facility),
             zones.show(&e.recorded_at, &e.facility),
-            e.facility
+            e.facility,
+            t_occurred = both("cli.occurred"),
+            t_recorded = both("cli.recorded")
         );
         say!("  {}", e.summary);
         let signed = match &e.attested_by {
             Some(a) => {
                 say!(
-                    "  re-recorded (dicatat ulang) from {} seq {}, attested by administrator {}; the officers below signed it there",
+                    "  {t_re_recorded} from {} seq {}, attested by administrator {}; the officers below signed it there",
                     a.origin,
                     a.seq,
-                    names.label(&a.officer)
+                    names.label(&a.officer),
+                    t_re_recorded = both("cli.re_recorded")
                 );
-                "named (tercatat)"
+                both("cli.named")
             }
-            None => "signed by (ditandatangani)",
+            None => both("cli.signed_by"),
         };
         for sg in &e.signers {
             say!(
@@ -256,10 +306,17 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &N
 
 pub fn pending(list: &[Pending], names: &Names) {
     if list.is_empty() {
-        say!("no pending transfers (tidak ada serah terima tertunda)");
+        say!(
+            "{t_no_pending_transfers}",
+            t_no_pending_transfers = both("cli.no_pending_transfers")
+        );
         return;
     }
-    say!("Pending transfers (serah terima tertunda): {}", list.len());
+    say!(
+        "{t_pending_transfers}: {}",
+        list.len(),
+        t_pending_transfers = both_cap("cli.pending_transfers")
+    );
     for p in list {
         let t = &p.transfer;
         say!(
@@ -276,8 +333,12 @@ pub fn pending(list: &[Pending], names: &Names) {
 }
 
 pub fn incident(v: &Incident, names: &Names) {
-    say!("Incident (kejadian) {}", v.incident);
-    say!("events (peristiwa):");
+    say!(
+        "{t_incident_2} {}",
+        v.incident,
+        t_incident_2 = both_cap("cli.incident")
+    );
+    say!("{t_events}:", t_events = both("cli.events"));
     for e in &v.events {
         say!(
             "  seq {}  {} ({}): {}",
@@ -287,9 +348,9 @@ pub fn incident(v: &Incident, names: &Names) {
             e["summary"].as_str().unwrap_or("")
         );
     }
-    say!("items (barang):");
+    say!("{t_items}:", t_items = both("cli.items"));
     items(&v.items, names);
-    say!("persons (orang):");
+    say!("{t_persons}:", t_persons = both("cli.persons"));
     for p in &v.persons {
         say!("  {p}");
     }
@@ -317,21 +378,23 @@ pub fn person(id: &str, events: &[Value], names: &Names) {
 
 pub fn audit(r: &crate::app::casefile::AuditReport) {
     say!(
-        "Audit (pemeriksaan) of {} as of {} — {} event(s), {} item(s); clocks table {}",
+        "{t_audit} of {} as of {} — {} event(s), {} item(s); clocks table {}",
         r.scope,
         r.as_of,
         r.events,
         r.items.len(),
-        r.clocks_version
+        r.clocks_version,
+        t_audit = both_cap("cli.audit")
     );
     if let Some(ok) = r.log_verified {
         say!(
-            "log verification (verifikasi log): {}",
-            if ok { "OK" } else { "FAILED" }
+            "{t_log_verification}: {}",
+            if ok { "OK" } else { "FAILED" },
+            t_log_verification = both("cli.log_verification")
         );
     }
     if r.findings.is_empty() {
-        say!("no findings (tidak ada temuan)");
+        say!("{t_no_findings}", t_no_findings = both("cli.no_findings"));
         return;
     }
     for f in &r.findings {
@@ -368,9 +431,11 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
 /// The bundle file's digests, and whether the printed digest a person typed was this one.
 fn bundle_file(r: &crate::app::bundle::BundleReport) {
     say!(
-        "Bundle file (berkas): sha256 {}, printed digest (sidik cetak) {}",
+        "{t_bundle_file}: sha256 {}, {t_printed_digest} {}",
         r.sha256,
-        r.printed_digest
+        r.printed_digest,
+        t_bundle_file = both_cap("cli.bundle_file"),
+        t_printed_digest = both("cli.printed_digest")
     );
     if r.printed_digest_confirmed {
         say!(
@@ -379,43 +444,18 @@ fn bundle_file(r: &crate::app::bundle::BundleReport) {
     }
 }
 
-pub fn bundle(r: &crate::app::bundle::BundleReport) {
-    let names = Names::from_map(r.officers.clone());
-    // What the checks established, never a legal judgement: whether the records are valid
-    // evidence ("sah") is for the court to decide, not for a ledger.
-    say!(
-        "Bundle checks passed (pemeriksaan berkas lolos): {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
-        match (&r.item, &r.incident) {
-            (Some(item), _) => format!("item {item}"),
-            (None, Some(incident)) => format!("case (perkara) of incident {incident}"),
-            (None, None) => String::new(),
-        },
-        r.entries,
-        r.origin,
-        r.checkpoint_size
-    );
-    bundle_file(r);
-    say!("");
-    say!("What it proves (yang dibuktikan):");
-    for p in &r.proves {
-        say!("  ✓ {p}");
-    }
-    say!("");
-    say!("What it cannot prove (yang tidak dapat dibuktikan):");
-    for p in &r.cannot_prove {
-        say!("  – {p}");
-    }
-    say!("");
-    say!("Signers (penandatangan):");
-    for s in &r.signers {
-        say!("  {s}");
-    }
-    say!("");
+/// The persons a bundle discloses, each proven against its commitments, or that it names them
+/// by subject id only.
+fn bundle_persons(r: &crate::app::bundle::BundleReport) {
     if r.disclosed.is_empty() {
-        say!("Persons (orang): named by subject id only; this bundle discloses no personal data");
+        say!(
+            "{t_persons}: named by subject id only; this bundle discloses no personal data",
+            t_persons = both_cap("cli.persons")
+        );
     } else {
         say!(
-            "Persons disclosed (identitas yang diungkapkan), each proven against the commitments signed into the log:"
+            "{t_persons_disclosed}, each proven against the commitments signed into the log:",
+            t_persons_disclosed = both_cap("cli.persons_disclosed")
         );
         for d in &r.disclosed {
             let fields = serde_json::to_value(&d.fields).unwrap_or_default();
@@ -431,6 +471,48 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
             );
         }
     }
+}
+
+pub fn bundle(r: &crate::app::bundle::BundleReport) {
+    let names = Names::from_map(r.officers.clone());
+    // What the checks established, never a legal judgement: whether the records are valid
+    // evidence ("sah") is for the court to decide, not for a ledger.
+    say!(
+        "{t_bundle_checks_passed}: {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
+        match (&r.item, &r.incident) {
+            (Some(item), _) => format!("item {item}"),
+            (None, Some(incident)) => format!("{} of incident {incident}", both("cli.case")),
+            (None, None) => String::new(),
+        },
+        r.entries,
+        r.origin,
+        r.checkpoint_size,
+        t_bundle_checks_passed = both_cap("cli.bundle_checks_passed")
+    );
+    bundle_file(r);
+    say!("");
+    say!(
+        "{t_what_it_proves}:",
+        t_what_it_proves = both_cap("cli.what_it_proves")
+    );
+    for p in &r.proves {
+        say!("  ✓ {p}");
+    }
+    say!("");
+    say!(
+        "{t_what_it_cannot_prove}:",
+        t_what_it_cannot_prove = both_cap("cli.what_it_cannot_prove")
+    );
+    for p in &r.cannot_prove {
+        say!("  – {p}");
+    }
+    say!("");
+    say!("{t_signers}:", t_signers = both_cap("cli.signers"));
+    for s in &r.signers {
+        say!("  {s}");
+    }
+    say!("");
+    bundle_persons(r);
     say!("");
     items(&r.items, &names);
     say!("");
@@ -456,10 +538,10 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
 pub fn officers(list: &[crate::app::reads::OfficerView]) {
     say!(
         "{:<48} {:<10} {:<16} {:<34} status",
-        "officer (petugas)",
+        both("cli.officer"),
         "agency",
         "facility",
-        "roles (peran)"
+        both("cli.roles")
     );
     for o in list {
         let current = o.keys.iter().find(|k| k.until_seq.is_none());
@@ -485,28 +567,44 @@ pub fn doctor(d: &crate::app::doctor::Diagnosis) {
     for f in &d.findings {
         say!("");
         say!("[{}] {}", f.check, f.file);
-        say!("  problem (masalah): {}", f.problem);
+        say!(
+            "  {t_problem}: {}",
+            f.problem,
+            t_problem = both("cli.problem")
+        );
         let risk = match f.acknowledged_data {
-            Risk::None => "not at risk (tidak terancam)",
-            Risk::Entries => "AT RISK (TERANCAM)",
-            Risk::Unknown => "unknown until the store opens (belum diketahui)",
+            Risk::None => both("cli.not_at_risk"),
+            Risk::Entries => both("cli.at_risk").to_uppercase(),
+            Risk::Unknown => both("cli.unknown_until_the_store_opens"),
         };
-        say!("  acknowledged entries (entri yang sudah dikonfirmasi): {risk}");
+        say!(
+            "  {t_acknowledged_entries}: {risk}",
+            t_acknowledged_entries = both("cli.acknowledged_entries")
+        );
         match &f.action {
-            Action::Repaired(t) => say!("  repaired (diperbaiki): {t}"),
+            Action::Repaired(t) => say!("  {t_repaired}: {t}", t_repaired = both("cli.repaired")),
             Action::Repairable(t) => {
                 say!("  --repair would (akan diperbaiki dengan --repair): {t}")
             }
-            Action::Manual(t) => say!("  operator (tindakan operator): {t}"),
+            Action::Manual(t) => say!("  {t_operator}: {t}", t_operator = both("cli.operator")),
         }
     }
     say!("");
     match (d.entries, d.verified) {
-        (Some(n), true) => say!("log: {n} entries verified (log terverifikasi)"),
+        (Some(n), true) => say!(
+            "log: {n} {t_entries_verified}",
+            t_entries_verified = both("cli.entries_verified")
+        ),
         (Some(n), false) => say!("log: {n} entries, verification FAILED (verifikasi GAGAL)"),
-        (None, _) => say!("log: did not open (tidak dapat dibuka)"),
+        (None, _) => say!(
+            "log: {t_did_not_open}",
+            t_did_not_open = both("cli.did_not_open")
+        ),
     }
     if d.findings.is_empty() {
-        say!("no problems found (tidak ditemukan masalah)");
+        say!(
+            "{t_no_problems_found}",
+            t_no_problems_found = both("cli.no_problems_found")
+        );
     }
 }

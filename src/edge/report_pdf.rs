@@ -353,18 +353,14 @@ pub fn pdf(r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
     }
     letterhead(&mut l, place(r));
     l.paragraph(
-        tr(
-            r,
-            "BERITA ACARA RANTAI PENGUASAAN BARANG BUKTI",
-            "CHAIN-OF-CUSTODY RECORD OF EVIDENCE",
-        ),
+        tr(r, "report.chain_of_custody_record_of_evidence"),
         TITLE_SIZE_PT,
         Weight::Bold,
         true,
     );
     let number = match r.subject {
-        Subject::Item(_) => tr(r, "Nomor barang bukti", "Evidence number"),
-        Subject::Case(_) => tr(r, "Nomor kejadian (perkara)", "Incident (case) number"),
+        Subject::Item(_) => tr(r, "report.evidence_number"),
+        Subject::Case(_) => tr(r, "report.incident_case_number"),
     };
     l.paragraph(
         &clean(&format!("{number}: {}", r.subject.id())),
@@ -422,9 +418,18 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-/// The text in the report's language: `id` in Indonesian (the default), `en` in English.
-fn tr<'t>(r: &ReportInput<'_>, id: &'t str, en: &'t str) -> &'t str {
+/// Of a value that carries both languages (a finding's sentences, a severity), the report's.
+fn in_lang<'t>(r: &ReportInput<'_>, id: &'t str, en: &'t str) -> &'t str {
     if r.lang == Lang::English { en } else { id }
+}
+
+/// The report's word for `key` (`report.*`) in its language, from the workbench's catalogues
+/// (id.json, en.json): one catalogue of words for the page and the paper. A key missing from the
+/// catalogue prints as itself, which `tests/workbench_words.rs` fails on first.
+fn tr(r: &ReportInput<'_>, key: &'static str) -> &'static str {
+    crate::edge::web::catalogue(r.lang == Lang::English)
+        .get(key)
+        .map_or(key, String::as_str)
 }
 
 /// A stored time as local civil time in `zone` (UTC without one).
@@ -480,7 +485,7 @@ fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
             dt.hour(),
             dt.minute()
         ),
-        (None, _) => format!("{} {}", tr(r, "Pada", "On"), r.as_of),
+        (None, _) => format!("{} {}", tr(r, "report.on"), r.as_of),
     };
     let text = |k: &str| {
         place(r)
@@ -521,17 +526,13 @@ fn status_name(status: crate::domain::custody::Status, lang: Lang) -> String {
 /// The case: every item of the incident, a row each — label (and the item a sample was taken
 /// from), description, status, holder, seals and net mass.
 fn case_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading(tr(
-        r,
-        "I. Barang bukti perkara",
-        "I. The evidence of the case",
-    ));
+    l.heading(tr(r, "report.the_evidence_of_the_case"));
     let rows: Vec<Vec<String>> = r
         .lot
         .iter()
         .map(|i| {
             let sample = i.parent.as_ref().map_or(String::new(), |p| {
-                format!("\n({} {p})", tr(r, "sampel dari", "sample of"))
+                format!("\n({} {p})", tr(r, "report.sample_of"))
             });
             vec![
                 clean(&format!(
@@ -552,10 +553,10 @@ fn case_section(l: &mut Layout, r: &ReportInput<'_>) {
     l.table(
         &[0.38, 0.3, 0.18, 0.14],
         Some(&[
-            tr(r, "Nomor label dan uraian", "Label and description"),
-            tr(r, "Status dan pemegang terakhir", "Status and last holder"),
-            tr(r, "Segel", "Seals"),
-            tr(r, "Berat bersih", "Net mass"),
+            tr(r, "report.label_and_description"),
+            tr(r, "report.status_and_last_holder"),
+            tr(r, "report.seals"),
+            tr(r, "report.net_mass"),
         ]),
         &rows,
     );
@@ -563,7 +564,7 @@ fn case_section(l: &mut Layout, r: &ReportInput<'_>) {
 
 /// The item: label, description, category, status, holder, seals, count, mass, case, lot.
 fn item_section(l: &mut Layout, r: &ReportInput<'_>, i: &ItemState) {
-    l.heading(tr(r, "I. Barang bukti", "I. The evidence"));
+    l.heading(tr(r, "report.the_evidence"));
     let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
     let lot: Vec<String> = r
         .lot
@@ -579,35 +580,32 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>, i: &ItemState) {
         })
         .collect();
     let rows = [
-        (tr(r, "Nomor label", "Label"), i.id.as_str().to_owned()),
+        (tr(r, "report.label"), i.id.as_str().to_owned()),
         (
-            tr(r, "Uraian", "Description"),
+            tr(r, "report.description"),
             or_dash(i.description.as_deref()),
         ),
-        (
-            tr(r, "Kategori", "Category"),
-            or_dash(i.category.as_deref()),
-        ),
+        (tr(r, "report.category"), or_dash(i.category.as_deref())),
         ("Status", clean(&status_name(i.status, r.lang))),
         (
-            tr(r, "Pemegang terakhir", "Last holder"),
+            tr(r, "report.last_holder"),
             format!(
                 "{} — {}",
                 r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—"),
                 or_dash(i.unit.as_deref())
             ),
         ),
-        (tr(r, "Segel", "Seals"), clean(&i.seals.join(", "))),
+        (tr(r, "report.seals"), clean(&i.seals.join(", "))),
         (
-            tr(r, "Jumlah", "Count"),
+            tr(r, "report.count"),
             i.count.map_or("—".to_owned(), |c| c.to_string()),
         ),
         (
-            tr(r, "Berat bersih diketahui", "Last known net mass"),
+            tr(r, "report.last_known_net_mass"),
             grams(i.net_mass_mg, r.lang),
         ),
         (
-            tr(r, "Nomor kejadian / perkara", "Incident / case number"),
+            tr(r, "report.incident_case_number_2"),
             format!(
                 "{} / {}",
                 or_dash(i.incident.as_deref()),
@@ -615,11 +613,7 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>, i: &ItemState) {
             ),
         ),
         (
-            tr(
-                r,
-                "Barang terkait (induk/sampel)",
-                "Related items (parent/samples)",
-            ),
+            tr(r, "report.related_items_parent_samples"),
             if lot.is_empty() {
                 "—".to_owned()
             } else {
@@ -676,7 +670,7 @@ fn signers_text(e: &TimelineEntry, names: &Names, lang: Lang) -> String {
 
 /// Every act in order, in a table whose header repeats on each page.
 fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading(tr(r, "II. Riwayat tindakan", "II. The acts"));
+    l.heading(tr(r, "report.the_acts"));
     let zones = crate::edge::render::Zones::of_facilities(r.facilities);
     let case = matches!(r.subject, Subject::Case(_));
     let rows: Vec<Vec<String>> = r
@@ -702,13 +696,13 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                 signers_text(e, r.names, r.lang),
                 format!(
                     "{}: {}\n{}: {} / {}{}",
-                    tr(r, "Segel", "Seals"),
+                    tr(r, "report.seals"),
                     if e.seals.is_empty() {
                         "—".to_owned()
                     } else {
                         clean(&e.seals.join(", "))
                     },
-                    tr(r, "Kotor / bersih", "Gross / net"),
+                    tr(r, "report.gross_net"),
                     grams(e.gross_mass_mg, r.lang),
                     grams(e.net_mass_mg, r.lang),
                     readability(e, r.lang)
@@ -720,10 +714,10 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
         &[0.06, 0.22, 0.17, 0.32, 0.23],
         Some(&[
             "No.",
-            tr(r, "Waktu dan tempat", "Time and place"),
-            tr(r, "Tindakan", "Act"),
-            tr(r, "Penandatangan dan peran", "Signers and roles"),
-            tr(r, "Segel dan berat", "Seals and masses"),
+            tr(r, "report.time_and_place"),
+            tr(r, "report.act"),
+            tr(r, "report.signers_and_roles"),
+            tr(r, "report.seals_and_masses"),
         ]),
         &rows,
     );
@@ -742,13 +736,9 @@ fn severity_name(s: crate::domain::audit::Severity) -> &'static str {
 
 /// The audit's findings as of the report's moment, or a sentence saying there are none.
 fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
-    l.heading(tr(
-        r,
-        "III. Temuan pemeriksaan",
-        "III. Findings of the audit",
-    ));
+    l.heading(tr(r, "report.findings_of_the_audit"));
     if r.findings.is_empty() {
-        let none = tr(r, "Tidak ada temuan.", "No findings.");
+        let none = tr(r, "report.no_findings");
         l.paragraph(none, BODY_SIZE_PT, Weight::Regular, false);
         return;
     }
@@ -761,9 +751,9 @@ fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
                 .detail
                 .as_deref()
                 .map_or(String::new(), |d| format!("\n{d}"));
-            let text = tr(r, &f.indonesian, &f.english).to_owned();
+            let text = in_lang(r, &f.indonesian, &f.english).to_owned();
             vec![
-                tr(r, severity_name(f.severity), f.severity.as_str()).to_owned(),
+                in_lang(r, severity_name(f.severity), f.severity.as_str()).to_owned(),
                 format!("{} {}", f.class, clean(&f.name)),
                 seqs.join(", "),
                 clean(&format!("{text}{detail}")),
@@ -773,10 +763,10 @@ fn findings_section(l: &mut Layout, r: &ReportInput<'_>) {
     l.table(
         &[0.12, 0.2, 0.1, 0.58],
         Some(&[
-            tr(r, "Tingkat", "Severity"),
-            tr(r, "Kelas", "Class"),
-            tr(r, "No. urut", "Log no."),
-            tr(r, "Uraian", "Description"),
+            tr(r, "report.severity"),
+            tr(r, "report.class"),
+            tr(r, "report.log_no"),
+            tr(r, "report.description"),
         ]),
         &rows,
     );
@@ -787,39 +777,25 @@ fn verification_section(l: &mut Layout, r: &ReportInput<'_>) {
     // The heading stays with the code: both move to the next page when the code does not fit.
     l.ensure(QR_SIDE_PT + 6.0 * HEADING_SIZE_PT);
     let heading = if r.act.is_some() {
-        tr(r, "III. Verifikasi", "III. Verification")
+        tr(r, "report.verification")
     } else {
-        tr(r, "IV. Verifikasi", "IV. Verification")
+        tr(r, "report.verification_2")
     };
     l.heading(heading);
     let top = l.y;
     qr(l, &verification_text(r), top);
-    let line = |id: &str, en: &str, value: &str| format!("{}: {}", tr(r, id, en), clean(value));
+    let line = |key: &'static str, value: &str| format!("{}: {}", tr(r, key), clean(value));
     let lines = [
-        line("Asal buku besar (origin)", "Ledger (origin)", r.origin),
+        line("report.ledger_origin", r.origin),
         line(
-            "Ukuran log pada checkpoint",
-            "Log size at the checkpoint",
+            "report.log_size_at_the_checkpoint",
             &r.checkpoint_size.to_string(),
         ),
-        line("Akar Merkle (root)", "Merkle root", r.checkpoint_root),
-        line(
-            "SHA-256 berkas bukti (bundle)",
-            "SHA-256 of the bundle",
-            r.bundle_sha256,
-        ),
-        line(
-            "Sidik cetak berkas bukti (untuk diketik)",
-            "Printed digest of the bundle (to type)",
-            r.printed_digest,
-        ),
-        line("Keadaan dinilai per (as-of)", "State as of", r.as_of),
-        tr(
-            r,
-            "Periksa dengan berkas bukti dan kunci verifikasi buku besar:",
-            "Check with the bundle and the ledger's verifier key:",
-        )
-        .to_owned(),
+        line("report.merkle_root", r.checkpoint_root),
+        line("report.sha256_of_the_bundle", r.bundle_sha256),
+        line("report.printed_digest", r.printed_digest),
+        line("report.state_as_of", r.as_of),
+        tr(r, "report.check_with_the_bundle_and_the").to_owned(),
         format!(
             "custody bundle verify BUNDLE.json --vkey '{}' --printed-digest {}",
             clean(r.vkey),
@@ -891,20 +867,12 @@ const WET_SIGNATURE_LINES: usize = 3;
 /// signature.
 fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
     let heading = if r.act.is_some() {
-        tr(r, "II. Tanda tangan", "II. Signatures")
+        tr(r, "report.signatures")
     } else {
-        tr(r, "V. Tanda tangan", "V. Signatures")
+        tr(r, "report.signatures_2")
     };
     l.heading(heading);
-    let intro = tr(
-        r,
-        "Setiap tindakan ditandatangani secara elektronik oleh petugas yang tercantum, dengan \
-         kunci yang terdaftar untuknya pada posisi itu di buku besar. Kolom terakhir disediakan \
-         untuk tanda tangan basah bila satuan kerja masih mewajibkannya.",
-        "Each act was signed electronically by the officers listed, with the key the ledger \
-         held for them at that position. The last column is left for a wet signature where a \
-         facility still requires one.",
-    );
+    let intro = tr(r, "report.each_act_was_signed_electronically_by");
     l.paragraph(intro, BODY_SIZE_PT, Weight::Regular, false);
     l.gap(4.0);
     let rows = signature_rows(r);
@@ -912,10 +880,10 @@ fn signatures_section(l: &mut Layout, r: &ReportInput<'_>) {
         &[0.06, 0.18, 0.3, 0.26, 0.2],
         Some(&[
             "No.",
-            tr(r, "Tindakan", "Act"),
-            tr(r, "Nama dan peran", "Name and role"),
-            tr(r, "Cara menandatangani", "How signed"),
-            tr(r, "Tanda tangan basah", "Wet signature"),
+            tr(r, "report.act"),
+            tr(r, "report.name_and_role"),
+            tr(r, "report.how_signed"),
+            tr(r, "report.wet_signature"),
         ]),
         &rows,
     );
@@ -955,12 +923,7 @@ fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
                 act.seq.to_string(),
                 name.clone(),
                 acknowledgement_text(a, r.lang),
-                tr(
-                    r,
-                    "tidak ada tanda tangan elektronik",
-                    "no electronic signature",
-                )
-                .to_owned(),
+                tr(r, "report.no_electronic_signature").to_owned(),
                 room.clone(),
             ]);
         }
@@ -984,17 +947,13 @@ fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
     let name = act_name(&e.kind, &e.indonesian, r.lang);
     let mut l = Layout::new()?;
     letterhead(&mut l, place);
-    let title = format!(
-        "{} {}",
-        tr(r, "BERITA ACARA", "RECORD OF"),
-        name.to_uppercase()
-    );
+    let title = format!("{} {}", tr(r, "report.record_of"), name.to_uppercase());
     l.paragraph(&clean(&title), TITLE_SIZE_PT, Weight::Bold, true);
     let number = format!(
         "{}: {} · {}: {seq}",
-        tr(r, "Nomor barang bukti", "Evidence number"),
+        tr(r, "report.evidence_number"),
         r.subject.id(),
-        tr(r, "No. urut log", "Log no.")
+        tr(r, "report.log_no_2")
     );
     l.paragraph(&number, BODY_SIZE_PT, Weight::Regular, true);
     l.gap(6.0);
@@ -1027,30 +986,23 @@ fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
 /// What the act did and what it left: its summary, then the item's seals, masses, count, holder,
 /// place and status after it.
 fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
-    l.heading(tr(
-        r,
-        "I. Tindakan dan barang bukti",
-        "I. The act and the evidence",
-    ));
+    l.heading(tr(r, "report.the_act_and_the_evidence"));
     let or_dash = |v: Option<&str>| clean(v.unwrap_or("—"));
     let rows = [
         (
-            tr(r, "Uraian", "Description"),
+            tr(r, "report.description"),
             clean(match r.lang {
                 Lang::Indonesian => r.uraian.get(&e.seq).unwrap_or(&e.summary),
                 Lang::English => &e.summary,
             }),
         ),
         (
-            tr(r, "Penandatangan dan peran", "Signers and roles"),
+            tr(r, "report.signers_and_roles"),
             signers_text(e, r.names, r.lang),
         ),
+        (tr(r, "report.seals_after"), clean(&e.seals.join(", "))),
         (
-            tr(r, "Segel sesudahnya", "Seals after"),
-            clean(&e.seals.join(", ")),
-        ),
-        (
-            tr(r, "Berat kotor / bersih", "Gross / net mass"),
+            tr(r, "report.gross_net_mass"),
             format!(
                 "{} / {}{}",
                 grams(e.gross_mass_mg, r.lang),
@@ -1059,14 +1011,14 @@ fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
             ),
         ),
         (
-            tr(r, "Jumlah", "Count"),
+            tr(r, "report.count"),
             e.count.map_or("—".to_owned(), |c| c.to_string()),
         ),
         (
-            tr(r, "Pemegang sesudahnya", "Holder after"),
+            tr(r, "report.holder_after"),
             r.names.label_or(e.holder.as_deref(), "—"),
         ),
-        (tr(r, "Tempat", "Place"), or_dash(e.location.as_deref())),
+        (tr(r, "report.place"), or_dash(e.location.as_deref())),
         (
             "Status",
             crate::domain::custody::Status::parse(&e.status)
@@ -1083,23 +1035,12 @@ fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
 /// The closing sentence and the signature places.
 fn closing(l: &mut Layout, r: &ReportInput<'_>) {
     l.gap(8.0);
-    let statement = tr(
-        r,
-        "Berita acara ini adalah tampilan cetak dari catatan buku besar yang ditandatangani \
-         secara elektronik dan dapat diverifikasi dengan data di atas; berita acara ini tidak \
-         menggantikan berita acara atau dokumen asli mana pun.",
-        "This record is a printed rendering of the ledger's electronically signed records, which \
-         can be verified with the data above; it does not replace any original record or \
-         document.",
-    );
+    let statement = tr(r, "report.this_record_is_a_printed_rendering");
     l.paragraph(statement, BODY_SIZE_PT, Weight::Regular, false);
     l.gap(10.0);
     l.ensure(4.0 * BODY_SIZE_PT * LEADING + 30.0);
     let top = l.y;
-    let places = [
-        tr(r, "Yang menyerahkan", "Handed over by"),
-        tr(r, "Yang menerima", "Received by"),
-    ];
+    let places = [tr(r, "report.handed_over_by"), tr(r, "report.received_by")];
     for (i, who) in places.into_iter().enumerate() {
         let x = MARGIN_PT + i as f32 * CONTENT_WIDTH_PT * 0.55;
         l.text(
@@ -1126,14 +1067,10 @@ fn metadata(r: &ReportInput<'_>) -> krilla::metadata::Metadata {
     let mut m = krilla::metadata::Metadata::new()
         .title(format!(
             "{} {}",
-            tr(
-                r,
-                "Berita acara rantai penguasaan barang bukti",
-                "Chain-of-custody record of evidence"
-            ),
+            tr(r, "report.chain_of_custody_record_of_evidence_2"),
             r.subject.id()
         ))
-        .language(tr(r, "id", "en").to_owned())
+        .language(tr(r, "report.language_tag").to_owned())
         .creator("custody".to_owned())
         .producer("custody".to_owned())
         .document_id(format!(

@@ -73,8 +73,14 @@ pub fn asset(name: &str) -> Option<&'static str> {
 /// English (`en.json`), so that the printed report says what the page says (docs/GLOSSARY.md);
 /// `None` when it has none.
 pub fn word(english: bool, key: &str) -> Option<String> {
-    static INDONESIAN: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
-    static ENGLISH: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    catalogue(english).get(key).cloned()
+}
+
+/// The whole catalogue of one language (`en.json` when `english`, else `id.json`), read once.
+pub fn catalogue(english: bool) -> &'static std::collections::BTreeMap<String, String> {
+    type Words = std::collections::BTreeMap<String, String>;
+    static INDONESIAN: std::sync::OnceLock<Words> = std::sync::OnceLock::new();
+    static ENGLISH: std::sync::OnceLock<Words> = std::sync::OnceLock::new();
     let (cell, name) = if english {
         (&ENGLISH, "en.json")
     } else {
@@ -85,9 +91,6 @@ pub fn word(english: bool, key: &str) -> Option<String> {
             .and_then(|text| serde_json::from_str(text).ok())
             .unwrap_or_default()
     })
-    .get(key)
-    .and_then(serde_json::Value::as_str)
-    .map(str::to_owned)
 }
 
 #[cfg_attr(not(test), allow(dead_code))]
