@@ -1,8 +1,10 @@
 //! The workbench's word catalogues (`src/edge/web/assets/id.json` and `en.json`) against the
 //! schemas: every field of every statement type, every enumerated value, every item status and
 //! every officer and signer role has a label in both languages, and neither catalogue has a word
-//! the other lacks. The browser test (tests/workbench.rs) then finds a labelled control for each
-//! field; this one finds the gaps without a browser.
+//! the other lacks; and every word the code asks the catalogues for — the page's, the PDF
+//! report's (`report.*`), the terminal's (`cli.*`) — is in both. The browser test
+//! (tests/workbench.rs) then finds a labelled control for each field; this one finds the gaps
+//! without a browser.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};

@@ -31,21 +31,20 @@ pub fn role_name(role: &str, lang: Lang) -> String {
 /// How a person an act concerns answered its record (a seizure's possessor, a sample's suspect),
 /// in the report's language.
 pub fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, lang: Lang) -> String {
-    let en = lang == Lang::English;
-    let pick = |id: &'static str, english: &'static str| if en { english } else { id };
+    let word = |key: &'static str| says(lang, key, &[]);
     let party = match a.party.as_str() {
-        "possessor" => pick("Pihak yang disita", "The possessor"),
-        "suspect" => pick("Tersangka", "The suspect"),
-        other => other,
+        "possessor" => word("report.the_possessor"),
+        "suspect" => word("report.the_suspect"),
+        other => other.to_owned(),
     };
     let status = match a.status.as_str() {
-        "signed" => pick("menandatangani", "signed"),
-        "refused" => pick("MENOLAK MENANDATANGANI", "REFUSED TO SIGN"),
-        "absent" => pick("tidak hadir", "absent"),
-        other => other,
+        "signed" => word("report.acknowledged_signed"),
+        "refused" => word("report.acknowledged_refused"),
+        "absent" => word("report.acknowledged_absent"),
+        other => other.to_owned(),
     };
     let text = match &a.note {
-        Some(note) => format!("{party}: {status}. {}: {note}", pick("Catatan", "Note")),
+        Some(note) => format!("{party}: {status}. {}: {note}", word("report.note")),
         None => format!("{party}: {status}"),
     };
     text.chars()
@@ -132,6 +131,40 @@ pub fn grams(m: Option<u64>, lang: Lang) -> String {
         grouped.push(c);
     }
     format!("{grouped}{decimal}{:03} g", m % 1000)
+}
+
+/// The catalogue's sentence `key` (`report.*`) in `lang` with each `{name}` replaced by its value:
+/// a sentence whose word order differs between the languages is written whole in each catalogue.
+/// One pass over the template, so that a value holding `{…}` (a facility's name) is never
+/// filled in again.
+pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
+    let template = crate::edge::web::catalogue(lang == Lang::English)
+        .get(key)
+        .map_or(key, String::as_str);
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            args.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// " (d = 0,001 g)": the readability of the balance behind the mass an act set, for the masses
@@ -303,17 +336,27 @@ fn persons_section(h: &mut String, disclosed: &[crate::app::bundle::Disclosure])
                 who.push_str(&format!("; {label} {v}"));
             }
         }
-        meta_row(h, f.kind().as_str(), &d.subject.to_string(), &who);
+        row(h, f.kind().as_str(), &d.subject.to_string(), &who);
     }
     let _ = write!(h, "</table>");
 }
 
 /// One row of the item table: the Indonesian label, its English beside it, and the value.
-fn meta_row(h: &mut String, id: &str, en: &str, v: &str) {
+fn row(h: &mut String, id: &str, en: &str, v: &str) {
     let _ = write!(
         h,
         "<tr><td>{id} <span class=\"en\">/ {en}</span></td><td>{}</td></tr>",
         esc(v)
+    );
+}
+
+/// One row of the item table, its label from the catalogue (`report.*`) in both languages.
+fn meta_row(h: &mut String, key: &'static str, v: &str) {
+    row(
+        h,
+        &says(Lang::Indonesian, key, &[]),
+        &says(Lang::English, key, &[]),
+        v,
     );
 }
 
@@ -350,29 +393,21 @@ fn item_table(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
         h,
         "<h2>Barang bukti <small>Item</small></h2><table class=\"meta\">"
     );
-    meta_row(h, "Nomor label", "Label", i.id.as_str());
+    meta_row(h, "report.label", i.id.as_str());
     meta_row(
         h,
-        "Uraian",
-        "Description",
+        "report.description",
         i.description.as_deref().unwrap_or("—"),
     );
+    meta_row(h, "report.category", i.category.as_deref().unwrap_or("—"));
     meta_row(
         h,
-        "Kategori",
-        "Category",
-        i.category.as_deref().unwrap_or("—"),
-    );
-    meta_row(
-        h,
-        "Status",
-        "Status",
+        "report.status",
         &format!("{} ({})", i.status.indonesian(), i.status.as_str()),
     );
     meta_row(
         h,
-        "Pemegang terakhir",
-        "Last holder",
+        "report.last_holder",
         &format!(
             "{} — {}",
             r.names.label_or(i.holder.as_ref().map(|o| o.as_str()), "—"),
@@ -380,23 +415,16 @@ fn item_table(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
         ),
     );
     transfer_row(h, r, i);
-    meta_row(h, "Segel", "Seals", &i.seals.join(", "));
+    meta_row(h, "report.seals", &i.seals.join(", "));
     meta_row(
         h,
-        "Jumlah",
-        "Count",
+        "report.count",
         &i.count.map_or("—".to_owned(), |c| c.to_string()),
     );
+    meta_row(h, "report.last_known_net_mass", &mg(i.net_mass_mg));
     meta_row(
         h,
-        "Berat bersih diketahui",
-        "Known net mass",
-        &mg(i.net_mass_mg),
-    );
-    meta_row(
-        h,
-        "Nomor kejadian / perkara",
-        "Incident / case",
+        "report.incident_case_number_2",
         &format!(
             "{} / {}",
             i.incident.as_deref().unwrap_or("—"),
@@ -405,8 +433,7 @@ fn item_table(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
     );
     meta_row(
         h,
-        "Barang terkait (induk/sampel)",
-        "Related items (parent/samples)",
+        "report.related_items_parent_samples",
         &related_items(r, i),
     );
     let _ = write!(h, "</table>");
@@ -417,8 +444,7 @@ fn transfer_row(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
     if let Some(t) = &i.transfer {
         meta_row(
             h,
-            "Serah terima tertunda (yang menyerahkan → yang menerima)",
-            "Open transfer (handed over by → to be received by)",
+            "report.open_transfer",
             &format!(
                 "{} → {} ({}), seq {}",
                 r.names.label(t.from_officer.as_str()),
@@ -592,4 +618,29 @@ fn verification_section(h: &mut String, r: &ReportInput<'_>) {
         vkey = esc(r.vkey),
         text = esc(&text),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each placeholder is filled once, from its own value: a value that itself holds `{…}` is
+    /// printed as given, and the sentence reads in each language's own order.
+    #[test]
+    fn a_sentence_is_filled_once_in_each_language() {
+        let args = [("page", "2"), ("pages", "{page}")];
+        assert_eq!(
+            says(Lang::Indonesian, "report.page_of", &args),
+            "Halaman 2 dari {page}"
+        );
+        assert_eq!(
+            says(Lang::English, "report.page_of", &args),
+            "Page 2 of {page}"
+        );
+        // A placeholder with no value stays as written.
+        assert_eq!(
+            says(Lang::English, "report.page_of", &[]),
+            "Page {page} of {pages}"
+        );
+    }
 }

@@ -14,7 +14,7 @@
 //! already brings into the tree.
 
 use super::report::{
-    Lang, ReportInput, Subject, acknowledgement_text, grams, readability, role_name,
+    Lang, ReportInput, Subject, acknowledgement_text, grams, readability, role_name, says,
     verification_text,
 };
 use crate::app::names::{Names, officer_label};
@@ -47,45 +47,29 @@ const QR_QUIET_MODULES: usize = 4;
 static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSansCondensed.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
 
+/// The catalogue keys of the days, Monday first, and of the months.
 const DAYS: [&str; 7] = [
-    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
-];
-const DAYS_EN: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    "report.day_monday",
+    "report.day_tuesday",
+    "report.day_wednesday",
+    "report.day_thursday",
+    "report.day_friday",
+    "report.day_saturday",
+    "report.day_sunday",
 ];
 const MONTHS: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
+    "report.month_january",
+    "report.month_february",
+    "report.month_march",
+    "report.month_april",
+    "report.month_may",
+    "report.month_june",
+    "report.month_july",
+    "report.month_august",
+    "report.month_september",
+    "report.month_october",
+    "report.month_november",
+    "report.month_december",
 ];
 
 #[derive(Clone, Copy, PartialEq)]
@@ -418,6 +402,13 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// A word of the catalogue in `lang`; the key itself when missing (which a test catches first).
+fn word(lang: Lang, key: &'static str) -> &'static str {
+    crate::edge::web::catalogue(lang == Lang::English)
+        .get(key)
+        .map_or(key, String::as_str)
+}
+
 /// Of a value that carries both languages (a finding's sentences, a severity), the report's.
 fn in_lang<'t>(r: &ReportInput<'_>, id: &'t str, en: &'t str) -> &'t str {
     if r.lang == Lang::English { en } else { id }
@@ -427,9 +418,7 @@ fn in_lang<'t>(r: &ReportInput<'_>, id: &'t str, en: &'t str) -> &'t str {
 /// (id.json, en.json): one catalogue of words for the page and the paper. A key missing from the
 /// catalogue prints as itself, which `tests/workbench_words.rs` fails on first.
 fn tr(r: &ReportInput<'_>, key: &'static str) -> &'static str {
-    crate::edge::web::catalogue(r.lang == Lang::English)
-        .get(key)
-        .map_or(key, String::as_str)
+    word(r.lang, key)
 }
 
 /// A stored time as local civil time in `zone` (UTC without one).
@@ -444,17 +433,17 @@ fn civil(text: &str, zone: Option<Zone>) -> Option<(jiff::civil::DateTime, Strin
 }
 
 fn day_name(dt: jiff::civil::DateTime, lang: Lang) -> &'static str {
-    let days = if lang == Lang::English { DAYS_EN } else { DAYS };
-    days[usize::from(dt.weekday().to_monday_zero_offset().unsigned_abs())]
+    word(
+        lang,
+        DAYS[usize::from(dt.weekday().to_monday_zero_offset().unsigned_abs())],
+    )
 }
 
 fn month_name(dt: jiff::civil::DateTime, lang: Lang) -> &'static str {
-    let months = if lang == Lang::English {
-        MONTHS_EN
-    } else {
-        MONTHS
-    };
-    months[usize::from(dt.month().unsigned_abs()).saturating_sub(1) % 12]
+    word(
+        lang,
+        MONTHS[usize::from(dt.month().unsigned_abs()).saturating_sub(1) % 12],
+    )
 }
 
 /// "Kamis, 21 Agustus 2025 pukul 09.30 WIB" ("Thursday, 21 August 2025 at 09:30 WIB"); the
@@ -464,28 +453,40 @@ fn long_date(text: &str, zone: Option<Zone>, lang: Lang) -> String {
         return text.to_owned();
     };
     let (day, month) = (day_name(dt, lang), month_name(dt, lang));
-    let (d, y, h, m) = (dt.day(), dt.year(), dt.hour(), dt.minute());
-    match lang {
-        Lang::English => format!("{day}, {d} {month} {y} at {h:02}:{m:02} {label}"),
-        Lang::Indonesian => format!("{day}, {d} {month} {y} pukul {h:02}.{m:02} {label}"),
-    }
+    says(
+        lang,
+        "report.long_date",
+        &[
+            ("day", day),
+            ("date", &dt.day().to_string()),
+            ("month", month),
+            ("year", &dt.year().to_string()),
+            ("hour", &format!("{:02}", dt.hour())),
+            ("minute", &format!("{:02}", dt.minute())),
+            ("zone", &label),
+        ],
+    )
 }
 
 /// "Pada hari ini …, tanggal … bulan … tahun …, pukul … WIB, bertempat di …", at the report's
 /// as-of moment in the zone of the facility where the item was found.
 fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
-    let when = match (civil(r.as_of, zone), r.lang) {
-        (Some(_), Lang::English) => format!("On {}", long_date(r.as_of, zone, r.lang)),
-        (Some((dt, label)), Lang::Indonesian) => format!(
-            "Pada hari ini {}, tanggal {} bulan {} tahun {}, pukul {:02}.{:02} {label}",
-            day_name(dt, r.lang),
-            dt.day(),
-            month_name(dt, r.lang),
-            dt.year(),
-            dt.hour(),
-            dt.minute()
+    let when = match civil(r.as_of, zone) {
+        Some((dt, label)) => says(
+            r.lang,
+            "report.today",
+            &[
+                ("long_date", &long_date(r.as_of, zone, r.lang)),
+                ("day", day_name(dt, r.lang)),
+                ("date", &dt.day().to_string()),
+                ("month", month_name(dt, r.lang)),
+                ("year", &dt.year().to_string()),
+                ("hour", &format!("{:02}", dt.hour())),
+                ("minute", &format!("{:02}", dt.minute())),
+                ("zone", &label),
+            ],
         ),
-        (None, _) => format!("{} {}", tr(r, "report.on"), r.as_of),
+        None => format!("{} {}", tr(r, "report.on"), r.as_of),
     };
     let text = |k: &str| {
         place(r)
@@ -501,18 +502,11 @@ fn opening(r: &ReportInput<'_>, zone: Option<Zone>) -> String {
             .first()
             .map_or_else(|| "—".to_owned(), |a| clean(&a.entry.facility)),
     };
-    let origin = clean(r.origin);
-    match r.lang {
-        Lang::English => format!(
-            "{when}, at {at}, this record sets out the custody of the evidence below as it is \
-             recorded and electronically signed in the ledger {origin}."
-        ),
-        Lang::Indonesian => format!(
-            "{when}, bertempat di {at}, dituangkan dalam berita acara ini riwayat penguasaan \
-             barang bukti tersebut di bawah ini sebagaimana tercatat dan ditandatangani secara \
-             elektronik dalam buku besar {origin}."
-        ),
-    }
+    says(
+        r.lang,
+        "report.opening",
+        &[("when", &when), ("at", &at), ("origin", &clean(r.origin))],
+    )
 }
 
 /// An item status in the report's language.
@@ -586,7 +580,10 @@ fn item_section(l: &mut Layout, r: &ReportInput<'_>, i: &ItemState) {
             or_dash(i.description.as_deref()),
         ),
         (tr(r, "report.category"), or_dash(i.category.as_deref())),
-        ("Status", clean(&status_name(i.status, r.lang))),
+        (
+            tr(r, "report.status"),
+            clean(&status_name(i.status, r.lang)),
+        ),
         (
             tr(r, "report.last_holder"),
             format!(
@@ -654,15 +651,14 @@ fn signers_text(e: &TimelineEntry, names: &Names, lang: Lang) -> String {
         })
         .collect();
     if let Some(a) = &e.attested_by {
-        let (from, by) = match lang {
-            Lang::English => ("Re-recorded from", "attested by administrator"),
-            Lang::Indonesian => ("Dicatat ulang dari", "dinyatakan oleh administrator"),
-        };
-        lines.push(format!(
-            "{from} {} no. {}, {by} {}",
-            a.origin,
-            a.seq,
-            names.label(&a.officer)
+        lines.push(says(
+            lang,
+            "report.re_recorded_from",
+            &[
+                ("origin", &a.origin),
+                ("seq", &a.seq.to_string()),
+                ("admin", &names.label(&a.officer)),
+            ],
         ));
     }
     clean(&lines.join("\n"))
@@ -900,12 +896,11 @@ fn signature_rows(r: &ReportInput<'_>) -> Vec<Vec<String>> {
     {
         let name = clean(&act_name(&act.kind, &act.indonesian, r.lang));
         for s in &act.signers {
-            let how = match r.lang {
-                Lang::English => format!("electronic, key {}, log no. {}", s.key_id, act.seq),
-                Lang::Indonesian => {
-                    format!("elektronik, kunci {}, no. urut log {}", s.key_id, act.seq)
-                }
-            };
+            let how = says(
+                r.lang,
+                "report.signed_electronically",
+                &[("key", &s.key_id), ("seq", &act.seq.to_string())],
+            );
             rows.push(vec![
                 act.seq.to_string(),
                 name.clone(),
@@ -962,19 +957,16 @@ fn act_pdf(r: &ReportInput<'_>, seq: u64) -> Result<Vec<u8>, String> {
         .and_then(|p| p.get("name"))
         .and_then(|v| v.as_str())
         .unwrap_or(&e.facility);
-    let opening = match r.lang {
-        Lang::English => format!(
-            "On {when}, at {at}, the {name} of the evidence below was done by the officers \
-             signed below, as recorded and electronically signed in the ledger {}.",
-            r.origin
-        ),
-        Lang::Indonesian => format!(
-            "Pada hari {when}, bertempat di {at}, telah dilakukan {name} atas barang bukti \
-             tersebut di bawah ini oleh petugas yang bertanda tangan di bawah ini, sebagaimana \
-             tercatat dan ditandatangani secara elektronik dalam buku besar {}.",
-            r.origin
-        ),
-    };
+    let opening = says(
+        r.lang,
+        "report.act_opening",
+        &[
+            ("when", &when),
+            ("at", at),
+            ("act", &name),
+            ("origin", r.origin),
+        ],
+    );
     l.paragraph(&clean(&opening), BODY_SIZE_PT, Weight::Regular, false);
     act_facts(&mut l, r, e);
     signatures_section(&mut l, r);
@@ -1020,7 +1012,7 @@ fn act_facts(l: &mut Layout, r: &ReportInput<'_>, e: &TimelineEntry) {
         ),
         (tr(r, "report.place"), or_dash(e.location.as_deref())),
         (
-            "Status",
+            tr(r, "report.status"),
             crate::domain::custody::Status::parse(&e.status)
                 .map_or_else(|| clean(&e.status), |s| status_name(s, r.lang)),
         ),
@@ -1113,10 +1105,14 @@ fn draw(l: &Layout, r: &ReportInput<'_>) -> Result<Vec<u8>, String> {
         for op in ops {
             draw_op(&mut surface, op, &regular, &bold);
         }
-        let footer = match r.lang {
-            Lang::English => format!("Page {} of {total}", n + 1),
-            Lang::Indonesian => format!("Halaman {} dari {total}", n + 1),
-        };
+        let footer = says(
+            r.lang,
+            "report.page_of",
+            &[
+                ("page", &(n + 1).to_string()),
+                ("pages", &total.to_string()),
+            ],
+        );
         let width = l.metrics.width(&footer, SMALL_SIZE_PT, Weight::Regular);
         let baseline = PAGE_HEIGHT_PT - MARGIN_PT;
         for (x, text) in [
