@@ -1185,3 +1185,62 @@ fn the_openapi_document_describes_exactly_the_routes_served() {
     served.sort();
     assert_eq!(documented, served);
 }
+
+/// Every event the server lists — an item's history, an incident's, a person's — carries its
+/// Indonesian line (`uraian`) beside the English `summary`, written from the statement: the
+/// seizure as the berita acara says it, the search in the workbench's words.
+#[test]
+fn events_come_with_their_indonesian_line() {
+    let (_tmp, dir) = demo_ledger();
+    let server = Server::on_port_zero(&dir);
+    let key = dir.join("demo-keys/prosecutor.pem");
+    let (status, history) = signed_call(
+        &server,
+        "GET",
+        &format!("/v1/items/{ITEM}/history"),
+        Some(&key),
+        None,
+    );
+    assert_eq!(status, 200, "{history}");
+    let events = history["events"].as_array().expect("events");
+    for e in events {
+        let line = e["uraian"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no uraian: {e}"));
+        assert_ne!(line, e["summary"].as_str().expect("summary"), "{e}");
+    }
+    let seizure = events
+        .iter()
+        .find(|e| e["type"] == "seizure_recorded")
+        .expect("the seizure");
+    let line = seizure["uraian"].as_str().expect("uraian");
+    assert!(
+        line.starts_with("disita berdasarkan surat perintah"),
+        "{line}"
+    );
+    assert!(
+        line.contains("pihak yang disita menolak menandatangani"),
+        "{line}"
+    );
+    assert!(line.contains("11,200 g"), "the decimal comma: {line}");
+    let (status, incident) = signed_call(
+        &server,
+        "GET",
+        &format!("/v1/incidents/{INCIDENT}"),
+        Some(&key),
+        None,
+    );
+    assert_eq!(status, 200, "{incident}");
+    let search = incident["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["type"] == "search_conducted")
+        .expect("the search");
+    assert!(
+        search["uraian"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("penggeledahan")),
+        "{search}"
+    );
+}

@@ -864,6 +864,8 @@ fn receive_while_the_server_is_down(station: &mut Station, police: &Phone, offic
     police.sign_in_with_file(&base, INVESTIGATOR, &station.key("investigator.pem"));
     police.go(&format!("/#/item/{}", ITEMS[1]));
     police.wait_text("#main", "dalam perjalanan");
+    // Each act in the page's language: the server's Indonesian line, not the English summary.
+    police.wait_text("#main", "disegel dengan [SEG-");
     scan_a_photo_of_the_label(station, police);
     photo_and_masses_on_the_item_page(police);
     police.wait_text("#findings", "Peraturan Pemerintah Nomor 40 Tahun 2013");

@@ -970,8 +970,19 @@ async fn get_history(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let names = roster_names(&app, &reader)?;
-    let history = item_read(&app, reader, &id, |l, item| Ok(l.history(&item.id)?)).await?;
+    let history = item_read(&app, reader, &id, |l, item| {
+        Ok(with_uraian(l, &l.history(&item.id)?))
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, &names.json(&history)))
+}
+
+/// An answer with events as JSON, each event with its Indonesian line (`uraian`) beside the
+/// English summary, read from its statement; on the blocking pool.
+fn with_uraian(ledger: &Ledger, answer: &impl serde::Serialize) -> Value {
+    let mut json = serde_json::to_value(answer).expect("every answer serializes to JSON");
+    crate::edge::uraian::annotate(&mut json, |seq| ledger.statement_at(seq).ok());
+    json
 }
 
 #[derive(Debug, Deserialize)]
@@ -1085,6 +1096,8 @@ async fn get_incident(
         // Persons are named by events this reader cannot see.
         view.persons.clear();
     }
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || Ok(with_uraian(&ledger, &view))).await?;
     named_response(&app, &reader, &view)
 }
 
@@ -1116,6 +1129,8 @@ async fn get_person(
     if view.events.is_empty() {
         return Err(ReadError::no_person(&view.person).into());
     }
+    let ledger = Arc::clone(&app.ledger);
+    let view = blocking(move || Ok(with_uraian(&ledger, &view))).await?;
     named_response(&app, &reader, &view)
 }
 

@@ -36,6 +36,24 @@ fn seals(list: &[String]) -> String {
     }
 }
 
+/// Adds `uraian`, the Indonesian line, beside the English `summary` of every event in `json`'s
+/// `events` (an item's history, an incident's or a person's events), from the statement at its
+/// seq as `statement_at` reads it; an event whose statement cannot be read keeps its summary only.
+pub fn annotate(json: &mut serde_json::Value, statement_at: impl Fn(u64) -> Option<Statement>) {
+    let Some(events) = json
+        .get_mut("events")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return;
+    };
+    for event in events {
+        let seq = event.get("seq").and_then(serde_json::Value::as_u64);
+        if let (Some(statement), Some(map)) = (seq.and_then(&statement_at), event.as_object_mut()) {
+            map.insert("uraian".into(), indonesian(&statement).into());
+        }
+    }
+}
+
 /// The act's *uraian* in Indonesian; for an act on the ledger itself (an enrollment, a rules
 /// adoption), the English summary, which no berita acara of an item shows.
 pub fn indonesian(statement: &Statement) -> String {

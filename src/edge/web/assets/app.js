@@ -333,7 +333,7 @@ async function itemScreen(label) {
   const events = (history.events || []).map((ev) => el("li", {},
     el("strong", { text: `#${ev.seq} ${ev.indonesian}` }), el("br"),
     el("span", { class: "muted", text: localTime(ev.occurred_at, ctx.zone) }), el("br"),
-    el("span", { text: ev.summary }), el("br"),
+    el("span", { text: eventLine(ev) }), el("br"),
     el("span", { class: "muted", text: (ev.signers || []).map((s) => `${enumLabel(s.role)}: ${s.name} (${s.officer})`).join("; ") })));
   const preview = el("img", { class: "label-preview", alt: `${t("item.labels")}: ${item.id}` });
   api.getBlob(`/v1/items/${encodeURIComponent(item.id)}/label.svg`)
@@ -556,12 +556,18 @@ async function searchScreen(query = "") {
 
 // ---- an incident and a person: every act that names them ----
 
+/** What an act did, in the page's language: the server's Indonesian line (uraian) or the English
+ * summary. */
+function eventLine(ev) {
+  return (language() === "en" ? ev.summary : ev.uraian || ev.summary) || "";
+}
+
 /** Events as the incident and person views list them, each with its items linked. */
 function eventList(events, id) {
   return el("ul", { class: "list", id }, events.map((ev) => el("li", {},
     el("strong", { text: `#${ev.seq} ${language() === "en" ? ctx.types[ev.type].english : ev.indonesian}` }), el("br"),
     el("span", { class: "muted", text: `${localTime(ev.occurred_at, ctx.zone)} · ${ev.facility}` }), el("br"),
-    el("span", { text: ev.summary || "" }), el("br"),
+    el("span", { text: eventLine(ev) }), el("br"),
     ...(ev.items || []).map((i) => link(`#/item/${encodeURIComponent(i)}`, i, "code small")))));
 }
 
