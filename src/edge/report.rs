@@ -167,6 +167,35 @@ pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
     out
 }
 
+/// The catalogue's word `key` in Indonesian with its English beside it, as the HTML report
+/// sets its headings: `Barang bukti <small>Item</small>`.
+fn heading(key: &'static str) -> String {
+    format!(
+        "<h2>{} <small>{}</small></h2>",
+        esc(&says(Lang::Indonesian, key, &[])),
+        esc(&says(Lang::English, key, &[]))
+    )
+}
+
+/// A table header cell: the Indonesian word, the English beneath.
+fn th(key: &'static str) -> String {
+    format!(
+        "<th>{}<br><small>{}</small></th>",
+        esc(&says(Lang::Indonesian, key, &[])),
+        esc(&says(Lang::English, key, &[]))
+    )
+}
+
+/// Text in Indonesian with its English beside it: `Tidak ada temuan. <span class="en">No
+/// findings.</span>`, each sentence filled from `args`.
+fn id_en(key: &'static str, args: &[(&str, &str)]) -> String {
+    format!(
+        "{} <span class=\"en\">{}</span>",
+        says(Lang::Indonesian, key, args),
+        says(Lang::English, key, args)
+    )
+}
+
 /// " (d = 0,001 g)": the readability of the balance behind the mass an act set, for the masses
 /// it shows; empty for an act that set no mass reference.
 pub fn readability(e: &TimelineEntry, lang: Lang) -> String {
@@ -276,7 +305,9 @@ pub fn html(r: &ReportInput<'_>) -> String {
     signatures_section(&mut h, r);
     let _ = writeln!(
         h,
-        "<div class=\"sign\"><div>Yang menyerahkan / <span class=\"en\">Handed over by</span></div><div>Yang menerima / <span class=\"en\">Received by</span></div></div></body></html>"
+        "<div class=\"sign\"><div>{}</div><div>{}</div></div></body></html>",
+        id_en("report.handed_over_by", &[]),
+        id_en("report.received_by", &[])
     );
     h
 }
@@ -286,19 +317,26 @@ pub fn html(r: &ReportInput<'_>) -> String {
 fn signatures_section(h: &mut String, r: &ReportInput<'_>) {
     let _ = write!(
         h,
-        "<h2>Tanda tangan <small>Signatures</small></h2><table><tr><th>No.</th><th>Tindakan <span class=\"en\">Act</span></th><th>Nama dan peran <span class=\"en\">Name and role</span></th><th>Cara menandatangani <span class=\"en\">How signed</span></th></tr>"
+        "{}<table><tr><th>No.</th>{}{}{}</tr>",
+        heading("report.signatures_heading"),
+        th("report.act"),
+        th("report.name_and_role"),
+        th("report.how_signed")
     );
     for act in r.signatures {
         for s in &act.signers {
             let _ = write!(
                 h,
-                "<tr><td>{seq}</td><td>{act}</td><td>{who}, {role} <span class=\"en\">({role_en})</span></td><td>elektronik, kunci <code>{key}</code>, no. urut log {seq} <span class=\"en\">electronic, key {key}, log position {seq}</span></td></tr>",
+                "<tr><td>{seq}</td><td>{act}</td><td>{who}, {role} <span class=\"en\">({role_en})</span></td><td>{how}</td></tr>",
                 seq = act.seq,
                 act = esc(&act.indonesian),
                 who = esc(&r.names.label(&s.officer)),
                 role = esc(&role_name(&s.role, Lang::Indonesian)),
                 role_en = esc(&role_name(&s.role, Lang::English)),
-                key = esc(&s.key_id),
+                how = id_en(
+                    "report.signed_electronically",
+                    &[("key", &esc(&s.key_id)), ("seq", &act.seq.to_string())]
+                ),
             );
         }
         for a in &act.acknowledgements {
@@ -319,12 +357,9 @@ fn signatures_section(h: &mut String, r: &ReportInput<'_>) {
 /// against the commitments in the log by `custody bundle verify`); without, only their subject ids
 /// appear, in the history.
 fn persons_section(h: &mut String, disclosed: &[crate::app::bundle::Disclosure]) {
-    let _ = write!(h, "<h2>Orang <small>Persons</small></h2>");
+    h.push_str(&heading("report.persons"));
     if disclosed.is_empty() {
-        let _ = write!(
-            h,
-            "<p>Orang selain petugas dicatat dengan id subjek; identitasnya ada di register subjek. <span class=\"en\">Persons other than officers appear by subject id; their identity is in the subject register.</span></p>"
-        );
+        let _ = write!(h, "<p>{}</p>", id_en("report.persons_by_subject_id", &[]));
         return;
     }
     let _ = write!(h, "<table class=\"meta\">");
@@ -364,8 +399,16 @@ fn meta_row(h: &mut String, key: &'static str, v: &str) {
 fn case_table(h: &mut String, r: &ReportInput<'_>, incident: &str) {
     let _ = write!(
         h,
-        "<h2>Barang bukti perkara <small>The evidence of the case</small></h2><p>Nomor kejadian <span class=\"en\">/ Incident</span>: <b>{}</b></p><table><tr><th>Nomor label<br><small>Label</small></th><th>Uraian<br><small>Description</small></th><th>Status</th><th>Pemegang terakhir<br><small>Last holder</small></th><th>Segel<br><small>Seals</small></th><th>Berat bersih<br><small>Net mass</small></th></tr>",
-        esc(incident)
+        "{}<p>{}: <b>{}</b></p><table><tr>{}{}{}{}{}{}</tr>",
+        heading("report.evidence_of_the_case"),
+        id_en("report.incident_case_number", &[]),
+        esc(incident),
+        th("report.label"),
+        th("report.description"),
+        th("report.status"),
+        th("report.last_holder"),
+        th("report.seals"),
+        th("report.net_mass")
     );
     for i in r.lot {
         let _ = write!(
@@ -373,7 +416,8 @@ fn case_table(h: &mut String, r: &ReportInput<'_>, incident: &str) {
             "<tr><td>{}{}</td><td>{}</td><td>{} <span class=\"en\">({})</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(i.id.as_str()),
             i.parent.as_ref().map_or(String::new(), |p| format!(
-                "<br><span class=\"en\">sampel dari / sample of {}</span>",
+                "<br><span class=\"en\">{} {}</span>",
+                id_en("report.sample_of", &[]),
                 esc(p.as_str())
             )),
             esc(i.description.as_deref().unwrap_or("—")),
@@ -389,10 +433,7 @@ fn case_table(h: &mut String, r: &ReportInput<'_>, incident: &str) {
 
 /// The item section: its label, description, state, holder, seals, masses and related items.
 fn item_table(h: &mut String, r: &ReportInput<'_>, i: &ItemState) {
-    let _ = write!(
-        h,
-        "<h2>Barang bukti <small>Item</small></h2><table class=\"meta\">"
-    );
+    let _ = write!(h, "{}<table class=\"meta\">", heading("report.item"));
     meta_row(h, "report.label", i.id.as_str());
     meta_row(
         h,
@@ -505,7 +546,13 @@ fn history_table(
     let names = r.names;
     let _ = write!(
         h,
-        "<h2>Riwayat tindakan <small>Acts in order</small></h2><table><tr><th>No.<br><small>Seq</small></th><th>Waktu<br><small>Time (local, or UTC)</small></th><th>Tindakan<br><small>Act</small></th><th>Penandatangan<br><small>Signers and roles</small></th><th>Segel, berat, lokasi<br><small>Seals, masses, location</small></th></tr>"
+        "{}<table><tr>{}{}{}{}{}</tr>",
+        heading("report.acts_in_order"),
+        th("report.log_no"),
+        th("report.time_local"),
+        th("report.act"),
+        th("report.signers_and_roles"),
+        th("report.seals_masses_location")
     );
     for act in r.history {
         let e = &act.entry;
@@ -556,9 +603,16 @@ fn signers_cell(e: &TimelineEntry, names: &Names) -> String {
         .collect();
     let attested = e.attested_by.as_ref().map_or(String::new(), |a| {
         let by = esc(&names.label(&a.officer));
+        let args = [
+            ("origin", esc(&a.origin)),
+            ("seq", a.seq.to_string()),
+            ("admin", by),
+        ];
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         format!(
-            "<br><i>Dicatat ulang dari {} no. {}, dinyatakan oleh administrator {}; tanda tangan petugas di atas ada di buku itu.</i><br><span class=\"en\">Re-recorded from {} seq {}, attested by administrator {}; the officers above signed it there.</span>",
-            esc(&a.origin), a.seq, by, esc(&a.origin), a.seq, by
+            "<br><i>{}</i><br><span class=\"en\">{}</span>",
+            says(Lang::Indonesian, "report.re_recorded_signed_there", &args),
+            says(Lang::English, "report.re_recorded_signed_there", &args)
         )
     });
     signers.join("<br>") + &attested
@@ -568,19 +622,22 @@ fn signers_cell(e: &TimelineEntry, names: &Names) -> String {
 fn findings_section(h: &mut String, r: &ReportInput<'_>) {
     let _ = write!(
         h,
-        "<h2>Temuan pemeriksaan <small>Audit findings as of {}</small></h2>",
+        "<h2>{} <small>{} {}</small></h2>",
+        says(Lang::Indonesian, "report.audit_findings", &[]),
+        says(Lang::English, "report.audit_findings_as_of", &[]),
         esc(r.as_of)
     );
     if r.findings.is_empty() {
-        let _ = write!(
-            h,
-            "<p>Tidak ada temuan. <span class=\"en\">No findings.</span></p>"
-        );
+        let _ = write!(h, "<p>{}</p>", id_en("report.no_findings", &[]));
         return;
     }
     let _ = write!(
         h,
-        "<table><tr><th>Tingkat<br><small>Severity</small></th><th>Kelas<br><small>Class</small></th><th>No. urut<br><small>Seqs</small></th><th>Uraian<br><small>Finding</small></th></tr>"
+        "<table><tr>{}{}{}{}</tr>",
+        th("report.severity"),
+        th("report.class"),
+        th("report.seqs"),
+        th("report.finding")
     );
     for f in r.findings {
         let _ = write!(
@@ -612,7 +669,10 @@ fn verification_section(h: &mut String, r: &ReportInput<'_>) {
     let text = verification_text(r);
     let _ = write!(
         h,
-        "<h2>Verifikasi <small>Verification</small></h2><div class=\"verify\"><div>{qr}</div><div><p>Periksa dengan berkas bukti dan kunci verifikasi buku. <span class=\"en\">Check with the evidence bundle and the ledger's verifier key:</span></p><p>Sidik cetak berkas bukti <span class=\"en\">Printed digest of the bundle</span>: <b>{printed}</b></p><pre>custody bundle verify BUNDLE.json --vkey '{vkey}' --printed-digest {printed}</pre><pre>{text}</pre></div></div>",
+        "{heading}<div class=\"verify\"><div>{qr}</div><div><p>{check}</p><p>{digest}: <b>{printed}</b></p><pre>custody bundle verify BUNDLE.json --vkey '{vkey}' --printed-digest {printed}</pre><pre>{text}</pre></div></div>",
+        heading = heading("report.verification_heading"),
+        check = id_en("report.check_with_bundle_and_key", &[]),
+        digest = id_en("report.printed_digest_of_the_bundle", &[]),
         qr = qr_svg(&text),
         printed = esc(r.printed_digest),
         vkey = esc(r.vkey),
