@@ -392,9 +392,28 @@ impl Asker {
         }
     }
 
+    /// The field's pointer, its name in the workbench's words (Indonesian / English, one
+    /// catalogue), what the schema says of it, and how to answer — a choice with each value's
+    /// Indonesian word beside it.
     fn intro(pointer: &str, f: &Field) {
-        say(&format!("\n{pointer}: {}", f.description));
-        say(&format!("  {}", f.how()));
+        let label = field_words(&f.name).map_or_else(String::new, |w| format!("{w} — "));
+        say(&format!("\n{pointer}: {label}{}", f.description));
+        match &f.shape {
+            Shape::Enum(values) => say(&format!(
+                "  pilihan / one of: {}",
+                values
+                    .iter()
+                    .map(
+                        |v| match crate::edge::web::word(false, &format!("enum.{v}")) {
+                            Some(w) => format!("{v} ({w})"),
+                            None => v.clone(),
+                        }
+                    )
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            _ => say(&format!("  {}", f.how())),
+        }
     }
 
     /// One value, asked again until it converts.
@@ -462,6 +481,15 @@ impl Asker {
             }
         }
     }
+}
+
+/// A field's name as the workbench labels it, "Satuan kerja / Facility"; `None` for a field the
+/// catalogue does not name.
+fn field_words(name: &str) -> Option<String> {
+    let key = format!("field.{name}");
+    let id = crate::edge::web::word(false, &key)?;
+    let en = crate::edge::web::word(true, &key)?;
+    Some(format!("{id} / {en}"))
 }
 
 /// The statement's bytes: type, a new id, `occurred_at` (from `--at`, converted to UTC, or now),
