@@ -506,18 +506,23 @@ fn interactive_new_asks_for_each_missing_field_in_a_real_terminal() {
         shown.contains("pilihan") || shown.contains("teks / text"),
         "{shown}"
     );
-    // Each field by its name in the workbench's words, from the same catalogue as the page.
+    asked_by_name(&shown, &["facility", "text"]);
+    assert_eq!(size(&ledger), before + 1);
+}
+
+/// Each of `fields` was asked by its name in the workbench's words, from the same catalogue as
+/// the page: `/facility: Satuan kerja / Facility — …`.
+fn asked_by_name(shown: &str, fields: &[&str]) {
     let words: serde_json::Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/src/edge/web/assets/id.json"
     )))
     .expect("id.json");
-    for field in ["facility", "text"] {
+    for field in fields {
         let label = words[format!("field.{field}")].as_str().expect("a label");
         assert!(
             shown.contains(&format!("/{field}: {label} / ")),
             "/{field} is asked by its name {label:?}: {shown}"
         );
     }
-    assert_eq!(size(&ledger), before + 1);
 }
