@@ -71,4 +71,5 @@ pub use edge::client::Remote;
 pub use edge::labels;
 pub use edge::report::esc;
 pub use edge::server::{OPENAPI_JSON, REQUEST_BODY_BYTES_MAX, ROUTES};
+pub use edge::uraian;
 pub use storage::blobs::Digest as BlobDigest;

@@ -225,13 +225,15 @@ fn read(ledger: &Ledger, query: &[String]) -> Answer {
             .expect("every answer serializes");
         Ok(serde_json::to_string_pretty(&value).expect("JSON serializes") + "\n")
     }
-    // An item view, with the officers' names beside their ids as the CLI adds them.
+    // An item view, with the officers' names beside their ids and each event's Indonesian line
+    // beside its summary, as the CLI adds them.
     fn named<T: serde::Serialize, E: std::fmt::Display>(
         ledger: &Ledger,
         answer: Result<T, E>,
     ) -> Answer {
         let mut value = serde_json::to_value(answer.map_err(|e| e.to_string())?)
             .expect("every answer serializes");
+        custody::uraian::annotate(&mut value, |seq| ledger.statement_at(seq).ok());
         ledger
             .names()
             .map_err(|e| e.to_string())?

@@ -121,6 +121,11 @@ pub struct TimelineEntry {
     pub leaf_hash: String,
     pub signers: Vec<SignerView>,
     pub summary: String,
+    /// What the act did in Indonesian (`edge::uraian`), filled by the edges that answer a reader
+    /// — the server and the command line — from the statement at `seq`; the views keep `None`,
+    /// for the words are the catalogue's, which the core does not read.
+    #[serde(default)]
+    pub uraian: Option<String>,
     pub seals: Vec<String>,
     pub holder: Option<String>,
     pub status: String,
@@ -567,6 +572,7 @@ impl Act<'_> {
             leaf_hash: self.leaf_b64.clone(),
             signers: self.signers.clone(),
             summary: self.summary.clone(),
+            uraian: None,
             seals: item.seals.clone(),
             holder: item.holder.as_ref().map(|h| h.to_string()),
             status: item.status.as_str().to_owned(),

@@ -3,8 +3,8 @@
 //! through the one `Reads` interface. It parses the arguments and renders the typed answers; it
 //! must never compute an answer itself (that is `app::reads`'s) nor pick an exit code number.
 
-use super::args::source;
 use super::args::{JsonArg, ListOutputArg, SourceArg};
+use super::args::{Source, source};
 use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progress_bar, show};
 use crate::app::names::Names;
 use crate::base::ids::OfficerId;
@@ -64,6 +64,16 @@ fn show_list<T: serde::Serialize>(
         return Ok(());
     }
     show_named(out.json, value, names, text)
+}
+
+/// An answer with events as JSON, each event with its Indonesian line (`uraian`) as the server
+/// gives it: read here from the local ledger's statements, or already in the server's answer.
+fn with_uraian(source: &Source, answer: &impl serde::Serialize) -> serde_json::Value {
+    let mut json = serde_json::to_value(answer).expect("every answer serializes to JSON");
+    if let Source::Local(ledger) = source {
+        crate::edge::uraian::annotate(&mut json, |seq| ledger.statement_at(seq).ok());
+    }
+    json
 }
 
 /// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.
@@ -138,7 +148,7 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         None if json.json => crate::edge::render::Zones::Utc,
         None => crate::edge::render::Zones::of_facilities(&source.reads().facilities()?),
     };
-    show_list(json, &history, &names, || {
+    show_list(json, &with_uraian(&source, &history), &names, || {
         crate::edge::render::history(&history.item, &history.events, &zones, &names)
     })
 }
@@ -292,7 +302,7 @@ pub(super) fn incident(a: IncidentArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let view = source.reads().incident(&id)?;
     let names = source.reads().names()?;
-    show_named(json.json, &view, &names, || {
+    show_named(json.json, &with_uraian(&source, &view), &names, || {
         crate::edge::render::incident(&view, &names)
     })
 }
@@ -315,7 +325,7 @@ pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let view = source.reads().person(&id)?;
     let names = source.reads().names()?;
-    show_list(json, &view, &names, || {
+    show_list(json, &with_uraian(&source, &view), &names, || {
         crate::edge::render::person(&view.person, &view.events, &names)
     })
 }
