@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Entries in the demo ledger.
-const DEMO_ENTRIES: u64 = 28;
+const DEMO_ENTRIES: u64 = 29;
 
 /// What one `custody doctor --json` run printed and how it exited.
 struct Doctor {

@@ -61,7 +61,7 @@ fn a_replica_answers_as_the_original_and_refuses_to_record() {
         &vkey,
     ]);
     assert_eq!(report["replica"], true, "{report}");
-    assert_eq!(report["entries"], 28);
+    assert_eq!(report["entries"], 29);
     assert!(
         !replica.join("private/ledger-key.pem").exists(),
         "a replica has no key"
@@ -123,7 +123,7 @@ fn a_restore_with_the_key_records_again_under_the_same_verifier_key() {
         String::from_utf8_lossy(&recorded.stderr)
     );
     let verified = run_json(&["verify", "--ledger", s(&restored)]);
-    assert_eq!(verified["size"], 29, "{verified}");
+    assert_eq!(verified["size"], 30, "{verified}");
 }
 
 #[test]
@@ -141,7 +141,7 @@ fn an_export_that_does_not_verify_or_a_wrong_key_creates_nothing() {
     // One flipped byte in an entry bundle.
     let copy = tmp.path().join("copy");
     common::copy_dir(&demo.join("public"), &copy);
-    let bundle = copy.join("tile/entries/000.p/28");
+    let bundle = copy.join("tile/entries/000.p/29");
     let mut bytes = std::fs::read(&bundle).expect("bundle");
     bytes[100] ^= 0x01;
     std::fs::write(&bundle, bytes).expect("write");

@@ -74,7 +74,7 @@ fn an_export_of_the_demo_holds_no_nik_and_no_name_of_the_visitor() {
         .expect("runs");
     assert!(out.status.success());
     let statements = exported_statements(&export);
-    assert_eq!(statements.len(), 28, "every entry of the demo decoded");
+    assert_eq!(statements.len(), 29, "every entry of the demo decoded");
     let naming: Vec<&String> = statements
         .iter()
         .filter(|st| st.contains("\"kind\":\"subject\""))

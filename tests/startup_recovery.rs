@@ -10,7 +10,7 @@ use common::{
 use std::path::{Path, PathBuf};
 
 /// Entries in the demo ledger.
-const DEMO_ENTRIES: u64 = 28;
+const DEMO_ENTRIES: u64 = 29;
 
 fn generating(ledger: &Path, lsn: u64) -> PathBuf {
     ledger

@@ -142,7 +142,7 @@ fn prepared() -> tempfile::TempDir {
         dir.path(),
         BUNDLE,
         &[
-            "wrote bundle.json (27 entries",
+            "wrote bundle.json (28 entries",
             "items: BB-LPN-2025-0418, BB-LPN-2025-0418-S1",
         ],
     );
@@ -161,9 +161,9 @@ fn the_verifying_steps_run_as_written() {
         dir,
         TLOG,
         &[
-            "checkpoint: custody.lapas-narkotika-jakarta.demo/ledger, size 28, root ",
+            "checkpoint: custody.lapas-narkotika-jakarta.demo/ledger, size 29, root ",
             ", signature verified",
-            "OK: 27 entries included in the signed tree of size 28",
+            "OK: 28 entries included in the signed tree of size 29",
         ],
     );
     step_passes(
@@ -172,7 +172,7 @@ fn the_verifying_steps_run_as_written() {
         &[
             "seq 0: ledger_genesis: signature 0 by 197905112005011002",
             "seq 14: note_added: signature 0 by 197512031998031001",
-            "OK: 43 signatures over PAE in 27 entries verify",
+            "OK: 44 signatures over PAE in 28 entries verify",
         ],
     );
     step_passes(
@@ -181,14 +181,14 @@ fn the_verifying_steps_run_as_written() {
         &[
             "DSSEv1 38 application/vnd.custody.statement+json ",
             "Signature Verified Successfully",
-            "in tree of size 28",
+            "in tree of size 29",
         ],
     );
     step_passes(
         dir,
         CUSTODY,
         &[
-            "Bundle checks passed (pemeriksaan berkas lolos): item BB-LPN-2025-0418 — the signatures of its 27 entries",
+            "Bundle checks passed (pemeriksaan berkas lolos): item BB-LPN-2025-0418 — the signatures of its 28 entries",
         ],
     );
     // The digest a report prints for this bundle is the file's SHA-256, as coreutils computes it.
@@ -241,7 +241,7 @@ fn a_changed_leaf_byte_fails_the_check_that_covers_it() {
     step_passes(
         dir,
         DSSE,
-        &["OK: 43 signatures over PAE in 27 entries verify"],
+        &["OK: 44 signatures over PAE in 28 entries verify"],
     );
     step_fails(dir, OPENSSL, "");
     step_fails(dir, CUSTODY, "seq 14");

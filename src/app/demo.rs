@@ -382,7 +382,28 @@ fn acts(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
     at_the_gate(r, c)?;
     with_the_police(r, c)?;
     at_the_lab(r, c)?;
-    destruction(r, c)
+    destruction(r, c)?;
+    register_the_lapas(r, c)
+}
+
+/// The Lapas in the register of places, as its administrator keeps it: its zone (WIB), so that
+/// every time of its acts reads as Jakarta's, and the letterhead its documents carry. Recorded
+/// last so that the story's log positions stay those docs/DOMAIN.md and the README name.
+fn register_the_lapas(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
+    r.act(
+        "2025-08-21T03:00:00Z",
+        "facility_registered",
+        &[(SignerRole::Admin, &c.admin)],
+        &[],
+        json!({
+            "code": DEMO_FACILITY,
+            "name": "Lapas Narkotika Kelas IIA Jakarta",
+            "address": "Jl. Raya Bekasi Timur No. 170",
+            "time_zone": "WIB",
+            "letterhead": ["KEMENTERIAN IMIGRASI DAN PEMASYARAKATAN", "LAPAS NARKOTIKA KELAS IIA JAKARTA"]
+        }),
+    )?;
+    Ok(())
 }
 
 /// The visitor in whose rice box the sachets were found: her personal data, which goes into the
