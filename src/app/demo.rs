@@ -9,7 +9,7 @@ use crate::app::subjects::{Asker, SubjectsError};
 use crate::app::verify;
 use crate::base::class::Classify as _;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
-use crate::base::time::{Clock, ManualClock, Timestamp};
+use crate::base::time::{Clock, ManualClock, Timestamp, Zone};
 use crate::format::subject::{PersonalFields, SubjectKind};
 use crate::keys::signing::SecretKey;
 use serde_json::{Value, json};
@@ -94,10 +94,13 @@ impl DemoReport {
                     )
                 })
                 .collect();
+            // In Jakarta time, as the Lapas the demo registers keeps it (WIB).
+            let when = Timestamp::parse(&e.occurred_at)
+                .map_or_else(|_| e.occurred_at.clone(), |t| t.in_zone(Zone::Wib));
             let _ = writeln!(
                 out,
-                "  seq {:>3}  {}  {} ({})",
-                e.seq, e.occurred_at, e.kind, e.indonesian
+                "  seq {:>3}  {when}  {} ({})",
+                e.seq, e.kind, e.indonesian
             );
             let _ = writeln!(out, "           {}", e.summary);
             let _ = writeln!(out, "           signed: {}", signers.join("; "));
