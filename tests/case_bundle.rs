@@ -236,6 +236,39 @@ fn the_case_report_lists_every_item_and_act_and_matches_its_bundle() {
     assert_eq!(code, Some(1), "the item's bundle is not the case's: {err}");
 }
 
+/// The case's acts begin where the case did: the search at the gate, an act of the incident that
+/// changes no item, is a row of the acts table with its time, signers and uraian.
+#[test]
+fn the_case_s_acts_begin_with_the_search() {
+    let (tmp, dir) = demo_ledger();
+    let out = tmp.path().join("perkara.html");
+    let run = custody()
+        .args(["report", "--ledger", s(&dir), "--incident", INCIDENT])
+        .args(["--as-of", AS_OF, "--out", s(&out)])
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let html = std::fs::read_to_string(&out).expect("the HTML report");
+    let acts = html
+        .split("Riwayat tindakan")
+        .nth(1)
+        .expect("the acts table")
+        .split("</table>")
+        .next()
+        .expect("its end");
+    let search = acts
+        .find("<b>penggeledahan</b>")
+        .expect("the search is an act of the case");
+    let find = acts
+        .find("<b>temuan barang terlarang</b>")
+        .expect("the find");
+    assert!(search < find, "the search comes first");
+    assert!(
+        acts.contains("penggeledahan pintu gerbang"),
+        "its uraian: {acts}"
+    );
+}
+
 #[test]
 fn one_act_is_an_item_s_berita_acara_not_a_case_s() {
     let (tmp, dir) = demo_ledger();

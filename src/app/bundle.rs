@@ -87,10 +87,20 @@ pub struct Bundle {
     pub disclosed: Vec<Disclosure>,
 }
 
+/// One entry of a bundle as a report renders it: its position, when it was recorded, its leaf
+/// hash (base64) and its statement.
+#[derive(Debug, Clone)]
+pub struct BundleAct {
+    pub seq: u64,
+    pub recorded_at: Timestamp,
+    pub leaf_hash: String,
+    pub statement: Statement,
+}
+
 impl Bundle {
-    /// The statement of every entry, by seq, as its leaf holds it (not verified here: a caller
+    /// Every entry's statement, in log order, as its leaf holds it (not verified here: a caller
     /// renders a bundle `verify` has already accepted).
-    pub fn statements(&self) -> Result<Vec<(u64, Statement)>, BundleError> {
+    pub fn acts(&self) -> Result<Vec<BundleAct>, BundleError> {
         self.entries
             .iter()
             .map(|entry| {
@@ -102,7 +112,12 @@ impl Bundle {
                 let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
                 let statement =
                     Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
-                Ok((entry.seq, statement))
+                Ok(BundleAct {
+                    seq: entry.seq,
+                    recorded_at: statement.recorded_at_or(leaf.recorded_at),
+                    leaf_hash: B64.encode(merkle::leaf_hash(&bytes)),
+                    statement,
+                })
             })
             .collect()
     }

@@ -72,10 +72,11 @@ impl<'a> Subject<'a> {
 }
 
 /// One row of the report's acts: an act and the item it is shown for (an act on several items,
-/// a sampling, has a row for each in a case report).
+/// a sampling, has a row for each in a case report; the incident's own acts, its searches, are
+/// about no one item).
 #[derive(Debug, Clone)]
 pub struct ReportAct {
-    pub item: crate::base::ids::ItemId,
+    pub item: Option<crate::base::ids::ItemId>,
     pub entry: TimelineEntry,
 }
 
@@ -557,10 +558,9 @@ fn history_table(
     for act in r.history {
         let e = &act.entry;
         // In a case report each row names the item it is shown for.
-        let item = if case {
-            format!("<br>{}", esc(act.item.as_str()))
-        } else {
-            String::new()
+        let item = match &act.item {
+            Some(item) if case => format!("<br>{}", esc(item.as_str())),
+            _ => String::new(),
         };
         let _ = write!(
             h,

@@ -684,10 +684,9 @@ fn acts_section(l: &mut Layout, r: &ReportInput<'_>) {
                     clean(&e.facility)
                 ),
                 // A case report's row names the item it is shown for.
-                clean(&if case {
-                    format!("{name}\n{}", act.item)
-                } else {
-                    name
+                clean(&match &act.item {
+                    Some(item) if case => format!("{name}\n{item}"),
+                    _ => name,
                 }),
                 signers_text(e, r.names, r.lang),
                 format!(

@@ -9,6 +9,7 @@ use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, s
 use crate::app::bundle::Cut;
 use crate::base::time::Clock;
 use crate::edge::report::{ReportAct, Subject};
+use crate::format::statement::Body;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -320,7 +321,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         None => reads.bundle(&cut, checkpoint)?,
     };
     let (bundle, verified) = verified_bundle(&bundle_bytes, as_of)?;
-    let history = report_acts(reads, &cut, &verified)?;
+    let history = report_acts(reads, &cut, &bundle, &verified)?;
     let subject = match &cut {
         Cut::Item(id) => {
             Subject::Item(verified.items.iter().find(|s| s.id == *id).ok_or_else(|| {
@@ -373,19 +374,27 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
 fn uraian_of(
     bundle: &crate::app::bundle::Bundle,
 ) -> Result<std::collections::BTreeMap<u64, String>, Failure> {
-    Ok(bundle
-        .statements()
-        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?
+    Ok(bundle_acts(bundle)?
         .iter()
-        .map(|(seq, statement)| (*seq, crate::edge::uraian::indonesian(statement)))
+        .map(|a| (a.seq, crate::edge::uraian::indonesian(&a.statement)))
         .collect())
 }
 
+fn bundle_acts(
+    bundle: &crate::app::bundle::Bundle,
+) -> Result<Vec<crate::app::bundle::BundleAct>, Failure> {
+    bundle
+        .acts()
+        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))
+}
+
 /// The acts a report lists, below its bundle's checkpoint: the item's history, or for a case
-/// each item's, merged in log order (an act on several items has a row for each).
+/// each item's, merged in log order (an act on several items has a row for each), with the
+/// incident's own acts (its searches) from the bundle.
 fn report_acts(
     reads: &dyn crate::app::reads::Reads,
     cut: &Cut,
+    bundle: &crate::app::bundle::Bundle,
     verified: &crate::app::bundle::BundleReport,
 ) -> Result<Vec<ReportAct>, Failure> {
     let items: Vec<crate::base::ids::ItemId> = match cut {
@@ -397,14 +406,67 @@ fn report_acts(
         for entry in reads.history(&item)?.events {
             if entry.seq < verified.checkpoint_size {
                 acts.push(ReportAct {
-                    item: item.clone(),
+                    item: Some(item.clone()),
                     entry,
                 });
             }
         }
     }
+    if let Cut::Incident(incident) = cut {
+        let names = crate::app::names::Names::from_map(verified.officers.clone());
+        acts.extend(
+            bundle_acts(bundle)?
+                .iter()
+                .filter(|a| matches!(&a.statement.body, Body::SearchConducted(s) if s.incident == *incident))
+                .map(|a| ReportAct {
+                    item: None,
+                    entry: incident_entry(a, &names),
+                }),
+        );
+    }
     acts.sort_by(|a, b| (a.entry.seq, &a.item).cmp(&(b.entry.seq, &b.item)));
     Ok(acts)
+}
+
+/// An act of the incident itself (a search) as a row of the case's acts: its time, place,
+/// signers and summary; it changes no item, so it shows no seals, masses or holder.
+fn incident_entry(
+    act: &crate::app::bundle::BundleAct,
+    names: &crate::app::names::Names,
+) -> crate::domain::projection::TimelineEntry {
+    let st = &act.statement;
+    crate::domain::projection::TimelineEntry {
+        seq: act.seq,
+        recorded_at: act.recorded_at.to_canonical(),
+        occurred_at: st.occurred_at.to_canonical(),
+        kind: st.kind.as_str().to_owned(),
+        indonesian: st.kind.indonesian().to_owned(),
+        facility: st.facility.to_string(),
+        statement_id: st.id.to_string(),
+        leaf_hash: act.leaf_hash.clone(),
+        signers: st
+            .signers
+            .iter()
+            .map(|s| crate::domain::projection::SignerView {
+                role: s.role.as_str().to_owned(),
+                officer: s.officer.to_string(),
+                name: names.name(s.officer.as_str()).map(str::to_owned),
+                unit: None,
+                officer_roles: Vec::new(),
+            })
+            .collect(),
+        summary: crate::domain::projection::summary(st),
+        uraian: None,
+        seals: Vec::new(),
+        holder: None,
+        status: String::new(),
+        location: None,
+        gross_mass_mg: None,
+        net_mass_mg: None,
+        count: None,
+        readability_mg: None,
+        attested_by: None,
+    }
 }
 
 /// A bundle the report was just given, parsed and verified with its own key (the source's): what
