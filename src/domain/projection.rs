@@ -49,6 +49,8 @@ pub const WATERMARK: &[u8] = b"\0watermark";
 /// The format of the views, written with every batch (absent: format 1). A ledger whose views
 /// were written in another format has them rebuilt from the log when it opens.
 pub const FORMAT: &[u8] = b"\0format";
+/// Format 8: a timeline entry has a place for its Indonesian line (`uraian`, `None` in the views;
+/// the edges fill it in), so format-7 entries do not decode as format 8.
 /// Format 7: a timeline entry carries the readability of the balance behind the mass its act set
 /// (`readability_mg`).
 /// Format 6: the blob index (`bl`) is kept.
@@ -59,7 +61,7 @@ pub const FORMAT: &[u8] = b"\0format";
 /// (`ho`, `hu`) and pending (`p`) entries carry the item's state (the bytes of its `i` entry), so
 /// that each of those queries is one range scan. Format 1 kept the holdings entries empty and the
 /// pending entries as the transfer alone.
-pub const VIEWS_FORMAT: u64 = 7;
+pub const VIEWS_FORMAT: u64 = 8;
 
 /// One key-value change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +125,7 @@ pub struct TimelineEntry {
     pub summary: String,
     /// What the act did in Indonesian (`edge::uraian`), filled by the edges that answer a reader
     /// — the server and the command line — from the statement at `seq`; the views keep `None`,
-    /// for the words are the catalogue's, which the core does not read.
+    /// for the words are the catalogue's, which the core does not read (views format 8).
     #[serde(default)]
     pub uraian: Option<String>,
     pub seals: Vec<String>,
@@ -980,6 +982,36 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Undecodable> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The bytes a timeline entry is stored as belong to one views format: a field added or
+    /// moved changes them, and this test then asks for `VIEWS_FORMAT` to move too (old views
+    /// would not decode; a new format has them rebuilt when the ledger opens). Fix the digest
+    /// only together with the format number.
+    #[test]
+    fn a_changed_timeline_entry_layout_changes_the_views_format() {
+        let entry: TimelineEntry = serde_json::from_value(json!({
+            "seq": 17, "recorded_at": "2025-08-05T03:04:00.000Z",
+            "occurred_at": "2025-08-05T03:00:00.000Z", "type": "weighed",
+            "indonesian": "penimbangan", "facility": "LPN-JAKARTA",
+            "statement_id": "0198782f-9100-76be-9f17-1e3ec9dc7d79", "leaf_hash": "AA==",
+            "signers": [{"role": "weigher", "officer": "85071234", "name": "Rudi",
+                         "unit": "Sat", "officer_roles": ["investigator"]}],
+            "summary": "weighed", "uraian": null, "seals": ["SEG-1"], "holder": "85071234",
+            "status": "held", "location": null, "gross_mass_mg": 12840, "net_mass_mg": 11200,
+            "count": 14, "readability_mg": 1, "attested_by": null
+        }))
+        .expect("a timeline entry");
+        let digest = crate::format::merkle::leaf_hash(&encode(&entry));
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            (VIEWS_FORMAT, hex.as_str()),
+            (
+                8,
+                "b276197e3f9dea9ed0a89261210c7577507e73db8244318cbedce6609c34d6bf"
+            ),
+            "the stored layout of a timeline entry changed: bump VIEWS_FORMAT"
+        );
+    }
 
     /// A named person's view answers exactly the statement's JSON of that person, for every
     /// kind of person, and comes back from its bytes unchanged.
