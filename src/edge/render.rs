@@ -5,6 +5,7 @@ use crate::app::names::{Names, officer_label};
 use crate::app::queries::{Incident, Pending};
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
+use crate::edge::web::{both, both_cap};
 use serde_json::Value;
 use std::io::Write as _;
 
@@ -12,26 +13,6 @@ macro_rules! say {
     ($($t:tt)*) => {{
         let _ = writeln!(std::io::stdout().lock(), $($t)*);
     }};
-}
-
-/// "english (indonesian)": a term in both languages, from the catalogues (`cli.*` in id.json
-/// and en.json), as every terminal output shows its terms.
-fn both(key: &'static str) -> String {
-    let word = |english| {
-        crate::edge::web::catalogue(english)
-            .get(key)
-            .map_or(key, String::as_str)
-    };
-    format!("{} ({})", word(true), word(false))
-}
-
-/// [`both`] with the English term capitalised, to open a heading or a line.
-fn both_cap(key: &'static str) -> String {
-    let text = both(key);
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 fn mg(m: Option<u64>) -> String {

@@ -11,6 +11,7 @@ use super::common::{
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;
+use crate::edge::web::both;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use clap::{Args, Subcommand};
@@ -205,9 +206,9 @@ pub(super) fn import(a: ImportArgs) -> Outcome {
     bar.finish_and_clear();
     show(json.json, &report, || {
         let kind = if report.replica {
-            "a read-only replica (replika baca-saja)"
+            both("cli.read_only_replica")
         } else {
-            "a restore that records again (pemulihan)"
+            both("cli.restore_that_records_again")
         };
         out!(
             "imported {} entries into {}: {kind}; every signature, key, hash link and the checkpoint verified",

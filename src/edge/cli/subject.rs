@@ -12,6 +12,7 @@ use crate::app::subjects::{self, Ask, Asker, Identifier};
 use crate::base::class::Classify as _;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
+use crate::edge::web::both;
 use crate::format::subject::{PersonalFields, SubjectId, SubjectKind};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -297,16 +298,18 @@ fn record(a: RecordArgs, clock: &Arc<dyn Clock>) -> Outcome {
     };
     show(a.json.json, &view, || {
         out!(
-            "subject (subjek): {}{}",
+            "{}: {} — {}",
+            both("cli.subject"),
             view["subject"].as_str().unwrap_or(""),
             if view["new"] == true {
-                " — new (baru)"
+                both("cli.new")
             } else {
-                " — already in the register (sudah terdaftar)"
+                both("cli.already_in_the_register")
             }
         );
         out!(
-            "person for the statement (orang untuk pernyataan): {}",
+            "{}: {}",
+            both("cli.person_for_the_statement"),
             view["person"]
         );
     })
@@ -334,11 +337,13 @@ fn record_offline(
     view["queued"] = json!(file.display().to_string());
     show(json, &view, || {
         out!(
-            "subject (subjek): {} — minted on this device",
+            "{}: {} — minted on this device",
+            both("cli.subject"),
             recorded.subject
         );
         out!(
-            "person for the statement (orang untuk pernyataan): {}",
+            "{}: {}",
+            both("cli.person_for_the_statement"),
             view["person"]
         );
     })?;
@@ -411,7 +416,7 @@ fn show_subject(a: ShowArgs, clock: &Arc<dyn Clock>) -> Outcome {
         json!({"subject": shown.subject, "fields": shown.fields, "salts": shown.salts.len()})
     };
     show(a.json.json, &view, || {
-        out!("subject (subjek): {id}");
+        out!("{}: {id}", both("cli.subject"));
         out!("{}", view["fields"]);
     })
 }
@@ -427,7 +432,8 @@ fn erase(a: EraseArgs) -> Outcome {
     let view = json!({"subject": id, "erased": true, "seq": seqs.first(), "acts": seqs});
     show(a.json.json, &view, || {
         out!(
-            "erased (dihapus): {id} and {} linked id(s), recorded at seq {seqs:?}; the log still verifies, the register can no longer show or find this person",
+            "{}: {id} and {} linked id(s), recorded at seq {seqs:?}; the log still verifies, the register can no longer show or find this person",
+            both("cli.erased"),
             seqs.len().saturating_sub(1)
         );
     })
@@ -481,7 +487,7 @@ fn due(a: MigrateArgs) -> Outcome {
         .map_err(Failure::from)?;
     let view = serde_json::Value::from(list.clone());
     show(a.json.json, &view, || {
-        out!("due for erasure (jatuh tempo penghapusan): {}", list.len());
+        out!("{}: {}", both("cli.due_for_erasure"), list.len());
         for d in &list {
             out!(
                 "  {}  due {}  (retention table version {})",

@@ -177,7 +177,10 @@ pub(super) fn new(a: NewArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let kind = match a.kind.as_deref() {
         None | Some("--help" | "-h") => {
             let _ = command_for(None, &[]).print_long_help();
-            out!("\nTypes (jenis): custody template; a type's fields: custody new TYPE --help");
+            out!(
+                "\n{}: custody template; a type's fields: custody new TYPE --help",
+                crate::edge::web::both_cap("cli.types")
+            );
             return Ok(());
         }
         Some(k) => kind_of(k)?,

@@ -76,6 +76,22 @@ pub fn word(english: bool, key: &str) -> Option<String> {
     catalogue(english).get(key).cloned()
 }
 
+/// "english (indonesian)": a term in both languages from the catalogues (`cli.*`), as the
+/// terminal shows its terms; the key itself for a word the catalogues lack (a test fails first).
+pub fn both(key: &'static str) -> String {
+    let word = |english| catalogue(english).get(key).map_or(key, String::as_str);
+    format!("{} ({})", word(true), word(false))
+}
+
+/// [`both`] with the English term capitalised, to open a heading or a line.
+pub fn both_cap(key: &'static str) -> String {
+    let text = both(key);
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// The whole catalogue of one language (`en.json` when `english`, else `id.json`), read once.
 pub fn catalogue(english: bool) -> &'static std::collections::BTreeMap<String, String> {
     type Words = std::collections::BTreeMap<String, String>;
