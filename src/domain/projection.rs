@@ -1013,6 +1013,36 @@ mod tests {
         );
     }
 
+    /// The same pin for an item's state, which every item view stores.
+    #[test]
+    fn a_changed_item_state_layout_changes_the_views_format() {
+        let item: crate::domain::custody::ItemState = serde_json::from_value(json!({
+            "born_as": "contraband_found", "born_at": "2025-08-04T02:15:00.000Z", "born_seq": 12,
+            "case": "LP/B/412", "category": "narcotic", "children": ["BB-1-S1"],
+            "corrections": [], "count": 12, "description": "sachets",
+            "destroyed_mass_mg": null, "events": 12, "facility": "LPN-JAKARTA",
+            "gross_mass_mg": 12420, "head": "AA==", "holder": "85071234", "id": "BB-1",
+            "incident": "INS-1", "lab": null, "last_seq": 27, "location": "Ruang",
+            "mass_reference": {"net_mass_mg": 10790, "readability_mg": 1, "seq": 26},
+            "net_mass_mg": 10790, "notified_seq": 20,
+            "order": {"order_number": "PRINT-1", "retained_mass_mg": null, "seq": 25,
+                      "status": "destroy"},
+            "parent": null, "persons": ["subj-1"], "sealed_seq": 19, "seals": ["SEG-1"],
+            "status": "held", "transfer": null, "unit": "Sat", "weighed_seq": 26
+        }))
+        .expect("an item state");
+        let digest = crate::format::merkle::leaf_hash(&encode(&item));
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            (VIEWS_FORMAT, hex.as_str()),
+            (
+                8,
+                "3303cc97b665c4fbc9e1841e4d0181ac30451720e195c5e854ec8abe7b809449"
+            ),
+            "the stored layout of an item state changed: bump VIEWS_FORMAT"
+        );
+    }
+
     /// A named person's view answers exactly the statement's JSON of that person, for every
     /// kind of person, and comes back from its bytes unchanged.
     #[test]
