@@ -291,7 +291,27 @@ fn a_server_gives_the_case_bundle_to_a_reader_of_the_whole_case_only() {
         .expect("size");
     enroll_outsider(&dir, "198001012005011001");
     let local = export_case(&dir, &tmp.path().join("local.json"), Some(size));
+    let report = |source: &[&str], out: &Path| {
+        let run = custody()
+            .args(["report", "--incident", INCIDENT, "--as-of", AS_OF])
+            .args(["--checkpoint", &size.to_string(), "--out", s(out)])
+            .args(source)
+            .output()
+            .expect("runs");
+        assert!(run.status.success(), "{}", stderr_of(&run));
+        std::fs::read(out).expect("the PDF")
+    };
+    let local_pdf = report(&["--ledger", s(&dir)], &tmp.path().join("local.pdf"));
     let server = Server::on_port_zero(&dir);
+    let prosecutor = dir.join("demo-keys/prosecutor.pem");
+    let remote_pdf = report(
+        &["--server", &server.url, "--key", s(&prosecutor)],
+        &tmp.path().join("remote.pdf"),
+    );
+    assert!(
+        remote_pdf == local_pdf,
+        "the case's berita acara through the server is the ledger's, byte for byte"
+    );
     let remote = tmp.path().join("remote.json");
     let run = custody()
         .args(["bundle", "export", "--server", &server.url, "--key"])
