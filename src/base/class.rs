@@ -98,28 +98,6 @@ impl Class {
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.code() == code)
     }
-
-    /// What the class means, in Indonesian then English, for the first words of an error.
-    pub const fn title(self) -> &'static str {
-        match self {
-            Self::Usage => "perintah salah / usage error",
-            Self::Malformed => "masukan rusak / malformed input",
-            Self::Invalid => "isian tidak sah / invalid field",
-            Self::TooLarge => "terlalu besar / too large",
-            Self::UnsupportedMedia => "jenis isi tidak didukung / unsupported media type",
-            Self::MethodNotAllowed => "metode tidak diizinkan / method not allowed",
-            Self::Refused => "ditolak aturan / refused by a rule",
-            Self::Conflict => "bentrok / conflict",
-            Self::NotFound => "tidak ditemukan / not found",
-            Self::Unauthenticated => "tidak terautentikasi / not authenticated",
-            Self::Forbidden => "tidak berwenang / forbidden",
-            Self::Timeout => "waktu habis / timed out",
-            Self::Unavailable => "belum tersedia, coba lagi / unavailable, try again",
-            Self::Queued => "antre, BELUM tercatat / queued, NOT yet recorded",
-            Self::Corrupt => "penyimpanan rusak / storage failure or corruption",
-            Self::Internal => "kesalahan internal / internal error",
-        }
-    }
 }
 
 impl fmt::Display for Class {

@@ -286,7 +286,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.class.code();
-        let mut error = json!({"code": code, "title": self.class.title(), "message": self.message});
+        let mut error = json!({"code": code, "title": crate::edge::web::class_title(self.class), "message": self.message});
         if let Some(f) = self.field {
             error["field"] = json!(f);
         }

@@ -73,7 +73,11 @@ impl Failure {
 
     /// What the user reads on stderr: the class in Indonesian and English, then the message.
     pub(super) fn message(&self) -> String {
-        format!("{}: {}", self.class.title(), self.message)
+        format!(
+            "{}: {}",
+            crate::edge::web::class_title(self.class),
+            self.message
+        )
     }
 
     /// The same failure, its message prefixed with what was being done.

@@ -92,6 +92,19 @@ pub fn both_cap(key: &'static str) -> String {
     })
 }
 
+/// What an error's class means, Indonesian then English (`ditolak aturan / refused by a rule`),
+/// from the catalogues (`class.<code>`): the first words of every error the command line prints
+/// and the `title` of every error the server answers.
+pub fn class_title(class: crate::base::class::Class) -> String {
+    let key = format!("class.{}", class.code());
+    let word = |english| {
+        catalogue(english)
+            .get(&key)
+            .map_or_else(|| class.code().to_owned(), String::clone)
+    };
+    format!("{} / {}", word(false), word(true))
+}
+
 /// The whole catalogue of one language (`en.json` when `english`, else `id.json`), read once.
 pub fn catalogue(english: bool) -> &'static std::collections::BTreeMap<String, String> {
     type Words = std::collections::BTreeMap<String, String>;
@@ -267,6 +280,26 @@ async fn qr(Query(q): Query<QrQuery>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every error class has its title in both catalogues, Indonesian first: no error opens
+    /// with a bare code.
+    #[test]
+    fn every_error_class_is_titled_in_both_languages() {
+        for class in crate::base::class::Class::ALL {
+            let key = format!("class.{}", class.code());
+            for english in [false, true] {
+                assert!(
+                    catalogue(english).get(&key).is_some_and(|w| !w.is_empty()),
+                    "{key} in {}",
+                    if english { "en.json" } else { "id.json" }
+                );
+            }
+        }
+        assert_eq!(
+            class_title(crate::base::class::Class::Refused),
+            "ditolak aturan / refused by a rule"
+        );
+    }
 
     #[test]
     fn every_statement_schema_is_served_and_parses() {
