@@ -983,6 +983,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// A digest (hex) of the bytes `value` is stored as in the views.
+    fn stored_digest(value: &impl Serialize) -> String {
+        let digest = crate::format::merkle::leaf_hash(&encode(value));
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// The bytes a timeline entry is stored as belong to one views format: a field added or
     /// moved changes them, and this test then asks for `VIEWS_FORMAT` to move too (old views
     /// would not decode; a new format has them rebuilt when the ledger opens). Fix the digest
@@ -1001,10 +1007,8 @@ mod tests {
             "count": 14, "readability_mg": 1, "attested_by": null
         }))
         .expect("a timeline entry");
-        let digest = crate::format::merkle::leaf_hash(&encode(&entry));
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
-            (VIEWS_FORMAT, hex.as_str()),
+            (VIEWS_FORMAT, stored_digest(&entry).as_str()),
             (
                 8,
                 "b276197e3f9dea9ed0a89261210c7577507e73db8244318cbedce6609c34d6bf"
@@ -1031,10 +1035,8 @@ mod tests {
             "status": "held", "transfer": null, "unit": "Sat", "weighed_seq": 26
         }))
         .expect("an item state");
-        let digest = crate::format::merkle::leaf_hash(&encode(&item));
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
-            (VIEWS_FORMAT, hex.as_str()),
+            (VIEWS_FORMAT, stored_digest(&item).as_str()),
             (
                 8,
                 "3303cc97b665c4fbc9e1841e4d0181ac30451720e195c5e854ec8abe7b809449"

@@ -31,17 +31,17 @@ pub fn role_name(role: &str, lang: Lang) -> String {
 /// How a person an act concerns answered its record (a seizure's possessor, a sample's suspect),
 /// in the report's language.
 pub fn acknowledgement_text(a: &crate::app::bundle::Acknowledgement, lang: Lang) -> String {
-    let word = |key: &'static str| says(lang, key, &[]);
+    let word = |key: &'static str| crate::edge::web::text(lang == Lang::English, key);
     let party = match a.party.as_str() {
         "possessor" => word("report.the_possessor"),
         "suspect" => word("report.the_suspect"),
-        other => other.to_owned(),
+        other => other,
     };
     let status = match a.status.as_str() {
         "signed" => word("report.acknowledged_signed"),
         "refused" => word("report.acknowledged_refused"),
         "absent" => word("report.acknowledged_absent"),
-        other => other.to_owned(),
+        other => other,
     };
     let text = match &a.note {
         Some(note) => format!("{party}: {status}. {}: {note}", word("report.note")),
@@ -139,9 +139,7 @@ pub fn grams(m: Option<u64>, lang: Lang) -> String {
 /// One pass over the template, so that a value holding `{…}` (a facility's name) is never
 /// filled in again.
 pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
-    let template = crate::edge::web::catalogue(lang == Lang::English)
-        .get(key)
-        .map_or(key, String::as_str);
+    let template = crate::edge::web::text(lang == Lang::English, key);
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -173,8 +171,8 @@ pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
 fn heading(key: &'static str) -> String {
     format!(
         "<h2>{} <small>{}</small></h2>",
-        esc(&says(Lang::Indonesian, key, &[])),
-        esc(&says(Lang::English, key, &[]))
+        esc(crate::edge::web::text(false, key)),
+        esc(crate::edge::web::text(true, key))
     )
 }
 
@@ -182,9 +180,15 @@ fn heading(key: &'static str) -> String {
 fn th(key: &'static str) -> String {
     format!(
         "<th>{}<br><small>{}</small></th>",
-        esc(&says(Lang::Indonesian, key, &[])),
-        esc(&says(Lang::English, key, &[]))
+        esc(crate::edge::web::text(false, key)),
+        esc(crate::edge::web::text(true, key))
     )
+}
+
+/// A table's header row, one [`th`] per key.
+fn header_row(keys: &[&'static str]) -> String {
+    let cells: String = keys.iter().map(|k| th(k)).collect();
+    format!("<tr>{cells}</tr>")
 }
 
 /// Text in Indonesian with its English beside it: `Tidak ada temuan. <span class="en">No
@@ -390,8 +394,8 @@ fn row(h: &mut String, id: &str, en: &str, v: &str) {
 fn meta_row(h: &mut String, key: &'static str, v: &str) {
     row(
         h,
-        &says(Lang::Indonesian, key, &[]),
-        &says(Lang::English, key, &[]),
+        crate::edge::web::text(false, key),
+        crate::edge::web::text(true, key),
         v,
     );
 }
@@ -400,16 +404,18 @@ fn meta_row(h: &mut String, key: &'static str, v: &str) {
 fn case_table(h: &mut String, r: &ReportInput<'_>, incident: &str) {
     let _ = write!(
         h,
-        "{}<p>{}: <b>{}</b></p><table><tr>{}{}{}{}{}{}</tr>",
+        "{}<p>{}: <b>{}</b></p><table>{}",
         heading("report.evidence_of_the_case"),
         id_en("report.incident_case_number", &[]),
         esc(incident),
-        th("report.label"),
-        th("report.description"),
-        th("report.status"),
-        th("report.last_holder"),
-        th("report.seals"),
-        th("report.net_mass")
+        header_row(&[
+            "report.label",
+            "report.description",
+            "report.status",
+            "report.last_holder",
+            "report.seals",
+            "report.net_mass"
+        ])
     );
     for i in r.lot {
         let _ = write!(
@@ -547,13 +553,15 @@ fn history_table(
     let names = r.names;
     let _ = write!(
         h,
-        "{}<table><tr>{}{}{}{}{}</tr>",
+        "{}<table>{}",
         heading("report.acts_in_order"),
-        th("report.log_no"),
-        th("report.time_local"),
-        th("report.act"),
-        th("report.signers_and_roles"),
-        th("report.seals_masses_location")
+        header_row(&[
+            "report.log_no",
+            "report.time_local",
+            "report.act",
+            "report.signers_and_roles",
+            "report.seals_masses_location"
+        ])
     );
     for act in r.history {
         let e = &act.entry;
@@ -633,11 +641,13 @@ fn findings_section(h: &mut String, r: &ReportInput<'_>) {
     }
     let _ = write!(
         h,
-        "<table><tr>{}{}{}{}</tr>",
-        th("report.severity"),
-        th("report.class"),
-        th("report.seqs"),
-        th("report.finding")
+        "<table>{}",
+        header_row(&[
+            "report.severity",
+            "report.class",
+            "report.seqs",
+            "report.finding"
+        ])
     );
     for f in r.findings {
         let _ = write!(

@@ -404,9 +404,7 @@ fn clean(s: &str) -> String {
 
 /// A word of the catalogue in `lang`; the key itself when missing (which a test catches first).
 fn word(lang: Lang, key: &'static str) -> &'static str {
-    crate::edge::web::catalogue(lang == Lang::English)
-        .get(key)
-        .map_or(key, String::as_str)
+    crate::edge::web::text(lang == Lang::English, key)
 }
 
 /// Of a value that carries both languages (a finding's sentences, a severity), the report's.

@@ -971,18 +971,10 @@ async fn get_history(
 ) -> ApiResult {
     let names = roster_names(&app, &reader)?;
     let history = item_read(&app, reader, &id, |l, item| {
-        Ok(with_uraian(l, &l.history(&item.id)?))
+        Ok(crate::edge::uraian::with_uraian(l, &l.history(&item.id)?))
     })
     .await?;
     Ok(json_response(StatusCode::OK, &names.json(&history)))
-}
-
-/// An answer with events as JSON, each event with its Indonesian line (`uraian`) beside the
-/// English summary, read from its statement; on the blocking pool.
-fn with_uraian(ledger: &Ledger, answer: &impl serde::Serialize) -> Value {
-    let mut json = serde_json::to_value(answer).expect("every answer serializes to JSON");
-    crate::edge::uraian::annotate(&mut json, |seq| ledger.statement_at(seq).ok());
-    json
 }
 
 #[derive(Debug, Deserialize)]
@@ -1097,7 +1089,7 @@ async fn get_incident(
         view.persons.clear();
     }
     let ledger = Arc::clone(&app.ledger);
-    let view = blocking(move || Ok(with_uraian(&ledger, &view))).await?;
+    let view = blocking(move || Ok(crate::edge::uraian::with_uraian(&ledger, &view))).await?;
     named_response(&app, &reader, &view)
 }
 
@@ -1130,7 +1122,7 @@ async fn get_person(
         return Err(ReadError::no_person(&view.person).into());
     }
     let ledger = Arc::clone(&app.ledger);
-    let view = blocking(move || Ok(with_uraian(&ledger, &view))).await?;
+    let view = blocking(move || Ok(crate::edge::uraian::with_uraian(&ledger, &view))).await?;
     named_response(&app, &reader, &view)
 }
 

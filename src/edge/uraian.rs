@@ -54,6 +54,18 @@ pub fn annotate(json: &mut serde_json::Value, statement_at: impl Fn(u64) -> Opti
     }
 }
 
+/// An answer with events (an item's history, an incident's or a person's events) as JSON, each
+/// event with its Indonesian line read from `ledger`'s statements: what the server and the
+/// command line answer alike.
+pub fn with_uraian(
+    ledger: &crate::app::ledger::Ledger,
+    answer: &impl serde::Serialize,
+) -> serde_json::Value {
+    let mut json = serde_json::to_value(answer).expect("every answer serializes to JSON");
+    annotate(&mut json, |seq| ledger.statement_at(seq).ok());
+    json
+}
+
 /// The act's *uraian* in Indonesian; for an act on the ledger itself (an enrollment, a rules
 /// adoption), the English summary, which no berita acara of an item shows.
 pub fn indonesian(statement: &Statement) -> String {

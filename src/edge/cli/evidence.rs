@@ -297,44 +297,32 @@ fn write_report(
 
 /// `custody report`.
 pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
-    let ReportArgs {
-        ledger: src,
-        cut,
-        out,
-        format,
-        as_of,
-        disclose,
-        officer,
-        checkpoint,
-        lang,
-        act,
-    } = a;
-    let cut = cut.cut()?;
-    let as_of = as_of_arg(as_of, clock.as_ref())?;
+    let (src, out, act, checkpoint) = (a.ledger, a.out, a.act, a.checkpoint);
+    let cut = a.cut.cut()?;
+    let as_of = as_of_arg(a.as_of, clock.as_ref())?;
     let source = source(&src, clock)?;
     let reads = source.reads();
     // The report is made from the bundle it names, at its checkpoint: the items' state and the
     // findings are what verifying those exact bytes establishes, and the history stops where the
     // checkpoint does. So the same ledger, checkpoint and as-of give the same report.
-    let bundle_bytes = match officer.filter(|_| disclose) {
+    let bundle_bytes = match a.officer.filter(|_| a.disclose) {
         Some(officer) => disclosing_bundle(&source, &src, &cut, &officer, checkpoint)?,
         None => reads.bundle(&cut, checkpoint)?,
     };
     let (bundle, verified) = verified_bundle(&bundle_bytes, as_of)?;
-    let history = report_acts(reads, &cut, &bundle, &verified)?;
-    let subject = match &cut {
-        Cut::Item(id) => {
-            Subject::Item(verified.items.iter().find(|s| s.id == *id).ok_or_else(|| {
-                Failure::corrupt(format!("the bundle holds no state of item {id}"))
-            })?)
-        }
-        Cut::Incident(incident) => Subject::Case(incident),
-    };
+    // The bundle's statements, decoded once: each act's uraian, and a case's own acts.
+    let acts = bundle
+        .acts()
+        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    let history = report_acts(reads, &cut, &acts, &verified)?;
     let as_of_text = as_of.to_canonical();
     let (names, facilities) = (reads.names()?, reads.facilities()?);
-    let uraian = uraian_of(&bundle)?;
+    let uraian: std::collections::BTreeMap<u64, String> = acts
+        .iter()
+        .map(|a| (a.seq, crate::edge::uraian::indonesian(&a.statement)))
+        .collect();
     let input = crate::edge::report::ReportInput {
-        subject,
+        subject: subject_of(&cut, &verified)?,
         lot: &verified.items,
         history: &history,
         findings: &verified.findings,
@@ -345,7 +333,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         printed_digest: &verified.printed_digest,
         uraian: &uraian,
         signatures: &verified.signatures,
-        lang: lang.into(),
+        lang: a.lang.into(),
         act,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
@@ -353,8 +341,9 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         names: &names,
         facilities: &facilities,
     };
-    check_act(act, &history, &cut, report_format(format, &out))?;
-    write_report(&input, report_format(format, &out), &out)?;
+    let format = report_format(a.format, &out);
+    check_act(act, &history, &cut, format)?;
+    write_report(&input, format, &out)?;
     let beside = write_bundle_beside(&out, &bundle_bytes)?;
     out!(
         "wrote {} ({} acts, {} findings, checkpoint {}, as of {as_of_text}) and beside it {}, the bundle it describes (sha256 {}, printed digest {})",
@@ -369,23 +358,20 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     Ok(())
 }
 
-/// Each act's *uraian* in Indonesian, by seq, from the statements of the bundle the report
-/// describes.
-fn uraian_of(
-    bundle: &crate::app::bundle::Bundle,
-) -> Result<std::collections::BTreeMap<u64, String>, Failure> {
-    Ok(bundle_acts(bundle)?
-        .iter()
-        .map(|a| (a.seq, crate::edge::uraian::indonesian(&a.statement)))
-        .collect())
-}
-
-fn bundle_acts(
-    bundle: &crate::app::bundle::Bundle,
-) -> Result<Vec<crate::app::bundle::BundleAct>, Failure> {
-    bundle
-        .acts()
-        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))
+/// What the report describes: the item's state as its bundle's verification establishes it,
+/// or the case.
+fn subject_of<'a>(
+    cut: &'a Cut,
+    verified: &'a crate::app::bundle::BundleReport,
+) -> Result<Subject<'a>, Failure> {
+    Ok(match cut {
+        Cut::Item(id) => {
+            Subject::Item(verified.items.iter().find(|s| s.id == *id).ok_or_else(|| {
+                Failure::corrupt(format!("the bundle holds no state of item {id}"))
+            })?)
+        }
+        Cut::Incident(incident) => Subject::Case(incident),
+    })
 }
 
 /// The acts a report lists, below its bundle's checkpoint: the item's history, or for a case
@@ -394,7 +380,7 @@ fn bundle_acts(
 fn report_acts(
     reads: &dyn crate::app::reads::Reads,
     cut: &Cut,
-    bundle: &crate::app::bundle::Bundle,
+    bundle_acts: &[crate::app::bundle::BundleAct],
     verified: &crate::app::bundle::BundleReport,
 ) -> Result<Vec<ReportAct>, Failure> {
     let items: Vec<crate::base::ids::ItemId> = match cut {
@@ -415,7 +401,7 @@ fn report_acts(
     if let Cut::Incident(incident) = cut {
         let names = crate::app::names::Names::from_map(verified.officers.clone());
         acts.extend(
-            bundle_acts(bundle)?
+            bundle_acts
                 .iter()
                 .filter(|a| matches!(&a.statement.body, Body::SearchConducted(s) if s.incident == *incident))
                 .map(|a| ReportAct {

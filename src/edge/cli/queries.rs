@@ -69,11 +69,10 @@ fn show_list<T: serde::Serialize>(
 /// An answer with events as JSON, each event with its Indonesian line (`uraian`) as the server
 /// gives it: read here from the local ledger's statements, or already in the server's answer.
 fn with_uraian(source: &Source, answer: &impl serde::Serialize) -> serde_json::Value {
-    let mut json = serde_json::to_value(answer).expect("every answer serializes to JSON");
-    if let Source::Local(ledger) = source {
-        crate::edge::uraian::annotate(&mut json, |seq| ledger.statement_at(seq).ok());
+    match source {
+        Source::Local(ledger) => crate::edge::uraian::with_uraian(ledger, answer),
+        _ => serde_json::to_value(answer).expect("every answer serializes to JSON"),
     }
-    json
 }
 
 /// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.

@@ -79,8 +79,13 @@ pub fn word(english: bool, key: &str) -> Option<String> {
 /// "english (indonesian)": a term in both languages from the catalogues (`cli.*`), as the
 /// terminal shows its terms; the key itself for a word the catalogues lack (a test fails first).
 pub fn both(key: &'static str) -> String {
-    let word = |english| catalogue(english).get(key).map_or(key, String::as_str);
-    format!("{} ({})", word(true), word(false))
+    format!("{} ({})", text(true, key), text(false, key))
+}
+
+/// The catalogue's word or sentence `key` in one language; the key itself when the catalogue
+/// lacks it (which `tests/workbench_words.rs` fails on first), so nothing prints empty.
+pub fn text(english: bool, key: &'static str) -> &'static str {
+    catalogue(english).get(key).map_or(key, String::as_str)
 }
 
 /// [`both`] with the English term capitalised, to open a heading or a line.
