@@ -32,6 +32,9 @@ pub use keys::signing::{PublicKey, SecretKey, Signature};
 pub use base::ids::{ItemId, OfficerId, OfficerRole, Origin, SignerRole};
 pub use base::time::{Clock, ManualClock, SystemClock, Timestamp};
 
+/// The catalogue of words, by which tests read what a message says in each language.
+pub use base::words;
+
 /// The pure rules and projections, replayed by property and tamper tests.
 pub use domain::custody::{ItemState, NoItems, Status, View, admit, apply};
 pub use domain::{audit, projection, rules, scope};

@@ -132,8 +132,55 @@ fn each_bad_statement_is_refused_clearly_and_changes_nothing() {
             );
         }
         assert!(err.starts_with("error: "), "{}: {err}", case.name);
+        told_in_indonesian_then_english(&err, case.name);
     }
     f.assert_unchanged(size);
+}
+
+/// Every refusal is told twice: its class and message in Indonesian on the first line, then in
+/// English on the next (each from the catalogue), and the two are not the same words.
+fn told_in_indonesian_then_english(err: &str, case: &str) {
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.len() >= 2 && lines[1].starts_with("       ") && !lines[1].trim().is_empty(),
+        "{case}: Indonesian, then English on the next line: {err}"
+    );
+    assert_ne!(
+        lines[0].trim_start_matches("error: "),
+        lines[1].trim(),
+        "{case}: the Indonesian line is not the English one"
+    );
+}
+
+/// The refusal of an officer who is not enrolled reads, word for word, as the catalogue says it
+/// in each language, with the officer's id and signer role filled in.
+#[test]
+fn a_refusal_reads_as_the_catalogue_says_it_in_both_languages() {
+    use custody::words::{Lang, says};
+    let f = Fixture::new();
+    let file = f.write("stranger.json", note_by(OUTSIDER, "").as_bytes());
+    let out = custody()
+        .args(["record", "--ledger", f.ledger_str(), "--key"])
+        .arg(f.key("outsider"))
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr_of(&out);
+    let values = [("officer", OUTSIDER), ("role", "author")];
+    for (lang, class) in [
+        (Lang::Indonesian, "class.rule"),
+        (Lang::English, "class.rule"),
+    ] {
+        let rule = says(lang, "err.rule.unknown_officer", &values);
+        let line = format!(
+            "{}: {}",
+            says(lang, class, &[]),
+            says(lang, "err.ledger.rule", &[("reason", &rule)])
+        );
+        assert!(err.contains(&line), "{lang:?} {line:?} in {err}");
+    }
+    assert!(err.contains("tidak terdaftar"), "{err}");
 }
 
 #[test]
@@ -279,4 +326,46 @@ fn a_sled_cache_setting_out_of_range_is_a_usage_error_naming_it_and_changes_noth
         .expect("runs");
     assert!(out.status.success(), "{}", stderr_of(&out));
     f.assert_unchanged(size);
+}
+
+/// A command line clap cannot parse is told in Indonesian first (which argument, which value),
+/// then in clap's own English, and exits 2 like every other usage error.
+#[test]
+fn a_command_line_that_does_not_parse_is_told_in_indonesian_too() {
+    let f = Fixture::new();
+    let cases: [(&[&str], &str, &str); 3] = [
+        (
+            &["verify", "--ledger", f.ledger_str(), "--bogus"],
+            "argumen --bogus tidak dikenal",
+            "unexpected argument '--bogus'",
+        ),
+        (
+            &["holdings", "--ledger", f.ledger_str()],
+            "argumen wajib belum diberikan: <OFFICER>",
+            "required arguments were not provided",
+        ),
+        (
+            &[
+                "report",
+                "--ledger",
+                f.ledger_str(),
+                "--out",
+                "x.pdf",
+                "--format",
+                "docx",
+            ],
+            "nilai docx tidak sah untuk --format",
+            "invalid value 'docx' for '--format",
+        ),
+    ];
+    for (args, indonesian, english) in cases {
+        let out = custody().args(args).output().expect("runs");
+        let err = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: perintah salah: {indonesian}")),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(english), "{args:?}: {err}");
+    }
 }

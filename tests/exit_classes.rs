@@ -138,7 +138,7 @@ fn conflict_not_found_and_usage_exit_alike_locally_and_through_the_server() {
     // not found (4): an item that is not on record.
     let (l, r, err) = query_both(&f, &server, "admin", &["item", "BB-NOPE-1"]);
     assert_eq!((l, r), (4, 4), "{err}");
-    assert!(err.contains("tidak ditemukan / not found"), "{err}");
+    assert!(told_in_both(&err, "tidak ditemukan", "not found"), "{err}");
 
     // usage (2): a proof for a tree larger than the log.
     let (l, _) = exit_of(&[
@@ -179,7 +179,7 @@ fn denied_unavailable_and_queued_exit_with_their_own_codes() {
     ]);
     assert_eq!(r, 6, "{err}");
     assert!(
-        err.contains("tidak terautentikasi / not authenticated"),
+        told_in_both(&err, "tidak terautentikasi", "not authenticated"),
         "{err}"
     );
     // forbidden (6): a raw log entry, which only auditors and prosecutors read.
@@ -217,7 +217,7 @@ fn denied_unavailable_and_queued_exit_with_their_own_codes() {
     ]);
     assert_eq!(r, 8, "{err}");
     assert!(
-        err.contains("BELUM tercatat / queued, NOT yet recorded"),
+        told_in_both(&err, "antre, BELUM tercatat", "queued, NOT yet recorded"),
         "{err}"
     );
 }
@@ -232,7 +232,17 @@ fn corruption_exits_3_and_names_its_class() {
     let (code, err) = exit_of(&["verify", "--ledger", f.ledger_str()]);
     assert_eq!(code, 3, "a damaged store: {err}");
     assert!(
-        err.contains("penyimpanan rusak / storage failure or corruption"),
+        told_in_both(&err, "penyimpanan rusak", "storage failure or corruption"),
         "{err}"
     );
+}
+
+/// An error told as the command line tells every error: its class and message in Indonesian,
+/// then on the next line in English (`error: tidak ditemukan: …` / `       not found: …`), or
+/// both classes on one line when the message is the same in both languages (a system's words).
+fn told_in_both(err: &str, indonesian: &str, english: &str) -> bool {
+    let one_line = err.contains(&format!("error: {indonesian} / {english}: "));
+    let two_lines = err.contains(&format!("error: {indonesian}: "))
+        && err.contains(&format!("\n       {english}: "));
+    one_line || two_lines
 }

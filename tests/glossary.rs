@@ -28,7 +28,7 @@ fn glossary() -> BTreeMap<String, String> {
 fn workbench_label(value: &str) -> String {
     let catalogue: serde_json::Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/src/edge/web/assets/id.json"
+        "/src/base/words/id.json"
     )))
     .expect("id.json");
     catalogue[format!("enum.{value}")]

@@ -439,7 +439,7 @@ fn assert_not_verified(answer: &str, what: &str) {
     assert_eq!(v["error"]["code"], "unauthenticated", "{what}: {answer}");
     assert_eq!(
         v["error"]["message"],
-        httpsig::NOT_VERIFIED,
+        custody::words::says(custody::words::Lang::English, httpsig::NOT_VERIFIED, &[]),
         "{what}: {answer}"
     );
 }

@@ -58,8 +58,9 @@ fn new_ledger(dir: &Path, n: u64) -> (Ledger, World) {
             &vkey.to_string(),
             &admin_in,
         )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        compose::sign_statement(b, &[&admin]).map_err(|e| AppendError::Stopped(e.to_string()))
+        .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))?;
+        compose::sign_statement(b, &[&admin])
+            .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))
     })
     .expect("init");
     let mut officers = Vec::new();

@@ -515,7 +515,7 @@ fn interactive_new_asks_for_each_missing_field_in_a_real_terminal() {
 fn asked_by_name(shown: &str, fields: &[&str]) {
     let words: serde_json::Value = serde_json::from_str(include_str!(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/src/edge/web/assets/id.json"
+        "/src/base/words/id.json"
     )))
     .expect("id.json");
     for field in fields {

@@ -791,6 +791,14 @@ fn a_reused_seal_is_refused_at_its_field(officer: &Phone) {
         said.contains("SEG-2025-000501"),
         "the refusal names the seal: {said}"
     );
+    // In the page's language: the rule's Indonesian sentence from the catalogue, not the English.
+    let english = custody::words::text(custody::words::Lang::English, "err.rule.seal_used");
+    assert!(english.contains("a seal number is used once"), "{english}");
+    assert!(
+        said.contains("nomor segel hanya dipakai sekali")
+            && !said.contains("a seal number is used once"),
+        "the refusal is said in Indonesian: {said}"
+    );
     officer.shot("08-seal-refused");
 }
 

@@ -1,4 +1,4 @@
-//! The workbench's word catalogues (`src/edge/web/assets/id.json` and `en.json`) against the
+//! The workbench's word catalogues (`src/base/words/id.json` and `en.json`) against the
 //! schemas: every field of every statement type, every enumerated value, every item status and
 //! every officer and signer role has a label in both languages, and neither catalogue has a word
 //! the other lacks; and every word the code asks the catalogues for — the page's, the PDF
@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn catalogue(lang: &str) -> BTreeMap<String, String> {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/edge/web/assets/{lang}.json"));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/base/words/{lang}.json"));
     let text = std::fs::read_to_string(&path).expect("catalogue is readable");
     serde_json::from_str(&text).expect("catalogue is a JSON object of strings")
 }
@@ -133,9 +132,25 @@ fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// The catalogue keys a source file names as whole string literals: `"cli.seals"`,
 /// `"report.the_acts"`, `t("item.masses")`.
 fn keys_named(text: &str) -> BTreeSet<String> {
-    const PREFIXES: &[&str] = &["cli.", "report.", "case.", "item.", "incident.", "person."];
+    const PREFIXES: &[&str] = &[
+        "cli.",
+        "report.",
+        "case.",
+        "item.",
+        "incident.",
+        "person.",
+        "err.",
+        "id.kind.",
+        "id.rule.",
+        "field_how.",
+    ];
+    // Every `"` that opens a prefix, read to the next `"`: counting quotes from the file's start
+    // would lose its way at a `'"'` character literal or an escaped quote.
     let mut out = BTreeSet::new();
-    for quoted in text.split('"').skip(1).step_by(2) {
+    for (at, _) in text.match_indices('"') {
+        let rest = &text[at + 1..];
+        let Some(end) = rest.find('"') else { continue };
+        let quoted = &rest[..end];
         let is_key = PREFIXES.iter().any(|p| quoted.starts_with(p))
             && quoted.len() > 5
             && quoted
@@ -148,10 +163,10 @@ fn keys_named(text: &str) -> BTreeSet<String> {
     out
 }
 
-/// One catalogue of words per language for the page, the paper and the terminal: every key the
-/// code asks for — the workbench's `t("…")`, the PDF report's `tr(r, "report.…")`, the terminal's
-/// `both("cli.…")` — is in id.json and in en.json, so a word missing from a language fails here
-/// rather than printing its key.
+/// One catalogue of words per language for the page, the paper, the terminal and every error:
+/// every key the code asks for — the workbench's `t("…")`, the PDF report's `tr(r, "report.…")`,
+/// the terminal's `both("cli.…")` and `say("cli.…")`, every error's `msg("err.…")` — is in id.json
+/// and in en.json, so a word missing from a language fails here rather than printing its key.
 #[test]
 fn every_word_the_code_asks_for_is_in_both_catalogues() {
     let (id, en) = (catalogue("id"), catalogue("en"));
@@ -173,4 +188,88 @@ fn every_word_the_code_asks_for_is_in_both_catalogues() {
         }
     }
     assert!(asked > 100, "the scan found the code's keys ({asked})");
+}
+
+/// The `{name}` places of a catalogue sentence.
+fn places(sentence: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = sentence;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close)
+                if close > 0
+                    && after[..close]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.insert(after[..close].to_owned());
+                rest = &after[close + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    out
+}
+
+/// A sentence says the same values in both languages: a translation that dropped `{seq}` or
+/// misspelt `{item}` would print a message without the value the reader needs (or with the
+/// place's name in braces), so each key's places must be the same in id.json and en.json.
+#[test]
+fn every_sentence_has_the_same_places_in_both_languages() {
+    // The one sentence whose languages say a date differently: Indonesian practice spells out
+    // day, date, month, year and hour ("Pada hari ini Senin, tanggal …"); English writes it whole.
+    const SAID_DIFFERENTLY: &[&str] = &["report.today"];
+    let (id, en) = (catalogue("id"), catalogue("en"));
+    let differ: Vec<String> = id
+        .iter()
+        .filter(|(key, _)| !SAID_DIFFERENTLY.contains(&key.as_str()))
+        .filter_map(|(key, id_text)| {
+            let en_text = en.get(key)?;
+            (places(id_text) != places(en_text)).then(|| {
+                format!(
+                    "{key}: id {:?} vs en {:?}",
+                    places(id_text),
+                    places(en_text)
+                )
+            })
+        })
+        .collect();
+    assert!(differ.is_empty(), "places differ: {differ:#?}");
+    assert_eq!(
+        places("{item} at seq {seq}, not {x y} or {}"),
+        ["item", "seq"].map(String::from).into()
+    );
+}
+
+/// The other way round: every error and terminal sentence in the catalogues (`err.*`, `cli.*`,
+/// `field_how.*`, `id.*`) is asked for by the code, so a sentence the code stopped saying does
+/// not linger for translators to keep up.
+#[test]
+fn every_error_and_terminal_sentence_in_the_catalogue_is_used() {
+    let en = catalogue("en");
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut named = BTreeSet::new();
+    for file in files {
+        named.extend(keys_named(
+            &std::fs::read_to_string(&file).expect("readable"),
+        ));
+    }
+    let unused: Vec<&String> = en
+        .keys()
+        .filter(|k| {
+            ["err.", "cli.", "field_how.", "id."]
+                .iter()
+                .any(|p| k.starts_with(p))
+        })
+        .filter(|k| !named.contains(*k))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "in the catalogues, asked for by no code: {unused:?}"
+    );
 }

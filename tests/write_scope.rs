@@ -509,11 +509,11 @@ fn a_genesis_names_a_rules_version_this_software_knows() {
             &vkey.to_string(),
             &admin,
         )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
+        .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))?;
         let mut v: Value = serde_json::from_slice(&bytes).expect("json");
         v["rules"] = json!(9);
         compose::sign_statement(serde_json::to_vec(&v).expect("json"), &[&key])
-            .map_err(|e| AppendError::Stopped(e.to_string()))
+            .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))
     });
     let e = made
         .err()

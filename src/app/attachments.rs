@@ -24,10 +24,20 @@ impl Ledger {
     /// The statement recorded at `seq` (not found beyond the latest checkpoint).
     pub fn statement_at(&self, seq: u64) -> Result<Statement, ReadError> {
         let bytes = self.entry(seq)?;
-        let leaf = Leaf::decode(&bytes)
-            .map_err(|e| ReadError::Storage(format!("entry {seq} does not decode: {e}")))?;
-        Statement::parse(leaf.envelope.payload())
-            .map_err(|e| ReadError::Storage(format!("entry {seq}'s statement: {e}")))
+        let leaf = Leaf::decode(&bytes).map_err(|e| {
+            ReadError::Storage(
+                crate::base::words::msg("err.read.entry_undecodable")
+                    .arg("seq", seq)
+                    .part("reason", crate::base::words::Explain::explain(&e)),
+            )
+        })?;
+        Statement::parse(leaf.envelope.payload()).map_err(|e| {
+            ReadError::Storage(
+                crate::base::words::msg("err.read.entry_statement")
+                    .arg("seq", seq)
+                    .part("reason", crate::base::words::Explain::explain(&e)),
+            )
+        })
     }
 
     /// The item seal number `seal` was first applied to, and the seq of that act: a seal number

@@ -6,6 +6,7 @@ use crate::app::compose::{self, BuildError, OfficerInput};
 use crate::app::ledger::Ledger;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, SystemClock};
+use crate::base::words::{Explain as _, Message, msg};
 use crate::format::envelope::Envelope;
 use crate::format::merkle::Hash;
 use crate::keys::signing::SecretKey;
@@ -36,7 +37,7 @@ pub struct GeneratedOfficer {
 impl Founded {
     pub fn new(dir: &Path, origin: &str, facility: &str) -> Result<Self, BuildError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let origin = Origin::parse(origin).map_err(|e| BuildError::Input(e.to_string()))?;
+        let origin = Origin::parse(origin).map_err(|e| BuildError::Input(e.explain()))?;
         let admin_key = SecretKey::generate()?;
         let admin = OfficerInput {
             id: gen_officer(99_999),
@@ -105,7 +106,7 @@ impl GeneratedOfficer {
 /// Officer ids for generated signers: NIPs that differ in their last digits.
 fn officer_id(n: usize) -> Result<OfficerId, BuildError> {
     OfficerId::parse(&format!("1990010120200{:05}", n % 100_000))
-        .map_err(|e| BuildError::Input(e.to_string()))
+        .map_err(|e| BuildError::Input(e.explain()))
 }
 
 /// What an append benchmark runs: how many writers, for how long, with how many signatures.
@@ -134,18 +135,17 @@ const PRESIGN_MARGIN: f64 = 1.3;
 impl AppendPlan {
     pub fn new(writers: usize, seconds: f64, signatures: usize) -> Result<Self, BuildError> {
         if writers == 0 {
-            return Err(BuildError::Input("--writers must be at least 1".into()));
+            return Err(BuildError::Input(msg("err.bench.writers")));
         }
         if !(seconds > 0.0 && seconds <= RUN_SECONDS_MAX) {
-            return Err(BuildError::Input(format!(
-                "--seconds must be more than 0 and at most {RUN_SECONDS_MAX}"
-            )));
+            return Err(BuildError::Input(
+                msg("err.bench.seconds").arg("max", RUN_SECONDS_MAX),
+            ));
         }
         if !(1..=crate::base::limits::SIGNATURES_MAX).contains(&signatures) {
-            return Err(BuildError::Input(format!(
-                "--signatures must be 1 to {}",
-                crate::base::limits::SIGNATURES_MAX
-            )));
+            return Err(BuildError::Input(
+                msg("err.bench.signatures").arg("max", crate::base::limits::SIGNATURES_MAX),
+            ));
         }
         Ok(Self {
             writers,
@@ -754,7 +754,7 @@ pub fn cached_ledger(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Cached, BuildError> {
     if entries == 0 {
-        return Err(BuildError::Input("--entries must be at least 1".into()));
+        return Err(BuildError::Input(msg("err.bench.entries")));
     }
     let dir = cache.join(format!("entries-{entries}"));
     if dir.join("private/log.sled").exists() {
@@ -764,7 +764,9 @@ pub fn cached_ledger(
             generate_seconds: 0.0,
         });
     }
-    let io = |e: std::io::Error| BuildError::Input(format!("{}: {e}", cache.display()));
+    let io = |e: std::io::Error| {
+        BuildError::Input(Message::verbatim(format!("{}: {e}", cache.display())))
+    };
     std::fs::create_dir_all(cache).map_err(io)?;
     let partial = cache.join(format!("entries-{entries}.partial"));
     if partial.exists() {
@@ -784,11 +786,12 @@ pub fn cached_ledger(
 fn open_cached(dir: &Path, entries: u64) -> Result<Ledger, BuildError> {
     let l = Ledger::open(dir)?;
     if l.checkpoint().size < entries {
-        return Err(BuildError::Input(format!(
-            "{} holds {} entries, fewer than --entries {entries}; remove it to generate a new one",
-            dir.display(),
-            l.checkpoint().size
-        )));
+        return Err(BuildError::Input(
+            msg("err.bench.cache_short")
+                .arg("dir", dir.display())
+                .arg("size", l.checkpoint().size)
+                .arg("entries", entries),
+        ));
     }
     Ok(l)
 }
@@ -825,19 +828,19 @@ pub fn verify(
         ledger.verifier_key(),
         progress,
     )
-    .map_err(|e| BuildError::Input(format!("the benchmark ledger does not verify: {e}")))?;
+    .map_err(|e| BuildError::Input(msg("err.bench.unverified").part("reason", e.explain())))?;
     let seconds = started.elapsed().as_secs_f64();
     let peak = peak_rss_mb();
     let mut leaf_bytes = 0u64;
     for seq in 0..cp.size {
-        let leaf = ledger
-            .leaf(seq)
-            .map_err(|e| BuildError::Io(e.to_string()))?;
-        let leaf = leaf.ok_or_else(|| BuildError::Io(format!("leaf {seq} is missing")))?;
+        let leaf = ledger.leaf(seq).map_err(|e| BuildError::Io(e.explain()))?;
+        let leaf =
+            leaf.ok_or_else(|| BuildError::Io(msg("err.bench.leaf_missing").arg("seq", seq)))?;
         leaf_bytes += leaf.len() as u64;
     }
     ledger.close();
-    let disk = folder_bytes(dir).map_err(|e| BuildError::Io(format!("{}: {e}", dir.display())))?;
+    let disk = folder_bytes(dir)
+        .map_err(|e| BuildError::Io(Message::verbatim(format!("{}: {e}", dir.display()))))?;
     Ok(VerifyResult {
         entries_per_s: cp.size as f64 / seconds,
         entries: cp.size,
@@ -885,9 +888,7 @@ pub fn rebuild(
     let report = Ledger::rebuild(dir, false, progress)?;
     let seconds = started.elapsed().as_secs_f64();
     if report.before != report.after {
-        return Err(BuildError::Input(
-            "the rebuilt views differ from the ones before: run `custody rebuild` to see".into(),
-        ));
+        return Err(BuildError::Input(msg("err.bench.rebuild_differs")));
     }
     Ok(RebuildResult {
         events_per_s: report.size as f64 / seconds,
@@ -906,12 +907,9 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
     let size = ledger.checkpoint().size;
     // Ids only: the samples are drawn from them, and the bench's own memory stays out of the
     // peak RSS it reports.
-    let items =
-        crate::app::queries::item_ids(store).map_err(|e| BuildError::Input(e.to_string()))?;
+    let items = crate::app::queries::item_ids(store).map_err(|e| BuildError::Input(e.explain()))?;
     if items.is_empty() {
-        return Err(BuildError::Input(
-            "the ledger holds no items to query".into(),
-        ));
+        return Err(BuildError::Input(msg("err.bench.no_items")));
     }
     // A deterministic spread of samples (no randomness needed for a fair sample).
     let pick = |i: usize, n: usize| i.wrapping_mul(2_654_435_761) % n.max(1);
@@ -920,8 +918,8 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
     for i in 0..samples {
         let id = &items[pick(i, items.len())];
         let t = Instant::now();
-        let events = crate::app::queries::history(store, id)
-            .map_err(|e| BuildError::Input(e.to_string()))?;
+        let events =
+            crate::app::queries::history(store, id).map_err(|e| BuildError::Input(e.explain()))?;
         history.push(t.elapsed());
         history_events += events.len();
     }
@@ -936,7 +934,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
         let officer = &holders[pick(i, holders.len())];
         let t = Instant::now();
         let list = crate::app::queries::holdings_of_officer(store, officer)
-            .map_err(|e| BuildError::Input(e.to_string()))?;
+            .map_err(|e| BuildError::Input(e.explain()))?;
         holdings.push(t.elapsed());
         held += list.len();
     }
@@ -947,7 +945,7 @@ pub fn query(dir: &Path, entries: u64, samples: usize) -> Result<QueryResult, Bu
         let t = Instant::now();
         let proof = ledger
             .inclusion_proof(seq, size)
-            .map_err(|e| BuildError::Input(e.to_string()))?;
+            .map_err(|e| BuildError::Input(e.explain()))?;
         proofs.push(t.elapsed());
         proof_bytes = proof_bytes.max(proof.len() * 32);
     }

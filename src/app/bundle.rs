@@ -9,6 +9,7 @@ use crate::app::ledger::{Ledger, ProofRequestError, SignedCheckpoint};
 use crate::app::subjects::Asker;
 use crate::base::ids::ItemId;
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::audit::{self, AuditEvent, Finding};
 use crate::domain::custody::{self, ItemState};
 use crate::domain::rules;
@@ -29,27 +30,68 @@ pub const BUNDLE_FORMAT: &str = "custody-bundle/v1";
 /// a bundle this verifier should load into memory.
 pub const BUNDLE_BYTES_MAX: usize = 64 * 1024 * 1024;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum BundleError {
-    #[error("{0}")]
-    Case(#[from] casefile::CaseError),
-    #[error("the bundle is not a {BUNDLE_FORMAT} file: {0}")]
-    Format(String),
-    #[error("the checkpoint does not verify with the verifier key given: {0}")]
-    Checkpoint(String),
-    #[error("the bundle was cut from ledger {bundle}, not from {given}")]
-    Origin { bundle: String, given: String },
-    #[error("entry seq {seq}: {reason}")]
-    Entry { seq: u64, reason: String },
-    #[error("cannot read the ledger: {0}")]
-    Ledger(String),
+    Case(casefile::CaseError),
+    Format(Message),
+    Checkpoint(Message),
+    Origin {
+        bundle: String,
+        given: String,
+    },
+    Entry {
+        seq: u64,
+        reason: Message,
+    },
+    Ledger(Message),
     /// The checkpoint asked for (`--checkpoint SIZE`) cannot be given.
-    #[error("{0}")]
-    Size(String),
-    #[error("{0}")]
+    Size(Message),
     Subjects(crate::app::subjects::SubjectsError),
-    #[error("pengungkapan tidak sah / the disclosure does not hold: {0}")]
-    Disclosure(String),
+    Disclosure(Message),
+}
+
+impl From<casefile::CaseError> for BundleError {
+    fn from(e: casefile::CaseError) -> Self {
+        Self::Case(e)
+    }
+}
+
+crate::english_display!(BundleError);
+
+impl Explain for BundleError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Case(e) => e.explain(),
+            Self::Format(reason) => msg("err.bundle.format")
+                .arg("format", BUNDLE_FORMAT)
+                .part("reason", reason.clone()),
+            Self::Checkpoint(reason) => msg("err.bundle.checkpoint").part("reason", reason.clone()),
+            Self::Origin { bundle, given } => msg("err.bundle.origin")
+                .arg("bundle", bundle)
+                .arg("given", given),
+            Self::Entry { seq, reason } => msg("err.bundle.entry")
+                .arg("seq", seq)
+                .part("reason", reason.clone()),
+            Self::Ledger(reason) => msg("err.bundle.ledger").part("reason", reason.clone()),
+            Self::Size(reason) => reason.clone(),
+            Self::Subjects(e) => e.explain(),
+            Self::Disclosure(reason) => msg("err.bundle.disclosure").part("reason", reason.clone()),
+        }
+    }
+}
+
+/// A storage or decoding failure while a bundle is made from the ledger.
+fn unreadable(e: &impl Explain) -> BundleError {
+    BundleError::Ledger(e.explain())
+}
+
+fn leaf_missing(seq: u64) -> BundleError {
+    BundleError::Ledger(msg("err.bundle.leaf_missing").arg("seq", seq))
+}
+
+/// A library's own message (base64, JSON), the same in both languages.
+fn foreign(e: &impl std::fmt::Display) -> Message {
+    Message::verbatim(e.to_string())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,14 +146,14 @@ impl Bundle {
         self.entries
             .iter()
             .map(|entry| {
-                let fail = |reason: String| BundleError::Entry {
+                let fail = |reason: Message| BundleError::Entry {
                     seq: entry.seq,
                     reason,
                 };
-                let bytes = B64.decode(&entry.leaf).map_err(|e| fail(e.to_string()))?;
-                let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+                let bytes = B64.decode(&entry.leaf).map_err(|e| fail(foreign(&e)))?;
+                let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.explain()))?;
                 let statement =
-                    Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+                    Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.explain()))?;
                 Ok(BundleAct {
                     seq: entry.seq,
                     recorded_at: statement.recorded_at_or(leaf.recorded_at),
@@ -184,22 +226,24 @@ impl Cut {
 }
 
 impl Cut {
+    /// "item X" or "incident X", as a message says it.
+    pub fn message(&self) -> Message {
+        match self {
+            Self::Item(i) => msg("err.bundle.cut_item").arg("item", i),
+            Self::Incident(id) => msg("err.bundle.cut_incident").arg("incident", id),
+        }
+    }
+
     /// "barang X" or "kejadian X", for the Indonesian half of a message.
     pub fn indonesian(&self) -> String {
-        match self {
-            Self::Item(i) => format!("barang {i}"),
-            Self::Incident(id) => format!("kejadian {id}"),
-        }
+        self.message().indonesian()
     }
 }
 
 /// "item X" or "incident X", for the English half of a message.
 impl std::fmt::Display for Cut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Item(i) => write!(f, "item {i}"),
-            Self::Incident(id) => write!(f, "incident {id}"),
-        }
+        f.write_str(&self.message().english())
     }
 }
 
@@ -211,14 +255,14 @@ fn checkpoint_for(
 ) -> Result<Arc<SignedCheckpoint>, BundleError> {
     match size {
         None => Ok(ledger.checkpoint()),
-        Some(0) => Err(BundleError::Size(
-            "ukuran 0 tidak memuat satu entri pun / size 0 holds no entry".into(),
-        )),
+        Some(0) => Err(BundleError::Size(msg("err.bundle.size_zero"))),
         Some(size) => ledger.checkpoint_at(size).map_err(|e| match e {
-            ProofRequestError::Storage(e) => BundleError::Ledger(e.to_string()),
-            other => BundleError::Size(format!(
-                "tidak ada checkpoint berukuran {size} / no checkpoint of size {size}: {other}"
-            )),
+            ProofRequestError::Storage(e) => unreadable(&e),
+            other => BundleError::Size(
+                msg("err.bundle.no_checkpoint_of_size")
+                    .arg("size", size)
+                    .part("reason", other.explain()),
+            ),
         }),
     }
 }
@@ -237,11 +281,11 @@ pub fn export(ledger: &Ledger, cut: &Cut, size: Option<u64>) -> Result<Bundle, B
         Cut::Incident(_) => !touched.is_empty(),
     };
     if !recorded {
-        return Err(BundleError::Size(format!(
-            "{} belum tercatat dalam {n} entri pertama / {cut} was not yet recorded in the first {n} entries",
-            cut.indonesian(),
-            n = cp.size
-        )));
+        return Err(BundleError::Size(
+            msg("err.bundle.not_yet_recorded")
+                .part("cut", cut.message())
+                .arg("n", cp.size),
+        ));
     }
     gathered.items = touched;
     let mut seqs: BTreeSet<u64> = gathered.events.iter().map(|e| e.seq).collect();
@@ -282,17 +326,16 @@ fn add_identity_leaves(
     let store = ledger.store();
     let identity: Vec<(u64, Statement)> = store
         .identity_seqs()
-        .map_err(|e| BundleError::Ledger(e.to_string()))?
+        .map_err(|e| unreadable(&e))?
         .into_iter()
         .filter(|seq| *seq < size)
         .map(|seq| {
             let bytes = store
                 .leaf(seq)
-                .map_err(|e| BundleError::Ledger(e.to_string()))?
-                .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
-            let leaf = Leaf::decode(&bytes).map_err(|e| BundleError::Ledger(e.to_string()))?;
-            let st = Statement::parse(leaf.envelope.payload())
-                .map_err(|e| BundleError::Ledger(e.to_string()))?;
+                .map_err(|e| unreadable(&e))?
+                .ok_or_else(|| leaf_missing(seq))?;
+            let leaf = Leaf::decode(&bytes).map_err(|e| unreadable(&e))?;
+            let st = Statement::parse(leaf.envelope.payload()).map_err(|e| unreadable(&e))?;
             Ok((seq, st))
         })
         .collect::<Result<_, BundleError>>()?;
@@ -337,11 +380,11 @@ fn proven_entries(
     for seq in seqs {
         let bytes = ledger
             .leaf(seq)
-            .map_err(|e| BundleError::Ledger(e.to_string()))?
-            .ok_or_else(|| BundleError::Ledger(format!("leaf {seq} is missing")))?;
+            .map_err(|e| unreadable(&e))?
+            .ok_or_else(|| leaf_missing(seq))?;
         let proof = ledger
             .inclusion_proof(seq, size)
-            .map_err(|e| BundleError::Ledger(e.to_string()))?;
+            .map_err(|e| unreadable(&e))?;
         entries.push(BundleEntry {
             seq,
             leaf: B64.encode(&bytes),
@@ -357,14 +400,14 @@ fn subjects_in(
 ) -> Result<BTreeMap<SubjectId, Vec<(u64, Commitment)>>, BundleError> {
     let mut out: BTreeMap<SubjectId, Vec<(u64, Commitment)>> = BTreeMap::new();
     for entry in &bundle.entries {
-        let fail = |reason: String| BundleError::Entry {
+        let fail = |reason: Message| BundleError::Entry {
             seq: entry.seq,
             reason,
         };
-        let bytes = B64.decode(&entry.leaf).map_err(|e| fail(e.to_string()))?;
-        let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
+        let bytes = B64.decode(&entry.leaf).map_err(|e| fail(foreign(&e)))?;
+        let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.explain()))?;
         let body: serde_json::Value =
-            serde_json::from_slice(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+            serde_json::from_slice(leaf.envelope.payload()).map_err(|e| fail(foreign(&e)))?;
         for (subject, commitment) in crate::format::people::subjects_named(&body) {
             out.entry(subject)
                 .or_default()
@@ -407,14 +450,21 @@ fn check_disclosures(bundle: &Bundle) -> Result<Vec<Disclosed>, BundleError> {
         .iter()
         .map(|d| {
             let commitments = named.get(&d.subject).ok_or_else(|| {
-                BundleError::Disclosure(format!("{} is not named by any entry", d.subject))
+                BundleError::Disclosure(
+                    msg("err.bundle.subject_not_named").arg("subject", d.subject),
+                )
             })?;
             for (seq, c) in commitments {
-                if !d.salts.iter().any(|salt| opens(c, salt, &d.subject, &d.fields)) {
-                    return Err(BundleError::Disclosure(format!(
-                        "the disclosed data of {} does not open the commitment of seq {seq}: it is not what was recorded",
-                        d.subject
-                    )));
+                if !d
+                    .salts
+                    .iter()
+                    .any(|salt| opens(c, salt, &d.subject, &d.fields))
+                {
+                    return Err(BundleError::Disclosure(
+                        msg("err.bundle.commitment_unopened")
+                            .arg("subject", d.subject)
+                            .arg("seq", seq),
+                    ));
                 }
             }
             Ok(Disclosed {
@@ -513,7 +563,7 @@ fn decode_hash(text: &str, seq: u64) -> Result<Hash, BundleError> {
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| BundleError::Entry {
             seq,
-            reason: "a proof hash is not base64 of 32 bytes".into(),
+            reason: msg("err.bundle.proof_hash"),
         })
 }
 
@@ -525,7 +575,7 @@ pub fn verify(
 ) -> Result<BundleReport, BundleError> {
     let bundle = read_bundle(bytes, vkey)?;
     let cp = note::open_checkpoint(bundle.checkpoint.as_bytes(), vkey)
-        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
+        .map_err(|e| BundleError::Checkpoint(e.explain()))?;
     let cut = cut_of(&bundle)?;
     let mut replay = Replay::new(&cp, vkey);
     for entry in &bundle.entries {
@@ -582,18 +632,18 @@ pub fn verify(
 /// key given (the anchor; the bundle's copy must agree with it).
 fn read_bundle(bytes: &[u8], vkey: &VerifierKey) -> Result<Bundle, BundleError> {
     if bytes.len() > BUNDLE_BYTES_MAX {
-        return Err(BundleError::Format(format!(
-            "{} bytes, over the {BUNDLE_BYTES_MAX}-byte limit",
-            bytes.len()
-        )));
+        return Err(BundleError::Format(
+            msg("err.bundle.too_large")
+                .arg("bytes", bytes.len())
+                .arg("max", BUNDLE_BYTES_MAX),
+        ));
     }
     let bundle: Bundle =
-        serde_json::from_slice(bytes).map_err(|e| BundleError::Format(e.to_string()))?;
+        serde_json::from_slice(bytes).map_err(|e| BundleError::Format(foreign(&e)))?;
     if bundle.format != BUNDLE_FORMAT {
-        return Err(BundleError::Format(format!(
-            "format is {:?}",
-            bundle.format
-        )));
+        return Err(BundleError::Format(
+            msg("err.bundle.format_is").quoted("format", &bundle.format),
+        ));
     }
     // The key given by the verifier is the anchor; the bundle's copy must agree with it.
     if bundle.vkey != vkey.to_string() {
@@ -637,14 +687,13 @@ impl Replay {
     /// folds it in.
     fn entry(&mut self, entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(), BundleError> {
         let seq = entry.seq;
-        let fail = |reason: String| BundleError::Entry { seq, reason };
+        let fail = |reason: Message| BundleError::Entry { seq, reason };
         if self.last.is_some_and(|l| seq <= l) {
-            return Err(fail("entries are not in increasing seq order".into()));
+            return Err(fail(msg("err.bundle.out_of_order")));
         }
         self.last = Some(seq);
         let (leaf, leaf_hash) = proven_leaf(entry, cp)?;
-        let statement =
-            Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+        let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.explain()))?;
         rules::skip_to(&mut self.state, seq);
         let (items, seals) = (&self.items, &self.seals);
         let view = custody::View {
@@ -652,9 +701,15 @@ impl Replay {
             seals: |seal: &str| seals.get(seal).cloned(),
         };
         let recorded_at = leaf.recorded_at;
-        let admitted = custody::admit(&self.state, &view, leaf.envelope, statement, None, recorded_at).map_err(|e| {
-            fail(format!("{e} (signatures, key validity and the item chain are checked on the bundle's own events: an event may be missing)"))
-        })?;
+        let admitted = custody::admit(
+            &self.state,
+            &view,
+            leaf.envelope,
+            statement,
+            None,
+            recorded_at,
+        )
+        .map_err(|e| fail(msg("err.bundle.admit_refused").part("reason", e.explain())))?;
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {
             self.items.insert(c.after.id.clone(), c.after);
@@ -714,21 +769,26 @@ impl Replay {
 /// the leaf decodes and says it is at the entry's seq.
 fn proven_leaf(entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(Leaf, Hash), BundleError> {
     let seq = entry.seq;
-    let fail = |reason: String| BundleError::Entry { seq, reason };
+    let fail = |reason: Message| BundleError::Entry { seq, reason };
     let leaf_bytes = B64
         .decode(&entry.leaf)
-        .map_err(|_| fail("the leaf is not base64".into()))?;
+        .map_err(|_| fail(msg("err.bundle.leaf_not_base64")))?;
     let leaf_hash = merkle::leaf_hash(&leaf_bytes);
     let proof = entry
         .proof
         .iter()
         .map(|h| decode_hash(h, seq))
         .collect::<Result<Vec<_>, _>>()?;
-    merkle::verify_inclusion(seq, cp.size, &leaf_hash, &proof, &cp.root)
-        .map_err(|e| fail(format!("the inclusion proof does not verify against the checkpoint (size {}): {e}; the leaf or the proof was altered", cp.size)))?;
-    let leaf = Leaf::decode(&leaf_bytes).map_err(|e| fail(e.to_string()))?;
+    merkle::verify_inclusion(seq, cp.size, &leaf_hash, &proof, &cp.root).map_err(|e| {
+        fail(
+            msg("err.bundle.proof_fails")
+                .arg("size", cp.size)
+                .part("reason", e.explain()),
+        )
+    })?;
+    let leaf = Leaf::decode(&leaf_bytes).map_err(|e| fail(e.explain()))?;
     if leaf.seq != seq {
-        return Err(fail(format!("the leaf says it is seq {}", leaf.seq)));
+        return Err(fail(msg("err.bundle.leaf_seq").arg("said", leaf.seq)));
     }
     Ok((leaf, leaf_hash))
 }
@@ -738,14 +798,11 @@ fn proven_leaf(entry: &BundleEntry, cp: &note::Checkpoint) -> Result<(Leaf, Hash
 /// What the bundle says it was cut for: exactly one of `item` and `incident`.
 fn cut_of(bundle: &Bundle) -> Result<Cut, BundleError> {
     match (&bundle.item, &bundle.incident) {
-        (Some(item), None) => ItemId::parse(item)
-            .map(Cut::Item)
-            .map_err(|e| BundleError::Format(format!("field item: {e}"))),
+        (Some(item), None) => ItemId::parse(item).map(Cut::Item).map_err(|e| {
+            BundleError::Format(msg("err.bundle.field_item").part("reason", e.explain()))
+        }),
         (None, Some(incident)) if !incident.is_empty() => Ok(Cut::Incident(incident.clone())),
-        _ => Err(BundleError::Format(
-            "exactly one of the fields item and incident must name what the bundle was cut for"
-                .into(),
-        )),
+        _ => Err(BundleError::Format(msg("err.bundle.cut_unclear"))),
     }
 }
 
@@ -770,16 +827,16 @@ fn check_fields(
 ) -> Result<(), BundleError> {
     match cut {
         Cut::Item(item) if !items.contains_key(item) => {
-            return Err(BundleError::Format(format!(
-                "the bundle holds no event of its item {item}"
-            )));
+            return Err(BundleError::Format(
+                msg("err.bundle.no_item_event").arg("item", item),
+            ));
         }
         Cut::Item(_) => {}
         Cut::Incident(incident) => {
             if items.is_empty() {
-                return Err(BundleError::Format(format!(
-                    "the bundle holds no item of its incident {incident}"
-                )));
+                return Err(BundleError::Format(
+                    msg("err.bundle.no_incident_item").arg("incident", incident),
+                ));
             }
             // A case bundle holds the case's items and nothing else: each is recorded under the
             // incident (itself or, for a sample, through its parent).
@@ -787,30 +844,32 @@ fn check_fields(
                 .values()
                 .find(|s| incident_of(items, s) != Some(incident.as_str()))
             {
-                return Err(BundleError::Format(format!(
-                    "item {} is not an item of incident {incident}",
-                    stray.id
-                )));
+                return Err(BundleError::Format(
+                    msg("err.bundle.stray_item")
+                        .arg("item", &stray.id)
+                        .arg("incident", incident),
+                ));
             }
         }
     }
     // Every field must agree with what the verified events show; none is taken on trust.
     if bundle.origin != cp.origin.as_str() {
-        return Err(BundleError::Format(format!(
-            "field origin {:?} differs from the checkpoint's origin {}",
-            bundle.origin, cp.origin
-        )));
+        return Err(BundleError::Format(
+            msg("err.bundle.origin_differs")
+                .quoted("origin", &bundle.origin)
+                .arg("checkpoint", &cp.origin),
+        ));
     }
     let mut listed: Vec<&str> = bundle.items.iter().map(String::as_str).collect();
     listed.sort_unstable();
     let mut seen: Vec<&str> = items.keys().map(ItemId::as_str).collect();
     seen.sort_unstable();
     if listed != seen {
-        return Err(BundleError::Format(format!(
-            "field items [{}] differs from the items its events touch [{}]",
-            listed.join(", "),
-            seen.join(", ")
-        )));
+        return Err(BundleError::Format(
+            msg("err.bundle.items_differ")
+                .arg("listed", listed.join(", "))
+                .arg("seen", seen.join(", ")),
+        ));
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::app::ledger::Ledger;
 use crate::app::queries;
 use crate::base::ids::ItemId;
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::audit::{self, AuditEvent, Finding, Thresholds};
 use crate::format::leaf::Leaf;
 use crate::format::merkle;
@@ -21,16 +22,33 @@ pub enum Scope {
     All,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum CaseError {
-    #[error("no item {0} in this ledger")]
     NoItem(ItemId),
-    #[error("no incident {0} in this ledger")]
     NoIncident(String),
-    #[error("{0}")]
-    Storage(#[from] StoreError),
-    #[error("the log is corrupt at seq {seq}: {reason}; run `custody verify`")]
-    Corrupt { seq: u64, reason: String },
+    Storage(StoreError),
+    Corrupt { seq: u64, reason: Message },
+}
+
+impl From<StoreError> for CaseError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+crate::english_display!(CaseError);
+
+impl Explain for CaseError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NoItem(item) => msg("err.case.no_item").arg("item", item),
+            Self::NoIncident(incident) => msg("err.case.no_incident").arg("incident", incident),
+            Self::Storage(e) => e.explain(),
+            Self::Corrupt { seq, reason } => msg("err.case.corrupt")
+                .arg("seq", seq)
+                .part("reason", reason.clone()),
+        }
+    }
 }
 
 /// An audit's result: what was examined and what was found.
@@ -51,15 +69,15 @@ pub struct AuditReport {
 fn event(ledger: &Ledger, seq: u64) -> Result<AuditEvent, CaseError> {
     let bytes = ledger.leaf(seq)?.ok_or_else(|| CaseError::Corrupt {
         seq,
-        reason: "the leaf is missing".into(),
+        reason: msg("err.case.leaf_missing"),
     })?;
     let leaf = Leaf::decode(&bytes).map_err(|e| CaseError::Corrupt {
         seq,
-        reason: e.to_string(),
+        reason: e.explain(),
     })?;
     let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| CaseError::Corrupt {
         seq,
-        reason: e.to_string(),
+        reason: e.explain(),
     })?;
     Ok(AuditEvent {
         seq,

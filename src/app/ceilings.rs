@@ -4,6 +4,7 @@
 //! the ledger. It measures primitives only: it never opens a ledger and never asserts a speed.
 
 use crate::app::compose::BuildError;
+use crate::base::words::{Message, msg};
 use crate::format::merkle;
 use crate::keys::signing::SecretKey;
 use std::io::Write as _;
@@ -46,15 +47,14 @@ pub struct Ceilings {
 /// temporary file created in `dir` (keep `dir` on the disk the ledger is measured on).
 pub fn measure(dir: &Path, seconds: f64) -> Result<Ceilings, BuildError> {
     if !(seconds.is_finite() && seconds > 0.0) {
-        return Err(BuildError::Input(format!(
-            "--seconds must be a positive number of seconds, got {seconds}"
-        )));
+        return Err(BuildError::Input(
+            msg("err.bench.ceiling_seconds").arg("seconds", seconds),
+        ));
     }
     if !dir.is_dir() {
-        return Err(BuildError::Input(format!(
-            "--dir: {} is not a folder",
-            dir.display()
-        )));
+        return Err(BuildError::Input(
+            msg("err.bench.not_a_folder").arg("dir", dir.display()),
+        ));
     }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let span = Duration::from_secs_f64(seconds);
@@ -117,7 +117,8 @@ struct FlushRate {
 /// Writes one page and flushes it, again and again for `span`, in a temporary file in `dir`
 /// (removed afterwards).
 fn flush_ceiling(dir: &Path, span: Duration) -> Result<FlushRate, BuildError> {
-    let io = |e: std::io::Error| BuildError::Io(format!("{}: {e}", dir.display()));
+    let io =
+        |e: std::io::Error| BuildError::Io(Message::verbatim(format!("{}: {e}", dir.display())));
     let path = dir.join(format!(".custody-ceiling-{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -5,6 +5,7 @@
 
 use crate::base::ids::{OfficerId, OfficerRole, SignerRole, StatementId};
 use crate::base::time::Clock;
+use crate::base::words::{Explain, Message, msg};
 use crate::format::envelope::{Envelope, EnvelopeError};
 use crate::keys::signing::{self, KeyError, PublicKey, SecretKey};
 use serde_json::{Map, Value, json};
@@ -39,16 +40,43 @@ impl OfficerInput {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ComposeError {
-    #[error("the statement is not a JSON object")]
     NotAnObject,
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Envelope(#[from] EnvelopeError),
-    #[error("{0}")]
-    Statement(#[from] crate::format::statement::StatementError),
+    Key(KeyError),
+    Envelope(EnvelopeError),
+    Statement(crate::format::statement::StatementError),
+}
+
+crate::english_display!(ComposeError);
+
+impl Explain for ComposeError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotAnObject => msg("err.compose.not_an_object"),
+            Self::Key(e) => e.explain(),
+            Self::Envelope(e) => e.explain(),
+            Self::Statement(e) => e.explain(),
+        }
+    }
+}
+
+impl From<KeyError> for ComposeError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<EnvelopeError> for ComposeError {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Envelope(e)
+    }
+}
+
+impl From<crate::format::statement::StatementError> for ComposeError {
+    fn from(e: crate::format::statement::StatementError) -> Self {
+        Self::Statement(e)
+    }
 }
 
 /// A new statement id: UUIDv7 from the clock and the operating system's randomness.
@@ -390,8 +418,8 @@ pub fn init_ledger(
             &vkey.to_string(),
             admin,
         )
-        .map_err(|e| AppendError::Stopped(e.to_string()))?;
-        sign_statement(bytes, &[admin_key]).map_err(|e| AppendError::Stopped(e.to_string()))
+        .map_err(|e| AppendError::Stopped(e.explain()))?;
+        sign_statement(bytes, &[admin_key]).map_err(|e| AppendError::Stopped(e.explain()))
     })
 }
 
@@ -415,28 +443,62 @@ impl crate::base::class::Classify for ComposeError {
 }
 
 /// Why a generated ledger (the demo, a benchmark's, the torture harness's) could not be built.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum BuildError {
-    #[error("{0}")]
-    Open(#[from] crate::app::ledger::OpenError),
-    #[error("{0}")]
-    Append(#[from] crate::app::ledger::AppendError),
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Compose(#[from] ComposeError),
-    /// A value the builder was given does not parse (an origin, a count).
-    #[error("{0}")]
-    Input(String),
-    /// A read of what was just built failed.
-    #[error("{0}")]
-    Io(String),
+    Open(crate::app::ledger::OpenError),
+    Append(crate::app::ledger::AppendError),
+    Key(KeyError),
+    Compose(ComposeError),
+    /// A value the builder was given does not parse (an origin, a count): why, said whole.
+    Input(Message),
+    /// A read of what was just built failed: why, said whole.
+    Io(Message),
     /// The server the acts went to refused one, with the class it gave.
-    #[error("the server refused the act: {message}")]
     Target {
         class: crate::base::class::Class,
-        message: String,
+        message: Message,
     },
+}
+
+crate::english_display!(BuildError);
+
+impl Explain for BuildError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Open(e) => e.explain(),
+            Self::Append(e) => e.explain(),
+            Self::Key(e) => e.explain(),
+            Self::Compose(e) => e.explain(),
+            Self::Input(m) | Self::Io(m) => m.clone(),
+            Self::Target { message, .. } => {
+                msg("err.compose.target").part("message", message.clone())
+            }
+        }
+    }
+}
+
+impl From<crate::app::ledger::OpenError> for BuildError {
+    fn from(e: crate::app::ledger::OpenError) -> Self {
+        Self::Open(e)
+    }
+}
+
+impl From<crate::app::ledger::AppendError> for BuildError {
+    fn from(e: crate::app::ledger::AppendError) -> Self {
+        Self::Append(e)
+    }
+}
+
+impl From<KeyError> for BuildError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<ComposeError> for BuildError {
+    fn from(e: ComposeError) -> Self {
+        Self::Compose(e)
+    }
 }
 
 impl crate::base::class::Classify for BuildError {

@@ -10,6 +10,7 @@ use crate::app::verify;
 use crate::base::class::Classify as _;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::{Clock, ManualClock, Timestamp, Zone};
+use crate::base::words::{Explain as _, Message, msg};
 use crate::format::subject::{PersonalFields, SubjectKind};
 use crate::keys::signing::SecretKey;
 use serde_json::{Value, json};
@@ -192,7 +193,7 @@ fn officer(keys: Keys<'_>, m: &Member) -> Result<Officer, BuildError> {
     };
     Ok(Officer {
         input: OfficerInput {
-            id: OfficerId::parse(m.id).map_err(|e| BuildError::Io(e.to_string()))?,
+            id: OfficerId::parse(m.id).map_err(|e| BuildError::Io(e.explain()))?,
             name: m.name.into(),
             agency: m.agency.into(),
             unit: m.unit.into(),
@@ -234,9 +235,9 @@ impl DemoTarget for Ledger {
 
     fn head(&self, item: &crate::base::ids::ItemId) -> Result<String, BuildError> {
         crate::app::queries::item(self.store(), item)
-            .map_err(|e| BuildError::Io(e.to_string()))?
+            .map_err(|e| BuildError::Io(e.explain()))?
             .map(|s| s.head)
-            .ok_or_else(|| BuildError::Io(format!("demo item {item} missing")))
+            .ok_or_else(|| BuildError::Io(msg("err.demo.item_missing").arg("item", item)))
     }
 
     fn subject(
@@ -247,7 +248,7 @@ impl DemoTarget for Ledger {
     ) -> Result<Value, BuildError> {
         let failed = |e: SubjectsError| BuildError::Target {
             class: e.class(),
-            message: e.to_string(),
+            message: e.explain(),
         };
         let asker = Asker::prove(&self.state(), officer, key).map_err(failed)?;
         let now = self.now();
@@ -295,7 +296,7 @@ impl Recorder<'_> {
         items: &[(&str, bool)],
         body: Value,
     ) -> Result<u64, BuildError> {
-        let occurred = Timestamp::parse(at).map_err(|e| BuildError::Io(e.to_string()))?;
+        let occurred = Timestamp::parse(at).map_err(|e| BuildError::Io(e.explain()))?;
         // Recorded a few minutes after the act, as on a real terminal.
         self.clock.set(occurred.plus_ms(4 * 60 * 1000));
         let mut after = serde_json::Map::new();
@@ -304,7 +305,7 @@ impl Recorder<'_> {
                 Value::Null
             } else {
                 let id = crate::base::ids::ItemId::parse(item)
-                    .map_err(|e| BuildError::Io(e.to_string()))?;
+                    .map_err(|e| BuildError::Io(e.explain()))?;
                 Value::String(self.target.head(&id)?)
             };
             after.insert((*item).to_owned(), head);
@@ -561,7 +562,7 @@ fn destruction(r: &mut Recorder<'_>, c: &Cast) -> Result<(), BuildError> {
 fn write_keys(dir: &Path, c: &Cast) -> Result<(), BuildError> {
     let keys_dir = dir.join("demo-keys");
     std::fs::create_dir_all(&keys_dir)
-        .map_err(|e| BuildError::Io(format!("{}: {e}", keys_dir.display())))?;
+        .map_err(|e| BuildError::Io(Message::verbatim(format!("{}: {e}", keys_dir.display()))))?;
     for o in c.everyone() {
         o.key.write_new_file(&keys_dir.join(o.file))?;
     }
@@ -789,9 +790,9 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, BuildError>
         .map_err(|e| e.to_string());
     let id = crate::base::ids::ItemId::parse(DEMO_ITEM).expect("a valid literal label");
     let history = crate::app::queries::history(ledger.store(), &id)
-        .map_err(|e| BuildError::Io(e.to_string()))?;
-    let item_state = crate::app::queries::item(ledger.store(), &id)
-        .map_err(|e| BuildError::Io(e.to_string()))?;
+        .map_err(|e| BuildError::Io(e.explain()))?;
+    let item_state =
+        crate::app::queries::item(ledger.store(), &id).map_err(|e| BuildError::Io(e.explain()))?;
     let as_of = Timestamp::parse(DEMO_AUDIT_AS_OF).expect("a valid literal time");
     let findings = crate::app::casefile::audit(
         &ledger,
@@ -799,7 +800,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, BuildError>
         as_of,
         &mut |_, _| {},
     )
-    .map_err(|e| BuildError::Io(e.to_string()))?
+    .map_err(|e| BuildError::Io(e.explain()))?
     .findings;
     Ok(DemoReport {
         findings,

@@ -10,6 +10,7 @@
 //! With `repair`, the checks, the repairs and the open all happen under that one lock.
 
 use crate::app::ledger::{LedgerPaths, OpenError, Repair};
+use crate::base::words::{Explain, Message, msg};
 use crate::storage::recovery::{self, LedgerLock, SnapshotName};
 use crate::storage::store::StoreError;
 use crate::{app::ledger::Ledger, app::verify};
@@ -75,9 +76,16 @@ impl Diagnosis {
 }
 
 /// The doctor's own failure (not a problem of the ledger): it could not make its scratch copy.
-#[derive(Debug, thiserror::Error)]
-#[error("custody doctor: {0}")]
-pub struct DoctorError(String);
+#[derive(Debug)]
+pub struct DoctorError(Message);
+
+crate::english_display!(DoctorError);
+
+impl Explain for DoctorError {
+    fn explain(&self) -> Message {
+        msg("err.doctor.failed").part("reason", self.0.clone())
+    }
+}
 
 /// Examines the ledger in `dir`; with `repair`, repairs what is provably safe.
 pub fn diagnose(
@@ -101,10 +109,10 @@ pub fn diagnose(
             d.findings.push(in_use(dir));
             return Ok(d);
         }
-        Err(e) => return Err(DoctorError(e.to_string())),
+        Err(e) => return Err(DoctorError(e.explain())),
     };
     let sled = LedgerPaths::new(dir).sled();
-    let doctor = |e: StoreError| DoctorError(e.to_string());
+    let doctor = |e: StoreError| DoctorError(e.explain());
     let torn_conf = conf(&sled, repair, &mut d);
     if repair {
         // Everything under the one lock, so nothing can take the ledger between check and repair.
@@ -283,7 +291,7 @@ fn rewrite_conf(lock: &LedgerLock) -> Result<(), StoreError> {
     let now = crate::base::time::Clock::now(&crate::base::time::SystemClock);
     recovery::quarantine(lock, &[torn], &recovery::stamp(now))?;
     let temporary = sled.join("conf.doctor");
-    let io = |e: std::io::Error| StoreError::Io(format!("{}: {e}", temporary.display()));
+    let io = |e: std::io::Error| StoreError::io_at(&temporary, &e);
     std::fs::write(&temporary, &fresh).map_err(io)?;
     std::fs::File::open(&temporary)
         .and_then(|f| f.sync_all())
@@ -305,10 +313,11 @@ impl Scratch {
             std::env::temp_dir().join(format!("custody-doctor-{}-{nanos}", std::process::id()));
         let scratch = Self(path);
         copy_tree(lock.dir(), lock.dir(), &scratch.0).map_err(|e| {
-            DoctorError(format!(
-                "copying the ledger to {}: {e}",
-                scratch.0.display()
-            ))
+            DoctorError(
+                msg("err.doctor.copying")
+                    .arg("path", scratch.0.display())
+                    .arg("reason", e),
+            )
         })?;
         Ok(scratch)
     }

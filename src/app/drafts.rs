@@ -17,6 +17,7 @@ use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::{OfficerId, StatementId};
 use crate::base::limits::ENVELOPE_BYTES_MAX;
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::rules::State;
 use crate::format::envelope::{Envelope, EnvelopeError, EnvelopeSignature};
 use crate::format::statement::Statement;
@@ -51,70 +52,91 @@ pub const DRAFT_FILE_BYTES_MAX: usize = 4 * DRAFT_BYTES_MAX;
 
 /// Why a draft request was refused. Every message names the field and the rule, in Indonesian and
 /// English.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum DraftError {
-    #[error("{0}")]
-    Envelope(#[from] EnvelopeError),
-    #[error("payload: {0}")]
-    Statement(#[from] crate::format::statement::StatementError),
-    #[error(
-        "signatures: draf perlu minimal satu tanda tangan / a draft needs at least one signature"
-    )]
+    Envelope(EnvelopeError),
+    Statement(crate::format::statement::StatementError),
     Unsigned,
-    #[error(
-        "signers: petugas {officer} ({role}) tidak terdaftar atau sudah dicabut / officer {officer} (signer role {role}) is not enrolled or is revoked, so this draft could never be recorded"
-    )]
-    SignerNotEnrolled { officer: OfficerId, role: String },
-    #[error(
-        "{field}: kunci {keyid} bukan kunci terkini penanda tangan yang disebut / key {keyid} is not the current key of any officer named in signers"
-    )]
-    NotASigner { field: String, keyid: String },
-    #[error(
-        "{field}: tanda tangan kunci {keyid} tidak sah atas PAE(payloadType, payload) / the signature by key {keyid} does not verify over PAE(payloadType, payload) of this draft"
-    )]
-    BadSignature { field: String, keyid: String },
-    #[error(
-        "id: pernyataan {0} sudah tercatat di log / statement {0} is already recorded in the log; a draft is for statements not yet recorded"
-    )]
+    SignerNotEnrolled {
+        officer: OfficerId,
+        role: String,
+    },
+    NotASigner {
+        field: String,
+        keyid: String,
+    },
+    BadSignature {
+        field: String,
+        keyid: String,
+    },
     Recorded(StatementId),
-    #[error(
-        "payload: draf {0} sudah ada dengan isi lain / a draft with id {0} exists with another payload; its signers signed those bytes, so make a new statement id"
-    )]
     OtherPayload(StatementId),
-    #[error("id: tidak ada draf {0} / there is no draft {0}")]
     NoDraft(String),
-    #[error(
-        "drafts: server menyimpan {DRAFTS_MAX} draf, batas maksimum / the server holds {DRAFTS_MAX} drafts, the most it may; submit or discard some first"
-    )]
     Full,
-    #[error(
-        "signer: petugas {0} tidak disebut dalam signers draf ini / officer {0} is not named in this draft's signers; only its signers may read, decline or discard it"
-    )]
     NotNamed(OfficerId),
-    #[error(
-        "reason: alasan wajib diisi, paling banyak {DECLINE_REASON_CHARS_MAX} karakter tanpa karakter kendali / a reason is required, at most {DECLINE_REASON_CHARS_MAX} characters, with no control characters"
-    )]
     Reason,
-    #[error(
-        "signer: petugas {0} sudah menandatangani draf ini / officer {0} has signed this draft already and cannot decline it"
-    )]
     AlreadySigned(OfficerId),
-    #[error(
-        "signatures: draf belum lengkap, masih harus ditandatangani oleh / the draft is not complete; still to sign: {0}"
-    )]
+    /// The signers still to sign, as `officer (role)`, comma-separated.
     Incomplete(String),
-    #[error(
-        "after: draf basi, kepala barang telah berubah / the draft is stale: {0}; make the statement again with the current heads and sign it again"
-    )]
-    Stale(String),
-    #[error("drafts: {0}")]
-    Storage(String),
+    /// What moved since the draft was made.
+    Stale(Message),
+    /// Why a draft file or the drafts folder could not be read or written.
+    Storage(Message),
     /// The statement would be refused by the item rules if it were recorded now: told to the
     /// officer who makes the draft, at the field the rule names, before anyone else signs.
-    #[error("{0}")]
-    Rule(#[from] crate::domain::rules::RuleError),
-    #[error("{0}")]
+    Rule(crate::domain::rules::RuleError),
     Ledger(Reported),
+}
+
+crate::english_display!(DraftError);
+
+impl Explain for DraftError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Envelope(e) => e.explain(),
+            Self::Statement(e) => msg("err.draft.statement").part("reason", e.explain()),
+            Self::Unsigned => msg("err.draft.unsigned"),
+            Self::SignerNotEnrolled { officer, role } => msg("err.draft.signer_not_enrolled")
+                .arg("officer", officer)
+                .arg("role", role),
+            Self::NotASigner { field, keyid } => msg("err.draft.not_a_signer")
+                .arg("field", field)
+                .arg("keyid", keyid),
+            Self::BadSignature { field, keyid } => msg("err.draft.bad_signature")
+                .arg("field", field)
+                .arg("keyid", keyid),
+            Self::Recorded(id) => msg("err.draft.recorded").arg("id", id),
+            Self::OtherPayload(id) => msg("err.draft.other_payload").arg("id", id),
+            Self::NoDraft(id) => msg("err.draft.no_draft").arg("id", id),
+            Self::Full => msg("err.draft.full").arg("max", DRAFTS_MAX),
+            Self::NotNamed(officer) => msg("err.draft.not_named").arg("officer", officer),
+            Self::Reason => msg("err.draft.reason").arg("max", DECLINE_REASON_CHARS_MAX),
+            Self::AlreadySigned(officer) => msg("err.draft.already_signed").arg("officer", officer),
+            Self::Incomplete(who) => msg("err.draft.incomplete").arg("who", who),
+            Self::Stale(why) => msg("err.draft.stale").part("reason", why.clone()),
+            Self::Storage(why) => msg("err.draft.storage").part("reason", why.clone()),
+            Self::Rule(e) => e.explain(),
+            Self::Ledger(r) => r.explain(),
+        }
+    }
+}
+
+impl From<EnvelopeError> for DraftError {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Envelope(e)
+    }
+}
+
+impl From<crate::format::statement::StatementError> for DraftError {
+    fn from(e: crate::format::statement::StatementError) -> Self {
+        Self::Statement(e)
+    }
+}
+
+impl From<crate::domain::rules::RuleError> for DraftError {
+    fn from(e: crate::domain::rules::RuleError) -> Self {
+        Self::Rule(e)
+    }
 }
 
 impl Classify for DraftError {
@@ -162,7 +184,7 @@ impl Classify for DraftError {
 
 impl From<StoreError> for DraftError {
     fn from(e: StoreError) -> Self {
-        Self::Storage(e.to_string())
+        Self::Storage(e.explain())
     }
 }
 
@@ -322,10 +344,10 @@ pub fn view(ledger: &Ledger, draft: &Draft) -> Result<DraftView, DraftError> {
         })
         .collect();
     let stale = stale_items(ledger, &draft.statement)?;
-    let envelope: Value = serde_json::from_str(&draft.envelope.to_json())
-        .map_err(|e| DraftError::Storage(e.to_string()))?;
-    let statement: Value = serde_json::from_slice(draft.envelope.payload())
-        .map_err(|e| DraftError::Storage(e.to_string()))?;
+    let envelope: Value =
+        serde_json::from_str(&draft.envelope.to_json()).map_err(|e| json_failed(&e))?;
+    let statement: Value =
+        serde_json::from_slice(draft.envelope.payload()).map_err(|e| json_failed(&e))?;
     Ok(DraftView {
         id: draft.statement.id.to_string(),
         kind: draft.statement.kind.as_str().to_owned(),
@@ -382,7 +404,7 @@ impl Drafts {
     }
 
     fn io(&self, e: &std::io::Error) -> DraftError {
-        DraftError::Storage(format!("{}: {e}", self.dir.display()))
+        DraftError::Storage(Message::verbatim(format!("{}: {e}", self.dir.display())))
     }
 
     /// The ids of every stored draft (temporary files and foreign names skipped).
@@ -413,14 +435,17 @@ impl Drafts {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io(&e)),
         };
-        let damaged = |why: String| DraftError::Storage(format!("{}: {why}", path.display()));
+        let damaged = |why: Message| DraftError::Storage(why.after(&path.display().to_string()));
         if bytes.len() > DRAFT_FILE_BYTES_MAX {
-            return Err(damaged(format!("larger than {DRAFT_FILE_BYTES_MAX} bytes")));
+            return Err(damaged(
+                msg("err.draft.file_too_large").arg("max", DRAFT_FILE_BYTES_MAX),
+            ));
         }
-        let file: DraftFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        let file: DraftFile = serde_json::from_slice(&bytes)
+            .map_err(|e| damaged(Message::verbatim(e.to_string())))?;
         let envelope = Envelope::parse_allowing_unsigned(file.envelope.to_string().as_bytes())
-            .map_err(|e| damaged(e.to_string()))?;
-        let statement = Statement::parse(envelope.payload()).map_err(|e| damaged(e.to_string()))?;
+            .map_err(|e| damaged(e.explain()))?;
+        let statement = Statement::parse(envelope.payload()).map_err(|e| damaged(e.explain()))?;
         Ok(Some(Draft {
             envelope,
             statement,
@@ -439,13 +464,13 @@ impl Drafts {
     /// Writes `draft` crash-safely (temporary file, fsync, rename, fsync of the folder).
     fn store(&self, draft: &Draft) -> Result<(), DraftError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&e))?;
-        let envelope: Value = serde_json::from_str(&draft.envelope.to_json())
-            .map_err(|e| DraftError::Storage(e.to_string()))?;
+        let envelope: Value =
+            serde_json::from_str(&draft.envelope.to_json()).map_err(|e| json_failed(&e))?;
         let file = DraftFile {
             envelope,
             declined: draft.declined.clone(),
         };
-        let bytes = serde_json::to_vec(&file).map_err(|e| DraftError::Storage(e.to_string()))?;
+        let bytes = serde_json::to_vec(&file).map_err(|e| json_failed(&e))?;
         Ok(replace_file(&self.path(&draft.statement.id), &bytes)?)
     }
 
@@ -612,10 +637,9 @@ impl Drafts {
         }
         if !shown.stale.is_empty() {
             let items: Vec<&str> = shown.stale.iter().map(|s| s.item.as_str()).collect();
-            return Err(DraftError::Stale(format!(
-                "item(s) {} have a newer act",
-                items.join(", ")
-            )));
+            return Err(DraftError::Stale(
+                msg("err.draft.newer_act").arg("items", items.join(", ")),
+            ));
         }
         let receipt = Writes::submit(ledger, draft.envelope.to_json().as_bytes())
             .map_err(DraftError::Ledger)?;
@@ -640,6 +664,11 @@ impl Drafts {
             Err(e) => Err(self.io(&e)),
         }
     }
+}
+
+/// serde_json could not read or write a draft's JSON: its own words, nothing to translate.
+fn json_failed(e: &serde_json::Error) -> DraftError {
+    DraftError::Storage(Message::verbatim(e.to_string()))
 }
 
 /// Decides that `reader` is named in the draft's signers.

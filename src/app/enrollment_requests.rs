@@ -12,6 +12,7 @@
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{OfficerId, OfficerRole};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::rules::State;
 use crate::format::statement::Statement;
 use crate::keys::signing::{PublicKey, Signature};
@@ -44,38 +45,46 @@ const CHECK_ADMIN: &str = "00000000";
 
 /// Why an enrollment request was refused; every message names the field and the rule, in
 /// Indonesian and English.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum EnrollmentError {
-    #[error("{field}: {rule}")]
-    Field { field: String, rule: String },
-    #[error(
-        "pop: bukti kepemilikan kunci tidak sah / the proof of possession does not verify: sign the UTF-8 bytes \"{POP_CONTEXT} <officer.id> <public_key>\" with the key and send the signature in base64"
-    )]
+    /// The field as the request names it, and the rule it breaks.
+    Field {
+        field: String,
+        rule: Message,
+    },
     Pop,
-    #[error(
-        "public_key: kunci ini sudah terdaftar untuk petugas {0} / this key is already enrolled for officer {0}"
-    )]
     KeyEnrolled(OfficerId),
-    #[error(
-        "officer.id: petugas {0} sudah terdaftar / officer {0} is already enrolled; a new key is a rotation or replacement, not an enrollment"
-    )]
     OfficerEnrolled(OfficerId),
-    #[error(
-        "public_key: permintaan {0} sudah ada dengan data lain / request {0} exists for this key with other data; an administrator rejects it first"
-    )]
     OtherRequest(String),
-    #[error(
-        "enrollment-requests: sudah ada {ENROLLMENT_REQUESTS_MAX} permintaan menunggu / {ENROLLMENT_REQUESTS_MAX} requests are waiting, the most the server keeps; ask an administrator to approve or reject some, then retry"
-    )]
     Full,
-    #[error("code: tidak ada permintaan {0} / there is no enrollment request {0}")]
     NoRequest(String),
-    #[error(
-        "signer: hanya administrator yang boleh / only an officer with the admin role may read or reject enrollment requests; officer {0} is not one"
-    )]
     NotAdmin(OfficerId),
-    #[error("enrollment-requests: {0}")]
-    Storage(String),
+    /// Why a request file or the requests folder could not be read or written.
+    Storage(Message),
+}
+
+crate::english_display!(EnrollmentError);
+
+impl Explain for EnrollmentError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Field { field, rule } => msg("err.enrollment.field")
+                .arg("field", field)
+                .part("rule", rule.clone()),
+            Self::Pop => msg("err.enrollment.pop").arg("context", POP_CONTEXT),
+            Self::KeyEnrolled(officer) => {
+                msg("err.enrollment.key_enrolled").arg("officer", officer)
+            }
+            Self::OfficerEnrolled(officer) => {
+                msg("err.enrollment.officer_enrolled").arg("officer", officer)
+            }
+            Self::OtherRequest(code) => msg("err.enrollment.other_request").arg("code", code),
+            Self::Full => msg("err.enrollment.full").arg("max", ENROLLMENT_REQUESTS_MAX),
+            Self::NoRequest(code) => msg("err.enrollment.no_request").arg("code", code),
+            Self::NotAdmin(officer) => msg("err.enrollment.not_admin").arg("officer", officer),
+            Self::Storage(why) => msg("err.enrollment.storage").part("reason", why.clone()),
+        }
+    }
 }
 
 impl Classify for EnrollmentError {
@@ -107,14 +116,14 @@ impl Classify for EnrollmentError {
 
 impl From<StoreError> for EnrollmentError {
     fn from(e: StoreError) -> Self {
-        Self::Storage(e.to_string())
+        Self::Storage(e.explain())
     }
 }
 
-fn field(field: &str, rule: impl Into<String>) -> EnrollmentError {
+fn field(field: &str, rule: Message) -> EnrollmentError {
     EnrollmentError::Field {
         field: field.to_owned(),
-        rule: rule.into(),
+        rule,
     }
 }
 
@@ -187,13 +196,10 @@ fn check_record(
 ) -> Result<(OfficerId, PublicKey), EnrollmentError> {
     let mut officer = wire.officer.clone();
     let Some(record) = officer.as_object_mut() else {
-        return Err(field("officer", "harus objek / must be an object"));
+        return Err(field("officer", msg("err.enrollment.not_an_object")));
     };
     if record.contains_key("public_key") {
-        return Err(field(
-            "officer.public_key",
-            "kunci dikirim sekali, sebagai public_key / give the key once, as public_key",
-        ));
+        return Err(field("officer.public_key", msg("err.enrollment.key_twice")));
     }
     record.insert("public_key".into(), json!(wire.public_key));
     let statement = json!({
@@ -205,18 +211,23 @@ fn check_record(
         "after": {},
         "officer": officer,
     });
-    let bytes = serde_json::to_vec(&statement).map_err(|e| field("officer", e.to_string()))?;
+    let bytes = serde_json::to_vec(&statement)
+        .map_err(|e| field("officer", Message::verbatim(e.to_string())))?;
     let parsed = Statement::parse(&bytes).map_err(|e| match e {
+        // The statement parser's rule, under the field as the request names it.
         crate::format::statement::StatementError::Field { field: f, rule } => {
             field(&request_field(&f), rule)
         }
-        other => field("officer", other.to_string()),
+        other => field("officer", other.explain()),
     })?;
     let crate::format::statement::Body::OfficerEnrolled { officer } = parsed.body else {
-        return Err(field("officer", "is not an officer record"));
+        return Err(field(
+            "officer",
+            msg("err.enrollment.not_an_officer_record"),
+        ));
     };
     let key = PublicKey::from_base64(&officer.public_key)
-        .map_err(|e| field("public_key", e.to_string()))?;
+        .map_err(|e| field("public_key", e.explain()))?;
     Ok((officer.id, key))
 }
 
@@ -244,14 +255,12 @@ pub fn check_request(
     now: Timestamp,
 ) -> Result<Stored, EnrollmentError> {
     let value = crate::format::statement::parse_unambiguous(body)
-        .map_err(|e| field("request", e.to_string()))?;
+        .map_err(|e| field("request", e.explain()))?;
     let wire: RequestWire = serde_json::from_value(value).map_err(|e| {
         field(
             "request",
-            format!(
-                "{}; the body is {{officer, public_key, facility, pop}}",
-                crate::format::statement::json_problem(&e)
-            ),
+            msg("err.enrollment.body_form")
+                .part("problem", crate::format::statement::json_fault(&e)),
         )
     })?;
     let (officer, key) = check_record(&wire, now)?;
@@ -324,7 +333,7 @@ impl EnrollmentRequests {
     }
 
     fn io(&self, e: &std::io::Error) -> EnrollmentError {
-        EnrollmentError::Storage(format!("{}: {e}", self.dir.display()))
+        EnrollmentError::Storage(Message::verbatim(format!("{}: {e}", self.dir.display())))
     }
 
     /// A code as a file name, when it is one (`XXXX-XXXX`, hex, any case).
@@ -348,14 +357,15 @@ impl EnrollmentRequests {
             Err(e) => return Err(self.io(&e)),
         };
         if bytes.len() > ENROLLMENT_REQUEST_FILE_BYTES_MAX {
-            return Err(EnrollmentError::Storage(format!(
-                "{} is larger than {ENROLLMENT_REQUEST_FILE_BYTES_MAX} bytes",
-                path.display()
-            )));
+            return Err(EnrollmentError::Storage(
+                msg("err.enrollment.file_too_large")
+                    .arg("path", path.display())
+                    .arg("max", ENROLLMENT_REQUEST_FILE_BYTES_MAX),
+            ));
         }
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| EnrollmentError::Storage(format!("{}: {e}", path.display())))
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            EnrollmentError::Storage(Message::verbatim(format!("{}: {e}", path.display())))
+        })
     }
 
     /// Every stored request, by code.
@@ -421,11 +431,11 @@ impl EnrollmentRequests {
             return Err(EnrollmentError::Full);
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io(&e))?;
-        let bytes =
-            serde_json::to_vec(&request).map_err(|e| EnrollmentError::Storage(e.to_string()))?;
+        let bytes = serde_json::to_vec(&request)
+            .map_err(|e| EnrollmentError::Storage(Message::verbatim(e.to_string())))?;
         let path = self
             .path(&request.code)
-            .ok_or_else(|| EnrollmentError::Storage("a code is always a file name".into()))?;
+            .ok_or_else(|| EnrollmentError::Storage(msg("err.enrollment.code_not_a_file_name")))?;
         replace_file(&path, &bytes)?;
         Ok(request.code)
     }

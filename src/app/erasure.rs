@@ -8,19 +8,47 @@ use crate::app::ledger::{AppendError, Ledger, Receipt};
 use crate::app::queries;
 use crate::app::subjects::{self, SubjectsError};
 use crate::base::class::{Class, Classify};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::subject::SubjectId;
 use crate::keys::signing::SecretKey;
 
 /// Why erasing a person's data failed: the register refused or failed, the act could not be
 /// composed, or the ledger refused or failed to record it (then nothing was erased).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum EraseError {
-    #[error(transparent)]
-    Subjects(#[from] SubjectsError),
-    #[error(transparent)]
-    Compose(#[from] crate::app::compose::ComposeError),
-    #[error(transparent)]
-    Append(#[from] AppendError),
+    Subjects(SubjectsError),
+    Compose(crate::app::compose::ComposeError),
+    Append(AppendError),
+}
+
+impl From<SubjectsError> for EraseError {
+    fn from(e: SubjectsError) -> Self {
+        Self::Subjects(e)
+    }
+}
+
+impl From<crate::app::compose::ComposeError> for EraseError {
+    fn from(e: crate::app::compose::ComposeError) -> Self {
+        Self::Compose(e)
+    }
+}
+
+impl From<AppendError> for EraseError {
+    fn from(e: AppendError) -> Self {
+        Self::Append(e)
+    }
+}
+
+crate::english_display!(EraseError);
+
+impl Explain for EraseError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Subjects(e) => e.explain(),
+            Self::Compose(e) => e.explain(),
+            Self::Append(e) => e.explain(),
+        }
+    }
 }
 
 impl Classify for EraseError {
@@ -54,7 +82,8 @@ pub fn erase_person(
 ) -> Result<Vec<Receipt>, EraseError> {
     let store = ledger.store();
     let failed = |e: crate::storage::fault::StoreError| {
-        EraseError::Subjects(SubjectsError::AccessLog(format!("reading the views: {e}")))
+        let reason = msg("err.subjects.reading_views").part("reason", e.explain());
+        EraseError::Subjects(SubjectsError::AccessLog(reason))
     };
     let last_ms = queries::last_act_ms(store, &subject.to_string()).map_err(failed)?;
     let register = ledger.subjects()?;

@@ -4,6 +4,7 @@
 //! changes the ledger it exports.
 
 use crate::app::verify::{LogSource, VerifyError};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::merkle::{CompactRange, Hash};
 use crate::storage::store::LedgerStore;
 use std::collections::HashMap;
@@ -13,14 +14,39 @@ use std::sync::{Arc, Mutex};
 use crate::format::tiles::{TILE_HEIGHT, parse_bundle};
 pub use crate::format::tiles::{TILE_WIDTH, index_path, tile_path};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ExportError {
-    #[error("{path} already holds files; export into a new or empty directory")]
-    NotEmpty { path: String },
-    #[error("cannot write {path}: {reason}")]
-    Write { path: String, reason: String },
-    #[error("cannot read the ledger: {0}")]
-    Read(String),
+    NotEmpty {
+        path: String,
+    },
+    /// `reason`: the system's own words.
+    Write {
+        path: String,
+        reason: String,
+    },
+    Read(Message),
+}
+
+crate::english_display!(ExportError);
+
+impl Explain for ExportError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotEmpty { path } => msg("err.export.not_empty").arg("path", path),
+            Self::Write { path, reason } => msg("err.export.write")
+                .arg("path", path)
+                .arg("reason", reason),
+            Self::Read(reason) => msg("err.export.read").part("reason", reason.clone()),
+        }
+    }
+}
+
+fn leaf_missing(seq: u64) -> ExportError {
+    ExportError::Read(msg("err.export.leaf_missing").arg("seq", seq))
+}
+
+fn leaf_too_large(seq: u64) -> ExportError {
+    ExportError::Read(msg("err.export.leaf_too_large").arg("seq", seq))
 }
 
 /// What an export wrote.
@@ -59,8 +85,8 @@ pub fn export_tiles(
     for seq in 0..size {
         let leaf = store
             .leaf(seq)
-            .map_err(|e| ExportError::Read(e.to_string()))?
-            .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
+            .map_err(|e| ExportError::Read(e.explain()))?
+            .ok_or_else(|| leaf_missing(seq))?;
         writer.entry(seq, &leaf)?;
         writer.hashes(&leaf)?;
         if seq % 4096 == 0 {
@@ -124,8 +150,7 @@ impl<'a> TileWriter<'a> {
 
     /// Adds leaf `seq` to the current entry bundle, and writes the bundle when it is full.
     fn entry(&mut self, seq: u64, leaf: &[u8]) -> Result<(), ExportError> {
-        let len = u16::try_from(leaf.len())
-            .map_err(|_| ExportError::Read(format!("leaf {seq} exceeds 65535 bytes")))?;
+        let len = u16::try_from(leaf.len()).map_err(|_| leaf_too_large(seq))?;
         self.bundle.extend_from_slice(&len.to_be_bytes());
         self.bundle.extend_from_slice(leaf);
         if (seq + 1).is_multiple_of(TILE_WIDTH) {
@@ -213,7 +238,13 @@ impl TilesSource {
 
     pub fn read_checkpoint(root: &Path) -> Result<Vec<u8>, VerifyError> {
         let path = root.join("checkpoint");
-        std::fs::read(&path).map_err(|e| VerifyError::Read(format!("{}: {e}", path.display())))
+        std::fs::read(&path).map_err(|e| {
+            VerifyError::Read(
+                msg("err.store.at_path")
+                    .arg("path", path.display())
+                    .arg("reason", e),
+            )
+        })
     }
 
     fn bundle(&self, index: u64) -> Result<Arc<Vec<Vec<u8>>>, VerifyError> {
@@ -227,10 +258,20 @@ impl TilesSource {
         }
         let width = (self.size - index * TILE_WIDTH).min(TILE_WIDTH);
         let rel = tile_path(None, index, width);
-        let bytes = std::fs::read(self.root.join(&rel))
-            .map_err(|e| VerifyError::Read(format!("entry bundle {rel}: {e}")))?;
-        let entries = parse_bundle(&bytes, width)
-            .map_err(|e| VerifyError::Malformed(format!("entry bundle {rel}: {e}")))?;
+        let bytes = std::fs::read(self.root.join(&rel)).map_err(|e| {
+            VerifyError::Read(
+                msg("err.export.entry_bundle")
+                    .arg("path", &rel)
+                    .arg("reason", e),
+            )
+        })?;
+        let entries = parse_bundle(&bytes, width).map_err(|e| {
+            VerifyError::Malformed(
+                msg("err.export.entry_bundle")
+                    .arg("path", &rel)
+                    .part("reason", e.explain()),
+            )
+        })?;
         let entries = Arc::new(entries);
         let mut cache = self.bundles.lock().unwrap_or_else(|p| p.into_inner());
         // Keep memory bounded: verification moves forward, so old bundles are not needed again.
@@ -253,14 +294,20 @@ impl TilesSource {
         let nodes_at_level = self.size >> (u32::from(tile_level) * u32::from(TILE_HEIGHT));
         let width = (nodes_at_level - index * TILE_WIDTH).min(TILE_WIDTH);
         let rel = tile_path(Some(tile_level), index, width);
-        let bytes = std::fs::read(self.root.join(&rel))
-            .map_err(|e| VerifyError::Read(format!("hash tile {rel}: {e}")))?;
+        let bytes = std::fs::read(self.root.join(&rel)).map_err(|e| {
+            VerifyError::Read(
+                msg("err.export.hash_tile")
+                    .arg("path", &rel)
+                    .arg("reason", e),
+            )
+        })?;
         if bytes.len() as u64 != width * 32 {
-            return Err(VerifyError::Malformed(format!(
-                "hash tile {rel} is {} bytes, expected {}",
-                bytes.len(),
-                width * 32
-            )));
+            return Err(VerifyError::Malformed(
+                msg("err.export.tile_size")
+                    .arg("path", &rel)
+                    .arg("bytes", bytes.len())
+                    .arg("expected", width * 32),
+            ));
         }
         let tile = Arc::new(bytes);
         let mut cache = self.tiles.lock().unwrap_or_else(|p| p.into_inner());
@@ -290,13 +337,13 @@ impl LogSource for TilesSource {
             Err(VerifyError::Node {
                 level,
                 index,
-                rule: format!(
-                    "the hash in tile {} differs from the hash recomputed from the entries",
+                rule: msg("err.export.tile_hash_differs").arg(
+                    "tile",
                     tile_path(
                         Some(level / TILE_HEIGHT),
                         index / TILE_WIDTH,
-                        ((self.size >> level) - (index / TILE_WIDTH) * TILE_WIDTH).min(TILE_WIDTH)
-                    )
+                        ((self.size >> level) - (index / TILE_WIDTH) * TILE_WIDTH).min(TILE_WIDTH),
+                    ),
                 ),
             })
         }
@@ -387,7 +434,7 @@ pub fn tile_bytes(
     size: u64,
     tile: TileRef,
 ) -> Result<Option<Vec<u8>>, ExportError> {
-    let read = |e: crate::storage::store::StoreError| ExportError::Read(e.to_string());
+    let read = |e: crate::storage::store::StoreError| ExportError::Read(e.explain());
     let Some((first, end)) = tile
         .index
         .checked_mul(TILE_WIDTH)
@@ -405,9 +452,8 @@ pub fn tile_bytes(
                 let leaf = store
                     .leaf(seq)
                     .map_err(read)?
-                    .ok_or_else(|| ExportError::Read(format!("leaf {seq} is missing")))?;
-                let len = u16::try_from(leaf.len())
-                    .map_err(|_| ExportError::Read(format!("leaf {seq} exceeds 65535 bytes")))?;
+                    .ok_or_else(|| leaf_missing(seq))?;
+                let len = u16::try_from(leaf.len()).map_err(|_| leaf_too_large(seq))?;
                 out.extend_from_slice(&len.to_be_bytes());
                 out.extend_from_slice(&leaf);
             }

@@ -13,6 +13,7 @@ use crate::app::export::TilesSource;
 use crate::app::ledger::{self, Ledger, LedgerPaths, OpenError};
 use crate::app::verify::{self, LogSource as _, VerifyError};
 use crate::base::class::{Class, Classify};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::note::{self, Checkpoint, VerifierKey};
 use crate::keys::signing::{KeyError, SecretKey};
 use crate::storage::layout;
@@ -36,18 +37,51 @@ pub struct ImportReport {
 }
 
 /// Why an import stopped; the target was not created.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ImportError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("the export does not verify, so nothing was imported: {0}")]
-    Verify(#[from] VerifyError),
-    #[error("{0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Storage(#[from] StoreError),
+    Usage(Message),
+    Verify(VerifyError),
+    Key(KeyError),
+    Open(OpenError),
+    Storage(StoreError),
+}
+
+impl From<VerifyError> for ImportError {
+    fn from(e: VerifyError) -> Self {
+        Self::Verify(e)
+    }
+}
+
+impl From<KeyError> for ImportError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<OpenError> for ImportError {
+    fn from(e: OpenError) -> Self {
+        Self::Open(e)
+    }
+}
+
+impl From<StoreError> for ImportError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+crate::english_display!(ImportError);
+
+impl Explain for ImportError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Usage(m) => m.clone(),
+            Self::Verify(e) => msg("err.import.verify").part("reason", e.explain()),
+            Self::Key(e) => e.explain(),
+            Self::Open(e) => e.explain(),
+            Self::Storage(e) => e.explain(),
+        }
+    }
 }
 
 impl Classify for ImportError {
@@ -71,19 +105,20 @@ fn verifier(
 ) -> Result<VerifierKey, ImportError> {
     match (key, vkey) {
         (Some(key), given) => {
-            let made = VerifierKey::new(origin, key.public())
-                .map_err(|e| ImportError::Usage(format!("--ledger-key: {e}")))?;
+            let made = VerifierKey::new(origin, key.public()).map_err(|e| {
+                ImportError::Usage(msg("err.import.ledger_key").part("reason", e.explain()))
+            })?;
             match given {
-                Some(v) if v != made => Err(ImportError::Usage(format!(
-                    "--ledger-key makes the verifier key {made}, not the --vkey given ({v})"
-                ))),
+                Some(v) if v != made => Err(ImportError::Usage(
+                    msg("err.import.vkey_mismatch")
+                        .arg("made", &made)
+                        .arg("given", v),
+                )),
                 _ => Ok(made),
             }
         }
         (None, Some(v)) => Ok(v),
-        (None, None) => Err(ImportError::Usage(
-            "give --vkey (a read-only replica) or --ledger-key (a restore)".into(),
-        )),
+        (None, None) => Err(ImportError::Usage(msg("err.import.key_needed"))),
     }
 }
 
@@ -97,18 +132,17 @@ pub fn import(
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<ImportReport, ImportError> {
     if !tiles.join("checkpoint").is_file() {
-        return Err(ImportError::Usage(format!(
-            "--tiles {}: no checkpoint file there; give a tlog-tiles export (`custody export --out`) or a copy of a ledger's public/ folder",
-            tiles.display()
-        )));
+        return Err(ImportError::Usage(
+            msg("err.import.no_checkpoint").arg("path", tiles.display()),
+        ));
     }
     let note = TilesSource::read_checkpoint(tiles)?;
     let origin = note::checkpoint_unverified(&note)
-        .map_err(|e| VerifyError::Checkpoint(e.to_string()))?
+        .map_err(|e| VerifyError::Checkpoint(e.explain()))?
         .origin;
     let vkey = verifier(origin.as_str(), key.as_ref(), vkey)?;
     let cp =
-        note::open_checkpoint(&note, &vkey).map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+        note::open_checkpoint(&note, &vkey).map_err(|e| VerifyError::Checkpoint(e.explain()))?;
     let (parent, building) = ledger::aside(dir, "import")?;
     let source = TilesSource::new(tiles, cp.size);
     verify::verify_log(&source, &note, &vkey, &mut |done, total| {
@@ -127,8 +161,7 @@ pub fn import(
         let _ = std::fs::remove_dir_all(&building);
         return Err(e);
     }
-    std::fs::rename(&building, dir)
-        .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+    std::fs::rename(&building, dir).map_err(|e| StoreError::io_at(dir, &e))?;
     recovery::sync_dir(&parent)?;
     // The first open derives sled (nodes, indexes, views) from the journal and publishes public/.
     let ledger = Ledger::open(dir)?;
@@ -154,8 +187,7 @@ fn build(
     progress: &mut dyn FnMut(&str, u64, u64),
 ) -> Result<(), ImportError> {
     let paths = LedgerPaths::new(building);
-    std::fs::create_dir_all(building)
-        .map_err(|e| StoreError::Io(format!("{}: {e}", building.display())))?;
+    std::fs::create_dir_all(building).map_err(|e| StoreError::io_at(building, &e))?;
     layout::make_dirs(building)?;
     let lock = LedgerLock::acquire(building)?;
     let store = LedgerStore::open(building)?;
@@ -179,7 +211,7 @@ fn build(
     match key {
         Some(key) => key.write_new_file(&paths.key())?,
         None => std::fs::write(paths.vkey(), format!("{vkey}\n"))
-            .map_err(|e| StoreError::Io(format!("{}: {e}", paths.vkey().display())))?,
+            .map_err(|e| StoreError::io_at(&paths.vkey(), &e))?,
     }
     layout::write(building)?;
     recovery::sync_tree(building)?;

@@ -32,6 +32,7 @@ use crate::base::ids::Origin;
 use crate::base::limits::{BATCH_STATEMENTS_MAX, QUEUE_STATEMENTS_MAX};
 use crate::base::metrics::{Counter, Histogram};
 use crate::base::time::{Clock, SystemClock, Timestamp};
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::custody::{self, ItemState};
 use crate::domain::projection;
 use crate::domain::rules::{self, PreVerified, RuleError};
@@ -41,6 +42,7 @@ use crate::format::merkle::{self, CompactRange, Hash};
 use crate::format::note::{self, Checkpoint, VerifierKey};
 use crate::format::statement::{Statement, StatementError};
 use crate::keys::signing::{KeyError, SecretKey};
+use crate::storage::fault::Detail;
 use crate::storage::journal::TailCut;
 use crate::storage::layout;
 use crate::storage::node_cache::{CachedNodes, UpperNodes};
@@ -57,57 +59,158 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 /// Why a statement was not appended. Nothing was written in any of these cases.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum AppendError {
-    #[error("{0}")]
-    Envelope(#[from] EnvelopeError),
-    #[error("{0}")]
-    Statement(#[from] StatementError),
-    #[error("{0}")]
-    Leaf(#[from] LeafError),
-    #[error("refused: {0}")]
-    Rule(#[from] RuleError),
-    #[error(
-        "statement id {id} was already recorded at seq {seq} with different content; a new statement needs a new id"
-    )]
-    IdConflict { id: String, seq: u64 },
-    #[error("{0}")]
-    Storage(#[from] StoreError),
-    #[error(
-        "the ledger stopped accepting statements after a storage failure ({0}); nothing more was acknowledged; restart it to recover"
-    )]
-    Stopped(String),
-    #[error(
-        "this ledger is a read-only replica (imported without its ledger key); record at the ledger it mirrors"
-    )]
+    Envelope(EnvelopeError),
+    Statement(StatementError),
+    Leaf(LeafError),
+    Rule(RuleError),
+    IdConflict {
+        id: String,
+        seq: u64,
+    },
+    Storage(StoreError),
+    /// Why the write path stopped (the storage failure, or the sequencer gone).
+    Stopped(Message),
     ReadOnly,
 }
 
+crate::english_display!(AppendError);
+
+impl Explain for AppendError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Envelope(e) => e.explain(),
+            Self::Statement(e) => e.explain(),
+            Self::Leaf(e) => e.explain(),
+            Self::Rule(e) => msg("err.ledger.rule").part("reason", e.explain()),
+            Self::IdConflict { id, seq } => {
+                msg("err.ledger.id_conflict").arg("id", id).arg("seq", seq)
+            }
+            Self::Storage(e) => e.explain(),
+            Self::Stopped(reason) => msg("err.ledger.stopped").part("reason", reason.clone()),
+            Self::ReadOnly => msg("err.ledger.read_only"),
+        }
+    }
+}
+
+impl From<EnvelopeError> for AppendError {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Envelope(e)
+    }
+}
+
+impl From<StatementError> for AppendError {
+    fn from(e: StatementError) -> Self {
+        Self::Statement(e)
+    }
+}
+
+impl From<LeafError> for AppendError {
+    fn from(e: LeafError) -> Self {
+        Self::Leaf(e)
+    }
+}
+
+impl From<RuleError> for AppendError {
+    fn from(e: RuleError) -> Self {
+        Self::Rule(e)
+    }
+}
+
+impl From<StoreError> for AppendError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
+}
+
 /// Why a ledger could not be created or opened.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum OpenError {
-    #[error("{path} is not a custody ledger ({reason}); create one with `custody init`")]
-    NotALedger { path: String, reason: String },
-    #[error("{path} already exists; choose a new directory for a new ledger")]
-    Exists { path: String },
-    #[error(
-        "{path} is in storage layout {found}, and this version keeps layout {wanted}; run `custody upgrade --ledger {path}` first (it verifies every entry and keeps the old files until the new ones are whole)"
-    )]
+    /// `reason` says what is missing or wrong in the folder.
+    NotALedger {
+        path: String,
+        reason: Message,
+    },
+    Exists {
+        path: String,
+    },
     OldLayout {
         path: String,
         found: u32,
         wanted: u32,
     },
-    #[error("ledger key: {0}")]
-    Key(#[from] KeyError),
-    #[error("{0}")]
-    Storage(#[from] StoreError),
-    #[error("CORRUPT: {0}")]
-    Corrupt(String),
-    #[error("genesis refused: {0}")]
-    Genesis(#[from] AppendError),
-    #[error("{0}")]
-    Io(String),
+    Key(KeyError),
+    Storage(StoreError),
+    /// What does not agree; read as text it is the English sentence (`custody doctor` and the
+    /// torture harness look for words in it).
+    Corrupt(Detail),
+    Genesis(AppendError),
+    /// A file or thread the system refused: what, and the system's own words.
+    Io(Message),
+}
+
+crate::english_display!(OpenError);
+
+impl Explain for OpenError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotALedger { path, reason } => msg("err.ledger.not_a_ledger")
+                .arg("path", path)
+                .part("reason", reason.clone()),
+            Self::Exists { path } => msg("err.ledger.exists").arg("path", path),
+            Self::OldLayout {
+                path,
+                found,
+                wanted,
+            } => msg("err.ledger.old_layout")
+                .arg("path", path)
+                .arg("found", found)
+                .arg("wanted", wanted),
+            Self::Key(e) => msg("err.ledger.key").part("reason", e.explain()),
+            Self::Storage(e) => e.explain(),
+            Self::Corrupt(d) => msg("err.ledger.corrupt").part("reason", d.message().clone()),
+            Self::Genesis(e) => msg("err.ledger.genesis").part("reason", e.explain()),
+            Self::Io(why) => why.clone(),
+        }
+    }
+}
+
+impl From<KeyError> for OpenError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+impl From<StoreError> for OpenError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<AppendError> for OpenError {
+    fn from(e: AppendError) -> Self {
+        Self::Genesis(e)
+    }
+}
+
+/// The system refused `e` on `path`: the path and the system's own words, nothing to translate.
+fn io_at(path: &Path, e: &std::io::Error) -> OpenError {
+    OpenError::Io(Message::verbatim(format!("{}: {e}", path.display())))
+}
+
+/// The log does not agree with itself or with what was signed, for the reason `why`.
+fn corrupt(why: Message) -> OpenError {
+    OpenError::Corrupt(why.into())
+}
+
+/// "leaf `seq`: `why`", a leaf read while opening that does not decode or parse.
+fn bad_leaf(seq: u64, why: Message) -> OpenError {
+    corrupt(
+        msg("err.ledger.leaf_bad")
+            .arg("seq", seq)
+            .part("reason", why),
+    )
 }
 
 /// Something opening a ledger repaired, safely, before it accepted anything.
@@ -228,7 +331,7 @@ struct Shared {
     upper: UpperNodes,
     published: RwLock<Published>,
     /// Set when a storage failure stopped the sequencer; every later write is refused.
-    stopped: Mutex<Option<String>>,
+    stopped: Mutex<Option<Message>>,
     origin: Origin,
     vkey: VerifierKey,
     checkpoint_file: CheckpointFile,
@@ -250,7 +353,7 @@ impl Shared {
         self.upper.over(&self.store)
     }
 
-    fn stopped_reason(&self) -> Option<String> {
+    fn stopped_reason(&self) -> Option<Message> {
         self.stopped
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -258,9 +361,9 @@ impl Shared {
     }
 
     /// Stops the write path for good after a storage failure; answers the first reason given.
-    fn stop(&self, e: &StoreError) -> String {
+    fn stop(&self, e: &StoreError) -> Message {
         let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        stopped.get_or_insert_with(|| e.to_string()).clone()
+        stopped.get_or_insert_with(|| e.explain()).clone()
     }
 
     fn published_checkpoint(&self) -> Arc<SignedCheckpoint> {
@@ -275,12 +378,10 @@ impl Shared {
 
     /// Stops the ledger for `what` (storage that returns other bytes than it was given) and
     /// answers the error to give the caller. Nothing built on those bytes is served or written.
-    fn corrupt(&self, what: String) -> StoreError {
-        let error = StoreError::Corrupt(format!(
-            "{what}; the store does not return what was written, so the ledger stopped"
-        ));
+    fn corrupt(&self, what: Message) -> StoreError {
+        let error = StoreError::corrupt(msg("err.ledger.store_stopped").part("what", what));
         let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
-        stopped.get_or_insert_with(|| error.to_string());
+        stopped.get_or_insert_with(|| error.explain());
         error
     }
 
@@ -289,11 +390,9 @@ impl Shared {
         let bytes = self
             .store
             .leaf(seq)?
-            .ok_or_else(|| self.corrupt(format!("leaf {seq} is missing")))?;
+            .ok_or_else(|| self.corrupt(msg("err.ledger.leaf_missing").arg("seq", seq)))?;
         if self.store.stored_node(0, seq)? != Some(merkle::leaf_hash(&bytes)) {
-            return Err(self.corrupt(format!(
-                "leaf {seq} does not match its hash in the Merkle tree"
-            )));
+            return Err(self.corrupt(msg("err.ledger.leaf_hash_mismatch").arg("seq", seq)));
         }
         Ok(bytes)
     }
@@ -302,13 +401,15 @@ impl Shared {
     /// there really holds a payload with the indexed hash.
     fn recorded(&self, found: IdEntry) -> Result<Hash, StoreError> {
         let bytes = self.checked_leaf(found.seq)?;
-        let leaf = Leaf::decode(&bytes)
-            .map_err(|e| self.corrupt(format!("leaf {} does not decode: {e}", found.seq)))?;
+        let leaf = Leaf::decode(&bytes).map_err(|e| {
+            self.corrupt(
+                msg("err.ledger.leaf_undecodable")
+                    .arg("seq", found.seq)
+                    .part("reason", e.explain()),
+            )
+        })?;
         if payload_hash(leaf.envelope.payload()) != found.payload_hash {
-            return Err(self.corrupt(format!(
-                "the statement id index points at leaf {}, which holds another statement",
-                found.seq
-            )));
+            return Err(self.corrupt(msg("err.ledger.index_other_statement").arg("seq", found.seq)));
         }
         Ok(merkle::leaf_hash(&bytes))
     }
@@ -323,10 +424,12 @@ impl Shared {
         if size > 0 {
             let proof = merkle::consistency_proof(&self.nodes(), size, cp.size)?;
             merkle::verify_consistency(size, cp.size, &root, &cp.root, &proof).map_err(|e| {
-                self.corrupt(format!(
-                    "the stored Merkle nodes for size {size} are not consistent with the signed checkpoint of size {}: {e}",
-                    cp.size
-                ))
+                self.corrupt(
+                    msg("err.ledger.nodes_inconsistent")
+                        .arg("size", size)
+                        .arg("checkpoint", cp.size)
+                        .arg("reason", e),
+                )
             })?;
         }
         Ok(root)
@@ -539,7 +642,7 @@ struct Sequencer {
 /// exists and is not empty. A sibling left by a killed run holds nothing acknowledged and is
 /// removed — unless another run of the same name holds its lock right now.
 pub(crate) fn aside(dir: &Path, purpose: &str) -> Result<(PathBuf, PathBuf), OpenError> {
-    let io = |p: &Path, e: std::io::Error| OpenError::Io(format!("{}: {e}", p.display()));
+    let io = |p: &Path, e: std::io::Error| io_at(p, &e);
     if dir.exists()
         && std::fs::read_dir(dir)
             .map_err(|e| io(dir, e))?
@@ -550,9 +653,9 @@ pub(crate) fn aside(dir: &Path, purpose: &str) -> Result<(PathBuf, PathBuf), Ope
             path: dir.display().to_string(),
         });
     }
-    let name = dir
-        .file_name()
-        .ok_or_else(|| OpenError::Io(format!("{}: not a folder name", dir.display())))?;
+    let name = dir.file_name().ok_or_else(|| {
+        OpenError::Io(msg("err.ledger.not_a_folder_name").arg("path", dir.display()))
+    })?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -602,8 +705,7 @@ impl Ledger {
             }
         };
         // An empty `dir` is replaced by the rename (rename(2) allows an empty target folder).
-        std::fs::rename(&building, dir)
-            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        std::fs::rename(&building, dir).map_err(|e| io_at(dir, &e))?;
         recovery::sync_dir(&parent)?;
         let ledger = Self::open_with_clock(dir, clock)?;
         Ok((ledger, receipt))
@@ -617,12 +719,11 @@ impl Ledger {
         genesis: impl FnOnce(&VerifierKey) -> Result<Envelope, AppendError>,
     ) -> Result<Receipt, OpenError> {
         let paths = LedgerPaths::new(dir);
-        std::fs::create_dir_all(dir)
-            .map_err(|e| OpenError::Io(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| io_at(dir, &e))?;
         let key = SecretKey::generate()?;
         layout::make_dirs(dir)?;
         key.write_new_file(&paths.key())?;
-        subjects::create_master_key(dir).map_err(|e| OpenError::Io(e.to_string()))?;
+        subjects::create_master_key(dir).map_err(|e| OpenError::Io(e.explain()))?;
         {
             let _lock = LedgerLock::acquire(dir)?;
             let store = LedgerStore::open(dir)?;
@@ -660,14 +761,13 @@ impl Ledger {
         clock: Arc<dyn Clock>,
         faults: Option<Arc<Faults>>,
     ) -> Result<Ledger, OpenError> {
-        let not_a_ledger = |reason: &str| OpenError::NotALedger {
-            path: dir.display().to_string(),
-            reason: reason.to_owned(),
-        };
         // Before the lock, which would create its file: a refused layout changes nothing.
         check_layout(dir)?;
         if !dir.join(SLED_DIR).exists() {
-            return Err(not_a_ledger("no private/log.sled inside"));
+            return Err(OpenError::NotALedger {
+                path: dir.display().to_string(),
+                reason: msg("err.ledger.no_sled"),
+            });
         }
         // The ledger's own lock first: a live server may be writing the very files below.
         let lock = LedgerLock::acquire(dir)?;
@@ -762,11 +862,11 @@ impl Ledger {
         let committer = std::thread::Builder::new()
             .name("custody-committer".into())
             .spawn(move || committer.run(commits_rx))
-            .map_err(|e| OpenError::Io(format!("cannot start the committer thread: {e}")))?;
+            .map_err(|e| OpenError::Io(msg("err.ledger.committer_thread").arg("reason", e)))?;
         let writer = std::thread::Builder::new()
             .name("custody-sequencer".into())
             .spawn(move || sequencer.run(rx, commits_tx))
-            .map_err(|e| OpenError::Io(format!("cannot start the sequencer thread: {e}")))?;
+            .map_err(|e| OpenError::Io(msg("err.ledger.sequencer_thread").arg("reason", e)))?;
         let publisher = Publisher {
             shared: Arc::clone(&shared),
             public: shared.public.clone(),
@@ -780,7 +880,7 @@ impl Ledger {
         let publisher = std::thread::Builder::new()
             .name("custody-publisher".into())
             .spawn(move || publisher.run(stopping))
-            .map_err(|e| OpenError::Io(format!("cannot start the publisher thread: {e}")))?;
+            .map_err(|e| OpenError::Io(msg("err.ledger.publisher_thread").arg("reason", e)))?;
         crate::format::statement::warm_up();
         Ok(Ledger {
             shared,
@@ -857,10 +957,9 @@ impl Ledger {
     /// leaves this to do.
     fn finish_erasures(&self, register: &Subjects) -> Result<(), SubjectsError> {
         let prefix = crate::domain::projection::ERASED;
-        let erased = self
-            .store()
-            .projection_scan(prefix)
-            .map_err(|e| SubjectsError::AccessLog(format!("reading the views: {e}")))?;
+        let erased = self.store().projection_scan(prefix).map_err(|e| {
+            SubjectsError::AccessLog(msg("err.subjects.reading_views").part("reason", e.explain()))
+        })?;
         for (k, v) in erased {
             let id = String::from_utf8_lossy(&k[prefix.len()..])
                 .parse::<crate::format::subject::SubjectId>();
@@ -936,7 +1035,7 @@ impl Ledger {
             Enqueued::Done(result) => result,
             Enqueued::Waiting(rx) => rx
                 .recv()
-                .unwrap_or_else(|_| Err(AppendError::Stopped("the sequencer exited".into()))),
+                .unwrap_or_else(|_| Err(AppendError::Stopped(msg("err.ledger.sequencer_exited")))),
         }
     }
 
@@ -973,10 +1072,10 @@ impl Ledger {
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let sender = queue
             .as_ref()
-            .ok_or_else(|| AppendError::Stopped("the ledger is closed".into()))?;
+            .ok_or_else(|| AppendError::Stopped(msg("err.ledger.closed")))?;
         sender
             .send(request)
-            .map_err(|_| AppendError::Stopped("the sequencer exited".into()))?;
+            .map_err(|_| AppendError::Stopped(msg("err.ledger.sequencer_exited")))?;
         Ok(Enqueued::Waiting(rx))
     }
 
@@ -1004,11 +1103,11 @@ impl Ledger {
     }
 
     /// Why the ledger stopped accepting statements, if a storage failure stopped it.
-    pub fn stopped_reason(&self) -> Option<String> {
+    pub fn stopped_reason(&self) -> Option<Message> {
         self.stopped()
     }
 
-    fn stopped(&self) -> Option<String> {
+    fn stopped(&self) -> Option<Message> {
         self.shared.stopped_reason()
     }
 
@@ -1025,14 +1124,16 @@ impl Ledger {
         // Served only once it proves the stored leaf hash against the signed checkpoint.
         let root = self.shared.trusted_root(size, &cp)?;
         let leaf_hash = self.shared.store.stored_node(0, seq)?.ok_or_else(|| {
-            self.shared.corrupt(format!(
-                "the hash of leaf {seq} is missing from the Merkle tree"
-            ))
+            self.shared
+                .corrupt(msg("err.ledger.leaf_hash_missing").arg("seq", seq))
         })?;
         merkle::verify_inclusion(seq, size, &leaf_hash, &proof, &root).map_err(|e| {
-            self.shared.corrupt(format!(
-                "the stored Merkle nodes do not prove leaf {seq} in the tree of size {size}: {e}"
-            ))
+            self.shared.corrupt(
+                msg("err.ledger.nodes_not_inclusion")
+                    .arg("seq", seq)
+                    .arg("size", size)
+                    .arg("reason", e),
+            )
         })?;
         Ok(proof)
     }
@@ -1053,9 +1154,12 @@ impl Ledger {
             let old_root = merkle::root(&self.shared.nodes(), old)?;
             let new_root = self.shared.trusted_root(new, &cp)?;
             merkle::verify_consistency(old, new, &old_root, &new_root, &proof).map_err(|e| {
-                self.shared.corrupt(format!(
-                    "the stored Merkle nodes do not prove size {old} consistent with size {new}: {e}"
-                ))
+                self.shared.corrupt(
+                    msg("err.ledger.nodes_not_consistent")
+                        .arg("old", old)
+                        .arg("new", new)
+                        .arg("reason", e),
+                )
             })?;
         }
         Ok(proof)
@@ -1086,13 +1190,13 @@ impl Ledger {
         }
         let root = self.root_at(size)?;
         let key = self.shared.key.as_deref().ok_or_else(|| {
-            ProofRequestError::Range(format!(
-                "this read-only replica has no ledger key: it gives only its latest checkpoint ({})",
-                cp.size
+            ProofRequestError::Range(msg("err.ledger.replica_no_key").arg("checkpoint", cp.size))
+        })?;
+        let signed = sign_checkpoint(&self.shared.origin, size, root, key).map_err(|e| {
+            ProofRequestError::Storage(StoreError::io(
+                msg("err.ledger.cannot_sign").part("reason", e.explain()),
             ))
         })?;
-        let signed = sign_checkpoint(&self.shared.origin, size, root, key)
-            .map_err(|e| ProofRequestError::Storage(StoreError::Io(format!("cannot sign: {e}"))))?;
         Ok(Arc::new(signed))
     }
 
@@ -1126,9 +1230,9 @@ impl Ledger {
         let (root, signatures_verified) = replay(store, &mut state, size, signatures, progress)?;
         let signed = ledger.checkpoint();
         if root != signed.root {
-            return Err(OpenError::Corrupt(format!(
-                "the {size} leaves do not hash to the root of the signed checkpoint: the log was altered; the views now follow altered leaves (run `custody verify`)"
-            )));
+            return Err(corrupt(
+                msg("err.ledger.rebuilt_root_differs").arg("size", size),
+            ));
         }
         store.flush()?;
         let after = store.projection_digest()?;
@@ -1171,21 +1275,52 @@ enum Enqueued {
 }
 
 /// A proof that cannot be served.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ProofRequestError {
-    #[error("tree size {size} is beyond the latest checkpoint ({checkpoint})")]
-    BeyondCheckpoint { size: u64, checkpoint: u64 },
-    #[error("{0}")]
-    Range(String),
-    #[error("{0}")]
-    Storage(#[from] StoreError),
+    BeyondCheckpoint {
+        size: u64,
+        checkpoint: u64,
+    },
+    /// Why the sizes or the entry asked for have no proof here.
+    Range(Message),
+    Storage(StoreError),
+}
+
+crate::english_display!(ProofRequestError);
+
+impl Explain for ProofRequestError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::BeyondCheckpoint { size, checkpoint } => msg("err.ledger.beyond_checkpoint")
+                .arg("size", size)
+                .arg("checkpoint", checkpoint),
+            Self::Range(why) => why.clone(),
+            Self::Storage(e) => e.explain(),
+        }
+    }
+}
+
+impl From<StoreError> for ProofRequestError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
 }
 
 impl From<merkle::ProofError<StoreError>> for ProofRequestError {
     fn from(e: merkle::ProofError<StoreError>) -> Self {
+        // The Merkle layer's own sentences, said here in the catalogue's words.
         match e {
             merkle::ProofError::Source(s) => Self::Storage(s),
-            other => Self::Range(other.to_string()),
+            merkle::ProofError::IndexOutOfRange { index, size } => Self::Range(
+                msg("err.ledger.proof_index_out_of_range")
+                    .arg("index", index)
+                    .arg("size", size),
+            ),
+            merkle::ProofError::BadSizes { old, new } => Self::Range(
+                msg("err.ledger.proof_bad_sizes")
+                    .arg("old", old)
+                    .arg("new", new),
+            ),
         }
     }
 }
@@ -1209,11 +1344,11 @@ fn sign_checkpoint(
 fn read_leaf(store: &LedgerStore, seq: u64) -> Result<(Leaf, Statement), OpenError> {
     let bytes = store
         .leaf(seq)?
-        .ok_or_else(|| OpenError::Corrupt(format!("leaf {seq} is missing")))?;
+        .ok_or_else(|| corrupt(msg("err.ledger.leaf_missing").arg("seq", seq)))?;
     check_leaf_hash(store, seq, &bytes)?;
-    let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
-    let statement = Statement::parse(leaf.envelope.payload())
-        .map_err(|e| OpenError::Corrupt(format!("leaf {seq}: {e}")))?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| bad_leaf(seq, e.explain()))?;
+    let statement =
+        Statement::parse(leaf.envelope.payload()).map_err(|e| bad_leaf(seq, e.explain()))?;
     Ok((leaf, statement))
 }
 
@@ -1241,24 +1376,24 @@ fn stored_item(store: &LedgerStore, id: &ItemId) -> Option<ItemState> {
 /// built only from leaves the Merkle tree vouches for.
 fn check_leaf_hash(store: &LedgerStore, seq: u64, bytes: &[u8]) -> Result<(), OpenError> {
     if store.stored_node(0, seq)? != Some(merkle::leaf_hash(bytes)) {
-        return Err(OpenError::Corrupt(format!(
-            "leaf {seq} does not match its hash in the Merkle tree"
-        )));
+        return Err(corrupt(
+            msg("err.ledger.leaf_hash_mismatch").arg("seq", seq),
+        ));
     }
     Ok(())
 }
 
 /// Refuses a folder that lacks the sled directory or the ledger key.
 pub(crate) fn check_ledger_files(dir: &Path, paths: &LedgerPaths) -> Result<(), OpenError> {
-    let not_a_ledger = |reason: &str| OpenError::NotALedger {
+    let not_a_ledger = |reason: &'static str| OpenError::NotALedger {
         path: dir.display().to_string(),
-        reason: reason.to_owned(),
+        reason: msg(reason),
     };
     if !paths.sled().exists() {
-        return Err(not_a_ledger("no private/log.sled inside"));
+        return Err(not_a_ledger("err.ledger.no_sled"));
     }
     if !paths.key().exists() && !paths.vkey().exists() {
-        return Err(not_a_ledger("no private/ledger-key.pem inside"));
+        return Err(not_a_ledger("err.ledger.no_key_file"));
     }
     Ok(())
 }
@@ -1285,20 +1420,20 @@ fn ledger_identity(
     }
     let origin = store
         .origin()?
-        .ok_or_else(|| OpenError::Corrupt("the store has no origin".into()))?;
-    let text = std::fs::read_to_string(paths.vkey())
-        .map_err(|e| OpenError::Io(format!("{}: {e}", paths.vkey().display())))?;
+        .ok_or_else(|| corrupt(msg("err.ledger.no_origin")))?;
+    let text = std::fs::read_to_string(paths.vkey()).map_err(|e| io_at(&paths.vkey(), &e))?;
     let vkey = VerifierKey::parse(text.trim())
-        .map_err(|e| OpenError::Corrupt(format!("{}: {e}", paths.vkey().display())))?;
+        .map_err(|e| corrupt(e.explain().after(&paths.vkey().display().to_string())))?;
     if vkey.name() != origin {
-        return Err(OpenError::Corrupt(format!(
-            "{} names {}, but the log's origin is {origin}",
-            paths.vkey().display(),
-            vkey.name()
-        )));
+        return Err(corrupt(
+            msg("err.ledger.vkey_origin")
+                .arg("path", paths.vkey().display())
+                .arg("name", vkey.name())
+                .arg("origin", &origin),
+        ));
     }
-    let origin =
-        Origin::parse(&origin).map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+    let origin = Origin::parse(&origin)
+        .map_err(|e| corrupt(msg("err.ledger.stored_origin").part("reason", e.explain())))?;
     Ok((origin, vkey))
 }
 
@@ -1338,7 +1473,7 @@ fn check_layout(dir: &Path) -> Result<(), OpenError> {
         {
             Err(OpenError::NotALedger {
                 path: dir.display().to_string(),
-                reason: "no layout file and no log.sled inside".to_owned(),
+                reason: msg("err.ledger.no_layout"),
             })
         }
         found if found < layout::LAYOUT_VERSION => Err(OpenError::OldLayout {
@@ -1348,10 +1483,9 @@ fn check_layout(dir: &Path) -> Result<(), OpenError> {
         }),
         found => Err(OpenError::NotALedger {
             path: dir.display().to_string(),
-            reason: format!(
-                "its storage layout is {found}, newer than this version's {}; use a newer custody",
-                layout::LAYOUT_VERSION
-            ),
+            reason: msg("err.ledger.newer_layout")
+                .arg("found", found)
+                .arg("wanted", layout::LAYOUT_VERSION),
         }),
     }
 }
@@ -1364,31 +1498,32 @@ fn check_layout(dir: &Path) -> Result<(), OpenError> {
 fn catch_up_tree(store: &LedgerStore, head: Head) -> Result<Head, OpenError> {
     let len = store.log_len();
     if head.size > len {
-        return Err(OpenError::Corrupt(format!(
-            "sled's head covers {} entries but the journal holds {len}: acknowledged entries are missing from the journal (it was cut or rolled back); restore from an export",
-            head.size
-        )));
+        return Err(corrupt(
+            msg("err.ledger.journal_short")
+                .arg("size", head.size)
+                .arg("len", len),
+        ));
     }
     let mut range = compact_range(store, head.size)?;
     if range.root() != head.root {
-        return Err(OpenError::Corrupt(format!(
-            "the stored head (size {}) does not match the stored Merkle nodes",
-            head.size
-        )));
+        return Err(corrupt(
+            msg("err.ledger.head_mismatch").arg("size", head.size),
+        ));
     }
     let mut at = head.size;
     while at < len {
         let end = (at + REPLAY_CHUNK_LEAVES).min(len);
         let mut batch = AppendBatch::default();
         for (seq, bytes) in (at..end).zip(store.leaves(at, end)?) {
-            let corrupt =
-                |e: &dyn std::fmt::Display| OpenError::Corrupt(format!("leaf {seq}: {e}"));
-            let leaf = Leaf::decode(&bytes).map_err(|e| corrupt(&e))?;
+            let leaf = Leaf::decode(&bytes).map_err(|e| bad_leaf(seq, e.explain()))?;
             if leaf.seq != seq {
-                return Err(corrupt(&format!("it says it is leaf {}", leaf.seq)));
+                return Err(bad_leaf(
+                    seq,
+                    msg("err.ledger.leaf_says_seq").arg("said", leaf.seq),
+                ));
             }
             let payload = leaf.envelope.payload();
-            let statement = Statement::parse(payload).map_err(|e| corrupt(&e))?;
+            let statement = Statement::parse(payload).map_err(|e| bad_leaf(seq, e.explain()))?;
             for (level, index, hash) in range.append(merkle::leaf_hash(&bytes)) {
                 batch.node(level, index, &hash);
             }
@@ -1419,12 +1554,12 @@ pub(crate) fn stored_origin(
 ) -> Result<(Origin, VerifierKey), OpenError> {
     let origin_text = store.origin()?.ok_or_else(|| OpenError::NotALedger {
         path: dir.display().to_string(),
-        reason: "the store has no origin".to_owned(),
+        reason: msg("err.ledger.no_origin"),
     })?;
     let origin = Origin::parse(&origin_text)
-        .map_err(|e| OpenError::Corrupt(format!("stored origin: {e}")))?;
+        .map_err(|e| corrupt(msg("err.ledger.stored_origin").part("reason", e.explain())))?;
     let vkey = VerifierKey::new(origin.as_str(), key.public())
-        .map_err(|e| OpenError::Corrupt(format!("ledger key: {e}")))?;
+        .map_err(|e| corrupt(msg("err.ledger.key").part("reason", e.explain())))?;
     Ok((origin, vkey))
 }
 
@@ -1432,10 +1567,9 @@ pub(crate) fn stored_origin(
 fn checked_head_root(store: &LedgerStore, head: Head) -> Result<Hash, OpenError> {
     let root_now = merkle::root(store, head.size)?;
     if root_now != head.root {
-        return Err(OpenError::Corrupt(format!(
-            "the stored head (size {}) does not match the stored Merkle nodes",
-            head.size
-        )));
+        return Err(corrupt(
+            msg("err.ledger.head_mismatch").arg("size", head.size),
+        ));
     }
     Ok(root_now)
 }
@@ -1459,9 +1593,7 @@ fn verified_tip(
 ) -> Result<Tip, OpenError> {
     let range = compact_range(store, size)?;
     if range.root() != root {
-        return Err(OpenError::Corrupt(
-            "the stored Merkle edge does not match the stored root".into(),
-        ));
+        return Err(corrupt(msg("err.ledger.edge_mismatch")));
     }
     let (last_leaf, last_recorded) = last_leaf(store, size, &root)?;
     Ok(Tip {
@@ -1486,13 +1618,10 @@ fn checkpoint_for_head(
         Some(cp) if cp.size == head.size => cp,
         _ => {
             let key = key.ok_or_else(|| {
-                OpenError::Corrupt(format!(
-                    "this read-only replica's log holds {} entries, more than its checkpoint covers, and it has no key to sign one",
-                    head.size
-                ))
+                corrupt(msg("err.ledger.replica_unsigned").arg("size", head.size))
             })?;
-            let signed = sign_checkpoint(origin, head.size, root, key)
-                .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            let signed =
+                sign_checkpoint(origin, head.size, root, key).map_err(|e| corrupt(e.explain()))?;
             file.write(signed.note.as_bytes())?;
             signed
         }
@@ -1512,15 +1641,17 @@ fn last_leaf(
     let last = size - 1;
     let bytes = store
         .leaf(last)?
-        .ok_or_else(|| OpenError::Corrupt(format!("leaf {last} is missing")))?;
-    let leaf = Leaf::decode(&bytes).map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+        .ok_or_else(|| corrupt(msg("err.ledger.leaf_missing").arg("seq", last)))?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| bad_leaf(last, e.explain()))?;
     let hash = merkle::leaf_hash(&bytes);
     let proof = merkle::inclusion_proof(store, last, size)
-        .map_err(|e| OpenError::Corrupt(format!("leaf {last}: {e}")))?;
+        .map_err(|e| bad_leaf(last, ProofRequestError::from(e).explain()))?;
     merkle::verify_inclusion(last, size, &hash, &proof, root).map_err(|e| {
-        OpenError::Corrupt(format!(
-            "leaf {last} does not match the stored Merkle tree: {e}"
-        ))
+        corrupt(
+            msg("err.ledger.leaf_not_in_tree")
+                .arg("seq", last)
+                .arg("reason", e),
+        )
     })?;
     Ok((hash, Some(leaf.recorded_at)))
 }
@@ -1534,16 +1665,14 @@ pub(crate) fn latest_checkpoint(
     head: Head,
 ) -> Result<Option<SignedCheckpoint>, OpenError> {
     let mut latest: Option<SignedCheckpoint> = None;
-    for (place, bytes) in [
-        ("the checkpoint file", file.read()?),
-        ("sled", store.checkpoint()?),
+    // Each copy names itself in the refusal, a sentence of its own in the catalogue.
+    for (unverified, bytes) in [
+        ("err.ledger.file_checkpoint_unverified", file.read()?),
+        ("err.ledger.sled_checkpoint_unverified", store.checkpoint()?),
     ] {
         let Some(bytes) = bytes else { continue };
-        let cp = note::open_checkpoint(&bytes, vkey).map_err(|e| {
-            OpenError::Corrupt(format!(
-                "the checkpoint in {place} does not verify with this ledger's key: {e}"
-            ))
-        })?;
+        let cp = note::open_checkpoint(&bytes, vkey)
+            .map_err(|e| corrupt(msg(unverified).part("reason", e.explain())))?;
         let signed = SignedCheckpoint {
             note: String::from_utf8_lossy(&bytes).into_owned(),
             size: cp.size,
@@ -1555,17 +1684,15 @@ pub(crate) fn latest_checkpoint(
     }
     if let Some(cp) = &latest {
         if head.size < cp.size {
-            return Err(OpenError::Corrupt(format!(
-                "the log holds {} entries but the last signed checkpoint covers {}; acknowledged entries are missing (sled rolled back or lost data); restore from an export",
-                head.size, cp.size
-            )));
+            return Err(corrupt(
+                msg("err.ledger.log_short")
+                    .arg("size", head.size)
+                    .arg("checkpoint", cp.size),
+            ));
         }
         let root_then = merkle::root(store, cp.size)?;
         if root_then != cp.root {
-            return Err(OpenError::Corrupt(format!(
-                "the log's first {} entries do not match the last signed checkpoint (size {}, root differs); the log was altered",
-                cp.size, cp.size
-            )));
+            return Err(corrupt(msg("err.ledger.log_altered").arg("size", cp.size)));
         }
     }
     Ok(latest)
@@ -1585,18 +1712,20 @@ fn catch_up(
         (Err(e), _) | (_, Err(e)) => Err(e.into()),
         // Views of another format (an older version's) are rebuilt, not read.
         (Ok(watermark), Ok(format)) if watermark > 0 && format != projection::VIEWS_FORMAT => {
-            Err(OpenError::Corrupt(format!(
-                "written in view format {format}; this version keeps format {}",
-                projection::VIEWS_FORMAT
-            )))
+            Err(corrupt(
+                msg("err.ledger.view_format")
+                    .arg("format", format)
+                    .arg("wanted", projection::VIEWS_FORMAT),
+            ))
         }
         (Ok(watermark), _) if watermark <= head.size => {
             catch_up_from(store, origin, vkey, head, watermark)
         }
-        (Ok(watermark), _) => Err(OpenError::Corrupt(format!(
-            "the views record position {watermark}, beyond the log's {} entries",
-            head.size
-        ))),
+        (Ok(watermark), _) => Err(corrupt(
+            msg("err.ledger.watermark_beyond")
+                .arg("watermark", watermark)
+                .arg("size", head.size),
+        )),
     };
     match first {
         Ok(state) => Ok((state, None)),
@@ -1615,6 +1744,15 @@ fn catch_up(
     }
 }
 
+/// "leaf `seq` no longer passes the rules": a recorded leaf the rules now refuse.
+fn no_longer_passes(seq: u64, e: &RuleError) -> OpenError {
+    corrupt(
+        msg("err.ledger.leaf_fails_rules")
+            .arg("seq", seq)
+            .part("reason", e.explain()),
+    )
+}
+
 /// Replays (and re-checks) the identity statements before `watermark`, then folds every leaf from
 /// `watermark` to the head into the identity state and the views.
 fn catch_up_from(
@@ -1627,10 +1765,11 @@ fn catch_up_from(
     let mut state = rules::State::new(origin.clone(), vkey.to_string());
     for seq in store.identity_seqs()? {
         if seq >= head.size {
-            return Err(OpenError::Corrupt(format!(
-                "identity index names seq {seq} beyond the log's {} entries",
-                head.size
-            )));
+            return Err(corrupt(
+                msg("err.ledger.identity_beyond")
+                    .arg("seq", seq)
+                    .arg("size", head.size),
+            ));
         }
         if seq >= watermark {
             break;
@@ -1645,7 +1784,7 @@ fn catch_up_from(
             None,
             leaf.recorded_at,
         )
-        .map_err(|e| OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}")))?;
+        .map_err(|e| no_longer_passes(seq, &e))?;
         rules::apply(&mut state, &admitted);
     }
     rules::skip_to(&mut state, watermark);
@@ -1673,19 +1812,21 @@ fn check_replayed(
     use crate::storage::low_nodes::{GROUP_LEAVES, SLED_NODE_LEVEL_MIN};
     if seq >= to / GROUP_LEAVES * GROUP_LEAVES {
         if store.stored_node(0, seq)? != Some(*leaf_hash) {
-            return Err(OpenError::Corrupt(format!(
-                "leaf {seq} does not match its hash in the Merkle tree"
-            )));
+            return Err(corrupt(
+                msg("err.ledger.leaf_hash_mismatch").arg("seq", seq),
+            ));
         }
         return Ok(());
     }
     for (level, index, hash) in nodes {
         if level == SLED_NODE_LEVEL_MIN && store.stored_node(level, index)? != Some(hash) {
-            return Err(OpenError::Corrupt(format!(
-                "leaves {}..{} do not match their Merkle node (level {level}, index {index})",
-                index * GROUP_LEAVES,
-                (index + 1) * GROUP_LEAVES
-            )));
+            return Err(corrupt(
+                msg("err.ledger.group_mismatch")
+                    .arg("from", index * GROUP_LEAVES)
+                    .arg("to", (index + 1) * GROUP_LEAVES)
+                    .arg("level", level)
+                    .arg("index", index),
+            ));
         }
     }
     Ok(())
@@ -1708,14 +1849,13 @@ fn replay(
         let end = (start + REPLAY_CHUNK_LEAVES).min(to);
         let decoded =
             crate::app::verify::decode_chunk(store, state, start, end, threads, signatures)
-                .map_err(|e| OpenError::Corrupt(e.to_string()))?;
+                .map_err(|e| corrupt(e.explain()))?;
         let mut overlay: HashMap<ItemId, ItemState> = HashMap::new();
         let mut seals: HashMap<String, (ItemId, u64)> = HashMap::new();
         let mut writes = Vec::new();
         for item in decoded {
             let seq = state.size();
-            let (bytes, leaf, statement, pre) =
-                item.map_err(|e| OpenError::Corrupt(e.to_string()))?;
+            let (bytes, leaf, statement, pre) = item.map_err(|e| corrupt(e.explain()))?;
             let leaf_hash = merkle::leaf_hash(&bytes);
             check_replayed(store, seq, to, &leaf_hash, range.append(leaf_hash))?;
             if signatures == Signatures::Verify {
@@ -1739,9 +1879,7 @@ fn replay(
                 Some(&pre),
                 recorded_at,
             )
-            .map_err(|e| {
-                OpenError::Corrupt(format!("leaf {seq} no longer passes the rules: {e}"))
-            })?;
+            .map_err(|e| no_longer_passes(seq, &e))?;
             let changes = custody::apply(state, &view, &admitted, &leaf_hash, leaf.recorded_at);
             writes.extend(projection::writes(
                 state,
@@ -1776,7 +1914,7 @@ fn compact_range(store: &LedgerStore, size: u64) -> Result<CompactRange, OpenErr
         }
     }
     CompactRange::from_parts(size, peaks)
-        .map_err(|e| OpenError::Corrupt(format!("stored Merkle edge: {e}")))
+        .map_err(|e| corrupt(msg("err.ledger.stored_edge").arg("reason", e)))
 }
 
 impl Sequencer {
@@ -1833,7 +1971,7 @@ impl Sequencer {
                     Ok(staged) => match commits.send(staged) {
                         Ok(()) => continue,
                         Err(mpsc::SendError(staged)) => {
-                            let e = StoreError::Io("the committer exited".into());
+                            let e = StoreError::io(msg("err.ledger.committer_exited"));
                             not_acknowledged(staged.appended, &e);
                             self.shared.stop(&e)
                         }
@@ -1953,14 +2091,16 @@ impl Sequencer {
         let root = self.range.root();
         // Signed here, off the committer's path; the committer writes sled's copy with the head.
         let Some(key) = self.key.as_deref() else {
-            let e = StoreError::Misuse("a read-only replica appends nothing".into());
+            let e = StoreError::misuse(msg("err.ledger.replica_appends_nothing"));
             not_acknowledged(appended, &e);
             return Err(e);
         };
         let signed = match sign_checkpoint(&self.shared.origin, size, root, key) {
             Ok(signed) => signed,
             Err(e) => {
-                let e = StoreError::Io(format!("cannot sign checkpoint: {e}"));
+                let e = StoreError::io(
+                    msg("err.ledger.cannot_sign_checkpoint").part("reason", e.explain()),
+                );
                 not_acknowledged(appended, &e);
                 return Err(e);
             }
@@ -2369,12 +2509,12 @@ struct Appended {
 /// acknowledged.
 fn not_acknowledged(appended: Vec<Appended>, e: &StoreError) {
     for a in appended {
-        a.refuse(format!("not acknowledged: {e}"));
+        a.refuse(msg("err.ledger.not_acknowledged").part("reason", e.explain()));
     }
 }
 
 impl Appended {
-    fn refuse(self, reason: String) {
+    fn refuse(self, reason: Message) {
         let _ = self.reply.send(Err(AppendError::Stopped(reason)));
     }
 
@@ -2426,7 +2566,7 @@ impl Ledger {
         size: u64,
     ) -> Result<InclusionProofView, ProofRequestError> {
         let leaf = self.leaf(seq)?.ok_or_else(|| {
-            ProofRequestError::Range(format!("no entry {seq}: the log holds {size} entries"))
+            ProofRequestError::Range(msg("err.ledger.no_entry").arg("seq", seq).arg("size", size))
         })?;
         self.proof_view(seq, size, &merkle::leaf_hash(&leaf))
     }

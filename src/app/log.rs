@@ -68,13 +68,15 @@ impl LogReads for Ledger {
     fn entry(&self, seq: u64) -> Result<Vec<u8>, ReadError> {
         let size = self.checkpoint().size;
         if seq >= size {
-            return Err(ReadError::NotFound(format!(
-                "no entry {seq}: the log holds seqs 0 to {}",
-                size.saturating_sub(1)
-            )));
+            return Err(ReadError::NotFound(
+                crate::base::words::msg("err.read.no_entry")
+                    .arg("seq", seq)
+                    .arg("last", size.saturating_sub(1)),
+            ));
         }
-        self.leaf(seq)?
-            .ok_or_else(|| ReadError::Storage(format!("entry {seq} is missing from the log")))
+        self.leaf(seq)?.ok_or_else(|| {
+            ReadError::Storage(crate::base::words::msg("err.read.entry_missing").arg("seq", seq))
+        })
     }
 }
 

@@ -56,13 +56,14 @@ fn write_durably(
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|e| write_error(&temp, &e))?;
-    let renamed = match faults.map(|f| f.fail(FaultKind::RenameFail, "renaming into public/")) {
-        Some(Err(e)) => Err(ExportError::Write {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        }),
-        _ => std::fs::rename(&temp, path).map_err(|e| write_error(path, &e)),
-    };
+    let renamed =
+        match faults.map(|f| f.fail(FaultKind::RenameFail, "err.store.fault_renaming_public")) {
+            Some(Err(e)) => Err(ExportError::Write {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+            _ => std::fs::rename(&temp, path).map_err(|e| write_error(path, &e)),
+        };
     if renamed.is_err() {
         // Nothing a mirror should copy: the next publication writes it again.
         let _ = std::fs::remove_file(&temp);
@@ -126,8 +127,11 @@ pub fn publish(
     let mut dirs = BTreeSet::new();
     let mut finished = Vec::new();
     for tile in tiles_between(from.min(size), size) {
-        let bytes = tile_bytes(store, size, tile)?
-            .ok_or_else(|| ExportError::Read(format!("the tree of {size} lacks a tile")))?;
+        let bytes = tile_bytes(store, size, tile)?.ok_or_else(|| {
+            ExportError::Read(
+                crate::base::words::msg("err.export.tree_lacks_tile").arg("size", size),
+            )
+        })?;
         let path = public.join(tile_path(tile.level, tile.index, tile.width));
         dirs.insert(write_durably(&path, &bytes, store.faults())?);
         if tile.width == TILE_WIDTH {

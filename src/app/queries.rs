@@ -10,8 +10,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
-    projection::decode(bytes)
-        .map_err(|e| StoreError::Corrupt(format!("projection {what}: {e}; run `custody rebuild`")))
+    projection::decode(bytes).map_err(|e| {
+        StoreError::corrupt(
+            crate::base::words::msg("err.store.projection_undecodable")
+                .arg("what", what)
+                .arg("reason", e),
+        )
+    })
 }
 
 /// One item's current state.
@@ -52,7 +57,7 @@ pub fn item_ids(store: &LedgerStore) -> Result<Vec<ItemId>, StoreError> {
                 .ok()
                 .and_then(|s| ItemId::parse(s).ok())
                 .ok_or_else(|| {
-                    StoreError::Corrupt("an item key is malformed; run `custody rebuild`".into())
+                    StoreError::corrupt(crate::base::words::msg("err.store.item_key_malformed"))
                 })
         })
         .collect()

@@ -11,6 +11,7 @@ use crate::app::queries::{self, Incident, Pending};
 use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::audit::Severity;
 use crate::domain::custody::{ItemState, Status};
 use crate::domain::projection::TimelineEntry;
@@ -20,20 +21,17 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Why a read could not be answered.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{field}: {message}")]
-    BadRequest { field: String, message: String },
-    #[error("{0}")]
-    Refused(String),
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("{0}")]
-    Storage(String),
+    NotFound(Message),
+    BadRequest {
+        field: String,
+        message: Message,
+    },
+    Refused(Message),
+    Unavailable(Message),
+    Storage(Message),
     /// A server answered with a refusal of this class (the remote `Reads`).
-    #[error("{0}")]
     Reported(Reported),
 }
 
@@ -41,23 +39,33 @@ impl ReadError {
     /// The one answer for an item that is not on record, and for one the requester may not read:
     /// the two must not be told apart (docs/FORMAT.md §13b.2).
     pub fn no_item(id: &ItemId) -> Self {
-        Self::NotFound(format!("no item {id} in this ledger"))
+        Self::NotFound(msg("err.read.no_item").arg("item", id))
     }
 
     /// The one answer for an incident not on record or not readable.
     pub fn no_incident(id: &str) -> Self {
-        Self::NotFound(format!(
-            "no incident {} in this ledger",
-            crate::base::class::echo(id)
-        ))
+        Self::NotFound(msg("err.read.no_incident").arg("incident", crate::base::class::echo(id)))
     }
 
     /// The one answer for a person no event involves, or none the requester may read.
     pub fn no_person(id: &str) -> Self {
-        Self::NotFound(format!(
-            "no events involve {:?} (use SDP:<no>, NIK:<16 digits>, PASSPORT:<NAT>:<no>, or a NIP/NRP)",
-            crate::base::class::echo(id)
-        ))
+        Self::NotFound(msg("err.read.no_person").quoted("person", crate::base::class::echo(id)))
+    }
+}
+
+crate::english_display!(ReadError);
+
+impl Explain for ReadError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotFound(m) | Self::Refused(m) | Self::Unavailable(m) | Self::Storage(m) => {
+                m.clone()
+            }
+            Self::BadRequest { field, message } => msg("err.read.bad_request")
+                .arg("field", field)
+                .part("message", message.clone()),
+            Self::Reported(r) => r.explain(),
+        }
     }
 }
 
@@ -84,7 +92,7 @@ impl Classify for ReadError {
 
 impl From<StoreError> for ReadError {
     fn from(e: StoreError) -> Self {
-        Self::Storage(e.to_string())
+        Self::Storage(e.explain())
     }
 }
 
@@ -97,8 +105,8 @@ impl From<crate::app::ledger::ProofRequestError> for ReadError {
 impl From<CaseError> for ReadError {
     fn from(e: CaseError) -> Self {
         match e {
-            CaseError::NoItem(_) | CaseError::NoIncident(_) => Self::NotFound(e.to_string()),
-            other => Self::Storage(other.to_string()),
+            CaseError::NoItem(_) | CaseError::NoIncident(_) => Self::NotFound(e.explain()),
+            other => Self::Storage(other.explain()),
         }
     }
 }
@@ -310,7 +318,7 @@ impl Reads for Ledger {
                 field: "checkpoint".into(),
                 message,
             },
-            other => ReadError::Storage(other.to_string()),
+            other => ReadError::Storage(other.explain()),
         })?;
         Ok(bundle_bytes(&bundle))
     }

@@ -15,6 +15,7 @@ use crate::app::subjects::{Asker, Subjects, SubjectsError};
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{OfficerId, OfficerRole, Origin};
 use crate::base::time::Clock;
+use crate::base::words::{Explain, Message, msg};
 use crate::format::leaf::Leaf;
 use crate::format::merkle::{self, Hash};
 use crate::keys::signing::SecretKey;
@@ -55,29 +56,69 @@ pub struct Refounded {
 /// Why a re-founding stopped. The new folder is left as it is (a partial new ledger is never
 /// mistaken for a whole one: its genesis names the size it must reach, and `verify` says how far
 /// it got); the old ledger is unchanged.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum RefoundError {
-    #[error("the ledger to re-found does not verify, so its history cannot be attested: {0}")]
-    NotVerified(String),
-    #[error(
-        "officer {officer} may not attest a re-founding: {why} / petugas ini tidak dapat menyatakan pembentukan ulang buku"
-    )]
+    NotVerified(Message),
     NotAdmin {
         officer: OfficerId,
+        /// Why not, as a catalogue key (`err.refound.not_admin_enrolled`).
         why: &'static str,
     },
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Subjects(#[from] SubjectsError),
-    #[error("reading entry {seq} of the old ledger: {reason}")]
-    Read { seq: u64, reason: String },
-    #[error("entry {seq} could not be re-recorded: {source}")]
-    Append { seq: u64, source: AppendError },
-    #[error("{0}")]
-    Compose(#[from] ComposeError),
-    #[error("the new ledger does not verify after the re-founding: {0}")]
-    Result(String),
+    Open(OpenError),
+    Subjects(SubjectsError),
+    Read {
+        seq: u64,
+        reason: Message,
+    },
+    Append {
+        seq: u64,
+        source: AppendError,
+    },
+    Compose(ComposeError),
+    Result(Message),
+}
+
+impl From<OpenError> for RefoundError {
+    fn from(e: OpenError) -> Self {
+        Self::Open(e)
+    }
+}
+
+impl From<SubjectsError> for RefoundError {
+    fn from(e: SubjectsError) -> Self {
+        Self::Subjects(e)
+    }
+}
+
+impl From<ComposeError> for RefoundError {
+    fn from(e: ComposeError) -> Self {
+        Self::Compose(e)
+    }
+}
+
+crate::english_display!(RefoundError);
+
+impl Explain for RefoundError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotVerified(reason) => {
+                msg("err.refound.not_verified").part("reason", reason.clone())
+            }
+            Self::NotAdmin { officer, why } => msg("err.refound.not_admin")
+                .arg("officer", officer)
+                .part("why", msg(why)),
+            Self::Open(e) => e.explain(),
+            Self::Subjects(e) => e.explain(),
+            Self::Read { seq, reason } => msg("err.refound.read")
+                .arg("seq", seq)
+                .part("reason", reason.clone()),
+            Self::Append { seq, source } => msg("err.refound.append")
+                .arg("seq", seq)
+                .part("reason", source.explain()),
+            Self::Compose(e) => e.explain(),
+            Self::Result(reason) => msg("err.refound.result").part("reason", reason.clone()),
+        }
+    }
 }
 
 impl Classify for RefoundError {
@@ -119,7 +160,7 @@ pub fn refound(
         genesis["origin"] = json!(req.origin.as_str());
         genesis["ledger_key"] = json!(vkey.to_string());
         genesis["refounds"] = refounds;
-        sign(&genesis, req.key).map_err(|e| AppendError::Stopped(e.to_string()))
+        sign(&genesis, req.key).map_err(|e| AppendError::Stopped(e.explain()))
     })?;
     let mut run = Run {
         from,
@@ -158,7 +199,7 @@ fn verified(
     ledger: &Ledger,
     what: &str,
     progress: &mut dyn FnMut(&str, u64, u64),
-) -> Result<(), String> {
+) -> Result<(), Message> {
     let cp = ledger.checkpoint();
     crate::app::verify::verify_log(
         ledger.store(),
@@ -167,7 +208,7 @@ fn verified(
         &mut |d, t| progress(what, d, t),
     )
     .map(|_| ())
-    .map_err(|e| e.to_string())
+    .map_err(|e| e.explain())
 }
 
 /// The administrator who attests, proven by their current key in the old ledger.
@@ -179,12 +220,12 @@ fn attester(from: &Ledger, admin: &OfficerId, key: &SecretKey) -> Result<Asker, 
     if !is_admin {
         return Err(RefoundError::NotAdmin {
             officer: admin.clone(),
-            why: "not an administrator enrolled in the ledger to re-found",
+            why: "err.refound.not_admin_enrolled",
         });
     }
     Asker::prove(&state, admin, key).map_err(|_| RefoundError::NotAdmin {
         officer: admin.clone(),
-        why: "--key is not the administrator's current key there, or they were revoked",
+        why: "err.refound.key_not_current",
     })
 }
 
@@ -259,7 +300,7 @@ impl Run<'_> {
         let fields =
             crate::app::subjects::clear_fields(person).ok_or_else(|| RefoundError::Read {
                 seq,
-                reason: "a person in the clear whose fields the register refuses".into(),
+                reason: msg("err.refound.person_refused"),
             })?;
         let recorded = self.to_register.record(fields, &self.asker, now)?;
         Ok(recorded.person())
@@ -312,20 +353,21 @@ fn read_leaf(ledger: &Ledger, seq: u64) -> Result<Vec<u8>, RefoundError> {
         .leaf(seq)
         .map_err(|e| RefoundError::Read {
             seq,
-            reason: e.to_string(),
+            reason: e.explain(),
         })?
-        .ok_or(RefoundError::Read {
+        .ok_or_else(|| RefoundError::Read {
             seq,
-            reason: "not covered by the checkpoint".into(),
+            reason: msg("err.refound.not_covered"),
         })
 }
 
 /// A leaf and its statement JSON.
 fn decoded(bytes: &[u8], seq: u64) -> Result<(Leaf, Value), RefoundError> {
-    let read = |reason: String| RefoundError::Read { seq, reason };
-    let leaf = Leaf::decode(bytes).map_err(|e| read(e.to_string()))?;
-    let statement =
-        serde_json::from_slice(leaf.envelope.payload()).map_err(|e| read(e.to_string()))?;
+    let read = |reason: Message| RefoundError::Read { seq, reason };
+    let leaf = Leaf::decode(bytes).map_err(|e| read(e.explain()))?;
+    // serde_json's own words: the same in both languages.
+    let statement = serde_json::from_slice(leaf.envelope.payload())
+        .map_err(|e| read(Message::verbatim(e.to_string())))?;
     Ok((leaf, statement))
 }
 

@@ -9,6 +9,7 @@
 use crate::base::class::{Class, Classify};
 use crate::base::ids::{OfficerId, OfficerRole};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::privacy::{self, RetentionTable};
 use crate::domain::rules::State;
 use crate::format::subject::{
@@ -53,32 +54,66 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), SubjectsError> {
 }
 
 /// Why a use-case of the register failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum SubjectsError {
-    #[error(transparent)]
-    Register(#[from] RegisterError),
-    #[error(
-        "tidak ada kunci induk di {path} / no master key at {path}: the subject register needs the operator's master key (set {MASTER_KEY_ENV} or create one with `custody subject master-key --out FILE`)"
-    )]
-    NoMasterKey { path: String },
-    #[error("petugas {officer} tidak boleh {what} / officer {officer} may not {what}: {why}")]
+    Register(RegisterError),
+    NoMasterKey {
+        path: String,
+    },
+    /// `what` is the catalogue key of what the officer asked to do; `why` says why not.
     Forbidden {
         officer: OfficerId,
         what: &'static str,
-        why: String,
+        why: Message,
     },
-    #[error("`--key`: {0}")]
-    Key(#[from] KeyError),
-    #[error("{path}: {reason}")]
-    Io { path: String, reason: String },
-    #[error("log akses rusak / the access log is damaged: {0}")]
-    AccessLog(String),
-    #[error(
-        "subjek {subject} masih disimpan / {subject} is still retained: {why}; give --order with the number of the order or legal duty that requires erasure now"
-    )]
-    Retained { subject: SubjectId, why: String },
-    #[error("tabel retensi / retention table: {0}")]
-    Retention(String),
+    Key(KeyError),
+    /// `reason`: the system's own words.
+    Io {
+        path: String,
+        reason: String,
+    },
+    AccessLog(Message),
+    Retained {
+        subject: SubjectId,
+        why: Message,
+    },
+    Retention(Message),
+}
+
+crate::english_display!(SubjectsError);
+
+impl Explain for SubjectsError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Register(e) => e.explain(),
+            Self::NoMasterKey { path } => msg("err.subjects.no_master_key")
+                .arg("path", path)
+                .arg("env", MASTER_KEY_ENV),
+            Self::Forbidden { officer, what, why } => msg("err.subjects.forbidden")
+                .arg("officer", officer)
+                .part("what", msg(what))
+                .part("why", why.clone()),
+            Self::Key(e) => msg("err.subjects.key").part("reason", e.explain()),
+            Self::Io { path, reason } => Message::verbatim(format!("{path}: {reason}")),
+            Self::AccessLog(why) => msg("err.subjects.access_log").part("reason", why.clone()),
+            Self::Retained { subject, why } => msg("err.subjects.retained")
+                .arg("subject", subject)
+                .part("why", why.clone()),
+            Self::Retention(why) => msg("err.subjects.retention").part("reason", why.clone()),
+        }
+    }
+}
+
+impl From<RegisterError> for SubjectsError {
+    fn from(e: RegisterError) -> Self {
+        Self::Register(e)
+    }
+}
+
+impl From<KeyError> for SubjectsError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
 }
 
 impl Classify for SubjectsError {
@@ -240,20 +275,20 @@ impl Asker {
         officer: &OfficerId,
         key: &SecretKey,
     ) -> Result<Self, SubjectsError> {
-        let forbidden = |why: &str| SubjectsError::Forbidden {
+        let forbidden = |why: &'static str| SubjectsError::Forbidden {
             officer: officer.clone(),
-            what: "use the subject register",
-            why: why.to_owned(),
+            what: "err.subjects.what.use_register",
+            why: msg(why),
         };
         let o = state
             .officer(officer)
-            .ok_or_else(|| forbidden("not enrolled in this ledger"))?;
+            .ok_or_else(|| forbidden("err.subjects.why.not_enrolled"))?;
         if o.revoked_at.is_some() {
-            return Err(forbidden("revoked"));
+            return Err(forbidden("err.subjects.why.revoked"));
         }
         let current: Option<&PublicKey> = o.current_key().map(|k| &k.key);
         if current != Some(&key.public()) {
-            return Err(forbidden("--key is not the officer's current key"));
+            return Err(forbidden("err.subjects.why.not_current_key"));
         }
         Ok(Self {
             officer: officer.clone(),
@@ -278,13 +313,13 @@ impl Asker {
         Err(SubjectsError::Forbidden {
             officer: self.officer.clone(),
             what,
-            why: format!(
-                "only the roles {} may (docs/PRIVACY.md)",
+            why: msg("err.subjects.why.roles").arg(
+                "roles",
                 allowed
                     .iter()
                     .map(|r| r.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
             ),
         })
     }
@@ -324,7 +359,8 @@ impl Subjects {
     }
 
     /// `by.may(allowed, what)`, and a refusal written to the access log too: an attempt to read
-    /// someone's data without the right is itself part of "who looked at me".
+    /// someone's data without the right is itself part of "who looked at me". `what` is the
+    /// catalogue key of what was asked; the log keeps its English words, as it always has.
     fn permitted(
         &self,
         by: &Asker,
@@ -336,7 +372,8 @@ impl Subjects {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
-        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "refused", "wanted": what}))?;
+        let wanted = msg(what).english();
+        self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "refused", "wanted": wanted}))?;
         Err(refused)
     }
 
@@ -356,7 +393,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<SubjectRef, SubjectsError> {
-        self.permitted(by, privacy::SUBJECT_RECORDERS, "record a person", now)?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_RECORDERS,
+            "err.subjects.what.record_person",
+            now,
+        )?;
         let mut register = self.register();
         let known = identifiers(&fields)
             .iter()
@@ -397,7 +439,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Vec<SubjectId>, SubjectsError> {
-        self.permitted(by, privacy::SUBJECT_RECORDERS, "record a person", now)?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_RECORDERS,
+            "err.subjects.what.record_person",
+            now,
+        )?;
         let mut register = self.register();
         let same_as = match register.read(&subject) {
             Ok(Some(record)) if record.salts.contains(&salt) => return Ok(Vec::new()),
@@ -420,7 +467,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<u64, SubjectsError> {
-        self.permitted(by, privacy::REGISTER_MOVERS, "copy the register", now)?;
+        self.permitted(
+            by,
+            privacy::REGISTER_MOVERS,
+            "err.subjects.what.copy_register",
+            now,
+        )?;
         let register = self.register();
         let mut copied = 0;
         for id in register.live_subjects() {
@@ -450,7 +502,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Option<SubjectId>, SubjectsError> {
-        self.permitted(by, privacy::SUBJECT_FINDERS, "look a person up", now)?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_FINDERS,
+            "err.subjects.what.look_up",
+            now,
+        )?;
         let found = lookup(&self.register(), identifier);
         self.logged(json!({"at": now.to_string(), "officer": by.officer, "action": "lookup", "by": identifier.kind(), "subject": found}))?;
         Ok(found)
@@ -462,7 +519,7 @@ impl Subjects {
         self.permitted(
             by,
             privacy::PERSONAL_DATA_READERS,
-            "read a person's data",
+            "err.subjects.what.read_data",
             now,
         )?;
         self.logged(
@@ -488,7 +545,12 @@ impl Subjects {
         by: &Asker,
         now: Timestamp,
     ) -> Result<Option<u32>, SubjectsError> {
-        self.permitted(by, privacy::SUBJECT_ERASERS, "erase a person's data", now)?;
+        self.permitted(
+            by,
+            privacy::SUBJECT_ERASERS,
+            "err.subjects.what.erase_data",
+            now,
+        )?;
         let id = erasure.subject;
         let due = self.due_of(id, erasure.last_ms)?;
         if erasure.order.is_some() {
@@ -497,15 +559,19 @@ impl Subjects {
         match due {
             Some((at, version)) if at <= now.unix_ms() => Ok(Some(version)),
             Some((at, version)) => {
-                let at = Timestamp::from_unix_ms(at).map(|t| t.to_string()).unwrap_or_default();
+                let at = Timestamp::from_unix_ms(at)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
                 Err(SubjectsError::Retained {
                     subject: *id,
-                    why: format!("retention table version {version} keeps this person until {at}"),
+                    why: msg("err.subjects.retained_until")
+                        .arg("version", version)
+                        .arg("at", at),
                 })
             }
             None => Err(SubjectsError::Retained {
                 subject: *id,
-                why: "no retention table in force sets a period for this kind of person (custody subject retention --set)".into(),
+                why: msg("err.subjects.no_period"),
             }),
         }
     }
@@ -559,8 +625,9 @@ impl Subjects {
     pub fn retention(&self) -> Result<Vec<RetentionTable>, SubjectsError> {
         let path = self.dir.join(RETENTION_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| SubjectsError::AccessLog(format!("{}: {e}", path.display()))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                SubjectsError::AccessLog(Message::verbatim(format!("{}: {e}", path.display())))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(io_error(&path, &e)),
         }
@@ -576,7 +643,7 @@ impl Subjects {
         self.permitted(
             by,
             privacy::SUBJECT_ERASERS,
-            "set the retention periods",
+            "err.subjects.what.set_retention",
             now,
         )?;
         let mut tables = self.retention()?;
@@ -602,7 +669,7 @@ impl Subjects {
         self.permitted(
             by,
             privacy::SUBJECT_ERASERS,
-            "list who is due for erasure",
+            "err.subjects.what.list_due",
             now,
         )?;
         let ids = self.register().live_subjects();
@@ -782,20 +849,27 @@ impl AccessLog {
         let mut last = [0u8; 32];
         let mut out = Vec::new();
         for (n, line) in text.lines().enumerate() {
-            let bad = |why: &str| SubjectsError::AccessLog(format!("line {}: {why}", n + 1));
-            let v: Value = serde_json::from_str(line).map_err(|_| bad("not JSON"))?;
-            let entry = v.get("entry").ok_or_else(|| bad("no entry"))?;
+            let bad = |why: &'static str| {
+                SubjectsError::AccessLog(
+                    msg("err.subjects.log_line")
+                        .arg("line", n + 1)
+                        .part("why", msg(why)),
+                )
+            };
+            let v: Value =
+                serde_json::from_str(line).map_err(|_| bad("err.subjects.line_not_json"))?;
+            let entry = v
+                .get("entry")
+                .ok_or_else(|| bad("err.subjects.line_no_entry"))?;
             let sig = v["sig"]
                 .as_str()
                 .and_then(|s| Signature::from_base64(s).ok())
-                .ok_or_else(|| bad("no signature"))?;
+                .ok_or_else(|| bad("err.subjects.line_no_signature"))?;
             public
                 .verify_strict(entry.to_string().as_bytes(), &sig)
-                .map_err(|_| bad("its signature does not verify with the ledger's key"))?;
+                .map_err(|_| bad("err.subjects.line_bad_signature"))?;
             if entry["prev"].as_str() != Some(signing::hex(&last).as_str()) {
-                return Err(bad(
-                    "it does not follow the line before (a line removed or reordered)",
-                ));
+                return Err(bad("err.subjects.line_out_of_order"));
             }
             last = Sha256::digest(line.as_bytes()).into();
             out.push(entry.clone());
@@ -852,14 +926,14 @@ impl Ask {
         match v["action"].as_str() {
             Some("record") => serde_json::from_value(v["fields"].clone())
                 .map(Self::Record)
-                .map_err(|e| RequestError::Invalid(format!("request/fields: {e}"))),
+                .map_err(|e| invalid_fields(&e)),
             Some("enroll") => Ok(Self::Enroll {
                 subject: serde_json::from_value(v["subject"].clone())
                     .map_err(|_| RequestError::Field("request/subject"))?,
                 salt: serde_json::from_value(v["salt"].clone())
                     .map_err(|_| RequestError::Field("request/salt"))?,
                 fields: serde_json::from_value(v["fields"].clone())
-                    .map_err(|e| RequestError::Invalid(format!("request/fields: {e}")))?,
+                    .map_err(|e| invalid_fields(&e))?,
             }),
             Some("lookup") if v.get("nik").is_some() => {
                 Ok(Self::Lookup(Identifier::Nik(text("nik")?)))
@@ -893,6 +967,11 @@ pub fn signed_request(ask: &Ask, officer: &OfficerId, key: &SecretKey, now: Time
         .into_bytes()
 }
 
+/// `request/fields` of a signed request does not read as a person's fields, in serde's words.
+fn invalid_fields(e: &serde_json::Error) -> RequestError {
+    RequestError::Invalid(msg("err.subjects.invalid_fields").arg("reason", e))
+}
+
 /// Opens a signed request to the register: the officer is enrolled, unrevoked and signed with
 /// their current key, within `READ_SIGNATURE_AGE_S_MAX` of `now`. Answers who asked and what.
 pub fn open_request(
@@ -902,7 +981,7 @@ pub fn open_request(
 ) -> Result<(Asker, Ask), RequestError> {
     use crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX;
     let v: Value = serde_json::from_slice(body)
-        .map_err(|e| RequestError::Malformed(format!("not JSON: {e}")))?;
+        .map_err(|e| RequestError::Malformed(msg("err.subjects.not_json").arg("reason", e)))?;
     let request = v.get("request").ok_or(RequestError::Field("request"))?;
     let officer: OfficerId = serde_json::from_value(request["officer"].clone())
         .map_err(|_| RequestError::Field("request/officer"))?;
@@ -930,23 +1009,33 @@ pub fn open_request(
 }
 
 /// Why a signed request to the register was not taken.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum RequestError {
-    #[error("permintaan rusak / malformed request: {0}")]
-    Malformed(String),
-    #[error("`{0}`: wajib ada / is required and must have its documented form")]
+    /// What is wrong with the request's form.
+    Malformed(Message),
     Field(&'static str),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(
-        "tanda tangan tidak terverifikasi / the request's signature was not verified as an enrolled officer's current key"
-    )]
+    /// Which part of the request does not pass, and why.
+    Invalid(Message),
     NotVerified,
-    #[error(
-        "the request was signed {age} s from the server's clock; requests are valid for {} s, so sign it again",
-        crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX
-    )]
-    Stale { age: i64 },
+    Stale {
+        age: i64,
+    },
+}
+
+crate::english_display!(RequestError);
+
+impl Explain for RequestError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Malformed(why) => msg("err.subjects.malformed").part("reason", why.clone()),
+            Self::Field(field) => msg("err.subjects.field").arg("field", field),
+            Self::Invalid(why) => why.clone(),
+            Self::NotVerified => msg("err.subjects.not_verified"),
+            Self::Stale { age } => msg("err.subjects.stale")
+                .arg("age", age)
+                .arg("max", crate::format::httpsig::READ_SIGNATURE_AGE_S_MAX),
+        }
+    }
 }
 
 impl Classify for RequestError {
@@ -1005,9 +1094,9 @@ pub fn migrate(
     let mut at = 0;
     while at < size {
         let end = size.min(at + MIGRATE_CHUNK_LEAVES);
-        let leaves = store
-            .leaves(at, end)
-            .map_err(|e| SubjectsError::AccessLog(format!("reading the log: {e}")))?;
+        let leaves = store.leaves(at, end).map_err(|e| {
+            SubjectsError::AccessLog(msg("err.subjects.reading_log").part("reason", e.explain()))
+        })?;
         for bytes in leaves {
             report.entries += 1;
             let Ok(leaf) = crate::format::leaf::Leaf::decode(&bytes) else {

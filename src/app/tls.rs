@@ -5,6 +5,7 @@
 
 use crate::base::class::{Class, Classify};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::keys::tls::{self, Pair, Request, TlsError};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,16 +29,31 @@ pub struct Written {
     pub server_sha256: String,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum InitError {
-    #[error(transparent)]
-    Certificate(#[from] TlsError),
-    #[error(
-        "{0} already exists: tls init never overwrites a certificate or key; choose another --out"
-    )]
+    Certificate(TlsError),
     Exists(PathBuf),
-    #[error("{0}: {1}")]
     Io(PathBuf, std::io::Error),
+}
+
+impl From<TlsError> for InitError {
+    fn from(e: TlsError) -> Self {
+        Self::Certificate(e)
+    }
+}
+
+crate::english_display!(InitError);
+
+impl Explain for InitError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Certificate(e) => e.explain(),
+            Self::Exists(path) => msg("err.tls_init.exists").arg("path", path.display()),
+            Self::Io(path, e) => msg("err.tls_init.io")
+                .arg("path", path.display())
+                .arg("reason", e),
+        }
+    }
 }
 
 impl Classify for InitError {

@@ -22,6 +22,7 @@ use crate::app::ledger::{self, LedgerPaths, OpenError};
 use crate::app::verify::{self, VerifyError};
 use crate::base::class::{Class, Classify};
 use crate::base::time::{Clock as _, SystemClock};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::merkle::{self, CompactRange};
 use crate::keys::signing::SecretKey;
 use crate::storage::layout::{self, LAYOUT_UNNAMED, LAYOUT_VERSION, LEGACY_MOVES};
@@ -49,18 +50,46 @@ pub struct UpgradeReport {
 
 /// Why an upgrade stopped. Nothing of the ledger was changed unless the report says so: before
 /// the layout file is written, the old layout is whole.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum UpgradeError {
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Storage(#[from] StoreError),
-    #[error(
-        "the copy does not verify, so nothing was swapped in and the old layout is as it was: {0}"
-    )]
-    Verify(#[from] VerifyError),
-    #[error("{path}: its storage layout is {found}, newer than this version's {LAYOUT_VERSION}")]
+    Open(OpenError),
+    Storage(StoreError),
+    Verify(VerifyError),
     Newer { path: String, found: u32 },
+}
+
+impl From<OpenError> for UpgradeError {
+    fn from(e: OpenError) -> Self {
+        Self::Open(e)
+    }
+}
+
+impl From<StoreError> for UpgradeError {
+    fn from(e: StoreError) -> Self {
+        Self::Storage(e)
+    }
+}
+
+impl From<VerifyError> for UpgradeError {
+    fn from(e: VerifyError) -> Self {
+        Self::Verify(e)
+    }
+}
+
+crate::english_display!(UpgradeError);
+
+impl Explain for UpgradeError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Open(e) => e.explain(),
+            Self::Storage(e) => e.explain(),
+            Self::Verify(e) => msg("err.upgrade.verify").part("reason", e.explain()),
+            Self::Newer { path, found } => msg("err.upgrade.newer")
+                .arg("path", path)
+                .arg("found", found)
+                .arg("version", LAYOUT_VERSION),
+        }
+    }
 }
 
 impl Classify for UpgradeError {
@@ -109,7 +138,7 @@ pub fn upgrade(
         move_legacy_files(dir)?;
         report.entries = build_journal(&lock, &paths, progress)?;
         std::fs::rename(dir.join(BUILDING_DIR), paths.journal())
-            .map_err(|e| StoreError::Io(format!("{}: {e}", paths.journal().display())))?;
+            .map_err(|e| StoreError::io_at(&paths.journal(), &e))?;
         recovery::sync_dir(dir)?;
         layout::write(dir)?;
     }
@@ -128,7 +157,7 @@ fn check_legacy_files(dir: &Path) -> Result<(), OpenError> {
         if !dir.join(old).exists() && !dir.join(new).exists() {
             return Err(OpenError::NotALedger {
                 path: dir.display().to_string(),
-                reason: format!("no {old} inside"),
+                reason: msg("err.upgrade.file_absent").arg("file", old),
             });
         }
     }
@@ -144,18 +173,19 @@ fn move_legacy_files(dir: &Path) -> Result<(), StoreError> {
             continue;
         }
         if to.exists() {
-            return Err(StoreError::Corrupt(format!(
-                "both {} and {} exist: the folder mixes two layouts; keep it as it is and restore from a backup or export",
-                from.display(),
-                to.display()
-            )));
+            return Err(StoreError::corrupt(
+                msg("err.upgrade.mixed_layouts")
+                    .arg("from", from.display())
+                    .arg("to", to.display()),
+            ));
         }
         std::fs::rename(&from, &to).map_err(|e| {
-            StoreError::Io(format!(
-                "moving {} to {}: {e}",
-                from.display(),
-                to.display()
-            ))
+            StoreError::io(
+                msg("err.upgrade.moving")
+                    .arg("from", from.display())
+                    .arg("to", to.display())
+                    .arg("reason", e),
+            )
         })?;
     }
     recovery::sync_dir(&dir.join(layout::PRIVATE_DIR))?;
@@ -177,8 +207,7 @@ fn build_journal(
     // Left by a killed upgrade: never the ledger's (no layout file names them).
     for stale in [dir.join(BUILDING_DIR), paths.journal()] {
         if stale.exists() {
-            std::fs::remove_dir_all(&stale)
-                .map_err(|e| StoreError::Io(format!("{}: {e}", stale.display())))?;
+            std::fs::remove_dir_all(&stale).map_err(|e| StoreError::io_at(&stale, &e))?;
         }
     }
     let store = LedgerStore::open_at(
@@ -191,16 +220,12 @@ fn build_journal(
     let key = SecretKey::read_file(&paths.key()).map_err(OpenError::from)?;
     let (_, vkey) = ledger::stored_origin(dir, &store, &key)?;
     let file = CheckpointFile::with_faults(paths.checkpoint(), None);
-    let cp = ledger::latest_checkpoint(&store, &file, &vkey, head)?.ok_or_else(|| {
-        OpenError::Corrupt("the ledger has no signed checkpoint to verify a copy against".into())
-    })?;
+    let cp = ledger::latest_checkpoint(&store, &file, &vkey, head)?
+        .ok_or_else(|| OpenError::Corrupt(msg("err.upgrade.no_checkpoint").into()))?;
     let root = copy_leaves(&store, head.size, progress)?;
     if root != head.root {
-        return Err(OpenError::Corrupt(format!(
-            "the {} leaves copied do not hash to the stored head's root",
-            head.size
-        ))
-        .into());
+        let differs = msg("err.upgrade.root_differs").arg("size", head.size);
+        return Err(OpenError::Corrupt(differs.into()).into());
     }
     verify::verify_log(&store, cp.note.as_bytes(), &vkey, &mut |done, total| {
         progress("verifying", done, total);
@@ -222,14 +247,12 @@ fn copy_leaves(
         let mut batch = AppendBatch::default();
         for (seq, leaf) in (start..end).zip(store.legacy_leaves(start, end)?) {
             let bytes = leaf.ok_or_else(|| {
-                OpenError::Corrupt(format!("leaf {seq} is missing from the old layout"))
+                OpenError::Corrupt(msg("err.upgrade.leaf_missing").arg("seq", seq).into())
             })?;
             let hash = merkle::leaf_hash(&bytes);
             if store.sled_node(0, seq)? != Some(hash) {
-                return Err(OpenError::Corrupt(format!(
-                    "leaf {seq} does not match its hash in the Merkle tree"
-                ))
-                .into());
+                let mismatch = msg("err.upgrade.leaf_mismatch").arg("seq", seq);
+                return Err(OpenError::Corrupt(mismatch.into()).into());
             }
             range.append(hash);
             batch.leaf(bytes, hash);

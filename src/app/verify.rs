@@ -6,6 +6,7 @@
 
 use crate::base::ids::{ItemId, Origin};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::custody::{self, ItemState};
 use crate::domain::rules::{self, PreVerified};
 use crate::format::leaf::{GENESIS_PREV, Leaf};
@@ -27,22 +28,43 @@ const VERIFY_CHUNKS_AHEAD_PER_THREAD: u64 = 4;
 
 /// The first thing found wrong. Verification stops there: everything after a broken leaf is
 /// unverifiable.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum VerifyError {
-    #[error("checkpoint: {0}")]
-    Checkpoint(String),
-    #[error("seq {seq}: {rule}")]
-    Leaf { seq: u64, rule: String },
-    #[error("Merkle node (level {level}, index {index}): {rule}")]
-    Node { level: u8, index: u64, rule: String },
-    #[error(
-        "Merkle root of the {size} leaves does not equal the root in the signed checkpoint: the log differs from what was signed"
-    )]
-    Root { size: u64 },
-    #[error("cannot read the log: {0}")]
-    Read(String),
-    #[error("the export is malformed: {0}")]
-    Malformed(String),
+    Checkpoint(Message),
+    Leaf {
+        seq: u64,
+        rule: Message,
+    },
+    Node {
+        level: u8,
+        index: u64,
+        rule: Message,
+    },
+    Root {
+        size: u64,
+    },
+    Read(Message),
+    Malformed(Message),
+}
+
+crate::english_display!(VerifyError);
+
+impl Explain for VerifyError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Checkpoint(reason) => msg("err.verify.checkpoint").part("reason", reason.clone()),
+            Self::Leaf { seq, rule } => msg("err.verify.leaf")
+                .arg("seq", seq)
+                .part("rule", rule.clone()),
+            Self::Node { level, index, rule } => msg("err.verify.node")
+                .arg("level", level)
+                .arg("index", index)
+                .part("rule", rule.clone()),
+            Self::Root { size } => msg("err.verify.root").arg("size", size),
+            Self::Read(reason) => msg("err.verify.read").part("reason", reason.clone()),
+            Self::Malformed(reason) => msg("err.verify.malformed").part("reason", reason.clone()),
+        }
+    }
 }
 
 /// Where verification reads leaves and checks stored Merkle nodes from.
@@ -81,7 +103,7 @@ pub fn verify_log(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Report, VerifyError> {
     let checkpoint = note::open_checkpoint(checkpoint_note, vkey)
-        .map_err(|e| VerifyError::Checkpoint(e.to_string()))?;
+        .map_err(|e| VerifyError::Checkpoint(e.explain()))?;
     let mut verifier = Verifier::new(checkpoint.origin.clone(), vkey);
     verifier.advance(source, checkpoint.size, progress)?;
     verifier.finish(&checkpoint)
@@ -189,32 +211,27 @@ impl Verifier {
         seq: u64,
         (bytes, leaf, statement, pre): (Vec<u8>, Leaf, Statement, PreVerified),
     ) -> Result<(), VerifyError> {
-        let fail = |rule: String| VerifyError::Leaf { seq, rule };
+        let fail = |rule: Message| VerifyError::Leaf { seq, rule };
         if leaf.seq != seq {
-            return Err(fail(format!(
-                "the leaf says it is seq {}; leaves were removed, inserted or reordered",
-                leaf.seq
-            )));
+            return Err(fail(msg("err.verify.seq_mismatch").arg("said", leaf.seq)));
         }
         if leaf.prev != self.prev {
-            return Err(fail(format!(
-                "prev does not equal the hash of leaf {}; the hash chain is broken",
-                seq.wrapping_sub(1)
-            )));
+            return Err(fail(
+                msg("err.verify.chain_broken").arg("prev", seq.wrapping_sub(1)),
+            ));
         }
         if self
             .last_recorded
             .is_some_and(|last| leaf.recorded_at < last)
         {
-            return Err(fail(
-                "recorded_at is earlier than the previous leaf's".into(),
-            ));
+            return Err(fail(msg("err.verify.time_backwards")));
         }
         if let Some(first) = self.ids.insert(*statement.id.as_bytes(), seq) {
-            return Err(fail(format!(
-                "statement id {} was already recorded at seq {first}",
-                statement.id
-            )));
+            return Err(fail(
+                msg("err.verify.id_repeated")
+                    .arg("id", statement.id)
+                    .arg("first", first),
+            ));
         }
         let kind = statement.kind;
         let signatures = leaf.envelope.signatures().len() as u64;
@@ -233,7 +250,7 @@ impl Verifier {
             Some(&pre),
             recorded_at,
         )
-        .map_err(|e| fail(e.to_string()))?;
+        .map_err(|e| fail(e.explain()))?;
         let changes = custody::apply(&self.state, &view, &admitted, &leaf_hash, leaf.recorded_at);
         for c in changes {
             self.items.insert(c.after.id.clone(), c.after);
@@ -397,7 +414,7 @@ impl Drop for StopOnDrop<'_> {
 }
 
 fn panicked() -> VerifyError {
-    VerifyError::Read("a verification thread panicked".into())
+    VerifyError::Read(msg("err.verify.thread_panicked"))
 }
 
 pub(crate) type Decoded = Result<(Vec<u8>, Leaf, Statement, PreVerified), VerifyError>;
@@ -449,10 +466,10 @@ fn decode_leaf(
     seq: u64,
     signatures: Signatures,
 ) -> Decoded {
-    let fail = |rule: String| VerifyError::Leaf { seq, rule };
+    let fail = |rule: Message| VerifyError::Leaf { seq, rule };
     let bytes = source.leaf(seq)?;
-    let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.to_string()))?;
-    let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.to_string()))?;
+    let leaf = Leaf::decode(&bytes).map_err(|e| fail(e.explain()))?;
+    let statement = Statement::parse(leaf.envelope.payload()).map_err(|e| fail(e.explain()))?;
     let pre = match signatures {
         Signatures::Verify => rules::preverify(state, &leaf.envelope, &statement),
         Signatures::TrustRecorded => rules::trust_recorded(state, &leaf.envelope, &statement),
@@ -468,10 +485,10 @@ pub fn type_order() -> impl Iterator<Item = &'static str> {
 impl LogSource for crate::storage::store::LedgerStore {
     fn leaf(&self, seq: u64) -> Result<Vec<u8>, VerifyError> {
         crate::storage::store::LedgerStore::leaf(self, seq)
-            .map_err(|e| VerifyError::Read(e.to_string()))?
+            .map_err(|e| VerifyError::Read(e.explain()))?
             .ok_or_else(|| VerifyError::Leaf {
                 seq,
-                rule: "the leaf is missing from the store".into(),
+                rule: msg("err.verify.leaf_missing"),
             })
     }
 
@@ -486,14 +503,14 @@ impl LogSource for crate::storage::store::LedgerStore {
             Ok(Some(_)) => Err(VerifyError::Node {
                 level,
                 index,
-                rule: "the stored hash differs from the hash recomputed from the leaves; proofs served from it would be wrong".into(),
+                rule: msg("err.verify.node_differs"),
             }),
             Ok(None) => Err(VerifyError::Node {
                 level,
                 index,
-                rule: "the stored hash is missing".into(),
+                rule: msg("err.verify.node_missing"),
             }),
-            Err(e) => Err(VerifyError::Read(e.to_string())),
+            Err(e) => Err(VerifyError::Read(e.explain())),
         }
     }
 }

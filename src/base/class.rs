@@ -5,6 +5,7 @@
 //! (`edge::http_status`), each in one place; this file must never pick either, and no error may
 //! choose its own exit code or status.
 
+use crate::base::words::{Explain, Message};
 use std::fmt;
 
 /// What kind of failure this is, as both edges report it.
@@ -106,8 +107,9 @@ impl fmt::Display for Class {
     }
 }
 
-/// An error that knows its class, and the input field it is about when there is one.
-pub trait Classify: fmt::Display {
+/// An error that knows its class, and the input field it is about when there is one; what it
+/// means comes from the catalogue (`Explain`), and its `Display` is the English of that.
+pub trait Classify: fmt::Display + Explain {
     fn class(&self) -> Class;
 
     /// The field at fault, as the input spells it (a JSON pointer, a parameter name).
@@ -118,11 +120,10 @@ pub trait Classify: fmt::Display {
 
 /// A failure reported across an interface (a server's answer, an embedded ledger's error), with
 /// the class it was given, so the far side's class survives the trip.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reported {
     pub class: Class,
-    pub message: String,
+    pub message: Message,
     pub field: Option<String>,
 }
 
@@ -130,9 +131,23 @@ impl Reported {
     pub fn of(e: &impl Classify) -> Self {
         Self {
             class: e.class(),
-            message: e.to_string(),
+            message: e.explain(),
             field: e.field(),
         }
+    }
+}
+
+impl fmt::Display for Reported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message.english())
+    }
+}
+
+impl std::error::Error for Reported {}
+
+impl Explain for Reported {
+    fn explain(&self) -> Message {
+        self.message.clone()
     }
 }
 

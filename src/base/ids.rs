@@ -1,16 +1,29 @@
 //! Identifier newtypes that parse, not validate: once an `OfficerId` or `StatementId` exists, it is
 //! well formed. Owns the textual rules for ids; must never do I/O or read a clock.
 
+use crate::base::words::{Explain, Message, msg};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An identifier that failed its format rule; says which rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} {value:?} is not valid: {rule}")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdError {
+    /// What the value was to be, as a catalogue key (`id.kind.officer`).
     pub kind: &'static str,
     pub value: String,
+    /// The rule it breaks, as a catalogue key (`id.rule.officer`).
     pub rule: &'static str,
+}
+
+crate::english_display!(IdError);
+
+impl Explain for IdError {
+    fn explain(&self) -> Message {
+        msg("err.id.invalid")
+            .part("kind", msg(self.kind))
+            .quoted("value", &self.value)
+            .part("rule", msg(self.rule))
+    }
 }
 
 /// A code: 2–64 upper-case ASCII letters, digits and hyphens, not starting with a hyphen.
@@ -67,14 +80,14 @@ macro_rules! string_newtype {
 pub struct OfficerId(String);
 
 impl OfficerId {
-    pub const RULE: &'static str = "an officer id is a NIP of 18 digits or an NRP of 8 digits";
+    pub const RULE: &'static str = "id.rule.officer";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let digits = s.bytes().all(|b| b.is_ascii_digit());
         if digits && (s.len() == 8 || s.len() == 18) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(id_error("officer id", s, Self::RULE))
+            Err(id_error("id.kind.officer", s, Self::RULE))
         }
     }
 }
@@ -87,13 +100,14 @@ string_newtype!(OfficerId);
 pub struct StatementId(uuid::Uuid);
 
 impl StatementId {
-    pub const RULE: &'static str = "a statement id is a lowercase hyphenated UUID version 7";
+    pub const RULE: &'static str = "id.rule.statement";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let uuid = uuid::Uuid::try_parse(s).map_err(|_| id_error("statement id", s, Self::RULE))?;
+        let uuid =
+            uuid::Uuid::try_parse(s).map_err(|_| id_error("id.kind.statement", s, Self::RULE))?;
         let canonical = uuid.hyphenated().to_string();
         if uuid.get_version_num() != 7 || canonical != s {
-            return Err(id_error("statement id", s, Self::RULE));
+            return Err(id_error("id.kind.statement", s, Self::RULE));
         }
         Ok(Self(uuid))
     }
@@ -135,13 +149,13 @@ impl From<StatementId> for String {
 pub struct FacilityId(String);
 
 impl FacilityId {
-    pub const RULE: &'static str = "a facility code is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit";
+    pub const RULE: &'static str = "id.rule.facility";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if is_code(s) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(id_error("facility", s, Self::RULE))
+            Err(id_error("id.kind.facility", s, Self::RULE))
         }
     }
 }
@@ -154,13 +168,13 @@ string_newtype!(FacilityId);
 pub struct ItemId(String);
 
 impl ItemId {
-    pub const RULE: &'static str = "an item id is 2-64 upper-case letters, digits or hyphens, starting with a letter or digit, e.g. BB-2025-000418";
+    pub const RULE: &'static str = "id.rule.item";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if is_code(s) {
             Ok(Self(s.to_owned()))
         } else {
-            Err(id_error("item id", s, Self::RULE))
+            Err(id_error("id.kind.item", s, Self::RULE))
         }
     }
 }
@@ -174,7 +188,7 @@ string_newtype!(ItemId);
 pub struct Origin(String);
 
 impl Origin {
-    pub const RULE: &'static str = "an origin is 1-255 printable ASCII characters without spaces or '+', e.g. custody.example.go.id/ledger";
+    pub const RULE: &'static str = "id.rule.origin";
 
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
@@ -183,7 +197,7 @@ impl Origin {
         if ok {
             Ok(Self(s.to_owned()))
         } else {
-            Err(id_error("origin", s, Self::RULE))
+            Err(id_error("id.kind.origin", s, Self::RULE))
         }
     }
 }
@@ -235,13 +249,7 @@ impl OfficerRole {
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                id_error(
-                    "role",
-                    s,
-                    "a role is one of admin, gate_officer, security_officer, investigator, lab_examiner, lab_head, custodian, prosecutor, auditor",
-                )
-            })
+            .ok_or_else(|| id_error("id.kind.role", s, "id.rule.role"))
     }
 }
 
@@ -337,13 +345,7 @@ impl SignerRole {
         Self::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                id_error(
-                    "signer role",
-                    s,
-                    "a signer role is one of admin, key_holder, author, supervisor, actor, witness, finder, weigher, giver, receiver, investigator, unit_head, lab_intake, examiner, lab_head, prosecutor, custodian, deliverer, borrower, official, counter",
-                )
-            })
+            .ok_or_else(|| id_error("id.kind.signer_role", s, "id.rule.signer_role"))
     }
 }
 

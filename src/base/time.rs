@@ -4,6 +4,7 @@
 //! `parse_local`, shown by `Timestamp::in_zone`). Must never be bypassed by a direct clock read
 //! anywhere else, and never guesses a zone: a local time without one is refused.
 
+use crate::base::words::{Explain, Message, msg};
 use std::fmt;
 use std::sync::Mutex;
 
@@ -11,10 +12,19 @@ use std::sync::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(jiff::Timestamp);
 
-/// A timestamp that is not RFC 3339 in UTC ("Z"), or is outside the supported range.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("not an RFC 3339 UTC time such as 2025-08-04T09:30:00Z: {0}")]
-pub struct TimeError(String);
+/// A timestamp that is not RFC 3339 in UTC ("Z"), or is outside the supported range; or a local
+/// time that names no zone, or no time. The whole message: each sentence opens as the English one
+/// always has ("not an RFC 3339 UTC time such as …: "), and the Indonesian says what was wrong.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TimeError(Message);
+
+crate::english_display!(TimeError);
+
+impl Explain for TimeError {
+    fn explain(&self) -> Message {
+        self.0.clone()
+    }
+}
 
 impl crate::base::class::Classify for TimeError {
     fn class(&self) -> crate::base::class::Class {
@@ -28,15 +38,21 @@ impl Timestamp {
     pub fn parse(text: &str) -> Result<Self, TimeError> {
         let shown = crate::base::class::echo(text);
         if !text.ends_with('Z') {
-            return Err(TimeError(format!("{shown:?} does not end in Z")));
+            return Err(TimeError(msg("err.time.no_z").quoted("text", &shown)));
         }
         // A leap second would be read as :59, giving two texts for one instant; refuse it.
         if text.get(17..19) == Some("60") {
-            return Err(TimeError(format!("{shown:?} names a leap second (:60)")));
+            return Err(TimeError(
+                msg("err.time.leap_second").quoted("text", &shown),
+            ));
         }
-        let ts: jiff::Timestamp = text
-            .parse()
-            .map_err(|e: jiff::Error| TimeError(format!("{shown:?}: {e}")))?;
+        let ts: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| {
+            TimeError(
+                msg("err.time.unreadable")
+                    .quoted("text", &shown)
+                    .arg("reason", e),
+            )
+        })?;
         Ok(Self(ts))
     }
 
@@ -44,7 +60,7 @@ impl Timestamp {
     pub fn from_unix_ms(ms: i64) -> Result<Self, TimeError> {
         jiff::Timestamp::from_millisecond(ms)
             .map(Self)
-            .map_err(|e| TimeError(e.to_string()))
+            .map_err(|e| TimeError(msg("err.time.out_of_range").arg("reason", e)))
     }
 
     pub fn unix_ms(self) -> i64 {
@@ -104,10 +120,6 @@ pub enum Zone {
 /// anywhere (Kiribati); anything beyond is a typing error.
 pub const ZONE_OFFSET_MINUTES_MAX: i32 = 14 * 60;
 
-/// What a zone may be written as, for messages (Indonesian and English).
-pub const ZONE_NAMES: &str =
-    "WIB (+07:00), WITA (+08:00), WIT (+09:00), UTC / Z, or an offset such as +07:00";
-
 impl Zone {
     /// Every named zone, for tests and listings.
     pub const NAMED: [Zone; 4] = [Zone::Utc, Zone::Wib, Zone::Wita, Zone::Wit];
@@ -123,9 +135,11 @@ impl Zone {
             _ => {}
         }
         let bad = || {
-            TimeError(format!(
-                "{shown:?} is not a zone; zona waktu / zones: {ZONE_NAMES}"
-            ))
+            TimeError(
+                msg("err.time.not_a_zone")
+                    .quoted("text", &shown)
+                    .part("zones", msg("err.time.zone_names")),
+            )
         };
         let (sign, rest) = match text.as_bytes().first() {
             Some(b'+') => (1, &text[1..]),
@@ -185,23 +199,32 @@ pub fn parse_local(text: &str) -> Result<Timestamp, TimeError> {
     let shown = crate::base::class::echo(text);
     let text = text.trim();
     let (civil, zone) = split_zone(text).ok_or_else(|| {
-        TimeError(format!(
-            "{shown:?} names no time zone; tulis zona waktunya / add the zone: {ZONE_NAMES}, e.g. \"2025-08-04 14:30 WIB\""
-        ))
+        TimeError(
+            msg("err.time.no_zone")
+                .quoted("text", &shown)
+                .part("zones", msg("err.time.zone_names")),
+        )
     })?;
     let zone = Zone::parse(zone)?;
     if civil.len() >= 19 && civil.get(17..19) == Some("60") {
-        return Err(TimeError(format!("{shown:?} names a leap second (:60)")));
+        return Err(TimeError(
+            msg("err.time.leap_second").quoted("text", &shown),
+        ));
     }
     let dt: jiff::civil::DateTime = civil.trim().parse().map_err(|e: jiff::Error| {
-        TimeError(format!(
-            "{shown:?} is not a date and time such as 2025-08-04 14:30 WIB: {e}"
-        ))
+        TimeError(
+            msg("err.time.not_local")
+                .quoted("text", &shown)
+                .arg("reason", e),
+        )
     })?;
-    let ts = zone
-        .offset()
-        .to_timestamp(dt)
-        .map_err(|e| TimeError(format!("{shown:?}: {e}")))?;
+    let ts = zone.offset().to_timestamp(dt).map_err(|e| {
+        TimeError(
+            msg("err.time.local_out_of_range")
+                .quoted("text", &shown)
+                .arg("reason", e),
+        )
+    })?;
     Ok(Timestamp(ts))
 }
 

@@ -6,6 +6,7 @@
 //! table and the write scope do).
 
 use crate::base::ids::{FacilityId, OfficerId, OfficerRole};
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::custody::ItemState;
 use crate::domain::rules::State;
 use crate::domain::scope;
@@ -13,21 +14,30 @@ use crate::format::httpsig::{HttpSigError, NOT_VERIFIED, Presented};
 use crate::keys::signing::{PublicKey, SecretKey};
 
 /// Why a read was refused before any data was looked at.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// The signature headers are missing, malformed, or outside their validity window: about the
     /// request alone, whatever key it names.
-    #[error("{0}")]
     Signature(HttpSigError),
     /// The signature was not verified as an enrolled officer's current key. Every reason answers
     /// with the one message `NOT_VERIFIED`, so that no answer tells which key ids exist; the
     /// reason is for the server's log.
-    #[error("{NOT_VERIFIED}")]
     NotVerified(Unverified),
     /// The signature verified with the key of a revoked officer: only the key's holder can make
     /// one, and the holder knows whose key it is.
-    #[error("officer {0} is revoked and may no longer read custody records")]
     Revoked(OfficerId),
+}
+
+crate::english_display!(AuthError);
+
+impl Explain for AuthError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Signature(e) => e.explain(),
+            Self::NotVerified(_) => msg(NOT_VERIFIED),
+            Self::Revoked(officer) => msg("err.auth.revoked").arg("officer", officer),
+        }
+    }
 }
 
 /// Why a signature was not verified. Told to the server's log, never to the client.
@@ -132,17 +142,6 @@ impl Reader {
             } => {
                 roles.contains(&OfficerRole::Admin) || own.as_str() == facility || own_unit == unit
             }
-        }
-    }
-
-    /// A sentence for a refusal, naming the officer's scope.
-    pub fn refusal(&self, what: &str) -> String {
-        match &self.scope {
-            Scope::All => format!("{what} is not readable"),
-            Scope::Facility { facility, .. } => format!(
-                "officer {} reads records of facility {facility} and items their unit holds; {what} is outside that scope (prosecutors and auditors read all)",
-                self.officer
-            ),
         }
     }
 }

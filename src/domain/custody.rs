@@ -6,6 +6,7 @@
 
 use crate::base::ids::{ItemId, OfficerId, SignerRole};
 use crate::base::time::Timestamp;
+use crate::base::words::msg;
 use crate::domain::rules::{self, RuleError};
 use crate::domain::scope::{self, Placement};
 use crate::format::merkle::Hash;
@@ -682,10 +683,14 @@ fn check_received(
         return Err(RuleError::WrongReceiver {
             item: s.id.clone(),
             officer: receiver.clone(),
-            to: t.to_officer.as_ref().map_or_else(
-                || format!("unit {}", t.to_unit),
-                |o| format!("officer {o} or unit {}", t.to_unit),
-            ),
+            to: t
+                .to_officer
+                .as_ref()
+                .map_or_else(
+                    || msg("err.rule.wrong_receiver.unit"),
+                    |o| msg("err.rule.wrong_receiver.officer_or_unit").arg("officer", o),
+                )
+                .arg("unit", &t.to_unit),
             seq: t.release_seq,
         });
     }
@@ -788,8 +793,12 @@ fn seals_single_use(
 /// is known, than the gross mass found.
 fn sample_within_parent(s: &ItemState, b: &SampleSetAside) -> Result<(), RuleError> {
     let known = match (s.net_mass_mg, s.gross_mass_mg) {
-        (Some(net), _) => Some((net, "net", s.weighed_seq.unwrap_or(s.born_seq))),
-        (None, Some(gross)) => Some((gross, "gross", s.born_seq)),
+        (Some(net), _) => Some((
+            net,
+            "err.rule.mass_above_parent.net",
+            s.weighed_seq.unwrap_or(s.born_seq),
+        )),
+        (None, Some(gross)) => Some((gross, "err.rule.mass_above_parent.gross", s.born_seq)),
         (None, None) => None,
     };
     match known {
@@ -819,18 +828,15 @@ fn reweigh_of_item(s: &ItemState, reweigh: Option<u64>) -> Result<(), RuleError>
         .flatten()
         .map(|q| format!("seq {q}"))
         .collect();
+    let wants = msg("err.rule.wrong_reference.reweigh").arg("item", &s.id);
     Err(RuleError::WrongReference {
         field: "/reweigh_seq",
         seq,
-        wants: format!(
-            "a weighed or lab_result of item {} (its latest: {})",
-            s.id,
-            if latest.is_empty() {
-                "none".to_owned()
-            } else {
-                latest.join(", ")
-            }
-        ),
+        wants: if latest.is_empty() {
+            wants.part("latest", msg("err.rule.wrong_reference.none"))
+        } else {
+            wants.arg("latest", latest.join(", "))
+        },
     })
 }
 
@@ -858,10 +864,13 @@ fn mass_difference_confirmed(s: &ItemState, b: &Weighed) -> Result<(), RuleError
     {
         return Err(RuleError::Unconfirmed {
             what: CONFIRM_MASS_DIFFERENCE,
-            detail: format!(
-                "item {} weighs {} mg net, {} mg from {} mg at seq {} under the same intact seals, more than {tolerance} mg (2·d)",
-                s.id, b.net_mass_mg, diff, r.net_mass_mg, r.seq
-            ),
+            detail: msg("err.rule.unconfirmed.mass_difference")
+                .arg("item", &s.id)
+                .arg("net_mg", b.net_mass_mg)
+                .arg("diff_mg", diff)
+                .arg("reference_mg", r.net_mass_mg)
+                .arg("seq", r.seq)
+                .arg("tolerance_mg", tolerance),
         });
     }
     Ok(())
@@ -879,10 +888,11 @@ fn late_receipt_confirmed(
     if hours > limit && !confirmed.iter().any(|c| c == CONFIRM_LATE_RECEIPT) {
         return Err(RuleError::Unconfirmed {
             what: CONFIRM_LATE_RECEIPT,
-            detail: format!(
-                "item {} is received {hours} hours after its release at seq {}, more than {limit} hours",
-                s.id, t.release_seq
-            ),
+            detail: msg("err.rule.unconfirmed.late_receipt")
+                .arg("item", &s.id)
+                .arg("hours", hours)
+                .arg("seq", t.release_seq)
+                .arg("limit", limit),
         });
     }
     Ok(())
@@ -894,13 +904,13 @@ fn check_returned(statement: &Statement, s: &ItemState, b: &Returned) -> Result<
     let who = if b.to == "storage" {
         signer(statement, SignerRole::Borrower).ok_or(RuleError::SignerMissing {
             role: SignerRole::Borrower.as_str(),
-            why: "a return to storage is signed by the borrower",
+            why: "err.rule.signer_missing.return_to_storage",
         })?
     } else {
         if signer(statement, SignerRole::Witness).is_none() {
             return Err(RuleError::SignerMissing {
                 role: SignerRole::Witness.as_str(),
-                why: "a return to the owner needs a witness",
+                why: "err.rule.signer_missing.return_to_owner",
             });
         }
         signer(statement, SignerRole::Custodian).expect("the signer table requires a custodian")

@@ -4,6 +4,7 @@
 //! Pure: it must never look anything up in the register.
 
 use crate::base::ids::OfficerRole::{self, *};
+use crate::base::words::{Message, msg};
 
 /// Who may record a person in the subject register (and so put their subject id in a
 /// statement): the roles that search people and seize from them.
@@ -54,31 +55,27 @@ pub const RETENTION_DAYS_MAX: u32 = 36_500;
 
 impl RetentionTable {
     /// Checks a table an operator supplies as version `version`: one period per kind at most,
-    /// each within `RETENTION_DAYS_MAX`, each with a source.
-    pub fn check(&self, version: u32) -> Result<(), String> {
+    /// each within `RETENTION_DAYS_MAX`, each with a source. The refusal is the catalogue's.
+    pub fn check(&self, version: u32) -> Result<(), Message> {
         if self.version != version {
-            return Err(format!(
-                "field version is {}, but the next table is version {version}",
-                self.version
-            ));
+            return Err(msg("err.privacy.retention_version")
+                .arg("version", self.version)
+                .arg("next", version));
         }
         for (i, p) in self.periods.iter().enumerate() {
             if p.days == 0 || p.days > RETENTION_DAYS_MAX {
-                return Err(format!(
-                    "field periods/{i}/days is {}: 1 to {RETENTION_DAYS_MAX} days",
-                    p.days
-                ));
+                return Err(msg("err.privacy.retention_days")
+                    .arg("index", i)
+                    .arg("days", p.days)
+                    .arg("max", RETENTION_DAYS_MAX));
             }
             if p.source.trim().is_empty() {
-                return Err(format!(
-                    "field periods/{i}/source is empty: name the rule that sets the period"
-                ));
+                return Err(msg("err.privacy.retention_source").arg("index", i));
             }
             if self.periods[..i].iter().any(|q| q.category == p.category) {
-                return Err(format!(
-                    "field periods/{i}/category repeats {}",
-                    p.category.as_str()
-                ));
+                return Err(msg("err.privacy.retention_category")
+                    .arg("index", i)
+                    .arg("category", p.category.as_str()));
             }
         }
         Ok(())

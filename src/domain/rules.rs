@@ -6,6 +6,7 @@
 
 use crate::base::ids::{FacilityId, ItemId, OfficerId, OfficerRole, Origin, SignerRole};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::format::envelope::Envelope;
 use crate::format::statement::{Body, OfficerRecord, Signer, Statement, StatementType};
 use crate::keys::signing::PublicKey;
@@ -170,29 +171,25 @@ pub fn acting_role(kind: StatementType) -> SignerRole {
     type_rule(kind).signers[0].role
 }
 
-/// Why a statement may not enter the log here. Each message names the officer or item, the rule,
-/// and the seq that established the conflicting state.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a statement may not enter the log here. Each message (`err.rule.*` in the catalogues) names
+/// the officer or item, the rule, and the seq that established the conflicting state.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleError {
-    #[error("the first statement of a ledger must be ledger_genesis, not {0}")]
     GenesisFirst(StatementType),
-    #[error("ledger_genesis may only be the first statement (this ledger began at seq 0)")]
     GenesisTwice,
-    #[error("ledger_genesis field origin is {got:?}, but this ledger's origin is {expected:?}")]
-    GenesisOrigin { expected: String, got: String },
-    #[error(
-        "ledger_genesis field ledger_key does not match this ledger's checkpoint key {expected:?}"
-    )]
-    GenesisLedgerKey { expected: String },
-    #[error("ledger_genesis field admin/roles must include admin")]
+    GenesisOrigin {
+        expected: String,
+        got: String,
+    },
+    GenesisLedgerKey {
+        expected: String,
+    },
     GenesisAdminRole,
-    #[error("signer role {role:?} is not used by {kind}; its signers are: {allowed}")]
     SignerRole {
         kind: StatementType,
         role: String,
         allowed: String,
     },
-    #[error("{kind} needs {min} to {max} signer(s) with role {role:?}, found {got}")]
     SignerCount {
         kind: StatementType,
         role: &'static str,
@@ -200,314 +197,252 @@ pub enum RuleError {
         max: usize,
         got: usize,
     },
-    #[error(
-        "officer {officer} is listed twice in signers; each signer must be a different officer"
-    )]
-    DuplicateSigner { officer: OfficerId },
-    #[error("officer {officer} (signer role {role}) is not enrolled in this ledger")]
-    UnknownOfficer { officer: OfficerId, role: String },
-    #[error(
-        "officer {officer} (signer role {role}) was revoked at seq {revoked_at} and may not sign"
-    )]
+    DuplicateSigner {
+        officer: OfficerId,
+    },
+    UnknownOfficer {
+        officer: OfficerId,
+        role: String,
+    },
     OfficerRevoked {
         officer: OfficerId,
         role: String,
         revoked_at: u64,
     },
-    #[error(
-        "officer {officer} (signer role {role}) has roles [{has}] but the role {role} needs one of [{needs}]"
-    )]
     RoleNotAllowed {
         officer: OfficerId,
         role: String,
         has: String,
         needs: String,
     },
-    #[error(
-        "officer {officer} (signer role {role}) did not sign: no signature by their current key (key id {keyid}, valid since seq {since})"
-    )]
     MissingSignature {
         officer: OfficerId,
         role: String,
         keyid: String,
         since: u64,
     },
-    #[error(
-        "signature by officer {officer} (key id {keyid}) does not verify: the statement was changed after signing or the signature is corrupt"
-    )]
-    BadSignature { officer: OfficerId, keyid: String },
-    #[error(
-        "signature {index} (key id {keyid}) is not by the current key of any listed signer{detail}"
-    )]
+    BadSignature {
+        officer: OfficerId,
+        keyid: String,
+    },
     StraySignature {
         index: usize,
         keyid: String,
-        detail: String,
+        /// Whose key it is, if anyone's, and why it may not sign here.
+        detail: Message,
     },
-    #[error(
-        "officer {officer} is already enrolled (seq {seq}); rotate the key instead of enrolling again"
-    )]
-    AlreadyEnrolled { officer: OfficerId, seq: u64 },
-    #[error("officer {officer} is not enrolled in this ledger")]
-    NotEnrolled { officer: OfficerId },
-    #[error(
-        "field /officer/unit: unit {unit:?} is a unit of facility {facility} (first enrolled at seq {seq}); a unit name belongs to one facility, so name this unit with its institution, e.g. \"{unit} {here}\" (unit ini milik fasilitas lain; tambahkan nama instansinya)"
-    )]
+    AlreadyEnrolled {
+        officer: OfficerId,
+        seq: u64,
+    },
+    NotEnrolled {
+        officer: OfficerId,
+    },
     UnitElsewhere {
         unit: String,
         facility: String,
         here: String,
         seq: u64,
     },
-    #[error("officer {officer} was already revoked at seq {seq}")]
-    AlreadyRevoked { officer: OfficerId, seq: u64 },
-    #[error("field {field}: {reason}")]
-    BadPublicKey { field: &'static str, reason: String },
-    #[error(
-        "field {field}: this public key is already enrolled for officer {officer} (seq {seq}); every officer needs a key of their own"
-    )]
+    AlreadyRevoked {
+        officer: OfficerId,
+        seq: u64,
+    },
+    BadPublicKey {
+        field: &'static str,
+        /// Why the key does not parse, as the key's own error says it.
+        reason: Message,
+    },
     KeyInUse {
         field: &'static str,
         officer: OfficerId,
         seq: u64,
     },
-    #[error(
-        "field {field}: this key's id {keyid} is already used by officer {officer}'s key; generate another key"
-    )]
     KeyIdInUse {
         field: &'static str,
         keyid: String,
         officer: OfficerId,
     },
-    #[error(
-        "officer {officer} is the last active administrator; enroll another administrator before revoking this one"
-    )]
-    LastAdmin { officer: OfficerId },
-    #[error(
-        "officer_key_rotated: the key_holder signer is {got}, but the key being rotated is officer {officer}'s"
-    )]
-    KeyHolderMismatch { officer: OfficerId, got: OfficerId },
-    #[error(
-        "officer_key_replaced: officer {officer} signs it, but their key is the one being replaced as lost; another administrator and witnesses sign / petugas yang kuncinya hilang tidak boleh menandatangani penggantiannya"
-    )]
-    ReplacedOfficerSigns { officer: OfficerId },
-    #[error("field refers_to is seq {refers_to}, but the log holds only seqs 0 to {last}")]
-    RefersToFuture { refers_to: u64, last: u64 },
-    #[error(
-        "item {item} is not in this ledger (check the label, or record its find or seizure first)"
-    )]
-    UnknownItem { item: String },
-    #[error(
-        "signer {role} {officer} may not act on item {item}: under rules version 2 an act on an item is signed by an officer enrolled at the facility that holds it, in the unit that holds it, its holder, the receiver its pending release names, or an officer signing beside its holder (and, for a status order, a prosecutor on any item of a case)"
-    )]
+    LastAdmin {
+        officer: OfficerId,
+    },
+    KeyHolderMismatch {
+        officer: OfficerId,
+        got: OfficerId,
+    },
+    ReplacedOfficerSigns {
+        officer: OfficerId,
+    },
+    RefersToFuture {
+        refers_to: u64,
+        last: u64,
+    },
+    UnknownItem {
+        item: String,
+    },
     OutOfScope {
         item: ItemId,
         officer: OfficerId,
         role: &'static str,
     },
-    #[error(
-        "field facility is {facility}, but signer {role} {officer} is enrolled at {home} and acts on no item held at {facility}: under rules version 2 a statement is recorded at its acting officer's own facility or at the facility of an item they act on"
-    )]
     FacilityOutOfScope {
         facility: FacilityId,
         officer: OfficerId,
         role: &'static str,
         home: String,
     },
-    #[error(
-        "item {item} cannot be created: its label is already in use; a new item needs a new label"
-    )]
-    LabelTaken { item: ItemId },
-    #[error(
-        "field after names item {item}, which this statement does not touch; list only the items it acts on"
-    )]
-    AfterExtra { item: ItemId },
-    #[error(
-        "field after must name item {item} with the leaf hash of its latest event (or null if this statement creates it)"
-    )]
-    AfterMissing { item: ItemId },
-    #[error("item {item} already exists (created at seq {seq}); a new item needs a new label")]
-    ItemExists { item: ItemId, seq: u64 },
-    #[error(
-        "stale view of item {item}: its latest event is seq {seq} (leaf hash {head}); re-read the item and sign again"
-    )]
+    LabelTaken {
+        item: ItemId,
+    },
+    AfterExtra {
+        item: ItemId,
+    },
+    AfterMissing {
+        item: ItemId,
+    },
+    ItemExists {
+        item: ItemId,
+        seq: u64,
+    },
     StaleView {
         item: ItemId,
         head: String,
         seq: u64,
     },
-    #[error(
-        "item {item} is {status} (seq {seq}); after that only notes and corrections may be recorded"
-    )]
     ItemClosed {
         item: ItemId,
         status: &'static str,
         seq: u64,
     },
-    #[error(
-        "item {item} is in transit since seq {seq} (to {to}); it must be received before anything else is done with it"
-    )]
-    InTransit { item: ItemId, seq: u64, to: String },
-    #[error("item {item} is held by officer {holder} (since seq {seq}), who must sign this act")]
+    InTransit {
+        item: ItemId,
+        seq: u64,
+        to: String,
+    },
     HolderMustSign {
         item: ItemId,
         holder: OfficerId,
         seq: u64,
     },
-    #[error(
-        "only the current holder may hand over item {item}: officer {officer} is not its holder ({holder:?}, seq {seq})"
-    )]
     NotHolder {
         item: ItemId,
         officer: OfficerId,
         holder: Option<OfficerId>,
         seq: u64,
     },
-    #[error(
-        "item {item} is not in transit (latest event seq {seq}); a receipt needs a release first"
-    )]
-    NotInTransit { item: ItemId, seq: u64 },
-    #[error("item {item} was released at seq {seq} to {to}; officer {officer} may not receive it")]
+    NotInTransit {
+        item: ItemId,
+        seq: u64,
+    },
     WrongReceiver {
         item: ItemId,
         officer: OfficerId,
-        to: String,
+        /// Whom the release names: an officer or unit, or a unit.
+        to: Message,
         seq: u64,
     },
-    #[error(
-        "seals of item {item} declared intact do not match the last sealing (seq {seq}): expected [{expected}], got [{got}]; if a seal is broken, record seals_intact: false"
-    )]
     SealMismatch {
         item: ItemId,
         expected: String,
         got: String,
         seq: u64,
     },
-    #[error("seal {seal} is not on item {item} (its seals are [{seals}])")]
     SealNotOnItem {
         item: ItemId,
         seal: String,
         seals: String,
     },
-    #[error(
-        "item {item} has no destruction order: a prosecutor's status_determined with status destroy must come first"
-    )]
-    NoDestructionOrder { item: ItemId },
-    #[error(
-        "sample of {sample_mg} mg exceeds the known net mass of item {item} ({known_mg} mg, seq {seq})"
-    )]
+    NoDestructionOrder {
+        item: ItemId,
+    },
     SampleTooLarge {
         item: ItemId,
         sample_mg: u64,
         known_mg: u64,
         seq: u64,
     },
-    #[error(
-        "correction of seq {refers_to} names item {item}, whose events run from seq {born} to seq {last}"
-    )]
     CorrectionOutsideItem {
         item: ItemId,
         refers_to: u64,
         born: u64,
         last: u64,
     },
-    #[error("signer role {role} is missing: {why}")]
     SignerMissing {
         role: &'static str,
+        /// The catalogue key of the rule that wants this signer.
         why: &'static str,
     },
-    #[error(
-        "field {field} is {version}, but this software knows rules versions 1 to {newest}; upgrade custody before adopting a newer one"
-    )]
     RulesUnknown {
         field: &'static str,
         version: u32,
         newest: u32,
     },
-    #[error(
-        "field {field} names a {kind} by their identifiers: under rules version 4 a person who is not an officer is named by a subject id and commitment from the subject register (`custody subject enroll`), so the log holds no personal data / orang selain petugas dicatat dengan id subjek dan komitmen dari register subjek, bukan NIK, paspor, nomor SDP atau nama"
-    )]
-    PersonInClear { field: String, kind: String },
-    #[error(
-        "seq {seq} lies inside this ledger's re-founding (seqs 1 to {last}) and must carry attests: every entry there re-records the old ledger's entry at the same seq / pernyataan dalam rentang pembentukan ulang wajib memuat attests"
-    )]
-    NotAttested { seq: u64, last: u64 },
-    #[error(
-        "field attests: seq {seq} is not inside a re-founding (this ledger re-founds nothing, or its re-founding ended before this seq); attested entries are only the re-recorded history / attests hanya untuk riwayat yang dicatat ulang"
-    )]
-    AttestedOutside { seq: u64 },
-    #[error(
-        "field attests/seq is {got}, but this entry is seq {expected}: a re-founding re-records each old entry at its own seq / attests/seq harus sama dengan nomor urut entri ini"
-    )]
-    AttestedSeq { expected: u64, got: u64 },
-    #[error(
-        "an attested entry is signed by the attesting administrator {by} alone (key {keyid}), once: {detail} / entri yang dicatat ulang ditandatangani hanya oleh administrator yang menyatakannya"
-    )]
+    PersonInClear {
+        field: String,
+        kind: String,
+    },
+    NotAttested {
+        seq: u64,
+        last: u64,
+    },
+    AttestedOutside {
+        seq: u64,
+    },
+    AttestedSeq {
+        expected: u64,
+        got: u64,
+    },
     AttestationSignature {
         by: OfficerId,
         keyid: String,
+        /// The catalogue key of what is wrong with the envelope's signatures.
         detail: &'static str,
     },
-    #[error(
-        "field {field} holds something shaped like a {what} number: under rules version 4 free text may not identify a person; record the person as a subject instead / teks bebas tidak boleh memuat nomor identitas orang; catat orang itu sebagai subjek"
-    )]
-    IdentifierInText { field: String, what: &'static str },
-    #[error(
-        "field same_as is {subject}, the same as field subject: a link joins two subject ids of one person / penggabungan menghubungkan dua id subjek yang berbeda"
-    )]
-    LinkToItself { subject: String },
-    #[error(
-        "field /occurred_at is {occurred_at}, later than the ledger's recorded_at {recorded_at} by more than {skew_s} s: under rules version 5 an act cannot be recorded before it happened / waktu kejadian tidak boleh sesudah waktu pencatatan"
-    )]
+    IdentifierInText {
+        field: String,
+        what: &'static str,
+    },
+    LinkToItself {
+        subject: String,
+    },
     OccurredAfterRecorded {
         occurred_at: String,
         recorded_at: String,
         skew_s: i64,
     },
-    #[error(
-        "field /occurred_at is {occurred_at}, before item {item} existed ({born_at}, created at seq {born_seq}): under rules version 5 nothing is done to an item before the act that created it / tindakan atas barang tidak boleh sebelum barang itu ada"
-    )]
     BeforeItemExisted {
         item: ItemId,
         occurred_at: String,
         born_at: String,
         born_seq: u64,
     },
-    #[error(
-        "field {field}: seal {seal} was already applied to item {other} at seq {seq}: under rules version 5 a seal number is used once, on one item, and never again / nomor segel hanya dipakai sekali, pada satu barang"
-    )]
     SealUsed {
         field: &'static str,
         seal: String,
         other: ItemId,
         seq: u64,
     },
-    #[error(
-        "field {field} is {mass_mg} mg, more than the {what} mass of its parent item {item} ({parent_mg} mg, seq {seq}): under rules version 5 a part cannot weigh more than the whole / berat bagian tidak boleh melebihi berat barang induknya"
-    )]
     MassAboveParent {
         field: &'static str,
         item: ItemId,
         mass_mg: u64,
+        /// The catalogue key of the parent's mass compared against: net or gross.
         what: &'static str,
         parent_mg: u64,
         seq: u64,
     },
-    #[error(
-        "field {field} is seq {seq}, which is not {wants}: under rules version 5 a reference names a statement of the right type / rujukan harus menunjuk pernyataan dengan jenis yang benar"
-    )]
     WrongReference {
         field: &'static str,
         seq: u64,
-        wants: String,
+        /// What the field must name.
+        wants: Message,
     },
-    #[error(
-        "field /confirmed must list {what}: {detail}; under rules version 5 what is suspicious but possible is recorded only when the officers confirm they saw it / hal yang mencurigakan hanya dicatat bila dikonfirmasi dalam confirmed"
-    )]
-    Unconfirmed { what: &'static str, detail: String },
-    #[error(
-        "field version is {version}, but rules version {in_force} is already in force (since seq {since}); rules_adopted must name a newer version"
-    )]
+    Unconfirmed {
+        /// The `confirmed` entry wanted (`custody::CONFIRM_*`), a name, not words.
+        what: &'static str,
+        /// What was seen that needs confirming.
+        detail: Message,
+    },
     RulesNotNewer {
         version: u32,
         in_force: u32,
@@ -859,7 +794,7 @@ fn check_genesis(state: &State, statement: &Statement) -> Result<(), RuleError> 
     }
     PublicKey::from_base64(&admin.public_key).map_err(|e| RuleError::BadPublicKey {
         field: "/admin/public_key",
-        reason: e.to_string(),
+        reason: e.explain(),
     })?;
     Ok(())
 }
@@ -963,7 +898,7 @@ fn attestation(state: &State, statement: &Statement) -> Result<Option<PublicKey>
         }
         let key = PublicKey::from_base64(&r.key).map_err(|e| RuleError::BadPublicKey {
             field: "/refounds/key",
-            reason: e.to_string(),
+            reason: e.explain(),
         })?;
         return Ok(Some(key));
     }
@@ -1013,15 +948,15 @@ fn check_attested(
     };
     match envelope.signatures() {
         [one] if one.keyid == keyid => {}
-        [_] => return Err(fail("the signature is made by another key")),
-        [] => return Err(fail("the envelope carries no signature")),
-        _ => return Err(fail("the envelope carries more than one signature")),
+        [_] => return Err(fail("err.rule.attestation_signature.other_key")),
+        [] => return Err(fail("err.rule.attestation_signature.none")),
+        _ => return Err(fail("err.rule.attestation_signature.several")),
     }
     let preverified = pre.is_some_and(|p| p.verified.iter().any(|(i, k)| *i == 0 && *k == key));
     if !preverified {
         envelope
             .verify_signature(0, &key, &envelope.signed_bytes())
-            .map_err(|_| fail("the signature does not verify"))?;
+            .map_err(|_| fail("err.rule.attestation_signature.bad"))?;
     }
     Ok(())
 }
@@ -1078,7 +1013,7 @@ fn signer_key(
             let key =
                 PublicKey::from_base64(&admin.public_key).map_err(|e| RuleError::BadPublicKey {
                     field: "/admin/public_key",
-                    reason: e.to_string(),
+                    reason: e.explain(),
                 })?;
             Ok((admin.roles.clone(), key, 0))
         }
@@ -1110,13 +1045,20 @@ fn stray_signature(state: &State, envelope: &Envelope, index: usize) -> RuleErro
         .officers
         .values()
         .find_map(|o| {
-            o.keys.iter().find(|k| k.keyid == keyid).map(|k| match (o.revoked_at, k.until_seq) {
-                (Some(at), _) => format!(" (it belongs to officer {}, revoked at seq {at})", o.record.id),
-                (None, Some(until)) => format!(" (it belongs to officer {}, rotated out at seq {until})", o.record.id),
-                (None, None) => format!(" (it belongs to officer {}, who is not listed in signers)", o.record.id),
+            o.keys.iter().find(|k| k.keyid == keyid).map(|k| {
+                let (key, seq) = match (o.revoked_at, k.until_seq) {
+                    (Some(at), _) => ("err.rule.stray_signature.revoked", Some(at)),
+                    (None, Some(until)) => ("err.rule.stray_signature.rotated_out", Some(until)),
+                    (None, None) => ("err.rule.stray_signature.not_listed", None),
+                };
+                let detail = msg(key).arg("officer", &o.record.id);
+                match seq {
+                    Some(seq) => detail.arg("seq", seq),
+                    None => detail,
+                }
             })
         })
-        .unwrap_or_else(|| " (no key with this id is enrolled at this point of the log; keys may sign only after their enrollment)".to_owned());
+        .unwrap_or_else(|| msg("err.rule.stray_signature.not_enrolled"));
     RuleError::StraySignature {
         index,
         keyid,
@@ -1127,7 +1069,7 @@ fn stray_signature(state: &State, envelope: &Envelope, index: usize) -> RuleErro
 fn new_key(state: &State, field: &'static str, text: &str) -> Result<PublicKey, RuleError> {
     let key = PublicKey::from_base64(text).map_err(|e| RuleError::BadPublicKey {
         field,
-        reason: e.to_string(),
+        reason: e.explain(),
     })?;
     if let Some((officer, seq)) = state.keys.get(&key.to_bytes()) {
         return Err(RuleError::KeyInUse {
@@ -1439,6 +1381,370 @@ fn enroll(
 pub fn skip_to(state: &mut State, size: u64) {
     assert!(size >= state.size, "the state only moves forward");
     state.size = size;
+}
+
+crate::english_display!(RuleError);
+
+impl Explain for RuleError {
+    #[allow(clippy::too_many_lines)] // one arm per variant reads better than a split
+    fn explain(&self) -> Message {
+        match self {
+            Self::GenesisFirst(kind) => msg("err.rule.genesis_first").arg("kind", kind),
+            Self::GenesisTwice => msg("err.rule.genesis_twice"),
+            Self::GenesisOrigin { expected, got } => msg("err.rule.genesis_origin")
+                .quoted("got", got)
+                .quoted("expected", expected),
+            Self::GenesisLedgerKey { expected } => {
+                msg("err.rule.genesis_ledger_key").quoted("expected", expected)
+            }
+            Self::GenesisAdminRole => msg("err.rule.genesis_admin_role"),
+            Self::SignerRole {
+                kind,
+                role,
+                allowed,
+            } => msg("err.rule.signer_role")
+                .quoted("role", role)
+                .arg("kind", kind)
+                .arg("allowed", allowed),
+            Self::SignerCount {
+                kind,
+                role,
+                min,
+                max,
+                got,
+            } => msg("err.rule.signer_count")
+                .arg("kind", kind)
+                .arg("min", min)
+                .arg("max", max)
+                .quoted("role", role)
+                .arg("got", got),
+            Self::DuplicateSigner { officer } => {
+                msg("err.rule.duplicate_signer").arg("officer", officer)
+            }
+            Self::UnknownOfficer { officer, role } => msg("err.rule.unknown_officer")
+                .arg("officer", officer)
+                .arg("role", role),
+            Self::OfficerRevoked {
+                officer,
+                role,
+                revoked_at,
+            } => msg("err.rule.officer_revoked")
+                .arg("officer", officer)
+                .arg("role", role)
+                .arg("revoked_at", revoked_at),
+            Self::RoleNotAllowed {
+                officer,
+                role,
+                has,
+                needs,
+            } => msg("err.rule.role_not_allowed")
+                .arg("officer", officer)
+                .arg("role", role)
+                .arg("has", has)
+                .arg("needs", needs),
+            Self::MissingSignature {
+                officer,
+                role,
+                keyid,
+                since,
+            } => msg("err.rule.missing_signature")
+                .arg("officer", officer)
+                .arg("role", role)
+                .arg("keyid", keyid)
+                .arg("since", since),
+            Self::BadSignature { officer, keyid } => msg("err.rule.bad_signature")
+                .arg("officer", officer)
+                .arg("keyid", keyid),
+            Self::StraySignature {
+                index,
+                keyid,
+                detail,
+            } => msg("err.rule.stray_signature")
+                .arg("index", index)
+                .arg("keyid", keyid)
+                .part("detail", detail.clone()),
+            Self::AlreadyEnrolled { officer, seq } => msg("err.rule.already_enrolled")
+                .arg("officer", officer)
+                .arg("seq", seq),
+            Self::NotEnrolled { officer } => msg("err.rule.not_enrolled").arg("officer", officer),
+            Self::UnitElsewhere {
+                unit,
+                facility,
+                here,
+                seq,
+            } => msg("err.rule.unit_elsewhere")
+                .quoted("unit", unit)
+                .arg("unit_name", unit)
+                .arg("facility", facility)
+                .arg("here", here)
+                .arg("seq", seq),
+            Self::AlreadyRevoked { officer, seq } => msg("err.rule.already_revoked")
+                .arg("officer", officer)
+                .arg("seq", seq),
+            Self::BadPublicKey { field, reason } => msg("err.rule.bad_public_key")
+                .arg("field", field)
+                .part("reason", reason.clone()),
+            Self::KeyInUse {
+                field,
+                officer,
+                seq,
+            } => msg("err.rule.key_in_use")
+                .arg("field", field)
+                .arg("officer", officer)
+                .arg("seq", seq),
+            Self::KeyIdInUse {
+                field,
+                keyid,
+                officer,
+            } => msg("err.rule.key_id_in_use")
+                .arg("field", field)
+                .arg("keyid", keyid)
+                .arg("officer", officer),
+            Self::LastAdmin { officer } => msg("err.rule.last_admin").arg("officer", officer),
+            Self::KeyHolderMismatch { officer, got } => msg("err.rule.key_holder_mismatch")
+                .arg("got", got)
+                .arg("officer", officer),
+            Self::ReplacedOfficerSigns { officer } => {
+                msg("err.rule.replaced_officer_signs").arg("officer", officer)
+            }
+            Self::RefersToFuture { refers_to, last } => msg("err.rule.refers_to_future")
+                .arg("refers_to", refers_to)
+                .arg("last", last),
+            Self::UnknownItem { item } => msg("err.rule.unknown_item").arg("item", item),
+            Self::OutOfScope {
+                item,
+                officer,
+                role,
+            } => msg("err.rule.out_of_scope")
+                .arg("role", role)
+                .arg("officer", officer)
+                .arg("item", item),
+            Self::FacilityOutOfScope {
+                facility,
+                officer,
+                role,
+                home,
+            } => msg("err.rule.facility_out_of_scope")
+                .arg("facility", facility)
+                .arg("role", role)
+                .arg("officer", officer)
+                .arg("home", home),
+            Self::LabelTaken { item } => msg("err.rule.label_taken").arg("item", item),
+            Self::AfterExtra { item } => msg("err.rule.after_extra").arg("item", item),
+            Self::AfterMissing { item } => msg("err.rule.after_missing").arg("item", item),
+            Self::ItemExists { item, seq } => msg("err.rule.item_exists")
+                .arg("item", item)
+                .arg("seq", seq),
+            Self::StaleView { item, head, seq } => msg("err.rule.stale_view")
+                .arg("item", item)
+                .arg("seq", seq)
+                .arg("head", head),
+            Self::ItemClosed { item, status, seq } => msg("err.rule.item_closed")
+                .arg("item", item)
+                .part("status", words_of(status, STATUS_WORDS))
+                .arg("seq", seq),
+            Self::InTransit { item, seq, to } => msg("err.rule.in_transit")
+                .arg("item", item)
+                .arg("seq", seq)
+                .arg("to", to),
+            Self::HolderMustSign { item, holder, seq } => msg("err.rule.holder_must_sign")
+                .arg("item", item)
+                .arg("holder", holder)
+                .arg("seq", seq),
+            Self::NotHolder {
+                item,
+                officer,
+                holder,
+                seq,
+            } => msg("err.rule.not_holder")
+                .arg("item", item)
+                .arg("officer", officer)
+                .part(
+                    "holder",
+                    holder.as_ref().map_or_else(
+                        || msg("err.rule.not_holder.nobody"),
+                        |h| msg("err.rule.not_holder.held_by").arg("holder", h),
+                    ),
+                )
+                .arg("seq", seq),
+            Self::NotInTransit { item, seq } => msg("err.rule.not_in_transit")
+                .arg("item", item)
+                .arg("seq", seq),
+            Self::WrongReceiver {
+                item,
+                officer,
+                to,
+                seq,
+            } => msg("err.rule.wrong_receiver")
+                .arg("item", item)
+                .arg("seq", seq)
+                .part("to", to.clone())
+                .arg("officer", officer),
+            Self::SealMismatch {
+                item,
+                expected,
+                got,
+                seq,
+            } => msg("err.rule.seal_mismatch")
+                .arg("item", item)
+                .arg("seq", seq)
+                .arg("expected", expected)
+                .arg("got", got),
+            Self::SealNotOnItem { item, seal, seals } => msg("err.rule.seal_not_on_item")
+                .arg("seal", seal)
+                .arg("item", item)
+                .arg("seals", seals),
+            Self::NoDestructionOrder { item } => {
+                msg("err.rule.no_destruction_order").arg("item", item)
+            }
+            Self::SampleTooLarge {
+                item,
+                sample_mg,
+                known_mg,
+                seq,
+            } => msg("err.rule.sample_too_large")
+                .arg("sample_mg", sample_mg)
+                .arg("item", item)
+                .arg("known_mg", known_mg)
+                .arg("seq", seq),
+            Self::CorrectionOutsideItem {
+                item,
+                refers_to,
+                born,
+                last,
+            } => msg("err.rule.correction_outside_item")
+                .arg("refers_to", refers_to)
+                .arg("item", item)
+                .arg("born", born)
+                .arg("last", last),
+            Self::SignerMissing { role, why } => msg("err.rule.signer_missing")
+                .arg("role", role)
+                .part("why", msg(why)),
+            Self::RulesUnknown {
+                field,
+                version,
+                newest,
+            } => msg("err.rule.rules_unknown")
+                .arg("field", field)
+                .arg("version", version)
+                .arg("newest", newest),
+            Self::PersonInClear { field, kind } => msg("err.rule.person_in_clear")
+                .arg("field", field)
+                .part("kind", words_of(kind, PERSON_WORDS)),
+            Self::NotAttested { seq, last } => msg("err.rule.not_attested")
+                .arg("seq", seq)
+                .arg("last", last),
+            Self::AttestedOutside { seq } => msg("err.rule.attested_outside").arg("seq", seq),
+            Self::AttestedSeq { expected, got } => msg("err.rule.attested_seq")
+                .arg("got", got)
+                .arg("expected", expected),
+            Self::AttestationSignature { by, keyid, detail } => {
+                msg("err.rule.attestation_signature")
+                    .arg("by", by)
+                    .arg("keyid", keyid)
+                    .part("detail", msg(detail))
+            }
+            Self::IdentifierInText { field, what } => msg("err.rule.identifier_in_text")
+                .arg("field", field)
+                .part("what", words_of(what, IDENTIFIER_WORDS)),
+            Self::LinkToItself { subject } => {
+                msg("err.rule.link_to_itself").arg("subject", subject)
+            }
+            Self::OccurredAfterRecorded {
+                occurred_at,
+                recorded_at,
+                skew_s,
+            } => msg("err.rule.occurred_after_recorded")
+                .arg("occurred_at", occurred_at)
+                .arg("recorded_at", recorded_at)
+                .arg("skew_s", skew_s),
+            Self::BeforeItemExisted {
+                item,
+                occurred_at,
+                born_at,
+                born_seq,
+            } => msg("err.rule.before_item_existed")
+                .arg("occurred_at", occurred_at)
+                .arg("item", item)
+                .arg("born_at", born_at)
+                .arg("born_seq", born_seq),
+            Self::SealUsed {
+                field,
+                seal,
+                other,
+                seq,
+            } => msg("err.rule.seal_used")
+                .arg("field", field)
+                .arg("seal", seal)
+                .arg("other", other)
+                .arg("seq", seq),
+            Self::MassAboveParent {
+                field,
+                item,
+                mass_mg,
+                what,
+                parent_mg,
+                seq,
+            } => msg("err.rule.mass_above_parent")
+                .arg("field", field)
+                .arg("mass_mg", mass_mg)
+                .part("what", msg(what))
+                .arg("item", item)
+                .arg("parent_mg", parent_mg)
+                .arg("seq", seq),
+            Self::WrongReference { field, seq, wants } => msg("err.rule.wrong_reference")
+                .arg("field", field)
+                .arg("seq", seq)
+                .part("wants", wants.clone()),
+            Self::Unconfirmed { what, detail } => msg("err.rule.unconfirmed")
+                .arg("what", what)
+                .part("detail", detail.clone()),
+            Self::RulesNotNewer {
+                version,
+                in_force,
+                since,
+            } => msg("err.rule.rules_not_newer")
+                .arg("version", version)
+                .arg("in_force", in_force)
+                .arg("since", since),
+        }
+    }
+}
+
+/// Names the log spells in English (an item's status, a kind of person, a kind of identifier)
+/// and the catalogue key of the words a sentence says them with: in English the name as the log
+/// records it, in Indonesian what it means.
+type Words = &'static [(&'static str, &'static str)];
+
+/// The terminal statuses an item can be closed in (`custody::Status::as_str`).
+const STATUS_WORDS: Words = &[
+    ("destroyed", "err.rule.item_closed.destroyed"),
+    ("returned", "err.rule.item_closed.returned"),
+    ("forfeited", "err.rule.item_closed.forfeited"),
+];
+
+/// The kinds of person rules version 4 refuses in the clear (`format::people`).
+const PERSON_WORDS: Words = &[
+    ("inmate", "err.rule.person_in_clear.inmate"),
+    ("visitor", "err.rule.person_in_clear.visitor"),
+    (
+        "foreign_national",
+        "err.rule.person_in_clear.foreign_national",
+    ),
+];
+
+/// What free text may look like (`format::subject::looks_like_identifier`).
+const IDENTIFIER_WORDS: Words = &[
+    ("nik", "err.rule.identifier_in_text.nik"),
+    ("passport", "err.rule.identifier_in_text.passport"),
+];
+
+/// The catalogue's words for `name`, or the name itself when it is not one of `words`.
+fn words_of(name: &str, words: Words) -> Message {
+    words
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or_else(|| Message::verbatim(name), |(_, key)| msg(key))
 }
 
 impl crate::base::class::Classify for RuleError {

@@ -15,6 +15,7 @@ use crate::app::reads::{History, Holder, OfficerView, PersonEvents, ReadError, R
 use crate::base::class::{Class, Classify, Reported};
 use crate::base::ids::ItemId;
 use crate::base::time::{Clock, Timestamp};
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::custody::{ItemState, Status};
 use crate::edge::server::routes::{self, segment};
 use crate::format::httpsig::{self, RequestParts};
@@ -34,31 +35,73 @@ pub const REQUEST_TIMEOUT_S: u64 = 60;
 /// Answers larger than 256 MiB are refused: the largest (an item's bundle) is far smaller.
 pub const RESPONSE_BYTES_MAX: u64 = 256 * 1024 * 1024;
 
-/// Why a request to the server failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a request to the server failed. `reason` fields hold the library's or the system's own
+/// words; every sentence of custody's is a catalogue message.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientError {
-    #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        url: String,
+        reason: String,
+    },
     /// The TLS handshake failed: the server did not prove it is the one named (an unknown CA, a
     /// wrong name). Waiting will not fix it, so nothing is queued.
-    #[error("{url} is not trusted: {reason}; give --ca-cert FILE if it uses the agency's own CA")]
-    Untrusted { url: String, reason: String },
-    #[error("{message} (HTTP {status}{})", field.as_ref().map(|f| format!(", field {f}")).unwrap_or_default())]
+    Untrusted {
+        url: String,
+        reason: String,
+    },
+    /// The server refused: its message in both languages as it said them (`Message::said`), or
+    /// the same words in both from a server that sent only English.
     Refused {
         status: u16,
         code: String,
-        message: String,
+        message: Message,
         field: Option<String>,
     },
-    #[error("the server's answer is not what custody expects: {0}")]
-    Protocol(String),
-    #[error("{0}")]
-    Setup(String),
-    #[error("outbox {path}: {reason}")]
-    Outbox { path: String, reason: String },
-    /// The operating system gave no random bytes for a request's nonce.
-    #[error("cannot draw a nonce for the signed request: {0}")]
-    Randomness(String),
+    /// What in the answer is not as expected.
+    Protocol(Message),
+    /// The server's URL or the CA certificate given is not usable.
+    Setup(Message),
+    Outbox {
+        path: String,
+        reason: Message,
+    },
+    /// The operating system gave no random bytes for a request's nonce (`KeyError`'s message).
+    Randomness(Message),
+}
+
+crate::english_display!(ClientError);
+
+impl Explain for ClientError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Unreachable { url, reason } => msg("err.client.unreachable")
+                .arg("url", url)
+                .arg("reason", reason),
+            Self::Untrusted { url, reason } => msg("err.client.untrusted")
+                .arg("url", url)
+                .arg("reason", reason),
+            Self::Refused {
+                status,
+                message,
+                field,
+                ..
+            } => match field {
+                Some(field) => msg("err.client.refused_field")
+                    .part("message", message.clone())
+                    .arg("status", status)
+                    .arg("field", field),
+                None => msg("err.client.refused")
+                    .part("message", message.clone())
+                    .arg("status", status),
+            },
+            Self::Protocol(what) => msg("err.client.protocol").part("reason", what.clone()),
+            Self::Setup(why) => why.clone(),
+            Self::Outbox { path, reason } => msg("err.client.outbox")
+                .arg("path", path)
+                .part("reason", reason.clone()),
+            Self::Randomness(reason) => msg("err.client.randomness").part("reason", reason.clone()),
+        }
+    }
 }
 
 impl ClientError {
@@ -116,20 +159,15 @@ impl Remote {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ClientError> {
         let base = url.trim_end_matches('/').to_owned();
-        let (scheme, rest) = base.split_once("://").ok_or_else(|| {
-            ClientError::Setup(format!(
-                "--server {url:?} is not a URL; use e.g. http://127.0.0.1:8080"
-            ))
-        })?;
+        let setup = |key| ClientError::Setup(msg(key).quoted("url", url));
+        let (scheme, rest) = base
+            .split_once("://")
+            .ok_or_else(|| setup("err.client.not_a_url"))?;
         if scheme != "http" && scheme != "https" {
-            return Err(ClientError::Setup(format!(
-                "--server {url:?}: use http:// (loopback) or https://"
-            )));
+            return Err(setup("err.client.scheme"));
         }
         if rest.contains('/') || rest.is_empty() {
-            return Err(ClientError::Setup(format!(
-                "--server {url:?}: give the server's base URL without a path"
-            )));
+            return Err(setup("err.client.url_path"));
         }
         let default_port = if scheme == "https" { ":443" } else { ":80" };
         let authority = rest
@@ -138,8 +176,14 @@ impl Remote {
             .to_ascii_lowercase();
         let mut tls = ureq::tls::TlsConfig::builder();
         if let Some(path) = ca_cert {
-            let pem = std::fs::read(path)
-                .map_err(|e| ClientError::Setup(format!("--ca-cert {}: {e}", path.display())))?;
+            // The flag, the path and the system's or the PEM parser's words: none of them ours.
+            let unreadable = |e: &dyn std::fmt::Display| {
+                ClientError::Setup(Message::verbatim(format!(
+                    "--ca-cert {}: {e}",
+                    path.display()
+                )))
+            };
+            let pem = std::fs::read(path).map_err(|e| unreadable(&e))?;
             let certs = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(Ok(c)),
@@ -147,12 +191,11 @@ impl Remote {
                     Err(e) => Some(Err(e)),
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| ClientError::Setup(format!("--ca-cert {}: {e}", path.display())))?;
+                .map_err(|e| unreadable(&e))?;
             if certs.is_empty() {
-                return Err(ClientError::Setup(format!(
-                    "--ca-cert {} holds no certificate",
-                    path.display()
-                )));
+                return Err(ClientError::Setup(
+                    msg("err.client.no_certificate").arg("path", path.display()),
+                ));
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
@@ -210,11 +253,23 @@ impl Remote {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             };
+            // Both languages as the server said them; an older server (or a proxy) says one.
+            let said = |lang: &str| {
+                e.and_then(|e| e.get("messages"))
+                    .and_then(|m| m.get(lang))
+                    .and_then(Value::as_str)
+            };
+            let message = match (said("id"), said("en")) {
+                (Some(id), Some(en)) => Message::said(id, en),
+                _ => Message::verbatim(
+                    text("message")
+                        .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned()),
+                ),
+            };
             return Err(ClientError::Refused {
                 status,
                 code: text("code").unwrap_or_else(|| "http".into()),
-                message: text("message")
-                    .unwrap_or_else(|| String::from_utf8_lossy(&body).trim().to_owned()),
+                message,
                 field: text("field"),
             });
         }
@@ -231,7 +286,7 @@ impl Remote {
             .send(envelope);
         let (status, body) = self.finish(result)?;
         let receipt: ReceiptView = serde_json::from_slice(&body)
-            .map_err(|e| ClientError::Protocol(format!("receipt: {e}")))?;
+            .map_err(|e| ClientError::Protocol(msg("err.client.receipt").arg("error", e)))?;
         Ok((status, receipt))
     }
 
@@ -262,8 +317,7 @@ impl Remote {
             .header("content-type", "application/json")
             .send(body);
         let (_, answer) = self.finish(result)?;
-        serde_json::from_slice(&answer)
-            .map_err(|e| ClientError::Protocol(format!("the answer of the subject register: {e}")))
+        serde_json::from_slice(&answer).map_err(|e| register_answer(&e))
     }
 
     /// A person's data from the server's register (`GET /v1/subjects/{id}`, a signed read).
@@ -272,8 +326,7 @@ impl Remote {
         id: &crate::format::subject::SubjectId,
     ) -> Result<serde_json::Value, ClientError> {
         let body = self.get_signed(&crate::edge::server::routes::subject(&id.to_string()))?;
-        serde_json::from_slice(&body)
-            .map_err(|e| ClientError::Protocol(format!("the answer of the subject register: {e}")))
+        serde_json::from_slice(&body).map_err(|e| register_answer(&e))
     }
 
     /// GETs a public path (checkpoint, proofs, tiles).
@@ -285,11 +338,10 @@ impl Remote {
 
     /// GETs a path with a request signed by the officer's key.
     pub fn get_signed(&self, path_and_query: &str) -> Result<Vec<u8>, ClientError> {
-        let key = self.key.as_ref().ok_or_else(|| {
-            ClientError::Setup(
-                "reading custody records from a server needs a signed request: give --key FILE (your officer key)".into(),
-            )
-        })?;
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| ClientError::Setup(msg("err.client.needs_key")))?;
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -319,6 +371,11 @@ impl Remote {
     }
 }
 
+/// An answer of the subject register that does not parse (serde's words).
+fn register_answer(e: &serde_json::Error) -> ClientError {
+    ClientError::Protocol(msg("err.client.register_answer").arg("error", e))
+}
+
 /// Random bytes in each signed read's nonce: 16, as docs/FORMAT.md §13b.2 asks at least, so that
 /// two requests never share one.
 pub const NONCE_BYTES: usize = 16;
@@ -329,16 +386,16 @@ fn new_nonce() -> Result<String, ClientError> {
     use base64::Engine as _;
     let mut bytes = [0u8; NONCE_BYTES];
     crate::keys::signing::fill_random(&mut bytes)
-        .map_err(|e| ClientError::Randomness(e.to_string()))?;
+        .map_err(|e| ClientError::Randomness(e.explain()))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// A server's JSON answer as `T`; one that does not parse is an answer that does not hold.
 fn parse_answer<T: DeserializeOwned>(path: &str, body: &[u8]) -> Result<T, ReadError> {
     serde_json::from_slice(body).map_err(|e| {
-        ReadError::Reported(Reported::of(&ClientError::Protocol(format!(
-            "the answer to {path}: {e}"
-        ))))
+        ReadError::Reported(Reported::of(&ClientError::Protocol(
+            msg("err.client.answer").arg("path", path).arg("error", e),
+        )))
     })
 }
 
@@ -346,9 +403,9 @@ impl LogReads for Remote {
     fn checkpoint_note(&self, size: Option<u64>) -> Result<String, ReadError> {
         let body = self.get_public(&routes::checkpoint(size))?;
         String::from_utf8(body).map_err(|_| {
-            ReadError::Reported(Reported::of(&ClientError::Protocol(
-                "the checkpoint is not UTF-8".into(),
-            )))
+            ReadError::Reported(Reported::of(&ClientError::Protocol(msg(
+                "err.client.checkpoint_utf8",
+            ))))
         })
     }
 
@@ -438,7 +495,7 @@ impl Reads for Remote {
             Scope::All => {
                 return Err(ReadError::BadRequest {
                     field: "--all".into(),
-                    message: "auditing the whole log verifies it first and needs --ledger DIR; over --server, audit --item or --incident".into(),
+                    message: msg("err.client.audit_all"),
                 });
             }
         };
@@ -470,7 +527,14 @@ pub struct SyncResult {
     pub file: String,
     pub outcome: String,
     pub seq: Option<u64>,
+    /// What the server said or the device found, in the terminal's language
+    /// (`edge::terminal_lang`).
     pub message: Option<String>,
+}
+
+/// `message` in the terminal's language, as a sync line shows it.
+fn terminal(message: &Message) -> String {
+    message.render(crate::edge::terminal_lang())
 }
 
 /// Cached item heads this device last saw (from receipts and reads), for `--fill-after` offline.
@@ -484,7 +548,7 @@ impl Outbox {
         for d in [dir.to_path_buf(), dir.join("sent"), dir.join("rejected")] {
             std::fs::create_dir_all(&d).map_err(|e| ClientError::Outbox {
                 path: d.display().to_string(),
-                reason: e.to_string(),
+                reason: Message::verbatim(e.to_string()),
             })?;
         }
         // Persons recorded offline wait here with their personal data: the device's owner alone
@@ -499,17 +563,22 @@ impl Outbox {
             })
             .map_err(|e| ClientError::Outbox {
                 path: subjects.display().to_string(),
-                reason: e.to_string(),
+                reason: Message::verbatim(e.to_string()),
             })?;
         Ok(Self {
             dir: dir.to_path_buf(),
         })
     }
 
+    /// A file of the outbox that could not be read or written: the system's words.
     fn err(&self, path: &Path, e: impl std::fmt::Display) -> ClientError {
+        self.fault(path, Message::verbatim(e.to_string()))
+    }
+
+    fn fault(&self, path: &Path, reason: Message) -> ClientError {
         ClientError::Outbox {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason,
         }
     }
 
@@ -589,13 +658,15 @@ impl Outbox {
                         .as_array()
                         .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
                         .unwrap_or_default();
-                    let message = (!same.is_empty()).then(|| format!(
-                        "this person is already {} in the register: join the ids with a subjects_linked act", same.join(", ")
-                    ));
+                    let message = (!same.is_empty()).then(|| {
+                        terminal(&msg("cli.sync.same_person").arg("ids", same.join(", ")))
+                    });
                     ("subject_registered", message, true)
                 }
-                Err(e) if e.class().try_again_later() => ("queued", Some(e.to_string()), false),
-                Err(e) => ("rejected", Some(e.to_string()), true),
+                Err(e) if e.class().try_again_later() => {
+                    ("queued", Some(terminal(&e.explain())), false)
+                }
+                Err(e) => ("rejected", Some(terminal(&e.explain())), true),
             };
             let r = SyncResult {
                 file,
@@ -640,7 +711,7 @@ impl Outbox {
     fn settle(&self, path: &Path, to: &str, note: &Value) -> Result<(), ClientError> {
         let name = path
             .file_name()
-            .ok_or_else(|| self.err(path, "no file name"))?;
+            .ok_or_else(|| self.fault(path, msg("err.client.no_file_name")))?;
         let dest = self.dir.join(to).join(name);
         std::fs::rename(path, &dest).map_err(|e| self.err(&dest, e))?;
         let note_path = dest.with_extension("result.json");
@@ -689,16 +760,20 @@ impl Outbox {
                 // A refusal settles the envelope in rejected/; "not now" (unreachable, opening,
                 // overloaded, timed out) keeps it queued for the next sync.
                 Err(e @ ClientError::Refused { .. }) if !e.class().try_again_later() => {
+                    let why = e.explain();
                     self.settle(
                         &path,
                         "rejected",
-                        &serde_json::json!({"error": e.to_string()}),
+                        &serde_json::json!({
+                            "error": why.english(),
+                            "messages": {"id": why.indonesian(), "en": why.english()},
+                        }),
                     )?;
                     SyncResult {
                         file,
                         outcome: "rejected".into(),
                         seq: None,
-                        message: Some(e.to_string()),
+                        message: Some(terminal(&why)),
                     }
                 }
                 Err(e) => {
@@ -706,7 +781,7 @@ impl Outbox {
                         file,
                         outcome: "unreachable".into(),
                         seq: None,
-                        message: Some(e.to_string()),
+                        message: Some(terminal(&e.explain())),
                     };
                     report(&r);
                     results.push(r);
@@ -755,7 +830,7 @@ impl crate::app::demo::DemoTarget for Remote {
             .map(|(_, receipt)| receipt.seq)
             .map_err(|e| crate::app::compose::BuildError::Target {
                 class: e.class(),
-                message: e.to_string(),
+                message: e.explain(),
             })
     }
 
@@ -764,7 +839,7 @@ impl crate::app::demo::DemoTarget for Remote {
             .map(|s| s.head)
             .map_err(|e| crate::app::compose::BuildError::Target {
                 class: e.class(),
-                message: e.to_string(),
+                message: e.explain(),
             })
     }
 
@@ -778,7 +853,7 @@ impl crate::app::demo::DemoTarget for Remote {
         let answer = self.ask_register(&ask, officer, key).map_err(|e| {
             crate::app::compose::BuildError::Target {
                 class: e.class(),
-                message: e.to_string(),
+                message: e.explain(),
             }
         })?;
         Ok(answer["person"].clone())

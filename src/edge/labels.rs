@@ -8,6 +8,7 @@
 
 use crate::base::class::{Class, Classify};
 use crate::base::time::{Timestamp, Zone};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::statement::{Body, Statement};
 use std::fmt::Write as _;
 
@@ -22,19 +23,28 @@ pub const DESCRIPTION_CHARS_MAX: usize = 30;
 pub const LINE_CHARS_MAX: usize = 64;
 
 /// Why a label could not be drawn.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabelError {
     /// A character Code 128 set B cannot carry (only printable ASCII, 32–126).
-    #[error(
-        "{field}: karakter {found:?} tidak dapat dikodekan Code 128 (hanya ASCII cetak) / character {found:?} cannot be encoded in Code 128 (printable ASCII only)"
-    )]
     Unencodable { field: &'static str, found: char },
     /// Empty text has no barcode.
-    #[error("{field}: kosong, tidak ada yang dikodekan / empty: nothing to encode")]
     Empty { field: &'static str },
     /// The QR encoder refused the text (longer than a QR code holds).
-    #[error("{field}: terlalu panjang untuk kode QR / too long for a QR code")]
     QrTooLong { field: &'static str },
+}
+
+crate::english_display!(LabelError);
+
+impl Explain for LabelError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Unencodable { field, found } => msg("err.label.unencodable")
+                .arg("field", field)
+                .quoted("found", found),
+            Self::Empty { field } => msg("err.label.empty").arg("field", field),
+            Self::QrTooLong { field } => msg("err.label.qr_too_long").arg("field", field),
+        }
+    }
 }
 
 impl Classify for LabelError {

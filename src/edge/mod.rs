@@ -1,6 +1,7 @@
 //! Edges: the command line, the HTTP server and client, rendering for people, the printable
 //! report, item and seal labels, the reliability harness and the fuzz entry points. They parse,
-//! call and render; they hold no business rule.
+//! call and render; they hold no business rule. This file also holds the one language choice of
+//! a command (`--lang`, `CUSTODY_LANG`) that the terminal's words follow.
 
 pub mod cli;
 pub mod client;
@@ -17,3 +18,36 @@ pub mod status;
 pub mod torture;
 pub mod uraian;
 pub mod web;
+
+use crate::base::words::Lang;
+use std::sync::OnceLock;
+
+/// The language `--lang` chose for this process, if it chose one.
+static CHOSEN_LANG: OnceLock<Option<Lang>> = OnceLock::new();
+
+/// Records the command line's `--lang` (once, at start).
+pub fn choose_lang(lang: Option<Lang>) {
+    let _ = CHOSEN_LANG.set(lang);
+}
+
+/// The language `--lang` chose, if any: a report's PDF follows it and nothing else.
+pub fn chosen_lang() -> Option<Lang> {
+    CHOSEN_LANG.get().copied().flatten()
+}
+
+/// The language of the terminal's words: `--lang`, else `CUSTODY_LANG` (`id` or `en`), else
+/// English, the terminal's words since its first release.
+pub fn terminal_lang() -> Lang {
+    chosen_lang()
+        .or_else(|| {
+            std::env::var("CUSTODY_LANG")
+                .ok()
+                .and_then(|tag| Lang::parse(tag.trim()))
+        })
+        .unwrap_or(Lang::English)
+}
+
+/// The catalogue's sentence `key` (`cli.*`) in the terminal's language, its `{names}` filled.
+pub fn say(key: &'static str, args: &[(&str, &str)]) -> String {
+    crate::base::words::says(terminal_lang(), key, args)
+}

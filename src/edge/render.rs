@@ -1,5 +1,6 @@
-//! Human-readable rendering of query results for the terminal, with the Indonesian term beside
-//! each English one. Edge layer: prints, decides nothing.
+//! Human-readable rendering of query results for the terminal, in the terminal's language
+//! (`edge::terminal_lang`): every sentence and label from the catalogue (`cli.*`), in English with
+//! the Indonesian term beside each English one. Edge layer: prints, decides nothing.
 
 use crate::app::names::{Names, officer_label};
 use crate::app::queries::{Incident, Pending};
@@ -13,6 +14,28 @@ macro_rules! say {
     ($($t:tt)*) => {{
         let _ = writeln!(std::io::stdout().lock(), $($t)*);
     }};
+}
+
+/// The catalogue's sentence `key` (`cli.*`) in the terminal's language, each `{name}` filled with
+/// its value as `Display` shows it: what every line of the command line says.
+pub fn said(key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let values: Vec<(&str, String)> = args.iter().map(|(n, v)| (*n, v.to_string())).collect();
+    let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    crate::edge::say(key, &pairs)
+}
+
+/// One labelled line of an item: the label and its colon padded to one column, then the value.
+fn field(label: &str, value: impl std::fmt::Display) {
+    say!("  {:<25} {value}", format!("{label}:"));
+}
+
+/// An act in one line, in the terminal's language: its English summary, or at an Indonesian
+/// terminal its *uraian* (`edge::uraian`) when the answer carries one.
+fn described<'a>(summary: &'a str, uraian: Option<&'a str>) -> &'a str {
+    match (crate::edge::terminal_lang(), uraian) {
+        (crate::base::words::Lang::Indonesian, Some(uraian)) => uraian,
+        _ => summary,
+    }
 }
 
 fn mg(m: Option<u64>) -> String {
@@ -35,9 +58,9 @@ pub fn items(list: &[ItemState], names: &Names) {
     say!(
         "{:<18} {:<30} {:<40} {:<20} {:>10}  {t_seals}",
         both("cli.item"),
-        "status",
+        said("cli.col.status", &[]),
         both("cli.holder"),
-        "category",
+        said("cli.col.category", &[]),
         both("cli.net"),
         t_seals = both("cli.seals")
     );
@@ -63,128 +86,96 @@ pub fn item(s: &ItemState, names: &Names) {
     say!("{t_item} {}", s.id, t_item = both_cap("cli.item_header"));
     item_fields(s, names);
     item_links(s, names);
-    say!(
-        "  {t_events}:       {} (born at seq {} as {}, latest seq {})",
-        s.events,
-        s.born_seq,
-        s.born_as,
-        s.last_seq,
-        t_events = both("cli.events")
+    field(
+        &both("cli.events"),
+        said(
+            "cli.item.events",
+            &[
+                ("events", &s.events),
+                ("born", &s.born_seq),
+                ("kind", &s.born_as),
+                ("last", &s.last_seq),
+            ],
+        ),
     );
-    say!("  {t_head}: {}", s.head, t_head = both("cli.head"));
+    field(&both("cli.head"), &s.head);
 }
 
 /// The item's own fields: description, category, status, holder, place, seals, count, masses,
 /// incident and case.
 fn item_fields(s: &ItemState, names: &Names) {
-    say!(
-        "  {t_description}:     {}",
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    field(
+        &both("cli.description"),
         s.description.clone().unwrap_or_default(),
-        t_description = both("cli.description")
     );
-    say!(
-        "  {t_category}:      {}",
+    field(
+        &both("cli.category"),
         s.category.clone().unwrap_or_default(),
-        t_category = both("cli.category")
     );
-    say!("  status:                   {}", status(s));
-    say!(
-        "  {t_holder}:        {}",
-        holder(s, names),
-        t_holder = both("cli.holder")
-    );
-    say!(
-        "  {t_unit}:            {}",
-        s.unit.clone().unwrap_or_default(),
-        t_unit = both("cli.unit")
-    );
-    say!(
-        "  {t_location}:        {}",
-        s.location.clone().unwrap_or_else(|| "—".into()),
-        t_location = both("cli.location")
-    );
-    say!(
-        "  {t_seals}:            {}",
-        if s.seals.is_empty() {
-            "none".to_owned()
-        } else {
-            s.seals.join(", ")
-        },
-        t_seals = both("cli.seals")
-    );
-    say!(
-        "  {t_count}:           {}",
+    field(&said("cli.col.status", &[]), status(s));
+    field(&both("cli.holder"), holder(s, names));
+    field(&both("cli.unit"), s.unit.clone().unwrap_or_default());
+    field(&both("cli.location"), or_dash(&s.location));
+    let seals = if s.seals.is_empty() {
+        said("cli.none", &[])
+    } else {
+        s.seals.join(", ")
+    };
+    field(&both("cli.seals"), seals);
+    field(
+        &both("cli.count"),
         s.count.map_or("—".to_owned(), |c| c.to_string()),
-        t_count = both("cli.count")
     );
-    say!(
-        "  {t_gross_mass}: {}",
-        mg(s.gross_mass_mg),
-        t_gross_mass = both("cli.gross_mass")
-    );
-    say!(
-        "  {t_net_mass}:  {}",
-        mg(s.net_mass_mg),
-        t_net_mass = both("cli.net_mass")
-    );
-    say!(
-        "  {t_incident}:      {}",
-        s.incident.clone().unwrap_or_else(|| "—".into()),
-        t_incident = both("cli.incident")
-    );
-    say!(
-        "  {t_case}:           {}",
-        s.case.clone().unwrap_or_else(|| "—".into()),
-        t_case = both("cli.case")
-    );
+    field(&both("cli.gross_mass"), mg(s.gross_mass_mg));
+    field(&both("cli.net_mass"), mg(s.net_mass_mg));
+    field(&both("cli.incident"), or_dash(&s.incident));
+    field(&both("cli.case"), or_dash(&s.case));
 }
 
 /// What links the item to others: its parent and samples, an open transfer, the lab result and
 /// the prosecutor's order, each only when there is one.
 fn item_links(s: &ItemState, names: &Names) {
     if let Some(p) = &s.parent {
-        say!("  {t_sample_of}:  {p}", t_sample_of = both("cli.sample_of"));
+        field(&both("cli.sample_of"), p);
     }
     if !s.children.is_empty() {
-        say!(
-            "  {t_samples}:         {}",
-            s.children
-                .iter()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            t_samples = both("cli.samples")
-        );
+        let samples: Vec<String> = s.children.iter().map(|c| c.to_string()).collect();
+        field(&both("cli.samples"), samples.join(", "));
     }
     if let Some(t) = &s.transfer {
-        say!(
-            "  {t_open_transfer}: released at seq {} by {} to {} ({})",
-            t.release_seq,
-            names.label(t.from_officer.as_str()),
-            names.label_or(t.to_officer.as_ref().map(|o| o.as_str()), "any officer"),
-            t.to_unit,
-            t_open_transfer = both("cli.open_transfer")
+        let line = said(
+            "cli.item.open_transfer",
+            &[
+                ("seq", &t.release_seq),
+                ("from", &names.label(t.from_officer.as_str())),
+                ("to", &to_officer(names, t.to_officer.as_ref())),
+                ("unit", &t.to_unit),
+            ],
         );
+        field(&both("cli.open_transfer"), line);
     }
     if let Some(l) = &s.lab {
-        say!(
-            "  {t_lab_result}:   {} — {} (report {}, seq {})",
-            l.result,
-            l.substance,
-            l.report_number,
-            l.seq,
-            t_lab_result = both("cli.lab_result")
+        let line = said(
+            "cli.item.lab_result",
+            &[
+                ("result", &l.result),
+                ("substance", &l.substance),
+                ("report", &l.report_number),
+                ("seq", &l.seq),
+            ],
         );
+        field(&both("cli.lab_result"), line);
     }
     if let Some(o) = &s.order {
-        say!(
-            "  {t_prosecutor_s_order}: {} → {} (seq {})",
-            o.order_number,
-            o.status,
-            o.seq,
-            t_prosecutor_s_order = both("cli.prosecutor_s_order")
-        );
+        let line = format!("{} → {} (seq {})", o.order_number, o.status, o.seq);
+        field(&both("cli.prosecutor_s_order"), line);
     }
+}
+
+/// Whom a release names: the officer as `Name (NIP …)`, or any officer of the unit.
+fn to_officer(names: &Names, to: Option<&crate::base::ids::OfficerId>) -> String {
+    names.label_or(to.map(|o| o.as_str()), &said("cli.any_officer", &[]))
 }
 
 /// Which zone a time is shown in: one the reader chose (`--tz`), or each act's facility's zone
@@ -234,32 +225,43 @@ impl Zones {
 /// stored when the facility is not registered); officers as `Name (NIP …)`.
 pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &Names) {
     say!(
-        "{t_history} of item {} — {} event(s), now {}",
-        s.id,
-        events.len(),
-        status(s),
-        t_history = both_cap("cli.history")
+        "{}",
+        said(
+            "cli.history.title",
+            &[
+                ("item", &s.id),
+                ("count", &events.len()),
+                ("status", &status(s)),
+            ],
+        )
     );
     for e in events {
         say!("");
         say!("seq {}  {} ({})", e.seq, e.kind, e.indonesian);
         say!(
-            "  {t_occurred}: {}   {t_recorded}: {}   facility: {}",
-            zones.show(&e.occurred_at, &e.facility),
-            zones.show(&e.recorded_at, &e.facility),
-            e.facility,
-            t_occurred = both("cli.occurred"),
-            t_recorded = both("cli.recorded")
+            "  {}",
+            said(
+                "cli.history.times",
+                &[
+                    ("occurred", &zones.show(&e.occurred_at, &e.facility)),
+                    ("recorded", &zones.show(&e.recorded_at, &e.facility)),
+                    ("facility", &e.facility),
+                ],
+            )
         );
-        say!("  {}", e.summary);
+        say!("  {}", described(&e.summary, e.uraian.as_deref()));
         let signed = match &e.attested_by {
             Some(a) => {
                 say!(
-                    "  {t_re_recorded} from {} seq {}, attested by administrator {}; the officers below signed it there",
-                    a.origin,
-                    a.seq,
-                    names.label(&a.officer),
-                    t_re_recorded = both("cli.re_recorded")
+                    "  {}",
+                    said(
+                        "cli.history.re_recorded",
+                        &[
+                            ("origin", &a.origin),
+                            ("seq", &a.seq),
+                            ("admin", &names.label(&a.officer)),
+                        ],
+                    )
                 );
                 both("cli.named")
             }
@@ -275,12 +277,17 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &N
             );
         }
         say!(
-            "  after: holder {} · seals [{}] · gross {} · net {} · location {}",
-            names.label_or(e.holder.as_deref(), "—"),
-            e.seals.join(", "),
-            mg(e.gross_mass_mg),
-            mg(e.net_mass_mg),
-            e.location.clone().unwrap_or_else(|| "—".into())
+            "  {}",
+            said(
+                "cli.history.after",
+                &[
+                    ("holder", &names.label_or(e.holder.as_deref(), "—")),
+                    ("seals", &e.seals.join(", ")),
+                    ("gross", &mg(e.gross_mass_mg)),
+                    ("net", &mg(e.net_mass_mg)),
+                    ("location", &e.location.as_deref().unwrap_or("—")),
+                ],
+            )
         );
     }
 }
@@ -301,14 +308,19 @@ pub fn pending(list: &[Pending], names: &Names) {
     for p in list {
         let t = &p.transfer;
         say!(
-            "  {}  released at seq {} ({}) by {} → {} ({}) for {}",
-            p.item,
-            t.release_seq,
-            t.released_at,
-            names.label(t.from_officer.as_str()),
-            names.label_or(t.to_officer.as_ref().map(|o| o.as_str()), "any officer"),
-            t.to_unit,
-            t.purpose
+            "  {}",
+            said(
+                "cli.pending.row",
+                &[
+                    ("item", &p.item),
+                    ("seq", &t.release_seq),
+                    ("at", &t.released_at),
+                    ("from", &names.label(t.from_officer.as_str())),
+                    ("to", &to_officer(names, t.to_officer.as_ref())),
+                    ("unit", &t.to_unit),
+                    ("purpose", &t.purpose),
+                ],
+            )
         );
     }
 }
@@ -326,7 +338,7 @@ pub fn incident(v: &Incident, names: &Names) {
             e["seq"],
             e["type"].as_str().unwrap_or(""),
             e["indonesian"].as_str().unwrap_or(""),
-            e["summary"].as_str().unwrap_or("")
+            described(e["summary"].as_str().unwrap_or(""), e["uraian"].as_str())
         );
     }
     say!("{t_items}:", t_items = both("cli.items"));
@@ -340,37 +352,56 @@ pub fn incident(v: &Incident, names: &Names) {
 /// The events of a person; an officer as `Name (NIP …)`.
 pub fn person(id: &str, events: &[Value], names: &Names) {
     say!(
-        "Events involving {} (peristiwa terkait): {}",
-        names.label(id),
-        events.len()
+        "{}",
+        said(
+            "cli.person.title",
+            &[("person", &names.label(id)), ("count", &events.len())],
+        )
     );
+    let text = |e: &Value, field: &str| e[field].as_str().unwrap_or("").to_owned();
     for e in events {
         say!(
-            "  seq {}  {}  {} ({}) as {}: {}",
-            e["seq"],
-            e["occurred_at"].as_str().unwrap_or(""),
-            e["type"].as_str().unwrap_or(""),
-            e["indonesian"].as_str().unwrap_or(""),
-            e["as"].as_str().unwrap_or(""),
-            e["summary"].as_str().unwrap_or("")
+            "  {}",
+            said(
+                "cli.person.row",
+                &[
+                    ("seq", &e["seq"]),
+                    ("at", &text(e, "occurred_at")),
+                    ("type", &text(e, "type")),
+                    ("indonesian", &text(e, "indonesian")),
+                    ("role", &text(e, "as")),
+                    (
+                        "summary",
+                        &described(&text(e, "summary"), e["uraian"].as_str())
+                    ),
+                ],
+            )
         );
     }
 }
 
 pub fn audit(r: &crate::app::casefile::AuditReport) {
     say!(
-        "{t_audit} of {} as of {} — {} event(s), {} item(s); clocks table {}",
-        r.scope,
-        r.as_of,
-        r.events,
-        r.items.len(),
-        r.clocks_version,
-        t_audit = both_cap("cli.audit")
+        "{}",
+        said(
+            "cli.audit.title",
+            &[
+                ("scope", &r.scope),
+                ("as_of", &r.as_of),
+                ("events", &r.events),
+                ("items", &r.items.len()),
+                ("clocks", &r.clocks_version),
+            ],
+        )
     );
     if let Some(ok) = r.log_verified {
         say!(
             "{t_log_verification}: {}",
-            if ok { "OK" } else { "FAILED" },
+            if ok {
+                "OK".to_owned()
+            } else {
+                said("cli.failed", &[])
+            },
             t_log_verification = both("cli.log_verification")
         );
     }
@@ -380,15 +411,11 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
     }
     for f in &r.findings {
         say!("");
+        let item = f.item.as_ref().map_or("—".to_owned(), |i| i.to_string());
+        let seqs = format!("{:?}", f.seqs);
         say!(
-            "[{} / {}] class {} {} / {} — item {} — seqs {:?}",
-            f.severity.indonesian().to_uppercase(),
-            f.severity.as_str().to_uppercase(),
-            f.class,
-            crate::domain::audit::class_indonesian(f.class),
-            f.name,
-            f.item.as_ref().map_or("—".to_owned(), |i| i.to_string()),
-            f.seqs
+            "{}",
+            finding("cli.audit.finding", f, &[("item", &item), ("seqs", &seqs)])
         );
         say!("  EN: {}", f.english);
         say!("  ID: {}", f.indonesian);
@@ -400,13 +427,39 @@ pub fn audit(r: &crate::app::casefile::AuditReport) {
         |s: crate::domain::audit::Severity| r.findings.iter().filter(|f| f.severity == s).count();
     say!("");
     say!(
-        "{} finding(s): {} critical, {} serious, {} warning, {} info",
-        r.findings.len(),
-        count(crate::domain::audit::Severity::Critical),
-        count(crate::domain::audit::Severity::Serious),
-        count(crate::domain::audit::Severity::Warning),
-        count(crate::domain::audit::Severity::Info)
+        "{}",
+        said(
+            "cli.audit.total",
+            &[
+                ("total", &r.findings.len()),
+                ("critical", &count(crate::domain::audit::Severity::Critical)),
+                ("serious", &count(crate::domain::audit::Severity::Serious)),
+                ("warning", &count(crate::domain::audit::Severity::Warning)),
+                ("info", &count(crate::domain::audit::Severity::Info)),
+            ],
+        )
     );
+}
+
+/// A finding's heading (`key`): its severity and class, each in Indonesian and as named, then
+/// the values only that heading has (`more`).
+fn finding(
+    key: &'static str,
+    f: &crate::domain::audit::Finding,
+    more: &[(&str, &dyn std::fmt::Display)],
+) -> String {
+    let severity_id = f.severity.indonesian().to_uppercase();
+    let severity = f.severity.as_str().to_uppercase();
+    let class_id = crate::domain::audit::class_indonesian(f.class);
+    let mut args: Vec<(&str, &dyn std::fmt::Display)> = vec![
+        ("severity_id", &severity_id),
+        ("severity", &severity),
+        ("class", &f.class),
+        ("class_id", &class_id),
+        ("name", &f.name),
+    ];
+    args.extend_from_slice(more);
+    said(key, &args)
 }
 
 /// The bundle file's digests, and whether the printed digest a person typed was this one.
@@ -419,9 +472,7 @@ fn bundle_file(r: &crate::app::bundle::BundleReport) {
         t_printed_digest = both("cli.printed_digest")
     );
     if r.printed_digest_confirmed {
-        say!(
-            "  ✓ the printed digest typed matches: this is the bundle the printed report describes (sidik cetak cocok: berkas inilah yang diuraikan laporan tercetak)"
-        );
+        say!("  {}", said("cli.bundle.digest_confirmed", &[]));
     }
 }
 
@@ -429,26 +480,22 @@ fn bundle_file(r: &crate::app::bundle::BundleReport) {
 /// by subject id only.
 fn bundle_persons(r: &crate::app::bundle::BundleReport) {
     if r.disclosed.is_empty() {
-        say!(
-            "{t_persons}: named by subject id only; this bundle discloses no personal data",
-            t_persons = both_cap("cli.persons")
-        );
+        say!("{}", said("cli.bundle.no_persons", &[]));
     } else {
-        say!(
-            "{t_persons_disclosed}, each proven against the commitments signed into the log:",
-            t_persons_disclosed = both_cap("cli.persons_disclosed")
-        );
+        say!("{}", said("cli.bundle.persons_disclosed", &[]));
         for d in &r.disclosed {
             let fields = serde_json::to_value(&d.fields).unwrap_or_default();
+            let seqs: Vec<String> = d.seqs.iter().map(u64::to_string).collect();
             say!(
-                "  ✓ {} = {} — opens the commitment of seq {}",
-                d.subject,
-                fields,
-                d.seqs
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "  {}",
+                said(
+                    "cli.bundle.person",
+                    &[
+                        ("subject", &d.subject),
+                        ("fields", &fields),
+                        ("seqs", &seqs.join(", ")),
+                    ],
+                )
             );
         }
     }
@@ -458,17 +505,22 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
     let names = Names::from_map(r.officers.clone());
     // What the checks established, never a legal judgement: whether the records are valid
     // evidence ("sah") is for the court to decide, not for a ledger.
+    let what = match (&r.item, &r.incident) {
+        (Some(item), _) => said("cli.bundle.of_item", &[("item", item)]),
+        (None, Some(incident)) => said("cli.bundle.of_case", &[("incident", incident)]),
+        (None, None) => String::new(),
+    };
     say!(
-        "{t_bundle_checks_passed}: {} — the signatures of its {} entries, their inclusion in the log of {} and the checkpoint of size {} signed by its key all verify (tanda tangan, pencantuman dalam log dan checkpoint terverifikasi)",
-        match (&r.item, &r.incident) {
-            (Some(item), _) => format!("item {item}"),
-            (None, Some(incident)) => format!("{} of incident {incident}", both("cli.case")),
-            (None, None) => String::new(),
-        },
-        r.entries,
-        r.origin,
-        r.checkpoint_size,
-        t_bundle_checks_passed = both_cap("cli.bundle_checks_passed")
+        "{}",
+        said(
+            "cli.bundle.passed",
+            &[
+                ("what", &what),
+                ("entries", &r.entries),
+                ("origin", &r.origin),
+                ("size", &r.checkpoint_size),
+            ],
+        )
     );
     bundle_file(r);
     say!("");
@@ -498,19 +550,16 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
     items(&r.items, &names);
     say!("");
     say!(
-        "Audit as of {} (pemeriksaan): {} finding(s)",
-        r.as_of,
-        r.findings.len()
+        "{}",
+        said(
+            "cli.bundle.audit",
+            &[("as_of", &r.as_of), ("count", &r.findings.len())],
+        )
     );
     for f in &r.findings {
         say!(
-            "  [{} / {}] class {} {} / {}: {}",
-            f.severity.indonesian().to_uppercase(),
-            f.severity.as_str().to_uppercase(),
-            f.class,
-            crate::domain::audit::class_indonesian(f.class),
-            f.name,
-            f.english
+            "  {}",
+            finding("cli.bundle.finding", f, &[("english", &f.english)])
         );
         say!("      {}", f.indonesian);
     }
@@ -518,18 +567,22 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
 
 pub fn officers(list: &[crate::app::reads::OfficerView]) {
     say!(
-        "{:<48} {:<10} {:<16} {:<34} status",
+        "{:<48} {:<10} {:<16} {:<34} {}",
         both("cli.officer"),
-        "agency",
-        "facility",
-        both("cli.roles")
+        said("cli.col.agency", &[]),
+        said("cli.col.facility", &[]),
+        both("cli.roles"),
+        said("cli.col.status", &[])
     );
     for o in list {
         let current = o.keys.iter().find(|k| k.until_seq.is_none());
         let status = match (o.revoked_at, current) {
-            (Some(at), _) => format!("revoked at seq {at} (dicabut)"),
-            (None, Some(k)) => format!("active, key {} since seq {}", k.key_id, k.from_seq),
-            (None, None) => "no key".to_owned(),
+            (Some(at), _) => said("cli.officers.revoked", &[("seq", &at)]),
+            (None, Some(k)) => said(
+                "cli.officers.active",
+                &[("key", &k.key_id), ("seq", &k.from_seq)],
+            ),
+            (None, None) => said("cli.officers.no_key", &[]),
         };
         say!(
             "{:<48} {:<10} {:<16} {:<34} {status}",
@@ -544,7 +597,7 @@ pub fn officers(list: &[crate::app::reads::OfficerView]) {
 /// `custody doctor`: one block per finding, then the verdict.
 pub fn doctor(d: &crate::app::doctor::Diagnosis) {
     use crate::app::doctor::{Action, Risk};
-    say!("ledger {}", d.ledger);
+    say!("{}", said("cli.doctor.ledger", &[("ledger", &d.ledger)]));
     for f in &d.findings {
         say!("");
         say!("[{}] {}", f.check, f.file);
@@ -564,19 +617,14 @@ pub fn doctor(d: &crate::app::doctor::Diagnosis) {
         );
         match &f.action {
             Action::Repaired(t) => say!("  {t_repaired}: {t}", t_repaired = both("cli.repaired")),
-            Action::Repairable(t) => {
-                say!("  --repair would (akan diperbaiki dengan --repair): {t}")
-            }
+            Action::Repairable(t) => say!("  {}", said("cli.doctor.would", &[("action", t)])),
             Action::Manual(t) => say!("  {t_operator}: {t}", t_operator = both("cli.operator")),
         }
     }
     say!("");
     match (d.entries, d.verified) {
-        (Some(n), true) => say!(
-            "log: {n} {t_entries_verified}",
-            t_entries_verified = both("cli.entries_verified")
-        ),
-        (Some(n), false) => say!("log: {n} entries, verification FAILED (verifikasi GAGAL)"),
+        (Some(n), true) => say!("{}", said("cli.doctor.verified", &[("entries", &n)])),
+        (Some(n), false) => say!("{}", said("cli.doctor.failed", &[("entries", &n)])),
         (None, _) => say!(
             "log: {t_did_not_open}",
             t_did_not_open = both("cli.did_not_open")

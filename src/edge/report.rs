@@ -11,15 +11,9 @@ use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
 use std::fmt::Write as _;
 
-/// What the report shows.
 /// The language of the PDF report: Indonesian, the court's, by default; English on request (the
 /// HTML report carries both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Indonesian,
-    English,
-}
+pub use crate::base::words::Lang;
 
 /// A signer role in the report's language, in the workbench's words (one catalogue,
 /// docs/GLOSSARY.md); an unknown one as written.
@@ -134,36 +128,11 @@ pub fn grams(m: Option<u64>, lang: Lang) -> String {
     format!("{grouped}{decimal}{:03} g", m % 1000)
 }
 
-/// The catalogue's sentence `key` (`report.*`) in `lang` with each `{name}` replaced by its value:
-/// a sentence whose word order differs between the languages is written whole in each catalogue.
-/// One pass over the template, so that a value holding `{…}` (a facility's name) is never
-/// filled in again.
+/// The catalogue's sentence `key` (`report.*`) in `lang` with each `{name}` replaced by its value
+/// (`base::words::says`): a sentence whose word order differs between the languages is written
+/// whole in each catalogue.
 pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
-    let template = crate::edge::web::text(lang == Lang::English, key);
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let value = after.find('}').and_then(|close| {
-            let name = &after[..close];
-            args.iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (*v, close))
-        });
-        match value {
-            Some((v, close)) => {
-                out.push_str(v);
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::base::words::says(lang, key, args)
 }
 
 /// The catalogue's word `key` in Indonesian with its English beside it, as the HTML report

@@ -22,6 +22,7 @@ use crate::base::class::{Class, Classify};
 use crate::base::ids::{ItemId, OfficerId};
 use crate::base::metrics::Page;
 use crate::base::time::{Clock, SystemClock, Timestamp};
+use crate::base::words::{Explain, Message, msg};
 use crate::domain::access::{self, AuthError, Reader, Unverified};
 use crate::domain::custody::{ItemState, Status};
 use crate::edge::labels;
@@ -155,7 +156,7 @@ fn normal_authority(authority: &str, tls: bool) -> String {
 
 /// Parses a `--public-name`: `HOST[:PORT]` as a client writes it in its URL (a DNS name, an IPv4
 /// address, or an IPv6 address in brackets), lower-cased.
-pub fn parse_public_name(text: &str) -> Result<String, String> {
+pub fn parse_public_name(text: &str) -> Result<String, PublicNameError> {
     let name = text.trim().to_ascii_lowercase();
     let (host, port) = match name.rsplit_once(':') {
         Some((h, p)) if !h.starts_with('[') || h.ends_with(']') => (h, Some(p)),
@@ -170,12 +171,25 @@ pub fn parse_public_name(text: &str) -> Result<String, String> {
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
     };
     if !host_ok || port.is_some_and(|p| p.parse::<u16>().is_err()) {
-        return Err(format!(
-            "{:?} is not HOST[:PORT] (e.g. custody.example:8443, 10.0.0.5:8080, [::1]:8080)",
-            crate::base::class::echo(text)
-        ));
+        return Err(PublicNameError {
+            given: crate::base::class::echo(text),
+        });
     }
     Ok(name)
+}
+
+/// A `--public-name` that is not `HOST[:PORT]`: the text given (its start, when long).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicNameError {
+    given: String,
+}
+
+crate::english_display!(PublicNameError);
+
+impl Explain for PublicNameError {
+    fn explain(&self) -> Message {
+        msg("err.http.public_name").quoted("given", &self.given)
+    }
 }
 
 /// A certificate chain and its private key, both PEM.
@@ -186,18 +200,32 @@ pub struct TlsFiles {
 }
 
 /// Why the server could not start or stopped.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum ServeError {
-    #[error(
-        "plain HTTP is allowed on loopback only, and {0} is not a loopback address; give --tls-cert and --tls-key, or listen on 127.0.0.1"
-    )]
     NotLoopback(SocketAddr),
-    #[error("TLS: {0}")]
-    Tls(String),
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
-    #[error("{0}")]
-    Runtime(String),
+    /// The certificate or key would not load: the file and rustls's words, or why they do not fit.
+    Tls(Message),
+    Bind {
+        addr: SocketAddr,
+        reason: String,
+    },
+    /// The runtime failed (tokio's or hyper's own words), or a thread of the server panicked.
+    Runtime(Message),
+}
+
+crate::english_display!(ServeError);
+
+impl Explain for ServeError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NotLoopback(addr) => msg("err.http.not_loopback").arg("addr", addr),
+            Self::Tls(reason) => msg("err.http.tls").part("reason", reason.clone()),
+            Self::Bind { addr, reason } => {
+                msg("err.http.bind").arg("addr", addr).arg("reason", reason)
+            }
+            Self::Runtime(reason) => reason.clone(),
+        }
+    }
 }
 
 /// Counts of the HTTP edge, for `/metrics`.
@@ -225,13 +253,13 @@ struct App {
 
 type Shared = Arc<App>;
 
-/// An error as every client sees it: `{"error": {"code", "title", "message", "field"?}}`. The
-/// class decides the status and the code (`edge::status::of`, `Class::code`); the message names
-/// the field and the rule.
+/// An error as every client sees it: `{"error": {"code", "title", "message", "messages": {"id",
+/// "en"}, "field"?}}`, `message` being the English of `messages`. The class decides the status
+/// and the code (`edge::status::of`, `Class::code`); the message names the field and the rule.
 #[derive(Debug)]
 pub struct ApiError {
     class: Class,
-    message: String,
+    message: Message,
     field: Option<String>,
 }
 
@@ -240,7 +268,7 @@ pub struct ApiError {
 struct ErrorCode(&'static str);
 
 impl ApiError {
-    fn new(class: Class, message: impl Into<String>) -> Self {
+    fn new(class: Class, message: impl Into<Message>) -> Self {
         Self {
             class,
             message: message.into(),
@@ -253,15 +281,15 @@ impl ApiError {
         self
     }
 
-    fn not_found(message: impl Into<String>) -> Self {
+    fn not_found(message: impl Into<Message>) -> Self {
         Self::new(Class::NotFound, message)
     }
 
-    fn forbidden(message: impl Into<String>) -> Self {
+    fn forbidden(message: impl Into<Message>) -> Self {
         Self::new(Class::Forbidden, message)
     }
 
-    fn bad_request(field: &str, message: impl Into<String>) -> Self {
+    fn bad_request(field: &str, message: impl Into<Message>) -> Self {
         Self::new(Class::Usage, message).field(field)
     }
 
@@ -277,7 +305,7 @@ impl<E: Classify> From<E> for ApiError {
         Self {
             class: e.class(),
             field: e.field().filter(|f| !f.is_empty()),
-            message: e.to_string(),
+            message: e.explain(),
         }
     }
 }
@@ -286,7 +314,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.class.code();
-        let mut error = json!({"code": code, "title": crate::edge::web::class_title(self.class), "message": self.message});
+        let mut error = json!({
+            "code": code,
+            "title": crate::edge::web::class_title(self.class),
+            "message": self.message.english(),
+            "messages": {"id": self.message.indonesian(), "en": self.message.english()},
+        });
         if let Some(f) = self.field {
             error["field"] = json!(f);
         }
@@ -321,9 +354,12 @@ fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ApiError::new(Class::Internal, format!("the request's worker failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        ApiError::new(
+            Class::Internal,
+            msg("err.http.worker_failed").arg("error", e),
+        )
+    })?
 }
 
 // ---- authentication of reads ----
@@ -399,16 +435,13 @@ fn nonce_refusal(refusal: nonces::Refusal, presented: &Presented) -> ApiError {
         nonces::Refusal::BeforeStart => not_verified(Unverified::BeforeStart, presented),
         nonces::Refusal::Full => ApiError::new(
             Class::Unavailable,
-            format!(
-                "the server remembers {NONCE_CACHE_ENTRIES_MAX} request nonces already, the most it may; retry in a moment"
-            ),
+            msg("err.http.nonces_full").arg("max", NONCE_CACHE_ENTRIES_MAX),
         ),
         nonces::Refusal::KeyFull => ApiError::new(
             Class::Unavailable,
-            format!(
-                "this key has sent {NONCES_PER_KEY_MAX} signed reads within {} s, the most one key may; retry in a moment",
-                httpsig::READ_SIGNATURE_AGE_S_MAX
-            ),
+            msg("err.http.key_nonces_full")
+                .arg("max", NONCES_PER_KEY_MAX)
+                .arg("seconds", httpsig::READ_SIGNATURE_AGE_S_MAX),
         ),
     }
 }
@@ -418,7 +451,9 @@ fn nonce_refusal(refusal: nonces::Refusal, presented: &Presented) -> ApiError {
 struct ReaderSlot(Arc<Mutex<Option<OfficerId>>>);
 
 fn parse_item(id: &str) -> Result<ItemId, ApiError> {
-    ItemId::parse(id).map_err(|e| ApiError::bad_request("id", format!("item id: {e}")))
+    ItemId::parse(id).map_err(|e| {
+        ApiError::bad_request("id", msg("err.http.item_id").part("error", e.explain()))
+    })
 }
 
 /// Reads one item; to a reader outside its scope it does not exist (the same answer, byte for
@@ -446,21 +481,21 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The JSON body of a POST, at most `REQUEST_BODY_BYTES_MAX` bytes: `what` names it in the
-/// refusals.
+/// The JSON body of a POST, at most `REQUEST_BODY_BYTES_MAX` bytes: `what`, a catalogue key
+/// (`err.http.what.*`), names it in the refusals.
 async fn json_body(request: Request, what: &'static str) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             Class::TooLarge,
-            format!(
-                "the request body exceeds {REQUEST_BODY_BYTES_MAX} bytes, the largest {what} the ledger accepts"
-            ),
+            msg("err.http.body_too_large")
+                .arg("max", REQUEST_BODY_BYTES_MAX)
+                .part("what", msg(what)),
         )
     };
     if !is_json(request.headers()) {
         return Err(ApiError::new(
             Class::UnsupportedMedia,
-            format!("{what} is sent as Content-Type: application/json"),
+            msg("err.http.not_json").part("what", msg(what)),
         )
         .field("content-type"));
     }
@@ -478,17 +513,14 @@ async fn json_body(request: Request, what: &'static str) -> Result<axum::body::B
             if e.into_inner().is::<http_body_util::LengthLimitError>() {
                 too_large()
             } else {
-                ApiError::new(
-                    Class::Malformed,
-                    "the request body could not be read completely",
-                )
+                ApiError::new(Class::Malformed, msg("err.http.body_incomplete"))
             }
         })?;
     Ok(body)
 }
 
 async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResult {
-    let body = json_body(request, "a statement (a DSSE envelope)").await?;
+    let body = json_body(request, "err.http.what.statement").await?;
     let ledger = Arc::clone(&app.ledger);
     let view = blocking(move || Ok(Writes::submit(&*ledger, &body)?)).await?;
     let status = if view.duplicate {
@@ -504,7 +536,7 @@ async fn post_statement(State(app): State<Shared>, request: Request) -> ApiResul
 /// answers the person's subject id and a commitment for the statement (201 new, 200 known);
 /// a lookup answers the subject id.
 async fn post_subject(State(app): State<Shared>, request: Request) -> ApiResult {
-    let body = json_body(request, "a request to the subject register").await?;
+    let body = json_body(request, "err.http.what.subject_request").await?;
     let ledger = Arc::clone(&app.ledger);
     let (status, view) = blocking(move || {
         let now = ledger.now();
@@ -534,10 +566,7 @@ async fn post_subject(State(app): State<Shared>, request: Request) -> ApiResult 
             subjects::Ask::Lookup(identifier) => match register.lookup(&identifier, &asker, now)? {
                 Some(subject) => (StatusCode::OK, serde_json::json!({"subject": subject})),
                 None => {
-                    return Err(ApiError::new(
-                        Class::NotFound,
-                        "tidak ada subjek dengan nomor itu / no subject has that number",
-                    ));
+                    return Err(ApiError::not_found(msg("err.http.no_subject")));
                 }
             },
         })
@@ -576,7 +605,7 @@ async fn get_subject(
 /// `POST /v1/drafts`: an envelope with at least one signature by a named signer; 201 with the
 /// draft view when new, 200 when its signatures were merged into the draft of the same id.
 async fn post_draft(State(app): State<Shared>, request: Request) -> ApiResult {
-    let body = json_body(request, "a draft (a DSSE envelope)").await?;
+    let body = json_body(request, "err.http.what.draft").await?;
     let shared = Arc::clone(&app);
     let (new, view) = blocking(move || Ok(shared.drafts.post(&shared.ledger, &body)?)).await?;
     let status = if new {
@@ -635,10 +664,9 @@ fn small_body<T: serde::de::DeserializeOwned>(body: &[u8], shape: &str) -> Resul
     serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             Class::Malformed,
-            format!(
-                "isi permintaan harus / the body must be {shape}: {}",
-                crate::format::statement::json_problem(&e)
-            ),
+            msg("err.http.body_shape")
+                .arg("shape", shape)
+                .part("problem", crate::format::statement::json_fault(&e)),
         )
         .field("body")
     })
@@ -651,7 +679,7 @@ async fn post_draft_signature(
     ApiPath(id): ApiPath<String>,
     request: Request,
 ) -> ApiResult {
-    let body = json_body(request, "a signature {keyid, sig}").await?;
+    let body = json_body(request, "err.http.what.signature").await?;
     let sig: SignatureBody = small_body(&body, "{\"keyid\": …, \"sig\": base64}")?;
     let shared = Arc::clone(&app);
     let view = blocking(move || {
@@ -670,7 +698,7 @@ async fn post_draft_decline(
     ApiPath(id): ApiPath<String>,
     request: Request,
 ) -> ApiResult {
-    let body = json_body(request, "a decline {reason}").await?;
+    let body = json_body(request, "err.http.what.decline").await?;
     let decline: DeclineBody = small_body(&body, "{\"reason\": …}")?;
     let shared = Arc::clone(&app);
     let view = blocking(move || {
@@ -699,7 +727,7 @@ async fn post_draft_submit(State(app): State<Shared>, ApiPath(id): ApiPath<Strin
 /// `POST /v1/enrollment-requests`: unauthenticated (the officer has no enrolled key yet); the
 /// proof of possession stands for the signature. Answers the request's code.
 async fn post_enrollment_request(State(app): State<Shared>, request: Request) -> ApiResult {
-    let body = json_body(request, "an enrollment request").await?;
+    let body = json_body(request, "err.http.what.enrollment_request").await?;
     let shared = Arc::clone(&app);
     let code = blocking(move || {
         let now = shared.ledger.now();
@@ -790,7 +818,7 @@ async fn get_inclusion(
 ) -> ApiResult {
     let seq = q
         .seq
-        .ok_or_else(|| ApiError::bad_request("seq", "give ?seq=N (and optionally &size=N)"))?;
+        .ok_or_else(|| ApiError::bad_request("seq", msg("err.http.give_seq")))?;
     let ledger = Arc::clone(&app.ledger);
     let view = blocking(move || Ok(LogReads::inclusion(&*ledger, seq, q.size)?)).await?;
     Ok(json_response(StatusCode::OK, &view))
@@ -808,7 +836,7 @@ async fn get_consistency(
 ) -> ApiResult {
     let old = q
         .old
-        .ok_or_else(|| ApiError::bad_request("old", "give ?old=N (and optionally &new=N)"))?;
+        .ok_or_else(|| ApiError::bad_request("old", msg("err.http.give_old")))?;
     let ledger = Arc::clone(&app.ledger);
     let view = blocking(move || Ok(LogReads::consistency(&*ledger, old, q.new)?)).await?;
     Ok(json_response(StatusCode::OK, &view))
@@ -822,14 +850,16 @@ async fn get_tile(
     request: Request,
 ) -> ApiResult {
     let tile: TileRef = export::parse_tile_path(&rest)
-        .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is not a tlog-tiles path")))?;
+        .ok_or_else(|| ApiError::not_found(msg("err.http.not_a_tile").arg("tile", &rest)))?;
     if tile.level.is_none() {
         let (mut parts, _) = request.into_parts();
         let Signed(reader) = Signed::from_request_parts(&mut parts, &app).await?;
         if !reader.reads_all() {
-            return Err(ApiError::forbidden(
-                reader.refusal("an entry bundle (statements of every facility)"),
-            ));
+            return Err(ApiError::forbidden(refusal(
+                &app.ledger,
+                &reader,
+                msg("err.http.what.entry_bundle"),
+            )));
         }
     }
     let ledger = Arc::clone(&app.ledger);
@@ -838,7 +868,7 @@ async fn get_tile(
         export::tile_bytes(ledger.store(), size, tile).map_err(ApiError::from)
     })
     .await?
-    .ok_or_else(|| ApiError::not_found(format!("tile/{rest} is beyond the latest checkpoint")))?;
+    .ok_or_else(|| ApiError::not_found(msg("err.http.tile_beyond").arg("tile", &rest)))?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
 }
 
@@ -848,7 +878,11 @@ async fn get_entry(
     ApiPath(seq): ApiPath<u64>,
 ) -> ApiResult {
     if !reader.reads_all() {
-        return Err(ApiError::forbidden(reader.refusal("a raw log entry")));
+        return Err(ApiError::forbidden(refusal(
+            &app.ledger,
+            &reader,
+            msg("err.http.what.raw_entry"),
+        )));
     }
     let ledger = Arc::clone(&app.ledger);
     let bytes = blocking(move || Ok(LogReads::entry(&*ledger, seq)?)).await?;
@@ -872,10 +906,7 @@ async fn get_items(
         .status
         .map(|s| {
             Status::parse(&s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "status",
-                    format!("status {s:?}: use held, in_transit, destroyed, returned or forfeited"),
-                )
+                ApiError::bad_request("status", msg("err.http.status").quoted("status", &s))
             })
         })
         .transpose()?;
@@ -987,7 +1018,7 @@ impl AuditQuery {
     fn as_of(&self, clock: &dyn Clock) -> Result<Timestamp, ApiError> {
         match &self.as_of {
             Some(t) => Timestamp::parse(t)
-                .map_err(|e| ApiError::bad_request("as_of", format!("as_of: {e}"))),
+                .map_err(|e| ApiError::bad_request("as_of", e.explain().after("as_of"))),
             None => Ok(clock.now()),
         }
     }
@@ -1035,7 +1066,7 @@ async fn get_incident_bundle(
 ) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
     let bytes = blocking(move || {
-        whole_incident(&ledger, &reader, &id, "the bundle")?;
+        whole_incident(&ledger, &reader, &id, "err.http.what.the_bundle")?;
         Ok(ledger.bundle(&Cut::Incident(id), q.size)?)
     })
     .await?;
@@ -1044,8 +1075,13 @@ async fn get_incident_bundle(
 
 /// Refuses a reader who may not read every item of incident `id`: one who sees none of them is
 /// told it does not exist, one who sees some is refused without naming what they cannot see.
-/// `what` names the answer refused ("the audit").
-fn whole_incident(ledger: &Ledger, reader: &Reader, id: &str, what: &str) -> Result<(), ApiError> {
+/// `what`, a catalogue key, names the answer refused (`err.http.what.the_audit`).
+fn whole_incident(
+    ledger: &Ledger,
+    reader: &Reader,
+    id: &str,
+    what: &'static str,
+) -> Result<(), ApiError> {
     let view = ledger.incident(id)?;
     let identity = ledger.state();
     if !view
@@ -1062,11 +1098,29 @@ fn whole_incident(ledger: &Ledger, reader: &Reader, id: &str, what: &str) -> Res
     {
         // The reader sees part of the incident, so it exists for them; what they cannot see
         // (which item, which facility) is not named.
-        return Err(ApiError::forbidden(reader.refusal(&format!(
-            "{what} of incident {id}, which has items outside your scope,"
-        ))));
+        let what = msg("err.http.what.incident_in_part")
+            .part("what", msg(what))
+            .arg("incident", id);
+        return Err(ApiError::forbidden(refusal(ledger, reader, what)));
     }
     Ok(())
+}
+
+/// Why `reader` may not have `what`, naming their scope as `Reader::refusal` does, in the
+/// catalogue's words: the facility is the one the officer is enrolled at, which scoped the read.
+fn refusal(ledger: &Ledger, reader: &Reader, what: Message) -> Message {
+    if reader.reads_all() {
+        return msg("err.http.unreadable").part("what", what);
+    }
+    let facility = ledger
+        .state()
+        .officer(reader.officer())
+        .map(|o| o.facility.to_string())
+        .unwrap_or_default();
+    msg("err.http.out_of_scope")
+        .arg("officer", reader.officer())
+        .arg("facility", facility)
+        .part("what", what)
 }
 
 async fn get_incident(
@@ -1102,7 +1156,7 @@ async fn get_incident_audit(
     let as_of = q.as_of(app.clock.as_ref())?;
     let ledger = Arc::clone(&app.ledger);
     let report = blocking(move || {
-        whole_incident(&ledger, &reader, &id, "the audit")?;
+        whole_incident(&ledger, &reader, &id, "err.http.what.the_audit")?;
         Ok(ledger.audit(&Scope::Incident(id), as_of)?)
     })
     .await?;
@@ -1131,8 +1185,9 @@ async fn get_holdings(
     Signed(reader): Signed,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
-    let officer =
-        OfficerId::parse(&id).map_err(|e| ApiError::bad_request("id", format!("officer: {e}")))?;
+    let officer = OfficerId::parse(&id).map_err(|e| {
+        ApiError::bad_request("id", msg("err.http.officer_id").part("error", e.explain()))
+    })?;
     holdings(app, reader, Holder::Officer(officer)).await
 }
 
@@ -1197,7 +1252,7 @@ fn untrusted_response(
     body: impl IntoResponse,
 ) -> Result<Response, ApiError> {
     let content_type = HeaderValue::from_str(content_type)
-        .map_err(|_| ApiError::new(Class::Internal, "a content type is not a header value"))?;
+        .map_err(|_| ApiError::new(Class::Internal, msg("err.http.content_type")))?;
     Ok((
         [
             (header::CONTENT_TYPE, content_type),
@@ -1286,12 +1341,8 @@ async fn get_seal_label(
     let ledger = Arc::clone(&app.ledger);
     let svg = blocking(move || {
         let shown = crate::base::class::echo(&seal);
-        let no_seal = || {
-            ApiError::not_found(format!(
-                "tidak ada segel {shown} di buku ini / no seal {shown} in this ledger"
-            ))
-            .field("seal")
-        };
+        let no_seal =
+            || ApiError::not_found(msg("err.http.no_seal").arg("seal", &shown)).field("seal");
         let (item, seq) = ledger.seal_use(&seal)?.ok_or_else(no_seal)?;
         let state = ledger.item(&item).map_err(|_| no_seal())?;
         if !reader.may_read_item(&state, &ledger.state()) {
@@ -1313,11 +1364,7 @@ async fn get_entry_labels(
 ) -> ApiResult {
     let ledger = Arc::clone(&app.ledger);
     let html = blocking(move || {
-        let none = || {
-            ApiError::not_found(format!(
-                "entri {seq} tidak membuat label yang boleh Anda baca / entry {seq} creates no label you may read"
-            ))
-        };
+        let none = || ApiError::not_found(msg("err.http.no_label").arg("seq", seq));
         let act = ledger.statement_at(seq)?;
         let made = labels::made_by(&act);
         if made.is_empty() {
@@ -1365,9 +1412,7 @@ async fn put_blob(
     let _permit = app.uploads.try_acquire().map_err(|_| {
         ApiError::new(
             Class::Unavailable,
-            format!(
-                "{BLOB_UPLOADS_MAX} unggahan sedang berjalan / {BLOB_UPLOADS_MAX} uploads are in progress already, the most at once; retry in a moment"
-            ),
+            msg("err.http.uploads_full").arg("max", BLOB_UPLOADS_MAX),
         )
     })?;
     let declared = request
@@ -1386,10 +1431,7 @@ async fn put_blob(
                     bytes: PHOTO_BYTES_MAX as u64 + 1,
                 })
             } else {
-                ApiError::new(
-                    Class::Malformed,
-                    "the request body could not be read completely",
-                )
+                ApiError::new(Class::Malformed, msg("err.http.body_incomplete"))
             }
         })?;
     let ledger = Arc::clone(&app.ledger);
@@ -1424,11 +1466,7 @@ async fn get_blob(
     let digest = Digest::parse(&digest)?;
     let ledger = Arc::clone(&app.ledger);
     let blob = blocking(move || {
-        let none = || {
-            ApiError::not_found(format!(
-                "tidak ada blob {digest} / no blob {digest} in this ledger"
-            ))
-        };
+        let none = || ApiError::not_found(msg("err.http.no_blob").arg("digest", digest));
         let identity = ledger.state();
         let named = ledger.items_naming(&digest)?.iter().any(|id| {
             ledger
@@ -1599,16 +1637,10 @@ fn query_refusal(text: &str) -> ApiError {
         .map(|(f, _)| f.trim())
         .filter(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'));
     match field {
-        Some(f) => ApiError::bad_request(
-            f,
-            format!("query parameter {f} does not parse: give a whole number from 0"),
-        ),
+        Some(f) => ApiError::bad_request(f, msg("err.http.query_parameter").arg("parameter", f)),
         None => ApiError::bad_request(
             "query",
-            format!(
-                "the query string does not parse; this route's parameters are in {}",
-                routes::OPENAPI
-            ),
+            msg("err.http.query").arg("openapi", routes::OPENAPI),
         ),
     }
 }
@@ -1623,19 +1655,13 @@ impl<T: serde::de::DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> 
             .await
             .map(|Path(p)| Self(p))
             .map_err(|_| {
-                ApiError::bad_request(
-                    "path",
-                    format!(
-                        "a part of the path does not parse: entry numbers are whole numbers from 0, and ids are spelled as docs/FORMAT.md gives them (routes: {})",
-                        routes::OPENAPI
-                    ),
-                )
+                ApiError::bad_request("path", msg("err.http.path").arg("openapi", routes::OPENAPI))
             })
     }
 }
 
 async fn fallback() -> ApiError {
-    ApiError::not_found(format!("no such route; see {}", routes::OPENAPI))
+    ApiError::not_found(msg("err.http.no_route").arg("openapi", routes::OPENAPI))
 }
 
 /// A known route with another method (found by the `http_request` fuzz target: axum's own 405
@@ -1643,14 +1669,12 @@ async fn fallback() -> ApiError {
 async fn method_not_allowed(request: Request) -> ApiError {
     ApiError::new(
         Class::MethodNotAllowed,
-        format!(
-            "{} is not served at {}; statements are POSTed to {}, blobs PUT to {}, drafts and enrollment requests take the methods {} lists, everything else is GET",
-            request.method(),
-            request.uri().path(),
-            routes::STATEMENTS,
-            routes::BLOB,
-            routes::OPENAPI
-        ),
+        msg("err.http.method")
+            .arg("method", request.method())
+            .arg("path", request.uri().path())
+            .arg("statements", routes::STATEMENTS)
+            .arg("blob", routes::BLOB)
+            .arg("openapi", routes::OPENAPI),
     )
 }
 
@@ -1672,11 +1696,7 @@ async fn log_requests(State(app): State<Shared>, mut request: Request, next: Nex
     {
         next.run(request).await
     } else {
-        ApiError::new(
-            Class::Usage,
-            "custody serves HTTP/1.1 only; send the request over HTTP/1.1",
-        )
-        .into_response()
+        ApiError::new(Class::Usage, msg("err.http.http11_only")).into_response()
     };
     let status = response.status().as_u16();
     *lock(&app.stats.responses).entry(status).or_default() += 1;
@@ -1986,7 +2006,7 @@ async fn csv_when_asked(request: Request, next: Next) -> Response {
     let bytes = match axum::body::to_bytes(body, CSV_SOURCE_BYTES_MAX).await {
         Ok(bytes) => bytes,
         Err(e) => {
-            return ApiError::new(Class::Internal, format!("the list to export: {e}"))
+            return ApiError::new(Class::Internal, msg("err.http.csv_source").arg("error", e))
                 .into_response();
         }
     };
@@ -2038,17 +2058,15 @@ async fn overload(e: tower::BoxError, limit: usize, timeout_ms: u64) -> ApiError
     if e.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(
             Class::Timeout,
-            format!(
-                "the request took longer than {timeout_ms} ms (a slow upload or a stalled client); send it again"
-            ),
+            msg("err.http.timeout").arg("ms", timeout_ms),
         )
     } else if e.is::<tower::load_shed::error::Overloaded>() {
         ApiError::new(
             Class::Unavailable,
-            format!("the server is serving {limit} requests already; retry in a moment"),
+            msg("err.http.overloaded").arg("limit", limit),
         )
     } else {
-        ApiError::new(Class::Internal, e.to_string())
+        ApiError::new(Class::Internal, Message::verbatim(e.to_string()))
     }
 }
 
@@ -2057,24 +2075,28 @@ fn tls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.cert.display())))?;
+        .map_err(|e| ServeError::Tls(file_error(&files.cert, &e)))?;
     if certs.is_empty() {
-        return Err(ServeError::Tls(format!(
-            "{} holds no certificate",
-            files.cert.display()
-        )));
+        return Err(ServeError::Tls(
+            msg("err.http.tls_no_certificate").arg("path", files.cert.display()),
+        ));
     }
     let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| ServeError::Tls(format!("{}: {e}", files.key.display())))?;
+        .map_err(|e| ServeError::Tls(file_error(&files.key, &e)))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ServeError::Tls(e.to_string()))?
+        .map_err(|e| ServeError::Tls(Message::verbatim(e.to_string())))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| ServeError::Tls(format!("the certificate and key do not go together: {e}")))?;
+        .map_err(|e| ServeError::Tls(msg("err.http.tls_mismatch").arg("error", e)))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A PEM file that would not load: its path and the library's words, the same in both languages.
+fn file_error(path: &std::path::Path, e: &impl std::fmt::Display) -> Message {
+    Message::verbatim(format!("{}: {e}", path.display()))
 }
 
 /// Closes a connection whose request header does not arrive within `timeout`.
@@ -2278,7 +2300,7 @@ pub async fn serve_opening<E: Send + 'static>(
             let _ = server.await;
             return match failed {
                 Ok(Err(e)) => Err(Served::Open(e)),
-                _ => Err(ServeError::Runtime("opening the ledger panicked".into()).into()),
+                _ => Err(ServeError::Runtime(msg("err.http.open_panicked")).into()),
             };
         }
     };
@@ -2290,8 +2312,8 @@ pub async fn serve_opening<E: Send + 'static>(
     handle.graceful_shutdown(Some(Duration::from_millis(SHUTDOWN_GRACE_MS)));
     server
         .await
-        .map_err(|e| ServeError::Runtime(e.to_string()))?
-        .map_err(|e| ServeError::Runtime(e.to_string()).into())
+        .map_err(|e| runtime_error(&e))?
+        .map_err(|e| runtime_error(&e).into())
 }
 
 /// Answers from the application once it is in `slot`; until then, 503 with `Retry-After`.
@@ -2305,11 +2327,7 @@ fn opening_router(slot: Arc<std::sync::OnceLock<Router>>) -> Router {
                     Ok(response) => response,
                     Err(never) => match never {},
                 },
-                None => ApiError::new(
-                    Class::Unavailable,
-                    "the ledger is opening (checking the log, catching up the views); retry shortly",
-                )
-                .into_response(),
+                None => ApiError::new(Class::Unavailable, msg("err.http.opening")).into_response(),
             }
         }
     })
@@ -2365,7 +2383,12 @@ fn runtime() -> Result<tokio::runtime::Runtime, ServeError> {
         .enable_all()
         .thread_name("custody-http")
         .build()
-        .map_err(|e| ServeError::Runtime(e.to_string()))
+        .map_err(|e| runtime_error(&e))
+}
+
+/// The runtime's own words (tokio's, hyper's, the OS's), the same in both languages.
+fn runtime_error(e: &impl std::fmt::Display) -> ServeError {
+    ServeError::Runtime(Message::verbatim(e.to_string()))
 }
 
 /// Waits for SIGINT or SIGTERM.
@@ -2433,7 +2456,7 @@ impl Running {
         match self.thread.take() {
             Some(t) => t
                 .join()
-                .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?,
+                .map_err(|_| ServeError::Runtime(msg("err.http.thread_panicked")))?,
             None => Ok(()),
         }
     }
@@ -2469,9 +2492,9 @@ pub fn spawn(ledger: Arc<Ledger>, config: ServeConfig) -> Result<Running, ServeE
         }),
         Err(_) => Err(thread
             .join()
-            .map_err(|_| ServeError::Runtime("the server thread panicked".into()))?
+            .map_err(|_| ServeError::Runtime(msg("err.http.thread_panicked")))?
             .err()
-            .unwrap_or_else(|| ServeError::Runtime("the server stopped before listening".into()))),
+            .unwrap_or_else(|| ServeError::Runtime(msg("err.http.stopped_before_listening")))),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::app::verify::{self, Verifier};
 use crate::base::ids::{OfficerId, OfficerRole};
 use crate::base::limits::JOURNAL_SEGMENT_ENV;
 use crate::base::time::{Clock, SystemClock};
+use crate::base::words::{Explain, Message, msg};
 use crate::edge::client::Remote;
 use crate::format::envelope::Envelope;
 use crate::format::merkle::{self, Hash};
@@ -46,14 +47,31 @@ const EARLY_KILL_MS_MAX: u64 = 20;
 /// The facility of the torture ledger's officers.
 const FACILITY: &str = "TORTURE";
 
-#[derive(Debug, thiserror::Error)]
+/// Why a torture could not run (what it finds goes into its report instead).
+#[derive(Debug)]
 pub enum TortureError {
-    #[error("{0}")]
-    Input(String),
-    #[error("{0}")]
-    Open(#[from] OpenError),
-    #[error("{0}")]
-    Setup(String),
+    /// An option or a value given does not fit: why, said whole.
+    Input(Message),
+    Open(OpenError),
+    /// The torture ledger could not be built: the builder's message.
+    Setup(Message),
+}
+
+crate::english_display!(TortureError);
+
+impl Explain for TortureError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Input(why) | Self::Setup(why) => why.clone(),
+            Self::Open(e) => e.explain(),
+        }
+    }
+}
+
+impl From<OpenError> for TortureError {
+    fn from(e: OpenError) -> Self {
+        Self::Open(e)
+    }
 }
 
 /// A seeded generator: every random choice of a run follows from its seed.
@@ -88,13 +106,13 @@ struct Signer {
 
 fn officer_id(n: usize) -> Result<OfficerId, TortureError> {
     OfficerId::parse(&format!("1991020320210{:05}", n % 100_000))
-        .map_err(|e| TortureError::Input(e.to_string()))
+        .map_err(|e| TortureError::Input(e.explain()))
 }
 
 /// Creates a new ledger in `dir` with `officers` enrolled officers besides the administrator,
 /// and answers their keys. The ledger is closed again before this returns.
 fn create_ledger(dir: &Path, officers: usize) -> Result<(VerifierKey, Vec<Signer>), TortureError> {
-    let setup = |e: BuildError| TortureError::Setup(e.to_string());
+    let setup = |e: BuildError| TortureError::Setup(e.explain());
     let founded = Founded::new(dir, "torture.custody.invalid/ledger", FACILITY).map_err(setup)?;
     let mut signers = Vec::with_capacity(officers);
     for n in 0..officers {
@@ -438,15 +456,12 @@ pub fn crash(
     progress: &mut dyn FnMut(&str),
 ) -> Result<CrashReport, TortureError> {
     if config.cycles == 0 || config.writers == 0 || config.startup_percent > 100 {
-        return Err(TortureError::Input(
-            "--cycles and --writers must be at least 1, and --startup-percent at most 100".into(),
-        ));
+        return Err(TortureError::Input(msg("err.torture.counts")));
     }
     if config.dir.exists() {
-        return Err(TortureError::Input(format!(
-            "{} exists; the torture creates its own ledger, so give a new folder",
-            config.dir.display()
-        )));
+        return Err(TortureError::Input(
+            msg("err.torture.dir_exists").arg("dir", config.dir.display()),
+        ));
     }
     let started = Instant::now();
     let (vkey, signers) = create_ledger(&config.dir, config.writers + 1)?;

@@ -5,6 +5,8 @@
 //! ever added: an old ledger's categories must stay valid forever, so this table must never drop
 //! or rename one.
 
+use crate::base::words::{Message, msg};
+
 /// The version of the vocabulary below. 1: narcotic, phone, weapon, cash, alcohol, other. 2: the
 /// narcotics by class, psychotropics and precursors, SIM cards, chargers and other electronics,
 /// sharp objects (every version-1 value kept, with its meaning).
@@ -122,13 +124,14 @@ pub fn find(value: &str) -> Option<&'static Category> {
 }
 
 /// A category that names a narcotic class must agree with `narcotic_class` when both are given:
-/// the rule (Indonesian and English) when they disagree.
-pub fn check_class(category: &str, narcotic_class: Option<&str>) -> Result<(), String> {
+/// the rule when they disagree.
+pub fn check_class(category: &str, narcotic_class: Option<&str>) -> Result<(), Message> {
     let implied = find(category).and_then(|c| c.narcotic_class);
     match (implied, narcotic_class) {
-        (Some(i), Some(given)) if i != given => Err(format!(
-            "category {category} is narcotic class {i} but narcotic_class is {given}; golongan pada kategori dan narcotic_class harus sama / the class in the category and narcotic_class must agree"
-        )),
+        (Some(i), Some(given)) if i != given => Err(msg("err.category.class_mismatch")
+            .arg("category", category)
+            .arg("class", i)
+            .arg("given", given)),
         _ => Ok(()),
     }
 }

@@ -6,6 +6,7 @@
 use crate::base::limits::{
     ENVELOPE_BYTES_MAX, KEY_ID_CHARS_MAX, SIGNATURES_MAX, STATEMENT_BYTES_MAX,
 };
+use crate::base::words::{Explain, Message, msg};
 use crate::keys::signing::{PublicKey, SecretKey, Signature};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE as B64URL};
@@ -15,28 +16,69 @@ use serde::{Deserialize, Serialize};
 pub const PAYLOAD_TYPE: &str = "application/vnd.custody.statement+json";
 
 /// An envelope that could not be read; names the field and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvelopeError {
-    #[error("envelope is {size} bytes; the limit is {max} bytes")]
-    TooLarge { size: usize, max: usize },
-    #[error(
-        "envelope is not valid JSON of the DSSE form {{payloadType, payload, signatures}}: {0}"
-    )]
-    Malformed(String),
-    #[error("envelope field payloadType is {0:?}; custody statements use {PAYLOAD_TYPE:?}")]
+    TooLarge {
+        size: usize,
+        max: usize,
+    },
+    /// What is wrong with the JSON (`statement::json_fault`), without serde's own sentence.
+    Malformed(Message),
     PayloadType(String),
-    #[error("envelope field payload is not base64")]
     PayloadEncoding,
-    #[error("envelope field payload holds a {size}-byte statement; the limit is {max} bytes")]
-    PayloadTooLarge { size: usize, max: usize },
-    #[error("envelope field signatures has {count} entries; it must have 1 to {max}")]
-    SignatureCount { count: usize, max: usize },
-    #[error("envelope field signatures[{index}].keyid is empty or longer than {max} characters")]
-    KeyId { index: usize, max: usize },
-    #[error("envelope field signatures[{index}].sig is not base64 of a 64-byte Ed25519 signature")]
-    SignatureEncoding { index: usize },
-    #[error("envelope field signatures[{index}] repeats key id {keyid:?}; each key signs once")]
-    DuplicateKeyId { index: usize, keyid: String },
+    PayloadTooLarge {
+        size: usize,
+        max: usize,
+    },
+    SignatureCount {
+        count: usize,
+        max: usize,
+    },
+    KeyId {
+        index: usize,
+        max: usize,
+    },
+    SignatureEncoding {
+        index: usize,
+    },
+    DuplicateKeyId {
+        index: usize,
+        keyid: String,
+    },
+}
+
+crate::english_display!(EnvelopeError);
+
+impl Explain for EnvelopeError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::TooLarge { size, max } => msg("err.envelope.too_large")
+                .arg("size", size)
+                .arg("max", max),
+            Self::Malformed(problem) => {
+                msg("err.envelope.malformed").part("problem", problem.clone())
+            }
+            Self::PayloadType(got) => msg("err.envelope.payload_type")
+                .quoted("got", got)
+                .quoted("want", PAYLOAD_TYPE),
+            Self::PayloadEncoding => msg("err.envelope.payload_encoding"),
+            Self::PayloadTooLarge { size, max } => msg("err.envelope.payload_too_large")
+                .arg("size", size)
+                .arg("max", max),
+            Self::SignatureCount { count, max } => msg("err.envelope.signature_count")
+                .arg("count", count)
+                .arg("max", max),
+            Self::KeyId { index, max } => msg("err.envelope.key_id")
+                .arg("index", index)
+                .arg("max", max),
+            Self::SignatureEncoding { index } => {
+                msg("err.envelope.signature_encoding").arg("index", index)
+            }
+            Self::DuplicateKeyId { index, keyid } => msg("err.envelope.duplicate_key_id")
+                .arg("index", index)
+                .quoted("keyid", keyid),
+        }
+    }
 }
 
 /// The pre-authentication encoding DSSE signs:
@@ -120,7 +162,7 @@ impl Envelope {
             });
         }
         let wire: WireEnvelope = serde_json::from_slice(bytes)
-            .map_err(|e| EnvelopeError::Malformed(crate::format::statement::json_problem(&e)))?;
+            .map_err(|e| EnvelopeError::Malformed(crate::format::statement::json_fault(&e)))?;
         Self::from_wire(wire)
     }
 

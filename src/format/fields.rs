@@ -5,6 +5,7 @@
 //! `--warrant number=…`) becomes JSON. Pure; it must never decide whether a statement is valid —
 //! the statement parser still checks the whole statement against the same schema.
 
+use crate::base::words::{Message, msg};
 use crate::format::statement::{COMMON_SCHEMA, StatementType};
 use serde_json::{Map, Value, json};
 use std::sync::OnceLock;
@@ -44,27 +45,37 @@ impl Field {
         self.name.replace('_', "-")
     }
 
-    /// How a value is written, for prompts, help and errors (Indonesian and English).
-    pub fn how(&self) -> String {
+    /// How a value is written, for prompts, help and errors, from the catalogue (`field_how.*`).
+    pub fn how(&self) -> Message {
         match &self.shape {
-            Shape::Text => "teks / text".into(),
-            Shape::Integer => "bilangan bulat / whole number".into(),
-            Shape::Bool => "ya/tidak (true/false)".into(),
-            Shape::Enum(v) => format!("pilihan / one of: {}", v.join(", ")),
-            Shape::List(inner, _) => format!(
-                "daftar, ulangi untuk tiap nilai / a list, repeat for each value ({})",
-                Field { shape: (**inner).clone(), ..self.clone() }.how()
+            Shape::Text => msg("field_how.text"),
+            Shape::Integer => msg("field_how.integer"),
+            Shape::Bool => msg("field_how.bool"),
+            Shape::Enum(v) => msg("field_how.enum").arg("values", v.join(", ")),
+            Shape::List(inner, _) => msg("field_how.list").part(
+                "inner",
+                Field {
+                    shape: (**inner).clone(),
+                    ..self.clone()
+                }
+                .how(),
             ),
-            Shape::Object(fields) => format!(
-                "name=value untuk / for {}",
+            Shape::Object(fields) => msg("field_how.object").arg(
+                "names",
                 fields
                     .iter()
-                    .map(|f| if f.required { f.name.clone() } else { format!("{}?", f.name) })
+                    .map(|f| {
+                        if f.required {
+                            f.name.clone()
+                        } else {
+                            format!("{}?", f.name)
+                        }
+                    })
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
             ),
-            Shape::Choice => "officer:NIP, visitor|inmate|foreign_national|unidentified:subj-…:COMMITMENT, area:TEXT, parcel:TEXT, unidentified:TEXT, or JSON".into(),
-            Shape::Json => "JSON".into(),
+            Shape::Choice => msg("field_how.choice"),
+            Shape::Json => msg("field_how.json"),
         }
     }
 
@@ -161,56 +172,59 @@ pub fn facility_field() -> Field {
 
 /// Turns one typed value into JSON for `field`; for a list, one element. The error says what the
 /// value must be.
-pub fn value_of(field: &Field, text: &str) -> Result<Value, String> {
+pub fn value_of(field: &Field, text: &str) -> Result<Value, Message> {
     let shape = match &field.shape {
         Shape::List(inner, _) => inner.as_ref(),
         s => s,
     };
-    element(shape, text).map_err(|rule| format!("--{} {text:?}: {rule}", field.flag()))
+    element(shape, text).map_err(|rule| {
+        msg("err.fields.value")
+            .arg("flag", field.flag())
+            .quoted("text", text)
+            .part("rule", rule)
+    })
 }
 
-fn element(shape: &Shape, text: &str) -> Result<Value, String> {
+fn element(shape: &Shape, text: &str) -> Result<Value, Message> {
     let t = text.trim();
+    let not_json = |e: serde_json::Error| msg("err.fields.not_json").arg("error", e);
     if matches!(shape, Shape::Object(_) | Shape::Choice | Shape::Json) && t.starts_with(['{', '['])
     {
-        return serde_json::from_str(t)
-            .map_err(|e| format!("bukan JSON yang sah / not valid JSON: {e}"));
+        return serde_json::from_str(t).map_err(not_json);
     }
     match shape {
         Shape::Text | Shape::Enum(_) => Ok(json!(text)),
         Shape::Integer => t
             .parse::<u64>()
             .map(|n| json!(n))
-            .map_err(|_| "harus bilangan bulat / must be a whole number, e.g. 14".into()),
+            .map_err(|_| msg("err.fields.integer")),
         Shape::Bool => match t.to_ascii_lowercase().as_str() {
             "true" | "ya" | "yes" | "y" => Ok(json!(true)),
             "false" | "tidak" | "no" | "n" => Ok(json!(false)),
-            _ => Err("harus ya/tidak / must be true or false".into()),
+            _ => Err(msg("err.fields.bool")),
         },
         Shape::Object(fields) => object(fields, t),
         Shape::Choice => choice(t),
-        Shape::Json => serde_json::from_str(t)
-            .map_err(|e| format!("bukan JSON yang sah / not valid JSON: {e}")),
-        Shape::List(..) => Err("a list inside a list is given as JSON with --field".into()),
+        Shape::Json => serde_json::from_str(t).map_err(not_json),
+        Shape::List(..) => Err(msg("err.fields.nested_list")),
     }
 }
 
 /// `name=value,name=value` for an object's fields (a value may hold no comma; use JSON for one).
-fn object(fields: &[Field], text: &str) -> Result<Value, String> {
+fn object(fields: &[Field], text: &str) -> Result<Value, Message> {
     let mut map = Map::new();
     for pair in text.split(',') {
         let (name, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("tulis name=value / write name=value, for {}", names(fields)))?;
+            .ok_or_else(|| msg("err.fields.pair").arg("fields", names(fields)))?;
         let name = name.trim();
         let f = fields
             .iter()
             .find(|f| f.name == name || f.flag() == name)
             .ok_or_else(|| {
-                format!(
-                    "{name:?} bukan kolom / is not a field here; kolom / fields: {}",
-                    names(fields)
-                )
+                msg("err.fields.unknown_field")
+                    .quoted("name", name)
+                    .arg("fields", names(fields))
             })?;
         map.insert(f.name.clone(), value_of(f, value)?);
     }
@@ -226,27 +240,24 @@ fn names(fields: &[Field]) -> String {
 }
 
 /// The short forms of a person or a search's subject.
-fn choice(text: &str) -> Result<Value, String> {
-    let (kind, rest) = text.split_once(':').ok_or_else(|| {
-        "tulis / write officer:NIP, visitor:subj-…:COMMITMENT, area:TEXT, parcel:TEXT, unidentified:TEXT, or JSON".to_owned()
-    })?;
+fn choice(text: &str) -> Result<Value, Message> {
+    let (kind, rest) = text
+        .split_once(':')
+        .ok_or_else(|| msg("err.fields.choice_form"))?;
     match kind {
         "officer" => Ok(json!({"kind": "officer", "officer": rest})),
         "area" => Ok(json!({"kind": "area", "area": rest})),
         "parcel" => Ok(json!({"kind": "parcel", "description": rest})),
         "inmate" | "visitor" | "foreign_national" | "unidentified" if rest.starts_with("subj-") => {
-            let (subject, commitment) = rest.split_once(':').ok_or_else(|| {
-                "a subject is CATEGORY:subj-…:COMMITMENT (as `custody subject record` prints)"
-                    .to_owned()
-            })?;
+            let (subject, commitment) = rest
+                .split_once(':')
+                .ok_or_else(|| msg("err.fields.subject_form"))?;
             Ok(
                 json!({"kind": "subject", "category": kind, "subject": subject, "commitment": commitment}),
             )
         }
         "unidentified" => Ok(json!({"kind": "unidentified", "description": rest})),
-        other => Err(format!(
-            "{other:?} is not a kind here; jenis / kinds: officer, inmate, visitor, foreign_national, unidentified, area, parcel"
-        )),
+        other => Err(msg("err.fields.unknown_kind").quoted("kind", other)),
     }
 }
 

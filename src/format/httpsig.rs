@@ -5,6 +5,7 @@
 //! pure: it never reads a clock (callers pass `now`) and never decides whether a key may read.
 
 use crate::base::limits::{NONCE_CHARS_MAX, NONCE_CHARS_MIN};
+use crate::base::words::{Explain, Message, msg};
 use crate::keys::signing::{PublicKey, SecretKey, Signature};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -35,38 +36,67 @@ const COMPONENTS_MAX: usize = 32;
 /// key, whatever the reason (no such key id, a signature that does not verify, a rotated-out key,
 /// another server's name, a nonce already seen): the answer must not tell a prober which key ids
 /// exist, so it cannot say which check failed.
-pub const NOT_VERIFIED: &str = "tanda tangan permintaan tidak terverifikasi / the request's signature was not verified: sign it again now, with your current enrolled officer key, a new nonce, and the server's name as you address it";
+pub const NOT_VERIFIED: &str = "err.auth.not_verified";
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a signed request was refused before (or while) its signature was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HttpSigError {
-    #[error(
-        "the request is not signed: sign it with an enrolled officer key (header {0} is missing)"
-    )]
     Missing(&'static str),
-    #[error("header {header} is malformed: {why}")]
-    Malformed { header: &'static str, why: String },
-    #[error("header {header} has no member labelled {LABEL:?}")]
-    NoLabel { header: &'static str },
-    #[error("the signature must cover {0}; sign {READ_COMPONENTS:?}")]
+    /// `why` says what is wrong with the header's value.
+    Malformed {
+        header: &'static str,
+        why: Message,
+    },
+    NoLabel {
+        header: &'static str,
+    },
     Uncovered(&'static str),
-    #[error("the signature covers {0}, which this request does not have")]
     AbsentComponent(String),
-    #[error("signature parameter {0} is required")]
     ParamMissing(&'static str),
-    #[error("signature algorithm {0:?} is not supported; use \"ed25519\"")]
     Algorithm(String),
-    #[error(
-        "the signature was created at {created}, {age} s before the server's clock; signed reads are valid for {READ_SIGNATURE_AGE_S_MAX} s, so sign the request again"
-    )]
-    Stale { created: i64, age: i64 },
-    #[error(
-        "the signature was created at {created}, {ahead} s after the server's clock; check the device's clock"
-    )]
-    Future { created: i64, ahead: i64 },
-    #[error("the signature expired at {0}; sign the request again")]
+    Stale {
+        created: i64,
+        age: i64,
+    },
+    Future {
+        created: i64,
+        ahead: i64,
+    },
     Expired(i64),
-    #[error("the signature does not verify with the key {0}")]
     BadSignature(String),
+}
+
+crate::english_display!(HttpSigError);
+
+impl Explain for HttpSigError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Missing(header) => msg("err.httpsig.missing").arg("header", header),
+            Self::Malformed { header, why } => msg("err.httpsig.malformed")
+                .arg("header", header)
+                .part("why", why.clone()),
+            Self::NoLabel { header } => msg("err.httpsig.no_label")
+                .arg("header", header)
+                .quoted("label", LABEL),
+            Self::Uncovered(component) => msg("err.httpsig.uncovered")
+                .arg("component", component)
+                .quoted("components", READ_COMPONENTS),
+            Self::AbsentComponent(component) => {
+                msg("err.httpsig.absent_component").arg("component", component)
+            }
+            Self::ParamMissing(param) => msg("err.httpsig.param_missing").arg("param", param),
+            Self::Algorithm(alg) => msg("err.httpsig.algorithm").quoted("alg", alg),
+            Self::Stale { created, age } => msg("err.httpsig.stale")
+                .arg("created", created)
+                .arg("age", age)
+                .arg("max", READ_SIGNATURE_AGE_S_MAX),
+            Self::Future { created, ahead } => msg("err.httpsig.future")
+                .arg("created", created)
+                .arg("ahead", ahead),
+            Self::Expired(at) => msg("err.httpsig.expired").arg("at", at),
+            Self::BadSignature(key) => msg("err.httpsig.bad_signature").arg("key", key),
+        }
+    }
 }
 
 /// The parts of a request that a signature can cover.
@@ -239,9 +269,9 @@ impl Presented {
         {
             return Err(HttpSigError::Malformed {
                 header: "Signature-Input",
-                why: format!(
-                    "a nonce is {NONCE_CHARS_MIN} to {NONCE_CHARS_MAX} characters (send at least 16 random bytes, e.g. in base64url)"
-                ),
+                why: msg("err.httpsig.why.nonce_length")
+                    .arg("min", NONCE_CHARS_MIN)
+                    .arg("max", NONCE_CHARS_MAX),
             });
         }
         let signature = parse_signature(sg)?;
@@ -320,7 +350,7 @@ fn member<'h>(header: &'h str, name: &'static str) -> Result<&'h str, HttpSigErr
     if header.len() > SIGNATURE_HEADER_BYTES_MAX {
         return Err(HttpSigError::Malformed {
             header: name,
-            why: format!("longer than {SIGNATURE_HEADER_BYTES_MAX} bytes"),
+            why: msg("err.httpsig.why.too_long").arg("max", SIGNATURE_HEADER_BYTES_MAX),
         });
     }
     members(header)
@@ -353,14 +383,12 @@ fn sf_string(s: &str) -> Option<(String, &str)> {
 /// Parses custody's member of `Signature-Input`: an inner list of strings with parameters.
 pub fn parse_signature_input(header: &str) -> Result<SignatureInput, HttpSigError> {
     const H: &str = "Signature-Input";
-    let bad = |why: &str| HttpSigError::Malformed {
-        header: H,
-        why: why.to_owned(),
-    };
+    let why = |why: Message| HttpSigError::Malformed { header: H, why };
+    let bad = |key: &'static str| why(msg(key));
     let value = member(header, H)?;
     let mut rest = value
         .strip_prefix('(')
-        .ok_or_else(|| bad("the value must start with a ( list of components"))?;
+        .ok_or_else(|| bad("err.httpsig.why.list_start"))?;
     let mut components = Vec::new();
     loop {
         rest = rest.trim_start_matches(' ');
@@ -368,9 +396,9 @@ pub fn parse_signature_input(header: &str) -> Result<SignatureInput, HttpSigErro
             rest = r;
             break;
         }
-        let (name, r) = sf_string(rest).ok_or_else(|| bad("a component is not a quoted string"))?;
+        let (name, r) = sf_string(rest).ok_or_else(|| bad("err.httpsig.why.component_string"))?;
         if components.len() == COMPONENTS_MAX {
-            return Err(bad("too many covered components"));
+            return Err(bad("err.httpsig.why.too_many_components"));
         }
         components.push(name);
         rest = r;
@@ -385,21 +413,24 @@ pub fn parse_signature_input(header: &str) -> Result<SignatureInput, HttpSigErro
         serialized: value.to_owned(),
     };
     while let Some(r) = rest.strip_prefix(';') {
-        let eq = r.find('=').ok_or_else(|| bad("a parameter has no value"))?;
+        let eq = r
+            .find('=')
+            .ok_or_else(|| bad("err.httpsig.why.param_no_value"))?;
         let (name, after) = (&r[..eq], &r[eq + 1..]);
         let (text, integer, next) = if after.starts_with('"') {
-            let (s, n) = sf_string(after).ok_or_else(|| bad("a parameter string is malformed"))?;
+            let (s, n) =
+                sf_string(after).ok_or_else(|| bad("err.httpsig.why.param_string_malformed"))?;
             (Some(s), None, n)
         } else {
             let end = after.find(';').unwrap_or(after.len());
             let n: i64 = after[..end]
                 .parse()
-                .map_err(|_| bad("a parameter is neither a string nor an integer"))?;
+                .map_err(|_| bad("err.httpsig.why.param_kind"))?;
             (None, Some(n), &after[end..])
         };
-        let slot_int = |v: Option<i64>| v.ok_or_else(|| bad(&format!("{name} must be an integer")));
-        let slot_str =
-            |v: Option<String>| v.ok_or_else(|| bad(&format!("{name} must be a string")));
+        let wrong = |key: &'static str| why(msg(key).arg("name", name));
+        let slot_int = |v: Option<i64>| v.ok_or_else(|| wrong("err.httpsig.why.param_integer"));
+        let slot_str = |v: Option<String>| v.ok_or_else(|| wrong("err.httpsig.why.param_string"));
         match name {
             "created" => input.created = Some(slot_int(integer)?),
             "expires" => input.expires = Some(slot_int(integer)?),
@@ -407,12 +438,16 @@ pub fn parse_signature_input(header: &str) -> Result<SignatureInput, HttpSigErro
             "alg" => input.alg = Some(slot_str(text)?),
             "nonce" => input.nonce = Some(slot_str(text)?),
             "tag" => {}
-            other => return Err(bad(&format!("unknown parameter {other:?}"))),
+            other => {
+                return Err(why(
+                    msg("err.httpsig.why.param_unknown").quoted("name", other)
+                ));
+            }
         }
         rest = next;
     }
     if !rest.is_empty() {
-        return Err(bad("unexpected text after the parameters"));
+        return Err(bad("err.httpsig.why.trailing"));
     }
     Ok(input)
 }
@@ -420,19 +455,19 @@ pub fn parse_signature_input(header: &str) -> Result<SignatureInput, HttpSigErro
 /// Parses custody's member of `Signature`: a byte sequence `:base64:` of 64 bytes.
 pub fn parse_signature(header: &str) -> Result<Signature, HttpSigError> {
     const H: &str = "Signature";
-    let bad = |why: &str| HttpSigError::Malformed {
+    let bad = |key: &'static str| HttpSigError::Malformed {
         header: H,
-        why: why.to_owned(),
+        why: msg(key),
     };
     let value = member(header, H)?;
     let inner = value
         .strip_prefix(':')
         .and_then(|v| v.strip_suffix(':'))
-        .ok_or_else(|| bad("the value must be :base64:"))?;
+        .ok_or_else(|| bad("err.httpsig.why.signature_form"))?;
     let bytes = B64
         .decode(inner)
-        .map_err(|_| bad("the value is not base64"))?;
-    Signature::from_slice(&bytes).map_err(|_| bad("an Ed25519 signature is 64 bytes"))
+        .map_err(|_| bad("err.httpsig.why.signature_base64"))?;
+    Signature::from_slice(&bytes).map_err(|_| bad("err.httpsig.why.signature_length"))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use crate::base::limits::LEAF_BYTES_MAX;
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::format::envelope::{Envelope, EnvelopeError};
 use crate::format::merkle::Hash;
 use base64::Engine as _;
@@ -16,22 +17,45 @@ use serde::Deserialize;
 /// `prev` of the first leaf (seq 0), which has no predecessor.
 pub const GENESIS_PREV: Hash = [0u8; 32];
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why bytes are not a leaf in its one canonical form.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeafError {
-    #[error(
-        "leaf is {size} bytes; the tlog-tiles limit is {max} bytes (shorten the statement or drop signatures)"
-    )]
-    TooLarge { size: usize, max: usize },
-    #[error("leaf is not JSON of the form {{seq, recorded_at, prev, envelope}}: {0}")]
+    TooLarge {
+        size: usize,
+        max: usize,
+    },
+    /// serde_json's own message: the leaf is read by machines, never typed by a person.
     Malformed(String),
-    #[error("leaf field recorded_at: {0}")]
-    RecordedAt(String),
-    #[error("leaf field prev is not base64 of 32 bytes")]
+    /// Why the time is not one (the time parser's message).
+    RecordedAt(Message),
     Prev,
-    #[error("leaf field envelope: {0}")]
-    Envelope(#[from] EnvelopeError),
-    #[error("leaf bytes are not in canonical form (re-encoding differs); the leaf was altered")]
+    Envelope(EnvelopeError),
     NotCanonical,
+}
+
+crate::english_display!(LeafError);
+
+impl Explain for LeafError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::TooLarge { size, max } => {
+                msg("err.leaf.too_large").arg("size", size).arg("max", max)
+            }
+            Self::Malformed(problem) => msg("err.leaf.malformed").arg("problem", problem),
+            Self::RecordedAt(problem) => {
+                msg("err.leaf.recorded_at").part("problem", problem.clone())
+            }
+            Self::Prev => msg("err.leaf.prev"),
+            Self::Envelope(e) => msg("err.leaf.envelope").part("problem", e.explain()),
+            Self::NotCanonical => msg("err.leaf.not_canonical"),
+        }
+    }
+}
+
+impl From<EnvelopeError> for LeafError {
+    fn from(e: EnvelopeError) -> Self {
+        Self::Envelope(e)
+    }
 }
 
 /// One log entry.
@@ -87,8 +111,8 @@ impl Leaf {
         }
         let wire: Wire =
             serde_json::from_slice(bytes).map_err(|e| LeafError::Malformed(e.to_string()))?;
-        let recorded_at = Timestamp::parse(&wire.recorded_at)
-            .map_err(|e| LeafError::RecordedAt(e.to_string()))?;
+        let recorded_at =
+            Timestamp::parse(&wire.recorded_at).map_err(|e| LeafError::RecordedAt(e.explain()))?;
         let prev: Hash = B64
             .decode(&wire.prev)
             .ok()

@@ -11,6 +11,7 @@
 //! the `verify_*` functions, which succeed only when the recomputed roots match byte for byte, and
 //! no other function accepts a proof as input.
 
+use crate::base::words::{Explain, Message, msg};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -78,19 +79,24 @@ pub enum ProofError<E> {
     Source(E),
 }
 
+impl<E> Explain for ProofError<E> {
+    fn explain(&self) -> Message {
+        match self {
+            Self::IndexOutOfRange { index, size } => msg("err.merkle.proof_index_out_of_range")
+                .arg("index", index)
+                .arg("size", size),
+            Self::BadSizes { old, new } => msg("err.merkle.proof_bad_sizes")
+                .arg("old", old)
+                .arg("new", new),
+            Self::Source(_) => msg("err.merkle.proof_source"),
+        }
+    }
+}
+
+/// The English sentence (`english_display!` cannot name a generic type).
 impl<E> fmt::Display for ProofError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::IndexOutOfRange { index, size } => write!(
-                f,
-                "cannot prove inclusion of leaf {index}: a tree of {size} leaves has no such leaf"
-            ),
-            Self::BadSizes { old, new } => write!(
-                f,
-                "cannot prove consistency from size {old} to the smaller size {new}"
-            ),
-            Self::Source(_) => f.write_str("could not read a tree node from the node source"),
-        }
+        crate::base::words::english(self, f)
     }
 }
 
@@ -131,51 +137,38 @@ pub enum VerifyError {
     },
 }
 
-impl fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Explain for VerifyError {
+    fn explain(&self) -> Message {
         match self {
-            Self::IndexOutOfRange { index, size } => write!(
-                f,
-                "leaf index {index} is out of range for a tree of {size} leaves"
-            ),
+            Self::IndexOutOfRange { index, size } => msg("err.merkle.index_out_of_range")
+                .arg("index", index)
+                .arg("size", size),
             Self::BadSizes { old, new } => {
-                write!(f, "old tree size {old} is larger than new tree size {new}")
+                msg("err.merkle.bad_sizes").arg("old", old).arg("new", new)
             }
-            Self::EmptyOldTree => f.write_str(
-                "a consistency proof from the empty tree proves nothing; \
-                 handle an old size of 0 before verifying",
-            ),
-            Self::WrongProofLength { expected, got } => write!(
-                f,
-                "proof has {got} hashes but must have exactly {expected} for these sizes"
-            ),
-            Self::RootMismatch => f.write_str(
-                "inclusion proof does not lead to the expected root: \
-                 the leaf is not in that tree, or the proof or root is wrong",
-            ),
-            Self::OldRootMismatch => f.write_str("consistency proof does not rebuild the old root"),
-            Self::NewRootMismatch => f.write_str(
-                "consistency proof rebuilds the old root but not the new one: \
-                 the new tree does not extend the old one",
-            ),
-            Self::RootsDifferAtSameSize { size } => write!(
-                f,
-                "two different roots for the same tree size {size}: the log has forked \
-                 or one root is wrong"
-            ),
+            Self::EmptyOldTree => msg("err.merkle.empty_old_tree"),
+            Self::WrongProofLength { expected, got } => msg("err.merkle.wrong_proof_length")
+                .arg("expected", expected)
+                .arg("got", got),
+            Self::RootMismatch => msg("err.merkle.root_mismatch"),
+            Self::OldRootMismatch => msg("err.merkle.old_root_mismatch"),
+            Self::NewRootMismatch => msg("err.merkle.new_root_mismatch"),
+            Self::RootsDifferAtSameSize { size } => {
+                msg("err.merkle.roots_differ_at_same_size").arg("size", size)
+            }
             Self::WrongPeakCount {
                 size,
                 expected,
                 got,
-            } => write!(
-                f,
-                "a compact range of {size} leaves has {expected} peaks, not {got}"
-            ),
+            } => msg("err.merkle.wrong_peak_count")
+                .arg("size", size)
+                .arg("expected", expected)
+                .arg("got", got),
         }
     }
 }
 
-impl std::error::Error for VerifyError {}
+crate::english_display!(VerifyError);
 
 /// The largest power of two strictly below `n`: where RFC 6962 splits a tree of `n >= 2` leaves.
 fn split_point(n: u64) -> u64 {

@@ -24,6 +24,7 @@
 
 use crate::base::ids::{IdError, Origin};
 use crate::base::limits::{NOTE_BYTES_MAX, NOTE_SIGNATURES_MAX};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::merkle::Hash;
 use crate::keys::signing::{KeyError, PUBLIC_KEY_BYTES, PublicKey, SecretKey, Signature};
 use base64::Engine as _;
@@ -47,102 +48,160 @@ const SIGNER_KEY_PREFIX: &str = "PRIVATE+KEY+";
 const SHOWN_CHARS_MAX: usize = 80;
 
 /// Why a note, key string or checkpoint was refused; each says what is wrong and what to do.
-#[derive(Debug, thiserror::Error)]
+/// Every `reason` is the catalogue key of the sentence that says what is wrong.
+#[derive(Debug)]
 pub enum NoteError {
-    #[error(
-        "note is {bytes} bytes, over the {max}-byte limit; a checkpoint with cosignatures is a few hundred bytes, so this is not a note to read or write"
-    )]
-    TooLarge { bytes: usize, max: usize },
-    #[error(
-        "note is not valid UTF-8 (bad byte at offset {offset}); fetch the note again without re-encoding it"
-    )]
-    NotUtf8 { offset: usize },
-    #[error(
-        "note contains the control character U+{code:04X} at byte {offset}; only newline is allowed, so look for CR/LF conversion or tabs"
-    )]
-    ControlCharacter { code: u32, offset: usize },
-    #[error("note text is empty; the text must be at least one line ending in a newline")]
+    TooLarge {
+        bytes: usize,
+        max: usize,
+    },
+    NotUtf8 {
+        offset: usize,
+    },
+    ControlCharacter {
+        code: u32,
+        offset: usize,
+    },
     EmptyText,
-    #[error("note text does not end in a newline; end its last line with \"\\n\" before signing")]
     TextMissingNewline,
-    #[error(
-        "note has no signature block; a note is its text, a blank line, then lines \"— <key name> <base64 signature>\""
-    )]
     NoSignatureBlock,
-    #[error(
-        "note does not end in a newline after its last signature line; it was probably truncated, fetch it again"
-    )]
     MissingFinalNewline,
-    #[error(
-        "signature line {line} of the note is malformed: {reason}; the note is corrupt or was altered"
-    )]
-    MalformedSignatureLine { line: usize, reason: &'static str },
-    #[error(
-        "note has more than {max} signature lines; refusing to read further (a note that large is not a checkpoint)"
-    )]
-    TooManySignatures { max: usize },
-    #[error(
-        "key name {name:?} is invalid ({reason}); a key name is non-empty text without spaces, '+' or control characters"
-    )]
-    InvalidKeyName { name: String, reason: &'static str },
-    #[error(
-        "verifier key is malformed: {reason}; expected <name>+<8 lowercase hex digits>+<base64 of 0x01 and the 32-byte Ed25519 key>"
-    )]
-    MalformedVerifierKey { reason: &'static str },
-    #[error(
-        "key string for {name:?} says key hash {claimed:08x} but its key hashes to {computed:08x}; the key string was altered or mis-copied, get it again from its owner"
-    )]
+    MalformedSignatureLine {
+        line: usize,
+        reason: &'static str,
+    },
+    TooManySignatures {
+        max: usize,
+    },
+    InvalidKeyName {
+        name: String,
+        reason: &'static str,
+    },
+    MalformedVerifierKey {
+        reason: &'static str,
+    },
     KeyHashMismatch {
         name: String,
         claimed: u32,
         computed: u32,
     },
-    #[error("key algorithm byte 0x{0:02x} is not supported; only Ed25519 keys (0x01) are accepted")]
     UnsupportedAlgorithm(u8),
-    #[error(
-        "Ed25519 key material is {bytes} bytes instead of 32; the key string was truncated or padded"
-    )]
-    WrongKeyLength { bytes: usize },
-    #[error("verifier key holds an unusable Ed25519 public key: {0}")]
-    PublicKey(#[source] KeyError),
-    #[error(
-        "signer key is malformed: {reason}; expected PRIVATE+KEY+<name>+<8 lowercase hex digits>+<base64 of 0x01 and the 32-byte seed>"
-    )]
-    MalformedSignerKey { reason: &'static str },
-    #[error(
-        "signature line by {name}+{key_hash:08x} does not verify over the note text; the note was altered or not signed by this key, reject it"
-    )]
-    InvalidSignature { name: String, key_hash: u32 },
-    #[error(
-        "two different known keys share the name {name:?} and key hash {key_hash:08x}; remove one from the verifier key list"
-    )]
-    AmbiguousKey { name: String, key_hash: u32 },
-    #[error(
-        "no signature from a known key: the note is signed by [{signers}] and the verifier knows [{known}]; add the signer's verifier key only if it is trusted"
-    )]
-    NoVerifiedSignature { signers: String, known: String },
-    #[error(
-        "checkpoint text has {lines} line(s); it needs an origin, a tree size and a root hash line, each ending in a newline"
-    )]
-    CheckpointTooShort { lines: usize },
-    #[error("checkpoint text does not end in a newline; every checkpoint line ends in \"\\n\"")]
+    WrongKeyLength {
+        bytes: usize,
+    },
+    PublicKey(KeyError),
+    MalformedSignerKey {
+        reason: &'static str,
+    },
+    InvalidSignature {
+        name: String,
+        key_hash: u32,
+    },
+    AmbiguousKey {
+        name: String,
+        key_hash: u32,
+    },
+    NoVerifiedSignature {
+        signers: String,
+        known: String,
+    },
+    CheckpointTooShort {
+        lines: usize,
+    },
     CheckpointMissingNewline,
-    #[error("checkpoint origin is invalid: {0}")]
-    CheckpointOrigin(#[source] IdError),
-    #[error(
-        "checkpoint tree size {value:?} is invalid: {reason}; it is a decimal number without sign or leading zeros"
-    )]
-    CheckpointSize { value: String, reason: &'static str },
-    #[error(
-        "checkpoint root hash is invalid: {reason}; it is the standard base64 of exactly 32 bytes"
-    )]
-    CheckpointRoot { reason: &'static str },
-    #[error("checkpoint extension line {index} is invalid: {reason}")]
-    CheckpointExtension { index: usize, reason: &'static str },
-    #[error(
-        "checkpoint origin {origin:?} does not match the verifier key name {key_name:?}; use the verifier key of the log that issued this checkpoint"
-    )]
-    CheckpointOriginMismatch { origin: String, key_name: String },
+    CheckpointOrigin(IdError),
+    CheckpointSize {
+        value: String,
+        reason: &'static str,
+    },
+    CheckpointRoot {
+        reason: &'static str,
+    },
+    CheckpointExtension {
+        index: usize,
+        reason: &'static str,
+    },
+    CheckpointOriginMismatch {
+        origin: String,
+        key_name: String,
+    },
+}
+
+crate::english_display!(NoteError);
+
+impl Explain for NoteError {
+    #[allow(clippy::too_many_lines)] // one arm per variant reads better than a split
+    fn explain(&self) -> Message {
+        match self {
+            Self::TooLarge { bytes, max } => msg("err.note.too_large")
+                .arg("bytes", bytes)
+                .arg("max", max),
+            Self::NotUtf8 { offset } => msg("err.note.not_utf8").arg("offset", offset),
+            Self::ControlCharacter { code, offset } => msg("err.note.control_character")
+                .arg("code", format!("{code:04X}"))
+                .arg("offset", offset),
+            Self::EmptyText => msg("err.note.empty_text"),
+            Self::TextMissingNewline => msg("err.note.text_missing_newline"),
+            Self::NoSignatureBlock => msg("err.note.no_signature_block"),
+            Self::MissingFinalNewline => msg("err.note.missing_final_newline"),
+            Self::MalformedSignatureLine { line, reason } => {
+                msg("err.note.malformed_signature_line")
+                    .arg("line", line)
+                    .part("reason", msg(reason))
+            }
+            Self::TooManySignatures { max } => msg("err.note.too_many_signatures").arg("max", max),
+            Self::InvalidKeyName { name, reason } => msg("err.note.invalid_key_name")
+                .quoted("name", name)
+                .part("reason", msg(reason)),
+            Self::MalformedVerifierKey { reason } => {
+                msg("err.note.malformed_verifier_key").part("reason", msg(reason))
+            }
+            Self::KeyHashMismatch {
+                name,
+                claimed,
+                computed,
+            } => msg("err.note.key_hash_mismatch")
+                .quoted("name", name)
+                .arg("claimed", format!("{claimed:08x}"))
+                .arg("computed", format!("{computed:08x}")),
+            Self::UnsupportedAlgorithm(byte) => {
+                msg("err.note.unsupported_algorithm").arg("byte", format!("{byte:02x}"))
+            }
+            Self::WrongKeyLength { bytes } => msg("err.note.wrong_key_length").arg("bytes", bytes),
+            Self::PublicKey(e) => msg("err.note.public_key").part("why", e.explain()),
+            Self::MalformedSignerKey { reason } => {
+                msg("err.note.malformed_signer_key").part("reason", msg(reason))
+            }
+            Self::InvalidSignature { name, key_hash } => msg("err.note.invalid_signature")
+                .arg("name", name)
+                .arg("key_hash", format!("{key_hash:08x}")),
+            Self::AmbiguousKey { name, key_hash } => msg("err.note.ambiguous_key")
+                .quoted("name", name)
+                .arg("key_hash", format!("{key_hash:08x}")),
+            Self::NoVerifiedSignature { signers, known } => msg("err.note.no_verified_signature")
+                .arg("signers", signers)
+                .arg("known", known),
+            Self::CheckpointTooShort { lines } => {
+                msg("err.note.checkpoint_too_short").arg("lines", lines)
+            }
+            Self::CheckpointMissingNewline => msg("err.note.checkpoint_missing_newline"),
+            Self::CheckpointOrigin(e) => msg("err.note.checkpoint_origin").part("why", e.explain()),
+            Self::CheckpointSize { value, reason } => msg("err.note.checkpoint_size")
+                .quoted("value", value)
+                .part("reason", msg(reason)),
+            Self::CheckpointRoot { reason } => {
+                msg("err.note.checkpoint_root").part("reason", msg(reason))
+            }
+            Self::CheckpointExtension { index, reason } => msg("err.note.checkpoint_extension")
+                .arg("index", index)
+                .part("reason", msg(reason)),
+            Self::CheckpointOriginMismatch { origin, key_name } => {
+                msg("err.note.checkpoint_origin_mismatch")
+                    .quoted("origin", origin)
+                    .quoted("key_name", key_name)
+            }
+        }
+    }
 }
 
 /// The first 80 characters of an untrusted string, for error messages.
@@ -176,18 +235,18 @@ fn parse_hash_hex(text: &str) -> Option<u32> {
     u32::from_str_radix(text, 16).ok()
 }
 
-/// Why `name` cannot be a key name, if it cannot. The C2SP rule is non-empty, no Unicode white
+/// Why `name` cannot be a key name, if it cannot (a catalogue key). The C2SP rule is non-empty, no Unicode white
 /// space (Rust's `is_whitespace` and Go's `unicode.IsSpace` both follow the Unicode White_Space
 /// property), no '+'. We also refuse control characters, which no valid note can carry.
 fn key_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
-        Some("the key name is empty")
+        Some("err.note.why.key_name_empty")
     } else if name.contains('+') {
-        Some("the key name contains '+'")
+        Some("err.note.why.key_name_plus")
     } else if name.chars().any(char::is_whitespace) {
-        Some("the key name contains white space")
+        Some("err.note.why.key_name_space")
     } else if name.chars().any(char::is_control) {
-        Some("the key name contains a control character")
+        Some("err.note.why.key_name_control")
     } else {
         None
     }
@@ -275,15 +334,14 @@ impl VerifierKey {
     pub fn parse(s: &str) -> Result<Self, NoteError> {
         let malformed = |reason| NoteError::MalformedVerifierKey { reason };
         if s.len() > NOTE_BYTES_MAX {
-            return Err(malformed("it is longer than any note it could verify"));
+            return Err(malformed("err.note.why.verifier_key_too_long"));
         }
         let (name, rest) = chop(s, '+');
         let (hash16, key64) = chop(rest, '+');
         check_key_name(name)?;
-        let claimed = parse_hash_hex(hash16)
-            .ok_or_else(|| malformed("the key hash is not 8 lowercase hex digits"))?;
-        let encoded = decode_b64(key64)
-            .ok_or_else(|| malformed("the key is not canonical standard base64"))?;
+        let claimed =
+            parse_hash_hex(hash16).ok_or_else(|| malformed("err.note.why.key_hash_hex"))?;
+        let encoded = decode_b64(key64).ok_or_else(|| malformed("err.note.why.key_base64"))?;
         let computed = key_hash_of_encoded(name, &encoded);
         if claimed != computed {
             return Err(NoteError::KeyHashMismatch {
@@ -293,7 +351,7 @@ impl VerifierKey {
             });
         }
         let Some((&alg, raw)) = encoded.split_first() else {
-            return Err(malformed("the key is empty"));
+            return Err(malformed("err.note.why.key_empty"));
         };
         if alg != ALG_ED25519 {
             return Err(NoteError::UnsupportedAlgorithm(alg));
@@ -341,21 +399,19 @@ pub fn parse_signer_key(s: &str) -> Result<(String, SecretKey), NoteError> {
     let malformed = |reason| NoteError::MalformedSignerKey { reason };
     let rest = s
         .strip_prefix(SIGNER_KEY_PREFIX)
-        .ok_or_else(|| malformed("it does not start with PRIVATE+KEY+"))?;
+        .ok_or_else(|| malformed("err.note.why.signer_key_prefix"))?;
     let (name, rest) = chop(rest, '+');
     let (hash16, key64) = chop(rest, '+');
     check_key_name(name)?;
-    let claimed = parse_hash_hex(hash16)
-        .ok_or_else(|| malformed("the key hash is not 8 lowercase hex digits"))?;
-    let mut encoded =
-        decode_b64(key64).ok_or_else(|| malformed("the key is not canonical standard base64"))?;
+    let claimed = parse_hash_hex(hash16).ok_or_else(|| malformed("err.note.why.key_hash_hex"))?;
+    let mut encoded = decode_b64(key64).ok_or_else(|| malformed("err.note.why.key_base64"))?;
     let parsed = match encoded.split_first() {
         Some((&ALG_ED25519, seed)) => match <[u8; 32]>::try_from(seed) {
             Ok(seed) => Ok(SecretKey::from_seed(&seed)),
             Err(_) => Err(NoteError::WrongKeyLength { bytes: seed.len() }),
         },
         Some((&alg, _)) => Err(NoteError::UnsupportedAlgorithm(alg)),
-        None => Err(malformed("the key is empty")),
+        None => Err(malformed("err.note.why.key_empty")),
     };
     // Best effort: do not leave the decoded seed in freed memory (no zeroize dependency here).
     encoded.fill(0);
@@ -482,22 +538,18 @@ fn parse_signature_line(line: &str, number: usize) -> Result<NoteSignature, Note
         line: number,
         reason,
     };
-    let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
-        malformed("it does not start with an em dash (U+2014) and a space; text and signatures must be separated by one blank line")
-    })?;
+    let rest = line
+        .strip_prefix(SIG_PREFIX)
+        .ok_or_else(|| malformed("err.note.why.signature_line_prefix"))?;
     // Like Go: the name ends at the first space, and everything after it must be base64, so a
     // name with a space in it leaves non-base64 text behind and the line is refused.
     let (name, b64) = chop(rest, ' ');
     if let Some(reason) = key_name_problem(name) {
         return Err(malformed(reason));
     }
-    let raw = decode_b64(b64).ok_or_else(|| {
-        malformed("the signature is not canonical standard base64 after one space")
-    })?;
+    let raw = decode_b64(b64).ok_or_else(|| malformed("err.note.why.signature_base64"))?;
     if raw.len() < 5 {
-        return Err(malformed(
-            "the signature is shorter than a 4-byte key hash and a signature",
-        ));
+        return Err(malformed("err.note.why.signature_short"));
     }
     let (hash, signature) = raw.split_at(4);
     let key_hash = u32::from_be_bytes(
@@ -708,34 +760,32 @@ fn parse_tree_size(line: &str) -> Result<u64, NoteError> {
         reason,
     };
     if line.is_empty() {
-        return Err(bad("it is empty"));
+        return Err(bad("err.note.why.size_empty"));
     }
     // u64::from_str would also take a leading '+'; only plain digits are a tree size.
     if !line.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad("it holds something other than the digits 0-9"));
+        return Err(bad("err.note.why.size_digits"));
     }
     if line.len() > 1 && line.starts_with('0') {
-        return Err(bad("it has a leading zero"));
+        return Err(bad("err.note.why.size_leading_zero"));
     }
     line.parse::<u64>()
-        .map_err(|_| bad("it does not fit in 64 bits"))
+        .map_err(|_| bad("err.note.why.size_overflow"))
 }
 
 fn parse_root(line: &str) -> Result<Hash, NoteError> {
     let bad = |reason| NoteError::CheckpointRoot { reason };
-    let bytes = decode_b64(line).ok_or_else(|| bad("it is not canonical standard base64"))?;
-    Hash::try_from(bytes.as_slice()).map_err(|_| bad("it does not decode to 32 bytes"))
+    let bytes = decode_b64(line).ok_or_else(|| bad("err.note.why.root_base64"))?;
+    Hash::try_from(bytes.as_slice()).map_err(|_| bad("err.note.why.root_length"))
 }
 
 fn check_extension(line: &str, index: usize) -> Result<(), NoteError> {
     let bad = |reason| NoteError::CheckpointExtension { index, reason };
     if line.is_empty() {
-        return Err(bad(
-            "it is empty, and C2SP requires extension lines to be non-empty",
-        ));
+        return Err(bad("err.note.why.extension_empty"));
     }
     if line.bytes().any(|b| b < 0x20) {
-        return Err(bad("it contains a newline or control character"));
+        return Err(bad("err.note.why.extension_control"));
     }
     Ok(())
 }

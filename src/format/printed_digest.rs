@@ -12,6 +12,7 @@
 //! that a person would take for this one.
 
 use crate::base::class::{Class, Classify};
+use crate::base::words::{Explain, Message, msg};
 use std::fmt;
 
 /// Crockford's base-32 alphabet: the value of a character is its position.
@@ -30,20 +31,25 @@ pub struct PrintedDigest {
 }
 
 /// Why typed text is not a printed digest.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrintedDigestError {
-    #[error(
-        "huruf {0:?} tidak dipakai dalam sidik cetak / {0:?} is not a character of a printed digest (0-9 and A-Z without I, L, O, U; hyphens and spaces are ignored)"
-    )]
     Character(char),
-    #[error(
-        "sidik cetak terdiri atas {want} karakter, yang diketik {found} / a printed digest has {want} characters, {found} were typed"
-    )]
     Length { found: usize, want: usize },
-    #[error(
-        "karakter pemeriksa tidak cocok: ada karakter yang salah ketik / the check character does not match: a character was mistyped"
-    )]
     Check,
+}
+
+crate::english_display!(PrintedDigestError);
+
+impl Explain for PrintedDigestError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Character(c) => msg("err.printed_digest.character").quoted("char", c),
+            Self::Length { found, want } => msg("err.printed_digest.length")
+                .arg("found", found)
+                .arg("want", want),
+            Self::Check => msg("err.printed_digest.check"),
+        }
+    }
 }
 
 impl Classify for PrintedDigestError {

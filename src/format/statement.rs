@@ -8,6 +8,7 @@ use crate::base::ids::{
 };
 use crate::base::limits::STATEMENT_BYTES_MAX;
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::format::merkle::Hash;
 use crate::format::subject::{Commitment, SubjectId, SubjectKind};
 use base64::Engine as _;
@@ -20,21 +21,41 @@ use std::sync::OnceLock;
 
 /// A statement that was refused before any rule ran. `field` is a JSON pointer into the statement
 /// (empty for the whole document) and `rule` says what the field must be.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatementError {
-    #[error("statement is {size} bytes; the limit is {max} bytes")]
-    TooLarge { size: usize, max: usize },
-    #[error("statement is not valid JSON: {0}")]
-    Json(String),
-    #[error("statement field {field}: {rule}")]
-    Field { field: String, rule: String },
+    TooLarge {
+        size: usize,
+        max: usize,
+    },
+    /// What is wrong with the JSON (`json_fault`).
+    Json(Message),
+    Field {
+        field: String,
+        rule: Message,
+    },
+}
+
+crate::english_display!(StatementError);
+
+impl Explain for StatementError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::TooLarge { size, max } => msg("err.statement.too_large")
+                .arg("size", size)
+                .arg("max", max),
+            Self::Json(problem) => msg("err.statement.json").part("problem", problem.clone()),
+            Self::Field { field, rule } => msg("err.statement.field")
+                .arg("field", field)
+                .part("rule", rule.clone()),
+        }
+    }
 }
 
 impl StatementError {
-    fn field(field: impl Into<String>, rule: impl Into<String>) -> Self {
+    fn field(field: impl Into<String>, rule: Message) -> Self {
         Self::Field {
             field: field.into(),
-            rule: rule.into(),
+            rule,
         }
     }
 
@@ -859,18 +880,27 @@ impl Statement {
         }
         let value = parse_unambiguous(bytes)?;
         let kind = match value.get("type") {
-            None => return Err(StatementError::field("/type", "is required")),
+            None => {
+                return Err(StatementError::field(
+                    "/type",
+                    msg("err.statement.rule.type_required"),
+                ));
+            }
             Some(serde_json::Value::String(s)) => StatementType::parse(s).ok_or_else(|| {
                 let known: Vec<&str> = StatementType::ALL.iter().map(|t| t.as_str()).collect();
                 StatementError::field(
                     "/type",
-                    format!(
-                        "unknown statement type {s:?}; known types: {}",
-                        known.join(", ")
-                    ),
+                    msg("err.statement.rule.type_unknown")
+                        .quoted("got", s)
+                        .arg("known", known.join(", ")),
                 )
             })?,
-            Some(_) => return Err(StatementError::field("/type", "must be a string")),
+            Some(_) => {
+                return Err(StatementError::field(
+                    "/type",
+                    msg("err.statement.rule.type_string"),
+                ));
+            }
         };
         validate(kind, &value)?;
         Self::from_valid_value(kind, value)
@@ -882,7 +912,7 @@ impl Statement {
     ) -> Result<Self, StatementError> {
         let common: CommonWire = typed(&value)?;
         let occurred_at = Timestamp::parse(&common.occurred_at)
-            .map_err(|e| StatementError::field("/occurred_at", e.to_string()))?;
+            .map_err(|e| StatementError::field("/occurred_at", e.explain()))?;
         let after = decode_after(common.after)?;
         let attests = common.attests.map(decode_attests).transpose()?;
         let body = body_from_value(kind, &value)?;
@@ -904,10 +934,10 @@ fn decode_attests(w: AttestsWire) -> Result<Attests, StatementError> {
     Ok(Attests {
         seq: w.seq,
         leaf: decode_hash(&w.leaf).ok_or_else(|| {
-            StatementError::field("/attests/leaf", "must be a base64 SHA-256 hash")
+            StatementError::field("/attests/leaf", msg("err.statement.rule.hash"))
         })?,
         recorded_at: Timestamp::parse(&w.recorded_at)
-            .map_err(|e| StatementError::field("/attests/recorded_at", e.to_string()))?,
+            .map_err(|e| StatementError::field("/attests/recorded_at", e.explain()))?,
     })
 }
 
@@ -916,7 +946,7 @@ fn decode_refounds(w: RefoundsWire) -> Result<Refounds, StatementError> {
         origin: w.origin,
         size: w.size,
         root: decode_hash(&w.root).ok_or_else(|| {
-            StatementError::field("/refounds/root", "must be a base64 SHA-256 hash")
+            StatementError::field("/refounds/root", msg("err.statement.rule.hash"))
         })?,
         by: w.by,
         key: w.key,
@@ -934,7 +964,7 @@ fn decode_after(
         let hash = match hash {
             None => None,
             Some(text) => Some(decode_hash(&text).ok_or_else(|| {
-                StatementError::field(format!("/after/{item}"), "must be a base64 SHA-256 hash")
+                StatementError::field(format!("/after/{item}"), msg("err.statement.rule.hash"))
             })?),
         };
         decoded.insert(item, hash);
@@ -1040,12 +1070,8 @@ impl From<NoteWire> for Body {
 /// Reads the fields the statement type needs from an already schema-valid value. A failure here
 /// means a schema and its typed view disagree, reported as a field error rather than a panic.
 fn typed<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<T, StatementError> {
-    T::deserialize(value).map_err(|e| {
-        StatementError::field(
-            "/",
-            format!("{e}; integers must be written plainly (no exponent, fraction or sign) and fit in 64 bits"),
-        )
-    })
+    T::deserialize(value)
+        .map_err(|e| StatementError::field("/", msg("err.statement.rule.typed").arg("problem", e)))
 }
 
 fn decode_hash(text: &str) -> Option<Hash> {
@@ -1068,80 +1094,160 @@ fn validate(kind: StatementType, value: &serde_json::Value) -> Result<(), Statem
             } else {
                 path
             };
-            if let Some(rule) = plain_rule(&err) {
-                return Err(StatementError::field(field, rule));
-            }
-            // The schema's sentence repeats the refused value: at most ECHO_CHARS_MAX of it.
-            let instance = err.instance().to_string();
-            let mut rule = err.to_string();
-            if instance.chars().count() > crate::base::limits::ECHO_CHARS_MAX {
-                rule = rule.replace(&instance, &crate::base::class::echo(&instance));
-            }
-            // Long instance dumps make the message unreadable for an officer at a gate.
-            if rule.len() > 300 {
-                let cut = (0..=300)
-                    .rev()
-                    .find(|&i| rule.is_char_boundary(i))
-                    .unwrap_or(0);
-                rule.truncate(cut);
-                rule.push('…');
-            }
-            Err(StatementError::field(field, rule))
+            Err(StatementError::field(field, schema_rule(&err)))
         }
     }
 }
 
-/// The rule an officer can act on, in Indonesian and English, for the refusals a person makes
-/// most: a value outside an enumeration (every allowed value listed, never cut short) and a time
-/// with an offset where UTC is required. None for the others, which keep the validator's words.
-fn plain_rule(err: &jsonschema::ValidationError<'_>) -> Option<String> {
-    let shown = crate::base::class::echo(&err.instance().to_string());
+/// The rule an officer can act on, for a schema violation: the catalogue's sentence for each kind
+/// a person's statement breaks, with the refused value (at most `ECHO_CHARS_MAX` of it) and the
+/// limit, pattern or allowed values (every one listed, never cut short); a time with an offset
+/// where UTC is required says how to write it. The rare kinds left keep the validator's words.
+#[allow(clippy::too_many_lines)] // one arm per kind of violation reads better than a split
+fn schema_rule(err: &jsonschema::ValidationError<'_>) -> Message {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
+    let value = crate::base::class::echo(&err.instance().to_string());
+    let about = |key: &'static str| msg(key).arg("value", &value);
+    // English says "1 character" and "2 characters": a sentence per number, as the validator.
+    let counted = |one: &'static str, many: &'static str, limit: u64| {
+        msg(if limit == 1 { one } else { many })
+            .arg("value", &value)
+            .arg("limit", limit)
+    };
+    let unexpected = |one: &'static str, many: &'static str, names: &[String]| {
+        let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        msg(if names.len() == 1 { one } else { many }).arg("names", quoted.join(", "))
+    };
     match err.kind() {
-        jsonschema::error::ValidationErrorKind::Enum { options } => {
+        Kind::Required { property } => msg("err.statement.rule.required").arg("property", property),
+        Kind::Type {
+            kind: TypeKind::Single(kind),
+        } => about("err.statement.rule.type").arg("type", kind),
+        Kind::Type {
+            kind: TypeKind::Multiple(kinds),
+        } => {
+            let quoted: Vec<String> = kinds.iter().map(|k| format!("\"{k}\"")).collect();
+            about("err.statement.rule.types").arg("types", quoted.join(", "))
+        }
+        Kind::Pattern { pattern } if pattern == "Z$" => about("err.statement.rule.utc"),
+        Kind::Pattern { pattern } => about("err.statement.rule.pattern").arg("pattern", pattern),
+        Kind::Format { format } => about("err.statement.rule.format").arg("format", format),
+        Kind::Enum { options } if options.is_array() => {
             let allowed: Vec<String> = options
-                .as_array()?
-                .iter()
+                .as_array()
+                .into_iter()
+                .flatten()
                 .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
                 .collect();
-            Some(format!(
-                "{shown} bukan nilai yang boleh / is not an allowed value; nilai yang boleh / allowed values: {}",
-                allowed.join(", ")
-            ))
+            about("err.statement.rule.enum").arg("allowed", allowed.join(", "))
         }
-        jsonschema::error::ValidationErrorKind::Pattern { pattern } if pattern == "Z$" => {
-            Some(format!(
-                "{shown} bukan waktu UTC / is not a UTC time: tulis dalam UTC dengan akhiran Z / write it in UTC ending in Z (2025-08-04T07:30:00Z), atau / or give local time to `custody new --at \"2025-08-04 14:30 WIB\"` (WIB, WITA, WIT or +07:00), which converts it"
-            ))
+        Kind::Constant { expected_value } => {
+            msg("err.statement.rule.const").arg("expected", expected_value)
         }
-        _ => None,
+        Kind::MaxLength { limit } => counted(
+            "err.statement.rule.max_length_one",
+            "err.statement.rule.max_length",
+            *limit,
+        ),
+        Kind::MinLength { limit } => counted(
+            "err.statement.rule.min_length_one",
+            "err.statement.rule.min_length",
+            *limit,
+        ),
+        Kind::MaxItems { limit } => counted(
+            "err.statement.rule.max_items_one",
+            "err.statement.rule.max_items",
+            *limit,
+        ),
+        Kind::MinItems { limit } => counted(
+            "err.statement.rule.min_items_one",
+            "err.statement.rule.min_items",
+            *limit,
+        ),
+        Kind::MaxProperties { limit } => counted(
+            "err.statement.rule.max_properties_one",
+            "err.statement.rule.max_properties",
+            *limit,
+        ),
+        Kind::MinProperties { limit } => counted(
+            "err.statement.rule.min_properties_one",
+            "err.statement.rule.min_properties",
+            *limit,
+        ),
+        Kind::Minimum { limit } => about("err.statement.rule.minimum").arg("limit", limit),
+        Kind::Maximum { limit } => about("err.statement.rule.maximum").arg("limit", limit),
+        Kind::ExclusiveMinimum { limit } => {
+            about("err.statement.rule.exclusive_minimum").arg("limit", limit)
+        }
+        Kind::ExclusiveMaximum { limit } => {
+            about("err.statement.rule.exclusive_maximum").arg("limit", limit)
+        }
+        Kind::AdditionalProperties { unexpected: names } => unexpected(
+            "err.statement.rule.additional_property",
+            "err.statement.rule.additional_properties",
+            names,
+        ),
+        Kind::UnevaluatedProperties { unexpected: names } => unexpected(
+            "err.statement.rule.unevaluated_property",
+            "err.statement.rule.unevaluated_properties",
+            names,
+        ),
+        Kind::UniqueItems => about("err.statement.rule.unique_items"),
+        Kind::AnyOf { .. } => about("err.statement.rule.any_of"),
+        Kind::OneOfNotValid { .. } => about("err.statement.rule.one_of_none"),
+        Kind::OneOfMultipleValid { .. } => about("err.statement.rule.one_of_many"),
+        _ => Message::verbatim(validator_words(err)),
     }
+}
+
+/// The validator's own sentence, for the rare kinds the catalogue does not say: the refused value
+/// at most `ECHO_CHARS_MAX` long, the whole at most 300 bytes.
+fn validator_words(err: &jsonschema::ValidationError<'_>) -> String {
+    let instance = err.instance().to_string();
+    let mut rule = err.to_string();
+    if instance.chars().count() > crate::base::limits::ECHO_CHARS_MAX {
+        rule = rule.replace(&instance, &crate::base::class::echo(&instance));
+    }
+    // Long instance dumps make the message unreadable for an officer at a gate.
+    if rule.len() > 300 {
+        let cut = (0..=300)
+            .rev()
+            .find(|&i| rule.is_char_boundary(i))
+            .unwrap_or(0);
+        rule.truncate(cut);
+        rule.push('…');
+    }
+    rule
 }
 
 /// What is wrong with JSON that did not parse, for a person: which kind of fault and where, and
 /// the field when serde names one. Never serde's own sentence, which can name Rust types
 /// ("expected struct WireEnvelope with 3 elements") or repeat a whole input value.
-pub fn json_problem(e: &serde_json::Error) -> String {
+pub fn json_fault(e: &serde_json::Error) -> Message {
     use serde_json::error::Category;
     let text = e.to_string();
-    let named_field = ["missing field `", "unknown field `", "duplicate field `"]
-        .iter()
-        .find_map(|prefix| {
-            let rest = text.strip_prefix(prefix)?;
-            let field = rest.split('`').next()?;
-            Some(format!(
-                "{} field {}",
-                prefix.split(' ').next().unwrap_or(""),
-                crate::base::class::echo(field)
-            ))
-        });
+    let named_field = [
+        ("missing field `", "err.statement.json.missing_field"),
+        ("unknown field `", "err.statement.json.unknown_field"),
+        ("duplicate field `", "err.statement.json.duplicate_field"),
+    ]
+    .iter()
+    .find_map(|(prefix, key)| {
+        let rest = text.strip_prefix(prefix)?;
+        let field = rest.split('`').next()?;
+        Some(msg(key).arg("field", crate::base::class::echo(field)))
+    });
     let what = match (e.classify(), named_field) {
         (Category::Data, Some(field)) => field,
-        (Category::Data, None) => "a field has the wrong kind of value".to_owned(),
-        (Category::Syntax, _) => "not valid JSON".to_owned(),
-        (Category::Eof, _) => "the JSON ends before it is complete".to_owned(),
-        (Category::Io, _) => "the input could not be read".to_owned(),
+        (Category::Data, None) => msg("err.statement.json.wrong_kind"),
+        (Category::Syntax, _) => msg("err.statement.json.syntax"),
+        (Category::Eof, _) => msg("err.statement.json.eof"),
+        (Category::Io, _) => msg("err.statement.json.io"),
     };
-    format!("{what} (line {}, column {})", e.line(), e.column())
+    msg("err.statement.json.at")
+        .part("what", what)
+        .arg("line", e.line())
+        .arg("column", e.column())
 }
 
 /// Parses JSON into a value, refusing an object that names a key twice (with the path of the
@@ -1162,10 +1268,10 @@ pub fn parse_unambiguous(bytes: &[u8]) -> Result<serde_json::Value, StatementErr
                         crate::base::class::echo(rest.split(" at line").next().unwrap_or(rest));
                     Err(StatementError::field(
                         field,
-                        "appears twice in one object; a signed statement must be unambiguous",
+                        msg("err.statement.rule.duplicate_key"),
                     ))
                 }
-                None => Err(StatementError::Json(json_problem(&e))),
+                None => Err(StatementError::Json(json_fault(&e))),
             }
         }
     }

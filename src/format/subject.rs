@@ -11,6 +11,7 @@ use crate::base::class::{Class, Classify, echo};
 use crate::base::limits::{
     NAME_CHARS_MAX, PASSPORT_CHARS_MAX, PASSPORT_CHARS_MIN, SDP_CHARS_MAX, SDP_CHARS_MIN,
 };
+use crate::base::words::{Explain, Message, msg};
 use crate::keys::signing::hex;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -28,16 +29,14 @@ const SUBJECT_ID_PREFIX: &str = "subj-";
 pub const COMMITMENT_TAG: &[u8] = b"custody/subject-commitment/v1\n";
 
 /// Why a subject's field, id, salt or commitment was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubjectError {
-    /// A field breaks its rule; `rule` says it in Indonesian and English.
-    #[error("`{field}`: {rule}")]
+    /// A field breaks its rule; `rule` is the catalogue key of the rule's sentence.
     Field {
         field: &'static str,
         rule: &'static str,
     },
-    /// Text that should be an id, salt or commitment is not one.
-    #[error("`{field}` {text:?}: {rule}")]
+    /// Text that should be an id, salt or commitment is not one; `rule` is a catalogue key.
     Text {
         field: &'static str,
         text: String,
@@ -55,6 +54,22 @@ impl SubjectError {
             field,
             text: echo(text),
             rule,
+        }
+    }
+}
+
+crate::english_display!(SubjectError);
+
+impl Explain for SubjectError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Field { field, rule } => msg("err.subject.field")
+                .arg("field", field)
+                .part("rule", msg(rule)),
+            Self::Text { field, text, rule } => msg("err.subject.text")
+                .arg("field", field)
+                .quoted("text", text)
+                .part("rule", msg(rule)),
         }
     }
 }
@@ -145,13 +160,7 @@ impl FromStr for SubjectId {
         text.strip_prefix(SUBJECT_ID_PREFIX)
             .and_then(unhex::<SUBJECT_ID_BYTES>)
             .map(Self)
-            .ok_or_else(|| {
-                SubjectError::text(
-                    "subject",
-                    text,
-                    "harus `subj-` dan 32 digit heksadesimal huruf kecil / must be `subj-` and 32 lowercase hex digits",
-                )
-            })
+            .ok_or_else(|| SubjectError::text("subject", text, "err.subject.rule.subject_id"))
     }
 }
 
@@ -188,13 +197,9 @@ impl FromStr for Salt {
     type Err = SubjectError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        unhex(text).map(Self).ok_or_else(|| {
-            SubjectError::text(
-                "salt",
-                "…",
-                "harus 64 digit heksadesimal huruf kecil / must be 64 lowercase hex digits",
-            )
-        })
+        unhex(text)
+            .map(Self)
+            .ok_or_else(|| SubjectError::text("salt", "…", "err.subject.rule.hex64"))
     }
 }
 
@@ -230,13 +235,9 @@ impl FromStr for Commitment {
     type Err = SubjectError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        unhex(text).map(Self).ok_or_else(|| {
-            SubjectError::text(
-                "commitment",
-                text,
-                "harus 64 digit heksadesimal huruf kecil / must be 64 lowercase hex digits",
-            )
-        })
+        unhex(text)
+            .map(Self)
+            .ok_or_else(|| SubjectError::text("commitment", text, "err.subject.rule.hex64"))
     }
 }
 
@@ -337,10 +338,7 @@ impl PersonalFields {
     pub fn with_name(mut self, name: &str) -> Result<Self, SubjectError> {
         let chars = name.chars().count();
         if chars == 0 || chars > NAME_CHARS_MAX || name.chars().any(char::is_control) {
-            return Err(SubjectError::field(
-                "name",
-                "harus 1 sampai 128 karakter tanpa karakter kontrol / must be 1 to 128 characters with no control characters",
-            ));
+            return Err(SubjectError::field("name", "err.subject.rule.name"));
         }
         self.name = Some(name.to_owned());
         Ok(self)
@@ -349,10 +347,7 @@ impl PersonalFields {
     /// NIK from the e-ID card: exactly 16 digits (`nik`).
     pub fn with_nik(mut self, nik: &str) -> Result<Self, SubjectError> {
         if nik.len() != 16 || !nik.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SubjectError::field(
-                "nik",
-                "harus tepat 16 angka / must be exactly 16 digits",
-            ));
+            return Err(SubjectError::field("nik", "err.subject.rule.nik"));
         }
         self.nik = Some(nik.to_owned());
         Ok(self)
@@ -368,10 +363,7 @@ impl PersonalFields {
         if !(PASSPORT_CHARS_MIN..=PASSPORT_CHARS_MAX).contains(&passport.len())
             || !passport.chars().all(is_upper_or_digit)
         {
-            return Err(SubjectError::field(
-                "passport",
-                "harus 6 sampai 12 huruf besar dan angka / must be 6 to 12 upper-case letters and digits",
-            ));
+            return Err(SubjectError::field("passport", "err.subject.rule.passport"));
         }
         self = self.with_nationality(nationality)?;
         self.passport = Some(passport.to_owned());
@@ -383,7 +375,7 @@ impl PersonalFields {
         if nationality.len() != 3 || !nationality.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(SubjectError::field(
                 "nationality",
-                "harus kode ISO 3166-1 alpha-3, tiga huruf besar / must be an ISO 3166-1 alpha-3 code, three upper-case letters",
+                "err.subject.rule.nationality",
             ));
         }
         self.nationality = Some(nationality.to_owned());
@@ -396,10 +388,7 @@ impl PersonalFields {
         let first_ok = chars.next().is_some_and(is_upper_or_digit);
         let rest_ok = chars.all(|c| is_upper_or_digit(c) || matches!(c, '.' | '/' | '-'));
         if !first_ok || !rest_ok || !(SDP_CHARS_MIN..=SDP_CHARS_MAX).contains(&sdp.len()) {
-            return Err(SubjectError::field(
-                "sdp",
-                "harus 4 sampai 32 huruf besar, angka, `.`, `/` atau `-`, diawali huruf atau angka / must be 4 to 32 upper-case letters, digits, `.`, `/` or `-`, starting with a letter or digit",
-            ));
+            return Err(SubjectError::field("sdp", "err.subject.rule.sdp"));
         }
         self.sdp = Some(sdp.to_owned());
         Ok(self)
@@ -410,7 +399,7 @@ impl PersonalFields {
         if !is_calendar_date(date) {
             return Err(SubjectError::field(
                 "birth_date",
-                "harus tanggal yang ada, ditulis YYYY-MM-DD / must be a real date written YYYY-MM-DD",
+                "err.subject.rule.birth_date",
             ));
         }
         self.birth_date = Some(date.to_owned());
@@ -475,7 +464,7 @@ impl TryFrom<FieldsText> for PersonalFields {
             (Some(_), None) => {
                 return Err(SubjectError::field(
                     "nationality",
-                    "wajib ada bersama nomor paspor / required with a passport number",
+                    "err.subject.rule.nationality_with_passport",
                 ));
             }
             (None, Some(n)) => f = f.with_nationality(n)?,

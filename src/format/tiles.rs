@@ -3,6 +3,8 @@
 //! Never decides whether a tile is trusted — every entry read from a bundle is checked by its
 //! reader against a Merkle node or a signed root.
 
+use crate::base::words::{Explain, Message, msg};
+
 /// Hashes per tile and entries per bundle (tlog-tiles: tile height 8).
 pub const TILE_WIDTH: u64 = 256;
 /// Tree levels per tile level.
@@ -32,12 +34,23 @@ pub fn tile_path(level: Option<u8>, index: u64, width: u64) -> String {
 }
 
 /// Why the bytes of an entry bundle are not one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BundleError {
-    #[error("it is truncated inside entry {entry}")]
     Truncated { entry: u64 },
-    #[error("it holds {found} entries, expected {expected} (entries were removed or added)")]
     Count { found: u64, expected: u64 },
+}
+
+crate::english_display!(BundleError);
+
+impl Explain for BundleError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Truncated { entry } => msg("err.tiles.truncated").arg("entry", entry),
+            Self::Count { found, expected } => msg("err.tiles.count")
+                .arg("found", found)
+                .arg("expected", expected),
+        }
+    }
 }
 
 /// The entries of an entry bundle that must hold `width` of them: each a big-endian `u16`

@@ -9,6 +9,7 @@
 //! versions of custody wrote) are read; a v2 file whose public key is not the one derived from
 //! its seed is refused.
 
+use crate::base::words::{Explain, Message, msg};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
@@ -23,22 +24,40 @@ pub const PUBLIC_KEY_BYTES: usize = 32;
 pub const SIGNATURE_BYTES: usize = 64;
 
 /// Why a key or signature was refused; each says what to do about it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum KeyError {
-    #[error("public key is not valid base64 of 32 bytes: {0}")]
-    PublicKeyEncoding(String),
-    #[error("public key is not a valid Ed25519 point; ask the officer to generate a new key")]
+    /// Why the text is not 32 bytes of base64 (the base64 decoder's message, or the length).
+    PublicKeyEncoding(Message),
     PublicKeyInvalid,
-    #[error("public key is a weak (small-order) Ed25519 key and is refused; generate a new key")]
     PublicKeyWeak,
-    #[error("signature is not valid base64 of 64 bytes")]
     SignatureEncoding,
-    #[error("signature does not verify (strict Ed25519) for this key and message")]
     SignatureInvalid,
-    #[error("key file {path}: {reason}")]
-    KeyFile { path: String, reason: String },
-    #[error("the operating system gave no randomness: {0}")]
+    /// `reason`: what is wrong with the file (ours, or the operating system's or PKCS#8's words).
+    KeyFile {
+        path: String,
+        reason: Message,
+    },
     Randomness(String),
+}
+
+crate::english_display!(KeyError);
+
+impl Explain for KeyError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::PublicKeyEncoding(why) => {
+                msg("err.key.public_key_encoding").part("why", why.clone())
+            }
+            Self::PublicKeyInvalid => msg("err.key.public_key_invalid"),
+            Self::PublicKeyWeak => msg("err.key.public_key_weak"),
+            Self::SignatureEncoding => msg("err.key.signature_encoding"),
+            Self::SignatureInvalid => msg("err.key.signature_invalid"),
+            Self::KeyFile { path, reason } => msg("err.key.key_file")
+                .arg("path", path)
+                .part("reason", reason.clone()),
+            Self::Randomness(why) => msg("err.key.randomness").arg("why", why),
+        }
+    }
 }
 
 /// An Ed25519 public key that is a valid, non-weak point.
@@ -57,7 +76,7 @@ impl PublicKey {
 
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
         let arr: [u8; PUBLIC_KEY_BYTES] = bytes.try_into().map_err(|_| {
-            KeyError::PublicKeyEncoding(format!("{} bytes instead of 32", bytes.len()))
+            KeyError::PublicKeyEncoding(msg("err.key.why.length").arg("bytes", bytes.len()))
         })?;
         Self::from_bytes(&arr)
     }
@@ -66,7 +85,7 @@ impl PublicKey {
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         let bytes = B64
             .decode(text.trim())
-            .map_err(|e| KeyError::PublicKeyEncoding(e.to_string()))?;
+            .map_err(|e| KeyError::PublicKeyEncoding(Message::verbatim(e.to_string())))?;
         Self::from_slice(&bytes)
     }
 
@@ -190,7 +209,7 @@ impl SecretKey {
         .map(|z| z.to_string())
         .map_err(|e| KeyError::KeyFile {
             path: String::new(),
-            reason: format!("cannot encode PKCS#8: {e}"),
+            reason: msg("err.key.why.encode").arg("error", e),
         })
     }
 
@@ -198,23 +217,21 @@ impl SecretKey {
     /// public key must be the one derived from the seed; otherwise the file is refused, because
     /// signing with it would make signatures for a key other than the one the file claims.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
-        let refuse = |reason: String| KeyError::KeyFile {
+        let refuse = |reason: Message| KeyError::KeyFile {
             path: String::new(),
             reason,
         };
         let pair = KeypairBytes::from_pkcs8_pem(pem)
-            .map_err(|e| refuse(format!("not an Ed25519 PKCS#8 PEM private key ({e})")))?;
+            .map_err(|e| refuse(msg("err.key.why.not_pem").arg("error", e)))?;
         let key = SigningKey::from_bytes(&pair.secret_key);
         if let Some(stored) = &pair.public_key {
             let derived = key.verifying_key().to_bytes();
             if stored.to_bytes() != derived {
-                return Err(refuse(format!(
-                    "the public key stored in this PKCS#8 v2 file ({}) is not the public key of \
-                     its private key ({}); the file is damaged or was assembled from two keys, \
-                     and is refused",
-                    B64.encode(stored.to_bytes()),
-                    B64.encode(derived),
-                )));
+                return Err(refuse(
+                    msg("err.key.why.v2_mismatch")
+                        .arg("stored", B64.encode(stored.to_bytes()))
+                        .arg("derived", B64.encode(derived)),
+                ));
             }
         }
         Ok(Self(key))
@@ -223,7 +240,7 @@ impl SecretKey {
     /// Writes the key as PKCS#8 v1 PEM (see `to_pem`) to a new file with mode 0600; refuses to
     /// overwrite an existing file, because overwriting a key loses the officer's identity.
     pub fn write_new_file(&self, path: &Path) -> Result<(), KeyError> {
-        let err = |reason: String| KeyError::KeyFile {
+        let err = |reason: Message| KeyError::KeyFile {
             path: path.display().to_string(),
             reason,
         };
@@ -237,22 +254,23 @@ impl SecretKey {
         }
         let mut file = opts.open(path).map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                err("already exists; refusing to overwrite a key (choose another --out)".into())
+                err(msg("err.key.why.exists"))
             } else {
-                err(e.to_string())
+                err(Message::verbatim(e.to_string()))
             }
         })?;
         file.write_all(pem.as_bytes())
             .and_then(|()| file.sync_all())
-            .map_err(|e| err(e.to_string()))
+            .map_err(|e| err(Message::verbatim(e.to_string())))
     }
 
     pub fn read_file(path: &Path) -> Result<Self, KeyError> {
-        let err = |reason: String| KeyError::KeyFile {
+        let err = |reason: Message| KeyError::KeyFile {
             path: path.display().to_string(),
             reason,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| err(Message::verbatim(e.to_string())))?;
         Self::from_pem(&text).map_err(|e| match e {
             KeyError::KeyFile { reason, .. } => err(reason),
             other => other,

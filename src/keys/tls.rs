@@ -6,6 +6,7 @@
 
 use crate::base::class::{Class, Classify};
 use crate::base::time::Timestamp;
+use crate::base::words::{Explain, Message, msg};
 use crate::keys::signing::{KeyError, random_bytes};
 use base64::Engine as _;
 use rcgen::{
@@ -65,20 +66,41 @@ pub struct Pair {
     pub server: Issued,
 }
 
-#[derive(Debug, thiserror::Error)]
+/// Why the certificates could not be made.
+#[derive(Debug)]
 pub enum TlsError {
-    #[error("give at least one --name or --ip: a CA without them would vouch for any site")]
     NoNames,
-    #[error(
-        "--name {0:?} is not a DNS name (letters, digits, '-' and '.', at most 253 characters)"
-    )]
     BadName(String),
-    #[error("the validity period cannot be computed from the clock: {0}")]
+    /// The date library's message.
     Clock(String),
-    #[error("certificate generation failed: {0}")]
-    Generate(#[from] rcgen::Error),
-    #[error(transparent)]
-    Key(#[from] KeyError),
+    Generate(rcgen::Error),
+    Key(KeyError),
+}
+
+crate::english_display!(TlsError);
+
+impl Explain for TlsError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::NoNames => msg("err.tls.no_names"),
+            Self::BadName(name) => msg("err.tls.bad_name").quoted("name", name),
+            Self::Clock(why) => msg("err.tls.clock").arg("why", why),
+            Self::Generate(e) => msg("err.tls.generate").arg("why", e),
+            Self::Key(e) => e.explain(),
+        }
+    }
+}
+
+impl From<rcgen::Error> for TlsError {
+    fn from(e: rcgen::Error) -> Self {
+        Self::Generate(e)
+    }
+}
+
+impl From<KeyError> for TlsError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
 }
 
 impl Classify for TlsError {

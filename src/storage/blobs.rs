@@ -8,6 +8,7 @@
 
 use crate::base::class::{Class, Classify};
 use crate::base::limits::PHOTO_BYTES_MAX;
+use crate::base::words::{Explain, Message, msg};
 use crate::storage::layout::BLOBS_DIR;
 use crate::storage::recovery::sync_dir;
 use sha2::Digest as _;
@@ -91,32 +92,40 @@ impl MediaType {
 }
 
 /// Why a blob was not stored or not read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlobError {
-    #[error(
-        "digest: {0:?} bukan sha256: dengan 64 digit heksadesimal kecil / is not sha256: followed by 64 lowercase hex digits"
-    )]
     BadDigest(String),
-    #[error(
-        "body: SHA-256 isi ({actual}) tidak sama dengan digest di alamat ({claimed}) / the body's SHA-256 ({actual}) is not the digest in the path ({claimed})"
-    )]
-    DigestMismatch { claimed: Digest, actual: Digest },
-    #[error(
-        "body: {bytes} byte melebihi batas {PHOTO_BYTES_MAX} byte / {bytes} bytes exceed the limit of {PHOTO_BYTES_MAX} bytes (PHOTO_BYTES_MAX)"
-    )]
-    TooLarge { bytes: u64 },
-    #[error(
-        "body: bukan JPEG, PNG, WebP atau PDF menurut byte awalnya / not JPEG, PNG, WebP or PDF by its first bytes"
-    )]
+    DigestMismatch {
+        claimed: Digest,
+        actual: Digest,
+    },
+    TooLarge {
+        bytes: u64,
+    },
     UnsupportedType,
     /// A stored blob whose bytes no longer hash to its name (or that could never have been
     /// written): never served.
-    #[error(
-        "blob {0} rusak: isinya tidak sesuai digestnya / blob {0} is corrupt: its bytes do not match its digest"
-    )]
     Corrupt(Digest),
-    #[error("blob storage I/O failed: {0}")]
-    Io(String),
+    Io(Message),
+}
+
+crate::english_display!(BlobError);
+
+impl Explain for BlobError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::BadDigest(text) => msg("err.blob.bad_digest").quoted("digest", text),
+            Self::DigestMismatch { claimed, actual } => msg("err.blob.digest_mismatch")
+                .arg("actual", actual)
+                .arg("claimed", claimed),
+            Self::TooLarge { bytes } => msg("err.blob.too_large")
+                .arg("bytes", bytes)
+                .arg("max", PHOTO_BYTES_MAX),
+            Self::UnsupportedType => msg("err.blob.unsupported_type"),
+            Self::Corrupt(digest) => msg("err.blob.corrupt").arg("digest", digest),
+            Self::Io(reason) => msg("err.blob.io").part("reason", reason.clone()),
+        }
+    }
 }
 
 impl Classify for BlobError {
@@ -164,8 +173,10 @@ pub struct BlobStore {
     root: PathBuf,
 }
 
-fn io(path: &Path, what: &str, e: &std::io::Error) -> BlobError {
-    BlobError::Io(format!("{what} {}: {e}", path.display()))
+/// An I/O failure on `path`; `what` is the catalogue key of the sentence saying what was being
+/// done, with `{path}` and `{reason}` (the system's own words).
+fn io(path: &Path, what: &'static str, e: &std::io::Error) -> BlobError {
+    BlobError::Io(msg(what).arg("path", path.display()).arg("reason", e))
 }
 
 impl BlobStore {
@@ -218,16 +229,17 @@ impl BlobStore {
         let path = self.path(claimed);
         let dir = path.parent().unwrap_or(&self.root).to_path_buf();
         self.make_dirs(&dir)?;
-        let suffix = crate::keys::signing::random_bytes::<8>()
-            .map_err(|e| BlobError::Io(format!("a temporary name: {e}")))?;
+        let suffix = crate::keys::signing::random_bytes::<8>().map_err(|e| {
+            BlobError::Io(msg("err.blob.temporary_name").part("reason", e.explain()))
+        })?;
         let temp = dir.join(format!(
             "{}.{}.tmp",
             &claimed.hex()[2..],
             crate::keys::signing::hex(&suffix)
         ));
         write_new(&temp, bytes)?;
-        std::fs::rename(&temp, &path).map_err(|e| io(&path, "renaming into", &e))?;
-        sync_dir(&dir).map_err(|e| BlobError::Io(e.to_string()))?;
+        std::fs::rename(&temp, &path).map_err(|e| io(&path, "err.blob.renaming_into", &e))?;
+        sync_dir(&dir).map_err(|e| BlobError::Io(e.explain()))?;
         Ok(Stored {
             digest: actual,
             new: true,
@@ -248,9 +260,9 @@ impl BlobStore {
         match std::fs::create_dir(dir) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(()),
-            Err(e) => return Err(io(dir, "creating", &e)),
+            Err(e) => return Err(io(dir, "err.store.io_creating", &e)),
         }
-        sync_dir(dir.parent().unwrap_or(dir)).map_err(|e| BlobError::Io(e.to_string()))
+        sync_dir(dir.parent().unwrap_or(dir)).map_err(|e| BlobError::Io(e.explain()))
     }
 
     /// The blob `digest`, after checking on this read that its bytes hash to it: `None` when
@@ -261,13 +273,13 @@ impl BlobStore {
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&path, "opening", &e)),
+            Err(e) => return Err(io(&path, "err.store.io_opening", &e)),
         };
         let mut bytes = Vec::new();
         // One byte beyond the limit tells an oversized file without reading it whole.
         file.take(PHOTO_BYTES_MAX as u64 + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| io(&path, "reading", &e))?;
+            .map_err(|e| io(&path, "err.store.io_reading", &e))?;
         if bytes.len() > PHOTO_BYTES_MAX || Digest::of(&bytes) != *digest {
             return Err(BlobError::Corrupt(*digest));
         }
@@ -284,10 +296,10 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), BlobError> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| io(path, "creating", &e))?;
+        .map_err(|e| io(path, "err.store.io_creating", &e))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| io(path, "writing", &e))
+        .map_err(|e| io(path, "err.store.io_writing", &e))
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! short write) and the crash points the torture arms (`crash_point`). Shared by every store
 //! below the ledger; knows no file format and does no I/O beyond aborting at an armed point.
 
+use crate::base::words::{Explain, Message, msg};
+
 /// The environment variable that arms a crash point (the torture harness sets it on the server
 /// it kills): `<point>:<n>` aborts the process the n-th time it passes `<point>`.
 pub const CRASH_AT_ENV: &str = "CUSTODY_CRASH_AT";
@@ -28,39 +30,114 @@ pub fn crash_point(point: &str) {
 }
 
 /// A storage failure. The ledger stops acknowledging when it sees one.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, Clone)]
 pub enum StoreError {
-    #[error("storage I/O failed: {0}; check the disk and permissions, then reopen the ledger")]
-    Io(String),
-    #[error("storage is corrupt: {0}{hint}", hint = doctor_hint(.0))]
-    Corrupt(String),
+    Io(Detail),
+    Corrupt(Detail),
     /// Another process holds the ledger: not a fault, try again when it is done.
-    #[error("{0}")]
-    Busy(String),
+    Busy(Detail),
     /// The store's configuration (an environment variable) is not one it can use; nothing was
     /// opened.
-    #[error("{0}")]
-    Config(String),
+    Config(Detail),
     /// The caller broke a store's API (read past the end, a batch over its limit): a bug in
     /// custody, not in the disk; nothing was written.
-    #[error("storage misused: {0}")]
-    Misuse(String),
+    Misuse(Detail),
 }
 
-/// Every corruption message ends by naming the command that says what can be repaired.
-fn doctor_hint(message: &str) -> &'static str {
-    if message.contains("custody doctor") {
-        ""
-    } else {
-        "; run `custody doctor --ledger DIR` on the ledger folder to see which file is damaged and whether acknowledged entries are at risk"
+/// A failure of each kind, saying `message`.
+impl StoreError {
+    pub fn io(message: Message) -> Self {
+        Self::Io(message.into())
+    }
+
+    pub fn corrupt(message: Message) -> Self {
+        Self::Corrupt(message.into())
+    }
+
+    pub fn busy(message: Message) -> Self {
+        Self::Busy(message.into())
+    }
+
+    pub fn config(message: Message) -> Self {
+        Self::Config(message.into())
+    }
+
+    pub fn misuse(message: Message) -> Self {
+        Self::Misuse(message.into())
+    }
+
+    /// An I/O failure on `path`, in the system's own words (`reason`): `{path}: {reason}`.
+    pub fn io_at(path: &std::path::Path, reason: &impl std::fmt::Display) -> Self {
+        Self::io(
+            msg("err.store.at_path")
+                .arg("path", path.display())
+                .arg("reason", reason),
+        )
+    }
+}
+
+/// What a storage failure says: a message from the catalogue, with its English sentence kept
+/// beside it so that, read as text (`contains`, `{}`), it is the sentence the `String` it
+/// replaced held — callers that look for a word in it (the conformance tests, the fuzz harness)
+/// read it as before.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    message: Message,
+    english: String,
+}
+
+impl Detail {
+    /// The message, to be said in either language.
+    pub fn message(&self) -> &Message {
+        &self.message
+    }
+}
+
+impl From<Message> for Detail {
+    fn from(message: Message) -> Self {
+        let english = message.english();
+        Self { message, english }
+    }
+}
+
+impl std::ops::Deref for Detail {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.english
+    }
+}
+
+impl std::fmt::Display for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.english)
+    }
+}
+
+crate::english_display!(StoreError);
+
+impl Explain for StoreError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Io(d) => msg("err.store.io").part("reason", d.message.clone()),
+            // Every corruption message ends by naming the command that says what can be
+            // repaired, unless it names it already.
+            Self::Corrupt(d) if d.contains("custody doctor") => {
+                msg("err.store.corrupt_doctor_named").part("reason", d.message.clone())
+            }
+            Self::Corrupt(d) => msg("err.store.corrupt").part("reason", d.message.clone()),
+            Self::Busy(d) | Self::Config(d) => d.message.clone(),
+            Self::Misuse(d) => msg("err.store.misuse").part("reason", d.message.clone()),
+        }
     }
 }
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
+        // sled's own words: the same in both languages.
+        let said = Message::verbatim(e.to_string());
         match e {
-            sled::Error::Corruption { .. } => Self::Corrupt(e.to_string()),
-            other => Self::Io(other.to_string()),
+            sled::Error::Corruption { .. } => Self::corrupt(said),
+            _ => Self::io(said),
         }
     }
 }
@@ -156,10 +233,13 @@ impl Faults {
         Some(splitmix64(&mut s.rng))
     }
 
-    /// Fails with an injected I/O error when `kind` is rolled.
-    pub fn fail(&self, kind: FaultKind, what: &str) -> Result<(), StoreError> {
+    /// Fails with an injected I/O error when `kind` is rolled; `what` is the catalogue key of
+    /// what failed (`err.store.fault_writing_batch`).
+    pub fn fail(&self, kind: FaultKind, what: &'static str) -> Result<(), StoreError> {
         match self.roll(kind) {
-            Some(_) => Err(StoreError::Io(format!("injected fault: {what} failed"))),
+            Some(_) => Err(StoreError::io(
+                msg("err.store.injected_fault").part("what", msg(what)),
+            )),
             None => Ok(()),
         }
     }

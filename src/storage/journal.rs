@@ -7,6 +7,7 @@
 //! `log::LogStore` the contract. Locks nothing: the ledger's own lock covers its folder.
 
 use crate::base::limits::{JOURNAL_SEGMENT_BYTES_MAX, LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
+use crate::base::words::{Explain as _, Message, msg};
 use crate::storage::fault::{FaultKind, Faults, StoreError, crash_point};
 use crate::storage::log::{LogStore, check_batch, check_range};
 use crate::storage::recovery::{replace_file, sync_dir};
@@ -111,25 +112,30 @@ fn verify_record(
     path: &Path,
     offset: u64,
 ) -> Result<Vec<u8>, StoreError> {
-    let damaged = |why: &str| {
-        StoreError::Corrupt(format!(
-            "journal entry {index} at byte {offset} of {}: {why}",
-            path.display()
-        ))
+    let damaged = |why: &'static str| {
+        StoreError::corrupt(
+            msg("err.store.journal_entry_damaged")
+                .arg("index", index)
+                .arg("offset", offset)
+                .arg("path", path.display())
+                .part("why", msg(why)),
+        )
     };
-    let header = Header::decode(bytes).ok_or_else(|| damaged("its header fails its checksum"))?;
+    let header = Header::decode(bytes).ok_or_else(|| damaged("err.store.header_fails_checksum"))?;
     let payload = &bytes[RECORD_HEADER_BYTES..];
     if header.index != index || header.length as usize != payload.len() {
-        return Err(damaged("its header names another entry"));
+        return Err(damaged("err.store.header_names_another"));
     }
     if crc32fast::hash(payload) != header.payload_crc {
-        return Err(damaged("its bytes fail their checksum"));
+        return Err(damaged("err.store.bytes_fail_checksum"));
     }
     Ok(payload.to_vec())
 }
 
-fn io(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
-    StoreError::Io(format!("{what} {}: {e}", path.display()))
+/// An I/O failure on `path`; `what` is the catalogue key of the sentence saying what was being
+/// done (`err.store.io_reading`), with `{path}` and `{reason}` (the system's own words).
+fn io(path: &Path, what: &'static str, e: &std::io::Error) -> StoreError {
+    StoreError::io(msg(what).arg("path", path.display()).arg("reason", e))
 }
 
 fn segment_name(first: u64) -> String {
@@ -141,7 +147,8 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
     if dir.is_dir() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, "creating the journal folder", &e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| io(dir, "err.store.io_creating_journal_folder", &e))?;
     match dir.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => sync_dir(parent),
         _ => Ok(()),
@@ -151,10 +158,10 @@ fn ensure_dir(dir: &Path) -> Result<(), StoreError> {
 /// The segment files in `dir`, by first index. Other files are left alone; a `.journal` file
 /// whose name this journal would not write is refused.
 fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| io(dir, "listing", &e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| io(dir, "err.store.io_listing", &e))?;
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io(dir, "listing", &e))?;
+        let entry = entry.map_err(|e| io(dir, "err.store.io_listing", &e))?;
         let name = entry.file_name();
         let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(SEGMENT_SUFFIX)) else {
             continue;
@@ -163,10 +170,9 @@ fn segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
             .then(|| stem.parse::<u64>().ok())
             .flatten()
             .ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "{} is named like a journal segment but is not one this journal writes",
-                    entry.path().display()
-                ))
+                StoreError::corrupt(
+                    msg("err.store.segment_name_foreign").arg("path", entry.path().display()),
+                )
             })?;
         found.push((first, entry.path()));
     }
@@ -180,16 +186,13 @@ fn read_mark(dir: &Path) -> Result<u64, StoreError> {
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(io(&path, "reading", &e)),
+        Err(e) => return Err(io(&path, "err.store.io_reading", &e)),
     };
     text.strip_prefix(DROP_MARK_HEADER)
         .and_then(|rest| rest.strip_suffix('\n'))
         .and_then(|n| n.parse::<u64>().ok())
         .ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "{} is not a drop mark this journal writes",
-                path.display()
-            ))
+            StoreError::corrupt(msg("err.store.drop_mark_foreign").arg("path", path.display()))
         })
 }
 
@@ -210,7 +213,7 @@ fn finish_drop(
 ) -> Result<Vec<(u64, PathBuf)>, StoreError> {
     let dropped = files.windows(2).take_while(|w| w[1].0 <= mark).count();
     for (_, path) in files.drain(..dropped) {
-        std::fs::remove_file(&path).map_err(|e| io(&path, "deleting", &e))?;
+        std::fs::remove_file(&path).map_err(|e| io(&path, "err.store.io_deleting", &e))?;
     }
     if dropped > 0 {
         sync_dir(dir)?;
@@ -262,8 +265,8 @@ struct Scan {
     /// Where the last complete batch ends.
     complete_end: u64,
     file_len: u64,
-    /// Where the scan stopped short of the file's end, and why (`None`: every byte is in a
-    /// complete batch).
+    /// Where the scan stopped short of the file's end, and why, as a catalogue key (`None`:
+    /// every byte is in a complete batch).
     fault: Option<(u64, &'static str)>,
     /// The index the first record that failed should have had: entries before `fault`.
     next_index: u64,
@@ -284,7 +287,7 @@ fn read_full(reader: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result
 }
 
 /// The next record of a scan at `offset`: its header, with its payload in `payload`, or why it
-/// does not check.
+/// does not check (a catalogue key).
 fn next_record(
     reader: &mut impl std::io::Read,
     offset: u64,
@@ -293,22 +296,22 @@ fn next_record(
     path: &Path,
 ) -> Result<Result<Header, &'static str>, StoreError> {
     let mut head = [0u8; RECORD_HEADER_BYTES];
-    let got = read_full(reader, &mut head).map_err(|e| io(path, "reading", &e))?;
+    let got = read_full(reader, &mut head).map_err(|e| io(path, "err.store.io_reading", &e))?;
     if got < RECORD_HEADER_BYTES {
-        return Ok(Err("a record header is cut short by the end of the file"));
+        return Ok(Err("err.store.header_cut_short"));
     }
     let Some(header) = Header::decode(&head) else {
-        return Ok(Err("a record header fails its checksum"));
+        return Ok(Err("err.store.header_bad_checksum"));
     };
     if offset + (RECORD_HEADER_BYTES as u64) + u64::from(header.length) > file_len {
-        return Ok(Err("a record is cut short by the end of the file"));
+        return Ok(Err("err.store.record_cut_short"));
     }
     payload.resize(header.length as usize, 0);
     reader
         .read_exact(payload)
-        .map_err(|e| io(path, "reading", &e))?;
+        .map_err(|e| io(path, "err.store.io_reading", &e))?;
     if crc32fast::hash(payload) != header.payload_crc {
-        return Ok(Err("a record's bytes fail their checksum"));
+        return Ok(Err("err.store.record_bad_checksum"));
     }
     Ok(Ok(header))
 }
@@ -317,8 +320,10 @@ fn next_record(
 /// of the file or the first record that does not check. An intact record out of sequence is
 /// corruption at once (no torn write leaves one).
 fn scan_segment(path: &Path, first: u64) -> Result<Scan, StoreError> {
-    let file = File::open(path).map_err(|e| io(path, "opening", &e))?;
-    let file_len = file.metadata().map_err(|e| io(path, "reading", &e))?.len();
+    let file = File::open(path).map_err(|e| io(path, "err.store.io_opening", &e))?;
+    let file_len = (file.metadata())
+        .map_err(|e| io(path, "err.store.io_reading", &e))?
+        .len();
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut scan = Scan {
         file_len,
@@ -337,15 +342,16 @@ fn scan_segment(path: &Path, first: u64) -> Result<Scan, StoreError> {
             }
         };
         let index = first + (scan.offsets.len() + pending.len()) as u64;
-        in_sequence(&header, index, previous.as_ref())
-            .map_err(|why| corrupt_at(path, offset, &format!("entry {index}: {why}")))?;
-        pending.push(u32::try_from(offset).map_err(|_| {
-            corrupt_at(
-                path,
-                offset,
-                "the segment is longer than any this journal writes",
-            )
-        })?);
+        in_sequence(&header, index, previous.as_ref()).map_err(|why| {
+            let why = msg("err.store.entry_out_of_sequence")
+                .arg("index", index)
+                .part("why", why);
+            corrupt_at(path, offset, why)
+        })?;
+        pending.push(
+            u32::try_from(offset)
+                .map_err(|_| corrupt_at(path, offset, msg("err.store.segment_too_long")))?,
+        );
         offset += (RECORD_HEADER_BYTES as u64) + u64::from(header.length);
         previous = (header.remaining > 0).then_some(header);
         if header.remaining == 0 {
@@ -354,7 +360,7 @@ fn scan_segment(path: &Path, first: u64) -> Result<Scan, StoreError> {
         }
     }
     if scan.fault.is_none() && !pending.is_empty() {
-        scan.fault = Some((offset, "the file ends inside a batch"));
+        scan.fault = Some((offset, "err.store.ends_inside_batch"));
     }
     scan.next_index = first + (scan.offsets.len() + pending.len()) as u64;
     Ok(scan)
@@ -362,9 +368,9 @@ fn scan_segment(path: &Path, first: u64) -> Result<Scan, StoreError> {
 
 /// Whether an intact record is the one expected next: entry `index`, following `previous` in its
 /// batch (`None`: a batch starts here).
-fn in_sequence(header: &Header, index: u64, previous: Option<&Header>) -> Result<(), String> {
+fn in_sequence(header: &Header, index: u64, previous: Option<&Header>) -> Result<(), Message> {
     if header.index != index {
-        return Err(format!("the record there is entry {}", header.index));
+        return Err(msg("err.store.record_is_entry").arg("index", header.index));
     }
     let fits = match previous {
         None => header.position == 0,
@@ -373,15 +379,17 @@ fn in_sequence(header: &Header, index: u64, previous: Option<&Header>) -> Result
     if fits {
         Ok(())
     } else {
-        Err("its place in its batch does not follow the record before it".into())
+        Err(msg("err.store.record_out_of_place"))
     }
 }
 
-fn corrupt_at(path: &Path, offset: u64, why: &str) -> StoreError {
-    StoreError::Corrupt(format!(
-        "journal segment {}, byte {offset}: {why}",
-        path.display()
-    ))
+fn corrupt_at(path: &Path, offset: u64, why: Message) -> StoreError {
+    StoreError::corrupt(
+        msg("err.store.journal_segment_damaged")
+            .arg("path", path.display())
+            .arg("offset", offset)
+            .part("why", why),
+    )
 }
 
 /// After a scan of the last segment stopped at `from`, whose record should have been entry
@@ -394,10 +402,10 @@ fn later_batch_after(
     file_len: u64,
     next_index: u64,
 ) -> Result<Option<(u64, u64)>, StoreError> {
-    let file = File::open(path).map_err(|e| io(path, "opening", &e))?;
+    let file = File::open(path).map_err(|e| io(path, "err.store.io_opening", &e))?;
     let mut rest = vec![0u8; (file_len - from) as usize];
     file.read_exact_at(&mut rest, from)
-        .map_err(|e| io(path, "reading", &e))?;
+        .map_err(|e| io(path, "err.store.io_reading", &e))?;
     for at in 1..rest.len() {
         if !rest[at..].starts_with(RECORD_MAGIC) {
             continue;
@@ -421,10 +429,10 @@ fn cut_file(path: &Path, len: u64) -> Result<(), StoreError> {
     let file = OpenOptions::new()
         .write(true)
         .open(path)
-        .map_err(|e| io(path, "opening", &e))?;
+        .map_err(|e| io(path, "err.store.io_opening", &e))?;
     file.set_len(len)
         .and_then(|()| file.sync_data())
-        .map_err(|e| io(path, "cutting the torn tail of", &e))
+        .map_err(|e| io(path, "err.store.io_cutting_tail", &e))
 }
 
 /// What `open` cut from the end of the journal: the bytes of a batch never acknowledged (or,
@@ -480,7 +488,7 @@ pub struct JournalStore {
     faults: Option<Arc<Faults>>,
     index: RwLock<Index>,
     /// Held for a whole append; holds why appends are refused, after one failed.
-    writer: Mutex<Option<String>>,
+    writer: Mutex<Option<Message>>,
 }
 
 /// What the journal holds: its segments and their entries.
@@ -513,20 +521,23 @@ impl JournalStore {
     /// sequence, with `StoreError::Corrupt`.
     pub fn open_with(dir: &Path, options: JournalOptions) -> Result<(Self, TailCut), StoreError> {
         if !(1..=JOURNAL_SEGMENT_BYTES_MAX).contains(&options.segment_bytes) {
-            return Err(StoreError::Misuse(format!(
-                "a segment size of {} bytes is outside 1..={JOURNAL_SEGMENT_BYTES_MAX}",
-                options.segment_bytes
-            )));
+            return Err(StoreError::misuse(
+                msg("err.store.segment_size_outside")
+                    .arg("bytes", options.segment_bytes)
+                    .arg("max", JOURNAL_SEGMENT_BYTES_MAX),
+            ));
         }
         ensure_dir(dir)?;
         let mark = read_mark(dir)?;
         let files = finish_drop(dir, segment_files(dir)?, mark)?;
         let first = files.first().map_or(0, |(first, _)| *first);
         if first > mark || (files.is_empty() && mark > 0) {
-            return Err(StoreError::Corrupt(format!(
-                "the journal in {} starts at entry {first}, yet only entries below {mark} were dropped: a segment is missing",
-                dir.display()
-            )));
+            return Err(StoreError::corrupt(
+                msg("err.store.journal_segment_missing")
+                    .arg("dir", dir.display())
+                    .arg("first", first)
+                    .arg("mark", mark),
+            ));
         }
         let last = files.len().checked_sub(1);
         let mut segments = Vec::with_capacity(files.len());
@@ -534,13 +545,10 @@ impl JournalStore {
         let mut cut = TailCut::default();
         for (i, (first, path)) in files.into_iter().enumerate() {
             if first != len {
-                return Err(corrupt_at(
-                    &path,
-                    0,
-                    &format!(
-                        "the segments before it end at entry {len}, yet it starts at {first}: a segment is missing or misplaced"
-                    ),
-                ));
+                let why = msg("err.store.segment_misplaced")
+                    .arg("len", len)
+                    .arg("first", first);
+                return Err(corrupt_at(&path, 0, why));
             }
             let segment = settle(path, first, Some(i) == last, &mut cut)?;
             len += segment.entries();
@@ -597,7 +605,7 @@ impl JournalStore {
             .write(true)
             .create_new(true)
             .open(&path)
-            .map_err(|e| io(&path, "creating", &e))?;
+            .map_err(|e| io(&path, "err.store.io_creating", &e))?;
         sync_dir(&self.dir)?;
         let file = Arc::new(file);
         let mut index = self.write_index();
@@ -616,15 +624,17 @@ impl JournalStore {
     /// offset the batch starts at. Called with the writer lock held.
     fn write_batch(&self, bytes: &[u8]) -> Result<u64, StoreError> {
         if let Some(f) = &self.faults {
-            f.fail(FaultKind::WriteFail, "writing the batch")?;
+            f.fail(FaultKind::WriteFail, "err.store.fault_writing_batch")?;
         }
         let (file, path, start) = self.make_room(bytes.len() as u64)?;
         if let Err(e) = write_durably(&file, bytes, start, self.faults.as_deref(), &path) {
             return Err(match file.set_len(start).and_then(|()| file.sync_data()) {
                 Ok(()) => e,
-                Err(back) => StoreError::Io(format!(
-                    "{e}; taking the batch back failed too ({back}), so it may be found whole on reopen"
-                )),
+                Err(back) => StoreError::io(
+                    msg("err.store.take_back_failed")
+                        .part("error", e.explain())
+                        .arg("back", back),
+                ),
             });
         }
         Ok(start)
@@ -639,9 +649,7 @@ impl JournalStore {
             .segments
             .partition_point(|seg| seg.first <= at)
             .checked_sub(1)
-            .ok_or_else(|| {
-                StoreError::Misuse(format!("entry {at} was dropped while it was read"))
-            })?;
+            .ok_or_else(|| StoreError::misuse(msg("err.store.dropped_while_read").arg("at", at)))?;
         let segment = &index.segments[s];
         let upto = end.min(segment.first + segment.entries());
         let active = (s + 1 == index.segments.len())
@@ -671,21 +679,18 @@ impl JournalStore {
             Some(file) => file,
             None => Arc::new(File::open(&path).map_err(|e| match e.kind() {
                 // A drop may delete it after `locate`: the caller sees `start` rise and reroutes.
-                std::io::ErrorKind::NotFound => StoreError::Misuse(format!(
-                    "{} is gone: dropped while it was read, or deleted from outside",
-                    path.display()
-                )),
-                _ => io(&path, "opening", &e),
+                std::io::ErrorKind::NotFound => {
+                    StoreError::misuse(msg("err.store.segment_gone").arg("path", path.display()))
+                }
+                _ => io(&path, "err.store.io_opening", &e),
             })?),
         };
         file.read_exact_at(&mut buf, lo)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => corrupt_at(
-                    &path,
-                    lo,
-                    "the file is shorter than the entries it held when opened",
-                ),
-                _ => io(&path, "reading", &e),
+                std::io::ErrorKind::UnexpectedEof => {
+                    corrupt_at(&path, lo, msg("err.store.file_shorter"))
+                }
+                _ => io(&path, "err.store.io_reading", &e),
             })?;
         if let Some(f) = &self.faults {
             f.corrupt(&mut buf);
@@ -705,21 +710,16 @@ fn settle(path: PathBuf, first: u64, last: bool, cut: &mut TailCut) -> Result<Se
     let scan = scan_segment(&path, first)?;
     if let Some((offset, why)) = scan.fault {
         if !last {
-            return Err(corrupt_at(
-                &path,
-                offset,
-                &format!("{why}, and later segments follow: damage, not a torn write"),
-            ));
+            let why = msg("err.store.damage_not_torn").part("why", msg(why));
+            return Err(corrupt_at(&path, offset, why));
         }
         if let Some((index, at)) = later_batch_after(&path, offset, scan.file_len, scan.next_index)?
         {
-            return Err(corrupt_at(
-                &path,
-                offset,
-                &format!(
-                    "{why}, yet entry {index} of a later batch follows intact at byte {at}: acknowledged entries are damaged"
-                ),
-            ));
+            let why = msg("err.store.acknowledged_damaged")
+                .part("why", msg(why))
+                .arg("index", index)
+                .arg("at", at);
+            return Err(corrupt_at(&path, offset, why));
         }
         cut_file(&path, scan.complete_end)?;
         *cut = TailCut {
@@ -740,7 +740,7 @@ fn open_for_append(path: &Path) -> Result<File, StoreError> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| io(path, "opening", &e))
+        .map_err(|e| io(path, "err.store.io_opening", &e))
 }
 
 /// Writes `bytes` at `at` and `fdatasync`s: the acknowledgement point. Faults: a short write
@@ -755,28 +755,33 @@ fn write_durably(
     if let Some(word) = faults.and_then(|f| f.roll(FaultKind::ShortWrite)) {
         let part = (word % bytes.len() as u64) as usize;
         file.write_all_at(&bytes[..part], at)
-            .map_err(|e| io(path, "writing", &e))?;
-        return Err(StoreError::Io(format!(
-            "injected fault: only {part} of {} bytes written to {}",
-            bytes.len(),
-            path.display()
-        )));
+            .map_err(|e| io(path, "err.store.io_writing", &e))?;
+        return Err(StoreError::io(
+            msg("err.store.short_write")
+                .arg("part", part)
+                .arg("bytes", bytes.len())
+                .arg("path", path.display()),
+        ));
     }
     file.write_all_at(bytes, at)
-        .map_err(|e| io(path, "writing", &e))?;
+        .map_err(|e| io(path, "err.store.io_writing", &e))?;
     if let Some(f) = faults {
-        f.fail(FaultKind::FlushFail, "making the batch durable (fdatasync)")?;
+        f.fail(
+            FaultKind::FlushFail,
+            "err.store.fault_making_durable_fdatasync",
+        )?;
     }
-    file.sync_data().map_err(|e| io(path, "fdatasync of", &e))
+    file.sync_data()
+        .map_err(|e| io(path, "err.store.io_fdatasync", &e))
 }
 
 impl LogStore for JournalStore {
     fn append(&self, batch: &[&[u8]]) -> Result<u64, StoreError> {
         let mut failed = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(why) = failed.as_ref() {
-            return Err(StoreError::Io(format!(
-                "an earlier append failed ({why}); nothing more is appended until the journal is reopened"
-            )));
+            return Err(StoreError::io(
+                msg("err.store.journal_refuses").part("why", why.clone()),
+            ));
         }
         let first = self.len();
         check_batch(first, batch)?;
@@ -787,7 +792,7 @@ impl LogStore for JournalStore {
         let start = match self.write_batch(&bytes) {
             Ok(start) => start,
             Err(e) => {
-                *failed = Some(e.to_string());
+                *failed = Some(e.explain());
                 return Err(e);
             }
         };
@@ -823,10 +828,11 @@ impl LogStore for JournalStore {
         let (new_start, mark) = {
             let index = self.read_index();
             if below > index.len {
-                return Err(StoreError::Misuse(format!(
-                    "dropping below {below} in a log of {}",
-                    index.len
-                )));
+                return Err(StoreError::misuse(
+                    msg("err.store.dropping_beyond")
+                        .arg("below", below)
+                        .arg("len", index.len),
+                ));
             }
             let keep = index.segments.partition_point(|s| s.first <= below);
             let new_start = index.segments.get(keep.wrapping_sub(1)).map(|s| s.first);
@@ -846,7 +852,7 @@ impl LogStore for JournalStore {
         };
         crash_point("drop-marked");
         for (i, path) in gone.iter().enumerate() {
-            std::fs::remove_file(path).map_err(|e| io(path, "deleting", &e))?;
+            std::fs::remove_file(path).map_err(|e| io(path, "err.store.io_deleting", &e))?;
             if i == 0 {
                 crash_point("drop-partial");
             }
@@ -907,6 +913,7 @@ mod tests {
     #[test]
     fn misuse_is_an_internal_fault() {
         use crate::base::class::{Class, Classify as _};
-        assert_eq!(StoreError::Misuse("x".into()).class(), Class::Internal);
+        let misuse = StoreError::misuse(msg("err.store.indices_overflow"));
+        assert_eq!(misuse.class(), Class::Internal);
     }
 }

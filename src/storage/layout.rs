@@ -7,6 +7,7 @@
 //! the layout file, crash-safely; never decides what to do about a layout it finds (the ledger
 //! refuses, `custody upgrade` converts).
 
+use crate::base::words::msg;
 use crate::storage::fault::StoreError;
 use crate::storage::recovery::{replace_file, sync_dir};
 use std::path::Path;
@@ -54,8 +55,10 @@ pub const LEGACY_MOVES: [(&str, &str); 4] = [
 /// The layout file is one short line; anything longer is not one we wrote.
 const LAYOUT_FILE_BYTES_MAX: u64 = 64;
 
-fn io(path: &Path, what: &str, e: &std::io::Error) -> StoreError {
-    StoreError::Io(format!("{what} {}: {e}", path.display()))
+/// An I/O failure on `path`; `what` is the catalogue key of the sentence saying what was being
+/// done, with `{path}` and `{reason}` (the system's own words).
+fn io(path: &Path, what: &'static str, e: &std::io::Error) -> StoreError {
+    StoreError::io(msg(what).arg("path", path.display()).arg("reason", e))
 }
 
 /// The layout of the ledger folder `dir`: its layout file's version, or `LAYOUT_UNNAMED` when
@@ -65,18 +68,14 @@ pub fn read(dir: &Path) -> Result<u32, StoreError> {
     let meta = match std::fs::metadata(&path) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LAYOUT_UNNAMED),
-        Err(e) => return Err(io(&path, "reading", &e)),
+        Err(e) => return Err(io(&path, "err.store.io_reading", &e)),
     };
-    let damaged = || {
-        StoreError::Corrupt(format!(
-            "{} is not a layout file custody writes (one line: custody-ledger-layout N)",
-            path.display()
-        ))
-    };
+    let damaged =
+        || StoreError::corrupt(msg("err.store.layout_foreign").arg("path", path.display()));
     if meta.len() > LAYOUT_FILE_BYTES_MAX {
         return Err(damaged());
     }
-    let text = std::fs::read_to_string(&path).map_err(|e| io(&path, "reading", &e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| io(&path, "err.store.io_reading", &e))?;
     text.strip_suffix('\n')
         .and_then(|t| t.strip_prefix("custody-ledger-layout "))
         .and_then(|n| n.parse::<u32>().ok())
@@ -89,11 +88,11 @@ pub fn make_dirs(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::PermissionsExt as _;
     for name in [PUBLIC_DIR, PRIVATE_DIR] {
         let path = dir.join(name);
-        std::fs::create_dir_all(&path).map_err(|e| io(&path, "creating", &e))?;
+        std::fs::create_dir_all(&path).map_err(|e| io(&path, "err.store.io_creating", &e))?;
     }
     let private = dir.join(PRIVATE_DIR);
     std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| io(&private, "restricting", &e))?;
+        .map_err(|e| io(&private, "err.store.io_restricting", &e))?;
     sync_dir(dir)
 }
 

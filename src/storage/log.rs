@@ -4,6 +4,7 @@
 //! describes the journal's bytes and its crash windows; `tests/log_store_conformance.rs` runs one
 //! suite against every implementation.
 
+use crate::base::words::msg;
 use crate::storage::fault::StoreError;
 
 /// An append-only sequence of byte strings (the log's entries, indexed from 0), written in
@@ -89,12 +90,12 @@ pub trait LogStore: Send + Sync {
 
     /// The entry at `index`.
     fn get(&self, index: u64) -> Result<Vec<u8>, StoreError> {
-        let end = index
-            .checked_add(1)
-            .ok_or_else(|| StoreError::Misuse(format!("no entry has index {index}")))?;
+        let end = index.checked_add(1).ok_or_else(|| {
+            StoreError::misuse(msg("err.store.no_entry_index").arg("index", index))
+        })?;
         self.read(index, end)?
             .pop()
-            .ok_or_else(|| StoreError::Misuse(format!("no entry at index {index}")))
+            .ok_or_else(|| StoreError::misuse(msg("err.store.no_entry_at").arg("index", index)))
     }
 }
 
@@ -103,21 +104,22 @@ pub trait LogStore: Send + Sync {
 pub fn check_batch(len: u64, batch: &[&[u8]]) -> Result<(), StoreError> {
     use crate::base::limits::{LOG_BATCH_BYTES_MAX, LOG_BATCH_ENTRIES_MAX};
     if batch.len() > LOG_BATCH_ENTRIES_MAX {
-        return Err(StoreError::Misuse(format!(
-            "a batch of {} entries is over the limit of {LOG_BATCH_ENTRIES_MAX}",
-            batch.len()
-        )));
+        return Err(StoreError::misuse(
+            msg("err.store.batch_too_many")
+                .arg("count", batch.len())
+                .arg("max", LOG_BATCH_ENTRIES_MAX),
+        ));
     }
     let bytes: usize = batch.iter().map(|e| e.len()).sum();
     if bytes > LOG_BATCH_BYTES_MAX {
-        return Err(StoreError::Misuse(format!(
-            "a batch of {bytes} bytes is over the limit of {LOG_BATCH_BYTES_MAX}"
-        )));
+        return Err(StoreError::misuse(
+            msg("err.store.batch_too_large")
+                .arg("bytes", bytes)
+                .arg("max", LOG_BATCH_BYTES_MAX),
+        ));
     }
     if len.checked_add(batch.len() as u64).is_none() {
-        return Err(StoreError::Misuse(
-            "the log's indices would overflow".into(),
-        ));
+        return Err(StoreError::misuse(msg("err.store.indices_overflow")));
     }
     Ok(())
 }
@@ -126,16 +128,20 @@ pub fn check_batch(len: u64, batch: &[&[u8]]) -> Result<(), StoreError> {
 /// lie below `held.start`: it asks for nothing dropped).
 pub fn check_range(held: std::ops::Range<u64>, from: u64, to: u64) -> Result<(), StoreError> {
     if from > to || to > held.end {
-        return Err(StoreError::Misuse(format!(
-            "entries {from}..{to} asked of a log of {}",
-            held.end
-        )));
+        return Err(StoreError::misuse(
+            msg("err.store.range_beyond")
+                .arg("from", from)
+                .arg("to", to)
+                .arg("len", held.end),
+        ));
     }
     if from < held.start && from < to {
-        return Err(StoreError::Misuse(format!(
-            "entries {from}..{to} asked of a log whose entries below {} were dropped",
-            held.start
-        )));
+        return Err(StoreError::misuse(
+            msg("err.store.range_dropped")
+                .arg("from", from)
+                .arg("to", to)
+                .arg("start", held.start),
+        ));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! durability across the death of the process: `reopen` stands for closing and opening again,
 //! which loses nothing acknowledged, and there is never a torn tail to cut.
 
+use crate::base::words::{Explain as _, Message, msg};
 use crate::storage::fault::{FaultKind, Faults, StoreError};
 use crate::storage::log::{LogStore, check_batch, check_range};
 use std::sync::{Arc, Mutex, RwLock};
@@ -15,7 +16,7 @@ pub struct MemLog {
     entries: RwLock<(Vec<Vec<u8>>, u64)>,
     faults: Option<Arc<Faults>>,
     /// Why appends are refused, after an append failed; held for a whole append.
-    failed: Mutex<Option<String>>,
+    failed: Mutex<Option<Message>>,
 }
 
 impl MemLog {
@@ -43,9 +44,9 @@ impl MemLog {
 
     fn inject(&self) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
-            f.fail(FaultKind::WriteFail, "writing the batch")?;
-            f.fail(FaultKind::ShortWrite, "writing the whole batch")?;
-            f.fail(FaultKind::FlushFail, "making the batch durable")?;
+            f.fail(FaultKind::WriteFail, "err.store.fault_writing_batch")?;
+            f.fail(FaultKind::ShortWrite, "err.store.fault_writing_whole_batch")?;
+            f.fail(FaultKind::FlushFail, "err.store.fault_making_durable")?;
         }
         Ok(())
     }
@@ -55,9 +56,9 @@ impl LogStore for MemLog {
     fn append(&self, batch: &[&[u8]]) -> Result<u64, StoreError> {
         let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(why) = failed.as_ref() {
-            return Err(StoreError::Io(format!(
-                "an earlier append failed ({why}); nothing more is appended until the log is reopened"
-            )));
+            return Err(StoreError::io(
+                msg("err.store.log_refuses").part("why", why.clone()),
+            ));
         }
         let first = self.len();
         check_batch(first, batch)?;
@@ -65,7 +66,7 @@ impl LogStore for MemLog {
             return Ok(first);
         }
         if let Err(e) = self.inject() {
-            *failed = Some(e.to_string());
+            *failed = Some(e.explain());
             return Err(e);
         }
         self.entries
@@ -90,9 +91,11 @@ impl LogStore for MemLog {
         let mut held = self.entries.write().unwrap_or_else(|p| p.into_inner());
         let (start, len) = (held.1, held.1 + held.0.len() as u64);
         if below > len {
-            return Err(StoreError::Misuse(format!(
-                "dropping below {below} in a log of {len}"
-            )));
+            return Err(StoreError::misuse(
+                msg("err.store.dropping_beyond")
+                    .arg("below", below)
+                    .arg("len", len),
+            ));
         }
         if below > start {
             // Within `len`, which is a `Vec`'s length plus `start`: fits a usize.

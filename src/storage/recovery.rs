@@ -15,6 +15,7 @@
 //! file away gives back exactly the folder the previous run left, which sled opens (it is the
 //! state any crash of that run leaves). docs/RELIABILITY.md has the whole argument.
 
+use crate::base::words::msg;
 use crate::storage::fault::StoreError;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -55,10 +56,9 @@ impl LedgerLock {
                 return Ok(lock);
             }
             if started.elapsed() >= Duration::from_millis(LOCK_WAIT_MS) {
-                return Err(StoreError::Busy(format!(
-                    "{} is in use by another process (is `custody serve` running on it?)",
-                    dir.display()
-                )));
+                return Err(StoreError::busy(
+                    msg("err.store.in_use").arg("path", dir.display()),
+                ));
             }
             std::thread::sleep(Duration::from_millis(LOCK_RETRY_MS));
         }
@@ -72,16 +72,18 @@ impl LedgerLock {
             .truncate(false)
             .write(true)
             .open(&path)
-            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+            .map_err(|e| StoreError::io_at(&path, &e))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(Self {
                 _file: file,
                 dir: dir.to_path_buf(),
             })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => {
-                Err(StoreError::Io(format!("locking {}: {e}", path.display())))
-            }
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(
+                msg("err.store.locking")
+                    .arg("path", path.display())
+                    .arg("reason", e),
+            )),
         }
     }
 
@@ -140,11 +142,11 @@ pub fn snapshot_files(sled_dir: &Path, kind: SnapshotName) -> Result<Vec<Incompl
     let entries = match std::fs::read_dir(sled_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(StoreError::Io(format!("{}: {e}", sled_dir.display()))),
+        Err(e) => return Err(StoreError::io_at(sled_dir, &e)),
     };
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| StoreError::Io(format!("{}: {e}", sled_dir.display())))?;
+        let entry = entry.map_err(|e| StoreError::io_at(sled_dir, &e))?;
         let name = entry.file_name();
         if snapshot_name(&name.to_string_lossy()) == kind {
             let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
@@ -177,7 +179,7 @@ pub fn quarantine(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let io = |what: &Path, e: std::io::Error| StoreError::Io(format!("{}: {e}", what.display()));
+    let io = |what: &Path, e: std::io::Error| StoreError::io_at(what, &e);
     let root = lock.dir().join(QUARANTINE_DIR);
     let mut target = root.join(stamp);
     let mut n = 1;
@@ -188,11 +190,11 @@ pub fn quarantine(
     let mut moved = Vec::with_capacity(files.len());
     for file in files {
         let relative = file.path.strip_prefix(lock.dir()).map_err(|_| {
-            StoreError::Io(format!(
-                "{} is not inside the ledger folder {}",
-                file.path.display(),
-                lock.dir().display()
-            ))
+            StoreError::io(
+                msg("err.store.outside_ledger")
+                    .arg("file", file.path.display())
+                    .arg("dir", lock.dir().display()),
+            )
         })?;
         let to = target.join(relative);
         let parent = to.parent().unwrap_or(&target);
@@ -224,7 +226,13 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let mut temp = path.as_os_str().to_owned();
     temp.push(".tmp");
     let temp = std::path::PathBuf::from(temp);
-    let io = |p: &Path, e: std::io::Error| StoreError::Io(format!("writing {}: {e}", p.display()));
+    let io = |p: &Path, e: std::io::Error| {
+        StoreError::io(
+            msg("err.store.io_writing")
+                .arg("path", p.display())
+                .arg("reason", e),
+        )
+    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -241,15 +249,25 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
 
 /// Makes a folder's entries (creations, renames) durable.
 pub fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| StoreError::Io(format!("fsync of folder {}: {e}", dir.display())))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| {
+        StoreError::io(
+            msg("err.store.fsync_folder")
+                .arg("path", dir.display())
+                .arg("reason", e),
+        )
+    })
 }
 
 /// Makes every file and folder under `dir` durable (used once, before a new ledger is renamed
 /// into place).
 pub fn sync_tree(dir: &Path) -> Result<(), StoreError> {
-    let io = |p: &Path, e: std::io::Error| StoreError::Io(format!("fsync of {}: {e}", p.display()));
+    let io = |p: &Path, e: std::io::Error| {
+        StoreError::io(
+            msg("err.store.io_fsync")
+                .arg("path", p.display())
+                .arg("reason", e),
+        )
+    };
     for entry in std::fs::read_dir(dir).map_err(|e| io(dir, e))? {
         let path = entry.map_err(|e| io(dir, e))?.path();
         if path.is_dir() {

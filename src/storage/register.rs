@@ -11,6 +11,7 @@
 
 use crate::base::class::{Class, Classify};
 use crate::base::limits::{RECORD_BYTES_MAX, REGISTER_SUBJECTS_MAX, SALTS_PER_SUBJECT_MAX};
+use crate::base::words::{Explain, Message, msg};
 use crate::format::subject::{PersonalFields, SUBJECT_ID_BYTES, Salt, SubjectId, unhex};
 use crate::keys::signing::{self, KeyError, hex};
 use chacha20poly1305::aead::{Aead as _, Payload};
@@ -57,42 +58,74 @@ const LOOKUP_FILE: &str = "lookup.slots";
 const RECORDS_DIR: &str = "records";
 
 /// Why a register operation failed. Messages never include personal data.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum RegisterError {
-    #[error("{path}: {reason}")]
-    Io { path: String, reason: String },
-    #[error("kunci induk / master key {path}: {reason}")]
-    MasterKeyFile { path: String, reason: String },
-    #[error(
-        "kunci induk salah: tidak membuka kunci indeks register ini / wrong master key: it does not open this register's lookup key ({path})"
-    )]
-    WrongMasterKey { path: String },
-    #[error(
-        "{path}: mode {mode:o}: folder register hanya boleh dibuka pemiliknya / the register folder must be its owner's alone (chmod 700)"
-    )]
-    FolderMode { path: String, mode: u32 },
-    #[error("register rusak / register damaged: {0}")]
-    Damaged(String),
-    #[error("subjek {0} sudah dihapus / subject {0} was erased")]
+    /// `reason`: the system's own words.
+    Io {
+        path: String,
+        reason: String,
+    },
+    MasterKeyFile {
+        path: String,
+        reason: Message,
+    },
+    WrongMasterKey {
+        path: String,
+    },
+    FolderMode {
+        path: String,
+        mode: u32,
+    },
+    Damaged(Message),
     Erased(SubjectId),
-    #[error("subjek {0} tidak ada di register / subject {0} is not in the register")]
     Unknown(SubjectId),
-    #[error("subjek {0} sudah terdaftar / subject {0} is already enrolled")]
     Duplicate(SubjectId),
-    #[error(
-        "`{field}`: sudah dimiliki subjek {owner} / already belongs to subject {owner}; one person, one subject"
-    )]
     IdentifierTaken {
         field: &'static str,
         owner: SubjectId,
     },
-    #[error("`{field}`: register penuh / register full: {rule}")]
     Full {
         field: &'static str,
+        /// The limit reached, as a catalogue key (`err.register.rule_subjects_max`).
         rule: &'static str,
     },
-    #[error("{0}")]
-    Key(#[from] KeyError),
+    Key(KeyError),
+}
+
+impl From<KeyError> for RegisterError {
+    fn from(e: KeyError) -> Self {
+        Self::Key(e)
+    }
+}
+
+crate::english_display!(RegisterError);
+
+impl Explain for RegisterError {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Io { path, reason } => msg("err.register.io")
+                .arg("path", path)
+                .arg("reason", reason),
+            Self::MasterKeyFile { path, reason } => msg("err.register.master_key_file")
+                .arg("path", path)
+                .part("reason", reason.clone()),
+            Self::WrongMasterKey { path } => msg("err.register.wrong_master_key").arg("path", path),
+            Self::FolderMode { path, mode } => msg("err.register.folder_mode")
+                .arg("path", path)
+                .arg("mode", format!("{mode:o}")),
+            Self::Damaged(reason) => msg("err.register.damaged").part("reason", reason.clone()),
+            Self::Erased(id) => msg("err.register.erased").arg("subject", id),
+            Self::Unknown(id) => msg("err.register.unknown").arg("subject", id),
+            Self::Duplicate(id) => msg("err.register.duplicate").arg("subject", id),
+            Self::IdentifierTaken { field, owner } => msg("err.register.identifier_taken")
+                .arg("field", field)
+                .arg("owner", owner),
+            Self::Full { field, rule } => msg("err.register.full")
+                .arg("field", field)
+                .part("rule", msg(rule)),
+            Self::Key(e) => e.explain(),
+        }
+    }
 }
 
 impl Classify for RegisterError {
@@ -147,46 +180,40 @@ impl MasterKey {
     /// The key in the file at `path` (`generate_master_key`'s text form). A file that group or
     /// others may read is refused, as ssh refuses such a private key: the key may have leaked.
     pub fn read(path: &Path) -> Result<Self, RegisterError> {
-        let err = |reason: String| RegisterError::MasterKeyFile {
+        let err = |reason: Message| RegisterError::MasterKeyFile {
             path: path.display().to_string(),
             reason,
         };
-        let file = File::open(path).map_err(|e| err(e.to_string()))?;
-        let mode = file
-            .metadata()
-            .map_err(|e| err(e.to_string()))?
-            .permissions()
-            .mode();
+        let io = |e: std::io::Error| err(Message::verbatim(e.to_string()));
+        let file = File::open(path).map_err(io)?;
+        let mode = file.metadata().map_err(io)?.permissions().mode();
         if mode & 0o077 != 0 {
-            return Err(err(format!(
-                "mode {:o}: hanya pemilik boleh membaca / only its owner may read it (chmod 600)",
-                mode & 0o777
-            )));
+            return Err(err(
+                msg("err.register.master_key_mode").arg("mode", format!("{:o}", mode & 0o777))
+            ));
         }
         let mut text = String::new();
         file.take(MASTER_FILE_BYTES_MAX)
             .read_to_string(&mut text)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(io)?;
         let mut lines = text.lines();
         let key = match (lines.next(), lines.next(), lines.next()) {
             (Some(MASTER_HEADER), Some(hex), None) => unhex::<KEY_BYTES>(hex),
             _ => None,
         };
-        key.map(Self).ok_or_else(|| {
-            err(format!(
-                "harus baris `{MASTER_HEADER}` lalu 64 digit heksadesimal / must be the line `{MASTER_HEADER}` then 64 lowercase hex digits"
-            ))
-        })
+        key.map(Self)
+            .ok_or_else(|| err(msg("err.register.master_key_format").arg("header", MASTER_HEADER)))
     }
 }
 
 /// Makes a new master key from OS randomness and writes it to `path` (mode 0600, fsynced); refuses
 /// to overwrite any file there, since losing a master key loses every record it seals.
 pub fn generate_master_key(path: &Path) -> Result<MasterKey, RegisterError> {
-    let err = |reason: String| RegisterError::MasterKeyFile {
+    let err = |reason: Message| RegisterError::MasterKeyFile {
         path: path.display().to_string(),
         reason,
     };
+    let io = |e: std::io::Error| err(Message::verbatim(e.to_string()));
     let key = signing::random_bytes::<KEY_BYTES>()?;
     let mut file = OpenOptions::new()
         .write(true)
@@ -195,14 +222,14 @@ pub fn generate_master_key(path: &Path) -> Result<MasterKey, RegisterError> {
         .open(path)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
-                err("sudah ada; tidak ditimpa / already exists; refusing to overwrite a key".into())
+                err(msg("err.register.master_key_exists"))
             } else {
-                err(e.to_string())
+                io(e)
             }
         })?;
     file.write_all(format!("{MASTER_HEADER}\n{}\n", hex(&key)).as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(io)?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         sync_dir(parent)?;
     }
@@ -267,7 +294,7 @@ fn seal(
     let cipher = XChaCha20Poly1305::new(&(*key).into());
     let sealed = cipher
         .encrypt(&XNonce::from(nonce), Payload { msg: plain, aad })
-        .map_err(|_| RegisterError::Damaged("sealing failed (message too long)".into()))?;
+        .map_err(|_| RegisterError::Damaged(msg("err.register.sealing_failed")))?;
     Ok((nonce, sealed))
 }
 
@@ -448,10 +475,11 @@ fn create(dir: &Path, master: &[u8; KEY_BYTES]) -> Result<(), RegisterError> {
     let records = dir.join(RECORDS_DIR);
     let has_records = std::fs::read_dir(&records).is_ok_and(|mut d| d.next().is_some());
     if has_records || dir.join(LOOKUP_FILE).exists() {
-        return Err(RegisterError::Damaged(format!(
-            "{}: records or lookup entries but no {KEYS_FILE}; refusing to start a new register over them",
-            dir.display()
-        )));
+        return Err(RegisterError::Damaged(
+            msg("err.register.keys_file_lost")
+                .arg("path", dir.display())
+                .arg("file", KEYS_FILE),
+        ));
     }
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -483,10 +511,9 @@ fn read_slots(
     // Slot 0 and one key slot a subject, or up to three lookup entries a subject and as many
     // free ones: four slots a subject bounds both files.
     if bytes.len() / slot_bytes > REGISTER_SUBJECTS_MAX * 4 {
-        return Err(RegisterError::Damaged(format!(
-            "{}: more slots than a register holds",
-            path.display()
-        )));
+        return Err(RegisterError::Damaged(
+            msg("err.register.too_many_slots").arg("path", path.display()),
+        ));
     }
     Ok((bytes, torn))
 }
@@ -534,10 +561,9 @@ impl Register {
             .get(..KEY_SLOT_BYTES)
             .filter(|s| s[..16] == *KEYS_MAGIC && s[16] == STATE_LOOKUP_KEY && crc_ok(s))
             .ok_or_else(|| {
-                RegisterError::Damaged(format!(
-                    "{}: slot 0 is not a lookup key",
-                    keys_path.display()
-                ))
+                RegisterError::Damaged(
+                    msg("err.register.slot0_not_lookup_key").arg("path", keys_path.display()),
+                )
             })?;
         let lookup_key =
             unwrap_slot(&master.0, lookup_key).ok_or_else(|| RegisterError::WrongMasterKey {
@@ -777,8 +803,13 @@ impl Register {
         key: &[u8; KEY_BYTES],
         record: &Record,
     ) -> Result<(), RegisterError> {
-        let json = serde_json::to_vec(record)
-            .map_err(|e| RegisterError::Damaged(format!("record of {id}: {e}")))?;
+        let json = serde_json::to_vec(record).map_err(|e| {
+            RegisterError::Damaged(
+                msg("err.register.record_unwritable")
+                    .arg("subject", id)
+                    .arg("reason", e),
+            )
+        })?;
         let (nonce, sealed) = seal(key, id.as_bytes(), &json)?;
         let bytes = [&[RECORD_VERSION][..], &nonce, &sealed].concat();
         let path = self.record_path(id);
@@ -817,7 +848,7 @@ impl Register {
         if self.subjects.len() >= REGISTER_SUBJECTS_MAX {
             return Err(RegisterError::Full {
                 field: "subject",
-                rule: "paling banyak REGISTER_SUBJECTS_MAX subjek / at most REGISTER_SUBJECTS_MAX subjects",
+                rule: "err.register.rule_subjects_max",
             });
         }
         let mut tags = self.tags(&fields);
@@ -875,9 +906,9 @@ impl Register {
             None => return Ok(None),
             Some((_, SlotState::Erased)) => return Err(RegisterError::Erased(*id)),
             Some((_, SlotState::Damaged)) => {
-                return Err(RegisterError::Damaged(format!(
-                    "the key slot of {id} is damaged"
-                )));
+                return Err(RegisterError::Damaged(
+                    msg("err.register.key_slot_damaged").arg("subject", id),
+                ));
             }
             Some((n, SlotState::Live)) => *n,
         };
@@ -887,13 +918,15 @@ impl Register {
             .read_exact_at(&mut slot, n * KEY_SLOT_BYTES as u64)
             .map_err(io(&path))?;
         if slot[..16] != *id.as_bytes() {
-            return Err(RegisterError::Damaged(format!(
-                "key slot {n} no longer holds {id}"
-            )));
+            return Err(RegisterError::Damaged(
+                msg("err.register.key_slot_moved")
+                    .arg("slot", n)
+                    .arg("subject", id),
+            ));
         }
-        unwrap_slot(&self.master, &slot)
-            .map(Some)
-            .ok_or_else(|| RegisterError::Damaged(format!("the key slot of {id} does not open")))
+        unwrap_slot(&self.master, &slot).map(Some).ok_or_else(|| {
+            RegisterError::Damaged(msg("err.register.key_slot_shut").arg("subject", id))
+        })
     }
 
     /// The record of subject `id`: `Ok(None)` if the register never had it, `Err(Erased)` if it
@@ -903,9 +936,15 @@ impl Register {
             return Ok(None);
         };
         let path = self.record_path(id);
-        let damaged = |what: &str| RegisterError::Damaged(format!("the record of {id} {what}"));
+        let damaged = |what: Message| {
+            RegisterError::Damaged(
+                msg("err.register.record_damaged")
+                    .arg("subject", id)
+                    .part("what", what),
+            )
+        };
         let file = File::open(&path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => damaged("is missing"),
+            std::io::ErrorKind::NotFound => damaged(msg("err.register.record_missing")),
             _ => io(&path)(e),
         })?;
         let mut bytes = Vec::new();
@@ -913,24 +952,24 @@ impl Register {
             .read_to_end(&mut bytes)
             .map_err(io(&path))?;
         if bytes.len() as u64 > RECORD_BYTES_MAX || bytes.len() < 1 + NONCE_BYTES {
-            return Err(damaged("has an impossible size"));
+            return Err(damaged(msg("err.register.record_size")));
         }
         if bytes[0] != RECORD_VERSION {
-            return Err(damaged("has an unknown version"));
+            return Err(damaged(msg("err.register.record_version")));
         }
         let mut nonce = [0u8; NONCE_BYTES];
         nonce.copy_from_slice(&bytes[1..=NONCE_BYTES]);
         let json = unseal(&key, &nonce, id.as_bytes(), &bytes[1 + NONCE_BYTES..])
-            .ok_or_else(|| damaged("does not open under its key"))?;
+            .ok_or_else(|| damaged(msg("err.register.record_sealed")))?;
         serde_json::from_slice(&json)
             .map(Some)
             // serde's message could quote a field's value: only its category and place are shown.
             .map_err(|e| {
-                damaged(&format!(
-                    "does not parse ({:?} error at column {})",
-                    e.classify(),
-                    e.column()
-                ))
+                damaged(
+                    msg("err.register.record_unparsed")
+                        .arg("category", format!("{:?}", e.classify()))
+                        .arg("column", e.column()),
+                )
             })
     }
 }
@@ -947,7 +986,7 @@ impl Register {
         if record.salts.len() >= SALTS_PER_SUBJECT_MAX {
             return Err(RegisterError::Full {
                 field: "salt",
-                rule: "paling banyak SALTS_PER_SUBJECT_MAX komitmen per subjek / at most SALTS_PER_SUBJECT_MAX commitments per subject",
+                rule: "err.register.rule_salts_max",
             });
         }
         record.salts.push(salt);
@@ -1014,9 +1053,9 @@ impl Register {
         for slot in old.chunks_exact(KEY_SLOT_BYTES).skip(1) {
             let rewrapped = match (slot[16], unwrap_slot(&self.master, slot)) {
                 (STATE_LIVE, Some(key)) => {
-                    let id: &[u8; SUBJECT_ID_BYTES] = slot[..16].try_into().map_err(|_| {
-                        RegisterError::Damaged("a key slot shorter than its id".into())
-                    })?;
+                    let id: &[u8; SUBJECT_ID_BYTES] = slot[..16]
+                        .try_into()
+                        .map_err(|_| RegisterError::Damaged(msg("err.register.slot_short")))?;
                     wrap(&new.0, id, STATE_LIVE, &key)?.to_vec()
                 }
                 _ => slot.to_vec(),

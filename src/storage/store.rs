@@ -24,6 +24,7 @@
 //!   durable in `public/`, and only after flushing sled, so that every dropped leaf has its
 //!   durable Merkle node to be checked against when it is read back from its bundle.
 
+use crate::base::words::{Explain as _, Message, msg};
 use crate::domain::projection::{self, Write};
 use crate::format::merkle::{self, Hash, NodeSource};
 use crate::format::tiles::{TILE_WIDTH, parse_bundle, tile_path};
@@ -149,11 +150,12 @@ fn sled_open_error(dir: &Path, e: sled::Error) -> StoreError {
     match e {
         sled::Error::Unsupported(_)
         | sled::Error::ReportableBug(_)
-        | sled::Error::Corruption { .. } => StoreError::Corrupt(format!(
-            "the sled store in {} does not open: its files were altered or damaged (sled says: {e}). Run `custody doctor --ledger {}` to see which file and whether acknowledged entries are at risk, and add --repair to fix what can be fixed safely",
-            dir.display(),
-            dir.parent().unwrap_or(dir).display()
-        )),
+        | sled::Error::Corruption { .. } => StoreError::corrupt(
+            msg("err.store.sled_damaged")
+                .arg("dir", dir.display())
+                .arg("reason", &e)
+                .arg("ledger", dir.parent().unwrap_or(dir).display()),
+        ),
         other => other.into(),
     }
 }
@@ -170,11 +172,13 @@ fn sled_cache_bytes() -> Result<u64, StoreError> {
         .filter(|mib| SLED_CACHE_MIB_RANGE.contains(mib))
         .map(|mib| mib * 1024 * 1024)
         .ok_or_else(|| {
-            StoreError::Config(format!(
-                "{SLED_CACHE_ENV}={text:?}: give sled's cache in whole MiB, {}..={} (ukuran cache sled dalam MiB)",
-                SLED_CACHE_MIB_RANGE.start(),
-                SLED_CACHE_MIB_RANGE.end()
-            ))
+            StoreError::config(
+                msg("err.store.sled_cache_env")
+                    .arg("env", SLED_CACHE_ENV)
+                    .quoted("value", &text)
+                    .arg("min", SLED_CACHE_MIB_RANGE.start())
+                    .arg("max", SLED_CACHE_MIB_RANGE.end()),
+            )
         })
 }
 
@@ -191,10 +195,9 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
             // sled wraps the lock failure in an I/O error of its own; its text is the signal.
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 if started.elapsed().as_millis() as u64 >= LOCK_WAIT_MS {
-                    return Err(StoreError::Io(format!(
-                        "{} is in use by another process (is `custody serve` running on it?)",
-                        dir.display()
-                    )));
+                    return Err(StoreError::io(
+                        msg("err.store.in_use").arg("path", dir.display()),
+                    ));
                 }
                 std::thread::sleep(std::time::Duration::from_millis(LOCK_RETRY_MS));
             }
@@ -209,7 +212,7 @@ pub fn fresh_conf(scratch: &Path) -> Result<Vec<u8>, StoreError> {
     let db = sled_config(scratch).open()?;
     drop(db);
     let bytes = std::fs::read(scratch.join("conf"))
-        .map_err(|e| StoreError::Io(format!("{}: {e}", scratch.join("conf").display())));
+        .map_err(|e| StoreError::io_at(&scratch.join("conf"), &e));
     let _ = std::fs::remove_dir_all(scratch);
     bytes
 }
@@ -227,11 +230,13 @@ fn journal_segment_bytes() -> Result<u64, StoreError> {
         .ok()
         .filter(|bytes| JOURNAL_SEGMENT_BYTES_RANGE.contains(bytes))
         .ok_or_else(|| {
-            StoreError::Config(format!(
-                "{JOURNAL_SEGMENT_ENV}={text:?}: give a journal segment's size in bytes, {}..={} (ukuran segmen jurnal dalam byte)",
-                JOURNAL_SEGMENT_BYTES_RANGE.start(),
-                JOURNAL_SEGMENT_BYTES_RANGE.end()
-            ))
+            StoreError::config(
+                msg("err.store.journal_segment_env")
+                    .arg("env", JOURNAL_SEGMENT_ENV)
+                    .quoted("value", &text)
+                    .arg("min", JOURNAL_SEGMENT_BYTES_RANGE.start())
+                    .arg("max", JOURNAL_SEGMENT_BYTES_RANGE.end()),
+            )
         })
 }
 
@@ -241,11 +246,12 @@ fn check_dropped_covered(mark: u64, public_dir: &Path) -> Result<(), StoreError>
     for bundle in 0..mark.div_ceil(TILE_WIDTH) {
         let path = public_dir.join(tile_path(None, bundle, TILE_WIDTH));
         if !path.is_file() {
-            return Err(StoreError::Corrupt(format!(
-                "the journal dropped the leaves below {mark}, which only the entry bundles in {} hold, yet {} is missing",
-                public_dir.display(),
-                path.display()
-            )));
+            return Err(StoreError::corrupt(
+                msg("err.store.dropped_uncovered")
+                    .arg("mark", mark)
+                    .arg("public", public_dir.display())
+                    .arg("path", path.display()),
+            ));
         }
     }
     Ok(())
@@ -320,10 +326,11 @@ impl LedgerStore {
         let log = db.open_tree("log")?;
         let views = db.open_tree("projections")?;
         let data_file = std::fs::File::open(sled_dir.join(SLED_DATA_FILE)).map_err(|e| {
-            StoreError::Io(format!(
-                "cannot open {} to make it durable: {e}",
-                sled_dir.join(SLED_DATA_FILE).display()
-            ))
+            StoreError::io(
+                msg("err.store.cannot_open_durable")
+                    .arg("path", sled_dir.join(SLED_DATA_FILE).display())
+                    .arg("reason", e),
+            )
         })?;
         let options = JournalOptions {
             segment_bytes: journal_segment_bytes()?,
@@ -362,9 +369,11 @@ impl LedgerStore {
         let refs: Vec<&[u8]> = batch.leaves.iter().map(Vec::as_slice).collect();
         let first = self.journal.append(&refs)?;
         if first != expected {
-            return Err(StoreError::Corrupt(format!(
-                "the journal put leaf {expected} at index {first}: the journal and the Merkle tree disagree on the log's size"
-            )));
+            return Err(StoreError::corrupt(
+                msg("err.store.journal_tree_disagree")
+                    .arg("expected", expected)
+                    .arg("first", first),
+            ));
         }
         self.low.push(first, &batch.hashes);
         Ok(first)
@@ -375,7 +384,7 @@ impl LedgerStore {
     /// opening catches sled up from the journal.
     pub fn append(&self, batch: AppendBatch) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
-            f.fail(FaultKind::WriteFail, "writing the batch")?;
+            f.fail(FaultKind::WriteFail, "err.store.fault_writing_batch")?;
         }
         self.log.apply_batch(batch.batch)?;
         Ok(())
@@ -420,23 +429,30 @@ impl LedgerStore {
             let rel = tile_path(None, bundle, TILE_WIDTH);
             let path = self.public_dir.join(&rel);
             let bytes = std::fs::read(&path).map_err(|e| {
-                StoreError::Corrupt(format!(
-                    "leaf {at} is below the journal's start, and its entry bundle {} cannot be read: {e}",
-                    path.display()
-                ))
+                StoreError::corrupt(
+                    msg("err.store.bundle_unreadable")
+                        .arg("at", at)
+                        .arg("path", path.display())
+                        .arg("reason", e),
+                )
             })?;
             let entries = parse_bundle(&bytes, TILE_WIDTH).map_err(|e| {
-                StoreError::Corrupt(format!("entry bundle {}: {e}", path.display()))
+                StoreError::corrupt(
+                    msg("err.store.entry_bundle")
+                        .arg("path", path.display())
+                        .part("reason", e.explain()),
+                )
             })?;
             let wanted = (from as usize)..((upto - bundle * TILE_WIDTH) as usize);
             for (seq, leaf) in
                 (at..upto).zip(entries.into_iter().skip(wanted.start).take(wanted.len()))
             {
                 if self.stored_node(0, seq)? != Some(merkle::leaf_hash(&leaf)) {
-                    return Err(StoreError::Corrupt(format!(
-                        "leaf {seq} in entry bundle {} does not match its hash in the Merkle tree",
-                        path.display()
-                    )));
+                    return Err(StoreError::corrupt(
+                        msg("err.store.bundle_leaf_mismatch")
+                            .arg("seq", seq)
+                            .arg("path", path.display()),
+                    ));
                 }
                 out.push(leaf);
             }
@@ -485,12 +501,12 @@ impl LedgerStore {
     /// is `fdatasync`ed after it, and only then is anything called durable.
     pub fn flush(&self) -> Result<(), StoreError> {
         if let Some(f) = &self.faults {
-            f.fail(FaultKind::FlushFail, "flushing to disk (fsync)")?;
+            f.fail(FaultKind::FlushFail, "err.store.fault_flushing")?;
         }
         self.db.flush()?;
         self.data_file
             .sync_data()
-            .map_err(|e| StoreError::Io(format!("fdatasync of sled's data file: {e}")))?;
+            .map_err(|e| StoreError::io(msg("err.store.fdatasync_sled").arg("reason", e)))?;
         Ok(())
     }
 
@@ -505,10 +521,9 @@ impl LedgerStore {
                 let root: Hash = v[8..].try_into().expect("32 bytes");
                 Ok(Head { size, root })
             }
-            Some(v) => Err(StoreError::Corrupt(format!(
-                "head record is {} bytes, expected 40",
-                v.len()
-            ))),
+            Some(v) => Err(StoreError::corrupt(
+                msg("err.store.head_size").arg("bytes", v.len()),
+            )),
         }
     }
 
@@ -639,9 +654,13 @@ impl LedgerStore {
             // hashes are the journal's own, not cached until the node can vouch for them.
             if let Some(node) = self.sled_node(SLED_NODE_LEVEL_MIN, group)? {
                 if subtree_root(&hashes) != node {
-                    return Err(StoreError::Corrupt(format!(
-                        "leaves {first}..{end} in the journal do not match their Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group})"
-                    )));
+                    return Err(StoreError::corrupt(
+                        msg("err.store.journal_node_mismatch")
+                            .arg("first", first)
+                            .arg("end", end)
+                            .arg("level", SLED_NODE_LEVEL_MIN)
+                            .arg("group", group),
+                    ));
                 }
                 self.low.cache_group(group, Arc::clone(&hashes));
             }
@@ -657,36 +676,48 @@ impl LedgerStore {
         const HASH_BYTES: u64 = 32;
         let tile = group * GROUP_LEAVES / TILE_WIDTH;
         let path = self.public_dir.join(tile_path(Some(0), tile, TILE_WIDTH));
-        let corrupt =
-            |why: String| StoreError::Corrupt(format!("hash tile {}: {why}", path.display()));
-        let file =
-            std::fs::File::open(&path).map_err(|e| corrupt(format!("cannot be read: {e}")))?;
-        let len = file.metadata().map_err(|e| corrupt(e.to_string()))?.len();
+        let corrupt = |why: Message| {
+            StoreError::corrupt(
+                msg("err.store.hash_tile")
+                    .arg("path", path.display())
+                    .part("why", why),
+            )
+        };
+        let unreadable =
+            |e: std::io::Error| corrupt(msg("err.store.cannot_be_read").arg("reason", e));
+        let file = std::fs::File::open(&path).map_err(unreadable)?;
+        let len = (file.metadata())
+            .map_err(|e| corrupt(Message::verbatim(e.to_string())))?
+            .len();
         if len != TILE_WIDTH * HASH_BYTES {
-            return Err(corrupt(format!(
-                "it is {len} bytes, a full tile is {}",
-                TILE_WIDTH * HASH_BYTES
-            )));
+            return Err(corrupt(
+                msg("err.store.tile_size")
+                    .arg("len", len)
+                    .arg("full", TILE_WIDTH * HASH_BYTES),
+            ));
         }
         let mut bytes = vec![0u8; (GROUP_LEAVES * HASH_BYTES) as usize];
         let offset = (group * GROUP_LEAVES - tile * TILE_WIDTH) * HASH_BYTES;
-        file.read_exact_at(&mut bytes, offset)
-            .map_err(|e| corrupt(format!("cannot be read: {e}")))?;
+        file.read_exact_at(&mut bytes, offset).map_err(unreadable)?;
         let hashes: Arc<[Hash]> = bytes
             .chunks_exact(HASH_BYTES as usize)
             .map(|h| h.try_into().expect("32 bytes"))
             .collect();
         let node = self.sled_node(SLED_NODE_LEVEL_MIN, group)?.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group}) is missing"
-            ))
+            StoreError::corrupt(
+                msg("err.store.node_missing")
+                    .arg("level", SLED_NODE_LEVEL_MIN)
+                    .arg("index", group),
+            )
         })?;
         if subtree_root(&hashes) != node {
-            return Err(corrupt(format!(
-                "its hashes of leaves {}..{} do not match their Merkle node (level {SLED_NODE_LEVEL_MIN}, index {group}): the tile was changed after it was published",
-                group * GROUP_LEAVES,
-                (group + 1) * GROUP_LEAVES
-            )));
+            return Err(corrupt(
+                msg("err.store.tile_changed")
+                    .arg("from", group * GROUP_LEAVES)
+                    .arg("to", (group + 1) * GROUP_LEAVES)
+                    .arg("level", SLED_NODE_LEVEL_MIN)
+                    .arg("group", group),
+            ));
         }
         self.low.cache_group(group, Arc::clone(&hashes));
         Ok(hashes)
@@ -698,7 +729,11 @@ impl LedgerStore {
         match self.log_get(&node_key(level, index))? {
             None => Ok(None),
             Some(v) => <[u8; 32]>::try_from(v.as_ref()).map(Some).map_err(|_| {
-                StoreError::Corrupt(format!("Merkle node ({level}, {index}) is not 32 bytes"))
+                StoreError::corrupt(
+                    msg("err.store.node_size")
+                        .arg("level", level)
+                        .arg("index", index),
+                )
             }),
         }
     }
@@ -713,9 +748,7 @@ impl LedgerStore {
                 seq: u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
                 payload_hash: v[8..].try_into().expect("32 bytes"),
             })),
-            Some(_) => Err(StoreError::Corrupt(
-                "statement id index entry is malformed".into(),
-            )),
+            Some(_) => Err(StoreError::corrupt(msg("err.store.id_entry_malformed"))),
         }
     }
 
@@ -728,7 +761,7 @@ impl LedgerStore {
                 let k = k?;
                 let bytes: [u8; 8] = k[1..]
                     .try_into()
-                    .map_err(|_| StoreError::Corrupt("identity index key is malformed".into()))?;
+                    .map_err(|_| StoreError::corrupt(msg("err.store.identity_key_malformed")))?;
                 Ok(u64::from_be_bytes(bytes))
             })
             .collect()
@@ -739,7 +772,7 @@ impl LedgerStore {
             None => Ok(None),
             Some(v) => String::from_utf8(v.to_vec())
                 .map(Some)
-                .map_err(|_| StoreError::Corrupt("stored origin is not UTF-8".into())),
+                .map_err(|_| StoreError::corrupt(msg("err.store.origin_not_utf8"))),
         }
     }
 
@@ -747,7 +780,7 @@ impl LedgerStore {
     pub fn set_origin(&self, origin: &str) -> Result<(), StoreError> {
         self.log
             .compare_and_swap(KEY_ORIGIN, None as Option<&[u8]>, Some(origin.as_bytes()))?
-            .map_err(|_| StoreError::Corrupt("the ledger already has an origin".into()))?;
+            .map_err(|_| StoreError::corrupt(msg("err.store.origin_exists")))?;
         self.flush()
     }
 
@@ -757,24 +790,30 @@ impl LedgerStore {
 
     /// The log size the projections reflect (0 when there are none).
     pub fn projection_watermark(&self) -> Result<u64, StoreError> {
-        self.views_u64(projection::WATERMARK, 0, "projection watermark")
+        self.views_u64(projection::WATERMARK, 0, "err.store.watermark_malformed")
     }
 
     /// The format the views were written in (`projection::FORMAT`); views written before the
     /// format was recorded are format 1.
     pub fn projection_format(&self) -> Result<u64, StoreError> {
-        self.views_u64(projection::FORMAT, 1, "projection format")
+        self.views_u64(projection::FORMAT, 1, "err.store.views_format_malformed")
     }
 
-    /// A big-endian u64 the views keep under `key`, or `absent` when there is none.
-    fn views_u64(&self, key: &[u8], absent: u64, what: &str) -> Result<u64, StoreError> {
+    /// A big-endian u64 the views keep under `key`, or `absent` when there is none; `malformed`
+    /// is the catalogue key of the sentence saying it is not one.
+    fn views_u64(
+        &self,
+        key: &[u8],
+        absent: u64,
+        malformed: &'static str,
+    ) -> Result<u64, StoreError> {
         match self.views.get(key)? {
             None => Ok(absent),
             Some(v) => v
                 .as_ref()
                 .try_into()
                 .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt(format!("{what} is malformed"))),
+                .map_err(|_| StoreError::corrupt(msg(malformed))),
         }
     }
 
@@ -816,7 +855,9 @@ impl LedgerStore {
                     if !counters.contains_key(key) {
                         let current = match self.views.get(key)? {
                             Some(v) => projection::decode(&v).map_err(|e| {
-                                StoreError::Corrupt(format!("projection counter: {e}"))
+                                StoreError::corrupt(
+                                    msg("err.store.projection_counter").arg("reason", e),
+                                )
                             })?,
                             None => projection::Counts::new(),
                         };
@@ -867,7 +908,7 @@ impl LedgerStore {
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
         let mut journal = 0u64;
         let entries = std::fs::read_dir(&self.journal_dir)
-            .map_err(|e| StoreError::Io(format!("{}: {e}", self.journal_dir.display())))?;
+            .map_err(|e| StoreError::io_at(&self.journal_dir, &e))?;
         for entry in entries.flatten() {
             journal += entry.metadata().map_or(0, |m| m.len());
         }
@@ -881,9 +922,11 @@ impl NodeSource for LedgerStore {
     type Error = StoreError;
     fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
         self.stored_node(level, index)?.ok_or_else(|| {
-            StoreError::Corrupt(format!(
-                "Merkle node (level {level}, index {index}) is missing"
-            ))
+            StoreError::corrupt(
+                msg("err.store.node_missing")
+                    .arg("level", level)
+                    .arg("index", index),
+            )
         })
     }
 }
@@ -940,7 +983,7 @@ impl CheckpointFile {
     }
 
     fn io(&self, e: std::io::Error) -> StoreError {
-        StoreError::Io(format!("{}: {e}", self.path.display()))
+        StoreError::io_at(&self.path, &e)
     }
 
     /// The newest intact checkpoint note and its generation, or `None` if the file does not exist.
@@ -958,10 +1001,9 @@ impl CheckpointFile {
             .max_by_key(|(generation, _)| *generation);
         match best {
             Some(found) => Ok(Some(found)),
-            None => Err(StoreError::Corrupt(format!(
-                "{} holds no intact checkpoint slot",
-                self.path.display()
-            ))),
+            None => Err(StoreError::corrupt(
+                msg("err.store.no_checkpoint_slot").arg("path", self.path.display()),
+            )),
         }
     }
 
@@ -975,13 +1017,17 @@ impl CheckpointFile {
     pub fn write(&self, note: &[u8]) -> Result<(), StoreError> {
         use std::os::unix::fs::FileExt as _;
         if note.len() > CHECKPOINT_SLOT_BYTES - SLOT_HEADER_BYTES {
-            return Err(StoreError::Io(format!(
-                "checkpoint note of {} bytes does not fit a {CHECKPOINT_SLOT_BYTES}-byte slot",
-                note.len()
-            )));
+            return Err(StoreError::io(
+                msg("err.store.checkpoint_too_big")
+                    .arg("bytes", note.len())
+                    .arg("slot", CHECKPOINT_SLOT_BYTES),
+            ));
         }
         if let Some(f) = &self.faults {
-            f.fail(FaultKind::CheckpointFail, "writing the checkpoint file")?;
+            f.fail(
+                FaultKind::CheckpointFail,
+                "err.store.fault_writing_checkpoint",
+            )?;
         }
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {

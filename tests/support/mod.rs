@@ -93,9 +93,9 @@ impl World {
                 &vkey.to_string(),
                 &admin_in,
             )
-            .map_err(|e| AppendError::Stopped(e.to_string()))?;
+            .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))?;
             compose::sign_statement(under_rules(b, version), &[&admin_key])
-                .map_err(|e| AppendError::Stopped(e.to_string()))
+                .map_err(|e| AppendError::Stopped(custody::words::Explain::explain(&e)))
         })
         .expect("init");
         let mut officers = Vec::new();

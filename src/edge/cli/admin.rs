@@ -9,6 +9,8 @@ use crate::app::compose::{self, OfficerInput};
 use crate::app::reads::OfficerView;
 use crate::base::ids::{FacilityId, OfficerId, OfficerRole, Origin};
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, msg};
+use crate::edge::render::said;
 use crate::keys::signing::{PublicKey, SecretKey};
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -47,9 +49,9 @@ pub(super) fn key(command: KeyCommand) -> Outcome {
 }
 
 fn key_new(out: &Path, json: bool) -> Outcome {
-    let key = SecretKey::generate().map_err(|e| Failure::corrupt(e.to_string()))?;
+    let key = SecretKey::generate().map_err(|e| Failure::corrupt(e.explain()))?;
     key.write_new_file(out)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+        .map_err(|e| Failure::usage(e.explain()))?;
     show_public(&key, Some(out), json);
     Ok(())
 }
@@ -70,10 +72,13 @@ fn show_public(key: &SecretKey, path: Option<&Path>, json: bool) {
         }));
     } else {
         if let Some(p) = path {
-            out!("private key: {} (keep it secret; mode 0600)", p.display());
+            out!("{}", said("cli.key.private", &[("file", &p.display())]));
         }
-        out!("public key:  {}", public.to_base64());
-        out!("key id:      {}", public.key_id());
+        out!(
+            "{}",
+            said("cli.key.public", &[("key", &public.to_base64())])
+        );
+        out!("{}", said("cli.key.id", &[("id", &public.key_id())]));
     }
 }
 
@@ -149,9 +154,15 @@ pub(super) fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
             "genesis": ledger_handle.receipt_view(&receipt)?,
         }));
     } else {
-        out!("created ledger {} (origin {origin})", ledger.display());
-        out!("genesis recorded at seq {}", receipt.seq);
-        out!("verifier key (give this to prosecutors and auditors):");
+        out!(
+            "{}",
+            said(
+                "cli.init.created",
+                &[("ledger", &ledger.display()), ("origin", &origin)],
+            )
+        );
+        out!("{}", said("cli.init.genesis", &[("seq", &receipt.seq)]));
+        out!("{}", said("cli.init.vkey", &[]));
         out!("{vkey}");
     }
     Ok(())
@@ -221,9 +232,7 @@ pub(super) fn enroll(a: EnrollArgs, clock: &Arc<dyn Clock>) -> Outcome {
         rank,
     };
     if facility.is_none() {
-        eprintln!(
-            "custody: the officer's home facility is the administrator's own (satuan kerja asal = milik administrator); give --facility to choose another"
-        );
+        eprintln!("custody: {}", said("cli.enroll.home_facility", &[]));
     }
     let facility = act.facility_or_own(facility)?;
     let bytes = compose::enrollment(
@@ -414,10 +423,7 @@ fn officer_of_key(officers: &[OfficerView], key: &SecretKey) -> Result<OfficerId
         })
         .map(|o| OfficerId::parse(&o.id).expect("an enrolled officer's id parses"))
         .ok_or_else(|| {
-            Failure::refused(format!(
-                "key {} is not the current key of any enrolled officer in this ledger / kunci ini bukan kunci aktif petugas terdaftar",
-                key.public().key_id()
-            ))
+            Failure::refused(msg("err.cli.key_of_no_officer").arg("key", key.public().key_id()))
         })
 }
 
@@ -509,9 +515,7 @@ pub(super) fn refound(a: RefoundArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let key = read_key(&a.admin_key)?;
     let from = open(&a.from)?;
     if from.origin() == &origin {
-        return Err(Failure::usage(
-            "--origin: the re-founded ledger needs an origin of its own / asal log baru harus berbeda dari yang lama",
-        ));
+        return Err(Failure::usage(msg("err.cli.refound_same_origin")));
     }
     let request = crate::app::refound::Request {
         from: &from,
@@ -537,22 +541,29 @@ pub(super) fn refound(a: RefoundArgs, clock: &Arc<dyn Clock>) -> Outcome {
         "vkey": done.ledger.verifier_key().to_string(),
     });
     show(a.json.json, &report, || {
-        out!(
-            "re-founded {} as {}: {} entries re-recorded under the attestation of administrator {} (dicatat ulang atas pernyataan administrator, bukan tanda tangan petugas aslinya)",
-            a.from.display(),
-            a.ledger.display(),
-            done.entries,
-            a.admin_id
+        let refounded = said(
+            "cli.refound.done",
+            &[
+                ("from", &a.from.display()),
+                ("ledger", &a.ledger.display()),
+                ("entries", &done.entries),
+                ("admin", &a.admin_id),
+            ],
         );
-        out!(
-            "{} persons moved into the subject register, {} identifiers masked in free text, {} subjects copied; the new ledger verifies",
-            done.persons_moved,
-            done.identifiers_masked,
-            done.subjects_copied
+        out!("{refounded}");
+        let moved = said(
+            "cli.refound.moved",
+            &[
+                ("persons", &done.persons_moved),
+                ("masked", &done.identifiers_masked),
+                ("subjects", &done.subjects_copied),
+            ],
         );
+        out!("{moved}");
         if let Some(v) = done.rules_adopted {
-            out!("the new ledger then adopted rules version {v}");
+            out!("{}", said("cli.refound.rules", &[("version", &v)]));
         }
-        out!("verifier key: {}", done.ledger.verifier_key());
+        let vkey = done.ledger.verifier_key();
+        out!("{}", said("cli.verifier_key", &[("vkey", vkey)]));
     })
 }

@@ -7,6 +7,7 @@ use crate::app::ledger::Ledger;
 use crate::app::log::LogReads;
 use crate::app::reads::Reads;
 use crate::base::time::Clock;
+use crate::base::words::msg;
 use crate::edge::client::Remote;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -42,7 +43,7 @@ impl PlaceArg {
     pub(super) fn ledger(&self) -> Result<&Path, Failure> {
         self.ledger
             .as_deref()
-            .ok_or_else(|| Failure::usage("give --ledger DIR or --server URL"))
+            .ok_or_else(|| Failure::usage(msg("err.cli.no_place")))
     }
 }
 
@@ -128,11 +129,10 @@ pub(super) fn public_source(place: &PlaceArg, clock: &Arc<dyn Clock>) -> Result<
 pub(super) fn source(src: &SourceArg, clock: &Arc<dyn Clock>) -> Result<Source, Failure> {
     match &src.place.server {
         Some(url) => {
-            let key = src.read_key.as_deref().ok_or_else(|| {
-                Failure::usage(
-                    "reading custody records from --server needs a signed request: give --key FILE (your officer key)",
-                )
-            })?;
+            let key = src
+                .read_key
+                .as_deref()
+                .ok_or_else(|| Failure::usage(msg("err.cli.server_read_needs_key")))?;
             let key = Some(read_key(key)?);
             let remote = remote(url, key, src.place.ca_cert.as_deref(), clock)?;
             Ok(Source::Remote(Box::new(remote)))

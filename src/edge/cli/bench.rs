@@ -7,6 +7,8 @@ use super::common::{Failure, Outcome, input, progress_bar, read_key, remote};
 use crate::app::bench::{AppendPlan, AppendResult};
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, msg};
+use crate::edge::render::said;
 use crate::keys::signing::SecretKey;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -123,7 +125,7 @@ fn ceilings(a: CeilingsArgs) -> Outcome {
     let dir = a.dir.unwrap_or_else(std::env::temp_dir);
     let c = crate::app::ceilings::measure(&dir, a.seconds).map_err(bench_failure)?;
     bench_print(
-        "cores  verify/s 1 core  verify/s all  sha256 leaves/s 1 core  sha256 leaves/s all  fdatasync/s  fdatasync p50 ms  p99 ms",
+        &said("cli.bench.ceilings", &[]),
         format!(
             "{:>5}  {:>15.0}  {:>12.0}  {:>22.0}  {:>19.0}  {:>11.0}  {:>16.2}  {:>6.2}",
             c.cores,
@@ -164,7 +166,7 @@ fn append(a: AppendArgs, clock: &Arc<dyn Clock>) -> Outcome {
     };
     let opt = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.0}"));
     bench_print(
-        "writers  signatures  statements  appends/s  p50 ms  p99 ms  leaf bytes  disk bytes/entry  peak RSS MiB",
+        &said("cli.bench.append", &[]),
         format!(
             "{:>7}  {:>10}  {:>10}  {:>9.0}  {:>6.2}  {:>6.2}  {:>10}  {:>16}  {:>12.0}",
             r.writers,
@@ -194,7 +196,7 @@ fn append_local(
         Some(_) => None,
         None => Some(
             tempfile_dir("custody-bench-append")
-                .map_err(|e| Failure::corrupt(format!("a temporary folder: {e}")))?,
+                .map_err(|e| Failure::corrupt(msg("err.cli.temp_folder").arg("error", e)))?,
         ),
     };
     let dir = ledger
@@ -220,7 +222,7 @@ fn verify(a: VerifyArgs) -> Outcome {
         crate::app::bench::verify(&cached.dir, entries, progress)
     })?;
     bench_print(
-        "entries   seconds  entries/s  signatures/s  peak RSS MiB  leaf bytes  disk bytes per leaf byte",
+        &said("cli.bench.verify", &[]),
         format!(
             "{:>8}  {:>7.2}  {:>9.0}  {:>12.0}  {:>12.0}  {:>10.0}  {:>24.2}",
             r.entries,
@@ -244,7 +246,7 @@ fn rebuild(a: RebuildArgs) -> Outcome {
         crate::app::bench::rebuild(&cached.dir, entries, progress)
     })?;
     bench_print(
-        "entries   seconds  events/s  peak RSS MiB",
+        &said("cli.bench.rebuild", &[]),
         format!(
             "{:>8}  {:>7.2}  {:>8.0}  {:>12.0}",
             r.entries, r.seconds, r.events_per_s, r.peak_rss_mb
@@ -264,7 +266,7 @@ fn query(a: QueryArgs) -> Outcome {
     let cached = bench_cached(&cache, entries)?;
     let r = crate::app::bench::query(&cached.dir, entries, samples).map_err(bench_failure)?;
     bench_print(
-        "entries   items    history p50/p99 µs   holdings p50/p99 µs   proof p50/p99 µs   proof bytes  peak RSS MiB",
+        &said("cli.bench.query", &[]),
         format!(
             "{:>8}  {:>7}  {:>8.0} / {:<8.0}  {:>8.0} / {:<8.0}  {:>6.0} / {:<6.0}  {:>11}  {:>12.0}",
             r.entries,
@@ -322,9 +324,14 @@ fn bench_cached(cache: &CacheArg, entries: u64) -> Result<crate::app::bench::Cac
         use std::io::Write as _;
         let _ = writeln!(
             std::io::stderr(),
-            "generated {} in {:.0} s (kept for later runs)",
-            cached.dir.display(),
-            cached.generate_seconds
+            "{}",
+            said(
+                "cli.bench.generated",
+                &[
+                    ("ledger", &cached.dir.display()),
+                    ("seconds", &format!("{:.0}", cached.generate_seconds)),
+                ],
+            )
         );
     }
     Ok(cached)
@@ -354,12 +361,10 @@ fn bench_http(
         None,
     );
     let running = crate::edge::server::spawn(Arc::clone(&ledger), config)
-        .map_err(|e| Failure::corrupt(e.to_string()))?;
+        .map_err(|e| Failure::corrupt(e.explain()))?;
     let url = format!("http://{}", running.addr);
     let measured = bench_over_http(&url, None, plan, &authors, clock);
-    running
-        .stop()
-        .map_err(|e| Failure::corrupt(e.to_string()))?;
+    running.stop().map_err(|e| Failure::corrupt(e.explain()))?;
     Ok(crate::app::bench::AppendResult::from_measured(plan, measured?).with_disk(&ledger))
 }
 
@@ -379,10 +384,13 @@ fn bench_over_http(
         authors,
         &|e| e.to_json().into_bytes(),
         &|w, bytes: Vec<u8>| {
-            clients[w]
-                .submit(&bytes)
-                .map(|_| ())
-                .map_err(|e| crate::app::compose::BuildError::Input(format!("{url}: {e}")))
+            clients[w].submit(&bytes).map(|_| ()).map_err(|e| {
+                crate::app::compose::BuildError::Input(
+                    msg("err.cli.bench_submit")
+                        .arg("url", url)
+                        .part("error", e.explain()),
+                )
+            })
         },
     )
     .map_err(bench_failure)
@@ -402,7 +410,8 @@ fn bench_remote(
     // A run-specific block of officer ids, so that a second run against the same ledger enrolls
     // new officers rather than colliding with the first run's.
     let mut salt = [0u8; 2];
-    getrandom::fill(&mut salt).map_err(|e| Failure::corrupt(format!("randomness: {e}")))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| Failure::corrupt(msg("err.cli.randomness").arg("error", e)))?;
     let first = (usize::from(u16::from_le_bytes(salt)) % 900 + 100) * 100;
     let mut officers = Vec::new();
     for officer in crate::app::bench::bench_officers(plan, first).map_err(bench_failure)? {
@@ -410,13 +419,14 @@ fn bench_remote(
         let (key, envelope) = officer
             .enrollment(clock.as_ref(), "BENCH", admin, &admin_key)
             .map_err(bench_failure)?;
-        client
-            .submit(envelope.to_json().as_bytes())
-            .map_err(|e| {
-                Failure::refused(format!(
-                    "{url} refused enrolling benchmark officer {id}: {e} (is --admin an administrator of that ledger, with --admin-key its key?)"
-                ))
-            })?;
+        client.submit(envelope.to_json().as_bytes()).map_err(|e| {
+            Failure::refused(
+                msg("err.cli.bench_enrol_refused")
+                    .arg("url", url)
+                    .arg("officer", &id)
+                    .part("error", e.explain()),
+            )
+        })?;
         officers.push((id, key));
     }
     let authors = crate::app::bench::Authors::new(officers, plan, Arc::clone(clock));

@@ -5,9 +5,13 @@
 
 use super::args::{JsonArg, SourceArg};
 use super::args::{Source, source};
-use super::common::{Failure, Outcome, as_of_arg, input, print_json, read_vkey, show};
+use super::common::{
+    Failure, Outcome, as_of_arg, input, print_json, read_vkey, show, unreadable, unwritable,
+};
 use crate::app::bundle::Cut;
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, Message, msg};
+use crate::edge::render::said;
 use crate::edge::report::{ReportAct, Subject};
 use crate::format::statement::Body;
 use clap::{Args, Subcommand};
@@ -45,9 +49,7 @@ impl CutArg {
             (None, Some(incident)) if !incident.trim().is_empty() => {
                 Ok(Cut::Incident(incident.clone()))
             }
-            _ => Err(Failure::usage(
-                "--incident: nomor kejadian kosong / the incident number is empty",
-            )),
+            _ => Err(Failure::usage(msg("err.cli.empty_incident"))),
         }
     }
 }
@@ -111,10 +113,9 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let cut = cut.cut()?;
     if out.exists() {
-        return Err(Failure::usage(format!(
-            "{} already exists; choose another --out",
-            out.display()
-        )));
+        return Err(Failure::usage(
+            msg("err.cli.out_exists").arg("path", out.display()),
+        ));
     }
     let source = source(&src, clock)?;
     let bytes = match officer.filter(|_| disclose) {
@@ -122,26 +123,35 @@ fn bundle_export(a: BundleExportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         None => source.reads().bundle(&cut, checkpoint)?,
     };
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(&bytes)
-        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
-    std::fs::write(&out, &bytes)
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))?;
+        .map_err(|e| Failure::corrupt(msg("err.cli.bundle_malformed").arg("error", e)))?;
+    std::fs::write(&out, &bytes).map_err(|e| Failure::corrupt(unwritable(out.display(), &e)))?;
     let (digest, printed) = digests(&bytes);
     if json.json {
         print_json(
             &json!({"out": out.display().to_string(), "entries": bundle.entries.len(), "bytes": bytes.len(), "sha256": digest, "printed_digest": printed, "items": bundle.items}),
         );
     } else {
-        out!(
-            "wrote {} ({} entries, {} bytes, sha256 {digest}, printed digest {printed})",
-            out.display(),
-            bundle.entries.len(),
-            bytes.len()
+        let wrote = said(
+            "cli.bundle.wrote",
+            &[
+                ("file", &out.display()),
+                ("entries", &bundle.entries.len()),
+                ("bytes", &bytes.len()),
+                ("sha256", &digest),
+                ("printed", &printed),
+            ],
         );
-        out!("items: {}", bundle.items.join(", "));
+        out!("{wrote}");
         out!(
-            "verify anywhere: custody bundle verify {} --vkey '{}'",
-            out.display(),
-            bundle.vkey
+            "{}",
+            said("cli.bundle.items", &[("items", &bundle.items.join(", "))])
+        );
+        out!(
+            "{}",
+            said(
+                "cli.bundle.verify_anywhere",
+                &[("file", &out.display()), ("vkey", &bundle.vkey)],
+            )
         );
     }
     Ok(())
@@ -167,14 +177,12 @@ fn disclosing_bundle(
     size: Option<u64>,
 ) -> Result<Vec<u8>, Failure> {
     let Source::Local(ledger) = source else {
-        return Err(Failure::usage(
-            "--disclose reads the subject register: give --ledger DIR, not --server",
-        ));
+        return Err(Failure::usage(msg("err.cli.disclose_needs_ledger")));
     };
     let key_file = src
         .read_key
         .as_deref()
-        .ok_or_else(|| Failure::usage("--disclose needs --key FILE, your officer key"))?;
+        .ok_or_else(|| Failure::usage(msg("err.cli.disclose_needs_key")))?;
     let officer = crate::base::ids::OfficerId::parse(officer).map_err(input("--officer"))?;
     let asker = crate::app::subjects::Asker::prove(
         &ledger.state(),
@@ -203,16 +211,16 @@ fn bundle_verify(a: BundleVerifyArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .map(crate::format::printed_digest::PrintedDigest::parse)
         .transpose()
         .map_err(input("--printed-digest"))?;
-    let bytes =
-        std::fs::read(&file).map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+    let bytes = std::fs::read(&file).map_err(|e| Failure::usage(unreadable(file.display(), &e)))?;
     let mut report = crate::app::bundle::verify(&bytes, &vkey, as_of)
-        .map_err(|e| Failure::refused(format!("bundle verification FAILED: {e}")))?;
+        .map_err(|e| Failure::refused(msg("err.cli.bundle_failed").part("error", e.explain())))?;
     if let Some(printed) = printed {
         if printed.to_string() != report.printed_digest {
-            return Err(Failure::refused(format!(
-                "sidik cetak {printed} bukan sidik berkas ini ({}): halaman cetak dan berkas bukti ini bukan pasangan / the printed digest {printed} is not this bundle's ({}): the printed page and this bundle do not belong together",
-                report.printed_digest, report.printed_digest
-            )));
+            return Err(Failure::refused(
+                msg("err.cli.printed_digest_mismatch")
+                    .arg("printed", printed)
+                    .arg("digest", &report.printed_digest),
+            ));
         }
         report.printed_digest_confirmed = true;
     }
@@ -243,29 +251,11 @@ pub(super) struct ReportArgs {
     /// Make it at the checkpoint of the first SIZE entries (from the checkpoint history) instead of the latest: the same ledger, SIZE and --as-of give the same bytes whenever it is made
     #[arg(long, value_name = "SIZE")]
     checkpoint: Option<u64>,
-    /// The PDF's language: id (Indonesian, the default) or en (an English rendering); the HTML report carries both
-    #[arg(long, value_name = "LANG", default_value = "id")]
-    lang: ReportLang,
     /// The berita acara of one act of the item (its log position, as `custody history` shows it) instead of the whole history; PDF only
     #[arg(long, value_name = "SEQ", conflicts_with = "incident")]
     act: Option<u64>,
 }
 
-/// `--lang` of `custody report`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub(super) enum ReportLang {
-    Id,
-    En,
-}
-
-impl From<ReportLang> for crate::edge::report::Lang {
-    fn from(lang: ReportLang) -> Self {
-        match lang {
-            ReportLang::Id => Self::Indonesian,
-            ReportLang::En => Self::English,
-        }
-    }
-}
 /// What `custody report` writes.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
 pub(super) enum ReportFormat {
@@ -290,9 +280,9 @@ fn write_report(
     let bytes = match format {
         ReportFormat::Html => crate::edge::report::html(input).into_bytes(),
         ReportFormat::Pdf => crate::edge::report_pdf::pdf(input)
-            .map_err(|e| Failure::corrupt(format!("the PDF report: {e}")))?,
+            .map_err(|e| Failure::corrupt(msg("err.cli.pdf_report").arg("error", e)))?,
     };
-    std::fs::write(out, bytes).map_err(|e| Failure::corrupt(format!("{}: {e}", out.display())))
+    std::fs::write(out, bytes).map_err(|e| Failure::corrupt(unwritable(out.display(), &e)))
 }
 
 /// `custody report`.
@@ -311,9 +301,7 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     };
     let (bundle, verified) = verified_bundle(&bundle_bytes, as_of)?;
     // The bundle's statements, decoded once: each act's uraian, and a case's own acts.
-    let acts = bundle
-        .acts()
-        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    let acts = bundle.acts().map_err(report_bundle)?;
     let history = report_acts(reads, &cut, &acts, &verified)?;
     let as_of_text = as_of.to_canonical();
     let (names, facilities) = (reads.names()?, reads.facilities()?);
@@ -333,7 +321,9 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
         printed_digest: &verified.printed_digest,
         uraian: &uraian,
         signatures: &verified.signatures,
-        lang: a.lang.into(),
+        // A court document is Indonesian unless `--lang en` asks otherwise; CUSTODY_LANG, which
+        // sets the terminal's language, never changes a document's bytes.
+        lang: crate::edge::chosen_lang().unwrap_or(crate::base::words::Lang::Indonesian),
         act,
         vkey: &bundle.vkey,
         as_of: &as_of_text,
@@ -345,17 +335,26 @@ pub(super) fn report(a: ReportArgs, clock: &Arc<dyn Clock>) -> Outcome {
     check_act(act, &history, &cut, format)?;
     write_report(&input, format, &out)?;
     let beside = write_bundle_beside(&out, &bundle_bytes)?;
-    out!(
-        "wrote {} ({} acts, {} findings, checkpoint {}, as of {as_of_text}) and beside it {}, the bundle it describes (sha256 {}, printed digest {})",
-        out.display(),
-        history.len(),
-        verified.findings.len(),
-        verified.checkpoint_size,
-        beside.display(),
-        verified.sha256,
-        verified.printed_digest
+    let wrote = said(
+        "cli.report.wrote",
+        &[
+            ("file", &out.display()),
+            ("acts", &history.len()),
+            ("findings", &verified.findings.len()),
+            ("size", &verified.checkpoint_size),
+            ("as_of", &as_of_text),
+            ("bundle", &beside.display()),
+            ("sha256", &verified.sha256),
+            ("printed", &verified.printed_digest),
+        ],
     );
+    out!("{wrote}");
     Ok(())
+}
+
+/// The bundle just made for a report did not read or verify: the ledger's own bytes are wrong.
+fn report_bundle(e: crate::app::bundle::BundleError) -> Failure {
+    Failure::corrupt(msg("err.cli.report_bundle").part("error", e.explain()))
 }
 
 /// What the report describes: the item's state as its bundle's verification establishes it,
@@ -367,7 +366,7 @@ fn subject_of<'a>(
     Ok(match cut {
         Cut::Item(id) => {
             Subject::Item(verified.items.iter().find(|s| s.id == *id).ok_or_else(|| {
-                Failure::corrupt(format!("the bundle holds no state of item {id}"))
+                Failure::corrupt(msg("err.cli.bundle_lacks_item").arg("item", id))
             })?)
         }
         Cut::Incident(incident) => Subject::Case(incident),
@@ -462,10 +461,9 @@ fn verified_bundle(
     as_of: crate::base::time::Timestamp,
 ) -> Result<(crate::app::bundle::Bundle, crate::app::bundle::BundleReport), Failure> {
     let bundle: crate::app::bundle::Bundle = serde_json::from_slice(bytes)
-        .map_err(|e| Failure::corrupt(format!("the bundle is malformed: {e}")))?;
+        .map_err(|e| Failure::corrupt(msg("err.cli.bundle_malformed").arg("error", e)))?;
     let vkey = read_vkey(&bundle.vkey)?;
-    let verified = crate::app::bundle::verify(bytes, &vkey, as_of)
-        .map_err(|e| Failure::corrupt(format!("the bundle made for the report: {e}")))?;
+    let verified = crate::app::bundle::verify(bytes, &vkey, as_of).map_err(report_bundle)?;
     Ok((bundle, verified))
 }
 
@@ -479,19 +477,26 @@ fn check_act(
 ) -> Result<(), Failure> {
     let Some(seq) = act else { return Ok(()) };
     if format != ReportFormat::Pdf {
-        return Err(Failure::usage(
-            "--act: berita acara satu tindakan hanya dalam PDF / one act's berita acara is a PDF: give --out FILE.pdf",
-        ));
+        return Err(Failure::usage(msg("err.cli.act_needs_pdf")));
     }
     if !history.iter().any(|a| a.entry.seq == seq) {
         let seqs: Vec<String> = history.iter().map(|a| a.entry.seq.to_string()).collect();
-        return Err(Failure::usage(format!(
-            "--act {seq}: bukan tindakan atas {} / not an act on {cut} (its acts: {})",
-            cut.indonesian(),
-            seqs.join(", ")
-        )));
+        return Err(Failure::usage(
+            msg("err.cli.not_an_act")
+                .arg("seq", seq)
+                .part("cut", cut_words(cut))
+                .arg("acts", seqs.join(", ")),
+        ));
     }
     Ok(())
+}
+
+/// What a report is about, in words: "item X" or "incident X".
+fn cut_words(cut: &Cut) -> Message {
+    match cut {
+        Cut::Item(item) => msg("err.cli.cut_item").arg("item", item),
+        Cut::Incident(incident) => msg("err.cli.cut_incident").arg("incident", incident),
+    }
 }
 
 /// The bundle a report describes, written beside it (`REPORT.bundle.json`) byte for byte as the
@@ -501,7 +506,6 @@ fn write_bundle_beside(out: &std::path::Path, bytes: &[u8]) -> Result<std::path:
     let mut name = out.file_name().unwrap_or_default().to_os_string();
     name.push(".bundle.json");
     let path = out.with_file_name(name);
-    std::fs::write(&path, bytes)
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", path.display())))?;
+    std::fs::write(&path, bytes).map_err(|e| Failure::corrupt(unwritable(path.display(), &e)))?;
     Ok(path)
 }

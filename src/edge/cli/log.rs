@@ -11,6 +11,8 @@ use super::common::{
 };
 use crate::app::ledger::Ledger;
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, msg};
+use crate::edge::render::said;
 use crate::edge::web::both;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -41,7 +43,7 @@ pub(super) fn checkpoint(a: CheckpointArgs, clock: &Arc<dyn Clock>) -> Outcome {
         .checkpoint_note(size)?;
     if json.json {
         let cp = crate::format::note::checkpoint_unverified(note.as_bytes())
-            .map_err(|e| Failure::corrupt(format!("checkpoint: {e}")))?;
+            .map_err(|e| Failure::corrupt(msg("err.cli.checkpoint").part("error", e.explain())))?;
         print_json(&json!({
             "origin": cp.origin.as_str(),
             "size": cp.size,
@@ -156,19 +158,22 @@ pub(super) fn export(a: ExportArgs) -> Outcome {
             "bytes": summary.bytes,
         }));
     } else {
-        out!(
-            "exported {} entries to {} ({} entry bundles, {} hash tiles, {} bytes)",
-            summary.size,
-            out.display(),
-            summary.entry_bundles,
-            summary.hash_tiles,
-            summary.bytes
+        let exported = said(
+            "cli.export.done",
+            &[
+                ("entries", &summary.size),
+                ("out", &out.display()),
+                ("bundles", &summary.entry_bundles),
+                ("tiles", &summary.hash_tiles),
+                ("bytes", &summary.bytes),
+            ],
         );
-        out!(
-            "verify it anywhere with: custody verify --tiles {} --vkey '{}'",
-            out.display(),
-            ledger.verifier_key()
+        out!("{exported}");
+        let verify = said(
+            "cli.export.verify",
+            &[("out", &out.display()), ("vkey", ledger.verifier_key())],
         );
+        out!("{verify}");
     }
     Ok(())
 }
@@ -210,12 +215,16 @@ pub(super) fn import(a: ImportArgs) -> Outcome {
         } else {
             both("cli.restore_that_records_again")
         };
-        out!(
-            "imported {} entries into {}: {kind}; every signature, key, hash link and the checkpoint verified",
-            report.entries,
-            report.ledger
+        let imported = said(
+            "cli.import.done",
+            &[
+                ("entries", &report.entries),
+                ("ledger", &report.ledger),
+                ("kind", &kind),
+            ],
         );
-        out!("verifier key: {}", report.vkey);
+        out!("{imported}");
+        out!("{}", said("cli.verifier_key", &[("vkey", &report.vkey)]));
     })
 }
 
@@ -234,25 +243,29 @@ pub(super) fn upgrade(a: UpgradeArgs) -> Outcome {
     bar.finish_and_clear();
     show(json.json, &report, || {
         if report.from_layout == report.to_layout {
-            out!(
-                "ledger {} is already in storage layout {} (tata letak penyimpanan sudah terbaru)",
-                report.ledger,
-                report.to_layout
+            let current = said(
+                "cli.upgrade.current",
+                &[("ledger", &report.ledger), ("layout", &report.to_layout)],
             );
+            out!("{current}");
         } else {
-            out!(
-                "upgraded ledger {} from storage layout {} to {}: {} entries copied into the journal and verified (diperbarui dan diverifikasi)",
-                report.ledger,
-                report.from_layout,
-                report.to_layout,
-                report.entries
+            let upgraded = said(
+                "cli.upgrade.done",
+                &[
+                    ("ledger", &report.ledger),
+                    ("from", &report.from_layout),
+                    ("to", &report.to_layout),
+                    ("entries", &report.entries),
+                ],
             );
+            out!("{upgraded}");
         }
         if report.old_leaves_removed > 0 {
-            out!(
-                "removed {} leaves of the old layout from sled",
-                report.old_leaves_removed
+            let removed = said(
+                "cli.upgrade.removed",
+                &[("leaves", &report.old_leaves_removed)],
             );
+            out!("{removed}");
         }
     })
 }
@@ -286,33 +299,36 @@ pub(super) fn rebuild(a: RebuildArgs) -> Outcome {
             &json!({"size": report.size, "digest_before": B64.encode(report.before), "digest_after": B64.encode(report.after), "identical": same, "signatures_verified": report.signatures_verified}),
         );
     } else {
-        out!("rebuilt the projections from {} entries", report.size);
+        out!("{}", said("cli.rebuild.done", &[("entries", &report.size)]));
         if verify_signatures {
-            out!("signatures verified again: {}", report.signatures_verified);
+            let verified = said(
+                "cli.rebuild.signatures",
+                &[("signatures", &report.signatures_verified)],
+            );
+            out!("{verified}");
         }
-        out!("digest before: {}", B64.encode(report.before));
-        out!("digest after:  {}", B64.encode(report.after));
-        out!(
-            "{}",
-            if same {
-                "identical: the projections are a pure function of the log"
-            } else {
-                "DIFFERENT: the old projections did not match the log; the rebuilt ones are now in place"
-            }
-        );
+        let before = B64.encode(report.before);
+        out!("{}", said("cli.rebuild.before", &[("digest", &before)]));
+        let after = B64.encode(report.after);
+        out!("{}", said("cli.rebuild.after", &[("digest", &after)]));
+        if same {
+            out!("{}", said("cli.rebuild.identical", &[]));
+        } else {
+            out!("{}", said("cli.rebuild.different", &[]));
+        }
     }
     if same {
         Ok(())
     } else {
-        Err(Failure::refused("projections differed from a rebuild"))
+        Err(Failure::refused(msg("err.cli.projections_differed")))
     }
 }
 
 fn entry_json(bytes: &[u8]) -> Result<Value, Failure> {
     let leaf = crate::format::leaf::Leaf::decode(bytes)
-        .map_err(|e| Failure::corrupt(format!("stored leaf: {e}")))?;
+        .map_err(|e| Failure::corrupt(msg("err.cli.stored_leaf").part("error", e.explain())))?;
     let statement: Value = serde_json::from_slice(leaf.envelope.payload())
-        .map_err(|e| Failure::corrupt(format!("stored statement: {e}")))?;
+        .map_err(|e| Failure::corrupt(msg("err.cli.stored_statement").arg("error", e)))?;
     Ok(json!({
         "seq": leaf.seq,
         "recorded_at": leaf.recorded_at.to_canonical(),
@@ -389,19 +405,22 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
         json,
     } = a;
     let json = json.json;
-    let (report, what) = match (ledger, tiles) {
+    // `what` is the JSON's `source`, which stays as it is in every language; `shown` says it.
+    let (report, what, shown) = match (ledger, tiles) {
         (_, Some(dir)) => {
             let vkey = read_vkey(vkey.as_deref().unwrap_or_default())?;
             let note = crate::app::export::TilesSource::read_checkpoint(&dir)?;
-            let cp = crate::format::note::open_checkpoint(&note, &vkey)
-                .map_err(|e| Failure::refused(format!("verification FAILED: checkpoint: {e}")))?;
+            let cp = crate::format::note::open_checkpoint(&note, &vkey).map_err(|e| {
+                Failure::refused(msg("err.cli.checkpoint_failed").part("error", e.explain()))
+            })?;
             let source = crate::app::export::TilesSource::new(&dir, cp.size);
             let bar = progress_bar(cp.size, "verifying");
             let report = crate::app::verify::verify_log(&source, &note, &vkey, &mut |d, _| {
                 bar.set_position(d)
             });
             bar.finish_and_clear();
-            (report?, format!("tiles export {}", dir.display()))
+            let shown = said("cli.verify.tiles", &[("dir", &dir.display())]);
+            (report?, format!("tiles export {}", dir.display()), shown)
         }
         (Some(dir), None) => {
             let ledger = open(&dir)?;
@@ -418,50 +437,61 @@ pub(super) fn verify(a: VerifyArgs) -> Outcome {
                 &mut |d, _| bar.set_position(d),
             );
             bar.finish_and_clear();
-            (report?, format!("ledger {}", dir.display()))
+            let shown = said("cli.verify.ledger", &[("dir", &dir.display())]);
+            (report?, format!("ledger {}", dir.display()), shown)
         }
         (None, None) => {
-            return Err(Failure::usage(
-                "give --ledger DIR (or CUSTODY_LEDGER) or --tiles DIR --vkey VKEY",
-            ));
+            return Err(Failure::usage(msg("err.cli.verify_what")));
         }
     };
-    print_verified(&report, &what, json);
+    if json {
+        print_verified_json(&report, &what);
+    } else {
+        print_verified(&report, &shown);
+    }
     Ok(())
 }
 
-/// What `custody verify` prints for a log that verified.
-fn print_verified(report: &crate::app::verify::Report, what: &str, json: bool) {
-    if json {
-        print_json(&json!({
-            "ok": true,
-            "source": what,
-            "origin": report.origin.as_str(),
-            "size": report.size,
-            "root": B64.encode(report.root),
-            "statements": report.statements,
-            "signatures": report.signatures,
-            "officers_enrolled": report.officers_enrolled,
-            "officers_revoked": report.officers_revoked,
-            "refounds": report.refounding.as_ref().map(|r| json!({
-                "origin": r.origin, "size": r.size, "attested_by": r.by.as_str(),
-            })),
-        }));
-    } else {
-        out!(
-            "OK: {what}: {} entries verified (origin {}, root {}); every signature, key, hash link and the checkpoint check out",
-            report.size,
-            report.origin,
-            B64.encode(report.root)
+/// What `custody verify --json` prints for a log that verified.
+fn print_verified_json(report: &crate::app::verify::Report, what: &str) {
+    print_json(&json!({
+        "ok": true,
+        "source": what,
+        "origin": report.origin.as_str(),
+        "size": report.size,
+        "root": B64.encode(report.root),
+        "statements": report.statements,
+        "signatures": report.signatures,
+        "officers_enrolled": report.officers_enrolled,
+        "officers_revoked": report.officers_revoked,
+        "refounds": report.refounding.as_ref().map(|r| json!({
+            "origin": r.origin, "size": r.size, "attested_by": r.by.as_str(),
+        })),
+    }));
+}
+
+/// What `custody verify` prints for a log that verified: `what` names it (a ledger, an export).
+fn print_verified(report: &crate::app::verify::Report, what: &str) {
+    let ok = said(
+        "cli.verify.ok",
+        &[
+            ("what", &what),
+            ("entries", &report.size),
+            ("origin", &report.origin),
+            ("root", &B64.encode(report.root)),
+        ],
+    );
+    out!("{ok}");
+    if let Some(r) = &report.refounding {
+        let refounded = said(
+            "cli.verify.refounded",
+            &[
+                ("last", &(r.size - 1)),
+                ("origin", &r.origin),
+                ("admin", &r.by),
+            ],
         );
-        if let Some(r) = &report.refounding {
-            out!(
-                "entries 0 to {} re-record {} and carry the attestation of administrator {}, not the original officers' signatures, which that ledger holds (dicatat ulang atas pernyataan administrator)",
-                r.size - 1,
-                r.origin,
-                r.by
-            );
-        }
+        out!("{refounded}");
     }
 }
 
@@ -479,7 +509,7 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
         bar.set_length(total);
         bar.set_position(done);
     })
-    .map_err(|e| Failure::corrupt(e.to_string()))?;
+    .map_err(|e| Failure::corrupt(e.explain()))?;
     bar.finish_and_clear();
     show(json, &diagnosis, || crate::edge::render::doctor(&diagnosis))?;
     if diagnosis.healthy() {
@@ -489,13 +519,10 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
         .iter()
         .any(|f| matches!(f.action, crate::app::doctor::Action::Manual(_)))
     {
-        Err(Failure::refused(
-            "problems remain that only an operator can fix (see each finding's action)",
-        ))
+        Err(Failure::refused(msg("err.cli.doctor_manual")))
     } else {
-        Err(Failure::refused(format!(
-            "repairable problems found; nothing was changed. Run: custody doctor --ledger {} --repair",
-            dir.display()
-        )))
+        Err(Failure::refused(
+            msg("err.cli.doctor_repairable").arg("ledger", dir.display()),
+        ))
     }
 }

@@ -55,8 +55,29 @@ use common::Outcome;
     long_about = "custody records every act on seized contraband — search, find, seal, weighing, handover, seizure, lab result, destruction — as a statement signed by the officers involved, in an append-only RFC 6962 log with signed C2SP checkpoints."
 )]
 pub struct Cli {
+    /// The language of the terminal's words and of a report's PDF: id (Indonesian) or en
+    /// (English). Default: the terminal as CUSTODY_LANG says, else English; a PDF in Indonesian.
+    /// Errors are always told in both.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<LangArg>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--lang`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+enum LangArg {
+    Id,
+    En,
+}
+
+impl From<LangArg> for crate::base::words::Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::Id => Self::Indonesian,
+            LangArg::En => Self::English,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -166,6 +187,9 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if e.use_stderr() {
+                eprintln!("{}", common::usage_in_indonesian(&e));
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
                 common::exit_code(crate::base::class::Class::Usage)
@@ -185,6 +209,7 @@ pub fn main() -> ExitCode {
 
 /// Runs one command: a dispatch table, one line per command, to its family's module.
 fn run(cli: Cli) -> Outcome {
+    crate::edge::choose_lang(cli.lang.map(Into::into));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
         Command::Key(c) => admin::key(c),

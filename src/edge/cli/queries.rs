@@ -9,6 +9,8 @@ use super::common::{Failure, Outcome, as_of_arg, input, open, print_json, progre
 use crate::app::names::Names;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
+use crate::base::words::msg;
+use crate::edge::render::said;
 use clap::Args;
 use std::path::Path;
 use std::sync::Arc;
@@ -36,11 +38,8 @@ pub(super) fn items(a: ItemsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let status = status
         .map(|s| {
-            crate::domain::custody::Status::parse(&s).ok_or_else(|| {
-                Failure::usage(format!(
-                    "--status {s:?}: use held, in_transit, destroyed, returned or forfeited"
-                ))
-            })
+            crate::domain::custody::Status::parse(&s)
+                .ok_or_else(|| Failure::usage(msg("err.cli.bad_status").quoted("status", &s)))
         })
         .transpose()?;
     let source = source(&src, clock)?;
@@ -73,6 +72,12 @@ fn with_uraian(source: &Source, answer: &impl serde::Serialize) -> serde_json::V
         Source::Local(ledger) => crate::edge::uraian::with_uraian(ledger, answer),
         _ => serde_json::to_value(answer).expect("every answer serializes to JSON"),
     }
+}
+
+/// The answer the text shows: with each event's Indonesian line as `with_uraian` added it (an
+/// Indonesian terminal shows it), else as it was read.
+fn annotated<T: serde::de::DeserializeOwned + Clone>(answer: &serde_json::Value, read: &T) -> T {
+    serde_json::from_value(answer.clone()).unwrap_or_else(|_| read.clone())
 }
 
 /// `value` as JSON with the officers' display names beside their ids (`--json`), or as text.
@@ -147,7 +152,9 @@ pub(super) fn history(a: HistoryArgs, clock: &Arc<dyn Clock>) -> Outcome {
         None if json.json => crate::edge::render::Zones::Utc,
         None => crate::edge::render::Zones::of_facilities(&source.reads().facilities()?),
     };
-    show_list(json, &with_uraian(&source, &history), &names, || {
+    let answer = with_uraian(&source, &history);
+    show_list(json, &answer, &names, || {
+        let history = annotated(&answer, &history);
         crate::edge::render::history(&history.item, &history.events, &zones, &names)
     })
 }
@@ -179,7 +186,7 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
         }
         (None, Some(u)) => crate::app::reads::Holder::Unit(u),
         (None, None) => {
-            return Err(Failure::usage("give an officer's NIP/NRP or --unit UNIT"));
+            return Err(Failure::usage(msg("err.cli.holdings_of_whom")));
         }
     };
     let source = source(&src, clock)?;
@@ -187,13 +194,17 @@ pub(super) fn holdings(a: HoldingsArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let names = source.reads().names()?;
     show_list(json, &list, &names, || {
         let who = match &holder {
-            crate::app::reads::Holder::Officer(o) => format!("officer {}", names.label(o.as_str())),
-            crate::app::reads::Holder::Unit(u) => format!("unit {u}"),
+            crate::app::reads::Holder::Officer(o) => said(
+                "cli.holdings.officer",
+                &[("officer", &names.label(o.as_str()))],
+            ),
+            crate::app::reads::Holder::Unit(u) => said("cli.holdings.unit", &[("unit", u)]),
         };
-        out!(
-            "Holdings of {who} (barang dalam penguasaan): {} item(s)",
-            list.len()
+        let title = said(
+            "cli.holdings.title",
+            &[("who", &who), ("count", &list.len())],
         );
+        out!("{title}");
         crate::edge::render::items(&list, &names);
     })
 }
@@ -259,26 +270,30 @@ pub(super) fn deadlines(a: DeadlinesArgs, clock: &Arc<dyn Clock>) -> Outcome {
         print_json(&serde_json::to_value(&list).unwrap_or_default());
         return Ok(());
     }
-    out!(
-        "Tenggat waktu / running statutory clocks as of {as_of}: {}",
-        list.len()
+    let title = said(
+        "cli.deadlines.title",
+        &[("as_of", &as_of), ("count", &list.len())],
     );
+    out!("{title}");
     for d in &list {
         let state = if d.overdue {
-            "LEWAT / OVERDUE"
+            said("cli.deadlines.overdue", &[])
         } else {
-            "berjalan / running"
+            said("cli.deadlines.running", &[])
         };
-        out!(
-            "  {}  {:<18} {}  {} / {} ({}), since seq {}",
-            d.due_at,
-            d.item.as_str(),
-            state,
-            d.indonesian,
-            d.english,
-            d.basis,
-            d.started_seq
+        let row = said(
+            "cli.deadlines.row",
+            &[
+                ("due", &d.due_at),
+                ("item", &format!("{:<18}", d.item.as_str())),
+                ("state", &state),
+                ("indonesian", &d.indonesian),
+                ("english", &d.english),
+                ("basis", &d.basis),
+                ("seq", &d.started_seq),
+            ],
         );
+        out!("  {row}");
     }
     Ok(())
 }
@@ -301,8 +316,9 @@ pub(super) fn incident(a: IncidentArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let view = source.reads().incident(&id)?;
     let names = source.reads().names()?;
-    show_named(json.json, &with_uraian(&source, &view), &names, || {
-        crate::edge::render::incident(&view, &names)
+    let answer = with_uraian(&source, &view);
+    show_named(json.json, &answer, &names, || {
+        crate::edge::render::incident(&annotated(&answer, &view), &names)
     })
 }
 
@@ -324,7 +340,9 @@ pub(super) fn person(a: PersonArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let source = source(&src, clock)?;
     let view = source.reads().person(&id)?;
     let names = source.reads().names()?;
-    show_list(json, &with_uraian(&source, &view), &names, || {
+    let answer = with_uraian(&source, &view);
+    show_list(json, &answer, &names, || {
+        let view = annotated(&answer, &view);
         crate::edge::render::person(&view.person, &view.events, &names)
     })
 }
@@ -390,17 +408,14 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
         (None, Some(i), _) => crate::app::casefile::Scope::Incident(i),
         (None, None, true) => crate::app::casefile::Scope::All,
         (None, None, false) => {
-            return Err(Failure::usage("give --item ID, --incident ID or --all"));
+            return Err(Failure::usage(msg("err.cli.audit_scope")));
         }
     };
     let as_of = as_of_arg(as_of, clock.as_ref())?;
     let fail_on = fail_on
         .map(|s| {
-            crate::domain::audit::Severity::parse(&s).ok_or_else(|| {
-                Failure::usage(format!(
-                    "--fail-on {s:?}: use info, warning, serious or critical"
-                ))
-            })
+            crate::domain::audit::Severity::parse(&s)
+                .ok_or_else(|| Failure::usage(msg("err.cli.bad_severity").quoted("severity", &s)))
         })
         .transpose()?;
     let report = match &src.place.server {
@@ -420,15 +435,16 @@ pub(super) fn audit(a: AuditArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if let Some(level) = fail_on {
         let worst = crate::app::reads::worst(&report);
         if worst.is_some_and(|w| w >= level) {
-            return Err(Failure::refused(format!(
-                "the audit found {} finding(s) at or above {}",
-                report
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity >= level)
-                    .count(),
-                level.as_str()
-            )));
+            let count = report
+                .findings
+                .iter()
+                .filter(|f| f.severity >= level)
+                .count();
+            return Err(Failure::refused(
+                msg("err.cli.audit_failed")
+                    .arg("count", count)
+                    .arg("severity", level.as_str()),
+            ));
         }
     }
     Ok(())

@@ -14,7 +14,9 @@ use crate::app::reads::Reads;
 use crate::base::class::Class;
 use crate::base::class::Classify as _;
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, Message, msg};
 use crate::edge::client::{Outbox, Remote};
+use crate::edge::render::said;
 use crate::format::envelope::Envelope;
 use crate::keys::signing::SecretKey;
 use clap::Args;
@@ -88,8 +90,9 @@ pub(super) fn record_bytes(
     }
     if how.print_only {
         crate::format::statement::Statement::parse(&bytes).map_err(input("statement"))?;
-        let value: Value =
-            serde_json::from_slice(&bytes).map_err(|e| Failure::usage(e.to_string()))?;
+        // serde_json's own words: the statement parsed above, so this does not happen.
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Failure::usage(Message::verbatim(e.to_string())))?;
         print_json(&value);
         return Ok(());
     }
@@ -223,10 +226,9 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
     } = a;
     let remote = remote(&server, None, ca_cert.as_deref(), clock)?;
     if !outbox.is_dir() {
-        return Err(Failure::usage(format!(
-            "outbox {} does not exist; give the folder `record --outbox` wrote to",
-            outbox.display()
-        )));
+        return Err(Failure::usage(
+            msg("err.cli.no_outbox").arg("outbox", outbox.display()),
+        ));
     }
     let outbox = Outbox::open(&outbox).map_err(Failure::from)?;
     let results = outbox
@@ -246,27 +248,28 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if json.json {
         print_json(&json!({"results": results, "still_queued": left}));
     } else {
-        out!(
-            "{} recorded, {} already recorded, {} rejected (kept in rejected/), {} still queued",
-            count("recorded"),
-            count("already_recorded"),
-            count("rejected"),
-            left
+        let synced = said(
+            "cli.sync.done",
+            &[
+                ("recorded", &count("recorded")),
+                ("already", &count("already_recorded")),
+                ("rejected", &count("rejected")),
+                ("queued", &left),
+            ],
         );
+        out!("{synced}");
     }
     if count("unreachable") > 0 {
         Err(Failure::new(
             Class::Unavailable,
-            format!(
-                "{} is unreachable; {left} envelope(s) stay queued; run `custody sync` again later",
-                remote.url()
-            ),
+            msg("err.cli.sync_unreachable")
+                .arg("server", remote.url())
+                .arg("queued", left),
         ))
     } else if count("rejected") > 0 {
-        Err(Failure::refused(format!(
-            "{} envelope(s) were rejected by the server; the reasons are beside them in the outbox's rejected/ folder",
-            count("rejected")
-        )))
+        Err(Failure::refused(
+            msg("err.cli.sync_rejected").arg("count", count("rejected")),
+        ))
     } else {
         Ok(())
     }
@@ -278,13 +281,13 @@ pub(super) fn sync(a: SyncArgs, clock: &Arc<dyn Clock>) -> Outcome {
 fn fill_after_from(place: &Place, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
     let outbox = place.outbox();
     // `fill_after` takes a plain `Fn`; the cells record what the lookups ran into.
-    let unreachable: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let unreachable: std::cell::RefCell<Option<Message>> = std::cell::RefCell::new(None);
     let cached = outbox.map(Outbox::heads).unwrap_or_default();
     let from_cache: std::cell::RefCell<Vec<String>> = std::cell::RefCell::new(Vec::new());
     let head = |id: &crate::base::ids::ItemId| match place.reads().item(id) {
         Ok(item) => Some(item.head),
         Err(e) if e.class().try_again_later() => {
-            *unreachable.borrow_mut() = Some(e.to_string());
+            *unreachable.borrow_mut() = Some(e.explain());
             None
         }
         Err(_) => None,
@@ -301,21 +304,27 @@ fn fill_after_from(place: &Place, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
                 h
             };
             let b = compose::fill_after(bytes, &cache).map_err(|e| {
-                Failure::new(Class::Unavailable, format!(
-                    "the server is unreachable ({reason}) and this device has not seen the item's latest act, so `after` cannot be filled: {e}; give `after` in the statement"
-                ))
+                Failure::new(
+                    Class::Unavailable,
+                    msg("err.cli.after_unseen")
+                        .part("reason", reason)
+                        .part("error", e.explain()),
+                )
             })?;
+            let items = from_cache.borrow().join(", ");
             eprintln!(
-                "note: the server is unreachable; `after` was filled from the heads this device last saw ({})",
-                from_cache.borrow().join(", ")
+                "{}",
+                said("cli.record.after_from_cache", &[("items", &items)])
             );
             Ok(b)
         }
         (_, Some(reason)) => Err(Failure::new(
             Class::Unavailable,
-            format!("cannot fill `after`: {reason}; give --outbox DIR to work offline"),
+            msg("err.cli.after_unreachable").part("reason", reason),
         )),
-        (Err(e), None) => Err(Failure::usage(format!("statement: {e}"))),
+        (Err(e), None) => Err(Failure::usage(
+            msg("err.cli.statement").part("error", e.explain()),
+        )),
     }
 }
 
@@ -334,11 +343,11 @@ pub(super) fn deliver(
         Ok(receipt) => {
             receipt
                 .check(vkey.as_ref())
-                .map_err(|e| Failure::refused(format!("the receipt does not hold: {e}")))?;
+                .map_err(|e| Failure::refused(msg("err.cli.receipt").arg("error", e)))?;
             if let Some(o) = outbox {
                 o.remember(&envelope, &receipt).map_err(Failure::from)?;
             }
-            print_receipt_view(&receipt, json, "recorded", vkey.is_some());
+            print_receipt_view(&receipt, json, vkey.is_some());
             Ok(())
         }
         Err(e) if e.class.try_again_later() && outbox.is_some() => {
@@ -354,18 +363,23 @@ pub(super) fn deliver(
                     &json!({"queued": path.display().to_string(), "statement_id": id, "reason": e.to_string()}),
                 );
             } else {
-                out!("server unreachable ({e})");
-                out!(
-                    "queued {id} in {} — NOT yet recorded; run `custody sync --server {} --outbox DIR` when the server is back",
-                    path.display(),
-                    target.place.server.as_deref().unwrap_or("URL")
+                let why = e.message.render(crate::edge::terminal_lang());
+                out!("{}", said("cli.deliver.unreachable", &[("reason", &why)]));
+                let queued = said(
+                    "cli.deliver.queued",
+                    &[
+                        ("id", &id),
+                        ("path", &path.display()),
+                        ("server", &target.place.server.as_deref().unwrap_or("URL")),
+                    ],
                 );
+                out!("{queued}");
             }
             // Not an error of the officer's, but not a success either: a script must not take a
             // queued statement for a recorded one (exit 8).
             Err(Failure::new(
                 Class::Queued,
-                format!("{id} waits in the outbox; `custody sync` records it"),
+                msg("err.cli.queued").arg("id", id),
             ))
         }
         Err(e) => Err(Failure::from(e)),
@@ -375,27 +389,27 @@ pub(super) fn deliver(
 fn print_receipt_view(
     receipt: &crate::app::ledger::ReceiptView,
     json: bool,
-    verb: &str,
     signature_checked: bool,
 ) {
     if json {
         print_json(&serde_json::to_value(receipt).expect("a receipt serializes"));
     } else if receipt.duplicate {
         out!(
-            "already recorded at seq {} (same statement id and content); nothing new was written",
-            receipt.seq
+            "{}",
+            said("cli.receipt.duplicate", &[("seq", &receipt.seq)])
         );
     } else {
-        out!(
-            "{verb}: seq {} (leaf hash {}), covered by checkpoint size {}",
-            receipt.seq,
-            receipt.leaf_hash,
-            receipt.inclusion_proof.tree_size
+        let recorded = said(
+            "cli.receipt.recorded",
+            &[
+                ("seq", &receipt.seq),
+                ("leaf", &receipt.leaf_hash),
+                ("size", &receipt.inclusion_proof.tree_size),
+            ],
         );
+        out!("{recorded}");
         if signature_checked {
-            out!(
-                "receipt checked: the inclusion proof holds and the checkpoint is signed by the ledger's key"
-            );
+            out!("{}", said("cli.receipt.checked", &[]));
         }
     }
 }

@@ -8,6 +8,7 @@ use super::common::{Failure, Outcome, input};
 use crate::app::compose;
 use crate::base::ids::{FacilityId, OfficerId};
 use crate::base::time::Clock;
+use crate::base::words::msg;
 use clap::Args;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -60,9 +61,7 @@ pub(super) fn update_officer(a: UpdateOfficerArgs, clock: &Arc<dyn Clock>) -> Ou
     .filter_map(|(k, v)| v.map(|v| (k.to_owned(), json!(v))))
     .collect();
     if changes.is_empty() {
-        return Err(Failure::usage(
-            "give at least one of --name, --rank, --agency, --unit, --home / sebutkan sedikitnya satu data yang berubah",
-        ));
+        return Err(Failure::usage(msg("err.cli.no_change")));
     }
     let act = AdminAct::open(&a.admin, clock)?;
     let facility = act.facility_or_own(a.facility)?;

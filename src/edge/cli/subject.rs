@@ -12,6 +12,8 @@ use crate::app::subjects::{self, Ask, Asker, Identifier};
 use crate::base::class::Classify as _;
 use crate::base::ids::OfficerId;
 use crate::base::time::Clock;
+use crate::base::words::{Explain as _, msg};
+use crate::edge::render::said;
 use crate::edge::web::both;
 use crate::format::subject::{PersonalFields, SubjectId, SubjectKind};
 use clap::{Args, Subcommand};
@@ -208,24 +210,31 @@ pub(super) fn run(command: SubjectCommand, clock: &Arc<dyn Clock>) -> Outcome {
                 .ok_or_else(|| {
                     Failure::new(
                         crate::base::class::Class::Unavailable,
-                        "the ledger is open elsewhere (is `custody serve` running on it?); stop it first",
+                        msg("err.cli.ledger_in_use"),
                     )
                 })?;
             subjects::rotate_master_key(&a.ledger.ledger, &a.new).map_err(Failure::from)?;
             let view = json!({"rotated": true, "key": subjects::master_key_path(&a.ledger.ledger).display().to_string()});
             show(a.json.json, &view, || {
-                out!(
-                    "every key in the register is now wrapped under {}; it replaced {}. Destroy every other copy of the old master key (backups too).",
-                    a.new.display(),
-                    subjects::master_key_path(&a.ledger.ledger).display()
+                let rotated = said(
+                    "cli.subject.master_key_rotated",
+                    &[
+                        ("new", &a.new.display()),
+                        (
+                            "old",
+                            &subjects::master_key_path(&a.ledger.ledger).display(),
+                        ),
+                    ],
                 );
+                out!("{rotated}");
             })
         }
         SubjectCommand::MasterKey(a) => {
             crate::storage::register::generate_master_key(&a.out).map_err(Failure::from)?;
             let view = json!({"out": a.out.display().to_string()});
             show(a.json.json, &view, || {
-                out!("wrote a new master key to {} (mode 0600)", a.out.display());
+                let wrote = said("cli.subject.master_key", &[("file", &a.out.display())]);
+                out!("{wrote}");
             })
         }
     }
@@ -245,12 +254,8 @@ fn officer(a: &AskerArg) -> Result<OfficerId, Failure> {
 
 /// The fields `record` was given, each checked by its rule.
 fn fields(a: &RecordArgs) -> Result<PersonalFields, Failure> {
-    let kind: SubjectKind = serde_json::from_value(json!(a.kind)).map_err(|_| {
-        Failure::usage(format!(
-            "--kind {:?}: jenis orang harus inmate, visitor, foreign_national atau unidentified / the kind of person is one of inmate, visitor, foreign_national, unidentified",
-            a.kind
-        ))
-    })?;
+    let kind: SubjectKind = serde_json::from_value(json!(a.kind))
+        .map_err(|_| Failure::usage(msg("err.cli.subject_kind").quoted("kind", &a.kind)))?;
     let mut f = PersonalFields::new(kind);
     let field = |r: Result<PersonalFields, _>| r.map_err(Failure::from);
     if let Some(v) = &a.name {
@@ -337,9 +342,8 @@ fn record_offline(
     view["queued"] = json!(file.display().to_string());
     show(json, &view, || {
         out!(
-            "{}: {} — minted on this device",
-            both("cli.subject"),
-            recorded.subject
+            "{}",
+            said("cli.subject.minted", &[("subject", &recorded.subject)])
         );
         out!(
             "{}: {}",
@@ -349,10 +353,9 @@ fn record_offline(
     })?;
     Err(Failure::new(
         crate::base::class::Class::Queued,
-        format!(
-            "the server cannot be reached ({why}); the person waits in {} and is registered by `custody sync`",
-            file.display()
-        ),
+        msg("err.cli.subject_queued")
+            .part("reason", why.explain())
+            .arg("path", file.display()),
     ))
 }
 
@@ -365,9 +368,7 @@ fn lookup(a: LookupArgs, clock: &Arc<dyn Clock>) -> Outcome {
         },
         (_, _, Some(sdp)) => Identifier::Sdp(sdp.clone()),
         _ => {
-            return Err(Failure::usage(
-                "give --nik, --passport with --nationality, or --sdp",
-            ));
+            return Err(Failure::usage(msg("err.cli.lookup_by_what")));
         }
     };
     let subject = if let Some(url) = &a.place.server {
@@ -388,7 +389,7 @@ fn lookup(a: LookupArgs, clock: &Arc<dyn Clock>) -> Outcome {
             .ok_or_else(|| {
                 Failure::new(
                     crate::base::class::Class::NotFound,
-                    "tidak ada subjek dengan nomor itu / no subject has that number",
+                    msg("err.cli.no_such_subject"),
                 )
             })?
     };
@@ -431,11 +432,15 @@ fn erase(a: EraseArgs) -> Outcome {
     let seqs: Vec<u64> = receipts.iter().map(|r| r.seq).collect();
     let view = json!({"subject": id, "erased": true, "seq": seqs.first(), "acts": seqs});
     show(a.json.json, &view, || {
-        out!(
-            "{}: {id} and {} linked id(s), recorded at seq {seqs:?}; the log still verifies, the register can no longer show or find this person",
-            both("cli.erased"),
-            seqs.len().saturating_sub(1)
+        let erased = said(
+            "cli.subject.erased",
+            &[
+                ("subject", &id),
+                ("linked", &seqs.len().saturating_sub(1)),
+                ("seqs", &format!("{seqs:?}")),
+            ],
         );
+        out!("{erased}");
     })
 }
 
@@ -453,7 +458,9 @@ fn retention(a: RetentionArgs) -> Outcome {
             .map_err(|e| {
                 Failure::new(
                     crate::base::class::Class::Malformed,
-                    format!("--set {}: {e}", file.display()),
+                    msg("err.cli.retention_table")
+                        .arg("file", file.display())
+                        .arg("error", e),
                 )
             })?;
         register
@@ -463,16 +470,22 @@ fn retention(a: RetentionArgs) -> Outcome {
     let tables = register.retention().map_err(Failure::from)?;
     let view = serde_json::to_value(&tables).expect("tables serialize");
     show(a.json.json, &view, || match tables.last() {
-        None => out!("no retention table yet: nobody is due for erasure (set one with --set FILE)"),
+        None => out!("{}", said("cli.retention.none", &[])),
         Some(t) => {
-            out!("retention table version {} (in force):", t.version);
+            out!(
+                "{}",
+                said("cli.retention.version", &[("version", &t.version)])
+            );
             for p in &t.periods {
-                out!(
-                    "  {}: {} days after the last act — {}",
-                    p.category.as_str(),
-                    p.days,
-                    p.source
+                let period = said(
+                    "cli.retention.period",
+                    &[
+                        ("category", &p.category.as_str()),
+                        ("days", &p.days),
+                        ("source", &p.source),
+                    ],
                 );
+                out!("  {period}");
             }
         }
     })
@@ -489,12 +502,15 @@ fn due(a: MigrateArgs) -> Outcome {
     show(a.json.json, &view, || {
         out!("{}: {}", both("cli.due_for_erasure"), list.len());
         for d in &list {
-            out!(
-                "  {}  due {}  (retention table version {})",
-                d["subject"].as_str().unwrap_or(""),
-                d["due"].as_str().unwrap_or(""),
-                d["retention_version"]
+            let row = said(
+                "cli.due.row",
+                &[
+                    ("subject", &d["subject"].as_str().unwrap_or("")),
+                    ("due", &d["due"].as_str().unwrap_or("")),
+                    ("version", &d["retention_version"]),
+                ],
             );
+            out!("  {row}");
         }
     })
 }
@@ -503,14 +519,17 @@ fn migrate(a: MigrateArgs) -> Outcome {
     let (ledger, asker) = opened(&a.ledger.ledger, &a.asker)?;
     let report = ledger.migrate_subjects(&asker).map_err(Failure::from)?;
     show(a.json.json, &report, || {
-        out!(
-            "{} entries read; {} persons named in the clear, {} new in the register, {} not moved (fields that fail today's rules)",
-            report.entries,
-            report.persons,
-            report.new_subjects,
-            report.skipped
+        let migrated = said(
+            "cli.migrate.done",
+            &[
+                ("entries", &report.entries),
+                ("persons", &report.persons),
+                ("new", &report.new_subjects),
+                ("skipped", &report.skipped),
+            ],
         );
-        out!("The entries still hold what they held: the log cannot be changed (docs/PRIVACY.md).");
+        out!("{migrated}");
+        out!("{}", said("cli.migrate.unchanged", &[]));
     })
 }
 

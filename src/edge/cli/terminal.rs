@@ -11,6 +11,8 @@ use super::record::{Delivery, record_bytes};
 use crate::app::compose;
 use crate::app::templates;
 use crate::base::time::{Clock, parse_local};
+use crate::base::words::{Explain as _, Lang, Message, msg};
+use crate::edge::render::said;
 use crate::format::fields::{self, Field, Shape};
 use crate::format::statement::StatementType;
 use clap::{Args, FromArgMatches as _};
@@ -54,7 +56,11 @@ pub(super) fn template(a: TemplateArgs) -> Outcome {
                 );
             }
             out!(
-                "\ncategory of contraband_found (kategori), vocabulary version {CATEGORIES_VERSION}:"
+                "{}",
+                said(
+                    "cli.template.categories",
+                    &[("version", &CATEGORIES_VERSION)]
+                )
             );
             for c in CATEGORIES {
                 out!("  {:<14} {} / {}", c.value, c.indonesian, c.english);
@@ -90,11 +96,11 @@ fn in_order(statement: &Value) -> String {
 fn kind_of(text: &str) -> Result<StatementType, Failure> {
     StatementType::parse(text).ok_or_else(|| {
         let known: Vec<&str> = StatementType::ALL.iter().map(|t| t.as_str()).collect();
-        Failure::usage(format!(
-            "{:?} bukan jenis pernyataan / is not a statement type; jenis / types: {}",
-            crate::base::class::echo(text),
-            known.join(", ")
-        ))
+        Failure::usage(
+            msg("err.cli.not_a_type")
+                .quoted("kind", crate::base::class::echo(text))
+                .arg("types", known.join(", ")),
+        )
     })
 }
 
@@ -162,7 +168,7 @@ fn command_for(kind: Option<StatementType>, body: &[Field]) -> clap::Command {
                 "{}{} [{}]",
                 if f.required { "" } else { "(optional) " },
                 f.description,
-                f.how()
+                f.how().render(crate::edge::terminal_lang())
             ));
         if f.flag() != f.name {
             arg = arg.alias(f.name.clone());
@@ -177,10 +183,7 @@ pub(super) fn new(a: NewArgs, clock: &Arc<dyn Clock>) -> Outcome {
     let kind = match a.kind.as_deref() {
         None | Some("--help" | "-h") => {
             let _ = command_for(None, &[]).print_long_help();
-            out!(
-                "\n{}: custody template; a type's fields: custody new TYPE --help",
-                crate::edge::web::both_cap("cli.types")
-            );
+            out!("{}", said("cli.new.types", &[]));
             return Ok(());
         }
         Some(k) => kind_of(k)?,
@@ -193,13 +196,15 @@ pub(super) fn new(a: NewArgs, clock: &Arc<dyn Clock>) -> Outcome {
             return Ok(());
         }
         Err(e) => {
+            // clap's own words, as it says them.
             let text = e.render().to_string();
-            return Err(Failure::usage(
+            return Err(Failure::usage(Message::verbatim(
                 text.trim_start_matches("error: ").trim_end(),
-            ));
+            )));
         }
     };
-    let opts = NewOptions::from_arg_matches(&matches).map_err(|e| Failure::usage(e.to_string()))?;
+    let opts = NewOptions::from_arg_matches(&matches)
+        .map_err(|e| Failure::usage(Message::verbatim(e.to_string())))?;
     let mut body = Map::new();
     for f in &body_fields {
         for text in matches.get_many::<String>(&id_of(f)).into_iter().flatten() {
@@ -213,9 +218,10 @@ pub(super) fn new(a: NewArgs, clock: &Arc<dyn Clock>) -> Outcome {
     for pair in &opts.field_json {
         let (name, value) = pair
             .split_once('=')
-            .ok_or_else(|| Failure::usage(format!("--field {pair:?}: write NAME=JSON")))?;
-        let value = serde_json::from_str(value)
-            .map_err(|e| Failure::usage(format!("--field {name}: not valid JSON: {e}")))?;
+            .ok_or_else(|| Failure::usage(msg("err.cli.field_pair").quoted("pair", pair)))?;
+        let value = serde_json::from_str(value).map_err(|e| {
+            Failure::usage(msg("err.cli.field_json").arg("name", name).arg("error", e))
+        })?;
         body.insert(name.to_owned(), value);
     }
     let mut common = Common::from(&opts)?;
@@ -256,10 +262,10 @@ impl Common {
     }
 }
 
-fn signer(text: &str) -> Result<Value, String> {
-    let (role, officer) = text.split_once(['=', ':']).ok_or_else(|| {
-        format!("--signer {text:?}: tulis / write ROLE=NIP, e.g. finder=198803222010121003")
-    })?;
+fn signer(text: &str) -> Result<Value, Message> {
+    let (role, officer) = text
+        .split_once(['=', ':'])
+        .ok_or_else(|| msg("err.cli.signer_form").quoted("signer", text))?;
     Ok(json!({"role": role.trim(), "officer": officer.trim()}))
 }
 
@@ -288,50 +294,36 @@ fn complete(
     common: &mut Common,
 ) -> Outcome {
     let facility = fields::facility_field();
-    let signers_rule = format!(
-        "penandatangan / signers: --signer ROLE=NIP for {}",
-        signer_roles(kind)
-    );
-    let mut missing: Vec<(String, String)> = Vec::new();
+    let roles = signer_roles(kind);
+    let mut missing: Vec<(String, Message)> = Vec::new();
     if common.facility.is_none() {
-        missing.push((
-            "/facility".into(),
-            format!("{} [{}]", facility.description, facility.how()),
-        ));
+        missing.push(("/facility".into(), field_rule(&facility)));
     }
     if common.signers.is_empty() {
-        missing.push(("/signers".into(), signers_rule.clone()));
-    }
-    if common.missing_keys {
         missing.push((
-            "--key".into(),
-            "kunci tiap penandatangan / the private key file of each signer (or --print)".into(),
+            "/signers".into(),
+            msg("err.cli.signers_rule").arg("roles", &roles),
         ));
     }
+    if common.missing_keys {
+        missing.push(("--key".into(), msg("err.cli.missing_keys")));
+    }
     let gaps = fields::missing(body_fields, body);
-    missing.extend(
-        gaps.iter()
-            .map(|(p, f)| (p.clone(), format!("{} [{}]", f.description, f.how()))),
-    );
+    missing.extend(gaps.iter().map(|(p, f)| (p.clone(), field_rule(f))));
     if missing.is_empty() {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() || common.missing_keys {
-        let lines: Vec<String> = missing
-            .iter()
-            .map(|(p, rule)| format!("  {p}: {rule}"))
-            .collect();
-        return Err(Failure::usage(format!(
-            "{} kolom wajib belum diisi, tidak ada yang dicatat / {} required field(s) missing, nothing was recorded:\n{}",
-            missing.len(),
-            missing.len(),
-            lines.join("\n")
-        )));
+        return Err(Failure::usage(
+            msg("err.cli.fields_missing")
+                .arg("count", missing.len())
+                .part("lines", missing_lines(missing)),
+        ));
     }
     let mut ask = Asker::new();
-    say(&format!(
-        "custody new {kind} ({}) — isi kolom yang belum ada / fill in the missing fields",
-        kind.indonesian()
+    say(&said(
+        "cli.new.fill_in",
+        &[("kind", &kind), ("indonesian", &kind.indonesian())],
     ));
     if common.facility.is_none() {
         common.facility = Some(
@@ -342,13 +334,37 @@ fn complete(
         );
     }
     if common.signers.is_empty() {
-        common.signers = ask.signers(&signers_rule)?;
+        common.signers = ask.signers(&roles)?;
     }
     for (pointer, f) in gaps {
         let value = ask.field(&pointer, f)?;
         set(body, &pointer, value);
     }
     Ok(())
+}
+
+/// What a field holds and how it is written, as the schema says it: `… [teks / text]`.
+fn field_rule(f: &Field) -> Message {
+    msg("err.cli.field_rule")
+        .arg("description", &f.description)
+        .part("how", f.how())
+}
+
+/// The missing fields, one a line: `  /pointer: what it holds`.
+fn missing_lines(missing: Vec<(String, Message)>) -> Message {
+    missing
+        .into_iter()
+        .map(|(pointer, rule)| {
+            msg("err.cli.missing_line")
+                .arg("pointer", pointer)
+                .part("rule", rule)
+        })
+        .reduce(|above, line| {
+            msg("err.cli.next_line")
+                .part("above", above)
+                .part("line", line)
+        })
+        .unwrap_or_else(|| Message::verbatim(""))
 }
 
 /// Puts `value` at a JSON pointer of one or two steps (`/item`, `/description/form`).
@@ -371,6 +387,16 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// Why an answer was not taken, before it is asked again: in Indonesian, then in English, as
+/// every error is told (one line when both say the same).
+fn say_error(e: &Message) {
+    let [id, en] = Lang::BOTH.map(|lang| e.render(lang));
+    say(&format!("  {id}"));
+    if en != id {
+        say(&format!("  {en}"));
+    }
+}
+
 /// Asks for values on the terminal: the question on stderr, the answer from stdin.
 struct Asker {
     lines: std::io::Lines<std::io::StdinLock<'static>>,
@@ -389,9 +415,7 @@ impl Asker {
         let _ = err.flush();
         match self.lines.next() {
             Some(Ok(l)) => Ok(l.trim().to_owned()),
-            _ => Err(Failure::usage(
-                "masukan berakhir, tidak ada yang dicatat / input ended, nothing was recorded",
-            )),
+            _ => Err(Failure::usage(msg("err.cli.input_ended"))),
         }
     }
 
@@ -402,20 +426,22 @@ impl Asker {
         let label = field_words(&f.name).map_or_else(String::new, |w| format!("{w} — "));
         say(&format!("\n{pointer}: {label}{}", f.description));
         match &f.shape {
-            Shape::Enum(values) => say(&format!(
-                "  pilihan / one of: {}",
-                values
+            Shape::Enum(values) => {
+                let values: Vec<String> = values
                     .iter()
                     .map(
                         |v| match crate::edge::web::word(false, &format!("enum.{v}")) {
                             Some(w) => format!("{v} ({w})"),
                             None => v.clone(),
-                        }
+                        },
                     )
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                    .collect();
+                say(&said("cli.new.one_of", &[("values", &values.join(", "))]));
+            }
+            _ => say(&format!(
+                "  {}",
+                f.how().render(crate::edge::terminal_lang())
             )),
-            _ => say(&format!("  {}", f.how())),
         }
     }
 
@@ -425,12 +451,12 @@ impl Asker {
         loop {
             let l = self.line("")?;
             if l.is_empty() {
-                say("  wajib diisi / required");
+                say(&said("cli.new.required", &[]));
                 continue;
             }
             match fields::value_of(f, &l) {
                 Ok(v) => return Ok(v),
-                Err(e) => say(&format!("  {e}")),
+                Err(e) => say_error(&e),
             }
         }
     }
@@ -447,9 +473,7 @@ impl Asker {
             }
             Shape::List(_, min) => {
                 Self::intro(pointer, f);
-                say(
-                    "  satu per baris, baris kosong untuk selesai / one per line, an empty line ends",
-                );
+                say(&said("cli.new.one_per_line", &[]));
                 let mut list = Vec::new();
                 loop {
                     let l = self.line("")?;
@@ -458,8 +482,8 @@ impl Asker {
                     }
                     match fields::value_of(f, &l) {
                         Ok(v) if !l.is_empty() => list.push(v),
-                        Ok(_) => say(&format!("  paling sedikit / at least {min}")),
-                        Err(e) => say(&format!("  {e}")),
+                        Ok(_) => say(&said("cli.new.at_least", &[("min", min)])),
+                        Err(e) => say_error(&e),
                     }
                 }
             }
@@ -467,11 +491,10 @@ impl Asker {
         }
     }
 
-    fn signers(&mut self, rule: &str) -> Result<Vec<Value>, Failure> {
-        say(&format!("\n/signers: {rule}"));
-        say(
-            "  satu ROLE=NIP per baris, baris kosong untuk selesai / one ROLE=NIP per line, an empty line ends",
-        );
+    /// The signers, one `ROLE=NIP` a line; `roles` says who must sign (`finder 1, witness 1–4`).
+    fn signers(&mut self, roles: &str) -> Result<Vec<Value>, Failure> {
+        say(&said("cli.new.signers", &[("roles", &roles)]));
+        say(&said("cli.new.one_signer_per_line", &[]));
         let mut list = Vec::new();
         loop {
             let l = self.line("")?;
@@ -480,19 +503,21 @@ impl Asker {
             }
             match signer(&l) {
                 Ok(v) => list.push(v),
-                Err(e) => say(&format!("  {e}")),
+                Err(e) => say_error(&e),
             }
         }
     }
 }
 
-/// A field's name as the workbench labels it, "Satuan kerja / Facility"; `None` for a field the
-/// catalogue does not name.
+/// A field's name as the workbench labels it: "Satuan kerja / Facility" at an English terminal,
+/// "Satuan kerja" at an Indonesian one; `None` for a field the catalogue does not name.
 fn field_words(name: &str) -> Option<String> {
     let key = format!("field.{name}");
     let id = crate::edge::web::word(false, &key)?;
-    let en = crate::edge::web::word(true, &key)?;
-    Some(format!("{id} / {en}"))
+    match crate::edge::terminal_lang() {
+        Lang::Indonesian => Some(id),
+        Lang::English => Some(format!("{id} / {}", crate::edge::web::word(true, &key)?)),
+    }
 }
 
 /// The statement's bytes: type, a new id, `occurred_at` (from `--at`, converted to UTC, or now),
@@ -505,7 +530,13 @@ fn compose_bytes(
     clock: &Arc<dyn Clock>,
 ) -> Result<Vec<u8>, Failure> {
     let occurred_at = match &opts.at {
-        Some(text) => parse_local(text).map_err(|e| Failure::usage(format!("--at: {e}")))?,
+        Some(text) => parse_local(text).map_err(|e| {
+            Failure::usage(
+                msg("err.cli.option")
+                    .arg("option", "--at")
+                    .part("error", e.explain()),
+            )
+        })?,
         None => clock.now(),
     };
     let id = compose::new_statement_id(clock.as_ref()).map_err(Failure::from)?;

@@ -1,12 +1,13 @@
 //! `custody tls init`: makes a facility's local CA and the server certificate for `custody serve`
-//! (`app::tls`), then says in Indonesian and English how to start the server with them and how to
-//! install the CA on Android and iOS phones. It must never decide what a certificate says (that
+//! (`app::tls`), then says in the terminal's language how to start the server with them and how
+//! to install the CA on Android and iOS phones. It must never decide what a certificate says (that
 //! is `keys::tls`'s) nor write a file itself.
 
 use super::args::JsonArg;
 use super::common::{Outcome, show};
 use crate::app::tls::{self, Written};
 use crate::base::time::Clock;
+use crate::edge::render::said;
 use crate::keys::tls::Request;
 use clap::{Args, Subcommand};
 use std::net::IpAddr;
@@ -63,38 +64,26 @@ fn init(a: InitArgs, clock: &Arc<dyn Clock>) -> Outcome {
 
 /// What was written, then how to serve with it and how to install the CA on phones.
 fn print_init(w: &Written) {
-    out!(
-        "CA (pasang di ponsel / install on phones): {}",
-        w.ca_cert.display()
-    );
+    out!("{}", said("cli.tls.ca", &[("file", &w.ca_cert.display())]));
     out!("  SHA-256 {}", w.ca_sha256);
     out!(
-        "CA key (simpan offline / keep offline): {}",
-        w.ca_key.display()
+        "{}",
+        said("cli.tls.ca_key", &[("file", &w.ca_key.display())])
     );
-    out!("server certificate: {}", w.server_cert.display());
+    let cert = said("cli.tls.server_cert", &[("file", &w.server_cert.display())]);
+    out!("{cert}");
     out!("  SHA-256 {}", w.server_sha256);
-    out!("server key: {}", w.server_key.display());
+    let key = said("cli.tls.server_key", &[("file", &w.server_key.display())]);
+    out!("{key}");
     out!();
-    out!("Menjalankan server / start the server:");
+    out!("{}", said("cli.tls.start", &[]));
     out!(
         "  custody serve --ledger LEDGER --listen 0.0.0.0:8443 --tls-cert {} --tls-key {}",
         w.server_cert.display(),
         w.server_key.display()
     );
     out!();
-    out!("Android: salin ca.pem ke ponsel / copy ca.pem to the phone, lalu / then");
-    out!("  Setelan → Keamanan → Enkripsi & kredensial → Instal sertifikat → Sertifikat CA");
-    out!(
-        "  Settings → Security → Encryption & credentials → Install a certificate → CA certificate"
-    );
-    out!("iOS: buka ca.pem di ponsel / open ca.pem on the phone, lalu / then");
-    out!("  Setelan → Umum → VPN & Manajemen Perangkat → instal profil");
-    out!("  Settings → General → VPN & Device Management → install the profile,");
-    out!("  lalu / then Setelan → Umum → Mengenai → Pengaturan Kepercayaan Sertifikat →");
-    out!("  aktifkan kepercayaan penuh untuk root / enable full trust for the root");
-    out!("  (Settings → General → About → Certificate Trust Settings)");
-    out!(
-        "Periksa sidik jari SHA-256 CA di ponsel sama dengan di atas / check the CA's SHA-256 fingerprint on the phone matches the one above."
-    );
+    out!("{}", said("cli.tls.android", &[]));
+    out!("{}", said("cli.tls.ios", &[]));
+    out!("{}", said("cli.tls.check", &[]));
 }

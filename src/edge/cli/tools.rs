@@ -4,8 +4,10 @@
 //! `edge::server`'s), nor pick an exit code number.
 
 use super::args::{JsonArg, LedgerArg};
-use super::common::{Failure, Outcome, open, print_json, read_key, remote, show};
+use super::common::{Failure, Outcome, open, print_json, read_key, remote, show, unwritable};
 use crate::base::time::Clock;
+use crate::base::words::msg;
+use crate::edge::render::said;
 use crate::edge::torture::{self, CrashReport, FaultReport};
 use clap::Args;
 use serde_json::json;
@@ -68,37 +70,67 @@ fn torture_faults(a: &TortureArgs) -> Outcome {
         first_seed: a.seed.unwrap_or(1),
         statements: a.statements,
     };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::corrupt(format!("{}: {e}", dir.display())))?;
-    eprintln!(
-        "fault suite: seeds {}..{}, {} statements each",
-        config.first_seed,
-        config.first_seed + config.seeds,
-        config.statements
+    std::fs::create_dir_all(dir).map_err(|e| Failure::corrupt(unwritable(dir.display(), &e)))?;
+    let started = said(
+        "cli.torture.fault_suite",
+        &[
+            ("first", &config.first_seed),
+            ("end", &(config.first_seed + config.seeds)),
+            ("statements", &config.statements),
+        ],
     );
+    eprintln!("{started}");
     let r = torture::faults(&config, dir, &mut progress).map_err(torture_failure)?;
     show(a.json.json, &r, || print_faults(&r))?;
     if r.passed() {
         Ok(())
     } else {
-        Err(Failure::refused(format!(
-            "fault suite FAILED: {}",
-            r.line()
-        )))
+        Err(Failure::refused(
+            msg("err.cli.fault_suite_failed").arg("result", r.line()),
+        ))
     }
 }
 
 /// The fault suite's report as text.
 fn print_faults(r: &FaultReport) {
-    for (kind, n) in &r.injected {
-        out!("injected {kind:<16} {n:>8}");
+    print_by_name("cli.torture.injected", &r.injected, 16, 8);
+    print_counts(&[
+        ("cli.torture.refused", r.refused, 0),
+        ("cli.torture.refused_opens", r.refused_opens, 0),
+    ]);
+    print_failures(&r.failures, &r.line());
+}
+
+/// Counts by name (faults injected by kind, kills by moment), one a line: the name padded to
+/// `width` columns, the count right-aligned in `digits`.
+fn print_by_name(
+    key: &'static str,
+    counts: &std::collections::BTreeMap<String, u64>,
+    width: usize,
+    digits: usize,
+) {
+    for (name, n) in counts {
+        let name = format!("{name:<width$}");
+        let count = format!("{n:>digits$}");
+        out!("{}", said(key, &[("name", &name), ("count", &count)]));
     }
-    out!("refused submissions    {:>8}", r.refused);
-    out!("refused opens          {:>8}", r.refused_opens);
-    for f in &r.failures {
-        out!("FAILED: {f}");
+}
+
+/// A report's counts, one a line: each line's sentence, its count (right-aligned in 8
+/// columns) and the second number some lines give in parentheses.
+fn print_counts(rows: &[(&'static str, u64, u64)]) {
+    for &(key, count, also) in rows {
+        let count = format!("{count:>8}");
+        out!("{}", said(key, &[("count", &count), ("also", &also)]));
     }
-    out!("{}", r.line());
+}
+
+/// What failed, one a line, then the report's one-line summary (which scripts read as it is).
+fn print_failures(failures: &[String], line: &str) {
+    for f in failures {
+        out!("{}", said("cli.torture.failed", &[("failure", f)]));
+    }
+    out!("{line}");
 }
 
 /// `custody torture`: kill `custody serve` under load, restart it, and check every acknowledgement.
@@ -106,11 +138,16 @@ fn torture_crash(a: &TortureArgs) -> Outcome {
     let mut progress = |line: &str| eprintln!("{line}");
     let seed = a.seed.unwrap_or_else(torture::fresh_seed);
     let exe = std::env::current_exe()
-        .map_err(|e| Failure::corrupt(format!("cannot find the custody binary: {e}")))?;
-    eprintln!(
-        "crash torture: {} cycles, {} writers, seed {seed} (rerun with --seed {seed})",
-        a.cycles, a.writers
+        .map_err(|e| Failure::corrupt(msg("err.cli.no_binary").arg("error", e)))?;
+    let started = said(
+        "cli.torture.crash",
+        &[
+            ("cycles", &a.cycles),
+            ("writers", &a.writers),
+            ("seed", &seed),
+        ],
     );
+    eprintln!("{started}");
     let config = torture::CrashConfig {
         dir: a.ledger.clone(),
         cycles: a.cycles,
@@ -125,42 +162,34 @@ fn torture_crash(a: &TortureArgs) -> Outcome {
     if r.passed() {
         Ok(())
     } else {
-        Err(Failure::refused(format!(
-            "torture FAILED (seed {seed}): {}",
-            r.line()
-        )))
+        Err(Failure::refused(
+            msg("err.cli.torture_failed")
+                .arg("seed", seed)
+                .arg("result", r.line()),
+        ))
     }
 }
 
 /// The crash torture's report as text.
 fn print_crash(r: &CrashReport) {
-    for (kill, n) in &r.kills {
-        out!("killed: {kill:<36} {n:>6}");
-    }
-    out!("log entries at the end          {:>8}", r.entries);
-    out!(
-        "in flight at a crash, resent    {:>8} ({} were already durable)",
-        r.resubmitted,
-        r.recovered
-    );
-    out!("retries answered with their seq {:>8}", r.retries_checked);
-    out!(
-        "consistency proofs checked      {:>8}",
-        r.consistency_checked
-    );
-    out!("views compared with a rebuild   {:>8}", r.rebuilds_compared);
-    out!(
-        "kills during start-up           {:>8} ({} in sled's snapshot window)",
-        r.startup_kills,
-        r.snapshot_kills
-    );
-    out!("files moved to quarantine/      {:>8}", r.quarantined);
-    out!("reopens refused                 {:>8}", r.refused_opens);
-    out!("seconds                         {:>8.1}", r.seconds);
-    for f in &r.failures {
-        out!("FAILED: {f}");
-    }
-    out!("{}", r.line());
+    print_by_name("cli.torture.killed", &r.kills, 36, 6);
+    print_counts(&[
+        ("cli.torture.entries", r.entries, 0),
+        ("cli.torture.resent", r.resubmitted, r.recovered),
+        ("cli.torture.retries", r.retries_checked, 0),
+        ("cli.torture.consistency", r.consistency_checked, 0),
+        ("cli.torture.rebuilds", r.rebuilds_compared, 0),
+        (
+            "cli.torture.startup_kills",
+            r.startup_kills,
+            r.snapshot_kills,
+        ),
+        ("cli.torture.quarantined", r.quarantined, 0),
+        ("cli.torture.reopens_refused", r.refused_opens, 0),
+    ]);
+    let seconds = format!("{:>8.1}", r.seconds);
+    out!("{}", said("cli.torture.seconds", &[("seconds", &seconds)]));
+    print_failures(&r.failures, &r.line());
 }
 
 #[derive(Args, Debug)]
@@ -223,6 +252,8 @@ pub(super) fn serve(a: ServeArgs) -> Outcome {
         move || open(&dir),
         config,
         |addr, tls| {
+            // Not a sentence for people: `custody torture` and scripts read this line to find
+            // the address, so it is the same in every language.
             out!(
                 "listening on {}://{addr}",
                 if tls { "https" } else { "http" }
@@ -286,7 +317,7 @@ pub(super) fn demo(a: DemoArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if let Some(url) = server {
         return demo_remote(&url, keys, ca_cert.as_deref(), json.json, clock);
     }
-    let ledger = ledger.ok_or_else(|| Failure::usage("give --ledger DIR"))?;
+    let ledger = ledger.ok_or_else(|| Failure::usage(msg("err.cli.demo_needs_ledger")))?;
     if founding_only {
         return demo_founding(&ledger, json.json);
     }
@@ -299,7 +330,7 @@ pub(super) fn demo(a: DemoArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if report.verified_ok() {
         Ok(())
     } else {
-        Err(Failure::refused("the demo ledger did not verify"))
+        Err(Failure::refused(msg("err.cli.demo_not_verified")))
     }
 }
 
@@ -316,9 +347,7 @@ fn demo_remote(
     json: bool,
     clock: &Arc<dyn Clock>,
 ) -> Outcome {
-    let keys = keys.ok_or_else(|| {
-        Failure::usage("give --keys DIR (the demo-keys folder of `custody demo --founding-only`)")
-    })?;
+    let keys = keys.ok_or_else(|| Failure::usage(msg("err.cli.demo_needs_keys")))?;
     // Reads for `after` are signed by the administrator, who reads the home facility.
     let admin = read_key(&keys.join("admin.pem"))?;
     let remote = remote(url, Some(admin), ca_cert, clock)?;
@@ -328,7 +357,7 @@ fn demo_remote(
             &json!({"server": url, "steps": steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>()}),
         );
     } else {
-        out!("recorded the scenario's acts through {url}, each signed here by its officers:");
+        out!("{}", said("cli.demo.remote", &[("server", &url)]));
         for s in &steps {
             out!("  seq {:>3}  {}", s.seq, s.what);
         }
@@ -348,13 +377,16 @@ fn demo_founding(ledger: &Path, json: bool) -> Outcome {
         for s in &steps {
             out!("  seq {:>3}  {}", s.seq, s.what);
         }
-        out!(
-            "founded {} with {} officers; their keys are in {}",
-            ledger.display(),
-            steps.len() - 1,
-            ledger.join("demo-keys").display()
+        let founded = said(
+            "cli.demo.founded",
+            &[
+                ("ledger", &ledger.display()),
+                ("officers", &(steps.len() - 1)),
+                ("keys", &ledger.join("demo-keys").display()),
+            ],
         );
-        out!("verifier key: {vkey}");
+        out!("{founded}");
+        out!("{}", said("cli.verifier_key", &[("vkey", &vkey)]));
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! It holds no business rule and never signs: keys live in the officer's browser, and everything
 //! the page records goes through the same `/v1/` routes as the command line.
 
+use crate::base::words::{self, Lang, Message, msg};
 use crate::domain::rules::type_rule;
 use crate::format::statement::{COMMON_SCHEMA, StatementType};
 use axum::Router;
@@ -52,8 +53,6 @@ assets! {
     "forms.js" => "text/javascript; charset=utf-8",
     "i18n.js" => "text/javascript; charset=utf-8",
     "scan.js" => "text/javascript; charset=utf-8",
-    "id.json" => "application/json",
-    "en.json" => "application/json",
     "sw.js" => "text/javascript; charset=utf-8",
     "icon.svg" => "image/svg+xml",
     "manifest.webmanifest" => "application/manifest+json",
@@ -65,27 +64,50 @@ assets! {
 
 /// The embedded text of the asset `name` (`id.json`, `app.js`, …), for tests, the service
 /// worker's list and the report's words.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn asset(name: &str) -> Option<&'static str> {
-    ASSETS.iter().find(|a| a.name == name).map(|a| a.body)
+    CATALOGUES
+        .iter()
+        .chain(ASSETS)
+        .find(|a| a.name == name)
+        .map(|a| a.body)
 }
 
-/// The word the workbench's catalogue gives `key` (`enum.witness`) in Indonesian (`id.json`) or
-/// English (`en.json`), so that the printed report says what the page says (docs/GLOSSARY.md);
-/// `None` when it has none.
+/// The catalogues of words (`base::words`), served to the page beside its own files: one
+/// catalogue per language for the page, the paper, the terminal and every error.
+const CATALOGUES: &[Asset] = &[
+    Asset {
+        name: "id.json",
+        media_type: "application/json",
+        body: crate::base::words::INDONESIAN_JSON,
+    },
+    Asset {
+        name: "en.json",
+        media_type: "application/json",
+        body: crate::base::words::ENGLISH_JSON,
+    },
+];
+
+/// The word the catalogue gives `key` (`enum.witness`) in Indonesian or English, so that the
+/// printed report says what the page says (docs/GLOSSARY.md); `None` when it has none.
 pub fn word(english: bool, key: &str) -> Option<String> {
     catalogue(english).get(key).cloned()
 }
 
-/// "english (indonesian)": a term in both languages from the catalogues (`cli.*`), as the
-/// terminal shows its terms; the key itself for a word the catalogues lack (a test fails first).
+/// A term of the terminal from the catalogues (`cli.*`): "english (indonesian)" when the terminal
+/// speaks English (`edge::terminal_lang`), the Indonesian alone when it speaks Indonesian; the key
+/// itself for a word the catalogues lack (a test fails first).
 pub fn both(key: &'static str) -> String {
-    format!("{} ({})", text(true, key), text(false, key))
+    match crate::edge::terminal_lang() {
+        Lang::English => format!("{} ({})", text(true, key), text(false, key)),
+        Lang::Indonesian => text(false, key).to_owned(),
+    }
 }
 
 /// The catalogue's word or sentence `key` in one language; the key itself when the catalogue
 /// lacks it (which `tests/workbench_words.rs` fails on first), so nothing prints empty.
 pub fn text(english: bool, key: &'static str) -> &'static str {
-    catalogue(english).get(key).map_or(key, String::as_str)
+    words::text(lang(english), key)
 }
 
 /// [`both`] with the English term capitalised, to open a heading or a line.
@@ -98,39 +120,41 @@ pub fn both_cap(key: &'static str) -> String {
 }
 
 /// What an error's class means, Indonesian then English (`ditolak aturan / refused by a rule`),
-/// from the catalogues (`class.<code>`): the first words of every error the command line prints
-/// and the `title` of every error the server answers.
+/// from the catalogues (`class.<code>`): the `title` of every error the server answers.
 pub fn class_title(class: crate::base::class::Class) -> String {
-    let key = format!("class.{}", class.code());
-    let word = |english| {
-        catalogue(english)
-            .get(&key)
-            .map_or_else(|| class.code().to_owned(), String::clone)
-    };
-    format!("{} / {}", word(false), word(true))
+    format!(
+        "{} / {}",
+        class_word(class, Lang::Indonesian),
+        class_word(class, Lang::English)
+    )
 }
 
-/// The whole catalogue of one language (`en.json` when `english`, else `id.json`), read once.
+/// What an error's class means in one language (`class.<code>`), the first words of each line
+/// of an error the command line prints.
+pub fn class_word(class: crate::base::class::Class, lang: Lang) -> &'static str {
+    let key = format!("class.{}", class.code());
+    words::catalogue(lang)
+        .get(&key)
+        .map_or(class.code(), String::as_str)
+}
+
+/// The whole catalogue of one language (`en.json` when `english`, else `id.json`).
 pub fn catalogue(english: bool) -> &'static std::collections::BTreeMap<String, String> {
-    type Words = std::collections::BTreeMap<String, String>;
-    static INDONESIAN: std::sync::OnceLock<Words> = std::sync::OnceLock::new();
-    static ENGLISH: std::sync::OnceLock<Words> = std::sync::OnceLock::new();
-    let (cell, name) = if english {
-        (&ENGLISH, "en.json")
+    words::catalogue(lang(english))
+}
+
+const fn lang(english: bool) -> Lang {
+    if english {
+        Lang::English
     } else {
-        (&INDONESIAN, "id.json")
-    };
-    cell.get_or_init(|| {
-        asset(name)
-            .and_then(|text| serde_json::from_str(text).ok())
-            .unwrap_or_default()
-    })
+        Lang::Indonesian
+    }
 }
 
 #[cfg_attr(not(test), allow(dead_code))]
 /// The names of every embedded asset.
 pub fn asset_names() -> Vec<&'static str> {
-    ASSETS.iter().map(|a| a.name).collect()
+    CATALOGUES.iter().chain(ASSETS).map(|a| a.name).collect()
 }
 
 /// The workbench's routes, merged beside the API by the server.
@@ -184,14 +208,23 @@ async fn service_worker() -> Response {
 }
 
 async fn app_file(Path(name): Path<String>) -> Response {
-    match ASSETS.iter().find(|a| a.name == name) {
+    match CATALOGUES.iter().chain(ASSETS).find(|a| a.name == name) {
         Some(a) => page(StatusCode::OK, a.media_type, a.body),
-        None => page(
+        None => refusal(
             StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            format!("tidak ada / not found: /app/{}", name.escape_debug()),
+            &msg("err.web.not_found").arg("name", name.escape_debug()),
         ),
     }
+}
+
+/// A plain-text refusal of a page route: the message in Indonesian, then in English, a line each
+/// (a browser that asks for an image or a file has no language to choose by).
+fn refusal(status: StatusCode, message: &Message) -> Response {
+    page(
+        status,
+        "text/plain; charset=utf-8",
+        format!("{}\n{}\n", message.indonesian(), message.english()),
+    )
 }
 
 /// `{"common": …, "types": {type: schema}}`: the schemas the statement parser validates with, so
@@ -256,13 +289,11 @@ struct QrQuery {
 
 async fn qr(Query(q): Query<QrQuery>) -> Response {
     if q.t.is_empty() || q.t.len() > QR_TEXT_BYTES_MAX {
-        return page(
+        return refusal(
             StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            format!(
-                "`t`: 1–{QR_TEXT_BYTES_MAX} byte teks / bytes of text ({} given)",
-                q.t.len()
-            ),
+            &msg("err.web.qr_size")
+                .arg("max", QR_TEXT_BYTES_MAX)
+                .arg("given", q.t.len()),
         );
     }
     match qrcode::QrCode::with_error_correction_level(q.t.as_bytes(), qrcode::EcLevel::M) {
@@ -274,11 +305,7 @@ async fn qr(Query(q): Query<QrQuery>) -> Response {
                 .build();
             page(StatusCode::OK, "image/svg+xml", svg)
         }
-        Err(e) => page(
-            StatusCode::BAD_REQUEST,
-            "text/plain; charset=utf-8",
-            format!("`t`: tidak dapat dibuat QR / cannot be a QR code: {e}"),
-        ),
+        Err(e) => refusal(StatusCode::BAD_REQUEST, &msg("err.web.qr").arg("error", e)),
     }
 }
 

@@ -4,18 +4,26 @@
 // Must never change an envelope's payload after it was signed, and never drop an envelope the
 // server has not answered.
 
+import { language, t } from "./i18n.js";
 import { b64, currentKey, dbOp, pae, sign } from "./keys.js";
 
 const COMPONENTS = ['"@method"', '"@authority"', '"@path"', '"@query"'];
 const SUBJECT_REQUEST_TYPE = "application/vnd.custody.subject-request+json";
 
+/** A server's words in the page's language (`messages`, `{id, en}`), else its English `message`. */
+export function inLanguage(messages, message) {
+  return (messages && typeof messages === "object" && messages[language()]) || message;
+}
+
+/** A server's refusal: `messages` keeps both languages, `message` is the page's. */
 export class ApiError extends Error {
   constructor(status, body) {
     const e = (body && body.error) || {};
-    super(e.message || `HTTP ${status}`);
+    super(inLanguage(e.messages, e.message) || `HTTP ${status}`);
     this.status = status;
     this.code = e.code;
     this.field = e.field;
+    this.messages = e.messages;
   }
 }
 
@@ -49,7 +57,7 @@ async function send(method, path, { body, signed = true, raw = false, contentTyp
   if (accept) headers.accept = accept;
   if (signed) {
     const key = await currentKey();
-    if (!key) throw new ApiError(401, { error: { message: "no key" } });
+    if (!key) throw new ApiError(401, { error: { message: t("error.nokey") } });
     Object.assign(headers, await signatureHeaders(key, method, path));
   }
   if (body !== undefined) headers["content-type"] = contentType || "application/json";
@@ -146,6 +154,8 @@ async function flushOnce() {
       if (e instanceof Offline || (e instanceof ApiError && (e.status >= 500 || e.status === 429))) break;
       entry.state = "rejected";
       entry.error = e.message;
+      // Both languages, so the outbox shows the refusal in whichever the page speaks later.
+      if (e.messages) entry.messages = e.messages;
       await dbOp("outbox", "readwrite", (s) => s.put(entry));
       results.push({ entry, error: e.message });
     }

@@ -1005,7 +1005,7 @@ async function outboxScreen() {
   const entries = await api.queued();
   show(
     el("h1", { text: t("nav.outbox") }),
-    entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary] ? typeName(e.summary) : e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${e.error}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
+    entries.length ? el("ul", { class: "list", id: "outbox" }, entries.map((e) => el("li", { class: e.state }, `${ctx.types[e.summary] ? typeName(e.summary) : e.summary} — ${e.state === "waiting" ? t("outbox.waiting") : `${t("outbox.rejected")}: ${api.inLanguage(e.messages, e.error)}`}`))) : el("p", { id: "outbox-empty", text: t("outbox.none") }),
     button(t("outbox.send"), async () => {
       const results = await api.flush();
       await outboxScreen();
