@@ -483,3 +483,46 @@ fn every_weighing_in_the_history_carries_its_balance_s_readability() {
         }
     }
 }
+
+/// `--lang id` (or `CUSTODY_LANG=id`): the terminal speaks Indonesian — the catalogue's
+/// sentences, statuses and roles in their Indonesian words, masses with the decimal comma — while
+/// the default terminal stays English and `--json` is the same in both.
+#[test]
+fn the_terminal_speaks_indonesian_on_request() {
+    let (_tmp, dir) = demo();
+    let history = text(&["--lang", "id", "history", ITEM, "--ledger", &dir]);
+    for said in [
+        "Riwayat barang bukti BB-LPN-2025-0418",
+        "kini dimusnahkan",
+        "ditandatangani penemu",
+        "[petugas P2U]",
+        "berat kotor 12,840 g",
+    ] {
+        assert!(history.contains(said), "{said:?} in {history}");
+    }
+    for english in [
+        "History (riwayat)",
+        "now destroyed",
+        "12.840 g",
+        "signed by",
+    ] {
+        assert!(!history.contains(english), "{english:?} in {history}");
+    }
+    let by_env = custody()
+        .env("CUSTODY_LANG", "id")
+        .args(["item", ITEM, "--ledger", &dir])
+        .output()
+        .expect("runs");
+    let item = String::from_utf8(by_env.stdout).expect("utf-8");
+    assert!(
+        item.contains("berat bersih:") && item.contains("10,790 g"),
+        "{item}"
+    );
+    let english = text(&["item", ITEM, "--ledger", &dir]);
+    assert!(
+        english.contains("10.790 g") && english.contains("destroyed ("),
+        "{english}"
+    );
+    let json = |lang: &str| text(&["--lang", lang, "item", ITEM, "--ledger", &dir, "--json"]);
+    assert_eq!(json("id"), json("en"));
+}

@@ -273,3 +273,21 @@ fn every_error_and_terminal_sentence_in_the_catalogue_is_used() {
         "in the catalogues, asked for by no code: {unused:?}"
     );
 }
+
+/// No ledger can judge evidence legally valid (*sah*): what the terminal and the reports say of a
+/// verification names what was checked. "tidak sah" stays in error messages, where it means an
+/// input is invalid, not a judgement of evidence.
+#[test]
+fn no_sentence_of_the_terminal_or_the_reports_calls_anything_sah() {
+    let id = catalogue("id");
+    let judged: Vec<&String> = id
+        .iter()
+        .filter(|(k, _)| !k.starts_with("err.") && !k.starts_with("class."))
+        .filter(|(_, v)| {
+            v.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.eq_ignore_ascii_case("sah"))
+        })
+        .map(|(k, _)| k)
+        .collect();
+    assert!(judged.is_empty(), "calls something sah: {judged:?}");
+}

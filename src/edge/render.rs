@@ -4,6 +4,7 @@
 
 use crate::app::names::{Names, officer_label};
 use crate::app::queries::{Incident, Pending};
+use crate::base::words::Lang;
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
 use crate::edge::web::{both, both_cap};
@@ -33,20 +34,35 @@ fn field(label: &str, value: impl std::fmt::Display) {
 /// terminal its *uraian* (`edge::uraian`) when the answer carries one.
 fn described<'a>(summary: &'a str, uraian: Option<&'a str>) -> &'a str {
     match (crate::edge::terminal_lang(), uraian) {
-        (crate::base::words::Lang::Indonesian, Some(uraian)) => uraian,
+        (Lang::Indonesian, Some(uraian)) => uraian,
         _ => summary,
     }
 }
 
+/// A mass in grams: at an Indonesian terminal with the decimal comma, as the reports write it
+/// (`report::grams`), since "12.840 g" reads there as twelve thousand grams.
 fn mg(m: Option<u64>) -> String {
-    m.map_or_else(
-        || "—".to_owned(),
-        |m| format!("{}.{:03} g", m / 1000, m % 1000),
-    )
+    match (crate::edge::terminal_lang(), m) {
+        (_, None) => "—".to_owned(),
+        (Lang::Indonesian, m) => crate::edge::report::grams(m, Lang::Indonesian),
+        (Lang::English, Some(m)) => format!("{}.{:03} g", m / 1000, m % 1000),
+    }
 }
 
+/// The item's status: its code with the Indonesian beside it, or the Indonesian alone.
 fn status(s: &ItemState) -> String {
-    format!("{} ({})", s.status.as_str(), s.status.indonesian())
+    match crate::edge::terminal_lang() {
+        Lang::English => format!("{} ({})", s.status.as_str(), s.status.indonesian()),
+        Lang::Indonesian => s.status.indonesian().to_owned(),
+    }
+}
+
+/// A role as the terminal names it: its code in English, the workbench's word in Indonesian.
+fn role(code: &str) -> String {
+    match crate::edge::terminal_lang() {
+        Lang::English => code.to_owned(),
+        Lang::Indonesian => crate::edge::report::role_name(code, Lang::Indonesian),
+    }
 }
 
 /// Items, one a line; holders as `Name (NIP …)`.
@@ -268,12 +284,13 @@ pub fn history(s: &ItemState, events: &[TimelineEntry], zones: &Zones, names: &N
             None => both("cli.signed_by"),
         };
         for sg in &e.signers {
+            let roles: Vec<String> = sg.officer_roles.iter().map(|r| role(r)).collect();
             say!(
                 "  {signed} {:<10} {} — {} [{}]",
-                sg.role,
+                role(&sg.role),
                 officer_label(&sg.officer, sg.name.as_deref()),
                 sg.unit.clone().unwrap_or_default(),
-                sg.officer_roles.join(",")
+                roles.join(",")
             );
         }
         say!(
