@@ -527,6 +527,14 @@ fn acknowledgements(statement: &Statement) -> Vec<Acknowledgement> {
 }
 
 /// What a verified bundle establishes.
+/// What a verified bundle proves, cannot prove, and who signed it, as messages.
+#[derive(Debug, Clone, Default)]
+pub struct Said {
+    pub signers: Vec<Message>,
+    pub proves: Vec<Message>,
+    pub cannot_prove: Vec<Message>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct BundleReport {
     pub origin: String,
@@ -538,6 +546,10 @@ pub struct BundleReport {
     pub items: Vec<ItemState>,
     pub entries: usize,
     pub signers: Vec<String>,
+    /// `signers`, `proves` and `cannot_prove` as messages, to be said in either language (the
+    /// JSON keeps the English above).
+    #[serde(skip)]
+    pub said: Said,
     /// The name of every officer the bundle's identity statements enroll, by NIP/NRP: how the
     /// report shows an officer (`app::names`).
     pub officers: BTreeMap<String, String>,
@@ -555,6 +567,10 @@ pub struct BundleReport {
     pub printed_digest: String,
     /// Whether the printed digest a person typed (`bundle verify --printed-digest`) was this one.
     pub printed_digest_confirmed: bool,
+}
+
+fn english(messages: &[Message]) -> Vec<String> {
+    messages.iter().map(Message::english).collect()
 }
 
 fn decode_hash(text: &str, seq: u64) -> Result<Hash, BundleError> {
@@ -614,12 +630,17 @@ pub fn verify(
         incident: bundle.incident.clone(),
         items: lot,
         entries: bundle.entries.len(),
-        signers,
+        signers: english(&signers),
         officers: names.into_map(),
         as_of,
         findings,
-        proves,
-        cannot_prove,
+        proves: english(&proves),
+        cannot_prove: english(&cannot_prove),
+        said: Said {
+            signers,
+            proves,
+            cannot_prove,
+        },
         disclosed,
         signatures,
         sha256: crate::keys::signing::hex(&sha),
@@ -879,17 +900,18 @@ fn signer_lines(
     signed_as: &BTreeMap<crate::base::ids::OfficerId, BTreeSet<String>>,
     state: &rules::State,
     names: &crate::app::names::Names,
-) -> Vec<String> {
+) -> Vec<Message> {
     signed_as
         .iter()
         .map(|(officer, roles)| {
             let o = state.officer(officer);
-            format!(
-                "{} — {} — signed as {}",
-                names.label(officer.as_str()),
-                o.map_or(String::new(), |o| o.record.unit.clone()),
-                roles.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
+            msg("bundle.signer_line")
+                .arg("officer", names.label(officer.as_str()))
+                .arg("unit", o.map_or(String::new(), |o| o.record.unit.clone()))
+                .arg(
+                    "roles",
+                    roles.iter().cloned().collect::<Vec<_>>().join(", "),
+                )
         })
         .collect()
 }
@@ -900,33 +922,49 @@ fn proves(
     cp: &note::Checkpoint,
     lot: &[ItemState],
     refounding: Option<&rules::Refounding>,
-) -> Vec<String> {
+) -> Vec<Message> {
     let by_item: BTreeMap<&ItemId, (u64, u64)> = lot
         .iter()
         .map(|s| (&s.id, (s.born_seq, s.last_seq)))
         .collect();
     let mut proves = vec![
-        format!("Every one of the {} entries is in the log {} as of its checkpoint of size {} (root {}), signed by the ledger key.", entries, cp.origin, cp.size, B64.encode(cp.root)),
-        "Every statement carries valid signatures of all its required signers (or, for an entry a re-founding re-recorded, of its attesting administrator), with keys enrolled and not revoked at that position in the log, and passes the custody rules.".to_owned(),
+        msg("bundle.proves.in_log")
+            .arg("entries", entries)
+            .arg("origin", &cp.origin)
+            .arg("size", cp.size)
+            .arg("root", B64.encode(cp.root)),
+        msg("bundle.proves.signatures"),
     ];
     if let Some(r) = refounding {
-        proves.push(format!("Entries 0 to {} re-record the ledger {} (a re-founding): they carry the attestation of administrator {}, not the original officers' signatures; those are in that ledger at the same seqs (attests names each leaf hash). / Entri 0 sampai {} dicatat ulang dari buku {} atas pernyataan administrator {}, bukan tanda tangan petugas aslinya.", r.size - 1, r.origin, r.by, r.size - 1, r.origin, r.by));
+        proves.push(
+            msg("bundle.proves.refounding")
+                .arg("last", r.size - 1)
+                .arg("origin", &r.origin)
+                .arg("admin", &r.by),
+        );
     }
     for (id, (born, last)) in by_item {
-        proves.push(format!("Item {id}: the custody chain is complete from its birth at seq {born} to seq {last} (each event names the one before it)."));
+        proves.push(
+            msg("bundle.proves.chain")
+                .arg("item", id)
+                .arg("born", born)
+                .arg("last", last),
+        );
     }
     proves
 }
 
 /// What no bundle can prove, whatever it holds.
-fn cannot_prove(cp: &note::Checkpoint, cut: &Cut) -> Vec<String> {
+fn cannot_prove(cp: &note::Checkpoint, cut: &Cut) -> Vec<Message> {
     let mut out = vec![
-        format!("That nothing happened to these items after seq {}: the checkpoint was cut at size {}; ask the ledger for a newer checkpoint and a consistency proof.", cp.size.saturating_sub(1), cp.size),
-        "That the bags held what the statements say: signatures bind officers to their words, not the words to the world.".to_owned(),
-        "That the bundle includes every identity statement of the officers it names: it shows those the exporter included (a later revocation would appear in the full log).".to_owned(),
+        msg("bundle.cannot.after")
+            .arg("last", cp.size.saturating_sub(1))
+            .arg("size", cp.size),
+        msg("bundle.cannot.contents"),
+        msg("bundle.cannot.identities"),
     ];
     if let Cut::Incident(incident) = cut {
-        out.push(format!("That incident {incident} has no other item than these: each item here is proven to be recorded under it, but an item left out of the bundle cannot be seen from the bundle alone (the ledger's incident view and a full verification can)."));
+        out.push(msg("bundle.cannot.other_items").arg("incident", incident));
     }
     out
 }

@@ -415,7 +415,7 @@ fn repair_finding(real: &Path, repair: bool, r: &Repair) -> Option<Finding> {
         Repair::ViewsRebuilt { entries, why } => (
             paths.sled(),
             "views-disagree",
-            format!("the views disagree with the log: {why}"),
+            format!("the views disagree with the log: {}", why.english()),
             format!("rebuilt from the log's {entries} entries"),
         ),
         Repair::TailCut(cut) => (

@@ -219,27 +219,30 @@ pub enum Repair {
     /// A file sled would have misread, moved to `quarantine/`.
     Quarantined(recovery::Moved),
     /// The views disagreed with the log and were rebuilt from it.
-    ViewsRebuilt { entries: u64, why: String },
+    ViewsRebuilt { entries: u64, why: Message },
     /// The journal's torn tail (a batch never acknowledged) was cut.
     TailCut(TailCut),
     /// sled was behind the journal (it is not flushed per batch) and was caught up from it.
     CaughtUp { from: u64, to: u64 },
 }
 
+impl Explain for Repair {
+    fn explain(&self) -> Message {
+        match self {
+            Self::Quarantined(moved) => moved.explain(),
+            Self::ViewsRebuilt { entries, why } => msg("repair.views_rebuilt")
+                .arg("entries", entries)
+                .part("why", why.clone()),
+            Self::TailCut(cut) => cut.explain(),
+            Self::CaughtUp { from, to } => msg("repair.caught_up").arg("from", from).arg("to", to),
+        }
+    }
+}
+
+/// A repair in English, as the logs and tests read it; the edges say it in either language.
 impl std::fmt::Display for Repair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Quarantined(moved) => moved.fmt(f),
-            Self::ViewsRebuilt { entries, why } => write!(
-                f,
-                "rebuilt the views from the log ({entries} entries): they disagreed with it ({why})"
-            ),
-            Self::TailCut(cut) => cut.fmt(f),
-            Self::CaughtUp { from, to } => write!(
-                f,
-                "caught the Merkle tree and the indexes up from the journal (entries {from}..{to})"
-            ),
-        }
+        crate::base::words::english(self, f)
     }
 }
 
@@ -1737,7 +1740,7 @@ fn catch_up(
                 state,
                 Some(Repair::ViewsRebuilt {
                     entries: head.size,
-                    why: why.to_string(),
+                    why: why.explain(),
                 }),
             ))
         }

@@ -545,21 +545,22 @@ pub fn bundle(r: &crate::app::bundle::BundleReport) {
         "{t_what_it_proves}:",
         t_what_it_proves = both_cap("cli.what_it_proves")
     );
-    for p in &r.proves {
-        say!("  ✓ {p}");
+    let lang = crate::edge::terminal_lang();
+    for p in &r.said.proves {
+        say!("  ✓ {}", p.render(lang));
     }
     say!("");
     say!(
         "{t_what_it_cannot_prove}:",
         t_what_it_cannot_prove = both_cap("cli.what_it_cannot_prove")
     );
-    for p in &r.cannot_prove {
-        say!("  – {p}");
+    for p in &r.said.cannot_prove {
+        say!("  – {}", p.render(lang));
     }
     say!("");
     say!("{t_signers}:", t_signers = both_cap("cli.signers"));
-    for s in &r.signers {
-        say!("  {s}");
+    for s in &r.said.signers {
+        say!("  {}", s.render(lang));
     }
     say!("");
     bundle_persons(r);

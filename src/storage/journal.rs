@@ -445,17 +445,22 @@ pub struct TailCut {
     pub bytes: u64,
 }
 
+impl crate::base::words::Explain for TailCut {
+    fn explain(&self) -> crate::base::words::Message {
+        use crate::base::words::msg;
+        match &self.segment {
+            None => msg("repair.tail_clean"),
+            Some(path) => msg("repair.tail_cut")
+                .arg("bytes", self.bytes)
+                .arg("segment", path.display()),
+        }
+    }
+}
+
+/// In English, as the logs and tests read it.
 impl std::fmt::Display for TailCut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.segment {
-            None => f.write_str("the journal ended at the end of a batch; nothing cut"),
-            Some(path) => write!(
-                f,
-                "cut {} bytes of a batch never acknowledged from the end of {}",
-                self.bytes,
-                path.display()
-            ),
-        }
+        crate::base::words::english(self, f)
     }
 }
 

@@ -295,24 +295,26 @@ pub fn make_safe_for_open(
     quarantine(lock, &files, stamp)
 }
 
-impl std::fmt::Display for Moved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl crate::base::words::Explain for Moved {
+    fn explain(&self) -> crate::base::words::Message {
+        use crate::base::words::msg;
         let name = self.from.file_name().map(|n| n.to_string_lossy());
         let why = match name.as_deref().map(snapshot_name) {
-            Some(SnapshotName::Generating) => {
-                "a sled snapshot never renamed into place (a process stopped while writing it), which sled would read as its newest snapshot and refuse to open"
-            }
-            _ => {
-                "a name sled takes for a snapshot but never writes, which sled would misread or delete"
-            }
+            Some(SnapshotName::Generating) => msg("repair.moved.generating"),
+            _ => msg("repair.moved.unknown"),
         };
-        write!(
-            f,
-            "moved {} ({} bytes) to {}: {why}",
-            self.from.display(),
-            self.bytes,
-            self.to.display()
-        )
+        msg("repair.moved")
+            .arg("from", self.from.display())
+            .arg("bytes", self.bytes)
+            .arg("to", self.to.display())
+            .part("why", why)
+    }
+}
+
+/// In English, as the logs and tests read it.
+impl std::fmt::Display for Moved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::base::words::english(self, f)
     }
 }
 

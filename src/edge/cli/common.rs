@@ -7,7 +7,7 @@
 use crate::app::ledger::Ledger;
 use crate::base::class::{Class, Classify};
 use crate::base::time::Clock;
-use crate::base::words::{Lang, Message, msg};
+use crate::base::words::{Explain as _, Lang, Message, msg};
 use crate::edge::client::Remote;
 use crate::format::note::VerifierKey;
 use crate::keys::signing::SecretKey;
@@ -185,7 +185,10 @@ pub(super) fn as_of_arg(
 pub(super) fn open(dir: &Path) -> Result<Ledger, Failure> {
     let ledger = Ledger::open(dir).map_err(Failure::from)?;
     for repair in ledger.repairs() {
-        eprintln!("custody: {repair}");
+        eprintln!(
+            "custody: {}",
+            repair.explain().render(crate::edge::terminal_lang())
+        );
     }
     Ok(ledger)
 }
