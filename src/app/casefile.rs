@@ -6,7 +6,7 @@ use crate::app::ledger::Ledger;
 use crate::app::queries;
 use crate::base::ids::ItemId;
 use crate::base::time::Timestamp;
-use crate::base::words::{Explain, Message, msg};
+use crate::base::words::{Explain, Lang, Message, msg, says};
 use crate::domain::audit::{self, AuditEvent, Finding, Thresholds};
 use crate::format::leaf::Leaf;
 use crate::format::merkle;
@@ -54,7 +54,11 @@ impl Explain for CaseError {
 /// An audit's result: what was examined and what was found.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AuditReport {
+    /// What was examined, in English; `scope_indonesian` says it in Indonesian (absent from a
+    /// server that predates it).
     pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope_indonesian: Option<String>,
     pub as_of: Timestamp,
     pub clocks_version: String,
     pub items: Vec<ItemId>,
@@ -137,11 +141,11 @@ fn item_seqs(ledger: &Ledger, items: &[ItemId]) -> Result<BTreeSet<u64>, CaseErr
 
 /// The events of a scope, in log order (identity statements left out), with what it covers.
 pub struct Gathered {
-    pub label: String,
+    pub label: Message,
     pub items: Vec<ItemId>,
     pub events: Vec<AuditEvent>,
     /// For the whole log: whether it verified (and why not).
-    pub verified: Option<Result<(), String>>,
+    pub verified: Option<Result<(), Message>>,
 }
 
 /// Gathers the scope's verified events.
@@ -154,7 +158,7 @@ pub fn gather(
         Scope::Item(id) => {
             let items = lot(ledger, id)?;
             let seqs = item_seqs(ledger, &items)?;
-            (format!("item {id} and its lot"), items, seqs, None)
+            (msg("audit.scope.item").arg("item", id), items, seqs, None)
         }
         Scope::Incident(id) => {
             let view = queries::incident(ledger.store(), id)?;
@@ -168,7 +172,12 @@ pub fn gather(
             let items: Vec<ItemId> = items.into_iter().collect();
             let mut seqs = item_seqs(ledger, &items)?;
             seqs.extend(view.events.iter().filter_map(|e| e["seq"].as_u64()));
-            (format!("incident {id}"), items, seqs, None)
+            (
+                msg("audit.scope.incident").arg("incident", id),
+                items,
+                seqs,
+                None,
+            )
         }
         Scope::All => {
             // The whole log is verified first: a broken log is the first anomaly (class 1).
@@ -185,10 +194,10 @@ pub fn gather(
                 .map(|s| s.id)
                 .collect();
             (
-                format!("the whole log ({size} entries)"),
+                msg("audit.scope.all").arg("entries", size),
                 items,
                 (0..size).collect(),
-                Some(ok.map(|_| ()).map_err(|e| e.to_string())),
+                Some(ok.map(|_| ()).map_err(|e| e.explain())),
             )
         }
     };
@@ -241,8 +250,16 @@ pub fn audit(
                     severity: audit::Severity::Critical,
                     item: None,
                     seqs: Vec::new(),
-                    english: format!("The log does not verify: {reason}."),
-                    indonesian: format!("Log tidak lolos verifikasi: {reason}."),
+                    english: says(
+                        Lang::English,
+                        "audit.broken_log",
+                        &[("reason", &reason.english())],
+                    ),
+                    indonesian: says(
+                        Lang::Indonesian,
+                        "audit.broken_log",
+                        &[("reason", &reason.indonesian())],
+                    ),
                     detail: None,
                 },
             );
@@ -250,7 +267,8 @@ pub fn audit(
         }
     };
     Ok(AuditReport {
-        scope: label,
+        scope: label.english(),
+        scope_indonesian: Some(label.indonesian()),
         as_of,
         clocks_version: crate::domain::clocks::CLOCKS_VERSION.to_owned(),
         items,

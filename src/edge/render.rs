@@ -398,12 +398,16 @@ pub fn person(id: &str, events: &[Value], names: &Names) {
 }
 
 pub fn audit(r: &crate::app::casefile::AuditReport) {
+    let scope = match (crate::edge::terminal_lang(), &r.scope_indonesian) {
+        (Lang::Indonesian, Some(indonesian)) => indonesian,
+        _ => &r.scope,
+    };
     say!(
         "{}",
         said(
             "cli.audit.title",
             &[
-                ("scope", &r.scope),
+                ("scope", scope),
                 ("as_of", &r.as_of),
                 ("events", &r.events),
                 ("items", &r.items.len()),
