@@ -526,3 +526,57 @@ fn the_terminal_speaks_indonesian_on_request() {
     let json = |lang: &str| text(&["--lang", lang, "item", ITEM, "--ledger", &dir, "--json"]);
     assert_eq!(json("id"), json("en"));
 }
+
+/// `custody --lang id demo`: the whole story in Indonesian — the history's title, each act's
+/// *uraian* with its masses in the decimal comma, the audit and the verification — and none of
+/// the English sentences the default terminal prints.
+#[test]
+fn the_demo_speaks_indonesian_on_request() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("demo");
+    let out = custody()
+        .args(["--lang", "id", "demo", "--ledger"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let demo = String::from_utf8(out.stdout).expect("utf-8");
+    for said in [
+        "custody demo: buku register",
+        "sabu di dalam kotak nasi seorang pengunjung",
+        "oleh administrator Hendra Wijaya",
+        "Agus Santoso sebagai petugas P2U pada P2U Lapas Narkotika Jakarta",
+        "Riwayat barang bukti BB-LPN-2025-0418 — kini dimusnahkan:",
+        "ditimbang: kotor 12,840 g, bersih 11,200 g",
+        "ditandatangani: penemu Agus Santoso",
+        "Pemeriksaan barang bukti per 2025-08-22T01:00:00Z: 2 temuan",
+        "[SERIUS] Barang BB-LPN-2025-0418",
+        "verifikasi: OK — 29 entri",
+        "kunci verifikasi: ",
+        "kunci petugas: ",
+        "selanjutnya: custody items --ledger",
+    ] {
+        assert!(demo.contains(said), "{said:?} in {demo}");
+    }
+    for english in [
+        "in a visitor's rice box",
+        "Agus Santoso, gate_officer",
+        "History (riwayat)",
+        "now destroyed",
+        "by admin",
+        "weighed: gross",
+        "12.840 g",
+        "signed: ",
+        "Audit (pemeriksaan)",
+        "finding(s)",
+        "[SERIOUS]",
+        "Item BB-LPN-2025-0418: destruction",
+        "verify: OK",
+        "every signature",
+        "verifier key:",
+        "officer keys:",
+        "next: ",
+    ] {
+        assert!(!demo.contains(english), "{english:?} in {demo}");
+    }
+}

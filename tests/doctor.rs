@@ -484,6 +484,52 @@ fn a_torn_journal_tail_is_reported_then_cut_by_repair() {
     );
 }
 
+/// The terminal's report says each finding in the terminal's language, from the catalogue:
+/// Indonesian with `--lang id`, English by default; the check name and the file stay as they are.
+#[test]
+fn the_doctor_tells_its_findings_in_the_terminals_language() {
+    use custody::words::{Lang, says};
+    let (_tmp, demo) = demo_ledger();
+    let dir = copy_of(&demo, "torn-words");
+    let segment = dir.join(SEGMENT);
+    let mut bytes = std::fs::read(&segment).expect("segment");
+    bytes.extend_from_slice(&[0u8; 50]);
+    std::fs::write(&segment, bytes).expect("write");
+    let text = |lang: Option<&str>| {
+        let mut cmd = custody();
+        cmd.env_remove("CUSTODY_LANG");
+        if let Some(lang) = lang {
+            cmd.args(["--lang", lang]);
+        }
+        let out = cmd
+            .args(["doctor", "--ledger"])
+            .arg(&dir)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{}", stderr_of(&out));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let said = |lang, key| says(lang, key, &[("bytes", "50")]);
+    let indonesian = text(Some("id"));
+    let english = text(None);
+    for (out, lang, other) in [
+        (&indonesian, Lang::Indonesian, Lang::English),
+        (&english, Lang::English, Lang::Indonesian),
+    ] {
+        assert!(
+            out.contains(&format!("[journal-torn-tail] {}", segment.display())),
+            "{out}"
+        );
+        for key in ["doctor.torn_tail", "doctor.torn_tail.action"] {
+            assert!(out.contains(&said(lang, key)), "{key} in {lang:?}: {out}");
+            assert!(
+                !out.contains(&said(other, key)),
+                "{key} in {other:?}: {out}"
+            );
+        }
+    }
+}
+
 #[test]
 fn sled_behind_the_journal_is_reported_then_caught_up_by_repair() {
     let (_tmp, demo) = demo_ledger();

@@ -146,6 +146,7 @@ fn keys_named(text: &str) -> BTreeSet<String> {
         "bundle.",
         "repair.",
         "audit.",
+        "doctor.",
     ];
     // Every `"` that opens a prefix, read to the next `"`: counting quotes from the file's start
     // would lose its way at a `'"'` character literal or an escaped quote.
@@ -246,7 +247,7 @@ fn every_sentence_has_the_same_places_in_both_languages() {
 }
 
 /// The other way round: every error and terminal sentence in the catalogues (`err.*`, `cli.*`,
-/// `field_how.*`, `id.*`, `bundle.*`, `repair.*`, `audit.*`) is asked for by the code, so a sentence the code stopped saying does
+/// `field_how.*`, `id.*`, `bundle.*`, `repair.*`, `audit.*`, `doctor.*`) is asked for by the code, so a sentence the code stopped saying does
 /// not linger for translators to keep up.
 #[test]
 fn every_error_and_terminal_sentence_in_the_catalogue_is_used() {
@@ -273,6 +274,7 @@ fn every_error_and_terminal_sentence_in_the_catalogue_is_used() {
                 "bundle.",
                 "repair.",
                 "audit.",
+                "doctor.",
             ]
             .iter()
             .any(|p| k.starts_with(p))

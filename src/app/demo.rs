@@ -2,6 +2,7 @@
 //! Narkotika Jakarta, August 2025), then verifies it, so a newcomer sees the whole write and
 //! verify path in one command. Keys are written beside the log in `demo-keys/` so the newcomer
 //! can keep recording. Never touches an existing ledger: the directory must be new or empty.
+//! What it did is answered as data (`DemoReport`, `Step`); the edge puts it into words.
 
 use crate::app::compose::{self, BuildError, OfficerInput};
 use crate::app::ledger::Ledger;
@@ -9,12 +10,13 @@ use crate::app::subjects::{Asker, SubjectsError};
 use crate::app::verify;
 use crate::base::class::Classify as _;
 use crate::base::ids::{OfficerId, OfficerRole, Origin, SignerRole};
-use crate::base::time::{Clock, ManualClock, Timestamp, Zone};
+use crate::base::time::{Clock, ManualClock, Timestamp};
 use crate::base::words::{Explain as _, Message, msg};
+use crate::format::statement::{Statement, StatementType};
 use crate::format::subject::{PersonalFields, SubjectKind};
 use crate::keys::signing::SecretKey;
 use serde_json::{Value, json};
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,22 +25,76 @@ pub const DEMO_ORIGIN: &str = "custody.lapas-narkotika-jakarta.demo/ledger";
 /// The demo facility code.
 pub const DEMO_FACILITY: &str = "LPN-JAKARTA";
 
-/// One recorded act, for the printed story.
+/// One recorded act of the story: its seq and what it recorded, as data the edge puts into
+/// words (`edge::render::demo_step`).
 #[derive(Debug, Clone)]
 pub struct Step {
     pub seq: u64,
-    pub what: String,
+    pub act: Act,
 }
 
-/// What the demo did and whether the result verified.
+/// What a step recorded.
+#[derive(Debug, Clone)]
+pub enum Act {
+    /// The ledger founded by its administrator (`ledger_genesis`).
+    Founded { admin: OfficerId, name: String },
+    /// An officer enrolled, with the role and unit the story gives them (`officer_enrolled`).
+    Enrolled {
+        officer: OfficerId,
+        name: String,
+        role: OfficerRole,
+        unit: String,
+    },
+    /// One act of the scenario, of this statement type.
+    Recorded(StatementType),
+}
+
+impl Act {
+    /// The statement type the step recorded.
+    pub fn kind(&self) -> StatementType {
+        match self {
+            Self::Founded { .. } => StatementType::LedgerGenesis,
+            Self::Enrolled { .. } => StatementType::OfficerEnrolled,
+            Self::Recorded(kind) => *kind,
+        }
+    }
+}
+
+impl Step {
+    /// The step as JSON: its seq and statement type, and for the founding and each enrollment
+    /// the officer it concerned.
+    pub fn to_json(&self) -> Value {
+        let (seq, kind) = (self.seq, self.act.kind().as_str());
+        match &self.act {
+            Act::Founded { admin, name } => {
+                json!({"seq": seq, "type": kind, "officer": admin, "name": name})
+            }
+            Act::Enrolled {
+                officer,
+                name,
+                role,
+                unit,
+            } => {
+                json!({"seq": seq, "type": kind, "officer": officer, "name": name, "role": role, "unit": unit})
+            }
+            Act::Recorded(_) => json!({"seq": seq, "type": kind}),
+        }
+    }
+}
+
+/// What the demo did and whether the result verified: data only; the edge prints it
+/// (`edge::render::demo`).
 #[derive(Debug)]
 pub struct DemoReport {
     pub ledger: String,
     pub vkey: String,
     pub steps: Vec<Step>,
-    pub verify: Result<verify::Report, String>,
+    pub verify: Result<verify::Report, Message>,
     /// The seized lot's history, as `custody history` shows it.
     pub history: Vec<crate::domain::projection::TimelineEntry>,
+    /// The statements of the history's events, by seq: what the edge reads each event's
+    /// Indonesian line (*uraian*) from.
+    pub statements: BTreeMap<u64, Statement>,
     /// The audit of the seized lot, as of the day after the destruction.
     pub findings: Vec<crate::domain::audit::Finding>,
     pub item: Option<crate::domain::custody::ItemState>,
@@ -49,124 +105,18 @@ impl DemoReport {
         self.verify.is_ok()
     }
 
-    pub fn to_text(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "custody demo: ledger {} (origin {DEMO_ORIGIN})",
-            self.ledger
-        );
-        let _ = writeln!(
-            out,
-            "Lapas Narkotika Kelas IIA Jakarta, 4-21 August 2025: sabu in a visitor's rice box"
-        );
-        for s in &self.steps {
-            let _ = writeln!(out, "  seq {:>3}  {}", s.seq, s.what);
-        }
-        let _ = writeln!(out);
-        self.write_history(&mut out);
-        let _ = writeln!(out);
-        self.write_audit(&mut out);
-        let _ = writeln!(out);
-        self.write_verify(&mut out);
-        out
-    }
-
-    /// The seized lot's history, each event with its signers.
-    fn write_history(&self, out: &mut String) {
-        if let Some(item) = &self.item {
-            let _ = writeln!(
-                out,
-                "History (riwayat) of {DEMO_ITEM} — now {} ({}):",
-                item.status.as_str(),
-                item.status.indonesian()
-            );
-        }
-        for e in &self.history {
-            let signers: Vec<String> = e
-                .signers
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} {} ({})",
-                        s.role,
-                        s.name.clone().unwrap_or_default(),
-                        s.officer
-                    )
-                })
-                .collect();
-            // In Jakarta time, as the Lapas the demo registers keeps it (WIB).
-            let when = Timestamp::parse(&e.occurred_at)
-                .map_or_else(|_| e.occurred_at.clone(), |t| t.in_zone(Zone::Wib));
-            let _ = writeln!(
-                out,
-                "  seq {:>3}  {when}  {} ({})",
-                e.seq, e.kind, e.indonesian
-            );
-            let _ = writeln!(out, "           {}", e.summary);
-            let _ = writeln!(out, "           signed: {}", signers.join("; "));
-        }
-    }
-
-    /// The audit's findings, in English with the Indonesian beneath.
-    fn write_audit(&self, out: &mut String) {
-        let _ = writeln!(
-            out,
-            "Audit (pemeriksaan) of the lot as of {DEMO_AUDIT_AS_OF}: {} finding(s)",
-            self.findings.len()
-        );
-        for f in &self.findings {
-            let _ = writeln!(
-                out,
-                "  [{}] {}",
-                f.severity.as_str().to_uppercase(),
-                f.english
-            );
-            let _ = writeln!(
-                out,
-                "  {:width$} {}",
-                "",
-                f.indonesian,
-                width = f.severity.as_str().len() + 2
-            );
-        }
-    }
-
-    /// The verification's outcome, the keys, and what to try next.
-    fn write_verify(&self, out: &mut String) {
-        match &self.verify {
-            Ok(r) => {
-                let _ = writeln!(
-                    out,
-                    "verify: OK — {} entries; every signature, key validity, hash link, custody rule and the signed checkpoint check out",
-                    r.size
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(out, "verify: FAILED — {e}");
-            }
-        }
-        let _ = writeln!(out, "verifier key: {}", self.vkey);
-        let _ = writeln!(out, "officer keys: {}/demo-keys/", self.ledger);
-        let _ = writeln!(
-            out,
-            "next: custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody subject lookup --nik {DEMO_VISITOR_NIK} --officer 85071234 --key {l}/demo-keys/investigator.pem --ledger {l}",
-            l = self.ledger
-        );
-    }
-
     pub fn to_json(&self) -> Value {
         json!({
             "ledger": self.ledger,
             "origin": DEMO_ORIGIN,
             "vkey": self.vkey,
-            "steps": self.steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>(),
+            "steps": self.steps.iter().map(Step::to_json).collect::<Vec<_>>(),
             "item": self.item,
             "history": self.history,
             "audit": {"as_of": DEMO_AUDIT_AS_OF, "findings": self.findings},
             "verify": match &self.verify {
                 Ok(r) => json!({"ok": true, "size": r.size}),
-                Err(e) => json!({"ok": false, "error": e}),
+                Err(e) => json!({"ok": false, "error": e.english()}),
             },
         })
     }
@@ -324,11 +274,10 @@ impl Recorder<'_> {
         let bytes = serde_json::to_vec(&statement).expect("a JSON value serializes");
         let keys: Vec<&SecretKey> = signers.iter().map(|(_, o)| &o.key).collect();
         let seq = self.target.append(compose::sign_statement(bytes, &keys)?)?;
-        let st =
-            crate::format::statement::StatementType::parse(kind).map_or("", |t| t.indonesian());
+        let kind = StatementType::parse(kind).expect("the scenario's acts are of known types");
         self.steps.push(Step {
             seq,
-            what: format!("{kind} ({st})"),
+            act: Act::Recorded(kind),
         });
         Ok(seq)
     }
@@ -354,10 +303,10 @@ fn found(
     )?;
     let mut steps = vec![Step {
         seq: receipt.seq,
-        what: format!(
-            "ledger_genesis (pembukaan buku register) by admin {}",
-            admin.input.name
-        ),
+        act: Act::Founded {
+            admin: admin.input.id.clone(),
+            name: admin.input.name.clone(),
+        },
     }];
     for o in c.everyone().into_iter().skip(1) {
         clock.advance_ms(60 * 1000);
@@ -371,10 +320,12 @@ fn found(
         let r = ledger.submit_envelope(compose::sign_statement(bytes, &[&admin.key])?)?;
         steps.push(Step {
             seq: r.seq,
-            what: format!(
-                "officer_enrolled (pendaftaran petugas): {} {}, {} ({})",
-                o.input.id, o.input.name, o.input.roles[0], o.input.unit
-            ),
+            act: Act::Enrolled {
+                officer: o.input.id.clone(),
+                name: o.input.name.clone(),
+                role: o.input.roles[0],
+                unit: o.input.unit.clone(),
+            },
         });
     }
 
@@ -787,12 +738,16 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, BuildError>
     let cp = ledger.checkpoint();
     let vkey = ledger.verifier_key().clone();
     let verify = verify::verify_log(ledger.store(), cp.note.as_bytes(), &vkey, &mut |_, _| {})
-        .map_err(|e| e.to_string());
+        .map_err(|e| e.explain());
     let id = crate::base::ids::ItemId::parse(DEMO_ITEM).expect("a valid literal label");
     let history = crate::app::queries::history(ledger.store(), &id)
         .map_err(|e| BuildError::Io(e.explain()))?;
     let item_state =
         crate::app::queries::item(ledger.store(), &id).map_err(|e| BuildError::Io(e.explain()))?;
+    let statements = history
+        .iter()
+        .filter_map(|e| Some((e.seq, ledger.statement_at(e.seq).ok()?)))
+        .collect();
     let as_of = Timestamp::parse(DEMO_AUDIT_AS_OF).expect("a valid literal time");
     let findings = crate::app::casefile::audit(
         &ledger,
@@ -809,6 +764,7 @@ pub fn run(dir: &Path, _clock: Arc<dyn Clock>) -> Result<DemoReport, BuildError>
         steps,
         verify,
         history,
+        statements,
         item: item_state,
     })
 }

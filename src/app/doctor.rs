@@ -14,6 +14,7 @@ use crate::base::words::{Explain, Message, msg};
 use crate::storage::recovery::{self, LedgerLock, SnapshotName};
 use crate::storage::store::StoreError;
 use crate::{app::ledger::Ledger, app::verify};
+use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
 /// Whether entries the ledger acknowledged may be lost or altered because of a problem.
@@ -50,6 +51,48 @@ pub struct Finding {
     pub problem: String,
     pub acknowledged_data: Risk,
     pub action: Action,
+    /// `problem` and the action's text as messages, to be said in either language (the JSON
+    /// keeps the English above).
+    #[serde(skip)]
+    pub said: Said,
+}
+
+/// A finding's problem and what to do about it, before they are put into a language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub problem: Message,
+    pub action: Message,
+}
+
+impl Finding {
+    /// The finding of `check` about `file`: its problem, and its action of kind `kind`
+    /// (`Action::Manual`, …), kept as messages and said in English for the JSON.
+    fn new(
+        file: impl Display,
+        check: &'static str,
+        problem: Message,
+        risk: Risk,
+        kind: fn(String) -> Action,
+        action: Message,
+    ) -> Self {
+        Self {
+            file: file.to_string(),
+            check,
+            problem: problem.english(),
+            acknowledged_data: risk,
+            action: kind(action.english()),
+            said: Said { problem, action },
+        }
+    }
+}
+
+/// What a safe repair's action is: done by this run (`repair`), or what `--repair` would do.
+fn repaired_if(repair: bool) -> fn(String) -> Action {
+    if repair {
+        Action::Repaired
+    } else {
+        Action::Repairable
+    }
 }
 
 /// What the doctor found.
@@ -146,18 +189,21 @@ pub fn diagnose(
 /// more to examine.
 fn layout(dir: &Path, d: &mut Diagnosis) -> bool {
     let paths = LedgerPaths::new(dir);
-    let missing = |file: &Path, what: &str, action: &str| Finding {
-        file: file.display().to_string(),
-        check: "layout",
-        problem: format!("{what} is missing"),
-        acknowledged_data: Risk::Unknown,
-        action: Action::Manual(action.to_owned()),
+    let missing = |file: &Path, problem: &'static str, action: &'static str| {
+        Finding::new(
+            file.display(),
+            "layout",
+            msg(problem),
+            Risk::Unknown,
+            Action::Manual,
+            msg(action),
+        )
     };
     if !dir.is_dir() {
         d.findings.push(missing(
             dir,
-            "the ledger folder",
-            "check the path (or CUSTODY_LEDGER); `custody init` creates a new ledger",
+            "doctor.folder_missing",
+            "doctor.folder_missing.action",
         ));
         return false;
     }
@@ -165,16 +211,16 @@ fn layout(dir: &Path, d: &mut Diagnosis) -> bool {
     if !paths.sled().is_dir() {
         d.findings.push(missing(
             &paths.sled(),
-            "the log store (log.sled)",
-            "this folder is not a ledger, or its store was removed: restore the folder from a backup, or the log from a tiles export or mirror",
+            "doctor.store_missing",
+            "doctor.store_missing.action",
         ));
         whole = false;
     }
     if !paths.key().is_file() {
         d.findings.push(missing(
             &paths.key(),
-            "the ledger's checkpoint key (ledger-key.pem)",
-            "restore ledger-key.pem from the operator's backup; without it the log can be read and verified, but no new entry can be checkpointed",
+            "doctor.key_missing",
+            "doctor.key_missing.action",
         ));
         whole = false;
     }
@@ -182,16 +228,14 @@ fn layout(dir: &Path, d: &mut Diagnosis) -> bool {
 }
 
 fn in_use(dir: &Path) -> Finding {
-    Finding {
-        file: dir.join(recovery::LOCK_FILE).display().to_string(),
-        check: "in-use",
-        problem: "another process holds the ledger's lock (is `custody serve` running on it?)"
-            .into(),
-        acknowledged_data: Risk::None,
-        action: Action::Manual(
-            "stop that process first; the doctor never touches a ledger that is open".into(),
-        ),
-    }
+    Finding::new(
+        dir.join(recovery::LOCK_FILE).display(),
+        "in-use",
+        msg("doctor.in_use"),
+        Risk::None,
+        Action::Manual,
+        msg("doctor.in_use.action"),
+    )
 }
 
 /// Findings for the snapshot files opening moves aside (`moved`: already moved, by `--repair`).
@@ -203,31 +247,29 @@ fn snapshot_findings(files: &[(PathBuf, u64)], moved: bool, d: &mut Diagnosis) {
         let (check, problem, why) = if uncommitted {
             (
                 "snapshot-uncommitted",
-                format!(
-                    "a sled snapshot ({bytes} bytes) never renamed into place: a process stopped while writing it, and sled would read it as its newest snapshot"
-                ),
-                "a snapshot sled never committed; the one before it and the log hold everything",
+                msg("doctor.snapshot_uncommitted"),
+                msg("doctor.snapshot_uncommitted.why"),
             )
         } else {
             (
                 "snapshot-unknown-name",
-                format!(
-                    "a file ({bytes} bytes) whose name starts with `snap.` but is not one sled writes: sled would read it as its newest snapshot, or delete it once it writes a new one"
-                ),
-                "its bytes are kept there for inspection; sled needs nothing in it",
+                msg("doctor.snapshot_unknown_name"),
+                msg("doctor.snapshot_unknown_name.why"),
             )
         };
-        d.findings.push(Finding {
-            file: path.display().to_string(),
+        let action = if moved {
+            msg("doctor.quarantine.moved")
+        } else {
+            msg("doctor.quarantine.move")
+        };
+        d.findings.push(Finding::new(
+            path.display(),
             check,
-            problem,
-            acknowledged_data: Risk::None,
-            action: if moved {
-                Action::Repaired(format!("moved to quarantine/ ({why})"))
-            } else {
-                Action::Repairable(format!("move it to quarantine/ ({why})"))
-            },
-        });
+            problem.arg("bytes", bytes),
+            Risk::None,
+            repaired_if(moved),
+            action.part("why", why),
+        ));
     }
 }
 
@@ -245,13 +287,14 @@ fn conf(sled: &Path, repair: bool, d: &mut Diagnosis) -> bool {
         // sled writes a missing `conf` itself.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return false,
         Err(e) => {
-            d.findings.push(Finding {
-                file: path.display().to_string(),
-                check: "store-io",
-                problem: format!("cannot read sled's settings file: {e}"),
-                acknowledged_data: Risk::Unknown,
-                action: Action::Manual(IO_ACTION.into()),
-            });
+            d.findings.push(Finding::new(
+                path.display(),
+                "store-io",
+                msg("doctor.conf_unreadable").arg("reason", e),
+                Risk::Unknown,
+                Action::Manual,
+                msg("doctor.io.action"),
+            ));
             return false;
         }
     };
@@ -263,18 +306,14 @@ fn conf(sled: &Path, repair: bool, d: &mut Diagnosis) -> bool {
     if crc32fast::hash(body) == stored {
         return false;
     }
-    let what = "write conf again with the settings every custody ledger has used (the torn file goes to quarantine/)";
-    d.findings.push(Finding {
-        file: path.display().to_string(),
-        check: "sled-conf-torn",
-        problem: "sled's settings file fails its checksum: it was torn while being written, and sled refuses the store".into(),
-        acknowledged_data: Risk::None,
-        action: if repair {
-            Action::Repaired(what.into())
-        } else {
-            Action::Repairable(what.into())
-        },
-    });
+    d.findings.push(Finding::new(
+        path.display(),
+        "sled-conf-torn",
+        msg("doctor.conf_torn"),
+        Risk::None,
+        repaired_if(repair),
+        msg("doctor.conf_torn.action"),
+    ));
     true
 }
 
@@ -390,20 +429,17 @@ fn open_and_verify(
         progress,
     ) {
         Ok(_) => d.verified = true,
-        Err(e) => d.findings.push(Finding {
-            file: LedgerPaths::new(real).journal().display().to_string(),
-            check: "log-verify",
-            problem: format!("the log does not verify: {e}"),
-            acknowledged_data: Risk::Entries,
-            action: Action::Manual(RESTORE.into()),
-        }),
+        Err(e) => d.findings.push(Finding::new(
+            LedgerPaths::new(real).journal().display(),
+            "log-verify",
+            msg("doctor.log_unverified").part("reason", e.explain()),
+            Risk::Entries,
+            Action::Manual,
+            msg("doctor.restore.action"),
+        )),
     }
     ledger.close();
 }
-
-const IO_ACTION: &str = "check the disk, free space and permissions, then run the doctor again";
-
-const RESTORE: &str = "keep this folder as it is for inspection; restore the ledger from its last backup or tiles export (`custody export`), or from a mirror";
 
 /// What opening repaired by itself, as a finding about the real ledger (`real`; the doctor may
 /// have opened a scratch copy): rebuilt views, a torn journal tail cut, sled caught up from the
@@ -415,8 +451,8 @@ fn repair_finding(real: &Path, repair: bool, r: &Repair) -> Option<Finding> {
         Repair::ViewsRebuilt { entries, why } => (
             paths.sled(),
             "views-disagree",
-            format!("the views disagree with the log: {}", why.english()),
-            format!("rebuilt from the log's {entries} entries"),
+            msg("doctor.views_disagree").part("why", why.clone()),
+            msg("doctor.views_disagree.action").arg("entries", entries),
         ),
         Repair::TailCut(cut) => (
             cut.segment
@@ -424,34 +460,30 @@ fn repair_finding(real: &Path, repair: bool, r: &Repair) -> Option<Finding> {
                 .and_then(|s| s.file_name())
                 .map_or_else(|| paths.journal(), |name| paths.journal().join(name)),
             "journal-torn-tail",
-            format!(
-                "the journal ends with {} bytes of a batch that was never acknowledged (a write cut short by a crash)",
-                cut.bytes
-            ),
-            "cut back to the end of the last whole batch".to_owned(),
+            msg("doctor.torn_tail").arg("bytes", cut.bytes),
+            msg("doctor.torn_tail.action"),
         ),
         Repair::CaughtUp { from, to } => (
             paths.sled(),
             "sled-behind",
-            format!("sled holds the tree and indexes of {from} entries, the journal {to}"),
-            format!("entries {from}..{to} derived again from the journal"),
+            msg("doctor.sled_behind").arg("from", from).arg("to", to),
+            msg("doctor.sled_behind.action")
+                .arg("from", from)
+                .arg("to", to),
         ),
     };
-    Some(Finding {
-        file: file.display().to_string(),
+    Some(Finding::new(
+        file.display(),
         check,
         problem,
-        acknowledged_data: Risk::None,
-        action: if repair {
-            Action::Repaired(what)
-        } else {
-            Action::Repairable(what)
-        },
-    })
+        Risk::None,
+        repaired_if(repair),
+        what,
+    ))
 }
 
-/// A finding's file, check, risk and action.
-type Diagnosed = (String, &'static str, Risk, Action);
+/// A finding's file, check, risk and what an operator must do.
+type Diagnosed = (String, &'static str, Risk, Message);
 
 /// What a storage error that stopped the open means, for the operator (`None`: the ledger is
 /// held by another process, which is not a problem with it).
@@ -462,31 +494,21 @@ fn storage_failure(sled: String, e: &StoreError) -> Option<Diagnosed> {
             sled,
             "store-open",
             Risk::Unknown,
-            Action::Manual(format!(
-                "sled refuses its own files; {RESTORE}. The log's bytes may still be intact in private/journal"
-            )),
+            msg("doctor.store_open.action").part("restore", msg("doctor.restore.action")),
         ),
-        StoreError::Io(_) => (
-            sled,
-            "store-io",
-            Risk::Unknown,
-            Action::Manual(IO_ACTION.into()),
-        ),
+        StoreError::Io(_) => (sled, "store-io", Risk::Unknown, msg("doctor.io.action")),
         StoreError::Config(_) => (
             sled,
             "store-config",
             Risk::None,
-            Action::Manual(format!(
-                "fix or unset {} and run the doctor again",
-                crate::base::limits::SLED_CACHE_ENV
-            )),
+            msg("doctor.store_config.action").arg("env", crate::base::limits::SLED_CACHE_ENV),
         ),
         // A caller breaking a store's API is a bug in custody.
         StoreError::Misuse(_) => (
             sled,
             "store-misuse",
             Risk::Unknown,
-            Action::Manual("a fault in custody itself: report this message".into()),
+            msg("doctor.store_misuse.action"),
         ),
     })
 }
@@ -499,17 +521,12 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
             Some(diagnosed) => diagnosed,
             None => return in_use(real),
         },
-        OpenError::Io(_) => (
-            sled,
-            "store-io",
-            Risk::Unknown,
-            Action::Manual(IO_ACTION.into()),
-        ),
+        OpenError::Io(_) => (sled, "store-io", Risk::Unknown, msg("doctor.io.action")),
         OpenError::Key(_) => (
             LedgerPaths::new(real).key().display().to_string(),
             "ledger-key",
             Risk::None,
-            Action::Manual("restore private/ledger-key.pem from the operator's backup".into()),
+            msg("doctor.ledger_key.action"),
         ),
         OpenError::Corrupt(m) => (
             LedgerPaths::new(real).journal().display().to_string(),
@@ -519,7 +536,7 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
             } else {
                 Risk::Unknown
             },
-            Action::Manual(RESTORE.into()),
+            msg("doctor.restore.action"),
         ),
         OpenError::OldLayout { .. } => (
             real.join(crate::storage::layout::LAYOUT_FILE)
@@ -527,20 +544,14 @@ fn open_failure(real: &Path, e: OpenError) -> Finding {
                 .to_string(),
             "layout-version",
             Risk::None,
-            Action::Manual(format!("run `custody upgrade --ledger {}`", real.display())),
+            msg("doctor.old_layout.action").arg("ledger", real.display()),
         ),
         OpenError::NotALedger { .. } | OpenError::Exists { .. } | OpenError::Genesis(_) => (
             real.display().to_string(),
             "layout",
             Risk::Unknown,
-            Action::Manual("check the path; `custody init` creates a new ledger".into()),
+            msg("doctor.not_a_ledger.action"),
         ),
     };
-    Finding {
-        file,
-        check,
-        problem: e.to_string(),
-        acknowledged_data: risk,
-        action,
-    }
+    Finding::new(file, check, e.explain(), risk, Action::Manual, action)
 }

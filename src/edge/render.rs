@@ -616,46 +616,147 @@ pub fn officers(list: &[crate::app::reads::OfficerView]) {
     }
 }
 
-/// `custody doctor`: one block per finding, then the verdict.
-pub fn doctor(d: &crate::app::doctor::Diagnosis) {
-    use crate::app::doctor::{Action, Risk};
-    say!("{}", said("cli.doctor.ledger", &[("ledger", &d.ledger)]));
-    for f in &d.findings {
-        say!("");
-        say!("[{}] {}", f.check, f.file);
-        say!(
-            "  {t_problem}: {}",
-            f.problem,
-            t_problem = both("cli.problem")
-        );
-        let risk = match f.acknowledged_data {
-            Risk::None => both("cli.not_at_risk"),
-            Risk::Entries => both("cli.at_risk").to_uppercase(),
-            Risk::Unknown => both("cli.unknown_until_the_store_opens"),
-        };
-        say!(
-            "  {t_acknowledged_entries}: {risk}",
-            t_acknowledged_entries = both("cli.acknowledged_entries")
-        );
-        match &f.action {
-            Action::Repaired(t) => say!("  {t_repaired}: {t}", t_repaired = both("cli.repaired")),
-            Action::Repairable(t) => say!("  {}", said("cli.doctor.would", &[("action", t)])),
-            Action::Manual(t) => say!("  {t_operator}: {t}", t_operator = both("cli.operator")),
-        }
+/// One step of `custody demo`'s story in a line: its seq, the statement type with its Indonesian
+/// name, and for the founding and each enrollment the officer it concerned.
+pub fn demo_step(s: &crate::app::demo::Step) -> String {
+    use crate::app::demo::Act;
+    let kind = s.act.kind();
+    let act = format!("{} ({})", kind.as_str(), kind.indonesian());
+    let what = match &s.act {
+        Act::Founded { name, .. } => said(
+            "cli.demo.step.founded",
+            &[("act", &act), ("role", &role("admin")), ("name", name)],
+        ),
+        Act::Enrolled {
+            officer,
+            name,
+            role: r,
+            unit,
+        } => said(
+            "cli.demo.step.enrolled",
+            &[
+                ("act", &act),
+                ("officer", officer),
+                ("name", name),
+                ("role", &role(r.as_str())),
+                ("unit", unit),
+            ],
+        ),
+        Act::Recorded(_) => act,
+    };
+    format!("  seq {:>3}  {what}", s.seq)
+}
+
+/// `custody demo`: the story's steps, the seized lot's history, the audit's findings, the
+/// verification and what to try next.
+pub fn demo(r: &crate::app::demo::DemoReport) {
+    use crate::app::demo::DEMO_ORIGIN;
+    say!(
+        "{}",
+        said(
+            "cli.demo.title",
+            &[("ledger", &r.ledger), ("origin", &DEMO_ORIGIN)]
+        )
+    );
+    say!("{}", said("cli.demo.scenario", &[]));
+    for s in &r.steps {
+        say!("{}", demo_step(s));
     }
     say!("");
-    match (d.entries, d.verified) {
-        (Some(n), true) => say!("{}", said("cli.doctor.verified", &[("entries", &n)])),
-        (Some(n), false) => say!("{}", said("cli.doctor.failed", &[("entries", &n)])),
-        (None, _) => say!(
-            "log: {t_did_not_open}",
-            t_did_not_open = both("cli.did_not_open")
-        ),
-    }
-    if d.findings.is_empty() {
+    demo_history(r);
+    say!("");
+    demo_audit(r);
+    say!("");
+    demo_verify(r);
+}
+
+/// The seized lot's history in the demo: each event in Jakarta time (WIB, as the Lapas keeps
+/// it), its line (the *uraian* at an Indonesian terminal) and its signers.
+fn demo_history(r: &crate::app::demo::DemoReport) {
+    use crate::base::time::{Timestamp, Zone};
+    if let Some(item) = &r.item {
         say!(
-            "{t_no_problems_found}",
-            t_no_problems_found = both("cli.no_problems_found")
+            "{}",
+            said(
+                "cli.demo.history",
+                &[("item", &item.id), ("status", &status(item))]
+            )
         );
     }
+    for e in &r.history {
+        let signers: Vec<String> = e
+            .signers
+            .iter()
+            .map(|s| {
+                let name = s.name.as_deref().unwrap_or_default();
+                format!("{} {name} ({})", role(&s.role), s.officer)
+            })
+            .collect();
+        let when = Timestamp::parse(&e.occurred_at)
+            .map_or_else(|_| e.occurred_at.clone(), |t| t.in_zone(Zone::Wib));
+        say!("  seq {:>3}  {when}  {} ({})", e.seq, e.kind, e.indonesian);
+        let uraian = e.uraian.clone().or_else(|| {
+            r.statements
+                .get(&e.seq)
+                .map(crate::edge::uraian::indonesian)
+        });
+        say!("           {}", described(&e.summary, uraian.as_deref()));
+        let signed = said("cli.demo.signed", &[("signers", &signers.join("; "))]);
+        say!("           {signed}");
+    }
+}
+
+/// The demo's audit findings: in English with the Indonesian beneath, or in Indonesian alone.
+fn demo_audit(r: &crate::app::demo::DemoReport) {
+    say!(
+        "{}",
+        said(
+            "cli.demo.audit",
+            &[
+                ("as_of", &crate::app::demo::DEMO_AUDIT_AS_OF),
+                ("count", &r.findings.len()),
+            ],
+        )
+    );
+    for f in &r.findings {
+        match crate::edge::terminal_lang() {
+            Lang::English => {
+                let severity = f.severity.as_str();
+                say!("  [{}] {}", severity.to_uppercase(), f.english);
+                say!(
+                    "  {:width$} {}",
+                    "",
+                    f.indonesian,
+                    width = severity.len() + 2
+                );
+            }
+            Lang::Indonesian => {
+                say!(
+                    "  [{}] {}",
+                    f.severity.indonesian().to_uppercase(),
+                    f.indonesian
+                );
+            }
+        }
+    }
+}
+
+/// The demo's verification, its keys, and the commands to try next.
+fn demo_verify(r: &crate::app::demo::DemoReport) {
+    use crate::app::demo::{DEMO_ITEM, DEMO_VISITOR_NIK};
+    match &r.verify {
+        Ok(v) => say!("{}", said("cli.demo.verified", &[("entries", &v.size)])),
+        Err(e) => {
+            let reason = e.render(crate::edge::terminal_lang());
+            say!("{}", said("cli.demo.not_verified", &[("reason", &reason)]));
+        }
+    }
+    say!("{}", said("cli.verifier_key", &[("vkey", &r.vkey)]));
+    let keys = format!("{}/demo-keys/", r.ledger);
+    say!("{}", said("cli.demo.officer_keys", &[("keys", &keys)]));
+    let l = &r.ledger;
+    let commands = format!(
+        "custody items --ledger {l}; custody history {DEMO_ITEM} --ledger {l}; custody subject lookup --nik {DEMO_VISITOR_NIK} --officer 85071234 --key {l}/demo-keys/investigator.pem --ledger {l}"
+    );
+    say!("{}", said("cli.demo.next", &[("commands", &commands)]));
 }

@@ -511,7 +511,7 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
     })
     .map_err(|e| Failure::corrupt(e.explain()))?;
     bar.finish_and_clear();
-    show(json, &diagnosis, || crate::edge::render::doctor(&diagnosis))?;
+    show(json, &diagnosis, || print_diagnosis(&diagnosis))?;
     if diagnosis.healthy() {
         Ok(())
     } else if diagnosis
@@ -524,5 +524,39 @@ pub(super) fn doctor(a: DoctorArgs) -> Outcome {
         Err(Failure::refused(
             msg("err.cli.doctor_repairable").arg("ledger", dir.display()),
         ))
+    }
+}
+
+/// `custody doctor`'s text: one block per finding, its problem and action in the terminal's
+/// language, then the verdict.
+fn print_diagnosis(d: &crate::app::doctor::Diagnosis) {
+    use crate::app::doctor::{Action, Risk};
+    let lang = crate::edge::terminal_lang();
+    out!("{}", said("cli.doctor.ledger", &[("ledger", &d.ledger)]));
+    for f in &d.findings {
+        out!("");
+        out!("[{}] {}", f.check, f.file);
+        out!("  {}: {}", both("cli.problem"), f.said.problem.render(lang));
+        let risk = match f.acknowledged_data {
+            Risk::None => both("cli.not_at_risk"),
+            Risk::Entries => both("cli.at_risk").to_uppercase(),
+            Risk::Unknown => both("cli.unknown_until_the_store_opens"),
+        };
+        out!("  {}: {risk}", both("cli.acknowledged_entries"));
+        let action = f.said.action.render(lang);
+        match &f.action {
+            Action::Repaired(_) => out!("  {}: {action}", both("cli.repaired")),
+            Action::Repairable(_) => out!("  {}", said("cli.doctor.would", &[("action", &action)])),
+            Action::Manual(_) => out!("  {}: {action}", both("cli.operator")),
+        }
+    }
+    out!("");
+    match (d.entries, d.verified) {
+        (Some(n), true) => out!("{}", said("cli.doctor.verified", &[("entries", &n)])),
+        (Some(n), false) => out!("{}", said("cli.doctor.failed", &[("entries", &n)])),
+        (None, _) => out!("log: {}", both("cli.did_not_open")),
+    }
+    if d.findings.is_empty() {
+        out!("{}", both("cli.no_problems_found"));
     }
 }

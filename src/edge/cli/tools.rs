@@ -7,7 +7,7 @@ use super::args::{JsonArg, LedgerArg};
 use super::common::{Failure, Outcome, open, print_json, read_key, remote, show, unwritable};
 use crate::base::time::Clock;
 use crate::base::words::msg;
-use crate::edge::render::said;
+use crate::edge::render::{demo_step, said};
 use crate::edge::torture::{self, CrashReport, FaultReport};
 use clap::Args;
 use serde_json::json;
@@ -321,11 +321,18 @@ pub(super) fn demo(a: DemoArgs, clock: &Arc<dyn Clock>) -> Outcome {
     if founding_only {
         return demo_founding(&ledger, json.json);
     }
-    let report = crate::app::demo::run(&ledger, Arc::clone(clock)).map_err(demo_failure)?;
+    let mut report = crate::app::demo::run(&ledger, Arc::clone(clock)).map_err(demo_failure)?;
+    // Each event of the lot with its Indonesian line, as `custody history --json` answers it.
+    for e in &mut report.history {
+        e.uraian = report
+            .statements
+            .get(&e.seq)
+            .map(crate::edge::uraian::indonesian);
+    }
     if json.json {
         print_json(&report.to_json());
     } else {
-        out_raw!("{}", report.to_text());
+        crate::edge::render::demo(&report);
     }
     if report.verified_ok() {
         Ok(())
@@ -354,12 +361,12 @@ fn demo_remote(
     let steps = crate::app::demo::record_acts(&remote, &keys).map_err(demo_failure)?;
     if json {
         print_json(
-            &json!({"server": url, "steps": steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>()}),
+            &json!({"server": url, "steps": steps.iter().map(crate::app::demo::Step::to_json).collect::<Vec<_>>()}),
         );
     } else {
         out!("{}", said("cli.demo.remote", &[("server", &url)]));
         for s in &steps {
-            out!("  seq {:>3}  {}", s.seq, s.what);
+            out!("{}", demo_step(s));
         }
     }
     Ok(())
@@ -371,11 +378,11 @@ fn demo_founding(ledger: &Path, json: bool) -> Outcome {
     let (vkey, steps) = crate::app::demo::found_only(ledger).map_err(demo_failure)?;
     if json {
         print_json(
-            &json!({"ledger": ledger.display().to_string(), "vkey": vkey, "steps": steps.iter().map(|s| json!({"seq": s.seq, "what": s.what})).collect::<Vec<_>>()}),
+            &json!({"ledger": ledger.display().to_string(), "vkey": vkey, "steps": steps.iter().map(crate::app::demo::Step::to_json).collect::<Vec<_>>()}),
         );
     } else {
         for s in &steps {
-            out!("  seq {:>3}  {}", s.seq, s.what);
+            out!("{}", demo_step(s));
         }
         let founded = said(
             "cli.demo.founded",
