@@ -101,6 +101,36 @@ pub fn says(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     fill(text(lang, key), args)
 }
 
+/// A signer or officer role in `lang`, in the workbench's words (`enum.<role>`,
+/// docs/GLOSSARY.md); an unknown one as written.
+pub fn role_name(role: &str, lang: Lang) -> String {
+    catalogue(lang)
+        .get(&format!("enum.{role}"))
+        .cloned()
+        .unwrap_or_else(|| role.to_owned())
+}
+
+/// A mass in grams as `lang` writes it: the Indonesian decimal comma and thousands dot,
+/// `10,790 g` and `1.250,000 g` (in English `10.790 g` and `1,250.000 g`); "—" when unknown.
+pub fn grams(m: Option<u64>, lang: Lang) -> String {
+    let Some(m) = m else {
+        return "—".to_owned();
+    };
+    let (thousands, decimal) = match lang {
+        Lang::English => (',', '.'),
+        Lang::Indonesian => ('.', ','),
+    };
+    let whole = (m / 1000).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(thousands);
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}{decimal}{:03} g", m % 1000)
+}
+
 /// One value of a message: text the same in every language (an id, a number, a path, a
 /// library's own words), or another message said in the same language as the one around it.
 #[derive(Debug, Clone, PartialEq, Eq)]

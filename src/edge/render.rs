@@ -40,11 +40,11 @@ fn described<'a>(summary: &'a str, uraian: Option<&'a str>) -> &'a str {
 }
 
 /// A mass in grams: at an Indonesian terminal with the decimal comma, as the reports write it
-/// (`report::grams`), since "12.840 g" reads there as twelve thousand grams.
+/// (`words::grams`), since "12.840 g" reads there as twelve thousand grams.
 fn mg(m: Option<u64>) -> String {
     match (crate::edge::terminal_lang(), m) {
         (_, None) => "—".to_owned(),
-        (Lang::Indonesian, m) => crate::edge::report::grams(m, Lang::Indonesian),
+        (Lang::Indonesian, m) => crate::base::words::grams(m, Lang::Indonesian),
         (Lang::English, Some(m)) => format!("{}.{:03} g", m / 1000, m % 1000),
     }
 }
@@ -61,7 +61,7 @@ fn status(s: &ItemState) -> String {
 fn role(code: &str) -> String {
     match crate::edge::terminal_lang() {
         Lang::English => code.to_owned(),
-        Lang::Indonesian => crate::edge::report::role_name(code, Lang::Indonesian),
+        Lang::Indonesian => crate::base::words::role_name(code, Lang::Indonesian),
     }
 }
 

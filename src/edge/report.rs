@@ -15,12 +15,8 @@ use std::fmt::Write as _;
 /// HTML report carries both).
 pub use crate::base::words::Lang;
 
-/// A signer role in the report's language, in the workbench's words (one catalogue,
-/// docs/GLOSSARY.md); an unknown one as written.
-pub fn role_name(role: &str, lang: Lang) -> String {
-    crate::edge::web::word(lang == Lang::English, &format!("enum.{role}"))
-        .unwrap_or_else(|| role.to_owned())
-}
+/// A signer role and a mass in the report's language (`base::words`, shared with the terminal).
+pub use crate::base::words::{grams, role_name};
 
 /// How a person an act concerns answered its record (a seizure's possessor, a sample's suspect),
 /// in the report's language.
@@ -104,28 +100,6 @@ pub struct ReportInput<'a> {
     /// The register of places (`Reads::facilities`): the letterhead of the facility where the
     /// item was found heads the report, and each act's time is shown in its facility's zone.
     pub facilities: &'a std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-/// A mass in grams with the Indonesian decimal comma and thousands dot, `10,790 g` and
-/// `1.250,000 g` (in English `10.790 g` and `1,250.000 g`); "—" when unknown.
-pub fn grams(m: Option<u64>, lang: Lang) -> String {
-    let Some(m) = m else {
-        return "—".to_owned();
-    };
-    let (thousands, decimal) = if lang == Lang::English {
-        (',', '.')
-    } else {
-        ('.', ',')
-    };
-    let whole = (m / 1000).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(thousands);
-        }
-        grouped.push(c);
-    }
-    format!("{grouped}{decimal}{:03} g", m % 1000)
 }
 
 /// The catalogue's sentence `key` (`report.*`) in `lang` with each `{name}` replaced by its value

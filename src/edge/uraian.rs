@@ -4,7 +4,7 @@
 //! masses carry the decimal comma. Edge layer: renders a statement already verified, decides
 //! nothing and never touches the ledger.
 
-use crate::edge::report::{Lang, grams};
+use crate::base::words::{Lang, grams};
 use crate::format::statement::{
     Body, ContrabandFound, CustodyReceived, CustodyReleased, ItemSealed, LabResult, SampleSetAside,
     SearchConducted, SeizureRecorded, Statement, StatusDetermined, Weighed,
