@@ -576,3 +576,28 @@ fn sled_behind_the_journal_is_reported_then_caught_up_by_repair() {
         "the checkpoint signed again is the one the writer received"
     );
 }
+
+/// sled's own files overwritten with junk: the store refuses to open, and the doctor's advice
+/// names the ledger folder the operator gave — not the scratch copy it opened, and not
+/// `private/` — so the command it suggests is one that can be run as written.
+#[test]
+fn a_damaged_store_is_reported_with_advice_naming_the_real_ledger() {
+    let (_tmp, demo) = demo_ledger();
+    let db = demo.join("private/log.sled/db");
+    let len = std::fs::metadata(&db).expect("sled's db").len();
+    let junk: Vec<u8> = (0..len).map(|i| (i * 131 % 251) as u8).collect();
+    std::fs::write(&db, junk).expect("overwrite sled's db");
+    let before = tree(&demo);
+    let d = doctor(&demo, false);
+    d.exits(1);
+    let text = d.report["findings"].to_string();
+    assert!(
+        text.contains(&format!("custody doctor --ledger {}`", demo.display())),
+        "{text}"
+    );
+    assert!(
+        !text.contains("custody-doctor-") && !text.contains("/private`"),
+        "{text}"
+    );
+    assert_unchanged(&demo, &before);
+}

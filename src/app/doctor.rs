@@ -86,6 +86,23 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// This finding with every `from` its words name replaced by `to`: the doctor opens a
+    /// scratch copy, and its advice must name the real ledger.
+    fn renamed(mut self, from: &str, to: &str) -> Self {
+        self.said.problem = self.said.problem.replacing(from, to);
+        self.said.action = self.said.action.replacing(from, to);
+        self.problem = self.said.problem.english();
+        let action = self.said.action.english();
+        self.action = match self.action {
+            Action::Repaired(_) => Action::Repaired(action),
+            Action::Repairable(_) => Action::Repairable(action),
+            Action::Manual(_) => Action::Manual(action),
+        };
+        self
+    }
+}
+
 /// What a safe repair's action is: done by this run (`repair`), or what `--repair` would do.
 fn repaired_if(repair: bool) -> fn(String) -> Action {
     if repair {
@@ -397,6 +414,25 @@ fn copy_tree(root: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
 /// Opens the ledger whose lock is held (the real one, or the scratch copy of `real`) and verifies
 /// its log.
 fn open_and_verify(
+    lock: LedgerLock,
+    real: &Path,
+    repair: bool,
+    progress: &mut dyn FnMut(u64, u64),
+    d: &mut Diagnosis,
+) {
+    let opened = lock.dir().display().to_string();
+    let first = d.findings.len();
+    open_and_verify_at(lock, real, repair, progress, d);
+    let real = real.display().to_string();
+    if opened != real {
+        for f in &mut d.findings[first..] {
+            *f = f.clone().renamed(&opened, &real);
+        }
+    }
+}
+
+/// [`open_and_verify`] as the open names it (the scratch copy's paths, when it is one).
+fn open_and_verify_at(
     lock: LedgerLock,
     real: &Path,
     repair: bool,

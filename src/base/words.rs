@@ -208,6 +208,31 @@ impl Message {
         }
     }
 
+    /// This message with every `from` in its values replaced by `to`: a path it names that the
+    /// reader knows by another name (the doctor's scratch copy of a ledger, told as the ledger).
+    #[must_use]
+    pub fn replacing(&self, from: &str, to: &str) -> Self {
+        match &self.0 {
+            Inner::Said {
+                indonesian,
+                english,
+            } => Self::said(indonesian.replace(from, to), english.replace(from, to)),
+            Inner::Key { key, args } => Self(Inner::Key {
+                key,
+                args: args
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = match value {
+                            Value::Text(t) => Value::Text(t.replace(from, to)),
+                            Value::Message(m) => Value::Message(Box::new(m.replacing(from, to))),
+                        };
+                        (*name, value)
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
     /// The catalogue key of this message, when it has one.
     pub fn key(&self) -> Option<&'static str> {
         match &self.0 {
@@ -320,6 +345,25 @@ mod tests {
         assert_eq!(said.clone().arg("ignored", 1), said);
         assert_eq!(said.clone().after("--x").english(), "--x: one");
         assert_eq!(msg("no.such.key").english(), "no.such.key");
+    }
+
+    #[test]
+    fn replacing_renames_a_path_in_every_value_and_part_but_not_the_sentence() {
+        let inner = msg("err.in_field")
+            .arg("message", "/tmp/copy/x")
+            .arg("field", "f");
+        let m = msg("err.in_field")
+            .part("message", inner)
+            .arg("field", "/tmp/copy");
+        let renamed = m.replacing("/tmp/copy", "/srv/ledger");
+        for lang in Lang::BOTH {
+            let said = renamed.render(lang);
+            assert!(!said.contains("/tmp/copy"), "{said}");
+            assert_eq!(said.matches("/srv/ledger").count(), 2, "{said}");
+        }
+        let said = Message::said("di /tmp/copy", "at /tmp/copy").replacing("/tmp/copy", "/srv");
+        assert_eq!(said.english(), "at /srv");
+        assert_eq!(said.indonesian(), "di /srv");
     }
 
     #[test]

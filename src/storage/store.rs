@@ -154,9 +154,19 @@ fn sled_open_error(dir: &Path, e: sled::Error) -> StoreError {
             msg("err.store.sled_damaged")
                 .arg("dir", dir.display())
                 .arg("reason", &e)
-                .arg("ledger", dir.parent().unwrap_or(dir).display()),
+                .arg("ledger", ledger_folder(dir).display()),
         ),
         other => other.into(),
+    }
+}
+
+/// The ledger folder a sled store belongs to: `LEDGER` of `LEDGER/private/log.sled`, which is
+/// what `custody doctor --ledger` takes; the store's own parent for a store kept elsewhere.
+fn ledger_folder(sled_dir: &Path) -> &Path {
+    let parent = sled_dir.parent().unwrap_or(sled_dir);
+    match parent.file_name() {
+        Some(name) if name == "private" => parent.parent().unwrap_or(parent),
+        _ => parent,
     }
 }
 
@@ -1071,6 +1081,18 @@ impl CheckpointFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_damaged_store_names_the_ledger_folder_for_the_doctor() {
+        assert_eq!(
+            ledger_folder(Path::new("/srv/lapas/private/log.sled")),
+            Path::new("/srv/lapas")
+        );
+        assert_eq!(
+            ledger_folder(Path::new("/tmp/bare.sled")),
+            Path::new("/tmp")
+        );
+    }
 
     #[test]
     fn checkpoint_slots_keep_the_newest_intact_note() {
