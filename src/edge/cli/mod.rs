@@ -36,6 +36,7 @@ mod args;
 mod bench;
 mod common;
 mod evidence;
+mod help;
 mod log;
 mod queries;
 mod record;
@@ -184,7 +185,16 @@ enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let command = help::in_language(
+        <Cli as clap::CommandFactory>::command(),
+        help::early_lang(&args),
+        "",
+    );
+    let parsed = command
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             if e.use_stderr() {
