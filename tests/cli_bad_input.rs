@@ -369,3 +369,23 @@ fn a_command_line_that_does_not_parse_is_told_in_indonesian_too() {
         assert!(err.contains(english), "{args:?}: {err}");
     }
 }
+
+/// A `CUSTODY_LANG` that names no language is refused before anything runs, in both languages,
+/// rather than silently falling back to English.
+#[test]
+fn a_custody_lang_that_names_no_language_is_refused() {
+    let f = Fixture::new();
+    let out = custody()
+        .env("CUSTODY_LANG", "jawa")
+        .args(["items", "--ledger", f.ledger_str()])
+        .output()
+        .expect("runs");
+    let err = stderr_of(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("CUSTODY_LANG berisi \"jawa\"")
+            && err.contains("CUSTODY_LANG is \"jawa\": the terminal's language is id (Indonesian) or en (English)"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

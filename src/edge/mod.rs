@@ -39,15 +39,18 @@ pub fn chosen_lang() -> Option<Lang> {
 /// English, the terminal's words since its first release.
 pub fn terminal_lang() -> Lang {
     chosen_lang()
-        .or_else(|| {
-            std::env::var("CUSTODY_LANG")
-                .ok()
-                .and_then(|tag| Lang::parse(tag.trim()))
-        })
+        .or_else(|| lang_from_env().ok().flatten())
         .unwrap_or(Lang::English)
 }
 
-/// The catalogue's sentence `key` (`cli.*`) in the terminal's language, its `{names}` filled.
-pub fn say(key: &'static str, args: &[(&str, &str)]) -> String {
-    crate::base::words::says(terminal_lang(), key, args)
+/// `CUSTODY_LANG` as it names a language: `None` when unset, the text itself when it names
+/// neither `id` nor `en` (the command line refuses to start on it).
+pub fn lang_from_env() -> Result<Option<Lang>, String> {
+    match std::env::var(LANG_ENV) {
+        Err(_) => Ok(None),
+        Ok(tag) => Lang::parse(tag.trim()).map(Some).ok_or(tag),
+    }
 }
+
+/// The environment variable that sets the terminal's language when `--lang` does not.
+pub const LANG_ENV: &str = "CUSTODY_LANG";

@@ -22,7 +22,7 @@ macro_rules! say {
 pub fn said(key: &'static str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     let values: Vec<(&str, String)> = args.iter().map(|(n, v)| (*n, v.to_string())).collect();
     let pairs: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    crate::edge::say(key, &pairs)
+    crate::base::words::says(crate::edge::terminal_lang(), key, &pairs)
 }
 
 /// One labelled line of an item: the label and its colon padded to one column, then the value.

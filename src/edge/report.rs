@@ -6,6 +6,7 @@
 //! layer: renders, decides nothing.
 
 use crate::app::names::{Names, officer_label};
+use crate::base::words::says;
 use crate::domain::audit::Finding;
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
@@ -100,13 +101,6 @@ pub struct ReportInput<'a> {
     /// The register of places (`Reads::facilities`): the letterhead of the facility where the
     /// item was found heads the report, and each act's time is shown in its facility's zone.
     pub facilities: &'a std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-/// The catalogue's sentence `key` (`report.*`) in `lang` with each `{name}` replaced by its value
-/// (`base::words::says`): a sentence whose word order differs between the languages is written
-/// whole in each catalogue.
-pub fn says(lang: Lang, key: &'static str, args: &[(&str, &str)]) -> String {
-    crate::base::words::says(lang, key, args)
 }
 
 /// The catalogue's word `key` in Indonesian with its English beside it, as the HTML report

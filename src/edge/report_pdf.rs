@@ -14,11 +14,12 @@
 //! already brings into the tree.
 
 use super::report::{
-    Lang, ReportInput, Subject, acknowledgement_text, grams, readability, role_name, says,
+    Lang, ReportInput, Subject, acknowledgement_text, grams, readability, role_name,
     verification_text,
 };
 use crate::app::names::{Names, officer_label};
 use crate::base::time::{Timestamp, Zone};
+use crate::base::words::says;
 use crate::domain::custody::ItemState;
 use crate::domain::projection::TimelineEntry;
 

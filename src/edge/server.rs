@@ -314,11 +314,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let code = self.class.code();
+        let english = self.message.english();
         let mut error = json!({
             "code": code,
             "title": crate::edge::web::class_title(self.class),
-            "message": self.message.english(),
-            "messages": {"id": self.message.indonesian(), "en": self.message.english()},
+            "message": english,
+            "messages": {"id": self.message.indonesian(), "en": english},
         });
         if let Some(f) = self.field {
             error["field"] = json!(f);

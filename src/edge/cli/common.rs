@@ -253,7 +253,7 @@ pub(super) fn progress_bar(total: u64, what: &str) -> indicatif::ProgressBar {
     );
     // The template's `{…}` are indicatif's own places, which the catalogue leaves as written.
     if let Ok(style) =
-        indicatif::ProgressStyle::with_template(&crate::edge::say("cli.progress", &[]))
+        indicatif::ProgressStyle::with_template(&crate::edge::render::said("cli.progress", &[]))
     {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -276,7 +276,7 @@ fn phase(what: &str) -> String {
         "generating" => "cli.phase.generating",
         _ => return what.to_owned(),
     };
-    crate::edge::say(key, &[])
+    crate::edge::render::said(key, &[])
 }
 
 pub(super) fn read_vkey(arg: &str) -> Result<VerifierKey, Failure> {

@@ -23,12 +23,7 @@ pub(super) fn early_lang(args: &[std::ffi::OsString]) -> Lang {
                 .and_then(|t| Lang::parse(&t.to_string_lossy()));
         }
     }
-    said.or_else(|| {
-        std::env::var("CUSTODY_LANG")
-            .ok()
-            .and_then(|tag| Lang::parse(tag.trim()))
-    })
-    .unwrap_or(Lang::English)
+    said.unwrap_or_else(crate::edge::terminal_lang)
 }
 
 /// The catalogue key of a command's help (`path` is its names below `custody`, joined by dots;

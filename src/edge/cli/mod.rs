@@ -185,6 +185,15 @@ enum Command {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> ExitCode {
+    if let Err(tag) = crate::edge::lang_from_env() {
+        let failure = common::Failure::usage(
+            crate::base::words::msg("err.cli.custody_lang")
+                .arg("name", crate::edge::LANG_ENV)
+                .quoted("value", crate::base::class::echo(&tag)),
+        );
+        eprintln!("error: {}", failure.message());
+        return ExitCode::from(failure.exit_code());
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let command = help::in_language(
         <Cli as clap::CommandFactory>::command(),
